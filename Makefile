@@ -1,0 +1,71 @@
+# imsd — plain GNU make, one build dir per variant (build/, build-asan/).
+# `make run` and `make test` are the two front doors (see README.md).
+
+BUILD    ?= build
+CC       ?= gcc
+PKGS     := libmicrohttpd jansson sqlite3 libcrypto libargon2 inih
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu17 $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+COMMON_SRC := $(wildcard src/common/*.c)
+IMSD_SRC := $(wildcard src/imsd/*.c) $(COMMON_SRC)
+CTL_SRC  := $(wildcard src/imsctl/*.c) $(COMMON_SRC)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run test test-unit test-api test-asan fuzz bench clean
+all: $(BUILD)/imsd $(BUILD)/imsctl $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libims.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/imsd: $(IMSD_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libims.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/imsctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libims.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libims.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh $(BUILD)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/test.sh
+
+test-unit: all
+	@scripts/test.sh unit
+
+test-api: all
+	@scripts/test.sh api
+
+test-asan: deps
+	@scripts/test.sh asan
+
+fuzz: deps
+	@scripts/fuzz.sh
+
+bench: deps all
+	@bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(IMSD_SRC:%.c=$(BUILD)/%.d) $(CTL_SRC:%.c=$(BUILD)/%.d)

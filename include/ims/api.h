@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * api: the HTTP faces of the service (Keystone tokens, Glance v2, legacy
+ * v1/v1.1). Translates requests and JSON to core calls and core results to
+ * HTTP; no SQL, no file paths. */
+#ifndef IMS_API_H
+#define IMS_API_H
+
+#include "ims/http.h"
+#include "ims/service.h"
+
+/* The route table, with each route's IAM actions and scopes. */
+extern const struct ims_route ims_api_routes[];
+extern const size_t ims_api_nroutes;
+
+/* Fills an ims_http_app for svc (hooks: authentication, 404/405, logging). */
+void ims_api_app_init(struct ims_http_app *app, struct ims_service *svc);
+
+#endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * base: the only module everything may use. Buffers with a hard cap, error
+ * codes, ids, time, cleanup helpers. Depends on libc only. */
+#ifndef IMS_BASE_H
+#define IMS_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define IMS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void ims_freep(void *p) { free(*(void **)p); }
+#define _cleanup_free_ _cleanup_(ims_freep)
+
+/* Hands a pointer out of a _cleanup_ variable (systemd TAKE_PTR). */
+#define IMS_TAKE_PTR(p)                                                        \
+    ({                                                                         \
+        __typeof__(p) _taken = (p);                                            \
+        (p) = NULL;                                                            \
+        _taken;                                                                \
+    })
+
+/* Allocation failure aborts: the daemon caps every input instead. */
+void *ims_xmalloc(size_t n);
+void *ims_xcalloc(size_t n, size_t m);
+void *ims_xrealloc(void *p, size_t n);
+char *ims_xstrdup(const char *s);
+char *ims_xstrndup(const char *s, size_t n);
+char *ims_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- result codes ---- */
+enum ims_rc {
+    IMS_OK = 0,
+    IMS_E_BADREQ,    /* malformed or invalid input: 400 */
+    IMS_E_UNAUTH,    /* 401 */
+    IMS_E_FORBIDDEN, /* 403 */
+    IMS_E_NOTFOUND,  /* 404 */
+    IMS_E_METHOD,    /* 405 */
+    IMS_E_CONFLICT,  /* 409 */
+    IMS_E_TOOLARGE,  /* 413 */
+    IMS_E_MEDIA,     /* 415 */
+    IMS_E_RANGE,     /* 416 */
+    IMS_E_NOTIMPL,   /* 501 */
+    IMS_E_IO,        /* storage failure: 500/503 */
+    IMS_E_DB,        /* metadata repository failure: 500 */
+    IMS_E_INTERNAL,
+};
+
+/* Human-readable detail travelling with a non-OK ims_rc. */
+struct ims_err {
+    char msg[512];
+};
+
+/* Sets err->msg (if err is non-NULL) and returns rc, so callers write
+ * `return ims_fail(err, IMS_E_BADREQ, "bad %s", x);`. */
+enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *ims_rc_name(enum ims_rc rc);
+
+/* ---- growable byte buffer with a mandatory cap (curl dynbuf) ----
+ * data is always NUL-terminated (data[len] == 0) once anything is added. */
+struct ims_buf {
+    char *data;
+    size_t len, cap, max;
+    bool overflow; /* an append would have passed max: contents truncated */
+};
+void ims_buf_init(struct ims_buf *b, size_t max);
+void ims_buf_release(struct ims_buf *b);
+void ims_buf_reset(struct ims_buf *b);
+bool ims_buf_add(struct ims_buf *b, const void *p, size_t n);
+bool ims_buf_adds(struct ims_buf *b, const char *s);
+bool ims_buf_addc(struct ims_buf *b, char c);
+bool ims_buf_printf(struct ims_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool ims_buf_vprintf(struct ims_buf *b, const char *fmt, va_list ap);
+/* Hands the data out (caller frees) and resets b. */
+char *ims_buf_detach(struct ims_buf *b, size_t *ret_len);
+static inline void ims_buf_releasep(struct ims_buf *b) { ims_buf_release(b); }
+
+/* ---- ids and time ---- */
+#define IMS_UUID_LEN 36
+/* Random RFC 4122 v4 UUID, lower case, out must hold 37 bytes. */
+void ims_uuid_new(char out[IMS_UUID_LEN + 1]);
+bool ims_uuid_valid(const char *s);
+/* Random hex id of 2*nbytes chars (Keystone-style ids: 32 hex). */
+void ims_hexid_new(char *out, size_t nbytes);
+void ims_random_bytes(void *p, size_t n);
+
+/* Seconds since the epoch, UTC. */
+int64_t ims_now(void);
+/* Microseconds, monotonic. */
+int64_t ims_mono_us(void);
+/* "YYYY-MM-DDTHH:MM:SSZ" (Glance's format); out must hold 21 bytes. */
+void ims_time_iso(int64_t t, char out[21]);
+/* Keystone's "YYYY-MM-DDTHH:MM:SS.000000Z"; out must hold 28 bytes. */
+void ims_time_iso_us(int64_t t, char out[28]);
+/* Parses ISO 8601 date-times Glance accepts (Z or +hh:mm offsets, optional
+ * fraction, date-only). Returns false on anything else. */
+bool ims_time_parse(const char *s, int64_t *ret);
+
+/* ---- strings ---- */
+bool ims_streq(const char *a, const char *b); /* NULL-safe */
+bool ims_str_startswith(const char *s, const char *prefix);
+/* Strict decimal parse of the whole string into [min,max]. */
+bool ims_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
+/* Decodes %XX and '+' (if plus_is_space) in place; false on bad escapes or NUL. */
+bool ims_url_decode(char *s, bool plus_is_space);
+void ims_hex_encode(const unsigned char *in, size_t n, char *out);
+/* base64url without padding. out needs 4*ceil(n/3)+1. Returns length. */
+size_t ims_b64url_encode(const unsigned char *in, size_t n, char *out);
+/* Returns decoded length or -1 on invalid input; out needs n*3/4+3. */
+long ims_b64url_decode(const char *in, size_t n, unsigned char *out);
+size_t ims_b64_encode(const unsigned char *in, size_t n, char *out); /* padded */
+
+/* ---- logging (stderr, one line per event) ---- */
+enum ims_log_level { IMS_LOG_DEBUG, IMS_LOG_INFO, IMS_LOG_WARN, IMS_LOG_ERROR };
+void ims_log_set_level(enum ims_log_level lvl);
+void ims_log(enum ims_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define ims_debug(...) ims_log(IMS_LOG_DEBUG, __VA_ARGS__)
+#define ims_info(...) ims_log(IMS_LOG_INFO, __VA_ARGS__)
+#define ims_warn(...) ims_log(IMS_LOG_WARN, __VA_ARGS__)
+#define ims_error(...) ims_log(IMS_LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The settings the library needs; filled by src/ from defaults, the INI file
+ * (IMSD_CONFIG) and the environment. */
+#ifndef IMS_CONFIG_H
+#define IMS_CONFIG_H
+
+#include "ims/base.h"
+
+struct ims_config {
+    /* [server] */
+    char *listen;          /* host:port */
+    char *public_url;      /* what the catalog advertises; "" = http://<listen> */
+    unsigned http_threads; /* 0 = one per core */
+    unsigned connection_limit;
+    unsigned connection_timeout;
+    unsigned drain_timeout_ms;
+    char *log_level;
+    /* [storage] */
+    char *data_dir;
+    /* [identity] */
+    char *region;
+    int64_t token_ttl;
+    char *admin_password; /* used at first initialisation only */
+    /* [images] */
+    int64_t max_image_size;
+    int64_t list_limit_default;
+    int64_t list_limit_max;
+};
+
+#endif

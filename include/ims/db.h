@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * db: the metadata repository. Two layers:
+ *  - a small SQL interface (struct ims_sql_ops) that each engine implements
+ *    (db/sqlite.c now, db/pg.c later): prepare/bind/step over portable SQL
+ *    with '?' placeholders;
+ *  - repository functions (images, members, identity, tokens) written once
+ *    over that interface. The core calls only the repository.
+ * A connection belongs to one thread: ims_db_conn() returns the calling
+ * thread's. */
+#ifndef IMS_DB_H
+#define IMS_DB_H
+
+#include "ims/base.h"
+#include "ims/image.h"
+#include "ims/query.h"
+
+struct ims_db;
+struct ims_dbc;
+struct ims_stmt;
+
+enum ims_step { IMS_STEP_ROW, IMS_STEP_DONE, IMS_STEP_ERROR, IMS_STEP_CONSTRAINT };
+
+struct ims_sql_ops {
+    const char *engine;
+    enum ims_rc (*open)(const char *dsn, void **ret_handle, struct ims_err *err);
+    void (*close)(void *handle);
+    /* Runs a script of statements without parameters (migrations). */
+    enum ims_rc (*exec)(void *handle, const char *sql, struct ims_err *err);
+    /* Returns a prepared statement, reset and unbound; cached per handle. */
+    void *(*prepare)(void *handle, const char *sql, struct ims_err *err);
+    void (*bind_text)(void *stmt, int idx, const char *s); /* NULL binds NULL; idx from 1 */
+    void (*bind_int)(void *stmt, int idx, int64_t v);
+    enum ims_step (*step)(void *stmt);
+    bool (*col_null)(void *stmt, int col);
+    const char *(*col_text)(void *stmt, int col); /* valid until the next step/reset */
+    int64_t (*col_int)(void *stmt, int col);
+    void (*reset)(void *stmt);
+    int64_t (*changes)(void *handle);
+    const char *(*errmsg)(void *handle);
+    /* Frees per-request leftovers; called when no statement is in use. */
+    void (*maintain)(void *handle);
+};
+
+extern const struct ims_sql_ops ims_sqlite_ops;
+
+/* Opens the repository (engine chosen by the DSN: a file path = SQLite) and
+ * runs pending migrations. */
+enum ims_rc ims_db_open(const char *dsn, struct ims_db **ret, struct ims_err *err);
+void ims_db_close(struct ims_db *db);
+struct ims_dbc *ims_db_conn(struct ims_db *db);
+int ims_db_schema_version(struct ims_dbc *c);
+/* Integrity check for `imsctl db check`: fills report, returns IMS_OK if fine. */
+enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_err *err);
+
+/* ---- transactions (nestable: only the outermost begins/commits) ---- */
+enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err);
+enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err);
+void ims_db_rollback(struct ims_dbc *c);
+
+/* ---- images ---- */
+/* Who is looking: decides what a list returns. */
+struct ims_viewer {
+    const char *project_id;
+    bool is_admin;
+};
+
+enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err);
+enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err);
+/* Writes core columns, properties and tags of img (matched by id). */
+enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err);
+enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+/* Compare-and-set of the status; *ret_changed false if it was not `from`. */
+enum ims_rc ims_repo_image_set_status(struct ims_dbc *c, const char *id, const char *from, const char *to,
+                                      bool *ret_changed, struct ims_err *err);
+/* Images referencing a blob (blobs are shared, reference-counted by rows). */
+enum ims_rc ims_repo_blob_refs(struct ims_dbc *c, const char *blob, int64_t *ret, struct ims_err *err);
+/* One page of the list for q as seen by v. */
+enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_viewer *v,
+                                struct ims_image **ret, size_t *ret_n, struct ims_err *err);
+void ims_image_array_free(struct ims_image *imgs, size_t n);
+/* Crash recovery: images left in `saving` go back to `queued`. Returns count. */
+enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, struct ims_err *err);
+/* Every blob referenced by some image (for orphan collection). */
+enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
+enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err);
+
+/* ---- members ---- */
+struct ims_member {
+    char image_id[IMS_UUID_LEN + 1];
+    char *member_id;
+    char status[16]; /* pending accepted rejected */
+    int64_t created_at, updated_at;
+};
+void ims_member_release(struct ims_member *m);
+enum ims_rc ims_repo_member_insert(struct ims_dbc *c, const struct ims_member *m, struct ims_err *err);
+enum ims_rc ims_repo_member_get(struct ims_dbc *c, const char *image_id, const char *member_id, struct ims_member *ret,
+                                struct ims_err *err);
+enum ims_rc ims_repo_member_list(struct ims_dbc *c, const char *image_id, struct ims_member **ret, size_t *ret_n,
+                                 struct ims_err *err);
+enum ims_rc ims_repo_member_update(struct ims_dbc *c, const struct ims_member *m, struct ims_err *err);
+enum ims_rc ims_repo_member_delete(struct ims_dbc *c, const char *image_id, const char *member_id,
+                                   struct ims_err *err);
+
+/* ---- identity ---- */
+struct ims_domain {
+    char *id, *name;
+    bool enabled;
+};
+struct ims_project {
+    char *id, *domain_id, *name, *region;
+    bool enabled;
+};
+struct ims_user {
+    char *id, *domain_id, *name, *password_hash, *default_project_id;
+    bool enabled;
+    int64_t failed_logins;
+};
+void ims_domain_release(struct ims_domain *d);
+void ims_project_release(struct ims_project *p);
+void ims_user_release(struct ims_user *u);
+
+enum ims_rc ims_repo_domain_insert(struct ims_dbc *c, const struct ims_domain *d, struct ims_err *err);
+enum ims_rc ims_repo_domain_get(struct ims_dbc *c, const char *id, const char *name, struct ims_domain *ret,
+                                struct ims_err *err);
+enum ims_rc ims_repo_project_insert(struct ims_dbc *c, const struct ims_project *p, struct ims_err *err);
+/* By id, or by name within domain_id. */
+enum ims_rc ims_repo_project_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
+                                 struct ims_project *ret, struct ims_err *err);
+enum ims_rc ims_repo_user_insert(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err);
+enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
+                              struct ims_user *ret, struct ims_err *err);
+/* Role of user on project ("admin", "member", "reader"); NOT_FOUND if none. */
+enum ims_rc ims_repo_role_grant(struct ims_dbc *c, const char *user_id, const char *project_id, const char *role,
+                                struct ims_err *err);
+enum ims_rc ims_repo_roles_on_project(struct ims_dbc *c, const char *user_id, const char *project_id,
+                                      struct ims_strlist *ret, struct ims_err *err);
+enum ims_rc ims_repo_token_revoke(struct ims_dbc *c, const char *token_id, int64_t expires_at, struct ims_err *err);
+enum ims_rc ims_repo_token_is_revoked(struct ims_dbc *c, const char *token_id, bool *ret, struct ims_err *err);
+
+#endif

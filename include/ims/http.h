@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * http: requests and responses over libmicrohttpd, and the route table.
+ * Knows requests, headers and bodies, never images. */
+#ifndef IMS_HTTP_H
+#define IMS_HTTP_H
+
+#include "ims/base.h"
+#include "ims/kv.h"
+
+enum ims_method {
+    IMS_GET = 1 << 0,
+    IMS_HEAD = 1 << 1,
+    IMS_POST = 1 << 2,
+    IMS_PUT = 1 << 3,
+    IMS_PATCH = 1 << 4,
+    IMS_DELETE = 1 << 5,
+    IMS_OPTIONS = 1 << 6,
+    IMS_METHOD_OTHER = 1 << 7,
+};
+
+#define IMS_MAX_PATH_PARAMS 4
+#define IMS_MAX_JSON_BODY (1024 * 1024)
+#define IMS_MAX_QUERY_PARAMS 256
+
+struct ims_request;
+struct ims_route;
+
+/* Response: either an in-memory body, a file range (sent with sendfile), or
+ * a reader callback. The handler fills it; the server sends it. */
+typedef ssize_t (*ims_reader_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
+struct ims_response {
+    int status;
+    struct ims_buf body;
+    struct ims_kvlist headers;
+    const char *content_type;   /* static string; NULL = none */
+    int fd;                     /* >= 0: send [fd_offset, fd_offset+fd_length) */
+    uint64_t fd_offset, fd_length;
+    ims_reader_fn reader;       /* non-NULL: streamed body of reader_length bytes */
+    void *reader_ctx;
+    void (*reader_free)(void *ctx);
+    uint64_t reader_length;
+};
+
+/* Streaming request bodies (uploads): called instead of buffering. */
+struct ims_body_sink {
+    /* Called once after the route matched and before any data is read.
+     * Returning non-OK answers with the response already filled. */
+    enum ims_rc (*begin)(struct ims_request *req);
+    enum ims_rc (*data)(struct ims_request *req, const char *p, size_t n);
+    /* Called once when the whole body was received: fill req->resp. */
+    void (*end)(struct ims_request *req);
+    /* Called when the request ends without end() (client gone, error). */
+    void (*abort)(struct ims_request *req);
+};
+
+typedef void (*ims_handler_fn)(struct ims_request *req);
+
+enum ims_route_flags {
+    IMS_ROUTE_PUBLIC = 1 << 0, /* no token needed */
+};
+
+/* One row of the route table. `actions` and the scope flags are the IAM
+ * requirements of the route (api-permissions.tsv). */
+struct ims_route {
+    unsigned methods;
+    const char *pattern; /* "/v2/images/{image_id}/file" */
+    ims_handler_fn handler;
+    const struct ims_body_sink *sink; /* non-NULL: streamed body */
+    unsigned flags;
+    const char *actions;              /* comma separated IAM actions, or NULL */
+    bool iam_project, enterprise_project;
+};
+
+struct ims_principal;
+struct ims_service;
+
+struct ims_request {
+    enum ims_method method;
+    const char *method_name;
+    char *path;                   /* decoded path, no query */
+    struct ims_kvlist query;      /* decoded query parameters, in order */
+    const struct ims_route *route;
+    char *params[IMS_MAX_PATH_PARAMS]; /* decoded {…} captures, in pattern order */
+    size_t nparams;
+    struct ims_buf body;          /* buffered body (non-streaming routes) */
+    struct ims_response resp;
+    struct ims_service *svc;
+    struct ims_principal *principal; /* NULL on public routes */
+    void *conn;                   /* the MHD connection */
+    void *sink_state;             /* owned by the route's sink */
+    char request_id[41];
+    char base_url[256];           /* filled by ims_req_base_url */
+    int64_t started_us;
+};
+
+const char *ims_req_header(struct ims_request *req, const char *name);
+const char *ims_req_param(struct ims_request *req, size_t i);
+/* The base URL clients used ("http://host:port"), from config or Host. */
+const char *ims_req_base_url(struct ims_request *req);
+
+void ims_resp_header(struct ims_request *req, const char *name, const char *value);
+/* Sets status and a JSON body (copied). */
+void ims_resp_json(struct ims_request *req, int status, const char *json, size_t len);
+/* Sets status, content type application/json, and returns the body buffer to write into. */
+struct ims_buf *ims_resp_json_buf(struct ims_request *req, int status);
+void ims_resp_empty(struct ims_request *req, int status);
+/* A generic error body {"code", "title", "message"} (webob's JSON shape). */
+void ims_http_error(struct ims_request *req, int status, const char *message);
+const char *ims_http_reason(int status);
+
+/* Route table lookup. Returns the route and fills captures, or NULL with
+ * *ret_allowed set to the methods the path supports (0 = no such path). */
+const struct ims_route *ims_route_match(const struct ims_route *table, size_t n, enum ims_method m, const char *path,
+                                        char **captures, size_t *ncaptures, unsigned *ret_allowed);
+enum ims_method ims_method_parse(const char *s);
+const char *ims_method_name(enum ims_method m);
+
+/* Parses a Range header against a body of `size` bytes (single range only,
+ * RFC 9110 "bytes=a-b", "bytes=a-", "bytes=-n"). Returns IMS_OK with the
+ * inclusive range, IMS_E_RANGE when unsatisfiable, IMS_E_NOTFOUND when the
+ * header should be ignored (syntactically invalid or several ranges: the
+ * whole body is sent, as RFC 9110 allows). */
+enum ims_rc ims_range_parse(const char *header, uint64_t size, uint64_t *ret_first, uint64_t *ret_last);
+
+/* ---- server ---- */
+struct ims_http_config {
+    const char *host;
+    unsigned port;
+    unsigned threads;          /* one epoll daemon each, SO_REUSEPORT */
+    unsigned connection_limit;
+    unsigned connection_timeout;
+};
+
+/* The application hook: route table plus dispatch (authentication and the
+ * error mapping live above http). */
+struct ims_http_app {
+    const struct ims_route *routes;
+    size_t nroutes;
+    struct ims_service *svc;
+    /* Called with the route matched, before body handling. Returns false
+     * when it already filled req->resp (e.g. 401), true to go on. */
+    bool (*before)(struct ims_request *req);
+    /* Called for no-route / wrong-method cases to fill an error response. */
+    void (*no_route)(struct ims_request *req, unsigned allowed);
+    void (*after)(struct ims_request *req); /* logging */
+    void (*cleanup)(struct ims_request *req); /* always, last */
+    const char *public_url; /* NULL: derived from the Host header */
+};
+
+struct ims_http_server;
+enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_http_app *app,
+                           struct ims_http_server **ret, struct ims_err *err);
+unsigned ims_http_port(struct ims_http_server *s);
+/* Stops accepting, waits up to timeout_ms for in-flight requests, stops. */
+void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms);
+unsigned ims_http_inflight(struct ims_http_server *s);
+
+#endif

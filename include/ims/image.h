@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The image record as the core sees it: core columns plus free-form
+ * properties (including the `__`-prefixed IMS attributes) and tags. */
+#ifndef IMS_IMAGE_H
+#define IMS_IMAGE_H
+
+#include "ims/base.h"
+#include "ims/kv.h"
+
+#define IMS_IMAGE_NAME_MAX 255
+#define IMS_IMAGE_PROP_KEY_MAX 255
+#define IMS_IMAGE_PROP_VALUE_MAX 65535
+#define IMS_IMAGE_TAG_MAX 255
+#define IMS_IMAGE_TAGS_MAX 128
+#define IMS_IMAGE_PROPS_MAX 128
+
+struct ims_image {
+    char id[IMS_UUID_LEN + 1];
+    char *owner;                  /* project id */
+    char *name;                   /* NULL = unset */
+    char status[16];              /* queued saving active killed deleted deactivated */
+    char visibility[16];          /* public private shared community */
+    bool protected_;
+    bool os_hidden;
+    char *container_format;       /* NULL = unset */
+    char *disk_format;            /* NULL = unset */
+    int64_t size;                 /* -1 = null */
+    int64_t virtual_size;         /* -1 = null */
+    char *checksum;               /* md5 hex or NULL */
+    char *os_hash_algo;
+    char *os_hash_value;
+    int64_t min_disk, min_ram;
+    char *enterprise_project_id;  /* "0" = default enterprise project */
+    int64_t created_at, updated_at;
+    char *blob;                   /* store location of the data, NULL if none */
+    struct ims_kvlist props;      /* extra properties, string values */
+    struct ims_strlist tags;
+};
+
+void ims_image_init(struct ims_image *img);
+void ims_image_release(struct ims_image *img);
+static inline void ims_image_releasep(struct ims_image *img) { ims_image_release(img); }
+void ims_image_copy(struct ims_image *dst, const struct ims_image *src);
+/* Replaces *field with a copy of value (NULL allowed). */
+void ims_set_str(char **field, const char *value);
+
+bool ims_image_status_valid(const char *s);
+bool ims_image_visibility_valid(const char *s);
+bool ims_disk_format_valid(const char *s);
+bool ims_container_format_valid(const char *s);
+
+/* Core attributes the client may set at create time or by PATCH. */
+enum ims_attr_kind {
+    IMS_ATTR_PROPERTY = 0, /* not a core attribute: a free-form property */
+    IMS_ATTR_MUTABLE,      /* name, visibility, protected, os_hidden, formats, min_*, tags */
+    IMS_ATTR_READONLY,     /* id, status, size, checksum, created_at, ... : 403 on change */
+    IMS_ATTR_RESERVED,     /* location, deleted, ... : 403 */
+};
+enum ims_attr_kind ims_image_attr_kind(const char *name);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * A streaming JSON writer into an ims_buf. Measured ~5x faster than building
+ * jansson objects for list pages (../shared/notes/http-json-sqlite.md).
+ * Commas are inserted automatically; nesting is tracked up to IMS_JW_DEPTH. */
+#ifndef IMS_JSON_WRITER_H
+#define IMS_JSON_WRITER_H
+
+#include "ims/base.h"
+
+#define IMS_JW_DEPTH 32
+
+struct ims_jw {
+    struct ims_buf *out;
+    int depth;
+    bool need_comma[IMS_JW_DEPTH];
+    bool after_key;
+};
+
+void ims_jw_init(struct ims_jw *w, struct ims_buf *out);
+void ims_jw_obj_begin(struct ims_jw *w);
+void ims_jw_obj_end(struct ims_jw *w);
+void ims_jw_arr_begin(struct ims_jw *w);
+void ims_jw_arr_end(struct ims_jw *w);
+void ims_jw_key(struct ims_jw *w, const char *k);
+void ims_jw_str(struct ims_jw *w, const char *s); /* NULL writes null */
+void ims_jw_strn(struct ims_jw *w, const char *s, size_t n);
+void ims_jw_int(struct ims_jw *w, int64_t v);
+void ims_jw_bool(struct ims_jw *w, bool v);
+void ims_jw_null(struct ims_jw *w);
+/* Inserts already-serialized JSON as one value. */
+void ims_jw_raw(struct ims_jw *w, const char *json, size_t n);
+
+/* key + value shorthands */
+static inline void ims_jw_kstr(struct ims_jw *w, const char *k, const char *v) { ims_jw_key(w, k); ims_jw_str(w, v); }
+static inline void ims_jw_kint(struct ims_jw *w, const char *k, int64_t v) { ims_jw_key(w, k); ims_jw_int(w, v); }
+static inline void ims_jw_kbool(struct ims_jw *w, const char *k, bool v) { ims_jw_key(w, k); ims_jw_bool(w, v); }
+static inline void ims_jw_knull(struct ims_jw *w, const char *k) { ims_jw_key(w, k); ims_jw_null(w); }
+
+#endif

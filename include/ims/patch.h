@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * JSON patch for images (Glance v2): parsing of both media types and the
+ * application of the operations to an ims_image, with Glance's rules for
+ * read-only and reserved attributes. Pure: no I/O. */
+#ifndef IMS_PATCH_H
+#define IMS_PATCH_H
+
+#include <jansson.h>
+
+#include "ims/base.h"
+#include "ims/image.h"
+
+#define IMS_PATCH_MEDIA_V21 "application/openstack-images-v2.1-json-patch"
+#define IMS_PATCH_MEDIA_V20 "application/openstack-images-v2.0-json-patch"
+
+enum ims_patch_opcode { IMS_PATCH_ADD, IMS_PATCH_REMOVE, IMS_PATCH_REPLACE };
+
+struct ims_patch_op {
+    enum ims_patch_opcode op;
+    char *path;     /* the attribute (one JSON-pointer segment, unescaped: ~1 -> /, ~0 -> ~) */
+    json_t *value;  /* owned reference; NULL for remove */
+};
+
+struct ims_patch {
+    struct ims_patch_op *ops;
+    size_t n;
+    /* v2.0 dialect (JSON Schema draft 4): "add" of an attribute or property
+     * that is already present is a conflict (409), not a replace. */
+    bool add_must_be_new;
+};
+
+/* media_type selects the dialect: v2.1 = RFC 6902 ({"op":"add","path":...}),
+ * v2.0 = {"add": "/path", "value": ...}. Anything else → IMS_E_MEDIA.
+ * Bad JSON, unknown op, missing value, path with more than one segment
+ * (except "/locations/N", refused as reserved later) → IMS_E_BADREQ. */
+enum ims_rc ims_patch_parse(const char *media_type, const char *body, size_t len, struct ims_patch *ret,
+                            struct ims_err *err);
+void ims_patch_release(struct ims_patch *p);
+
+/* Applies the ops in order to img (a copy the caller owns). Rules as Glance:
+ * read-only attributes → IMS_E_FORBIDDEN; reserved → IMS_E_FORBIDDEN;
+ * bad value type or value (e.g. visibility "foo", min_ram -1) → IMS_E_BADREQ;
+ * remove of a missing property → IMS_E_CONFLICT ... see patch.c for the table.
+ * `is_admin` lets the caller change owner. On error img may be partially modified. */
+enum ims_rc ims_patch_apply(const struct ims_patch *p, struct ims_image *img, bool is_admin, struct ims_err *err);
+
+#endif

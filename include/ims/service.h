@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * core: the image service's operations, independent of HTTP. Reaches the
+ * metadata repository and the blob store only through their interfaces. */
+#ifndef IMS_SERVICE_H
+#define IMS_SERVICE_H
+
+#include "ims/auth.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/patch.h"
+#include "ims/query.h"
+#include "ims/store.h"
+
+struct ims_service {
+    const struct ims_config *cfg;
+    struct ims_db *db;
+    struct ims_store *store;
+    unsigned char token_key[IMS_TOKEN_KEY_LEN];
+};
+
+/* Opens the data dir (database, store, token key), runs migrations and crash
+ * recovery. */
+enum ims_rc ims_service_open(const struct ims_config *cfg, struct ims_service **ret, struct ims_err *err);
+void ims_service_close(struct ims_service *svc);
+
+#define IMS_DEFAULT_DOMAIN_ID "default"
+#define IMS_DEFAULT_DOMAIN_NAME "Default"
+#define IMS_ADMIN_PROJECT "admin"
+#define IMS_ADMIN_USER "admin"
+
+/* Creates domain Default, project admin and user admin (role admin) if
+ * missing. With password NULL one is generated; *ret_password (owned) is
+ * set only when the admin was created now. */
+enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password, char **ret_password,
+                                  struct ims_err *err);
+
+/* ---- identity (lib/core/identity.c) ---- */
+struct ims_auth_request {
+    const char *user_id, *user_name, *user_domain_id, *user_domain_name, *password;
+    /* scope: project by id or by name + domain; or domain; or none */
+    const char *project_id, *project_name, *project_domain_id, *project_domain_name;
+    const char *domain_id, *domain_name;
+};
+enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_auth_request *ar,
+                                      struct ims_principal *ret, struct ims_err *err);
+enum ims_rc ims_identity_issue(struct ims_service *svc, const struct ims_principal *p, char *out, size_t outcap,
+                               struct ims_err *err);
+/* Verifies signature, expiry and revocation. */
+enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, struct ims_principal *ret,
+                                  struct ims_err *err);
+/* Names and roles behind a principal, for the token body. */
+struct ims_token_info {
+    struct ims_user user;
+    struct ims_domain user_domain;
+    struct ims_project project;        /* zeroed when not project-scoped */
+    struct ims_domain project_domain;  /* likewise */
+    struct ims_domain scope_domain;    /* zeroed when not domain-scoped */
+    struct ims_strlist roles;
+};
+enum ims_rc ims_identity_describe(struct ims_service *svc, const struct ims_principal *p, struct ims_token_info *ret,
+                                  struct ims_err *err);
+void ims_token_info_release(struct ims_token_info *ti);
+enum ims_rc ims_identity_revoke(struct ims_service *svc, const struct ims_principal *p, struct ims_err *err);
+enum ims_rc ims_identity_create_project(struct ims_service *svc, const char *domain_id, const char *name,
+                                        char **ret_id, struct ims_err *err);
+enum ims_rc ims_identity_create_domain(struct ims_service *svc, const char *name, char **ret_id, struct ims_err *err);
+enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain_id, const char *name,
+                                     const char *password, const char *project_id, const char *role, char **ret_id,
+                                     struct ims_err *err);
+
+/* ---- images (lib/core/images.c) ---- */
+/* Creates from a client-supplied draft: owner, status, timestamps, defaults
+ * are set here. */
+enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principal *p, struct ims_image *draft,
+                              struct ims_err *err);
+/* NOT_FOUND unless visible to p. */
+enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                           struct ims_image *ret, struct ims_err *err);
+enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal *p, const struct ims_image_query *q,
+                            struct ims_image **ret, size_t *ret_n, struct ims_err *err);
+enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                             const struct ims_patch *patch, struct ims_image *ret, struct ims_err *err);
+enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                              struct ims_err *err);
+enum ims_rc ims_images_deactivate(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                  bool deactivate, struct ims_err *err);
+enum ims_rc ims_images_tag(struct ims_service *svc, const struct ims_principal *p, const char *id, const char *tag,
+                           bool add, struct ims_err *err);
+bool ims_images_can_modify(const struct ims_principal *p, const struct ims_image *img);
+
+/* ---- image data (lib/core/upload.c) ---- */
+struct ims_upload;
+/* Moves the image queued → saving and opens a temporary blob.
+ * expected_size < 0: unknown. */
+enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                             int64_t expected_size, struct ims_upload **ret, struct ims_err *err);
+enum ims_rc ims_upload_write(struct ims_upload *u, const void *data, size_t n, struct ims_err *err);
+/* Commits data and metadata together; the upload is freed. */
+enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struct ims_err *err);
+/* Discards the data and returns the image to queued; the upload is freed. */
+void ims_upload_abort(struct ims_upload *u);
+
+enum ims_rc ims_images_open_data(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                 struct ims_image *ret_img, struct ims_blob_reader *ret, struct ims_err *err);
+
+/* ---- members (lib/core/members.c) ---- */
+enum ims_rc ims_members_add(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                            const char *member_id, struct ims_member *ret, struct ims_err *err);
+enum ims_rc ims_members_list(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                             struct ims_member **ret, size_t *ret_n, struct ims_err *err);
+enum ims_rc ims_members_get(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                            const char *member_id, struct ims_member *ret, struct ims_err *err);
+enum ims_rc ims_members_update(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                               const char *member_id, const char *status, struct ims_member *ret,
+                               struct ims_err *err);
+enum ims_rc ims_members_delete(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                               const char *member_id, struct ims_err *err);
+
+#endif

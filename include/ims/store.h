@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * store: where image data lives. An interface (struct ims_store_ops) with
+ * one file per implementation (store/file.c now, store/s3.c later). Blobs are
+ * written to a temporary object, made durable by commit, immutable after. */
+#ifndef IMS_STORE_H
+#define IMS_STORE_H
+
+#include "ims/base.h"
+#include "ims/kv.h"
+
+struct ims_store;
+struct ims_store_writer;
+
+/* How to read a blob: a file descriptor (sent with sendfile) or, for remote
+ * stores, a reader callback. */
+struct ims_blob_reader {
+    int fd; /* >= 0 when readable as a file; caller closes */
+    uint64_t size;
+    ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
+    void (*close)(void *ctx);
+    void *ctx;
+};
+
+struct ims_store_ops {
+    const char *name;
+    enum ims_rc (*writer_open)(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err);
+    enum ims_rc (*write)(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err);
+    /* Makes the data durable under a new location (owned by the caller). The
+     * writer is freed whatever the result. */
+    enum ims_rc (*commit)(struct ims_store_writer *w, char **ret_location, struct ims_err *err);
+    /* Discards the data and frees the writer. */
+    void (*abort)(struct ims_store_writer *w);
+    enum ims_rc (*open_read)(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
+                             struct ims_err *err);
+    enum ims_rc (*remove)(struct ims_store *s, const char *location, struct ims_err *err);
+    /* Crash recovery: removes temporary objects and every blob not listed in
+     * `referenced`. Reports counts. */
+    enum ims_rc (*recover)(struct ims_store *s, const struct ims_strlist *referenced, int64_t *ret_temp,
+                           int64_t *ret_orphans, struct ims_err *err);
+    void (*close)(struct ims_store *s);
+};
+
+struct ims_store {
+    const struct ims_store_ops *ops;
+};
+
+/* The embedded store: blobs under dir/images, temporary data under dir/tmp. */
+enum ims_rc ims_store_file_open(const char *dir, struct ims_store **ret, struct ims_err *err);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Glance v2 JSON schemas. glanceclient builds its models from these and
+ * validates every image it prints against IMAGE_SCHEMA, so each attribute we
+ * return must be described here with its exact type. */
+#include <string.h>
+
+#include "api-int.h"
+
+#define UUID_PATTERN                                                                                               \
+    "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
+
+#define RO_STRING(name, desc) "\"" name "\": {\"type\": \"string\", \"readOnly\": true, \"description\": \"" desc "\"}"
+#define NULLABLE_STRING(name, desc)                                                                                \
+    "\"" name "\": {\"type\": [\"null\", \"string\"], \"description\": \"" desc "\"}"
+
+#define IMAGE_SCHEMA                                                                                               \
+    "{\"name\": \"image\", \"properties\": {"                                                                     \
+    "\"id\": {\"type\": \"string\", \"description\": \"An identifier for the image\", \"pattern\": \"" UUID_PATTERN \
+    "\"},"                                                                                                         \
+    "\"name\": {\"type\": [\"null\", \"string\"], \"description\": \"Descriptive name for the image\", "           \
+    "\"maxLength\": 255},"                                                                                         \
+    "\"status\": {\"type\": \"string\", \"readOnly\": true, \"description\": \"Status of the image\", "            \
+    "\"enum\": [\"queued\", \"saving\", \"active\", \"killed\", \"deleted\", \"uploading\", \"importing\", "        \
+    "\"pending_delete\", \"deactivated\"]},"                                                                       \
+    "\"visibility\": {\"type\": \"string\", \"description\": \"Scope of image accessibility\", "                   \
+    "\"enum\": [\"community\", \"public\", \"private\", \"shared\"]},"                                             \
+    "\"protected\": {\"type\": \"boolean\", \"description\": \"If true, image will not be deletable.\"},"         \
+    "\"os_hidden\": {\"type\": \"boolean\", \"description\": \"If true, image will not appear in default image "  \
+    "list response.\"},"                                                                                           \
+    "\"checksum\": {\"type\": [\"null\", \"string\"], \"readOnly\": true, \"description\": \"md5 hash of image "   \
+    "contents.\", \"maxLength\": 32},"                                                                             \
+    "\"os_hash_algo\": {\"type\": [\"null\", \"string\"], \"readOnly\": true, \"description\": \"Algorithm to "    \
+    "calculate the os_hash_value\", \"maxLength\": 64},"                                                          \
+    "\"os_hash_value\": {\"type\": [\"null\", \"string\"], \"readOnly\": true, \"description\": \"Hexdigest of "   \
+    "the image contents using the algorithm specified by the os_hash_algo\", \"maxLength\": 128},"                 \
+    "\"owner\": {\"type\": [\"null\", \"string\"], \"description\": \"Owner of the image\", \"maxLength\": 255},"  \
+    "\"size\": {\"type\": [\"null\", \"integer\"], \"readOnly\": true, \"description\": \"Size of image file in "  \
+    "bytes\"},"                                                                                                    \
+    "\"virtual_size\": {\"type\": [\"null\", \"integer\"], \"readOnly\": true, \"description\": \"Virtual size "   \
+    "of image in bytes\"},"                                                                                        \
+    "\"container_format\": {\"type\": [\"null\", \"string\"], \"description\": \"Format of the container\", "      \
+    "\"enum\": [null, \"ami\", \"ari\", \"aki\", \"bare\", \"ovf\", \"ova\", \"docker\", \"compressed\"]},"       \
+    "\"disk_format\": {\"type\": [\"null\", \"string\"], \"description\": \"Format of the disk\", "                \
+    "\"enum\": [null, \"ami\", \"ari\", \"aki\", \"vhd\", \"vhdx\", \"vmdk\", \"raw\", \"qcow2\", \"vdi\", "        \
+    "\"iso\", \"ploop\", \"zvhd\", \"zvhd2\"]},"                                                                   \
+    RO_STRING("created_at", "Date and time of image registration") ","                                            \
+    RO_STRING("updated_at", "Date and time of the last image modification") ","                                   \
+    "\"tags\": {\"type\": \"array\", \"description\": \"List of strings related to the image\", "                 \
+    "\"items\": {\"type\": \"string\", \"maxLength\": 255}},"                                                      \
+    RO_STRING("direct_url", "URL to access the image file kept in external store") ","                            \
+    "\"min_ram\": {\"type\": \"integer\", \"description\": \"Amount of ram (in MB) required to boot image.\"},"  \
+    "\"min_disk\": {\"type\": \"integer\", \"description\": \"Amount of disk space (in GB) required to boot "     \
+    "image.\"},"                                                                                                   \
+    RO_STRING("self", "An image self url") "," RO_STRING("file", "An image file url") ","                          \
+    RO_STRING("schema", "An image schema url") ","                                                                 \
+    "\"enterprise_project_id\": {\"type\": \"string\", \"description\": \"Enterprise project of the image; 0 is "  \
+    "the default one\"},"                                                                                          \
+    NULLABLE_STRING("__os_version", "Operating system version") ","                                               \
+    NULLABLE_STRING("__platform", "Operating system platform") ","                                                \
+    NULLABLE_STRING("__os_type", "Operating system type: Linux, Windows or Other") ","                            \
+    NULLABLE_STRING("__os_bit", "Operating system architecture: 32 or 64") ","                                    \
+    NULLABLE_STRING("__imagetype", "Image type: gold, private or shared") ","                                     \
+    NULLABLE_STRING("__isregistered", "Whether the image is registered") ","                                      \
+    NULLABLE_STRING("virtual_env_type", "FusionCompute, Ironic, DataImage or IsoImage") ","                       \
+    NULLABLE_STRING("__description", "Supplementary information about the image")                                 \
+    "}, \"additionalProperties\": {\"type\": \"string\"}, "                                                        \
+    "\"links\": [{\"rel\": \"self\", \"href\": \"{self}\"}, {\"rel\": \"enclosure\", \"href\": \"{file}\"}, "      \
+    "{\"rel\": \"describedby\", \"href\": \"{schema}\"}]}"
+
+#define MEMBER_SCHEMA                                                                                              \
+    "{\"name\": \"member\", \"properties\": {"                                                                    \
+    "\"created_at\": {\"type\": \"string\", \"description\": \"Date and time of image member creation\"},"       \
+    "\"image_id\": {\"type\": \"string\", \"description\": \"An identifier for the image\", \"pattern\": \""      \
+    UUID_PATTERN "\"},"                                                                                            \
+    "\"member_id\": {\"type\": \"string\", \"description\": \"An identifier for the image member (tenantId)\"},"  \
+    "\"schema\": {\"type\": \"string\", \"readOnly\": true},"                                                     \
+    "\"status\": {\"type\": \"string\", \"description\": \"The status of this image member\", "                   \
+    "\"enum\": [\"pending\", \"accepted\", \"rejected\"]},"                                                        \
+    "\"updated_at\": {\"type\": \"string\", \"description\": \"Date and time of last modification of image "      \
+    "member\"}}}"
+
+static const char image_schema[] = IMAGE_SCHEMA;
+static const char images_schema[] =
+    "{\"name\": \"images\", \"properties\": {\"images\": {\"type\": \"array\", \"items\": " IMAGE_SCHEMA "}, "
+    "\"schema\": {\"type\": \"string\"}, \"first\": {\"type\": \"string\"}, \"next\": {\"type\": \"string\"}}, "
+    "\"links\": [{\"rel\": \"first\", \"href\": \"{first}\"}, {\"rel\": \"next\", \"href\": \"{next}\"}, "
+    "{\"rel\": \"describedby\", \"href\": \"{schema}\"}]}";
+static const char member_schema[] = MEMBER_SCHEMA;
+static const char members_schema[] =
+    "{\"name\": \"members\", \"properties\": {\"members\": {\"type\": \"array\", \"items\": " MEMBER_SCHEMA "}, "
+    "\"schema\": {\"type\": \"string\"}}, "
+    "\"links\": [{\"rel\": \"self\", \"href\": \"{self}\"}, {\"rel\": \"describedby\", \"href\": \"{schema}\"}]}";
+
+void api_schema_image(struct ims_request *req) { ims_resp_json(req, 200, image_schema, strlen(image_schema)); }
+void api_schema_images(struct ims_request *req) { ims_resp_json(req, 200, images_schema, strlen(images_schema)); }
+void api_schema_member(struct ims_request *req) { ims_resp_json(req, 200, member_schema, strlen(member_schema)); }
+void api_schema_members(struct ims_request *req)
+{
+    ims_resp_json(req, 200, members_schema, strlen(members_schema));
+}

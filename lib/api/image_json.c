@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The Glance v2 image document: core attributes (null when unset), links,
+ * tags, then every extra property as a top-level string. */
+#include <stdio.h>
+
+#include "api-int.h"
+
+void api_image_json(struct ims_jw *w, const struct ims_image *img)
+{
+    char created[21], updated[21], link[64];
+    ims_time_iso(img->created_at, created);
+    ims_time_iso(img->updated_at, updated);
+    ims_jw_obj_begin(w);
+    ims_jw_kstr(w, "id", img->id);
+    ims_jw_kstr(w, "name", img->name);
+    ims_jw_kstr(w, "status", img->status);
+    ims_jw_kstr(w, "visibility", img->visibility);
+    ims_jw_kbool(w, "protected", img->protected_);
+    ims_jw_kbool(w, "os_hidden", img->os_hidden);
+    ims_jw_kstr(w, "checksum", img->checksum);
+    ims_jw_kstr(w, "os_hash_algo", img->os_hash_algo);
+    ims_jw_kstr(w, "os_hash_value", img->os_hash_value);
+    ims_jw_kstr(w, "owner", img->owner);
+    ims_jw_key(w, "size");
+    if (img->size >= 0)
+        ims_jw_int(w, img->size);
+    else
+        ims_jw_null(w);
+    ims_jw_key(w, "virtual_size");
+    if (img->virtual_size >= 0)
+        ims_jw_int(w, img->virtual_size);
+    else
+        ims_jw_null(w);
+    ims_jw_kint(w, "min_ram", img->min_ram);
+    ims_jw_kint(w, "min_disk", img->min_disk);
+    ims_jw_kstr(w, "container_format", img->container_format);
+    ims_jw_kstr(w, "disk_format", img->disk_format);
+    ims_jw_kstr(w, "created_at", created);
+    ims_jw_kstr(w, "updated_at", updated);
+    ims_jw_key(w, "tags");
+    ims_jw_arr_begin(w);
+    for (size_t i = 0; i < img->tags.n; i++)
+        ims_jw_str(w, img->tags.items[i]);
+    ims_jw_arr_end(w);
+    snprintf(link, sizeof(link), "/v2/images/%s", img->id);
+    ims_jw_kstr(w, "self", link);
+    snprintf(link, sizeof(link), "/v2/images/%s/file", img->id);
+    ims_jw_kstr(w, "file", link);
+    ims_jw_kstr(w, "schema", "/v2/schemas/image");
+    ims_jw_kstr(w, "enterprise_project_id", img->enterprise_project_id ? img->enterprise_project_id : "0");
+    for (size_t i = 0; i < img->props.n; i++)
+        ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
+    ims_jw_obj_end(w);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Result codes and the detail message that travels with them. */
+#include "ims/base.h"
+
+#include <stdio.h>
+
+enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+const char *ims_rc_name(enum ims_rc rc)
+{
+    switch (rc) {
+    case IMS_OK: return "ok";
+    case IMS_E_BADREQ: return "bad request";
+    case IMS_E_UNAUTH: return "unauthorized";
+    case IMS_E_FORBIDDEN: return "forbidden";
+    case IMS_E_NOTFOUND: return "not found";
+    case IMS_E_METHOD: return "method not allowed";
+    case IMS_E_CONFLICT: return "conflict";
+    case IMS_E_TOOLARGE: return "request entity too large";
+    case IMS_E_MEDIA: return "unsupported media type";
+    case IMS_E_RANGE: return "range not satisfiable";
+    case IMS_E_NOTIMPL: return "not implemented";
+    case IMS_E_IO: return "storage error";
+    case IMS_E_DB: return "database error";
+    case IMS_E_INTERNAL: return "internal error";
+    }
+    return "unknown";
+}

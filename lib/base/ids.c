@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Random ids from the kernel's CSPRNG. */
+#include "ims/base.h"
+
+#include <string.h>
+#include <sys/random.h>
+
+void ims_random_bytes(void *p, size_t n)
+{
+    unsigned char *q = p;
+    while (n) {
+        ssize_t r = getrandom(q, n, 0);
+        if (r < 0)
+            abort(); /* only EINTR/ENOSYS are possible; neither is recoverable here */
+        q += r;
+        n -= (size_t)r;
+    }
+}
+
+void ims_uuid_new(char out[IMS_UUID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[16];
+    ims_random_bytes(r, sizeof(r));
+    r[6] = (r[6] & 0x0f) | 0x40;
+    r[8] = (r[8] & 0x3f) | 0x80;
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[r[i] >> 4];
+        *o++ = hex[r[i] & 15];
+    }
+    *o = 0;
+}
+
+bool ims_uuid_valid(const char *s)
+{
+    if (!s || strlen(s) != IMS_UUID_LEN)
+        return false;
+    for (int i = 0; i < IMS_UUID_LEN; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void ims_hexid_new(char *out, size_t nbytes)
+{
+    unsigned char r[64];
+    if (nbytes > sizeof(r))
+        nbytes = sizeof(r);
+    ims_random_bytes(r, nbytes);
+    ims_hex_encode(r, nbytes, out);
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Streaming JSON writer. Output is valid JSON as long as calls are balanced;
+ * strings are escaped per RFC 8259 (control chars as \u00XX, '/' untouched). */
+#include "ims/json_writer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void ims_jw_init(struct ims_jw *w, struct ims_buf *out)
+{
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+}
+
+static void before_value(struct ims_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->need_comma[w->depth])
+        ims_buf_addc(w->out, ',');
+    w->need_comma[w->depth] = true;
+}
+
+static void open(struct ims_jw *w, char c)
+{
+    before_value(w);
+    ims_buf_addc(w->out, c);
+    if (w->depth + 1 < IMS_JW_DEPTH)
+        w->depth++;
+    w->need_comma[w->depth] = false;
+}
+
+static void close_(struct ims_jw *w, char c)
+{
+    ims_buf_addc(w->out, c);
+    if (w->depth > 0)
+        w->depth--;
+}
+
+void ims_jw_obj_begin(struct ims_jw *w) { open(w, '{'); }
+void ims_jw_obj_end(struct ims_jw *w) { close_(w, '}'); }
+void ims_jw_arr_begin(struct ims_jw *w) { open(w, '['); }
+void ims_jw_arr_end(struct ims_jw *w) { close_(w, ']'); }
+
+static void escaped(struct ims_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    ims_buf_addc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        ims_buf_add(b, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': ims_buf_add(b, "\\\"", 2); break;
+        case '\\': ims_buf_add(b, "\\\\", 2); break;
+        case '\n': ims_buf_add(b, "\\n", 2); break;
+        case '\r': ims_buf_add(b, "\\r", 2); break;
+        case '\t': ims_buf_add(b, "\\t", 2); break;
+        case '\b': ims_buf_add(b, "\\b", 2); break;
+        case '\f': ims_buf_add(b, "\\f", 2); break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            ims_buf_add(b, u, 6);
+        }
+        }
+    }
+    ims_buf_add(b, s + run, n - run);
+    ims_buf_addc(b, '"');
+}
+
+void ims_jw_key(struct ims_jw *w, const char *k)
+{
+    before_value(w);
+    escaped(w->out, k, strlen(k));
+    ims_buf_addc(w->out, ':');
+    w->after_key = true;
+}
+
+void ims_jw_strn(struct ims_jw *w, const char *s, size_t n)
+{
+    before_value(w);
+    escaped(w->out, s, n);
+}
+
+void ims_jw_str(struct ims_jw *w, const char *s)
+{
+    if (!s) {
+        ims_jw_null(w);
+        return;
+    }
+    ims_jw_strn(w, s, strlen(s));
+}
+
+void ims_jw_int(struct ims_jw *w, int64_t v)
+{
+    char tmp[24];
+    before_value(w);
+    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+    ims_buf_add(w->out, tmp, (size_t)n);
+}
+
+void ims_jw_bool(struct ims_jw *w, bool v)
+{
+    before_value(w);
+    ims_buf_adds(w->out, v ? "true" : "false");
+}
+
+void ims_jw_null(struct ims_jw *w)
+{
+    before_value(w);
+    ims_buf_add(w->out, "null", 4);
+}
+
+void ims_jw_raw(struct ims_jw *w, const char *json, size_t n)
+{
+    before_value(w);
+    ims_buf_add(w->out, json, n);
+}

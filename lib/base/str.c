@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * String helpers: strict integer parsing, URL and base64 codecs. */
+#include "ims/base.h"
+
+#include <errno.h>
+#include <string.h>
+
+bool ims_streq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+bool ims_str_startswith(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool ims_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+    if (!s || !*s)
+        return false;
+    const char *p = s;
+    if (*p == '-' || *p == '+')
+        p++;
+    if (*p < '0' || *p > '9')
+        return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *ret = v;
+    return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool ims_url_decode(char *s, bool plus_is_space)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '%') {
+            int a = hexval(p[1]), b = a < 0 ? -1 : hexval(p[2]);
+            if (a < 0 || b < 0)
+                return false;
+            char c = (char)(a * 16 + b);
+            if (!c)
+                return false;
+            *o++ = c;
+            p += 2;
+        } else if (*p == '+' && plus_is_space) {
+            *o++ = ' ';
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = 0;
+    return true;
+}
+
+void ims_hex_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static size_t b64(const unsigned char *in, size_t n, char *out, const char *alpha, bool pad)
+{
+    size_t o = 0, i = 0;
+    for (; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = alpha[v >> 18 & 63];
+        out[o++] = alpha[v >> 12 & 63];
+        out[o++] = alpha[v >> 6 & 63];
+        out[o++] = alpha[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+        out[o++] = alpha[v >> 18 & 63];
+        out[o++] = alpha[v >> 12 & 63];
+        if (i + 1 < n)
+            out[o++] = alpha[v >> 6 & 63];
+        else if (pad)
+            out[o++] = '=';
+        if (pad)
+            out[o++] = '=';
+    }
+    out[o] = 0;
+    return o;
+}
+
+size_t ims_b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+    return b64(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+}
+
+size_t ims_b64_encode(const unsigned char *in, size_t n, char *out)
+{
+    return b64(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+}
+
+static int b64url_val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+long ims_b64url_decode(const char *in, size_t n, unsigned char *out)
+{
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64url_val(in[i]);
+        if (v < 0)
+            return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (bits && (acc & ((1u << bits) - 1)))
+        return -1; /* non-canonical trailing bits */
+    return (long)o;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Password authentication, token issue/validation/revocation, and creation
+ * of domains, projects and users. Until the policy engine lands, the
+ * `admin` role on the token's project makes the caller an admin. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ims/service.h"
+
+static void copy_id(char *dst, size_t cap, const char *s)
+{
+    snprintf(dst, cap, "%s", s ? s : "");
+}
+
+static enum ims_rc resolve_domain(struct ims_dbc *c, const char *id, const char *name, struct ims_domain *ret,
+                                  struct ims_err *err)
+{
+    if (!id && !name)
+        return ims_fail(err, IMS_E_BADREQ, "A domain id or name is required.");
+    enum ims_rc rc = ims_repo_domain_get(c, id, id ? NULL : name, ret, err);
+    if (rc == IMS_E_NOTFOUND)
+        return ims_fail(err, IMS_E_UNAUTH, "The request you have made requires authentication.");
+    return rc;
+}
+
+enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_auth_request *ar,
+                                      struct ims_principal *ret, struct ims_err *err)
+{
+    static const char denied[] = "The request you have made requires authentication.";
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct ims_user u = {0};
+    enum ims_rc rc;
+    if (!ar->password)
+        return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'password': a password is required.");
+    if (ar->user_id) {
+        rc = ims_repo_user_get(c, ar->user_id, NULL, NULL, &u, err);
+    } else if (ar->user_name) {
+        struct ims_domain d;
+        if ((rc = resolve_domain(c, ar->user_domain_id, ar->user_domain_name, &d, err)) != IMS_OK)
+            return rc;
+        rc = ims_repo_user_get(c, NULL, d.id, ar->user_name, &u, err);
+        ims_domain_release(&d);
+    } else {
+        return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'user': an id or a name is required.");
+    }
+    if (rc == IMS_E_NOTFOUND)
+        return ims_fail(err, IMS_E_UNAUTH, denied);
+    if (rc != IMS_OK)
+        return rc;
+    bool ok = u.enabled && ims_password_verify(u.password_hash, ar->password);
+    struct ims_principal p = {0};
+    copy_id(p.user_id, sizeof(p.user_id), u.id);
+    copy_id(p.domain_id, sizeof(p.domain_id), u.domain_id);
+    ims_user_release(&u);
+    if (!ok) {
+        ims_warn("authentication failed for user %s", p.user_id);
+        return ims_fail(err, IMS_E_UNAUTH, denied);
+    }
+
+    if (ar->project_id || ar->project_name) {
+        struct ims_project proj;
+        if (ar->project_id) {
+            rc = ims_repo_project_get(c, ar->project_id, NULL, NULL, &proj, err);
+        } else {
+            struct ims_domain d;
+            if ((rc = resolve_domain(c, ar->project_domain_id, ar->project_domain_name, &d, err)) != IMS_OK)
+                return rc;
+            rc = ims_repo_project_get(c, NULL, d.id, ar->project_name, &proj, err);
+            ims_domain_release(&d);
+        }
+        if (rc == IMS_E_NOTFOUND)
+            return ims_fail(err, IMS_E_UNAUTH, "%s", denied);
+        if (rc != IMS_OK)
+            return rc;
+        copy_id(p.project_id, sizeof(p.project_id), proj.id);
+        bool enabled = proj.enabled;
+        ims_project_release(&proj);
+        struct ims_strlist roles = {0};
+        rc = ims_repo_roles_on_project(c, p.user_id, p.project_id, &roles, err);
+        bool has_role = roles.n > 0;
+        p.is_admin = ims_strlist_contains(&roles, "admin");
+        ims_strlist_release(&roles);
+        if (rc != IMS_OK)
+            return rc;
+        if (!has_role || !enabled)
+            return ims_fail(err, IMS_E_UNAUTH, "User %s has no access to project %s", p.user_id, p.project_id);
+    } else if (ar->domain_id || ar->domain_name) {
+        struct ims_domain d;
+        if ((rc = resolve_domain(c, ar->domain_id, ar->domain_name, &d, err)) != IMS_OK)
+            return rc;
+        copy_id(p.scope_domain_id, sizeof(p.scope_domain_id), d.id);
+        ims_domain_release(&d);
+        if (!ims_streq(p.scope_domain_id, p.domain_id))
+            return ims_fail(err, IMS_E_UNAUTH, "User %s has no access to domain %s", p.user_id, p.scope_domain_id);
+    }
+    ims_hexid_new(p.token_id, 16);
+    p.issued_at = ims_now();
+    p.expires_at = p.issued_at + svc->cfg->token_ttl;
+    *ret = p;
+    return IMS_OK;
+}
+
+enum ims_rc ims_identity_issue(struct ims_service *svc, const struct ims_principal *p, char *out, size_t outcap,
+                               struct ims_err *err)
+{
+    if (ims_token_encode(svc->token_key, sizeof(svc->token_key), p, out, outcap) == 0)
+        return ims_fail(err, IMS_E_INTERNAL, "token too large");
+    return IMS_OK;
+}
+
+enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, struct ims_principal *ret,
+                                  struct ims_err *err)
+{
+    struct ims_principal p;
+    enum ims_rc rc = ims_token_decode(svc->token_key, sizeof(svc->token_key), token, ims_now(), &p, err);
+    if (rc != IMS_OK)
+        return rc;
+    bool revoked = false;
+    if ((rc = ims_repo_token_is_revoked(ims_db_conn(svc->db), p.token_id, &revoked, err)) != IMS_OK)
+        return rc;
+    if (revoked)
+        return ims_fail(err, IMS_E_UNAUTH, "The token has been revoked.");
+    *ret = p;
+    return IMS_OK;
+}
+
+enum ims_rc ims_identity_revoke(struct ims_service *svc, const struct ims_principal *p, struct ims_err *err)
+{
+    return ims_repo_token_revoke(ims_db_conn(svc->db), p->token_id, p->expires_at, err);
+}
+
+static enum ims_rc check_name(const char *what, const char *name, struct ims_err *err)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 64)
+        return ims_fail(err, IMS_E_BADREQ, "%s name must have 1 to 64 characters", what);
+    for (const char *s = name; *s; s++)
+        if ((unsigned char)*s < 0x20)
+            return ims_fail(err, IMS_E_BADREQ, "%s name must not contain control characters", what);
+    return IMS_OK;
+}
+
+enum ims_rc ims_identity_create_domain(struct ims_service *svc, const char *name, char **ret_id, struct ims_err *err)
+{
+    enum ims_rc rc = check_name("domain", name, err);
+    if (rc != IMS_OK)
+        return rc;
+    char id[33];
+    ims_hexid_new(id, 16);
+    struct ims_domain d = {.id = id, .name = (char *)name, .enabled = true};
+    if ((rc = ims_repo_domain_insert(ims_db_conn(svc->db), &d, err)) != IMS_OK)
+        return rc;
+    *ret_id = ims_xstrdup(id);
+    return IMS_OK;
+}
+
+enum ims_rc ims_identity_create_project(struct ims_service *svc, const char *domain_id, const char *name,
+                                        char **ret_id, struct ims_err *err)
+{
+    enum ims_rc rc = check_name("project", name, err);
+    if (rc != IMS_OK)
+        return rc;
+    char id[33];
+    ims_hexid_new(id, 16);
+    struct ims_project p = {.id = id, .domain_id = (char *)domain_id, .name = (char *)name,
+                            .region = svc->cfg->region, .enabled = true};
+    if ((rc = ims_repo_project_insert(ims_db_conn(svc->db), &p, err)) != IMS_OK)
+        return rc;
+    *ret_id = ims_xstrdup(id);
+    return IMS_OK;
+}
+
+enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain_id, const char *name,
+                                     const char *password, const char *project_id, const char *role, char **ret_id,
+                                     struct ims_err *err)
+{
+    enum ims_rc rc = check_name("user", name, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!password || strlen(password) < 6 || strlen(password) > 128)
+        return ims_fail(err, IMS_E_BADREQ, "password must have 6 to 128 characters");
+    char hash[IMS_PASSWORD_HASH_MAX];
+    if ((rc = ims_password_hash(password, hash, err)) != IMS_OK)
+        return rc;
+    char id[33];
+    ims_hexid_new(id, 16);
+    struct ims_user u = {.id = id, .domain_id = (char *)domain_id, .name = (char *)name, .password_hash = hash,
+                         .default_project_id = (char *)project_id, .enabled = true};
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    if ((rc = ims_db_begin(c, err)) != IMS_OK)
+        return rc;
+    rc = ims_repo_user_insert(c, &u, err);
+    if (rc == IMS_OK && project_id)
+        rc = ims_repo_role_grant(c, id, project_id, role ? role : "member", err);
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    if ((rc = ims_db_commit(c, err)) != IMS_OK)
+        return rc;
+    *ret_id = ims_xstrdup(id);
+    return IMS_OK;
+}
+
+void ims_token_info_release(struct ims_token_info *ti)
+{
+    ims_user_release(&ti->user);
+    ims_domain_release(&ti->user_domain);
+    ims_project_release(&ti->project);
+    ims_domain_release(&ti->project_domain);
+    ims_domain_release(&ti->scope_domain);
+    ims_strlist_release(&ti->roles);
+}
+
+enum ims_rc ims_identity_describe(struct ims_service *svc, const struct ims_principal *p, struct ims_token_info *ret,
+                                  struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct ims_token_info ti = {0};
+    enum ims_rc rc = ims_repo_user_get(c, p->user_id, NULL, NULL, &ti.user, err);
+    if (rc == IMS_OK)
+        rc = ims_repo_domain_get(c, p->domain_id, NULL, &ti.user_domain, err);
+    if (rc == IMS_OK && p->project_id[0]) {
+        rc = ims_repo_project_get(c, p->project_id, NULL, NULL, &ti.project, err);
+        if (rc == IMS_OK)
+            rc = ims_repo_domain_get(c, ti.project.domain_id, NULL, &ti.project_domain, err);
+        if (rc == IMS_OK)
+            rc = ims_repo_roles_on_project(c, p->user_id, p->project_id, &ti.roles, err);
+    }
+    if (rc == IMS_OK && p->scope_domain_id[0]) {
+        rc = ims_repo_domain_get(c, p->scope_domain_id, NULL, &ti.scope_domain, err);
+        if (rc == IMS_OK)
+            ims_strlist_add(&ti.roles, "member");
+    }
+    if (rc != IMS_OK) {
+        ims_token_info_release(&ti);
+        return rc == IMS_E_NOTFOUND ? ims_fail(err, IMS_E_UNAUTH, "The token's user or project no longer exists.")
+                                    : rc;
+    }
+    *ret = ti;
+    return IMS_OK;
+}

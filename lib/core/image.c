@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The image record: lifecycle of the struct (init/copy/release), the closed
+ * vocabularies Glance accepts for formats, statuses and visibility, and the
+ * classification of attribute names into core-mutable, read-only, reserved
+ * and free-form properties that both image creation and PATCH rely on. */
+#include "ims/image.h"
+
+#include <string.h>
+
+void ims_image_init(struct ims_image *img)
+{
+    *img = (struct ims_image){
+        .size = -1,
+        .virtual_size = -1,
+    };
+    strcpy(img->status, "queued");
+    /* Glance v2 creates images "shared" when the client names no visibility. */
+    strcpy(img->visibility, "shared");
+    img->enterprise_project_id = ims_xstrdup("0");
+}
+
+void ims_image_release(struct ims_image *img)
+{
+    free(img->owner);
+    free(img->name);
+    free(img->container_format);
+    free(img->disk_format);
+    free(img->checksum);
+    free(img->os_hash_algo);
+    free(img->os_hash_value);
+    free(img->enterprise_project_id);
+    free(img->blob);
+    ims_kvlist_release(&img->props);
+    ims_strlist_release(&img->tags);
+    *img = (struct ims_image){0};
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? ims_xstrdup(s) : NULL;
+}
+
+/* dst is treated as raw memory: whatever it held is overwritten, not freed. */
+void ims_image_copy(struct ims_image *dst, const struct ims_image *src)
+{
+    *dst = *src;
+    dst->owner = dup_or_null(src->owner);
+    dst->name = dup_or_null(src->name);
+    dst->container_format = dup_or_null(src->container_format);
+    dst->disk_format = dup_or_null(src->disk_format);
+    dst->checksum = dup_or_null(src->checksum);
+    dst->os_hash_algo = dup_or_null(src->os_hash_algo);
+    dst->os_hash_value = dup_or_null(src->os_hash_value);
+    dst->enterprise_project_id = dup_or_null(src->enterprise_project_id);
+    dst->blob = dup_or_null(src->blob);
+    dst->props = (struct ims_kvlist){0};
+    ims_kvlist_copy(&dst->props, &src->props);
+    dst->tags = (struct ims_strlist){0};
+    ims_strlist_copy(&dst->tags, &src->tags);
+}
+
+void ims_set_str(char **field, const char *value)
+{
+    /* Copy before freeing: value may point into *field. */
+    char *copy = dup_or_null(value);
+    free(*field);
+    *field = copy;
+}
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+    if (!s)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+bool ims_image_status_valid(const char *s)
+{
+    static const char *const statuses[] = {
+        "queued", "saving", "active", "killed", "deleted", "pending_delete", "deactivated", "uploading", "importing",
+    };
+    return in_list(s, statuses, IMS_ARRAY_SIZE(statuses));
+}
+
+bool ims_image_visibility_valid(const char *s)
+{
+    static const char *const visibilities[] = {"public", "private", "shared", "community"};
+    return in_list(s, visibilities, IMS_ARRAY_SIZE(visibilities));
+}
+
+bool ims_disk_format_valid(const char *s)
+{
+    /* Glance's defaults plus the two IMS (Huawei) formats. */
+    static const char *const formats[] = {
+        "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop", "zvhd2", "zvhd",
+    };
+    return in_list(s, formats, IMS_ARRAY_SIZE(formats));
+}
+
+bool ims_container_format_valid(const char *s)
+{
+    static const char *const formats[] = {"ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"};
+    return in_list(s, formats, IMS_ARRAY_SIZE(formats));
+}
+
+enum ims_attr_kind ims_image_attr_kind(const char *name)
+{
+    static const char *const mutable_attrs[] = {
+        "name", "visibility", "protected", "os_hidden", "container_format",
+        "disk_format", "min_disk", "min_ram", "tags", "owner",
+    };
+    /* Glance's _readonly_properties, plus "stores" which it computes. */
+    static const char *const readonly_attrs[] = {
+        "id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size",
+        "created_at", "updated_at", "file", "self", "schema", "direct_url", "stores",
+    };
+    /* Glance's _reserved_properties; "locations" is a real operation there
+     * but we keep image data locations private to the store. */
+    static const char *const reserved_attrs[] = {"location", "locations", "deleted", "deleted_at"};
+
+    if (in_list(name, mutable_attrs, IMS_ARRAY_SIZE(mutable_attrs)))
+        return IMS_ATTR_MUTABLE;
+    if (in_list(name, readonly_attrs, IMS_ARRAY_SIZE(readonly_attrs)))
+        return IMS_ATTR_READONLY;
+    if (in_list(name, reserved_attrs, IMS_ARRAY_SIZE(reserved_attrs)))
+        return IMS_ATTR_RESERVED;
+    /* Glance reserves the whole os_glance* namespace for its own bookkeeping. */
+    if (name && ims_str_startswith(name, "os_glance"))
+        return IMS_ATTR_RESERVED;
+    return IMS_ATTR_PROPERTY;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Image operations and Glance's visibility and ownership rules: who may see
+ * an image, who may change it, which status changes are allowed. */
+#include <string.h>
+
+#include "ims/service.h"
+
+/* IMS attributes every image carries (reference common_parameters/
+ * image_attributes.md), with the values an image made through the API gets
+ * unless the client gives its own. */
+static const char *const ims_defaults[][2] = {
+    {"__imagetype", "private"},     {"__isregistered", "true"},   {"__os_type", "Other"},
+    {"__platform", "Other"},        {"__os_bit", "64"},           {"virtual_env_type", "FusionCompute"},
+    {"__image_source_type", "uds"}, {"__image_size", "0"},        {"__is_config_init", "false"},
+};
+
+static bool is_member(struct ims_dbc *c, const char *image_id, const char *project_id)
+{
+    struct ims_member m;
+    if (!project_id || !*project_id || ims_repo_member_get(c, image_id, project_id, &m, NULL) != IMS_OK)
+        return false;
+    ims_member_release(&m);
+    return true;
+}
+
+static bool can_see(struct ims_dbc *c, const struct ims_principal *p, const struct ims_image *img)
+{
+    if (p->is_admin || ims_streq(img->owner, p->project_id))
+        return true;
+    if (ims_streq(img->visibility, "public") || ims_streq(img->visibility, "community"))
+        return true;
+    return ims_streq(img->visibility, "shared") && is_member(c, img->id, p->project_id);
+}
+
+bool ims_images_can_modify(const struct ims_principal *p, const struct ims_image *img)
+{
+    return p->is_admin || (p->project_id[0] && ims_streq(img->owner, p->project_id));
+}
+
+enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principal *p, struct ims_image *draft,
+                              struct ims_err *err)
+{
+    if (!p->project_id[0] && !draft->owner)
+        return ims_fail(err, IMS_E_FORBIDDEN, "A project-scoped token is required to create images.");
+    if (draft->owner && !ims_streq(draft->owner, p->project_id) && !p->is_admin)
+        return ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to create images owned by '%s'.", draft->owner);
+    if (!draft->owner)
+        ims_set_str(&draft->owner, p->project_id);
+    if (ims_streq(draft->visibility, "public") && !p->is_admin)
+        return ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete publicize_image action.");
+    if (!draft->id[0])
+        ims_uuid_new(draft->id);
+    snprintf(draft->status, sizeof(draft->status), "queued");
+    draft->created_at = draft->updated_at = ims_now();
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(ims_defaults); i++)
+        if (!ims_kvlist_get(&draft->props, ims_defaults[i][0]))
+            ims_kvlist_add(&draft->props, ims_defaults[i][0], ims_defaults[i][1]);
+    return ims_repo_image_insert(ims_db_conn(svc->db), draft, err);
+}
+
+enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                           struct ims_image *ret, struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct ims_image img;
+    enum ims_rc rc = ims_repo_image_get(c, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!can_see(c, p, &img)) {
+        ims_image_release(&img);
+        return ims_fail(err, IMS_E_NOTFOUND, "No image found with ID %s", id);
+    }
+    *ret = img;
+    return IMS_OK;
+}
+
+enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal *p, const struct ims_image_query *q,
+                            struct ims_image **ret, size_t *ret_n, struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    if (q->marker) {
+        struct ims_image m;
+        enum ims_rc rc = ims_images_get(svc, p, q->marker, &m, err);
+        if (rc == IMS_E_NOTFOUND)
+            return ims_fail(err, IMS_E_BADREQ, "marker %s could not be found.", q->marker);
+        if (rc != IMS_OK)
+            return rc;
+        ims_image_release(&m);
+    }
+    struct ims_viewer v = {.project_id = p->project_id, .is_admin = p->is_admin};
+    return ims_repo_image_list(c, q, &v, ret, ret_n, err);
+}
+
+/* Loads an image the caller may change: 404 if invisible, 403 if visible
+ * but not theirs. */
+static enum ims_rc get_modifiable(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                  struct ims_image *ret, struct ims_err *err)
+{
+    enum ims_rc rc = ims_images_get(svc, p, id, ret, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!ims_images_can_modify(p, ret)) {
+        ims_image_release(ret);
+        return ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to modify image %s.", id);
+    }
+    return IMS_OK;
+}
+
+enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                             const struct ims_patch *patch, struct ims_image *ret, struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    char old_visibility[sizeof(img.visibility)];
+    memcpy(old_visibility, img.visibility, sizeof(old_visibility));
+    rc = ims_patch_apply(patch, &img, p->is_admin, err);
+    if (rc == IMS_OK && ims_streq(img.visibility, "public") && !ims_streq(old_visibility, "public") && !p->is_admin)
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete publicize_image action.");
+    if (rc == IMS_OK) {
+        img.updated_at = ims_now();
+        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
+    }
+    if (rc != IMS_OK) {
+        ims_image_release(&img);
+        return rc;
+    }
+    *ret = img;
+    return IMS_OK;
+}
+
+/* Removes a blob once no image row references it any more. */
+static void release_blob(struct ims_service *svc, const char *blob)
+{
+    int64_t refs = 0;
+    struct ims_err err;
+    if (!blob || ims_repo_blob_refs(ims_db_conn(svc->db), blob, &refs, &err) != IMS_OK || refs > 0)
+        return;
+    if (svc->store->ops->remove(svc->store, blob, &err) != IMS_OK)
+        ims_warn("could not remove blob %s: %s (removed at next start)", blob, err.msg);
+}
+
+enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                              struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (img.protected_)
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Image %s is protected and cannot be deleted.", id);
+    else if (ims_streq(img.status, "saving"))
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s is being uploaded and cannot be deleted now.", id);
+    if (rc == IMS_OK)
+        rc = ims_repo_image_delete(ims_db_conn(svc->db), id, err);
+    if (rc == IMS_OK)
+        release_blob(svc, img.blob);
+    ims_image_release(&img);
+    return rc;
+}
+
+enum ims_rc ims_images_deactivate(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                  bool deactivate, struct ims_err *err)
+{
+    /* Glance's default policy: deactivation is an admin action. */
+    if (!p->is_admin)
+        return ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete %s action.",
+                        deactivate ? "deactivate" : "reactivate");
+    struct ims_image img;
+    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    const char *from = deactivate ? "active" : "deactivated";
+    const char *to = deactivate ? "deactivated" : "active";
+    if (ims_streq(img.status, to)) {
+        ims_image_release(&img);
+        return IMS_OK; /* Glance: idempotent */
+    }
+    if (!ims_streq(img.status, from))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Not allowed to %s image in status '%s'.",
+                      deactivate ? "deactivate" : "reactivate", img.status);
+    bool changed = false;
+    if (rc == IMS_OK)
+        rc = ims_repo_image_set_status(ims_db_conn(svc->db), id, from, to, &changed, err);
+    if (rc == IMS_OK && !changed)
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s changed status concurrently; retry.", id);
+    ims_image_release(&img);
+    return rc;
+}
+
+enum ims_rc ims_images_tag(struct ims_service *svc, const struct ims_principal *p, const char *id, const char *tag,
+                           bool add, struct ims_err *err)
+{
+    size_t len = strlen(tag);
+    if (add && (len == 0 || len > IMS_IMAGE_TAG_MAX))
+        return ims_fail(err, IMS_E_BADREQ, "Tag must have 1 to %d characters.", IMS_IMAGE_TAG_MAX);
+    struct ims_image img;
+    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    bool have = ims_strlist_contains(&img.tags, tag);
+    if (add && !have) {
+        if (img.tags.n >= IMS_IMAGE_TAGS_MAX)
+            rc = ims_fail(err, IMS_E_TOOLARGE, "Maximum number of tags (%d) exceeded.", IMS_IMAGE_TAGS_MAX);
+        else
+            ims_strlist_add(&img.tags, tag);
+    } else if (!add) {
+        if (!have)
+            rc = ims_fail(err, IMS_E_NOTFOUND, "Tag %s not found.", tag);
+        else
+            ims_strlist_remove(&img.tags, tag);
+    }
+    if (rc == IMS_OK && (add != have)) {
+        img.updated_at = ims_now();
+        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
+    }
+    ims_image_release(&img);
+    return rc;
+}
+
+enum ims_rc ims_images_open_data(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                 struct ims_image *ret_img, struct ims_blob_reader *ret, struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (ims_streq(img.status, "deactivated") && !p->is_admin)
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "The requested image has been deactivated. Image data download is "
+                                            "forbidden.");
+    else if (img.blob)
+        rc = svc->store->ops->open_read(svc->store, img.blob, ret, err);
+    else
+        *ret = (struct ims_blob_reader){.fd = -1}; /* no data yet: ret_img->blob is NULL */
+    if (rc != IMS_OK) {
+        ims_image_release(&img);
+        return rc;
+    }
+    *ret_img = img;
+    return IMS_OK;
+}

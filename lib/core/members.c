@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Image sharing with Glance's rules: only the owner adds and removes
+ * members, only the member answers (pending/accepted/rejected), and only
+ * images with visibility "shared" have members. */
+#include <string.h>
+
+#include "ims/service.h"
+
+#define MEMBERS_MAX 128
+
+static bool status_valid(const char *s)
+{
+    return ims_streq(s, "pending") || ims_streq(s, "accepted") || ims_streq(s, "rejected");
+}
+
+enum ims_rc ims_members_add(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                            const char *member_id, struct ims_member *ret, struct ims_err *err)
+{
+    if (!member_id || !*member_id || strlen(member_id) > IMS_ID_MAX)
+        return ims_fail(err, IMS_E_BADREQ, "Invalid member id.");
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!ims_images_can_modify(p, &img))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to add members to image %s.", image_id);
+    else if (!ims_streq(img.visibility, "shared"))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
+    ims_image_release(&img);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct ims_member *all = NULL;
+    size_t n = 0;
+    if ((rc = ims_repo_member_list(c, image_id, &all, &n, err)) != IMS_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        ims_member_release(&all[i]);
+    free(all);
+    if (n >= MEMBERS_MAX)
+        return ims_fail(err, IMS_E_TOOLARGE, "Maximum number of members (%d) for image %s exceeded.", MEMBERS_MAX,
+                        image_id);
+    struct ims_member m = {.member_id = ims_xstrdup(member_id), .created_at = ims_now()};
+    snprintf(m.image_id, sizeof(m.image_id), "%s", image_id);
+    snprintf(m.status, sizeof(m.status), "pending");
+    m.updated_at = m.created_at;
+    rc = ims_repo_member_insert(c, &m, err);
+    if (rc != IMS_OK) {
+        ims_member_release(&m);
+        return rc;
+    }
+    *ret = m;
+    return IMS_OK;
+}
+
+enum ims_rc ims_members_list(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                             struct ims_member **ret, size_t *ret_n, struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    bool owner = ims_images_can_modify(p, &img);
+    bool shared = ims_streq(img.visibility, "shared");
+    ims_image_release(&img);
+    if (!shared)
+        return ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
+    struct ims_member *all = NULL;
+    size_t n = 0;
+    if ((rc = ims_repo_member_list(ims_db_conn(svc->db), image_id, &all, &n, err)) != IMS_OK)
+        return rc;
+    /* A member sees only its own membership. */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (owner || ims_streq(all[i].member_id, p->project_id))
+            all[k++] = all[i];
+        else
+            ims_member_release(&all[i]);
+    }
+    *ret = all;
+    *ret_n = k;
+    return IMS_OK;
+}
+
+enum ims_rc ims_members_get(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                            const char *member_id, struct ims_member *ret, struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    bool owner = ims_images_can_modify(p, &img);
+    bool shared = ims_streq(img.visibility, "shared");
+    ims_image_release(&img);
+    if (!shared)
+        return ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
+    if (!owner && !ims_streq(member_id, p->project_id))
+        return ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", member_id, image_id);
+    return ims_repo_member_get(ims_db_conn(svc->db), image_id, member_id, ret, err);
+}
+
+enum ims_rc ims_members_update(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                               const char *member_id, const char *status, struct ims_member *ret,
+                               struct ims_err *err)
+{
+    if (!status_valid(status))
+        return ims_fail(err, IMS_E_BADREQ, "Invalid status: %s. Status must be pending, accepted or rejected.",
+                        status ? status : "(none)");
+    struct ims_member m;
+    enum ims_rc rc = ims_members_get(svc, p, image_id, member_id, &m, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!ims_streq(member_id, p->project_id)) {
+        ims_member_release(&m);
+        return ims_fail(err, IMS_E_FORBIDDEN, "Only the member may change its membership status.");
+    }
+    snprintf(m.status, sizeof(m.status), "%s", status);
+    m.updated_at = ims_now();
+    rc = ims_repo_member_update(ims_db_conn(svc->db), &m, err);
+    if (rc != IMS_OK) {
+        ims_member_release(&m);
+        return rc;
+    }
+    *ret = m;
+    return IMS_OK;
+}
+
+enum ims_rc ims_members_delete(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                               const char *member_id, struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    bool owner = ims_images_can_modify(p, &img);
+    bool shared = ims_streq(img.visibility, "shared");
+    ims_image_release(&img);
+    if (!shared)
+        return ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
+    if (!owner) {
+        if (ims_streq(member_id, p->project_id))
+            return ims_fail(err, IMS_E_FORBIDDEN, "Only the image owner may remove members.");
+        return ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", member_id, image_id);
+    }
+    return ims_repo_member_delete(ims_db_conn(svc->db), image_id, member_id, err);
+}

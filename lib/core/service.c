@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Opening a data dir: token key, metadata repository, blob store, and the
+ * crash recovery that makes "no image stuck in saving, no orphaned data"
+ * true after any stop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ims/service.h"
+
+static enum ims_rc load_token_key(const char *dir, unsigned char key[IMS_TOKEN_KEY_LEN], struct ims_err *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/token.key", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, key, IMS_TOKEN_KEY_LEN);
+        close(fd);
+        if (n != IMS_TOKEN_KEY_LEN)
+            return ims_fail(err, IMS_E_IO, "%s is damaged (expected %d bytes)", path, IMS_TOKEN_KEY_LEN);
+        return IMS_OK;
+    }
+    if (errno != ENOENT)
+        return ims_fail(err, IMS_E_IO, "cannot read %s: %s", path, strerror(errno));
+    ims_random_bytes(key, IMS_TOKEN_KEY_LEN);
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ims_fail(err, IMS_E_IO, "cannot create %s: %s", tmp, strerror(errno));
+    bool ok = write(fd, key, IMS_TOKEN_KEY_LEN) == IMS_TOKEN_KEY_LEN && fsync(fd) == 0;
+    close(fd);
+    /* link() rather than rename(): if two processes initialise at once,
+     * exactly one key wins and the loser reads it. */
+    if (!ok || (link(tmp, path) != 0 && errno != EEXIST)) {
+        unlink(tmp);
+        return ims_fail(err, IMS_E_IO, "cannot write %s: %s", path, strerror(errno));
+    }
+    unlink(tmp);
+    return load_token_key(dir, key, err);
+}
+
+static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    int64_t reset = 0, temp = 0, orphans = 0;
+    enum ims_rc rc = ims_repo_images_reset_saving(c, &reset, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_strlist referenced = {0};
+    rc = ims_repo_blobs_all(c, &referenced, err);
+    if (rc == IMS_OK)
+        rc = svc->store->ops->recover(svc->store, &referenced, &temp, &orphans, err);
+    ims_strlist_release(&referenced);
+    if (reset || temp || orphans)
+        ims_info("recovery: %lld interrupted upload(s) back to queued, %lld temporary file(s) and %lld orphaned "
+                 "blob(s) removed",
+                 (long long)reset, (long long)temp, (long long)orphans);
+    return rc;
+}
+
+enum ims_rc ims_service_open(const struct ims_config *cfg, struct ims_service **ret, struct ims_err *err)
+{
+    if (mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST)
+        return ims_fail(err, IMS_E_IO, "cannot create data dir %s: %s", cfg->data_dir, strerror(errno));
+    struct ims_service *svc = ims_xcalloc(1, sizeof(*svc));
+    svc->cfg = cfg;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/imsd.db", cfg->data_dir);
+    enum ims_rc rc = load_token_key(cfg->data_dir, svc->token_key, err);
+    if (rc == IMS_OK)
+        rc = ims_db_open(path, &svc->db, err);
+    if (rc == IMS_OK)
+        rc = ims_store_file_open(cfg->data_dir, &svc->store, err);
+    if (rc == IMS_OK)
+        rc = recover(svc, err);
+    if (rc != IMS_OK) {
+        ims_service_close(svc);
+        return rc;
+    }
+    *ret = svc;
+    return IMS_OK;
+}
+
+void ims_service_close(struct ims_service *svc)
+{
+    if (!svc)
+        return;
+    if (svc->store)
+        svc->store->ops->close(svc->store);
+    ims_db_close(svc->db);
+    free(svc);
+}
+
+enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password, char **ret_password,
+                                  struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    *ret_password = NULL;
+    struct ims_user existing;
+    enum ims_rc rc = ims_repo_user_get(c, NULL, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_USER, &existing, err);
+    if (rc == IMS_OK) {
+        ims_user_release(&existing);
+        return IMS_OK;
+    }
+    if (rc != IMS_E_NOTFOUND)
+        return rc;
+    char generated[33];
+    if (!password || !*password) {
+        ims_hexid_new(generated, 12);
+        password = generated;
+    }
+    if ((rc = ims_db_begin(c, err)) != IMS_OK)
+        return rc;
+    struct ims_domain d = {.id = IMS_DEFAULT_DOMAIN_ID, .name = IMS_DEFAULT_DOMAIN_NAME, .enabled = true};
+    struct ims_domain have;
+    rc = ims_repo_domain_get(c, IMS_DEFAULT_DOMAIN_ID, NULL, &have, err);
+    if (rc == IMS_OK)
+        ims_domain_release(&have);
+    else if (rc == IMS_E_NOTFOUND)
+        rc = ims_repo_domain_insert(c, &d, err);
+    char *project_id = NULL, *user_id = NULL;
+    struct ims_project proj;
+    if (rc == IMS_OK) {
+        rc = ims_repo_project_get(c, NULL, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_PROJECT, &proj, err);
+        if (rc == IMS_OK) {
+            project_id = ims_xstrdup(proj.id);
+            ims_project_release(&proj);
+        } else if (rc == IMS_E_NOTFOUND) {
+            rc = ims_identity_create_project(svc, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_PROJECT, &project_id, err);
+        }
+    }
+    if (rc == IMS_OK)
+        rc = ims_identity_create_user(svc, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_USER, password, project_id, "admin",
+                                      &user_id, err);
+    free(project_id);
+    free(user_id);
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    if ((rc = ims_db_commit(c, err)) != IMS_OK)
+        return rc;
+    *ret_password = ims_xstrdup(password);
+    return IMS_OK;
+}

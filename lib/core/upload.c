@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Image upload: queued → saving → active, with md5 and sha512 computed in
+ * the same pass as the write. Data goes to a temporary blob; commit makes
+ * it durable, then one transaction records it and flips the status, so a
+ * failure at any point leaves the image queued and no data behind. */
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "ims/service.h"
+
+struct ims_upload {
+    struct ims_service *svc;
+    char id[IMS_UUID_LEN + 1];
+    struct ims_store_writer *w;
+    EVP_MD_CTX *md5, *sha512;
+    int64_t expected, received, max;
+};
+
+static void upload_free(struct ims_upload *u)
+{
+    EVP_MD_CTX_free(u->md5);
+    EVP_MD_CTX_free(u->sha512);
+    free(u);
+}
+
+static void back_to_queued(struct ims_service *svc, const char *id)
+{
+    bool changed;
+    struct ims_err err;
+    if (ims_repo_image_set_status(ims_db_conn(svc->db), id, "saving", "queued", &changed, &err) != IMS_OK)
+        ims_error("image %s: could not return to queued: %s (recovered at next start)", id, err.msg);
+}
+
+enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                             int64_t expected_size, struct ims_upload **ret, struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!ims_images_can_modify(p, &img))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to upload data for image %s.", id);
+    else if (!ims_streq(img.status, "queued"))
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image status transition from %s to saving is not allowed", img.status);
+    else if (expected_size > svc->cfg->max_image_size)
+        rc = ims_fail(err, IMS_E_TOOLARGE, "Image exceeds the storage quota: %lld bytes is more than the %lld "
+                                           "allowed.", (long long)expected_size, (long long)svc->cfg->max_image_size);
+    ims_image_release(&img);
+    if (rc != IMS_OK)
+        return rc;
+    bool changed = false;
+    if ((rc = ims_repo_image_set_status(ims_db_conn(svc->db), id, "queued", "saving", &changed, err)) != IMS_OK)
+        return rc;
+    if (!changed)
+        return ims_fail(err, IMS_E_CONFLICT, "Image %s is already being uploaded or has data.", id);
+    struct ims_upload *u = ims_xcalloc(1, sizeof(*u));
+    u->svc = svc;
+    snprintf(u->id, sizeof(u->id), "%s", id);
+    u->expected = expected_size;
+    u->max = svc->cfg->max_image_size;
+    u->md5 = EVP_MD_CTX_new();
+    u->sha512 = EVP_MD_CTX_new();
+    if (!u->md5 || !u->sha512 || !EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) ||
+        !EVP_DigestInit_ex(u->sha512, EVP_sha512(), NULL))
+        rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    if (rc == IMS_OK)
+        rc = svc->store->ops->writer_open(svc->store, &u->w, err);
+    if (rc != IMS_OK) {
+        back_to_queued(svc, id);
+        upload_free(u);
+        return rc;
+    }
+    *ret = u;
+    return IMS_OK;
+}
+
+enum ims_rc ims_upload_write(struct ims_upload *u, const void *data, size_t n, struct ims_err *err)
+{
+    u->received += (int64_t)n;
+    if (u->received > u->max)
+        return ims_fail(err, IMS_E_TOOLARGE, "Image exceeds the maximum image size of %lld bytes.",
+                        (long long)u->max);
+    if (u->expected >= 0 && u->received > u->expected)
+        return ims_fail(err, IMS_E_BADREQ, "Image data is larger than the declared size %lld.",
+                        (long long)u->expected);
+    if (!EVP_DigestUpdate(u->md5, data, n) || !EVP_DigestUpdate(u->sha512, data, n))
+        return ims_fail(err, IMS_E_INTERNAL, "digest update failed");
+    return u->svc->store->ops->write(u->w, data, n, err);
+}
+
+void ims_upload_abort(struct ims_upload *u)
+{
+    if (!u)
+        return;
+    u->svc->store->ops->abort(u->w);
+    back_to_queued(u->svc, u->id);
+    ims_info("image %s: upload aborted after %lld bytes, back to queued", u->id, (long long)u->received);
+    upload_free(u);
+}
+
+enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struct ims_err *err)
+{
+    struct ims_service *svc = u->svc;
+    if (u->expected >= 0 && u->received != u->expected) {
+        enum ims_rc rc = ims_fail(err, IMS_E_BADREQ, "Image data size %lld does not match the declared size %lld.",
+                                  (long long)u->received, (long long)u->expected);
+        ims_upload_abort(u);
+        return rc;
+    }
+    unsigned char md5[EVP_MAX_MD_SIZE], sha[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0, sha_len = 0;
+    char md5_hex[2 * EVP_MAX_MD_SIZE + 1], sha_hex[2 * EVP_MAX_MD_SIZE + 1];
+    EVP_DigestFinal_ex(u->md5, md5, &md5_len);
+    EVP_DigestFinal_ex(u->sha512, sha, &sha_len);
+    ims_hex_encode(md5, md5_len, md5_hex);
+    ims_hex_encode(sha, sha_len, sha_hex);
+
+    char *location = NULL;
+    struct ims_store_writer *w = IMS_TAKE_PTR(u->w);
+    enum ims_rc rc = svc->store->ops->commit(w, &location, err);
+    if (rc != IMS_OK) {
+        back_to_queued(svc, u->id);
+        upload_free(u);
+        return rc;
+    }
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct ims_image img;
+    rc = ims_db_begin(c, err);
+    if (rc == IMS_OK) {
+        rc = ims_repo_image_get(c, u->id, &img, err);
+        bool loaded = rc == IMS_OK;
+        if (rc == IMS_OK && !ims_streq(img.status, "saving"))
+            rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the upload.", u->id);
+        if (rc == IMS_OK) {
+            snprintf(img.status, sizeof(img.status), "active");
+            img.size = u->received;
+            ims_set_str(&img.checksum, md5_hex);
+            ims_set_str(&img.os_hash_algo, "sha512");
+            ims_set_str(&img.os_hash_value, sha_hex);
+            ims_set_str(&img.blob, location);
+            char size_str[24];
+            snprintf(size_str, sizeof(size_str), "%lld", (long long)u->received);
+            ims_kvlist_set(&img.props, "__image_size", size_str);
+            img.updated_at = ims_now();
+            rc = ims_repo_image_update(c, &img, err);
+        }
+        if (rc == IMS_OK)
+            rc = ims_db_commit(c, err);
+        else
+            ims_db_rollback(c);
+        if (rc != IMS_OK && loaded)
+            ims_image_release(&img);
+    }
+    if (rc != IMS_OK) {
+        struct ims_err ignored;
+        svc->store->ops->remove(svc->store, location, &ignored);
+        back_to_queued(svc, u->id);
+    } else {
+        ims_info("image %s: upload of %lld bytes committed", u->id, (long long)u->received);
+        *ret = img;
+    }
+    free(location);
+    upload_free(u);
+    return rc;
+}

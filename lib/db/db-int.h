@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Internals of the repository: the connection and statement helpers the
+ * repo_*.c files share. */
+#ifndef IMS_DB_INT_H
+#define IMS_DB_INT_H
+
+#include "ims/db.h"
+
+struct ims_dbc {
+    const struct ims_sql_ops *ops;
+    void *h;
+    int txdepth;
+    bool tx_failed;
+    struct ims_db *db;
+    struct ims_dbc *next;
+};
+
+/* Statement helpers: prepare + positional binds. `st` is NULL on failure
+ * (err filled). */
+struct ims_q {
+    struct ims_dbc *c;
+    void *st;
+    int nbind;
+};
+
+bool ims_q_prepare(struct ims_q *q, struct ims_dbc *c, const char *sql, struct ims_err *err);
+void ims_q_text(struct ims_q *q, const char *s);
+void ims_q_int(struct ims_q *q, int64_t v);
+enum ims_step ims_q_step(struct ims_q *q);
+/* Runs a statement that returns no rows. IMS_E_CONFLICT on constraint. */
+enum ims_rc ims_q_exec(struct ims_q *q, struct ims_err *err);
+void ims_q_done(struct ims_q *q);
+const char *ims_q_col_text(struct ims_q *q, int col); /* NULL for SQL NULL */
+char *ims_q_col_dup(struct ims_q *q, int col);        /* NULL for SQL NULL */
+int64_t ims_q_col_int(struct ims_q *q, int col);
+bool ims_q_col_null(struct ims_q *q, int col);
+enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
+
+/* The migrations, in order; version = index + 1. */
+extern const char *const ims_migrations[];
+extern const size_t ims_nmigrations;
+
+#endif

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The repository handle: engine selection, one connection per thread,
+ * versioned migrations, nestable transactions, statement helpers. */
+#include <pthread.h>
+#include <string.h>
+
+#include "db-int.h"
+
+struct ims_db {
+    const struct ims_sql_ops *ops;
+    char *dsn;
+    pthread_key_t key;
+    pthread_mutex_t lock;
+    struct ims_dbc *conns;
+};
+
+static void conn_free(struct ims_dbc *c)
+{
+    c->ops->close(c->h);
+    free(c);
+}
+
+static void unlink_conn(struct ims_db *db, struct ims_dbc *c)
+{
+    pthread_mutex_lock(&db->lock);
+    for (struct ims_dbc **p = &db->conns; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&db->lock);
+}
+
+static void thread_exit(void *arg)
+{
+    struct ims_dbc *c = arg;
+    unlink_conn(c->db, c);
+    conn_free(c);
+}
+
+static enum ims_rc conn_open(struct ims_db *db, struct ims_dbc **ret, struct ims_err *err)
+{
+    struct ims_dbc *c = ims_xcalloc(1, sizeof(*c));
+    c->ops = db->ops;
+    c->db = db;
+    enum ims_rc rc = db->ops->open(db->dsn, &c->h, err);
+    if (rc != IMS_OK) {
+        free(c);
+        return rc;
+    }
+    pthread_mutex_lock(&db->lock);
+    c->next = db->conns;
+    db->conns = c;
+    pthread_mutex_unlock(&db->lock);
+    *ret = c;
+    return IMS_OK;
+}
+
+struct ims_dbc *ims_db_conn(struct ims_db *db)
+{
+    struct ims_dbc *c = pthread_getspecific(db->key);
+    if (!c) {
+        struct ims_err err;
+        if (conn_open(db, &c, &err) != IMS_OK) {
+            /* The first connection was opened at start-up with the same DSN;
+             * failing now means the machine is out of descriptors or memory. */
+            ims_error("database: %s", err.msg);
+            abort();
+        }
+        pthread_setspecific(db->key, c);
+    }
+    if (c->txdepth == 0 && c->ops->maintain)
+        c->ops->maintain(c->h);
+    return c;
+}
+
+static enum ims_rc migrate(struct ims_dbc *c, struct ims_err *err)
+{
+    enum ims_rc rc = c->ops->exec(c->h, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err);
+    if (rc != IMS_OK)
+        return rc;
+    int have = ims_db_schema_version(c);
+    for (size_t v = (size_t)have; v < ims_nmigrations; v++) {
+        if ((rc = ims_db_begin(c, err)) != IMS_OK)
+            return rc;
+        rc = c->ops->exec(c->h, ims_migrations[v], err);
+        if (rc == IMS_OK) {
+            struct ims_q q;
+            if (!ims_q_prepare(&q, c, "DELETE FROM schema_version", err) || (rc = ims_q_exec(&q, err)) != IMS_OK ||
+                !ims_q_prepare(&q, c, "INSERT INTO schema_version (version) VALUES (?)", err))
+                rc = rc != IMS_OK ? rc : IMS_E_DB;
+            else {
+                ims_q_int(&q, (int64_t)v + 1);
+                rc = ims_q_exec(&q, err);
+            }
+        }
+        if (rc != IMS_OK) {
+            ims_db_rollback(c);
+            return ims_fail(err, rc, "migration %zu failed: %s", v + 1, err ? err->msg : "");
+        }
+        if ((rc = ims_db_commit(c, err)) != IMS_OK)
+            return rc;
+    }
+    return IMS_OK;
+}
+
+enum ims_rc ims_db_open(const char *dsn, struct ims_db **ret, struct ims_err *err)
+{
+    struct ims_db *db = ims_xcalloc(1, sizeof(*db));
+    db->ops = &ims_sqlite_ops;
+    db->dsn = ims_xstrdup(dsn);
+    pthread_mutex_init(&db->lock, NULL);
+    pthread_key_create(&db->key, thread_exit);
+    struct ims_dbc *c;
+    enum ims_rc rc = conn_open(db, &c, err);
+    if (rc == IMS_OK) {
+        pthread_setspecific(db->key, c);
+        rc = migrate(c, err);
+    }
+    if (rc != IMS_OK) {
+        ims_db_close(db);
+        return rc;
+    }
+    *ret = db;
+    return IMS_OK;
+}
+
+void ims_db_close(struct ims_db *db)
+{
+    if (!db)
+        return;
+    pthread_setspecific(db->key, NULL);
+    pthread_key_delete(db->key);
+    while (db->conns) {
+        struct ims_dbc *c = db->conns;
+        db->conns = c->next;
+        conn_free(c);
+    }
+    pthread_mutex_destroy(&db->lock);
+    free(db->dsn);
+    free(db);
+}
+
+int ims_db_schema_version(struct ims_dbc *c)
+{
+    struct ims_q q;
+    int v = 0;
+    if (ims_q_prepare(&q, c, "SELECT MAX(version) FROM schema_version", NULL) && ims_q_step(&q) == IMS_STEP_ROW)
+        v = (int)ims_q_col_int(&q, 0);
+    ims_q_done(&q);
+    return v;
+}
+
+enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_err *err)
+{
+    struct ims_q q;
+    enum ims_rc rc = IMS_OK;
+    ims_buf_printf(report, "engine: %s\nschema version: %d (latest %zu)\n", c->ops->engine,
+                   ims_db_schema_version(c), ims_nmigrations);
+    if (!ims_q_prepare(&q, c, "PRAGMA integrity_check", err))
+        return IMS_E_DB;
+    while (ims_q_step(&q) == IMS_STEP_ROW) {
+        const char *line = ims_q_col_text(&q, 0);
+        ims_buf_printf(report, "integrity: %s\n", line ? line : "?");
+        if (!ims_streq(line, "ok"))
+            rc = IMS_E_DB;
+    }
+    ims_q_done(&q);
+    static const char *const checks[][2] = {
+        {"images stuck in saving", "SELECT COUNT(*) FROM images WHERE status = 'saving'"},
+        {"properties without image",
+         "SELECT COUNT(*) FROM image_properties p WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.id = p.image_id)"},
+        {"tags without image",
+         "SELECT COUNT(*) FROM image_tags t WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.id = t.image_id)"},
+        {"members without image",
+         "SELECT COUNT(*) FROM image_members m WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.id = m.image_id)"},
+        {"active images without data", "SELECT COUNT(*) FROM images WHERE status = 'active' AND location IS NULL"},
+    };
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(checks); i++) {
+        if (!ims_q_prepare(&q, c, checks[i][1], err))
+            return IMS_E_DB;
+        int64_t n = ims_q_step(&q) == IMS_STEP_ROW ? ims_q_col_int(&q, 0) : -1;
+        ims_q_done(&q);
+        ims_buf_printf(report, "%s: %lld\n", checks[i][0], (long long)n);
+        if (n != 0)
+            rc = IMS_E_DB;
+    }
+    if (rc != IMS_OK)
+        return ims_fail(err, rc, "database check found problems");
+    return IMS_OK;
+}
+
+enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err)
+{
+    if (c->txdepth++ > 0)
+        return IMS_OK;
+    c->tx_failed = false;
+    /* IMMEDIATE: take the write lock now, so two writers never deadlock on
+     * a read-to-write upgrade. */
+    enum ims_rc rc = c->ops->exec(c->h, "BEGIN IMMEDIATE", err);
+    if (rc != IMS_OK)
+        c->txdepth--;
+    return rc;
+}
+
+enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err)
+{
+    if (--c->txdepth > 0)
+        return IMS_OK;
+    if (c->tx_failed) {
+        c->ops->exec(c->h, "ROLLBACK", NULL);
+        return ims_fail(err, IMS_E_DB, "transaction rolled back");
+    }
+    enum ims_rc rc = c->ops->exec(c->h, "COMMIT", err);
+    if (rc != IMS_OK)
+        c->ops->exec(c->h, "ROLLBACK", NULL);
+    return rc;
+}
+
+void ims_db_rollback(struct ims_dbc *c)
+{
+    if (--c->txdepth > 0) {
+        c->tx_failed = true;
+        return;
+    }
+    c->ops->exec(c->h, "ROLLBACK", NULL);
+}
+
+/* ---- statement helpers ---- */
+
+bool ims_q_prepare(struct ims_q *q, struct ims_dbc *c, const char *sql, struct ims_err *err)
+{
+    q->c = c;
+    q->nbind = 0;
+    q->st = c->ops->prepare(c->h, sql, err);
+    return q->st != NULL;
+}
+
+void ims_q_text(struct ims_q *q, const char *s) { q->c->ops->bind_text(q->st, ++q->nbind, s); }
+void ims_q_int(struct ims_q *q, int64_t v) { q->c->ops->bind_int(q->st, ++q->nbind, v); }
+enum ims_step ims_q_step(struct ims_q *q) { return q->c->ops->step(q->st); }
+
+void ims_q_done(struct ims_q *q)
+{
+    if (q->st)
+        q->c->ops->reset(q->st);
+    q->st = NULL;
+}
+
+enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err)
+{
+    return ims_fail(err, IMS_E_DB, "database: %s", q->c->ops->errmsg(q->c->h));
+}
+
+enum ims_rc ims_q_exec(struct ims_q *q, struct ims_err *err)
+{
+    enum ims_step s = ims_q_step(q);
+    enum ims_rc rc = IMS_OK;
+    if (s == IMS_STEP_CONSTRAINT)
+        rc = ims_fail(err, IMS_E_CONFLICT, "already exists");
+    else if (s == IMS_STEP_ERROR)
+        rc = ims_q_dberr(q, err);
+    ims_q_done(q);
+    return rc;
+}
+
+const char *ims_q_col_text(struct ims_q *q, int col)
+{
+    return q->c->ops->col_null(q->st, col) ? NULL : q->c->ops->col_text(q->st, col);
+}
+
+char *ims_q_col_dup(struct ims_q *q, int col)
+{
+    const char *s = ims_q_col_text(q, col);
+    return s ? ims_xstrdup(s) : NULL;
+}
+
+int64_t ims_q_col_int(struct ims_q *q, int col) { return q->c->ops->col_int(q->st, col); }
+bool ims_q_col_null(struct ims_q *q, int col) { return q->c->ops->col_null(q->st, col); }

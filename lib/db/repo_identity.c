@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Domains, projects, users, role assignments and revoked tokens: the part of
+ * the identity model the token API needs. */
+#include "db-int.h"
+
+void ims_domain_release(struct ims_domain *d)
+{
+    free(d->id);
+    free(d->name);
+    *d = (struct ims_domain){0};
+}
+
+void ims_project_release(struct ims_project *p)
+{
+    free(p->id);
+    free(p->domain_id);
+    free(p->name);
+    free(p->region);
+    *p = (struct ims_project){0};
+}
+
+void ims_user_release(struct ims_user *u)
+{
+    free(u->id);
+    free(u->domain_id);
+    free(u->name);
+    free(u->password_hash);
+    free(u->default_project_id);
+    *u = (struct ims_user){0};
+}
+
+/* Runs a one-row SELECT whose last two parameters are either (id, NULL) or
+ * (NULL..., name): "WHERE id = ? OR (... name = ?)". */
+static enum ims_rc one_row(struct ims_q *q, const char *what, const char *key, struct ims_err *err)
+{
+    enum ims_step s = ims_q_step(q);
+    if (s == IMS_STEP_ROW)
+        return IMS_OK;
+    enum ims_rc rc = s == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "Could not find %s: %s", what, key)
+                                        : ims_q_dberr(q, err);
+    ims_q_done(q);
+    return rc;
+}
+
+enum ims_rc ims_repo_domain_insert(struct ims_dbc *c, const struct ims_domain *d, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "INSERT INTO domains (id, name, enabled, created_at) VALUES (?, ?, ?, ?)", err))
+        return IMS_E_DB;
+    ims_q_text(&q, d->id);
+    ims_q_text(&q, d->name);
+    ims_q_int(&q, d->enabled);
+    ims_q_int(&q, ims_now());
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_E_CONFLICT)
+        ims_fail(err, rc, "domain %s already exists", d->name);
+    return rc;
+}
+
+enum ims_rc ims_repo_domain_get(struct ims_dbc *c, const char *id, const char *name, struct ims_domain *ret,
+                                struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, id ? "SELECT id, name, enabled FROM domains WHERE id = ?"
+                                 : "SELECT id, name, enabled FROM domains WHERE name = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, id ? id : name);
+    enum ims_rc rc = one_row(&q, "domain", id ? id : name, err);
+    if (rc != IMS_OK)
+        return rc;
+    *ret = (struct ims_domain){.id = ims_q_col_dup(&q, 0), .name = ims_q_col_dup(&q, 1),
+                               .enabled = ims_q_col_int(&q, 2) != 0};
+    ims_q_done(&q);
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_project_insert(struct ims_dbc *c, const struct ims_project *p, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO projects (id, domain_id, name, region, enabled, created_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, p->id);
+    ims_q_text(&q, p->domain_id);
+    ims_q_text(&q, p->name);
+    ims_q_text(&q, p->region);
+    ims_q_int(&q, p->enabled);
+    ims_q_int(&q, ims_now());
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_E_CONFLICT)
+        ims_fail(err, rc, "project %s already exists", p->name);
+    return rc;
+}
+
+enum ims_rc ims_repo_project_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
+                                 struct ims_project *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       id ? "SELECT id, domain_id, name, region, enabled FROM projects WHERE id = ?"
+                          : "SELECT id, domain_id, name, region, enabled FROM projects WHERE domain_id = ? AND name = ?",
+                       err))
+        return IMS_E_DB;
+    if (id) {
+        ims_q_text(&q, id);
+    } else {
+        ims_q_text(&q, domain_id);
+        ims_q_text(&q, name);
+    }
+    enum ims_rc rc = one_row(&q, "project", id ? id : name, err);
+    if (rc != IMS_OK)
+        return rc;
+    *ret = (struct ims_project){.id = ims_q_col_dup(&q, 0), .domain_id = ims_q_col_dup(&q, 1),
+                                .name = ims_q_col_dup(&q, 2), .region = ims_q_col_dup(&q, 3),
+                                .enabled = ims_q_col_int(&q, 4) != 0};
+    ims_q_done(&q);
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_user_insert(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO users (id, domain_id, name, password_hash, default_project_id, enabled, "
+                       "failed_logins, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, u->id);
+    ims_q_text(&q, u->domain_id);
+    ims_q_text(&q, u->name);
+    ims_q_text(&q, u->password_hash);
+    ims_q_text(&q, u->default_project_id);
+    ims_q_int(&q, u->enabled);
+    ims_q_int(&q, ims_now());
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_E_CONFLICT)
+        ims_fail(err, rc, "user %s already exists", u->name);
+    return rc;
+}
+
+enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
+                              struct ims_user *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       id ? "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins "
+                            "FROM users WHERE id = ?"
+                          : "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins "
+                            "FROM users WHERE domain_id = ? AND name = ?",
+                       err))
+        return IMS_E_DB;
+    if (id) {
+        ims_q_text(&q, id);
+    } else {
+        ims_q_text(&q, domain_id);
+        ims_q_text(&q, name);
+    }
+    enum ims_rc rc = one_row(&q, "user", id ? id : name, err);
+    if (rc != IMS_OK)
+        return rc;
+    *ret = (struct ims_user){.id = ims_q_col_dup(&q, 0), .domain_id = ims_q_col_dup(&q, 1),
+                             .name = ims_q_col_dup(&q, 2), .password_hash = ims_q_col_dup(&q, 3),
+                             .default_project_id = ims_q_col_dup(&q, 4), .enabled = ims_q_col_int(&q, 5) != 0,
+                             .failed_logins = ims_q_col_int(&q, 6)};
+    ims_q_done(&q);
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_role_grant(struct ims_dbc *c, const char *user_id, const char *project_id, const char *role,
+                                struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "INSERT INTO role_assignments (user_id, project_id, role) VALUES (?, ?, ?)", err))
+        return IMS_E_DB;
+    ims_q_text(&q, user_id);
+    ims_q_text(&q, project_id);
+    ims_q_text(&q, role);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    return rc == IMS_E_CONFLICT ? IMS_OK : rc;
+}
+
+enum ims_rc ims_repo_roles_on_project(struct ims_dbc *c, const char *user_id, const char *project_id,
+                                      struct ims_strlist *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT role FROM role_assignments WHERE user_id = ? AND project_id = ? ORDER BY role",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, user_id);
+    ims_q_text(&q, project_id);
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
+        ims_strlist_add(ret, ims_q_col_text(&q, 0));
+    ims_q_done(&q);
+    return s == IMS_STEP_DONE ? IMS_OK : ims_fail(err, IMS_E_DB, "reading roles failed");
+}
+
+enum ims_rc ims_repo_token_revoke(struct ims_dbc *c, const char *token_id, int64_t expires_at, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "INSERT INTO revoked_tokens (token_id, expires_at) VALUES (?, ?)", err))
+        return IMS_E_DB;
+    ims_q_text(&q, token_id);
+    ims_q_int(&q, expires_at);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    return rc == IMS_E_CONFLICT ? IMS_OK : rc;
+}
+
+enum ims_rc ims_repo_token_is_revoked(struct ims_dbc *c, const char *token_id, bool *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT 1 FROM revoked_tokens WHERE token_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, token_id);
+    enum ims_step s = ims_q_step(&q);
+    ims_q_done(&q);
+    if (s == IMS_STEP_ERROR)
+        return ims_fail(err, IMS_E_DB, "reading revocations failed");
+    *ret = s == IMS_STEP_ROW;
+    return IMS_OK;
+}

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Image rows, their properties and tags. An image is written whole (row,
+ * properties, tags) in one transaction, so readers never see half an update. */
+#include <stdio.h>
+#include <string.h>
+
+#include "db-int.h"
+
+#define IMAGE_COLS                                                                                              \
+    "i.id, i.owner, i.name, i.status, i.visibility, i.protected, i.os_hidden, i.container_format, "             \
+    "i.disk_format, i.size, i.virtual_size, i.checksum, i.os_hash_algo, i.os_hash_value, i.min_disk, "         \
+    "i.min_ram, i.enterprise_project_id, i.created_at, i.updated_at, i.location"
+
+static void copy_fixed(char *dst, size_t cap, const char *s)
+{
+    snprintf(dst, cap, "%s", s ? s : "");
+}
+
+static void read_row(struct ims_q *q, struct ims_image *img)
+{
+    ims_image_init(img);
+    copy_fixed(img->id, sizeof(img->id), ims_q_col_text(q, 0));
+    img->owner = ims_q_col_dup(q, 1);
+    img->name = ims_q_col_dup(q, 2);
+    copy_fixed(img->status, sizeof(img->status), ims_q_col_text(q, 3));
+    copy_fixed(img->visibility, sizeof(img->visibility), ims_q_col_text(q, 4));
+    img->protected_ = ims_q_col_int(q, 5) != 0;
+    img->os_hidden = ims_q_col_int(q, 6) != 0;
+    img->container_format = ims_q_col_dup(q, 7);
+    img->disk_format = ims_q_col_dup(q, 8);
+    img->size = ims_q_col_null(q, 9) ? -1 : ims_q_col_int(q, 9);
+    img->virtual_size = ims_q_col_null(q, 10) ? -1 : ims_q_col_int(q, 10);
+    img->checksum = ims_q_col_dup(q, 11);
+    img->os_hash_algo = ims_q_col_dup(q, 12);
+    img->os_hash_value = ims_q_col_dup(q, 13);
+    img->min_disk = ims_q_col_int(q, 14);
+    img->min_ram = ims_q_col_int(q, 15);
+    ims_set_str(&img->enterprise_project_id, ims_q_col_text(q, 16));
+    img->created_at = ims_q_col_int(q, 17);
+    img->updated_at = ims_q_col_int(q, 18);
+    img->blob = ims_q_col_dup(q, 19);
+}
+
+static enum ims_rc load_extras(struct ims_dbc *c, struct ims_image *img, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT name, value FROM image_properties WHERE image_id = ? ORDER BY name", err))
+        return IMS_E_DB;
+    ims_q_text(&q, img->id);
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
+        ims_kvlist_add(&img->props, ims_q_col_text(&q, 0), ims_q_col_text(&q, 1));
+    ims_q_done(&q);
+    if (s != IMS_STEP_DONE)
+        return ims_fail(err, IMS_E_DB, "reading properties failed");
+    if (!ims_q_prepare(&q, c, "SELECT value FROM image_tags WHERE image_id = ? ORDER BY value", err))
+        return IMS_E_DB;
+    ims_q_text(&q, img->id);
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
+        ims_strlist_add(&img->tags, ims_q_col_text(&q, 0));
+    ims_q_done(&q);
+    if (s != IMS_STEP_DONE)
+        return ims_fail(err, IMS_E_DB, "reading tags failed");
+    return IMS_OK;
+}
+
+static void bind_optional_int(struct ims_q *q, int64_t v)
+{
+    if (v < 0)
+        ims_q_text(q, NULL);
+    else
+        ims_q_int(q, v);
+}
+
+static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err)
+{
+    struct ims_q q;
+    enum ims_rc rc;
+    if (!ims_q_prepare(&q, c, "DELETE FROM image_properties WHERE image_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, img->id);
+    if ((rc = ims_q_exec(&q, err)) != IMS_OK)
+        return rc;
+    if (!ims_q_prepare(&q, c, "DELETE FROM image_tags WHERE image_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, img->id);
+    if ((rc = ims_q_exec(&q, err)) != IMS_OK)
+        return rc;
+    for (size_t i = 0; i < img->props.n; i++) {
+        if (!ims_q_prepare(&q, c, "INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?)", err))
+            return IMS_E_DB;
+        ims_q_text(&q, img->id);
+        ims_q_text(&q, img->props.items[i].key);
+        ims_q_text(&q, img->props.items[i].value ? img->props.items[i].value : "");
+        if ((rc = ims_q_exec(&q, err)) != IMS_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < img->tags.n; i++) {
+        if (!ims_q_prepare(&q, c, "INSERT INTO image_tags (image_id, value) VALUES (?, ?)", err))
+            return IMS_E_DB;
+        ims_q_text(&q, img->id);
+        ims_q_text(&q, img->tags.items[i]);
+        if ((rc = ims_q_exec(&q, err)) != IMS_OK)
+            return rc;
+    }
+    return IMS_OK;
+}
+
+/* Binds the 19 mutable columns in the order of both INSERT and UPDATE. */
+static void bind_columns(struct ims_q *q, const struct ims_image *img)
+{
+    ims_q_text(q, img->owner);
+    ims_q_text(q, img->name);
+    ims_q_text(q, img->status);
+    ims_q_text(q, img->visibility);
+    ims_q_int(q, img->protected_);
+    ims_q_int(q, img->os_hidden);
+    ims_q_text(q, img->container_format);
+    ims_q_text(q, img->disk_format);
+    bind_optional_int(q, img->size);
+    bind_optional_int(q, img->virtual_size);
+    ims_q_text(q, img->checksum);
+    ims_q_text(q, img->os_hash_algo);
+    ims_q_text(q, img->os_hash_value);
+    ims_q_int(q, img->min_disk);
+    ims_q_int(q, img->min_ram);
+    ims_q_text(q, img->enterprise_project_id ? img->enterprise_project_id : "0");
+    ims_q_int(q, img->created_at);
+    ims_q_int(q, img->updated_at);
+    ims_q_text(q, img->blob);
+}
+
+enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err)
+{
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO images (owner, name, status, visibility, protected, os_hidden, "
+                       "container_format, disk_format, size, virtual_size, checksum, os_hash_algo, os_hash_value, "
+                       "min_disk, min_ram, enterprise_project_id, created_at, updated_at, location, id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       err)) {
+        rc = IMS_E_DB;
+        goto out;
+    }
+    bind_columns(&q, img);
+    ims_q_text(&q, img->id);
+    rc = ims_q_exec(&q, err);
+    if (rc == IMS_E_CONFLICT)
+        ims_fail(err, rc, "Image with identifier %s already exists!", img->id);
+    if (rc == IMS_OK)
+        rc = write_extras(c, img, err);
+out:
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
+enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err)
+{
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE images SET owner = ?, name = ?, status = ?, visibility = ?, protected = ?, "
+                       "os_hidden = ?, container_format = ?, disk_format = ?, size = ?, virtual_size = ?, "
+                       "checksum = ?, os_hash_algo = ?, os_hash_value = ?, min_disk = ?, min_ram = ?, "
+                       "enterprise_project_id = ?, created_at = ?, updated_at = ?, location = ? WHERE id = ?",
+                       err)) {
+        rc = IMS_E_DB;
+        goto out;
+    }
+    bind_columns(&q, img);
+    ims_q_text(&q, img->id);
+    rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK && c->ops->changes(c->h) == 0)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "No image found with ID %s", img->id);
+    if (rc == IMS_OK)
+        rc = write_extras(c, img, err);
+out:
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
+enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT " IMAGE_COLS " FROM images i WHERE i.id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    enum ims_step s = ims_q_step(&q);
+    if (s != IMS_STEP_ROW) {
+        enum ims_rc rc = s == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "No image found with ID %s", id)
+                                            : ims_q_dberr(&q, err);
+        ims_q_done(&q);
+        return rc;
+    }
+    struct ims_image img;
+    read_row(&q, &img);
+    ims_q_done(&q);
+    enum ims_rc rc = load_extras(c, &img, err);
+    if (rc != IMS_OK) {
+        ims_image_release(&img);
+        return rc;
+    }
+    *ret = img;
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
+{
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    static const char *const sqls[] = {
+        "DELETE FROM image_properties WHERE image_id = ?",
+        "DELETE FROM image_tags WHERE image_id = ?",
+        "DELETE FROM image_members WHERE image_id = ?",
+        "DELETE FROM images WHERE id = ?",
+    };
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(sqls) && rc == IMS_OK; i++) {
+        struct ims_q q;
+        if (!ims_q_prepare(&q, c, sqls[i], err)) {
+            rc = IMS_E_DB;
+            break;
+        }
+        ims_q_text(&q, id);
+        rc = ims_q_exec(&q, err);
+    }
+    if (rc == IMS_OK && c->ops->changes(c->h) == 0)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "No image found with ID %s", id);
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
+enum ims_rc ims_repo_image_set_status(struct ims_dbc *c, const char *id, const char *from, const char *to,
+                                      bool *ret_changed, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE images SET status = ?, updated_at = ? WHERE id = ? AND status = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, to);
+    ims_q_int(&q, ims_now());
+    ims_q_text(&q, id);
+    ims_q_text(&q, from);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK)
+        *ret_changed = c->ops->changes(c->h) > 0;
+    return rc;
+}
+
+static enum ims_rc count_query(struct ims_dbc *c, const char *sql, const char *arg, int64_t *ret,
+                               struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql, err))
+        return IMS_E_DB;
+    if (arg)
+        ims_q_text(&q, arg);
+    enum ims_rc rc = IMS_OK;
+    if (ims_q_step(&q) == IMS_STEP_ROW)
+        *ret = ims_q_col_int(&q, 0);
+    else
+        rc = ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}
+
+enum ims_rc ims_repo_blob_refs(struct ims_dbc *c, const char *blob, int64_t *ret, struct ims_err *err)
+{
+    return count_query(c, "SELECT COUNT(*) FROM images WHERE location = ?", blob, ret, err);
+}
+
+enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err)
+{
+    return count_query(c, "SELECT COUNT(*) FROM images WHERE owner = ?", owner, ret, err);
+}
+
+enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE images SET status = 'queued', location = NULL, size = NULL, checksum = NULL, "
+                       "os_hash_algo = NULL, os_hash_value = NULL WHERE status = 'saving'",
+                       err))
+        return IMS_E_DB;
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK)
+        *ret_n = c->ops->changes(c->h);
+    return rc;
+}
+
+enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT DISTINCT location FROM images WHERE location IS NOT NULL", err))
+        return IMS_E_DB;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
+        ims_strlist_add(ret, ims_q_col_text(&q, 0));
+    ims_q_done(&q);
+    return s == IMS_STEP_DONE ? IMS_OK : ims_fail(err, IMS_E_DB, "listing blobs failed");
+}
+
+void ims_image_array_free(struct ims_image *imgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ims_image_release(&imgs[i]);
+    free(imgs);
+}
+
+/* ---- listing ---- */
+
+struct bind {
+    bool is_int;
+    int64_t i;
+    const char *s;
+};
+
+struct sqlb {
+    struct ims_buf sql;
+    struct bind binds[2048];
+    size_t nbinds;
+    bool overflow;
+};
+
+static void b_text(struct sqlb *b, const char *s)
+{
+    if (b->nbinds == IMS_ARRAY_SIZE(b->binds)) {
+        b->overflow = true;
+        return;
+    }
+    b->binds[b->nbinds++] = (struct bind){.s = s};
+}
+
+static void b_int(struct sqlb *b, int64_t v)
+{
+    if (b->nbinds == IMS_ARRAY_SIZE(b->binds)) {
+        b->overflow = true;
+        return;
+    }
+    b->binds[b->nbinds++] = (struct bind){.is_int = true, .i = v};
+}
+
+static const char *cmp_sql(enum ims_cmp op)
+{
+    switch (op) {
+    case IMS_CMP_EQ: return "=";
+    case IMS_CMP_NEQ: return "<>";
+    case IMS_CMP_GT: return ">";
+    case IMS_CMP_GTE: return ">=";
+    case IMS_CMP_LT: return "<";
+    case IMS_CMP_LTE: return "<=";
+    case IMS_CMP_IN: return "IN";
+    }
+    return "=";
+}
+
+/* Columns a filter or sort may name; anything else is refused by the query
+ * parser, and checked again here because it reaches SQL text. */
+static bool core_column(const char *key)
+{
+    static const char *const cols[] = {"id", "name", "owner", "status", "visibility", "protected", "os_hidden",
+                                       "container_format", "disk_format", "size", "virtual_size", "created_at",
+                                       "updated_at", "min_disk", "min_ram", "checksum", "enterprise_project_id"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(cols); i++)
+        if (strcmp(cols[i], key) == 0)
+            return true;
+    return false;
+}
+
+static bool text_column(const char *key)
+{
+    return !(ims_streq(key, "protected") || ims_streq(key, "os_hidden") || ims_streq(key, "size") ||
+             ims_streq(key, "virtual_size") || ims_streq(key, "created_at") || ims_streq(key, "updated_at") ||
+             ims_streq(key, "min_disk") || ims_streq(key, "min_ram"));
+}
+
+static void add_value(struct sqlb *b, const struct ims_filter *f, const char *v)
+{
+    if (f->type == IMS_FIELD_TEXT) {
+        b_text(b, v);
+        return;
+    }
+    int64_t n = 0;
+    ims_parse_i64(v, INT64_MIN, INT64_MAX, &n);
+    b_int(b, n);
+}
+
+static void add_filter(struct sqlb *b, const struct ims_filter *f)
+{
+    if (f->values.n == 0)
+        return;
+    if (f->is_property) {
+        ims_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id AND p.name = ?");
+        b_text(b, f->key);
+        if (f->op == IMS_CMP_IN) {
+            ims_buf_adds(&b->sql, " AND p.value IN (");
+            for (size_t i = 0; i < f->values.n; i++) {
+                ims_buf_adds(&b->sql, i ? ", ?" : "?");
+                b_text(b, f->values.items[i]);
+            }
+            ims_buf_adds(&b->sql, "))");
+        } else {
+            ims_buf_printf(&b->sql, " AND p.value %s ?)", cmp_sql(f->op));
+            b_text(b, f->values.items[0]);
+        }
+        return;
+    }
+    if (!core_column(f->key)) {
+        ims_buf_adds(&b->sql, " AND 1 = 0");
+        return;
+    }
+    if (f->op == IMS_CMP_IN) {
+        ims_buf_printf(&b->sql, " AND i.%s IN (", f->key);
+        for (size_t i = 0; i < f->values.n; i++) {
+            ims_buf_adds(&b->sql, i ? ", ?" : "?");
+            add_value(b, f, f->values.items[i]);
+        }
+        ims_buf_adds(&b->sql, ")");
+        return;
+    }
+    ims_buf_printf(&b->sql, " AND i.%s %s ?", f->key, cmp_sql(f->op));
+    add_value(b, f, f->values.items[0]);
+}
+
+static void add_member_status(struct sqlb *b, const char *member_status)
+{
+    if (ims_streq(member_status, "all"))
+        return;
+    ims_buf_adds(&b->sql, " AND m.status = ?");
+    b_text(b, member_status ? member_status : "accepted");
+}
+
+static void add_visibility(struct sqlb *b, const struct ims_image_query *q, const struct ims_viewer *v)
+{
+    const char *vis = q->visibility;
+    const char *p = v->project_id ? v->project_id : "";
+    if (v->is_admin) {
+        if (vis && !ims_streq(vis, "all")) {
+            ims_buf_adds(&b->sql, " AND i.visibility = ?");
+            b_text(b, vis);
+        }
+        return;
+    }
+    if (ims_streq(vis, "public") || ims_streq(vis, "community")) {
+        ims_buf_adds(&b->sql, " AND i.visibility = ?");
+        b_text(b, vis);
+        return;
+    }
+    if (ims_streq(vis, "private")) {
+        ims_buf_adds(&b->sql, " AND i.visibility = 'private' AND i.owner = ?");
+        b_text(b, p);
+        return;
+    }
+    if (ims_streq(vis, "shared")) {
+        ims_buf_adds(&b->sql, " AND i.visibility = 'shared' AND (i.owner = ? OR EXISTS (SELECT 1 FROM image_members m "
+                              "WHERE m.image_id = i.id AND m.member = ?");
+        b_text(b, p);
+        b_text(b, p);
+        add_member_status(b, q->member_status);
+        ims_buf_adds(&b->sql, "))");
+        return;
+    }
+    /* Default view: own, public, shared with us; "all" adds community. */
+    ims_buf_adds(&b->sql, " AND (i.owner = ? OR i.visibility = 'public'");
+    b_text(b, p);
+    if (ims_streq(vis, "all"))
+        ims_buf_adds(&b->sql, " OR i.visibility = 'community'");
+    ims_buf_adds(&b->sql, " OR (i.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m "
+                          "WHERE m.image_id = i.id AND m.member = ?");
+    b_text(b, p);
+    add_member_status(b, q->member_status);
+    ims_buf_adds(&b->sql, ")))");
+}
+
+/* Sort expression: NULLs sort as the empty string / -1 so SQLite and
+ * PostgreSQL order them the same way and the keyset comparison holds. */
+static void sort_expr(struct ims_buf *sql, const char *key)
+{
+    if (ims_streq(key, "size") || ims_streq(key, "virtual_size"))
+        ims_buf_printf(sql, "COALESCE(i.%s, -1)", key);
+    else if (text_column(key) && !ims_streq(key, "id") && !ims_streq(key, "owner") && !ims_streq(key, "status") &&
+             !ims_streq(key, "visibility"))
+        ims_buf_printf(sql, "COALESCE(i.%s, '')", key);
+    else
+        ims_buf_printf(sql, "i.%s", key);
+}
+
+static void bind_marker_value(struct sqlb *b, const struct ims_image *m, const char *key)
+{
+    if (ims_streq(key, "id")) b_text(b, m->id);
+    else if (ims_streq(key, "name")) b_text(b, m->name ? m->name : "");
+    else if (ims_streq(key, "owner")) b_text(b, m->owner);
+    else if (ims_streq(key, "status")) b_text(b, m->status);
+    else if (ims_streq(key, "visibility")) b_text(b, m->visibility);
+    else if (ims_streq(key, "container_format")) b_text(b, m->container_format ? m->container_format : "");
+    else if (ims_streq(key, "disk_format")) b_text(b, m->disk_format ? m->disk_format : "");
+    else if (ims_streq(key, "checksum")) b_text(b, m->checksum ? m->checksum : "");
+    else if (ims_streq(key, "enterprise_project_id")) b_text(b, m->enterprise_project_id);
+    else if (ims_streq(key, "protected")) b_int(b, m->protected_);
+    else if (ims_streq(key, "os_hidden")) b_int(b, m->os_hidden);
+    else if (ims_streq(key, "size")) b_int(b, m->size);
+    else if (ims_streq(key, "virtual_size")) b_int(b, m->virtual_size);
+    else if (ims_streq(key, "created_at")) b_int(b, m->created_at);
+    else if (ims_streq(key, "updated_at")) b_int(b, m->updated_at);
+    else if (ims_streq(key, "min_disk")) b_int(b, m->min_disk);
+    else if (ims_streq(key, "min_ram")) b_int(b, m->min_ram);
+    else b_text(b, "");
+}
+
+/* Keyset condition "after the marker" for sort keys k1..kn (+ id):
+ * (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... with > or < per direction. */
+static void add_marker(struct sqlb *b, const struct ims_sort *sorts, size_t n, const struct ims_image *m)
+{
+    ims_buf_adds(&b->sql, " AND (");
+    for (size_t i = 0; i < n; i++) {
+        ims_buf_adds(&b->sql, i ? " OR (" : "(");
+        for (size_t k = 0; k < i; k++) {
+            sort_expr(&b->sql, sorts[k].key);
+            ims_buf_adds(&b->sql, " = ? AND ");
+            bind_marker_value(b, m, sorts[k].key);
+        }
+        sort_expr(&b->sql, sorts[i].key);
+        ims_buf_adds(&b->sql, sorts[i].desc ? " < ?)" : " > ?)");
+        bind_marker_value(b, m, sorts[i].key);
+    }
+    ims_buf_adds(&b->sql, ")");
+}
+
+enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_viewer *v,
+                                struct ims_image **ret, size_t *ret_n, struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    struct ims_image marker;
+    bool have_marker = false;
+    if (q->marker) {
+        rc = ims_repo_image_get(c, q->marker, &marker, err);
+        if (rc == IMS_E_NOTFOUND)
+            return ims_fail(err, IMS_E_BADREQ, "marker %s could not be found.", q->marker);
+        if (rc != IMS_OK)
+            return rc;
+        have_marker = true;
+    }
+    /* Sort keys plus the tiebreakers Glance adds, without repeats. */
+    struct ims_sort sorts[IMS_QUERY_MAX_SORT + 2];
+    size_t nsorts = 0;
+    for (size_t i = 0; i < q->nsorts; i++)
+        if (core_column(q->sorts[i].key))
+            sorts[nsorts++] = q->sorts[i];
+    bool last_desc = nsorts ? sorts[nsorts - 1].desc : true;
+    static const char *const tiebreak[] = {"created_at", "id"};
+    for (size_t t = 0; t < 2; t++) {
+        bool seen = false;
+        for (size_t i = 0; i < nsorts; i++)
+            seen = seen || ims_streq(sorts[i].key, tiebreak[t]);
+        if (!seen)
+            sorts[nsorts++] = (struct ims_sort){.key = (char *)tiebreak[t], .desc = last_desc};
+    }
+
+    struct sqlb *b = ims_xcalloc(1, sizeof(*b));
+    ims_buf_init(&b->sql, 1 << 20);
+    ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE 1 = 1");
+    add_visibility(b, q, v);
+    if (!q->os_hidden_given)
+        ims_buf_adds(&b->sql, " AND i.os_hidden = 0");
+    for (size_t i = 0; i < q->nfilters; i++)
+        add_filter(b, &q->filters[i]);
+    for (size_t i = 0; i < q->tags.n; i++) {
+        ims_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.value = ?)");
+        b_text(b, q->tags.items[i]);
+    }
+    if (have_marker)
+        add_marker(b, sorts, nsorts, &marker);
+    ims_buf_adds(&b->sql, " ORDER BY ");
+    for (size_t i = 0; i < nsorts; i++) {
+        if (i)
+            ims_buf_adds(&b->sql, ", ");
+        sort_expr(&b->sql, sorts[i].key);
+        ims_buf_adds(&b->sql, sorts[i].desc ? " DESC" : " ASC");
+    }
+    ims_buf_adds(&b->sql, " LIMIT ?");
+    b_int(b, q->limit);
+
+    struct ims_image *imgs = NULL;
+    size_t n = 0;
+    struct ims_q st;
+    if (b->overflow || b->sql.overflow) {
+        rc = ims_fail(err, IMS_E_BADREQ, "Query has too many filter values");
+        goto out;
+    }
+    if (!ims_q_prepare(&st, c, b->sql.data, err)) {
+        rc = IMS_E_DB;
+        goto out;
+    }
+    for (size_t i = 0; i < b->nbinds; i++) {
+        if (b->binds[i].is_int)
+            ims_q_int(&st, b->binds[i].i);
+        else
+            ims_q_text(&st, b->binds[i].s);
+    }
+    imgs = ims_xcalloc((size_t)q->limit + 1, sizeof(*imgs));
+    enum ims_step s = IMS_STEP_DONE;
+    while (n < (size_t)q->limit && (s = ims_q_step(&st)) == IMS_STEP_ROW)
+        read_row(&st, &imgs[n++]);
+    if (n < (size_t)q->limit && s != IMS_STEP_DONE)
+        rc = ims_q_dberr(&st, err);
+    ims_q_done(&st);
+    for (size_t i = 0; i < n && rc == IMS_OK; i++)
+        rc = load_extras(c, &imgs[i], err);
+out:
+    if (have_marker)
+        ims_image_release(&marker);
+    ims_buf_release(&b->sql);
+    free(b);
+    if (rc != IMS_OK) {
+        ims_image_array_free(imgs, n);
+        return rc;
+    }
+    *ret = imgs;
+    *ret_n = n;
+    return IMS_OK;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * SQLite engine for the SQL interface: WAL, NORMAL sync (fsync at
+ * checkpoints, durable across process crashes), busy timeout for writers in
+ * other threads and processes (imsctl), prepared statements cached by SQL
+ * text. */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ims/db.h"
+
+#define CACHE_SLOTS 1024
+
+struct cached {
+    char *sql;
+    sqlite3_stmt *st;
+    uint64_t hash;
+};
+
+struct sqlite_handle {
+    sqlite3 *db;
+    struct cached cache[CACHE_SLOTS];
+    size_t ncached;
+    sqlite3_stmt **transient; /* prepared past the cache's capacity */
+    size_t ntransient;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static enum ims_rc sq_open(const char *path, void **ret, struct ims_err *err)
+{
+    struct sqlite_handle *h = ims_xcalloc(1, sizeof(*h));
+    int rc = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        enum ims_rc r = ims_fail(err, IMS_E_DB, "cannot open %s: %s", path, sqlite3_errstr(rc));
+        sqlite3_close(h->db);
+        free(h);
+        return r;
+    }
+    sqlite3_busy_timeout(h->db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL,
+                     NULL, &msg) != SQLITE_OK) {
+        enum ims_rc r = ims_fail(err, IMS_E_DB, "cannot configure %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(h->db);
+        free(h);
+        return r;
+    }
+    *ret = h;
+    return IMS_OK;
+}
+
+static void flush_cache(struct sqlite_handle *h)
+{
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        if (h->cache[i].st) {
+            sqlite3_finalize(h->cache[i].st);
+            free(h->cache[i].sql);
+            h->cache[i] = (struct cached){0};
+        }
+    }
+    h->ncached = 0;
+}
+
+static void sq_maintain(void *handle)
+{
+    struct sqlite_handle *h = handle;
+    for (size_t i = 0; i < h->ntransient; i++)
+        sqlite3_finalize(h->transient[i]);
+    free(h->transient);
+    h->transient = NULL;
+    h->ntransient = 0;
+}
+
+static void sq_close(void *handle)
+{
+    struct sqlite_handle *h = handle;
+    if (!h)
+        return;
+    sq_maintain(h);
+    flush_cache(h);
+    sqlite3_close(h->db);
+    free(h);
+}
+
+static enum ims_rc sq_exec(void *handle, const char *sql, struct ims_err *err)
+{
+    struct sqlite_handle *h = handle;
+    char *msg = NULL;
+    if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        enum ims_rc r = ims_fail(err, IMS_E_DB, "%s", msg ? msg : "sqlite error");
+        sqlite3_free(msg);
+        return r;
+    }
+    return IMS_OK;
+}
+
+static void *sq_prepare(void *handle, const char *sql, struct ims_err *err)
+{
+    struct sqlite_handle *h = handle;
+    uint64_t hash = fnv1a(sql);
+    size_t slot = hash % CACHE_SLOTS;
+    for (size_t probe = 0; probe < CACHE_SLOTS; probe++, slot = (slot + 1) % CACHE_SLOTS) {
+        struct cached *c = &h->cache[slot];
+        if (!c->st)
+            break;
+        if (c->hash == hash && strcmp(c->sql, sql) == 0) {
+            sqlite3_reset(c->st);
+            sqlite3_clear_bindings(c->st);
+            return c->st;
+        }
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        ims_fail(err, IMS_E_DB, "prepare failed: %s", sqlite3_errmsg(h->db));
+        return NULL;
+    }
+    /* Dynamic list queries have a bounded but client-chosen number of shapes:
+     * past the cache's capacity a statement lives until the next maintain(),
+     * which runs between requests, when no statement is in use. */
+    if (h->ncached >= CACHE_SLOTS * 3 / 4) {
+        h->transient = ims_xrealloc(h->transient, (h->ntransient + 1) * sizeof(*h->transient));
+        h->transient[h->ntransient++] = st;
+        return st;
+    }
+    slot = hash % CACHE_SLOTS;
+    while (h->cache[slot].st)
+        slot = (slot + 1) % CACHE_SLOTS;
+    h->cache[slot] = (struct cached){.sql = ims_xstrdup(sql), .st = st, .hash = hash};
+    h->ncached++;
+    return st;
+}
+
+static void sq_bind_text(void *st, int idx, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+static void sq_bind_int(void *st, int idx, int64_t v) { sqlite3_bind_int64(st, idx, v); }
+
+static enum ims_step sq_step(void *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return IMS_STEP_ROW;
+    if (rc == SQLITE_DONE)
+        return IMS_STEP_DONE;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return IMS_STEP_CONSTRAINT;
+    return IMS_STEP_ERROR;
+}
+
+static bool sq_col_null(void *st, int col) { return sqlite3_column_type(st, col) == SQLITE_NULL; }
+static const char *sq_col_text(void *st, int col) { return (const char *)sqlite3_column_text(st, col); }
+static int64_t sq_col_int(void *st, int col) { return sqlite3_column_int64(st, col); }
+static void sq_reset(void *st) { sqlite3_reset(st); }
+static int64_t sq_changes(void *handle) { return sqlite3_changes64(((struct sqlite_handle *)handle)->db); }
+static const char *sq_errmsg(void *handle) { return sqlite3_errmsg(((struct sqlite_handle *)handle)->db); }
+
+const struct ims_sql_ops ims_sqlite_ops = {
+    .engine = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .bind_text = sq_bind_text,
+    .bind_int = sq_bind_int,
+    .step = sq_step,
+    .col_null = sq_col_null,
+    .col_text = sq_col_text,
+    .col_int = sq_col_int,
+    .reset = sq_reset,
+    .changes = sq_changes,
+    .errmsg = sq_errmsg,
+    .maintain = sq_maintain,
+};

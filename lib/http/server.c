@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * libmicrohttpd glue: one single-thread epoll daemon per configured thread on
+ * a shared SO_REUSEPORT port (balanced, unlike MHD's thread pool), request
+ * state from the raw URI, bodies buffered with a cap or streamed to a sink,
+ * and a drain on stop. Responses are queued from the second access-handler
+ * call on: queuing on the first makes MHD drop keep-alive
+ * (../shared/notes/http-json-sqlite.md). */
+#include "ims/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http-int.h"
+
+#define MAX_DAEMONS 64
+
+struct ims_http_server {
+    struct MHD_Daemon *daemons[MAX_DAEMONS];
+    unsigned ndaemons;
+    unsigned port;
+    const struct ims_http_app *app;
+    atomic_uint inflight;
+};
+
+enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_REPLY_NOW, PHASE_DONE };
+
+struct conn_req {
+    struct ims_request req;
+    struct ims_http_server *srv;
+    char *raw_uri;
+    enum req_phase phase;
+    bool sink_begun, sink_finished;
+};
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct ims_http_server *srv = cls;
+    struct conn_req *cr = ims_xcalloc(1, sizeof(*cr));
+    cr->srv = srv;
+    cr->raw_uri = ims_xstrdup(uri);
+    cr->req.conn = c;
+    cr->req.resp.fd = -1;
+    cr->req.svc = srv->app->svc;
+    cr->req.started_us = ims_mono_us();
+    ims_buf_init(&cr->req.body, IMS_MAX_JSON_BODY);
+    ims_buf_init(&cr->req.resp.body, SIZE_MAX / 2);
+    atomic_fetch_add(&srv->inflight, 1);
+    return cr;
+}
+
+static void free_request(struct conn_req *cr)
+{
+    struct ims_request *req = &cr->req;
+    free(req->path);
+    ims_kvlist_release(&req->query);
+    for (size_t i = 0; i < req->nparams; i++)
+        free(req->params[i]);
+    ims_buf_release(&req->body);
+    ims_buf_release(&req->resp.body);
+    ims_kvlist_release(&req->resp.headers);
+    if (req->resp.fd >= 0)
+        close(req->resp.fd);
+    if (req->resp.reader_free)
+        req->resp.reader_free(req->resp.reader_ctx);
+    if (cr->srv->app->cleanup)
+        cr->srv->app->cleanup(req);
+    free(cr->raw_uri);
+    free(cr);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct ims_http_server *srv = cls;
+    struct conn_req *cr = *con_cls;
+    if (!cr)
+        return;
+    if (cr->sink_begun && !cr->sink_finished && cr->req.route && cr->req.route->sink->abort)
+        cr->req.route->sink->abort(&cr->req);
+    if (srv->app->after && cr->phase == PHASE_DONE)
+        srv->app->after(&cr->req);
+    free_request(cr);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct ims_response *r = cls;
+    ssize_t n = r->reader(r->reader_ctx, pos, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n;
+}
+
+static enum MHD_Result send_response(struct conn_req *cr)
+{
+    struct ims_request *req = &cr->req;
+    struct ims_response *r = &req->resp;
+    struct MHD_Response *mr;
+    cr->phase = PHASE_DONE;
+    if (!r->status)
+        r->status = 500;
+    if (r->fd >= 0) {
+        mr = MHD_create_response_from_fd_at_offset64(r->fd_length, r->fd, r->fd_offset);
+        r->fd = -1; /* MHD closes it */
+    } else if (r->reader) {
+        mr = MHD_create_response_from_callback(r->reader_length, 256 * 1024, reader_cb, r, NULL);
+    } else {
+        size_t len;
+        char *data = ims_buf_detach(&r->body, &len);
+        mr = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    }
+    if (!mr)
+        return MHD_NO;
+    if (r->content_type)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    for (size_t i = 0; i < r->headers.n; i++)
+        MHD_add_response_header(mr, r->headers.items[i].key, r->headers.items[i].value);
+    MHD_add_response_header(mr, "X-Openstack-Request-Id", req->request_id);
+    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* First call: parse, route, authenticate, open the sink. Never queues. */
+static void setup(struct conn_req *cr, const char *method)
+{
+    struct ims_request *req = &cr->req;
+    const struct ims_http_app *app = cr->srv->app;
+    char uuid[IMS_UUID_LEN + 1];
+    ims_uuid_new(uuid);
+    snprintf(req->request_id, sizeof(req->request_id), "req-%s", uuid);
+    req->method = ims_method_parse(method);
+    req->method_name = ims_method_name(req->method);
+
+    struct ims_err err = {0};
+    char *qs = strchr(cr->raw_uri, '?');
+    req->path = ims_xstrndup(cr->raw_uri, qs ? (size_t)(qs - cr->raw_uri) : strlen(cr->raw_uri));
+    if (qs && ims_query_string_parse(qs + 1, IMS_MAX_QUERY_PARAMS, &req->query, &err) != IMS_OK) {
+        ims_http_error(req, 400, err.msg);
+        cr->phase = PHASE_REPLY_NOW;
+        return;
+    }
+    unsigned allowed = 0;
+    req->route = ims_route_match(app->routes, app->nroutes, req->method, req->path, req->params, &req->nparams,
+                                 &allowed);
+    if (!req->route) {
+        app->no_route(req, allowed);
+        cr->phase = PHASE_REPLY_NOW;
+        return;
+    }
+    if (!app->before(req)) {
+        cr->phase = PHASE_REPLY_NOW;
+        return;
+    }
+    if (req->route->sink) {
+        cr->sink_begun = true;
+        if (req->route->sink->begin(req) != IMS_OK) {
+            cr->sink_finished = true; /* begin cleaned up after itself */
+            cr->phase = PHASE_REPLY_NOW;
+            return;
+        }
+    }
+    cr->phase = PHASE_BODY;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                 const char *version, const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    struct conn_req *cr = *con_cls;
+    struct ims_request *req = &cr->req;
+    if (cr->phase == PHASE_NEW) {
+        setup(cr, method);
+        return MHD_YES;
+    }
+    if (cr->phase == PHASE_REPLY_NOW)
+        return send_response(cr);
+    if (cr->phase == PHASE_DONE)
+        return MHD_YES;
+
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->route->sink) {
+            if (req->route->sink->data(req, upload_data, n) != IMS_OK) {
+                cr->sink_finished = true; /* data() aborted and filled the response */
+                return send_response(cr);
+            }
+        } else if (!ims_buf_add(&req->body, upload_data, n)) {
+            ims_http_error(req, 413, "Request body too large");
+            return send_response(cr);
+        }
+        return MHD_YES;
+    }
+    if (req->route->sink) {
+        cr->sink_finished = true;
+        req->route->sink->end(req);
+    } else {
+        req->route->handler(req);
+    }
+    return send_response(cr);
+}
+
+const char *ims_req_header(struct ims_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *ims_req_base_url(struct ims_request *req)
+{
+    if (req->base_url[0])
+        return req->base_url;
+    const struct ims_http_app *app = ((struct conn_req *)req)->srv->app;
+    if (app->public_url) {
+        snprintf(req->base_url, sizeof(req->base_url), "%s", app->public_url);
+    } else {
+        const char *host = ims_req_header(req, "Host");
+        /* Host is client input: keep it only if it looks like host[:port]. */
+        bool ok = host && *host && strlen(host) < sizeof(req->base_url) - 8;
+        for (const char *p = host; ok && *p; p++)
+            ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                 *p == '-' || *p == ':' || *p == '[' || *p == ']';
+        snprintf(req->base_url, sizeof(req->base_url), "http://%s", ok ? host : "localhost");
+    }
+    size_t n = strlen(req->base_url);
+    while (n && req->base_url[n - 1] == '/')
+        req->base_url[--n] = 0;
+    return req->base_url;
+}
+
+static enum MHD_Result start_one(struct ims_http_server *srv, const struct ims_http_config *cfg, unsigned port,
+                                 struct MHD_Daemon **ret)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, cfg->host, &addr.sin_addr) != 1)
+        return MHD_NO;
+    *ret = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, (uint16_t)port, NULL, NULL, on_access, srv,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+                            (unsigned)1, MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_URI_LOG_CALLBACK,
+                            on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    return *ret ? MHD_YES : MHD_NO;
+}
+
+enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_http_app *app,
+                           struct ims_http_server **ret, struct ims_err *err)
+{
+    struct ims_http_server *srv = ims_xcalloc(1, sizeof(*srv));
+    srv->app = app;
+    unsigned n = cfg->threads ? cfg->threads : 1;
+    if (n > MAX_DAEMONS)
+        n = MAX_DAEMONS;
+    unsigned port = cfg->port;
+    for (unsigned i = 0; i < n; i++) {
+        if (start_one(srv, cfg, port, &srv->daemons[i]) != MHD_YES) {
+            ims_http_stop(srv, 0);
+            return ims_fail(err, IMS_E_IO, "cannot listen on %s:%u (address in use or invalid?)", cfg->host, port);
+        }
+        srv->ndaemons++;
+        if (i == 0) {
+            const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemons[0], MHD_DAEMON_INFO_BIND_PORT);
+            port = info ? info->port : port;
+        }
+    }
+    srv->port = port;
+    *ret = srv;
+    return IMS_OK;
+}
+
+unsigned ims_http_port(struct ims_http_server *s) { return s->port; }
+unsigned ims_http_inflight(struct ims_http_server *s) { return atomic_load(&s->inflight); }
+
+void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->ndaemons; i++) {
+        MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+    for (unsigned waited = 0; waited < timeout_ms && atomic_load(&s->inflight) > 0; waited += 10)
+        usleep(10000);
+    for (unsigned i = 0; i < s->ndaemons; i++)
+        MHD_stop_daemon(s->daemons[i]);
+    free(s);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Internals shared by the query parsers: Glance's "op:value" filter
+ * expressions and its quoted "in:" lists. Not part of the public API. */
+#ifndef IMS_QUERY_INT_H
+#define IMS_QUERY_INT_H
+
+#include "ims/base.h"
+#include "ims/kv.h"
+
+/* An "op:value" expression split in place: op points into the input and is
+ * op_len bytes long; value is the rest. */
+struct ims_filter_expr {
+    const char *op;
+    size_t op_len;
+    const char *value;
+};
+
+/* Glance's split_filter_op: the text before the first ':' is the operator,
+ * unless the whole expression is an ISO 8601 time (which has colons of its
+ * own) or has no ':' at all; then the operator is "eq". */
+void ims_filter_expr_split(const char *expr, struct ims_filter_expr *ret);
+bool ims_filter_expr_op_is(const struct ims_filter_expr *e, const char *op);
+
+/* Glance's split_filter_value_for_quotes: "a,\"b,c\",d" -> a | b,c | d.
+ * Quotes must sit right after a comma (or at the start) and right before a
+ * comma (or at the end); \" inside quotes is kept verbatim. At most
+ * max_values items, else IMS_E_BADREQ. `param` names the parameter in errors. */
+enum ims_rc ims_filter_in_list_split(const char *param, const char *list, size_t max_values,
+                                     struct ims_strlist *ret, struct ims_err *err);
+
+/* Python's str.strip() for ASCII whitespace, into a fresh string. */
+char *ims_strip_dup(const char *s);
+
+#endif

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * File store: a blob is a file under <dir>/images/<2 hex>/<uuid>. Uploads go
+ * to <dir>/tmp first; commit fsyncs the file, renames it into place and
+ * fsyncs the directory, so a committed blob survives a crash and an
+ * uncommitted one is only ever in tmp/ (emptied by recover). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ims/store.h"
+
+struct file_store {
+    struct ims_store base;
+    char *dir;
+};
+
+struct ims_store_writer {
+    struct file_store *fs;
+    int fd;
+    char tmp_path[PATH_MAX];
+};
+
+/* Formats a path; false if it would not fit (never silently truncated). */
+__attribute__((format(printf, 2, 3))) static bool path_fmt(char out[PATH_MAX], const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, PATH_MAX, fmt, ap);
+    va_end(ap);
+    return n >= 0 && n < PATH_MAX;
+}
+
+static enum ims_rc errno_fail(struct ims_err *err, const char *what, const char *path)
+{
+    return ims_fail(err, IMS_E_IO, "%s %s: %s", what, path, strerror(errno));
+}
+
+static enum ims_rc mkdir_p(const char *path, struct ims_err *err)
+{
+    if (mkdir(path, 0750) == 0 || errno == EEXIST)
+        return IMS_OK;
+    return errno_fail(err, "cannot create directory", path);
+}
+
+static enum ims_rc fsync_dir(const char *path, struct ims_err *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno_fail(err, "cannot open", path);
+    int r = fsync(fd);
+    close(fd);
+    return r == 0 ? IMS_OK : errno_fail(err, "cannot fsync", path);
+}
+
+static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+{
+    struct file_store *fs = (struct file_store *)s;
+    struct ims_store_writer *w = ims_xcalloc(1, sizeof(*w));
+    char id[IMS_UUID_LEN + 1];
+    ims_uuid_new(id);
+    w->fs = fs;
+    path_fmt(w->tmp_path, "%s/tmp/%s.part", fs->dir, id);
+    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (w->fd < 0) {
+        enum ims_rc rc = errno_fail(err, "cannot create", w->tmp_path);
+        free(w);
+        return rc;
+    }
+    *ret = w;
+    return IMS_OK;
+}
+
+static enum ims_rc fs_write(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err)
+{
+    const char *q = p;
+    while (n) {
+        ssize_t r = write(w->fd, q, n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == ENOSPC ? ims_fail(err, IMS_E_TOOLARGE, "image store is full")
+                                   : errno_fail(err, "cannot write", w->tmp_path);
+        }
+        q += r;
+        n -= (size_t)r;
+    }
+    return IMS_OK;
+}
+
+static void fs_abort(struct ims_store_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    unlink(w->tmp_path);
+    free(w);
+}
+
+static enum ims_rc fs_commit(struct ims_store_writer *w, char **ret_location, struct ims_err *err)
+{
+    char id[IMS_UUID_LEN + 1], dir[PATH_MAX], final[PATH_MAX];
+    ims_uuid_new(id);
+    path_fmt(dir, "%s/images/%.2s", w->fs->dir, id);
+    path_fmt(final, "%s/%s", dir, id);
+    enum ims_rc rc = IMS_OK;
+    if (fsync(w->fd) != 0)
+        rc = errno_fail(err, "cannot fsync", w->tmp_path);
+    if (rc == IMS_OK)
+        rc = mkdir_p(dir, err);
+    if (rc == IMS_OK && rename(w->tmp_path, final) != 0)
+        rc = errno_fail(err, "cannot rename into", final);
+    if (rc == IMS_OK)
+        rc = fsync_dir(dir, err);
+    if (rc != IMS_OK) {
+        unlink(final);
+        fs_abort(w);
+        return rc;
+    }
+    close(w->fd);
+    free(w);
+    *ret_location = ims_xasprintf("%.2s/%s", id, id);
+    return IMS_OK;
+}
+
+/* A location is "<2 hex>/<uuid>": anything else never reaches the file
+ * system, whatever the database says. */
+static bool location_valid(const char *loc)
+{
+    return loc && strlen(loc) == 3 + IMS_UUID_LEN && loc[2] == '/' && ims_uuid_valid(loc + 3) &&
+           strncmp(loc, loc + 3, 2) == 0;
+}
+
+static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
+                                struct ims_err *err)
+{
+    struct file_store *fs = (struct file_store *)s;
+    if (!location_valid(location))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
+    char path[PATH_MAX];
+    path_fmt(path, "%s/images/%s", fs->dir, location);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? ims_fail(err, IMS_E_NOTFOUND, "image data is missing")
+                               : errno_fail(err, "cannot open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return errno_fail(err, "cannot stat", path);
+    }
+    *ret = (struct ims_blob_reader){.fd = fd, .size = (uint64_t)st.st_size};
+    return IMS_OK;
+}
+
+static enum ims_rc fs_remove(struct ims_store *s, const char *location, struct ims_err *err)
+{
+    struct file_store *fs = (struct file_store *)s;
+    if (!location_valid(location))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
+    char path[PATH_MAX];
+    path_fmt(path, "%s/images/%s", fs->dir, location);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return errno_fail(err, "cannot remove", path);
+    return IMS_OK;
+}
+
+static int64_t empty_dir(const char *path)
+{
+    int64_t n = 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static enum ims_rc fs_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t *ret_temp,
+                              int64_t *ret_orphans, struct ims_err *err)
+{
+    struct file_store *fs = (struct file_store *)s;
+    char path[PATH_MAX];
+    path_fmt(path, "%s/tmp", fs->dir);
+    *ret_temp = empty_dir(path);
+    *ret_orphans = 0;
+    path_fmt(path, "%s/images", fs->dir);
+    DIR *top = opendir(path);
+    if (!top)
+        return errno_fail(err, "cannot open", path);
+    struct dirent *e;
+    while ((e = readdir(top))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX];
+        path_fmt(sub, "%s/%s", path, e->d_name);
+        DIR *d = opendir(sub);
+        if (!d)
+            continue;
+        struct dirent *f;
+        while ((f = readdir(d))) {
+            if (f->d_name[0] == '.')
+                continue;
+            char loc[PATH_MAX];
+            path_fmt(loc, "%s/%s", e->d_name, f->d_name);
+            if (!ims_strlist_contains(referenced, loc) && unlinkat(dirfd(d), f->d_name, 0) == 0)
+                (*ret_orphans)++;
+        }
+        closedir(d);
+    }
+    closedir(top);
+    return IMS_OK;
+}
+
+static void fs_close(struct ims_store *s)
+{
+    struct file_store *fs = (struct file_store *)s;
+    if (!fs)
+        return;
+    free(fs->dir);
+    free(fs);
+}
+
+static const struct ims_store_ops file_ops = {
+    .name = "file",
+    .writer_open = fs_writer_open,
+    .write = fs_write,
+    .commit = fs_commit,
+    .abort = fs_abort,
+    .open_read = fs_open_read,
+    .remove = fs_remove,
+    .recover = fs_recover,
+    .close = fs_close,
+};
+
+enum ims_rc ims_store_file_open(const char *dir, struct ims_store **ret, struct ims_err *err)
+{
+    /* Every path below is dir plus at most 90 bytes: checked once here. */
+    if (strlen(dir) > PATH_MAX - 100)
+        return ims_fail(err, IMS_E_IO, "data dir path is too long");
+    char path[PATH_MAX];
+    enum ims_rc rc = mkdir_p(dir, err);
+    path_fmt(path, "%s/images", dir);
+    if (rc == IMS_OK)
+        rc = mkdir_p(path, err);
+    path_fmt(path, "%s/tmp", dir);
+    if (rc == IMS_OK)
+        rc = mkdir_p(path, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct file_store *fs = ims_xcalloc(1, sizeof(*fs));
+    fs->base.ops = &file_ops;
+    fs->dir = ims_xstrdup(dir);
+    *ret = &fs->base;
+    return IMS_OK;
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make test`: every suite — C unit tests, fuzz corpus replay, the API suite
+# with real OpenStack clients, then all of it again under ASan + UBSan.
+# `scripts/test.sh unit|api|asan` runs one part.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+PY=/usr/bin/python3
+SAN_FLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run_unit() {
+  local build=$1
+  echo "== unit tests ($build)"
+  for t in "$build"/tests/test_*; do
+    "$t"
+  done
+  if [ -x "$build/tests/fuzz-replay" ]; then
+    echo "== fuzz corpus replay ($build)"
+    "$build/tests/fuzz-replay"
+  fi
+}
+
+run_api() {
+  local build=$1
+  echo "== API tests against $build/imsd"
+  IMSD_BIN="$PWD/$build/imsd" IMSCTL_BIN="$PWD/$build/imsctl" \
+    $PY -m pytest -q -p no:cacheprovider tests/api
+}
+
+build_asan() {
+  make --no-print-directory -j"$(nproc)" BUILD=build-asan CFLAGS="$SAN_FLAGS" all >/dev/null
+}
+
+case $what in
+  unit) run_unit build ;;
+  api) run_api build ;;
+  asan) build_asan; run_unit build-asan; run_api build-asan ;;
+  all)
+    run_unit build
+    run_api build
+    build_asan
+    run_unit build-asan
+    run_api build-asan
+    ;;
+  *) echo "usage: $0 [unit|api|asan|all]" >&2; exit 2 ;;
+esac

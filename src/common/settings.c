@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Every option has an INI key and a default; a few have environment
+ * variables. One table drives loading, `--help` and `imsctl config show`. */
+#include "settings.h"
+
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ims/base.h"
+
+const struct ims_setting ims_settings[] = {
+    {"server", "listen", "IMSD_LISTEN", "address and port to listen on", "127.0.0.1:9292"},
+    {"server", "public_url", "IMSD_PUBLIC_URL", "base URL advertised in the catalog (default: from Host)", ""},
+    {"server", "threads", "IMSD_THREADS", "HTTP event-loop threads (0 = one per core)", "0"},
+    {"server", "connection_limit", NULL, "maximum open connections per thread", "4096"},
+    {"server", "connection_timeout", NULL, "idle connection timeout, seconds", "120"},
+    {"server", "drain_timeout_ms", NULL, "on SIGTERM, how long in-flight requests may finish", "30000"},
+    {"server", "log_level", "IMSD_LOG_LEVEL", "debug, info, warning or error", "info"},
+    {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
+    {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
+    {"identity", "token_ttl", NULL, "token lifetime, seconds", "86400"},
+    {"identity", "admin_password", "IMSD_ADMIN_PASSWORD", "admin password at first initialisation (default: generated)",
+     ""},
+    {"images", "max_image_size", NULL, "largest image upload, bytes", "1099511627776"},
+    {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
+    {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},
+};
+const size_t ims_nsettings = IMS_ARRAY_SIZE(ims_settings);
+
+static int set_int(int64_t *dst, const char *v, int64_t min, int64_t max, const char *name, char *err, size_t errlen)
+{
+    if (!ims_parse_i64(v, min, max, dst)) {
+        snprintf(err, errlen, "invalid value for %s: '%s' (expected an integer from %lld to %lld)", name, v,
+                 (long long)min, (long long)max);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_uint(unsigned *dst, const char *v, int64_t max, const char *name, char *err, size_t errlen)
+{
+    int64_t x;
+    if (set_int(&x, v, 0, max, name, err, errlen))
+        return -1;
+    *dst = (unsigned)x;
+    return 0;
+}
+
+int ims_settings_set(struct ims_config *c, const char *section, const char *key, const char *v, char *err,
+                     size_t errlen)
+{
+#define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
+#define STR(field) (free(c->field), c->field = ims_xstrdup(v), 0)
+    if (IS("server", "listen")) {
+        char host[256];
+        unsigned port;
+        if (ims_listen_split(v, host, sizeof(host), &port)) {
+            snprintf(err, errlen, "invalid listen address '%s' (expected host:port)", v);
+            return -1;
+        }
+        return STR(listen);
+    }
+    if (IS("server", "public_url")) return STR(public_url);
+    if (IS("server", "threads")) return set_uint(&c->http_threads, v, 64, "threads", err, errlen);
+    if (IS("server", "connection_limit")) return set_uint(&c->connection_limit, v, 100000, key, err, errlen);
+    if (IS("server", "connection_timeout")) return set_uint(&c->connection_timeout, v, 86400, key, err, errlen);
+    if (IS("server", "drain_timeout_ms")) return set_uint(&c->drain_timeout_ms, v, 3600000, key, err, errlen);
+    if (IS("server", "log_level")) {
+        if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warning") && strcmp(v, "error")) {
+            snprintf(err, errlen, "invalid log_level '%s' (debug, info, warning or error)", v);
+            return -1;
+        }
+        return STR(log_level);
+    }
+    if (IS("storage", "data_dir")) {
+        if (!*v) {
+            snprintf(err, errlen, "data_dir must not be empty");
+            return -1;
+        }
+        return STR(data_dir);
+    }
+    if (IS("identity", "region")) return STR(region);
+    if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
+    if (IS("identity", "admin_password")) return STR(admin_password);
+    if (IS("images", "max_image_size")) return set_int(&c->max_image_size, v, 0, INT64_MAX / 2, key, err, errlen);
+    if (IS("images", "list_limit_default")) return set_int(&c->list_limit_default, v, 1, 100000, key, err, errlen);
+    if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
+#undef IS
+#undef STR
+    snprintf(err, errlen, "unknown option [%s] %s", section, key);
+    return -1;
+}
+
+struct ini_ctx {
+    struct ims_config *cfg;
+    char *err;
+    size_t errlen;
+    int failed;
+};
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *ctx = user;
+    if (ctx->failed)
+        return 0;
+    if (ims_settings_set(ctx->cfg, section, name, value, ctx->err, ctx->errlen)) {
+        ctx->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int ims_settings_load(struct ims_config *cfg, const char *config_path, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < ims_nsettings; i++)
+        if (ims_settings_set(cfg, ims_settings[i].section, ims_settings[i].key, ims_settings[i].def, err, errlen))
+            return -1;
+    if (!config_path || !*config_path)
+        config_path = getenv("IMSD_CONFIG");
+    if (config_path && *config_path) {
+        struct ini_ctx ctx = {.cfg = cfg, .err = err, .errlen = errlen};
+        int line = ini_parse(config_path, on_ini, &ctx);
+        if (ctx.failed) {
+            char tmp[512];
+            snprintf(tmp, sizeof(tmp), "%s: %s", config_path, err);
+            snprintf(err, errlen, "%s", tmp);
+            return -1;
+        }
+        if (line < 0) {
+            snprintf(err, errlen, "cannot read config file %s", config_path);
+            return -1;
+        }
+        if (line > 0) {
+            snprintf(err, errlen, "%s:%d: syntax error", config_path, line);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < ims_nsettings; i++) {
+        const char *v = ims_settings[i].env ? getenv(ims_settings[i].env) : NULL;
+        if (v && ims_settings_set(cfg, ims_settings[i].section, ims_settings[i].key, v, err, errlen)) {
+            char tmp[512];
+            snprintf(tmp, sizeof(tmp), "%s: %s", ims_settings[i].env, err);
+            snprintf(err, errlen, "%s", tmp);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void ims_settings_release(struct ims_config *c)
+{
+    free(c->listen);
+    free(c->public_url);
+    free(c->log_level);
+    free(c->data_dir);
+    free(c->region);
+    free(c->admin_password);
+    memset(c, 0, sizeof(*c));
+}
+
+void ims_settings_print(const struct ims_config *c, FILE *out)
+{
+    fprintf(out, "[server]\nlisten = %s\npublic_url = %s\nthreads = %u\nconnection_limit = %u\n"
+                 "connection_timeout = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
+            c->listen, c->public_url, c->http_threads, c->connection_limit, c->connection_timeout,
+            c->drain_timeout_ms, c->log_level);
+    fprintf(out, "[storage]\ndata_dir = %s\n\n", c->data_dir);
+    fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nadmin_password = %s\n\n", c->region,
+            (long long)c->token_ttl, c->admin_password && *c->admin_password ? "(set)" : "");
+    fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n",
+            (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max);
+}
+
+void ims_settings_help(FILE *out)
+{
+    fprintf(out, "Configuration (INI file from --config or IMSD_CONFIG; environment overrides the file):\n");
+    for (size_t i = 0; i < ims_nsettings; i++) {
+        const struct ims_setting *s = &ims_settings[i];
+        char key[64];
+        snprintf(key, sizeof(key), "[%s] %s", s->section, s->key);
+        fprintf(out, "  %-30s %-20s %s (default: %s)\n", key, s->env ? s->env : "", s->help,
+                *s->def ? s->def : "none");
+    }
+}
+
+int ims_listen_split(const char *listen, char *host, size_t hostlen, unsigned *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= hostlen)
+        return -1;
+    int64_t p;
+    if (!ims_parse_i64(colon + 1, 0, 65535, &p))
+        return -1;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = 0;
+    *port = (unsigned)p;
+    return 0;
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * imsd: wires configuration, the service and the HTTP server together, then
+ * waits for SIGTERM/SIGINT and drains in-flight requests before exiting. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/settings.h"
+#include "ims/api.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: imsd [options]\n\n"
+                 "The Image Management Service daemon: IMS and OpenStack Image (Glance v2) APIs with a\n"
+                 "Keystone v3 token API, on one port. The first start initialises the data dir (SQLite\n"
+                 "database, image files, token key) and an admin account, and prints its credentials.\n\n"
+                 "Options:\n"
+                 "  -c, --config FILE     INI configuration file (also IMSD_CONFIG)\n"
+                 "  -l, --listen H:P      listen address (also IMSD_LISTEN)\n"
+                 "  -d, --data-dir DIR    data directory (also IMSD_DATA_DIR)\n"
+                 "  -t, --threads N       HTTP threads, 0 = one per core (also IMSD_THREADS)\n"
+                 "  -h, --help            this help\n\n");
+    ims_settings_help(out);
+    fprintf(out, "\nSignals: SIGTERM/SIGINT stop accepting, let in-flight requests finish (drain_timeout_ms), exit 0.\n");
+}
+
+static enum ims_log_level log_level(const char *s)
+{
+    if (ims_streq(s, "debug"))
+        return IMS_LOG_DEBUG;
+    if (ims_streq(s, "warning"))
+        return IMS_LOG_WARN;
+    if (ims_streq(s, "error"))
+        return IMS_LOG_ERROR;
+    return IMS_LOG_INFO;
+}
+
+/* Keeps the admin credentials beside the data, readable by root only, so
+ * every start can print how to log in (a devstack-style openrc). */
+static void write_openrc(const struct ims_config *cfg, const char *url, const char *password)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/admin-openrc.sh", cfg->data_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        ims_warn("cannot write %s: %s", path, strerror(errno));
+        return;
+    }
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "export OS_AUTH_URL=%s/v3\nexport OS_IDENTITY_API_VERSION=3\nexport OS_IMAGE_API_VERSION=2\n"
+               "export OS_USERNAME=admin\nexport OS_PASSWORD='%s'\nexport OS_PROJECT_NAME=admin\n"
+               "export OS_USER_DOMAIN_NAME=Default\nexport OS_PROJECT_DOMAIN_NAME=Default\nexport OS_REGION_NAME=%s\n",
+            url, password, cfg->region);
+    fclose(f);
+}
+
+static char *read_openrc_password(const struct ims_config *cfg)
+{
+    char path[PATH_MAX], line[512];
+    snprintf(path, sizeof(path), "%s/admin-openrc.sh", cfg->data_dir);
+    FILE *f = fopen(path, "r");
+    char *pw = NULL;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "export OS_PASSWORD='", 20) == 0) {
+            line[strcspn(line + 20, "'") + 20] = 0;
+            pw = ims_xstrdup(line + 20);
+        }
+    }
+    if (f)
+        fclose(f);
+    return pw;
+}
+
+static void announce(const struct ims_config *cfg, const char *url, const char *password)
+{
+    printf("imsd is running: %s (Ctrl-C or SIGTERM stops it)\n", url);
+    printf("  identity (Keystone v3): %s/v3   image (Glance v2): %s/v2\n", url, url);
+    printf("  admin: user admin, domain Default, project admin, password %s\n",
+           password ? password : "(see IMSD_ADMIN_PASSWORD used at first start)");
+    printf("  credentials file: %s/admin-openrc.sh\n", cfg->data_dir);
+    printf("  try: openstack --os-auth-url %s/v3 --os-identity-api-version 3 --os-username admin "
+           "--os-password '%s' --os-project-name admin --os-user-domain-name Default --os-project-domain-name "
+           "Default image list\n",
+           url, password ? password : "PASSWORD");
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'}, {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL, *listen = NULL, *data_dir = NULL, *threads = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "c:l:d:t:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': config = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'd': data_dir = optarg; break;
+        case 't': threads = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "imsd: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    struct ims_config cfg;
+    char err[512];
+    if (ims_settings_load(&cfg, config, err, sizeof(err)) ||
+        (listen && ims_settings_set(&cfg, "server", "listen", listen, err, sizeof(err))) ||
+        (data_dir && ims_settings_set(&cfg, "storage", "data_dir", data_dir, err, sizeof(err))) ||
+        (threads && ims_settings_set(&cfg, "server", "threads", threads, err, sizeof(err)))) {
+        fprintf(stderr, "imsd: %s\n", err);
+        return 2;
+    }
+    ims_log_set_level(log_level(cfg.log_level));
+    signal(SIGPIPE, SIG_IGN);
+
+    struct ims_service *svc;
+    struct ims_err e = {0};
+    if (ims_service_open(&cfg, &svc, &e) != IMS_OK) {
+        fprintf(stderr, "imsd: %s\n", e.msg);
+        return 1;
+    }
+    char *password = NULL;
+    if (ims_service_bootstrap(svc, cfg.admin_password, &password, &e) != IMS_OK) {
+        fprintf(stderr, "imsd: initialisation failed: %s\n", e.msg);
+        ims_service_close(svc);
+        return 1;
+    }
+
+    /* Block the stop signals before any thread starts, so only sigwait
+     * below sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    char host[256];
+    unsigned port;
+    ims_listen_split(cfg.listen, host, sizeof(host), &port);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    struct ims_http_config hc = {.host = host, .port = port,
+                                 .threads = cfg.http_threads ? cfg.http_threads : (unsigned)(cores > 0 ? cores : 1),
+                                 .connection_limit = cfg.connection_limit,
+                                 .connection_timeout = cfg.connection_timeout};
+    struct ims_http_app app;
+    ims_api_app_init(&app, svc);
+    struct ims_http_server *srv;
+    if (ims_http_start(&hc, &app, &srv, &e) != IMS_OK) {
+        fprintf(stderr, "imsd: %s\n", e.msg);
+        ims_service_close(svc);
+        return 1;
+    }
+    char url[300];
+    if (cfg.public_url && *cfg.public_url)
+        snprintf(url, sizeof(url), "%s", cfg.public_url);
+    else
+        snprintf(url, sizeof(url), "http://%s:%u", host, ims_http_port(srv));
+    if (password)
+        write_openrc(&cfg, url, password);
+    else
+        password = read_openrc_password(&cfg);
+    announce(&cfg, url, password);
+    free(password);
+    ims_info("listening on %s with %u thread(s), data in %s", url, hc.threads, cfg.data_dir);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    ims_info("%s received: draining %u in-flight request(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+             ims_http_inflight(srv));
+    ims_http_stop(srv, cfg.drain_timeout_ms);
+    ims_service_close(svc);
+    ims_settings_release(&cfg);
+    ims_info("stopped");
+    return 0;
+}

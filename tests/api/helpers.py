@@ -1,0 +1,376 @@
+"""Shared helpers for the imsd API suite (imported by conftest.py and tests).
+
+Everything here talks to a real imsd process over loopback HTTP.
+"""
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+IMSD_BIN = os.environ.get("IMSD_BIN", str(REPO / "build" / "imsd"))
+IMSCTL_BIN = os.environ.get("IMSCTL_BIN", str(REPO / "build" / "imsctl"))
+ADMIN_PASSWORD = "Adm1n-Secret-pw"
+ADMIN_USER = "admin"
+ADMIN_PROJECT = "admin"
+DEFAULT_DOMAIN = "Default"
+DEFAULT_DOMAIN_ID = "default"
+
+PATCH_21 = "application/openstack-images-v2.1-json-patch"
+PATCH_20 = "application/openstack-images-v2.0-json-patch"
+
+
+def unique(prefix="t"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(extra=None):
+    """Environment without OS_* variables or proxies, for CLIs and imsd."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("OS_") and k.lower() not in
+           ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def write_ini(path, config):
+    """config: {"section": {"key": value}} -> INI file."""
+    lines = []
+    for section, kv in config.items():
+        lines.append("[%s]" % section)
+        for k, v in kv.items():
+            lines.append("%s = %s" % (k, v))
+        lines.append("")
+    Path(path).write_text("\n".join(lines))
+
+
+class Api(requests.Session):
+    """requests.Session bound to a base URL, optionally carrying a token."""
+
+    def __init__(self, base, token=None):
+        super().__init__()
+        self.trust_env = False          # no proxies, no netrc
+        self.base = base
+        self.token = token
+        if token:
+            self.headers["X-Auth-Token"] = token
+        self.project_id = None
+        self.project_name = None
+        self.user_id = None
+        self.user_name = None
+        self.password = None
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith("/"):
+            url = self.base + url
+        kwargs.setdefault("timeout", 300)
+        return super().request(method, url, *args, **kwargs)
+
+
+def password_auth_body(user, password, project=None, domain=DEFAULT_DOMAIN,
+                       user_id=None, project_id=None, domain_scope_id=None):
+    if user_id:
+        u = {"id": user_id, "password": password}
+    else:
+        u = {"name": user, "domain": {"name": domain}, "password": password}
+    body = {"auth": {"identity": {"methods": ["password"],
+                                  "password": {"user": u}}}}
+    if project_id:
+        body["auth"]["scope"] = {"project": {"id": project_id}}
+    elif project:
+        body["auth"]["scope"] = {"project": {"name": project,
+                                             "domain": {"name": domain}}}
+    elif domain_scope_id:
+        body["auth"]["scope"] = {"domain": {"id": domain_scope_id}}
+    return body
+
+
+class Server:
+    """One imsd process on a free loopback port with its own data dir."""
+
+    def __init__(self, config=None, data_dir=None, admin_password=ADMIN_PASSWORD):
+        self.root = Path(tempfile.mkdtemp(prefix="imsd-api-"))
+        self.data_dir = Path(data_dir) if data_dir else self.root / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config = config
+        self.config_path = None
+        if config:
+            self.config_path = self.root / "imsd.ini"
+            write_ini(self.config_path, config)
+        self.admin_password = admin_password
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.auth_url = self.url + "/v3"
+        self.proc = None
+        self.log_path = self.data_dir / "imsd-test.log"
+        self._log = None
+        self._ping = requests.Session()
+        self._ping.trust_env = False
+
+    # -- process control -------------------------------------------------
+    def start(self, timeout=20):
+        env = clean_env({
+            "IMSD_LISTEN": "127.0.0.1:%d" % self.port,
+            "IMSD_DATA_DIR": str(self.data_dir),
+            "IMSD_ADMIN_PASSWORD": self.admin_password,
+        })
+        if self.config_path:
+            env["IMSD_CONFIG"] = str(self.config_path)
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([IMSD_BIN], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("imsd exited with %s during startup\n%s"
+                                     % (self.proc.returncode, self.log_tail()))
+            try:
+                r = self._ping.get(self.url + "/", timeout=2)
+                if r.status_code == 300:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise AssertionError("imsd did not answer GET / with 300 within %ss\n%s"
+                             % (timeout, self.log_tail()))
+
+    def log_tail(self, n=60):
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "---- imsd log tail (%s) ----\n%s" % (self.log_path, "\n".join(lines[-n:]))
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; return the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("imsd did not exit within %ss of SIGTERM\n%s"
+                                     % (timeout, self.log_tail()))
+        rc = self.proc.returncode
+        self._close_log()
+        return rc
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close_log()
+
+    def _close_log(self):
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    # -- admin CLI -------------------------------------------------------
+    def imsctl(self, *args):
+        r = subprocess.run([IMSCTL_BIN, "--data-dir", str(self.data_dir)] + list(args),
+                           capture_output=True, text=True, env=clean_env(), timeout=60)
+        assert r.returncode == 0, "imsctl %s failed (%d): %s %s" % (
+            " ".join(args), r.returncode, r.stdout, r.stderr)
+        return r.stdout.strip()
+
+    # -- identity --------------------------------------------------------
+    def issue(self, body):
+        return self._ping.post(self.url + "/v3/auth/tokens", json=body, timeout=30)
+
+    def token(self, user, password, project=None, domain=DEFAULT_DOMAIN):
+        r = self.issue(password_auth_body(user, password, project, domain))
+        assert r.status_code == 201, "token for %s: %s %s" % (user, r.status_code, r.text)
+        return r.headers["X-Subject-Token"], r.json()["token"]
+
+    def session(self, user, password, project):
+        tok, body = self.token(user, password, project)
+        api = Api(self.url, tok)
+        api.user_name, api.password, api.project_name = user, password, project
+        api.user_id = body["user"]["id"]
+        api.project_id = body["project"]["id"]
+        return api
+
+    def admin(self):
+        return self.session(ADMIN_USER, self.admin_password, ADMIN_PROJECT)
+
+    def project_user(self, name=None):
+        """New project + member user; returns an Api logged into it."""
+        name = name or unique("p")
+        pid = self.imsctl("project", "create", name)
+        password = "pw-" + uuid.uuid4().hex[:10]
+        uname = name + "-user"
+        uid = self.imsctl("user", "create", uname, "--password", password,
+                          "--project", name)
+        api = self.session(uname, password, name)
+        assert api.project_id == pid, (api.project_id, pid)
+        assert api.user_id == uid, (api.user_id, uid)
+        return api
+
+
+# -- image helpers ---------------------------------------------------------
+def create_image(api, **attrs):
+    attrs.setdefault("name", unique("img"))
+    r = api.post("/v2/images", json=attrs)
+    assert r.status_code == 201, "create image: %s %s" % (r.status_code, r.text)
+    return r.json()
+
+
+def upload(api, image_id, data, **kw):
+    headers = {"Content-Type": "application/octet-stream"}
+    headers.update(kw.pop("headers", {}))
+    r = api.put("/v2/images/%s/file" % image_id, data=data, headers=headers, **kw)
+    return r
+
+
+def active_image(api, data=b"hello image data\n", **attrs):
+    attrs.setdefault("disk_format", "raw")
+    attrs.setdefault("container_format", "bare")
+    img = create_image(api, **attrs)
+    r = upload(api, img["id"], data)
+    assert r.status_code == 204, "upload: %s %s" % (r.status_code, r.text)
+    return get_image(api, img["id"])
+
+
+def get_image(api, image_id):
+    r = api.get("/v2/images/%s" % image_id)
+    assert r.status_code == 200, "get image: %s %s" % (r.status_code, r.text)
+    return r.json()
+
+
+def patch(api, image_id, ops, media=PATCH_21):
+    return api.patch("/v2/images/%s" % image_id, json=ops,
+                     headers={"Content-Type": media})
+
+
+def md5(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def list_all(api, params=None, max_pages=100):
+    """Follow 'next' links; return the list of images."""
+    out = []
+    r = api.get("/v2/images", params=params)
+    for _ in range(max_pages):
+        assert r.status_code == 200, (r.status_code, r.text)
+        body = r.json()
+        out.extend(body["images"])
+        if "next" not in body:
+            return out
+        r = api.get(body["next"])
+    raise AssertionError("too many pages")
+
+
+def list_ids(api, **params):
+    r = api.get("/v2/images", params=params)
+    assert r.status_code == 200, (r.status_code, r.text)
+    return [i["id"] for i in r.json()["images"]]
+
+
+class RawUpload:
+    """PUT /v2/images/{id}/file over a raw socket, so a test controls timing.
+
+    send() tolerates the server closing early; response() parses what came back.
+    """
+
+    def __init__(self, server, token, image_id, content_length=None, headers=None,
+                 path=None):
+        import socket as _s
+        self.sock = _s.create_connection(("127.0.0.1", server.port), timeout=60)
+        self.closed_early = False
+        hdrs = {"Host": "127.0.0.1:%d" % server.port,
+                "X-Auth-Token": token,
+                "Content-Type": "application/octet-stream",
+                "Connection": "close"}
+        if content_length is not None:
+            hdrs["Content-Length"] = str(content_length)
+        hdrs.update(headers or {})
+        path = path or "/v2/images/%s/file" % image_id
+        head = "PUT %s HTTP/1.1\r\n" % path
+        head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
+        self.sock.sendall(head.encode())
+
+    def readable(self):
+        import select
+        r, _, _ = select.select([self.sock], [], [], 0)
+        return bool(r)
+
+    def send(self, data):
+        """Send data unless the server already answered/closed; return False then."""
+        if self.closed_early:
+            return False
+        if self.readable():
+            self.closed_early = True
+            return False
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            self.closed_early = True
+            return False
+
+    def response(self):
+        import http.client
+        resp = http.client.HTTPResponse(self.sock)
+        resp.begin()
+        try:
+            body = resp.read()
+        except (ConnectionResetError, http.client.IncompleteRead):
+            body = b""
+        status = resp.status
+        headers = dict(resp.getheaders())
+        self.close()
+        return status, headers, body
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def pattern_chunks(total, chunk=1 << 20, seed=b"imsd"):
+    """Deterministic pseudo-random chunks without holding `total` bytes."""
+    block = hashlib.sha512(seed).digest() * (chunk // 64 + 1)
+    block = bytearray(block[:chunk])
+    sent = 0
+    n = 0
+    while sent < total:
+        size = min(chunk, total - sent)
+        block[0:8] = n.to_bytes(8, "little")
+        yield bytes(block[:size])
+        sent += size
+        n += 1
+
+
+def files_under(path):
+    out = []
+    p = Path(path)
+    if not p.exists():
+        return out
+    for f in p.rglob("*"):
+        if f.is_file() or f.is_symlink():
+            out.append(f)
+    return out

@@ -1,0 +1,314 @@
+"""Image data: PUT/GET /v2/images/{id}/file, limits, ranges, crash safety."""
+import hashlib
+import os
+import time
+import uuid
+
+from helpers import (RawUpload, active_image, create_image, files_under, get_image,
+                     md5, pattern_chunks, upload)
+
+DATA = os.urandom(100 * 1024 + 7)
+
+
+def new_image(api, **kw):
+    kw.setdefault("disk_format", "raw")
+    kw.setdefault("container_format", "bare")
+    return create_image(api, **kw)
+
+
+def check_active(api, iid, data):
+    img = get_image(api, iid)
+    assert img["status"] == "active"
+    assert img["size"] == len(data)
+    assert img["checksum"] == hashlib.md5(data).hexdigest()
+    assert img["os_hash_algo"] == "sha512"
+    assert img["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    return img
+
+
+def check_pristine(api, iid):
+    img = get_image(api, iid)
+    assert img["status"] == "queued"
+    assert img["size"] is None
+    assert img["checksum"] is None
+    assert img["os_hash_value"] is None
+    r = api.get("/v2/images/%s/file" % iid)
+    assert r.status_code == 204
+    assert r.content == b""
+
+
+def test_upload_with_content_length(alice):
+    img = new_image(alice)
+    r = upload(alice, img["id"], DATA)
+    assert r.status_code == 204, r.text
+    check_active(alice, img["id"], DATA)
+
+
+def test_upload_chunked(alice):
+    img = new_image(alice)
+
+    def gen():
+        for i in range(0, len(DATA), 10000):
+            yield DATA[i:i + 10000]
+
+    r = upload(alice, img["id"], gen())
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    assert r.status_code == 204, r.text
+    check_active(alice, img["id"], DATA)
+    r = alice.get("/v2/images/%s/file" % img["id"])
+    assert r.content == DATA
+
+
+def test_upload_empty_body(alice):
+    img = new_image(alice)
+    r = upload(alice, img["id"], b"")
+    assert r.status_code == 204, r.text
+    check_active(alice, img["id"], b"")
+
+
+def test_download(alice):
+    img = active_image(alice, data=DATA)
+    r = alice.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 200
+    assert r.content == DATA
+    assert r.headers["Content-Type"] == "application/octet-stream"
+    assert int(r.headers["Content-Length"]) == len(DATA)
+    # Glance sends the hex md5 checksum as Content-MD5
+    assert r.headers["Content-MD5"] == md5(DATA)
+
+
+def test_download_range(alice):
+    data = bytes(range(256)) * 4           # 1024 bytes
+    iid = active_image(alice, data=data)["id"]
+    url = "/v2/images/%s/file" % iid
+    r = alice.get(url, headers={"Range": "bytes=0-99"})
+    assert r.status_code == 206
+    assert r.content == data[:100]
+    assert r.headers["Content-Range"] == "bytes 0-99/1024"
+    assert int(r.headers["Content-Length"]) == 100
+    r = alice.get(url, headers={"Range": "bytes=1000-"})
+    assert r.status_code == 206
+    assert r.content == data[1000:]
+    assert r.headers["Content-Range"] == "bytes 1000-1023/1024"
+    r = alice.get(url, headers={"Range": "bytes=-24"})
+    assert r.status_code == 206
+    assert r.content == data[-24:]
+    r = alice.get(url, headers={"Range": "bytes=500-5000"})
+    assert r.status_code == 206
+    assert r.content == data[500:]
+    assert r.headers["Content-Range"] == "bytes 500-1023/1024"
+
+
+def test_download_range_unsatisfiable_416(alice):
+    iid = active_image(alice, data=b"z" * 1024)["id"]
+    r = alice.get("/v2/images/%s/file" % iid, headers={"Range": "bytes=2000-3000"})
+    assert r.status_code == 416
+
+
+def test_download_no_data_204(alice):
+    img = new_image(alice)
+    r = alice.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 204
+    assert r.content == b""
+
+
+def test_download_unknown_404(alice):
+    assert alice.get("/v2/images/%s/file" % uuid.uuid4()).status_code == 404
+
+
+def test_download_other_projects_private_404(alice, bob):
+    img = active_image(alice, data=b"secret", visibility="private")
+    assert bob.get("/v2/images/%s/file" % img["id"]).status_code == 404
+
+
+def test_download_community_image_by_other_project(alice, bob):
+    img = active_image(alice, data=b"community data", visibility="community")
+    r = bob.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 200 and r.content == b"community data"
+
+
+def test_upload_size_header_mismatch_400(alice):
+    img = new_image(alice)
+    data = b"q" * 1000
+    # header claims more than is sent
+    r = upload(alice, img["id"], data, headers={"x-openstack-image-size": "2000"})
+    assert r.status_code == 400, r.text
+    check_pristine(alice, img["id"])
+    # header claims less than is sent
+    raw = RawUpload(alice_server(alice), alice.token, img["id"], content_length=len(data),
+                    headers={"x-openstack-image-size": "500"})
+    raw.send(data)
+    status, _, _ = raw.response()
+    assert status == 400
+    check_pristine(alice, img["id"])
+    # a matching header is accepted, and no leftover of the failed tries remains
+    r = upload(alice, img["id"], data, headers={"x-openstack-image-size": "1000"})
+    assert r.status_code == 204, r.text
+    check_active(alice, img["id"], data)
+
+
+def alice_server(api):
+    class S:
+        port = int(api.base.rsplit(":", 1)[1])
+    return S
+
+
+def test_second_upload_409(alice):
+    img = active_image(alice, data=b"first")
+    r = upload(alice, img["id"], b"second")
+    assert r.status_code == 409
+    check_active(alice, img["id"], b"first")
+    assert alice.get("/v2/images/%s/file" % img["id"]).content == b"first"
+
+
+def test_upload_wrong_content_type_415(alice):
+    img = new_image(alice)
+    r = alice.put("/v2/images/%s/file" % img["id"], data=b"abc",
+                  headers={"Content-Type": "application/json"})
+    assert r.status_code == 415
+    check_pristine(alice, img["id"])
+
+
+def test_upload_unknown_image_404(alice):
+    assert upload(alice, str(uuid.uuid4()), b"abc").status_code == 404
+
+
+def test_upload_other_projects_image(alice, bob):
+    img = new_image(alice, visibility="private")
+    assert upload(bob, img["id"], b"abc").status_code == 404
+    com = new_image(alice, visibility="community")
+    assert upload(bob, com["id"], b"abc").status_code == 403
+    check_pristine(alice, com["id"])
+
+
+def test_upload_requires_token(imsd, alice):
+    from helpers import Api
+    img = new_image(alice)
+    r = Api(imsd.url).put("/v2/images/%s/file" % img["id"], data=b"abc",
+                          headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 401
+    check_pristine(alice, img["id"])
+
+
+def test_max_image_size_413(start_imsd):
+    limit = 1024 * 1024
+    srv = start_imsd(config={"images": {"max_image_size": limit}})
+    a = srv.admin()
+    # exactly the limit is fine
+    ok = new_image(a)
+    assert upload(a, ok["id"], b"o" * limit).status_code == 204
+    # Content-Length over the limit
+    img = new_image(a)
+    raw = RawUpload(srv, a.token, img["id"], content_length=limit + 1)
+    for chunk in pattern_chunks(limit + 1, chunk=65536):
+        if not raw.send(chunk):
+            break
+    status, _, _ = raw.response()
+    assert status == 413
+    check_pristine(a, img["id"])
+    # chunked body growing over the limit
+    raw = RawUpload(srv, a.token, img["id"], headers={"Transfer-Encoding": "chunked"})
+    for chunk in pattern_chunks(3 * limit, chunk=65536):
+        if not raw.send(b"%x\r\n%s\r\n" % (len(chunk), chunk)):
+            break
+    raw.send(b"0\r\n\r\n")
+    status, _, _ = raw.response()
+    assert status == 413
+    check_pristine(a, img["id"])
+    assert srv.running()
+    # the image is still usable
+    assert upload(a, img["id"], b"small").status_code == 204
+    check_active(a, img["id"], b"small")
+    assert files_under(srv.data_dir / "tmp") == []
+
+
+def test_one_gib_round_trip(admin):
+    total = 1 << 30
+    img = new_image(admin)
+    up_md5 = hashlib.md5()
+
+    def gen():
+        for chunk in pattern_chunks(total):
+            up_md5.update(chunk)
+            yield chunk
+
+    t0 = time.monotonic()
+    r = upload(admin, img["id"], gen())
+    assert r.status_code == 204, r.text
+    t_up = time.monotonic() - t0
+    meta = get_image(admin, img["id"])
+    assert meta["status"] == "active"
+    assert meta["size"] == total
+    assert meta["checksum"] == up_md5.hexdigest()
+    assert meta["os_hash_algo"] == "sha512"
+    r = admin.get("/v2/images/%s/file" % img["id"], stream=True)
+    assert r.status_code == 200
+    assert int(r.headers["Content-Length"]) == total
+    assert r.headers["Content-MD5"] == up_md5.hexdigest()
+    down = hashlib.md5()
+    n = 0
+    for chunk in r.iter_content(1 << 20):
+        down.update(chunk)
+        n += len(chunk)
+    assert n == total
+    assert down.hexdigest() == up_md5.hexdigest()
+    t_all = time.monotonic() - t0
+    print("1 GiB: upload %.1fs, round trip %.1fs" % (t_up, t_all))
+    assert admin.delete("/v2/images/%s" % img["id"]).status_code == 204
+
+
+def test_crash_mid_upload_leaves_no_partial_data(start_imsd):
+    srv = start_imsd()
+    a = srv.admin()
+    keep_data = os.urandom(256 * 1024)
+    keep = active_image(a, data=keep_data)
+    victim = new_image(a)
+    raw = RawUpload(srv, a.token, victim["id"], content_length=64 << 20)
+    sent = 0
+    for chunk in pattern_chunks(8 << 20, chunk=256 * 1024):
+        assert raw.send(chunk)
+        sent += len(chunk)
+        time.sleep(0.01)
+    time.sleep(0.5)
+    # Glance shows 'saving' while data is being received
+    assert get_image(a, victim["id"])["status"] == "saving"
+    srv.proc.kill()
+    srv.proc.wait()
+    raw.close()
+
+    srv2 = start_imsd(data_dir=srv.data_dir)
+    a2 = srv2.admin()
+    check_pristine(a2, victim["id"])
+    k = check_active(a2, keep["id"], keep_data)
+    r = a2.get("/v2/images/%s/file" % keep["id"])
+    assert r.status_code == 200 and md5(r.content) == k["checksum"]
+    leftovers = files_under(srv2.data_dir / "tmp")
+    assert leftovers == [], leftovers
+    blobs = files_under(srv2.data_dir / "images")
+    assert sum(f.stat().st_size for f in blobs) == len(keep_data), blobs
+    # the image can be uploaded again
+    data = os.urandom(4096)
+    assert upload(a2, victim["id"], data).status_code == 204
+    check_active(a2, victim["id"], data)
+
+
+def test_sigterm_completes_in_flight_request(start_imsd):
+    srv = start_imsd()
+    a = srv.admin()
+    img = new_image(a)
+    data = os.urandom(4 << 20)
+    raw = RawUpload(srv, a.token, img["id"], content_length=len(data))
+    assert raw.send(data[:1 << 20])
+    time.sleep(0.3)
+    srv.proc.terminate()
+    time.sleep(0.5)
+    assert srv.proc.poll() is None, "imsd exited with a request in flight"
+    for i in range(1 << 20, len(data), 1 << 20):
+        assert raw.send(data[i:i + (1 << 20)])
+    status, _, _ = raw.response()
+    assert status == 204
+    rc = srv.proc.wait(15)
+    assert rc == 0, srv.log_tail()
+    srv2 = start_imsd(data_dir=srv.data_dir)
+    a2 = srv2.admin()
+    check_active(a2, img["id"], data)
