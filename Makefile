@@ -18,9 +18,13 @@ IMSD_SRC := $(wildcard src/imsd/*.c) $(COMMON_SRC)
 CTL_SRC  := $(wildcard src/imsctl/*.c) $(COMMON_SRC)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Each fuzz target is also built with fuzz/fuzz_main.c into a replay program
+# that runs it over its committed corpus (fuzz/corpus/<name>/) in every test run.
+FUZZ_SRC := $(filter-out fuzz/fuzz_main.c,$(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
 .PHONY: all deps run test test-unit test-api test-asan fuzz bench clean
-all: $(BUILD)/imsd $(BUILD)/imsctl $(UNIT_BIN)
+all: $(BUILD)/imsd $(BUILD)/imsctl $(UNIT_BIN) $(FUZZ_REPLAY)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -38,6 +42,10 @@ $(BUILD)/imsctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libims.a
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libims.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/fuzz-replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/fuzz_main.o $(BUILD)/libims.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/install-deps.sh

@@ -16,10 +16,12 @@ run_unit() {
   for t in "$build"/tests/test_*; do
     "$t"
   done
-  if [ -x "$build/tests/fuzz-replay" ]; then
-    echo "== fuzz corpus replay ($build)"
-    "$build/tests/fuzz-replay"
-  fi
+  echo "== fuzz corpus replay ($build)"
+  for r in "$build"/fuzz-replay/fuzz_*; do
+    [ -x "$r" ] || continue
+    name=${r##*/fuzz_}
+    "$r" "fuzz/corpus/$name"
+  done
 }
 
 run_api() {

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Fuzz target: the JSON writer. Any bytes written as a string (and as a
+ * key) must come back unchanged through jansson's strict parser. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "ims/json_writer.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* jansson accepts valid UTF-8 only: skip inputs that are not. */
+    json_t *probe = json_stringn((const char *)data, size);
+    if (!probe)
+        return 0;
+    json_decref(probe);
+    char *key = ims_xstrndup((const char *)data, size);
+    struct ims_buf b;
+    ims_buf_init(&b, 1 << 24);
+    struct ims_jw w;
+    ims_jw_init(&w, &b);
+    ims_jw_obj_begin(&w);
+    ims_jw_key(&w, "s");
+    ims_jw_strn(&w, (const char *)data, size);
+    if (!memchr(data, 0, size))
+        ims_jw_kint(&w, key, (int64_t)size);
+    ims_jw_key(&w, "a");
+    ims_jw_arr_begin(&w);
+    ims_jw_null(&w);
+    ims_jw_bool(&w, true);
+    ims_jw_arr_end(&w);
+    ims_jw_obj_end(&w);
+    json_error_t je;
+    json_t *v = json_loadb(b.data, b.len, JSON_ALLOW_NUL, &je);
+    if (!v)
+        abort();
+    json_t *s = json_object_get(v, "s");
+    if (!json_is_string(s) || json_string_length(s) != size || memcmp(json_string_value(s), data, size) != 0)
+        abort();
+    if (!memchr(data, 0, size) && json_integer_value(json_object_get(v, key)) != (json_int_t)size)
+        abort();
+    json_decref(v);
+    ims_buf_release(&b);
+    free(key);
+    return 0;
+}

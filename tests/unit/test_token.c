@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Token codec: round trip, tampering, wrong key, expiry, malformed input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "ims/auth.h"
+
+static const unsigned char key[IMS_TOKEN_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+
+static struct ims_principal sample(void)
+{
+    struct ims_principal p = {.issued_at = 1000, .expires_at = 2000, .is_admin = true};
+    strcpy(p.token_id, "0123456789abcdef0123456789abcdef");
+    strcpy(p.user_id, "u1");
+    strcpy(p.domain_id, "default");
+    strcpy(p.project_id, "p1");
+    return p;
+}
+
+static void test_round_trip(void **state)
+{
+    struct ims_principal p = sample(), q;
+    char tok[IMS_TOKEN_MAX + 1];
+    assert_true(ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok)) > 0);
+    struct ims_err err;
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_OK);
+    assert_string_equal(q.user_id, "u1");
+    assert_string_equal(q.project_id, "p1");
+    assert_string_equal(q.scope_domain_id, "");
+    assert_true(q.is_admin);
+    assert_int_equal(q.expires_at, 2000);
+}
+
+static void test_tampered_and_wrong_key(void **state)
+{
+    struct ims_principal p = sample(), q;
+    char tok[IMS_TOKEN_MAX + 1];
+    ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok));
+    struct ims_err err;
+    for (size_t i = 3; i < strlen(tok); i += 7) {
+        char bad[IMS_TOKEN_MAX + 1];
+        strcpy(bad, tok);
+        bad[i] = bad[i] == 'A' ? 'B' : 'A';
+        assert_int_equal(ims_token_decode(key, sizeof(key), bad, 1500, &q, &err), IMS_E_UNAUTH);
+    }
+    unsigned char other[IMS_TOKEN_KEY_LEN] = {1};
+    assert_int_equal(ims_token_decode(other, sizeof(other), tok, 1500, &q, &err), IMS_E_UNAUTH);
+}
+
+static void test_expired(void **state)
+{
+    struct ims_principal p = sample(), q;
+    char tok[IMS_TOKEN_MAX + 1];
+    ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok));
+    struct ims_err err;
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 2000, &q, &err), IMS_E_UNAUTH);
+    assert_non_null(strstr(err.msg, "expired"));
+}
+
+static void test_malformed(void **state)
+{
+    struct ims_principal q;
+    struct ims_err err;
+    const char *bad[] = {"", "v1.", "v1..", "v2.abc.def", "v1.!!!.abc", "garbage", "v1.YQ.YQ"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(bad); i++)
+        assert_int_equal(ims_token_decode(key, sizeof(key), bad[i], 1500, &q, &err), IMS_E_UNAUTH);
+    assert_int_equal(ims_token_decode(key, sizeof(key), NULL, 1500, &q, &err), IMS_E_UNAUTH);
+}
+
+static void test_newline_in_id_refused(void **state)
+{
+    struct ims_principal p = sample();
+    strcpy(p.user_id, "u1\nadmin");
+    char tok[IMS_TOKEN_MAX + 1];
+    assert_int_equal(ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok)), 0);
+}
+
+static void test_password_hash(void **state)
+{
+    char h[IMS_PASSWORD_HASH_MAX];
+    struct ims_err err;
+    assert_int_equal(ims_password_hash("correct horse", h, &err), IMS_OK);
+    assert_true(strncmp(h, "$argon2id$", 10) == 0);
+    assert_true(ims_password_verify(h, "correct horse"));
+    assert_false(ims_password_verify(h, "correct horse "));
+    assert_false(ims_password_verify("not a hash", "x"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_tampered_and_wrong_key),
+        cmocka_unit_test(test_expired),          cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_newline_in_id_refused), cmocka_unit_test(test_password_hash),
+    };
+    return cmocka_run_group_tests_name("token", tests, NULL, NULL);
+}
