@@ -20,6 +20,8 @@ for src in fuzz/fuzz_*.c; do
   mkdir -p "$out/$target" "fuzz/corpus/$target"
   echo "== $target (${secs}s)"
   clang $flags "$src" $lib_src -o "$out/$name" $libs -lpthread -lm
+  # New inputs go to the build dir; the committed corpus is only read.
+  mkdir -p "$out/$target/corpus"
   (cd "$out/$target" && "../$name" -max_total_time="$secs" -print_final_stats=0 \
-      "$OLDPWD/fuzz/corpus/$target" 2>&1 | tail -3)
+      corpus "$OLDPWD/fuzz/corpus/$target" 2>&1 | tail -3)
 done
