@@ -7,9 +7,9 @@ PKGS     := libmicrohttpd jansson sqlite3 libcrypto libargon2 inih
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu17 $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
+override CFLAGS += -std=gnu17 $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -2,12 +2,13 @@
  * GET /v2/images parameters -> struct ims_image_query, with Glance v2's
  * semantics: its RequestDeserializer.index for the control parameters
  * (limit, marker, member_status, visibility, tags, both sort syntaxes) and
- * its SQL layer's rules for filters (operators and "in:" lists on a few core
- * columns, ISO 8601 comparisons on timestamps, size_min/size_max style ranges, exact
- * match on other core columns, anything else a property filter). When a
- * parameter repeats, Glance pops the first occurrence of control parameters
- * and keeps the last one of filters (it folds them into a dict); we do the
- * same. Every refusal is IMS_E_BADREQ with the parameter and value named. */
+ * its SQL layer's rules for filters (operators and "in:" lists on a few
+ * core columns, ISO 8601 comparisons on timestamps, size_min/size_max style
+ * ranges, exact match on other core columns, anything else a property
+ * filter). When a parameter repeats, Glance pops the first occurrence of
+ * control parameters and keeps the last one of filters (it folds them into
+ * a dict); we do the same. Every refusal is IMS_E_BADREQ with the parameter
+ * and value named. */
 #include "ims/query.h"
 
 #include <stdio.h>

@@ -141,6 +141,9 @@ static enum ims_rc check_property(const char *key, const json_t *v, struct ims_e
 
 static enum ims_rc check_op(const struct ims_patch_op *op, struct ims_err *err)
 {
+    /* The parser never yields one, but creation feeds body keys in as paths. */
+    if (!*op->path)
+        return ims_fail(err, IMS_E_BADREQ, "Attribute names must not be empty.");
     switch (ims_image_attr_kind(op->path)) {
     case IMS_ATTR_READONLY:
         return ims_fail(err, IMS_E_FORBIDDEN, "Attribute '%s' is read-only.", op->path);

@@ -14,9 +14,11 @@ OPENSTACK = "/usr/bin/openstack"
 GLANCE = "/usr/bin/glance"
 
 
-def auth_args(imsd, user=ADMIN_USER, password=ADMIN_PASSWORD, project=ADMIN_PROJECT):
-    return ["--os-auth-url", imsd.auth_url,
-            "--os-identity-api-version", "3",
+def auth_args(imsd, user=ADMIN_USER, password=ADMIN_PASSWORD, project=ADMIN_PROJECT,
+              identity_version=True):
+    # the glance CLI has no --os-identity-api-version (it infers v3 from the URL)
+    ident = ["--os-identity-api-version", "3"] if identity_version else []
+    return ["--os-auth-url", imsd.auth_url] + ident + [
             "--os-image-api-version", "2",
             "--os-username", user, "--os-password", password,
             "--os-project-name", project,
@@ -25,8 +27,9 @@ def auth_args(imsd, user=ADMIN_USER, password=ADMIN_PASSWORD, project=ADMIN_PROJ
 
 
 def run(cmd, ok=True, cwd=None):
+    # stdin closed: the glance CLI reads image data from a non-tty stdin
     r = subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=120,
-                       cwd=cwd)
+                       cwd=cwd, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
     if ok:
         assert r.returncode == 0, "%s\nrc=%d\nstdout:%s\nstderr:%s" % (
             " ".join(cmd), r.returncode, r.stdout, r.stderr[-3000:])
@@ -39,7 +42,7 @@ def osc(imsd, *args, **kw):
 
 
 def glance(imsd, *args, ok=True, **kw):
-    return run([GLANCE] + auth_args(imsd, **kw) + list(args), ok=ok)
+    return run([GLANCE] + auth_args(imsd, identity_version=False, **kw) + list(args), ok=ok)
 
 
 def table(out):
