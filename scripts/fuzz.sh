@@ -22,6 +22,7 @@ for src in fuzz/fuzz_*.c; do
   clang $flags "$src" $lib_src -o "$out/$name" $libs -lpthread -lm
   # New inputs go to the build dir; the committed corpus is only read.
   mkdir -p "$out/$target/corpus"
-  (cd "$out/$target" && "../$name" -max_total_time="$secs" -print_final_stats=0 \
+  dict=(); [ -f "fuzz/$target.dict" ] && dict=(-dict="$PWD/fuzz/$target.dict")
+  (cd "$out/$target" && "../$name" -max_total_time="$secs" -print_final_stats=0 "${dict[@]}" \
       corpus "$OLDPWD/fuzz/corpus/$target" 2>&1 | tail -3)
 done

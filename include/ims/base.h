@@ -75,7 +75,7 @@ bool ims_buf_add(struct ims_buf *b, const void *p, size_t n);
 bool ims_buf_adds(struct ims_buf *b, const char *s);
 bool ims_buf_addc(struct ims_buf *b, char c);
 bool ims_buf_printf(struct ims_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-bool ims_buf_vprintf(struct ims_buf *b, const char *fmt, va_list ap);
+bool ims_buf_vprintf(struct ims_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hands the data out (caller frees) and resets b. */
 char *ims_buf_detach(struct ims_buf *b, size_t *ret_len);
 static inline void ims_buf_releasep(struct ims_buf *b) { ims_buf_release(b); }

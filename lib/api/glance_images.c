@@ -15,7 +15,8 @@ static void reply_image(struct ims_request *req, int status, const struct ims_im
 
 /* A create body is validated by the same rules as a patch: each attribute
  * becomes an "add" applied to a fresh image. Only `id` is create-only. */
-static enum ims_rc draft_from_body(json_t *body, bool is_admin, struct ims_image *img, struct ims_err *err)
+static enum ims_rc draft_from_body(json_t *body, const struct ims_principal *p, struct ims_image *img,
+                                   struct ims_err *err)
 {
     if (!json_is_object(body))
         return ims_fail(err, IMS_E_BADREQ, "Request body must be a JSON object.");
@@ -34,11 +35,12 @@ static enum ims_rc draft_from_body(json_t *body, bool is_admin, struct ims_image
     json_t *value;
     json_object_foreach(body, key, value)
     {
-        if (ims_streq(key, "id"))
+        /* Naming one's own project as owner is allowed at create (Glance). */
+        if (ims_streq(key, "id") || (ims_streq(key, "owner") && ims_streq(json_string_value(value), p->project_id)))
             continue;
         patch.ops[patch.n++] = (struct ims_patch_op){.op = IMS_PATCH_ADD, .path = (char *)key, .value = value};
     }
-    enum ims_rc rc = ims_patch_apply(&patch, img, is_admin, err);
+    enum ims_rc rc = ims_patch_apply(&patch, img, p->is_admin, err);
     free(patch.ops); /* paths and values are borrowed from body */
     return rc;
 }
@@ -51,7 +53,7 @@ void api_images_create(struct ims_request *req)
     struct ims_image img;
     ims_image_init(&img);
     struct ims_err err = {0};
-    enum ims_rc rc = draft_from_body(body, req->principal->is_admin, &img, &err);
+    enum ims_rc rc = draft_from_body(body, req->principal, &img, &err);
     json_decref(body);
     if (rc == IMS_OK)
         rc = ims_images_create(req->svc, req->principal, &img, &err);

@@ -373,7 +373,8 @@ static bool core_column(const char *key)
 {
     static const char *const cols[] = {"id", "name", "owner", "status", "visibility", "protected", "os_hidden",
                                        "container_format", "disk_format", "size", "virtual_size", "created_at",
-                                       "updated_at", "min_disk", "min_ram", "checksum", "enterprise_project_id"};
+                                       "updated_at", "min_disk", "min_ram", "checksum", "os_hash_algo", "os_hash_value",
+                                       "enterprise_project_id"};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(cols); i++)
         if (strcmp(cols[i], key) == 0)
             return true;
@@ -400,8 +401,10 @@ static void add_value(struct sqlb *b, const struct ims_filter *f, const char *v)
 
 static void add_filter(struct sqlb *b, const struct ims_filter *f)
 {
-    if (f->values.n == 0)
+    if (f->values.n == 0) { /* "in:" with nothing in it matches nothing */
+        ims_buf_adds(&b->sql, " AND 1 = 0");
         return;
+    }
     if (f->is_property) {
         ims_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id AND p.name = ?");
         b_text(b, f->key);

@@ -494,7 +494,8 @@ enum ims_rc ims_image_query_parse(const struct ims_kvlist *params, const struct 
                             kv->key, kv->value, PARAM_TEXT_MAX);
     }
     if (has_param(params, "sort") && (has_param(params, "sort_key") || has_param(params, "sort_dir")))
-        return ims_fail(err, IMS_E_BADREQ, "Old and new sorting syntax cannot be combined (sort with sort_key/sort_dir)");
+        return ims_fail(err, IMS_E_BADREQ,
+                        "Old and new sorting syntax cannot be combined (sort with sort_key/sort_dir)");
     for (size_t i = 0; i < params->n; i++) {
         const struct param_rule *r = rule_for(params->items[i].key);
         if (superseded(params, i, r->occurrence))

@@ -69,9 +69,11 @@ static enum ims_rc opcode_v21(json_t *change, enum ims_patch_opcode *ret, const 
     json_t *op = json_object_get(change, "op");
     if (!op || json_is_null(op))
         return ims_fail(err, IMS_E_BADREQ,
-                        "Unable to find `op` in JSON Schema change. It must be one of the following: " SUPPORTED_OPS ".");
+                        "Unable to find `op` in JSON Schema change. "
+                        "It must be one of the following: " SUPPORTED_OPS ".");
     if (!json_is_string(op) || !parse_opcode(json_string_value(op), ret))
-        return ims_fail(err, IMS_E_BADREQ, "Invalid operation: `%.64s`. It must be one of the following: " SUPPORTED_OPS ".",
+        return ims_fail(err, IMS_E_BADREQ,
+                        "Invalid operation: `%.64s`. It must be one of the following: " SUPPORTED_OPS ".",
                         json_is_string(op) ? json_string_value(op) : "(not a string)");
     *ret_path_member = "path";
     return IMS_OK;
@@ -87,7 +89,8 @@ static enum ims_rc opcode_v20(json_t *change, enum ims_patch_opcode *ret, const 
             continue;
         if (found)
             return ims_fail(err, IMS_E_BADREQ,
-                            "Operation objects must contain only one member named \"add\", \"remove\", or \"replace\".");
+                            "Operation objects must contain only one member named "
+                            "\"add\", \"remove\", or \"replace\".");
         found = names[i];
     }
     if (!found)
@@ -123,8 +126,8 @@ static enum ims_rc validate_pointer(const char *ptr, struct ims_err *err)
         return ims_fail(err, IMS_E_BADREQ, "Pointer `%.256s` end with \"/\".", ptr);
     for (size_t i = 0; i < n; i++)
         if (ptr[i] == '~' && ptr[i + 1] != '0' && ptr[i + 1] != '1')
-            return ims_fail(err, IMS_E_BADREQ, "Pointer `%.256s` contains \"~\" not part of a recognized escape sequence.",
-                            ptr);
+            return ims_fail(err, IMS_E_BADREQ,
+                            "Pointer `%.256s` contains \"~\" not part of a recognized escape sequence.", ptr);
     return IMS_OK;
 }
 
@@ -190,7 +193,8 @@ static enum ims_rc parse_change(json_t *change, bool v20, struct ims_patch_op *r
     if (!path)
         return ims_fail(err, IMS_E_BADREQ, "Unable to find 'path' in JSON Schema change");
     if (!json_is_string(path))
-        return ims_fail(err, IMS_E_BADREQ, "The path of a \"%s\" operation must be a JSON pointer string", opcode_name(op));
+        return ims_fail(err, IMS_E_BADREQ, "The path of a \"%s\" operation must be a JSON pointer string",
+                        opcode_name(op));
     const char *ptr = json_string_value(path);
     rc = validate_pointer(ptr, err);
     if (rc != IMS_OK)
@@ -221,8 +225,8 @@ enum ims_rc ims_patch_parse(const char *media_type, const char *body, size_t len
     else if (media_type && media_type_is(media_type, IMS_PATCH_MEDIA_V20))
         v20 = true;
     else
-        return ims_fail(err, IMS_E_MEDIA, "Unsupported media type %.128s; use %s or %s", media_type ? media_type : "(none)",
-                        IMS_PATCH_MEDIA_V20, IMS_PATCH_MEDIA_V21);
+        return ims_fail(err, IMS_E_MEDIA, "Unsupported media type %.128s; use %s or %s",
+                        media_type ? media_type : "(none)", IMS_PATCH_MEDIA_V20, IMS_PATCH_MEDIA_V21);
 
     if (!body || len == 0)
         return ims_fail(err, IMS_E_BADREQ, "Body expected in request.");

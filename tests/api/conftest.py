@@ -32,6 +32,9 @@ def _stop_checked(srv):
     if srv.running():
         rc = srv.stop()
         assert rc == 0, "imsd exited with %s after SIGTERM\n%s" % (rc, srv.log_tail())
+    elif not srv.ended_by_test:
+        raise AssertionError("imsd died during the tests (exit status %s; negative = "
+                             "signal)\n%s" % (srv.proc.returncode, srv.log_tail()))
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +116,15 @@ def module_imsd():
     yield start
     for srv in servers:
         _stop_checked(srv)
+
+
+@pytest.fixture(autouse=True)
+def _session_server_alive(request):
+    """Report, at the test that caused it, a shared imsd that died."""
+    yield
+    if "imsd" in request.fixturenames:
+        srv = request.getfixturevalue("imsd")
+        if srv.proc is not None and not srv.running() and not srv.ended_by_test:
+            srv.ended_by_test = True     # report once, not at every later test
+            raise AssertionError("the shared imsd died during this test (exit status %s)\n%s"
+                                 % (srv.proc.returncode, srv.log_tail()))

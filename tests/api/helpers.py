@@ -117,6 +117,7 @@ class Server:
         self.url = "http://127.0.0.1:%d" % self.port
         self.auth_url = self.url + "/v3"
         self.proc = None
+        self.ended_by_test = False      # set by tests that kill/stop it themselves
         self.log_path = self.data_dir / "imsd-test.log"
         self._log = None
         self._ping = requests.Session()

@@ -26,10 +26,12 @@ def auth_args(imsd, user=ADMIN_USER, password=ADMIN_PASSWORD, project=ADMIN_PROJ
             "--os-project-domain-name", DEFAULT_DOMAIN]
 
 
-def run(cmd, ok=True, cwd=None):
-    # stdin closed: the glance CLI reads image data from a non-tty stdin
+def run(cmd, ok=True, close_stdin=False):
+    # the glance CLI reads image data from any non-tty stdin, so it gets none;
+    # the openstack CLI wants a stdin object, so it gets /dev/null
+    pre = (lambda: os.close(0)) if close_stdin else None
     r = subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=120,
-                       cwd=cwd, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
+                       stdin=subprocess.DEVNULL, preexec_fn=pre)
     if ok:
         assert r.returncode == 0, "%s\nrc=%d\nstdout:%s\nstderr:%s" % (
             " ".join(cmd), r.returncode, r.stdout, r.stderr[-3000:])
@@ -42,7 +44,8 @@ def osc(imsd, *args, **kw):
 
 
 def glance(imsd, *args, ok=True, **kw):
-    return run([GLANCE] + auth_args(imsd, identity_version=False, **kw) + list(args), ok=ok)
+    return run([GLANCE] + auth_args(imsd, identity_version=False, **kw) + list(args), ok=ok,
+               close_stdin=True)
 
 
 def table(out):

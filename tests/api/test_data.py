@@ -272,6 +272,7 @@ def test_crash_mid_upload_leaves_no_partial_data(start_imsd):
     time.sleep(0.5)
     # Glance shows 'saving' while data is being received
     assert get_image(a, victim["id"])["status"] == "saving"
+    srv.ended_by_test = True
     srv.proc.kill()
     srv.proc.wait()
     raw.close()
@@ -300,6 +301,7 @@ def test_sigterm_completes_in_flight_request(start_imsd):
     raw = RawUpload(srv, a.token, img["id"], content_length=len(data))
     assert raw.send(data[:1 << 20])
     time.sleep(0.3)
+    srv.ended_by_test = True
     srv.proc.terminate()
     time.sleep(0.5)
     assert srv.proc.poll() is None, "imsd exited with a request in flight"

@@ -298,7 +298,8 @@ static void test_parse_v21_ops(void **state)
 static void test_parse_v21_errors(void **state)
 {
     expect_parse_fail(V21, "[{\"path\":\"/a\",\"value\":\"1\"}]", IMS_E_BADREQ,
-                      "Unable to find `op` in JSON Schema change. It must be one of the following: add, remove, replace.");
+                      "Unable to find `op` in JSON Schema change. "
+                      "It must be one of the following: add, remove, replace.");
     expect_parse_fail(V21, "[{\"op\":null,\"path\":\"/a\",\"value\":\"1\"}]", IMS_E_BADREQ, "Unable to find `op`");
     const char *unsupported[] = {"test", "move", "copy", "ADD", "delete", ""};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(unsupported); i++) {
@@ -822,6 +823,37 @@ static void test_apply_property_quota(void **state)
     ims_image_release(&img);
 }
 
+/* The API layer validates create bodies by building "add" ops itself, with
+ * paths and values borrowed from the body. */
+static void test_apply_handbuilt_ops(void **state)
+{
+    json_t *body =
+        json_pack("{s:s, s:[s], s:s, s:b}", "name", "n", "tags", "t", "__platform", "Ubuntu", "protected", 1);
+    struct ims_patch_op ops[4];
+    struct ims_patch p = {.ops = ops};
+    const char *key;
+    json_t *value;
+    json_object_foreach(body, key, value)
+        ops[p.n++] = (struct ims_patch_op){.op = IMS_PATCH_ADD, .path = (char *)key, .value = value};
+    struct ims_image img;
+    ims_image_init(&img);
+    struct ims_err err = {{0}};
+    assert_int_equal(ims_patch_apply(&p, &img, false, &err), IMS_OK);
+    assert_string_equal(img.name, "n");
+    assert_int_equal(img.tags.n, 1);
+    assert_true(img.protected_);
+    assert_string_equal(ims_kvlist_get(&img.props, "__platform"), "Ubuntu");
+    ims_image_release(&img);
+
+    struct ims_patch_op empty = {.op = IMS_PATCH_ADD, .path = (char *)"", .value = json_object_get(body, "name")};
+    struct ims_patch bad = {.ops = &empty, .n = 1};
+    ims_image_init(&img);
+    assert_int_equal(ims_patch_apply(&bad, &img, false, &err), IMS_E_BADREQ);
+    assert_string_equal(err.msg, "Attribute names must not be empty.");
+    ims_image_release(&img);
+    json_decref(body);
+}
+
 static void test_apply_empty_patch(void **state)
 {
     struct ims_image img;
@@ -867,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_apply_property_conflicts),
         cmocka_unit_test(test_apply_property_values),
         cmocka_unit_test(test_apply_property_quota),
+        cmocka_unit_test(test_apply_handbuilt_ops),
         cmocka_unit_test(test_apply_empty_patch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,3 @@
+build-clang/fuzz/fuzz_main.o: fuzz/fuzz_main.c fuzz/fuzz.h
+
+fuzz/fuzz.h:

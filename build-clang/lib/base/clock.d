@@ -1,0 +1,3 @@
+build-clang/lib/base/clock.o: lib/base/clock.c include/ims/base.h
+
+include/ims/base.h:

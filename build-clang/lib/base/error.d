@@ -1,0 +1,3 @@
+build-clang/lib/base/error.o: lib/base/error.c include/ims/base.h
+
+include/ims/base.h:

@@ -1,0 +1,3 @@
+build-clang/lib/base/ids.o: lib/base/ids.c include/ims/base.h
+
+include/ims/base.h:

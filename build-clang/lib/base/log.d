@@ -1,0 +1,3 @@
+build-clang/lib/base/log.o: lib/base/log.c include/ims/base.h
+
+include/ims/base.h:

@@ -1,0 +1,24 @@
+build-clang/lib/core/members.o: lib/core/members.c include/ims/service.h \
+  include/ims/auth.h include/ims/base.h include/ims/config.h \
+  include/ims/db.h include/ims/image.h include/ims/kv.h \
+  include/ims/query.h include/ims/patch.h include/ims/store.h
+
+include/ims/service.h:
+
+include/ims/auth.h:
+
+include/ims/base.h:
+
+include/ims/config.h:
+
+include/ims/db.h:
+
+include/ims/image.h:
+
+include/ims/kv.h:
+
+include/ims/query.h:
+
+include/ims/patch.h:
+
+include/ims/store.h:
