@@ -28,7 +28,12 @@ struct ims_http_server {
     atomic_uint inflight;
 };
 
-enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_REPLY_NOW, PHASE_DONE };
+/* PHASE_DISCARD: the answer is ready (an error found before the body was
+ * read), but clients that send the body before reading the answer (python
+ * requests does) see a reset if we close on them: read and drop up to
+ * DISCARD_MAX bytes first, then answer. */
+enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_DISCARD, PHASE_DONE };
+#define DISCARD_MAX (64ULL * 1024 * 1024)
 
 struct conn_req {
     struct ims_request req;
@@ -36,6 +41,7 @@ struct conn_req {
     char *raw_uri;
     enum req_phase phase;
     bool sink_begun, sink_finished;
+    uint64_t discarded;
 };
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -146,7 +152,7 @@ static void setup(struct conn_req *cr, const char *method)
     req->path = ims_xstrndup(cr->raw_uri, qs ? (size_t)(qs - cr->raw_uri) : strlen(cr->raw_uri));
     if (qs && ims_query_string_parse(qs + 1, IMS_MAX_QUERY_PARAMS, &req->query, &err) != IMS_OK) {
         ims_http_error(req, 400, err.msg);
-        cr->phase = PHASE_REPLY_NOW;
+        cr->phase = PHASE_DISCARD;
         return;
     }
     unsigned allowed = 0;
@@ -154,18 +160,18 @@ static void setup(struct conn_req *cr, const char *method)
                                  &allowed);
     if (!req->route) {
         app->no_route(req, allowed);
-        cr->phase = PHASE_REPLY_NOW;
+        cr->phase = PHASE_DISCARD;
         return;
     }
     if (!app->before(req)) {
-        cr->phase = PHASE_REPLY_NOW;
+        cr->phase = PHASE_DISCARD;
         return;
     }
     if (req->route->sink) {
         cr->sink_begun = true;
         if (req->route->sink->begin(req) != IMS_OK) {
             cr->sink_finished = true; /* begin cleaned up after itself */
-            cr->phase = PHASE_REPLY_NOW;
+            cr->phase = PHASE_DISCARD;
             return;
         }
     }
@@ -182,10 +188,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         setup(cr, method);
         return MHD_YES;
     }
-    if (cr->phase == PHASE_REPLY_NOW)
-        return send_response(cr);
     if (cr->phase == PHASE_DONE)
         return MHD_YES;
+    if (cr->phase == PHASE_DISCARD) {
+        cr->discarded += *upload_data_size;
+        if (*upload_data_size && cr->discarded <= DISCARD_MAX) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return send_response(cr);
+    }
 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -193,11 +205,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         if (req->route->sink) {
             if (req->route->sink->data(req, upload_data, n) != IMS_OK) {
                 cr->sink_finished = true; /* data() aborted and filled the response */
-                return send_response(cr);
+                cr->phase = PHASE_DISCARD;
             }
         } else if (!ims_buf_add(&req->body, upload_data, n)) {
             ims_http_error(req, 413, "Request body too large");
-            return send_response(cr);
+            cr->phase = PHASE_DISCARD;
         }
         return MHD_YES;
     }
