@@ -4,6 +4,7 @@ Run with Debian's python:  /usr/bin/python3 -m pytest tests/api
 Binaries: IMSD_BIN (default build/imsd), IMSCTL_BIN (default build/imsctl).
 """
 import os
+import shutil
 import sys
 
 import pytest
@@ -45,6 +46,13 @@ def imsd():
     srv.start()
     yield srv
     _stop_checked(srv)
+    _cleanup([srv])
+
+
+def _cleanup(servers):
+    """Remove the temp dirs of servers that ended well (kept on failure)."""
+    for srv in servers:
+        shutil.rmtree(srv.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +108,7 @@ def start_imsd():
         except AssertionError as e:
             errors.append(str(e))
     assert not errors, "\n".join(errors)
+    _cleanup(servers)
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +125,7 @@ def module_imsd():
     yield start
     for srv in servers:
         _stop_checked(srv)
+    _cleanup(servers)
 
 
 @pytest.fixture(autouse=True)
