@@ -20,6 +20,9 @@ struct ims_principal {
     char scope_domain_id[IMS_ID_MAX + 1];  /* set for domain-scoped tokens */
     int64_t issued_at, expires_at;
     bool is_admin;
+    /* Set per request by authorization (not part of the token): what the
+     * route's actions are allowed on. NULL: no restriction applies. */
+    const struct ims_access *access;
 };
 
 /* Writes the token (NUL-terminated) into out; returns its length, 0 if out

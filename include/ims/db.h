@@ -137,4 +137,61 @@ enum ims_rc ims_repo_roles_on_project(struct ims_dbc *c, const char *user_id, co
 enum ims_rc ims_repo_token_revoke(struct ims_dbc *c, const char *token_id, int64_t expires_at, struct ims_err *err);
 enum ims_rc ims_repo_token_is_revoked(struct ims_dbc *c, const char *token_id, bool *ret, struct ims_err *err);
 
+/* ---- IAM (lib/db/repo_iam.c) ---- */
+struct ims_group {
+    char *id, *domain_id, *name, *description;
+    int64_t created_at;
+};
+void ims_group_release(struct ims_group *g);
+enum ims_rc ims_repo_group_insert(struct ims_dbc *c, const struct ims_group *g, struct ims_err *err);
+/* By id, or by name within domain_id. */
+enum ims_rc ims_repo_group_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
+                               struct ims_group *ret, struct ims_err *err);
+enum ims_rc ims_repo_group_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+enum ims_rc ims_repo_group_add_user(struct ims_dbc *c, const char *group_id, const char *user_id,
+                                    struct ims_err *err);
+enum ims_rc ims_repo_group_remove_user(struct ims_dbc *c, const char *group_id, const char *user_id,
+                                       struct ims_err *err);
+
+struct ims_enterprise_project {
+    char *id, *domain_id, *name, *description, *type;
+    int status; /* 1 enabled, 2 disabled */
+    int64_t created_at, updated_at;
+};
+void ims_ep_release(struct ims_enterprise_project *ep);
+enum ims_rc ims_repo_ep_insert(struct ims_dbc *c, const struct ims_enterprise_project *ep, struct ims_err *err);
+enum ims_rc ims_repo_ep_get(struct ims_dbc *c, const char *id, struct ims_enterprise_project *ret,
+                            struct ims_err *err);
+
+struct ims_policy_row {
+    char *id, *domain_id, *name, *display_name, *description, *type, *document;
+    int64_t created_at, updated_at;
+};
+void ims_policy_row_release(struct ims_policy_row *p);
+enum ims_rc ims_repo_policy_insert(struct ims_dbc *c, const struct ims_policy_row *p, struct ims_err *err);
+/* By id, or by display name visible in domain_id (its own or a system one). */
+enum ims_rc ims_repo_policy_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *display_name,
+                                struct ims_policy_row *ret, struct ims_err *err);
+
+enum ims_scope_type { IMS_SCOPE_PROJECT, IMS_SCOPE_ALL_PROJECTS, IMS_SCOPE_DOMAIN, IMS_SCOPE_ENTERPRISE_PROJECT };
+const char *ims_scope_type_name(enum ims_scope_type t);
+enum ims_rc ims_repo_grant_insert(struct ims_dbc *c, const char *group_id, const char *policy_id,
+                                  enum ims_scope_type t, const char *scope_id, struct ims_err *err);
+enum ims_rc ims_repo_grant_delete(struct ims_dbc *c, const char *group_id, const char *policy_id,
+                                  enum ims_scope_type t, const char *scope_id, struct ims_err *err);
+
+/* Everything granted to a user through its groups: one row per grant. */
+struct ims_user_grant {
+    char policy_id[IMS_UUID_LEN + 30];
+    int64_t policy_updated_at;
+    enum ims_scope_type scope;
+    char scope_id[70];
+};
+enum ims_rc ims_repo_user_grants(struct ims_dbc *c, const char *user_id, struct ims_user_grant **ret, size_t *ret_n,
+                                 struct ims_err *err);
+enum ims_rc ims_repo_user_is_root(struct ims_dbc *c, const char *user_id, bool *ret, struct ims_err *err);
+/* A counter bumped by every IAM write (in the same transaction). */
+enum ims_rc ims_repo_iam_generation(struct ims_dbc *c, int64_t *ret, struct ims_err *err);
+enum ims_rc ims_repo_iam_bump(struct ims_dbc *c, struct ims_err *err);
+
 #endif

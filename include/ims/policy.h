@@ -14,7 +14,12 @@ struct ims_policy; /* opaque, immutable once parsed; safe to share between threa
 /* Limits from the IAM reference (document bytes, statements, actions...). */
 #define IMS_POLICY_MAX_BYTES 6144
 #define IMS_POLICY_MAX_STATEMENTS 64
-#define IMS_POLICY_MAX_ACTIONS 256
+#define IMS_POLICY_MAX_ACTIONS 256 /* per statement */
+/* The reference states no limits for conditions and resources; these only
+ * bound what a document within IMS_POLICY_MAX_BYTES could hold anyway. */
+#define IMS_POLICY_MAX_CONDITION_KEYS 64   /* operator/key pairs per statement */
+#define IMS_POLICY_MAX_CONDITION_VALUES 64 /* values per condition key */
+#define IMS_POLICY_MAX_RESOURCES 64        /* per statement */
 
 /* Parses and validates a policy document (Version "1.1" fine-grained, or
  * "1.0" role documents). On error: IMS_E_BADREQ, err->msg names the offending
@@ -23,6 +28,10 @@ struct ims_policy; /* opaque, immutable once parsed; safe to share between threa
 enum ims_rc ims_policy_parse(const char *json, size_t len, struct ims_policy **ret, struct ims_err *err);
 void ims_policy_free(struct ims_policy *p);
 const char *ims_policy_version(const struct ims_policy *p);
+/* The display name of the i-th role a "1.0" document lists in "Depends"
+ * (e.g. IMS Administrator depends on Tenant Administrator), NULL past the
+ * end. Granting a role does not grant its dependencies: callers decide. */
+const char *ims_policy_depend(const struct ims_policy *p, size_t i);
 
 /* Condition keys of one request ("g:UserName", "g:CurrentTime", "obs:bucket",
  * ...). A key may have several values (for ForAnyValue/ForAllValues). Keys

@@ -69,6 +69,25 @@ enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain
                                      const char *password, const char *project_id, const char *role, char **ret_id,
                                      struct ims_err *err);
 
+/* ---- authorization (lib/core/authz.c) ---- */
+/* The outcome of checking a route's actions for a caller. */
+struct ims_access {
+    bool unrestricted;        /* allowed by grants on the project, all projects or the domain (or root) */
+    struct ims_strlist eps;   /* otherwise: enterprise projects where every action is allowed */
+    char denied_action[96];   /* the first action that was not allowed, for the 403 */
+    char deciding[256];       /* which policy/statement decided, for the log */
+};
+void ims_access_release(struct ims_access *a);
+/* Checks that the caller may perform all of `actions` (comma separated).
+ * Grants on the token's project, on all projects and on the domain count
+ * if iam_project; grants on enterprise projects count if enterprise_project
+ * (then only for resources in those enterprise projects). IMS_E_FORBIDDEN
+ * when nothing allows; err names the denied action. */
+enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p, const char *actions,
+                          bool iam_project, bool enterprise_project, struct ims_access *ret, struct ims_err *err);
+/* May the caller act on a resource in enterprise project ep? */
+bool ims_access_allows(const struct ims_access *a, const char *ep);
+
 /* ---- images (lib/core/images.c) ---- */
 /* Creates from a client-supplied draft: owner, status, timestamps, defaults
  * are set here. */

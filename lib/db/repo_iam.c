@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * IAM rows: groups and membership, enterprise projects, policies (system
+ * and custom) and grants of policies to groups on a scope. Every write bumps
+ * iam_generation after it, so a cache that saw the new generation also sees
+ * the write. */
+#include <stdio.h>
+#include <string.h>
+
+#include "db-int.h"
+
+static const char *const scope_names[] = {"project", "all_projects", "domain", "enterprise_project"};
+
+const char *ims_scope_type_name(enum ims_scope_type t) { return scope_names[t]; }
+
+void ims_group_release(struct ims_group *g)
+{
+    free(g->id);
+    free(g->domain_id);
+    free(g->name);
+    free(g->description);
+    *g = (struct ims_group){0};
+}
+
+void ims_ep_release(struct ims_enterprise_project *ep)
+{
+    free(ep->id);
+    free(ep->domain_id);
+    free(ep->name);
+    free(ep->description);
+    free(ep->type);
+    *ep = (struct ims_enterprise_project){0};
+}
+
+void ims_policy_row_release(struct ims_policy_row *p)
+{
+    free(p->id);
+    free(p->domain_id);
+    free(p->name);
+    free(p->display_name);
+    free(p->description);
+    free(p->type);
+    free(p->document);
+    *p = (struct ims_policy_row){0};
+}
+
+enum ims_rc ims_repo_iam_bump(struct ims_dbc *c, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE iam_generation SET value = value + 1 WHERE id = 1", err))
+        return IMS_E_DB;
+    return ims_q_exec(&q, err);
+}
+
+enum ims_rc ims_repo_iam_generation(struct ims_dbc *c, int64_t *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT value FROM iam_generation WHERE id = 1", err))
+        return IMS_E_DB;
+    enum ims_rc rc = IMS_OK;
+    if (ims_q_step(&q) == IMS_STEP_ROW)
+        *ret = ims_q_col_int(&q, 0);
+    else
+        rc = ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}
+
+/* Runs a write, then bumps the generation. */
+static enum ims_rc write_and_bump(struct ims_q *q, const char *what, struct ims_err *err)
+{
+    enum ims_rc rc = ims_q_exec(q, err);
+    if (rc == IMS_E_CONFLICT)
+        return ims_fail(err, rc, "%s already exists", what);
+    if (rc == IMS_OK)
+        rc = ims_repo_iam_bump(q->c, err);
+    return rc;
+}
+
+static enum ims_rc not_found_or_err(struct ims_q *q, enum ims_step s, const char *what, const char *key,
+                                    struct ims_err *err)
+{
+    enum ims_rc rc = s == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "Could not find %s: %s", what, key)
+                                        : ims_q_dberr(q, err);
+    ims_q_done(q);
+    return rc;
+}
+
+/* ---- groups ---- */
+
+enum ims_rc ims_repo_group_insert(struct ims_dbc *c, const struct ims_group *g, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO groups (id, domain_id, name, description, created_at) VALUES (?, ?, ?, ?, ?)",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, g->id);
+    ims_q_text(&q, g->domain_id);
+    ims_q_text(&q, g->name);
+    ims_q_text(&q, g->description ? g->description : "");
+    ims_q_int(&q, ims_now());
+    return write_and_bump(&q, "group", err);
+}
+
+enum ims_rc ims_repo_group_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
+                               struct ims_group *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       id ? "SELECT id, domain_id, name, description, created_at FROM groups WHERE id = ?"
+                          : "SELECT id, domain_id, name, description, created_at FROM groups "
+                            "WHERE domain_id = ? AND name = ?",
+                       err))
+        return IMS_E_DB;
+    if (id) {
+        ims_q_text(&q, id);
+    } else {
+        ims_q_text(&q, domain_id);
+        ims_q_text(&q, name);
+    }
+    enum ims_step s = ims_q_step(&q);
+    if (s != IMS_STEP_ROW)
+        return not_found_or_err(&q, s, "group", id ? id : name, err);
+    *ret = (struct ims_group){.id = ims_q_col_dup(&q, 0), .domain_id = ims_q_col_dup(&q, 1),
+                              .name = ims_q_col_dup(&q, 2), .description = ims_q_col_dup(&q, 3),
+                              .created_at = ims_q_col_int(&q, 4)};
+    ims_q_done(&q);
+    return IMS_OK;
+}
+
+static enum ims_rc delete_one(struct ims_dbc *c, const char *sql, const char *a, const char *b, const char *what,
+                              struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql, err))
+        return IMS_E_DB;
+    ims_q_text(&q, a);
+    if (b)
+        ims_q_text(&q, b);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK && c->ops->changes(c->h) == 0)
+        return ims_fail(err, IMS_E_NOTFOUND, "Could not find %s", what);
+    if (rc == IMS_OK)
+        rc = ims_repo_iam_bump(c, err);
+    return rc;
+}
+
+enum ims_rc ims_repo_group_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
+{
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    static const char *const children[] = {"DELETE FROM group_members WHERE group_id = ?",
+                                           "DELETE FROM grants WHERE group_id = ?"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(children) && rc == IMS_OK; i++) {
+        struct ims_q q;
+        if (!ims_q_prepare(&q, c, children[i], err)) {
+            rc = IMS_E_DB;
+            break;
+        }
+        ims_q_text(&q, id);
+        rc = ims_q_exec(&q, err);
+    }
+    if (rc == IMS_OK)
+        rc = delete_one(c, "DELETE FROM groups WHERE id = ?", id, NULL, "group", err);
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
+enum ims_rc ims_repo_group_add_user(struct ims_dbc *c, const char *group_id, const char *user_id,
+                                    struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", err))
+        return IMS_E_DB;
+    ims_q_text(&q, group_id);
+    ims_q_text(&q, user_id);
+    enum ims_rc rc = write_and_bump(&q, "membership", err);
+    return rc == IMS_E_CONFLICT ? IMS_OK : rc;
+}
+
+enum ims_rc ims_repo_group_remove_user(struct ims_dbc *c, const char *group_id, const char *user_id,
+                                       struct ims_err *err)
+{
+    return delete_one(c, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", group_id, user_id,
+                      "membership", err);
+}
+
+/* ---- enterprise projects ---- */
+
+enum ims_rc ims_repo_ep_insert(struct ims_dbc *c, const struct ims_enterprise_project *ep, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO enterprise_projects (id, domain_id, name, description, status, type, created_at, "
+                       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       err))
+        return IMS_E_DB;
+    int64_t now = ims_now();
+    ims_q_text(&q, ep->id);
+    ims_q_text(&q, ep->domain_id);
+    ims_q_text(&q, ep->name);
+    ims_q_text(&q, ep->description ? ep->description : "");
+    ims_q_int(&q, ep->status ? ep->status : 1);
+    ims_q_text(&q, ep->type ? ep->type : "prod");
+    ims_q_int(&q, now);
+    ims_q_int(&q, now);
+    return write_and_bump(&q, "enterprise project", err);
+}
+
+enum ims_rc ims_repo_ep_get(struct ims_dbc *c, const char *id, struct ims_enterprise_project *ret,
+                            struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "SELECT id, domain_id, name, description, status, type, created_at, updated_at "
+                       "FROM enterprise_projects WHERE id = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    enum ims_step s = ims_q_step(&q);
+    if (s != IMS_STEP_ROW)
+        return not_found_or_err(&q, s, "enterprise project", id, err);
+    *ret = (struct ims_enterprise_project){
+        .id = ims_q_col_dup(&q, 0),          .domain_id = ims_q_col_dup(&q, 1),     .name = ims_q_col_dup(&q, 2),
+        .description = ims_q_col_dup(&q, 3), .status = (int)ims_q_col_int(&q, 4), .type = ims_q_col_dup(&q, 5),
+        .created_at = ims_q_col_int(&q, 6),  .updated_at = ims_q_col_int(&q, 7)};
+    ims_q_done(&q);
+    return IMS_OK;
+}
+
+/* ---- policies ---- */
+
+enum ims_rc ims_repo_policy_insert(struct ims_dbc *c, const struct ims_policy_row *p, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO policies (id, domain_id, name, display_name, description, type, document, "
+                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       err))
+        return IMS_E_DB;
+    int64_t now = ims_now();
+    ims_q_text(&q, p->id);
+    ims_q_text(&q, p->domain_id);
+    ims_q_text(&q, p->name);
+    ims_q_text(&q, p->display_name);
+    ims_q_text(&q, p->description ? p->description : "");
+    ims_q_text(&q, p->type);
+    ims_q_text(&q, p->document);
+    ims_q_int(&q, now);
+    ims_q_int(&q, now);
+    return write_and_bump(&q, "policy", err);
+}
+
+enum ims_rc ims_repo_policy_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *display_name,
+                                struct ims_policy_row *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       id ? "SELECT id, domain_id, name, display_name, description, type, document, created_at, "
+                            "updated_at FROM policies WHERE id = ?"
+                          : "SELECT id, domain_id, name, display_name, description, type, document, created_at, "
+                            "updated_at FROM policies WHERE display_name = ? AND (domain_id = ? OR domain_id IS NULL) "
+                            "ORDER BY domain_id",
+                       err))
+        return IMS_E_DB;
+    if (id) {
+        ims_q_text(&q, id);
+    } else {
+        ims_q_text(&q, display_name);
+        ims_q_text(&q, domain_id);
+    }
+    enum ims_step s = ims_q_step(&q);
+    if (s != IMS_STEP_ROW)
+        return not_found_or_err(&q, s, "policy", id ? id : display_name, err);
+    *ret = (struct ims_policy_row){
+        .id = ims_q_col_dup(&q, 0),          .domain_id = ims_q_col_dup(&q, 1),  .name = ims_q_col_dup(&q, 2),
+        .display_name = ims_q_col_dup(&q, 3), .description = ims_q_col_dup(&q, 4), .type = ims_q_col_dup(&q, 5),
+        .document = ims_q_col_dup(&q, 6),    .created_at = ims_q_col_int(&q, 7), .updated_at = ims_q_col_int(&q, 8)};
+    ims_q_done(&q);
+    return IMS_OK;
+}
+
+/* ---- grants ---- */
+
+enum ims_rc ims_repo_grant_insert(struct ims_dbc *c, const char *group_id, const char *policy_id,
+                                  enum ims_scope_type t, const char *scope_id, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "INSERT INTO grants (group_id, policy_id, scope_type, scope_id) VALUES (?, ?, ?, ?)",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, group_id);
+    ims_q_text(&q, policy_id);
+    ims_q_text(&q, scope_names[t]);
+    ims_q_text(&q, scope_id ? scope_id : "");
+    enum ims_rc rc = write_and_bump(&q, "grant", err);
+    return rc == IMS_E_CONFLICT ? IMS_OK : rc;
+}
+
+enum ims_rc ims_repo_grant_delete(struct ims_dbc *c, const char *group_id, const char *policy_id,
+                                  enum ims_scope_type t, const char *scope_id, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "DELETE FROM grants WHERE group_id = ? AND policy_id = ? AND scope_type = ? AND scope_id = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, group_id);
+    ims_q_text(&q, policy_id);
+    ims_q_text(&q, scope_names[t]);
+    ims_q_text(&q, scope_id ? scope_id : "");
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK && c->ops->changes(c->h) == 0)
+        return ims_fail(err, IMS_E_NOTFOUND, "Could not find the grant");
+    if (rc == IMS_OK)
+        rc = ims_repo_iam_bump(c, err);
+    return rc;
+}
+
+enum ims_rc ims_repo_user_grants(struct ims_dbc *c, const char *user_id, struct ims_user_grant **ret, size_t *ret_n,
+                                 struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "SELECT g.policy_id, p.updated_at, g.scope_type, g.scope_id FROM group_members m "
+                       "JOIN grants g ON g.group_id = m.group_id JOIN policies p ON p.id = g.policy_id "
+                       "WHERE m.user_id = ? ORDER BY g.policy_id, g.scope_type, g.scope_id",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, user_id);
+    struct ims_user_grant *rows = NULL;
+    size_t n = 0, cap = 0;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            rows = ims_xrealloc(rows, cap * sizeof(*rows));
+        }
+        struct ims_user_grant *g = &rows[n++];
+        *g = (struct ims_user_grant){.policy_updated_at = ims_q_col_int(&q, 1)};
+        snprintf(g->policy_id, sizeof(g->policy_id), "%s", ims_q_col_text(&q, 0));
+        snprintf(g->scope_id, sizeof(g->scope_id), "%s", ims_q_col_text(&q, 3) ? ims_q_col_text(&q, 3) : "");
+        const char *t = ims_q_col_text(&q, 2);
+        for (size_t i = 0; i < IMS_ARRAY_SIZE(scope_names); i++)
+            if (ims_streq(t, scope_names[i]))
+                g->scope = (enum ims_scope_type)i;
+    }
+    ims_q_done(&q);
+    if (s != IMS_STEP_DONE) {
+        free(rows);
+        return ims_fail(err, IMS_E_DB, "reading grants failed");
+    }
+    *ret = rows;
+    *ret_n = n;
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_user_is_root(struct ims_dbc *c, const char *user_id, bool *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT is_root FROM users WHERE id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, user_id);
+    enum ims_step s = ims_q_step(&q);
+    *ret = s == IMS_STEP_ROW && ims_q_col_int(&q, 0) != 0;
+    ims_q_done(&q);
+    return s == IMS_STEP_ERROR ? ims_fail(err, IMS_E_DB, "reading user failed") : IMS_OK;
+}
