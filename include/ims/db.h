@@ -112,7 +112,7 @@ struct ims_project {
 };
 struct ims_user {
     char *id, *domain_id, *name, *password_hash, *default_project_id;
-    bool enabled;
+    bool enabled, is_root;
     int64_t failed_logins;
 };
 void ims_domain_release(struct ims_domain *d);

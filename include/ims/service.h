@@ -66,8 +66,26 @@ enum ims_rc ims_identity_create_project(struct ims_service *svc, const char *dom
                                         char **ret_id, struct ims_err *err);
 enum ims_rc ims_identity_create_domain(struct ims_service *svc, const char *name, char **ret_id, struct ims_err *err);
 enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain_id, const char *name,
-                                     const char *password, const char *project_id, const char *role, char **ret_id,
-                                     struct ims_err *err);
+                                     const char *password, const char *project_id, const char *role, bool is_root,
+                                     char **ret_id, struct ims_err *err);
+
+/* ---- IAM management (lib/core/iam.c) ---- */
+/* Inserts the system-defined policies that are missing (ids derived from
+ * their names, so every data dir agrees). Run at every open. */
+enum ims_rc ims_iam_ensure_system_policies(struct ims_service *svc, struct ims_err *err);
+enum ims_rc ims_iam_create_group(struct ims_service *svc, const char *domain_id, const char *name,
+                                 const char *description, char **ret_id, struct ims_err *err);
+/* Group/policy/project/enterprise project referenced by name or id. */
+enum ims_rc ims_iam_add_user_to_group(struct ims_service *svc, const char *domain_id, const char *group,
+                                      const char *user_id, struct ims_err *err);
+enum ims_rc ims_iam_create_policy(struct ims_service *svc, const char *domain_id, const char *name,
+                                  const char *description, const char *document, char **ret_id, struct ims_err *err);
+/* scope_ref: project name/id for IMS_SCOPE_PROJECT, enterprise project id for
+ * IMS_SCOPE_ENTERPRISE_PROJECT, ignored otherwise. */
+enum ims_rc ims_iam_grant(struct ims_service *svc, const char *domain_id, const char *group, const char *policy,
+                          enum ims_scope_type scope, const char *scope_ref, bool revoke, struct ims_err *err);
+enum ims_rc ims_iam_create_enterprise_project(struct ims_service *svc, const char *domain_id, const char *name,
+                                              const char *description, char **ret_id, struct ims_err *err);
 
 /* ---- authorization (lib/core/authz.c) ---- */
 /* The outcome of checking a route's actions for a caller. */

@@ -68,6 +68,19 @@ static bool authenticate(struct ims_request *req)
         return false;
     }
     req->principal = p;
+    if (!req->route->actions)
+        return true;
+    /* IAM: the route's actions, at the scopes the permission table gives. */
+    struct ims_access *acc = ims_xcalloc(1, sizeof(*acc));
+    p->access = acc;
+    rc = ims_authorize(req->svc, p, req->route->actions, req->route->iam_project, req->route->enterprise_project, acc,
+                       &err);
+    if (rc != IMS_OK) {
+        ims_info("%s denied %s %s to user %s: %s", req->request_id, req->method_name, req->path, p->user_id,
+                 acc->deciding[0] ? acc->deciding : "no statement allows it");
+        api_fail(req, rc, &err);
+        return false;
+    }
     return true;
 }
 
@@ -102,6 +115,10 @@ static void access_log(struct ims_request *req)
 
 static void cleanup(struct ims_request *req)
 {
+    if (req->principal && req->principal->access) {
+        ims_access_release((struct ims_access *)req->principal->access);
+        free((void *)req->principal->access);
+    }
     free(req->principal);
     req->principal = NULL;
 }

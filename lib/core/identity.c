@@ -171,8 +171,8 @@ enum ims_rc ims_identity_create_project(struct ims_service *svc, const char *dom
 }
 
 enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain_id, const char *name,
-                                     const char *password, const char *project_id, const char *role, char **ret_id,
-                                     struct ims_err *err)
+                                     const char *password, const char *project_id, const char *role, bool is_root,
+                                     char **ret_id, struct ims_err *err)
 {
     enum ims_rc rc = check_name("user", name, err);
     if (rc != IMS_OK)
@@ -185,7 +185,7 @@ enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain
     char id[33];
     ims_hexid_new(id, 16);
     struct ims_user u = {.id = id, .domain_id = (char *)domain_id, .name = (char *)name, .password_hash = hash,
-                         .default_project_id = (char *)project_id, .enabled = true};
+                         .default_project_id = (char *)project_id, .enabled = true, .is_root = is_root};
     struct ims_dbc *c = ims_db_conn(svc->db);
     if ((rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;

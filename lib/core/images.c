@@ -70,6 +70,12 @@ enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *
         ims_image_release(&img);
         return ims_fail(err, IMS_E_NOTFOUND, "No image found with ID %s", id);
     }
+    /* Allowed only through enterprise-project grants: the image must be in one. */
+    if (!ims_access_allows(p->access, img.enterprise_project_id)) {
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", p->access->denied_action);
+        ims_image_release(&img);
+        return rc;
+    }
     *ret = img;
     return IMS_OK;
 }

@@ -77,6 +77,8 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, struct ims_service **
     if (rc == IMS_OK)
         rc = ims_store_file_open(cfg->data_dir, &svc->store, err);
     if (rc == IMS_OK)
+        rc = ims_iam_ensure_system_policies(svc, err);
+    if (rc == IMS_OK)
         rc = recover(svc, err);
     if (rc != IMS_OK) {
         ims_service_close(svc);
@@ -136,7 +138,20 @@ enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password,
     }
     if (rc == IMS_OK)
         rc = ims_identity_create_user(svc, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_USER, password, project_id, "admin",
-                                      &user_id, err);
+                                      true, &user_id, err);
+    /* The account's admin group holds Tenant Administrator everywhere in it. */
+    char *group_id = NULL;
+    if (rc == IMS_OK)
+        rc = ims_iam_create_group(svc, IMS_DEFAULT_DOMAIN_ID, "admin", "Account administrators", &group_id, err);
+    if (rc == IMS_OK)
+        rc = ims_iam_add_user_to_group(svc, IMS_DEFAULT_DOMAIN_ID, group_id, user_id, err);
+    if (rc == IMS_OK)
+        rc = ims_iam_grant(svc, IMS_DEFAULT_DOMAIN_ID, group_id, "Tenant Administrator", IMS_SCOPE_ALL_PROJECTS, NULL,
+                           false, err);
+    if (rc == IMS_OK)
+        rc = ims_iam_grant(svc, IMS_DEFAULT_DOMAIN_ID, group_id, "Tenant Administrator", IMS_SCOPE_DOMAIN, NULL,
+                           false, err);
+    free(group_id);
     free(project_id);
     free(user_id);
     if (rc != IMS_OK) {

@@ -125,7 +125,7 @@ enum ims_rc ims_repo_user_insert(struct ims_dbc *c, const struct ims_user *u, st
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
                        "INSERT INTO users (id, domain_id, name, password_hash, default_project_id, enabled, "
-                       "failed_logins, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                       "is_root, failed_logins, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, u->id);
@@ -134,10 +134,13 @@ enum ims_rc ims_repo_user_insert(struct ims_dbc *c, const struct ims_user *u, st
     ims_q_text(&q, u->password_hash);
     ims_q_text(&q, u->default_project_id);
     ims_q_int(&q, u->enabled);
+    ims_q_int(&q, u->is_root);
     ims_q_int(&q, ims_now());
     enum ims_rc rc = ims_q_exec(&q, err);
     if (rc == IMS_E_CONFLICT)
         ims_fail(err, rc, "user %s already exists", u->name);
+    if (rc == IMS_OK)
+        rc = ims_repo_iam_bump(c, err);
     return rc;
 }
 

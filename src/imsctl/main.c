@@ -18,8 +18,20 @@ static void usage(FILE *out)
             "  project create NAME [--domain D]     create a project in domain D (name or id, default\n"
             "                                       Default); prints its id\n"
             "  user create NAME --password P [--domain D] [--project PROJECT] [--role ROLE]\n"
-            "                                       create a user, optionally with ROLE (default member)\n"
-            "                                       on PROJECT (name in D, or id); prints its id\n"
+            "                                       create a user; with --project it may log in to PROJECT\n"
+            "                                       and ROLE (default member) maps onto IAM: member/admin =\n"
+            "                                       Tenant Administrator, reader = Tenant Guest, none = nothing,\n"
+            "                                       granted on PROJECT via the group PROJECT_ROLE\n"
+            "  group create NAME [--domain D]       create a user group; prints its id\n"
+            "  group add-user GROUP USER            add USER to GROUP (names or ids)\n"
+            "  policy create NAME --file F          create a custom policy from a JSON document (- = stdin)\n"
+            "  grant POLICY --group G (--project P | --all-projects | --domain-wide |\n"
+            "        --enterprise-project E) [--revoke]\n"
+            "                                       grant (or revoke) POLICY to G on that scope\n"
+            "  ep create NAME                       create an enterprise project; prints its id\n"
+            "  policy check USER ACTION[,ACTION..] [--project P] [--enterprise-project E]\n"
+            "                                       print the decision and the statement that made it\n"
+            "                                       (exit 0 allow, 3 deny)\n"
             "  config show                          print the effective configuration\n"
             "  db check                             check the database and print a report\n\n"
             "Options:\n"
@@ -29,37 +41,43 @@ static void usage(FILE *out)
     ims_settings_help(out);
 }
 
-/* Sub-command options, parsed from argv[from..]. */
+/* Sub-command arguments: positional words and --key value options. */
 struct args {
-    const char *password, *domain, *project, *role, *admin_password;
+    const char *pos[4];
+    size_t npos;
+    struct ims_kvlist opts;
 };
 
-static int parse_args(int argc, char **argv, int from, struct args *a, const char **ret_name)
+static const char *const flag_opts[] = {"--all-projects", "--domain-wide", "--revoke"};
+
+static int parse_args(int argc, char **argv, int from, struct args *a)
 {
-    *ret_name = NULL;
     for (int i = from; i < argc; i++) {
         const char *k = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(k, "--password")) dst = &a->password;
-        else if (!strcmp(k, "--domain")) dst = &a->domain;
-        else if (!strcmp(k, "--project")) dst = &a->project;
-        else if (!strcmp(k, "--role")) dst = &a->role;
-        else if (!strcmp(k, "--admin-password")) dst = &a->admin_password;
-        if (dst) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "imsctl: %s needs a value\n", k);
+        if (strncmp(k, "--", 2) != 0) {
+            if (a->npos == IMS_ARRAY_SIZE(a->pos)) {
+                fprintf(stderr, "imsctl: unexpected argument '%s' (see --help)\n", k);
                 return -1;
             }
-            *dst = argv[++i];
-        } else if (k[0] == '-' || *ret_name) {
-            fprintf(stderr, "imsctl: unexpected argument '%s' (see --help)\n", k);
-            return -1;
+            a->pos[a->npos++] = k;
+            continue;
+        }
+        bool flag = false;
+        for (size_t f = 0; f < IMS_ARRAY_SIZE(flag_opts); f++)
+            flag = flag || !strcmp(k, flag_opts[f]);
+        if (flag) {
+            ims_kvlist_set(&a->opts, k + 2, "1");
+        } else if (i + 1 < argc) {
+            ims_kvlist_set(&a->opts, k + 2, argv[++i]);
         } else {
-            *ret_name = k;
+            fprintf(stderr, "imsctl: %s needs a value\n", k);
+            return -1;
         }
     }
     return 0;
 }
+
+static const char *opt(const struct args *a, const char *k) { return ims_kvlist_get(&a->opts, k); }
 
 static int fail(const struct ims_err *e)
 {
@@ -83,46 +101,212 @@ static enum ims_rc domain_id(struct ims_service *svc, const char *ref, char **re
     return IMS_OK;
 }
 
-static enum ims_rc project_id(struct ims_service *svc, const char *dom, const char *ref, char **ret, struct ims_err *e)
+static enum ims_rc project_ref(struct ims_service *svc, const char *dom, const char *ref, struct ims_project *ret,
+                               struct ims_err *e)
 {
     struct ims_dbc *c = ims_db_conn(svc->db);
-    struct ims_project p;
-    enum ims_rc rc = ims_repo_project_get(c, NULL, dom, ref, &p, e);
+    enum ims_rc rc = ims_repo_project_get(c, NULL, dom, ref, ret, e);
     if (rc == IMS_E_NOTFOUND)
-        rc = ims_repo_project_get(c, ref, NULL, NULL, &p, e);
-    if (rc != IMS_OK)
-        return rc;
-    *ret = ims_xstrdup(p.id);
-    ims_project_release(&p);
-    return IMS_OK;
+        rc = ims_repo_project_get(c, ref, NULL, NULL, ret, e);
+    return rc;
 }
 
-static int run(struct ims_service *svc, const char *noun, const char *verb, const struct args *a, const char *name)
+static enum ims_rc user_ref(struct ims_service *svc, const char *dom, const char *ref, struct ims_user *ret,
+                            struct ims_err *e)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    enum ims_rc rc = ims_repo_user_get(c, NULL, dom, ref, ret, e);
+    if (rc == IMS_E_NOTFOUND)
+        rc = ims_repo_user_get(c, ref, NULL, NULL, ret, e);
+    return rc;
+}
+
+/* Keystone-style roles on a project map onto IAM: the user joins the group
+ * "<project>_<role>", which holds the matching system policy on that project. */
+static enum ims_rc grant_role(struct ims_service *svc, const char *dom, const struct ims_project *proj,
+                              const char *role, const char *user_id, struct ims_err *e)
+{
+    const char *policy = NULL;
+    if (!strcmp(role, "member") || !strcmp(role, "admin"))
+        policy = "Tenant Administrator";
+    else if (!strcmp(role, "reader"))
+        policy = "Tenant Guest";
+    else if (strcmp(role, "none"))
+        return ims_fail(e, IMS_E_BADREQ, "unknown role '%s' (member, admin, reader or none)", role);
+    if (!policy)
+        return IMS_OK;
+    char group[200];
+    snprintf(group, sizeof(group), "%s_%s", proj->name, role);
+    char *gid = NULL;
+    struct ims_group g;
+    enum ims_rc rc = ims_repo_group_get(ims_db_conn(svc->db), NULL, dom, group, &g, e);
+    if (rc == IMS_OK) {
+        ims_group_release(&g);
+    } else if (rc == IMS_E_NOTFOUND) {
+        rc = ims_iam_create_group(svc, dom, group, "Project role group", &gid, e);
+        if (rc == IMS_OK)
+            rc = ims_iam_grant(svc, dom, gid, policy, IMS_SCOPE_PROJECT, proj->id, false, e);
+        free(gid);
+    }
+    if (rc == IMS_OK)
+        rc = ims_iam_add_user_to_group(svc, dom, group, user_id, e);
+    return rc;
+}
+
+static char *read_file(const char *path, struct ims_err *e)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!f) {
+        ims_fail(e, IMS_E_BADREQ, "cannot read %s", path);
+        return NULL;
+    }
+    struct ims_buf b;
+    ims_buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        ims_buf_add(&b, chunk, n);
+    if (f != stdin)
+        fclose(f);
+    return ims_buf_detach(&b, NULL);
+}
+
+static enum ims_rc cmd_user_create(struct ims_service *svc, const char *dom, const struct args *a, char **id,
+                                   struct ims_err *e)
+{
+    struct ims_project proj = {0};
+    enum ims_rc rc = IMS_OK;
+    const char *role = opt(a, "role") ? opt(a, "role") : "member";
+    if (opt(a, "project"))
+        rc = project_ref(svc, dom, opt(a, "project"), &proj, e);
+    if (rc == IMS_OK)
+        rc = ims_identity_create_user(svc, dom, a->pos[0], opt(a, "password"), proj.id, role, false, id, e);
+    if (rc == IMS_OK && proj.id)
+        rc = grant_role(svc, dom, &proj, role, *id, e);
+    ims_project_release(&proj);
+    return rc;
+}
+
+static enum ims_rc cmd_grant(struct ims_service *svc, const char *dom, const struct args *a, struct ims_err *e)
+{
+    enum ims_scope_type scope;
+    const char *ref = NULL;
+    if (opt(a, "project")) {
+        scope = IMS_SCOPE_PROJECT;
+        ref = opt(a, "project");
+    } else if (opt(a, "enterprise-project")) {
+        scope = IMS_SCOPE_ENTERPRISE_PROJECT;
+        ref = opt(a, "enterprise-project");
+    } else if (opt(a, "all-projects")) {
+        scope = IMS_SCOPE_ALL_PROJECTS;
+    } else if (opt(a, "domain-wide")) {
+        scope = IMS_SCOPE_DOMAIN;
+    } else {
+        return ims_fail(e, IMS_E_BADREQ,
+                        "grant needs a scope: --project P, --enterprise-project E, --all-projects or --domain-wide");
+    }
+    if (!opt(a, "group"))
+        return ims_fail(e, IMS_E_BADREQ, "grant needs --group G");
+    return ims_iam_grant(svc, dom, opt(a, "group"), a->pos[0], scope, ref, opt(a, "revoke") != NULL, e);
+}
+
+/* Prints the decision for USER doing ACTION, and what decided it. */
+static int cmd_policy_check(struct ims_service *svc, const char *dom, const struct args *a)
 {
     struct ims_err e = {0};
-    char *id = NULL, *dom = NULL, *proj = NULL;
-    enum ims_rc rc;
-    if (!strcmp(noun, "domain") && !strcmp(verb, "create")) {
-        rc = ims_identity_create_domain(svc, name, &id, &e);
-    } else if (!strcmp(noun, "project") && !strcmp(verb, "create")) {
-        rc = domain_id(svc, a->domain, &dom, &e);
-        if (rc == IMS_OK)
-            rc = ims_identity_create_project(svc, dom, name, &id, &e);
-    } else if (!strcmp(noun, "user") && !strcmp(verb, "create")) {
-        rc = domain_id(svc, a->domain, &dom, &e);
-        if (rc == IMS_OK && a->project)
-            rc = project_id(svc, dom, a->project, &proj, &e);
-        if (rc == IMS_OK)
-            rc = ims_identity_create_user(svc, dom, name, a->password, proj, a->role, &id, &e);
-    } else {
+    struct ims_user u;
+    if (user_ref(svc, dom, a->pos[0], &u, &e) != IMS_OK)
+        return fail(&e);
+    struct ims_principal p = {0};
+    snprintf(p.user_id, sizeof(p.user_id), "%s", u.id);
+    snprintf(p.domain_id, sizeof(p.domain_id), "%s", u.domain_id);
+    ims_user_release(&u);
+    if (opt(a, "project")) {
+        struct ims_project proj;
+        if (project_ref(svc, dom, opt(a, "project"), &proj, &e) != IMS_OK)
+            return fail(&e);
+        snprintf(p.project_id, sizeof(p.project_id), "%s", proj.id);
+        ims_project_release(&proj);
+    }
+    const char *ep = opt(a, "enterprise-project");
+    struct ims_access acc;
+    enum ims_rc rc = ims_authorize(svc, &p, a->pos[1], true, ep != NULL, &acc, &e);
+    bool allowed = rc == IMS_OK && ims_access_allows(&acc, ep);
+    if (allowed)
+        printf("allow %s: %s\n", a->pos[1], acc.deciding[0] ? acc.deciding : (acc.unrestricted ? "" : ep));
+    else
+        printf("deny %s: %s%s\n", a->pos[1], acc.deciding[0] ? acc.deciding : "no statement allows it",
+               rc == IMS_OK ? " (not in that enterprise project)" : "");
+    ims_access_release(&acc);
+    return allowed ? 0 : 3;
+}
+
+static int run(struct ims_service *svc, const char *noun, const char *verb, const struct args *a)
+{
+    static const struct {
+        const char *noun, *verb;
+        size_t npos;
+    } usage_of[] = {
+        {"domain", "create", 1}, {"project", "create", 1}, {"user", "create", 1},   {"group", "create", 1},
+        {"group", "add-user", 2}, {"policy", "create", 1}, {"policy", "check", 2}, {"grant", NULL, 1},
+        {"ep", "create", 1},
+    };
+    bool known = false;
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(usage_of); i++) {
+        if (strcmp(noun, usage_of[i].noun) || (usage_of[i].verb && strcmp(verb, usage_of[i].verb)))
+            continue;
+        known = true;
+        size_t have = a->npos;
+        if (have != usage_of[i].npos) {
+            fprintf(stderr, "imsctl: '%s %s' takes %zu argument(s) (see --help)\n", noun, verb, usage_of[i].npos);
+            return 2;
+        }
+    }
+    if (!known) {
         fprintf(stderr, "imsctl: unknown command '%s %s' (see --help)\n", noun, verb);
         return 2;
     }
+    struct ims_err e = {0};
+    char *id = NULL, *dom = NULL;
+    enum ims_rc rc = domain_id(svc, opt(a, "domain"), &dom, &e);
+    if (rc == IMS_OK && !strcmp(noun, "policy") && !strcmp(verb, "check")) {
+        int r = cmd_policy_check(svc, dom, a);
+        free(dom);
+        return r;
+    }
+    if (rc != IMS_OK) {
+    } else if (!strcmp(noun, "domain")) {
+        rc = ims_identity_create_domain(svc, a->pos[0], &id, &e);
+    } else if (!strcmp(noun, "project")) {
+        rc = ims_identity_create_project(svc, dom, a->pos[0], &id, &e);
+    } else if (!strcmp(noun, "user")) {
+        rc = cmd_user_create(svc, dom, a, &id, &e);
+    } else if (!strcmp(noun, "group") && !strcmp(verb, "create")) {
+        rc = ims_iam_create_group(svc, dom, a->pos[0], opt(a, "description") ? opt(a, "description") : "", &id, &e);
+    } else if (!strcmp(noun, "group")) {
+        struct ims_user u;
+        rc = user_ref(svc, dom, a->pos[1], &u, &e);
+        if (rc == IMS_OK) {
+            rc = ims_iam_add_user_to_group(svc, dom, a->pos[0], u.id, &e);
+            ims_user_release(&u);
+        }
+    } else if (!strcmp(noun, "policy")) {
+        char *doc = opt(a, "file") ? read_file(opt(a, "file"), &e) : NULL;
+        rc = doc ? ims_iam_create_policy(svc, dom, a->pos[0], opt(a, "description") ? opt(a, "description") : "",
+                                         doc, &id, &e)
+                 : ims_fail(&e, IMS_E_BADREQ, "policy create needs --file FILE (a JSON policy document, - for stdin)");
+        free(doc);
+    } else if (!strcmp(noun, "grant")) {
+        rc = cmd_grant(svc, dom, a, &e);
+    } else if (!strcmp(noun, "ep")) {
+        rc = ims_iam_create_enterprise_project(svc, dom, a->pos[0],
+                                               opt(a, "description") ? opt(a, "description") : "", &id, &e);
+    }
     free(dom);
-    free(proj);
     if (rc != IMS_OK)
         return fail(&e);
-    printf("%s\n", id);
+    if (id)
+        printf("%s\n", id);
     free(id);
     return 0;
 }
@@ -165,15 +349,12 @@ int main(int argc, char **argv)
         return 0;
     }
     struct args a = {0};
-    const char *name = NULL;
-    int first_arg = !strcmp(noun, "init") ? optind + 1 : optind + 2;
-    if (parse_args(argc, argv, first_arg, &a, &name))
+    /* "grant POLICY ..." has no verb; every other command is "noun verb". */
+    bool no_verb = !strcmp(noun, "init") || !strcmp(noun, "grant");
+    if (no_verb)
+        verb = "";
+    if (parse_args(argc, argv, no_verb ? optind + 1 : optind + 2, &a))
         return 2;
-    bool needs_name = strcmp(noun, "init") && strcmp(noun, "db");
-    if (needs_name && !name) {
-        fprintf(stderr, "imsctl: '%s %s' needs a NAME (see --help)\n", noun, verb);
-        return 2;
-    }
     struct ims_service *svc;
     struct ims_err e = {0};
     if (ims_service_open(&cfg, &svc, &e) != IMS_OK)
@@ -181,7 +362,7 @@ int main(int argc, char **argv)
     int ret;
     if (!strcmp(noun, "init")) {
         char *pw = NULL;
-        const char *want = a.admin_password ? a.admin_password : cfg.admin_password;
+        const char *want = opt(&a, "admin-password") ? opt(&a, "admin-password") : cfg.admin_password;
         ret = ims_service_bootstrap(svc, want, &pw, &e) == IMS_OK ? 0 : fail(&e);
         if (!ret)
             printf(pw ? "initialised %s: admin password %s\n" : "%s is already initialised%s\n", cfg.data_dir,
@@ -196,9 +377,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "imsctl: %s\n", e.msg);
         ims_buf_release(&report);
     } else {
-        ret = run(svc, noun, verb, &a, name);
+        ret = run(svc, noun, verb, &a);
     }
     ims_service_close(svc);
     ims_settings_release(&cfg);
+    ims_kvlist_release(&a.opts);
     return ret;
 }

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Authorization (DESIGN.md "Authorization"): the caller's policies come
+ * from its groups' grants; those on the token's project, on all projects and
+ * on the domain decide for the whole route; those on an enterprise project
+ * decide only for resources in it. Deny beats Allow, nothing is allowed by
+ * default, the account's root user and the cloud admin pass.
+ *
+ * Decisions must be cheap (a few µs): each HTTP thread keeps its own cache of
+ * parsed policies and of each caller's grants, dropped whenever the IAM
+ * generation counter (bumped by every IAM write) moves. No locks needed. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ims/policy.h"
+#include "ims/service.h"
+
+#define MAX_ACTIONS 8
+#define USER_SLOTS 64
+
+struct cached_policy {
+    char id[IMS_UUID_LEN + 30];
+    struct ims_policy *policy; /* NULL if the stored document no longer parses */
+};
+
+struct caller {
+    char user_id[IMS_ID_MAX + 1], project_id[IMS_ID_MAX + 1];
+    bool loaded, is_root;
+    struct ims_user_grant *grants;
+    const struct ims_policy **policies; /* parallel to grants */
+    size_t n;
+    /* condition keys */
+    char *user_name, *domain_name, *project_name;
+    const char *keys[7][2];
+};
+
+struct cache {
+    const struct ims_service *svc;
+    int64_t gen;
+    struct cached_policy *policies;
+    size_t npolicies;
+    struct caller callers[USER_SLOTS];
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void caller_clear(struct caller *c)
+{
+    free(c->grants);
+    free(c->policies);
+    free(c->user_name);
+    free(c->domain_name);
+    free(c->project_name);
+    memset(c, 0, sizeof(*c));
+}
+
+static void cache_clear(struct cache *k)
+{
+    for (size_t i = 0; i < k->npolicies; i++)
+        ims_policy_free(k->policies[i].policy);
+    free(k->policies);
+    k->policies = NULL;
+    k->npolicies = 0;
+    for (size_t i = 0; i < USER_SLOTS; i++)
+        caller_clear(&k->callers[i]);
+}
+
+static void cache_destroy(void *p)
+{
+    cache_clear(p);
+    free(p);
+}
+
+static void make_key(void) { pthread_key_create(&cache_key, cache_destroy); }
+
+static struct cache *thread_cache(const struct ims_service *svc)
+{
+    pthread_once(&cache_once, make_key);
+    struct cache *k = pthread_getspecific(cache_key);
+    if (!k) {
+        k = ims_xcalloc(1, sizeof(*k));
+        pthread_setspecific(cache_key, k);
+    }
+    if (k->svc != svc) { /* another service instance (tests): start over */
+        cache_clear(k);
+        k->svc = svc;
+        k->gen = -1;
+    }
+    return k;
+}
+
+static const struct ims_policy *policy_for(struct cache *k, struct ims_dbc *c, const char *id)
+{
+    for (size_t i = 0; i < k->npolicies; i++)
+        if (strcmp(k->policies[i].id, id) == 0)
+            return k->policies[i].policy;
+    struct ims_policy_row row;
+    struct ims_err err;
+    struct ims_policy *pol = NULL;
+    if (ims_repo_policy_get(c, id, NULL, NULL, &row, &err) == IMS_OK) {
+        if (ims_policy_parse(row.document, strlen(row.document), &pol, &err) != IMS_OK)
+            ims_warn("policy %s (%s) does not parse and grants nothing: %s", id, row.display_name, err.msg);
+        ims_policy_row_release(&row);
+    }
+    k->policies = ims_xrealloc(k->policies, (k->npolicies + 1) * sizeof(*k->policies));
+    snprintf(k->policies[k->npolicies].id, sizeof(k->policies[0].id), "%s", id);
+    k->policies[k->npolicies++].policy = pol;
+    return pol;
+}
+
+static size_t slot_of(const struct ims_principal *p)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = p->user_id; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (const char *s = p->project_id; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h % USER_SLOTS;
+}
+
+static enum ims_rc load_caller(struct cache *k, struct ims_dbc *c, const struct ims_principal *p, struct caller *u,
+                               struct ims_err *err)
+{
+    caller_clear(u);
+    snprintf(u->user_id, sizeof(u->user_id), "%s", p->user_id);
+    snprintf(u->project_id, sizeof(u->project_id), "%s", p->project_id);
+    enum ims_rc rc = ims_repo_user_is_root(c, p->user_id, &u->is_root, err);
+    if (rc == IMS_OK)
+        rc = ims_repo_user_grants(c, p->user_id, &u->grants, &u->n, err);
+    if (rc != IMS_OK) {
+        caller_clear(u);
+        return rc;
+    }
+    u->policies = ims_xcalloc(u->n + 1, sizeof(*u->policies));
+    for (size_t i = 0; i < u->n; i++)
+        u->policies[i] = policy_for(k, c, u->grants[i].policy_id);
+    struct ims_user user;
+    if (ims_repo_user_get(c, p->user_id, NULL, NULL, &user, NULL) == IMS_OK) {
+        u->user_name = IMS_TAKE_PTR(user.name);
+        ims_user_release(&user);
+    }
+    struct ims_domain d;
+    if (ims_repo_domain_get(c, p->domain_id, NULL, &d, NULL) == IMS_OK) {
+        u->domain_name = IMS_TAKE_PTR(d.name);
+        ims_domain_release(&d);
+    }
+    struct ims_project proj;
+    if (p->project_id[0] && ims_repo_project_get(c, p->project_id, NULL, NULL, &proj, NULL) == IMS_OK) {
+        u->project_name = IMS_TAKE_PTR(proj.name);
+        ims_project_release(&proj);
+    }
+    u->loaded = true;
+    return IMS_OK;
+}
+
+/* ---- condition keys of the request ---- */
+
+struct keyctx {
+    const struct caller *u;
+    const struct ims_principal *p;
+    const char *val;
+};
+
+static size_t lookup(void *self, const char *key, const char *const **ret)
+{
+    struct keyctx *kc = self;
+    const char *v = NULL;
+    if (!strcasecmp(key, "g:UserId")) v = kc->p->user_id;
+    else if (!strcasecmp(key, "g:UserName")) v = kc->u->user_name;
+    else if (!strcasecmp(key, "g:DomainId")) v = kc->p->domain_id;
+    else if (!strcasecmp(key, "g:DomainName")) v = kc->u->domain_name;
+    else if (!strcasecmp(key, "g:ProjectId")) v = kc->p->project_id[0] ? kc->p->project_id : NULL;
+    else if (!strcasecmp(key, "g:ProjectName")) v = kc->u->project_name;
+    else if (!strcasecmp(key, "g:MFAPresent")) v = "false";
+    if (!v)
+        return 0;
+    kc->val = v;
+    *ret = &kc->val;
+    return 1;
+}
+
+void ims_access_release(struct ims_access *a) { ims_strlist_release(&a->eps); }
+
+bool ims_access_allows(const struct ims_access *a, const char *ep)
+{
+    if (!a || a->unrestricted)
+        return true;
+    return ims_strlist_contains(&a->eps, ep && *ep ? ep : "0");
+}
+
+/* Decides over the grants selected by `want` (project-level, or one
+ * enterprise project). */
+static bool decide(const struct caller *u, const struct ims_principal *p, bool (*want)(const struct ims_user_grant *,
+                                                                                      const struct ims_principal *,
+                                                                                      const char *),
+                   const char *ep, const char *const *actions, size_t nactions, const struct ims_policy_ctx *ctx,
+                   struct ims_access *ret)
+{
+    const struct ims_policy *sel[256];
+    size_t n = 0;
+    for (size_t i = 0; i < u->n && n < IMS_ARRAY_SIZE(sel); i++)
+        if (u->policies[i] && want(&u->grants[i], p, ep))
+            sel[n++] = u->policies[i];
+    const char *denied = NULL;
+    struct ims_policy_match m = {0};
+    bool ok = ims_policy_decide(sel, n, actions, nactions, ctx, &denied, &m);
+    if (!ok && denied && !ret->denied_action[0])
+        snprintf(ret->denied_action, sizeof(ret->denied_action), "%s", denied);
+    if (m.effect != IMS_EFFECT_NONE && m.policy < n) {
+        for (size_t i = 0, k = 0; i < u->n; i++) {
+            if (!u->policies[i] || !want(&u->grants[i], p, ep))
+                continue;
+            if (k++ == m.policy) {
+                snprintf(ret->deciding, sizeof(ret->deciding), "%s policy %s statement %zu (%s %s)",
+                         m.effect == IMS_EFFECT_DENY ? "Deny by" : "Allow by", u->grants[i].policy_id, m.statement,
+                         ims_scope_type_name(u->grants[i].scope), u->grants[i].scope_id);
+                break;
+            }
+        }
+    }
+    return ok;
+}
+
+static bool project_level(const struct ims_user_grant *g, const struct ims_principal *p, const char *ep)
+{
+    (void)ep;
+    return (g->scope == IMS_SCOPE_PROJECT && p->project_id[0] && strcmp(g->scope_id, p->project_id) == 0) ||
+           g->scope == IMS_SCOPE_ALL_PROJECTS || g->scope == IMS_SCOPE_DOMAIN;
+}
+
+static bool on_ep(const struct ims_user_grant *g, const struct ims_principal *p, const char *ep)
+{
+    (void)p;
+    return g->scope == IMS_SCOPE_ENTERPRISE_PROJECT && strcmp(g->scope_id, ep) == 0;
+}
+
+enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p, const char *actions,
+                          bool iam_project, bool enterprise_project, struct ims_access *ret, struct ims_err *err)
+{
+    *ret = (struct ims_access){0};
+    if (p->is_admin) {
+        ret->unrestricted = true;
+        return IMS_OK;
+    }
+    char buf[512];
+    const char *list[MAX_ACTIONS];
+    size_t nactions = 0;
+    snprintf(buf, sizeof(buf), "%s", actions);
+    for (char *save = NULL, *a = strtok_r(buf, ",", &save); a && nactions < MAX_ACTIONS;
+         a = strtok_r(NULL, ",", &save))
+        list[nactions++] = a;
+
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct cache *k = thread_cache(svc);
+    int64_t gen;
+    enum ims_rc rc = ims_repo_iam_generation(c, &gen, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (gen != k->gen) {
+        cache_clear(k);
+        k->gen = gen;
+    }
+    struct caller *u = &k->callers[slot_of(p)];
+    if (!u->loaded || strcmp(u->user_id, p->user_id) || strcmp(u->project_id, p->project_id))
+        if ((rc = load_caller(k, c, p, u, err)) != IMS_OK)
+            return rc;
+    if (u->is_root) {
+        ret->unrestricted = true;
+        snprintf(ret->deciding, sizeof(ret->deciding), "account root user");
+        return IMS_OK;
+    }
+    struct keyctx kc = {.u = u, .p = p};
+    struct ims_policy_ctx ctx = {.lookup = lookup, .self = &kc, .now = ims_now()};
+    if (iam_project && decide(u, p, project_level, NULL, list, nactions, &ctx, ret)) {
+        ret->unrestricted = true;
+        return IMS_OK;
+    }
+    if (enterprise_project) {
+        for (size_t i = 0; i < u->n; i++) {
+            const struct ims_user_grant *g = &u->grants[i];
+            if (g->scope != IMS_SCOPE_ENTERPRISE_PROJECT || ims_strlist_contains(&ret->eps, g->scope_id))
+                continue;
+            struct ims_access probe = {0};
+            if (decide(u, p, on_ep, g->scope_id, list, nactions, &ctx, &probe))
+                ims_strlist_add(&ret->eps, g->scope_id);
+        }
+        if (ret->eps.n)
+            return IMS_OK;
+    }
+    if (!ret->denied_action[0])
+        snprintf(ret->denied_action, sizeof(ret->denied_action), "%s", nactions ? list[0] : actions);
+    return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", ret->denied_action);
+}
