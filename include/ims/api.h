@@ -12,6 +12,10 @@
 extern const struct ims_route ims_api_routes[];
 extern const size_t ims_api_nroutes;
 
+/* The actions the route requires up front ("a+b"), without the deferred
+ * ones; false when none (N/A, or "a|b" decided by the handler). */
+bool ims_route_required_actions(const struct ims_route *r, char *out, size_t cap);
+
 /* Fills an ims_http_app for svc (hooks: authentication, 404/405, logging). */
 void ims_api_app_init(struct ims_http_app *app, struct ims_service *svc);
 

@@ -56,7 +56,9 @@ struct ims_body_sink {
 typedef void (*ims_handler_fn)(struct ims_request *req);
 
 enum ims_route_flags {
-    IMS_ROUTE_PUBLIC = 1 << 0, /* no token needed */
+    IMS_ROUTE_PUBLIC = 1 << 0,     /* no token needed */
+    IMS_ROUTE_IMS_ERRORS = 1 << 1, /* errors in the IMS shape {"error": {"code": "IMG.xxxx", ...}} */
+    IMS_ROUTE_UNLISTED = 1 << 2,   /* not in the permission table (identity, version aliases, extras) */
 };
 
 /* One row of the route table. `actions` and the scope flags are the IAM
@@ -67,7 +69,10 @@ struct ims_route {
     ims_handler_fn handler;
     const struct ims_body_sink *sink; /* non-NULL: streamed body */
     unsigned flags;
-    const char *actions;              /* comma separated IAM actions, or NULL */
+    const char *actions;              /* IAM actions as the permission table writes them: "a+b" all
+                                       * required, "a|b" one of them chosen by the request; NULL = N/A */
+    const char *deferred;             /* those of `actions` the handler checks, only when the table's
+                                       * condition applies (e.g. a patch moving the enterprise project) */
     bool iam_project, enterprise_project;
 };
 

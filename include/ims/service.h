@@ -96,7 +96,7 @@ struct ims_access {
     char deciding[256];       /* which policy/statement decided, for the log */
 };
 void ims_access_release(struct ims_access *a);
-/* Checks that the caller may perform all of `actions` (comma separated).
+/* Checks that the caller may perform all of `actions` ("a+b" or "a,b").
  * Grants on the token's project, on all projects and on the domain count
  * if iam_project; grants on enterprise projects count if enterprise_project
  * (then only for resources in those enterprise projects). IMS_E_FORBIDDEN

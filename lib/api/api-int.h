@@ -51,5 +51,9 @@ void api_schema_members(struct ims_request *req);
 void api_legacy_images_detail(struct ims_request *req);
 void api_legacy_image_head(struct ims_request *req);
 void api_legacy_image_delete(struct ims_request *req);
+void api_ims_unavailable(struct ims_request *req);
+
+/* Answers with the IMS error shape {"error": {"code", "message"}}. */
+void api_ims_fail(struct ims_request *req, int status, const char *code, const char *message);
 
 #endif

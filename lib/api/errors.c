@@ -27,14 +27,44 @@ int api_status(enum ims_rc rc)
     return 500;
 }
 
+void api_ims_fail(struct ims_request *req, int status, const char *code, const char *message)
+{
+    struct ims_jw w;
+    ims_jw_init(&w, ims_resp_json_buf(req, status));
+    ims_jw_obj_begin(&w);
+    ims_jw_key(&w, "error");
+    ims_jw_obj_begin(&w);
+    ims_jw_kstr(&w, "code", code);
+    ims_jw_kstr(&w, "message", message);
+    ims_jw_obj_end(&w);
+    ims_jw_obj_end(&w);
+}
+
+/* IMS routes answer with IMS error codes (../shared/ims-error-codes.tsv):
+ * the reference reports a missing image as 400 IMG.0027 and a refused
+ * permission as 403 IMG.0026. */
+static void ims_shape(struct ims_request *req, enum ims_rc rc, const char *msg)
+{
+    switch (rc) {
+    case IMS_E_FORBIDDEN: api_ims_fail(req, 403, "IMG.0026", msg); return;
+    case IMS_E_NOTFOUND: api_ims_fail(req, 400, "IMG.0027", msg); return;
+    case IMS_E_NOTIMPL: api_ims_fail(req, 501, "IMG.0105", msg); return;
+    default: api_ims_fail(req, api_status(rc), "IMG.0001", msg); return;
+    }
+}
+
 void api_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
 {
     int status = api_status(rc);
-    if (status >= 500)
-        ims_error("%s %s %s: %s", req->request_id, req->method_name, req->path, err ? err->msg : ims_rc_name(rc));
+    const char *msg = err && err->msg[0] ? err->msg : ims_rc_name(rc);
+    if (status >= 500 && rc != IMS_E_NOTIMPL)
+        ims_error("%s %s %s: %s", req->request_id, req->method_name, req->path, msg);
     if (status == 401)
         ims_resp_header(req, "WWW-Authenticate", "Keystone uri=\"/v3\"");
-    ims_http_error(req, status, err && err->msg[0] ? err->msg : ims_rc_name(rc));
+    if (req->route && (req->route->flags & IMS_ROUTE_IMS_ERRORS) && status != 401)
+        ims_shape(req, rc, msg);
+    else
+        ims_http_error(req, status, msg);
 }
 
 json_t *api_json_body(struct ims_request *req)

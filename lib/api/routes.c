@@ -9,46 +9,85 @@
 #include "api-int.h"
 
 #define R(m, p, h, a, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .iam_project = (iam), .enterprise_project = (ep)}
+/* Token needed, no action (the table's "N/A"). */
+#define NA(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .iam_project = true}
 #define PUBLIC(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_PUBLIC, .iam_project = true}
+#define UNLISTED(m, p, h, a, fl) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .flags = IMS_ROUTE_UNLISTED | (fl), .iam_project = true}
+/* IMS routes whose behaviour lands later: authorized like every other
+ * route, then answered 501 by api_ims_unavailable. */
+#define LATER(m, p, a, iam, ep) {.methods = (m), .pattern = (p), .handler = api_ims_unavailable, .actions = (a), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
+#define LATER_IF(m, p, a, d, iam, ep) {.methods = (m), .pattern = (p), .handler = api_ims_unavailable, .actions = (a), .deferred = (d), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
 
+/* Every row of ../shared/api-permissions.tsv has its route here, with the
+ * same actions and scope flags; tests/unit/test_route_table.c holds the two
+ * to each other. */
 const struct ims_route ims_api_routes[] = {
+    /* versions and identity */
     PUBLIC(IMS_GET, "/", api_versions),
-    PUBLIC(IMS_GET, "/versions", api_versions),
-    PUBLIC(IMS_GET, "/v2", api_versions),
-    PUBLIC(IMS_GET, "/v3", api_keystone_version),
-    PUBLIC(IMS_POST, "/v3/auth/tokens", api_tokens_create),
-    R(IMS_GET, "/v3/auth/tokens", api_tokens_show, NULL, true, false),
-    R(IMS_DELETE, "/v3/auth/tokens", api_tokens_delete, NULL, true, false),
+    {.methods = IMS_GET, .pattern = "/versions", .handler = api_versions, .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED},
+    {.methods = IMS_GET, .pattern = "/v2", .handler = api_versions, .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED},
+    {.methods = IMS_GET, .pattern = "/v3", .handler = api_keystone_version, .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED},
+    {.methods = IMS_POST, .pattern = "/v3/auth/tokens", .handler = api_tokens_create, .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED},
+    UNLISTED(IMS_GET, "/v3/auth/tokens", api_tokens_show, NULL, 0),
+    UNLISTED(IMS_DELETE, "/v3/auth/tokens", api_tokens_delete, NULL, 0),
 
+    /* native OpenStack Image API */
     R(IMS_GET, "/v2/images", api_images_list, "ims:images:list", true, false),
     R(IMS_POST, "/v2/images", api_images_create, "ims:images:create", true, false),
     R(IMS_GET, "/v2/images/{image_id}", api_images_show, "ims:images:get", true, true),
     R(IMS_PATCH, "/v2/images/{image_id}", api_images_update, "ims:images:update", true, true),
     R(IMS_DELETE, "/v2/images/{image_id}", api_images_delete, "ims:images:delete", true, true),
-    R(IMS_POST, "/v2/images/{image_id}/actions/deactivate", api_images_deactivate, "ims:images:update", true, false),
-    R(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", true, false),
+    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/deactivate", api_images_deactivate, "ims:images:update", 0),
+    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", 0),
     {.methods = IMS_PUT, .pattern = "/v2/images/{image_id}/file", .sink = &api_images_upload,
-     .actions = "ims:images:get,ims:images:update,ims:images:upload", .iam_project = true},
-    R(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", true, false),
-    R(IMS_PUT, "/v2/images/{image_id}/tags/{tag}", api_tags_add, "ims:images:get,ims:images:update", true, false),
-    R(IMS_DELETE, "/v2/images/{image_id}/tags/{tag}", api_tags_delete, "ims:images:get,ims:images:update", true,
+     .actions = "ims:images:get+ims:images:update+ims:images:upload", .iam_project = true},
+    /* Downloading is not in the table; Glance's download_image needs get. */
+    UNLISTED(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", 0),
+    R(IMS_PUT, "/v2/images/{image_id}/tags/{tag}", api_tags_add, "ims:images:get+ims:images:update", true, false),
+    R(IMS_DELETE, "/v2/images/{image_id}/tags/{tag}", api_tags_delete, "ims:images:get+ims:images:update", true,
       false),
-    R(IMS_POST, "/v2/images/{image_id}/members", api_members_create, "ims:images:get,ims:images:share", true, false),
-    R(IMS_GET, "/v2/images/{image_id}/members", api_members_list, "ims:images:get,ims:images:share", true, false),
-    R(IMS_GET, "/v2/images/{image_id}/members/{member_id}", api_members_show, "ims:images:get,ims:images:share", true,
+    R(IMS_POST, "/v2/images/{image_id}/members", api_members_create, "ims:images:get+ims:images:share", true, false),
+    R(IMS_GET, "/v2/images/{image_id}/members", api_members_list, "ims:images:get+ims:images:share", true, false),
+    R(IMS_GET, "/v2/images/{image_id}/members/{member_id}", api_members_show, "ims:images:get+ims:images:share", true,
       false),
-    R(IMS_PUT, "/v2/images/{image_id}/members/{member_id}", api_members_update, "ims:images:get,ims:images:share",
+    R(IMS_PUT, "/v2/images/{image_id}/members/{member_id}", api_members_update, "ims:images:get+ims:images:share",
       true, false),
     R(IMS_DELETE, "/v2/images/{image_id}/members/{member_id}", api_members_delete,
-      "ims:images:get,ims:images:share", true, false),
-    R(IMS_GET, "/v2/schemas/image", api_schema_image, NULL, true, false),
-    R(IMS_GET, "/v2/schemas/images", api_schema_images, NULL, true, false),
-    R(IMS_GET, "/v2/schemas/member", api_schema_member, NULL, true, false),
-    R(IMS_GET, "/v2/schemas/members", api_schema_members, NULL, true, false),
-
+      "ims:images:get+ims:images:share", true, false),
+    NA(IMS_GET, "/v2/schemas/image", api_schema_image),
+    NA(IMS_GET, "/v2/schemas/images", api_schema_images),
+    NA(IMS_GET, "/v2/schemas/member", api_schema_member),
+    NA(IMS_GET, "/v2/schemas/members", api_schema_members),
     R(IMS_GET, "/v1.1/images/detail", api_legacy_images_detail, "ims:images:list", true, false),
     R(IMS_HEAD, "/v1/images/{image_id}", api_legacy_image_head, "ims:images:get", true, false),
     R(IMS_DELETE, "/v1.1/images/{image_id}", api_legacy_image_delete, "ims:images:delete", true, false),
+
+    /* IMS API */
+    LATER(IMS_GET, "/v2/cloudimages", "ims:images:list", true, true),
+    LATER(IMS_GET, "/v1/cloudimages/os_version", "ims:images:list", true, false),
+    LATER_IF(IMS_PATCH, "/v2/cloudimages/{image_id}", "ims:images:update+ims:serverImages:create",
+             "ims:serverImages:create", true, true),
+    LATER(IMS_POST, "/v2/cloudimages/action", "ims:serverImages:create", true, true),
+    LATER(IMS_POST, "/v2/cloudimages/quickimport/action", "ims:serverImages:create|ims:dataImages:create", true,
+          true),
+    LATER(IMS_POST, "/v1/cloudimages/dataimages/action", "ims:dataImages:create", true, true),
+    LATER(IMS_POST, "/v1/cloudimages/wholeimages/action", "ims:wholeImages:create", true, true),
+    LATER(IMS_PUT, "/v1/cloudimages/{image_id}/upload", "ims:images:upload", true, true),
+    LATER(IMS_POST, "/v1/cloudimages/{image_id}/file", "ims:images:export", true, true),
+    LATER(IMS_PUT, "/v1/cloudimages/tags", "ims:images:get+ims:images:update", true, false),
+    LATER(IMS_GET, "/v1/cloudimages/tags", "ims:images:list", true, false),
+    LATER(IMS_POST, "/v2/{project_id}/images/resource_instances/action", "ims:images:list", true, false),
+    LATER(IMS_POST, "/v2/{project_id}/images/{image_id}/tags/action", "ims:images:update", true, false),
+    LATER(IMS_POST, "/v2/{project_id}/images/{image_id}/tags", "ims:images:update", true, false),
+    LATER(IMS_DELETE, "/v2/{project_id}/images/{image_id}/tags/{key}", "ims:images:update", true, false),
+    LATER(IMS_GET, "/v2/{project_id}/images/{image_id}/tags", "ims:images:list", true, false),
+    LATER(IMS_GET, "/v2/{project_id}/images/tags", "ims:images:list", true, false),
+    LATER(IMS_POST | IMS_PUT | IMS_DELETE, "/v1/cloudimages/members", "ims:images:share", true, false),
+    LATER_IF(IMS_POST, "/v1/cloudimages/{image_id}/copy", "ims:images:copy+ims:serverImages:create",
+             "ims:serverImages:create", true, true),
+    LATER(IMS_GET, "/v1/cloudimages/quota", "ims:quotas:get", true, true),
+    {.methods = IMS_GET, .pattern = "/v1/{project_id}/jobs/{job_id}", .handler = api_ims_unavailable,
+     .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = true},
 };
 
 const size_t ims_api_nroutes = IMS_ARRAY_SIZE(ims_api_routes);
@@ -68,13 +107,13 @@ static bool authenticate(struct ims_request *req)
         return false;
     }
     req->principal = p;
-    if (!req->route->actions)
+    char required[256];
+    if (!ims_route_required_actions(req->route, required, sizeof(required)))
         return true;
     /* IAM: the route's actions, at the scopes the permission table gives. */
     struct ims_access *acc = ims_xcalloc(1, sizeof(*acc));
     p->access = acc;
-    rc = ims_authorize(req->svc, p, req->route->actions, req->route->iam_project, req->route->enterprise_project, acc,
-                       &err);
+    rc = ims_authorize(req->svc, p, required, req->route->iam_project, req->route->enterprise_project, acc, &err);
     if (rc != IMS_OK) {
         ims_info("%s denied %s %s to user %s: %s", req->request_id, req->method_name, req->path, p->user_id,
                  acc->deciding[0] ? acc->deciding : "no statement allows it");
@@ -82,6 +121,23 @@ static bool authenticate(struct ims_request *req)
         return false;
     }
     return true;
+}
+
+bool ims_route_required_actions(const struct ims_route *r, char *out, size_t cap)
+{
+    out[0] = 0;
+    /* "a|b": which one applies depends on the request; the handler decides. */
+    if (!r->actions || strchr(r->actions, '|'))
+        return false;
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", r->actions);
+    size_t len = 0;
+    for (char *save = NULL, *a = strtok_r(buf, "+", &save); a; a = strtok_r(NULL, "+", &save)) {
+        if (r->deferred && strstr(r->deferred, a))
+            continue;
+        len += (size_t)snprintf(out + len, cap > len ? cap - len : 0, "%s%s", len ? "+" : "", a);
+    }
+    return len > 0 && len < cap;
 }
 
 static void no_route(struct ims_request *req, unsigned allowed)

@@ -44,11 +44,15 @@ char *ims_xstrdup(const char *s)
     return p;
 }
 
+/* Not strndup: the input need not be NUL-terminated (network buffers), and
+ * sanitizers' strict string checks rightly refuse strndup on such input. */
 char *ims_xstrndup(const char *s, size_t n)
 {
-    char *p = strndup(s, n);
-    if (!p)
-        oom();
+    const char *end = memchr(s, 0, n);
+    size_t len = end ? (size_t)(end - s) : n;
+    char *p = ims_xmalloc(len + 1);
+    memcpy(p, s, len);
+    p[len] = 0;
     return p;
 }
 

@@ -248,8 +248,8 @@ enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p
     const char *list[MAX_ACTIONS];
     size_t nactions = 0;
     snprintf(buf, sizeof(buf), "%s", actions);
-    for (char *save = NULL, *a = strtok_r(buf, ",", &save); a && nactions < MAX_ACTIONS;
-         a = strtok_r(NULL, ",", &save))
+    for (char *save = NULL, *a = strtok_r(buf, "+,", &save); a && nactions < MAX_ACTIONS;
+         a = strtok_r(NULL, "+,", &save))
         list[nactions++] = a;
 
     struct ims_dbc *c = ims_db_conn(svc->db);

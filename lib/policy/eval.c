@@ -17,7 +17,7 @@ static bool string_matches(enum pol_cmp cmp, const struct pol_value *pv, const c
     switch (cmp) {
     case POL_CMP_EQ: return n == pv->len && memcmp(s, pv->s, n) == 0;
     case POL_CMP_EQ_IC: return n == pv->len && strncasecmp(s, pv->s, n) == 0;
-    case POL_CMP_LIKE: return pol_glob(pv->s, pv->len, s, n, false, true);
+    case POL_CMP_LIKE: return pol_glob(pv->s, pv->len, s, n, true);
     case POL_CMP_START: return n >= pv->len && memcmp(s, pv->s, pv->len) == 0;
     case POL_CMP_START_IC: return n >= pv->len && strncasecmp(s, pv->s, pv->len) == 0;
     case POL_CMP_END: return n >= pv->len && memcmp(s + n - pv->len, pv->s, pv->len) == 0;
@@ -150,6 +150,8 @@ bool pol_condition_holds(const struct pol_cond *c, const struct ims_policy_ctx *
 static bool statement_applies(const struct pol_stmt *s, const struct pol_request *r,
                               const struct ims_policy_ctx *ctx)
 {
+    if (!pol_stmt_may_match(s, r))
+        return false;
     bool matched = false;
     for (size_t i = 0; i < s->nactions && !matched; i++)
         matched = pol_action_matches(&s->actions[i], r);
@@ -167,10 +169,12 @@ static bool statement_applies(const struct pol_stmt *s, const struct pol_request
     return true;
 }
 
+/* With allowed set (an earlier policy allowed the action already) only a
+ * Deny can change the decision, so Allow statements are not looked at. */
 static enum ims_effect eval_request(const struct ims_policy *p, const struct pol_request *r,
-                                    const struct ims_policy_ctx *ctx, size_t *ret_statement)
+                                    const struct ims_policy_ctx *ctx, bool allowed, size_t *ret_statement)
 {
-    enum ims_effect effect = IMS_EFFECT_NONE;
+    enum ims_effect effect = allowed ? IMS_EFFECT_ALLOW : IMS_EFFECT_NONE;
     size_t which = 0;
     for (size_t i = 0; i < p->nstmts; i++) {
         const struct pol_stmt *s = &p->stmts[i];
@@ -184,6 +188,8 @@ static enum ims_effect eval_request(const struct ims_policy *p, const struct pol
         if (effect == IMS_EFFECT_DENY)
             break;
     }
+    if (allowed && effect == IMS_EFFECT_ALLOW)
+        effect = IMS_EFFECT_NONE; /* nothing new from this policy */
     if (ret_statement)
         *ret_statement = which;
     return effect;
@@ -194,7 +200,7 @@ enum ims_effect ims_policy_eval(const struct ims_policy *p, const char *action, 
 {
     struct pol_request r;
     pol_request_split(action, &r);
-    return eval_request(p, &r, ctx, ret_statement);
+    return eval_request(p, &r, ctx, false, ret_statement);
 }
 
 bool ims_policy_decide(const struct ims_policy *const *policies, size_t npolicies, const char *const *actions,
@@ -210,10 +216,12 @@ bool ims_policy_decide(const struct ims_policy *const *policies, size_t npolicie
         struct ims_policy_match allow = {0};
         struct ims_policy_match deny = {0};
         for (size_t i = 0; i < npolicies && deny.effect == IMS_EFFECT_NONE; i++) {
-            if (!policies[i])
+            const struct ims_policy *p = policies[i];
+            bool allowed = allow.effect == IMS_EFFECT_ALLOW;
+            if (!p || (allowed && !p->has_deny))
                 continue;
             size_t st = 0;
-            enum ims_effect e = eval_request(policies[i], &r, ctx, &st);
+            enum ims_effect e = eval_request(p, &r, ctx, allowed, &st);
             if (e == IMS_EFFECT_DENY)
                 deny = (struct ims_policy_match){IMS_EFFECT_DENY, i, st};
             else if (e == IMS_EFFECT_ALLOW && allow.effect == IMS_EFFECT_NONE)

@@ -13,7 +13,7 @@
 
 /* Iterative with one backtrack point: a later '*' supersedes an earlier
  * one, so this is O(pn * sn) at worst and never recurses. */
-bool pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool fold, bool qmark)
+bool pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool qmark)
 {
     size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
     while (si < sn) {
@@ -22,8 +22,7 @@ bool pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool fold, boo
             mark = si;
             continue;
         }
-        char c = fold ? pol_lower(s[si]) : s[si];
-        if (pi < pn && (p[pi] == c || (qmark && p[pi] == '?'))) {
+        if (pi < pn && (p[pi] == s[si] || (qmark && p[pi] == '?'))) {
             pi++;
             si++;
             continue;
@@ -46,25 +45,65 @@ uint32_t pol_hash(const char *s, size_t n)
     return h;
 }
 
-/* Both sides are lower case already: plain byte compares. */
-static bool seg_matches(const struct pol_seg *g, const char *s, size_t n, uint32_t hash)
+/* One bit of 64 from a combination of segment hashes (the top bits of a
+ * multiplicative mix, which are the well-stirred ones). */
+static uint64_t bloom_bit(uint32_t h0, uint32_t h1, uint32_t h2)
 {
-    switch (g->kind) {
-    case POL_SEG_ANY: return true;
-    case POL_SEG_EXACT: return hash == g->hash && n == g->len && memcmp(g->s, s, n) == 0;
-    case POL_SEG_PREFIX: return n >= g->len && memcmp(g->s, s, g->len) == 0;
-    case POL_SEG_SUFFIX: return n >= g->len && memcmp(g->s, s + n - g->len, g->len) == 0;
-    case POL_SEG_GLOB: return pol_glob(g->s, g->len, s, n, false, false);
-    }
-    return false;
+    uint32_t x = (h0 ^ (h1 * 0x9e3779b1u) ^ (h2 * 0x85ebca6bu)) * 0x9e3779b1u;
+    return UINT64_C(1) << (x >> 26);
 }
 
+void pol_stmt_index(struct pol_stmt *s)
+{
+    for (size_t i = 0; i < s->nactions; i++) {
+        const struct pol_seg *g = s->actions[i].seg;
+        if (g[0].kind != POL_SEG_EXACT)
+            s->any_service = true;
+        else if (g[1].kind != POL_SEG_EXACT)
+            s->mask_s |= bloom_bit(g[0].hash, 0, 0);
+        else if (g[2].kind != POL_SEG_EXACT)
+            s->mask_sr |= bloom_bit(g[0].hash, g[1].hash, 0);
+        else
+            s->mask_full |= bloom_bit(g[0].hash, g[1].hash, g[2].hash);
+    }
+}
+
+/* Segments are a few bytes long: an inline loop beats a call to memcmp. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* The wildcard shapes; both sides are lower case already. */
+static bool seg_wild_matches(const struct pol_seg *g, const char *s, size_t n)
+{
+    switch (g->kind) {
+    case POL_SEG_PREFIX: return n >= g->len && bytes_eq(g->s, s, g->len);
+    case POL_SEG_SUFFIX: return n >= g->len && bytes_eq(g->s, s + n - g->len, g->len);
+    case POL_SEG_GLOB: return pol_glob(g->s, g->len, s, n, false);
+    default: return true;
+    }
+}
+
+/* Exact segments are the common case and fail on a hash compare, so they
+ * are tested inline; only wildcards take the switch. */
 bool pol_action_matches(const struct pol_action *a, const struct pol_request *r)
 {
-    /* Service first: across services most patterns fail right there. */
-    return r->valid && seg_matches(&a->seg[0], r->seg[0], r->len[0], r->hash[0]) &&
-           seg_matches(&a->seg[1], r->seg[1], r->len[1], r->hash[1]) &&
-           seg_matches(&a->seg[2], r->seg[2], r->len[2], r->hash[2]);
+    if (!r->valid)
+        return false;
+    for (int i = 0; i < 3; i++) {
+        const struct pol_seg *g = &a->seg[i];
+        if (g->kind == POL_SEG_EXACT) {
+            if (g->hash != r->hash[i] || g->len != r->len[i] || !bytes_eq(g->s, r->seg[i], g->len))
+                return false;
+        } else if (g->kind != POL_SEG_ANY && !seg_wild_matches(g, r->seg[i], r->len[i])) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* An action longer than POL_REQUEST_MAX matches nothing, so it is never
@@ -95,6 +134,9 @@ void pol_request_split(const char *action, struct pol_request *ret)
         }
     }
     ret->valid = *p == 0;
+    ret->bit_s = bloom_bit(ret->hash[0], 0, 0);
+    ret->bit_sr = bloom_bit(ret->hash[0], ret->hash[1], 0);
+    ret->bit_full = bloom_bit(ret->hash[0], ret->hash[1], ret->hash[2]);
 }
 
 /* -?digits[.digits]: no exponent, hex, inf or nan, which strtod would

@@ -218,6 +218,8 @@ static enum ims_rc parse_statement(json_t *st, size_t idx, struct pol_stmt *s, s
         return ims_fail(err, IMS_E_BADREQ, "%s.Effect: must be \"Allow\" or \"Deny\"", path);
 
     enum ims_rc rc = parse_actions(json_object_get(st, "Action"), path, s, err);
+    if (rc == IMS_OK)
+        pol_stmt_index(s);
     if (rc == IMS_OK && (v = json_object_get(st, "Resource")))
         rc = parse_resource(v, path, s, err);
     if (rc == IMS_OK && (v = json_object_get(st, "Condition")))
@@ -299,6 +301,7 @@ static enum ims_rc parse_document(json_t *doc, struct ims_policy *p, struct ims_
         p->nstmts++; /* whatever was filled in is freed with p */
         if (rc != IMS_OK)
             return rc;
+        p->has_deny = p->has_deny || p->stmts[i].effect == IMS_EFFECT_DENY;
     }
     return IMS_OK;
 }

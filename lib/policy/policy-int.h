@@ -45,6 +45,7 @@ struct pol_request {
     const char *seg[3]; /* into buf */
     size_t len[3];
     uint32_t hash[3];
+    uint64_t bit_s, bit_sr, bit_full; /* see struct pol_stmt */
     bool valid; /* exactly three non-empty segments, not too long */
 };
 
@@ -108,6 +109,13 @@ struct pol_cond {
 
 struct pol_stmt {
     enum ims_effect effect;
+    /* A 64-bit Bloom filter of the statement's actions, so most statements
+     * are skipped without looking at a pattern: fully exact actions set a
+     * bit of their service:resource:operation hash, "svc:res:*"-like ones
+     * of service:resource, "svc:*:*"-like ones of the service; any_service
+     * when some pattern has a wildcard in its service. */
+    bool any_service;
+    uint64_t mask_s, mask_sr, mask_full;
     struct pol_action *actions;
     size_t nactions;
     struct pol_cond *conds;
@@ -122,6 +130,7 @@ struct ims_policy {
     char version[4];
     struct pol_stmt *stmts;
     size_t nstmts;
+    bool has_deny; /* some statement denies: see ims_policy_decide */
     char **depends; /* display names from "Depends" (1.0 roles) */
     size_t ndepends;
 };
@@ -130,13 +139,20 @@ struct ims_policy {
 
 static inline char pol_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c; }
 
-/* '*' matches any run (also empty), '?' (if qmark) one character. With
- * fold, s is lower-cased on the fly; p must already be lower case. */
-bool pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool fold, bool qmark);
+/* '*' matches any run (also empty), '?' (if qmark) one character; case
+ * sensitive (action patterns and requests are both lower-cased first). */
+bool pol_glob(const char *p, size_t pn, const char *s, size_t sn, bool qmark);
 bool pol_action_matches(const struct pol_action *a, const struct pol_request *r);
 void pol_request_split(const char *action, struct pol_request *ret);
 /* FNV-1a: cheap, and only ever compared for equality. */
 uint32_t pol_hash(const char *s, size_t n);
+/* Builds the statement's filter once its actions are compiled. */
+void pol_stmt_index(struct pol_stmt *s);
+/* False only if no action of s can match r. */
+static inline bool pol_stmt_may_match(const struct pol_stmt *s, const struct pol_request *r)
+{
+    return s->any_service || (s->mask_s & r->bit_s) || (s->mask_sr & r->bit_sr) || (s->mask_full & r->bit_full);
+}
 
 /* Strict parses: the whole string or nothing. */
 bool pol_parse_number(const char *s, double *ret);

@@ -181,6 +181,53 @@ static void test_action_wildcards(void **state)
     /* The request is literal: a '*' in it is just a character. */
     assert_false(allowed("\"ims:images:get\"", "ims:*:get"));
     assert_true(allowed("\"ims:*:get\"", "ims:*:get"));
+    /* Wildcard shapes are case-insensitive too. */
+    assert_true(allowed("\"ims:im*es:g*\"", "IMS:IMAGES:GET"));
+    assert_true(allowed("\"ims:*IMAGES:*\"", "ims:ServerImages:Create"));
+}
+
+static void test_action_long_request(void **state)
+{
+    (void)state;
+    /* Requests longer than any real action match nothing, not even *:*:*. */
+    char action[400];
+    memset(action, 'a', sizeof(action) - 1);
+    action[sizeof(action) - 1] = 0;
+    action[3] = ':';
+    action[10] = ':';
+    assert_false(allowed("\"*:*:*\"", action));
+    action[255] = 0;
+    assert_true(allowed("\"*:*:*\"", action));
+    assert_false(allowed("\"*:*:*\"", NULL));
+}
+
+static void test_action_many_per_statement(void **state)
+{
+    (void)state;
+    /* Every pattern shape in one statement: the statement filter must
+     * never hide one of them. */
+    char list[4096];
+    size_t o = 0;
+    for (int i = 0; i < 40; i++)
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"s%d:r%d:o%d\",\"t%d:r%d:*\",\"u%d:*:*\"",
+                              i ? "," : "", i, i, i, i, i, i);
+    struct ims_policy *p = parse_ok(allow_actions(list));
+    for (int i = 0; i < 40; i++) {
+        char a[64];
+        snprintf(a, sizeof(a), "S%d:R%d:O%d", i, i, i);
+        assert_int_equal(ims_policy_eval(p, a, &default_ctx, NULL), IMS_EFFECT_ALLOW);
+        snprintf(a, sizeof(a), "s%d:r%d:o%dx", i, i, i);
+        assert_int_equal(ims_policy_eval(p, a, &default_ctx, NULL), IMS_EFFECT_NONE);
+        snprintf(a, sizeof(a), "t%d:r%d:anything", i, i);
+        assert_int_equal(ims_policy_eval(p, a, &default_ctx, NULL), IMS_EFFECT_ALLOW);
+        snprintf(a, sizeof(a), "t%d:r%dx:anything", i, i);
+        assert_int_equal(ims_policy_eval(p, a, &default_ctx, NULL), IMS_EFFECT_NONE);
+        snprintf(a, sizeof(a), "u%d:x:y", i);
+        assert_int_equal(ims_policy_eval(p, a, &default_ctx, NULL), IMS_EFFECT_ALLOW);
+        snprintf(a, sizeof(a), "v%d:x:y", i);
+        assert_int_equal(ims_policy_eval(p, a, &default_ctx, NULL), IMS_EFFECT_NONE);
+    }
+    ims_policy_free(p);
 }
 
 static void test_action_single_string(void **state)
@@ -837,6 +884,8 @@ int main(void)
         cmocka_unit_test(test_action_exact_and_case),
         cmocka_unit_test(test_action_wildcards),
         cmocka_unit_test(test_action_single_string),
+        cmocka_unit_test(test_action_long_request),
+        cmocka_unit_test(test_action_many_per_statement),
         cmocka_unit_test(test_cond_string),
         cmocka_unit_test(test_cond_number),
         cmocka_unit_test(test_cond_date),
