@@ -29,6 +29,13 @@ static enum ims_rc draft_from_body(json_t *body, const struct ims_principal *p, 
             if (*c >= 'A' && *c <= 'F')
                 *c = (char)(*c - 'A' + 'a');
     }
+    json_t *ep = json_object_get(body, "enterprise_project_id");
+    if (ep) {
+        const char *v = json_string_value(ep);
+        if (!v || (strcmp(v, "0") && !ims_uuid_valid(v)))
+            return ims_fail(err, IMS_E_BADREQ, "Invalid enterprise_project_id: must be \"0\" or a UUID.");
+        ims_set_str(&img->enterprise_project_id, v);
+    }
     struct ims_patch patch = {0};
     patch.ops = ims_xcalloc(json_object_size(body) + 1, sizeof(*patch.ops));
     const char *key;
@@ -36,7 +43,8 @@ static enum ims_rc draft_from_body(json_t *body, const struct ims_principal *p, 
     json_object_foreach(body, key, value)
     {
         /* Naming one's own project as owner is allowed at create (Glance). */
-        if (ims_streq(key, "id") || (ims_streq(key, "owner") && ims_streq(json_string_value(value), p->project_id)))
+        if (ims_streq(key, "id") || ims_streq(key, "enterprise_project_id") ||
+            (ims_streq(key, "owner") && ims_streq(json_string_value(value), p->project_id)))
             continue;
         patch.ops[patch.n++] = (struct ims_patch_op){.op = IMS_PATCH_ADD, .path = (char *)key, .value = value};
     }

@@ -116,6 +116,9 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
     static const char *const readonly_attrs[] = {
         "id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size",
         "created_at", "updated_at", "file", "self", "schema", "direct_url", "stores",
+        /* chosen at create; moving an image between enterprise projects is
+         * PATCH /v2/cloudimages, which has its own permission rule */
+        "enterprise_project_id",
     };
     /* Glance's _reserved_properties; "locations" is a real operation there
      * but we keep image data locations private to the store. */

@@ -38,6 +38,15 @@ static bool order_matches(enum pol_cmp cmp, double a, double b)
     }
 }
 
+/* Times as doubles are exact up to 2^53 s, far beyond year 9999. */
+static bool time_matches(const struct pol_cond *c, int64_t t)
+{
+    for (size_t i = 0; i < c->nvalues; i++)
+        if (order_matches(c->op->cmp, (double)t, (double)c->values[i].time))
+            return true;
+    return false;
+}
+
 /* Whether one request value matches any of the policy's values, in the
  * operator's positive sense. A request value that does not parse as the
  * operator's type matches nothing. */
@@ -54,10 +63,7 @@ static bool value_matches(const struct pol_cond *c, const char *s)
         if (!pol_parse_number(s, &num))
             return false;
         break;
-    case POL_C_DATE:
-        if (!ims_time_parse(s, &t))
-            return false;
-        break;
+    case POL_C_DATE: return ims_time_parse(s, &t) && time_matches(c, t);
     case POL_C_BOOL:
         if (!pol_parse_bool(s, &b))
             return false;
@@ -74,8 +80,6 @@ static bool value_matches(const struct pol_cond *c, const char *s)
         switch (c->op->type) {
         case POL_C_STRING: m = string_matches(c->op->cmp, pv, s, n); break;
         case POL_C_NUMBER: m = order_matches(c->op->cmp, num, pv->num); break;
-        /* Times as doubles are exact up to 2^53 s, far beyond year 9999. */
-        case POL_C_DATE: m = order_matches(c->op->cmp, (double)t, (double)pv->time); break;
         case POL_C_BOOL: m = b == pv->b; break;
         case POL_C_IP: m = (addr & pv->mask) == pv->addr; break;
         default: break;
@@ -112,12 +116,19 @@ bool pol_condition_holds(const struct pol_cond *c, const struct ims_policy_ctx *
 {
     const char *const *vals = NULL;
     size_t n = ctx && ctx->lookup ? ctx->lookup(ctx->self, c->key, &vals) : 0;
-    char now[21];
+    char now[32];
     const char *now_vals[1] = {now};
     if (n == 0 && c->current_time && ctx) {
-        ims_time_iso(ctx->now, now);
-        vals = now_vals;
-        n = 1;
+        /* ctx->now stands in for g:CurrentTime: compared as a number by
+         * the Date operators (one value: every qualifier reads the same),
+         * as text (in ims_time_iso's range) by the others. */
+        if (c->op->type == POL_C_DATE)
+            return time_matches(c, ctx->now) != c->op->negated;
+        if (ctx->now >= 0 && ctx->now <= INT64_C(253402300799)) {
+            ims_time_iso(ctx->now, now);
+            vals = now_vals;
+            n = 1;
+        }
     }
     if (c->op->type == POL_C_NULL || c->op->type == POL_C_NULL_OR_EMPTY)
         return presence_holds(c, vals, n);
