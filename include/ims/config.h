@@ -20,6 +20,8 @@ struct ims_config {
     /* [identity] */
     char *region;
     int64_t token_ttl;
+    int64_t lockout_failures; /* 0 = never lock */
+    int64_t lockout_seconds;
     char *admin_password; /* used at first initialisation only */
     /* [images] */
     int64_t max_image_size;

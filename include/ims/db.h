@@ -114,6 +114,7 @@ struct ims_user {
     char *id, *domain_id, *name, *password_hash, *default_project_id;
     bool enabled, is_root;
     int64_t failed_logins;
+    int64_t locked_until; /* epoch seconds; logins refused before it */
 };
 void ims_domain_release(struct ims_domain *d);
 void ims_project_release(struct ims_project *p);
@@ -127,6 +128,10 @@ enum ims_rc ims_repo_project_insert(struct ims_dbc *c, const struct ims_project 
 enum ims_rc ims_repo_project_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
                                  struct ims_project *ret, struct ims_err *err);
 enum ims_rc ims_repo_user_insert(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err);
+/* Records a login attempt: success clears the failure count; the
+ * max_failures-th failure in a row locks the user for lock_seconds. */
+enum ims_rc ims_repo_user_login_result(struct ims_dbc *c, const char *user_id, bool success, int64_t max_failures,
+                                       int64_t lock_seconds, struct ims_err *err);
 enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
                               struct ims_user *ret, struct ims_err *err);
 /* Role of user on project ("admin", "member", "reader"); NOT_FOUND if none. */

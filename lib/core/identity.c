@@ -44,17 +44,27 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'user': an id or a name is required.");
     }
     if (rc == IMS_E_NOTFOUND)
-        return ims_fail(err, IMS_E_UNAUTH, denied);
+        return ims_fail(err, IMS_E_UNAUTH, "%s", denied);
     if (rc != IMS_OK)
         return rc;
-    bool ok = u.enabled && ims_password_verify(u.password_hash, ar->password);
     struct ims_principal p = {0};
     copy_id(p.user_id, sizeof(p.user_id), u.id);
     copy_id(p.domain_id, sizeof(p.domain_id), u.domain_id);
+    /* A locked user is refused without checking the password, so guessing
+     * goes no faster while the lock lasts. */
+    bool locked = u.locked_until > ims_now();
+    bool ok = !locked && u.enabled && ims_password_verify(u.password_hash, ar->password);
+    int64_t max_failures = svc->cfg->lockout_failures, failures_before = u.failed_logins;
     ims_user_release(&u);
+    if (!locked && max_failures > 0 && (!ok || failures_before))
+        ims_repo_user_login_result(c, p.user_id, ok, max_failures, svc->cfg->lockout_seconds, NULL);
+    if (locked) {
+        ims_warn("authentication refused for locked user %s", p.user_id);
+        return ims_fail(err, IMS_E_UNAUTH, "%s", "The account is locked after too many failed logins; try later.");
+    }
     if (!ok) {
         ims_warn("authentication failed for user %s", p.user_id);
-        return ims_fail(err, IMS_E_UNAUTH, denied);
+        return ims_fail(err, IMS_E_UNAUTH, "%s", denied);
     }
 
     if (ar->project_id || ar->project_name) {

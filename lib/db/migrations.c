@@ -132,6 +132,9 @@ const char *const ims_migrations[] = {
     /* Bumped by every IAM change, so caches of decisions know when to drop. */
     "CREATE TABLE iam_generation (id INTEGER PRIMARY KEY, value BIGINT NOT NULL);"
     "INSERT INTO iam_generation (id, value) VALUES (1, 1);",
+
+    /* 3: login lockout after repeated password failures */
+    "ALTER TABLE users ADD COLUMN locked_until BIGINT NOT NULL DEFAULT 0;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

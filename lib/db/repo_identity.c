@@ -149,10 +149,10 @@ enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *dom
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       id ? "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins "
-                            "FROM users WHERE id = ?"
-                          : "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins "
-                            "FROM users WHERE domain_id = ? AND name = ?",
+                       id ? "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins, "
+                            "locked_until FROM users WHERE id = ?"
+                          : "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins, "
+                            "locked_until FROM users WHERE domain_id = ? AND name = ?",
                        err))
         return IMS_E_DB;
     if (id) {
@@ -167,7 +167,7 @@ enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *dom
     *ret = (struct ims_user){.id = ims_q_col_dup(&q, 0), .domain_id = ims_q_col_dup(&q, 1),
                              .name = ims_q_col_dup(&q, 2), .password_hash = ims_q_col_dup(&q, 3),
                              .default_project_id = ims_q_col_dup(&q, 4), .enabled = ims_q_col_int(&q, 5) != 0,
-                             .failed_logins = ims_q_col_int(&q, 6)};
+                             .failed_logins = ims_q_col_int(&q, 6), .locked_until = ims_q_col_int(&q, 7)};
     ims_q_done(&q);
     return IMS_OK;
 }
@@ -224,4 +224,23 @@ enum ims_rc ims_repo_token_is_revoked(struct ims_dbc *c, const char *token_id, b
         return ims_fail(err, IMS_E_DB, "reading revocations failed");
     *ret = s == IMS_STEP_ROW;
     return IMS_OK;
+}
+
+enum ims_rc ims_repo_user_login_result(struct ims_dbc *c, const char *user_id, bool success, int64_t max_failures,
+                                       int64_t lock_seconds, struct ims_err *err)
+{
+    struct ims_q q;
+    const char *sql = success ? "UPDATE users SET failed_logins = 0 WHERE id = ? AND failed_logins <> 0"
+                              : "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 "
+                                "ELSE failed_logins + 1 END, locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? "
+                                "ELSE locked_until END WHERE id = ?";
+    if (!ims_q_prepare(&q, c, sql, err))
+        return IMS_E_DB;
+    if (!success) {
+        ims_q_int(&q, max_failures);
+        ims_q_int(&q, max_failures);
+        ims_q_int(&q, ims_now() + lock_seconds);
+    }
+    ims_q_text(&q, user_id);
+    return ims_q_exec(&q, err);
 }

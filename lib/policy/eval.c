@@ -187,7 +187,7 @@ static enum ims_effect eval_request(const struct ims_policy *p, const struct pol
 {
     enum ims_effect effect = allowed ? IMS_EFFECT_ALLOW : IMS_EFFECT_NONE;
     size_t which = 0;
-    for (size_t i = 0; i < p->nstmts; i++) {
+    for (size_t i = 0; r->valid && i < p->nstmts; i++) {
         const struct pol_stmt *s = &p->stmts[i];
         /* After the first Allow only a Deny can change the outcome. */
         if (effect == IMS_EFFECT_ALLOW && s->effect == IMS_EFFECT_ALLOW)

@@ -111,6 +111,7 @@ bool pol_action_matches(const struct pol_action *a, const struct pol_request *r)
 void pol_request_split(const char *action, struct pol_request *ret)
 {
     ret->valid = false;
+    ret->bit_s = ret->bit_sr = ret->bit_full = 0;
     if (!action)
         return;
     size_t n = strnlen(action, POL_REQUEST_MAX + 1);

@@ -20,6 +20,8 @@ const struct ims_setting ims_settings[] = {
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
     {"identity", "token_ttl", NULL, "token lifetime, seconds", "86400"},
+    {"identity", "lockout_failures", NULL, "failed logins in a row that lock a user (0 = never)", "5"},
+    {"identity", "lockout_seconds", NULL, "how long a locked user stays locked, seconds", "900"},
     {"identity", "admin_password", "IMSD_ADMIN_PASSWORD", "admin password at first initialisation (default: generated)",
      ""},
     {"images", "max_image_size", NULL, "largest image upload, bytes", "1099511627776"},
@@ -83,6 +85,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("identity", "admin_password")) return STR(admin_password);
+    if (IS("identity", "lockout_failures")) return set_int(&c->lockout_failures, v, 0, 1000, key, err, errlen);
+    if (IS("identity", "lockout_seconds")) return set_int(&c->lockout_seconds, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("images", "max_image_size")) return set_int(&c->max_image_size, v, 0, INT64_MAX / 2, key, err, errlen);
     if (IS("images", "list_limit_default")) return set_int(&c->list_limit_default, v, 1, 100000, key, err, errlen);
     if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
@@ -167,8 +171,10 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->connection_timeout,
             c->drain_timeout_ms, c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\n\n", c->data_dir);
-    fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nadmin_password = %s\n\n", c->region,
-            (long long)c->token_ttl, c->admin_password && *c->admin_password ? "(set)" : "");
+    fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
+                 "admin_password = %s\n\n",
+            c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,
+            c->admin_password && *c->admin_password ? "(set)" : "");
     fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n",
             (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max);
 }

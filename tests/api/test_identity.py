@@ -220,3 +220,29 @@ def test_expired_token_401(start_imsd):
     fresh, _ = srv.token(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)
     r = Api(srv.url, fresh).get("/v3/auth/tokens", headers={"X-Subject-Token": tok})
     assert r.status_code in (401, 404)
+
+
+def test_password_guessing_locks_the_user(start_imsd):
+    """After lockout_failures wrong passwords in a row the user is refused,
+    even with the right password, until lockout_seconds have passed; other
+    users are unaffected; a success resets the count."""
+    srv = start_imsd(config={"identity": {"lockout_failures": 3, "lockout_seconds": 2}})
+    srv.imsctl("project", "create", "lockp")
+    srv.imsctl("user", "create", "victim", "--password", "victim-pw", "--project", "lockp")
+    srv.imsctl("user", "create", "bystander", "--password", "bystander-pw", "--project", "lockp")
+    # two failures, then a success: the count starts over
+    for _ in range(2):
+        assert srv.issue(password_auth_body("victim", "nope", "lockp")).status_code == 401
+    assert srv.issue(password_auth_body("victim", "victim-pw", "lockp")).status_code == 201
+    for _ in range(2):
+        assert srv.issue(password_auth_body("victim", "nope", "lockp")).status_code == 401
+    assert srv.issue(password_auth_body("victim", "victim-pw", "lockp")).status_code == 201
+    # three in a row lock it
+    for _ in range(3):
+        assert srv.issue(password_auth_body("victim", "nope", "lockp")).status_code == 401
+    r = srv.issue(password_auth_body("victim", "victim-pw", "lockp"))
+    assert r.status_code == 401
+    assert "locked" in r.text
+    assert srv.issue(password_auth_body("bystander", "bystander-pw", "lockp")).status_code == 201
+    time.sleep(2.5)
+    assert srv.issue(password_auth_body("victim", "victim-pw", "lockp")).status_code == 201
