@@ -35,6 +35,12 @@ void ims_service_close(struct ims_service *svc);
 enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password, char **ret_password,
                                   struct ims_err *err);
 
+/* Creates an account's root user "admin" (with the "admin" role on
+ * admin_project_id if given) and its "admin" group holding Tenant
+ * Administrator on all projects and on the domain. */
+enum ims_rc ims_account_admin_create(struct ims_service *svc, const char *domain_id, const char *password,
+                                     const char *admin_project_id, char **ret_user_id, struct ims_err *err);
+
 /* ---- identity (lib/core/identity.c) ---- */
 struct ims_auth_request {
     const char *user_id, *user_name, *user_domain_id, *user_domain_name, *password;

@@ -23,6 +23,25 @@ static enum ims_rc resolve_domain(struct ims_dbc *c, const char *id, const char 
     return rc;
 }
 
+/* Besides a role assignment, a project is open to a user who is the
+ * account's root or whose groups hold a grant on it or on all projects. */
+static enum ims_rc has_project_grant(struct ims_dbc *c, const char *user_id, const char *project_id, bool *ret,
+                                     struct ims_err *err)
+{
+    enum ims_rc rc = ims_repo_user_is_root(c, user_id, ret, err);
+    if (rc != IMS_OK || *ret)
+        return rc;
+    struct ims_user_grant *grants = NULL;
+    size_t n = 0;
+    if ((rc = ims_repo_user_grants(c, user_id, &grants, &n, err)) != IMS_OK)
+        return rc;
+    for (size_t i = 0; i < n && !*ret; i++)
+        *ret = grants[i].scope == IMS_SCOPE_ALL_PROJECTS ||
+               (grants[i].scope == IMS_SCOPE_PROJECT && ims_streq(grants[i].scope_id, project_id));
+    free(grants);
+    return IMS_OK;
+}
+
 enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_auth_request *ar,
                                       struct ims_principal *ret, struct ims_err *err)
 {
@@ -83,16 +102,18 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         if (rc != IMS_OK)
             return rc;
         copy_id(p.project_id, sizeof(p.project_id), proj.id);
-        bool enabled = proj.enabled;
+        bool usable = proj.enabled && ims_streq(proj.domain_id, p.domain_id);
         ims_project_release(&proj);
         struct ims_strlist roles = {0};
         rc = ims_repo_roles_on_project(c, p.user_id, p.project_id, &roles, err);
-        bool has_role = roles.n > 0;
         p.is_admin = ims_strlist_contains(&roles, "admin");
+        bool member = roles.n > 0;
         ims_strlist_release(&roles);
+        if (rc == IMS_OK && !member)
+            rc = has_project_grant(c, p.user_id, p.project_id, &member, err);
         if (rc != IMS_OK)
             return rc;
-        if (!has_role || !enabled)
+        if (!usable || !member)
             return ims_fail(err, IMS_E_UNAUTH, "User %s has no access to project %s", p.user_id, p.project_id);
     } else if (ar->domain_id || ar->domain_name) {
         struct ims_domain d;

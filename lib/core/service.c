@@ -98,6 +98,39 @@ void ims_service_close(struct ims_service *svc)
     free(svc);
 }
 
+enum ims_rc ims_account_admin_create(struct ims_service *svc, const char *domain_id, const char *password,
+                                     const char *admin_project_id, char **ret_user_id, struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    char *user_id = NULL, *group_id = NULL;
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = ims_identity_create_user(svc, domain_id, IMS_ADMIN_USER, password, admin_project_id,
+                                  admin_project_id ? "admin" : NULL, true, &user_id, err);
+    /* The account's admin group holds Tenant Administrator everywhere in it. */
+    if (rc == IMS_OK)
+        rc = ims_iam_create_group(svc, domain_id, "admin", "Account administrators", &group_id, err);
+    if (rc == IMS_OK)
+        rc = ims_iam_add_user_to_group(svc, domain_id, group_id, user_id, err);
+    if (rc == IMS_OK)
+        rc = ims_iam_grant(svc, domain_id, group_id, "Tenant Administrator", IMS_SCOPE_ALL_PROJECTS, NULL, false, err);
+    if (rc == IMS_OK)
+        rc = ims_iam_grant(svc, domain_id, group_id, "Tenant Administrator", IMS_SCOPE_DOMAIN, NULL, false, err);
+    free(group_id);
+    if (rc != IMS_OK) {
+        free(user_id);
+        ims_db_rollback(c);
+        return rc;
+    }
+    if ((rc = ims_db_commit(c, err)) != IMS_OK) {
+        free(user_id);
+        return rc;
+    }
+    *ret_user_id = user_id;
+    return IMS_OK;
+}
+
 enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password, char **ret_password,
                                   struct ims_err *err)
 {
@@ -136,22 +169,10 @@ enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password,
             rc = ims_identity_create_project(svc, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_PROJECT, &project_id, err);
         }
     }
+    /* The cloud admin: root of Default, and Glance admin through the "admin"
+     * role on the admin project. */
     if (rc == IMS_OK)
-        rc = ims_identity_create_user(svc, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_USER, password, project_id, "admin",
-                                      true, &user_id, err);
-    /* The account's admin group holds Tenant Administrator everywhere in it. */
-    char *group_id = NULL;
-    if (rc == IMS_OK)
-        rc = ims_iam_create_group(svc, IMS_DEFAULT_DOMAIN_ID, "admin", "Account administrators", &group_id, err);
-    if (rc == IMS_OK)
-        rc = ims_iam_add_user_to_group(svc, IMS_DEFAULT_DOMAIN_ID, group_id, user_id, err);
-    if (rc == IMS_OK)
-        rc = ims_iam_grant(svc, IMS_DEFAULT_DOMAIN_ID, group_id, "Tenant Administrator", IMS_SCOPE_ALL_PROJECTS, NULL,
-                           false, err);
-    if (rc == IMS_OK)
-        rc = ims_iam_grant(svc, IMS_DEFAULT_DOMAIN_ID, group_id, "Tenant Administrator", IMS_SCOPE_DOMAIN, NULL,
-                           false, err);
-    free(group_id);
+        rc = ims_account_admin_create(svc, IMS_DEFAULT_DOMAIN_ID, password, project_id, &user_id, err);
     free(project_id);
     free(user_id);
     if (rc != IMS_OK) {

@@ -14,7 +14,10 @@ static void usage(FILE *out)
             "Usage: imsctl [--config FILE] [--data-dir DIR] COMMAND ...\n\n"
             "Commands:\n"
             "  init [--admin-password P]            initialise the data dir and the admin account\n"
-            "  domain create NAME                   create an account (domain); prints its id\n"
+            "  domain create NAME [--admin-password P]\n"
+            "                                       create an account (domain); prints its id; with\n"
+            "                                       --admin-password also its root user \"admin\" and\n"
+            "                                       \"admin\" group (Tenant Administrator)\n"
             "  project create NAME [--domain D]     create a project in domain D (name or id, default\n"
             "                                       Default); prints its id\n"
             "  user create NAME --password P [--domain D] [--project PROJECT] [--role ROLE]\n"
@@ -277,6 +280,10 @@ static int run(struct ims_service *svc, const char *noun, const char *verb, cons
     if (rc != IMS_OK) {
     } else if (!strcmp(noun, "domain")) {
         rc = ims_identity_create_domain(svc, a->pos[0], &id, &e);
+        char *admin_id = NULL;
+        if (rc == IMS_OK && opt(a, "admin-password"))
+            rc = ims_account_admin_create(svc, id, opt(a, "admin-password"), NULL, &admin_id, &e);
+        free(admin_id);
     } else if (!strcmp(noun, "project")) {
         rc = ims_identity_create_project(svc, dom, a->pos[0], &id, &e);
     } else if (!strcmp(noun, "user")) {
