@@ -18,6 +18,12 @@ json_t *api_json_body(struct ims_request *req);
 /* Content-Type without parameters equals `type` (case-insensitive). */
 bool api_content_type_is(struct ims_request *req, const char *type);
 
+/* Request-body parsers (fuzzed: fuzz/fuzz_api_bodies.c). */
+/* POST /v3/auth/tokens → what to authenticate; strings borrowed from body. */
+enum ims_rc api_parse_auth(json_t *body, struct ims_auth_request *ar, struct ims_err *err);
+/* POST /v2/images → a draft image, validated by the JSON-patch rules. */
+enum ims_rc api_image_draft(json_t *body, const struct ims_principal *p, struct ims_image *img, struct ims_err *err);
+
 /* Glance v2 image document. */
 void api_image_json(struct ims_jw *w, const struct ims_image *img);
 

@@ -15,8 +15,8 @@ static void reply_image(struct ims_request *req, int status, const struct ims_im
 
 /* A create body is validated by the same rules as a patch: each attribute
  * becomes an "add" applied to a fresh image. Only `id` is create-only. */
-static enum ims_rc draft_from_body(json_t *body, const struct ims_principal *p, struct ims_image *img,
-                                   struct ims_err *err)
+enum ims_rc api_image_draft(json_t *body, const struct ims_principal *p, struct ims_image *img,
+                            struct ims_err *err)
 {
     if (!json_is_object(body))
         return ims_fail(err, IMS_E_BADREQ, "Request body must be a JSON object.");
@@ -61,7 +61,7 @@ void api_images_create(struct ims_request *req)
     struct ims_image img;
     ims_image_init(&img);
     struct ims_err err = {0};
-    enum ims_rc rc = draft_from_body(body, req->principal, &img, &err);
+    enum ims_rc rc = api_image_draft(body, req->principal, &img, &err);
     json_decref(body);
     if (rc == IMS_OK)
         rc = ims_images_create(req->svc, req->principal, &img, &err);

@@ -124,7 +124,7 @@ static void write_token(struct ims_request *req, int status, const struct ims_pr
     ims_jw_obj_end(&w);
 }
 
-static enum ims_rc parse_auth(json_t *body, struct ims_auth_request *ar, struct ims_err *err)
+enum ims_rc api_parse_auth(json_t *body, struct ims_auth_request *ar, struct ims_err *err)
 {
     json_t *auth = json_object_get(body, "auth");
     json_t *identity = json_object_get(auth, "identity");
@@ -178,7 +178,7 @@ void api_tokens_create(struct ims_request *req)
     struct ims_token_info ti;
     struct ims_err err = {0};
     char token[IMS_TOKEN_MAX + 1];
-    enum ims_rc rc = parse_auth(body, &ar, &err);
+    enum ims_rc rc = api_parse_auth(body, &ar, &err);
     if (rc == IMS_OK)
         rc = ims_identity_authenticate(req->svc, &ar, &p, &err);
     if (rc == IMS_OK)
