@@ -86,6 +86,8 @@ static void check_policy(const struct ims_policy *p)
         upper(actions[a], up, sizeof(up));
         check(ims_policy_eval(p, up, &ctx, NULL) == eff[a], "action case does not matter");
         ims_policy_eval(p, actions[a], NULL, NULL); /* no context: no crash */
+        struct ims_policy_ctx odd = {lookup, NULL, INT64_MIN};
+        ims_policy_eval(p, actions[a], &odd, NULL); /* a clock out of any range */
 
         const struct ims_policy *one[] = {p};
         const struct ims_policy *two[] = {p, p};

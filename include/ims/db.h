@@ -109,12 +109,14 @@ struct ims_domain {
 struct ims_project {
     char *id, *domain_id, *name, *region;
     bool enabled;
+    char *description; /* read by ims_repo_project_list/get, written by ims_repo_project_update */
 };
 struct ims_user {
     char *id, *domain_id, *name, *password_hash, *default_project_id;
     bool enabled, is_root;
     int64_t failed_logins;
     int64_t locked_until; /* epoch seconds; logins refused before it */
+    char *description;    /* read by ims_repo_user_list/get, written by ims_repo_user_update */
 };
 void ims_domain_release(struct ims_domain *d);
 void ims_project_release(struct ims_project *p);
@@ -139,6 +141,25 @@ enum ims_rc ims_repo_role_grant(struct ims_dbc *c, const char *user_id, const ch
                                 struct ims_err *err);
 enum ims_rc ims_repo_roles_on_project(struct ims_dbc *c, const char *user_id, const char *project_id,
                                       struct ims_strlist *ret, struct ims_err *err);
+/* ---- identity management (the IAM API; lib/db/repo_identity.c) ----
+ * Lists filter on the given values; NULL (or enabled < 0) = any. Every write
+ * bumps the IAM generation. */
+enum ims_rc ims_repo_user_list(struct ims_dbc *c, const char *domain_id, const char *name, int enabled,
+                               const char *group_id, struct ims_user **ret, size_t *ret_n, struct ims_err *err);
+void ims_user_array_free(struct ims_user *u, size_t n);
+/* Writes name, description, enabled, default project and, if non-NULL, the
+ * password hash of u (matched by id). */
+enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err);
+/* Removes the user with its group memberships and role assignments. */
+enum ims_rc ims_repo_user_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+enum ims_rc ims_repo_project_list(struct ims_dbc *c, const char *domain_id, const char *name, int enabled,
+                                  struct ims_project **ret, size_t *ret_n, struct ims_err *err);
+void ims_project_array_free(struct ims_project *p, size_t n);
+/* Writes name, description and enabled of p (matched by id). */
+enum ims_rc ims_repo_project_update(struct ims_dbc *c, const struct ims_project *p, struct ims_err *err);
+/* Removes the project with its role assignments and the grants on it. */
+enum ims_rc ims_repo_project_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+
 enum ims_rc ims_repo_token_revoke(struct ims_dbc *c, const char *token_id, int64_t expires_at, struct ims_err *err);
 enum ims_rc ims_repo_token_is_revoked(struct ims_dbc *c, const char *token_id, bool *ret, struct ims_err *err);
 
@@ -184,6 +205,38 @@ enum ims_rc ims_repo_grant_insert(struct ims_dbc *c, const char *group_id, const
                                   enum ims_scope_type t, const char *scope_id, struct ims_err *err);
 enum ims_rc ims_repo_grant_delete(struct ims_dbc *c, const char *group_id, const char *policy_id,
                                   enum ims_scope_type t, const char *scope_id, struct ims_err *err);
+
+/* ---- IAM management (the IAM API; lib/db/repo_iam.c) ----
+ * Lists filter on the given values; NULL (or status 0) = any. */
+enum ims_rc ims_repo_group_list(struct ims_dbc *c, const char *domain_id, const char *name, const char *user_id,
+                                struct ims_group **ret, size_t *ret_n, struct ims_err *err);
+void ims_group_array_free(struct ims_group *g, size_t n);
+/* Writes name and description of g (matched by id). */
+enum ims_rc ims_repo_group_update(struct ims_dbc *c, const struct ims_group *g, struct ims_err *err);
+enum ims_rc ims_repo_group_has_user(struct ims_dbc *c, const char *group_id, const char *user_id, bool *ret,
+                                    struct ims_err *err);
+/* The account's enterprise projects and the shared default one ("0"). */
+enum ims_rc ims_repo_ep_list(struct ims_dbc *c, const char *domain_id, const char *name, int status,
+                             struct ims_enterprise_project **ret, size_t *ret_n, struct ims_err *err);
+void ims_ep_array_free(struct ims_enterprise_project *ep, size_t n);
+/* Writes name, description, type and status of ep (matched by id). */
+enum ims_rc ims_repo_ep_update(struct ims_dbc *c, const struct ims_enterprise_project *ep, struct ims_err *err);
+/* custom_only: the account's own policies; otherwise also the system ones. */
+enum ims_rc ims_repo_policy_list(struct ims_dbc *c, const char *domain_id, bool custom_only,
+                                 struct ims_policy_row **ret, size_t *ret_n, struct ims_err *err);
+void ims_policy_row_array_free(struct ims_policy_row *p, size_t n);
+/* Writes display name, description, type and document of p (matched by id). */
+enum ims_rc ims_repo_policy_update(struct ims_dbc *c, const struct ims_policy_row *p, struct ims_err *err);
+/* Removes the policy and every grant of it. */
+enum ims_rc ims_repo_policy_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+/* How many grants use the policy. */
+enum ims_rc ims_repo_policy_references(struct ims_dbc *c, const char *id, int64_t *ret, struct ims_err *err);
+enum ims_rc ims_repo_grant_exists(struct ims_dbc *c, const char *group_id, const char *policy_id,
+                                  enum ims_scope_type t, const char *scope_id, bool *ret, struct ims_err *err);
+/* The policies granted to a group on one scope. */
+enum ims_rc ims_repo_grant_policies(struct ims_dbc *c, const char *group_id, enum ims_scope_type t,
+                                    const char *scope_id, struct ims_policy_row **ret, size_t *ret_n,
+                                    struct ims_err *err);
 
 /* Everything granted to a user through its groups: one row per grant. */
 struct ims_user_grant {

@@ -135,6 +135,10 @@ const char *const ims_migrations[] = {
 
     /* 3: login lockout after repeated password failures */
     "ALTER TABLE users ADD COLUMN locked_until BIGINT NOT NULL DEFAULT 0;",
+
+    /* 4: descriptions the IAM management API shows for users and projects */
+    "ALTER TABLE users ADD COLUMN description VARCHAR(255) NOT NULL DEFAULT '';"
+    "ALTER TABLE projects ADD COLUMN description VARCHAR(255) NOT NULL DEFAULT '';",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Domains, projects, users, role assignments and revoked tokens: the part of
- * the identity model the token API needs. */
+ * the identity model the token API needs, plus the lists, updates and
+ * deletes the IAM management API adds. */
+#include <stdio.h>
+
 #include "db-int.h"
 
 void ims_domain_release(struct ims_domain *d)
@@ -16,6 +19,7 @@ void ims_project_release(struct ims_project *p)
     free(p->domain_id);
     free(p->name);
     free(p->region);
+    free(p->description);
     *p = (struct ims_project){0};
 }
 
@@ -26,7 +30,30 @@ void ims_user_release(struct ims_user *u)
     free(u->name);
     free(u->password_hash);
     free(u->default_project_id);
+    free(u->description);
     *u = (struct ims_user){0};
+}
+
+/* The columns read_project/read_user expect, in their order. */
+#define PROJECT_COLS "id, domain_id, name, region, enabled, description"
+#define USER_COLS                                                                                               \
+    "id, domain_id, name, password_hash, default_project_id, enabled, failed_logins, locked_until, is_root, " \
+    "description"
+
+static void read_project(struct ims_q *q, struct ims_project *p)
+{
+    *p = (struct ims_project){.id = ims_q_col_dup(q, 0), .domain_id = ims_q_col_dup(q, 1),
+                              .name = ims_q_col_dup(q, 2), .region = ims_q_col_dup(q, 3),
+                              .enabled = ims_q_col_int(q, 4) != 0, .description = ims_q_col_dup(q, 5)};
+}
+
+static void read_user(struct ims_q *q, struct ims_user *u)
+{
+    *u = (struct ims_user){.id = ims_q_col_dup(q, 0), .domain_id = ims_q_col_dup(q, 1),
+                           .name = ims_q_col_dup(q, 2), .password_hash = ims_q_col_dup(q, 3),
+                           .default_project_id = ims_q_col_dup(q, 4), .enabled = ims_q_col_int(q, 5) != 0,
+                           .failed_logins = ims_q_col_int(q, 6), .locked_until = ims_q_col_int(q, 7),
+                           .is_root = ims_q_col_int(q, 8) != 0, .description = ims_q_col_dup(q, 9)};
 }
 
 /* Runs a one-row SELECT whose last two parameters are either (id, NULL) or
@@ -100,8 +127,8 @@ enum ims_rc ims_repo_project_get(struct ims_dbc *c, const char *id, const char *
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       id ? "SELECT id, domain_id, name, region, enabled FROM projects WHERE id = ?"
-                          : "SELECT id, domain_id, name, region, enabled FROM projects WHERE domain_id = ? AND name = ?",
+                       id ? "SELECT " PROJECT_COLS " FROM projects WHERE id = ?"
+                          : "SELECT " PROJECT_COLS " FROM projects WHERE domain_id = ? AND name = ?",
                        err))
         return IMS_E_DB;
     if (id) {
@@ -113,9 +140,7 @@ enum ims_rc ims_repo_project_get(struct ims_dbc *c, const char *id, const char *
     enum ims_rc rc = one_row(&q, "project", id ? id : name, err);
     if (rc != IMS_OK)
         return rc;
-    *ret = (struct ims_project){.id = ims_q_col_dup(&q, 0), .domain_id = ims_q_col_dup(&q, 1),
-                                .name = ims_q_col_dup(&q, 2), .region = ims_q_col_dup(&q, 3),
-                                .enabled = ims_q_col_int(&q, 4) != 0};
+    read_project(&q, ret);
     ims_q_done(&q);
     return IMS_OK;
 }
@@ -149,10 +174,8 @@ enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *dom
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       id ? "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins, "
-                            "locked_until FROM users WHERE id = ?"
-                          : "SELECT id, domain_id, name, password_hash, default_project_id, enabled, failed_logins, "
-                            "locked_until FROM users WHERE domain_id = ? AND name = ?",
+                       id ? "SELECT " USER_COLS " FROM users WHERE id = ?"
+                          : "SELECT " USER_COLS " FROM users WHERE domain_id = ? AND name = ?",
                        err))
         return IMS_E_DB;
     if (id) {
@@ -164,10 +187,7 @@ enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *dom
     enum ims_rc rc = one_row(&q, "user", id ? id : name, err);
     if (rc != IMS_OK)
         return rc;
-    *ret = (struct ims_user){.id = ims_q_col_dup(&q, 0), .domain_id = ims_q_col_dup(&q, 1),
-                             .name = ims_q_col_dup(&q, 2), .password_hash = ims_q_col_dup(&q, 3),
-                             .default_project_id = ims_q_col_dup(&q, 4), .enabled = ims_q_col_int(&q, 5) != 0,
-                             .failed_logins = ims_q_col_int(&q, 6), .locked_until = ims_q_col_int(&q, 7)};
+    read_user(&q, ret);
     ims_q_done(&q);
     return IMS_OK;
 }
@@ -243,4 +263,188 @@ enum ims_rc ims_repo_user_login_result(struct ims_dbc *c, const char *user_id, b
     }
     ims_q_text(&q, user_id);
     return ims_q_exec(&q, err);
+}
+
+/* ---- identity management (the IAM API) ---- */
+
+void ims_user_array_free(struct ims_user *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ims_user_release(&u[i]);
+    free(u);
+}
+
+void ims_project_array_free(struct ims_project *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ims_project_release(&p[i]);
+    free(p);
+}
+
+/* Appends "AND col = ?" for each filter that is set; binds follow in the
+ * same order (bind_filters). */
+static void add_filter(struct ims_buf *sql, const char *col, bool set)
+{
+    if (set)
+        ims_buf_printf(sql, " AND %s = ?", col);
+}
+
+enum ims_rc ims_repo_user_list(struct ims_dbc *c, const char *domain_id, const char *name, int enabled,
+                               const char *group_id, struct ims_user **ret, size_t *ret_n, struct ims_err *err)
+{
+    _cleanup_(ims_buf_releasep) struct ims_buf sql;
+    ims_buf_init(&sql, 4096);
+    ims_buf_adds(&sql, "SELECT " USER_COLS " FROM users WHERE domain_id = ?");
+    add_filter(&sql, "name", name);
+    add_filter(&sql, "enabled", enabled >= 0);
+    if (group_id)
+        ims_buf_adds(&sql, " AND id IN (SELECT user_id FROM group_members WHERE group_id = ?)");
+    ims_buf_adds(&sql, " ORDER BY name, id");
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql.data, err))
+        return IMS_E_DB;
+    ims_q_text(&q, domain_id);
+    if (name)
+        ims_q_text(&q, name);
+    if (enabled >= 0)
+        ims_q_int(&q, enabled);
+    if (group_id)
+        ims_q_text(&q, group_id);
+    struct ims_user *rows = NULL;
+    size_t n = 0;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW) {
+        rows = ims_xrealloc(rows, (n + 1) * sizeof(*rows));
+        read_user(&q, &rows[n++]);
+    }
+    ims_q_done(&q);
+    if (s != IMS_STEP_DONE) {
+        ims_user_array_free(rows, n);
+        return ims_fail(err, IMS_E_DB, "reading users failed");
+    }
+    *ret = rows;
+    *ret_n = n;
+    return IMS_OK;
+}
+
+/* Runs a write whose row must exist, then bumps the IAM generation. */
+static enum ims_rc update_one(struct ims_q *q, const char *what, struct ims_err *err)
+{
+    enum ims_rc rc = ims_q_exec(q, err);
+    if (rc == IMS_E_CONFLICT)
+        return ims_fail(err, rc, "%s already exists", what);
+    if (rc == IMS_OK && q->c->ops->changes(q->c->h) == 0)
+        return ims_fail(err, IMS_E_NOTFOUND, "Could not find %s", what);
+    if (rc == IMS_OK)
+        rc = ims_repo_iam_bump(q->c, err);
+    return rc;
+}
+
+enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       u->password_hash ? "UPDATE users SET name = ?, description = ?, enabled = ?, "
+                                          "default_project_id = ?, password_hash = ?, failed_logins = 0, "
+                                          "locked_until = 0 WHERE id = ?"
+                                        : "UPDATE users SET name = ?, description = ?, enabled = ?, "
+                                          "default_project_id = ? WHERE id = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, u->name);
+    ims_q_text(&q, u->description ? u->description : "");
+    ims_q_int(&q, u->enabled);
+    ims_q_text(&q, u->default_project_id);
+    if (u->password_hash)
+        ims_q_text(&q, u->password_hash);
+    ims_q_text(&q, u->id);
+    return update_one(&q, "user", err);
+}
+
+/* Runs the child deletes (each "... WHERE x = ?" bound to id), then the
+ * parent's, in one transaction. */
+static enum ims_rc delete_with_children(struct ims_dbc *c, const char *const *children, size_t nchildren,
+                                        const char *parent, const char *id, const char *what, struct ims_err *err)
+{
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    for (size_t i = 0; i <= nchildren && rc == IMS_OK; i++) {
+        struct ims_q q;
+        if (!ims_q_prepare(&q, c, i < nchildren ? children[i] : parent, err)) {
+            rc = IMS_E_DB;
+            break;
+        }
+        ims_q_text(&q, id);
+        rc = i < nchildren ? ims_q_exec(&q, err) : update_one(&q, what, err);
+    }
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
+enum ims_rc ims_repo_user_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
+{
+    static const char *const children[] = {"DELETE FROM group_members WHERE user_id = ?",
+                                           "DELETE FROM role_assignments WHERE user_id = ?"};
+    return delete_with_children(c, children, IMS_ARRAY_SIZE(children), "DELETE FROM users WHERE id = ?", id, "user",
+                                err);
+}
+
+enum ims_rc ims_repo_project_list(struct ims_dbc *c, const char *domain_id, const char *name, int enabled,
+                                  struct ims_project **ret, size_t *ret_n, struct ims_err *err)
+{
+    _cleanup_(ims_buf_releasep) struct ims_buf sql;
+    ims_buf_init(&sql, 4096);
+    ims_buf_adds(&sql, "SELECT " PROJECT_COLS " FROM projects WHERE domain_id = ?");
+    add_filter(&sql, "name", name);
+    add_filter(&sql, "enabled", enabled >= 0);
+    ims_buf_adds(&sql, " ORDER BY name, id");
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql.data, err))
+        return IMS_E_DB;
+    ims_q_text(&q, domain_id);
+    if (name)
+        ims_q_text(&q, name);
+    if (enabled >= 0)
+        ims_q_int(&q, enabled);
+    struct ims_project *rows = NULL;
+    size_t n = 0;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW) {
+        rows = ims_xrealloc(rows, (n + 1) * sizeof(*rows));
+        read_project(&q, &rows[n++]);
+    }
+    ims_q_done(&q);
+    if (s != IMS_STEP_DONE) {
+        ims_project_array_free(rows, n);
+        return ims_fail(err, IMS_E_DB, "reading projects failed");
+    }
+    *ret = rows;
+    *ret_n = n;
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_project_update(struct ims_dbc *c, const struct ims_project *p, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE projects SET name = ?, description = ?, enabled = ? WHERE id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, p->name);
+    ims_q_text(&q, p->description ? p->description : "");
+    ims_q_int(&q, p->enabled);
+    ims_q_text(&q, p->id);
+    return update_one(&q, "project", err);
+}
+
+enum ims_rc ims_repo_project_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
+{
+    static const char *const children[] = {
+        "DELETE FROM role_assignments WHERE project_id = ?",
+        "DELETE FROM grants WHERE scope_type = 'project' AND scope_id = ?",
+    };
+    return delete_with_children(c, children, IMS_ARRAY_SIZE(children), "DELETE FROM projects WHERE id = ?", id,
+                                "project", err);
 }

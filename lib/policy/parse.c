@@ -40,13 +40,14 @@ const char *ims_policy_depend(const struct ims_policy *p, size_t i)
     return i < p->ndepends ? p->depends[i] : NULL;
 }
 
-/* The service is a product name in lower case ("ecs", "ims"); resource
- * types and operations are camelCase but compared case-insensitively. */
+/* Services are written in lower case ("ecs", "ims") and resource types and
+ * operations in camelCase, but actions are case-insensitive as a whole
+ * (the IAM issue says so), so "IMS:Images:Get" is accepted and matches. */
 static bool seg_char_ok(char c, int seg)
 {
-    if (c == '*' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')
-        return true;
-    return seg > 0 && c >= 'A' && c <= 'Z';
+    (void)seg;
+    return c == '*' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 static enum pol_seg_kind seg_kind(const char *s, size_t n)
@@ -85,8 +86,7 @@ static bool compile_action(const char *text, struct pol_action *a, const char **
         for (size_t j = 0; j < len; j++) {
             /* text, not t: the upper-case check needs the original. */
             if (!seg_char_ok(text[(p - t) + j], i)) {
-                *why = i == 0 ? "the service may contain only lower-case letters, digits, '_', '-' and '*'"
-                              : "segments may contain only letters, digits, '_', '-' and '*'";
+                *why = "segments may contain only letters, digits, '_', '-' and '*'";
                 return false;
             }
         }
