@@ -1,3 +1,0 @@
-build-clang/lib/base/error.o: lib/base/error.c include/ims/base.h
-
-include/ims/base.h:
