@@ -74,7 +74,10 @@ void api_ims_unavailable(struct ims_request *req)
                            acc, &err);
     }
     char ep[80] = "0";
-    bool needs_ep = rc == IMS_OK && req->principal->access && req->route->enterprise_project;
+    /* Reads without a target (the list, the quota) need no single enterprise
+     * project: a list returns what the caller may list in. */
+    bool targeted = strstr(req->route->pattern, "{image_id}") || req->method != IMS_GET;
+    bool needs_ep = rc == IMS_OK && req->principal->access && req->route->enterprise_project && targeted;
     if (needs_ep)
         rc = target_ep(req, body, ep, sizeof(ep), &err);
     const char *moved_to = rc == IMS_OK && req->route->deferred ? condition_target(req, body, ep) : NULL;
