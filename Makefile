@@ -70,7 +70,11 @@ test-asan: deps
 fuzz: deps
 	@scripts/fuzz.sh
 
-bench: deps all
+$(BUILD)/authz_bench: $(BUILD)/bench/authz_bench.o $(BUILD)/libims.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: deps all $(BUILD)/authz_bench
+	@$(BUILD)/authz_bench
 	@bench/run.sh
 
 clean:
