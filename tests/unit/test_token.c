@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <string.h>
 
 #include "ims/auth.h"
@@ -71,6 +73,28 @@ static void test_malformed(void **state)
     assert_int_equal(ims_token_decode(key, sizeof(key), NULL, 1500, &q, &err), IMS_E_UNAUTH);
 }
 
+/* The signature is HMAC-SHA256 over "v1.<claims>", as OpenSSL computes it. */
+static void test_signature_is_standard_hmac(void **state)
+{
+    struct ims_principal p = sample();
+    char tok[IMS_TOKEN_MAX + 1];
+    assert_true(ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok)) > 0);
+    const char *dot = strrchr(tok, '.');
+    unsigned char want[32], got[48];
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)tok, (size_t)(dot - tok), want, &len);
+    assert_int_equal(ims_b64url_decode(dot + 1, strlen(dot + 1), got), 32);
+    assert_memory_equal(got, want, 32);
+    /* a second key in the same thread is not confused with the first */
+    unsigned char other[IMS_TOKEN_KEY_LEN] = {7};
+    char tok2[IMS_TOKEN_MAX + 1];
+    ims_token_encode(other, sizeof(other), &p, tok2, sizeof(tok2));
+    assert_string_not_equal(tok, tok2);
+    struct ims_principal q;
+    struct ims_err err;
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_OK);
+}
+
 static void test_newline_in_id_refused(void **state)
 {
     struct ims_principal p = sample();
@@ -96,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_tampered_and_wrong_key),
         cmocka_unit_test(test_expired),          cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_newline_in_id_refused), cmocka_unit_test(test_password_hash),
+        cmocka_unit_test(test_signature_is_standard_hmac),
     };
     return cmocka_run_group_tests_name("token", tests, NULL, NULL);
 }
