@@ -53,12 +53,17 @@ enum ims_rc {
 /* Human-readable detail travelling with a non-OK ims_rc. */
 struct ims_err {
     char msg[512];
+    char code[16]; /* the IMS error code (IMG.xxxx) the IMS API answers with, or "" */
 };
 
 /* Sets err->msg (if err is non-NULL) and returns rc, so callers write
  * `return ims_fail(err, IMS_E_BADREQ, "bad %s", x);`. */
 enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same, also naming the IMS error code (../shared/ims-error-codes.tsv)
+ * the IMS routes answer with; ims_fail clears it. */
+enum ims_rc ims_fail_code(struct ims_err *err, enum ims_rc rc, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 const char *ims_rc_name(enum ims_rc rc);
 
 /* ---- growable byte buffer with a mandatory cap (curl dynbuf) ----

@@ -252,4 +252,32 @@ enum ims_rc ims_repo_user_is_root(struct ims_dbc *c, const char *user_id, bool *
 enum ims_rc ims_repo_iam_generation(struct ims_dbc *c, int64_t *ret, struct ims_err *err);
 enum ims_rc ims_repo_iam_bump(struct ims_dbc *c, struct ims_err *err);
 
+/* ---- jobs (lib/db/repo_jobs.c) ----
+ * Times in milliseconds since the epoch, 0 = not yet. */
+struct ims_job {
+    char id[65];
+    char status[16]; /* INIT RUNNING SUCCESS FAIL */
+    char *project_id, *type, *entities, *error_code, *fail_reason, *request, *lease_owner;
+    int64_t progress, attempts, lease_expires, created_at, begin_time, end_time;
+};
+void ims_job_release(struct ims_job *j);
+enum ims_rc ims_repo_job_insert(struct ims_dbc *c, const struct ims_job *j, struct ims_err *err);
+enum ims_rc ims_repo_job_get(struct ims_dbc *c, const char *id, struct ims_job *ret, struct ims_err *err);
+/* Atomically takes the oldest job that is INIT, or RUNNING with a lease that
+ * ran out before now_ms: RUNNING, leased to owner until now_ms + lease_ms,
+ * attempts + 1. IMS_E_NOTFOUND when there is none. */
+enum ims_rc ims_repo_job_claim(struct ims_dbc *c, const char *owner, int64_t now_ms, int64_t lease_ms,
+                               struct ims_job *ret, struct ims_err *err);
+/* Writes entities and progress of j while owner holds its lease; NOTFOUND
+ * when the lease was lost. */
+enum ims_rc ims_repo_job_save(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err);
+/* Writes the final status, entities, error and end time; drops the lease. */
+enum ims_rc ims_repo_job_finish(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err);
+/* Gives a RUNNING job back (lease expired now) so any worker resumes it. */
+enum ims_rc ims_repo_job_unlease(struct ims_dbc *c, const char *id, const char *owner, struct ims_err *err);
+/* Extends the leases of every job owner runs. */
+enum ims_rc ims_repo_jobs_renew(struct ims_dbc *c, const char *owner, int64_t until_ms, struct ims_err *err);
+/* Removes finished jobs that ended before before_ms. */
+enum ims_rc ims_repo_jobs_purge(struct ims_dbc *c, int64_t before_ms, int64_t *ret_n, struct ims_err *err);
+
 #endif

@@ -43,7 +43,17 @@ struct ims_image_query {
     size_t nsorts;                /* always >= 1 after parse; "created_at desc" by default */
     int64_t limit;                /* after clamping to max */
     char *marker;                 /* image id or NULL */
+    /* IMS dialect (GET /v2/cloudimages): __imagetype gold = public images,
+     * private = the caller's own, shared = shared ones (owner's or accepted
+     * by the caller, member_status applies); NULL = any. */
+    char *imagetype;
 };
+
+/* The two list dialects over the one query structure: Glance v2 (GET
+ * /v2/images) and IMS (GET /v2/cloudimages: reference ims_apis/image/
+ * querying_images.md; its own parameters, defaults and value checks, and
+ * errors carrying IMG codes in err->code). */
+enum ims_query_dialect { IMS_QUERY_GLANCE, IMS_QUERY_IMS };
 
 struct ims_query_limits {
     int64_t default_limit; /* Glance: 25 */
@@ -55,6 +65,9 @@ struct ims_query_limits {
  * On success *ret is filled and must be released. */
 enum ims_rc ims_image_query_parse(const struct ims_kvlist *params, const struct ims_query_limits *lim,
                                   struct ims_image_query *ret, struct ims_err *err);
+enum ims_rc ims_image_query_parse_dialect(const struct ims_kvlist *params, const struct ims_query_limits *lim,
+                                          enum ims_query_dialect dialect, struct ims_image_query *ret,
+                                          struct ims_err *err);
 void ims_image_query_release(struct ims_image_query *q);
 bool ims_query_sort_key_valid(const char *key);
 

@@ -62,4 +62,69 @@ void api_ims_unavailable(struct ims_request *req);
 /* Answers with the IMS error shape {"error": {"code", "message"}}. */
 void api_ims_fail(struct ims_request *req, int status, const char *code, const char *message);
 
+/* ---- IAM management API (lib/api/iam_*.c) ---- */
+/* Keystone's error shape {"error": {"code": 403, "title": "Forbidden",
+ * "message": ...}}: the IAM routes answer with it, not with Glance's. */
+void api_keystone_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err);
+/* The caller's account (the domain every IAM call is confined to). */
+const char *api_iam_domain(struct ims_request *req);
+/* True if the caller may perform `action` on its account's IAM objects;
+ * otherwise answers 403 and returns false. */
+bool api_iam_admit(struct ims_request *req, const char *action);
+/* Parses the body and returns its object member `key` ({"user": {...}});
+ * *ret_body owns both (json_decref it). NULL after answering 400. */
+json_t *api_iam_body(struct ims_request *req, const char *key, json_t **ret_body);
+/* Optional members of the body object `obj` (named `what` in messages):
+ * absent leaves *ret alone; a wrong type answers 400 and returns false. */
+bool api_iam_str(struct ims_request *req, json_t *obj, const char *what, const char *key, const char **ret);
+bool api_iam_bool(struct ims_request *req, json_t *obj, const char *what, const char *key, int *ret);
+/* A body's domain_id, if present, must be the caller's (400 otherwise). */
+bool api_iam_own_domain(struct ims_request *req, json_t *obj, const char *what);
+/* Query parameter `key` as a boolean: -1 when absent; false after 400. */
+bool api_iam_query_bool(struct ims_request *req, const char *key, int *ret);
+/* A list's domain_id filter names another account: the list is empty. */
+bool api_iam_other_domain_filter(struct ims_request *req);
+/* "links": {"self": <base><path>} and the list form with previous/next. */
+void api_iam_links(struct ims_jw *w, struct ims_request *req, const char *path, const char *id);
+void api_iam_list_links(struct ims_jw *w, struct ims_request *req);
+/* Answers 204 if rc is OK (200 when status says so), else the error. */
+void api_iam_done(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, int status);
+
+void api_iam_users_create(struct ims_request *req);
+void api_iam_users_list(struct ims_request *req);
+void api_iam_users_show(struct ims_request *req);
+void api_iam_users_update(struct ims_request *req);
+void api_iam_users_delete(struct ims_request *req);
+void api_iam_user_groups(struct ims_request *req);
+void api_iam_groups_create(struct ims_request *req);
+void api_iam_groups_list(struct ims_request *req);
+void api_iam_groups_show(struct ims_request *req);
+void api_iam_groups_update(struct ims_request *req);
+void api_iam_groups_delete(struct ims_request *req);
+void api_iam_group_users(struct ims_request *req);
+void api_iam_group_member(struct ims_request *req);
+void api_iam_projects_create(struct ims_request *req);
+void api_iam_projects_list(struct ims_request *req);
+void api_iam_projects_show(struct ims_request *req);
+void api_iam_projects_update(struct ims_request *req);
+void api_iam_projects_delete(struct ims_request *req);
+void api_iam_eps_create(struct ims_request *req);
+void api_iam_eps_list(struct ims_request *req);
+void api_iam_eps_show(struct ims_request *req);
+void api_iam_eps_update(struct ims_request *req);
+void api_iam_eps_action(struct ims_request *req);
+void api_iam_custom_create(struct ims_request *req);
+void api_iam_custom_list(struct ims_request *req);
+void api_iam_custom_show(struct ims_request *req);
+void api_iam_custom_update(struct ims_request *req);
+void api_iam_custom_delete(struct ims_request *req);
+void api_iam_roles_list(struct ims_request *req);
+void api_iam_roles_show(struct ims_request *req);
+void api_iam_grant_project(struct ims_request *req);
+void api_iam_grant_all_projects(struct ims_request *req);
+void api_iam_grant_domain(struct ims_request *req);
+void api_iam_grant_ep(struct ims_request *req);
+void api_iam_grants_project_list(struct ims_request *req);
+void api_iam_grants_domain_list(struct ims_request *req);
+
 #endif

@@ -43,8 +43,13 @@ void api_ims_fail(struct ims_request *req, int status, const char *code, const c
 /* IMS routes answer with IMS error codes (../shared/ims-error-codes.tsv):
  * the reference reports a missing image as 400 IMG.0027 and a refused
  * permission as 403 IMG.0026. */
-static void ims_shape(struct ims_request *req, enum ims_rc rc, const char *msg)
+static void ims_shape(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, const char *msg)
 {
+    /* A code the core chose (ims_fail_code) wins; the tsv gives its status. */
+    if (err && err->code[0] && rc != IMS_E_FORBIDDEN && rc != IMS_E_NOTIMPL) {
+        api_ims_fail(req, api_status(rc) >= 500 ? api_status(rc) : 400, err->code, msg);
+        return;
+    }
     switch (rc) {
     case IMS_E_FORBIDDEN: api_ims_fail(req, 403, "IMG.0026", msg); return;
     case IMS_E_NOTFOUND: api_ims_fail(req, 400, "IMG.0027", msg); return;
@@ -62,7 +67,7 @@ void api_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err
     if (status == 401)
         ims_resp_header(req, "WWW-Authenticate", "Keystone uri=\"/v3\"");
     if (req->route && (req->route->flags & IMS_ROUTE_IMS_ERRORS) && status != 401)
-        ims_shape(req, rc, msg);
+        ims_shape(req, rc, err, msg);
     else
         ims_http_error(req, status, msg);
 }

@@ -88,6 +88,54 @@ const struct ims_route ims_api_routes[] = {
     LATER(IMS_GET, "/v1/cloudimages/quota", "ims:quotas:get", true, true),
     {.methods = IMS_GET, .pattern = "/v1/{project_id}/jobs/{job_id}", .handler = api_ims_unavailable,
      .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = true},
+
+    /* IAM management API (lib/api/iam_*.c): not IMS routes, so not in the
+     * permission table. IAM is a global service: each handler checks its
+     * own iam:/eps: action against the caller's domain grants
+     * (ims_iam_admin_check), hence no route actions here. */
+#define IAM(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED, .actions = NULL}
+    IAM(IMS_POST, "/v3/users", api_iam_users_create),
+    IAM(IMS_GET, "/v3/users", api_iam_users_list),
+    IAM(IMS_GET, "/v3/users/{user_id}", api_iam_users_show),
+    IAM(IMS_PATCH, "/v3/users/{user_id}", api_iam_users_update),
+    IAM(IMS_DELETE, "/v3/users/{user_id}", api_iam_users_delete),
+    IAM(IMS_GET, "/v3/users/{user_id}/groups", api_iam_user_groups),
+    IAM(IMS_POST, "/v3/groups", api_iam_groups_create),
+    IAM(IMS_GET, "/v3/groups", api_iam_groups_list),
+    IAM(IMS_GET, "/v3/groups/{group_id}", api_iam_groups_show),
+    IAM(IMS_PATCH, "/v3/groups/{group_id}", api_iam_groups_update),
+    IAM(IMS_DELETE, "/v3/groups/{group_id}", api_iam_groups_delete),
+    IAM(IMS_GET, "/v3/groups/{group_id}/users", api_iam_group_users),
+    IAM(IMS_PUT | IMS_GET | IMS_DELETE, "/v3/groups/{group_id}/users/{user_id}", api_iam_group_member),
+    IAM(IMS_POST, "/v3/projects", api_iam_projects_create),
+    IAM(IMS_GET, "/v3/projects", api_iam_projects_list),
+    IAM(IMS_GET, "/v3/projects/{project_id}", api_iam_projects_show),
+    IAM(IMS_PATCH, "/v3/projects/{project_id}", api_iam_projects_update),
+    IAM(IMS_DELETE, "/v3/projects/{project_id}", api_iam_projects_delete),
+    IAM(IMS_GET, "/v3/projects/{project_id}/groups/{group_id}/roles", api_iam_grants_project_list),
+    IAM(IMS_PUT | IMS_GET | IMS_DELETE, "/v3/projects/{project_id}/groups/{group_id}/roles/{role_id}",
+        api_iam_grant_project),
+    IAM(IMS_PUT | IMS_GET | IMS_DELETE,
+        "/v3/OS-INHERIT/domains/{domain_id}/groups/{group_id}/roles/{role_id}/inherited_to_projects",
+        api_iam_grant_all_projects),
+    IAM(IMS_GET, "/v3/domains/{domain_id}/groups/{group_id}/roles", api_iam_grants_domain_list),
+    IAM(IMS_PUT | IMS_GET | IMS_DELETE, "/v3/domains/{domain_id}/groups/{group_id}/roles/{role_id}",
+        api_iam_grant_domain),
+    IAM(IMS_PUT | IMS_DELETE, "/v3.0/OS-PERMISSION/enterprise-projects/{ep_id}/groups/{group_id}/roles/{role_id}",
+        api_iam_grant_ep),
+    IAM(IMS_GET, "/v3/roles", api_iam_roles_list),
+    IAM(IMS_GET, "/v3/roles/{role_id}", api_iam_roles_show),
+    IAM(IMS_POST, "/v3.0/OS-ROLE/roles", api_iam_custom_create),
+    IAM(IMS_GET, "/v3.0/OS-ROLE/roles", api_iam_custom_list),
+    IAM(IMS_GET, "/v3.0/OS-ROLE/roles/{role_id}", api_iam_custom_show),
+    IAM(IMS_PATCH, "/v3.0/OS-ROLE/roles/{role_id}", api_iam_custom_update),
+    IAM(IMS_DELETE, "/v3.0/OS-ROLE/roles/{role_id}", api_iam_custom_delete),
+    IAM(IMS_POST, "/v1.0/enterprise-projects", api_iam_eps_create),
+    IAM(IMS_GET, "/v1.0/enterprise-projects", api_iam_eps_list),
+    IAM(IMS_GET, "/v1.0/enterprise-projects/{enterprise_project_id}", api_iam_eps_show),
+    IAM(IMS_PUT, "/v1.0/enterprise-projects/{enterprise_project_id}", api_iam_eps_update),
+    IAM(IMS_POST, "/v1.0/enterprise-projects/{enterprise_project_id}/action", api_iam_eps_action),
+#undef IAM
 };
 
 const size_t ims_api_nroutes = IMS_ARRAY_SIZE(ims_api_routes);

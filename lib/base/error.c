@@ -11,6 +11,19 @@ enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
+        err->code[0] = 0;
+    }
+    return rc;
+}
+
+enum ims_rc ims_fail_code(struct ims_err *err, enum ims_rc rc, const char *code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+        snprintf(err->code, sizeof(err->code), "%s", code);
     }
     return rc;
 }

@@ -139,6 +139,28 @@ const char *const ims_migrations[] = {
     /* 4: descriptions the IAM management API shows for users and projects */
     "ALTER TABLE users ADD COLUMN description VARCHAR(255) NOT NULL DEFAULT '';"
     "ALTER TABLE projects ADD COLUMN description VARCHAR(255) NOT NULL DEFAULT '';",
+
+    /* 5: asynchronous jobs (lib/jobs/): times in milliseconds since the
+     * epoch (0 = not yet); lease_owner/lease_expires say which process runs
+     * a RUNNING job and until when, so a dead worker's job is taken again. */
+    "CREATE TABLE jobs ("
+    "  id VARCHAR(64) PRIMARY KEY,"
+    "  project_id VARCHAR(64) NOT NULL,"
+    "  job_type VARCHAR(64) NOT NULL,"
+    "  status VARCHAR(16) NOT NULL,"
+    "  entities TEXT NOT NULL,"
+    "  error_code VARCHAR(32),"
+    "  fail_reason TEXT,"
+    "  request TEXT NOT NULL,"
+    "  progress BIGINT NOT NULL,"
+    "  attempts BIGINT NOT NULL,"
+    "  lease_owner VARCHAR(64),"
+    "  lease_expires BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  begin_time BIGINT NOT NULL,"
+    "  end_time BIGINT NOT NULL);"
+    "CREATE INDEX jobs_claim ON jobs (status, lease_expires);"
+    "CREATE INDEX jobs_end ON jobs (status, end_time);",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -370,3 +370,287 @@ enum ims_rc ims_repo_user_is_root(struct ims_dbc *c, const char *user_id, bool *
     ims_q_done(&q);
     return s == IMS_STEP_ERROR ? ims_fail(err, IMS_E_DB, "reading user failed") : IMS_OK;
 }
+
+/* ---- IAM management (the IAM API) ---- */
+
+void ims_group_array_free(struct ims_group *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ims_group_release(&g[i]);
+    free(g);
+}
+
+void ims_ep_array_free(struct ims_enterprise_project *ep, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ims_ep_release(&ep[i]);
+    free(ep);
+}
+
+void ims_policy_row_array_free(struct ims_policy_row *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ims_policy_row_release(&p[i]);
+    free(p);
+}
+
+#define GROUP_COLS "id, domain_id, name, description, created_at"
+#define EP_COLS "id, domain_id, name, description, status, type, created_at, updated_at"
+#define POLICY_COLS "id, domain_id, name, display_name, description, type, document, created_at, updated_at"
+
+static void read_group(struct ims_q *q, struct ims_group *g)
+{
+    *g = (struct ims_group){.id = ims_q_col_dup(q, 0), .domain_id = ims_q_col_dup(q, 1),
+                            .name = ims_q_col_dup(q, 2), .description = ims_q_col_dup(q, 3),
+                            .created_at = ims_q_col_int(q, 4)};
+}
+
+static void read_ep(struct ims_q *q, struct ims_enterprise_project *ep)
+{
+    *ep = (struct ims_enterprise_project){
+        .id = ims_q_col_dup(q, 0),          .domain_id = ims_q_col_dup(q, 1),    .name = ims_q_col_dup(q, 2),
+        .description = ims_q_col_dup(q, 3), .status = (int)ims_q_col_int(q, 4), .type = ims_q_col_dup(q, 5),
+        .created_at = ims_q_col_int(q, 6),  .updated_at = ims_q_col_int(q, 7)};
+}
+
+static void read_policy(struct ims_q *q, struct ims_policy_row *p)
+{
+    *p = (struct ims_policy_row){
+        .id = ims_q_col_dup(q, 0),           .domain_id = ims_q_col_dup(q, 1),   .name = ims_q_col_dup(q, 2),
+        .display_name = ims_q_col_dup(q, 3), .description = ims_q_col_dup(q, 4), .type = ims_q_col_dup(q, 5),
+        .document = ims_q_col_dup(q, 6),     .created_at = ims_q_col_int(q, 7),  .updated_at = ims_q_col_int(q, 8)};
+}
+
+/* Steps q to the end, collecting rows of `size` bytes with read(). */
+static enum ims_rc collect(struct ims_q *q, size_t size, void (*read)(struct ims_q *, void *),
+                           void (*release)(void *), void **ret, size_t *ret_n, const char *what, struct ims_err *err)
+{
+    char *rows = NULL;
+    size_t n = 0;
+    enum ims_step s;
+    while ((s = ims_q_step(q)) == IMS_STEP_ROW) {
+        rows = ims_xrealloc(rows, (n + 1) * size);
+        read(q, rows + n++ * size);
+    }
+    ims_q_done(q);
+    if (s != IMS_STEP_DONE) {
+        for (size_t i = 0; i < n; i++)
+            release(rows + i * size);
+        free(rows);
+        return ims_fail(err, IMS_E_DB, "reading %s failed", what);
+    }
+    *ret = rows;
+    *ret_n = n;
+    return IMS_OK;
+}
+
+static void read_group_v(struct ims_q *q, void *p) { read_group(q, p); }
+static void read_ep_v(struct ims_q *q, void *p) { read_ep(q, p); }
+static void read_policy_v(struct ims_q *q, void *p) { read_policy(q, p); }
+static void release_group_v(void *p) { ims_group_release(p); }
+static void release_ep_v(void *p) { ims_ep_release(p); }
+static void release_policy_v(void *p) { ims_policy_row_release(p); }
+
+/* Runs an UPDATE whose row must exist, then bumps the generation. */
+static enum ims_rc update_and_bump(struct ims_q *q, const char *what, struct ims_err *err)
+{
+    enum ims_rc rc = ims_q_exec(q, err);
+    if (rc == IMS_E_CONFLICT)
+        return ims_fail(err, rc, "%s already exists", what);
+    if (rc == IMS_OK && q->c->ops->changes(q->c->h) == 0)
+        return ims_fail(err, IMS_E_NOTFOUND, "Could not find %s", what);
+    if (rc == IMS_OK)
+        rc = ims_repo_iam_bump(q->c, err);
+    return rc;
+}
+
+enum ims_rc ims_repo_group_list(struct ims_dbc *c, const char *domain_id, const char *name, const char *user_id,
+                                struct ims_group **ret, size_t *ret_n, struct ims_err *err)
+{
+    _cleanup_(ims_buf_releasep) struct ims_buf sql;
+    ims_buf_init(&sql, 4096);
+    ims_buf_adds(&sql, "SELECT " GROUP_COLS " FROM groups WHERE domain_id = ?");
+    if (name)
+        ims_buf_adds(&sql, " AND name = ?");
+    if (user_id)
+        ims_buf_adds(&sql, " AND id IN (SELECT group_id FROM group_members WHERE user_id = ?)");
+    ims_buf_adds(&sql, " ORDER BY name, id");
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql.data, err))
+        return IMS_E_DB;
+    ims_q_text(&q, domain_id);
+    if (name)
+        ims_q_text(&q, name);
+    if (user_id)
+        ims_q_text(&q, user_id);
+    return collect(&q, sizeof(**ret), read_group_v, release_group_v, (void **)ret, ret_n, "groups", err);
+}
+
+enum ims_rc ims_repo_group_update(struct ims_dbc *c, const struct ims_group *g, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE groups SET name = ?, description = ? WHERE id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, g->name);
+    ims_q_text(&q, g->description ? g->description : "");
+    ims_q_text(&q, g->id);
+    return update_and_bump(&q, "group", err);
+}
+
+enum ims_rc ims_repo_group_has_user(struct ims_dbc *c, const char *group_id, const char *user_id, bool *ret,
+                                    struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, group_id);
+    ims_q_text(&q, user_id);
+    enum ims_step s = ims_q_step(&q);
+    ims_q_done(&q);
+    if (s == IMS_STEP_ERROR)
+        return ims_fail(err, IMS_E_DB, "reading group members failed");
+    *ret = s == IMS_STEP_ROW;
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_ep_list(struct ims_dbc *c, const char *domain_id, const char *name, int status,
+                             struct ims_enterprise_project **ret, size_t *ret_n, struct ims_err *err)
+{
+    _cleanup_(ims_buf_releasep) struct ims_buf sql;
+    ims_buf_init(&sql, 4096);
+    ims_buf_adds(&sql, "SELECT " EP_COLS " FROM enterprise_projects WHERE (domain_id = ? OR id = '0')");
+    if (name)
+        ims_buf_adds(&sql, " AND name = ?");
+    if (status)
+        ims_buf_adds(&sql, " AND status = ?");
+    ims_buf_adds(&sql, " ORDER BY created_at, id");
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql.data, err))
+        return IMS_E_DB;
+    ims_q_text(&q, domain_id);
+    if (name)
+        ims_q_text(&q, name);
+    if (status)
+        ims_q_int(&q, status);
+    return collect(&q, sizeof(**ret), read_ep_v, release_ep_v, (void **)ret, ret_n, "enterprise projects", err);
+}
+
+enum ims_rc ims_repo_ep_update(struct ims_dbc *c, const struct ims_enterprise_project *ep, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE enterprise_projects SET name = ?, description = ?, type = ?, status = ?, "
+                       "updated_at = ? WHERE id = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, ep->name);
+    ims_q_text(&q, ep->description ? ep->description : "");
+    ims_q_text(&q, ep->type ? ep->type : "prod");
+    ims_q_int(&q, ep->status ? ep->status : 1);
+    ims_q_int(&q, ims_now());
+    ims_q_text(&q, ep->id);
+    return update_and_bump(&q, "enterprise project", err);
+}
+
+enum ims_rc ims_repo_policy_list(struct ims_dbc *c, const char *domain_id, bool custom_only,
+                                 struct ims_policy_row **ret, size_t *ret_n, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       custom_only ? "SELECT " POLICY_COLS " FROM policies WHERE domain_id = ? "
+                                     "ORDER BY created_at, id"
+                                   : "SELECT " POLICY_COLS " FROM policies WHERE domain_id = ? OR domain_id IS NULL "
+                                     "ORDER BY domain_id, created_at, id",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, domain_id);
+    return collect(&q, sizeof(**ret), read_policy_v, release_policy_v, (void **)ret, ret_n, "policies", err);
+}
+
+enum ims_rc ims_repo_policy_update(struct ims_dbc *c, const struct ims_policy_row *p, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE policies SET display_name = ?, description = ?, type = ?, document = ?, "
+                       "updated_at = ? WHERE id = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, p->display_name);
+    ims_q_text(&q, p->description ? p->description : "");
+    ims_q_text(&q, p->type);
+    ims_q_text(&q, p->document);
+    ims_q_int(&q, ims_now());
+    ims_q_text(&q, p->id);
+    return update_and_bump(&q, "policy", err);
+}
+
+enum ims_rc ims_repo_policy_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
+{
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "DELETE FROM grants WHERE policy_id = ?", err)) {
+        rc = IMS_E_DB;
+    } else {
+        ims_q_text(&q, id);
+        rc = ims_q_exec(&q, err);
+    }
+    if (rc == IMS_OK)
+        rc = delete_one(c, "DELETE FROM policies WHERE id = ?", id, NULL, "policy", err);
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
+enum ims_rc ims_repo_policy_references(struct ims_dbc *c, const char *id, int64_t *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT COUNT(*) FROM grants WHERE policy_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    enum ims_step s = ims_q_step(&q);
+    if (s == IMS_STEP_ROW)
+        *ret = ims_q_col_int(&q, 0);
+    ims_q_done(&q);
+    return s == IMS_STEP_ROW ? IMS_OK : ims_fail(err, IMS_E_DB, "counting grants failed");
+}
+
+enum ims_rc ims_repo_grant_exists(struct ims_dbc *c, const char *group_id, const char *policy_id,
+                                  enum ims_scope_type t, const char *scope_id, bool *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "SELECT 1 FROM grants WHERE group_id = ? AND policy_id = ? AND scope_type = ? AND scope_id = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, group_id);
+    ims_q_text(&q, policy_id);
+    ims_q_text(&q, scope_names[t]);
+    ims_q_text(&q, scope_id ? scope_id : "");
+    enum ims_step s = ims_q_step(&q);
+    ims_q_done(&q);
+    if (s == IMS_STEP_ERROR)
+        return ims_fail(err, IMS_E_DB, "reading grants failed");
+    *ret = s == IMS_STEP_ROW;
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_grant_policies(struct ims_dbc *c, const char *group_id, enum ims_scope_type t,
+                                    const char *scope_id, struct ims_policy_row **ret, size_t *ret_n,
+                                    struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "SELECT p.id, p.domain_id, p.name, p.display_name, p.description, p.type, p.document, "
+                       "p.created_at, p.updated_at FROM grants g JOIN policies p ON p.id = g.policy_id "
+                       "WHERE g.group_id = ? AND g.scope_type = ? AND g.scope_id = ? ORDER BY p.display_name",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, group_id);
+    ims_q_text(&q, scope_names[t]);
+    ims_q_text(&q, scope_id ? scope_id : "");
+    return collect(&q, sizeof(**ret), read_policy_v, release_policy_v, (void **)ret, ret_n, "grants", err);
+}

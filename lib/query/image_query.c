@@ -8,7 +8,13 @@
  * filter). When a parameter repeats, Glance pops the first occurrence of
  * control parameters and keeps the last one of filters (it folds them into
  * a dict); we do the same. Every refusal is IMS_E_BADREQ with the parameter
- * and value named. */
+ * and value named.
+ *
+ * The IMS dialect (GET /v2/cloudimages, reference ims_apis/image/
+ * querying_images.md) is a second rule table over the same machinery: exact
+ * matches, __imagetype, enterprise_project_id (with all_granted_eps),
+ * enumerated IMS attributes checked against their documented values, the
+ * documented sort keys, limit 500 by default, and IMG error codes. */
 #include "ims/query.h"
 
 #include <stdio.h>
@@ -39,6 +45,10 @@ enum param_kind {
     PARAM_RANGE_MIN,
     PARAM_RANGE_MAX,
     PARAM_PROPERTY,
+    PARAM_IMAGETYPE, /* IMS: gold | private | shared */
+    PARAM_EP,        /* IMS: enterprise_project_id = 0 | UUID | all_granted_eps */
+    PARAM_ENUM,      /* exact match, value one of rule->allowed (column, or property when column is NULL) */
+    PARAM_PROP_BOOL, /* property that is "true" or "false" */
 };
 
 enum occurrence { USE_FIRST, USE_LAST, USE_ALL };
@@ -48,6 +58,8 @@ struct param_rule {
     enum param_kind kind;
     enum occurrence occurrence;
     const char *column; /* filter key of core-column filters */
+    const char *const *allowed; /* PARAM_ENUM: NULL-terminated */
+    const char *code;           /* IMS dialect: error code of a bad value (default IMG.0001) */
 };
 
 static const struct param_rule param_rules[] = {
@@ -91,6 +103,52 @@ static const struct param_rule param_rules[] = {
 
 static const struct param_rule property_rule = {NULL, PARAM_PROPERTY, USE_LAST, NULL};
 
+/* ---- IMS dialect ---- */
+static const char *const ims_statuses[] = {"queued", "saving", "deleted", "killed", "active", "deactivated", NULL};
+static const char *const ims_os_types[] = {"Linux", "Windows", "Other", NULL};
+static const char *const ims_platforms[] = {"Windows", "Ubuntu", "Red Hat", "SUSE", "CentOS", "Debian",
+                                            "OpenSUSE", "Oracle Linux", "Fedora", "CoreOS", "EulerOS",
+                                            "openEuler", "Other", NULL};
+static const char *const ims_os_bits[] = {"32", "64", NULL};
+static const char *const ims_env_types[] = {"FusionCompute", "Ironic", "DataImage", "IsoImage", NULL};
+static const char *const ims_architectures[] = {"x86", "arm", NULL};
+static const char *const ims_firmware[] = {"bios", "uefi", NULL};
+
+static const struct param_rule ims_param_rules[] = {
+    {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL, NULL},
+    {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL, NULL},
+    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL, NULL},
+    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL, NULL},
+    {"tag", PARAM_TAG, USE_ALL, NULL, NULL, NULL},
+    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL, NULL},
+    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL, NULL},
+    {"__imagetype", PARAM_IMAGETYPE, USE_FIRST, NULL, NULL, NULL},
+    {"enterprise_project_id", PARAM_EP, USE_FIRST, "enterprise_project_id", NULL, NULL},
+    {"protected", PARAM_BOOL, USE_LAST, "protected", NULL, NULL},
+    {"__isregistered", PARAM_PROP_BOOL, USE_LAST, NULL, NULL, NULL},
+    {"__whole_image", PARAM_PROP_BOOL, USE_LAST, NULL, NULL, NULL},
+    {"id", PARAM_TEXT, USE_LAST, "id", NULL, NULL},
+    {"name", PARAM_TEXT, USE_LAST, "name", NULL, NULL},
+    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL, NULL},
+    {"container_format", PARAM_TEXT, USE_LAST, "container_format", NULL, NULL},
+    {"disk_format", PARAM_TEXT, USE_LAST, "disk_format", NULL, NULL},
+    {"status", PARAM_ENUM, USE_LAST, "status", ims_statuses, NULL},
+    {"min_ram", PARAM_INT, USE_LAST, "min_ram", NULL, "IMG.0055"},
+    {"min_disk", PARAM_INT, USE_LAST, "min_disk", NULL, "IMG.0055"},
+    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL, NULL},
+    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL, NULL},
+    {"__os_type", PARAM_ENUM, USE_LAST, NULL, ims_os_types, "IMG.0122"},
+    {"__platform", PARAM_ENUM, USE_LAST, NULL, ims_platforms, NULL},
+    {"__os_bit", PARAM_ENUM, USE_LAST, NULL, ims_os_bits, NULL},
+    {"virtual_env_type", PARAM_ENUM, USE_LAST, NULL, ims_env_types, NULL},
+    {"architecture", PARAM_ENUM, USE_LAST, NULL, ims_architectures, "IMG.0212"},
+    {"hw_firmware_type", PARAM_ENUM, USE_LAST, NULL, ims_firmware, "IMG.0141"},
+};
+
+static const char *const ims_sort_keys_valid[] = {
+    "name", "container_format", "disk_format", "status", "id", "size", "created_at",
+};
+
 static const char *const sort_keys_valid[] = {
     "name", "status", "container_format", "disk_format", "size", "virtual_size", "id", "created_at",
     "updated_at", "visibility", "owner", "protected", "min_disk", "min_ram", "os_hidden",
@@ -117,6 +175,7 @@ void ims_image_query_release(struct ims_image_query *q)
     for (size_t i = 0; i < q->nsorts; i++)
         free(q->sorts[i].key);
     free(q->marker);
+    free(q->imagetype);
     *q = (struct ims_image_query){0};
 }
 
@@ -127,6 +186,7 @@ static void strlistp(struct ims_strlist *l) { ims_strlist_release(l); }
  * because a single sort_dir applies to every sort_key wherever it appears. */
 struct sort_spec {
     struct ims_strlist keys, dirs;
+    enum ims_query_dialect dialect;
 };
 
 static void sort_specp(struct sort_spec *s)
@@ -135,11 +195,13 @@ static void sort_specp(struct sort_spec *s)
     ims_strlist_release(&s->dirs);
 }
 
-static const struct param_rule *rule_for(const char *name)
+static const struct param_rule *rule_for(enum ims_query_dialect d, const char *name)
 {
-    for (size_t i = 0; i < IMS_ARRAY_SIZE(param_rules); i++)
-        if (strcmp(name, param_rules[i].name) == 0)
-            return &param_rules[i];
+    const struct param_rule *rules = d == IMS_QUERY_IMS ? ims_param_rules : param_rules;
+    size_t n = d == IMS_QUERY_IMS ? IMS_ARRAY_SIZE(ims_param_rules) : IMS_ARRAY_SIZE(param_rules);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, rules[i].name) == 0)
+            return &rules[i];
     return &property_rule;
 }
 
@@ -219,19 +281,22 @@ static void replace_str(char **field, const char *value)
     *field = ims_xstrdup(value);
 }
 
-static enum ims_rc parse_visibility(const char *value, struct ims_image_query *q, struct ims_err *err)
+static enum ims_rc parse_visibility(const char *value, enum ims_query_dialect d, struct ims_image_query *q,
+                                    struct ims_err *err)
 {
     static const char *const allowed[] = {"public", "private", "shared", "community", "all"};
-    if (!one_of(value, allowed, IMS_ARRAY_SIZE(allowed)))
+    /* IMS documents the first three only. */
+    if (!one_of(value, allowed, d == IMS_QUERY_IMS ? 3 : IMS_ARRAY_SIZE(allowed)))
         return ims_fail(err, IMS_E_BADREQ, "Invalid visibility value: %s", value);
     replace_str(&q->visibility, value);
     return IMS_OK;
 }
 
-static enum ims_rc parse_member_status(const char *value, struct ims_image_query *q, struct ims_err *err)
+static enum ims_rc parse_member_status(const char *value, enum ims_query_dialect d, struct ims_image_query *q,
+                                       struct ims_err *err)
 {
     static const char *const allowed[] = {"pending", "accepted", "rejected", "all"};
-    if (!one_of(value, allowed, IMS_ARRAY_SIZE(allowed)))
+    if (!one_of(value, allowed, d == IMS_QUERY_IMS ? 3 : IMS_ARRAY_SIZE(allowed)))
         return ims_fail(err, IMS_E_BADREQ,
                         "Invalid member_status value: %s. It must be one of: pending, accepted, rejected, all",
                         value);
@@ -244,11 +309,14 @@ static enum ims_rc parse_member_status(const char *value, struct ims_image_query
 static enum ims_rc add_sort_key(struct sort_spec *s, const char *raw, struct ims_err *err)
 {
     _cleanup_free_ char *key = ims_strip_dup(raw);
-    if (!ims_query_sort_key_valid(key)) {
+    bool ims = s->dialect == IMS_QUERY_IMS;
+    const char *const *keys = ims ? ims_sort_keys_valid : sort_keys_valid;
+    size_t nkeys = ims ? IMS_ARRAY_SIZE(ims_sort_keys_valid) : IMS_ARRAY_SIZE(sort_keys_valid);
+    if (!one_of(key, keys, nkeys)) {
         struct ims_buf valid;
         ims_buf_init(&valid, 1024);
-        for (size_t i = 0; i < IMS_ARRAY_SIZE(sort_keys_valid); i++)
-            ims_buf_printf(&valid, "%s%s", i ? ", " : "", sort_keys_valid[i]);
+        for (size_t i = 0; i < nkeys; i++)
+            ims_buf_printf(&valid, "%s%s", i ? ", " : "", keys[i]);
         enum ims_rc rc = ims_fail(err, IMS_E_BADREQ, "Invalid sort key: %s. It must be one of the following: %s.",
                                   key, valid.data);
         ims_buf_release(&valid);
@@ -386,8 +454,8 @@ static enum ims_rc parse_int_filter(const struct param_rule *r, const char *valu
     _cleanup_free_ char *stripped = ims_strip_dup(value);
     int64_t v;
     if (!ims_parse_i64(stripped, 0, INT64_MAX, &v))
-        return ims_fail(err, IMS_E_BADREQ, "Invalid %s value: %s. It must be a non-negative integer", r->name,
-                        value);
+        return ims_fail_code(err, IMS_E_BADREQ, r->code ? r->code : "", "Invalid %s value: %s. It must be a non-negative integer",
+                             r->name, value);
     char canonical[24];
     snprintf(canonical, sizeof(canonical), "%lld", (long long)v);
     add_single_filter(q, r->column, false, IMS_FIELD_INT, op, canonical);
@@ -414,6 +482,65 @@ static enum ims_rc parse_bool_filter(const struct param_rule *r, const char *val
     return IMS_OK;
 }
 
+/* ---- IMS dialect filters ---- */
+
+static enum ims_rc bad_ims_value(const struct param_rule *r, const char *value, struct ims_err *err)
+{
+    return ims_fail_code(err, IMS_E_BADREQ, r->code ? r->code : "IMG.0001", "Invalid value '%s' for '%s'.", value,
+                         r->name);
+}
+
+static enum ims_rc parse_enum(const struct param_rule *r, const char *value, struct ims_image_query *q,
+                              struct ims_err *err)
+{
+    size_t n = 0;
+    while (r->allowed[n])
+        n++;
+    if (!one_of(value, r->allowed, n)) {
+        struct ims_buf valid;
+        ims_buf_init(&valid, 1024);
+        for (size_t i = 0; i < n; i++)
+            ims_buf_printf(&valid, "%s%s", i ? ", " : "", r->allowed[i]);
+        enum ims_rc rc = ims_fail_code(err, IMS_E_BADREQ, r->code ? r->code : "IMG.0001",
+                                       "Invalid value '%s' for '%s'. It must be one of: %s.", value, r->name,
+                                       valid.data);
+        ims_buf_release(&valid);
+        return rc;
+    }
+    add_single_filter(q, r->column ? r->column : r->name, !r->column, IMS_FIELD_TEXT, IMS_CMP_EQ, value);
+    return IMS_OK;
+}
+
+static enum ims_rc parse_prop_bool(const struct param_rule *r, const char *value, struct ims_image_query *q,
+                                   struct ims_err *err)
+{
+    if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+        return bad_ims_value(r, value, err);
+    add_single_filter(q, r->name, true, IMS_FIELD_TEXT, IMS_CMP_EQ, value);
+    return IMS_OK;
+}
+
+static enum ims_rc parse_imagetype(const struct param_rule *r, const char *value, struct ims_image_query *q,
+                                   struct ims_err *err)
+{
+    static const char *const allowed[] = {"gold", "private", "shared"};
+    if (!one_of(value, allowed, IMS_ARRAY_SIZE(allowed)))
+        return bad_ims_value(r, value, err);
+    replace_str(&q->imagetype, value);
+    return IMS_OK;
+}
+
+static enum ims_rc parse_ep(const struct param_rule *r, const char *value, struct ims_image_query *q,
+                            struct ims_err *err)
+{
+    if (strcmp(value, "all_granted_eps") == 0)
+        return IMS_OK; /* every enterprise project the caller may list in */
+    if (strcmp(value, "0") != 0 && !ims_uuid_valid(value))
+        return bad_ims_value(r, value, err);
+    add_single_filter(q, r->column, false, IMS_FIELD_TEXT, IMS_CMP_EQ, value);
+    return IMS_OK;
+}
+
 /* ---- driver ---- */
 
 static bool has_param(const struct ims_kvlist *params, const char *key)
@@ -429,16 +556,25 @@ static enum ims_rc parse_param(const struct param_rule *r, const struct ims_kv *
                                struct ims_err *err)
 {
     const char *value = kv->value ? kv->value : "";
+    enum ims_query_dialect d = sort->dialect;
     switch (r->kind) {
+    case PARAM_IMAGETYPE:
+        return parse_imagetype(r, value, q, err);
+    case PARAM_EP:
+        return parse_ep(r, value, q, err);
+    case PARAM_ENUM:
+        return parse_enum(r, value, q, err);
+    case PARAM_PROP_BOOL:
+        return parse_prop_bool(r, value, q, err);
     case PARAM_LIMIT:
         return parse_limit(value, lim, &q->limit, err);
     case PARAM_MARKER:
         replace_str(&q->marker, value);
         return IMS_OK;
     case PARAM_MEMBER_STATUS:
-        return parse_member_status(value, q, err);
+        return parse_member_status(value, d, q, err);
     case PARAM_VISIBILITY:
-        return parse_visibility(value, q, err);
+        return parse_visibility(value, d, q, err);
     case PARAM_TAG: {
         _cleanup_free_ char *tag = ims_strip_dup(value);
         ims_strlist_add(&q->tags, tag);
@@ -479,8 +615,14 @@ static enum ims_rc parse_param(const struct param_rule *r, const struct ims_kv *
 enum ims_rc ims_image_query_parse(const struct ims_kvlist *params, const struct ims_query_limits *lim,
                                   struct ims_image_query *ret, struct ims_err *err)
 {
+    return ims_image_query_parse_dialect(params, lim, IMS_QUERY_GLANCE, ret, err);
+}
+
+static enum ims_rc parse_all(const struct ims_kvlist *params, const struct ims_query_limits *lim,
+                             enum ims_query_dialect dialect, struct ims_image_query *ret, struct ims_err *err)
+{
     _cleanup_(image_queryp) struct ims_image_query q = {.limit = lim->default_limit};
-    _cleanup_(sort_specp) struct sort_spec sort = {0};
+    _cleanup_(sort_specp) struct sort_spec sort = {.dialect = dialect};
 
     if (q.limit > lim->max_limit)
         q.limit = lim->max_limit;
@@ -497,7 +639,7 @@ enum ims_rc ims_image_query_parse(const struct ims_kvlist *params, const struct 
         return ims_fail(err, IMS_E_BADREQ,
                         "Old and new sorting syntax cannot be combined (sort with sort_key/sort_dir)");
     for (size_t i = 0; i < params->n; i++) {
-        const struct param_rule *r = rule_for(params->items[i].key);
+        const struct param_rule *r = rule_for(dialect, params->items[i].key);
         if (superseded(params, i, r->occurrence))
             continue;
         enum ims_rc rc = parse_param(r, &params->items[i], lim, &q, &sort, err);
@@ -507,7 +649,23 @@ enum ims_rc ims_image_query_parse(const struct ims_kvlist *params, const struct 
     enum ims_rc rc = resolve_sort(&sort, &q, err);
     if (rc != IMS_OK)
         return rc;
+    /* IMS: "__isregistered is true for all extension APIs by default". */
+    if (dialect == IMS_QUERY_IMS && !has_param(params, "__isregistered"))
+        add_single_filter(&q, "__isregistered", true, IMS_FIELD_TEXT, IMS_CMP_EQ, "true");
     *ret = q;
     q = (struct ims_image_query){0};
     return IMS_OK;
+}
+
+enum ims_rc ims_image_query_parse_dialect(const struct ims_kvlist *params, const struct ims_query_limits *lim,
+                                          enum ims_query_dialect dialect, struct ims_image_query *ret,
+                                          struct ims_err *err)
+{
+    struct ims_err local = {0};
+    struct ims_err *e = err ? err : &local;
+    e->code[0] = 0;
+    enum ims_rc rc = parse_all(params, lim, dialect, ret, e);
+    if (rc != IMS_OK && dialect == IMS_QUERY_IMS && !e->code[0])
+        snprintf(e->code, sizeof(e->code), "IMG.0001");
+    return rc;
 }

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * jobs: the asynchronous job engine. Everything slow in IMS is a job: a row
+ * in the metadata repository (ims_job) that a pool of worker threads takes
+ * under a lease, runs step by step through a handler (lib/jobs/handlers.c:
+ * job_type -> function) and finishes as SUCCESS or FAIL. A job whose worker
+ * died (lease run out) is taken again and resumed from its last saved step,
+ * or failed cleanly after too many attempts. Knows nothing of HTTP. */
+#ifndef IMS_JOBS_H
+#define IMS_JOBS_H
+
+#include "ims/service.h"
+
+/* Job types (the reference's names). */
+#define IMS_JOB_ADD_MEMBERS "imsAddImageMembersJob"
+#define IMS_JOB_UPDATE_MEMBERS "imsUpdateImageMembersJob"
+#define IMS_JOB_DEL_MEMBERS "imsDelImageMembersJob"
+#define IMS_JOB_COPY_IN_REGION "imsCopyImageInRegionJob"
+
+struct ims_jobs_config {
+    unsigned workers;          /* worker threads (0: the engine is not started) */
+    int64_t lease_ms;          /* how long a claim lasts without renewal */
+    int64_t retention_seconds; /* finished jobs are purged this long after they end */
+    int64_t step_delay_ms;     /* test hook (IMSD_TEST_JOB_DELAY_MS): pause after every step */
+    int64_t max_attempts;      /* claims of one job before it is failed cleanly */
+};
+
+struct ims_jobs;
+/* Starts the workers and the lease keeper (renewal + purge). */
+enum ims_rc ims_jobs_start(struct ims_service *svc, const struct ims_jobs_config *cfg, struct ims_jobs **ret,
+                           struct ims_err *err);
+/* Stops taking jobs; a running job ends its current step and is handed back
+ * (its lease released) to be resumed by the next start or another node. */
+void ims_jobs_stop(struct ims_jobs *jobs);
+
+/* Records a job of `type` for p's project with its input (a JSON object,
+ * copied) and wakes a worker. Does not wait for it. */
+enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                           const char *input_json, char ret_id[65], struct ims_err *err);
+/* A job of p's project; IMS_E_NOTFOUND otherwise (another project's jobs do
+ * not exist for p). */
+enum ims_rc ims_job_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                        struct ims_job *ret, struct ims_err *err);
+bool ims_job_type_known(const char *type);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * What the IAM management handlers share: Keystone's error shape, the
+ * admission check (IAM admin of the caller's account), body and query
+ * field readers that answer 400 naming the field, and resource links. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api-int.h"
+
+void api_keystone_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
+{
+    int status = api_status(rc);
+    const char *msg = err && err->msg[0] ? err->msg : ims_rc_name(rc);
+    if (status >= 500)
+        ims_error("%s %s %s: %s", req->request_id, req->method_name, req->path, msg);
+    struct ims_jw w;
+    ims_jw_init(&w, ims_resp_json_buf(req, status));
+    ims_jw_obj_begin(&w);
+    ims_jw_key(&w, "error");
+    ims_jw_obj_begin(&w);
+    ims_jw_kint(&w, "code", status);
+    ims_jw_kstr(&w, "title", ims_http_reason(status));
+    ims_jw_kstr(&w, "message", msg);
+    ims_jw_obj_end(&w);
+    ims_jw_obj_end(&w);
+}
+
+const char *api_iam_domain(struct ims_request *req) { return req->principal->domain_id; }
+
+bool api_iam_admit(struct ims_request *req, const char *action)
+{
+    struct ims_err err = {0};
+    enum ims_rc rc = ims_iam_admin_check(req->svc, req->principal, action, &err);
+    if (rc == IMS_OK)
+        return true;
+    api_keystone_fail(req, rc, &err);
+    return false;
+}
+
+static bool bad(struct ims_request *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool bad(struct ims_request *req, const char *fmt, ...)
+{
+    struct ims_err err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+    va_end(ap);
+    api_keystone_fail(req, IMS_E_BADREQ, &err);
+    return false;
+}
+
+json_t *api_iam_body(struct ims_request *req, const char *key, json_t **ret_body)
+{
+    json_error_t je;
+    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
+    if (!body) {
+        struct ims_err err;
+        ims_fail(&err, IMS_E_BADREQ, "Malformed JSON in request body: %s (line %d, column %d).", je.text, je.line,
+                 je.column);
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+        return NULL;
+    }
+    json_t *obj = json_object_get(body, key);
+    if (!json_is_object(obj)) {
+        json_decref(body);
+        bad(req, "Invalid input for field '%s': an object is required.", key);
+        return NULL;
+    }
+    *ret_body = body;
+    return obj;
+}
+
+bool api_iam_str(struct ims_request *req, json_t *obj, const char *what, const char *key, const char **ret)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_string(v))
+        return bad(req, "Invalid input for field '%s.%s': a string is required.", what, key);
+    *ret = json_string_value(v);
+    if (strlen(*ret) != json_string_length(v))
+        return bad(req, "Invalid input for field '%s.%s': NUL characters are not allowed.", what, key);
+    return true;
+}
+
+bool api_iam_bool(struct ims_request *req, json_t *obj, const char *what, const char *key, int *ret)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_boolean(v))
+        return bad(req, "Invalid input for field '%s.%s': true or false is required.", what, key);
+    *ret = json_is_true(v);
+    return true;
+}
+
+bool api_iam_own_domain(struct ims_request *req, json_t *obj, const char *what)
+{
+    const char *d = NULL;
+    if (!api_iam_str(req, obj, what, "domain_id", &d))
+        return false;
+    if (d && !ims_streq(d, api_iam_domain(req)))
+        return bad(req, "Invalid input for field '%s.%s': it must be the caller's account.", what, "domain_id");
+    return true;
+}
+
+bool api_iam_query_bool(struct ims_request *req, const char *key, int *ret)
+{
+    const char *v = ims_kvlist_get(&req->query, key);
+    *ret = -1;
+    if (!v)
+        return true;
+    if (!strcasecmp(v, "true") || !strcmp(v, "1"))
+        *ret = 1;
+    else if (!strcasecmp(v, "false") || !strcmp(v, "0"))
+        *ret = 0;
+    else
+        return bad(req, "Invalid value for query parameter '%s': true or false is required.", key);
+    return true;
+}
+
+bool api_iam_other_domain_filter(struct ims_request *req)
+{
+    const char *d = ims_kvlist_get(&req->query, "domain_id");
+    return d && !ims_streq(d, api_iam_domain(req));
+}
+
+void api_iam_links(struct ims_jw *w, struct ims_request *req, const char *path, const char *id)
+{
+    _cleanup_free_ char *self = ims_xasprintf("%s%s/%s", ims_req_base_url(req), path, id);
+    ims_jw_key(w, "links");
+    ims_jw_obj_begin(w);
+    ims_jw_kstr(w, "self", self);
+    ims_jw_obj_end(w);
+}
+
+void api_iam_list_links(struct ims_jw *w, struct ims_request *req)
+{
+    _cleanup_free_ char *self = ims_xasprintf("%s%s", ims_req_base_url(req), req->path);
+    ims_jw_key(w, "links");
+    ims_jw_obj_begin(w);
+    ims_jw_kstr(w, "self", self);
+    ims_jw_knull(w, "previous");
+    ims_jw_knull(w, "next");
+    ims_jw_obj_end(w);
+}
+
+void api_iam_done(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, int status)
+{
+    if (rc != IMS_OK)
+        api_keystone_fail(req, rc, err);
+    else
+        ims_resp_empty(req, status ? status : 204);
+}

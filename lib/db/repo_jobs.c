@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Asynchronous jobs: one row each, claimed by workers under a lease. A
+ * claim is one write transaction (BEGIN IMMEDIATE on SQLite), so two
+ * workers, threads or processes never take the same job. */
+#include <stdio.h>
+
+#include "db-int.h"
+
+#define JOB_COLS                                                                                                \
+    "id, project_id, job_type, status, entities, error_code, fail_reason, request, progress, attempts, "        \
+    "lease_owner, lease_expires, created_at, begin_time, end_time"
+
+void ims_job_release(struct ims_job *j)
+{
+    free(j->project_id);
+    free(j->type);
+    free(j->entities);
+    free(j->error_code);
+    free(j->fail_reason);
+    free(j->request);
+    free(j->lease_owner);
+    *j = (struct ims_job){0};
+}
+
+static void read_job(struct ims_q *q, struct ims_job *j)
+{
+    *j = (struct ims_job){0};
+    snprintf(j->id, sizeof(j->id), "%s", ims_q_col_text(q, 0));
+    j->project_id = ims_q_col_dup(q, 1);
+    j->type = ims_q_col_dup(q, 2);
+    snprintf(j->status, sizeof(j->status), "%s", ims_q_col_text(q, 3));
+    j->entities = ims_q_col_dup(q, 4);
+    j->error_code = ims_q_col_dup(q, 5);
+    j->fail_reason = ims_q_col_dup(q, 6);
+    j->request = ims_q_col_dup(q, 7);
+    j->progress = ims_q_col_int(q, 8);
+    j->attempts = ims_q_col_int(q, 9);
+    j->lease_owner = ims_q_col_dup(q, 10);
+    j->lease_expires = ims_q_col_int(q, 11);
+    j->created_at = ims_q_col_int(q, 12);
+    j->begin_time = ims_q_col_int(q, 13);
+    j->end_time = ims_q_col_int(q, 14);
+}
+
+enum ims_rc ims_repo_job_insert(struct ims_dbc *c, const struct ims_job *j, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO jobs (" JOB_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err))
+        return IMS_E_DB;
+    ims_q_text(&q, j->id);
+    ims_q_text(&q, j->project_id);
+    ims_q_text(&q, j->type);
+    ims_q_text(&q, j->status);
+    ims_q_text(&q, j->entities ? j->entities : "{}");
+    ims_q_text(&q, j->error_code);
+    ims_q_text(&q, j->fail_reason);
+    ims_q_text(&q, j->request ? j->request : "{}");
+    ims_q_int(&q, j->progress);
+    ims_q_int(&q, j->attempts);
+    ims_q_text(&q, j->lease_owner);
+    ims_q_int(&q, j->lease_expires);
+    ims_q_int(&q, j->created_at);
+    ims_q_int(&q, j->begin_time);
+    ims_q_int(&q, j->end_time);
+    return ims_q_exec(&q, err);
+}
+
+enum ims_rc ims_repo_job_get(struct ims_dbc *c, const char *id, struct ims_job *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    enum ims_step s = ims_q_step(&q);
+    enum ims_rc rc = IMS_OK;
+    if (s == IMS_STEP_ROW)
+        read_job(&q, ret);
+    else if (s == IMS_STEP_DONE)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "Job %s could not be found.", id);
+    else
+        rc = ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}
+
+enum ims_rc ims_repo_job_claim(struct ims_dbc *c, const char *owner, int64_t now_ms, int64_t lease_ms,
+                               struct ims_job *ret, struct ims_err *err)
+{
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_q q;
+    char id[65] = "";
+    if (!ims_q_prepare(&q, c,
+                       "SELECT id FROM jobs WHERE status = 'INIT' OR (status = 'RUNNING' AND lease_expires < ?) "
+                       "ORDER BY created_at, id LIMIT 1",
+                       err)) {
+        rc = IMS_E_DB;
+        goto out;
+    }
+    ims_q_int(&q, now_ms);
+    enum ims_step s = ims_q_step(&q);
+    if (s == IMS_STEP_ROW)
+        snprintf(id, sizeof(id), "%s", ims_q_col_text(&q, 0));
+    else if (s == IMS_STEP_DONE)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "no job to run");
+    else
+        rc = ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    if (rc != IMS_OK)
+        goto out;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE jobs SET status = 'RUNNING', lease_owner = ?, lease_expires = ?, "
+                       "attempts = attempts + 1, begin_time = CASE WHEN begin_time = 0 THEN ? ELSE begin_time END "
+                       "WHERE id = ? AND (status = 'INIT' OR (status = 'RUNNING' AND lease_expires < ?))",
+                       err)) {
+        rc = IMS_E_DB;
+        goto out;
+    }
+    ims_q_text(&q, owner);
+    ims_q_int(&q, now_ms + lease_ms);
+    ims_q_int(&q, now_ms);
+    ims_q_text(&q, id);
+    ims_q_int(&q, now_ms);
+    rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK && c->ops->changes(c->h) != 1)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "job %s was taken by another worker", id);
+    if (rc == IMS_OK)
+        rc = ims_repo_job_get(c, id, ret, err);
+out:
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    rc = ims_db_commit(c, err);
+    if (rc != IMS_OK)
+        ims_job_release(ret);
+    return rc;
+}
+
+static enum ims_rc changed_one(struct ims_dbc *c, enum ims_rc rc, const char *id, struct ims_err *err)
+{
+    if (rc == IMS_OK && c->ops->changes(c->h) != 1)
+        return ims_fail(err, IMS_E_NOTFOUND, "the lease of job %s was lost", id);
+    return rc;
+}
+
+enum ims_rc ims_repo_job_save(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE jobs SET entities = ?, progress = ? WHERE id = ? AND lease_owner = ? "
+                       "AND status = 'RUNNING'",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, j->entities ? j->entities : "{}");
+    ims_q_int(&q, j->progress);
+    ims_q_text(&q, j->id);
+    ims_q_text(&q, owner);
+    return changed_one(c, ims_q_exec(&q, err), j->id, err);
+}
+
+enum ims_rc ims_repo_job_finish(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE jobs SET status = ?, entities = ?, progress = ?, error_code = ?, fail_reason = ?, "
+                       "end_time = ?, lease_owner = NULL, lease_expires = 0 "
+                       "WHERE id = ? AND lease_owner = ? AND status = 'RUNNING'",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, j->status);
+    ims_q_text(&q, j->entities ? j->entities : "{}");
+    ims_q_int(&q, j->progress);
+    ims_q_text(&q, j->error_code);
+    ims_q_text(&q, j->fail_reason);
+    ims_q_int(&q, j->end_time);
+    ims_q_text(&q, j->id);
+    ims_q_text(&q, owner);
+    return changed_one(c, ims_q_exec(&q, err), j->id, err);
+}
+
+enum ims_rc ims_repo_job_unlease(struct ims_dbc *c, const char *id, const char *owner, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE jobs SET lease_owner = NULL, lease_expires = 0 WHERE id = ? AND lease_owner = ? "
+                       "AND status = 'RUNNING'",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    ims_q_text(&q, owner);
+    return ims_q_exec(&q, err);
+}
+
+enum ims_rc ims_repo_jobs_renew(struct ims_dbc *c, const char *owner, int64_t until_ms, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE jobs SET lease_expires = ? WHERE lease_owner = ? AND status = 'RUNNING'", err))
+        return IMS_E_DB;
+    ims_q_int(&q, until_ms);
+    ims_q_text(&q, owner);
+    return ims_q_exec(&q, err);
+}
+
+enum ims_rc ims_repo_jobs_purge(struct ims_dbc *c, int64_t before_ms, int64_t *ret_n, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "DELETE FROM jobs WHERE status IN ('SUCCESS', 'FAIL') AND end_time > 0 AND end_time < ?", err))
+        return IMS_E_DB;
+    ims_q_int(&q, before_ms);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK && ret_n)
+        *ret_n = c->ops->changes(c->h);
+    return rc;
+}

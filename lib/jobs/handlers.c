@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The job types the engine runs: job_type -> handler. */
+#include "jobs-int.h"
+
+const struct ims_job_handler ims_job_handlers[] = {
+    {IMS_JOB_ADD_MEMBERS, ims_job_members_add, NULL},
+    {IMS_JOB_UPDATE_MEMBERS, ims_job_members_update, NULL},
+    {IMS_JOB_DEL_MEMBERS, ims_job_members_delete, NULL},
+    {IMS_JOB_COPY_IN_REGION, ims_job_copy_run, ims_job_copy_abandon},
+};
+const size_t ims_job_nhandlers = IMS_ARRAY_SIZE(ims_job_handlers);
+
+bool ims_job_type_known(const char *type)
+{
+    for (size_t i = 0; i < ims_job_nhandlers; i++)
+        if (ims_streq(ims_job_handlers[i].type, type))
+            return true;
+    return false;
+}
