@@ -34,7 +34,19 @@ $(BUILD)/%.o: %.c
 	@$(if $(V),true,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libims.a: $(LIB_OBJ)
+# Data compiled into the library: data/os_versions.tsv as one C string.
+GEN_OBJ  := $(BUILD)/gen/os_versions_data.o
+$(BUILD)/gen/os_versions_data.c: data/os_versions.tsv
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  GEN     $@")
+	$(Q){ printf 'extern const char ims_os_versions_tsv[];\nconst char ims_os_versions_tsv[] =\n'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	  printf '    "";\n'; } > $@
+$(GEN_OBJ): $(BUILD)/gen/os_versions_data.c
+	@$(if $(V),true,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libims.a: $(LIB_OBJ) $(GEN_OBJ)
 	@$(if $(V),true,echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 

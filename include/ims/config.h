@@ -27,6 +27,11 @@ struct ims_config {
     int64_t max_image_size;
     int64_t list_limit_default;
     int64_t list_limit_max;
+    int64_t quota_default; /* images a project may own unless `imsctl quota set` says otherwise */
+    /* [jobs] */
+    unsigned job_workers;        /* worker threads of the job engine */
+    int64_t job_retention_seconds;
+    int64_t job_lease_seconds;
 };
 
 #endif

@@ -62,6 +62,9 @@ void ims_db_rollback(struct ims_dbc *c);
 struct ims_viewer {
     const char *project_id;
     bool is_admin;
+    /* Non-NULL: only images in these enterprise projects (the caller is
+     * allowed through enterprise-project grants only). */
+    const struct ims_strlist *eps;
 };
 
 enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err);
@@ -83,6 +86,12 @@ enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, stru
 /* Every blob referenced by some image (for orphan collection). */
 enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
 enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err);
+
+/* ---- image quotas (lib/db/repo_quotas.c) ---- */
+/* The project's own quota; *ret_found false when it has none (the default applies). */
+enum ims_rc ims_repo_quota_get(struct ims_dbc *c, const char *project_id, int64_t *ret, bool *ret_found,
+                               struct ims_err *err);
+enum ims_rc ims_repo_quota_set(struct ims_dbc *c, const char *project_id, int64_t quota, struct ims_err *err);
 
 /* ---- members ---- */
 struct ims_member {

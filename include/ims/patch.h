@@ -44,4 +44,18 @@ void ims_patch_release(struct ims_patch *p);
  * `is_admin` lets the caller change owner. On error img may be partially modified. */
 enum ims_rc ims_patch_apply(const struct ims_patch *p, struct ims_image *img, bool is_admin, struct ims_err *err);
 
+/* The IMS dialect (PATCH /v2/cloudimages/{image_id}, reference ims_apis/
+ * image/updating_an_image.md): body [{"op": add|replace|remove, "path":
+ * "/attr", "value": ...}] with any JSON content type. Only the documented
+ * attributes and lower-case extension attributes may change; values are
+ * checked by the IMS rules (name 1-128 of [A-Za-z0-9-._ ] not starting or
+ * ending with a space: IMG.0002/IMG.0003; __description up to 1024
+ * characters without < > or line breaks: IMG.0004/IMG.0054; min_ram an
+ * integer: IMG.0055; hw_firmware_type bios|uefi: IMG.0141; anything else
+ * IMG.0001, in err->code). The result is Glance ops for ims_patch_apply
+ * (property replace/add = set); a change of /enterprise_project_id is not
+ * an op: its target is returned in *ret_ep (owned, NULL if none). */
+enum ims_rc ims_cloudimage_patch_parse(const char *body, size_t len, struct ims_patch *ret, char **ret_ep,
+                                       struct ims_err *err);
+
 #endif

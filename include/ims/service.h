@@ -12,6 +12,10 @@
 #include "ims/query.h"
 #include "ims/store.h"
 
+/* Image quotas: bounds of a project's quota (the reference's min/max). */
+#define IMS_QUOTA_MIN 1
+#define IMS_QUOTA_MAX 100000
+
 struct ims_service {
     const struct ims_config *cfg;
     struct ims_db *db;
@@ -267,5 +271,59 @@ enum ims_rc ims_members_update(struct ims_service *svc, const struct ims_princip
                                struct ims_err *err);
 enum ims_rc ims_members_delete(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
                                const char *member_id, struct ims_err *err);
+/* IMS batch sharing: the native rules plus the IMS limits (256 members, 10
+ * for full-ECS images; no public images, not with oneself); a private
+ * image becomes shared. Sharing again is not an error. *ret_code: the IMS
+ * error code (IMG.xxxx) of a refusal. */
+enum ims_rc ims_members_share(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                              const char *member_id, const char **ret_code, struct ims_err *err);
+
+/* ---- replication within a region (lib/core/copy.c) ----
+ * A copy is a new image row referencing the same store blob (no byte copy;
+ * the blob goes when its last image does). Three steps, each repeatable
+ * after a crash: check, stage (a queued row without data), finish (data and
+ * active, in one transaction that re-checks the source). */
+struct ims_copy_spec {
+    const char *name, *description, *enterprise_project_id; /* description NULL: none */
+};
+/* May p replicate image src_id into spec->enterprise_project_id? Fills ret
+ * (the source) on success; *ret_code: the IMS error code of a refusal. */
+enum ims_rc ims_images_copy_check(struct ims_service *svc, const struct ims_principal *p, const char *src_id,
+                                  const struct ims_copy_spec *spec, struct ims_image *ret, const char **ret_code,
+                                  struct ims_err *err);
+/* Creates the copy's row (status queued, no data) with id new_id, unless it
+ * exists already. */
+enum ims_rc ims_images_copy_stage(struct ims_service *svc, const struct ims_principal *p, const struct ims_image *src,
+                                  const char *new_id, const struct ims_copy_spec *spec, struct ims_err *err);
+/* Gives the staged copy the source's data and makes it active. NOTFOUND
+ * when the source is gone or no longer active (the staged row is removed). */
+enum ims_rc ims_images_copy_finish(struct ims_service *svc, const char *src_id, const char *new_id,
+                                   struct ims_err *err);
+/* Removes a staged copy that never got its data. */
+void ims_images_copy_abandon(struct ims_service *svc, const char *new_id);
+
+/* ---- image quotas (lib/core/quotas.c) ---- */
+struct ims_quota_usage {
+    int64_t used, quota, min, max;
+};
+/* The project's image quota (its own, else [images] quota_default) and use. */
+enum ims_rc ims_quota_get(struct ims_service *svc, const char *project_id, struct ims_quota_usage *ret,
+                          struct ims_err *err);
+/* Every path that creates images calls this first: IMS_E_BADREQ (IMG.0015)
+ * when `adding` more images would pass the project's quota. */
+enum ims_rc ims_quota_check(struct ims_service *svc, const char *project_id, int64_t adding, struct ims_err *err);
+/* quota within IMS_QUOTA_MIN..IMS_QUOTA_MAX (else IMS_E_BADREQ). */
+enum ims_rc ims_quota_set(struct ims_service *svc, const char *project_id, int64_t quota, struct ims_err *err);
+
+/* ---- IMS image update (lib/core/cloudimages.c) ----
+ * PATCH /v2/cloudimages/{id}: the image must be visible (else NOTFOUND),
+ * the caller's (IMG.0047) and active (IMG.0046); patch comes from
+ * ims_cloudimage_patch_parse. move_to_ep (NULL: no move) must name an
+ * enabled enterprise project of the caller's account (IMG.0155); the
+ * caller's right to create there is the API's check (the route's deferred
+ * action). */
+enum ims_rc ims_cloudimages_update(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                   const struct ims_patch *patch, const char *move_to_ep, struct ims_image *ret,
+                                   struct ims_err *err);
 
 #endif

@@ -58,9 +58,23 @@ void api_legacy_images_detail(struct ims_request *req);
 void api_legacy_image_head(struct ims_request *req);
 void api_legacy_image_delete(struct ims_request *req);
 void api_ims_unavailable(struct ims_request *req);
+/* IMS authorization beyond the route's up-front actions (lib/api/ims_authz.c):
+ * the action an "a|b" route's request selects, the target's enterprise
+ * project, and the deferred actions when the table's condition holds. */
+enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_err *err);
+/* Jobs and the IMS calls that run as jobs (lib/api/ims_jobs.c). */
+void api_ims_job_show(struct ims_request *req);
+void api_ims_members_batch(struct ims_request *req);
+void api_ims_copy(struct ims_request *req);
 
 /* Answers with the IMS error shape {"error": {"code", "message"}}. */
 void api_ims_fail(struct ims_request *req, int status, const char *code, const char *message);
+
+/* IMS image calls (lib/api/cloudimages.c) */
+void api_cloudimages_list(struct ims_request *req);
+void api_cloudimages_update(struct ims_request *req);
+void api_cloudimages_os_versions(struct ims_request *req);
+void api_cloudimages_quota(struct ims_request *req);
 
 /* ---- IAM management API (lib/api/iam_*.c) ---- */
 /* Keystone's error shape {"error": {"code": 403, "title": "Forbidden",

@@ -63,10 +63,12 @@ const struct ims_route ims_api_routes[] = {
     R(IMS_DELETE, "/v1.1/images/{image_id}", api_legacy_image_delete, "ims:images:delete", true, false),
 
     /* IMS API */
-    LATER(IMS_GET, "/v2/cloudimages", "ims:images:list", true, true),
-    LATER(IMS_GET, "/v1/cloudimages/os_version", "ims:images:list", true, false),
-    LATER_IF(IMS_PATCH, "/v2/cloudimages/{image_id}", "ims:images:update+ims:serverImages:create",
-             "ims:serverImages:create", true, true),
+    /* lib/api/cloudimages.c */
+#define IMS(m, p, h, a, d, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .deferred = (d), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
+    IMS(IMS_GET, "/v2/cloudimages", api_cloudimages_list, "ims:images:list", NULL, true, true),
+    IMS(IMS_GET, "/v1/cloudimages/os_version", api_cloudimages_os_versions, "ims:images:list", NULL, true, false),
+    IMS(IMS_PATCH, "/v2/cloudimages/{image_id}", api_cloudimages_update, "ims:images:update+ims:serverImages:create",
+        "ims:serverImages:create", true, true),
     LATER(IMS_POST, "/v2/cloudimages/action", "ims:serverImages:create", true, true),
     LATER(IMS_POST, "/v2/cloudimages/quickimport/action", "ims:serverImages:create|ims:dataImages:create", true,
           true),
@@ -82,11 +84,16 @@ const struct ims_route ims_api_routes[] = {
     LATER(IMS_DELETE, "/v2/{project_id}/images/{image_id}/tags/{key}", "ims:images:update", true, false),
     LATER(IMS_GET, "/v2/{project_id}/images/{image_id}/tags", "ims:images:list", true, false),
     LATER(IMS_GET, "/v2/{project_id}/images/tags", "ims:images:list", true, false),
-    LATER(IMS_POST | IMS_PUT | IMS_DELETE, "/v1/cloudimages/members", "ims:images:share", true, false),
-    LATER_IF(IMS_POST, "/v1/cloudimages/{image_id}/copy", "ims:images:copy+ims:serverImages:create",
-             "ims:serverImages:create", true, true),
-    LATER(IMS_GET, "/v1/cloudimages/quota", "ims:quotas:get", true, true),
-    {.methods = IMS_GET, .pattern = "/v1/{project_id}/jobs/{job_id}", .handler = api_ims_unavailable,
+    /* Asynchronous calls: answered with a job id (lib/api/ims_jobs.c). */
+    {.methods = IMS_POST | IMS_PUT | IMS_DELETE, .pattern = "/v1/cloudimages/members",
+     .handler = api_ims_members_batch, .actions = "ims:images:share", .flags = IMS_ROUTE_IMS_ERRORS,
+     .iam_project = true},
+    {.methods = IMS_POST, .pattern = "/v1/cloudimages/{image_id}/copy", .handler = api_ims_copy,
+     .actions = "ims:images:copy+ims:serverImages:create", .deferred = "ims:serverImages:create",
+     .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = true, .enterprise_project = true},
+    IMS(IMS_GET, "/v1/cloudimages/quota", api_cloudimages_quota, "ims:quotas:get", NULL, true, true),
+#undef IMS
+    {.methods = IMS_GET, .pattern = "/v1/{project_id}/jobs/{job_id}", .handler = api_ims_job_show,
      .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = true},
 
     /* IAM management API (lib/api/iam_*.c): not IMS routes, so not in the

@@ -3,6 +3,7 @@
  * an image, who may change it, which status changes are allowed. */
 #include <string.h>
 
+#include "ims/os_version.h"
 #include "ims/service.h"
 
 /* IMS attributes every image carries (reference common_parameters/
@@ -62,6 +63,12 @@ enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principa
     if (!ims_access_allows(p->access, draft->enterprise_project_id))
         return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed in enterprise project %s.",
                         p->access->denied_action, draft->enterprise_project_id);
+    rc = ims_os_version_fill(&draft->props, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = ims_quota_check(svc, draft->owner, 1, err);
+    if (rc != IMS_OK)
+        return rc;
     if (!draft->id[0])
         ims_uuid_new(draft->id);
     snprintf(draft->status, sizeof(draft->status), "queued");
@@ -102,12 +109,15 @@ enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal 
         struct ims_image m;
         enum ims_rc rc = ims_images_get(svc, p, q->marker, &m, err);
         if (rc == IMS_E_NOTFOUND)
-            return ims_fail(err, IMS_E_BADREQ, "marker %s could not be found.", q->marker);
+            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0027", "marker %s could not be found.", q->marker);
         if (rc != IMS_OK)
             return rc;
         ims_image_release(&m);
     }
     struct ims_viewer v = {.project_id = p->project_id, .is_admin = p->is_admin};
+    /* Allowed through enterprise-project grants only: those projects' images. */
+    if (p->access && !p->access->unrestricted)
+        v.eps = &p->access->eps;
     return ims_repo_image_list(c, q, &v, ret, ret_n, err);
 }
 

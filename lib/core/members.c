@@ -13,8 +13,68 @@ static bool status_valid(const char *s)
     return ims_streq(s, "pending") || ims_streq(s, "accepted") || ims_streq(s, "rejected");
 }
 
+static enum ims_rc add_member(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                              const char *member_id, size_t max, struct ims_member *ret, struct ims_err *err);
+
 enum ims_rc ims_members_add(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
                             const char *member_id, struct ims_member *ret, struct ims_err *err)
+{
+    return add_member(svc, p, image_id, member_id, MEMBERS_MAX, ret, err);
+}
+
+/* IMS sharing (reference common_parameters/restrictions_on_image_sharing.md):
+ * the owner shares a private or shared image with up to 256 projects (a
+ * full-ECS image: 10); a private image becomes "shared" on its first
+ * member, since Glance gives members only to shared images. */
+#define IMS_SHARE_MAX 256
+#define IMS_SHARE_WHOLE_MAX 10
+
+enum ims_rc ims_members_share(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                              const char *member_id, const char **ret_code, struct ims_err *err)
+{
+    *ret_code = "IMG.0001";
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
+    if (rc != IMS_OK) {
+        *ret_code = rc == IMS_E_NOTFOUND ? "IMG.0027" : "IMG.0026";
+        return rc;
+    }
+    bool whole = ims_streq(ims_kvlist_get(&img.props, "__whole_image"), "true");
+    if (!ims_images_can_modify(p, &img)) {
+        *ret_code = "IMG.0047";
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only the owner of image %s may share it.", image_id);
+    } else if (ims_streq(img.visibility, "public") || ims_streq(img.visibility, "community")) {
+        *ret_code = "IMG.0089";
+        rc = ims_fail(err, IMS_E_BADREQ, "The public image %s cannot be shared.", image_id);
+    } else if (whole && !ims_kvlist_get(&img.props, "__backup_id")) {
+        *ret_code = "IMG.0135";
+        rc = ims_fail(err, IMS_E_BADREQ, "Only full-ECS images created from CBR backups can be shared.");
+    } else if (ims_streq(member_id, img.owner)) {
+        *ret_code = "IMG.0076";
+        rc = ims_fail(err, IMS_E_BADREQ, "You cannot share image %s with yourself.", image_id);
+    } else if (ims_streq(img.visibility, "private")) {
+        snprintf(img.visibility, sizeof(img.visibility), "shared");
+        img.updated_at = ims_now();
+        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
+    }
+    ims_image_release(&img);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_member m;
+    rc = add_member(svc, p, image_id, member_id, whole ? IMS_SHARE_WHOLE_MAX : IMS_SHARE_MAX, &m, err);
+    if (rc == IMS_E_CONFLICT) /* already a member: sharing again changes nothing */
+        return IMS_OK;
+    if (rc == IMS_E_TOOLARGE)
+        *ret_code = "IMG.0088";
+    else if (rc == IMS_E_BADREQ)
+        *ret_code = "IMG.0067";
+    if (rc == IMS_OK)
+        ims_member_release(&m);
+    return rc;
+}
+
+static enum ims_rc add_member(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                              const char *member_id, size_t max, struct ims_member *ret, struct ims_err *err)
 {
     if (!member_id || !*member_id || strlen(member_id) > IMS_ID_MAX)
         return ims_fail(err, IMS_E_BADREQ, "Invalid member id.");
@@ -37,8 +97,8 @@ enum ims_rc ims_members_add(struct ims_service *svc, const struct ims_principal 
     for (size_t i = 0; i < n; i++)
         ims_member_release(&all[i]);
     free(all);
-    if (n >= MEMBERS_MAX)
-        return ims_fail(err, IMS_E_TOOLARGE, "Maximum number of members (%d) for image %s exceeded.", MEMBERS_MAX,
+    if (n >= max)
+        return ims_fail(err, IMS_E_TOOLARGE, "Maximum number of members (%zu) for image %s exceeded.", max,
                         image_id);
     struct ims_member m = {.member_id = ims_xstrdup(member_id), .created_at = ims_now()};
     snprintf(m.image_id, sizeof(m.image_id), "%s", image_id);

@@ -161,6 +161,11 @@ const char *const ims_migrations[] = {
     "  end_time BIGINT NOT NULL);"
     "CREATE INDEX jobs_claim ON jobs (status, lease_expires);"
     "CREATE INDEX jobs_end ON jobs (status, end_time);",
+
+    /* 6: per-project image quotas (imsctl quota set); others use [images] quota_default */
+    "CREATE TABLE image_quotas ("
+    "  project_id VARCHAR(64) PRIMARY KEY,"
+    "  quota BIGINT NOT NULL);",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

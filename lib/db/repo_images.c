@@ -446,6 +446,48 @@ static void add_member_status(struct sqlb *b, const char *member_status)
     b_text(b, member_status ? member_status : "accepted");
 }
 
+/* IMS __imagetype: gold = public images, private = the caller's own that
+ * are neither public nor shared with anyone, shared = those the caller
+ * shares with others (it has members) or that are shared with the caller
+ * (member_status, accepted by default). */
+static void add_imagetype(struct sqlb *b, const struct ims_image_query *q, const struct ims_viewer *v)
+{
+    const char *p = v->project_id ? v->project_id : "";
+    if (ims_streq(q->imagetype, "gold")) {
+        ims_buf_adds(&b->sql, " AND i.visibility = 'public'");
+    } else if (ims_streq(q->imagetype, "private")) {
+        ims_buf_adds(&b->sql, " AND i.owner = ? AND i.visibility <> 'public' AND NOT (i.visibility = 'shared' AND "
+                              "EXISTS (SELECT 1 FROM image_members o WHERE o.image_id = i.id))");
+        b_text(b, p);
+    } else if (ims_streq(q->imagetype, "shared")) {
+        ims_buf_adds(&b->sql, " AND i.visibility = 'shared' AND ((i.owner = ? AND EXISTS (SELECT 1 FROM image_members o "
+                              "WHERE o.image_id = i.id)) OR EXISTS (SELECT 1 FROM image_members m "
+                              "WHERE m.image_id = i.id AND m.member = ?");
+        b_text(b, p);
+        b_text(b, p);
+        add_member_status(b, q->member_status);
+        ims_buf_adds(&b->sql, "))");
+    }
+}
+
+/* Only images in the enterprise projects the caller is granted (a filter in
+ * the query, so pages stay full and markers stay right). */
+static void add_eps(struct sqlb *b, const struct ims_viewer *v)
+{
+    if (!v->eps)
+        return;
+    if (v->eps->n == 0) {
+        ims_buf_adds(&b->sql, " AND 1 = 0");
+        return;
+    }
+    ims_buf_adds(&b->sql, " AND i.enterprise_project_id IN (");
+    for (size_t i = 0; i < v->eps->n; i++) {
+        ims_buf_adds(&b->sql, i ? ", ?" : "?");
+        b_text(b, v->eps->items[i]);
+    }
+    ims_buf_adds(&b->sql, ")");
+}
+
 static void add_visibility(struct sqlb *b, const struct ims_image_query *q, const struct ims_viewer *v)
 {
     const char *vis = q->visibility;
@@ -576,6 +618,8 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     ims_buf_init(&b->sql, 1 << 20);
     ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE 1 = 1");
     add_visibility(b, q, v);
+    add_imagetype(b, q, v);
+    add_eps(b, v);
     if (!q->os_hidden_given)
         ims_buf_adds(&b->sql, " AND i.os_hidden = 0");
     for (size_t i = 0; i < q->nfilters; i++)

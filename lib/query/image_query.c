@@ -63,45 +63,45 @@ struct param_rule {
 };
 
 static const struct param_rule param_rules[] = {
-    {"limit", PARAM_LIMIT, USE_FIRST, NULL},
-    {"marker", PARAM_MARKER, USE_FIRST, NULL},
-    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL},
-    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL},
-    {"tag", PARAM_TAG, USE_ALL, NULL},
-    {"sort", PARAM_SORT, USE_FIRST, NULL},
-    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL},
-    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL},
-    {"protected", PARAM_BOOL, USE_LAST, "protected"},
-    {"os_hidden", PARAM_BOOL, USE_LAST, "os_hidden"},
-    {"changes-since", PARAM_CHANGES_SINCE, USE_FIRST, NULL},
+    {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL, NULL},
+    {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL, NULL},
+    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL, NULL},
+    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL, NULL},
+    {"tag", PARAM_TAG, USE_ALL, NULL, NULL, NULL},
+    {"sort", PARAM_SORT, USE_FIRST, NULL, NULL, NULL},
+    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL, NULL},
+    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL, NULL},
+    {"protected", PARAM_BOOL, USE_LAST, "protected", NULL, NULL},
+    {"os_hidden", PARAM_BOOL, USE_LAST, "os_hidden", NULL, NULL},
+    {"changes-since", PARAM_CHANGES_SINCE, USE_FIRST, NULL, NULL, NULL},
     /* Glance overwrites any client "deleted" filter with deleted=False. */
-    {"deleted", PARAM_IGNORED, USE_ALL, NULL},
-    {"name", PARAM_LISTABLE, USE_LAST, "name"},
-    {"id", PARAM_LISTABLE, USE_LAST, "id"},
-    {"status", PARAM_LISTABLE, USE_LAST, "status"},
-    {"container_format", PARAM_LISTABLE, USE_LAST, "container_format"},
-    {"disk_format", PARAM_LISTABLE, USE_LAST, "disk_format"},
-    {"created_at", PARAM_TIME, USE_LAST, "created_at"},
-    {"updated_at", PARAM_TIME, USE_LAST, "updated_at"},
-    {"owner", PARAM_TEXT, USE_LAST, "owner"},
-    {"checksum", PARAM_TEXT, USE_LAST, "checksum"},
-    {"os_hash_algo", PARAM_TEXT, USE_LAST, "os_hash_algo"},
-    {"os_hash_value", PARAM_TEXT, USE_LAST, "os_hash_value"},
-    {"size", PARAM_INT, USE_LAST, "size"},
-    {"virtual_size", PARAM_INT, USE_LAST, "virtual_size"},
-    {"min_disk", PARAM_INT, USE_LAST, "min_disk"},
-    {"min_ram", PARAM_INT, USE_LAST, "min_ram"},
-    {"size_min", PARAM_RANGE_MIN, USE_LAST, "size"},
-    {"size_max", PARAM_RANGE_MAX, USE_LAST, "size"},
-    {"virtual_size_min", PARAM_RANGE_MIN, USE_LAST, "virtual_size"},
-    {"virtual_size_max", PARAM_RANGE_MAX, USE_LAST, "virtual_size"},
-    {"min_disk_min", PARAM_RANGE_MIN, USE_LAST, "min_disk"},
-    {"min_disk_max", PARAM_RANGE_MAX, USE_LAST, "min_disk"},
-    {"min_ram_min", PARAM_RANGE_MIN, USE_LAST, "min_ram"},
-    {"min_ram_max", PARAM_RANGE_MAX, USE_LAST, "min_ram"},
+    {"deleted", PARAM_IGNORED, USE_ALL, NULL, NULL, NULL},
+    {"name", PARAM_LISTABLE, USE_LAST, "name", NULL, NULL},
+    {"id", PARAM_LISTABLE, USE_LAST, "id", NULL, NULL},
+    {"status", PARAM_LISTABLE, USE_LAST, "status", NULL, NULL},
+    {"container_format", PARAM_LISTABLE, USE_LAST, "container_format", NULL, NULL},
+    {"disk_format", PARAM_LISTABLE, USE_LAST, "disk_format", NULL, NULL},
+    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL, NULL},
+    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL, NULL},
+    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL, NULL},
+    {"checksum", PARAM_TEXT, USE_LAST, "checksum", NULL, NULL},
+    {"os_hash_algo", PARAM_TEXT, USE_LAST, "os_hash_algo", NULL, NULL},
+    {"os_hash_value", PARAM_TEXT, USE_LAST, "os_hash_value", NULL, NULL},
+    {"size", PARAM_INT, USE_LAST, "size", NULL, NULL},
+    {"virtual_size", PARAM_INT, USE_LAST, "virtual_size", NULL, NULL},
+    {"min_disk", PARAM_INT, USE_LAST, "min_disk", NULL, NULL},
+    {"min_ram", PARAM_INT, USE_LAST, "min_ram", NULL, NULL},
+    {"size_min", PARAM_RANGE_MIN, USE_LAST, "size", NULL, NULL},
+    {"size_max", PARAM_RANGE_MAX, USE_LAST, "size", NULL, NULL},
+    {"virtual_size_min", PARAM_RANGE_MIN, USE_LAST, "virtual_size", NULL, NULL},
+    {"virtual_size_max", PARAM_RANGE_MAX, USE_LAST, "virtual_size", NULL, NULL},
+    {"min_disk_min", PARAM_RANGE_MIN, USE_LAST, "min_disk", NULL, NULL},
+    {"min_disk_max", PARAM_RANGE_MAX, USE_LAST, "min_disk", NULL, NULL},
+    {"min_ram_min", PARAM_RANGE_MIN, USE_LAST, "min_ram", NULL, NULL},
+    {"min_ram_max", PARAM_RANGE_MAX, USE_LAST, "min_ram", NULL, NULL},
 };
 
-static const struct param_rule property_rule = {NULL, PARAM_PROPERTY, USE_LAST, NULL};
+static const struct param_rule property_rule = {NULL, PARAM_PROPERTY, USE_LAST, NULL, NULL, NULL};
 
 /* ---- IMS dialect ---- */
 static const char *const ims_statuses[] = {"queued", "saving", "deleted", "killed", "active", "deactivated", NULL};
@@ -635,7 +635,8 @@ static enum ims_rc parse_all(const struct ims_kvlist *params, const struct ims_q
             return ims_fail(err, IMS_E_BADREQ, "Value of query parameter %.64s too long: %.64s... (at most %d bytes)",
                             kv->key, kv->value, PARAM_TEXT_MAX);
     }
-    if (has_param(params, "sort") && (has_param(params, "sort_key") || has_param(params, "sort_dir")))
+    if (dialect == IMS_QUERY_GLANCE && has_param(params, "sort") &&
+        (has_param(params, "sort_key") || has_param(params, "sort_dir")))
         return ims_fail(err, IMS_E_BADREQ,
                         "Old and new sorting syntax cannot be combined (sort with sort_key/sort_dir)");
     for (size_t i = 0; i < params->n; i++) {

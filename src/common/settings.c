@@ -27,6 +27,11 @@ const struct ims_setting ims_settings[] = {
     {"images", "max_image_size", NULL, "largest image upload, bytes", "1099511627776"},
     {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
     {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},
+    {"images", "quota_default", NULL, "images a project may own (per project: imsctl quota set)", "10000"},
+    {"jobs", "workers", "IMSD_JOB_WORKERS", "asynchronous job worker threads", "2"},
+    {"jobs", "retention_seconds", NULL, "how long finished jobs stay queryable, seconds", "604800"},
+    {"jobs", "lease_seconds", NULL, "a job whose worker stops renewing its lease this long is taken again",
+     "30"},
 };
 const size_t ims_nsettings = IMS_ARRAY_SIZE(ims_settings);
 
@@ -90,6 +95,10 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("images", "max_image_size")) return set_int(&c->max_image_size, v, 0, INT64_MAX / 2, key, err, errlen);
     if (IS("images", "list_limit_default")) return set_int(&c->list_limit_default, v, 1, 100000, key, err, errlen);
     if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
+    if (IS("images", "quota_default")) return set_int(&c->quota_default, v, 0, 100000, key, err, errlen);
+    if (IS("jobs", "workers")) return set_uint(&c->job_workers, v, 256, key, err, errlen);
+    if (IS("jobs", "retention_seconds")) return set_int(&c->job_retention_seconds, v, 0, 3660LL * 86400, key, err, errlen);
+    if (IS("jobs", "lease_seconds")) return set_int(&c->job_lease_seconds, v, 1, 86400, key, err, errlen);
 #undef IS
 #undef STR
     snprintf(err, errlen, "unknown option [%s] %s", section, key);
@@ -177,6 +186,9 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->admin_password && *c->admin_password ? "(set)" : "");
     fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n",
             (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max);
+    fprintf(out, "quota_default = %lld\n", (long long)c->quota_default);
+    fprintf(out, "\n[jobs]\nworkers = %u\nretention_seconds = %lld\nlease_seconds = %lld\n", c->job_workers,
+            (long long)c->job_retention_seconds, (long long)c->job_lease_seconds);
 }
 
 void ims_settings_help(FILE *out)

@@ -35,6 +35,9 @@ static void usage(FILE *out)
             "  policy check USER ACTION[,ACTION..] [--project P] [--enterprise-project E]\n"
             "                                       print the decision and the statement that made it\n"
             "                                       (exit 0 allow, 3 deny)\n"
+            "  quota set PROJECT N [--domain D]     set PROJECT's image quota (name or id; default:\n"
+            "                                       [images] quota_default)\n"
+            "  quota show PROJECT [--domain D]      print PROJECT's image quota and usage\n"
             "  config show                          print the effective configuration\n"
             "  db check                             check the database and print a report\n\n"
             "Options:\n"
@@ -244,6 +247,29 @@ static int cmd_policy_check(struct ims_service *svc, const char *dom, const stru
     return allowed ? 0 : 3;
 }
 
+static enum ims_rc cmd_quota(struct ims_service *svc, const char *dom, const char *verb, const struct args *a,
+                             struct ims_err *e)
+{
+    struct ims_project proj;
+    enum ims_rc rc = project_ref(svc, dom, a->pos[0], &proj, e);
+    if (rc != IMS_OK)
+        return rc;
+    if (!strcmp(verb, "set")) {
+        int64_t n;
+        rc = ims_parse_i64(a->pos[1], IMS_QUOTA_MIN, IMS_QUOTA_MAX, &n)
+                 ? ims_quota_set(svc, proj.id, n, e)
+                 : ims_fail(e, IMS_E_BADREQ, "quota must be an integer between %d and %d", IMS_QUOTA_MIN,
+                            IMS_QUOTA_MAX);
+    } else {
+        struct ims_quota_usage u;
+        rc = ims_quota_get(svc, proj.id, &u, e);
+        if (rc == IMS_OK)
+            printf("project %s: %lld of %lld images\n", proj.id, (long long)u.used, (long long)u.quota);
+    }
+    ims_project_release(&proj);
+    return rc;
+}
+
 static int run(struct ims_service *svc, const char *noun, const char *verb, const struct args *a)
 {
     static const struct {
@@ -252,7 +278,7 @@ static int run(struct ims_service *svc, const char *noun, const char *verb, cons
     } usage_of[] = {
         {"domain", "create", 1}, {"project", "create", 1}, {"user", "create", 1},   {"group", "create", 1},
         {"group", "add-user", 2}, {"policy", "create", 1}, {"policy", "check", 2}, {"grant", NULL, 1},
-        {"ep", "create", 1},
+        {"ep", "create", 1}, {"quota", "set", 2}, {"quota", "show", 1},
     };
     bool known = false;
     for (size_t i = 0; i < IMS_ARRAY_SIZE(usage_of); i++) {
@@ -305,6 +331,8 @@ static int run(struct ims_service *svc, const char *noun, const char *verb, cons
         free(doc);
     } else if (!strcmp(noun, "grant")) {
         rc = cmd_grant(svc, dom, a, &e);
+    } else if (!strcmp(noun, "quota")) {
+        rc = cmd_quota(svc, dom, verb, a, &e);
     } else if (!strcmp(noun, "ep")) {
         rc = ims_iam_create_enterprise_project(svc, dom, a->pos[0],
                                                opt(a, "description") ? opt(a, "description") : "", &id, &e);

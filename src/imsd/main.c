@@ -14,6 +14,7 @@
 
 #include "../common/settings.h"
 #include "ims/api.h"
+#include "ims/jobs.h"
 
 static void usage(FILE *out)
 {
@@ -26,9 +27,13 @@ static void usage(FILE *out)
                  "  -l, --listen H:P      listen address (also IMSD_LISTEN)\n"
                  "  -d, --data-dir DIR    data directory (also IMSD_DATA_DIR)\n"
                  "  -t, --threads N       HTTP threads, 0 = one per core (also IMSD_THREADS)\n"
+                 "  -w, --workers N       asynchronous job worker threads ([jobs] workers, IMSD_JOB_WORKERS)\n"
                  "  -h, --help            this help\n\n");
     ims_settings_help(out);
-    fprintf(out, "\nSignals: SIGTERM/SIGINT stop accepting, let in-flight requests finish (drain_timeout_ms), exit 0.\n");
+    fprintf(out, "\nSignals: SIGTERM/SIGINT stop accepting, let in-flight requests finish (drain_timeout_ms), then\n"
+                 "stop the job workers (a running job ends its current step and is resumed at the next start), exit 0.\n");
+    fprintf(out, "\nTest hook: IMSD_TEST_JOB_DELAY_MS=N makes every job step pause N ms (to observe running jobs,\n"
+                 "interrupt them and check that they resume). Never set it in production.\n");
 }
 
 static enum ims_log_level log_level(const char *s)
@@ -97,16 +102,18 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
         {"data-dir", required_argument, NULL, 'd'}, {"threads", required_argument, NULL, 't'},
+        {"workers", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL, *listen = NULL, *data_dir = NULL, *threads = NULL;
+    const char *config = NULL, *listen = NULL, *data_dir = NULL, *threads = NULL, *workers = NULL;
     int o;
-    while ((o = getopt_long(argc, argv, "c:l:d:t:h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "c:l:d:t:w:h", opts, NULL)) != -1) {
         switch (o) {
         case 'c': config = optarg; break;
         case 'l': listen = optarg; break;
         case 'd': data_dir = optarg; break;
         case 't': threads = optarg; break;
+        case 'w': workers = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -120,7 +127,8 @@ int main(int argc, char **argv)
     if (ims_settings_load(&cfg, config, err, sizeof(err)) ||
         (listen && ims_settings_set(&cfg, "server", "listen", listen, err, sizeof(err))) ||
         (data_dir && ims_settings_set(&cfg, "storage", "data_dir", data_dir, err, sizeof(err))) ||
-        (threads && ims_settings_set(&cfg, "server", "threads", threads, err, sizeof(err)))) {
+        (threads && ims_settings_set(&cfg, "server", "threads", threads, err, sizeof(err))) ||
+        (workers && ims_settings_set(&cfg, "jobs", "workers", workers, err, sizeof(err)))) {
         fprintf(stderr, "imsd: %s\n", err);
         return 2;
     }
@@ -173,6 +181,22 @@ int main(int argc, char **argv)
         write_openrc(&cfg, url, password);
     else
         password = read_openrc_password(&cfg);
+    /* Job workers: after the service is open and listening; their lease
+     * keeper also resumes jobs a previous run left behind. */
+    int64_t delay_ms = 0;
+    const char *delay = getenv("IMSD_TEST_JOB_DELAY_MS");
+    if (delay && *delay && !ims_parse_i64(delay, 0, 3600000, &delay_ms))
+        ims_warn("IMSD_TEST_JOB_DELAY_MS='%s' ignored (expected milliseconds)", delay);
+    struct ims_jobs_config jc = {.workers = cfg.job_workers, .lease_ms = cfg.job_lease_seconds * 1000,
+                                 .retention_seconds = cfg.job_retention_seconds, .step_delay_ms = delay_ms,
+                                 .max_attempts = 3};
+    struct ims_jobs *jobs = NULL;
+    if (ims_jobs_start(svc, &jc, &jobs, &e) != IMS_OK) {
+        fprintf(stderr, "imsd: %s\n", e.msg);
+        ims_http_stop(srv, 0);
+        ims_service_close(svc);
+        return 1;
+    }
     announce(&cfg, url, password);
     free(password);
     ims_info("listening on %s with %u thread(s), data in %s", url, hc.threads, cfg.data_dir);
@@ -182,6 +206,7 @@ int main(int argc, char **argv)
     ims_info("%s received: draining %u in-flight request(s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
              ims_http_inflight(srv));
     ims_http_stop(srv, cfg.drain_timeout_ms);
+    ims_jobs_stop(jobs);
     ims_service_close(svc);
     ims_settings_release(&cfg);
     ims_info("stopped");

@@ -103,12 +103,13 @@ class Recipe:
     (no resource: any enterprise-project grant counts) or None.
     """
 
-    def __init__(self, build, ok=None, target=None):
-        self.build, self.ok, self.target = build, ok, target
+    def __init__(self, build, ok=None, target=None, ims=False):
+        self.build, self.ok, self.target, self._ims = build, ok, target, ims
 
     @property
     def ims(self):
-        return self.ok is None
+        """Answers with IMS error bodies (built IMS routes pass ims=True)."""
+        return self.ok is None or self._ims
 
 
 def rq(method, url, json=None, data=None, headers=None):
@@ -128,13 +129,14 @@ def quick_body(variant, ep):
 RECIPES = {
     # ---- IMS image API (authorize, then 501)
     ("GET", "/v2/cloudimages"): Recipe(
-        lambda w, c, ep, v: rq("GET", "/v2/cloudimages"), target="any"),
+        lambda w, c, ep, v: rq("GET", "/v2/cloudimages"), ok={200}, ims=True, target="any"),
     ("GET", "/v1/cloudimages/os_version"): Recipe(
-        lambda w, c, ep, v: rq("GET", "/v1/cloudimages/os_version")),
+        lambda w, c, ep, v: rq("GET", "/v1/cloudimages/os_version"), ok={200}, ims=True),
+    # IMS updates only active images
     ("PATCH", "/v2/cloudimages/{image_id}"): Recipe(
-        lambda w, c, ep, v: rq("PATCH", "/v2/cloudimages/%s" % w.image(ep)["id"],
+        lambda w, c, ep, v: rq("PATCH", "/v2/cloudimages/%s" % w.active(ep)["id"],
                                json=[{"op": "replace", "path": "/name", "value": unique("n")}]),
-        target="image"),
+        ok={200}, ims=True, target="image"),
     ("POST", "/v2/cloudimages/action"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v2/cloudimages/action",
                                json={"name": unique("si"), "instance_id": str(uuid.uuid4()),
@@ -163,11 +165,11 @@ RECIPES = {
                                json={"bucket_url": "bucket:export.qcow2", "file_format": "qcow2"}),
         target="image"),
     ("POST", "/v1/cloudimages/{image_id}/copy"): Recipe(
-        lambda w, c, ep, v: rq("POST", "/v1/cloudimages/%s/copy" % w.image(ep)["id"],
+        lambda w, c, ep, v: rq("POST", "/v1/cloudimages/%s/copy" % w.active(ep)["id"],
                                json={"name": unique("copy")}),
-        target="image"),
+        ok={200}, ims=True, target="image"),
     ("GET", "/v1/cloudimages/quota"): Recipe(
-        lambda w, c, ep, v: rq("GET", "/v1/cloudimages/quota"), target="any"),
+        lambda w, c, ep, v: rq("GET", "/v1/cloudimages/quota"), ok={200}, ims=True, target="any"),
 
     # ---- native OpenStack Image API
     ("GET", "/v2/images"): Recipe(lambda w, c, ep, v: rq("GET", "/v2/images"), ok={200}),
@@ -254,16 +256,16 @@ RECIPES = {
     ("POST", "/v1/cloudimages/members"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v1/cloudimages/members",
                                json={"images": [w.image(ep)["id"]], "projects": [w.qid]}),
-        target="image"),
+        ok={200}, ims=True, target="image"),
     ("PUT", "/v1/cloudimages/members"): Recipe(
         lambda w, c, ep, v: rq("PUT", "/v1/cloudimages/members",
                                json={"images": [w.incoming(ep)["id"]], "project_id": w.pid,
                                      "status": "accepted"}),
-        target="image"),
+        ok={200}, ims=True, target="image"),
     ("DELETE", "/v1/cloudimages/members"): Recipe(
         lambda w, c, ep, v: rq("DELETE", "/v1/cloudimages/members",
                                json={"images": [w.image(ep)["id"]], "projects": [w.qid]}),
-        target="image"),
+        ok={200}, ims=True, target="image"),
 
     # ---- schemas (N/A)
     ("GET", "/v2/schemas/image"): Recipe(lambda w, c, ep, v: rq("GET", "/v2/schemas/image"), ok={200}),
@@ -321,6 +323,17 @@ class World:
         k = ("private", ep)
         if k not in self._images:
             self._images[k] = self.fresh(ep)
+        return self._images[k]
+
+    def active(self, ep="0"):
+        """A private image of P in `ep` with data (a copy needs an active source)."""
+        k = ("active", ep)
+        if k not in self._images:
+            img = self.fresh(ep, disk_format="raw", container_format="bare")
+            r = self.owner.put("/v2/images/%s/file" % img["id"], data=b"matrix copy source\n",
+                               headers={"Content-Type": "application/octet-stream"})
+            assert r.status_code == 204, r.text
+            self._images[k] = img
         return self._images[k]
 
     def shared(self, ep="0", fresh=False):
@@ -409,7 +422,7 @@ def show(req, r):
 
 def assert_allowed(row, req, r):
     rec = RECIPES[row.key]
-    if rec.ims:
+    if rec.ok is None:
         assert r.status_code == 501, "expected allowed (501): " + show(req, r)
         assert r.json()["error"]["code"] == "IMG.0105", show(req, r)
     else:
@@ -606,7 +619,11 @@ def row_of(key):
 
 def test_cond_patch_moving_enterprise_project(world):
     row = row_of(("PATCH", "/v2/cloudimages/{image_id}"))
-    img = world.image("0")
+    # an active image of its own: the moves below really move it
+    img = world.fresh("0", disk_format="raw", container_format="bare")
+    r = world.owner.put("/v2/images/%s/file" % img["id"], data=b"matrix move\n",
+                        headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
     url = "/v2/cloudimages/%s" % img["id"]
 
     def move(api, to):
@@ -623,11 +640,19 @@ def test_cond_patch_moving_enterprise_project(world):
     assert_denied(row, req, r, "ims:serverImages:create")
     req, r = move(both, world.E2)
     assert_allowed(row, req, r)
+    assert r.json()["enterprise_project_id"] == world.E2
+
+    def back():
+        req, r = move(both, "0")
+        assert_allowed(row, req, r)
+
+    back()
     # ... where the image goes: create granted only on E2
     there = world.user([(policy_doc("Allow", ["ims:images:update"]), "project"),
                         (policy_doc("Allow", ["ims:serverImages:create"]), "ep:" + world.E2)])
     req, r = move(there, world.E2)
     assert_allowed(row, req, r)
+    back()
     req, r = move(there, world.E)
     assert_denied(row, req, r, "ims:serverImages:create")
     # FullAccess with create denied may rename but not move
@@ -670,7 +695,7 @@ def test_cond_quickimport_type_selects_action(world):
 
 def test_cond_copy_into_enterprise_project(world):
     row = row_of(("POST", "/v1/cloudimages/{image_id}/copy"))
-    url = "/v1/cloudimages/%s/copy" % world.image("0")["id"]
+    url = "/v1/cloudimages/%s/copy" % world.active("0")["id"]
 
     def go(api, ep=None):
         body = {"name": unique("copy")}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Authorization of IMS routes beyond the actions the route table checks
+ * before the handler: the action a request chooses ("a|b"), the enterprise
+ * project of the target (the image's, or the one the body names), and the
+ * deferred actions when the permission table's condition holds (a copy or a
+ * move into an enterprise project). Shared by the IMS handlers and by the
+ * routes that are not built yet (api_ims_unavailable). */
+#include <string.h>
+
+#include "api-int.h"
+
+/* The enterprise project a request targets: the image's for image routes,
+ * else the body's "enterprise_project_id" (default "0"). */
+static enum ims_rc target_ep(struct ims_request *req, json_t *body, char *out, size_t cap, struct ims_err *err)
+{
+    const char *p = req->route->pattern;
+    if (strstr(p, "{image_id}")) {
+        size_t idx = strncmp(p, "/v2/{project_id}", 16) == 0 ? 1 : 0;
+        struct ims_image img;
+        enum ims_rc rc = ims_images_get(req->svc, req->principal, ims_req_param(req, idx), &img, err);
+        if (rc != IMS_OK)
+            return rc;
+        snprintf(out, cap, "%s", img.enterprise_project_id ? img.enterprise_project_id : "0");
+        ims_image_release(&img);
+        return IMS_OK;
+    }
+    json_t *ep = json_object_get(body, "enterprise_project_id");
+    snprintf(out, cap, "%s", json_is_string(ep) && *json_string_value(ep) ? json_string_value(ep) : "0");
+    return IMS_OK;
+}
+
+/* When the table's condition for the deferred action holds, the enterprise
+ * project it concerns (where the image goes); NULL otherwise. */
+static const char *condition_target(struct ims_request *req, json_t *body, const char *current_ep)
+{
+    if (strstr(req->route->pattern, "/copy")) {
+        json_t *ep = json_object_get(body, "enterprise_project_id");
+        return json_is_string(ep) ? json_string_value(ep) : NULL;
+    }
+    /* PATCH: a replace of /enterprise_project_id with another value. */
+    size_t i;
+    json_t *op;
+    json_array_foreach(body, i, op)
+    {
+        json_t *path = json_object_get(op, "path"), *value = json_object_get(op, "value");
+        if (json_is_string(path) && !strcmp(json_string_value(path), "/enterprise_project_id") &&
+            json_is_string(value) && strcmp(json_string_value(value), current_ep))
+            return json_string_value(value);
+    }
+    return NULL;
+}
+
+enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    const char *actions = req->route->actions;
+    if (actions && strchr(actions, '|')) {
+        /* Quick import: data-disk images need the second action. */
+        json_t *type = json_object_get(body, "type");
+        const char *bar = strchr(actions, '|');
+        char chosen[96];
+        if (json_is_string(type) && !strcmp(json_string_value(type), "DataImage"))
+            snprintf(chosen, sizeof(chosen), "%s", bar + 1);
+        else
+            snprintf(chosen, sizeof(chosen), "%.*s", (int)(bar - actions), actions);
+        struct ims_access *acc = ims_xcalloc(1, sizeof(*acc));
+        req->principal->access = acc;
+        rc = ims_authorize(req->svc, req->principal, chosen, req->route->iam_project, req->route->enterprise_project,
+                           acc, err);
+    }
+    char ep[80] = "0";
+    /* Reads without a target (the list, the quota) need no single enterprise
+     * project: a list returns what the caller may list in. */
+    bool targeted = strstr(req->route->pattern, "{image_id}") || req->method != IMS_GET;
+    bool needs_ep = rc == IMS_OK && req->principal->access && req->route->enterprise_project && targeted;
+    if (needs_ep)
+        rc = target_ep(req, body, ep, sizeof(ep), err);
+    const char *moved_to = rc == IMS_OK && req->route->deferred ? condition_target(req, body, ep) : NULL;
+    if (moved_to) {
+        struct ims_access extra;
+        rc = ims_authorize(req->svc, req->principal, req->route->deferred, req->route->iam_project,
+                           req->route->enterprise_project, &extra, err);
+        if (rc == IMS_OK && !ims_access_allows(&extra, moved_to))
+            rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", req->route->deferred);
+        ims_access_release(&extra);
+    }
+    if (rc == IMS_OK && needs_ep) {
+        const struct ims_access *acc = req->principal->access;
+        bool registration = strstr(req->route->pattern, "/upload") != NULL;
+        /* Registration through enterprise-project grants: default one only. */
+        if (!ims_access_allows(acc, ep) || (registration && !acc->unrestricted && strcmp(ep, "0")))
+            rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", acc->denied_action);
+    }
+    return rc;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * IMS image update (PATCH /v2/cloudimages/{image_id}): the IMS rules around
+ * the shared patch application: owner only, active images only, and moving
+ * an image to another enterprise project. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ims/service.h"
+
+enum ims_rc ims_cloudimages_update(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                   const struct ims_patch *patch, const char *move_to_ep, struct ims_image *ret,
+                                   struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = ims_images_get(svc, p, id, &img, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!ims_images_can_modify(p, &img))
+        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0047",
+                           "This operation can be performed only by the image owner (image %s).", id);
+    else if (!ims_streq(img.status, "active"))
+        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0046",
+                           "The image is unavailable: only active images can be updated (image %s is %s).", id,
+                           img.status);
+    if (rc == IMS_OK && move_to_ep && !ims_streq(move_to_ep, img.enterprise_project_id)) {
+        struct ims_enterprise_project ep;
+        rc = ims_repo_ep_get(ims_db_conn(svc->db), move_to_ep, &ep, err);
+        if (rc == IMS_OK) {
+            bool usable = ep.status == 1 && (!ep.domain_id || ims_streq(ep.domain_id, p->domain_id));
+            ims_ep_release(&ep);
+            if (!usable)
+                rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0155",
+                                   "Enterprise project %s is disabled or not in your account.", move_to_ep);
+        } else if (rc == IMS_E_NOTFOUND) {
+            rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0155", "Enterprise project %s does not exist.", move_to_ep);
+        }
+        if (rc == IMS_OK)
+            ims_set_str(&img.enterprise_project_id, move_to_ep);
+    }
+    if (rc == IMS_OK) {
+        rc = ims_patch_apply(patch, &img, false, err);
+        if (rc != IMS_OK && err) { /* the IMS dialect reports every refused change as a bad request */
+            char msg[sizeof(err->msg)];
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+            rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "%s", msg);
+        }
+    }
+    if (rc == IMS_OK) {
+        img.updated_at = ims_now();
+        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
+    }
+    if (rc != IMS_OK) {
+        ims_image_release(&img);
+        return rc;
+    }
+    *ret = img;
+    return IMS_OK;
+}
