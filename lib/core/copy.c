@@ -72,6 +72,9 @@ enum ims_rc ims_images_copy_check(struct ims_service *svc, const struct ims_prin
                                              "account.", ep_id);
         }
     }
+    /* A copy is a new image: it counts against the quota like any other. */
+    if (rc == IMS_OK && (rc = ims_quota_check(svc, p->project_id, 1, err)) != IMS_OK)
+        *ret_code = err && err->code[0] ? err->code : "IMG.0015";
     if (rc != IMS_OK) {
         ims_image_release(&img);
         return rc;
@@ -113,7 +116,10 @@ enum ims_rc ims_images_copy_stage(struct ims_service *svc, const struct ims_prin
     if (spec->description && *spec->description)
         ims_kvlist_set(&img.props, "__description", spec->description);
     ims_strlist_release(&img.tags);
-    enum ims_rc rc = ims_repo_image_insert(c, &img, err);
+    /* Checked again here: the quota may have filled while the job waited. */
+    enum ims_rc rc = ims_quota_check(svc, p->project_id, 1, err);
+    if (rc == IMS_OK)
+        rc = ims_repo_image_insert(c, &img, err);
     ims_image_release(&img);
     return rc;
 }

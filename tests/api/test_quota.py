@@ -61,3 +61,20 @@ def test_imsctl_quota_set_refuses_bad_values(imsd, alice):
         r = subprocess.run([IMSCTL_BIN, "--data-dir", str(imsd.data_dir), "quota", "set", alice.project_name, bad],
                            capture_output=True, text=True, env=clean_env())
         assert r.returncode != 0, bad
+
+
+def test_copy_counts_against_the_quota(start_imsd):
+    """Replication makes a new image: refused at submission with IMG.0015
+    when the project is full, accepted again once there is room."""
+    from helpers import active_image
+    from job_helpers import run
+    srv = start_imsd(config={"images": {"quota_default": 1}})
+    api = srv.project_user()
+    src = active_image(api, data=b"q" * 1000, visibility="private")
+    r = api.post("/v1/cloudimages/%s/copy" % src["id"], json={"name": "over-quota"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "IMG.0015"
+    srv.imsctl("quota", "set", api.project_name, "2")
+    job = run(api, "POST", "/v1/cloudimages/%s/copy" % src["id"], {"name": "fits"})
+    assert job["status"] == "SUCCESS", job
+    assert quota(api)["used"] == 2
