@@ -139,7 +139,7 @@ static void check_action(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ims_policy *p = NULL;
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = ims_policy_parse((const char *)data, size, &p, &err);
     check(rc == IMS_OK || rc == IMS_E_BADREQ, "parse fails with 400 only");
     check(rc == IMS_OK ? p != NULL : p == NULL && err.msg[0], "result or message");

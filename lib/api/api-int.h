@@ -141,4 +141,14 @@ void api_iam_grant_ep(struct ims_request *req);
 void api_iam_grants_project_list(struct ims_request *req);
 void api_iam_grants_domain_list(struct ims_request *req);
 
+/* IMS image tag calls (lib/api/ims_tags.c) */
+void api_ims_tags_v1_put(struct ims_request *req);
+void api_ims_tags_v1_list(struct ims_request *req);
+void api_ims_tags_query(struct ims_request *req);
+void api_ims_tags_batch(struct ims_request *req);
+void api_ims_tags_add(struct ims_request *req);
+void api_ims_tags_delete(struct ims_request *req);
+void api_ims_tags_show(struct ims_request *req);
+void api_ims_tags_project(struct ims_request *req);
+
 #endif

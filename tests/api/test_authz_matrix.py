@@ -211,27 +211,30 @@ RECIPES = {
     ("PUT", "/v1/cloudimages/tags"): Recipe(
         lambda w, c, ep, v: rq("PUT", "/v1/cloudimages/tags",
                                json={"image_id": w.image(ep)["id"], "tag": "key.value"}),
-        target="image"),
-    ("GET", "/v1/cloudimages/tags"): Recipe(lambda w, c, ep, v: rq("GET", "/v1/cloudimages/tags")),
+        ok={204}, ims=True, target="image"),
+    ("GET", "/v1/cloudimages/tags"): Recipe(lambda w, c, ep, v: rq("GET", "/v1/cloudimages/tags"),
+                                            ok={200}, ims=True),
     ("POST", "/v2/{project_id}/images/resource_instances/action"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v2/%s/images/resource_instances/action" % c.project_id,
-                               json={"action": "filter", "tags": [{"key": "k", "values": ["v"]}]})),
+                               json={"action": "filter", "tags": [{"key": "k", "values": ["v"]}]}),
+        ok={200}, ims=True),
     ("POST", "/v2/{project_id}/images/{image_id}/tags/action"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v2/%s/images/%s/tags/action" % (c.project_id, w.image(ep)["id"]),
                                json={"action": "create", "tags": [{"key": "k", "value": "v"}]}),
-        target="image"),
+        ok={204}, ims=True, target="image"),
     ("POST", "/v2/{project_id}/images/{image_id}/tags"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v2/%s/images/%s/tags" % (c.project_id, w.image(ep)["id"]),
                                json={"tag": {"key": "k", "value": "v"}}),
-        target="image"),
+        ok={204}, ims=True, target="image"),
     ("DELETE", "/v2/{project_id}/images/{image_id}/tags/{key}"): Recipe(
-        lambda w, c, ep, v: rq("DELETE", "/v2/%s/images/%s/tags/k" % (c.project_id, w.image(ep)["id"])),
-        target="image"),
+        lambda w, c, ep, v: rq("DELETE", "/v2/%s/images/%s/tags/k" % (c.project_id,
+                                                                     w.fresh(ep, tags=["k=v"])["id"])),
+        ok={204}, ims=True, target="image"),
     ("GET", "/v2/{project_id}/images/{image_id}/tags"): Recipe(
         lambda w, c, ep, v: rq("GET", "/v2/%s/images/%s/tags" % (c.project_id, w.image(ep)["id"])),
-        target="image"),
+        ok={200}, ims=True, target="image"),
     ("GET", "/v2/{project_id}/images/tags"): Recipe(
-        lambda w, c, ep, v: rq("GET", "/v2/%s/images/tags" % c.project_id)),
+        lambda w, c, ep, v: rq("GET", "/v2/%s/images/tags" % c.project_id), ok={200}, ims=True),
 
     # ---- sharing
     ("POST", "/v2/images/{image_id}/members"): Recipe(

@@ -26,7 +26,7 @@ static enum ims_rc parse(const char *media, const char *body, struct ims_patch *
 static void expect_parse_fail(const char *media, const char *body, enum ims_rc want, const char *fragment)
 {
     struct ims_patch p = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = parse(media, body, &p, &err);
     if (rc != want)
         fail_msg("%s: expected %s, got %s (%s)", body, ims_rc_name(want), ims_rc_name(rc), err.msg);
@@ -50,7 +50,7 @@ static enum ims_rc run(const char *media, const char *body, struct ims_image *im
 
 static void apply_ok(const char *media, const char *body, struct ims_image *img, bool is_admin)
 {
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = run(media, body, img, is_admin, &err);
     if (rc != IMS_OK)
         fail_msg("%s: %s (%s)", body, ims_rc_name(rc), err.msg);
@@ -63,7 +63,7 @@ static void expect_apply_fail(const char *media, const char *body, bool is_admin
     struct ims_image img;
     ims_image_init(&img);
     ims_kvlist_add(&img.props, "existing", "v");
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = run(media, body, &img, is_admin, &err);
     if (rc != want)
         fail_msg("%s: expected %s, got %s (%s)", body, ims_rc_name(want), ims_rc_name(rc), err.msg);
@@ -227,7 +227,7 @@ static void test_parse_media_types(void **state)
     };
     for (size_t i = 0; i < IMS_ARRAY_SIZE(ok); i++) {
         struct ims_patch p = {0};
-        struct ims_err err = {{0}};
+        struct ims_err err = {0};
         assert_int_equal(parse(ok[i].media, "[]", &p, &err), IMS_OK);
         assert_int_equal(p.n, 0);
         assert_int_equal(p.add_must_be_new, ok[i].v20);
@@ -262,7 +262,7 @@ static void test_parse_body_with_length(void **state)
     /* The body is len bytes, not a C string. */
     const char body[] = "[]garbage";
     struct ims_patch p = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_patch_parse(V21, body, 2, &p, &err), IMS_OK);
     ims_patch_release(&p);
     assert_int_equal(ims_patch_parse(V21, body, sizeof(body) - 1, &p, &err), IMS_E_BADREQ);
@@ -273,7 +273,7 @@ static void test_parse_body_with_length(void **state)
 static void test_parse_v21_ops(void **state)
 {
     struct ims_patch p = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     const char *body = "[{\"op\":\"add\",\"path\":\"/a\",\"value\":\"1\"},"
                        " {\"op\":\"replace\",\"path\":\"/name\",\"value\":null},"
                        " {\"op\":\"remove\",\"path\":\"/b\"},"
@@ -326,7 +326,7 @@ static void test_parse_v21_errors(void **state)
 static void test_parse_v20_ops(void **state)
 {
     struct ims_patch p = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     const char *body = "[{\"replace\":\"/name\",\"value\":\"x\"},{\"add\":\"/k\",\"value\":\"v\"},{\"remove\":\"/k\"}]";
     assert_int_equal(parse(V20, body, &p, &err), IMS_OK);
     assert_true(p.add_must_be_new);
@@ -359,7 +359,7 @@ static void expect_path(const char *op, const char *pointer_json, const char *wa
     char body[512];
     snprintf(body, sizeof(body), "[{\"op\":\"%s\",\"path\":%s,\"value\":\"v\"}]", op, pointer_json);
     struct ims_patch p = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     if (parse(V21, body, &p, &err) != IMS_OK)
         fail_msg("%s: %s", body, err.msg);
     assert_string_equal(p.ops[0].path, want);
@@ -636,7 +636,7 @@ static void test_apply_owner(void **state)
     assert_string_equal(img.owner, "p2");
     apply_ok(V21, "[{\"op\":\"add\",\"path\":\"/owner\",\"value\":\"p3\"}]", &img, true);
     assert_string_equal(img.owner, "p3");
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(run(V21, "[{\"op\":\"replace\",\"path\":\"/owner\",\"value\":\"p4\"}]", &img, false, &err),
                      IMS_E_FORBIDDEN);
     assert_string_equal(err.msg, "Owner can't be updated by non admin.");
@@ -697,7 +697,7 @@ static void test_apply_checks_everything_before_changing(void **state)
     struct ims_image img;
     ims_image_init(&img);
     ims_set_str(&img.name, "before");
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(run(V21,
                          "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"after\"},"
                          "{\"op\":\"add\",\"path\":\"/p\",\"value\":\"1\"},"
@@ -807,7 +807,7 @@ static void test_apply_property_quota(void **state)
         snprintf(key, sizeof(key), "p%d", i);
         ims_kvlist_add(&img.props, key, "v");
     }
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(run(V21, "[{\"op\":\"add\",\"path\":\"/one_more\",\"value\":\"v\"}]", &img, false, &err),
                      IMS_E_TOOLARGE);
     assert_non_null(strstr(err.msg, "Maximum number of image properties exceeded"));
@@ -837,7 +837,7 @@ static void test_apply_handbuilt_ops(void **state)
         ops[p.n++] = (struct ims_patch_op){.op = IMS_PATCH_ADD, .path = (char *)key, .value = value};
     struct ims_image img;
     ims_image_init(&img);
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_patch_apply(&p, &img, false, &err), IMS_OK);
     assert_string_equal(img.name, "n");
     assert_int_equal(img.tags.n, 1);

@@ -64,7 +64,7 @@ static const struct ims_policy_ctx default_ctx = {fake_lookup, &default_fake, NO
 static struct ims_policy *parse_ok(const char *json)
 {
     struct ims_policy *p = NULL;
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = ims_policy_parse(json, strlen(json), &p, &err);
     if (rc != IMS_OK)
         fail_msg("%s: %s (%s)", json, ims_rc_name(rc), err.msg);
@@ -75,7 +75,7 @@ static struct ims_policy *parse_ok(const char *json)
 static void expect_parse_fail(const char *json, const char *fragment)
 {
     struct ims_policy *p = (struct ims_policy *)1;
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = ims_policy_parse(json, strlen(json), &p, &err);
     if (rc != IMS_E_BADREQ)
         fail_msg("%s: expected BADREQ, got %s", json, ims_rc_name(rc));
@@ -812,7 +812,7 @@ static void test_parse_errors(void **state)
         expect_parse_fail(cases[i].json, cases[i].fragment);
     /* Embedded NUL and NULL input. */
     struct ims_policy *p = NULL;
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     static const char nul[] = "{\"Version\":\"1.1\"\0}";
     assert_int_equal(ims_policy_parse(nul, sizeof(nul) - 1, &p, &err), IMS_E_BADREQ);
     assert_int_equal(ims_policy_parse(NULL, 0, &p, &err), IMS_E_BADREQ);
@@ -849,7 +849,7 @@ static char *big_doc(size_t nstmts, size_t nactions, size_t nvalues, size_t nkey
 static void expect_big(char *doc, bool ok, const char *fragment)
 {
     struct ims_policy *p = NULL;
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = ims_policy_parse(doc, strlen(doc), &p, &err);
     if (ok && rc != IMS_OK)
         fail_msg("expected OK, got %s", err.msg);

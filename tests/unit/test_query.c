@@ -28,7 +28,7 @@ static enum ims_rc parse(const char *qs, struct ims_image_query *q, struct ims_e
 
 static void parse_ok(const char *qs, struct ims_image_query *q)
 {
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = parse(qs, q, &err);
     if (rc != IMS_OK)
         fail_msg("'%s' failed: %s", qs, err.msg);
@@ -38,7 +38,7 @@ static void parse_ok(const char *qs, struct ims_image_query *q)
 static void expect_bad(const char *qs, const char *fragment, const char *fragment2)
 {
     struct ims_image_query q = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     enum ims_rc rc = parse(qs, &q, &err);
     if (rc != IMS_E_BADREQ)
         fail_msg("'%s': expected 400, got %s", qs, ims_rc_name(rc));
@@ -92,7 +92,7 @@ static void assert_sorts(const char *qs, size_t n, const char *const *keys, cons
 static void test_qs_pairs_in_order_with_repeats(void **state)
 {
     struct ims_kvlist l = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_query_string_parse("a=1&b=x%20y&a=2&c=p+q&d&e=&=v&f=%3D%26", 100, &l, &err), IMS_OK);
     assert_int_equal(l.n, 8);
     const char *want[][2] = {{"a", "1"}, {"b", "x y"}, {"a", "2"}, {"c", "p q"},
@@ -107,7 +107,7 @@ static void test_qs_pairs_in_order_with_repeats(void **state)
 static void test_qs_empty_and_skipped_pairs(void **state)
 {
     struct ims_kvlist l = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_query_string_parse("", 10, &l, &err), IMS_OK);
     assert_int_equal(l.n, 0);
     assert_int_equal(ims_query_string_parse(NULL, 10, &l, &err), IMS_OK);
@@ -121,7 +121,7 @@ static void test_qs_empty_and_skipped_pairs(void **state)
 static void test_qs_decoded_key(void **state)
 {
     struct ims_kvlist l = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_query_string_parse("sort%5Fkey=name&x+y=1", 10, &l, &err), IMS_OK);
     assert_string_equal(l.items[0].key, "sort_key");
     assert_string_equal(l.items[1].key, "x y");
@@ -133,7 +133,7 @@ static void test_qs_bad_escapes(void **state)
     const char *bad[] = {"a=%zz", "a=%4", "a=%", "a=%00", "%zz=1", "ok=1&a=b%0"};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(bad); i++) {
         struct ims_kvlist l = {0};
-        struct ims_err err = {{0}};
+        struct ims_err err = {0};
         assert_int_equal(ims_query_string_parse(bad[i], 10, &l, &err), IMS_E_BADREQ);
         assert_non_null(strstr(err.msg, "percent-encoding"));
         assert_int_equal(l.n, 0);
@@ -143,7 +143,7 @@ static void test_qs_bad_escapes(void **state)
 static void test_qs_max_params(void **state)
 {
     struct ims_kvlist l = {0};
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_query_string_parse("a=1&b=2&c=3", 3, &l, &err), IMS_OK);
     ims_kvlist_release(&l);
     assert_int_equal(ims_query_string_parse("a=1&b=2&c=3&d=4", 3, &l, &err), IMS_E_BADREQ);
@@ -175,7 +175,7 @@ static void test_default_limit_clamped_to_max(void **state)
     struct ims_query_limits lim = {.default_limit = 50, .max_limit = 20};
     struct ims_kvlist params = {0};
     struct ims_image_query q;
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_image_query_parse(&params, &lim, &q, &err), IMS_OK);
     assert_int_equal(q.limit, 20);
     ims_image_query_release(&q);
@@ -677,7 +677,7 @@ static void test_null_value_from_caller(void **state)
     ims_kvlist_add(&params, "name", NULL);
     ims_kvlist_add(&params, "tag", NULL);
     struct ims_image_query q;
-    struct ims_err err = {{0}};
+    struct ims_err err = {0};
     assert_int_equal(ims_image_query_parse(&params, &limits, &q, &err), IMS_OK);
     assert_filter(only_filter(&q), "name", false, IMS_FIELD_TEXT, IMS_CMP_EQ, "");
     assert_string_equal(q.tags.items[0], "");
