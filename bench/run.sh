@@ -18,7 +18,7 @@
 #   BENCH_XFER_SECS=400        cap on each upload / download
 #   BENCH_OUT=FILE             also write every figure as key=value lines to FILE
 #   TMPDIR                     where the temp dir (file + data dirs) goes; needs
-#                              ~2x BENCH_FILE_GB free (3x with Glance... one at a time: 2x)
+#                              ~2x BENCH_FILE_GB free (imsd's copy is deleted before Glance runs)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +36,7 @@ GLANCE_CREATE_SECS=${BENCH_GLANCE_CREATE_SECS:-150}
 CREATE_SECS=${BENCH_CREATE_SECS:-300}
 XFER_SECS=${BENCH_XFER_SECS:-400}
 OUT=${BENCH_OUT:-}
+case $OUT in ''|/*) ;; *) OUT=$PWD/$OUT ;; esac
 export BENCH_LUA_DIR=$here/lua
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -76,6 +77,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+cd "$tmp"        # nothing the bench writes lands in the caller's directory
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -121,8 +123,10 @@ field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<"$1"; }
 run_wrk() {
   local sys=$1 key=$2 lua=$3 url=$4 out line
   out=$tmp/wrk-$sys-$key.txt
+  alive "$sys" || return 0
   wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s --latency \
       -s "$BENCH_LUA_DIR/$lua" "$url" > "$out" 2>&1 || true
+  alive "$sys" || log "$sys: died during $key"
   line=$(grep '^BENCH ' "$out" || true)
   [ -n "$line" ] || { log "$sys $key: wrk gave no result:"; sed 's/^/    /' "$out"; return 0; }
   put "$sys.$key.rps" "$(field "$line" rps)"
@@ -146,6 +150,7 @@ create_images() {
   while kill -0 "$wp" 2>/dev/null && [ "$(ls "$donedir" | wc -l)" -lt "$THREADS" ]; do sleep 0.05; done
   kill -INT "$wp" 2>/dev/null || true
   wait "$wp" || true
+  alive "$sys" || die "$sys: died during the create phase"
   line=$(grep '^BENCH ' "$out" || true); cl=$(grep '^CREATE ' "$out" || true)
   [ -n "$cl" ] || { sed 's/^/    /' "$out"; die "$sys: create phase gave no result"; }
   put "$sys.create.rps" "$(field "$cl" rate)"
@@ -176,11 +181,24 @@ collect_ids() {
   wc -l < "$f" | tr -d ' '
 }
 
+# settle <url> <curl-header-args...>: after a load run the server may still be
+# working through requests wrk abandoned (Glance: seconds each); wait (≤ 60 s)
+# until a small GET answers in < 0.5 s twice in a row.
+settle() {
+  local url=$1 t ok=0; shift
+  for _ in $(seq 120); do
+    t=$(curl -s -o /dev/null -m 10 -w '%{time_total}' "$@" "$url/v2/images?limit=1" || echo 10)
+    if awk -v t="$t" 'BEGIN{exit !(t < 0.5)}'; then ok=$((ok + 1)); [ $ok -ge 2 ] && return 0; else ok=0; fi
+    sleep 0.5
+  done
+}
+
 # workload <sys> <url> <curl-header-args...>: everything after startup.
 workload() {
   local sys=$1 url=$2; shift 2
   local n ids name mid
 
+  settle "$url" "$@"
   n=$(collect_ids "$sys" "$url" "$@")
   put "$sys.images" "$n"
   log "$sys: $n images in the store"
@@ -211,18 +229,30 @@ workload() {
 
   # Upload / download of the big file.
   local id res code t size
+  alive "$sys" || return 0
+  settle "$url" "$@"
   start_sampler "$pid" "$tmp/rss-$sys-xfer"
   id=$(curl -sf -m 30 "$@" -H 'Content-Type: application/json' -X POST "$url/v2/images" \
-       -d '{"name":"bench-big","disk_format":"raw","container_format":"bare"}' | jq -r .id)
+       -d '{"name":"bench-big","disk_format":"raw","container_format":"bare"}' | jq -r .id) || true
+  if [ -z "$id" ]; then
+    alive "$sys" || true
+    log "$sys: could not create the image to upload to; skipping upload/download"
+    stop_sampler
+    return 0
+  fi
   sync
   res=$(curl -s -m "$XFER_SECS" "$@" -H 'Content-Type: application/octet-stream' -H 'Expect:' \
         -T "$bigfile" -o "$tmp/upload-$sys.body" -w '%{http_code} %{time_total}' "$url/v2/images/$id/file" || true)
   code=${res%% *}; t=${res#* }
   put "$sys.upload.http" "$code"
   put "$sys.upload.secs" "$t"
-  put "$sys.upload.mbps" "$(awk -v b="$bytes" -v t="$t" 'BEGIN{printf "%.1f", t>0 ? b/t/1e6 : 0}')"
+  put "$sys.upload.mbps" "$(awk -v b="$bytes" -v t="$t" 'BEGIN{printf "%.1f", (t > 0 ? b / t / 1e6 : 0)}')"
   log "$sys: upload of $bytes bytes: HTTP $code in $t s = ${R[$sys.upload.mbps]} MB/s"
-  [ "$code" = 204 ] || { log "$sys: upload failed, body:"; head -c 600 "$tmp/upload-$sys.body"; echo; }
+  if [ "$code" != 204 ]; then
+    log "$sys: upload failed, body:"; head -c 600 "$tmp/upload-$sys.body" 2>/dev/null | sed 's/^/    /'; echo
+    log "$sys: last errors in its log:"; grep -E 'ERROR|CRITICAL|error' "$daemon_log" 2>/dev/null | tail -n 8 | cut -c1-400 | sed 's/^/    /'
+  fi
+  alive "$sys" || { stop_sampler; return 0; }
   local meta; meta=$(curl -sf -m 30 "$@" "$url/v2/images/$id" || echo '{}')
   put "$sys.upload.status" "$(jq -r .status <<<"$meta")"
   if [ "$(jq -r .checksum <<<"$meta")" = "$md5" ] && [ "$(jq -r .os_hash_value <<<"$meta")" = "$sha512" ]; then
@@ -235,10 +265,25 @@ workload() {
   code=${res%% *}; size=$(awk '{print $2}' <<<"$res"); t=$(awk '{print $3}' <<<"$res")
   put "$sys.download.http" "$code"
   put "$sys.download.bytes" "$size"
-  put "$sys.download.mbps" "$(awk -v b="$size" -v t="$t" 'BEGIN{printf "%.1f", t>0 ? b/t/1e6 : 0}')"
+  put "$sys.download.mbps" "$(awk -v b="$size" -v t="$t" 'BEGIN{printf "%.1f", (t > 0 ? b / t / 1e6 : 0)}')"
   log "$sys: download: HTTP $code, $size bytes in $t s = ${R[$sys.download.mbps]} MB/s"
+  alive "$sys" || true
   stop_sampler
   put "$sys.rss_peak_xfer_kb" "$(cat "$tmp/rss-$sys-xfer" 2>/dev/null || echo 0)"
+}
+
+# alive <sys>: is the daemon under test still running? If not, say how it
+# ended (exit status / signal) and show the end of its log, once.
+daemon_log=
+alive() {
+  kill -0 "$pid" 2>/dev/null && return 0
+  if [ -z "${R[$1.died]:-}" ]; then
+    local st=0; wait "$pid" 2>/dev/null || st=$?
+    put "$1.died" "$( [ "$st" -gt 128 ] && echo "signal $((st - 128))" || echo "exit status $st")"
+    log "$1: THE DAEMON IS GONE (${R[$1.died]}); end of its log:"
+    tail -n 30 "$daemon_log" 2>/dev/null | sed 's/^/    /'
+  fi
+  return 1
 }
 
 stop_daemon() { # pid: SIGTERM, wait up to 30 s
@@ -263,7 +308,7 @@ put meta.load "$(cut -d' ' -f1-3 /proc/loadavg)"
 log "imsd bench: commit $commit, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), wrk -t$THREADS -c$CONNS -d${DURATION}s"
 
 # ---------------------------------------------------------------- the big file + baseline
-bytes=$(awk -v g="$FILE_GB" 'BEGIN{printf "%d", g*1073741824}')
+bytes=$(awk -v g="$FILE_GB" 'BEGIN{printf "%.0f", g*1073741824}')
 bigfile=$tmp/upload.bin
 log "writing $bytes bytes of /dev/urandom to a temp file"
 head -c "$bytes" /dev/urandom > "$bigfile"
@@ -280,9 +325,15 @@ port=$(free_port)
 url=http://127.0.0.1:$port
 pw=bench-$RANDOM$RANDOM
 mkdir -p "$tmp/imsd"
-IMSD_DATA_DIR=$tmp/imsd IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw IMSD_LOG_LEVEL=warning \
+# The default per-project image quota (10,000) is below what the bench
+# creates: raise it when this imsd knows the setting.
+: > "$tmp/imsd.ini"
+if "$BUILD/imsd" --help 2>&1 | grep -q quota_default; then
+  printf '[images]\nquota_default = %d\n' $(( IMAGES * 2 + 1000 > 100000 ? 100000 : IMAGES * 2 + 1000 )) > "$tmp/imsd.ini"
+fi
+IMSD_CONFIG=$tmp/imsd.ini IMSD_DATA_DIR=$tmp/imsd IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw IMSD_LOG_LEVEL=warning \
   "$BUILD/imsd" > "$tmp/imsd.log" 2>&1 &
-pid=$!; pids+=("$pid")
+pid=$!; pids+=("$pid"); daemon_log=$tmp/imsd.log
 wait_http "$url/" "$pid" || { cat "$tmp/imsd.log"; die "imsd did not start"; }
 sleep 1
 put imsd.rss_idle_kb "$(rss_kb "$pid")"
@@ -298,7 +349,11 @@ start_sampler "$pid" "$tmp/rss-imsd-create"
 create_images imsd "$url" "$IMAGES" "$CREATE_SECS"
 stop_sampler
 workload imsd "$url" -H "X-Auth-Token: $token"
+alive imsd || true
 put imsd.rss_hwm_kb "$(hwm_kb "$pid")"
+put imsd.db_bytes "$(stat -c %s "$tmp/imsd/imsd.db" 2>/dev/null || echo 0)"
+put imsd.wal_bytes "$(stat -c %s "$tmp/imsd/imsd.db-wal" 2>/dev/null || echo 0)"
+log "imsd: imsd.db ${R[imsd.db_bytes]} bytes, imsd.db-wal ${R[imsd.wal_bytes]} bytes after the workload"
 stop_daemon "$pid"
 grep -iE 'error|warn' "$tmp/imsd.log" | sort | uniq -c | sort -rn | head -5 | sed 's/^/    imsd log: /' || true
 rm -rf "$tmp/imsd"
@@ -339,7 +394,7 @@ EOF
   (cd "$g" && timeout 120 glance-manage --config-file "$g/glance-api.conf" db_sync) > "$g/db_sync.log" 2>&1 \
     || { tail -20 "$g/db_sync.log"; die "glance-manage db_sync failed"; }
   (cd "$g" && exec glance-api --config-file "$g/glance-api.conf") > "$g/stdout.log" 2>&1 &
-  pid=$!; pids+=("$pid")
+  pid=$!; pids+=("$pid"); daemon_log=$g/glance-api.log
   wait_http "$gurl/" "$pid" || { tail -20 "$g/stdout.log" "$g/glance-api.log"; die "glance-api did not start"; }
   # wait for its workers, then let it settle
   for _ in $(seq 100); do [ "$(pgrep -P "$pid" | wc -l)" -ge "$(nproc)" ] && break; sleep 0.1; done
@@ -351,11 +406,13 @@ EOF
   create_images glance "$gurl" "$IMAGES" "$GLANCE_CREATE_SECS"
   stop_sampler
   workload glance "$gurl" -H "X-Roles: admin"
+  put glance.db_bytes "$(stat -c %s "$g/glance.sqlite" 2>/dev/null || echo 0)"
   stop_daemon "$pid"
   rm -rf "$g/images"
 fi
 
 # ================================================================ report
+set +u    # figures of a step that could not run are simply empty
 ratio() { # a b -> a/b or -
   awk -v a="${1:-}" -v b="${2:-}" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "-"; else printf "%.1fx", a/b }'
 }
@@ -366,6 +423,8 @@ echo
 echo "=== imsd benchmark — $(date -u +%Y-%m-%d) commit $commit, $(nproc) CPUs, wrk -t$THREADS -c$CONNS -d${DURATION}s ==="
 echo "    imsd: ${R[imsd.images]} images; file $bytes bytes"
 [ "$GLANCE" = 1 ] && echo "    glance-api $(dpkg-query -W -f='${Version}' glance-api 2>/dev/null) (SQLite, file store, noauth, $(nproc) workers): ${R[glance.images]} images$([ -n "${R[glance.create.capped]:-}" ] && echo ", create phase stopped by its ${GLANCE_CREATE_SECS}s cap (asked for $IMAGES)")"
+[ -z "${R[imsd.died]}" ] || echo "    !! imsd DIED during the run (${R[imsd.died]}): figures after that point are missing"
+[ -z "${R[glance.died]}" ] || echo "    !! glance-api died during the run (${R[glance.died]})"
 echo "    figures are noisy: 2 cores shared with the client (wrk/curl) and whatever else runs on the machine"
 echo
 printf '%-24s %12s %10s %6s' "metric" "imsd" "p99 ms" "errs"
@@ -422,5 +481,9 @@ printf 'RSS imsd   idle %s, peak during wrk %s, during upload/download %s, VmHWM
   "$(mb "${R[imsd.rss_hwm_kb]}")" "$st"
 [ "$GLANCE" = 1 ] && printf 'RSS glance idle %s, peak during wrk %s, during upload/download %s (sum over parent + workers); idle imsd/glance %s\n' \
   "$(mb "${R[glance.rss_idle_kb]}")" "$(mb "${R[glance.rss_peak_wrk_kb]}")" "$(mb "${R[glance.rss_peak_xfer_kb]}")" \
-  "$(ratio "${R[imsd.rss_idle_kb]}" "${R[glance.rss_idle_kb]}")"
+  "$(awk -v a="${R[imsd.rss_idle_kb]}" -v b="${R[glance.rss_idle_kb]}" 'BEGIN{printf "%.3f (glance uses %.0fx more)", a/b, b/a}')"
+printf 'SQLite files after the workload: imsd.db %s MB + WAL %s MB' \
+  "$(awk -v b="${R[imsd.db_bytes]}" 'BEGIN{printf "%.1f", b/1e6}')" "$(awk -v b="${R[imsd.wal_bytes]}" 'BEGIN{printf "%.1f", b/1e6}')"
+[ "$GLANCE" = 1 ] && printf '; glance.sqlite %s MB' "$(awk -v b="${R[glance.db_bytes]}" 'BEGIN{printf "%.1f", b/1e6}')"
+echo
 exit 0
