@@ -10,7 +10,9 @@ out=build-fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu17 -D_GNU_SOURCE -Iinclude"
 libs=$(pkg-config --libs libmicrohttpd jansson sqlite3 libcrypto libargon2 inih) 
-lib_src=$(ls lib/*/*.c)
+# The library plus the data compiled into it (see the Makefile's GEN_OBJ).
+make --no-print-directory build/gen/os_versions_data.c >/dev/null
+lib_src="$(ls lib/*/*.c) build/gen/os_versions_data.c"
 only=${1:-}
 for src in fuzz/fuzz_*.c; do
   name=$(basename "$src" .c)

@@ -289,4 +289,19 @@ enum ims_rc ims_repo_jobs_renew(struct ims_dbc *c, const char *owner, int64_t un
 /* Removes finished jobs that ended before before_ms. */
 enum ims_rc ims_repo_jobs_purge(struct ims_dbc *c, int64_t before_ms, int64_t *ret_n, struct ims_err *err);
 
+/* ---- IMS key/value tags (lib/db/repo_tags.c) ---- */
+/* An image as a query by tag sees it: id, name, status and native tags. */
+struct ims_tagged_image {
+    char id[IMS_UUID_LEN + 1];
+    char *name;
+    char status[16];
+    int64_t created_at;
+    struct ims_strlist tags; /* sorted */
+};
+/* Every image owned by `owner`, newest first (created_at desc, id), with its
+ * tags: one query. */
+enum ims_rc ims_repo_owner_tagged_images(struct ims_dbc *c, const char *owner, struct ims_tagged_image **ret,
+                                         size_t *ret_n, struct ims_err *err);
+void ims_tagged_image_array_free(struct ims_tagged_image *v, size_t n);
+
 #endif
