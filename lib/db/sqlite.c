@@ -44,7 +44,9 @@ static enum ims_rc sq_open(const char *path, void **ret, struct ims_err *err)
     }
     sqlite3_busy_timeout(h->db, 10000);
     char *msg = NULL;
-    if (sqlite3_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL,
+    if (sqlite3_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                     /* the WAL is cut back to this size whenever a checkpoint resets it */
+                     "PRAGMA journal_size_limit=67108864;", NULL,
                      NULL, &msg) != SQLITE_OK) {
         enum ims_rc r = ims_fail(err, IMS_E_DB, "cannot configure %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
