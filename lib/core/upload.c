@@ -1,25 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Image upload: queued → saving → active, with md5 and sha512 computed in
- * the same pass as the write. Data goes to a temporary blob; commit makes
+ * the same pass as the write (in parallel: core-int.h's hash pipe). Data goes to a temporary blob; commit makes
  * it durable, then one transaction records it and flips the status, so a
  * failure at any point leaves the image queued and no data behind. */
-#include <openssl/evp.h>
 #include <string.h>
 
+#include "core-int.h"
 #include "ims/service.h"
 
 struct ims_upload {
     struct ims_service *svc;
     char id[IMS_UUID_LEN + 1];
     struct ims_store_writer *w;
-    EVP_MD_CTX *md5, *sha512;
+    struct ims_hash_pipe *hashes;
     int64_t expected, received, max;
 };
 
 static void upload_free(struct ims_upload *u)
 {
-    EVP_MD_CTX_free(u->md5);
-    EVP_MD_CTX_free(u->sha512);
+    ims_hash_pipe_free(u->hashes);
     free(u);
 }
 
@@ -58,10 +57,8 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     snprintf(u->id, sizeof(u->id), "%s", id);
     u->expected = expected_size;
     u->max = svc->cfg->max_image_size;
-    u->md5 = EVP_MD_CTX_new();
-    u->sha512 = EVP_MD_CTX_new();
-    if (!u->md5 || !u->sha512 || !EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) ||
-        !EVP_DigestInit_ex(u->sha512, EVP_sha512(), NULL))
+    u->hashes = ims_hash_pipe_new();
+    if (!u->hashes)
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     if (rc == IMS_OK)
         rc = svc->store->ops->writer_open(svc->store, &u->w, err);
@@ -83,7 +80,7 @@ enum ims_rc ims_upload_write(struct ims_upload *u, const void *data, size_t n, s
     if (u->expected >= 0 && u->received > u->expected)
         return ims_fail(err, IMS_E_BADREQ, "Image data is larger than the declared size %lld.",
                         (long long)u->expected);
-    if (!EVP_DigestUpdate(u->md5, data, n) || !EVP_DigestUpdate(u->sha512, data, n))
+    if (!ims_hash_pipe_update(u->hashes, data, n))
         return ims_fail(err, IMS_E_INTERNAL, "digest update failed");
     return u->svc->store->ops->write(u->w, data, n, err);
 }
@@ -107,13 +104,11 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
         ims_upload_abort(u);
         return rc;
     }
-    unsigned char md5[EVP_MAX_MD_SIZE], sha[EVP_MAX_MD_SIZE];
-    unsigned int md5_len = 0, sha_len = 0;
-    char md5_hex[2 * EVP_MAX_MD_SIZE + 1], sha_hex[2 * EVP_MAX_MD_SIZE + 1];
-    EVP_DigestFinal_ex(u->md5, md5, &md5_len);
-    EVP_DigestFinal_ex(u->sha512, sha, &sha_len);
-    ims_hex_encode(md5, md5_len, md5_hex);
-    ims_hex_encode(sha, sha_len, sha_hex);
+    char md5_hex[33], sha_hex[129];
+    if (!ims_hash_pipe_final(u->hashes, md5_hex, sha_hex)) {
+        ims_upload_abort(u);
+        return ims_fail(err, IMS_E_INTERNAL, "computing the image digests failed");
+    }
 
     char *location = NULL;
     struct ims_store_writer *w = IMS_TAKE_PTR(u->w);
