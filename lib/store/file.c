@@ -23,8 +23,13 @@ struct file_store {
 struct ims_store_writer {
     struct file_store *fs;
     int fd;
+    uint64_t written, flushed; /* bytes written; bytes whose writeback was started */
     char tmp_path[PATH_MAX];
 };
+
+/* Start writeback every WRITEBACK_STEP bytes while the upload goes on, so
+ * the fsync at commit has little left to do instead of the whole image. */
+#define WRITEBACK_STEP (16ULL * 1024 * 1024)
 
 /* Formats a path; false if it would not fit (never silently truncated). */
 __attribute__((format(printf, 2, 3))) static bool path_fmt(char out[PATH_MAX], const char *fmt, ...)
@@ -89,6 +94,12 @@ static enum ims_rc fs_write(struct ims_store_writer *w, const void *p, size_t n,
         }
         q += r;
         n -= (size_t)r;
+        w->written += (uint64_t)r;
+    }
+    if (w->written - w->flushed >= WRITEBACK_STEP) {
+        /* Asynchronous: only queues the range for writeback. */
+        sync_file_range(w->fd, (off64_t)w->flushed, (off64_t)(w->written - w->flushed), SYNC_FILE_RANGE_WRITE);
+        w->flushed = w->written;
     }
     return IMS_OK;
 }
