@@ -102,4 +102,7 @@ bench: deps all $(BUILD)/authz_bench
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(IMSD_SRC:%.c=$(BUILD)/%.d) $(CTL_SRC:%.c=$(BUILD)/%.d)
+# Every object's header dependencies, tests, fuzz targets and benchmarks
+# included: a stale object built against an older struct layout corrupts
+# memory at run time.
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
