@@ -98,6 +98,7 @@ $(BUILD)/authz_bench: $(BUILD)/bench/authz_bench.o $(BUILD)/libims.a
 bench: deps all $(BUILD)/authz_bench
 	@$(BUILD)/authz_bench
 	@bench/run.sh
+	@/usr/bin/python3 bench/ims_bench.py
 
 clean:
 	rm -rf build build-asan build-fuzz

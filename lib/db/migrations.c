@@ -166,6 +166,10 @@ const char *const ims_migrations[] = {
     "CREATE TABLE image_quotas ("
     "  project_id VARCHAR(64) PRIMARY KEY,"
     "  quota BIGINT NOT NULL);",
+
+    /* 7: page by name without sorting the catalogue (the list's sort
+     * expression for name, with its tiebreakers) */
+    "CREATE INDEX images_name_order ON images (COALESCE(name, ''), created_at, id);",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

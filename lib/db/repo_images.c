@@ -518,8 +518,12 @@ static void add_visibility(struct sqlb *b, const struct ims_image_query *q, cons
         ims_buf_adds(&b->sql, "))");
         return;
     }
-    /* Default view: own, public, shared with us; "all" adds community. */
-    ims_buf_adds(&b->sql, " AND (i.owner = ? OR i.visibility = 'public'");
+    /* Default view: own, public, shared with us; "all" adds community.
+     * "i.owner || ''" keeps the planner off a multi-index OR over the owner
+     * and visibility indexes, which then sorted every visible row for each
+     * page (271 req/s on 10k images); walking the sort index and filtering
+     * finds a page at once. Plain SQL, the same in PostgreSQL. */
+    ims_buf_adds(&b->sql, " AND ((i.owner || '') = ? OR i.visibility = 'public'");
     b_text(b, p);
     if (ims_streq(vis, "all"))
         ims_buf_adds(&b->sql, " OR i.visibility = 'community'");
