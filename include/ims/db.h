@@ -78,7 +78,9 @@ enum ims_rc ims_repo_image_set_status(struct ims_dbc *c, const char *id, const c
 /* Images referencing a blob (blobs are shared, reference-counted by rows). */
 enum ims_rc ims_repo_blob_refs(struct ims_dbc *c, const char *blob, int64_t *ret, struct ims_err *err);
 /* One page of the list for q as seen by v. */
-enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_viewer *v,
+/* marker: the loaded q->marker image (the caller checked it is visible), or NULL. */
+enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_image *marker,
+                                const struct ims_viewer *v,
                                 struct ims_image **ret, size_t *ret_n, struct ims_err *err);
 void ims_image_array_free(struct ims_image *imgs, size_t n);
 /* Crash recovery: images left in `saving` go back to `queued`. Returns count. */

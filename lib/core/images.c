@@ -104,21 +104,24 @@ enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *
 enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal *p, const struct ims_image_query *q,
                             struct ims_image **ret, size_t *ret_n, struct ims_err *err)
 {
-    struct ims_dbc *c = ims_db_conn(svc->db);
+    /* The marker is loaded once, here, where its visibility is checked; the
+     * repository builds the keyset condition from it. */
+    struct ims_image m;
     if (q->marker) {
-        struct ims_image m;
         enum ims_rc rc = ims_images_get(svc, p, q->marker, &m, err);
         if (rc == IMS_E_NOTFOUND)
             return ims_fail_code(err, IMS_E_BADREQ, "IMG.0027", "marker %s could not be found.", q->marker);
         if (rc != IMS_OK)
             return rc;
-        ims_image_release(&m);
     }
     struct ims_viewer v = {.project_id = p->project_id, .is_admin = p->is_admin};
     /* Allowed through enterprise-project grants only: those projects' images. */
     if (p->access && !p->access->unrestricted)
         v.eps = &p->access->eps;
-    return ims_repo_image_list(c, q, &v, ret, ret_n, err);
+    enum ims_rc rc = ims_repo_image_list(ims_db_conn(svc->db), q, q->marker ? &m : NULL, &v, ret, ret_n, err);
+    if (q->marker)
+        ims_image_release(&m);
+    return rc;
 }
 
 /* Loads an image the caller may change: 404 if invisible, 403 if visible

@@ -670,20 +670,11 @@ static enum ims_rc load_extras_page(struct ims_dbc *c, struct ims_image *imgs, s
     return rc;
 }
 
-enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_viewer *v,
-                                struct ims_image **ret, size_t *ret_n, struct ims_err *err)
+enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_image *marker,
+                                const struct ims_viewer *v, struct ims_image **ret, size_t *ret_n,
+                                struct ims_err *err)
 {
     enum ims_rc rc = IMS_OK;
-    struct ims_image marker;
-    bool have_marker = false;
-    if (q->marker) {
-        rc = ims_repo_image_get(c, q->marker, &marker, err);
-        if (rc == IMS_E_NOTFOUND)
-            return ims_fail(err, IMS_E_BADREQ, "marker %s could not be found.", q->marker);
-        if (rc != IMS_OK)
-            return rc;
-        have_marker = true;
-    }
     /* Sort keys plus the tiebreakers Glance adds, without repeats. */
     struct ims_sort sorts[IMS_QUERY_MAX_SORT + 2];
     size_t nsorts = 0;
@@ -716,8 +707,8 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
         ims_buf_adds(&b->sql, " AND i.id IN (SELECT t.image_id FROM image_tags t WHERE t.value = ?)");
         b_text(b, q->tags.items[i]);
     }
-    if (have_marker)
-        add_marker(b, sorts, nsorts, &marker);
+    if (marker)
+        add_marker(b, sorts, nsorts, marker);
     ims_buf_adds(&b->sql, " ORDER BY ");
     for (size_t i = 0; i < nsorts; i++) {
         if (i)
@@ -755,8 +746,6 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     if (rc == IMS_OK)
         rc = load_extras_page(c, imgs, n, err);
 out:
-    if (have_marker)
-        ims_image_release(&marker);
     ims_buf_release(&b->sql);
     free(b);
     if (rc != IMS_OK) {
