@@ -79,6 +79,9 @@ void ims_buf_reset(struct ims_buf *b);
 bool ims_buf_add(struct ims_buf *b, const void *p, size_t n);
 bool ims_buf_adds(struct ims_buf *b, const char *s);
 bool ims_buf_addc(struct ims_buf *b, char c);
+/* Room for n more bytes, counted as written: the caller fills them. NULL
+ * (and overflow set) past the maximum. */
+char *ims_buf_append_space(struct ims_buf *b, size_t n);
 bool ims_buf_printf(struct ims_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool ims_buf_vprintf(struct ims_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hands the data out (caller frees) and resets b. */

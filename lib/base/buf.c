@@ -63,6 +63,16 @@ bool ims_buf_adds(struct ims_buf *b, const char *s)
     return ims_buf_add(b, s, strlen(s));
 }
 
+char *ims_buf_append_space(struct ims_buf *b, size_t n)
+{
+    if (!reserve(b, n))
+        return NULL;
+    char *p = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = 0;
+    return p;
+}
+
 bool ims_buf_addc(struct ims_buf *b, char c)
 {
     if (!reserve(b, 1))

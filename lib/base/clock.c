@@ -21,8 +21,60 @@ int64_t ims_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Days since 1970-01-01 to a proleptic Gregorian date by 400-year eras
+ * (the well-known civil-from-days conversion): no libc call, no locale.
+ * Image lists print two times per image; gmtime_r + strftime were a
+ * measurable part of a page. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static void put2(char *o, unsigned v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" (19 chars) for years 0..9999; false outside. */
+static bool iso_base(int64_t t, char *out)
+{
+    if (t < -62167219200LL || t > 253402300799LL)
+        return false;
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    unsigned secs = (unsigned)(t - days * 86400);
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    put2(out, (unsigned)(y / 100));
+    put2(out + 2, (unsigned)(y % 100));
+    out[4] = '-';
+    put2(out + 5, m);
+    out[7] = '-';
+    put2(out + 8, d);
+    out[10] = 'T';
+    put2(out + 11, secs / 3600);
+    out[13] = ':';
+    put2(out + 14, secs / 60 % 60);
+    out[16] = ':';
+    put2(out + 17, secs % 60);
+    return true;
+}
+
 void ims_time_iso(int64_t t, char out[21])
 {
+    if (iso_base(t, out)) {
+        memcpy(out + 19, "Z", 2);
+        return;
+    }
     struct tm tm;
     time_t tt = (time_t)t;
     gmtime_r(&tt, &tm);
@@ -31,6 +83,10 @@ void ims_time_iso(int64_t t, char out[21])
 
 void ims_time_iso_us(int64_t t, char out[28])
 {
+    if (iso_base(t, out)) {
+        memcpy(out + 19, ".000000Z", 9);
+        return;
+    }
     struct tm tm;
     time_t tt = (time_t)t;
     gmtime_r(&tt, &tm);

@@ -45,14 +45,20 @@ void ims_jw_obj_end(struct ims_jw *w) { close_(w, '}'); }
 void ims_jw_arr_begin(struct ims_jw *w) { open(w, '['); }
 void ims_jw_arr_end(struct ims_jw *w) { close_(w, ']'); }
 
-static void escaped(struct ims_buf *b, const char *s, size_t n)
+/* Bytes written as themselves: not '"', '\\' or a control character. */
+static bool plain(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
+
+static void escaped_slow(struct ims_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     ims_buf_addc(b, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (plain(c))
             continue;
         ims_buf_add(b, s + run, i - run);
         run = i + 1;
@@ -72,6 +78,23 @@ static void escaped(struct ims_buf *b, const char *s, size_t n)
     }
     ims_buf_add(b, s + run, n - run);
     ims_buf_addc(b, '"');
+}
+
+/* The common case, a string with nothing to escape, is copied with one
+ * reservation; anything else (or a full buffer) takes the general path. */
+static void escaped(struct ims_buf *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && plain((unsigned char)s[i]))
+        i++;
+    char *o = i == n ? ims_buf_append_space(b, n + 2) : NULL;
+    if (!o) {
+        escaped_slow(b, s, n);
+        return;
+    }
+    o[0] = '"';
+    memcpy(o + 1, s, n);
+    o[n + 1] = '"';
 }
 
 void ims_jw_key(struct ims_jw *w, const char *k)
