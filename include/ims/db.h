@@ -53,6 +53,15 @@ int ims_db_schema_version(struct ims_dbc *c);
 enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_err *err);
 
 /* ---- transactions (nestable: only the outermost begins/commits) ---- */
+/* ---- change signals (lib/db/signals.c) ----
+ * What per-thread caches hold changed: raised by the repository with the
+ * write (bumped once its transaction commits), read by the caches on every
+ * use. */
+enum ims_db_signal { IMS_SIGNAL_IAM, IMS_SIGNAL_REVOCATION, IMS_NSIGNALS };
+void ims_db_signal_raise(struct ims_dbc *c, enum ims_db_signal which);
+/* false when this database has no signals: the caller must read SQL. */
+bool ims_db_signal_read(struct ims_db *db, enum ims_db_signal which, uint64_t *ret);
+
 enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err);
 enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err);
 void ims_db_rollback(struct ims_dbc *c);
@@ -67,7 +76,10 @@ struct ims_viewer {
     const struct ims_strlist *eps;
 };
 
-enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err);
+/* Fails with IMG.0015 (IMS_QUOTA_FULL_FMT) when the owner would then own more
+ * than max_owned images (max_owned < 0: no limit). */
+enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
+                                  struct ims_err *err);
 enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err);
 /* Writes core columns, properties and tags of img (matched by id). */
 enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err);
@@ -90,6 +102,9 @@ enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struc
 enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err);
 
 /* ---- image quotas (lib/db/repo_quotas.c) ---- */
+/* The message of IMG.0015: project, images it owns, its quota. */
+#define IMS_QUOTA_FULL_FMT "The number of private images has reached the maximum allowed: project %s has %lld of %lld."
+
 /* The project's own quota; *ret_found false when it has none (the default applies). */
 enum ims_rc ims_repo_quota_get(struct ims_dbc *c, const char *project_id, int64_t *ret, bool *ret_found,
                                struct ims_err *err);

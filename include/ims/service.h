@@ -307,7 +307,10 @@ void ims_images_copy_abandon(struct ims_service *svc, const char *new_id);
 struct ims_quota_usage {
     int64_t used, quota, min, max;
 };
-/* The project's image quota (its own, else [images] quota_default) and use. */
+/* The project's image quota: its own, else [images] quota_default. Creates
+ * pass it to ims_repo_image_insert, which checks it in its transaction. */
+enum ims_rc ims_quota_of(struct ims_service *svc, const char *project_id, int64_t *ret, struct ims_err *err);
+/* The project's image quota and use. */
 enum ims_rc ims_quota_get(struct ims_service *svc, const char *project_id, struct ims_quota_usage *ret,
                           struct ims_err *err);
 /* Every path that creates images calls this first: IMS_E_BADREQ (IMG.0015)

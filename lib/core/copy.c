@@ -116,10 +116,11 @@ enum ims_rc ims_images_copy_stage(struct ims_service *svc, const struct ims_prin
     if (spec->description && *spec->description)
         ims_kvlist_set(&img.props, "__description", spec->description);
     ims_strlist_release(&img.tags);
-    /* Checked again here: the quota may have filled while the job waited. */
-    enum ims_rc rc = ims_quota_check(svc, p->project_id, 1, err);
+    /* Checked again, in the insert: the quota may have filled while the job waited. */
+    int64_t quota = 0;
+    enum ims_rc rc = ims_quota_of(svc, p->project_id, &quota, err);
     if (rc == IMS_OK)
-        rc = ims_repo_image_insert(c, &img, err);
+        rc = ims_repo_image_insert(c, &img, quota, err);
     ims_image_release(&img);
     return rc;
 }

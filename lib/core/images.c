@@ -66,8 +66,8 @@ enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principa
     rc = ims_os_version_fill(&draft->props, err);
     if (rc != IMS_OK)
         return rc;
-    rc = ims_quota_check(svc, draft->owner, 1, err);
-    if (rc != IMS_OK)
+    int64_t quota = 0;
+    if ((rc = ims_quota_of(svc, draft->owner, &quota, err)) != IMS_OK)
         return rc;
     if (!draft->id[0])
         ims_uuid_new(draft->id);
@@ -76,7 +76,7 @@ enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principa
     for (size_t i = 0; i < IMS_ARRAY_SIZE(ims_defaults); i++)
         if (!ims_kvlist_get(&draft->props, ims_defaults[i][0]))
             ims_kvlist_add(&draft->props, ims_defaults[i][0], ims_defaults[i][1]);
-    return ims_repo_image_insert(ims_db_conn(svc->db), draft, err);
+    return ims_repo_image_insert(ims_db_conn(svc->db), draft, quota, err);
 }
 
 enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *p, const char *id,

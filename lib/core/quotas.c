@@ -4,17 +4,22 @@
  * creates an image. */
 #include "ims/service.h"
 
+enum ims_rc ims_quota_of(struct ims_service *svc, const char *project_id, int64_t *ret, struct ims_err *err)
+{
+    bool found = false;
+    enum ims_rc rc = ims_repo_quota_get(ims_db_conn(svc->db), project_id, ret, &found, err);
+    if (rc == IMS_OK && !found)
+        *ret = svc->cfg->quota_default;
+    return rc;
+}
+
 enum ims_rc ims_quota_get(struct ims_service *svc, const char *project_id, struct ims_quota_usage *ret,
                           struct ims_err *err)
 {
-    struct ims_dbc *c = ims_db_conn(svc->db);
-    int64_t quota = svc->cfg->quota_default, used = 0;
-    bool found = false;
-    enum ims_rc rc = ims_repo_quota_get(c, project_id, &quota, &found, err);
-    if (rc == IMS_OK && !found)
-        quota = svc->cfg->quota_default;
+    int64_t quota = 0, used = 0;
+    enum ims_rc rc = ims_quota_of(svc, project_id, &quota, err);
     if (rc == IMS_OK)
-        rc = ims_repo_image_count(c, project_id, &used, err);
+        rc = ims_repo_image_count(ims_db_conn(svc->db), project_id, &used, err);
     if (rc != IMS_OK)
         return rc;
     *ret = (struct ims_quota_usage){.used = used, .quota = quota, .min = IMS_QUOTA_MIN, .max = IMS_QUOTA_MAX};
@@ -28,10 +33,8 @@ enum ims_rc ims_quota_check(struct ims_service *svc, const char *project_id, int
     if (rc != IMS_OK)
         return rc;
     if (u.used + adding > u.quota)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0015",
-                             "The number of private images has reached the maximum allowed: project %s has %lld of "
-                             "%lld.",
-                             project_id, (long long)u.used, (long long)u.quota);
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0015", IMS_QUOTA_FULL_FMT, project_id, (long long)u.used,
+                             (long long)u.quota);
     return IMS_OK;
 }
 

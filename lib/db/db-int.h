@@ -11,6 +11,7 @@ struct ims_dbc {
     void *h;
     int txdepth;
     bool tx_failed;
+    unsigned pending_signals; /* raised in the open transaction: bumped at commit */
     struct ims_db *db;
     struct ims_dbc *next;
 };
@@ -35,6 +36,13 @@ char *ims_q_col_dup(struct ims_q *q, int col);        /* NULL for SQL NULL */
 int64_t ims_q_col_int(struct ims_q *q, int col);
 bool ims_q_col_null(struct ims_q *q, int col);
 enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
+
+/* Change signals (signals.c); NULL = none available. */
+struct ims_signals;
+struct ims_signals *ims_signals_open(const char *db_path);
+void ims_signals_close(struct ims_signals *s);
+void ims_signals_bump(struct ims_signals *s, unsigned mask);
+bool ims_signals_read(const struct ims_signals *s, enum ims_db_signal which, uint64_t *ret);
 
 /* The migrations, in order; version = index + 1. */
 extern const char *const ims_migrations[];

@@ -17,6 +17,7 @@ struct ims_db {
      * handler. */
     pthread_mutex_t write_lock;
     struct ims_dbc *conns;
+    struct ims_signals *signals;
 };
 
 static void conn_free(struct ims_dbc *c)
@@ -118,6 +119,7 @@ enum ims_rc ims_db_open(const char *dsn, struct ims_db **ret, struct ims_err *er
     pthread_mutex_init(&db->lock, NULL);
     pthread_mutex_init(&db->write_lock, NULL);
     pthread_key_create(&db->key, thread_exit);
+    db->signals = ims_signals_open(dsn);
     struct ims_dbc *c;
     enum ims_rc rc = conn_open(db, &c, err);
     if (rc == IMS_OK) {
@@ -145,6 +147,7 @@ void ims_db_close(struct ims_db *db)
     }
     pthread_mutex_destroy(&db->lock);
     pthread_mutex_destroy(&db->write_lock);
+    ims_signals_close(db->signals);
     free(db->dsn);
     free(db);
 }
@@ -183,6 +186,9 @@ enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_e
         {"members without image",
          "SELECT COUNT(*) FROM image_members m WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.id = m.image_id)"},
         {"active images without data", "SELECT COUNT(*) FROM images WHERE status = 'active' AND location IS NULL"},
+        {"projects whose image count is wrong",
+         "SELECT COUNT(*) FROM (SELECT owner, COUNT(*) AS n FROM images GROUP BY owner) o WHERE o.n <> "
+         "COALESCE((SELECT c.n FROM project_image_counts c WHERE c.project_id = o.owner), 0)"},
     };
     for (size_t i = 0; i < IMS_ARRAY_SIZE(checks); i++) {
         if (!ims_q_prepare(&q, c, checks[i][1], err))
@@ -218,6 +224,8 @@ enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err)
 {
     if (--c->txdepth > 0)
         return IMS_OK;
+    unsigned signals = c->pending_signals;
+    c->pending_signals = 0;
     if (c->tx_failed) {
         c->ops->exec(c->h, "ROLLBACK", NULL);
         pthread_mutex_unlock(&c->db->write_lock);
@@ -227,6 +235,9 @@ enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err)
     if (rc != IMS_OK)
         c->ops->exec(c->h, "ROLLBACK", NULL);
     pthread_mutex_unlock(&c->db->write_lock);
+    /* after the commit: a cache that sees the new count also sees the write */
+    if (rc == IMS_OK)
+        ims_signals_bump(c->db->signals, signals);
     return rc;
 }
 
@@ -236,8 +247,22 @@ void ims_db_rollback(struct ims_dbc *c)
         c->tx_failed = true;
         return;
     }
+    c->pending_signals = 0;
     c->ops->exec(c->h, "ROLLBACK", NULL);
     pthread_mutex_unlock(&c->db->write_lock);
+}
+
+void ims_db_signal_raise(struct ims_dbc *c, enum ims_db_signal which)
+{
+    if (c->txdepth > 0)
+        c->pending_signals |= 1u << which;
+    else /* an autocommit statement: already committed */
+        ims_signals_bump(c->db->signals, 1u << which);
+}
+
+bool ims_db_signal_read(struct ims_db *db, enum ims_db_signal which, uint64_t *ret)
+{
+    return ims_signals_read(db->signals, which, ret);
 }
 
 /* ---- statement helpers ---- */

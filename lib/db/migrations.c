@@ -170,6 +170,42 @@ const char *const ims_migrations[] = {
     /* 7: page by name without sorting the catalogue (the list's sort
      * expression for name, with its tiebreakers) */
     "CREATE INDEX images_name_order ON images (COALESCE(name, ''), created_at, id);",
+
+    /* 8: the IMS attributes every image carries move from image_properties
+     * rows into columns of images (repo_images.c: promoted[]): a create wrote
+     * ten property rows and a list page read 250; images.extras counts the
+     * image's remaining property and tag rows, so reads skip looking for
+     * them when there are none; and a per-project image
+     * count kept in the same transaction as the insert or delete, so the
+     * quota check is one row, not a COUNT over the project's images. */
+    "ALTER TABLE images ADD COLUMN p_imagetype TEXT;"
+    "ALTER TABLE images ADD COLUMN p_isregistered TEXT;"
+    "ALTER TABLE images ADD COLUMN p_os_type TEXT;"
+    "ALTER TABLE images ADD COLUMN p_platform TEXT;"
+    "ALTER TABLE images ADD COLUMN p_os_bit TEXT;"
+    "ALTER TABLE images ADD COLUMN p_virtual_env_type TEXT;"
+    "ALTER TABLE images ADD COLUMN p_image_source_type TEXT;"
+    "ALTER TABLE images ADD COLUMN p_image_size TEXT;"
+    "ALTER TABLE images ADD COLUMN p_is_config_init TEXT;"
+    "ALTER TABLE images ADD COLUMN p_os_version TEXT;"
+    "UPDATE images SET p_imagetype = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__imagetype');"
+    "UPDATE images SET p_isregistered = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__isregistered');"
+    "UPDATE images SET p_os_type = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__os_type');"
+    "UPDATE images SET p_platform = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__platform');"
+    "UPDATE images SET p_os_bit = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__os_bit');"
+    "UPDATE images SET p_virtual_env_type = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = 'virtual_env_type');"
+    "UPDATE images SET p_image_source_type = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__image_source_type');"
+    "UPDATE images SET p_image_size = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__image_size');"
+    "UPDATE images SET p_is_config_init = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__is_config_init');"
+    "UPDATE images SET p_os_version = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__os_version');"
+    "DELETE FROM image_properties WHERE name IN ('__imagetype', '__isregistered', '__os_type', '__platform', '__os_bit', 'virtual_env_type', '__image_source_type', '__image_size', '__is_config_init', '__os_version');"
+    "ALTER TABLE images ADD COLUMN extras INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE images SET extras = (SELECT COUNT(*) FROM image_properties p WHERE p.image_id = images.id) + "
+    "(SELECT COUNT(*) FROM image_tags t WHERE t.image_id = images.id);"
+    "CREATE TABLE project_image_counts ("
+    "  project_id VARCHAR(64) PRIMARY KEY,"
+    "  n BIGINT NOT NULL);"
+    "INSERT INTO project_image_counts (project_id, n) SELECT owner, COUNT(*) FROM images GROUP BY owner;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -48,7 +48,10 @@ enum ims_rc ims_repo_iam_bump(struct ims_dbc *c, struct ims_err *err)
     struct ims_q q;
     if (!ims_q_prepare(&q, c, "UPDATE iam_generation SET value = value + 1 WHERE id = 1", err))
         return IMS_E_DB;
-    return ims_q_exec(&q, err);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK)
+        ims_db_signal_raise(c, IMS_SIGNAL_IAM);
+    return rc;
 }
 
 enum ims_rc ims_repo_iam_generation(struct ims_dbc *c, int64_t *ret, struct ims_err *err)

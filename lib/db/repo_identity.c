@@ -229,6 +229,8 @@ enum ims_rc ims_repo_token_revoke(struct ims_dbc *c, const char *token_id, int64
     ims_q_text(&q, token_id);
     ims_q_int(&q, expires_at);
     enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK)
+        ims_db_signal_raise(c, IMS_SIGNAL_REVOCATION);
     return rc == IMS_E_CONFLICT ? IMS_OK : rc;
 }
 

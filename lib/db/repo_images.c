@@ -9,14 +9,56 @@
 #define IMAGE_COLS                                                                                              \
     "i.id, i.owner, i.name, i.status, i.visibility, i.protected, i.os_hidden, i.container_format, "             \
     "i.disk_format, i.size, i.virtual_size, i.checksum, i.os_hash_algo, i.os_hash_value, i.min_disk, "         \
-    "i.min_ram, i.enterprise_project_id, i.created_at, i.updated_at, i.location"
+    "i.min_ram, i.enterprise_project_id, i.created_at, i.updated_at, i.location, " PROMOTED_COLS ", i.extras"
+
+/* The IMS attributes every image carries live in columns of images, not in
+ * image_properties rows (migration 8): to the rest of imsd they are
+ * properties like any other; here they are mapped to and from the columns.
+ * NULL = the image does not have the property. */
+static const struct promoted {
+    const char *prop, *col;
+} promoted[] = {
+    {"__image_size", "p_image_size"},         {"__image_source_type", "p_image_source_type"},
+    {"__imagetype", "p_imagetype"},           {"__is_config_init", "p_is_config_init"},
+    {"__isregistered", "p_isregistered"},     {"__os_bit", "p_os_bit"},
+    {"__os_type", "p_os_type"},               {"__os_version", "p_os_version"},
+    {"__platform", "p_platform"},             {"virtual_env_type", "p_virtual_env_type"},
+};
+#define PROMOTED_COLS                                                                                           \
+    "i.p_image_size, i.p_image_source_type, i.p_imagetype, i.p_is_config_init, i.p_isregistered, i.p_os_bit, " \
+    "i.p_os_type, i.p_os_version, i.p_platform, i.p_virtual_env_type"
+#define PROMOTED_FIRST 20 /* column index of promoted[0] in IMAGE_COLS */
+#define NPROMOTED IMS_ARRAY_SIZE(promoted)
+#define EXTRAS_COL (PROMOTED_FIRST + (int)NPROMOTED)
+
+static const struct promoted *promoted_find(const char *prop)
+{
+    for (size_t i = 0; i < NPROMOTED; i++)
+        if (strcmp(promoted[i].prop, prop) == 0)
+            return &promoted[i];
+    return NULL;
+}
+
+static int cmp_kv(const void *a, const void *b)
+{
+    return strcmp(((const struct ims_kv *)a)->key, ((const struct ims_kv *)b)->key);
+}
+
+/* Properties in name order, as one image_properties query returned them
+ * before the IMS attributes had columns. */
+static void sort_props(struct ims_image *img)
+{
+    qsort(img->props.items, img->props.n, sizeof(*img->props.items), cmp_kv);
+}
 
 static void copy_fixed(char *dst, size_t cap, const char *s)
 {
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
-static void read_row(struct ims_q *q, struct ims_image *img)
+/* Returns how many image_properties and image_tags rows the image has
+ * (images.extras): 0 means there is nothing more to load. */
+static int64_t read_row(struct ims_q *q, struct ims_image *img)
 {
     ims_image_init(img);
     copy_fixed(img->id, sizeof(img->id), ims_q_col_text(q, 0));
@@ -39,6 +81,10 @@ static void read_row(struct ims_q *q, struct ims_image *img)
     img->created_at = ims_q_col_int(q, 17);
     img->updated_at = ims_q_col_int(q, 18);
     img->blob = ims_q_col_dup(q, 19);
+    for (size_t i = 0; i < NPROMOTED; i++)
+        if (!ims_q_col_null(q, PROMOTED_FIRST + (int)i))
+            ims_kvlist_add(&img->props, promoted[i].prop, ims_q_col_text(q, PROMOTED_FIRST + (int)i));
+    return ims_q_col_int(q, EXTRAS_COL);
 }
 
 static enum ims_rc load_extras(struct ims_dbc *c, struct ims_image *img, struct ims_err *err)
@@ -53,6 +99,7 @@ static enum ims_rc load_extras(struct ims_dbc *c, struct ims_image *img, struct 
     ims_q_done(&q);
     if (s != IMS_STEP_DONE)
         return ims_fail(err, IMS_E_DB, "reading properties failed");
+    sort_props(img);
     if (!ims_q_prepare(&q, c, "SELECT value FROM image_tags WHERE image_id = ? ORDER BY value", err))
         return IMS_E_DB;
     ims_q_text(&q, img->id);
@@ -87,6 +134,8 @@ static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *img, 
     if ((rc = ims_q_exec(&q, err)) != IMS_OK)
         return rc;
     for (size_t i = 0; i < img->props.n; i++) {
+        if (promoted_find(img->props.items[i].key))
+            continue;
         if (!ims_q_prepare(&q, c, "INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?)", err))
             return IMS_E_DB;
         ims_q_text(&q, img->id);
@@ -106,7 +155,8 @@ static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *img, 
     return IMS_OK;
 }
 
-/* Binds the 19 mutable columns in the order of both INSERT and UPDATE. */
+/* Binds the 19 mutable columns, the promoted properties and extras in the
+ * order of both INSERT and UPDATE. */
 static void bind_columns(struct ims_q *q, const struct ims_image *img)
 {
     ims_q_text(q, img->owner);
@@ -128,9 +178,45 @@ static void bind_columns(struct ims_q *q, const struct ims_image *img)
     ims_q_int(q, img->created_at);
     ims_q_int(q, img->updated_at);
     ims_q_text(q, img->blob);
+    int64_t extras = (int64_t)img->tags.n;
+    for (size_t i = 0; i < NPROMOTED; i++)
+        ims_q_text(q, ims_kvlist_get(&img->props, promoted[i].prop));
+    for (size_t i = 0; i < img->props.n; i++)
+        extras += !promoted_find(img->props.items[i].key);
+    ims_q_int(q, extras);
 }
 
-enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err)
+/* project_image_counts moves with every insert, delete and change of
+ * owner, inside their transaction. */
+static enum ims_rc count_add(struct ims_dbc *c, const char *owner, int delta, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO project_image_counts (project_id, n) VALUES (?, ?) "
+                       "ON CONFLICT (project_id) DO UPDATE SET n = project_image_counts.n + excluded.n",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, owner);
+    ims_q_int(&q, delta);
+    return ims_q_exec(&q, err);
+}
+
+/* The insert's own count against the quota, in its transaction: two
+ * concurrent creates cannot both take the last place. */
+static enum ims_rc check_quota(struct ims_dbc *c, const char *owner, int64_t max_owned, struct ims_err *err)
+{
+    if (max_owned < 0)
+        return IMS_OK;
+    int64_t n = 0;
+    enum ims_rc rc = ims_repo_image_count(c, owner, &n, err);
+    if (rc == IMS_OK && n > max_owned)
+        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0015", IMS_QUOTA_FULL_FMT, owner, (long long)(n - 1),
+                           (long long)max_owned);
+    return rc;
+}
+
+enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
+                                  struct ims_err *err)
 {
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
@@ -139,8 +225,10 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
     if (!ims_q_prepare(&q, c,
                        "INSERT INTO images (owner, name, status, visibility, protected, os_hidden, "
                        "container_format, disk_format, size, virtual_size, checksum, os_hash_algo, os_hash_value, "
-                       "min_disk, min_ram, enterprise_project_id, created_at, updated_at, location, id) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "min_disk, min_ram, enterprise_project_id, created_at, updated_at, location, p_image_size, "
+                       "p_image_source_type, p_imagetype, p_is_config_init, p_isregistered, p_os_bit, p_os_type, "
+                       "p_os_version, p_platform, p_virtual_env_type, extras, id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        err)) {
         rc = IMS_E_DB;
         goto out;
@@ -150,6 +238,10 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
     rc = ims_q_exec(&q, err);
     if (rc == IMS_E_CONFLICT)
         ims_fail(err, rc, "Image with identifier %s already exists!", img->id);
+    if (rc == IMS_OK)
+        rc = count_add(c, img->owner, 1, err);
+    if (rc == IMS_OK)
+        rc = check_quota(c, img->owner, max_owned, err);
     if (rc == IMS_OK)
         rc = write_extras(c, img, err);
 out:
@@ -167,10 +259,26 @@ enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img
         return rc;
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
+                       "UPDATE project_image_counts SET n = n - 1 WHERE project_id = "
+                       "(SELECT owner FROM images WHERE id = ?) AND project_id <> ?",
+                       err)) {
+        rc = IMS_E_DB;
+        goto out;
+    }
+    ims_q_text(&q, img->id);
+    ims_q_text(&q, img->owner);
+    if ((rc = ims_q_exec(&q, err)) != IMS_OK)
+        goto out;
+    if (c->ops->changes(c->h) > 0 && (rc = count_add(c, img->owner, 1, err)) != IMS_OK)
+        goto out;
+    if (!ims_q_prepare(&q, c,
                        "UPDATE images SET owner = ?, name = ?, status = ?, visibility = ?, protected = ?, "
                        "os_hidden = ?, container_format = ?, disk_format = ?, size = ?, virtual_size = ?, "
                        "checksum = ?, os_hash_algo = ?, os_hash_value = ?, min_disk = ?, min_ram = ?, "
-                       "enterprise_project_id = ?, created_at = ?, updated_at = ?, location = ? WHERE id = ?",
+                       "enterprise_project_id = ?, created_at = ?, updated_at = ?, location = ?, p_image_size = ?, "
+                       "p_image_source_type = ?, p_imagetype = ?, p_is_config_init = ?, p_isregistered = ?, "
+                       "p_os_bit = ?, p_os_type = ?, p_os_version = ?, p_platform = ?, p_virtual_env_type = ?, "
+                       "extras = ? WHERE id = ?",
                        err)) {
         rc = IMS_E_DB;
         goto out;
@@ -204,9 +312,9 @@ enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_ima
         return rc;
     }
     struct ims_image img;
-    read_row(&q, &img);
+    int64_t extras = read_row(&q, &img);
     ims_q_done(&q);
-    enum ims_rc rc = load_extras(c, &img, err);
+    enum ims_rc rc = extras ? load_extras(c, &img, err) : IMS_OK;
     if (rc != IMS_OK) {
         ims_image_release(&img);
         return rc;
@@ -221,6 +329,7 @@ enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_
     if (rc != IMS_OK)
         return rc;
     static const char *const sqls[] = {
+        "UPDATE project_image_counts SET n = n - 1 WHERE project_id = (SELECT owner FROM images WHERE id = ?)",
         "DELETE FROM image_properties WHERE image_id = ?",
         "DELETE FROM image_tags WHERE image_id = ?",
         "DELETE FROM image_members WHERE image_id = ?",
@@ -284,7 +393,17 @@ enum ims_rc ims_repo_blob_refs(struct ims_dbc *c, const char *blob, int64_t *ret
 
 enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err)
 {
-    return count_query(c, "SELECT COUNT(*) FROM images WHERE owner = ?", owner, ret, err);
+    *ret = 0; /* no row: the project never owned an image */
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT n FROM project_image_counts WHERE project_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, owner);
+    enum ims_step s = ims_q_step(&q);
+    if (s == IMS_STEP_ROW)
+        *ret = ims_q_col_int(&q, 0);
+    enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
 }
 
 enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, struct ims_err *err)
@@ -403,6 +522,22 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
 {
     if (f->values.n == 0) { /* "in:" with nothing in it matches nothing */
         ims_buf_adds(&b->sql, " AND 1 = 0");
+        return;
+    }
+    const struct promoted *col = f->is_property ? promoted_find(f->key) : NULL;
+    if (col) {
+        ims_buf_printf(&b->sql, " AND i.%s", col->col);
+        if (f->op == IMS_CMP_IN) {
+            ims_buf_adds(&b->sql, " IN (");
+            for (size_t i = 0; i < f->values.n; i++) {
+                ims_buf_adds(&b->sql, i ? ", ?" : "?");
+                b_text(b, f->values.items[i]);
+            }
+            ims_buf_adds(&b->sql, ")");
+        } else {
+            ims_buf_printf(&b->sql, " %s ?", cmp_sql(f->op));
+            b_text(b, f->values.items[0]);
+        }
         return;
     }
     if (f->is_property) {
@@ -608,6 +743,11 @@ static void add_marker(struct sqlb *b, const struct ims_sort *sorts, size_t n, c
     ims_buf_adds(&b->sql, ")");
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int cmp_image_ptr(const void *a, const void *b)
 {
     return strcmp((*(struct ims_image *const *)a)->id, (*(struct ims_image *const *)b)->id);
@@ -618,55 +758,56 @@ static int cmp_key_image(const void *key, const void *elem)
     return strcmp(key, (*(struct ims_image *const *)elem)->id);
 }
 
-/* Properties and tags of a whole page in two statements instead of two per
- * image (which was most of a list's cost). The IN list is padded with NULLs
- * to a power of two so the statement cache sees a handful of shapes. */
-static enum ims_rc load_extras_page(struct ims_dbc *c, struct ims_image *imgs, size_t n, struct ims_err *err)
+/* Custom properties and tags of the page's images that have any
+ * (images.extras), in one statement instead of two per image. The IN lists
+ * are padded with NULLs to a power of two so the statement cache sees a
+ * handful of shapes. */
+static enum ims_rc load_extras_page(struct ims_dbc *c, struct ims_image **imgs, size_t n, struct ims_err *err)
 {
     if (n == 0)
         return IMS_OK;
-    struct ims_image **byid = ims_xcalloc(n, sizeof(*byid));
-    for (size_t i = 0; i < n; i++)
-        byid[i] = &imgs[i];
-    qsort(byid, n, sizeof(*byid), cmp_image_ptr);
+    qsort(imgs, n, sizeof(*imgs), cmp_image_ptr);
     size_t slots = 8;
     while (slots < n)
         slots *= 2;
+    struct ims_buf sql;
+    ims_buf_init(&sql, 64 * 1024);
+    ims_buf_adds(&sql, "SELECT image_id, 0, name, value FROM image_properties WHERE image_id IN (");
+    for (size_t i = 0; i < slots; i++)
+        ims_buf_adds(&sql, i ? ", ?" : "?");
+    ims_buf_adds(&sql, ") UNION ALL SELECT image_id, 1, value, NULL FROM image_tags WHERE image_id IN (");
+    for (size_t i = 0; i < slots; i++)
+        ims_buf_adds(&sql, i ? ", ?" : "?");
+    /* no ORDER BY: it cost a sort per statement; each image's properties
+     * and tags are put in order below */
+    ims_buf_adds(&sql, ")");
+    struct ims_q q;
     enum ims_rc rc = IMS_OK;
-    static const char *const heads[] = {"SELECT image_id, name, value FROM image_properties WHERE image_id IN (",
-                                        "SELECT image_id, value, NULL FROM image_tags WHERE image_id IN ("};
-    static const char *const tails[] = {") ORDER BY image_id, name", ") ORDER BY image_id, value"};
-    for (int which = 0; which < 2 && rc == IMS_OK; which++) {
-        struct ims_buf sql;
-        ims_buf_init(&sql, 64 * 1024);
-        ims_buf_adds(&sql, heads[which]);
-        for (size_t i = 0; i < slots; i++)
-            ims_buf_adds(&sql, i ? ", ?" : "?");
-        ims_buf_adds(&sql, tails[which]);
-        struct ims_q q;
-        if (!ims_q_prepare(&q, c, sql.data, err)) {
-            ims_buf_release(&sql);
-            rc = IMS_E_DB;
-            break;
-        }
-        ims_buf_release(&sql);
-        for (size_t i = 0; i < slots; i++)
-            ims_q_text(&q, i < n ? imgs[i].id : NULL);
+    if (!ims_q_prepare(&q, c, sql.data, err))
+        rc = IMS_E_DB;
+    ims_buf_release(&sql);
+    if (rc == IMS_OK) {
+        for (size_t k = 0; k < 2; k++)
+            for (size_t i = 0; i < slots; i++)
+                ims_q_text(&q, i < n ? imgs[i]->id : NULL);
         enum ims_step st;
         while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-            struct ims_image **hit = bsearch(ims_q_col_text(&q, 0), byid, n, sizeof(*byid), cmp_key_image);
+            struct ims_image **hit = bsearch(ims_q_col_text(&q, 0), imgs, n, sizeof(*imgs), cmp_key_image);
             if (!hit)
                 continue;
-            if (which == 0)
-                ims_kvlist_add(&(*hit)->props, ims_q_col_text(&q, 1), ims_q_col_text(&q, 2));
+            if (ims_q_col_int(&q, 1) == 0)
+                ims_kvlist_add(&(*hit)->props, ims_q_col_text(&q, 2), ims_q_col_text(&q, 3));
             else
-                ims_strlist_add(&(*hit)->tags, ims_q_col_text(&q, 1));
+                ims_strlist_add(&(*hit)->tags, ims_q_col_text(&q, 2));
         }
         ims_q_done(&q);
         if (st != IMS_STEP_DONE)
             rc = ims_fail(err, IMS_E_DB, "reading image properties and tags failed");
     }
-    free(byid);
+    for (size_t i = 0; i < n; i++) {
+        sort_props(imgs[i]);
+        qsort(imgs[i]->tags.items, imgs[i]->tags.n, sizeof(*imgs[i]->tags.items), cmp_str_ptr);
+    }
     return rc;
 }
 
@@ -737,14 +878,20 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
             ims_q_text(&st, b->binds[i].s);
     }
     imgs = ims_xcalloc((size_t)q->limit + 1, sizeof(*imgs));
+    struct ims_image **with_extras = ims_xcalloc((size_t)q->limit + 1, sizeof(*with_extras));
+    size_t nextras = 0;
     enum ims_step s = IMS_STEP_DONE;
-    while (n < (size_t)q->limit && (s = ims_q_step(&st)) == IMS_STEP_ROW)
-        read_row(&st, &imgs[n++]);
+    while (n < (size_t)q->limit && (s = ims_q_step(&st)) == IMS_STEP_ROW) {
+        if (read_row(&st, &imgs[n]) > 0)
+            with_extras[nextras++] = &imgs[n];
+        n++;
+    }
     if (n < (size_t)q->limit && s != IMS_STEP_DONE)
         rc = ims_q_dberr(&st, err);
     ims_q_done(&st);
     if (rc == IMS_OK)
-        rc = load_extras_page(c, imgs, n, err);
+        rc = load_extras_page(c, with_extras, nextras, err);
+    free(with_extras);
 out:
     ims_buf_release(&b->sql);
     free(b);

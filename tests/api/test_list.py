@@ -420,3 +420,35 @@ def test_pagination_walk_default_and_sorted(big):
     assert len(ids) == N_BIG and set(ids) == set(made)
     keys = [i["created_at"] for i in imgs]
     assert keys == sorted(keys)
+
+
+def test_list_entries_equal_show(make_project_user):
+    """A page mixing images with and without custom properties and tags (the
+    list loads those only for images that have any) shows every image exactly
+    as GET /v2/images/{id} does, IMS attributes included; so does the IMS list."""
+    api = make_project_user()
+    made = [
+        create_image(api, name="plain"),
+        create_image(api, name="props", hw_disk_bus="scsi", zeta="last", alpha="first"),
+        create_image(api, name="tagged", tags=["b-tag", "a-tag"]),
+        create_image(api, name="both", tags=["t"], __os_version="Ubuntu 20.04 server 64bit",
+                     hw_qemu_guest_agent="yes"),
+        create_image(api, name="plain2"),
+    ]
+    patch(api, made[0]["id"], [{"op": "add", "path": "/late_prop", "value": "v"}])
+    patch(api, made[1]["id"], [{"op": "remove", "path": "/zeta"}])
+    page = api.get("/v2/images", params={"limit": 25, "owner": api.project_id}).json()["images"]
+    assert len(page) == len(made)
+    for entry in page:
+        shown = get_image(api, entry["id"])
+        assert entry == shown, (entry, shown)
+    by_name = {e["name"]: e for e in page}
+    assert by_name["plain"]["late_prop"] == "v"
+    assert "zeta" not in by_name["props"] and by_name["props"]["alpha"] == "first"
+    assert sorted(by_name["tagged"]["tags"]) == ["a-tag", "b-tag"]
+    assert by_name["both"]["__platform"] == "Ubuntu" and by_name["both"]["__imagetype"] == "private"
+    ims = api.get("/v2/cloudimages", params={"limit": 25, "owner": api.project_id}).json()["images"]
+    assert {e["id"] for e in ims} == {e["id"] for e in page}
+    for e in ims:
+        for key in ("__platform", "__os_bit", "__imagetype", "tags"):
+            assert e.get(key) == by_name[e["name"]].get(key), (key, e, by_name[e["name"]])

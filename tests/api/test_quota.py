@@ -78,3 +78,33 @@ def test_copy_counts_against_the_quota(start_imsd):
     job = run(api, "POST", "/v1/cloudimages/%s/copy" % src["id"], {"name": "fits"})
     assert job["status"] == "SUCCESS", job
     assert quota(api)["used"] == 2
+
+
+def test_concurrent_creates_never_pass_the_quota(start_imsd):
+    """The count is checked inside the insert's transaction: creates racing
+    on two HTTP threads cannot both take the last place."""
+    import threading
+    from helpers import Api
+    srv = start_imsd(config={"images": {"quota_default": 5}})
+    api = srv.project_user()
+    codes = []
+    lock = threading.Lock()
+
+    def worker(n):
+        s = Api(srv.url, api.token)
+        for i in range(5):
+            r = s.post("/v2/images", json={"name": "race-%d-%d" % (n, i)},
+                       headers={"Connection": "close"})
+            with lock:
+                codes.append(r.status_code)
+        s.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201] * 5 + [400] * 15, codes
+    assert quota(api)["used"] == 5
+    assert len(api.get("/v2/images").json()["images"]) == 5
+    assert "projects whose image count is wrong: 0" in srv.imsctl("db", "check")

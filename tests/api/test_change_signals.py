@@ -1,0 +1,58 @@
+"""Caches that must never serve stale answers (lib/db/signals.c): each HTTP
+thread remembers authorization data and token revocations and drops them when
+the change signal beside the database moves. A change made by another process
+(imsctl) or on another thread counts on the very next request, on every
+thread; without the signal file the server still answers right (it asks the
+database every time).
+
+Requests go over fresh connections so they land on both HTTP threads
+(SO_REUSEPORT spreads connections, not requests)."""
+from helpers import Iam, unique
+
+ROUNDS = 16
+
+
+def statuses(api, path="/v2/images"):
+    """Status of ROUNDS requests, each on its own connection."""
+    out = set()
+    for _ in range(ROUNDS):
+        out.add(api.get(path, headers={"Connection": "close"}).status_code)
+    return out
+
+
+def grant_cycle(srv):
+    iam = Iam(srv)
+    project = unique("sig")
+    iam.ctl("project", "create", project)
+    api = iam.user(project, role="none", group=unique("g"))
+    assert statuses(api) == {403}                     # warms every thread's cache
+    iam.grant(api.group, "IMS ReadOnlyAccess", "project", project)
+    assert statuses(api) == {200}
+    iam.grant(api.group, "IMS ReadOnlyAccess", "project", project, revoke=True)
+    assert statuses(api) == {403}
+    return iam, api
+
+
+def test_imsctl_grant_and_revoke_count_on_the_next_request(imsd):
+    grant_cycle(imsd)
+
+
+def test_revoked_token_refused_on_every_thread(imsd, admin):
+    victim = imsd.project_user()
+    assert statuses(victim) == {200}
+    r = admin.delete("/v3/auth/tokens", headers={"X-Subject-Token": victim.token})
+    assert r.status_code == 204, r.text
+    assert statuses(victim) == {401}
+
+
+def test_without_the_signal_file_answers_stay_right(start_imsd, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "imsd.db-signals").mkdir()               # cannot be opened as a file
+    srv = start_imsd(data_dir=data)
+    grant_cycle(srv)
+    victim = srv.project_user()
+    assert statuses(victim) == {200}
+    assert srv.admin().delete("/v3/auth/tokens",
+                              headers={"X-Subject-Token": victim.token}).status_code == 204
+    assert statuses(victim) == {401}
