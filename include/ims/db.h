@@ -62,6 +62,11 @@ void ims_db_signal_raise(struct ims_dbc *c, enum ims_db_signal which);
 /* false when this database has no signals: the caller must read SQL. */
 bool ims_db_signal_read(struct ims_db *db, enum ims_db_signal which, uint64_t *ret);
 
+/* One snapshot for several reads (a list and its marker): one read
+ * transaction instead of one per statement. No-op inside a write
+ * transaction; a write transaction begun inside it ends it first. */
+void ims_db_read_begin(struct ims_dbc *c);
+void ims_db_read_end(struct ims_dbc *c);
 enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err);
 enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err);
 void ims_db_rollback(struct ims_dbc *c);

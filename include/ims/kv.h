@@ -5,9 +5,11 @@
 
 #include "ims/base.h"
 
+/* key and value are one allocation, owned by the list: change them only
+ * through the functions below. */
 struct ims_kv {
     char *key;
-    char *value;
+    char *value; /* NULL or inside key's block */
 };
 
 struct ims_kvlist {

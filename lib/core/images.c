@@ -106,9 +106,13 @@ enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal 
 {
     /* The marker is loaded once, here, where its visibility is checked; the
      * repository builds the keyset condition from it. */
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    ims_db_read_begin(c); /* the marker and the page from one snapshot */
     struct ims_image m;
     if (q->marker) {
         enum ims_rc rc = ims_images_get(svc, p, q->marker, &m, err);
+        if (rc != IMS_OK)
+            ims_db_read_end(c);
         if (rc == IMS_E_NOTFOUND)
             return ims_fail_code(err, IMS_E_BADREQ, "IMG.0027", "marker %s could not be found.", q->marker);
         if (rc != IMS_OK)
@@ -118,7 +122,8 @@ enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal 
     /* Allowed through enterprise-project grants only: those projects' images. */
     if (p->access && !p->access->unrestricted)
         v.eps = &p->access->eps;
-    enum ims_rc rc = ims_repo_image_list(ims_db_conn(svc->db), q, q->marker ? &m : NULL, &v, ret, ret_n, err);
+    enum ims_rc rc = ims_repo_image_list(c, q, q->marker ? &m : NULL, &v, ret, ret_n, err);
+    ims_db_read_end(c);
     if (q->marker)
         ims_image_release(&m);
     return rc;

@@ -11,6 +11,7 @@ struct ims_dbc {
     void *h;
     int txdepth;
     bool tx_failed;
+    bool reading; /* inside ims_db_read_begin/end */
     unsigned pending_signals; /* raised in the open transaction: bumped at commit */
     struct ims_db *db;
     struct ims_dbc *next;

@@ -76,7 +76,7 @@ struct ims_dbc *ims_db_conn(struct ims_db *db)
         }
         pthread_setspecific(db->key, c);
     }
-    if (c->txdepth == 0 && c->ops->maintain)
+    if (c->txdepth == 0 && !c->reading && c->ops->maintain)
         c->ops->maintain(c->h);
     return c;
 }
@@ -204,8 +204,32 @@ enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_e
     return IMS_OK;
 }
 
+static void exec_cached(struct ims_dbc *c, const char *sql)
+{
+    struct ims_q q;
+    if (ims_q_prepare(&q, c, sql, NULL))
+        ims_q_exec(&q, NULL);
+}
+
+void ims_db_read_begin(struct ims_dbc *c)
+{
+    if (c->txdepth > 0 || c->reading)
+        return;
+    exec_cached(c, "BEGIN");
+    c->reading = true;
+}
+
+void ims_db_read_end(struct ims_dbc *c)
+{
+    if (!c->reading)
+        return;
+    c->reading = false;
+    exec_cached(c, "COMMIT");
+}
+
 enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err)
 {
+    ims_db_read_end(c); /* a write never upgrades a read snapshot: it could not wait for the lock */
     if (c->txdepth++ > 0)
         return IMS_OK;
     c->tx_failed = false;
