@@ -175,7 +175,9 @@ const char *const ims_migrations[] = {
      * rows into columns of images (repo_images.c: promoted[]): a create wrote
      * ten property rows and a list page read 250; images.extras counts the
      * image's remaining property and tag rows, so reads skip looking for
-     * them when there are none; and a per-project image
+     * them when there are none; image_tags carries its image's (immutable)
+     * created_at so a tag filter walks the tag's images in the default
+     * order and stops at the page; and a per-project image
      * count kept in the same transaction as the insert or delete, so the
      * quota check is one row, not a COUNT over the project's images. */
     "ALTER TABLE images ADD COLUMN p_imagetype TEXT;"
@@ -202,6 +204,10 @@ const char *const ims_migrations[] = {
     "ALTER TABLE images ADD COLUMN extras INTEGER NOT NULL DEFAULT 0;"
     "UPDATE images SET extras = (SELECT COUNT(*) FROM image_properties p WHERE p.image_id = images.id) + "
     "(SELECT COUNT(*) FROM image_tags t WHERE t.image_id = images.id);"
+    "ALTER TABLE image_tags ADD COLUMN created_at BIGINT;"
+    "UPDATE image_tags SET created_at = (SELECT i.created_at FROM images i WHERE i.id = image_tags.image_id);"
+    "DROP INDEX image_tags_value;"
+    "CREATE INDEX image_tags_order ON image_tags (value, created_at, image_id);"
     "CREATE TABLE project_image_counts ("
     "  project_id VARCHAR(64) PRIMARY KEY,"
     "  n BIGINT NOT NULL);"

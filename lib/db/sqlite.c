@@ -3,6 +3,7 @@
  * checkpoints, durable across process crashes), busy timeout for writers in
  * other threads and processes (imsctl), prepared statements cached by SQL
  * text. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -32,8 +33,18 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+/* Memory statistics take a process-wide mutex on every SQLite allocation;
+ * with a connection per HTTP thread that mutex was contended on every row.
+ * Must be set before SQLite initialises (the first open). */
+static void configure_library(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum ims_rc sq_open(const char *path, void **ret, struct ims_err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_library);
     struct sqlite_handle *h = ims_xcalloc(1, sizeof(*h));
     int rc = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
