@@ -107,7 +107,7 @@ hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 sampler_pid=
 start_sampler() {
   local kids
-  kids=$(pgrep -P "$1" 2>/dev/null | tr '\n' ' ')
+  kids=$(pgrep -P "$1" 2>/dev/null | tr '\n' ' ' || true)
   ( fifo=$tmp/sampler.$BASHPID.fifo; mkfifo "$fifo"; exec 3<>"$fifo"; rm -f "$fifo"
     max=0
     # shellcheck disable=SC2086

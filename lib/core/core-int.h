@@ -5,17 +5,24 @@
 
 #include "ims/base.h"
 
-/* md5 and sha512 of a stream, computed in parallel: md5 on the caller's
- * thread, sha512 on a thread of the pipe's own fed through a small ring of
- * copied blocks (4 x 1 MiB, so memory stays flat). One after the other they
- * were the upload's bottleneck on the event-loop thread. */
+/* The upload's data pipe: md5 and sha512 of a stream and its delivery to
+ * a sink (the store's write), off the caller's thread. The caller only
+ * copies into a ring of 8 x 1 MiB blocks (memory stays flat); one thread
+ * of the pipe computes md5 and hands each block to the sink, in order,
+ * another computes sha512. On the event-loop thread, md5 and the write
+ * were the upload's bottleneck. */
+typedef enum ims_rc (*ims_pipe_sink)(void *ctx, const void *p, size_t n, struct ims_err *err);
 struct ims_hash_pipe;
-struct ims_hash_pipe *ims_hash_pipe_new(void);
-/* Blocks only while the ring is full. False on a digest failure. */
+/* sink may be NULL (digests only). NULL if threads cannot start. */
+struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx);
+/* Blocks only while the ring is full. False once a digest or the sink
+ * failed (ims_hash_pipe_error says why); the data is then discarded. */
 bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n);
-/* Waits for the sha512 thread; hex digests out. Call once. */
+/* Waits until every block is hashed and delivered; hex digests out. Call once. */
 bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_hex[129]);
-/* Stops the thread (if still running) and frees. NULL-safe. */
+/* Why the pipe failed (its ims_rc and message); IMS_OK if it did not. */
+enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err);
+/* Stops the threads (if still running) and frees. NULL-safe. */
 void ims_hash_pipe_free(struct ims_hash_pipe *h);
 
 #endif

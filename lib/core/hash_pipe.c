@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Two digests of one stream on two cores: see core-int.h. The producer
- * copies data into the current block; a full block goes to the sha512
- * thread through a ring; the producer hashes md5 itself meanwhile. */
+ * The upload's data pipe (core-int.h): the producer only copies into the
+ * block being filled; a full block goes into a ring that two threads of
+ * the pipe's own walk in order, one computing md5 and handing the block to
+ * the sink (the store's write), the other computing sha512. A slot is
+ * reused once both have passed it. */
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <string.h>
@@ -9,85 +11,134 @@
 #include "core-int.h"
 
 #define BLOCK (1024 * 1024)
-#define NBLOCKS 4
+#define NBLOCKS 8
+
+enum { MD5_AND_SINK, SHA512, NCONSUMERS };
 
 struct ims_hash_pipe {
-    EVP_MD_CTX *md5, *sha512;
-    pthread_t thread;
-    bool thread_started, finished;
+    EVP_MD_CTX *md[NCONSUMERS];
+    ims_pipe_sink sink;
+    void *sink_ctx;
+    pthread_t threads[NCONSUMERS];
+    bool started[NCONSUMERS];
     pthread_mutex_t mu;
     pthread_cond_t has_data, has_space;
     unsigned char *blocks[NBLOCKS];
     size_t lens[NBLOCKS];
-    size_t head, count; /* ring of filled blocks: [head, head+count) */
-    size_t fill;        /* bytes in the block being filled, blocks[(head+count) % NBLOCKS] */
+    uint64_t submitted;          /* blocks handed to the consumers so far */
+    uint64_t done[NCONSUMERS];   /* blocks each consumer has finished */
+    size_t fill;                 /* bytes in the block being filled: blocks[submitted % NBLOCKS] */
     bool closing, failed;
+    enum ims_rc err_rc;          /* why, when failed */
+    struct ims_err err;
 };
 
-static void *sha_thread(void *arg)
+static void fail_locked(struct ims_hash_pipe *h, enum ims_rc rc, const struct ims_err *e, const char *what)
 {
-    struct ims_hash_pipe *h = arg;
+    if (h->failed)
+        return;
+    h->failed = true;
+    h->err_rc = rc;
+    if (e)
+        h->err = *e;
+    else
+        ims_fail(&h->err, rc, "%s", what);
+}
+
+static uint64_t slowest_locked(const struct ims_hash_pipe *h)
+{
+    return h->done[0] < h->done[1] ? h->done[0] : h->done[1];
+}
+
+static void consume(struct ims_hash_pipe *h, int which)
+{
     pthread_mutex_lock(&h->mu);
     for (;;) {
-        while (h->count == 0 && !h->closing)
+        while (h->done[which] == h->submitted && !h->closing)
             pthread_cond_wait(&h->has_data, &h->mu);
-        if (h->count == 0)
+        if (h->done[which] == h->submitted)
             break;
-        size_t i = h->head;
+        size_t i = h->done[which] % NBLOCKS;
+        bool skip = h->failed; /* keep walking so the producer is never stuck */
         pthread_mutex_unlock(&h->mu);
-        bool ok = EVP_DigestUpdate(h->sha512, h->blocks[i], h->lens[i]);
+        struct ims_err e = {0};
+        bool ok = true;
+        enum ims_rc sink_rc = IMS_OK;
+        if (!skip) {
+            ok = EVP_DigestUpdate(h->md[which], h->blocks[i], h->lens[i]);
+            if (ok && which == MD5_AND_SINK && h->sink)
+                sink_rc = h->sink(h->sink_ctx, h->blocks[i], h->lens[i], &e);
+        }
         pthread_mutex_lock(&h->mu);
-        h->failed = h->failed || !ok;
-        h->head = (h->head + 1) % NBLOCKS;
-        h->count--;
-        pthread_cond_signal(&h->has_space);
+        if (!ok)
+            fail_locked(h, IMS_E_INTERNAL, NULL, "digest update failed");
+        else if (sink_rc != IMS_OK)
+            fail_locked(h, sink_rc, &e, NULL);
+        h->done[which]++;
+        pthread_cond_broadcast(&h->has_space);
     }
     pthread_mutex_unlock(&h->mu);
+}
+
+static void *md5_thread(void *arg)
+{
+    consume(arg, MD5_AND_SINK);
     return NULL;
 }
 
-struct ims_hash_pipe *ims_hash_pipe_new(void)
+static void *sha512_thread(void *arg)
+{
+    consume(arg, SHA512);
+    return NULL;
+}
+
+struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx)
 {
     struct ims_hash_pipe *h = ims_xcalloc(1, sizeof(*h));
-    h->md5 = EVP_MD_CTX_new();
-    h->sha512 = EVP_MD_CTX_new();
+    h->sink = sink;
+    h->sink_ctx = sink_ctx;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->has_data, NULL);
     pthread_cond_init(&h->has_space, NULL);
     for (size_t i = 0; i < NBLOCKS; i++)
         h->blocks[i] = ims_xmalloc(BLOCK);
-    if (!h->md5 || !h->sha512 || !EVP_DigestInit_ex(h->md5, EVP_md5(), NULL) ||
-        !EVP_DigestInit_ex(h->sha512, EVP_sha512(), NULL) || pthread_create(&h->thread, NULL, sha_thread, h) != 0) {
-        ims_hash_pipe_free(h);
-        return NULL;
+    const EVP_MD *algs[NCONSUMERS] = {EVP_md5(), EVP_sha512()};
+    void *(*bodies[NCONSUMERS])(void *) = {md5_thread, sha512_thread};
+    for (int k = 0; k < NCONSUMERS; k++) {
+        h->md[k] = EVP_MD_CTX_new();
+        if (!h->md[k] || !EVP_DigestInit_ex(h->md[k], algs[k], NULL) ||
+            pthread_create(&h->threads[k], NULL, bodies[k], h) != 0) {
+            ims_hash_pipe_free(h);
+            return NULL;
+        }
+        h->started[k] = true;
     }
-    h->thread_started = true;
     return h;
 }
 
-/* Hands the block being filled to the sha512 thread. Caller holds mu. */
+/* Hands the block being filled to the consumers. Caller holds mu. */
 static void submit_locked(struct ims_hash_pipe *h)
 {
-    size_t i = (h->head + h->count) % NBLOCKS;
-    h->lens[i] = h->fill;
-    h->count++;
+    h->lens[h->submitted % NBLOCKS] = h->fill;
+    h->submitted++;
     h->fill = 0;
-    pthread_cond_signal(&h->has_data);
+    pthread_cond_broadcast(&h->has_data);
 }
 
 bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n)
 {
-    if (!EVP_DigestUpdate(h->md5, p, n))
-        return false;
     const unsigned char *q = p;
     while (n) {
         pthread_mutex_lock(&h->mu);
         /* The block being filled is a ring slot too: wait while all are taken. */
-        while (h->count == NBLOCKS)
+        while (h->submitted - slowest_locked(h) == NBLOCKS)
             pthread_cond_wait(&h->has_space, &h->mu);
-        size_t i = (h->head + h->count) % NBLOCKS;
+        bool failed = h->failed;
+        size_t i = h->submitted % NBLOCKS;
         pthread_mutex_unlock(&h->mu);
-        /* The consumer never touches the slot being filled. */
+        if (failed)
+            return false;
+        /* No consumer touches the slot being filled. */
         size_t take = BLOCK - h->fill < n ? BLOCK - h->fill : n;
         memcpy(h->blocks[i] + h->fill, q, take);
         h->fill += take;
@@ -99,25 +150,26 @@ bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n)
             pthread_mutex_unlock(&h->mu);
         }
     }
-    return !h->failed;
+    return true;
 }
 
 static void stop(struct ims_hash_pipe *h)
 {
-    if (!h->thread_started)
-        return;
     pthread_mutex_lock(&h->mu);
     h->closing = true;
-    pthread_cond_signal(&h->has_data);
+    pthread_cond_broadcast(&h->has_data);
     pthread_mutex_unlock(&h->mu);
-    pthread_join(h->thread, NULL);
-    h->thread_started = false;
+    for (int k = 0; k < NCONSUMERS; k++) {
+        if (h->started[k])
+            pthread_join(h->threads[k], NULL);
+        h->started[k] = false;
+    }
 }
 
 bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_hex[129])
 {
     pthread_mutex_lock(&h->mu);
-    while (h->count == NBLOCKS)
+    while (h->submitted - slowest_locked(h) == NBLOCKS)
         pthread_cond_wait(&h->has_space, &h->mu);
     if (h->fill)
         submit_locked(h);
@@ -125,12 +177,24 @@ bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_
     stop(h);
     unsigned char md5[EVP_MAX_MD_SIZE], sha[EVP_MAX_MD_SIZE];
     unsigned int md5_len = 0, sha_len = 0;
-    if (h->failed || !EVP_DigestFinal_ex(h->md5, md5, &md5_len) || !EVP_DigestFinal_ex(h->sha512, sha, &sha_len) ||
-        md5_len != 16 || sha_len != 64)
+    if (h->failed || !EVP_DigestFinal_ex(h->md[MD5_AND_SINK], md5, &md5_len) ||
+        !EVP_DigestFinal_ex(h->md[SHA512], sha, &sha_len) || md5_len != 16 || sha_len != 64) {
+        fail_locked(h, IMS_E_INTERNAL, NULL, "computing the image digests failed");
         return false;
+    }
     ims_hex_encode(md5, md5_len, md5_hex);
     ims_hex_encode(sha, sha_len, sha512_hex);
     return true;
+}
+
+enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err)
+{
+    pthread_mutex_lock(&h->mu);
+    enum ims_rc rc = h->failed ? h->err_rc : IMS_OK;
+    if (err && h->failed)
+        *err = h->err;
+    pthread_mutex_unlock(&h->mu);
+    return rc;
 }
 
 void ims_hash_pipe_free(struct ims_hash_pipe *h)
@@ -140,8 +204,8 @@ void ims_hash_pipe_free(struct ims_hash_pipe *h)
     stop(h);
     for (size_t i = 0; i < NBLOCKS; i++)
         free(h->blocks[i]);
-    EVP_MD_CTX_free(h->md5);
-    EVP_MD_CTX_free(h->sha512);
+    for (int k = 0; k < NCONSUMERS; k++)
+        EVP_MD_CTX_free(h->md[k]);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->has_data);
     pthread_cond_destroy(&h->has_space);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Image upload: queued → saving → active, with md5 and sha512 computed in
- * the same pass as the write (in parallel: core-int.h's hash pipe). Data goes to a temporary blob; commit makes
+ * the same pass as the write (core-int.h's pipe: both digests and the write
+ * off the event-loop thread). Data goes to a temporary blob; commit makes
  * it durable, then one transaction records it and flips the status, so a
  * failure at any point leaves the image queued and no data behind. */
 #include <string.h>
@@ -20,6 +21,13 @@ static void upload_free(struct ims_upload *u)
 {
     ims_hash_pipe_free(u->hashes);
     free(u);
+}
+
+/* The pipe's sink, on its md5 thread: the store sees the blocks in order. */
+static enum ims_rc store_sink(void *ctx, const void *p, size_t n, struct ims_err *err)
+{
+    struct ims_upload *u = ctx;
+    return u->svc->store->ops->write(u->w, p, n, err);
 }
 
 static void back_to_queued(struct ims_service *svc, const char *id)
@@ -57,12 +65,12 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     snprintf(u->id, sizeof(u->id), "%s", id);
     u->expected = expected_size;
     u->max = svc->cfg->max_image_size;
-    u->hashes = ims_hash_pipe_new();
-    if (!u->hashes)
+    rc = svc->store->ops->writer_open(svc->store, &u->w, err);
+    if (rc == IMS_OK && !(u->hashes = ims_hash_pipe_new(store_sink, u)))
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
-    if (rc == IMS_OK)
-        rc = svc->store->ops->writer_open(svc->store, &u->w, err);
     if (rc != IMS_OK) {
+        if (u->w)
+            svc->store->ops->abort(u->w);
         back_to_queued(svc, id);
         upload_free(u);
         return rc;
@@ -81,14 +89,15 @@ enum ims_rc ims_upload_write(struct ims_upload *u, const void *data, size_t n, s
         return ims_fail(err, IMS_E_BADREQ, "Image data is larger than the declared size %lld.",
                         (long long)u->expected);
     if (!ims_hash_pipe_update(u->hashes, data, n))
-        return ims_fail(err, IMS_E_INTERNAL, "digest update failed");
-    return u->svc->store->ops->write(u->w, data, n, err);
+        return ims_hash_pipe_error(u->hashes, err);
+    return IMS_OK;
 }
 
 void ims_upload_abort(struct ims_upload *u)
 {
     if (!u)
         return;
+    ims_hash_pipe_free(IMS_TAKE_PTR(u->hashes)); /* its threads write through u->w */
     u->svc->store->ops->abort(u->w);
     back_to_queued(u->svc, u->id);
     ims_info("image %s: upload aborted after %lld bytes, back to queued", u->id, (long long)u->received);
@@ -106,8 +115,9 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
     }
     char md5_hex[33], sha_hex[129];
     if (!ims_hash_pipe_final(u->hashes, md5_hex, sha_hex)) {
+        enum ims_rc rc = ims_hash_pipe_error(u->hashes, err);
         ims_upload_abort(u);
-        return ims_fail(err, IMS_E_INTERNAL, "computing the image digests failed");
+        return rc;
     }
 
     char *location = NULL;

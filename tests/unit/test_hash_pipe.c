@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
- * The parallel md5+sha512 pipe gives the one-shot digests whatever the
- * chunking: empty input, one byte, exact block multiples, odd chunks, and
- * more data than the ring holds at once. */
+ * The upload pipe gives the one-shot digests and delivers exactly the bytes
+ * it was fed, in order, whatever the chunking: empty input, one byte, exact
+ * block multiples, odd chunks, more data than the ring holds at once. A
+ * failing sink fails the pipe with the sink's error and stops taking data. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,22 @@
 
 #include "../../lib/core/core-int.h"
 
+struct collected {
+    unsigned char *data;
+    size_t n;
+    size_t fail_after; /* bytes; 0 = never */
+};
+
+static enum ims_rc collect(void *ctx, const void *p, size_t n, struct ims_err *err)
+{
+    struct collected *c = ctx;
+    if (c->fail_after && c->n + n > c->fail_after)
+        return ims_fail(err, IMS_E_TOOLARGE, "image store is full");
+    memcpy(c->data + c->n, p, n);
+    c->n += n;
+    return IMS_OK;
+}
+
 static void expect(const unsigned char *data, size_t n, size_t chunk)
 {
     unsigned char md5[16], sha[64];
@@ -21,19 +38,24 @@ static void expect(const unsigned char *data, size_t n, size_t chunk)
     EVP_Digest(data, n, sha, &len, EVP_sha512(), NULL);
     ims_hex_encode(md5, 16, want_md5);
     ims_hex_encode(sha, 64, want_sha);
-    struct ims_hash_pipe *h = ims_hash_pipe_new();
+    struct collected sunk = {.data = ims_xmalloc(n + 1)};
+    struct ims_hash_pipe *h = ims_hash_pipe_new(collect, &sunk);
     assert_non_null(h);
     for (size_t off = 0; off < n; off += chunk)
         assert_true(ims_hash_pipe_update(h, data + off, off + chunk <= n ? chunk : n - off));
     assert_true(ims_hash_pipe_final(h, got_md5, got_sha));
+    assert_int_equal(ims_hash_pipe_error(h, NULL), IMS_OK);
     ims_hash_pipe_free(h);
+    assert_int_equal(sunk.n, n);
+    assert_memory_equal(sunk.data, data, n);
+    free(sunk.data);
     assert_string_equal(got_md5, want_md5);
     assert_string_equal(got_sha, want_sha);
 }
 
 static void test_chunkings(void **state)
 {
-    size_t n = 9 * 1024 * 1024 + 12345; /* > the 4 MiB ring, not a block multiple */
+    size_t n = 19 * 1024 * 1024 + 12345; /* > the 8 MiB ring, not a block multiple */
     unsigned char *data = ims_xmalloc(n);
     ims_random_bytes(data, n);
     expect(data, 0, 1);
@@ -46,12 +68,32 @@ static void test_chunkings(void **state)
     free(data);
 }
 
+static void test_sink_failure(void **state)
+{
+    size_t n = 20 * 1024 * 1024;
+    unsigned char *data = ims_xcalloc(1, n);
+    struct collected sunk = {.data = ims_xmalloc(n), .fail_after = 3 * 1024 * 1024};
+    struct ims_hash_pipe *h = ims_hash_pipe_new(collect, &sunk);
+    bool ok = true;
+    for (size_t off = 0; off < n && ok; off += 65536)
+        ok = ims_hash_pipe_update(h, data + off, 65536);
+    char md5[33], sha[129];
+    assert_false(ims_hash_pipe_final(h, md5, sha));
+    struct ims_err err;
+    assert_int_equal(ims_hash_pipe_error(h, &err), IMS_E_TOOLARGE);
+    assert_string_equal(err.msg, "image store is full");
+    assert_int_equal(sunk.n, 3 * 1024 * 1024); /* nothing delivered after the failure */
+    ims_hash_pipe_free(h);
+    free(sunk.data);
+    free(data);
+}
+
 static void test_free_without_final(void **state)
 {
-    struct ims_hash_pipe *h = ims_hash_pipe_new();
+    struct ims_hash_pipe *h = ims_hash_pipe_new(NULL, NULL);
     static unsigned char buf[3 * 1024 * 1024];
     assert_true(ims_hash_pipe_update(h, buf, sizeof(buf)));
-    ims_hash_pipe_free(h); /* an aborted upload: the thread must stop */
+    ims_hash_pipe_free(h); /* an aborted upload: the threads must stop */
     ims_hash_pipe_free(NULL);
 }
 
@@ -59,6 +101,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunkings),
+        cmocka_unit_test(test_sink_failure),
         cmocka_unit_test(test_free_without_final),
     };
     return cmocka_run_group_tests_name("hash pipe", tests, NULL, NULL);
