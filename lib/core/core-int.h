@@ -7,10 +7,10 @@
 
 /* The upload's data pipe: md5 and sha512 of a stream and its delivery to
  * a sink (the store's write), off the caller's thread. The caller only
- * copies into a ring of 8 x 1 MiB blocks (memory stays flat); one thread
- * of the pipe computes md5 and hands each block to the sink, in order,
- * another computes sha512. On the event-loop thread, md5 and the write
- * were the upload's bottleneck. */
+ * copies into a ring of 8 x 1 MiB blocks (memory stays flat);
+ * one thread of the pipe computes md5, one sha512, one hands each block to
+ * the sink, in order. On the event-loop thread, md5 and the write were the
+ * upload's bottleneck. */
 typedef enum ims_rc (*ims_pipe_sink)(void *ctx, const void *p, size_t n, struct ims_err *err);
 struct ims_hash_pipe;
 /* sink may be NULL (digests only). NULL if threads cannot start. */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The upload's data pipe (core-int.h): the producer only copies into the
- * block being filled; a full block goes into a ring that two threads of
- * the pipe's own walk in order, one computing md5 and handing the block to
- * the sink (the store's write), the other computing sha512. A slot is
- * reused once both have passed it. */
+ * block being filled; a full block goes into a ring that three threads of
+ * the pipe's own walk in order: md5, sha512, and the sink (the store's
+ * write: copying into the page cache costs about as much as sha512 on this
+ * VM). A slot is reused once all three have passed it. */
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <string.h>
@@ -13,10 +13,10 @@
 #define BLOCK (1024 * 1024)
 #define NBLOCKS 8
 
-enum { MD5_AND_SINK, SHA512, NCONSUMERS };
+enum { MD5, SHA512, SINK, NCONSUMERS };
 
 struct ims_hash_pipe {
-    EVP_MD_CTX *md[NCONSUMERS];
+    EVP_MD_CTX *md[SINK];
     ims_pipe_sink sink;
     void *sink_ctx;
     pthread_t threads[NCONSUMERS];
@@ -47,7 +47,10 @@ static void fail_locked(struct ims_hash_pipe *h, enum ims_rc rc, const struct im
 
 static uint64_t slowest_locked(const struct ims_hash_pipe *h)
 {
-    return h->done[0] < h->done[1] ? h->done[0] : h->done[1];
+    uint64_t min = h->done[0];
+    for (int k = 1; k < NCONSUMERS; k++)
+        min = h->done[k] < min ? h->done[k] : min;
+    return min;
 }
 
 static void consume(struct ims_hash_pipe *h, int which)
@@ -64,11 +67,10 @@ static void consume(struct ims_hash_pipe *h, int which)
         struct ims_err e = {0};
         bool ok = true;
         enum ims_rc sink_rc = IMS_OK;
-        if (!skip) {
+        if (!skip && which == SINK)
+            sink_rc = h->sink ? h->sink(h->sink_ctx, h->blocks[i], h->lens[i], &e) : IMS_OK;
+        else if (!skip)
             ok = EVP_DigestUpdate(h->md[which], h->blocks[i], h->lens[i]);
-            if (ok && which == MD5_AND_SINK && h->sink)
-                sink_rc = h->sink(h->sink_ctx, h->blocks[i], h->lens[i], &e);
-        }
         pthread_mutex_lock(&h->mu);
         if (!ok)
             fail_locked(h, IMS_E_INTERNAL, NULL, "digest update failed");
@@ -82,13 +84,19 @@ static void consume(struct ims_hash_pipe *h, int which)
 
 static void *md5_thread(void *arg)
 {
-    consume(arg, MD5_AND_SINK);
+    consume(arg, MD5);
     return NULL;
 }
 
 static void *sha512_thread(void *arg)
 {
     consume(arg, SHA512);
+    return NULL;
+}
+
+static void *sink_thread(void *arg)
+{
+    consume(arg, SINK);
     return NULL;
 }
 
@@ -102,12 +110,17 @@ struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx)
     pthread_cond_init(&h->has_space, NULL);
     for (size_t i = 0; i < NBLOCKS; i++)
         h->blocks[i] = ims_xmalloc(BLOCK);
-    const EVP_MD *algs[NCONSUMERS] = {EVP_md5(), EVP_sha512()};
-    void *(*bodies[NCONSUMERS])(void *) = {md5_thread, sha512_thread};
-    for (int k = 0; k < NCONSUMERS; k++) {
+    const EVP_MD *algs[SINK] = {EVP_md5(), EVP_sha512()};
+    for (int k = 0; k < SINK; k++) {
         h->md[k] = EVP_MD_CTX_new();
-        if (!h->md[k] || !EVP_DigestInit_ex(h->md[k], algs[k], NULL) ||
-            pthread_create(&h->threads[k], NULL, bodies[k], h) != 0) {
+        if (!h->md[k] || !EVP_DigestInit_ex(h->md[k], algs[k], NULL)) {
+            ims_hash_pipe_free(h);
+            return NULL;
+        }
+    }
+    void *(*bodies[NCONSUMERS])(void *) = {md5_thread, sha512_thread, sink_thread};
+    for (int k = 0; k < NCONSUMERS; k++) {
+        if (pthread_create(&h->threads[k], NULL, bodies[k], h) != 0) {
             ims_hash_pipe_free(h);
             return NULL;
         }
@@ -177,7 +190,7 @@ bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_
     stop(h);
     unsigned char md5[EVP_MAX_MD_SIZE], sha[EVP_MAX_MD_SIZE];
     unsigned int md5_len = 0, sha_len = 0;
-    if (h->failed || !EVP_DigestFinal_ex(h->md[MD5_AND_SINK], md5, &md5_len) ||
+    if (h->failed || !EVP_DigestFinal_ex(h->md[MD5], md5, &md5_len) ||
         !EVP_DigestFinal_ex(h->md[SHA512], sha, &sha_len) || md5_len != 16 || sha_len != 64) {
         fail_locked(h, IMS_E_INTERNAL, NULL, "computing the image digests failed");
         return false;
@@ -204,7 +217,7 @@ void ims_hash_pipe_free(struct ims_hash_pipe *h)
     stop(h);
     for (size_t i = 0; i < NBLOCKS; i++)
         free(h->blocks[i]);
-    for (int k = 0; k < NCONSUMERS; k++)
+    for (int k = 0; k < SINK; k++)
         EVP_MD_CTX_free(h->md[k]);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->has_data);
