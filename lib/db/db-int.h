@@ -48,5 +48,7 @@ bool ims_signals_read(const struct ims_signals *s, enum ims_db_signal which, uin
 /* The migrations, in order; version = index + 1. */
 extern const char *const ims_migrations[];
 extern const size_t ims_nmigrations;
+extern enum ims_rc (*const ims_migration_data_steps[])(struct ims_dbc *, struct ims_err *);
+enum ims_rc ims_repo_images_backfill_tags_text(struct ims_dbc *c, struct ims_err *err);
 
 #endif

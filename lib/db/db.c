@@ -91,6 +91,8 @@ static enum ims_rc migrate(struct ims_dbc *c, struct ims_err *err)
         if ((rc = ims_db_begin(c, err)) != IMS_OK)
             return rc;
         rc = c->ops->exec(c->h, ims_migrations[v], err);
+        if (rc == IMS_OK && ims_migration_data_steps[v])
+            rc = ims_migration_data_steps[v](c, err);
         if (rc == IMS_OK) {
             struct ims_q q;
             if (!ims_q_prepare(&q, c, "DELETE FROM schema_version", err) || (rc = ims_q_exec(&q, err)) != IMS_OK ||

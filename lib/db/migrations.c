@@ -174,8 +174,10 @@ const char *const ims_migrations[] = {
     /* 8: the IMS attributes every image carries move from image_properties
      * rows into columns of images (repo_images.c: promoted[]): a create wrote
      * ten property rows and a list page read 250; images.extras counts the
-     * image's remaining property and tag rows, so reads skip looking for
-     * them when there are none; image_tags carries its image's (immutable)
+     * image's remaining property and tag rows (the tags are taken out again
+     * by the data step, which fills images.tags_text: a copy of the tags
+     * for reading, so reads skip image_tags and, without custom properties,
+     * image_properties too); image_tags carries its image's (immutable)
      * created_at so a tag filter walks the tag's images in the default
      * order and stops at the page; and a per-project image
      * count kept in the same transaction as the insert or delete, so the
@@ -204,6 +206,7 @@ const char *const ims_migrations[] = {
     "ALTER TABLE images ADD COLUMN extras INTEGER NOT NULL DEFAULT 0;"
     "UPDATE images SET extras = (SELECT COUNT(*) FROM image_properties p WHERE p.image_id = images.id) + "
     "(SELECT COUNT(*) FROM image_tags t WHERE t.image_id = images.id);"
+    "ALTER TABLE images ADD COLUMN tags_text TEXT;"
     "ALTER TABLE image_tags ADD COLUMN created_at BIGINT;"
     "UPDATE image_tags SET created_at = (SELECT i.created_at FROM images i WHERE i.id = image_tags.image_id);"
     "DROP INDEX image_tags_value;"
@@ -215,3 +218,10 @@ const char *const ims_migrations[] = {
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);
+
+/* Data steps run after a migration's SQL, in its transaction (version - 1
+ * as index; NULL: none). */
+enum ims_rc (*const ims_migration_data_steps[IMS_ARRAY_SIZE(ims_migrations)])(struct ims_dbc *,
+                                                                             struct ims_err *) = {
+    [7] = ims_repo_images_backfill_tags_text,
+};

@@ -9,7 +9,7 @@
 #define IMAGE_COLS                                                                                              \
     "i.id, i.owner, i.name, i.status, i.visibility, i.protected, i.os_hidden, i.container_format, "             \
     "i.disk_format, i.size, i.virtual_size, i.checksum, i.os_hash_algo, i.os_hash_value, i.min_disk, "         \
-    "i.min_ram, i.enterprise_project_id, i.created_at, i.updated_at, i.location, " PROMOTED_COLS ", i.extras"
+    "i.min_ram, i.enterprise_project_id, i.created_at, i.updated_at, i.location, " PROMOTED_COLS ", i.extras, i.tags_text"
 
 /* The IMS attributes every image carries live in columns of images, not in
  * image_properties rows (migration 8): to the rest of imsd they are
@@ -30,6 +30,38 @@ static const struct promoted {
 #define PROMOTED_FIRST 20 /* column index of promoted[0] in IMAGE_COLS */
 #define NPROMOTED IMS_ARRAY_SIZE(promoted)
 #define EXTRAS_COL (PROMOTED_FIRST + (int)NPROMOTED)
+#define TAGS_TEXT_COL (EXTRAS_COL + 1)
+
+/* images.tags_text: the image's tags, each as "<bytes>:<tag>", in order, so
+ * reading an image needs no image_tags rows (those serve the tag filter).
+ * Any byte may be in a tag; nothing needs escaping. */
+static void tags_encode(const struct ims_strlist *tags, struct ims_buf *out)
+{
+    for (size_t i = 0; i < tags->n; i++)
+        ims_buf_printf(out, "%zu:%s", strlen(tags->items[i]), tags->items[i]);
+}
+
+static bool tags_decode(const char *s, struct ims_strlist *ret)
+{
+    while (s && *s) {
+        char *end;
+        unsigned long long n = strtoull(s, &end, 10);
+        if (end == s || *end != ':' || strnlen(end + 1, n) < n)
+            return false;
+        char *tag = ims_xmalloc(n + 1);
+        memcpy(tag, end + 1, n);
+        tag[n] = 0;
+        ims_strlist_add(ret, tag);
+        free(tag);
+        s = end + 1 + n;
+    }
+    return true;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static const struct promoted *promoted_find(const char *prop)
 {
@@ -56,8 +88,8 @@ static void copy_fixed(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
-/* Returns how many image_properties and image_tags rows the image has
- * (images.extras): 0 means there is nothing more to load. */
+/* Returns how many image_properties rows the image has (images.extras): 0
+ * means there is nothing more to load. Tags come from images.tags_text. */
 static int64_t read_row(struct ims_q *q, struct ims_image *img)
 {
     ims_image_init(img);
@@ -84,6 +116,8 @@ static int64_t read_row(struct ims_q *q, struct ims_image *img)
     for (size_t i = 0; i < NPROMOTED; i++)
         if (!ims_q_col_null(q, PROMOTED_FIRST + (int)i))
             ims_kvlist_add(&img->props, promoted[i].prop, ims_q_col_text(q, PROMOTED_FIRST + (int)i));
+    if (!tags_decode(ims_q_col_text(q, TAGS_TEXT_COL), &img->tags))
+        ims_warn("image %s: unreadable tags_text, tags not shown (imsctl db check)", img->id);
     return ims_q_col_int(q, EXTRAS_COL);
 }
 
@@ -100,14 +134,6 @@ static enum ims_rc load_extras(struct ims_dbc *c, struct ims_image *img, struct 
     if (s != IMS_STEP_DONE)
         return ims_fail(err, IMS_E_DB, "reading properties failed");
     sort_props(img);
-    if (!ims_q_prepare(&q, c, "SELECT value FROM image_tags WHERE image_id = ? ORDER BY value", err))
-        return IMS_E_DB;
-    ims_q_text(&q, img->id);
-    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
-        ims_strlist_add(&img->tags, ims_q_col_text(&q, 0));
-    ims_q_done(&q);
-    if (s != IMS_STEP_DONE)
-        return ims_fail(err, IMS_E_DB, "reading tags failed");
     return IMS_OK;
 }
 
@@ -156,8 +182,8 @@ static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *img, 
     return IMS_OK;
 }
 
-/* Binds the 19 mutable columns, the promoted properties and extras in the
- * order of both INSERT and UPDATE. */
+/* Binds the 19 mutable columns, the promoted properties, extras and
+ * tags_text in the order of both INSERT and UPDATE. */
 static void bind_columns(struct ims_q *q, const struct ims_image *img)
 {
     ims_q_text(q, img->owner);
@@ -179,12 +205,22 @@ static void bind_columns(struct ims_q *q, const struct ims_image *img)
     ims_q_int(q, img->created_at);
     ims_q_int(q, img->updated_at);
     ims_q_text(q, img->blob);
-    int64_t extras = (int64_t)img->tags.n;
+    int64_t extras = 0;
     for (size_t i = 0; i < NPROMOTED; i++)
         ims_q_text(q, ims_kvlist_get(&img->props, promoted[i].prop));
     for (size_t i = 0; i < img->props.n; i++)
         extras += !promoted_find(img->props.items[i].key);
     ims_q_int(q, extras);
+    struct ims_strlist sorted = {0};
+    ims_strlist_copy(&sorted, &img->tags);
+    qsort(sorted.items, sorted.n, sizeof(*sorted.items), cmp_str_ptr);
+    struct ims_buf tags;
+    ims_buf_init(&tags, SIZE_MAX);
+    ims_buf_adds(&tags, ""); /* "" and not NULL for an image without tags */
+    tags_encode(&sorted, &tags);
+    ims_q_text(q, tags.data);
+    ims_buf_release(&tags);
+    ims_strlist_release(&sorted);
 }
 
 /* project_image_counts moves with every insert, delete and change of
@@ -228,8 +264,9 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
                        "container_format, disk_format, size, virtual_size, checksum, os_hash_algo, os_hash_value, "
                        "min_disk, min_ram, enterprise_project_id, created_at, updated_at, location, p_image_size, "
                        "p_image_source_type, p_imagetype, p_is_config_init, p_isregistered, p_os_bit, p_os_type, "
-                       "p_os_version, p_platform, p_virtual_env_type, extras, id) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "p_os_version, p_platform, p_virtual_env_type, extras, tags_text, id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                       "?)",
                        err)) {
         rc = IMS_E_DB;
         goto out;
@@ -279,7 +316,7 @@ enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img
                        "enterprise_project_id = ?, created_at = ?, updated_at = ?, location = ?, p_image_size = ?, "
                        "p_image_source_type = ?, p_imagetype = ?, p_is_config_init = ?, p_isregistered = ?, "
                        "p_os_bit = ?, p_os_type = ?, p_os_version = ?, p_platform = ?, p_virtual_env_type = ?, "
-                       "extras = ? WHERE id = ?",
+                       "extras = ?, tags_text = ? WHERE id = ?",
                        err)) {
         rc = IMS_E_DB;
         goto out;
@@ -757,11 +794,6 @@ static void add_marker(struct sqlb *b, const struct ims_sort *sorts, size_t n, c
     ims_buf_adds(&b->sql, ")");
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int cmp_image_ptr(const void *a, const void *b)
 {
     return strcmp((*(struct ims_image *const *)a)->id, (*(struct ims_image *const *)b)->id);
@@ -772,10 +804,9 @@ static int cmp_key_image(const void *key, const void *elem)
     return strcmp(key, (*(struct ims_image *const *)elem)->id);
 }
 
-/* Custom properties and tags of the page's images that have any
- * (images.extras), in one statement instead of two per image. The IN lists
- * are padded with NULLs to a power of two so the statement cache sees a
- * handful of shapes. */
+/* Custom properties of the page's images that have any (images.extras),
+ * in one statement instead of one per image. The IN list is padded with
+ * NULLs to a power of two so the statement cache sees a handful of shapes. */
 static enum ims_rc load_extras_page(struct ims_dbc *c, struct ims_image **imgs, size_t n, struct ims_err *err)
 {
     if (n == 0)
@@ -786,14 +817,10 @@ static enum ims_rc load_extras_page(struct ims_dbc *c, struct ims_image **imgs, 
         slots *= 2;
     struct ims_buf sql;
     ims_buf_init(&sql, 64 * 1024);
-    ims_buf_adds(&sql, "SELECT image_id, 0, name, value FROM image_properties WHERE image_id IN (");
+    /* no ORDER BY: it cost a sort; each image's properties are put in order below */
+    ims_buf_adds(&sql, "SELECT image_id, name, value FROM image_properties WHERE image_id IN (");
     for (size_t i = 0; i < slots; i++)
         ims_buf_adds(&sql, i ? ", ?" : "?");
-    ims_buf_adds(&sql, ") UNION ALL SELECT image_id, 1, value, NULL FROM image_tags WHERE image_id IN (");
-    for (size_t i = 0; i < slots; i++)
-        ims_buf_adds(&sql, i ? ", ?" : "?");
-    /* no ORDER BY: it cost a sort per statement; each image's properties
-     * and tags are put in order below */
     ims_buf_adds(&sql, ")");
     struct ims_q q;
     enum ims_rc rc = IMS_OK;
@@ -801,27 +828,20 @@ static enum ims_rc load_extras_page(struct ims_dbc *c, struct ims_image **imgs, 
         rc = IMS_E_DB;
     ims_buf_release(&sql);
     if (rc == IMS_OK) {
-        for (size_t k = 0; k < 2; k++)
-            for (size_t i = 0; i < slots; i++)
-                ims_q_text(&q, i < n ? imgs[i]->id : NULL);
+        for (size_t i = 0; i < slots; i++)
+            ims_q_text(&q, i < n ? imgs[i]->id : NULL);
         enum ims_step st;
         while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
             struct ims_image **hit = bsearch(ims_q_col_text(&q, 0), imgs, n, sizeof(*imgs), cmp_key_image);
-            if (!hit)
-                continue;
-            if (ims_q_col_int(&q, 1) == 0)
-                ims_kvlist_add(&(*hit)->props, ims_q_col_text(&q, 2), ims_q_col_text(&q, 3));
-            else
-                ims_strlist_add(&(*hit)->tags, ims_q_col_text(&q, 2));
+            if (hit)
+                ims_kvlist_add(&(*hit)->props, ims_q_col_text(&q, 1), ims_q_col_text(&q, 2));
         }
         ims_q_done(&q);
         if (st != IMS_STEP_DONE)
-            rc = ims_fail(err, IMS_E_DB, "reading image properties and tags failed");
+            rc = ims_fail(err, IMS_E_DB, "reading image properties failed");
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         sort_props(imgs[i]);
-        qsort(imgs[i]->tags.items, imgs[i]->tags.n, sizeof(*imgs[i]->tags.items), cmp_str_ptr);
-    }
     return rc;
 }
 
@@ -928,4 +948,64 @@ out:
     *ret = imgs;
     *ret_n = n;
     return IMS_OK;
+}
+
+/* Migration 8's data step: tags_text for every image from its image_tags
+ * rows, and extras without them (extras counted both before). */
+enum ims_rc ims_repo_images_backfill_tags_text(struct ims_dbc *c, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT image_id, value FROM image_tags ORDER BY image_id, value", err))
+        return IMS_E_DB;
+    struct ims_strlist ids = {0}, encoded = {0}, tags = {0};
+    struct ims_buf buf;
+    ims_buf_init(&buf, SIZE_MAX);
+    char current[IMS_UUID_LEN + 30] = "";
+    enum ims_step st;
+    while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
+        const char *id = ims_q_col_text(&q, 0);
+        if (strcmp(id, current) != 0 && tags.n) {
+            ims_buf_reset(&buf);
+            ims_buf_adds(&buf, "");
+            tags_encode(&tags, &buf);
+            ims_strlist_add(&ids, current);
+            ims_strlist_add(&encoded, buf.data);
+            ims_strlist_release(&tags);
+        }
+        snprintf(current, sizeof(current), "%s", id);
+        ims_strlist_add(&tags, ims_q_col_text(&q, 1));
+    }
+    ims_q_done(&q);
+    if (tags.n) {
+        ims_buf_reset(&buf);
+        ims_buf_adds(&buf, "");
+        tags_encode(&tags, &buf);
+        ims_strlist_add(&ids, current);
+        ims_strlist_add(&encoded, buf.data);
+    }
+    enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_fail(err, IMS_E_DB, "reading image_tags failed");
+    for (size_t i = 0; i < ids.n && rc == IMS_OK; i++) {
+        if (!ims_q_prepare(&q, c, "UPDATE images SET tags_text = ?, extras = extras - ? WHERE id = ?", err)) {
+            rc = IMS_E_DB;
+            break;
+        }
+        struct ims_strlist one = {0};
+        tags_decode(encoded.items[i], &one);
+        ims_q_text(&q, encoded.items[i]);
+        ims_q_int(&q, (int64_t)one.n);
+        ims_q_text(&q, ids.items[i]);
+        ims_strlist_release(&one);
+        rc = ims_q_exec(&q, err);
+    }
+    if (rc == IMS_OK) {
+        if (!ims_q_prepare(&q, c, "UPDATE images SET tags_text = '' WHERE tags_text IS NULL", err))
+            rc = IMS_E_DB;
+        else
+            rc = ims_q_exec(&q, err);
+    }
+    ims_buf_release(&buf);
+    ims_strlist_release(&tags);
+    ims_strlist_release(&ids);
+    ims_strlist_release(&encoded);
+    return rc;
 }

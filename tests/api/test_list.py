@@ -430,7 +430,7 @@ def test_list_entries_equal_show(make_project_user):
     made = [
         create_image(api, name="plain"),
         create_image(api, name="props", hw_disk_bus="scsi", zeta="last", alpha="first"),
-        create_image(api, name="tagged", tags=["b-tag", "a-tag"]),
+        create_image(api, name="tagged", tags=["b-tag", "a-tag", "9:x", "a:b:c", "\u00fcn\u00ef c\u00f8d\u00e9"]),
         create_image(api, name="both", tags=["t"], __os_version="Ubuntu 20.04 server 64bit",
                      hw_qemu_guest_agent="yes"),
         create_image(api, name="plain2"),
@@ -445,7 +445,7 @@ def test_list_entries_equal_show(make_project_user):
     by_name = {e["name"]: e for e in page}
     assert by_name["plain"]["late_prop"] == "v"
     assert "zeta" not in by_name["props"] and by_name["props"]["alpha"] == "first"
-    assert sorted(by_name["tagged"]["tags"]) == ["a-tag", "b-tag"]
+    assert sorted(by_name["tagged"]["tags"]) == sorted(["a-tag", "b-tag", "9:x", "a:b:c", "\u00fcn\u00ef c\u00f8d\u00e9"])
     assert by_name["both"]["__platform"] == "Ubuntu" and by_name["both"]["__imagetype"] == "private"
     ims = api.get("/v2/cloudimages", params={"limit": 25, "owner": api.project_id}).json()["images"]
     assert {e["id"] for e in ims} == {e["id"] for e in page}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Migration 8 on a database written at schema 7: the IMS attributes leave
  * image_properties for columns without changing what an image reads as,
- * custom properties and tags stay rows, images.extras counts them, and the
+ * custom properties and tags stay rows, images.extras counts the custom
+ * properties, images.tags_text holds the tags (data step), and the
  * per-project image counts start right (imsctl db check agrees). Then the
  * repository keeps the counts through inserts, owner changes and deletes. */
 #include <setjmp.h>
@@ -63,7 +64,9 @@ static void make_schema_7(void)
         "('11111111-1111-1111-1111-111111111111', 'hw_disk_bus', 'scsi'), "
         "('11111111-1111-1111-1111-111111111111', '__imagetype', 'private'), "
         "('22222222-2222-2222-2222-222222222222', '__platform', 'CentOS')",
-        "INSERT INTO image_tags (image_id, value) VALUES ('11111111-1111-1111-1111-111111111111', 'k.v')",
+        "INSERT INTO image_tags (image_id, value) VALUES ('11111111-1111-1111-1111-111111111111', 'k.v'), "
+        "('11111111-1111-1111-1111-111111111111', 'a tag: with 9:colons'), "
+        "('33333333-3333-3333-3333-333333333333', 'x')",
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         exec(db, rows[i]);
@@ -90,12 +93,16 @@ static void test_migrates_and_keeps_counts(void **state)
     assert_string_equal(img.props.items[2].value, "Ubuntu");
     assert_string_equal(img.props.items[3].key, "hw_disk_bus");
     assert_string_equal(img.props.items[3].value, "scsi");
-    assert_int_equal(img.tags.n, 1);
-    assert_string_equal(img.tags.items[0], "k.v");
+    assert_int_equal(img.tags.n, 2);
+    assert_string_equal(img.tags.items[0], "a tag: with 9:colons");
+    assert_string_equal(img.tags.items[1], "k.v");
     ims_image_release(&img);
     assert_int_equal(scalar("SELECT COUNT(*) FROM image_properties"), 1);
-    assert_int_equal(scalar("SELECT extras FROM images WHERE name = 'a'"), 2);
+    assert_int_equal(scalar("SELECT extras FROM images WHERE name = 'a'"), 1);
     assert_int_equal(scalar("SELECT extras FROM images WHERE name = 'b'"), 0);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM images WHERE tags_text = '20:a tag: with 9:colons3:k.v'"), 1);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM images WHERE tags_text = ''"), 1);
+    assert_int_equal(scalar("SELECT COUNT(*) FROM image_tags WHERE created_at IS NULL"), 0);
 
     int64_t n = -1;
     assert_int_equal(ims_repo_image_count(c, "p1", &n, &err), IMS_OK);
