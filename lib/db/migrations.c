@@ -179,7 +179,10 @@ const char *const ims_migrations[] = {
      * for reading, so reads skip image_tags and, without custom properties,
      * image_properties too); image_tags carries its image's (immutable)
      * created_at so a tag filter walks the tag's images in the default
-     * order and stops at the page; and a per-project image
+     * order and stops at the page; images_owner gains id, so a list of
+     * one project's images (IMS __imagetype=private) walks it in the list's
+     * order instead of sorting each created_at second's images; and a
+     * per-project image
      * count kept in the same transaction as the insert or delete, so the
      * quota check is one row, not a COUNT over the project's images. */
     "ALTER TABLE images ADD COLUMN p_imagetype TEXT;"
@@ -211,6 +214,8 @@ const char *const ims_migrations[] = {
     "UPDATE image_tags SET created_at = (SELECT i.created_at FROM images i WHERE i.id = image_tags.image_id);"
     "DROP INDEX image_tags_value;"
     "CREATE INDEX image_tags_order ON image_tags (value, created_at, image_id);"
+    "DROP INDEX images_owner;"
+    "CREATE INDEX images_owner ON images (owner, created_at, id);"
     "CREATE TABLE project_image_counts ("
     "  project_id VARCHAR(64) PRIMARY KEY,"
     "  n BIGINT NOT NULL);"
