@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The Glance v2 image document: core attributes (null when unset), links,
  * tags, then every extra property as a top-level string. */
-#include <stdio.h>
+#include <string.h>
 
 #include "api-int.h"
 
@@ -42,9 +42,13 @@ void api_image_json(struct ims_jw *w, const struct ims_image *img)
     for (size_t i = 0; i < img->tags.n; i++)
         ims_jw_str(w, img->tags.items[i]);
     ims_jw_arr_end(w);
-    snprintf(link, sizeof(link), "/v2/images/%s", img->id);
-    ims_jw_kstr(w, "self", link);
-    snprintf(link, sizeof(link), "/v2/images/%s/file", img->id);
+    /* "/v2/images/<id>" and ".../file" without snprintf (two per image in a list) */
+    size_t idlen = strlen(img->id);
+    memcpy(link, "/v2/images/", 11);
+    memcpy(link + 11, img->id, idlen);
+    memcpy(link + 11 + idlen, "/file", 6);
+    ims_jw_key(w, "self");
+    ims_jw_strn(w, link, 11 + idlen);
     ims_jw_kstr(w, "file", link);
     ims_jw_kstr(w, "schema", "/v2/schemas/image");
     ims_jw_kstr(w, "enterprise_project_id", img->enterprise_project_id ? img->enterprise_project_id : "0");

@@ -83,9 +83,13 @@ static void sort_props(struct ims_image *img)
     qsort(img->props.items, img->props.n, sizeof(*img->props.items), cmp_kv);
 }
 
+/* Truncating copy into a fixed field (id, status, visibility): the list
+ * makes three per image, snprintf showed in its profile. */
 static void copy_fixed(char *dst, size_t cap, const char *s)
 {
-    snprintf(dst, cap, "%s", s ? s : "");
+    size_t n = s ? strnlen(s, cap - 1) : 0;
+    memcpy(dst, s ? s : "", n);
+    dst[n] = 0;
 }
 
 /* Returns how many image_properties rows the image has (images.extras): 0
