@@ -8,7 +8,8 @@
 
 struct ims_dbc {
     const struct ims_sql_ops *ops;
-    void *h;
+    void *h;      /* the handle statements run on: the writer's inside a write transaction */
+    void *reader; /* the thread's own handle, while h is the writer's */
     int txdepth;
     bool tx_failed;
     bool reading; /* inside ims_db_read_begin/end */
