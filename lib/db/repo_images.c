@@ -80,7 +80,8 @@ static int cmp_kv(const void *a, const void *b)
  * before the IMS attributes had columns. */
 static void sort_props(struct ims_image *img)
 {
-    qsort(img->props.items, img->props.n, sizeof(*img->props.items), cmp_kv);
+    if (img->props.n > 1)
+        qsort(img->props.items, img->props.n, sizeof(*img->props.items), cmp_kv);
 }
 
 /* Truncating copy into a fixed field (id, status, visibility): the list
@@ -217,7 +218,8 @@ static void bind_columns(struct ims_q *q, const struct ims_image *img)
     ims_q_int(q, extras);
     struct ims_strlist sorted = {0};
     ims_strlist_copy(&sorted, &img->tags);
-    qsort(sorted.items, sorted.n, sizeof(*sorted.items), cmp_str_ptr);
+    if (sorted.n > 1)
+        qsort(sorted.items, sorted.n, sizeof(*sorted.items), cmp_str_ptr);
     struct ims_buf tags;
     ims_buf_init(&tags, SIZE_MAX);
     ims_buf_adds(&tags, ""); /* "" and not NULL for an image without tags */
