@@ -222,6 +222,11 @@ void ims_access_release(struct ims_access *a);
  * when nothing allows; err names the denied action. */
 enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p, const char *actions,
                           bool iam_project, bool enterprise_project, struct ims_access *ret, struct ims_err *err);
+/* May the caller's account put resources in enterprise project ep_id (it
+ * exists, is enabled, and is the account's or every account's, like "0")?
+ * IMG.0155 (IMS_E_BADREQ) if not. From the thread's IAM cache. */
+enum ims_rc ims_ep_check_usable(struct ims_service *svc, const struct ims_principal *p, const char *ep_id,
+                                struct ims_err *err);
 /* May the caller act on a resource in enterprise project ep? */
 bool ims_access_allows(const struct ims_access *a, const char *ep);
 

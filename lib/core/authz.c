@@ -19,6 +19,7 @@
 
 #define MAX_ACTIONS 8
 #define USER_SLOTS 64
+#define EP_SLOTS 32
 
 struct cached_policy {
     char id[IMS_UUID_LEN + 30];
@@ -36,8 +37,17 @@ struct caller {
     const char *keys[7][2];
 };
 
+/* An enterprise project as creates need it (every create checks one). */
+struct cached_ep {
+    char id[IMS_ID_MAX + 1];
+    bool exists, enabled;
+    char domain_id[IMS_ID_MAX + 1]; /* "" = every account's (the default "0") */
+};
+
 struct cache {
     const struct ims_service *svc;
+    struct cached_ep eps[EP_SLOTS];
+    size_t neps;
     int64_t gen;        /* iam_generation the cache was filled at; -1: never */
     uint64_t sig;       /* IMS_SIGNAL_IAM then */
     int64_t checked_us; /* when gen was last read from the database */
@@ -68,6 +78,7 @@ static void cache_clear(struct cache *k)
     k->npolicies = 0;
     for (size_t i = 0; i < USER_SLOTS; i++)
         caller_clear(&k->callers[i]);
+    k->neps = 0;
 }
 
 static void cache_destroy(void *p)
@@ -314,4 +325,45 @@ enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p
     if (!ret->denied_action[0])
         snprintf(ret->denied_action, sizeof(ret->denied_action), "%s", nactions ? list[0] : actions);
     return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", ret->denied_action);
+}
+
+enum ims_rc ims_ep_check_usable(struct ims_service *svc, const struct ims_principal *p, const char *ep_id,
+                                struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct cache *k = thread_cache(svc);
+    enum ims_rc rc = refresh(k, svc, c, err);
+    if (rc != IMS_OK)
+        return rc;
+    const struct cached_ep *e = NULL;
+    for (size_t i = 0; i < k->neps && !e; i++)
+        if (strcmp(k->eps[i].id, ep_id) == 0)
+            e = &k->eps[i];
+    if (!e) {
+        struct cached_ep fresh = {0};
+        snprintf(fresh.id, sizeof(fresh.id), "%s", ep_id);
+        struct ims_enterprise_project ep;
+        rc = ims_repo_ep_get(c, ep_id, &ep, err);
+        if (rc != IMS_OK && rc != IMS_E_NOTFOUND)
+            return rc;
+        if (rc == IMS_OK) {
+            fresh.exists = true;
+            fresh.enabled = ep.status == 1;
+            snprintf(fresh.domain_id, sizeof(fresh.domain_id), "%s", ep.domain_id ? ep.domain_id : "");
+            ims_ep_release(&ep);
+        }
+        if (strlen(ep_id) < sizeof(fresh.id)) { /* longer ids never exist: not worth a slot */
+            size_t slot = k->neps < EP_SLOTS ? k->neps++ : (size_t)(ims_mono_us() % EP_SLOTS);
+            k->eps[slot] = fresh;
+            e = &k->eps[slot];
+        } else {
+            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0155", "Enterprise project %s does not exist.", ep_id);
+        }
+    }
+    if (!e->exists)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0155", "Enterprise project %s does not exist.", ep_id);
+    if (!e->enabled || (e->domain_id[0] && !ims_streq(e->domain_id, p->domain_id)))
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0155", "Enterprise project %s is disabled or not in your account.",
+                             ep_id);
+    return IMS_OK;
 }

@@ -23,17 +23,7 @@ enum ims_rc ims_cloudimages_update(struct ims_service *svc, const struct ims_pri
                            "The image is unavailable: only active images can be updated (image %s is %s).", id,
                            img.status);
     if (rc == IMS_OK && move_to_ep && !ims_streq(move_to_ep, img.enterprise_project_id)) {
-        struct ims_enterprise_project ep;
-        rc = ims_repo_ep_get(ims_db_conn(svc->db), move_to_ep, &ep, err);
-        if (rc == IMS_OK) {
-            bool usable = ep.status == 1 && (!ep.domain_id || ims_streq(ep.domain_id, p->domain_id));
-            ims_ep_release(&ep);
-            if (!usable)
-                rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0155",
-                                   "Enterprise project %s is disabled or not in your account.", move_to_ep);
-        } else if (rc == IMS_E_NOTFOUND) {
-            rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0155", "Enterprise project %s does not exist.", move_to_ep);
-        }
+        rc = ims_ep_check_usable(svc, p, move_to_ep, err);
         if (rc == IMS_OK)
             ims_set_str(&img.enterprise_project_id, move_to_ep);
     }

@@ -57,20 +57,9 @@ enum ims_rc ims_images_copy_check(struct ims_service *svc, const struct ims_prin
         }
     }
     if (rc == IMS_OK) {
-        const char *ep_id = spec->enterprise_project_id ? spec->enterprise_project_id : "0";
-        struct ims_enterprise_project ep;
-        rc = ims_repo_ep_get(ims_db_conn(svc->db), ep_id, &ep, err);
-        if (rc == IMS_OK) {
-            bool usable = ep.status == 1 && (!ep.domain_id || ims_streq(ep.domain_id, p->domain_id));
-            ims_ep_release(&ep);
-            if (!usable)
-                rc = IMS_E_NOTFOUND;
-        }
-        if (rc == IMS_E_NOTFOUND) {
+        rc = ims_ep_check_usable(svc, p, spec->enterprise_project_id ? spec->enterprise_project_id : "0", err);
+        if (rc == IMS_E_BADREQ)
             *ret_code = "IMG.0155";
-            rc = ims_fail(err, IMS_E_BADREQ, "Enterprise project %s does not exist, is disabled or is not in your "
-                                             "account.", ep_id);
-        }
     }
     /* A copy is a new image: it counts against the quota like any other. */
     if (rc == IMS_OK && (rc = ims_quota_check(svc, p->project_id, 1, err)) != IMS_OK)

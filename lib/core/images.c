@@ -49,17 +49,9 @@ enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principa
         ims_set_str(&draft->owner, p->project_id);
     if (ims_streq(draft->visibility, "public") && !p->is_admin)
         return ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete publicize_image action.");
-    struct ims_enterprise_project ep;
-    enum ims_rc rc = ims_repo_ep_get(ims_db_conn(svc->db), draft->enterprise_project_id, &ep, err);
-    if (rc == IMS_E_NOTFOUND)
-        return ims_fail(err, IMS_E_BADREQ, "Enterprise project %s does not exist.", draft->enterprise_project_id);
+    enum ims_rc rc = ims_ep_check_usable(svc, p, draft->enterprise_project_id, err);
     if (rc != IMS_OK)
         return rc;
-    bool usable = ep.status == 1 && (!ep.domain_id || ims_streq(ep.domain_id, p->domain_id));
-    ims_ep_release(&ep);
-    if (!usable)
-        return ims_fail(err, IMS_E_BADREQ, "Enterprise project %s is disabled or not in your account.",
-                        draft->enterprise_project_id);
     if (!ims_access_allows(p->access, draft->enterprise_project_id))
         return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed in enterprise project %s.",
                         p->access->denied_action, draft->enterprise_project_id);

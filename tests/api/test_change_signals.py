@@ -56,3 +56,24 @@ def test_without_the_signal_file_answers_stay_right(start_imsd, tmp_path):
     assert srv.admin().delete("/v3/auth/tokens",
                               headers={"X-Subject-Token": victim.token}).status_code == 204
     assert statuses(victim) == {401}
+
+
+def test_enterprise_project_disable_counts_on_the_next_create(imsd, admin):
+    """Creates check their enterprise project from the thread's IAM cache."""
+    r = admin.post("/v1.0/enterprise-projects", json={"name": unique("sig-ep")})
+    assert r.status_code == 200, r.text
+    ep = r.json()["enterprise_project"]["id"]
+    action = "/v1.0/enterprise-projects/%s/action" % ep
+
+    def creates():
+        out = set()
+        for _ in range(ROUNDS):
+            out.add(admin.post("/v2/images", json={"name": unique("sig"), "enterprise_project_id": ep},
+                               headers={"Connection": "close"}).status_code)
+        return out
+
+    assert creates() == {201}
+    assert admin.post(action, json={"action": "disable"}).status_code == 204
+    assert creates() == {400}
+    assert admin.post(action, json={"action": "enable"}).status_code == 204
+    assert creates() == {201}
