@@ -139,40 +139,60 @@ enum ims_rc ims_identity_issue(struct ims_service *svc, const struct ims_princip
     return IMS_OK;
 }
 
-/* Revocation answers remembered per thread while the revocation signal
- * stands still (any revoke moves it), for at most a second (a revoker that
- * died between its commit and the signal); without signals, asked every time. */
+/* Per-thread answers to a yes/no question about a key (is this token
+ * revoked, may this user still act), remembered while the change signal
+ * the answer depends on stands still (a revoke, or any IAM write, moves
+ * it), for at most a second (a writer that died between its commit and the
+ * signal); without signals, asked every time. */
 #define MEMO_SLOTS 64
-struct revocation_memo {
+struct memo {
     const struct ims_service *svc;
     uint64_t sig;
     int64_t checked_us;
-    char token_id[sizeof(((struct ims_principal *)0)->token_id)];
-    bool revoked;
+    char key[IMS_ID_MAX + 1];
+    bool answer;
 };
-static __thread struct revocation_memo memo[MEMO_SLOTS];
+typedef enum ims_rc (*memo_question)(struct ims_service *svc, const char *key, bool *ret, struct ims_err *err);
 
-static enum ims_rc is_revoked(struct ims_service *svc, const char *token_id, bool *ret, struct ims_err *err)
+static enum ims_rc memoized(struct memo *slots, enum ims_db_signal which, memo_question ask,
+                            struct ims_service *svc, const char *key, bool *ret, struct ims_err *err)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (const char *s = token_id; *s; s++)
+    for (const char *s = key; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    struct revocation_memo *m = &memo[h % MEMO_SLOTS];
+    struct memo *m = &slots[h % MEMO_SLOTS];
     uint64_t sig = 0;
-    bool have_sig = ims_db_signal_read(svc->db, IMS_SIGNAL_REVOCATION, &sig);
+    bool have_sig = ims_db_signal_read(svc->db, which, &sig); /* before asking: see signals.c */
     int64_t now = ims_mono_us();
-    if (have_sig && m->svc == svc && m->sig == sig && now - m->checked_us < 1000000 &&
-        strcmp(m->token_id, token_id) == 0) {
-        *ret = m->revoked;
+    if (have_sig && m->svc == svc && m->sig == sig && now - m->checked_us < 1000000 && strcmp(m->key, key) == 0) {
+        *ret = m->answer;
         return IMS_OK;
     }
-    enum ims_rc rc = ims_repo_token_is_revoked(ims_db_conn(svc->db), token_id, ret, err);
-    if (rc == IMS_OK && have_sig) {
-        *m = (struct revocation_memo){.svc = svc, .sig = sig, .checked_us = now, .revoked = *ret};
-        snprintf(m->token_id, sizeof(m->token_id), "%s", token_id);
+    enum ims_rc rc = ask(svc, key, ret, err);
+    if (rc == IMS_OK && have_sig && strlen(key) < sizeof(m->key)) {
+        *m = (struct memo){.svc = svc, .sig = sig, .checked_us = now, .answer = *ret};
+        snprintf(m->key, sizeof(m->key), "%s", key);
     }
     return rc;
 }
+
+static enum ims_rc ask_revoked(struct ims_service *svc, const char *token_id, bool *ret, struct ims_err *err)
+{
+    return ims_repo_token_is_revoked(ims_db_conn(svc->db), token_id, ret, err);
+}
+
+/* Keystone: a disabled or deleted user's tokens stop working. */
+static enum ims_rc ask_user_active(struct ims_service *svc, const char *user_id, bool *ret, struct ims_err *err)
+{
+    struct ims_user u;
+    enum ims_rc rc = ims_repo_user_get(ims_db_conn(svc->db), user_id, NULL, NULL, &u, err);
+    *ret = rc == IMS_OK && u.enabled;
+    if (rc == IMS_OK)
+        ims_user_release(&u);
+    return rc == IMS_E_NOTFOUND ? IMS_OK : rc;
+}
+
+static __thread struct memo revoked_memo[MEMO_SLOTS], user_memo[MEMO_SLOTS];
 
 enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, struct ims_principal *ret,
                                   struct ims_err *err)
@@ -181,11 +201,15 @@ enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, st
     enum ims_rc rc = ims_token_decode(svc->token_key, sizeof(svc->token_key), token, ims_now(), &p, err);
     if (rc != IMS_OK)
         return rc;
-    bool revoked = false;
-    if ((rc = is_revoked(svc, p.token_id, &revoked, err)) != IMS_OK)
+    bool revoked = false, active = false;
+    if ((rc = memoized(revoked_memo, IMS_SIGNAL_REVOCATION, ask_revoked, svc, p.token_id, &revoked, err)) != IMS_OK)
         return rc;
     if (revoked)
         return ims_fail(err, IMS_E_UNAUTH, "The token has been revoked.");
+    if ((rc = memoized(user_memo, IMS_SIGNAL_IAM, ask_user_active, svc, p.user_id, &active, err)) != IMS_OK)
+        return rc;
+    if (!active)
+        return ims_fail(err, IMS_E_UNAUTH, "The token's user is disabled or no longer exists.");
     *ret = p;
     return IMS_OK;
 }

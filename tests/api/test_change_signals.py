@@ -1,5 +1,6 @@
 """Caches that must never serve stale answers (lib/db/signals.c): each HTTP
-thread remembers authorization data and token revocations and drops them when
+thread remembers authorization data, enterprise projects, token revocations
+and whether a token's user is still enabled, and drops them when
 the change signal beside the database moves. A change made by another process
 (imsctl) or on another thread counts on the very next request, on every
 thread; without the signal file the server still answers right (it asks the
@@ -77,3 +78,19 @@ def test_enterprise_project_disable_counts_on_the_next_create(imsd, admin):
     assert creates() == {400}
     assert admin.post(action, json={"action": "enable"}).status_code == 204
     assert creates() == {201}
+
+
+def test_disabled_user_token_refused_on_every_thread(imsd, admin):
+    """Keystone: a disabled user's tokens stop working (and work again once
+    it is enabled and the token has not expired); a deleted user's too."""
+    victim = imsd.project_user()
+    assert statuses(victim) == {200}
+    r = admin.patch("/v3/users/" + victim.user_id, json={"user": {"enabled": False}})
+    assert r.status_code == 200, r.text
+    assert statuses(victim) == {401}
+    r = victim.get("/v2/images")
+    assert "disabled" in r.text, r.text
+    assert admin.patch("/v3/users/" + victim.user_id, json={"user": {"enabled": True}}).status_code == 200
+    assert statuses(victim) == {200}
+    assert admin.delete("/v3/users/" + victim.user_id).status_code == 204
+    assert statuses(victim) == {401}
