@@ -205,6 +205,8 @@ const char *const ims_migrations[] = {
     "UPDATE images SET p_image_size = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__image_size');"
     "UPDATE images SET p_is_config_init = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__is_config_init');"
     "UPDATE images SET p_os_version = (SELECT value FROM image_properties p WHERE p.image_id = images.id AND p.name = '__os_version');"
+    "UPDATE images SET p_imagetype = 'shared' WHERE p_imagetype = 'private' AND "
+    "EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id);"
     "DELETE FROM image_properties WHERE name IN ('__imagetype', '__isregistered', '__os_type', '__platform', '__os_bit', 'virtual_env_type', '__image_source_type', '__image_size', '__is_config_init', '__os_version');"
     "ALTER TABLE images ADD COLUMN extras INTEGER NOT NULL DEFAULT 0;"
     "UPDATE images SET extras = (SELECT COUNT(*) FROM image_properties p WHERE p.image_id = images.id) + "

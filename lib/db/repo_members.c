@@ -20,23 +20,54 @@ static void read_member(struct ims_q *q, struct ims_member *m)
     m->updated_at = ims_q_col_int(q, 4);
 }
 
+/* IMS: "the __imagetype of images you share with other tenants ... is
+ * shared" (querying_images.md). The image's stored IMS attribute (its
+ * promoted column, repo_images.c) follows its members: shared while it has
+ * any, private again without. Runs in the member change's transaction. */
+static enum ims_rc sync_imagetype(struct ims_dbc *c, const char *image_id, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE images SET p_imagetype = CASE WHEN EXISTS (SELECT 1 FROM image_members m "
+                       "WHERE m.image_id = images.id) THEN 'shared' ELSE 'private' END "
+                       "WHERE id = ? AND p_imagetype IN ('private', 'shared')",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, image_id);
+    return ims_q_exec(&q, err);
+}
+
+static enum ims_rc finish(struct ims_dbc *c, enum ims_rc rc, struct ims_err *err)
+{
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
 enum ims_rc ims_repo_member_insert(struct ims_dbc *c, const struct ims_member *m, struct ims_err *err)
 {
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
                        "INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
                        "VALUES (?, ?, ?, ?, ?)",
                        err))
-        return IMS_E_DB;
+        return finish(c, IMS_E_DB, err);
     ims_q_text(&q, m->image_id);
     ims_q_text(&q, m->member_id);
     ims_q_text(&q, m->status);
     ims_q_int(&q, m->created_at);
     ims_q_int(&q, m->updated_at);
-    enum ims_rc rc = ims_q_exec(&q, err);
+    rc = ims_q_exec(&q, err);
     if (rc == IMS_E_CONFLICT)
         ims_fail(err, rc, "Member %s already associated with image %s", m->member_id, m->image_id);
-    return rc;
+    if (rc == IMS_OK)
+        rc = sync_imagetype(c, m->image_id, err);
+    return finish(c, rc, err);
 }
 
 enum ims_rc ims_repo_member_get(struct ims_dbc *c, const char *image_id, const char *member_id, struct ims_member *ret,
@@ -107,13 +138,18 @@ enum ims_rc ims_repo_member_update(struct ims_dbc *c, const struct ims_member *m
 enum ims_rc ims_repo_member_delete(struct ims_dbc *c, const char *image_id, const char *member_id,
                                    struct ims_err *err)
 {
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
     struct ims_q q;
     if (!ims_q_prepare(&q, c, "DELETE FROM image_members WHERE image_id = ? AND member = ?", err))
-        return IMS_E_DB;
+        return finish(c, IMS_E_DB, err);
     ims_q_text(&q, image_id);
     ims_q_text(&q, member_id);
-    enum ims_rc rc = ims_q_exec(&q, err);
+    rc = ims_q_exec(&q, err);
     if (rc == IMS_OK && c->ops->changes(c->h) == 0)
         rc = ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", member_id, image_id);
-    return rc;
+    if (rc == IMS_OK)
+        rc = sync_imagetype(c, image_id, err);
+    return finish(c, rc, err);
 }

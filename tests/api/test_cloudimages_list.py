@@ -97,6 +97,26 @@ def test_response_imagetype_field(alice, world):
     assert by_id[world["gold"]["id"]]["__imagetype"] == "gold"
     assert by_id[world["mine"]["id"]]["__imagetype"] == "private"
     assert by_id[world["accepted"]["id"]]["__imagetype"] == "shared"
+    # "the __imagetype of images you share with other tenants ... is shared"
+    assert by_id[world["ownshared"]["id"]]["__imagetype"] == "shared"
+
+
+def test_own_image_imagetype_follows_its_members(alice, bob):
+    img = create_image(alice, name=unique("follow"), visibility="shared")
+
+    def imagetype():
+        ims = alice.get("/v2/cloudimages", params={"id": img["id"]}).json()["images"]
+        native = alice.get("/v2/images/%s" % img["id"]).json()
+        assert ims[0]["__imagetype"] == native["__imagetype"], (ims, native)
+        return native["__imagetype"]
+
+    assert imagetype() == "private"
+    assert alice.post("/v2/images/%s/members" % img["id"], json={"member": bob.project_id}).status_code == 200
+    assert imagetype() == "shared"
+    assert img["id"] in ids(alice, id=img["id"], __imagetype="shared")
+    assert alice.delete("/v2/images/%s/members/%s" % (img["id"], bob.project_id)).status_code == 204
+    assert imagetype() == "private"
+    assert img["id"] in ids(alice, id=img["id"], __imagetype="private")
 
 
 def test_isregistered_default_true(alice, world):

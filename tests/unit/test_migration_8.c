@@ -67,6 +67,9 @@ static void make_schema_7(void)
         "INSERT INTO image_tags (image_id, value) VALUES ('11111111-1111-1111-1111-111111111111', 'k.v'), "
         "('11111111-1111-1111-1111-111111111111', 'a tag: with 9:colons'), "
         "('33333333-3333-3333-3333-333333333333', 'x')",
+        /* shared with p2: its stored __imagetype private becomes shared */
+        "INSERT INTO image_members (image_id, member, status, created_at, updated_at) VALUES "
+        "('11111111-1111-1111-1111-111111111111', 'p2', 'pending', 1, 1)",
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         exec(db, rows[i]);
@@ -88,6 +91,7 @@ static void test_migrates_and_keeps_counts(void **state)
     assert_int_equal(img.props.n, 4);
     /* in name order, as before the move */
     assert_string_equal(img.props.items[0].key, "__imagetype");
+    assert_string_equal(img.props.items[0].value, "shared");
     assert_string_equal(img.props.items[1].key, "__os_bit");
     assert_string_equal(img.props.items[2].key, "__platform");
     assert_string_equal(img.props.items[2].value, "Ubuntu");
