@@ -563,6 +563,23 @@ static void add_value(struct sqlb *b, const struct ims_filter *f, const char *v)
     b_int(b, n);
 }
 
+/* " IN (?, ...)" or " <op> ?" with the filter's values as text: the
+ * comparison of a property, stored as a column or as a row. */
+static void add_text_comparison(struct sqlb *b, const struct ims_filter *f)
+{
+    if (f->op == IMS_CMP_IN) {
+        ims_buf_adds(&b->sql, " IN (");
+        for (size_t i = 0; i < f->values.n; i++) {
+            ims_buf_adds(&b->sql, i ? ", ?" : "?");
+            b_text(b, f->values.items[i]);
+        }
+        ims_buf_adds(&b->sql, ")");
+    } else {
+        ims_buf_printf(&b->sql, " %s ?", cmp_sql(f->op));
+        b_text(b, f->values.items[0]);
+    }
+}
+
 static void add_filter(struct sqlb *b, const struct ims_filter *f)
 {
     if (f->values.n == 0) { /* "in:" with nothing in it matches nothing */
@@ -572,33 +589,15 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
     const struct promoted *col = f->is_property ? promoted_find(f->key) : NULL;
     if (col) {
         ims_buf_printf(&b->sql, " AND i.%s", col->col);
-        if (f->op == IMS_CMP_IN) {
-            ims_buf_adds(&b->sql, " IN (");
-            for (size_t i = 0; i < f->values.n; i++) {
-                ims_buf_adds(&b->sql, i ? ", ?" : "?");
-                b_text(b, f->values.items[i]);
-            }
-            ims_buf_adds(&b->sql, ")");
-        } else {
-            ims_buf_printf(&b->sql, " %s ?", cmp_sql(f->op));
-            b_text(b, f->values.items[0]);
-        }
+        add_text_comparison(b, f);
         return;
     }
     if (f->is_property) {
         ims_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id AND p.name = ?");
         b_text(b, f->key);
-        if (f->op == IMS_CMP_IN) {
-            ims_buf_adds(&b->sql, " AND p.value IN (");
-            for (size_t i = 0; i < f->values.n; i++) {
-                ims_buf_adds(&b->sql, i ? ", ?" : "?");
-                b_text(b, f->values.items[i]);
-            }
-            ims_buf_adds(&b->sql, "))");
-        } else {
-            ims_buf_printf(&b->sql, " AND p.value %s ?)", cmp_sql(f->op));
-            b_text(b, f->values.items[0]);
-        }
+        ims_buf_adds(&b->sql, " AND p.value");
+        add_text_comparison(b, f);
+        ims_buf_adds(&b->sql, ")");
         return;
     }
     if (!core_column(f->key)) {
