@@ -98,6 +98,11 @@ void ims_hexid_new(char *out, size_t nbytes);
 void ims_random_bytes(void *p, size_t n);
 
 /* Seconds since the epoch, UTC. */
+/* FNV-1a of s, continuing from h (start from IMS_HASH_SEED): for the
+ * in-process hash tables and caches. */
+#define IMS_HASH_SEED 1469598103934665603ULL
+uint64_t ims_hash_str(uint64_t h, const char *s);
+
 int64_t ims_now(void);
 /* Microseconds, monotonic. */
 int64_t ims_mono_us(void);

@@ -151,3 +151,10 @@ long ims_b64url_decode(const char *in, size_t n, unsigned char *out)
         return -1; /* non-canonical trailing bits */
     return (long)o;
 }
+
+uint64_t ims_hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}

@@ -150,12 +150,7 @@ static const struct ims_policy *policy_for(struct cache *k, struct ims_dbc *c, c
 
 static size_t slot_of(const struct ims_principal *p)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *s = p->user_id; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    for (const char *s = p->project_id; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h % USER_SLOTS;
+    return ims_hash_str(ims_hash_str(IMS_HASH_SEED, p->user_id), p->project_id) % USER_SLOTS;
 }
 
 static enum ims_rc load_caller(struct cache *k, struct ims_dbc *c, const struct ims_principal *p, struct caller *u,

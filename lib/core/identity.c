@@ -157,10 +157,7 @@ typedef enum ims_rc (*memo_question)(struct ims_service *svc, const char *key, b
 static enum ims_rc memoized(struct memo *slots, enum ims_db_signal which, memo_question ask,
                             struct ims_service *svc, const char *key, bool *ret, struct ims_err *err)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *s = key; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    struct memo *m = &slots[h % MEMO_SLOTS];
+    struct memo *m = &slots[ims_hash_str(IMS_HASH_SEED, key) % MEMO_SLOTS];
     uint64_t sig = 0;
     bool have_sig = ims_db_signal_read(svc->db, which, &sig); /* before asking: see signals.c */
     int64_t now = ims_mono_us();

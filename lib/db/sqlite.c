@@ -25,13 +25,6 @@ struct sqlite_handle {
     size_t ntransient;
 };
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 /* Memory statistics take a process-wide mutex on every SQLite allocation;
  * with a connection per HTTP thread that mutex was contended on every row.
@@ -117,7 +110,7 @@ static enum ims_rc sq_exec(void *handle, const char *sql, struct ims_err *err)
 static void *sq_prepare(void *handle, const char *sql, struct ims_err *err)
 {
     struct sqlite_handle *h = handle;
-    uint64_t hash = fnv1a(sql);
+    uint64_t hash = ims_hash_str(IMS_HASH_SEED, sql);
     size_t slot = hash % CACHE_SLOTS;
     for (size_t probe = 0; probe < CACHE_SLOTS; probe++, slot = (slot + 1) % CACHE_SLOTS) {
         struct cached *c = &h->cache[slot];
