@@ -101,6 +101,14 @@ bool api_iam_other_domain_filter(struct ims_request *req);
 /* "links": {"self": <base><path>} and the list form with previous/next. */
 void api_iam_links(struct ims_jw *w, struct ims_request *req, const char *path, const char *id);
 void api_iam_list_links(struct ims_jw *w, struct ims_request *req);
+/* Writes one IAM object; item is the module's own struct. */
+typedef void (*api_iam_writer)(struct ims_jw *w, struct ims_request *req, const void *item);
+/* {"<key>": item} with status, or rc's Keystone error (item untouched). */
+void api_iam_reply_one(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, int status,
+                       const char *key, api_iam_writer write, const void *item);
+/* {"<key>": [n items of `size` bytes], "links": ...} with 200, or rc's error. */
+void api_iam_reply_list(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, const char *key,
+                        api_iam_writer write, const void *items, size_t n, size_t size);
 /* Answers 204 if rc is OK (200 when status says so), else the error. */
 void api_iam_done(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, int status);
 

@@ -154,3 +154,37 @@ void api_iam_done(struct ims_request *req, enum ims_rc rc, const struct ims_err 
     else
         ims_resp_empty(req, status ? status : 204);
 }
+
+void api_iam_reply_one(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, int status,
+                       const char *key, api_iam_writer write, const void *item)
+{
+    if (rc != IMS_OK) {
+        api_keystone_fail(req, rc, err);
+        return;
+    }
+    struct ims_jw w;
+    ims_jw_init(&w, ims_resp_json_buf(req, status));
+    ims_jw_obj_begin(&w);
+    ims_jw_key(&w, key);
+    write(&w, req, item);
+    ims_jw_obj_end(&w);
+}
+
+void api_iam_reply_list(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, const char *key,
+                        api_iam_writer write, const void *items, size_t n, size_t size)
+{
+    if (rc != IMS_OK) {
+        api_keystone_fail(req, rc, err);
+        return;
+    }
+    struct ims_jw w;
+    ims_jw_init(&w, ims_resp_json_buf(req, 200));
+    ims_jw_obj_begin(&w);
+    ims_jw_key(&w, key);
+    ims_jw_arr_begin(&w);
+    for (size_t i = 0; i < n; i++)
+        write(&w, req, (const char *)items + i * size);
+    ims_jw_arr_end(&w);
+    api_iam_list_links(&w, req);
+    ims_jw_obj_end(&w);
+}

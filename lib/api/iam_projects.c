@@ -7,8 +7,9 @@
 
 #include "api-int.h"
 
-static void project_json(struct ims_jw *w, struct ims_request *req, const struct ims_project *p)
+static void project_json(struct ims_jw *w, struct ims_request *req, const void *item)
 {
+    const struct ims_project *p = item;
     ims_jw_obj_begin(w);
     ims_jw_kstr(w, "id", p->id);
     ims_jw_kstr(w, "name", p->name);
@@ -25,17 +26,9 @@ static void project_json(struct ims_jw *w, struct ims_request *req, const struct
 static void reply_project(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, struct ims_project *p,
                           int status)
 {
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, status));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "project");
-    project_json(&w, req, p);
-    ims_jw_obj_end(&w);
-    ims_project_release(p);
+    api_iam_reply_one(req, rc, err, status, "project", project_json, p);
+    if (rc == IMS_OK)
+        ims_project_release(p);
 }
 
 void api_iam_projects_create(struct ims_request *req)
@@ -80,21 +73,9 @@ void api_iam_projects_list(struct ims_request *req)
     enum ims_rc rc = none ? IMS_OK
                           : ims_iam_project_list(req->svc, api_iam_domain(req), ims_kvlist_get(&req->query, "name"),
                                                  enabled, &ps, &n, &err);
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, &err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "projects");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        project_json(&w, req, &ps[i]);
-    ims_jw_arr_end(&w);
-    api_iam_list_links(&w, req);
-    ims_jw_obj_end(&w);
-    ims_project_array_free(ps, n);
+    api_iam_reply_list(req, rc, &err, "projects", project_json, ps, n, sizeof(*ps));
+    if (rc == IMS_OK)
+        ims_project_array_free(ps, n);
 }
 
 void api_iam_projects_show(struct ims_request *req)
@@ -142,8 +123,10 @@ void api_iam_projects_delete(struct ims_request *req)
 
 /* ---- enterprise projects ---- */
 
-static void ep_json(struct ims_jw *w, const struct ims_enterprise_project *ep)
+static void ep_json(struct ims_jw *w, struct ims_request *req, const void *item)
 {
+    (void)req;
+    const struct ims_enterprise_project *ep = item;
     char created[21], updated[21];
     ims_time_iso(ep->created_at, created);
     ims_time_iso(ep->updated_at, updated);
@@ -161,17 +144,9 @@ static void ep_json(struct ims_jw *w, const struct ims_enterprise_project *ep)
 static void reply_ep(struct ims_request *req, enum ims_rc rc, const struct ims_err *err,
                      struct ims_enterprise_project *ep)
 {
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "enterprise_project");
-    ep_json(&w, ep);
-    ims_jw_obj_end(&w);
-    ims_ep_release(ep);
+    api_iam_reply_one(req, rc, err, 200, "enterprise_project", ep_json, ep);
+    if (rc == IMS_OK)
+        ims_ep_release(ep);
 }
 
 /* The EPS body is the enterprise project itself, not wrapped. */
@@ -244,7 +219,7 @@ void api_iam_eps_list(struct ims_request *req)
     for (size_t i = 0; i < n; i++) {
         if (id && !ims_streq(id, eps[i].id))
             continue;
-        ep_json(&w, &eps[i]);
+        ep_json(&w, req, &eps[i]);
         shown++;
     }
     ims_jw_arr_end(&w);

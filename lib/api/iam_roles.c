@@ -25,8 +25,9 @@ static void role_kind(const struct ims_policy_row *r, const char **type, const c
     }
 }
 
-static void role_json(struct ims_jw *w, struct ims_request *req, const struct ims_policy_row *r)
+static void role_json(struct ims_jw *w, struct ims_request *req, const void *item)
 {
+    const struct ims_policy_row *r = item;
     const char *type, *catalog;
     role_kind(r, &type, &catalog);
     char created[24], updated[24];
@@ -57,17 +58,9 @@ static void role_json(struct ims_jw *w, struct ims_request *req, const struct im
 static void reply_role(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, struct ims_policy_row *r,
                        int status)
 {
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, status));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "role");
-    role_json(&w, req, r);
-    ims_jw_obj_end(&w);
-    ims_policy_row_release(r);
+    api_iam_reply_one(req, rc, err, status, "role", role_json, r);
+    if (rc == IMS_OK)
+        ims_policy_row_release(r);
 }
 
 /* {"roles": [...], "links": ..., "total_number": n}; with `name`, only

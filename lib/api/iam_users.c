@@ -4,8 +4,9 @@
  * /v3/groups/{group_id}/users/{user_id}. Passwords go in, never out. */
 #include "api-int.h"
 
-static void user_json(struct ims_jw *w, struct ims_request *req, const struct ims_user *u)
+static void user_json(struct ims_jw *w, struct ims_request *req, const void *item)
 {
+    const struct ims_user *u = item;
     ims_jw_obj_begin(w);
     ims_jw_kstr(w, "id", u->id);
     ims_jw_kstr(w, "name", u->name);
@@ -23,37 +24,17 @@ static void user_json(struct ims_jw *w, struct ims_request *req, const struct im
 static void reply_user(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, struct ims_user *u,
                        int status)
 {
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, status));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "user");
-    user_json(&w, req, u);
-    ims_jw_obj_end(&w);
-    ims_user_release(u);
+    api_iam_reply_one(req, rc, err, status, "user", user_json, u);
+    if (rc == IMS_OK)
+        ims_user_release(u);
 }
 
 static void reply_users(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, struct ims_user *us,
                         size_t n)
 {
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "users");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        user_json(&w, req, &us[i]);
-    ims_jw_arr_end(&w);
-    api_iam_list_links(&w, req);
-    ims_jw_obj_end(&w);
-    ims_user_array_free(us, n);
+    api_iam_reply_list(req, rc, err, "users", user_json, us, n, sizeof(*us));
+    if (rc == IMS_OK)
+        ims_user_array_free(us, n);
 }
 
 /* The "user" object of a create/update body; false after answering 400. */
@@ -141,8 +122,9 @@ void api_iam_users_delete(struct ims_request *req)
 
 /* ---- groups ---- */
 
-static void group_json(struct ims_jw *w, struct ims_request *req, const struct ims_group *g)
+static void group_json(struct ims_jw *w, struct ims_request *req, const void *item)
 {
+    const struct ims_group *g = item;
     ims_jw_obj_begin(w);
     ims_jw_kstr(w, "id", g->id);
     ims_jw_kstr(w, "name", g->name);
@@ -156,37 +138,17 @@ static void group_json(struct ims_jw *w, struct ims_request *req, const struct i
 static void reply_group(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, struct ims_group *g,
                         int status)
 {
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, status));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "group");
-    group_json(&w, req, g);
-    ims_jw_obj_end(&w);
-    ims_group_release(g);
+    api_iam_reply_one(req, rc, err, status, "group", group_json, g);
+    if (rc == IMS_OK)
+        ims_group_release(g);
 }
 
 static void reply_groups(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, struct ims_group *gs,
                          size_t n)
 {
-    if (rc != IMS_OK) {
-        api_keystone_fail(req, rc, err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "groups");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        group_json(&w, req, &gs[i]);
-    ims_jw_arr_end(&w);
-    api_iam_list_links(&w, req);
-    ims_jw_obj_end(&w);
-    ims_group_array_free(gs, n);
+    api_iam_reply_list(req, rc, err, "groups", group_json, gs, n, sizeof(*gs));
+    if (rc == IMS_OK)
+        ims_group_array_free(gs, n);
 }
 
 void api_iam_groups_create(struct ims_request *req)
