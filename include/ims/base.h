@@ -28,6 +28,8 @@ static inline void ims_freep(void *p) { free(*(void **)p); }
 void *ims_xmalloc(size_t n);
 void *ims_xcalloc(size_t n, size_t m);
 void *ims_xrealloc(void *p, size_t n);
+/* For buffers handed to O_DIRECT I/O; freed with free(). */
+void *ims_xaligned_alloc(size_t alignment, size_t n);
 char *ims_xstrdup(const char *s);
 char *ims_xstrndup(const char *s, size_t n);
 char *ims_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

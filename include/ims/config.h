@@ -17,6 +17,7 @@ struct ims_config {
     char *log_level;
     /* [storage] */
     char *data_dir;
+    bool direct_io; /* image data bypasses the page cache where it can */
     /* [identity] */
     char *region;
     int64_t token_ttl;

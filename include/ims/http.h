@@ -25,20 +25,20 @@ enum ims_method {
 struct ims_request;
 struct ims_route;
 
-/* Response: either an in-memory body, a file range (sent with sendfile), or
- * a reader callback. The handler fills it; the server sends it. */
+/* Response: either an in-memory body, or the range [range_offset,
+ * range_offset + range_length) of a file (sent with sendfile) or of a reader
+ * callback's data. The handler fills it; the server sends it. */
 typedef ssize_t (*ims_reader_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
 struct ims_response {
     int status;
     struct ims_buf body;
     struct ims_kvlist headers;
     const char *content_type;   /* static string; NULL = none */
-    int fd;                     /* >= 0: send [fd_offset, fd_offset+fd_length) */
-    uint64_t fd_offset, fd_length;
-    ims_reader_fn reader;       /* non-NULL: streamed body of reader_length bytes */
+    int fd;                     /* >= 0: the range is sent from this file */
+    ims_reader_fn reader;       /* non-NULL: the range is read from this */
     void *reader_ctx;
     void (*reader_free)(void *ctx);
-    uint64_t reader_length;
+    uint64_t range_offset, range_length;
 };
 
 /* Streaming request bodies (uploads): called instead of buffering. */

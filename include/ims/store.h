@@ -11,8 +11,12 @@
 struct ims_store;
 struct ims_store_writer;
 
-/* How to read a blob: a file descriptor (sent with sendfile) or, for remote
- * stores, a reader callback. */
+/* Writes whose buffer, length and offset are multiples of this bypass the
+ * file store's page cache (O_DIRECT); any other write is buffered. */
+#define IMS_DIRECT_IO_ALIGN 4096
+
+/* How to read a blob: a file descriptor (sent with sendfile) or a reader
+ * callback (remote stores, and the file store where it reads with O_DIRECT). */
 struct ims_blob_reader {
     int fd; /* >= 0 when readable as a file; caller closes */
     uint64_t size;
@@ -44,7 +48,9 @@ struct ims_store {
     const struct ims_store_ops *ops;
 };
 
-/* The embedded store: blobs under dir/images, temporary data under dir/tmp. */
-enum ims_rc ims_store_file_open(const char *dir, struct ims_store **ret, struct ims_err *err);
+/* The embedded store: blobs under dir/images, temporary data under dir/tmp.
+ * With direct_io, image data is written and read with O_DIRECT where the
+ * file system has it, and through the page cache where it has not. */
+enum ims_rc ims_store_file_open(const char *dir, bool direct_io, struct ims_store **ret, struct ims_err *err);
 
 #endif

@@ -122,15 +122,11 @@ void api_images_download(struct ims_request *req)
     uint64_t length = rd.size ? last - first + 1 : 0;
     req->resp.status = status;
     req->resp.content_type = "application/octet-stream";
-    if (rd.fd >= 0) {
-        req->resp.fd = rd.fd;
-        req->resp.fd_offset = first;
-        req->resp.fd_length = length;
-    } else {
-        req->resp.reader = rd.read;
-        req->resp.reader_ctx = rd.ctx;
-        req->resp.reader_free = rd.close;
-        req->resp.reader_length = length;
-    }
+    req->resp.fd = rd.fd;
+    req->resp.reader = rd.read;
+    req->resp.reader_ctx = rd.ctx;
+    req->resp.reader_free = rd.close;
+    req->resp.range_offset = first;
+    req->resp.range_length = length;
     ims_image_release(&img);
 }

@@ -28,6 +28,14 @@ void *ims_xcalloc(size_t n, size_t m)
     return p;
 }
 
+void *ims_xaligned_alloc(size_t alignment, size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, alignment, n ? n : 1) != 0)
+        oom();
+    return p;
+}
+
 void *ims_xrealloc(void *p, size_t n)
 {
     p = realloc(p, n ? n : 1);

@@ -3,12 +3,14 @@
  * block being filled; a full block goes into a ring that three threads of
  * the pipe's own walk in order: md5, sha512, and the sink (the store's
  * write: copying into the page cache costs about as much as sha512 on this
- * VM). A slot is reused once all three have passed it. */
+ * VM). A slot is reused once all three have passed it. Blocks are aligned
+ * for O_DIRECT, so a file store can write them without the page cache. */
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/store.h"
 
 #define BLOCK (1024 * 1024)
 #define NBLOCKS 8
@@ -109,7 +111,7 @@ struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx)
     pthread_cond_init(&h->has_data, NULL);
     pthread_cond_init(&h->has_space, NULL);
     for (size_t i = 0; i < NBLOCKS; i++)
-        h->blocks[i] = ims_xmalloc(BLOCK);
+        h->blocks[i] = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, BLOCK);
     const EVP_MD *algs[SINK] = {EVP_md5(), EVP_sha512()};
     for (int k = 0; k < SINK; k++) {
         h->md[k] = EVP_MD_CTX_new();

@@ -75,7 +75,7 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, struct ims_service **
     if (rc == IMS_OK)
         rc = ims_db_open(path, &svc->db, err);
     if (rc == IMS_OK)
-        rc = ims_store_file_open(cfg->data_dir, &svc->store, err);
+        rc = ims_store_file_open(cfg->data_dir, cfg->direct_io, &svc->store, err);
     if (rc == IMS_OK)
         rc = ims_iam_ensure_system_policies(svc, err);
     if (rc == IMS_OK)

@@ -15,6 +15,7 @@ struct ims_upload {
     struct ims_store_writer *w;
     struct ims_hash_pipe *hashes;
     int64_t expected, received, max;
+    int64_t started_us; /* monotonic, for the log line at commit */
 };
 
 static void upload_free(struct ims_upload *u)
@@ -65,6 +66,7 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     snprintf(u->id, sizeof(u->id), "%s", id);
     u->expected = expected_size;
     u->max = svc->cfg->max_image_size;
+    u->started_us = ims_mono_us();
     rc = svc->store->ops->writer_open(svc->store, &u->w, err);
     if (rc == IMS_OK && !(u->hashes = ims_hash_pipe_new(store_sink, u)))
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
@@ -122,7 +124,9 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
 
     char *location = NULL;
     struct ims_store_writer *w = IMS_TAKE_PTR(u->w);
+    int64_t received_us = ims_mono_us();
     enum ims_rc rc = svc->store->ops->commit(w, &location, err);
+    int64_t durable_us = ims_mono_us();
     if (rc != IMS_OK) {
         back_to_queued(svc, u->id);
         upload_free(u);
@@ -161,7 +165,11 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
         svc->store->ops->remove(svc->store, location, &ignored);
         back_to_queued(svc, u->id);
     } else {
-        ims_info("image %s: upload of %lld bytes committed", u->id, (long long)u->received);
+        double secs = (double)(received_us - u->started_us) / 1e6;
+        ims_info("image %s: upload of %lld bytes committed; received and hashed in %.2f s (%.0f MB/s), "
+                 "made durable in %.3f s",
+                 u->id, (long long)u->received, secs, secs > 0 ? (double)u->received / secs / 1e6 : 0.0,
+                 (double)(durable_us - received_us) / 1e6);
         *ret = img;
     }
     free(location);

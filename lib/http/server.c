@@ -98,7 +98,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct ims_response *r = cls;
-    ssize_t n = r->reader(r->reader_ctx, pos, buf, max);
+    ssize_t n = r->reader(r->reader_ctx, r->range_offset + pos, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0)
@@ -115,10 +115,10 @@ static enum MHD_Result send_response(struct conn_req *cr)
     if (!r->status)
         r->status = 500;
     if (r->fd >= 0) {
-        mr = MHD_create_response_from_fd_at_offset64(r->fd_length, r->fd, r->fd_offset);
+        mr = MHD_create_response_from_fd_at_offset64(r->range_length, r->fd, r->range_offset);
         r->fd = -1; /* MHD closes it */
     } else if (r->reader) {
-        mr = MHD_create_response_from_callback(r->reader_length, 256 * 1024, reader_cb, r, NULL);
+        mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, reader_cb, r, NULL);
     } else {
         size_t len;
         char *data = ims_buf_detach(&r->body, &len);

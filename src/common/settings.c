@@ -18,6 +18,7 @@ const struct ims_setting ims_settings[] = {
     {"server", "drain_timeout_ms", NULL, "on SIGTERM, how long in-flight requests may finish", "30000"},
     {"server", "log_level", "IMSD_LOG_LEVEL", "debug, info, warning or error", "info"},
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
+    {"storage", "direct_io", NULL, "image data bypasses the page cache (O_DIRECT) where it can", "true"},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
     {"identity", "token_ttl", NULL, "token lifetime, seconds", "86400"},
     {"identity", "lockout_failures", NULL, "failed logins in a row that lock a user (0 = never)", "5"},
@@ -86,6 +87,14 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
             return -1;
         }
         return STR(data_dir);
+    }
+    if (IS("storage", "direct_io")) {
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+            snprintf(err, errlen, "invalid value for %s: '%s' (expected true or false)", key, v);
+            return -1;
+        }
+        c->direct_io = strcmp(v, "true") == 0;
+        return 0;
     }
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
@@ -179,7 +188,7 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
                  "connection_timeout = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->connection_timeout,
             c->drain_timeout_ms, c->log_level);
-    fprintf(out, "[storage]\ndata_dir = %s\n\n", c->data_dir);
+    fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\n\n", c->data_dir, c->direct_io ? "true" : "false");
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
                  "admin_password = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,

@@ -1,11 +1,12 @@
 """Image data: PUT/GET /v2/images/{id}/file, limits, ranges, crash safety."""
 import hashlib
 import os
+import subprocess
 import time
 import uuid
 
-from helpers import (RawUpload, active_image, create_image, files_under, get_image,
-                     md5, pattern_chunks, upload)
+from helpers import (IMSD_BIN, RawUpload, active_image, clean_env, create_image, files_under, free_port,
+                     get_image, md5, pattern_chunks, upload, write_ini)
 
 DATA = os.urandom(100 * 1024 + 7)
 
@@ -220,6 +221,34 @@ def test_max_image_size_413(start_imsd):
     assert upload(a, img["id"], b"small").status_code == 204
     check_active(a, img["id"], b"small")
     assert files_under(srv.data_dir / "tmp") == []
+
+
+def test_data_with_and_without_direct_io(start_imsd):
+    """[storage] direct_io: both ways keep every byte and serve any range."""
+    data = os.urandom(3 * 1024 * 1024 + 4099)  # whole 4 KiB blocks, then a tail
+    for direct_io in ("true", "false"):
+        srv = start_imsd(config={"storage": {"direct_io": direct_io}})
+        a = srv.admin()
+        iid = new_image(a)["id"]
+        assert upload(a, iid, data).status_code == 204
+        check_active(a, iid, data)
+        url = "/v2/images/%s/file" % iid
+        assert a.get(url).content == data
+        for first, last in ((1, 4096), (2 * 1024 * 1024 - 3, 3 * 1024 * 1024 + 5), (len(data) - 5, len(data) - 1)):
+            r = a.get(url, headers={"Range": "bytes=%d-%d" % (first, last)})
+            assert r.status_code == 206, (direct_io, first)
+            assert r.content == data[first:last + 1], (direct_io, first)
+        assert files_under(srv.data_dir / "tmp") == []
+
+
+def test_direct_io_setting_is_checked(tmp_path):
+    ini = tmp_path / "imsd.ini"
+    write_ini(ini, {"storage": {"direct_io": "maybe"}})
+    r = subprocess.run([IMSD_BIN], env=clean_env({"IMSD_CONFIG": str(ini), "IMSD_DATA_DIR": str(tmp_path / "d"),
+                                                  "IMSD_LISTEN": "127.0.0.1:%d" % free_port()}),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0
+    assert "invalid value for direct_io: 'maybe' (expected true or false)" in r.stderr
 
 
 def test_one_gib_round_trip(admin):

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The file store keeps exactly the bytes it was given and reads back any
+ * range of them: aligned blocks written with O_DIRECT followed by a partial
+ * tail, buffers that were never aligned, and file systems without O_DIRECT
+ * (tmpfs before Linux 6.6) or with direct_io off, where the reader is a
+ * plain descriptor. Where the file system has O_DIRECT and direct_io is on,
+ * downloads must use it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ims/store.h"
+
+#define MIB (1024 * 1024)
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static bool has_o_direct(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/probe", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    return fd >= 0;
+}
+
+/* Reads [pos, pos+n) through whatever the store handed out. */
+static void read_range(const struct ims_blob_reader *rd, uint64_t pos, unsigned char *out, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = rd->read ? rd->read(rd->ctx, pos + got, (char *)out + got, n - got)
+                             : pread(rd->fd, out + got, n - got, (off_t)(pos + got));
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+}
+
+static void close_reader(struct ims_blob_reader *rd)
+{
+    if (rd->fd >= 0)
+        close(rd->fd);
+    if (rd->close)
+        rd->close(rd->ctx);
+}
+
+/* Writes data in `chunk`-byte pieces from `src` (aligned or not), commits,
+ * and checks every byte and a few ranges that straddle the reader's chunks. */
+static void round_trip(struct ims_store *s, const unsigned char *src, size_t n, size_t chunk, bool want_direct)
+{
+    struct ims_store_writer *w;
+    struct ims_err err;
+    assert_int_equal(s->ops->writer_open(s, &w, &err), IMS_OK);
+    for (size_t off = 0; off < n; off += chunk)
+        assert_int_equal(s->ops->write(w, src + off, off + chunk <= n ? chunk : n - off, &err), IMS_OK);
+    char *location = NULL;
+    assert_int_equal(s->ops->commit(w, &location, &err), IMS_OK);
+
+    struct ims_blob_reader rd;
+    assert_int_equal(s->ops->open_read(s, location, &rd, &err), IMS_OK);
+    assert_int_equal(rd.size, n);
+    assert_true(want_direct ? rd.read != NULL : rd.fd >= 0);
+    unsigned char *back = ims_xmalloc(n + 1);
+    read_range(&rd, 0, back, n);
+    assert_memory_equal(back, src, n);
+    const uint64_t starts[] = {1, 4095, 4097, 2 * MIB - 1, 2 * MIB + 7, 3 * MIB + 12345};
+    for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+        if (starts[i] >= n)
+            continue;
+        size_t len = n - starts[i] < 3 * MIB ? n - starts[i] : 3 * MIB;
+        read_range(&rd, starts[i], back, len);
+        assert_memory_equal(back, src + starts[i], len);
+    }
+    if (rd.read) /* past the end: end of stream, not an error */
+        assert_int_equal(rd.read(rd.ctx, n, (char *)back, 1), 0);
+    close_reader(&rd);
+    free(back);
+    assert_int_equal(s->ops->remove(s, location, &err), IMS_OK);
+    free(location);
+}
+
+static void exercise(const char *parent, bool direct_io)
+{
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/imsd-store-XXXXXX", parent);
+    assert_non_null(mkdtemp(dir));
+    struct ims_store *s;
+    struct ims_err err;
+    assert_int_equal(ims_store_file_open(dir, direct_io, &s, &err), IMS_OK);
+    bool direct = direct_io && has_o_direct(dir);
+
+    size_t n = 5 * MIB + 12345; /* whole blocks, then a tail that is not a multiple of 4096 */
+    unsigned char *aligned = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, n + 1);
+    ims_random_bytes(aligned, n + 1);
+    round_trip(s, aligned, n, MIB, direct);             /* as the upload pipe writes */
+    round_trip(s, aligned, 4 * MIB, MIB, direct);       /* ends on a block */
+    round_trip(s, aligned + 1, n, MIB, direct);         /* never aligned: buffered from the start */
+    round_trip(s, aligned, n, 3 * MIB + 1, direct);     /* aligned, then not */
+    round_trip(s, aligned, 1, 1, direct);               /* one byte */
+    free(aligned);
+
+    s->ops->close(s);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void test_disk(void **state)
+{
+    (void)state;
+    const char *parent = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+    exercise(parent, true);
+    exercise(parent, false);
+}
+
+static void test_tmpfs(void **state)
+{
+    (void)state;
+    if (access("/dev/shm", W_OK) != 0)
+        skip();
+    exercise("/dev/shm", true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_disk),
+        cmocka_unit_test(test_tmpfs),
+    };
+    return cmocka_run_group_tests_name("file store", tests, NULL, NULL);
+}
