@@ -16,6 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     json_decref(probe);
     char *key = ims_xstrndup((const char *)data, size);
+    /* The input as a key too, unless it would collide with the fixed keys. */
+    bool as_key = !memchr(data, 0, size) && strcmp(key, "s") != 0 && strcmp(key, "a") != 0;
     struct ims_buf b;
     ims_buf_init(&b, 1 << 24);
     struct ims_jw w;
@@ -23,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ims_jw_obj_begin(&w);
     ims_jw_key(&w, "s");
     ims_jw_strn(&w, (const char *)data, size);
-    if (!memchr(data, 0, size))
+    if (as_key)
         ims_jw_kint(&w, key, (int64_t)size);
     ims_jw_key(&w, "a");
     ims_jw_arr_begin(&w);
@@ -38,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *s = json_object_get(v, "s");
     if (!json_is_string(s) || json_string_length(s) != size || memcmp(json_string_value(s), data, size) != 0)
         abort();
-    if (!memchr(data, 0, size) && json_integer_value(json_object_get(v, key)) != (json_int_t)size)
+    if (as_key && json_integer_value(json_object_get(v, key)) != (json_int_t)size)
         abort();
     json_decref(v);
     ims_buf_release(&b);

@@ -5,6 +5,8 @@
 #ifndef IMS_JSON_WRITER_H
 #define IMS_JSON_WRITER_H
 
+#include <string.h>
+
 #include "ims/base.h"
 
 #define IMS_JW_DEPTH 32
@@ -21,7 +23,9 @@ void ims_jw_obj_begin(struct ims_jw *w);
 void ims_jw_obj_end(struct ims_jw *w);
 void ims_jw_arr_begin(struct ims_jw *w);
 void ims_jw_arr_end(struct ims_jw *w);
-void ims_jw_key(struct ims_jw *w, const char *k);
+void ims_jw_keyn(struct ims_jw *w, const char *k, size_t n);
+/* Inline so that a literal key's length is known at compile time. */
+static inline void ims_jw_key(struct ims_jw *w, const char *k) { ims_jw_keyn(w, k, strlen(k)); }
 void ims_jw_str(struct ims_jw *w, const char *s); /* NULL writes null */
 void ims_jw_strn(struct ims_jw *w, const char *s, size_t n);
 void ims_jw_int(struct ims_jw *w, int64_t v);

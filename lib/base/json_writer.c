@@ -92,28 +92,61 @@ static void escaped_slow(struct ims_buf *b, const char *s, size_t n)
     ims_buf_addc(b, '"');
 }
 
-/* The common case, a string with nothing to escape, is copied with one
- * reservation; anything else (or a full buffer) takes the general path. */
-static void escaped(struct ims_buf *b, const char *s, size_t n)
+/* Whether all eight bytes of x are plain: none below 0x20, none '"' or
+ * '\\' (the usual has-zero-byte tricks; exact for "any", which is all
+ * that is asked). The byte table alone was a tenth of a list page's CPU. */
+static bool word_plain(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+    uint64_t hits = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+    return (hits & highs) == 0;
+}
+
+static bool all_plain(const char *s, size_t n)
 {
     size_t i = 0;
-    while (i < n && plain((unsigned char)s[i]))
-        i++;
-    char *o = i == n ? ims_buf_append_space(b, n + 2) : NULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (!word_plain(x))
+            return false;
+    }
+    for (; i < n; i++)
+        if (!plain((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* The common case, a string with nothing to escape, is copied with one
+ * reservation (`extra` more bytes after the closing quote, for the caller);
+ * anything else (or a full buffer) takes the general path and NULL. */
+static char *escaped_reserve(struct ims_buf *b, const char *s, size_t n, size_t extra)
+{
+    char *o = all_plain(s, n) ? ims_buf_append_space(b, n + 2 + extra) : NULL;
     if (!o) {
         escaped_slow(b, s, n);
-        return;
+        return NULL;
     }
     o[0] = '"';
     memcpy(o + 1, s, n);
     o[n + 1] = '"';
+    return o + n + 2;
 }
 
-void ims_jw_key(struct ims_jw *w, const char *k)
+static void escaped(struct ims_buf *b, const char *s, size_t n)
+{
+    escaped_reserve(b, s, n, 0);
+}
+
+void ims_jw_keyn(struct ims_jw *w, const char *k, size_t n)
 {
     before_value(w);
-    escaped(w->out, k, strlen(k));
-    ims_buf_addc(w->out, ':');
+    char *colon = escaped_reserve(w->out, k, n, 1);
+    if (colon)
+        *colon = ':';
+    else
+        ims_buf_addc(w->out, ':');
     w->after_key = true;
 }
 
