@@ -81,6 +81,8 @@ void ims_buf_reset(struct ims_buf *b);
 bool ims_buf_add(struct ims_buf *b, const void *p, size_t n);
 bool ims_buf_adds(struct ims_buf *b, const char *s);
 bool ims_buf_addc(struct ims_buf *b, char c);
+/* Room for `extra` more bytes in one allocation (false past the cap). */
+bool ims_buf_reserve(struct ims_buf *b, size_t extra);
 /* Room for n more bytes, counted as written: the caller fills them. NULL
  * (and overflow set) past the maximum. */
 char *ims_buf_append_space(struct ims_buf *b, size_t n);

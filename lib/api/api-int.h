@@ -26,6 +26,8 @@ enum ims_rc api_image_draft(json_t *body, const struct ims_principal *p, struct 
 
 /* Glance v2 image document. */
 void api_image_json(struct ims_jw *w, const struct ims_image *img);
+/* The 200 response's body, with room for a page of n images. */
+struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n);
 
 /* Handlers */
 void api_versions(struct ims_request *req);

@@ -135,7 +135,7 @@ void api_images_list(struct ims_request *req)
     ims_buf_init(&qs, 64 * 1024);
     link_query(&qs, &req->query);
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
+    ims_jw_init(&w, api_image_page_buf(req, n));
     ims_jw_obj_begin(&w);
     ims_jw_key(&w, "images");
     ims_jw_arr_begin(&w);

@@ -70,7 +70,7 @@ void api_legacy_images_detail(struct ims_request *req)
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
+    ims_jw_init(&w, api_image_page_buf(req, n));
     ims_jw_obj_begin(&w);
     ims_jw_key(&w, "images");
     ims_jw_arr_begin(&w);

@@ -5,6 +5,19 @@
 
 #include "api-int.h"
 
+/* About what an image without custom properties takes in any of the APIs. */
+#define IMAGE_JSON_SIZE 1536
+
+/* One allocation for the page instead of doubling from 256 bytes: each
+ * growth past 1 KiB made glibc consolidate its fast bins (2.6 % of a list
+ * request's cycles). */
+struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n)
+{
+    struct ims_buf *b = ims_resp_json_buf(req, 200);
+    ims_buf_reserve(b, (n + 1) * IMAGE_JSON_SIZE);
+    return b;
+}
+
 void api_image_json(struct ims_jw *w, const struct ims_image *img)
 {
     char created[21], updated[21], link[64];

@@ -28,7 +28,7 @@ void ims_buf_reset(struct ims_buf *b)
         b->data[0] = 0;
 }
 
-static bool reserve(struct ims_buf *b, size_t extra)
+bool ims_buf_reserve(struct ims_buf *b, size_t extra)
 {
     if (b->overflow)
         return false;
@@ -49,7 +49,7 @@ static bool reserve(struct ims_buf *b, size_t extra)
 
 bool ims_buf_add(struct ims_buf *b, const void *p, size_t n)
 {
-    if (!reserve(b, n))
+    if (!ims_buf_reserve(b, n))
         return false;
     if (n)
         memcpy(b->data + b->len, p, n);
@@ -65,7 +65,7 @@ bool ims_buf_adds(struct ims_buf *b, const char *s)
 
 char *ims_buf_append_space(struct ims_buf *b, size_t n)
 {
-    if (!reserve(b, n))
+    if (!ims_buf_reserve(b, n))
         return NULL;
     char *p = b->data + b->len;
     b->len += n;
@@ -75,7 +75,7 @@ char *ims_buf_append_space(struct ims_buf *b, size_t n)
 
 bool ims_buf_addc(struct ims_buf *b, char c)
 {
-    if (!reserve(b, 1))
+    if (!ims_buf_reserve(b, 1))
         return false;
     b->data[b->len++] = c;
     b->data[b->len] = 0;
@@ -88,7 +88,7 @@ bool ims_buf_vprintf(struct ims_buf *b, const char *fmt, va_list ap)
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
-    if (n < 0 || !reserve(b, (size_t)n))
+    if (n < 0 || !ims_buf_reserve(b, (size_t)n))
         return false;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;

@@ -491,30 +491,39 @@ struct bind {
     const char *s;
 };
 
+#define MAX_BINDS 2048
+
 struct sqlb {
     struct ims_buf sql;
     bool tag_driven; /* rows come from image_tags t0 in (created_at, id) order */
-    struct bind binds[2048];
-    size_t nbinds;
+    /* Grown as needed: a fixed array of MAX_BINDS was a 48 KiB calloc per
+     * list (its memset, and glibc consolidating for a large chunk). */
+    struct bind *binds;
+    size_t nbinds, cap;
     bool overflow;
 };
 
-static void b_text(struct sqlb *b, const char *s)
+static void b_add(struct sqlb *b, struct bind v)
 {
-    if (b->nbinds == IMS_ARRAY_SIZE(b->binds)) {
+    if (b->nbinds == MAX_BINDS) {
         b->overflow = true;
         return;
     }
-    b->binds[b->nbinds++] = (struct bind){.s = s};
+    if (b->nbinds == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 16;
+        b->binds = ims_xrealloc(b->binds, b->cap * sizeof(*b->binds));
+    }
+    b->binds[b->nbinds++] = v;
+}
+
+static void b_text(struct sqlb *b, const char *s)
+{
+    b_add(b, (struct bind){.s = s});
 }
 
 static void b_int(struct sqlb *b, int64_t v)
 {
-    if (b->nbinds == IMS_ARRAY_SIZE(b->binds)) {
-        b->overflow = true;
-        return;
-    }
-    b->binds[b->nbinds++] = (struct bind){.is_int = true, .i = v};
+    b_add(b, (struct bind){.is_int = true, .i = v});
 }
 
 static const char *cmp_sql(enum ims_cmp op)
@@ -871,7 +880,7 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
             sorts[nsorts++] = (struct ims_sort){.key = (char *)tiebreak[t], .desc = last_desc};
     }
 
-    struct sqlb *b = ims_xcalloc(1, sizeof(*b));
+    struct sqlb builder = {0}, *b = &builder;
     ims_buf_init(&b->sql, 1 << 20);
     /* With a tag filter and the default order, walk the first tag's
      * (value, created_at, image_id) index in order and stop at the page,
@@ -945,7 +954,7 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     free(with_extras);
 out:
     ims_buf_release(&b->sql);
-    free(b);
+    free(b->binds);
     if (rc != IMS_OK) {
         ims_image_array_free(imgs, n);
         return rc;
