@@ -8,8 +8,7 @@
  * a multi-GiB image would otherwise evict the catalog's hot pages, and on a
  * VM whose freed memory goes back to the host, copying into fresh page-cache
  * pages cost more CPU than both digests together (bench/README.md).
- * Downloads read the same way, in READ_CHUNK pieces into the reader's own
- * buffer, for the same reasons. */
+ * Downloads read the same way (direct_reader.c), for the same reasons. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ims/store.h"
+#include "store-int.h"
 
 struct file_store {
     struct ims_store base;
@@ -182,48 +181,6 @@ static bool location_valid(const char *loc)
            strncmp(loc, loc + 3, 2) == 0;
 }
 
-/* One O_DIRECT read per READ_CHUNK: large enough that the disk's latency
- * is small beside the time to send the chunk. */
-#define READ_CHUNK (2 * 1024 * 1024)
-
-struct fs_reader {
-    int fd;
-    uint64_t size;
-    unsigned char *buf; /* READ_CHUNK bytes, aligned for O_DIRECT */
-    uint64_t buf_pos;   /* file offset of buf[0] */
-    size_t buf_len;     /* bytes of the file in buf */
-};
-
-static ssize_t fs_reader_read(void *ctx, uint64_t pos, char *out, size_t max)
-{
-    struct fs_reader *r = ctx;
-    if (pos >= r->size)
-        return 0;
-    if (pos < r->buf_pos || pos >= r->buf_pos + r->buf_len) {
-        uint64_t at = pos & ~(uint64_t)(IMS_DIRECT_IO_ALIGN - 1);
-        ssize_t n;
-        do
-            n = pread(r->fd, r->buf, READ_CHUNK, (off_t)at);
-        while (n < 0 && errno == EINTR);
-        if (n <= 0 || at + (uint64_t)n <= pos) /* an error, or the file shrank under us */
-            return -1;
-        r->buf_pos = at;
-        r->buf_len = (size_t)n;
-    }
-    size_t avail = (size_t)(r->buf_pos + r->buf_len - pos);
-    size_t n = avail < max ? avail : max;
-    memcpy(out, r->buf + (pos - r->buf_pos), n);
-    return (ssize_t)n;
-}
-
-static void fs_reader_close(void *ctx)
-{
-    struct fs_reader *r = ctx;
-    close(r->fd);
-    free(r->buf);
-    free(r);
-}
-
 static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
                                 struct ims_err *err)
 {
@@ -247,12 +204,8 @@ static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struc
         return errno_fail(err, "cannot stat", path);
     }
     *ret = (struct ims_blob_reader){.fd = fd, .size = (uint64_t)st.st_size};
-    if (direct) {
-        struct fs_reader *r = ims_xcalloc(1, sizeof(*r));
-        *r = (struct fs_reader){.fd = fd, .size = ret->size, .buf = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, READ_CHUNK)};
-        *ret = (struct ims_blob_reader){
-            .fd = -1, .size = r->size, .read = fs_reader_read, .close = fs_reader_close, .ctx = r};
-    }
+    if (direct)
+        ims_direct_reader_new(fd, ret->size, ret);
     return IMS_OK;
 }
 

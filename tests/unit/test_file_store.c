@@ -39,13 +39,15 @@ static bool has_o_direct(const char *dir)
     return fd >= 0;
 }
 
-/* Reads [pos, pos+n) through whatever the store handed out. */
+/* Reads [pos, pos+n) through whatever the store handed out, at most
+ * 256 KiB at a time as the HTTP server asks. */
 static void read_range(const struct ims_blob_reader *rd, uint64_t pos, unsigned char *out, size_t n)
 {
     size_t got = 0;
     while (got < n) {
-        ssize_t r = rd->read ? rd->read(rd->ctx, pos + got, (char *)out + got, n - got)
-                             : pread(rd->fd, out + got, n - got, (off_t)(pos + got));
+        size_t ask = n - got < 256 * 1024 ? n - got : 256 * 1024;
+        ssize_t r = rd->read ? rd->read(rd->ctx, pos + got, (char *)out + got, ask)
+                             : pread(rd->fd, out + got, ask, (off_t)(pos + got));
         assert_true(r > 0);
         got += (size_t)r;
     }
@@ -78,7 +80,8 @@ static void round_trip(struct ims_store *s, const unsigned char *src, size_t n, 
     unsigned char *back = ims_xmalloc(n + 1);
     read_range(&rd, 0, back, n);
     assert_memory_equal(back, src, n);
-    const uint64_t starts[] = {1, 4095, 4097, 2 * MIB - 1, 2 * MIB + 7, 3 * MIB + 12345};
+    /* around the reader's 4 MiB chunks, forwards and then backwards */
+    const uint64_t starts[] = {1, 4095, 4097, 4 * MIB - 1, 4 * MIB + 7, 8 * MIB - 3, 8 * MIB + 12344, 3, 5 * MIB};
     for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
         if (starts[i] >= n)
             continue;
@@ -104,11 +107,11 @@ static void exercise(const char *parent, bool direct_io)
     assert_int_equal(ims_store_file_open(dir, direct_io, &s, &err), IMS_OK);
     bool direct = direct_io && has_o_direct(dir);
 
-    size_t n = 5 * MIB + 12345; /* whole blocks, then a tail that is not a multiple of 4096 */
+    size_t n = 9 * MIB + 12345; /* whole blocks, then a tail that is not a multiple of 4096 */
     unsigned char *aligned = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, n + 1);
     ims_random_bytes(aligned, n + 1);
     round_trip(s, aligned, n, MIB, direct);             /* as the upload pipe writes */
-    round_trip(s, aligned, 4 * MIB, MIB, direct);       /* ends on a block */
+    round_trip(s, aligned, 8 * MIB, MIB, direct);       /* ends on a block and on a reader chunk */
     round_trip(s, aligned + 1, n, MIB, direct);         /* never aligned: buffered from the start */
     round_trip(s, aligned, n, 3 * MIB + 1, direct);     /* aligned, then not */
     round_trip(s, aligned, 1, 1, direct);               /* one byte */
