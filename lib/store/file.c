@@ -71,6 +71,23 @@ static enum ims_rc fsync_dir(const char *path, struct ims_err *err)
     return r == 0 ? IMS_OK : errno_fail(err, "cannot fsync", path);
 }
 
+/* Opens image data with O_DIRECT when the store asks for it and the file
+ * system has it; *direct says which. A file system without O_DIRECT may
+ * create the file before refusing the flag, so the second try does not
+ * insist on creating it (the name is a fresh UUID either way). */
+static int open_data(const struct file_store *fs, const char *path, int flags, bool *direct)
+{
+    *direct = false;
+    if (fs->direct_io) {
+        int fd = open(path, flags | O_DIRECT, 0640);
+        if (fd >= 0 || errno != EINVAL) {
+            *direct = fd >= 0;
+            return fd;
+        }
+    }
+    return open(path, flags & ~O_EXCL, 0640);
+}
+
 static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
 {
     struct file_store *fs = (struct file_store *)s;
@@ -79,13 +96,7 @@ static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer *
     ims_uuid_new(id);
     w->fs = fs;
     path_fmt(w->tmp_path, "%s/tmp/%s.part", fs->dir, id);
-    w->fd = -1;
-    if (fs->direct_io) {
-        w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0640);
-        w->direct = w->fd >= 0;
-    }
-    if (w->fd < 0 && (!fs->direct_io || errno == EINVAL)) /* some file systems have no O_DIRECT */
-        w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    w->fd = open_data(fs, w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, &w->direct);
     if (w->fd < 0) {
         enum ims_rc rc = errno_fail(err, "cannot create", w->tmp_path);
         free(w);
@@ -189,12 +200,8 @@ static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struc
         return ims_fail(err, IMS_E_IO, "invalid blob location");
     char path[PATH_MAX];
     path_fmt(path, "%s/images/%s", fs->dir, location);
-    bool direct = fs->direct_io;
-    int fd = direct ? open(path, O_RDONLY | O_CLOEXEC | O_DIRECT) : -1;
-    if (fd < 0 && (!direct || errno == EINVAL)) { /* sent from the page cache */
-        direct = false;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    }
+    bool direct;
+    int fd = open_data(fs, path, O_RDONLY | O_CLOEXEC, &direct);
     if (fd < 0)
         return errno == ENOENT ? ims_fail(err, IMS_E_NOTFOUND, "image data is missing")
                                : errno_fail(err, "cannot open", path);
