@@ -1,11 +1,12 @@
 """Image data: PUT/GET /v2/images/{id}/file, limits, ranges, crash safety."""
+import concurrent.futures
 import hashlib
 import os
 import subprocess
 import time
 import uuid
 
-from helpers import (IMSD_BIN, RawUpload, active_image, clean_env, create_image, files_under, free_port,
+from helpers import (IMSD_BIN, Api, RawUpload, active_image, clean_env, create_image, files_under, free_port,
                      get_image, md5, pattern_chunks, upload, write_ini)
 
 DATA = os.urandom(100 * 1024 + 7)
@@ -249,6 +250,35 @@ def test_direct_io_setting_is_checked(tmp_path):
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
     assert r.returncode != 0
     assert "invalid value for direct_io: 'maybe' (expected true or false)" in r.stderr
+
+
+def test_concurrent_downloads_and_ranges(alice):
+    """Downloads read ahead while they send: many at once, whole and in
+    ranges that cross the reader's 4 MiB chunks, each gets its own bytes;
+    one abandoned half-way leaves the server serving the others."""
+    data = os.urandom(13 * 1024 * 1024 + 77)
+    iid = active_image(alice, data=data)["id"]
+    url = "/v2/images/%s/file" % iid
+    mib = 1024 * 1024
+    ranges = [None, (0, 4 * mib), (4 * mib - 1, 9 * mib), (12 * mib + 5, len(data) - 1), None,
+              (3, 3), (8 * mib, 8 * mib + 4095), None]
+
+    def fetch(rng):
+        s = Api(alice.base, token=alice.token)  # a session per thread
+        headers = {"Range": "bytes=%d-%d" % rng} if rng else {}
+        r = s.get(url, headers=headers)
+        return rng, r.status_code, r.content
+
+    abandoned = alice.get(url, stream=True)
+    assert len(next(abandoned.iter_content(256 * 1024))) > 0
+    abandoned.close()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for rng, status, body in pool.map(fetch, ranges * 2):
+            if rng is None:
+                assert status == 200 and body == data
+            else:
+                assert status == 206, rng
+                assert body == data[rng[0]:rng[1] + 1], rng
 
 
 def test_one_gib_round_trip(admin):
