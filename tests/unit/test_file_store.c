@@ -4,7 +4,8 @@
  * tail, buffers that were never aligned, and file systems without O_DIRECT
  * (tmpfs before Linux 6.6) or with direct_io off, where the reader is a
  * plain descriptor. Where the file system has O_DIRECT and direct_io is on,
- * downloads must use it. */
+ * aligned uploads must leave nothing in the page cache and downloads must
+ * read with O_DIRECT too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,10 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "ims/store.h"
@@ -61,9 +65,30 @@ static void close_reader(struct ims_blob_reader *rd)
         rd->close(rd->ctx);
 }
 
+/* Pages of the first len bytes of path that are in the page cache. */
+static size_t cached_pages(const char *path, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(map != MAP_FAILED);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), npages = (len + page - 1) / page, cached = 0;
+    unsigned char *vec = ims_xmalloc(npages);
+    assert_int_equal(mincore(map, len, vec), 0);
+    for (size_t i = 0; i < npages; i++)
+        cached += vec[i] & 1;
+    free(vec);
+    munmap(map, len);
+    close(fd);
+    return cached;
+}
+
 /* Writes data in `chunk`-byte pieces from `src` (aligned or not), commits,
- * and checks every byte and a few ranges that straddle the reader's chunks. */
-static void round_trip(struct ims_store *s, const unsigned char *src, size_t n, size_t chunk, bool want_direct)
+ * and checks every byte and a few ranges that straddle the reader's chunks.
+ * With writes_direct, the whole blocks must not have gone through the page
+ * cache. */
+static void round_trip(struct ims_store *s, const char *dir, const unsigned char *src, size_t n, size_t chunk,
+                       bool writes_direct, bool want_direct)
 {
     struct ims_store_writer *w;
     struct ims_err err;
@@ -72,6 +97,11 @@ static void round_trip(struct ims_store *s, const unsigned char *src, size_t n, 
         assert_int_equal(s->ops->write(w, src + off, off + chunk <= n ? chunk : n - off, &err), IMS_OK);
     char *location = NULL;
     assert_int_equal(s->ops->commit(w, &location, &err), IMS_OK);
+    if (writes_direct) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/images/%s", dir, location);
+        assert_int_equal(cached_pages(path, n & ~(size_t)(MIB - 1)), 0);
+    }
 
     struct ims_blob_reader rd;
     assert_int_equal(s->ops->open_read(s, location, &rd, &err), IMS_OK);
@@ -97,6 +127,14 @@ static void round_trip(struct ims_store *s, const unsigned char *src, size_t n, 
     free(location);
 }
 
+/* tmpfs keeps files in the page cache, O_DIRECT writes included. */
+static bool memory_backed(const char *dir)
+{
+    struct statfs st;
+    assert_int_equal(statfs(dir, &st), 0);
+    return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
+}
+
 static void exercise(const char *parent, bool direct_io)
 {
     char dir[256];
@@ -105,16 +143,16 @@ static void exercise(const char *parent, bool direct_io)
     struct ims_store *s;
     struct ims_err err;
     assert_int_equal(ims_store_file_open(dir, direct_io, &s, &err), IMS_OK);
-    bool direct = direct_io && has_o_direct(dir);
+    bool direct = direct_io && has_o_direct(dir), uncached = direct && !memory_backed(dir);
 
     size_t n = 9 * MIB + 12345; /* whole blocks, then a tail that is not a multiple of 4096 */
     unsigned char *aligned = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, n + 1);
     ims_random_bytes(aligned, n + 1);
-    round_trip(s, aligned, n, MIB, direct);             /* as the upload pipe writes */
-    round_trip(s, aligned, 8 * MIB, MIB, direct);       /* ends on a block and on a reader chunk */
-    round_trip(s, aligned + 1, n, MIB, direct);         /* never aligned: buffered from the start */
-    round_trip(s, aligned, n, 3 * MIB + 1, direct);     /* aligned, then not */
-    round_trip(s, aligned, 1, 1, direct);               /* one byte */
+    round_trip(s, dir, aligned, n, MIB, uncached, direct);        /* as the upload pipe writes */
+    round_trip(s, dir, aligned, 8 * MIB, MIB, uncached, direct);  /* ends on a block and on a reader chunk */
+    round_trip(s, dir, aligned + 1, n, MIB, false, direct);       /* never aligned: buffered from the start */
+    round_trip(s, dir, aligned, n, 3 * MIB + 1, false, direct);   /* not a multiple of 4096: buffered */
+    round_trip(s, dir, aligned, 1, 1, false, direct);             /* one byte */
     free(aligned);
 
     s->ops->close(s);
