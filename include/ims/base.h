@@ -128,8 +128,9 @@ bool ims_url_decode(char *s, bool plus_is_space);
 void ims_hex_encode(const unsigned char *in, size_t n, char *out);
 /* base64url without padding. out needs 4*ceil(n/3)+1. Returns length. */
 size_t ims_b64url_encode(const unsigned char *in, size_t n, char *out);
-/* Returns decoded length or -1 on invalid input; out needs n*3/4+3. */
-long ims_b64url_decode(const char *in, size_t n, unsigned char *out);
+/* Returns the decoded length, or -1 on invalid input or when the decoded
+ * bytes would not fit in outcap (nothing is written past out[outcap-1]). */
+long ims_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
 size_t ims_b64_encode(const unsigned char *in, size_t n, char *out); /* padded */
 
 /* ---- logging (stderr, one line per event) ---- */

@@ -150,14 +150,14 @@ enum ims_rc ims_token_decode(const unsigned char *key, size_t keylen, const char
     const char *dot = strrchr(token, '.');
     if (!dot || dot < token + strlen(PREFIX))
         return ims_fail(err, IMS_E_UNAUTH, "Malformed token.");
-    unsigned char sig[48], want[32];
-    long slen = ims_b64url_decode(dot + 1, strlen(dot + 1), sig);
+    unsigned char sig[32], want[32];
+    long slen = ims_b64url_decode(dot + 1, strlen(dot + 1), sig, sizeof(sig));
     mac(key, keylen, token, (size_t)(dot - token), want);
     if (slen != 32 || CRYPTO_memcmp(sig, want, 32) != 0)
         return ims_fail(err, IMS_E_UNAUTH, "Invalid token signature.");
     unsigned char claims[IMS_TOKEN_MAX];
     const char *b = token + strlen(PREFIX);
-    long clen = ims_b64url_decode(b, (size_t)(dot - b), claims);
+    long clen = ims_b64url_decode(b, (size_t)(dot - b), claims, sizeof(claims) - 1);
     if (clen <= 0 || (size_t)clen >= sizeof(claims))
         return ims_fail(err, IMS_E_UNAUTH, "Malformed token.");
     claims[clen] = 0;

@@ -129,9 +129,10 @@ static int b64url_val(char c)
     return -1;
 }
 
-long ims_b64url_decode(const char *in, size_t n, unsigned char *out)
+long ims_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
 {
-    if (n % 4 == 1)
+    /* Checked before a byte is written: the input's length bounds the output. */
+    if (n % 4 == 1 || n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0) > outcap)
         return -1;
     size_t o = 0;
     uint32_t acc = 0;

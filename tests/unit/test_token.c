@@ -80,10 +80,10 @@ static void test_signature_is_standard_hmac(void **state)
     char tok[IMS_TOKEN_MAX + 1];
     assert_true(ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok)) > 0);
     const char *dot = strrchr(tok, '.');
-    unsigned char want[32], got[48];
+    unsigned char want[32], got[32];
     unsigned int len = 32;
     HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)tok, (size_t)(dot - tok), want, &len);
-    assert_int_equal(ims_b64url_decode(dot + 1, strlen(dot + 1), got), 32);
+    assert_int_equal(ims_b64url_decode(dot + 1, strlen(dot + 1), got, sizeof(got)), 32);
     assert_memory_equal(got, want, 32);
     /* a second key in the same thread is not confused with the first */
     unsigned char other[IMS_TOKEN_KEY_LEN] = {7};
@@ -93,6 +93,30 @@ static void test_signature_is_standard_hmac(void **state)
     struct ims_principal q;
     struct ims_err err;
     assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_OK);
+}
+
+/* A signature or claims longer than their buffers is refused before a byte
+ * is decoded (a 504-character signature overflowed a 48-byte stack buffer). */
+static void test_oversized_parts_refused(void **state)
+{
+    struct ims_principal q;
+    struct ims_err err;
+    char tok[IMS_TOKEN_MAX + 1];
+    strcpy(tok, "v1.x.");
+    memset(tok + 5, '_', 504);
+    tok[509] = 0;
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_E_UNAUTH);
+    memset(tok + 3, 'A', 506);
+    tok[509] = '.';
+    tok[510] = 'A';
+    tok[511] = 0;
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_E_UNAUTH);
+
+    unsigned char out[4] = {0};
+    assert_int_equal(ims_b64url_decode("AAAAAA", 6, out, 4), 4);
+    assert_int_equal(ims_b64url_decode("AAAAAAA", 7, out, 4), -1); /* would be 5 bytes */
+    assert_int_equal(ims_b64url_decode("AAAA", 4, out, 2), -1);
+    assert_int_equal(ims_b64url_decode("", 0, out, 0), 0);
 }
 
 static void test_newline_in_id_refused(void **state)
@@ -120,7 +144,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_tampered_and_wrong_key),
         cmocka_unit_test(test_expired),          cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_newline_in_id_refused), cmocka_unit_test(test_password_hash),
-        cmocka_unit_test(test_signature_is_standard_hmac),
+        cmocka_unit_test(test_signature_is_standard_hmac), cmocka_unit_test(test_oversized_parts_refused),
     };
     return cmocka_run_group_tests_name("token", tests, NULL, NULL);
 }
