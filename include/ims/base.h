@@ -123,8 +123,18 @@ bool ims_streq(const char *a, const char *b); /* NULL-safe */
 bool ims_str_startswith(const char *s, const char *prefix);
 /* Strict decimal parse of the whole string into [min,max]. */
 bool ims_parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
-/* Decodes %XX and '+' (if plus_is_space) in place; false on bad escapes or NUL. */
+/* Decodes %XX and '+' (if plus_is_space) in place; false on bad escapes,
+ * NUL, or a result that is not ims_text_valid. */
 bool ims_url_decode(char *s, bool plus_is_space);
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, surrogates or code points above U+10FFFF), 0 if there is none. */
+size_t ims_utf8_seq_len(const unsigned char *s, size_t n);
+bool ims_utf8_valid(const char *s, size_t n);
+/* Code points in valid UTF-8 (Python's len() of a str). */
+size_t ims_utf8_chars(const char *s);
+/* Text fit to store and echo as a name: valid UTF-8 without control
+ * characters (C0, DEL, C1). */
+bool ims_text_valid(const char *s);
 void ims_hex_encode(const unsigned char *in, size_t n, char *out);
 /* base64url without padding. out needs 4*ceil(n/3)+1. Returns length. */
 size_t ims_b64url_encode(const unsigned char *in, size_t n, char *out);

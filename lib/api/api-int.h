@@ -12,6 +12,9 @@
 int api_status(enum ims_rc rc);
 /* Answers with Glance's error shape for rc and err->msg. */
 void api_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err);
+/* The message a client may see for rc: err's own below 500, otherwise a
+ * pointer to the request id in the log (the detail is logged here). */
+const char *api_client_message(struct ims_request *req, enum ims_rc rc, const struct ims_err *err);
 /* Parses the buffered body as a JSON value; on failure answers 400 and
  * returns NULL. */
 json_t *api_json_body(struct ims_request *req);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The one mapping from core results to HTTP statuses, and request-body
  * helpers every handler shares. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,12 +59,25 @@ static void ims_shape(struct ims_request *req, enum ims_rc rc, const struct ims_
     }
 }
 
+/* A server-side failure's detail (file paths, SQL, errno text) goes to the
+ * log only: the client gets the request id that finds it there. */
+const char *api_client_message(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
+{
+    const char *msg = err && err->msg[0] ? err->msg : ims_rc_name(rc);
+    if (api_status(rc) < 500 || rc == IMS_E_NOTIMPL)
+        return msg;
+    ims_error("%s %s %s: %s", req->request_id, req->method_name, req->path, msg);
+    static _Thread_local char text[160]; /* read by the caller before this thread's next request */
+    snprintf(text, sizeof(text),
+             "The server could not complete the request; the server log has the cause under request id %s.",
+             req->request_id);
+    return text;
+}
+
 void api_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
 {
     int status = api_status(rc);
-    const char *msg = err && err->msg[0] ? err->msg : ims_rc_name(rc);
-    if (status >= 500 && rc != IMS_E_NOTIMPL)
-        ims_error("%s %s %s: %s", req->request_id, req->method_name, req->path, msg);
+    const char *msg = api_client_message(req, rc, err);
     if (status == 401)
         ims_resp_header(req, "WWW-Authenticate", "Keystone uri=\"/v3\"");
     if (req->route && (req->route->flags & IMS_ROUTE_IMS_ERRORS) && status != 401)

@@ -12,9 +12,7 @@
 void api_keystone_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
 {
     int status = api_status(rc);
-    const char *msg = err && err->msg[0] ? err->msg : ims_rc_name(rc);
-    if (status >= 500)
-        ims_error("%s %s %s: %s", req->request_id, req->method_name, req->path, msg);
+    const char *msg = api_client_message(req, rc, err);
     struct ims_jw w;
     ims_jw_init(&w, ims_resp_json_buf(req, status));
     ims_jw_obj_begin(&w);

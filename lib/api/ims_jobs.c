@@ -95,7 +95,7 @@ static void submit(struct ims_request *req, const char *type, json_t *input)
     free(s);
     if (rc != IMS_OK) {
         if (rc == IMS_E_DB || rc == IMS_E_INTERNAL)
-            api_ims_fail(req, 500, "IMG.0018", err.msg);
+            api_ims_fail(req, 500, "IMG.0018", api_client_message(req, rc, &err));
         else
             api_fail(req, rc, &err);
         return;
@@ -290,7 +290,7 @@ void api_ims_copy(struct ims_request *req)
         goto out;
     }
     if (rc != IMS_OK) {
-        api_ims_fail(req, api_status(rc), refusal ? refusal : "IMG.0001", err.msg);
+        api_ims_fail(req, api_status(rc), refusal ? refusal : "IMG.0001", api_client_message(req, rc, &err));
         goto out;
     }
     ims_image_release(&src);

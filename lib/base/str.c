@@ -46,6 +46,69 @@ static int hexval(char c)
     return -1;
 }
 
+size_t ims_utf8_seq_len(const unsigned char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range (RFC 3629's table) */
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80; /* no overlong forms */
+        hi = c == 0xED ? 0x9F : 0xBF; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF; /* nothing above U+10FFFF */
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+bool ims_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = ims_utf8_seq_len(u + i, n - i);
+        if (!len)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+size_t ims_utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+bool ims_text_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (!ims_utf8_valid(s, n))
+        return false;
+    for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+        if (*u < 0x20 || *u == 0x7F)
+            return false;
+        if (*u == 0xC2 && u[1] >= 0x80 && u[1] <= 0x9F) /* C1 controls, U+0080..U+009F */
+            return false;
+    }
+    return true;
+}
+
 bool ims_url_decode(char *s, bool plus_is_space)
 {
     char *o = s;
@@ -66,7 +129,7 @@ bool ims_url_decode(char *s, bool plus_is_space)
         }
     }
     *o = 0;
-    return true;
+    return ims_text_valid(s);
 }
 
 void ims_hex_encode(const unsigned char *in, size_t n, char *out)

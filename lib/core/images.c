@@ -225,6 +225,8 @@ enum ims_rc ims_images_tag(struct ims_service *svc, const struct ims_principal *
     size_t len = strlen(tag);
     if (add && (len == 0 || len > IMS_IMAGE_TAG_MAX))
         return ims_fail(err, IMS_E_BADREQ, "Tag must have 1 to %d characters.", IMS_IMAGE_TAG_MAX);
+    if (add && !ims_text_valid(tag))
+        return ims_fail(err, IMS_E_BADREQ, "Tags must be valid UTF-8 without control characters.");
     struct ims_image img;
     enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
     if (rc != IMS_OK)

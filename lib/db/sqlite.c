@@ -3,9 +3,15 @@
  * checkpoints, durable across process crashes), busy timeout for writers in
  * other threads and processes (imsctl), prepared statements cached by SQL
  * text. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ims/db.h"
 
@@ -34,10 +40,35 @@ static void configure_library(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* The database holds password hashes: owner-only, like the token key.
+ * SQLite creates files 0644 and gives its -wal and -shm files the database
+ * file's mode, so the file is made (or, from older versions, fixed) 0600
+ * before SQLite opens it, and the companions of an older version fixed too.
+ * By path, never by opening an existing file: closing any descriptor of the
+ * database drops every POSIX lock this process's connections hold on it. */
+static enum ims_rc restrict_to_owner(const char *path, struct ims_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd); /* new and empty: no connection of ours has it open */
+    else if (errno != EEXIST)
+        return ims_fail(err, IMS_E_DB, "cannot create %s: %s", path, strerror(errno));
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(suffixes); i++) {
+        char file[PATH_MAX];
+        if (snprintf(file, sizeof(file), "%s%s", path, suffixes[i]) < (int)sizeof(file) && chmod(file, 0600) != 0 &&
+            errno != ENOENT)
+            return ims_fail(err, IMS_E_DB, "cannot make %s owner-only: %s", file, strerror(errno));
+    }
+    return IMS_OK;
+}
+
 static enum ims_rc sq_open(const char *path, void **ret, struct ims_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_library);
+    if (restrict_to_owner(path, err) != IMS_OK)
+        return IMS_E_DB;
     struct sqlite_handle *h = ims_xcalloc(1, sizeof(*h));
     int rc = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

@@ -150,6 +150,14 @@ static void setup(struct conn_req *cr, const char *method)
     struct ims_err err = {0};
     char *qs = strchr(cr->raw_uri, '?');
     req->path = ims_xstrndup(cr->raw_uri, qs ? (size_t)(qs - cr->raw_uri) : strlen(cr->raw_uri));
+    _cleanup_free_ char *decoded = ims_xstrdup(req->path);
+    if (!ims_url_decode(decoded, false)) {
+        ims_http_error(req, 400,
+                       "The request path is not valid text (bad percent-encoding, NUL, control character or invalid "
+                       "UTF-8).");
+        cr->phase = PHASE_DISCARD;
+        return;
+    }
     if (qs && ims_query_string_parse(qs + 1, IMS_MAX_QUERY_PARAMS, &req->query, &err) != IMS_OK) {
         ims_http_error(req, 400, err.msg);
         cr->phase = PHASE_DISCARD;

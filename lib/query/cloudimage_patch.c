@@ -28,14 +28,6 @@ static bool is_documented(const char *attr)
     return false;
 }
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static enum ims_rc check_name(const char *v, struct ims_err *err)
 {
     size_t n = strlen(v);
@@ -59,7 +51,7 @@ static enum ims_rc check_name(const char *v, struct ims_err *err)
 
 static enum ims_rc check_description(const char *v, struct ims_err *err)
 {
-    if (utf8_chars(v) > IMS_DESCRIPTION_MAX)
+    if (ims_utf8_chars(v) > IMS_DESCRIPTION_MAX)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0004", "The description contains more than %d characters.",
                              IMS_DESCRIPTION_MAX);
     if (strpbrk(v, "<>\r\n"))
@@ -138,7 +130,7 @@ static enum ims_rc parse_one(const json_t *o, struct ims_patch *ret, char **ret_
                                  "Invalid attribute name '%s': extension attribute names cannot contain uppercase "
                                  "letters.",
                                  attr);
-        if (utf8_chars(attr) > IMS_IMAGE_PROP_KEY_MAX)
+        if (ims_utf8_chars(attr) > IMS_IMAGE_PROP_KEY_MAX)
             return ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "Attribute name '%.64s...' is too long.", attr);
     }
     if (!strcmp(attr, "enterprise_project_id")) {

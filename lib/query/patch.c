@@ -33,15 +33,6 @@ static const char *describe(const json_t *v, char *out, size_t outlen)
     return out;
 }
 
-/* Python's len() of a str: code points, and jansson hands us valid UTF-8. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static enum ims_rc bad_value(const char *attr, const json_t *v, const char *why, struct ims_err *err)
 {
     char shown[96];
@@ -57,7 +48,7 @@ static enum ims_rc check_string_or_null(const char *attr, const json_t *v, size_
         return IMS_OK;
     if (!json_is_string(v))
         return bad_value(attr, v, "it must be a string or null", err);
-    if (utf8_chars(json_string_value(v)) > max_chars)
+    if (ims_utf8_chars(json_string_value(v)) > max_chars)
         return ims_fail(err, IMS_E_BADREQ, "Invalid value for attribute '%s': longer than %zu characters", attr,
                         max_chars);
     return IMS_OK;
@@ -83,16 +74,21 @@ static enum ims_rc check_tags(const json_t *v, struct ims_err *err)
     json_array_foreach(v, i, tag) {
         if (!json_is_string(tag))
             return bad_value("tags", tag, "each tag must be a string", err);
-        if (utf8_chars(json_string_value(tag)) > IMS_IMAGE_TAG_MAX)
+        if (ims_utf8_chars(json_string_value(tag)) > IMS_IMAGE_TAG_MAX)
             return ims_fail(err, IMS_E_BADREQ, "Invalid tag: longer than %d characters", IMS_IMAGE_TAG_MAX);
+        if (!ims_text_valid(json_string_value(tag)))
+            return bad_value("tags", tag, "control characters are not allowed in a tag", err);
     }
     return IMS_OK;
 }
 
 static enum ims_rc check_core_value(const char *attr, const json_t *v, struct ims_err *err)
 {
-    if (strcmp(attr, "name") == 0)
+    if (strcmp(attr, "name") == 0) {
+        if (json_is_string(v) && !ims_text_valid(json_string_value(v)))
+            return bad_value(attr, v, "control characters are not allowed", err);
         return check_string_or_null(attr, v, IMS_IMAGE_NAME_MAX, err);
+    }
     if (strcmp(attr, "owner") == 0) {
         /* Glance's schema allows null, but an ownerless image would escape
          * every project-scoped check, so an owner must stay a string. */
@@ -127,7 +123,9 @@ static enum ims_rc check_core_value(const char *attr, const json_t *v, struct im
 
 static enum ims_rc check_property(const char *key, const json_t *v, struct ims_err *err)
 {
-    if (utf8_chars(key) > IMS_IMAGE_PROP_KEY_MAX)
+    if (!ims_text_valid(key))
+        return ims_fail(err, IMS_E_BADREQ, "Custom property names must not contain control characters.");
+    if (ims_utf8_chars(key) > IMS_IMAGE_PROP_KEY_MAX)
         return ims_fail(err, IMS_E_BADREQ, "Custom property should not be greater than %d characters.",
                         IMS_IMAGE_PROP_KEY_MAX);
     /* Glance's schema types every additional property as a string. */

@@ -2,8 +2,9 @@
  * Splits a raw URL query string into decoded key/value pairs, in order and
  * with repeats kept, the way webob hands request.params to Glance
  * (application/x-www-form-urlencoded: '+' is a space, blank values kept).
- * Malformed percent escapes and %00 are refused rather than passed through,
- * so nothing downstream ever sees a truncated C string. */
+ * Malformed percent escapes, %00, control characters and invalid UTF-8 are
+ * refused rather than passed through, so nothing downstream ever sees a
+ * truncated C string or stores text it cannot echo. */
 #include "ims/query.h"
 
 #include <string.h>
@@ -29,9 +30,13 @@ enum ims_rc ims_query_string_parse(const char *qs, size_t max_params, struct ims
         if (eq)
             *eq = 0;
         if (!ims_url_decode(pair, true) || !ims_url_decode(value, true)) {
+            size_t index = out.n + 1;
             ims_kvlist_release(&out);
-            return ims_fail(err, IMS_E_BADREQ, "Invalid percent-encoding in query parameter %.*s",
-                            len > 200 ? 200 : (int)len, p);
+            /* Not echoed: the raw bytes are what failed the check. */
+            return ims_fail(err, IMS_E_BADREQ,
+                            "Query parameter %zu is not valid text (bad percent-encoding, NUL, control character "
+                            "or invalid UTF-8).",
+                            index);
         }
         ims_kvlist_add(&out, pair, value);
         p += len;

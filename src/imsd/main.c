@@ -66,34 +66,24 @@ static void write_openrc(const struct ims_config *cfg, const char *url, const ch
     fclose(f);
 }
 
-static char *read_openrc_password(const struct ims_config *cfg)
-{
-    char path[PATH_MAX], line[512];
-    snprintf(path, sizeof(path), "%s/admin-openrc.sh", cfg->data_dir);
-    FILE *f = fopen(path, "r");
-    char *pw = NULL;
-    while (f && fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "export OS_PASSWORD='", 20) == 0) {
-            line[strcspn(line + 20, "'") + 20] = 0;
-            pw = ims_xstrdup(line + 20);
-        }
-    }
-    if (f)
-        fclose(f);
-    return pw;
-}
-
-static void announce(const struct ims_config *cfg, const char *url, const char *password)
+/* The password is printed only by the start that set it: later starts
+ * would put it in every log; they point at the owner-only openrc file. */
+static void announce(const struct ims_config *cfg, const char *url, const char *new_password)
 {
     printf("imsd is running: %s (Ctrl-C or SIGTERM stops it)\n", url);
     printf("  identity (Keystone v3): %s/v3   image (Glance v2): %s/v2\n", url, url);
-    printf("  admin: user admin, domain Default, project admin, password %s\n",
-           password ? password : "(see IMSD_ADMIN_PASSWORD used at first start)");
-    printf("  credentials file: %s/admin-openrc.sh\n", cfg->data_dir);
-    printf("  try: openstack --os-auth-url %s/v3 --os-identity-api-version 3 --os-username admin "
-           "--os-password '%s' --os-project-name admin --os-user-domain-name Default --os-project-domain-name "
-           "Default image list\n",
-           url, password ? password : "PASSWORD");
+    printf("  credentials file (mode 0600): %s/admin-openrc.sh\n", cfg->data_dir);
+    if (new_password) {
+        printf("  admin: user admin, domain Default, project admin, password %s (printed this once)\n",
+               new_password);
+        printf("  try: openstack --os-auth-url %s/v3 --os-identity-api-version 3 --os-username admin "
+               "--os-password '%s' --os-project-name admin --os-user-domain-name Default --os-project-domain-name "
+               "Default image list\n",
+               url, new_password);
+    } else {
+        printf("  admin: user admin, domain Default, project admin; the password is in the credentials file\n");
+        printf("  try: . %s/admin-openrc.sh && openstack image list\n", cfg->data_dir);
+    }
     fflush(stdout);
 }
 
@@ -179,8 +169,6 @@ int main(int argc, char **argv)
         snprintf(url, sizeof(url), "http://%s:%u", host, ims_http_port(srv));
     if (password)
         write_openrc(&cfg, url, password);
-    else
-        password = read_openrc_password(&cfg);
     /* Job workers: after the service is open and listening; their lease
      * keeper also resumes jobs a previous run left behind. */
     int64_t delay_ms = 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
- * The JSON writer escapes exactly '"', '\\' and control characters, and
+ * The JSON writer escapes exactly '"', '\\' and control characters, writes
+ * U+FFFD for each byte that starts no well-formed UTF-8 sequence, and changes
  * nothing else, wherever they sit in a string: the scan looks at eight bytes
  * at a time, so every byte value is tried at every offset of a word, in
  * values and in keys, in strings shorter and longer than a word. */
@@ -13,13 +14,40 @@
 
 #include "ims/json_writer.h"
 
+/* The length of the well-formed sequence at s, by decoding the code point
+ * and checking it (a different method from the writer's byte ranges). */
+static size_t reference_utf8(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    if (!len || len > n || s[0] >= 0xF8)
+        return 0;
+    uint32_t cp = s[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    static const uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
 /* The reference: one byte at a time, as RFC 8259 asks. */
 static void reference(struct ims_buf *b, const unsigned char *s, size_t n)
 {
     ims_buf_addc(b, '"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
-        if (c == '"' || c == '\\') {
+        if (c >= 0x80) {
+            size_t len = reference_utf8(s + i, n - i);
+            if (len) {
+                ims_buf_add(b, s + i, len);
+                i += len - 1;
+            } else {
+                ims_buf_adds(b, "\\ufffd");
+            }
+        } else if (c == '"' || c == '\\') {
             ims_buf_addc(b, '\\');
             ims_buf_addc(b, (char)c);
         } else if (c == '\n') {
@@ -108,11 +136,36 @@ static void test_neighbours_of_special_values(void **state)
     check((const unsigned char *)"", 0);
 }
 
+/* Every two- to four-byte sequence shape, valid and not, at every offset of
+ * a word: overlong forms, surrogates, code points above U+10FFFF, truncated
+ * sequences, stray continuation bytes. */
+static void test_utf8_sequences(void **state)
+{
+    (void)state;
+    const unsigned char leads[] = {0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEE, 0xEF,
+                                   0xF0, 0xF1, 0xF4, 0xF5, 0xF8, 0xFF, 0x80, 0xBF};
+    const unsigned char conts[] = {0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0};
+    unsigned char s[24];
+    for (size_t l = 0; l < sizeof(leads); l++)
+        for (size_t a = 0; a < sizeof(conts); a++)
+            for (size_t c = 0; c < sizeof(conts); c++)
+                for (size_t at = 0; at < 12; at++) {
+                    memset(s, 'x', sizeof(s));
+                    s[at] = leads[l];
+                    s[at + 1] = conts[a];
+                    s[at + 2] = conts[c];
+                    s[at + 3] = 0x80;
+                    check(s, at + 1 + (a + c) % 4); /* truncated at every length too */
+                    check(s, sizeof(s));
+                }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte_at_every_offset),
         cmocka_unit_test(test_neighbours_of_special_values),
+        cmocka_unit_test(test_utf8_sequences),
     };
     return cmocka_run_group_tests_name("json writer", tests, NULL, NULL);
 }
