@@ -18,5 +18,22 @@ done
 echo "installing: ${missing[*]}" >&2
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# A fresh VM often runs its first unattended upgrade while we start: wait
+# for the package lock instead of failing. apt-get install waits by itself
+# (DPkg::Lock::Timeout); apt-get update does not wait for the lists lock, so
+# it is retried here.
+lock_wait=${IMSD_APT_LOCK_TIMEOUT:-900}
+apt_opts=(-o "DPkg::Lock::Timeout=$lock_wait")
+deadline=$((SECONDS + lock_wait))
+said=""
+until out=$($SUDO apt-get "${apt_opts[@]}" update -qq 2>&1); do
+  if ! grep -q 'Could not get lock\|Unable to lock' <<<"$out" || [ $SECONDS -ge $deadline ]; then
+    printf '%s\n' "$out" >&2
+    exit 1
+  fi
+  [ -n "$said" ] || echo "another apt/dpkg holds the package lock: waiting up to ${lock_wait}s for it" >&2
+  said=1
+  sleep 3
+done
+[ -z "$said" ] || echo "package lock free: installing" >&2
+$SUDO apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
