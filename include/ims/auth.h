@@ -19,6 +19,7 @@ struct ims_principal {
     char project_id[IMS_ID_MAX + 1];       /* empty for domain-scoped tokens */
     char scope_domain_id[IMS_ID_MAX + 1];  /* set for domain-scoped tokens */
     int64_t issued_at, expires_at;
+    int64_t issued_us; /* issue time in microseconds: tokens_valid_after compares with it */
     bool is_admin;
     /* Set per request by authorization (not part of the token): what the
      * route's actions are allowed on. NULL: no restriction applies. */

@@ -108,6 +108,8 @@ void ims_random_bytes(void *p, size_t n);
 uint64_t ims_hash_str(uint64_t h, const char *s);
 
 int64_t ims_now(void);
+/* Microseconds since the epoch, UTC. */
+int64_t ims_now_us(void);
 /* Microseconds, monotonic. */
 int64_t ims_mono_us(void);
 /* "YYYY-MM-DDTHH:MM:SSZ" (Glance's format); out must hold 21 bytes. */

@@ -147,6 +147,7 @@ struct ims_user {
     bool enabled, is_root;
     int64_t failed_logins;
     int64_t locked_until; /* epoch seconds; logins refused before it */
+    int64_t tokens_valid_after; /* epoch microseconds: tokens issued before it are refused (password change) */
     char *description;    /* read by ims_repo_user_list/get, written by ims_repo_user_update */
 };
 void ims_domain_release(struct ims_domain *d);
@@ -179,7 +180,8 @@ enum ims_rc ims_repo_user_list(struct ims_dbc *c, const char *domain_id, const c
                                const char *group_id, struct ims_user **ret, size_t *ret_n, struct ims_err *err);
 void ims_user_array_free(struct ims_user *u, size_t n);
 /* Writes name, description, enabled, default project and, if non-NULL, the
- * password hash of u (matched by id). */
+ * password hash of u (matched by id); a new password hash also refuses the
+ * user's tokens issued until now (tokens_valid_after). */
 enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err);
 /* Removes the user with its group memberships and role assignments. */
 enum ims_rc ims_repo_user_delete(struct ims_dbc *c, const char *id, struct ims_err *err);

@@ -195,7 +195,10 @@ void api_tokens_create(struct ims_request *req)
     ims_token_info_release(&ti);
 }
 
-/* Validates X-Subject-Token; Keystone answers 404 for an invalid subject. */
+/* Validates X-Subject-Token; Keystone answers 404 for an invalid subject.
+ * Only the token's owner and admins may see or revoke it (Keystone's
+ * identity:validate_token and identity:revoke_token,
+ * "rule:service_admin_or_token_subject"): anyone else gets 403. */
 static bool subject(struct ims_request *req, struct ims_principal *ret)
 {
     struct ims_err err = {0};
@@ -211,6 +214,13 @@ static bool subject(struct ims_request *req, struct ims_principal *ret)
     }
     if (rc != IMS_OK) {
         api_fail(req, rc, &err);
+        return false;
+    }
+    const struct ims_principal *caller = req->principal;
+    if (!caller || !(caller->is_admin || ims_streq(caller->user_id, ret->user_id))) {
+        ims_fail(&err, IMS_E_FORBIDDEN,
+                 "You are not authorized to perform the requested action: only the token's owner or an admin may.");
+        api_fail(req, IMS_E_FORBIDDEN, &err);
         return false;
     }
     return true;

@@ -14,6 +14,13 @@ int64_t ims_now(void)
     return ts.tv_sec;
 }
 
+int64_t ims_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t ims_mono_us(void)
 {
     struct timespec ts;

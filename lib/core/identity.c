@@ -125,7 +125,8 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
             return ims_fail(err, IMS_E_UNAUTH, "User %s has no access to domain %s", p.user_id, p.scope_domain_id);
     }
     ims_hexid_new(p.token_id, 16);
-    p.issued_at = ims_now();
+    p.issued_us = ims_now_us();
+    p.issued_at = p.issued_us / 1000000;
     p.expires_at = p.issued_at + svc->cfg->token_ttl;
     *ret = p;
     return IMS_OK;
@@ -139,8 +140,9 @@ enum ims_rc ims_identity_issue(struct ims_service *svc, const struct ims_princip
     return IMS_OK;
 }
 
-/* Per-thread answers to a yes/no question about a key (is this token
- * revoked, may this user still act), remembered while the change signal
+/* Per-thread answers to a question about a key (is this token revoked,
+ * which of this user's tokens still count, is this project usable),
+ * remembered while the change signal
  * the answer depends on stands still (a revoke, or any IAM write, moves
  * it), for at most a second (a writer that died between its commit and the
  * signal); without signals, asked every time. */
@@ -150,12 +152,12 @@ struct memo {
     uint64_t sig;
     int64_t checked_us;
     char key[IMS_ID_MAX + 1];
-    bool answer;
+    int64_t answer;
 };
-typedef enum ims_rc (*memo_question)(struct ims_service *svc, const char *key, bool *ret, struct ims_err *err);
+typedef enum ims_rc (*memo_question)(struct ims_service *svc, const char *key, int64_t *ret, struct ims_err *err);
 
 static enum ims_rc memoized(struct memo *slots, enum ims_db_signal which, memo_question ask,
-                            struct ims_service *svc, const char *key, bool *ret, struct ims_err *err)
+                            struct ims_service *svc, const char *key, int64_t *ret, struct ims_err *err)
 {
     struct memo *m = &slots[ims_hash_str(IMS_HASH_SEED, key) % MEMO_SLOTS];
     uint64_t sig = 0;
@@ -173,23 +175,54 @@ static enum ims_rc memoized(struct memo *slots, enum ims_db_signal which, memo_q
     return rc;
 }
 
-static enum ims_rc ask_revoked(struct ims_service *svc, const char *token_id, bool *ret, struct ims_err *err)
+static enum ims_rc ask_revoked(struct ims_service *svc, const char *token_id, int64_t *ret, struct ims_err *err)
 {
-    return ims_repo_token_is_revoked(ims_db_conn(svc->db), token_id, ret, err);
+    bool revoked;
+    enum ims_rc rc = ims_repo_token_is_revoked(ims_db_conn(svc->db), token_id, &revoked, err);
+    if (rc == IMS_OK)
+        *ret = revoked;
+    return rc;
 }
 
-/* Keystone: a disabled or deleted user's tokens stop working. */
-static enum ims_rc ask_user_active(struct ims_service *svc, const char *user_id, bool *ret, struct ims_err *err)
+/* Keystone: a disabled or deleted user's tokens stop working (-1), and so
+ * do those issued before the user's last password change (the answer: the
+ * earliest issue time, in microseconds, that still counts). */
+#define USER_GONE (-1)
+static enum ims_rc ask_user_valid_after(struct ims_service *svc, const char *user_id, int64_t *ret,
+                                        struct ims_err *err)
 {
     struct ims_user u;
     enum ims_rc rc = ims_repo_user_get(ims_db_conn(svc->db), user_id, NULL, NULL, &u, err);
-    *ret = rc == IMS_OK && u.enabled;
-    if (rc == IMS_OK)
-        ims_user_release(&u);
-    return rc == IMS_E_NOTFOUND ? IMS_OK : rc;
+    if (rc == IMS_E_NOTFOUND) {
+        *ret = USER_GONE;
+        return IMS_OK;
+    }
+    if (rc != IMS_OK)
+        return rc;
+    *ret = u.enabled ? u.tokens_valid_after : USER_GONE;
+    ims_user_release(&u);
+    return IMS_OK;
 }
 
-static __thread struct memo revoked_memo[MEMO_SLOTS], user_memo[MEMO_SLOTS];
+/* Keystone: the tokens scoped to a disabled or deleted project stop
+ * working (1: usable). */
+static enum ims_rc ask_project_usable(struct ims_service *svc, const char *project_id, int64_t *ret,
+                                      struct ims_err *err)
+{
+    struct ims_project proj;
+    enum ims_rc rc = ims_repo_project_get(ims_db_conn(svc->db), project_id, NULL, NULL, &proj, err);
+    if (rc == IMS_E_NOTFOUND) {
+        *ret = 0;
+        return IMS_OK;
+    }
+    if (rc != IMS_OK)
+        return rc;
+    *ret = proj.enabled;
+    ims_project_release(&proj);
+    return IMS_OK;
+}
+
+static __thread struct memo revoked_memo[MEMO_SLOTS], user_memo[MEMO_SLOTS], project_memo[MEMO_SLOTS];
 
 enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, struct ims_principal *ret,
                                   struct ims_err *err)
@@ -198,15 +231,23 @@ enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, st
     enum ims_rc rc = ims_token_decode(svc->token_key, sizeof(svc->token_key), token, ims_now(), &p, err);
     if (rc != IMS_OK)
         return rc;
-    bool revoked = false, active = false;
+    int64_t revoked = 0, valid_after = USER_GONE, usable = 1;
     if ((rc = memoized(revoked_memo, IMS_SIGNAL_REVOCATION, ask_revoked, svc, p.token_id, &revoked, err)) != IMS_OK)
         return rc;
     if (revoked)
         return ims_fail(err, IMS_E_UNAUTH, "The token has been revoked.");
-    if ((rc = memoized(user_memo, IMS_SIGNAL_IAM, ask_user_active, svc, p.user_id, &active, err)) != IMS_OK)
+    if ((rc = memoized(user_memo, IMS_SIGNAL_IAM, ask_user_valid_after, svc, p.user_id, &valid_after, err)) !=
+        IMS_OK)
         return rc;
-    if (!active)
+    if (valid_after == USER_GONE)
         return ims_fail(err, IMS_E_UNAUTH, "The token's user is disabled or no longer exists.");
+    if (p.issued_us < valid_after)
+        return ims_fail(err, IMS_E_UNAUTH, "The token was issued before the user's password changed.");
+    if (p.project_id[0] &&
+        (rc = memoized(project_memo, IMS_SIGNAL_IAM, ask_project_usable, svc, p.project_id, &usable, err)) != IMS_OK)
+        return rc;
+    if (!usable)
+        return ims_fail(err, IMS_E_UNAUTH, "The token's project is disabled or no longer exists.");
     *ret = p;
     return IMS_OK;
 }

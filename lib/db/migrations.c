@@ -222,6 +222,17 @@ const char *const ims_migrations[] = {
     "  project_id VARCHAR(64) PRIMARY KEY,"
     "  n BIGINT NOT NULL);"
     "INSERT INTO project_image_counts (project_id, n) SELECT owner, COUNT(*) FROM images GROUP BY owner;",
+    /* 9: tokens_valid_after: a password change ends the tokens issued before it
+     * (epoch microseconds). login_failures: failed logins in a row and the
+     * lock they led to, per user and source address, so nobody locks a user
+     * out from an address that is not theirs. */
+    "ALTER TABLE users ADD COLUMN tokens_valid_after BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE login_failures ("
+    "  user_id VARCHAR(64) NOT NULL,"
+    "  source VARCHAR(64) NOT NULL,"
+    "  failures BIGINT NOT NULL,"
+    "  locked_until BIGINT NOT NULL,"
+    "  PRIMARY KEY (user_id, source));",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -38,7 +38,7 @@ void ims_user_release(struct ims_user *u)
 #define PROJECT_COLS "id, domain_id, name, region, enabled, description"
 #define USER_COLS                                                                                               \
     "id, domain_id, name, password_hash, default_project_id, enabled, failed_logins, locked_until, is_root, " \
-    "description"
+    "description, tokens_valid_after"
 
 static void read_project(struct ims_q *q, struct ims_project *p)
 {
@@ -53,7 +53,8 @@ static void read_user(struct ims_q *q, struct ims_user *u)
                            .name = ims_q_col_dup(q, 2), .password_hash = ims_q_col_dup(q, 3),
                            .default_project_id = ims_q_col_dup(q, 4), .enabled = ims_q_col_int(q, 5) != 0,
                            .failed_logins = ims_q_col_int(q, 6), .locked_until = ims_q_col_int(q, 7),
-                           .is_root = ims_q_col_int(q, 8) != 0, .description = ims_q_col_dup(q, 9)};
+                           .is_root = ims_q_col_int(q, 8) != 0, .description = ims_q_col_dup(q, 9),
+                           .tokens_valid_after = ims_q_col_int(q, 10)};
 }
 
 /* Runs a one-row SELECT whose last two parameters are either (id, NULL) or
@@ -348,7 +349,7 @@ enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user *u, st
     if (!ims_q_prepare(&q, c,
                        u->password_hash ? "UPDATE users SET name = ?, description = ?, enabled = ?, "
                                           "default_project_id = ?, password_hash = ?, failed_logins = 0, "
-                                          "locked_until = 0 WHERE id = ?"
+                                          "locked_until = 0, tokens_valid_after = ? WHERE id = ?"
                                         : "UPDATE users SET name = ?, description = ?, enabled = ?, "
                                           "default_project_id = ? WHERE id = ?",
                        err))
@@ -357,8 +358,10 @@ enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user *u, st
     ims_q_text(&q, u->description ? u->description : "");
     ims_q_int(&q, u->enabled);
     ims_q_text(&q, u->default_project_id);
-    if (u->password_hash)
+    if (u->password_hash) {
         ims_q_text(&q, u->password_hash);
+        ims_q_int(&q, ims_now_us()); /* Keystone: a new password ends the tokens issued before it */
+    }
     ims_q_text(&q, u->id);
     return update_one(&q, "user", err);
 }

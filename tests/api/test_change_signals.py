@@ -8,7 +8,7 @@ database every time).
 
 Requests go over fresh connections so they land on both HTTP threads
 (SO_REUSEPORT spreads connections, not requests)."""
-from helpers import Iam, unique
+from helpers import Api, Iam, password_auth_body, unique
 
 ROUNDS = 16
 
@@ -94,3 +94,35 @@ def test_disabled_user_token_refused_on_every_thread(imsd, admin):
     assert statuses(victim) == {200}
     assert admin.delete("/v3/users/" + victim.user_id).status_code == 204
     assert statuses(victim) == {401}
+
+
+def test_disabled_project_ends_its_tokens_on_every_thread(imsd, admin):
+    """Keystone: a token scoped to a disabled or deleted project stops working."""
+    victim = imsd.project_user()
+    other = imsd.project_user()
+    assert statuses(victim) == {200}
+    project = "/v3/projects/" + victim.project_id
+    assert admin.patch(project, json={"project": {"enabled": False}}).status_code == 200
+    assert statuses(victim) == {401}
+    assert statuses(other) == {200}                 # other projects' tokens keep working
+    assert admin.patch(project, json={"project": {"enabled": True}}).status_code == 200
+    assert statuses(victim) == {200}
+
+
+def test_password_change_ends_earlier_tokens_on_every_thread(imsd, admin):
+    """Keystone: a new password ends the user's tokens issued before it;
+    a token issued right after the change works."""
+    victim = imsd.project_user()
+    assert statuses(victim) == {200}
+    new = "Pw-" + unique("x")[-12:]
+    r = admin.patch("/v3/users/" + victim.user_id, json={"user": {"password": new}})
+    assert r.status_code == 200, r.text
+    assert statuses(victim) == {401}
+    r = imsd.issue(password_auth_body(None, new, user_id=victim.user_id, project_id=victim.project_id))
+    assert r.status_code == 201, r.text
+    fresh = Api(imsd.url, r.headers["X-Subject-Token"])
+    assert statuses(fresh) == {200}
+    # a change of anything else leaves the new token alone
+    r = admin.patch("/v3/users/" + victim.user_id, json={"user": {"description": "still me"}})
+    assert r.status_code == 200, r.text
+    assert statuses(fresh) == {200}

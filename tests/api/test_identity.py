@@ -168,6 +168,19 @@ def test_validate_own_token(imsd, make_project_user):
     assert r.json()["token"]["user"]["id"] == api.user_id
 
 
+def test_another_users_token_is_neither_shown_nor_revoked(imsd, make_project_user):
+    """Keystone (identity:validate_token, identity:revoke_token): only the
+    token's owner or an admin; anyone else gets 403 and learns nothing."""
+    alice, bob = make_project_user(), make_project_user()
+    for method in ("get", "head", "delete"):
+        r = getattr(alice, method)("/v3/auth/tokens", headers={"X-Subject-Token": bob.token})
+        assert r.status_code == 403, (method, r.status_code, r.text)
+        assert "X-Subject-Token" not in r.headers
+        assert bob.user_id not in r.text
+    assert bob.get("/v2/images").status_code == 200
+    assert bob.get("/v3/auth/tokens", headers={"X-Subject-Token": bob.token}).status_code == 200
+
+
 def test_revoke_token(imsd, admin):
     tok, _ = imsd.token(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)
     victim = Api(imsd.url, tok)

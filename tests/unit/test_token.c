@@ -119,6 +119,33 @@ static void test_oversized_parts_refused(void **state)
     assert_int_equal(ims_b64url_decode("", 0, out, 0), 0);
 }
 
+/* Tokens carry their issue time in microseconds (a password change ends
+ * those issued before it, even within the same second); a token made before
+ * that claim existed counts from the start of its issue second. */
+static void test_issue_time_in_microseconds(void **state)
+{
+    struct ims_principal p = sample(), q;
+    p.issued_us = 1000123456;
+    char tok[IMS_TOKEN_MAX + 1];
+    assert_true(ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok)) > 0);
+    struct ims_err err;
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_OK);
+    assert_int_equal(q.issued_us, 1000123456);
+    assert_int_equal(q.issued_at, 1000);
+
+    static const char old_claims[] = "0123456789abcdef0123456789abcdef\nu1\ndefault\np1\n\n1000\n2000\n1";
+    char legacy[IMS_TOKEN_MAX + 1] = "v1.";
+    size_t n = 3 + ims_b64url_encode((const unsigned char *)old_claims, strlen(old_claims), legacy + 3);
+    unsigned char sig[32];
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)legacy, n, sig, &len);
+    legacy[n++] = '.';
+    ims_b64url_encode(sig, sizeof(sig), legacy + n);
+    assert_int_equal(ims_token_decode(key, sizeof(key), legacy, 1500, &q, &err), IMS_OK);
+    assert_int_equal(q.issued_us, 1000000000);
+    assert_true(q.is_admin);
+}
+
 static void test_newline_in_id_refused(void **state)
 {
     struct ims_principal p = sample();
@@ -145,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_expired),          cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_newline_in_id_refused), cmocka_unit_test(test_password_hash),
         cmocka_unit_test(test_signature_is_standard_hmac), cmocka_unit_test(test_oversized_parts_refused),
+        cmocka_unit_test(test_issue_time_in_microseconds),
     };
     return cmocka_run_group_tests_name("token", tests, NULL, NULL);
 }
