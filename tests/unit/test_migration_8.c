@@ -84,7 +84,7 @@ static void test_migrates_and_keeps_counts(void **state)
     if (ims_db_open(path, &db, &err) != IMS_OK)
         fail_msg("open: %s", err.msg);
     struct ims_dbc *c = ims_db_conn(db);
-    assert_int_equal(ims_db_schema_version(c), 8);
+    assert_true(ims_db_schema_version(c) >= 8); /* later migrations run too */
 
     struct ims_image img;
     assert_int_equal(ims_repo_image_get(c, "11111111-1111-1111-1111-111111111111", &img, &err), IMS_OK);
