@@ -99,6 +99,10 @@ void ims_uuid_new(char out[IMS_UUID_LEN + 1]);
 bool ims_uuid_valid(const char *s);
 /* Random hex id of 2*nbytes chars (Keystone-style ids: 32 hex). */
 void ims_hexid_new(char *out, size_t nbytes);
+#define IMS_PROJECT_ID_LEN 32
+/* Whether s has the shape of the project ids imsd makes (ims_hexid_new of
+ * 16 bytes: 32 lower-case hex digits); says nothing of whether it exists. */
+bool ims_project_id_valid(const char *s);
 void ims_random_bytes(void *p, size_t n);
 
 /* Seconds since the epoch, UTC. */

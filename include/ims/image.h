@@ -55,6 +55,8 @@ enum ims_attr_kind {
     IMS_ATTR_MUTABLE,      /* name, visibility, protected, os_hidden, formats, min_*, tags */
     IMS_ATTR_READONLY,     /* id, status, size, checksum, created_at, ... : 403 on change */
     IMS_ATTR_RESERVED,     /* location, deleted, ... : 403 */
+    IMS_ATTR_SYSTEM,       /* IMS attributes the system sets (__imagetype, ...): a property
+                            * only an administrator may set; 403 for tenants */
 };
 enum ims_attr_kind ims_image_attr_kind(const char *name);
 

@@ -153,6 +153,22 @@ static json_t *string_set(struct ims_request *req, json_t *body, const char *key
     return out;
 }
 
+/* Whether every entry is a well-formed project id; answers 400 IMG.0067
+ * (without echoing the entry) when one is not. */
+static bool projects_valid(struct ims_request *req, json_t *projects)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(projects, i, v)
+    {
+        if (!ims_project_id_valid(json_string_value(v))) {
+            bad(req, "IMG.0067", "The project ID is incorrect: 'projects' must hold project IDs.");
+            return false;
+        }
+    }
+    return true;
+}
+
 void api_ims_members_batch(struct ims_request *req)
 {
     if (!req->body.len) {
@@ -198,6 +214,8 @@ void api_ims_members_batch(struct ims_request *req)
     } else {
         type = req->method == IMS_POST ? IMS_JOB_ADD_MEMBERS : IMS_JOB_DEL_MEMBERS;
         if (!(projects = string_set(req, body, "projects", BATCH_PROJECTS_MAX, IMS_ID_MAX, false)))
+            goto out;
+        if (!projects_valid(req, projects))
             goto out;
         if (req->method == IMS_POST && json_array_size(projects) == 1 &&
             ims_streq(json_string_value(json_array_get(projects, 0)), req->principal->project_id)) {

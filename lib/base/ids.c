@@ -80,3 +80,14 @@ void ims_hexid_new(char *out, size_t nbytes)
     ims_random_bytes(r, nbytes);
     ims_hex_encode(r, nbytes, out);
 }
+
+bool ims_project_id_valid(const char *s)
+{
+    if (!s)
+        return false;
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (i >= IMS_PROJECT_ID_LEN || !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return i == IMS_PROJECT_ID_LEN;
+}

@@ -123,6 +123,19 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
     /* Glance's _reserved_properties; "locations" is a real operation there
      * but we keep image data locations private to the store. */
     static const char *const reserved_attrs[] = {"location", "locations", "deleted", "deleted_at"};
+    /* What the IMS reference (common_parameters/image_attributes.md, the
+     * update API's response) describes as the system's record of an image:
+     * its type, registration, storage, size, origin and encryption. Other
+     * projects see these values, so a tenant writing them could pass its
+     * image off as, e.g., a public (gold) one. The __os_*, __platform,
+     * __support_* and __is_config_init attributes describe the guest and
+     * stay the owner's to set. */
+    static const char *const system_attrs[] = {
+        "__imagetype",         "__isregistered", "__image_source_type", "__image_location",
+        "__image_size",        "__data_origin",  "__originalimagename", "__originalimagesize",
+        "__backup_id",         "__whole_image",  "__root_origin",       "__sequence_num",
+        "__system__cmkid",     "__lazyloading",  "__account_code",      "__productcode",
+    };
 
     if (in_list(name, mutable_attrs, IMS_ARRAY_SIZE(mutable_attrs)))
         return IMS_ATTR_MUTABLE;
@@ -130,6 +143,8 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
         return IMS_ATTR_READONLY;
     if (in_list(name, reserved_attrs, IMS_ARRAY_SIZE(reserved_attrs)))
         return IMS_ATTR_RESERVED;
+    if (in_list(name, system_attrs, IMS_ARRAY_SIZE(system_attrs)))
+        return IMS_ATTR_SYSTEM;
     /* Glance reserves the whole os_glance* namespace for its own bookkeeping. */
     if (name && ims_str_startswith(name, "os_glance"))
         return IMS_ATTR_RESERVED;

@@ -76,8 +76,9 @@ enum ims_rc ims_members_share(struct ims_service *svc, const struct ims_principa
 static enum ims_rc add_member(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
                               const char *member_id, size_t max, struct ims_member *ret, struct ims_err *err)
 {
-    if (!member_id || !*member_id || strlen(member_id) > IMS_ID_MAX)
-        return ims_fail(err, IMS_E_BADREQ, "Invalid member id.");
+    /* Members are projects; anything else would be stored and echoed. */
+    if (!ims_project_id_valid(member_id))
+        return ims_fail(err, IMS_E_BADREQ, "Invalid member id: it must be a project id (32 lower-case hex digits).");
     struct ims_image img;
     enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
     if (rc != IMS_OK)

@@ -137,7 +137,7 @@ static enum ims_rc check_property(const char *key, const json_t *v, struct ims_e
     return IMS_OK;
 }
 
-static enum ims_rc check_op(const struct ims_patch_op *op, struct ims_err *err)
+static enum ims_rc check_op(const struct ims_patch_op *op, bool is_admin, struct ims_err *err)
 {
     /* The parser never yields one, but creation feeds body keys in as paths. */
     if (!*op->path)
@@ -147,6 +147,10 @@ static enum ims_rc check_op(const struct ims_patch_op *op, struct ims_err *err)
         return ims_fail(err, IMS_E_FORBIDDEN, "Attribute '%s' is read-only.", op->path);
     case IMS_ATTR_RESERVED:
         return ims_fail(err, IMS_E_FORBIDDEN, "Attribute '%s' is reserved.", op->path);
+    case IMS_ATTR_SYSTEM:
+        if (!is_admin)
+            return ims_fail(err, IMS_E_FORBIDDEN, "Attribute '%s' is read-only.", op->path);
+        return op->op == IMS_PATCH_REMOVE ? IMS_OK : check_property(op->path, op->value, err);
     case IMS_ATTR_MUTABLE:
         return op->op == IMS_PATCH_REMOVE ? IMS_OK : check_core_value(op->path, op->value, err);
     case IMS_ATTR_PROPERTY:
@@ -253,7 +257,7 @@ static enum ims_rc apply_property(const struct ims_patch_op *op, struct ims_imag
 enum ims_rc ims_patch_apply(const struct ims_patch *p, struct ims_image *img, bool is_admin, struct ims_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
-        enum ims_rc rc = check_op(&p->ops[i], err);
+        enum ims_rc rc = check_op(&p->ops[i], is_admin, err);
         if (rc != IMS_OK)
             return rc;
     }

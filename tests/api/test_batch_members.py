@@ -95,11 +95,12 @@ def test_cannot_share_with_yourself(alice):
     img = active_image(alice, visibility="private")["id"]
     ims_error(alice.post(URL, json={"images": [img], "projects": [alice.project_id]}), 400, "IMG.0076")
     # within a batch the pair fails, the others go on
-    job = run(alice, "POST", URL, {"images": [img], "projects": [alice.project_id, "someone-else"]})
+    someone_else = uuid.uuid4().hex
+    job = run(alice, "POST", URL, {"images": [img], "projects": [alice.project_id, someone_else]})
     assert job["status"] == "FAIL" and job["error_code"] == "IMG.0076", job
     by = {x["project_id"]: x for x in job["entities"]["results"]}
     assert by[alice.project_id]["status"] == "failed"
-    assert by["someone-else"]["status"] == "success"
+    assert by[someone_else]["status"] == "success"
 
 
 def test_job_failures_carry_ims_codes(alice, bob, admin):
@@ -112,7 +113,7 @@ def test_job_failures_carry_ims_codes(alice, bob, admin):
     assert by[missing]["status"] == "failed" and by[missing]["error_code"] == "IMG.0027"
     assert by[mine]["status"] == "success"
     # bob (a member now) may not share alice's image further, nor remove members
-    job = run(bob, "POST", URL, {"images": [mine], "projects": ["third"]})
+    job = run(bob, "POST", URL, {"images": [mine], "projects": [uuid.uuid4().hex]})
     assert job["status"] == "FAIL" and job["error_code"] == "IMG.0047", job
     job = run(bob, "DELETE", URL, {"images": [mine], "projects": [bob.project_id]})
     assert job["status"] == "FAIL" and job["error_code"] == "IMG.0047", job
@@ -136,13 +137,15 @@ def test_limit_256_members(alice):
     assert job["status"] == "FAIL" and job["error_code"] == "IMG.0088", job
 
 
-def test_full_ecs_images(alice):
-    # only full-ECS images made from CBR backups may be shared, with at most 10 projects
-    plain = create_image(alice, visibility="private", __whole_image="true")["id"]
-    job = run(alice, "POST", URL, {"images": [plain], "projects": ["p1"]})
+def test_full_ecs_images(alice, admin):
+    # only full-ECS images made from CBR backups may be shared, with at most 10 projects;
+    # __whole_image and __backup_id are the system's to set, so admin makes alice's images
+    plain = create_image(admin, owner=alice.project_id, visibility="private", __whole_image="true")["id"]
+    job = run(alice, "POST", URL, {"images": [plain], "projects": [uuid.uuid4().hex]})
     assert job["status"] == "FAIL" and job["error_code"] == "IMG.0135", job
-    cbr = create_image(alice, visibility="private", __whole_image="true", __backup_id=str(uuid.uuid4()))["id"]
-    job = run(alice, "POST", URL, {"images": [cbr], "projects": ["p%d" % i for i in range(11)]})
+    cbr = create_image(admin, owner=alice.project_id, visibility="private", __whole_image="true",
+                       __backup_id=str(uuid.uuid4()))["id"]
+    job = run(alice, "POST", URL, {"images": [cbr], "projects": [uuid.uuid4().hex for _ in range(11)]})
     assert job["status"] == "FAIL" and job["error_code"] == "IMG.0088", job
     ok = [x for x in job["entities"]["results"] if x["status"] == "success"]
     assert len(ok) == 10 and len(members(alice, cbr)) == 10

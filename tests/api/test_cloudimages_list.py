@@ -32,9 +32,11 @@ def world(admin, alice, bob):
                              __os_version="Windows Server 2016 Standard 64bit", __support_kvm="true",
                              virtual_env_type="FusionCompute")
     w["queued"] = create_image(alice, name=unique("q"), tags=[tag], disk_format="qcow2", container_format="bare")
-    w["unreg"] = create_image(alice, name=unique("unreg"), tags=[tag], __isregistered="false")
-    w["whole"] = create_image(alice, name=unique("whole"), tags=[tag], __whole_image="true",
-                              virtual_env_type="DataImage")
+    # system attributes (__isregistered, __whole_image) are set by admin on alice's images
+    w["unreg"] = create_image(admin, owner=alice.project_id, name=unique("unreg"), tags=[tag],
+                              __isregistered="false")
+    w["whole"] = create_image(admin, owner=alice.project_id, name=unique("whole"), tags=[tag],
+                              __whole_image="true", virtual_env_type="DataImage")
     # bob shares one with alice (pending), another accepted
     w["pending"] = active_image(bob, name=unique("pend"), visibility="shared", tags=[tag])
     w["accepted"] = active_image(bob, name=unique("acc"), visibility="shared", tags=[tag])

@@ -99,7 +99,7 @@ def test_source_rules(alice, bob, admin):
     queued = create_image(alice, visibility="private")["id"]
     ims_error(alice.post(copy_url(queued), json={"name": "c"}), 400, "IMG.0046")
     # full-ECS and ISO images cannot be replicated
-    whole = active_image(alice, visibility="private", __whole_image="true")["id"]
+    whole = active_image(admin, owner=alice.project_id, visibility="private", __whole_image="true")["id"]
     ims_error(alice.post(copy_url(whole), json={"name": "c"}), 400, "IMG.0130")
     iso = active_image(alice, disk_format="iso")["id"]
     ims_error(alice.post(copy_url(iso), json={"name": "c"}), 400, "IMG.0167")
