@@ -206,9 +206,33 @@ static void test_attr_kinds(void **state)
                                     "os_glance_import_task"};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(reserved_attrs); i++)
         assert_int_equal(ims_image_attr_kind(reserved_attrs[i]), IMS_ATTR_RESERVED);
-    const char *props[] = {"hw_disk_bus", "__platform", "__imagetype", "Name", "os_distro", "", "enterprise"};
+    const char *system_attrs[] = {"__imagetype", "__isregistered", "__image_size", "__data_origin",
+                                  "__backup_id", "__whole_image", "__originalimagename", "__image_source_type"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(system_attrs); i++)
+        assert_int_equal(ims_image_attr_kind(system_attrs[i]), IMS_ATTR_SYSTEM);
+    const char *props[] = {"hw_disk_bus", "__platform", "__os_version", "__support_kvm", "__is_config_init",
+                           "__imagetype_x", "Name", "os_distro", "", "enterprise"};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(props); i++)
         assert_int_equal(ims_image_attr_kind(props[i]), IMS_ATTR_PROPERTY);
+}
+
+/* System attributes: read-only for tenants whatever the op, set by admins. */
+static void test_system_attrs(void **state)
+{
+    (void)state;
+    expect_apply_fail(V21, "[{\"op\":\"add\",\"path\":\"/__imagetype\",\"value\":\"gold\"}]", false,
+                      IMS_E_FORBIDDEN, "Attribute '__imagetype' is read-only.");
+    expect_apply_fail(V21, "[{\"op\":\"remove\",\"path\":\"/__isregistered\"}]", false, IMS_E_FORBIDDEN,
+                      "Attribute '__isregistered' is read-only.");
+    expect_apply_fail(V21, "[{\"op\":\"add\",\"path\":\"/__image_size\",\"value\":7}]", true, IMS_E_BADREQ,
+                      "must be strings");
+    struct ims_image img;
+    ims_image_init(&img);
+    apply_ok(V21, "[{\"op\":\"add\",\"path\":\"/__isregistered\",\"value\":\"false\"}]", &img, true);
+    assert_string_equal(ims_kvlist_get(&img.props, "__isregistered"), "false");
+    apply_ok(V21, "[{\"op\":\"remove\",\"path\":\"/__isregistered\"}]", &img, true);
+    assert_null(ims_kvlist_get(&img.props, "__isregistered"));
+    ims_image_release(&img);
 }
 
 /* ---- parsing: media types and envelope ---- */
@@ -874,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_set_str),
         cmocka_unit_test(test_vocabularies),
         cmocka_unit_test(test_attr_kinds),
+        cmocka_unit_test(test_system_attrs),
         cmocka_unit_test(test_parse_media_types),
         cmocka_unit_test(test_parse_envelope),
         cmocka_unit_test(test_parse_body_with_length),
