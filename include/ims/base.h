@@ -46,6 +46,8 @@ enum ims_rc {
     IMS_E_TOOLARGE,  /* 413 */
     IMS_E_MEDIA,     /* 415 */
     IMS_E_RANGE,     /* 416 */
+    IMS_E_TOOMANY,   /* rate limited: 429 (err->retry_after) */
+    IMS_E_BUSY,      /* a bounded queue is full: 503 (err->retry_after) */
     IMS_E_NOTIMPL,   /* 501 */
     IMS_E_IO,        /* storage failure: 500/503 */
     IMS_E_DB,        /* metadata repository failure: 500 */
@@ -56,9 +58,10 @@ enum ims_rc {
 struct ims_err {
     char msg[512];
     char code[16]; /* the IMS error code (IMG.xxxx) the IMS API answers with, or "" */
+    unsigned retry_after; /* seconds, for IMS_E_TOOMANY / IMS_E_BUSY (Retry-After); 0 = none */
 };
 
-/* Sets err->msg (if err is non-NULL) and returns rc, so callers write
+/* Sets err->msg (if err is non-NULL), clears code and retry_after, and returns rc, so callers write
  * `return ims_fail(err, IMS_E_BADREQ, "bad %s", x);`. */
 enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

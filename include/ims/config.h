@@ -14,6 +14,8 @@ struct ims_config {
     unsigned connection_limit;
     unsigned connection_timeout;
     unsigned drain_timeout_ms;
+    unsigned deferred_threads; /* threads that hash passwords (logins, password changes) */
+    unsigned deferred_max;     /* requests that may wait for them; more get 503 */
     char *log_level;
     /* [storage] */
     char *data_dir;
@@ -23,6 +25,8 @@ struct ims_config {
     int64_t token_ttl;
     int64_t lockout_failures; /* 0 = never lock */
     int64_t lockout_seconds;
+    int64_t login_rate_per_address; /* login attempts per minute from one address (0 = no limit) */
+    int64_t login_rate_per_user;    /* failed logins per minute for one user (0 = no limit) */
     char *admin_password; /* used at first initialisation only */
     /* [images] */
     int64_t max_image_size;

@@ -162,10 +162,17 @@ enum ims_rc ims_repo_project_insert(struct ims_dbc *c, const struct ims_project 
 enum ims_rc ims_repo_project_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
                                  struct ims_project *ret, struct ims_err *err);
 enum ims_rc ims_repo_user_insert(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err);
-/* Records a login attempt: success clears the failure count; the
- * max_failures-th failure in a row locks the user for lock_seconds. */
-enum ims_rc ims_repo_user_login_result(struct ims_dbc *c, const char *user_id, bool success, int64_t max_failures,
-                                       int64_t lock_seconds, struct ims_err *err);
+/* Logins per (user, source address): the epoch second until which the
+ * user is locked for that source (0: not locked). */
+enum ims_rc ims_repo_login_lock_get(struct ims_dbc *c, const char *user_id, const char *source, int64_t *ret,
+                                    struct ims_err *err);
+/* Records a login attempt from source: success clears the failure count;
+ * the max_failures-th failure in a row locks the user for that source for
+ * lock_seconds. */
+enum ims_rc ims_repo_login_result(struct ims_dbc *c, const char *user_id, const char *source, bool success,
+                                  int64_t max_failures, int64_t lock_seconds, struct ims_err *err);
+/* Ends the user's locks from every source. */
+enum ims_rc ims_repo_login_unlock(struct ims_dbc *c, const char *user_id, struct ims_err *err);
 enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
                               struct ims_user *ret, struct ims_err *err);
 /* Role of user on project ("admin", "member", "reader"); NOT_FOUND if none. */

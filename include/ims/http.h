@@ -59,6 +59,8 @@ enum ims_route_flags {
     IMS_ROUTE_PUBLIC = 1 << 0,     /* no token needed */
     IMS_ROUTE_IMS_ERRORS = 1 << 1, /* errors in the IMS shape {"error": {"code": "IMG.xxxx", ...}} */
     IMS_ROUTE_UNLISTED = 1 << 2,   /* not in the permission table (identity, version aliases, extras) */
+    IMS_ROUTE_DEFERRED = 1 << 3,   /* the handler runs on the deferred pool (password hashing), off the
+                                    * event loop; 503 when its queue is full */
 };
 
 /* One row of the route table. `actions` and the scope flags are the IAM
@@ -100,6 +102,8 @@ struct ims_request {
 
 const char *ims_req_header(struct ims_request *req, const char *name);
 const char *ims_req_param(struct ims_request *req, size_t i);
+/* The client's address as text ("127.0.0.1", "::1"); "" if unknown. */
+void ims_req_peer(struct ims_request *req, char *out, size_t cap);
 /* The base URL clients used ("http://host:port"), from config or Host. */
 const char *ims_req_base_url(struct ims_request *req);
 
@@ -134,6 +138,8 @@ struct ims_http_config {
     unsigned threads;          /* one epoll daemon each, SO_REUSEPORT */
     unsigned connection_limit;
     unsigned connection_timeout;
+    unsigned deferred_threads; /* workers of IMS_ROUTE_DEFERRED handlers (0: 1) */
+    unsigned deferred_max;     /* requests that may wait for them; more get 503 */
 };
 
 /* The application hook: route table plus dispatch (authentication and the

@@ -22,6 +22,7 @@ struct ims_service {
     struct ims_db *db;
     struct ims_store *store;
     unsigned char token_key[IMS_TOKEN_KEY_LEN];
+    struct ims_login_guard *login_guard; /* login rate limits (lib/core/login_guard.c) */
 };
 
 /* Opens the data dir (database, store, token key), runs migrations and crash
@@ -46,12 +47,16 @@ enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password,
 enum ims_rc ims_account_admin_create(struct ims_service *svc, const char *domain_id, const char *password,
                                      const char *admin_project_id, char **ret_user_id, struct ims_err *err);
 
-/* ---- identity (lib/core/identity.c) ---- */
+/* ---- identity (lib/core/identity.c) ----
+ * Logins: IMS_E_TOOMANY (with err->retry_after) past the rate limits;
+ * lockout_failures wrong passwords in a row from one source address lock
+ * the user for that address only, for lockout_seconds. */
 struct ims_auth_request {
     const char *user_id, *user_name, *user_domain_id, *user_domain_name, *password;
     /* scope: project by id or by name + domain; or domain; or none */
     const char *project_id, *project_name, *project_domain_id, *project_domain_name;
     const char *domain_id, *domain_name;
+    const char *source; /* the client's address: rate limits and lockout are per address */
 };
 enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_auth_request *ar,
                                       struct ims_principal *ret, struct ims_err *err);
@@ -72,6 +77,8 @@ struct ims_token_info {
 enum ims_rc ims_identity_describe(struct ims_service *svc, const struct ims_principal *p, struct ims_token_info *ret,
                                   struct ims_err *err);
 void ims_token_info_release(struct ims_token_info *ti);
+/* Ends every lock of the user (all addresses): `imsctl user unlock`. */
+enum ims_rc ims_identity_unlock(struct ims_service *svc, const char *user_id, struct ims_err *err);
 enum ims_rc ims_identity_revoke(struct ims_service *svc, const struct ims_principal *p, struct ims_err *err);
 enum ims_rc ims_identity_create_project(struct ims_service *svc, const char *domain_id, const char *name,
                                         char **ret_id, struct ims_err *err);

@@ -20,6 +20,8 @@ int api_status(enum ims_rc rc)
     case IMS_E_TOOLARGE: return 413;
     case IMS_E_MEDIA: return 415;
     case IMS_E_RANGE: return 416;
+    case IMS_E_TOOMANY: return 429;
+    case IMS_E_BUSY: return 503;
     case IMS_E_NOTIMPL: return 501;
     case IMS_E_IO: return 503;
     case IMS_E_DB:
@@ -80,6 +82,11 @@ void api_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err
     const char *msg = api_client_message(req, rc, err);
     if (status == 401)
         ims_resp_header(req, "WWW-Authenticate", "Keystone uri=\"/v3\"");
+    if (err && err->retry_after && (rc == IMS_E_TOOMANY || rc == IMS_E_BUSY)) {
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%u", err->retry_after);
+        ims_resp_header(req, "Retry-After", secs);
+    }
     if (req->route && (req->route->flags & IMS_ROUTE_IMS_ERRORS) && status != 401)
         ims_shape(req, rc, err, msg);
     else

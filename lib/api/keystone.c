@@ -177,7 +177,9 @@ void api_tokens_create(struct ims_request *req)
     struct ims_principal p;
     struct ims_token_info ti;
     struct ims_err err = {0};
-    char token[IMS_TOKEN_MAX + 1];
+    char token[IMS_TOKEN_MAX + 1], source[64];
+    ims_req_peer(req, source, sizeof(source));
+    ar.source = source;
     enum ims_rc rc = api_parse_auth(body, &ar, &err);
     if (rc == IMS_OK)
         rc = ims_identity_authenticate(req->svc, &ar, &p, &err);

@@ -12,6 +12,7 @@ enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
         err->code[0] = 0;
+        err->retry_after = 0;
     }
     return rc;
 }
@@ -24,6 +25,7 @@ enum ims_rc ims_fail_code(struct ims_err *err, enum ims_rc rc, const char *code,
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
         snprintf(err->code, sizeof(err->code), "%s", code);
+        err->retry_after = 0;
     }
     return rc;
 }
@@ -41,6 +43,8 @@ const char *ims_rc_name(enum ims_rc rc)
     case IMS_E_TOOLARGE: return "request entity too large";
     case IMS_E_MEDIA: return "unsupported media type";
     case IMS_E_RANGE: return "range not satisfiable";
+    case IMS_E_TOOMANY: return "too many requests";
+    case IMS_E_BUSY: return "service busy";
     case IMS_E_NOTIMPL: return "not implemented";
     case IMS_E_IO: return "storage error";
     case IMS_E_DB: return "database error";

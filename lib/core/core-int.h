@@ -11,6 +11,21 @@
  * one thread of the pipe computes md5, one sha512, one hands each block to
  * the sink, in order. On the event-loop thread, md5 and the write were the
  * upload's bottleneck. */
+/* ---- login rate limits (login_guard.c) ---- */
+struct ims_config;
+struct ims_login_guard;
+struct ims_login_guard *ims_login_guard_new(void);
+void ims_login_guard_free(struct ims_login_guard *g);
+/* May a login for user (an id, or the name as given; NULL: not known yet)
+ * from source start now? IMS_E_TOOMANY with err->retry_after otherwise.
+ * Draws one attempt from the address's bucket. */
+enum ims_rc ims_login_guard_admit(struct ims_login_guard *g, const struct ims_config *cfg, const char *user,
+                                  const char *source, struct ims_err *err);
+/* Records the outcome: a failure draws from the user's bucket, a success
+ * trusts the (user, source) pair. */
+void ims_login_guard_result(struct ims_login_guard *g, const struct ims_config *cfg, const char *user,
+                            const char *source, bool success);
+
 typedef enum ims_rc (*ims_pipe_sink)(void *ctx, const void *p, size_t n, struct ims_err *err);
 struct ims_hash_pipe;
 /* sink may be NULL (digests only). NULL if threads cannot start. */

@@ -2,9 +2,11 @@
  * Password authentication, token issue/validation/revocation, and creation
  * of domains, projects and users. Until the policy engine lands, the
  * `admin` role on the token's project makes the caller an admin. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core-int.h"
 #include "ims/service.h"
 
 static void copy_id(char *dst, size_t cap, const char *s)
@@ -42,47 +44,94 @@ static enum ims_rc has_project_grant(struct ims_dbc *c, const char *user_id, con
     return IMS_OK;
 }
 
+/* The hash an unknown user's password is checked against, so that an
+ * unknown user costs a login as much as a wrong password (both ~30 ms):
+ * the time of a refusal does not tell who exists. */
+static char dummy_hash[IMS_PASSWORD_HASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy_hash(void)
+{
+    char pw[33];
+    ims_hexid_new(pw, 16);
+    if (ims_password_hash(pw, dummy_hash, NULL) != IMS_OK)
+        dummy_hash[0] = 0;
+}
+
+/* The user the request names, or IMS_E_NOTFOUND (an unknown user or
+ * domain). */
+static enum ims_rc find_user(struct ims_dbc *c, const struct ims_auth_request *ar, struct ims_user *ret,
+                             struct ims_err *err)
+{
+    if (ar->user_id)
+        return ims_repo_user_get(c, ar->user_id, NULL, NULL, ret, err);
+    struct ims_domain d;
+    enum ims_rc rc = resolve_domain(c, ar->user_domain_id, ar->user_domain_name, &d, err);
+    if (rc == IMS_E_UNAUTH)
+        return IMS_E_NOTFOUND;
+    if (rc != IMS_OK)
+        return rc;
+    rc = ims_repo_user_get(c, NULL, d.id, ar->user_name, ret, err);
+    ims_domain_release(&d);
+    return rc;
+}
+
 enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_auth_request *ar,
                                       struct ims_principal *ret, struct ims_err *err)
 {
     static const char denied[] = "The request you have made requires authentication.";
     struct ims_dbc *c = ims_db_conn(svc->db);
+    const struct ims_config *cfg = svc->cfg;
+    const char *source = ar->source ? ar->source : "";
     struct ims_user u = {0};
     enum ims_rc rc;
     if (!ar->password)
         return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'password': a password is required.");
-    if (ar->user_id) {
-        rc = ims_repo_user_get(c, ar->user_id, NULL, NULL, &u, err);
-    } else if (ar->user_name) {
-        struct ims_domain d;
-        if ((rc = resolve_domain(c, ar->user_domain_id, ar->user_domain_name, &d, err)) != IMS_OK)
-            return rc;
-        rc = ims_repo_user_get(c, NULL, d.id, ar->user_name, &u, err);
-        ims_domain_release(&d);
-    } else {
+    if (!ar->user_id && !ar->user_name)
         return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'user': an id or a name is required.");
-    }
-    if (rc == IMS_E_NOTFOUND)
-        return ims_fail(err, IMS_E_UNAUTH, "%s", denied);
-    if (rc != IMS_OK)
+    if (!ar->user_id && !ar->user_domain_id && !ar->user_domain_name)
+        return ims_fail(err, IMS_E_BADREQ, "A domain id or name is required.");
+    rc = find_user(c, ar, &u, err);
+    if (rc != IMS_OK && rc != IMS_E_NOTFOUND)
         return rc;
+    bool found = rc == IMS_OK;
+    /* Unknown users are limited by the name they were asked by. */
+    char who[2 * IMS_ID_MAX + 8];
+    snprintf(who, sizeof(who), "%s", found ? u.id : ar->user_id ? ar->user_id : ar->user_name);
+    if ((rc = ims_login_guard_admit(svc->login_guard, cfg, who, source, err)) != IMS_OK) {
+        ims_user_release(&u);
+        ims_warn("login for %s from %s refused: rate limit", who, source);
+        return rc;
+    }
+    int64_t locked_until = 0;
+    if (found && cfg->lockout_failures > 0 &&
+        (rc = ims_repo_login_lock_get(c, u.id, source, &locked_until, err)) != IMS_OK) {
+        ims_user_release(&u);
+        return rc;
+    }
+    bool locked = locked_until > ims_now();
+    /* One argon2 check on every path (unknown, disabled, locked, wrong or
+     * right), so the time taken tells nothing. */
+    pthread_once(&dummy_once, make_dummy_hash);
+    bool match = ims_password_verify(found ? u.password_hash : dummy_hash, ar->password);
+    bool ok = found && match && !locked && u.enabled;
     struct ims_principal p = {0};
-    copy_id(p.user_id, sizeof(p.user_id), u.id);
-    copy_id(p.domain_id, sizeof(p.domain_id), u.domain_id);
-    /* A locked user is refused without checking the password, so guessing
-     * goes no faster while the lock lasts. */
-    bool locked = u.locked_until > ims_now();
-    bool ok = !locked && u.enabled && ims_password_verify(u.password_hash, ar->password);
-    int64_t max_failures = svc->cfg->lockout_failures, failures_before = u.failed_logins;
+    if (found) {
+        copy_id(p.user_id, sizeof(p.user_id), u.id);
+        copy_id(p.domain_id, sizeof(p.domain_id), u.domain_id);
+    }
     ims_user_release(&u);
-    if (!locked && max_failures > 0 && (!ok || failures_before))
-        ims_repo_user_login_result(c, p.user_id, ok, max_failures, svc->cfg->lockout_seconds, NULL);
+    if (found && !locked && cfg->lockout_failures > 0)
+        ims_repo_login_result(c, p.user_id, source, ok, cfg->lockout_failures, cfg->lockout_seconds, NULL);
+    if (!locked)
+        ims_login_guard_result(svc->login_guard, cfg, who, source, ok);
     if (locked) {
-        ims_warn("authentication refused for locked user %s", p.user_id);
-        return ims_fail(err, IMS_E_UNAUTH, "%s", "The account is locked after too many failed logins; try later.");
+        ims_warn("authentication refused for user %s from %s: locked", p.user_id, source);
+        return ims_fail(err, IMS_E_UNAUTH, "%s",
+                        "The account is locked for this address after too many failed logins; try later.");
     }
     if (!ok) {
-        ims_warn("authentication failed for user %s", p.user_id);
+        ims_warn("authentication failed for %s from %s", who, source);
         return ims_fail(err, IMS_E_UNAUTH, "%s", denied);
     }
 
@@ -250,6 +299,11 @@ enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, st
         return ims_fail(err, IMS_E_UNAUTH, "The token's project is disabled or no longer exists.");
     *ret = p;
     return IMS_OK;
+}
+
+enum ims_rc ims_identity_unlock(struct ims_service *svc, const char *user_id, struct ims_err *err)
+{
+    return ims_repo_login_unlock(ims_db_conn(svc->db), user_id, err);
 }
 
 enum ims_rc ims_identity_revoke(struct ims_service *svc, const struct ims_principal *p, struct ims_err *err)

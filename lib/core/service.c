@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core-int.h"
 #include "ims/service.h"
 
 static enum ims_rc load_token_key(const char *dir, unsigned char key[IMS_TOKEN_KEY_LEN], struct ims_err *err)
@@ -69,6 +70,7 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, struct ims_service **
         return ims_fail(err, IMS_E_IO, "cannot create data dir %s: %s", cfg->data_dir, strerror(errno));
     struct ims_service *svc = ims_xcalloc(1, sizeof(*svc));
     svc->cfg = cfg;
+    svc->login_guard = ims_login_guard_new();
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/imsd.db", cfg->data_dir);
     enum ims_rc rc = load_token_key(cfg->data_dir, svc->token_key, err);
@@ -95,6 +97,7 @@ void ims_service_close(struct ims_service *svc)
     if (svc->store)
         svc->store->ops->close(svc->store);
     ims_db_close(svc->db);
+    ims_login_guard_free(svc->login_guard);
     free(svc);
 }
 

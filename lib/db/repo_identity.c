@@ -249,21 +249,63 @@ enum ims_rc ims_repo_token_is_revoked(struct ims_dbc *c, const char *token_id, b
     return IMS_OK;
 }
 
-enum ims_rc ims_repo_user_login_result(struct ims_dbc *c, const char *user_id, bool success, int64_t max_failures,
-                                       int64_t lock_seconds, struct ims_err *err)
+enum ims_rc ims_repo_login_lock_get(struct ims_dbc *c, const char *user_id, const char *source, int64_t *ret,
+                                    struct ims_err *err)
 {
     struct ims_q q;
-    const char *sql = success ? "UPDATE users SET failed_logins = 0 WHERE id = ? AND failed_logins <> 0"
-                              : "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 "
-                                "ELSE failed_logins + 1 END, locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? "
-                                "ELSE locked_until END WHERE id = ?";
+    if (!ims_q_prepare(&q, c, "SELECT locked_until FROM login_failures WHERE user_id = ? AND source = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, user_id);
+    ims_q_text(&q, source);
+    enum ims_step s = ims_q_step(&q);
+    int64_t until = s == IMS_STEP_ROW ? ims_q_col_int(&q, 0) : 0;
+    ims_q_done(&q);
+    if (s == IMS_STEP_ERROR)
+        return ims_fail(err, IMS_E_DB, "reading login failures failed");
+    *ret = until;
+    return IMS_OK;
+}
+
+enum ims_rc ims_repo_login_result(struct ims_dbc *c, const char *user_id, const char *source, bool success,
+                                  int64_t max_failures, int64_t lock_seconds, struct ims_err *err)
+{
+    struct ims_q q;
+    const char *sql = success ? "DELETE FROM login_failures WHERE user_id = ? AND source = ?"
+                              : "INSERT INTO login_failures (user_id, source, failures, locked_until) "
+                                "VALUES (?, ?, 1, 0) ON CONFLICT (user_id, source) DO UPDATE SET "
+                                "failures = CASE WHEN login_failures.failures + 1 >= ? THEN 0 "
+                                "ELSE login_failures.failures + 1 END, "
+                                "locked_until = CASE WHEN login_failures.failures + 1 >= ? THEN ? "
+                                "ELSE login_failures.locked_until END";
     if (!ims_q_prepare(&q, c, sql, err))
         return IMS_E_DB;
+    ims_q_text(&q, user_id);
+    ims_q_text(&q, source);
     if (!success) {
         ims_q_int(&q, max_failures);
         ims_q_int(&q, max_failures);
         ims_q_int(&q, ims_now() + lock_seconds);
     }
+    enum ims_rc rc = ims_q_exec(&q, err);
+    /* A lock after a single failure (lockout_failures = 1): the insert
+     * above counted it but could not lock. */
+    if (rc == IMS_OK && !success && max_failures <= 1) {
+        if (!ims_q_prepare(&q, c, "UPDATE login_failures SET failures = 0, locked_until = ? "
+                                  "WHERE user_id = ? AND source = ? AND locked_until = 0", err))
+            return IMS_E_DB;
+        ims_q_int(&q, ims_now() + lock_seconds);
+        ims_q_text(&q, user_id);
+        ims_q_text(&q, source);
+        rc = ims_q_exec(&q, err);
+    }
+    return rc;
+}
+
+enum ims_rc ims_repo_login_unlock(struct ims_dbc *c, const char *user_id, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "DELETE FROM login_failures WHERE user_id = ?", err))
+        return IMS_E_DB;
     ims_q_text(&q, user_id);
     return ims_q_exec(&q, err);
 }

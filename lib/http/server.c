@@ -25,6 +25,7 @@ struct ims_http_server {
     unsigned ndaemons;
     unsigned port;
     const struct ims_http_app *app;
+    struct ims_deferred *deferred;
     atomic_uint inflight;
 };
 
@@ -32,7 +33,10 @@ struct ims_http_server {
  * read), but clients that send the body before reading the answer (python
  * requests does) see a reset if we close on them: read and drop up to
  * DISCARD_MAX bytes first, then answer. */
-enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_DISCARD, PHASE_DONE };
+/* PHASE_DEFERRED: the connection is suspended while a deferred-pool worker
+ * runs the handler; the worker sets phase_ready and resumes it, and the
+ * next access-handler call sends the answer. */
+enum req_phase { PHASE_NEW, PHASE_BODY, PHASE_DISCARD, PHASE_DEFERRED, PHASE_DONE };
 #define DISCARD_MAX (64ULL * 1024 * 1024)
 
 struct conn_req {
@@ -41,6 +45,7 @@ struct conn_req {
     char *raw_uri;
     enum req_phase phase;
     bool sink_begun, sink_finished;
+    atomic_bool phase_ready; /* set by the deferred worker, read by the event loop */
     uint64_t discarded;
 };
 
@@ -186,6 +191,28 @@ static void setup(struct conn_req *cr, const char *method)
     cr->phase = PHASE_BODY;
 }
 
+static void run_deferred(void *arg)
+{
+    struct conn_req *cr = arg;
+    cr->req.route->handler(&cr->req);
+    atomic_store(&cr->phase_ready, true);
+    MHD_resume_connection(cr->req.conn);
+}
+
+/* Hands the handler to the deferred pool; the connection waits suspended
+ * (suspend first: the worker may resume it before we return). */
+static void defer(struct conn_req *cr)
+{
+    MHD_suspend_connection(cr->req.conn);
+    cr->phase = PHASE_DEFERRED;
+    if (!ims_deferred_submit(cr->srv->deferred, run_deferred, cr)) {
+        ims_resp_header(&cr->req, "Retry-After", "1");
+        ims_http_error(&cr->req, 503, "Too many requests are waiting for password checks; retry shortly.");
+        atomic_store(&cr->phase_ready, true);
+        MHD_resume_connection(cr->req.conn);
+    }
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                  void **con_cls)
@@ -198,6 +225,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     }
     if (cr->phase == PHASE_DONE)
         return MHD_YES;
+    if (cr->phase == PHASE_DEFERRED) /* called again once resumed */
+        return atomic_load(&cr->phase_ready) ? send_response(cr) : MHD_YES;
     if (cr->phase == PHASE_DISCARD) {
         cr->discarded += *upload_data_size;
         if (*upload_data_size && cr->discarded <= DISCARD_MAX) {
@@ -224,6 +253,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     if (req->route->sink) {
         cr->sink_finished = true;
         req->route->sink->end(req);
+    } else if ((req->route->flags & IMS_ROUTE_DEFERRED) && cr->srv->deferred) {
+        defer(cr);
+        return MHD_YES;
     } else {
         req->route->handler(req);
     }
@@ -233,6 +265,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 const char *ims_req_header(struct ims_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void ims_req_peer(struct ims_request *req, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    out[0] = 0;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
 }
 
 const char *ims_req_base_url(struct ims_request *req)
@@ -263,7 +306,7 @@ static enum MHD_Result start_one(struct ims_http_server *srv, const struct ims_h
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, cfg->host, &addr.sin_addr) != 1)
         return MHD_NO;
-    *ret = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC, (uint16_t)port, NULL, NULL, on_access, srv,
+    *ret = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, (uint16_t)port, NULL, NULL, on_access, srv,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE,
                             (unsigned)1, MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_URI_LOG_CALLBACK,
@@ -277,6 +320,10 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
 {
     struct ims_http_server *srv = ims_xcalloc(1, sizeof(*srv));
     srv->app = app;
+    if (!(srv->deferred = ims_deferred_start(cfg->deferred_threads, cfg->deferred_max ? cfg->deferred_max : 1))) {
+        free(srv);
+        return ims_fail(err, IMS_E_INTERNAL, "cannot start the deferred handler threads");
+    }
     unsigned n = cfg->threads ? cfg->threads : 1;
     if (n > MAX_DAEMONS)
         n = MAX_DAEMONS;
@@ -310,6 +357,11 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
             close(fd);
     }
     for (unsigned waited = 0; waited < timeout_ms && atomic_load(&s->inflight) > 0; waited += 10)
+        usleep(10000);
+    /* Every suspended connection is resumed before the daemons stop (MHD
+     * requires it): the pool finishes what it holds first. */
+    ims_deferred_stop(s->deferred);
+    for (unsigned waited = 0; waited < 1000 && atomic_load(&s->inflight) > 0; waited += 10)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)
         MHD_stop_daemon(s->daemons[i]);

@@ -15,14 +15,21 @@ const struct ims_setting ims_settings[] = {
     {"server", "threads", "IMSD_THREADS", "HTTP event-loop threads (0 = one per core)", "0"},
     {"server", "connection_limit", NULL, "maximum open connections per thread", "4096"},
     {"server", "connection_timeout", NULL, "idle connection timeout, seconds", "120"},
+    {"server", "deferred_threads", NULL, "threads that hash passwords (logins, password changes), off the event loop",
+     "2"},
+    {"server", "deferred_max", NULL, "requests that may wait for those threads; more are answered 503", "64"},
     {"server", "drain_timeout_ms", NULL, "on SIGTERM, how long in-flight requests may finish", "30000"},
     {"server", "log_level", "IMSD_LOG_LEVEL", "debug, info, warning or error", "info"},
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
     {"storage", "direct_io", NULL, "image data bypasses the page cache (O_DIRECT) where it can", "true"},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
     {"identity", "token_ttl", NULL, "token lifetime, seconds", "86400"},
-    {"identity", "lockout_failures", NULL, "failed logins in a row that lock a user (0 = never)", "5"},
-    {"identity", "lockout_seconds", NULL, "how long a locked user stays locked, seconds", "900"},
+    {"identity", "lockout_failures", NULL, "failed logins in a row from one address that lock the user there (0 = never)", "5"},
+    {"identity", "lockout_seconds", NULL, "how long such a lock lasts, seconds (imsctl user unlock ends it)", "900"},
+    {"identity", "login_rate_per_address", NULL,
+     "login attempts per minute from one client address, in bursts of as many (0 = no limit)", "600"},
+    {"identity", "login_rate_per_user", NULL,
+     "failed logins per minute for one user, in bursts of as many (0 = no limit)", "60"},
     {"identity", "admin_password", "IMSD_ADMIN_PASSWORD", "admin password at first initialisation (default: generated)",
      ""},
     {"images", "max_image_size", NULL, "largest image upload, bytes", "1099511627776"},
@@ -73,6 +80,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("server", "threads")) return set_uint(&c->http_threads, v, 64, "threads", err, errlen);
     if (IS("server", "connection_limit")) return set_uint(&c->connection_limit, v, 100000, key, err, errlen);
     if (IS("server", "connection_timeout")) return set_uint(&c->connection_timeout, v, 86400, key, err, errlen);
+    if (IS("server", "deferred_threads")) return set_uint(&c->deferred_threads, v, 256, key, err, errlen);
+    if (IS("server", "deferred_max")) return set_uint(&c->deferred_max, v, 100000, key, err, errlen);
     if (IS("server", "drain_timeout_ms")) return set_uint(&c->drain_timeout_ms, v, 3600000, key, err, errlen);
     if (IS("server", "log_level")) {
         if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warning") && strcmp(v, "error")) {
@@ -100,6 +109,9 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("identity", "admin_password")) return STR(admin_password);
     if (IS("identity", "lockout_failures")) return set_int(&c->lockout_failures, v, 0, 1000, key, err, errlen);
+    if (IS("identity", "login_rate_per_address"))
+        return set_int(&c->login_rate_per_address, v, 0, 1000000, key, err, errlen);
+    if (IS("identity", "login_rate_per_user")) return set_int(&c->login_rate_per_user, v, 0, 1000000, key, err, errlen);
     if (IS("identity", "lockout_seconds")) return set_int(&c->lockout_seconds, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("images", "max_image_size")) return set_int(&c->max_image_size, v, 0, INT64_MAX / 2, key, err, errlen);
     if (IS("images", "list_limit_default")) return set_int(&c->list_limit_default, v, 1, 100000, key, err, errlen);
@@ -185,13 +197,15 @@ void ims_settings_release(struct ims_config *c)
 void ims_settings_print(const struct ims_config *c, FILE *out)
 {
     fprintf(out, "[server]\nlisten = %s\npublic_url = %s\nthreads = %u\nconnection_limit = %u\n"
-                 "connection_timeout = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
+                 "connection_timeout = %u\ndeferred_threads = %u\ndeferred_max = %u\ndrain_timeout_ms = %u\n"
+                 "log_level = %s\n\n",
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->connection_timeout,
-            c->drain_timeout_ms, c->log_level);
+            c->deferred_threads, c->deferred_max, c->drain_timeout_ms, c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\n\n", c->data_dir, c->direct_io ? "true" : "false");
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
-                 "admin_password = %s\n\n",
+                 "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,
+            (long long)c->login_rate_per_address, (long long)c->login_rate_per_user,
             c->admin_password && *c->admin_password ? "(set)" : "");
     fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n",
             (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max);

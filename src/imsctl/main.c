@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "                                       and ROLE (default member) maps onto IAM: member/admin =\n"
             "                                       Tenant Administrator, reader = Tenant Guest, none = nothing,\n"
             "                                       granted on PROJECT via the group PROJECT_ROLE\n"
+            "  user unlock NAME [--domain D]        end NAME's login locks (from every address)\n"
             "  group create NAME [--domain D]       create a user group; prints its id\n"
             "  group add-user GROUP USER            add USER to GROUP (names or ids)\n"
             "  policy create NAME --file F          create a custom policy from a JSON document (- = stdin)\n"
@@ -276,7 +277,7 @@ static int run(struct ims_service *svc, const char *noun, const char *verb, cons
         const char *noun, *verb;
         size_t npos;
     } usage_of[] = {
-        {"domain", "create", 1}, {"project", "create", 1}, {"user", "create", 1},   {"group", "create", 1},
+        {"domain", "create", 1}, {"project", "create", 1}, {"user", "create", 1},   {"user", "unlock", 1}, {"group", "create", 1},
         {"group", "add-user", 2}, {"policy", "create", 1}, {"policy", "check", 2}, {"grant", NULL, 1},
         {"ep", "create", 1}, {"quota", "set", 2}, {"quota", "show", 1},
     };
@@ -312,6 +313,13 @@ static int run(struct ims_service *svc, const char *noun, const char *verb, cons
         free(admin_id);
     } else if (!strcmp(noun, "project")) {
         rc = ims_identity_create_project(svc, dom, a->pos[0], &id, &e);
+    } else if (!strcmp(noun, "user") && !strcmp(verb, "unlock")) {
+        struct ims_user u;
+        rc = user_ref(svc, dom, a->pos[0], &u, &e);
+        if (rc == IMS_OK) {
+            rc = ims_identity_unlock(svc, u.id, &e);
+            ims_user_release(&u);
+        }
     } else if (!strcmp(noun, "user")) {
         rc = cmd_user_create(svc, dom, a, &id, &e);
     } else if (!strcmp(noun, "group") && !strcmp(verb, "create")) {

@@ -1,0 +1,160 @@
+"""Logins under attack: password hashing runs on a pool of its own (not on
+the HTTP event loops), logins are rate-limited per address and per user
+(429 + Retry-After), an unknown user costs as much as a wrong password, and
+failed logins lock a user for the failing address only (imsctl user unlock
+ends it). Other source addresses are loopback aliases (127.0.0.x)."""
+import http.client
+import json
+import statistics
+import threading
+import time
+
+from helpers import ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, password_auth_body
+
+NO_LIMITS = {"login_rate_per_address": 0, "login_rate_per_user": 0}
+
+
+def login_from(srv, source, body):
+    """POST /v3/auth/tokens from the loopback address `source`: (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30, source_address=(source, 0))
+    try:
+        conn.request("POST", "/v3/auth/tokens", json.dumps(body), {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read().decode()
+    finally:
+        conn.close()
+
+
+def admin_body(pw=ADMIN_PASSWORD):
+    return password_auth_body(ADMIN_USER, pw, ADMIN_PROJECT)
+
+
+def test_logins_do_not_stall_other_requests(start_imsd):
+    """8 clients logging in without pause: an unrelated GET stays fast (it
+    took a median of ~100 ms while argon2 ran on the event loops)."""
+    srv = start_imsd(config={"identity": NO_LIMITS})
+    admin = srv.admin()
+    stop = threading.Event()
+    logins = []
+
+    def client():
+        while not stop.is_set():
+            logins.append(srv.issue(admin_body()).status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        lat = []
+        for _ in range(40):
+            t0 = time.monotonic()
+            assert admin.get("/v2/images?limit=1").status_code == 200
+            lat.append(time.monotonic() - t0)
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert logins and set(logins) <= {201, 503}, set(logins)
+    assert logins.count(201) >= 8
+    assert statistics.median(lat) < 0.02, "median %.1f ms" % (statistics.median(lat) * 1000)
+
+
+def test_full_hashing_queue_answers_503(start_imsd):
+    srv = start_imsd(config={"server": {"deferred_threads": 1, "deferred_max": 1}, "identity": NO_LIMITS})
+    barrier = threading.Barrier(12)
+    out = []
+
+    def client():
+        barrier.wait()
+        r = srv.issue(admin_body())
+        out.append((r.status_code, r.headers.get("Retry-After")))
+
+    threads = [threading.Thread(target=client) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = [c for c, _ in out]
+    assert set(codes) <= {201, 503} and 201 in codes and 503 in codes, codes
+    assert all(ra == "1" for c, ra in out if c == 503), out
+    assert srv.issue(admin_body()).status_code == 201
+
+
+def test_rate_per_address_429_with_retry_after(start_imsd):
+    srv = start_imsd(config={"identity": {"login_rate_per_address": 3, "login_rate_per_user": 0}})
+    for _ in range(3):
+        assert login_from(srv, "127.0.0.2", admin_body("wrong-pw"))[0] == 401
+    status, headers, body = login_from(srv, "127.0.0.2", admin_body())
+    assert status == 429, body
+    assert int(headers["Retry-After"]) >= 1
+    err = json.loads(body)                      # the error shape of the token API's 401s
+    assert err["code"] == "429 Too Many Requests" and err["title"] and "Too many" in err["message"], err
+    # another address is not limited by it
+    assert login_from(srv, "127.0.0.3", admin_body())[0] == 201
+
+
+def test_rate_per_user_counts_failures_and_spares_known_addresses(start_imsd):
+    srv = start_imsd(config={"identity": {"login_rate_per_address": 0, "login_rate_per_user": 2,
+                                          "lockout_failures": 0}})
+    srv.imsctl("project", "create", "ratep")
+    srv.imsctl("user", "create", "target", "--password", "target-pw", "--project", "ratep")
+    good = password_auth_body("target", "target-pw", "ratep")
+    assert login_from(srv, "127.0.0.5", good)[0] == 201        # its usual address
+    # failures from two addresses exhaust the user's bucket ...
+    assert login_from(srv, "127.0.0.6", password_auth_body("target", "x", "ratep"))[0] == 401
+    assert login_from(srv, "127.0.0.7", password_auth_body("target", "y", "ratep"))[0] == 401
+    status, headers, _ = login_from(srv, "127.0.0.8", good)
+    assert status == 429 and int(headers["Retry-After"]) >= 1
+    # ... the same for an unknown user
+    for src in ("127.0.0.6", "127.0.0.7"):
+        assert login_from(srv, src, password_auth_body("nobody-here", "x"))[0] == 401
+    assert login_from(srv, "127.0.0.8", password_auth_body("nobody-here", "x"))[0] == 429
+    # but the address the user logged in from before still gets in, and other users are untouched
+    assert login_from(srv, "127.0.0.5", good)[0] == 201
+    assert login_from(srv, "127.0.0.8", admin_body())[0] == 201
+
+
+def test_unknown_user_costs_as_much_as_a_wrong_password(start_imsd):
+    srv = start_imsd(config={"identity": dict(NO_LIMITS, lockout_failures=0)})
+
+    bodies = {"wrong password": admin_body("wrong-pw"),
+              "unknown user": password_auth_body("no-such-user", "wrong-pw"),
+              "unknown domain": password_auth_body("admin", "wrong-pw", domain="NoSuchDomain")}
+    times = {k: [] for k in bodies}
+    for _ in range(9):                  # interleaved, so a busy moment hits all three alike
+        for kind, body in bodies.items():
+            t0 = time.monotonic()
+            assert srv.issue(body).status_code == 401
+            times[kind].append(time.monotonic() - t0)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    # before: ~30 ms against ~0.3 ms
+    for kind in ("unknown user", "unknown domain"):
+        assert 0.4 < med[kind] / med["wrong password"] < 2.5, med
+
+
+def test_lockout_is_per_address_and_imsctl_unlocks(start_imsd):
+    srv = start_imsd(config={"identity": {"lockout_failures": 3, "lockout_seconds": 600}})
+    srv.imsctl("project", "create", "lockp")
+    srv.imsctl("user", "create", "victim", "--password", "victim-pw", "--project", "lockp")
+    good = password_auth_body("victim", "victim-pw", "lockp")
+    for _ in range(3):
+        assert login_from(srv, "127.0.0.2", password_auth_body("victim", "nope", "lockp"))[0] == 401
+    status, _, body = login_from(srv, "127.0.0.2", good)
+    assert status == 401 and "locked" in body
+    # the attacker's address is locked out, the user's own is not
+    assert login_from(srv, "127.0.0.3", good)[0] == 201
+    srv.imsctl("user", "unlock", "victim")
+    assert login_from(srv, "127.0.0.2", good)[0] == 201
+
+
+def test_admin_cannot_be_locked_out_from_elsewhere(start_imsd):
+    srv = start_imsd(config={"identity": {"lockout_failures": 2, "lockout_seconds": 600,
+                                          "login_rate_per_user": 3}})
+    assert srv.issue(admin_body()).status_code == 201          # the admin's usual address
+    for src in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
+        for _ in range(3):
+            assert login_from(srv, src, admin_body("guess"))[0] in (401, 429)
+    assert login_from(srv, "127.0.0.2", admin_body())[0] in (401, 429)
+    assert srv.issue(admin_body()).status_code == 201
