@@ -368,6 +368,8 @@ enum ims_rc ims_iam_user_update(struct ims_service *svc, const char *domain_id, 
     u.password_hash = in->password ? ims_xstrdup(hash) : NULL;
     if (rc == IMS_OK)
         rc = ims_repo_user_update(c, &u, err);
+    if (rc == IMS_OK && in->password) /* a new password ends the locks the old one's guessing earned */
+        rc = ims_repo_login_unlock(c, u.id, err);
     if (rc == IMS_OK)
         rc = ims_db_commit(c, err);
     else

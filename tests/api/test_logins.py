@@ -149,6 +149,20 @@ def test_lockout_is_per_address_and_imsctl_unlocks(start_imsd):
     assert login_from(srv, "127.0.0.2", good)[0] == 201
 
 
+def test_password_change_ends_the_locks(start_imsd):
+    srv = start_imsd(config={"identity": {"lockout_failures": 2, "lockout_seconds": 600}})
+    admin = srv.admin()
+    r = admin.post("/v3/users", json={"user": {"name": "lockme_user", "password": "Old-pw-123"}})
+    assert r.status_code == 201, r.text
+    uid = r.json()["user"]["id"]
+    for _ in range(2):
+        assert login_from(srv, "127.0.0.2", password_auth_body(None, "guess", user_id=uid))[0] == 401
+    assert login_from(srv, "127.0.0.2", password_auth_body(None, "Old-pw-123", user_id=uid))[0] == 401
+    r = admin.patch("/v3/users/" + uid, json={"user": {"password": "New-pw-456"}})
+    assert r.status_code == 200, r.text
+    assert login_from(srv, "127.0.0.2", password_auth_body(None, "New-pw-456", user_id=uid))[0] == 201
+
+
 def test_admin_cannot_be_locked_out_from_elsewhere(start_imsd):
     srv = start_imsd(config={"identity": {"lockout_failures": 2, "lockout_seconds": 600,
                                           "login_rate_per_user": 3}})
