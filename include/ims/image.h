@@ -45,6 +45,9 @@ void ims_image_copy(struct ims_image *dst, const struct ims_image *src);
 void ims_set_str(char **field, const char *value);
 
 bool ims_image_status_valid(const char *s);
+/* Whether a job is writing the image (a copy being replicated: status
+ * "importing"): the API may not upload into, change or delete it. */
+bool ims_image_job_owned(const struct ims_image *img);
 bool ims_image_visibility_valid(const char *s);
 bool ims_disk_format_valid(const char *s);
 bool ims_container_format_valid(const char *s);

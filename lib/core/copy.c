@@ -87,7 +87,9 @@ enum ims_rc ims_images_copy_stage(struct ims_service *svc, const struct ims_prin
     ims_set_str(&img.owner, p->project_id);
     ims_set_str(&img.name, spec->name);
     ims_set_str(&img.enterprise_project_id, spec->enterprise_project_id ? spec->enterprise_project_id : "0");
-    snprintf(img.status, sizeof(img.status), "queued");
+    /* The job owns the staged row until it finishes: nobody may upload
+     * into it, change or delete it through the API meanwhile. */
+    snprintf(img.status, sizeof(img.status), "importing");
     snprintf(img.visibility, sizeof(img.visibility), "private");
     img.protected_ = false;
     img.os_hidden = false;
@@ -114,6 +116,21 @@ enum ims_rc ims_images_copy_stage(struct ims_service *svc, const struct ims_prin
     return rc;
 }
 
+/* Whether dst holds src's data: what a finished copy must show, checked
+ * again when a resumed job finds its copy already active. */
+static bool same_data(const struct ims_image *dst, const struct ims_image *src)
+{
+    return dst->blob && dst->size == src->size && ims_streq(dst->checksum, src->checksum) &&
+           ims_streq(dst->os_hash_algo, src->os_hash_algo) && ims_streq(dst->os_hash_value, src->os_hash_value);
+}
+
+/* A staged copy the job may finish: its own "importing" row, or a queued
+ * row without data staged before staging used that status. */
+static bool finishable(const struct ims_image *dst)
+{
+    return ims_image_job_owned(dst) || (ims_streq(dst->status, "queued") && !dst->blob);
+}
+
 enum ims_rc ims_images_copy_finish(struct ims_service *svc, const char *src_id, const char *new_id,
                                    struct ims_err *err)
 {
@@ -128,9 +145,25 @@ enum ims_rc ims_images_copy_finish(struct ims_service *svc, const char *src_id, 
     bool have_src = false, have_dst = false;
     rc = ims_repo_image_get(c, new_id, &dst, err);
     have_dst = rc == IMS_OK;
-    if (rc == IMS_OK && ims_streq(dst.status, "active")) { /* finished before a restart */
+    if (rc == IMS_OK && ims_streq(dst.status, "active")) { /* finished before a restart, if it has src's data */
+        if (ims_repo_image_get(c, src_id, &src, NULL) == IMS_OK) {
+            bool same = same_data(&dst, &src);
+            ims_image_release(&src);
+            if (!same) {
+                ims_image_release(&dst);
+                ims_db_rollback(c);
+                return ims_fail(err, IMS_E_CONFLICT, "Image %s does not hold the data of source image %s.", new_id,
+                                src_id);
+            }
+        }
         ims_image_release(&dst);
         return ims_db_commit(c, err);
+    }
+    if (rc == IMS_OK && !finishable(&dst)) {
+        ims_fail(err, IMS_E_CONFLICT, "Image %s is no longer the staged copy (status %s).", new_id, dst.status);
+        ims_image_release(&dst);
+        ims_db_rollback(c);
+        return IMS_E_CONFLICT;
     }
     if (rc == IMS_OK) {
         rc = ims_repo_image_get(c, src_id, &src, err);

@@ -85,6 +85,11 @@ bool ims_image_status_valid(const char *s)
     return in_list(s, statuses, IMS_ARRAY_SIZE(statuses));
 }
 
+bool ims_image_job_owned(const struct ims_image *img)
+{
+    return ims_streq(img->status, "importing");
+}
+
 bool ims_image_visibility_valid(const char *s)
 {
     static const char *const visibilities[] = {"public", "private", "shared", "community"};

@@ -133,6 +133,10 @@ static enum ims_rc get_modifiable(struct ims_service *svc, const struct ims_prin
         ims_image_release(ret);
         return ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to modify image %s.", id);
     }
+    if (ims_image_job_owned(ret)) {
+        ims_image_release(ret);
+        return ims_fail(err, IMS_E_CONFLICT, "Image %s is being written by a job and cannot be changed now.", id);
+    }
     return IMS_OK;
 }
 

@@ -49,6 +49,9 @@ enum ims_rc ims_members_share(struct ims_service *svc, const struct ims_principa
     } else if (whole && !ims_kvlist_get(&img.props, "__backup_id")) {
         *ret_code = "IMG.0135";
         rc = ims_fail(err, IMS_E_BADREQ, "Only full-ECS images created from CBR backups can be shared.");
+    } else if (ims_image_job_owned(&img)) {
+        *ret_code = "IMG.0046";
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s is being written by a job and cannot be shared now.", image_id);
     } else if (ims_streq(member_id, img.owner)) {
         *ret_code = "IMG.0076";
         rc = ims_fail(err, IMS_E_BADREQ, "You cannot share image %s with yourself.", image_id);

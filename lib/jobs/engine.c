@@ -107,6 +107,15 @@ enum ims_rc ims_job_failf(struct ims_job_ctx *ctx, const char *code, const char 
     return IMS_E_BADREQ;
 }
 
+const char *ims_job_err_msg(const struct ims_job_ctx *ctx, enum ims_rc rc, const struct ims_err *err)
+{
+    if (rc == IMS_E_IO || rc == IMS_E_DB || rc == IMS_E_INTERNAL || !err->msg[0]) {
+        ims_error("job %s (%s): %s: %s", ctx->job->id, ctx->job->type, ims_rc_name(rc), err->msg);
+        return "Unknown system error.";
+    }
+    return err->msg;
+}
+
 static const struct ims_job_handler *handler_of(const char *type)
 {
     for (size_t i = 0; i < ims_job_nhandlers; i++)

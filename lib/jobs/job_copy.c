@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * imsCopyImageInRegionJob: replicate an image within the region through
  * lib/core/copy.c. Steps (ctx->job->progress): 0 choose the copy's id and
- * save it; 1 stage the copy (a queued row without data); 2 give it the
- * source's blob and make it active. A resumed job repeats its current step;
+ * save it; 1 stage the copy (an "importing" row without data, which the API
+ * cannot write); 2 give it the source's blob and make it active (a copy
+ * found active already must hold the source's data). A resumed job repeats its current step;
  * an abandoned one has its staged row removed. */
 #include "jobs-int.h"
 
@@ -13,9 +14,10 @@ static void spec_of(struct ims_job_ctx *ctx, struct ims_copy_spec *spec)
     spec->enterprise_project_id = json_string_value(json_object_get(ctx->input, "enterprise_project_id"));
 }
 
-static enum ims_rc fail_with(struct ims_job_ctx *ctx, const char *code, const struct ims_err *err)
+static enum ims_rc fail_with(struct ims_job_ctx *ctx, enum ims_rc rc, const char *code, const struct ims_err *err)
 {
-    return ims_job_failf(ctx, code ? code : "IMG.0061", "%s", err->msg[0] ? err->msg : "Unknown system error.");
+    bool system = rc == IMS_E_IO || rc == IMS_E_DB || rc == IMS_E_INTERNAL;
+    return ims_job_failf(ctx, system || !code ? "IMG.0061" : code, "%s", ims_job_err_msg(ctx, rc, err));
 }
 
 enum ims_rc ims_job_copy_run(struct ims_job_ctx *ctx)
@@ -39,19 +41,20 @@ enum ims_rc ims_job_copy_run(struct ims_job_ctx *ctx)
         /* The rules again: the source may have changed since the request. */
         struct ims_image src;
         const char *code = NULL;
-        if (ims_images_copy_check(ctx->svc, &ctx->principal, src_id, &spec, &src, &code, &err) != IMS_OK)
-            return fail_with(ctx, code, &err);
-        enum ims_rc rc = ims_images_copy_stage(ctx->svc, &ctx->principal, &src, new_id, &spec, &err);
+        enum ims_rc rc = ims_images_copy_check(ctx->svc, &ctx->principal, src_id, &spec, &src, &code, &err);
+        if (rc != IMS_OK)
+            return fail_with(ctx, rc, code, &err);
+        rc = ims_images_copy_stage(ctx->svc, &ctx->principal, &src, new_id, &spec, &err);
         ims_image_release(&src);
         if (rc != IMS_OK)
-            return fail_with(ctx, "IMG.0061", &err);
+            return fail_with(ctx, rc, "IMG.0061", &err);
         if (!ims_job_step(ctx, 2))
             return IMS_E_INTERNAL;
     }
     enum ims_rc rc = ims_images_copy_finish(ctx->svc, src_id, new_id, &err);
     if (rc != IMS_OK) {
         ims_images_copy_abandon(ctx->svc, new_id);
-        return fail_with(ctx, rc == IMS_E_NOTFOUND ? "IMG.0027" : "IMG.0061", &err);
+        return fail_with(ctx, rc, rc == IMS_E_NOTFOUND ? "IMG.0027" : "IMG.0061", &err);
     }
     return IMS_OK;
 }

@@ -74,8 +74,9 @@ static void add_pair(struct ims_job_ctx *ctx, const char *image_id, const char *
 {
     struct ims_err err = {0};
     const char *code = NULL;
-    if (ims_members_share(ctx->svc, &ctx->principal, image_id, project_id, &code, &err) != IMS_OK)
-        record(ctx, image_id, project_id, code, err.msg);
+    enum ims_rc rc = ims_members_share(ctx->svc, &ctx->principal, image_id, project_id, &code, &err);
+    if (rc != IMS_OK)
+        record(ctx, image_id, project_id, code, ims_job_err_msg(ctx, rc, &err));
     else
         record(ctx, image_id, project_id, NULL, NULL);
 }
@@ -98,7 +99,7 @@ static void update_pair(struct ims_job_ctx *ctx, const char *image_id, const cha
         ims_member_release(&m);
         record(ctx, image_id, project_id, NULL, NULL);
     } else {
-        record(ctx, image_id, project_id, member_code(rc), err.msg);
+        record(ctx, image_id, project_id, member_code(rc), ims_job_err_msg(ctx, rc, &err));
     }
 }
 
@@ -108,7 +109,7 @@ static void delete_pair(struct ims_job_ctx *ctx, const char *image_id, const cha
     struct ims_image img;
     enum ims_rc rc = ims_images_get(ctx->svc, &ctx->principal, image_id, &img, &err);
     if (rc != IMS_OK) {
-        record(ctx, image_id, project_id, member_code(rc), err.msg);
+        record(ctx, image_id, project_id, member_code(rc), ims_job_err_msg(ctx, rc, &err));
         return;
     }
     bool owner = ims_images_can_modify(&ctx->principal, &img);
@@ -123,7 +124,7 @@ static void delete_pair(struct ims_job_ctx *ctx, const char *image_id, const cha
     if (rc == IMS_OK || rc == IMS_E_NOTFOUND || rc == IMS_E_FORBIDDEN)
         record(ctx, image_id, project_id, NULL, NULL);
     else
-        record(ctx, image_id, project_id, member_code(rc), err.msg);
+        record(ctx, image_id, project_id, member_code(rc), ims_job_err_msg(ctx, rc, &err));
 }
 
 enum ims_rc ims_job_members_add(struct ims_job_ctx *ctx)

@@ -30,6 +30,11 @@ bool ims_job_step(struct ims_job_ctx *ctx, int64_t progress);
 enum ims_rc ims_job_failf(struct ims_job_ctx *ctx, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* What a job may tell the tenant of a failure: err's message, except for
+ * storage, repository and internal failures, whose detail (server paths,
+ * SQL) is logged with the job id and replaced by IMS's generic message. */
+const char *ims_job_err_msg(const struct ims_job_ctx *ctx, enum ims_rc rc, const struct ims_err *err);
+
 struct ims_job_handler {
     const char *type;
     /* Runs (or resumes, from ctx->job->progress and ctx->entities) the job.

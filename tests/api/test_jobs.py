@@ -4,6 +4,7 @@ shape, project isolation, many jobs on few workers, resumption after a crash
 retention time. Slow jobs come from the test hook IMSD_TEST_JOB_DELAY_MS
 (every job step pauses that long)."""
 import re
+import sqlite3
 import time
 import uuid
 
@@ -91,7 +92,7 @@ def test_sigkill_mid_job_resumes(start_imsd, monkeypatch):
     job_id = copy(api, src["id"], "resumed")
     new = _staged(api, job_id)
     half = api.get("/v2/images/%s" % new).json()
-    assert half["status"] == "queued"
+    assert half["status"] == "importing"            # the job's: the API cannot write it
     assert job_of(api, job_id).json()["status"] == "RUNNING"
     srv.kill()
     srv.ended_by_test = True
@@ -139,6 +140,61 @@ def test_crash_with_source_gone_fails_cleanly(start_imsd, monkeypatch):
     # the half-made image is gone, and no data is left behind
     assert api2.get("/v2/images/%s" % new).status_code == 404
     assert not [i for i in list_all(api2) if i["name"] == "orphan"]
+
+
+def test_staged_copy_cannot_be_written(start_imsd, monkeypatch):
+    # the copy's staged image belongs to the job: no upload, change or delete
+    # through the API, and the copy ends with the source's data
+    srv = _slow_server(start_imsd, monkeypatch, lease=30)
+    api = srv.project_user()
+    data = b"the source's bytes\n" * 50
+    src = active_image(api, data=data, visibility="private")
+    job_id = copy(api, src["id"], "guarded")
+    new = _staged(api, job_id)
+    assert api.get("/v2/images/%s" % new).json()["status"] == "importing"
+    r = api.put("/v2/images/%s/file" % new, data=b"forged bytes",
+                headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 409, r.text
+    r = api.patch("/v2/images/%s" % new, json=[{"op": "replace", "path": "/name", "value": "x"}],
+                  headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+    assert r.status_code == 409, r.text
+    assert api.put("/v2/images/%s/tags/t" % new).status_code == 409
+    assert api.delete("/v2/images/%s" % new).status_code == 409
+    ims_error(api.patch("/v2/cloudimages/%s" % new, json=[{"op": "replace", "path": "/name", "value": "x"}]),
+              400, "IMG.0046")
+    job = wait_job(api, job_id, timeout=30)
+    assert job["status"] == "SUCCESS", job
+    img = api.get("/v2/images/%s" % new).json()
+    assert img["status"] == "active" and img["name"] == "guarded" and img["tags"] == []
+    assert img["checksum"] == src["checksum"] and img["size"] == src["size"]
+    assert img["os_hash_value"] == src["os_hash_value"]
+    assert api.get("/v2/images/%s/file" % new).content == data
+    # finished, it is an ordinary image of its owner
+    assert api.delete("/v2/images/%s" % new).status_code == 204
+
+
+def test_resumed_copy_verifies_an_active_destination(start_imsd, monkeypatch):
+    # a resumed copy that finds its destination active accepts it only with
+    # the source's data (here forged in the database while imsd was down)
+    srv = _slow_server(start_imsd, monkeypatch)
+    api = srv.project_user()
+    src = active_image(api, data=b"source\n", visibility="private")
+    other = active_image(api, data=b"something else\n", visibility="private")
+    job_id = copy(api, src["id"], "verified")
+    new = _staged(api, job_id)
+    srv.kill()
+    srv.ended_by_test = True
+    db = sqlite3.connect(str(srv.data_dir / "imsd.db"))
+    with db:
+        db.execute("UPDATE images SET (status, size, checksum, os_hash_algo, os_hash_value, location) = "
+                   "(SELECT 'active', size, checksum, os_hash_algo, os_hash_value, location FROM images "
+                   " WHERE id = ?) WHERE id = ?", (other["id"], new))
+    db.close()
+    srv2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=srv.data_dir)
+    api2 = _relogin(srv2, api)
+    job = wait_job(api2, job_id, timeout=30)
+    assert job["status"] == "FAIL" and job["error_code"] == "IMG.0061", job
+    assert "does not hold the data" in job["fail_reason"], job
 
 
 def test_finished_jobs_are_purged_after_retention(start_imsd):
