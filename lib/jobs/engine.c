@@ -150,6 +150,7 @@ static void run_job(struct ims_jobs *e, struct ims_job *job)
     if (ent && !json_is_object(ent))
         json_decref(ent);
     principal_from(req, &ctx.principal);
+    struct ims_access access = {0};
     const struct ims_job_handler *h = handler_of(job->type);
     enum ims_rc rc;
     if (job->attempts > 1)
@@ -164,6 +165,10 @@ static void run_job(struct ims_jobs *e, struct ims_job *job)
                            (long long)(job->attempts - 1));
     } else if (!json_is_object(req) || !json_is_object(ctx.input)) {
         rc = ims_job_failf(&ctx, "IMG.0001", "The job's request is damaged.");
+    } else if ((rc = ims_job_authorize_take(&ctx, h, &access)) != IMS_OK) {
+        /* The rights it was queued with are gone: it never runs again. */
+        if (h->abandon)
+            h->abandon(&ctx);
     } else {
         rc = h->run(&ctx);
     }
@@ -192,6 +197,7 @@ static void run_job(struct ims_jobs *e, struct ims_job *job)
             ims_info("job %s (%s) %s%s%s", job->id, job->type, job->status, rc == IMS_OK ? "" : ": ",
                      rc == IMS_OK ? "" : ctx.fail_reason);
     }
+    ims_access_release(&access);
     json_decref(ctx.entities);
     json_decref(req);
 }

@@ -3,10 +3,11 @@
 #include "jobs-int.h"
 
 const struct ims_job_handler ims_job_handlers[] = {
-    {IMS_JOB_ADD_MEMBERS, ims_job_members_add, NULL},
-    {IMS_JOB_UPDATE_MEMBERS, ims_job_members_update, NULL},
-    {IMS_JOB_DEL_MEMBERS, ims_job_members_delete, NULL},
-    {IMS_JOB_COPY_IN_REGION, ims_job_copy_run, ims_job_copy_abandon},
+    /* actions as spec/api-permissions.tsv gives them for the job's route */
+    {IMS_JOB_ADD_MEMBERS, ims_job_members_add, NULL, "ims:images:share", false},
+    {IMS_JOB_UPDATE_MEMBERS, ims_job_members_update, NULL, "ims:images:share", false},
+    {IMS_JOB_DEL_MEMBERS, ims_job_members_delete, NULL, "ims:images:share", false},
+    {IMS_JOB_COPY_IN_REGION, ims_job_copy_run, ims_job_copy_abandon, "ims:images:copy", true},
 };
 const size_t ims_job_nhandlers = IMS_ARRAY_SIZE(ims_job_handlers);
 

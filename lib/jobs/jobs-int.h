@@ -14,7 +14,7 @@ struct ims_job_ctx {
     struct ims_service *svc;
     struct ims_jobs *engine;
     struct ims_job *job;
-    struct ims_principal principal; /* who submitted it (access: none, authorized at submit) */
+    struct ims_principal principal; /* who submitted it, authorized again at every take */
     json_t *input;                  /* the submitted input (borrowed) */
     json_t *entities;               /* the job's entities, saved at every step (owned by the engine) */
     bool interrupted;               /* set by ims_job_step: stop now, the job is resumed later */
@@ -44,9 +44,20 @@ struct ims_job_handler {
     /* Undoes what a job that will never finish left behind (half-made
      * image, temporary data). NULL: nothing to undo. */
     void (*abandon)(struct ims_job_ctx *ctx);
+    /* The IAM actions the job performs (those of its route), checked again
+     * whenever a worker takes the job; whether enterprise-project grants
+     * count for them. */
+    const char *actions;
+    bool enterprise_project;
 };
 extern const struct ims_job_handler ims_job_handlers[];
 extern const size_t ims_job_nhandlers;
+
+/* Checks that the job's submitter may still run it (job_authz.c). On
+ * success the principal carries ret_access (valid while it lives); else the
+ * job is marked failed (IMG.0161 when a right is gone). */
+enum ims_rc ims_job_authorize_take(struct ims_job_ctx *ctx, const struct ims_job_handler *h,
+                                   struct ims_access *ret_access);
 
 /* handlers */
 enum ims_rc ims_job_members_add(struct ims_job_ctx *ctx);
