@@ -100,8 +100,20 @@ static inline void ims_buf_releasep(struct ims_buf *b) { ims_buf_release(b); }
 /* Random RFC 4122 v4 UUID, lower case, out must hold 37 bytes. */
 void ims_uuid_new(char out[IMS_UUID_LEN + 1]);
 bool ims_uuid_valid(const char *s);
-/* Random hex id of 2*nbytes chars (Keystone-style ids: 32 hex). */
-void ims_hexid_new(char *out, size_t nbytes);
+/* The size of the array a; does not compile when a is a pointer, so a
+ * capacity is never the size of a pointer by mistake. */
+#define IMS_ARRAY_CAP(a)                                                       \
+    (sizeof(a) + 0 * sizeof(struct {                                           \
+         _Static_assert(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])), \
+                        "IMS_ARRAY_CAP needs an array, not a pointer");        \
+         int unused;                                                           \
+     }))
+/* Random hex id of 2*nbytes chars (Keystone-style ids: 32 hex) into the
+ * array `out`, whose size is taken with IMS_ARRAY_CAP. */
+#define ims_hexid_new(out, nbytes) ims_hexid_fill((out), IMS_ARRAY_CAP(out), (nbytes))
+/* Aborts when 2*nbytes+1 chars do not fit in outcap (a programming error:
+ * sizes are constants at every call). */
+void ims_hexid_fill(char *out, size_t outcap, size_t nbytes);
 #define IMS_PROJECT_ID_LEN 32
 /* Whether s has the shape of the project ids imsd makes (ims_hexid_new of
  * 16 bytes: 32 lower-case hex digits); says nothing of whether it exists. */
@@ -119,7 +131,8 @@ int64_t ims_now(void);
 int64_t ims_now_us(void);
 /* Microseconds, monotonic. */
 int64_t ims_mono_us(void);
-/* "YYYY-MM-DDTHH:MM:SSZ" (Glance's format); out must hold 21 bytes. */
+/* "YYYY-MM-DDTHH:MM:SSZ" (Glance's format); out must hold 21 bytes. Times
+ * outside years 0..9999 are written as the nearest end of that range. */
 void ims_time_iso(int64_t t, char out[21]);
 /* Keystone's "YYYY-MM-DDTHH:MM:SS.000000Z"; out must hold 28 bytes. */
 void ims_time_iso_us(int64_t t, char out[28]);
@@ -144,13 +157,18 @@ size_t ims_utf8_chars(const char *s);
 /* Text fit to store and echo as a name: valid UTF-8 without control
  * characters (C0, DEL, C1). */
 bool ims_text_valid(const char *s);
-void ims_hex_encode(const unsigned char *in, size_t n, char *out);
-/* base64url without padding. out needs 4*ceil(n/3)+1. Returns length. */
-size_t ims_b64url_encode(const unsigned char *in, size_t n, char *out);
+/* Every encoder and decoder takes its output's capacity and writes nothing
+ * past it: encoders return the length written (NUL excluded), or -1 with
+ * nothing written when the output and its NUL do not fit in outcap. */
+/* Lower-case hex: needs 2*n+1. */
+long ims_hex_encode(const unsigned char *in, size_t n, char *out, size_t outcap);
+/* base64url without padding: needs ceil(4*n/3)+1. */
+long ims_b64url_encode(const unsigned char *in, size_t n, char *out, size_t outcap);
 /* Returns the decoded length, or -1 on invalid input or when the decoded
  * bytes would not fit in outcap (nothing is written past out[outcap-1]). */
 long ims_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
-size_t ims_b64_encode(const unsigned char *in, size_t n, char *out); /* padded */
+/* base64 with padding: needs 4*ceil(n/3)+1. */
+long ims_b64_encode(const unsigned char *in, size_t n, char *out, size_t outcap);
 
 /* ---- logging (stderr, one line per event) ---- */
 enum ims_log_level { IMS_LOG_DEBUG, IMS_LOG_INFO, IMS_LOG_WARN, IMS_LOG_ERROR };

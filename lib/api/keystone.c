@@ -63,7 +63,7 @@ static void write_token(struct ims_request *req, int status, const struct ims_pr
     char issued[28], expires[28], audit[23];
     ims_time_iso_us(p->issued_at, issued);
     ims_time_iso_us(p->expires_at, expires);
-    ims_b64url_encode((const unsigned char *)p->token_id, 16, audit);
+    ims_b64url_encode((const unsigned char *)p->token_id, 16, audit, sizeof(audit));
     struct ims_jw w;
     ims_jw_init(&w, ims_resp_json_buf(req, status));
     ims_jw_obj_begin(&w);

@@ -116,12 +116,16 @@ size_t ims_token_encode(const unsigned char *key, size_t keylen, const struct im
     char body[800];
     size_t blen = strlen(PREFIX);
     memcpy(body, PREFIX, blen);
-    blen += ims_b64url_encode((unsigned char *)claims, (size_t)n, body + blen);
+    long clen = ims_b64url_encode((unsigned char *)claims, (size_t)n, body + blen, sizeof(body) - blen);
+    if (clen < 0)
+        return 0;
+    blen += (size_t)clen;
     unsigned char sig[32];
     mac(key, keylen, body, blen, sig);
     char sigb[48];
-    size_t slen = ims_b64url_encode(sig, sizeof(sig), sigb);
-    if (blen + 1 + slen + 1 > outcap)
+    long sl = ims_b64url_encode(sig, sizeof(sig), sigb, sizeof(sigb));
+    size_t slen = (size_t)sl;
+    if (sl < 0 || blen + 1 + slen + 1 > outcap)
         return 0;
     memcpy(out, body, blen);
     out[blen] = '.';

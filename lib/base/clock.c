@@ -51,11 +51,15 @@ static void put2(char *o, unsigned v)
     o[1] = (char)('0' + v % 10);
 }
 
-/* "YYYY-MM-DDTHH:MM:SS" (19 chars) for years 0..9999; false outside. */
-static bool iso_base(int64_t t, char *out)
+/* "YYYY-MM-DDTHH:MM:SS" (19 chars). The format has room for years 0..9999
+ * only: times outside are written as the nearest end of that range (the
+ * caller's array is the capacity, so nothing longer may be written). */
+static void iso_base(int64_t t, char *out)
 {
-    if (t < -62167219200LL || t > 253402300799LL)
-        return false;
+    if (t < -62167219200LL)
+        t = -62167219200LL;
+    if (t > 253402300799LL)
+        t = 253402300799LL;
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     unsigned secs = (unsigned)(t - days * 86400);
     int64_t y;
@@ -73,31 +77,18 @@ static bool iso_base(int64_t t, char *out)
     put2(out + 14, secs / 60 % 60);
     out[16] = ':';
     put2(out + 17, secs % 60);
-    return true;
 }
 
 void ims_time_iso(int64_t t, char out[21])
 {
-    if (iso_base(t, out)) {
-        memcpy(out + 19, "Z", 2);
-        return;
-    }
-    struct tm tm;
-    time_t tt = (time_t)t;
-    gmtime_r(&tt, &tm);
-    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    iso_base(t, out);
+    memcpy(out + 19, "Z", 2);
 }
 
 void ims_time_iso_us(int64_t t, char out[28])
 {
-    if (iso_base(t, out)) {
-        memcpy(out + 19, ".000000Z", 9);
-        return;
-    }
-    struct tm tm;
-    time_t tt = (time_t)t;
-    gmtime_r(&tt, &tm);
-    strftime(out, 28, "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+    iso_base(t, out);
+    memcpy(out + 19, ".000000Z", 9);
 }
 
 static bool digits(const char *s, int n, int *ret)

@@ -72,13 +72,14 @@ bool ims_uuid_valid(const char *s)
     return true;
 }
 
-void ims_hexid_new(char *out, size_t nbytes)
+void ims_hexid_fill(char *out, size_t outcap, size_t nbytes)
 {
     unsigned char r[64];
     if (nbytes > sizeof(r))
-        nbytes = sizeof(r);
+        abort();
     ims_random_bytes(r, nbytes);
-    ims_hex_encode(r, nbytes, out);
+    if (ims_hex_encode(r, nbytes, out, outcap) < 0)
+        abort();
 }
 
 bool ims_project_id_valid(const char *s)

@@ -132,18 +132,25 @@ bool ims_url_decode(char *s, bool plus_is_space)
     return ims_text_valid(s);
 }
 
-void ims_hex_encode(const unsigned char *in, size_t n, char *out)
+long ims_hex_encode(const unsigned char *in, size_t n, char *out, size_t outcap)
 {
     static const char hex[] = "0123456789abcdef";
+    if (outcap == 0 || n > (outcap - 1) / 2)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = hex[in[i] >> 4];
         out[2 * i + 1] = hex[in[i] & 15];
     }
     out[2 * n] = 0;
+    return (long)(2 * n);
 }
 
-static size_t b64(const unsigned char *in, size_t n, char *out, const char *alpha, bool pad)
+static long b64(const unsigned char *in, size_t n, char *out, size_t outcap, const char *alpha, bool pad)
 {
+    /* Checked before a byte is written; n / 3 first, so no overflow. */
+    size_t need = n / 3 * 4 + (n % 3 == 0 ? 0 : pad ? 4 : n % 3 + 1);
+    if (n / 3 > (SIZE_MAX - 5) / 4 || need >= outcap)
+        return -1;
     size_t o = 0, i = 0;
     for (; i + 2 < n; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
@@ -164,17 +171,17 @@ static size_t b64(const unsigned char *in, size_t n, char *out, const char *alph
             out[o++] = '=';
     }
     out[o] = 0;
-    return o;
+    return (long)o;
 }
 
-size_t ims_b64url_encode(const unsigned char *in, size_t n, char *out)
+long ims_b64url_encode(const unsigned char *in, size_t n, char *out, size_t outcap)
 {
-    return b64(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+    return b64(in, n, out, outcap, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
 }
 
-size_t ims_b64_encode(const unsigned char *in, size_t n, char *out)
+long ims_b64_encode(const unsigned char *in, size_t n, char *out, size_t outcap)
 {
-    return b64(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+    return b64(in, n, out, outcap, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
 }
 
 static int b64url_val(char c)

@@ -197,8 +197,8 @@ bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_
         fail_locked(h, IMS_E_INTERNAL, NULL, "computing the image digests failed");
         return false;
     }
-    ims_hex_encode(md5, md5_len, md5_hex);
-    ims_hex_encode(sha, sha_len, sha512_hex);
+    ims_hex_encode(md5, md5_len, md5_hex, 33);
+    ims_hex_encode(sha, sha_len, sha512_hex, 129);
     return true;
 }
 

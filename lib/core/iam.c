@@ -15,7 +15,7 @@ static void system_policy_id(const char *name, char out[33])
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_Digest(name, strlen(name), md, &n, EVP_md5(), NULL);
-    ims_hex_encode(md, 16, out);
+    ims_hex_encode(md, 16, out, 33);
 }
 
 enum ims_rc ims_iam_ensure_system_policies(struct ims_service *svc, struct ims_err *err)

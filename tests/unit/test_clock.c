@@ -56,6 +56,14 @@ static void test_outside_four_digit_years(void **state)
     assert_string_equal(out, "0000-01-01T00:00:00Z");
     ims_time_iso(253402300800LL, out); /* 10000-01-01: no room, still a terminated string */
     assert_true(strlen(out) < sizeof(out));
+    /* Times gmtime cannot convert end at the range's ends, terminated. */
+    char us[28];
+    memset(out, 'x', sizeof(out));
+    ims_time_iso(INT64_MAX, out);
+    assert_string_equal(out, "9999-12-31T23:59:59Z");
+    memset(us, 'x', sizeof(us));
+    ims_time_iso_us(INT64_MIN, us);
+    assert_string_equal(us, "0000-01-01T00:00:00.000000Z");
 }
 
 int main(void)

@@ -36,8 +36,8 @@ static void expect(const unsigned char *data, size_t n, size_t chunk)
     char want_md5[33], want_sha[129], got_md5[33], got_sha[129];
     EVP_Digest(data, n, md5, &len, EVP_md5(), NULL);
     EVP_Digest(data, n, sha, &len, EVP_sha512(), NULL);
-    ims_hex_encode(md5, 16, want_md5);
-    ims_hex_encode(sha, 64, want_sha);
+    ims_hex_encode(md5, 16, want_md5, sizeof(want_md5));
+    ims_hex_encode(sha, 64, want_sha, sizeof(want_sha));
     struct collected sunk = {.data = ims_xmalloc(n + 1)};
     struct ims_hash_pipe *h = ims_hash_pipe_new(collect, &sunk);
     assert_non_null(h);
