@@ -135,12 +135,13 @@ static void test_issue_time_in_microseconds(void **state)
 
     static const char old_claims[] = "0123456789abcdef0123456789abcdef\nu1\ndefault\np1\n\n1000\n2000\n1";
     char legacy[IMS_TOKEN_MAX + 1] = "v1.";
-    size_t n = 3 + ims_b64url_encode((const unsigned char *)old_claims, strlen(old_claims), legacy + 3);
+    size_t n = 3 + (size_t)ims_b64url_encode((const unsigned char *)old_claims, strlen(old_claims), legacy + 3,
+                                               sizeof(legacy) - 3);
     unsigned char sig[32];
     unsigned int len = 32;
     HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)legacy, n, sig, &len);
     legacy[n++] = '.';
-    ims_b64url_encode(sig, sizeof(sig), legacy + n);
+    ims_b64url_encode(sig, sizeof(sig), legacy + n, sizeof(legacy) - n);
     assert_int_equal(ims_token_decode(key, sizeof(key), legacy, 1500, &q, &err), IMS_OK);
     assert_int_equal(q.issued_us, 1000000000);
     assert_true(q.is_admin);
