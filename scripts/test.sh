@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every suite — C unit tests, fuzz corpus replay, the API suite
 # with real OpenStack clients, then all of it again under ASan + UBSan.
-# `scripts/test.sh unit|api|asan` runs one part.
+# `scripts/test.sh tree|unit|api|asan` runs one part (unit includes tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -9,6 +9,12 @@ PY=/usr/bin/python3
 SAN_FLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+# The tree's own rules: layer includes and docs/ARCHITECTURE.md's file list.
+run_tree() {
+  echo "== tree checks"
+  $PY tests/tree/check_layers.py
+}
 
 run_unit() {
   local build=$1
@@ -36,15 +42,17 @@ build_asan() {
 }
 
 case $what in
-  unit) run_unit build ;;
+  tree) run_tree ;;
+  unit) run_tree; run_unit build ;;
   api) run_api build ;;
   asan) build_asan; run_unit build-asan; run_api build-asan ;;
   all)
+    run_tree
     run_unit build
     run_api build
     build_asan
     run_unit build-asan
     run_api build-asan
     ;;
-  *) echo "usage: $0 [unit|api|asan|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [tree|unit|api|asan|all]" >&2; exit 2 ;;
 esac

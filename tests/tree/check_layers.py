@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Keeps docs/ARCHITECTURE.md true: every module includes only the headers
+its layer may use (the "Dependency rules" section), no module reaches into
+another module's internals, third-party headers stay in the module that
+wraps them, and every .c file under lib/ and src/ is listed in the
+document with its job.
+
+Run from anywhere: python3 tests/tree/check_layers.py (exit 1 on a breach).
+"""
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Which module each public header belongs to. "record" is the data types
+# several layers share: the image record (implemented in lib/core/image.c
+# with base only) and the settings struct src/ fills in.
+HEADER_MODULE = {
+    "base.h": "base", "kv.h": "base", "json_writer.h": "base",
+    "image.h": "record", "config.h": "record",
+    "query.h": "query", "patch.h": "query", "tags.h": "query", "os_version.h": "query",
+    "auth.h": "auth",
+    "policy.h": "policy",
+    "http.h": "http",
+    "db.h": "db",
+    "store.h": "store",
+    "service.h": "core",
+    "jobs.h": "jobs",
+    "api.h": "api",
+}
+
+# The modules (by public header) each layer may include, besides its own.
+ALLOWED = {
+    "base": set(),
+    "record": {"base"},
+    "query": {"base", "record"},
+    "auth": {"base"},
+    "policy": {"base"},
+    "http": {"base", "query"},
+    "db": {"base", "record", "query"},
+    "store": {"base"},
+    "core": {"base", "record", "query", "auth", "policy", "db", "store"},
+    "jobs": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
+    "api": {"base", "record", "query", "auth", "policy", "http", "core", "jobs"},
+    "src/common": {"base", "record"},
+    "src/imsctl": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
+    "src/imsd": {"base", "record", "query", "auth", "policy", "http", "db", "store", "core", "jobs", "api"},
+}
+
+# Third-party headers (by prefix) and the only layers that may include them:
+# each library is wrapped by one module, and the layers above see only that
+# module's interface.
+THIRD_PARTY = {
+    "sqlite3.h": {"db"},
+    "microhttpd.h": {"http"},
+    "ini.h": {"src/common"},
+    "argon2.h": {"auth"},
+    "openssl/": {"auth", "core"},
+    "jansson.h": {"query", "policy", "jobs", "api"},
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+
+
+def layer_of(path):
+    rel = path.relative_to(ROOT)
+    parts = rel.parts
+    if parts[0] == "lib":
+        return parts[1]
+    if parts[0] == "src":
+        return "src/" + parts[1]
+    if parts[0] == "include":
+        return HEADER_MODULE.get(rel.name)
+    return None
+
+
+def include_problems():
+    problems = []
+    files = sorted(ROOT.glob("lib/*/*.[ch]")) + sorted(ROOT.glob("src/*/*.[ch]")) + \
+        sorted(ROOT.glob("include/ims/*.h"))
+    for path in files:
+        rel = path.relative_to(ROOT)
+        layer = layer_of(path)
+        if layer is None:
+            problems.append(f"{rel}: public header with no module in tests/tree/check_layers.py")
+            continue
+        if layer not in ALLOWED:
+            problems.append(f"{rel}: module '{layer}' has no dependency rule in tests/tree/check_layers.py")
+            continue
+        for m in INCLUDE.finditer(path.read_text(errors="replace")):
+            kind, name = m.groups()
+            line = path.read_text(errors="replace").count("\n", 0, m.start()) + 1
+            where = f"{rel}:{line}: #include {kind}{name}"
+            if kind == '"':
+                if name.startswith("ims/"):
+                    owner = HEADER_MODULE.get(name[4:])
+                    if owner is None:
+                        problems.append(f"{where}: unknown public header")
+                    elif owner != layer and owner not in ALLOWED[layer]:
+                        problems.append(f"{where}: layer '{layer}' may not include a '{owner}' header")
+                elif "/" in name and not (layer.startswith("src/") and name.startswith("../common/")):
+                    problems.append(f"{where}: another module's internals (use its public header)")
+                elif "/" not in name and not (path.parent / name).exists():
+                    problems.append(f"{where}: no such header beside the file")
+                continue
+            for prefix, layers in THIRD_PARTY.items():
+                if name.startswith(prefix) and layer not in layers:
+                    problems.append(f"{where}: '{prefix}' belongs to {sorted(layers)}, not '{layer}'")
+    return problems
+
+
+def listing_problems():
+    doc = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    listed = set(re.findall(r"^\s*[-|]?\s*`((?:lib|src)/[\w/.-]+\.c)`", doc, re.M))
+    problems = []
+    actual = {str(p.relative_to(ROOT)) for p in ROOT.glob("lib/*/*.c")} | \
+        {str(p.relative_to(ROOT)) for p in ROOT.glob("src/*/*.c")}
+    for f in sorted(actual - listed):
+        problems.append(f"{f}: not listed in docs/ARCHITECTURE.md (add a line with its job)")
+    for f in sorted(listed - actual):
+        problems.append(f"{f}: listed in docs/ARCHITECTURE.md but does not exist")
+    for d in sorted({str(Path(f).parent) for f in actual}):
+        if f"`{d}/`" not in doc:
+            problems.append(f"{d}/: module not described in docs/ARCHITECTURE.md")
+    return problems
+
+
+def main():
+    problems = include_problems() + listing_problems()
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print(f"check_layers: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print("check_layers: includes keep the layer rules; every source file is in docs/ARCHITECTURE.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
