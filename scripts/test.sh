@@ -10,10 +10,11 @@ SAN_FLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-om
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# The tree's own rules: layer includes and docs/ARCHITECTURE.md's file list.
+# The tree's own rules: layer includes, docs/ARCHITECTURE.md's file list, IMS error codes.
 run_tree() {
   echo "== tree checks"
   $PY tests/tree/check_layers.py
+  $PY tests/tree/check_error_codes.py
 }
 
 run_unit() {

@@ -65,7 +65,7 @@ struct ims_err {
  * `return ims_fail(err, IMS_E_BADREQ, "bad %s", x);`. */
 enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* The same, also naming the IMS error code (../shared/ims-error-codes.tsv)
+/* The same, also naming the IMS error code (spec/ims-error-codes.tsv)
  * the IMS routes answer with; ims_fail clears it. */
 enum ims_rc ims_fail_code(struct ims_err *err, enum ims_rc rc, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  * A streaming JSON writer into an ims_buf. Measured ~5x faster than building
- * jansson objects for list pages (../shared/notes/http-json-sqlite.md).
+ * jansson objects for list pages (docs/DESIGN.md, "Libraries").
  * Commas are inserted automatically; nesting is tracked up to IMS_JW_DEPTH. */
 #ifndef IMS_JSON_WRITER_H
 #define IMS_JSON_WRITER_H

@@ -43,7 +43,7 @@ void api_ims_fail(struct ims_request *req, int status, const char *code, const c
     ims_jw_obj_end(&w);
 }
 
-/* IMS routes answer with IMS error codes (../shared/ims-error-codes.tsv):
+/* IMS routes answer with IMS error codes (spec/ims-error-codes.tsv):
  * the reference reports a missing image as 400 IMG.0027 and a refused
  * permission as 403 IMG.0026. */
 static void ims_shape(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, const char *msg)

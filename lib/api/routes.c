@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The route table as data: method, path, handler, and the IAM actions and
- * scopes each route requires (../shared/api-permissions.tsv), plus the hooks
+ * scopes each route requires (spec/api-permissions.tsv), plus the hooks
  * the HTTP layer calls around every request: token check, 404/405, access
  * log. */
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #define LATER(m, p, a, iam, ep) {.methods = (m), .pattern = (p), .handler = api_ims_unavailable, .actions = (a), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
 #define LATER_IF(m, p, a, d, iam, ep) {.methods = (m), .pattern = (p), .handler = api_ims_unavailable, .actions = (a), .deferred = (d), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
 
-/* Every row of ../shared/api-permissions.tsv has its route here, with the
+/* Every row of spec/api-permissions.tsv has its route here, with the
  * same actions and scope flags; tests/unit/test_route_table.c holds the two
  * to each other. */
 const struct ims_route ims_api_routes[] = {

@@ -4,7 +4,7 @@
  * state from the raw URI, bodies buffered with a cap or streamed to a sink,
  * and a drain on stop. Responses are queued from the second access-handler
  * call on: queuing on the first makes MHD drop keep-alive
- * (../shared/notes/http-json-sqlite.md). */
+ * (docs/DESIGN.md, "Libraries"). */
 #include "ims/http.h"
 
 #include <arpa/inet.h>
