@@ -120,6 +120,9 @@ def listing_problems():
         problems.append(f"{f}: not listed in docs/ARCHITECTURE.md (add a line with its job)")
     for f in sorted(listed - actual):
         problems.append(f"{f}: listed in docs/ARCHITECTURE.md but does not exist")
+    for h in sorted(p.name for p in ROOT.glob("include/ims/*.h")):
+        if f"`{h}`" not in doc:
+            problems.append(f"include/ims/{h}: public header missing from docs/ARCHITECTURE.md's header table")
     for d in sorted({str(Path(f).parent) for f in actual}):
         if f"`{d}/`" not in doc:
             problems.append(f"{d}/: module not described in docs/ARCHITECTURE.md")
@@ -133,7 +136,7 @@ def main():
     if problems:
         print(f"check_layers: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print("check_layers: includes keep the layer rules; every source file is in docs/ARCHITECTURE.md")
+    print("check_layers: includes keep the layer rules; every source file and public header is in docs/ARCHITECTURE.md")
     return 0
 
 
