@@ -2,8 +2,8 @@
 """Keeps docs/ARCHITECTURE.md true: every module includes only the headers
 its layer may use (the "Dependency rules" section), no module reaches into
 another module's internals, third-party headers stay in the module that
-wraps them, and every .c file under lib/ and src/ is listed in the
-document with its job.
+wraps them, every .c file under lib/ and src/ is listed in the document
+with its job, and every public header is in its header table.
 
 Run from anywhere: python3 tests/tree/check_layers.py (exit 1 on a breach).
 """
