@@ -43,7 +43,7 @@ ALLOWED = {
     "core": {"base", "record", "query", "auth", "policy", "db", "store"},
     "jobs": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
     "api": {"base", "record", "query", "auth", "policy", "http", "core", "jobs"},
-    "src/common": {"base", "record"},
+    "src/common": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
     "src/imsctl": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
     "src/imsd": {"base", "record", "query", "auth", "policy", "http", "db", "store", "core", "jobs", "api"},
 }
