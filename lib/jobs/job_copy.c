@@ -20,6 +20,25 @@ static enum ims_rc fail_with(struct ims_job_ctx *ctx, enum ims_rc rc, const char
     return ims_job_failf(ctx, system || !code ? "IMG.0061" : code, "%s", ims_job_err_msg(ctx, rc, err));
 }
 
+/* The copy route's deferred action (spec/api-permissions.tsv): a copy
+ * placed in an enterprise project also needs ims:serverImages:create there.
+ * Checked at every take, like the job's own actions (job_authz.c). */
+static enum ims_rc target_ep_allowed(struct ims_job_ctx *ctx, const struct ims_copy_spec *spec)
+{
+    if (!spec->enterprise_project_id)
+        return IMS_OK;
+    static const char action[] = "ims:serverImages:create";
+    struct ims_access extra;
+    struct ims_err err = {0};
+    enum ims_rc rc = ims_authorize(ctx->svc, &ctx->principal, action, true, true, &extra, &err);
+    if (rc == IMS_OK && !ims_access_allows(&extra, spec->enterprise_project_id))
+        rc = ims_fail(&err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", action);
+    ims_access_release(&extra);
+    if (rc == IMS_E_FORBIDDEN)
+        return ims_job_failf(ctx, "IMG.0161", "You do not have permission: %s", err.msg);
+    return rc == IMS_OK ? IMS_OK : fail_with(ctx, rc, "IMG.0061", &err);
+}
+
 enum ims_rc ims_job_copy_run(struct ims_job_ctx *ctx)
 {
     const char *src_id = json_string_value(json_object_get(ctx->input, "image_id"));
@@ -28,6 +47,10 @@ enum ims_rc ims_job_copy_run(struct ims_job_ctx *ctx)
     struct ims_err err = {0};
     if (!src_id || !spec.name)
         return ims_job_failf(ctx, "IMG.0001", "The replication request is incomplete.");
+    if (target_ep_allowed(ctx, &spec) != IMS_OK) {
+        ims_job_copy_abandon(ctx);
+        return IMS_E_FORBIDDEN;
+    }
     if (!json_string_value(json_object_get(ctx->entities, "image_id"))) {
         char id[IMS_UUID_LEN + 1];
         ims_uuid_new(id);

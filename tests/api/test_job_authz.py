@@ -98,3 +98,21 @@ def test_grant_revoked_while_down(start_imsd, monkeypatch):
     # the half-made copy is removed with the job
     assert api2.get("/v2/images/%s" % new).status_code == 404
     assert api2.get("/v2/images/%s" % src["id"]).status_code == 200
+
+
+def test_copy_into_enterprise_project_rechecks_its_deferred_action(start_imsd, monkeypatch):
+    # a copy placed in an enterprise project also needs ims:serverImages:create
+    # there (the route's deferred action); it is checked again at the take
+    srv = _slow_server(start_imsd, monkeypatch, lease=30)
+    iam, project, api = _granted_user(srv)
+    ep = iam.ctl("ep", "create", unique("ja-ep"))
+    src = active_image(api, visibility="private")
+    busy = _copy(api, src["id"], "busy")
+    _wait_status(api, busy, "RUNNING")
+    queued = submit(api, "POST", "/v1/cloudimages/%s/copy" % src["id"],
+                    {"name": "into-ep", "enterprise_project_id": ep})
+    # still allowed to copy, no longer to create images in the enterprise project
+    iam.grant(api.group, policy_doc("Allow", ["ims:images:*"]), "project", project)
+    iam.grant(api.group, ALL_IMS, "project", project, revoke=True)
+    _revoked(wait_job(api, queued, timeout=60), "ims:serverImages:create")
+    assert wait_job(api, busy, timeout=60)["status"] == "SUCCESS"
