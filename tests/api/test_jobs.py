@@ -197,6 +197,29 @@ def test_resumed_copy_verifies_an_active_destination(start_imsd, monkeypatch):
     assert "does not hold the data" in job["fail_reason"], job
 
 
+def test_repository_errors_stay_out_of_the_fail_reason(start_imsd, monkeypatch):
+    # a database failure while finishing a copy: the tenant reads IMS's
+    # generic message, the detail goes to the log
+    srv = _slow_server(start_imsd, monkeypatch)
+    api = srv.project_user()
+    src = active_image(api, visibility="private")
+    job_id = copy(api, src["id"], "db-failure")
+    new = _staged(api, job_id)
+    srv.kill()
+    srv.ended_by_test = True
+    db = sqlite3.connect(str(srv.data_dir / "imsd.db"))
+    with db:    # the staged row's update fails inside SQLite
+        db.execute("CREATE TRIGGER fail_finish BEFORE UPDATE ON images WHEN NEW.id = '%s' "
+                   "BEGIN SELECT abs(-9223372036854775807 - 1); END" % new)
+    db.close()
+    srv2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=srv.data_dir)
+    api2 = _relogin(srv2, api)
+    job = wait_job(api2, job_id, timeout=30)
+    assert job["status"] == "FAIL" and job["error_code"] == "IMG.0061", job
+    assert job["fail_reason"] == "Unknown system error.", job
+    assert "integer overflow" in srv2.log_tail(200)
+
+
 def test_finished_jobs_are_purged_after_retention(start_imsd):
     srv = start_imsd(config={"jobs": {"retention_seconds": 1}})
     api = srv.project_user()
