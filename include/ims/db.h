@@ -70,6 +70,9 @@ void ims_db_read_end(struct ims_dbc *c);
 enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err);
 enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err);
 void ims_db_rollback(struct ims_dbc *c);
+/* Ends the transaction begun by ims_db_begin: commits if rc is IMS_OK,
+ * rolls back otherwise; returns rc or the commit's failure. */
+enum ims_rc ims_db_end(struct ims_dbc *c, enum ims_rc rc, struct ims_err *err);
 
 /* ---- images ---- */
 /* Who is looking: decides what a list returns. */
@@ -86,12 +89,22 @@ struct ims_viewer {
 enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
                                   struct ims_err *err);
 enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err);
-/* Writes core columns, properties and tags of img (matched by id). */
-enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err);
+/* Writes what differs between before (as read, in the caller's write
+ * transaction) and img: the row on condition that its revision is still
+ * before->revision (raised by one; IMS_E_CONFLICT otherwise), the changed
+ * property and tag rows. Callers go through lib/core's image edit. */
+enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_image *before,
+                                         const struct ims_image *img, struct ims_err *err);
 enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
-/* Compare-and-set of the status; *ret_changed false if it was not `from`. */
-enum ims_rc ims_repo_image_set_status(struct ims_dbc *c, const char *id, const char *from, const char *to,
-                                      bool *ret_changed, struct ims_err *err);
+/* Uploads: claim moves the image queued -> saving for upload_id
+ * (IMS_E_CONFLICT if it is not queued); only that upload may then commit
+ * (ims_repo_image_upload_owned, checked in the commit's transaction) or
+ * give the image back to queued (upload_end; a no-op if the image is no
+ * longer in its saving). Each raises the revision. */
+enum ims_rc ims_repo_image_upload_claim(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err);
+enum ims_rc ims_repo_image_upload_owned(struct ims_dbc *c, const char *id, const char *upload_id, bool *ret,
+                                        struct ims_err *err);
+enum ims_rc ims_repo_image_upload_end(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err);
 /* Images referencing a blob (blobs are shared, reference-counted by rows). */
 enum ims_rc ims_repo_blob_refs(struct ims_dbc *c, const char *blob, int64_t *ret, struct ims_err *err);
 /* One page of the list for q as seen by v. */
@@ -100,7 +113,8 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
                                 const struct ims_viewer *v,
                                 struct ims_image **ret, size_t *ret_n, struct ims_err *err);
 void ims_image_array_free(struct ims_image *imgs, size_t n);
-/* Crash recovery: images left in `saving` go back to `queued`. Returns count. */
+/* Crash recovery: images left in `saving` go back to `queued` (their
+ * upload claim ended). Returns count. */
 enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, struct ims_err *err);
 /* Every blob referenced by some image (for orphan collection). */
 enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);

@@ -35,6 +35,7 @@ struct ims_image {
     char *blob;                   /* store location of the data, NULL if none */
     struct ims_kvlist props;      /* extra properties, string values */
     struct ims_strlist tags;
+    int64_t revision;             /* raised by every change (repository) */
 };
 
 void ims_image_init(struct ims_image *img);

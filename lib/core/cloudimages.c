@@ -5,44 +5,39 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core-int.h"
 #include "ims/service.h"
 
 enum ims_rc ims_cloudimages_update(struct ims_service *svc, const struct ims_principal *p, const char *id,
                                    const struct ims_patch *patch, const char *move_to_ep, struct ims_image *ret,
                                    struct ims_err *err)
 {
-    struct ims_image img;
-    enum ims_rc rc = ims_images_get(svc, p, id, &img, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    if (!ims_images_can_modify(p, &img))
+    struct ims_image *img = &e.image;
+    if (!ims_images_can_modify(p, img))
         rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0047",
                            "This operation can be performed only by the image owner (image %s).", id);
-    else if (!ims_streq(img.status, "active"))
+    else if (!ims_streq(img->status, "active"))
         rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0046",
                            "The image is unavailable: only active images can be updated (image %s is %s).", id,
-                           img.status);
-    if (rc == IMS_OK && move_to_ep && !ims_streq(move_to_ep, img.enterprise_project_id)) {
+                           img->status);
+    if (rc == IMS_OK && move_to_ep && !ims_streq(move_to_ep, img->enterprise_project_id)) {
         rc = ims_ep_check_usable(svc, p, move_to_ep, err);
         if (rc == IMS_OK)
-            ims_set_str(&img.enterprise_project_id, move_to_ep);
+            ims_set_str(&img->enterprise_project_id, move_to_ep);
     }
     if (rc == IMS_OK) {
-        rc = ims_patch_apply(patch, &img, false, err);
+        rc = ims_patch_apply(patch, img, false, err);
         if (rc != IMS_OK && err) { /* the IMS dialect reports every refused change as a bad request */
             char msg[sizeof(err->msg)];
             snprintf(msg, sizeof(msg), "%s", err->msg);
             rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "%s", msg);
         }
     }
-    if (rc == IMS_OK) {
-        img.updated_at = ims_now();
-        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
-    }
-    if (rc != IMS_OK) {
-        ims_image_release(&img);
-        return rc;
-    }
-    *ret = img;
-    return IMS_OK;
+    if (rc != IMS_OK)
+        return ims_image_edit_end(&e, rc, err);
+    return ims_image_edit_commit(&e, ret, err);
 }

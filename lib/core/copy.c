@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core-int.h"
 #include "ims/service.h"
 
 /* Attributes a copy does not inherit: they describe the source's origin or
@@ -175,6 +176,8 @@ enum ims_rc ims_images_copy_finish(struct ims_service *svc, const char *src_id, 
             ims_fail(err, IMS_E_NOTFOUND, "Source image %s was deleted during the replication.", src_id);
     }
     if (rc == IMS_OK) {
+        struct ims_image before;
+        ims_image_copy(&before, &dst);
         ims_set_str(&dst.blob, src.blob);
         ims_set_str(&dst.checksum, src.checksum);
         ims_set_str(&dst.os_hash_algo, src.os_hash_algo);
@@ -183,7 +186,8 @@ enum ims_rc ims_images_copy_finish(struct ims_service *svc, const char *src_id, 
         dst.virtual_size = src.virtual_size;
         snprintf(dst.status, sizeof(dst.status), "active");
         dst.updated_at = ims_now();
-        rc = ims_repo_image_update(c, &dst, err);
+        rc = ims_repo_image_write_changes(c, &before, &dst, err);
+        ims_image_release(&before);
     } else if (rc == IMS_E_NOTFOUND && have_dst) {
         struct ims_err e2;
         ims_repo_image_delete(c, new_id, &e2); /* no data: nothing else to release */
@@ -202,14 +206,13 @@ enum ims_rc ims_images_copy_finish(struct ims_service *svc, const char *src_id, 
 
 void ims_images_copy_abandon(struct ims_service *svc, const char *new_id)
 {
-    struct ims_dbc *c = ims_db_conn(svc->db);
-    struct ims_image dst;
-    if (ims_repo_image_get(c, new_id, &dst, NULL) != IMS_OK)
+    struct ims_image_edit e;
+    struct ims_err err;
+    if (ims_image_edit_begin_internal(svc, new_id, &e, &err) != IMS_OK)
         return;
-    if (!ims_streq(dst.status, "active") && !dst.blob) {
-        struct ims_err err;
-        if (ims_repo_image_delete(c, new_id, &err) != IMS_OK)
-            ims_warn("could not remove the unfinished copy %s: %s", new_id, err.msg);
-    }
-    ims_image_release(&dst);
+    enum ims_rc rc = IMS_OK;
+    if (!ims_streq(e.image.status, "active") && !e.image.blob)
+        rc = ims_repo_image_delete(e.c, new_id, &err);
+    if (ims_image_edit_end(&e, rc, &err) != IMS_OK)
+        ims_warn("could not remove the unfinished copy %s: %s", new_id, err.msg);
 }

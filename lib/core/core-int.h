@@ -5,6 +5,41 @@
 
 #include "ims/base.h"
 
+/* ---- image edits (image_edit.c) ----
+ * An edit is one write transaction on one image: begin opens it and reads
+ * the image inside it (so rules are checked against the row as it is
+ * then); the caller changes edit->image, or writes through a repository
+ * operation on edit->c; commit writes what changed and ends the
+ * transaction. Every change of an image goes through an edit. */
+struct ims_service;
+struct ims_principal;
+#include "ims/image.h"
+struct ims_image_edit {
+    struct ims_dbc *c;
+    struct ims_image before; /* as read */
+    struct ims_image image;  /* the caller's change */
+};
+/* The image as p sees it: 404 if invisible, 403 if the enterprise-project
+ * grants do not cover it (as ims_images_get). The caller checks the rules
+ * of its operation on edit->image and ends the edit on every path. */
+enum ims_rc ims_image_edit_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                 struct ims_image_edit *edit, struct ims_err *err);
+/* For jobs and recovery: no access check. */
+enum ims_rc ims_image_edit_begin_internal(struct ims_service *svc, const char *id, struct ims_image_edit *edit,
+                                          struct ims_err *err);
+/* Writes edit->image's differences (updated_at set now) and keeps the
+ * transaction open, for repository operations that must follow the row's
+ * change (a member added to an image just made shared). */
+enum ims_rc ims_image_edit_write(struct ims_image_edit *edit, struct ims_err *err);
+/* Writes edit->image's differences (updated_at set now) and commits; the
+ * image as written goes to *ret if ret is not NULL. */
+enum ims_rc ims_image_edit_commit(struct ims_image_edit *edit, struct ims_image *ret, struct ims_err *err);
+/* Ends the edit without writing edit->image: commits what the caller wrote
+ * through repository operations if rc is IMS_OK, rolls back otherwise.
+ * Returns rc or the commit's failure. */
+enum ims_rc ims_image_edit_end(struct ims_image_edit *edit, enum ims_rc rc, struct ims_err *err);
+static inline void ims_image_edit_abort(struct ims_image_edit *edit) { ims_image_edit_end(edit, IMS_E_CONFLICT, NULL); }
+
 /* The upload's data pipe: md5 and sha512 of a stream and its delivery to
  * a sink (the store's write), off the caller's thread. The caller only
  * copies into a ring of 8 x 1 MiB blocks (memory stays flat);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core-int.h"
 #include "ims/service.h"
 
 enum ims_rc ims_image_tags_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
@@ -110,32 +111,19 @@ static enum ims_rc edit_remove(struct ims_image *img, const struct ims_kvlist *p
 static enum ims_rc edit(struct ims_service *svc, const struct ims_principal *p, const char *id,
                         const struct ims_kvlist *pairs, tag_edit_fn fn, bool flag, struct ims_err *err)
 {
-    struct ims_dbc *c = ims_db_conn(svc->db);
-    enum ims_rc rc = ims_db_begin(c, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    struct ims_image img;
-    rc = ims_images_get(svc, p, id, &img, err);
-    if (rc != IMS_OK) {
-        ims_db_rollback(c);
-        return rc;
-    }
     bool changed = false;
-    if (!ims_images_can_modify(p, &img))
+    if (!ims_images_can_modify(p, &e.image))
         rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0047",
                            "This operation can be performed only by the image owner (image %s).", id);
     if (rc == IMS_OK)
-        rc = fn(&img, pairs, flag, &changed, err);
-    if (rc == IMS_OK && changed) {
-        img.updated_at = ims_now();
-        rc = ims_repo_image_update(c, &img, err);
-    }
-    if (rc == IMS_OK)
-        rc = ims_db_commit(c, err);
-    else
-        ims_db_rollback(c);
-    ims_image_release(&img);
-    return rc;
+        rc = fn(&e.image, pairs, flag, &changed, err);
+    if (rc != IMS_OK || !changed)
+        return ims_image_edit_end(&e, rc, err);
+    return ims_image_edit_commit(&e, NULL, err);
 }
 
 enum ims_rc ims_image_tags_set(struct ims_service *svc, const struct ims_principal *p, const char *id,

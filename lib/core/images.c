@@ -3,6 +3,7 @@
  * an image, who may change it, which status changes are allowed. */
 #include <string.h>
 
+#include "core-int.h"
 #include "ims/os_version.h"
 #include "ims/service.h"
 
@@ -121,47 +122,42 @@ enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal 
     return rc;
 }
 
-/* Loads an image the caller may change: 404 if invisible, 403 if visible
- * but not theirs. */
-static enum ims_rc get_modifiable(struct ims_service *svc, const struct ims_principal *p, const char *id,
-                                  struct ims_image *ret, struct ims_err *err)
+/* The rules for changing an image the caller sees: 403 if not theirs,
+ * 409 while a job writes it. */
+static enum ims_rc check_modifiable(const struct ims_principal *p, const struct ims_image *img, struct ims_err *err)
 {
-    enum ims_rc rc = ims_images_get(svc, p, id, ret, err);
-    if (rc != IMS_OK)
-        return rc;
-    if (!ims_images_can_modify(p, ret)) {
-        ims_image_release(ret);
-        return ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to modify image %s.", id);
-    }
-    if (ims_image_job_owned(ret)) {
-        ims_image_release(ret);
-        return ims_fail(err, IMS_E_CONFLICT, "Image %s is being written by a job and cannot be changed now.", id);
-    }
+    if (!ims_images_can_modify(p, img))
+        return ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to modify image %s.", img->id);
+    if (ims_image_job_owned(img))
+        return ims_fail(err, IMS_E_CONFLICT, "Image %s is being written by a job and cannot be changed now.",
+                        img->id);
     return IMS_OK;
+}
+
+/* Opens an edit of an image the caller may change. */
+static enum ims_rc edit_modifiable(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                   struct ims_image_edit *edit, struct ims_err *err)
+{
+    enum ims_rc rc = ims_image_edit_begin(svc, p, id, edit, err);
+    if (rc == IMS_OK && (rc = check_modifiable(p, &edit->image, err)) != IMS_OK)
+        ims_image_edit_abort(edit);
+    return rc;
 }
 
 enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal *p, const char *id,
                              const struct ims_patch *patch, struct ims_image *ret, struct ims_err *err)
 {
-    struct ims_image img;
-    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = edit_modifiable(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    char old_visibility[sizeof(img.visibility)];
-    memcpy(old_visibility, img.visibility, sizeof(old_visibility));
-    rc = ims_patch_apply(patch, &img, p->is_admin, err);
-    if (rc == IMS_OK && ims_streq(img.visibility, "public") && !ims_streq(old_visibility, "public") && !p->is_admin)
+    rc = ims_patch_apply(patch, &e.image, p->is_admin, err);
+    if (rc == IMS_OK && ims_streq(e.image.visibility, "public") && !ims_streq(e.before.visibility, "public") &&
+        !p->is_admin)
         rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete publicize_image action.");
-    if (rc == IMS_OK) {
-        img.updated_at = ims_now();
-        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
-    }
-    if (rc != IMS_OK) {
-        ims_image_release(&img);
-        return rc;
-    }
-    *ret = img;
-    return IMS_OK;
+    if (rc != IMS_OK)
+        return ims_image_edit_end(&e, rc, err);
+    return ims_image_edit_commit(&e, ret, err);
 }
 
 /* Removes a blob once no image row references it any more. */
@@ -178,19 +174,21 @@ static void release_blob(struct ims_service *svc, const char *blob)
 enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principal *p, const char *id,
                               struct ims_err *err)
 {
-    struct ims_image img;
-    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = edit_modifiable(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    if (img.protected_)
+    if (e.image.protected_)
         rc = ims_fail(err, IMS_E_FORBIDDEN, "Image %s is protected and cannot be deleted.", id);
-    else if (ims_streq(img.status, "saving"))
+    else if (ims_streq(e.image.status, "saving"))
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s is being uploaded and cannot be deleted now.", id);
     if (rc == IMS_OK)
-        rc = ims_repo_image_delete(ims_db_conn(svc->db), id, err);
-    if (rc == IMS_OK)
-        release_blob(svc, img.blob);
-    ims_image_release(&img);
+        rc = ims_repo_image_delete(e.c, id, err);
+    char *blob = IMS_TAKE_PTR(e.image.blob);
+    rc = ims_image_edit_end(&e, rc, err);
+    if (rc == IMS_OK) /* after the commit: the row no longer references it */
+        release_blob(svc, blob);
+    free(blob);
     return rc;
 }
 
@@ -201,26 +199,21 @@ enum ims_rc ims_images_deactivate(struct ims_service *svc, const struct ims_prin
     if (!p->is_admin)
         return ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete %s action.",
                         deactivate ? "deactivate" : "reactivate");
-    struct ims_image img;
-    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = edit_modifiable(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
     const char *from = deactivate ? "active" : "deactivated";
     const char *to = deactivate ? "deactivated" : "active";
-    if (ims_streq(img.status, to)) {
-        ims_image_release(&img);
-        return IMS_OK; /* Glance: idempotent */
-    }
-    if (!ims_streq(img.status, from))
-        rc = ims_fail(err, IMS_E_FORBIDDEN, "Not allowed to %s image in status '%s'.",
-                      deactivate ? "deactivate" : "reactivate", img.status);
-    bool changed = false;
-    if (rc == IMS_OK)
-        rc = ims_repo_image_set_status(ims_db_conn(svc->db), id, from, to, &changed, err);
-    if (rc == IMS_OK && !changed)
-        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s changed status concurrently; retry.", id);
-    ims_image_release(&img);
-    return rc;
+    if (ims_streq(e.image.status, to))
+        return ims_image_edit_end(&e, IMS_OK, err); /* Glance: idempotent */
+    if (!ims_streq(e.image.status, from))
+        return ims_image_edit_end(&e,
+                                  ims_fail(err, IMS_E_FORBIDDEN, "Not allowed to %s image in status '%s'.",
+                                           deactivate ? "deactivate" : "reactivate", e.image.status),
+                                  err);
+    snprintf(e.image.status, sizeof(e.image.status), "%s", to);
+    return ims_image_edit_commit(&e, NULL, err);
 }
 
 enum ims_rc ims_images_tag(struct ims_service *svc, const struct ims_principal *p, const char *id, const char *tag,
@@ -231,28 +224,25 @@ enum ims_rc ims_images_tag(struct ims_service *svc, const struct ims_principal *
         return ims_fail(err, IMS_E_BADREQ, "Tag must have 1 to %d characters.", IMS_IMAGE_TAG_MAX);
     if (add && !ims_text_valid(tag))
         return ims_fail(err, IMS_E_BADREQ, "Tags must be valid UTF-8 without control characters.");
-    struct ims_image img;
-    enum ims_rc rc = get_modifiable(svc, p, id, &img, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = edit_modifiable(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    bool have = ims_strlist_contains(&img.tags, tag);
+    bool have = ims_strlist_contains(&e.image.tags, tag);
     if (add && !have) {
-        if (img.tags.n >= IMS_IMAGE_TAGS_MAX)
+        if (e.image.tags.n >= IMS_IMAGE_TAGS_MAX)
             rc = ims_fail(err, IMS_E_TOOLARGE, "Maximum number of tags (%d) exceeded.", IMS_IMAGE_TAGS_MAX);
         else
-            ims_strlist_add(&img.tags, tag);
+            ims_strlist_add(&e.image.tags, tag);
     } else if (!add) {
         if (!have)
             rc = ims_fail(err, IMS_E_NOTFOUND, "Tag %s not found.", tag);
         else
-            ims_strlist_remove(&img.tags, tag);
+            ims_strlist_remove(&e.image.tags, tag);
     }
-    if (rc == IMS_OK && (add != have)) {
-        img.updated_at = ims_now();
-        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
-    }
-    ims_image_release(&img);
-    return rc;
+    if (rc != IMS_OK || add == have) /* nothing to write */
+        return ims_image_edit_end(&e, rc, err);
+    return ims_image_edit_commit(&e, NULL, err);
 }
 
 enum ims_rc ims_images_open_data(struct ims_service *svc, const struct ims_principal *p, const char *id,

@@ -4,6 +4,7 @@
  * images with visibility "shared" have members. */
 #include <string.h>
 
+#include "core-int.h"
 #include "ims/service.h"
 
 #define MEMBERS_MAX 128
@@ -13,13 +14,24 @@ static bool status_valid(const char *s)
     return ims_streq(s, "pending") || ims_streq(s, "accepted") || ims_streq(s, "rejected");
 }
 
-static enum ims_rc add_member(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
-                              const char *member_id, size_t max, struct ims_member *ret, struct ims_err *err);
+struct ims_image_edit;
+static enum ims_rc insert_member(struct ims_image_edit *e, const char *member_id, size_t max, struct ims_member *ret,
+                                 struct ims_err *err);
 
 enum ims_rc ims_members_add(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
                             const char *member_id, struct ims_member *ret, struct ims_err *err)
 {
-    return add_member(svc, p, image_id, member_id, MEMBERS_MAX, ret, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, image_id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!ims_images_can_modify(p, &e.image))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to add members to image %s.", image_id);
+    else if (!ims_streq(e.image.visibility, "shared"))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
+    else
+        rc = insert_member(&e, member_id, MEMBERS_MAX, ret, err);
+    return ims_image_edit_end(&e, rc, err);
 }
 
 /* IMS sharing (reference common_parameters/restrictions_on_image_sharing.md):
@@ -33,70 +45,68 @@ enum ims_rc ims_members_share(struct ims_service *svc, const struct ims_principa
                               const char *member_id, const char **ret_code, struct ims_err *err)
 {
     *ret_code = "IMG.0001";
-    struct ims_image img;
-    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, image_id, &e, err);
     if (rc != IMS_OK) {
         *ret_code = rc == IMS_E_NOTFOUND ? "IMG.0027" : "IMG.0026";
         return rc;
     }
-    bool whole = ims_streq(ims_kvlist_get(&img.props, "__whole_image"), "true");
-    if (!ims_images_can_modify(p, &img)) {
+    struct ims_image *img = &e.image; /* the rules and the change in one transaction */
+    bool whole = ims_streq(ims_kvlist_get(&img->props, "__whole_image"), "true");
+    if (!ims_images_can_modify(p, img)) {
         *ret_code = "IMG.0047";
         rc = ims_fail(err, IMS_E_FORBIDDEN, "Only the owner of image %s may share it.", image_id);
-    } else if (ims_streq(img.visibility, "public") || ims_streq(img.visibility, "community")) {
+    } else if (ims_streq(img->visibility, "public") || ims_streq(img->visibility, "community")) {
         *ret_code = "IMG.0089";
         rc = ims_fail(err, IMS_E_BADREQ, "The public image %s cannot be shared.", image_id);
-    } else if (whole && !ims_kvlist_get(&img.props, "__backup_id")) {
+    } else if (whole && !ims_kvlist_get(&img->props, "__backup_id")) {
         *ret_code = "IMG.0135";
         rc = ims_fail(err, IMS_E_BADREQ, "Only full-ECS images created from CBR backups can be shared.");
-    } else if (ims_image_job_owned(&img)) {
+    } else if (ims_image_job_owned(img)) {
         *ret_code = "IMG.0046";
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s is being written by a job and cannot be shared now.", image_id);
-    } else if (ims_streq(member_id, img.owner)) {
+    } else if (ims_streq(member_id, img->owner)) {
         *ret_code = "IMG.0076";
         rc = ims_fail(err, IMS_E_BADREQ, "You cannot share image %s with yourself.", image_id);
-    } else if (ims_streq(img.visibility, "private")) {
-        snprintf(img.visibility, sizeof(img.visibility), "shared");
-        img.updated_at = ims_now();
-        rc = ims_repo_image_update(ims_db_conn(svc->db), &img, err);
+    } else if (ims_streq(img->visibility, "private")) {
+        snprintf(img->visibility, sizeof(img->visibility), "shared");
+        rc = ims_image_edit_write(&e, err);
     }
-    ims_image_release(&img);
-    if (rc != IMS_OK)
-        return rc;
     struct ims_member m;
-    rc = add_member(svc, p, image_id, member_id, whole ? IMS_SHARE_WHOLE_MAX : IMS_SHARE_MAX, &m, err);
-    if (rc == IMS_E_CONFLICT) /* already a member: sharing again changes nothing */
-        return IMS_OK;
-    if (rc == IMS_E_TOOLARGE)
-        *ret_code = "IMG.0088";
-    else if (rc == IMS_E_BADREQ)
-        *ret_code = "IMG.0067";
+    if (rc == IMS_OK)
+        rc = insert_member(&e, member_id, whole ? IMS_SHARE_WHOLE_MAX : IMS_SHARE_MAX, &m, err);
     if (rc == IMS_OK)
         ims_member_release(&m);
-    return rc;
+    else if (rc == IMS_E_CONFLICT && ims_streq(*ret_code, "IMG.0001")) /* already a member: sharing again changes
+                                                                       * nothing (the image may have become shared) */
+        rc = IMS_OK;
+    else if (rc == IMS_E_TOOLARGE)
+        *ret_code = "IMG.0088";
+    else if (rc == IMS_E_BADREQ && ims_streq(*ret_code, "IMG.0001"))
+        *ret_code = "IMG.0067";
+    return ims_image_edit_end(&e, rc, err);
 }
 
-static enum ims_rc add_member(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
-                              const char *member_id, size_t max, struct ims_member *ret, struct ims_err *err)
+/* Inside e's transaction, where the image's rules were checked: the cap is
+ * counted and the membership looked for in it, so concurrent adds cannot
+ * pass the cap together. IMS_E_CONFLICT if already a member (looked up,
+ * not left to a failing insert, which would fail the whole transaction). */
+static enum ims_rc insert_member(struct ims_image_edit *e, const char *member_id, size_t max, struct ims_member *ret,
+                                 struct ims_err *err)
 {
     /* Members are projects; anything else would be stored and echoed. */
     if (!ims_project_id_valid(member_id))
         return ims_fail(err, IMS_E_BADREQ, "Invalid member id: it must be a project id (32 lower-case hex digits).");
-    struct ims_image img;
-    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
-    if (rc != IMS_OK)
-        return rc;
-    if (!ims_images_can_modify(p, &img))
-        rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to add members to image %s.", image_id);
-    else if (!ims_streq(img.visibility, "shared"))
-        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
-    ims_image_release(&img);
-    if (rc != IMS_OK)
-        return rc;
-    struct ims_dbc *c = ims_db_conn(svc->db);
+    const char *image_id = e->image.id;
+    struct ims_member m;
+    if (ims_repo_member_get(e->c, image_id, member_id, &m, NULL) == IMS_OK) {
+        ims_member_release(&m);
+        return ims_fail(err, IMS_E_CONFLICT, "Member %s already associated with image %s", member_id, image_id);
+    }
     struct ims_member *all = NULL;
     size_t n = 0;
-    if ((rc = ims_repo_member_list(c, image_id, &all, &n, err)) != IMS_OK)
+    enum ims_rc rc = ims_repo_member_list(e->c, image_id, &all, &n, err);
+    if (rc != IMS_OK)
         return rc;
     for (size_t i = 0; i < n; i++)
         ims_member_release(&all[i]);
@@ -104,11 +114,11 @@ static enum ims_rc add_member(struct ims_service *svc, const struct ims_principa
     if (n >= max)
         return ims_fail(err, IMS_E_TOOLARGE, "Maximum number of members (%zu) for image %s exceeded.", max,
                         image_id);
-    struct ims_member m = {.member_id = ims_xstrdup(member_id), .created_at = ims_now()};
+    m = (struct ims_member){.member_id = ims_xstrdup(member_id), .created_at = ims_now()};
     snprintf(m.image_id, sizeof(m.image_id), "%s", image_id);
     snprintf(m.status, sizeof(m.status), "pending");
     m.updated_at = m.created_at;
-    rc = ims_repo_member_insert(c, &m, err);
+    rc = ims_repo_member_insert(e->c, &m, err);
     if (rc != IMS_OK) {
         ims_member_release(&m);
         return rc;

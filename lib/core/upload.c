@@ -12,6 +12,7 @@
 struct ims_upload {
     struct ims_service *svc;
     char id[IMS_UUID_LEN + 1];
+    char upload_id[IMS_UUID_LEN + 1]; /* this upload's claim on the image's saving */
     struct ims_store_writer *w;
     struct ims_hash_pipe *hashes;
     int64_t expected, received, max;
@@ -31,12 +32,13 @@ static enum ims_rc store_sink(void *ctx, const void *p, size_t n, struct ims_err
     return u->svc->store->ops->write(u->w, p, n, err);
 }
 
-static void back_to_queued(struct ims_service *svc, const char *id)
+/* Gives the image back to queued if it is still in this upload's saving
+ * (it may have been deleted meanwhile). */
+static void back_to_queued(struct ims_upload *u)
 {
-    bool changed;
     struct ims_err err;
-    if (ims_repo_image_set_status(ims_db_conn(svc->db), id, "saving", "queued", &changed, &err) != IMS_OK)
-        ims_error("image %s: could not return to queued: %s (recovered at next start)", id, err.msg);
+    if (ims_repo_image_upload_end(ims_db_conn(u->svc->db), u->id, u->upload_id, &err) != IMS_OK)
+        ims_error("image %s: could not return to queued: %s (recovered at next start)", u->id, err.msg);
 }
 
 enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
@@ -56,14 +58,14 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     ims_image_release(&img);
     if (rc != IMS_OK)
         return rc;
-    bool changed = false;
-    if ((rc = ims_repo_image_set_status(ims_db_conn(svc->db), id, "queued", "saving", &changed, err)) != IMS_OK)
-        return rc;
-    if (!changed)
-        return ims_fail(err, IMS_E_CONFLICT, "Image %s is already being uploaded or has data.", id);
     struct ims_upload *u = ims_xcalloc(1, sizeof(*u));
     u->svc = svc;
     snprintf(u->id, sizeof(u->id), "%s", id);
+    ims_uuid_new(u->upload_id);
+    if ((rc = ims_repo_image_upload_claim(ims_db_conn(svc->db), id, u->upload_id, err)) != IMS_OK) {
+        upload_free(u);
+        return rc;
+    }
     u->expected = expected_size;
     u->max = svc->cfg->max_image_size;
     u->started_us = ims_mono_us();
@@ -73,7 +75,7 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     if (rc != IMS_OK) {
         if (u->w)
             svc->store->ops->abort(u->w);
-        back_to_queued(svc, id);
+        back_to_queued(u);
         upload_free(u);
         return rc;
     }
@@ -101,7 +103,7 @@ void ims_upload_abort(struct ims_upload *u)
         return;
     ims_hash_pipe_free(IMS_TAKE_PTR(u->hashes)); /* its threads write through u->w */
     u->svc->store->ops->abort(u->w);
-    back_to_queued(u->svc, u->id);
+    back_to_queued(u);
     ims_info("image %s: upload aborted after %lld bytes, back to queued", u->id, (long long)u->received);
     upload_free(u);
 }
@@ -123,54 +125,53 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
     }
 
     char *location = NULL;
+    struct ims_image img_out;
     struct ims_store_writer *w = IMS_TAKE_PTR(u->w);
     int64_t received_us = ims_mono_us();
     enum ims_rc rc = svc->store->ops->commit(w, &location, err);
     int64_t durable_us = ims_mono_us();
     if (rc != IMS_OK) {
-        back_to_queued(svc, u->id);
+        back_to_queued(u);
         upload_free(u);
         return rc;
     }
-    struct ims_dbc *c = ims_db_conn(svc->db);
-    struct ims_image img;
-    rc = ims_db_begin(c, err);
+    /* The commit is an edit of the image on condition that it is still in
+     * this upload's saving: a PATCH meanwhile is kept, a DELETE meanwhile
+     * makes the data go. */
+    struct ims_image_edit e;
+    rc = ims_image_edit_begin_internal(svc, u->id, &e, err);
     if (rc == IMS_OK) {
-        rc = ims_repo_image_get(c, u->id, &img, err);
-        bool loaded = rc == IMS_OK;
-        if (rc == IMS_OK && !ims_streq(img.status, "saving"))
+        bool owned = false;
+        rc = ims_repo_image_upload_owned(e.c, u->id, u->upload_id, &owned, err);
+        if (rc == IMS_OK && !owned)
             rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the upload.", u->id);
+        struct ims_image *img = &e.image;
         if (rc == IMS_OK) {
-            snprintf(img.status, sizeof(img.status), "active");
-            img.size = u->received;
-            ims_set_str(&img.checksum, md5_hex);
-            ims_set_str(&img.os_hash_algo, "sha512");
-            ims_set_str(&img.os_hash_value, sha_hex);
-            ims_set_str(&img.blob, location);
+            snprintf(img->status, sizeof(img->status), "active");
+            img->size = u->received;
+            ims_set_str(&img->checksum, md5_hex);
+            ims_set_str(&img->os_hash_algo, "sha512");
+            ims_set_str(&img->os_hash_value, sha_hex);
+            ims_set_str(&img->blob, location);
             char size_str[24];
             snprintf(size_str, sizeof(size_str), "%lld", (long long)u->received);
-            ims_kvlist_set(&img.props, "__image_size", size_str);
-            img.updated_at = ims_now();
-            rc = ims_repo_image_update(c, &img, err);
+            ims_kvlist_set(&img->props, "__image_size", size_str);
+            rc = ims_image_edit_commit(&e, &img_out, err);
+        } else {
+            ims_image_edit_end(&e, rc, NULL);
         }
-        if (rc == IMS_OK)
-            rc = ims_db_commit(c, err);
-        else
-            ims_db_rollback(c);
-        if (rc != IMS_OK && loaded)
-            ims_image_release(&img);
     }
     if (rc != IMS_OK) {
         struct ims_err ignored;
         svc->store->ops->remove(svc->store, location, &ignored);
-        back_to_queued(svc, u->id);
+        back_to_queued(u);
     } else {
         double secs = (double)(received_us - u->started_us) / 1e6;
         ims_info("image %s: upload of %lld bytes committed; received and hashed in %.2f s (%.0f MB/s), "
                  "made durable in %.3f s",
                  u->id, (long long)u->received, secs, secs > 0 ? (double)u->received / secs / 1e6 : 0.0,
                  (double)(durable_us - received_us) / 1e6);
-        *ret = img;
+        *ret = img_out;
     }
     free(location);
     upload_free(u);

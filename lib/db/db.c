@@ -301,6 +301,15 @@ void ims_db_rollback(struct ims_dbc *c)
     end_write(c);
 }
 
+enum ims_rc ims_db_end(struct ims_dbc *c, enum ims_rc rc, struct ims_err *err)
+{
+    if (rc != IMS_OK) {
+        ims_db_rollback(c);
+        return rc;
+    }
+    return ims_db_commit(c, err);
+}
+
 void ims_db_signal_raise(struct ims_dbc *c, enum ims_db_signal which)
 {
     if (c->txdepth > 0)

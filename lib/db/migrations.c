@@ -233,6 +233,12 @@ const char *const ims_migrations[] = {
     "  failures BIGINT NOT NULL,"
     "  locked_until BIGINT NOT NULL,"
     "  PRIMARY KEY (user_id, source));",
+    /* 10: revision: raised by every change of an image (its row, properties,
+     * tags or members), so a write can be made on condition that the image
+     * is still the one that was read. upload_id: the upload that moved the
+     * image to saving; only that upload may commit or give it back. */
+    "ALTER TABLE images ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE images ADD COLUMN upload_id VARCHAR(36);",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Image rows, their properties and tags. An image is written whole (row,
- * properties, tags) in one transaction, so readers never see half an update. */
+ * Image rows, their properties and tags. A change is written as the
+ * difference between the image as read and as changed, inside the caller's
+ * write transaction and on condition that the row's revision is still the
+ * one read, so no concurrent change is overwritten. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +11,8 @@
 #define IMAGE_COLS                                                                                              \
     "i.id, i.owner, i.name, i.status, i.visibility, i.protected, i.os_hidden, i.container_format, "             \
     "i.disk_format, i.size, i.virtual_size, i.checksum, i.os_hash_algo, i.os_hash_value, i.min_disk, "         \
-    "i.min_ram, i.enterprise_project_id, i.created_at, i.updated_at, i.location, " PROMOTED_COLS ", i.extras, i.tags_text"
+    "i.min_ram, i.enterprise_project_id, i.created_at, i.updated_at, i.location, " PROMOTED_COLS ", i.extras, i.tags_text, "  \
+    "i.revision"
 
 /* The IMS attributes every image carries live in columns of images, not in
  * image_properties rows (migration 8): to the rest of imsd they are
@@ -31,6 +34,7 @@ static const struct promoted {
 #define NPROMOTED IMS_ARRAY_SIZE(promoted)
 #define EXTRAS_COL (PROMOTED_FIRST + (int)NPROMOTED)
 #define TAGS_TEXT_COL (EXTRAS_COL + 1)
+#define REVISION_COL (TAGS_TEXT_COL + 1)
 
 /* images.tags_text: the image's tags, each as "<bytes>:<tag>", in order, so
  * reading an image needs no image_tags rows (those serve the tag filter).
@@ -123,6 +127,7 @@ static int64_t read_row(struct ims_q *q, struct ims_image *img)
             ims_kvlist_add(&img->props, promoted[i].prop, ims_q_col_text(q, PROMOTED_FIRST + (int)i));
     if (!tags_decode(ims_q_col_text(q, TAGS_TEXT_COL), &img->tags))
         ims_warn("image %s: unreadable tags_text, tags not shown (imsctl db check)", img->id);
+    img->revision = ims_q_col_int(q, REVISION_COL);
     return ims_q_col_int(q, EXTRAS_COL);
 }
 
@@ -150,41 +155,60 @@ static void bind_optional_int(struct ims_q *q, int64_t v)
         ims_q_int(q, v);
 }
 
-static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err)
+static enum ims_rc exec_3(struct ims_dbc *c, const char *sql, const char *a, const char *b, const char *v,
+                          struct ims_err *err)
 {
     struct ims_q q;
-    enum ims_rc rc;
-    if (!ims_q_prepare(&q, c, "DELETE FROM image_properties WHERE image_id = ?", err))
+    if (!ims_q_prepare(&q, c, sql, err))
+        return IMS_E_DB;
+    ims_q_text(&q, a);
+    ims_q_text(&q, b);
+    if (v)
+        ims_q_text(&q, v);
+    return ims_q_exec(&q, err);
+}
+
+static enum ims_rc insert_tag(struct ims_dbc *c, const struct ims_image *img, const char *tag, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "INSERT INTO image_tags (image_id, value, created_at) VALUES (?, ?, ?)", err))
         return IMS_E_DB;
     ims_q_text(&q, img->id);
-    if ((rc = ims_q_exec(&q, err)) != IMS_OK)
-        return rc;
-    if (!ims_q_prepare(&q, c, "DELETE FROM image_tags WHERE image_id = ?", err))
-        return IMS_E_DB;
-    ims_q_text(&q, img->id);
-    if ((rc = ims_q_exec(&q, err)) != IMS_OK)
-        return rc;
-    for (size_t i = 0; i < img->props.n; i++) {
-        if (promoted_find(img->props.items[i].key))
+    ims_q_text(&q, tag);
+    ims_q_int(&q, img->created_at);
+    return ims_q_exec(&q, err);
+}
+
+/* The property and tag rows that differ between before and after (before
+ * NULL: a new image, every row is written). */
+static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *before, const struct ims_image *img,
+                                struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    for (size_t i = 0; before && i < before->props.n && rc == IMS_OK; i++) {
+        const char *key = before->props.items[i].key;
+        if (!promoted_find(key) && !ims_kvlist_get(&img->props, key))
+            rc = exec_3(c, "DELETE FROM image_properties WHERE image_id = ? AND name = ?", img->id, key, NULL, err);
+    }
+    for (size_t i = 0; i < img->props.n && rc == IMS_OK; i++) {
+        const char *key = img->props.items[i].key;
+        const char *value = img->props.items[i].value ? img->props.items[i].value : "";
+        const char *was = before ? ims_kvlist_get(&before->props, key) : NULL;
+        if (promoted_find(key) || (was && ims_streq(was, value)))
             continue;
-        if (!ims_q_prepare(&q, c, "INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?)", err))
-            return IMS_E_DB;
-        ims_q_text(&q, img->id);
-        ims_q_text(&q, img->props.items[i].key);
-        ims_q_text(&q, img->props.items[i].value ? img->props.items[i].value : "");
-        if ((rc = ims_q_exec(&q, err)) != IMS_OK)
-            return rc;
+        rc = exec_3(c,
+                    "INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value",
+                    img->id, key, value, err);
     }
-    for (size_t i = 0; i < img->tags.n; i++) {
-        if (!ims_q_prepare(&q, c, "INSERT INTO image_tags (image_id, value, created_at) VALUES (?, ?, ?)", err))
-            return IMS_E_DB;
-        ims_q_text(&q, img->id);
-        ims_q_text(&q, img->tags.items[i]);
-        ims_q_int(&q, img->created_at);
-        if ((rc = ims_q_exec(&q, err)) != IMS_OK)
-            return rc;
-    }
-    return IMS_OK;
+    for (size_t i = 0; before && i < before->tags.n && rc == IMS_OK; i++)
+        if (!ims_strlist_contains(&img->tags, before->tags.items[i]))
+            rc = exec_3(c, "DELETE FROM image_tags WHERE image_id = ? AND value = ?", img->id, before->tags.items[i],
+                        NULL, err);
+    for (size_t i = 0; i < img->tags.n && rc == IMS_OK; i++)
+        if (!before || !ims_strlist_contains(&before->tags, img->tags.items[i]))
+            rc = insert_tag(c, img, img->tags.items[i], err);
+    return rc;
 }
 
 /* Binds the 19 mutable columns, the promoted properties, extras and
@@ -287,7 +311,7 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
     if (rc == IMS_OK)
         rc = check_quota(c, img->owner, max_owned, err);
     if (rc == IMS_OK)
-        rc = write_extras(c, img, err);
+        rc = write_extras(c, NULL, img, err);
 out:
     if (rc != IMS_OK) {
         ims_db_rollback(c);
@@ -296,7 +320,8 @@ out:
     return ims_db_commit(c, err);
 }
 
-enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img, struct ims_err *err)
+enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_image *before,
+                                         const struct ims_image *img, struct ims_err *err)
 {
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
@@ -311,10 +336,14 @@ enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img
     }
     ims_q_text(&q, img->id);
     ims_q_text(&q, img->owner);
-    if ((rc = ims_q_exec(&q, err)) != IMS_OK)
-        goto out;
-    if (c->ops->changes(c->h) > 0 && (rc = count_add(c, img->owner, 1, err)) != IMS_OK)
-        goto out;
+    if (ims_streq(before->owner, img->owner)) { /* the common case: no count moves */
+        ims_q_done(&q);
+    } else {
+        if ((rc = ims_q_exec(&q, err)) != IMS_OK)
+            goto out;
+        if (c->ops->changes(c->h) > 0 && (rc = count_add(c, img->owner, 1, err)) != IMS_OK)
+            goto out;
+    }
     if (!ims_q_prepare(&q, c,
                        "UPDATE images SET owner = ?, name = ?, status = ?, visibility = ?, protected = ?, "
                        "os_hidden = ?, container_format = ?, disk_format = ?, size = ?, virtual_size = ?, "
@@ -322,18 +351,19 @@ enum ims_rc ims_repo_image_update(struct ims_dbc *c, const struct ims_image *img
                        "enterprise_project_id = ?, created_at = ?, updated_at = ?, location = ?, p_image_size = ?, "
                        "p_image_source_type = ?, p_imagetype = ?, p_is_config_init = ?, p_isregistered = ?, "
                        "p_os_bit = ?, p_os_type = ?, p_os_version = ?, p_platform = ?, p_virtual_env_type = ?, "
-                       "extras = ?, tags_text = ? WHERE id = ?",
+                       "extras = ?, tags_text = ?, revision = revision + 1 WHERE id = ? AND revision = ?",
                        err)) {
         rc = IMS_E_DB;
         goto out;
     }
     bind_columns(&q, img);
     ims_q_text(&q, img->id);
+    ims_q_int(&q, before->revision);
     rc = ims_q_exec(&q, err);
     if (rc == IMS_OK && c->ops->changes(c->h) == 0)
-        rc = ims_fail(err, IMS_E_NOTFOUND, "No image found with ID %s", img->id);
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed or deleted concurrently; retry.", img->id);
     if (rc == IMS_OK)
-        rc = write_extras(c, img, err);
+        rc = write_extras(c, before, img, err);
 out:
     if (rc != IMS_OK) {
         ims_db_rollback(c);
@@ -397,20 +427,50 @@ enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_
     return ims_db_commit(c, err);
 }
 
-enum ims_rc ims_repo_image_set_status(struct ims_dbc *c, const char *id, const char *from, const char *to,
-                                      bool *ret_changed, struct ims_err *err)
+enum ims_rc ims_repo_image_upload_claim(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "UPDATE images SET status = ?, updated_at = ? WHERE id = ? AND status = ?", err))
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE images SET status = 'saving', upload_id = ?, updated_at = ?, revision = revision + 1 "
+                       "WHERE id = ? AND status = 'queued'",
+                       err))
         return IMS_E_DB;
-    ims_q_text(&q, to);
+    ims_q_text(&q, upload_id);
     ims_q_int(&q, ims_now());
     ims_q_text(&q, id);
-    ims_q_text(&q, from);
     enum ims_rc rc = ims_q_exec(&q, err);
-    if (rc == IMS_OK)
-        *ret_changed = c->ops->changes(c->h) > 0;
+    if (rc == IMS_OK && c->ops->changes(c->h) == 0)
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s is already being uploaded or has data.", id);
     return rc;
+}
+
+enum ims_rc ims_repo_image_upload_owned(struct ims_dbc *c, const char *id, const char *upload_id, bool *ret,
+                                        struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT 1 FROM images WHERE id = ? AND status = 'saving' AND upload_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    ims_q_text(&q, upload_id);
+    enum ims_step s = ims_q_step(&q);
+    enum ims_rc rc = s == IMS_STEP_ERROR ? ims_q_dberr(&q, err) : IMS_OK;
+    *ret = s == IMS_STEP_ROW;
+    ims_q_done(&q);
+    return rc;
+}
+
+enum ims_rc ims_repo_image_upload_end(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE images SET status = 'queued', upload_id = NULL, updated_at = ?, "
+                       "revision = revision + 1 WHERE id = ? AND status = 'saving' AND upload_id = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_int(&q, ims_now());
+    ims_q_text(&q, id);
+    ims_q_text(&q, upload_id);
+    return ims_q_exec(&q, err);
 }
 
 static enum ims_rc count_query(struct ims_dbc *c, const char *sql, const char *arg, int64_t *ret,
@@ -455,7 +515,8 @@ enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, stru
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
                        "UPDATE images SET status = 'queued', location = NULL, size = NULL, checksum = NULL, "
-                       "os_hash_algo = NULL, os_hash_value = NULL WHERE status = 'saving'",
+                       "os_hash_algo = NULL, os_hash_value = NULL, upload_id = NULL, revision = revision + 1 "
+                       "WHERE status = 'saving'",
                        err))
         return IMS_E_DB;
     enum ims_rc rc = ims_q_exec(&q, err);

@@ -23,27 +23,29 @@ static void read_member(struct ims_q *q, struct ims_member *m)
 /* IMS: "the __imagetype of images you share with other tenants ... is
  * shared" (querying_images.md). The image's stored IMS attribute (its
  * promoted column, repo_images.c) follows its members: shared while it has
- * any, private again without. Runs in the member change's transaction. */
+ * any, private again without. Runs in the member change's transaction,
+ * and raises the image's revision: a member change is a change of it. */
 static enum ims_rc sync_imagetype(struct ims_dbc *c, const char *image_id, struct ims_err *err)
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "UPDATE images SET p_imagetype = CASE WHEN EXISTS (SELECT 1 FROM image_members m "
-                       "WHERE m.image_id = images.id) THEN 'shared' ELSE 'private' END "
-                       "WHERE id = ? AND p_imagetype IN ('private', 'shared')",
+                       "UPDATE images SET revision = revision + 1, p_imagetype = CASE "
+                       "WHEN p_imagetype NOT IN ('private', 'shared') THEN p_imagetype "
+                       "WHEN EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id) THEN 'shared' "
+                       "ELSE 'private' END WHERE id = ?",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, image_id);
     return ims_q_exec(&q, err);
 }
 
-static enum ims_rc finish(struct ims_dbc *c, enum ims_rc rc, struct ims_err *err)
+static enum ims_rc bump_revision(struct ims_dbc *c, const char *image_id, struct ims_err *err)
 {
-    if (rc != IMS_OK) {
-        ims_db_rollback(c);
-        return rc;
-    }
-    return ims_db_commit(c, err);
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE images SET revision = revision + 1 WHERE id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, image_id);
+    return ims_q_exec(&q, err);
 }
 
 enum ims_rc ims_repo_member_insert(struct ims_dbc *c, const struct ims_member *m, struct ims_err *err)
@@ -56,7 +58,7 @@ enum ims_rc ims_repo_member_insert(struct ims_dbc *c, const struct ims_member *m
                        "INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
                        "VALUES (?, ?, ?, ?, ?)",
                        err))
-        return finish(c, IMS_E_DB, err);
+        return ims_db_end(c, IMS_E_DB, err);
     ims_q_text(&q, m->image_id);
     ims_q_text(&q, m->member_id);
     ims_q_text(&q, m->status);
@@ -67,7 +69,7 @@ enum ims_rc ims_repo_member_insert(struct ims_dbc *c, const struct ims_member *m
         ims_fail(err, rc, "Member %s already associated with image %s", m->member_id, m->image_id);
     if (rc == IMS_OK)
         rc = sync_imagetype(c, m->image_id, err);
-    return finish(c, rc, err);
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_repo_member_get(struct ims_dbc *c, const char *image_id, const char *member_id, struct ims_member *ret,
@@ -124,15 +126,23 @@ enum ims_rc ims_repo_member_list(struct ims_dbc *c, const char *image_id, struct
 
 enum ims_rc ims_repo_member_update(struct ims_dbc *c, const struct ims_member *m, struct ims_err *err)
 {
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
     struct ims_q q;
     if (!ims_q_prepare(&q, c, "UPDATE image_members SET status = ?, updated_at = ? WHERE image_id = ? AND member = ?",
                        err))
-        return IMS_E_DB;
+        return ims_db_end(c, IMS_E_DB, err);
     ims_q_text(&q, m->status);
     ims_q_int(&q, m->updated_at);
     ims_q_text(&q, m->image_id);
     ims_q_text(&q, m->member_id);
-    return ims_q_exec(&q, err);
+    rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK && c->ops->changes(c->h) == 0)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", m->member_id, m->image_id);
+    if (rc == IMS_OK)
+        rc = bump_revision(c, m->image_id, err);
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_repo_member_delete(struct ims_dbc *c, const char *image_id, const char *member_id,
@@ -143,7 +153,7 @@ enum ims_rc ims_repo_member_delete(struct ims_dbc *c, const char *image_id, cons
         return rc;
     struct ims_q q;
     if (!ims_q_prepare(&q, c, "DELETE FROM image_members WHERE image_id = ? AND member = ?", err))
-        return finish(c, IMS_E_DB, err);
+        return ims_db_end(c, IMS_E_DB, err);
     ims_q_text(&q, image_id);
     ims_q_text(&q, member_id);
     rc = ims_q_exec(&q, err);
@@ -151,5 +161,5 @@ enum ims_rc ims_repo_member_delete(struct ims_dbc *c, const char *image_id, cons
         rc = ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", member_id, image_id);
     if (rc == IMS_OK)
         rc = sync_imagetype(c, image_id, err);
-    return finish(c, rc, err);
+    return ims_db_end(c, rc, err);
 }

@@ -124,9 +124,16 @@ static void test_migrates_and_keeps_counts(void **state)
     assert_string_equal(err.code, "IMG.0015");
     assert_int_equal(ims_repo_image_count(c, "p1", &n, &err), IMS_OK);
     assert_int_equal(n, 3);
+    ims_image_release(&img);
+    struct ims_image before;
+    assert_int_equal(ims_repo_image_get(c, "44444444-4444-4444-4444-444444444444", &before, &err), IMS_OK);
+    ims_image_copy(&img, &before);
     ims_set_str(&img.owner, "p2");
-    snprintf(img.id, sizeof(img.id), "44444444-4444-4444-4444-444444444444");
-    assert_int_equal(ims_repo_image_update(c, &img, &err), IMS_OK);
+    assert_int_equal(ims_repo_image_write_changes(c, &before, &img, &err), IMS_OK);
+    /* written on condition of the revision read: a second write from the
+     * same read would erase the first, and is refused */
+    assert_int_equal(ims_repo_image_write_changes(c, &before, &img, &err), IMS_E_CONFLICT);
+    ims_image_release(&before);
     ims_image_release(&img);
     assert_int_equal(ims_repo_image_count(c, "p1", &n, &err), IMS_OK);
     assert_int_equal(n, 2);
