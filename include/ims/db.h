@@ -200,17 +200,26 @@ enum ims_rc ims_repo_roles_on_project(struct ims_dbc *c, const char *user_id, co
 enum ims_rc ims_repo_user_list(struct ims_dbc *c, const char *domain_id, const char *name, int enabled,
                                const char *group_id, struct ims_user **ret, size_t *ret_n, struct ims_err *err);
 void ims_user_array_free(struct ims_user *u, size_t n);
-/* Writes name, description, enabled, default project and, if non-NULL, the
- * password hash of u (matched by id); a new password hash also refuses the
- * user's tokens issued until now (tokens_valid_after). */
-enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err);
+/* One change of a user: the fields that are set (non-NULL, enabled >= 0)
+ * replace the stored ones, the others stay as they are then. */
+struct ims_user_change {
+    const char *id;
+    const char *name, *description, *default_project_id;
+    const char *password_hash; /* also refuses the tokens issued until now (tokens_valid_after) */
+    int enabled;               /* -1: unchanged */
+};
+/* Applies ch to the stored row in one statement and raises its revision:
+ * concurrent changes of different fields all stay. */
+enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user_change *ch, struct ims_err *err);
 /* Removes the user with its group memberships and role assignments. */
 enum ims_rc ims_repo_user_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
 enum ims_rc ims_repo_project_list(struct ims_dbc *c, const char *domain_id, const char *name, int enabled,
                                   struct ims_project **ret, size_t *ret_n, struct ims_err *err);
 void ims_project_array_free(struct ims_project *p, size_t n);
-/* Writes name, description and enabled of p (matched by id). */
-enum ims_rc ims_repo_project_update(struct ims_dbc *c, const struct ims_project *p, struct ims_err *err);
+/* Sets name and description where non-NULL, enabled where >= 0, of project
+ * id as it is then, and raises its revision. */
+enum ims_rc ims_repo_project_update(struct ims_dbc *c, const char *id, const char *name, const char *description,
+                                    int enabled, struct ims_err *err);
 /* Removes the project with its role assignments and the grants on it. */
 enum ims_rc ims_repo_project_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
 
@@ -228,6 +237,8 @@ enum ims_rc ims_repo_group_insert(struct ims_dbc *c, const struct ims_group *g, 
 enum ims_rc ims_repo_group_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
                                struct ims_group *ret, struct ims_err *err);
 enum ims_rc ims_repo_group_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+/* Membership changes raise the group's revision; adding a member twice is
+ * not an error. The caller checks, in the same transaction, that both exist. */
 enum ims_rc ims_repo_group_add_user(struct ims_dbc *c, const char *group_id, const char *user_id,
                                     struct ims_err *err);
 enum ims_rc ims_repo_group_remove_user(struct ims_dbc *c, const char *group_id, const char *user_id,
@@ -265,7 +276,8 @@ enum ims_rc ims_repo_grant_delete(struct ims_dbc *c, const char *group_id, const
 enum ims_rc ims_repo_group_list(struct ims_dbc *c, const char *domain_id, const char *name, const char *user_id,
                                 struct ims_group **ret, size_t *ret_n, struct ims_err *err);
 void ims_group_array_free(struct ims_group *g, size_t n);
-/* Writes name and description of g (matched by id). */
+/* Sets the non-NULL name and description of g (matched by id) on the row as
+ * it is then, and raises its revision. */
 enum ims_rc ims_repo_group_update(struct ims_dbc *c, const struct ims_group *g, struct ims_err *err);
 enum ims_rc ims_repo_group_has_user(struct ims_dbc *c, const char *group_id, const char *user_id, bool *ret,
                                     struct ims_err *err);
@@ -273,13 +285,15 @@ enum ims_rc ims_repo_group_has_user(struct ims_dbc *c, const char *group_id, con
 enum ims_rc ims_repo_ep_list(struct ims_dbc *c, const char *domain_id, const char *name, int status,
                              struct ims_enterprise_project **ret, size_t *ret_n, struct ims_err *err);
 void ims_ep_array_free(struct ims_enterprise_project *ep, size_t n);
-/* Writes name, description, type and status of ep (matched by id). */
+/* Sets the non-NULL name, description and type and a non-zero status of ep
+ * (matched by id) on the row as it is then, and raises its revision. */
 enum ims_rc ims_repo_ep_update(struct ims_dbc *c, const struct ims_enterprise_project *ep, struct ims_err *err);
 /* custom_only: the account's own policies; otherwise also the system ones. */
 enum ims_rc ims_repo_policy_list(struct ims_dbc *c, const char *domain_id, bool custom_only,
                                  struct ims_policy_row **ret, size_t *ret_n, struct ims_err *err);
 void ims_policy_row_array_free(struct ims_policy_row *p, size_t n);
-/* Writes display name, description, type and document of p (matched by id). */
+/* Sets the non-NULL display name, description, type and document of p
+ * (matched by id) on the row as it is then, and raises its revision. */
 enum ims_rc ims_repo_policy_update(struct ims_dbc *c, const struct ims_policy_row *p, struct ims_err *err);
 /* Removes the policy and every grant of it. */
 enum ims_rc ims_repo_policy_delete(struct ims_dbc *c, const char *id, struct ims_err *err);

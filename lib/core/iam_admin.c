@@ -252,15 +252,6 @@ enum ims_rc ims_iam_ep_get(struct ims_service *svc, const char *domain_id, const
 
 /* ---- users ---- */
 
-/* Sets an owned string field when a new value is given. */
-static void replace(char **field, const char *value)
-{
-    if (value) {
-        free(*field);
-        *field = ims_xstrdup(value);
-    }
-}
-
 /* A default project must be the account's; the user may then log in to it
  * (the token API requires a role assignment on the project). */
 static enum ims_rc permit_project(struct ims_service *svc, const char *domain_id, const char *user_id,
@@ -302,15 +293,12 @@ enum ims_rc ims_iam_user_add(struct ims_service *svc, const char *domain_id, con
     if (rc == IMS_E_CONFLICT)
         return ims_fail(err, rc, "Conflict occurred attempting to store user - Duplicate entry %s.", in->name);
     struct ims_user u = {0};
+    if (rc == IMS_OK && (in->description || in->enabled == 0)) {
+        struct ims_user_change ch = {.id = id, .description = in->description, .enabled = in->enabled == 0 ? 0 : -1};
+        rc = ims_repo_user_update(c, &ch, err);
+    }
     if (rc == IMS_OK)
         rc = ims_repo_user_get(c, id, NULL, NULL, &u, err);
-    if (rc == IMS_OK && (in->description || in->enabled == 0)) {
-        replace(&u.description, in->description);
-        u.enabled = in->enabled != 0;
-        char *hash = IMS_TAKE_PTR(u.password_hash); /* NULL: unchanged */
-        rc = ims_repo_user_update(c, &u, err);
-        u.password_hash = hash;
-    }
     if (rc != IMS_OK) {
         if (id)
             ims_repo_user_delete(c, id, NULL);
@@ -334,47 +322,55 @@ enum ims_rc ims_iam_user_list(struct ims_service *svc, const char *domain_id, co
     return ims_repo_user_list(ims_db_conn(svc->db), domain_id, name, enabled, group_id, ret, ret_n, err);
 }
 
+/* The rules of a user change that depend on the stored user (its name). */
+static enum ims_rc check_user_change(const struct ims_iam_user_input *in, const struct ims_user *u,
+                                     struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    if (in->name && !ims_streq(in->name, u->name))
+        rc = check_user_name(in->name, err);
+    if (rc == IMS_OK && in->password)
+        rc = check_password(in->password, in->name ? in->name : u->name, err);
+    return rc;
+}
+
 enum ims_rc ims_iam_user_update(struct ims_service *svc, const char *domain_id, const char *id,
                                 const struct ims_iam_user_input *in, struct ims_user *ret, struct ims_err *err)
 {
     struct ims_user u;
-    enum ims_rc rc = ims_iam_user_get(svc, domain_id, id, &u, err);
-    if (rc != IMS_OK)
+    enum ims_rc rc = check_text("description", in->description, 255, err);
+    if (rc != IMS_OK || (rc = ims_iam_user_get(svc, domain_id, id, &u, err)) != IMS_OK)
         return rc;
-    if (in->name && !ims_streq(in->name, u.name))
-        rc = check_user_name(in->name, err);
-    if (rc == IMS_OK && in->password)
-        rc = check_password(in->password, in->name ? in->name : u.name, err);
-    if (rc == IMS_OK)
-        rc = check_text("description", in->description, 255, err);
+    rc = check_user_change(in, &u, err);
+    ims_user_release(&u);
+    /* The hash takes a while: made before the transaction, so it never
+     * holds the write lock. */
     char hash[IMS_PASSWORD_HASH_MAX];
     if (rc == IMS_OK && in->password)
         rc = ims_password_hash(in->password, hash, err);
     struct ims_dbc *c = ims_db_conn(svc->db);
-    if (rc == IMS_OK)
-        rc = ims_db_begin(c, err);
-    if (rc != IMS_OK) {
-        ims_user_release(&u);
+    if (rc != IMS_OK || (rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
-    }
-    if (in->default_project_id)
-        rc = permit_project(svc, domain_id, u.id, in->default_project_id, err);
-    replace(&u.name, in->name);
-    replace(&u.description, in->description);
-    replace(&u.default_project_id, in->default_project_id);
-    if (in->enabled >= 0)
-        u.enabled = in->enabled != 0;
-    free(u.password_hash);
-    u.password_hash = in->password ? ims_xstrdup(hash) : NULL;
+    /* The change applies to the user as it is now: the rules are checked
+     * again against it, and only the fields given are written. */
+    rc = ims_iam_user_get(svc, domain_id, id, &u, err);
+    if (rc != IMS_OK)
+        return ims_db_end(c, rc, err);
+    rc = check_user_change(in, &u, err);
+    ims_user_release(&u);
+    if (rc == IMS_OK && in->default_project_id)
+        rc = permit_project(svc, domain_id, id, in->default_project_id, err);
+    struct ims_user_change ch = {.id = id, .name = in->name, .description = in->description,
+                                 .default_project_id = in->default_project_id,
+                                 .password_hash = in->password ? hash : NULL, .enabled = in->enabled};
     if (rc == IMS_OK)
-        rc = ims_repo_user_update(c, &u, err);
+        rc = ims_repo_user_update(c, &ch, err);
     if (rc == IMS_OK && in->password) /* a new password ends the locks the old one's guessing earned */
-        rc = ims_repo_login_unlock(c, u.id, err);
+        rc = ims_repo_login_unlock(c, id, err);
+    u = (struct ims_user){0};
     if (rc == IMS_OK)
-        rc = ims_db_commit(c, err);
-    else
-        ims_db_rollback(c);
-    if (rc != IMS_OK) {
+        rc = ims_repo_user_get(c, id, NULL, NULL, &u, err);
+    if ((rc = ims_db_end(c, rc, err)) != IMS_OK) {
         ims_user_release(&u);
         return rc;
     }
@@ -384,15 +380,21 @@ enum ims_rc ims_iam_user_update(struct ims_service *svc, const char *domain_id, 
 
 enum ims_rc ims_iam_user_delete(struct ims_service *svc, const char *domain_id, const char *id, struct ims_err *err)
 {
-    struct ims_user u;
-    enum ims_rc rc = ims_iam_user_get(svc, domain_id, id, &u, err);
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
+    /* The rule reads the user in the transaction that deletes it. */
+    struct ims_user u;
+    if ((rc = ims_iam_user_get(svc, domain_id, id, &u, err)) != IMS_OK)
+        return ims_db_end(c, rc, err);
     bool root = u.is_root;
     ims_user_release(&u);
     if (root)
-        return ims_fail(err, IMS_E_FORBIDDEN, "The account's administrator cannot be deleted.");
-    return ims_repo_user_delete(ims_db_conn(svc->db), id, err);
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "The account's administrator cannot be deleted.");
+    else
+        rc = ims_repo_user_delete(c, id, err);
+    return ims_db_end(c, rc, err);
 }
 
 /* ---- groups ---- */
@@ -430,13 +432,18 @@ enum ims_rc ims_iam_group_update(struct ims_service *svc, const char *domain_id,
     enum ims_rc rc = name ? check_name("name", name, 1, 64, NULL, err) : IMS_OK;
     if (rc == IMS_OK)
         rc = check_text("description", description, 255, err);
-    struct ims_group g;
-    if (rc != IMS_OK || (rc = ims_iam_group_get(svc, domain_id, id, &g, err)) != IMS_OK)
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    if (rc != IMS_OK || (rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
-    replace(&g.name, name);
-    replace(&g.description, description);
-    rc = ims_repo_group_update(ims_db_conn(svc->db), &g, err);
-    if (rc != IMS_OK) {
+    struct ims_group g = {0};
+    rc = ims_iam_group_get(svc, domain_id, id, &g, err);
+    ims_group_release(&g);
+    struct ims_group ch = {.id = (char *)id, .name = (char *)name, .description = (char *)description};
+    if (rc == IMS_OK)
+        rc = ims_repo_group_update(c, &ch, err);
+    if (rc == IMS_OK)
+        rc = ims_repo_group_get(c, id, NULL, NULL, &g, err);
+    if ((rc = ims_db_end(c, rc, err)) != IMS_OK) {
         ims_group_release(&g);
         return rc;
     }
@@ -446,12 +453,16 @@ enum ims_rc ims_iam_group_update(struct ims_service *svc, const char *domain_id,
 
 enum ims_rc ims_iam_group_delete(struct ims_service *svc, const char *domain_id, const char *id, struct ims_err *err)
 {
+    struct ims_dbc *c = ims_db_conn(svc->db);
     struct ims_group g;
-    enum ims_rc rc = ims_iam_group_get(svc, domain_id, id, &g, err);
+    enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    ims_group_release(&g);
-    return ims_repo_group_delete(ims_db_conn(svc->db), id, err);
+    if ((rc = ims_iam_group_get(svc, domain_id, id, &g, err)) == IMS_OK) {
+        ims_group_release(&g);
+        rc = ims_repo_group_delete(c, id, err);
+    }
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_iam_group_member(struct ims_service *svc, const char *domain_id, const char *group_id,
@@ -459,20 +470,22 @@ enum ims_rc ims_iam_group_member(struct ims_service *svc, const char *domain_id,
 {
     struct ims_group g;
     struct ims_user u;
-    enum ims_rc rc = ims_iam_group_get(svc, domain_id, group_id, &g, err);
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    /* The group and the user are checked in the transaction that changes
+     * the membership: neither can go in between. */
+    enum ims_rc rc = op == IMS_IAM_CHECK ? IMS_OK : ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    ims_group_release(&g);
-    if ((rc = ims_iam_user_get(svc, domain_id, user_id, &u, err)) != IMS_OK)
-        return rc;
-    ims_user_release(&u);
-    struct ims_dbc *c = ims_db_conn(svc->db);
+    if ((rc = ims_iam_group_get(svc, domain_id, group_id, &g, err)) == IMS_OK)
+        ims_group_release(&g);
+    if (rc == IMS_OK && (rc = ims_iam_user_get(svc, domain_id, user_id, &u, err)) == IMS_OK)
+        ims_user_release(&u);
     if (op == IMS_IAM_ADD)
-        return ims_repo_group_add_user(c, group_id, user_id, err);
+        return ims_db_end(c, rc == IMS_OK ? ims_repo_group_add_user(c, group_id, user_id, err) : rc, err);
     if (op == IMS_IAM_REMOVE)
-        return ims_repo_group_remove_user(c, group_id, user_id, err);
+        return ims_db_end(c, rc == IMS_OK ? ims_repo_group_remove_user(c, group_id, user_id, err) : rc, err);
     bool member = false;
-    if ((rc = ims_repo_group_has_user(c, group_id, user_id, &member, err)) != IMS_OK)
+    if (rc != IMS_OK || (rc = ims_repo_group_has_user(c, group_id, user_id, &member, err)) != IMS_OK)
         return rc;
     return member ? IMS_OK
                   : ims_fail(err, IMS_E_NOTFOUND, "User %s is not a member of group %s.", user_id, group_id);
@@ -492,12 +505,10 @@ enum ims_rc ims_iam_project_add(struct ims_service *svc, const char *domain_id, 
     _cleanup_free_ char *id = NULL;
     struct ims_project p = {0};
     rc = ims_identity_create_project(svc, domain_id, name, &id, err);
+    if (rc == IMS_OK && description)
+        rc = ims_repo_project_update(c, id, NULL, description, -1, err);
     if (rc == IMS_OK)
         rc = ims_repo_project_get(c, id, NULL, NULL, &p, err);
-    if (rc == IMS_OK && description) {
-        replace(&p.description, description);
-        rc = ims_repo_project_update(c, &p, err);
-    }
     if (rc == IMS_OK)
         rc = ims_db_commit(c, err);
     else
@@ -523,15 +534,17 @@ enum ims_rc ims_iam_project_update(struct ims_service *svc, const char *domain_i
     enum ims_rc rc = name ? check_name("name", name, 1, 64, "-_.", err) : IMS_OK;
     if (rc == IMS_OK)
         rc = check_text("description", description, 255, err);
-    struct ims_project p;
-    if (rc != IMS_OK || (rc = ims_iam_project_get(svc, domain_id, id, &p, err)) != IMS_OK)
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    if (rc != IMS_OK || (rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
-    replace(&p.name, name);
-    replace(&p.description, description);
-    if (enabled >= 0)
-        p.enabled = enabled != 0;
-    rc = ims_repo_project_update(ims_db_conn(svc->db), &p, err);
-    if (rc != IMS_OK) {
+    struct ims_project p = {0};
+    rc = ims_iam_project_get(svc, domain_id, id, &p, err);
+    ims_project_release(&p);
+    if (rc == IMS_OK)
+        rc = ims_repo_project_update(c, id, name, description, enabled, err);
+    if (rc == IMS_OK)
+        rc = ims_repo_project_get(c, id, NULL, NULL, &p, err);
+    if ((rc = ims_db_end(c, rc, err)) != IMS_OK) {
         ims_project_release(&p);
         return rc;
     }
@@ -543,18 +556,21 @@ enum ims_rc ims_iam_project_delete(struct ims_service *svc, const char *domain_i
                                    struct ims_err *err)
 {
     struct ims_project p;
-    enum ims_rc rc = ims_iam_project_get(svc, domain_id, id, &p, err);
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
+    /* The image count is read in the transaction that deletes the project. */
+    if ((rc = ims_iam_project_get(svc, domain_id, id, &p, err)) != IMS_OK)
+        return ims_db_end(c, rc, err);
     ims_project_release(&p);
     int64_t images = 0;
-    struct ims_dbc *c = ims_db_conn(svc->db);
-    if ((rc = ims_repo_image_count(c, id, &images, err)) != IMS_OK)
-        return rc;
-    if (images > 0)
-        return ims_fail(err, IMS_E_CONFLICT, "Project %s still owns %lld image(s); delete them first.", id,
-                        (long long)images);
-    return ims_repo_project_delete(c, id, err);
+    if ((rc = ims_repo_image_count(c, id, &images, err)) == IMS_OK && images > 0)
+        rc = ims_fail(err, IMS_E_CONFLICT, "Project %s still owns %lld image(s); delete them first.", id,
+                      (long long)images);
+    if (rc == IMS_OK)
+        rc = ims_repo_project_delete(c, id, err);
+    return ims_db_end(c, rc, err);
 }
 
 /* ---- custom policies ---- */
@@ -603,8 +619,12 @@ enum ims_rc ims_iam_policy_add(struct ims_service *svc, const char *domain_id, c
     struct ims_dbc *c = ims_db_conn(svc->db);
     struct ims_policy_row *all = NULL;
     size_t n = 0;
-    if (rc != IMS_OK || (rc = ims_repo_policy_list(c, domain_id, true, &all, &n, err)) != IMS_OK)
+    /* The internal name counts the account's policies: counted in the
+     * transaction that adds one, so two adds never pick the same. */
+    if (rc != IMS_OK || (rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
+    if ((rc = ims_repo_policy_list(c, domain_id, true, &all, &n, err)) != IMS_OK)
+        return ims_db_end(c, rc, err);
     ims_policy_row_array_free(all, n);
     /* The reference's internal names: custom_<account>_<n>. */
     char id[33];
@@ -615,8 +635,10 @@ enum ims_rc ims_iam_policy_add(struct ims_service *svc, const char *domain_id, c
                                  .type = (char *)in->type, .document = (char *)in->document};
     rc = ims_repo_policy_insert(c, &row, err);
     if (rc == IMS_E_CONFLICT)
-        return ims_fail(err, rc, "A policy named %s already exists.", in->display_name);
-    return rc == IMS_OK ? ims_repo_policy_get(c, id, NULL, NULL, ret, err) : rc;
+        rc = ims_fail(err, rc, "A policy named %s already exists.", in->display_name);
+    if ((rc = ims_db_end(c, rc, err)) != IMS_OK)
+        return rc;
+    return ims_repo_policy_get(c, id, NULL, NULL, ret, err);
 }
 
 enum ims_rc ims_iam_policy_list(struct ims_service *svc, const char *domain_id, bool custom_only,
@@ -630,18 +652,28 @@ enum ims_rc ims_iam_policy_update(struct ims_service *svc, const char *domain_id
                                   struct ims_err *err)
 {
     enum ims_rc rc = check_policy_input(in, err);
-    struct ims_policy_row r;
-    if (rc != IMS_OK || (rc = ims_iam_policy_get(svc, domain_id, id, true, &r, err)) != IMS_OK)
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    if (rc != IMS_OK || (rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
-    replace(&r.display_name, in->display_name);
-    replace(&r.type, in->type);
-    replace(&r.description, in->description);
-    replace(&r.document, in->document);
-    rc = ims_repo_policy_update(ims_db_conn(svc->db), &r, err);
+    struct ims_policy_row r = {0};
+    rc = ims_iam_policy_get(svc, domain_id, id, true, &r, err);
     ims_policy_row_release(&r);
+    /* Only the fields given: a concurrent change of another field stays. */
+    struct ims_policy_row ch = {.id = (char *)id, .display_name = (char *)in->display_name,
+                                .type = (char *)in->type, .description = (char *)in->description,
+                                .document = (char *)in->document};
+    if (rc == IMS_OK)
+        rc = ims_repo_policy_update(c, &ch, err);
     if (rc == IMS_E_CONFLICT)
-        return ims_fail(err, rc, "A policy named %s already exists.", in->display_name);
-    return rc == IMS_OK ? ims_iam_policy_get(svc, domain_id, id, true, ret, err) : rc;
+        rc = ims_fail(err, rc, "A policy named %s already exists.", in->display_name);
+    if (rc == IMS_OK)
+        rc = ims_iam_policy_get(svc, domain_id, id, true, &r, err);
+    if ((rc = ims_db_end(c, rc, err)) != IMS_OK) {
+        ims_policy_row_release(&r);
+        return rc;
+    }
+    *ret = r;
+    return IMS_OK;
 }
 
 enum ims_rc ims_iam_policy_references(struct ims_service *svc, const char *id, int64_t *ret, struct ims_err *err)
@@ -653,11 +685,15 @@ enum ims_rc ims_iam_policy_delete(struct ims_service *svc, const char *domain_id
                                   struct ims_err *err)
 {
     struct ims_policy_row r;
-    enum ims_rc rc = ims_iam_policy_get(svc, domain_id, id, true, &r, err);
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    ims_policy_row_release(&r);
-    return ims_repo_policy_delete(ims_db_conn(svc->db), id, err);
+    if ((rc = ims_iam_policy_get(svc, domain_id, id, true, &r, err)) == IMS_OK) {
+        ims_policy_row_release(&r);
+        rc = ims_repo_policy_delete(c, id, err);
+    }
+    return ims_db_end(c, rc, err);
 }
 
 /* ---- grants ---- */
@@ -707,11 +743,21 @@ enum ims_rc ims_iam_grant_apply(struct ims_service *svc, const char *domain_id, 
                                 const char *policy_id, enum ims_scope_type scope, const char *scope_ref,
                                 enum ims_iam_op op, struct ims_err *err)
 {
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    if (op != IMS_IAM_CHECK) {
+        /* The group, policy and scope are checked in the transaction that
+         * grants or revokes: none of them can go in between. */
+        enum ims_rc rc = ims_db_begin(c, err);
+        if (rc != IMS_OK)
+            return rc;
+        rc = grant_parts(svc, domain_id, group_id, policy_id, scope, scope_ref, err);
+        if (rc == IMS_OK)
+            rc = ims_iam_grant(svc, domain_id, group_id, policy_id, scope, scope_ref, op == IMS_IAM_REMOVE, err);
+        return ims_db_end(c, rc, err);
+    }
     enum ims_rc rc = grant_parts(svc, domain_id, group_id, policy_id, scope, scope_ref, err);
     if (rc != IMS_OK)
         return rc;
-    if (op != IMS_IAM_CHECK)
-        return ims_iam_grant(svc, domain_id, group_id, policy_id, scope, scope_ref, op == IMS_IAM_REMOVE, err);
     bool granted = false;
     if ((rc = ims_repo_grant_exists(ims_db_conn(svc->db), group_id, policy_id, scope, scope_ref, &granted, err)) !=
         IMS_OK)
@@ -787,29 +833,42 @@ enum ims_rc ims_iam_ep_update(struct ims_service *svc, const char *domain_id, co
                               struct ims_err *err)
 {
     enum ims_rc rc = check_ep(name, description, type, err);
-    struct ims_enterprise_project ep;
-    if (rc != IMS_OK || (rc = own_ep(svc, domain_id, id, &ep, err)) != IMS_OK)
-        return rc;
-    replace(&ep.name, name);
-    replace(&ep.description, description);
-    replace(&ep.type, type);
     struct ims_dbc *c = ims_db_conn(svc->db);
-    rc = ims_repo_ep_update(c, &ep, err);
+    if (rc != IMS_OK || (rc = ims_db_begin(c, err)) != IMS_OK)
+        return rc;
+    struct ims_enterprise_project ep = {0};
+    rc = own_ep(svc, domain_id, id, &ep, err);
     ims_ep_release(&ep);
+    /* Only the fields given (status 0: unchanged): a concurrent enable or
+     * disable stays. */
+    struct ims_enterprise_project ch = {.id = (char *)id, .name = (char *)name, .description = (char *)description,
+                                        .type = (char *)type};
+    if (rc == IMS_OK)
+        rc = ims_repo_ep_update(c, &ch, err);
     if (rc == IMS_E_CONFLICT)
-        return ims_fail(err, rc, "An enterprise project named %s already exists.", name);
-    return rc == IMS_OK ? ims_repo_ep_get(c, id, ret, err) : rc;
+        rc = ims_fail(err, rc, "An enterprise project named %s already exists.", name);
+    if (rc == IMS_OK)
+        rc = ims_repo_ep_get(c, id, &ep, err);
+    if ((rc = ims_db_end(c, rc, err)) != IMS_OK) {
+        ims_ep_release(&ep);
+        return rc;
+    }
+    *ret = ep;
+    return IMS_OK;
 }
 
 enum ims_rc ims_iam_ep_set_enabled(struct ims_service *svc, const char *domain_id, const char *id, bool enabled,
                                    struct ims_err *err)
 {
-    struct ims_enterprise_project ep;
-    enum ims_rc rc = own_ep(svc, domain_id, id, &ep, err);
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    ep.status = enabled ? 1 : 2;
-    rc = ims_repo_ep_update(ims_db_conn(svc->db), &ep, err);
+    struct ims_enterprise_project ep = {0};
+    rc = own_ep(svc, domain_id, id, &ep, err);
     ims_ep_release(&ep);
-    return rc;
+    struct ims_enterprise_project ch = {.id = (char *)id, .status = enabled ? 1 : 2};
+    if (rc == IMS_OK)
+        rc = ims_repo_ep_update(c, &ch, err);
+    return ims_db_end(c, rc, err);
 }

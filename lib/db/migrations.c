@@ -239,6 +239,17 @@ const char *const ims_migrations[] = {
      * image to saving; only that upload may commit or give it back. */
     "ALTER TABLE images ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE images ADD COLUMN upload_id VARCHAR(36);",
+    /* 11: a revision on every IAM entity and job, raised by every change of
+     * it in the transaction of the change: a writer that read a row can
+     * write on condition that it is still the row it read (jobs: the claim
+     * a worker holds). */
+    "ALTER TABLE users ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE projects ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE domains ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE groups ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE enterprise_projects ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE policies ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -68,6 +68,16 @@ enum ims_rc ims_repo_iam_generation(struct ims_dbc *c, int64_t *ret, struct ims_
     return rc;
 }
 
+/* A change of what a group holds (members, grants) is a change of the group. */
+static enum ims_rc group_changed(struct ims_dbc *c, const char *group_id, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE groups SET revision = revision + 1 WHERE id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, group_id);
+    return ims_q_exec(&q, err);
+}
+
 /* Runs a write, then bumps the generation. */
 static enum ims_rc write_and_bump(struct ims_q *q, const char *what, struct ims_err *err)
 {
@@ -176,20 +186,37 @@ enum ims_rc ims_repo_group_delete(struct ims_dbc *c, const char *id, struct ims_
 enum ims_rc ims_repo_group_add_user(struct ims_dbc *c, const char *group_id, const char *user_id,
                                     struct ims_err *err)
 {
+    bool member = false;
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    /* Already a member: nothing changes. Asked inside the transaction, so a
+     * constraint failure below is a missing user or group, never success. */
+    rc = ims_repo_group_has_user(c, group_id, user_id, &member, err);
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", err))
-        return IMS_E_DB;
-    ims_q_text(&q, group_id);
-    ims_q_text(&q, user_id);
-    enum ims_rc rc = write_and_bump(&q, "membership", err);
-    return rc == IMS_E_CONFLICT ? IMS_OK : rc;
+    if (rc == IMS_OK && !member) {
+        if (!ims_q_prepare(&q, c, "INSERT INTO group_members (group_id, user_id) VALUES (?, ?)", err))
+            return ims_db_end(c, IMS_E_DB, err);
+        ims_q_text(&q, group_id);
+        ims_q_text(&q, user_id);
+        rc = write_and_bump(&q, "membership", err);
+        if (rc == IMS_OK)
+            rc = group_changed(c, group_id, err);
+    }
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_repo_group_remove_user(struct ims_dbc *c, const char *group_id, const char *user_id,
                                        struct ims_err *err)
 {
-    return delete_one(c, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", group_id, user_id,
-                      "membership", err);
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = delete_one(c, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", group_id, user_id,
+                    "membership", err);
+    if (rc == IMS_OK)
+        rc = group_changed(c, group_id, err);
+    return ims_db_end(c, rc, err);
 }
 
 /* ---- enterprise projects ---- */
@@ -292,36 +319,52 @@ enum ims_rc ims_repo_policy_get(struct ims_dbc *c, const char *id, const char *d
 enum ims_rc ims_repo_grant_insert(struct ims_dbc *c, const char *group_id, const char *policy_id,
                                   enum ims_scope_type t, const char *scope_id, struct ims_err *err)
 {
+    bool granted = false;
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    /* Granted already: nothing changes (asked in the transaction, so a
+     * constraint failure below is a missing group or policy). */
+    rc = ims_repo_grant_exists(c, group_id, policy_id, t, scope_id, &granted, err);
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "INSERT INTO grants (group_id, policy_id, scope_type, scope_id) VALUES (?, ?, ?, ?)",
-                       err))
-        return IMS_E_DB;
-    ims_q_text(&q, group_id);
-    ims_q_text(&q, policy_id);
-    ims_q_text(&q, scope_names[t]);
-    ims_q_text(&q, scope_id ? scope_id : "");
-    enum ims_rc rc = write_and_bump(&q, "grant", err);
-    return rc == IMS_E_CONFLICT ? IMS_OK : rc;
+    if (rc == IMS_OK && !granted) {
+        if (!ims_q_prepare(&q, c,
+                           "INSERT INTO grants (group_id, policy_id, scope_type, scope_id) VALUES (?, ?, ?, ?)", err))
+            return ims_db_end(c, IMS_E_DB, err);
+        ims_q_text(&q, group_id);
+        ims_q_text(&q, policy_id);
+        ims_q_text(&q, scope_names[t]);
+        ims_q_text(&q, scope_id ? scope_id : "");
+        rc = write_and_bump(&q, "grant", err);
+        if (rc == IMS_OK)
+            rc = group_changed(c, group_id, err);
+    }
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_repo_grant_delete(struct ims_dbc *c, const char *group_id, const char *policy_id,
                                   enum ims_scope_type t, const char *scope_id, struct ims_err *err)
 {
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
                        "DELETE FROM grants WHERE group_id = ? AND policy_id = ? AND scope_type = ? AND scope_id = ?",
                        err))
-        return IMS_E_DB;
+        return ims_db_end(c, IMS_E_DB, err);
     ims_q_text(&q, group_id);
     ims_q_text(&q, policy_id);
     ims_q_text(&q, scope_names[t]);
     ims_q_text(&q, scope_id ? scope_id : "");
-    enum ims_rc rc = ims_q_exec(&q, err);
+    rc = ims_q_exec(&q, err);
     if (rc == IMS_OK && c->ops->changes(c->h) == 0)
-        return ims_fail(err, IMS_E_NOTFOUND, "Could not find the grant");
+        rc = ims_fail(err, IMS_E_NOTFOUND, "Could not find the grant");
     if (rc == IMS_OK)
         rc = ims_repo_iam_bump(c, err);
-    return rc;
+    if (rc == IMS_OK)
+        rc = group_changed(c, group_id, err);
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_repo_user_grants(struct ims_dbc *c, const char *user_id, struct ims_user_grant **ret, size_t *ret_n,
@@ -492,10 +535,13 @@ enum ims_rc ims_repo_group_list(struct ims_dbc *c, const char *domain_id, const 
 enum ims_rc ims_repo_group_update(struct ims_dbc *c, const struct ims_group *g, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "UPDATE groups SET name = ?, description = ? WHERE id = ?", err))
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE groups SET name = COALESCE(?, name), description = COALESCE(?, description), "
+                       "revision = revision + 1 WHERE id = ?",
+                       err))
         return IMS_E_DB;
     ims_q_text(&q, g->name);
-    ims_q_text(&q, g->description ? g->description : "");
+    ims_q_text(&q, g->description);
     ims_q_text(&q, g->id);
     return update_and_bump(&q, "group", err);
 }
@@ -542,14 +588,16 @@ enum ims_rc ims_repo_ep_update(struct ims_dbc *c, const struct ims_enterprise_pr
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "UPDATE enterprise_projects SET name = ?, description = ?, type = ?, status = ?, "
-                       "updated_at = ? WHERE id = ?",
+                       "UPDATE enterprise_projects SET name = COALESCE(?, name), description = COALESCE(?, "
+                       "description), type = COALESCE(?, type), status = CASE WHEN ? = 0 THEN status ELSE ? END, "
+                       "updated_at = ?, revision = revision + 1 WHERE id = ?",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, ep->name);
-    ims_q_text(&q, ep->description ? ep->description : "");
-    ims_q_text(&q, ep->type ? ep->type : "prod");
-    ims_q_int(&q, ep->status ? ep->status : 1);
+    ims_q_text(&q, ep->description);
+    ims_q_text(&q, ep->type);
+    ims_q_int(&q, ep->status);
+    ims_q_int(&q, ep->status);
     ims_q_int(&q, ims_now());
     ims_q_text(&q, ep->id);
     return update_and_bump(&q, "enterprise project", err);
@@ -574,12 +622,13 @@ enum ims_rc ims_repo_policy_update(struct ims_dbc *c, const struct ims_policy_ro
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "UPDATE policies SET display_name = ?, description = ?, type = ?, document = ?, "
-                       "updated_at = ? WHERE id = ?",
+                       "UPDATE policies SET display_name = COALESCE(?, display_name), description = COALESCE(?, "
+                       "description), type = COALESCE(?, type), document = COALESCE(?, document), "
+                       "updated_at = ?, revision = revision + 1 WHERE id = ?",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, p->display_name);
-    ims_q_text(&q, p->description ? p->description : "");
+    ims_q_text(&q, p->description);
     ims_q_text(&q, p->type);
     ims_q_text(&q, p->document);
     ims_q_int(&q, ims_now());

@@ -385,26 +385,32 @@ static enum ims_rc update_one(struct ims_q *q, const char *what, struct ims_err 
     return rc;
 }
 
-enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user *u, struct ims_err *err)
+/* The SET list of a user change: a field given replaces the stored one,
+ * COALESCE keeps what is stored when it is not (NULL). */
+#define USER_CHANGE                                                                                          \
+    "UPDATE users SET name = COALESCE(?, name), description = COALESCE(?, description), "                   \
+    "enabled = CASE WHEN ? < 0 THEN enabled ELSE ? END, default_project_id = COALESCE(?, default_project_id), " \
+    "revision = revision + 1"
+
+enum ims_rc ims_repo_user_update(struct ims_dbc *c, const struct ims_user_change *ch, struct ims_err *err)
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       u->password_hash ? "UPDATE users SET name = ?, description = ?, enabled = ?, "
-                                          "default_project_id = ?, password_hash = ?, failed_logins = 0, "
-                                          "locked_until = 0, tokens_valid_after = ? WHERE id = ?"
-                                        : "UPDATE users SET name = ?, description = ?, enabled = ?, "
-                                          "default_project_id = ? WHERE id = ?",
+                       ch->password_hash ? USER_CHANGE ", password_hash = ?, failed_logins = 0, locked_until = 0, "
+                                                       "tokens_valid_after = ? WHERE id = ?"
+                                         : USER_CHANGE " WHERE id = ?",
                        err))
         return IMS_E_DB;
-    ims_q_text(&q, u->name);
-    ims_q_text(&q, u->description ? u->description : "");
-    ims_q_int(&q, u->enabled);
-    ims_q_text(&q, u->default_project_id);
-    if (u->password_hash) {
-        ims_q_text(&q, u->password_hash);
+    ims_q_text(&q, ch->name);
+    ims_q_text(&q, ch->description);
+    ims_q_int(&q, ch->enabled);
+    ims_q_int(&q, ch->enabled);
+    ims_q_text(&q, ch->default_project_id);
+    if (ch->password_hash) {
+        ims_q_text(&q, ch->password_hash);
         ims_q_int(&q, ims_now_us()); /* Keystone: a new password ends the tokens issued before it */
     }
-    ims_q_text(&q, u->id);
+    ims_q_text(&q, ch->id);
     return update_one(&q, "user", err);
 }
 
@@ -474,15 +480,20 @@ enum ims_rc ims_repo_project_list(struct ims_dbc *c, const char *domain_id, cons
     return IMS_OK;
 }
 
-enum ims_rc ims_repo_project_update(struct ims_dbc *c, const struct ims_project *p, struct ims_err *err)
+enum ims_rc ims_repo_project_update(struct ims_dbc *c, const char *id, const char *name, const char *description,
+                                    int enabled, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "UPDATE projects SET name = ?, description = ?, enabled = ? WHERE id = ?", err))
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE projects SET name = COALESCE(?, name), description = COALESCE(?, description), "
+                       "enabled = CASE WHEN ? < 0 THEN enabled ELSE ? END, revision = revision + 1 WHERE id = ?",
+                       err))
         return IMS_E_DB;
-    ims_q_text(&q, p->name);
-    ims_q_text(&q, p->description ? p->description : "");
-    ims_q_int(&q, p->enabled);
-    ims_q_text(&q, p->id);
+    ims_q_text(&q, name);
+    ims_q_text(&q, description);
+    ims_q_int(&q, enabled);
+    ims_q_int(&q, enabled);
+    ims_q_text(&q, id);
     return update_one(&q, "project", err);
 }
 
