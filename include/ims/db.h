@@ -327,6 +327,11 @@ struct ims_job {
     char status[16]; /* INIT RUNNING SUCCESS FAIL */
     char *project_id, *type, *entities, *error_code, *fail_reason, *request, *lease_owner;
     int64_t progress, attempts, lease_expires, created_at, begin_time, end_time;
+    /* Raised by every change of the job (not by lease renewals): the claim
+     * a worker holds is (lease_owner, revision), so a worker whose job was
+     * handed to another one (its lease ran out) can no longer write it, even
+     * in the same process (lease_owner names the process). */
+    int64_t revision;
 };
 void ims_job_release(struct ims_job *j);
 enum ims_rc ims_repo_job_insert(struct ims_dbc *c, const struct ims_job *j, struct ims_err *err);
@@ -336,13 +341,16 @@ enum ims_rc ims_repo_job_get(struct ims_dbc *c, const char *id, struct ims_job *
  * attempts + 1. IMS_E_NOTFOUND when there is none. */
 enum ims_rc ims_repo_job_claim(struct ims_dbc *c, const char *owner, int64_t now_ms, int64_t lease_ms,
                                struct ims_job *ret, struct ims_err *err);
-/* Writes entities and progress of j while owner holds its lease; NOTFOUND
- * when the lease was lost. */
-enum ims_rc ims_repo_job_save(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err);
-/* Writes the final status, entities, error and end time; drops the lease. */
-enum ims_rc ims_repo_job_finish(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err);
-/* Gives a RUNNING job back (lease expired now) so any worker resumes it. */
-enum ims_rc ims_repo_job_unlease(struct ims_dbc *c, const char *id, const char *owner, struct ims_err *err);
+/* Writes entities and progress of j while owner still holds the claim j was
+ * read with (compare-and-set of the revision, which j then follows);
+ * NOTFOUND when the lease was lost or the job handed to another worker. */
+enum ims_rc ims_repo_job_save(struct ims_dbc *c, struct ims_job *j, const char *owner, struct ims_err *err);
+/* RUNNING -> j->status (SUCCESS, FAIL) with entities, error and end time,
+ * on the same condition as ims_repo_job_save; drops the lease. */
+enum ims_rc ims_repo_job_finish(struct ims_dbc *c, struct ims_job *j, const char *owner, struct ims_err *err);
+/* Gives a RUNNING job back (lease expired now) so any worker resumes it, on
+ * the same condition. */
+enum ims_rc ims_repo_job_unlease(struct ims_dbc *c, struct ims_job *j, const char *owner, struct ims_err *err);
 /* Extends the leases of every job owner runs. */
 enum ims_rc ims_repo_jobs_renew(struct ims_dbc *c, const char *owner, int64_t until_ms, struct ims_err *err);
 /* Removes finished jobs that ended before before_ms. */

@@ -8,7 +8,7 @@
 
 #define JOB_COLS                                                                                                \
     "id, project_id, job_type, status, entities, error_code, fail_reason, request, progress, attempts, "        \
-    "lease_owner, lease_expires, created_at, begin_time, end_time"
+    "lease_owner, lease_expires, created_at, begin_time, end_time, revision"
 
 void ims_job_release(struct ims_job *j)
 {
@@ -40,13 +40,15 @@ static void read_job(struct ims_q *q, struct ims_job *j)
     j->created_at = ims_q_col_int(q, 12);
     j->begin_time = ims_q_col_int(q, 13);
     j->end_time = ims_q_col_int(q, 14);
+    j->revision = ims_q_col_int(q, 15);
 }
 
 enum ims_rc ims_repo_job_insert(struct ims_dbc *c, const struct ims_job *j, struct ims_err *err)
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "INSERT INTO jobs (" JOB_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err))
+                       "INSERT INTO jobs (" JOB_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                       err))
         return IMS_E_DB;
     ims_q_text(&q, j->id);
     ims_q_text(&q, j->project_id);
@@ -112,7 +114,8 @@ enum ims_rc ims_repo_job_claim(struct ims_dbc *c, const char *owner, int64_t now
         goto out;
     if (!ims_q_prepare(&q, c,
                        "UPDATE jobs SET status = 'RUNNING', lease_owner = ?, lease_expires = ?, "
-                       "attempts = attempts + 1, begin_time = CASE WHEN begin_time = 0 THEN ? ELSE begin_time END "
+                       "attempts = attempts + 1, revision = revision + 1, "
+                       "begin_time = CASE WHEN begin_time = 0 THEN ? ELSE begin_time END "
                        "WHERE id = ? AND (status = 'INIT' OR (status = 'RUNNING' AND lease_expires < ?))",
                        err)) {
         rc = IMS_E_DB;
@@ -139,35 +142,41 @@ out:
     return rc;
 }
 
-static enum ims_rc changed_one(struct ims_dbc *c, enum ims_rc rc, const char *id, struct ims_err *err)
+/* A claimed write changed the job: j follows its revision. */
+static enum ims_rc changed_one(struct ims_dbc *c, enum ims_rc rc, struct ims_job *j, struct ims_err *err)
 {
     if (rc == IMS_OK && c->ops->changes(c->h) != 1)
-        return ims_fail(err, IMS_E_NOTFOUND, "the lease of job %s was lost", id);
+        return ims_fail(err, IMS_E_NOTFOUND, "the lease of job %s was lost", j->id);
+    if (rc == IMS_OK)
+        j->revision++;
     return rc;
 }
 
-enum ims_rc ims_repo_job_save(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err)
+/* The condition of every write by the worker holding the claim. */
+#define CLAIMED "WHERE id = ? AND lease_owner = ? AND revision = ? AND status = 'RUNNING'"
+
+enum ims_rc ims_repo_job_save(struct ims_dbc *c, struct ims_job *j, const char *owner, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "UPDATE jobs SET entities = ?, progress = ? WHERE id = ? AND lease_owner = ? "
-                       "AND status = 'RUNNING'",
-                       err))
+    if (!ims_q_prepare(&q, c, "UPDATE jobs SET entities = ?, progress = ?, revision = revision + 1 " CLAIMED, err))
         return IMS_E_DB;
     ims_q_text(&q, j->entities ? j->entities : "{}");
     ims_q_int(&q, j->progress);
     ims_q_text(&q, j->id);
     ims_q_text(&q, owner);
-    return changed_one(c, ims_q_exec(&q, err), j->id, err);
+    ims_q_int(&q, j->revision);
+    return changed_one(c, ims_q_exec(&q, err), j, err);
 }
 
-enum ims_rc ims_repo_job_finish(struct ims_dbc *c, const struct ims_job *j, const char *owner, struct ims_err *err)
+enum ims_rc ims_repo_job_finish(struct ims_dbc *c, struct ims_job *j, const char *owner, struct ims_err *err)
 {
+    /* A running job ends; it never goes back to INIT or RUNNING this way. */
+    if (!ims_streq(j->status, "SUCCESS") && !ims_streq(j->status, "FAIL"))
+        return ims_fail(err, IMS_E_BADREQ, "job %s cannot end as %s", j->id, j->status);
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
                        "UPDATE jobs SET status = ?, entities = ?, progress = ?, error_code = ?, fail_reason = ?, "
-                       "end_time = ?, lease_owner = NULL, lease_expires = 0 "
-                       "WHERE id = ? AND lease_owner = ? AND status = 'RUNNING'",
+                       "end_time = ?, lease_owner = NULL, lease_expires = 0, revision = revision + 1 " CLAIMED,
                        err))
         return IMS_E_DB;
     ims_q_text(&q, j->status);
@@ -178,22 +187,24 @@ enum ims_rc ims_repo_job_finish(struct ims_dbc *c, const struct ims_job *j, cons
     ims_q_int(&q, j->end_time);
     ims_q_text(&q, j->id);
     ims_q_text(&q, owner);
-    return changed_one(c, ims_q_exec(&q, err), j->id, err);
+    ims_q_int(&q, j->revision);
+    return changed_one(c, ims_q_exec(&q, err), j, err);
 }
 
-enum ims_rc ims_repo_job_unlease(struct ims_dbc *c, const char *id, const char *owner, struct ims_err *err)
+enum ims_rc ims_repo_job_unlease(struct ims_dbc *c, struct ims_job *j, const char *owner, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "UPDATE jobs SET lease_owner = NULL, lease_expires = 0 WHERE id = ? AND lease_owner = ? "
-                       "AND status = 'RUNNING'",
+    if (!ims_q_prepare(&q, c, "UPDATE jobs SET lease_owner = NULL, lease_expires = 0, revision = revision + 1 " CLAIMED,
                        err))
         return IMS_E_DB;
-    ims_q_text(&q, id);
+    ims_q_text(&q, j->id);
     ims_q_text(&q, owner);
-    return ims_q_exec(&q, err);
+    ims_q_int(&q, j->revision);
+    return changed_one(c, ims_q_exec(&q, err), j, err);
 }
 
+/* Renewals extend the lease of the claims a process holds without raising
+ * the revision: the claim a worker holds stays valid while it is renewed. */
 enum ims_rc ims_repo_jobs_renew(struct ims_dbc *c, const char *owner, int64_t until_ms, struct ims_err *err)
 {
     struct ims_q q;

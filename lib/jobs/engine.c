@@ -174,7 +174,7 @@ static void run_job(struct ims_jobs *e, struct ims_job *job)
     }
     if (ctx.interrupted) {
         /* Stopping (or the lease is gone): hand the job back for resumption. */
-        if (ims_repo_job_unlease(c, job->id, e->owner, &err) != IMS_OK)
+        if (ims_repo_job_unlease(c, job, e->owner, &err) != IMS_OK)
             ims_warn("job %s: cannot release its lease: %s", job->id, err.msg);
         else
             ims_info("job %s (%s) interrupted at step %lld; it will be resumed", job->id, job->type,
