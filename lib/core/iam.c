@@ -92,12 +92,15 @@ enum ims_rc ims_iam_add_user_to_group(struct ims_service *svc, const char *domai
 {
     struct ims_dbc *c = ims_db_conn(svc->db);
     struct ims_group g;
-    enum ims_rc rc = resolve_group(c, domain_id, group, &g, err);
+    /* The group is resolved in the transaction that adds the member. */
+    enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    rc = ims_repo_group_add_user(c, g.id, user_id, err);
-    ims_group_release(&g);
-    return rc;
+    if ((rc = resolve_group(c, domain_id, group, &g, err)) == IMS_OK) {
+        rc = ims_repo_group_add_user(c, g.id, user_id, err);
+        ims_group_release(&g);
+    }
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_iam_create_policy(struct ims_service *svc, const char *domain_id, const char *name,
@@ -128,7 +131,11 @@ enum ims_rc ims_iam_grant(struct ims_service *svc, const char *domain_id, const 
     struct ims_group g = {0};
     struct ims_policy_row pol = {0};
     char *scope_id = NULL;
-    enum ims_rc rc = resolve_group(c, domain_id, group, &g, err);
+    /* Group, policy and scope are resolved in the transaction that grants. */
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = resolve_group(c, domain_id, group, &g, err);
     if (rc == IMS_OK)
         rc = resolve_policy(c, domain_id, policy, &pol, err);
     if (rc == IMS_OK) {
@@ -165,7 +172,7 @@ enum ims_rc ims_iam_grant(struct ims_service *svc, const char *domain_id, const 
     free(scope_id);
     ims_group_release(&g);
     ims_policy_row_release(&pol);
-    return rc;
+    return ims_db_end(c, rc, err);
 }
 
 enum ims_rc ims_iam_create_enterprise_project(struct ims_service *svc, const char *domain_id, const char *name,
