@@ -180,17 +180,25 @@ enum ims_rc ims_members_update(struct ims_service *svc, const struct ims_princip
     if (!status_valid(status))
         return ims_fail(err, IMS_E_BADREQ, "Invalid status: %s. Status must be pending, accepted or rejected.",
                         status ? status : "(none)");
-    struct ims_member m;
-    enum ims_rc rc = ims_members_get(svc, p, image_id, member_id, &m, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, image_id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    if (!ims_streq(member_id, p->project_id)) {
-        ims_member_release(&m);
-        return ims_fail(err, IMS_E_FORBIDDEN, "Only the member may change its membership status.");
+    bool owner = ims_images_can_modify(p, &e.image);
+    struct ims_member m = {0};
+    if (!ims_streq(e.image.visibility, "shared"))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
+    else if (!owner && !ims_streq(member_id, p->project_id))
+        rc = ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", member_id, image_id);
+    else if ((rc = ims_repo_member_get(e.c, image_id, member_id, &m, err)) == IMS_OK &&
+             !ims_streq(member_id, p->project_id))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only the member may change its membership status.");
+    if (rc == IMS_OK) {
+        snprintf(m.status, sizeof(m.status), "%s", status);
+        m.updated_at = ims_now();
+        rc = ims_repo_member_update(e.c, &m, err);
     }
-    snprintf(m.status, sizeof(m.status), "%s", status);
-    m.updated_at = ims_now();
-    rc = ims_repo_member_update(ims_db_conn(svc->db), &m, err);
+    rc = ims_image_edit_end(&e, rc, err);
     if (rc != IMS_OK) {
         ims_member_release(&m);
         return rc;
@@ -202,19 +210,17 @@ enum ims_rc ims_members_update(struct ims_service *svc, const struct ims_princip
 enum ims_rc ims_members_delete(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
                                const char *member_id, struct ims_err *err)
 {
-    struct ims_image img;
-    enum ims_rc rc = ims_images_get(svc, p, image_id, &img, err);
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, image_id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    bool owner = ims_images_can_modify(p, &img);
-    bool shared = ims_streq(img.visibility, "shared");
-    ims_image_release(&img);
-    if (!shared)
-        return ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
-    if (!owner) {
-        if (ims_streq(member_id, p->project_id))
-            return ims_fail(err, IMS_E_FORBIDDEN, "Only the image owner may remove members.");
-        return ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", member_id, image_id);
-    }
-    return ims_repo_member_delete(ims_db_conn(svc->db), image_id, member_id, err);
+    if (!ims_streq(e.image.visibility, "shared"))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only shared images have members.");
+    else if (!ims_images_can_modify(p, &e.image) && ims_streq(member_id, p->project_id))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Only the image owner may remove members.");
+    else if (!ims_images_can_modify(p, &e.image))
+        rc = ims_fail(err, IMS_E_NOTFOUND, "%s is not a member of image %s", member_id, image_id);
+    else
+        rc = ims_repo_member_delete(e.c, image_id, member_id, err);
+    return ims_image_edit_end(&e, rc, err);
 }
