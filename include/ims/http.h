@@ -131,6 +131,12 @@ const char *ims_method_name(enum ims_method m);
  * whole body is sent, as RFC 9110 allows). */
 enum ims_rc ims_range_parse(const char *header, uint64_t size, uint64_t *ret_first, uint64_t *ret_last);
 
+/* Checks a request head for what makes its framing or target ambiguous
+ * (RFC 9112): two different Content-Length values, Content-Length with
+ * Transfer-Encoding, no Host (or several) in HTTP/1.1. Returns NULL when the
+ * head is acceptable, else the message of a 400. */
+const char *ims_http_head_check(const char *version, const struct ims_kvlist *headers);
+
 /* ---- server ---- */
 struct ims_http_config {
     const char *host;

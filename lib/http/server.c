@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "http-int.h"
@@ -46,6 +47,7 @@ struct conn_req {
     enum req_phase phase;
     bool sink_begun, sink_finished;
     atomic_bool phase_ready; /* set by the deferred worker, read by the event loop */
+    bool answer_now; /* refused from its head: answer before reading any body */
     uint64_t discarded;
 };
 
@@ -55,6 +57,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     struct conn_req *cr = ims_xcalloc(1, sizeof(*cr));
     cr->srv = srv;
     cr->raw_uri = ims_xstrdup(uri);
+    /* We parse the query ourselves from raw_uri. MHD would next split it
+     * into its 64 KiB connection pool (tens of bytes per parameter) and,
+     * with about 1,000 parameters, run out and never answer: end the
+     * query it sees here, in its own buffer, which it clobbers anyway. */
+    char *qs = strchr(uri, '?');
+    if (qs && qs[1])
+        qs[1] = 0;
     cr->req.conn = c;
     cr->req.resp.fd = -1;
     cr->req.svc = srv->app->svc;
@@ -141,8 +150,30 @@ static enum MHD_Result send_response(struct conn_req *cr)
     return ret;
 }
 
-/* First call: parse, route, authenticate, open the sink. Never queues. */
-static void setup(struct conn_req *cr, const char *method)
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    ims_kvlist_add(cls, key, value ? value : "");
+    return MHD_YES;
+}
+
+/* Whether the client announced a body it has not sent yet: then a refusal
+ * is answered now, without `100 Continue` (it waits for one) or when the body
+ * is larger than we drain (answering after it is read would take too long). */
+static bool body_waits(struct ims_request *req)
+{
+    const char *expect = ims_req_header(req, "Expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0)
+        return true;
+    if (ims_req_header(req, "Transfer-Encoding"))
+        return true;
+    int64_t length;
+    const char *cl = ims_req_header(req, "Content-Length");
+    return cl && ims_parse_i64(cl, 0, INT64_MAX, &length) && (uint64_t)length > DISCARD_MAX;
+}
+
+/* First call: parse, route, authenticate, open the sink. Queues only a
+ * refusal that must not wait for the body (answer_now). */
+static void setup(struct conn_req *cr, const char *method, const char *version)
 {
     struct ims_request *req = &cr->req;
     const struct ims_http_app *app = cr->srv->app;
@@ -151,6 +182,18 @@ static void setup(struct conn_req *cr, const char *method)
     snprintf(req->request_id, sizeof(req->request_id), "req-%s", uuid);
     req->method = ims_method_parse(method);
     req->method_name = ims_method_name(req->method);
+
+    struct ims_kvlist head = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &head);
+    const char *bad_head = ims_http_head_check(version, &head);
+    ims_kvlist_release(&head);
+    if (bad_head) {
+        /* The body's framing is in doubt: never read it, close after. */
+        ims_http_error(req, 400, bad_head);
+        cr->phase = PHASE_DISCARD;
+        cr->answer_now = true;
+        return;
+    }
 
     struct ims_err err = {0};
     char *qs = strchr(cr->raw_uri, '?');
@@ -220,7 +263,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     struct conn_req *cr = *con_cls;
     struct ims_request *req = &cr->req;
     if (cr->phase == PHASE_NEW) {
-        setup(cr, method);
+        setup(cr, method, version);
+        if (cr->phase == PHASE_DISCARD && (cr->answer_now || body_waits(req)))
+            return send_response(cr); /* queued this early, MHD closes after it */
         return MHD_YES;
     }
     if (cr->phase == PHASE_DONE)

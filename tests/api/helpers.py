@@ -478,3 +478,42 @@ class Iam:
         api.project_id = body["project"]["id"]
         api.domain = dom
         return api
+
+
+# -- raw HTTP (what clients libraries would not send) ------------------------
+class RawReply:
+    """A response read off a raw socket: status, headers (lower-case names), body."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        head, _, self.body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else None
+        self.headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def raw_request(port, data, timeout=10, host="127.0.0.1", source=None):
+    """Sends `data` on a new connection and reads until the server closes it
+    (the requests should say Connection: close, or be refused with a close).
+    Returns a RawReply; a reset after a complete answer still returns it."""
+    sock = socket.create_connection((host, port), timeout=timeout,
+                                    source_address=(source, 0) if source else None)
+    out = b""
+    try:
+        sock.sendall(data)
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except ConnectionResetError:
+        pass
+    finally:
+        sock.close()
+    return RawReply(out)

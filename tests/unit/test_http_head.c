@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Request-head checks against request smuggling (RFC 9112 §3.2, §6.3). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ims/http.h"
+
+/* Checks a head given as alternating name, value strings ending with NULL. */
+static const char *check(const char *version, ...)
+{
+    struct ims_kvlist l = {0};
+    va_list ap;
+    va_start(ap, version);
+    for (const char *k; (k = va_arg(ap, const char *));)
+        ims_kvlist_add(&l, k, va_arg(ap, const char *));
+    va_end(ap);
+    const char *msg = ims_http_head_check(version, &l);
+    ims_kvlist_release(&l);
+    return msg;
+}
+
+static void test_accepted(void **state)
+{
+    assert_null(check("HTTP/1.1", "Host", "a", NULL));
+    assert_null(check("HTTP/1.1", "host", "a", "Content-Length", "5", NULL));
+    assert_null(check("HTTP/1.1", "Host", "a", "Content-Length", "5", "content-length", "5", NULL));
+    assert_null(check("HTTP/1.1", "Host", "a", "Transfer-Encoding", "chunked", NULL));
+    assert_null(check("HTTP/1.0", NULL));
+}
+
+static void test_refused(void **state)
+{
+    assert_string_equal(check("HTTP/1.1", "Host", "a", "Content-Length", "2", "Content-Length", "5", NULL),
+                        "Conflicting Content-Length headers.");
+    assert_string_equal(check("HTTP/1.1", "Host", "a", "Content-Length", "2", "Transfer-Encoding", "chunked", NULL),
+                        "Content-Length and Transfer-Encoding must not be sent together.");
+    assert_string_equal(check("HTTP/1.0", "transfer-encoding", "chunked", "CONTENT-LENGTH", "2", NULL),
+                        "Content-Length and Transfer-Encoding must not be sent together.");
+    assert_string_equal(check("HTTP/1.1", "Accept", "*/*", NULL), "An HTTP/1.1 request must have a Host header.");
+    assert_string_equal(check("HTTP/1.1", "Host", "a", "Host", "b", NULL), "More than one Host header.");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accepted),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests_name("http_head", tests, NULL, NULL);
+}
