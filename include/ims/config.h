@@ -12,7 +12,9 @@ struct ims_config {
     char *public_url;      /* what the catalog advertises; "" = http://<listen> */
     unsigned http_threads; /* 0 = one per core */
     unsigned connection_limit;
+    unsigned address_connection_limit;
     unsigned connection_timeout;
+    unsigned head_timeout;
     unsigned drain_timeout_ms;
     unsigned deferred_threads; /* threads that hash passwords (logins, password changes) */
     unsigned deferred_max;     /* requests that may wait for them; more get 503 */

@@ -142,8 +142,10 @@ struct ims_http_config {
     const char *host;
     unsigned port;
     unsigned threads;          /* one epoll daemon each, SO_REUSEPORT */
-    unsigned connection_limit;
-    unsigned connection_timeout;
+    unsigned connection_limit;         /* all threads together; more are answered 503 */
+    unsigned address_connection_limit; /* per client address; more are answered 503 (0 = none) */
+    unsigned connection_timeout;       /* idle, seconds */
+    unsigned head_timeout;             /* a request head must arrive within, seconds (0 = 30) */
     unsigned deferred_threads; /* workers of IMS_ROUTE_DEFERRED handlers (0: 1) */
     unsigned deferred_max;     /* requests that may wait for them; more get 503 */
 };

@@ -16,4 +16,24 @@ bool ims_deferred_submit(struct ims_deferred *d, void (*fn)(void *arg), void *ar
 /* Runs what is queued, then joins the workers and frees d (NULL: no-op). */
 void ims_deferred_stop(struct ims_deferred *d);
 
+struct sockaddr;
+
+/* ---- guard.c: head deadline and connection caps ---- */
+enum guard_refusal { GUARD_ACCEPT, GUARD_REFUSE_ADDRESS, GUARD_REFUSE_TOTAL };
+struct ims_conn_guard;
+struct guard_conn;
+/* Caps of 0 mean none. Starts the reaper thread; NULL if it cannot. */
+struct ims_conn_guard *guard_start(unsigned head_timeout_s, unsigned per_address, unsigned total_cap);
+void guard_stop(struct ims_conn_guard *g);
+/* A new connection; its first head is due within the head timeout. */
+struct guard_conn *guard_open(struct ims_conn_guard *g, int fd, const struct sockaddr *peer);
+/* Before its descriptor is closed. NULL-safe. */
+void guard_close(struct ims_conn_guard *g, struct guard_conn *c);
+void guard_line_seen(struct ims_conn_guard *g, struct guard_conn *c);
+/* The head arrived: no deadline until the request ends; whether to refuse
+ * the connection because it was over a cap when it opened. */
+enum guard_refusal guard_head_done(struct ims_conn_guard *g, struct guard_conn *c);
+/* A request ended on a connection kept alive: the next head is due. */
+void guard_request_done(struct ims_conn_guard *g, struct guard_conn *c);
+
 #endif

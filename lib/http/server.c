@@ -27,6 +27,7 @@ struct ims_http_server {
     unsigned port;
     const struct ims_http_app *app;
     struct ims_deferred *deferred;
+    struct ims_conn_guard *guard;
     atomic_uint inflight;
 };
 
@@ -48,14 +49,38 @@ struct conn_req {
     bool sink_begun, sink_finished;
     atomic_bool phase_ready; /* set by the deferred worker, read by the event loop */
     bool answer_now; /* refused from its head: answer before reading any body */
+    struct guard_conn *gc; /* the connection's entry in the guard */
     uint64_t discarded;
 };
+
+static struct guard_conn *guard_conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct ims_http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context = guard_open(srv->guard, fd->connect_fd, peer ? peer->client_addr : NULL);
+    } else {
+        guard_close(srv->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct ims_http_server *srv = cls;
     struct conn_req *cr = ims_xcalloc(1, sizeof(*cr));
     cr->srv = srv;
+    cr->gc = guard_conn_of(c);
+    if (cr->gc)
+        guard_line_seen(srv->guard, cr->gc);
     cr->raw_uri = ims_xstrdup(uri);
     /* We parse the query ourselves from raw_uri. MHD would next split it
      * into its 64 KiB connection pool (tens of bytes per parameter) and,
@@ -104,6 +129,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         cr->req.route->sink->abort(&cr->req);
     if (srv->app->after && cr->phase == PHASE_DONE)
         srv->app->after(&cr->req);
+    if (cr->gc && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        guard_request_done(srv->guard, cr->gc);
     free_request(cr);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);
@@ -173,7 +200,7 @@ static bool body_waits(struct ims_request *req)
 
 /* First call: parse, route, authenticate, open the sink. Queues only a
  * refusal that must not wait for the body (answer_now). */
-static void setup(struct conn_req *cr, const char *method, const char *version)
+static void setup(struct conn_req *cr, const char *method, const char *version, enum guard_refusal refusal)
 {
     struct ims_request *req = &cr->req;
     const struct ims_http_app *app = cr->srv->app;
@@ -182,6 +209,16 @@ static void setup(struct conn_req *cr, const char *method, const char *version)
     snprintf(req->request_id, sizeof(req->request_id), "req-%s", uuid);
     req->method = ims_method_parse(method);
     req->method_name = ims_method_name(req->method);
+
+    if (refusal != GUARD_ACCEPT) {
+        ims_http_error(req, 503, refusal == GUARD_REFUSE_ADDRESS
+                                     ? "Too many open connections from your address; close some and retry."
+                                     : "The server has too many open connections; retry later.");
+        ims_kvlist_add(&req->resp.headers, "Retry-After", "1");
+        cr->phase = PHASE_DISCARD;
+        cr->answer_now = true;
+        return;
+    }
 
     struct ims_kvlist head = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &head);
@@ -263,7 +300,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     struct conn_req *cr = *con_cls;
     struct ims_request *req = &cr->req;
     if (cr->phase == PHASE_NEW) {
-        setup(cr, method, version);
+        setup(cr, method, version, cr->gc ? guard_head_done(cr->srv->guard, cr->gc) : GUARD_ACCEPT);
         if (cr->phase == PHASE_DISCARD && (cr->answer_now || body_waits(req)))
             return send_response(cr); /* queued this early, MHD closes after it */
         return MHD_YES;
@@ -345,6 +382,13 @@ const char *ims_req_base_url(struct ims_request *req)
     return req->base_url;
 }
 
+/* MHD refuses beyond its own limit by closing silently: give each thread
+ * room for every connection the guard admits plus some to answer 503. */
+static unsigned mhd_limit(const struct ims_http_config *cfg)
+{
+    return cfg->connection_limit + cfg->connection_limit / 8 + 16;
+}
+
 static enum MHD_Result start_one(struct ims_http_server *srv, const struct ims_http_config *cfg, unsigned port,
                                  struct MHD_Daemon **ret)
 {
@@ -353,9 +397,10 @@ static enum MHD_Result start_one(struct ims_http_server *srv, const struct ims_h
         return MHD_NO;
     *ret = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, (uint16_t)port, NULL, NULL, on_access, srv,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-                            (unsigned)1, MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
+                            (unsigned)1, MHD_OPTION_CONNECTION_LIMIT, mhd_limit(cfg),
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_URI_LOG_CALLBACK,
                             on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
     return *ret ? MHD_YES : MHD_NO;
 }
@@ -365,7 +410,13 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
 {
     struct ims_http_server *srv = ims_xcalloc(1, sizeof(*srv));
     srv->app = app;
+    srv->guard = guard_start(cfg->head_timeout, cfg->address_connection_limit, cfg->connection_limit);
+    if (!srv->guard) {
+        free(srv);
+        return ims_fail(err, IMS_E_IO, "cannot start the connection guard thread");
+    }
     if (!(srv->deferred = ims_deferred_start(cfg->deferred_threads, cfg->deferred_max ? cfg->deferred_max : 1))) {
+        guard_stop(srv->guard);
         free(srv);
         return ims_fail(err, IMS_E_INTERNAL, "cannot start the deferred handler threads");
     }
@@ -410,5 +461,6 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)
         MHD_stop_daemon(s->daemons[i]);
+    guard_stop(s->guard);
     free(s);
 }

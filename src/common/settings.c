@@ -13,11 +13,15 @@ const struct ims_setting ims_settings[] = {
     {"server", "listen", "IMSD_LISTEN", "address and port to listen on", "127.0.0.1:9292"},
     {"server", "public_url", "IMSD_PUBLIC_URL", "base URL advertised in the catalog (default: from Host)", ""},
     {"server", "threads", "IMSD_THREADS", "HTTP event-loop threads (0 = one per core)", "0"},
-    {"server", "connection_limit", NULL, "maximum open connections per thread", "4096"},
+    {"server", "connection_limit", NULL, "open connections of all clients; more are answered 503", "4096"},
+    {"server", "address_connection_limit", NULL, "open connections per client address; more are answered 503 (0 = no cap)",
+     "512"},
     {"server", "connection_timeout", NULL, "idle connection timeout, seconds", "120"},
     {"server", "deferred_threads", NULL, "threads that hash passwords (logins, password changes), off the event loop",
      "2"},
     {"server", "deferred_max", NULL, "requests that may wait for those threads; more are answered 503", "64"},
+    {"server", "head_timeout", NULL, "a request head must arrive within this, seconds, or the connection is closed (408)",
+     "30"},
     {"server", "drain_timeout_ms", NULL, "on SIGTERM, how long in-flight requests may finish", "30000"},
     {"server", "log_level", "IMSD_LOG_LEVEL", "debug, info, warning or error", "info"},
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
@@ -79,6 +83,9 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("server", "public_url")) return STR(public_url);
     if (IS("server", "threads")) return set_uint(&c->http_threads, v, 64, "threads", err, errlen);
     if (IS("server", "connection_limit")) return set_uint(&c->connection_limit, v, 100000, key, err, errlen);
+    if (IS("server", "address_connection_limit"))
+        return set_uint(&c->address_connection_limit, v, 100000, key, err, errlen);
+    if (IS("server", "head_timeout")) return set_uint(&c->head_timeout, v, 86400, key, err, errlen);
     if (IS("server", "connection_timeout")) return set_uint(&c->connection_timeout, v, 86400, key, err, errlen);
     if (IS("server", "deferred_threads")) return set_uint(&c->deferred_threads, v, 256, key, err, errlen);
     if (IS("server", "deferred_max")) return set_uint(&c->deferred_max, v, 100000, key, err, errlen);
@@ -197,10 +204,11 @@ void ims_settings_release(struct ims_config *c)
 void ims_settings_print(const struct ims_config *c, FILE *out)
 {
     fprintf(out, "[server]\nlisten = %s\npublic_url = %s\nthreads = %u\nconnection_limit = %u\n"
-                 "connection_timeout = %u\ndeferred_threads = %u\ndeferred_max = %u\ndrain_timeout_ms = %u\n"
-                 "log_level = %s\n\n",
-            c->listen, c->public_url, c->http_threads, c->connection_limit, c->connection_timeout,
-            c->deferred_threads, c->deferred_max, c->drain_timeout_ms, c->log_level);
+                 "address_connection_limit = %u\nconnection_timeout = %u\nhead_timeout = %u\n"
+                 "deferred_threads = %u\ndeferred_max = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
+            c->listen, c->public_url, c->http_threads, c->connection_limit, c->address_connection_limit,
+            c->connection_timeout, c->head_timeout, c->deferred_threads, c->deferred_max, c->drain_timeout_ms,
+            c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\n\n", c->data_dir, c->direct_io ? "true" : "false");
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
                  "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\n\n",

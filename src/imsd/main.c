@@ -153,7 +153,9 @@ int main(int argc, char **argv)
     struct ims_http_config hc = {.host = host, .port = port,
                                  .threads = cfg.http_threads ? cfg.http_threads : (unsigned)(cores > 0 ? cores : 1),
                                  .connection_limit = cfg.connection_limit,
+                                 .address_connection_limit = cfg.address_connection_limit,
                                  .connection_timeout = cfg.connection_timeout,
+                                 .head_timeout = cfg.head_timeout,
                                  .deferred_threads = cfg.deferred_threads,
                                  .deferred_max = cfg.deferred_max};
     struct ims_http_app app;
