@@ -29,9 +29,12 @@ int main(void)
         return 1;
     struct ims_config cfg = {.data_dir = dir, .region = "RegionOne", .token_ttl = 3600,
                              .max_image_size = 1 << 30, .list_limit_default = 25, .list_limit_max = 1000};
+    /* The backends imsd uses by default: SQLite and the file store in dir. */
+    struct ims_backends be = {.sql = &ims_sqlite_ops, .sql_dsn = ims_xasprintf("%s/imsd.db", dir), .nstores = 1};
     struct ims_service *svc;
     struct ims_err e = {0};
-    if (ims_service_open(&cfg, &svc, &e) != IMS_OK)
+    if (ims_store_file_open(dir, true, &be.stores[0], &e) != IMS_OK ||
+        ims_service_open(&cfg, &be, &svc, &e) != IMS_OK)
         die("open", &e);
     char *pw = NULL, *project = NULL, *user = NULL, *ep = NULL;
     if (ims_service_bootstrap(svc, "bench-admin-pw", &pw, &e) != IMS_OK ||
@@ -110,6 +113,8 @@ int main(void)
                us < 5 ? "met" : "NOT met");
     }
     ims_service_close(svc);
+    be.stores[0]->ops->close(be.stores[0]);
+    free(be.sql_dsn);
     free(pw);
     free(project);
     free(user);

@@ -22,6 +22,9 @@ struct ims_config {
     /* [storage] */
     char *data_dir;
     bool direct_io; /* image data bypasses the page cache where it can */
+    char *file_store_dir; /* the file store's directory; "" = data_dir */
+    /* [database] */
+    char *db_connection; /* engine://...; a plain path = SQLite; "" = <data_dir>/imsd.db */
     /* [identity] */
     char *region;
     int64_t token_ttl;

@@ -2,7 +2,9 @@
  * db: the metadata repository. Two layers:
  *  - a small SQL interface (struct ims_sql_ops) that each engine implements
  *    (db/sqlite.c now, db/pg.c later): prepare/bind/step over portable SQL
- *    with '?' placeholders;
+ *    with '?' placeholders, plus the few statements that differ between
+ *    engines (transaction starts, integrity check, planner hints). Which
+ *    engine a process uses is chosen by src/ (struct ims_backends);
  *  - repository functions (images, members, identity, tokens) written once
  *    over that interface. The core calls only the repository.
  * A connection belongs to one thread: ims_db_conn() returns the calling
@@ -39,13 +41,35 @@ struct ims_sql_ops {
     const char *(*errmsg)(void *handle);
     /* Frees per-request leftovers; called when no statement is in use. */
     void (*maintain)(void *handle);
+
+    /* ---- what differs between engines: callers never spell it themselves ---- */
+    /* Starts a write transaction that holds the write lock from its start,
+     * so two writers never deadlock on a read-to-write upgrade (SQLite:
+     * BEGIN IMMEDIATE). */
+    const char *begin_write;
+    /* Starts a read snapshot (several reads that must agree). */
+    const char *begin_read;
+    /* A join that keeps the order the query names its tables in (SQLite:
+     * CROSS JOIN); used where walking the first table's index in order is
+     * what makes the query fast. */
+    const char *join_in_order;
+    /* Appends expr to sql so that the planner does not pick an index on it:
+     * the condition filters rows found through another index. */
+    void (*unindexed)(struct ims_buf *sql, const char *expr);
+    /* Checks the engine's own storage: a line per finding in report,
+     * IMS_E_DB if it found damage. */
+    enum ims_rc (*check)(void *handle, struct ims_buf *report, struct ims_err *err);
+    /* The file where the processes sharing dsn keep change signals
+     * (signals.c); false when the engine has none (a server engine, an
+     * in-memory database): caches then read SQL. */
+    bool (*signals_path)(const char *dsn, char *buf, size_t cap);
 };
 
+/* The SQLite engine (lib/db/sqlite.c); its DSN is a file path. */
 extern const struct ims_sql_ops ims_sqlite_ops;
 
-/* Opens the repository (engine chosen by the DSN: a file path = SQLite) and
- * runs pending migrations. */
-enum ims_rc ims_db_open(const char *dsn, struct ims_db **ret, struct ims_err *err);
+/* Opens the repository on the given engine and runs pending migrations. */
+enum ims_rc ims_db_open(const struct ims_sql_ops *ops, const char *dsn, struct ims_db **ret, struct ims_err *err);
 void ims_db_close(struct ims_db *db);
 struct ims_dbc *ims_db_conn(struct ims_db *db);
 int ims_db_schema_version(struct ims_dbc *c);

@@ -5,6 +5,7 @@
 #define IMS_SERVICE_H
 
 #include "ims/auth.h"
+#include "ims/backends.h"
 #include "ims/config.h"
 #include "ims/db.h"
 #include "ims/image.h"
@@ -19,15 +20,18 @@
 
 struct ims_service {
     const struct ims_config *cfg;
+    const struct ims_backends *backends;
     struct ims_db *db;
-    struct ims_store *store;
+    struct ims_store *store; /* every configured store (ims_store_router_open) */
     unsigned char token_key[IMS_TOKEN_KEY_LEN];
     struct ims_login_guard *login_guard; /* login rate limits (lib/core/login_guard.c) */
 };
 
-/* Opens the data dir (database, store, token key), runs migrations and crash
+/* Opens the data dir (token key) and the repository and stores named by be
+ * (cfg and be must outlive the service), runs migrations and crash
  * recovery. */
-enum ims_rc ims_service_open(const struct ims_config *cfg, struct ims_service **ret, struct ims_err *err);
+enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_backends *be, struct ims_service **ret,
+                             struct ims_err *err);
 void ims_service_close(struct ims_service *svc);
 
 #define IMS_DEFAULT_DOMAIN_ID "default"

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  * store: where image data lives. An interface (struct ims_store_ops) with
  * one file per implementation (store/file.c now, store/s3.c later). Blobs are
- * written to a temporary object, made durable by commit, immutable after. */
+ * written to a temporary object, made durable by commit, immutable after.
+ * A blob's location names its store: "<store name>://<key>" (file://ab/<uuid>),
+ * so one service can read from several stores (router.c) and data can move
+ * between them. */
 #ifndef IMS_STORE_H
 #define IMS_STORE_H
 
@@ -9,7 +12,12 @@
 #include "ims/kv.h"
 
 struct ims_store;
-struct ims_store_writer;
+
+/* The start of every implementation's writer: the store that opened it,
+ * so a writer's calls reach its store whichever handle they came through. */
+struct ims_store_writer {
+    struct ims_store *store;
+};
 
 /* Writes whose buffer, length and offset are multiples of this bypass the
  * file store's page cache (O_DIRECT); any other write is buffered. */
@@ -26,7 +34,7 @@ struct ims_blob_reader {
 };
 
 struct ims_store_ops {
-    const char *name;
+    const char *name; /* also the scheme of its locations */
     enum ims_rc (*writer_open)(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err);
     enum ims_rc (*write)(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err);
     /* Makes the data durable under a new location (owned by the caller). The
@@ -47,6 +55,21 @@ struct ims_store_ops {
 struct ims_store {
     const struct ims_store_ops *ops;
 };
+
+/* How many blob stores one service can read from at once (a store being
+ * migrated away from, and the one taking new data). */
+#define IMS_STORES_MAX 4
+
+/* One store made of several (at most IMS_STORES_MAX): new blobs go to
+ * stores[0]; a location is read and removed by the store its scheme names
+ * (IMS_E_IO for a location no store has); recovery runs in every store. The
+ * stores stay the caller's and must outlive the router. */
+enum ims_rc ims_store_router_open(struct ims_store *const *stores, size_t n, struct ims_store **ret,
+                                  struct ims_err *err);
+
+/* The key of location in store s ("file://ab/x" -> "ab/x"), or NULL when
+ * the location belongs to another store. */
+const char *ims_store_location_key(const struct ims_store *s, const char *location);
 
 /* The embedded store: blobs under dir/images, temporary data under dir/tmp.
  * With direct_io, image data is written and read with O_DIRECT where the

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Opening a data dir: token key, metadata repository, blob store, and the
+ * Opening a data dir over the backends src/ chose: token key, metadata
+ * repository, blob stores, and the
  * crash recovery that makes "no image stuck in saving, no orphaned data"
  * true after any stop. */
 #include <errno.h>
@@ -64,20 +65,20 @@ static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
     return rc;
 }
 
-enum ims_rc ims_service_open(const struct ims_config *cfg, struct ims_service **ret, struct ims_err *err)
+enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_backends *be, struct ims_service **ret,
+                             struct ims_err *err)
 {
     if (mkdir(cfg->data_dir, 0750) != 0 && errno != EEXIST)
         return ims_fail(err, IMS_E_IO, "cannot create data dir %s: %s", cfg->data_dir, strerror(errno));
     struct ims_service *svc = ims_xcalloc(1, sizeof(*svc));
     svc->cfg = cfg;
     svc->login_guard = ims_login_guard_new();
-    char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/imsd.db", cfg->data_dir);
+    svc->backends = be;
     enum ims_rc rc = load_token_key(cfg->data_dir, svc->token_key, err);
     if (rc == IMS_OK)
-        rc = ims_db_open(path, &svc->db, err);
+        rc = ims_db_open(be->sql, be->sql_dsn, &svc->db, err);
     if (rc == IMS_OK)
-        rc = ims_store_file_open(cfg->data_dir, cfg->direct_io, &svc->store, err);
+        rc = ims_store_router_open(be->stores, be->nstores, &svc->store, err);
     if (rc == IMS_OK)
         rc = ims_iam_ensure_system_policies(svc, err);
     if (rc == IMS_OK)

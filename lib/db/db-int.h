@@ -41,7 +41,8 @@ enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
 
 /* Change signals (signals.c); NULL = none available. */
 struct ims_signals;
-struct ims_signals *ims_signals_open(const char *db_path);
+/* Maps the signals file at path (the engine's signals_path), creating it. */
+struct ims_signals *ims_signals_open(const char *path);
 void ims_signals_close(struct ims_signals *s);
 void ims_signals_bump(struct ims_signals *s, unsigned mask);
 bool ims_signals_read(const struct ims_signals *s, enum ims_db_signal which, uint64_t *ret);

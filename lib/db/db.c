@@ -119,15 +119,17 @@ static enum ims_rc migrate(struct ims_dbc *c, struct ims_err *err)
     return IMS_OK;
 }
 
-enum ims_rc ims_db_open(const char *dsn, struct ims_db **ret, struct ims_err *err)
+enum ims_rc ims_db_open(const struct ims_sql_ops *ops, const char *dsn, struct ims_db **ret, struct ims_err *err)
 {
     struct ims_db *db = ims_xcalloc(1, sizeof(*db));
-    db->ops = &ims_sqlite_ops;
+    db->ops = ops;
     db->dsn = ims_xstrdup(dsn);
     pthread_mutex_init(&db->lock, NULL);
     pthread_mutex_init(&db->write_lock, NULL);
     pthread_key_create(&db->key, thread_exit);
-    db->signals = ims_signals_open(dsn);
+    char signals[4096];
+    if (ops->signals_path && ops->signals_path(dsn, signals, sizeof(signals)))
+        db->signals = ims_signals_open(signals);
     struct ims_dbc *c;
     enum ims_rc rc = conn_open(db, &c, err);
     if (rc == IMS_OK) {
@@ -180,15 +182,8 @@ enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_e
     enum ims_rc rc = IMS_OK;
     ims_buf_printf(report, "engine: %s\nschema version: %d (latest %zu)\n", c->ops->engine,
                    ims_db_schema_version(c), ims_nmigrations);
-    if (!ims_q_prepare(&q, c, "PRAGMA integrity_check", err))
-        return IMS_E_DB;
-    while (ims_q_step(&q) == IMS_STEP_ROW) {
-        const char *line = ims_q_col_text(&q, 0);
-        ims_buf_printf(report, "integrity: %s\n", line ? line : "?");
-        if (!ims_streq(line, "ok"))
-            rc = IMS_E_DB;
-    }
-    ims_q_done(&q);
+    if (c->ops->check(c->h, report, err) != IMS_OK)
+        rc = IMS_E_DB;
     static const char *const checks[][2] = {
         {"images stuck in saving", "SELECT COUNT(*) FROM images WHERE status = 'saving'"},
         {"properties without image",
@@ -237,7 +232,7 @@ void ims_db_read_begin(struct ims_dbc *c)
 {
     if (c->txdepth > 0 || c->reading)
         return;
-    exec_cached(c, "BEGIN");
+    exec_cached(c, c->ops->begin_read);
     c->reading = true;
 }
 
@@ -259,9 +254,7 @@ enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err)
     c->reader = c->h;
     if (c->db->writer)
         c->h = c->db->writer;
-    /* IMMEDIATE: take the write lock now, so two writers never deadlock on
-     * a read-to-write upgrade. */
-    enum ims_rc rc = c->ops->exec(c->h, "BEGIN IMMEDIATE", err);
+    enum ims_rc rc = c->ops->exec(c->h, c->ops->begin_write, err);
     if (rc != IMS_OK) {
         c->txdepth--;
         end_write(c);

@@ -555,6 +555,7 @@ struct bind {
 #define MAX_BINDS 2048
 
 struct sqlb {
+    const struct ims_sql_ops *ops; /* the engine's spelling of planner hints */
     struct ims_buf sql;
     bool tag_driven; /* rows come from image_tags t0 in (created_at, id) order */
     /* Grown as needed: a fixed array of MAX_BINDS was a 48 KiB calloc per
@@ -768,11 +769,13 @@ static void add_visibility(struct sqlb *b, const struct ims_image_query *q, cons
         return;
     }
     /* Default view: own, public, shared with us; "all" adds community.
-     * "i.owner || ''" keeps the planner off a multi-index OR over the owner
-     * and visibility indexes, which then sorted every visible row for each
-     * page (271 req/s on 10k images); walking the sort index and filtering
-     * finds a page at once. Plain SQL, the same in PostgreSQL. */
-    ims_buf_adds(&b->sql, " AND ((i.owner || '') = ? OR i.visibility = 'public'");
+     * The owner condition uses no index: that keeps the planner off a
+     * multi-index OR over the owner and visibility indexes, which then
+     * sorted every visible row for each page (271 req/s on 10k images);
+     * walking the sort index and filtering finds a page at once. */
+    ims_buf_adds(&b->sql, " AND (");
+    b->ops->unindexed(&b->sql, "i.owner");
+    ims_buf_adds(&b->sql, " = ? OR i.visibility = 'public'");
     b_text(b, p);
     if (ims_streq(vis, "all"))
         ims_buf_adds(&b->sql, " OR i.visibility = 'community'");
@@ -946,12 +949,13 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     /* With a tag filter and the default order, walk the first tag's
      * (value, created_at, image_id) index in order and stop at the page,
      * instead of fetching every tagged image and sorting them (a tag on 100
-     * of 10k images: 189 -> 89 us). CROSS JOIN keeps SQLite's join order. */
+     * of 10k images: 189 -> 89 us), joining in that order. */
+    b->ops = c->ops;
     b->tag_driven = q->tags.n > 0 && nsorts == 2 && ims_streq(sorts[0].key, "created_at") &&
                     ims_streq(sorts[1].key, "id") && sorts[0].desc == sorts[1].desc;
     if (b->tag_driven) {
-        ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM image_tags t0 CROSS JOIN images i "
-                              "WHERE t0.value = ? AND i.id = t0.image_id");
+        ims_buf_printf(&b->sql, "SELECT " IMAGE_COLS " FROM image_tags t0 %s images i "
+                                "WHERE t0.value = ? AND i.id = t0.image_id", c->ops->join_in_order);
         b_text(b, q->tags.items[0]);
     } else {
         ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE 1 = 1");

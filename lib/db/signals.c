@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Change signals: counters in a small file beside the SQLite database,
- * mapped shared by every process that opens it (imsd, imsctl), bumped after
+ * Change signals: counters in a small file the engine names (SQLite: beside
+ * the database file, ims_sql_ops.signals_path), mapped shared by every process that opens it (imsd, imsctl), bumped after
  * a commit that changed what per-thread caches hold (IAM data, revoked
  * tokens). A cache compares one counter per request instead of reading the
  * database: an atomic load instead of a statement and a read transaction.
@@ -30,13 +30,8 @@ struct ims_signals {
     struct signals_file *map;
 };
 
-struct ims_signals *ims_signals_open(const char *db_path)
+struct ims_signals *ims_signals_open(const char *path)
 {
-    if (!db_path || !*db_path || db_path[0] == ':' || strncmp(db_path, "file:", 5) == 0)
-        return NULL; /* in-memory or URI databases: no file to put beside them */
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof(path), "%s-signals", db_path) >= sizeof(path))
-        return NULL;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return NULL;

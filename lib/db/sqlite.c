@@ -203,6 +203,41 @@ static void sq_reset(void *st) { sqlite3_reset(st); }
 static int64_t sq_changes(void *handle) { return sqlite3_changes64(((struct sqlite_handle *)handle)->db); }
 static const char *sq_errmsg(void *handle) { return sqlite3_errmsg(((struct sqlite_handle *)handle)->db); }
 
+static enum ims_rc sq_check(void *handle, struct ims_buf *report, struct ims_err *err)
+{
+    struct sqlite_handle *h = handle;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(h->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+        return ims_fail(err, IMS_E_DB, "integrity check: %s", sqlite3_errmsg(h->db));
+    enum ims_rc rc = IMS_OK;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        ims_buf_printf(report, "integrity: %s\n", line ? line : "?");
+        if (!ims_streq(line, "ok"))
+            rc = ims_fail(err, IMS_E_DB, "integrity check found damage");
+    }
+    if (s != SQLITE_DONE)
+        rc = ims_fail(err, IMS_E_DB, "integrity check: %s", sqlite3_errmsg(h->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* "x || ''" is an expression, not the column: SQLite then uses no index on
+ * x for this condition. */
+static void sq_unindexed(struct ims_buf *sql, const char *expr)
+{
+    ims_buf_printf(sql, "(%s || '')", expr);
+}
+
+/* Beside the database file; in-memory and URI databases have none. */
+static bool sq_signals_path(const char *dsn, char *buf, size_t cap)
+{
+    if (!dsn || !*dsn || dsn[0] == ':' || strncmp(dsn, "file:", 5) == 0)
+        return false;
+    return (size_t)snprintf(buf, cap, "%s-signals", dsn) < cap;
+}
+
 const struct ims_sql_ops ims_sqlite_ops = {
     .engine = "sqlite",
     .open = sq_open,
@@ -219,4 +254,11 @@ const struct ims_sql_ops ims_sqlite_ops = {
     .changes = sq_changes,
     .errmsg = sq_errmsg,
     .maintain = sq_maintain,
+    /* IMMEDIATE: the write lock is taken at BEGIN, not at the first write */
+    .begin_write = "BEGIN IMMEDIATE",
+    .begin_read = "BEGIN",
+    .join_in_order = "CROSS JOIN",
+    .unindexed = sq_unindexed,
+    .check = sq_check,
+    .signals_path = sq_signals_path,
 };

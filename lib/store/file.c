@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
- * File store: a blob is a file under <dir>/images/<2 hex>/<uuid>. Uploads go
+ * File store: a blob is a file under <dir>/images/<2 hex>/<uuid>, its
+ * location file://<2 hex>/<uuid> (relative: the data dir may move). Uploads go
  * to <dir>/tmp first; commit fsyncs the file, renames it into place and
  * fsyncs the directory, so a committed blob survives a crash and an
  * uncommitted one is only ever in tmp/ (emptied by recover).
@@ -27,7 +28,8 @@ struct file_store {
     bool direct_io; /* try O_DIRECT for image data */
 };
 
-struct ims_store_writer {
+struct file_writer {
+    struct ims_store_writer base;
     struct file_store *fs;
     int fd;
     bool direct; /* fd is O_DIRECT: until the first write that is not aligned */
@@ -91,7 +93,8 @@ static int open_data(const struct file_store *fs, const char *path, int flags, b
 static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
 {
     struct file_store *fs = (struct file_store *)s;
-    struct ims_store_writer *w = ims_xcalloc(1, sizeof(*w));
+    struct file_writer *w = ims_xcalloc(1, sizeof(*w));
+    w->base.store = s;
     char id[IMS_UUID_LEN + 1];
     ims_uuid_new(id);
     w->fs = fs;
@@ -102,14 +105,14 @@ static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer *
         free(w);
         return rc;
     }
-    *ret = w;
+    *ret = &w->base;
     return IMS_OK;
 }
 
 /* Leaves O_DIRECT for the rest of the file: the last, partial block of an
  * upload (or a caller whose buffers are not aligned) goes through the page
  * cache and is flushed by the fsync at commit. */
-static void leave_direct(struct ims_store_writer *w)
+static void leave_direct(struct file_writer *w)
 {
     int flags = fcntl(w->fd, F_GETFL);
     if (flags >= 0 && fcntl(w->fd, F_SETFL, flags & ~O_DIRECT) == 0) {
@@ -118,13 +121,14 @@ static void leave_direct(struct ims_store_writer *w)
     }
 }
 
-static bool direct_aligned(const struct ims_store_writer *w, const void *p, size_t n)
+static bool direct_aligned(const struct file_writer *w, const void *p, size_t n)
 {
     return (((uintptr_t)p | n | w->written) & (IMS_DIRECT_IO_ALIGN - 1)) == 0;
 }
 
-static enum ims_rc fs_write(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err)
+static enum ims_rc fs_write(struct ims_store_writer *sw, const void *p, size_t n, struct ims_err *err)
 {
+    struct file_writer *w = (struct file_writer *)sw;
     const char *q = p;
     while (n) {
         if (w->direct && !direct_aligned(w, q, n))
@@ -148,8 +152,9 @@ static enum ims_rc fs_write(struct ims_store_writer *w, const void *p, size_t n,
     return IMS_OK;
 }
 
-static void fs_abort(struct ims_store_writer *w)
+static void fs_abort(struct ims_store_writer *sw)
 {
+    struct file_writer *w = (struct file_writer *)sw;
     if (!w)
         return;
     if (w->fd >= 0)
@@ -158,8 +163,9 @@ static void fs_abort(struct ims_store_writer *w)
     free(w);
 }
 
-static enum ims_rc fs_commit(struct ims_store_writer *w, char **ret_location, struct ims_err *err)
+static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, struct ims_err *err)
 {
+    struct file_writer *w = (struct file_writer *)sw;
     char id[IMS_UUID_LEN + 1], dir[PATH_MAX], final[PATH_MAX];
     ims_uuid_new(id);
     path_fmt(dir, "%s/images/%.2s", w->fs->dir, id);
@@ -175,31 +181,38 @@ static enum ims_rc fs_commit(struct ims_store_writer *w, char **ret_location, st
         rc = fsync_dir(dir, err);
     if (rc != IMS_OK) {
         unlink(final);
-        fs_abort(w);
+        fs_abort(sw);
         return rc;
     }
     close(w->fd);
     free(w);
-    *ret_location = ims_xasprintf("%.2s/%s", id, id);
+    *ret_location = ims_xasprintf("file://%.2s/%s", id, id);
     return IMS_OK;
 }
 
-/* A location is "<2 hex>/<uuid>": anything else never reaches the file
+/* A key is "<2 hex>/<uuid>": anything else never reaches the file
  * system, whatever the database says. */
-static bool location_valid(const char *loc)
+static bool key_valid(const char *key)
 {
-    return loc && strlen(loc) == 3 + IMS_UUID_LEN && loc[2] == '/' && ims_uuid_valid(loc + 3) &&
-           strncmp(loc, loc + 3, 2) == 0;
+    return key && strlen(key) == 3 + IMS_UUID_LEN && key[2] == '/' && ims_uuid_valid(key + 3) &&
+           strncmp(key, key + 3, 2) == 0;
+}
+
+/* The path of a location's blob; false for a location that is not one of
+ * this store's. */
+static bool blob_path(const struct file_store *fs, const char *location, char path[PATH_MAX])
+{
+    const char *key = ims_store_location_key(&fs->base, location);
+    return key_valid(key) && path_fmt(path, "%s/images/%s", fs->dir, key);
 }
 
 static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
                                 struct ims_err *err)
 {
     struct file_store *fs = (struct file_store *)s;
-    if (!location_valid(location))
-        return ims_fail(err, IMS_E_IO, "invalid blob location");
     char path[PATH_MAX];
-    path_fmt(path, "%s/images/%s", fs->dir, location);
+    if (!blob_path(fs, location, path))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
     bool direct;
     int fd = open_data(fs, path, O_RDONLY | O_CLOEXEC, &direct);
     if (fd < 0)
@@ -219,10 +232,9 @@ static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struc
 static enum ims_rc fs_remove(struct ims_store *s, const char *location, struct ims_err *err)
 {
     struct file_store *fs = (struct file_store *)s;
-    if (!location_valid(location))
-        return ims_fail(err, IMS_E_IO, "invalid blob location");
     char path[PATH_MAX];
-    path_fmt(path, "%s/images/%s", fs->dir, location);
+    if (!blob_path(fs, location, path))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
     if (unlink(path) != 0 && errno != ENOENT)
         return errno_fail(err, "cannot remove", path);
     return IMS_OK;
@@ -271,7 +283,7 @@ static enum ims_rc fs_recover(struct ims_store *s, const struct ims_strlist *ref
             if (f->d_name[0] == '.')
                 continue;
             char loc[PATH_MAX];
-            path_fmt(loc, "%s/%s", e->d_name, f->d_name);
+            path_fmt(loc, "file://%s/%s", e->d_name, f->d_name);
             if (!ims_strlist_contains(referenced, loc) && unlinkat(dirfd(d), f->d_name, 0) == 0)
                 (*ret_orphans)++;
         }

@@ -26,6 +26,9 @@ const struct ims_setting ims_settings[] = {
     {"server", "log_level", "IMSD_LOG_LEVEL", "debug, info, warning or error", "info"},
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
     {"storage", "direct_io", NULL, "image data bypasses the page cache (O_DIRECT) where it can", "true"},
+    {"storage", "file_dir", NULL, "directory of the file store (images/, tmp/; default: the data dir)", ""},
+    {"database", "connection", "IMSD_DATABASE",
+     "metadata database: sqlite://PATH or a path (default: <data_dir>/imsd.db)", ""},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
     {"identity", "token_ttl", NULL, "token lifetime, seconds", "86400"},
     {"identity", "lockout_failures", NULL, "failed logins in a row from one address that lock the user there (0 = never)", "5"},
@@ -112,6 +115,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
         c->direct_io = strcmp(v, "true") == 0;
         return 0;
     }
+    if (IS("storage", "file_dir")) return STR(file_store_dir);
+    if (IS("database", "connection")) return STR(db_connection);
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("identity", "admin_password")) return STR(admin_password);
@@ -196,6 +201,8 @@ void ims_settings_release(struct ims_config *c)
     free(c->public_url);
     free(c->log_level);
     free(c->data_dir);
+    free(c->file_store_dir);
+    free(c->db_connection);
     free(c->region);
     free(c->admin_password);
     memset(c, 0, sizeof(*c));
@@ -209,7 +216,9 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->address_connection_limit,
             c->connection_timeout, c->head_timeout, c->deferred_threads, c->deferred_max, c->drain_timeout_ms,
             c->log_level);
-    fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\n\n", c->data_dir, c->direct_io ? "true" : "false");
+    fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\n\n", c->data_dir,
+            c->direct_io ? "true" : "false", c->file_store_dir);
+    fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
                  "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,

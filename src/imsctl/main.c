@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
  * imsctl: administration on the same library as imsd, against the same
- * data dir (safe while imsd runs: SQLite WAL serialises writers). */
+ * data dir and database (safe while imsd runs: the engine serialises writers). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/backends.h"
 #include "../common/settings.h"
 #include "ims/service.h"
 
@@ -398,10 +399,17 @@ int main(int argc, char **argv)
         verb = "";
     if (parse_args(argc, argv, no_verb ? optind + 1 : optind + 2, &a))
         return 2;
+    struct ims_backends be;
+    if (ims_backends_open(&cfg, &be, err, sizeof(err))) {
+        fprintf(stderr, "imsctl: %s\n", err);
+        return 1;
+    }
     struct ims_service *svc;
     struct ims_err e = {0};
-    if (ims_service_open(&cfg, &svc, &e) != IMS_OK)
+    if (ims_service_open(&cfg, &be, &svc, &e) != IMS_OK) {
+        ims_backends_close(&be);
         return fail(&e);
+    }
     int ret;
     if (!strcmp(noun, "init")) {
         char *pw = NULL;
@@ -423,6 +431,7 @@ int main(int argc, char **argv)
         ret = run(svc, noun, verb, &a);
     }
     ims_service_close(svc);
+    ims_backends_close(&be);
     ims_settings_release(&cfg);
     ims_kvlist_release(&a.opts);
     return ret;

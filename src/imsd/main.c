@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/backends.h"
 #include "../common/settings.h"
 #include "ims/api.h"
 #include "ims/jobs.h"
@@ -20,8 +21,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "Usage: imsd [options]\n\n"
                  "The Image Management Service daemon: IMS and OpenStack Image (Glance v2) APIs with a\n"
-                 "Keystone v3 token API, on one port. The first start initialises the data dir (SQLite\n"
-                 "database, image files, token key) and an admin account, and prints its credentials.\n\n"
+                 "Keystone v3 token API, on one port. The first start initialises the data dir (database,\n"
+                 "image files, token key) and an admin account, and prints its credentials.\n\n"
                  "Options:\n"
                  "  -c, --config FILE     INI configuration file (also IMSD_CONFIG)\n"
                  "  -l, --listen H:P      listen address (also IMSD_LISTEN)\n"
@@ -125,16 +126,23 @@ int main(int argc, char **argv)
     ims_log_set_level(log_level(cfg.log_level));
     signal(SIGPIPE, SIG_IGN);
 
+    struct ims_backends be;
+    if (ims_backends_open(&cfg, &be, err, sizeof(err))) {
+        fprintf(stderr, "imsd: %s\n", err);
+        return 1;
+    }
     struct ims_service *svc;
     struct ims_err e = {0};
-    if (ims_service_open(&cfg, &svc, &e) != IMS_OK) {
+    if (ims_service_open(&cfg, &be, &svc, &e) != IMS_OK) {
         fprintf(stderr, "imsd: %s\n", e.msg);
+        ims_backends_close(&be);
         return 1;
     }
     char *password = NULL;
     if (ims_service_bootstrap(svc, cfg.admin_password, &password, &e) != IMS_OK) {
         fprintf(stderr, "imsd: initialisation failed: %s\n", e.msg);
         ims_service_close(svc);
+        ims_backends_close(&be);
         return 1;
     }
 
@@ -164,6 +172,7 @@ int main(int argc, char **argv)
     if (ims_http_start(&hc, &app, &srv, &e) != IMS_OK) {
         fprintf(stderr, "imsd: %s\n", e.msg);
         ims_service_close(svc);
+        ims_backends_close(&be);
         return 1;
     }
     char url[300];
@@ -187,6 +196,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "imsd: %s\n", e.msg);
         ims_http_stop(srv, 0);
         ims_service_close(svc);
+        ims_backends_close(&be);
         return 1;
     }
     announce(&cfg, url, password);
@@ -200,6 +210,7 @@ int main(int argc, char **argv)
     ims_http_stop(srv, cfg.drain_timeout_ms);
     ims_jobs_stop(jobs);
     ims_service_close(svc);
+    ims_backends_close(&be);
     ims_settings_release(&cfg);
     ims_info("stopped");
     return 0;

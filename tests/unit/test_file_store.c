@@ -97,9 +97,12 @@ static void round_trip(struct ims_store *s, const char *dir, const unsigned char
         assert_int_equal(s->ops->write(w, src + off, off + chunk <= n ? chunk : n - off, &err), IMS_OK);
     char *location = NULL;
     assert_int_equal(s->ops->commit(w, &location, &err), IMS_OK);
+    /* the location names its store: file://<2 hex>/<uuid> */
+    assert_non_null(ims_store_location_key(s, location));
+    assert_int_equal(strncmp(location, "file://", 7), 0);
     if (writes_direct) {
         char path[512];
-        snprintf(path, sizeof(path), "%s/images/%s", dir, location);
+        snprintf(path, sizeof(path), "%s/images/%s", dir, location + 7);
         assert_int_equal(cached_pages(path, n & ~(size_t)(MIB - 1)), 0);
     }
 

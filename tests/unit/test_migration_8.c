@@ -81,7 +81,7 @@ static void test_migrates_and_keeps_counts(void **state)
     make_schema_7();
     struct ims_db *db;
     struct ims_err err;
-    if (ims_db_open(path, &db, &err) != IMS_OK)
+    if (ims_db_open(&ims_sqlite_ops, path, &db, &err) != IMS_OK)
         fail_msg("open: %s", err.msg);
     struct ims_dbc *c = ims_db_conn(db);
     assert_true(ims_db_schema_version(c) >= 8); /* later migrations run too */

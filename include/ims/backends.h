@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * backends: what the service runs on, chosen at start by src/ from the
+ * configuration and handed to ims_service_open. The library names no engine
+ * and no store itself: a PostgreSQL engine or an S3 store is a new file and
+ * a new line in src/'s choice, not an edit to the core. */
+#ifndef IMS_BACKENDS_H
+#define IMS_BACKENDS_H
+
+#include "ims/db.h"
+#include "ims/store.h"
+
+/* Sources of image data outside the store (the next issues: images from
+ * object storage buckets and from servers, disks and backups). Declared
+ * here so the structure names them; none is implemented yet. */
+struct ims_object_storage;
+struct ims_compute_source;
+
+/* Filled and released by the caller (src/common/backends.c), which keeps
+ * it, and everything it points at, alive until ims_service_close. */
+struct ims_backends {
+    /* The metadata repository: an SQL engine and its connection string
+     * (SQLite: the database file's path). */
+    const struct ims_sql_ops *sql;
+    char *sql_dsn;
+    /* Blob stores, opened: stores[0] takes new image data; every location
+     * is read and removed by the store its scheme names. */
+    struct ims_store *stores[IMS_STORES_MAX];
+    size_t nstores;
+    /* Not configurable yet: NULL. */
+    struct ims_object_storage *object_storage;
+    struct ims_compute_source *compute;
+};
+
+#endif

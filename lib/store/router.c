@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The store a service uses: several stores behind one interface. New blobs
+ * go to the first; a blob is read or removed by the store its location's
+ * scheme names, so locations of different stores can sit side by side in
+ * the repository while data moves from one store to another. */
+#include <string.h>
+
+#include "store-int.h"
+
+struct router {
+    struct ims_store base;
+    struct ims_store *stores[IMS_STORES_MAX];
+    size_t n;
+};
+
+const char *ims_store_location_key(const struct ims_store *s, const char *location)
+{
+    size_t n = strlen(s->ops->name);
+    if (!location || strncmp(location, s->ops->name, n) != 0 || strncmp(location + n, "://", 3) != 0)
+        return NULL;
+    return location + n + 3;
+}
+
+static struct ims_store *store_of(struct router *r, const char *location)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (ims_store_location_key(r->stores[i], location))
+            return r->stores[i];
+    return NULL;
+}
+
+static enum ims_rc rt_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+{
+    struct ims_store *first = ((struct router *)s)->stores[0];
+    return first->ops->writer_open(first, ret, err);
+}
+
+/* A writer's calls go to the store that opened it. */
+static enum ims_rc rt_write(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err)
+{
+    return w->store->ops->write(w, p, n, err);
+}
+
+static enum ims_rc rt_commit(struct ims_store_writer *w, char **ret_location, struct ims_err *err)
+{
+    return w->store->ops->commit(w, ret_location, err);
+}
+
+static void rt_abort(struct ims_store_writer *w)
+{
+    if (w)
+        w->store->ops->abort(w);
+}
+
+static enum ims_rc rt_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
+                                struct ims_err *err)
+{
+    struct ims_store *to = store_of((struct router *)s, location);
+    if (!to)
+        return ims_fail(err, IMS_E_IO, "no configured store holds this blob location");
+    return to->ops->open_read(to, location, ret, err);
+}
+
+static enum ims_rc rt_remove(struct ims_store *s, const char *location, struct ims_err *err)
+{
+    struct ims_store *to = store_of((struct router *)s, location);
+    if (!to)
+        return ims_fail(err, IMS_E_IO, "no configured store holds this blob location");
+    return to->ops->remove(to, location, err);
+}
+
+/* Every store recovers its own objects; each ignores the references to
+ * other stores' locations. */
+static enum ims_rc rt_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t *ret_temp,
+                              int64_t *ret_orphans, struct ims_err *err)
+{
+    struct router *r = (struct router *)s;
+    *ret_temp = *ret_orphans = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        int64_t temp = 0, orphans = 0;
+        enum ims_rc rc = r->stores[i]->ops->recover(r->stores[i], referenced, &temp, &orphans, err);
+        if (rc != IMS_OK)
+            return rc;
+        *ret_temp += temp;
+        *ret_orphans += orphans;
+    }
+    return IMS_OK;
+}
+
+static void rt_close(struct ims_store *s)
+{
+    free(s); /* the stores are the caller's */
+}
+
+static const struct ims_store_ops router_ops = {
+    .name = "router",
+    .writer_open = rt_writer_open,
+    .write = rt_write,
+    .commit = rt_commit,
+    .abort = rt_abort,
+    .open_read = rt_open_read,
+    .remove = rt_remove,
+    .recover = rt_recover,
+    .close = rt_close,
+};
+
+enum ims_rc ims_store_router_open(struct ims_store *const *stores, size_t n, struct ims_store **ret,
+                                  struct ims_err *err)
+{
+    if (n == 0 || n > IMS_STORES_MAX)
+        return ims_fail(err, IMS_E_INTERNAL, "between 1 and %d blob stores are needed, not %zu",
+                        IMS_STORES_MAX, n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (ims_streq(stores[i]->ops->name, stores[j]->ops->name))
+                return ims_fail(err, IMS_E_INTERNAL, "two blob stores claim the scheme %s://",
+                                stores[i]->ops->name);
+    struct router *r = ims_xcalloc(1, sizeof(*r));
+    r->base.ops = &router_ops;
+    memcpy(r->stores, stores, n * sizeof(*stores));
+    r->n = n;
+    *ret = &r->base;
+    return IMS_OK;
+}

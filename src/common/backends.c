@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Backends chosen at start: a connection string's scheme names the SQL
+ * engine; a new engine (PostgreSQL) is one more line in `engines`. */
+#include "backends.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *scheme;
+    const struct ims_sql_ops *ops;
+} engines[] = {
+    {"sqlite", &ims_sqlite_ops},
+};
+
+static int choose_engine(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
+{
+    const char *conn = cfg->db_connection;
+    if (!conn || !*conn) {
+        b->sql = &ims_sqlite_ops;
+        b->sql_dsn = ims_xasprintf("%s/imsd.db", cfg->data_dir);
+        return 0;
+    }
+    const char *sep = strstr(conn, "://");
+    if (!sep) { /* a plain path: SQLite */
+        b->sql = &ims_sqlite_ops;
+        b->sql_dsn = ims_xstrdup(conn);
+        return 0;
+    }
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(engines); i++) {
+        size_t n = strlen(engines[i].scheme);
+        if ((size_t)(sep - conn) == n && strncmp(conn, engines[i].scheme, n) == 0) {
+            if (!sep[3]) {
+                snprintf(err, errlen, "database connection '%s' names no database", conn);
+                return -1;
+            }
+            b->sql = engines[i].ops;
+            b->sql_dsn = ims_xstrdup(sep + 3);
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "unsupported database engine '%.*s' in [database] connection (supported: sqlite)",
+             (int)(sep - conn), conn);
+    return -1;
+}
+
+int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof(*b));
+    if (choose_engine(cfg, b, err, errlen))
+        return -1;
+    const char *dir = cfg->file_store_dir && *cfg->file_store_dir ? cfg->file_store_dir : cfg->data_dir;
+    struct ims_err e = {0};
+    if (ims_store_file_open(dir, cfg->direct_io, &b->stores[0], &e) != IMS_OK) {
+        snprintf(err, errlen, "file store: %s", e.msg);
+        ims_backends_close(b);
+        return -1;
+    }
+    b->nstores = 1;
+    return 0;
+}
+
+void ims_backends_close(struct ims_backends *b)
+{
+    for (size_t i = 0; i < b->nstores; i++)
+        b->stores[i]->ops->close(b->stores[i]);
+    free(b->sql_dsn);
+    memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The choice of backends: which SQL engine and which blob stores the
+ * programs run the service on, from the configuration. */
+#ifndef IMS_SRC_BACKENDS_H
+#define IMS_SRC_BACKENDS_H
+
+#include <stddef.h>
+
+#include "ims/backends.h"
+#include "ims/config.h"
+
+/* Fills b from cfg: the engine named by the scheme of [database]
+ * connection (sqlite://PATH or a plain path; empty: <data_dir>/imsd.db) and
+ * the file store in [storage] file_dir (empty: the data dir), opened.
+ * Returns 0, or -1 with a message in err. */
+int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen);
+/* Closes what ims_backends_open opened (after ims_service_close). */
+void ims_backends_close(struct ims_backends *b);
+
+#endif
