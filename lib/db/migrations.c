@@ -250,6 +250,12 @@ const char *const ims_migrations[] = {
     "ALTER TABLE enterprise_projects ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE policies ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE jobs ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;",
+
+    /* 12: image locations name their store (file://<2 hex>/<uuid>), so
+     * stores can be mixed and data moved between them; before, a location
+     * was the file store's relative path. */
+    "UPDATE images SET location = 'file://' || location "
+    "WHERE location IS NOT NULL AND location NOT LIKE '%://%';",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

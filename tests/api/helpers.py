@@ -191,9 +191,13 @@ class Server:
             self._log = None
 
     # -- admin CLI -------------------------------------------------------
+    def ctl_env(self):
+        """imsctl's environment: the server's configuration file, if any."""
+        return clean_env({"IMSD_CONFIG": str(self.config_path)} if self.config_path else None)
+
     def imsctl(self, *args):
         r = subprocess.run([IMSCTL_BIN, "--data-dir", str(self.data_dir)] + list(args),
-                           capture_output=True, text=True, env=clean_env(), timeout=60)
+                           capture_output=True, text=True, env=self.ctl_env(), timeout=60)
         assert r.returncode == 0, "imsctl %s failed (%d): %s %s" % (
             " ".join(args), r.returncode, r.stdout, r.stderr)
         return r.stdout.strip()
@@ -387,7 +391,7 @@ def imsctl_run(server, *args, input=None):
         try:
             return subprocess.run([IMSCTL_BIN, "--data-dir", str(server.data_dir)] + list(args),
                                   input=input, capture_output=True, text=True,
-                                  env=clean_env(), timeout=60)
+                                  env=server.ctl_env(), timeout=60)
         except OSError:     # ETXTBSY / EACCES / ENOENT while `make` rewrites it
             if attempt == 49:
                 raise

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Blob locations name their store. An image stored before locations had a
+ * scheme (a plain "ab/<uuid>") reads as file://ab/<uuid> after the
+ * migration and its data still reads back through the store router; the
+ * router sends new data to its first store and every location to the store
+ * its scheme names, and refuses locations no store has (a plain path
+ * included: it never reaches the file system). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ims/db.h"
+#include "ims/store.h"
+
+extern const char *const ims_migrations[];
+extern const size_t ims_nmigrations;
+
+#define IMG_ID "11111111-1111-1111-1111-111111111111"
+#define BLOB "5e/5e0a4b62-3c1d-4f0e-9a8b-7c6d5e4f3a2b"
+static const char data[] = "an image stored before locations had a scheme\n";
+
+static char dir[64];
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+/* The migration that gives locations their scheme. */
+static size_t scheme_migration(void)
+{
+    for (size_t v = 0; v < ims_nmigrations; v++)
+        if (strstr(ims_migrations[v], "'file://' || location"))
+            return v;
+    fail_msg("no migration gives locations a scheme");
+    return 0;
+}
+
+static void read_all(struct ims_store *s, const char *location)
+{
+    struct ims_blob_reader rd;
+    struct ims_err err;
+    if (s->ops->open_read(s, location, &rd, &err) != IMS_OK)
+        fail_msg("open_read %s: %s", location, err.msg);
+    assert_int_equal(rd.size, sizeof(data) - 1);
+    char back[sizeof(data)] = {0};
+    ssize_t n = rd.read ? rd.read(rd.ctx, 0, back, sizeof(back)) : pread(rd.fd, back, sizeof(back), 0);
+    assert_int_equal(n, (ssize_t)(sizeof(data) - 1));
+    assert_string_equal(back, data);
+    if (rd.read)
+        rd.close(rd.ctx);
+    else
+        close(rd.fd);
+}
+
+static void test_old_location_reads_after_migration(void **state)
+{
+    (void)state;
+    /* a data dir as the version before the migration left it */
+    char path[128], blob[128];
+    snprintf(path, sizeof(path), "%s/imsd.db", dir);
+    snprintf(blob, sizeof(blob), "%s/images/5e", dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(blob, sizeof(blob), "%s/images", dir);
+    assert_int_equal(mkdir(blob, 0700), 0);
+    snprintf(blob, sizeof(blob), "%s/images/5e", dir);
+    assert_int_equal(mkdir(blob, 0700), 0);
+    snprintf(blob, sizeof(blob), "%s/images/%s", dir, BLOB);
+    FILE *f = fopen(blob, "w");
+    assert_non_null(f);
+    fputs(data, f);
+    fclose(f);
+    size_t before = scheme_migration();
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    for (size_t v = 0; v < before; v++)
+        exec(db, ims_migrations[v]);
+    char sql[512];
+    snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%zu)", before);
+    exec(db, sql);
+    exec(db, "INSERT INTO images (id, owner, name, status, visibility, protected, os_hidden, min_disk, min_ram, "
+             "enterprise_project_id, created_at, updated_at, size, location) VALUES "
+             "('" IMG_ID "', 'p1', 'old', 'active', 'private', 0, 0, 0, 0, '0', 1, 1, 46, '" BLOB "')");
+    sqlite3_close(db);
+
+    struct ims_db *repo;
+    struct ims_err err;
+    if (ims_db_open(&ims_sqlite_ops, path, &repo, &err) != IMS_OK)
+        fail_msg("open: %s", err.msg);
+    struct ims_image img;
+    assert_int_equal(ims_repo_image_get(ims_db_conn(repo), IMG_ID, &img, &err), IMS_OK);
+    assert_string_equal(img.blob, "file://" BLOB);
+
+    struct ims_store *file, *router;
+    assert_int_equal(ims_store_file_open(dir, true, &file, &err), IMS_OK);
+    assert_int_equal(ims_store_router_open(&file, 1, &router, &err), IMS_OK);
+    read_all(router, img.blob);
+    /* the old spelling, and locations of stores not configured, are refused */
+    struct ims_blob_reader rd;
+    assert_int_equal(router->ops->open_read(router, BLOB, &rd, &err), IMS_E_IO);
+    assert_int_equal(router->ops->open_read(router, "s3://bucket/" BLOB, &rd, &err), IMS_E_IO);
+    assert_int_equal(router->ops->open_read(router, "file://../../etc/passwd", &rd, &err), IMS_E_IO);
+    assert_int_equal(router->ops->remove(router, "s3://bucket/" BLOB, &err), IMS_E_IO);
+
+    /* new data carries the scheme too, and recovery keeps what is referenced */
+    struct ims_store_writer *w;
+    char *location = NULL;
+    assert_int_equal(router->ops->writer_open(router, &w, &err), IMS_OK);
+    assert_int_equal(router->ops->write(w, data, sizeof(data) - 1, &err), IMS_OK);
+    assert_int_equal(router->ops->commit(w, &location, &err), IMS_OK);
+    assert_int_equal(strncmp(location, "file://", 7), 0);
+    read_all(router, location);
+    struct ims_strlist refs = {0};
+    ims_strlist_add(&refs, img.blob);
+    int64_t temp = -1, orphans = -1;
+    assert_int_equal(router->ops->recover(router, &refs, &temp, &orphans, &err), IMS_OK);
+    assert_int_equal(orphans, 1); /* the new blob: nothing references it */
+    read_all(router, img.blob);
+    assert_int_equal(router->ops->open_read(router, location, &rd, &err), IMS_E_NOTFOUND);
+    ims_strlist_release(&refs);
+    free(location);
+    ims_image_release(&img);
+    router->ops->close(router);
+    file->ops->close(file);
+    ims_db_close(repo);
+}
+
+/* ---- a second store: the router dispatches by scheme ---- */
+
+struct mem_store {
+    struct ims_store base;
+    int writers, reads;
+};
+
+static enum ims_rc mem_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+{
+    (void)err;
+    struct ims_store_writer *w = ims_xcalloc(1, sizeof(*w));
+    w->store = s;
+    ((struct mem_store *)s)->writers++;
+    *ret = w;
+    return IMS_OK;
+}
+
+static enum ims_rc mem_write(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err)
+{
+    (void)w, (void)p, (void)n, (void)err;
+    return IMS_OK;
+}
+
+static enum ims_rc mem_commit(struct ims_store_writer *w, char **ret_location, struct ims_err *err)
+{
+    (void)err;
+    free(w);
+    *ret_location = ims_xstrdup("mem://one");
+    return IMS_OK;
+}
+
+static void mem_abort(struct ims_store_writer *w) { free(w); }
+
+static enum ims_rc mem_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
+                                 struct ims_err *err)
+{
+    assert_string_equal(ims_store_location_key(s, location), "one");
+    ((struct mem_store *)s)->reads++;
+    *ret = (struct ims_blob_reader){.fd = -1};
+    return IMS_OK;
+}
+
+static enum ims_rc mem_remove(struct ims_store *s, const char *location, struct ims_err *err)
+{
+    (void)s, (void)location, (void)err;
+    return IMS_OK;
+}
+
+static enum ims_rc mem_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t *ret_temp,
+                               int64_t *ret_orphans, struct ims_err *err)
+{
+    (void)s, (void)referenced, (void)err;
+    *ret_temp = 2;
+    *ret_orphans = 3;
+    return IMS_OK;
+}
+
+static void mem_close(struct ims_store *s) { (void)s; }
+
+static const struct ims_store_ops mem_ops = {
+    .name = "mem", .writer_open = mem_writer_open, .write = mem_write, .commit = mem_commit,
+    .abort = mem_abort, .open_read = mem_open_read, .remove = mem_remove, .recover = mem_recover,
+    .close = mem_close,
+};
+
+static void test_router_dispatches_by_scheme(void **state)
+{
+    (void)state;
+    struct mem_store mem = {.base.ops = &mem_ops};
+    struct ims_store *file, *router;
+    struct ims_err err;
+    assert_int_equal(ims_store_file_open(dir, false, &file, &err), IMS_OK);
+    struct ims_store *both[] = {&mem.base, file};
+    assert_int_equal(ims_store_router_open(both, 2, &router, &err), IMS_OK);
+    /* new data goes to the first store */
+    struct ims_store_writer *w;
+    char *location = NULL;
+    assert_int_equal(router->ops->writer_open(router, &w, &err), IMS_OK);
+    assert_int_equal(router->ops->write(w, "x", 1, &err), IMS_OK);
+    assert_int_equal(router->ops->commit(w, &location, &err), IMS_OK);
+    assert_string_equal(location, "mem://one");
+    assert_int_equal(mem.writers, 1);
+    struct ims_blob_reader rd;
+    assert_int_equal(router->ops->open_read(router, location, &rd, &err), IMS_OK);
+    assert_int_equal(mem.reads, 1);
+    free(location);
+    /* the file store's locations still reach the file store */
+    assert_int_equal(router->ops->open_read(router, "file://00/00000000-0000-4000-8000-000000000000", &rd, &err),
+                     IMS_E_NOTFOUND);
+    assert_int_equal(mem.reads, 1);
+    /* recovery runs in both: the fake reports 2 and 3; the file store has
+     * an empty tmp/ and, with no reference left, the first test's blob */
+    struct ims_strlist refs = {0};
+    int64_t temp = 0, orphans = 0;
+    assert_int_equal(router->ops->recover(router, &refs, &temp, &orphans, &err), IMS_OK);
+    assert_int_equal(temp, 2);
+    assert_int_equal(orphans, 3 + 1);
+    router->ops->close(router);
+    /* two stores with one scheme are refused, as are zero or too many */
+    struct ims_store *twice[] = {file, file};
+    assert_int_equal(ims_store_router_open(twice, 2, &router, &err), IMS_E_INTERNAL);
+    assert_int_equal(ims_store_router_open(twice, 0, &router, &err), IMS_E_INTERNAL);
+    file->ops->close(file);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/test_store_locations.%d", (int)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_old_location_reads_after_migration),
+        cmocka_unit_test(test_router_dispatches_by_scheme),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return failed;
+}
