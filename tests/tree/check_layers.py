@@ -25,6 +25,7 @@ HEADER_MODULE = {
     "http.h": "http",
     "db.h": "db",
     "store.h": "store",
+    "backends.h": "backends",
     "service.h": "core",
     "jobs.h": "jobs",
     "api.h": "api",
@@ -40,12 +41,14 @@ ALLOWED = {
     "http": {"base", "query"},
     "db": {"base", "record", "query"},
     "store": {"base"},
-    "core": {"base", "record", "query", "auth", "policy", "db", "store"},
+    "backends": {"db", "store"},
+    "core": {"base", "record", "query", "auth", "policy", "db", "store", "backends"},
     "jobs": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
     "api": {"base", "record", "query", "auth", "policy", "http", "core", "jobs"},
-    "src/common": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
-    "src/imsctl": {"base", "record", "query", "auth", "policy", "db", "store", "core"},
-    "src/imsd": {"base", "record", "query", "auth", "policy", "http", "db", "store", "core", "jobs", "api"},
+    "src/common": {"base", "record", "query", "auth", "policy", "db", "store", "backends", "core"},
+    "src/imsctl": {"base", "record", "query", "auth", "policy", "db", "store", "backends", "core"},
+    "src/imsd": {"base", "record", "query", "auth", "policy", "http", "db", "store", "backends", "core", "jobs",
+                 "api"},
 }
 
 # Third-party headers (by prefix) and the only layers that may include them:
