@@ -120,6 +120,17 @@ void ims_hexid_fill(char *out, size_t outcap, size_t nbytes);
 bool ims_project_id_valid(const char *s);
 void ims_random_bytes(void *p, size_t n);
 
+/* This process, as the owner of leases and temporary files shared with
+ * other processes on the same data: "<host>:<pid>:<random>", at most
+ * IMS_OWNER_MAX - 1 characters, the same for the whole process. */
+#define IMS_OWNER_MAX 64
+const char *ims_process_owner(void);
+/* Whether the owner is known to be gone: a process of this host that no
+ * longer runs. false when unsure (another host, a malformed id, a live
+ * process, maybe a reused pid): then only a lease or a grace period ends
+ * what it owns. */
+bool ims_owner_gone(const char *owner);
+
 /* Seconds since the epoch, UTC. */
 /* FNV-1a of s, continuing from h (start from IMS_HASH_SEED): for the
  * in-process hash tables and caches. */

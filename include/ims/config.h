@@ -23,6 +23,10 @@ struct ims_config {
     char *data_dir;
     bool direct_io; /* image data bypasses the page cache where it can */
     char *file_store_dir; /* the file store's directory; "" = data_dir */
+    /* Recovery leaves other processes' temporary files and unreferenced
+     * blobs alone for this long (a blob is unreferenced between its
+     * commit and its row's). */
+    int64_t recovery_grace_seconds;
     /* [database] */
     char *db_connection; /* engine://...; a plain path = SQLite; "" = <data_dir>/imsd.db */
     /* [identity] */
@@ -33,11 +37,17 @@ struct ims_config {
     int64_t login_rate_per_address; /* login attempts per minute from one address (0 = no limit) */
     int64_t login_rate_per_user;    /* failed logins per minute for one user (0 = no limit) */
     char *admin_password; /* used at first initialisation only */
+    /* The token signing key from [identity] token_key (hex) or
+     * token_key_file: processes given the same key accept each other's
+     * tokens. Unset: <data_dir>/token.key, made at first start. */
+    bool token_key_set;
+    unsigned char token_key[32];
     /* [images] */
     int64_t max_image_size;
     int64_t list_limit_default;
     int64_t list_limit_max;
     int64_t quota_default; /* images a project may own unless `imsctl quota set` says otherwise */
+    int64_t upload_lease_seconds; /* an upload whose process stops renewing it this long is recovered */
     /* [jobs] */
     unsigned job_workers;        /* worker threads of the job engine */
     int64_t job_retention_seconds;

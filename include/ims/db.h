@@ -120,12 +120,15 @@ enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_ima
 enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_image *before,
                                          const struct ims_image *img, struct ims_err *err);
 enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
-/* Uploads: claim moves the image queued -> saving for upload_id
- * (IMS_E_CONFLICT if it is not queued); only that upload may then commit
+/* Uploads: claim moves the image queued -> saving for upload_id, leased
+ * to owner (this process) until `expires` (epoch seconds; renewed by
+ * ims_repo_uploads_renew) (IMS_E_CONFLICT if it is not queued); only that
+ * upload may then commit
  * (ims_repo_image_upload_owned, checked in the commit's transaction) or
  * give the image back to queued (upload_end; a no-op if the image is no
  * longer in its saving). Each raises the revision. */
-enum ims_rc ims_repo_image_upload_claim(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err);
+enum ims_rc ims_repo_image_upload_claim(struct ims_dbc *c, const char *id, const char *upload_id, const char *owner,
+                                        int64_t expires, struct ims_err *err);
 enum ims_rc ims_repo_image_upload_owned(struct ims_dbc *c, const char *id, const char *upload_id, bool *ret,
                                         struct ims_err *err);
 enum ims_rc ims_repo_image_upload_end(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err);
@@ -137,9 +140,13 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
                                 const struct ims_viewer *v,
                                 struct ims_image **ret, size_t *ret_n, struct ims_err *err);
 void ims_image_array_free(struct ims_image *imgs, size_t n);
-/* Crash recovery: images left in `saving` go back to `queued` (their
- * upload claim ended). Returns count. */
-enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, struct ims_err *err);
+/* ---- upload leases (lib/db/repo_uploads.c) ---- */
+/* Extends the leases of every upload owner is writing. */
+enum ims_rc ims_repo_uploads_renew(struct ims_dbc *c, const char *owner, int64_t expires, struct ims_err *err);
+/* Crash recovery, safe while other processes upload: images in `saving`
+ * whose owner is gone (ims_owner_gone), whose lease ran out before now, or
+ * that have no owner go back to `queued`. Returns the count. */
+enum ims_rc ims_repo_uploads_recover(struct ims_dbc *c, int64_t now, int64_t *ret_n, struct ims_err *err);
 /* Every blob referenced by some image (for orphan collection). */
 enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
 enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err);

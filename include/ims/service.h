@@ -25,6 +25,7 @@ struct ims_service {
     struct ims_store *store; /* every configured store (ims_store_router_open) */
     unsigned char token_key[IMS_TOKEN_KEY_LEN];
     struct ims_login_guard *login_guard; /* login rate limits (lib/core/login_guard.c) */
+    struct ims_lease_keeper *upload_leases; /* renews this process's upload leases (upload_leases.c) */
 };
 
 /* Opens the data dir (token key) and the repository and stores named by be

@@ -45,10 +45,13 @@ struct ims_store_ops {
     enum ims_rc (*open_read)(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
                              struct ims_err *err);
     enum ims_rc (*remove)(struct ims_store *s, const char *location, struct ims_err *err);
-    /* Crash recovery: removes temporary objects and every blob not listed in
-     * `referenced`. Reports counts. */
-    enum ims_rc (*recover)(struct ims_store *s, const struct ims_strlist *referenced, int64_t *ret_temp,
-                           int64_t *ret_orphans, struct ims_err *err);
+    /* Crash recovery, safe while other processes write to the store:
+     * removes the temporary objects of writers that are gone
+     * (ims_owner_gone) or older than grace_seconds, and the blobs not
+     * listed in `referenced` that are older than grace_seconds (a blob is
+     * unreferenced between its commit and its row's). Reports counts. */
+    enum ims_rc (*recover)(struct ims_store *s, const struct ims_strlist *referenced, int64_t grace_seconds,
+                           int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err);
     void (*close)(struct ims_store *s);
 };
 

@@ -61,6 +61,13 @@ enum ims_rc ims_login_guard_admit(struct ims_login_guard *g, const struct ims_co
 void ims_login_guard_result(struct ims_login_guard *g, const struct ims_config *cfg, const char *user,
                             const char *source, bool success);
 
+/* ---- upload leases (upload_leases.c) ---- */
+struct ims_service;
+struct ims_lease_keeper;
+/* Renews the leases of this process's uploads until stopped. */
+enum ims_rc ims_upload_leases_start(struct ims_service *svc, struct ims_lease_keeper **ret, struct ims_err *err);
+void ims_upload_leases_stop(struct ims_lease_keeper *k);
+
 typedef enum ims_rc (*ims_pipe_sink)(void *ctx, const void *p, size_t n, struct ims_err *err);
 struct ims_hash_pipe;
 /* sink may be NULL (digests only). NULL if threads cannot start. */

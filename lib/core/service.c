@@ -50,13 +50,14 @@ static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
 {
     struct ims_dbc *c = ims_db_conn(svc->db);
     int64_t reset = 0, temp = 0, orphans = 0;
-    enum ims_rc rc = ims_repo_images_reset_saving(c, &reset, err);
+    enum ims_rc rc = ims_repo_uploads_recover(c, ims_now(), &reset, err);
     if (rc != IMS_OK)
         return rc;
     struct ims_strlist referenced = {0};
     rc = ims_repo_blobs_all(c, &referenced, err);
     if (rc == IMS_OK)
-        rc = svc->store->ops->recover(svc->store, &referenced, &temp, &orphans, err);
+        rc = svc->store->ops->recover(svc->store, &referenced, svc->cfg->recovery_grace_seconds, &temp, &orphans,
+                                      err);
     ims_strlist_release(&referenced);
     if (reset || temp || orphans)
         ims_info("recovery: %lld interrupted upload(s) back to queued, %lld temporary file(s) and %lld orphaned "
@@ -74,7 +75,12 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_back
     svc->cfg = cfg;
     svc->login_guard = ims_login_guard_new();
     svc->backends = be;
-    enum ims_rc rc = load_token_key(cfg->data_dir, svc->token_key, err);
+    _Static_assert(sizeof(cfg->token_key) == IMS_TOKEN_KEY_LEN, "one key length");
+    enum ims_rc rc = IMS_OK;
+    if (cfg->token_key_set)
+        memcpy(svc->token_key, cfg->token_key, IMS_TOKEN_KEY_LEN);
+    else
+        rc = load_token_key(cfg->data_dir, svc->token_key, err);
     if (rc == IMS_OK)
         rc = ims_db_open(be->sql, be->sql_dsn, &svc->db, err);
     if (rc == IMS_OK)
@@ -83,6 +89,8 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_back
         rc = ims_iam_ensure_system_policies(svc, err);
     if (rc == IMS_OK)
         rc = recover(svc, err);
+    if (rc == IMS_OK)
+        rc = ims_upload_leases_start(svc, &svc->upload_leases, err);
     if (rc != IMS_OK) {
         ims_service_close(svc);
         return rc;
@@ -95,6 +103,7 @@ void ims_service_close(struct ims_service *svc)
 {
     if (!svc)
         return;
+    ims_upload_leases_stop(svc->upload_leases);
     if (svc->store)
         svc->store->ops->close(svc->store);
     ims_db_close(svc->db);

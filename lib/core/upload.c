@@ -62,7 +62,9 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     u->svc = svc;
     snprintf(u->id, sizeof(u->id), "%s", id);
     ims_uuid_new(u->upload_id);
-    if ((rc = ims_repo_image_upload_claim(ims_db_conn(svc->db), id, u->upload_id, err)) != IMS_OK) {
+    /* leased to this process: other processes' recovery leaves it alone (upload_leases.c renews the lease) */
+    if ((rc = ims_repo_image_upload_claim(ims_db_conn(svc->db), id, u->upload_id, ims_process_owner(),
+                                          ims_now() + svc->cfg->upload_lease_seconds, err)) != IMS_OK) {
         upload_free(u);
         return rc;
     }

@@ -256,6 +256,13 @@ const char *const ims_migrations[] = {
      * was the file store's relative path. */
     "UPDATE images SET location = 'file://' || location "
     "WHERE location IS NOT NULL AND location NOT LIKE '%://%';",
+
+    /* 12: an upload's owner (the process writing it, ims_process_owner)
+     * and its lease (epoch seconds), renewed while it runs: several
+     * processes share the database, and start-up recovery returns to
+     * queued only uploads whose owner is gone or whose lease ran out. */
+    "ALTER TABLE images ADD COLUMN upload_owner VARCHAR(64);"
+    "ALTER TABLE images ADD COLUMN upload_expires BIGINT;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -427,15 +427,18 @@ enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_
     return ims_db_commit(c, err);
 }
 
-enum ims_rc ims_repo_image_upload_claim(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err)
+enum ims_rc ims_repo_image_upload_claim(struct ims_dbc *c, const char *id, const char *upload_id, const char *owner,
+                                        int64_t expires, struct ims_err *err)
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "UPDATE images SET status = 'saving', upload_id = ?, updated_at = ?, revision = revision + 1 "
-                       "WHERE id = ? AND status = 'queued'",
+                       "UPDATE images SET status = 'saving', upload_id = ?, upload_owner = ?, upload_expires = ?, "
+                       "updated_at = ?, revision = revision + 1 WHERE id = ? AND status = 'queued'",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, upload_id);
+    ims_q_text(&q, owner);
+    ims_q_int(&q, expires);
     ims_q_int(&q, ims_now());
     ims_q_text(&q, id);
     enum ims_rc rc = ims_q_exec(&q, err);
@@ -507,21 +510,6 @@ enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *
         *ret = ims_q_col_int(&q, 0);
     enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
     ims_q_done(&q);
-    return rc;
-}
-
-enum ims_rc ims_repo_images_reset_saving(struct ims_dbc *c, int64_t *ret_n, struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "UPDATE images SET status = 'queued', location = NULL, size = NULL, checksum = NULL, "
-                       "os_hash_algo = NULL, os_hash_value = NULL, upload_id = NULL, revision = revision + 1 "
-                       "WHERE status = 'saving'",
-                       err))
-        return IMS_E_DB;
-    enum ims_rc rc = ims_q_exec(&q, err);
-    if (rc == IMS_OK)
-        *ret_n = c->ops->changes(c->h);
     return rc;
 }
 

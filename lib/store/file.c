@@ -98,7 +98,8 @@ static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer *
     char id[IMS_UUID_LEN + 1];
     ims_uuid_new(id);
     w->fs = fs;
-    path_fmt(w->tmp_path, "%s/tmp/%s.part", fs->dir, id);
+    /* named by its owner: another process's recovery leaves it alone while we live */
+    path_fmt(w->tmp_path, "%s/tmp/%s.%s.part", fs->dir, id, ims_process_owner());
     w->fd = open_data(fs, w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, &w->direct);
     if (w->fd < 0) {
         enum ims_rc rc = errno_fail(err, "cannot create", w->tmp_path);
@@ -240,7 +241,28 @@ static enum ims_rc fs_remove(struct ims_store *s, const char *location, struct i
     return IMS_OK;
 }
 
-static int64_t empty_dir(const char *path)
+static bool older_than(int dirfd, const char *name, int64_t cutoff)
+{
+    struct stat st;
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (int64_t)st.st_mtime <= cutoff;
+}
+
+/* "<uuid>.<owner>.part": the owner, or NULL for another shape. */
+static bool temp_owner(const char *name, char owner[IMS_OWNER_MAX])
+{
+    size_t n = strlen(name);
+    if (n <= IMS_UUID_LEN + 1 + 5 || name[IMS_UUID_LEN] != '.' || strcmp(name + n - 5, ".part") != 0)
+        return false;
+    size_t len = n - 5 - (IMS_UUID_LEN + 1);
+    if (len >= IMS_OWNER_MAX)
+        return false;
+    memcpy(owner, name + IMS_UUID_LEN + 1, len);
+    owner[len] = 0;
+    return true;
+}
+
+/* Temporary files of writers that are gone, or not newer than cutoff. */
+static int64_t remove_stale_temp(const char *path, int64_t cutoff)
 {
     int64_t n = 0;
     DIR *d = opendir(path);
@@ -250,20 +272,23 @@ static int64_t empty_dir(const char *path)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+        char owner[IMS_OWNER_MAX];
+        bool gone = temp_owner(e->d_name, owner) && ims_owner_gone(owner);
+        if ((gone || older_than(dirfd(d), e->d_name, cutoff)) && unlinkat(dirfd(d), e->d_name, 0) == 0)
             n++;
     }
     closedir(d);
     return n;
 }
 
-static enum ims_rc fs_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t *ret_temp,
-                              int64_t *ret_orphans, struct ims_err *err)
+static enum ims_rc fs_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t grace_seconds,
+                              int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
 {
     struct file_store *fs = (struct file_store *)s;
+    int64_t cutoff = ims_now() - grace_seconds;
     char path[PATH_MAX];
     path_fmt(path, "%s/tmp", fs->dir);
-    *ret_temp = empty_dir(path);
+    *ret_temp = remove_stale_temp(path, cutoff);
     *ret_orphans = 0;
     path_fmt(path, "%s/images", fs->dir);
     DIR *top = opendir(path);
@@ -284,7 +309,8 @@ static enum ims_rc fs_recover(struct ims_store *s, const struct ims_strlist *ref
                 continue;
             char loc[PATH_MAX];
             path_fmt(loc, "file://%s/%s", e->d_name, f->d_name);
-            if (!ims_strlist_contains(referenced, loc) && unlinkat(dirfd(d), f->d_name, 0) == 0)
+            if (!ims_strlist_contains(referenced, loc) && older_than(dirfd(d), f->d_name, cutoff) &&
+                unlinkat(dirfd(d), f->d_name, 0) == 0)
                 (*ret_orphans)++;
         }
         closedir(d);

@@ -27,6 +27,8 @@ const struct ims_setting ims_settings[] = {
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
     {"storage", "direct_io", NULL, "image data bypasses the page cache (O_DIRECT) where it can", "true"},
     {"storage", "file_dir", NULL, "directory of the file store (images/, tmp/; default: the data dir)", ""},
+    {"storage", "recovery_grace_seconds", NULL,
+     "start-up recovery removes other processes' temporary files and unreferenced blobs only this old", "3600"},
     {"database", "connection", "IMSD_DATABASE",
      "metadata database: sqlite://PATH or a path (default: <data_dir>/imsd.db)", ""},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
@@ -39,10 +41,17 @@ const struct ims_setting ims_settings[] = {
      "failed logins per minute for one user, in bursts of as many (0 = no limit)", "60"},
     {"identity", "admin_password", "IMSD_ADMIN_PASSWORD", "admin password at first initialisation (default: generated)",
      ""},
+    {"identity", "token_key", "IMSD_TOKEN_KEY",
+     "token signing key, 64 hex digits; processes with one key accept each other's tokens (default: token_key_file)",
+     ""},
+    {"identity", "token_key_file", NULL, "file holding the 32-byte token signing key (default: <data_dir>/token.key)",
+     ""},
     {"images", "max_image_size", NULL, "largest image upload, bytes", "1099511627776"},
     {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
     {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},
     {"images", "quota_default", NULL, "images a project may own (per project: imsctl quota set)", "10000"},
+    {"images", "upload_lease_seconds", NULL,
+     "an upload whose process stops renewing its lease this long is returned to queued by the next start", "60"},
     {"jobs", "workers", "IMSD_JOB_WORKERS", "asynchronous job worker threads", "2"},
     {"jobs", "retention_seconds", NULL, "how long finished jobs stay queryable, seconds", "604800"},
     {"jobs", "lease_seconds", NULL, "a job whose worker stops renewing its lease this long is taken again",
@@ -66,6 +75,58 @@ static int set_uint(unsigned *dst, const char *v, int64_t max, const char *name,
     if (set_int(&x, v, 0, max, name, err, errlen))
         return -1;
     *dst = (unsigned)x;
+    return 0;
+}
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = (char)(ch | 0x20);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* "" leaves the key unset (token_key_file or the data dir's decide). */
+static int set_token_key(struct ims_config *c, const char *v, char *err, size_t errlen)
+{
+    if (!*v)
+        return 0;
+    if (strlen(v) != 2 * sizeof(c->token_key)) {
+        snprintf(err, errlen, "invalid token_key (expected %zu hex digits)", 2 * sizeof(c->token_key));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(c->token_key); i++) {
+        int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            snprintf(err, errlen, "invalid token_key (expected %zu hex digits)", 2 * sizeof(c->token_key));
+            return -1;
+        }
+        c->token_key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    c->token_key_set = true;
+    return 0;
+}
+
+/* The file holds the key's bytes, as <data_dir>/token.key does: another
+ * process's key file can be named here. */
+static int read_token_key(struct ims_config *c, const char *path, char *err, size_t errlen)
+{
+    if (!*path)
+        return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot read token_key_file %s", path);
+        return -1;
+    }
+    unsigned char key[sizeof(c->token_key) + 1];
+    size_t n = fread(key, 1, sizeof(key), f);
+    fclose(f);
+    if (n != sizeof(c->token_key)) {
+        snprintf(err, errlen, "token_key_file %s must hold exactly %zu bytes", path, sizeof(c->token_key));
+        return -1;
+    }
+    memcpy(c->token_key, key, sizeof(c->token_key));
+    c->token_key_set = true;
     return 0;
 }
 
@@ -116,6 +177,10 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
         return 0;
     }
     if (IS("storage", "file_dir")) return STR(file_store_dir);
+    if (IS("storage", "recovery_grace_seconds"))
+        return set_int(&c->recovery_grace_seconds, v, 0, 366LL * 86400, key, err, errlen);
+    if (IS("identity", "token_key")) return set_token_key(c, v, err, errlen);
+    if (IS("identity", "token_key_file")) return read_token_key(c, v, err, errlen);
     if (IS("database", "connection")) return STR(db_connection);
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
@@ -129,6 +194,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("images", "list_limit_default")) return set_int(&c->list_limit_default, v, 1, 100000, key, err, errlen);
     if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
     if (IS("images", "quota_default")) return set_int(&c->quota_default, v, 0, 100000, key, err, errlen);
+    if (IS("images", "upload_lease_seconds")) return set_int(&c->upload_lease_seconds, v, 5, 86400, key, err, errlen);
     if (IS("jobs", "workers")) return set_uint(&c->job_workers, v, 256, key, err, errlen);
     if (IS("jobs", "retention_seconds")) return set_int(&c->job_retention_seconds, v, 0, 3660LL * 86400, key, err, errlen);
     if (IS("jobs", "lease_seconds")) return set_int(&c->job_lease_seconds, v, 1, 86400, key, err, errlen);
@@ -216,17 +282,18 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->address_connection_limit,
             c->connection_timeout, c->head_timeout, c->deferred_threads, c->deferred_max, c->drain_timeout_ms,
             c->log_level);
-    fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\n\n", c->data_dir,
-            c->direct_io ? "true" : "false", c->file_store_dir);
+    fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
+            c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
     fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
-                 "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\n\n",
+                 "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\ntoken_key = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,
             (long long)c->login_rate_per_address, (long long)c->login_rate_per_user,
-            c->admin_password && *c->admin_password ? "(set)" : "");
+            c->admin_password && *c->admin_password ? "(set)" : "", c->token_key_set ? "(set)" : "");
     fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n",
             (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max);
-    fprintf(out, "quota_default = %lld\n", (long long)c->quota_default);
+    fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\n", (long long)c->quota_default,
+            (long long)c->upload_lease_seconds);
     fprintf(out, "\n[jobs]\nworkers = %u\nretention_seconds = %lld\nlease_seconds = %lld\n", c->job_workers,
             (long long)c->job_retention_seconds, (long long)c->job_lease_seconds);
 }
