@@ -32,10 +32,9 @@ static void add_image(struct ims_dbc *c, const char *id)
 
 static void claim(struct ims_dbc *c, const char *id, const char *owner, int64_t expires)
 {
-    bool changed = false;
     struct ims_err err;
-    assert_int_equal(ims_repo_upload_claim(c, id, owner, expires, &changed, &err), IMS_OK);
-    assert_true(changed);
+    if (ims_repo_image_upload_claim(c, id, id, owner, expires, &err) != IMS_OK)
+        fail_msg("claim: %s", err.msg);
 }
 
 static const char *status_of(struct ims_dbc *c, const char *id, char buf[16])
@@ -73,12 +72,9 @@ static void test_recovery_takes_only_what_nobody_writes(void **state)
     claim(c, ids[1], "elsewhere:1:ab", now + 60);          /* another host, leased: stays */
     claim(c, ids[2], "elsewhere:1:ab", now - 1);           /* another host, lease over: recovered */
     claim(c, ids[3], dead, now + 60);                      /* this host, process gone: recovered */
-    bool changed = true;
-    assert_int_equal(ims_repo_image_set_status(c, ids[4], "queued", "saving", &changed, &err), IMS_OK);
-    assert_true(changed);                                  /* no owner (before leases): recovered */
-    /* a claim of an image already saving changes nothing */
-    assert_int_equal(ims_repo_upload_claim(c, ids[0], "elsewhere:1:ab", now + 60, &changed, &err), IMS_OK);
-    assert_false(changed);
+    claim(c, ids[4], NULL, now + 60);                      /* no owner (before leases): recovered */
+    /* a claim of an image already saving is refused */
+    assert_int_equal(ims_repo_image_upload_claim(c, ids[0], "x", "elsewhere:1:ab", now + 60, &err), IMS_E_CONFLICT);
 
     /* renewal moves only the owner's leases: "elsewhere" renewed, then its
      * second lease is still over */
