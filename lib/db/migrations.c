@@ -257,7 +257,7 @@ const char *const ims_migrations[] = {
     "UPDATE images SET location = 'file://' || location "
     "WHERE location IS NOT NULL AND location NOT LIKE '%://%';",
 
-    /* 12: an upload's owner (the process writing it, ims_process_owner)
+    /* 13: an upload's owner (the process writing it, ims_process_owner)
      * and its lease (epoch seconds), renewed while it runs: several
      * processes share the database, and start-up recovery returns to
      * queued only uploads whose owner is gone or whose lease ran out. */
