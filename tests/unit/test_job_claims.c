@@ -30,7 +30,7 @@ static int setup(void **state)
     snprintf(path, sizeof(path), "/tmp/test_job_claims.%d.db", (int)getpid());
     unlink(path);
     struct ims_err err;
-    assert_int_equal(ims_db_open(path, &db, &err), IMS_OK);
+    assert_int_equal(ims_db_open(&ims_sqlite_ops, path, &db, &err), IMS_OK);
     return 0;
 }
 
