@@ -10,7 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/backends.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/iam_admin.h"
+#include "ims/identity.h"
 #include "ims/service.h"
+#include "ims/store.h"
 
 #define ROUNDS 200000
 

@@ -7,6 +7,9 @@
 
 #include "../lib/api/api-int.h"
 #include "fuzz.h"
+#include "ims/auth.h"
+#include "ims/identity.h"
+#include "ims/image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

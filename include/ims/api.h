@@ -6,7 +6,8 @@
 #define IMS_API_H
 
 #include "ims/http.h"
-#include "ims/service.h"
+
+struct ims_service;
 
 /* The route table, with each route's IAM actions and scopes. */
 extern const struct ims_route ims_api_routes[];

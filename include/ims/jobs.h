@@ -8,6 +8,8 @@
 #ifndef IMS_JOBS_H
 #define IMS_JOBS_H
 
+#include "ims/auth.h"
+#include "ims/db.h"
 #include "ims/service.h"
 
 /* Job types (the reference's names). */

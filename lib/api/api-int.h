@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "ims/api.h"
+#include "ims/identity.h"
 #include "ims/json_writer.h"
 
 /* core result → HTTP status */

@@ -7,7 +7,14 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/auth.h"
+#include "ims/config.h"
+#include "ims/image.h"
+#include "ims/images.h"
 #include "ims/os_version.h"
+#include "ims/patch.h"
+#include "ims/query.h"
+#include "ims/quotas.h"
 
 #define IMS_LIST_LIMIT_DEFAULT 500 /* the reference's default page */
 

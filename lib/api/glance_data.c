@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include "api-int.h"
+#include "ims/config.h"
+#include "ims/image.h"
+#include "ims/upload.h"
 
 static enum ims_rc upload_begin(struct ims_request *req)
 {

@@ -5,6 +5,12 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/auth.h"
+#include "ims/config.h"
+#include "ims/image.h"
+#include "ims/images.h"
+#include "ims/patch.h"
+#include "ims/query.h"
 
 static void reply_image(struct ims_request *req, int status, const struct ims_image *img)
 {

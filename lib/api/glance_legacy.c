@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/config.h"
+#include "ims/image.h"
+#include "ims/images.h"
+#include "ims/query.h"
 
 static void v1_time(int64_t t, char out[28])
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Glance v2 image members. */
 #include "api-int.h"
+#include "ims/members.h"
 
 static void member_json(struct ims_jw *w, const struct ims_member *m)
 {

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api-int.h"
+#include "ims/iam_admin.h"
 
 void api_keystone_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/iam_admin.h"
 
 static void project_json(struct ims_jw *w, struct ims_request *req, const void *item)
 {

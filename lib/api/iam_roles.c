@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/iam_admin.h"
 
 /* System policies carry type "system" in the repository; the reference
  * shows the BASE roles on both levels and the service policies on projects. */

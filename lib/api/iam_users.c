@@ -3,6 +3,7 @@
  * user_management, user_group_management): /v3/users, /v3/groups and
  * /v3/groups/{group_id}/users/{user_id}. Passwords go in, never out. */
 #include "api-int.h"
+#include "ims/iam_admin.h"
 
 static void user_json(struct ims_jw *w, struct ims_request *req, const void *item)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/image.h"
 
 /* About what an image without custom properties takes in any of the APIs. */
 #define IMAGE_JSON_SIZE 1536

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/authz.h"
+#include "ims/image.h"
+#include "ims/images.h"
 
 /* The enterprise project a request targets: the image's for image routes,
  * else the body's "enterprise_project_id" (default "0"). */

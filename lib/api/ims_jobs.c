@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/auth.h"
+#include "ims/copy.h"
+#include "ims/image.h"
 #include "ims/jobs.h"
 
 #define BATCH_IMAGES_MAX 100

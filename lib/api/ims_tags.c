@@ -15,6 +15,12 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/config.h"
+#include "ims/image.h"
+#include "ims/image_tags.h"
+#include "ims/images.h"
+#include "ims/query.h"
+#include "ims/tags.h"
 
 #define V1_TAGS_LIMIT_DEFAULT 500 /* the reference's default page of images */
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/authz.h"
 
 /* Which body field names the OBS object ("bucket:object") and what the
  * operation does with it. */

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/auth.h"
+#include "ims/config.h"
+#include "ims/identity.h"
 
 static const char *jstr(json_t *obj, const char *key)
 {

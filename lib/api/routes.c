@@ -7,6 +7,11 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/config.h"
+#include "ims/identity.h"
+#include "ims/service.h"
 
 #define R(m, p, h, a, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .iam_project = (iam), .enterprise_project = (ep)}
 /* Token needed, no action (the table's "N/A"). */

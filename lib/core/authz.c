@@ -14,6 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/db.h"
 #include "ims/policy.h"
 #include "ims/service.h"
 

@@ -6,6 +6,11 @@
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/image.h"
+#include "ims/images.h"
+#include "ims/patch.h"
 #include "ims/service.h"
 
 enum ims_rc ims_cloudimages_update(struct ims_service *svc, const struct ims_principal *p, const char *id,

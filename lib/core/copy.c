@@ -8,6 +8,13 @@
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/copy.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/images.h"
+#include "ims/quotas.h"
 #include "ims/service.h"
 
 /* Attributes a copy does not inherit: they describe the source's origin or

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ims/db.h"
+#include "ims/iam_admin.h"
 #include "ims/policy.h"
 #include "ims/service.h"
 

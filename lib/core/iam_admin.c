@@ -9,6 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ims/auth.h"
+#include "ims/db.h"
+#include "ims/iam_admin.h"
+#include "ims/identity.h"
 #include "ims/policy.h"
 #include "ims/service.h"
 

@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/identity.h"
 #include "ims/service.h"
 
 static void copy_id(char *dst, size_t cap, const char *s)

@@ -3,6 +3,10 @@
  * inside it. Reading first and writing later, outside one transaction, let
  * the last writer erase what concurrent writers had been told succeeded. */
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/images.h"
 #include "ims/service.h"
 
 static enum ims_rc edit_open(struct ims_service *svc, struct ims_image_edit *edit, struct ims_err *err)

@@ -8,7 +8,13 @@
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/image_tags.h"
+#include "ims/images.h"
 #include "ims/service.h"
+#include "ims/tags.h"
 
 enum ims_rc ims_image_tags_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
                                struct ims_kvlist *ret, struct ims_err *err)

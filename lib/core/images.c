@@ -4,8 +4,18 @@
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/images.h"
 #include "ims/os_version.h"
+#include "ims/patch.h"
+#include "ims/query.h"
+#include "ims/quotas.h"
 #include "ims/service.h"
+#include "ims/store.h"
+#include "ims/upload.h"
 
 /* IMS attributes every image carries (reference common_parameters/
  * image_attributes.md), with the values an image made through the API gets

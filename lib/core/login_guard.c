@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "core-int.h"
-#include "ims/service.h"
+#include "ims/auth.h"
+#include "ims/config.h"
 
 #define SLOTS 4096
 #define PROBES 8

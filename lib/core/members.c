@@ -5,6 +5,11 @@
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/images.h"
+#include "ims/members.h"
 #include "ims/service.h"
 
 #define MEMBERS_MAX 128

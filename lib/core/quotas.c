@@ -2,6 +2,9 @@
  * Image quotas: how many images a project may own (reference ims_apis/
  * image_quota/querying_the_image_quota.md), checked by every path that
  * creates an image. */
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/quotas.h"
 #include "ims/service.h"
 
 enum ims_rc ims_quota_of(struct ims_service *svc, const char *project_id, int64_t *ret, struct ims_err *err)

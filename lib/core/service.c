@@ -12,7 +12,14 @@
 #include <unistd.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/backends.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/iam_admin.h"
+#include "ims/identity.h"
 #include "ims/service.h"
+#include "ims/store.h"
 
 static enum ims_rc load_token_key(const char *dir, unsigned char key[IMS_TOKEN_KEY_LEN], struct ims_err *err)
 {

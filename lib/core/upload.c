@@ -7,7 +7,14 @@
 #include <string.h>
 
 #include "core-int.h"
+#include "ims/auth.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/images.h"
 #include "ims/service.h"
+#include "ims/store.h"
+#include "ims/upload.h"
 
 struct ims_upload {
     struct ims_service *svc;

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "core-int.h"
+#include "ims/config.h"
+#include "ims/db.h"
 #include "ims/service.h"
 
 struct ims_lease_keeper {

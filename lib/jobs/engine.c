@@ -12,6 +12,12 @@
 #include <unistd.h>
 
 #include "jobs-int.h"
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/service.h"
 
 struct ims_jobs {
     struct ims_service *svc;

@@ -4,6 +4,9 @@
  * were when it was queued: the user and the project must still be enabled,
  * and the job type's IAM actions still allowed by the user's grants. */
 #include "jobs-int.h"
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/db.h"
 
 /* The user still exists and is enabled, the project too, and is_admin still
  * holds (the admin role on the project). On the way the principal loses an

@@ -6,6 +6,9 @@
  * found active already must hold the source's data). A resumed job repeats its current step;
  * an abandoned one has its staged row removed. */
 #include "jobs-int.h"
+#include "ims/authz.h"
+#include "ims/copy.h"
+#include "ims/image.h"
 
 static void spec_of(struct ims_job_ctx *ctx, struct ims_copy_spec *spec)
 {

@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "jobs-int.h"
+#include "ims/db.h"
+#include "ims/image.h"
+#include "ims/images.h"
+#include "ims/members.h"
 
 static json_t *results_of(struct ims_job_ctx *ctx)
 {

@@ -5,7 +5,9 @@
 
 #include <jansson.h>
 
+#include "ims/authz.h"
 #include "ims/jobs.h"
+#include "ims/service.h"
 
 struct ims_jobs;
 

@@ -7,6 +7,14 @@
 
 #include "../common/backends.h"
 #include "../common/settings.h"
+#include "ims/auth.h"
+#include "ims/authz.h"
+#include "ims/backends.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/iam_admin.h"
+#include "ims/identity.h"
+#include "ims/quotas.h"
 #include "ims/service.h"
 
 static void usage(FILE *out)

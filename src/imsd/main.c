@@ -15,7 +15,10 @@
 #include "../common/backends.h"
 #include "../common/settings.h"
 #include "ims/api.h"
+#include "ims/backends.h"
+#include "ims/config.h"
 #include "ims/jobs.h"
+#include "ims/service.h"
 
 static void usage(FILE *out)
 {
