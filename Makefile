@@ -23,7 +23,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(filter-out fuzz/fuzz_main.c,$(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps run test test-unit test-api test-asan fuzz bench clean
+.PHONY: all deps run test test-unit test-api test-asan fuzz fuzz-merge bench clean
 all: $(BUILD)/imsd $(BUILD)/imsctl $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # V=1 shows the full commands.
@@ -68,6 +68,16 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/fuzz_main.o $(BUILD)/lib
 	@$(if $(V),true,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# libFuzzer programs: scripts/fuzz.sh builds them with clang and BUILD=build-fuzz,
+# the library compiled once with -fsanitize=fuzzer-no-link (coverage only).
+$(BUILD)/fuzz-bin/%: $(BUILD)/fuzz/%.o $(BUILD)/libims.a
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# The targets' objects are kept (not make's intermediates) so relinking is cheap.
+.SECONDARY: $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/fuzz_main.o
+
 deps:
 	@scripts/install-deps.sh
 
@@ -88,8 +98,13 @@ test-api: all
 test-asan: deps
 	@scripts/test.sh asan
 
+# FUZZ_SECONDS per target (default 60); fails on any finding.
 fuzz: deps
 	@scripts/fuzz.sh
+
+# Adds the coverage-adding inputs of earlier `make fuzz` runs to fuzz/corpus/.
+fuzz-merge: deps
+	@scripts/fuzz.sh merge
 
 $(BUILD)/authz_bench: $(BUILD)/bench/authz_bench.o $(BUILD)/libims.a
 	@$(if $(V),true,echo "  LD      $@")

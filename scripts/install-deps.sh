@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(
   build-essential pkg-config clang
+  libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes: clang-14 only recommends it
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libargon2-dev
   libinih-dev libcmocka-dev libcurl4-openssl-dev sqlite3
   python3-pytest python3-requests python3-openstacksdk python3-glanceclient
