@@ -179,6 +179,11 @@ enum ims_rc ims_token_decode(const unsigned char *key, size_t keylen, const char
      * second stands for it. */
     if (take_field(&cur, admin, sizeof(admin)))
         take_field(&cur, issued_us, sizeof(issued_us));
+    /* Only what ims_token_encode issues decodes: ids without control
+     * characters (they reach logs, SQL parameters and response headers). */
+    if (!id_ok(p.token_id) || !id_ok(p.user_id) || !id_ok(p.domain_id) || !id_ok(p.project_id) ||
+        !id_ok(p.scope_domain_id))
+        return ims_fail(err, IMS_E_UNAUTH, "Malformed token.");
     if (!ims_parse_i64(issued, 0, INT64_MAX, &p.issued_at) || !ims_parse_i64(expires, 0, INT64_MAX, &p.expires_at))
         return ims_fail(err, IMS_E_UNAUTH, "Malformed token.");
     if (!issued_us[0])
