@@ -21,9 +21,10 @@ struct ims_principal {
     int64_t issued_at, expires_at;
     int64_t issued_us; /* issue time in microseconds: tokens_valid_after compares with it */
     bool is_admin;
-    /* Set per request by authorization (not part of the token): what the
-     * route's actions are allowed on. NULL: no restriction applies. */
-    const struct ims_access *access;
+    /* Set per request by authorization (not part of the token): the
+     * decision on the route's actions (include/ims/authz.h). NULL: none was
+     * made, and every check that reads it denies. */
+    const struct ims_authz_result *authz;
 };
 
 /* Writes the token (NUL-terminated) into out; returns its length, 0 if out

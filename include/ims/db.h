@@ -99,12 +99,19 @@ void ims_db_rollback(struct ims_dbc *c);
 enum ims_rc ims_db_end(struct ims_dbc *c, enum ims_rc rc, struct ims_err *err);
 
 /* ---- images ---- */
+/* Where something (an authorization decision, a list) applies over
+ * enterprise projects; stated, never implied by a NULL. */
+enum ims_ep_scope { IMS_EP_SCOPE_NONE = 0, IMS_EP_SCOPE_ALL, IMS_EP_SCOPE_LISTED };
+
 /* Who is looking: decides what a list returns. */
 struct ims_viewer {
     const char *project_id;
     bool is_admin;
-    /* Non-NULL: only images in these enterprise projects (the caller is
-     * allowed through enterprise-project grants only). */
+    /* The enterprise projects whose images the caller may see: ALL, or
+     * LISTED (eps: allowed through enterprise-project grants only), or
+     * NONE (the zero value: no images at all, so a viewer nobody set up
+     * sees nothing). */
+    enum ims_ep_scope ep_scope;
     const struct ims_strlist *eps;
 };
 

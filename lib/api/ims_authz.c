@@ -66,8 +66,8 @@ enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_
             snprintf(chosen, sizeof(chosen), "%s", bar + 1);
         else
             snprintf(chosen, sizeof(chosen), "%.*s", (int)(bar - actions), actions);
-        struct ims_access *acc = ims_xcalloc(1, sizeof(*acc));
-        req->principal->access = acc;
+        struct ims_authz_result *acc = ims_xcalloc(1, sizeof(*acc));
+        req->principal->authz = acc;
         rc = ims_authorize(req->svc, req->principal, chosen, req->route->iam_project, req->route->enterprise_project,
                            acc, err);
     }
@@ -75,24 +75,26 @@ enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_
     /* Reads without a target (the list, the quota) need no single enterprise
      * project: a list returns what the caller may list in. */
     bool targeted = strstr(req->route->pattern, "{image_id}") || req->method != IMS_GET;
-    bool needs_ep = rc == IMS_OK && req->principal->access && req->route->enterprise_project && targeted;
+    bool needs_ep = rc == IMS_OK && req->route->enterprise_project && targeted;
     if (needs_ep)
         rc = target_ep(req, body, ep, sizeof(ep), err);
     const char *moved_to = rc == IMS_OK && req->route->deferred ? condition_target(req, body, ep) : NULL;
     if (moved_to) {
-        struct ims_access extra;
+        struct ims_authz_result extra;
         rc = ims_authorize(req->svc, req->principal, req->route->deferred, req->route->iam_project,
                            req->route->enterprise_project, &extra, err);
-        if (rc == IMS_OK && !ims_access_allows(&extra, moved_to))
+        if (rc == IMS_OK && !ims_authz_allows(&extra, moved_to))
             rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", req->route->deferred);
-        ims_access_release(&extra);
+        ims_authz_result_release(&extra);
     }
     if (rc == IMS_OK && needs_ep) {
-        const struct ims_access *acc = req->principal->access;
+        /* The route's decision (NULL when none was made: a Deny). */
+        const struct ims_authz_result *acc = req->principal->authz;
         bool registration = strstr(req->route->pattern, "/upload") != NULL;
         /* Registration through enterprise-project grants: default one only. */
-        if (!ims_access_allows(acc, ep) || (registration && !acc->unrestricted && strcmp(ep, "0")))
-            rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", acc->denied_action);
+        if (!ims_authz_allows(acc, ep) || (registration && acc->scope != IMS_EP_SCOPE_ALL && strcmp(ep, "0")))
+            rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.",
+                          ims_authz_denied_action(acc));
     }
     return rc;
 }

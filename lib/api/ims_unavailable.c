@@ -37,9 +37,9 @@ static enum ims_rc authorize_obs(struct ims_request *req, json_t *body, struct i
         const char *colon = s ? strchr(s, ':') : NULL;
         if (!colon || colon == s || !colon[1])
             return ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "%s must be \"bucket:object\".", d->field);
-        struct ims_access acc;
+        struct ims_authz_result acc;
         enum ims_rc rc = ims_authorize(req->svc, req->principal, d->action, true, false, &acc, err);
-        ims_access_release(&acc);
+        ims_authz_result_release(&acc);
         if (rc == IMS_E_FORBIDDEN)
             ims_fail(err, rc, "Policy doesn't allow %s to be performed on bucket %.*s.", d->action,
                      (int)(colon - s), s);

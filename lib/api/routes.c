@@ -181,12 +181,10 @@ static bool authenticate(struct ims_request *req)
     if (!ims_route_required_actions(req->route, required, sizeof(required)))
         return true;
     /* IAM: the route's actions, at the scopes the permission table gives. */
-    struct ims_access *acc = ims_xcalloc(1, sizeof(*acc));
-    p->access = acc;
+    struct ims_authz_result *acc = ims_xcalloc(1, sizeof(*acc));
+    p->authz = acc;
     rc = ims_authorize(req->svc, p, required, req->route->iam_project, req->route->enterprise_project, acc, &err);
-    if (rc != IMS_OK) {
-        ims_info("%s denied %s %s to user %s: %s", req->request_id, req->method_name, req->path, p->user_id,
-                 acc->deciding[0] ? acc->deciding : "no statement allows it");
+    if (rc != IMS_OK) { /* ims_authorize logged the Deny and what decided it */
         api_fail(req, rc, &err);
         return false;
     }
@@ -241,9 +239,9 @@ static void access_log(struct ims_request *req)
 
 static void cleanup(struct ims_request *req)
 {
-    if (req->principal && req->principal->access) {
-        ims_access_release((struct ims_access *)req->principal->access);
-        free((void *)req->principal->access);
+    if (req->principal && req->principal->authz) {
+        ims_authz_result_release((struct ims_authz_result *)req->principal->authz);
+        free((void *)req->principal->authz);
     }
     free(req->principal);
     req->principal = NULL;

@@ -217,13 +217,28 @@ static size_t lookup(void *self, const char *key, const char *const **ret)
     return 1;
 }
 
-void ims_access_release(struct ims_access *a) { ims_strlist_release(&a->eps); }
+void ims_authz_result_release(struct ims_authz_result *r) { ims_strlist_release(&r->eps); }
 
-bool ims_access_allows(const struct ims_access *a, const char *ep)
+bool ims_authz_allows(const struct ims_authz_result *r, const char *ep)
 {
-    if (!a || a->unrestricted)
+    if (!r || r->effect != IMS_AUTHZ_ALLOW)
+        return false;
+    if (r->scope == IMS_EP_SCOPE_ALL)
         return true;
-    return ims_strlist_contains(&a->eps, ep && *ep ? ep : "0");
+    return r->scope == IMS_EP_SCOPE_LISTED && ims_strlist_contains(&r->eps, ep && *ep ? ep : "0");
+}
+
+const char *ims_authz_denied_action(const struct ims_authz_result *r)
+{
+    return r && r->denied_action[0] ? r->denied_action : "this action";
+}
+
+static void allow(struct ims_authz_result *r, enum ims_ep_scope scope, const char *why)
+{
+    r->effect = IMS_AUTHZ_ALLOW;
+    r->scope = scope;
+    if (why)
+        snprintf(r->deciding, sizeof(r->deciding), "%s", why);
 }
 
 /* Decides over the grants selected by `want` (project-level, or one
@@ -232,7 +247,7 @@ static bool decide(const struct caller *u, const struct ims_principal *p, bool (
                                                                                       const struct ims_principal *,
                                                                                       const char *),
                    const char *ep, const char *const *actions, size_t nactions, const struct ims_policy_ctx *ctx,
-                   struct ims_access *ret)
+                   struct ims_authz_result *ret)
 {
     const struct ims_policy *sel[256];
     size_t n = 0;
@@ -272,13 +287,35 @@ static bool on_ep(const struct ims_user_grant *g, const struct ims_principal *p,
     return g->scope == IMS_SCOPE_ENTERPRISE_PROJECT && strcmp(g->scope_id, ep) == 0;
 }
 
-enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p, const char *actions,
-                          bool iam_project, bool enterprise_project, struct ims_access *ret, struct ims_err *err)
+/* The decision, logged: a Deny at info with what decided, an Allow at debug. */
+static enum ims_rc decided(const struct ims_principal *p, const char *actions, struct ims_authz_result *r,
+                           const char *first_action, struct ims_err *err)
 {
-    *ret = (struct ims_access){0};
-    if (p->is_admin) {
-        ret->unrestricted = true;
+    const char *who = p->user_id[0] ? p->user_id : "-", *project = p->project_id[0] ? p->project_id : "-";
+    if (r->effect == IMS_AUTHZ_ALLOW) {
+        ims_debug("authz: allow %s to user %s project %s (%s): %s", actions, who, project,
+                  r->scope == IMS_EP_SCOPE_ALL ? "all enterprise projects" : "listed enterprise projects",
+                  r->deciding);
         return IMS_OK;
+    }
+    r->scope = IMS_EP_SCOPE_NONE;
+    ims_strlist_release(&r->eps);
+    if (!r->denied_action[0])
+        snprintf(r->denied_action, sizeof(r->denied_action), "%s", first_action);
+    if (!r->deciding[0])
+        snprintf(r->deciding, sizeof(r->deciding), "implicit deny: no statement allows %s", r->denied_action);
+    ims_info("authz: deny %s to user %s project %s: %s", actions, who, project, r->deciding);
+    return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", r->denied_action);
+}
+
+enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p, const char *actions,
+                          bool iam_project, bool enterprise_project, struct ims_authz_result *ret,
+                          struct ims_err *err)
+{
+    *ret = (struct ims_authz_result){.effect = IMS_AUTHZ_DENY, .scope = IMS_EP_SCOPE_NONE};
+    if (p->is_admin) {
+        allow(ret, IMS_EP_SCOPE_ALL, "role admin");
+        return decided(p, actions, ret, actions, err);
     }
     char buf[512];
     const char *list[MAX_ACTIONS];
@@ -287,42 +324,47 @@ enum ims_rc ims_authorize(struct ims_service *svc, const struct ims_principal *p
     for (char *save = NULL, *a = strtok_r(buf, "+,", &save); a && nactions < MAX_ACTIONS;
          a = strtok_r(NULL, "+,", &save))
         list[nactions++] = a;
+    const char *first = nactions ? list[0] : actions;
 
     struct ims_dbc *c = ims_db_conn(svc->db);
     struct cache *k = thread_cache(svc);
     enum ims_rc rc = refresh(k, svc, c, err);
-    if (rc != IMS_OK)
-        return rc;
     struct caller *u = &k->callers[slot_of(p)];
-    if (!u->loaded || strcmp(u->user_id, p->user_id) || strcmp(u->project_id, p->project_id))
-        if ((rc = load_caller(k, c, p, u, err)) != IMS_OK)
-            return rc;
+    if (rc == IMS_OK && (!u->loaded || strcmp(u->user_id, p->user_id) || strcmp(u->project_id, p->project_id)))
+        rc = load_caller(k, c, p, u, err);
+    if (rc != IMS_OK) { /* not decided: stays a Deny */
+        snprintf(ret->deciding, sizeof(ret->deciding), "not decided: %.200s", err ? err->msg : ims_rc_name(rc));
+        ims_info("authz: deny %s to user %s: %s", actions, p->user_id, ret->deciding);
+        return rc;
+    }
     if (u->is_root) {
-        ret->unrestricted = true;
-        snprintf(ret->deciding, sizeof(ret->deciding), "account root user");
-        return IMS_OK;
+        allow(ret, IMS_EP_SCOPE_ALL, "account root user");
+        return decided(p, actions, ret, first, err);
     }
     struct keyctx kc = {.u = u, .p = p};
     struct ims_policy_ctx ctx = {.lookup = lookup, .self = &kc, .now = ims_now()};
     if (iam_project && decide(u, p, project_level, NULL, list, nactions, &ctx, ret)) {
-        ret->unrestricted = true;
-        return IMS_OK;
+        allow(ret, IMS_EP_SCOPE_ALL, NULL); /* deciding: the Allow statement decide() named */
+        return decided(p, actions, ret, first, err);
     }
     if (enterprise_project) {
         for (size_t i = 0; i < u->n; i++) {
             const struct ims_user_grant *g = &u->grants[i];
             if (g->scope != IMS_SCOPE_ENTERPRISE_PROJECT || ims_strlist_contains(&ret->eps, g->scope_id))
                 continue;
-            struct ims_access probe = {0};
-            if (decide(u, p, on_ep, g->scope_id, list, nactions, &ctx, &probe))
+            struct ims_authz_result probe = {0};
+            if (decide(u, p, on_ep, g->scope_id, list, nactions, &ctx, &probe)) {
+                if (!ret->eps.n) /* the first enterprise project's Allow names the decision */
+                    snprintf(ret->deciding, sizeof(ret->deciding), "%s", probe.deciding);
                 ims_strlist_add(&ret->eps, g->scope_id);
+            }
         }
-        if (ret->eps.n)
-            return IMS_OK;
+        if (ret->eps.n) {
+            allow(ret, IMS_EP_SCOPE_LISTED, NULL);
+            return decided(p, actions, ret, first, err);
+        }
     }
-    if (!ret->denied_action[0])
-        snprintf(ret->denied_action, sizeof(ret->denied_action), "%s", nactions ? list[0] : actions);
-    return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", ret->denied_action);
+    return decided(p, actions, ret, first, err);
 }
 
 enum ims_rc ims_ep_check_usable(struct ims_service *svc, const struct ims_principal *p, const char *ep_id,

@@ -40,9 +40,10 @@ static size_t admin_lookup(void *self, const char *key, const char *const **ret)
     return 1;
 }
 
-/* Parses the policies granted to the user on its domain into sel. */
-static size_t domain_policies(struct ims_dbc *c, const struct ims_principal *p, struct ims_policy **sel, size_t cap,
-                              struct ims_err *err, enum ims_rc *rc)
+/* Parses the policies granted to the user on its domain into sel, their ids
+ * into ids (to name the statement that decided). */
+static size_t domain_policies(struct ims_dbc *c, const struct ims_principal *p, struct ims_policy **sel,
+                              char (*ids)[IMS_UUID_LEN + 30], size_t cap, struct ims_err *err, enum ims_rc *rc)
 {
     struct ims_user_grant *g = NULL;
     size_t n = 0, k = 0;
@@ -56,7 +57,7 @@ static size_t domain_policies(struct ims_dbc *c, const struct ims_principal *p, 
             continue;
         struct ims_err perr;
         if (ims_policy_parse(row.document, strlen(row.document), &sel[k], &perr) == IMS_OK)
-            k++;
+            snprintf(ids[k++], IMS_UUID_LEN + 30, "%s", g[i].policy_id);
         ims_policy_row_release(&row);
     }
     free(g);
@@ -74,7 +75,8 @@ enum ims_rc ims_iam_admin_check(struct ims_service *svc, const struct ims_princi
     if (rc != IMS_OK || root)
         return rc;
     struct ims_policy *sel[64];
-    size_t n = domain_policies(c, p, sel, IMS_ARRAY_SIZE(sel), err, &rc);
+    char ids[64][IMS_UUID_LEN + 30];
+    size_t n = domain_policies(c, p, sel, ids, IMS_ARRAY_SIZE(sel), err, &rc);
     if (rc != IMS_OK)
         return rc;
     struct ims_user u = {0};
@@ -84,14 +86,24 @@ enum ims_rc ims_iam_admin_check(struct ims_service *svc, const struct ims_princi
     struct admin_keys keys = {.user_id = p->user_id, .user_name = u.name, .domain_id = p->domain_id,
                               .domain_name = d.name, .project_id = p->project_id};
     struct ims_policy_ctx ctx = {.lookup = admin_lookup, .self = &keys, .now = ims_now()};
-    bool ok = ims_policy_decide((const struct ims_policy *const *)sel, n, &action, 1, &ctx, NULL, NULL);
+    struct ims_policy_match m = {0};
+    bool ok = ims_policy_decide((const struct ims_policy *const *)sel, n, &action, 1, &ctx, NULL, &m);
     for (size_t i = 0; i < n; i++)
         ims_policy_free(sel[i]);
     ims_user_release(&u);
     ims_domain_release(&d);
-    if (ok)
+    /* What decided, as ims_authorize says it (lib/core/authz.c). */
+    char deciding[256];
+    if (m.effect != IMS_EFFECT_NONE && m.policy < n)
+        snprintf(deciding, sizeof(deciding), "%s by policy %s statement %zu (domain %s)",
+                 m.effect == IMS_EFFECT_DENY ? "Deny" : "Allow", ids[m.policy], m.statement, p->domain_id);
+    else
+        snprintf(deciding, sizeof(deciding), "implicit deny: no statement allows %.60s", action);
+    if (ok) {
+        ims_debug("IAM: allow %s to user %s: %s", action, p->user_id, deciding);
         return IMS_OK;
-    ims_info("IAM: user %s may not %s", p->user_id, action);
+    }
+    ims_info("IAM: deny %s to user %s: %s", action, p->user_id, deciding);
     return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", action);
 }
 

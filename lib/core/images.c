@@ -63,9 +63,9 @@ enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principa
     enum ims_rc rc = ims_ep_check_usable(svc, p, draft->enterprise_project_id, err);
     if (rc != IMS_OK)
         return rc;
-    if (!ims_access_allows(p->access, draft->enterprise_project_id))
+    if (!ims_authz_allows(p->authz, draft->enterprise_project_id))
         return ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed in enterprise project %s.",
-                        p->access->denied_action, draft->enterprise_project_id);
+                        ims_authz_denied_action(p->authz), draft->enterprise_project_id);
     rc = ims_os_version_fill(&draft->props, err);
     if (rc != IMS_OK)
         return rc;
@@ -95,8 +95,9 @@ enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *
         return ims_fail(err, IMS_E_NOTFOUND, "No image found with ID %s", id);
     }
     /* Allowed only through enterprise-project grants: the image must be in one. */
-    if (!ims_access_allows(p->access, img.enterprise_project_id)) {
-        rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", p->access->denied_action);
+    if (!ims_authz_allows(p->authz, img.enterprise_project_id)) {
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.",
+                      ims_authz_denied_action(p->authz));
         ims_image_release(&img);
         return rc;
     }
@@ -121,10 +122,13 @@ enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal 
         if (rc != IMS_OK)
             return rc;
     }
-    struct ims_viewer v = {.project_id = p->project_id, .is_admin = p->is_admin};
-    /* Allowed through enterprise-project grants only: those projects' images. */
-    if (p->access && !p->access->unrestricted)
-        v.eps = &p->access->eps;
+    /* The decision's scope: all enterprise projects, those its grants list,
+     * or (a Deny, or no decision) none. */
+    struct ims_viewer v = {.project_id = p->project_id, .is_admin = p->is_admin, .ep_scope = IMS_EP_SCOPE_NONE};
+    if (p->authz && p->authz->effect == IMS_AUTHZ_ALLOW) {
+        v.ep_scope = p->authz->scope;
+        v.eps = &p->authz->eps;
+    }
     enum ims_rc rc = ims_repo_image_list(c, q, q->marker ? &m : NULL, &v, ret, ret_n, err);
     ims_db_read_end(c);
     if (q->marker)

@@ -709,12 +709,13 @@ static void add_imagetype(struct sqlb *b, const struct ims_image_query *q, const
 }
 
 /* Only images in the enterprise projects the caller is granted (a filter in
- * the query, so pages stay full and markers stay right). */
+ * the query, so pages stay full and markers stay right); none unless the
+ * viewer's scope says ALL or lists some. */
 static void add_eps(struct sqlb *b, const struct ims_viewer *v)
 {
-    if (!v->eps)
+    if (v->ep_scope == IMS_EP_SCOPE_ALL)
         return;
-    if (v->eps->n == 0) {
+    if (v->ep_scope != IMS_EP_SCOPE_LISTED || !v->eps || v->eps->n == 0) {
         ims_buf_adds(&b->sql, " AND 1 = 0");
         return;
     }

@@ -156,7 +156,7 @@ static void run_job(struct ims_jobs *e, struct ims_job *job)
     if (ent && !json_is_object(ent))
         json_decref(ent);
     principal_from(req, &ctx.principal);
-    struct ims_access access = {0};
+    struct ims_authz_result access = {0};
     const struct ims_job_handler *h = handler_of(job->type);
     enum ims_rc rc;
     if (job->attempts > 1)
@@ -203,7 +203,7 @@ static void run_job(struct ims_jobs *e, struct ims_job *job)
             ims_info("job %s (%s) %s%s%s", job->id, job->type, job->status, rc == IMS_OK ? "" : ": ",
                      rc == IMS_OK ? "" : ctx.fail_reason);
     }
-    ims_access_release(&access);
+    ims_authz_result_release(&access);
     json_decref(ctx.entities);
     json_decref(req);
 }

@@ -43,7 +43,7 @@ static enum ims_rc identity_current(struct ims_dbc *c, struct ims_principal *p, 
 }
 
 enum ims_rc ims_job_authorize_take(struct ims_job_ctx *ctx, const struct ims_job_handler *h,
-                                   struct ims_access *ret_access)
+                                   struct ims_authz_result *ret_access)
 {
     struct ims_err err = {0};
     struct ims_principal *p = &ctx->principal;
@@ -51,7 +51,7 @@ enum ims_rc ims_job_authorize_take(struct ims_job_ctx *ctx, const struct ims_job
     if (rc == IMS_OK)
         rc = ims_authorize(ctx->svc, p, h->actions, true, h->enterprise_project, ret_access, &err);
     if (rc == IMS_OK) {
-        p->access = ret_access;
+        p->authz = ret_access;
         return IMS_OK;
     }
     if (rc == IMS_E_FORBIDDEN)

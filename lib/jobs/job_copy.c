@@ -31,12 +31,12 @@ static enum ims_rc target_ep_allowed(struct ims_job_ctx *ctx, const struct ims_c
     if (!spec->enterprise_project_id)
         return IMS_OK;
     static const char action[] = "ims:serverImages:create";
-    struct ims_access extra;
+    struct ims_authz_result extra;
     struct ims_err err = {0};
     enum ims_rc rc = ims_authorize(ctx->svc, &ctx->principal, action, true, true, &extra, &err);
-    if (rc == IMS_OK && !ims_access_allows(&extra, spec->enterprise_project_id))
+    if (rc == IMS_OK && !ims_authz_allows(&extra, spec->enterprise_project_id))
         rc = ims_fail(&err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed.", action);
-    ims_access_release(&extra);
+    ims_authz_result_release(&extra);
     if (rc == IMS_E_FORBIDDEN)
         return ims_job_failf(ctx, "IMG.0161", "You do not have permission: %s", err.msg);
     return rc == IMS_OK ? IMS_OK : fail_with(ctx, rc, "IMG.0061", &err);

@@ -59,7 +59,7 @@ extern const size_t ims_job_nhandlers;
  * success the principal carries ret_access (valid while it lives); else the
  * job is marked failed (IMG.0161 when a right is gone). */
 enum ims_rc ims_job_authorize_take(struct ims_job_ctx *ctx, const struct ims_job_handler *h,
-                                   struct ims_access *ret_access);
+                                   struct ims_authz_result *ret_access);
 
 /* handlers */
 enum ims_rc ims_job_members_add(struct ims_job_ctx *ctx);

@@ -245,15 +245,15 @@ static int cmd_policy_check(struct ims_service *svc, const char *dom, const stru
         ims_project_release(&proj);
     }
     const char *ep = opt(a, "enterprise-project");
-    struct ims_access acc;
+    struct ims_authz_result acc;
     enum ims_rc rc = ims_authorize(svc, &p, a->pos[1], true, ep != NULL, &acc, &e);
-    bool allowed = rc == IMS_OK && ims_access_allows(&acc, ep);
+    bool allowed = rc == IMS_OK && ims_authz_allows(&acc, ep);
+    /* The decision says what decided it, allow or deny. */
     if (allowed)
-        printf("allow %s: %s\n", a->pos[1], acc.deciding[0] ? acc.deciding : (acc.unrestricted ? "" : ep));
+        printf("allow %s: %s\n", a->pos[1], acc.deciding);
     else
-        printf("deny %s: %s%s\n", a->pos[1], acc.deciding[0] ? acc.deciding : "no statement allows it",
-               rc == IMS_OK ? " (not in that enterprise project)" : "");
-    ims_access_release(&acc);
+        printf("deny %s: %s%s\n", a->pos[1], acc.deciding, rc == IMS_OK ? " (not in that enterprise project)" : "");
+    ims_authz_result_release(&acc);
     return allowed ? 0 : 3;
 }
 
