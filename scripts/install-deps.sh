@@ -7,6 +7,7 @@ pkgs=(
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes: clang-14 only recommends it
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libargon2-dev
   libinih-dev libcmocka-dev libcurl4-openssl-dev sqlite3
+  qemu-utils
   python3-pytest python3-requests python3-openstacksdk python3-glanceclient
   python3-openstackclient
   wrk

@@ -102,7 +102,8 @@ enum ims_rc ims_format_inspect(const struct ims_format_source *src, const struct
 
 /* Whether what the inspector found is what the user declared (a Glance
  * disk_format or IMS file format name: raw, qcow2, vhd, vhdx, vmdk, vdi,
- * qed, iso, zvhd, zvhd2, ami/ari/aki (raw)). zvhd and zvhd2 accept the
+ * qed, iso, zvhd, zvhd2, ami/ari/aki (raw)). raw also accepts an ISO (its
+ * sectors are a disk as they are). zvhd and zvhd2 accept the
  * container formats qemu-img reads (vhd, vhdx, qcow2, vmdk, vdi): imsd
  * converts from the format it detected, never from the declared name.
  * IMS_E_BADREQ with IMS_FORMAT_R_MISMATCH (IMG.0057) or

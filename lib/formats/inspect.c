@@ -164,7 +164,7 @@ static const struct declared_name {
     unsigned accepts; /* bit per enum ims_image_format */
 } declared_names[] = {
 #define F(x) (1u << IMS_FORMAT_##x)
-    { "raw", F(RAW) },
+    { "raw", F(RAW) | F(ISO) }, /* an ISO is a sector image: a raw disk */
     { "ami", F(RAW) },
     { "ari", F(RAW) },
     { "aki", F(RAW) },
