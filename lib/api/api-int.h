@@ -68,10 +68,21 @@ void api_ims_unavailable(struct ims_request *req);
  * the action an "a|b" route's request selects, the target's enterprise
  * project, and the deferred actions when the table's condition holds. */
 enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_err *err);
+/* The object-storage action the route's file needs (read to import or
+ * register, write to export), when the body names a "bucket:object"
+ * (IMG.0001 when it is not of that shape); 403 naming the action and the
+ * bucket. */
+enum ims_rc api_ims_authorize_obs(struct ims_request *req, json_t *body, struct ims_err *err);
 /* Jobs and the IMS calls that run as jobs (lib/api/ims_jobs.c). */
 void api_ims_job_show(struct ims_request *req);
 void api_ims_members_batch(struct ims_request *req);
 void api_ims_copy(struct ims_request *req);
+/* Images from object-storage files and exports (lib/api/ims_import.c). */
+void api_ims_create_image(struct ims_request *req);
+void api_ims_quick_import(struct ims_request *req);
+void api_ims_data_import(struct ims_request *req);
+void api_ims_register(struct ims_request *req);
+void api_ims_export(struct ims_request *req);
 
 /* Answers with the IMS error shape {"error": {"code", "message"}}. */
 void api_ims_fail(struct ims_request *req, int status, const char *code, const char *message);

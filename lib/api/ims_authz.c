@@ -4,7 +4,11 @@
  * project of the target (the image's, or the one the body names), and the
  * deferred actions when the permission table's condition holds (a copy or a
  * move into an enterprise project). Shared by the IMS handlers and by the
- * routes that are not built yet (api_ims_unavailable). */
+ * routes that are not built yet (api_ims_unavailable). And the
+ * object-storage permission of the calls that read or write a bucket's
+ * file (the table's notes: OBS read to import or register a file, OBS
+ * write to export one), evaluated by the same engine on the caller's
+ * project-level grants. */
 #include <string.h>
 
 #include "api-int.h"
@@ -97,4 +101,40 @@ enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_
                           ims_authz_denied_action(acc));
     }
     return rc;
+}
+
+/* Which body field names the OBS object ("bucket:object") and what the
+ * operation does with it. */
+static const struct obs_dependency {
+    const char *pattern, *field, *action;
+} obs_dependencies[] = {
+    {"/v2/cloudimages/action", "image_url", "obs:object:GetObject"},
+    {"/v2/cloudimages/quickimport/action", "image_url", "obs:object:GetObject"},
+    {"/v1/cloudimages/dataimages/action", "image_url", "obs:object:GetObject"},
+    {"/v1/cloudimages/{image_id}/upload", "image_url", "obs:object:GetObject"},
+    {"/v1/cloudimages/{image_id}/file", "bucket_url", "obs:object:PutObject"},
+};
+
+enum ims_rc api_ims_authorize_obs(struct ims_request *req, json_t *body, struct ims_err *err)
+{
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(obs_dependencies); i++) {
+        const struct obs_dependency *d = &obs_dependencies[i];
+        if (strcmp(d->pattern, req->route->pattern) != 0)
+            continue;
+        json_t *url = json_object_get(body, d->field);
+        if (!url)
+            return IMS_OK; /* no object-storage file involved (e.g. an image from a server) */
+        const char *s = json_string_value(url);
+        const char *colon = s ? strchr(s, ':') : NULL;
+        if (!colon || colon == s || !colon[1])
+            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "%s must be \"bucket:object\".", d->field);
+        struct ims_authz_result acc;
+        enum ims_rc rc = ims_authorize(req->svc, req->principal, d->action, true, false, &acc, err);
+        ims_authz_result_release(&acc);
+        if (rc == IMS_E_FORBIDDEN)
+            ims_fail(err, rc, "Policy doesn't allow %s to be performed on bucket %.*s.", d->action,
+                     (int)(colon - s), s);
+        return rc;
+    }
+    return IMS_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ims/patch.h"
+#include "query-int.h"
 
 #define IMS_NAME_MAX 128
 #define IMS_DESCRIPTION_MAX 1024
@@ -28,7 +29,7 @@ static bool is_documented(const char *attr)
     return false;
 }
 
-static enum ims_rc check_name(const char *v, struct ims_err *err)
+enum ims_rc ims_cloudimage_check_name(const char *v, struct ims_err *err)
 {
     size_t n = strlen(v);
     if (n > IMS_NAME_MAX)
@@ -49,7 +50,7 @@ static enum ims_rc check_name(const char *v, struct ims_err *err)
     return IMS_OK;
 }
 
-static enum ims_rc check_description(const char *v, struct ims_err *err)
+enum ims_rc ims_cloudimage_check_description(const char *v, struct ims_err *err)
 {
     if (ims_utf8_chars(v) > IMS_DESCRIPTION_MAX)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0004", "The description contains more than %d characters.",
@@ -156,9 +157,9 @@ static enum ims_rc parse_one(const json_t *o, struct ims_patch *ret, char **ret_
         const char *s = json_string_value(v);
         enum ims_rc rc = IMS_OK;
         if (!strcmp(attr, "name"))
-            rc = check_name(s, err);
+            rc = ims_cloudimage_check_name(s, err);
         else if (!strcmp(attr, "__description"))
-            rc = check_description(s, err);
+            rc = ims_cloudimage_check_description(s, err);
         else if (!strcmp(attr, "hw_firmware_type") && strcmp(s, "bios") && strcmp(s, "uefi"))
             rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0141", "The value of hw_firmware_type is not uefi or bios.");
         else if (!strcmp(attr, "max_ram") && !ims_parse_i64(s, 0, INT64_MAX, &(int64_t){0}))

@@ -31,4 +31,12 @@ enum ims_rc ims_filter_in_list_split(const char *param, const char *list, size_t
 /* Python's str.strip() for ASCII whitespace, into a fresh string. */
 char *ims_strip_dup(const char *s);
 
+/* IMS image names and descriptions (reference common_parameters/
+ * image_attributes.md), shared by the IMS PATCH dialect and the import
+ * requests: name 1-128 letters, digits, '-', '.', '_' and spaces, no space
+ * at either end (IMG.0002/IMG.0003); description at most 1024 characters
+ * (IMG.0004) without angle brackets or line breaks (IMG.0054). */
+enum ims_rc ims_cloudimage_check_name(const char *v, struct ims_err *err);
+enum ims_rc ims_cloudimage_check_description(const char *v, struct ims_err *err);
+
 #endif

@@ -165,7 +165,7 @@ RECIPES = {
                                json={"image_url": "bucket:disk.qcow2"}),
         target="image"),
     ("POST", "/v1/cloudimages/{image_id}/file"): Recipe(
-        lambda w, c, ep, v: rq("POST", "/v1/cloudimages/%s/file" % w.image(ep)["id"],
+        lambda w, c, ep, v: rq("POST", "/v1/cloudimages/%s/file" % w.active(ep)["id"],
                                json={"bucket_url": "bucket:export.qcow2", "file_format": "qcow2"}),
         target="image"),
     ("POST", "/v1/cloudimages/{image_id}/copy"): Recipe(
