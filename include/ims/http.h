@@ -136,6 +136,9 @@ enum ims_rc ims_range_parse(const char *header, uint64_t size, uint64_t *ret_fir
  * Transfer-Encoding, no Host (or several) in HTTP/1.1. Returns NULL when the
  * head is acceptable, else the message of a 400. */
 const char *ims_http_head_check(const char *version, const struct ims_kvlist *headers);
+/* Writes "http://" + host into out (cap >= 18) when the Host header looks
+ * like host[:port] and fits, else "http://localhost". */
+void ims_http_host_base_url(const char *host, char *out, size_t cap);
 
 /* ---- server ---- */
 struct ims_http_config {

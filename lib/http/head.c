@@ -4,7 +4,9 @@
  * and Content-Length coexist and accepts HTTP/1.1 without Host: a proxy in
  * front that frames the body differently would then see another request
  * than we do (request smuggling). RFC 9112 §3.2 and §6.3 make each a 400.
- * Pure: the server passes the header fields in the order received. */
+ * Pure: the server passes the header fields in the order received.
+ * Also the base URL a request's Host header names (links in responses). */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,4 +36,15 @@ const char *ims_http_head_check(const char *version, const struct ims_kvlist *he
     if (hosts == 0 && version && strcasecmp(version, "HTTP/1.1") == 0)
         return "An HTTP/1.1 request must have a Host header.";
     return NULL;
+}
+
+void ims_http_host_base_url(const char *host, char *out, size_t cap)
+{
+    /* Host is client input echoed in every link: keep it only if it looks
+     * like host[:port] (no scheme, path, userinfo or spaces). */
+    bool ok = host && *host && strlen(host) + sizeof("http://") <= cap;
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+             *p == '-' || *p == ':' || *p == '[' || *p == ']';
+    snprintf(out, cap, "http://%s", ok ? host : "localhost");
 }

@@ -368,13 +368,7 @@ const char *ims_req_base_url(struct ims_request *req)
     if (app->public_url) {
         snprintf(req->base_url, sizeof(req->base_url), "%s", app->public_url);
     } else {
-        const char *host = ims_req_header(req, "Host");
-        /* Host is client input: keep it only if it looks like host[:port]. */
-        bool ok = host && *host && strlen(host) < sizeof(req->base_url) - 8;
-        for (const char *p = host; ok && *p; p++)
-            ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-                 *p == '-' || *p == ':' || *p == '[' || *p == ']';
-        snprintf(req->base_url, sizeof(req->base_url), "http://%s", ok ? host : "localhost");
+        ims_http_host_base_url(ims_req_header(req, "Host"), req->base_url, sizeof(req->base_url));
     }
     size_t n = strlen(req->base_url);
     while (n && req->base_url[n - 1] == '/')

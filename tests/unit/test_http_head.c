@@ -43,11 +43,32 @@ static void test_refused(void **state)
     assert_string_equal(check("HTTP/1.1", "Host", "a", "Host", "b", NULL), "More than one Host header.");
 }
 
+static void test_host_base_url(void **state)
+{
+    char out[32];
+    ims_http_host_base_url("imsd.example:9292", out, sizeof(out));
+    assert_string_equal(out, "http://imsd.example:9292");
+    ims_http_host_base_url("[::1]:80", out, sizeof(out));
+    assert_string_equal(out, "http://[::1]:80");
+    /* Anything else a client could use to point links elsewhere. */
+    const char *refused[] = {NULL, "", "evil.example/x", "a@b", "a b", "a\r\nX: y", "h\xc3\xa9"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        ims_http_host_base_url(refused[i], out, sizeof(out));
+        assert_string_equal(out, "http://localhost");
+    }
+    /* What does not fit is refused, not cut. */
+    ims_http_host_base_url("012345678901234567890123", out, sizeof(out));
+    assert_string_equal(out, "http://012345678901234567890123");
+    ims_http_host_base_url("0123456789012345678901234", out, sizeof(out));
+    assert_string_equal(out, "http://localhost");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_host_base_url),
     };
     return cmocka_run_group_tests_name("http_head", tests, NULL, NULL);
 }
