@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "ims/api.h"
+#include "ims/iam_admin.h"
 #include "ims/identity.h"
 #include "ims/json_writer.h"
 
@@ -105,12 +106,41 @@ bool api_iam_admit(struct ims_request *req, const char *action);
 /* Parses the body and returns its object member `key` ({"user": {...}});
  * *ret_body owns both (json_decref it). NULL after answering 400. */
 json_t *api_iam_body(struct ims_request *req, const char *key, json_t **ret_body);
+
+/* ---- IAM request bodies, pure (lib/api/iam_bodies.c; fuzzed by
+ * fuzz/fuzz_iam_bodies.c). Each fills its outputs with strings borrowed
+ * from the body, or returns IMS_E_BADREQ / false with err naming the field. */
+/* The body as JSON with its object member `key` (key NULL: the body itself
+ * must be an object); *ret_body owns both. */
+enum ims_rc api_iam_body_parse(const char *data, size_t len, const char *key, json_t **ret_body, json_t **ret_obj,
+                               struct ims_err *err);
 /* Optional members of the body object `obj` (named `what` in messages):
- * absent leaves *ret alone; a wrong type answers 400 and returns false. */
-bool api_iam_str(struct ims_request *req, json_t *obj, const char *what, const char *key, const char **ret);
-bool api_iam_bool(struct ims_request *req, json_t *obj, const char *what, const char *key, int *ret);
-/* A body's domain_id, if present, must be the caller's (400 otherwise). */
-bool api_iam_own_domain(struct ims_request *req, json_t *obj, const char *what);
+ * absent leaves *ret alone; a wrong type is refused. */
+bool api_iam_str(json_t *obj, const char *what, const char *key, const char **ret, struct ims_err *err);
+bool api_iam_bool(json_t *obj, const char *what, const char *key, int *ret, struct ims_err *err);
+/* A body's domain_id, if present, must be the caller's. */
+bool api_iam_own_domain(json_t *obj, const char *what, const char *domain, struct ims_err *err);
+/* The "user" object of POST /v3/users and PATCH /v3/users/{id}. */
+bool api_iam_user_parse(json_t *u, const char *domain, struct ims_iam_user_input *in, struct ims_err *err);
+/* The "group" object of POST /v3/groups and PATCH /v3/groups/{id}. */
+bool api_iam_group_parse(json_t *g, const char *domain, const char **name, const char **description,
+                         struct ims_err *err);
+/* The "project" object of POST /v3/projects (create) and PATCH /v3/projects/{id}. */
+struct api_iam_project_input {
+    const char *name, *description, *parent_id;
+    int enabled; /* -1: not given */
+};
+bool api_iam_project_parse(json_t *p, const char *domain, bool create, struct api_iam_project_input *in,
+                           struct ims_err *err);
+/* The body of POST and PUT /v1.0/enterprise-projects (not wrapped). */
+bool api_iam_ep_parse(json_t *b, const char **name, const char **description, const char **type,
+                      struct ims_err *err);
+/* POST /v1.0/enterprise-projects/{id}/action: 1 enable, 0 disable, -1 neither. */
+int api_iam_ep_action_parse(const char *data, size_t len);
+/* The "role" object of POST and PATCH /v3.0/OS-ROLE/roles; the policy
+ * document re-serialised into *doc (free it), which in->document points to. */
+bool api_iam_policy_parse(json_t *role, struct ims_iam_policy_input *in, char **doc, struct ims_err *err);
+
 /* Query parameter `key` as a boolean: -1 when absent; false after 400. */
 bool api_iam_query_bool(struct ims_request *req, const char *key, int *ret);
 /* A list's domain_id filter names another account: the list is empty. */

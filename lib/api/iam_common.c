@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * What the IAM management handlers share: Keystone's error shape, the
- * admission check (IAM admin of the caller's account), body and query
- * field readers that answer 400 naming the field, and resource links. */
+ * admission check (IAM admin of the caller's account), the body parsers
+ * (lib/api/iam_bodies.c) and query readers answering 400 naming the field,
+ * and resource links. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,57 +53,13 @@ static bool bad(struct ims_request *req, const char *fmt, ...)
 
 json_t *api_iam_body(struct ims_request *req, const char *key, json_t **ret_body)
 {
-    json_error_t je;
-    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
-    if (!body) {
-        struct ims_err err;
-        ims_fail(&err, IMS_E_BADREQ, "Malformed JSON in request body: %s (line %d, column %d).", je.text, je.line,
-                 je.column);
+    struct ims_err err = {0};
+    json_t *obj;
+    if (api_iam_body_parse(req->body.data, req->body.len, key, ret_body, &obj, &err) != IMS_OK) {
         api_keystone_fail(req, IMS_E_BADREQ, &err);
         return NULL;
     }
-    json_t *obj = json_object_get(body, key);
-    if (!json_is_object(obj)) {
-        json_decref(body);
-        bad(req, "Invalid input for field '%s': an object is required.", key);
-        return NULL;
-    }
-    *ret_body = body;
     return obj;
-}
-
-bool api_iam_str(struct ims_request *req, json_t *obj, const char *what, const char *key, const char **ret)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return true;
-    if (!json_is_string(v))
-        return bad(req, "Invalid input for field '%s.%s': a string is required.", what, key);
-    *ret = json_string_value(v);
-    if (strlen(*ret) != json_string_length(v))
-        return bad(req, "Invalid input for field '%s.%s': NUL characters are not allowed.", what, key);
-    return true;
-}
-
-bool api_iam_bool(struct ims_request *req, json_t *obj, const char *what, const char *key, int *ret)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return true;
-    if (!json_is_boolean(v))
-        return bad(req, "Invalid input for field '%s.%s': true or false is required.", what, key);
-    *ret = json_is_true(v);
-    return true;
-}
-
-bool api_iam_own_domain(struct ims_request *req, json_t *obj, const char *what)
-{
-    const char *d = NULL;
-    if (!api_iam_str(req, obj, what, "domain_id", &d))
-        return false;
-    if (d && !ims_streq(d, api_iam_domain(req)))
-        return bad(req, "Invalid input for field '%s.%s': it must be the caller's account.", what, "domain_id");
-    return true;
 }
 
 bool api_iam_query_bool(struct ims_request *req, const char *key, int *ret)

@@ -40,22 +40,13 @@ void api_iam_projects_create(struct ims_request *req)
     json_t *p = api_iam_body(req, "project", &body);
     if (!p)
         return;
-    const char *name = NULL, *description = NULL, *parent = NULL;
+    struct api_iam_project_input in;
     struct ims_err err = {0};
-    if (api_iam_own_domain(req, p, "project") && api_iam_str(req, p, "project", "name", &name) &&
-        api_iam_str(req, p, "project", "description", &description) &&
-        api_iam_str(req, p, "project", "parent_id", &parent)) {
-        struct ims_project out;
-        enum ims_rc rc;
-        if (!name)
-            rc = ims_fail(&err, IMS_E_BADREQ, "Invalid input for field 'project.name': it is required.");
-        else if (parent && !ims_streq(parent, api_iam_domain(req)))
-            rc = ims_fail(&err, IMS_E_BADREQ,
-                          "Invalid input for field 'project.parent_id': projects are created under the account.");
-        else
-            rc = ims_iam_project_add(req->svc, api_iam_domain(req), name, description, &out, &err);
-        reply_project(req, rc, &err, &out, 201);
-    }
+    struct ims_project out;
+    enum ims_rc rc = api_iam_project_parse(p, api_iam_domain(req), true, &in, &err)
+                         ? ims_iam_project_add(req->svc, api_iam_domain(req), in.name, in.description, &out, &err)
+                         : IMS_E_BADREQ;
+    reply_project(req, rc, &err, &out, 201);
     json_decref(body);
 }
 
@@ -97,20 +88,14 @@ void api_iam_projects_update(struct ims_request *req)
     json_t *p = api_iam_body(req, "project", &body);
     if (!p)
         return;
-    const char *name = NULL, *description = NULL;
-    int enabled = -1;
-    if (api_iam_str(req, p, "project", "name", &name) &&
-        api_iam_str(req, p, "project", "description", &description) &&
-        api_iam_bool(req, p, "project", "enabled", &enabled)) {
-        struct ims_err err = {0};
-        struct ims_project out;
-        enum ims_rc rc = name || description || enabled >= 0
-                             ? ims_iam_project_update(req->svc, api_iam_domain(req), ims_req_param(req, 0), name,
-                                                      description, enabled, &out, &err)
-                             : ims_fail(&err, IMS_E_BADREQ,
-                                        "Invalid input for field 'project': name or description is required.");
-        reply_project(req, rc, &err, &out, 200);
-    }
+    struct api_iam_project_input in;
+    struct ims_err err = {0};
+    struct ims_project out;
+    enum ims_rc rc = api_iam_project_parse(p, api_iam_domain(req), false, &in, &err)
+                         ? ims_iam_project_update(req->svc, api_iam_domain(req), ims_req_param(req, 0), in.name,
+                                                  in.description, in.enabled, &out, &err)
+                         : IMS_E_BADREQ;
+    reply_project(req, rc, &err, &out, 200);
     json_decref(body);
 }
 
@@ -153,24 +138,8 @@ static void reply_ep(struct ims_request *req, enum ims_rc rc, const struct ims_e
 /* The EPS body is the enterprise project itself, not wrapped. */
 static json_t *ep_body(struct ims_request *req)
 {
-    json_error_t je;
-    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(body)) {
-        json_decref(body);
-        struct ims_err err;
-        ims_fail(&err, IMS_E_BADREQ, "The request body must be a JSON object.");
-        api_keystone_fail(req, IMS_E_BADREQ, &err);
-        return NULL;
-    }
-    return body;
-}
-
-static bool ep_fields(struct ims_request *req, json_t *b, const char **name, const char **description,
-                      const char **type)
-{
-    return api_iam_str(req, b, "enterprise_project", "name", name) &&
-           api_iam_str(req, b, "enterprise_project", "description", description) &&
-           api_iam_str(req, b, "enterprise_project", "type", type);
+    json_t *body;
+    return api_iam_body(req, NULL, &body);
 }
 
 void api_iam_eps_create(struct ims_request *req)
@@ -180,9 +149,11 @@ void api_iam_eps_create(struct ims_request *req)
     json_t *b = ep_body(req);
     if (!b)
         return;
-    const char *name = NULL, *description = NULL, *type = NULL;
-    if (ep_fields(req, b, &name, &description, &type)) {
-        struct ims_err err = {0};
+    const char *name, *description, *type;
+    struct ims_err err = {0};
+    if (!api_iam_ep_parse(b, &name, &description, &type, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         struct ims_enterprise_project out;
         enum ims_rc rc = ims_iam_ep_add(req->svc, api_iam_domain(req), name, description, type, &out, &err);
         reply_ep(req, rc, &err, &out);
@@ -246,9 +217,11 @@ void api_iam_eps_update(struct ims_request *req)
     json_t *b = ep_body(req);
     if (!b)
         return;
-    const char *name = NULL, *description = NULL, *type = NULL;
-    if (ep_fields(req, b, &name, &description, &type)) {
-        struct ims_err err = {0};
+    const char *name, *description, *type;
+    struct ims_err err = {0};
+    if (!api_iam_ep_parse(b, &name, &description, &type, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         struct ims_enterprise_project out;
         enum ims_rc rc = name ? ims_iam_ep_update(req->svc, api_iam_domain(req), ims_req_param(req, 0), name,
                                                   description, type, &out, &err)
@@ -263,9 +236,8 @@ void api_iam_eps_update(struct ims_request *req)
  * rights learns nothing from a bad body. */
 void api_iam_eps_action(struct ims_request *req)
 {
-    json_t *b = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES, NULL);
-    const char *action = json_string_value(json_object_get(b, "action"));
-    bool enable = ims_streq(action, "enable"), disable = ims_streq(action, "disable");
+    int action = api_iam_ep_action_parse(req->body.data, req->body.len);
+    bool enable = action == 1, disable = action == 0;
     const char *need = enable    ? "eps:enterpriseProjects:enable"
                        : disable ? "eps:enterpriseProjects:disable"
                                  : "eps:enterpriseProjects:update";
@@ -278,5 +250,4 @@ void api_iam_eps_action(struct ims_request *req)
         enum ims_rc rc = ims_iam_ep_set_enabled(req->svc, api_iam_domain(req), ims_req_param(req, 0), enable, &err);
         api_iam_done(req, rc, &err, 204);
     }
-    json_decref(b);
 }

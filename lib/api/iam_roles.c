@@ -95,28 +95,6 @@ static void reply_roles(struct ims_request *req, enum ims_rc rc, const struct im
 
 /* ---- custom policies: /v3.0/OS-ROLE/roles ---- */
 
-/* The "role" object of a body; the policy document is re-serialised for the
- * engine and the repository. false after answering 400. */
-static bool policy_input(struct ims_request *req, json_t *role, struct ims_iam_policy_input *in, char **doc)
-{
-    *in = (struct ims_iam_policy_input){0};
-    *doc = NULL;
-    if (!api_iam_str(req, role, "role", "display_name", &in->display_name) ||
-        !api_iam_str(req, role, "role", "type", &in->type) ||
-        !api_iam_str(req, role, "role", "description", &in->description))
-        return false;
-    json_t *policy = json_object_get(role, "policy");
-    if (policy && !json_is_object(policy)) {
-        struct ims_err err;
-        ims_fail(&err, IMS_E_BADREQ, "Invalid input for field 'role.policy': an object is required.");
-        api_keystone_fail(req, IMS_E_BADREQ, &err);
-        return false;
-    }
-    if (policy)
-        in->document = *doc = json_dumps(policy, JSON_COMPACT);
-    return true;
-}
-
 void api_iam_custom_create(struct ims_request *req)
 {
     if (!api_iam_admit(req, "iam:roles:createRole"))
@@ -127,8 +105,10 @@ void api_iam_custom_create(struct ims_request *req)
         return;
     struct ims_iam_policy_input in;
     _cleanup_free_ char *doc = NULL;
-    if (policy_input(req, role, &in, &doc)) {
-        struct ims_err err = {0};
+    struct ims_err err = {0};
+    if (!api_iam_policy_parse(role, &in, &doc, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         struct ims_policy_row out;
         enum ims_rc rc = ims_iam_policy_add(req->svc, api_iam_domain(req), &in, &out, &err);
         reply_role(req, rc, &err, &out, 201);
@@ -167,8 +147,10 @@ void api_iam_custom_update(struct ims_request *req)
         return;
     struct ims_iam_policy_input in;
     _cleanup_free_ char *doc = NULL;
-    if (policy_input(req, role, &in, &doc)) {
-        struct ims_err err = {0};
+    struct ims_err err = {0};
+    if (!api_iam_policy_parse(role, &in, &doc, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         struct ims_policy_row out;
         enum ims_rc rc = ims_iam_policy_update(req->svc, api_iam_domain(req), ims_req_param(req, 0), &in, &out, &err);
         reply_role(req, rc, &err, &out, 200);

@@ -38,17 +38,6 @@ static void reply_users(struct ims_request *req, enum ims_rc rc, const struct im
         ims_user_array_free(us, n);
 }
 
-/* The "user" object of a create/update body; false after answering 400. */
-static bool user_input(struct ims_request *req, json_t *u, struct ims_iam_user_input *in)
-{
-    *in = (struct ims_iam_user_input){.enabled = -1};
-    return api_iam_own_domain(req, u, "user") && api_iam_str(req, u, "user", "name", &in->name) &&
-           api_iam_str(req, u, "user", "password", &in->password) &&
-           api_iam_str(req, u, "user", "description", &in->description) &&
-           api_iam_str(req, u, "user", "default_project_id", &in->default_project_id) &&
-           api_iam_bool(req, u, "user", "enabled", &in->enabled);
-}
-
 void api_iam_users_create(struct ims_request *req)
 {
     if (!api_iam_admit(req, "iam:users:createUser"))
@@ -60,7 +49,9 @@ void api_iam_users_create(struct ims_request *req)
     struct ims_iam_user_input in;
     struct ims_err err = {0};
     struct ims_user out;
-    if (user_input(req, u, &in)) {
+    if (!api_iam_user_parse(u, api_iam_domain(req), &in, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         enum ims_rc rc = in.name ? ims_iam_user_add(req->svc, api_iam_domain(req), &in, &out, &err)
                                  : ims_fail(&err, IMS_E_BADREQ, "Invalid input for field 'user.name': it is required.");
         reply_user(req, rc, &err, &out, 201);
@@ -106,7 +97,9 @@ void api_iam_users_update(struct ims_request *req)
     struct ims_iam_user_input in;
     struct ims_err err = {0};
     struct ims_user out;
-    if (user_input(req, u, &in)) {
+    if (!api_iam_user_parse(u, api_iam_domain(req), &in, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         enum ims_rc rc = ims_iam_user_update(req->svc, api_iam_domain(req), ims_req_param(req, 0), &in, &out, &err);
         reply_user(req, rc, &err, &out, 200);
     }
@@ -160,10 +153,11 @@ void api_iam_groups_create(struct ims_request *req)
     json_t *g = api_iam_body(req, "group", &body);
     if (!g)
         return;
-    const char *name = NULL, *description = NULL;
-    if (api_iam_own_domain(req, g, "group") && api_iam_str(req, g, "group", "name", &name) &&
-        api_iam_str(req, g, "group", "description", &description)) {
-        struct ims_err err = {0};
+    const char *name, *description;
+    struct ims_err err = {0};
+    if (!api_iam_group_parse(g, api_iam_domain(req), &name, &description, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         struct ims_group out;
         enum ims_rc rc = name ? ims_iam_group_add(req->svc, api_iam_domain(req), name, description, &out, &err)
                               : ims_fail(&err, IMS_E_BADREQ, "Invalid input for field 'group.name': it is required.");
@@ -204,10 +198,11 @@ void api_iam_groups_update(struct ims_request *req)
     json_t *g = api_iam_body(req, "group", &body);
     if (!g)
         return;
-    const char *name = NULL, *description = NULL;
-    if (api_iam_own_domain(req, g, "group") && api_iam_str(req, g, "group", "name", &name) &&
-        api_iam_str(req, g, "group", "description", &description)) {
-        struct ims_err err = {0};
+    const char *name, *description;
+    struct ims_err err = {0};
+    if (!api_iam_group_parse(g, api_iam_domain(req), &name, &description, &err)) {
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+    } else {
         struct ims_group out;
         enum ims_rc rc = ims_iam_group_update(req->svc, api_iam_domain(req), ims_req_param(req, 0), name,
                                               description, &out, &err);
