@@ -74,6 +74,16 @@ enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_
  * (IMG.0001 when it is not of that shape); 403 naming the action and the
  * bucket. */
 enum ims_rc api_ims_authorize_obs(struct ims_request *req, json_t *body, struct ims_err *err);
+/* The bodies of the IMS calls that run as jobs, pure (lib/api/ims_bodies.c;
+ * fuzzed by fuzz/fuzz_ims_bodies.c); a refusal carries its IMS error code.
+ * Batch sharing (POST adds, PUT answers, DELETE removes): the job type and
+ * its input (json_decref it). */
+enum ims_rc api_ims_members_parse(const char *data, size_t len, enum ims_method m, const char *caller_project,
+                                  const char **ret_type, json_t **ret_input, struct ims_err *err);
+/* Replication within a region: the copy's name, description and
+ * enterprise project, borrowed from body. */
+struct ims_copy_spec;
+enum ims_rc api_ims_copy_parse(json_t *body, struct ims_copy_spec *ret, struct ims_err *err);
 /* Jobs and the IMS calls that run as jobs (lib/api/ims_jobs.c). */
 void api_ims_job_show(struct ims_request *req);
 void api_ims_members_batch(struct ims_request *req);
