@@ -7,12 +7,11 @@
 #define IMS_BACKENDS_H
 
 #include "ims/db.h"
+#include "ims/obs.h"
 #include "ims/store.h"
 
-/* Sources of image data outside the store (the next issues: images from
- * object storage buckets and from servers, disks and backups). Declared
- * here so the structure names them; none is implemented yet. */
-struct ims_object_storage;
+/* Sources of image data from servers, disks and backups (a later issue).
+ * Declared here so the structure names them; not implemented yet. */
 struct ims_compute_source;
 
 /* Filled and released by the caller (src/common/backends.c), which keeps
@@ -26,8 +25,9 @@ struct ims_backends {
      * is read and removed by the store its scheme names. */
     struct ims_store *stores[IMS_STORES_MAX];
     size_t nstores;
+    /* The object storage users import from and export to ([obs]). */
+    struct ims_obs *obs;
     /* Not configurable yet: NULL. */
-    struct ims_object_storage *object_storage;
     struct ims_compute_source *compute;
 };
 

@@ -27,6 +27,14 @@ struct ims_config {
      * blobs alone for this long (a blob is unreferenced between its
      * commit and its row's). */
     int64_t recovery_grace_seconds;
+    /* [obs] the object storage users import from and export to */
+    char *obs_backend;    /* "embedded" or "s3" */
+    char *obs_dir;        /* embedded: "" = <data_dir>/obs */
+    char *obs_endpoint;   /* s3: http(s)://host:port */
+    char *obs_region;
+    char *obs_access_key;
+    char *obs_secret_key; /* from secret_key or secret_key_file */
+    int64_t obs_part_size; /* s3: larger objects go up in parts of this size */
     /* [database] */
     char *db_connection; /* engine://...; a plain path = SQLite; "" = <data_dir>/imsd.db */
     /* [identity] */

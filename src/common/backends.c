@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Backends chosen at start: a connection string's scheme names the SQL
- * engine; a new engine (PostgreSQL) is one more line in `engines`. */
+ * engine; a new engine (PostgreSQL) is one more line in `engines`. [obs]
+ * backend names the object storage. */
 #include "backends.h"
 
 #include <stdio.h>
@@ -44,11 +45,40 @@ static int choose_engine(const struct ims_config *cfg, struct ims_backends *b, c
     return -1;
 }
 
+int ims_backends_open_obs(const struct ims_config *cfg, struct ims_obs **ret, char *err, size_t errlen)
+{
+    struct ims_err e = {0};
+    enum ims_obs_rc rc;
+    if (ims_streq(cfg->obs_backend, "s3")) {
+        const struct ims_obs_s3_config s3 = {
+            .endpoint = cfg->obs_endpoint,
+            .region = cfg->obs_region,
+            .access_key = cfg->obs_access_key,
+            .secret_key = cfg->obs_secret_key,
+            .part_size = (uint64_t)cfg->obs_part_size,
+        };
+        rc = ims_obs_s3_open(&s3, ret, &e);
+    } else {
+        char *dir = cfg->obs_dir && *cfg->obs_dir ? ims_xstrdup(cfg->obs_dir) : ims_xasprintf("%s/obs", cfg->data_dir);
+        rc = ims_obs_embedded_open(dir, ret, &e);
+        free(dir);
+    }
+    if (rc != IMS_OBS_OK) {
+        snprintf(err, errlen, "object storage ([obs] backend %s): %s", cfg->obs_backend, e.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
 {
     memset(b, 0, sizeof(*b));
     if (choose_engine(cfg, b, err, errlen))
         return -1;
+    if (ims_backends_open_obs(cfg, &b->obs, err, errlen)) {
+        ims_backends_close(b);
+        return -1;
+    }
     const char *dir = cfg->file_store_dir && *cfg->file_store_dir ? cfg->file_store_dir : cfg->data_dir;
     struct ims_err e = {0};
     if (ims_store_file_open(dir, cfg->direct_io, &b->stores[0], &e) != IMS_OK) {
@@ -64,6 +94,7 @@ void ims_backends_close(struct ims_backends *b)
 {
     for (size_t i = 0; i < b->nstores; i++)
         b->stores[i]->ops->close(b->stores[i]);
+    ims_obs_close(b->obs);
     free(b->sql_dsn);
     memset(b, 0, sizeof(*b));
 }

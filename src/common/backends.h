@@ -11,9 +11,14 @@
 
 /* Fills b from cfg: the engine named by the scheme of [database]
  * connection (sqlite://PATH or a plain path; empty: <data_dir>/imsd.db) and
- * the file store in [storage] file_dir (empty: the data dir), opened.
+ * the file store in [storage] file_dir (empty: the data dir), and the
+ * object storage, opened.
  * Returns 0, or -1 with a message in err. */
 int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen);
+/* Opens the object storage [obs] names: embedded (in [obs] dir, default
+ * <data_dir>/obs) or s3. For imsctl's obs commands, which need nothing
+ * else. Returns 0, or -1 with a message in err. */
+int ims_backends_open_obs(const struct ims_config *cfg, struct ims_obs **ret, char *err, size_t errlen);
 /* Closes what ims_backends_open opened (after ims_service_close). */
 void ims_backends_close(struct ims_backends *b);
 

@@ -29,6 +29,18 @@ const struct ims_setting ims_settings[] = {
     {"storage", "file_dir", NULL, "directory of the file store (images/, tmp/; default: the data dir)", ""},
     {"storage", "recovery_grace_seconds", NULL,
      "start-up recovery removes other processes' temporary files and unreferenced blobs only this old", "3600"},
+    {"obs", "backend", "IMSD_OBS_BACKEND",
+     "object storage for image files users import and export: embedded (directories under [obs] dir) or s3",
+     "embedded"},
+    {"obs", "dir", NULL, "embedded object storage: a directory per bucket (default: <data_dir>/obs)", ""},
+    {"obs", "endpoint", "IMSD_OBS_ENDPOINT", "s3: the service's URL, http(s)://host[:port] (path-style requests)",
+     ""},
+    {"obs", "region", "IMSD_OBS_REGION", "s3: the region requests are signed for (SigV4)", "us-east-1"},
+    {"obs", "access_key", "IMSD_OBS_ACCESS_KEY", "s3: access key id", ""},
+    {"obs", "secret_key", "IMSD_OBS_SECRET_KEY", "s3: secret access key (or secret_key_file)", ""},
+    {"obs", "secret_key_file", NULL, "s3: a file holding the secret access key (its first line)", ""},
+    {"obs", "part_size", NULL,
+     "s3: objects larger than this are uploaded in parts of this size, bytes (at least 5 MiB)", "67108864"},
     {"database", "connection", "IMSD_DATABASE",
      "metadata database: sqlite://PATH or a path (default: <data_dir>/imsd.db)", ""},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
@@ -107,6 +119,30 @@ static int set_token_key(struct ims_config *c, const char *v, char *err, size_t 
     return 0;
 }
 
+/* The first line of the file is the secret (a trailing newline is not part
+ * of it): the secret stays out of the INI file, which may be shared. */
+static int read_secret(struct ims_config *c, const char *path, char *err, size_t errlen)
+{
+    if (!*path)
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read secret_key_file %s", path);
+        return -1;
+    }
+    char line[1024];
+    bool got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    line[got ? strcspn(line, "\r\n") : 0] = 0;
+    if (!*line) {
+        snprintf(err, errlen, "secret_key_file %s is empty", path);
+        return -1;
+    }
+    free(c->obs_secret_key);
+    c->obs_secret_key = ims_xstrdup(line);
+    return 0;
+}
+
 /* The file holds the key's bytes, as <data_dir>/token.key does: another
  * process's key file can be named here. */
 static int read_token_key(struct ims_config *c, const char *path, char *err, size_t errlen)
@@ -182,6 +218,20 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("identity", "token_key")) return set_token_key(c, v, err, errlen);
     if (IS("identity", "token_key_file")) return read_token_key(c, v, err, errlen);
     if (IS("database", "connection")) return STR(db_connection);
+    if (IS("obs", "backend")) {
+        if (strcmp(v, "embedded") && strcmp(v, "s3")) {
+            snprintf(err, errlen, "invalid [obs] backend '%s' (embedded or s3)", v);
+            return -1;
+        }
+        return STR(obs_backend);
+    }
+    if (IS("obs", "dir")) return STR(obs_dir);
+    if (IS("obs", "endpoint")) return STR(obs_endpoint);
+    if (IS("obs", "region")) return STR(obs_region);
+    if (IS("obs", "access_key")) return STR(obs_access_key);
+    if (IS("obs", "secret_key")) return STR(obs_secret_key);
+    if (IS("obs", "secret_key_file")) return read_secret(c, v, err, errlen);
+    if (IS("obs", "part_size")) return set_int(&c->obs_part_size, v, 5LL << 20, 5LL << 30, key, err, errlen);
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("identity", "admin_password")) return STR(admin_password);
@@ -269,6 +319,12 @@ void ims_settings_release(struct ims_config *c)
     free(c->data_dir);
     free(c->file_store_dir);
     free(c->db_connection);
+    free(c->obs_backend);
+    free(c->obs_dir);
+    free(c->obs_endpoint);
+    free(c->obs_region);
+    free(c->obs_access_key);
+    free(c->obs_secret_key);
     free(c->region);
     free(c->admin_password);
     memset(c, 0, sizeof(*c));
@@ -285,6 +341,10 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
     fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
+    fprintf(out, "[obs]\nbackend = %s\ndir = %s\nendpoint = %s\nregion = %s\naccess_key = %s\nsecret_key = %s\n"
+                 "part_size = %lld\n\n",
+            c->obs_backend, c->obs_dir, c->obs_endpoint, c->obs_region, c->obs_access_key,
+            c->obs_secret_key && *c->obs_secret_key ? "(set)" : "", (long long)c->obs_part_size);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
                  "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\ntoken_key = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,

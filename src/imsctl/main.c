@@ -7,6 +7,7 @@
 
 #include "../common/backends.h"
 #include "../common/settings.h"
+#include "ctl_obs.h"
 #include "ims/auth.h"
 #include "ims/authz.h"
 #include "ims/backends.h"
@@ -49,8 +50,10 @@ static void usage(FILE *out)
             "                                       [images] quota_default)\n"
             "  quota show PROJECT [--domain D]      print PROJECT's image quota and usage\n"
             "  config show                          print the effective configuration\n"
-            "  db check                             check the database and print a report\n\n"
-            "Options:\n"
+            "  db check                             check the database and print a report\n");
+    imsctl_obs_usage(out);
+    fprintf(out,
+            "\nOptions:\n"
             "  -c, --config FILE     INI configuration file (also IMSD_CONFIG)\n"
             "  -d, --data-dir DIR    data directory (also IMSD_DATA_DIR)\n"
             "  -h, --help            this help\n\n");
@@ -399,6 +402,11 @@ int main(int argc, char **argv)
         ims_settings_print(&cfg, stdout);
         ims_settings_release(&cfg);
         return 0;
+    }
+    if (!strcmp(noun, "obs")) {
+        int r = imsctl_obs(&cfg, argc - optind - 1, argv + optind + 1);
+        ims_settings_release(&cfg);
+        return r;
     }
     struct args a = {0};
     /* "grant POLICY ..." has no verb; every other command is "noun verb". */

@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from helpers import (IMSD_BIN, IMSCTL_BIN, Server)  # noqa: E402
+from obs_fixtures import obs_s3  # noqa: E402,F401  (the S3 test server, session-wide)
 
 # The session server: big enough for the 1 GiB round trip.
 SESSION_CONFIG = {

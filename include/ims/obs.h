@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * obs: object storage, where users keep image files to import and receive
+ * exports ("bucket:object" in the IMS API). Separate from the blob store
+ * (store.h), which holds imsd's own image data: an object store is the
+ * user's, its names come from requests, and it may be remote.
+ *
+ * An interface (struct ims_obs_ops) with one file per implementation:
+ * lib/obs/embedded.c (a directory per bucket under the data dir, the
+ * default) and lib/obs/s3.c (any S3-compatible service, SigV4 through
+ * libcurl). src/ chooses one from [obs] in the configuration.
+ *
+ * Names are validated here, before any backend sees them (lib/obs/name.c,
+ * pure): every ims_obs_* call refuses an invalid bucket or key with
+ * IMS_OBS_BAD_NAME. Results are enum ims_obs_rc, which tells a missing
+ * bucket from a missing object from a refusal; err->msg says more, for
+ * logs (it may name the server's error code, never a credential). */
+#ifndef IMS_OBS_H
+#define IMS_OBS_H
+
+#include <sys/types.h>
+
+#include "ims/base.h"
+
+/* ---- names (pure) ---- */
+
+#define IMS_OBS_BUCKET_MAX 63
+#define IMS_OBS_KEY_MAX 1024
+
+/* What is wrong with a name; the IMS API answers each with its own code. */
+enum ims_obs_name_rc {
+    IMS_OBS_NAME_OK = 0,
+    IMS_OBS_NAME_NO_SEPARATOR,  /* "bucket:object" without the ':' */
+    IMS_OBS_NAME_BUCKET_EMPTY,
+    IMS_OBS_NAME_BUCKET_INVALID, /* S3's rules: see ims_obs_bucket_check */
+    IMS_OBS_NAME_KEY_EMPTY,
+    IMS_OBS_NAME_KEY_TOO_LONG,   /* more than IMS_OBS_KEY_MAX bytes */
+    IMS_OBS_NAME_KEY_INVALID,
+};
+/* A sentence for a log or an error message. */
+const char *ims_obs_name_problem(enum ims_obs_name_rc rc);
+
+/* A bucket name by S3's rules: 3 to 63 characters of a-z, 0-9, '.' and
+ * '-', starting and ending with a letter or digit, no "..", ".-" or "-.",
+ * not shaped like an IPv4 address, no "xn--" prefix or "-s3alias" suffix.
+ * Such a name is also a safe single directory name. */
+enum ims_obs_name_rc ims_obs_bucket_check(const char *bucket);
+
+/* An object key both backends can hold: 1 to IMS_OBS_KEY_MAX bytes of
+ * valid UTF-8 without control characters, '/' separating segments that are
+ * neither empty (no leading or trailing '/', no "//") nor "." or "..". So a
+ * key names one file below its bucket's directory and never escapes it,
+ * and two different keys never name the same file. */
+enum ims_obs_name_rc ims_obs_key_check(const char *key);
+
+/* Splits "bucket:object" (len bytes, not necessarily NUL-terminated) at its
+ * first ':' into bucket (capacity bucket_cap, at least IMS_OBS_BUCKET_MAX+1
+ * for every valid name) and key (key_cap, IMS_OBS_KEY_MAX+1), both checked.
+ * Nothing is written unless the result is IMS_OBS_NAME_OK. */
+enum ims_obs_name_rc ims_obs_url_parse(const char *url, size_t len, char *bucket, size_t bucket_cap, char *key,
+                                       size_t key_cap);
+
+/* ---- results ---- */
+
+enum ims_obs_rc {
+    IMS_OBS_OK = 0,
+    IMS_OBS_NO_BUCKET,   /* the bucket does not exist */
+    IMS_OBS_NO_OBJECT,   /* the bucket exists, the object does not */
+    IMS_OBS_DENIED,      /* refused: credentials, signature, permissions, or a symlink on the way */
+    IMS_OBS_BAD_NAME,    /* the bucket or key is invalid (ims_obs_*_check), or too long for the backend */
+    IMS_OBS_EXISTS,      /* creating a bucket that exists; a key whose folder is an object */
+    IMS_OBS_BAD_RANGE,   /* a read that starts past the object's end */
+    IMS_OBS_TOO_LARGE,   /* larger than the backend takes */
+    IMS_OBS_UNSUPPORTED, /* the backend has no such operation (a local path on S3) */
+    IMS_OBS_IO,          /* transport, server or file-system failure; err->msg says which */
+};
+const char *ims_obs_rc_name(enum ims_obs_rc rc);
+/* The service's result for an object-storage result (NO_BUCKET and
+ * NO_OBJECT: IMS_E_NOTFOUND, DENIED: IMS_E_FORBIDDEN, ...). */
+enum ims_rc ims_obs_rc_to_ims(enum ims_obs_rc rc);
+
+/* ---- objects ---- */
+
+/* An ETag as the backend gives it, without quotes: S3's MD5 (or
+ * "<md5 of part md5s>-<parts>" after a multipart upload); the embedded
+ * store's is made of the file's identity and time. It changes whenever the
+ * object does. */
+#define IMS_OBS_ETAG_MAX 80
+struct ims_obs_info {
+    uint64_t size;
+    int64_t mtime; /* seconds since the epoch */
+    char etag[IMS_OBS_ETAG_MAX];
+};
+
+struct ims_obs_entry {
+    char *key;
+    uint64_t size;
+    int64_t mtime;
+};
+/* One page of a listing, keys in byte order. */
+struct ims_obs_listing {
+    struct ims_obs_entry *items;
+    size_t n;
+    bool truncated; /* more keys follow: ask again with `next` */
+    char *next;     /* the token for the next page (NULL when not truncated) */
+};
+void ims_obs_listing_release(struct ims_obs_listing *l);
+
+#define IMS_OBS_LIST_MAX 1000 /* keys per page at most (S3's max-keys) */
+
+/* Where a put's bytes come from: fills buf with up to max bytes and
+ * returns how many, 0 at the end, -1 on failure (the put then fails with
+ * IMS_OBS_IO and leaves nothing behind). */
+typedef ssize_t (*ims_obs_source_fn)(void *ctx, char *buf, size_t max);
+
+struct ims_obs;
+
+/* A streamed read of [offset, offset + length) of one object, opened by
+ * ims_obs_open_read: read it with ims_obs_read, free it with
+ * ims_obs_reader_close. */
+struct ims_obs_reader {
+    struct ims_obs *obs;
+    uint64_t offset, length; /* the range it delivers */
+    struct ims_obs_info info; /* the whole object's */
+    /* The embedded store's reader has the object's file open (read-only,
+     * reached without following any symlink): a caller may pread() the range
+     * itself, reflink (FICLONE) or copy_file_range() it, or hard-link the
+     * very file it opened (linkat of "/proc/self/fd/<fd>" with
+     * AT_SYMLINK_FOLLOW). -1 for remote backends. Closed with the reader. */
+    int fd;
+};
+
+struct ims_obs_ops {
+    const char *name; /* "embedded", "s3" */
+    enum ims_obs_rc (*bucket_create)(struct ims_obs *o, const char *bucket, struct ims_err *err);
+    /* IMS_OBS_OK when it exists, IMS_OBS_NO_BUCKET when not. */
+    enum ims_obs_rc (*bucket_exists)(struct ims_obs *o, const char *bucket, struct ims_err *err);
+    enum ims_obs_rc (*head)(struct ims_obs *o, const char *bucket, const char *key, struct ims_obs_info *ret,
+                            struct ims_err *err);
+    /* length UINT64_MAX: to the end; a range past the end is cut there. */
+    enum ims_obs_rc (*open_read)(struct ims_obs *o, const char *bucket, const char *key, uint64_t offset,
+                                 uint64_t length, struct ims_obs_reader **ret, struct ims_err *err);
+    /* *ret_n == 0 only at the end of the range. */
+    enum ims_obs_rc (*read)(struct ims_obs_reader *r, char *buf, size_t max, size_t *ret_n, struct ims_err *err);
+    void (*reader_close)(struct ims_obs_reader *r);
+    /* Exactly `size` bytes from src under key, replacing what was there;
+     * nobody sees a partial object, and a failure leaves the old one. */
+    enum ims_obs_rc (*put)(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
+                           ims_obs_source_fn src, void *src_ctx, struct ims_err *err);
+    /* Optional (NULL: put from a source reading fd): the same from a
+     * regular file, without copying where the backend can (reflink). */
+    enum ims_obs_rc (*put_file)(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                struct ims_err *err);
+    /* A missing object is not an error (S3's DeleteObject); a missing
+     * bucket is. */
+    enum ims_obs_rc (*remove)(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err);
+    /* Keys that start with prefix ("" = all) and sort after the page that
+     * `token` (NULL = the first page) ended; at most max (1..IMS_OBS_LIST_MAX). */
+    enum ims_obs_rc (*list)(struct ims_obs *o, const char *bucket, const char *prefix, const char *token,
+                            size_t max, struct ims_obs_listing *ret, struct ims_err *err);
+    /* A copy made by the backend itself, no byte through imsd where it can:
+     * S3's CopyObject, a reflink (or an in-kernel copy) on the embedded store. */
+    enum ims_obs_rc (*copy)(struct ims_obs *o, const char *src_bucket, const char *src_key,
+                            const char *dst_bucket, const char *dst_key, struct ims_err *err);
+    /* The object's file, for a quick import by hard link or reflink
+     * (caller frees): checked to be a regular file reached without a
+     * symlink at the time of the call. IMS_OBS_UNSUPPORTED on S3. */
+    enum ims_obs_rc (*local_path)(struct ims_obs *o, const char *bucket, const char *key, char **ret,
+                                  struct ims_err *err);
+    void (*close)(struct ims_obs *o);
+};
+
+struct ims_obs {
+    const struct ims_obs_ops *ops;
+};
+
+/* The calls, each checking the names first (IMS_OBS_BAD_NAME) and then
+ * handing over to the backend. Thread-safe: one ims_obs serves every
+ * thread; a reader belongs to one thread at a time. */
+enum ims_obs_rc ims_obs_bucket_create(struct ims_obs *o, const char *bucket, struct ims_err *err);
+enum ims_obs_rc ims_obs_bucket_exists(struct ims_obs *o, const char *bucket, struct ims_err *err);
+enum ims_obs_rc ims_obs_head(struct ims_obs *o, const char *bucket, const char *key, struct ims_obs_info *ret,
+                             struct ims_err *err);
+enum ims_obs_rc ims_obs_open_read(struct ims_obs *o, const char *bucket, const char *key, uint64_t offset,
+                                  uint64_t length, struct ims_obs_reader **ret, struct ims_err *err);
+enum ims_obs_rc ims_obs_read(struct ims_obs_reader *r, char *buf, size_t max, size_t *ret_n, struct ims_err *err);
+void ims_obs_reader_close(struct ims_obs_reader *r);
+enum ims_obs_rc ims_obs_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
+                            ims_obs_source_fn src, void *src_ctx, struct ims_err *err);
+/* Puts the regular file open at fd (its whole content, from offset 0). */
+enum ims_obs_rc ims_obs_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                 struct ims_err *err);
+/* Writes [offset, offset+length) of the object to fd at fd's position. */
+enum ims_obs_rc ims_obs_get_file(struct ims_obs *o, const char *bucket, const char *key, uint64_t offset,
+                                 uint64_t length, int fd, struct ims_err *err);
+enum ims_obs_rc ims_obs_remove(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err);
+/* prefix must be valid UTF-8 without control characters, at most
+ * IMS_OBS_KEY_MAX bytes (it need not be a whole key). */
+enum ims_obs_rc ims_obs_list(struct ims_obs *o, const char *bucket, const char *prefix, const char *token,
+                             size_t max, struct ims_obs_listing *ret, struct ims_err *err);
+enum ims_obs_rc ims_obs_copy(struct ims_obs *o, const char *src_bucket, const char *src_key,
+                             const char *dst_bucket, const char *dst_key, struct ims_err *err);
+enum ims_obs_rc ims_obs_local_path(struct ims_obs *o, const char *bucket, const char *key, char **ret,
+                                   struct ims_err *err);
+void ims_obs_close(struct ims_obs *o);
+
+/* ---- backends ---- */
+
+/* The embedded store: bucket B is the directory dir/B, object K the file
+ * dir/B/K (its '/' are subdirectories). Every path is walked one segment at
+ * a time with O_NOFOLLOW, so no symlink inside the tree is ever followed
+ * (dir itself may be one). Puts write dir/.tmp/ first, fsync and rename.
+ * dir is created if missing, with its parents. */
+enum ims_obs_rc ims_obs_embedded_open(const char *dir, struct ims_obs **ret, struct ims_err *err);
+
+/* S3-compatible: path-style URLs under endpoint, SigV4 for region. */
+struct ims_obs_s3_config {
+    const char *endpoint; /* http(s)://host[:port][/path], no trailing '/' needed */
+    const char *region;
+    const char *access_key;
+    const char *secret_key;
+    /* Objects larger than this go up in parts of this size (at least
+     * 5 MiB, S3's smallest part; raised when 10,000 parts would not hold
+     * the object). */
+    uint64_t part_size;
+};
+#define IMS_OBS_S3_PART_MIN (5ULL << 20)
+enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_obs **ret, struct ims_err *err);
+
+#endif
