@@ -10,6 +10,10 @@ pkgs=(
   qemu-utils
   python3-pytest python3-requests python3-openstacksdk python3-glanceclient
   python3-openstackclient
+  # the S3-compatible server the object-storage tests start
+  # (tests/fixtures/start-s3-server.sh): OpenStack Swift with s3api; curl
+  # checks that it answers, memcached caches its account data
+  swift swift-proxy swift-object swift-container swift-account memcached curl
   wrk
 )
 missing=()

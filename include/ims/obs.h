@@ -226,4 +226,16 @@ struct ims_obs_s3_config {
 #define IMS_OBS_S3_PART_MIN (5ULL << 20)
 enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_obs **ret, struct ims_err *err);
 
+/* The S3 backend's readers of the XML servers answer with (pure; public
+ * for the unit tests and fuzz/fuzz_obs_xml.c). Every value is decoded into
+ * the capacity given and must be valid UTF-8 without control characters;
+ * one that is not, or does not fit, is refused, never cut. */
+/* The text of the first <name> element in xml[0, len). */
+bool ims_obs_s3_xml_value(const char *xml, size_t len, const char *name, char *out, size_t cap);
+/* An <Error> document's Code (required) and Message ("" when absent). */
+bool ims_obs_s3_parse_error(const char *xml, size_t len, char *code, size_t code_cap, char *msg, size_t msg_cap);
+/* A ListObjectsV2 result: its entries (keys that fail ims_obs_key_check
+ * left out), IsTruncated and NextContinuationToken. */
+enum ims_obs_rc ims_obs_s3_parse_list(const char *xml, size_t len, struct ims_obs_listing *ret, struct ims_err *err);
+
 #endif

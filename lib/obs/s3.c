@@ -1,9 +1,811 @@
 /* SPDX-License-Identifier: Apache-2.0
- * S3-compatible object storage (placeholder until the libcurl client lands). */
+ * S3-compatible object storage through libcurl, which signs every request
+ * (CURLOPT_AWS_SIGV4 "aws:amz:<region>:s3"). What libcurl 7.88 leaves to
+ * us, and real servers (AWS, Swift's s3api) insist on:
+ *   - x-amz-content-sha256: UNSIGNED-PAYLOAD on every request (curl signs
+ *     the header and takes its value as the payload hash);
+ *   - the query string in canonical form: parameters sorted by name,
+ *     RFC 3986-encoded, valueless ones as "name=" (curl signs it as given);
+ *   - credentials as CURLOPT_USERNAME/PASSWORD (keys may contain ':');
+ *   - the size of every upload (CURLOPT_INFILESIZE_LARGE): no chunked PUTs.
+ * Requests are path-style (<endpoint>/<bucket>/<key>), keys encoded once,
+ * '/' kept, which is also the canonical URI S3 signs.
+ *
+ * GETs stream: a reader drives its transfer through a multi handle and
+ * pauses it while the caller has not taken what arrived, so memory stays
+ * one chunk whatever the object's size. Puts larger than the part size go
+ * up as a multipart upload, aborted on any failure so nothing partial
+ * stays behind. No message carries a credential. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
 #include "obs-int.h"
+
+#define ERROR_BODY_MAX (64 * 1024)
+#define LIST_BODY_MAX (8 * 1024 * 1024)
+#define MAX_PARTS 10000
+#define MAX_OBJECT (5ULL << 40) /* S3's largest object */
+#define READ_CHUNK (512 * 1024)
+
+struct s3 {
+    struct ims_obs base;
+    char *endpoint; /* without a trailing '/' */
+    char *sigv4;    /* "aws:amz:<region>:s3" */
+    char *region;
+    char *access_key, *secret_key;
+    uint64_t part_size;
+};
+
+/* ---- URLs ---- */
+
+/* RFC 3986 percent-encoding of all but the unreserved characters (and '/'
+ * when keep_slash): the form SigV4 signs. */
+static void encode(struct ims_buf *b, const char *s, bool keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~' || (c == '/' && keep_slash)) {
+            ims_buf_addc(b, (char)c);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            ims_buf_add(b, esc, 3);
+        }
+    }
+}
+
+/* A query parameter; callers add them in name order (canonical form). */
+struct qparam {
+    const char *name, *value; /* value NULL: the parameter is left out */
+};
+
+static char *make_url(const struct s3 *s, const char *bucket, const char *key, const struct qparam *q, size_t nq)
+{
+    struct ims_buf b;
+    ims_buf_init(&b, 16 * 1024);
+    ims_buf_adds(&b, s->endpoint);
+    ims_buf_addc(&b, '/');
+    if (bucket)
+        encode(&b, bucket, false);
+    if (key) {
+        ims_buf_addc(&b, '/');
+        encode(&b, key, true);
+    }
+    char sep = '?';
+    for (size_t i = 0; i < nq; i++) {
+        if (!q[i].value)
+            continue;
+        ims_buf_addc(&b, sep);
+        sep = '&';
+        encode(&b, q[i].name, false);
+        ims_buf_addc(&b, '=');
+        encode(&b, q[i].value, false);
+    }
+    return ims_buf_detach(&b, NULL);
+}
+
+/* ---- one request ---- */
+
+struct resp {
+    long status;
+    struct ims_buf body; /* error documents, listings, upload ids */
+    char etag[IMS_OBS_ETAG_MAX];  /* as sent, quotes included */
+    uint64_t content_length, total; /* total: from Content-Range */
+    bool has_length, has_total;
+    int64_t mtime;
+    char curl_error[CURL_ERROR_SIZE];
+};
+
+struct upload_src {
+    ims_obs_source_fn fn;
+    void *ctx;
+    uint64_t left;
+    bool failed;
+};
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct resp *r = ud;
+    size_t len = size * n;
+    char line[512];
+    if (len >= sizeof(line))
+        return len;
+    memcpy(line, p, len);
+    line[len] = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    char *colon = strchr(line, ':');
+    if (!strncmp(line, "HTTP/", 5)) { /* a new response (after 100 Continue): forget the last one's headers */
+        r->etag[0] = 0;
+        r->has_length = r->has_total = false;
+        return len;
+    }
+    if (!colon)
+        return len;
+    *colon = 0;
+    char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    int64_t x;
+    if (!strcasecmp(line, "ETag")) {
+        /* kept only when it is plain text that fits (it goes into XML and messages) */
+        bool ok = strlen(v) < sizeof(r->etag) && ims_text_valid(v) && !strpbrk(v, "<>&");
+        snprintf(r->etag, sizeof(r->etag), "%s", ok ? v : "");
+    } else if (!strcasecmp(line, "Content-Length") && ims_parse_i64(v, 0, INT64_MAX, &x)) {
+        r->content_length = (uint64_t)x;
+        r->has_length = true;
+    } else if (!strcasecmp(line, "Content-Range")) {
+        const char *slash = strrchr(v, '/');
+        if (slash && ims_parse_i64(slash + 1, 0, INT64_MAX, &x)) {
+            r->total = (uint64_t)x;
+            r->has_total = true;
+        }
+    } else if (!strcasecmp(line, "Last-Modified")) {
+        time_t t = curl_getdate(v, NULL);
+        if (t > 0)
+            r->mtime = t;
+    }
+    return len;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct resp *r = ud;
+    ims_buf_add(&r->body, p, size * n); /* past the cap: marked overflow, kept short */
+    return size * n;
+}
+
+static size_t on_upload(char *buf, size_t size, size_t n, void *ud)
+{
+    struct upload_src *u = ud;
+    size_t want = size * n < u->left ? size * n : (size_t)u->left;
+    if (!want)
+        return 0;
+    ssize_t got = u->fn(u->ctx, buf, want);
+    if (got <= 0) { /* the source failed or ended before the size it announced */
+        u->failed = true;
+        return CURL_READFUNC_ABORT;
+    }
+    u->left -= (uint64_t)got;
+    return (size_t)got;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/* A handle with the signing, timeouts and the response's sinks set. */
+static CURL *easy_new(const struct s3 *s, const char *method, const char *url, struct curl_slist **hdrs,
+                      struct resp *r)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        abort(); /* allocation failure */
+    *hdrs = curl_slist_append(*hdrs, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, s->sigv4);
+    curl_easy_setopt(c, CURLOPT_USERNAME, s->access_key);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, s->secret_key);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    /* a stalled transfer ends instead of hanging a job */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_error);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "GET") && strcmp(method, "PUT") && strcmp(method, "POST"))
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    return c;
+}
+
+/* What went wrong, from the status and the error document. */
+static enum ims_obs_rc s3_error(const struct resp *r, CURLcode cc, const char *what, const char *bucket,
+                                const char *key, struct ims_err *err)
+{
+    const char *sep = key ? ":" : "";
+    key = key ? key : "";
+    if (cc != CURLE_OK)
+        return ims_obs_fail(err, IMS_OBS_IO, "S3 %s %s%s%s: %s", what, bucket, sep, key,
+                            r->curl_error[0] ? r->curl_error : curl_easy_strerror(cc));
+    char code[64] = "", msg[256] = "";
+    if (r->body.data)
+        ims_obs_s3_parse_error(r->body.data, r->body.len, code, sizeof(code), msg, sizeof(msg));
+    static const struct {
+        const char *code;
+        enum ims_obs_rc rc;
+    } codes[] = {
+        {"NoSuchBucket", IMS_OBS_NO_BUCKET},
+        {"NoSuchKey", IMS_OBS_NO_OBJECT},
+        {"AccessDenied", IMS_OBS_DENIED},
+        {"SignatureDoesNotMatch", IMS_OBS_DENIED},
+        {"InvalidAccessKeyId", IMS_OBS_DENIED},
+        {"AllAccessDisabled", IMS_OBS_DENIED},
+        {"AccountProblem", IMS_OBS_DENIED},
+        {"ExpiredToken", IMS_OBS_DENIED},
+        {"InvalidToken", IMS_OBS_DENIED},
+        {"RequestTimeTooSkewed", IMS_OBS_DENIED},
+        {"BucketAlreadyOwnedByYou", IMS_OBS_EXISTS},
+        {"BucketAlreadyExists", IMS_OBS_EXISTS},
+        {"InvalidRange", IMS_OBS_BAD_RANGE},
+        {"EntityTooLarge", IMS_OBS_TOO_LARGE},
+        {"InvalidBucketName", IMS_OBS_BAD_NAME},
+        {"KeyTooLongError", IMS_OBS_BAD_NAME},
+    };
+    enum ims_obs_rc rc = IMS_OBS_IO;
+    bool known = false;
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(codes); i++) {
+        if (!strcmp(code, codes[i].code)) {
+            rc = codes[i].rc;
+            known = true;
+        }
+    }
+    if (!known) { /* no document (HEAD) or an unknown code: by status */
+        if (r->status == 404)
+            rc = IMS_OBS_NO_OBJECT;
+        else if (r->status == 401 || r->status == 403)
+            rc = IMS_OBS_DENIED;
+        else if (r->status == 416)
+            rc = IMS_OBS_BAD_RANGE;
+    }
+    if (!code[0] && rc == IMS_OBS_DENIED) /* a HEAD: no document says why */
+        snprintf(msg, sizeof(msg), "credentials, signature or permissions refused");
+    return ims_obs_fail(err, rc, "S3 %s %s%s%s: HTTP %ld%s%s%s%s", what, bucket, sep, key, r->status,
+                        code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
+}
+
+struct request {
+    const char *method, *bucket, *key;
+    const struct qparam *query;
+    size_t nquery;
+    const char *const *headers; /* extra, NULL-terminated */
+    struct upload_src *upload;  /* PUT body */
+    uint64_t upload_size;
+    const char *post;           /* POST body ("" for none) */
+    size_t body_max;            /* how much of the response body to keep */
+};
+
+/* Runs one request; IMS_OBS_OK for a 2xx answer. r is the caller's to
+ * release (ims_buf_release(&r->body)). */
+static enum ims_obs_rc perform(const struct s3 *s, const struct request *q, struct resp *r, const char *what,
+                               struct ims_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    ims_buf_init(&r->body, q->body_max ? q->body_max : ERROR_BODY_MAX);
+    char *url = make_url(s, q->bucket, q->key, q->query, q->nquery);
+    struct curl_slist *hdrs = NULL;
+    for (const char *const *h = q->headers; h && *h; h++)
+        hdrs = curl_slist_append(hdrs, *h);
+    CURL *c = easy_new(s, q->method, url, &hdrs, r);
+    if (q->upload || !strcmp(q->method, "PUT")) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->upload_size);
+        /* without a body, never curl's default source (stdin) */
+        static struct upload_src none;
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
+        curl_easy_setopt(c, CURLOPT_READDATA, q->upload ? q->upload : &none);
+    } else if (!strcmp(q->method, "POST")) {
+        const char *body = q->post ? q->post : "";
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+        curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, body);
+    }
+    CURLcode cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
+    free(url);
+    if (q->upload && q->upload->failed)
+        return ims_obs_fail(err, IMS_OBS_IO, "S3 %s %s:%s: reading the data failed or it ended early", what,
+                            q->bucket, q->key ? q->key : "");
+    if (cc == CURLE_OK && r->status >= 200 && r->status < 300)
+        return IMS_OBS_OK;
+    return s3_error(r, cc, what, q->bucket ? q->bucket : "", q->key, err);
+}
+
+static void resp_release(struct resp *r) { ims_buf_release(&r->body); }
+
+/* A body held in memory, as an upload source. */
+struct mem_src {
+    const char *p;
+    size_t len, pos;
+};
+
+static ssize_t mem_read(void *ctx, char *buf, size_t max)
+{
+    struct mem_src *m = ctx;
+    size_t n = m->len - m->pos < max ? m->len - m->pos : max;
+    memcpy(buf, m->p + m->pos, n);
+    m->pos += n;
+    return (ssize_t)n;
+}
+
+/* ---- buckets ---- */
+
+static enum ims_obs_rc s3_bucket_create(struct ims_obs *o, const char *bucket, struct ims_err *err)
+{
+    struct s3 *s = (struct s3 *)o;
+    struct request q = {.method = "PUT", .bucket = bucket};
+    /* outside us-east-1, S3 wants the region named in the body */
+    char *conf = NULL;
+    struct mem_src m = {0};
+    struct upload_src src = {0};
+    if (strcmp(s->region, "us-east-1")) {
+        conf = ims_xasprintf("<CreateBucketConfiguration><LocationConstraint>%s</LocationConstraint>"
+                             "</CreateBucketConfiguration>",
+                             s->region);
+        m = (struct mem_src){.p = conf, .len = strlen(conf)};
+        src = (struct upload_src){.fn = mem_read, .ctx = &m, .left = m.len};
+        q.upload = &src;
+        q.upload_size = m.len;
+    }
+    struct resp r;
+    enum ims_obs_rc rc = perform(s, &q, &r, "create bucket", err);
+    resp_release(&r);
+    free(conf);
+    return rc;
+}
+
+static enum ims_obs_rc s3_bucket_exists(struct ims_obs *o, const char *bucket, struct ims_err *err)
+{
+    struct request q = {.method = "HEAD", .bucket = bucket};
+    struct resp r;
+    enum ims_obs_rc rc = perform((struct s3 *)o, &q, &r, "head bucket", err);
+    resp_release(&r);
+    if (rc == IMS_OBS_NO_OBJECT) /* a HEAD's 404 has no document: here it is the bucket */
+        rc = ims_obs_fail(err, IMS_OBS_NO_BUCKET, "no bucket %s", bucket);
+    return rc;
+}
+
+/* A 404 without a document (HEAD) or a NoSuchKey: is the bucket missing,
+ * or the object? One more request tells. */
+static enum ims_obs_rc which_missing(struct ims_obs *o, enum ims_obs_rc rc, const char *bucket, const char *key,
+                                     struct ims_err *err)
+{
+    if (rc != IMS_OBS_NO_OBJECT)
+        return rc;
+    struct ims_err e2 = {0};
+    if (s3_bucket_exists(o, bucket, &e2) == IMS_OBS_NO_BUCKET)
+        return ims_obs_fail(err, IMS_OBS_NO_BUCKET, "no bucket %s", bucket);
+    return ims_obs_fail(err, IMS_OBS_NO_OBJECT, "no object %s:%s", bucket, key);
+}
+
+static void info_from(const struct resp *r, struct ims_obs_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    info->size = r->has_total ? r->total : r->content_length;
+    info->mtime = r->mtime;
+    /* without the quotes S3 puts around it */
+    const char *e = r->etag;
+    size_t n = strlen(e);
+    if (n >= 2 && e[0] == '"' && e[n - 1] == '"')
+        snprintf(info->etag, sizeof(info->etag), "%.*s", (int)(n - 2), e + 1);
+    else
+        snprintf(info->etag, sizeof(info->etag), "%s", e);
+}
+
+static enum ims_obs_rc s3_head(struct ims_obs *o, const char *bucket, const char *key, struct ims_obs_info *ret,
+                               struct ims_err *err)
+{
+    struct request q = {.method = "HEAD", .bucket = bucket, .key = key};
+    struct resp r;
+    enum ims_obs_rc rc = perform((struct s3 *)o, &q, &r, "head", err);
+    if (!rc && !r.has_length)
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 head %s:%s: no Content-Length", bucket, key);
+    if (!rc)
+        info_from(&r, ret);
+    resp_release(&r);
+    return which_missing(o, rc, bucket, key, err);
+}
+
+/* ---- streamed reads ---- */
+
+struct s3_reader {
+    struct ims_obs_reader base;
+    CURLM *multi;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char *url;
+    struct resp resp;
+    char *buf; /* what arrived and the caller has not taken yet */
+    size_t len, off;
+    bool paused, done;
+    CURLcode result;
+    uint64_t pos; /* bytes handed out */
+};
+
+static size_t on_stream(char *p, size_t size, size_t n, void *ud)
+{
+    struct s3_reader *r = ud;
+    size_t len = size * n;
+    long status = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) { /* an error document */
+        ims_buf_add(&r->resp.body, p, len);
+        return len;
+    }
+    if (r->off < r->len) { /* the caller has not taken the last chunk */
+        r->paused = true;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (len > READ_CHUNK) /* larger than CURLOPT_BUFFERSIZE: never */
+        return 0;
+    memcpy(r->buf, p, len);
+    r->len = len;
+    r->off = 0;
+    return len;
+}
+
+/* Runs the transfer until data waits or it ended. */
+static enum ims_obs_rc pump(struct s3_reader *r, struct ims_err *err)
+{
+    while (!r->done && r->off == r->len) {
+        if (r->paused) {
+            r->paused = false;
+            curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may deliver at once */
+            continue;
+        }
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(r->multi, &running);
+        if (mc != CURLM_OK)
+            return ims_obs_fail(err, IMS_OBS_IO, "S3 read: %s", curl_multi_strerror(mc));
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(r->multi, &left))) {
+            if (m->msg == CURLMSG_DONE) {
+                r->done = true;
+                r->result = m->data.result;
+            }
+        }
+        if (r->done || r->off < r->len)
+            break;
+        mc = curl_multi_poll(r->multi, NULL, 0, 1000, NULL);
+        if (mc != CURLM_OK)
+            return ims_obs_fail(err, IMS_OBS_IO, "S3 read: %s", curl_multi_strerror(mc));
+    }
+    return IMS_OBS_OK;
+}
+
+static void reader_free(struct s3_reader *r)
+{
+    if (r->easy) {
+        curl_multi_remove_handle(r->multi, r->easy);
+        curl_easy_cleanup(r->easy);
+    }
+    if (r->multi)
+        curl_multi_cleanup(r->multi);
+    curl_slist_free_all(r->hdrs);
+    resp_release(&r->resp);
+    free(r->url);
+    free(r->buf);
+    free(r);
+}
+
+static enum ims_obs_rc s3_open_read(struct ims_obs *o, const char *bucket, const char *key, uint64_t offset,
+                                    uint64_t length, struct ims_obs_reader **ret, struct ims_err *err)
+{
+    struct s3 *s = (struct s3 *)o;
+    struct s3_reader *r = ims_xcalloc(1, sizeof(*r));
+    r->base.obs = o;
+    r->base.fd = -1;
+    r->base.offset = offset;
+    r->buf = ims_xmalloc(READ_CHUNK);
+    ims_buf_init(&r->resp.body, ERROR_BODY_MAX);
+    r->url = make_url(s, bucket, key, NULL, 0);
+    r->easy = easy_new(s, "GET", r->url, &r->hdrs, &r->resp);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_stream);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, (long)READ_CHUNK);
+    bool ranged = offset > 0 || length != UINT64_MAX;
+    if (ranged) {
+        char range[64];
+        if (length == UINT64_MAX || offset + length < offset || offset + length - 1 >= (1ULL << 62))
+            snprintf(range, sizeof(range), "%llu-", (unsigned long long)offset);
+        else if (length == 0) /* nothing to read: a HEAD tells the size */
+            snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)offset, (unsigned long long)offset);
+        else
+            snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)offset,
+                     (unsigned long long)(offset + length - 1));
+        curl_easy_setopt(r->easy, CURLOPT_RANGE, range);
+    }
+    r->multi = curl_multi_init();
+    if (!r->multi)
+        abort();
+    curl_multi_add_handle(r->multi, r->easy);
+    enum ims_obs_rc rc = pump(r, err);
+    long status = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    r->resp.status = status;
+    if (!rc && status == 416) {
+        /* a range that starts at the end is empty, not an error */
+        struct ims_obs_info info;
+        rc = s3_head(o, bucket, key, &info, err);
+        if (!rc && offset == info.size) {
+            r->base.info = info;
+            r->base.length = 0;
+            curl_multi_remove_handle(r->multi, r->easy);
+            curl_easy_cleanup(r->easy);
+            r->easy = NULL;
+            r->done = true;
+            *ret = &r->base;
+            return IMS_OBS_OK;
+        }
+        if (!rc)
+            rc = ims_obs_fail(err, IMS_OBS_BAD_RANGE, "%s:%s has %llu bytes; offset %llu is past its end", bucket,
+                              key, (unsigned long long)info.size, (unsigned long long)offset);
+    } else if (!rc && (r->done && (r->result != CURLE_OK || status < 200 || status >= 300))) {
+        rc = which_missing(o, s3_error(&r->resp, r->result, "get", bucket, key, err), bucket, key, err);
+    } else if (!rc && (status != (ranged ? 206 : 200) || !r->resp.has_length ||
+                       (ranged && !r->resp.has_total))) {
+        /* a server that ignores Range would hand us the wrong bytes */
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 get %s:%s: HTTP %ld without the range asked for", bucket, key, status);
+    }
+    if (rc) {
+        reader_free(r);
+        return rc;
+    }
+    info_from(&r->resp, &r->base.info);
+    r->base.length = r->resp.content_length;
+    if (length == 0)
+        r->base.length = 0;
+    *ret = &r->base;
+    return IMS_OBS_OK;
+}
+
+static enum ims_obs_rc s3_read(struct ims_obs_reader *base, char *buf, size_t max, size_t *ret_n,
+                               struct ims_err *err)
+{
+    struct s3_reader *r = (struct s3_reader *)base;
+    if (r->pos == base->length) {
+        *ret_n = 0;
+        return IMS_OBS_OK;
+    }
+    enum ims_obs_rc rc = pump(r, err);
+    if (rc)
+        return rc;
+    if (r->off == r->len) { /* ended before the length the answer announced */
+        return ims_obs_fail(err, IMS_OBS_IO, "S3 get: the transfer ended after %llu of %llu bytes%s%s",
+                            (unsigned long long)r->pos, (unsigned long long)base->length,
+                            r->result != CURLE_OK ? ": " : "",
+                            r->result != CURLE_OK ? (r->resp.curl_error[0] ? r->resp.curl_error
+                                                                           : curl_easy_strerror(r->result))
+                                                  : "");
+    }
+    size_t n = r->len - r->off;
+    if (n > max)
+        n = max;
+    if (n > base->length - r->pos)
+        n = (size_t)(base->length - r->pos);
+    memcpy(buf, r->buf + r->off, n);
+    r->off += n;
+    r->pos += n;
+    *ret_n = n;
+    return IMS_OBS_OK;
+}
+
+static void s3_reader_close(struct ims_obs_reader *base) { reader_free((struct s3_reader *)base); }
+
+/* ---- writes ---- */
+
+static enum ims_obs_rc put_single(struct s3 *s, const char *bucket, const char *key, uint64_t size,
+                                  ims_obs_source_fn src, void *ctx, struct ims_err *err)
+{
+    struct upload_src u = {.fn = src, .ctx = ctx, .left = size};
+    struct request q = {.method = "PUT", .bucket = bucket, .key = key, .upload = &u, .upload_size = size};
+    struct resp r;
+    enum ims_obs_rc rc = perform(s, &q, &r, "put", err);
+    resp_release(&r);
+    return rc;
+}
+
+static void abort_upload(struct s3 *s, const char *bucket, const char *key, const char *upload_id)
+{
+    const struct qparam qp[] = {{"uploadId", upload_id}};
+    struct request q = {.method = "DELETE", .bucket = bucket, .key = key, .query = qp, .nquery = 1};
+    struct resp r;
+    struct ims_err e = {0};
+    if (perform(s, &q, &r, "abort multipart upload", &e))
+        ims_warn("S3: could not abort the multipart upload of %s:%s (%s); the service's lifecycle rules must "
+                 "remove its parts",
+                 bucket, key, e.msg);
+    resp_release(&r);
+}
+
+static enum ims_obs_rc put_multipart(struct s3 *s, const char *bucket, const char *key, uint64_t size,
+                                     uint64_t part, ims_obs_source_fn src, void *ctx, struct ims_err *err)
+{
+    const struct qparam create_q[] = {{"uploads", ""}};
+    static const char *const xml_type[] = {"Content-Type: application/xml", NULL};
+    struct request q = {.method = "POST", .bucket = bucket, .key = key, .query = create_q, .nquery = 1,
+                        .headers = xml_type, .post = ""};
+    struct resp r;
+    enum ims_obs_rc rc = perform(s, &q, &r, "create multipart upload", err);
+    char upload_id[1024];
+    if (!rc && !(r.body.data && ims_obs_s3_xml_value(r.body.data, r.body.len, "UploadId", upload_id,
+                                                     sizeof(upload_id)) && upload_id[0]))
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 create multipart upload %s:%s: no UploadId in the answer", bucket, key);
+    resp_release(&r);
+    if (rc)
+        return rc;
+    size_t nparts = (size_t)((size + part - 1) / part);
+    struct ims_buf done;
+    ims_buf_init(&done, (size_t)nparts * 160 + 256);
+    ims_buf_adds(&done, "<CompleteMultipartUpload>");
+    for (size_t i = 0; i < nparts && !rc; i++) {
+        uint64_t len = i + 1 < nparts ? part : size - part * i;
+        char num[24];
+        snprintf(num, sizeof(num), "%zu", i + 1);
+        const struct qparam part_q[] = {{"partNumber", num}, {"uploadId", upload_id}};
+        struct upload_src u = {.fn = src, .ctx = ctx, .left = len};
+        struct request pq = {.method = "PUT", .bucket = bucket, .key = key, .query = part_q, .nquery = 2,
+                             .upload = &u, .upload_size = len};
+        rc = perform(s, &pq, &r, "upload part", err);
+        if (!rc && !r.etag[0])
+            rc = ims_obs_fail(err, IMS_OBS_IO, "S3 upload part %zu of %s:%s: no ETag in the answer", i + 1, bucket,
+                              key);
+        if (!rc)
+            ims_buf_printf(&done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1, r.etag);
+        resp_release(&r);
+    }
+    ims_buf_adds(&done, "</CompleteMultipartUpload>");
+    if (!rc) {
+        const struct qparam done_q[] = {{"uploadId", upload_id}};
+        struct request cq = {.method = "POST", .bucket = bucket, .key = key, .query = done_q, .nquery = 1,
+                             .headers = xml_type, .post = done.data};
+        rc = perform(s, &cq, &r, "complete multipart upload", err);
+        /* S3 may answer 200 and still fail: the document says */
+        char code[64], msg[256];
+        if (!rc && r.body.data && ims_obs_s3_parse_error(r.body.data, r.body.len, code, sizeof(code), msg, sizeof(msg)))
+            rc = ims_obs_fail(err, IMS_OBS_IO, "S3 complete multipart upload %s:%s: %s: %s", bucket, key, code, msg);
+        resp_release(&r);
+    }
+    ims_buf_release(&done);
+    if (rc)
+        abort_upload(s, bucket, key, upload_id);
+    return rc;
+}
+
+static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
+                              ims_obs_source_fn src, void *ctx, struct ims_err *err)
+{
+    struct s3 *s = (struct s3 *)o;
+    if (size > MAX_OBJECT)
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than an S3 object holds", bucket, key,
+                            (unsigned long long)size);
+    if (size <= s->part_size)
+        return which_missing(o, put_single(s, bucket, key, size, src, ctx, err), bucket, key, err);
+    /* parts of at least part_size, at most MAX_PARTS of them, whole MiBs */
+    uint64_t part = s->part_size, min = (size + MAX_PARTS - 1) / MAX_PARTS;
+    if (part < min)
+        part = (min + (1 << 20) - 1) / (1 << 20) * (1 << 20);
+    return put_multipart(s, bucket, key, size, part, src, ctx, err);
+}
+
+static enum ims_obs_rc s3_remove(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err)
+{
+    struct request q = {.method = "DELETE", .bucket = bucket, .key = key};
+    struct resp r;
+    enum ims_obs_rc rc = perform((struct s3 *)o, &q, &r, "delete", err);
+    resp_release(&r);
+    if (rc == IMS_OBS_NO_OBJECT) /* only a missing bucket makes a DELETE fail */
+        rc = which_missing(o, rc, bucket, key, err) == IMS_OBS_NO_BUCKET ? IMS_OBS_NO_BUCKET : IMS_OBS_OK;
+    return rc;
+}
+
+static enum ims_obs_rc s3_list(struct ims_obs *o, const char *bucket, const char *prefix, const char *token,
+                               size_t max, struct ims_obs_listing *ret, struct ims_err *err)
+{
+    char maxs[24];
+    snprintf(maxs, sizeof(maxs), "%zu", max);
+    /* in name order: the canonical query */
+    const struct qparam qp[] = {
+        {"continuation-token", token}, {"list-type", "2"}, {"max-keys", maxs}, {"prefix", *prefix ? prefix : NULL}};
+    struct request q = {.method = "GET", .bucket = bucket, .query = qp, .nquery = 4, .body_max = LIST_BODY_MAX};
+    struct resp r;
+    enum ims_obs_rc rc = perform((struct s3 *)o, &q, &r, "list", err);
+    if (!rc && r.body.overflow)
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 list %s: the answer is larger than %d bytes", bucket, LIST_BODY_MAX);
+    if (!rc)
+        rc = ims_obs_s3_parse_list(r.body.data ? r.body.data : "", r.body.len, ret, err);
+    resp_release(&r);
+    if (rc == IMS_OBS_NO_OBJECT)
+        rc = ims_obs_fail(err, IMS_OBS_NO_BUCKET, "no bucket %s", bucket);
+    return rc;
+}
+
+static enum ims_obs_rc s3_copy(struct ims_obs *o, const char *sb, const char *sk, const char *db, const char *dk,
+                               struct ims_err *err)
+{
+    struct s3 *s = (struct s3 *)o;
+    struct ims_obs_info info;
+    enum ims_obs_rc rc = s3_head(o, sb, sk, &info, err);
+    if (rc)
+        return rc;
+    if (info.size > (5ULL << 30))
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE,
+                            "%s:%s: %llu bytes; a server-side copy of more than 5 GiB is not supported yet", sb, sk,
+                            (unsigned long long)info.size);
+    struct ims_buf src;
+    ims_buf_init(&src, 4096);
+    ims_buf_adds(&src, "x-amz-copy-source: /");
+    encode(&src, sb, false);
+    ims_buf_addc(&src, '/');
+    encode(&src, sk, true);
+    const char *const hdrs[] = {src.data, NULL};
+    struct request q = {.method = "PUT", .bucket = db, .key = dk, .headers = hdrs, .upload_size = 0};
+    struct resp r;
+    rc = perform(s, &q, &r, "copy", err);
+    /* like Complete, a copy may fail after its 200 */
+    char code[64], msg[256];
+    if (!rc && r.body.data && ims_obs_s3_parse_error(r.body.data, r.body.len, code, sizeof(code), msg, sizeof(msg)))
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 copy to %s:%s: %s: %s", db, dk, code, msg);
+    resp_release(&r);
+    ims_buf_release(&src);
+    if (rc == IMS_OBS_NO_OBJECT) /* the source exists: the target bucket is missing */
+        rc = ims_obs_fail(err, IMS_OBS_NO_BUCKET, "no bucket %s", db);
+    return rc;
+}
+
+static void s3_close(struct ims_obs *o)
+{
+    struct s3 *s = (struct s3 *)o;
+    free(s->endpoint);
+    free(s->sigv4);
+    free(s->region);
+    free(s->access_key);
+    if (s->secret_key)
+        explicit_bzero(s->secret_key, strlen(s->secret_key));
+    free(s->secret_key);
+    free(s);
+}
+
+static const struct ims_obs_ops s3_ops = {
+    .name = "s3",
+    .bucket_create = s3_bucket_create,
+    .bucket_exists = s3_bucket_exists,
+    .head = s3_head,
+    .open_read = s3_open_read,
+    .read = s3_read,
+    .reader_close = s3_reader_close,
+    .put = s3_put,
+    .put_file = NULL,
+    .remove = s3_remove,
+    .list = s3_list,
+    .copy = s3_copy,
+    .local_path = NULL,
+    .close = s3_close,
+};
 
 enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_obs **ret, struct ims_err *err)
 {
-    (void)cfg, (void)ret;
-    return ims_obs_fail(err, IMS_OBS_UNSUPPORTED, "the s3 backend is not built yet");
+    const char *ep = cfg->endpoint ? cfg->endpoint : "";
+    if (strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8))
+        return ims_obs_fail(err, IMS_OBS_IO, "[obs] endpoint must be an http:// or https:// URL (is '%s')", ep);
+    if (!cfg->region || !*cfg->region || strchr(cfg->region, ':') || !ims_text_valid(cfg->region))
+        return ims_obs_fail(err, IMS_OBS_IO, "[obs] region must be set (e.g. us-east-1), without ':'");
+    if (!cfg->access_key || !*cfg->access_key || !cfg->secret_key || !*cfg->secret_key)
+        return ims_obs_fail(err, IMS_OBS_IO, "[obs] access_key and secret_key (or secret_key_file) must be set");
+    if (cfg->part_size < IMS_OBS_S3_PART_MIN || cfg->part_size > (5ULL << 30))
+        return ims_obs_fail(err, IMS_OBS_IO, "[obs] part_size must be between 5 MiB and 5 GiB");
+    pthread_once(&curl_once, curl_init);
+    struct s3 *s = ims_xcalloc(1, sizeof(*s));
+    s->base.ops = &s3_ops;
+    size_t n = strlen(ep);
+    while (n > 0 && ep[n - 1] == '/')
+        n--;
+    s->endpoint = ims_xstrndup(ep, n);
+    s->region = ims_xstrdup(cfg->region);
+    s->sigv4 = ims_xasprintf("aws:amz:%s:s3", cfg->region);
+    s->access_key = ims_xstrdup(cfg->access_key);
+    s->secret_key = ims_xstrdup(cfg->secret_key);
+    s->part_size = cfg->part_size;
+    *ret = &s->base;
+    return IMS_OBS_OK;
 }

@@ -23,6 +23,8 @@ void imsctl_obs_usage(FILE *out)
             "  obs get BUCKET OBJECT FILE [--offset N] [--length N]\n"
             "                                       fetch OBJECT, or N bytes of it from offset N, into\n"
             "                                       FILE (- = stdout)\n"
+            "  obs cp BUCKET OBJECT TO_BUCKET TO_OBJECT\n"
+            "                                       copy OBJECT within the object storage (S3: CopyObject)\n"
             "  obs stat BUCKET OBJECT               print OBJECT's size, ETag and modification time\n"
             "  obs rm BUCKET OBJECT                 remove OBJECT\n"
             "                                       obs exit status: 0 done, 1 failed, 2 usage or invalid\n"
@@ -158,12 +160,12 @@ int imsctl_obs(const struct ims_config *cfg, int argc, char **argv)
     static const struct {
         const char *verb;
         int min, max;
-    } verbs[] = {{"mb", 2, 2}, {"ls", 2, 3}, {"put", 4, 4}, {"get", 4, 4}, {"stat", 3, 3}, {"rm", 3, 3}};
+    } verbs[] = {{"mb", 2, 2}, {"ls", 2, 3}, {"put", 4, 4}, {"get", 4, 4}, {"stat", 3, 3}, {"rm", 3, 3}, {"cp", 5, 5}};
     size_t v = 0;
     while (v < IMS_ARRAY_SIZE(verbs) && !ims_streq(pos[0], verbs[v].verb))
         v++;
     if (v == IMS_ARRAY_SIZE(verbs)) {
-        fprintf(stderr, "imsctl: unknown command 'obs %s' (mb, ls, put, get, stat or rm; see --help)\n",
+        fprintf(stderr, "imsctl: unknown command 'obs %s' (mb, ls, put, get, cp, stat or rm; see --help)\n",
                 pos[0] ? pos[0] : "");
         return 2;
     }
@@ -192,6 +194,8 @@ int imsctl_obs(const struct ims_config *cfg, int argc, char **argv)
         ret = cmd_put(o, bucket, key, pos[3]);
     } else if (!strcmp(verb, "get")) {
         ret = cmd_get(o, bucket, key, pos[3], offset, length);
+    } else if (!strcmp(verb, "cp")) {
+        ret = report(ims_obs_copy(o, bucket, key, pos[3], pos[4], &e), &e);
     } else if (!strcmp(verb, "stat")) {
         rc = ims_obs_head(o, bucket, key, &info, &e);
         if (!rc) {

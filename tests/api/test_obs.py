@@ -49,7 +49,7 @@ class Obs:
         return rows
 
 
-@pytest.fixture(scope="module", params=["embedded"])
+@pytest.fixture(scope="module", params=["embedded", "s3"])
 def obs(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("obs-" + request.param)
     if request.param == "embedded":
@@ -97,6 +97,21 @@ def test_put_get_list_remove(obs, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("gone")] == []
     r = obs.run("rm", b, "top.img")
     assert r.returncode == 3 and b"no such object" in r.stderr, r
+
+
+def test_server_side_copy(obs, tmp_path):
+    b, b2 = new_bucket(obs), new_bucket(obs)
+    data = os.urandom(300000)
+    obs.ok("put", b, "src/disk.raw", write(tmp_path / "in", data))
+    obs.ok("cp", b, "src/disk.raw", b2, "copies/disk.raw")
+    obs.ok("cp", b, "src/disk.raw", b, "again.raw")
+    assert obs.run("get", b2, "copies/disk.raw", "-").stdout == data
+    assert obs.run("get", b, "again.raw", "-").stdout == data
+    r = obs.run("cp", b, "missing", b2, "x")
+    assert r.returncode == 3 and b"no such object" in r.stderr, r
+    r = obs.run("cp", b, "src/disk.raw", "nob-" + uuid.uuid4().hex[:12], "x")
+    assert r.returncode == 3 and b"no such bucket" in r.stderr, r
+    assert obs.ls(b2) == [("copies/disk.raw", len(data))]
 
 
 def test_ranges(obs, tmp_path):
@@ -212,3 +227,24 @@ def test_embedded_bucket_symlinks_are_not_followed(tmp_path):
     default = Obs(tmp_path / "default", "embedded", {"obs": {"backend": "embedded"}})
     new_bucket(default)
     assert len(list((default.data_dir / "obs").iterdir())) == 2   # .tmp and the bucket
+
+
+def test_s3_wrong_secret_is_an_auth_error(obs_s3, tmp_path):
+    cfg = s3_config(obs_s3)
+    good = Obs(tmp_path / "good", "s3", {"obs": cfg})
+    b = new_bucket(good)
+    bad = Obs(tmp_path / "bad", "s3", {"obs": dict(cfg, secret_key="not-the-secret")})
+    for args in (("ls", b), ("put", b, "x", write(tmp_path / "x", b"x")), ("stat", b, "x"), ("mb", b + "x")):
+        r = bad.run(*args)
+        err = r.stderr.decode()
+        assert r.returncode == 4, (args, r)
+        # a HEAD (stat) answer has no document naming the reason
+        why = "HTTP 403: credentials, signature or permissions refused" if args[0] == "stat" \
+            else "HTTP 403 SignatureDoesNotMatch"
+        assert "access denied" in err and why in err, err
+        assert "not-the-secret" not in err
+    # the secret may come from a file instead
+    (tmp_path / "secret").write_text(cfg["secret_key"] + "\n")
+    from_file = Obs(tmp_path / "file", "s3", {"obs": dict(
+        {k: v for k, v in cfg.items() if k != "secret_key"}, secret_key_file=str(tmp_path / "secret"))})
+    assert from_file.ls(b) == []
