@@ -162,6 +162,32 @@ static void vhd_fix_checksum(uint8_t *p, size_t n, size_t at)
     put_be32(p + at, ~sum);
 }
 
+/* CRC-32C, as VHDX checksums its headers (field at `at` counted as 0). */
+static void vhdx_fix_checksum(uint8_t *p, size_t n, size_t at)
+{
+    memset(p + at, 0, 4);
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1)));
+    }
+    put_le32(p + at, ~crc);
+}
+
+static uint32_t get_le32(const uint8_t *p) { return (uint32_t)p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* The metadata table of a VHDX made by qemu-img: the region table's
+ * second entry (qemu-img writes BAT, then metadata). */
+static uint8_t *vhdx_metadata(struct file *f)
+{
+    uint8_t *e = f->data + 192 * 1024 + 16 + 32;
+    uint64_t off = get_le32(e + 16) | (uint64_t)get_le32(e + 20) << 32;
+    assert_true(off + 65536 <= f->len);
+    assert_memory_equal(f->data + off, "metadata", 8);
+    return f->data + off;
+}
+
 /* A small ISO 9660 image: a primary volume descriptor and a terminator. */
 static struct file make_iso(uint32_t blocks, uint32_t file_blocks)
 {
@@ -335,6 +361,16 @@ static void test_refuses_what_opens_other_files(void **state)
         memset(f.data + 512, 0, 20 * 512);
         memcpy(f.data + 512, embedded[i], strlen(embedded[i]));
         refused_mem(&f, IMS_FORMAT_R_EXTERNAL_EXTENT, embedded[i]);
+        free(f.data);
+    }
+    /* a parent named by parentCID alone */
+    {
+        static const char child[] = "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=12345678\n"
+                                    "createType=\"monolithicSparse\"\nRW 20480 SPARSE \"embed.vmdk\"\n";
+        struct file f = load("embed.vmdk");
+        memset(f.data + 512, 0, 20 * 512);
+        memcpy(f.data + 512, child, strlen(child));
+        refused_mem(&f, IMS_FORMAT_R_BACKING_FILE, "vmdk parentCID");
         free(f.data);
     }
     /* the unmodified file passes: the refusals above come from the edits */
@@ -578,6 +614,84 @@ static void test_declared_and_detected(void **state)
     assert_int_equal(why, IMS_FORMAT_R_MISMATCH);
 }
 
+static void test_vhdx_parents_logs_and_unknown_items(void **state)
+{
+    static const uint8_t parent_locator[16] = { 0x2d, 0x5f, 0xd3, 0xa8, 0x0b, 0xb3, 0x4d, 0x45,
+                                                0xab, 0xf7, 0xd3, 0xd8, 0x48, 0x34, 0xab, 0x0c };
+    sh("qemu-img create -q -f vhdx %s 10M", path("p.vhdx"));
+    /* the file parameters' has-parent flag */
+    struct file f = load("p.vhdx");
+    uint8_t *meta = vhdx_metadata(&f);
+    assert_int_equal(get_le32(meta + 32 + 16), 65536); /* file parameters item, first entry */
+    meta[65536 + 4] |= 2;
+    refused_mem(&f, IMS_FORMAT_R_BACKING_FILE, "vhdx has-parent flag");
+    free(f.data);
+    /* a parent locator item (in place of the page 83 item, third entry) */
+    f = load("p.vhdx");
+    meta = vhdx_metadata(&f);
+    memcpy(meta + 32 + 2 * 32, parent_locator, 16);
+    refused_mem(&f, IMS_FORMAT_R_BACKING_FILE, "vhdx parent locator");
+    /* an unknown item marked required */
+    meta[32 + 2 * 32] ^= 0xff;
+    refused_mem(&f, IMS_FORMAT_R_UNSUPPORTED, "vhdx unknown required item");
+    /* the same item not required is ignored */
+    put_le32(meta + 32 + 2 * 32 + 24, 0);
+    struct ims_format_info info;
+    enum ims_format_refusal why;
+    struct ims_err err = { 0 };
+    assert_int_equal(inspect_mem(&f, 0, &info, &why, &err), IMS_OK);
+    free(f.data);
+    /* a log to replay, in both headers (checksums kept valid) */
+    f = load("p.vhdx");
+    for (size_t h = 64 * 1024; h <= 128 * 1024; h += 64 * 1024) {
+        f.data[h + 48] = 0x42;
+        vhdx_fix_checksum(f.data + h, 4096, 4);
+    }
+    refused_mem(&f, IMS_FORMAT_R_UNSUPPORTED, "vhdx log");
+    /* both headers' checksums broken */
+    f.data[64 * 1024 + 8] ^= 1;
+    f.data[128 * 1024 + 8] ^= 1;
+    refused_mem(&f, IMS_FORMAT_R_INCONSISTENT, "vhdx headers");
+    free(f.data);
+}
+
+/* A streamOptimized VMDK whose grain directory is in a footer (as VMware
+ * writes them): qemu-img reads it, so must the inspector; a broken footer
+ * refuses. */
+static void test_vmdk_footer(void **state)
+{
+    sh("qemu-img convert -f raw -O vmdk -o subformat=streamOptimized %s %s", path("src.raw"), path("foot.vmdk"));
+    struct file f = load("foot.vmdk");
+    size_t len = f.len + 1536;
+    uint8_t *d = ims_xcalloc(1, len);
+    memcpy(d, f.data, f.len);
+    uint8_t *footer = d + f.len;
+    put_le32(footer + 12, 3);          /* footer marker: type 3 */
+    memcpy(footer + 512, f.data, 512); /* the header again, with the real grain directory */
+    memset(d + 56, 0xff, 8);           /* the header's grain directory: at the end */
+    free(f.data);
+    FILE *fp = fopen(path("foot2.vmdk"), "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(d, 1, len, fp), len);
+    fclose(fp);
+    /* qemu-img agrees the file is sound and holds the source */
+    sh("qemu-img compare -q -f raw -F vmdk %s %s", path("src.raw"), path("foot2.vmdk"));
+    struct ims_format_info info;
+    enum ims_format_refusal why;
+    struct ims_err err = { 0 };
+    if (inspect_file("foot2.vmdk", 0, &info, &why, &err) != IMS_OK)
+        fail_msg("footer vmdk refused: %s", err.msg);
+    assert_string_equal(info.variant, "streamOptimized");
+    assert_int_equal(info.virtual_size, 4 << 20);
+    struct file g = { d, len };
+    put_le32(d + len - 1536 + 12, 2); /* not a footer marker */
+    refused_mem(&g, IMS_FORMAT_R_INCONSISTENT, "vmdk footer marker");
+    put_le32(d + len - 1536 + 12, 3);
+    memset(d + len - 1024 + 56, 0xff, 8); /* the footer itself says "at the end" */
+    refused_mem(&g, IMS_FORMAT_R_INCONSISTENT, "vmdk footer without directory");
+    free(d);
+}
+
 static long failing_read(void *ctx, uint64_t off, void *buf, size_t len) { return -1; }
 
 /* One byte per call: the inspector must loop, not take a short read as the end. */
@@ -616,6 +730,8 @@ int main(void)
         cmocka_unit_test(test_refuses_truncated_headers),
         cmocka_unit_test(test_refuses_inconsistent_headers),
         cmocka_unit_test(test_refuses_two_formats_in_one),
+        cmocka_unit_test(test_vhdx_parents_logs_and_unknown_items),
+        cmocka_unit_test(test_vmdk_footer),
         cmocka_unit_test(test_declared_and_detected),
         cmocka_unit_test(test_readers),
     };
