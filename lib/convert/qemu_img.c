@@ -344,8 +344,15 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
     }
     if (!exited) {
         kill(-pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        pid_t w;
+        while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
             ;
+        /* never reaped (SIGCHLD ignored by someone?): no status to trust */
+        if (w != pid) {
+            status = W_EXITCODE(0, SIGKILL);
+            if (killed_for == IMS_CONVERT_DONE)
+                killed_for = IMS_CONVERT_SIGNALLED;
+        }
     }
     /* what is left in the pipes after the exit */
     for (int i = 0; i < 2; i++) {
