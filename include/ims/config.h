@@ -35,6 +35,7 @@ struct ims_config {
     char *obs_access_key;
     char *obs_secret_key; /* from secret_key or secret_key_file */
     int64_t obs_part_size; /* s3: larger objects go up in parts of this size */
+    int64_t obs_server_copy_max; /* s3: larger copies stream through imsd instead of CopyObject */
     /* [database] */
     char *db_connection; /* engine://...; a plain path = SQLite; "" = <data_dir>/imsd.db */
     /* [identity] */

@@ -222,6 +222,10 @@ struct ims_obs_s3_config {
      * 5 MiB, S3's smallest part; raised when 10,000 parts would not hold
      * the object). */
     uint64_t part_size;
+    /* Copies of objects up to this size are made by the service
+     * (CopyObject, at most 5 GiB); larger ones stream through imsd, since
+     * the libcurl of Debian 12 cannot sign UploadPartCopy. */
+    uint64_t server_copy_max;
 };
 #define IMS_OBS_S3_PART_MIN (5ULL << 20)
 enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_obs **ret, struct ims_err *err);

@@ -35,7 +35,7 @@ struct s3 {
     char *sigv4;    /* "aws:amz:<region>:s3" */
     char *region;
     char *access_key, *secret_key;
-    uint64_t part_size;
+    uint64_t part_size, server_copy_max;
 };
 
 /* ---- URLs ---- */
@@ -415,7 +415,7 @@ struct s3_reader {
     char *url;
     struct resp resp;
     char *buf; /* what arrived and the caller has not taken yet */
-    size_t len, off;
+    size_t cap, len, off;
     bool paused, done;
     CURLcode result;
     uint64_t pos; /* bytes handed out */
@@ -435,8 +435,12 @@ static size_t on_stream(char *p, size_t size, size_t n, void *ud)
         r->paused = true;
         return CURL_WRITEFUNC_PAUSE;
     }
-    if (len > READ_CHUNK) /* larger than CURLOPT_BUFFERSIZE: never */
-        return 0;
+    if (len > r->cap) { /* more than CURLOPT_BUFFERSIZE at once (data held over a pause) */
+        if (len > 64 * READ_CHUNK)
+            return 0; /* fails the transfer: never buffer without bound */
+        r->buf = ims_xrealloc(r->buf, len);
+        r->cap = len;
+    }
     memcpy(r->buf, p, len);
     r->len = len;
     r->off = 0;
@@ -497,6 +501,7 @@ static enum ims_obs_rc s3_open_read(struct ims_obs *o, const char *bucket, const
     r->base.fd = -1;
     r->base.offset = offset;
     r->buf = ims_xmalloc(READ_CHUNK);
+    r->cap = READ_CHUNK;
     ims_buf_init(&r->resp.body, ERROR_BODY_MAX);
     r->url = make_url(s, bucket, key, NULL, 0);
     r->easy = easy_new(s, "GET", r->url, &r->hdrs, &r->resp);
@@ -618,8 +623,18 @@ static void abort_upload(struct s3 *s, const char *bucket, const char *key, cons
     resp_release(&r);
 }
 
-static enum ims_obs_rc put_multipart(struct s3 *s, const char *bucket, const char *key, uint64_t size,
-                                     uint64_t part, ims_obs_source_fn src, void *ctx, struct ims_err *err)
+/* An ETag fit to go into the Complete document: quoted hex, nothing that
+ * is markup. */
+static bool etag_ok(const char *e) { return e[0] && ims_text_valid(e) && !strpbrk(e, "<>&"); }
+
+/* A multipart upload of size bytes from src in parts of `part`, aborted
+ * on any failure so no part stays behind.
+ *
+ * Not UploadPartCopy: libcurl before 8.10 (Debian 12 has 7.88) sorts the
+ * headers it signs as whole lines, so x-amz-copy-source-range lands before
+ * x-amz-copy-source and every such request fails SignatureDoesNotMatch. */
+static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *key, uint64_t size, uint64_t part,
+                                 ims_obs_source_fn src, void *ctx, struct ims_err *err)
 {
     const struct qparam create_q[] = {{"uploads", ""}};
     static const char *const xml_type[] = {"Content-Type: application/xml", NULL};
@@ -640,18 +655,19 @@ static enum ims_obs_rc put_multipart(struct s3 *s, const char *bucket, const cha
     ims_buf_adds(&done, "<CompleteMultipartUpload>");
     for (size_t i = 0; i < nparts && !rc; i++) {
         uint64_t len = i + 1 < nparts ? part : size - part * i;
-        char num[24];
+        char num[24], etag[IMS_OBS_ETAG_MAX];
         snprintf(num, sizeof(num), "%zu", i + 1);
         const struct qparam part_q[] = {{"partNumber", num}, {"uploadId", upload_id}};
         struct upload_src u = {.fn = src, .ctx = ctx, .left = len};
         struct request pq = {.method = "PUT", .bucket = bucket, .key = key, .query = part_q, .nquery = 2,
                              .upload = &u, .upload_size = len};
         rc = perform(s, &pq, &r, "upload part", err);
-        if (!rc && !r.etag[0])
-            rc = ims_obs_fail(err, IMS_OBS_IO, "S3 upload part %zu of %s:%s: no ETag in the answer", i + 1, bucket,
+        snprintf(etag, sizeof(etag), "%s", r.etag);
+        if (!rc && !etag_ok(etag))
+            rc = ims_obs_fail(err, IMS_OBS_IO, "S3 part %zu of %s:%s: no usable ETag in the answer", i + 1, bucket,
                               key);
         if (!rc)
-            ims_buf_printf(&done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1, r.etag);
+            ims_buf_printf(&done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1, etag);
         resp_release(&r);
     }
     ims_buf_adds(&done, "</CompleteMultipartUpload>");
@@ -672,6 +688,15 @@ static enum ims_obs_rc put_multipart(struct s3 *s, const char *bucket, const cha
     return rc;
 }
 
+/* Parts of at least min_part, at most MAX_PARTS of them, whole MiBs. */
+static uint64_t part_size_for(uint64_t size, uint64_t min_part)
+{
+    uint64_t need = (size + MAX_PARTS - 1) / MAX_PARTS;
+    if (min_part >= need)
+        return min_part;
+    return (need + (1 << 20) - 1) / (1 << 20) * (1 << 20);
+}
+
 static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
                               ims_obs_source_fn src, void *ctx, struct ims_err *err)
 {
@@ -681,11 +706,7 @@ static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char 
                             (unsigned long long)size);
     if (size <= s->part_size)
         return which_missing(o, put_single(s, bucket, key, size, src, ctx, err), bucket, key, err);
-    /* parts of at least part_size, at most MAX_PARTS of them, whole MiBs */
-    uint64_t part = s->part_size, min = (size + MAX_PARTS - 1) / MAX_PARTS;
-    if (part < min)
-        part = (min + (1 << 20) - 1) / (1 << 20) * (1 << 20);
-    return put_multipart(s, bucket, key, size, part, src, ctx, err);
+    return multipart(s, bucket, key, size, part_size_for(size, s->part_size), src, ctx, err);
 }
 
 static enum ims_obs_rc s3_remove(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err)
@@ -720,6 +741,42 @@ static enum ims_obs_rc s3_list(struct ims_obs *o, const char *bucket, const char
     return rc;
 }
 
+struct reader_src {
+    struct ims_obs_reader *r;
+    struct ims_err err;
+    bool failed;
+};
+
+static ssize_t reader_read(void *ctx, char *buf, size_t max)
+{
+    struct reader_src *rs = ctx;
+    size_t n;
+    if (ims_obs_read(rs->r, buf, max, &n, &rs->err)) {
+        rs->failed = true;
+        return -1;
+    }
+    return (ssize_t)n;
+}
+
+static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
+                              ims_obs_source_fn src, void *ctx, struct ims_err *err);
+
+static enum ims_obs_rc stream_copy(struct ims_obs *o, const char *sb, const char *sk, const char *db, const char *dk,
+                                   uint64_t size, struct ims_err *err)
+{
+    struct reader_src rs = {0};
+    enum ims_obs_rc rc = ims_obs_open_read(o, sb, sk, 0, UINT64_MAX, &rs.r, err);
+    if (rc)
+        return rc;
+    if (rs.r->length != size) /* replaced since the HEAD: copy what is there now */
+        size = rs.r->length;
+    rc = s3_put(o, db, dk, size, reader_read, &rs, err);
+    if (rc && rs.failed)
+        ims_obs_fail(err, rc, "S3 copy of %s:%s: %s", sb, sk, rs.err.msg);
+    ims_obs_reader_close(rs.r);
+    return rc;
+}
+
 static enum ims_obs_rc s3_copy(struct ims_obs *o, const char *sb, const char *sk, const char *db, const char *dk,
                                struct ims_err *err)
 {
@@ -728,9 +785,8 @@ static enum ims_obs_rc s3_copy(struct ims_obs *o, const char *sb, const char *sk
     enum ims_obs_rc rc = s3_head(o, sb, sk, &info, err);
     if (rc)
         return rc;
-    if (info.size > (5ULL << 30))
-        return ims_obs_fail(err, IMS_OBS_TOO_LARGE,
-                            "%s:%s: %llu bytes; a server-side copy of more than 5 GiB is not supported yet", sb, sk,
+    if (info.size > MAX_OBJECT)
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than an S3 object holds", sb, sk,
                             (unsigned long long)info.size);
     struct ims_buf src;
     ims_buf_init(&src, 4096);
@@ -738,6 +794,13 @@ static enum ims_obs_rc s3_copy(struct ims_obs *o, const char *sb, const char *sk
     encode(&src, sb, false);
     ims_buf_addc(&src, '/');
     encode(&src, sk, true);
+    /* CopyObject takes up to 5 GiB (and server_copy_max); a larger object
+     * streams through us into a multipart put (see multipart() for why not
+     * UploadPartCopy) */
+    if (info.size > s->server_copy_max) {
+        ims_buf_release(&src);
+        return stream_copy(o, sb, sk, db, dk, info.size, err);
+    }
     const char *const hdrs[] = {src.data, NULL};
     struct request q = {.method = "PUT", .bucket = db, .key = dk, .headers = hdrs, .upload_size = 0};
     struct resp r;
@@ -794,6 +857,8 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
         return ims_obs_fail(err, IMS_OBS_IO, "[obs] access_key and secret_key (or secret_key_file) must be set");
     if (cfg->part_size < IMS_OBS_S3_PART_MIN || cfg->part_size > (5ULL << 30))
         return ims_obs_fail(err, IMS_OBS_IO, "[obs] part_size must be between 5 MiB and 5 GiB");
+    if (cfg->server_copy_max < IMS_OBS_S3_PART_MIN || cfg->server_copy_max > (5ULL << 30))
+        return ims_obs_fail(err, IMS_OBS_IO, "[obs] server_copy_max must be between 5 MiB and 5 GiB");
     pthread_once(&curl_once, curl_init);
     struct s3 *s = ims_xcalloc(1, sizeof(*s));
     s->base.ops = &s3_ops;
@@ -806,6 +871,7 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
     s->access_key = ims_xstrdup(cfg->access_key);
     s->secret_key = ims_xstrdup(cfg->secret_key);
     s->part_size = cfg->part_size;
+    s->server_copy_max = cfg->server_copy_max;
     *ret = &s->base;
     return IMS_OBS_OK;
 }

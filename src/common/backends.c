@@ -56,6 +56,7 @@ int ims_backends_open_obs(const struct ims_config *cfg, struct ims_obs **ret, ch
             .access_key = cfg->obs_access_key,
             .secret_key = cfg->obs_secret_key,
             .part_size = (uint64_t)cfg->obs_part_size,
+            .server_copy_max = (uint64_t)cfg->obs_server_copy_max,
         };
         rc = ims_obs_s3_open(&s3, ret, &e);
     } else {

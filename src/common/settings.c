@@ -41,6 +41,9 @@ const struct ims_setting ims_settings[] = {
     {"obs", "secret_key_file", NULL, "s3: a file holding the secret access key (its first line)", ""},
     {"obs", "part_size", NULL,
      "s3: objects larger than this are uploaded in parts of this size, bytes (at least 5 MiB)", "67108864"},
+    {"obs", "server_copy_max", NULL,
+     "s3: copies up to this size are made by the service (CopyObject); larger ones stream through imsd, bytes",
+     "5368709120"},
     {"database", "connection", "IMSD_DATABASE",
      "metadata database: sqlite://PATH or a path (default: <data_dir>/imsd.db)", ""},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
@@ -232,6 +235,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("obs", "secret_key")) return STR(obs_secret_key);
     if (IS("obs", "secret_key_file")) return read_secret(c, v, err, errlen);
     if (IS("obs", "part_size")) return set_int(&c->obs_part_size, v, 5LL << 20, 5LL << 30, key, err, errlen);
+    if (IS("obs", "server_copy_max"))
+        return set_int(&c->obs_server_copy_max, v, 5LL << 20, 5LL << 30, key, err, errlen);
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("identity", "admin_password")) return STR(admin_password);
@@ -342,9 +347,10 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
     fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
     fprintf(out, "[obs]\nbackend = %s\ndir = %s\nendpoint = %s\nregion = %s\naccess_key = %s\nsecret_key = %s\n"
-                 "part_size = %lld\n\n",
+                 "part_size = %lld\nserver_copy_max = %lld\n\n",
             c->obs_backend, c->obs_dir, c->obs_endpoint, c->obs_region, c->obs_access_key,
-            c->obs_secret_key && *c->obs_secret_key ? "(set)" : "", (long long)c->obs_part_size);
+            c->obs_secret_key && *c->obs_secret_key ? "(set)" : "", (long long)c->obs_part_size,
+            (long long)c->obs_server_copy_max);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
                  "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\ntoken_key = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,

@@ -55,7 +55,8 @@ def obs(request, tmp_path_factory):
     if request.param == "embedded":
         config = {"obs": {"backend": "embedded", "dir": str(root / "buckets")}}
     else:
-        config = {"obs": dict(s3_config(request.getfixturevalue("obs_s3")), part_size=PART)}
+        config = {"obs": dict(s3_config(request.getfixturevalue("obs_s3")), part_size=PART,
+                              server_copy_max=PART)}
     return Obs(root, request.param, config)
 
 
@@ -112,6 +113,14 @@ def test_server_side_copy(obs, tmp_path):
     r = obs.run("cp", b, "src/disk.raw", "nob-" + uuid.uuid4().hex[:12], "x")
     assert r.returncode == 3 and b"no such bucket" in r.stderr, r
     assert obs.ls(b2) == [("copies/disk.raw", len(data))]
+    # larger than [obs] server_copy_max: streamed through imsctl into a
+    # multipart put on S3 (libcurl 7.88 cannot sign UploadPartCopy)
+    big = os.urandom(2 * PART + 777)
+    obs.ok("put", b, "big.raw", write(tmp_path / "big", big))
+    obs.ok("cp", b, "big.raw", b2, "big-copy.raw")
+    assert obs.run("get", b2, "big-copy.raw", "-").stdout == big
+    if obs.backend == "s3":
+        assert "-3\n" in obs.ok("stat", b2, "big-copy.raw").split("etag: ")[1]
 
 
 def test_ranges(obs, tmp_path):
