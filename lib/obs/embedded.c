@@ -588,7 +588,8 @@ static enum ims_obs_rc emb_list(struct ims_obs *o, const char *bucket, const cha
         return ims_obs_fail(err, IMS_OBS_IO, "bucket %s holds more than %d matching objects; list a narrower prefix",
                             bucket, LIST_SCAN_MAX);
     }
-    qsort(s.items, s.n, sizeof(*s.items), entry_cmp);
+    if (s.n > 1) /* qsort takes no NULL, even for nothing */
+        qsort(s.items, s.n, sizeof(*s.items), entry_cmp);
     memset(ret, 0, sizeof(*ret));
     ret->items = s.items;
     ret->n = s.n;

@@ -271,6 +271,11 @@ static void test_list_pages(void **state)
 {
     struct fixture *f = *state;
     struct ims_err e = {0};
+    struct ims_obs_listing empty;
+    assert_int_equal(ims_obs_list(f->o, "bkt", "", NULL, 10, &empty, &e), IMS_OBS_OK);
+    assert_int_equal(empty.n, 0);
+    assert_false(empty.truncated);
+    ims_obs_listing_release(&empty);
     const char *keys[] = {"b", "a/2", "a/1", "a/10", "c/d/e", "ab", "a-"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         assert_int_equal(put_str(f->o, "bkt", keys[i], keys[i]), IMS_OBS_OK);
