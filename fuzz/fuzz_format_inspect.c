@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             info.virtual_size > lim.max_virtual_size || !*ims_format_name(info.format) ||
             memchr(info.variant, 0, sizeof(info.variant)) == NULL)
             abort();
-        static const char *names[] = { "raw", "qcow2", "vhd", "vhdx", "vmdk", "vdi", "qed", "iso", "zvhd", "zvhd2" };
+        static const char *names[] = { "raw", "qcow2", "qcow", "vhd", "vhdx", "vmdk", "vdi", "qed", "iso", "zvhd", "zvhd2" };
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
             enum ims_format_refusal w;
             struct ims_err e2 = { 0 };

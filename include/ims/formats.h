@@ -5,7 +5,7 @@
  * file is, its virtual size, or why it is refused. It runs before any other
  * tool (qemu-img) touches the file: a refused file is never converted.
  *
- * Formats: raw, qcow2 (v2, v3), vhd (fixed, dynamic), vhdx, vmdk
+ * Formats: raw, qcow2 (v2, v3), qcow (v1), vhd (fixed, dynamic), vhdx, vmdk
  * (monolithicSparse, streamOptimized, descriptor files), vdi, qed, iso.
  * Refused: anything that makes a reader open another file (qcow2/qed
  * backing files, qcow2 external data files, VMDK extents in other files or
@@ -39,6 +39,7 @@ enum ims_image_format {
     IMS_FORMAT_VDI,
     IMS_FORMAT_QED,
     IMS_FORMAT_ISO,
+    IMS_FORMAT_QCOW, /* QEMU's original qcow (version 1) */
 };
 
 /* Why a file was refused; IMS_FORMAT_ACCEPTED when it was not. Every
@@ -84,10 +85,10 @@ struct ims_format_limits {
 struct ims_format_info {
     enum ims_image_format format;
     uint64_t virtual_size; /* bytes of disk the image holds (what qemu-img reports) */
-    /* "v2"/"v3" (qcow2), "fixed"/"dynamic" (vhd, vdi), "monolithicSparse",
+    /* "v1" (qcow), "v2"/"v3" (qcow2), "fixed"/"dynamic" (vhd, vdi), "monolithicSparse",
      * "streamOptimized" or "descriptor" (vmdk), "" otherwise. */
     char variant[32];
-    /* qcow2 and qed: log2 of the cluster size; vhdx, vhd dynamic, vdi:
+    /* qcow2, qcow and qed: log2 of the cluster size; vhdx, vhd dynamic, vdi:
      * log2 of the block size; 0 otherwise. */
     unsigned cluster_bits;
 };
@@ -101,17 +102,17 @@ enum ims_rc ims_format_inspect(const struct ims_format_source *src, const struct
                                struct ims_err *err);
 
 /* Whether what the inspector found is what the user declared (a Glance
- * disk_format or IMS file format name: raw, qcow2, vhd, vhdx, vmdk, vdi,
- * qed, iso, zvhd, zvhd2, ami/ari/aki (raw)). raw also accepts an ISO (its
+ * disk_format or IMS file format name: raw, qcow2, qcow, vhd, vhdx, vmdk,
+ * vdi, qed, iso, zvhd, zvhd2, ami/ari/aki (raw)). raw also accepts an ISO (its
  * sectors are a disk as they are). zvhd and zvhd2 accept the
- * container formats qemu-img reads (vhd, vhdx, qcow2, vmdk, vdi): imsd
+ * container formats qemu-img reads (vhd, vhdx, qcow2, qcow, vmdk, vdi): imsd
  * converts from the format it detected, never from the declared name.
  * IMS_E_BADREQ with IMS_FORMAT_R_MISMATCH (IMG.0057) or
  * IMS_FORMAT_R_UNKNOWN_DECLARED (IMG.0072) otherwise. */
 enum ims_rc ims_format_check_declared(const char *declared, const struct ims_format_info *info,
                                       enum ims_format_refusal *why, struct ims_err *err);
 
-/* "raw", "qcow2", "vhd", "vhdx", "vmdk", "vdi", "qed", "iso" ("" for unknown). */
+/* "raw", "qcow2", "qcow", "vhd", "vhdx", "vmdk", "vdi", "qed", "iso" ("" for unknown). */
 const char *ims_format_name(enum ims_image_format f);
 /* The name qemu-img's -f takes for the format: vhd is "vpc", iso is "raw". */
 const char *ims_format_qemu_name(enum ims_image_format f);

@@ -169,6 +169,7 @@ static const struct declared_name {
     { "ari", F(RAW) },
     { "aki", F(RAW) },
     { "qcow2", F(QCOW2) },
+    { "qcow", F(QCOW) },
     { "vhd", F(VHD) },
     { "vpc", F(VHD) },
     { "vhdx", F(VHDX) },
@@ -176,8 +177,8 @@ static const struct declared_name {
     { "vdi", F(VDI) },
     { "qed", F(QED) },
     { "iso", F(ISO) },
-    { "zvhd", F(VHD) | F(VHDX) | F(QCOW2) | F(VMDK) | F(VDI) },
-    { "zvhd2", F(VHD) | F(VHDX) | F(QCOW2) | F(VMDK) | F(VDI) },
+    { "zvhd", F(VHD) | F(VHDX) | F(QCOW2) | F(QCOW) | F(VMDK) | F(VDI) },
+    { "zvhd2", F(VHD) | F(VHDX) | F(QCOW2) | F(QCOW) | F(VMDK) | F(VDI) },
 #undef F
 };
 
@@ -216,6 +217,7 @@ const char *ims_format_name(enum ims_image_format f)
     case IMS_FORMAT_VDI: return "vdi";
     case IMS_FORMAT_QED: return "qed";
     case IMS_FORMAT_ISO: return "iso";
+    case IMS_FORMAT_QCOW: return "qcow";
     case IMS_FORMAT_UNKNOWN: break;
     }
     return "";

@@ -3,7 +3,9 @@
  * header, its incompatible features and the header extensions up to the
  * end of the first cluster. Refused: a backing file, an external data file
  * (feature bit or extension), encryption, unknown incompatible features,
- * the corrupt bit, tables outside the file or smaller than the disk. */
+ * the corrupt bit, tables outside the file or smaller than the disk.
+ * Version 1 (QEMU's original qcow, same magic) has a simpler header with
+ * the same dangers: a backing file and encryption. */
 #include <stdio.h>
 #include <string.h>
 
@@ -68,9 +70,41 @@ static enum ims_rc walk_extensions(struct fmt_ctx *c, const struct fmt_head *h, 
     return IMS_OK;
 }
 
+/* qcow v1: magic, version, backing file offset and size, mtime, size,
+ * cluster_bits, l2_bits, crypt method, L1 table offset (48 bytes). */
+static enum ims_rc inspect_v1(struct fmt_ctx *c, const struct fmt_head *h, struct ims_format_info *info)
+{
+    const uint8_t *p = h->head;
+    if (h->head_len < 48)
+        return fmt_refuse(c, IMS_FORMAT_R_TRUNCATED, "qcow header is truncated");
+    uint64_t backing_off = fmt_be64(p + 8), size = fmt_be64(p + 24), l1_off = fmt_be64(p + 40);
+    uint32_t backing_len = fmt_be32(p + 16), crypt = fmt_be32(p + 36);
+    unsigned cluster_bits = p[32], l2_bits = p[33];
+    if (backing_off != 0 || backing_len != 0)
+        return fmt_refuse(c, IMS_FORMAT_R_BACKING_FILE, "qcow image has a backing file");
+    if (crypt != 0)
+        return fmt_refuse(c, IMS_FORMAT_R_ENCRYPTED, "qcow image is encrypted");
+    if (cluster_bits < 9 || cluster_bits > 16 || l2_bits < 6 || l2_bits > 16)
+        return fmt_refuse(c, IMS_FORMAT_R_INCONSISTENT, "qcow cluster or L2 table size is invalid");
+    enum ims_rc rc = fmt_check_virtual(c, "qcow", size);
+    if (rc != IMS_OK)
+        return rc;
+    unsigned shift = cluster_bits + l2_bits;
+    uint64_t l1_size = (size >> shift) + ((size & ((1ull << shift) - 1)) != 0);
+    if (l1_size * 8 > MAX_L1_BYTES || !fmt_in_file(c, l1_off, l1_size * 8))
+        return fmt_refuse(c, IMS_FORMAT_R_INCONSISTENT, "qcow L1 table is invalid or outside the file");
+    info->format = IMS_FORMAT_QCOW;
+    info->virtual_size = size;
+    info->cluster_bits = cluster_bits;
+    snprintf(info->variant, sizeof(info->variant), "v1");
+    return IMS_OK;
+}
+
 enum ims_rc fmt_qcow2_inspect(struct fmt_ctx *c, const struct fmt_head *h, struct ims_format_info *info)
 {
     const uint8_t *p = h->head;
+    if (h->head_len >= 8 && fmt_be32(p + 4) == 1)
+        return inspect_v1(c, h, info);
     if (h->head_len < 72)
         return fmt_refuse(c, IMS_FORMAT_R_TRUNCATED, "qcow2 header is truncated");
     uint32_t version = fmt_be32(p + 4);

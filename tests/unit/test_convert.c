@@ -172,6 +172,28 @@ static void test_chain_identical(void **state)
     assert_int_equal(entries_in(tmp), 0);
 }
 
+/* Every input format qemu-img is told (-f) from the inspector's answer. */
+static void test_every_input_format(void **state)
+{
+    static const char *const made[][2] = {
+        { "in.qcow", "-O qcow" },
+        { "in.vdi", "-O vdi" },
+        { "in.qed", "-O qed" },
+        { "in.vhdx", "-O vhdx" },
+        { "in.vhd", "-O vpc -o subformat=fixed,force_size=on" },
+        { "in.vmdk", "-O vmdk -o subformat=streamOptimized" },
+    };
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(made); i++) {
+        assert_int_equal(sh("qemu-img convert -f raw %s %s %s", made[i][1], path("src.raw"), path(made[i][0])), 0);
+        struct watch w = { .cancel_after_polls = -1 };
+        char *out = convert_ok(path(made[i][0]), IMS_CONVERT_RAW, &w);
+        if (sh("qemu-img compare -q -f raw -F raw %s %s", path("src.raw"), out) != 0)
+            fail_msg("%s -> raw: not identical to the source", made[i][0]);
+        unlink(out);
+        free(out);
+    }
+}
+
 static void expect_failure(struct ims_convert_request *req, enum ims_rc want_rc, enum ims_convert_end want_end)
 {
     char *out = NULL;
@@ -308,6 +330,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_identical),
+        cmocka_unit_test(test_every_input_format),
         cmocka_unit_test(test_failures_leave_nothing),
         cmocka_unit_test(test_limits_and_cancellation_kill),
         cmocka_unit_test(test_names),

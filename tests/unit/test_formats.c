@@ -236,6 +236,8 @@ static void test_detects_every_format(void **state)
         { "d.qcow2", "create -f qcow2 -o cluster_size=2M,extended_l2=on", "3G", IMS_FORMAT_QCOW2, "v3" },
         { "e.qcow2", "convert -f raw -O qcow2 -c", NULL, IMS_FORMAT_QCOW2, "v3" },
         { "f.qcow2", "create -f qcow2 -o compression_type=zstd", "1G", IMS_FORMAT_QCOW2, "v3" },
+        { "a.qcow", "create -f qcow", "10M", IMS_FORMAT_QCOW, "v1" },
+        { "b.qcow", "convert -f raw -O qcow", NULL, IMS_FORMAT_QCOW, "v1" },
         { "a.vhd", "create -f vpc", "10M", IMS_FORMAT_VHD, "dynamic" },
         { "b.vhd", "create -f vpc -o subformat=fixed", "10M", IMS_FORMAT_VHD, "fixed" },
         { "c.vhd", "convert -f raw -O vpc -o force_size=on", NULL, IMS_FORMAT_VHD, "dynamic" },
@@ -310,6 +312,8 @@ static void test_refuses_what_opens_other_files(void **state)
     sh("qemu-img create -q -f qcow2 -o data_file=%s,data_file_raw=on %s 10M", path("data2.raw"),
        path("datafile2.qcow2"));
     refused_file("datafile2.qcow2", IMS_FORMAT_R_DATA_FILE);
+    sh("qemu-img create -q -f qcow -b %s -F raw %s", path("base.raw"), path("backing.qcow"));
+    refused_file("backing.qcow", IMS_FORMAT_R_BACKING_FILE);
     sh("qemu-img create -q -f qed -b %s -F raw %s", path("base.raw"), path("backing.qed"));
     refused_file("backing.qed", IMS_FORMAT_R_BACKING_FILE);
     sh("qemu-img create -q -f vmdk %s 10M", path("parent.vmdk"));
@@ -405,6 +409,11 @@ static void test_refuses_encryption_and_unknown_features(void **state)
         put_be32(e.data + 32, method);
         refused_mem(&e, IMS_FORMAT_R_ENCRYPTED, "qcow2 encrypted");
     }
+    free(e.data);
+    sh("qemu-img create -q -f qcow %s 10M", path("enc.qcow"));
+    e = load("enc.qcow");
+    put_be32(e.data + 36, 1); /* qcow v1 AES */
+    refused_mem(&e, IMS_FORMAT_R_ENCRYPTED, "qcow encrypted");
     free(e.data);
 
     sh("qemu-img create -q -f qcow2 %s 10M", path("feat.qcow2"));
@@ -586,6 +595,9 @@ static void test_declared_and_detected(void **state)
         { IMS_FORMAT_VHD, "vhd", IMS_FORMAT_ACCEPTED },
         { IMS_FORMAT_VHD, "zvhd", IMS_FORMAT_ACCEPTED },
         { IMS_FORMAT_QCOW2, "zvhd2", IMS_FORMAT_ACCEPTED },
+        { IMS_FORMAT_QCOW, "qcow", IMS_FORMAT_ACCEPTED },
+        { IMS_FORMAT_QCOW, "qcow2", IMS_FORMAT_R_MISMATCH },
+        { IMS_FORMAT_QCOW2, "qcow", IMS_FORMAT_R_MISMATCH },
         { IMS_FORMAT_ISO, "iso", IMS_FORMAT_ACCEPTED },
         { IMS_FORMAT_ISO, "raw", IMS_FORMAT_ACCEPTED },
         { IMS_FORMAT_RAW, "ami", IMS_FORMAT_ACCEPTED },
