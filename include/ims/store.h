@@ -42,6 +42,20 @@ struct ims_store_ops {
     enum ims_rc (*commit)(struct ims_store_writer *w, char **ret_location, struct ims_err *err);
     /* Discards the data and frees the writer. */
     void (*abort)(struct ims_store_writer *w);
+    /* For producers that write a file themselves (qemu-img's output, a
+     * hard link or reflink of an object-storage file): a fresh path in the
+     * store's temporary area, named for this process so that recovery
+     * removes it once the process is gone (owned by the caller; the file
+     * does not exist yet). adopt makes such a file a blob as commit does
+     * (fsync, rename into place: no copy) and removes it on failure; it
+     * takes only paths temp_path gave. NULL in stores without local files:
+     * their data goes through a writer. */
+    enum ims_rc (*temp_path)(struct ims_store *s, char **ret_path, struct ims_err *err);
+    enum ims_rc (*adopt)(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err);
+    /* The file holding location's blob, for a program that reads it by
+     * path (qemu-img exporting it); owned by the caller. NULL in stores
+     * without local files. */
+    enum ims_rc (*local_path)(struct ims_store *s, const char *location, char **ret_path, struct ims_err *err);
     enum ims_rc (*open_read)(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
                              struct ims_err *err);
     enum ims_rc (*remove)(struct ims_store *s, const char *location, struct ims_err *err);

@@ -191,6 +191,48 @@ static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, s
     return IMS_OK;
 }
 
+static bool temp_owner(const char *name, char owner[IMS_OWNER_MAX]);
+
+static enum ims_rc fs_temp_path(struct ims_store *s, char **ret_path, struct ims_err *err)
+{
+    struct file_store *fs = (struct file_store *)s;
+    char id[IMS_UUID_LEN + 1];
+    ims_uuid_new(id);
+    /* the writer's shape: recovery knows it and its owner */
+    *ret_path = ims_xasprintf("%s/tmp/%s.%s.part", fs->dir, id, ims_process_owner());
+    return IMS_OK;
+}
+
+/* Whether path is one temp_path gives: directly in <dir>/tmp, this shape. */
+static bool temp_path_valid(const struct file_store *fs, const char *path)
+{
+    size_t n = strlen(fs->dir);
+    char owner[IMS_OWNER_MAX];
+    return strncmp(path, fs->dir, n) == 0 && strncmp(path + n, "/tmp/", 5) == 0 && !strchr(path + n + 5, '/') &&
+           temp_owner(path + n + 5, owner);
+}
+
+static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err)
+{
+    struct file_store *fs = (struct file_store *)s;
+    if (!temp_path_valid(fs, path))
+        return ims_fail(err, IMS_E_INTERNAL, "not a temporary file of this store");
+    struct file_writer *w = ims_xcalloc(1, sizeof(*w));
+    w->base.store = s;
+    w->fs = fs;
+    snprintf(w->tmp_path, sizeof(w->tmp_path), "%s", path);
+    /* O_NOFOLLOW: what the producer left must be a file, not a link out */
+    w->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (w->fd < 0 || fstat(w->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        enum ims_rc rc = w->fd < 0 ? errno_fail(err, "cannot open", path)
+                                   : ims_fail(err, IMS_E_IO, "%s is not a regular file", path);
+        fs_abort(&w->base);
+        return rc;
+    }
+    return fs_commit(&w->base, ret_location, err);
+}
+
 /* A key is "<2 hex>/<uuid>": anything else never reaches the file
  * system, whatever the database says. */
 static bool key_valid(const char *key)
@@ -227,6 +269,15 @@ static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struc
     *ret = (struct ims_blob_reader){.fd = fd, .size = (uint64_t)st.st_size};
     if (direct)
         ims_direct_reader_new(fd, ret->size, ret);
+    return IMS_OK;
+}
+
+static enum ims_rc fs_local_path(struct ims_store *s, const char *location, char **ret_path, struct ims_err *err)
+{
+    char path[PATH_MAX];
+    if (!blob_path((struct file_store *)s, location, path))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
+    *ret_path = ims_xstrdup(path);
     return IMS_OK;
 }
 
@@ -334,6 +385,9 @@ static const struct ims_store_ops file_ops = {
     .write = fs_write,
     .commit = fs_commit,
     .abort = fs_abort,
+    .temp_path = fs_temp_path,
+    .adopt = fs_adopt,
+    .local_path = fs_local_path,
     .open_read = fs_open_read,
     .remove = fs_remove,
     .recover = fs_recover,

@@ -52,6 +52,33 @@ static void rt_abort(struct ims_store_writer *w)
         w->store->ops->abort(w);
 }
 
+/* Files to adopt belong to the store that takes new blobs. */
+static enum ims_rc rt_temp_path(struct ims_store *s, char **ret_path, struct ims_err *err)
+{
+    struct ims_store *first = ((struct router *)s)->stores[0];
+    if (!first->ops->temp_path)
+        return ims_fail(err, IMS_E_NOTIMPL, "the %s store keeps no local files", first->ops->name);
+    return first->ops->temp_path(first, ret_path, err);
+}
+
+static enum ims_rc rt_adopt(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err)
+{
+    struct ims_store *first = ((struct router *)s)->stores[0];
+    if (!first->ops->adopt)
+        return ims_fail(err, IMS_E_NOTIMPL, "the %s store keeps no local files", first->ops->name);
+    return first->ops->adopt(first, path, ret_location, err);
+}
+
+static enum ims_rc rt_local_path(struct ims_store *s, const char *location, char **ret_path, struct ims_err *err)
+{
+    struct ims_store *to = store_of((struct router *)s, location);
+    if (!to)
+        return ims_fail(err, IMS_E_IO, "no configured store holds %s", location);
+    if (!to->ops->local_path)
+        return ims_fail(err, IMS_E_NOTIMPL, "the %s store keeps no local files", to->ops->name);
+    return to->ops->local_path(to, location, ret_path, err);
+}
+
 static enum ims_rc rt_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
                                 struct ims_err *err)
 {
@@ -98,6 +125,9 @@ static const struct ims_store_ops router_ops = {
     .write = rt_write,
     .commit = rt_commit,
     .abort = rt_abort,
+    .temp_path = rt_temp_path,
+    .adopt = rt_adopt,
+    .local_path = rt_local_path,
     .open_read = rt_open_read,
     .remove = rt_remove,
     .recover = rt_recover,
