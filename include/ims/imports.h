@@ -39,4 +39,88 @@ enum ims_rc ims_register_check(struct ims_service *svc, const struct ims_princip
 enum ims_rc ims_export_check(struct ims_service *svc, const struct ims_principal *p, const char *id,
                              const struct ims_export_request *r, struct ims_err *err);
 
+/* ---- the images an import makes (lib/core/image_import.c) ---- */
+/* Creates image `which` of r (0: the system disk or the data disk of a
+ * data-image import; 1..n_data: r's data_images) as a queued image of p's
+ * project with id `id` and every attribute the reference documents for
+ * images made from files, unless it exists already (a job resumed after a
+ * restart). The enterprise project, p's right to create there and the
+ * quota are checked again. */
+enum ims_rc ims_import_create(struct ims_service *svc, const struct ims_principal *p,
+                              const struct ims_import_request *r, size_t which, const char *id, struct ims_err *err);
+
+/* ---- an image's data from a file (lib/core/import_data.c) ---- */
+/* Claims queued image id for an import (queued -> saving, leased to this
+ * process like an upload): IMG.0046 when it is not queued. */
+enum ims_rc ims_import_claim(struct ims_service *svc, const char *id, char upload_id[IMS_UUID_LEN + 1],
+                             struct ims_err *err);
+/* Gives a claimed image back to queued (no-op if the claim is gone). */
+void ims_import_giveback(struct ims_service *svc, const char *id, const char *upload_id);
+/* A fresh path in the image store's temporary area (owned; the file does
+ * not exist yet): where a fetch, a conversion or a link puts the file the
+ * store will adopt. Recovery removes it if this process dies. */
+enum ims_rc ims_import_temp_path(struct ims_service *svc, char **ret_path, struct ims_err *err);
+/* One read of the file: its size and md5 and sha512 (hex). */
+enum ims_rc ims_file_digests(const char *path, int64_t *ret_size, char md5_hex[33], char sha_hex[129],
+                             struct ims_err *err);
+struct ims_import_data {
+    const char *temp_path;   /* from ims_import_temp_path; adopted or removed by the commit */
+    int64_t size, virtual_size;
+    char md5[33], sha512[129]; /* "" when not computed (a quick import reads nothing) */
+    const char *disk_format;
+    const char *data_origin; /* __data_origin to record ("file,bucket:object"); NULL: leave it */
+};
+/* The store adopts d's file and the image becomes active with it, on
+ * condition that upload_id's claim still holds (else nothing is kept). */
+enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const char *upload_id,
+                              const struct ims_import_data *d, struct ims_err *err);
+
+/* ---- the file itself (lib/core/import_file.c, export_file.c) ---- */
+/* The url's names as object storage takes them: IMG.0068 (no bucket),
+ * IMG.0109 (a bucket name it refuses), IMG.0017 (an object name it
+ * refuses). */
+enum ims_rc ims_obs_url_check(const struct ims_obs_url *url, struct ims_err *err);
+/* What can be known of an import's file when the request arrives: valid
+ * names, the bucket there (IMG.0069), the object there and not empty
+ * (IMG.0057), not too large (IMG.0059: 128 GB, 1 TB for a quick import). */
+enum ims_rc ims_import_source_check(struct ims_service *svc, const struct ims_obs_url *url, bool quick,
+                                    struct ims_err *err);
+/* And of an export's target: valid names (IMG.0109, IMG.0075), the bucket
+ * there (IMG.0069), no such object yet (IMG.0070). */
+enum ims_rc ims_export_target_check(struct ims_service *svc, const struct ims_obs_url *target, struct ims_err *err);
+/* How far the work on one file is: percent 0..100. report returns false
+ * when the work must stop now (the job engine is stopping: the job resumes
+ * later); the call then fails with IMS_E_BUSY and leaves nothing behind. */
+struct ims_import_progress {
+    bool (*report)(void *ctx, int percent);
+    void *ctx;
+};
+struct ims_import_opts {
+    bool quick;           /* no conversion and no byte copy where the store can link the file */
+    bool iso;             /* an ISO file (type IsoImage): kept as it is */
+    int64_t min_disk;     /* GB the disk must fit in (IMG.0055); 0: no limit */
+    const char *declared; /* registration: the image's disk_format, which the file must be; NULL: any */
+};
+/* Makes queued image id's data from the object-storage file url: claims
+ * the image, fetches the file (streamed) into the store's temporary area,
+ * inspects it (refusing unsafe files and mismatches before anything else
+ * reads them), converts it to raw with qemu-img unless it is raw or an
+ * ISO, and commits it (ims_import_commit). A quick import takes raw files
+ * only and links them instead of copying. On failure the image is queued
+ * again and no data is left; err->code says why (IMG.0057 missing, empty
+ * or unsafe file, IMG.0069 missing bucket, IMG.0059 too large, ...). */
+enum ims_rc ims_import_file(struct ims_service *svc, const char *id, const struct ims_obs_url *url,
+                            const struct ims_import_opts *o, const struct ims_import_progress *prog,
+                            struct ims_err *err);
+/* Removes an image an import made and did not finish: its row, and its data
+ * once no other image uses it. */
+void ims_import_discard(struct ims_service *svc, const char *id);
+
+/* Writes image id's data to r->target: converted to r->file_format with
+ * qemu-img into the store's temporary area, or as it is stored (quick),
+ * then put to the bucket (in parts on S3). The target must not exist yet
+ * (IMG.0070); a failure leaves no object behind. */
+enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struct ims_export_request *r,
+                            const struct ims_import_progress *prog, struct ims_err *err);
+
 #endif

@@ -17,6 +17,10 @@
 #define IMS_JOB_UPDATE_MEMBERS "imsUpdateImageMembersJob"
 #define IMS_JOB_DEL_MEMBERS "imsDelImageMembersJob"
 #define IMS_JOB_COPY_IN_REGION "imsCopyImageInRegionJob"
+#define IMS_JOB_IMPORT_IMAGE "imsImportImageJob"          /* system disk (and data disks) from files */
+#define IMS_JOB_IMPORT_DATA_IMAGE "imsImportDataImageJob" /* a data disk from a file */
+#define IMS_JOB_NATIVE_IMPORT "imsNativeImportImageJob"   /* registration */
+#define IMS_JOB_NATIVE_EXPORT "imsNativeExportImageJob"
 
 struct ims_jobs_config {
     unsigned workers;          /* worker threads (0: the engine is not started) */

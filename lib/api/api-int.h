@@ -88,6 +88,8 @@ enum ims_rc api_ims_copy_parse(json_t *body, struct ims_copy_spec *ret, struct i
 void api_ims_job_show(struct ims_request *req);
 void api_ims_members_batch(struct ims_request *req);
 void api_ims_copy(struct ims_request *req);
+/* Submits a job of `type` with input (taken) and answers {"job_id": ...}. */
+void api_ims_submit(struct ims_request *req, const char *type, json_t *input);
 /* Images from object-storage files and exports (lib/api/ims_import.c). */
 void api_ims_create_image(struct ims_request *req);
 void api_ims_quick_import(struct ims_request *req);

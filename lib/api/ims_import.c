@@ -8,8 +8,11 @@
  * parses its body (include/ims/import_request.h) and checks the rules that
  * need no waiting (include/ims/imports.h), with the reference's IMS error
  * codes. */
+#include <string.h>
+
 #include "api-int.h"
 #include "ims/imports.h"
+#include "ims/jobs.h"
 
 /* The parsed body (NULL when it is not JSON: authorization still runs,
  * the parser then says what is wrong), authorized. false after answering. */
@@ -30,13 +33,18 @@ static bool admitted(struct ims_request *req)
     return rc == IMS_OK;
 }
 
-/* What is checked and valid but whose job is not built yet. */
-static void not_yet(struct ims_request *req)
+/* The job's input: what the client sent, parsed again by the job with the
+ * same rules; plus the image the route names. */
+static json_t *input_of(struct ims_request *req, const char *route)
 {
-    struct ims_err err = {0};
-    ims_fail(&err, IMS_E_NOTIMPL, "%s %s is not available yet in this version of imsd.", req->method_name,
-             req->route->pattern);
-    api_fail(req, IMS_E_NOTIMPL, &err);
+    json_error_t je;
+    json_t *body = json_loadb(req->body.data, req->body.len, 0, &je);
+    json_t *in = json_pack("{s:o}", "body", body ? body : json_object());
+    if (route)
+        json_object_set_new(in, "route", json_string(route));
+    if (strstr(req->route->pattern, "{image_id}"))
+        json_object_set_new(in, "image_id", json_string(ims_req_param(req, 0)));
+    return in;
 }
 
 static void import(struct ims_request *req, enum ims_import_route route)
@@ -49,12 +57,17 @@ static void import(struct ims_request *req, enum ims_import_route route)
         return;
     }
     rc = ims_import_check(req->svc, req->principal, &r, &err);
+    /* the files: what can be known now is said now */
+    for (size_t i = 0; rc == IMS_OK && i <= r.n_data; i++)
+        rc = ims_import_source_check(req->svc, i ? &r.data_images[i - 1].file : &r.image.file, r.quick, &err);
+    bool data = r.image.data;
     ims_import_request_release(&r);
     if (rc != IMS_OK) {
         api_fail(req, rc, &err);
         return;
     }
-    not_yet(req);
+    static const char *const names[] = {"file", "quick", "data"};
+    api_ims_submit(req, data ? IMS_JOB_IMPORT_DATA_IMAGE : IMS_JOB_IMPORT_IMAGE, input_of(req, names[route]));
 }
 
 void api_ims_create_image(struct ims_request *req)
@@ -96,13 +109,15 @@ void api_ims_register(struct ims_request *req)
         api_fail(req, rc, &err);
         return;
     }
-    ims_obs_url_release(&url);
     rc = ims_register_check(req->svc, req->principal, ims_req_param(req, 0), &err);
+    if (rc == IMS_OK)
+        rc = ims_import_source_check(req->svc, &url, false, &err);
+    ims_obs_url_release(&url);
     if (rc != IMS_OK) {
         api_fail(req, rc, &err);
         return;
     }
-    not_yet(req);
+    api_ims_submit(req, IMS_JOB_NATIVE_IMPORT, input_of(req, NULL));
 }
 
 void api_ims_export(struct ims_request *req)
@@ -117,10 +132,12 @@ void api_ims_export(struct ims_request *req)
         return;
     }
     rc = ims_export_check(req->svc, req->principal, ims_req_param(req, 0), &r, &err);
+    if (rc == IMS_OK)
+        rc = ims_export_target_check(req->svc, &r.target, &err);
     ims_export_request_release(&r);
     if (rc != IMS_OK) {
         api_fail(req, rc, &err);
         return;
     }
-    not_yet(req);
+    api_ims_submit(req, IMS_JOB_NATIVE_EXPORT, input_of(req, NULL));
 }

@@ -83,8 +83,7 @@ static void bad(struct ims_request *req, const char *code, const char *msg)
     api_ims_fail(req, 400, code, msg);
 }
 
-/* Submits the job and answers {"job_id": ...}. Takes input. */
-static void submit(struct ims_request *req, const char *type, json_t *input)
+void api_ims_submit(struct ims_request *req, const char *type, json_t *input)
 {
     struct ims_err err = {0};
     char *s = json_dumps(input, JSON_COMPACT);
@@ -117,7 +116,7 @@ void api_ims_members_batch(struct ims_request *req)
         api_fail(req, IMS_E_BADREQ, &err);
         return;
     }
-    submit(req, type, input);
+    api_ims_submit(req, type, input);
 }
 
 void api_ims_copy(struct ims_request *req)
@@ -164,7 +163,7 @@ void api_ims_copy(struct ims_request *req)
                               "enterprise_project_id", spec.enterprise_project_id);
     if (spec.description && *spec.description)
         json_object_set_new(input, "description", json_string(spec.description));
-    submit(req, IMS_JOB_COPY_IN_REGION, input);
+    api_ims_submit(req, IMS_JOB_COPY_IN_REGION, input);
 out:
     json_decref(body);
 }

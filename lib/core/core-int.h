@@ -3,6 +3,8 @@
 #ifndef IMS_CORE_INT_H
 #define IMS_CORE_INT_H
 
+#include <stdio.h>
+
 #include "ims/base.h"
 
 /* ---- image edits (image_edit.c) ----
@@ -38,6 +40,19 @@ enum ims_rc ims_image_edit_commit(struct ims_image_edit *edit, struct ims_image 
  * through repository operations if rc is IMS_OK, rolls back otherwise.
  * Returns rc or the commit's failure. */
 enum ims_rc ims_image_edit_end(struct ims_image_edit *edit, enum ims_rc rc, struct ims_err *err);
+/* Gives err the IMS error code `code` unless it has one already, keeping
+ * its message (ims_fail_code(err, .., "%s", err->msg) would read what it
+ * writes). Returns rc. */
+static inline enum ims_rc ims_err_default_code(struct ims_err *err, enum ims_rc rc, const char *code)
+{
+    if (err && !err->code[0])
+        snprintf(err->code, sizeof(err->code), "%s", code);
+    return rc;
+}
+
+/* Removes a blob once no image row references it any more (after the
+ * commit that dropped the last reference). */
+void ims_blob_release(struct ims_service *svc, const char *blob);
 static inline void ims_image_edit_abort(struct ims_image_edit *edit) { ims_image_edit_end(edit, IMS_E_CONFLICT, NULL); }
 
 /* The upload's data pipe: md5 and sha512 of a stream and its delivery to

@@ -174,8 +174,7 @@ enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal
     return ims_image_edit_commit(&e, ret, err);
 }
 
-/* Removes a blob once no image row references it any more. */
-static void release_blob(struct ims_service *svc, const char *blob)
+void ims_blob_release(struct ims_service *svc, const char *blob)
 {
     int64_t refs = 0;
     struct ims_err err;
@@ -201,7 +200,7 @@ enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principa
     char *blob = IMS_TAKE_PTR(e.image.blob);
     rc = ims_image_edit_end(&e, rc, err);
     if (rc == IMS_OK) /* after the commit: the row no longer references it */
-        release_blob(svc, blob);
+        ims_blob_release(svc, blob);
     free(blob);
     return rc;
 }

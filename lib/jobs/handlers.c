@@ -8,6 +8,11 @@ const struct ims_job_handler ims_job_handlers[] = {
     {IMS_JOB_UPDATE_MEMBERS, ims_job_members_update, NULL, "ims:images:share", false},
     {IMS_JOB_DEL_MEMBERS, ims_job_members_delete, NULL, "ims:images:share", false},
     {IMS_JOB_COPY_IN_REGION, ims_job_copy_run, ims_job_copy_abandon, "ims:images:copy", true},
+    /* the object-storage action is checked by the handler (project grants only) */
+    {IMS_JOB_IMPORT_IMAGE, ims_job_import_run, ims_job_import_abandon, "ims:serverImages:create", true},
+    {IMS_JOB_IMPORT_DATA_IMAGE, ims_job_import_run, ims_job_import_abandon, "ims:dataImages:create", true},
+    {IMS_JOB_NATIVE_IMPORT, ims_job_register_run, NULL, "ims:images:upload", true},
+    {IMS_JOB_NATIVE_EXPORT, ims_job_export_run, NULL, "ims:images:export", true},
 };
 const size_t ims_job_nhandlers = IMS_ARRAY_SIZE(ims_job_handlers);
 

@@ -67,6 +67,10 @@ enum ims_rc ims_job_members_update(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_members_delete(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_copy_run(struct ims_job_ctx *ctx);
 void ims_job_copy_abandon(struct ims_job_ctx *ctx);
+enum ims_rc ims_job_import_run(struct ims_job_ctx *ctx);
+void ims_job_import_abandon(struct ims_job_ctx *ctx);
+enum ims_rc ims_job_register_run(struct ims_job_ctx *ctx);
+enum ims_rc ims_job_export_run(struct ims_job_ctx *ctx);
 
 /* Milliseconds since the epoch. */
 int64_t ims_job_now_ms(void);

@@ -19,6 +19,7 @@ collection time; RECIPES says how to call each (method, path), and a test
 fails when a row has no recipe.
 """
 import re
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -146,28 +147,33 @@ RECIPES = {
                                json={"name": unique("si"), "instance_id": str(uuid.uuid4()),
                                      "enterprise_project_id": ep}),
         target="body"),
+    # the object-storage calls: allowed means a job (the world's bucket
+    # holds the files they name)
     ("POST", "/v2/cloudimages/quickimport/action"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v2/cloudimages/quickimport/action", json=quick_body(v, ep)),
-        target="body"),
+        ok={200}, ims=True, target="body"),
     ("POST", "/v1/cloudimages/dataimages/action"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v1/cloudimages/dataimages/action",
                                json={"name": unique("di"), "image_url": "bucket:data.qcow2",
                                      "min_disk": 40, "os_type": "Linux",
                                      "enterprise_project_id": ep}),
-        target="body"),
+        ok={200}, ims=True, target="body"),
     ("POST", "/v1/cloudimages/wholeimages/action"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v1/cloudimages/wholeimages/action",
                                json={"name": unique("wi"), "instance_id": str(uuid.uuid4()),
                                      "vault_id": str(uuid.uuid4()), "enterprise_project_id": ep}),
         target="body"),
+    # a registration makes its image active: a fresh queued one each time
     ("PUT", "/v1/cloudimages/{image_id}/upload"): Recipe(
-        lambda w, c, ep, v: rq("PUT", "/v1/cloudimages/%s/upload" % w.image(ep)["id"],
+        lambda w, c, ep, v: rq("PUT", "/v1/cloudimages/%s/upload" % w.fresh(ep)["id"],
                                json={"image_url": "bucket:disk.qcow2"}),
-        target="image"),
+        ok={200}, ims=True, target="image"),
+    # an export never overwrites: a new object name each time
     ("POST", "/v1/cloudimages/{image_id}/file"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v1/cloudimages/%s/file" % w.active(ep)["id"],
-                               json={"bucket_url": "bucket:export.qcow2", "file_format": "qcow2"}),
-        target="image"),
+                               json={"bucket_url": "bucket:%s.qcow2" % unique("export"),
+                                     "file_format": "qcow2"}),
+        ok={200}, ims=True, target="image"),
     ("POST", "/v1/cloudimages/{image_id}/copy"): Recipe(
         lambda w, c, ep, v: rq("POST", "/v1/cloudimages/%s/copy" % w.active(ep)["id"],
                                json={"name": unique("copy")}),
@@ -310,6 +316,12 @@ class World:
         self.Q = unique("mx-q")
         self.qid = self.iam.ctl("project", "create", self.Q)
         self.qowner = self.iam.user(self.Q, role="member")
+        # the bucket the object-storage calls name, with their files
+        srv.imsctl("obs", "mb", "bucket")
+        disk = srv.root / "matrix-disk.qcow2"
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "1M"], check=True)
+        for key in ("disk.qcow2", "data.qcow2"):
+            srv.imsctl("obs", "put", "bucket", key, str(disk))
         self.E = self.iam.ctl("ep", "create", unique("mx-ep"))
         self.E2 = self.iam.ctl("ep", "create", unique("mx-ep2"))
         self._images = {}
@@ -739,7 +751,7 @@ def test_cond_upload_registration_default_ep_only(world):
     assert row.ep and row.ep_default_only
 
     def go(api, ep):
-        req = rq("PUT", "/v1/cloudimages/%s/upload" % world.image(ep)["id"],
+        req = rq("PUT", "/v1/cloudimages/%s/upload" % world.fresh(ep)["id"],
                  json={"image_url": "bucket:disk.qcow2"})
         return req, send(api, req)
 
@@ -790,11 +802,16 @@ def obs_call(world, api, row, variant=None):
     return req, send(api, req)
 
 
+def assert_obs_allowed(req, r):
+    """Allowed, with the file named: the call queued its job."""
+    assert r.status_code == 200 and set(r.json()) == {"job_id"}, "expected a job: " + show(req, r)
+
+
 @pytest.mark.parametrize("row,variant,actions", _obs_rows())
 def test_obs_permission_is_required_too(world, row, variant, actions):
     """The row's IMS actions without the dependent OBS action -> 403 naming
     it and the bucket; an explicit Deny of it beats Tenant Administrator's
-    '*'; with it, the route authorizes (501: not built yet)."""
+    '*'; with it, the route authorizes and queues its job."""
     req, r = obs_call(world, world.exact(actions), row, variant)
     assert_denied(row, req, r, row.obs)
     assert "bucket bucket" in r.json()["error"]["message"], show(req, r)
@@ -802,7 +819,7 @@ def test_obs_permission_is_required_too(world, row, variant, actions):
     req, r = obs_call(world, api, row, variant)
     assert_denied(row, req, r, row.obs)
     req, r = obs_call(world, world.exact(actions, obs=row.obs), row, variant)
-    assert_allowed(row, req, r)
+    assert_obs_allowed(req, r)
 
 
 @pytest.mark.parametrize("row,variant,actions", _obs_rows())
@@ -810,7 +827,7 @@ def test_obs_wildcard_grant_counts(world, row, variant, actions):
     api = world.user([(policy_doc("Allow", sorted(set(actions))), "project"),
                       (policy_doc("Allow", ["obs:*:*"]), "project")])
     req, r = obs_call(world, api, row, variant)
-    assert_allowed(row, req, r)
+    assert_obs_allowed(req, r)
 
 
 def test_obs_not_needed_without_an_obs_file(world):

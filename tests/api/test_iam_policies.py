@@ -66,6 +66,13 @@ def not_built(r):
     assert r.json()["error"]["code"] == "IMG.0105"
 
 
+def refused_after_authz(r, code):
+    """An IMS route that authorized, then refused the request for what it
+    names (a bucket that does not exist here, an invalid bucket name)."""
+    assert r.status_code == 400, "expected 400 %s (allowed): %s %s" % (code, r.status_code, r.text[:300])
+    assert r.json()["error"]["code"] == code, r.text
+
+
 def status(r, code):
     assert r.status_code == code, "expected %s: %s %s" % (code, r.status_code, r.text[:300])
     return r
@@ -120,7 +127,7 @@ def writes_ok(env, api, obs=False):
     export = api.post("/v1/cloudimages/%s/file" % img["id"],
                       json={"bucket_url": "bucket:x.qcow2", "file_format": "qcow2"})
     if obs:
-        not_built(export)
+        refused_after_authz(export, "IMG.0069")  # no bucket "bucket" on this server
     else:
         denied(export, "obs:object:PutObject", ims=True)
     not_built(api.post("/v2/cloudimages/action", json={"name": "x", "instance_id": str(uuid.uuid4())}))
@@ -169,8 +176,9 @@ def test_tenant_administrator_everything(env):
     for api in (by_role, by_grant):
         reads_ok(api, env.img)
         writes_ok(env, api, obs=True)
-        not_built(api.post("/v2/cloudimages/quickimport/action",
-                           json={"name": "q", "image_url": "b:f", "min_disk": 1, "type": "DataImage"}))
+        refused_after_authz(api.post("/v2/cloudimages/quickimport/action",
+                                     json={"name": "q", "image_url": "b:f", "min_disk": 1, "type": "DataImage"}),
+                            "IMG.0109")  # "b" is no valid bucket name
         status(api.get("/v1/cloudimages/os_version"), 200)
 
 
