@@ -5,7 +5,9 @@
  * (tmpfs before Linux 6.6) or with direct_io off, where the reader is a
  * plain descriptor. Where the file system has O_DIRECT and direct_io is on,
  * aligned uploads must leave nothing in the page cache and downloads must
- * read with O_DIRECT too. */
+ * read with O_DIRECT too. A file another program wrote at a temp_path is
+ * adopted as it is (same inode: renamed, not copied) and read back through
+ * local_path; adopt takes nothing outside the store's temporary area. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,11 +180,60 @@ static void test_tmpfs(void **state)
     exercise("/dev/shm", true);
 }
 
+static void test_adopt(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/imsd-adopt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct ims_store *s;
+    struct ims_err err;
+    assert_int_equal(ims_store_file_open(dir, false, &s, &err), IMS_OK);
+    char *path = NULL, *loc = NULL, *blob = NULL;
+    assert_int_equal(s->ops->temp_path(s, &path, &err), IMS_OK);
+    assert_true(strncmp(path, dir, strlen(dir)) == 0 && strstr(path, "/tmp/") && strstr(path, ".part"));
+    assert_int_equal(access(path, F_OK), -1); /* the producer creates it */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("made by another program\n", f);
+    fclose(f);
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    assert_int_equal(s->ops->adopt(s, path, &loc, &err), IMS_OK);
+    assert_true(strncmp(loc, "file://", 7) == 0);
+    assert_int_equal(access(path, F_OK), -1); /* renamed away */
+    assert_int_equal(s->ops->local_path(s, loc, &blob, &err), IMS_OK);
+    assert_int_equal(stat(blob, &after), 0);
+    assert_true(before.st_ino == after.st_ino && after.st_size == 24); /* the same file: no copy */
+    struct ims_blob_reader rd;
+    assert_int_equal(s->ops->open_read(s, loc, &rd, &err), IMS_OK);
+    unsigned char got[24];
+    read_range(&rd, 0, got, sizeof(got));
+    assert_memory_equal(got, "made by another program\n", 24);
+    close_reader(&rd);
+    /* only files of its temporary area, of the temporary shape */
+    char outside[512];
+    snprintf(outside, sizeof(outside), "%s/elsewhere", dir);
+    f = fopen(outside, "w");
+    fclose(f);
+    char *loc2 = NULL;
+    assert_int_not_equal(s->ops->adopt(s, outside, &loc2, &err), IMS_OK);
+    snprintf(outside, sizeof(outside), "%s/tmp/../elsewhere", dir);
+    assert_int_not_equal(s->ops->adopt(s, outside, &loc2, &err), IMS_OK);
+    assert_int_not_equal(s->ops->local_path(s, "file://../../etc/passwd", &loc2, &err), IMS_OK);
+    assert_null(loc2);
+    free(path);
+    free(loc);
+    free(blob);
+    s->ops->close(s);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_disk),
         cmocka_unit_test(test_tmpfs),
+        cmocka_unit_test(test_adopt),
     };
     return cmocka_run_group_tests_name("file store", tests, NULL, NULL);
 }
