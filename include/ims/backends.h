@@ -6,13 +6,10 @@
 #ifndef IMS_BACKENDS_H
 #define IMS_BACKENDS_H
 
+#include "ims/compute.h"
 #include "ims/db.h"
 #include "ims/obs.h"
 #include "ims/store.h"
-
-/* Sources of image data from servers, disks and backups (a later issue).
- * Declared here so the structure names them; not implemented yet. */
-struct ims_compute_source;
 
 /* Filled and released by the caller (src/common/backends.c), which keeps
  * it, and everything it points at, alive until ims_service_close. */
@@ -27,7 +24,8 @@ struct ims_backends {
     size_t nstores;
     /* The object storage users import from and export to ([obs]). */
     struct ims_obs *obs;
-    /* Not configurable yet: NULL. */
+    /* Where servers, volumes and backups come from ([compute] backend);
+     * ims_service_open attaches it to the repository. */
     struct ims_compute_source *compute;
 };
 

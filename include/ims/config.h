@@ -36,6 +36,8 @@ struct ims_config {
     char *obs_secret_key; /* from secret_key or secret_key_file */
     int64_t obs_part_size; /* s3: larger objects go up in parts of this size */
     int64_t obs_server_copy_max; /* s3: larger copies stream through imsd instead of CopyObject */
+    /* [compute] where servers, volumes and backups come from */
+    char *compute_backend; /* "inventory" */
     /* [database] */
     char *db_connection; /* engine://...; a plain path = SQLite; "" = <data_dir>/imsd.db */
     /* [identity] */

@@ -15,6 +15,7 @@
 #include "ims/base.h"
 #include "ims/image.h"
 #include "ims/query.h"
+#include "ims/server.h"
 
 struct ims_db;
 struct ims_dbc;
@@ -408,5 +409,39 @@ struct ims_tagged_image {
 enum ims_rc ims_repo_owner_tagged_images(struct ims_dbc *c, const char *owner, struct ims_tagged_image **ret,
                                          size_t *ret_n, struct ims_err *err);
 void ims_tagged_image_array_free(struct ims_tagged_image *v, size_t n);
+
+/* ---- the compute inventory (lib/db/repo_compute.c) ----
+ * Servers with their volumes (in position order), volumes, backups with
+ * their copies. Writes run in one write transaction each (begun here, or
+ * the caller's), say what they change and raise the server's revision;
+ * project_id NULL in a list = every project. */
+/* Inserts s and its volumes (positions 0..n-1). */
+enum ims_rc ims_repo_server_insert(struct ims_dbc *c, const struct ims_server *s, struct ims_err *err);
+enum ims_rc ims_repo_server_get(struct ims_dbc *c, const char *id, struct ims_server *ret, struct ims_err *err);
+enum ims_rc ims_repo_server_list(struct ims_dbc *c, const char *project_id, struct ims_server **ret, size_t *ret_n,
+                                 struct ims_err *err);
+/* Removes the server and its volumes' rows (backups stay). */
+enum ims_rc ims_repo_server_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+enum ims_rc ims_repo_server_set_state(struct ims_dbc *c, const char *id, enum ims_server_state state, int64_t now,
+                                      struct ims_err *err);
+/* Inserts v; with v->server_id, as that server's next disk (the server
+ * must exist and be in v's project: IMS_E_NOTFOUND, IMS_E_FORBIDDEN).
+ * *ret_position: the position it got (-1 detached). */
+enum ims_rc ims_repo_volume_insert(struct ims_dbc *c, const struct ims_volume *v, int *ret_position,
+                                   struct ims_err *err);
+enum ims_rc ims_repo_volume_get(struct ims_dbc *c, const char *id, struct ims_volume *ret, struct ims_err *err);
+enum ims_rc ims_repo_volume_list(struct ims_dbc *c, const char *project_id, struct ims_volume **ret, size_t *ret_n,
+                                 struct ims_err *err);
+/* A detached volume only (IMS_E_CONFLICT when a server has it). */
+enum ims_rc ims_repo_volume_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+/* Inserts b and its copies on condition that its server is still at
+ * server_revision (the server read when its disks were copied;
+ * IMS_E_CONFLICT otherwise). */
+enum ims_rc ims_repo_backup_insert(struct ims_dbc *c, const struct ims_backup *b, int64_t server_revision,
+                                   struct ims_err *err);
+enum ims_rc ims_repo_backup_get(struct ims_dbc *c, const char *id, struct ims_backup *ret, struct ims_err *err);
+enum ims_rc ims_repo_backup_list(struct ims_dbc *c, const char *project_id, struct ims_backup **ret, size_t *ret_n,
+                                 struct ims_err *err);
+enum ims_rc ims_repo_backup_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
 
 #endif

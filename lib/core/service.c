@@ -92,6 +92,8 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_back
         rc = ims_db_open(be->sql, be->sql_dsn, &svc->db, err);
     if (rc == IMS_OK)
         rc = ims_store_router_open(be->stores, be->nstores, &svc->store, err);
+    if (rc == IMS_OK && be->compute && be->compute->ops->attach)
+        rc = be->compute->ops->attach(be->compute, svc->db, err);
     if (rc == IMS_OK)
         rc = ims_iam_ensure_system_policies(svc, err);
     if (rc == IMS_OK)

@@ -263,6 +263,56 @@ const char *const ims_migrations[] = {
      * queued only uploads whose owner is gone or whose lease ran out. */
     "ALTER TABLE images ADD COLUMN upload_owner VARCHAR(64);"
     "ALTER TABLE images ADD COLUMN upload_expires BIGINT;",
+
+    /* 14: the compute inventory (lib/compute/inventory.c): servers, their
+     * volumes in order (position 0 is the system disk; a detached volume
+     * has no server and no position) and backups with the copies of their
+     * server's volumes. disk is an absolute path or "bucket:object". A
+     * server's revision is raised by every change of it or of which
+     * volumes it has, so a backup is recorded only for the volumes it
+     * copied. */
+    "CREATE TABLE servers ("
+    "  id VARCHAR(36) PRIMARY KEY,"
+    "  project_id VARCHAR(64) NOT NULL,"
+    "  name VARCHAR(255) NOT NULL,"
+    "  os_version VARCHAR(255),"
+    "  state VARCHAR(16) NOT NULL,"
+    "  firmware VARCHAR(8) NOT NULL,"
+    "  ram_mb BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  revision BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX servers_project ON servers (project_id, created_at);"
+    "CREATE TABLE volumes ("
+    "  id VARCHAR(36) PRIMARY KEY,"
+    "  project_id VARCHAR(64) NOT NULL,"
+    "  server_id VARCHAR(36),"
+    "  position BIGINT,"
+    "  size BIGINT NOT NULL,"
+    "  disk TEXT NOT NULL,"
+    "  format VARCHAR(16),"
+    "  created_at BIGINT NOT NULL,"
+    "  revision BIGINT NOT NULL DEFAULT 0,"
+    "  UNIQUE (server_id, position));"
+    "CREATE INDEX volumes_project ON volumes (project_id, created_at);"
+    "CREATE TABLE backups ("
+    "  id VARCHAR(36) PRIMARY KEY,"
+    "  server_id VARCHAR(36) NOT NULL,"
+    "  project_id VARCHAR(64) NOT NULL,"
+    "  server_name VARCHAR(255) NOT NULL,"
+    "  os_version VARCHAR(255),"
+    "  firmware VARCHAR(8) NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  revision BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX backups_project ON backups (project_id, created_at);"
+    "CREATE TABLE backup_volumes ("
+    "  backup_id VARCHAR(36) NOT NULL,"
+    "  position BIGINT NOT NULL,"
+    "  volume_id VARCHAR(36) NOT NULL,"
+    "  size BIGINT NOT NULL,"
+    "  disk TEXT NOT NULL,"
+    "  format VARCHAR(16),"
+    "  PRIMARY KEY (backup_id, position));",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

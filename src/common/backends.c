@@ -88,6 +88,11 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
         return -1;
     }
     b->nstores = 1;
+    if (ims_compute_inventory_open(cfg->data_dir, &b->compute, &e) != IMS_OK) {
+        snprintf(err, errlen, "compute source: %s", e.msg);
+        ims_backends_close(b);
+        return -1;
+    }
     return 0;
 }
 
@@ -96,6 +101,8 @@ void ims_backends_close(struct ims_backends *b)
     for (size_t i = 0; i < b->nstores; i++)
         b->stores[i]->ops->close(b->stores[i]);
     ims_obs_close(b->obs);
+    if (b->compute)
+        b->compute->ops->close(b->compute);
     free(b->sql_dsn);
     memset(b, 0, sizeof(*b));
 }

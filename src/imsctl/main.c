@@ -8,6 +8,7 @@
 #include "../common/backends.h"
 #include "../common/settings.h"
 #include "ctl_obs.h"
+#include "ctl_compute.h"
 #include "ims/auth.h"
 #include "ims/authz.h"
 #include "ims/backends.h"
@@ -52,6 +53,7 @@ static void usage(FILE *out)
             "  config show                          print the effective configuration\n"
             "  db check                             check the database and print a report\n");
     imsctl_obs_usage(out);
+    imsctl_compute_usage(out);
     fprintf(out,
             "\nOptions:\n"
             "  -c, --config FILE     INI configuration file (also IMSD_CONFIG)\n"
@@ -405,6 +407,11 @@ int main(int argc, char **argv)
     }
     if (!strcmp(noun, "obs")) {
         int r = imsctl_obs(&cfg, argc - optind - 1, argv + optind + 1);
+        ims_settings_release(&cfg);
+        return r;
+    }
+    if (imsctl_compute_noun(noun)) {
+        int r = imsctl_compute(&cfg, argc - optind, argv + optind);
         ims_settings_release(&cfg);
         return r;
     }

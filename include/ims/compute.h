@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * compute: where the disks of servers, data disks and backups come from
+ * (the stand-ins for ECS, EVS and CBR, which imsd runs without). An
+ * interface (struct ims_compute_ops) with one file per implementation:
+ *  - inventory (lib/compute/inventory.c, the default): servers, volumes and
+ *    backups an administrator registered (imsctl, the admin API), kept in
+ *    the repository; a backup holds copies of its server's disks;
+ *  - libvirt (lib/compute/libvirt.c): domains and their disks, read through
+ *    libvirt; read-only (domains are made with libvirt's own tools).
+ * src/ chooses one ([compute] backend) and hands it to the service in
+ * struct ims_backends.
+ *
+ * Results: IMS_E_NOTFOUND when there is no such server (IMG.0005), volume
+ * (IMG.0120) or backup (IMG.0020); IMS_E_FORBIDDEN when it belongs to
+ * another project than the one asked for (IMG.0137, IMG.0133); IMS_E_IO or
+ * IMS_E_DB when the backend failed; IMS_E_NOTIMPL for an administration
+ * call the source does not offer. Records returned are the caller's
+ * (release them). */
+#ifndef IMS_COMPUTE_H
+#define IMS_COMPUTE_H
+
+#include "ims/base.h"
+#include "ims/server.h"
+
+struct ims_db;
+
+/* Disk references: an absolute path, or "bucket:object" (bucket 3..63 of
+ * [a-z0-9.-], starting and ending with a letter or digit; object 1..1024
+ * bytes of valid text). IMS_E_BADREQ (IMG.0057) names what is wrong. */
+enum ims_rc ims_disk_ref_check(const char *ref, struct ims_err *err);
+bool ims_disk_ref_is_obs(const char *ref);
+
+/* What an administrator registers (the inventory). Strings are borrowed. */
+struct ims_server_spec {
+    const char *name, *project_id, *os_version;
+    enum ims_server_state state;
+    enum ims_firmware firmware;
+    int64_t ram_mb; /* 0: not said */
+    const char *const *disks; /* disk references; disks[0] is the system disk */
+    size_t ndisks;
+};
+struct ims_volume_spec {
+    const char *disk, *project_id;
+    const char *server_id; /* NULL: a detached data disk; else appended to that server's disks */
+};
+
+struct ims_compute_source;
+
+struct ims_compute_ops {
+    const char *name; /* "inventory", "libvirt" */
+    /* Given the service's repository once, when the service opens (NULL for
+     * sources that keep nothing there). */
+    enum ims_rc (*attach)(struct ims_compute_source *s, struct ims_db *db, struct ims_err *err);
+
+    /* ---- reading: project_id NULL = any project ---- */
+    enum ims_rc (*list_servers)(struct ims_compute_source *s, const char *project_id, struct ims_server **ret,
+                                size_t *ret_n, struct ims_err *err);
+    enum ims_rc (*get_server)(struct ims_compute_source *s, const char *project_id, const char *id,
+                              struct ims_server *ret, struct ims_err *err);
+    enum ims_rc (*list_volumes)(struct ims_compute_source *s, const char *project_id, struct ims_volume **ret,
+                                size_t *ret_n, struct ims_err *err);
+    enum ims_rc (*get_volume)(struct ims_compute_source *s, const char *project_id, const char *id,
+                              struct ims_volume *ret, struct ims_err *err);
+    enum ims_rc (*list_backups)(struct ims_compute_source *s, const char *project_id, struct ims_backup **ret,
+                                size_t *ret_n, struct ims_err *err);
+    enum ims_rc (*get_backup)(struct ims_compute_source *s, const char *project_id, const char *id,
+                              struct ims_backup *ret, struct ims_err *err);
+
+    /* ---- administration: NULL when the source has none (IMS_E_NOTIMPL) ----
+     * Registration checks what it is given (IMS_E_BADREQ with the IMS
+     * code: os_version IMG.0056, a disk that is missing, unreadable or
+     * refused by the format inspector IMG.0057); the caller checks that
+     * the project exists. */
+    enum ims_rc (*add_server)(struct ims_compute_source *s, const struct ims_server_spec *spec,
+                              struct ims_server *ret, struct ims_err *err);
+    /* Removes the server and its volumes' records (the disk files stay
+     * where they are; backups stay). */
+    enum ims_rc (*remove_server)(struct ims_compute_source *s, const char *id, struct ims_err *err);
+    enum ims_rc (*set_server_state)(struct ims_compute_source *s, const char *id, enum ims_server_state state,
+                                    struct ims_err *err);
+    enum ims_rc (*add_volume)(struct ims_compute_source *s, const struct ims_volume_spec *spec,
+                              struct ims_volume *ret, struct ims_err *err);
+    /* A detached volume only (IMS_E_CONFLICT when a server has it). */
+    enum ims_rc (*remove_volume)(struct ims_compute_source *s, const char *id, struct ims_err *err);
+    /* Copies (reflinks where the file system can) the server's local disks
+     * into the source's own files. */
+    enum ims_rc (*create_backup)(struct ims_compute_source *s, const char *server_id, struct ims_backup *ret,
+                                 struct ims_err *err);
+    enum ims_rc (*remove_backup)(struct ims_compute_source *s, const char *id, struct ims_err *err);
+
+    void (*close)(struct ims_compute_source *s);
+};
+
+struct ims_compute_source {
+    const struct ims_compute_ops *ops;
+};
+
+/* The inventory: records in the repository given by attach, backup copies
+ * under dir/compute/backups. */
+enum ims_rc ims_compute_inventory_open(const char *dir, struct ims_compute_source **ret, struct ims_err *err);
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Internals shared by the compute sources: reading a local disk's format
+ * and size, and copying a disk file for a backup. */
+#ifndef IMS_COMPUTE_INT_H
+#define IMS_COMPUTE_INT_H
+
+#include "ims/compute.h"
+
+/* A local disk file: its format (ims_format_name; owned) and virtual size,
+ * through the format inspector. IMS_E_BADREQ with IMG.0057 (naming the
+ * path: the caller is an administrator) when the file is missing, not a
+ * regular file, unreadable, or refused by the inspector. */
+enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64_t *ret_size, struct ims_err *err);
+
+/* Copies src to dst (created; must not exist), sharing the source's
+ * blocks when the file system can (FICLONE), else copying them; dst is
+ * fsynced. *ret_reflinked tells which. */
+enum ims_rc ims_compute_copy_file(const char *src, const char *dst, bool *ret_reflinked, struct ims_err *err);
+
+#endif

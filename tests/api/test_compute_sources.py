@@ -1,0 +1,207 @@
+"""Compute sources: the inventory through imsctl (server, volume, backup),
+with real disk files made by qemu-img, against the data dir of a running
+imsd."""
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from helpers import IMSCTL_BIN, imsctl_run
+
+OS = "Ubuntu 22.04 server 64bit"
+
+
+def qemu_img(*args):
+    subprocess.run(["qemu-img"] + list(args), check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def disks(tmp_path_factory):
+    """A qcow2 system disk and a raw data disk with known content."""
+    d = tmp_path_factory.mktemp("disks")
+    sys_disk = d / "sys.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", str(sys_disk), "64M")
+    data = d / "data.raw"
+    data.write_bytes(b"data disk, first version".ljust(1 << 20, b"\0"))
+    return {"dir": d, "sys": sys_disk, "data": data}
+
+
+@pytest.fixture(scope="module")
+def project(imsd):
+    name = "compute-" + uuid.uuid4().hex[:8]
+    return {"name": name, "id": imsd.imsctl("project", "create", name)}
+
+
+def ctl(imsd, *args):
+    return imsctl_run(imsd, *args)
+
+
+def add_server(imsd, project, disks, *extra, name=None):
+    out = imsd.imsctl("server", "add", name or "srv-" + uuid.uuid4().hex[:6], "--project", project["name"],
+                      "--os-version", OS, "--disk", str(disks["sys"]), "--disk", str(disks["data"]), *extra)
+    ids = out.split("\n")
+    return ids[0], ids[1:]
+
+
+def show(imsd, noun, ident):
+    fields, disks_ = {}, []
+    for line in imsd.imsctl(noun, "show", ident).split("\n"):
+        key, _, value = line.partition(": ")
+        if key.startswith("disk "):
+            disks_.append(value.split("  "))
+        else:
+            fields[key] = value
+    return fields, disks_
+
+
+def test_server_add_show_ls_set_state_rm(imsd, project, disks):
+    sid, vids = add_server(imsd, project, disks, "--state", "running", "--firmware", "uefi", "--ram", "2048")
+    uuid.UUID(sid)
+    assert len(vids) == 2
+    fields, ds = show(imsd, "server", sid)
+    assert fields["project"] == project["id"]
+    assert fields["os_version"] == OS
+    assert fields["state"] == "running"
+    assert fields["firmware"] == "uefi"
+    assert fields["ram_mb"] == "2048"
+    # The system disk first, each with its format and virtual size from the inspector.
+    assert [d[0] for d in ds] == vids
+    assert ds[0][1:] == ["qcow2", str(64 << 20), str(disks["sys"])]
+    assert ds[1][1:] == ["raw", str(1 << 20), str(disks["data"])]
+
+    listed = imsd.imsctl("server", "ls", "--project", project["name"])
+    assert sid in listed
+
+    imsd.imsctl("server", "set-state", sid, "stopped")
+    assert show(imsd, "server", sid)[0]["state"] == "stopped"
+
+    imsd.imsctl("server", "rm", sid)
+    r = ctl(imsd, "server", "show", sid)
+    assert r.returncode == 1 and "No server with id" in r.stderr
+    assert sid not in imsd.imsctl("server", "ls")
+    # Its volumes went with it; the files stay.
+    assert ctl(imsd, "volume", "show", vids[0]).returncode == 1
+    assert disks["sys"].exists()
+
+
+def test_relative_disk_paths_become_absolute(imsd, project, disks):
+    r = subprocess.run([IMSCTL_BIN, "--data-dir", str(imsd.data_dir), "server", "add", "rel",
+                        "--project", project["id"], "--os-version", OS, "--disk", "sys.qcow2"],
+                       capture_output=True, text=True, cwd=str(disks["dir"]), env=imsd.ctl_env())
+    assert r.returncode == 0, r.stderr
+    sid = r.stdout.split("\n")[0]
+    assert show(imsd, "server", sid)[1][0][3] == str(disks["sys"])
+    imsd.imsctl("server", "rm", sid)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--os-version", "Windows 3.1"], "Unknown os_version 'Windows 3.1'"),
+    (["--disk", "/nonexistent/disk.qcow2"], "Disk /nonexistent/disk.qcow2 cannot be opened: No such file"),
+    (["--state", "paused"], "invalid --state 'paused' (stopped or running)"),
+    (["--firmware", "coreboot"], "invalid --firmware 'coreboot' (bios or uefi)"),
+    (["--ram", "lots"], "invalid --ram 'lots'"),
+])
+def test_server_add_refusals(imsd, project, disks, args, message):
+    base = {"--os-version": OS, "--disk": str(disks["sys"])}
+    opts = dict(base)
+    opts.update(dict(zip(args[::2], args[1::2])))
+    flat = [x for kv in opts.items() for x in kv]
+    before = imsd.imsctl("server", "ls")
+    r = ctl(imsd, "server", "add", "bad", "--project", project["name"], *flat)
+    assert r.returncode != 0
+    assert message in r.stderr, r.stderr
+    assert imsd.imsctl("server", "ls") == before
+
+
+def test_unknown_project_and_usage_errors(imsd, disks):
+    r = ctl(imsd, "server", "add", "x", "--project", "no-such-project", "--os-version", OS,
+            "--disk", str(disks["sys"]))
+    assert r.returncode == 1 and "No project 'no-such-project'" in r.stderr
+    r = ctl(imsd, "server", "add", "x", "--os-version", OS, "--disk", str(disks["sys"]))
+    assert r.returncode == 2 and "needs --project P" in r.stderr
+    r = ctl(imsd, "server", "set-state", "x")
+    assert r.returncode == 2 and "takes 2 argument(s)" in r.stderr
+    r = ctl(imsd, "server", "frobnicate")
+    assert r.returncode == 2 and "imsctl server add NAME" in r.stderr
+    r = ctl(imsd, "server", "set-state", str(uuid.uuid4()), "paused")
+    assert r.returncode == 1 and "invalid state 'paused'" in r.stderr
+
+
+@pytest.mark.parametrize("cmd", [["server", "add"], ["server", "ls"], ["server", "show"], ["server", "rm"],
+                                 ["server", "set-state"], ["volume", "add"], ["volume", "ls"], ["volume", "show"],
+                                 ["volume", "rm"], ["backup", "create"], ["backup", "ls"], ["backup", "show"],
+                                 ["backup", "rm"]])
+def test_help_for_each_command(imsd, cmd):
+    r = ctl(imsd, *cmd, "--help")
+    assert r.returncode == 0
+    assert r.stdout.startswith("Usage: imsctl %s %s" % tuple(cmd))
+    assert len(r.stdout.split("\n")) >= 3
+
+
+def test_volume_add_to_server_and_detached(imsd, project, disks):
+    sid, vids = add_server(imsd, project, disks)
+    vid = imsd.imsctl("volume", "add", str(disks["data"]), "--project", project["name"], "--server", sid)
+    assert [d[0] for d in show(imsd, "server", sid)[1]] == vids + [vid]
+    fields = show(imsd, "volume", vid)[0]
+    assert fields["server"] == sid and fields["position"] == "2" and fields["format"] == "raw"
+    # A volume of a server cannot be removed on its own.
+    r = ctl(imsd, "volume", "rm", vid)
+    assert r.returncode == 1 and "remove the server instead" in r.stderr
+    # Another project's volume cannot join the server.
+    other = imsd.imsctl("project", "create", "compute-other-" + uuid.uuid4().hex[:6])
+    r = ctl(imsd, "volume", "add", str(disks["data"]), "--project", other, "--server", sid)
+    assert r.returncode == 1 and "belongs to another project" in r.stderr
+    detached = imsd.imsctl("volume", "add", str(disks["data"]), "--project", project["name"])
+    assert show(imsd, "volume", detached)[0]["server"] == ""
+    assert detached in imsd.imsctl("volume", "ls", "--project", project["name"])
+    assert detached not in imsd.imsctl("volume", "ls", "--project", other)
+    imsd.imsctl("volume", "rm", detached)
+    imsd.imsctl("server", "rm", sid)
+
+
+def test_backup_keeps_content_after_server_disk_changes(imsd, project, tmp_path):
+    sys_disk = tmp_path / "sys.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", str(sys_disk), "16M")
+    src = tmp_path / "content.raw"
+    src.write_bytes(b"first version of the system disk".ljust(1 << 20, b"\1"))
+    qemu_img("convert", "-f", "raw", "-O", "qcow2", str(src), str(sys_disk))
+    data = tmp_path / "data.raw"
+    data.write_bytes(b"data, first".ljust(1 << 20, b"\2"))
+    out = imsd.imsctl("server", "add", "bk", "--project", project["name"], "--os-version", OS,
+                      "--disk", str(sys_disk), "--disk", str(data))
+    sid = out.split("\n")[0]
+    bid = imsd.imsctl("backup", "create", "--server", sid)
+    uuid.UUID(bid)
+
+    # The server's disks change after the backup.
+    changed = tmp_path / "changed.raw"
+    changed.write_bytes(b"SECOND version of the system disk".ljust(1 << 20, b"\3"))
+    qemu_img("convert", "-f", "raw", "-O", "qcow2", str(changed), str(sys_disk))
+    data.write_bytes(b"data, SECOND".ljust(1 << 20, b"\4"))
+
+    fields, copies = show(imsd, "backup", bid)
+    assert fields["server"] == sid and fields["project"] == project["id"]
+    assert len(copies) == 2
+    copy_sys, copy_data = copies[0][3], copies[1][3]
+    assert copy_sys.startswith(str(imsd.data_dir))
+    # The backup still holds the first versions: qemu-img compares the disks' contents.
+    subprocess.run(["qemu-img", "compare", "-q", str(src), copy_sys], check=True)
+    assert subprocess.run(["qemu-img", "compare", "-q", str(changed), copy_sys]).returncode == 1
+    assert open(copy_data, "rb").read(11) == b"data, first"
+    assert bid in imsd.imsctl("backup", "ls", "--project", project["name"])
+
+    # The backup outlives its server; removing it removes its copies.
+    imsd.imsctl("server", "rm", sid)
+    assert show(imsd, "backup", bid)[0]["server_name"] == "bk"
+    imsd.imsctl("backup", "rm", bid)
+    r = ctl(imsd, "backup", "show", bid)
+    assert r.returncode == 1 and "No backup with id" in r.stderr
+    assert not os.path.exists(copy_sys)
+
+
+def test_backup_of_unknown_server(imsd):
+    r = ctl(imsd, "backup", "create", "--server", str(uuid.uuid4()))
+    assert r.returncode == 1 and "No server with id" in r.stderr
+    r = ctl(imsd, "backup", "create")
+    assert r.returncode == 1 and "needs --server S" in r.stderr
