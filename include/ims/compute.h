@@ -24,9 +24,9 @@
 
 struct ims_db;
 
-/* Disk references: an absolute path, or "bucket:object" (bucket 3..63 of
- * [a-z0-9.-], starting and ending with a letter or digit; object 1..1024
- * bytes of valid text). IMS_E_BADREQ (IMG.0057) names what is wrong. */
+/* Disk references: an absolute path, or "bucket:object" named as object
+ * storage names it (ims_obs_url_parse). IMS_E_BADREQ (IMG.0057) names
+ * what is wrong. */
 enum ims_rc ims_disk_ref_check(const char *ref, struct ims_err *err);
 bool ims_disk_ref_is_obs(const char *ref);
 

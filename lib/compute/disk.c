@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Local disk files of servers: format and virtual size through the format
- * inspector (bounded reads of headers only), and the copy a backup makes,
- * a reflink where the file system shares blocks. */
+ * inspector over the file (convert.h; bounded reads of headers only), and
+ * the copy a backup makes, a reflink where the file system shares blocks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -12,51 +12,26 @@
 #include <unistd.h>
 
 #include "compute-int.h"
+#include "ims/convert.h"
 #include "ims/formats.h"
-
-static long read_at(void *ctx, uint64_t offset, void *buf, size_t len)
-{
-    int fd = *(int *)ctx;
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(offset + got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (long)got;
-}
 
 enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64_t *ret_size, struct ims_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s cannot be opened: %s.", path, strerror(errno));
+    /* A missing file is the administrator's typo: say so with its path
+     * (the inspector's messages name no paths, for users). */
     struct stat st;
-    enum ims_rc rc = IMS_OK;
-    if (fstat(fd, &st) != 0)
-        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s: %s.", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s is not a regular file.", path);
+    if (stat(path, &st) != 0)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s cannot be opened: %s.", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s is not a regular file.", path);
     struct ims_format_info info;
-    if (rc == IMS_OK) {
-        struct ims_format_source src = {.read_at = read_at, .ctx = &fd, .size = (uint64_t)st.st_size};
-        rc = ims_format_inspect(&src, NULL, &info, NULL, err);
-        if (rc != IMS_OK) {
-            char why[sizeof(err->msg)];
-            snprintf(why, sizeof(why), "%s", err->msg);
-            ims_fail_code(err, rc == IMS_E_IO ? IMS_E_IO : IMS_E_BADREQ, "IMG.0057", "Disk %s is refused: %s",
-                          path, why);
-            rc = rc == IMS_E_IO ? IMS_E_IO : IMS_E_BADREQ;
-        }
+    enum ims_rc rc = ims_image_inspect_file(path, NULL, NULL, &info, NULL, err);
+    if (rc != IMS_OK) {
+        char why[sizeof(err->msg)];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        rc = rc == IMS_E_IO ? IMS_E_IO : IMS_E_BADREQ;
+        return ims_fail_code(err, rc, "IMG.0057", "Disk %s is refused: %s", path, why);
     }
-    close(fd);
-    if (rc != IMS_OK)
-        return rc;
     *ret_format = ims_xstrdup(ims_format_name(info.format));
     *ret_size = info.virtual_size;
     return IMS_OK;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ims/compute.h"
+#include "ims/obs.h"
 #include "ims/server.h"
 
 const char *ims_server_state_name(enum ims_server_state s) { return s == IMS_SERVER_RUNNING ? "running" : "stopped"; }
@@ -81,31 +82,18 @@ void ims_backup_array_free(struct ims_backup *b, size_t n)
 }
 
 #define PATH_MAX_LEN 4095
-#define OBJECT_MAX_LEN 1024
 
-static bool bucket_char(char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-'; }
-static bool alnum_lower(char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); }
-
-/* "bucket:object" with a bucket name object storage accepts. */
-static bool obs_shape(const char *ref, size_t *ret_bucket_len)
+/* "bucket:object" as object storage names it (ims_obs_url_parse: S3's
+ * bucket rules, keys that stay inside their bucket). */
+static enum ims_obs_name_rc obs_parse(const char *ref)
 {
-    const char *colon = strchr(ref, ':');
-    if (!colon)
-        return false;
-    size_t n = (size_t)(colon - ref);
-    if (n < 3 || n > 63 || !alnum_lower(ref[0]) || !alnum_lower(ref[n - 1]))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!bucket_char(ref[i]))
-            return false;
-    *ret_bucket_len = n;
-    return true;
+    char bucket[IMS_OBS_BUCKET_MAX + 1], key[IMS_OBS_KEY_MAX + 1];
+    return ims_obs_url_parse(ref, strlen(ref), bucket, sizeof(bucket), key, sizeof(key));
 }
 
 bool ims_disk_ref_is_obs(const char *ref)
 {
-    size_t n;
-    return ref && ref[0] != '/' && obs_shape(ref, &n);
+    return ref && ref[0] != '/' && obs_parse(ref) == IMS_OBS_NAME_OK;
 }
 
 enum ims_rc ims_disk_ref_check(const char *ref, struct ims_err *err)
@@ -120,15 +108,11 @@ enum ims_rc ims_disk_ref_check(const char *ref, struct ims_err *err)
                                  PATH_MAX_LEN);
         return IMS_OK;
     }
-    size_t bn;
-    if (!obs_shape(ref, &bn))
+    enum ims_obs_name_rc nrc = obs_parse(ref);
+    if (nrc == IMS_OBS_NAME_NO_SEPARATOR)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057",
-                             "Disk '%.200s' is neither an absolute path nor bucket:object (a bucket name of 3 to "
-                             "63 lower-case letters, digits, dots and hyphens).",
-                             ref);
-    size_t on = strlen(ref + bn + 1);
-    if (on == 0 || on > OBJECT_MAX_LEN)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The object name of disk '%.200s' must have 1 to %d bytes.",
-                             ref, OBJECT_MAX_LEN);
+                             "Disk '%.200s' is neither an absolute path nor bucket:object.", ref);
+    if (nrc != IMS_OBS_NAME_OK)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk '%.200s': %s", ref, ims_obs_name_problem(nrc));
     return IMS_OK;
 }

@@ -51,7 +51,7 @@ ALLOWED = {
     "db": {"base", "record", "query"},
     "store": {"base"},
     "obs": {"base"},
-    "compute": {"base", "record", "query", "formats", "db"},
+    "compute": {"base", "record", "query", "formats", "convert", "obs", "db"},
     "backends": {"db", "store", "obs", "compute"},
     "core": {"base", "record", "query", "auth", "policy", "formats", "convert", "db", "store", "obs", "compute",
              "backends"},
