@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "ims/api.h"
+#include "ims/compute_admin.h"
 #include "ims/iam_admin.h"
 #include "ims/identity.h"
 #include "ims/json_writer.h"
@@ -96,6 +97,29 @@ void api_ims_quick_import(struct ims_request *req);
 void api_ims_data_import(struct ims_request *req);
 void api_ims_register(struct ims_request *req);
 void api_ims_export(struct ims_request *req);
+
+/* ---- the compute admin API (lib/api/admin_compute.c) ---- */
+void api_admin_servers(struct ims_request *req); /* GET, POST /v1/admin/servers */
+void api_admin_server(struct ims_request *req);  /* GET, PATCH, DELETE /v1/admin/servers/{server_id} */
+void api_admin_volumes(struct ims_request *req);
+void api_admin_volume(struct ims_request *req);
+void api_admin_backups(struct ims_request *req);
+void api_admin_backup(struct ims_request *req);
+/* Its bodies, pure (lib/api/compute_bodies.c; fuzzed by
+ * fuzz/fuzz_compute_bodies.c): strings borrowed from *ret_body (json_decref
+ * it after use); refusals IMS_E_BADREQ with IMG.0001 naming the member.
+ * POST /v1/admin/servers: {"name", "project_id", "os_version", "disks": [...],
+ * "state"?, "firmware"?, "ram"?}; spec->disks points into disks. */
+enum ims_rc api_compute_server_parse(const char *data, size_t len, json_t **ret_body, struct ims_server_spec *spec,
+                                     const char *disks[IMS_SERVER_DISKS_MAX], struct ims_err *err);
+/* POST /v1/admin/volumes: {"disk", "project_id", "server_id"?}. */
+enum ims_rc api_compute_volume_parse(const char *data, size_t len, json_t **ret_body, struct ims_volume_spec *spec,
+                                     struct ims_err *err);
+/* POST /v1/admin/backups: {"server_id"}. */
+enum ims_rc api_compute_backup_parse(const char *data, size_t len, json_t **ret_body, const char **ret_server_id,
+                                     struct ims_err *err);
+/* PATCH /v1/admin/servers/{id}: {"state": "stopped"|"running"}. */
+enum ims_rc api_compute_state_parse(const char *data, size_t len, enum ims_server_state *ret, struct ims_err *err);
 
 /* Answers with the IMS error shape {"error": {"code", "message"}}. */
 void api_ims_fail(struct ims_request *req, int status, const char *code, const char *message);

@@ -306,8 +306,8 @@ enum ims_rc ims_repo_volume_delete(struct ims_dbc *c, const char *id, struct ims
     rc = ims_repo_volume_get(c, id, &v, err);
     if (rc == IMS_OK) {
         if (v.server_id)
-            rc = ims_fail_code(err, IMS_E_CONFLICT, "IMG.0001",
-                               "Volume %s is a disk of server %s: remove the server instead.", id, v.server_id);
+            rc = ims_fail(err, IMS_E_CONFLICT, "Volume %s is a disk of server %s: remove the server instead.", id,
+                          v.server_id);
         ims_volume_release(&v);
     }
     if (rc == IMS_OK)

@@ -205,3 +205,152 @@ def test_backup_of_unknown_server(imsd):
     assert r.returncode == 1 and "No server with id" in r.stderr
     r = ctl(imsd, "backup", "create")
     assert r.returncode == 1 and "needs --server S" in r.stderr
+
+
+# -- the admin REST API -------------------------------------------------------
+
+def test_rest_add_list_show_set_state_rm(imsd, admin, project, disks):
+    body = {"name": "rest-web", "project_id": project["id"], "os_version": OS,
+            "disks": [str(disks["sys"]), str(disks["data"])], "state": "running", "firmware": "uefi", "ram": 4096}
+    r = admin.post("/v1/admin/servers", json=body)
+    assert r.status_code == 201, r.text
+    s = r.json()["server"]
+    assert s["name"] == "rest-web" and s["project_id"] == project["id"] and s["os_version"] == OS
+    assert s["state"] == "running" and s["firmware"] == "uefi" and s["ram"] == 4096
+    assert [(v["position"], v["disk"], v["format"], v["size"]) for v in s["volumes"]] == [
+        (0, str(disks["sys"]), "qcow2", 64 << 20), (1, str(disks["data"]), "raw", 1 << 20)]
+    sid = s["id"]
+    # imsctl sees what the API registered (one inventory).
+    assert show(imsd, "server", sid)[0]["name"] == "rest-web"
+
+    r = admin.get("/v1/admin/servers", params={"project_id": project["id"]})
+    assert r.status_code == 200
+    assert sid in [x["id"] for x in r.json()["servers"]]
+    other = imsd.imsctl("project", "create", "compute-empty-" + uuid.uuid4().hex[:6])
+    assert admin.get("/v1/admin/servers", params={"project_id": other}).json() == {"servers": []}
+
+    r = admin.patch("/v1/admin/servers/" + sid, json={"state": "stopped"})
+    assert r.status_code == 200, r.text
+    assert r.json()["server"]["state"] == "stopped"
+    assert admin.get("/v1/admin/servers/" + sid).json()["server"]["state"] == "stopped"
+
+    r = admin.delete("/v1/admin/servers/" + sid)
+    assert r.status_code == 204
+    r = admin.get("/v1/admin/servers/" + sid)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0005"
+
+
+def test_rest_volumes_and_backups(imsd, admin, project, tmp_path):
+    sys_disk = tmp_path / "sys.raw"
+    sys_disk.write_bytes(b"rest backup, first".ljust(1 << 20, b"\0"))
+    r = admin.post("/v1/admin/servers", json={"name": "rest-bk", "project_id": project["id"], "os_version": OS,
+                                               "disks": [str(sys_disk)]})
+    assert r.status_code == 201, r.text
+    sid = r.json()["server"]["id"]
+    data = tmp_path / "data.raw"
+    data.write_bytes(b"\0" * 4096)
+    r = admin.post("/v1/admin/volumes", json={"disk": str(data), "project_id": project["id"], "server_id": sid})
+    assert r.status_code == 201, r.text
+    vol = r.json()["volume"]
+    assert vol["server_id"] == sid and vol["position"] == 1 and vol["size"] == 4096
+    assert admin.get("/v1/admin/volumes/" + vol["id"]).json()["volume"]["disk"] == str(data)
+    r = admin.delete("/v1/admin/volumes/" + vol["id"])
+    assert r.status_code == 409, r.text
+    r = admin.post("/v1/admin/volumes", json={"disk": str(data), "project_id": project["id"]})
+    detached = r.json()["volume"]
+    assert detached["server_id"] is None and detached["position"] is None
+    ids = [v["id"] for v in admin.get("/v1/admin/volumes", params={"project_id": project["id"]}).json()["volumes"]]
+    assert vol["id"] in ids and detached["id"] in ids
+    assert admin.delete("/v1/admin/volumes/" + detached["id"]).status_code == 204
+
+    r = admin.post("/v1/admin/backups", json={"server_id": sid})
+    assert r.status_code == 201, r.text
+    b = r.json()["backup"]
+    assert b["server_id"] == sid and b["server_name"] == "rest-bk" and len(b["volumes"]) == 2
+    sys_disk.write_bytes(b"rest backup, SECOND".ljust(1 << 20, b"\0"))
+    got = admin.get("/v1/admin/backups/" + b["id"]).json()["backup"]
+    assert open(got["volumes"][0]["disk"], "rb").read(18) == b"rest backup, first"
+    assert b["id"] in [x["id"] for x in admin.get("/v1/admin/backups").json()["backups"]]
+    assert admin.delete("/v1/admin/backups/" + b["id"]).status_code == 204
+    r = admin.get("/v1/admin/backups/" + b["id"])
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0020"
+    assert not os.path.exists(got["volumes"][0]["disk"])
+    assert admin.delete("/v1/admin/servers/" + sid).status_code == 204
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("GET", "/v1/admin/servers", None),
+    ("POST", "/v1/admin/servers", {"name": "x"}),
+    ("GET", "/v1/admin/servers/%s", None),
+    ("PATCH", "/v1/admin/servers/%s", {"state": "running"}),
+    ("DELETE", "/v1/admin/servers/%s", None),
+    ("GET", "/v1/admin/volumes", None),
+    ("POST", "/v1/admin/volumes", {}),
+    ("GET", "/v1/admin/backups", None),
+    ("POST", "/v1/admin/backups", {"server_id": "%s"}),
+])
+def test_rest_tenants_get_403(imsd, admin, alice, project, disks, method, path, body):
+    """A tenant (even of the server's project) cannot see or touch servers through the admin API."""
+    r = admin.post("/v1/admin/servers", json={"name": "hidden", "project_id": alice.project_id, "os_version": OS,
+                                               "disks": [str(disks["sys"])]})
+    assert r.status_code == 201
+    sid = r.json()["server"]["id"]
+    if "%s" in path:
+        path = path % sid
+    if body and "server_id" in body:
+        body = {"server_id": sid}
+    r = alice.request(method, path, json=body)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["code"] == "IMG.0026"
+    assert "hidden" not in r.text and sid not in r.text
+    # Nothing changed.
+    s = admin.get("/v1/admin/servers/" + sid).json()["server"]
+    assert s["state"] == "stopped"
+    assert admin.delete("/v1/admin/servers/" + sid).status_code == 204
+
+
+def test_rest_needs_a_token(imsd):
+    import requests
+    r = requests.get(imsd.url + "/v1/admin/servers", timeout=30)
+    assert r.status_code == 401
+
+
+@pytest.mark.parametrize("change,code,message", [
+    ({"os_version": "Windows 3.1"}, "IMG.0056", "Unknown os_version 'Windows 3.1'"),
+    ({"disks": ["/nonexistent/d.qcow2"]}, "IMG.0057", "Disk /nonexistent/d.qcow2 cannot be opened"),
+    ({"disks": ["relative.qcow2"]}, "IMG.0057", "neither an absolute path nor bucket:object"),
+    ({"disks": []}, "IMG.0001", "'disks' must be an array of 1 to 24 disks"),
+    ({"state": "paused"}, "IMG.0001", "'state' must be \"stopped\" or \"running\""),
+    ({"firmware": "coreboot"}, "IMG.0001", "'firmware' must be \"bios\" or \"uefi\""),
+    ({"ram": "lots"}, "IMG.0001", "'ram' must be an integer"),
+    ({"name": ""}, "IMG.0001", "'name' must be a string of 1 to 255"),
+    ({"project_id": "nope"}, "IMG.0001", "'project_id' must be a project id"),
+    ({"project_id": "0" * 32}, "IMG.0001", "No project with id"),
+    ({"colour": "red"}, "IMG.0001", "Unknown member 'colour'"),
+])
+def test_rest_bad_input(admin, project, disks, change, code, message):
+    body = {"name": "bad", "project_id": project["id"], "os_version": OS, "disks": [str(disks["sys"])]}
+    body.update(change)
+    before = admin.get("/v1/admin/servers").json()["servers"]
+    r = admin.post("/v1/admin/servers", json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == code
+    assert message in r.json()["error"]["message"], r.text
+    assert admin.get("/v1/admin/servers").json()["servers"] == before
+
+
+def test_rest_bad_requests_elsewhere(admin):
+    r = admin.post("/v1/admin/servers", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0001"
+    r = admin.get("/v1/admin/servers/not-a-uuid")
+    assert r.status_code == 400 and "must be a UUID" in r.json()["error"]["message"]
+    r = admin.patch("/v1/admin/servers/" + str(uuid.uuid4()), json={"state": "running"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0005"
+    r = admin.patch("/v1/admin/servers/" + str(uuid.uuid4()), json={"state": "paused"})
+    assert r.status_code == 400 and "'state' must be" in r.json()["error"]["message"]
+    r = admin.post("/v1/admin/backups", json={"server_id": str(uuid.uuid4())})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0005"
+    r = admin.get("/v1/admin/servers", params={"project_id": "x"})
+    assert r.status_code == 400
+    r = admin.put("/v1/admin/servers")
+    assert r.status_code == 405
