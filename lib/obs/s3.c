@@ -431,30 +431,39 @@ static size_t on_stream(char *p, size_t size, size_t n, void *ud)
         ims_buf_add(&r->resp.body, p, len);
         return len;
     }
-    if (r->off < r->len) { /* the caller has not taken the last chunk */
-        r->paused = true;
-        return CURL_WRITEFUNC_PAUSE;
+    if (r->cap - r->len < len && r->off > 0) { /* room at the front: move the rest there */
+        memmove(r->buf, r->buf + r->off, r->len - r->off);
+        r->len -= r->off;
+        r->off = 0;
     }
-    if (len > r->cap) { /* more than CURLOPT_BUFFERSIZE at once (data held over a pause) */
+    if (r->cap - r->len < len) {
+        if (r->len > r->off) { /* full: hold the transfer until the caller takes some */
+            r->paused = true;
+            return CURL_WRITEFUNC_PAUSE;
+        }
+        /* one write larger than the buffer (data held over a pause) */
         if (len > 64 * READ_CHUNK)
             return 0; /* fails the transfer: never buffer without bound */
         r->buf = ims_xrealloc(r->buf, len);
         r->cap = len;
     }
-    memcpy(r->buf, p, len);
-    r->len = len;
-    r->off = 0;
+    memcpy(r->buf + r->len, p, len);
+    r->len += len;
     return len;
 }
 
-/* Runs the transfer until data waits or it ended. */
+/* Runs the transfer until data waits (as much as arrives without waiting,
+ * up to the buffer) or it ended. Pausing is for a slow caller only: the
+ * buffer takes what the network brings between two reads. */
 static enum ims_obs_rc pump(struct s3_reader *r, struct ims_err *err)
 {
-    while (!r->done && r->off == r->len) {
+    while (!r->done) {
+        size_t before = r->len - r->off;
         if (r->paused) {
+            if (r->cap - (r->len - r->off) < READ_CHUNK && before)
+                break; /* still full */
             r->paused = false;
             curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may deliver at once */
-            continue;
         }
         int running = 0;
         CURLMcode mc = curl_multi_perform(r->multi, &running);
@@ -468,9 +477,11 @@ static enum ims_obs_rc pump(struct s3_reader *r, struct ims_err *err)
                 r->result = m->data.result;
             }
         }
-        if (r->done || r->off < r->len)
+        size_t avail = r->len - r->off;
+        if (r->done || r->paused || avail >= READ_CHUNK || (avail && avail == before))
             break;
-        mc = curl_multi_poll(r->multi, NULL, 0, 1000, NULL);
+        /* nothing yet: wait for the network; something: only look again */
+        mc = curl_multi_poll(r->multi, NULL, 0, avail ? 0 : 1000, NULL);
         if (mc != CURLM_OK)
             return ims_obs_fail(err, IMS_OBS_IO, "S3 read: %s", curl_multi_strerror(mc));
     }
@@ -500,8 +511,8 @@ static enum ims_obs_rc s3_open_read(struct ims_obs *o, const char *bucket, const
     r->base.obs = o;
     r->base.fd = -1;
     r->base.offset = offset;
-    r->buf = ims_xmalloc(READ_CHUNK);
-    r->cap = READ_CHUNK;
+    r->cap = 4 * READ_CHUNK;
+    r->buf = ims_xmalloc(r->cap);
     ims_buf_init(&r->resp.body, ERROR_BODY_MAX);
     r->url = make_url(s, bucket, key, NULL, 0);
     r->easy = easy_new(s, "GET", r->url, &r->hdrs, &r->resp);
