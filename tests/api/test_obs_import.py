@@ -424,3 +424,74 @@ def test_export_refusals(srv, api, exportable):
     ims_error(api.post(url, json={"bucket_url": "no-such-bucket:x.qcow2", "file_format": "qcow2"}), 400,
               "IMG.0069")
     ims_error(api.post(url, json={"bucket_url": "UPPER:x.qcow2", "file_format": "qcow2"}), 400, "IMG.0109")
+
+
+# ---------------------------------------------------------------- sizes (sparse files)
+GIB = 1 << 30
+
+
+def sparse_object(srv, key, size):
+    """A sparse raw file of `size` bytes made directly in the embedded
+    store's bucket directory (no byte written)."""
+    path = srv.data_dir / "obs" / BUCKET / key
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return "%s:%s" % (BUCKET, key)
+
+
+def test_sizes(srv, api):
+    if srv.backend != "embedded":
+        pytest.skip("sparse objects are made in the embedded store's directory")
+    url = sparse_object(srv, unique("big") + ".raw", 129 * GIB)
+    # above 128 GB only a quick import takes it
+    ims_error(api.post(CREATE, json=import_body(url, min_disk=130)), 400, "IMG.0059")
+    started = time.monotonic()
+    job = run_job(api, QUICK, {"name": unique("big"), "image_url": url, "os_version": "CentOS 7.6 64bit",
+                               "min_disk": 130, "type": "ECS"})
+    took = time.monotonic() - started
+    assert job["status"] == "SUCCESS", job
+    img = image(api, job["entities"]["image_id"])
+    assert img["virtual_size"] == 129 * GIB and img["size"] == 129 * GIB and img["checksum"] is None
+    print("quick import of a 129 GiB sparse raw file: %.2f s (submission to SUCCESS)" % took)
+    # and it exports only quickly
+    ims_error(api.post("/v1/cloudimages/%s/file" % img["id"],
+                       json={"bucket_url": "%s:%s" % (BUCKET, unique("x")), "file_format": "qcow2"}),
+              400, "IMG.0160")
+    # nothing over 1 TB
+    huge = sparse_object(srv, unique("huge") + ".raw", (1 << 40) + GIB)
+    ims_error(api.post(QUICK, json={"name": unique("huge"), "image_url": huge, "os_version": "CentOS 7.6 64bit",
+                                    "min_disk": 1024}), 400, "IMG.0059")
+
+
+def test_object_names_object_storage_refuses(srv, api):
+    ims_error(api.post(CREATE, json=import_body("%s:a//b.qcow2" % BUCKET)), 400, "IMG.0017")
+    ims_error(api.post(CREATE, json=import_body("%s:../x.qcow2" % BUCKET)), 400, "IMG.0017")
+    ims_error(api.post(CREATE, json=import_body("xn--bucket:x.qcow2")), 400, "IMG.0109")
+
+
+def test_obs_permission_revoked_while_queued(start_imsd, monkeypatch, files):
+    """The job checks the object-storage permission again when it is taken:
+    revoked while the job waits, the import fails with IMG.0161 and makes
+    nothing."""
+    from helpers import Iam, active_image, policy_doc
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "1500")
+    srv = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 30}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    iam = Iam(srv)
+    project = unique("revoke")
+    iam.ctl("project", "create", project)
+    ims_all, obs_read = policy_doc("Allow", ["ims:*:*"]), policy_doc("Allow", ["obs:object:GetObject"])
+    api = iam.user(project, [(ims_all, "project"), (obs_read, "project")])
+    srv.imsctl("obs", "mb", BUCKET)
+    url = put(srv, unique("r") + ".qcow2", files["qcow2"])
+    src = active_image(api, visibility="private")
+    busy = submit(api, "POST", "/v1/cloudimages/%s/copy" % src["id"], {"name": "busy"})  # holds the worker
+    queued = submit(api, "POST", CREATE, import_body(url))
+    assert api.get("/v1/%s/jobs/%s" % (api.project_id, queued)).json()["status"] == "INIT"
+    iam.grant(api.group, obs_read, "project", project, revoke=True)
+    job = wait_job(api, queued, timeout=60)
+    assert job["status"] == "FAIL" and job["error_code"] == "IMG.0161", job
+    assert "obs:object:GetObject" in job["fail_reason"]
+    assert not job["entities"].get("image_id")
+    assert not [i for i in api.get("/v2/images").json()["images"] if i["name"].startswith("imp-")]
+    assert wait_job(api, busy, timeout=60)["status"] == "SUCCESS"
