@@ -20,6 +20,7 @@ void imsctl_obs_usage(FILE *out)
             "                                       list objects: size, modified (UTC), name (asking for\n"
             "                                       N at a time, at most 1000)\n"
             "  obs put BUCKET OBJECT FILE           store FILE as OBJECT (replacing it)\n"
+            "  obs put BUCKET OBJECT - --size N     store N bytes from stdin as OBJECT (fewer: nothing stored)\n"
             "  obs get BUCKET OBJECT FILE [--offset N] [--length N]\n"
             "                                       fetch OBJECT, or N bytes of it from offset N, into\n"
             "                                       FILE (- = stdout)\n"
@@ -76,9 +77,33 @@ static int cmd_ls(struct ims_obs *o, const char *bucket, const char *prefix, siz
     return report(rc, &e);
 }
 
-static int cmd_put(struct ims_obs *o, const char *bucket, const char *key, const char *path)
+static ssize_t stdin_source(void *ctx, char *buf, size_t max)
+{
+    (void)ctx;
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, max);
+        if (n >= 0 || errno != EINTR)
+            return n;
+    }
+}
+
+/* A file, or exactly `size` bytes from stdin ("-"): a stream's size must be
+ * known before it is sent (S3 takes no upload of unknown length). */
+static int cmd_put(struct ims_obs *o, const char *bucket, const char *key, const char *path, const char *size)
 {
     struct ims_err e = {0};
+    if (!strcmp(path, "-")) {
+        int64_t n;
+        if (!size || !ims_parse_i64(size, 0, INT64_MAX, &n)) {
+            fprintf(stderr, "imsctl: 'obs put BUCKET OBJECT -' needs --size N (the number of bytes on stdin)\n");
+            return 2;
+        }
+        return report(ims_obs_put(o, bucket, key, (uint64_t)n, stdin_source, NULL, &e), &e);
+    }
+    if (size) {
+        fprintf(stderr, "imsctl: --size is for stdin (-) only: a file's size is its own\n");
+        return 2;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -141,12 +166,13 @@ static int cmd_get(struct ims_obs *o, const char *bucket, const char *key, const
 int imsctl_obs(const struct ims_config *cfg, int argc, char **argv)
 {
     /* words, then --offset/--length for get */
-    const char *pos[5] = {0}, *offset = NULL, *length = NULL, *page = NULL;
+    const char *pos[5] = {0}, *offset = NULL, *length = NULL, *page = NULL, *size = NULL;
     int npos = 0;
     for (int i = 0; i < argc; i++) {
         const char **dst = !strcmp(argv[i], "--offset")      ? &offset
                            : !strcmp(argv[i], "--length")    ? &length
                            : !strcmp(argv[i], "--page-size") ? &page
+                           : !strcmp(argv[i], "--size")      ? &size
                                                              : NULL;
         if (dst && i + 1 < argc) {
             *dst = argv[++i];
@@ -171,7 +197,8 @@ int imsctl_obs(const struct ims_config *cfg, int argc, char **argv)
     }
     int64_t page_size = IMS_OBS_LIST_MAX;
     if (npos < verbs[v].min || npos > verbs[v].max || ((offset || length) && strcmp(pos[0], "get")) ||
-        (page && (strcmp(pos[0], "ls") || !ims_parse_i64(page, 1, IMS_OBS_LIST_MAX, &page_size)))) {
+        (page && (strcmp(pos[0], "ls") || !ims_parse_i64(page, 1, IMS_OBS_LIST_MAX, &page_size))) ||
+        (size && strcmp(pos[0], "put"))) {
         fprintf(stderr, "imsctl: wrong arguments for 'obs %s' (see --help)\n", pos[0]);
         return 2;
     }
@@ -191,7 +218,7 @@ int imsctl_obs(const struct ims_config *cfg, int argc, char **argv)
     } else if (!strcmp(verb, "ls")) {
         ret = cmd_ls(o, bucket, pos[2] ? pos[2] : "", (size_t)page_size);
     } else if (!strcmp(verb, "put")) {
-        ret = cmd_put(o, bucket, key, pos[3]);
+        ret = cmd_put(o, bucket, key, pos[3], size);
     } else if (!strcmp(verb, "get")) {
         ret = cmd_get(o, bucket, key, pos[3], offset, length);
     } else if (!strcmp(verb, "cp")) {

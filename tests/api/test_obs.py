@@ -28,10 +28,10 @@ class Obs:
         self.config = config
         write_ini(self.config_path, config)
 
-    def run(self, *args, config_path=None):
+    def run(self, *args, config_path=None, input=None):
         env = clean_env({"IMSD_CONFIG": str(config_path or self.config_path),
                          "IMSD_DATA_DIR": str(self.data_dir)})
-        return subprocess.run([IMSCTL_BIN, "obs"] + [str(a) for a in args],
+        return subprocess.run([IMSCTL_BIN, "obs"] + [str(a) for a in args], input=input,
                               capture_output=True, env=env, timeout=300)
 
     def ok(self, *args):
@@ -158,6 +158,38 @@ def test_multipart_upload(obs, tmp_path):
     r = obs.run("get", b, "big/disk.raw", "-", "--offset", PART - 10, "--length", 20)
     assert r.stdout == data[PART - 10:PART + 10]
     assert obs.ls(b) == [("big/disk.raw", len(data))]
+
+
+def test_stream_put_and_abort(obs, request):
+    """`put ... - --size N` stores exactly N bytes from stdin; a stream that
+    ends early stores nothing (S3: the multipart upload is aborted, no part
+    stays behind) and leaves the old object as it was."""
+    b = new_bucket(obs)
+    size = 2 * PART + 5
+    data = os.urandom(size)
+    r = obs.run("put", b, "s.raw", "-", "--size", size, input=data)
+    assert r.returncode == 0, r.stderr
+    assert obs.run("get", b, "s.raw", "-").stdout == data
+    short = os.urandom(PART + 123)          # one whole part, then the stream ends
+    r = obs.run("put", b, "s.raw", "-", "--size", size, input=short)
+    assert r.returncode == 1 and b"ended" in r.stderr, r
+    r = obs.run("put", b, "new.raw", "-", "--size", size, input=short)
+    assert r.returncode == 1, r
+    assert obs.run("get", b, "s.raw", "-").stdout == data
+    assert obs.run("stat", b, "new.raw").returncode == 3
+    assert obs.ls(b) == [("s.raw", size)]
+    if obs.backend == "s3":
+        env = request.getfixturevalue("obs_s3")
+        listing = subprocess.run(
+            ["curl", "-fsS", "--netrc-file", env["S3_CURL_NETRC"], "--aws-sigv4",
+             "aws:amz:%s:s3" % env["S3_REGION"], "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+             "%s/%s?uploads=" % (env["S3_ENDPOINT"], b)], capture_output=True, timeout=60)
+        assert listing.returncode == 0, listing.stderr
+        assert b"ListMultipartUploadsResult" in listing.stdout and b"<Upload>" not in listing.stdout, \
+            listing.stdout
+    # a stream needs its size; --size is for streams only
+    assert obs.run("put", b, "x", "-", input=b"x").returncode == 2
+    assert obs.run("put", b, "x", __file__, "--size", "3").returncode == 2
 
 
 def test_listing_pages(obs, tmp_path):
