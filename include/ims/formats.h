@@ -66,7 +66,10 @@ enum ims_format_refusal {
  * called again for the rest) or -1 on an I/O error. size is the file's
  * length in bytes. The inspector never asks for more than
  * IMS_FORMAT_MAX_READ bytes in one call, nor more than
- * IMS_FORMAT_READ_BUDGET bytes in all. */
+ * IMS_FORMAT_READ_BUDGET bytes in all. It reads the first 64 KiB and the
+ * last 512 bytes, then a few small structures where the headers point
+ * (VHDX: ~200 KiB in all), so a source may be an object store's ranged
+ * GETs: a file need not be downloaded to be refused. */
 struct ims_format_source {
     long (*read_at)(void *ctx, uint64_t offset, void *buf, size_t len);
     void *ctx;
