@@ -566,13 +566,28 @@ static void test_refuses_two_formats_in_one(void **state)
     memcpy(f.data + 32768 + 1, "CD001", 5);
     refused_mem(&f, IMS_FORMAT_R_AMBIGUOUS, "qcow2 + iso");
     free(f.data);
-    /* a qcow2 with a fixed-VHD footer at its end */
+    /* a VMDK descriptor's text in an ISO's system area */
+    struct file iso = make_iso(20, 20);
+    memcpy(iso.data, "version=1\n", 10);
+    refused_mem(&iso, IMS_FORMAT_R_AMBIGUOUS, "iso + vmdk descriptor");
+    free(iso.data);
+    /* a fixed-VHD footer at the end of a qcow2: refused too, although it
+     * could be guest data in the last cluster, because a file kept as it
+     * is (quick import) must not be one format to one tool and another to
+     * the next */
     sh("qemu-img create -q -f vpc -o subformat=fixed %s 1M", path("tail.vhd"));
     struct file vhd = load("tail.vhd");
     f = load("poly.qcow2");
     memcpy(f.data + f.len - 512, vhd.data + vhd.len - 512, 512);
     refused_mem(&f, IMS_FORMAT_R_AMBIGUOUS, "qcow2 + vhd footer");
     free(f.data);
+    /* alone it is a fixed VHD */
+    struct ims_format_info info;
+    enum ims_format_refusal why;
+    struct ims_err err = { 0 };
+    assert_int_equal(inspect_mem(&vhd, 0, &info, &why, &err), IMS_OK);
+    assert_int_equal(info.format, IMS_FORMAT_VHD);
+    assert_string_equal(info.variant, "fixed");
     free(vhd.data);
 }
 
