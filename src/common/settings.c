@@ -32,7 +32,7 @@ const struct ims_setting ims_settings[] = {
     {"obs", "backend", "IMSD_OBS_BACKEND",
      "object storage for image files users import and export: embedded (directories under [obs] dir) or s3",
      "embedded"},
-    {"obs", "dir", NULL, "embedded object storage: a directory per bucket (default: <data_dir>/obs)", ""},
+    {"obs", "dir", NULL, "embedded: the directory holding a directory per bucket; empty = <data_dir>/obs", ""},
     {"obs", "endpoint", "IMSD_OBS_ENDPOINT", "s3: the service's URL, http(s)://host[:port] (path-style requests)",
      ""},
     {"obs", "region", "IMSD_OBS_REGION", "s3: the region requests are signed for (SigV4)", "us-east-1"},
