@@ -110,8 +110,13 @@ $(BUILD)/authz_bench: $(BUILD)/bench/authz_bench.o $(BUILD)/libims.a
 	@$(if $(V),true,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: deps all $(BUILD)/authz_bench
+$(BUILD)/convert_bench: $(BUILD)/bench/convert_bench.o $(BUILD)/libims.a
+	@$(if $(V),true,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: deps all $(BUILD)/authz_bench $(BUILD)/convert_bench
 	@$(BUILD)/authz_bench
+	@$(BUILD)/convert_bench
 	@bench/run.sh
 	@/usr/bin/python3 bench/ims_bench.py
 
