@@ -75,8 +75,9 @@ $(BUILD)/fuzz-bin/%: $(BUILD)/fuzz/%.o $(BUILD)/libims.a
 	@$(if $(V),true,echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-# The targets' objects are kept (not make's intermediates) so relinking is cheap.
-.SECONDARY: $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/fuzz_main.o
+# Objects reached only through pattern rules (tests, fuzz targets) are kept,
+# not deleted as make's intermediates, so relinking is cheap.
+.SECONDARY:
 
 deps:
 	@scripts/install-deps.sh

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../lib/api/api-int.h"
+#include "../lib/query/query-int.h"
 #include "fuzz.h"
 #include "ims/copy.h"
 #include "ims/image.h"
@@ -110,8 +111,16 @@ static void cloudimage_patch(const char *data, size_t len)
     rc = ims_patch_apply(&p, &img, false, &err);
     check(rc == IMS_OK || rc == IMS_E_BADREQ || rc == IMS_E_FORBIDDEN || rc == IMS_E_CONFLICT ||
           rc == IMS_E_TOOLARGE);
-    if (rc == IMS_OK)
+    if (rc == IMS_OK) {
+        /* The IMS rules hold for what the image now stores. */
         check(ims_streq(img.owner, "project") && img.props.n <= IMS_IMAGE_PROPS_MAX);
+        check(img.name && ims_cloudimage_check_name(img.name, &err) == IMS_OK);
+        const char *desc = ims_kvlist_get(&img.props, "__description");
+        check(!desc || ims_cloudimage_check_description(desc, &err) == IMS_OK);
+        const char *fw = ims_kvlist_get(&img.props, "hw_firmware_type");
+        check(!fw || ims_streq(fw, "bios") || ims_streq(fw, "uefi"));
+        check(img.min_ram >= 0 && img.min_ram <= 2147483647);
+    }
     ims_image_release(&img);
     ims_patch_release(&p);
     free(ep);
