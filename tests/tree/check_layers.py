@@ -3,7 +3,8 @@
 its layer may use (the "Dependency rules" section), no module reaches into
 another module's internals, third-party headers stay in the module that
 wraps them, every .c file under lib/ and src/ is listed in the document
-with its job, and every public header is in its header table.
+with its job, every public header is in its header table, and every fuzz
+target (fuzz/fuzz_<name>.c) is in the fuzz/ list.
 
 Run from anywhere: python3 tests/tree/check_layers.py (exit 1 on a breach).
 """
@@ -152,6 +153,14 @@ def listing_problems():
     for d in sorted({str(Path(f).parent) for f in actual}):
         if f"`{d}/`" not in doc:
             problems.append(f"{d}/: module not described in docs/ARCHITECTURE.md")
+    section = doc[doc.find("### `fuzz/`"):]
+    section = section[:section.find("\n## ")]
+    fuzz_listed = set(re.findall(r"^- `(\w+)` — ", section, re.M))
+    fuzz_actual = {p.stem[len("fuzz_"):] for p in ROOT.glob("fuzz/fuzz_*.c")} - {"main"}
+    for t in sorted(fuzz_actual - fuzz_listed):
+        problems.append(f"fuzz/fuzz_{t}.c: not in docs/ARCHITECTURE.md's fuzz/ list (add a line with what it feeds)")
+    for t in sorted(fuzz_listed - fuzz_actual):
+        problems.append(f"fuzz target {t}: listed in docs/ARCHITECTURE.md but fuzz/fuzz_{t}.c does not exist")
     return problems
 
 
