@@ -158,7 +158,8 @@ struct ims_obs_ops {
     enum ims_obs_rc (*list)(struct ims_obs *o, const char *bucket, const char *prefix, const char *token,
                             size_t max, struct ims_obs_listing *ret, struct ims_err *err);
     /* A copy made by the backend itself, no byte through imsd where it can:
-     * S3's CopyObject, a reflink (or an in-kernel copy) on the embedded store. */
+     * S3's CopyObject (up to [obs] server_copy_max, else streamed through
+     * imsd), a reflink (or an in-kernel copy) on the embedded store. */
     enum ims_obs_rc (*copy)(struct ims_obs *o, const char *src_bucket, const char *src_key,
                             const char *dst_bucket, const char *dst_key, struct ims_err *err);
     /* The object's file, for a quick import by hard link or reflink
