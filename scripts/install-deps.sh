@@ -8,6 +8,7 @@ pkgs=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libargon2-dev
   libinih-dev libcmocka-dev libcurl4-openssl-dev sqlite3
   qemu-utils
+  libvirt-dev libxml2-dev  # the libvirt compute source (its test driver needs no daemon)
   python3-pytest python3-requests python3-openstacksdk python3-glanceclient
   python3-openstackclient
   # the S3-compatible server the object-storage tests start

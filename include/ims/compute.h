@@ -99,4 +99,16 @@ struct ims_compute_source {
  * under dir/compute/backups. */
 enum ims_rc ims_compute_inventory_open(const char *dir, struct ims_compute_source **ret, struct ims_err *err);
 
+/* libvirt (read-only): uri is a libvirt connection URI ("qemu:///system",
+ * "test:///path/node.xml"). A domain's project and OS version come from
+ * its metadata element
+ *   <ims:server xmlns:ims="https://imsd.invalid/compute/1">
+ *     <ims:project>PROJECT_ID</ims:project><ims:os_version>...</ims:os_version>
+ *   </ims:server>
+ * domains without a project belong to default_project (NULL or "": to no
+ * project; only project-less reads see them). */
+#define IMS_LIBVIRT_METADATA_NS "https://imsd.invalid/compute/1"
+enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, struct ims_compute_source **ret,
+                                     struct ims_err *err);
+
 #endif

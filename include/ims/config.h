@@ -37,7 +37,9 @@ struct ims_config {
     int64_t obs_part_size; /* s3: larger objects go up in parts of this size */
     int64_t obs_server_copy_max; /* s3: larger copies stream through imsd instead of CopyObject */
     /* [compute] where servers, volumes and backups come from */
-    char *compute_backend; /* "inventory" */
+    char *compute_backend;         /* "inventory" or "libvirt" */
+    char *compute_uri;             /* libvirt: the connection URI */
+    char *compute_default_project; /* libvirt: project of domains whose metadata names none */
     /* [database] */
     char *db_connection; /* engine://...; a plain path = SQLite; "" = <data_dir>/imsd.db */
     /* [identity] */

@@ -45,7 +45,11 @@ const struct ims_setting ims_settings[] = {
      "s3: copies up to this size are made by the service (CopyObject); larger ones stream through imsd, bytes",
      "5368709120"},
     {"compute", "backend", "IMSD_COMPUTE_BACKEND",
-     "where servers, volumes and backups come from: inventory (registered with imsctl)", "inventory"},
+     "where servers, volumes and backups come from: inventory (registered with imsctl or the admin API) or libvirt",
+     "inventory"},
+    {"compute", "uri", "IMSD_COMPUTE_URI", "libvirt: the connection URI (qemu:///system, test:///PATH)", ""},
+    {"compute", "default_project", NULL,
+     "libvirt: the project id of domains whose metadata names none (empty: such domains belong to no project)", ""},
     {"database", "connection", "IMSD_DATABASE",
      "metadata database: sqlite://PATH or a path (default: <data_dir>/imsd.db)", ""},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
@@ -240,12 +244,14 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("obs", "server_copy_max"))
         return set_int(&c->obs_server_copy_max, v, 5LL << 20, 5LL << 30, key, err, errlen);
     if (IS("compute", "backend")) {
-        if (strcmp(v, "inventory")) {
-            snprintf(err, errlen, "invalid [compute] backend '%s' (inventory)", v);
+        if (strcmp(v, "inventory") && strcmp(v, "libvirt")) {
+            snprintf(err, errlen, "invalid [compute] backend '%s' (inventory or libvirt)", v);
             return -1;
         }
         return STR(compute_backend);
     }
+    if (IS("compute", "uri")) return STR(compute_uri);
+    if (IS("compute", "default_project")) return STR(compute_default_project);
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("identity", "admin_password")) return STR(admin_password);
@@ -340,6 +346,8 @@ void ims_settings_release(struct ims_config *c)
     free(c->obs_access_key);
     free(c->obs_secret_key);
     free(c->compute_backend);
+    free(c->compute_uri);
+    free(c->compute_default_project);
     free(c->region);
     free(c->admin_password);
     memset(c, 0, sizeof(*c));
@@ -361,7 +369,8 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->obs_backend, c->obs_dir, c->obs_endpoint, c->obs_region, c->obs_access_key,
             c->obs_secret_key && *c->obs_secret_key ? "(set)" : "", (long long)c->obs_part_size,
             (long long)c->obs_server_copy_max);
-    fprintf(out, "[compute]\nbackend = %s\n\n", c->compute_backend);
+    fprintf(out, "[compute]\nbackend = %s\nuri = %s\ndefault_project = %s\n\n", c->compute_backend, c->compute_uri,
+            c->compute_default_project);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
                  "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\ntoken_key = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,

@@ -395,6 +395,7 @@ int main(int argc, char **argv)
     if (ims_settings_load(&cfg, config, err, sizeof(err)) ||
         (data_dir && ims_settings_set(&cfg, "storage", "data_dir", data_dir, err, sizeof(err)))) {
         fprintf(stderr, "imsctl: %s\n", err);
+        ims_settings_release(&cfg);
         return 2;
     }
     ims_log_set_level(IMS_LOG_WARN);

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
         (threads && ims_settings_set(&cfg, "server", "threads", threads, err, sizeof(err))) ||
         (workers && ims_settings_set(&cfg, "jobs", "workers", workers, err, sizeof(err)))) {
         fprintf(stderr, "imsd: %s\n", err);
+        ims_settings_release(&cfg);
         return 2;
     }
     ims_log_set_level(log_level(cfg.log_level));

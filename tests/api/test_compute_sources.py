@@ -354,3 +354,103 @@ def test_rest_bad_requests_elsewhere(admin):
     assert r.status_code == 400
     r = admin.put("/v1/admin/servers")
     assert r.status_code == 405
+
+
+# -- the libvirt source, through libvirt's test driver (no daemon) -----------
+
+LIBVIRT_NODE = """<node>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>lv-web</name>
+    <uuid>{web}</uuid>
+    <memory unit='MiB'>2048</memory>
+    <os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
+    <devices>
+      <disk type='file' device='disk'><driver name='qemu' type='raw'/>
+        <source file='{data}'/><target dev='vdb' bus='virtio'/></disk>
+      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+        <source file='{sys}'/><target dev='vda' bus='virtio'/><boot order='1'/></disk>
+      <disk type='file' device='cdrom'><source file='{dir}/no.iso'/><target dev='hdc' bus='ide'/></disk>
+    </devices>
+    <metadata>
+      <ims:server xmlns:ims="https://imsd.invalid/compute/1">
+        <ims:project>{project}</ims:project><ims:os_version>{os}</ims:os_version>
+      </ims:server>
+    </metadata>
+    <test:runstate>5</test:runstate>
+  </domain>
+  <domain type='test'>
+    <name>lv-db</name>
+    <uuid>{db}</uuid>
+    <memory unit='MiB'>512</memory>
+    <os><type>hvm</type></os>
+    <devices>
+      <disk type='file' device='disk'><source file='{other}'/><target dev='vda' bus='virtio'/></disk>
+    </devices>
+  </domain>
+</node>
+"""
+
+
+def test_libvirt_test_driver(start_imsd, tmp_path):
+    web, db = str(uuid.uuid4()), str(uuid.uuid4())
+    sys_disk, data, other = tmp_path / "sys.qcow2", tmp_path / "data.raw", tmp_path / "other.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", str(sys_disk), "32M")
+    qemu_img("create", "-q", "-f", "raw", str(data), "1M")
+    qemu_img("create", "-q", "-f", "qcow2", str(other), "16M")
+    project = "0123456789abcdef0123456789abcdef"
+    default_project = "fedcba9876543210fedcba9876543210"
+    node = tmp_path / "node.xml"
+    node.write_text(LIBVIRT_NODE.format(web=web, db=db, sys=sys_disk, data=data, other=other, dir=tmp_path,
+                                        project=project, os=OS))
+    srv = start_imsd(config={"compute": {"backend": "libvirt", "uri": "test://" + str(node),
+                                         "default_project": default_project}})
+    admin = srv.admin()
+    servers = {s["id"]: s for s in admin.get("/v1/admin/servers").json()["servers"]}
+    assert set(servers) == {web, db}
+    w = servers[web]
+    # shutoff (runstate 5) is stopped; the boot disk is the system disk; the cdrom is no volume.
+    assert (w["name"], w["state"], w["firmware"], w["ram"], w["project_id"], w["os_version"]) == (
+        "lv-web", "stopped", "uefi", 2048, project, OS)
+    assert [(v["position"], v["disk"], v["format"], v["size"]) for v in w["volumes"]] == [
+        (0, str(sys_disk), "qcow2", 32 << 20), (1, str(data), "raw", 1 << 20)]
+    d = servers[db]
+    assert (d["state"], d["firmware"], d["project_id"], d["os_version"]) == ("running", "bios", default_project, None)
+    assert [(v["disk"], v["format"]) for v in d["volumes"]] == [(str(other), "qcow2")]
+
+    # Filters, single reads, stable volume ids.
+    assert [s["id"] for s in admin.get("/v1/admin/servers", params={"project_id": project}).json()["servers"]] == [web]
+    assert admin.get("/v1/admin/servers/" + web).json()["server"] == w
+    vid = w["volumes"][1]["id"]
+    assert admin.get("/v1/admin/volumes/" + vid).json()["volume"]["disk"] == str(data)
+    assert admin.get("/v1/admin/backups").json() == {"backups": []}
+    r = admin.get("/v1/admin/servers/" + str(uuid.uuid4()))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0005"
+
+    # Read-only: writes are refused, through the API and imsctl alike.
+    r = admin.patch("/v1/admin/servers/" + web, json={"state": "running"})
+    assert r.status_code == 501 and "read-only" in r.json()["error"]["message"]
+    r = admin.post("/v1/admin/backups", json={"server_id": web})
+    assert r.status_code == 501
+    r = imsctl_run(srv, "server", "rm", web)
+    assert r.returncode == 1 and "read-only" in r.stderr
+    listed = srv.imsctl("server", "ls")
+    assert "lv-web" in listed and "stopped" in listed
+    admin.close()
+
+
+def test_libvirt_bad_uri_and_unknown_backend(tmp_path):
+    import shutil
+    from helpers import Server
+    srv = Server(config={"compute": {"backend": "libvirt", "uri": "test://" + str(tmp_path / "missing.xml")}})
+    try:
+        r = imsctl_run(srv, "server", "ls")
+        assert r.returncode == 1 and "compute source ([compute] backend libvirt)" in r.stderr
+        assert "backend = libvirt" in imsctl_run(srv, "config", "show").stdout
+    finally:
+        shutil.rmtree(srv.root, ignore_errors=True)
+    srv = Server(config={"compute": {"backend": "vmware"}})
+    try:
+        r = imsctl_run(srv, "server", "ls")
+        assert r.returncode == 2 and "invalid [compute] backend 'vmware' (inventory or libvirt)" in r.stderr
+    finally:
+        shutil.rmtree(srv.root, ignore_errors=True)

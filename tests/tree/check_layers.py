@@ -77,6 +77,8 @@ THIRD_PARTY = {
     "argon2.h": {"auth"},
     "openssl/": {"auth", "core"},
     "curl/": {"obs"},
+    "libvirt/": {"compute"},
+    "libxml/": {"compute"},
     "jansson.h": {"query", "policy", "jobs", "api"},
 }
 

@@ -214,7 +214,9 @@ static void volumes_join_their_server(void **state)
 
     assert_int_equal(inv->ops->remove_volume(inv, v.id, &err), IMS_E_CONFLICT);
     assert_int_equal(inv->ops->remove_volume(inv, w.id, &err), IMS_OK);
-    assert_int_equal(inv->ops->get_volume(inv, NULL, w.id, &w, &err), IMS_E_NOTFOUND);
+    struct ims_volume gone;
+    assert_int_equal(inv->ops->get_volume(inv, NULL, w.id, &gone, &err), IMS_E_NOTFOUND);
+    ims_volume_release(&w);
     assert_int_equal(inv->ops->remove_server(inv, s.id, &err), IMS_OK);
     ims_volume_release(&v);
     ims_server_release(&s);

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The libvirt compute source: domains are servers, their file and block
+ * disks are volumes, read through a read-only libvirt connection on every
+ * call (the domains are libvirt's; nothing is cached, nothing written).
+ *  - state: shutoff (and crashed) is stopped; every other state (running,
+ *    paused, being shut down, ...) counts as running, since such a disk is
+ *    not at rest;
+ *  - disks: <disk device='disk'> with a <source file=...> or <source
+ *    dev=...>, in the domain's order, except that the disk with the lowest
+ *    <boot order=...> comes first (the system disk); format and size from
+ *    the format inspector over the file, else the driver's type;
+ *  - a volume's id is derived from the domain's UUID and the disk's target
+ *    (stable while the domain keeps the disk there);
+ *  - project and OS version from the domain's metadata element
+ *    <ims:server xmlns:ims="IMS_LIBVIRT_METADATA_NS"><ims:project>
+ *    <ims:os_version>, else the configured default project;
+ *  - firmware: <os firmware='efi'> or a pflash loader is uefi, else bios;
+ *  - no backups (libvirt has none in this sense): lists are empty.
+ * The domain XML is libvirt's own output, parsed with libxml2 (no network
+ * access, no entity expansion). */
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "compute-int.h"
+
+struct lv_source {
+    struct ims_compute_source base;
+    virConnectPtr conn;
+    char *uri;
+    char *default_project; /* NULL: none */
+};
+
+static struct lv_source *lv_of(struct ims_compute_source *s) { return (struct lv_source *)s; }
+
+/* libvirt prints its errors to stderr by default; they go into err here. */
+static void quiet(void *ctx, virErrorPtr e)
+{
+    (void)ctx;
+    (void)e;
+}
+
+static enum ims_rc lv_fail(struct ims_err *err, const char *what)
+{
+    const char *m = virGetLastErrorMessage();
+    return ims_fail(err, IMS_E_IO, "libvirt: %s: %s", what, m ? m : "unknown error");
+}
+
+/* splitmix64's finaliser: every input bit reaches every output bit. */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A stable UUID-shaped id (version 8: custom) for (domain, target): two
+ * FNV-1a hashes, mixed. */
+static void volume_id(const char *domain_uuid, const char *target, char out[IMS_COMPUTE_ID_CAP])
+{
+    uint64_t h1 = mix(ims_hash_str(ims_hash_str(IMS_HASH_SEED, domain_uuid), target));
+    uint64_t h2 = mix(ims_hash_str(ims_hash_str(h1 ^ 0x9e3779b97f4a7c15ULL, target), domain_uuid));
+    snprintf(out, IMS_COMPUTE_ID_CAP, "%08x-%04x-8%03x-%04x-%012llx", (unsigned)(h1 >> 32),
+             (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff, (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
+             (unsigned long long)(h2 & 0xffffffffffffULL));
+}
+
+static char *xpath_string(xmlXPathContextPtr ctx, const char *expr)
+{
+    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+    char *ret = NULL;
+    if (o && o->type == XPATH_NODESET && o->nodesetval && o->nodesetval->nodeNr > 0) {
+        xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+        if (v && *v)
+            ret = ims_xstrdup((const char *)v);
+        xmlFree(v);
+    }
+    xmlXPathFreeObject(o);
+    return ret;
+}
+
+static char *attr(xmlNodePtr n, const char *child, const char *name)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, child))
+            continue;
+        xmlChar *v = xmlGetProp(c, (const xmlChar *)name);
+        char *ret = v ? ims_xstrdup((const char *)v) : NULL;
+        xmlFree(v);
+        return ret;
+    }
+    return NULL;
+}
+
+struct disk_row {
+    struct ims_volume v;
+    long boot; /* <boot order>; LONG_MAX when none */
+};
+
+static void disk_volume(xmlNodePtr disk, const struct ims_server *s, struct disk_row *row)
+{
+    char *file = attr(disk, "source", "file");
+    if (!file)
+        file = attr(disk, "source", "dev");
+    char *target = attr(disk, "target", "dev");
+    char *driver_type = attr(disk, "driver", "type");
+    char *boot = attr(disk, "boot", "order");
+    *row = (struct disk_row){.v = {.position = -1, .created_at = s->created_at}, .boot = LONG_MAX};
+    volume_id(s->id, target ? target : file, row->v.id);
+    row->v.project_id = s->project_id ? ims_xstrdup(s->project_id) : NULL;
+    row->v.server_id = ims_xstrdup(s->id);
+    row->v.disk = file;
+    struct ims_err ignored;
+    if (ims_compute_disk_inspect(file, &row->v.format, &row->v.size, &ignored) != IMS_OK) {
+        ims_debug("compute: libvirt disk %s of %s not inspected: %s", file, s->name, ignored.msg);
+        row->v.format = driver_type;
+        driver_type = NULL;
+    }
+    int64_t order;
+    if (boot && ims_parse_i64(boot, 0, INT_MAX, &order))
+        row->boot = (long)order;
+    free(target);
+    free(driver_type);
+    free(boot);
+}
+
+/* The domain's disks in order, the boot disk first. */
+static void domain_disks(xmlXPathContextPtr ctx, struct ims_server *s)
+{
+    xmlXPathObjectPtr o = xmlXPathEvalExpression(
+        (const xmlChar *)"/domain/devices/disk[@device='disk' or not(@device)][source/@file or source/@dev]", ctx);
+    int n = o && o->nodesetval ? o->nodesetval->nodeNr : 0;
+    if (n > IMS_SERVER_DISKS_MAX)
+        n = IMS_SERVER_DISKS_MAX;
+    struct disk_row *rows = ims_xcalloc((size_t)n + 1, sizeof(*rows));
+    for (int i = 0; i < n; i++)
+        disk_volume(o->nodesetval->nodeTab[i], s, &rows[i]);
+    xmlXPathFreeObject(o);
+    int first = 0;
+    for (int i = 1; i < n; i++)
+        if (rows[i].boot < rows[first].boot)
+            first = i;
+    s->volumes = ims_xcalloc((size_t)n + 1, sizeof(*s->volumes));
+    s->nvolumes = (size_t)n;
+    for (int i = 0, k = 1; i < n; i++) {
+        int at = i == first ? 0 : k++;
+        s->volumes[at] = rows[i].v;
+        s->volumes[at].position = at;
+    }
+    free(rows);
+}
+
+static enum ims_rc read_domain(struct lv_source *lv, virDomainPtr dom, struct ims_server *ret, struct ims_err *err)
+{
+    struct ims_server s = {0};
+    if (virDomainGetUUIDString(dom, s.id) != 0)
+        return lv_fail(err, "domain uuid");
+    int state = 0, reason = 0;
+    if (virDomainGetState(dom, &state, &reason, 0) != 0)
+        return lv_fail(err, "domain state");
+    s.state = state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED ? IMS_SERVER_STOPPED : IMS_SERVER_RUNNING;
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    if (!xml)
+        return lv_fail(err, "domain XML");
+    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                                                          XML_PARSE_NOWARNING);
+    free(xml);
+    if (!doc)
+        return ims_fail(err, IMS_E_IO, "libvirt: the XML of domain %s does not parse", s.id);
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctx, (const xmlChar *)"ims", (const xmlChar *)IMS_LIBVIRT_METADATA_NS);
+    const char *name = virDomainGetName(dom);
+    s.name = ims_xstrdup(name ? name : s.id);
+    s.project_id = xpath_string(ctx, "/domain/metadata/ims:server/ims:project");
+    if (!s.project_id && lv->default_project)
+        s.project_id = ims_xstrdup(lv->default_project);
+    s.os_version = xpath_string(ctx, "/domain/metadata/ims:server/ims:os_version");
+    char *fw = xpath_string(ctx, "/domain/os/@firmware");
+    char *loader = xpath_string(ctx, "/domain/os/loader/@type");
+    s.firmware = ims_streq(fw, "efi") || ims_streq(loader, "pflash") ? IMS_FIRMWARE_UEFI : IMS_FIRMWARE_BIOS;
+    free(fw);
+    free(loader);
+    unsigned long max_kib = virDomainGetMaxMemory(dom);
+    s.ram_mb = (int64_t)(max_kib / 1024);
+    domain_disks(ctx, &s);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    *ret = s;
+    return IMS_OK;
+}
+
+/* Every domain, read; the caller frees the array. */
+static enum ims_rc all_servers(struct lv_source *lv, struct ims_server **ret, size_t *ret_n, struct ims_err *err)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(lv->conn, &doms, 0);
+    if (n < 0)
+        return lv_fail(err, "listing domains");
+    struct ims_server *arr = ims_xcalloc((size_t)n + 1, sizeof(*arr));
+    size_t got = 0;
+    enum ims_rc rc = IMS_OK;
+    for (int i = 0; i < n; i++) {
+        if (rc == IMS_OK && (rc = read_domain(lv, doms[i], &arr[got], err)) == IMS_OK)
+            got++;
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    if (rc != IMS_OK) {
+        ims_server_array_free(arr, got);
+        return rc;
+    }
+    *ret = arr;
+    *ret_n = got;
+    return IMS_OK;
+}
+
+static bool in_project(const struct ims_server *s, const char *project_id)
+{
+    return !project_id || (s->project_id && strcmp(s->project_id, project_id) == 0);
+}
+
+static enum ims_rc lv_list_servers(struct ims_compute_source *src, const char *project_id, struct ims_server **ret,
+                                   size_t *ret_n, struct ims_err *err)
+{
+    struct ims_server *all = NULL;
+    size_t n = 0;
+    enum ims_rc rc = all_servers(lv_of(src), &all, &n, err);
+    if (rc != IMS_OK)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in_project(&all[i], project_id))
+            all[k++] = all[i];
+        else
+            ims_server_release(&all[i]);
+    }
+    *ret = all;
+    *ret_n = k;
+    return IMS_OK;
+}
+
+static enum ims_rc lv_get_server(struct ims_compute_source *src, const char *project_id, const char *id,
+                                 struct ims_server *ret, struct ims_err *err)
+{
+    struct lv_source *lv = lv_of(src);
+    if (!ims_uuid_valid(id))
+        return ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %.64s.", id);
+    virDomainPtr dom = virDomainLookupByUUIDString(lv->conn, id);
+    if (!dom) {
+        virErrorPtr e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN)
+            return ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %s.", id);
+        return lv_fail(err, "looking up a domain");
+    }
+    struct ims_server s;
+    enum ims_rc rc = read_domain(lv, dom, &s, err);
+    virDomainFree(dom);
+    if (rc != IMS_OK)
+        return rc;
+    if (!in_project(&s, project_id)) {
+        ims_server_release(&s);
+        return ims_fail_code(err, IMS_E_FORBIDDEN, "IMG.0137", "Server %s belongs to another project.", id);
+    }
+    *ret = s;
+    return IMS_OK;
+}
+
+static enum ims_rc lv_list_volumes(struct ims_compute_source *src, const char *project_id, struct ims_volume **ret,
+                                   size_t *ret_n, struct ims_err *err)
+{
+    struct ims_server *servers = NULL;
+    size_t n = 0;
+    enum ims_rc rc = lv_list_servers(src, project_id, &servers, &n, err);
+    if (rc != IMS_OK)
+        return rc;
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < n; i++)
+        total += servers[i].nvolumes;
+    struct ims_volume *vols = ims_xcalloc(total + 1, sizeof(*vols));
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < servers[i].nvolumes; j++)
+            vols[k++] = servers[i].volumes[j];
+        servers[i].nvolumes = 0; /* moved */
+    }
+    ims_server_array_free(servers, n);
+    *ret = vols;
+    *ret_n = k;
+    return IMS_OK;
+}
+
+static enum ims_rc lv_get_volume(struct ims_compute_source *src, const char *project_id, const char *id,
+                                 struct ims_volume *ret, struct ims_err *err)
+{
+    struct ims_volume *vols = NULL;
+    size_t n = 0;
+    enum ims_rc rc = lv_list_volumes(src, NULL, &vols, &n, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0120", "No volume with id %.64s.", id);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(vols[i].id, id) != 0)
+            continue;
+        if (project_id && !ims_streq(vols[i].project_id, project_id)) {
+            rc = ims_fail_code(err, IMS_E_FORBIDDEN, "IMG.0120", "Volume %s belongs to another project.", id);
+            break;
+        }
+        *ret = vols[i];
+        vols[i] = (struct ims_volume){0};
+        rc = IMS_OK;
+        break;
+    }
+    ims_volume_array_free(vols, n);
+    return rc;
+}
+
+static enum ims_rc lv_list_backups(struct ims_compute_source *src, const char *project_id, struct ims_backup **ret,
+                                   size_t *ret_n, struct ims_err *err)
+{
+    *ret = NULL;
+    *ret_n = 0;
+    return IMS_OK;
+}
+
+static enum ims_rc lv_get_backup(struct ims_compute_source *src, const char *project_id, const char *id,
+                                 struct ims_backup *ret, struct ims_err *err)
+{
+    return ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0020", "No backup with id %.64s (libvirt keeps no backups).", id);
+}
+
+static void lv_close(struct ims_compute_source *src)
+{
+    if (!src)
+        return;
+    struct lv_source *lv = lv_of(src);
+    if (lv->conn)
+        virConnectClose(lv->conn);
+    free(lv->uri);
+    free(lv->default_project);
+    free(lv);
+}
+
+static const struct ims_compute_ops libvirt_ops = {
+    .name = "libvirt",
+    .list_servers = lv_list_servers,
+    .get_server = lv_get_server,
+    .list_volumes = lv_list_volumes,
+    .get_volume = lv_get_volume,
+    .list_backups = lv_list_backups,
+    .get_backup = lv_get_backup,
+    .close = lv_close,
+};
+
+enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, struct ims_compute_source **ret,
+                                     struct ims_err *err)
+{
+    if (!uri || !*uri)
+        return ims_fail(err, IMS_E_BADREQ, "the libvirt compute source needs [compute] uri");
+    xmlInitParser();
+    virSetErrorFunc(NULL, quiet);
+    virConnectPtr conn = virConnectOpenReadOnly(uri);
+    if (!conn)
+        return lv_fail(err, uri);
+    struct lv_source *lv = ims_xcalloc(1, sizeof(*lv));
+    lv->base.ops = &libvirt_ops;
+    lv->conn = conn;
+    lv->uri = ims_xstrdup(uri);
+    lv->default_project = default_project && *default_project ? ims_xstrdup(default_project) : NULL;
+    *ret = &lv->base;
+    return IMS_OK;
+}
