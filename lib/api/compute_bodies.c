@@ -24,8 +24,12 @@ static enum ims_rc body_object(const char *data, size_t len, const char *const *
 {
     json_error_t je;
     json_t *body = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &je);
+    /* jansson quotes the bytes near the error, which may be control
+     * characters or broken UTF-8: those are not echoed. */
     if (!body)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "Malformed JSON in request body: %s.", je.text);
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "Malformed JSON in request body (line %d, column %d)%s%s.",
+                             je.line, je.column, ims_text_valid(je.text) ? ": " : "",
+                             ims_text_valid(je.text) ? je.text : "");
     if (!json_is_object(body)) {
         json_decref(body);
         return bad(err, "The request body must be a JSON object.");
@@ -38,9 +42,10 @@ static enum ims_rc body_object(const char *data, size_t len, const char *const *
         for (const char *const *a = allowed; *a; a++)
             known = known || strcmp(*a, key) == 0;
         if (!known) {
-            char shown[80];
-            snprintf(shown, sizeof(shown), "%s", ims_text_valid(key) ? key : "?");
-            ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "Unknown member '%.64s' in the request body.", shown);
+            /* Echoed only whole (a cut could split a UTF-8 sequence). */
+            bool show = strlen(key) <= 64 && ims_text_valid(key);
+            ims_fail_code(err, IMS_E_BADREQ, "IMG.0001", "Unknown member '%s' in the request body.",
+                          show ? key : "(not shown)");
             json_decref(body);
             return IMS_E_BADREQ;
         }

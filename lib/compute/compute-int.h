@@ -4,7 +4,16 @@
 #ifndef IMS_COMPUTE_INT_H
 #define IMS_COMPUTE_INT_H
 
+#include <string.h>
+
 #include "ims/compute.h"
+
+/* s as messages echo it: whole when short, else a placeholder (a cut
+ * could split a UTF-8 sequence; messages reach API clients). */
+static inline const char *ims_compute_shown(const char *s)
+{
+    return s && strlen(s) <= 256 ? s : "(too long to show)";
+}
 
 /* A local disk file: its format (ims_format_name; owned) and virtual size,
  * through the format inspector. IMS_E_BADREQ with IMG.0057 (naming the

@@ -21,16 +21,17 @@ enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64
      * (the inspector's messages name no paths, for users). */
     struct stat st;
     if (stat(path, &st) != 0)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s cannot be opened: %s.", path, strerror(errno));
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s cannot be opened: %s.", ims_compute_shown(path),
+                             strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s is not a regular file.", path);
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s is not a regular file.", ims_compute_shown(path));
     struct ims_format_info info;
     enum ims_rc rc = ims_image_inspect_file(path, NULL, NULL, &info, NULL, err);
     if (rc != IMS_OK) {
         char why[sizeof(err->msg)];
         snprintf(why, sizeof(why), "%s", err->msg);
         rc = rc == IMS_E_IO ? IMS_E_IO : IMS_E_BADREQ;
-        return ims_fail_code(err, rc, "IMG.0057", "Disk %s is refused: %s", path, why);
+        return ims_fail_code(err, rc, "IMG.0057", "Disk %s is refused: %s", ims_compute_shown(path), why);
     }
     *ret_format = ims_xstrdup(ims_format_name(info.format));
     *ret_size = info.virtual_size;
@@ -87,7 +88,8 @@ enum ims_rc ims_compute_copy_file(const char *src, const char *dst, bool *ret_re
 {
     int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (in < 0)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s cannot be opened: %s.", src, strerror(errno));
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s cannot be opened: %s.", ims_compute_shown(src),
+                             strerror(errno));
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (out < 0) {
         int e = errno;

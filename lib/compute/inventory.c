@@ -6,7 +6,9 @@
  * it is read). A backup copies its server's disk files into
  * <dir>/compute/backups/<backup id>/, reflinked where the file system
  * shares blocks, so later writes to the server's disks do not reach it. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,7 @@ struct inventory {
     struct ims_compute_source base;
     char *dir; /* <data dir>/compute */
     struct ims_db *db;
+    int64_t grace_seconds; /* an unrecorded backup directory this old is an interrupted backup's */
 };
 
 static struct inventory *inv_of(struct ims_compute_source *s) { return (struct inventory *)s; }
@@ -41,6 +44,43 @@ static enum ims_rc make_dir(const char *path, struct ims_err *err)
     return IMS_OK;
 }
 
+static void remove_backup_files(const struct inventory *inv, const char *id, size_t n);
+
+/* A backup copies its files before its row is written: a process killed
+ * in between leaves a directory no backup names. Such directories older
+ * than the grace period are removed (younger ones may be another
+ * process's backup in progress). */
+static void recover_orphans(struct inventory *inv, const char *backups)
+{
+    DIR *d = opendir(backups);
+    if (!d)
+        return;
+    struct ims_dbc *c = ims_db_conn(inv->db);
+    int64_t now = ims_now();
+    size_t removed = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!ims_uuid_valid(e->d_name))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) || now - (int64_t)st.st_mtime < inv->grace_seconds)
+            continue;
+        struct ims_backup b;
+        struct ims_err err;
+        enum ims_rc rc = ims_repo_backup_get(c, e->d_name, &b, &err);
+        if (rc == IMS_OK) {
+            ims_backup_release(&b);
+            continue;
+        }
+        if (rc != IMS_E_NOTFOUND)
+            break;
+        remove_backup_files(inv, e->d_name, IMS_SERVER_DISKS_MAX);
+        removed++;
+    }
+    closedir(d);
+    if (removed)
+        ims_info("compute: recovery removed %zu interrupted backup(s)' copies", removed);
+}
+
 static enum ims_rc inv_attach(struct ims_compute_source *s, struct ims_db *db, struct ims_err *err)
 {
     struct inventory *inv = inv_of(s);
@@ -49,8 +89,10 @@ static enum ims_rc inv_attach(struct ims_compute_source *s, struct ims_db *db, s
     enum ims_rc rc = make_dir(inv->dir, err);
     if (rc == IMS_OK)
         rc = make_dir(path, err);
-    if (rc == IMS_OK)
+    if (rc == IMS_OK) {
         inv->db = db;
+        recover_orphans(inv, path);
+    }
     return rc;
 }
 
@@ -176,8 +218,8 @@ static enum ims_rc inv_add_server(struct ims_compute_source *s, const struct ims
         return rc;
     if (!spec->os_version || !ims_os_table_find(ims_os_table_builtin(), spec->os_version))
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0056",
-                             "Unknown os_version '%.200s': see GET /v1/cloudimages/os_version.",
-                             spec->os_version ? spec->os_version : "");
+                             "Unknown os_version '%s': see GET /v1/cloudimages/os_version.",
+                             ims_compute_shown(spec->os_version ? spec->os_version : ""));
     if (spec->ram_mb < 0 || spec->ram_mb > IMS_SERVER_RAM_MAX)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0055", "ram must be between 0 and %lld MB.",
                              (long long)IMS_SERVER_RAM_MAX);
@@ -393,13 +435,15 @@ static const struct ims_compute_ops inventory_ops = {
     .close = inv_close,
 };
 
-enum ims_rc ims_compute_inventory_open(const char *dir, struct ims_compute_source **ret, struct ims_err *err)
+enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, struct ims_compute_source **ret,
+                                       struct ims_err *err)
 {
     if (!dir || !*dir)
         return ims_fail(err, IMS_E_INTERNAL, "the inventory needs a directory");
     struct inventory *inv = ims_xcalloc(1, sizeof(*inv));
     inv->base.ops = &inventory_ops;
     inv->dir = ims_xasprintf("%s/compute", dir);
+    inv->grace_seconds = grace_seconds;
     *ret = &inv->base;
     return IMS_OK;
 }

@@ -3,6 +3,7 @@
  * the shape of a disk reference. On base alone: the repository uses them. */
 #include <string.h>
 
+#include "compute-int.h"
 #include "ims/compute.h"
 #include "ims/obs.h"
 #include "ims/server.h"
@@ -111,8 +112,9 @@ enum ims_rc ims_disk_ref_check(const char *ref, struct ims_err *err)
     enum ims_obs_name_rc nrc = obs_parse(ref);
     if (nrc == IMS_OBS_NAME_NO_SEPARATOR)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057",
-                             "Disk '%.200s' is neither an absolute path nor bucket:object.", ref);
+                             "Disk '%s' is neither an absolute path nor bucket:object.", ims_compute_shown(ref));
     if (nrc != IMS_OBS_NAME_OK)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk '%.200s': %s", ref, ims_obs_name_problem(nrc));
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk '%s': %s", ims_compute_shown(ref),
+                             ims_obs_name_problem(nrc));
     return IMS_OK;
 }

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ims/compute.h"
@@ -58,7 +60,7 @@ static int setup(void **state)
     write_file(data_disk, "data disk", 2 << 20);
     struct ims_err err;
     assert_int_equal(ims_db_open(&ims_sqlite_ops, dbpath, &db, &err), IMS_OK);
-    assert_int_equal(ims_compute_inventory_open(dir, &inv, &err), IMS_OK);
+    assert_int_equal(ims_compute_inventory_open(dir, 3600, &inv, &err), IMS_OK);
     assert_int_equal(inv->ops->attach(inv, db, &err), IMS_OK);
     return 0;
 }
@@ -274,6 +276,43 @@ static void backup_keeps_its_content(void **state)
     ims_server_release(&s);
 }
 
+static void make_orphan(const char *id, int64_t age, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/compute/backups/%s", dir, id);
+    assert_int_equal(mkdir(path, 0750), 0);
+    char file[256];
+    snprintf(file, sizeof(file), "%s/disk0", path);
+    write_file(file, "copy", 4096);
+    struct timespec t[2] = {{.tv_sec = time(NULL) - age}, {.tv_sec = time(NULL) - age}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* Copies of a backup killed before its row: removed at attach once older
+ * than the grace period; recorded backups and young directories stay. */
+static void interrupted_backups_are_recovered(void **state)
+{
+    (void)state;
+    struct ims_server s;
+    add_server("rec", "pa", &s);
+    struct ims_err err;
+    struct ims_backup kept;
+    assert_int_equal(inv->ops->create_backup(inv, s.id, &kept, &err), IMS_OK);
+    char kept_dir[256], old[256], young[256];
+    snprintf(kept_dir, sizeof(kept_dir), "%s/compute/backups/%s", dir, kept.id);
+    struct timespec t[2] = {{.tv_sec = time(NULL) - 7200}, {.tv_sec = time(NULL) - 7200}};
+    assert_int_equal(utimensat(AT_FDCWD, kept_dir, t, 0), 0);
+    make_orphan("0b7a3c0e-0000-4000-8000-0000000000b1", 7200, old, sizeof(old));
+    make_orphan("0b7a3c0e-0000-4000-8000-0000000000b2", 60, young, sizeof(young));
+    assert_int_equal(inv->ops->attach(inv, db, &err), IMS_OK);
+    assert_int_not_equal(access(old, F_OK), 0);
+    assert_int_equal(access(young, F_OK), 0);
+    assert_int_equal(access(kept_dir, F_OK), 0);
+    assert_int_equal(inv->ops->remove_backup(inv, kept.id, &err), IMS_OK);
+    assert_int_equal(inv->ops->remove_server(inv, s.id, &err), IMS_OK);
+    ims_backup_release(&kept);
+    ims_server_release(&s);
+}
+
 static void disk_references(void **state)
 {
     (void)state;
@@ -296,6 +335,7 @@ int main(void)
         cmocka_unit_test(refusals),
         cmocka_unit_test(volumes_join_their_server),
         cmocka_unit_test(backup_keeps_its_content),
+        cmocka_unit_test(interrupted_backups_are_recovered),
         cmocka_unit_test(disk_references),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
