@@ -122,8 +122,9 @@ enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struc
             snprintf(msg, sizeof(msg), "%s", err->msg);
             if (rc != IMS_E_IO)
                 rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0071", "Image %s cannot be exported: %s", id, msg);
-        }
-        else if ((rc = ims_import_temp_path(svc, &tmp, err)) == IMS_OK) {
+        } else if (fmt == IMS_CONVERT_RAW && fi.format == IMS_FORMAT_RAW) {
+            /* already what was asked: put as stored, nothing to convert */
+        } else if ((rc = ims_import_temp_path(svc, &tmp, err)) == IMS_OK) {
             const char *slash = strrchr(tmp, '/');
             snprintf(dir, sizeof(dir), "%.*s", (int)(slash - tmp), tmp);
             struct ims_convert_request req = {
