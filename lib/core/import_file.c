@@ -110,52 +110,117 @@ static enum ims_rc write_sink(void *ctx, const void *p, size_t n, struct ims_err
     return IMS_OK;
 }
 
-/* Streams the object into j->fetched, md5 and sha512 in the same pass. */
-static enum ims_rc fetch(struct job *j, struct ims_obs *obs, uint64_t size, char md5[33], char sha[129],
+/* Streams what r delivers into j->fetched; with md5 and sha512 (hex) in
+ * the same pass when they are asked for (md5 not NULL). */
+static enum ims_rc fetch(struct job *j, struct ims_obs_reader *r, uint64_t size, char *md5, char *sha,
                          struct ims_err *err)
 {
-    struct ims_obs_reader *r;
-    enum ims_obs_rc orc = ims_obs_open_read(obs, j->url->bucket, j->url->object, 0, UINT64_MAX, &r, err);
-    if (orc != IMS_OBS_OK)
-        return obs_fail(orc, j->url, err);
     struct fetch_sink sink = {.path = j->fetched};
     sink.fd = open(j->fetched, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (sink.fd < 0) {
-        ims_obs_reader_close(r);
+    if (sink.fd < 0)
         return ims_fail(err, IMS_E_IO, "cannot create %s: %s", j->fetched, strerror(errno));
-    }
-    struct ims_hash_pipe *h = ims_hash_pipe_new(write_sink, &sink);
-    enum ims_rc rc = h ? IMS_OK : ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    struct ims_hash_pipe *h = md5 ? ims_hash_pipe_new(write_sink, &sink) : NULL;
+    enum ims_rc rc = h || !md5 ? IMS_OK : ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     char *buf = ims_xmalloc(FETCH_BLOCK);
     uint64_t got = 0;
     while (rc == IMS_OK) {
         size_t n = 0;
-        orc = ims_obs_read(r, buf, FETCH_BLOCK, &n, err);
+        enum ims_obs_rc orc = ims_obs_read(r, buf, FETCH_BLOCK, &n, err);
         if (orc != IMS_OBS_OK) {
             rc = obs_fail(orc, j->url, err);
             break;
         }
         if (n == 0)
             break;
-        if (!ims_hash_pipe_update(h, buf, n)) {
+        if (h && !ims_hash_pipe_update(h, buf, n))
             rc = ims_hash_pipe_error(h, err);
-            break;
-        }
+        else if (!h)
+            rc = write_sink(&sink, buf, n, err);
         got += n;
-        if (!report(j, size ? (int)(got * 100 / size) : 100))
+        if (rc == IMS_OK && !report(j, size ? (int)(got * 100 / size) : 100))
             rc = ims_fail(err, IMS_E_BUSY, "stopped");
     }
     if (rc == IMS_OK && got != size)
         rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file %s:%s changed while it was read.",
                            j->url->bucket, j->url->object);
-    if (rc == IMS_OK && !ims_hash_pipe_final(h, md5, sha))
+    if (rc == IMS_OK && h && !ims_hash_pipe_final(h, md5, sha))
         rc = ims_hash_pipe_error(h, err);
     ims_hash_pipe_free(h);
     free(buf);
-    ims_obs_reader_close(r);
     if (close(sink.fd) != 0 && rc == IMS_OK)
         rc = ims_fail(err, IMS_E_IO, "cannot write %s: %s", j->fetched, strerror(errno));
     return rc;
+}
+
+/* ---- inspection where the file is ---- */
+
+/* The object read at any offset, for the inspector: pread on the embedded
+ * store's descriptor, a ranged read of the object otherwise (S3: one GET
+ * per call; the inspector reads headers only, a few MiB at most). */
+struct remote {
+    struct ims_obs *obs;
+    const struct ims_obs_url *url;
+    int fd;
+};
+
+static long remote_read_at(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+    struct remote *r = ctx;
+    if (r->fd >= 0) {
+        ssize_t n;
+        do
+            n = pread(r->fd, buf, len, (off_t)offset);
+        while (n < 0 && errno == EINTR);
+        return n < 0 ? -1 : (long)n;
+    }
+    struct ims_obs_reader *rd;
+    struct ims_err e;
+    if (ims_obs_open_read(r->obs, r->url->bucket, r->url->object, offset, len, &rd, &e) != IMS_OBS_OK)
+        return -1;
+    size_t got = 0;
+    while (got < len) {
+        size_t n = 0;
+        if (ims_obs_read(rd, (char *)buf + got, len - got, &n, &e) != IMS_OBS_OK) {
+            ims_obs_reader_close(rd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += n;
+    }
+    ims_obs_reader_close(rd);
+    return (long)got;
+}
+
+static enum ims_rc inspect(const struct ims_format_source *src, const char *declared, struct ims_format_info *fi,
+                           struct ims_err *err)
+{
+    struct ims_format_limits limits = {.max_virtual_size = (uint64_t)QUICK_IMPORT_MAX};
+    enum ims_format_refusal why;
+    enum ims_rc rc = ims_format_inspect(src, &limits, fi, &why, err);
+    if (rc == IMS_OK && declared)
+        rc = ims_format_check_declared(declared, fi, &why, err);
+    if (rc != IMS_OK)
+        return rc == IMS_E_IO ? rc : ims_err_default_code(err, IMS_E_BADREQ, "IMG.0057");
+    return IMS_OK;
+}
+
+/* The local copy is what qemu-img and the store get: inspected again, it
+ * must be what was inspected where it was (an object replaced meanwhile is
+ * refused). */
+static enum ims_rc same_file(struct job *j, const struct ims_format_info *fi, const char *declared,
+                             struct ims_err *err)
+{
+    struct ims_format_info again;
+    enum ims_format_refusal why;
+    struct ims_format_limits limits = {.max_virtual_size = (uint64_t)QUICK_IMPORT_MAX};
+    enum ims_rc rc = ims_image_inspect_file(j->fetched, &limits, declared, &again, &why, err);
+    if (rc != IMS_OK)
+        return rc == IMS_E_IO ? rc : ims_err_default_code(err, IMS_E_BADREQ, "IMG.0057");
+    if (again.format != fi->format || again.virtual_size != fi->virtual_size)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file %s:%s changed while it was read.",
+                             j->url->bucket, j->url->object);
+    return IMS_OK;
 }
 
 /* ---- quick import: the object's own file ---- */
@@ -247,88 +312,115 @@ static void dir_of(const char *path, char out[PATH_MAX])
     snprintf(out, PATH_MAX, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 }
 
-static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_import_data *d, struct ims_err *err)
+static enum ims_rc convert_to_raw(struct job *j, const char *input, const struct ims_format_info *fi,
+                                  struct ims_err *err)
 {
-    const struct ims_import_opts *o = j->o;
-    struct ims_obs_info info;
-    enum ims_rc rc = source_check(obs, j->url, o->quick, &info, err);
-    if (rc != IMS_OK)
+    char dir[PATH_MAX];
+    dir_of(j->fetched, dir);
+    struct ims_convert_request req = {
+        .input = input, .input_format = fi->format, .output_format = IMS_CONVERT_RAW, .tmp_dir = dir,
+        .limits = {.max_output_size = fi->virtual_size + (1 << 20)},
+        .progress = convert_progress, .cancelled = convert_cancelled, .ctx = j,
+    };
+    struct ims_convert_outcome out;
+    enum ims_rc rc = ims_convert(&req, &j->converted, &out, err);
+    if (rc == IMS_OK)
+        return IMS_OK;
+    ims_error("image %s: qemu-img convert from %s failed (%d, exit %d, signal %d): %s", j->id,
+              ims_format_name(fi->format), (int)out.end, out.exit_status, out.signal, out.stderr_tail);
+    if (j->stop)
+        return ims_fail(err, IMS_E_BUSY, "stopped");
+    if (rc != IMS_E_BADREQ && rc != IMS_E_TOOLARGE)
         return rc;
-    rc = ims_import_temp_path(j->svc, &j->fetched, err);
-    if (rc != IMS_OK)
-        return rc;
-    bool linked = false;
-    if (o->quick) {
-        rc = link_object(j, obs, err);
-        linked = rc == IMS_OK;
-        if (rc == IMS_E_NOTIMPL) { /* another file system, or S3: read it once */
-            ims_info("image %s: quick import copies %s:%s (%s)", j->id, j->url->bucket, j->url->object, err->msg);
-            rc = IMS_OK;
-        } else if (rc != IMS_OK) {
-            return rc;
-        }
-    }
-    /* without conversion the fetch is the whole work */
-    j->base = 0;
-    j->span = o->quick || o->iso ? 100 : 50;
-    if (!linked && (rc = fetch(j, obs, info.size, d->md5, d->sha512, err)) != IMS_OK)
-        return rc;
-    struct ims_format_info fi;
-    struct ims_format_limits limits = {.max_virtual_size = (uint64_t)QUICK_IMPORT_MAX};
-    enum ims_format_refusal why;
-    /* A quick import's raw file needs no declaration to be trusted as raw;
-     * the inspector still refuses anything that is another format. */
-    rc = ims_image_inspect_file(j->fetched, &limits, o->quick ? "raw" : o->declared, &fi, &why, err);
-    if (rc != IMS_OK)
-        return rc == IMS_E_IO ? rc : ims_err_default_code(err, IMS_E_BADREQ, "IMG.0057");
-    if (o->quick && fi.format != IMS_FORMAT_RAW)
+    char detail[sizeof(err->msg)];
+    snprintf(detail, sizeof(detail), "%s", err->msg);
+    return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file could not be converted: %s", detail);
+}
+
+/* What the format allows: quick imports raw files only, ISO files with
+ * type IsoImage only, a disk that fits min_disk. */
+static enum ims_rc format_allowed(const struct ims_import_opts *o, const struct ims_format_info *fi,
+                                  struct ims_err *err)
+{
+    if (o->quick && fi->format != IMS_FORMAT_RAW)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "A quick import takes RAW files; this file is %s.",
-                             ims_format_name(fi.format));
-    if (o->iso != (fi.format == IMS_FORMAT_ISO))
+                             ims_format_name(fi->format));
+    if (o->iso != (fi->format == IMS_FORMAT_ISO))
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057",
                              o->iso ? "The file is not an ISO image (it is %s)."
                                     : "The file is an ISO image: import it with type IsoImage.",
-                             ims_format_name(fi.format));
-    if (o->min_disk > 0 && fi.virtual_size > (uint64_t)(o->min_disk * GB))
+                             ims_format_name(fi->format));
+    if (o->min_disk > 0 && fi->virtual_size > (uint64_t)(o->min_disk * GB))
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0055",
                              "The disk in the file (%llu bytes) is larger than min_disk (%lld GB).",
-                             (unsigned long long)fi.virtual_size, (long long)o->min_disk);
-    const char *path = j->fetched;
-    if (fi.format != IMS_FORMAT_RAW && fi.format != IMS_FORMAT_ISO) {
-        char dir[PATH_MAX];
-        dir_of(j->fetched, dir);
-        j->base = 50;
-        struct ims_convert_request req = {
-            .input = j->fetched, .input_format = fi.format, .output_format = IMS_CONVERT_RAW, .tmp_dir = dir,
-            .limits = {.max_output_size = fi.virtual_size + (1 << 20)},
-            .progress = convert_progress, .cancelled = convert_cancelled, .ctx = j,
-        };
-        struct ims_convert_outcome out;
-        rc = ims_convert(&req, &j->converted, &out, err);
-        if (rc != IMS_OK) {
-            ims_error("image %s: qemu-img convert from %s failed (%d, exit %d, signal %d): %s", j->id,
-                      ims_format_name(fi.format), (int)out.end, out.exit_status, out.signal, out.stderr_tail);
-            if (j->stop)
-                return ims_fail(err, IMS_E_BUSY, "stopped");
-            if (rc != IMS_E_BADREQ && rc != IMS_E_TOOLARGE)
-                return rc;
-            char detail[sizeof(err->msg)];
-            snprintf(detail, sizeof(detail), "%s", err->msg);
-            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file could not be converted: %s", detail);
+                             (unsigned long long)fi->virtual_size, (long long)o->min_disk);
+    return IMS_OK;
+}
+
+static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_obs_reader *r, uint64_t size,
+                                struct ims_import_data *d, struct ims_err *err)
+{
+    const struct ims_import_opts *o = j->o;
+    /* Inspected where it is, before a byte is copied: a refused file costs
+     * nothing, and only a file stored as it is needs checksums while it is
+     * fetched. A quick import's raw file needs no declaration to be trusted
+     * as raw; the inspector still refuses anything that is another format. */
+    const char *declared = o->quick ? "raw" : o->declared;
+    struct remote rm = {.obs = obs, .url = j->url, .fd = r->fd};
+    struct ims_format_source src = {.read_at = remote_read_at, .ctx = &rm, .size = size};
+    struct ims_format_info fi;
+    enum ims_rc rc = inspect(&src, declared, &fi, err);
+    if (rc == IMS_OK)
+        rc = format_allowed(o, &fi, err);
+    if (rc == IMS_OK)
+        rc = ims_import_temp_path(j->svc, &j->fetched, err);
+    if (rc != IMS_OK)
+        return rc;
+    bool converted = fi.format != IMS_FORMAT_RAW && fi.format != IMS_FORMAT_ISO;
+    j->base = 0;
+    j->span = converted ? 50 : 100;
+    if (o->quick) {
+        rc = link_object(j, obs, err);
+        if (rc == IMS_OK) { /* linked: nothing read, so no checksums */
+            rc = same_file(j, &fi, declared, err);
+            d->size = (int64_t)size;
+        } else if (rc == IMS_E_NOTIMPL) { /* another file system, or S3: read it once */
+            ims_info("image %s: quick import copies %s:%s (%s)", j->id, j->url->bucket, j->url->object, err->msg);
+            rc = fetch(j, r, size, d->md5, d->sha512, err);
+            if (rc == IMS_OK)
+                rc = same_file(j, &fi, declared, err);
+            d->size = (int64_t)size;
         }
-        unlink(j->fetched); /* the converted file replaces it */
-        path = j->converted;
-        if ((rc = ims_file_digests(path, &d->size, d->md5, d->sha512, err)) != IMS_OK)
-            return rc;
+        d->temp_path = j->fetched;
+    } else if (!converted) {
+        rc = fetch(j, r, size, d->md5, d->sha512, err);
+        if (rc == IMS_OK)
+            rc = same_file(j, &fi, declared, err);
+        d->size = (int64_t)size;
+        d->temp_path = j->fetched;
     } else {
-        struct stat st;
-        if (stat(path, &st) != 0)
-            return ims_fail(err, IMS_E_IO, "cannot stat %s: %s", path, strerror(errno));
-        d->size = st.st_size;
-        if (linked) /* a quick import reads nothing: no checksums */
-            d->md5[0] = d->sha512[0] = 0;
+        /* qemu-img reads the embedded store's file itself, through the
+         * descriptor inspected (no symlink, no copy); anything else is
+         * fetched first and inspected again */
+        char input[64];
+        const char *in = j->fetched;
+        if (r->fd >= 0) {
+            snprintf(input, sizeof(input), "/proc/%ld/fd/%d", (long)getpid(), r->fd);
+            in = input;
+        } else if ((rc = fetch(j, r, size, NULL, NULL, err)) == IMS_OK) {
+            rc = same_file(j, &fi, declared, err);
+        }
+        j->base = 50;
+        if (rc == IMS_OK)
+            rc = convert_to_raw(j, in, &fi, err);
+        if (rc == IMS_OK) {
+            unlink(j->fetched); /* the converted file replaces the copy, if there was one */
+            d->temp_path = j->converted;
+            rc = ims_file_digests(j->converted, &d->size, d->md5, d->sha512, err);
+        }
     }
-    d->temp_path = path;
+    if (rc != IMS_OK)
+        return rc;
     d->virtual_size = (int64_t)fi.virtual_size;
     d->disk_format = fi.format == IMS_FORMAT_ISO ? "iso" : "raw";
     report(j, 100);
@@ -354,7 +446,20 @@ enum ims_rc ims_import_file(struct ims_service *svc, const char *id, const struc
     snprintf(origin, sizeof(origin), "file,%s:%s", url->bucket, url->object);
     d.data_origin = origin;
     int64_t started = ims_mono_us();
-    rc = import_steps(&j, obs, &d, err);
+    struct ims_obs_info info;
+    struct ims_obs_reader *r = NULL;
+    rc = source_check(obs, url, o->quick, &info, err);
+    if (rc == IMS_OK) {
+        enum ims_obs_rc orc = ims_obs_open_read(obs, url->bucket, url->object, 0, UINT64_MAX, &r, err);
+        rc = orc == IMS_OBS_OK ? IMS_OK : obs_fail(orc, url, err);
+    }
+    if (rc == IMS_OK && r->info.size != info.size)
+        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file %s:%s changed while it was read.",
+                           url->bucket, url->object);
+    if (rc == IMS_OK)
+        rc = import_steps(&j, obs, r, info.size, &d, err);
+    if (r)
+        ims_obs_reader_close(r);
     if (rc == IMS_OK) {
         /* adopts the file (cleanup's unlink then finds nothing), or removes it */
         rc = ims_import_commit(svc, id, upload_id, &d, err);

@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Image import and export through the embedded object storage, against the
+plain tools on the same bytes, measured in one run as ratios (issue 11's
+benchmark): import of a raw file vs `cp` + sync of it; qcow2 import (fetch,
+inspect, convert to raw, checksums) vs `qemu-img convert` alone; export as
+raw and as qcow2 vs `cp` and `qemu-img convert`; quick import of a 100 GiB
+sparse raw file (a link: no byte read). Starts its own imsd on a free port
+with a fresh data dir; everything it starts is stopped at the end. Best of
+BENCH_RUNS runs each (the machine is shared: the minimum is the least
+disturbed). Exits 0 whether the targets are met or not.
+
+  BENCH_BUILD (build), BENCH_MIB (1024), BENCH_RUNS (3)"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.path.join(ROOT, os.environ.get("BENCH_BUILD", "build"))
+MIB = int(os.environ.get("BENCH_MIB", "1024"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+PASSWORD = "bench-admin-pw"
+BUCKET = "bench"
+
+
+def log(msg):
+    print("[import-bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*args):
+    subprocess.run([str(a) for a in args], check=True, stdout=subprocess.DEVNULL)
+
+
+def best(fn):
+    times = []
+    for _ in range(RUNS):
+        t0 = time.monotonic()
+        fn()
+        times.append(time.monotonic() - t0)
+    return min(times)
+
+
+class Imsd:
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.data = os.path.join(tmp, "data")
+        self.env = dict(os.environ, IMSD_DATA_DIR=self.data, IMSD_LISTEN="127.0.0.1:%d" % self.port,
+                        IMSD_ADMIN_PASSWORD=PASSWORD, IMSD_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"))
+        self.env.pop("IMSD_CONFIG", None)
+        self.proc = subprocess.Popen([os.path.join(BUILD, "imsd")], env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(tmp, "imsd.log"), "w"))
+        for _ in range(200):
+            try:
+                requests.get(self.url + "/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"name": "Default"}, "password": PASSWORD}}},
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
+        r = requests.post(self.url + "/v3/auth/tokens", json=body, timeout=30)
+        r.raise_for_status()
+        self.s = requests.Session()
+        self.s.headers["X-Auth-Token"] = r.headers["X-Subject-Token"]
+        self.project = r.json()["token"]["project"]["id"]
+
+    def ctl(self, *args):
+        run(os.path.join(BUILD, "imsctl"), "--data-dir", self.data, *args)
+
+    def job(self, method, path, body):
+        r = self.s.request(method, self.url + path, json=body, timeout=60)
+        r.raise_for_status()
+        job_id = r.json()["job_id"]
+        while True:
+            j = self.s.get("%s/v1/%s/jobs/%s" % (self.url, self.project, job_id), timeout=30).json()
+            if j["status"] in ("SUCCESS", "FAIL"):
+                if j["status"] != "SUCCESS":
+                    raise SystemExit("job failed: %s" % j)
+                return j
+            time.sleep(0.02)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def main():
+    if not os.path.exists(os.path.join(BUILD, "imsd")):
+        raise SystemExit("build %s first (make all)" % BUILD)
+    tmp = tempfile.mkdtemp(prefix="imsd-import-bench-")
+    srv = None
+    try:
+        src = os.path.join(tmp, "src.raw")
+        log("making a %d MiB raw file (random data) and its qcow2 copy" % MIB)
+        run("dd", "if=/dev/urandom", "of=" + src, "bs=1M", "count=%d" % MIB, "status=none")
+        qcow = os.path.join(tmp, "src.qcow2")
+        run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", src, qcow)
+        run("sync")
+        srv = Imsd(tmp)
+        srv.ctl("obs", "mb", BUCKET)
+        srv.ctl("obs", "put", BUCKET, "disk.raw", src)
+        srv.ctl("obs", "put", BUCKET, "disk.qcow2", qcow)
+        cp_dst = os.path.join(srv.data, "cp.raw")  # the same file system as the store
+
+        def cp():
+            shutil.copyfile(src, cp_dst)
+            run("sync", cp_dst)
+
+        def convert(fmt_in, path, fmt_out):
+            out = os.path.join(srv.data, "conv.out")
+
+            def go():
+                run("qemu-img", "convert", "-f", fmt_in, "-O", fmt_out, path, out)
+                run("sync", out)
+            return go
+
+        images = []
+
+        def import_(key):
+            def go():
+                j = srv.job("POST", "/v2/cloudimages/action", {
+                    "name": "bench", "image_url": "%s:%s" % (BUCKET, key), "min_disk": max(1, MIB // 1024 + 1),
+                    "os_version": "CentOS 7.6 64bit"})
+                images.append(j["entities"]["image_id"])
+            return go
+
+        exports = [0]
+
+        def export(fmt):
+            def go():
+                exports[0] += 1
+                srv.job("POST", "/v1/cloudimages/%s/file" % images[0],
+                        {"bucket_url": "%s:out-%d.%s" % (BUCKET, exports[0], fmt), "file_format": fmt})
+            return go
+
+        res = []
+        log("raw import vs cp")
+        res.append(("import raw", best(cp), best(import_("disk.raw")), "cp + sync", 0.8))
+        log("qcow2 import vs qemu-img convert qcow2 -> raw")
+        res.append(("import qcow2", best(convert("qcow2", qcow, "raw")), best(import_("disk.qcow2")),
+                    "qemu-img convert", 1 / 1.1))
+        log("exports")
+        stored = os.path.join(tmp, "stored.raw")
+        shutil.copyfile(src, stored)
+        res.append(("export raw", best(cp), best(export("raw")), "cp + sync", 0.8))
+        res.append(("export qcow2", best(convert("raw", stored, "qcow2")), best(export("qcow2")),
+                    "qemu-img convert", 1 / 1.1))
+        sparse = os.path.join(srv.data, "obs", BUCKET, "sparse.raw")
+        with open(sparse, "wb") as f:
+            f.truncate(100 << 30)
+        t0 = time.monotonic()
+        srv.job("POST", "/v2/cloudimages/quickimport/action", {
+            "name": "quick", "image_url": BUCKET + ":sparse.raw", "min_disk": 101, "os_version": "CentOS 7.6 64bit",
+            "type": "ECS"})
+        quick = time.monotonic() - t0
+        print()
+        print("%d MiB, best of %d; ratio = baseline time / imsd time (1.00: as fast)" % (MIB, RUNS))
+        for name, base, ours, what, target in res:
+            ratio = base / ours
+            print("%-13s %-16s %7.2f s  imsd %7.2f s  ratio %.2f  (target >= %.2f: %s)" % (
+                name, what, base, ours, ratio, target, "met" if ratio >= target else "NOT met"))
+        print("%-13s %-16s %7s    imsd %7.2f s  (target < 2 s: %s)" % (
+            "quick import", "100 GiB sparse", "", quick, "met" if quick < 2 else "NOT met"))
+    finally:
+        if srv:
+            srv.stop()
+        if os.environ.get("BENCH_KEEP"):
+            log("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
