@@ -130,6 +130,9 @@ static char *disk_ref(const char *arg)
     return ims_xasprintf("%s/%s", cwd, arg);
 }
 
+/* A project, or "-" for a libvirt domain that belongs to none. */
+static const char *proj(const char *p) { return p ? p : "-"; }
+
 static void print_volume_line(const char *indent, const struct ims_volume *v)
 {
     printf("%s%s  %s  %llu  %s\n", indent, v->id, v->format ? v->format : "-", (unsigned long long)v->size,
@@ -139,7 +142,7 @@ static void print_volume_line(const char *indent, const struct ims_volume *v)
 static void print_server(const struct ims_server *s)
 {
     printf("id: %s\nname: %s\nproject: %s\nos_version: %s\nstate: %s\nfirmware: %s\nram_mb: %lld\n", s->id, s->name,
-           s->project_id, s->os_version ? s->os_version : "", ims_server_state_name(s->state),
+           proj(s->project_id), s->os_version ? s->os_version : "", ims_server_state_name(s->state),
            ims_firmware_name(s->firmware), (long long)s->ram_mb);
     for (size_t i = 0; i < s->nvolumes; i++) {
         printf("disk %zu: ", i);
@@ -149,8 +152,8 @@ static void print_server(const struct ims_server *s)
 
 static void print_volume(const struct ims_volume *v)
 {
-    printf("id: %s\nproject: %s\nserver: %s\nposition: %d\nsize: %llu\nformat: %s\ndisk: %s\n", v->id, v->project_id,
-           v->server_id ? v->server_id : "", v->position, (unsigned long long)v->size, v->format ? v->format : "",
+    printf("id: %s\nproject: %s\nserver: %s\nposition: %d\nsize: %llu\nformat: %s\ndisk: %s\n", v->id,
+           proj(v->project_id), v->server_id ? v->server_id : "", v->position, (unsigned long long)v->size, v->format ? v->format : "",
            v->disk);
 }
 
@@ -222,7 +225,7 @@ static enum ims_rc run_server(struct ims_service *svc, const char *verb, const s
     size_t n = 0;
     enum ims_rc rc = ims_compute_server_list(svc, NULL, project, &list, &n, e);
     for (size_t i = 0; rc == IMS_OK && i < n; i++)
-        printf("%s  %s  %s  %s  %zu disk(s)\n", list[i].id, list[i].name, list[i].project_id,
+        printf("%s  %s  %s  %s  %zu disk(s)\n", list[i].id, list[i].name, proj(list[i].project_id),
                ims_server_state_name(list[i].state), list[i].nvolumes);
     if (rc == IMS_OK)
         ims_server_array_free(list, n);

@@ -438,6 +438,26 @@ def test_libvirt_test_driver(start_imsd, tmp_path):
     admin.close()
 
 
+def test_libvirt_domain_without_project(start_imsd, tmp_path):
+    """Without metadata and without a default project a domain belongs to no project."""
+    other = tmp_path / "other.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", str(other), "16M")
+    sys_disk, data = tmp_path / "sys.qcow2", tmp_path / "data.raw"
+    qemu_img("create", "-q", "-f", "qcow2", str(sys_disk), "16M")
+    qemu_img("create", "-q", "-f", "raw", str(data), "1M")
+    web, db = str(uuid.uuid4()), str(uuid.uuid4())
+    project = "0123456789abcdef0123456789abcdef"
+    node = tmp_path / "node.xml"
+    node.write_text(LIBVIRT_NODE.format(web=web, db=db, sys=sys_disk, data=data, other=other, dir=tmp_path,
+                                        project=project, os=OS))
+    srv = start_imsd(config={"compute": {"backend": "libvirt", "uri": "test://" + str(node)}})
+    admin = srv.admin()
+    assert admin.get("/v1/admin/servers/" + db).json()["server"]["project_id"] is None
+    assert [s["id"] for s in admin.get("/v1/admin/servers", params={"project_id": project}).json()["servers"]] == [web]
+    assert "project: -" in srv.imsctl("server", "show", db)
+    admin.close()
+
+
 def test_libvirt_bad_uri_and_unknown_backend(tmp_path):
     import shutil
     from helpers import Server
