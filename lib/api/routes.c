@@ -163,19 +163,18 @@ const struct ims_route ims_api_routes[] = {
 
     /* The compute admin API (lib/api/admin_compute.c): cloud administrators
      * only (each handler checks the admin role first), not in the
-     * permission table. Registration inspects disk files and a backup
-     * copies them: off the event loop. */
-#define ADMIN(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_IMS_ERRORS}
-#define ADMIN_SLOW(m, p, h) \
+     * permission table. The compute source may block (registration reads
+     * disk headers, a backup copies disks, libvirt answers over a socket):
+     * every call runs on the deferred pool, off the event loop. */
+#define ADMIN(m, p, h) \
     {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_IMS_ERRORS | IMS_ROUTE_DEFERRED}
-    ADMIN_SLOW(IMS_GET | IMS_POST, "/v1/admin/servers", api_admin_servers),
+    ADMIN(IMS_GET | IMS_POST, "/v1/admin/servers", api_admin_servers),
     ADMIN(IMS_GET | IMS_PATCH | IMS_DELETE, "/v1/admin/servers/{server_id}", api_admin_server),
-    ADMIN_SLOW(IMS_GET | IMS_POST, "/v1/admin/volumes", api_admin_volumes),
+    ADMIN(IMS_GET | IMS_POST, "/v1/admin/volumes", api_admin_volumes),
     ADMIN(IMS_GET | IMS_DELETE, "/v1/admin/volumes/{volume_id}", api_admin_volume),
-    ADMIN_SLOW(IMS_GET | IMS_POST, "/v1/admin/backups", api_admin_backups),
-    ADMIN_SLOW(IMS_GET | IMS_DELETE, "/v1/admin/backups/{backup_id}", api_admin_backup),
+    ADMIN(IMS_GET | IMS_POST, "/v1/admin/backups", api_admin_backups),
+    ADMIN(IMS_GET | IMS_DELETE, "/v1/admin/backups/{backup_id}", api_admin_backup),
 #undef ADMIN
-#undef ADMIN_SLOW
 };
 
 const size_t ims_api_nroutes = IMS_ARRAY_SIZE(ims_api_routes);
