@@ -495,3 +495,35 @@ def test_obs_permission_revoked_while_queued(start_imsd, monkeypatch, files):
     assert not job["entities"].get("image_id")
     assert not [i for i in api.get("/v2/images").json()["images"] if i["name"].startswith("imp-")]
     assert wait_job(api, busy, timeout=60)["status"] == "SUCCESS"
+
+
+def test_sigkill_during_an_export_resumes(start_imsd, monkeypatch, files, tmp_path):
+    """imsd is killed while an export job runs: after a restart the job
+    resumes and the object is complete, no temporary file is left, and
+    nothing was put before the export finished."""
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "1500")
+    srv = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    api = srv.project_user()
+    srv.imsctl("obs", "mb", BUCKET)
+    url = put(srv, unique("src") + ".raw", files["raw"])
+    job = wait_job(api, submit(api, "POST", CREATE, import_body(url)), timeout=90)
+    assert job["status"] == "SUCCESS", job
+    image_id = job["entities"]["image_id"]
+    key = unique("out") + ".qcow2"
+    job_id = submit(api, "POST", "/v1/cloudimages/%s/file" % image_id,
+                    {"bucket_url": "%s:%s" % (BUCKET, key), "file_format": "qcow2"})
+    deadline = time.monotonic() + 30
+    while api.get("/v1/%s/jobs/%s" % (api.project_id, job_id)).json()["status"] != "RUNNING":
+        assert time.monotonic() < deadline, "the export never started"
+        time.sleep(0.05)
+    srv.kill()
+    srv.ended_by_test = True
+    assert not (srv.data_dir / "obs" / BUCKET / key).exists()
+    srv2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=srv.data_dir)
+    api2 = srv2.session(api.user_name, api.password, api.project_name)
+    job = wait_job(api2, job_id, timeout=90)
+    assert job["status"] == "SUCCESS", job
+    out = get(srv2, key, tmp_path / key)
+    qemu_img("compare", "-F", "raw", out, files["raw"])
+    assert not temp_files(srv2)
