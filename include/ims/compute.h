@@ -96,11 +96,13 @@ struct ims_compute_source {
 };
 
 /* The inventory: records in the repository given by attach, backup copies
- * under dir/compute/backups. attach also removes the copies of backups
- * interrupted before their row was written, once they are grace_seconds
- * old. */
-enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, struct ims_compute_source **ret,
-                                       struct ims_err *err);
+ * under dir/compute/backups; disks written "bucket:object" are read through
+ * obs (which must outlive the source; NULL: such disks are refused).
+ * attach also removes the copies of backups interrupted before their row
+ * was written, once they are grace_seconds old. */
+struct ims_obs;
+enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, struct ims_obs *obs,
+                                       struct ims_compute_source **ret, struct ims_err *err);
 
 /* libvirt (read-only): uri is a libvirt connection URI ("qemu:///system",
  * "test:///path/node.xml"). A domain's project and OS version come from

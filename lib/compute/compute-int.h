@@ -21,6 +21,15 @@ static inline const char *ims_compute_shown(const char *s)
  * regular file, unreadable, or refused by the inspector. */
 enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64_t *ret_size, struct ims_err *err);
 
+struct ims_obs;
+/* The same for an object in object storage ("bucket:object"), read in
+ * ranges through obs: IMG.0057 when it does not exist or is refused. */
+enum ims_rc ims_compute_obs_disk_inspect(struct ims_obs *obs, const char *ref, char **ret_format, uint64_t *ret_size,
+                                         struct ims_err *err);
+/* Copies the object "bucket:object" to dst (created; must not exist),
+ * fsynced. */
+enum ims_rc ims_compute_copy_obs(struct ims_obs *obs, const char *ref, const char *dst, struct ims_err *err);
+
 /* Copies src to dst (created; must not exist), sharing the source's
  * blocks when the file system can (FICLONE), else copying them; dst is
  * fsynced. *ret_reflinked tells which. */

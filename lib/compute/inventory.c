@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The inventory compute source: servers, volumes and backups an
  * administrator registered, kept in the repository (lib/db/repo_compute.c).
- * Registration checks every disk it can reach (a local file must exist and
- * pass the format inspector; an object in object storage is checked when
- * it is read). A backup copies its server's disk files into
- * <dir>/compute/backups/<backup id>/, reflinked where the file system
- * shares blocks, so later writes to the server's disks do not reach it. */
+ * Registration checks every disk: a local file or an object in object
+ * storage must exist and pass the format inspector (which gives its format
+ * and virtual size). A backup copies its server's disks into
+ * <dir>/compute/backups/<backup id>/ (local files reflinked where the
+ * file system shares blocks, objects fetched), so later writes to the
+ * server's disks do not reach it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include "compute-int.h"
 #include "ims/db.h"
+#include "ims/obs.h"
 #include "ims/os_version.h"
 
 struct inventory {
@@ -24,6 +26,7 @@ struct inventory {
     char *dir; /* <data dir>/compute */
     struct ims_db *db;
     int64_t grace_seconds; /* an unrecorded backup directory this old is an interrupted backup's */
+    struct ims_obs *obs;   /* where bucket:object disks are (NULL: none) */
 };
 
 static struct inventory *inv_of(struct ims_compute_source *s) { return (struct inventory *)s; }
@@ -179,15 +182,16 @@ static enum ims_rc inv_get_backup(struct ims_compute_source *s, const char *proj
     return IMS_OK;
 }
 
-/* A volume record for a disk reference: a local file's format and size
- * from the inspector; an object's when it is read. */
-static enum ims_rc volume_for(const char *disk, const char *project_id, int64_t now, struct ims_volume *v,
-                              struct ims_err *err)
+/* A volume record for a disk reference: its format and virtual size from
+ * the inspector, over the local file or the object in object storage. */
+static enum ims_rc volume_for(struct inventory *inv, const char *disk, const char *project_id, int64_t now,
+                              struct ims_volume *v, struct ims_err *err)
 {
     *v = (struct ims_volume){.position = -1, .created_at = now};
     enum ims_rc rc = ims_disk_ref_check(disk, err);
-    if (rc == IMS_OK && !ims_disk_ref_is_obs(disk))
-        rc = ims_compute_disk_inspect(disk, &v->format, &v->size, err);
+    if (rc == IMS_OK)
+        rc = ims_disk_ref_is_obs(disk) ? ims_compute_obs_disk_inspect(inv->obs, disk, &v->format, &v->size, err)
+                                       : ims_compute_disk_inspect(disk, &v->format, &v->size, err);
     if (rc != IMS_OK)
         return rc;
     ims_uuid_new(v->id);
@@ -240,7 +244,7 @@ static enum ims_rc inv_add_server(struct ims_compute_source *s, const struct ims
     };
     ims_uuid_new(srv.id);
     for (size_t i = 0; rc == IMS_OK && i < spec->ndisks; i++) {
-        rc = volume_for(spec->disks[i], spec->project_id, now, &srv.volumes[i], err);
+        rc = volume_for(inv_of(s), spec->disks[i], spec->project_id, now, &srv.volumes[i], err);
         if (rc == IMS_OK) {
             srv.nvolumes++;
             srv.volumes[i].server_id = ims_xstrdup(srv.id);
@@ -281,7 +285,7 @@ static enum ims_rc inv_add_volume(struct ims_compute_source *s, const struct ims
         rc = check_project(spec->project_id, err);
     struct ims_volume v = {0};
     if (rc == IMS_OK)
-        rc = volume_for(spec->disk, spec->project_id, ims_now(), &v, err);
+        rc = volume_for(inv_of(s), spec->disk, spec->project_id, ims_now(), &v, err);
     if (rc == IMS_OK && spec->server_id)
         v.server_id = ims_xstrdup(spec->server_id);
     int position = -1;
@@ -336,14 +340,6 @@ static enum ims_rc inv_create_backup(struct ims_compute_source *s, const char *s
         rc = ims_repo_server_get(c, server_id, &srv, err);
     if (rc != IMS_OK)
         return rc;
-    for (size_t i = 0; i < srv.nvolumes; i++) {
-        if (ims_disk_ref_is_obs(srv.volumes[i].disk)) {
-            rc = ims_fail(err, IMS_E_NOTIMPL, "Disk %s of server %s is in object storage: backups copy local disks only.",
-                          srv.volumes[i].disk, server_id);
-            ims_server_release(&srv);
-            return rc;
-        }
-    }
     struct ims_backup b = {
         .project_id = ims_xstrdup(srv.project_id),
         .server_name = ims_xstrdup(srv.name),
@@ -362,7 +358,8 @@ static enum ims_rc inv_create_backup(struct ims_compute_source *s, const char *s
         const struct ims_volume *from = &srv.volumes[i];
         backup_path(inv, b.id, (int)i, path, sizeof(path));
         bool shared = false;
-        rc = ims_compute_copy_file(from->disk, path, &shared, err);
+        rc = ims_disk_ref_is_obs(from->disk) ? ims_compute_copy_obs(inv->obs, from->disk, path, err)
+                                             : ims_compute_copy_file(from->disk, path, &shared, err);
         if (rc != IMS_OK)
             break;
         reflinked += shared;
@@ -435,8 +432,8 @@ static const struct ims_compute_ops inventory_ops = {
     .close = inv_close,
 };
 
-enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, struct ims_compute_source **ret,
-                                       struct ims_err *err)
+enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, struct ims_obs *obs,
+                                       struct ims_compute_source **ret, struct ims_err *err)
 {
     if (!dir || !*dir)
         return ims_fail(err, IMS_E_INTERNAL, "the inventory needs a directory");
@@ -444,6 +441,7 @@ enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, s
     inv->base.ops = &inventory_ops;
     inv->dir = ims_xasprintf("%s/compute", dir);
     inv->grace_seconds = grace_seconds;
+    inv->obs = obs;
     *ret = &inv->base;
     return IMS_OK;
 }

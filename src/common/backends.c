@@ -90,7 +90,7 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
     b->nstores = 1;
     enum ims_rc crc = ims_streq(cfg->compute_backend, "libvirt")
                           ? ims_compute_libvirt_open(cfg->compute_uri, cfg->compute_default_project, &b->compute, &e)
-                          : ims_compute_inventory_open(cfg->data_dir, cfg->recovery_grace_seconds, &b->compute, &e);
+                          : ims_compute_inventory_open(cfg->data_dir, cfg->recovery_grace_seconds, b->obs, &b->compute, &e);
     if (crc != IMS_OK) {
         snprintf(err, errlen, "compute source ([compute] backend %s): %s", cfg->compute_backend, e.msg);
         ims_backends_close(b);
@@ -103,9 +103,9 @@ void ims_backends_close(struct ims_backends *b)
 {
     for (size_t i = 0; i < b->nstores; i++)
         b->stores[i]->ops->close(b->stores[i]);
-    ims_obs_close(b->obs);
-    if (b->compute)
+    if (b->compute) /* it reads through b->obs */
         b->compute->ops->close(b->compute);
+    ims_obs_close(b->obs);
     free(b->sql_dsn);
     memset(b, 0, sizeof(*b));
 }

@@ -474,3 +474,38 @@ def test_libvirt_bad_uri_and_unknown_backend(tmp_path):
         assert r.returncode == 2 and "invalid [compute] backend 'vmware' (inventory or libvirt)" in r.stderr
     finally:
         shutil.rmtree(srv.root, ignore_errors=True)
+
+
+def test_object_storage_disks(imsd, admin, project, disks, tmp_path):
+    """A disk in object storage (bucket:object) is inspected at registration and copied by a backup."""
+    bucket = "compute-" + uuid.uuid4().hex[:8]
+    imsd.imsctl("obs", "mb", bucket)
+    imsd.imsctl("obs", "put", bucket, "disks/sys.qcow2", str(disks["sys"]))
+    ref = bucket + ":disks/sys.qcow2"
+    r = admin.post("/v1/admin/servers", json={"name": "obs-srv", "project_id": project["id"], "os_version": OS,
+                                               "disks": [ref, str(disks["data"])]})
+    assert r.status_code == 201, r.text
+    s = r.json()["server"]
+    assert (s["volumes"][0]["disk"], s["volumes"][0]["format"], s["volumes"][0]["size"]) == (ref, "qcow2", 64 << 20)
+
+    r = admin.post("/v1/admin/backups", json={"server_id": s["id"]})
+    assert r.status_code == 201, r.text
+    backup_id = r.json()["backup"]["id"]
+    copy = r.json()["backup"]["volumes"][0]["disk"]
+    assert copy.startswith(str(imsd.data_dir))
+    subprocess.run(["qemu-img", "compare", "-q", str(disks["sys"]), copy], check=True)
+    # The object changes; the backup does not.
+    other = tmp_path / "other.raw"
+    other.write_bytes(b"x" * 4096)
+    imsd.imsctl("obs", "put", bucket, "disks/sys.qcow2", str(other))
+    subprocess.run(["qemu-img", "compare", "-q", str(disks["sys"]), copy], check=True)
+
+    r = admin.post("/v1/admin/servers", json={"name": "obs-missing", "project_id": project["id"], "os_version": OS,
+                                               "disks": [bucket + ":disks/none.qcow2"]})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0057"
+    assert "no such object" in r.json()["error"]["message"]
+    r = ctl(imsd, "server", "add", "x", "--project", project["name"], "--os-version", OS,
+            "--disk", "no-such-bucket-" + uuid.uuid4().hex[:6] + ":a.qcow2")
+    assert r.returncode == 1 and "no such bucket" in r.stderr
+    assert admin.delete("/v1/admin/backups/" + backup_id).status_code == 204
+    assert admin.delete("/v1/admin/servers/" + s["id"]).status_code == 204

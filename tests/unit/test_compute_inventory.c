@@ -19,12 +19,14 @@
 
 #include "ims/compute.h"
 #include "ims/db.h"
+#include "ims/obs.h"
 
 #define OS "Ubuntu 22.04 server 64bit"
 
 static char dir[64], dbpath[96], sys_disk[96], data_disk[96];
 static struct ims_db *db;
 static struct ims_compute_source *inv;
+static struct ims_obs *obs;
 
 static void write_file(const char *path, const char *content, size_t size)
 {
@@ -60,7 +62,11 @@ static int setup(void **state)
     write_file(data_disk, "data disk", 2 << 20);
     struct ims_err err;
     assert_int_equal(ims_db_open(&ims_sqlite_ops, dbpath, &db, &err), IMS_OK);
-    assert_int_equal(ims_compute_inventory_open(dir, 3600, &inv, &err), IMS_OK);
+    char obs_dir[96];
+    snprintf(obs_dir, sizeof(obs_dir), "%s/obs", dir);
+    assert_int_equal(ims_obs_embedded_open(obs_dir, &obs, &err), IMS_OBS_OK);
+    assert_int_equal(ims_obs_bucket_create(obs, "bucket-1", &err), IMS_OBS_OK);
+    assert_int_equal(ims_compute_inventory_open(dir, 3600, obs, &inv, &err), IMS_OK);
     assert_int_equal(inv->ops->attach(inv, db, &err), IMS_OK);
     return 0;
 }
@@ -69,6 +75,7 @@ static int teardown(void **state)
 {
     (void)state;
     inv->ops->close(inv);
+    ims_obs_close(obs);
     ims_db_close(db);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -175,16 +182,49 @@ static void refusals(void **state)
     assert_int_equal(inv->ops->add_server(inv, &spec, &s, &err), IMS_E_BADREQ);
     assert_string_equal(err.code, "IMG.0057");
 
-    /* An object in object storage is taken as given (read later). */
-    const char *obs[] = {"bucket-1:images/sys.qcow2"};
-    spec.disks = obs;
+    /* An object that is not in object storage. */
+    const char *missing_obj[] = {"bucket-1:images/none.qcow2"};
+    spec.disks = missing_obj;
+    assert_int_equal(inv->ops->add_server(inv, &spec, &s, &err), IMS_E_BADREQ);
+    assert_string_equal(err.code, "IMG.0057");
+    assert_non_null(strstr(err.msg, "cannot be read from object storage: no such object"));
+}
+
+/* A disk in object storage: inspected through ranged reads of the object
+ * (format, virtual size), copied by a backup, which then keeps its content
+ * when the object is replaced. */
+static void object_storage_disks(void **state)
+{
+    (void)state;
+    struct ims_err err;
+    char qcow[128], cmd[512];
+    snprintf(qcow, sizeof(qcow), "%s/obj.qcow2", dir);
+    snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 %s 48M", qcow);
+    assert_int_equal(system(cmd), 0);
+    FILE *f = fopen(qcow, "r");
+    assert_non_null(f);
+    assert_int_equal(ims_obs_put_file(obs, "bucket-1", "images/sys.qcow2", fileno(f), &err), IMS_OBS_OK);
+    fclose(f);
+    const char *disks[] = {"bucket-1:images/sys.qcow2", data_disk};
+    struct ims_server_spec spec = {.name = "o", .project_id = "pa", .os_version = OS, .disks = disks, .ndisks = 2};
+    struct ims_server s;
     assert_int_equal(inv->ops->add_server(inv, &spec, &s, &err), IMS_OK);
-    assert_int_equal(s.volumes[0].size, 0);
-    assert_null(s.volumes[0].format);
-    /* ... but backups copy local disks only. */
+    assert_string_equal(s.volumes[0].format, "qcow2");
+    assert_int_equal(s.volumes[0].size, 48 << 20);
+    assert_string_equal(s.volumes[0].disk, "bucket-1:images/sys.qcow2");
+
     struct ims_backup b;
-    assert_int_equal(inv->ops->create_backup(inv, s.id, &b, &err), IMS_E_NOTIMPL);
+    assert_int_equal(inv->ops->create_backup(inv, s.id, &b, &err), IMS_OK);
+    write_file(qcow, "not a qcow2 any more", 4096);
+    f = fopen(qcow, "r");
+    assert_int_equal(ims_obs_put_file(obs, "bucket-1", "images/sys.qcow2", fileno(f), &err), IMS_OBS_OK);
+    fclose(f);
+    char *head = read_head(b.volumes[0].disk, 4);
+    assert_memory_equal(head, "QFI\xfb", 4); /* still the qcow2 that was backed up */
+    free(head);
+    assert_int_equal(inv->ops->remove_backup(inv, b.id, &err), IMS_OK);
     assert_int_equal(inv->ops->remove_server(inv, s.id, &err), IMS_OK);
+    ims_backup_release(&b);
     ims_server_release(&s);
 }
 
@@ -333,6 +373,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(server_with_volumes_in_order),
         cmocka_unit_test(refusals),
+        cmocka_unit_test(object_storage_disks),
         cmocka_unit_test(volumes_join_their_server),
         cmocka_unit_test(backup_keeps_its_content),
         cmocka_unit_test(interrupted_backups_are_recovered),
