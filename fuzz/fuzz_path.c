@@ -27,7 +27,7 @@ static size_t segments(const char *path)
 {
     size_t n = 0, len = strlen(path);
     if (len > 1 && path[len - 1] == '/')
-        len--; /* the one trailing slash Glance tolerates */
+        len--; /* the one trailing slash non-exact routes tolerate */
     for (size_t i = 0; i < len; i++)
         n += path[i] == '/';
     return n;
@@ -81,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             want++;
         check(n == want && n <= IMS_MAX_PATH_PARAMS);
         check(segments(r->pattern) == segments(path));
+        /* Glance's routes match exactly: no trailing slash. */
+        check(!(r->flags & IMS_ROUTE_EXACT) || path[strlen(path) - 1] != '/' || strcmp(r->pattern, "/") == 0);
         for (size_t i = 0; i < n; i++) {
             check(params[i] && params[i][0] && ims_text_valid(params[i]));
             char name[64];

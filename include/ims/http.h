@@ -61,6 +61,8 @@ enum ims_route_flags {
     IMS_ROUTE_UNLISTED = 1 << 2,   /* not in the permission table (identity, version aliases, extras) */
     IMS_ROUTE_DEFERRED = 1 << 3,   /* the handler runs on the deferred pool (password hashing), off the
                                     * event loop; 503 when its queue is full */
+    IMS_ROUTE_EXACT = 1 << 4,      /* no trailing slash tolerated: Glance's routes (Python Routes) match
+                                    * the path exactly, so "/v2/images/" is no image route (404) */
 };
 
 /* One row of the route table. `actions` and the scope flags are the IAM

@@ -13,9 +13,11 @@
 #include "ims/identity.h"
 #include "ims/service.h"
 
-#define R(m, p, h, a, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .iam_project = (iam), .enterprise_project = (ep)}
+/* Glance's routes (R, NA, and the UNLISTED image routes with IMS_ROUTE_EXACT)
+ * match exactly, as Glance's do: "/v2/images/" or "/v2/images/{id}/" is 404. */
+#define R(m, p, h, a, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .flags = IMS_ROUTE_EXACT, .iam_project = (iam), .enterprise_project = (ep)}
 /* Token needed, no action (the table's "N/A"). */
-#define NA(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .iam_project = true}
+#define NA(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_EXACT, .iam_project = true}
 #define PUBLIC(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_PUBLIC, .iam_project = true}
 #define UNLISTED(m, p, h, a, fl) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .flags = IMS_ROUTE_UNLISTED | (fl), .iam_project = true}
 /* IMS routes whose behaviour lands later: authorized like every other
@@ -45,12 +47,12 @@ const struct ims_route ims_api_routes[] = {
     R(IMS_GET, "/v2/images/{image_id}", api_images_show, "ims:images:get", true, true),
     R(IMS_PATCH, "/v2/images/{image_id}", api_images_update, "ims:images:update", true, true),
     R(IMS_DELETE, "/v2/images/{image_id}", api_images_delete, "ims:images:delete", true, true),
-    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/deactivate", api_images_deactivate, "ims:images:update", 0),
-    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", 0),
+    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/deactivate", api_images_deactivate, "ims:images:update", IMS_ROUTE_EXACT),
+    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", IMS_ROUTE_EXACT),
     {.methods = IMS_PUT, .pattern = "/v2/images/{image_id}/file", .sink = &api_images_upload,
-     .actions = "ims:images:get+ims:images:update+ims:images:upload", .iam_project = true},
+     .actions = "ims:images:get+ims:images:update+ims:images:upload", .flags = IMS_ROUTE_EXACT, .iam_project = true},
     /* Downloading is not in the table; Glance's download_image needs get. */
-    UNLISTED(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", 0),
+    UNLISTED(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", IMS_ROUTE_EXACT),
     R(IMS_PUT, "/v2/images/{image_id}/tags/{tag}", api_tags_add, "ims:images:get+ims:images:update", true, false),
     R(IMS_DELETE, "/v2/images/{image_id}/tags/{tag}", api_tags_delete, "ims:images:get+ims:images:update", true,
       false),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Route matching on raw path segments: "{name}" captures one segment, which
  * is percent-decoded only after matching, so "%2F" inside a tag stays one
- * segment. A path that exists with other methods yields 405 + Allow. */
+ * segment. A path that exists with other methods yields 405 + Allow. One
+ * trailing slash is tolerated, except on IMS_ROUTE_EXACT routes. */
 #include <string.h>
 
 #include "http-int.h"
@@ -31,7 +32,7 @@ const char *ims_method_name(enum ims_method m)
 }
 
 /* Matches one pattern; on success captures[] holds raw (undecoded) copies. */
-static bool match(const char *pattern, const char *path, char **captures, size_t *ncaptures)
+static bool match(const char *pattern, bool exact, const char *path, char **captures, size_t *ncaptures)
 {
     const char *p = pattern, *q = path;
     size_t n = 0;
@@ -52,8 +53,7 @@ static bool match(const char *pattern, const char *path, char **captures, size_t
         p++;
         q++;
     }
-    /* Glance tolerates one trailing slash ("/v2/images/"). */
-    if (*p == 0 && (*q == 0 || (q[0] == '/' && q[1] == 0))) {
+    if (*p == 0 && (*q == 0 || (!exact && q[0] == '/' && q[1] == 0))) {
         *ncaptures = n;
         return true;
     }
@@ -70,7 +70,7 @@ const struct ims_route *ims_route_match(const struct ims_route *table, size_t n,
     for (size_t i = 0; i < n; i++) {
         char *caps[IMS_MAX_PATH_PARAMS];
         size_t ncaps = 0;
-        if (!match(table[i].pattern, path, caps, &ncaps))
+        if (!match(table[i].pattern, table[i].flags & IMS_ROUTE_EXACT, path, caps, &ncaps))
             continue;
         bool method_ok = (table[i].methods & m) || (m == IMS_HEAD && (table[i].methods & IMS_GET));
         if (!method_ok) {

@@ -134,12 +134,32 @@ static void test_required_actions(void **state)
     assert_false(ims_route_required_actions(find(IMS_GET, "/v2/schemas/image"), out, sizeof(out)));
 }
 
+/* Glance's routes match exactly ("/v2/images/" is 404 in Glance), so every
+ * route under Glance's prefixes carries IMS_ROUTE_EXACT. */
+static void test_glance_routes_are_exact(void **state)
+{
+    static const char *const prefixes[] = {"/v2/images", "/v2/schemas/", "/v1/images/", "/v1.1/images/"};
+    size_t seen = 0;
+    for (size_t i = 0; i < ims_api_nroutes; i++) {
+        const struct ims_route *route = &ims_api_routes[i];
+        for (size_t k = 0; k < IMS_ARRAY_SIZE(prefixes); k++) {
+            if (strncmp(route->pattern, prefixes[k], strlen(prefixes[k])) != 0)
+                continue;
+            seen++;
+            if (!(route->flags & IMS_ROUTE_EXACT))
+                fail_msg("Glance route %s is not IMS_ROUTE_EXACT", route->pattern);
+        }
+    }
+    assert_true(seen >= 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_row_has_its_route),
         cmocka_unit_test(test_every_route_is_in_the_table),
         cmocka_unit_test(test_required_actions),
+        cmocka_unit_test(test_glance_routes_are_exact),
     };
     return cmocka_run_group_tests_name("route table", tests, load, NULL);
 }

@@ -80,6 +80,31 @@ static void test_empty_segment_and_bad_escape(void **state)
     assert_null(match(IMS_PUT, "/v2/images/x/tags/a%00b", caps, &n, &allowed));
 }
 
+static const struct ims_route exact_table[] = {
+    {.methods = IMS_GET | IMS_POST, .pattern = "/v2/images", .handler = h, .flags = IMS_ROUTE_EXACT},
+    {.methods = IMS_GET | IMS_DELETE, .pattern = "/v2/images/{image_id}", .handler = h, .flags = IMS_ROUTE_EXACT},
+};
+
+/* Exact routes (Glance's) take no trailing slash: "/v2/images/" is neither
+ * the list nor an image with an empty id, so 404 (no 405 either). */
+static void test_exact_routes(void **state)
+{
+    char *caps[IMS_MAX_PATH_PARAMS];
+    size_t n = 0;
+    unsigned allowed = 0;
+    const struct ims_route *t = exact_table;
+    size_t nt = IMS_ARRAY_SIZE(exact_table);
+    assert_ptr_equal(ims_route_match(t, nt, IMS_GET, "/v2/images", caps, &n, &allowed), &t[0]);
+    assert_null(ims_route_match(t, nt, IMS_GET, "/v2/images/", caps, &n, &allowed));
+    assert_int_equal(allowed, 0);
+    assert_null(ims_route_match(t, nt, IMS_DELETE, "/v2/images/", caps, &n, &allowed));
+    assert_int_equal(allowed, 0);
+    assert_null(ims_route_match(t, nt, IMS_GET, "/v2/images/x/", caps, &n, &allowed));
+    assert_int_equal(allowed, 0);
+    assert_ptr_equal(ims_route_match(t, nt, IMS_DELETE, "/v2/images/x", caps, &n, &allowed), &t[1]);
+    free_caps(caps, n);
+}
+
 static void test_method_names(void **state)
 {
     assert_int_equal(ims_method_parse("PATCH"), IMS_PATCH);
@@ -94,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_captures_are_decoded),
         cmocka_unit_test(test_method_selection_and_405),
         cmocka_unit_test(test_empty_segment_and_bad_escape),
+        cmocka_unit_test(test_exact_routes),
         cmocka_unit_test(test_method_names),
     };
     return cmocka_run_group_tests_name("router", tests, NULL, NULL);
