@@ -63,6 +63,7 @@ enum ims_route_flags {
                                     * event loop; 503 when its queue is full */
     IMS_ROUTE_EXACT = 1 << 4,      /* no trailing slash tolerated: Glance's routes (Python Routes) match
                                     * the path exactly, so "/v2/images/" is no image route (404) */
+    IMS_ROUTE_KEYSTONE_ERRORS = 1 << 5, /* identity routes: every error in Keystone's shape */
 };
 
 /* One row of the route table. `actions` and the scope flags are the IAM
@@ -115,8 +116,12 @@ void ims_resp_json(struct ims_request *req, int status, const char *json, size_t
 /* Sets status, content type application/json, and returns the body buffer to write into. */
 struct ims_buf *ims_resp_json_buf(struct ims_request *req, int status);
 void ims_resp_empty(struct ims_request *req, int status);
-/* A generic error body {"code", "title", "message"} (webob's JSON shape). */
+/* An error body: webob's JSON shape {"code": "404 Not Found", "title",
+ * "message"}, or on IMS_ROUTE_KEYSTONE_ERRORS routes Keystone's. */
 void ims_http_error(struct ims_request *req, int status, const char *message);
+/* Keystone's error body {"error": {"code": 401, "title": "Unauthorized",
+ * "message"}}, which keystoneauth and openstacksdk read the message from. */
+void ims_http_keystone_error(struct ims_request *req, int status, const char *message);
 const char *ims_http_reason(int status);
 
 /* Route table lookup. Returns the route and fills captures, or NULL with

@@ -13,18 +13,7 @@
 
 void api_keystone_fail(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
 {
-    int status = api_status(rc);
-    const char *msg = api_client_message(req, rc, err);
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, status));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "error");
-    ims_jw_obj_begin(&w);
-    ims_jw_kint(&w, "code", status);
-    ims_jw_kstr(&w, "title", ims_http_reason(status));
-    ims_jw_kstr(&w, "message", msg);
-    ims_jw_obj_end(&w);
-    ims_jw_obj_end(&w);
+    ims_http_keystone_error(req, api_status(rc), api_client_message(req, rc, err));
 }
 
 const char *api_iam_domain(struct ims_request *req) { return req->principal->domain_id; }

@@ -33,13 +33,14 @@ const struct ims_route ims_api_routes[] = {
     PUBLIC(IMS_GET, "/", api_versions),
     {.methods = IMS_GET, .pattern = "/versions", .handler = api_versions, .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED},
     {.methods = IMS_GET, .pattern = "/v2", .handler = api_versions, .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED},
-    {.methods = IMS_GET, .pattern = "/v3", .handler = api_keystone_version, .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED},
+    {.methods = IMS_GET, .pattern = "/v3", .handler = api_keystone_version,
+     .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED | IMS_ROUTE_KEYSTONE_ERRORS},
     /* Logins and password-setting calls hash passwords (argon2, ~30 ms): on
      * the deferred pool, never on an event-loop thread. */
     {.methods = IMS_POST, .pattern = "/v3/auth/tokens", .handler = api_tokens_create,
-     .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED | IMS_ROUTE_DEFERRED},
-    UNLISTED(IMS_GET, "/v3/auth/tokens", api_tokens_show, NULL, 0),
-    UNLISTED(IMS_DELETE, "/v3/auth/tokens", api_tokens_delete, NULL, 0),
+     .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED | IMS_ROUTE_DEFERRED | IMS_ROUTE_KEYSTONE_ERRORS},
+    UNLISTED(IMS_GET, "/v3/auth/tokens", api_tokens_show, NULL, IMS_ROUTE_KEYSTONE_ERRORS),
+    UNLISTED(IMS_DELETE, "/v3/auth/tokens", api_tokens_delete, NULL, IMS_ROUTE_KEYSTONE_ERRORS),
 
     /* native OpenStack Image API */
     R(IMS_GET, "/v2/images", api_images_list, "ims:images:list", true, false),
@@ -117,9 +118,11 @@ const struct ims_route ims_api_routes[] = {
      * permission table. IAM is a global service: each handler checks its
      * own iam:/eps: action against the caller's domain grants
      * (ims_iam_admin_check), hence no route actions here. */
-#define IAM(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED, .actions = NULL}
+#define IAM(m, p, h) \
+    {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_KEYSTONE_ERRORS, .actions = NULL}
 #define IAM_HASHING(m, p, h) \
-    {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_DEFERRED, .actions = NULL}
+    {.methods = (m), .pattern = (p), .handler = (h), \
+     .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_DEFERRED | IMS_ROUTE_KEYSTONE_ERRORS, .actions = NULL}
     IAM_HASHING(IMS_POST, "/v3/users", api_iam_users_create),
     IAM(IMS_GET, "/v3/users", api_iam_users_list),
     IAM(IMS_GET, "/v3/users/{user_id}", api_iam_users_show),
@@ -227,10 +230,18 @@ bool ims_route_required_actions(const struct ims_route *r, char *out, size_t cap
     return len > 0 && len < cap;
 }
 
+/* Identity paths answer in Keystone's shape even when no route matched. */
+static bool identity_path(const char *path)
+{
+    return strncmp(path, "/v3", 3) == 0 && (path[3] == 0 || path[3] == '/' || path[3] == '.');
+}
+
 static void no_route(struct ims_request *req, unsigned allowed)
 {
+    void (*error)(struct ims_request *, int, const char *) =
+        identity_path(req->path) ? ims_http_keystone_error : ims_http_error;
     if (!allowed) {
-        ims_http_error(req, 404, "The resource could not be found.");
+        error(req, 404, "The resource could not be found.");
         return;
     }
     struct ims_buf b;
@@ -244,7 +255,7 @@ static void no_route(struct ims_request *req, unsigned allowed)
     }
     ims_resp_header(req, "Allow", b.data ? b.data : "");
     ims_buf_release(&b);
-    ims_http_error(req, 405, "The method is not allowed for the requested URL.");
+    error(req, 405, "The method is not allowed for the requested URL.");
 }
 
 static void access_log(struct ims_request *req)

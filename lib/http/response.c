@@ -43,8 +43,26 @@ const char *ims_http_reason(int status)
     return r && *r ? r : "Error";
 }
 
+void ims_http_keystone_error(struct ims_request *req, int status, const char *message)
+{
+    struct ims_jw w;
+    ims_jw_init(&w, ims_resp_json_buf(req, status));
+    ims_jw_obj_begin(&w);
+    ims_jw_key(&w, "error");
+    ims_jw_obj_begin(&w);
+    ims_jw_kint(&w, "code", status);
+    ims_jw_kstr(&w, "title", ims_http_reason(status));
+    ims_jw_kstr(&w, "message", message && *message ? message : ims_http_reason(status));
+    ims_jw_obj_end(&w);
+    ims_jw_obj_end(&w);
+}
+
 void ims_http_error(struct ims_request *req, int status, const char *message)
 {
+    if (req->route && (req->route->flags & IMS_ROUTE_KEYSTONE_ERRORS)) {
+        ims_http_keystone_error(req, status, message);
+        return;
+    }
     char code[64];
     snprintf(code, sizeof(code), "%d %s", status, ims_http_reason(status));
     struct ims_jw w;

@@ -278,3 +278,28 @@ def test_sdk_members_and_tags(conn, make_project_user):
     conn.image.remove_member(other.project_id, img)
     assert list(conn.image.members(img)) == []
     conn.image.delete_image(img)
+
+
+# ------------------------------------------- identity errors reach the user
+def test_openstack_cli_wrong_password_shows_keystone_message(imsd):
+    r = run([OPENSTACK] + auth_args(imsd, password="not-the-password") + ["image", "list"], ok=False)
+    assert r.returncode != 0
+    assert "requires authentication" in r.stderr and "(HTTP 401)" in r.stderr, r.stderr[-2000:]
+    assert "Unrecognized schema" not in r.stderr, r.stderr[-2000:]
+
+
+def test_sdk_identity_error_message(imsd, conn):
+    import openstack
+    bad = openstack.connect(auth_url=imsd.auth_url, username=ADMIN_USER,
+                            password="not-the-password", project_name=ADMIN_PROJECT,
+                            user_domain_name=DEFAULT_DOMAIN, project_domain_name=DEFAULT_DOMAIN,
+                            load_yaml_config=False, load_envvars=False)
+    with pytest.raises(Exception) as e:
+        bad.authorize()
+    assert "requires authentication" in str(e.value), str(e.value)
+    assert "Unrecognized schema" not in str(e.value)
+    bad.close()
+    # an identity call refused by imsd: the SDK reports Keystone's message
+    with pytest.raises(openstack.exceptions.NotFoundException) as e:
+        conn.identity.get_user("0123456789abcdef0123456789abcdef")
+    assert "Could not find user" in str(e.value), str(e.value)

@@ -259,3 +259,35 @@ def test_password_guessing_locks_the_user(start_imsd):
     assert srv.issue(password_auth_body("bystander", "bystander-pw", "lockp")).status_code == 201
     time.sleep(2.5)
     assert srv.issue(password_auth_body("victim", "victim-pw", "lockp")).status_code == 201
+
+
+# ------------------------------------------------- Keystone's error shape
+def keystone_error(r, status):
+    """Keystone's {"error": {"code": 401, "title": "Unauthorized", "message": ...}}."""
+    assert r.status_code == status, (r.status_code, r.text)
+    body = r.json()
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    assert err["code"] == status and isinstance(err["code"], int), err
+    assert err["title"] and err["message"], err
+    return err
+
+
+def test_identity_errors_in_keystone_shape(imsd, admin):
+    err = keystone_error(imsd.issue(password_auth_body(ADMIN_USER, "not-the-password", ADMIN_PROJECT)), 401)
+    assert err["title"] == "Unauthorized"
+    assert "requires authentication" in err["message"]
+    keystone_error(anon(imsd).post("/v3/auth/tokens", data="{not json",
+                                   headers={"Content-Type": "application/json"}), 400)
+    keystone_error(admin.get("/v3/auth/tokens"), 400)                      # no X-Subject-Token
+    keystone_error(admin.get("/v3/auth/tokens", headers={"X-Subject-Token": "garbage"}), 404)
+    # a bad token on an IAM route is refused before its handler runs
+    keystone_error(Api(imsd.url, "not-a-token").get("/v3/users"), 401)
+    keystone_error(anon(imsd).get("/v3/projects"), 401)
+    # paths and methods no identity route has
+    keystone_error(admin.get("/v3/no-such-collection"), 404)
+    keystone_error(admin.put("/v3/users"), 405)
+    keystone_error(admin.get("/v3.0/OS-ROLE/nothing"), 404)
+    # the image API keeps Glance's shape
+    r = admin.get("/v2/images/%s" % ("0" * 32))
+    assert r.status_code == 404 and r.json()["code"] == "404 Not Found", r.text
