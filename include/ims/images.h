@@ -24,6 +24,8 @@ enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal
                              const struct ims_patch *patch, struct ims_image *ret, struct ims_err *err);
 enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principal *p, const char *id,
                               struct ims_err *err);
+/* Deactivation and reactivation (Glance 25): the image's project or an admin;
+ * active <-> deactivated, the other way a no-op, any other status 403. */
 enum ims_rc ims_images_deactivate(struct ims_service *svc, const struct ims_principal *p, const char *id,
                                   bool deactivate, struct ims_err *err);
 enum ims_rc ims_images_tag(struct ims_service *svc, const struct ims_principal *p, const char *id, const char *tag,

@@ -208,23 +208,29 @@ enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principa
 enum ims_rc ims_images_deactivate(struct ims_service *svc, const struct ims_principal *p, const char *id,
                                   bool deactivate, struct ims_err *err)
 {
-    /* Glance's default policy: deactivation is an admin action. */
-    if (!p->is_admin)
-        return ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete %s action.",
-                        deactivate ? "deactivate" : "reactivate");
+    const char *action = deactivate ? "deactivate" : "reactivate";
+    /* Glance 25's default policy (ADMIN_OR_PROJECT_MEMBER): an admin, or the
+     * image's own project; the image is looked up first, so one the caller
+     * cannot see is 404 whatever its id. */
     struct ims_image_edit e;
-    enum ims_rc rc = edit_modifiable(svc, p, id, &e, err);
+    enum ims_rc rc = ims_image_edit_begin(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
+    if (!ims_images_can_modify(p, &e.image))
+        return ims_image_edit_end(&e, ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete %s action.",
+                                               action),
+                                  err);
+    if ((rc = check_modifiable(p, &e.image, err)) != IMS_OK)
+        return ims_image_edit_end(&e, rc, err);
     const char *from = deactivate ? "active" : "deactivated";
     const char *to = deactivate ? "deactivated" : "active";
     if (ims_streq(e.image.status, to))
         return ims_image_edit_end(&e, IMS_OK, err); /* Glance: idempotent */
     if (!ims_streq(e.image.status, from))
-        return ims_image_edit_end(&e,
-                                  ims_fail(err, IMS_E_FORBIDDEN, "Not allowed to %s image in status '%s'.",
-                                           deactivate ? "deactivate" : "reactivate", e.image.status),
-                                  err);
+        return ims_image_edit_end(
+            &e, ims_fail(err, IMS_E_FORBIDDEN, "Not allowed to %s image in status '%s'.", action, e.image.status), err);
+    /* The write is conditional on the revision read in this transaction, so
+     * the status moves from `from` only if nobody changed the image since. */
     snprintf(e.image.status, sizeof(e.image.status), "%s", to);
     return ims_image_edit_commit(&e, NULL, err);
 }

@@ -170,6 +170,25 @@ def test_glance_cli_image_lifecycle(imsd, admin, tmp_path):
     assert admin.get("/v2/images/%s" % iid).status_code == 404
 
 
+def test_openstack_cli_project_member_deactivates_its_image(imsd, make_project_user, tmp_path):
+    owner = make_project_user()
+    src = tmp_path / "disk.raw"
+    src.write_bytes(b"member deactivates" * 100)
+    who = dict(user=owner.user_name, password=owner.password, project=owner.project_name)
+    img = osc(imsd, "image", "create", unique("osc-deact"), "--disk-format", "raw",
+              "--container-format", "bare", "--file", str(src), "-f", "json", **who)
+    osc(imsd, "image", "set", "--deactivate", img["id"], **who)
+    assert get_image(owner, img["id"])["status"] == "deactivated"
+    r = run([OPENSTACK] + auth_args(imsd, **who) + ["image", "save", "--file", str(tmp_path / "o"), img["id"]],
+            ok=False)
+    # (the SDK reports the 403 of a download as "Unable to download image")
+    assert r.returncode != 0 and "Unable to download image" in r.stderr, r.stderr[-2000:]
+    listed = osc(imsd, "image", "list", "--status", "deactivated", "-f", "json", **who)
+    assert img["id"] in [i["ID"] for i in listed]
+    osc(imsd, "image", "set", "--activate", img["id"], **who)
+    assert get_image(owner, img["id"])["status"] == "active"
+
+
 def test_glance_cli_members(imsd, make_project_user):
     owner = make_project_user()
     member = make_project_user()

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from helpers import (PATCH_20, PATCH_21, active_image, create_image, get_image,
-                     patch, unique, upload)
+                     list_ids, patch, unique, upload)
 
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -461,6 +461,54 @@ def test_deactivate_reactivate(alice, admin):
     assert r.status_code == 200 and r.content == data
     # reactivating an active image is a no-op
     assert admin.post("/v2/images/%s/actions/reactivate" % iid).status_code == 204
+
+
+def test_project_deactivates_and_reactivates_its_image(alice, bob, admin):
+    """Glance 25: the image's project (or an admin) may; others may not."""
+    data = b"own deactivation" * 64
+    img = active_image(alice, data=data, visibility="shared")
+    iid = img["id"]
+    r = alice.post("/v2/images/%s/members" % iid, json={"member": bob.project_id})
+    assert r.status_code == 200, r.text
+    # another project that sees the image (a member) may not deactivate it
+    r = bob.post("/v2/images/%s/actions/deactivate" % iid)
+    assert r.status_code == 403 and "deactivate" in r.json()["message"], r.text
+    r = alice.post("/v2/images/%s/actions/deactivate" % iid)
+    assert r.status_code == 204, r.text
+    assert get_image(alice, iid)["status"] == "deactivated"
+    # nobody but an admin downloads a deactivated image, the owner neither
+    for api in (alice, bob):
+        r = api.get("/v2/images/%s/file" % iid)
+        assert r.status_code == 403 and "deactivated" in r.json()["message"], r.text
+    r = admin.get("/v2/images/%s/file" % iid)
+    assert r.status_code == 200 and r.content == data
+    # lists and filters show it
+    assert iid in list_ids(alice)
+    assert iid in list_ids(alice, status="deactivated")
+    assert iid not in list_ids(alice, status="active")
+    r = alice.get("/v2/cloudimages", params={"status": "deactivated", "id": iid})
+    assert r.status_code == 200, r.text
+    assert [i["status"] for i in r.json()["images"]] == ["deactivated"]
+    assert bob.post("/v2/images/%s/actions/reactivate" % iid).status_code == 403
+    r = alice.post("/v2/images/%s/actions/reactivate" % iid)
+    assert r.status_code == 204, r.text
+    assert get_image(alice, iid)["status"] == "active"
+    assert alice.get("/v2/images/%s/file" % iid).content == data
+    assert iid in list_ids(alice, status="active")
+
+
+def test_deactivate_image_not_seen_404(alice, bob):
+    img = active_image(alice)
+    assert bob.post("/v2/images/%s/actions/deactivate" % img["id"]).status_code == 404
+    assert bob.post("/v2/images/%s/actions/reactivate" % img["id"]).status_code == 404
+    assert get_image(alice, img["id"])["status"] == "active"
+
+
+def test_admin_deactivates_any_image(alice, admin):
+    img = active_image(alice)
+    assert admin.post("/v2/images/%s/actions/deactivate" % img["id"]).status_code == 204
+    assert get_image(alice, img["id"])["status"] == "deactivated"
+    assert admin.post("/v2/images/%s/actions/reactivate" % img["id"]).status_code == 204
 
 
 def test_deactivate_queued_image_403(admin):
