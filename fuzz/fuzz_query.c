@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Fuzz target for the image-list query parser: the input is a raw query
  * string, split by ims_query_string_parse and interpreted by
- * ims_image_query_parse. Besides memory errors it checks the invariants the
+ * ims_image_query_parse_dialect as Glance v2 and as Glance v1. Besides memory errors it checks the invariants the
  * metadata repository relies on when it turns the result into SQL. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +59,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ims_kvlist params = {0};
     struct ims_err err;
     if (ims_query_string_parse(qs, 256, &params, &err) == IMS_OK) {
-        struct ims_image_query q;
-        enum ims_rc rc = ims_image_query_parse(&params, &lim, &q, &err);
-        check(rc == IMS_OK || rc == IMS_E_BADREQ, "only 400s");
-        if (rc == IMS_OK) {
-            check_query(&q, &lim);
-            ims_image_query_release(&q);
+        /* Glance v2 and v1 (the legacy list, whose changes-since filters) */
+        static const enum ims_query_dialect dialects[] = {IMS_QUERY_GLANCE, IMS_QUERY_GLANCE_V1};
+        for (size_t d = 0; d < sizeof(dialects) / sizeof(*dialects); d++) {
+            struct ims_image_query q;
+            enum ims_rc rc = ims_image_query_parse_dialect(&params, &lim, dialects[d], &q, &err);
+            check(rc == IMS_OK || rc == IMS_E_BADREQ, "only 400s");
+            if (rc == IMS_OK) {
+                check_query(&q, &lim);
+                ims_image_query_release(&q);
+            }
         }
         ims_kvlist_release(&params);
     }

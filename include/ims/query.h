@@ -49,11 +49,13 @@ struct ims_image_query {
     char *imagetype;
 };
 
-/* The two list dialects over the one query structure: Glance v2 (GET
- * /v2/images) and IMS (GET /v2/cloudimages: reference ims_apis/image/
+/* The list dialects over the one query structure: Glance v2 (GET
+ * /v2/images), IMS (GET /v2/cloudimages: reference ims_apis/image/
  * querying_images.md; its own parameters, defaults and value checks, and
- * errors carrying IMG codes in err->code). */
-enum ims_query_dialect { IMS_QUERY_GLANCE, IMS_QUERY_IMS };
+ * errors carrying IMG codes in err->code), and Glance v1 (GET
+ * /v1.1/images/detail): v2's rules, but `changes-since` filters as v1 did
+ * (updated at or after an ISO 8601 time) instead of being refused. */
+enum ims_query_dialect { IMS_QUERY_GLANCE, IMS_QUERY_IMS, IMS_QUERY_GLANCE_V1 };
 
 struct ims_query_limits {
     int64_t default_limit; /* Glance: 25 */

@@ -60,7 +60,7 @@ void api_legacy_images_detail(struct ims_request *req)
                                    .max_limit = req->svc->cfg->list_limit_max};
     struct ims_image_query q;
     struct ims_err err = {0};
-    enum ims_rc rc = ims_image_query_parse(&req->query, &lim, &q, &err);
+    enum ims_rc rc = ims_image_query_parse_dialect(&req->query, &lim, IMS_QUERY_GLANCE_V1, &q, &err);
     if (rc != IMS_OK) {
         api_fail(req, rc, &err);
         return;

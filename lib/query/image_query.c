@@ -103,6 +103,10 @@ static const struct param_rule param_rules[] = {
 
 static const struct param_rule property_rule = {NULL, PARAM_PROPERTY, USE_LAST, NULL, NULL, NULL};
 
+/* Glance v1 (GET /v1.1/images/detail): changes-since is a filter there. */
+static const struct param_rule v1_changes_since_rule = {"changes-since", PARAM_CHANGES_SINCE, USE_LAST, "updated_at",
+                                                        NULL, NULL};
+
 /* ---- IMS dialect ---- */
 static const char *const ims_statuses[] = {"queued", "saving", "deleted", "killed", "active", "deactivated", NULL};
 static const char *const ims_os_types[] = {"Linux", "Windows", "Other", NULL};
@@ -197,6 +201,8 @@ static void sort_specp(struct sort_spec *s)
 
 static const struct param_rule *rule_for(enum ims_query_dialect d, const char *name)
 {
+    if (d == IMS_QUERY_GLANCE_V1 && strcmp(name, v1_changes_since_rule.name) == 0)
+        return &v1_changes_since_rule;
     const struct param_rule *rules = d == IMS_QUERY_IMS ? ims_param_rules : param_rules;
     size_t n = d == IMS_QUERY_IMS ? IMS_ARRAY_SIZE(ims_param_rules) : IMS_ARRAY_SIZE(param_rules);
     for (size_t i = 0; i < n; i++)
@@ -447,6 +453,21 @@ static enum ims_rc parse_time(const struct param_rule *r, const char *value, str
                     (int)(e.op_len > 64 ? 64 : e.op_len), e.op, r->name, value);
 }
 
+/* Glance v1's registry: images updated since an ISO 8601 time (no operator
+ * prefix; "Unrecognized changes-since value" otherwise). An image updated
+ * within the given second counts: times are kept to the second. */
+static enum ims_rc parse_changes_since(const struct param_rule *r, const char *value, struct ims_image_query *q,
+                                       struct ims_err *err)
+{
+    int64_t t;
+    if (!ims_time_parse(value, &t))
+        return ims_fail(err, IMS_E_BADREQ, "Unrecognized changes-since value: %s", value);
+    char epoch[24];
+    snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
+    add_single_filter(q, r->column, false, IMS_FIELD_TIME, IMS_CMP_GTE, epoch);
+    return IMS_OK;
+}
+
 static enum ims_rc parse_int_filter(const struct param_rule *r, const char *value, enum ims_cmp op,
                                     struct ims_image_query *q, struct ims_err *err)
 {
@@ -589,6 +610,8 @@ static enum ims_rc parse_param(const struct param_rule *r, const struct ims_kv *
     case PARAM_BOOL:
         return parse_bool_filter(r, value, q, err);
     case PARAM_CHANGES_SINCE:
+        if (d == IMS_QUERY_GLANCE_V1)
+            return parse_changes_since(r, value, q, err);
         return ims_fail(err, IMS_E_BADREQ, "The \"changes-since\" filter is no longer available on v2.");
     case PARAM_IGNORED:
         return IMS_OK;
@@ -635,7 +658,7 @@ static enum ims_rc parse_all(const struct ims_kvlist *params, const struct ims_q
             return ims_fail(err, IMS_E_BADREQ, "Value of query parameter %.64s too long: %.64s... (at most %d bytes)",
                             kv->key, kv->value, PARAM_TEXT_MAX);
     }
-    if (dialect == IMS_QUERY_GLANCE && has_param(params, "sort") &&
+    if (dialect != IMS_QUERY_IMS && has_param(params, "sort") &&
         (has_param(params, "sort_key") || has_param(params, "sort_dir")))
         return ims_fail(err, IMS_E_BADREQ,
                         "Old and new sorting syntax cannot be combined (sort with sort_key/sort_dir)");

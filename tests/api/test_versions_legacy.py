@@ -83,6 +83,41 @@ def test_v11_images_detail_filters(alice):
     assert ids(size_max="50") == [q["id"]]
 
 
+def test_v11_images_detail_changes_since(alice):
+    """v1's changes-since: images updated at or after the time (not v2's 400)."""
+    import datetime
+    import time
+    name = unique("v11cs")
+    a = create_image(alice, name=name)
+    time.sleep(1.1)
+    b = create_image(alice, name=name)
+    tb = b["updated_at"]
+    assert tb > a["updated_at"]
+
+    def ids(since):
+        resp = alice.get("/v1.1/images/detail", params={"name": name, "changes-since": since})
+        assert resp.status_code == 200, resp.text
+        return sorted(i["id"] for i in resp.json()["images"])
+
+    assert ids(a["updated_at"]) == sorted([a["id"], b["id"]])
+    assert ids(tb) == [b["id"]]                 # updated at the time counts
+    t = datetime.datetime.strptime(tb, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    plus2 = t.astimezone(datetime.timezone(datetime.timedelta(hours=2)))
+    assert ids(plus2.isoformat()) == [b["id"]]  # an offset names the same instant
+    later = (t + datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ids(later) == []
+    time.sleep(1.1)
+    r = alice.patch("/v2/images/%s" % a["id"], json=[{"op": "replace", "path": "/name", "value": name}],
+                    headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+    assert r.status_code == 200, r.text
+    assert ids(later) == [a["id"]]              # a was updated since
+    resp = alice.get("/v1.1/images/detail", params={"changes-since": "not-a-time"})
+    assert resp.status_code == 400 and "Unrecognized changes-since value" in resp.text, resp.text
+    # the v2 list keeps v2's refusal
+    resp = alice.get("/v2/images", params={"changes-since": tb})
+    assert resp.status_code == 400 and "no longer available on v2" in resp.text, resp.text
+
+
 def test_v11_detail_needs_token(imsd):
     assert Api(imsd.url).get("/v1.1/images/detail").status_code == 401
 

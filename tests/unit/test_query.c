@@ -644,6 +644,34 @@ static void test_changes_since_refused(void **state)
     expect_bad("changes-since=", "changes-since", NULL);
 }
 
+/* GET /v1.1/images/detail: changes-since is v1's filter, images updated at
+ * or after the time (offsets honoured); anything but a time is a 400. */
+static void test_changes_since_v1(void **state)
+{
+    struct ims_kvlist params = {0};
+    struct ims_err err = {0};
+    struct ims_image_query q;
+    assert_int_equal(ims_query_string_parse("changes-since=2020-01-01T01:00:00%2B01:00&name=x", 10, &params, &err),
+                     IMS_OK);
+    assert_int_equal(ims_image_query_parse_dialect(&params, &limits, IMS_QUERY_GLANCE_V1, &q, &err), IMS_OK);
+    assert_int_equal(q.nfilters, 2);
+    assert_string_equal(q.filters[0].key, "updated_at");
+    assert_int_equal(q.filters[0].type, IMS_FIELD_TIME);
+    assert_int_equal(q.filters[0].op, IMS_CMP_GTE);
+    assert_string_equal(q.filters[0].values.items[0], "1577836800"); /* 2020-01-01T00:00:00Z */
+    ims_image_query_release(&q);
+    ims_kvlist_release(&params);
+    static const char *const bad[] = {"changes-since=", "changes-since=yesterday", "changes-since=gte:2020-01-01",
+                                      "changes-since=2020-13-01"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(bad); i++) {
+        assert_int_equal(ims_query_string_parse(bad[i], 10, &params, &err), IMS_OK);
+        assert_int_equal(ims_image_query_parse_dialect(&params, &limits, IMS_QUERY_GLANCE_V1, &q, &err),
+                         IMS_E_BADREQ);
+        assert_non_null(strstr(err.msg, "Unrecognized changes-since value"));
+        ims_kvlist_release(&params);
+    }
+}
+
 static void test_deleted_ignored(void **state)
 {
     struct ims_image_query q;
@@ -732,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_property_filters),
         cmocka_unit_test(test_mixed_query),
         cmocka_unit_test(test_changes_since_refused),
+        cmocka_unit_test(test_changes_since_v1),
         cmocka_unit_test(test_deleted_ignored),
         cmocka_unit_test(test_length_caps),
         cmocka_unit_test(test_null_value_from_caller),
