@@ -393,9 +393,24 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
         }
         d->temp_path = j->fetched;
     } else if (!converted) {
-        rc = fetch(j, r, size, d->md5, d->sha512, err);
-        if (rc == IMS_OK)
+        /* Stored as it is: on the embedded store the object's own file is
+         * linked (its content never changes: puts replace files whole) and
+         * only read for the checksums; anything else is fetched with the
+         * checksums in the same pass. */
+        rc = r->fd >= 0 ? link_object(j, obs, err) : IMS_E_NOTIMPL;
+        if (rc == IMS_OK) {
+            int64_t got = 0;
             rc = same_file(j, &fi, declared, err);
+            if (rc == IMS_OK)
+                rc = ims_file_digests(j->fetched, &got, d->md5, d->sha512, err);
+            if (rc == IMS_OK && got != (int64_t)size)
+                rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file %s:%s changed while it was read.",
+                                   j->url->bucket, j->url->object);
+        } else if (rc == IMS_E_NOTIMPL) {
+            rc = fetch(j, r, size, d->md5, d->sha512, err);
+            if (rc == IMS_OK)
+                rc = same_file(j, &fi, declared, err);
+        }
         d->size = (int64_t)size;
         d->temp_path = j->fetched;
     } else {
