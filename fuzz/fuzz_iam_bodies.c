@@ -9,7 +9,7 @@
  *   5 enterprise project action (enable / disable)
  *   6 custom policy (POST, PATCH /v3.0/OS-ROLE/roles): the re-serialised
  *     document then goes to the policy engine, as core does with it.
- * Invariants: a refusal says why; what is accepted is what the body holds
+ * Invariants: a refusal says why in valid text; what is accepted is what the body holds
  * (strings without NUL, the caller's own domain, a document that is JSON). */
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +108,7 @@ static void one(int kind, json_t *obj)
         }
         free(doc);
     }
-    check(ok || err.msg[0] != 0);
+    check(ok || (err.msg[0] != 0 && ims_text_valid(err.msg)));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *root, *obj;
     struct ims_err err = {0};
     if (api_iam_body_parse(body, len, keys[kind], &root, &obj, &err) != IMS_OK) {
-        check(err.msg[0] != 0);
+        check(err.msg[0] != 0 && ims_text_valid(err.msg));
         return 0;
     }
     check(json_is_object(obj));

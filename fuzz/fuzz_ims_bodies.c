@@ -29,7 +29,7 @@ static void check(bool ok)
 
 static void check_refusal(enum ims_rc rc, const struct ims_err *err)
 {
-    check(rc == IMS_E_BADREQ && strncmp(err->code, "IMG.", 4) == 0 && err->msg[0]);
+    check(rc == IMS_E_BADREQ && strncmp(err->code, "IMG.", 4) == 0 && err->msg[0] && ims_text_valid(err->msg));
 }
 
 /* An array of 1..max distinct strings each satisfying valid(). */

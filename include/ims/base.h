@@ -62,7 +62,8 @@ struct ims_err {
 };
 
 /* Sets err->msg (if err is non-NULL), clears code and retry_after, and returns rc, so callers write
- * `return ims_fail(err, IMS_E_BADREQ, "bad %s", x);`. */
+ * `return ims_fail(err, IMS_E_BADREQ, "bad %s", x);`. The message is always valid text: control
+ * characters and bytes of no valid UTF-8 sequence (what a client sent, echoed) become '?'. */
 enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same, also naming the IMS error code (spec/ims-error-codes.tsv)

@@ -32,10 +32,12 @@ static bool bad(struct ims_request *req, const char *fmt, ...) __attribute__((fo
 static bool bad(struct ims_request *req, const char *fmt, ...)
 {
     struct ims_err err;
+    char msg[sizeof(err.msg)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    ims_fail(&err, IMS_E_BADREQ, "%s", msg);
     api_keystone_fail(req, IMS_E_BADREQ, &err);
     return false;
 }

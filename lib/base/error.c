@@ -3,6 +3,30 @@
 #include "ims/base.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* Messages echo what clients sent (a name, a JSON parser's view of a bad
+ * token) and go to clients and to the log: each byte that is a control
+ * character or no part of valid UTF-8 (also a sequence cut by the message's
+ * cap) becomes '?', so a message is always valid text and one log line. */
+static void make_text(char *s)
+{
+    unsigned char *in = (unsigned char *)s, *out = in;
+    size_t n = strlen(s);
+    while (*in) {
+        size_t len = ims_utf8_seq_len(in, n - (size_t)(in - (unsigned char *)s));
+        bool control = len == 1 ? (*in < 0x20 || *in == 0x7F) : len == 2 && in[0] == 0xC2 && in[1] <= 0x9F;
+        if (!len || control) {
+            *out++ = '?';
+            in += len ? len : 1;
+            continue;
+        }
+        memmove(out, in, len);
+        out += len;
+        in += len;
+    }
+    *out = 0;
+}
 
 enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
 {
@@ -11,6 +35,7 @@ enum ims_rc ims_fail(struct ims_err *err, enum ims_rc rc, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
+        make_text(err->msg);
         err->code[0] = 0;
         err->retry_after = 0;
     }
@@ -24,6 +49,7 @@ enum ims_rc ims_fail_code(struct ims_err *err, enum ims_rc rc, const char *code,
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
+        make_text(err->msg);
         snprintf(err->code, sizeof(err->code), "%s", code);
         err->retry_after = 0;
     }

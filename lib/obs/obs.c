@@ -45,12 +45,12 @@ enum ims_rc ims_obs_rc_to_ims(enum ims_obs_rc rc)
 enum ims_obs_rc ims_obs_fail(struct ims_err *err, enum ims_obs_rc rc, const char *fmt, ...)
 {
     if (err) {
+        char msg[sizeof(err->msg)];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        err->code[0] = 0;
-        err->retry_after = 0;
+        ims_fail(err, IMS_E_INTERNAL, "%s", msg); /* the message as ims_fail makes it: valid text */
     }
     return rc;
 }

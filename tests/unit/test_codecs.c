@@ -113,12 +113,33 @@ static void test_hexid_fills_its_array(void **state)
         assert_non_null(strchr("0123456789abcdef", id[i]));
 }
 
+/* Error messages echo client input and reach clients and the log: always
+ * valid text, one line (found by fuzz_compute_bodies: jansson's message for
+ * a bad token quotes the raw byte). */
+static void test_fail_message_is_text(void **state)
+{
+    struct ims_err err;
+    ims_fail(&err, IMS_E_BADREQ, "bad '%s'", "a\nb\x01" "c\x7f\xff\xc3 \xc2\x85\xc3\xa9");
+    assert_string_equal(err.msg, "bad 'a?b?c??? ?\xc3\xa9'");
+    ims_fail_code(&err, IMS_E_BADREQ, "IMG.0001", "invalid token near '%s'", "\x03");
+    assert_string_equal(err.msg, "invalid token near '?'");
+    assert_string_equal(err.code, "IMG.0001");
+    /* A two-byte character cut by the message's cap is no half character. */
+    char big[700];
+    for (size_t i = 0; i + 2 < sizeof(big); i += 2)
+        memcpy(big + i, "\xc3\xa9", 2);
+    big[sizeof(big) - 2] = 0;
+    ims_fail(&err, IMS_E_BADREQ, "x%s", big);
+    assert_true(ims_text_valid(err.msg));
+    assert_true(strlen(err.msg) >= sizeof(err.msg) - 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex_encode_capacity),    cmocka_unit_test(test_b64_encode_capacity),
         cmocka_unit_test(test_b64url_decode_capacity), cmocka_unit_test(test_url_decode_in_place),
-        cmocka_unit_test(test_hexid_fills_its_array),
+        cmocka_unit_test(test_hexid_fills_its_array),  cmocka_unit_test(test_fail_message_is_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
