@@ -44,6 +44,12 @@ struct ims_volume_spec {
     const char *server_id; /* NULL: a detached data disk; else appended to that server's disks */
 };
 
+/* Copies local file src to dst (created; must not exist), sharing the
+ * source's blocks when the file system can (FICLONE), else copying them;
+ * dst is fsynced. *ret_reflinked tells which. Backups copy disks with it,
+ * and images made from raw disks take their data with it. */
+enum ims_rc ims_compute_copy_file(const char *src, const char *dst, bool *ret_reflinked, struct ims_err *err);
+
 struct ims_compute_source;
 
 struct ims_compute_ops {

@@ -375,6 +375,10 @@ struct ims_job {
 void ims_job_release(struct ims_job *j);
 enum ims_rc ims_repo_job_insert(struct ims_dbc *c, const struct ims_job *j, struct ims_err *err);
 enum ims_rc ims_repo_job_get(struct ims_dbc *c, const char *id, struct ims_job *ret, struct ims_err *err);
+/* Is a job of the project waiting or running whose input contains needle
+ * (a JSON member, "key":"value", as json_dumps writes it compactly)? */
+enum ims_rc ims_repo_jobs_active_with(struct ims_dbc *c, const char *project_id, const char *needle, bool *ret,
+                                      struct ims_err *err);
 /* Atomically takes the oldest job that is INIT, or RUNNING with a lease that
  * ran out before now_ms: RUNNING, leased to owner until now_ms + lease_ms,
  * attempts + 1. IMS_E_NOTFOUND when there is none. */

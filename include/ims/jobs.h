@@ -21,6 +21,9 @@
 #define IMS_JOB_IMPORT_DATA_IMAGE "imsImportDataImageJob" /* a data disk from a file */
 #define IMS_JOB_NATIVE_IMPORT "imsNativeImportImageJob"   /* registration */
 #define IMS_JOB_NATIVE_EXPORT "imsNativeExportImageJob"
+#define IMS_JOB_BY_INSTANCE "imsCreateImageByInstance"          /* a server's system disk (and data disks) */
+#define IMS_JOB_VOLUMES_TO_DATA "imsVolumesToSysDataImagesJob" /* data disks of a server, alone */
+#define IMS_JOB_VOLUME_TO_SYSTEM "imsVolumeCreateImageJob"     /* a system-disk image from a data disk */
 
 struct ims_jobs_config {
     unsigned workers;          /* worker threads (0: the engine is not started) */

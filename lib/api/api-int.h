@@ -93,6 +93,7 @@ void api_ims_copy(struct ims_request *req);
 void api_ims_submit(struct ims_request *req, const char *type, json_t *input);
 /* Images from object-storage files and exports (lib/api/ims_import.c). */
 void api_ims_create_image(struct ims_request *req);
+void api_ims_server_image(struct ims_request *req);
 void api_ims_quick_import(struct ims_request *req);
 void api_ims_data_import(struct ims_request *req);
 void api_ims_register(struct ims_request *req);

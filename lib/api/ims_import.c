@@ -72,14 +72,14 @@ static void import(struct ims_request *req, enum ims_import_route route)
 
 void api_ims_create_image(struct ims_request *req)
 {
-    /* Without image_url the image comes from a server or a disk: a later
-     * issue (api_ims_unavailable authorizes it and answers 501). */
+    /* Without image_url the image comes from a server or a disk
+     * (lib/api/ims_server_images.c). */
     json_error_t je;
     json_t *body = req->body.len ? json_loadb(req->body.data, req->body.len, 0, &je) : NULL;
     bool from_file = json_is_object(body) && json_object_get(body, "image_url");
     json_decref(body);
     if (!from_file) {
-        api_ims_unavailable(req);
+        api_ims_server_image(req);
         return;
     }
     if (admitted(req))

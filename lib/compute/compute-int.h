@@ -30,9 +30,4 @@ enum ims_rc ims_compute_obs_disk_inspect(struct ims_obs *obs, const char *ref, c
  * fsynced. */
 enum ims_rc ims_compute_copy_obs(struct ims_obs *obs, const char *ref, const char *dst, struct ims_err *err);
 
-/* Copies src to dst (created; must not exist), sharing the source's
- * blocks when the file system can (FICLONE), else copying them; dst is
- * fsynced. *ret_reflinked tells which. */
-enum ims_rc ims_compute_copy_file(const char *src, const char *dst, bool *ret_reflinked, struct ims_err *err);
-
 #endif

@@ -227,3 +227,28 @@ enum ims_rc ims_repo_jobs_purge(struct ims_dbc *c, int64_t before_ms, int64_t *r
         *ret_n = c->ops->changes(c->h);
     return rc;
 }
+
+enum ims_rc ims_repo_jobs_active_with(struct ims_dbc *c, const char *project_id, const char *needle, bool *ret,
+                                      struct ims_err *err)
+{
+    /* needle is a JSON member the job's input carries ("key":"uuid"): no
+     * LIKE wildcard but '_', which matches itself too */
+    char pattern[256];
+    snprintf(pattern, sizeof(pattern), "%%%s%%", needle);
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "SELECT id FROM jobs WHERE project_id = ? AND status IN ('INIT', 'RUNNING') AND request LIKE ? "
+                       "LIMIT 1",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, project_id);
+    ims_q_text(&q, pattern);
+    enum ims_step s = ims_q_step(&q);
+    enum ims_rc rc = IMS_OK;
+    if (s == IMS_STEP_ROW || s == IMS_STEP_DONE)
+        *ret = s == IMS_STEP_ROW;
+    else
+        rc = ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}

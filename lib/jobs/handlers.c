@@ -11,6 +11,11 @@ const struct ims_job_handler ims_job_handlers[] = {
     /* the object-storage action is checked by the handler (project grants only) */
     {IMS_JOB_IMPORT_IMAGE, ims_job_import_run, ims_job_import_abandon, "ims:serverImages:create", true},
     {IMS_JOB_IMPORT_DATA_IMAGE, ims_job_import_run, ims_job_import_abandon, "ims:dataImages:create", true},
+    {IMS_JOB_BY_INSTANCE, ims_job_server_image_run, ims_job_server_image_abandon, "ims:serverImages:create", true},
+    {IMS_JOB_VOLUMES_TO_DATA, ims_job_server_image_run, ims_job_server_image_abandon, "ims:serverImages:create",
+     true},
+    {IMS_JOB_VOLUME_TO_SYSTEM, ims_job_server_image_run, ims_job_server_image_abandon, "ims:serverImages:create",
+     true},
     {IMS_JOB_NATIVE_IMPORT, ims_job_register_run, NULL, "ims:images:upload", true},
     {IMS_JOB_NATIVE_EXPORT, ims_job_export_run, NULL, "ims:images:export", true},
 };

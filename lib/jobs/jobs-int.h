@@ -69,6 +69,8 @@ enum ims_rc ims_job_copy_run(struct ims_job_ctx *ctx);
 void ims_job_copy_abandon(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_import_run(struct ims_job_ctx *ctx);
 void ims_job_import_abandon(struct ims_job_ctx *ctx);
+enum ims_rc ims_job_server_image_run(struct ims_job_ctx *ctx);
+void ims_job_server_image_abandon(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_register_run(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_export_run(struct ims_job_ctx *ctx);
 

@@ -483,3 +483,25 @@ enum ims_rc ims_export_request_parse(const char *body, size_t len, struct ims_ex
     *ret = r;
     return IMS_OK;
 }
+
+/* ---- shared with server_request.c (query-int.h) ---- */
+
+enum ims_rc ims_qbody_load(const char *body, size_t len, json_t **ret, struct ims_err *err)
+{
+    return load_object(body, len, ret, err);
+}
+
+enum ims_rc ims_qbody_str(json_t *o, const char *key, const char *code, const char **ret, struct ims_err *err)
+{
+    return opt_str(o, key, code, ret, err);
+}
+
+enum ims_rc ims_qbody_int(json_t *o, const char *key, int64_t min, int64_t max, int64_t *ret, struct ims_err *err)
+{
+    return int_in(o, key, min, max, false, ret, err);
+}
+
+enum ims_rc ims_qbody_tags(json_t *o, struct ims_strlist *ret, struct ims_err *err)
+{
+    return parse_tags(o, ret, err);
+}

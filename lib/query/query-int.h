@@ -39,4 +39,19 @@ char *ims_strip_dup(const char *s);
 enum ims_rc ims_cloudimage_check_name(const char *v, struct ims_err *err);
 enum ims_rc ims_cloudimage_check_description(const char *v, struct ims_err *err);
 
+/* The body helpers of the IMS create calls (lib/query/import_request.c),
+ * shared with the server-image bodies (server_request.c). json_t is
+ * jansson's; every refusal is IMS_E_BADREQ with its IMS code. */
+struct json_t;
+/* A JSON object (IMG.0007 empty, IMG.0001 not JSON or not an object). */
+enum ims_rc ims_qbody_load(const char *body, size_t len, struct json_t **ret, struct ims_err *err);
+/* An optional valid-text string member (absent or null: *ret NULL); `code` otherwise. */
+enum ims_rc ims_qbody_str(struct json_t *o, const char *key, const char *code, const char **ret,
+                          struct ims_err *err);
+/* An optional integer in [min, max] (IMG.0055). */
+enum ims_rc ims_qbody_int(struct json_t *o, const char *key, int64_t min, int64_t max, int64_t *ret,
+                          struct ims_err *err);
+/* tags or image_tags in their native form (IMG.0115, IMG.0116). */
+enum ims_rc ims_qbody_tags(struct json_t *o, struct ims_strlist *ret, struct ims_err *err);
+
 #endif

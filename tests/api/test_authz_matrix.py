@@ -146,7 +146,8 @@ RECIPES = {
         lambda w, c, ep, v: rq("POST", "/v2/cloudimages/action",
                                json={"name": unique("si"), "instance_id": str(uuid.uuid4()),
                                      "enterprise_project_id": ep}),
-        target="body"),
+        # allowed: the request reaches the server lookup (no such server, IMG.0005)
+        ok={400}, ims=True, target="body"),
     # the object-storage calls: allowed means a job (the world's bucket
     # holds the files they name)
     ("POST", "/v2/cloudimages/quickimport/action"): Recipe(

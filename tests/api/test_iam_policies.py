@@ -130,7 +130,8 @@ def writes_ok(env, api, obs=False):
         refused_after_authz(export, "IMG.0069")  # no bucket "bucket" on this server
     else:
         denied(export, "obs:object:PutObject", ims=True)
-    not_built(api.post("/v2/cloudimages/action", json={"name": "x", "instance_id": str(uuid.uuid4())}))
+    refused_after_authz(api.post("/v2/cloudimages/action", json={"name": "x", "instance_id": str(uuid.uuid4())}),
+                        "IMG.0005")  # authorized, then no such server
     not_built(api.post("/v1/cloudimages/wholeimages/action",
                        json={"name": "w", "instance_id": str(uuid.uuid4()),
                              "vault_id": str(uuid.uuid4())}))

@@ -152,10 +152,11 @@ def test_data_images_refused(alice, data_images, code):
     refused(alice, CREATE, file_body(data_images=data_images), code)
 
 
-def test_server_variant_still_answers_501(alice):
-    """Images from a server or a disk are issue 12: no image_url, no import."""
+def test_server_variant_is_not_an_import(alice):
+    """Without image_url the body names a server (test_server_images.py):
+    an unknown one is IMG.0005, not an import's missing file."""
     r = alice.post(CREATE, json={"name": unique("srv"), "instance_id": str(uuid.uuid4())})
-    ims_error(r, 501, "IMG.0105") if r.status_code == 501 else pytest.fail(r.text)
+    ims_error(r, 400, "IMG.0005")
 
 
 # ---------------------------------------------------------------- quick import

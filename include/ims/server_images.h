@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * core: images made from servers, their data disks and their backups
+ * (reference ims_apis/image/creating_an_image without image_url,
+ * creating_a_full-ecs_image). The requests come parsed and shape-checked
+ * (include/ims/server_request.h); here are the rules that read the compute
+ * source and the repository, the images' attributes, and the disks' data,
+ * which goes through the import pipeline (inspect, convert to raw when
+ * needed, the store adopts the file: include/ims/imports.h). A refusal is
+ * IMS_E_BADREQ with the IMS error code in err->code. */
+#ifndef IMS_SERVER_IMAGES_H
+#define IMS_SERVER_IMAGES_H
+
+#include "ims/auth.h"
+#include "ims/server.h"
+#include "ims/server_request.h"
+#include "ims/service.h"
+
+struct ims_import_progress;
+
+/* Key under which a job's input names the server it reads, so that a
+ * second image job of the same server is refused while one runs (IMG.0010). */
+#define IMS_SERVER_JOB_KEY "server_id"
+
+/* When the request arrives: a project-scoped token (IMG.0030), a usable
+ * enterprise project (IMG.0155), quota for every image (IMG.0015); the
+ * server (IMG.0005; another project's: IMG.0137), the data disks on it
+ * (IMG.0120 unknown, IMG.0140 on another server, IMG.0022 the system disk
+ * named as a data disk), the data disk of a volume request (IMG.0120,
+ * IMG.0022 a system disk), the backup (IMG.0020 or IMG.0127; IMG.0133
+ * another project's), no other image job of the same server (IMG.0010).
+ * *ret_server_id (capacity IMS_COMPUTE_ID_CAP) gets the server the request
+ * reads ("" for a detached data disk). */
+enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_principal *p,
+                                   const struct ims_server_image_request *r, char ret_server_id[IMS_COMPUTE_ID_CAP],
+                                   struct ims_err *err);
+
+/* Is a job of p's project that reads server_id waiting or running? */
+enum ims_rc ims_server_image_busy(struct ims_service *svc, const char *project_id, const char *server_id,
+                                  bool *ret_busy, struct ims_err *err);
+
+/* The disk image `which` of r is made from, as the compute source has it
+ * now: 0 the system disk (IMS_SI_SERVER) or the data disk (IMS_SI_VOLUME),
+ * 1..n_data the data disks. ret is the caller's (ims_volume_release). */
+enum ims_rc ims_server_image_disk(struct ims_service *svc, const struct ims_principal *p,
+                                  const struct ims_server_image_request *r, size_t which, struct ims_volume *ret,
+                                  struct ims_err *err);
+
+/* Creates image `which` of r as a queued image of p's project with id `id`
+ * and the attributes the reference gives images made from servers and
+ * disks (the server's OS and firmware, min_disk from the disk's size,
+ * __image_source_type, __originalimagename, __data_origin, ...), unless it
+ * exists already (a job resumed after a restart). disk is what
+ * ims_server_image_disk returned. */
+enum ims_rc ims_server_image_create(struct ims_service *svc, const struct ims_principal *p,
+                                    const struct ims_server_image_request *r, size_t which,
+                                    const struct ims_volume *disk, const char *id, struct ims_err *err);
+
+/* Makes queued image id's data from a disk: an object-storage disk goes
+ * through ims_import_file; a local one is claimed like an upload, inspected
+ * where it is (refused files are never read further), converted to raw by
+ * qemu-img into the store's temporary area unless it is raw, else copied
+ * there (reflinked where the file system can), and adopted by the store.
+ * data_origin is the __data_origin to record. On failure the image is queued
+ * again and nothing is left. */
+enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struct ims_volume *disk,
+                            const char *data_origin, const struct ims_import_progress *prog, struct ims_err *err);
+
+#endif

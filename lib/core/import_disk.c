@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * An image's data from a server's disk, through the import pipeline of
+ * object-storage files (include/ims/imports.h): the image is claimed like
+ * an upload, the disk inspected where it is before anything else reads it,
+ * converted to raw by qemu-img into the store's temporary area when it is
+ * in another format (qemu-img reads the disk itself: no intermediate copy),
+ * else copied there (a reflink where the file system allows: no byte
+ * moved), and the store adopts the file (rename). A disk in object storage
+ * ("bucket:object") is imported exactly as a file is. Whatever fails, the
+ * image is queued again and the temporary file removed. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core-int.h"
+#include "ims/compute.h"
+#include "ims/convert.h"
+#include "ims/imports.h"
+#include "ims/obs.h"
+#include "ims/server_images.h"
+
+/* The largest disk an image is made from (the reference's 1 TB for data
+ * disks; system disks stop at 1024 GB). */
+#define DISK_MAX (1LL << 40)
+
+struct disk_job {
+    const char *id;
+    const struct ims_import_progress *prog;
+    bool stop;
+};
+
+static bool report(struct disk_job *j, int percent)
+{
+    if (!j->stop && j->prog && j->prog->report && !j->prog->report(j->prog->ctx, percent))
+        j->stop = true;
+    return !j->stop;
+}
+
+static void convert_progress(void *ctx, unsigned percent)
+{
+    report(ctx, (int)percent);
+}
+
+static bool convert_cancelled(void *ctx)
+{
+    return ((struct disk_job *)ctx)->stop;
+}
+
+static enum ims_rc obs_disk(struct ims_service *svc, const char *id, const struct ims_volume *disk,
+                            const struct ims_import_progress *prog, struct ims_err *err)
+{
+    char bucket[IMS_OBS_BUCKET_MAX + 1], key[IMS_OBS_KEY_MAX + 1];
+    if (ims_obs_url_parse(disk->disk, strlen(disk->disk), bucket, sizeof(bucket), key, sizeof(key)) !=
+        IMS_OBS_NAME_OK)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0022", "The disk %s cannot be read.", disk->id);
+    struct ims_obs_url url = {.bucket = bucket, .object = key};
+    struct ims_import_opts o = {0};
+    return ims_import_file(svc, id, &url, &o, prog, err);
+}
+
+/* Inspects the disk, makes the raw file in the store's temporary area. */
+static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, const char *path, char **tmp,
+                               struct ims_import_data *d, struct ims_err *err)
+{
+    struct ims_format_info fi;
+    struct ims_format_limits limits = {.max_virtual_size = (uint64_t)DISK_MAX};
+    enum ims_format_refusal why;
+    enum ims_rc rc = ims_image_inspect_file(path, &limits, NULL, &fi, &why, err);
+    if (rc != IMS_OK)
+        return ims_err_default_code(err, IMS_E_BADREQ, "IMG.0022"); /* missing, unreadable or refused */
+    if (fi.format == IMS_FORMAT_ISO)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0022", "The disk %s holds an ISO image, not a disk.", j->id);
+    if (fi.format == IMS_FORMAT_RAW) {
+        if ((rc = ims_import_temp_path(svc, tmp, err)) != IMS_OK)
+            return rc;
+        bool reflinked;
+        rc = ims_compute_copy_file(path, *tmp, &reflinked, err);
+        if (rc != IMS_OK)
+            return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0022") : rc;
+        ims_info("image %s: disk %s %s", j->id, path, reflinked ? "reflinked" : "copied");
+    } else {
+        char dir[PATH_MAX];
+        char *probe = NULL;
+        if ((rc = ims_import_temp_path(svc, &probe, err)) != IMS_OK)
+            return rc;
+        const char *slash = strrchr(probe, '/');
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - probe) : 1, slash ? probe : ".");
+        free(probe);
+        struct ims_convert_request req = {
+            .input = path, .input_format = fi.format, .output_format = IMS_CONVERT_RAW, .tmp_dir = dir,
+            .limits = {.max_output_size = fi.virtual_size + (1 << 20)},
+            .progress = convert_progress, .cancelled = convert_cancelled, .ctx = j,
+        };
+        struct ims_convert_outcome out;
+        rc = ims_convert(&req, tmp, &out, err);
+        if (rc != IMS_OK) {
+            ims_error("image %s: qemu-img convert from %s failed (%d, exit %d, signal %d): %s", j->id,
+                      ims_format_name(fi.format), (int)out.end, out.exit_status, out.signal, out.stderr_tail);
+            if (j->stop)
+                return ims_fail(err, IMS_E_BUSY, "stopped");
+            return rc == IMS_E_BADREQ || rc == IMS_E_TOOLARGE
+                       ? ims_fail_code(err, IMS_E_BADREQ, "IMG.0022", "The disk could not be converted.")
+                       : rc;
+        }
+    }
+    if (!report(j, 99))
+        return ims_fail(err, IMS_E_BUSY, "stopped");
+    if ((rc = ims_file_digests(*tmp, &d->size, d->md5, d->sha512, err)) != IMS_OK)
+        return rc;
+    d->temp_path = *tmp;
+    d->virtual_size = (int64_t)fi.virtual_size;
+    d->disk_format = "raw";
+    return IMS_OK;
+}
+
+enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struct ims_volume *disk,
+                            const char *data_origin, const struct ims_import_progress *prog, struct ims_err *err)
+{
+    if (!disk->disk)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0022", "The disk %s has no data.", disk->id);
+    if (ims_disk_ref_is_obs(disk->disk))
+        return obs_disk(svc, id, disk, prog, err);
+    char upload_id[IMS_UUID_LEN + 1];
+    enum ims_rc rc = ims_import_claim(svc, id, upload_id, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct disk_job j = {.id = id, .prog = prog};
+    struct ims_import_data d = {.data_origin = data_origin};
+    char *tmp = NULL;
+    int64_t started = ims_mono_us();
+    rc = local_steps(svc, &j, disk->disk, &tmp, &d, err);
+    if (rc == IMS_OK)
+        rc = ims_import_commit(svc, id, upload_id, &d, err); /* adopts the file, or removes it */
+    if (rc == IMS_OK) {
+        report(&j, 100);
+        ims_info("image %s: disk %s taken (%lld bytes, virtual %lld) in %.2f s", id, disk->id, (long long)d.size,
+                 (long long)d.virtual_size, (double)(ims_mono_us() - started) / 1e6);
+    } else {
+        ims_import_giveback(svc, id, upload_id);
+    }
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
