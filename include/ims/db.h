@@ -228,11 +228,47 @@ enum ims_rc ims_repo_login_result(struct ims_dbc *c, const char *user_id, const 
 enum ims_rc ims_repo_login_unlock(struct ims_dbc *c, const char *user_id, struct ims_err *err);
 enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *domain_id, const char *name,
                               struct ims_user *ret, struct ims_err *err);
-/* Role of user on project ("admin", "member", "reader"); NOT_FOUND if none. */
-enum ims_rc ims_repo_role_grant(struct ims_dbc *c, const char *user_id, const char *project_id, const char *role,
-                                struct ims_err *err);
+/* ---- Keystone role assignments (lib/db/repo_assignments.c) ----
+ * A role (admin, member, reader; the core checks which) of a user or a
+ * group on a project or a domain. */
+enum ims_actor_type { IMS_ACTOR_USER, IMS_ACTOR_GROUP };
+enum ims_target_type { IMS_TARGET_PROJECT, IMS_TARGET_DOMAIN };
+struct ims_assignment {
+    enum ims_actor_type actor_type;
+    enum ims_target_type target_type;
+    char *actor_id, *target_id, *role;
+    char *via_group; /* effective lists: the group a user holds it through, else NULL */
+};
+void ims_assignment_array_free(struct ims_assignment *a, size_t n);
+/* Adds the assignment unless it is there (*ret_added says which), in one
+ * write transaction that also raises the actor's revision and bumps the IAM
+ * generation. */
+enum ims_rc ims_repo_assignment_add(struct ims_dbc *c, const struct ims_assignment *a, bool *ret_added,
+                                    struct ims_err *err);
+/* Removes it (IMS_E_NOTFOUND when it is not there) and, in the same
+ * transaction, refuses the tokens issued until now to the users it reached
+ * (the user, or the group's members: tokens_valid_after), so no token keeps
+ * a role its user lost; raises the actor's revision, bumps the generation. */
+enum ims_rc ims_repo_assignment_remove(struct ims_dbc *c, const struct ims_assignment *a, struct ims_err *err);
+enum ims_rc ims_repo_assignment_exists(struct ims_dbc *c, const struct ims_assignment *a, bool *ret,
+                                       struct ims_err *err);
+/* GET /v3/role_assignments: NULL fields (and types < 0) match anything;
+ * only actors of domain_id. effective: a group's assignments become one per
+ * member user (via_group set), as Keystone's effective lists do. */
+struct ims_assignment_filter {
+    const char *domain_id;
+    int actor_type, target_type; /* enum values, or -1 */
+    const char *actor_id, *target_id, *role;
+    bool effective;
+};
+enum ims_rc ims_repo_assignment_list(struct ims_dbc *c, const struct ims_assignment_filter *f,
+                                     struct ims_assignment **ret, size_t *ret_n, struct ims_err *err);
+/* The user's roles on a project or a domain: its own and its groups',
+ * each once, sorted. */
 enum ims_rc ims_repo_roles_on_project(struct ims_dbc *c, const char *user_id, const char *project_id,
                                       struct ims_strlist *ret, struct ims_err *err);
+enum ims_rc ims_repo_roles_on_domain(struct ims_dbc *c, const char *user_id, const char *domain_id,
+                                     struct ims_strlist *ret, struct ims_err *err);
 /* ---- identity management (the IAM API; lib/db/repo_identity.c) ----
  * Lists filter on the given values; NULL (or enabled < 0) = any. Every write
  * bumps the IAM generation. */

@@ -118,6 +118,25 @@ enum ims_rc ims_iam_grant_list(struct ims_service *svc, const char *domain_id, c
                                enum ims_scope_type scope, const char *scope_ref, struct ims_policy_row **ret,
                                size_t *ret_n, struct ims_err *err);
 
+/* ---- Keystone role assignments (lib/core/role_assignments.c) ----
+ * The Keystone roles admin, member and reader of users and groups on the
+ * account's projects and on the account's domain, beside the IAM policy
+ * grants. "admin" makes a cloud administrator (Glance's admin: every image,
+ * any owner): only a cloud administrator may give or take it. */
+extern const char *const ims_keystone_roles[]; /* NULL-terminated */
+bool ims_keystone_role_valid(const char *role);
+/* a's actor and target must be the account's (IMS_E_NOTFOUND naming which),
+ * its role a Keystone role (IMS_E_NOTFOUND). CHECK and REMOVE:
+ * IMS_E_NOTFOUND when there is no such assignment. */
+enum ims_rc ims_iam_assignment(struct ims_service *svc, const struct ims_principal *caller, const char *domain_id,
+                               const struct ims_assignment *a, enum ims_iam_op op, struct ims_err *err);
+/* The account's domain row (its name, for include_names). */
+enum ims_rc ims_iam_domain_get(struct ims_service *svc, const char *domain_id, struct ims_domain *ret,
+                               struct ims_err *err);
+/* The account's assignments matching f (f->domain_id is set to domain_id). */
+enum ims_rc ims_iam_assignment_list(struct ims_service *svc, const char *domain_id, struct ims_assignment_filter f,
+                                    struct ims_assignment **ret, size_t *ret_n, struct ims_err *err);
+
 /* Enterprise projects of the account, and the shared default one "0"
  * (read-only). type: "prod" or "poc". */
 enum ims_rc ims_iam_ep_add(struct ims_service *svc, const char *domain_id, const char *name,

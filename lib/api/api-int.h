@@ -196,6 +196,23 @@ void api_iam_reply_list(struct ims_request *req, enum ims_rc rc, const struct im
 /* Answers 204 if rc is OK (200 when status says so), else the error. */
 void api_iam_done(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, int status);
 
+/* ---- Keystone role assignments (lib/api/iam_assignments.c) ---- */
+/* Writes the Keystone role `id` (admin, member, reader); false if it is none. */
+bool api_iam_keystone_role_json(struct ims_jw *w, struct ims_request *req, const char *id);
+/* One assignment route (PUT gives, GET/HEAD checks, DELETE takes; 204),
+ * admitted by actions[enum ims_iam_op]. */
+void api_iam_assign(struct ims_request *req, enum ims_actor_type actor, enum ims_target_type target,
+                    const char *target_id, const char *actor_id, const char *role, const char *const actions[3]);
+/* The Keystone roles of an actor on a target, added to ret. */
+enum ims_rc api_iam_assigned_roles(struct ims_request *req, enum ims_actor_type actor, enum ims_target_type target,
+                                   const char *target_id, const char *actor_id, struct ims_strlist *ret,
+                                   struct ims_err *err);
+void api_iam_assign_user_project(struct ims_request *req);
+void api_iam_assign_user_domain(struct ims_request *req);
+void api_iam_user_project_roles(struct ims_request *req);
+void api_iam_user_domain_roles(struct ims_request *req);
+void api_iam_role_assignments(struct ims_request *req);
+
 void api_iam_users_create(struct ims_request *req);
 void api_iam_users_list(struct ims_request *req);
 void api_iam_users_show(struct ims_request *req);

@@ -3,7 +3,9 @@
  * permission_management): custom policies under /v3.0/OS-ROLE/roles, the
  * role list /v3/roles (system and the account's custom policies), and
  * grants of a policy to a group on a project, on all projects, on the
- * domain or on an enterprise project. */
+ * domain or on an enterprise project. Keystone's roles (admin, member,
+ * reader) are listed with the policies and, on projects and the domain,
+ * assigned through the same group routes (lib/api/iam_assignments.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -67,7 +69,7 @@ static void reply_role(struct ims_request *req, enum ims_rc rc, const struct ims
 /* {"roles": [...], "links": ..., "total_number": n}; with `name`, only
  * roles of that internal name. */
 static void reply_roles(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, struct ims_policy_row *rs,
-                        size_t n, const char *name, bool total)
+                        size_t n, const char *name, bool total, const struct ims_strlist *keystone)
 {
     if (rc != IMS_OK) {
         api_keystone_fail(req, rc, err);
@@ -79,6 +81,13 @@ static void reply_roles(struct ims_request *req, enum ims_rc rc, const struct im
     ims_jw_key(&w, "roles");
     ims_jw_arr_begin(&w);
     int64_t shown = 0;
+    /* Keystone's roles (admin, member, reader) first, then the policies. */
+    for (size_t i = 0; keystone && i < keystone->n; i++) {
+        if (name && !ims_streq(name, keystone->items[i]))
+            continue;
+        api_iam_keystone_role_json(&w, req, keystone->items[i]);
+        shown++;
+    }
     for (size_t i = 0; i < n; i++) {
         if (name && !ims_streq(name, rs[i].name))
             continue;
@@ -124,7 +133,7 @@ void api_iam_custom_list(struct ims_request *req)
     size_t n = 0;
     struct ims_err err = {0};
     enum ims_rc rc = ims_iam_policy_list(req->svc, api_iam_domain(req), true, &rs, &n, &err);
-    reply_roles(req, rc, &err, rs, n, NULL, true);
+    reply_roles(req, rc, &err, rs, n, NULL, true, NULL);
 }
 
 void api_iam_custom_show(struct ims_request *req)
@@ -179,16 +188,29 @@ void api_iam_roles_list(struct ims_request *req)
     struct ims_policy_row *rs = NULL;
     size_t n = 0;
     struct ims_err err = {0};
-    enum ims_rc rc = api_iam_other_domain_filter(req)
-                         ? IMS_OK
-                         : ims_iam_policy_list(req->svc, api_iam_domain(req), custom, &rs, &n, &err);
-    reply_roles(req, rc, &err, rs, n, ims_kvlist_get(&req->query, "name"), true);
+    bool other = api_iam_other_domain_filter(req);
+    enum ims_rc rc = other ? IMS_OK : ims_iam_policy_list(req->svc, api_iam_domain(req), custom, &rs, &n, &err);
+    /* Keystone's global roles, unless only the account's custom ones are asked for. */
+    struct ims_strlist keystone = {0};
+    for (size_t i = 0; !custom && !other && ims_keystone_roles[i]; i++)
+        ims_strlist_add(&keystone, ims_keystone_roles[i]);
+    reply_roles(req, rc, &err, rs, n, ims_kvlist_get(&req->query, "name"), true, &keystone);
+    ims_strlist_release(&keystone);
 }
 
 void api_iam_roles_show(struct ims_request *req)
 {
     if (!api_iam_admit(req, "iam:roles:getRole"))
         return;
+    if (ims_keystone_role_valid(ims_req_param(req, 0))) {
+        struct ims_jw w;
+        ims_jw_init(&w, ims_resp_json_buf(req, 200));
+        ims_jw_obj_begin(&w);
+        ims_jw_key(&w, "role");
+        api_iam_keystone_role_json(&w, req, ims_req_param(req, 0));
+        ims_jw_obj_end(&w);
+        return;
+    }
     struct ims_policy_row r;
     struct ims_err err = {0};
     enum ims_rc rc = ims_iam_policy_get(req->svc, api_iam_domain(req), ims_req_param(req, 0), false, &r, &err);
@@ -202,6 +224,12 @@ void api_iam_roles_show(struct ims_request *req)
 static void grant(struct ims_request *req, enum ims_scope_type scope, const char *scope_ref, const char *group,
                   const char *role, const char *const actions[3])
 {
+    /* Keystone's roles on a project or the domain are role assignments. */
+    if ((scope == IMS_SCOPE_PROJECT || scope == IMS_SCOPE_DOMAIN) && ims_keystone_role_valid(role)) {
+        api_iam_assign(req, IMS_ACTOR_GROUP, scope == IMS_SCOPE_PROJECT ? IMS_TARGET_PROJECT : IMS_TARGET_DOMAIN,
+                       scope_ref, group, role, actions);
+        return;
+    }
     enum ims_iam_op op = req->method == IMS_PUT      ? IMS_IAM_ADD
                          : req->method == IMS_DELETE ? IMS_IAM_REMOVE
                                                      : IMS_IAM_CHECK;
@@ -258,7 +286,13 @@ static void grant_list(struct ims_request *req, enum ims_scope_type scope, const
     struct ims_err err = {0};
     enum ims_rc rc = ims_iam_grant_list(req->svc, api_iam_domain(req), ims_req_param(req, 1), scope,
                                         ims_req_param(req, 0), &rs, &n, &err);
-    reply_roles(req, rc, &err, rs, n, NULL, false);
+    struct ims_strlist keystone = {0};
+    if (rc == IMS_OK)
+        rc = api_iam_assigned_roles(req, IMS_ACTOR_GROUP,
+                                    scope == IMS_SCOPE_PROJECT ? IMS_TARGET_PROJECT : IMS_TARGET_DOMAIN,
+                                    ims_req_param(req, 0), ims_req_param(req, 1), &keystone, &err);
+    reply_roles(req, rc, &err, rs, n, NULL, false, &keystone);
+    ims_strlist_release(&keystone);
 }
 
 /* GET /v3/projects/{project_id}/groups/{group_id}/roles */

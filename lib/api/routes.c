@@ -141,6 +141,15 @@ const struct ims_route ims_api_routes[] = {
     IAM(IMS_GET, "/v3/projects/{project_id}", api_iam_projects_show),
     IAM(IMS_PATCH, "/v3/projects/{project_id}", api_iam_projects_update),
     IAM(IMS_DELETE, "/v3/projects/{project_id}", api_iam_projects_delete),
+    /* Keystone role assignments (lib/api/iam_assignments.c); the group forms
+     * below take Keystone roles as well as policies. */
+    IAM(IMS_PUT | IMS_GET | IMS_DELETE, "/v3/projects/{project_id}/users/{user_id}/roles/{role_id}",
+        api_iam_assign_user_project),
+    IAM(IMS_GET, "/v3/projects/{project_id}/users/{user_id}/roles", api_iam_user_project_roles),
+    IAM(IMS_PUT | IMS_GET | IMS_DELETE, "/v3/domains/{domain_id}/users/{user_id}/roles/{role_id}",
+        api_iam_assign_user_domain),
+    IAM(IMS_GET, "/v3/domains/{domain_id}/users/{user_id}/roles", api_iam_user_domain_roles),
+    IAM(IMS_GET, "/v3/role_assignments", api_iam_role_assignments),
     IAM(IMS_GET, "/v3/projects/{project_id}/groups/{group_id}/roles", api_iam_grants_project_list),
     IAM(IMS_PUT | IMS_GET | IMS_DELETE, "/v3/projects/{project_id}/groups/{group_id}/roles/{role_id}",
         api_iam_grant_project),

@@ -281,7 +281,9 @@ static enum ims_rc permit_project(struct ims_service *svc, const char *domain_id
     if (rc != IMS_OK)
         return rc;
     ims_project_release(&p);
-    return user_id ? ims_repo_role_grant(ims_db_conn(svc->db), user_id, project_id, "member", err) : IMS_OK;
+    struct ims_assignment a = {.actor_type = IMS_ACTOR_USER, .target_type = IMS_TARGET_PROJECT,
+                               .actor_id = (char *)user_id, .target_id = (char *)project_id, .role = "member"};
+    return user_id ? ims_repo_assignment_add(ims_db_conn(svc->db), &a, NULL, err) : IMS_OK;
 }
 
 enum ims_rc ims_iam_user_add(struct ims_service *svc, const char *domain_id, const struct ims_iam_user_input *in,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Password authentication, token issue/validation/revocation, and creation
- * of domains, projects and users. Until the policy engine lands, the
- * `admin` role on the token's project makes the caller an admin. */
+ * of domains, projects and users. Keystone's `admin` role on the token's
+ * project or domain (the user's own or a group's, lib/core/role_assignments.c)
+ * makes the caller a cloud administrator. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,6 +177,13 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         ims_domain_release(&d);
         if (!ims_streq(p.scope_domain_id, p.domain_id))
             return ims_fail(err, IMS_E_UNAUTH, "User %s has no access to domain %s", p.user_id, p.scope_domain_id);
+        /* Keystone's admin role on the domain (the user's or a group's). */
+        struct ims_strlist roles = {0};
+        rc = ims_repo_roles_on_domain(c, p.user_id, p.scope_domain_id, &roles, err);
+        p.is_admin = ims_strlist_contains(&roles, "admin");
+        ims_strlist_release(&roles);
+        if (rc != IMS_OK)
+            return rc;
     }
     ims_hexid_new(p.token_id, 16);
     p.issued_us = ims_now_us();
@@ -295,7 +303,7 @@ enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, st
     if (valid_after == USER_GONE)
         return ims_fail(err, IMS_E_UNAUTH, "The token's user is disabled or no longer exists.");
     if (p.issued_us < valid_after)
-        return ims_fail(err, IMS_E_UNAUTH, "The token was issued before the user's password changed.");
+        return ims_fail(err, IMS_E_UNAUTH, "The token was issued before the user's password or roles changed.");
     if (p.project_id[0] &&
         (rc = memoized(project_memo, IMS_SIGNAL_IAM, ask_project_usable, svc, p.project_id, &usable, err)) != IMS_OK)
         return rc;
@@ -376,8 +384,10 @@ enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain
     if ((rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
     rc = ims_repo_user_insert(c, &u, err);
+    struct ims_assignment a = {.actor_type = IMS_ACTOR_USER, .target_type = IMS_TARGET_PROJECT, .actor_id = id,
+                               .target_id = (char *)project_id, .role = (char *)(role ? role : "member")};
     if (rc == IMS_OK && project_id)
-        rc = ims_repo_role_grant(c, id, project_id, role ? role : "member", err);
+        rc = ims_repo_assignment_add(c, &a, NULL, err);
     if (rc != IMS_OK) {
         ims_db_rollback(c);
         return rc;
@@ -416,6 +426,8 @@ enum ims_rc ims_identity_describe(struct ims_service *svc, const struct ims_prin
     if (rc == IMS_OK && p->scope_domain_id[0]) {
         rc = ims_repo_domain_get(c, p->scope_domain_id, NULL, &ti.scope_domain, err);
         if (rc == IMS_OK)
+            rc = ims_repo_roles_on_domain(c, p->user_id, p->scope_domain_id, &ti.roles, err);
+        if (rc == IMS_OK && ti.roles.n == 0) /* the user's own domain: open to every user of it */
             ims_strlist_add(&ti.roles, "member");
     }
     if (rc != IMS_OK) {

@@ -313,6 +313,21 @@ const char *const ims_migrations[] = {
     "  disk TEXT NOT NULL,"
     "  format VARCHAR(16),"
     "  PRIMARY KEY (backup_id, position));",
+
+    /* 15: Keystone role assignments (admin, member, reader) of users and
+     * groups on projects and domains (lib/db/repo_assignments.c), beside
+     * the IAM policy grants; the users' project roles move over. */
+    "CREATE TABLE assignments ("
+    "  actor_type VARCHAR(8) NOT NULL,"
+    "  actor_id VARCHAR(64) NOT NULL,"
+    "  target_type VARCHAR(8) NOT NULL,"
+    "  target_id VARCHAR(64) NOT NULL,"
+    "  role VARCHAR(64) NOT NULL,"
+    "  PRIMARY KEY (actor_type, actor_id, target_type, target_id, role));"
+    "CREATE INDEX assignments_target ON assignments (target_type, target_id);"
+    "INSERT INTO assignments (actor_type, actor_id, target_type, target_id, role) "
+    "  SELECT 'user', user_id, 'project', project_id, role FROM role_assignments;"
+    "DROP TABLE role_assignments;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

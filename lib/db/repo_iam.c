@@ -164,7 +164,8 @@ enum ims_rc ims_repo_group_delete(struct ims_dbc *c, const char *id, struct ims_
     if (rc != IMS_OK)
         return rc;
     static const char *const children[] = {"DELETE FROM group_members WHERE group_id = ?",
-                                           "DELETE FROM grants WHERE group_id = ?"};
+                                           "DELETE FROM grants WHERE group_id = ?",
+                                           "DELETE FROM assignments WHERE actor_type = 'group' AND actor_id = ?"};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(children) && rc == IMS_OK; i++) {
         struct ims_q q;
         if (!ims_q_prepare(&q, c, children[i], err)) {

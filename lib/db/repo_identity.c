@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Domains, projects, users, role assignments and revoked tokens: the part of
+ * Domains, projects, users and revoked tokens: the part of
  * the identity model the token API needs, plus the lists, updates and
  * deletes the IAM management API adds. */
 #include <stdio.h>
@@ -191,35 +191,6 @@ enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *dom
     read_user(&q, ret);
     ims_q_done(&q);
     return IMS_OK;
-}
-
-enum ims_rc ims_repo_role_grant(struct ims_dbc *c, const char *user_id, const char *project_id, const char *role,
-                                struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "INSERT INTO role_assignments (user_id, project_id, role) VALUES (?, ?, ?)", err))
-        return IMS_E_DB;
-    ims_q_text(&q, user_id);
-    ims_q_text(&q, project_id);
-    ims_q_text(&q, role);
-    enum ims_rc rc = ims_q_exec(&q, err);
-    return rc == IMS_E_CONFLICT ? IMS_OK : rc;
-}
-
-enum ims_rc ims_repo_roles_on_project(struct ims_dbc *c, const char *user_id, const char *project_id,
-                                      struct ims_strlist *ret, struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT role FROM role_assignments WHERE user_id = ? AND project_id = ? ORDER BY role",
-                       err))
-        return IMS_E_DB;
-    ims_q_text(&q, user_id);
-    ims_q_text(&q, project_id);
-    enum ims_step s;
-    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
-        ims_strlist_add(ret, ims_q_col_text(&q, 0));
-    ims_q_done(&q);
-    return s == IMS_STEP_DONE ? IMS_OK : ims_fail(err, IMS_E_DB, "reading roles failed");
 }
 
 enum ims_rc ims_repo_token_revoke(struct ims_dbc *c, const char *token_id, int64_t expires_at, struct ims_err *err)
@@ -441,7 +412,7 @@ static enum ims_rc delete_with_children(struct ims_dbc *c, const char *const *ch
 enum ims_rc ims_repo_user_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
 {
     static const char *const children[] = {"DELETE FROM group_members WHERE user_id = ?",
-                                           "DELETE FROM role_assignments WHERE user_id = ?"};
+                                           "DELETE FROM assignments WHERE actor_type = 'user' AND actor_id = ?"};
     return delete_with_children(c, children, IMS_ARRAY_SIZE(children), "DELETE FROM users WHERE id = ?", id, "user",
                                 err);
 }
@@ -500,7 +471,7 @@ enum ims_rc ims_repo_project_update(struct ims_dbc *c, const char *id, const cha
 enum ims_rc ims_repo_project_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
 {
     static const char *const children[] = {
-        "DELETE FROM role_assignments WHERE project_id = ?",
+        "DELETE FROM assignments WHERE target_type = 'project' AND target_id = ?",
         "DELETE FROM grants WHERE scope_type = 'project' AND scope_id = ?",
     };
     return delete_with_children(c, children, IMS_ARRAY_SIZE(children), "DELETE FROM projects WHERE id = ?", id,

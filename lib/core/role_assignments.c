@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Keystone role assignments (admin, member, reader) of the account's users
+ * and groups on its projects and its domain: the rules, then one repository
+ * write (lib/db/repo_assignments.c). The admin role makes a cloud
+ * administrator, so only a cloud administrator gives or takes it: an
+ * account's IAM administrator could otherwise make itself one. */
+#include <string.h>
+
+#include "core-int.h"
+#include "ims/db.h"
+#include "ims/iam_admin.h"
+#include "ims/service.h"
+
+const char *const ims_keystone_roles[] = {"admin", "member", "reader", NULL};
+
+bool ims_keystone_role_valid(const char *role)
+{
+    for (size_t i = 0; ims_keystone_roles[i]; i++)
+        if (ims_streq(role, ims_keystone_roles[i]))
+            return true;
+    return false;
+}
+
+/* The actor and the target exist in the account. */
+static enum ims_rc check_parties(struct ims_service *svc, const char *domain_id, const struct ims_assignment *a,
+                                 struct ims_err *err)
+{
+    enum ims_rc rc;
+    if (a->actor_type == IMS_ACTOR_USER) {
+        struct ims_user u;
+        if ((rc = ims_iam_user_get(svc, domain_id, a->actor_id, &u, err)) != IMS_OK)
+            return rc;
+        ims_user_release(&u);
+    } else {
+        struct ims_group g;
+        if ((rc = ims_iam_group_get(svc, domain_id, a->actor_id, &g, err)) != IMS_OK)
+            return rc;
+        ims_group_release(&g);
+    }
+    if (a->target_type == IMS_TARGET_DOMAIN)
+        return ims_streq(a->target_id, domain_id) ? IMS_OK
+                                                  : ims_fail(err, IMS_E_NOTFOUND, "Could not find domain: %s",
+                                                             a->target_id);
+    struct ims_project p;
+    if ((rc = ims_iam_project_get(svc, domain_id, a->target_id, &p, err)) != IMS_OK)
+        return rc;
+    ims_project_release(&p);
+    return IMS_OK;
+}
+
+enum ims_rc ims_iam_assignment(struct ims_service *svc, const struct ims_principal *caller, const char *domain_id,
+                               const struct ims_assignment *a, enum ims_iam_op op, struct ims_err *err)
+{
+    if (!ims_keystone_role_valid(a->role))
+        return ims_fail(err, IMS_E_NOTFOUND, "Could not find role: %s", a->role);
+    enum ims_rc rc = check_parties(svc, domain_id, a, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (op != IMS_IAM_CHECK && ims_streq(a->role, "admin") && !caller->is_admin)
+        return ims_fail(err, IMS_E_FORBIDDEN,
+                        "Only a cloud administrator may give or take the admin role: it is every project's admin.");
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    if (op == IMS_IAM_ADD)
+        return ims_repo_assignment_add(c, a, NULL, err);
+    if (op == IMS_IAM_REMOVE)
+        return ims_repo_assignment_remove(c, a, err);
+    bool there = false;
+    if ((rc = ims_repo_assignment_exists(c, a, &there, err)) != IMS_OK)
+        return rc;
+    return there ? IMS_OK : ims_fail(err, IMS_E_NOTFOUND, "Could not find role assignment.");
+}
+
+enum ims_rc ims_iam_assignment_list(struct ims_service *svc, const char *domain_id, struct ims_assignment_filter f,
+                                    struct ims_assignment **ret, size_t *ret_n, struct ims_err *err)
+{
+    f.domain_id = domain_id;
+    return ims_repo_assignment_list(ims_db_conn(svc->db), &f, ret, ret_n, err);
+}
+
+enum ims_rc ims_iam_domain_get(struct ims_service *svc, const char *domain_id, struct ims_domain *ret,
+                               struct ims_err *err)
+{
+    return ims_repo_domain_get(ims_db_conn(svc->db), domain_id, NULL, ret, err);
+}
