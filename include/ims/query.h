@@ -57,6 +57,23 @@ struct ims_image_query {
  * (updated at or after an ISO 8601 time) instead of being refused. */
 enum ims_query_dialect { IMS_QUERY_GLANCE, IMS_QUERY_IMS, IMS_QUERY_GLANCE_V1 };
 
+/* Enumerated parameters (spec/query-enums.tsv): a filter whose values the
+ * reference enumerates. dialects is a bit set of (1u << enum
+ * ims_query_dialect); values is NULL-terminated; ims_code is the IMS error
+ * code of any other value. The parser enforces them; the table is public
+ * so a test can hold it against the spec. */
+struct ims_query_enum {
+    const char *param;
+    unsigned dialects;
+    const char *const *values;
+    const char *ims_code;
+};
+extern const struct ims_query_enum ims_query_enums[];
+extern const size_t ims_query_nenums;
+/* The enumeration of param in dialect d, or NULL when its values are free. */
+const struct ims_query_enum *ims_query_enum_find(enum ims_query_dialect d, const char *param);
+bool ims_query_enum_allows(const struct ims_query_enum *e, const char *value);
+
 struct ims_query_limits {
     int64_t default_limit; /* Glance: 25 */
     int64_t max_limit;     /* Glance api_limit_max: 1000 */

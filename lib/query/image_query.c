@@ -12,9 +12,13 @@
  *
  * The IMS dialect (GET /v2/cloudimages, reference ims_apis/image/
  * querying_images.md) is a second rule table over the same machinery: exact
- * matches, __imagetype, enterprise_project_id (with all_granted_eps),
- * enumerated IMS attributes checked against their documented values, the
- * documented sort keys, limit 500 by default, and IMG error codes. */
+ * matches, __imagetype, enterprise_project_id (with all_granted_eps), the
+ * documented sort keys, limit 500 by default, and IMG error codes.
+ *
+ * In every dialect a parameter the reference enumerates (query_enums.c,
+ * spec/query-enums.tsv) takes only its listed values, each of an "in:" list
+ * included: any other value could match no image, and a typo there would
+ * otherwise pass as an empty result. */
 #include "ims/query.h"
 
 #include <stdio.h>
@@ -45,10 +49,8 @@ enum param_kind {
     PARAM_RANGE_MIN,
     PARAM_RANGE_MAX,
     PARAM_PROPERTY,
-    PARAM_IMAGETYPE, /* IMS: gold | private | shared */
+    PARAM_IMAGETYPE, /* IMS: gold | private | shared (the values: query_enums.c) */
     PARAM_EP,        /* IMS: enterprise_project_id = 0 | UUID | all_granted_eps */
-    PARAM_ENUM,      /* exact match, value one of rule->allowed (column, or property when column is NULL) */
-    PARAM_PROP_BOOL, /* property that is "true" or "false" */
 };
 
 enum occurrence { USE_FIRST, USE_LAST, USE_ALL };
@@ -58,95 +60,78 @@ struct param_rule {
     enum param_kind kind;
     enum occurrence occurrence;
     const char *column; /* filter key of core-column filters */
-    const char *const *allowed; /* PARAM_ENUM: NULL-terminated */
-    const char *code;           /* IMS dialect: error code of a bad value (default IMG.0001) */
+    const char *code;   /* IMS dialect: error code of a bad value (default IMG.0001) */
 };
 
 static const struct param_rule param_rules[] = {
-    {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL, NULL},
-    {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL, NULL},
-    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL, NULL},
-    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL, NULL},
-    {"tag", PARAM_TAG, USE_ALL, NULL, NULL, NULL},
-    {"sort", PARAM_SORT, USE_FIRST, NULL, NULL, NULL},
-    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL, NULL},
-    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL, NULL},
-    {"protected", PARAM_BOOL, USE_LAST, "protected", NULL, NULL},
-    {"os_hidden", PARAM_BOOL, USE_LAST, "os_hidden", NULL, NULL},
-    {"changes-since", PARAM_CHANGES_SINCE, USE_FIRST, NULL, NULL, NULL},
+    {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL},
+    {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL},
+    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL},
+    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL},
+    {"tag", PARAM_TAG, USE_ALL, NULL, NULL},
+    {"sort", PARAM_SORT, USE_FIRST, NULL, NULL},
+    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL},
+    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL},
+    {"protected", PARAM_BOOL, USE_LAST, "protected", NULL},
+    {"os_hidden", PARAM_BOOL, USE_LAST, "os_hidden", NULL},
+    {"changes-since", PARAM_CHANGES_SINCE, USE_FIRST, NULL, NULL},
     /* Glance overwrites any client "deleted" filter with deleted=False. */
-    {"deleted", PARAM_IGNORED, USE_ALL, NULL, NULL, NULL},
-    {"name", PARAM_LISTABLE, USE_LAST, "name", NULL, NULL},
-    {"id", PARAM_LISTABLE, USE_LAST, "id", NULL, NULL},
-    {"status", PARAM_LISTABLE, USE_LAST, "status", NULL, NULL},
-    {"container_format", PARAM_LISTABLE, USE_LAST, "container_format", NULL, NULL},
-    {"disk_format", PARAM_LISTABLE, USE_LAST, "disk_format", NULL, NULL},
-    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL, NULL},
-    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL, NULL},
-    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL, NULL},
-    {"checksum", PARAM_TEXT, USE_LAST, "checksum", NULL, NULL},
-    {"os_hash_algo", PARAM_TEXT, USE_LAST, "os_hash_algo", NULL, NULL},
-    {"os_hash_value", PARAM_TEXT, USE_LAST, "os_hash_value", NULL, NULL},
-    {"size", PARAM_INT, USE_LAST, "size", NULL, NULL},
-    {"virtual_size", PARAM_INT, USE_LAST, "virtual_size", NULL, NULL},
-    {"min_disk", PARAM_INT, USE_LAST, "min_disk", NULL, NULL},
-    {"min_ram", PARAM_INT, USE_LAST, "min_ram", NULL, NULL},
-    {"size_min", PARAM_RANGE_MIN, USE_LAST, "size", NULL, NULL},
-    {"size_max", PARAM_RANGE_MAX, USE_LAST, "size", NULL, NULL},
-    {"virtual_size_min", PARAM_RANGE_MIN, USE_LAST, "virtual_size", NULL, NULL},
-    {"virtual_size_max", PARAM_RANGE_MAX, USE_LAST, "virtual_size", NULL, NULL},
-    {"min_disk_min", PARAM_RANGE_MIN, USE_LAST, "min_disk", NULL, NULL},
-    {"min_disk_max", PARAM_RANGE_MAX, USE_LAST, "min_disk", NULL, NULL},
-    {"min_ram_min", PARAM_RANGE_MIN, USE_LAST, "min_ram", NULL, NULL},
-    {"min_ram_max", PARAM_RANGE_MAX, USE_LAST, "min_ram", NULL, NULL},
+    {"deleted", PARAM_IGNORED, USE_ALL, NULL, NULL},
+    {"name", PARAM_LISTABLE, USE_LAST, "name", NULL},
+    {"id", PARAM_LISTABLE, USE_LAST, "id", NULL},
+    {"status", PARAM_LISTABLE, USE_LAST, "status", NULL},
+    {"container_format", PARAM_LISTABLE, USE_LAST, "container_format", NULL},
+    {"disk_format", PARAM_LISTABLE, USE_LAST, "disk_format", NULL},
+    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL},
+    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL},
+    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL},
+    {"checksum", PARAM_TEXT, USE_LAST, "checksum", NULL},
+    {"os_hash_algo", PARAM_TEXT, USE_LAST, "os_hash_algo", NULL},
+    {"os_hash_value", PARAM_TEXT, USE_LAST, "os_hash_value", NULL},
+    {"size", PARAM_INT, USE_LAST, "size", NULL},
+    {"virtual_size", PARAM_INT, USE_LAST, "virtual_size", NULL},
+    {"min_disk", PARAM_INT, USE_LAST, "min_disk", NULL},
+    {"min_ram", PARAM_INT, USE_LAST, "min_ram", NULL},
+    {"size_min", PARAM_RANGE_MIN, USE_LAST, "size", NULL},
+    {"size_max", PARAM_RANGE_MAX, USE_LAST, "size", NULL},
+    {"virtual_size_min", PARAM_RANGE_MIN, USE_LAST, "virtual_size", NULL},
+    {"virtual_size_max", PARAM_RANGE_MAX, USE_LAST, "virtual_size", NULL},
+    {"min_disk_min", PARAM_RANGE_MIN, USE_LAST, "min_disk", NULL},
+    {"min_disk_max", PARAM_RANGE_MAX, USE_LAST, "min_disk", NULL},
+    {"min_ram_min", PARAM_RANGE_MIN, USE_LAST, "min_ram", NULL},
+    {"min_ram_max", PARAM_RANGE_MAX, USE_LAST, "min_ram", NULL},
 };
 
-static const struct param_rule property_rule = {NULL, PARAM_PROPERTY, USE_LAST, NULL, NULL, NULL};
+static const struct param_rule property_rule = {NULL, PARAM_PROPERTY, USE_LAST, NULL, NULL};
 
 /* Glance v1 (GET /v1.1/images/detail): changes-since is a filter there. */
 static const struct param_rule v1_changes_since_rule = {"changes-since", PARAM_CHANGES_SINCE, USE_LAST, "updated_at",
-                                                        NULL, NULL};
+                                                        NULL};
 
 /* ---- IMS dialect ---- */
-static const char *const ims_statuses[] = {"queued", "saving", "deleted", "killed", "active", "deactivated", NULL};
-static const char *const ims_os_types[] = {"Linux", "Windows", "Other", NULL};
-static const char *const ims_platforms[] = {"Windows", "Ubuntu", "Red Hat", "SUSE", "CentOS", "Debian",
-                                            "OpenSUSE", "Oracle Linux", "Fedora", "CoreOS", "EulerOS",
-                                            "openEuler", "Other", NULL};
-static const char *const ims_os_bits[] = {"32", "64", NULL};
-static const char *const ims_env_types[] = {"FusionCompute", "Ironic", "DataImage", "IsoImage", NULL};
-static const char *const ims_architectures[] = {"x86", "arm", NULL};
-static const char *const ims_firmware[] = {"bios", "uefi", NULL};
-
+/* Enumerated IMS attributes (__os_type, __platform, ...) are property
+ * filters whose values query_enums.c checks. */
 static const struct param_rule ims_param_rules[] = {
-    {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL, NULL},
-    {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL, NULL},
-    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL, NULL},
-    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL, NULL},
-    {"tag", PARAM_TAG, USE_ALL, NULL, NULL, NULL},
-    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL, NULL},
-    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL, NULL},
-    {"__imagetype", PARAM_IMAGETYPE, USE_FIRST, NULL, NULL, NULL},
-    {"enterprise_project_id", PARAM_EP, USE_FIRST, "enterprise_project_id", NULL, NULL},
-    {"protected", PARAM_BOOL, USE_LAST, "protected", NULL, NULL},
-    {"__isregistered", PARAM_PROP_BOOL, USE_LAST, NULL, NULL, NULL},
-    {"__whole_image", PARAM_PROP_BOOL, USE_LAST, NULL, NULL, NULL},
-    {"id", PARAM_TEXT, USE_LAST, "id", NULL, NULL},
-    {"name", PARAM_TEXT, USE_LAST, "name", NULL, NULL},
-    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL, NULL},
-    {"container_format", PARAM_TEXT, USE_LAST, "container_format", NULL, NULL},
-    {"disk_format", PARAM_TEXT, USE_LAST, "disk_format", NULL, NULL},
-    {"status", PARAM_ENUM, USE_LAST, "status", ims_statuses, NULL},
-    {"min_ram", PARAM_INT, USE_LAST, "min_ram", NULL, "IMG.0055"},
-    {"min_disk", PARAM_INT, USE_LAST, "min_disk", NULL, "IMG.0055"},
-    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL, NULL},
-    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL, NULL},
-    {"__os_type", PARAM_ENUM, USE_LAST, NULL, ims_os_types, "IMG.0122"},
-    {"__platform", PARAM_ENUM, USE_LAST, NULL, ims_platforms, NULL},
-    {"__os_bit", PARAM_ENUM, USE_LAST, NULL, ims_os_bits, NULL},
-    {"virtual_env_type", PARAM_ENUM, USE_LAST, NULL, ims_env_types, NULL},
-    {"architecture", PARAM_ENUM, USE_LAST, NULL, ims_architectures, "IMG.0212"},
-    {"hw_firmware_type", PARAM_ENUM, USE_LAST, NULL, ims_firmware, "IMG.0141"},
+    {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL},
+    {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL},
+    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL},
+    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL},
+    {"tag", PARAM_TAG, USE_ALL, NULL, NULL},
+    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL},
+    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL},
+    {"__imagetype", PARAM_IMAGETYPE, USE_FIRST, NULL, NULL},
+    {"enterprise_project_id", PARAM_EP, USE_FIRST, "enterprise_project_id", NULL},
+    {"protected", PARAM_BOOL, USE_LAST, "protected", NULL},
+    {"id", PARAM_TEXT, USE_LAST, "id", NULL},
+    {"name", PARAM_TEXT, USE_LAST, "name", NULL},
+    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL},
+    {"container_format", PARAM_TEXT, USE_LAST, "container_format", NULL},
+    {"disk_format", PARAM_TEXT, USE_LAST, "disk_format", NULL},
+    {"status", PARAM_TEXT, USE_LAST, "status", NULL},
+    {"min_ram", PARAM_INT, USE_LAST, "min_ram", "IMG.0055"},
+    {"min_disk", PARAM_INT, USE_LAST, "min_disk", "IMG.0055"},
+    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL},
+    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL},
 };
 
 static const char *const ims_sort_keys_valid[] = {
@@ -402,14 +387,33 @@ static enum ims_rc resolve_sort(struct sort_spec *s, struct ims_image_query *q, 
 
 /* ---- filters ---- */
 
-static enum ims_rc parse_listable(const struct param_rule *r, const char *value, struct ims_image_query *q,
-                                  struct ims_err *err)
+/* Refuses a value the reference's enumeration of param (query_enums.c) does
+ * not list; a parameter without one takes any value. */
+static enum ims_rc check_enum(enum ims_query_dialect d, const char *param, const char *value, struct ims_err *err)
+{
+    const struct ims_query_enum *e = ims_query_enum_find(d, param);
+    if (!e || ims_query_enum_allows(e, value))
+        return IMS_OK;
+    struct ims_buf valid;
+    ims_buf_init(&valid, 1024);
+    for (size_t i = 0; e->values[i]; i++)
+        ims_buf_printf(&valid, "%s%s", i ? ", " : "", e->values[i]);
+    enum ims_rc rc = ims_fail_code(err, IMS_E_BADREQ, d == IMS_QUERY_IMS ? e->ims_code : "",
+                                   "Invalid value '%s' for '%s'. It must be one of: %s.", value, param, valid.data);
+    ims_buf_release(&valid);
+    return rc;
+}
+
+static enum ims_rc parse_listable(const struct param_rule *r, const char *value, enum ims_query_dialect d,
+                                  struct ims_image_query *q, struct ims_err *err)
 {
     struct ims_filter_expr e;
     ims_filter_expr_split(value, &e);
     if (ims_filter_expr_op_is(&e, "in")) {
         _cleanup_(strlistp) struct ims_strlist values = {0};
         enum ims_rc rc = ims_filter_in_list_split(r->name, e.value, IN_LIST_MAX, &values, err);
+        for (size_t i = 0; rc == IMS_OK && i < values.n; i++)
+            rc = check_enum(d, r->name, values.items[i], err);
         if (rc != IMS_OK)
             return rc;
         struct ims_filter *f = add_filter(q, r->column, false, IMS_FIELD_TEXT, IMS_CMP_IN);
@@ -418,6 +422,9 @@ static enum ims_rc parse_listable(const struct param_rule *r, const char *value,
         return IMS_OK;
     }
     if (ims_filter_expr_op_is(&e, "eq")) {
+        enum ims_rc rc = check_enum(d, r->name, e.value, err);
+        if (rc != IMS_OK)
+            return rc;
         add_single_filter(q, r->column, false, IMS_FIELD_TEXT, IMS_CMP_EQ, e.value);
         return IMS_OK;
     }
@@ -511,46 +518,6 @@ static enum ims_rc bad_ims_value(const struct param_rule *r, const char *value, 
                          r->name);
 }
 
-static enum ims_rc parse_enum(const struct param_rule *r, const char *value, struct ims_image_query *q,
-                              struct ims_err *err)
-{
-    size_t n = 0;
-    while (r->allowed[n])
-        n++;
-    if (!one_of(value, r->allowed, n)) {
-        struct ims_buf valid;
-        ims_buf_init(&valid, 1024);
-        for (size_t i = 0; i < n; i++)
-            ims_buf_printf(&valid, "%s%s", i ? ", " : "", r->allowed[i]);
-        enum ims_rc rc = ims_fail_code(err, IMS_E_BADREQ, r->code ? r->code : "IMG.0001",
-                                       "Invalid value '%s' for '%s'. It must be one of: %s.", value, r->name,
-                                       valid.data);
-        ims_buf_release(&valid);
-        return rc;
-    }
-    add_single_filter(q, r->column ? r->column : r->name, !r->column, IMS_FIELD_TEXT, IMS_CMP_EQ, value);
-    return IMS_OK;
-}
-
-static enum ims_rc parse_prop_bool(const struct param_rule *r, const char *value, struct ims_image_query *q,
-                                   struct ims_err *err)
-{
-    if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
-        return bad_ims_value(r, value, err);
-    add_single_filter(q, r->name, true, IMS_FIELD_TEXT, IMS_CMP_EQ, value);
-    return IMS_OK;
-}
-
-static enum ims_rc parse_imagetype(const struct param_rule *r, const char *value, struct ims_image_query *q,
-                                   struct ims_err *err)
-{
-    static const char *const allowed[] = {"gold", "private", "shared"};
-    if (!one_of(value, allowed, IMS_ARRAY_SIZE(allowed)))
-        return bad_ims_value(r, value, err);
-    replace_str(&q->imagetype, value);
-    return IMS_OK;
-}
-
 static enum ims_rc parse_ep(const struct param_rule *r, const char *value, struct ims_image_query *q,
                             struct ims_err *err)
 {
@@ -578,15 +545,18 @@ static enum ims_rc parse_param(const struct param_rule *r, const struct ims_kv *
 {
     const char *value = kv->value ? kv->value : "";
     enum ims_query_dialect d = sort->dialect;
+    /* "in:" lists are checked value by value (parse_listable). */
+    if (r->kind != PARAM_LISTABLE) {
+        enum ims_rc rc = check_enum(d, kv->key, value, err);
+        if (rc != IMS_OK)
+            return rc;
+    }
     switch (r->kind) {
     case PARAM_IMAGETYPE:
-        return parse_imagetype(r, value, q, err);
+        replace_str(&q->imagetype, value); /* checked by check_enum */
+        return IMS_OK;
     case PARAM_EP:
         return parse_ep(r, value, q, err);
-    case PARAM_ENUM:
-        return parse_enum(r, value, q, err);
-    case PARAM_PROP_BOOL:
-        return parse_prop_bool(r, value, q, err);
     case PARAM_LIMIT:
         return parse_limit(value, lim, &q->limit, err);
     case PARAM_MARKER:
@@ -616,7 +586,7 @@ static enum ims_rc parse_param(const struct param_rule *r, const struct ims_kv *
     case PARAM_IGNORED:
         return IMS_OK;
     case PARAM_LISTABLE:
-        return parse_listable(r, value, q, err);
+        return parse_listable(r, value, d, q, err);
     case PARAM_TIME:
         return parse_time(r, value, q, err);
     case PARAM_TEXT:

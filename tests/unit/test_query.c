@@ -299,13 +299,17 @@ static void test_os_hidden(void **state)
 
 static void test_listable_plain_and_eq(void **state)
 {
+    /* name and id take any text; the others their enumerated values
+     * (test_query_enums refuses the rest). */
     const char *keys[] = {"name", "id", "status", "container_format", "disk_format"};
+    const char *plain[] = {"foo", "foo", "active", "bare", "raw"};
+    const char *with_colon[] = {"foo:bar", "foo:bar", "deactivated", "ovf", "qcow2"};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(keys); i++) {
         char qs[128];
-        snprintf(qs, sizeof(qs), "%s=foo", keys[i]);
-        assert_single_filter(qs, keys[i], false, IMS_FIELD_TEXT, IMS_CMP_EQ, "foo");
-        snprintf(qs, sizeof(qs), "%s=eq:foo:bar", keys[i]);
-        assert_single_filter(qs, keys[i], false, IMS_FIELD_TEXT, IMS_CMP_EQ, "foo:bar");
+        snprintf(qs, sizeof(qs), "%s=%s", keys[i], plain[i]);
+        assert_single_filter(qs, keys[i], false, IMS_FIELD_TEXT, IMS_CMP_EQ, plain[i]);
+        snprintf(qs, sizeof(qs), "%s=eq:%s", keys[i], with_colon[i]);
+        assert_single_filter(qs, keys[i], false, IMS_FIELD_TEXT, IMS_CMP_EQ, with_colon[i]);
     }
     assert_single_filter("name=eq:", "name", false, IMS_FIELD_TEXT, IMS_CMP_EQ, "");
     assert_single_filter("name=", "name", false, IMS_FIELD_TEXT, IMS_CMP_EQ, "");
