@@ -20,28 +20,33 @@ static void system_policy_id(const char *name, char out[33])
     ims_hex_encode(md, 16, out, 33);
 }
 
+/* One write transaction: the policies are looked for where they are
+ * written, so processes starting together on one database (nodes on a
+ * server engine) make each once. */
 enum ims_rc ims_iam_ensure_system_policies(struct ims_service *svc, struct ims_err *err)
 {
     struct ims_dbc *c = ims_db_conn(svc->db);
-    for (const char *const *name = ims_policy_system_names; *name; name++) {
+    enum ims_rc rc = ims_db_begin(c, err);
+    if (rc != IMS_OK)
+        return rc;
+    for (const char *const *name = ims_policy_system_names; rc == IMS_OK && *name; name++) {
         char id[33];
         system_policy_id(*name, id);
         struct ims_policy_row have;
-        enum ims_rc rc = ims_repo_policy_get(c, id, NULL, NULL, &have, err);
+        rc = ims_repo_policy_get(c, id, NULL, NULL, &have, err);
         if (rc == IMS_OK) {
             ims_policy_row_release(&have);
             continue;
         }
         if (rc != IMS_E_NOTFOUND)
-            return rc;
+            break;
         const char *doc = ims_policy_system_document(*name);
         struct ims_policy_row row = {.id = id, .name = (char *)*name, .display_name = (char *)*name,
                                      .description = "System-defined policy", .type = "system",
                                      .document = (char *)doc};
-        if ((rc = ims_repo_policy_insert(c, &row, err)) != IMS_OK)
-            return rc;
+        rc = ims_repo_policy_insert(c, &row, err);
     }
-    return IMS_OK;
+    return ims_db_end(c, rc, err);
 }
 
 static enum ims_rc resolve_group(struct ims_dbc *c, const char *domain_id, const char *ref, struct ims_group *ret,

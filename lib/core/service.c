@@ -173,6 +173,17 @@ enum ims_rc ims_service_bootstrap(struct ims_service *svc, const char *password,
     }
     if ((rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
+    /* Asked again in the write transaction: another process on the database
+     * (a node starting beside this one) may have made the account since. */
+    rc = ims_repo_user_get(c, NULL, IMS_DEFAULT_DOMAIN_ID, IMS_ADMIN_USER, &existing, err);
+    if (rc == IMS_OK) {
+        ims_user_release(&existing);
+        return ims_db_end(c, IMS_OK, err);
+    }
+    if (rc != IMS_E_NOTFOUND) {
+        ims_db_rollback(c);
+        return rc;
+    }
     struct ims_domain d = {.id = IMS_DEFAULT_DOMAIN_ID, .name = IMS_DEFAULT_DOMAIN_NAME, .enabled = true};
     struct ims_domain have;
     rc = ims_repo_domain_get(c, IMS_DEFAULT_DOMAIN_ID, NULL, &have, err);

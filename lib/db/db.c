@@ -2,6 +2,7 @@
  * The repository handle: engine selection, one connection per thread,
  * versioned migrations, nestable transactions, statement helpers. */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db-int.h"
@@ -87,16 +88,21 @@ struct ims_dbc *ims_db_conn(struct ims_db *db)
     return c;
 }
 
+/* Each migration runs in a write transaction that reads the schema version
+ * itself: processes starting together on one database (nodes on a server
+ * engine) take turns, and each runs only what the one before left to do. */
 static enum ims_rc migrate(struct ims_dbc *c, struct ims_err *err)
 {
-    enum ims_rc rc = c->ops->exec(c->h, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err);
-    if (rc != IMS_OK)
-        return rc;
-    int have = ims_db_schema_version(c);
-    for (size_t v = (size_t)have; v < ims_nmigrations; v++) {
-        if ((rc = ims_db_begin(c, err)) != IMS_OK)
+    for (;;) {
+        enum ims_rc rc = ims_db_begin(c, err);
+        if (rc != IMS_OK)
             return rc;
-        rc = c->ops->exec(c->h, ims_migrations[v], err);
+        rc = c->ops->exec(c->h, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err);
+        size_t v = rc == IMS_OK ? (size_t)ims_db_schema_version(c) : 0;
+        if (rc == IMS_OK && v >= ims_nmigrations)
+            return ims_db_commit(c, err);
+        if (rc == IMS_OK)
+            rc = c->ops->exec(c->h, ims_migrations[v], err);
         if (rc == IMS_OK && ims_migration_data_steps[v])
             rc = ims_migration_data_steps[v](c, err);
         if (rc == IMS_OK) {
@@ -111,12 +117,13 @@ static enum ims_rc migrate(struct ims_dbc *c, struct ims_err *err)
         }
         if (rc != IMS_OK) {
             ims_db_rollback(c);
-            return ims_fail(err, rc, "migration %zu failed: %s", v + 1, err ? err->msg : "");
+            char why[sizeof(err->msg)]; /* err->msg is both the cause and the result */
+            snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+            return ims_fail(err, rc, "migration %zu failed: %s", v + 1, why);
         }
         if ((rc = ims_db_commit(c, err)) != IMS_OK)
             return rc;
     }
-    return IMS_OK;
 }
 
 enum ims_rc ims_db_open(const struct ims_sql_ops *ops, const char *dsn, struct ims_db **ret, struct ims_err *err)
@@ -175,6 +182,8 @@ int ims_db_schema_version(struct ims_dbc *c)
     ims_q_done(&q);
     return v;
 }
+
+const char *ims_db_engine(struct ims_dbc *c) { return c->ops->engine; }
 
 enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_err *err)
 {
