@@ -3,7 +3,7 @@
 
 BUILD    ?= build
 CC       ?= gcc
-PKGS     := libmicrohttpd jansson sqlite3 libcrypto libargon2 inih libvirt libxml-2.0 libcurl
+PKGS     := libmicrohttpd jansson sqlite3 libpq libcrypto libargon2 inih libvirt libxml-2.0 libcurl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g

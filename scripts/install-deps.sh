@@ -7,6 +7,9 @@ pkgs=(
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes: clang-14 only recommends it
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libargon2-dev
   libinih-dev libcmocka-dev libcurl4-openssl-dev sqlite3
+  libpq-dev  # the PostgreSQL engine (lib/db/pg.c)
+  # the PostgreSQL server the tests start (tests/fixtures/start-postgres.sh)
+  postgresql
   qemu-utils
   libvirt-dev libxml2-dev  # the libvirt compute source (its test driver needs no daemon)
   python3-pytest python3-requests python3-openstacksdk python3-glanceclient

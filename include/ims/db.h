@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * db: the metadata repository. Two layers:
  *  - a small SQL interface (struct ims_sql_ops) that each engine implements
- *    (db/sqlite.c now, db/pg.c later): prepare/bind/step over portable SQL
+ *    (db/sqlite.c, db/pg.c): prepare/bind/step over portable SQL
  *    with '?' placeholders, plus the few statements that differ between
  *    engines (transaction starts, integrity check, planner hints). Which
  *    engine a process uses is chosen by src/ (struct ims_backends);
@@ -68,12 +68,17 @@ struct ims_sql_ops {
 
 /* The SQLite engine (lib/db/sqlite.c); its DSN is a file path. */
 extern const struct ims_sql_ops ims_sqlite_ops;
+/* The PostgreSQL engine (lib/db/pg.c); its DSN is a postgresql:// URI
+ * without the scheme ("user@host:port/db?..."). */
+extern const struct ims_sql_ops ims_pg_ops;
 
 /* Opens the repository on the given engine and runs pending migrations. */
 enum ims_rc ims_db_open(const struct ims_sql_ops *ops, const char *dsn, struct ims_db **ret, struct ims_err *err);
 void ims_db_close(struct ims_db *db);
 struct ims_dbc *ims_db_conn(struct ims_db *db);
 int ims_db_schema_version(struct ims_dbc *c);
+/* The engine's name ("sqlite", "postgresql"). */
+const char *ims_db_engine(struct ims_dbc *c);
 /* Integrity check for `imsctl db check`: fills report, returns IMS_OK if fine. */
 enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_err *err);
 

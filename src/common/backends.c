@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Backends chosen at start: a connection string's scheme names the SQL
- * engine; a new engine (PostgreSQL) is one more line in `engines`. [obs]
+ * engine (sqlite://PATH, postgresql://URI); a new engine is one more line
+ * in `engines`. [obs]
  * backend names the object storage. */
 #include "backends.h"
 
@@ -12,6 +13,8 @@ static const struct {
     const struct ims_sql_ops *ops;
 } engines[] = {
     {"sqlite", &ims_sqlite_ops},
+    {"postgresql", &ims_pg_ops},
+    {"postgres", &ims_pg_ops},
 };
 
 static int choose_engine(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
@@ -40,7 +43,7 @@ static int choose_engine(const struct ims_config *cfg, struct ims_backends *b, c
             return 0;
         }
     }
-    snprintf(err, errlen, "unsupported database engine '%.*s' in [database] connection (supported: sqlite)",
+    snprintf(err, errlen, "unsupported database engine '%.*s' in [database] connection (supported: sqlite, postgresql)",
              (int)(sep - conn), conn);
     return -1;
 }

@@ -51,6 +51,7 @@ static void usage(FILE *out)
             "                                       [images] quota_default)\n"
             "  quota show PROJECT [--domain D]      print PROJECT's image quota and usage\n"
             "  config show                          print the effective configuration\n"
+            "  db migrate                           bring the database's schema up to date (any start does too)\n"
             "  db check                             check the database and print a report\n");
     imsctl_obs_usage(out);
     imsctl_compute_usage(out);
@@ -443,6 +444,11 @@ int main(int argc, char **argv)
             printf(pw ? "initialised %s: admin password %s\n" : "%s is already initialised%s\n", cfg.data_dir,
                    pw ? pw : "");
         free(pw);
+    } else if (!strcmp(noun, "db") && !strcmp(verb, "migrate")) {
+        /* opening the service ran the pending migrations, under the write lock */
+        struct ims_dbc *c = ims_db_conn(svc->db);
+        printf("%s database at schema version %d\n", ims_db_engine(c), ims_db_schema_version(c));
+        ret = 0;
     } else if (!strcmp(noun, "db") && !strcmp(verb, "check")) {
         struct ims_buf report;
         ims_buf_init(&report, 1 << 20);

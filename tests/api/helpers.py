@@ -15,6 +15,8 @@ from pathlib import Path
 
 import requests
 
+import pg_fixture
+
 REPO = Path(__file__).resolve().parents[2]
 IMSD_BIN = os.environ.get("IMSD_BIN", str(REPO / "build" / "imsd"))
 IMSCTL_BIN = os.environ.get("IMSCTL_BIN", str(REPO / "build" / "imsctl"))
@@ -119,6 +121,11 @@ class Server:
         self.auth_url = self.url + "/v3"
         self.proc = None
         self.ended_by_test = False      # set by tests that kill/stop it themselves
+        # IMSD_TEST_DATABASE=postgresql: a database of this data dir's own,
+        # unless the configuration names one
+        self.database = None
+        if pg_fixture.ON_PG and "connection" not in (config or {}).get("database", {}):
+            self.database = pg_fixture.database_for(self.data_dir)
         self.log_path = self.data_dir / "imsd-test.log"
         self._log = None
         self._ping = requests.Session()
@@ -133,6 +140,8 @@ class Server:
         })
         if self.config_path:
             env["IMSD_CONFIG"] = str(self.config_path)
+        if self.database:
+            env["IMSD_DATABASE"] = self.database
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([IMSD_BIN], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log)
@@ -193,7 +202,10 @@ class Server:
     # -- admin CLI -------------------------------------------------------
     def ctl_env(self):
         """imsctl's environment: the server's configuration file, if any."""
-        return clean_env({"IMSD_CONFIG": str(self.config_path)} if self.config_path else None)
+        extra = {"IMSD_CONFIG": str(self.config_path)} if self.config_path else {}
+        if self.database:
+            extra["IMSD_DATABASE"] = self.database
+        return clean_env(extra)
 
     def imsctl(self, *args):
         r = subprocess.run([IMSCTL_BIN, "--data-dir", str(self.data_dir)] + list(args),

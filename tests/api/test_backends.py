@@ -46,8 +46,11 @@ def test_new_locations_name_their_store(imsd, admin):
 
 
 def test_unknown_database_engine_is_refused(tmp_path):
-    for conn, why in (("postgresql://imsd@db/imsd", "unsupported database engine 'postgresql'"),
-                      ("sqlite://", "names no database")):
+    for conn, why in (("mysql://imsd@db/imsd", "unsupported database engine 'mysql'"),
+                      ("sqlite://", "names no database"),
+                      ("postgresql://", "names no database"),
+                      # nothing listens on port 1: the engine is known, the server is not there
+                      ("postgresql://imsd@127.0.0.1:1/imsd", "cannot connect to postgresql")):
         r = subprocess.run([IMSD_BIN], capture_output=True, text=True, timeout=30,
                            env=clean_env({"IMSD_DATABASE": conn,
                                           "IMSD_DATA_DIR": str(tmp_path / "data"),

@@ -72,6 +72,7 @@ ALLOWED = {
 # module's interface.
 THIRD_PARTY = {
     "sqlite3.h": {"db"},
+    "libpq-fe.h": {"db"},
     "microhttpd.h": {"http"},
     "ini.h": {"src/common"},
     "argon2.h": {"auth"},

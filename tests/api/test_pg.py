@@ -1,0 +1,163 @@
+"""The PostgreSQL engine with two imsd nodes on one database: each with a
+data dir of its own, one token key, one file store, one PostgreSQL
+database (Debian's server, started on loopback by pg_fixture).
+
+What SQLite's one writer gave on one host must hold across nodes: no
+acknowledged PATCH or tag is lost when writes to one image arrive through
+both nodes at once, a quota is not exceeded by creates racing through both,
+a name is taken once, each job runs on one worker of one node, and nodes
+starting together on an empty database migrate it once."""
+import os
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import pg_fixture
+from helpers import (IMSCTL_BIN, Api, clean_env, create_image, get_image, patch,
+                     unique)
+from job_helpers import submit, wait_job
+
+
+def start_nodes(start_imsd, tmp_path, n=2, database=None, **extra):
+    """n imsd processes on one database: the nodes of one cloud."""
+    database = database or pg_fixture.new_database()
+    key = os.urandom(32).hex()
+    nodes = []
+    for i in range(n):
+        config = {"database": {"connection": database},
+                  "storage": {"file_dir": str(tmp_path / "store")},
+                  "identity": {"token_key": key},
+                  "server": {"threads": 4}}
+        config.update(extra)
+        nodes.append(start_imsd(config=config, data_dir=tmp_path / ("node%d" % i)))
+    return nodes, database
+
+
+def concurrently(calls):
+    """Runs the calls at once (after a barrier); their results in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(fn):
+        start.wait()
+        return fn()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def on(node, api):
+    """api's credentials against node."""
+    s = Api(node.url, api.token)
+    s.project_id = getattr(api, "project_id", None)
+    return s
+
+
+def test_nodes_migrate_an_empty_database_once(start_imsd, tmp_path):
+    """Started together on an empty database, both nodes serve: each
+    migration ran once (under the write lock), the schema is complete."""
+    database = pg_fixture.new_database()
+    key = os.urandom(32).hex()
+    configs = [{"database": {"connection": database}, "identity": {"token_key": key}} for _ in range(3)]
+    nodes = concurrently([lambda c=c, i=i: start_imsd(config=c, data_dir=tmp_path / ("n%d" % i))
+                          for i, c in enumerate(configs)])
+    assert all(n.running() for n in nodes)
+    versions = pg_fixture.psql("SELECT version FROM schema_version", database).split()
+    out = nodes[0].imsctl("db", "migrate")
+    assert out == "postgresql database at schema version %s" % versions[0], out
+    assert versions == [versions[0]]
+    report = nodes[1].imsctl("db", "check")
+    assert "engine: postgresql" in report and "collation: C" in report, report
+
+
+def test_imsctl_db_migrate_and_check_on_a_new_database(tmp_path):
+    database = pg_fixture.new_database()
+    env = clean_env({"IMSD_DATABASE": database})
+    r = __import__("subprocess").run([IMSCTL_BIN, "--data-dir", str(tmp_path / "d"), "db", "migrate"],
+                                     capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("postgresql database at schema version "), r.stdout
+    tables = pg_fixture.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database).split()
+    assert {"images", "image_properties", "jobs", "users", "servers"} <= set(tables)
+    r = __import__("subprocess").run([IMSCTL_BIN, "--data-dir", str(tmp_path / "d"), "db", "check"],
+                                     capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0 and "projects whose image count is wrong: 0" in r.stdout, r.stdout + r.stderr
+
+
+def test_concurrent_patches_and_tags_through_two_nodes_are_all_kept(start_imsd, tmp_path):
+    (one, two), _ = start_nodes(start_imsd, tmp_path)
+    owner = one.project_user()
+    for round_ in range(3):
+        img = create_image(owner)
+        calls = []
+        for i in range(16):
+            node = (one, two)[i % 2]
+            calls.append(lambda i=i, node=node: patch(on(node, owner), img["id"],
+                                                      [{"op": "add", "path": "/k%d" % i,
+                                                        "value": "v%d" % i}]).status_code)
+            calls.append(lambda i=i, node=node: on(node, owner).put(
+                "/v2/images/%s/tags/t%d" % (img["id"], i)).status_code)
+        codes = concurrently(calls)
+        assert codes == [200, 204] * 16, codes
+        for node in (one, two):
+            got = get_image(on(node, owner), img["id"])
+            assert {k: got.get(k) for k in ("k%d" % i for i in range(16))} == {
+                "k%d" % i: "v%d" % i for i in range(16)}
+            assert sorted(got["tags"]) == sorted("t%d" % i for i in range(16))
+
+
+def test_quota_is_not_exceeded_by_creates_through_two_nodes(start_imsd, tmp_path):
+    (one, two), _ = start_nodes(start_imsd, tmp_path)
+    owner = one.project_user()
+    one.imsctl("quota", "set", owner.project_name, "5")
+    codes = concurrently([lambda node=node: on(node, owner).post("/v2/images", json={"name": "q"}).status_code
+                          for node in (one, two) * 8])
+    assert sorted(codes) == [201] * 5 + [400] * 11, codes
+    assert "5 of 5" in two.imsctl("quota", "show", owner.project_id)
+    assert "projects whose image count is wrong: 0" in two.imsctl("db", "check")
+
+
+def test_a_name_is_taken_once_across_nodes(start_imsd, tmp_path):
+    (one, two), _ = start_nodes(start_imsd, tmp_path)
+    admins = [one.admin(), two.admin()]
+    name = unique("proj")
+    codes = concurrently([lambda a=a: a.post("/v3/projects", json={"project": {"name": name}}).status_code
+                          for a in admins * 4])
+    assert sorted(codes) == [201] + [409] * 7, codes
+
+
+def test_each_job_runs_once_on_one_node(start_imsd, tmp_path):
+    """Jobs submitted through both nodes are taken by the workers of both:
+    every job ends SUCCESS after exactly one claim."""
+    (one, two), database = start_nodes(start_imsd, tmp_path, jobs={"workers": 4})
+    owner = one.project_user()
+    other = one.project_user()
+    imgs = [create_image(owner)["id"] for _ in range(4)]
+    url = "/v1/cloudimages/members"
+    jobs = concurrently([lambda node=node, i=i: submit(on(node, owner), "POST", url,
+                                                       {"images": [imgs[i % 4]], "projects": [other.project_id]})
+                         for i, node in enumerate((one, two) * 12)])
+    for job in jobs:
+        assert wait_job(owner, job, timeout=120)["status"] == "SUCCESS"
+    rows = pg_fixture.psql("SELECT status, attempts FROM jobs", database).split()
+    assert sorted(rows) == ["SUCCESS|1"] * len(jobs), rows
+    for img in imgs:
+        r = on(two, other).get("/v2/images/%s/members/%s" % (img, other.project_id))
+        assert r.status_code == 200, r.text
+
+
+def test_a_write_refused_inside_a_transaction_leaves_the_rest_of_it(start_imsd, tmp_path):
+    """A unique-key conflict inside a write transaction is an answer
+    (already a member), not the end of the transaction: sharing again
+    through the other node keeps the image shared and the member there."""
+    (one, two), _ = start_nodes(start_imsd, tmp_path)
+    owner = one.project_user()
+    other = one.project_user()
+    img = create_image(owner)
+    for node in (one, two, one):
+        r = on(node, owner).post("/v2/images/%s/members" % img["id"], json={"member": other.project_id})
+        assert r.status_code in (200, 409), r.text
+    r = on(two, owner).get("/v2/images/%s/members" % img["id"])
+    assert [m["member_id"] for m in r.json()["members"]] == [other.project_id]
+    assert get_image(on(two, owner), img["id"])["visibility"] == "shared"
