@@ -137,7 +137,8 @@ enum ims_rc ims_repo_server_list(struct ims_dbc *c, const char *project_id, stru
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "SELECT " SERVER_COLS " FROM servers WHERE (? IS NULL OR project_id = ?) "
+                       /* CAST: a parameter compared with nothing has no type on PostgreSQL */
+                       "SELECT " SERVER_COLS " FROM servers WHERE (CAST(? AS VARCHAR(64)) IS NULL OR project_id = ?) "
                        "ORDER BY created_at, id",
                        err))
         return IMS_E_DB;
@@ -273,7 +274,7 @@ enum ims_rc ims_repo_volume_list(struct ims_dbc *c, const char *project_id, stru
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "SELECT " VOLUME_COLS " FROM volumes WHERE (? IS NULL OR project_id = ?) "
+                       "SELECT " VOLUME_COLS " FROM volumes WHERE (CAST(? AS VARCHAR(64)) IS NULL OR project_id = ?) "
                        "ORDER BY created_at, id",
                        err))
         return IMS_E_DB;
@@ -437,7 +438,7 @@ enum ims_rc ims_repo_backup_list(struct ims_dbc *c, const char *project_id, stru
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "SELECT " BACKUP_COLS " FROM backups WHERE (? IS NULL OR project_id = ?) "
+                       "SELECT " BACKUP_COLS " FROM backups WHERE (CAST(? AS VARCHAR(64)) IS NULL OR project_id = ?) "
                        "ORDER BY created_at, id",
                        err))
         return IMS_E_DB;

@@ -199,6 +199,20 @@ class Server:
             self._log.close()
             self._log = None
 
+    # -- the database, for tests that set up what the API cannot -----------
+    def sql(self, query, params=()):
+        """Runs query ('?' placeholders) on this server's database, SQLite
+        or PostgreSQL; returns its rows (PostgreSQL's as strings)."""
+        if self.database:
+            return pg_fixture.query(self.database, query, params)
+        import sqlite3
+        db = sqlite3.connect(str(self.data_dir / "imsd.db"))
+        try:
+            with db:
+                return db.execute(query, params).fetchall()
+        finally:
+            db.close()
+
     # -- admin CLI -------------------------------------------------------
     def ctl_env(self):
         """imsctl's environment: the server's configuration file, if any."""

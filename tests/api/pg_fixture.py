@@ -93,3 +93,23 @@ def database_for(data_dir):
     if key not in _by_data_dir:
         _by_data_dir[key] = new_database()
     return _by_data_dir[key]
+
+
+def _literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def query(url, sql, params=()):
+    """Runs sql on url with '?' replaced by params as SQL literals (tests
+    only: their own values); returns the rows as tuples of strings."""
+    parts = sql.split("?")
+    assert len(parts) == len(params) + 1, "%d placeholders, %d params" % (len(parts) - 1, len(params))
+    text = parts[0] + "".join(_literal(p) + rest for p, rest in zip(params, parts[1:]))
+    r = subprocess.run(["psql", "-X", "-q", "-t", "-A", "-F", "\x1f", "-v", "ON_ERROR_STOP=1", url, "-c", text],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, "psql %r failed: %s" % (text, r.stderr)
+    return [tuple(line.split("\x1f")) for line in r.stdout.splitlines() if line]

@@ -38,8 +38,7 @@ def test_database_and_file_store_where_configured(start_imsd, tmp_path):
 
 def test_new_locations_name_their_store(imsd, admin):
     img = active_image(admin, data=b"scheme\n")
-    with sqlite3.connect(str(imsd.data_dir / "imsd.db")) as db:
-        (loc,) = db.execute("SELECT location FROM images WHERE id = ?", (img["id"],)).fetchone()
+    ((loc,),) = imsd.sql("SELECT location FROM images WHERE id = ?", (img["id"],))
     assert loc.startswith("file://"), loc
     blob = imsd.data_dir / "images" / loc[len("file://"):]
     assert blob.read_bytes() == b"scheme\n"

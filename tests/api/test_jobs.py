@@ -4,7 +4,6 @@ shape, project isolation, many jobs on few workers, resumption after a crash
 retention time. Slow jobs come from the test hook IMSD_TEST_JOB_DELAY_MS
 (every job step pauses that long)."""
 import re
-import sqlite3
 import time
 import uuid
 
@@ -184,12 +183,9 @@ def test_resumed_copy_verifies_an_active_destination(start_imsd, monkeypatch):
     new = _staged(api, job_id)
     srv.kill()
     srv.ended_by_test = True
-    db = sqlite3.connect(str(srv.data_dir / "imsd.db"))
-    with db:
-        db.execute("UPDATE images SET (status, size, checksum, os_hash_algo, os_hash_value, location) = "
-                   "(SELECT 'active', size, checksum, os_hash_algo, os_hash_value, location FROM images "
-                   " WHERE id = ?) WHERE id = ?", (other["id"], new))
-    db.close()
+    srv.sql("UPDATE images SET (status, size, checksum, os_hash_algo, os_hash_value, location) = "
+            "(SELECT 'active', size, checksum, os_hash_algo, os_hash_value, location FROM images "
+            " WHERE id = ?) WHERE id = ?", (other["id"], new))
     srv2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=srv.data_dir)
     api2 = _relogin(srv2, api)
     job = wait_job(api2, job_id, timeout=30)
@@ -207,17 +203,22 @@ def test_repository_errors_stay_out_of_the_fail_reason(start_imsd, monkeypatch):
     new = _staged(api, job_id)
     srv.kill()
     srv.ended_by_test = True
-    db = sqlite3.connect(str(srv.data_dir / "imsd.db"))
-    with db:    # the staged row's update fails inside SQLite
-        db.execute("CREATE TRIGGER fail_finish BEFORE UPDATE ON images WHEN NEW.id = '%s' "
-                   "BEGIN SELECT abs(-9223372036854775807 - 1); END" % new)
-    db.close()
+    # the staged row's update fails inside the database (an overflow)
+    if srv.database:
+        srv.sql("CREATE FUNCTION fail_finish() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.id = '%s' THEN PERFORM abs(-9223372036854775807 - 1); END IF; RETURN NEW; END $$" % new)
+        srv.sql("CREATE TRIGGER fail_finish BEFORE UPDATE ON images FOR EACH ROW EXECUTE FUNCTION fail_finish()")
+        overflow = "bigint out of range"
+    else:
+        srv.sql("CREATE TRIGGER fail_finish BEFORE UPDATE ON images WHEN NEW.id = '%s' "
+                "BEGIN SELECT abs(-9223372036854775807 - 1); END" % new)
+        overflow = "integer overflow"
     srv2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=srv.data_dir)
     api2 = _relogin(srv2, api)
     job = wait_job(api2, job_id, timeout=30)
     assert job["status"] == "FAIL" and job["error_code"] == "IMG.0061", job
     assert job["fail_reason"] == "Unknown system error.", job
-    assert "integer overflow" in srv2.log_tail(200)
+    assert overflow in srv2.log_tail(200)
 
 
 def test_finished_jobs_are_purged_after_retention(start_imsd):

@@ -28,8 +28,10 @@ def test_password_printed_at_initialisation_only(start_imsd):
     assert "OS_PASSWORD='%s'" % srv.admin_password in openrc.read_text()
 
 
-def test_database_files_are_owner_only(start_imsd):
-    srv = start_imsd()
+def test_database_files_are_owner_only(start_imsd, tmp_path):
+    # SQLite's files, whatever engine the suite runs on
+    data = tmp_path / "data"
+    srv = start_imsd(config={"database": {"connection": "sqlite://%s" % (data / "imsd.db")}}, data_dir=data)
     admin = srv.admin()
     create_image(admin)                       # a write, so the WAL exists
     for name in ("imsd.db", "imsd.db-wal", "imsd.db-shm", "imsd.db-signals", "token.key"):
