@@ -37,6 +37,9 @@ struct ims_sql_ops {
     bool (*col_null)(void *stmt, int col);
     const char *(*col_text)(void *stmt, int col); /* valid until the next step/reset */
     int64_t (*col_int)(void *stmt, int col);
+    /* The columns of the row a step returned: how many, and their names. */
+    int (*col_count)(void *stmt);
+    const char *(*col_name)(void *stmt, int col);
     void (*reset)(void *stmt);
     int64_t (*changes)(void *handle);
     const char *(*errmsg)(void *handle);
@@ -81,6 +84,13 @@ int ims_db_schema_version(struct ims_dbc *c);
 const char *ims_db_engine(struct ims_dbc *c);
 /* Integrity check for `imsctl db check`: fills report, returns IMS_OK if fine. */
 enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_err *err);
+
+/* Copies every row of every table of `from` into `to` (`imsctl db copy`):
+ * both are migrated to the same version; `to` must hold no users and no
+ * images yet (what its migrations wrote is replaced). One write
+ * transaction on `to`, one read snapshot of `from`; a line per table in
+ * report. */
+enum ims_rc ims_db_copy(struct ims_db *from, struct ims_db *to, struct ims_buf *report, struct ims_err *err);
 
 /* ---- transactions (nestable: only the outermost begins/commits) ---- */
 /* ---- change signals (lib/db/signals.c) ----

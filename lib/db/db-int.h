@@ -47,6 +47,11 @@ void ims_signals_close(struct ims_signals *s);
 void ims_signals_bump(struct ims_signals *s, unsigned mask);
 bool ims_signals_read(const struct ims_signals *s, enum ims_db_signal which, uint64_t *ret);
 
+/* Every table the migrations make (schema_version aside), parents before
+ * the tables referring to them: what `imsctl db copy` copies, in order. */
+extern const char *const ims_tables[];
+extern const size_t ims_ntables;
+
 /* The migrations, in order; version = index + 1. */
 extern const char *const ims_migrations[];
 extern const size_t ims_nmigrations;

@@ -332,6 +332,16 @@ const char *const ims_migrations[] = {
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);
 
+/* A migration that makes a table adds it here (tests/unit/test_db_copy.c
+ * compares this list with the schema). */
+const char *const ims_tables[] = {
+    "domains", "projects", "users", "role_assignments", "revoked_tokens", "login_failures",
+    "images", "image_properties", "image_tags", "image_members", "image_quotas", "project_image_counts",
+    "groups", "group_members", "enterprise_projects", "policies", "grants", "iam_generation",
+    "jobs", "servers", "volumes", "backups", "backup_volumes",
+};
+const size_t ims_ntables = IMS_ARRAY_SIZE(ims_tables);
+
 /* Data steps run after a migration's SQL, in its transaction (version - 1
  * as index; NULL: none). */
 enum ims_rc (*const ims_migration_data_steps[IMS_ARRAY_SIZE(ims_migrations)])(struct ims_dbc *,

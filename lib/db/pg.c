@@ -405,6 +405,18 @@ static int64_t pg_col_int(void *stmt, int col)
     return strtoll(s, NULL, 10);
 }
 
+static int pg_col_count(void *stmt)
+{
+    struct pg_stmt *st = stmt;
+    return st->res ? PQnfields(st->res) : 0;
+}
+
+static const char *pg_col_name(void *stmt, int col)
+{
+    struct pg_stmt *st = stmt;
+    return st->res ? PQfname(st->res, col) : NULL;
+}
+
 static void pg_reset(void *stmt) { stmt_clear(stmt); }
 static int64_t pg_changes(void *handle) { return ((struct pg_handle *)handle)->changes; }
 static const char *pg_errmsg(void *handle) { return ((struct pg_handle *)handle)->errmsg; }
@@ -441,6 +453,8 @@ const struct ims_sql_ops ims_pg_ops = {
     .col_null = pg_col_null,
     .col_text = pg_col_text,
     .col_int = pg_col_int,
+    .col_count = pg_col_count,
+    .col_name = pg_col_name,
     .reset = pg_reset,
     .changes = pg_changes,
     .errmsg = pg_errmsg,

@@ -199,6 +199,8 @@ static enum ims_step sq_step(void *st)
 static bool sq_col_null(void *st, int col) { return sqlite3_column_type(st, col) == SQLITE_NULL; }
 static const char *sq_col_text(void *st, int col) { return (const char *)sqlite3_column_text(st, col); }
 static int64_t sq_col_int(void *st, int col) { return sqlite3_column_int64(st, col); }
+static int sq_col_count(void *st) { return sqlite3_column_count(st); }
+static const char *sq_col_name(void *st, int col) { return sqlite3_column_name(st, col); }
 static void sq_reset(void *st) { sqlite3_reset(st); }
 static int64_t sq_changes(void *handle) { return sqlite3_changes64(((struct sqlite_handle *)handle)->db); }
 static const char *sq_errmsg(void *handle) { return sqlite3_errmsg(((struct sqlite_handle *)handle)->db); }
@@ -250,6 +252,8 @@ const struct ims_sql_ops ims_sqlite_ops = {
     .col_null = sq_col_null,
     .col_text = sq_col_text,
     .col_int = sq_col_int,
+    .col_count = sq_col_count,
+    .col_name = sq_col_name,
     .reset = sq_reset,
     .changes = sq_changes,
     .errmsg = sq_errmsg,

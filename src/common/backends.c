@@ -17,18 +17,18 @@ static const struct {
     {"postgres", &ims_pg_ops},
 };
 
-static int choose_engine(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
+int ims_backends_sql(const char *conn, const char *data_dir, const struct ims_sql_ops **ret_ops, char **ret_dsn,
+                     char *err, size_t errlen)
 {
-    const char *conn = cfg->db_connection;
     if (!conn || !*conn) {
-        b->sql = &ims_sqlite_ops;
-        b->sql_dsn = ims_xasprintf("%s/imsd.db", cfg->data_dir);
+        *ret_ops = &ims_sqlite_ops;
+        *ret_dsn = ims_xasprintf("%s/imsd.db", data_dir);
         return 0;
     }
     const char *sep = strstr(conn, "://");
     if (!sep) { /* a plain path: SQLite */
-        b->sql = &ims_sqlite_ops;
-        b->sql_dsn = ims_xstrdup(conn);
+        *ret_ops = &ims_sqlite_ops;
+        *ret_dsn = ims_xstrdup(conn);
         return 0;
     }
     for (size_t i = 0; i < IMS_ARRAY_SIZE(engines); i++) {
@@ -38,8 +38,8 @@ static int choose_engine(const struct ims_config *cfg, struct ims_backends *b, c
                 snprintf(err, errlen, "database connection '%s' names no database", conn);
                 return -1;
             }
-            b->sql = engines[i].ops;
-            b->sql_dsn = ims_xstrdup(sep + 3);
+            *ret_ops = engines[i].ops;
+            *ret_dsn = ims_xstrdup(sep + 3);
             return 0;
         }
     }
@@ -77,7 +77,7 @@ int ims_backends_open_obs(const struct ims_config *cfg, struct ims_obs **ret, ch
 int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
 {
     memset(b, 0, sizeof(*b));
-    if (choose_engine(cfg, b, err, errlen))
+    if (ims_backends_sql(cfg->db_connection, cfg->data_dir, &b->sql, &b->sql_dsn, err, errlen))
         return -1;
     if (ims_backends_open_obs(cfg, &b->obs, err, errlen)) {
         ims_backends_close(b);

@@ -52,6 +52,8 @@ static void usage(FILE *out)
             "  quota show PROJECT [--domain D]      print PROJECT's image quota and usage\n"
             "  config show                          print the effective configuration\n"
             "  db migrate                           bring the database's schema up to date (any start does too)\n"
+            "  db copy --to CONNECTION              copy every row into a new database (e.g. postgresql://...);\n"
+            "                                       stop imsd first, then point [database] connection at it\n"
             "  db check                             check the database and print a report\n");
     imsctl_obs_usage(out);
     imsctl_compute_usage(out);
@@ -286,6 +288,40 @@ static enum ims_rc cmd_quota(struct ims_service *svc, const char *dom, const cha
     return rc;
 }
 
+/* imsctl db copy --to CONNECTION: the configured database into a new one. */
+static int db_copy(struct ims_service *svc, const struct ims_config *cfg, const char *to)
+{
+    if (!to || !*to) {
+        fprintf(stderr, "imsctl: db copy needs --to CONNECTION (e.g. postgresql://user@host/db)\n");
+        return 2;
+    }
+    const struct ims_sql_ops *ops;
+    char *dsn = NULL, msg[512];
+    if (ims_backends_sql(to, cfg->data_dir, &ops, &dsn, msg, sizeof(msg))) {
+        fprintf(stderr, "imsctl: %s\n", msg);
+        return 2;
+    }
+    struct ims_err e = {0};
+    struct ims_db *target = NULL;
+    int ret = 1;
+    if (ims_db_open(ops, dsn, &target, &e) == IMS_OK) {
+        struct ims_buf report;
+        ims_buf_init(&report, 1 << 20);
+        if (ims_db_copy(svc->db, target, &report, &e) == IMS_OK) {
+            fputs(report.data ? report.data : "", stdout);
+            printf("copied into %s database at schema version %d\n", ims_db_engine(ims_db_conn(target)),
+                   ims_db_schema_version(ims_db_conn(target)));
+            ret = 0;
+        }
+        ims_buf_release(&report);
+        ims_db_close(target);
+    }
+    if (ret)
+        fail(&e);
+    free(dsn);
+    return ret;
+}
+
 static int run(struct ims_service *svc, const char *noun, const char *verb, const struct args *a)
 {
     static const struct {
@@ -449,6 +485,8 @@ int main(int argc, char **argv)
         struct ims_dbc *c = ims_db_conn(svc->db);
         printf("%s database at schema version %d\n", ims_db_engine(c), ims_db_schema_version(c));
         ret = 0;
+    } else if (!strcmp(noun, "db") && !strcmp(verb, "copy")) {
+        ret = db_copy(svc, &cfg, opt(&a, "to"));
     } else if (!strcmp(noun, "db") && !strcmp(verb, "check")) {
         struct ims_buf report;
         ims_buf_init(&report, 1 << 20);

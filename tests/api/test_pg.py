@@ -161,3 +161,43 @@ def test_a_write_refused_inside_a_transaction_leaves_the_rest_of_it(start_imsd, 
     r = on(two, owner).get("/v2/images/%s/members" % img["id"])
     assert [m["member_id"] for m in r.json()["members"]] == [other.project_id]
     assert get_image(on(two, owner), img["id"])["visibility"] == "shared"
+
+
+def test_db_copy_moves_an_embedded_installation_to_postgresql(start_imsd, tmp_path):
+    """imsctl db copy --to postgresql://...: the stopped SQLite
+    installation's rows go to a new PostgreSQL database, and imsd started on
+    it with the same data dir serves the same users, images and data."""
+    data = tmp_path / "data"
+    sqlite = {"database": {"connection": "sqlite://%s" % (data / "imsd.db")}}
+    old = start_imsd(config=sqlite, data_dir=data)
+    alice, bob = old.project_user(), old.project_user()
+    content = b"moved with the catalogue\n" * 1000
+    img = create_image(alice, disk_format="raw", container_format="bare", tags=["t1", "t2"], colour="blue")
+    assert alice.put("/v2/images/%s/file" % img["id"], data=content,
+                     headers={"Content-Type": "application/octet-stream"}).status_code == 204
+    assert alice.post("/v2/images/%s/members" % img["id"], json={"member": bob.project_id}).status_code == 200
+    assert old.stop() == 0
+    old.ended_by_test = True
+
+    database = pg_fixture.new_database()
+    copy = [IMSCTL_BIN, "--data-dir", str(data), "db", "copy", "--to", database]
+    env = old.ctl_env()
+    r = __import__("subprocess").run(copy, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "images: 1\n" in r.stdout and "image_members: 1\n" in r.stdout, r.stdout
+    # a second copy into the same database would mix two installations
+    r = __import__("subprocess").run(copy, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 1 and "not empty" in r.stderr, r.stdout + r.stderr
+
+    new = start_imsd(config={"database": {"connection": database}}, data_dir=data)
+    a = Api(new.url, alice.token)      # the token key stayed in the data dir
+    got = get_image(a, img["id"])
+    assert got["status"] == "active" and got["colour"] == "blue" and sorted(got["tags"]) == ["t1", "t2"]
+    r = a.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 200 and r.content == content
+    b = new.session(bob.user_name, bob.password, bob.project_name)   # passwords came along
+    assert b.get("/v2/images/%s" % img["id"]).status_code == 200
+    report = new.imsctl("db", "check")
+    assert "engine: postgresql" in report and "projects whose image count is wrong: 0" in report, report
+    # and the copy keeps working as a database: a new image, counted
+    assert a.post("/v2/images", json={"name": "after"}).status_code == 201
