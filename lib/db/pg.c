@@ -271,7 +271,7 @@ static void *pg_prepare(void *handle, const char *sql, struct ims_err *err)
         }
     }
     struct pg_stmt *st = stmt_new(h, sql, hash);
-    if (h->ncached >= CACHE_SLOTS * 3 / 4 || st->kind == K_TX) {
+    if (h->ncached >= CACHE_SLOTS * 3 / 4) {
         h->transient = ims_xrealloc(h->transient, (h->ntransient + 1) * sizeof(*h->transient));
         h->transient[h->ntransient++] = st;
         return st;
