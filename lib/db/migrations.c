@@ -335,9 +335,9 @@ const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);
 /* A migration that makes a table adds it here (tests/unit/test_db_copy.c
  * compares this list with the schema). */
 const char *const ims_tables[] = {
-    "domains", "projects", "users", "role_assignments", "revoked_tokens", "login_failures",
+    "domains", "projects", "users", "revoked_tokens", "login_failures",
     "images", "image_properties", "image_tags", "image_members", "image_quotas", "project_image_counts",
-    "groups", "group_members", "enterprise_projects", "policies", "grants", "iam_generation",
+    "groups", "group_members", "assignments", "enterprise_projects", "policies", "grants", "iam_generation",
     "jobs", "servers", "volumes", "backups", "backup_volumes",
 };
 const size_t ims_ntables = IMS_ARRAY_SIZE(ims_tables);

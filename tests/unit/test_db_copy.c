@@ -120,7 +120,7 @@ static void test_copy_holds_every_row(void **state)
          "  VALUES ('p1', 'default', 'demo', 'r1', 1, 2, 'it''s a demo');"
          "INSERT INTO users (id, domain_id, name, password_hash, enabled, failed_logins, created_at) "
          "  VALUES ('u1', 'default', 'alice', NULL, 1, 0, 3);"
-         "INSERT INTO role_assignments VALUES ('u1', 'p1', 'member');"
+         "INSERT INTO assignments VALUES ('user', 'u1', 'project', 'p1', 'member');"
          "INSERT INTO images (id, owner, name, status, visibility, protected, os_hidden, size, min_disk, min_ram, "
          "  enterprise_project_id, created_at, updated_at, tags_text, p_os_version) VALUES "
          "  ('11111111-1111-1111-1111-111111111111', 'p1', 'caf\xc3\xa9', 'queued', 'private', 0, 0, NULL, 0, 0, "
