@@ -42,7 +42,15 @@ $(BUILD)/gen/os_versions_data.c: data/os_versions.tsv
 	$(Q){ printf 'extern const char ims_os_versions_tsv[];\nconst char ims_os_versions_tsv[] =\n'; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
 	  printf '    "";\n'; } > $@
-$(GEN_OBJ): $(BUILD)/gen/os_versions_data.c
+# data/metadefs_schemas.json (Glance 25's metadata definition schemas) likewise.
+GEN_OBJ  += $(BUILD)/gen/metadefs_schemas_data.o
+$(BUILD)/gen/metadefs_schemas_data.c: data/metadefs_schemas.json
+	@mkdir -p $(dir $@)
+	@$(if $(V),true,echo "  GEN     $@")
+	$(Q){ printf 'extern const char ims_metadefs_schemas_json[];\nconst char ims_metadefs_schemas_json[] =\n'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	  printf '    "";\n'; } > $@
+$(BUILD)/gen/%_data.o: $(BUILD)/gen/%_data.c
 	@$(if $(V),true,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

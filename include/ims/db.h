@@ -14,6 +14,7 @@
 
 #include "ims/base.h"
 #include "ims/image.h"
+#include "ims/metadef.h"
 #include "ims/query.h"
 #include "ims/server.h"
 
@@ -498,5 +499,61 @@ enum ims_rc ims_repo_backup_get(struct ims_dbc *c, const char *id, struct ims_ba
 enum ims_rc ims_repo_backup_list(struct ims_dbc *c, const char *project_id, struct ims_backup **ret, size_t *ret_n,
                                  struct ims_err *err);
 enum ims_rc ims_repo_backup_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
+
+/* ---- metadata definitions (lib/db/repo_metadefs.c) ----
+ * Namespaces by name; what they hold by the namespace's id. Reads return
+ * rows as they are; the rules (who sees, who writes, protection) are
+ * core's (lib/core/metadefs.c), which reads and writes in one write
+ * transaction. Every write of a namespace's row or contents is
+ * conditional on the revision the caller read (`before`), raises it and
+ * sets updated_at (IMS_E_CONFLICT when another write came first). */
+enum ims_md_kind { IMS_MD_OBJECTS, IMS_MD_PROPERTIES, IMS_MD_TAGS, IMS_MD_ASSOCS };
+struct ims_md_list_query {
+    int64_t limit;
+    const struct ims_md_namespace *marker; /* as read; NULL: from the start */
+    bool by_name, asc;                     /* sort key namespace (else created_at), direction */
+    int visibility;                        /* -1 any, 0 private, 1 public */
+    const struct ims_strlist *resource_types; /* associated with any of them; NULL: no filter */
+    const char *project_id;                /* the viewer: public and its own (owner) ... */
+    bool is_admin;                         /* ... or all */
+};
+enum ims_rc ims_repo_md_namespace_get(struct ims_dbc *c, const char *name, struct ims_md_namespace *ret,
+                                      struct ims_err *err);
+/* A page of namespaces, each with its resource type associations. */
+enum ims_rc ims_repo_md_namespace_list(struct ims_dbc *c, const struct ims_md_list_query *q, struct ims_md_doc **ret,
+                                       size_t *ret_n, struct ims_err *err);
+/* Fills d's associations, properties, objects and tags (of d->ns.id). */
+enum ims_rc ims_repo_md_contents(struct ims_dbc *c, struct ims_md_doc *d, struct ims_err *err);
+/* Inserts d->ns (its id, times set by the caller) and what it holds;
+ * resource types it names that do not exist are made. IMS_E_CONFLICT
+ * when the name is taken. */
+enum ims_rc ims_repo_md_namespace_insert(struct ims_dbc *c, const struct ims_md_doc *d, struct ims_err *err);
+/* Writes ns's fields over the row `before`. */
+enum ims_rc ims_repo_md_namespace_update(struct ims_dbc *c, const struct ims_md_namespace *before,
+                                         const struct ims_md_namespace *ns, int64_t now, struct ims_err *err);
+/* Removes the namespace and all it holds. */
+enum ims_rc ims_repo_md_namespace_delete(struct ims_dbc *c, const struct ims_md_namespace *before,
+                                         struct ims_err *err);
+/* Removes every item of one kind. */
+enum ims_rc ims_repo_md_contents_delete(struct ims_dbc *c, const struct ims_md_namespace *before,
+                                        enum ims_md_kind kind, int64_t now, struct ims_err *err);
+/* One object, property, tag (IMS_E_NOTFOUND when absent). */
+enum ims_rc ims_repo_md_object_get(struct ims_dbc *c, const char *ns_id, const char *name, struct ims_md_object *ret,
+                                   struct ims_err *err);
+enum ims_rc ims_repo_md_property_get(struct ims_dbc *c, const char *ns_id, const char *name,
+                                     struct ims_md_property *ret, struct ims_err *err);
+enum ims_rc ims_repo_md_tag_get(struct ims_dbc *c, const char *ns_id, const char *name, struct ims_md_tag *ret,
+                                struct ims_err *err);
+/* Adds (old_name NULL) or replaces the item old_name with one of kind
+ * (item: struct ims_md_object, ims_md_property, ims_md_tag or
+ * ims_md_assoc); IMS_E_CONFLICT when the new name is taken, IMS_E_NOTFOUND
+ * when old_name is not there. Times are set here. */
+enum ims_rc ims_repo_md_item_put(struct ims_dbc *c, const struct ims_md_namespace *before, enum ims_md_kind kind,
+                                 const char *old_name, const void *item, int64_t now, struct ims_err *err);
+enum ims_rc ims_repo_md_item_delete(struct ims_dbc *c, const struct ims_md_namespace *before, enum ims_md_kind kind,
+                                    const char *name, int64_t now, struct ims_err *err);
+/* Every resource type, by name. */
+enum ims_rc ims_repo_md_resource_types(struct ims_dbc *c, struct ims_md_resource_type **ret, size_t *ret_n,
+                                       struct ims_err *err);
 
 #endif

@@ -30,6 +30,13 @@ enum ims_rc api_parse_auth(json_t *body, struct ims_auth_request *ar, struct ims
 /* POST /v2/images → a draft image, validated by the JSON-patch rules. */
 enum ims_rc api_image_draft(json_t *body, const struct ims_principal *p, struct ims_image *img, struct ims_err *err);
 
+/* Percent-encodes s onto b (RFC 3986 unreserved characters, ':' and ','
+ * as they are). */
+void api_url_encode(struct ims_buf *b, const char *s);
+/* The query string without `marker`, re-encoded for the first/next links
+ * of a list ("?a=1&b=2", nothing when there is no other parameter). */
+void api_link_query(struct ims_buf *b, const struct ims_kvlist *params);
+
 /* Glance v2 image document. */
 void api_image_json(struct ims_jw *w, const struct ims_image *img);
 /* The 200 response's body, with room for a page of n images. */
@@ -249,6 +256,21 @@ void api_iam_grant_domain(struct ims_request *req);
 void api_iam_grant_ep(struct ims_request *req);
 void api_iam_grants_project_list(struct ims_request *req);
 void api_iam_grants_domain_list(struct ims_request *req);
+
+/* Glance v2 metadata definitions (lib/api/glance_metadefs.c) and their
+ * schemas (GET /v2/schemas/metadefs/{name}, data/metadefs_schemas.json). */
+void api_md_namespaces(struct ims_request *req);     /* GET, POST /v2/metadefs/namespaces */
+void api_md_namespace(struct ims_request *req);      /* GET, PUT, DELETE .../namespaces/{ns} */
+void api_md_objects(struct ims_request *req);        /* GET, POST, DELETE .../{ns}/objects */
+void api_md_object(struct ims_request *req);         /* GET, PUT, DELETE .../{ns}/objects/{name} */
+void api_md_properties(struct ims_request *req);     /* GET, POST, DELETE .../{ns}/properties */
+void api_md_property(struct ims_request *req);       /* GET, PUT, DELETE .../{ns}/properties/{name} */
+void api_md_tags(struct ims_request *req);           /* GET, POST, DELETE .../{ns}/tags */
+void api_md_tag(struct ims_request *req);            /* GET, POST, PUT, DELETE .../{ns}/tags/{name} */
+void api_md_resource_types(struct ims_request *req); /* GET /v2/metadefs/resource_types */
+void api_md_assocs(struct ims_request *req);         /* GET, POST .../{ns}/resource_types */
+void api_md_assoc(struct ims_request *req);          /* DELETE .../{ns}/resource_types/{name} */
+void api_schema_metadefs(struct ims_request *req);   /* GET /v2/schemas/metadefs/{name} */
 
 /* IMS image tag calls (lib/api/ims_tags.c) */
 void api_ims_tags_v1_put(struct ims_request *req);

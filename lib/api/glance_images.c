@@ -97,25 +97,26 @@ static struct ims_query_limits limits(struct ims_request *req)
                                      .max_limit = req->svc->cfg->list_limit_max};
 }
 
-/* The query string without `marker`, re-encoded for the first/next links. */
-static void link_query(struct ims_buf *b, const struct ims_kvlist *params)
+void api_url_encode(struct ims_buf *b, const char *s)
 {
     static const char unreserved[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~:,";
+    for (; s && *s; s++) {
+        if (strchr(unreserved, *s))
+            ims_buf_addc(b, *s);
+        else
+            ims_buf_printf(b, "%%%02X", (unsigned char)*s);
+    }
+}
+
+void api_link_query(struct ims_buf *b, const struct ims_kvlist *params)
+{
     for (size_t i = 0; i < params->n; i++) {
         if (ims_streq(params->items[i].key, "marker"))
             continue;
         ims_buf_addc(b, b->len ? '&' : '?');
-        for (int part = 0; part < 2; part++) {
-            const char *s = part ? params->items[i].value : params->items[i].key;
-            if (part)
-                ims_buf_addc(b, '=');
-            for (; s && *s; s++) {
-                if (strchr(unreserved, *s))
-                    ims_buf_addc(b, *s);
-                else
-                    ims_buf_printf(b, "%%%02X", (unsigned char)*s);
-            }
-        }
+        api_url_encode(b, params->items[i].key);
+        ims_buf_addc(b, '=');
+        api_url_encode(b, params->items[i].value);
     }
 }
 
@@ -139,7 +140,7 @@ void api_images_list(struct ims_request *req)
     }
     struct ims_buf qs;
     ims_buf_init(&qs, 64 * 1024);
-    link_query(&qs, &req->query);
+    api_link_query(&qs, &req->query);
     struct ims_jw w;
     ims_jw_init(&w, api_image_page_buf(req, n));
     ims_jw_obj_begin(&w);

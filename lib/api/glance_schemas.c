@@ -2,6 +2,7 @@
  * Glance v2 JSON schemas. glanceclient builds its models from these and
  * validates every image it prints against IMAGE_SCHEMA, so each attribute we
  * return must be described here with its exact type. */
+#include <pthread.h>
 #include <string.h>
 
 #include "api-int.h"
@@ -97,4 +98,38 @@ void api_schema_member(struct ims_request *req) { ims_resp_json(req, 200, member
 void api_schema_members(struct ims_request *req)
 {
     ims_resp_json(req, 200, members_schema, strlen(members_schema));
+}
+
+/* The metadata definition schemas, as Glance 25 serves them
+ * (data/metadefs_schemas.json, compiled in): parsed once, each kept as
+ * the text of its response. */
+extern const char ims_metadefs_schemas_json[];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static json_t *md_schemas; /* name -> schema text (JSON string) */
+
+static void md_load(void)
+{
+    json_t *all = json_loads(ims_metadefs_schemas_json, 0, NULL);
+    md_schemas = json_object();
+    const char *name;
+    json_t *v;
+    json_object_foreach(all, name, v)
+    {
+        char *s = json_dumps(v, JSON_PRESERVE_ORDER | JSON_COMPACT);
+        if (s)
+            json_object_set_new(md_schemas, name, json_string(s));
+        free(s);
+    }
+    json_decref(all);
+}
+
+void api_schema_metadefs(struct ims_request *req)
+{
+    pthread_once(&md_once, md_load);
+    const char *s = json_string_value(json_object_get(md_schemas, ims_req_param(req, 0)));
+    if (!s) {
+        ims_http_error(req, 404, "The resource could not be found.");
+        return;
+    }
+    ims_resp_json(req, 200, s, strlen(s));
 }

@@ -69,6 +69,41 @@ const struct ims_route ims_api_routes[] = {
     NA(IMS_GET, "/v2/schemas/images", api_schema_images),
     NA(IMS_GET, "/v2/schemas/member", api_schema_member),
     NA(IMS_GET, "/v2/schemas/members", api_schema_members),
+    /* Metadata definitions (lib/api/glance_metadefs.c): not in the
+     * permission table. Reading the catalog takes ims:images:list at the
+     * IAM project (what a project's reader of images holds); Glance's
+     * visibility applies beyond it. Writes take no IAM action: Glance
+     * 25's default policy gives them to the cloud administrator (the admin
+     * role) alone, checked by core (lib/core/metadefs.c) after the
+     * namespace is found, so a namespace a caller cannot see is 404. */
+#define MD(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED, .iam_project = true}
+#define MD_READ(m, p, h) \
+    {.methods = (m), .pattern = (p), .handler = (h), .actions = "ims:images:list", .flags = IMS_ROUTE_UNLISTED, \
+     .iam_project = true}
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces", api_md_namespaces),
+    MD(IMS_POST, "/v2/metadefs/namespaces", api_md_namespaces),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}", api_md_namespace),
+    MD(IMS_PUT | IMS_DELETE, "/v2/metadefs/namespaces/{namespace}", api_md_namespace),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/objects", api_md_objects),
+    MD(IMS_POST | IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/objects", api_md_objects),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/objects/{object_name}", api_md_object),
+    MD(IMS_PUT | IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/objects/{object_name}", api_md_object),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/properties", api_md_properties),
+    MD(IMS_POST | IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/properties", api_md_properties),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/properties/{property_name}", api_md_property),
+    MD(IMS_PUT | IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/properties/{property_name}", api_md_property),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/tags", api_md_tags),
+    MD(IMS_POST | IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/tags", api_md_tags),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/tags/{tag_name}", api_md_tag),
+    MD(IMS_POST | IMS_PUT | IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/tags/{tag_name}", api_md_tag),
+    MD_READ(IMS_GET, "/v2/metadefs/resource_types", api_md_resource_types),
+    MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/resource_types", api_md_assocs),
+    MD(IMS_POST, "/v2/metadefs/namespaces/{namespace}/resource_types", api_md_assocs),
+    MD(IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/resource_types/{resource_type}", api_md_assoc),
+    {.methods = IMS_GET, .pattern = "/v2/schemas/metadefs/{name}", .handler = api_schema_metadefs,
+     .flags = IMS_ROUTE_UNLISTED, .iam_project = true},
+#undef MD
+#undef MD_READ
     R(IMS_GET, "/v1.1/images/detail", api_legacy_images_detail, "ims:images:list", true, false),
     R(IMS_HEAD, "/v1/images/{image_id}", api_legacy_image_head, "ims:images:get", true, false),
     R(IMS_DELETE, "/v1.1/images/{image_id}", api_legacy_image_delete, "ims:images:delete", true, false),

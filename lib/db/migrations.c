@@ -328,6 +328,64 @@ const char *const ims_migrations[] = {
     "INSERT INTO assignments (actor_type, actor_id, target_type, target_id, role) "
     "  SELECT 'user', user_id, 'project', project_id, role FROM role_assignments;"
     "DROP TABLE role_assignments;",
+
+    /* 16: Glance's metadata definitions (lib/db/repo_metadefs.c). A
+     * namespace is keyed by an id of its own, so renaming it touches one
+     * row; its revision is raised by every change of it or of what it
+     * holds (objects, properties, tags, resource type associations), and
+     * every write is conditional on the revision it read. Property
+     * definitions and an object's properties are canonical JSON text
+     * (lib/query/metadef.c). The resource types Glance's own migration
+     * seeds are there from the start, protected (the data step:
+     * ims_repo_md_seed_resource_types). */
+    "CREATE TABLE metadef_namespaces ("
+    "  id VARCHAR(36) PRIMARY KEY,"
+    "  namespace VARCHAR(80) NOT NULL UNIQUE,"
+    "  display_name VARCHAR(80),"
+    "  description TEXT,"
+    "  visibility VARCHAR(32) NOT NULL,"
+    "  protected INTEGER NOT NULL,"
+    "  owner VARCHAR(255) NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  revision BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX metadef_namespaces_created ON metadef_namespaces (created_at, namespace);"
+    "CREATE TABLE metadef_objects ("
+    "  namespace_id VARCHAR(36) NOT NULL,"
+    "  name VARCHAR(255) NOT NULL,"
+    "  description TEXT,"
+    "  required TEXT,"
+    "  properties TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (namespace_id, name));"
+    "CREATE TABLE metadef_properties ("
+    "  namespace_id VARCHAR(36) NOT NULL,"
+    "  name VARCHAR(255) NOT NULL,"
+    "  json_schema TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (namespace_id, name));"
+    "CREATE TABLE metadef_tags ("
+    "  namespace_id VARCHAR(36) NOT NULL,"
+    "  name VARCHAR(255) NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (namespace_id, name));"
+    "CREATE TABLE metadef_resource_types ("
+    "  name VARCHAR(80) PRIMARY KEY,"
+    "  protected INTEGER NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE TABLE metadef_namespace_resource_types ("
+    "  namespace_id VARCHAR(36) NOT NULL,"
+    "  resource_type VARCHAR(80) NOT NULL,"
+    "  prefix VARCHAR(80),"
+    "  properties_target VARCHAR(80),"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (namespace_id, resource_type));"
+    "CREATE INDEX metadef_nrt_type ON metadef_namespace_resource_types (resource_type);",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);
@@ -347,4 +405,5 @@ const size_t ims_ntables = IMS_ARRAY_SIZE(ims_tables);
 enum ims_rc (*const ims_migration_data_steps[IMS_ARRAY_SIZE(ims_migrations)])(struct ims_dbc *,
                                                                              struct ims_err *) = {
     [7] = ims_repo_images_backfill_tags_text,
+    [15] = ims_repo_md_seed_resource_types,
 };

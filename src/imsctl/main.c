@@ -9,6 +9,7 @@
 #include "../common/settings.h"
 #include "ctl_obs.h"
 #include "ctl_compute.h"
+#include "ctl_metadefs.h"
 #include "ims/auth.h"
 #include "ims/authz.h"
 #include "ims/backends.h"
@@ -57,6 +58,7 @@ static void usage(FILE *out)
             "  db check                             check the database and print a report\n");
     imsctl_obs_usage(out);
     imsctl_compute_usage(out);
+    imsctl_metadefs_usage(out);
     fprintf(out,
             "\nOptions:\n"
             "  -c, --config FILE     INI configuration file (also IMSD_CONFIG)\n"
@@ -445,6 +447,11 @@ int main(int argc, char **argv)
     }
     if (!strcmp(noun, "obs")) {
         int r = imsctl_obs(&cfg, argc - optind - 1, argv + optind + 1);
+        ims_settings_release(&cfg);
+        return r;
+    }
+    if (!strcmp(noun, "metadefs")) {
+        int r = imsctl_metadefs(&cfg, argc - optind - 1, argv + optind + 1);
         ims_settings_release(&cfg);
         return r;
     }

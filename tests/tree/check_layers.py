@@ -21,7 +21,7 @@ HEADER_MODULE = {
     "base.h": "base", "kv.h": "base", "json_writer.h": "base",
     "image.h": "record", "config.h": "record",
     "query.h": "query", "patch.h": "query", "tags.h": "query", "os_version.h": "query",
-    "import_request.h": "query", "server_request.h": "query",
+    "import_request.h": "query", "server_request.h": "query", "metadef.h": "query",
     "auth.h": "auth",
     "policy.h": "policy",
     "formats.h": "formats",
@@ -34,7 +34,7 @@ HEADER_MODULE = {
     "backends.h": "backends",
     "service.h": "core", "identity.h": "core", "iam_admin.h": "core", "authz.h": "core", "images.h": "core",
     "upload.h": "core", "members.h": "core", "image_tags.h": "core", "copy.h": "core", "quotas.h": "core",
-    "imports.h": "core", "compute_admin.h": "core", "server_images.h": "core",
+    "imports.h": "core", "compute_admin.h": "core", "server_images.h": "core", "metadefs.h": "core",
     "jobs.h": "jobs",
     "api.h": "api",
 }
