@@ -211,6 +211,8 @@ static bool list_query(struct ims_request *req, struct ims_md_list_query *q, str
                 ims_strlist_add(rts, t);
         }
         free(copy);
+        if (rts->n > 32)
+            return ok_or_fail(req, ims_fail(&err, IMS_E_BADREQ, "At most 32 resource_types in one list."), &err);
         q->resource_types = rts;
     }
     *marker = ims_kvlist_get(&req->query, "marker");
@@ -512,10 +514,7 @@ void api_md_property(struct ims_request *req)
     struct ims_md_doc d = {0};
     if (rc == IMS_OK && rt && *rt) {
         rc = ims_md_namespace_contents(req->svc, req->principal, ns, &d, &err);
-        prefix = rc == IMS_OK ? prefix_for(&d, rt) : NULL;
-        if (rc == IMS_OK && !prefix_for(&d, rt) && !d.nassocs)
-            rc = ims_fail(&err, IMS_E_NOTFOUND, "Resource type %.80s is not associated with namespace %.80s.", rt,
-                          ns);
+        prefix = rc == IMS_OK ? prefix_for(&d, rt) : NULL; /* not associated: names as they are */
         if (rc == IMS_OK && prefix && !ims_str_startswith(name, prefix))
             rc = ims_fail(&err, IMS_E_NOTFOUND, "Property %.255s does not start with the expected resource type "
                                                 "association prefix of '%.80s'.", name, prefix);

@@ -12,7 +12,7 @@
 #include "ims/kv.h"
 
 #define NS_COLS "id, namespace, display_name, description, visibility, protected, owner, created_at, updated_at, revision"
-#define RT_FILTER_MAX 32 /* resource types one list may filter on */
+#define RT_FILTER_MAX 32 /* resource types one list may filter on (the API refuses more) */
 
 static void read_ns(struct ims_q *q, struct ims_md_namespace *ns)
 {

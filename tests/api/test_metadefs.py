@@ -120,6 +120,21 @@ def test_namespace_documents(admin):
     assert admin.delete("%s/%s" % (NS, name)).status_code == 204
 
 
+def test_names_that_need_encoding(admin):
+    name = "OS::Sp ace \u00fc%2F:" + unique("e")
+    r = admin.post(NS, json={"namespace": name, "objects": [{"name": "o b/c?"}]})
+    assert r.status_code == 400, r.text     # no '/' in a name: no path could address it
+    r = admin.post(NS, json={"namespace": name, "objects": [{"name": "o b?"}]})
+    assert r.status_code == 201, r.text
+    self_link = r.json()["self"]
+    got = admin.get(self_link)
+    assert got.status_code == 200 and got.json()["namespace"] == name
+    obj = admin.get(got.json()["objects"][0]["self"])
+    assert obj.status_code == 200 and obj.json()["name"] == "o b?"
+    assert admin.get(NS + "/a%2Fb").status_code == 404
+    assert admin.delete(self_link).status_code == 204
+
+
 def test_list_filters_sorting_and_pages(admin):
     prefix = "OS::Page::" + unique("p")
     names = ["%s::%d" % (prefix, i) for i in range(5)]
