@@ -76,10 +76,11 @@ const struct ims_route ims_api_routes[] = {
      * 25's default policy gives them to the cloud administrator (the admin
      * role) alone, checked by core (lib/core/metadefs.c) after the
      * namespace is found, so a namespace a caller cannot see is 404. */
-#define MD(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED, .iam_project = true}
+#define MD(m, p, h) \
+    {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT, .iam_project = true}
 #define MD_READ(m, p, h) \
-    {.methods = (m), .pattern = (p), .handler = (h), .actions = "ims:images:list", .flags = IMS_ROUTE_UNLISTED, \
-     .iam_project = true}
+    {.methods = (m), .pattern = (p), .handler = (h), .actions = "ims:images:list", \
+     .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT, .iam_project = true}
     MD_READ(IMS_GET, "/v2/metadefs/namespaces", api_md_namespaces),
     MD(IMS_POST, "/v2/metadefs/namespaces", api_md_namespaces),
     MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}", api_md_namespace),
@@ -101,7 +102,7 @@ const struct ims_route ims_api_routes[] = {
     MD(IMS_POST, "/v2/metadefs/namespaces/{namespace}/resource_types", api_md_assocs),
     MD(IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/resource_types/{resource_type}", api_md_assoc),
     {.methods = IMS_GET, .pattern = "/v2/schemas/metadefs/{name}", .handler = api_schema_metadefs,
-     .flags = IMS_ROUTE_UNLISTED, .iam_project = true},
+     .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT, .iam_project = true},
 #undef MD
 #undef MD_READ
     R(IMS_GET, "/v1.1/images/detail", api_legacy_images_detail, "ims:images:list", true, false),

@@ -440,3 +440,10 @@ def test_imsctl_loads_namespace_files(imsd, admin, alice, tmp_path):
     assert imsctl_run(imsd, "metadefs", "load", str(tmp_path / "nope")).returncode == 1
     for n in (good, private):
         assert admin.delete("%s/%s" % (NS, n)).status_code == 204
+
+
+def test_routes_match_exactly(admin, public_ns):
+    # as Glance's (Python Routes): a trailing slash is another, unknown path
+    for path in (NS + "/", "%s/%s/" % (NS, public_ns), "%s/%s/objects/" % (NS, public_ns),
+                 "/v2/metadefs/resource_types/", "/v2/schemas/metadefs/namespace/"):
+        assert admin.get(path).status_code == 404, path

@@ -138,7 +138,8 @@ static void test_required_actions(void **state)
  * route under Glance's prefixes carries IMS_ROUTE_EXACT. */
 static void test_glance_routes_are_exact(void **state)
 {
-    static const char *const prefixes[] = {"/v2/images", "/v2/schemas/", "/v1/images/", "/v1.1/images/"};
+    static const char *const prefixes[] = {"/v2/images", "/v2/schemas/", "/v1/images/", "/v1.1/images/",
+                                           "/v2/metadefs/"};
     size_t seen = 0;
     for (size_t i = 0; i < ims_api_nroutes; i++) {
         const struct ims_route *route = &ims_api_routes[i];
