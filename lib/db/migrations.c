@@ -397,6 +397,8 @@ const char *const ims_tables[] = {
     "images", "image_properties", "image_tags", "image_members", "image_quotas", "project_image_counts",
     "groups", "group_members", "assignments", "enterprise_projects", "policies", "grants", "iam_generation",
     "jobs", "servers", "volumes", "backups", "backup_volumes",
+    "metadef_namespaces", "metadef_objects", "metadef_properties", "metadef_tags", "metadef_resource_types",
+    "metadef_namespace_resource_types",
 };
 const size_t ims_ntables = IMS_ARRAY_SIZE(ims_tables);
 

@@ -246,13 +246,12 @@ static enum ims_rc ensure_resource_type(struct ims_dbc *c, const char *name, int
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
                        "INSERT INTO metadef_resource_types (name, protected, created_at, updated_at) "
-                       "SELECT ?, 0, ?, ? WHERE NOT EXISTS (SELECT 1 FROM metadef_resource_types WHERE name = ?)",
+                       "VALUES (?, 0, ?, ?) ON CONFLICT (name) DO NOTHING",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, name);
     ims_q_int(&q, now);
     ims_q_int(&q, now);
-    ims_q_text(&q, name);
     return ims_q_exec(&q, err);
 }
 
