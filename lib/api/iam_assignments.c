@@ -246,9 +246,10 @@ void api_iam_role_assignments(struct ims_request *req)
     }
     f.role = ims_kvlist_get(q, "role.id") ? ims_kvlist_get(q, "role.id") : ims_kvlist_get(q, "role.name");
     f.effective = effective > 0;
-    if (f.effective && group) { /* effective rows are users' */
-        f.actor_type = -1;
-        f.actor_id = NULL;
+    if (f.effective && group) { /* effective rows are users': Keystone refuses the pair */
+        ims_fail(&err, IMS_E_BADREQ, "Combining effective and group filter will always result in an empty list.");
+        api_keystone_fail(req, IMS_E_BADREQ, &err);
+        return;
     }
     struct ims_assignment *as = NULL;
     size_t n = 0;
@@ -263,8 +264,7 @@ void api_iam_role_assignments(struct ims_request *req)
     ims_jw_key(&w, "role_assignments");
     ims_jw_arr_begin(&w);
     for (size_t i = 0; i < n; i++)
-        if (!(f.effective && group && !ims_streq(as[i].via_group, group)))
-            assignment_json(&w, req, &as[i], names > 0);
+        assignment_json(&w, req, &as[i], names > 0);
     ims_jw_arr_end(&w);
     api_iam_list_links(&w, req);
     ims_jw_obj_end(&w);

@@ -172,6 +172,7 @@ def test_group_and_domain_assignments(imsd, admin, make_project_user):
     r = admin.get("/v3/role_assignments", params={"group.id": g["id"]})
     assert r.json()["role_assignments"] == []
     keystone_error(admin.get("/v3/role_assignments", params={"user.id": "a", "group.id": "b"}), 400)
+    keystone_error(admin.get("/v3/role_assignments", params={"group.id": "b", "effective": ""}), 400)
 
 
 def test_only_a_cloud_admin_gives_the_admin_role(imsd, admin, make_project_user):
