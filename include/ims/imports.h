@@ -39,6 +39,14 @@ enum ims_rc ims_register_check(struct ims_service *svc, const struct ims_princip
 enum ims_rc ims_export_check(struct ims_service *svc, const struct ims_principal *p, const char *id,
                              const struct ims_export_request *r, struct ims_err *err);
 
+/* An export job's input names its image under this key too, a key no
+ * other job's input has, so unfinished exports of an image can be found. */
+#define IMS_EXPORT_JOB_MARK "export_of"
+/* IMG.0148 while one of p's export jobs of image id has not finished: one
+ * export of an image at a time. */
+enum ims_rc ims_export_busy(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                            struct ims_err *err);
+
 /* ---- the images an import makes (lib/core/image_import.c) ---- */
 /* Creates image `which` of r (0: the system disk or the data disk of a
  * data-image import; 1..n_data: r's data_images) as a queued image of p's

@@ -133,11 +133,15 @@ void api_ims_export(struct ims_request *req)
     }
     rc = ims_export_check(req->svc, req->principal, ims_req_param(req, 0), &r, &err);
     if (rc == IMS_OK)
+        rc = ims_export_busy(req->svc, req->principal, ims_req_param(req, 0), &err);
+    if (rc == IMS_OK)
         rc = ims_export_target_check(req->svc, &r.target, &err);
     ims_export_request_release(&r);
     if (rc != IMS_OK) {
         api_fail(req, rc, &err);
         return;
     }
-    api_ims_submit(req, IMS_JOB_NATIVE_EXPORT, input_of(req, NULL));
+    json_t *input = input_of(req, NULL);
+    json_object_set_new(input, IMS_EXPORT_JOB_MARK, json_string(ims_req_param(req, 0)));
+    api_ims_submit(req, IMS_JOB_NATIVE_EXPORT, input);
 }

@@ -86,3 +86,18 @@ enum ims_rc ims_export_check(struct ims_service *svc, const struct ims_principal
     ims_image_release(&img);
     return rc;
 }
+
+enum ims_rc ims_export_busy(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                            struct ims_err *err)
+{
+    if (!ims_uuid_valid(id)) /* the needle must hold no LIKE wildcard */
+        return IMS_OK;
+    char needle[IMS_UUID_LEN + 32];
+    snprintf(needle, sizeof(needle), "\"%s\":\"%s\"", IMS_EXPORT_JOB_MARK, id);
+    bool busy = false;
+    enum ims_rc rc = ims_repo_jobs_active_with(ims_db_conn(svc->db), p->project_id, needle, &busy, err);
+    if (rc == IMS_OK && busy)
+        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0148", "Image %s is being exported: wait until it is exported.",
+                           id);
+    return rc;
+}

@@ -531,3 +531,21 @@ def test_sigkill_during_an_export_resumes(start_imsd, monkeypatch, files, tmp_pa
     out = get(srv2, key, tmp_path / key)
     qemu_img("compare", "-F", "raw", out, files["raw"])
     assert not temp_files(srv2)
+
+
+def test_one_export_of_an_image_at_a_time(start_imsd, monkeypatch, files):
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "1000")
+    srv = start_imsd(config={"jobs": {"workers": 1}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    api = srv.project_user()
+    srv.imsctl("obs", "mb", BUCKET)
+    job = wait_job(api, submit(api, "POST", CREATE, import_body(put(srv, unique("s") + ".raw", files["raw"]))),
+                   timeout=90)
+    assert job["status"] == "SUCCESS", job
+    url = "/v1/cloudimages/%s/file" % job["entities"]["image_id"]
+    first = submit(api, "POST", url, {"bucket_url": "%s:%s" % (BUCKET, unique("a")), "file_format": "qcow2"})
+    ims_error(api.post(url, json={"bucket_url": "%s:%s" % (BUCKET, unique("b")), "file_format": "vhd"}),
+              400, "IMG.0148")
+    assert wait_job(api, first, timeout=90)["status"] == "SUCCESS"
+    again = submit(api, "POST", url, {"bucket_url": "%s:%s" % (BUCKET, unique("c")), "file_format": "vhd"})
+    assert wait_job(api, again, timeout=90)["status"] == "SUCCESS"
