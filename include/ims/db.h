@@ -137,6 +137,10 @@ struct ims_viewer {
 enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
                                   struct ims_err *err);
 enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err);
+/* Does any image carry property `name` (one kept in image_properties, not a
+ * promoted column) with exactly this value? */
+enum ims_rc ims_repo_image_prop_exists(struct ims_dbc *c, const char *name, const char *value, bool *ret,
+                                       struct ims_err *err);
 /* Writes what differs between before (as read, in the caller's write
  * transaction) and img: the row on condition that its revision is still
  * before->revision (raised by one; IMS_E_CONFLICT otherwise), the changed

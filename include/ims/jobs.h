@@ -24,6 +24,8 @@
 #define IMS_JOB_BY_INSTANCE "imsCreateImageByInstance"          /* a server's system disk (and data disks) */
 #define IMS_JOB_VOLUMES_TO_DATA "imsVolumesToSysDataImagesJob" /* data disks of a server, alone */
 #define IMS_JOB_VOLUME_TO_SYSTEM "imsVolumeCreateImageJob"     /* a system-disk image from a data disk */
+#define IMS_JOB_WHOLE_BY_INSTANCE "imsCreateWholeImageByInstanceJob"
+#define IMS_JOB_WHOLE_BY_BACKUP "imsCreateWholeImageByBackupJob"
 
 struct ims_jobs_config {
     unsigned workers;          /* worker threads (0: the engine is not started) */

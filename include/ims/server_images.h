@@ -20,6 +20,8 @@ struct ims_import_progress;
 /* Key under which a job's input names the server it reads, so that a
  * second image job of the same server is refused while one runs (IMG.0010). */
 #define IMS_SERVER_JOB_KEY "server_id"
+/* And the backup a full-ECS image is made from (one image per backup). */
+#define IMS_BACKUP_JOB_KEY "backup_id"
 
 /* When the request arrives: a project-scoped token (IMG.0030), a usable
  * enterprise project (IMG.0155), quota for every image (IMG.0015); the
@@ -33,6 +35,40 @@ struct ims_import_progress;
 enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_principal *p,
                                    const struct ims_server_image_request *r, char ret_server_id[IMS_COMPUTE_ID_CAP],
                                    struct ims_err *err);
+
+/* ---- full-ECS images (lib/core/whole_images.c) ---- */
+/* The backup service's action a full-ECS request also needs (the
+ * permission table's note: CSBS or CBR administrator), evaluated by the
+ * policy engine like the route's own: from a server, making a backup
+ * (cbr:vaults:backup with a vault, else csbs:backup:create); from a
+ * backup, reading it (cbr:backups:get, csbs:backup:get). */
+const char *ims_whole_backup_action(const struct ims_server_image_request *r);
+/* The backup backup_id of p's project: IMG.0020 (CBR) or IMG.0127 (CSBS)
+ * when there is none, IMG.0133 when it is another project's. */
+enum ims_rc ims_whole_backup_get(struct ims_service *svc, const struct ims_principal *p,
+                                 const struct ims_server_image_request *r, const char *backup_id,
+                                 struct ims_backup *ret, struct ims_err *err);
+/* r's backup made no image yet, and no job is making one (IMG.0029 for
+ * CBR, IMG.0134 for CSBS). */
+enum ims_rc ims_whole_backup_unused(struct ims_service *svc, const struct ims_principal *p,
+                                    const struct ims_server_image_request *r, struct ims_err *err);
+/* Backs up server_id through the compute source (its disks copied, or
+ * reflinked where the file system can) for a full-ECS image of it. */
+enum ims_rc ims_whole_backup_make(struct ims_service *svc, const struct ims_principal *p, const char *server_id,
+                                  struct ims_backup *ret, struct ims_err *err);
+void ims_whole_backup_remove(struct ims_service *svc, const char *backup_id);
+/* Creates image `which` of the full-ECS image of backup b as a queued image
+ * of p's project: 0 the full-ECS image itself (__whole_image, __backup_id;
+ * its data is the system disk's; disk_ids, comma-separated, are the images
+ * of the data disks it references), k > 0 the data-disk image of b's
+ * volume k, hidden from lists (os_hidden), named `name`. Nothing when it
+ * exists already (a resumed job). */
+enum ims_rc ims_whole_image_create(struct ims_service *svc, const struct ims_principal *p,
+                                   const struct ims_server_image_request *r, const struct ims_backup *b, size_t which,
+                                   const char *id, const char *name, const char *disk_ids, struct ims_err *err);
+/* The data-disk images a deleted full-ECS image referenced go with it
+ * (props: the deleted image's). */
+void ims_whole_image_deleted(struct ims_service *svc, const struct ims_kvlist *props);
 
 /* Is a job of p's project that reads server_id waiting or running? */
 enum ims_rc ims_server_image_busy(struct ims_service *svc, const char *project_id, const char *server_id,
@@ -59,10 +95,11 @@ enum ims_rc ims_server_image_create(struct ims_service *svc, const struct ims_pr
  * through ims_import_file; a local one is claimed like an upload, inspected
  * where it is (refused files are never read further), converted to raw by
  * qemu-img into the store's temporary area unless it is raw, else copied
- * there (reflinked where the file system can), and adopted by the store.
+ * there (reflinked where the file system can; hard-linked when `share`
+ * says the disk never changes: a backup's copy), and adopted by the store.
  * data_origin is the __data_origin to record. On failure the image is queued
  * again and nothing is left. */
-enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struct ims_volume *disk,
+enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struct ims_volume *disk, bool share,
                             const char *data_origin, const struct ims_import_progress *prog, struct ims_err *err);
 
 #endif

@@ -72,7 +72,6 @@ void api_schema_members(struct ims_request *req);
 void api_legacy_images_detail(struct ims_request *req);
 void api_legacy_image_head(struct ims_request *req);
 void api_legacy_image_delete(struct ims_request *req);
-void api_ims_unavailable(struct ims_request *req);
 /* IMS authorization beyond the route's up-front actions (lib/api/ims_authz.c):
  * the action an "a|b" route's request selects, the target's enterprise
  * project, and the deferred actions when the table's condition holds. */
@@ -101,6 +100,7 @@ void api_ims_submit(struct ims_request *req, const char *type, json_t *input);
 /* Images from object-storage files and exports (lib/api/ims_import.c). */
 void api_ims_create_image(struct ims_request *req);
 void api_ims_server_image(struct ims_request *req);
+void api_ims_whole_image(struct ims_request *req);
 void api_ims_quick_import(struct ims_request *req);
 void api_ims_data_import(struct ims_request *req);
 void api_ims_register(struct ims_request *req);

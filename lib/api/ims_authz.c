@@ -3,8 +3,7 @@
  * before the handler: the action a request chooses ("a|b"), the enterprise
  * project of the target (the image's, or the one the body names), and the
  * deferred actions when the permission table's condition holds (a copy or a
- * move into an enterprise project). Shared by the IMS handlers and by the
- * routes that are not built yet (api_ims_unavailable). And the
+ * move into an enterprise project). Shared by the IMS handlers. And the
  * object-storage permission of the calls that read or write a bucket's
  * file (the table's notes: OBS read to import or register a file, OBS
  * write to export one), evaluated by the same engine on the caller's

@@ -20,10 +20,6 @@
 #define NA(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_EXACT, .iam_project = true}
 #define PUBLIC(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_PUBLIC, .iam_project = true}
 #define UNLISTED(m, p, h, a, fl) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .flags = IMS_ROUTE_UNLISTED | (fl), .iam_project = true}
-/* IMS routes whose behaviour lands later: authorized like every other
- * route, then answered 501 by api_ims_unavailable. */
-#define LATER(m, p, a, iam, ep) {.methods = (m), .pattern = (p), .handler = api_ims_unavailable, .actions = (a), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
-#define LATER_IF(m, p, a, d, iam, ep) {.methods = (m), .pattern = (p), .handler = api_ims_unavailable, .actions = (a), .deferred = (d), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
 
 /* Every row of spec/api-permissions.tsv has its route here, with the
  * same actions and scope flags; tests/unit/test_route_table.c holds the two
@@ -122,7 +118,7 @@ const struct ims_route ims_api_routes[] = {
         "ims:serverImages:create|ims:dataImages:create", NULL, true, true),
     IMS(IMS_POST, "/v1/cloudimages/dataimages/action", api_ims_data_import, "ims:dataImages:create", NULL, true,
         true),
-    LATER(IMS_POST, "/v1/cloudimages/wholeimages/action", "ims:wholeImages:create", true, true),
+    IMS(IMS_POST, "/v1/cloudimages/wholeimages/action", api_ims_whole_image, "ims:wholeImages:create", NULL, true, true),
     IMS(IMS_PUT, "/v1/cloudimages/{image_id}/upload", api_ims_register, "ims:images:upload", NULL, true, true),
     IMS(IMS_POST, "/v1/cloudimages/{image_id}/file", api_ims_export, "ims:images:export", NULL, true, true),
     /* lib/api/ims_tags.c */

@@ -97,4 +97,18 @@ enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err);
 /* Stops the threads (if still running) and frees. NULL-safe. */
 void ims_hash_pipe_free(struct ims_hash_pipe *h);
 
+/* The attributes every image made from a server's disk carries
+ * (lib/core/server_images.c), shared by full-ECS images (whole_images.c). */
+struct ims_server_image_request;
+struct ims_server_draft {
+    const struct ims_server_image_request *r; /* enterprise project, memory, type */
+    const char *id, *name, *description;
+    const struct ims_strlist *tags;           /* NULL: none */
+    uint64_t disk_size;                       /* bytes: min_disk in whole GB */
+    bool data;                                /* a data-disk image */
+    const char *origin;                       /* __data_origin */
+    const char *os_version, *firmware;        /* NULL: unknown */
+};
+void ims_server_draft_base(struct ims_image *d, const struct ims_server_draft *b);
+
 #endif

@@ -140,6 +140,8 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
         "__image_size",        "__data_origin",  "__originalimagename", "__originalimagesize",
         "__backup_id",         "__whole_image",  "__root_origin",       "__sequence_num",
         "__system__cmkid",     "__lazyloading",  "__account_code",      "__productcode",
+        /* a full-ECS image's data-disk images (lib/core/whole_images.c) */
+        "__whole_image_disks",
     };
 
     if (in_list(name, mutable_attrs, IMS_ARRAY_SIZE(mutable_attrs)))

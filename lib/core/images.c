@@ -13,6 +13,7 @@
 #include "ims/patch.h"
 #include "ims/query.h"
 #include "ims/quotas.h"
+#include "ims/server_images.h"
 #include "ims/service.h"
 #include "ims/store.h"
 #include "ims/upload.h"
@@ -198,9 +199,14 @@ enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principa
     if (rc == IMS_OK)
         rc = ims_repo_image_delete(e.c, id, err);
     char *blob = IMS_TAKE_PTR(e.image.blob);
+    struct ims_kvlist props = e.image.props;
+    e.image.props = (struct ims_kvlist){0};
     rc = ims_image_edit_end(&e, rc, err);
-    if (rc == IMS_OK) /* after the commit: the row no longer references it */
+    if (rc == IMS_OK) { /* after the commit: the row no longer references it */
         ims_blob_release(svc, blob);
+        ims_whole_image_deleted(svc, &props); /* a full-ECS image's data-disk images go with it */
+    }
+    ims_kvlist_release(&props);
     free(blob);
     return rc;
 }

@@ -28,6 +28,7 @@
 
 struct disk_job {
     const char *id;
+    bool share; /* the disk never changes (a backup's copy): link it instead of copying */
     const struct ims_import_progress *prog;
     bool stop;
 };
@@ -76,11 +77,13 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
     if (fi.format == IMS_FORMAT_RAW) {
         if ((rc = ims_import_temp_path(svc, tmp, err)) != IMS_OK)
             return rc;
-        bool reflinked;
-        rc = ims_compute_copy_file(path, *tmp, &reflinked, err);
-        if (rc != IMS_OK)
+        bool reflinked = false;
+        /* a hard link shares the file itself: the file system counts its
+         * names, so the data stays until both the backup and the blob let go */
+        bool linked = j->share && link(path, *tmp) == 0;
+        if (!linked && (rc = ims_compute_copy_file(path, *tmp, &reflinked, err)) != IMS_OK)
             return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0022") : rc;
-        ims_info("image %s: disk %s %s", j->id, path, reflinked ? "reflinked" : "copied");
+        ims_info("image %s: disk %s %s", j->id, path, linked ? "linked" : reflinked ? "reflinked" : "copied");
     } else {
         char dir[PATH_MAX];
         char *probe = NULL;
@@ -116,7 +119,7 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
     return IMS_OK;
 }
 
-enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struct ims_volume *disk,
+enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struct ims_volume *disk, bool share,
                             const char *data_origin, const struct ims_import_progress *prog, struct ims_err *err)
 {
     if (!disk->disk)
@@ -127,7 +130,7 @@ enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struc
     enum ims_rc rc = ims_import_claim(svc, id, upload_id, err);
     if (rc != IMS_OK)
         return rc;
-    struct disk_job j = {.id = id, .prog = prog};
+    struct disk_job j = {.id = id, .share = share, .prog = prog};
     struct ims_import_data d = {.data_origin = data_origin};
     char *tmp = NULL;
     int64_t started = ims_mono_us();

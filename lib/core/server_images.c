@@ -92,6 +92,7 @@ enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_pri
         return ims_err_default_code(err, rc, "IMG.0155");
     if (rc != IMS_OK)
         return rc;
+    int64_t n_images = (int64_t)ims_server_image_request_count(r);
     if (r->kind == IMS_SI_SERVER || r->kind == IMS_SI_WHOLE_SERVER) {
         struct ims_server s;
         if ((rc = get_server(svc, p, r->instance_id, &s, err)) != IMS_OK)
@@ -99,8 +100,14 @@ enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_pri
         snprintf(ret_server_id, IMS_COMPUTE_ID_CAP, "%s", s.id);
         if (s.nvolumes == 0)
             rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0119", "The ECS %s has no system disk.", s.id);
-        else
+        else if (r->kind == IMS_SI_SERVER)
             rc = check_data_disks(svc, p, r, &s, ret_server_id, err);
+        else if (!source(svc)->ops->create_backup)
+            rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0180",
+                               "The %s compute source makes no backups: full-ECS images come from its backups.",
+                               source(svc)->ops->name);
+        if (r->kind == IMS_SI_WHOLE_SERVER)
+            n_images = (int64_t)s.nvolumes; /* the full-ECS image and one per data disk */
         ims_server_release(&s);
     } else if (r->kind == IMS_SI_DATA) {
         rc = check_data_disks(svc, p, r, NULL, ret_server_id, err);
@@ -115,7 +122,12 @@ enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_pri
             snprintf(ret_server_id, IMS_COMPUTE_ID_CAP, "%s", v.server_id);
         ims_volume_release(&v);
     } else {
-        rc = ims_fail(err, IMS_E_NOTIMPL, "Full-ECS images from backups are not available yet.");
+        struct ims_backup b;
+        if ((rc = ims_whole_backup_get(svc, p, r, r->backup_id, &b, err)) != IMS_OK)
+            return rc;
+        n_images = (int64_t)b.nvolumes;
+        ims_backup_release(&b);
+        rc = ims_whole_backup_unused(svc, p, r, err);
     }
     if (rc != IMS_OK)
         return rc;
@@ -126,7 +138,7 @@ enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_pri
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0010",
                              "The ECS %s cannot be used to create an image: another image job reads it.",
                              ret_server_id);
-    rc = ims_quota_check(svc, p->project_id, (int64_t)ims_server_image_request_count(r), err);
+    rc = ims_quota_check(svc, p->project_id, n_images, err);
     return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0015") : rc;
 }
 
@@ -171,32 +183,29 @@ static bool server_of(struct ims_service *svc, const struct ims_principal *p, co
     return id && get_server(svc, p, id, s, &ignored) == IMS_OK;
 }
 
-static void draft_of(const struct ims_server_image_request *r, size_t which, const struct ims_volume *disk,
-                     const struct ims_server *server, const char *id, struct ims_image *d)
+void ims_server_draft_base(struct ims_image *d, const struct ims_server_draft *b)
 {
-    bool data = which > 0;
-    const struct ims_server_data_image *di = data ? &r->data_images[which - 1] : NULL;
-    snprintf(d->id, sizeof(d->id), "%s", id);
-    ims_set_str(&d->name, data ? di->name : r->name);
+    snprintf(d->id, sizeof(d->id), "%s", b->id);
+    ims_set_str(&d->name, b->name);
     snprintf(d->visibility, sizeof(d->visibility), "private");
     ims_set_str(&d->container_format, "bare");
-    ims_set_str(&d->enterprise_project_id, r->enterprise_project_id);
+    ims_set_str(&d->enterprise_project_id, b->r->enterprise_project_id);
     /* the disk's size, in whole GB: an instance needs at least that */
-    d->min_disk = disk->size ? (int64_t)((disk->size + GB - 1) / GB) : 1;
-    if (r->min_ram >= 0)
-        d->min_ram = r->min_ram;
-    ims_strlist_copy(&d->tags, data ? &di->tags : &r->tags);
+    d->min_disk = b->disk_size ? (int64_t)((b->disk_size + GB - 1) / GB) : 1;
+    if (b->r->min_ram >= 0)
+        d->min_ram = b->r->min_ram;
+    if (b->tags)
+        ims_strlist_copy(&d->tags, b->tags);
     struct ims_kvlist *props = &d->props;
     char buf[128];
-    const char *desc = data ? di->description : r->description;
-    if (desc)
-        ims_kvlist_set(props, "__description", desc);
-    if (r->max_ram >= 0) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)r->max_ram);
+    if (b->description)
+        ims_kvlist_set(props, "__description", b->description);
+    if (b->r->max_ram >= 0) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)b->r->max_ram);
         ims_kvlist_set(props, "max_ram", buf);
     }
-    bool bms = ims_streq(r->type, "BMS") || ims_streq(r->type, "Ironic");
-    ims_kvlist_set(props, "virtual_env_type", data ? "DataImage" : bms ? "Ironic" : "FusionCompute");
+    bool bms = ims_streq(b->r->type, "BMS") || ims_streq(b->r->type, "Ironic");
+    ims_kvlist_set(props, "virtual_env_type", b->data ? "DataImage" : bms ? "Ironic" : "FusionCompute");
     ims_kvlist_set(props, "__imagetype", "private");
     ims_kvlist_set(props, "__isregistered", "true");
     ims_kvlist_set(props, "__image_source_type", "uds");
@@ -204,22 +213,36 @@ static void draft_of(const struct ims_server_image_request *r, size_t which, con
     ims_kvlist_set(props, "__originalimagename", "");
     ims_kvlist_set(props, "__lazyloading", "false");
     ims_kvlist_set(props, "__is_auto_config", "false");
-    /* where the data came from: the server for its system disk, else the disk */
-    if (!data && r->kind == IMS_SI_SERVER)
-        snprintf(buf, sizeof(buf), "instance,%s", r->instance_id);
-    else
-        snprintf(buf, sizeof(buf), "volume,%s", disk->id);
-    ims_kvlist_set(props, "__data_origin", buf);
-    const char *os_version = r->kind == IMS_SI_VOLUME ? r->os_version : server ? server->os_version : NULL;
-    const struct ims_os_version *os = os_version ? ims_os_table_find(ims_os_table_builtin(), os_version) : NULL;
-    if (data) {
+    ims_kvlist_set(props, "__data_origin", b->origin);
+    const struct ims_os_version *os = b->os_version ? ims_os_table_find(ims_os_table_builtin(), b->os_version) : NULL;
+    if (b->data) {
         ims_kvlist_set(props, "__os_type", os && ims_streq(os->os_type, "Windows") ? "Windows" : "Linux");
         return;
     }
     if (os)
         ims_kvlist_set(props, "__os_version", os->os_version); /* __platform, __os_type, __os_bit from the table */
-    if (server && r->kind == IMS_SI_SERVER)
-        ims_kvlist_set(props, "hw_firmware_type", ims_firmware_name(server->firmware));
+    if (b->firmware)
+        ims_kvlist_set(props, "hw_firmware_type", b->firmware);
+}
+
+static void draft_of(const struct ims_server_image_request *r, size_t which, const struct ims_volume *disk,
+                     const struct ims_server *server, const char *id, struct ims_image *d)
+{
+    bool data = which > 0;
+    const struct ims_server_data_image *di = data ? &r->data_images[which - 1] : NULL;
+    char origin[128];
+    /* where the data came from: the server for its system disk, else the disk */
+    if (!data && r->kind == IMS_SI_SERVER)
+        snprintf(origin, sizeof(origin), "instance,%s", r->instance_id);
+    else
+        snprintf(origin, sizeof(origin), "volume,%s", disk->id);
+    struct ims_server_draft b = {
+        .r = r, .id = id, .name = data ? di->name : r->name, .description = data ? di->description : r->description,
+        .tags = data ? &di->tags : &r->tags, .disk_size = disk->size, .data = data, .origin = origin,
+        .os_version = r->kind == IMS_SI_VOLUME ? r->os_version : server ? server->os_version : NULL,
+        .firmware = server && r->kind == IMS_SI_SERVER ? ims_firmware_name(server->firmware) : NULL,
+    };
+    ims_server_draft_base(d, &b);
 }
 
 enum ims_rc ims_server_image_create(struct ims_service *svc, const struct ims_principal *p,

@@ -1077,3 +1077,21 @@ enum ims_rc ims_repo_images_backfill_tags_text(struct ims_dbc *c, struct ims_err
     ims_strlist_release(&encoded);
     return rc;
 }
+
+enum ims_rc ims_repo_image_prop_exists(struct ims_dbc *c, const char *name, const char *value, bool *ret,
+                                       struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT image_id FROM image_properties WHERE name = ? AND value = ? LIMIT 1", err))
+        return IMS_E_DB;
+    ims_q_text(&q, name);
+    ims_q_text(&q, value);
+    enum ims_step s = ims_q_step(&q);
+    enum ims_rc rc = IMS_OK;
+    if (s == IMS_STEP_ROW || s == IMS_STEP_DONE)
+        *ret = s == IMS_STEP_ROW;
+    else
+        rc = ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}

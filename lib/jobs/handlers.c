@@ -16,6 +16,10 @@ const struct ims_job_handler ims_job_handlers[] = {
      true},
     {IMS_JOB_VOLUME_TO_SYSTEM, ims_job_server_image_run, ims_job_server_image_abandon, "ims:serverImages:create",
      true},
+    /* the backup service's action is checked by the handler (project grants only) */
+    {IMS_JOB_WHOLE_BY_INSTANCE, ims_job_whole_image_run, ims_job_whole_image_abandon, "ims:wholeImages:create",
+     true},
+    {IMS_JOB_WHOLE_BY_BACKUP, ims_job_whole_image_run, ims_job_whole_image_abandon, "ims:wholeImages:create", true},
     {IMS_JOB_NATIVE_IMPORT, ims_job_register_run, NULL, "ims:images:upload", true},
     {IMS_JOB_NATIVE_EXPORT, ims_job_export_run, NULL, "ims:images:export", true},
 };

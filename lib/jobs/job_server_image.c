@@ -155,7 +155,7 @@ static enum ims_rc make_one(struct ims_job_ctx *ctx, const struct ims_server_ima
         size_t first = r->kind == IMS_SI_DATA ? 1 : 0;
         struct progress pg = {.ctx = ctx, .index = which - first, .count = r->n_data + 1 - first, .last = -1};
         struct ims_import_progress prog = {.report = report, .ctx = &pg};
-        rc = ims_disk_import(ctx->svc, id, &disk, origin, &prog, &err);
+        rc = ims_disk_import(ctx->svc, id, &disk, false, origin, &prog, &err);
         ims_volume_release(&disk);
     }
     if (rc == IMS_E_BUSY && ctx->interrupted)

@@ -71,6 +71,8 @@ enum ims_rc ims_job_import_run(struct ims_job_ctx *ctx);
 void ims_job_import_abandon(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_server_image_run(struct ims_job_ctx *ctx);
 void ims_job_server_image_abandon(struct ims_job_ctx *ctx);
+enum ims_rc ims_job_whole_image_run(struct ims_job_ctx *ctx);
+void ims_job_whole_image_abandon(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_register_run(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_export_run(struct ims_job_ctx *ctx);
 

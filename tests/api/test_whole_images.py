@@ -1,0 +1,268 @@
+"""Full-ECS images (POST /v1/cloudimages/wholeimages/action) from a server
+and from a backup: servers of real disk files made by qemu-img, one
+full-ECS image referencing a hidden data-disk image per data disk, each
+disk's data compared with its source by `qemu-img compare`; a server changed
+after its backup still yields the backup's content; data shared with the
+backup (hard links), never copied; deletion, refusals, the backup service's
+permission."""
+import hashlib
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from helpers import Iam, policy_doc, unique
+from job_helpers import ims_error, submit, wait_job
+
+WHOLE = "/v1/cloudimages/wholeimages/action"
+MIB = 1 << 20
+OS = "CentOS 7.6 64bit"
+
+
+def qemu_img(*args):
+    r = subprocess.run(["qemu-img"] + [str(a) for a in args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, "qemu-img %s: %s" % (" ".join(map(str, args)), r.stderr)
+    return r.stdout
+
+
+def pattern(size, seed):
+    out = bytearray(size)
+    for off in range(0, size, 2 * MIB):
+        block = hashlib.sha512(("%s-%d" % (seed, off)).encode()).digest() * (MIB // 64)
+        out[off:off + MIB] = block[:min(MIB, size - off)]
+    return bytes(out)
+
+
+@pytest.fixture
+def disks(tmp_path):
+    """A raw system disk, a qcow2 and a raw data disk (fresh per test: some
+    tests change them)."""
+    made = {}
+    for name, size, fmt in (("sys", 4 * MIB, "raw"), ("data1", 3 * MIB, "qcow2"), ("data2", 2 * MIB, "raw")):
+        ref = tmp_path / (name + ".ref.raw")
+        ref.write_bytes(pattern(size, name))
+        disk = tmp_path / ("%s.%s" % (name, fmt))
+        qemu_img("convert", "-f", "raw", "-O", fmt, ref, disk)
+        made[name] = {"disk": disk, "ref": ref, "size": size}
+    return made
+
+
+@pytest.fixture(scope="module")
+def srv(module_imsd):
+    return module_imsd()
+
+
+@pytest.fixture(scope="module")
+def api(srv):
+    return srv.project_user()
+
+
+def add_server(srv, api, disks):
+    out = srv.imsctl("server", "add", unique("srv"), "--project", api.project_name, "--os-version", OS,
+                     "--firmware", "uefi", *sum((["--disk", str(disks[n]["disk"])] for n in ("sys", "data1", "data2")), []))
+    return out.split("\n")[0]
+
+
+def run_job(api, body, timeout=120):
+    return wait_job(api, submit(api, "POST", WHOLE, body), timeout=timeout)
+
+
+def image(api, image_id):
+    r = api.get("/v2/images/%s" % image_id)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def assert_same_data(api, image_id, ref, tmp_path):
+    r = api.get("/v2/images/%s/file" % image_id)
+    assert r.status_code == 200, r.text
+    out = tmp_path / (image_id + ".out.raw")
+    out.write_bytes(r.content)
+    qemu_img("compare", "-f", "raw", "-F", "raw", out, ref)
+
+
+def check_whole(api, job, disks, tmp_path, backup_id=None):
+    assert job["status"] == "SUCCESS", job
+    ent = job["entities"]
+    whole = image(api, ent["image_id"])
+    assert whole["status"] == "active" and whole["__whole_image"] == "true"
+    assert whole["name"] == ent["image_name"]
+    assert whole["__os_version"] == OS and whole["hw_firmware_type"] == "uefi"
+    assert whole["virtual_env_type"] == "FusionCompute"
+    if backup_id:
+        assert whole["__backup_id"] == backup_id
+    assert whole["__data_origin"] == "server_backup,%s" % whole["__backup_id"]
+    assert_same_data(api, whole["id"], disks["sys"]["ref"], tmp_path)
+    subs = ent["sub_jobs_result"]
+    assert [s["status"] for s in subs] == ["SUCCESS", "SUCCESS"]
+    disk_ids = [s["entities"]["image_id"] for s in subs]
+    assert whole["__whole_image_disks"] == ",".join(disk_ids)
+    for i, name in zip(disk_ids, ("data1", "data2")):
+        d = image(api, i)
+        assert d["os_hidden"] is True and d["virtual_env_type"] == "DataImage"
+        assert d["__backup_id"] == whole["__backup_id"]
+        assert_same_data(api, i, disks[name]["ref"], tmp_path)
+    # one image in the list: its disks are parts of it
+    listed = [i["id"] for i in api.get("/v2/images").json()["images"]]
+    assert whole["id"] in listed and not set(disk_ids) & set(listed)
+    return whole, disk_ids
+
+
+def test_from_a_server(srv, api, disks, tmp_path):
+    sid = add_server(srv, api, disks)
+    body = {"name": unique("whole"), "instance_id": sid, "vault_id": str(uuid.uuid4()), "tags": ["a.b"],
+            "description": "the whole server"}
+    job = run_job(api, body)
+    assert job["job_type"] == "imsCreateWholeImageByInstanceJob"
+    whole, _ = check_whole(api, job, disks, tmp_path)
+    assert whole["__description"] == "the whole server" and whole["tags"] == ["a=b"]
+    # the backup the job made is the server's
+    assert job["entities"]["backup_id"] == whole["__backup_id"]
+    assert sid in srv.imsctl("backup", "show", whole["__backup_id"])
+
+
+def test_from_a_backup_keeps_the_backups_content_and_shares_it(srv, api, disks, tmp_path):
+    sid = add_server(srv, api, disks)
+    bid = srv.imsctl("backup", "create", "--server", sid).split("\n")[0]
+    # the server changes after its backup
+    refs = {n: dict(disks[n]) for n in disks}
+    with open(disks["sys"]["disk"], "r+b") as f:
+        f.write(b"changed after the backup")
+    job = run_job(api, {"name": unique("fromb"), "backup_id": bid, "whole_image_type": "CBR"})
+    assert job["job_type"] == "imsCreateWholeImageByBackupJob"
+    whole, disk_ids = check_whole(api, job, refs, tmp_path, backup_id=bid)
+    # the raw disks' data is the backup's own file (hard links): not copied
+    images_dir = srv.data_dir / "images"
+    backup_files = [p for p in (srv.data_dir / "compute" / "backups" / bid).iterdir()]
+    inodes = {os.stat(p).st_ino for p in backup_files}
+    blobs = [p for p in images_dir.rglob("*") if p.is_file()]
+    shared = [p for p in blobs if os.stat(p).st_ino in inodes]
+    assert len(shared) == 2, (backup_files, shared)  # the raw system disk and the raw data disk
+    # one full-ECS image per backup
+    ims_error(api.post(WHOLE, json={"name": "again", "backup_id": bid, "whole_image_type": "CBR"}), 400, "IMG.0029")
+    ims_error(api.post(WHOLE, json={"name": "again", "backup_id": bid}), 400, "IMG.0134")
+    # the backup can go: the images keep their data
+    srv.imsctl("backup", "rm", bid)
+    assert_same_data(api, whole["id"], refs["sys"]["ref"], tmp_path)
+    # deleting the full-ECS image deletes its disks' images
+    assert api.delete("/v2/images/%s" % whole["id"]).status_code == 204
+    for i in disk_ids:
+        assert api.get("/v2/images/%s" % i).status_code == 404
+    assert not [p for p in shared if p.exists()]  # nothing else held the data: it is gone with the images
+
+
+def test_full_ecs_images_are_not_exported_shared_or_copied(srv, api, disks, tmp_path):
+    sid = add_server(srv, api, disks)
+    job = run_job(api, {"name": unique("noexp"), "instance_id": sid})
+    assert job["status"] == "SUCCESS", job
+    wid = job["entities"]["image_id"]
+    r = api.post("/v1/cloudimages/%s/file" % wid, json={"bucket_url": "b:x.qcow2", "file_format": "qcow2"})
+    assert r.status_code == 400 and r.json()["error"]["code"] in ("IMG.0128", "IMG.0069"), r.text
+    r = api.post("/v1/cloudimages/%s/copy" % wid, json={"name": "c"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0130", r.text
+
+
+def test_refusals(srv, api, disks):
+    sid = add_server(srv, api, disks)
+    r = lambda body: api.post(WHOLE, json=body)
+    ims_error(r({"instance_id": sid}), 400, "IMG.0013")
+    ims_error(r({"name": "x"}), 400, "IMG.0012")
+    ims_error(r({"name": "x", "whole_image_type": "CBR"}), 400, "IMG.0019")
+    ims_error(r({"name": "x", "instance_id": str(uuid.uuid4())}), 400, "IMG.0005")
+    ims_error(r({"name": "x", "backup_id": str(uuid.uuid4()), "whole_image_type": "CBR"}), 400, "IMG.0020")
+    ims_error(r({"name": "x", "backup_id": str(uuid.uuid4())}), 400, "IMG.0127")
+    ims_error(r({"name": "x", "backup_id": str(uuid.uuid4()), "whole_image_type": "NBU"}), 400, "IMG.0198")
+    ims_error(r({"name": "x", "instance_id": sid, "backup_id": str(uuid.uuid4())}), 400, "IMG.0001")
+    ims_error(r({"name": "x", "instance_id": sid, "data_images": []}), 400, "IMG.0001")
+    other = srv.project_user()
+    bid = srv.imsctl("backup", "create", "--server", sid).split("\n")[0]
+    ims_error(other.post(WHOLE, json={"name": "x", "backup_id": bid, "whole_image_type": "CBR"}), 400, "IMG.0133")
+
+
+def test_quota_counts_every_disk(start_imsd, disks):
+    s = start_imsd(config={"images": {"quota_default": 2}})
+    a = s.project_user()
+    sid = add_server(s, a, disks)
+    ims_error(a.post(WHOLE, json={"name": "x", "instance_id": sid}), 400, "IMG.0015")
+
+
+def test_the_backup_services_permission_is_needed_too(srv, disks):
+    """The route's action alone is not enough: the backup service's action
+    the request needs (cbr:vaults:backup with a vault, csbs:backup:create
+    without, cbr:backups:get / csbs:backup:get from a backup), evaluated by
+    the same policy engine: 403 naming it; an explicit Deny beats Tenant
+    Administrator; a wildcard grant counts."""
+    iam = Iam(srv)
+    project = unique("whole-p")
+    iam.ctl("project", "create", project)
+    out = srv.imsctl("server", "add", unique("srv"), "--project", project, "--os-version", OS,
+                     "--disk", str(disks["sys"]["disk"]))
+    sid = out.split("\n")[0]
+    bid = srv.imsctl("backup", "create", "--server", sid).split("\n")[0]
+    route = policy_doc("Allow", ["ims:wholeImages:create"])
+    cases = [({"instance_id": sid, "vault_id": str(uuid.uuid4())}, "cbr:vaults:backup"),
+             ({"instance_id": sid}, "csbs:backup:create"),
+             ({"backup_id": bid, "whole_image_type": "CBR"}, "cbr:backups:get"),
+             ({"backup_id": bid}, "csbs:backup:get")]
+    for extra, action in cases:
+        body = dict(extra, name=unique("perm"))
+        only_route = iam.user(project, [(route, "project")])
+        r = only_route.post(WHOLE, json=body)
+        assert r.status_code == 403 and action in r.text, (action, r.status_code, r.text)
+        denied = iam.user(project, [("Tenant Administrator", "project"), (policy_doc("Deny", [action]), "project")])
+        r = denied.post(WHOLE, json=body)
+        assert r.status_code == 403 and action in r.text, (action, r.status_code, r.text)
+    # with the service's action (here its wildcard) the request is taken
+    ok = iam.user(project, [(route, "project"), (policy_doc("Allow", [cases[2][1].split(":")[0] + ":*:*"]),
+                                                 "project")])
+    job = wait_job(ok, submit(ok, "POST", WHOLE, dict(cases[2][0], name=unique("perm"))), timeout=120)
+    assert job["status"] == "SUCCESS", job
+
+
+def test_sigkill_during_a_full_ecs_job_resumes_with_the_same_backup(start_imsd, monkeypatch, disks, tmp_path):
+    """imsd is killed once the job has backed the server up and made its
+    images: after a restart the job resumes with the backup it made (no
+    second backup), every image is made once, no temporary file is left."""
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "1500")
+    s = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    a = s.project_user()
+    sid = add_server(s, a, disks)
+    job_id = submit(a, "POST", WHOLE, {"name": unique("k"), "instance_id": sid})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ent = a.get("/v1/%s/jobs/%s" % (a.project_id, job_id)).json()["entities"]
+        if ent.get("image_id") and a.get("/v2/images/%s" % ent["image_id"]).status_code == 200:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the job never made its images")
+    s.kill()
+    s.ended_by_test = True
+    s2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=s.data_dir)
+    a2 = s2.session(a.user_name, a.password, a.project_name)
+    job = wait_job(a2, job_id, timeout=90)
+    check_whole(a2, job, disks, tmp_path, backup_id=ent["backup_id"])
+    backups = [l for l in s2.imsctl("backup", "ls", "--project", a.project_name).split("\n") if l.strip()]
+    assert len(backups) == 1 and ent["backup_id"] in backups[0], backups
+    assert len(a2.get("/v2/images").json()["images"]) == 1
+    tmp = s2.data_dir / "tmp"
+    assert not (tmp.exists() and list(tmp.iterdir()))
+
+
+def test_a_failed_full_ecs_job_leaves_nothing(start_imsd, monkeypatch, disks):
+    """The server's data disk disappears before the job backs it up: the
+    job fails, no image and no backup are left."""
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "1500")
+    s = start_imsd(config={"jobs": {"workers": 1}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    a = s.project_user()
+    sid = add_server(s, a, disks)
+    job_id = submit(a, "POST", WHOLE, {"name": unique("f"), "instance_id": sid})
+    os.unlink(disks["data2"]["disk"])
+    job = wait_job(a, job_id, timeout=60)
+    assert job["status"] == "FAIL", job
+    assert a.get("/v2/images").json()["images"] == []
+    assert not [l for l in s.imsctl("backup", "ls", "--project", a.project_name).split("\n") if l.strip()]
