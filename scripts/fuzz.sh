@@ -81,9 +81,11 @@ for t in "${targets[@]}"; do
   echo "== $t (${secs}s)"
   # New inputs go to the first directory (build dir); the committed corpus
   # is only read. Artifacts (crash-, leak-, timeout-, oom-) go to $dir/.
+  # Inputs up to 64 KiB: an S3 listing or a policy document outgrows the
+  # 4 KiB libFuzzer would otherwise allow; 10 s for one input is a hang.
   rm -f "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-*
   set +e
-  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+  "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$dir/" "${dict[@]}" "$dir/corpus" "fuzz/corpus/$t" >"$dir/log" 2>&1
   rc=$?
   set -e
