@@ -201,3 +201,23 @@ def test_db_copy_moves_an_embedded_installation_to_postgresql(start_imsd, tmp_pa
     assert "engine: postgresql" in report and "projects whose image count is wrong: 0" in report, report
     # and the copy keeps working as a database: a new image, counted
     assert a.post("/v2/images", json={"name": "after"}).status_code == 201
+
+
+def test_changes_through_one_node_hold_on_the_other_at_once(start_imsd, tmp_path):
+    """The nodes share no change-signal file: their caches (revocations,
+    users' token validity, authorization data) ask the database, so what
+    one node changes the other enforces on the next request."""
+    (one, two), _ = start_nodes(start_imsd, tmp_path)
+    alice, bob = one.project_user(), one.project_user()
+    img = create_image(alice)
+    # warm node two's caches with both tokens
+    assert on(two, alice).get("/v2/images/%s" % img["id"]).status_code == 200
+    assert on(two, bob).get("/v2/images").status_code == 200
+    # alice revokes her token through node one: node two refuses it next
+    r = on(one, alice).delete("/v3/auth/tokens", headers={"X-Subject-Token": alice.token})
+    assert r.status_code == 204, r.text
+    assert on(two, alice).get("/v2/images/%s" % img["id"]).status_code == 401
+    # bob is disabled through node one: node two refuses his token next
+    r = one.admin().patch("/v3/users/" + bob.user_id, json={"user": {"enabled": False}})
+    assert r.status_code == 200, r.text
+    assert on(two, bob).get("/v2/images").status_code == 401
