@@ -23,7 +23,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(filter-out fuzz/fuzz_main.c,$(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps run test test-unit test-api test-asan fuzz fuzz-merge bench clean
+.PHONY: all deps run test test-unit test-api test-api-pg test-asan fuzz fuzz-merge bench clean
 all: $(BUILD)/imsd $(BUILD)/imsctl $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # V=1 shows the full commands.
@@ -103,6 +103,9 @@ test-unit: all
 
 test-api: all
 	@scripts/test.sh api
+
+test-api-pg: all
+	@scripts/test.sh api-pg
 
 test-asan: deps
 	@scripts/test.sh asan

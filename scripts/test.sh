@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every suite — C unit tests, fuzz corpus replay, the API suite
-# with real OpenStack clients, then all of it again under ASan + UBSan.
-# `scripts/test.sh tree|unit|api|asan` runs one part (unit includes tree).
+# with real OpenStack clients, the API suite again with PostgreSQL as the
+# database (a server the tests start), then all of it again under ASan + UBSan.
+# `scripts/test.sh tree|unit|api|api-pg|asan` runs one part (unit includes tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -38,6 +39,15 @@ run_api() {
     $PY -m pytest -q -p no:cacheprovider tests/api
 }
 
+# Every imsd of the suite on a database of its own on one PostgreSQL server
+# (tests/api/pg_fixture.py starts it in a temporary directory).
+run_api_pg() {
+  local build=$1
+  echo "== API tests on PostgreSQL against $build/imsd"
+  IMSD_TEST_DATABASE=postgresql IMSD_BIN="$PWD/$build/imsd" IMSCTL_BIN="$PWD/$build/imsctl" \
+    $PY -m pytest -q -p no:cacheprovider tests/api
+}
+
 build_asan() {
   make --no-print-directory -j"$(nproc)" BUILD=build-asan CFLAGS="$SAN_FLAGS" all >/dev/null
 }
@@ -46,14 +56,16 @@ case $what in
   tree) run_tree ;;
   unit) run_tree; run_unit build ;;
   api) run_api build ;;
+  api-pg) run_api_pg build ;;
   asan) build_asan; run_unit build-asan; run_api build-asan ;;
   all)
     run_tree
     run_unit build
     run_api build
+    run_api_pg build
     build_asan
     run_unit build-asan
     run_api build-asan
     ;;
-  *) echo "usage: $0 [tree|unit|api|asan|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [tree|unit|api|api-pg|asan|all]" >&2; exit 2 ;;
 esac
