@@ -62,10 +62,13 @@ static enum ims_rc obs_disk(struct ims_service *svc, const char *id, const struc
     return ims_import_file(svc, id, &url, &o, prog, err);
 }
 
-/* Inspects the disk, makes the raw file in the store's temporary area. */
+/* Inspects the disk, makes the raw file in the store's temporary area.
+ * A linked file is read by nobody: like a quick import's, it gets no
+ * checksums (reading 1 GiB to hash it costs more than the rest). */
 static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, const char *path, char **tmp,
                                struct ims_import_data *d, struct ims_err *err)
 {
+    bool linked = false;
     struct ims_format_info fi;
     struct ims_format_limits limits = {.max_virtual_size = (uint64_t)DISK_MAX};
     enum ims_format_refusal why;
@@ -80,7 +83,7 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
         bool reflinked = false;
         /* a hard link shares the file itself: the file system counts its
          * names, so the data stays until both the backup and the blob let go */
-        bool linked = j->share && link(path, *tmp) == 0;
+        linked = j->share && link(path, *tmp) == 0;
         if (!linked && (rc = ims_compute_copy_file(path, *tmp, &reflinked, err)) != IMS_OK)
             return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0022") : rc;
         ims_info("image %s: disk %s %s", j->id, path, linked ? "linked" : reflinked ? "reflinked" : "copied");
@@ -111,8 +114,15 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
     }
     if (!report(j, 99))
         return ims_fail(err, IMS_E_BUSY, "stopped");
-    if ((rc = ims_file_digests(*tmp, &d->size, d->md5, d->sha512, err)) != IMS_OK)
+    if (linked) {
+        struct stat st;
+        if (stat(*tmp, &st) != 0)
+            return ims_fail(err, IMS_E_IO, "cannot stat %s: %s", *tmp, strerror(errno));
+        d->size = st.st_size;
+        d->md5[0] = d->sha512[0] = 0;
+    } else if ((rc = ims_file_digests(*tmp, &d->size, d->md5, d->sha512, err)) != IMS_OK) {
         return rc;
+    }
     d->temp_path = *tmp;
     d->virtual_size = (int64_t)fi.virtual_size;
     d->disk_format = "raw";
