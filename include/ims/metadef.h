@@ -17,7 +17,7 @@
 #define IMS_MD_NAMESPACE_MAX 80    /* namespace, display_name */
 #define IMS_MD_NS_DESCRIPTION_MAX 500
 #define IMS_MD_OWNER_MAX 255
-#define IMS_MD_NAME_MAX 255        /* objects, properties, tags */
+#define IMS_MD_NAME_MAX 80         /* objects, properties, tags (Glance's schemas: 80) */
 #define IMS_MD_RT_MAX 80           /* resource type names, prefix, properties_target */
 #define IMS_MD_TEXT_MAX 65535      /* descriptions of objects and properties, other strings */
 #define IMS_MD_ITEMS_MAX 1000      /* objects, properties, tags, associations in one document */

@@ -320,6 +320,11 @@ def test_object_and_property_refusals(admin, public_ns):
     assert admin.post(base + "/objects", json={"name": "o"}).status_code == 409
     assert admin.post(base + "/objects", json={"name": "p", "schema": "/x"}).status_code == 403
     assert admin.post(base + "/objects", json={"name": "p", "required": ["a", "a"]}).status_code == 400
+    # names as long as Glance's schemas allow (80), no longer
+    assert admin.post(base + "/objects", json={"name": "n" * 81}).status_code == 400
+    assert admin.post(base + "/objects", json={"name": "n" * 80}).status_code == 201
+    assert admin.post(base + "/tags/" + "t" * 81).status_code == 404
+    assert admin.post(base + "/properties", json={"name": "p" * 81, "title": "T", "type": "string"}).status_code == 400
     assert admin.post(base + "/properties", json={"name": "p", "type": "string"}).status_code == 400
     assert admin.post(base + "/properties", json={"title": "T", "type": "string"}).status_code == 400
     r = admin.post(base + "/properties", json={"name": "p", "title": "T", "type": "array",
