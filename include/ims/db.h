@@ -21,6 +21,7 @@
 struct ims_db;
 struct ims_dbc;
 struct ims_stmt;
+struct ims_signals; /* lib/db/signals.c */
 
 enum ims_step { IMS_STEP_ROW, IMS_STEP_DONE, IMS_STEP_ERROR, IMS_STEP_CONSTRAINT };
 
@@ -68,6 +69,26 @@ struct ims_sql_ops {
      * (signals.c); false when the engine has none (a server engine, an
      * in-memory database): caches then read SQL. */
     bool (*signals_path)(const char *dsn, char *buf, size_t cap);
+    /* ---- several nodes on a server engine (NULL on SQLite) ---- */
+    /* Starts a write transaction that takes no database-wide lock: it
+     * locks the rows it reads for update (skip_locked), so transactions
+     * of several nodes run side by side (ims_db_begin_rows). NULL: those
+     * transactions are ordinary write transactions (begin_write). */
+    const char *begin_rows;
+    /* What ends a SELECT that picks rows for this transaction to take:
+     * locks them, skipping rows another transaction holds ("" when the
+     * write transaction excludes every other writer anyway). */
+    const char *skip_locked;
+    /* Tells the other processes on the database that the signals in mask
+     * changed, as part of the open transaction (delivered at its commit)
+     * or at once outside one. */
+    void (*notify)(void *handle, unsigned mask);
+    /* Follows the signals the other processes notify, on a connection of
+     * its own (a thread): ims_signals_bump for each, and
+     * ims_signals_set_live while it listens. Returns the listener for
+     * unlisten, NULL if it could not start. */
+    void *(*listen)(const char *dsn, struct ims_signals *signals);
+    void (*unlisten)(void *listener);
 };
 
 /* The SQLite engine (lib/db/sqlite.c); its DSN is a file path. */
@@ -109,6 +130,11 @@ bool ims_db_signal_read(struct ims_db *db, enum ims_db_signal which, uint64_t *r
 void ims_db_read_begin(struct ims_dbc *c);
 void ims_db_read_end(struct ims_dbc *c);
 enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err);
+/* A write transaction that takes no database-wide lock on a server engine
+ * (ops->begin_rows): for writes whose every read of a row it then writes
+ * locks that row (SELECT ... skip_locked, or a conditional UPDATE). Ended
+ * as the others (commit, rollback, end). On SQLite: ims_db_begin. */
+enum ims_rc ims_db_begin_rows(struct ims_dbc *c, struct ims_err *err);
 enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err);
 void ims_db_rollback(struct ims_dbc *c);
 /* Ends the transaction begun by ims_db_begin: commits if rc is IMS_OK,
@@ -137,6 +163,10 @@ struct ims_viewer {
 enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
                                   struct ims_err *err);
 enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err);
+/* Locks the image's row until the transaction (ims_db_begin_rows) ends:
+ * the image's writers take turns, each reading what the previous wrote.
+ * Nothing to do where write transactions take turns anyway (SQLite). */
+enum ims_rc ims_repo_image_lock(struct ims_dbc *c, const char *id, struct ims_err *err);
 /* Does any image carry property `name` (one kept in image_properties, not a
  * promoted column) with exactly this value? */
 enum ims_rc ims_repo_image_prop_exists(struct ims_dbc *c, const char *name, const char *value, bool *ret,

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Image edits: one write transaction per change of an image, the image read
  * inside it. Reading first and writing later, outside one transaction, let
- * the last writer erase what concurrent writers had been told succeeded. */
+ * the last writer erase what concurrent writers had been told succeeded.
+ * The transaction locks the image's row before reading it
+ * (ims_db_begin_rows): on PostgreSQL, edits of different images run side by
+ * side on every node, edits of one image take turns. */
 #include "core-int.h"
 #include "ims/auth.h"
 #include "ims/db.h"
@@ -9,13 +12,17 @@
 #include "ims/images.h"
 #include "ims/service.h"
 
-static enum ims_rc edit_open(struct ims_service *svc, struct ims_image_edit *edit, struct ims_err *err)
+static enum ims_rc edit_open(struct ims_service *svc, const char *id, struct ims_image_edit *edit,
+                             struct ims_err *err)
 {
     edit->c = ims_db_conn(svc->db);
     /* filled by the read (ims_image_init would allocate what it overwrites) */
     edit->before = (struct ims_image){0};
     edit->image = (struct ims_image){0};
-    return ims_db_begin(edit->c, err);
+    enum ims_rc rc = ims_db_begin_rows(edit->c, err);
+    if (rc == IMS_OK && (rc = ims_repo_image_lock(edit->c, id, err)) != IMS_OK)
+        ims_db_rollback(edit->c);
+    return rc;
 }
 
 static enum ims_rc edit_loaded(struct ims_image_edit *edit, enum ims_rc rc)
@@ -31,7 +38,7 @@ static enum ims_rc edit_loaded(struct ims_image_edit *edit, enum ims_rc rc)
 enum ims_rc ims_image_edit_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
                                  struct ims_image_edit *edit, struct ims_err *err)
 {
-    enum ims_rc rc = edit_open(svc, edit, err);
+    enum ims_rc rc = edit_open(svc, id, edit, err);
     if (rc != IMS_OK)
         return rc;
     /* ims_images_get reads through this thread's connection: inside the
@@ -42,7 +49,7 @@ enum ims_rc ims_image_edit_begin(struct ims_service *svc, const struct ims_princ
 enum ims_rc ims_image_edit_begin_internal(struct ims_service *svc, const char *id, struct ims_image_edit *edit,
                                           struct ims_err *err)
 {
-    enum ims_rc rc = edit_open(svc, edit, err);
+    enum ims_rc rc = edit_open(svc, id, edit, err);
     if (rc != IMS_OK)
         return rc;
     return edit_loaded(edit, ims_repo_image_get(edit->c, id, &edit->before, err));

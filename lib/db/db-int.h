@@ -13,6 +13,7 @@ struct ims_dbc {
     int txdepth;
     bool tx_failed;
     bool reading; /* inside ims_db_read_begin/end */
+    bool rows_tx; /* the open write transaction is ims_db_begin_rows's, on h itself */
     unsigned pending_signals; /* raised in the open transaction: bumped at commit */
     struct ims_db *db;
     struct ims_dbc *next;
@@ -40,9 +41,15 @@ bool ims_q_col_null(struct ims_q *q, int col);
 enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
 
 /* Change signals (signals.c); NULL = none available. */
-struct ims_signals;
 /* Maps the signals file at path (the engine's signals_path), creating it. */
 struct ims_signals *ims_signals_open(const char *path);
+/* Signals in this process's memory, for an engine that notifies them
+ * (ops->listen): read as unknown until ims_signals_set_live(true). */
+struct ims_signals *ims_signals_new(void);
+/* Whether reads of s can be trusted: false while the engine's listener is
+ * not listening (callers then read SQL). Going live bumps every signal:
+ * what changed while nobody listened is forgotten by the caches. */
+void ims_signals_set_live(struct ims_signals *s, bool live);
 void ims_signals_close(struct ims_signals *s);
 void ims_signals_bump(struct ims_signals *s, unsigned mask);
 bool ims_signals_read(const struct ims_signals *s, enum ims_db_signal which, uint64_t *ret);

@@ -19,6 +19,7 @@ struct ims_db {
     pthread_mutex_t write_lock;
     struct ims_dbc *conns;
     struct ims_signals *signals;
+    void *listener; /* ops->listen's, for a server engine's signals */
     /* The handle every write transaction of this process runs on (they are
      * serialised by write_lock anyway): its page cache stays warm, where a
      * thread's own handle found its cache invalidated by the other
@@ -137,6 +138,10 @@ enum ims_rc ims_db_open(const struct ims_sql_ops *ops, const char *dsn, struct i
     char signals[4096];
     if (ops->signals_path && ops->signals_path(dsn, signals, sizeof(signals)))
         db->signals = ims_signals_open(signals);
+    else if (ops->listen) {
+        db->signals = ims_signals_new();
+        db->listener = ops->listen(dsn, db->signals);
+    }
     struct ims_dbc *c;
     enum ims_rc rc = conn_open(db, &c, err);
     if (rc == IMS_OK) {
@@ -157,6 +162,8 @@ void ims_db_close(struct ims_db *db)
 {
     if (!db)
         return;
+    if (db->listener)
+        db->ops->unlisten(db->listener);
     pthread_setspecific(db->key, NULL);
     pthread_key_delete(db->key);
     while (db->conns) {
@@ -224,6 +231,10 @@ enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_e
  * freed while no statement of it can be in use. */
 static void end_write(struct ims_dbc *c)
 {
+    if (c->rows_tx) { /* on the thread's own handle, under no process lock */
+        c->rows_tx = false;
+        return;
+    }
     if (c->h != c->reader && c->ops->maintain)
         c->ops->maintain(c->h);
     c->h = c->reader;
@@ -271,6 +282,24 @@ enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err)
     return rc;
 }
 
+enum ims_rc ims_db_begin_rows(struct ims_dbc *c, struct ims_err *err)
+{
+    if (!c->ops->begin_rows)
+        return ims_db_begin(c, err);
+    ims_db_read_end(c);
+    if (c->txdepth++ > 0)
+        return IMS_OK;
+    c->tx_failed = false;
+    c->reader = c->h;
+    c->rows_tx = true;
+    enum ims_rc rc = c->ops->exec(c->h, c->ops->begin_rows, err);
+    if (rc != IMS_OK) {
+        c->txdepth--;
+        end_write(c);
+    }
+    return rc;
+}
+
 enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err)
 {
     if (--c->txdepth > 0)
@@ -282,6 +311,8 @@ enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err)
         end_write(c);
         return ims_fail(err, IMS_E_DB, "transaction rolled back");
     }
+    if (signals && c->ops->notify) /* delivered to the other nodes by the commit */
+        c->ops->notify(c->h, signals);
     enum ims_rc rc = c->ops->exec(c->h, "COMMIT", err);
     if (rc != IMS_OK)
         c->ops->exec(c->h, "ROLLBACK", NULL);
@@ -316,8 +347,11 @@ void ims_db_signal_raise(struct ims_dbc *c, enum ims_db_signal which)
 {
     if (c->txdepth > 0)
         c->pending_signals |= 1u << which;
-    else /* an autocommit statement: already committed */
+    else { /* an autocommit statement: already committed */
+        if (c->ops->notify)
+            c->ops->notify(c->h, 1u << which);
         ims_signals_bump(c->db->signals, 1u << which);
+    }
 }
 
 bool ims_db_signal_read(struct ims_db *db, enum ims_db_signal which, uint64_t *ret)

@@ -15,16 +15,35 @@
  * a unique-key conflict is an answer the repository acts on (an existing
  * grant, a revoked token), and on PostgreSQL a failed statement would
  * otherwise end the whole transaction. Text sorts byte-wise as in SQLite:
- * the database must use the C collation (checked at connect). */
+ * the database must use the C collation (checked at connect).
+ *
+ * Writes that lock the rows they read before writing them
+ * (ims_db_begin_rows: image edits, tags, members, creates, job claims)
+ * take the advisory lock shared: they run side by side on every node,
+ * taking turns on the rows they lock (an image's row, a project's count
+ * row, a job picked with FOR UPDATE SKIP LOCKED, so never one job twice),
+ * while a write that takes the lock exclusively still runs alone.
+ *
+ * Change signals: a commit that raised some NOTIFYs imsd_signals with the
+ * mask as payload (delivered to every listener when it commits); each
+ * process keeps its counters in memory and a listener thread, on a
+ * connection of its own, bumps them as notifications arrive. While it is
+ * not listening (connecting, the connection lost) the counters read as
+ * unknown and caches ask SQL. */
 #include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
 
-#include "ims/db.h"
+#include "db-int.h"
 
 #define CACHE_SLOTS 1024
+#define SIGNALS_CHANNEL "imsd_signals"
 
 enum kind { K_READ, K_INSERT, K_WRITE, K_TX };
 
@@ -438,8 +457,117 @@ static enum ims_rc pg_check(void *handle, struct ims_buf *report, struct ims_err
 /* PostgreSQL's planner needs no hint: the expression is used as it is. */
 static void pg_unindexed(struct ims_buf *sql, const char *expr) { ims_buf_printf(sql, "%s", expr); }
 
-/* The nodes sharing a server share no file: caches read SQL. */
+/* The nodes sharing a server share no file: signals are notified. */
 static bool pg_signals_path(const char *dsn, char *buf, size_t cap) { return false; }
+
+static void pg_notify(void *handle, unsigned mask)
+{
+    struct pg_handle *h = handle;
+    char sql[64];
+    snprintf(sql, sizeof(sql), "NOTIFY " SIGNALS_CHANNEL ", '%u'", mask);
+    if (!run_simple(h, sql))
+        ims_warn("postgresql: cannot notify the other nodes of a change: %s", h->errmsg);
+}
+
+/* ---- the listener ---- */
+
+struct pg_listener {
+    char *uri;
+    struct ims_signals *signals;
+    int stop[2]; /* a byte written to stop[1] ends the thread */
+    pthread_t thread;
+};
+
+/* Waits until fd is readable (fd < 0: only for the timeout); false when
+ * the listener is told to stop. */
+static bool listener_wait(struct pg_listener *l, int fd, int timeout_ms)
+{
+    struct pollfd p[2] = {{.fd = l->stop[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+    int n = poll(p, fd >= 0 ? 2 : 1, timeout_ms);
+    return !(n > 0 && p[0].revents);
+}
+
+static PGconn *listener_connect(struct pg_listener *l)
+{
+    PGconn *conn = PQconnectdb(l->uri);
+    PGresult *r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, "LISTEN " SIGNALS_CHANNEL) : NULL;
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        ims_warn("postgresql: change signals not followed (caches ask the database): %s",
+                 conn ? PQerrorMessage(conn) : "out of memory");
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+static void *listener_main(void *arg)
+{
+    struct pg_listener *l = arg;
+    PGconn *conn = NULL;
+    for (;;) {
+        if (!conn) {
+            if (!(conn = listener_connect(l))) {
+                if (!listener_wait(l, -1, 1000))
+                    break;
+                continue;
+            }
+            ims_signals_set_live(l->signals, true); /* listening: what changed before is forgotten */
+        }
+        /* a second at most between looks at the connection's state */
+        if (!listener_wait(l, PQsocket(conn), 1000))
+            break;
+        if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
+            ims_signals_set_live(l->signals, false);
+            ims_warn("postgresql: the change-signal connection was lost: %s", PQerrorMessage(conn));
+            PQfinish(conn);
+            conn = NULL;
+            continue;
+        }
+        PGnotify *n;
+        while ((n = PQnotifies(conn)) != NULL) {
+            unsigned long mask = strtoul(n->extra, NULL, 10);
+            ims_signals_bump(l->signals, (unsigned)mask & ((1u << IMS_NSIGNALS) - 1));
+            PQfreemem(n);
+        }
+    }
+    ims_signals_set_live(l->signals, false);
+    PQfinish(conn);
+    return NULL;
+}
+
+static void *pg_listen(const char *dsn, struct ims_signals *signals)
+{
+    struct pg_listener *l = ims_xcalloc(1, sizeof(*l));
+    l->uri = ims_xasprintf("postgresql://%s", dsn);
+    l->signals = signals;
+    if (pipe2(l->stop, O_CLOEXEC) != 0) {
+        free(l->uri);
+        free(l);
+        return NULL;
+    }
+    if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
+        close(l->stop[0]);
+        close(l->stop[1]);
+        free(l->uri);
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void pg_unlisten(void *listener)
+{
+    struct pg_listener *l = listener;
+    ssize_t w = write(l->stop[1], "x", 1);
+    (void)w;
+    pthread_join(l->thread, NULL);
+    close(l->stop[0]);
+    close(l->stop[1]);
+    free(l->uri);
+    free(l);
+}
 
 const struct ims_sql_ops ims_pg_ops = {
     .engine = "postgresql",
@@ -468,4 +596,11 @@ const struct ims_sql_ops ims_pg_ops = {
     .unindexed = pg_unindexed,
     .check = pg_check,
     .signals_path = pg_signals_path,
+    /* The same lock, shared: these run side by side, but never beside a
+     * writer that relies on taking turns with every other. */
+    .begin_rows = "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(1768780644)",
+    .skip_locked = "FOR UPDATE SKIP LOCKED",
+    .notify = pg_notify,
+    .listen = pg_listen,
+    .unlisten = pg_unlisten,
 };

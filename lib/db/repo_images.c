@@ -269,7 +269,9 @@ static enum ims_rc count_add(struct ims_dbc *c, const char *owner, int delta, st
 }
 
 /* The insert's own count against the quota, in its transaction: two
- * concurrent creates cannot both take the last place. */
+ * concurrent creates cannot both take the last place (count_add's upsert
+ * locks the project's count row until the commit, so the next create of
+ * the project reads the count this one leaves). */
 static enum ims_rc check_quota(struct ims_dbc *c, const char *owner, int64_t max_owned, struct ims_err *err)
 {
     if (max_owned < 0)
@@ -285,7 +287,8 @@ static enum ims_rc check_quota(struct ims_dbc *c, const char *owner, int64_t max
 enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
                                   struct ims_err *err)
 {
-    enum ims_rc rc = ims_db_begin(c, err);
+    /* a new row and the project's count row: no database-wide lock */
+    enum ims_rc rc = ims_db_begin_rows(c, err);
     if (rc != IMS_OK)
         return rc;
     struct ims_q q;
@@ -395,6 +398,20 @@ enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_ima
     }
     *ret = img;
     return IMS_OK;
+}
+
+enum ims_rc ims_repo_image_lock(struct ims_dbc *c, const char *id, struct ims_err *err)
+{
+    if (!c->rows_tx)
+        return IMS_OK;
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT 1 FROM images WHERE id = ? FOR UPDATE", err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    enum ims_step s = ims_q_step(&q);
+    enum ims_rc rc = s == IMS_STEP_ERROR ? ims_q_dberr(&q, err) : IMS_OK; /* none: the read says 404 */
+    ims_q_done(&q);
+    return rc;
 }
 
 enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_err *err)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Asynchronous jobs: one row each, claimed by workers under a lease. A
- * claim is one write transaction (BEGIN IMMEDIATE on SQLite), so two
- * workers, threads or processes never take the same job. */
+ * claim is one write transaction (BEGIN IMMEDIATE on SQLite; on
+ * PostgreSQL a row-locking one that picks its job FOR UPDATE SKIP LOCKED),
+ * so two workers, threads, processes or nodes never take the same job. */
 #include <stdio.h>
 
 #include "db-int.h"
@@ -89,15 +90,20 @@ enum ims_rc ims_repo_job_get(struct ims_dbc *c, const char *id, struct ims_job *
 enum ims_rc ims_repo_job_claim(struct ims_dbc *c, const char *owner, int64_t now_ms, int64_t lease_ms,
                                struct ims_job *ret, struct ims_err *err)
 {
-    enum ims_rc rc = ims_db_begin(c, err);
+    /* The row picked is locked (PostgreSQL: FOR UPDATE SKIP LOCKED), not
+     * the database: workers of every node claim side by side, each
+     * skipping the jobs others are taking; the UPDATE's condition checks
+     * the row again as the lock found it. */
+    enum ims_rc rc = ims_db_begin_rows(c, err);
     if (rc != IMS_OK)
         return rc;
     struct ims_q q;
-    char id[65] = "";
-    if (!ims_q_prepare(&q, c,
-                       "SELECT id FROM jobs WHERE status = 'INIT' OR (status = 'RUNNING' AND lease_expires < ?) "
-                       "ORDER BY created_at, id LIMIT 1",
-                       err)) {
+    char id[65] = "", sql[256];
+    snprintf(sql, sizeof(sql), "%s %s",
+             "SELECT id FROM jobs WHERE status = 'INIT' OR (status = 'RUNNING' AND lease_expires < ?) "
+             "ORDER BY created_at, id LIMIT 1",
+             c->ops->skip_locked);
+    if (!ims_q_prepare(&q, c, sql, err)) {
         rc = IMS_E_DB;
         goto out;
     }

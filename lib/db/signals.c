@@ -4,8 +4,11 @@
  * a commit that changed what per-thread caches hold (IAM data, revoked
  * tokens). A cache compares one counter per request instead of reading the
  * database: an atomic load instead of a statement and a read transaction.
- * A server engine (PostgreSQL, several hosts) will need its own signal; for
- * now, without the file every read reports "unknown" and callers go to SQL. */
+ * A server engine (PostgreSQL, several hosts) has no shared file: its
+ * counters live in each process's memory (ims_signals_new), bumped by the
+ * process's own commits and by the engine's listener as the other nodes'
+ * notifications arrive; while the listener is not listening every read
+ * reports "unknown" and callers go to SQL. */
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,6 +31,8 @@ _Static_assert(sizeof(struct signals_file) <= SIGNALS_BYTES, "signals fit the fi
 
 struct ims_signals {
     struct signals_file *map;
+    bool mapped;       /* the shared file's map, else this process's memory */
+    _Atomic bool live; /* reads are trustworthy */
 };
 
 struct ims_signals *ims_signals_open(const char *path)
@@ -44,6 +49,8 @@ struct ims_signals *ims_signals_open(const char *path)
         return NULL;
     struct ims_signals *s = ims_xcalloc(1, sizeof(*s));
     s->map = map;
+    s->mapped = true;
+    atomic_store(&s->live, true);
     uint64_t zero = 0; /* a new file is all zeros: counters start at 0 */
     atomic_compare_exchange_strong(&s->map->magic, &zero, SIGNALS_MAGIC);
     if (atomic_load(&s->map->magic) != SIGNALS_MAGIC) {
@@ -53,11 +60,28 @@ struct ims_signals *ims_signals_open(const char *path)
     return s;
 }
 
+struct ims_signals *ims_signals_new(void)
+{
+    struct ims_signals *s = ims_xcalloc(1, sizeof(*s));
+    s->map = ims_xcalloc(1, sizeof(*s->map));
+    return s;
+}
+
+void ims_signals_set_live(struct ims_signals *s, bool live)
+{
+    if (live) /* before going live: a cache filled before now is stale */
+        ims_signals_bump(s, (1u << IMS_NSIGNALS) - 1);
+    atomic_store(&s->live, live);
+}
+
 void ims_signals_close(struct ims_signals *s)
 {
     if (!s)
         return;
-    munmap(s->map, SIGNALS_BYTES);
+    if (s->mapped)
+        munmap(s->map, SIGNALS_BYTES);
+    else
+        free(s->map);
     free(s);
 }
 
@@ -72,7 +96,7 @@ void ims_signals_bump(struct ims_signals *s, unsigned mask)
 
 bool ims_signals_read(const struct ims_signals *s, enum ims_db_signal which, uint64_t *ret)
 {
-    if (!s)
+    if (!s || !atomic_load_explicit(&s->live, memory_order_acquire))
         return false;
     *ret = atomic_load_explicit(&s->map->counters[which], memory_order_acquire);
     return true;

@@ -265,4 +265,5 @@ const struct ims_sql_ops ims_sqlite_ops = {
     .unindexed = sq_unindexed,
     .check = sq_check,
     .signals_path = sq_signals_path,
+    .skip_locked = "",
 };

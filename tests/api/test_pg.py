@@ -9,6 +9,7 @@ a name is taken once, each job runs on one worker of one node, and nodes
 starting together on an empty database migrate it once."""
 import os
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -203,21 +204,31 @@ def test_db_copy_moves_an_embedded_installation_to_postgresql(start_imsd, tmp_pa
     assert a.post("/v2/images", json={"name": "after"}).status_code == 201
 
 
-def test_changes_through_one_node_hold_on_the_other_at_once(start_imsd, tmp_path):
+def refused_within(fn, status, bound=2.0):
+    """fn() answers status within bound seconds (the change signal's: a
+    notification, or the caches' once-a-second look at the database)."""
+    t0 = time.monotonic()
+    while fn().status_code != status:
+        assert time.monotonic() - t0 < bound, "still accepted after %.2f s" % (time.monotonic() - t0)
+        time.sleep(0.02)
+
+
+def test_changes_through_one_node_hold_on_the_other_within_the_bound(start_imsd, tmp_path):
     """The nodes share no change-signal file: their caches (revocations,
-    users' token validity, authorization data) ask the database, so what
-    one node changes the other enforces on the next request."""
+    users' token validity, authorization data) follow the database's
+    notifications, so what one node changes the other enforces within the
+    bound (DESIGN: a second; at once in practice)."""
     (one, two), _ = start_nodes(start_imsd, tmp_path)
     alice, bob = one.project_user(), one.project_user()
     img = create_image(alice)
     # warm node two's caches with both tokens
     assert on(two, alice).get("/v2/images/%s" % img["id"]).status_code == 200
     assert on(two, bob).get("/v2/images").status_code == 200
-    # alice revokes her token through node one: node two refuses it next
+    # alice revokes her token through node one: node two refuses it
     r = on(one, alice).delete("/v3/auth/tokens", headers={"X-Subject-Token": alice.token})
     assert r.status_code == 204, r.text
-    assert on(two, alice).get("/v2/images/%s" % img["id"]).status_code == 401
-    # bob is disabled through node one: node two refuses his token next
+    refused_within(lambda: on(two, alice).get("/v2/images/%s" % img["id"]), 401)
+    # bob is disabled through node one: node two refuses his token
     r = one.admin().patch("/v3/users/" + bob.user_id, json={"user": {"enabled": False}})
     assert r.status_code == 200, r.text
-    assert on(two, bob).get("/v2/images").status_code == 401
+    refused_within(lambda: on(two, bob).get("/v2/images"), 401)
