@@ -15,6 +15,7 @@ struct ims_config {
     unsigned address_connection_limit;
     unsigned connection_timeout;
     unsigned head_timeout;
+    unsigned body_timeout;
     unsigned drain_timeout_ms;
     unsigned deferred_threads; /* threads that hash passwords (logins, password changes) */
     unsigned deferred_max;     /* requests that may wait for them; more get 503 */

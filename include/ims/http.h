@@ -156,6 +156,8 @@ struct ims_http_config {
     unsigned address_connection_limit; /* per client address; more are answered 503 (0 = none) */
     unsigned connection_timeout;       /* idle, seconds */
     unsigned head_timeout;             /* a request head must arrive within, seconds (0 = 30) */
+    unsigned body_timeout;             /* a buffered (JSON) body must arrive within, seconds, once its head
+                                        * did (0 = 30); streamed image data is cut by the idle timeout only */
     unsigned deferred_threads; /* workers of IMS_ROUTE_DEFERRED handlers (0: 1) */
     unsigned deferred_max;     /* requests that may wait for them; more get 503 */
 };

@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Connection guard against slowloris: a deadline for every request head,
- * a cap of open connections per client address and one for all of them.
+ * Connection guard against slowloris: a deadline for every request head and
+ * for every small (buffered) request body, a cap of open connections per
+ * client address and one for all of them.
  *
  * libmicrohttpd's connection timeout is an idle timeout: a client sending a
  * byte every few seconds keeps a connection forever, and its own caps
  * refuse by closing silently. So the guard counts connections itself (one
  * table for every event-loop thread), and a reaper thread cuts the
- * connections whose head is late: it writes a 408 (nothing else is written
- * on a connection whose head has not arrived) and shuts the socket down,
- * which MHD sees as the client leaving and cleans up in its own thread. The
- * socket is only shut down, never closed, while the guard holds it: MHD
- * reports the close (guard_close) before it closes the descriptor, under
- * the same lock, so the descriptor cannot have been reused. Connections over
- * a cap are answered 503 as soon as their head is read. */
+ * connections whose head or body is late: it writes a 408 (nothing else is
+ * written on a connection whose head or body has not arrived) and shuts the
+ * socket down, which MHD sees as the client leaving and cleans up in its
+ * own thread. The socket is only shut down, never closed, while the guard
+ * holds it: MHD reports the close (guard_close) before it closes the
+ * descriptor, under the same lock, so the descriptor cannot have been
+ * reused. Connections over a cap are answered 503 as soon as their head is
+ * read, or by the reaper when the head is not complete within REFUSE_GRACE
+ * (the wait lets a client's head arrive, so the answer is not lost to a
+ * reset for unread data). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +28,7 @@
 #include "http-int.h"
 
 #define NBUCKETS 4096
+#define REFUSE_GRACE_US 1000000
 
 struct addr_count {
     struct addr_count *next;
@@ -30,13 +36,23 @@ struct addr_count {
     unsigned n;
 };
 
+/* The deadline lists: every deadline of one list is "listed at + its
+ * timeout", so each list is in deadline order when appended to. */
+enum { L_HEAD, L_REFUSED, L_BODY, NLISTS };
+
 struct guard_conn {
-    struct guard_conn *prev, *next; /* in the deadline list while a head is awaited */
+    struct guard_conn *prev, *next; /* in lists[list] while a deadline runs */
     struct addr_count *addr;
     int fd;
+    int list; /* -1: none */
     int64_t deadline_us;
-    bool listed, first, line_seen;
+    bool first, line_seen, expired;
     enum guard_refusal refusal;
+};
+
+struct dlist {
+    struct guard_conn *head, *tail;
+    int64_t timeout_us;
 };
 
 struct ims_conn_guard {
@@ -44,15 +60,36 @@ struct ims_conn_guard {
     pthread_cond_t wake;
     pthread_t reaper;
     bool stop;
-    int64_t head_timeout_us;
     unsigned per_address, total_cap, total;
-    struct guard_conn *head, *tail; /* by deadline: every deadline is now + head_timeout */
+    struct dlist lists[NLISTS];
     struct addr_count *buckets[NBUCKETS];
 };
 
-static const char timeout_answer[] =
-    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 107\r\n\r\n"
-    "{\"code\":\"408 Request Timeout\",\"title\":\"Request Timeout\",\"message\":\"The request head did not arrive in time.\"}";
+static const char *const refusal_message[] = {
+    [GUARD_REFUSE_ADDRESS] = "Too many open connections from your address; close some and retry.",
+    [GUARD_REFUSE_TOTAL] = "The server has too many open connections; retry later.",
+};
+
+const char *guard_refusal_message(enum guard_refusal r)
+{
+    return r == GUARD_ACCEPT ? NULL : refusal_message[r];
+}
+
+/* A final answer written on a connection nothing else writes to (its head
+ * or body has not arrived), in webob's error shape, then the connection is
+ * closed. */
+static void answer_raw(int fd, int status, const char *reason, const char *extra, const char *message)
+{
+    char body[256], out[512];
+    int nb = snprintf(body, sizeof(body), "{\"code\":\"%d %s\",\"title\":\"%s\",\"message\":\"%s\"}", status, reason,
+                      reason, message);
+    int n = snprintf(out, sizeof(out),
+                     "HTTP/1.1 %d %s\r\nConnection: close\r\n%sContent-Type: application/json\r\n"
+                     "Content-Length: %d\r\n\r\n%s",
+                     status, reason, extra, nb, body);
+    if (n > 0 && (size_t)n < sizeof(out))
+        (void)!send(fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
 
 static void addr_key(const struct sockaddr *sa, unsigned char key[16])
 {
@@ -78,29 +115,36 @@ static struct addr_count **addr_slot(struct ims_conn_guard *g, const unsigned ch
 
 static void unlist(struct ims_conn_guard *g, struct guard_conn *c)
 {
-    if (!c->listed)
+    if (c->list < 0)
         return;
-    *(c->prev ? &c->prev->next : &g->head) = c->next;
-    *(c->next ? &c->next->prev : &g->tail) = c->prev;
+    struct dlist *l = &g->lists[c->list];
+    *(c->prev ? &c->prev->next : &l->head) = c->next;
+    *(c->next ? &c->next->prev : &l->tail) = c->prev;
     c->prev = c->next = NULL;
-    c->listed = false;
+    c->list = -1;
 }
 
-static void list_at_tail(struct ims_conn_guard *g, struct guard_conn *c)
+static void list_at_tail(struct ims_conn_guard *g, struct guard_conn *c, int list)
 {
-    c->deadline_us = ims_mono_us() + g->head_timeout_us;
-    c->prev = g->tail;
-    *(g->tail ? &g->tail->next : &g->head) = c;
-    g->tail = c;
-    c->listed = true;
+    struct dlist *l = &g->lists[list];
+    c->deadline_us = ims_mono_us() + l->timeout_us;
+    c->prev = l->tail;
+    *(l->tail ? &l->tail->next : &l->head) = c;
+    l->tail = c;
+    c->list = list;
 }
 
-static void expire(struct guard_conn *c)
+static void expire(struct guard_conn *c, int list)
 {
+    c->expired = true;
+    if (list == L_REFUSED)
+        answer_raw(c->fd, 503, "Service Unavailable", "Retry-After: 1\r\n", refusal_message[c->refusal]);
+    else if (list == L_BODY)
+        answer_raw(c->fd, 408, "Request Timeout", "", "The request body did not arrive in time.");
     /* An idle keep-alive connection is closed silently (clients expect
      * that); one that started a request is told why. */
-    if (c->first || c->line_seen)
-        (void)!send(c->fd, timeout_answer, sizeof(timeout_answer) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    else if (c->first || c->line_seen)
+        answer_raw(c->fd, 408, "Request Timeout", "", "The request head did not arrive in time.");
     shutdown(c->fd, SHUT_RDWR);
 }
 
@@ -110,14 +154,17 @@ static void *reaper_main(void *arg)
     pthread_mutex_lock(&g->lock);
     while (!g->stop) {
         int64_t now = ims_mono_us();
-        while (g->head && g->head->deadline_us <= now) {
-            struct guard_conn *c = g->head;
-            unlist(g, c);
-            expire(c);
+        int64_t wait_us = 1000000;
+        for (int i = 0; i < NLISTS; i++) {
+            struct dlist *l = &g->lists[i];
+            while (l->head && l->head->deadline_us <= now) {
+                struct guard_conn *c = l->head;
+                unlist(g, c);
+                expire(c, i);
+            }
+            if (l->head && l->head->deadline_us - now < wait_us)
+                wait_us = l->head->deadline_us - now;
         }
-        int64_t wait_us = g->head ? g->head->deadline_us - now : 1000000;
-        if (wait_us > 1000000)
-            wait_us = 1000000;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t ns = ts.tv_nsec + (wait_us + 1000) * 1000;
@@ -129,7 +176,8 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
-struct ims_conn_guard *guard_start(unsigned head_timeout_s, unsigned per_address, unsigned total_cap)
+struct ims_conn_guard *guard_start(unsigned head_timeout_s, unsigned body_timeout_s, unsigned per_address,
+                                   unsigned total_cap)
 {
     struct ims_conn_guard *g = ims_xcalloc(1, sizeof(*g));
     pthread_mutex_init(&g->lock, NULL);
@@ -138,7 +186,10 @@ struct ims_conn_guard *guard_start(unsigned head_timeout_s, unsigned per_address
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&g->wake, &ca);
     pthread_condattr_destroy(&ca);
-    g->head_timeout_us = (int64_t)(head_timeout_s ? head_timeout_s : 30) * 1000000;
+    g->lists[L_HEAD].timeout_us = (int64_t)(head_timeout_s ? head_timeout_s : 30) * 1000000;
+    g->lists[L_BODY].timeout_us = (int64_t)(body_timeout_s ? body_timeout_s : 30) * 1000000;
+    g->lists[L_REFUSED].timeout_us = g->lists[L_HEAD].timeout_us < REFUSE_GRACE_US ? g->lists[L_HEAD].timeout_us
+                                                                                 : REFUSE_GRACE_US;
     g->per_address = per_address;
     g->total_cap = total_cap;
     if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0) {
@@ -177,6 +228,7 @@ struct guard_conn *guard_open(struct ims_conn_guard *g, int fd, const struct soc
     addr_key(peer, key);
     c->fd = fd;
     c->first = true;
+    c->list = -1;
     pthread_mutex_lock(&g->lock);
     struct addr_count **p = addr_slot(g, key);
     if (!*p) {
@@ -190,7 +242,9 @@ struct guard_conn *guard_open(struct ims_conn_guard *g, int fd, const struct soc
         c->refusal = GUARD_REFUSE_TOTAL;
     else if (g->per_address && c->addr->n > g->per_address)
         c->refusal = GUARD_REFUSE_ADDRESS;
-    list_at_tail(g, c);
+    list_at_tail(g, c, c->refusal == GUARD_ACCEPT ? L_HEAD : L_REFUSED);
+    if (c->refusal != GUARD_ACCEPT)
+        pthread_cond_signal(&g->wake); /* its deadline may be the nearest */
     pthread_mutex_unlock(&g->lock);
     return c;
 }
@@ -227,11 +281,29 @@ enum guard_refusal guard_head_done(struct ims_conn_guard *g, struct guard_conn *
     return r;
 }
 
+void guard_body_begin(struct ims_conn_guard *g, struct guard_conn *c)
+{
+    pthread_mutex_lock(&g->lock);
+    unlist(g, c);
+    list_at_tail(g, c, L_BODY);
+    pthread_cond_signal(&g->wake); /* its deadline may be the nearest */
+    pthread_mutex_unlock(&g->lock);
+}
+
+bool guard_body_done(struct ims_conn_guard *g, struct guard_conn *c)
+{
+    pthread_mutex_lock(&g->lock);
+    unlist(g, c);
+    bool in_time = !c->expired;
+    pthread_mutex_unlock(&g->lock);
+    return in_time;
+}
+
 void guard_request_done(struct ims_conn_guard *g, struct guard_conn *c)
 {
     pthread_mutex_lock(&g->lock);
     unlist(g, c);
     c->first = c->line_seen = false;
-    list_at_tail(g, c);
+    list_at_tail(g, c, L_HEAD);
     pthread_mutex_unlock(&g->lock);
 }

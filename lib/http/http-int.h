@@ -18,14 +18,19 @@ void ims_deferred_stop(struct ims_deferred *d);
 
 struct sockaddr;
 
-/* ---- guard.c: head deadline and connection caps ---- */
+/* ---- guard.c: head and body deadlines, connection caps ---- */
 enum guard_refusal { GUARD_ACCEPT, GUARD_REFUSE_ADDRESS, GUARD_REFUSE_TOTAL };
 struct ims_conn_guard;
 struct guard_conn;
-/* Caps of 0 mean none. Starts the reaper thread; NULL if it cannot. */
-struct ims_conn_guard *guard_start(unsigned head_timeout_s, unsigned per_address, unsigned total_cap);
+/* Timeouts of 0 mean 30 s, caps of 0 none. Starts the reaper thread; NULL
+ * if it cannot. */
+struct ims_conn_guard *guard_start(unsigned head_timeout_s, unsigned body_timeout_s, unsigned per_address,
+                                   unsigned total_cap);
+/* The message of a 503 for a connection over a cap (NULL for GUARD_ACCEPT). */
+const char *guard_refusal_message(enum guard_refusal r);
 void guard_stop(struct ims_conn_guard *g);
-/* A new connection; its first head is due within the head timeout. */
+/* A new connection; its first head is due within the head timeout, or,
+ * over a cap, within a second (then it is answered 503 and closed). */
 struct guard_conn *guard_open(struct ims_conn_guard *g, int fd, const struct sockaddr *peer);
 /* Before its descriptor is closed. NULL-safe. */
 void guard_close(struct ims_conn_guard *g, struct guard_conn *c);
@@ -33,6 +38,13 @@ void guard_line_seen(struct ims_conn_guard *g, struct guard_conn *c);
 /* The head arrived: no deadline until the request ends; whether to refuse
  * the connection because it was over a cap when it opened. */
 enum guard_refusal guard_head_done(struct ims_conn_guard *g, struct guard_conn *c);
+/* The head announced a body that is buffered (not streamed to a sink): it
+ * is due in full within the body timeout, else 408 and the connection is
+ * closed. */
+void guard_body_begin(struct ims_conn_guard *g, struct guard_conn *c);
+/* The body arrived: no deadline; false when it was too late (the reaper
+ * answered 408 and shut the connection down: write nothing more). */
+bool guard_body_done(struct ims_conn_guard *g, struct guard_conn *c);
 /* A request ended on a connection kept alive: the next head is due. */
 void guard_request_done(struct ims_conn_guard *g, struct guard_conn *c);
 

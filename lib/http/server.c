@@ -49,6 +49,7 @@ struct conn_req {
     bool sink_begun, sink_finished;
     atomic_bool phase_ready; /* set by the deferred worker, read by the event loop */
     bool answer_now; /* refused from its head: answer before reading any body */
+    bool body_timed; /* its buffered body is under the guard's body deadline */
     struct guard_conn *gc; /* the connection's entry in the guard */
     uint64_t discarded;
 };
@@ -198,6 +199,25 @@ static bool body_waits(struct ims_request *req)
     return cl && ims_parse_i64(cl, 0, INT64_MAX, &length) && (uint64_t)length > DISCARD_MAX;
 }
 
+/* Whether the head announces a body (a length above 0 or chunks). */
+static bool body_announced(struct ims_request *req)
+{
+    if (ims_req_header(req, "Transfer-Encoding"))
+        return true;
+    const char *cl = ims_req_header(req, "Content-Length");
+    return cl && !ims_streq(cl, "0");
+}
+
+/* The body the request was reading is complete (or no longer read): false
+ * when it came too late and the guard already answered 408. */
+static bool body_in_time(struct conn_req *cr)
+{
+    if (!cr->body_timed)
+        return true;
+    cr->body_timed = false;
+    return guard_body_done(cr->srv->guard, cr->gc);
+}
+
 /* First call: parse, route, authenticate, open the sink. Queues only a
  * refusal that must not wait for the body (answer_now). */
 static void setup(struct conn_req *cr, const char *method, const char *version, enum guard_refusal refusal)
@@ -211,9 +231,7 @@ static void setup(struct conn_req *cr, const char *method, const char *version, 
     req->method_name = ims_method_name(req->method);
 
     if (refusal != GUARD_ACCEPT) {
-        ims_http_error(req, 503, refusal == GUARD_REFUSE_ADDRESS
-                                     ? "Too many open connections from your address; close some and retry."
-                                     : "The server has too many open connections; retry later.");
+        ims_http_error(req, 503, guard_refusal_message(refusal));
         ims_kvlist_add(&req->resp.headers, "Retry-After", "1");
         cr->phase = PHASE_DISCARD;
         cr->answer_now = true;
@@ -303,6 +321,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         setup(cr, method, version, cr->gc ? guard_head_done(cr->srv->guard, cr->gc) : GUARD_ACCEPT);
         if (cr->phase == PHASE_DISCARD && (cr->answer_now || body_waits(req)))
             return send_response(cr); /* queued this early, MHD closes after it */
+        /* A body read into memory (JSON, at most IMS_MAX_JSON_BODY, or one
+         * discarded) is due within the body timeout; image data streamed
+         * to a sink may be slow and is cut only by the idle timeout. */
+        if (cr->gc && !(req->route && req->route->sink) && body_announced(req)) {
+            cr->body_timed = true;
+            guard_body_begin(cr->srv->guard, cr->gc);
+        }
         return MHD_YES;
     }
     if (cr->phase == PHASE_DONE)
@@ -315,7 +340,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
             *upload_data_size = 0;
             return MHD_YES;
         }
-        return send_response(cr);
+        return body_in_time(cr) ? send_response(cr) : MHD_NO;
     }
 
     if (*upload_data_size) {
@@ -332,6 +357,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         }
         return MHD_YES;
     }
+    if (!body_in_time(cr))
+        return MHD_NO; /* answered 408 by the guard */
     if (req->route->sink) {
         cr->sink_finished = true;
         req->route->sink->end(req);
@@ -404,7 +431,8 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
 {
     struct ims_http_server *srv = ims_xcalloc(1, sizeof(*srv));
     srv->app = app;
-    srv->guard = guard_start(cfg->head_timeout, cfg->address_connection_limit, cfg->connection_limit);
+    srv->guard =
+        guard_start(cfg->head_timeout, cfg->body_timeout, cfg->address_connection_limit, cfg->connection_limit);
     if (!srv->guard) {
         free(srv);
         return ims_fail(err, IMS_E_IO, "cannot start the connection guard thread");

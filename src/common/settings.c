@@ -22,6 +22,10 @@ const struct ims_setting ims_settings[] = {
     {"server", "deferred_max", NULL, "requests that may wait for those threads; more are answered 503", "64"},
     {"server", "head_timeout", NULL, "a request head must arrive within this, seconds, or the connection is closed (408)",
      "30"},
+    {"server", "body_timeout", NULL,
+     "a JSON request body must arrive in full within this, seconds after its head, or the connection is closed "
+     "(408); image uploads are cut by connection_timeout only",
+     "30"},
     {"server", "drain_timeout_ms", NULL, "on SIGTERM, how long in-flight requests may finish", "30000"},
     {"server", "log_level", "IMSD_LOG_LEVEL", "debug, info, warning or error", "info"},
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
@@ -195,6 +199,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("server", "address_connection_limit"))
         return set_uint(&c->address_connection_limit, v, 100000, key, err, errlen);
     if (IS("server", "head_timeout")) return set_uint(&c->head_timeout, v, 86400, key, err, errlen);
+    if (IS("server", "body_timeout")) return set_uint(&c->body_timeout, v, 86400, key, err, errlen);
     if (IS("server", "connection_timeout")) return set_uint(&c->connection_timeout, v, 86400, key, err, errlen);
     if (IS("server", "deferred_threads")) return set_uint(&c->deferred_threads, v, 256, key, err, errlen);
     if (IS("server", "deferred_max")) return set_uint(&c->deferred_max, v, 100000, key, err, errlen);
@@ -356,10 +361,10 @@ void ims_settings_release(struct ims_config *c)
 void ims_settings_print(const struct ims_config *c, FILE *out)
 {
     fprintf(out, "[server]\nlisten = %s\npublic_url = %s\nthreads = %u\nconnection_limit = %u\n"
-                 "address_connection_limit = %u\nconnection_timeout = %u\nhead_timeout = %u\n"
+                 "address_connection_limit = %u\nconnection_timeout = %u\nhead_timeout = %u\nbody_timeout = %u\n"
                  "deferred_threads = %u\ndeferred_max = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->address_connection_limit,
-            c->connection_timeout, c->head_timeout, c->deferred_threads, c->deferred_max, c->drain_timeout_ms,
+            c->connection_timeout, c->head_timeout, c->body_timeout, c->deferred_threads, c->deferred_max, c->drain_timeout_ms,
             c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);

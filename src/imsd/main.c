@@ -168,6 +168,7 @@ int main(int argc, char **argv)
                                  .address_connection_limit = cfg.address_connection_limit,
                                  .connection_timeout = cfg.connection_timeout,
                                  .head_timeout = cfg.head_timeout,
+                                 .body_timeout = cfg.body_timeout,
                                  .deferred_threads = cfg.deferred_threads,
                                  .deferred_max = cfg.deferred_max};
     struct ims_http_app app;

@@ -1,7 +1,8 @@
-"""Slowloris (issue 9 item 7): a deadline for the request head, a cap of
-connections per client address answered 503, and ordinary clients keep
-being answered quickly during a bounded attack. The attack comes from
-127.0.0.2 (its own address on the loopback), ordinary clients from 127.0.0.1."""
+"""Slowloris (issue 9 item 7): a deadline for the request head and for a
+JSON body, a cap of connections per client address answered 503 (promptly,
+also when the head never ends), and ordinary clients keep being answered
+quickly during a bounded attack. The attack comes from 127.0.0.2 (its own
+address on the loopback), ordinary clients from 127.0.0.1."""
 import socket
 import threading
 import time
@@ -9,9 +10,10 @@ import time
 import pytest
 import requests
 
-from helpers import RawReply, Server, raw_request
+from helpers import RawReply, RawUpload, Server, create_image, get_image, raw_request
 
 HEAD_TIMEOUT = 2
+BODY_TIMEOUT = 2
 ADDRESS_CAP = 40
 SLOW = 60
 ATTACKER = "127.0.0.2"
@@ -20,6 +22,7 @@ ATTACKER = "127.0.0.2"
 @pytest.fixture(scope="module")
 def guarded():
     srv = Server(config={"server": {"head_timeout": HEAD_TIMEOUT,
+                                    "body_timeout": BODY_TIMEOUT,
                                     "address_connection_limit": ADDRESS_CAP,
                                     "connection_limit": 200}})
     srv.start()
@@ -84,12 +87,22 @@ def test_slow_heads_are_cut_and_others_answered(guarded):
         stop.set()
         for t in threads:
             t.join()
+    cut = refused = 0
     for elapsed, got in results:
-        # Cut at the deadline (plus the reaper's and this machine's slack), told why.
-        assert HEAD_TIMEOUT - 0.5 < elapsed < HEAD_TIMEOUT + 3, results
         reply = RawReply(got)
+        if reply.status == 503:
+            # over the address cap: refused within a second, not at the head deadline
+            refused += 1
+            assert elapsed < HEAD_TIMEOUT + 1, results
+            assert "Too many open connections from your address" in reply.json()["message"]
+            assert reply.headers.get("retry-after") == "1"
+            continue
+        # Cut at the deadline (plus the reaper's and this machine's slack), told why.
+        cut += 1
+        assert HEAD_TIMEOUT - 0.5 < elapsed < HEAD_TIMEOUT + 3, results
         assert reply.status == 408, got[:200]
         assert reply.json()["message"] == "The request head did not arrive in time."
+    assert cut <= ADDRESS_CAP and refused >= 1, (cut, refused)
 
 
 def test_idle_keep_alive_connection_is_closed_silently(guarded):
@@ -137,3 +150,123 @@ def test_global_cap_answers_503():
     finally:
         assert srv.stop() == 0
     srv.kill()
+
+
+def _dribble(sock, data, every, stop_when_answered=True):
+    """Sends data one byte every `every` seconds; stops early when the server
+    answered or closed. Returns (what came back, seconds taken)."""
+    t0 = time.monotonic()
+    got = b""
+    sock.settimeout(every)
+    for i in range(len(data)):
+        try:
+            sock.sendall(data[i:i + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        try:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+            if stop_when_answered:
+                break
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            break
+    sock.settimeout(5)
+    try:
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return got, time.monotonic() - t0
+
+
+def test_over_cap_connection_with_unfinished_head_gets_503_promptly():
+    """A connection over the address cap whose head never ends is answered
+    503 and closed within about a second, not at the (long) head deadline."""
+    srv = Server(config={"server": {"head_timeout": 30, "address_connection_limit": 2}})
+    srv.start()
+    try:
+        held = [socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.4", 0))
+                for _ in range(2)]
+        try:
+            s = socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.4", 0), timeout=10)
+            t0 = time.monotonic()
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            got = b""
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    got += chunk
+            except (socket.timeout, ConnectionResetError):
+                pass
+            elapsed = time.monotonic() - t0
+            s.close()
+            reply = RawReply(got)
+            assert reply.status == 503, got[:200]
+            assert reply.headers.get("retry-after") == "1"
+            assert "Too many open connections from your address" in reply.json()["message"]
+            assert 0.5 < elapsed < 5, elapsed
+            # the connections under the cap are still served
+            held[0].sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert held[0].recv(65536).startswith(b"HTTP/1.1 300")
+        finally:
+            for h in held:
+                h.close()
+    finally:
+        assert srv.stop() == 0
+
+
+def test_dribbled_json_body_gets_408(guarded):
+    body = b'{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "nobody", "password": "x"}}}}}'
+    s = socket.create_connection(("127.0.0.1", guarded.port), timeout=10)
+    s.sendall(b"POST /v3/auth/tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body))
+    got, elapsed = _dribble(s, body, 0.3)
+    s.close()
+    reply = RawReply(got)
+    assert reply.status == 408, got[:300]
+    assert reply.json()["message"] == "The request body did not arrive in time."
+    assert BODY_TIMEOUT - 0.5 < elapsed < BODY_TIMEOUT + 3, elapsed
+
+
+def test_json_body_in_pieces_within_the_deadline_is_answered(guarded):
+    body = b'{"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "nobody", "password": "x"}}}}}'
+    s = socket.create_connection(("127.0.0.1", guarded.port), timeout=10)
+    s.sendall(b"POST /v3/auth/tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+    s.sendall(body[:20])
+    time.sleep(BODY_TIMEOUT / 2)
+    s.sendall(body[20:])
+    got = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    assert RawReply(got).status == 401, got[:300]
+
+
+def test_slow_upload_is_not_cut_by_the_body_deadline(guarded):
+    """Image data may come slowly: an upload that takes twice the body
+    timeout, a piece every 0.25 s, completes."""
+    api = guarded.admin()
+    img = create_image(api, disk_format="raw", container_format="bare")
+    data = b"slow image data " * 64
+    up = RawUpload(guarded, api.token, img["id"], content_length=len(data))
+    pieces = int(BODY_TIMEOUT * 2 / 0.25)
+    step = len(data) // pieces + 1
+    for i in range(0, len(data), step):
+        assert up.send(data[i:i + step]), "the server answered before the upload ended"
+        time.sleep(0.25)
+    status, _, body = up.response()
+    assert status == 204, body
+    assert get_image(api, img["id"])["size"] == len(data)
