@@ -83,8 +83,8 @@ static void copy(const char *data, size_t len)
     if (rc != IMS_OK) {
         check_refusal(rc, &err);
     } else {
-        size_t n = strlen(spec.name);
-        check(n >= 1 && n <= 128 && spec.name[0] != ' ' && spec.name[n - 1] != ' ');
+        /* the name rule of every IMS route (an ASCII name of 1 to 128) */
+        check(ims_image_name_check(spec.name, IMS_NAMES_IMS, &err) == IMS_OK);
         check(!spec.description || (strlen(spec.description) <= 1024 && !strpbrk(spec.description, "<>\r\n")));
         check(spec.enterprise_project_id && *spec.enterprise_project_id);
     }
@@ -114,7 +114,7 @@ static void cloudimage_patch(const char *data, size_t len)
     if (rc == IMS_OK) {
         /* The IMS rules hold for what the image now stores. */
         check(ims_streq(img.owner, "project") && img.props.n <= IMS_IMAGE_PROPS_MAX);
-        check(img.name && ims_cloudimage_check_name(img.name, &err) == IMS_OK);
+        check(img.name && ims_image_name_check(img.name, IMS_NAMES_IMS, &err) == IMS_OK);
         const char *desc = ims_kvlist_get(&img.props, "__description");
         check(!desc || ims_cloudimage_check_description(desc, &err) == IMS_OK);
         const char *fw = ims_kvlist_get(&img.props, "hw_firmware_type");

@@ -53,6 +53,20 @@ bool ims_image_visibility_valid(const char *s);
 bool ims_disk_format_valid(const char *s);
 bool ims_container_format_valid(const char *s);
 
+/* Image names: the one check of every route that sets a name. Each API
+ * keeps its own contract, stated here side by side:
+ * - IMS_NAMES_GLANCE (Glance v2 create and PATCH): Glance's schema, text of
+ *   at most IMS_IMAGE_NAME_MAX characters (valid UTF-8, no control
+ *   characters; any script); 400 without an IMS code.
+ * - IMS_NAMES_IMS (IMS PATCH, copy, the create/import/export and
+ *   server/backup bodies): the IMS reference's rule, 1 to IMS_NAME_MAX
+ *   characters, ASCII letters, digits, hyphens, periods, underscores and
+ *   spaces, no space at either end; IMG.0002 when too long, IMG.0003
+ *   otherwise (callers answer IMG.0013 for a name not given). */
+#define IMS_NAME_MAX 128
+enum ims_name_rules { IMS_NAMES_GLANCE, IMS_NAMES_IMS };
+enum ims_rc ims_image_name_check(const char *name, enum ims_name_rules rules, struct ims_err *err);
+
 /* Core attributes the client may set at create time or by PATCH. */
 enum ims_attr_kind {
     IMS_ATTR_PROPERTY = 0, /* not a core attribute: a free-form property */

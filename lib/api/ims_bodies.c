@@ -142,35 +142,18 @@ out:
     return IMS_OK;
 }
 
-/* IMS image names: 1-128 characters, letters (any script), digits, spaces,
- * hyphens, underscores and periods; no space at either end. */
-static const char *check_name(const char *name)
-{
-    if (!name || !*name)
-        return "IMG.0013";
-    size_t n = strlen(name);
-    if (n > 128)
-        return "IMG.0002";
-    if (name[0] == ' ' || name[n - 1] == ' ')
-        return "IMG.0003";
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (!(*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              *p == ' ' || *p == '-' || *p == '_' || *p == '.'))
-            return "IMG.0003";
-    return NULL;
-}
-
 enum ims_rc api_ims_copy_parse(json_t *body, struct ims_copy_spec *ret, struct ims_err *err)
 {
     json_t *jname = json_object_get(body, "name"), *jdesc = json_object_get(body, "description");
     json_t *jep = json_object_get(body, "enterprise_project_id"), *jcmk = json_object_get(body, "cmk_id");
     const char *name = json_string_value(jname), *desc = json_string_value(jdesc);
-    const char *code = jname && !name ? "IMG.0003" : check_name(name);
-    if (code)
-        return ims_fail_code(err, IMS_E_BADREQ, code, "%s",
-                             ims_streq(code, "IMG.0013")   ? "The image name is not specified."
-                             : ims_streq(code, "IMG.0002") ? "The image name contains more than 128 characters."
-                                                           : "The image name format is invalid.");
+    if (jname && !name)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0003", "The image name must be a string.");
+    if (!name || !*name)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0013", "The image name is not specified.");
+    enum ims_rc rc = ims_image_name_check(name, IMS_NAMES_IMS, err);
+    if (rc != IMS_OK)
+        return rc;
     if ((jdesc && !json_is_null(jdesc) && !desc) || (desc && strlen(desc) > 1024))
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0004",
                              "The description must be a string of at most 1024 characters.");

@@ -2,7 +2,8 @@
  * The image record: lifecycle of the struct (init/copy/release), the closed
  * vocabularies Glance accepts for formats, statuses and visibility, and the
  * classification of attribute names into core-mutable, read-only, reserved
- * and free-form properties that both image creation and PATCH rely on. */
+ * and free-form properties that both image creation and PATCH rely on, and
+ * the image name rules of both APIs. */
 #include "ims/image.h"
 
 #include <string.h>
@@ -156,4 +157,34 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
     if (name && ims_str_startswith(name, "os_glance"))
         return IMS_ATTR_RESERVED;
     return IMS_ATTR_PROPERTY;
+}
+
+enum ims_rc ims_image_name_check(const char *v, enum ims_name_rules rules, struct ims_err *err)
+{
+    if (rules == IMS_NAMES_GLANCE) {
+        if (!ims_text_valid(v))
+            return ims_fail(err, IMS_E_BADREQ,
+                            "Invalid value for attribute 'name': control characters are not allowed");
+        if (ims_utf8_chars(v) > IMS_IMAGE_NAME_MAX)
+            return ims_fail(err, IMS_E_BADREQ, "Invalid value for attribute 'name': longer than %d characters",
+                            IMS_IMAGE_NAME_MAX);
+        return IMS_OK;
+    }
+    size_t n = strlen(v);
+    if (ims_utf8_chars(v) > IMS_NAME_MAX)
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0002", "The image name %.64s... contains more than %d characters.",
+                             v, IMS_NAME_MAX);
+    if (n == 0 || v[0] == ' ' || v[n - 1] == ' ')
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0003",
+                             "Invalid image name '%s': 1 to 128 characters, not starting or ending with a space.", v);
+    for (const char *c = v; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                  strchr("-._ ", *c);
+        if (!ok)
+            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0003",
+                                 "Invalid image name '%s': letters, digits, hyphens, periods, underscores and "
+                                 "spaces only.",
+                                 v);
+    }
+    return IMS_OK;
 }

@@ -8,7 +8,6 @@
 #include "ims/patch.h"
 #include "query-int.h"
 
-#define IMS_NAME_MAX 128
 #define IMS_DESCRIPTION_MAX 1024
 #define IMS_PATCH_OPS_MAX 128
 
@@ -27,27 +26,6 @@ static bool is_documented(const char *attr)
         if (strcmp(attr, documented[i]) == 0)
             return true;
     return false;
-}
-
-enum ims_rc ims_cloudimage_check_name(const char *v, struct ims_err *err)
-{
-    size_t n = strlen(v);
-    if (n > IMS_NAME_MAX)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0002", "The image name %.64s... contains more than %d characters.",
-                             v, IMS_NAME_MAX);
-    if (n == 0 || v[0] == ' ' || v[n - 1] == ' ')
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0003",
-                             "Invalid image name '%s': 1 to 128 characters, not starting or ending with a space.", v);
-    for (const char *c = v; *c; c++) {
-        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                  strchr("-._ ", *c);
-        if (!ok)
-            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0003",
-                                 "Invalid image name '%s': letters, digits, hyphens, periods, underscores and "
-                                 "spaces only.",
-                                 v);
-    }
-    return IMS_OK;
 }
 
 enum ims_rc ims_cloudimage_check_description(const char *v, struct ims_err *err)
@@ -157,7 +135,7 @@ static enum ims_rc parse_one(const json_t *o, struct ims_patch *ret, char **ret_
         const char *s = json_string_value(v);
         enum ims_rc rc = IMS_OK;
         if (!strcmp(attr, "name"))
-            rc = ims_cloudimage_check_name(s, err);
+            rc = ims_image_name_check(s, IMS_NAMES_IMS, err);
         else if (!strcmp(attr, "__description"))
             rc = ims_cloudimage_check_description(s, err);
         else if (!strcmp(attr, "hw_firmware_type") && strcmp(s, "bios") && strcmp(s, "uefi"))

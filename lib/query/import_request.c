@@ -205,7 +205,7 @@ static enum ims_rc parse_common(json_t *o, const char *default_name, struct ims_
             return BAD("IMG.0013", "The image name is not specified.");
         name = default_name;
     }
-    if ((rc = ims_cloudimage_check_name(name, err)) != IMS_OK)
+    if ((rc = ims_image_name_check(name, IMS_NAMES_IMS, err)) != IMS_OK)
         return rc;
     if ((rc = opt_str(o, "description", "IMG.0054", &desc, err)) != IMS_OK)
         return rc;

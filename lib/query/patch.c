@@ -85,8 +85,8 @@ static enum ims_rc check_tags(const json_t *v, struct ims_err *err)
 static enum ims_rc check_core_value(const char *attr, const json_t *v, struct ims_err *err)
 {
     if (strcmp(attr, "name") == 0) {
-        if (json_is_string(v) && !ims_text_valid(json_string_value(v)))
-            return bad_value(attr, v, "control characters are not allowed", err);
+        if (json_is_string(v))
+            return ims_image_name_check(json_string_value(v), IMS_NAMES_GLANCE, err);
         return check_string_or_null(attr, v, IMS_IMAGE_NAME_MAX, err);
     }
     if (strcmp(attr, "owner") == 0) {

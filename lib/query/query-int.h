@@ -5,6 +5,7 @@
 #define IMS_QUERY_INT_H
 
 #include "ims/base.h"
+#include "ims/image.h"
 #include "ims/kv.h"
 
 /* An "op:value" expression split in place: op points into the input and is
@@ -31,12 +32,10 @@ enum ims_rc ims_filter_in_list_split(const char *param, const char *list, size_t
 /* Python's str.strip() for ASCII whitespace, into a fresh string. */
 char *ims_strip_dup(const char *s);
 
-/* IMS image names and descriptions (reference common_parameters/
- * image_attributes.md), shared by the IMS PATCH dialect and the import
- * requests: name 1-128 letters, digits, '-', '.', '_' and spaces, no space
- * at either end (IMG.0002/IMG.0003); description at most 1024 characters
- * (IMG.0004) without angle brackets or line breaks (IMG.0054). */
-enum ims_rc ims_cloudimage_check_name(const char *v, struct ims_err *err);
+/* IMS image descriptions (reference common_parameters/image_attributes.md),
+ * shared by the IMS PATCH dialect and the import requests: at most 1024
+ * characters (IMG.0004) without angle brackets or line breaks (IMG.0054).
+ * Names: ims_image_name_check (image.h), the rule of every route. */
 enum ims_rc ims_cloudimage_check_description(const char *v, struct ims_err *err);
 
 /* The body helpers of the IMS create calls (lib/query/import_request.c),

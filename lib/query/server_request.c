@@ -71,7 +71,7 @@ static enum ims_rc naming(json_t *o, char **name, char **description, struct ims
         return rc;
     if (!n || !*n)
         return BAD("IMG.0013", "The image name is not specified.");
-    if ((rc = ims_cloudimage_check_name(n, err)) != IMS_OK)
+    if ((rc = ims_image_name_check(n, IMS_NAMES_IMS, err)) != IMS_OK)
         return rc;
     if ((rc = ims_qbody_str(o, "description", "IMG.0054", &d, err)) != IMS_OK)
         return rc;
