@@ -60,6 +60,11 @@ void api_images_download(struct ims_request *req);
 extern const struct ims_body_sink api_images_upload;
 void api_tags_add(struct ims_request *req);
 void api_tags_delete(struct ims_request *req);
+/* The body of POST /v2/images/{id}/members ("member") or PUT .../members/{m}
+ * ("status"): a JSON object whose member `key` is a string without NUL,
+ * returned in *ret (the caller frees); else IMS_E_BADREQ saying why. Pure
+ * (fuzz/fuzz_member_bodies.c); core checks the value itself. */
+enum ims_rc api_member_body_parse(const char *data, size_t len, const char *key, char **ret, struct ims_err *err);
 void api_members_create(struct ims_request *req);
 void api_members_list(struct ims_request *req);
 void api_members_show(struct ims_request *req);
