@@ -12,8 +12,9 @@
 #include "ims/auth.h"
 #include "ims/kv.h"
 
-static void volume_json(struct ims_jw *w, const struct ims_volume *v)
+static void volume_json(struct ims_jw *w, const void *rec)
 {
+    const struct ims_volume *v = rec;
     char t[21];
     ims_jw_obj_begin(w);
     ims_jw_kstr(w, "id", v->id);
@@ -32,17 +33,20 @@ static void volume_json(struct ims_jw *w, const struct ims_volume *v)
     ims_jw_obj_end(w);
 }
 
-static void volumes_json(struct ims_jw *w, const struct ims_volume *v, size_t n)
+/* "key": [records], each written by fn. */
+static void records_json(struct ims_jw *w, const char *key, void (*fn)(struct ims_jw *, const void *),
+                         const void *arr, size_t n, size_t size)
 {
-    ims_jw_key(w, "volumes");
+    ims_jw_key(w, key);
     ims_jw_arr_begin(w);
     for (size_t i = 0; i < n; i++)
-        volume_json(w, &v[i]);
+        fn(w, (const char *)arr + i * size);
     ims_jw_arr_end(w);
 }
 
-static void server_json(struct ims_jw *w, const struct ims_server *s)
+static void server_json(struct ims_jw *w, const void *rec)
 {
+    const struct ims_server *s = rec;
     char t[21];
     ims_jw_obj_begin(w);
     ims_jw_kstr(w, "id", s->id);
@@ -52,7 +56,7 @@ static void server_json(struct ims_jw *w, const struct ims_server *s)
     ims_jw_kstr(w, "state", ims_server_state_name(s->state));
     ims_jw_kstr(w, "firmware", ims_firmware_name(s->firmware));
     ims_jw_kint(w, "ram", s->ram_mb);
-    volumes_json(w, s->volumes, s->nvolumes);
+    records_json(w, "volumes", volume_json, s->volumes, s->nvolumes, sizeof(*s->volumes));
     ims_time_iso(s->created_at, t);
     ims_jw_kstr(w, "created_at", t);
     ims_time_iso(s->updated_at, t);
@@ -60,8 +64,9 @@ static void server_json(struct ims_jw *w, const struct ims_server *s)
     ims_jw_obj_end(w);
 }
 
-static void backup_json(struct ims_jw *w, const struct ims_backup *b)
+static void backup_json(struct ims_jw *w, const void *rec)
 {
+    const struct ims_backup *b = rec;
     char t[21];
     ims_jw_obj_begin(w);
     ims_jw_kstr(w, "id", b->id);
@@ -70,10 +75,49 @@ static void backup_json(struct ims_jw *w, const struct ims_backup *b)
     ims_jw_kstr(w, "server_name", b->server_name);
     ims_jw_kstr(w, "os_version", b->os_version);
     ims_jw_kstr(w, "firmware", ims_firmware_name(b->firmware));
-    volumes_json(w, b->volumes, b->nvolumes);
+    records_json(w, "volumes", volume_json, b->volumes, b->nvolumes, sizeof(*b->volumes));
     ims_time_iso(b->created_at, t);
     ims_jw_kstr(w, "created_at", t);
     ims_jw_obj_end(w);
+}
+
+/* The answer of a call that gives one record: {"key": record}, or the error. */
+static void answer_one(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, int status,
+                       const char *key, void (*fn)(struct ims_jw *, const void *), const void *rec)
+{
+    if (rc != IMS_OK) {
+        api_fail(req, rc, err);
+        return;
+    }
+    struct ims_jw w;
+    ims_jw_init(&w, ims_resp_json_buf(req, status));
+    ims_jw_obj_begin(&w);
+    ims_jw_key(&w, key);
+    fn(&w, rec);
+    ims_jw_obj_end(&w);
+}
+
+/* The answer of a list: {"key": [records]}, or the error. */
+static void answer_list(struct ims_request *req, enum ims_rc rc, const struct ims_err *err, const char *key,
+                        void (*fn)(struct ims_jw *, const void *), const void *arr, size_t n, size_t size)
+{
+    if (rc != IMS_OK) {
+        api_fail(req, rc, err);
+        return;
+    }
+    struct ims_jw w;
+    ims_jw_init(&w, ims_resp_json_buf(req, 200));
+    ims_jw_obj_begin(&w);
+    records_json(&w, key, fn, arr, n, size);
+    ims_jw_obj_end(&w);
+}
+
+static void answer_deleted(struct ims_request *req, enum ims_rc rc, const struct ims_err *err)
+{
+    if (rc == IMS_OK)
+        ims_resp_empty(req, 204);
+    else
+        api_fail(req, rc, err);
 }
 
 /* Cloud administrators only, before anything of the request is read. */
@@ -118,7 +162,6 @@ void api_admin_servers(struct ims_request *req)
     if (!admitted(req))
         return;
     struct ims_err err = {0};
-    struct ims_jw w;
     if (req->method == IMS_POST) {
         json_t *body = NULL;
         struct ims_server_spec spec;
@@ -128,16 +171,9 @@ void api_admin_servers(struct ims_request *req)
         if (rc == IMS_OK)
             rc = ims_compute_server_add(req->svc, req->principal, &spec, &s, &err);
         json_decref(body);
-        if (rc != IMS_OK) {
-            api_fail(req, rc, &err);
-            return;
-        }
-        ims_jw_init(&w, ims_resp_json_buf(req, 201));
-        ims_jw_obj_begin(&w);
-        ims_jw_key(&w, "server");
-        server_json(&w, &s);
-        ims_jw_obj_end(&w);
-        ims_server_release(&s);
+        answer_one(req, rc, &err, 201, "server", server_json, &s);
+        if (rc == IMS_OK)
+            ims_server_release(&s);
         return;
     }
     const char *project = NULL;
@@ -146,19 +182,9 @@ void api_admin_servers(struct ims_request *req)
     struct ims_server *list = NULL;
     size_t n = 0;
     enum ims_rc rc = ims_compute_server_list(req->svc, req->principal, project, &list, &n, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "servers");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        server_json(&w, &list[i]);
-    ims_jw_arr_end(&w);
-    ims_jw_obj_end(&w);
-    ims_server_array_free(list, n);
+    answer_list(req, rc, &err, "servers", server_json, list, n, sizeof(*list));
+    if (rc == IMS_OK)
+        ims_server_array_free(list, n);
 }
 
 void api_admin_server(struct ims_request *req)
@@ -171,11 +197,7 @@ void api_admin_server(struct ims_request *req)
     struct ims_err err = {0};
     enum ims_rc rc = IMS_OK;
     if (req->method == IMS_DELETE) {
-        rc = ims_compute_server_remove(req->svc, req->principal, id, &err);
-        if (rc == IMS_OK)
-            ims_resp_empty(req, 204);
-        else
-            api_fail(req, rc, &err);
+        answer_deleted(req, ims_compute_server_remove(req->svc, req->principal, id, &err), &err);
         return;
     }
     if (req->method == IMS_PATCH) {
@@ -187,17 +209,9 @@ void api_admin_server(struct ims_request *req)
     struct ims_server s;
     if (rc == IMS_OK)
         rc = ims_compute_server_get(req->svc, req->principal, id, &s, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "server");
-    server_json(&w, &s);
-    ims_jw_obj_end(&w);
-    ims_server_release(&s);
+    answer_one(req, rc, &err, 200, "server", server_json, &s);
+    if (rc == IMS_OK)
+        ims_server_release(&s);
 }
 
 void api_admin_volumes(struct ims_request *req)
@@ -205,7 +219,6 @@ void api_admin_volumes(struct ims_request *req)
     if (!admitted(req))
         return;
     struct ims_err err = {0};
-    struct ims_jw w;
     if (req->method == IMS_POST) {
         json_t *body = NULL;
         struct ims_volume_spec spec;
@@ -214,16 +227,9 @@ void api_admin_volumes(struct ims_request *req)
         if (rc == IMS_OK)
             rc = ims_compute_volume_add(req->svc, req->principal, &spec, &v, &err);
         json_decref(body);
-        if (rc != IMS_OK) {
-            api_fail(req, rc, &err);
-            return;
-        }
-        ims_jw_init(&w, ims_resp_json_buf(req, 201));
-        ims_jw_obj_begin(&w);
-        ims_jw_key(&w, "volume");
-        volume_json(&w, &v);
-        ims_jw_obj_end(&w);
-        ims_volume_release(&v);
+        answer_one(req, rc, &err, 201, "volume", volume_json, &v);
+        if (rc == IMS_OK)
+            ims_volume_release(&v);
         return;
     }
     const char *project = NULL;
@@ -232,15 +238,9 @@ void api_admin_volumes(struct ims_request *req)
     struct ims_volume *list = NULL;
     size_t n = 0;
     enum ims_rc rc = ims_compute_volume_list(req->svc, req->principal, project, &list, &n, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    volumes_json(&w, list, n);
-    ims_jw_obj_end(&w);
-    ims_volume_array_free(list, n);
+    answer_list(req, rc, &err, "volumes", volume_json, list, n, sizeof(*list));
+    if (rc == IMS_OK)
+        ims_volume_array_free(list, n);
 }
 
 void api_admin_volume(struct ims_request *req)
@@ -252,26 +252,14 @@ void api_admin_volume(struct ims_request *req)
         return;
     struct ims_err err = {0};
     if (req->method == IMS_DELETE) {
-        enum ims_rc rc = ims_compute_volume_remove(req->svc, req->principal, id, &err);
-        if (rc == IMS_OK)
-            ims_resp_empty(req, 204);
-        else
-            api_fail(req, rc, &err);
+        answer_deleted(req, ims_compute_volume_remove(req->svc, req->principal, id, &err), &err);
         return;
     }
     struct ims_volume v;
     enum ims_rc rc = ims_compute_volume_get(req->svc, req->principal, id, &v, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "volume");
-    volume_json(&w, &v);
-    ims_jw_obj_end(&w);
-    ims_volume_release(&v);
+    answer_one(req, rc, &err, 200, "volume", volume_json, &v);
+    if (rc == IMS_OK)
+        ims_volume_release(&v);
 }
 
 void api_admin_backups(struct ims_request *req)
@@ -279,7 +267,6 @@ void api_admin_backups(struct ims_request *req)
     if (!admitted(req))
         return;
     struct ims_err err = {0};
-    struct ims_jw w;
     if (req->method == IMS_POST) {
         json_t *body = NULL;
         const char *server_id = NULL;
@@ -288,16 +275,9 @@ void api_admin_backups(struct ims_request *req)
         if (rc == IMS_OK)
             rc = ims_compute_backup_create(req->svc, req->principal, server_id, &b, &err);
         json_decref(body);
-        if (rc != IMS_OK) {
-            api_fail(req, rc, &err);
-            return;
-        }
-        ims_jw_init(&w, ims_resp_json_buf(req, 201));
-        ims_jw_obj_begin(&w);
-        ims_jw_key(&w, "backup");
-        backup_json(&w, &b);
-        ims_jw_obj_end(&w);
-        ims_backup_release(&b);
+        answer_one(req, rc, &err, 201, "backup", backup_json, &b);
+        if (rc == IMS_OK)
+            ims_backup_release(&b);
         return;
     }
     const char *project = NULL;
@@ -306,19 +286,9 @@ void api_admin_backups(struct ims_request *req)
     struct ims_backup *list = NULL;
     size_t n = 0;
     enum ims_rc rc = ims_compute_backup_list(req->svc, req->principal, project, &list, &n, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "backups");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        backup_json(&w, &list[i]);
-    ims_jw_arr_end(&w);
-    ims_jw_obj_end(&w);
-    ims_backup_array_free(list, n);
+    answer_list(req, rc, &err, "backups", backup_json, list, n, sizeof(*list));
+    if (rc == IMS_OK)
+        ims_backup_array_free(list, n);
 }
 
 void api_admin_backup(struct ims_request *req)
@@ -330,24 +300,12 @@ void api_admin_backup(struct ims_request *req)
         return;
     struct ims_err err = {0};
     if (req->method == IMS_DELETE) {
-        enum ims_rc rc = ims_compute_backup_remove(req->svc, req->principal, id, &err);
-        if (rc == IMS_OK)
-            ims_resp_empty(req, 204);
-        else
-            api_fail(req, rc, &err);
+        answer_deleted(req, ims_compute_backup_remove(req->svc, req->principal, id, &err), &err);
         return;
     }
     struct ims_backup b;
     enum ims_rc rc = ims_compute_backup_get(req->svc, req->principal, id, &b, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "backup");
-    backup_json(&w, &b);
-    ims_jw_obj_end(&w);
-    ims_backup_release(&b);
+    answer_one(req, rc, &err, 200, "backup", backup_json, &b);
+    if (rc == IMS_OK)
+        ims_backup_release(&b);
 }

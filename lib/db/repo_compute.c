@@ -11,8 +11,10 @@
 #define VOLUME_COLS "id, project_id, server_id, position, size, disk, format, created_at"
 #define BACKUP_COLS "id, server_id, project_id, server_name, os_version, firmware, created_at"
 
-static void read_server(struct ims_q *q, struct ims_server *s)
+static void read_server(struct ims_q *q, void *rec, const void *arg)
 {
+    (void)arg;
+    struct ims_server *s = rec;
     *s = (struct ims_server){0};
     snprintf(s->id, sizeof(s->id), "%s", ims_q_col_text(q, 0));
     s->project_id = ims_q_col_dup(q, 1);
@@ -26,44 +28,166 @@ static void read_server(struct ims_q *q, struct ims_server *s)
     s->revision = ims_q_col_int(q, 9);
 }
 
-static void read_volume(struct ims_q *q, int first, struct ims_volume *v)
+static void read_volume(struct ims_q *q, void *rec, const void *arg)
 {
+    (void)arg;
+    struct ims_volume *v = rec;
     *v = (struct ims_volume){0};
-    snprintf(v->id, sizeof(v->id), "%s", ims_q_col_text(q, first));
-    v->project_id = ims_q_col_dup(q, first + 1);
-    v->server_id = ims_q_col_dup(q, first + 2);
-    v->position = ims_q_col_null(q, first + 3) ? -1 : (int)ims_q_col_int(q, first + 3);
-    v->size = (uint64_t)ims_q_col_int(q, first + 4);
-    v->disk = ims_q_col_dup(q, first + 5);
-    v->format = ims_q_col_dup(q, first + 6);
-    v->created_at = ims_q_col_int(q, first + 7);
+    snprintf(v->id, sizeof(v->id), "%s", ims_q_col_text(q, 0));
+    v->project_id = ims_q_col_dup(q, 1);
+    v->server_id = ims_q_col_dup(q, 2);
+    v->position = ims_q_col_null(q, 3) ? -1 : (int)ims_q_col_int(q, 3);
+    v->size = (uint64_t)ims_q_col_int(q, 4);
+    v->disk = ims_q_col_dup(q, 5);
+    v->format = ims_q_col_dup(q, 6);
+    v->created_at = ims_q_col_int(q, 7);
 }
 
-/* Rows of a statement into a growing array of `size`-byte records. */
-static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+static void read_backup(struct ims_q *q, void *rec, const void *arg)
 {
-    if (n < *cap)
-        return arr;
-    *cap = *cap ? *cap * 2 : 8;
-    return ims_xrealloc(arr, *cap * size);
+    (void)arg;
+    struct ims_backup *b = rec;
+    *b = (struct ims_backup){0};
+    snprintf(b->id, sizeof(b->id), "%s", ims_q_col_text(q, 0));
+    snprintf(b->server_id, sizeof(b->server_id), "%s", ims_q_col_text(q, 1));
+    b->project_id = ims_q_col_dup(q, 2);
+    b->server_name = ims_q_col_dup(q, 3);
+    b->os_version = ims_q_col_dup(q, 4);
+    ims_firmware_parse(ims_q_col_text(q, 5), &b->firmware);
+    b->created_at = ims_q_col_int(q, 6);
 }
 
-static enum ims_rc server_volumes(struct ims_dbc *c, struct ims_server *s, struct ims_err *err)
+/* A backup's copy of a volume; the rest from the backup (arg). */
+static void read_backup_volume(struct ims_q *q, void *rec, const void *arg)
+{
+    const struct ims_backup *b = arg;
+    struct ims_volume *v = rec;
+    *v = (struct ims_volume){0};
+    snprintf(v->id, sizeof(v->id), "%s", ims_q_col_text(q, 0));
+    v->position = (int)ims_q_col_int(q, 1);
+    v->size = (uint64_t)ims_q_col_int(q, 2);
+    v->disk = ims_q_col_dup(q, 3);
+    v->format = ims_q_col_dup(q, 4);
+    v->project_id = ims_xstrdup(b->project_id);
+    v->server_id = ims_xstrdup(b->server_id);
+    v->created_at = b->created_at;
+}
+
+/* The rows of `sql`, whose nparams `?` all take `param`, each read by `read`
+ * (given arg) into a new array of `size`-byte records. */
+static enum ims_rc read_rows(struct ims_dbc *c, const char *sql, const char *param, int nparams,
+                             void (*read)(struct ims_q *, void *, const void *), const void *arg, size_t size,
+                             void **ret, size_t *ret_n, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT " VOLUME_COLS " FROM volumes WHERE server_id = ? ORDER BY position", err))
+    if (!ims_q_prepare(&q, c, sql, err))
         return IMS_E_DB;
-    ims_q_text(&q, s->id);
-    size_t cap = 0;
+    for (int i = 0; i < nparams; i++)
+        ims_q_text(&q, param);
+    char *arr = NULL;
+    size_t n = 0, cap = 0;
     enum ims_step st;
     while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-        s->volumes = grow(s->volumes, s->nvolumes, &cap, sizeof(*s->volumes));
-        read_volume(&q, 0, &s->volumes[s->nvolumes++]);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            arr = ims_xrealloc(arr, cap * size);
+        }
+        read(&q, arr + n++ * size, arg);
     }
     enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
     ims_q_done(&q);
+    *ret = arr; /* the rows read, even on failure: the caller frees them */
+    *ret_n = n;
     return rc;
 }
+
+/* The compute records kept here: how each is read, with what it holds. */
+struct kind {
+    const char *by_id, *by_project; /* SELECT ... WHERE id = ? / the list of a project (or all) */
+    size_t size;
+    void (*read)(struct ims_q *, void *, const void *);
+    enum ims_rc (*children)(struct ims_dbc *, void *, struct ims_err *); /* NULL: none */
+    void (*free_array)(void *, size_t);
+    const char *notfound_code, *noun;
+};
+
+/* CAST: a parameter compared with nothing has no type on PostgreSQL */
+#define BY_PROJECT " WHERE (CAST(? AS VARCHAR(64)) IS NULL OR project_id = ?) ORDER BY created_at, id"
+
+/* Records of kind k (the one with id `key` or those of project `key`), with
+ * what they hold, from one snapshot. */
+static enum ims_rc kind_read(struct ims_dbc *c, const struct kind *k, bool by_id, const char *key, void **ret,
+                             size_t *ret_n, struct ims_err *err)
+{
+    if (k->children)
+        ims_db_read_begin(c);
+    void *arr;
+    size_t n;
+    enum ims_rc rc = read_rows(c, by_id ? k->by_id : k->by_project, key, by_id ? 1 : 2, k->read, NULL, k->size,
+                               &arr, &n, err);
+    if (rc == IMS_OK && by_id && n == 0)
+        rc = ims_fail_code(err, IMS_E_NOTFOUND, k->notfound_code, "No %s with id %s.", k->noun, key);
+    for (size_t i = 0; k->children && rc == IMS_OK && i < n; i++)
+        rc = k->children(c, (char *)arr + i * k->size, err);
+    if (k->children)
+        ims_db_read_end(c);
+    if (rc != IMS_OK) {
+        k->free_array(arr, n);
+        return rc;
+    }
+    *ret = arr;
+    *ret_n = n;
+    return IMS_OK;
+}
+
+/* The record with that id into *ret. */
+static enum ims_rc kind_get(struct ims_dbc *c, const struct kind *k, const char *id, void *ret, struct ims_err *err)
+{
+    void *arr;
+    size_t n;
+    enum ims_rc rc = kind_read(c, k, true, id, &arr, &n, err);
+    if (rc == IMS_OK) {
+        memcpy(ret, arr, k->size);
+        free(arr);
+    }
+    return rc;
+}
+
+static enum ims_rc server_volumes(struct ims_dbc *c, void *rec, struct ims_err *err)
+{
+    struct ims_server *s = rec;
+    void *arr;
+    enum ims_rc rc = read_rows(c, "SELECT " VOLUME_COLS " FROM volumes WHERE server_id = ? ORDER BY position", s->id,
+                               1, read_volume, NULL, sizeof(*s->volumes), &arr, &s->nvolumes, err);
+    s->volumes = arr;
+    return rc;
+}
+
+static enum ims_rc backup_volumes(struct ims_dbc *c, void *rec, struct ims_err *err)
+{
+    struct ims_backup *b = rec;
+    void *arr;
+    enum ims_rc rc = read_rows(c,
+                               "SELECT volume_id, position, size, disk, format FROM backup_volumes "
+                               "WHERE backup_id = ? ORDER BY position",
+                               b->id, 1, read_backup_volume, b, sizeof(*b->volumes), &arr, &b->nvolumes, err);
+    b->volumes = arr;
+    return rc;
+}
+
+static void free_servers(void *arr, size_t n) { ims_server_array_free(arr, n); }
+static void free_volumes(void *arr, size_t n) { ims_volume_array_free(arr, n); }
+static void free_backups(void *arr, size_t n) { ims_backup_array_free(arr, n); }
+
+static const struct kind servers = {
+    "SELECT " SERVER_COLS " FROM servers WHERE id = ?", "SELECT " SERVER_COLS " FROM servers" BY_PROJECT,
+    sizeof(struct ims_server), read_server, server_volumes, free_servers, "IMG.0005", "server"};
+static const struct kind volumes = {
+    "SELECT " VOLUME_COLS " FROM volumes WHERE id = ?", "SELECT " VOLUME_COLS " FROM volumes" BY_PROJECT,
+    sizeof(struct ims_volume), read_volume, NULL, free_volumes, "IMG.0120", "volume"};
+static const struct kind backups = {
+    "SELECT " BACKUP_COLS " FROM backups WHERE id = ?", "SELECT " BACKUP_COLS " FROM backups" BY_PROJECT,
+    sizeof(struct ims_backup), read_backup, backup_volumes, free_backups, "IMG.0020", "backup"};
 
 static enum ims_rc insert_volume_row(struct ims_dbc *c, const struct ims_volume *v, const char *server_id,
                                      int position, struct ims_err *err)
@@ -110,60 +234,17 @@ enum ims_rc ims_repo_server_insert(struct ims_dbc *c, const struct ims_server *s
 
 enum ims_rc ims_repo_server_get(struct ims_dbc *c, const char *id, struct ims_server *ret, struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT " SERVER_COLS " FROM servers WHERE id = ?", err))
-        return IMS_E_DB;
-    ims_q_text(&q, id);
-    ims_db_read_begin(c); /* the server and its volumes from one snapshot */
-    struct ims_server s;
-    enum ims_step st = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (st == IMS_STEP_ROW)
-        read_server(&q, &s);
-    else
-        rc = st == IMS_STEP_DONE ? ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %s.", id)
-                                 : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    if (rc == IMS_OK && (rc = server_volumes(c, &s, err)) != IMS_OK)
-        ims_server_release(&s);
-    ims_db_read_end(c);
-    if (rc == IMS_OK)
-        *ret = s;
-    return rc;
+    return kind_get(c, &servers, id, ret, err);
 }
 
 enum ims_rc ims_repo_server_list(struct ims_dbc *c, const char *project_id, struct ims_server **ret, size_t *ret_n,
                                  struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       /* CAST: a parameter compared with nothing has no type on PostgreSQL */
-                       "SELECT " SERVER_COLS " FROM servers WHERE (CAST(? AS VARCHAR(64)) IS NULL OR project_id = ?) "
-                       "ORDER BY created_at, id",
-                       err))
-        return IMS_E_DB;
-    ims_q_text(&q, project_id);
-    ims_q_text(&q, project_id);
-    ims_db_read_begin(c);
-    struct ims_server *arr = NULL;
-    size_t n = 0, cap = 0;
-    enum ims_step st;
-    while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-        arr = grow(arr, n, &cap, sizeof(*arr));
-        read_server(&q, &arr[n++]);
-    }
-    enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    for (size_t i = 0; rc == IMS_OK && i < n; i++)
-        rc = server_volumes(c, &arr[i], err);
-    ims_db_read_end(c);
-    if (rc != IMS_OK) {
-        ims_server_array_free(arr, n);
-        return rc;
-    }
-    *ret = arr;
-    *ret_n = n;
-    return IMS_OK;
+    void *arr;
+    enum ims_rc rc = kind_read(c, &servers, false, project_id, &arr, ret_n, err);
+    if (rc == IMS_OK)
+        *ret = arr;
+    return rc;
 }
 
 static enum ims_rc exec_id(struct ims_dbc *c, const char *sql, const char *id, int64_t *ret_changes,
@@ -254,48 +335,17 @@ enum ims_rc ims_repo_volume_insert(struct ims_dbc *c, const struct ims_volume *v
 
 enum ims_rc ims_repo_volume_get(struct ims_dbc *c, const char *id, struct ims_volume *ret, struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT " VOLUME_COLS " FROM volumes WHERE id = ?", err))
-        return IMS_E_DB;
-    ims_q_text(&q, id);
-    enum ims_step st = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (st == IMS_STEP_ROW)
-        read_volume(&q, 0, ret);
-    else
-        rc = st == IMS_STEP_DONE ? ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0120", "No volume with id %s.", id)
-                                 : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
+    return kind_get(c, &volumes, id, ret, err);
 }
 
 enum ims_rc ims_repo_volume_list(struct ims_dbc *c, const char *project_id, struct ims_volume **ret, size_t *ret_n,
                                  struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "SELECT " VOLUME_COLS " FROM volumes WHERE (CAST(? AS VARCHAR(64)) IS NULL OR project_id = ?) "
-                       "ORDER BY created_at, id",
-                       err))
-        return IMS_E_DB;
-    ims_q_text(&q, project_id);
-    ims_q_text(&q, project_id);
-    struct ims_volume *arr = NULL;
-    size_t n = 0, cap = 0;
-    enum ims_step st;
-    while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-        arr = grow(arr, n, &cap, sizeof(*arr));
-        read_volume(&q, 0, &arr[n++]);
-    }
-    enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    if (rc != IMS_OK) {
-        ims_volume_array_free(arr, n);
-        return rc;
-    }
-    *ret = arr;
-    *ret_n = n;
-    return IMS_OK;
+    void *arr;
+    enum ims_rc rc = kind_read(c, &volumes, false, project_id, &arr, ret_n, err);
+    if (rc == IMS_OK)
+        *ret = arr;
+    return rc;
 }
 
 enum ims_rc ims_repo_volume_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
@@ -368,102 +418,21 @@ enum ims_rc ims_repo_backup_insert(struct ims_dbc *c, const struct ims_backup *b
     return ims_db_end(c, rc, err);
 }
 
-static void read_backup(struct ims_q *q, struct ims_backup *b)
-{
-    *b = (struct ims_backup){0};
-    snprintf(b->id, sizeof(b->id), "%s", ims_q_col_text(q, 0));
-    snprintf(b->server_id, sizeof(b->server_id), "%s", ims_q_col_text(q, 1));
-    b->project_id = ims_q_col_dup(q, 2);
-    b->server_name = ims_q_col_dup(q, 3);
-    b->os_version = ims_q_col_dup(q, 4);
-    ims_firmware_parse(ims_q_col_text(q, 5), &b->firmware);
-    b->created_at = ims_q_col_int(q, 6);
-}
 
-static enum ims_rc backup_volumes(struct ims_dbc *c, struct ims_backup *b, struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "SELECT volume_id, position, size, disk, format FROM backup_volumes WHERE backup_id = ? "
-                       "ORDER BY position",
-                       err))
-        return IMS_E_DB;
-    ims_q_text(&q, b->id);
-    size_t cap = 0;
-    enum ims_step st;
-    while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-        b->volumes = grow(b->volumes, b->nvolumes, &cap, sizeof(*b->volumes));
-        struct ims_volume *v = &b->volumes[b->nvolumes++];
-        *v = (struct ims_volume){0};
-        snprintf(v->id, sizeof(v->id), "%s", ims_q_col_text(&q, 0));
-        v->position = (int)ims_q_col_int(&q, 1);
-        v->size = (uint64_t)ims_q_col_int(&q, 2);
-        v->disk = ims_q_col_dup(&q, 3);
-        v->format = ims_q_col_dup(&q, 4);
-        v->project_id = ims_xstrdup(b->project_id);
-        v->server_id = ims_xstrdup(b->server_id);
-        v->created_at = b->created_at;
-    }
-    enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
-}
 
 enum ims_rc ims_repo_backup_get(struct ims_dbc *c, const char *id, struct ims_backup *ret, struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT " BACKUP_COLS " FROM backups WHERE id = ?", err))
-        return IMS_E_DB;
-    ims_q_text(&q, id);
-    ims_db_read_begin(c);
-    struct ims_backup b;
-    enum ims_step st = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (st == IMS_STEP_ROW)
-        read_backup(&q, &b);
-    else
-        rc = st == IMS_STEP_DONE ? ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0020", "No backup with id %s.", id)
-                                 : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    if (rc == IMS_OK && (rc = backup_volumes(c, &b, err)) != IMS_OK)
-        ims_backup_release(&b);
-    ims_db_read_end(c);
-    if (rc == IMS_OK)
-        *ret = b;
-    return rc;
+    return kind_get(c, &backups, id, ret, err);
 }
 
 enum ims_rc ims_repo_backup_list(struct ims_dbc *c, const char *project_id, struct ims_backup **ret, size_t *ret_n,
                                  struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "SELECT " BACKUP_COLS " FROM backups WHERE (CAST(? AS VARCHAR(64)) IS NULL OR project_id = ?) "
-                       "ORDER BY created_at, id",
-                       err))
-        return IMS_E_DB;
-    ims_q_text(&q, project_id);
-    ims_q_text(&q, project_id);
-    ims_db_read_begin(c);
-    struct ims_backup *arr = NULL;
-    size_t n = 0, cap = 0;
-    enum ims_step st;
-    while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-        arr = grow(arr, n, &cap, sizeof(*arr));
-        read_backup(&q, &arr[n++]);
-    }
-    enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    for (size_t i = 0; rc == IMS_OK && i < n; i++)
-        rc = backup_volumes(c, &arr[i], err);
-    ims_db_read_end(c);
-    if (rc != IMS_OK) {
-        ims_backup_array_free(arr, n);
-        return rc;
-    }
-    *ret = arr;
-    *ret_n = n;
-    return IMS_OK;
+    void *arr;
+    enum ims_rc rc = kind_read(c, &backups, false, project_id, &arr, ret_n, err);
+    if (rc == IMS_OK)
+        *ret = arr;
+    return rc;
 }
 
 enum ims_rc ims_repo_backup_delete(struct ims_dbc *c, const char *id, struct ims_err *err)

@@ -58,3 +58,14 @@ enum ims_rc ims_job_authorize_take(struct ims_job_ctx *ctx, const struct ims_job
         return ims_job_failf(ctx, "IMG.0161", "You do not have permission: %s", err.msg);
     return ims_job_failf(ctx, "IMG.0061", "%s", ims_job_err_msg(ctx, rc, &err));
 }
+
+enum ims_rc ims_job_action_allowed(struct ims_job_ctx *ctx, const char *action, const char *code)
+{
+    struct ims_authz_result acc;
+    struct ims_err err = {0};
+    enum ims_rc rc = ims_authorize(ctx->svc, &ctx->principal, action, true, false, &acc, &err);
+    ims_authz_result_release(&acc);
+    if (rc == IMS_E_FORBIDDEN)
+        return ims_job_failf(ctx, code, "You do not have permission: %s", err.msg);
+    return rc == IMS_OK ? IMS_OK : ims_job_fail_with(ctx, rc, &err);
+}

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "jobs-int.h"
-#include "ims/authz.h"
 #include "ims/db.h"
 #include "ims/images.h"
 #include "ims/imports.h"
@@ -25,24 +24,6 @@
 #define OBS_WRITE "obs:object:PutObject"
 
 static const char *const route_names[] = {"file", "quick", "data"};
-
-static enum ims_rc fail_with(struct ims_job_ctx *ctx, enum ims_rc rc, const struct ims_err *err)
-{
-    bool system = rc == IMS_E_IO || rc == IMS_E_DB || rc == IMS_E_INTERNAL || !err->code[0];
-    return ims_job_failf(ctx, system ? "IMG.0061" : err->code, "%s", ims_job_err_msg(ctx, rc, err));
-}
-
-/* The submitter may still read (import) or write (export) object storage. */
-static enum ims_rc obs_allowed(struct ims_job_ctx *ctx, const char *action)
-{
-    struct ims_authz_result acc;
-    struct ims_err err = {0};
-    enum ims_rc rc = ims_authorize(ctx->svc, &ctx->principal, action, true, false, &acc, &err);
-    ims_authz_result_release(&acc);
-    if (rc == IMS_E_FORBIDDEN)
-        return ims_job_failf(ctx, "IMG.0161", "You do not have permission: %s", err.msg);
-    return rc == IMS_OK ? IMS_OK : fail_with(ctx, rc, &err);
-}
 
 /* The request again, with the rules it was accepted with. */
 static enum ims_rc request_of(struct ims_job_ctx *ctx, struct ims_import_request *ret)
@@ -58,57 +39,7 @@ static enum ims_rc request_of(struct ims_job_ctx *ctx, struct ims_import_request
     enum ims_rc rc = which < 0 || !s ? ims_fail_code(&err, IMS_E_BADREQ, "IMG.0001", "The job's request is damaged.")
                                      : ims_import_request_parse((enum ims_import_route)which, s, strlen(s), ret, &err);
     free(s);
-    return rc == IMS_OK ? IMS_OK : fail_with(ctx, rc, &err);
-}
-
-/* Progress of one file, as entities.process_percent over the whole job. */
-struct progress {
-    struct ims_job_ctx *ctx;
-    size_t index, count; /* this file, of count */
-    int last;
-    int64_t last_ms;
-};
-
-static bool report(void *arg, int percent)
-{
-    struct progress *pg = arg;
-    int total = (int)((pg->index * 100 + (size_t)percent) / pg->count);
-    int64_t now = ims_job_now_ms();
-    if (total == pg->last || (now - pg->last_ms < 1000 && percent < 100))
-        return !pg->ctx->interrupted;
-    pg->last = total;
-    pg->last_ms = now;
-    json_object_set_new(pg->ctx->entities, "process_percent", json_integer(total));
-    return ims_job_step(pg->ctx, pg->ctx->job->progress);
-}
-
-static json_t *sub_jobs(struct ims_job_ctx *ctx)
-{
-    return json_object_get(ctx->entities, "sub_jobs_result");
-}
-
-/* The data disks' sub-jobs, as the reference shows them. */
-static void sub_job_set(struct ims_job_ctx *ctx, size_t i, const char *status, const char *code, const char *reason)
-{
-    json_t *sj = json_array_get(sub_jobs(ctx), i);
-    if (!sj)
-        return;
-    json_object_set_new(sj, "status", json_string(status));
-    int64_t now = ims_job_now_ms();
-    if (ims_streq(status, "RUNNING") && !json_object_get(sj, "begin_ms"))
-        json_object_set_new(sj, "begin_ms", json_integer(now));
-    if (ims_streq(status, "SUCCESS") || ims_streq(status, "FAIL"))
-        json_object_set_new(sj, "end_ms", json_integer(now));
-    json_object_set_new(sj, "error_code", code ? json_string(code) : json_null());
-    json_object_set_new(sj, "fail_reason", reason ? json_string(reason) : json_null());
-}
-
-static const char *image_id_of(struct ims_job_ctx *ctx, size_t which)
-{
-    if (which == 0)
-        return json_string_value(json_object_get(ctx->entities, "image_id"));
-    json_t *sj = json_array_get(sub_jobs(ctx), which - 1);
-    return json_string_value(json_object_get(json_object_get(sj, "entities"), "image_id"));
+    return rc == IMS_OK ? IMS_OK : ims_job_fail_with(ctx, rc, &err);
 }
 
 static void choose_ids(struct ims_job_ctx *ctx, const struct ims_import_request *r)
@@ -118,28 +49,15 @@ static void choose_ids(struct ims_job_ctx *ctx, const struct ims_import_request 
     json_object_set_new(ctx->entities, "image_name", json_string(r->image.name));
     json_object_set_new(ctx->entities, "image_id", json_string(id));
     json_object_set_new(ctx->entities, "process_percent", json_integer(0));
-    if (!r->n_data)
-        return;
-    json_t *subs = json_array(), *list = json_array();
-    for (size_t i = 0; i < r->n_data; i++) {
-        char job_id[33];
-        ims_hexid_new(job_id, 16);
-        ims_uuid_new(id);
-        json_array_append_new(list, json_string(job_id));
-        json_array_append_new(subs, json_pack("{s:s,s:s,s:s,s:n,s:n,s:{s:s,s:s}}", "job_id", job_id, "job_type",
-                                              IMS_JOB_IMPORT_DATA_IMAGE, "status", "INIT", "error_code",
-                                              "fail_reason", "entities", "image_name", r->data_images[i].name,
-                                              "image_id", id));
-    }
-    json_object_set_new(ctx->entities, "sub_jobs_result", subs);
-    json_object_set_new(ctx->entities, "sub_jobs_list", list);
+    for (size_t i = 0; i < r->n_data; i++)
+        ims_job_sub_job_add(ctx, r->data_images[i].name);
 }
 
 /* Removes every image the job made (a failed import leaves none). */
 static void discard_all(struct ims_job_ctx *ctx, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *id = image_id_of(ctx, i);
+        const char *id = ims_job_image_id(ctx, i);
         if (id)
             ims_import_discard(ctx->svc, id);
     }
@@ -147,39 +65,22 @@ static void discard_all(struct ims_job_ctx *ctx, size_t n)
 
 static size_t images_of(struct ims_job_ctx *ctx)
 {
-    return 1 + json_array_size(sub_jobs(ctx));
+    return 1 + json_array_size(ims_job_sub_jobs(ctx));
 }
 
 static enum ims_rc import_one(struct ims_job_ctx *ctx, const struct ims_import_request *r, size_t which)
 {
     const struct ims_import_image *im = which == 0 ? &r->image : &r->data_images[which - 1];
-    const char *id = image_id_of(ctx, which);
-    struct ims_image img;
     struct ims_err err = {0};
-    /* done before a restart */
-    if (ims_repo_image_get(ims_db_conn(ctx->svc->db), id, &img, NULL) == IMS_OK) {
-        bool active = ims_streq(img.status, "active");
-        ims_image_release(&img);
-        if (active)
-            return IMS_OK;
-    }
+    if (ims_job_image_active(ctx, which)) /* done before a restart */
+        return IMS_OK;
     if (which > 0)
-        sub_job_set(ctx, which - 1, "RUNNING", NULL, NULL);
-    struct progress pg = {.ctx = ctx, .index = which, .count = images_of(ctx), .last = -1};
-    struct ims_import_progress prog = {.report = report, .ctx = &pg};
+        ims_job_sub_job_set(ctx, which - 1, "RUNNING", NULL, NULL);
+    struct ims_job_progress pg = {.ctx = ctx, .index = which, .count = images_of(ctx), .last = -1};
+    struct ims_import_progress prog = {.report = ims_job_progress_report, .ctx = &pg};
     struct ims_import_opts o = {.quick = r->quick, .iso = ims_streq(r->type, "IsoImage"), .min_disk = im->min_disk};
-    enum ims_rc rc = ims_import_file(ctx->svc, id, &im->file, &o, &prog, &err);
-    if (rc == IMS_E_BUSY && ctx->interrupted)
-        return rc;
-    if (rc != IMS_OK) {
-        fail_with(ctx, rc, &err);
-        if (which > 0)
-            sub_job_set(ctx, which - 1, "FAIL", ctx->error_code, ctx->fail_reason);
-        return rc;
-    }
-    if (which > 0)
-        sub_job_set(ctx, which - 1, "SUCCESS", NULL, NULL);
-    return IMS_OK;
+    enum ims_rc rc = ims_import_file(ctx->svc, ims_job_image_id(ctx, which), &im->file, &o, &prog, &err);
+    return ims_job_image_made(ctx, which, rc, &err);
 }
 
 enum ims_rc ims_job_import_run(struct ims_job_ctx *ctx)
@@ -187,12 +88,12 @@ enum ims_rc ims_job_import_run(struct ims_job_ctx *ctx)
     struct ims_import_request r;
     if (request_of(ctx, &r) != IMS_OK)
         return IMS_E_BADREQ;
-    enum ims_rc rc = obs_allowed(ctx, OBS_READ);
+    enum ims_rc rc = ims_job_action_allowed(ctx, OBS_READ, "IMG.0161");
     if (rc != IMS_OK) {
         ims_job_import_abandon(ctx);
         goto out;
     }
-    if (!image_id_of(ctx, 0)) {
+    if (!ims_job_image_id(ctx, 0)) {
         choose_ids(ctx, &r);
         if (!ims_job_step(ctx, 1)) {
             rc = IMS_E_BUSY;
@@ -203,10 +104,10 @@ enum ims_rc ims_job_import_run(struct ims_job_ctx *ctx)
     if (ctx->job->progress < 2) {
         struct ims_err err = {0};
         for (size_t i = 0; i < n && rc == IMS_OK; i++)
-            rc = ims_import_create(ctx->svc, &ctx->principal, &r, i, image_id_of(ctx, i), &err);
+            rc = ims_import_create(ctx->svc, &ctx->principal, &r, i, ims_job_image_id(ctx, i), &err);
         if (rc != IMS_OK) {
             discard_all(ctx, n);
-            fail_with(ctx, rc, &err);
+            ims_job_fail_with(ctx, rc, &err);
             goto out;
         }
         if (!ims_job_step(ctx, 2)) {
@@ -235,7 +136,7 @@ out:
 
 void ims_job_import_abandon(struct ims_job_ctx *ctx)
 {
-    discard_all(ctx, image_id_of(ctx, 0) ? images_of(ctx) : 0);
+    discard_all(ctx, ims_job_image_id(ctx, 0) ? images_of(ctx) : 0);
 }
 
 /* ---- registration ---- */
@@ -253,7 +154,7 @@ enum ims_rc ims_job_register_run(struct ims_job_ctx *ctx)
     }
     free(bs);
     json_object_set_new(ctx->entities, "image_id", json_string(id));
-    enum ims_rc rc = obs_allowed(ctx, OBS_READ);
+    enum ims_rc rc = ims_job_action_allowed(ctx, OBS_READ, "IMG.0161");
     struct ims_image img;
     char *declared = NULL, origin[2200];
     snprintf(origin, sizeof(origin), "file,%s:%s", url.bucket, url.object);
@@ -271,15 +172,15 @@ enum ims_rc ims_job_register_run(struct ims_job_ctx *ctx)
             rc = ims_register_check(ctx->svc, &ctx->principal, id, &err);
         }
         if (rc == IMS_OK) {
-            struct progress pg = {.ctx = ctx, .index = 0, .count = 1, .last = -1};
-            struct ims_import_progress prog = {.report = report, .ctx = &pg};
+            struct ims_job_progress pg = {.ctx = ctx, .index = 0, .count = 1, .last = -1};
+            struct ims_import_progress prog = {.report = ims_job_progress_report, .ctx = &pg};
             struct ims_import_opts o = {.declared = declared, .iso = ims_streq(declared, "iso")};
             rc = ims_import_file(ctx->svc, id, &url, &o, &prog, &err);
         }
         if (rc == IMS_E_NOTFOUND)
             ims_job_failf(ctx, "IMG.0027", "%s", err.msg);
         else if (rc != IMS_OK && !(rc == IMS_E_BUSY && ctx->interrupted))
-            fail_with(ctx, rc, &err);
+            ims_job_fail_with(ctx, rc, &err);
     }
 out:
     free(declared);
@@ -306,22 +207,22 @@ enum ims_rc ims_job_export_run(struct ims_job_ctx *ctx)
     enum ims_rc rc = ims_export_request_parse(bs, strlen(bs), &r, &err);
     free(bs);
     if (rc != IMS_OK)
-        return fail_with(ctx, rc, &err);
-    if (obs_allowed(ctx, OBS_WRITE) != IMS_OK) {
+        return ims_job_fail_with(ctx, rc, &err);
+    if (ims_job_action_allowed(ctx, OBS_WRITE, "IMG.0161") != IMS_OK) {
         ims_export_request_release(&r);
         return IMS_E_FORBIDDEN;
     }
     rc = ims_export_check(ctx->svc, &ctx->principal, id, &r, &err);
     if (rc == IMS_OK) {
-        struct progress pg = {.ctx = ctx, .index = 0, .count = 1, .last = -1};
-        struct ims_import_progress prog = {.report = report, .ctx = &pg};
+        struct ims_job_progress pg = {.ctx = ctx, .index = 0, .count = 1, .last = -1};
+        struct ims_import_progress prog = {.report = ims_job_progress_report, .ctx = &pg};
         rc = ims_export_file(ctx->svc, id, &r, &prog, &err);
     }
     ims_export_request_release(&r);
     if (rc == IMS_E_BUSY && ctx->interrupted)
         return rc;
     if (rc != IMS_OK)
-        return rc == IMS_E_NOTFOUND ? ims_job_failf(ctx, "IMG.0027", "%s", err.msg) : fail_with(ctx, rc, &err);
+        return rc == IMS_E_NOTFOUND ? ims_job_failf(ctx, "IMG.0027", "%s", err.msg) : ims_job_fail_with(ctx, rc, &err);
     json_object_set_new(ctx->entities, "process_percent", json_integer(100));
     return IMS_OK;
 }

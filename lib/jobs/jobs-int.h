@@ -7,6 +7,7 @@
 
 #include "ims/authz.h"
 #include "ims/jobs.h"
+#include "ims/server_request.h"
 #include "ims/service.h"
 
 struct ims_jobs;
@@ -60,6 +61,50 @@ extern const size_t ims_job_nhandlers;
  * job is marked failed (IMG.0161 when a right is gone). */
 enum ims_rc ims_job_authorize_take(struct ims_job_ctx *ctx, const struct ims_job_handler *h,
                                    struct ims_authz_result *ret_access);
+/* The submitter may still perform `action` of another service (object
+ * storage, backups) on its project's grants; else the job fails with `code`
+ * (IMS_E_FORBIDDEN), or as ims_job_fail_with for other failures. */
+enum ims_rc ims_job_action_allowed(struct ims_job_ctx *ctx, const char *action, const char *code);
+
+/* ---- what the jobs that make several images share (sub_jobs.c) ---- */
+
+/* Fails the job with err's IMS code (IMG.0061 for storage, repository and
+ * internal failures, whose detail is not told); returns IMS_E_BADREQ. */
+enum ims_rc ims_job_fail_with(struct ims_job_ctx *ctx, enum ims_rc rc, const struct ims_err *err);
+/* The job's request from a server, a disk or a backup (input "body"),
+ * parsed again with the rules it was accepted with; fails the job if not. */
+enum ims_rc ims_job_server_request(struct ims_job_ctx *ctx, bool whole, struct ims_server_image_request *ret);
+
+/* The progress of file `index` of `count` as the job's process_percent
+ * (saved at most once a second, and at 100); the progress callback of
+ * struct ims_import_progress, with a struct ims_job_progress as its ctx.
+ * false: the job was interrupted. */
+struct ims_job_progress {
+    struct ims_job_ctx *ctx;
+    size_t index, count;
+    int last; /* -1 at first */
+    int64_t last_ms;
+};
+bool ims_job_progress_report(void *arg, int percent);
+
+/* entities.sub_jobs_result (NULL while there is none). */
+json_t *ims_job_sub_jobs(struct ims_job_ctx *ctx);
+/* Appends a sub-job (imsImportDataImageJob, INIT) making an image named
+ * image_name with a new id, to sub_jobs_result and sub_jobs_list. */
+void ims_job_sub_job_add(struct ims_job_ctx *ctx, const char *image_name);
+/* Sub-job i's status (RUNNING records begin_ms, SUCCESS and FAIL end_ms). */
+void ims_job_sub_job_set(struct ims_job_ctx *ctx, size_t i, const char *status, const char *code,
+                         const char *reason);
+/* Image `which` of the job: 0 entities.image_id/image_name, i > 0 sub-job
+ * i - 1's; NULL if there is none. */
+const char *ims_job_image_id(struct ims_job_ctx *ctx, size_t which);
+const char *ims_job_image_name(struct ims_job_ctx *ctx, size_t which);
+/* Image `which` is active already (made before a restart). */
+bool ims_job_image_active(struct ims_job_ctx *ctx, size_t which);
+/* After image `which`'s data was made with rc: the job failed with err
+ * unless rc is IMS_OK (or IMS_E_BUSY of an interrupted job), and its
+ * sub-job SUCCESS or FAIL; returns rc. */
+enum ims_rc ims_job_image_made(struct ims_job_ctx *ctx, size_t which, enum ims_rc rc, const struct ims_err *err);
 
 /* handlers */
 enum ims_rc ims_job_members_add(struct ims_job_ctx *ctx);
