@@ -20,6 +20,9 @@ struct ims_filter {
                            * "updated_at", "visibility"?? (no: see query.visibility), or a
                            * property key when is_property */
     bool is_property;
+    /* Added by the dialect, not asked for (IMS: __isregistered=true): it
+     * matches nearly every image, so no index is used for it. */
+    bool implied;
     enum ims_field_type type;
     enum ims_cmp op;      /* IMS_CMP_IN: values holds the list */
     struct ims_strlist values; /* TEXT values as given; BOOL "1"/"0"; TIME/INT as decimal epoch/int */

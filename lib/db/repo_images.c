@@ -563,6 +563,11 @@ struct sqlb {
     const struct ims_sql_ops *ops; /* the engine's spelling of planner hints */
     struct ims_buf sql;
     bool tag_driven; /* rows come from image_tags t0 in (created_at, id) order */
+    /* A filter of the query is an equality (or IN) on an indexed column,
+     * property or tag: its index finds the matching rows, so the caller's
+     * view (owner, visibility, enterprise projects) is checked on those rows
+     * and given no index the planner could prefer to the filter's. */
+    bool filter_driven;
     /* Grown as needed: a fixed array of MAX_BINDS was a 48 KiB calloc per
      * list (its memset, and glibc consolidating for a large chunk). */
     struct bind *binds;
@@ -628,6 +633,26 @@ static bool text_column(const char *key)
              ims_streq(key, "min_disk") || ims_streq(key, "min_ram"));
 }
 
+/* Sort expression: NULLs sort as the empty string / -1 so SQLite and
+ * PostgreSQL order them the same way and the keyset comparison holds.
+ * Migration 17's indexes hold these expressions. */
+static bool sort_expr_coalesces(const char *key)
+{
+    return text_column(key) ? !(ims_streq(key, "id") || ims_streq(key, "owner") || ims_streq(key, "status") ||
+                                ims_streq(key, "visibility") || ims_streq(key, "enterprise_project_id"))
+                            : ims_streq(key, "size") || ims_streq(key, "virtual_size");
+}
+
+static void sort_expr(struct ims_buf *sql, const char *key)
+{
+    if (!sort_expr_coalesces(key))
+        ims_buf_printf(sql, "i.%s", key);
+    else if (text_column(key))
+        ims_buf_printf(sql, "COALESCE(i.%s, '')", key);
+    else
+        ims_buf_printf(sql, "COALESCE(i.%s, -1)", key);
+}
+
 static void add_value(struct sqlb *b, const struct ims_filter *f, const char *v)
 {
     if (f->type == IMS_FIELD_TEXT) {
@@ -664,12 +689,20 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
     }
     const struct promoted *col = f->is_property ? promoted_find(f->key) : NULL;
     if (col) {
-        ims_buf_printf(&b->sql, " AND i.%s", col->col);
+        char name[64];
+        snprintf(name, sizeof(name), "i.%s", col->col);
+        ims_buf_adds(&b->sql, " AND ");
+        if (f->implied)
+            b->ops->unindexed(&b->sql, name);
+        else
+            ims_buf_adds(&b->sql, name);
         add_text_comparison(b, f);
         return;
     }
     if (f->is_property) {
-        ims_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id AND p.name = ?");
+        /* IN, not a correlated EXISTS: the (name, value) index finds the
+         * matching images instead of every image being probed */
+        ims_buf_adds(&b->sql, " AND i.id IN (SELECT p.image_id FROM image_properties p WHERE p.name = ?");
         b_text(b, f->key);
         ims_buf_adds(&b->sql, " AND p.value");
         add_text_comparison(b, f);
@@ -680,8 +713,25 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
         ims_buf_adds(&b->sql, " AND 1 = 0");
         return;
     }
+    /* An equality or IN is written on the expression the column's index
+     * (migration 17) holds, the list's sort expression; NULL never matched
+     * a comparison, and still does not. Ranges other than created_at's stay
+     * on the bare column, unindexed: walking the list's order and stopping
+     * at the page beats collecting and sorting a range. */
+    ims_buf_adds(&b->sql, " AND ");
+    char bare[64];
+    snprintf(bare, sizeof(bare), "i.%s", f->key);
+    if (f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN) {
+        if (sort_expr_coalesces(f->key))
+            ims_buf_printf(&b->sql, "%s IS NOT NULL AND ", bare);
+        sort_expr(&b->sql, f->key);
+    } else if (ims_streq(f->key, "created_at")) {
+        ims_buf_adds(&b->sql, bare);
+    } else {
+        b->ops->unindexed(&b->sql, bare);
+    }
     if (f->op == IMS_CMP_IN) {
-        ims_buf_printf(&b->sql, " AND i.%s IN (", f->key);
+        ims_buf_adds(&b->sql, " IN (");
         for (size_t i = 0; i < f->values.n; i++) {
             ims_buf_adds(&b->sql, i ? ", ?" : "?");
             add_value(b, f, f->values.items[i]);
@@ -689,8 +739,25 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
         ims_buf_adds(&b->sql, ")");
         return;
     }
-    ims_buf_printf(&b->sql, " AND i.%s %s ?", f->key, cmp_sql(f->op));
+    ims_buf_printf(&b->sql, " %s ?", cmp_sql(f->op));
     add_value(b, f, f->values.items[0]);
+}
+
+/* A column of the caller's view: indexed unless a filter drives the list. */
+static void view_col(struct sqlb *b, const char *col)
+{
+    if (b->filter_driven)
+        b->ops->unindexed(&b->sql, col);
+    else
+        ims_buf_adds(&b->sql, col);
+}
+
+/* Does the filter name rows an index finds (migration 17, the property
+ * and tag indexes)? */
+static bool filter_indexed(const struct ims_filter *f)
+{
+    return f->values.n > 0 && !f->implied && (f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN) &&
+           (f->is_property || core_column(f->key));
 }
 
 static void add_member_status(struct sqlb *b, const char *member_status)
@@ -709,13 +776,19 @@ static void add_imagetype(struct sqlb *b, const struct ims_image_query *q, const
 {
     const char *p = v->project_id ? v->project_id : "";
     if (ims_streq(q->imagetype, "gold")) {
-        ims_buf_adds(&b->sql, " AND i.visibility = 'public'");
+        ims_buf_adds(&b->sql, " AND ");
+        view_col(b, "i.visibility");
+        ims_buf_adds(&b->sql, " = 'public'");
     } else if (ims_streq(q->imagetype, "private")) {
-        ims_buf_adds(&b->sql, " AND i.owner = ? AND i.visibility <> 'public' AND NOT (i.visibility = 'shared' AND "
+        ims_buf_adds(&b->sql, " AND ");
+        view_col(b, "i.owner");
+        ims_buf_adds(&b->sql, " = ? AND i.visibility <> 'public' AND NOT (i.visibility = 'shared' AND "
                               "EXISTS (SELECT 1 FROM image_members o WHERE o.image_id = i.id))");
         b_text(b, p);
     } else if (ims_streq(q->imagetype, "shared")) {
-        ims_buf_adds(&b->sql, " AND i.visibility = 'shared' AND ((i.owner = ? AND EXISTS (SELECT 1 FROM image_members o "
+        ims_buf_adds(&b->sql, " AND ");
+        view_col(b, "i.visibility");
+        ims_buf_adds(&b->sql, " = 'shared' AND ((i.owner = ? AND EXISTS (SELECT 1 FROM image_members o "
                               "WHERE o.image_id = i.id)) OR EXISTS (SELECT 1 FROM image_members m "
                               "WHERE m.image_id = i.id AND m.member = ?");
         b_text(b, p);
@@ -736,7 +809,11 @@ static void add_eps(struct sqlb *b, const struct ims_viewer *v)
         ims_buf_adds(&b->sql, " AND 1 = 0");
         return;
     }
-    ims_buf_adds(&b->sql, " AND i.enterprise_project_id IN (");
+    /* never the driving index: an IN over it would collect and sort every
+     * image of the listed enterprise projects */
+    ims_buf_adds(&b->sql, " AND ");
+    b->ops->unindexed(&b->sql, "i.enterprise_project_id");
+    ims_buf_adds(&b->sql, " IN (");
     for (size_t i = 0; i < v->eps->n; i++) {
         ims_buf_adds(&b->sql, i ? ", ?" : "?");
         b_text(b, v->eps->items[i]);
@@ -750,23 +827,31 @@ static void add_visibility(struct sqlb *b, const struct ims_image_query *q, cons
     const char *p = v->project_id ? v->project_id : "";
     if (v->is_admin) {
         if (vis && !ims_streq(vis, "all")) {
-            ims_buf_adds(&b->sql, " AND i.visibility = ?");
+            ims_buf_adds(&b->sql, " AND ");
+            view_col(b, "i.visibility");
+            ims_buf_adds(&b->sql, " = ?");
             b_text(b, vis);
         }
         return;
     }
     if (ims_streq(vis, "public") || ims_streq(vis, "community")) {
-        ims_buf_adds(&b->sql, " AND i.visibility = ?");
+        ims_buf_adds(&b->sql, " AND ");
+        view_col(b, "i.visibility");
+        ims_buf_adds(&b->sql, " = ?");
         b_text(b, vis);
         return;
     }
     if (ims_streq(vis, "private")) {
-        ims_buf_adds(&b->sql, " AND i.visibility = 'private' AND i.owner = ?");
+        ims_buf_adds(&b->sql, " AND i.visibility = 'private' AND ");
+        view_col(b, "i.owner");
+        ims_buf_adds(&b->sql, " = ?");
         b_text(b, p);
         return;
     }
     if (ims_streq(vis, "shared")) {
-        ims_buf_adds(&b->sql, " AND i.visibility = 'shared' AND (i.owner = ? OR EXISTS (SELECT 1 FROM image_members m "
+        ims_buf_adds(&b->sql, " AND ");
+        view_col(b, "i.visibility");
+        ims_buf_adds(&b->sql, " = 'shared' AND (i.owner = ? OR EXISTS (SELECT 1 FROM image_members m "
                               "WHERE m.image_id = i.id AND m.member = ?");
         b_text(b, p);
         b_text(b, p);
@@ -790,19 +875,6 @@ static void add_visibility(struct sqlb *b, const struct ims_image_query *q, cons
     b_text(b, p);
     add_member_status(b, q->member_status);
     ims_buf_adds(&b->sql, ")))");
-}
-
-/* Sort expression: NULLs sort as the empty string / -1 so SQLite and
- * PostgreSQL order them the same way and the keyset comparison holds. */
-static void sort_expr(struct ims_buf *sql, const char *key)
-{
-    if (ims_streq(key, "size") || ims_streq(key, "virtual_size"))
-        ims_buf_printf(sql, "COALESCE(i.%s, -1)", key);
-    else if (text_column(key) && !ims_streq(key, "id") && !ims_streq(key, "owner") && !ims_streq(key, "status") &&
-             !ims_streq(key, "visibility"))
-        ims_buf_printf(sql, "COALESCE(i.%s, '')", key);
-    else
-        ims_buf_printf(sql, "i.%s", key);
 }
 
 /* A sort key as the statement orders by it: a tag-driven list orders by
@@ -878,6 +950,55 @@ static void add_marker(struct sqlb *b, const struct ims_sort *sorts, size_t n, c
     ims_buf_adds(&b->sql, ")");
 }
 
+/* The view in parts whose union it is, each one index's rows: for the
+ * default view of a caller who is not an administrator. */
+static bool view_branches(const struct ims_image_query *q, const struct ims_viewer *v)
+{
+    return !v->is_admin && (!q->visibility || ims_streq(q->visibility, "all"));
+}
+
+/* Part k of that view: 0 own, 1 public, 2 community ("all" only), 3
+ * shared with the caller (member_status, accepted by default). */
+static void add_view_branch(struct sqlb *b, const struct ims_image_query *q, const struct ims_viewer *v, int k)
+{
+    const char *p = v->project_id ? v->project_id : "";
+    switch (k) {
+    case 0:
+        ims_buf_adds(&b->sql, "i.owner = ?");
+        b_text(b, p);
+        break;
+    case 1: ims_buf_adds(&b->sql, "i.visibility = 'public'"); break;
+    case 2: ims_buf_adds(&b->sql, "i.visibility = 'community'"); break;
+    default:
+        ims_buf_adds(&b->sql, "i.visibility = 'shared' AND i.id IN (SELECT m.image_id FROM image_members m "
+                              "WHERE m.member = ?");
+        b_text(b, p);
+        add_member_status(b, q->member_status);
+        ims_buf_adds(&b->sql, ")");
+        break;
+    }
+}
+
+static void append_conds(struct sqlb *b, const struct sqlb *conds)
+{
+    ims_buf_adds(&b->sql, conds->sql.data ? conds->sql.data : "");
+    for (size_t i = 0; i < conds->nbinds; i++)
+        b_add(b, conds->binds[i]);
+}
+
+static void add_order_limit(struct sqlb *b, const struct ims_sort *sorts, size_t n, int64_t limit)
+{
+    ims_buf_adds(&b->sql, " ORDER BY ");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ims_buf_adds(&b->sql, ", ");
+        sort_col(b, sorts[i].key);
+        ims_buf_adds(&b->sql, sorts[i].desc ? " DESC" : " ASC");
+    }
+    ims_buf_adds(&b->sql, " LIMIT ?");
+    b_int(b, limit);
+}
+
 static int cmp_image_ptr(const void *a, const void *b)
 {
     return strcmp((*(struct ims_image *const *)a)->id, (*(struct ims_image *const *)b)->id);
@@ -940,56 +1061,93 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     for (size_t i = 0; i < q->nsorts; i++)
         if (core_column(q->sorts[i].key))
             sorts[nsorts++] = q->sorts[i];
+    /* Nothing orders rows after id (unique): the keys after it are dropped,
+     * so "sort_key=id" reads the primary key's index instead of sorting. */
+    for (size_t i = 0; i < nsorts; i++)
+        if (ims_streq(sorts[i].key, "id"))
+            nsorts = i + 1;
     bool last_desc = nsorts ? sorts[nsorts - 1].desc : true;
     static const char *const tiebreak[] = {"created_at", "id"};
     for (size_t t = 0; t < 2; t++) {
-        bool seen = false;
+        bool seen = nsorts && ims_streq(sorts[nsorts - 1].key, "id");
         for (size_t i = 0; i < nsorts; i++)
             seen = seen || ims_streq(sorts[i].key, tiebreak[t]);
         if (!seen)
             sorts[nsorts++] = (struct ims_sort){.key = (char *)tiebreak[t], .desc = last_desc};
     }
 
-    struct sqlb builder = {0}, *b = &builder;
+    struct sqlb builder = {0}, *b = &builder, conds = {0};
     ims_buf_init(&b->sql, 1 << 20);
+    ims_buf_init(&conds.sql, 1 << 20);
     /* With a tag filter and the default order, walk the first tag's
      * (value, created_at, image_id) index in order and stop at the page,
      * instead of fetching every tagged image and sorting them (a tag on 100
      * of 10k images: 189 -> 89 us), joining in that order. */
     b->ops = c->ops;
+    for (size_t i = 0; i < q->nfilters; i++)
+        b->filter_driven = b->filter_driven || filter_indexed(&q->filters[i]);
+    b->filter_driven = b->filter_driven || q->tags.n > 0;
     b->tag_driven = q->tags.n > 0 && nsorts == 2 && ims_streq(sorts[0].key, "created_at") &&
                     ims_streq(sorts[1].key, "id") && sorts[0].desc == sorts[1].desc;
-    if (b->tag_driven) {
-        ims_buf_printf(&b->sql, "SELECT " IMAGE_COLS " FROM image_tags t0 %s images i "
-                                "WHERE t0.value = ? AND i.id = t0.image_id", c->ops->join_in_order);
-        b_text(b, q->tags.items[0]);
-    } else {
-        ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE 1 = 1");
+    /* The conditions besides the caller's view, in conds: every statement
+     * shape below repeats them. */
+    conds.ops = b->ops;
+    conds.filter_driven = b->filter_driven;
+    conds.tag_driven = b->tag_driven;
+    add_imagetype(&conds, q, v);
+    add_eps(&conds, v);
+    if (!q->os_hidden_given) { /* nearly every image: its index would find them all */
+        ims_buf_adds(&conds.sql, " AND ");
+        b->ops->unindexed(&conds.sql, "i.os_hidden");
+        ims_buf_adds(&conds.sql, " = 0");
     }
-    add_visibility(b, q, v);
-    add_imagetype(b, q, v);
-    add_eps(b, v);
-    if (!q->os_hidden_given)
-        ims_buf_adds(&b->sql, " AND i.os_hidden = 0");
     for (size_t i = 0; i < q->nfilters; i++)
-        add_filter(b, &q->filters[i]);
+        add_filter(&conds, &q->filters[i]);
     for (size_t i = b->tag_driven ? 1 : 0; i < q->tags.n; i++) {
         /* IN, not a correlated EXISTS: the planner then starts from the tag
          * index instead of walking every image (measured 5x on 10k images). */
-        ims_buf_adds(&b->sql, " AND i.id IN (SELECT t.image_id FROM image_tags t WHERE t.value = ?)");
-        b_text(b, q->tags.items[i]);
+        ims_buf_adds(&conds.sql, " AND i.id IN (SELECT t.image_id FROM image_tags t WHERE t.value = ?)");
+        b_text(&conds, q->tags.items[i]);
     }
     if (marker)
-        add_marker(b, sorts, nsorts, marker);
-    ims_buf_adds(&b->sql, " ORDER BY ");
-    for (size_t i = 0; i < nsorts; i++) {
-        if (i)
-            ims_buf_adds(&b->sql, ", ");
-        sort_col(b, sorts[i].key);
-        ims_buf_adds(&b->sql, sorts[i].desc ? " DESC" : " ASC");
+        add_marker(&conds, sorts, nsorts, marker);
+    if (conds.overflow || conds.sql.overflow)
+        b->overflow = true;
+
+    bool default_order = ims_streq(sorts[0].key, "created_at") && nsorts == 2 && sorts[0].desc == sorts[1].desc;
+    if (view_branches(q, v) && !b->filter_driven && default_order && conds.nbinds < MAX_BINDS / 8) {
+        /* The default view of a caller who is not an administrator, in the
+         * default order, with no filter to find the rows: one page from
+         * each part of the view (own, public, community, shared with the
+         * caller), each walking its own index in the list's order, then
+         * the page of their union. A caller who sees few of many images no
+         * longer walks the catalogue. (Another order walks the key's index
+         * and checks the view on each image.) */
+        ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE i.id IN (");
+        for (int k = 0; k < 4; k++) {
+            if (k == 2 && !ims_streq(q->visibility, "all"))
+                continue;
+            ims_buf_printf(&b->sql, "%sSELECT id FROM (SELECT i.id AS id FROM images i WHERE ", k ? " UNION " : "");
+            add_view_branch(b, q, v, k);
+            append_conds(b, &conds);
+            add_order_limit(b, sorts, nsorts, q->limit);
+            ims_buf_printf(&b->sql, ") b%d", k);
+        }
+        ims_buf_adds(&b->sql, ")");
+    } else if (b->tag_driven) {
+        ims_buf_printf(&b->sql, "SELECT " IMAGE_COLS " FROM image_tags t0 %s images i "
+                                "WHERE t0.value = ? AND i.id = t0.image_id", c->ops->join_in_order);
+        b_text(b, q->tags.items[0]);
+        add_visibility(b, q, v);
+        append_conds(b, &conds);
+    } else {
+        ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE 1 = 1");
+        add_visibility(b, q, v);
+        append_conds(b, &conds);
     }
-    ims_buf_adds(&b->sql, " LIMIT ?");
-    b_int(b, q->limit);
+    add_order_limit(b, sorts, nsorts, q->limit);
+    ims_buf_release(&conds.sql);
+    free(conds.binds);
 
     struct ims_image *imgs = NULL;
     size_t n = 0;

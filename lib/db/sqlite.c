@@ -225,11 +225,11 @@ static enum ims_rc sq_check(void *handle, struct ims_buf *report, struct ims_err
     return rc;
 }
 
-/* "x || ''" is an expression, not the column: SQLite then uses no index on
- * x for this condition. */
+/* "+x" is an expression, not the column: SQLite then uses no index on x
+ * for this condition (the operator leaves any value as it is). */
 static void sq_unindexed(struct ims_buf *sql, const char *expr)
 {
-    ims_buf_printf(sql, "(%s || '')", expr);
+    ims_buf_printf(sql, "(+%s)", expr);
 }
 
 /* Beside the database file; in-memory and URI databases have none. */

@@ -644,8 +644,10 @@ static enum ims_rc parse_all(const struct ims_kvlist *params, const struct ims_q
     if (rc != IMS_OK)
         return rc;
     /* IMS: "__isregistered is true for all extension APIs by default". */
-    if (dialect == IMS_QUERY_IMS && !has_param(params, "__isregistered"))
+    if (dialect == IMS_QUERY_IMS && !has_param(params, "__isregistered")) {
         add_single_filter(&q, "__isregistered", true, IMS_FIELD_TEXT, IMS_CMP_EQ, "true");
+        q.filters[q.nfilters - 1].implied = true;
+    }
     *ret = q;
     q = (struct ims_image_query){0};
     return IMS_OK;
