@@ -19,6 +19,7 @@ struct ims_config {
     unsigned drain_timeout_ms;
     unsigned deferred_threads; /* threads that hash passwords (logins, password changes) */
     unsigned deferred_max;     /* requests that may wait for them; more get 503 */
+    unsigned handler_threads;  /* remote database: handlers off the event loop (0 = on it) */
     char *log_level;
     /* [storage] */
     char *data_dir;

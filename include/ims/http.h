@@ -160,6 +160,12 @@ struct ims_http_config {
                                         * did (0 = 30); streamed image data is cut by the idle timeout only */
     unsigned deferred_threads; /* workers of IMS_ROUTE_DEFERRED handlers (0: 1) */
     unsigned deferred_max;     /* requests that may wait for them; more get 503 */
+    /* 0: handlers run on the event loop (a local database answers in
+     * microseconds). Else every other handler (bodies streamed to a sink
+     * aside) runs on a pool of this many threads, its connection
+     * suspended meanwhile: a remote database's round trips stall no
+     * other connection of the event loop. */
+    unsigned handler_threads;
 };
 
 /* The application hook: route table plus dispatch (authentication and the
@@ -175,6 +181,8 @@ struct ims_http_app {
     void (*no_route)(struct ims_request *req, unsigned allowed);
     void (*after)(struct ims_request *req); /* logging */
     void (*cleanup)(struct ims_request *req); /* always, last */
+    /* Called (with svc) by each handler-pool thread as it starts; NULL: nothing. */
+    void (*thread_start)(void *svc);
     const char *public_url; /* NULL: derived from the Host header */
 };
 

@@ -318,6 +318,10 @@ static void cleanup(struct ims_request *req)
     req->principal = NULL;
 }
 
+/* A handler-pool thread's database connection, opened before a request
+ * waits for it (on PostgreSQL a new connection is a new server process). */
+static void thread_start(void *svc) { ims_db_conn(((struct ims_service *)svc)->db); }
+
 void ims_api_app_init(struct ims_http_app *app, struct ims_service *svc)
 {
     *app = (struct ims_http_app){
@@ -328,6 +332,7 @@ void ims_api_app_init(struct ims_http_app *app, struct ims_service *svc)
         .no_route = no_route,
         .after = access_log,
         .cleanup = cleanup,
+        .thread_start = thread_start,
         .public_url = svc->cfg->public_url && *svc->cfg->public_url ? svc->cfg->public_url : NULL,
     };
 }

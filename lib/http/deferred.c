@@ -20,11 +20,15 @@ struct ims_deferred {
     bool stopping;
     pthread_t *threads;
     unsigned nthreads;
+    void (*thread_start)(void *);
+    void *thread_arg;
 };
 
 static void *worker(void *p)
 {
     struct ims_deferred *d = p;
+    if (d->thread_start)
+        d->thread_start(d->thread_arg);
     pthread_mutex_lock(&d->mu);
     for (;;) {
         while (d->n == 0 && !d->stopping)
@@ -44,7 +48,15 @@ static void *worker(void *p)
 
 struct ims_deferred *ims_deferred_start(unsigned nthreads, size_t max_queued)
 {
+    return ims_deferred_start_with(nthreads, max_queued, NULL, NULL);
+}
+
+struct ims_deferred *ims_deferred_start_with(unsigned nthreads, size_t max_queued, void (*thread_start)(void *),
+                                             void *arg)
+{
     struct ims_deferred *d = ims_xcalloc(1, sizeof(*d));
+    d->thread_start = thread_start;
+    d->thread_arg = arg;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->cap = max_queued ? max_queued : 1;

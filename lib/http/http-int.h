@@ -11,6 +11,10 @@ struct ims_deferred;
 /* nthreads workers (at least one) run submitted jobs in order; at most
  * max_queued wait. NULL if no thread could start. */
 struct ims_deferred *ims_deferred_start(unsigned nthreads, size_t max_queued);
+/* The same, each thread calling thread_start(arg) first (a handler pool's
+ * threads open their database connection before any request waits on it). */
+struct ims_deferred *ims_deferred_start_with(unsigned nthreads, size_t max_queued, void (*thread_start)(void *),
+                                             void *arg);
 /* false (nothing queued) when max_queued jobs already wait. */
 bool ims_deferred_submit(struct ims_deferred *d, void (*fn)(void *arg), void *arg);
 /* Runs what is queued, then joins the workers and frees d (NULL: no-op). */

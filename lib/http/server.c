@@ -27,6 +27,7 @@ struct ims_http_server {
     unsigned port;
     const struct ims_http_app *app;
     struct ims_deferred *deferred;
+    struct ims_deferred *handlers; /* handler_threads' pool; NULL: on the event loop */
     struct ims_conn_guard *guard;
     atomic_uint inflight;
 };
@@ -297,15 +298,15 @@ static void run_deferred(void *arg)
     MHD_resume_connection(cr->req.conn);
 }
 
-/* Hands the handler to the deferred pool; the connection waits suspended
- * (suspend first: the worker may resume it before we return). */
-static void defer(struct conn_req *cr)
+/* Hands the handler to a pool; the connection waits suspended (suspend
+ * first: the worker may resume it before we return). */
+static void defer(struct conn_req *cr, struct ims_deferred *pool, const char *busy)
 {
     MHD_suspend_connection(cr->req.conn);
     cr->phase = PHASE_DEFERRED;
-    if (!ims_deferred_submit(cr->srv->deferred, run_deferred, cr)) {
+    if (!ims_deferred_submit(pool, run_deferred, cr)) {
         ims_resp_header(&cr->req, "Retry-After", "1");
-        ims_http_error(&cr->req, 503, "Too many requests are waiting for password checks; retry shortly.");
+        ims_http_error(&cr->req, 503, busy);
         atomic_store(&cr->phase_ready, true);
         MHD_resume_connection(cr->req.conn);
     }
@@ -363,7 +364,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         cr->sink_finished = true;
         req->route->sink->end(req);
     } else if ((req->route->flags & IMS_ROUTE_DEFERRED) && cr->srv->deferred) {
-        defer(cr);
+        defer(cr, cr->srv->deferred, "Too many requests are waiting for password checks; retry shortly.");
+        return MHD_YES;
+    } else if (cr->srv->handlers) {
+        defer(cr, cr->srv->handlers, "Too many requests are waiting; retry shortly.");
         return MHD_YES;
     } else {
         req->route->handler(req);
@@ -445,6 +449,15 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
     unsigned n = cfg->threads ? cfg->threads : 1;
     if (n > MAX_DAEMONS)
         n = MAX_DAEMONS;
+    /* one request per connection at a time: a queue as long as the
+     * daemons' connection limits together never fills */
+    if (cfg->handler_threads && !(srv->handlers = ims_deferred_start_with(cfg->handler_threads, (size_t)mhd_limit(cfg) * n,
+                                                                         app->thread_start, app->svc))) {
+        ims_deferred_stop(srv->deferred);
+        guard_stop(srv->guard);
+        free(srv);
+        return ims_fail(err, IMS_E_INTERNAL, "cannot start the handler threads");
+    }
     unsigned port = cfg->port;
     for (unsigned i = 0; i < n; i++) {
         if (start_one(srv, cfg, port, &srv->daemons[i]) != MHD_YES) {
@@ -479,6 +492,7 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
     /* Every suspended connection is resumed before the daemons stop (MHD
      * requires it): the pool finishes what it holds first. */
     ims_deferred_stop(s->deferred);
+    ims_deferred_stop(s->handlers);
     for (unsigned waited = 0; waited < 1000 && atomic_load(&s->inflight) > 0; waited += 10)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)

@@ -170,7 +170,9 @@ int main(int argc, char **argv)
                                  .head_timeout = cfg.head_timeout,
                                  .body_timeout = cfg.body_timeout,
                                  .deferred_threads = cfg.deferred_threads,
-                                 .deferred_max = cfg.deferred_max};
+                                 .deferred_max = cfg.deferred_max,
+                                 /* SQLite answers in microseconds: its handlers stay on the event loop */
+                                 .handler_threads = be.sql == &ims_sqlite_ops ? 0 : cfg.handler_threads};
     struct ims_http_app app;
     ims_api_app_init(&app, svc);
     struct ims_http_server *srv;
