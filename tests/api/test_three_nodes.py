@@ -1,6 +1,7 @@
 """Three imsd nodes serving one cloud: one PostgreSQL database (pg_fixture's
 server), one token key, one image store every node reaches (the file store
-on a shared directory), each node on a port and data dir of its own.
+on a shared directory, or one bucket of the S3 store with
+IMSD_TEST_STORE=s3), each node on a port and data dir of its own.
 
 What one node does, the others see: an image created on node 1 takes its
 data through node 2 and gives it back through node 3; a token issued by one
@@ -10,6 +11,7 @@ image through all three at once are all kept; a grant revoked and a policy
 changed through node 1 hold on node 3 within the documented bound (the
 caches follow the database's change notifications, and ask it again at
 least once a second whatever they heard)."""
+import hashlib
 import os
 import subprocess
 import time
@@ -17,6 +19,7 @@ import uuid
 
 import pytest
 
+import obs_fixtures
 import pg_fixture
 from helpers import Api, IMSD_BIN, clean_env, create_image, get_image, md5, patch, unique
 from job_helpers import job_of, wait_job
@@ -34,13 +37,22 @@ DENY_LIST = {"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["ims
 
 
 def store_config(tmp_path):
-    """The image store all nodes share: the file store on one directory."""
-    return {"file_dir": str(tmp_path / "store")}
+    """The image store all nodes share, as (section, settings): with the S3
+    store (IMSD_TEST_STORE=s3, where obs_fixtures knows it) one bucket of
+    the session's S3 server for the three; else the file store on one
+    directory."""
+    if getattr(obs_fixtures, "ON_S3", False):
+        env = obs_fixtures.server_env()
+        return "store", {"backend": "s3", "endpoint": env["S3_ENDPOINT"], "region": env["S3_REGION"],
+                         "access_key": env["S3_ACCESS_KEY"], "secret_key": env["S3_SECRET_KEY"],
+                         "bucket": "imsd-nodes-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:24]}
+    return "storage", {"file_dir": str(tmp_path / "store")}
 
 
 def node_config(database, key, tmp_path, **extra):
+    section, store = store_config(tmp_path)
     config = {"database": {"connection": database},
-              "storage": store_config(tmp_path),
+              section: store,
               "identity": {"token_key": key},
               "server": {"threads": 2}}
     for section, values in extra.items():
