@@ -40,11 +40,13 @@ run_api() {
 }
 
 # Every imsd of the suite on a database of its own on one PostgreSQL server
-# (tests/api/pg_fixture.py starts it in a temporary directory).
+# (tests/api/pg_fixture.py starts it in a temporary directory) and its image
+# data in a bucket of its own on one Swift s3api server (the S3 store;
+# tests/api/obs_fixtures.py starts it).
 run_api_pg() {
   local build=$1
-  echo "== API tests on PostgreSQL against $build/imsd"
-  IMSD_TEST_DATABASE=postgresql IMSD_BIN="$PWD/$build/imsd" IMSCTL_BIN="$PWD/$build/imsctl" \
+  echo "== API tests on PostgreSQL and the S3 store against $build/imsd"
+  IMSD_TEST_DATABASE=postgresql IMSD_TEST_STORE=s3 IMSD_BIN="$PWD/$build/imsd" IMSCTL_BIN="$PWD/$build/imsctl" \
     $PY -m pytest -q -p no:cacheprovider tests/api
 }
 

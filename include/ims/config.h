@@ -29,6 +29,14 @@ struct ims_config {
      * blobs alone for this long (a blob is unreferenced between its
      * commit and its row's). */
     int64_t recovery_grace_seconds;
+    /* [store] where image data lives: the file store (default) or S3 */
+    char *store_backend;    /* "file" or "s3" */
+    char *store_endpoint;   /* s3: http(s)://host:port */
+    char *store_region;
+    char *store_bucket;
+    char *store_access_key;
+    char *store_secret_key; /* from secret_key or secret_key_file */
+    int64_t store_part_size; /* s3: uploads go up in parts of this size */
     /* [obs] the object storage users import from and export to */
     char *obs_backend;    /* "embedded" or "s3" */
     char *obs_dir;        /* embedded: "" = <data_dir>/obs */

@@ -231,6 +231,21 @@ struct ims_obs_s3_config {
 #define IMS_OBS_S3_PART_MIN (5ULL << 20)
 enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_obs **ret, struct ims_err *err);
 
+/* A streamed upload to S3 of a size not known in advance (the S3 blob
+ * store's writer). Bytes are kept in memory one part (part_size, 5 MiB to
+ * 1 GiB) at a time: a full part goes up (a multipart upload, created at the
+ * first full part) in a thread of its own while the next part fills, so
+ * at most two parts are held. finish completes it (one PUT when everything
+ * fit in one part); nothing is visible before, and abort, or any failure,
+ * leaves nothing (the multipart upload is aborted). finish and abort free
+ * the upload. At most 10,000 parts: IMS_OBS_TOO_LARGE past them. */
+struct ims_obs_upload;
+enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, const char *key, uint64_t part_size,
+                                       struct ims_obs_upload **ret, struct ims_err *err);
+enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p, size_t n, struct ims_err *err);
+enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_err *err);
+void ims_obs_s3_upload_abort(struct ims_obs_upload *u);
+
 /* The S3 backend's readers of the XML servers answer with (pure; public
  * for the unit tests and fuzz/fuzz_obs_xml.c). Every value is decoded into
  * the capacity given and must be valid UTF-8 without control characters;

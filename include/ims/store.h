@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  * store: where image data lives. An interface (struct ims_store_ops) with
- * one file per implementation (store/file.c now, store/s3.c later). Blobs are
+ * one file per implementation (store/file.c, store/s3.c). Blobs are
  * written to a temporary object, made durable by commit, immutable after.
  * A blob's location names its store: "<store name>://<key>" (file://ab/<uuid>),
  * so one service can read from several stores (router.c) and data can move
@@ -10,6 +10,7 @@
 
 #include "ims/base.h"
 #include "ims/kv.h"
+#include "ims/obs.h"
 
 struct ims_store;
 
@@ -52,10 +53,13 @@ struct ims_store_ops {
      * their data goes through a writer. */
     enum ims_rc (*temp_path)(struct ims_store *s, char **ret_path, struct ims_err *err);
     enum ims_rc (*adopt)(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err);
-    /* The file holding location's blob, for a program that reads it by
-     * path (qemu-img exporting it); owned by the caller. NULL in stores
-     * without local files. */
-    enum ims_rc (*local_path)(struct ims_store *s, const char *location, char **ret_path, struct ims_err *err);
+    /* A file holding location's blob, for a program that reads it by
+     * path (qemu-img exporting it); the path is owned by the caller. The
+     * file store gives the blob's own file (*ret_copy false); a remote
+     * store downloads a copy into its temporary area (*ret_copy true: the
+     * caller removes it). NULL in stores that cannot. */
+    enum ims_rc (*local_path)(struct ims_store *s, const char *location, char **ret_path, bool *ret_copy,
+                              struct ims_err *err);
     enum ims_rc (*open_read)(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
                              struct ims_err *err);
     enum ims_rc (*remove)(struct ims_store *s, const char *location, struct ims_err *err);
@@ -92,5 +96,19 @@ const char *ims_store_location_key(const struct ims_store *s, const char *locati
  * With direct_io, image data is written and read with O_DIRECT where the
  * file system has it, and through the page cache where it has not. */
 enum ims_rc ims_store_file_open(const char *dir, bool direct_io, struct ims_store **ret, struct ims_err *err);
+
+/* The S3 store: blob <uuid> is the object images/<uuid> of bucket
+ * (made at open if missing), its location s3://<uuid>; uploads stream as
+ * multipart uploads in parts of part_size (5 MiB to 1 GiB; two parts per
+ * writer in memory, so at most 10,000 x part_size per blob), reads are
+ * ranged GETs. Files of producers that write files (temp_path, adopt,
+ * local_path) live in dir/tmp, the file store's temporary area. */
+struct ims_store_s3_config {
+    struct ims_obs_s3_config s3; /* the service, through lib/obs's client */
+    const char *bucket;
+    const char *dir;
+    uint64_t part_size;
+};
+enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_store **ret, struct ims_err *err);
 
 #endif

@@ -102,10 +102,11 @@ enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struc
     if ((rc = ims_repo_image_get(ims_db_conn(svc->db), id, &img, err)) != IMS_OK)
         return rc;
     char *blob_path = NULL, *tmp = NULL, *out = NULL;
+    bool blob_copy = false; /* a remote store's download, removed here */
     if (!img.blob)
         rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0046", "Image %s has no data.", id);
     else
-        rc = svc->store->ops->local_path(svc->store, img.blob, &blob_path, err);
+        rc = svc->store->ops->local_path(svc->store, img.blob, &blob_path, &blob_copy, err);
     int64_t started = ims_mono_us();
     struct export x = {.prog = prog};
     if (rc == IMS_OK && !r->quick) {
@@ -150,6 +151,8 @@ enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struc
         unlink(out);
     free(out);
     free(tmp);
+    if (blob_copy)
+        unlink(blob_path);
     free(blob_path);
     ims_image_release(&img);
     return rc;

@@ -638,6 +638,66 @@ static void abort_upload(struct s3 *s, const char *bucket, const char *key, cons
  * is markup. */
 static bool etag_ok(const char *e) { return e[0] && ims_text_valid(e) && !strpbrk(e, "<>&"); }
 
+/* Starts a multipart upload: its id into upload_id (cap bytes). */
+static enum ims_obs_rc mp_create(struct s3 *s, const char *bucket, const char *key, char *upload_id, size_t cap,
+                                 struct ims_err *err)
+{
+    const struct qparam create_q[] = {{"uploads", ""}};
+    static const char *const xml_type[] = {"Content-Type: application/xml", NULL};
+    struct request q = {.method = "POST", .bucket = bucket, .key = key, .query = create_q, .nquery = 1,
+                        .headers = xml_type, .post = ""};
+    struct resp r;
+    enum ims_obs_rc rc = perform(s, &q, &r, "create multipart upload", err);
+    if (!rc && !(r.body.data && ims_obs_s3_xml_value(r.body.data, r.body.len, "UploadId", upload_id, cap) &&
+                 upload_id[0]))
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 create multipart upload %s:%s: no UploadId in the answer", bucket, key);
+    resp_release(&r);
+    return rc;
+}
+
+/* Uploads part number num (len bytes from src) and adds it to the
+ * Complete document `done`. */
+static enum ims_obs_rc mp_part(struct s3 *s, const char *bucket, const char *key, const char *upload_id, size_t num,
+                               uint64_t len, ims_obs_source_fn src, void *ctx, struct ims_buf *done,
+                               struct ims_err *err)
+{
+    char nums[24], etag[IMS_OBS_ETAG_MAX];
+    snprintf(nums, sizeof(nums), "%zu", num);
+    const struct qparam part_q[] = {{"partNumber", nums}, {"uploadId", upload_id}};
+    struct upload_src u = {.fn = src, .ctx = ctx, .left = len};
+    struct request pq = {.method = "PUT", .bucket = bucket, .key = key, .query = part_q, .nquery = 2,
+                         .upload = &u, .upload_size = len};
+    struct resp r;
+    enum ims_obs_rc rc = perform(s, &pq, &r, "upload part", err);
+    snprintf(etag, sizeof(etag), "%s", r.etag);
+    if (!rc && !etag_ok(etag))
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 part %zu of %s:%s: no usable ETag in the answer", num, bucket, key);
+    if (!rc)
+        ims_buf_printf(done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", num, etag);
+    resp_release(&r);
+    return rc;
+}
+
+/* Completes the upload whose parts `done` lists (the document is closed
+ * here). */
+static enum ims_obs_rc mp_complete(struct s3 *s, const char *bucket, const char *key, const char *upload_id,
+                                   struct ims_buf *done, struct ims_err *err)
+{
+    static const char *const xml_type[] = {"Content-Type: application/xml", NULL};
+    ims_buf_adds(done, "</CompleteMultipartUpload>");
+    const struct qparam done_q[] = {{"uploadId", upload_id}};
+    struct request cq = {.method = "POST", .bucket = bucket, .key = key, .query = done_q, .nquery = 1,
+                         .headers = xml_type, .post = done->data};
+    struct resp r;
+    enum ims_obs_rc rc = perform(s, &cq, &r, "complete multipart upload", err);
+    /* S3 may answer 200 and still fail: the document says */
+    char code[64], msg[256];
+    if (!rc && r.body.data && ims_obs_s3_parse_error(r.body.data, r.body.len, code, sizeof(code), msg, sizeof(msg)))
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 complete multipart upload %s:%s: %s: %s", bucket, key, code, msg);
+    resp_release(&r);
+    return rc;
+}
+
 /* A multipart upload of size bytes from src in parts of `part`, aborted
  * on any failure so no part stays behind.
  *
@@ -647,52 +707,18 @@ static bool etag_ok(const char *e) { return e[0] && ims_text_valid(e) && !strpbr
 static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *key, uint64_t size, uint64_t part,
                                  ims_obs_source_fn src, void *ctx, struct ims_err *err)
 {
-    const struct qparam create_q[] = {{"uploads", ""}};
-    static const char *const xml_type[] = {"Content-Type: application/xml", NULL};
-    struct request q = {.method = "POST", .bucket = bucket, .key = key, .query = create_q, .nquery = 1,
-                        .headers = xml_type, .post = ""};
-    struct resp r;
-    enum ims_obs_rc rc = perform(s, &q, &r, "create multipart upload", err);
     char upload_id[1024];
-    if (!rc && !(r.body.data && ims_obs_s3_xml_value(r.body.data, r.body.len, "UploadId", upload_id,
-                                                     sizeof(upload_id)) && upload_id[0]))
-        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 create multipart upload %s:%s: no UploadId in the answer", bucket, key);
-    resp_release(&r);
+    enum ims_obs_rc rc = mp_create(s, bucket, key, upload_id, sizeof(upload_id), err);
     if (rc)
         return rc;
     size_t nparts = (size_t)((size + part - 1) / part);
     struct ims_buf done;
     ims_buf_init(&done, (size_t)nparts * 160 + 256);
     ims_buf_adds(&done, "<CompleteMultipartUpload>");
-    for (size_t i = 0; i < nparts && !rc; i++) {
-        uint64_t len = i + 1 < nparts ? part : size - part * i;
-        char num[24], etag[IMS_OBS_ETAG_MAX];
-        snprintf(num, sizeof(num), "%zu", i + 1);
-        const struct qparam part_q[] = {{"partNumber", num}, {"uploadId", upload_id}};
-        struct upload_src u = {.fn = src, .ctx = ctx, .left = len};
-        struct request pq = {.method = "PUT", .bucket = bucket, .key = key, .query = part_q, .nquery = 2,
-                             .upload = &u, .upload_size = len};
-        rc = perform(s, &pq, &r, "upload part", err);
-        snprintf(etag, sizeof(etag), "%s", r.etag);
-        if (!rc && !etag_ok(etag))
-            rc = ims_obs_fail(err, IMS_OBS_IO, "S3 part %zu of %s:%s: no usable ETag in the answer", i + 1, bucket,
-                              key);
-        if (!rc)
-            ims_buf_printf(&done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1, etag);
-        resp_release(&r);
-    }
-    ims_buf_adds(&done, "</CompleteMultipartUpload>");
-    if (!rc) {
-        const struct qparam done_q[] = {{"uploadId", upload_id}};
-        struct request cq = {.method = "POST", .bucket = bucket, .key = key, .query = done_q, .nquery = 1,
-                             .headers = xml_type, .post = done.data};
-        rc = perform(s, &cq, &r, "complete multipart upload", err);
-        /* S3 may answer 200 and still fail: the document says */
-        char code[64], msg[256];
-        if (!rc && r.body.data && ims_obs_s3_parse_error(r.body.data, r.body.len, code, sizeof(code), msg, sizeof(msg)))
-            rc = ims_obs_fail(err, IMS_OBS_IO, "S3 complete multipart upload %s:%s: %s: %s", bucket, key, code, msg);
-        resp_release(&r);
-    }
+    for (size_t i = 0; i < nparts && !rc; i++)
+        rc = mp_part(s, bucket, key, upload_id, i + 1, i + 1 < nparts ? part : size - part * i, src, ctx, &done, err);
+    if (!rc)
+        rc = mp_complete(s, bucket, key, upload_id, &done, err);
     ims_buf_release(&done);
     if (rc)
         abort_upload(s, bucket, key, upload_id);
@@ -861,15 +887,15 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
 {
     const char *ep = cfg->endpoint ? cfg->endpoint : "";
     if (strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8))
-        return ims_obs_fail(err, IMS_OBS_IO, "[obs] endpoint must be an http:// or https:// URL (is '%s')", ep);
+        return ims_obs_fail(err, IMS_OBS_IO, "endpoint must be an http:// or https:// URL (is '%s')", ep);
     if (!cfg->region || !*cfg->region || strchr(cfg->region, ':') || !ims_text_valid(cfg->region))
-        return ims_obs_fail(err, IMS_OBS_IO, "[obs] region must be set (e.g. us-east-1), without ':'");
+        return ims_obs_fail(err, IMS_OBS_IO, "region must be set (e.g. us-east-1), without ':'");
     if (!cfg->access_key || !*cfg->access_key || !cfg->secret_key || !*cfg->secret_key)
-        return ims_obs_fail(err, IMS_OBS_IO, "[obs] access_key and secret_key (or secret_key_file) must be set");
+        return ims_obs_fail(err, IMS_OBS_IO, "access_key and secret_key (or secret_key_file) must be set");
     if (cfg->part_size < IMS_OBS_S3_PART_MIN || cfg->part_size > (5ULL << 30))
-        return ims_obs_fail(err, IMS_OBS_IO, "[obs] part_size must be between 5 MiB and 5 GiB");
+        return ims_obs_fail(err, IMS_OBS_IO, "part_size must be between 5 MiB and 5 GiB");
     if (cfg->server_copy_max < IMS_OBS_S3_PART_MIN || cfg->server_copy_max > (5ULL << 30))
-        return ims_obs_fail(err, IMS_OBS_IO, "[obs] server_copy_max must be between 5 MiB and 5 GiB");
+        return ims_obs_fail(err, IMS_OBS_IO, "server_copy_max must be between 5 MiB and 5 GiB");
     pthread_once(&curl_once, curl_init);
     struct s3 *s = ims_xcalloc(1, sizeof(*s));
     s->base.ops = &s3_ops;
@@ -885,4 +911,157 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
     s->server_copy_max = cfg->server_copy_max;
     *ret = &s->base;
     return IMS_OBS_OK;
+}
+
+/* ---- streamed uploads of a size not known in advance ---- */
+
+struct ims_obs_upload {
+    struct s3 *s;
+    char *bucket, *key;
+    uint64_t part;    /* bytes per part */
+    char *buf[2];     /* buf[cur] fills while the other one goes up */
+    int cur;
+    size_t len;       /* bytes in buf[cur] */
+    bool started;     /* the multipart upload exists (a part went up or goes up) */
+    char upload_id[1024];
+    size_t nparts;    /* parts handed to the sender */
+    struct ims_buf done;
+    /* the part in flight, sent by its own thread */
+    pthread_t thread;
+    bool running;
+    const char *th_buf;
+    size_t th_len, th_num;
+    enum ims_obs_rc th_rc;
+    struct ims_err th_err;
+};
+
+static void *send_part(void *arg)
+{
+    struct ims_obs_upload *u = arg;
+    struct mem_src m = {.p = u->th_buf, .len = u->th_len};
+    u->th_rc = mp_part(u->s, u->bucket, u->key, u->upload_id, u->th_num, u->th_len, mem_read, &m, &u->done,
+                       &u->th_err);
+    return NULL;
+}
+
+/* Waits for the part in flight; its failure is the upload's. */
+static enum ims_obs_rc upload_wait(struct ims_obs_upload *u, struct ims_err *err)
+{
+    if (!u->running)
+        return IMS_OBS_OK;
+    pthread_join(u->thread, NULL);
+    u->running = false;
+    if (u->th_rc && err)
+        *err = u->th_err;
+    return u->th_rc;
+}
+
+/* Sends buf[cur] as the next part, in the background; the other buffer
+ * takes the next bytes once the part before it has gone up. */
+static enum ims_obs_rc upload_send(struct ims_obs_upload *u, struct ims_err *err)
+{
+    enum ims_obs_rc rc = upload_wait(u, err);
+    if (rc)
+        return rc;
+    if (!u->started) {
+        if ((rc = mp_create(u->s, u->bucket, u->key, u->upload_id, sizeof(u->upload_id), err)))
+            return rc;
+        u->started = true;
+    }
+    if (u->nparts == MAX_PARTS)
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: more than %d parts of %llu bytes", u->bucket, u->key,
+                            MAX_PARTS, (unsigned long long)u->part);
+    u->th_buf = u->buf[u->cur];
+    u->th_len = u->len;
+    u->th_num = ++u->nparts;
+    u->cur ^= 1;
+    u->len = 0;
+    if (pthread_create(&u->thread, NULL, send_part, u) != 0) {
+        send_part(u); /* no thread to be had: send it now */
+        return u->th_rc ? (*err = u->th_err, u->th_rc) : IMS_OBS_OK;
+    }
+    u->running = true;
+    return IMS_OBS_OK;
+}
+
+enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, const char *key, uint64_t part_size,
+                                       struct ims_obs_upload **ret, struct ims_err *err)
+{
+    if (o->ops != &s3_ops)
+        return ims_obs_fail(err, IMS_OBS_UNSUPPORTED, "streamed uploads are for S3");
+    if (ims_obs_bucket_check(bucket) || ims_obs_key_check(key))
+        return ims_obs_fail(err, IMS_OBS_BAD_NAME, "invalid bucket or key");
+    if (part_size < IMS_OBS_S3_PART_MIN || part_size > (1ULL << 30))
+        return ims_obs_fail(err, IMS_OBS_IO, "a part must hold between 5 MiB and 1 GiB");
+    struct ims_obs_upload *u = ims_xcalloc(1, sizeof(*u));
+    u->s = (struct s3 *)o;
+    u->bucket = ims_xstrdup(bucket);
+    u->key = ims_xstrdup(key);
+    u->part = part_size;
+    u->buf[0] = ims_xmalloc((size_t)part_size);
+    u->buf[1] = ims_xmalloc((size_t)part_size);
+    ims_buf_init(&u->done, (size_t)MAX_PARTS * 160 + 256);
+    ims_buf_adds(&u->done, "<CompleteMultipartUpload>");
+    *ret = u;
+    return IMS_OBS_OK;
+}
+
+enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p, size_t n, struct ims_err *err)
+{
+    const char *src = p;
+    while (n) {
+        size_t take = (size_t)u->part - u->len < n ? (size_t)u->part - u->len : n;
+        memcpy(u->buf[u->cur] + u->len, src, take);
+        u->len += take;
+        src += take;
+        n -= take;
+        if (u->len == u->part) {
+            enum ims_obs_rc rc = upload_send(u, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return IMS_OBS_OK;
+}
+
+static void upload_free(struct ims_obs_upload *u)
+{
+    free(u->buf[0]);
+    free(u->buf[1]);
+    ims_buf_release(&u->done);
+    free(u->bucket);
+    free(u->key);
+    free(u);
+}
+
+void ims_obs_s3_upload_abort(struct ims_obs_upload *u)
+{
+    if (!u)
+        return;
+    upload_wait(u, NULL);
+    if (u->started)
+        abort_upload(u->s, u->bucket, u->key, u->upload_id);
+    upload_free(u);
+}
+
+enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_err *err)
+{
+    enum ims_obs_rc rc;
+    if (!u->started) { /* it all fit in one part: one PUT */
+        struct mem_src m = {.p = u->buf[u->cur], .len = u->len};
+        rc = which_missing(&u->s->base, put_single(u->s, u->bucket, u->key, u->len, mem_read, &m, err), u->bucket,
+                           u->key, err);
+        upload_free(u);
+        return rc;
+    }
+    rc = u->len ? upload_send(u, err) : IMS_OBS_OK;
+    enum ims_obs_rc wrc = upload_wait(u, rc ? NULL : err);
+    if (!rc)
+        rc = wrc;
+    if (!rc)
+        rc = mp_complete(u->s, u->bucket, u->key, u->upload_id, &u->done, err);
+    if (rc)
+        abort_upload(u->s, u->bucket, u->key, u->upload_id);
+    upload_free(u);
+    return rc;
 }

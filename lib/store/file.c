@@ -272,8 +272,10 @@ static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struc
     return IMS_OK;
 }
 
-static enum ims_rc fs_local_path(struct ims_store *s, const char *location, char **ret_path, struct ims_err *err)
+static enum ims_rc fs_local_path(struct ims_store *s, const char *location, char **ret_path, bool *ret_copy,
+                                 struct ims_err *err)
 {
+    *ret_copy = false;
     char path[PATH_MAX];
     if (!blob_path((struct file_store *)s, location, path))
         return ims_fail(err, IMS_E_IO, "invalid blob location");

@@ -69,14 +69,15 @@ static enum ims_rc rt_adopt(struct ims_store *s, const char *path, char **ret_lo
     return first->ops->adopt(first, path, ret_location, err);
 }
 
-static enum ims_rc rt_local_path(struct ims_store *s, const char *location, char **ret_path, struct ims_err *err)
+static enum ims_rc rt_local_path(struct ims_store *s, const char *location, char **ret_path, bool *ret_copy,
+                                 struct ims_err *err)
 {
     struct ims_store *to = store_of((struct router *)s, location);
     if (!to)
         return ims_fail(err, IMS_E_IO, "no configured store holds %s", location);
     if (!to->ops->local_path)
         return ims_fail(err, IMS_E_NOTIMPL, "the %s store keeps no local files", to->ops->name);
-    return to->ops->local_path(to, location, ret_path, err);
+    return to->ops->local_path(to, location, ret_path, ret_copy, err);
 }
 
 static enum ims_rc rt_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,

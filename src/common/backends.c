@@ -85,12 +85,34 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
     }
     const char *dir = cfg->file_store_dir && *cfg->file_store_dir ? cfg->file_store_dir : cfg->data_dir;
     struct ims_err e = {0};
-    if (ims_store_file_open(dir, cfg->direct_io, &b->stores[0], &e) != IMS_OK) {
+    /* With S3, new data goes there; the file store stays behind it, for
+     * blobs stored before the change and for its temporary area (files of
+     * converters, which the S3 store uploads). */
+    if (ims_streq(cfg->store_backend, "s3")) {
+        const struct ims_store_s3_config s3 = {
+            .s3 = {.endpoint = cfg->store_endpoint,
+                   .region = cfg->store_region,
+                   .access_key = cfg->store_access_key,
+                   .secret_key = cfg->store_secret_key,
+                   .part_size = (uint64_t)cfg->store_part_size,
+                   .server_copy_max = 5ULL << 30},
+            .bucket = cfg->store_bucket,
+            .dir = dir,
+            .part_size = (uint64_t)cfg->store_part_size,
+        };
+        if (ims_store_s3_open(&s3, &b->stores[b->nstores], &e) != IMS_OK) {
+            snprintf(err, errlen, "S3 store ([store] backend s3): %s", e.msg);
+            ims_backends_close(b);
+            return -1;
+        }
+        b->nstores++;
+    }
+    if (ims_store_file_open(dir, cfg->direct_io, &b->stores[b->nstores], &e) != IMS_OK) {
         snprintf(err, errlen, "file store: %s", e.msg);
         ims_backends_close(b);
         return -1;
     }
-    b->nstores = 1;
+    b->nstores++;
     enum ims_rc crc = ims_streq(cfg->compute_backend, "libvirt")
                           ? ims_compute_libvirt_open(cfg->compute_uri, cfg->compute_default_project, &b->compute, &e)
                           : ims_compute_inventory_open(cfg->data_dir, cfg->recovery_grace_seconds, b->obs, &b->compute, &e);

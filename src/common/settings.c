@@ -37,6 +37,19 @@ const struct ims_setting ims_settings[] = {
     {"storage", "file_dir", NULL, "directory of the file store (images/, tmp/; default: the data dir)", ""},
     {"storage", "recovery_grace_seconds", NULL,
      "start-up recovery removes other processes' temporary files and unreferenced blobs only this old", "3600"},
+    {"store", "backend", "IMSD_STORE_BACKEND",
+     "where image data lives: file (under [storage] file_dir) or s3 (a bucket of an S3-compatible service)", "file"},
+    {"store", "endpoint", "IMSD_STORE_ENDPOINT", "s3: the service's URL, http(s)://host[:port] (path-style requests)",
+     ""},
+    {"store", "region", "IMSD_STORE_REGION", "s3: the region requests are signed for (SigV4)", "us-east-1"},
+    {"store", "bucket", "IMSD_STORE_BUCKET", "s3: the bucket holding image data (made at first start)", "imsd-images"},
+    {"store", "access_key", "IMSD_STORE_ACCESS_KEY", "s3: access key id", ""},
+    {"store", "secret_key", "IMSD_STORE_SECRET_KEY", "s3: secret access key (or secret_key_file)", ""},
+    {"store", "secret_key_file", NULL, "s3: a file holding the secret access key (its first line)", ""},
+    {"store", "part_size", NULL,
+     "s3: uploads go up in parts of this size, two held in memory per upload (5 MiB to 1 GiB; an image holds at "
+     "most 10,000 parts), bytes",
+     "16777216"},
     {"obs", "backend", "IMSD_OBS_BACKEND",
      "object storage for image files users import and export: embedded (directories under [obs] dir) or s3",
      "embedded"},
@@ -138,7 +151,7 @@ static int set_token_key(struct ims_config *c, const char *v, char *err, size_t 
 
 /* The first line of the file is the secret (a trailing newline is not part
  * of it): the secret stays out of the INI file, which may be shared. */
-static int read_secret(struct ims_config *c, const char *path, char *err, size_t errlen)
+static int read_secret(char **dst, const char *path, char *err, size_t errlen)
 {
     if (!*path)
         return 0;
@@ -155,8 +168,8 @@ static int read_secret(struct ims_config *c, const char *path, char *err, size_t
         snprintf(err, errlen, "secret_key_file %s is empty", path);
         return -1;
     }
-    free(c->obs_secret_key);
-    c->obs_secret_key = ims_xstrdup(line);
+    free(*dst);
+    *dst = ims_xstrdup(line);
     return 0;
 }
 
@@ -249,7 +262,21 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("obs", "region")) return STR(obs_region);
     if (IS("obs", "access_key")) return STR(obs_access_key);
     if (IS("obs", "secret_key")) return STR(obs_secret_key);
-    if (IS("obs", "secret_key_file")) return read_secret(c, v, err, errlen);
+    if (IS("obs", "secret_key_file")) return read_secret(&c->obs_secret_key, v, err, errlen);
+    if (IS("store", "backend")) {
+        if (strcmp(v, "file") && strcmp(v, "s3")) {
+            snprintf(err, errlen, "invalid [store] backend '%s' (file or s3)", v);
+            return -1;
+        }
+        return STR(store_backend);
+    }
+    if (IS("store", "endpoint")) return STR(store_endpoint);
+    if (IS("store", "region")) return STR(store_region);
+    if (IS("store", "bucket")) return STR(store_bucket);
+    if (IS("store", "access_key")) return STR(store_access_key);
+    if (IS("store", "secret_key")) return STR(store_secret_key);
+    if (IS("store", "secret_key_file")) return read_secret(&c->store_secret_key, v, err, errlen);
+    if (IS("store", "part_size")) return set_int(&c->store_part_size, v, 5LL << 20, 1LL << 30, key, err, errlen);
     if (IS("obs", "part_size")) return set_int(&c->obs_part_size, v, 5LL << 20, 5LL << 30, key, err, errlen);
     if (IS("obs", "server_copy_max"))
         return set_int(&c->obs_server_copy_max, v, 5LL << 20, 5LL << 30, key, err, errlen);
@@ -349,6 +376,12 @@ void ims_settings_release(struct ims_config *c)
     free(c->data_dir);
     free(c->file_store_dir);
     free(c->db_connection);
+    free(c->store_backend);
+    free(c->store_endpoint);
+    free(c->store_region);
+    free(c->store_bucket);
+    free(c->store_access_key);
+    free(c->store_secret_key);
     free(c->obs_backend);
     free(c->obs_dir);
     free(c->obs_endpoint);
@@ -375,6 +408,10 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
     fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
+    fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
+                 "part_size = %lld\n\n",
+            c->store_backend, c->store_endpoint, c->store_region, c->store_bucket, c->store_access_key,
+            c->store_secret_key && *c->store_secret_key ? "(set)" : "", (long long)c->store_part_size);
     fprintf(out, "[obs]\nbackend = %s\ndir = %s\nendpoint = %s\nregion = %s\naccess_key = %s\nsecret_key = %s\n"
                  "part_size = %lld\nserver_copy_max = %lld\n\n",
             c->obs_backend, c->obs_dir, c->obs_endpoint, c->obs_region, c->obs_access_key,

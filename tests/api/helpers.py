@@ -15,6 +15,7 @@ from pathlib import Path
 
 import requests
 
+import obs_fixtures
 import pg_fixture
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,6 +127,11 @@ class Server:
         self.database = None
         if pg_fixture.ON_PG and "connection" not in (config or {}).get("database", {}):
             self.database = pg_fixture.database_for(self.data_dir)
+        # IMSD_TEST_STORE=s3: image data in a bucket of this data dir's own,
+        # unless the configuration chooses a store
+        self.store_env = {}
+        if obs_fixtures.ON_S3 and "store" not in (config or {}):
+            self.store_env = obs_fixtures.store_env(self.data_dir)
         self.log_path = self.data_dir / "imsd-test.log"
         self._log = None
         self._ping = requests.Session()
@@ -142,6 +148,7 @@ class Server:
             env["IMSD_CONFIG"] = str(self.config_path)
         if self.database:
             env["IMSD_DATABASE"] = self.database
+        env.update(self.store_env)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([IMSD_BIN], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log)
@@ -219,6 +226,7 @@ class Server:
         extra = {"IMSD_CONFIG": str(self.config_path)} if self.config_path else {}
         if self.database:
             extra["IMSD_DATABASE"] = self.database
+        extra.update(self.store_env)
         return clean_env(extra)
 
     def imsctl(self, *args):

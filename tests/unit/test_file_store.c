@@ -189,6 +189,7 @@ static void test_adopt(void **state)
     struct ims_err err;
     assert_int_equal(ims_store_file_open(dir, false, &s, &err), IMS_OK);
     char *path = NULL, *loc = NULL, *blob = NULL;
+    bool copy = true;
     assert_int_equal(s->ops->temp_path(s, &path, &err), IMS_OK);
     assert_true(strncmp(path, dir, strlen(dir)) == 0 && strstr(path, "/tmp/") && strstr(path, ".part"));
     assert_int_equal(access(path, F_OK), -1); /* the producer creates it */
@@ -201,7 +202,8 @@ static void test_adopt(void **state)
     assert_int_equal(s->ops->adopt(s, path, &loc, &err), IMS_OK);
     assert_true(strncmp(loc, "file://", 7) == 0);
     assert_int_equal(access(path, F_OK), -1); /* renamed away */
-    assert_int_equal(s->ops->local_path(s, loc, &blob, &err), IMS_OK);
+    assert_int_equal(s->ops->local_path(s, loc, &blob, &copy, &err), IMS_OK);
+    assert_false(copy); /* the blob's own file */
     assert_int_equal(stat(blob, &after), 0);
     assert_true(before.st_ino == after.st_ino && after.st_size == 24); /* the same file: no copy */
     struct ims_blob_reader rd;
@@ -219,7 +221,7 @@ static void test_adopt(void **state)
     assert_int_not_equal(s->ops->adopt(s, outside, &loc2, &err), IMS_OK);
     snprintf(outside, sizeof(outside), "%s/tmp/../elsewhere", dir);
     assert_int_not_equal(s->ops->adopt(s, outside, &loc2, &err), IMS_OK);
-    assert_int_not_equal(s->ops->local_path(s, "file://../../etc/passwd", &loc2, &err), IMS_OK);
+    assert_int_not_equal(s->ops->local_path(s, "file://../../etc/passwd", &loc2, &copy, &err), IMS_OK);
     assert_null(loc2);
     free(path);
     free(loc);

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * S3 store: a blob is the object images/<uuid> in one bucket of an
+ * S3-compatible service, its location s3://<uuid>. It talks to S3 through
+ * lib/obs's client (SigV4 by libcurl), never a second one.
+ *
+ * Writers stream: the bytes go up as a multipart upload one part at a time
+ * while the next part fills (ims_obs_s3_upload_*), so an upload holds two
+ * parts in memory and no file; nothing is visible before commit, and an
+ * abort aborts the multipart upload. Reads are ranged GETs, opened where
+ * the reader asks (a Range request reads from its start), streamed.
+ *
+ * Producers that write files (qemu-img, links of backups) write them in
+ * the local temporary directory (<dir>/tmp, the file store's: its recovery
+ * removes what a dead process left); adopt uploads such a file and removes
+ * it. local_path downloads a blob into that directory for a program that
+ * reads files (the caller removes the copy). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store-int.h"
+
+#define KEY_PREFIX "images/"
+
+struct s3_store {
+    struct ims_store base;
+    struct ims_obs *obs;
+    char *bucket;
+    char *dir; /* local: <dir>/tmp */
+    uint64_t part_size;
+};
+
+struct s3_writer {
+    struct ims_store_writer base;
+    struct ims_obs_upload *up;
+    char id[IMS_UUID_LEN + 1];
+};
+
+/* The store's result for an S3 failure (err->msg says which): the service's
+ * own storage failing is an I/O error to every client, whatever S3 said
+ * (a refused credential is not the client's 403). */
+static enum ims_rc obs_fail(struct ims_err *err, enum ims_obs_rc rc)
+{
+    (void)err;
+    return rc == IMS_OBS_TOO_LARGE ? IMS_E_TOOLARGE : IMS_E_IO;
+}
+
+/* "images/<uuid>" of "s3://<uuid>"; false for anything else. */
+static bool object_key(const struct s3_store *st, const char *location, char key[64])
+{
+    const char *id = ims_store_location_key(&st->base, location);
+    if (!id || !ims_uuid_valid(id) || strlen(id) != IMS_UUID_LEN)
+        return false;
+    snprintf(key, 64, KEY_PREFIX "%s", id);
+    return true;
+}
+
+static enum ims_rc s3_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    struct s3_writer *w = ims_xcalloc(1, sizeof(*w));
+    w->base.store = s;
+    ims_uuid_new(w->id);
+    char key[64];
+    snprintf(key, sizeof(key), KEY_PREFIX "%s", w->id);
+    enum ims_obs_rc rc = ims_obs_s3_upload_open(st->obs, st->bucket, key, st->part_size, &w->up, err);
+    if (rc) {
+        free(w);
+        return obs_fail(err, rc);
+    }
+    *ret = &w->base;
+    return IMS_OK;
+}
+
+static enum ims_rc s3_write(struct ims_store_writer *sw, const void *p, size_t n, struct ims_err *err)
+{
+    struct s3_writer *w = (struct s3_writer *)sw;
+    enum ims_obs_rc rc = ims_obs_s3_upload_write(w->up, p, n, err);
+    return rc ? obs_fail(err, rc) : IMS_OK;
+}
+
+static void s3_abort(struct ims_store_writer *sw)
+{
+    struct s3_writer *w = (struct s3_writer *)sw;
+    if (!w)
+        return;
+    ims_obs_s3_upload_abort(w->up);
+    free(w);
+}
+
+static enum ims_rc s3_commit(struct ims_store_writer *sw, char **ret_location, struct ims_err *err)
+{
+    struct s3_writer *w = (struct s3_writer *)sw;
+    enum ims_obs_rc rc = ims_obs_s3_upload_finish(w->up, err);
+    if (rc == IMS_OBS_OK)
+        *ret_location = ims_xasprintf("s3://%s", w->id);
+    free(w);
+    return rc ? obs_fail(err, rc) : IMS_OK;
+}
+
+/* The file store's shape (<dir>/tmp/<uuid>.<owner>.part), so that its
+ * recovery removes what a dead process left. */
+static enum ims_rc s3_temp_path(struct ims_store *s, char **ret_path, struct ims_err *err)
+{
+    (void)err;
+    struct s3_store *st = (struct s3_store *)s;
+    char id[IMS_UUID_LEN + 1];
+    ims_uuid_new(id);
+    *ret_path = ims_xasprintf("%s/tmp/%s.%s.part", st->dir, id, ims_process_owner());
+    return IMS_OK;
+}
+
+static bool temp_path_valid(const struct s3_store *st, const char *path)
+{
+    size_t n = strlen(st->dir), len = strlen(path);
+    return strncmp(path, st->dir, n) == 0 && strncmp(path + n, "/tmp/", 5) == 0 && !strchr(path + n + 5, '/') &&
+           len > n + 5 + IMS_UUID_LEN + 5 && strcmp(path + len - 5, ".part") == 0;
+}
+
+static enum ims_rc s3_adopt(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    if (!temp_path_valid(st, path))
+        return ims_fail(err, IMS_E_INTERNAL, "not a temporary file of this store");
+    /* O_NOFOLLOW: what the producer left must be a file, not a link out */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    enum ims_rc rc = IMS_OK;
+    if (fd < 0)
+        rc = ims_fail(err, IMS_E_IO, "cannot open %s: %s", path, strerror(errno));
+    else if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        rc = ims_fail(err, IMS_E_IO, "%s is not a regular file", path);
+    char id[IMS_UUID_LEN + 1], key[64];
+    ims_uuid_new(id);
+    snprintf(key, sizeof(key), KEY_PREFIX "%s", id);
+    if (rc == IMS_OK) {
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        enum ims_obs_rc orc = ims_obs_put_file(st->obs, st->bucket, key, fd, err);
+        if (orc)
+            rc = obs_fail(err, orc);
+    }
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    if (rc == IMS_OK)
+        *ret_location = ims_xasprintf("s3://%s", id);
+    return rc;
+}
+
+static enum ims_rc s3_local_path(struct ims_store *s, const char *location, char **ret_path, bool *ret_copy,
+                                 struct ims_err *err)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    char key[64];
+    if (!object_key(st, location, key))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
+    char *path;
+    s3_temp_path(s, &path, err);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        enum ims_rc rc = ims_fail(err, IMS_E_IO, "cannot create %s: %s", path, strerror(errno));
+        free(path);
+        return rc;
+    }
+    enum ims_obs_rc orc = ims_obs_get_file(st->obs, st->bucket, key, 0, UINT64_MAX, fd, err);
+    enum ims_rc rc = IMS_OK;
+    if (orc == IMS_OBS_NO_OBJECT)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "image data is missing");
+    else if (orc)
+        rc = obs_fail(err, orc);
+    else if (fsync(fd) != 0)
+        rc = ims_fail(err, IMS_E_IO, "cannot write %s: %s", path, strerror(errno));
+    close(fd);
+    if (rc != IMS_OK) {
+        unlink(path);
+        free(path);
+        return rc;
+    }
+    *ret_path = path;
+    *ret_copy = true;
+    return IMS_OK;
+}
+
+/* A reader opens its GET where the first read asks and reopens it where a
+ * read does not continue the last one. */
+struct s3_blob_reader {
+    struct s3_store *st;
+    char key[64];
+    uint64_t size;
+    struct ims_obs_reader *r;
+    uint64_t pos; /* where r's next byte is */
+};
+
+static ssize_t blob_read(void *ctx, uint64_t pos, char *buf, size_t max)
+{
+    struct s3_blob_reader *b = ctx;
+    struct ims_err err = {0};
+    if (pos >= b->size)
+        return 0;
+    if (b->r && pos != b->pos) {
+        ims_obs_reader_close(b->r);
+        b->r = NULL;
+    }
+    if (!b->r) {
+        if (ims_obs_open_read(b->st->obs, b->st->bucket, b->key, pos, UINT64_MAX, &b->r, &err)) {
+            ims_error("S3 store: cannot read %s: %s", b->key, err.msg);
+            return -1;
+        }
+        b->pos = pos;
+    }
+    size_t n = 0;
+    if (ims_obs_read(b->r, buf, max, &n, &err)) {
+        ims_error("S3 store: reading %s: %s", b->key, err.msg);
+        return -1;
+    }
+    b->pos += n;
+    return (ssize_t)n;
+}
+
+static void blob_close(void *ctx)
+{
+    struct s3_blob_reader *b = ctx;
+    ims_obs_reader_close(b->r);
+    free(b);
+}
+
+static enum ims_rc s3_open_read(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
+                                struct ims_err *err)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    char key[64];
+    if (!object_key(st, location, key))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
+    struct ims_obs_info info;
+    enum ims_obs_rc rc = ims_obs_head(st->obs, st->bucket, key, &info, err);
+    if (rc == IMS_OBS_NO_OBJECT)
+        return ims_fail(err, IMS_E_NOTFOUND, "image data is missing");
+    if (rc)
+        return obs_fail(err, rc);
+    struct s3_blob_reader *b = ims_xcalloc(1, sizeof(*b));
+    b->st = st;
+    memcpy(b->key, key, sizeof(key));
+    b->size = info.size;
+    *ret = (struct ims_blob_reader){.fd = -1, .size = info.size, .read = blob_read, .close = blob_close, .ctx = b};
+    return IMS_OK;
+}
+
+static enum ims_rc s3_remove(struct ims_store *s, const char *location, struct ims_err *err)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    char key[64];
+    if (!object_key(st, location, key))
+        return ims_fail(err, IMS_E_IO, "invalid blob location");
+    enum ims_obs_rc rc = ims_obs_remove(st->obs, st->bucket, key, err);
+    return rc ? obs_fail(err, rc) : IMS_OK;
+}
+
+/* Blobs no row references, committed more than grace_seconds ago. A
+ * writer's data is invisible until its commit, so no upload in progress
+ * is ever listed; the multipart uploads of a process that died are the
+ * service's to expire (an S3 lifecycle rule). */
+static enum ims_rc s3_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t grace_seconds,
+                              int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    int64_t cutoff = ims_now() - grace_seconds;
+    *ret_temp = *ret_orphans = 0;
+    char *token = NULL;
+    enum ims_obs_rc rc;
+    do {
+        struct ims_obs_listing l = {0};
+        rc = ims_obs_list(st->obs, st->bucket, KEY_PREFIX, token, IMS_OBS_LIST_MAX, &l, err);
+        free(token);
+        token = NULL;
+        if (rc)
+            break;
+        for (size_t i = 0; i < l.n; i++) {
+            const char *id = l.items[i].key + strlen(KEY_PREFIX);
+            char loc[64];
+            snprintf(loc, sizeof(loc), "s3://%s", id);
+            struct ims_err e = {0};
+            if (ims_uuid_valid(id) && !ims_strlist_contains(referenced, loc) && l.items[i].mtime <= cutoff &&
+                ims_obs_remove(st->obs, st->bucket, l.items[i].key, &e) == IMS_OBS_OK)
+                (*ret_orphans)++;
+        }
+        if (l.truncated && l.next)
+            token = ims_xstrdup(l.next);
+        ims_obs_listing_release(&l);
+    } while (token);
+    return rc ? obs_fail(err, rc) : IMS_OK;
+}
+
+static void s3_close(struct ims_store *s)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    if (!st)
+        return;
+    ims_obs_close(st->obs);
+    free(st->bucket);
+    free(st->dir);
+    free(st);
+}
+
+static const struct ims_store_ops s3_store_ops = {
+    .name = "s3",
+    .writer_open = s3_writer_open,
+    .write = s3_write,
+    .commit = s3_commit,
+    .abort = s3_abort,
+    .temp_path = s3_temp_path,
+    .adopt = s3_adopt,
+    .local_path = s3_local_path,
+    .open_read = s3_open_read,
+    .remove = s3_remove,
+    .recover = s3_recover,
+    .close = s3_close,
+};
+
+enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_store **ret, struct ims_err *err)
+{
+    if (!cfg->bucket || ims_obs_bucket_check(cfg->bucket))
+        return ims_fail(err, IMS_E_IO, "bucket must be a valid S3 bucket name (is '%s')",
+                        cfg->bucket ? cfg->bucket : "");
+    if (cfg->part_size < IMS_OBS_S3_PART_MIN || cfg->part_size > (1ULL << 30))
+        return ims_fail(err, IMS_E_IO, "part_size must be between 5 MiB and 1 GiB");
+    if (strlen(cfg->dir) > 3000)
+        return ims_fail(err, IMS_E_IO, "data dir path is too long");
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s/tmp", cfg->dir);
+    if ((mkdir(cfg->dir, 0750) != 0 && errno != EEXIST) || (mkdir(tmp, 0750) != 0 && errno != EEXIST))
+        return ims_fail(err, IMS_E_IO, "cannot create %s: %s", tmp, strerror(errno));
+    struct ims_obs *obs;
+    enum ims_obs_rc rc = ims_obs_s3_open(&cfg->s3, &obs, err);
+    if (rc)
+        return IMS_E_IO; /* err->msg says what is wrong */
+    /* the bucket is made at first start; a bucket another account owns is refused */
+    rc = ims_obs_bucket_exists(obs, cfg->bucket, err);
+    if (rc == IMS_OBS_NO_BUCKET) {
+        rc = ims_obs_bucket_create(obs, cfg->bucket, err);
+        if (rc == IMS_OBS_EXISTS) /* another node made it meanwhile */
+            rc = ims_obs_bucket_exists(obs, cfg->bucket, err);
+    }
+    if (rc) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        ims_obs_close(obs);
+        return ims_fail(err, IMS_E_IO, "bucket %s: %s", cfg->bucket, msg);
+    }
+    struct s3_store *st = ims_xcalloc(1, sizeof(*st));
+    st->base.ops = &s3_store_ops;
+    st->obs = obs;
+    st->bucket = ims_xstrdup(cfg->bucket);
+    st->dir = ims_xstrdup(cfg->dir);
+    st->part_size = cfg->part_size;
+    *ret = &st->base;
+    return IMS_OK;
+}

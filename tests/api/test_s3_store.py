@@ -1,0 +1,146 @@
+"""Image data on the S3 store ([store] backend = s3) against a real
+S3-compatible server (OpenStack Swift with s3api, which checks SigV4), started
+by the obs_s3 fixture: uploads go up as multipart uploads while they arrive,
+downloads and Range requests are ranged GETs, deletes remove the object, an
+interrupted upload leaves nothing behind. (IMSD_TEST_STORE=s3, part of
+`make test`, runs the whole suite on this store as well.)"""
+import hashlib
+import os
+import socket
+import time
+import uuid
+
+import pytest
+
+from helpers import active_image, create_image, get_image, upload
+from obs_fixtures import s3_keys, s3_request, s3_uploads
+
+MIB = 1024 * 1024
+PART = 5 * MIB   # the smallest part S3 takes
+
+
+def store_config(env, bucket, part=PART):
+    return {"store": {"backend": "s3", "endpoint": env["S3_ENDPOINT"], "region": env["S3_REGION"],
+                      "bucket": bucket, "access_key": env["S3_ACCESS_KEY"], "secret_key": env["S3_SECRET_KEY"],
+                      "part_size": part},
+            "images": {"max_image_size": 64 * MIB}}
+
+
+@pytest.fixture
+def s3_imsd(start_imsd, obs_s3):
+    bucket = "st-" + uuid.uuid4().hex[:20]
+    srv = start_imsd(config=store_config(obs_s3, bucket))
+    srv.bucket = bucket
+    srv.s3 = obs_s3
+    return srv
+
+
+def images_in(srv):
+    return s3_keys(srv.s3, srv.bucket, "images/")
+
+
+def test_round_trip_in_parts_and_ranges(s3_imsd):
+    """Three sizes: empty, smaller than a part (one PUT) and 2 parts and a
+    bit (a multipart upload); each object is the image's bytes, downloads and
+    Ranges (one across a part boundary) give them back, digests match, no
+    multipart upload stays open, and deleting an image removes its object."""
+    api = s3_imsd.admin()
+    sizes = [0, 1000, 2 * PART + 12345]
+    made = {}
+    for size in sizes:
+        data = os.urandom(size)
+        img = active_image(api, data)
+        assert img["size"] == size and img["checksum"] == hashlib.md5(data).hexdigest()
+        assert img["os_hash_value"] == hashlib.sha512(data).hexdigest()
+        made[img["id"]] = data
+    objects = images_in(s3_imsd)
+    assert sorted(objects.values()) == sorted(sizes), objects
+    assert s3_uploads(s3_imsd.s3, s3_imsd.bucket) == 0
+    for image_id, data in made.items():
+        r = api.get("/v2/images/%s/file" % image_id)
+        assert r.status_code == 200 and r.content == data, (image_id, r.status_code)
+    big = next(i for i, d in made.items() if len(d) == sizes[2])
+    data = made[big]
+    for first, last in [(PART - 10, PART + 9), (0, 0), (2 * PART, len(data) - 1), (len(data) - 5, len(data) - 1)]:
+        r = api.get("/v2/images/%s/file" % big, headers={"Range": "bytes=%d-%d" % (first, last)})
+        assert r.status_code == 206, (first, last, r.status_code, r.text[:200])
+        assert r.content == data[first:last + 1]
+        assert r.headers["Content-Range"] == "bytes %d-%d/%d" % (first, last, len(data))
+    r = api.get("/v2/images/%s/file" % big, headers={"Range": "bytes=-7"})
+    assert r.status_code == 206 and r.content == data[-7:]
+    r = api.get("/v2/images/%s/file" % big, headers={"Range": "bytes=%d-" % len(data)})
+    assert r.status_code == 416
+    # deleting the image deletes its object, and only its
+    assert api.delete("/v2/images/%s" % big).status_code == 204
+    left = images_in(s3_imsd)
+    assert sorted(left.values()) == sorted(sizes[:2]), left
+    api.close()
+
+
+def test_interrupted_upload_leaves_nothing(s3_imsd):
+    """A client that goes away after sending more than a part: the multipart
+    upload is aborted (no part stays on the server), no object appears and
+    the image is queued again, ready for a new upload."""
+    api = s3_imsd.admin()
+    img = create_image(api, disk_format="raw", container_format="bare")
+    token = api.headers["X-Auth-Token"]
+    size = 4 * PART
+    sent = 2 * PART + 4096
+    with socket.create_connection(("127.0.0.1", s3_imsd.port)) as s:
+        s.sendall(("PUT /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
+                   "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
+                   % (img["id"], token, size)).encode())
+        chunk = os.urandom(MIB)
+        left = sent
+        while left:
+            n = min(left, len(chunk))
+            s.sendall(chunk[:n])
+            left -= n
+        time.sleep(1.0)  # the first parts are on their way
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if get_image(api, img["id"])["status"] == "queued" and s3_uploads(s3_imsd.s3, s3_imsd.bucket) == 0:
+            break
+        time.sleep(0.2)
+    assert get_image(api, img["id"])["status"] == "queued"
+    assert s3_uploads(s3_imsd.s3, s3_imsd.bucket) == 0
+    assert images_in(s3_imsd) == {}
+    data = os.urandom(PART + 1)
+    assert upload(api, img["id"], data).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    api.close()
+
+
+def test_missing_object_is_not_a_crash(s3_imsd):
+    """An object removed behind imsd's back: the download is an error
+    answer (not a hang, not a dead process), the rest keeps working."""
+    api = s3_imsd.admin()
+    img = active_image(api, b"x" * 5000)
+    (key,) = images_in(s3_imsd)
+    status, _ = s3_request(s3_imsd.s3, "DELETE", "/%s/%s" % (s3_imsd.bucket, key))
+    assert status == 204
+    r = api.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code in (404, 500, 503) and r.status_code != 200, r.status_code
+    assert s3_imsd.running()
+    other = active_image(api, b"y" * 10)
+    assert api.get("/v2/images/%s/file" % other["id"]).content == b"y" * 10
+    api.close()
+
+
+def test_refused_configurations(start_imsd, obs_s3, tmp_path):
+    """A wrong secret, an invalid bucket name, an unknown backend: imsd
+    does not start, and says why (never with the secret)."""
+    from helpers import Server
+    bad = [
+        (dict(store_config(obs_s3, "st-" + uuid.uuid4().hex[:12])["store"], secret_key="wrong-secret"),
+         "bucket"),
+        (dict(store_config(obs_s3, "Not_A_Bucket")["store"]), "bucket must be a valid"),
+        ({"backend": "tape"}, "invalid [store] backend 'tape'"),
+        (dict(store_config(obs_s3, "st-x1")["store"], part_size=1000), "part_size"),
+    ]
+    for store, words in bad:
+        srv = Server(config={"store": store})
+        with pytest.raises(AssertionError) as e:
+            srv.start(timeout=20)
+        assert words in str(e.value), (store, str(e.value)[-600:])
+        assert "wrong-secret" not in srv.log_path.read_text(errors="replace")
