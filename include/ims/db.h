@@ -190,8 +190,6 @@ enum ims_rc ims_repo_image_upload_claim(struct ims_dbc *c, const char *id, const
 enum ims_rc ims_repo_image_upload_owned(struct ims_dbc *c, const char *id, const char *upload_id, bool *ret,
                                         struct ims_err *err);
 enum ims_rc ims_repo_image_upload_end(struct ims_dbc *c, const char *id, const char *upload_id, struct ims_err *err);
-/* Images referencing a blob (blobs are shared, reference-counted by rows). */
-enum ims_rc ims_repo_blob_refs(struct ims_dbc *c, const char *blob, int64_t *ret, struct ims_err *err);
 /* One page of the list for q as seen by v. */
 /* marker: the loaded q->marker image (the caller checked it is visible), or NULL. */
 enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_image *marker,
@@ -205,9 +203,31 @@ enum ims_rc ims_repo_uploads_renew(struct ims_dbc *c, const char *owner, int64_t
  * whose owner is gone (ims_owner_gone), whose lease ran out before now, or
  * that have no owner go back to `queued`. Returns the count. */
 enum ims_rc ims_repo_uploads_recover(struct ims_dbc *c, int64_t now, int64_t *ret_n, struct ims_err *err);
-/* Every blob referenced by some image (for orphan collection). */
-enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
 enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err);
+
+/* ---- blobs, reference-counted across processes (lib/db/repo_blobs.c) ---- */
+/* A new blob (refs 0) that writer (ims_process_owner) is writing, held
+ * for it until lease_until (renewed by ims_repo_blobs_renew). Registered
+ * before its first byte is stored. */
+enum ims_rc ims_repo_blob_register(struct ims_dbc *c, const char *location, const char *writer, int64_t lease_until,
+                                   struct ims_err *err);
+/* Extends the leases of every blob writer is still writing. */
+enum ims_rc ims_repo_blobs_renew(struct ims_dbc *c, const char *writer, int64_t lease_until, struct ims_err *err);
+/* Moves refs by delta (one image more or fewer on it) and ends the
+ * writer's claim; called by the image writes, in their transactions. A
+ * reference to a blob without a row (collected meanwhile) is
+ * IMS_E_NOTFOUND, so no image ever points at removed data. */
+enum ims_rc ims_repo_blob_ref(struct ims_dbc *c, const char *location, int delta, struct ims_err *err);
+/* Deletes the row if nothing references the blob and no writer's lease
+ * holds it at now; *ret_collected says whether it did (the caller then
+ * removes the data: the row is gone, so no new reference can be made). */
+enum ims_rc ims_repo_blob_collect(struct ims_dbc *c, const char *location, int64_t now, bool *ret_collected,
+                                  struct ims_err *err);
+/* Up to max rows ims_repo_blob_collect would collect at now. */
+enum ims_rc ims_repo_blobs_collectable(struct ims_dbc *c, int64_t now, size_t max, struct ims_strlist *ret,
+                                       struct ims_err *err);
+/* Every registered blob (the store's recovery removes old data no row names). */
+enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
 
 /* ---- image quotas (lib/db/repo_quotas.c) ---- */
 /* The message of IMG.0015: project, images it owns, its quota. */

@@ -245,6 +245,10 @@ enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, co
 enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p, size_t n, struct ims_err *err);
 enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_err *err);
 void ims_obs_s3_upload_abort(struct ims_obs_upload *u);
+/* Aborts the multipart uploads in progress of key (those a process that
+ * died left: their parts use space until then); how many in *ret_n. */
+enum ims_obs_rc ims_obs_s3_uploads_abort(struct ims_obs *o, const char *bucket, const char *key, size_t *ret_n,
+                                         struct ims_err *err);
 
 /* The S3 backend's readers of the XML servers answer with (pure; public
  * for the unit tests and fuzz/fuzz_obs_xml.c). Every value is decoded into

@@ -15,9 +15,14 @@
 struct ims_store;
 
 /* The start of every implementation's writer: the store that opened it,
- * so a writer's calls reach its store whichever handle they came through. */
+ * so a writer's calls reach its store whichever handle they came through,
+ * and the location commit will give the blob, known from the start so the
+ * blob can be registered (with its writer's lease) before any byte is
+ * written. */
+#define IMS_BLOB_LOCATION_MAX 96
 struct ims_store_writer {
     struct ims_store *store;
+    char location[IMS_BLOB_LOCATION_MAX];
 };
 
 /* Writes whose buffer, length and offset are multiples of this bypass the
@@ -62,6 +67,9 @@ struct ims_store_ops {
                               struct ims_err *err);
     enum ims_rc (*open_read)(struct ims_store *s, const char *location, struct ims_blob_reader *ret,
                              struct ims_err *err);
+    /* Removes the blob, and whatever a writer of it left (an S3 multipart
+     * upload in progress): only called once no writer can be at work on it.
+     * A missing blob is not an error. */
     enum ims_rc (*remove)(struct ims_store *s, const char *location, struct ims_err *err);
     /* Crash recovery, safe while other processes write to the store:
      * removes the temporary objects of writers that are gone

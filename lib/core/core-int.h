@@ -50,9 +50,24 @@ static inline enum ims_rc ims_err_default_code(struct ims_err *err, enum ims_rc 
     return rc;
 }
 
-/* Removes a blob once no image row references it any more (after the
- * commit that dropped the last reference). */
+struct ims_store_writer;
+/* ---- blobs shared across processes (blobs.c) ---- */
+/* A store writer whose blob is registered, under this process's lease,
+ * before any byte is written (ims_blob_writer_abort gives it up). */
+enum ims_rc ims_blob_writer_open(struct ims_service *svc, struct ims_store_writer **ret, struct ims_err *err);
+void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w);
+/* A file of the store's temporary area made a registered blob. */
+enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, struct ims_err *err);
+/* Ends this process's claim on a blob it wrote but no image took, and
+ * collects it. */
+void ims_blob_unclaim(struct ims_service *svc, const char *location);
+/* Removes a blob if no image references it and no writer holds it (after
+ * the commit that dropped the last reference): the row goes first, then
+ * the data. */
 void ims_blob_release(struct ims_service *svc, const char *blob);
+/* Collects every such blob (those whose writer died once its lease ran
+ * out); returns how many. */
+int64_t ims_blobs_collect(struct ims_service *svc);
 static inline void ims_image_edit_abort(struct ims_image_edit *edit) { ims_image_edit_end(edit, IMS_E_CONFLICT, NULL); }
 
 /* The upload's data pipe: md5 and sha512 of a stream and its delivery to

@@ -175,16 +175,6 @@ enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal
     return ims_image_edit_commit(&e, ret, err);
 }
 
-void ims_blob_release(struct ims_service *svc, const char *blob)
-{
-    int64_t refs = 0;
-    struct ims_err err;
-    if (!blob || ims_repo_blob_refs(ims_db_conn(svc->db), blob, &refs, &err) != IMS_OK || refs > 0)
-        return;
-    if (svc->store->ops->remove(svc->store, blob, &err) != IMS_OK)
-        ims_warn("could not remove blob %s: %s (removed at next start)", blob, err.msg);
-}
-
 enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principal *p, const char *id,
                               struct ims_err *err)
 {

@@ -92,7 +92,7 @@ enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const cha
                               const struct ims_import_data *d, struct ims_err *err)
 {
     char *location = NULL;
-    enum ims_rc rc = svc->store->ops->adopt(svc->store, d->temp_path, &location, err);
+    enum ims_rc rc = ims_blob_adopt(svc, d->temp_path, &location, err);
     if (rc != IMS_OK) {
         unlink(d->temp_path); /* adopt removes it on failure; a refusal leaves it */
         return rc;
@@ -127,10 +127,8 @@ enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const cha
             ims_image_edit_end(&e, rc, NULL);
         }
     }
-    if (rc != IMS_OK) {
-        struct ims_err ignored;
-        svc->store->ops->remove(svc->store, location, &ignored);
-    }
+    if (rc != IMS_OK)
+        ims_blob_unclaim(svc, location); /* no image took it */
     free(location);
     return rc;
 }

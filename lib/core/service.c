@@ -66,6 +66,8 @@ static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
         rc = svc->store->ops->recover(svc->store, &referenced, svc->cfg->recovery_grace_seconds, &temp, &orphans,
                                       err);
     ims_strlist_release(&referenced);
+    if (rc == IMS_OK)
+        orphans += ims_blobs_collect(svc);
     if (reset || temp || orphans)
         ims_info("recovery: %lld interrupted upload(s) back to queued, %lld temporary file(s) and %lld orphaned "
                  "blob(s) removed",

@@ -78,12 +78,11 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     u->expected = expected_size;
     u->max = svc->cfg->max_image_size;
     u->started_us = ims_mono_us();
-    rc = svc->store->ops->writer_open(svc->store, &u->w, err);
+    rc = ims_blob_writer_open(svc, &u->w, err);
     if (rc == IMS_OK && !(u->hashes = ims_hash_pipe_new(store_sink, u)))
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     if (rc != IMS_OK) {
-        if (u->w)
-            svc->store->ops->abort(u->w);
+        ims_blob_writer_abort(svc, u->w);
         back_to_queued(u);
         upload_free(u);
         return rc;
@@ -111,7 +110,7 @@ void ims_upload_abort(struct ims_upload *u)
     if (!u)
         return;
     ims_hash_pipe_free(IMS_TAKE_PTR(u->hashes)); /* its threads write through u->w */
-    u->svc->store->ops->abort(u->w);
+    ims_blob_writer_abort(u->svc, u->w);
     back_to_queued(u);
     ims_info("image %s: upload aborted after %lld bytes, back to queued", u->id, (long long)u->received);
     upload_free(u);
@@ -136,10 +135,13 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
     char *location = NULL;
     struct ims_image img_out;
     struct ims_store_writer *w = IMS_TAKE_PTR(u->w);
+    char registered[IMS_BLOB_LOCATION_MAX];
+    snprintf(registered, sizeof(registered), "%s", w->location);
     int64_t received_us = ims_mono_us();
     enum ims_rc rc = svc->store->ops->commit(w, &location, err);
     int64_t durable_us = ims_mono_us();
     if (rc != IMS_OK) {
+        ims_blob_unclaim(svc, registered); /* the commit discarded the data */
         back_to_queued(u);
         upload_free(u);
         return rc;
@@ -171,8 +173,7 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
         }
     }
     if (rc != IMS_OK) {
-        struct ims_err ignored;
-        svc->store->ops->remove(svc->store, location, &ignored);
+        ims_blob_unclaim(svc, location); /* no image took it */
         back_to_queued(u);
     } else {
         double secs = (double)(received_us - u->started_us) / 1e6;

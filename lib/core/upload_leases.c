@@ -2,7 +2,10 @@
  * Upload leases kept alive: a thread renews, every third of the lease, the
  * leases of the uploads this process is writing, so another process's
  * start-up recovery never takes an upload that is still being received,
- * and one whose process died is recoverable once its lease runs out. */
+ * and one whose process died is recoverable once its lease runs out. The
+ * same thread renews the leases of the blobs this process is writing and
+ * collects the blobs no image references and no live writer holds (those
+ * of writers that died, once their leases ran out). */
 #include <pthread.h>
 #include <time.h>
 
@@ -30,6 +33,12 @@ static void *keeper_main(void *arg)
         struct ims_err err = {0};
         if (ims_repo_uploads_renew(ims_db_conn(k->svc->db), ims_process_owner(), ims_now() + lease, &err) != IMS_OK)
             ims_warn("uploads: renewing leases failed: %s", err.msg);
+        if (ims_repo_blobs_renew(ims_db_conn(k->svc->db), ims_process_owner(), ims_now() + lease, &err) != IMS_OK)
+            ims_warn("blobs: renewing writers' leases failed: %s", err.msg);
+        /* blobs nobody references any more whose writer is gone (blobs.c) */
+        int64_t collected = ims_blobs_collect(k->svc);
+        if (collected)
+            ims_info("blobs: %lld unreferenced blob(s) collected", (long long)collected);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += tick_ms / 1000;

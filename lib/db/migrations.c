@@ -420,6 +420,21 @@ const char *const ims_migrations[] = {
     "CREATE INDEX images_p_os_version ON images (p_os_version, created_at, id);"
     "CREATE INDEX images_p_platform ON images (p_platform, created_at, id);"
     "CREATE INDEX images_p_virtual_env_type ON images (p_virtual_env_type, created_at, id);",
+    /* 18: blobs, reference-counted across processes: refs is the number of
+     * images whose location it is (kept by the image writes, in their
+     * transactions); writer is the process still writing it and
+     * lease_until how long that process's claim holds (renewed while it
+     * lives). Only a row with refs = 0 and no live writer is collected. */
+    "CREATE TABLE blobs ("
+    "  location VARCHAR(255) PRIMARY KEY,"
+    "  refs BIGINT NOT NULL,"
+    "  writer VARCHAR(128),"
+    "  lease_until BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX blobs_writer ON blobs (writer);"
+    "CREATE INDEX blobs_unreferenced ON blobs (refs, lease_until);"
+    "INSERT INTO blobs (location, refs, writer, lease_until, created_at) "
+    "SELECT location, COUNT(*), NULL, 0, 0 FROM images WHERE location IS NOT NULL GROUP BY location;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);
@@ -432,7 +447,7 @@ const char *const ims_tables[] = {
     "groups", "group_members", "assignments", "enterprise_projects", "policies", "grants", "iam_generation",
     "jobs", "servers", "volumes", "backups", "backup_volumes",
     "metadef_namespaces", "metadef_objects", "metadef_properties", "metadef_tags", "metadef_resource_types",
-    "metadef_namespace_resource_types",
+    "metadef_namespace_resource_types", "blobs",
 };
 const size_t ims_ntables = IMS_ARRAY_SIZE(ims_tables);
 

@@ -315,6 +315,8 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
         rc = check_quota(c, img->owner, max_owned, err);
     if (rc == IMS_OK)
         rc = write_extras(c, NULL, img, err);
+    if (rc == IMS_OK && img->blob) /* one more image on the blob (repo_blobs.c) */
+        rc = ims_repo_blob_ref(c, img->blob, 1, err);
 out:
     if (rc != IMS_OK) {
         ims_db_rollback(c);
@@ -367,6 +369,11 @@ enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_ima
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed or deleted concurrently; retry.", img->id);
     if (rc == IMS_OK)
         rc = write_extras(c, before, img, err);
+    /* the location moved: the blobs' counts move with it (repo_blobs.c) */
+    if (rc == IMS_OK && !ims_streq(before->blob, img->blob) && img->blob)
+        rc = ims_repo_blob_ref(c, img->blob, 1, err);
+    if (rc == IMS_OK && !ims_streq(before->blob, img->blob) && before->blob)
+        rc = ims_repo_blob_ref(c, before->blob, -1, err);
 out:
     if (rc != IMS_OK) {
         ims_db_rollback(c);
@@ -421,6 +428,8 @@ enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_
         return rc;
     static const char *const sqls[] = {
         "UPDATE project_image_counts SET n = n - 1 WHERE project_id = (SELECT owner FROM images WHERE id = ?)",
+        /* one image fewer on its blob (repo_blobs.c) */
+        "UPDATE blobs SET refs = refs - 1 WHERE location = (SELECT location FROM images WHERE id = ?)",
         "DELETE FROM image_properties WHERE image_id = ?",
         "DELETE FROM image_tags WHERE image_id = ?",
         "DELETE FROM image_members WHERE image_id = ?",
@@ -493,28 +502,6 @@ enum ims_rc ims_repo_image_upload_end(struct ims_dbc *c, const char *id, const c
     return ims_q_exec(&q, err);
 }
 
-static enum ims_rc count_query(struct ims_dbc *c, const char *sql, const char *arg, int64_t *ret,
-                               struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, sql, err))
-        return IMS_E_DB;
-    if (arg)
-        ims_q_text(&q, arg);
-    enum ims_rc rc = IMS_OK;
-    if (ims_q_step(&q) == IMS_STEP_ROW)
-        *ret = ims_q_col_int(&q, 0);
-    else
-        rc = ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
-}
-
-enum ims_rc ims_repo_blob_refs(struct ims_dbc *c, const char *blob, int64_t *ret, struct ims_err *err)
-{
-    return count_query(c, "SELECT COUNT(*) FROM images WHERE location = ?", blob, ret, err);
-}
-
 enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err)
 {
     *ret = 0; /* no row: the project never owned an image */
@@ -528,18 +515,6 @@ enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *
     enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
     ims_q_done(&q);
     return rc;
-}
-
-enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT DISTINCT location FROM images WHERE location IS NOT NULL", err))
-        return IMS_E_DB;
-    enum ims_step s;
-    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
-        ims_strlist_add(ret, ims_q_col_text(&q, 0));
-    ims_q_done(&q);
-    return s == IMS_STEP_DONE ? IMS_OK : ims_fail(err, IMS_E_DB, "listing blobs failed");
 }
 
 void ims_image_array_free(struct ims_image *imgs, size_t n)

@@ -1065,3 +1065,38 @@ enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_er
     upload_free(u);
     return rc;
 }
+
+enum ims_obs_rc ims_obs_s3_uploads_abort(struct ims_obs *o, const char *bucket, const char *key, size_t *ret_n,
+                                         struct ims_err *err)
+{
+    *ret_n = 0;
+    if (o->ops != &s3_ops)
+        return ims_obs_fail(err, IMS_OBS_UNSUPPORTED, "multipart uploads are S3's");
+    if (ims_obs_bucket_check(bucket) || ims_obs_key_check(key))
+        return ims_obs_fail(err, IMS_OBS_BAD_NAME, "invalid bucket or key");
+    struct s3 *s = (struct s3 *)o;
+    /* in name order: the canonical query */
+    const struct qparam qp[] = {{"prefix", key}, {"uploads", ""}};
+    struct request q = {.method = "GET", .bucket = bucket, .query = qp, .nquery = 2, .body_max = LIST_BODY_MAX};
+    struct resp r;
+    enum ims_obs_rc rc = perform(s, &q, &r, "list multipart uploads", err);
+    if (!rc && r.body.overflow)
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 list multipart uploads %s: the answer is too large", bucket);
+    /* each <Upload> element: its Key (only this very key: the prefix
+     * matches longer ones too) and UploadId */
+    const char *p = rc ? NULL : r.body.data, *end = p ? p + r.body.len : NULL;
+    while (p && (p = memmem(p, (size_t)(end - p), "<Upload>", 8))) {
+        const char *close = memmem(p, (size_t)(end - p), "</Upload>", 9);
+        if (!close)
+            break;
+        char k[IMS_OBS_KEY_MAX + 1], id[1024];
+        if (ims_obs_s3_xml_value(p, (size_t)(close - p), "Key", k, sizeof(k)) && !strcmp(k, key) &&
+            ims_obs_s3_xml_value(p, (size_t)(close - p), "UploadId", id, sizeof(id)) && id[0]) {
+            abort_upload(s, bucket, key, id);
+            (*ret_n)++;
+        }
+        p = close + 9;
+    }
+    resp_release(&r);
+    return rc;
+}

@@ -100,6 +100,7 @@ static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer *
     w->fs = fs;
     /* named by its owner: another process's recovery leaves it alone while we live */
     path_fmt(w->tmp_path, "%s/tmp/%s.%s.part", fs->dir, id, ims_process_owner());
+    snprintf(w->base.location, sizeof(w->base.location), "file://%.2s/%s", id, id);
     w->fd = open_data(fs, w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, &w->direct);
     if (w->fd < 0) {
         enum ims_rc rc = errno_fail(err, "cannot create", w->tmp_path);
@@ -167,8 +168,9 @@ static void fs_abort(struct ims_store_writer *sw)
 static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, struct ims_err *err)
 {
     struct file_writer *w = (struct file_writer *)sw;
-    char id[IMS_UUID_LEN + 1], dir[PATH_MAX], final[PATH_MAX];
-    ims_uuid_new(id);
+    char dir[PATH_MAX], final[PATH_MAX];
+    /* the location it was opened for */
+    const char *id = w->base.location + strlen("file://") + 3;
     path_fmt(dir, "%s/images/%.2s", w->fs->dir, id);
     path_fmt(final, "%s/%s", dir, id);
     enum ims_rc rc = IMS_OK;
@@ -186,8 +188,8 @@ static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, s
         return rc;
     }
     close(w->fd);
+    *ret_location = ims_xstrdup(w->base.location);
     free(w);
-    *ret_location = ims_xasprintf("file://%.2s/%s", id, id);
     return IMS_OK;
 }
 
@@ -220,6 +222,9 @@ static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_lo
     struct file_writer *w = ims_xcalloc(1, sizeof(*w));
     w->base.store = s;
     w->fs = fs;
+    char id[IMS_UUID_LEN + 1];
+    ims_uuid_new(id);
+    snprintf(w->base.location, sizeof(w->base.location), "file://%.2s/%s", id, id);
     snprintf(w->tmp_path, sizeof(w->tmp_path), "%s", path);
     /* O_NOFOLLOW: what the producer left must be a file, not a link out */
     w->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -64,6 +64,7 @@ static enum ims_rc s3_writer_open(struct ims_store *s, struct ims_store_writer *
     struct s3_writer *w = ims_xcalloc(1, sizeof(*w));
     w->base.store = s;
     ims_uuid_new(w->id);
+    snprintf(w->base.location, sizeof(w->base.location), "s3://%s", w->id);
     char key[64];
     snprintf(key, sizeof(key), KEY_PREFIX "%s", w->id);
     enum ims_obs_rc rc = ims_obs_s3_upload_open(st->obs, st->bucket, key, st->part_size, &w->up, err);
@@ -255,6 +256,11 @@ static enum ims_rc s3_remove(struct ims_store *s, const char *location, struct i
     if (!object_key(st, location, key))
         return ims_fail(err, IMS_E_IO, "invalid blob location");
     enum ims_obs_rc rc = ims_obs_remove(st->obs, st->bucket, key, err);
+    size_t aborted = 0;
+    if (!rc)
+        rc = ims_obs_s3_uploads_abort(st->obs, st->bucket, key, &aborted, err);
+    if (aborted)
+        ims_info("S3 store: %zu multipart upload(s) of %s aborted (their writer is gone)", aborted, key);
     return rc ? obs_fail(err, rc) : IMS_OK;
 }
 

@@ -144,3 +144,100 @@ def test_refused_configurations(start_imsd, obs_s3, tmp_path):
             srv.start(timeout=20)
         assert words in str(e.value), (store, str(e.value)[-600:])
         assert "wrong-secret" not in srv.log_path.read_text(errors="replace")
+
+
+# -- blobs shared by the nodes of one cloud: one PostgreSQL database, one bucket
+
+def start_nodes(start_imsd, obs_s3, tmp_path, n=2, lease=None):
+    import pg_fixture
+    database = pg_fixture.new_database()
+    bucket = "gc-" + uuid.uuid4().hex[:20]
+    key = os.urandom(32).hex()
+    nodes = []
+    for i in range(n):
+        config = store_config(obs_s3, bucket)
+        config.update({"database": {"connection": database}, "identity": {"token_key": key}})
+        if lease:
+            config["images"]["upload_lease_seconds"] = lease
+        srv = start_imsd(config=config, data_dir=tmp_path / ("node%d" % i))
+        srv.bucket, srv.s3, srv.database = bucket, obs_s3, database
+        nodes.append(srv)
+    return nodes
+
+
+def blob_rows(srv):
+    """{location: (refs, writer, lease_until)} of the shared database."""
+    import pg_fixture
+    rows = pg_fixture.query(srv.database, "SELECT location, refs, COALESCE(writer, ''), lease_until FROM blobs")
+    return {loc: (int(refs), writer, int(until)) for loc, refs, writer, until in rows}
+
+
+def test_a_blob_two_images_share_outlives_one_delete_across_nodes(start_imsd, obs_s3, tmp_path):
+    """An image uploaded through node 0, replicated through node 1 (the copy
+    references the same blob: refs 2, one object); the source deleted through
+    node 0: the blob stays (refs 1) and node 1 still serves the copy; the
+    copy deleted through node 1: row and object are gone."""
+    from helpers import Api
+    from job_helpers import run
+    n0, n1 = start_nodes(start_imsd, obs_s3, tmp_path)
+    api0 = n0.admin()
+    api1 = Api(n1.url, api0.token)
+    api1.project_id = api0.project_id
+    data = os.urandom(PART + 99)
+    src = active_image(api0, data, visibility="private")
+    job = run(api1, "POST", "/v1/cloudimages/%s/copy" % src["id"], {"name": "shared"})
+    assert job["status"] == "SUCCESS", job
+    copy_id = job["entities"]["image_id"]
+    (obj,) = images_in(n0)
+    loc = "s3://" + obj[len("images/"):]
+    assert blob_rows(n0) == {loc: (2, "", blob_rows(n0)[loc][2])}
+    assert api0.delete("/v2/images/%s" % src["id"]).status_code == 204
+    assert blob_rows(n0)[loc][0] == 1
+    assert list(images_in(n0)) == [obj]
+    r = api1.get("/v2/images/%s/file" % copy_id)
+    assert r.status_code == 200 and r.content == data
+    assert api1.delete("/v2/images/%s" % copy_id).status_code == 204
+    assert blob_rows(n0) == {}
+    assert images_in(n0) == {}
+    api0.close()
+    api1.close()
+
+
+def test_a_killed_writers_blob_is_collected_only_after_its_lease(start_imsd, obs_s3, tmp_path):
+    """Node 0 is SIGKILLed in the middle of an upload (two parts already on
+    S3 in a multipart upload): its blob row keeps node 0's lease, and node 1,
+    which collects every lease/3 seconds, leaves the multipart upload alone
+    until the lease has run out, then aborts it and deletes the row."""
+    lease = 6
+    n0, n1 = start_nodes(start_imsd, obs_s3, tmp_path, lease=lease)
+    api = n0.admin()
+    img = create_image(api, disk_format="raw", container_format="bare")
+    s = socket.create_connection(("127.0.0.1", n0.port))
+    s.sendall(("PUT /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
+               "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
+               % (img["id"], api.headers["X-Auth-Token"], 6 * PART)).encode())
+    chunk = os.urandom(MIB)
+    for _ in range(2 * PART // MIB + 1):
+        s.sendall(chunk)
+    deadline = time.monotonic() + 30
+    while s3_uploads(obs_s3, n0.bucket) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert s3_uploads(obs_s3, n0.bucket) == 1
+    time.sleep(1.0)  # the first parts arrive
+    n0.kill()
+    n0.ended_by_test = True
+    s.close()
+    (loc, (refs, writer, until)), = blob_rows(n1).items()
+    assert refs == 0 and writer, (refs, writer)
+    # before the lease runs out, node 1's collector (every 2 s) takes nothing
+    while time.time() < until - 1:
+        assert s3_uploads(obs_s3, n1.bucket) == 1, "collected before the writer's lease ran out"
+        assert loc in blob_rows(n1)
+        time.sleep(0.5)
+    deadline = time.time() + lease + 10
+    while time.time() < deadline and (loc in blob_rows(n1) or s3_uploads(obs_s3, n1.bucket)):
+        time.sleep(0.5)
+    assert blob_rows(n1) == {}
+    assert s3_uploads(obs_s3, n1.bucket) == 0
+    assert images_in(n1) == {}
+    api.close()

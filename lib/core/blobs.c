@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Blobs shared by every process on one database and one store: each is
+ * registered in the blobs table (repo_blobs.c) by its writer, with the
+ * writer's lease, before any of its data is stored; image writes count
+ * references; a blob is collected (row deleted, then data removed) only
+ * when no image references it and no live writer holds it. So no process
+ * removes data another process still references or is still writing,
+ * whatever the store (the file store on a shared file system, S3). */
+#include <stdio.h>
+
+#include "core-int.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/service.h"
+#include "ims/store.h"
+
+static int64_t lease_until(const struct ims_service *svc) { return ims_now() + svc->cfg->upload_lease_seconds; }
+
+enum ims_rc ims_blob_writer_open(struct ims_service *svc, struct ims_store_writer **ret, struct ims_err *err)
+{
+    struct ims_store_writer *w;
+    enum ims_rc rc = svc->store->ops->writer_open(svc->store, &w, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = ims_repo_blob_register(ims_db_conn(svc->db), w->location, ims_process_owner(), lease_until(svc), err);
+    if (rc != IMS_OK) {
+        svc->store->ops->abort(w);
+        return rc;
+    }
+    *ret = w;
+    return IMS_OK;
+}
+
+void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w)
+{
+    if (!w)
+        return;
+    char location[IMS_BLOB_LOCATION_MAX];
+    snprintf(location, sizeof(location), "%s", w->location);
+    svc->store->ops->abort(w);
+    ims_blob_unclaim(svc, location);
+}
+
+void ims_blob_unclaim(struct ims_service *svc, const char *location)
+{
+    struct ims_err err;
+    /* no reference added, the writer's claim ended: collectable at once */
+    if (ims_repo_blob_ref(ims_db_conn(svc->db), location, 0, &err) != IMS_OK)
+        ims_warn("blob %s: could not end its writer's claim: %s (collected once its lease runs out)", location,
+                 err.msg);
+    ims_blob_release(svc, location);
+}
+
+enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, struct ims_err *err)
+{
+    char *location = NULL;
+    enum ims_rc rc = svc->store->ops->adopt(svc->store, path, &location, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = ims_repo_blob_register(ims_db_conn(svc->db), location, ims_process_owner(), lease_until(svc), err);
+    if (rc != IMS_OK) {
+        struct ims_err ignored;
+        svc->store->ops->remove(svc->store, location, &ignored);
+        free(location);
+        return rc;
+    }
+    *ret_location = location;
+    return IMS_OK;
+}
+
+void ims_blob_release(struct ims_service *svc, const char *blob)
+{
+    bool collected = false;
+    struct ims_err err;
+    if (!blob || ims_repo_blob_collect(ims_db_conn(svc->db), blob, ims_now(), &collected, &err) != IMS_OK ||
+        !collected)
+        return;
+    if (svc->store->ops->remove(svc->store, blob, &err) != IMS_OK)
+        ims_warn("could not remove blob %s: %s (removed by a later recovery)", blob, err.msg);
+}
+
+int64_t ims_blobs_collect(struct ims_service *svc)
+{
+    int64_t n = 0;
+    for (int round = 0; round < 100; round++) {
+        struct ims_strlist todo = {0};
+        struct ims_err err;
+        if (ims_repo_blobs_collectable(ims_db_conn(svc->db), ims_now(), 100, &todo, &err) != IMS_OK) {
+            ims_warn("blobs: listing collectable blobs failed: %s", err.msg);
+            ims_strlist_release(&todo);
+            break;
+        }
+        for (size_t i = 0; i < todo.n; i++)
+            ims_blob_release(svc, todo.items[i]);
+        n += (int64_t)todo.n;
+        size_t got = todo.n;
+        ims_strlist_release(&todo);
+        if (got < 100)
+            break;
+    }
+    return n;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Blob rows: the store's blobs, reference-counted across every process on
+ * the database. A blob is registered by its writer (refs 0, the writer's
+ * lease) before its data is written; each image write that sets or clears
+ * an image's location moves refs in the same transaction (repo_images.c).
+ * A row is collected (deleted, then the data removed by the caller) only
+ * when refs = 0 and no writer's lease holds it: the conditional DELETE
+ * and a reference's UPDATE take the same row lock, so on PostgreSQL too a
+ * reference made concurrently is either seen by the DELETE (nothing
+ * collected) or finds the row gone (the reference fails, nothing is lost). */
+#include "db-int.h"
+
+enum ims_rc ims_repo_blob_register(struct ims_dbc *c, const char *location, const char *writer, int64_t lease_until,
+                                   struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO blobs (location, refs, writer, lease_until, created_at) VALUES (?, 0, ?, ?, ?)",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, location);
+    ims_q_text(&q, writer);
+    ims_q_int(&q, lease_until);
+    ims_q_int(&q, ims_now());
+    return ims_q_exec(&q, err);
+}
+
+enum ims_rc ims_repo_blobs_renew(struct ims_dbc *c, const char *writer, int64_t lease_until, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE blobs SET lease_until = ? WHERE writer = ?", err))
+        return IMS_E_DB;
+    ims_q_int(&q, lease_until);
+    ims_q_text(&q, writer);
+    return ims_q_exec(&q, err);
+}
+
+enum ims_rc ims_repo_blob_ref(struct ims_dbc *c, const char *location, int delta, struct ims_err *err)
+{
+    struct ims_q q;
+    /* the first reference ends the writer's claim: refs holds it from now */
+    if (!ims_q_prepare(&q, c, "UPDATE blobs SET refs = refs + ?, writer = NULL WHERE location = ?", err))
+        return IMS_E_DB;
+    ims_q_int(&q, delta);
+    ims_q_text(&q, location);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK && delta > 0 && c->ops->changes(c->h) == 0)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "The image data is no longer stored (it was removed meanwhile).");
+    return rc;
+}
+
+enum ims_rc ims_repo_blob_collect(struct ims_dbc *c, const char *location, int64_t now, bool *ret_collected,
+                                  struct ims_err *err)
+{
+    *ret_collected = false;
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "DELETE FROM blobs WHERE location = ? AND refs <= 0 AND (writer IS NULL OR lease_until < ?)",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, location);
+    ims_q_int(&q, now);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK)
+        *ret_collected = c->ops->changes(c->h) > 0;
+    return rc;
+}
+
+enum ims_rc ims_repo_blobs_collectable(struct ims_dbc *c, int64_t now, size_t max, struct ims_strlist *ret,
+                                       struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "SELECT location FROM blobs WHERE refs <= 0 AND (writer IS NULL OR lease_until < ?) "
+                       "ORDER BY location LIMIT ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_int(&q, now);
+    ims_q_int(&q, (int64_t)max);
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
+        ims_strlist_add(ret, ims_q_col_text(&q, 0));
+    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}
+
+enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT location FROM blobs", err))
+        return IMS_E_DB;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
+        ims_strlist_add(ret, ims_q_col_text(&q, 0));
+    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}
