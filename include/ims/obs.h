@@ -234,8 +234,8 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
 /* A streamed upload to S3 of a size not known in advance (the S3 blob
  * store's writer). Bytes are kept in memory one part (part_size, 5 MiB to
  * 1 GiB) at a time: a full part goes up (a multipart upload, created at the
- * first full part) in a thread of its own while the next part fills, so
- * at most two parts are held. finish completes it (one PUT when everything
+ * first full part) in a thread of its own while the next part fills; two
+ * parts go up at once, so at most three parts are held. finish completes it (one PUT when everything
  * fit in one part); nothing is visible before, and abort, or any failure,
  * leaves nothing (the multipart upload is aborted). finish and abort free
  * the upload. At most 10,000 parts: IMS_OBS_TOO_LARGE past them. */

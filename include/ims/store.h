@@ -107,7 +107,7 @@ enum ims_rc ims_store_file_open(const char *dir, bool direct_io, struct ims_stor
 
 /* The S3 store: blob <uuid> is the object images/<uuid> of bucket
  * (made at open if missing), its location s3://<uuid>; uploads stream as
- * multipart uploads in parts of part_size (5 MiB to 1 GiB; two parts per
+ * multipart uploads in parts of part_size (5 MiB to 1 GiB; three parts per
  * writer in memory, so at most 10,000 x part_size per blob), reads are
  * ranged GETs. Files of producers that write files (temp_path, adopt,
  * local_path) live in dir/tmp, the file store's temporary area. */

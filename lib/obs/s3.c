@@ -655,13 +655,12 @@ static enum ims_obs_rc mp_create(struct s3 *s, const char *bucket, const char *k
     return rc;
 }
 
-/* Uploads part number num (len bytes from src) and adds it to the
- * Complete document `done`. */
+/* Uploads part number num (len bytes from src); its ETag into etag. */
 static enum ims_obs_rc mp_part(struct s3 *s, const char *bucket, const char *key, const char *upload_id, size_t num,
-                               uint64_t len, ims_obs_source_fn src, void *ctx, struct ims_buf *done,
+                               uint64_t len, ims_obs_source_fn src, void *ctx, char etag[IMS_OBS_ETAG_MAX],
                                struct ims_err *err)
 {
-    char nums[24], etag[IMS_OBS_ETAG_MAX];
+    char nums[24];
     snprintf(nums, sizeof(nums), "%zu", num);
     const struct qparam part_q[] = {{"partNumber", nums}, {"uploadId", upload_id}};
     struct upload_src u = {.fn = src, .ctx = ctx, .left = len};
@@ -669,13 +668,16 @@ static enum ims_obs_rc mp_part(struct s3 *s, const char *bucket, const char *key
                          .upload = &u, .upload_size = len};
     struct resp r;
     enum ims_obs_rc rc = perform(s, &pq, &r, "upload part", err);
-    snprintf(etag, sizeof(etag), "%s", r.etag);
+    snprintf(etag, IMS_OBS_ETAG_MAX, "%s", r.etag);
     if (!rc && !etag_ok(etag))
         rc = ims_obs_fail(err, IMS_OBS_IO, "S3 part %zu of %s:%s: no usable ETag in the answer", num, bucket, key);
-    if (!rc)
-        ims_buf_printf(done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", num, etag);
     resp_release(&r);
     return rc;
+}
+
+static void done_add(struct ims_buf *done, size_t num, const char *etag)
+{
+    ims_buf_printf(done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", num, etag);
 }
 
 /* Completes the upload whose parts `done` lists (the document is closed
@@ -715,8 +717,12 @@ static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *k
     struct ims_buf done;
     ims_buf_init(&done, (size_t)nparts * 160 + 256);
     ims_buf_adds(&done, "<CompleteMultipartUpload>");
-    for (size_t i = 0; i < nparts && !rc; i++)
-        rc = mp_part(s, bucket, key, upload_id, i + 1, i + 1 < nparts ? part : size - part * i, src, ctx, &done, err);
+    for (size_t i = 0; i < nparts && !rc; i++) {
+        char etag[IMS_OBS_ETAG_MAX];
+        rc = mp_part(s, bucket, key, upload_id, i + 1, i + 1 < nparts ? part : size - part * i, src, ctx, etag, err);
+        if (!rc)
+            done_add(&done, i + 1, etag);
+    }
     if (!rc)
         rc = mp_complete(s, bucket, key, upload_id, &done, err);
     ims_buf_release(&done);
@@ -915,52 +921,75 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
 
 /* ---- streamed uploads of a size not known in advance ---- */
 
+/* Parts going up at once: while they do, the next one fills. */
+#define UPLOAD_SENDERS 2
+
+struct sender {
+    struct ims_obs_upload *u;
+    pthread_t thread;
+    bool running;
+    char *buf;
+    size_t len, num;
+    enum ims_obs_rc rc;
+    struct ims_err err;
+};
+
 struct ims_obs_upload {
     struct s3 *s;
     char *bucket, *key;
     uint64_t part;    /* bytes per part */
-    char *buf[2];     /* buf[cur] fills while the other one goes up */
-    int cur;
-    size_t len;       /* bytes in buf[cur] */
-    bool started;     /* the multipart upload exists (a part went up or goes up) */
+    char *buf;        /* the part filling */
+    size_t len;       /* bytes in it */
+    bool started;     /* the multipart upload exists */
     char upload_id[1024];
-    size_t nparts;    /* parts handed to the sender */
-    struct ims_buf done;
-    /* the part in flight, sent by its own thread */
-    pthread_t thread;
-    bool running;
-    const char *th_buf;
-    size_t th_len, th_num;
-    enum ims_obs_rc th_rc;
-    struct ims_err th_err;
+    size_t nparts;    /* parts handed to senders */
+    char (*etags)[IMS_OBS_ETAG_MAX]; /* etags[i]: part i + 1's */
+    size_t etags_cap;
+    struct sender senders[UPLOAD_SENDERS];
 };
 
 static void *send_part(void *arg)
 {
-    struct ims_obs_upload *u = arg;
-    struct mem_src m = {.p = u->th_buf, .len = u->th_len};
-    u->th_rc = mp_part(u->s, u->bucket, u->key, u->upload_id, u->th_num, u->th_len, mem_read, &m, &u->done,
-                       &u->th_err);
+    struct sender *x = arg;
+    struct ims_obs_upload *u = x->u;
+    struct mem_src m = {.p = x->buf, .len = x->len};
+    x->rc = mp_part(u->s, u->bucket, u->key, u->upload_id, x->num, x->len, mem_read, &m, u->etags[x->num - 1],
+                    &x->err);
     return NULL;
 }
 
-/* Waits for the part in flight; its failure is the upload's. */
-static enum ims_obs_rc upload_wait(struct ims_obs_upload *u, struct ims_err *err)
+/* Waits for a sender; its failure is the upload's. */
+static enum ims_obs_rc sender_wait(struct sender *x, struct ims_err *err)
 {
-    if (!u->running)
+    if (!x->running)
         return IMS_OBS_OK;
-    pthread_join(u->thread, NULL);
-    u->running = false;
-    if (u->th_rc && err)
-        *err = u->th_err;
-    return u->th_rc;
+    pthread_join(x->thread, NULL);
+    x->running = false;
+    if (x->rc && err)
+        *err = x->err;
+    return x->rc;
 }
 
-/* Sends buf[cur] as the next part, in the background; the other buffer
- * takes the next bytes once the part before it has gone up. */
+static enum ims_obs_rc senders_wait(struct ims_obs_upload *u, struct ims_err *err)
+{
+    enum ims_obs_rc rc = IMS_OBS_OK;
+    for (int i = 0; i < UPLOAD_SENDERS; i++) {
+        enum ims_obs_rc r = sender_wait(&u->senders[i], rc ? NULL : err);
+        if (!rc)
+            rc = r;
+    }
+    return rc;
+}
+
+/* Sends the filling part in the background, on the sender whose part
+ * went first (waited for if it is still going); its buffer fills next. */
 static enum ims_obs_rc upload_send(struct ims_obs_upload *u, struct ims_err *err)
 {
-    enum ims_obs_rc rc = upload_wait(u, err);
+    if (u->nparts == MAX_PARTS)
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: more than %d parts of %llu bytes", u->bucket, u->key,
+                            MAX_PARTS, (unsigned long long)u->part);
+    struct sender *x = &u->senders[u->nparts % UPLOAD_SENDERS];
+    enum ims_obs_rc rc = sender_wait(x, err);
     if (rc)
         return rc;
     if (!u->started) {
@@ -968,19 +997,26 @@ static enum ims_obs_rc upload_send(struct ims_obs_upload *u, struct ims_err *err
             return rc;
         u->started = true;
     }
-    if (u->nparts == MAX_PARTS)
-        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: more than %d parts of %llu bytes", u->bucket, u->key,
-                            MAX_PARTS, (unsigned long long)u->part);
-    u->th_buf = u->buf[u->cur];
-    u->th_len = u->len;
-    u->th_num = ++u->nparts;
-    u->cur ^= 1;
-    u->len = 0;
-    if (pthread_create(&u->thread, NULL, send_part, u) != 0) {
-        send_part(u); /* no thread to be had: send it now */
-        return u->th_rc ? (*err = u->th_err, u->th_rc) : IMS_OBS_OK;
+    if (u->nparts == u->etags_cap) { /* no sender runs while the array moves */
+        if ((rc = senders_wait(u, err)))
+            return rc;
+        u->etags_cap = u->etags_cap ? 2 * u->etags_cap : 64;
+        u->etags = ims_xrealloc(u->etags, u->etags_cap * sizeof(*u->etags));
     }
-    u->running = true;
+    char *spare = x->buf ? x->buf : ims_xmalloc((size_t)u->part);
+    x->u = u;
+    x->buf = u->buf;
+    x->len = u->len;
+    x->num = ++u->nparts;
+    u->buf = spare;
+    u->len = 0;
+    if (pthread_create(&x->thread, NULL, send_part, x) != 0) {
+        send_part(x); /* no thread to be had: send it now */
+        if (x->rc)
+            *err = x->err;
+        return x->rc;
+    }
+    x->running = true;
     return IMS_OBS_OK;
 }
 
@@ -998,10 +1034,7 @@ enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, co
     u->bucket = ims_xstrdup(bucket);
     u->key = ims_xstrdup(key);
     u->part = part_size;
-    u->buf[0] = ims_xmalloc((size_t)part_size);
-    u->buf[1] = ims_xmalloc((size_t)part_size);
-    ims_buf_init(&u->done, (size_t)MAX_PARTS * 160 + 256);
-    ims_buf_adds(&u->done, "<CompleteMultipartUpload>");
+    u->buf = ims_xmalloc((size_t)part_size);
     *ret = u;
     return IMS_OBS_OK;
 }
@@ -1011,7 +1044,7 @@ enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p,
     const char *src = p;
     while (n) {
         size_t take = (size_t)u->part - u->len < n ? (size_t)u->part - u->len : n;
-        memcpy(u->buf[u->cur] + u->len, src, take);
+        memcpy(u->buf + u->len, src, take);
         u->len += take;
         src += take;
         n -= take;
@@ -1026,9 +1059,10 @@ enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p,
 
 static void upload_free(struct ims_obs_upload *u)
 {
-    free(u->buf[0]);
-    free(u->buf[1]);
-    ims_buf_release(&u->done);
+    for (int i = 0; i < UPLOAD_SENDERS; i++)
+        free(u->senders[i].buf);
+    free(u->buf);
+    free(u->etags);
     free(u->bucket);
     free(u->key);
     free(u);
@@ -1038,7 +1072,7 @@ void ims_obs_s3_upload_abort(struct ims_obs_upload *u)
 {
     if (!u)
         return;
-    upload_wait(u, NULL);
+    senders_wait(u, NULL);
     if (u->started)
         abort_upload(u->s, u->bucket, u->key, u->upload_id);
     upload_free(u);
@@ -1048,18 +1082,25 @@ enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_er
 {
     enum ims_obs_rc rc;
     if (!u->started) { /* it all fit in one part: one PUT */
-        struct mem_src m = {.p = u->buf[u->cur], .len = u->len};
+        struct mem_src m = {.p = u->buf, .len = u->len};
         rc = which_missing(&u->s->base, put_single(u->s, u->bucket, u->key, u->len, mem_read, &m, err), u->bucket,
                            u->key, err);
         upload_free(u);
         return rc;
     }
     rc = u->len ? upload_send(u, err) : IMS_OBS_OK;
-    enum ims_obs_rc wrc = upload_wait(u, rc ? NULL : err);
+    enum ims_obs_rc wrc = senders_wait(u, rc ? NULL : err);
     if (!rc)
         rc = wrc;
-    if (!rc)
-        rc = mp_complete(u->s, u->bucket, u->key, u->upload_id, &u->done, err);
+    if (!rc) {
+        struct ims_buf done;
+        ims_buf_init(&done, u->nparts * 160 + 256);
+        ims_buf_adds(&done, "<CompleteMultipartUpload>");
+        for (size_t i = 0; i < u->nparts; i++)
+            done_add(&done, i + 1, u->etags[i]);
+        rc = mp_complete(u->s, u->bucket, u->key, u->upload_id, &done, err);
+        ims_buf_release(&done);
+    }
     if (rc)
         abort_upload(u->s, u->bucket, u->key, u->upload_id);
     upload_free(u);

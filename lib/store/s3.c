@@ -3,8 +3,8 @@
  * S3-compatible service, its location s3://<uuid>. It talks to S3 through
  * lib/obs's client (SigV4 by libcurl), never a second one.
  *
- * Writers stream: the bytes go up as a multipart upload one part at a time
- * while the next part fills (ims_obs_s3_upload_*), so an upload holds two
+ * Writers stream: the bytes go up as a multipart upload, two parts at a time
+ * while the next part fills (ims_obs_s3_upload_*), so an upload holds three
  * parts in memory and no file; nothing is visible before commit, and an
  * abort aborts the multipart upload. Reads are ranged GETs, opened where
  * the reader asks (a Range request reads from its start), streamed.

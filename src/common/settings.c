@@ -47,7 +47,7 @@ const struct ims_setting ims_settings[] = {
     {"store", "secret_key", "IMSD_STORE_SECRET_KEY", "s3: secret access key (or secret_key_file)", ""},
     {"store", "secret_key_file", NULL, "s3: a file holding the secret access key (its first line)", ""},
     {"store", "part_size", NULL,
-     "s3: uploads go up in parts of this size, two held in memory per upload (5 MiB to 1 GiB; an image holds at "
+     "s3: uploads go up in parts of this size, three held in memory per upload (5 MiB to 1 GiB; an image holds at "
      "most 10,000 parts), bytes",
      "16777216"},
     {"obs", "backend", "IMSD_OBS_BACKEND",

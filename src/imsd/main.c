@@ -133,6 +133,7 @@ int main(int argc, char **argv)
     struct ims_backends be;
     if (ims_backends_open(&cfg, &be, err, sizeof(err))) {
         fprintf(stderr, "imsd: %s\n", err);
+        ims_settings_release(&cfg);
         return 1;
     }
     struct ims_service *svc;
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
     if (ims_service_open(&cfg, &be, &svc, &e) != IMS_OK) {
         fprintf(stderr, "imsd: %s\n", e.msg);
         ims_backends_close(&be);
+        ims_settings_release(&cfg);
         return 1;
     }
     char *password = NULL;

@@ -405,6 +405,15 @@ def pattern_chunks(total, chunk=1 << 20, seed=b"imsd"):
         n += 1
 
 
+def stored_blobs(srv):
+    """The sizes of srv's blobs, whichever store holds them (the file store
+    under its data dir, or its bucket with IMSD_TEST_STORE=s3)."""
+    if srv.store_env:
+        return list(obs_fixtures.s3_keys(obs_fixtures.server_env(), srv.store_env["IMSD_STORE_BUCKET"],
+                                         "images/").values())
+    return [f.stat().st_size for f in files_under(srv.data_dir / "images")]
+
+
 def files_under(path):
     out = []
     p = Path(path)

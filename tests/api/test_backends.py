@@ -5,7 +5,7 @@ import sqlite3
 import subprocess
 
 from helpers import (IMSD_BIN, active_image, clean_env, files_under, free_port,
-                     md5)
+                     md5, stored_blobs)
 
 
 def locations(db_path):
@@ -19,7 +19,7 @@ def test_database_and_file_store_where_configured(start_imsd, tmp_path):
     db.parent.mkdir()
     blobs = tmp_path / "blobs"
     srv = start_imsd(config={"database": {"connection": "sqlite://%s" % db},
-                             "storage": {"file_dir": str(blobs)}})
+                             "storage": {"file_dir": str(blobs)}, "store": {"backend": "file"}})
     a = srv.admin()
     data = b"configured backends\n" * 100
     img = active_image(a, data=data)
@@ -39,6 +39,10 @@ def test_database_and_file_store_where_configured(start_imsd, tmp_path):
 def test_new_locations_name_their_store(imsd, admin):
     img = active_image(admin, data=b"scheme\n")
     ((loc,),) = imsd.sql("SELECT location FROM images WHERE id = ?", (img["id"],))
+    if imsd.store_env:  # IMSD_TEST_STORE=s3: s3://<uuid>, the object images/<uuid>
+        assert loc.startswith("s3://"), loc
+        assert stored_blobs(imsd).count(len(b"scheme\n")) >= 1
+        return
     assert loc.startswith("file://"), loc
     blob = imsd.data_dir / "images" / loc[len("file://"):]
     assert blob.read_bytes() == b"scheme\n"

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers import (Api, RawUpload, create_image, files_under, get_image,
-                     list_all, md5, patch, upload)
+from helpers import (Api, RawUpload, create_image, get_image,
+                     list_all, md5, patch, stored_blobs, upload)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_delete_racing_an_upload_loses_no_acknowledged_upload(srv, owner):
     # the data of deleted images is gone: one blob per image of this
     # server still holding data (the owner's are all of them)
     holding = [i for i in list_all(owner) if i["status"] == "active"]
-    assert len(files_under(srv.data_dir / "images")) == len(holding)
+    assert len(stored_blobs(srv)) == len(holding)
 
 
 def test_second_upload_while_saving_is_refused(srv, owner):

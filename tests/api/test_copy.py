@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from helpers import Iam, active_image, create_image, files_under, md5
+from helpers import Iam, active_image, create_image, md5, stored_blobs
 from job_helpers import ims_error, run, submit
 
 
@@ -14,7 +14,7 @@ def copy_url(image_id):
 
 
 def blobs(srv):
-    return len(files_under(srv.data_dir / "images"))
+    return len(stored_blobs(srv))
 
 
 def test_documented_example(imsd, alice):

@@ -6,6 +6,7 @@ interrupted upload leaves nothing behind. (IMSD_TEST_STORE=s3, part of
 `make test`, runs the whole suite on this store as well.)"""
 import hashlib
 import os
+import shutil
 import socket
 import time
 import uuid
@@ -144,6 +145,7 @@ def test_refused_configurations(start_imsd, obs_s3, tmp_path):
             srv.start(timeout=20)
         assert words in str(e.value), (store, str(e.value)[-600:])
         assert "wrong-secret" not in srv.log_path.read_text(errors="replace")
+        shutil.rmtree(srv.root, ignore_errors=True)
 
 
 # -- blobs shared by the nodes of one cloud: one PostgreSQL database, one bucket

@@ -53,7 +53,7 @@ def test_server_failure_names_no_path(start_imsd):
     """A store that cannot take the blob (every images/<xx> directory name
     taken by a file) answers 5xx with the request id, and the log has the
     cause with its path."""
-    srv = start_imsd()
+    srv = start_imsd(config={"store": {"backend": "file"}})  # the file store's directories
     admin = srv.admin()
     images = srv.data_dir / "images"
     for i in range(256):

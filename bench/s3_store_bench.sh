@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The S3 store's throughput: an image upload (PUT /v2/images/{id}/file) and
+# download (GET .../file) through imsd with [store] backend = s3, against
+# curl's own PUT and GET of the same bytes on the same Swift s3api server
+# (tests/fixtures/start-s3-server.sh, on loopback), in the same run, as
+# ratios (target: imsd >= 80% of curl). Best of S3_BENCH_RUNS runs each: the
+# machine is shared, the minimum is the least disturbed.
+# usage: bench/s3_store_bench.sh [BUILD_DIR]   (S3_BENCH_MIB=1024 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+imsd=$PWD/$build/imsd
+mib=${S3_BENCH_MIB:-1024}
+runs=${S3_BENCH_RUNS:-3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/s3-store-bench.XXXXXX")
+stop="" pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$stop" ] && "$stop" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+die() { echo "s3_store_bench: $*" >&2; exit 1; }
+
+head -c $((mib << 20)) /dev/urandom > "$work/src"
+src_md5=$(md5sum < "$work/src" | cut -d' ' -f1)
+sync
+now() { date +%s.%N; }
+secs() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
+mbs() { awk -v s="$1" -v m="$mib" 'BEGIN { printf "%.0f", m * 1048576 / s / 1e6 }'; }
+report() {  # what curl_s imsd_s
+  printf '%-8s curl %7.3f s (%4s MB/s)  imsd %7.3f s (%4s MB/s)  imsd/curl %3.0f%%  (target >= 80%%: %s)\n' \
+    "$1" "$2" "$(mbs "$2")" "$3" "$(mbs "$3")" "$(awk -v a="$2" -v b="$3" 'BEGIN { print 100 * a / b }')" \
+    "$(awk -v a="$2" -v b="$3" 'BEGIN { print (a / b >= 0.8) ? "ok" : "MISSED" }')"
+}
+
+# --- the S3 server ------------------------------------------------------------
+base=$((20000 + RANDOM % 4000 * 10))
+eval "$(S3_LOG_LEVEL=WARNING tests/fixtures/start-s3-server.sh "$work/s3" "$base")"
+stop=$S3_STOP
+sig=(--netrc-file "$S3_CURL_NETRC" --aws-sigv4 "aws:amz:$S3_REGION:s3" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+
+# --- imsd on it -----------------------------------------------------------------
+port=$((base + 7))
+pw=bench-$RANDOM$RANDOM
+cat > "$work/imsd.ini" <<EOF
+[store]
+backend = s3
+endpoint = $S3_ENDPOINT
+region = $S3_REGION
+bucket = bench-store
+access_key = $S3_ACCESS_KEY
+secret_key = $S3_SECRET_KEY
+[images]
+max_image_size = $(( (mib + 1) << 20 ))
+EOF
+IMSD_CONFIG=$work/imsd.ini IMSD_DATA_DIR=$work/data IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw \
+  IMSD_LOG_LEVEL=info "$imsd" > "$work/imsd.log" 2>&1 &
+pid=$!
+url=http://127.0.0.1:$port
+for _ in $(seq 100); do curl -s -o /dev/null -m 1 "$url/" && break; sleep 0.1; done
+auth='{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"'$pw'"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}'
+token=$(curl -s -m 10 -D - -o /dev/null -H 'Content-Type: application/json' -d "$auth" "$url/v3/auth/tokens" \
+        | tr -d '\r' | awk 'tolower($1)=="x-subject-token:"{print $2}')
+[ -n "$token" ] || die "imsd: no token ($(tail -3 "$work/imsd.log"))"
+H=(-H "X-Auth-Token: $token")
+
+echo "S3 store: $mib MiB of /dev/urandom, best of $runs; Swift s3api on $S3_ENDPOINT; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+up_curl="" up_imsd="" down_curl="" down_imsd=""
+for i in $(seq "$runs"); do
+  # curl's PUT of the same bytes as one object (curl cannot stream a multipart upload)
+  t0=$(now); curl -fsS -o /dev/null "${sig[@]}" -T "$work/src" "$S3_ENDPOINT/bench-store/curl-$i"
+  up_curl=$(min "$(secs "$t0")" "$up_curl")
+  id=$(curl -fsS -m 10 "${H[@]}" -H 'Content-Type: application/json' -d '{"name":"bench","disk_format":"raw","container_format":"bare"}' \
+       "$url/v2/images" | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p')
+  [ -n "$id" ] || die "no image created"
+  t0=$(now); curl -fsS -o /dev/null "${H[@]}" -H 'Content-Type: application/octet-stream' -T "$work/src" "$url/v2/images/$id/file"
+  up_imsd=$(min "$(secs "$t0")" "$up_imsd")
+  # downloads: curl's GET of the image's own object (a multipart object, as imsd reads it)
+  key=$(curl -fsS "${sig[@]}" "$S3_ENDPOINT/bench-store?list-type=2&prefix=images%2F" \
+        | grep -o '<Key>images/[^<]*</Key>' | sed 's/<[^>]*>//g' | tail -1)
+  [ -n "$key" ] || die "no object for image $id"
+  t0=$(now); curl -fsS -o /dev/null "${sig[@]}" "$S3_ENDPOINT/bench-store/$key"
+  down_curl=$(min "$(secs "$t0")" "$down_curl")
+  t0=$(now); curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
+  down_imsd=$(min "$(secs "$t0")" "$down_imsd")
+  if [ "$i" = 1 ]; then  # once, untimed: the bytes are the upload's
+    [ "$(curl -fsS "${H[@]}" "$url/v2/images/$id/file" | md5sum | cut -d' ' -f1)" = "$src_md5" ] \
+      || die "the download differs from the upload"
+  fi
+  curl -fsS -o /dev/null -X DELETE "${H[@]}" "$url/v2/images/$id"
+  curl -fsS -o /dev/null -X DELETE "${sig[@]}" "$S3_ENDPOINT/bench-store/curl-$i"
+done
+report upload "$up_curl" "$up_imsd"
+report download "$down_curl" "$down_imsd"
+# imsd's own account of each upload: receiving (and sending parts) vs the commit
+grep -o 'upload of [0-9]* bytes committed.*' "$work/imsd.log" | sed 's/^/imsd: /'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
