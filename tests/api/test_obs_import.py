@@ -154,8 +154,8 @@ def test_import_each_format(srv, api, files, fmt):
     r = api.get("/v2/images/%s/file" % img["id"])
     assert r.status_code == 200 and r.content == raw
     assert not temp_files(srv)
-    if fmt == "raw" and srv.backend == "embedded":
-        # stored as it is: the object's own file, linked, not copied
+    if fmt == "raw" and srv.backend == "embedded" and not srv.store_env:
+        # stored as it is: the object's own file, linked, not copied (the file store)
         assert os.stat(srv.data_dir / "obs" / BUCKET / key).st_nlink == 2
 
 
@@ -446,6 +446,8 @@ def sparse_object(srv, key, size):
 def test_sizes(srv, api):
     if srv.backend != "embedded":
         pytest.skip("sparse objects are made in the embedded store's directory")
+    if srv.store_env:
+        pytest.skip("the S3 store would upload all 129 GiB of the sparse file (no link into S3)")
     url = sparse_object(srv, unique("big") + ".raw", 129 * GIB)
     # above 128 GB only a quick import takes it
     ims_error(api.post(CREATE, json=import_body(url, min_disk=130)), 400, "IMG.0059")
