@@ -20,7 +20,8 @@ def test_second_process_leaves_an_upload_in_progress_alone(start_imsd):
         assert raw.send(data[i:i + 256 * 1024])
     time.sleep(0.5)
     assert get_image(a, img["id"])["status"] == "saving"
-    assert files_under(first.data_dir / "tmp"), "the upload has a temporary file"
+    if not first.store_env:  # the file store's (the S3 store keeps parts in memory and S3)
+        assert files_under(first.data_dir / "tmp"), "the upload has a temporary file"
 
     # a second process starts on the same data: its recovery must neither
     # return the upload to queued nor remove its temporary file

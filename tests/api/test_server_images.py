@@ -156,6 +156,8 @@ def test_data_disk_images_alone(srv, api, disks, tmp_path):
 
 
 def test_min_disk_is_the_disk_size_in_gb(srv, api, tmp_path):
+    if srv.store_env:
+        pytest.skip("a 3 GiB raw image: the S3 store uploads every byte (a sparse file is not sparse in S3)")
     disk = tmp_path / "big.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", disk, str(3 * 1024 + 1) + "M")
     out = srv.imsctl("server", "add", unique("big"), "--project", api.project_name, "--os-version", OS,
