@@ -88,6 +88,7 @@ enum ims_convert_end {
     IMS_CONVERT_FSIZE_LIMIT, /* killed by the kernel: output size limit */
     IMS_CONVERT_SIGNALLED,   /* died of another signal (memory limit: abort) */
     IMS_CONVERT_CANCELLED,   /* killed: the caller cancelled */
+    IMS_CONVERT_KILLED,      /* SIGKILL or SIGTERM from elsewhere (an operator, the OOM killer) before any limit */
     IMS_CONVERT_NOT_RUN,     /* bad request, or the program could not start */
 };
 
@@ -107,8 +108,12 @@ struct ims_convert_outcome {
  * caller. On failure nothing is left in tmp_dir and err says what
  * happened: IMS_E_BADREQ (IMG.0057: qemu-img could not read the image),
  * IMS_E_TOOLARGE (a limit stopped it), IMS_E_CONFLICT (cancelled), IMS_E_IO
- * (no space, cannot create the output), IMS_E_INTERNAL (cannot run
- * qemu-img). outcome may be NULL. */
+ * (cannot create the output; with err->code IMG.0061 and a message for
+ * users: no space left, or qemu-img killed from elsewhere), IMS_E_INTERNAL
+ * (cannot run qemu-img). outcome may be NULL.
+ *
+ * qemu-img is killed when the calling thread ends (PR_SET_PDEATHSIG): call
+ * it from a thread that lives until it returns (it always waits). */
 enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, struct ims_convert_outcome *outcome,
                         struct ims_err *err);
 

@@ -126,9 +126,14 @@ void ims_import_discard(struct ims_service *svc, const char *id);
 
 /* Writes image id's data to r->target: converted to r->file_format with
  * qemu-img into the store's temporary area, or as it is stored (quick),
- * then put to the bucket (in parts on S3). The target must not exist yet
- * (IMG.0070); a failure leaves no object behind. */
+ * then put to the bucket (in parts on S3), the object marked with tag (the
+ * job's id; ims_obs_tag_valid). The target must not exist yet (IMG.0070),
+ * unless it carries tag: then this export put it before a crash and is
+ * done. A resumed export first removes what a put killed midway left (S3's
+ * unfinished multipart uploads to the target). A failure leaves no object
+ * behind. */
 enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struct ims_export_request *r,
-                            const struct ims_import_progress *prog, struct ims_err *err);
+                            const char *tag, bool resumed, const struct ims_import_progress *prog,
+                            struct ims_err *err);
 
 #endif

@@ -85,11 +85,21 @@ enum ims_rc ims_obs_rc_to_ims(enum ims_obs_rc rc);
  * store's is made of the file's identity and time. It changes whenever the
  * object does. */
 #define IMS_OBS_ETAG_MAX 80
+/* A put may mark its object with a tag of its own (letters, digits, '-'
+ * and '_', at most IMS_OBS_TAG_MAX): S3 user metadata x-amz-meta-ims-tag,
+ * the extended attribute user.ims.tag on the embedded store (none where
+ * the file system keeps no user attributes). An export tags its object with
+ * its job's id, so a job resumed after a crash knows the object it finds
+ * is its own. */
+#define IMS_OBS_TAG_MAX 64
 struct ims_obs_info {
     uint64_t size;
     int64_t mtime; /* seconds since the epoch */
     char etag[IMS_OBS_ETAG_MAX];
+    char tag[IMS_OBS_TAG_MAX + 1]; /* "" when the object has none */
 };
+/* Whether tag is one a put takes. */
+bool ims_obs_tag_valid(const char *tag);
 
 struct ims_obs_entry {
     char *key;
@@ -143,13 +153,18 @@ struct ims_obs_ops {
     enum ims_obs_rc (*read)(struct ims_obs_reader *r, char *buf, size_t max, size_t *ret_n, struct ims_err *err);
     void (*reader_close)(struct ims_obs_reader *r);
     /* Exactly `size` bytes from src under key, replacing what was there;
-     * nobody sees a partial object, and a failure leaves the old one. */
+     * nobody sees a partial object, and a failure leaves the old one. tag:
+     * NULL, or a valid tag to mark the object with. */
     enum ims_obs_rc (*put)(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
-                           ims_obs_source_fn src, void *src_ctx, struct ims_err *err);
+                           ims_obs_source_fn src, void *src_ctx, const char *tag, struct ims_err *err);
     /* Optional (NULL: put from a source reading fd): the same from a
      * regular file, without copying where the backend can (reflink). */
-    enum ims_obs_rc (*put_file)(struct ims_obs *o, const char *bucket, const char *key, int fd,
+    enum ims_obs_rc (*put_file)(struct ims_obs *o, const char *bucket, const char *key, int fd, const char *tag,
                                 struct ims_err *err);
+    /* Optional (NULL: a put leaves nothing behind when its process dies):
+     * removes the unfinished multipart uploads to exactly this key, the
+     * parts a put killed midway left in the service. */
+    enum ims_obs_rc (*abort_uploads)(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err);
     /* A missing object is not an error (S3's DeleteObject); a missing
      * bucket is. */
     enum ims_obs_rc (*remove)(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err);
@@ -190,6 +205,14 @@ enum ims_obs_rc ims_obs_put(struct ims_obs *o, const char *bucket, const char *k
 /* Puts the regular file open at fd (its whole content, from offset 0). */
 enum ims_obs_rc ims_obs_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
                                  struct ims_err *err);
+/* The same, marking the object with tag (ims_obs_tag_valid; IMS_OBS_BAD_NAME otherwise). */
+enum ims_obs_rc ims_obs_put_file_tagged(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                        const char *tag, struct ims_err *err);
+/* Removes what puts to key killed midway left in the service (S3's
+ * unfinished multipart uploads to exactly that key); IMS_OBS_OK where a
+ * backend leaves nothing (the embedded store's next start removes its
+ * temporary files). */
+enum ims_obs_rc ims_obs_abort_uploads(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err);
 /* Writes [offset, offset+length) of the object to fd at fd's position. */
 enum ims_obs_rc ims_obs_get_file(struct ims_obs *o, const char *bucket, const char *key, uint64_t offset,
                                  uint64_t length, int fd, struct ims_err *err);

@@ -8,7 +8,10 @@
  * ("(12.34/100%)\r" on stdout, -p) and the tail of stderr with poll, and
  * kills the group on the wall-clock limit or cancellation. It also polls a
  * pidfd of the child, so its exit is seen at once (a poll timeout there
- * cost up to 100 ms per conversion). */
+ * cost up to 100 ms per conversion). The child dies with imsd: it asks for
+ * SIGKILL when its parent goes (PR_SET_PDEATHSIG, checked against the race
+ * with a parent that died before the call), so a killed imsd leaves no
+ * qemu-img writing into a temporary file that recovery removes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -182,10 +186,15 @@ out:
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
-child(const char *prog, char *const argv[], char *const envp[], int in_fd, int out_fd, int err_fd,
+child(pid_t parent, const char *prog, char *const argv[], char *const envp[], int in_fd, int out_fd, int err_fd,
       const struct rlimit *cpu, const struct rlimit *as, const struct rlimit *fsize)
 {
     setpgid(0, 0);
+    /* Killed when the thread that forked it ends (it waits for the child,
+     * so that is when imsd dies). A parent gone before the call leaves the
+     * child reparented: getppid() tells, and it stops here. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(126);
     static const int reset[] = { SIGPIPE, SIGXCPU, SIGXFSZ, SIGTERM, SIGINT, SIGHUP, SIGCHLD };
     struct sigaction dfl = { .sa_handler = SIG_DFL };
     for (size_t i = 0; i < IMS_ARRAY_SIZE(reset); i++)
@@ -282,9 +291,10 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
         return not_run(o, err, IMS_E_INTERNAL, "cannot set up the child process");
     }
     int64_t start = ims_mono_us();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child(prog, (char *const *)argv, (char *const *)envp, devnull, out_pipe[1], err_pipe[1], &cpu, &as,
+        child(parent, prog, (char *const *)argv, (char *const *)envp, devnull, out_pipe[1], err_pipe[1], &cpu, &as,
               req->limits.max_output_size ? &fsize : NULL);
     int fork_errno = errno;
     close(devnull);
@@ -306,6 +316,7 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
     struct progress prog_state = { .last = -1 };
     enum ims_convert_end killed_for = IMS_CONVERT_DONE;
     int status = 0;
+    struct rusage ru = {0}; /* the child's CPU time: was a SIGKILL the CPU limit's? */
     bool exited = false;
     int64_t deadline = start + (int64_t)wall_s * 1000000;
     while (!exited) {
@@ -341,7 +352,7 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
             if (killed_for != IMS_CONVERT_DONE)
                 kill(-pid, SIGKILL);
         }
-        pid_t w = waitpid(pid, &status, WNOHANG);
+        pid_t w = wait4(pid, &status, WNOHANG, &ru);
         if (w == pid)
             exited = true;
         else if (w < 0 && errno != EINTR)
@@ -350,7 +361,7 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
     if (!exited) {
         kill(-pid, SIGKILL);
         pid_t w;
-        while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        while ((w = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR)
             ;
         /* never reaped (SIGCHLD ignored by someone?): no status to trust */
         if (w != pid) {
@@ -387,8 +398,11 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
         o->signal = WTERMSIG(status);
         if (killed_for != IMS_CONVERT_DONE)
             o->end = killed_for;
-        else if (o->signal == SIGXCPU || o->signal == SIGKILL)
+        else if (o->signal == SIGXCPU || (o->signal == SIGKILL && ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1 >=
+                                                                   (time_t)cpu_s))
             o->end = IMS_CONVERT_CPU_LIMIT; /* the soft limit's signal, or the hard limit's kill */
+        else if (o->signal == SIGKILL || o->signal == SIGTERM)
+            o->end = IMS_CONVERT_KILLED; /* by someone else: an operator, the OOM killer */
         else if (o->signal == SIGXFSZ)
             o->end = IMS_CONVERT_FSIZE_LIMIT;
         else
@@ -407,8 +421,8 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
     case IMS_CONVERT_FAILED:
         if (o->exit_status == 127 || o->exit_status == 126)
             rc = ims_fail(err, IMS_E_INTERNAL, "image conversion could not run qemu-img");
-        else if (strstr(o->stderr_tail, "No space left on device"))
-            rc = ims_fail(err, IMS_E_IO, "no space left for the converted image");
+        else if (strstr(o->stderr_tail, "No space left on device") || strstr(o->stderr_tail, "Disk quota exceeded"))
+            rc = ims_fail_code(err, IMS_E_IO, "IMG.0061", "No space is left for the converted image.");
         else if (req->limits.max_output_size && strstr(o->stderr_tail, "File too large")) {
             /* qemu-img ignores SIGXFSZ: the limit shows as EFBIG */
             o->end = IMS_CONVERT_FSIZE_LIMIT;
@@ -427,6 +441,10 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
         break;
     case IMS_CONVERT_CANCELLED:
         rc = ims_fail(err, IMS_E_CONFLICT, "image conversion was cancelled");
+        break;
+    case IMS_CONVERT_KILLED:
+        rc = ims_fail_code(err, IMS_E_IO, "IMG.0061", "The image conversion was killed (signal %d) before it finished.",
+                           o->signal);
         break;
     default:
         rc = ims_fail(err, IMS_E_TOOLARGE, "image conversion stopped (signal %d; memory limit?)", o->signal);

@@ -38,7 +38,9 @@ static bool convert_cancelled(void *ctx)
     return ((struct export *)ctx)->stop;
 }
 
-static enum ims_rc target_free(struct ims_obs *obs, const struct ims_obs_url *t, struct ims_err *err)
+/* IMS_OK when t can be written; IMS_E_CONFLICT (no message) when it is
+ * there already with tag, so this export made it. */
+static enum ims_rc target_free(struct ims_obs *obs, const struct ims_obs_url *t, const char *tag, struct ims_err *err)
 {
     enum ims_obs_name_rc nrc = ims_obs_bucket_check(t->bucket);
     if (nrc != IMS_OBS_NAME_OK)
@@ -50,6 +52,8 @@ static enum ims_rc target_free(struct ims_obs *obs, const struct ims_obs_url *t,
     enum ims_obs_rc orc = ims_obs_head(obs, t->bucket, t->object, &info, err);
     switch (orc) {
     case IMS_OBS_OK:
+        if (tag && ims_streq(info.tag, tag))
+            return IMS_E_CONFLICT;
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0070", "The file %s:%s already exists.", t->bucket, t->object);
     case IMS_OBS_NO_OBJECT:
         return IMS_OK;
@@ -63,20 +67,23 @@ static enum ims_rc target_free(struct ims_obs *obs, const struct ims_obs_url *t,
     }
 }
 
-static enum ims_rc put(struct ims_obs *obs, const struct ims_obs_url *t, const char *path, struct ims_err *err)
+static enum ims_rc put(struct ims_obs *obs, const struct ims_obs_url *t, const char *path, const char *tag,
+                       struct ims_err *err)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return ims_fail(err, IMS_E_IO, "cannot open %s: %s", path, strerror(errno));
-    enum ims_obs_rc orc = ims_obs_put_file(obs, t->bucket, t->object, fd, err);
+    enum ims_obs_rc orc = ims_obs_put_file_tagged(obs, t->bucket, t->object, fd, tag, err);
     close(fd);
     if (orc == IMS_OBS_OK)
         return IMS_OK;
     ims_error("object storage: put %s:%s: %s: %s", t->bucket, t->object, ims_obs_rc_name(orc), err->msg);
     if (orc == IMS_OBS_NO_BUCKET || orc == IMS_OBS_DENIED)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0069", "The bucket %s cannot be accessed.", t->bucket);
-    return ims_fail(err, orc == IMS_OBS_TOO_LARGE ? IMS_E_TOOLARGE : IMS_E_IO, "object storage failed (%s)",
-                    ims_obs_rc_name(orc));
+    if (orc == IMS_OBS_TOO_LARGE)
+        return ims_fail_code(err, IMS_E_TOOLARGE, "IMG.0061",
+                             "The object storage has no room for the exported file (no space left, or too large).");
+    return ims_fail(err, IMS_E_IO, "object storage failed (%s)", ims_obs_rc_name(orc));
 }
 
 enum ims_rc ims_export_target_check(struct ims_service *svc, const struct ims_obs_url *target, struct ims_err *err)
@@ -84,18 +91,31 @@ enum ims_rc ims_export_target_check(struct ims_service *svc, const struct ims_ob
     struct ims_obs *obs = svc->backends ? svc->backends->obs : NULL;
     if (!obs)
         return ims_fail(err, IMS_E_NOTIMPL, "no object storage is configured");
-    return target_free(obs, target, err);
+    return target_free(obs, target, NULL, err);
 }
 
 enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struct ims_export_request *r,
-                            const struct ims_import_progress *prog, struct ims_err *err)
+                            const char *tag, bool resumed, const struct ims_import_progress *prog,
+                            struct ims_err *err)
 {
     struct ims_obs *obs = svc->backends ? svc->backends->obs : NULL;
     if (!obs)
         return ims_fail(err, IMS_E_NOTIMPL, "no object storage is configured");
     if (!svc->store->ops->local_path)
         return ims_fail(err, IMS_E_NOTIMPL, "the image store keeps no local files");
-    enum ims_rc rc = target_free(obs, &r->target, err);
+    if (resumed) {
+        /* what a put killed midway left: parts nobody sees but the service keeps */
+        struct ims_err e = {0};
+        enum ims_obs_rc orc = ims_obs_abort_uploads(obs, r->target.bucket, r->target.object, &e);
+        if (orc != IMS_OBS_OK)
+            ims_warn("image %s: unfinished uploads to %s:%s not removed: %s", id, r->target.bucket,
+                     r->target.object, e.msg);
+    }
+    enum ims_rc rc = target_free(obs, &r->target, tag, err);
+    if (rc == IMS_E_CONFLICT) { /* put whole before a crash: the export is done */
+        ims_info("image %s: %s:%s was put by this export before a restart", id, r->target.bucket, r->target.object);
+        return IMS_OK;
+    }
     if (rc != IMS_OK)
         return rc;
     struct ims_image img;
@@ -143,7 +163,9 @@ enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struc
         }
     }
     if (rc == IMS_OK)
-        rc = put(obs, &r->target, out ? out : blob_path, err);
+        rc = put(obs, &r->target, out ? out : blob_path, tag, err);
+    if (rc == IMS_OK && prog && prog->report)
+        prog->report(prog->ctx, 100); /* the object is whole; stopping now changes nothing */
     if (rc == IMS_OK)
         ims_info("image %s exported to %s:%s (%s) in %.2f s", id, r->target.bucket, r->target.object,
                  r->quick ? "as stored" : r->file_format, (double)(ims_mono_us() - started) / 1e6);

@@ -102,8 +102,9 @@ static enum ims_rc write_sink(void *ctx, const void *p, size_t n, struct ims_err
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return errno == ENOSPC ? ims_fail(err, IMS_E_TOOLARGE, "image store is full")
-                                   : ims_fail(err, IMS_E_IO, "cannot write %s: %s", s->path, strerror(errno));
+            return errno == ENOSPC || errno == EDQUOT
+                       ? ims_fail_code(err, IMS_E_TOOLARGE, "IMG.0061", "The image store has no space left for the image.")
+                       : ims_fail(err, IMS_E_IO, "cannot write %s: %s", s->path, strerror(errno));
         q += w;
         n -= (size_t)w;
     }
@@ -483,8 +484,10 @@ enum ims_rc ims_import_file(struct ims_service *svc, const char *id, const struc
         ims_info("image %s: %s:%s imported (%s, %lld bytes, virtual %lld) in %.2f s", id, url->bucket, url->object,
                  d.disk_format, (long long)d.size, (long long)d.virtual_size,
                  (double)(ims_mono_us() - started) / 1e6);
-    else
-        ims_import_giveback(svc, id, upload_id);
+    /* the temporary files go first: on a full disk the repository needs
+     * their room to give the image back */
     cleanup(&j);
+    if (rc != IMS_OK)
+        ims_import_giveback(svc, id, upload_id);
     return rc;
 }

@@ -216,7 +216,8 @@ enum ims_rc ims_job_export_run(struct ims_job_ctx *ctx)
     if (rc == IMS_OK) {
         struct ims_job_progress pg = {.ctx = ctx, .index = 0, .count = 1, .last = -1};
         struct ims_import_progress prog = {.report = ims_job_progress_report, .ctx = &pg};
-        rc = ims_export_file(ctx->svc, id, &r, &prog, &err);
+        /* the job's id marks the object, so a resumed job knows its own */
+        rc = ims_export_file(ctx->svc, id, &r, ctx->job->id, ctx->job->attempts > 1, &prog, &err);
     }
     ims_export_request_release(&r);
     if (rc == IMS_E_BUSY && ctx->interrupted)

@@ -68,8 +68,10 @@ enum ims_rc ims_job_action_allowed(struct ims_job_ctx *ctx, const char *action, 
 
 /* ---- what the jobs that make several images share (sub_jobs.c) ---- */
 
-/* Fails the job with err's IMS code (IMG.0061 for storage, repository and
- * internal failures, whose detail is not told); returns IMS_E_BADREQ. */
+/* Fails the job with err's IMS code and message (an error with a code
+ * carries a message meant for users); without a code, IMG.0061 and no
+ * detail (storage, repository and internal failures). Returns
+ * IMS_E_BADREQ. */
 enum ims_rc ims_job_fail_with(struct ims_job_ctx *ctx, enum ims_rc rc, const struct ims_err *err);
 /* The job's request from a server, a disk or a backup (input "body"),
  * parsed again with the rules it was accepted with; fails the job if not. */

@@ -10,10 +10,14 @@
 #include "jobs-int.h"
 #include "ims/db.h"
 
+/* A failure with an IMS code carries a message meant for users (a full
+ * store, a killed conversion); one without is a system error, whose detail
+ * goes to the log only. */
 enum ims_rc ims_job_fail_with(struct ims_job_ctx *ctx, enum ims_rc rc, const struct ims_err *err)
 {
-    bool system = rc == IMS_E_IO || rc == IMS_E_DB || rc == IMS_E_INTERNAL || !err->code[0];
-    return ims_job_failf(ctx, system ? "IMG.0061" : err->code, "%s", ims_job_err_msg(ctx, rc, err));
+    if (err->code[0] && err->msg[0])
+        return ims_job_failf(ctx, err->code, "%s", err->msg);
+    return ims_job_failf(ctx, "IMG.0061", "%s", ims_job_err_msg(ctx, rc, err));
 }
 
 enum ims_rc ims_job_server_request(struct ims_job_ctx *ctx, bool whole, struct ims_server_image_request *ret)

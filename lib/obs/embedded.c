@@ -21,9 +21,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "obs-int.h"
+
+#define TAG_XATTR "user.ims.tag" /* an object's tag (ims_obs_tag_valid) */
 
 #define TMP_DIR ".tmp"
 /* Temporary files of live owners are left alone this long at most. */
@@ -69,7 +72,9 @@ static enum ims_obs_rc errno_rc(int e, struct ims_err *err, const char *what, co
     case EACCES:
     case EPERM: return ims_obs_fail(err, IMS_OBS_DENIED, "%s %s:%s: %s", what, bucket, key, strerror(e));
     case ENAMETOOLONG: return ims_obs_fail(err, IMS_OBS_BAD_NAME, "%s:%s: a part of the name is too long", bucket, key);
-    case EFBIG: return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s %s:%s: %s", what, bucket, key, strerror(e));
+    case EFBIG:
+    case ENOSPC:
+    case EDQUOT: return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s %s:%s: %s", what, bucket, key, strerror(e));
     default: return ims_obs_fail(err, IMS_OBS_IO, "%s %s:%s: %s", what, bucket, key, strerror(e));
     }
 }
@@ -219,8 +224,12 @@ static enum ims_obs_rc emb_head(struct ims_obs *o, const char *bucket, const cha
     enum ims_obs_rc rc = open_object((struct embedded *)o, bucket, key, &fd, &st, err);
     if (rc)
         return rc;
-    close(fd);
     fill_info(&st, ret);
+    ssize_t n = fgetxattr(fd, TAG_XATTR, ret->tag, IMS_OBS_TAG_MAX);
+    ret->tag[n > 0 ? n : 0] = 0;
+    if (!ims_obs_tag_valid(ret->tag))
+        ret->tag[0] = 0;
+    close(fd);
     return IMS_OBS_OK;
 }
 
@@ -306,10 +315,14 @@ static void tmp_discard(struct embedded *e, struct tmpfile *t)
     unlinkat(e->tmp_fd, t->name, 0);
 }
 
-/* fsyncs the data and renames it over the key; discards it on failure. */
+/* fsyncs the data and renames it over the key; discards it on failure. The
+ * tag goes with the file (an extended attribute; a file system without
+ * user attributes keeps none, which only the tag's reader notices). */
 static enum ims_obs_rc tmp_commit(struct embedded *e, struct tmpfile *t, const char *bucket, const char *key,
-                                  struct ims_err *err)
+                                  const char *tag, struct ims_err *err)
 {
+    if (tag && fsetxattr(t->fd, TAG_XATTR, tag, strlen(tag), 0) != 0)
+        ims_warn("object storage: %s:%s keeps no tag: %s", bucket, key, strerror(errno));
     if (fsync(t->fd)) {
         int saved = errno;
         tmp_discard(e, t);
@@ -360,7 +373,7 @@ static bool write_all(int fd, const char *p, size_t n)
 }
 
 static enum ims_obs_rc emb_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
-                               ims_obs_source_fn src, void *src_ctx, struct ims_err *err)
+                               ims_obs_source_fn src, void *src_ctx, const char *tag, struct ims_err *err)
 {
     struct embedded *e = (struct embedded *)o;
     /* the bucket first: a missing one is the caller's error, not ours */
@@ -392,7 +405,7 @@ static enum ims_obs_rc emb_put(struct ims_obs *o, const char *bucket, const char
         tmp_discard(e, &t);
         return rc;
     }
-    return tmp_commit(e, &t, bucket, key, err);
+    return tmp_commit(e, &t, bucket, key, tag, err);
 }
 
 /* The whole of regular file src into t: a reflink where the file system
@@ -440,7 +453,7 @@ static enum ims_obs_rc copy_fd(int src, struct tmpfile *t, const char *bucket, c
 }
 
 static enum ims_obs_rc emb_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
-                                    struct ims_err *err)
+                                    const char *tag, struct ims_err *err)
 {
     struct embedded *e = (struct embedded *)o;
     enum ims_obs_rc rc = emb_bucket_exists(o, bucket, err);
@@ -453,7 +466,7 @@ static enum ims_obs_rc emb_put_file(struct ims_obs *o, const char *bucket, const
         tmp_discard(e, &t);
         return rc;
     }
-    return tmp_commit(e, &t, bucket, key, err);
+    return tmp_commit(e, &t, bucket, key, tag, err);
 }
 
 static enum ims_obs_rc emb_copy(struct ims_obs *o, const char *sb, const char *sk, const char *db, const char *dk,
@@ -464,7 +477,7 @@ static enum ims_obs_rc emb_copy(struct ims_obs *o, const char *sb, const char *s
     enum ims_obs_rc rc = open_object((struct embedded *)o, sb, sk, &fd, &st, err);
     if (rc)
         return rc;
-    rc = emb_put_file(o, db, dk, fd, err);
+    rc = emb_put_file(o, db, dk, fd, NULL, err);
     close(fd);
     return rc;
 }

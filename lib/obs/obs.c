@@ -115,11 +115,24 @@ void ims_obs_reader_close(struct ims_obs_reader *r)
         r->obs->ops->reader_close(r);
 }
 
+bool ims_obs_tag_valid(const char *tag)
+{
+    size_t n = tag ? strlen(tag) : 0;
+    if (n == 0 || n > IMS_OBS_TAG_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = tag[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
 enum ims_obs_rc ims_obs_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
                             ims_obs_source_fn src, void *src_ctx, struct ims_err *err)
 {
     enum ims_obs_rc rc = check_names(bucket, key, err);
-    return rc ? rc : o->ops->put(o, bucket, key, size, src, src_ctx, err);
+    return rc ? rc : o->ops->put(o, bucket, key, size, src, src_ctx, NULL, err);
 }
 
 static ssize_t fd_source(void *ctx, char *buf, size_t max)
@@ -132,20 +145,36 @@ static ssize_t fd_source(void *ctx, char *buf, size_t max)
     }
 }
 
-enum ims_obs_rc ims_obs_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
-                                 struct ims_err *err)
+enum ims_obs_rc ims_obs_put_file_tagged(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                        const char *tag, struct ims_err *err)
 {
     enum ims_obs_rc rc = check_names(bucket, key, err);
     if (rc)
         return rc;
+    if (tag && !ims_obs_tag_valid(tag))
+        return ims_obs_fail(err, IMS_OBS_BAD_NAME, "invalid object tag");
     if (o->ops->put_file)
-        return o->ops->put_file(o, bucket, key, fd, err);
+        return o->ops->put_file(o, bucket, key, fd, tag, err);
     struct stat st;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode))
         return ims_obs_fail(err, IMS_OBS_IO, "the source is not a regular file");
     if (lseek(fd, 0, SEEK_SET) < 0)
         return ims_obs_fail(err, IMS_OBS_IO, "cannot seek the source: %s", strerror(errno));
-    return o->ops->put(o, bucket, key, (uint64_t)st.st_size, fd_source, &fd, err);
+    return o->ops->put(o, bucket, key, (uint64_t)st.st_size, fd_source, &fd, tag, err);
+}
+
+enum ims_obs_rc ims_obs_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                 struct ims_err *err)
+{
+    return ims_obs_put_file_tagged(o, bucket, key, fd, NULL, err);
+}
+
+enum ims_obs_rc ims_obs_abort_uploads(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err)
+{
+    enum ims_obs_rc rc = check_names(bucket, key, err);
+    if (rc || !o->ops->abort_uploads)
+        return rc;
+    return o->ops->abort_uploads(o, bucket, key, err);
 }
 
 static bool write_all(int fd, const char *p, size_t n)

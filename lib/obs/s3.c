@@ -28,6 +28,7 @@
 #define MAX_PARTS 10000
 #define MAX_OBJECT (5ULL << 40) /* S3's largest object */
 #define READ_CHUNK (512 * 1024)
+#define TAG_HEADER "x-amz-meta-ims-tag" /* an object's tag (ims_obs_tag_valid) as S3 user metadata */
 
 struct s3 {
     struct ims_obs base;
@@ -93,6 +94,7 @@ struct resp {
     long status;
     struct ims_buf body; /* error documents, listings, upload ids */
     char etag[IMS_OBS_ETAG_MAX];  /* as sent, quotes included */
+    char tag[IMS_OBS_TAG_MAX + 1]; /* x-amz-meta-ims-tag */
     uint64_t content_length, total; /* total: from Content-Range */
     bool has_length, has_total;
     int64_t mtime;
@@ -118,7 +120,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     line[strcspn(line, "\r\n")] = 0;
     char *colon = strchr(line, ':');
     if (!strncmp(line, "HTTP/", 5)) { /* a new response (after 100 Continue): forget the last one's headers */
-        r->etag[0] = 0;
+        r->etag[0] = r->tag[0] = 0;
         r->has_length = r->has_total = false;
         return len;
     }
@@ -133,6 +135,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         /* kept only when it is plain text that fits (it goes into XML and messages) */
         bool ok = strlen(v) < sizeof(r->etag) && ims_text_valid(v) && !strpbrk(v, "<>&");
         snprintf(r->etag, sizeof(r->etag), "%s", ok ? v : "");
+    } else if (!strcasecmp(line, TAG_HEADER)) {
+        snprintf(r->tag, sizeof(r->tag), "%s", strlen(v) <= IMS_OBS_TAG_MAX && ims_obs_tag_valid(v) ? v : "");
     } else if (!strcasecmp(line, "Content-Length") && ims_parse_i64(v, 0, INT64_MAX, &x)) {
         r->content_length = (uint64_t)x;
         r->has_length = true;
@@ -389,6 +393,7 @@ static void info_from(const struct resp *r, struct ims_obs_info *info)
         snprintf(info->etag, sizeof(info->etag), "%.*s", (int)(n - 2), e + 1);
     else
         snprintf(info->etag, sizeof(info->etag), "%s", e);
+    snprintf(info->tag, sizeof(info->tag), "%s", r->tag);
 }
 
 static enum ims_obs_rc s3_head(struct ims_obs *o, const char *bucket, const char *key, struct ims_obs_info *ret,
@@ -611,10 +616,14 @@ static void s3_reader_close(struct ims_obs_reader *base) { reader_free((struct s
 /* ---- writes ---- */
 
 static enum ims_obs_rc put_single(struct s3 *s, const char *bucket, const char *key, uint64_t size,
-                                  ims_obs_source_fn src, void *ctx, struct ims_err *err)
+                                  ims_obs_source_fn src, void *ctx, const char *tag, struct ims_err *err)
 {
     struct upload_src u = {.fn = src, .ctx = ctx, .left = size};
-    struct request q = {.method = "PUT", .bucket = bucket, .key = key, .upload = &u, .upload_size = size};
+    char tag_line[sizeof(TAG_HEADER) + IMS_OBS_TAG_MAX + 4];
+    snprintf(tag_line, sizeof(tag_line), TAG_HEADER ": %s", tag ? tag : "");
+    const char *const hdrs[] = {tag ? tag_line : NULL, NULL};
+    struct request q = {.method = "PUT", .bucket = bucket, .key = key, .upload = &u, .upload_size = size,
+                        .headers = hdrs};
     struct resp r;
     enum ims_obs_rc rc = perform(s, &q, &r, "put", err);
     resp_release(&r);
@@ -638,14 +647,17 @@ static void abort_upload(struct s3 *s, const char *bucket, const char *key, cons
  * is markup. */
 static bool etag_ok(const char *e) { return e[0] && ims_text_valid(e) && !strpbrk(e, "<>&"); }
 
-/* Starts a multipart upload: its id into upload_id (cap bytes). */
-static enum ims_obs_rc mp_create(struct s3 *s, const char *bucket, const char *key, char *upload_id, size_t cap,
-                                 struct ims_err *err)
+/* Starts a multipart upload (the object to carry tag, if not NULL): its id
+ * into upload_id (cap bytes). */
+static enum ims_obs_rc mp_create(struct s3 *s, const char *bucket, const char *key, const char *tag, char *upload_id,
+                                 size_t cap, struct ims_err *err)
 {
     const struct qparam create_q[] = {{"uploads", ""}};
-    static const char *const xml_type[] = {"Content-Type: application/xml", NULL};
+    char tag_line[sizeof(TAG_HEADER) + IMS_OBS_TAG_MAX + 4];
+    snprintf(tag_line, sizeof(tag_line), TAG_HEADER ": %s", tag ? tag : "");
+    const char *const create_hdrs[] = {"Content-Type: application/xml", tag ? tag_line : NULL, NULL};
     struct request q = {.method = "POST", .bucket = bucket, .key = key, .query = create_q, .nquery = 1,
-                        .headers = xml_type, .post = ""};
+                        .headers = create_hdrs, .post = ""};
     struct resp r;
     enum ims_obs_rc rc = perform(s, &q, &r, "create multipart upload", err);
     if (!rc && !(r.body.data && ims_obs_s3_xml_value(r.body.data, r.body.len, "UploadId", upload_id, cap) &&
@@ -707,10 +719,10 @@ static enum ims_obs_rc mp_complete(struct s3 *s, const char *bucket, const char 
  * headers it signs as whole lines, so x-amz-copy-source-range lands before
  * x-amz-copy-source and every such request fails SignatureDoesNotMatch. */
 static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *key, uint64_t size, uint64_t part,
-                                 ims_obs_source_fn src, void *ctx, struct ims_err *err)
+                                 ims_obs_source_fn src, void *ctx, const char *tag, struct ims_err *err)
 {
     char upload_id[1024];
-    enum ims_obs_rc rc = mp_create(s, bucket, key, upload_id, sizeof(upload_id), err);
+    enum ims_obs_rc rc = mp_create(s, bucket, key, tag, upload_id, sizeof(upload_id), err);
     if (rc)
         return rc;
     size_t nparts = (size_t)((size + part - 1) / part);
@@ -741,15 +753,25 @@ static uint64_t part_size_for(uint64_t size, uint64_t min_part)
 }
 
 static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
-                              ims_obs_source_fn src, void *ctx, struct ims_err *err)
+                              ims_obs_source_fn src, void *ctx, const char *tag, struct ims_err *err)
 {
     struct s3 *s = (struct s3 *)o;
     if (size > MAX_OBJECT)
         return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than an S3 object holds", bucket, key,
                             (unsigned long long)size);
     if (size <= s->part_size)
-        return which_missing(o, put_single(s, bucket, key, size, src, ctx, err), bucket, key, err);
-    return multipart(s, bucket, key, size, part_size_for(size, s->part_size), src, ctx, err);
+        return which_missing(o, put_single(s, bucket, key, size, src, ctx, tag, err), bucket, key, err);
+    return multipart(s, bucket, key, size, part_size_for(size, s->part_size), src, ctx, tag, err);
+}
+
+/* What puts to key killed midway left (ims_obs_s3_uploads_abort). */
+static enum ims_obs_rc s3_abort_uploads(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err)
+{
+    size_t n = 0;
+    enum ims_obs_rc rc = ims_obs_s3_uploads_abort(o, bucket, key, &n, err);
+    if (n)
+        ims_info("S3: aborted %zu unfinished multipart upload(s) of %s:%s", n, bucket, key);
+    return rc;
 }
 
 static enum ims_obs_rc s3_remove(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err)
@@ -802,7 +824,7 @@ static ssize_t reader_read(void *ctx, char *buf, size_t max)
 }
 
 static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
-                              ims_obs_source_fn src, void *ctx, struct ims_err *err);
+                              ims_obs_source_fn src, void *ctx, const char *tag, struct ims_err *err);
 
 static enum ims_obs_rc stream_copy(struct ims_obs *o, const char *sb, const char *sk, const char *db, const char *dk,
                                    uint64_t size, struct ims_err *err)
@@ -813,7 +835,7 @@ static enum ims_obs_rc stream_copy(struct ims_obs *o, const char *sb, const char
         return rc;
     if (rs.r->length != size) /* replaced since the HEAD: copy what is there now */
         size = rs.r->length;
-    rc = s3_put(o, db, dk, size, reader_read, &rs, err);
+    rc = s3_put(o, db, dk, size, reader_read, &rs, NULL, err);
     if (rc && rs.failed)
         ims_obs_fail(err, rc, "S3 copy of %s:%s: %s", sb, sk, rs.err.msg);
     ims_obs_reader_close(rs.r);
@@ -882,6 +904,7 @@ static const struct ims_obs_ops s3_ops = {
     .reader_close = s3_reader_close,
     .put = s3_put,
     .put_file = NULL,
+    .abort_uploads = s3_abort_uploads,
     .remove = s3_remove,
     .list = s3_list,
     .copy = s3_copy,
@@ -993,7 +1016,7 @@ static enum ims_obs_rc upload_send(struct ims_obs_upload *u, struct ims_err *err
     if (rc)
         return rc;
     if (!u->started) {
-        if ((rc = mp_create(u->s, u->bucket, u->key, u->upload_id, sizeof(u->upload_id), err)))
+        if ((rc = mp_create(u->s, u->bucket, u->key, NULL, u->upload_id, sizeof(u->upload_id), err)))
             return rc;
         u->started = true;
     }
@@ -1083,8 +1106,8 @@ enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_er
     enum ims_obs_rc rc;
     if (!u->started) { /* it all fit in one part: one PUT */
         struct mem_src m = {.p = u->buf, .len = u->len};
-        rc = which_missing(&u->s->base, put_single(u->s, u->bucket, u->key, u->len, mem_read, &m, err), u->bucket,
-                           u->key, err);
+        rc = which_missing(&u->s->base, put_single(u->s, u->bucket, u->key, u->len, mem_read, &m, NULL, err),
+                           u->bucket, u->key, err);
         upload_free(u);
         return rc;
     }
