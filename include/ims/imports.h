@@ -78,6 +78,14 @@ struct ims_import_data {
     const char *disk_format;
     const char *data_origin; /* __data_origin to record ("file,bucket:object"); NULL: leave it */
 };
+/* The md5 (checksum) and sha512 (os_hash_value) of image id's data, read
+ * from its blob after the image became active (an import from object
+ * storage leaves them to a job of their own, imsImageChecksumJob, so the
+ * image is usable as soon as its data is in the store). Recorded on
+ * condition that the image still has that blob and no checksum; otherwise
+ * nothing is written and the result is IMS_OK. */
+enum ims_rc ims_image_checksums_fill(struct ims_service *svc, const char *id, const char *blob,
+                                     struct ims_err *err);
 /* The store adopts d's file and the image becomes active with it, on
  * condition that upload_id's claim still holds (else nothing is kept). */
 enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const char *upload_id,
@@ -114,7 +122,10 @@ struct ims_import_opts {
  * inspects it (refusing unsafe files and mismatches before anything else
  * reads them), converts it to raw with qemu-img unless it is raw or an
  * ISO, and commits it (ims_import_commit). A quick import takes raw files
- * only and links them instead of copying. On failure the image is queued
+ * only and links them instead of copying. The checksums are computed in the
+ * same pass when the file is fetched; a file linked or converted in the
+ * store is active without them, and ims_image_checksums_fill records them
+ * later. On failure the image is queued
  * again and no data is left; err->code says why (IMG.0057 missing, empty
  * or unsafe file, IMG.0069 missing bucket, IMG.0059 too large, ...). */
 enum ims_rc ims_import_file(struct ims_service *svc, const char *id, const struct ims_obs_url *url,

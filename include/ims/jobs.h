@@ -26,6 +26,9 @@
 #define IMS_JOB_VOLUME_TO_SYSTEM "imsVolumeCreateImageJob"     /* a system-disk image from a data disk */
 #define IMS_JOB_WHOLE_BY_INSTANCE "imsCreateWholeImageByInstanceJob"
 #define IMS_JOB_WHOLE_BY_BACKUP "imsCreateWholeImageByBackupJob"
+/* imsd's own: the checksums of an imported image, read after it became
+ * active (no route submits it; the import jobs do) */
+#define IMS_JOB_IMAGE_CHECKSUM "imsImageChecksumJob"
 
 struct ims_jobs_config {
     unsigned workers;          /* worker threads (0: the engine is not started) */

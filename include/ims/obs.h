@@ -124,6 +124,16 @@ typedef ssize_t (*ims_obs_source_fn)(void *ctx, char *buf, size_t max);
 
 struct ims_obs;
 
+/* How a file is put (ims_obs_put_file_with). */
+struct ims_obs_put_opts {
+    const char *tag; /* NULL, or a tag to mark the object with (ims_obs_tag_valid) */
+    /* The file is never written again (an image's blob, a conversion's
+     * output): the embedded store may make the object a hard link of it
+     * instead of a copy. Never for a user's file, which the user may still
+     * change in place. */
+    bool may_link;
+};
+
 /* A streamed read of [offset, offset + length) of one object, opened by
  * ims_obs_open_read: read it with ims_obs_read, free it with
  * ims_obs_reader_close. */
@@ -158,9 +168,10 @@ struct ims_obs_ops {
     enum ims_obs_rc (*put)(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
                            ims_obs_source_fn src, void *src_ctx, const char *tag, struct ims_err *err);
     /* Optional (NULL: put from a source reading fd): the same from a
-     * regular file, without copying where the backend can (reflink). */
-    enum ims_obs_rc (*put_file)(struct ims_obs *o, const char *bucket, const char *key, int fd, const char *tag,
-                                struct ims_err *err);
+     * regular file, without copying where the backend can (a hard link when
+     * opts->may_link, else a reflink). */
+    enum ims_obs_rc (*put_file)(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                const struct ims_obs_put_opts *opts, struct ims_err *err);
     /* Optional (NULL: a put leaves nothing behind when its process dies):
      * removes the unfinished multipart uploads to exactly this key, the
      * parts a put killed midway left in the service. */
@@ -205,9 +216,9 @@ enum ims_obs_rc ims_obs_put(struct ims_obs *o, const char *bucket, const char *k
 /* Puts the regular file open at fd (its whole content, from offset 0). */
 enum ims_obs_rc ims_obs_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
                                  struct ims_err *err);
-/* The same, marking the object with tag (ims_obs_tag_valid; IMS_OBS_BAD_NAME otherwise). */
-enum ims_obs_rc ims_obs_put_file_tagged(struct ims_obs *o, const char *bucket, const char *key, int fd,
-                                        const char *tag, struct ims_err *err);
+/* The same as opts say (a tag that is not valid: IMS_OBS_BAD_NAME). */
+enum ims_obs_rc ims_obs_put_file_with(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                      const struct ims_obs_put_opts *opts, struct ims_err *err);
 /* Removes what puts to key killed midway left in the service (S3's
  * unfinished multipart uploads to exactly that key); IMS_OBS_OK where a
  * backend leaves nothing (the embedded store's next start removes its

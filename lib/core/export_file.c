@@ -73,7 +73,10 @@ static enum ims_rc put(struct ims_obs *obs, const struct ims_obs_url *t, const c
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return ims_fail(err, IMS_E_IO, "cannot open %s: %s", path, strerror(errno));
-    enum ims_obs_rc orc = ims_obs_put_file_tagged(obs, t->bucket, t->object, fd, tag, err);
+    /* the stored blob and the conversion's output are never written again:
+     * the embedded store may link them instead of copying */
+    struct ims_obs_put_opts opts = {.tag = tag, .may_link = true};
+    enum ims_obs_rc orc = ims_obs_put_file_with(obs, t->bucket, t->object, fd, &opts, err);
     close(fd);
     if (orc == IMS_OBS_OK)
         return IMS_OK;

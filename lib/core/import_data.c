@@ -88,6 +88,54 @@ enum ims_rc ims_file_digests(const char *path, int64_t *ret_size, char md5_hex[3
     return rc;
 }
 
+enum ims_rc ims_image_checksums_fill(struct ims_service *svc, const char *id, const char *blob,
+                                     struct ims_err *err)
+{
+    if (!svc->store->ops->local_path)
+        return ims_fail(err, IMS_E_NOTIMPL, "the image store keeps no local files");
+    char *path = NULL;
+    bool copy = false; /* a remote store's download: removed here */
+    enum ims_rc rc = svc->store->ops->local_path(svc->store, blob, &path, &copy, err);
+    char md5[33], sha[129];
+    int64_t size = 0, started = ims_mono_us();
+    if (rc == IMS_OK)
+        rc = ims_file_digests(path, &size, md5, sha, err);
+    if (path && copy)
+        unlink(path);
+    free(path);
+    if (rc == IMS_E_IO || rc == IMS_E_NOTFOUND) {
+        /* the blob went with its image meanwhile: nothing to record */
+        struct ims_image img;
+        if (ims_repo_image_get(ims_db_conn(svc->db), id, &img, NULL) != IMS_OK)
+            return IMS_OK;
+        bool same = ims_streq(img.blob, blob);
+        ims_image_release(&img);
+        if (!same)
+            return IMS_OK;
+    }
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_image_edit e;
+    rc = ims_image_edit_begin_internal(svc, id, &e, err);
+    if (rc == IMS_E_NOTFOUND)
+        return IMS_OK;
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_image *img = &e.image;
+    if (!ims_streq(img->blob, blob) || img->checksum || img->size != size) {
+        ims_image_edit_abort(&e);
+        return IMS_OK;
+    }
+    ims_set_str(&img->checksum, md5);
+    ims_set_str(&img->os_hash_algo, "sha512");
+    ims_set_str(&img->os_hash_value, sha);
+    rc = ims_image_edit_commit(&e, NULL, err);
+    if (rc == IMS_OK)
+        ims_info("image %s: checksums of %lld bytes in %.2f s", id, (long long)size,
+                 (double)(ims_mono_us() - started) / 1e6);
+    return rc;
+}
+
 enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const char *upload_id,
                               const struct ims_import_data *d, struct ims_err *err)
 {

@@ -400,11 +400,10 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
          * checksums in the same pass. */
         rc = r->fd >= 0 ? link_object(j, obs, err) : IMS_E_NOTIMPL;
         if (rc == IMS_OK) {
-            int64_t got = 0;
+            /* nothing read: the checksums come after the image is active */
+            struct stat st;
             rc = same_file(j, &fi, declared, err);
-            if (rc == IMS_OK)
-                rc = ims_file_digests(j->fetched, &got, d->md5, d->sha512, err);
-            if (rc == IMS_OK && got != (int64_t)size)
+            if (rc == IMS_OK && (stat(j->fetched, &st) != 0 || st.st_size != (off_t)size))
                 rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file %s:%s changed while it was read.",
                                    j->url->bucket, j->url->object);
         } else if (rc == IMS_E_NOTIMPL) {
@@ -432,7 +431,12 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
         if (rc == IMS_OK) {
             unlink(j->fetched); /* the converted file replaces the copy, if there was one */
             d->temp_path = j->converted;
-            rc = ims_file_digests(j->converted, &d->size, d->md5, d->sha512, err);
+            /* the checksums come after the image is active (no second read here) */
+            struct stat st;
+            if (stat(j->converted, &st) != 0)
+                rc = ims_fail(err, IMS_E_IO, "cannot stat %s: %s", j->converted, strerror(errno));
+            else
+                d->size = (int64_t)st.st_size;
         }
     }
     if (rc != IMS_OK)

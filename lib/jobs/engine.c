@@ -171,7 +171,7 @@ static void run_job(struct ims_jobs *e, struct ims_job *job)
                            (long long)(job->attempts - 1));
     } else if (!json_is_object(req) || !json_is_object(ctx.input)) {
         rc = ims_job_failf(&ctx, "IMG.0001", "The job's request is damaged.");
-    } else if ((rc = ims_job_authorize_take(&ctx, h, &access)) != IMS_OK) {
+    } else if (h->actions && (rc = ims_job_authorize_take(&ctx, h, &access)) != IMS_OK) {
         /* The rights it was queued with are gone: it never runs again. */
         if (h->abandon)
             h->abandon(&ctx);

@@ -22,6 +22,8 @@ const struct ims_job_handler ims_job_handlers[] = {
     {IMS_JOB_WHOLE_BY_BACKUP, ims_job_whole_image_run, ims_job_whole_image_abandon, "ims:wholeImages:create", true},
     {IMS_JOB_NATIVE_IMPORT, ims_job_register_run, NULL, "ims:images:upload", true},
     {IMS_JOB_NATIVE_EXPORT, ims_job_export_run, NULL, "ims:images:export", true},
+    /* no action: it only records what the image's own data is (lib/jobs/job_checksum.c) */
+    {IMS_JOB_IMAGE_CHECKSUM, ims_job_checksum_run, NULL, NULL, false},
 };
 const size_t ims_job_nhandlers = IMS_ARRAY_SIZE(ims_job_handlers);
 

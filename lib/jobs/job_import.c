@@ -72,15 +72,22 @@ static enum ims_rc import_one(struct ims_job_ctx *ctx, const struct ims_import_r
 {
     const struct ims_import_image *im = which == 0 ? &r->image : &r->data_images[which - 1];
     struct ims_err err = {0};
-    if (ims_job_image_active(ctx, which)) /* done before a restart */
+    const char *id = ims_job_image_id(ctx, which);
+    if (ims_job_image_active(ctx, which)) { /* done before a restart */
+        if (!r->quick) /* a crash may have come between the commit and the checksum job */
+            ims_job_checksum_later(ctx, id);
         return IMS_OK;
+    }
     if (which > 0)
         ims_job_sub_job_set(ctx, which - 1, "RUNNING", NULL, NULL);
     struct ims_job_progress pg = {.ctx = ctx, .index = which, .count = images_of(ctx), .last = -1};
     struct ims_import_progress prog = {.report = ims_job_progress_report, .ctx = &pg};
     struct ims_import_opts o = {.quick = r->quick, .iso = ims_streq(r->type, "IsoImage"), .min_disk = im->min_disk};
-    enum ims_rc rc = ims_import_file(ctx->svc, ims_job_image_id(ctx, which), &im->file, &o, &prog, &err);
-    return ims_job_image_made(ctx, which, rc, &err);
+    enum ims_rc rc = ims_import_file(ctx->svc, id, &im->file, &o, &prog, &err);
+    rc = ims_job_image_made(ctx, which, rc, &err);
+    if (rc == IMS_OK && !r->quick)
+        ims_job_checksum_later(ctx, id);
+    return rc;
 }
 
 enum ims_rc ims_job_import_run(struct ims_job_ctx *ctx)
@@ -176,6 +183,8 @@ enum ims_rc ims_job_register_run(struct ims_job_ctx *ctx)
             struct ims_import_progress prog = {.report = ims_job_progress_report, .ctx = &pg};
             struct ims_import_opts o = {.declared = declared, .iso = ims_streq(declared, "iso")};
             rc = ims_import_file(ctx->svc, id, &url, &o, &prog, &err);
+            if (rc == IMS_OK)
+                ims_job_checksum_later(ctx, id);
         }
         if (rc == IMS_E_NOTFOUND)
             ims_job_failf(ctx, "IMG.0027", "%s", err.msg);

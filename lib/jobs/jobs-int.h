@@ -49,7 +49,7 @@ struct ims_job_handler {
     void (*abandon)(struct ims_job_ctx *ctx);
     /* The IAM actions the job performs (those of its route), checked again
      * whenever a worker takes the job; whether enterprise-project grants
-     * count for them. */
+     * count for them. NULL: imsd's own job, which acts for nobody. */
     const char *actions;
     bool enterprise_project;
 };
@@ -122,6 +122,10 @@ enum ims_rc ims_job_whole_image_run(struct ims_job_ctx *ctx);
 void ims_job_whole_image_abandon(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_register_run(struct ims_job_ctx *ctx);
 enum ims_rc ims_job_export_run(struct ims_job_ctx *ctx);
+enum ims_rc ims_job_checksum_run(struct ims_job_ctx *ctx);
+/* Queues the checksum job of image id when it is active without a checksum
+ * (an import that linked or converted its file); a failure is logged. */
+void ims_job_checksum_later(struct ims_job_ctx *ctx, const char *id);
 
 /* Milliseconds since the epoch. */
 int64_t ims_job_now_ms(void);

@@ -452,14 +452,36 @@ static enum ims_obs_rc copy_fd(int src, struct tmpfile *t, const char *bucket, c
     return rc;
 }
 
+/* A hard link of the very file open at fd, under a temporary name (no byte
+ * copied): false when the file systems differ (or links are refused). */
+static bool tmp_link(struct embedded *e, int fd, struct tmpfile *t)
+{
+    char id[IMS_UUID_LEN + 1], self[64];
+    ims_uuid_new(id);
+    snprintf(t->name, sizeof(t->name), "%s.%s.part", id, ims_process_owner());
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, self, e->tmp_fd, t->name, AT_SYMLINK_FOLLOW) != 0)
+        return false;
+    t->fd = openat(e->tmp_fd, t->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (t->fd < 0) {
+        unlinkat(e->tmp_fd, t->name, 0);
+        return false;
+    }
+    return true;
+}
+
 static enum ims_obs_rc emb_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
-                                    const char *tag, struct ims_err *err)
+                                    const struct ims_obs_put_opts *opts, struct ims_err *err)
 {
     struct embedded *e = (struct embedded *)o;
+    const char *tag = opts->tag;
     enum ims_obs_rc rc = emb_bucket_exists(o, bucket, err);
     if (rc)
         return rc;
     struct tmpfile t;
+    struct stat st;
+    if (opts->may_link && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && tmp_link(e, fd, &t))
+        return tmp_commit(e, &t, bucket, key, tag, err);
     if ((rc = tmp_create(e, &t, err)))
         return rc;
     if ((rc = copy_fd(fd, &t, bucket, key, err))) {
@@ -477,7 +499,8 @@ static enum ims_obs_rc emb_copy(struct ims_obs *o, const char *sb, const char *s
     enum ims_obs_rc rc = open_object((struct embedded *)o, sb, sk, &fd, &st, err);
     if (rc)
         return rc;
-    rc = emb_put_file(o, db, dk, fd, NULL, err);
+    static const struct ims_obs_put_opts copy_opts; /* a copy: the source may change later */
+    rc = emb_put_file(o, db, dk, fd, &copy_opts, err);
     close(fd);
     return rc;
 }

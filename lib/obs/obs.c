@@ -145,16 +145,19 @@ static ssize_t fd_source(void *ctx, char *buf, size_t max)
     }
 }
 
-enum ims_obs_rc ims_obs_put_file_tagged(struct ims_obs *o, const char *bucket, const char *key, int fd,
-                                        const char *tag, struct ims_err *err)
+enum ims_obs_rc ims_obs_put_file_with(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                      const struct ims_obs_put_opts *opts, struct ims_err *err)
 {
+    static const struct ims_obs_put_opts none;
+    opts = opts ? opts : &none;
+    const char *tag = opts->tag;
     enum ims_obs_rc rc = check_names(bucket, key, err);
     if (rc)
         return rc;
     if (tag && !ims_obs_tag_valid(tag))
         return ims_obs_fail(err, IMS_OBS_BAD_NAME, "invalid object tag");
     if (o->ops->put_file)
-        return o->ops->put_file(o, bucket, key, fd, tag, err);
+        return o->ops->put_file(o, bucket, key, fd, opts, err);
     struct stat st;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode))
         return ims_obs_fail(err, IMS_OBS_IO, "the source is not a regular file");
@@ -166,7 +169,7 @@ enum ims_obs_rc ims_obs_put_file_tagged(struct ims_obs *o, const char *bucket, c
 enum ims_obs_rc ims_obs_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
                                  struct ims_err *err)
 {
-    return ims_obs_put_file_tagged(o, bucket, key, fd, NULL, err);
+    return ims_obs_put_file_with(o, bucket, key, fd, NULL, err);
 }
 
 enum ims_obs_rc ims_obs_abort_uploads(struct ims_obs *o, const char *bucket, const char *key, struct ims_err *err)

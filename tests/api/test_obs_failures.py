@@ -233,7 +233,12 @@ def test_sigkill_of_imsd_kills_its_qemu_img(start_imsd, big):
     api2 = srv2.session(api.user_name, api.password, api.project_name)
     job = wait_job(api2, job_id, timeout=180)
     assert job["status"] == "SUCCESS", job
-    img = api2.get("/v2/images/%s" % job["entities"]["image_id"]).json()
+    deadline = time.monotonic() + 120
+    while True:  # the checksums come after the image is active (imsd's checksum job)
+        img = api2.get("/v2/images/%s" % job["entities"]["image_id"]).json()
+        if img["checksum"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert img["status"] == "active" and img["size"] == 256 * MIB
     h = hashlib.md5()
     with open(big["raw"], "rb") as f:
