@@ -131,6 +131,7 @@ bench: deps all $(BUILD)/authz_bench $(BUILD)/convert_bench
 	@$(BUILD)/convert_bench
 	@bench/run.sh
 	@/usr/bin/python3 bench/ims_bench.py
+	@/usr/bin/python3 bench/catalog_bench.py
 
 clean:
 	rm -rf build build-asan build-fuzz
