@@ -101,8 +101,9 @@ enum ims_rc ims_store_router_open(struct ims_store *const *stores, size_t n, str
 const char *ims_store_location_key(const struct ims_store *s, const char *location);
 
 /* The embedded store: blobs under dir/images, temporary data under dir/tmp.
- * With direct_io, image data is written and read with O_DIRECT where the
- * file system has it, and through the page cache where it has not. */
+ * With direct_io, image data is written with O_DIRECT where the file
+ * system has it, and through the page cache where it has not; it is always
+ * read through the page cache. */
 enum ims_rc ims_store_file_open(const char *dir, bool direct_io, struct ims_store **ret, struct ims_err *err);
 
 /* The S3 store: blob <uuid> is the object images/<uuid> of bucket

@@ -9,7 +9,9 @@
  * a multi-GiB image would otherwise evict the catalog's hot pages, and on a
  * VM whose freed memory goes back to the host, copying into fresh page-cache
  * pages cost more CPU than both digests together (bench/README.md).
- * Downloads read the same way (direct_reader.c), for the same reasons. */
+ * Downloads read through the page cache: an image read again and again is
+ * served from memory, as cat would read it, and the server sends the file
+ * itself (the reader's fd). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -261,8 +263,7 @@ static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struc
     char path[PATH_MAX];
     if (!blob_path(fs, location, path))
         return ims_fail(err, IMS_E_IO, "invalid blob location");
-    bool direct;
-    int fd = open_data(fs, path, O_RDONLY | O_CLOEXEC, &direct);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? ims_fail(err, IMS_E_NOTFOUND, "image data is missing")
                                : errno_fail(err, "cannot open", path);
@@ -272,8 +273,6 @@ static enum ims_rc fs_open_read(struct ims_store *s, const char *location, struc
         return errno_fail(err, "cannot stat", path);
     }
     *ret = (struct ims_blob_reader){.fd = fd, .size = (uint64_t)st.st_size};
-    if (direct)
-        ims_direct_reader_new(fd, ret->size, ret);
     return IMS_OK;
 }
 

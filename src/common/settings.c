@@ -33,7 +33,7 @@ const struct ims_setting ims_settings[] = {
     {"server", "drain_timeout_ms", NULL, "on SIGTERM, how long in-flight requests may finish", "30000"},
     {"server", "log_level", "IMSD_LOG_LEVEL", "debug, info, warning or error", "info"},
     {"storage", "data_dir", "IMSD_DATA_DIR", "database, image files and token key", "/var/lib/imsd"},
-    {"storage", "direct_io", NULL, "image data bypasses the page cache (O_DIRECT) where it can", "true"},
+    {"storage", "direct_io", NULL, "uploaded image data bypasses the page cache (O_DIRECT) where it can; downloads read through it", "true"},
     {"storage", "file_dir", NULL, "directory of the file store (images/, tmp/; default: the data dir)", ""},
     {"storage", "recovery_grace_seconds", NULL,
      "start-up recovery removes other processes' temporary files and unreferenced blobs only this old", "3600"},

@@ -79,6 +79,32 @@ def test_download(alice):
     assert r.headers["Content-MD5"] == md5(DATA)
 
 
+def resident_bytes(path):
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)], capture_output=True,
+                         text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def test_download_reads_through_the_page_cache(imsd, alice):
+    """An image read again is served from memory: the download reads the
+    blob through the page cache (uploads alone bypass it)."""
+    data = os.urandom(2 * 1024 * 1024)
+    img = active_image(alice, data=data)
+    blobs = [f for f in files_under(imsd.data_dir / "images")
+             if f.stat().st_size == len(data) and f.read_bytes() == data]
+    assert len(blobs) == 1
+    fd = os.open(blobs[0], os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    assert resident_bytes(blobs[0]) < len(data) // 2  # out of the cache
+    r = alice.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 200
+    assert r.content == data
+    assert resident_bytes(blobs[0]) >= len(data)  # read through it
+
+
 def test_download_range(alice):
     data = bytes(range(256)) * 4           # 1024 bytes
     iid = active_image(alice, data=data)["id"]
