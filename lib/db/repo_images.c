@@ -543,6 +543,11 @@ struct sqlb {
      * view (owner, visibility, enterprise projects) is checked on those rows
      * and given no index the planner could prefer to the filter's. */
     bool filter_driven;
+    /* Custom-property filters that match few images (probe_few_props):
+     * those are found through the (name, value) index; any other is
+     * checked on the rows walked in the list's order. */
+    const struct ims_filter *few_props[8];
+    size_t nfew_props;
     /* Grown as needed: a fixed array of MAX_BINDS was a 48 KiB calloc per
      * list (its memset, and glibc consolidating for a large chunk). */
     struct bind *binds;
@@ -571,6 +576,62 @@ static void b_text(struct sqlb *b, const char *s)
 static void b_int(struct sqlb *b, int64_t v)
 {
     b_add(b, (struct bind){.is_int = true, .i = v});
+}
+
+static bool prop_few(const struct sqlb *b, const struct ims_filter *f)
+{
+    for (size_t i = 0; i < b->nfew_props; i++)
+        if (b->few_props[i] == f)
+            return true;
+    return false;
+}
+
+static void add_text_comparison(struct sqlb *b, const struct ims_filter *f);
+
+/* A custom property matches few images when at most PROP_FEW rows have
+ * it: found through its index and sorted, they cost less than walking the
+ * list's order past the images without it (which a property most images
+ * have makes cheap, and a rare one makes a walk of the catalogue). */
+#define PROP_FEW 1000
+
+static enum ims_rc probe_few_props(struct ims_dbc *c, const struct ims_image_query *q, struct sqlb *b,
+                                   struct ims_err *err)
+{
+    for (size_t i = 0; i < q->nfilters && b->nfew_props < IMS_ARRAY_SIZE(b->few_props); i++) {
+        const struct ims_filter *f = &q->filters[i];
+        if (!f->is_property || promoted_find(f->key) || f->values.n == 0 || f->implied ||
+            !(f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN))
+            continue;
+        struct sqlb pb = {.ops = b->ops};
+        ims_buf_init(&pb.sql, 1 << 20);
+        ims_buf_adds(&pb.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM image_properties p WHERE p.name = ?");
+        b_text(&pb, f->key);
+        ims_buf_adds(&pb.sql, " AND p.value");
+        add_text_comparison(&pb, f);
+        ims_buf_printf(&pb.sql, " LIMIT %d) x", PROP_FEW + 1);
+        struct ims_q pq;
+        enum ims_rc rc = IMS_OK;
+        if (pb.overflow || pb.sql.overflow) {
+            rc = ims_fail(err, IMS_E_BADREQ, "Query has too many filter values");
+        } else if (!ims_q_prepare(&pq, c, pb.sql.data, err)) {
+            rc = IMS_E_DB;
+        } else {
+            for (size_t k = 0; k < pb.nbinds; k++)
+                ims_q_text(&pq, pb.binds[k].s);
+            if (ims_q_step(&pq) == IMS_STEP_ROW) {
+                if (ims_q_col_int(&pq, 0) <= PROP_FEW)
+                    b->few_props[b->nfew_props++] = f;
+            } else {
+                rc = ims_q_dberr(&pq, err);
+            }
+            ims_q_done(&pq);
+        }
+        ims_buf_release(&pb.sql);
+        free(pb.binds);
+        if (rc != IMS_OK)
+            return rc;
+    }
+    return IMS_OK;
 }
 
 static const char *cmp_sql(enum ims_cmp op)
@@ -675,9 +736,13 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
         return;
     }
     if (f->is_property) {
-        /* IN, not a correlated EXISTS: the (name, value) index finds the
-         * matching images instead of every image being probed */
-        ims_buf_adds(&b->sql, " AND i.id IN (SELECT p.image_id FROM image_properties p WHERE p.name = ?");
+        /* Few matches: IN, not a correlated EXISTS, so the (name, value)
+         * index finds them instead of every image being probed; many: the
+         * rows walked in the list's order are probed, and a page is found
+         * within a few times its length. */
+        ims_buf_adds(&b->sql, prop_few(b, f) ? " AND i.id IN (SELECT p.image_id FROM image_properties p WHERE p.name = ?"
+                                             : " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id "
+                                               "AND p.name = ?");
         b_text(b, f->key);
         ims_buf_adds(&b->sql, " AND p.value");
         add_text_comparison(b, f);
@@ -729,10 +794,10 @@ static void view_col(struct sqlb *b, const char *col)
 
 /* Does the filter name rows an index finds (migration 17, the property
  * and tag indexes)? */
-static bool filter_indexed(const struct ims_filter *f)
+static bool filter_indexed(const struct sqlb *b, const struct ims_filter *f)
 {
     return f->values.n > 0 && !f->implied && (f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN) &&
-           (f->is_property || core_column(f->key));
+           (f->is_property ? promoted_find(f->key) || prop_few(b, f) : core_column(f->key));
 }
 
 static void add_member_status(struct sqlb *b, const char *member_status)
@@ -1103,8 +1168,14 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
      * instead of fetching every tagged image and sorting them (a tag on 100
      * of 10k images: 189 -> 89 us), joining in that order. */
     b->ops = c->ops;
+    rc = probe_few_props(c, q, b, err);
+    if (rc != IMS_OK) {
+        ims_buf_release(&b->sql);
+        ims_buf_release(&conds.sql);
+        return rc;
+    }
     for (size_t i = 0; i < q->nfilters; i++)
-        b->filter_driven = b->filter_driven || filter_indexed(&q->filters[i]);
+        b->filter_driven = b->filter_driven || filter_indexed(b, &q->filters[i]);
     b->filter_driven = b->filter_driven || q->tags.n > 0;
     b->tag_driven = q->tags.n > 0 && nsorts == 2 && ims_streq(sorts[0].key, "created_at") &&
                     ims_streq(sorts[1].key, "id") && sorts[0].desc == sorts[1].desc;
@@ -1112,6 +1183,8 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
      * shape below repeats them. */
     conds.ops = b->ops;
     conds.filter_driven = b->filter_driven;
+    memcpy(conds.few_props, b->few_props, sizeof(b->few_props));
+    conds.nfew_props = b->nfew_props;
     conds.tag_driven = b->tag_driven;
     add_imagetype(&conds, q, v);
     add_eps(&conds, v);
@@ -1136,7 +1209,7 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     } else if (default_order && !b->tag_driven) {
         for (size_t i = 0; i < q->nfilters && sp.kind == SPLIT_NONE; i++) {
             const struct ims_filter *f = &q->filters[i];
-            if (f->op == IMS_CMP_IN && filter_indexed(f) && f->values.n >= 2 && f->values.n <= 16 &&
+            if (f->op == IMS_CMP_IN && filter_indexed(b, f) && f->values.n >= 2 && f->values.n <= 16 &&
                 (!f->is_property || promoted_find(f->key))) {
                 sp.kind = SPLIT_IN;
                 sp.in = f;
