@@ -333,9 +333,10 @@ def main():
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     put("meta.commit", commit)
+    put("meta.build", BUILD)
     put("meta.load_start", load)
-    log("catalog bench: commit %s, %d CPUs, load %s, wrk -t%d -c%d -d%ds" % (commit, os.cpu_count(), load,
-                                                                             THREADS, CONNS, DURATION))
+    log("catalog bench: commit %s (imsd from %s), %d CPUs, load %s, wrk -t%d -c%d -d%ds" % (
+        commit, BUILD, os.cpu_count(), load, THREADS, CONNS, DURATION))
     tmp = tempfile.mkdtemp(prefix="imsd-catalog.")
     nginx = start_nginx(tmp)
     try:
