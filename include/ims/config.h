@@ -18,7 +18,8 @@ struct ims_config {
     unsigned body_timeout;
     unsigned drain_timeout_ms;
     unsigned deferred_threads; /* threads that hash passwords (logins, password changes) */
-    unsigned deferred_max;     /* requests that may wait for them; more get 503 */
+    unsigned deferred_max;     /* requests that may wait for them; more get 429 */
+    unsigned deferred_priority; /* their nice value above the process's, 0-19; 20: SCHED_IDLE */
     unsigned handler_threads;  /* remote database: handlers off the event loop (0 = on it) */
     char *log_level;
     /* [storage] */

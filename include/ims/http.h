@@ -60,7 +60,7 @@ enum ims_route_flags {
     IMS_ROUTE_IMS_ERRORS = 1 << 1, /* errors in the IMS shape {"error": {"code": "IMG.xxxx", ...}} */
     IMS_ROUTE_UNLISTED = 1 << 2,   /* not in the permission table (identity, version aliases, extras) */
     IMS_ROUTE_DEFERRED = 1 << 3,   /* the handler runs on the deferred pool (password hashing), off the
-                                    * event loop; 503 when its queue is full */
+                                    * event loop; 429 when its queue is full */
     IMS_ROUTE_EXACT = 1 << 4,      /* no trailing slash tolerated: Glance's routes (Python Routes) match
                                     * the path exactly, so "/v2/images/" is no image route (404) */
     IMS_ROUTE_KEYSTONE_ERRORS = 1 << 5, /* identity routes: every error in Keystone's shape */
@@ -159,7 +159,9 @@ struct ims_http_config {
     unsigned body_timeout;             /* a buffered (JSON) body must arrive within, seconds, once its head
                                         * did (0 = 30); streamed image data is cut by the idle timeout only */
     unsigned deferred_threads; /* workers of IMS_ROUTE_DEFERRED handlers (0: 1) */
-    unsigned deferred_max;     /* requests that may wait for them; more get 503 */
+    unsigned deferred_max;     /* requests that may wait for them; more get 429 */
+    int deferred_priority;     /* their scheduling: 0 as the event loop, 1-19 a nice value that much
+                                * higher, IMS_DEFERRED_IDLE: SCHED_IDLE (run only on an idle core) */
     /* 0: handlers run on the event loop (a local database answers in
      * microseconds). Else every other handler (bodies streamed to a sink
      * aside) runs on a pool of this many threads, its connection
@@ -167,6 +169,7 @@ struct ims_http_config {
      * other connection of the event loop. */
     unsigned handler_threads;
 };
+#define IMS_DEFERRED_IDLE 20
 
 /* The application hook: route table plus dispatch (authentication and the
  * error mapping live above http). */

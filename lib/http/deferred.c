@@ -2,8 +2,18 @@
  * A bounded pool of worker threads for handlers too slow for an event loop
  * (argon2 password hashing, ~30 ms): a fixed ring of queued jobs, so a
  * flood of logins waits in a queue of known size or is refused, and never
- * stalls the requests the event-loop threads serve meanwhile. */
+ * stalls the requests the event-loop threads serve meanwhile.
+ *
+ * Off the event loop is not enough when the hashes keep every core busy:
+ * the event-loop threads then wait for a time slice behind them. So the
+ * workers may run at a lower priority (a nice value of their own, or
+ * SCHED_IDLE), and the scheduler lets an event-loop thread that wakes up
+ * preempt them. */
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "http-int.h"
 
@@ -22,11 +32,35 @@ struct ims_deferred {
     unsigned nthreads;
     void (*thread_start)(void *);
     void *thread_arg;
+    int priority;
 };
+
+/* Lowers the calling thread's priority (never raises it). SCHED_IDLE
+ * falls back to nice 19 where the kernel refuses it. */
+static void lower_priority(int priority)
+{
+    if (priority >= IMS_DEFERRED_IDLE) {
+        struct sched_param sp = {0};
+        if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) == 0)
+            return;
+        priority = 19;
+    }
+    if (priority <= 0)
+        return;
+    id_t tid = (id_t)gettid();
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) {
+        nice = nice + priority > 19 ? 19 : nice + priority;
+        if (setpriority(PRIO_PROCESS, tid, nice) != 0)
+            ims_warn("deferred pool: cannot lower a worker's priority to nice %d", nice);
+    }
+}
 
 static void *worker(void *p)
 {
     struct ims_deferred *d = p;
+    lower_priority(d->priority);
     if (d->thread_start)
         d->thread_start(d->thread_arg);
     pthread_mutex_lock(&d->mu);
@@ -46,17 +80,13 @@ static void *worker(void *p)
     return NULL;
 }
 
-struct ims_deferred *ims_deferred_start(unsigned nthreads, size_t max_queued)
-{
-    return ims_deferred_start_with(nthreads, max_queued, NULL, NULL);
-}
-
-struct ims_deferred *ims_deferred_start_with(unsigned nthreads, size_t max_queued, void (*thread_start)(void *),
-                                             void *arg)
+static struct ims_deferred *start(unsigned nthreads, size_t max_queued, void (*thread_start)(void *), void *arg,
+                                  int priority)
 {
     struct ims_deferred *d = ims_xcalloc(1, sizeof(*d));
     d->thread_start = thread_start;
     d->thread_arg = arg;
+    d->priority = priority;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->cap = max_queued ? max_queued : 1;
@@ -72,6 +102,17 @@ struct ims_deferred *ims_deferred_start_with(unsigned nthreads, size_t max_queue
         return NULL;
     }
     return d;
+}
+
+struct ims_deferred *ims_deferred_start(unsigned nthreads, size_t max_queued, int priority)
+{
+    return start(nthreads, max_queued, NULL, NULL, priority);
+}
+
+struct ims_deferred *ims_deferred_start_with(unsigned nthreads, size_t max_queued, void (*thread_start)(void *),
+                                             void *arg)
+{
+    return start(nthreads, max_queued, thread_start, arg, 0);
 }
 
 bool ims_deferred_submit(struct ims_deferred *d, void (*fn)(void *arg), void *arg)

@@ -9,9 +9,11 @@
 /* ---- the deferred pool (deferred.c) ---- */
 struct ims_deferred;
 /* nthreads workers (at least one) run submitted jobs in order; at most
- * max_queued wait. NULL if no thread could start. */
-struct ims_deferred *ims_deferred_start(unsigned nthreads, size_t max_queued);
-/* The same, each thread calling thread_start(arg) first (a handler pool's
+ * max_queued wait. The workers run at `priority`: 0 as the process, 1-19 a
+ * nice value that much higher, IMS_DEFERRED_IDLE under SCHED_IDLE. NULL if
+ * no thread could start. */
+struct ims_deferred *ims_deferred_start(unsigned nthreads, size_t max_queued, int priority);
+/* The same at the process's priority, each thread calling thread_start(arg) first (a handler pool's
  * threads open their database connection before any request waits on it). */
 struct ims_deferred *ims_deferred_start_with(unsigned nthreads, size_t max_queued, void (*thread_start)(void *),
                                              void *arg);

@@ -299,14 +299,15 @@ static void run_deferred(void *arg)
 }
 
 /* Hands the handler to a pool; the connection waits suspended (suspend
- * first: the worker may resume it before we return). */
-static void defer(struct conn_req *cr, struct ims_deferred *pool, const char *busy)
+ * first: the worker may resume it before we return). A full queue is
+ * answered `status` at once. */
+static void defer(struct conn_req *cr, struct ims_deferred *pool, int status, const char *busy)
 {
     MHD_suspend_connection(cr->req.conn);
     cr->phase = PHASE_DEFERRED;
     if (!ims_deferred_submit(pool, run_deferred, cr)) {
         ims_resp_header(&cr->req, "Retry-After", "1");
-        ims_http_error(&cr->req, 503, busy);
+        ims_http_error(&cr->req, status, busy);
         atomic_store(&cr->phase_ready, true);
         MHD_resume_connection(cr->req.conn);
     }
@@ -364,10 +365,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         cr->sink_finished = true;
         req->route->sink->end(req);
     } else if ((req->route->flags & IMS_ROUTE_DEFERRED) && cr->srv->deferred) {
-        defer(cr, cr->srv->deferred, "Too many requests are waiting for password checks; retry shortly.");
+        defer(cr, cr->srv->deferred, 429, "Too many requests are waiting for password checks; retry shortly.");
         return MHD_YES;
     } else if (cr->srv->handlers) {
-        defer(cr, cr->srv->handlers, "Too many requests are waiting; retry shortly.");
+        defer(cr, cr->srv->handlers, 503, "Too many requests are waiting; retry shortly.");
         return MHD_YES;
     } else {
         req->route->handler(req);
@@ -441,7 +442,8 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
         free(srv);
         return ims_fail(err, IMS_E_IO, "cannot start the connection guard thread");
     }
-    if (!(srv->deferred = ims_deferred_start(cfg->deferred_threads, cfg->deferred_max ? cfg->deferred_max : 1))) {
+    if (!(srv->deferred = ims_deferred_start(cfg->deferred_threads, cfg->deferred_max ? cfg->deferred_max : 1,
+                                             cfg->deferred_priority))) {
         guard_stop(srv->guard);
         free(srv);
         return ims_fail(err, IMS_E_INTERNAL, "cannot start the deferred handler threads");

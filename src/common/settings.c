@@ -19,7 +19,11 @@ const struct ims_setting ims_settings[] = {
     {"server", "connection_timeout", NULL, "idle connection timeout, seconds", "120"},
     {"server", "deferred_threads", NULL, "threads that hash passwords (logins, password changes), off the event loop",
      "2"},
-    {"server", "deferred_max", NULL, "requests that may wait for those threads; more are answered 503", "64"},
+    {"server", "deferred_max", NULL, "requests that may wait for those threads; more are answered 429", "64"},
+    {"server", "deferred_priority", NULL,
+     "those threads' scheduling: idle (SCHED_IDLE: only when a core has nothing else to run), or a nice value "
+     "0-19 above the event loop's",
+     "idle"},
     {"server", "handler_threads", NULL,
      "with a remote database (PostgreSQL): threads that run request handlers off the event loop, so a handler's "
      "round trips stall no other connection (0 = on the event loop; SQLite always runs them there)",
@@ -221,6 +225,13 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("server", "deferred_threads")) return set_uint(&c->deferred_threads, v, 256, key, err, errlen);
     if (IS("server", "deferred_max")) return set_uint(&c->deferred_max, v, 100000, key, err, errlen);
     if (IS("server", "handler_threads")) return set_uint(&c->handler_threads, v, 1024, key, err, errlen);
+    if (IS("server", "deferred_priority")) {
+        if (strcmp(v, "idle") == 0) {
+            c->deferred_priority = 20;
+            return 0;
+        }
+        return set_uint(&c->deferred_priority, v, 19, key, err, errlen);
+    }
     if (IS("server", "drain_timeout_ms")) return set_uint(&c->drain_timeout_ms, v, 3600000, key, err, errlen);
     if (IS("server", "log_level")) {
         if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warning") && strcmp(v, "error")) {
@@ -398,12 +409,17 @@ void ims_settings_release(struct ims_config *c)
 
 void ims_settings_print(const struct ims_config *c, FILE *out)
 {
+    char priority[8];
+    if (c->deferred_priority >= 20)
+        snprintf(priority, sizeof(priority), "idle");
+    else
+        snprintf(priority, sizeof(priority), "%u", c->deferred_priority);
     fprintf(out, "[server]\nlisten = %s\npublic_url = %s\nthreads = %u\nconnection_limit = %u\n"
                  "address_connection_limit = %u\nconnection_timeout = %u\nhead_timeout = %u\nbody_timeout = %u\n"
-                 "deferred_threads = %u\ndeferred_max = %u\nhandler_threads = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
+                 "deferred_threads = %u\ndeferred_max = %u\ndeferred_priority = %s\nhandler_threads = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->address_connection_limit,
             c->connection_timeout, c->head_timeout, c->body_timeout, c->deferred_threads, c->deferred_max,
-            c->handler_threads, c->drain_timeout_ms,
+            priority, c->handler_threads, c->drain_timeout_ms,
             c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);

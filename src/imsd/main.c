@@ -173,6 +173,7 @@ int main(int argc, char **argv)
                                  .body_timeout = cfg.body_timeout,
                                  .deferred_threads = cfg.deferred_threads,
                                  .deferred_max = cfg.deferred_max,
+                                 .deferred_priority = (int)cfg.deferred_priority,
                                  /* SQLite answers in microseconds: its handlers stay on the event loop */
                                  .handler_threads = be.sql == &ims_sqlite_ops ? 0 : cfg.handler_threads};
     struct ims_http_app app;

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Login rate limits (lib/core/login_guard.c) and the deferred pool's
- * bounded queue (lib/http/deferred.c). */
+ * bounded queue and low priority (lib/http/deferred.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "../../lib/core/core-int.h"
 #include "../../lib/http/http-int.h"
@@ -81,7 +85,7 @@ static void wait_gate(void *arg)
 static void test_deferred_queue_is_bounded_and_drained(void **state)
 {
     struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0};
-    struct ims_deferred *d = ims_deferred_start(1, 2);
+    struct ims_deferred *d = ims_deferred_start(1, 2, 0);
     assert_non_null(d);
     assert_true(ims_deferred_submit(d, wait_gate, &g)); /* taken by the worker (or queued) */
     int accepted = 1;
@@ -97,6 +101,41 @@ static void test_deferred_queue_is_bounded_and_drained(void **state)
     assert_int_equal(atomic_load(&g.ran), accepted);
 }
 
+/* The workers run below the event loop: SCHED_IDLE, or the nice value
+ * asked for, so a waking event-loop thread preempts a password hash. */
+struct sched_seen {
+    int policy, nice;
+};
+
+static void record_sched(void *arg)
+{
+    struct sched_seen *s = arg;
+    s->policy = sched_getscheduler(0);
+    errno = 0;
+    s->nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+}
+
+static void test_deferred_workers_run_at_low_priority(void **state)
+{
+    int base = getpriority(PRIO_PROCESS, (id_t)gettid());
+    struct sched_seen idle = {-1, 0}, nice = {-1, 0}, same = {-1, 0};
+    struct ims_deferred *d = ims_deferred_start(1, 1, IMS_DEFERRED_IDLE);
+    assert_non_null(d);
+    assert_true(ims_deferred_submit(d, record_sched, &idle));
+    ims_deferred_stop(d);
+    assert_int_equal(idle.policy, SCHED_IDLE);
+    d = ims_deferred_start(1, 1, 10);
+    assert_true(ims_deferred_submit(d, record_sched, &nice));
+    ims_deferred_stop(d);
+    assert_int_equal(nice.policy, SCHED_OTHER);
+    assert_int_equal(nice.nice, base + 10 > 19 ? 19 : base + 10);
+    d = ims_deferred_start(1, 1, 0);
+    assert_true(ims_deferred_submit(d, record_sched, &same));
+    ims_deferred_stop(d);
+    assert_int_equal(same.policy, SCHED_OTHER);
+    assert_int_equal(same.nice, base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_user_bucket_counts_failures_and_trusts_known_sources),
         cmocka_unit_test(test_no_limits),
         cmocka_unit_test(test_deferred_queue_is_bounded_and_drained),
+        cmocka_unit_test(test_deferred_workers_run_at_low_priority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
