@@ -74,6 +74,55 @@ def test_concurrent_group_membership_changes(imsd, admin):
     assert members(admin, g["id"]) == set(new)
 
 
+def test_group_membership_changes_through_two_processes(start_imsd):
+    """Adds and removes of different users to one group, and deletes of
+    users being added, through two imsd processes on one database at once:
+    every change answered 204 is there afterwards, seen alike by both.
+    (It passes on the code before the write model too: a membership was a
+    single-row INSERT or DELETE then as now, atomic across processes, and
+    the checks that ran before it outside a transaction could only let an
+    add of a user deleted meanwhile fail its foreign key, which was answered
+    204 with the same final state as the order add-then-delete. The test
+    holds the write model to that across processes.)"""
+    one = start_imsd(config={"server": {"threads": 8}})
+    two = start_imsd(config={"server": {"threads": 8}}, data_dir=one.data_dir)
+    admin = one.admin()
+    g = make_group(admin)
+    old = [make_user(admin)["id"] for _ in range(12)]
+    new = [make_user(admin)["id"] for _ in range(24)]
+    doomed = [make_user(admin)["id"] for _ in range(8)]
+    for u in old:
+        assert admin.put("/v3/groups/%s/users/%s" % (g["id"], u)).status_code == 204
+    member = "/v3/groups/%s/users/%%s" % g["id"]
+    # every change alternates between the processes; a doomed user is added
+    # through one and deleted through the other
+    calls = [(srv, "PUT", member % u) for srv, u in zip([one, two] * len(new), new)]
+    calls += [(srv, "DELETE", member % u) for srv, u in zip([two, one] * len(old), old)]
+    calls += [(one, "PUT", member % u) for u in doomed]
+    calls += [(two, "DELETE", "/v3/users/%s" % u) for u in doomed]
+    token = admin.token
+
+    def call(c):
+        srv, method, path = c
+        with Api(srv.url, token) as api:
+            return api.request(method, path).status_code
+
+    with cf.ThreadPoolExecutor(max_workers=THREADS) as pool:
+        codes = list(pool.map(call, calls))
+    n = len(new) + len(old)
+    assert codes[:n] == [204] * n, codes
+    assert set(codes[n:n + len(doomed)]) <= {204, 404}, codes
+    assert codes[n + len(doomed):] == [204] * len(doomed), codes
+    for srv in (one, two):
+        with Api(srv.url, token) as api:
+            assert members(api, g["id"]) == set(new)
+            # each acknowledged membership, asked for one by one
+            for u in new:
+                assert api.get(member % u).status_code == 204, u
+            for u in old + doomed:
+                assert api.get(member % u).status_code == 404, u
+
+
 def test_concurrent_user_updates_keep_every_field(imsd, admin):
     """Different fields of one user changed at once (one of them a password,
     which takes a while to hash): every field is there afterwards."""
