@@ -3,7 +3,8 @@
  * a request line ("GET /v2/images HTTP/1.1"), then "Name: value" lines
  * (CRLF or LF). It goes through what imsd does with a head libmicrohttpd
  * accepted: the smuggling checks (Content-Length, Transfer-Encoding, Host),
- * the Range header against bodies of several sizes, Content-Length as a
+ * the Range header against bodies of several sizes, the Accept header's
+ * choice of an error body's media type, Content-Length as a
  * number (body_waits in lib/http/server.c) and the Host header as the base
  * of links. Each answer is checked against the rules written out here
  * again, independently of lib/http/head.c. */
@@ -91,7 +92,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_range(value);
         else if (!strcasecmp(l, "Host"))
             check_host(value);
-        else if (!strcasecmp(l, "Content-Length")) {
+        else if (!strcasecmp(l, "Accept")) {
+            /* the error body's media type: one of the offers or none */
+            static const char *const offers[] = {"text/plain", "text/html", "application/json"};
+            if (ims_http_accept_choose(value, offers, 3) > 3)
+                abort();
+        } else if (!strcasecmp(l, "Content-Length")) {
             int64_t n = -1;
             if (ims_parse_i64(value, 0, INT64_MAX, &n) && n < 0)
                 abort();

@@ -143,6 +143,13 @@ enum ims_rc ims_range_parse(const char *header, uint64_t size, uint64_t *ret_fir
  * Transfer-Encoding, no Host (or several) in HTTP/1.1. Returns NULL when the
  * head is acceptable, else the message of a 400. */
 const char *ims_http_head_check(const char *version, const struct ims_kvlist *headers);
+/* Which of `offers` (media types, most preferred first) an Accept header
+ * chooses, as webob does for Glance's error bodies: each offer takes the q
+ * of the most specific range matching it, the highest q wins, ties go to
+ * the earlier offer. No header or a malformed one: every offer is
+ * acceptable, so offers[0]. Returns noffers when none is acceptable.
+ * At most 8 offers are considered. Pure. */
+size_t ims_http_accept_choose(const char *accept, const char *const *offers, size_t noffers);
 /* Writes "http://" + host into out (cap >= 18) when the Host header looks
  * like host[:port] and fits, else "http://localhost". */
 void ims_http_host_base_url(const char *host, char *out, size_t cap);

@@ -44,6 +44,10 @@ static inline void ims_image_releasep(struct ims_image *img) { ims_image_release
 void ims_image_copy(struct ims_image *dst, const struct ims_image *src);
 /* Replaces *field with a copy of value (NULL allowed). */
 void ims_set_str(char **field, const char *value);
+/* The image's status becomes active, now: active_at (the reference's time
+ * the image became active) records it. For the first activation (upload,
+ * import, copy); reactivation keeps the time. */
+void ims_image_mark_active(struct ims_image *img, int64_t now);
 
 bool ims_image_status_valid(const char *s);
 /* Whether a job is writing the image (a copy being replicated: status

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The Glance v2 image document: core attributes (null when unset), links,
- * tags, then every extra property as a top-level string. */
+ * tags, then every extra property as a top-level string. Every field the
+ * IMS reference documents for it (spec/image-fields.tsv) is a core
+ * attribute here or a property every image gets when it is made
+ * (lib/core/images.c). */
 #include <string.h>
 
 #include "api-int.h"
@@ -65,7 +68,11 @@ void api_image_json(struct ims_jw *w, const struct ims_image *img)
     ims_jw_strn(w, link, 11 + idlen);
     ims_jw_kstr(w, "file", link);
     ims_jw_kstr(w, "schema", "/v2/schemas/image");
-    ims_jw_kstr(w, "enterprise_project_id", img->enterprise_project_id ? img->enterprise_project_id : "0");
+    const char *ep = img->enterprise_project_id ? img->enterprise_project_id : "0";
+    ims_jw_kstr(w, "enterprise_project_id", ep);
+    /* The native list's name for it (spec/image-fields.tsv); read-only, so
+     * no property of that name exists to repeat it. */
+    ims_jw_kstr(w, "_sys_enterprise_project_id", ep);
     for (size_t i = 0; i < img->props.n; i++)
         ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
     ims_jw_obj_end(w);

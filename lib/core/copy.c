@@ -20,7 +20,7 @@
 /* Attributes a copy does not inherit: they describe the source's origin or
  * its sharing, not its data. */
 static const char *const not_inherited[] = {"__description", "__imagetype", "__originalimagename",
-                                            "__root_origin", "__productcode", "__backup_id"};
+                                            "__root_origin", "__productcode", "__backup_id", "active_at"};
 
 enum ims_rc ims_images_copy_check(struct ims_service *svc, const struct ims_principal *p, const char *src_id,
                                   const struct ims_copy_spec *spec, struct ims_image *ret, const char **ret_code,
@@ -114,6 +114,7 @@ enum ims_rc ims_images_copy_stage(struct ims_service *svc, const struct ims_prin
     ims_kvlist_set(&img.props, "__originalimagename", src->id);
     if (spec->description && *spec->description)
         ims_kvlist_set(&img.props, "__description", spec->description);
+    ims_image_props_defaults(&img.props); /* what was not inherited, and what an older source lacks */
     ims_strlist_release(&img.tags);
     /* Checked again, in the insert: the quota may have filled while the job waited. */
     int64_t quota = 0;
@@ -191,7 +192,7 @@ enum ims_rc ims_images_copy_finish(struct ims_service *svc, const char *src_id, 
         ims_set_str(&dst.os_hash_value, src.os_hash_value);
         dst.size = src.size;
         dst.virtual_size = src.virtual_size;
-        snprintf(dst.status, sizeof(dst.status), "active");
+        ims_image_mark_active(&dst, ims_now());
         dst.updated_at = ims_now();
         rc = ims_repo_image_write_changes(c, &before, &dst, err);
         ims_image_release(&before);

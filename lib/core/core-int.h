@@ -68,6 +68,10 @@ void ims_blob_release(struct ims_service *svc, const char *blob);
 /* Collects every such blob (those whose writer died once its lease ran
  * out); returns how many. */
 int64_t ims_blobs_collect(struct ims_service *svc);
+/* Adds every documented IMS attribute props lacks, with the value an image
+ * gets when nothing else gives one (lib/core/images.c; spec/image-fields.tsv):
+ * every path that makes an image row calls it. */
+void ims_image_props_defaults(struct ims_kvlist *props);
 static inline void ims_image_edit_abort(struct ims_image_edit *edit) { ims_image_edit_end(edit, IMS_E_CONFLICT, NULL); }
 
 /* The upload's data pipe: md5 and sha512 of a stream and its delivery to

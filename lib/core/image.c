@@ -6,6 +6,7 @@
  * the image name rules of both APIs. */
 #include "ims/image.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void ims_image_init(struct ims_image *img)
@@ -112,6 +113,14 @@ bool ims_container_format_valid(const char *s)
     return in_list(s, formats, IMS_ARRAY_SIZE(formats));
 }
 
+void ims_image_mark_active(struct ims_image *img, int64_t now)
+{
+    char at[21];
+    snprintf(img->status, sizeof(img->status), "active");
+    ims_time_iso(now, at);
+    ims_kvlist_set(&img->props, "active_at", at);
+}
+
 enum ims_attr_kind ims_image_attr_kind(const char *name)
 {
     static const char *const mutable_attrs[] = {
@@ -122,6 +131,8 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
     static const char *const readonly_attrs[] = {
         "id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size",
         "created_at", "updated_at", "file", "self", "schema", "direct_url", "stores",
+        /* the IMS name of enterprise_project_id, written from it */
+        "_sys_enterprise_project_id",
         /* chosen at create; moving an image between enterprise projects is
          * PATCH /v2/cloudimages, which has its own permission rule */
         "enterprise_project_id",
@@ -141,6 +152,8 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
         "__image_size",        "__data_origin",  "__originalimagename", "__originalimagesize",
         "__backup_id",         "__whole_image",  "__root_origin",       "__sequence_num",
         "__system__cmkid",     "__lazyloading",  "__account_code",      "__productcode",
+        /* when the image became active (ims_image_mark_active) */
+        "active_at",
         /* a full-ECS image's data-disk images (lib/core/whole_images.c) */
         "__whole_image_disks",
     };

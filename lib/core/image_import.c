@@ -82,6 +82,7 @@ static void draft_of(const struct ims_import_request *r, const struct ims_import
      * __originalimagename empty for images made from files). */
     snprintf(buf, sizeof(buf), "file,%s:%s", im->file.bucket, im->file.object);
     ims_kvlist_set(props, "__data_origin", buf);
+    ims_kvlist_set(props, "__root_origin", "file"); /* the reference's value for images from external files */
     ims_kvlist_set(props, "__originalimagename", "");
     /* imsd reads the whole file at import: nothing is loaded lazily. */
     ims_kvlist_set(props, "__lazyloading", "false");

@@ -19,13 +19,70 @@
 #include "ims/upload.h"
 
 /* IMS attributes every image carries (reference common_parameters/
- * image_attributes.md), with the values an image made through the API gets
- * unless the client gives its own. */
+ * image_attributes.md; every field the response tables and examples of the
+ * image APIs show, spec/image-fields.tsv), with the values an image made
+ * through the API gets unless the client or the path making it gives its
+ * own. Where a field means nothing in imsd it carries the reference's
+ * documented default or "not set": no charging (__account_code,
+ * __productcode), no encryption (__system__cmkid), no lazy loading, no
+ * agents, no GPU or special hardware (__support_* "false", GPU types
+ * empty), storage kept private (__image_location empty), the slot number
+ * the reference calls unavailable (__sequence_num empty); active_at is
+ * empty until the image first becomes active (ims_image_mark_active). */
 static const char *const ims_defaults[][2] = {
-    {"__imagetype", "private"},     {"__isregistered", "true"},   {"__os_type", "Other"},
-    {"__platform", "Other"},        {"__os_bit", "64"},           {"virtual_env_type", "FusionCompute"},
-    {"__image_source_type", "uds"}, {"__image_size", "0"},        {"__is_config_init", "false"},
+    {"__imagetype", "private"},
+    {"__isregistered", "true"},
+    {"__os_type", "Other"},
+    {"__platform", "Other"},
+    {"__os_bit", "64"},
+    {"virtual_env_type", "FusionCompute"},
+    {"__image_source_type", "uds"},
+    {"__image_size", "0"},
+    {"__is_config_init", "false"},
+    {"__description", ""},
+    {"__originalimagename", ""},
+    {"__backup_id", ""},
+    {"__data_origin", ""},
+    {"__root_origin", ""},
+    {"__sequence_num", ""},
+    {"__productcode", ""},
+    {"__account_code", ""},
+    {"__image_location", ""},
+    {"__system__cmkid", ""},
+    {"__lazyloading", "false"},
+    {"__os_feature_list", "[]"},
+    {"__support_agent_list", ""},
+    {"__support_kvm", "false"},
+    {"__support_xen", "false"},
+    {"__support_largememory", "false"},
+    {"__support_diskintensive", "false"},
+    {"__support_highperformance", "false"},
+    {"__support_xen_gpu_type", ""},
+    {"__support_kvm_gpu_type", ""},
+    {"__support_xen_hana", "false"},
+    {"__support_kvm_infiniband", "false"},
+    {"__support_kvm_hi1822_hisriov", "false"},
+    {"__support_kvm_hi1822_hivirtionet", "false"},
+    {"__support_amd", "false"},
+    {"__support_fc_inject", "false"},
+    {"hw_firmware_type", "bios"},
+    {"hw_vif_multiqueue_enabled", "false"},
+    {"max_ram", ""},
+    {"active_at", ""},
 };
+
+void ims_image_props_defaults(struct ims_kvlist *props)
+{
+    /* __os_version: "Other(64 bit)" matches the other defaults; an image
+     * whose OS type or platform the client chose without a version has none. */
+    if (!ims_kvlist_get(props, "__os_version"))
+        ims_kvlist_add(props, "__os_version",
+                       ims_kvlist_get(props, "__os_type") || ims_kvlist_get(props, "__platform") ? ""
+                                                                                               : "Other(64 bit)");
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(ims_defaults); i++)
+        if (!ims_kvlist_get(props, ims_defaults[i][0]))
+            ims_kvlist_add(props, ims_defaults[i][0], ims_defaults[i][1]);
+}
 
 static bool is_member(struct ims_dbc *c, const char *image_id, const char *project_id)
 {
@@ -77,9 +134,7 @@ enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principa
         ims_uuid_new(draft->id);
     snprintf(draft->status, sizeof(draft->status), "queued");
     draft->created_at = draft->updated_at = ims_now();
-    for (size_t i = 0; i < IMS_ARRAY_SIZE(ims_defaults); i++)
-        if (!ims_kvlist_get(&draft->props, ims_defaults[i][0]))
-            ims_kvlist_add(&draft->props, ims_defaults[i][0], ims_defaults[i][1]);
+    ims_image_props_defaults(&draft->props);
     return ims_repo_image_insert(ims_db_conn(svc->db), draft, quota, err);
 }
 

@@ -155,7 +155,7 @@ enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const cha
                                id);
         struct ims_image *img = &e.image;
         if (rc == IMS_OK) {
-            snprintf(img->status, sizeof(img->status), "active");
+            ims_image_mark_active(img, ims_now());
             img->size = d->size;
             img->virtual_size = d->virtual_size;
             ims_set_str(&img->checksum, d->md5[0] ? d->md5 : NULL);

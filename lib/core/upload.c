@@ -9,6 +9,7 @@
 #include "core-int.h"
 #include "ims/auth.h"
 #include "ims/config.h"
+#include "ims/convert.h"
 #include "ims/db.h"
 #include "ims/image.h"
 #include "ims/images.h"
@@ -116,6 +117,24 @@ void ims_upload_abort(struct ims_upload *u)
     upload_free(u);
 }
 
+/* The disk size the stored data holds, as Glance 25 records at upload:
+ * the format inspector over the stored file (bounded reads of headers and
+ * tables, never the whole file). -1 (null) where the store has no local
+ * file or the inspector refuses the content: the upload itself stands, as
+ * the native API takes any bytes. */
+static int64_t stored_virtual_size(struct ims_service *svc, const char *location)
+{
+    char *path = NULL;
+    struct ims_err err;
+    if (!svc->store->ops->local_path || svc->store->ops->local_path(svc->store, location, &path, &err) != IMS_OK)
+        return -1;
+    struct ims_format_info info;
+    enum ims_format_refusal why;
+    enum ims_rc rc = ims_image_inspect_file(path, NULL, NULL, &info, &why, &err);
+    free(path);
+    return rc == IMS_OK && info.virtual_size <= INT64_MAX ? (int64_t)info.virtual_size : -1;
+}
+
 enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struct ims_err *err)
 {
     struct ims_service *svc = u->svc;
@@ -146,6 +165,7 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
         upload_free(u);
         return rc;
     }
+    int64_t virtual_size = stored_virtual_size(svc, location);
     /* The commit is an edit of the image on condition that it is still in
      * this upload's saving: a PATCH meanwhile is kept, a DELETE meanwhile
      * makes the data go. */
@@ -158,8 +178,9 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
             rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the upload.", u->id);
         struct ims_image *img = &e.image;
         if (rc == IMS_OK) {
-            snprintf(img->status, sizeof(img->status), "active");
+            ims_image_mark_active(img, ims_now());
             img->size = u->received;
+            img->virtual_size = virtual_size;
             ims_set_str(&img->checksum, md5_hex);
             ims_set_str(&img->os_hash_algo, "sha512");
             ims_set_str(&img->os_hash_value, sha_hex);

@@ -74,6 +74,8 @@ class Api(requests.Session):
         if token:
             self.headers["X-Auth-Token"] = token
         self.project_id = None
+        # Glance chooses its error body by Accept (webob): the tests read JSON
+        self.headers["Accept"] = "application/json"
         self.project_name = None
         self.user_id = None
         self.user_name = None

@@ -322,3 +322,60 @@ def test_sdk_identity_error_message(imsd, conn):
     with pytest.raises(openstack.exceptions.NotFoundException) as e:
         conn.identity.get_user("0123456789abcdef0123456789abcdef")
     assert "Could not find user" in str(e.value), str(e.value)
+
+
+# ------------------------------------------- image errors reach the user
+@pytest.fixture(scope="module")
+def glance_lib(imsd):
+    """python-glanceclient's library on a keystoneauth session, as the glance CLI builds it."""
+    from glanceclient import Client
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+    auth = v3.Password(auth_url=imsd.auth_url, username=ADMIN_USER, password=ADMIN_PASSWORD,
+                       project_name=ADMIN_PROJECT, user_domain_name=DEFAULT_DOMAIN,
+                       project_domain_name=DEFAULT_DOMAIN)
+    return Client("2", session=session.Session(auth=auth))
+
+
+def test_glanceclient_exceptions_carry_the_message(glance_lib, imsd):
+    from glanceclient import exc
+    missing = "0c8e2a1e-64a4-4d3a-9b55-9f5c1b3c5a11"
+    # a JSON error body in webob's flat shape made glanceclient raise AttributeError
+    with pytest.raises(exc.HTTPNotFound) as e:
+        glance_lib.images.get(missing)
+    assert "No image found with ID %s" % missing in str(e.value), str(e.value)
+    img = glance_lib.images.create(name=unique("gc-err"), disk_format="raw", container_format="bare")
+    try:
+        with pytest.raises(exc.HTTPBadRequest) as e:
+            glance_lib.images.update(img.id, min_ram=-5)
+        assert "min_ram" in str(e.value), str(e.value)
+    finally:
+        glance_lib.images.delete(img.id)
+    # the glance CLI prints the message
+    r = glance(imsd, "image-show", missing, ok=False)
+    assert r.returncode != 0
+    assert "No image found with ID %s" % missing in r.stderr + r.stdout, r.stderr[-2000:]
+    assert "AttributeError" not in r.stderr
+
+
+def test_glance_error_bodies_follow_accept(imsd, admin):
+    """webob's choice: text/plain for */* (or no Accept), JSON on request, IMS routes keep IMS JSON."""
+    import requests
+    missing = "/v2/images/0c8e2a1e-64a4-4d3a-9b55-9f5c1b3c5a11"
+    tok = {"X-Auth-Token": admin.token}
+    r = requests.get(imsd.url + missing, headers=dict(tok, Accept="*/*"))
+    assert r.status_code == 404
+    assert r.headers["Content-Type"].startswith("text/plain")
+    assert r.text.startswith("404 Not Found\n\nNo image found with ID "), r.text
+    r = requests.get(imsd.url + missing, headers=dict(tok, Accept="application/json"))
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json()["code"] == "404 Not Found" and "No image found" in r.json()["message"]
+    r = requests.get(imsd.url + missing, headers=dict(tok, Accept="text/html"))
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "<h1>404 Not Found</h1>" in r.text and "No image found" in r.text
+    # IMS routes answer their own JSON whatever the client accepts
+    r = requests.get(imsd.url + "/v2/cloudimages", params={"__imagetype": "nope"},
+                     headers=dict(tok, Accept="*/*"))
+    assert r.status_code == 400 and r.json()["error"]["code"].startswith("IMG."), r.text
+    r = requests.get(imsd.url + "/v2/cloudimages", headers={"Accept": "*/*"})
+    assert r.status_code == 401 and r.headers["Content-Type"].startswith("application/json")

@@ -63,12 +63,43 @@ static void test_host_base_url(void **state)
     assert_string_equal(out, "http://localhost");
 }
 
+/* webob's choice among Glance's error bodies (text/plain, text/html, JSON). */
+static void test_accept_choose(void **state)
+{
+    (void)state;
+    static const char *const offers[] = {"text/plain", "text/html", "application/json"};
+    struct { const char *accept; size_t chosen; } cases[] = {
+        {NULL, 0},                      /* no header: anything goes, the first offer */
+        {"*/*", 0},                     /* requests' default, what glanceclient sends */
+        {"application/json", 2},        /* openstacksdk, keystoneauth's JSON adapter */
+        {"application/json, */*", 0},   /* equal q: the offers' order decides, as webob */
+        {"application/json, */*;q=0.5", 2},
+        {"text/html,application/xhtml+xml,*/*;q=0.8", 1},
+        {"APPLICATION/JSON", 2},
+        {"application/*", 2},
+        {"text/*;q=0.3, application/json;q=0.9", 2},
+        {"text/plain;q=0, */*", 1},    /* q=0 refuses that offer */
+        {"image/png", 3},               /* valid, nothing acceptable */
+        {"", 3},
+        {"application/json;q=2", 0},    /* malformed: every offer acceptable */
+        {"json", 0},
+        {"application/json ; charset=utf-8 ; q=0.500, text/plain;q=0.4", 2},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t got = ims_http_accept_choose(cases[i].accept, offers, 3);
+        if (got != cases[i].chosen)
+            fail_msg("Accept %s: chose %zu, expected %zu", cases[i].accept ? cases[i].accept : "(none)", got,
+                     cases[i].chosen);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_host_base_url),
+        cmocka_unit_test(test_accept_choose),
     };
     return cmocka_run_group_tests_name("http_head", tests, NULL, NULL);
 }
