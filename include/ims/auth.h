@@ -21,6 +21,10 @@ struct ims_principal {
     int64_t issued_at, expires_at;
     int64_t issued_us; /* issue time in microseconds: tokens_valid_after compares with it */
     bool is_admin;
+    /* Keystone's reader role without member or admin on the token's scope:
+     * every write route refuses the token (Glance 25's and Keystone's
+     * default policies give writes to member and admin only). */
+    bool read_only;
     /* Set per request by authorization (not part of the token): the
      * decision on the route's actions (include/ims/authz.h). NULL: none was
      * made, and every check that reads it denies. */

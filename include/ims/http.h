@@ -64,6 +64,8 @@ enum ims_route_flags {
     IMS_ROUTE_EXACT = 1 << 4,      /* no trailing slash tolerated: Glance's routes (Python Routes) match
                                     * the path exactly, so "/v2/images/" is no image route (404) */
     IMS_ROUTE_KEYSTONE_ERRORS = 1 << 5, /* identity routes: every error in Keystone's shape */
+    IMS_ROUTE_READS = 1 << 6,      /* changes nothing whatever the method (a query sent as POST, revoking
+                                    * one's own token): read-only tokens may call it */
 };
 
 /* One row of the route table. `actions` and the scope flags are the IAM

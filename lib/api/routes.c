@@ -36,7 +36,8 @@ const struct ims_route ims_api_routes[] = {
     {.methods = IMS_POST, .pattern = "/v3/auth/tokens", .handler = api_tokens_create,
      .flags = IMS_ROUTE_PUBLIC | IMS_ROUTE_UNLISTED | IMS_ROUTE_DEFERRED | IMS_ROUTE_KEYSTONE_ERRORS},
     UNLISTED(IMS_GET, "/v3/auth/tokens", api_tokens_show, NULL, IMS_ROUTE_KEYSTONE_ERRORS),
-    UNLISTED(IMS_DELETE, "/v3/auth/tokens", api_tokens_delete, NULL, IMS_ROUTE_KEYSTONE_ERRORS),
+    /* a reader may revoke its own token, as Keystone lets any token's owner */
+    UNLISTED(IMS_DELETE, "/v3/auth/tokens", api_tokens_delete, NULL, IMS_ROUTE_KEYSTONE_ERRORS | IMS_ROUTE_READS),
 
     /* native OpenStack Image API */
     R(IMS_GET, "/v2/images", api_images_list, "ims:images:list", true, false),
@@ -124,8 +125,9 @@ const struct ims_route ims_api_routes[] = {
     /* lib/api/ims_tags.c */
     IMS(IMS_PUT, "/v1/cloudimages/tags", api_ims_tags_v1_put, "ims:images:get+ims:images:update", NULL, true, false),
     IMS(IMS_GET, "/v1/cloudimages/tags", api_ims_tags_v1_list, "ims:images:list", NULL, true, false),
-    IMS(IMS_POST, "/v2/{project_id}/images/resource_instances/action", api_ims_tags_query, "ims:images:list", NULL,
-        true, false),
+    /* a query by tags, sent as POST: a read */
+    {.methods = IMS_POST, .pattern = "/v2/{project_id}/images/resource_instances/action", .handler = api_ims_tags_query,
+     .actions = "ims:images:list", .flags = IMS_ROUTE_IMS_ERRORS | IMS_ROUTE_READS, .iam_project = true},
     IMS(IMS_POST, "/v2/{project_id}/images/{image_id}/tags/action", api_ims_tags_batch, "ims:images:update", NULL,
         true, false),
     IMS(IMS_POST, "/v2/{project_id}/images/{image_id}/tags", api_ims_tags_add, "ims:images:update", NULL, true,
@@ -240,6 +242,13 @@ static bool authenticate(struct ims_request *req)
         return false;
     }
     req->principal = p;
+    if (p->read_only && ims_route_writes(req->route, req->method)) {
+        /* Glance 25's and Keystone's default policies: writes need member or admin */
+        ims_fail(&err, IMS_E_FORBIDDEN,
+                 "You are not authorized to perform the requested action: the reader role is read-only.");
+        api_fail(req, IMS_E_FORBIDDEN, &err);
+        return false;
+    }
     char required[256];
     if (!ims_route_required_actions(req->route, required, sizeof(required)))
         return true;
@@ -252,6 +261,11 @@ static bool authenticate(struct ims_request *req)
         return false;
     }
     return true;
+}
+
+bool ims_route_writes(const struct ims_route *r, enum ims_method m)
+{
+    return m != IMS_GET && m != IMS_HEAD && m != IMS_OPTIONS && !(r->flags & (IMS_ROUTE_PUBLIC | IMS_ROUTE_READS));
 }
 
 bool ims_route_required_actions(const struct ims_route *r, char *out, size_t cap)

@@ -19,6 +19,16 @@ static void copy_id(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
+/* Keystone's roles imply one another (admin > member > reader): a user
+ * whose roles on the scope are reader alone may read, not write, whatever
+ * IAM policies it also holds. No role at all (access through IAM grants
+ * only) is not a reader: what it may do stays the policies' decision. */
+static bool reader_only(const struct ims_strlist *roles)
+{
+    return ims_strlist_contains(roles, "reader") && !ims_strlist_contains(roles, "member") &&
+           !ims_strlist_contains(roles, "admin");
+}
+
 static enum ims_rc resolve_domain(struct ims_dbc *c, const char *id, const char *name, struct ims_domain *ret,
                                   struct ims_err *err)
 {
@@ -161,6 +171,7 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         struct ims_strlist roles = {0};
         rc = ims_repo_roles_on_project(c, p.user_id, p.project_id, &roles, err);
         p.is_admin = ims_strlist_contains(&roles, "admin");
+        p.read_only = reader_only(&roles);
         bool member = roles.n > 0;
         ims_strlist_release(&roles);
         if (rc == IMS_OK && !member)
@@ -181,6 +192,7 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         struct ims_strlist roles = {0};
         rc = ims_repo_roles_on_domain(c, p.user_id, p.scope_domain_id, &roles, err);
         p.is_admin = ims_strlist_contains(&roles, "admin");
+        p.read_only = reader_only(&roles);
         ims_strlist_release(&roles);
         if (rc != IMS_OK)
             return rc;

@@ -154,6 +154,30 @@ static void test_glance_routes_are_exact(void **state)
     assert_true(seen >= 20);
 }
 
+/* Readers are refused every write: every method but GET and HEAD of every
+ * route writes, except logins and the two routes marked as reads. */
+static void test_writes(void **state)
+{
+    (void)state;
+    size_t reads = 0;
+    for (size_t i = 0; i < ims_api_nroutes; i++) {
+        const struct ims_route *r = &ims_api_routes[i];
+        if (r->flags & IMS_ROUTE_READS) {
+            reads++;
+            assert_true(!strcmp(r->pattern, "/v2/{project_id}/images/resource_instances/action") ||
+                        !strcmp(r->pattern, "/v3/auth/tokens"));
+        }
+        for (unsigned m = 1; m <= IMS_OPTIONS; m <<= 1) {
+            if (!(r->methods & m))
+                continue;
+            bool read = m == IMS_GET || m == IMS_HEAD || (r->flags & (IMS_ROUTE_PUBLIC | IMS_ROUTE_READS));
+            if (ims_route_writes(r, (enum ims_method)m) == read)
+                fail_msg("%s %s: writes is %d", ims_method_name((enum ims_method)m), r->pattern, !read);
+        }
+    }
+    assert_int_equal(reads, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_every_route_is_in_the_table),
         cmocka_unit_test(test_required_actions),
         cmocka_unit_test(test_glance_routes_are_exact),
+        cmocka_unit_test(test_writes),
     };
     return cmocka_run_group_tests_name("route table", tests, load, NULL);
 }
