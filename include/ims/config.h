@@ -67,6 +67,10 @@ struct ims_config {
     bool token_key_set;
     unsigned char token_key[32];
     /* [images] */
+    /* Glance's switches, off by default as there: image documents show
+     * direct_url (the data's location in imsd's store) and locations. */
+    bool show_image_direct_url;
+    bool show_multiple_locations;
     int64_t max_image_size;
     int64_t list_limit_default;
     int64_t list_limit_max;

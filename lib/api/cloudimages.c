@@ -29,7 +29,7 @@ static void cloudimage_json(struct ims_jw *w, const struct ims_principal *p, str
         ims_kvlist_set(&img->props, "__imagetype", "shared");
     else if (!ims_kvlist_get(&img->props, "__imagetype"))
         ims_kvlist_set(&img->props, "__imagetype", "private");
-    api_image_json(w, img);
+    api_image_json(w, img, NULL);
 }
 
 void api_cloudimages_list(struct ims_request *req)

@@ -16,7 +16,7 @@ static void reply_image(struct ims_request *req, int status, const struct ims_im
 {
     struct ims_jw w;
     ims_jw_init(&w, ims_resp_json_buf(req, status));
-    api_image_json(&w, img);
+    api_image_json(&w, img, req);
 }
 
 /* A create body is validated by the same rules as a patch: each attribute
@@ -147,7 +147,7 @@ void api_images_list(struct ims_request *req)
     ims_jw_key(&w, "images");
     ims_jw_arr_begin(&w);
     for (size_t i = 0; i < n; i++)
-        api_image_json(&w, &imgs[i]);
+        api_image_json(&w, &imgs[i], req);
     ims_jw_arr_end(&w);
     struct ims_buf link;
     ims_buf_init(&link, 128 * 1024);
@@ -179,6 +179,27 @@ void api_images_update(struct ims_request *req)
         if (rc == IMS_E_MEDIA)
             ims_resp_header(req, "Accept-Patch", IMS_PATCH_MEDIA_V21 ", " IMS_PATCH_MEDIA_V20);
         api_fail(req, rc, &err);
+        return;
+    }
+    /* Locations: hidden (Glance's default) they cannot be changed, with
+     * Glance's message; shown, imsd still keeps each image's data where its
+     * own upload or import wrote it, so no URL a client sends (another
+     * store's, a file:// anywhere) ever becomes an image's data. */
+    for (size_t i = 0; i < patch.n; i++) {
+        if (!ims_streq(patch.ops[i].path, "locations"))
+            continue;
+        const char *verb = patch.ops[i].op == IMS_PATCH_REMOVE    ? "remove"
+                           : patch.ops[i].op == IMS_PATCH_REPLACE ? "update"
+                                                                  : "add";
+        if (!req->svc->cfg->show_multiple_locations)
+            ims_fail(&err, IMS_E_FORBIDDEN, "It's not allowed to %s locations if locations are invisible.", verb);
+        else
+            ims_fail(&err, IMS_E_FORBIDDEN,
+                     "It's not allowed to %s locations: imsd keeps an image's data at the one location of its "
+                     "store its upload or import wrote.",
+                     verb);
+        ims_patch_release(&patch);
+        api_fail(req, IMS_E_FORBIDDEN, &err);
         return;
     }
     struct ims_image img;

@@ -49,6 +49,10 @@
     "\"tags\": {\"type\": \"array\", \"description\": \"List of strings related to the image\", "                 \
     "\"items\": {\"type\": \"string\", \"maxLength\": 255}},"                                                      \
     RO_STRING("direct_url", "URL to access the image file kept in external store") ","                            \
+    "\"locations\": {\"type\": \"array\", \"description\": \"A set of URLs to access the image file kept in "    \
+    "external store\", \"items\": {\"type\": \"object\", \"properties\": {\"url\": {\"type\": \"string\", "     \
+    "\"maxLength\": 255}, \"metadata\": {\"type\": \"object\"}, \"validation_data\": {\"type\": \"object\"}}, "  \
+    "\"required\": [\"url\", \"metadata\"]}},"                            \
     "\"min_ram\": {\"type\": \"integer\", \"description\": \"Amount of ram (in MB) required to boot image.\"},"  \
     "\"min_disk\": {\"type\": \"integer\", \"description\": \"Amount of disk space (in GB) required to boot "     \
     "image.\"},"                                                                                                   \

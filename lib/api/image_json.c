@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/auth.h"
+#include "ims/config.h"
 #include "ims/image.h"
+#include "ims/service.h"
 
 /* About what an image without custom properties takes in any of the APIs. */
 #define IMAGE_JSON_SIZE 1536
@@ -22,7 +25,34 @@ struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n)
     return b;
 }
 
-void api_image_json(struct ims_jw *w, const struct ims_image *img)
+/* Glance's locations and direct_url, behind its switches: the image's
+ * location in imsd's store (file://<2 hex>/<id>, relative to the store:
+ * no host path), shown as Glance's get_image_location rule allows (admin,
+ * or the image's project); anyone else sees an empty list and no
+ * direct_url, as Glance answers them. */
+static void locations_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *req)
+{
+    const struct ims_config *cfg = req->svc->cfg;
+    const struct ims_principal *p = req->principal;
+    bool visible = img->blob && p && (p->is_admin || (p->project_id[0] && ims_streq(img->owner, p->project_id)));
+    if (cfg->show_multiple_locations) {
+        ims_jw_key(w, "locations");
+        ims_jw_arr_begin(w);
+        if (visible) {
+            ims_jw_obj_begin(w);
+            ims_jw_kstr(w, "url", img->blob);
+            ims_jw_key(w, "metadata");
+            ims_jw_obj_begin(w);
+            ims_jw_obj_end(w);
+            ims_jw_obj_end(w);
+        }
+        ims_jw_arr_end(w);
+    }
+    if (cfg->show_image_direct_url && visible)
+        ims_jw_kstr(w, "direct_url", img->blob);
+}
+
+void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *glance_req)
 {
     char created[21], updated[21], link[64];
     ims_time_iso(img->created_at, created);
@@ -73,6 +103,8 @@ void api_image_json(struct ims_jw *w, const struct ims_image *img)
     /* The native list's name for it (spec/image-fields.tsv); read-only, so
      * no property of that name exists to repeat it. */
     ims_jw_kstr(w, "_sys_enterprise_project_id", ep);
+    if (glance_req)
+        locations_json(w, img, glance_req);
     for (size_t i = 0; i < img->props.n; i++)
         ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
     ims_jw_obj_end(w);

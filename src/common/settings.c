@@ -93,6 +93,12 @@ const struct ims_setting ims_settings[] = {
     {"identity", "token_key_file", NULL, "file holding the 32-byte token signing key (default: <data_dir>/token.key)",
      ""},
     {"images", "max_image_size", NULL, "largest image upload, bytes", "1099511627776"},
+    {"images", "show_image_direct_url", NULL,
+     "native image documents show direct_url, the data's location in imsd's store (as Glance's option)", "false"},
+    {"images", "show_multiple_locations", NULL,
+     "native image documents show locations to the image's project and admins (as Glance's option; imsd keeps one "
+     "location per image, written by its own uploads and imports)",
+     "false"},
     {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
     {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},
     {"images", "quota_default", NULL, "images a project may own (per project: imsctl quota set)", "10000"},
@@ -112,6 +118,16 @@ static int set_int(int64_t *dst, const char *v, int64_t min, int64_t max, const 
                  (long long)min, (long long)max);
         return -1;
     }
+    return 0;
+}
+
+static int set_bool(bool *dst, const char *v, const char *name, char *err, size_t errlen)
+{
+    if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        snprintf(err, errlen, "invalid value for %s: '%s' (expected true or false)", name, v);
+        return -1;
+    }
+    *dst = strcmp(v, "true") == 0;
     return 0;
 }
 
@@ -247,14 +263,9 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
         }
         return STR(data_dir);
     }
-    if (IS("storage", "direct_io")) {
-        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
-            snprintf(err, errlen, "invalid value for %s: '%s' (expected true or false)", key, v);
-            return -1;
-        }
-        c->direct_io = strcmp(v, "true") == 0;
-        return 0;
-    }
+    if (IS("storage", "direct_io")) return set_bool(&c->direct_io, v, key, err, errlen);
+    if (IS("images", "show_image_direct_url")) return set_bool(&c->show_image_direct_url, v, key, err, errlen);
+    if (IS("images", "show_multiple_locations")) return set_bool(&c->show_multiple_locations, v, key, err, errlen);
     if (IS("storage", "file_dir")) return STR(file_store_dir);
     if (IS("storage", "recovery_grace_seconds"))
         return set_int(&c->recovery_grace_seconds, v, 0, 366LL * 86400, key, err, errlen);
@@ -440,8 +451,10 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,
             (long long)c->login_rate_per_address, (long long)c->login_rate_per_user,
             c->admin_password && *c->admin_password ? "(set)" : "", c->token_key_set ? "(set)" : "");
-    fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n",
-            (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max);
+    fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n"
+                 "show_image_direct_url = %s\nshow_multiple_locations = %s\n",
+            (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max,
+            c->show_image_direct_url ? "true" : "false", c->show_multiple_locations ? "true" : "false");
     fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\n", (long long)c->quota_default,
             (long long)c->upload_lease_seconds);
     fprintf(out, "\n[jobs]\nworkers = %u\nretention_seconds = %lld\nlease_seconds = %lld\n", c->job_workers,

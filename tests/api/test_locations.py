@@ -1,0 +1,114 @@
+"""Glance's locations and direct_url behind its switches ([images]
+show_image_direct_url, show_multiple_locations; off by default), read
+through openstacksdk and python-glanceclient: hidden by default and not
+changeable; shown to the image's project and admins when switched on,
+never to other projects; a location a client sends never becomes an
+image's data (file:// outside the store included)."""
+import pytest
+
+from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, PATCH_21, active_image,
+                     unique)
+
+DATA = b"location test data\n" * 64
+
+
+def sdk(srv, user=ADMIN_USER, password=ADMIN_PASSWORD, project=ADMIN_PROJECT):
+    import openstack
+    return openstack.connect(auth_url=srv.auth_url, username=user, password=password, project_name=project,
+                             user_domain_name=DEFAULT_DOMAIN, project_domain_name=DEFAULT_DOMAIN,
+                             load_yaml_config=False, load_envvars=False)
+
+
+def glance_lib(srv, api):
+    from glanceclient import Client
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+    auth = v3.Password(auth_url=srv.auth_url, username=api.user_name, password=api.password,
+                       project_name=api.project_name, user_domain_name=DEFAULT_DOMAIN,
+                       project_domain_name=DEFAULT_DOMAIN)
+    return Client("2", session=session.Session(auth=auth))
+
+
+@pytest.fixture(scope="module")
+def shown(module_imsd):
+    return module_imsd(config={"images": {"show_image_direct_url": "true", "show_multiple_locations": "true"}})
+
+
+def test_hidden_by_default(imsd, make_project_user):
+    api = make_project_user()
+    img = active_image(api, data=DATA)
+    doc = api.get("/v2/images/%s" % img["id"]).json()
+    assert "locations" not in doc and "direct_url" not in doc
+    c = sdk(imsd, api.user_name, api.password, api.project_name)
+    try:
+        got = c.image.get_image(img["id"])
+        assert not got.locations and got.direct_url is None
+    finally:
+        c.close()
+    from glanceclient import exc
+    gc = glance_lib(imsd, api)
+    assert "locations" not in gc.images.get(img["id"])
+    with pytest.raises(exc.HTTPForbidden) as e:
+        gc.images.add_location(img["id"], "file:///etc/passwd", {})
+    assert "not allowed to add locations if locations are invisible" in str(e.value), str(e.value)
+    r = api.patch("/v2/images/%s" % img["id"], json=[{"op": "replace", "path": "/locations", "value": []}],
+                  headers={"Content-Type": PATCH_21})
+    assert r.status_code == 403 and "invisible" in r.json()["message"], r.text
+
+
+def test_shown_to_the_project_and_admins(shown):
+    api = shown.project_user()
+    img = active_image(api, data=DATA)
+    doc = api.get("/v2/images/%s" % img["id"]).json()
+    [loc] = doc["locations"]
+    assert loc["url"].startswith("file://") and loc["metadata"] == {}
+    assert doc["direct_url"] == loc["url"]
+    # no host path leaks: the URL names the store's blob, relative to the store
+    assert not loc["url"].startswith("file:///"), loc["url"]
+    c = sdk(shown, api.user_name, api.password, api.project_name)
+    try:
+        got = c.image.get_image(img["id"])
+        assert got.direct_url == loc["url"]
+        assert [x["url"] for x in got.locations] == [loc["url"]]
+    finally:
+        c.close()
+    gc = glance_lib(shown, api)
+    assert gc.images.get(img["id"]).locations == [{"url": loc["url"], "metadata": {}}]
+    # the cloud admin sees them too
+    admin = shown.admin()
+    assert admin.get("/v2/images/%s" % img["id"]).json()["locations"] == [loc]
+    # a queued image has none
+    q = api.post("/v2/images", json={"name": unique("q")}).json()
+    assert q["locations"] == [] and "direct_url" not in q
+
+
+def test_other_projects_see_no_location(shown):
+    admin = shown.admin()
+    public = active_image(admin, data=DATA, visibility="public")
+    other = shown.project_user()
+    doc = other.get("/v2/images/%s" % public["id"]).json()
+    assert doc["locations"] == [] and "direct_url" not in doc
+    listed = [i for i in other.get("/v2/images", params={"visibility": "public"}).json()["images"]
+              if i["id"] == public["id"]]
+    assert listed and listed[0]["locations"] == [] and "direct_url" not in listed[0]
+
+
+def test_no_client_location_becomes_data(shown):
+    from glanceclient import exc
+    api = shown.project_user()
+    img = active_image(api, data=DATA)
+    before = api.get("/v2/images/%s" % img["id"]).json()["locations"]
+    gc = glance_lib(shown, api)
+    for url in ("file:///etc/passwd", "file://../../token.key", before[0]["url"], "http://example.com/x"):
+        with pytest.raises(exc.HTTPForbidden):
+            gc.images.add_location(img["id"], url, {})
+    with pytest.raises(exc.HTTPForbidden):
+        gc.images.delete_locations(img["id"], {before[0]["url"]})
+    # a queued image cannot be given data through a location either
+    q = api.post("/v2/images", json={"name": unique("q"), "disk_format": "raw",
+                                     "container_format": "bare"}).json()
+    with pytest.raises(exc.HTTPForbidden):
+        gc.images.add_location(q["id"], "file:///etc/passwd", {})
+    assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+    assert api.get("/v2/images/%s" % img["id"]).json()["locations"] == before
