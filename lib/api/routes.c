@@ -244,8 +244,8 @@ static bool authenticate(struct ims_request *req)
     req->principal = p;
     if (p->read_only && ims_route_writes(req->route, req->method)) {
         /* Glance 25's and Keystone's default policies: writes need member or admin */
-        ims_fail(&err, IMS_E_FORBIDDEN,
-                 "You are not authorized to perform the requested action: the reader role is read-only.");
+        ims_fail(&err, IMS_E_FORBIDDEN, "Policy doesn't allow %s to be performed: the reader role is read-only.",
+                 req->route->actions ? req->route->actions : "this write");
         api_fail(req, IMS_E_FORBIDDEN, &err);
         return false;
     }

@@ -58,13 +58,15 @@ enum ims_rc ims_members_share(struct ims_service *svc, const struct ims_principa
     }
     struct ims_image *img = &e.image; /* the rules and the change in one transaction */
     bool whole = ims_streq(ims_kvlist_get(&img->props, "__whole_image"), "true");
+    const char *backup = ims_kvlist_get(&img->props, "__backup_id"); /* "" on images made otherwise */
+    bool from_backup = backup && *backup;
     if (!ims_images_can_modify(p, img)) {
         *ret_code = "IMG.0047";
         rc = ims_fail(err, IMS_E_FORBIDDEN, "Only the owner of image %s may share it.", image_id);
     } else if (ims_streq(img->visibility, "public") || ims_streq(img->visibility, "community")) {
         *ret_code = "IMG.0089";
         rc = ims_fail(err, IMS_E_BADREQ, "The public image %s cannot be shared.", image_id);
-    } else if (whole && !ims_kvlist_get(&img->props, "__backup_id")) {
+    } else if (whole && !from_backup) {
         *ret_code = "IMG.0135";
         rc = ims_fail(err, IMS_E_BADREQ, "Only full-ECS images created from CBR backups can be shared.");
     } else if (ims_image_job_owned(img)) {

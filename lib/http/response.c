@@ -105,8 +105,10 @@ void ims_http_error(struct ims_request *req, int status, const char *message)
     }
     if (!message || !*message)
         message = ims_http_reason(status);
-    /* The IMS routes (their 401s come here) keep JSON: IMS clients parse it. */
-    if (!req->route || !(req->route->flags & IMS_ROUTE_IMS_ERRORS)) {
+    /* Glance's routes only: the IMS routes (their 401s come here) keep JSON,
+     * which IMS clients parse, and so does what fails before any route
+     * matched (request heads, caps, unknown paths). */
+    if (req->route && !(req->route->flags & IMS_ROUTE_IMS_ERRORS)) {
         static const char *const offers[] = {"text/plain", "text/html", "application/json"};
         size_t chosen = ims_http_accept_choose(ims_req_header(req, "Accept"), offers, 3);
         if (chosen != 2) {

@@ -71,7 +71,7 @@ def test_path_that_is_not_text_is_400_and_not_echoed(imsd, admin, path):
 def test_query_that_is_not_text_is_400_and_not_echoed(imsd, admin, query):
     status, _, body = raw_request(imsd, b"GET /v2/images?" + query + b" HTTP/1.1", {"X-Auth-Token": admin.token})
     assert status == 400, body
-    assert_json_utf8(body)
+    assert_json_utf8(body)  # refused before routing: JSON whatever the client accepts
 
 
 def test_names_with_control_characters_are_refused(alice):
