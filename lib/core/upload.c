@@ -5,6 +5,7 @@
  * it durable, then one transaction records it and flips the status, so a
  * failure at any point leaves the image queued and no data behind. */
 #include <string.h>
+#include <unistd.h>
 
 #include "core-int.h"
 #include "ims/auth.h"
@@ -124,13 +125,18 @@ void ims_upload_abort(struct ims_upload *u)
  * the native API takes any bytes. */
 static int64_t stored_virtual_size(struct ims_service *svc, const char *location)
 {
+    /* only where the blob is a local file: a remote store would fetch it whole */
     char *path = NULL;
+    bool copy = false;
     struct ims_err err;
-    if (!svc->store->ops->local_path || svc->store->ops->local_path(svc->store, location, &path, &err) != IMS_OK)
+    if (!ims_str_startswith(location, "file://") || !svc->store->ops->local_path ||
+        svc->store->ops->local_path(svc->store, location, &path, &copy, &err) != IMS_OK)
         return -1;
     struct ims_format_info info;
     enum ims_format_refusal why;
-    enum ims_rc rc = ims_image_inspect_file(path, NULL, NULL, &info, &why, &err);
+    enum ims_rc rc = copy ? IMS_E_IO : ims_image_inspect_file(path, NULL, NULL, &info, &why, &err);
+    if (copy)
+        unlink(path);
     free(path);
     return rc == IMS_OK && info.virtual_size <= INT64_MAX ? (int64_t)info.virtual_size : -1;
 }
