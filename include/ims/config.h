@@ -76,6 +76,16 @@ struct ims_config {
     int64_t list_limit_max;
     int64_t quota_default; /* images a project may own unless `imsctl quota set` says otherwise */
     int64_t upload_lease_seconds; /* an upload whose process stops renewing it this long is recovered */
+    /* [import_filtering_opts] Glance's web-download filter: comma-separated
+     * lists (an allowed list, when given, makes its disallowed one moot) */
+    char *import_allowed_schemes, *import_disallowed_schemes;
+    char *import_allowed_hosts, *import_disallowed_hosts;
+    char *import_allowed_ports, *import_disallowed_ports;
+    bool import_allow_private_networks; /* private ranges reachable without listing the host */
+    /* [web_download] */
+    int64_t web_download_max_size;      /* 0: [images] max_image_size */
+    int64_t web_download_timeout;       /* seconds for one download, redirects included */
+    int64_t web_download_max_redirects;
     /* [jobs] */
     unsigned job_workers;        /* worker threads of the job engine */
     int64_t job_retention_seconds;

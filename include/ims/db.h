@@ -502,6 +502,20 @@ enum ims_rc ims_repo_job_finish(struct ims_dbc *c, struct ims_job *j, const char
 enum ims_rc ims_repo_job_unlease(struct ims_dbc *c, struct ims_job *j, const char *owner, struct ims_err *err);
 /* Extends the leases of every job owner runs. */
 enum ims_rc ims_repo_jobs_renew(struct ims_dbc *c, const char *owner, int64_t until_ms, struct ims_err *err);
+/* A page of jobs of one type (Glance's task list): of a project (NULL:
+ * every project), in a status (NULL: any), whose request contains needle
+ * (a JSON member, as ims_repo_jobs_active_with; NULL: any), newest first
+ * by sort (then id) unless ascending, after the marker's job (NULL: from
+ * the start), at most limit. */
+enum ims_job_sort { IMS_JOB_SORT_CREATED, IMS_JOB_SORT_UPDATED, IMS_JOB_SORT_ID, IMS_JOB_SORT_TYPE, IMS_JOB_SORT_STATUS };
+struct ims_job_list_query {
+    const char *type, *project_id, *status, *needle, *marker; /* marker: an existing job's id */
+    enum ims_job_sort sort;
+    bool ascending;
+    int64_t limit;
+};
+enum ims_rc ims_repo_jobs_list(struct ims_dbc *c, const struct ims_job_list_query *lq, struct ims_job **ret,
+                               size_t *ret_n, struct ims_err *err);
 /* Removes finished jobs that ended before before_ms. */
 enum ims_rc ims_repo_jobs_purge(struct ims_dbc *c, int64_t before_ms, int64_t *ret_n, struct ims_err *err);
 

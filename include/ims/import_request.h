@@ -75,4 +75,27 @@ enum ims_rc ims_export_request_parse(const char *body, size_t len, struct ims_ex
                                      struct ims_err *err);
 void ims_export_request_release(struct ims_export_request *r);
 
+/* ---- Glance's interoperable import (lib/query/glance_import_body.c) ----
+ * POST /v2/images/{image_id}/import: {"method": {"name", "uri"?}, "stores"?,
+ * "all_stores"?, "all_stores_must_succeed"?}, checked as Glance 25's
+ * deserializer does (a missing method or name, non-boolean flags: 400 with
+ * Glance's messages), plus what Glance leaves to chance: every member of
+ * the right type, text valid UTF-8 without control characters, bounded
+ * lengths. Whether the method is enabled and the stores exist is the
+ * core's question. Refusals are IMS_E_BADREQ. */
+#define IMS_GLANCE_STORES_MAX 16
+#define IMS_GLANCE_STORE_ID_MAX 255
+#define IMS_GLANCE_URI_MAX 2048
+struct ims_glance_import_body {
+    char *method;                      /* as sent: glance-direct, web-download, copy-image, ... */
+    char *uri;                         /* method.uri; NULL: not given */
+    struct ims_strlist stores;         /* "stores"; empty: not given */
+    bool stores_given;
+    bool all_stores;                   /* default false */
+    bool all_stores_must_succeed;      /* default true */
+};
+enum ims_rc ims_glance_import_parse(const char *body, size_t len, struct ims_glance_import_body *ret,
+                                    struct ims_err *err);
+void ims_glance_import_body_release(struct ims_glance_import_body *b);
+
 #endif

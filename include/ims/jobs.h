@@ -29,6 +29,7 @@
 /* imsd's own: the checksums of an imported image, read after it became
  * active (no route submits it; the import jobs do) */
 #define IMS_JOB_IMAGE_CHECKSUM "imsImageChecksumJob"
+#define IMS_JOB_GLANCE_IMPORT "api_image_import" /* Glance's import task (its task type) */
 
 struct ims_jobs_config {
     unsigned workers;          /* worker threads (0: the engine is not started) */
@@ -50,10 +51,30 @@ void ims_jobs_stop(struct ims_jobs *jobs);
  * copied) and wakes a worker. Does not wait for it. */
 enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
                            const char *input_json, char ret_id[65], struct ims_err *err);
+/* The same with the job's id chosen by the caller (Glance's tasks are
+ * UUIDs, named in the image's os_glance_import_task before the job exists). */
+enum ims_rc ims_job_submit_as(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                              const char *input_json, const char *id, struct ims_err *err);
 /* A job of p's project; IMS_E_NOTFOUND otherwise (another project's jobs do
  * not exist for p). */
 enum ims_rc ims_job_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
                         struct ims_job *ret, struct ims_err *err);
 bool ims_job_type_known(const char *type);
+
+/* ---- Glance's tasks: the import jobs (lib/jobs/glance_tasks.c) ---- */
+/* A task p may see (its project's, any for an admin); NOTFOUND otherwise. */
+enum ims_rc ims_task_get(struct ims_service *svc, const struct ims_principal *p, const char *id, struct ims_job *ret,
+                         struct ims_err *err);
+/* A page of the tasks p may see (lq's type defaults to Glance's import
+ * task; its project is set here). A marker p cannot see is NOTFOUND. */
+enum ims_rc ims_tasks_list(struct ims_service *svc, const struct ims_principal *p, struct ims_job_list_query *lq,
+                           struct ims_job **ret, size_t *ret_n, struct ims_err *err);
+/* The tasks of image_id p may see, oldest first (the caller checked that
+ * p sees the image). */
+enum ims_rc ims_tasks_of_image(struct ims_service *svc, const struct ims_principal *p, const char *image_id,
+                               struct ims_job **ret, size_t *ret_n, struct ims_err *err);
+/* Whether task id has finished or no longer exists: its lock on an image
+ * is stale. */
+bool ims_task_stale(struct ims_service *svc, const char *id);
 
 #endif

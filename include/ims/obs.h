@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "ims/base.h"
+#include "ims/kv.h"
 
 /* ---- names (pure) ---- */
 
@@ -237,6 +238,67 @@ enum ims_obs_rc ims_obs_copy(struct ims_obs *o, const char *src_bucket, const ch
 enum ims_obs_rc ims_obs_local_path(struct ims_obs *o, const char *bucket, const char *key, char **ret,
                                    struct ims_err *err);
 void ims_obs_close(struct ims_obs *o);
+
+/* ---- web-download: files users import from HTTP(S) servers ----
+ * Glance's [import_filtering_opts] (lib/obs/web_filter.c, pure but for
+ * libcurl's URL parser; fuzzed) and the fetch (lib/obs/web.c, libcurl):
+ * every URL, the first and each redirect's, passes the scheme, host and
+ * port rules; its host is resolved and the first address that may be
+ * reached is the only one connected to (CURLOPT_RESOLVE pins it, and the
+ * socket callback refuses any other). Loopback, link-local, private,
+ * unspecified and multicast addresses are refused unless the host is listed
+ * in allowed_hosts (private ranges also with allow_private_networks). */
+struct ims_web_filter {
+    struct ims_strlist allowed_schemes, disallowed_schemes;
+    struct ims_strlist allowed_hosts, disallowed_hosts; /* normalized: lower case, IPv6 without brackets */
+    struct ims_strlist allowed_ports, disallowed_ports; /* decimal */
+    bool allow_private_networks;
+};
+/* Fills f from comma-separated lists (NULL or "": empty). IMS_E_BADREQ
+ * naming the item a list cannot hold (a port that is no port, ...). */
+enum ims_rc ims_web_filter_init(struct ims_web_filter *f, const char *allowed_schemes, const char *disallowed_schemes,
+                                const char *allowed_hosts, const char *disallowed_hosts, const char *allowed_ports,
+                                const char *disallowed_ports, bool allow_private_networks, struct ims_err *err);
+void ims_web_filter_release(struct ims_web_filter *f);
+
+#define IMS_WEB_URI_MAX 2048
+/* A URL as the filter sees it. */
+struct ims_web_target {
+    char url[IMS_WEB_URI_MAX + 1]; /* as libcurl normalized it */
+    char scheme[8];                /* http or https */
+    char host[256];                /* normalized */
+    unsigned port;                 /* given, or the scheme's */
+    char addr[64];                 /* ims_web_resolve: the address to connect to */
+};
+/* Parses uri (absolute http(s) URL, no user info) and applies f's scheme,
+ * host and port rules, as Glance's get_validated_address does (an allowed
+ * list, when given, makes the disallowed one moot). IMS_E_BADREQ saying
+ * which rule refused it. */
+enum ims_rc ims_web_check_uri(const struct ims_web_filter *f, const char *uri, struct ims_web_target *t,
+                              struct ims_err *err);
+/* Whether the address addr (text) may be connected to for host under f. */
+bool ims_web_address_allowed(const struct ims_web_filter *f, const char *host, const char *addr);
+/* Resolves t->host (an address literal stays itself) and puts the first
+ * address f allows into t->addr; IMS_E_BADREQ when there is none. */
+enum ims_rc ims_web_resolve(const struct ims_web_filter *f, struct ims_web_target *t, struct ims_err *err);
+
+struct ims_web_get {
+    const char *uri;
+    const struct ims_web_filter *filter;
+    int64_t max_size;         /* a body larger than this fails (IMS_E_TOOLARGE) */
+    int64_t timeout_ms;       /* the whole fetch, redirects included (IMS_E_BADREQ: timed out) */
+    unsigned max_redirects;
+    /* The body of the final 2xx answer, in order. */
+    enum ims_rc (*sink)(void *sink_ctx, const void *p, size_t n, struct ims_err *err);
+    void *sink_ctx;
+    /* false: stop now (IMS_E_BUSY). NULL: never. */
+    bool (*keep_going)(void *stop_ctx);
+    void *stop_ctx;
+};
+/* GETs g->uri, following redirects only to URLs the filter allows (each
+ * resolved and pinned), and hands the body to g->sink. An answer other than
+ * 2xx after the redirects is IMS_E_BADREQ naming its status. */
+enum ims_rc ims_web_fetch(const struct ims_web_get *g, int64_t *ret_size, struct ims_err *err);
 
 /* ---- backends ---- */
 

@@ -76,6 +76,16 @@ void api_schema_image(struct ims_request *req);
 void api_schema_images(struct ims_request *req);
 void api_schema_member(struct ims_request *req);
 void api_schema_members(struct ims_request *req);
+/* Interoperable import and tasks (lib/api/glance_import.c, glance_tasks.c). */
+void api_info_import(struct ims_request *req);
+void api_info_stores(struct ims_request *req);
+extern const struct ims_body_sink api_images_stage;
+void api_images_import(struct ims_request *req);
+void api_image_tasks(struct ims_request *req);
+void api_tasks_list(struct ims_request *req);
+void api_tasks_show(struct ims_request *req);
+void api_schema_task(struct ims_request *req);
+void api_schema_tasks(struct ims_request *req);
 void api_legacy_images_detail(struct ims_request *req);
 void api_legacy_image_head(struct ims_request *req);
 void api_legacy_image_delete(struct ims_request *req);

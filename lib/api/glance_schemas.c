@@ -137,3 +137,51 @@ void api_schema_metadefs(struct ims_request *req)
     }
     ims_resp_json(req, 200, s, strlen(s));
 }
+
+/* Glance 25's task schemas (glance/api/v2/tasks.py: the task, and the list's
+ * partial task without input, result and message). */
+static const char task_schema[] =
+    "{\"name\": \"task\", \"properties\": {\"id\": {\"description\": \"An identifier for the tas"
+    "k\", \"pattern\": \"^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]"
+    "){4}-([0-9a-fA-F]){12}$\", \"type\": \"string\"}, \"type\": {\"description\": \"The type o"
+    "f task represented by this content\", \"enum\": [\"import\", \"api_image_import\"], \"ty"
+    "pe\": \"string\"}, \"status\": {\"description\": \"The current status of this task\", \"en"
+    "um\": [\"pending\", \"processing\", \"success\", \"failure\"], \"type\": \"string\"}, \"input\""
+    ": {\"description\": \"The parameters required by task, JSON blob\", \"type\": [\"null\","
+    " \"object\"]}, \"result\": {\"description\": \"The result of current task, JSON blob\", "
+    "\"type\": [\"null\", \"object\"]}, \"owner\": {\"description\": \"An identifier for the own"
+    "er of this task\", \"type\": \"string\"}, \"message\": {\"description\": \"Human-readable "
+    "informative message only included when appropriate (usually on failure)\", \"type\""
+    ": \"string\"}, \"image_id\": {\"description\": \"Image associated with the task\", \"type"
+    "\": \"string\"}, \"request_id\": {\"description\": \"Human-readable informative request-"
+    "id\", \"type\": \"string\"}, \"user_id\": {\"description\": \"User associated with the tas"
+    "k\", \"type\": \"string\"}, \"expires_at\": {\"description\": \"Datetime when this resourc"
+    "e would be subject to removal\", \"type\": [\"null\", \"string\"]}, \"created_at\": {\"des"
+    "cription\": \"Datetime when this resource was created\", \"type\": \"string\"}, \"update"
+    "d_at\": {\"description\": \"Datetime when this resource was updated\", \"type\": \"strin"
+    "g\"}, \"self\": {\"readOnly\": true, \"type\": \"string\"}, \"schema\": {\"readOnly\": true, "
+    "\"type\": \"string\"}}, \"additionalProperties\": false}";
+static const char tasks_schema[] =
+    "{\"name\": \"tasks\", \"properties\": {\"tasks\": {\"type\": \"array\", \"items\": {\"name\": \"t"
+    "ask\", \"properties\": {\"id\": {\"description\": \"An identifier for the task\", \"patter"
+    "n\": \"^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a"
+    "-fA-F]){12}$\", \"type\": \"string\"}, \"type\": {\"description\": \"The type of task repr"
+    "esented by this content\", \"enum\": [\"import\", \"api_image_import\"], \"type\": \"strin"
+    "g\"}, \"status\": {\"description\": \"The current status of this task\", \"enum\": [\"pend"
+    "ing\", \"processing\", \"success\", \"failure\"], \"type\": \"string\"}, \"owner\": {\"descrip"
+    "tion\": \"An identifier for the owner of this task\", \"type\": \"string\"}, \"image_id\""
+    ": {\"description\": \"Image associated with the task\", \"type\": \"string\"}, \"request_"
+    "id\": {\"description\": \"Human-readable informative request-id\", \"type\": \"string\"},"
+    " \"user_id\": {\"description\": \"User associated with the task\", \"type\": \"string\"}, "
+    "\"expires_at\": {\"description\": \"Datetime when this resource would be subject to r"
+    "emoval\", \"type\": [\"null\", \"string\"]}, \"created_at\": {\"description\": \"Datetime wh"
+    "en this resource was created\", \"type\": \"string\"}, \"updated_at\": {\"description\": "
+    "\"Datetime when this resource was updated\", \"type\": \"string\"}, \"self\": {\"readOnly"
+    "\": true, \"type\": \"string\"}, \"schema\": {\"readOnly\": true, \"type\": \"string\"}}, \"ad"
+    "ditionalProperties\": false}}, \"first\": {\"type\": \"string\"}, \"next\": {\"type\": \"str"
+    "ing\"}, \"schema\": {\"type\": \"string\"}}, \"links\": [{\"rel\": \"first\", \"href\": \"{first"
+    "}\"}, {\"rel\": \"next\", \"href\": \"{next}\"}, {\"rel\": \"describedby\", \"href\": \"{schema}"
+    "\"}]}";
+
+void api_schema_task(struct ims_request *req) { ims_resp_json(req, 200, task_schema, strlen(task_schema)); }
+void api_schema_tasks(struct ims_request *req) { ims_resp_json(req, 200, tasks_schema, strlen(tasks_schema)); }

@@ -105,7 +105,11 @@ void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct 
     ims_jw_kstr(w, "_sys_enterprise_project_id", ep);
     if (glance_req)
         locations_json(w, img, glance_req);
-    for (size_t i = 0; i < img->props.n; i++)
+    for (size_t i = 0; i < img->props.n; i++) {
+        /* Glance hides where staged data waits (its _hidden_properties) */
+        if (ims_streq(img->props.items[i].key, "os_glance_stage_host"))
+            continue;
         ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
+    }
     ims_jw_obj_end(w);
 }

@@ -49,6 +49,27 @@ const struct ims_route ims_api_routes[] = {
     UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", IMS_ROUTE_EXACT),
     {.methods = IMS_PUT, .pattern = "/v2/images/{image_id}/file", .sink = &api_images_upload,
      .actions = "ims:images:get+ims:images:update+ims:images:upload", .flags = IMS_ROUTE_EXACT, .iam_project = true},
+    /* Interoperable import (lib/api/glance_import.c, not in the table):
+     * staging and importing write the image's data as an upload does, so
+     * they take the upload's actions; Glance's modify_image (the image's
+     * project or an admin) is core's check. The task (a job) is authorized
+     * again with ims:images:upload whenever a worker takes it. */
+    {.methods = IMS_PUT, .pattern = "/v2/images/{image_id}/stage", .sink = &api_images_stage,
+     .actions = "ims:images:get+ims:images:update+ims:images:upload", .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT,
+     .iam_project = true},
+    /* on the deferred pool: a web-download URI's host is resolved (DNS may block) */
+    UNLISTED(IMS_POST, "/v2/images/{image_id}/import", api_images_import,
+             "ims:images:get+ims:images:update+ims:images:upload", IMS_ROUTE_EXACT | IMS_ROUTE_DEFERRED),
+    UNLISTED(IMS_GET, "/v2/info/import", api_info_import, NULL, IMS_ROUTE_EXACT),
+    UNLISTED(IMS_GET, "/v2/info/stores", api_info_stores, NULL, IMS_ROUTE_EXACT),
+    /* Tasks (lib/api/glance_tasks.c): an image's tasks for whoever may get
+     * the image; the task API itself is Glance 25's tasks_api_access, the
+     * admin role, checked by the handler after the IAM read action. */
+    UNLISTED(IMS_GET, "/v2/images/{image_id}/tasks", api_image_tasks, "ims:images:get", IMS_ROUTE_EXACT),
+    UNLISTED(IMS_GET, "/v2/tasks", api_tasks_list, "ims:images:list", IMS_ROUTE_EXACT),
+    UNLISTED(IMS_GET, "/v2/tasks/{task_id}", api_tasks_show, "ims:images:get", IMS_ROUTE_EXACT),
+    UNLISTED(IMS_GET, "/v2/schemas/task", api_schema_task, NULL, IMS_ROUTE_EXACT),
+    UNLISTED(IMS_GET, "/v2/schemas/tasks", api_schema_tasks, NULL, IMS_ROUTE_EXACT),
     /* Downloading is not in the table; Glance's download_image needs get. */
     UNLISTED(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", IMS_ROUTE_EXACT),
     R(IMS_PUT, "/v2/images/{image_id}/tags/{tag}", api_tags_add, "ims:images:get+ims:images:update", true, false),

@@ -258,3 +258,71 @@ enum ims_rc ims_repo_jobs_active_with(struct ims_dbc *c, const char *project_id,
     ims_q_done(&q);
     return rc;
 }
+
+enum ims_rc ims_repo_jobs_list(struct ims_dbc *c, const struct ims_job_list_query *lq, struct ims_job **ret,
+                               size_t *ret_n, struct ims_err *err)
+{
+    /* The sort key's expression; ties go by id. A marker continues after
+     * its job's (key, id) in the list's order (the marker's values read by
+     * subqueries, so they keep the column's type); the flag makes the
+     * condition moot without one. Ten statements in all, each cached. */
+    static const char *const keys[] = {
+        [IMS_JOB_SORT_CREATED] = "created_at",
+        [IMS_JOB_SORT_UPDATED] = "COALESCE(NULLIF(end_time, 0), NULLIF(begin_time, 0), created_at)",
+        [IMS_JOB_SORT_ID] = "id",
+        [IMS_JOB_SORT_TYPE] = "job_type",
+        [IMS_JOB_SORT_STATUS] = "status", /* FAIL INIT RUNNING SUCCESS: Glance's names sort alike */
+    };
+    const char *key = keys[lq->sort < IMS_ARRAY_SIZE(keys) ? lq->sort : 0];
+    const char *cmp = lq->ascending ? ">" : "<", *dir = lq->ascending ? "" : " DESC";
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT " JOB_COLS " FROM jobs WHERE job_type = ? AND (? = '' OR project_id = ?) "
+             "AND (? = '' OR status = ?) AND (? = '' OR request LIKE ?) AND (? = 0 OR %s %s (SELECT %s FROM jobs "
+             "WHERE id = ?) OR (%s = (SELECT %s FROM jobs WHERE id = ?) AND id %s ?)) ORDER BY %s%s, id%s LIMIT ?",
+             key, cmp, key, key, key, cmp, key, dir, dir);
+    const char *m_id = lq->marker ? lq->marker : "";
+    char pattern[256] = "";
+    if (lq->needle)
+        snprintf(pattern, sizeof(pattern), "%%%s%%", lq->needle);
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql, err))
+        return IMS_E_DB;
+    const char *project = lq->project_id ? lq->project_id : "";
+    const char *status = lq->status ? lq->status : "";
+    ims_q_text(&q, lq->type);
+    ims_q_text(&q, project);
+    ims_q_text(&q, project);
+    ims_q_text(&q, status);
+    ims_q_text(&q, status);
+    ims_q_text(&q, pattern);
+    ims_q_text(&q, pattern);
+    ims_q_int(&q, lq->marker ? 1 : 0);
+    ims_q_text(&q, m_id);
+    ims_q_text(&q, m_id);
+    ims_q_text(&q, m_id);
+    ims_q_int(&q, lq->limit);
+    struct ims_job *items = NULL;
+    size_t n = 0, cap = 0;
+    enum ims_rc rc = IMS_OK;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            items = ims_xrealloc(items, cap * sizeof(*items));
+        }
+        read_job(&q, &items[n++]);
+    }
+    if (s != IMS_STEP_DONE)
+        rc = ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    if (rc != IMS_OK) {
+        for (size_t i = 0; i < n; i++)
+            ims_job_release(&items[i]);
+        free(items);
+        return rc;
+    }
+    *ret = items;
+    *ret_n = n;
+    return IMS_OK;
+}

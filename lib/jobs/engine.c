@@ -103,6 +103,12 @@ bool ims_job_step(struct ims_job_ctx *ctx, int64_t progress)
     return go;
 }
 
+bool ims_job_should_stop(const struct ims_job_ctx *ctx)
+{
+    (void)ctx;
+    return is_stopping();
+}
+
 enum ims_rc ims_job_failf(struct ims_job_ctx *ctx, const char *code, const char *fmt, ...)
 {
     snprintf(ctx->error_code, sizeof(ctx->error_code), "%s", code);
@@ -312,8 +318,8 @@ void ims_jobs_stop(struct ims_jobs *e)
     free(e);
 }
 
-enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
-                           const char *input_json, char ret_id[65], struct ims_err *err)
+static enum ims_rc submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                          const char *input_json, const char *id, char ret_id[65], struct ims_err *err)
 {
     if (!p->project_id[0])
         return ims_fail(err, IMS_E_FORBIDDEN, "A project-scoped token is required to submit jobs.");
@@ -331,7 +337,10 @@ enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *
         return ims_fail(err, IMS_E_INTERNAL, "cannot encode the job request");
     struct ims_job j = {.project_id = (char *)p->project_id, .type = (char *)type, .entities = "{}",
                         .request = req_s, .created_at = ims_job_now_ms()};
-    ims_hexid_new(j.id, 16);
+    if (id)
+        snprintf(j.id, sizeof(j.id), "%s", id);
+    else
+        ims_hexid_new(j.id, 16);
     snprintf(j.status, sizeof(j.status), "INIT");
     enum ims_rc rc = ims_repo_job_insert(ims_db_conn(svc->db), &j, err);
     free(req_s);
@@ -342,6 +351,19 @@ enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *
     pthread_mutex_unlock(&wake_lock);
     snprintf(ret_id, 65, "%s", j.id);
     return IMS_OK;
+}
+
+enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                           const char *input_json, char ret_id[65], struct ims_err *err)
+{
+    return submit(svc, p, type, input_json, NULL, ret_id, err);
+}
+
+enum ims_rc ims_job_submit_as(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                              const char *input_json, const char *id, struct ims_err *err)
+{
+    char ignored[65];
+    return submit(svc, p, type, input_json, id, ignored, err);
 }
 
 enum ims_rc ims_job_get(struct ims_service *svc, const struct ims_principal *p, const char *id,

@@ -24,6 +24,8 @@ const struct ims_job_handler ims_job_handlers[] = {
     {IMS_JOB_NATIVE_EXPORT, ims_job_export_run, NULL, "ims:images:export", true},
     /* no action: it only records what the image's own data is (lib/jobs/job_checksum.c) */
     {IMS_JOB_IMAGE_CHECKSUM, ims_job_checksum_run, NULL, NULL, false},
+    /* Glance's import task: its routes' actions (lib/api/routes.c) */
+    {IMS_JOB_GLANCE_IMPORT, ims_job_glance_import_run, ims_job_glance_import_abandon, "ims:images:upload", false},
 };
 const size_t ims_job_nhandlers = IMS_ARRAY_SIZE(ims_job_handlers);
 

@@ -29,6 +29,9 @@ struct ims_job_ctx {
  * waits the test delay. false: the engine is stopping or the lease was lost;
  * the handler returns at once (the job is resumed from the saved step). */
 bool ims_job_step(struct ims_job_ctx *ctx, int64_t progress);
+/* Whether the engine is stopping: long work inside a step checks it and
+ * gives the job back (ctx->interrupted) to be resumed. */
+bool ims_job_should_stop(const struct ims_job_ctx *ctx);
 /* Marks the job failed with an IMS error code; returns IMS_E_BADREQ. */
 enum ims_rc ims_job_failf(struct ims_job_ctx *ctx, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -126,6 +129,8 @@ enum ims_rc ims_job_checksum_run(struct ims_job_ctx *ctx);
 /* Queues the checksum job of image id when it is active without a checksum
  * (an import that linked or converted its file); a failure is logged. */
 void ims_job_checksum_later(struct ims_job_ctx *ctx, const char *id);
+enum ims_rc ims_job_glance_import_run(struct ims_job_ctx *ctx);
+void ims_job_glance_import_abandon(struct ims_job_ctx *ctx);
 
 /* Milliseconds since the epoch. */
 int64_t ims_job_now_ms(void);

@@ -104,6 +104,25 @@ const struct ims_setting ims_settings[] = {
     {"images", "quota_default", NULL, "images a project may own (per project: imsctl quota set)", "10000"},
     {"images", "upload_lease_seconds", NULL,
      "an upload whose process stops renewing its lease this long is returned to queued by the next start", "60"},
+    {"import_filtering_opts", "allowed_schemes", NULL, "web-download: URL schemes allowed (http, https at most)",
+     "http,https"},
+    {"import_filtering_opts", "disallowed_schemes", NULL, "web-download: URL schemes refused (moot with allowed_schemes)",
+     ""},
+    {"import_filtering_opts", "allowed_hosts", NULL,
+     "web-download: the only hosts allowed (names or addresses); a listed host may be on any network", ""},
+    {"import_filtering_opts", "disallowed_hosts", NULL,
+     "web-download: hosts refused, names or addresses (moot with allowed_hosts)", ""},
+    {"import_filtering_opts", "allowed_ports", NULL, "web-download: the only ports a URL may name", "80,443"},
+    {"import_filtering_opts", "disallowed_ports", NULL, "web-download: ports refused (moot with allowed_ports)", ""},
+    {"import_filtering_opts", "allow_private_networks", NULL,
+     "web-download: hosts on private networks (RFC 1918, fc00::/7) are reachable; loopback and link-local never "
+     "are unless listed in allowed_hosts",
+     "false"},
+    {"web_download", "max_size", NULL, "web-download: largest image fetched, bytes (0 = [images] max_image_size)",
+     "0"},
+    {"web_download", "timeout", NULL, "web-download: time one download may take, seconds, redirects included",
+     "3600"},
+    {"web_download", "max_redirects", NULL, "web-download: redirects followed (each checked by the filter)", "5"},
     {"jobs", "workers", "IMSD_JOB_WORKERS", "asynchronous job worker threads", "2"},
     {"jobs", "retention_seconds", NULL, "how long finished jobs stay queryable, seconds", "604800"},
     {"jobs", "lease_seconds", NULL, "a job whose worker stops renewing its lease this long is taken again",
@@ -119,6 +138,28 @@ static int set_int(int64_t *dst, const char *v, int64_t min, int64_t max, const 
         return -1;
     }
     return 0;
+}
+
+/* A comma-separated list of ports (1 to 65535); spaces around items allowed. */
+static int port_list(const char *v, const char *name, char *err, size_t errlen)
+{
+    char *copy = ims_xstrdup(v);
+    int rc = 0;
+    for (char *save = NULL, *s = strtok_r(copy, ",", &save); s && !rc; s = strtok_r(NULL, ",", &save)) {
+        while (*s == ' ')
+            s++;
+        size_t n = strlen(s);
+        while (n && s[n - 1] == ' ')
+            s[--n] = 0;
+        int64_t port;
+        if (n && !ims_parse_i64(s, 1, 65535, &port)) {
+            snprintf(err, errlen, "invalid value for %s: '%s' (expected ports from 1 to 65535, comma-separated)",
+                     name, s);
+            rc = -1;
+        }
+    }
+    free(copy);
+    return rc;
 }
 
 static int set_bool(bool *dst, const char *v, const char *name, char *err, size_t errlen)
@@ -324,6 +365,20 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
     if (IS("images", "quota_default")) return set_int(&c->quota_default, v, 0, 100000, key, err, errlen);
     if (IS("images", "upload_lease_seconds")) return set_int(&c->upload_lease_seconds, v, 5, 86400, key, err, errlen);
+    if (IS("import_filtering_opts", "allowed_schemes")) return STR(import_allowed_schemes);
+    if (IS("import_filtering_opts", "disallowed_schemes")) return STR(import_disallowed_schemes);
+    if (IS("import_filtering_opts", "allowed_hosts")) return STR(import_allowed_hosts);
+    if (IS("import_filtering_opts", "disallowed_hosts")) return STR(import_disallowed_hosts);
+    if (IS("import_filtering_opts", "allowed_ports"))
+        return port_list(v, key, err, errlen) ? -1 : STR(import_allowed_ports);
+    if (IS("import_filtering_opts", "disallowed_ports"))
+        return port_list(v, key, err, errlen) ? -1 : STR(import_disallowed_ports);
+    if (IS("import_filtering_opts", "allow_private_networks"))
+        return set_bool(&c->import_allow_private_networks, v, key, err, errlen);
+    if (IS("web_download", "max_size")) return set_int(&c->web_download_max_size, v, 0, INT64_MAX / 2, key, err, errlen);
+    if (IS("web_download", "timeout")) return set_int(&c->web_download_timeout, v, 1, 7LL * 86400, key, err, errlen);
+    if (IS("web_download", "max_redirects"))
+        return set_int(&c->web_download_max_redirects, v, 0, 20, key, err, errlen);
     if (IS("jobs", "workers")) return set_uint(&c->job_workers, v, 256, key, err, errlen);
     if (IS("jobs", "retention_seconds")) return set_int(&c->job_retention_seconds, v, 0, 3660LL * 86400, key, err, errlen);
     if (IS("jobs", "lease_seconds")) return set_int(&c->job_lease_seconds, v, 1, 86400, key, err, errlen);
@@ -457,6 +512,14 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->show_image_direct_url ? "true" : "false", c->show_multiple_locations ? "true" : "false");
     fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\n", (long long)c->quota_default,
             (long long)c->upload_lease_seconds);
+    fprintf(out, "\n[import_filtering_opts]\nallowed_schemes = %s\ndisallowed_schemes = %s\nallowed_hosts = %s\n"
+                 "disallowed_hosts = %s\nallowed_ports = %s\ndisallowed_ports = %s\nallow_private_networks = %s\n",
+            c->import_allowed_schemes, c->import_disallowed_schemes, c->import_allowed_hosts,
+            c->import_disallowed_hosts, c->import_allowed_ports, c->import_disallowed_ports,
+            c->import_allow_private_networks ? "true" : "false");
+    fprintf(out, "\n[web_download]\nmax_size = %lld\ntimeout = %lld\nmax_redirects = %lld\n",
+            (long long)c->web_download_max_size, (long long)c->web_download_timeout,
+            (long long)c->web_download_max_redirects);
     fprintf(out, "\n[jobs]\nworkers = %u\nretention_seconds = %lld\nlease_seconds = %lld\n", c->job_workers,
             (long long)c->job_retention_seconds, (long long)c->job_lease_seconds);
 }

@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""Glance's interoperable import against the plain paths, one run, as ratios
+(issue 13's benchmark): the same random file (BENCH_MIB, default 1024 MiB)
+imported by glance-direct (stage + import, until the image is active) and by
+web-download (from a local HTTP server, until active), against the plain
+upload (PUT /v2/images/{id}/file with curl) and against curl fetching the
+file from the same server to /dev/null. Target: each import at least 80% of
+the throughput of the slower of the two baselines. Starts its own imsd
+(the HTTP server's host and port allowed in [import_filtering_opts]) and a
+Python HTTP server on free ports in a temp dir; stops both and removes the
+dir at the end. Best of BENCH_RUNS runs each (the machine is shared).
+Exits 0 whether the target is met or not.
+
+  BENCH_BUILD (build), BENCH_MIB (1024), BENCH_RUNS (2)"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.path.join(ROOT, os.environ.get("BENCH_BUILD", "build"))
+MIB = int(os.environ.get("BENCH_MIB", "1024"))
+RUNS = int(os.environ.get("BENCH_RUNS", "2"))
+PASSWORD = "bench-admin-pw"
+
+
+def log(msg):
+    print("[interop-bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise SystemExit("%s did not answer" % url)
+
+
+class Imsd:
+    def __init__(self, tmp, web_port):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        conf = os.path.join(tmp, "imsd.ini")
+        with open(conf, "w") as f:
+            f.write("[images]\nmax_image_size = %d\n\n[import_filtering_opts]\nallowed_hosts = 127.0.0.1\n"
+                    "allowed_ports = %d\n" % (4 * MIB << 20, web_port))
+        env = dict(os.environ, IMSD_DATA_DIR=os.path.join(tmp, "data"), IMSD_LISTEN="127.0.0.1:%d" % self.port,
+                   IMSD_ADMIN_PASSWORD=PASSWORD, IMSD_CONFIG=conf,
+                   IMSD_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"))
+        self.proc = subprocess.Popen([os.path.join(BUILD, "imsd")], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(tmp, "imsd.log"), "w"))
+        wait_http(self.url + "/")
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"name": "Default"}, "password": PASSWORD}}},
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
+        r = requests.post(self.url + "/v3/auth/tokens", json=body, timeout=30)
+        r.raise_for_status()
+        self.token = r.headers["X-Subject-Token"]
+        self.s = requests.Session()
+        self.s.headers["X-Auth-Token"] = self.token
+
+    def image(self):
+        r = self.s.post(self.url + "/v2/images", json={"name": "bench", "disk_format": "raw",
+                                                        "container_format": "bare"})
+        r.raise_for_status()
+        return r.json()["id"]
+
+    def wait_active(self, image_id, timeout=1800):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.s.get(self.url + "/v2/images/" + image_id).json()["status"]
+            if st == "active":
+                return
+            tasks = self.s.get(self.url + "/v2/images/%s/tasks" % image_id).json()["tasks"]
+            if tasks and tasks[-1]["status"] == "failure":
+                raise SystemExit("import of %s failed: %s" % (image_id, tasks[-1]["message"]))
+            time.sleep(0.05)
+        raise SystemExit("import of %s did not finish" % image_id)
+
+    def curl_put(self, path, f):
+        subprocess.run(["curl", "-sf", "-o", "/dev/null", "-X", "PUT", "-T", f, "-H", "X-Auth-Token: " + self.token,
+                        "-H", "Content-Type: application/octet-stream", self.url + path], check=True)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def best(fn):
+    times = []
+    for _ in range(RUNS):
+        t0 = time.monotonic()
+        fn()
+        times.append(time.monotonic() - t0)
+    return min(times)
+
+
+def main():
+    for tool in ("curl",):
+        if not shutil.which(tool):
+            raise SystemExit("%s is needed" % tool)
+    tmp = tempfile.mkdtemp(prefix="interop-bench-")
+    web = imsd = None
+    try:
+        www = os.path.join(tmp, "www")
+        os.mkdir(www)
+        f = os.path.join(www, "disk.raw")
+        log("writing %d MiB of random data" % MIB)
+        with open(f, "wb") as out:
+            for _ in range(MIB):
+                out.write(os.urandom(1 << 20))
+        web_port = free_port()
+        web = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(web_port),
+                                "--directory", www], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        uri = "http://127.0.0.1:%d/disk.raw" % web_port
+        wait_http(uri)
+        imsd = Imsd(tmp, web_port)
+        size = os.path.getsize(f)
+
+        def curl_fetch():
+            subprocess.run(["curl", "-sf", "-o", "/dev/null", uri], check=True)
+
+        def upload():
+            imsd.curl_put("/v2/images/%s/file" % imsd.image(), f)
+
+        def glance_direct():
+            i = imsd.image()
+            imsd.curl_put("/v2/images/%s/stage" % i, f)
+            r = imsd.s.post(imsd.url + "/v2/images/%s/import" % i, json={"method": {"name": "glance-direct"}})
+            r.raise_for_status()
+            imsd.wait_active(i)
+
+        def web_download():
+            i = imsd.image()
+            r = imsd.s.post(imsd.url + "/v2/images/%s/import" % i,
+                            json={"method": {"name": "web-download", "uri": uri}})
+            r.raise_for_status()
+            imsd.wait_active(i)
+
+        results = {}
+        for name, fn in (("curl fetch", curl_fetch), ("PUT /file upload", upload),
+                         ("glance-direct (stage + import)", glance_direct), ("web-download", web_download)):
+            log("timing %s" % name)
+            results[name] = best(fn)
+        mb = size / 1e6
+        slower = max(results["curl fetch"], results["PUT /file upload"])
+        print()
+        print("load average: %s" % open("/proc/loadavg").read().split()[:3])
+        print("%-32s %9s %9s %s" % ("case", "seconds", "MB/s", "vs slower baseline (target >= 0.80)"))
+        for name, t in results.items():
+            ratio = slower / t
+            note = ""
+            if name in ("glance-direct (stage + import)", "web-download"):
+                note = "%.2f %s" % (ratio, "ok" if ratio >= 0.8 else "MISSED")
+            print("%-32s %9.2f %9.0f %s" % (name, t, mb / t, note))
+    except SystemExit:
+        log_path = os.path.join(tmp, "imsd.log")
+        if os.path.exists(log_path):
+            sys.stderr.write(open(log_path).read()[-3000:])
+        raise
+    finally:
+        if imsd:
+            imsd.stop()
+        if web:
+            web.terminate()
+            web.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * core: Glance's interoperable image import (lib/core/staging.c,
+ * lib/core/glance_import.c). Data staged with PUT /v2/images/{id}/stage
+ * waits in the staging area (<data_dir>/staging/<image id>, fsynced, with
+ * its size and digests beside it) while the image is "uploading"; POST
+ * /v2/images/{id}/import takes the image's import lock
+ * (os_glance_import_task = the task's id) and a job (the task) moves the
+ * data into the store: the image goes "importing", then "active", or back
+ * to "queued" with the store in os_glance_failed_import. The properties
+ * Glance maintains (os_glance_*) are the core's alone: tenants can neither
+ * set nor change them (ims_image_attr_kind: reserved). */
+#ifndef IMS_GLANCE_IMPORT_H
+#define IMS_GLANCE_IMPORT_H
+
+#include "ims/auth.h"
+#include "ims/image.h"
+#include "ims/import_request.h"
+#include "ims/service.h"
+
+#define IMS_GLANCE_TASK_TYPE "api_image_import"
+#define IMS_PROP_IMPORT_TASK "os_glance_import_task"
+#define IMS_PROP_FAILED_IMPORT "os_glance_failed_import"
+#define IMS_PROP_IMPORTING_TO "os_glance_importing_to_stores"
+#define IMS_PROP_STAGE_HOST "os_glance_stage_host"
+
+/* ---- staging (lib/core/staging.c) ---- */
+struct ims_stage;
+/* The image must be visible (404), p's to change (403) and queued (409:
+ * "Image status transition from X to uploading is not allowed"); it becomes
+ * "uploading" and a temporary file in the staging area is opened.
+ * expected_size < 0: unknown. */
+enum ims_rc ims_stage_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                            int64_t expected_size, struct ims_stage **ret, struct ims_err *err);
+enum ims_rc ims_stage_write(struct ims_stage *s, const void *data, size_t n, struct ims_err *err);
+/* Makes the staged data durable (fsync, rename), records its size and
+ * digests, sets the image's size and os_glance_stage_host. Frees s. */
+enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err);
+/* Discards the data; the image goes back to queued. Frees s. NULL-safe. */
+void ims_stage_abort(struct ims_stage *s);
+
+/* What the staging area holds for an image. */
+struct ims_staged {
+    char *path; /* the staged file */
+    int64_t size;
+    char md5[33], sha512[129];
+};
+/* IMS_E_NOTFOUND when nothing (or nothing complete) is staged for id. */
+enum ims_rc ims_staged_get(struct ims_service *svc, const char *id, struct ims_staged *ret, struct ims_err *err);
+void ims_staged_release(struct ims_staged *s);
+/* Removes id's staged data, if any. */
+void ims_staged_remove(struct ims_service *svc, const char *id);
+
+/* ---- the import (lib/core/glance_import.c) ---- */
+/* The import methods this site offers, in Glance's order (copy-image only
+ * where several stores are configured); NULL-terminated, static. */
+const char *const *ims_glance_import_methods(const struct ims_service *svc);
+bool ims_glance_import_method_enabled(const struct ims_service *svc, const char *method);
+/* The stores this site has, by id; the first is the default. */
+size_t ims_glance_stores(const struct ims_service *svc, const char **ret, size_t cap);
+
+/* What the task carries (its input, saved with the job). */
+struct ims_glance_import_task {
+    char task_id[IMS_UUID_LEN + 1];
+    char image_id[IMS_UUID_LEN + 1];
+    const struct ims_glance_import_body *body;
+    struct ims_strlist stores; /* the stores to import to (all, the body's, or the default) */
+};
+/* POST /v2/images/{id}/import, as Glance 25: the image visible (404), in
+ * the method's status (409: glance-direct "uploading", web-download
+ * "queued"), container_format and disk_format set (409), p may change it
+ * (403), the stores known (409), no other import holding its lock (409;
+ * the lock of a finished or vanished task is taken over: stale_ok says
+ * whether task id's task is finished or gone). On success the image
+ * carries os_glance_import_task = t->task_id and t->stores is filled. */
+enum ims_rc ims_glance_import_lock(struct ims_service *svc, const struct ims_principal *p,
+                                   struct ims_glance_import_task *t,
+                                   bool (*stale_ok)(void *ctx, const char *task_id), void *ctx,
+                                   struct ims_err *err);
+/* Drops task_id's lock (a task that could not be recorded). */
+void ims_glance_import_unlock(struct ims_service *svc, const char *image_id, const char *task_id);
+void ims_glance_import_task_release(struct ims_glance_import_task *t);
+
+/* The task's steps, for the job (lib/jobs/job_glance_import.c). */
+/* Step 1: the lock is still the task's: the image goes "importing", the
+ * stores into os_glance_importing_to_stores (and out of
+ * os_glance_failed_import), os_glance_stage_host removed. */
+enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_id, const char *task_id,
+                                    const struct ims_strlist *stores, struct ims_err *err);
+/* Step 2 for glance-direct: the staged data, inspected (a format other than
+ * disk_format, or one the inspector refuses, fails), into the store (a
+ * hard link where the staging area and the store share a file system),
+ * then the image active with size, checksums and virtual size, the lock
+ * and the importing stores cleared, the staged data removed. */
+enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
+                                     struct ims_err *err);
+/* A file already made in the store's temporary area (web-download) with
+ * its digests: inspected, adopted, the image active, as above. */
+enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id, const char *task_id,
+                                   const char *temp_path, int64_t size, const char *md5, const char *sha512,
+                                   struct ims_err *err);
+/* web-download: the URI passes [import_filtering_opts] now (scheme, host,
+ * port, and an address its host resolves to); IMS_E_BADREQ with Glance's
+ * "URI for web-download does not pass filtering" otherwise. */
+enum ims_rc ims_glance_web_uri_check(struct ims_service *svc, const char *uri, struct ims_err *err);
+/* Step 2 for web-download: the file fetched (lib/obs/web.c: each redirect
+ * filtered, the checked address pinned, [web_download] max_size and
+ * timeout), its digests computed on the way, into the store's temporary
+ * area, then as ims_glance_import_file. keep_going false stops it
+ * (IMS_E_BUSY, nothing left). */
+enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id, const char *task_id, const char *uri,
+                                  bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err);
+/* The task failed: the image back to queued (if it is still this task's),
+ * the stores out of os_glance_importing_to_stores and into
+ * os_glance_failed_import, the lock dropped, staged data removed. */
+void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const char *task_id,
+                            const struct ims_strlist *stores);
+
+#endif

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Glance's interoperable import with Glance 25's rules: the methods and
+ * stores on offer, the import lock (os_glance_import_task), and the task's
+ * steps: the image "importing" with os_glance_importing_to_stores, the data
+ * inspected and adopted by the store, the image "active"; or, on failure,
+ * "queued" again with the store in os_glance_failed_import. Every change is
+ * an image edit (lib/core/image_edit.c) that checks the lock is still the
+ * task's against the row as it is then. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core-int.h"
+#include "ims/backends.h"
+#include "ims/compute.h"
+#include "ims/config.h"
+#include "ims/convert.h"
+#include "ims/formats.h"
+#include "ims/glance_import.h"
+#include "ims/images.h"
+#include "ims/imports.h"
+#include "ims/obs.h"
+#include "ims/store.h"
+
+const char *const *ims_glance_import_methods(const struct ims_service *svc)
+{
+    /* copy-image copies an image between stores, so Glance offers it where
+     * there are several; src/ configures one store, so it is not offered. */
+    static const char *const methods[] = {"glance-direct", "web-download", NULL};
+    (void)svc;
+    return methods;
+}
+
+bool ims_glance_import_method_enabled(const struct ims_service *svc, const char *method)
+{
+    for (const char *const *m = ims_glance_import_methods(svc); *m; m++)
+        if (ims_streq(*m, method))
+            return true;
+    return false;
+}
+
+size_t ims_glance_stores(const struct ims_service *svc, const char **ret, size_t cap)
+{
+    size_t n = 0;
+    if (svc->backends)
+        for (size_t i = 0; i < svc->backends->nstores && n < cap; i++)
+            ret[n++] = svc->backends->stores[i]->ops->name;
+    if (n == 0 && cap)
+        ret[n++] = svc->store->ops->name;
+    return n;
+}
+
+void ims_glance_import_task_release(struct ims_glance_import_task *t)
+{
+    if (t)
+        ims_strlist_release(&t->stores);
+}
+
+static bool store_known(const struct ims_service *svc, const char *id)
+{
+    const char *ids[IMS_STORES_MAX];
+    size_t n = ims_glance_stores(svc, ids, IMS_ARRAY_SIZE(ids));
+    for (size_t i = 0; i < n; i++)
+        if (ims_streq(ids[i], id))
+            return true;
+    return false;
+}
+
+/* The stores the import goes to: every store, the body's (each known: 409
+ * otherwise, as Glance's UnknownScheme), or the default. */
+static enum ims_rc choose_stores(const struct ims_service *svc, struct ims_glance_import_task *t, struct ims_err *err)
+{
+    const struct ims_glance_import_body *b = t->body;
+    const char *ids[IMS_STORES_MAX];
+    size_t n = ims_glance_stores(svc, ids, IMS_ARRAY_SIZE(ids));
+    if (b->all_stores) {
+        for (size_t i = 0; i < n; i++)
+            ims_strlist_add(&t->stores, ids[i]);
+    } else if (b->stores_given) {
+        for (size_t i = 0; i < b->stores.n; i++) {
+            if (!store_known(svc, b->stores.items[i]))
+                return ims_fail(err, IMS_E_CONFLICT, "Unknown scheme '%s' found in URI", b->stores.items[i]);
+            ims_strlist_add(&t->stores, b->stores.items[i]);
+        }
+    }
+    if (t->stores.n == 0 && n)
+        ims_strlist_add(&t->stores, ids[0]);
+    return IMS_OK;
+}
+
+static enum ims_rc status_allows(const struct ims_image *img, const char *method, struct ims_err *err)
+{
+    bool copy = ims_streq(method, "copy-image");
+    if (ims_streq(img->status, "active") && !copy)
+        return ims_fail(err, IMS_E_CONFLICT, "Image with status active cannot be target for import");
+    if (!ims_streq(img->status, "active") && copy)
+        return ims_fail(err, IMS_E_CONFLICT, "Only images with status active can be targeted for copying");
+    if (!ims_streq(img->status, "queued") && ims_streq(method, "web-download"))
+        return ims_fail(err, IMS_E_CONFLICT, "Image needs to be in 'queued' state to use '%s' method", method);
+    if (!ims_streq(img->status, "uploading") && ims_streq(method, "glance-direct"))
+        return ims_fail(err, IMS_E_CONFLICT, "Image needs to be staged before 'glance-direct' method can be used");
+    if (!img->container_format)
+        return ims_fail(err, IMS_E_CONFLICT, "'container_format' needs to be set before import");
+    if (!img->disk_format)
+        return ims_fail(err, IMS_E_CONFLICT, "'disk_format' needs to be set before import");
+    return IMS_OK;
+}
+
+enum ims_rc ims_glance_import_lock(struct ims_service *svc, const struct ims_principal *p,
+                                   struct ims_glance_import_task *t,
+                                   bool (*stale_ok)(void *ctx, const char *task_id), void *ctx,
+                                   struct ims_err *err)
+{
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, t->image_id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    rc = status_allows(&e.image, t->body->method, err);
+    if (rc == IMS_OK && !ims_images_can_modify(p, &e.image))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to modify image %s.", t->image_id);
+    const char *holder = ims_kvlist_get(&e.image.props, IMS_PROP_IMPORT_TASK);
+    if (rc == IMS_OK && holder && !(stale_ok && stale_ok(ctx, holder)))
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image has active task");
+    if (rc == IMS_OK)
+        rc = choose_stores(svc, t, err);
+    if (rc != IMS_OK) {
+        ims_image_edit_abort(&e);
+        return rc;
+    }
+    if (holder)
+        ims_warn("image %s: import task %s's lock is stale; taken over by task %s", t->image_id, holder, t->task_id);
+    ims_kvlist_set(&e.image.props, IMS_PROP_IMPORT_TASK, t->task_id);
+    return ims_image_edit_commit(&e, NULL, err);
+}
+
+/* list_key's comma-separated stores plus (add) or minus the given ones,
+ * sorted, as Glance's merge_store_list writes them ("" when none). */
+static void merge_stores(struct ims_image *img, const char *key, const struct ims_strlist *stores, bool add)
+{
+    struct ims_strlist set = {0};
+    const char *cur = ims_kvlist_get(&img->props, key);
+    if (cur) {
+        char *copy = ims_xstrdup(cur);
+        for (char *save = NULL, *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
+            if (!ims_strlist_contains(&set, s))
+                ims_strlist_add(&set, s);
+        free(copy);
+    }
+    for (size_t i = 0; i < stores->n; i++) {
+        if (add && !ims_strlist_contains(&set, stores->items[i]))
+            ims_strlist_add(&set, stores->items[i]);
+        else if (!add)
+            ims_strlist_remove(&set, stores->items[i]);
+    }
+    /* sorted (a few entries: insertion sort) */
+    for (size_t i = 1; i < set.n; i++)
+        for (size_t j = i; j > 0 && strcmp(set.items[j - 1], set.items[j]) > 0; j--) {
+            char *tmp = set.items[j];
+            set.items[j] = set.items[j - 1];
+            set.items[j - 1] = tmp;
+        }
+    struct ims_buf b;
+    ims_buf_init(&b, 64);
+    for (size_t i = 0; i < set.n; i++) {
+        if (i)
+            ims_buf_addc(&b, ',');
+        ims_buf_adds(&b, set.items[i]);
+    }
+    ims_kvlist_set(&img->props, key, b.data ? b.data : "");
+    ims_buf_release(&b);
+    ims_strlist_release(&set);
+}
+
+static bool holds_lock(const struct ims_image *img, const char *task_id)
+{
+    return ims_streq(ims_kvlist_get(&img->props, IMS_PROP_IMPORT_TASK), task_id);
+}
+
+void ims_glance_import_unlock(struct ims_service *svc, const char *image_id, const char *task_id)
+{
+    struct ims_image_edit e;
+    struct ims_err err = {0};
+    if (ims_image_edit_begin_internal(svc, image_id, &e, &err) != IMS_OK)
+        return;
+    if (!holds_lock(&e.image, task_id)) {
+        ims_image_edit_abort(&e);
+        return;
+    }
+    ims_kvlist_remove(&e.image.props, IMS_PROP_IMPORT_TASK);
+    if (ims_image_edit_commit(&e, NULL, &err) != IMS_OK)
+        ims_error("image %s: could not drop the lock of task %s: %s", image_id, task_id, err.msg);
+}
+
+enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_id, const char *task_id,
+                                    const struct ims_strlist *stores, struct ims_err *err)
+{
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin_internal(svc, image_id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!holds_lock(&e.image, task_id)) {
+        ims_image_edit_abort(&e);
+        return ims_fail(err, IMS_E_CONFLICT, "Image %s import task %s lost its lock.", image_id, task_id);
+    }
+    if (ims_streq(e.image.status, "importing")) { /* a resumed task: done before */
+        ims_image_edit_abort(&e);
+        return IMS_OK;
+    }
+    snprintf(e.image.status, sizeof(e.image.status), "importing");
+    merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, true);
+    merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, stores, false);
+    ims_kvlist_remove(&e.image.props, IMS_PROP_STAGE_HOST);
+    return ims_image_edit_commit(&e, NULL, err);
+}
+
+enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id, const char *task_id,
+                                   const char *temp_path, int64_t size, const char *md5, const char *sha512,
+                                   struct ims_err *err)
+{
+    struct ims_image img;
+    enum ims_rc rc = ims_repo_image_get(ims_db_conn(svc->db), image_id, &img, err);
+    if (rc != IMS_OK) {
+        unlink(temp_path);
+        return rc;
+    }
+    /* The inspector first: nothing else reads data it refuses, and data that
+     * is not the image's disk_format does not become the image. */
+    struct ims_format_info info;
+    enum ims_format_refusal why;
+    struct ims_format_limits limits = {.max_virtual_size = IMS_FORMAT_DEFAULT_MAX_VIRTUAL};
+    rc = ims_image_inspect_file(temp_path, &limits, img.disk_format, &info, &why, err);
+    ims_image_release(&img);
+    if (rc != IMS_OK) {
+        unlink(temp_path);
+        if (rc != IMS_E_IO)
+            rc = IMS_E_BADREQ;
+        return rc;
+    }
+    char *location = NULL;
+    rc = svc->store->ops->adopt(svc->store, temp_path, &location, err);
+    if (rc != IMS_OK) {
+        unlink(temp_path);
+        return rc;
+    }
+    struct ims_image_edit e;
+    rc = ims_image_edit_begin_internal(svc, image_id, &e, err);
+    if (rc == IMS_OK) {
+        struct ims_image *im = &e.image;
+        if (!holds_lock(im, task_id) || !ims_streq(im->status, "importing")) {
+            rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the import (status %s).", image_id,
+                          im->status);
+            ims_image_edit_abort(&e);
+        } else {
+            snprintf(im->status, sizeof(im->status), "active");
+            im->size = size;
+            im->virtual_size = (int64_t)info.virtual_size;
+            ims_set_str(&im->checksum, md5);
+            ims_set_str(&im->os_hash_algo, "sha512");
+            ims_set_str(&im->os_hash_value, sha512);
+            ims_set_str(&im->blob, location);
+            char size_str[24];
+            snprintf(size_str, sizeof(size_str), "%lld", (long long)size);
+            ims_kvlist_set(&im->props, "__image_size", size_str);
+            struct ims_strlist all = {0}; /* every store: the data is in the one there is */
+            const char *ids[IMS_STORES_MAX];
+            size_t n = ims_glance_stores(svc, ids, IMS_ARRAY_SIZE(ids));
+            for (size_t i = 0; i < n; i++)
+                ims_strlist_add(&all, ids[i]);
+            merge_stores(im, IMS_PROP_IMPORTING_TO, &all, false);
+            ims_strlist_release(&all);
+            ims_kvlist_remove(&im->props, IMS_PROP_IMPORT_TASK);
+            rc = ims_image_edit_commit(&e, NULL, err);
+        }
+    }
+    if (rc != IMS_OK) {
+        struct ims_err ignored;
+        svc->store->ops->remove(svc->store, location, &ignored);
+    }
+    free(location);
+    return rc;
+}
+
+enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
+                                     struct ims_err *err)
+{
+    struct ims_staged st;
+    enum ims_rc rc = ims_staged_get(svc, image_id, &st, err);
+    if (rc != IMS_OK)
+        return rc == IMS_E_NOTFOUND ? ims_fail(err, IMS_E_BADREQ, "%s", "No data is staged for the image.") : rc;
+    char *temp = NULL;
+    rc = ims_import_temp_path(svc, &temp, err);
+    if (rc == IMS_OK && link(st.path, temp) != 0) {
+        /* another file system: copied (its blocks shared where it can) */
+        bool reflinked = false;
+        rc = ims_compute_copy_file(st.path, temp, &reflinked, err);
+    }
+    if (rc == IMS_OK)
+        rc = ims_glance_import_file(svc, image_id, task_id, temp, st.size, st.md5, st.sha512, err);
+    else if (temp)
+        unlink(temp);
+    if (rc == IMS_OK)
+        ims_staged_remove(svc, image_id);
+    free(temp);
+    ims_staged_release(&st);
+    return rc;
+}
+
+void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const char *task_id,
+                            const struct ims_strlist *stores)
+{
+    struct ims_image_edit e;
+    struct ims_err err = {0};
+    if (ims_image_edit_begin_internal(svc, image_id, &e, &err) != IMS_OK)
+        return;
+    if (!holds_lock(&e.image, task_id)) { /* another task's now: not ours to touch */
+        ims_image_edit_abort(&e);
+        return;
+    }
+    if (ims_streq(e.image.status, "importing") || ims_streq(e.image.status, "uploading"))
+        snprintf(e.image.status, sizeof(e.image.status), "queued");
+    merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, false);
+    merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, stores, true);
+    ims_kvlist_remove(&e.image.props, IMS_PROP_IMPORT_TASK);
+    ims_kvlist_remove(&e.image.props, IMS_PROP_STAGE_HOST);
+    if (ims_image_edit_commit(&e, NULL, &err) != IMS_OK)
+        ims_error("image %s: could not record the failure of import task %s: %s", image_id, task_id, err.msg);
+    ims_staged_remove(svc, image_id);
+}
+
+/* ---- web-download ---- */
+static enum ims_rc filter_of(const struct ims_service *svc, struct ims_web_filter *f, struct ims_err *err)
+{
+    const struct ims_config *c = svc->cfg;
+    enum ims_rc rc = ims_web_filter_init(f, c->import_allowed_schemes, c->import_disallowed_schemes,
+                                         c->import_allowed_hosts, c->import_disallowed_hosts, c->import_allowed_ports,
+                                         c->import_disallowed_ports, c->import_allow_private_networks, err);
+    if (rc != IMS_OK) /* a configuration the settings let through: the operator's to fix */
+        return ims_fail(err, IMS_E_INTERNAL, "[import_filtering_opts]: %s", err->msg);
+    return IMS_OK;
+}
+
+enum ims_rc ims_glance_web_uri_check(struct ims_service *svc, const char *uri, struct ims_err *err)
+{
+    if (!uri)
+        return ims_fail(err, IMS_E_BADREQ, "URI for web-download does not pass filtering: None");
+    struct ims_web_filter f;
+    enum ims_rc rc = filter_of(svc, &f, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_web_target t;
+    rc = ims_web_check_uri(&f, uri, &t, err);
+    if (rc == IMS_OK)
+        rc = ims_web_resolve(&f, &t, err);
+    ims_web_filter_release(&f);
+    return rc;
+}
+
+struct web_file {
+    int fd;
+    struct ims_hash_pipe *hashes;
+};
+
+static enum ims_rc web_fd_sink(void *ctx, const void *p, size_t n, struct ims_err *err)
+{
+    struct web_file *w = ctx;
+    return ims_write_all(w->fd, p, n, err);
+}
+
+static enum ims_rc web_body(void *ctx, const void *p, size_t n, struct ims_err *err)
+{
+    struct web_file *w = ctx;
+    return ims_hash_pipe_update(w->hashes, p, n) ? IMS_OK : ims_hash_pipe_error(w->hashes, err);
+}
+
+enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id, const char *task_id, const char *uri,
+                                  bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err)
+{
+    struct ims_web_filter f;
+    enum ims_rc rc = filter_of(svc, &f, err);
+    if (rc != IMS_OK)
+        return rc;
+    char *temp = NULL;
+    struct web_file w = {.fd = -1};
+    rc = ims_import_temp_path(svc, &temp, err);
+    if (rc == IMS_OK && (w.fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0)
+        rc = ims_fail(err, IMS_E_IO, "cannot create %s: %s", temp, strerror(errno));
+    if (rc == IMS_OK && !(w.hashes = ims_hash_pipe_new(web_fd_sink, &w)))
+        rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    int64_t size = 0;
+    char md5[33], sha[129];
+    if (rc == IMS_OK) {
+        const struct ims_config *c = svc->cfg;
+        struct ims_web_get g = {
+            .uri = uri,
+            .filter = &f,
+            .max_size = c->web_download_max_size > 0 ? c->web_download_max_size : c->max_image_size,
+            .timeout_ms = c->web_download_timeout * 1000,
+            .max_redirects = (unsigned)c->web_download_max_redirects,
+            .sink = web_body,
+            .sink_ctx = &w,
+            .keep_going = keep_going,
+            .stop_ctx = ctx,
+        };
+        int64_t started = ims_mono_us();
+        rc = ims_web_fetch(&g, &size, err);
+        if (rc == IMS_OK && !ims_hash_pipe_final(w.hashes, md5, sha))
+            rc = ims_hash_pipe_error(w.hashes, err);
+        if (rc == IMS_OK && fsync(w.fd) != 0)
+            rc = ims_fail(err, IMS_E_IO, "cannot sync %s: %s", temp, strerror(errno));
+        double secs = (double)(ims_mono_us() - started) / 1e6;
+        if (rc == IMS_OK)
+            ims_info("image %s: %lld bytes downloaded in %.2f s (%.0f MB/s)", image_id, (long long)size, secs,
+                     secs > 0 ? (double)size / secs / 1e6 : 0.0);
+    }
+    ims_hash_pipe_free(w.hashes);
+    if (w.fd >= 0)
+        close(w.fd);
+    ims_web_filter_release(&f);
+    if (rc == IMS_OK)
+        rc = ims_glance_import_file(svc, image_id, task_id, temp, size, md5, sha, err);
+    else if (temp)
+        unlink(temp);
+    free(temp);
+    return rc;
+}
