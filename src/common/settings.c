@@ -470,6 +470,12 @@ void ims_settings_release(struct ims_config *c)
     free(c->compute_default_project);
     free(c->region);
     free(c->admin_password);
+    free(c->import_allowed_schemes);
+    free(c->import_disallowed_schemes);
+    free(c->import_allowed_hosts);
+    free(c->import_disallowed_hosts);
+    free(c->import_allowed_ports);
+    free(c->import_disallowed_ports);
     memset(c, 0, sizeof(*c));
 }
 
