@@ -239,9 +239,9 @@ enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id
         return rc;
     }
     char *location = NULL;
-    rc = svc->store->ops->adopt(svc->store, temp_path, &location, err);
+    rc = ims_blob_adopt(svc, temp_path, &location, err);
     if (rc != IMS_OK) {
-        unlink(temp_path);
+        unlink(temp_path); /* adopt removes it on failure; a refusal leaves it */
         return rc;
     }
     struct ims_image_edit e;
@@ -274,10 +274,8 @@ enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id
             rc = ims_image_edit_commit(&e, NULL, err);
         }
     }
-    if (rc != IMS_OK) {
-        struct ims_err ignored;
-        svc->store->ops->remove(svc->store, location, &ignored);
-    }
+    if (rc != IMS_OK)
+        ims_blob_unclaim(svc, location); /* no image took it */
     free(location);
     return rc;
 }
