@@ -89,9 +89,11 @@ struct ims_compute_ops {
     /* A detached volume only (IMS_E_CONFLICT when a server has it). */
     enum ims_rc (*remove_volume)(struct ims_compute_source *s, const char *id, struct ims_err *err);
     /* Copies (reflinks where the file system can) the server's local disks
-     * into the source's own files. */
-    enum ims_rc (*create_backup)(struct ims_compute_source *s, const char *server_id, struct ims_backup *ret,
-                                 struct ims_err *err);
+     * into the source's own files, as a backup with id `id` (a UUID no
+     * backup has; NULL: a new one): a caller that records the id before
+     * the backup exists never loses track of it. */
+    enum ims_rc (*create_backup)(struct ims_compute_source *s, const char *server_id, const char *id,
+                                 struct ims_backup *ret, struct ims_err *err);
     enum ims_rc (*remove_backup)(struct ims_compute_source *s, const char *id, struct ims_err *err);
 
     void (*close)(struct ims_compute_source *s);

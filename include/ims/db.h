@@ -480,6 +480,20 @@ struct ims_job {
 };
 void ims_job_release(struct ims_job *j);
 enum ims_rc ims_repo_job_insert(struct ims_dbc *c, const struct ims_job *j, struct ims_err *err);
+/* A condition of a job's creation: no job of its project waiting or running
+ * whose input contains needle (a JSON member "key":"value", as json_dumps
+ * writes it compactly); else the creation is refused (IMS_E_BADREQ) with
+ * code and msg. */
+struct ims_job_alone {
+    char needle[160];
+    char code[16];
+    char msg[200];
+};
+/* Inserts j if every condition holds, in one write transaction that reads
+ * the jobs and writes the row: of concurrent creations that clash, one
+ * succeeds (write transactions are serialised, across nodes too). */
+enum ims_rc ims_repo_job_insert_alone(struct ims_dbc *c, const struct ims_job *j, const struct ims_job_alone *alone,
+                                      size_t n_alone, struct ims_err *err);
 enum ims_rc ims_repo_job_get(struct ims_dbc *c, const char *id, struct ims_job *ret, struct ims_err *err);
 /* Is a job of the project waiting or running whose input contains needle
  * (a JSON member, "key":"value", as json_dumps writes it compactly)? */

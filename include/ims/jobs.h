@@ -36,6 +36,8 @@ struct ims_jobs_config {
     int64_t lease_ms;          /* how long a claim lasts without renewal */
     int64_t retention_seconds; /* finished jobs are purged this long after they end */
     int64_t step_delay_ms;     /* test hook (IMSD_TEST_JOB_DELAY_MS): pause after every step */
+    int64_t submit_delay_ms;   /* test hook (IMSD_TEST_SUBMIT_DELAY_MS): pause between a request's checks and
+                                * the recording of its job, where concurrent requests race */
     int64_t max_attempts;      /* claims of one job before it is failed cleanly */
 };
 
@@ -55,6 +57,13 @@ enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *
  * UUIDs, named in the image's os_glance_import_task before the job exists). */
 enum ims_rc ims_job_submit_as(struct ims_service *svc, const struct ims_principal *p, const char *type,
                               const char *input_json, const char *id, struct ims_err *err);
+/* The same, on conditions checked in the transaction that records the job
+ * (no other job waiting or running with the same server or backup): of
+ * concurrent submissions that clash, one is recorded and the others are
+ * refused with the condition's IMS error. */
+enum ims_rc ims_job_submit_alone(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                                 const char *input_json, const struct ims_job_alone *alone, size_t n_alone,
+                                 char ret_id[65], struct ims_err *err);
 /* A job of p's project; IMS_E_NOTFOUND otherwise (another project's jobs do
  * not exist for p). */
 enum ims_rc ims_job_get(struct ims_service *svc, const struct ims_principal *p, const char *id,

@@ -11,6 +11,7 @@
 #define IMS_SERVER_IMAGES_H
 
 #include "ims/auth.h"
+#include "ims/db.h"
 #include "ims/server.h"
 #include "ims/server_request.h"
 #include "ims/service.h"
@@ -48,14 +49,17 @@ const char *ims_whole_backup_action(const struct ims_server_image_request *r);
 enum ims_rc ims_whole_backup_get(struct ims_service *svc, const struct ims_principal *p,
                                  const struct ims_server_image_request *r, const char *backup_id,
                                  struct ims_backup *ret, struct ims_err *err);
-/* r's backup made no image yet, and no job is making one (IMG.0029 for
- * CBR, IMG.0134 for CSBS). */
+/* r's backup made no image yet (IMG.0029 for CBR, IMG.0134 for CSBS; that
+ * no job is making one is a condition of the job: ims_server_image_alone). */
 enum ims_rc ims_whole_backup_unused(struct ims_service *svc, const struct ims_principal *p,
                                     const struct ims_server_image_request *r, struct ims_err *err);
 /* Backs up server_id through the compute source (its disks copied, or
- * reflinked where the file system can) for a full-ECS image of it. */
+ * reflinked where the file system can) for a full-ECS image of it, as
+ * backup `id` (chosen and recorded by the job before: a job killed while
+ * or after the backup is made finds it again, and a job that fails removes
+ * it). The backup id exists already: that backup (made before a restart). */
 enum ims_rc ims_whole_backup_make(struct ims_service *svc, const struct ims_principal *p, const char *server_id,
-                                  struct ims_backup *ret, struct ims_err *err);
+                                  const char *id, struct ims_backup *ret, struct ims_err *err);
 void ims_whole_backup_remove(struct ims_service *svc, const char *backup_id);
 /* Creates image `which` of the full-ECS image of backup b as a queued image
  * of p's project: 0 the full-ECS image itself (__whole_image, __backup_id;
@@ -66,13 +70,19 @@ void ims_whole_backup_remove(struct ims_service *svc, const char *backup_id);
 enum ims_rc ims_whole_image_create(struct ims_service *svc, const struct ims_principal *p,
                                    const struct ims_server_image_request *r, const struct ims_backup *b, size_t which,
                                    const char *id, const char *name, const char *disk_ids, struct ims_err *err);
+/* img is a data-disk image of a full-ECS image (__backup_id without
+ * __whole_image): it goes only with its full-ECS image, never alone. */
+bool ims_whole_image_part(const struct ims_image *img);
 /* The data-disk images a deleted full-ECS image referenced go with it
  * (props: the deleted image's). */
 void ims_whole_image_deleted(struct ims_service *svc, const struct ims_kvlist *props);
 
-/* Is a job of p's project that reads server_id waiting or running? */
-enum ims_rc ims_server_image_busy(struct ims_service *svc, const char *project_id, const char *server_id,
-                                  bool *ret_busy, struct ims_err *err);
+/* The conditions r's job is recorded on (ims_job_submit_alone), checked
+ * again in the transaction that records it: no other job waiting or running
+ * that reads server_id (IMG.0010; none for ""), none making an image of
+ * r's backup (IMG.0029 CBR, IMG.0134 CSBS). Returns how many (at most 2). */
+size_t ims_server_image_alone(const struct ims_server_image_request *r, const char *server_id,
+                              struct ims_job_alone ret[2]);
 
 /* The disk image `which` of r is made from, as the compute source has it
  * now: 0 the system disk (IMS_SI_SERVER) or the data disk (IMS_SI_VOLUME),

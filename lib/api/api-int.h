@@ -113,7 +113,11 @@ void api_ims_job_show(struct ims_request *req);
 void api_ims_members_batch(struct ims_request *req);
 void api_ims_copy(struct ims_request *req);
 /* Submits a job of `type` with input (taken) and answers {"job_id": ...}. */
+struct ims_job_alone;
 void api_ims_submit(struct ims_request *req, const char *type, json_t *input);
+/* The same on conditions checked where the job is recorded (ims_job_submit_alone). */
+void api_ims_submit_alone(struct ims_request *req, const char *type, json_t *input, const struct ims_job_alone *alone,
+                          size_t n_alone);
 /* Images from object-storage files and exports (lib/api/ims_import.c). */
 void api_ims_create_image(struct ims_request *req);
 void api_ims_server_image(struct ims_request *req);

@@ -85,11 +85,17 @@ static void bad(struct ims_request *req, const char *code, const char *msg)
 
 void api_ims_submit(struct ims_request *req, const char *type, json_t *input)
 {
+    api_ims_submit_alone(req, type, input, NULL, 0);
+}
+
+void api_ims_submit_alone(struct ims_request *req, const char *type, json_t *input, const struct ims_job_alone *alone,
+                          size_t n_alone)
+{
     struct ims_err err = {0};
     char *s = json_dumps(input, JSON_COMPACT);
     json_decref(input);
     char id[65];
-    enum ims_rc rc = s ? ims_job_submit(req->svc, req->principal, type, s, id, &err)
+    enum ims_rc rc = s ? ims_job_submit_alone(req->svc, req->principal, type, s, alone, n_alone, id, &err)
                        : ims_fail(&err, IMS_E_INTERNAL, "cannot encode the job");
     free(s);
     if (rc != IMS_OK) {

@@ -60,6 +60,8 @@ static void create(struct ims_request *req, bool whole)
         rc = ims_server_image_check(req->svc, req->principal, &r, server_id, &err);
     enum ims_server_image_kind kind = r.kind;
     char *backup_id = r.backup_id ? ims_xstrdup(r.backup_id) : NULL;
+    struct ims_job_alone alone[2];
+    size_t n_alone = rc == IMS_OK ? ims_server_image_alone(&r, server_id, alone) : 0;
     ims_server_image_request_release(&r);
     if (rc != IMS_OK) {
         free(backup_id);
@@ -80,7 +82,7 @@ static void create(struct ims_request *req, bool whole)
         [IMS_SI_VOLUME] = IMS_JOB_VOLUME_TO_SYSTEM, [IMS_SI_WHOLE_SERVER] = IMS_JOB_WHOLE_BY_INSTANCE,
         [IMS_SI_WHOLE_BACKUP] = IMS_JOB_WHOLE_BY_BACKUP,
     };
-    api_ims_submit(req, types[kind], in);
+    api_ims_submit_alone(req, types[kind], in, alone, n_alone);
 }
 
 void api_ims_server_image(struct ims_request *req)

@@ -329,13 +329,24 @@ static void remove_backup_files(const struct inventory *inv, const char *id, siz
         ims_warn("compute: cannot remove %s: %s", path, strerror(errno));
 }
 
-static enum ims_rc inv_create_backup(struct ims_compute_source *s, const char *server_id, struct ims_backup *ret,
-                                     struct ims_err *err)
+static enum ims_rc inv_create_backup(struct ims_compute_source *s, const char *server_id, const char *id,
+                                     struct ims_backup *ret, struct ims_err *err)
 {
+    if (id && !ims_uuid_valid(id))
+        return ims_fail(err, IMS_E_INTERNAL, "a backup id must be a UUID");
     struct inventory *inv = inv_of(s);
     struct ims_dbc *c = NULL;
     struct ims_server srv;
     enum ims_rc rc = conn(s, &c, err);
+    if (rc == IMS_OK && id) {
+        struct ims_backup have;
+        rc = ims_repo_backup_get(c, id, &have, err);
+        if (rc == IMS_OK) {
+            ims_backup_release(&have);
+            return ims_fail(err, IMS_E_CONFLICT, "backup %s exists already", id);
+        }
+        rc = rc == IMS_E_NOTFOUND ? IMS_OK : rc;
+    }
     if (rc == IMS_OK)
         rc = ims_repo_server_get(c, server_id, &srv, err);
     if (rc != IMS_OK)
@@ -348,7 +359,14 @@ static enum ims_rc inv_create_backup(struct ims_compute_source *s, const char *s
         .created_at = ims_now(),
         .volumes = ims_xcalloc(srv.nvolumes ? srv.nvolumes : 1, sizeof(struct ims_volume)),
     };
-    ims_uuid_new(b.id);
+    if (id) {
+        /* copies an interrupted attempt of this backup left (it has no row:
+         * the caller found none) */
+        snprintf(b.id, sizeof(b.id), "%s", id);
+        remove_backup_files(inv, b.id, IMS_SERVER_DISKS_MAX);
+    } else {
+        ims_uuid_new(b.id);
+    }
     snprintf(b.server_id, sizeof(b.server_id), "%s", srv.id);
     char path[PATH_MAX];
     backup_path(inv, b.id, -1, path, sizeof(path));

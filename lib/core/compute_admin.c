@@ -123,7 +123,7 @@ enum ims_rc ims_compute_backup_create(struct ims_service *svc, const struct ims_
                                       struct ims_backup *ret, struct ims_err *err)
 {
     SOURCE_FOR(create_backup);
-    return s->ops->create_backup(s, server_id, ret, err);
+    return s->ops->create_backup(s, server_id, NULL, ret, err);
 }
 
 enum ims_rc ims_compute_backup_remove(struct ims_service *svc, const struct ims_principal *p, const char *id,

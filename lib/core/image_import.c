@@ -84,6 +84,9 @@ static void draft_of(const struct ims_import_request *r, const struct ims_import
     ims_kvlist_set(props, "__data_origin", buf);
     ims_kvlist_set(props, "__root_origin", "file"); /* the reference's value for images from external files */
     ims_kvlist_set(props, "__originalimagename", "");
+    /* the reference's one value: "the image is created from an external
+     * image file" (images from servers, disks and backups have none) */
+    ims_kvlist_set(props, "__root_origin", "file");
     /* imsd reads the whole file at import: nothing is loaded lazily. */
     ims_kvlist_set(props, "__lazyloading", "false");
     /* Recorded as asked; imsd does not change what is inside a guest. */

@@ -241,6 +241,11 @@ enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principa
         rc = ims_fail(err, IMS_E_FORBIDDEN, "Image %s is protected and cannot be deleted.", id);
     else if (ims_streq(e.image.status, "saving"))
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s is being uploaded and cannot be deleted now.", id);
+    else if (ims_whole_image_part(&e.image))
+        rc = ims_fail(err, IMS_E_FORBIDDEN,
+                      "Image %s is a data disk of a full-ECS image and cannot be deleted alone: delete the full-ECS "
+                      "image.",
+                      id);
     if (rc == IMS_OK)
         rc = ims_repo_image_delete(e.c, id, err);
     char *blob = IMS_TAKE_PTR(e.image.blob);

@@ -72,12 +72,24 @@ static enum ims_rc check_data_disks(struct ims_service *svc, const struct ims_pr
     return IMS_OK;
 }
 
-enum ims_rc ims_server_image_busy(struct ims_service *svc, const char *project_id, const char *server_id,
-                                  bool *ret_busy, struct ims_err *err)
+size_t ims_server_image_alone(const struct ims_server_image_request *r, const char *server_id,
+                              struct ims_job_alone ret[2])
 {
-    char needle[IMS_COMPUTE_ID_CAP + 32];
-    snprintf(needle, sizeof(needle), "\"%s\":\"%s\"", IMS_SERVER_JOB_KEY, server_id);
-    return ims_repo_jobs_active_with(ims_db_conn(svc->db), project_id, needle, ret_busy, err);
+    size_t n = 0;
+    if (server_id && server_id[0]) {
+        struct ims_job_alone *a = &ret[n++];
+        snprintf(a->needle, sizeof(a->needle), "\"%s\":\"%.64s\"", IMS_SERVER_JOB_KEY, server_id);
+        snprintf(a->code, sizeof(a->code), "IMG.0010");
+        snprintf(a->msg, sizeof(a->msg), "The ECS %.64s cannot be used to create an image: another image job reads it.",
+                 server_id);
+    }
+    if (r->backup_id) {
+        struct ims_job_alone *a = &ret[n++];
+        snprintf(a->needle, sizeof(a->needle), "\"%s\":\"%.64s\"", IMS_BACKUP_JOB_KEY, r->backup_id);
+        snprintf(a->code, sizeof(a->code), "%s", ims_streq(r->whole_image_type, "CBR") ? "IMG.0029" : "IMG.0134");
+        snprintf(a->msg, sizeof(a->msg), "The backup %.64s has already been used to create an image.", r->backup_id);
+    }
+    return n;
 }
 
 enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_principal *p,
@@ -131,13 +143,17 @@ enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_pri
     }
     if (rc != IMS_OK)
         return rc;
-    bool busy = false;
-    if (ret_server_id[0] && (rc = ims_server_image_busy(svc, p->project_id, ret_server_id, &busy, err)) != IMS_OK)
-        return rc;
-    if (busy)
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0010",
-                             "The ECS %s cannot be used to create an image: another image job reads it.",
-                             ret_server_id);
+    /* checked now for an early answer, and again where the job is recorded */
+    struct ims_job_alone alone[2];
+    size_t n_alone = ims_server_image_alone(r, ret_server_id, alone);
+    for (size_t i = 0; i < n_alone; i++) {
+        bool busy = false;
+        if ((rc = ims_repo_jobs_active_with(ims_db_conn(svc->db), p->project_id, alone[i].needle, &busy, err)) !=
+            IMS_OK)
+            return rc;
+        if (busy)
+            return ims_fail_code(err, IMS_E_BADREQ, alone[i].code, "%s", alone[i].msg);
+    }
     rc = ims_quota_check(svc, p->project_id, n_images, err);
     return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0015") : rc;
 }
@@ -209,7 +225,8 @@ void ims_server_draft_base(struct ims_image *d, const struct ims_server_draft *b
     ims_kvlist_set(props, "__imagetype", "private");
     ims_kvlist_set(props, "__isregistered", "true");
     ims_kvlist_set(props, "__image_source_type", "uds");
-    /* made from a disk, not from another image */
+    /* made from a disk, not from another image; and not from an external
+     * file, the only origin __root_origin names ("file"): none here */
     ims_kvlist_set(props, "__originalimagename", "");
     ims_kvlist_set(props, "__lazyloading", "false");
     ims_kvlist_set(props, "__is_auto_config", "false");

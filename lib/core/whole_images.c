@@ -55,12 +55,8 @@ enum ims_rc ims_whole_backup_unused(struct ims_service *svc, const struct ims_pr
                                     const struct ims_server_image_request *r, struct ims_err *err)
 {
     bool used = false;
+    (void)p;
     enum ims_rc rc = ims_repo_image_prop_exists(ims_db_conn(svc->db), "__backup_id", r->backup_id, &used, err);
-    if (rc == IMS_OK && !used) {
-        char needle[IMS_COMPUTE_ID_CAP + 32];
-        snprintf(needle, sizeof(needle), "\"%s\":\"%s\"", IMS_BACKUP_JOB_KEY, r->backup_id);
-        rc = ims_repo_jobs_active_with(ims_db_conn(svc->db), p->project_id, needle, &used, err);
-    }
     if (rc == IMS_OK && used)
         rc = ims_fail_code(err, IMS_E_BADREQ, cbr(r) ? "IMG.0029" : "IMG.0134",
                            "The backup %s has already been used to create an image.", r->backup_id);
@@ -68,9 +64,11 @@ enum ims_rc ims_whole_backup_unused(struct ims_service *svc, const struct ims_pr
 }
 
 enum ims_rc ims_whole_backup_make(struct ims_service *svc, const struct ims_principal *p, const char *server_id,
-                                  struct ims_backup *ret, struct ims_err *err)
+                                  const char *id, struct ims_backup *ret, struct ims_err *err)
 {
     struct ims_compute_source *s = ims_compute_of(svc);
+    if (s->ops->get_backup(s, p->project_id, id, ret, err) == IMS_OK)
+        return IMS_OK; /* made before a restart */
     struct ims_server srv;
     /* the server must still be the caller's */
     enum ims_rc rc = s->ops->get_server(s, p->project_id, server_id, &srv, err);
@@ -81,7 +79,7 @@ enum ims_rc ims_whole_backup_make(struct ims_service *svc, const struct ims_prin
     ims_server_release(&srv);
     if (!s->ops->create_backup)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0180", "The compute source makes no backups.");
-    rc = s->ops->create_backup(s, server_id, ret, err);
+    rc = s->ops->create_backup(s, server_id, id, ret, err);
     if (rc == IMS_E_CONFLICT) /* the server changed while it was copied */
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0136", "The ECS %s changed while it was backed up.", server_id);
     return rc;
@@ -128,6 +126,13 @@ enum ims_rc ims_whole_image_create(struct ims_service *svc, const struct ims_pri
     enum ims_rc rc = ims_images_create(svc, p, &d, err);
     ims_image_release(&d);
     return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0061") : rc;
+}
+
+bool ims_whole_image_part(const struct ims_image *img)
+{
+    const struct ims_kvlist *props = &img->props;
+    const char *backup = ims_kvlist_get(props, "__backup_id"); /* every image has it, empty if not from a backup */
+    return backup && *backup && !ims_streq(ims_kvlist_get(props, "__whole_image"), "true");
 }
 
 void ims_whole_image_deleted(struct ims_service *svc, const struct ims_kvlist *props)

@@ -33,6 +33,7 @@ struct ims_jobs {
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 static bool stopping;
+static int64_t submit_delay_ms; /* the test hook of struct ims_jobs_config */
 
 int64_t ims_job_now_ms(void)
 {
@@ -270,6 +271,7 @@ enum ims_rc ims_jobs_start(struct ims_service *svc, const struct ims_jobs_config
     struct ims_jobs *e = ims_xcalloc(1, sizeof(*e));
     e->svc = svc;
     e->cfg = *cfg;
+    submit_delay_ms = cfg->submit_delay_ms;
     if (e->cfg.lease_ms < 100)
         e->cfg.lease_ms = 100;
     if (e->cfg.max_attempts < 1)
@@ -321,6 +323,13 @@ void ims_jobs_stop(struct ims_jobs *e)
 static enum ims_rc submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
                           const char *input_json, const char *id, char ret_id[65], struct ims_err *err)
 {
+    return ims_job_submit_alone(svc, p, type, input_json, NULL, 0, ret_id, err);
+}
+
+enum ims_rc ims_job_submit_alone(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                                 const char *input_json, const struct ims_job_alone *alone, size_t n_alone,
+                                 char ret_id[65], struct ims_err *err)
+{
     if (!p->project_id[0])
         return ims_fail(err, IMS_E_FORBIDDEN, "A project-scoped token is required to submit jobs.");
     json_error_t je;
@@ -342,7 +351,12 @@ static enum ims_rc submit(struct ims_service *svc, const struct ims_principal *p
     else
         ims_hexid_new(j.id, 16);
     snprintf(j.status, sizeof(j.status), "INIT");
-    enum ims_rc rc = ims_repo_job_insert(ims_db_conn(svc->db), &j, err);
+    if (submit_delay_ms > 0) {
+        struct timespec ts = {.tv_sec = submit_delay_ms / 1000, .tv_nsec = (submit_delay_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    enum ims_rc rc = n_alone ? ims_repo_job_insert_alone(ims_db_conn(svc->db), &j, alone, n_alone, err)
+                             : ims_repo_job_insert(ims_db_conn(svc->db), &j, err);
     free(req_s);
     if (rc != IMS_OK)
         return rc;

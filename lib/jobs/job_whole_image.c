@@ -6,8 +6,10 @@
  * The input is the request as the client sent it (parsed again at every
  * take) and the server or backup it reads. The backup service's action is
  * checked again at every take, like the job's own. Steps
- * (ctx->job->progress): 0 from a server, back it up (the backup's id is
- * saved in entities at once, so a resumed job takes the same backup), then
+ * (ctx->job->progress): 0 from a server, choose the backup's id and save
+ * it in entities, then back the server up as that backup (a job killed
+ * before, while or after the backup is made finds it again, or removes it
+ * when it fails: no backup is left behind), then
  * choose the images' ids: the full-ECS image's, and one data-disk image
  * per data disk of the backup (sub-jobs); 1 create them queued; 2 + i
  * make disk i's data from the backup's copy (the system disk into the
@@ -73,14 +75,21 @@ static enum ims_rc plan(struct ims_job_ctx *ctx, const struct ims_server_image_r
 {
     struct ims_err err = {0};
     struct ims_backup b;
-    if (!backup_id_of(ctx, r)) {
-        enum ims_rc rc = ims_whole_backup_make(ctx->svc, &ctx->principal, r->instance_id, &b, &err);
+    if (!r->backup_id) {
+        /* the backup's id is recorded before the backup is made: a job
+         * killed at any moment finds it again, or removes it if it fails */
+        if (!backup_id_of(ctx, r)) {
+            char id[IMS_UUID_LEN + 1];
+            ims_uuid_new(id);
+            json_object_set_new(ctx->entities, "backup_id", json_string(id));
+            if (!ims_job_step(ctx, 0))
+                return IMS_E_BUSY;
+        }
+        enum ims_rc rc = ims_whole_backup_make(ctx->svc, &ctx->principal, r->instance_id, backup_id_of(ctx, r), &b,
+                                               &err);
         if (rc != IMS_OK)
             return ims_job_fail_with(ctx, rc, &err);
-        json_object_set_new(ctx->entities, "backup_id", json_string(b.id));
         ims_backup_release(&b);
-        if (!ims_job_step(ctx, 0))
-            return IMS_E_BUSY;
     }
     if (get_backup(ctx, r, &b) != IMS_OK)
         return IMS_E_BADREQ;

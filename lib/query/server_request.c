@@ -204,6 +204,10 @@ static enum ims_rc parse_whole(json_t *o, struct ims_server_image_request *r, st
         return BAD("IMG.0001", "whole_image_type goes with backup_id.");
     if (r->backup_id && r->vault_id)
         return BAD("IMG.0001", "vault_id goes with instance_id.");
+    /* a CBR vault's id, as the reference's examples show it; imsd has no
+     * CBR service to ask whether it exists (README) */
+    if (r->vault_id && !ims_uuid_valid(r->vault_id))
+        return BAD("IMG.0184", "Failed to obtain the vault: vault_id must be a vault's id (a UUID).");
     r->kind = r->instance_id ? IMS_SI_WHOLE_SERVER : IMS_SI_WHOLE_BACKUP;
     if (r->backup_id)
         r->whole_image_type = ims_xstrdup(wit && *wit ? wit : "CSBS");

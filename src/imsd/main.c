@@ -37,7 +37,9 @@ static void usage(FILE *out)
     fprintf(out, "\nSignals: SIGTERM/SIGINT stop accepting, let in-flight requests finish (drain_timeout_ms), then\n"
                  "stop the job workers (a running job ends its current step and is resumed at the next start), exit 0.\n");
     fprintf(out, "\nTest hook: IMSD_TEST_JOB_DELAY_MS=N makes every job step pause N ms (to observe running jobs,\n"
-                 "interrupt them and check that they resume). Never set it in production.\n");
+                 "interrupt them and check that they resume). IMSD_TEST_SUBMIT_DELAY_MS=N pauses N ms between a\n"
+                 "request's checks and the recording of its job (to race concurrent requests). Never set them in\n"
+                 "production.\n");
 }
 
 static enum ims_log_level log_level(const char *s)
@@ -198,9 +200,13 @@ int main(int argc, char **argv)
     const char *delay = getenv("IMSD_TEST_JOB_DELAY_MS");
     if (delay && *delay && !ims_parse_i64(delay, 0, 3600000, &delay_ms))
         ims_warn("IMSD_TEST_JOB_DELAY_MS='%s' ignored (expected milliseconds)", delay);
+    int64_t submit_delay_ms = 0;
+    const char *sdelay = getenv("IMSD_TEST_SUBMIT_DELAY_MS");
+    if (sdelay && *sdelay && !ims_parse_i64(sdelay, 0, 60000, &submit_delay_ms))
+        ims_warn("IMSD_TEST_SUBMIT_DELAY_MS='%s' ignored (expected milliseconds)", sdelay);
     struct ims_jobs_config jc = {.workers = cfg.job_workers, .lease_ms = cfg.job_lease_seconds * 1000,
                                  .retention_seconds = cfg.job_retention_seconds, .step_delay_ms = delay_ms,
-                                 .max_attempts = 3};
+                                 .submit_delay_ms = submit_delay_ms, .max_attempts = 3};
     struct ims_jobs *jobs = NULL;
     if (ims_jobs_start(svc, &jc, &jobs, &e) != IMS_OK) {
         fprintf(stderr, "imsd: %s\n", e.msg);

@@ -9,8 +9,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -86,6 +88,23 @@ class Api(requests.Session):
             url = self.base + url
         kwargs.setdefault("timeout", 300)
         return super().request(method, url, *args, **kwargs)
+
+
+def concurrently(api, calls):
+    """Runs calls (functions of an Api) at once, each on its own session
+    with api's token; returns their results in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(fn):
+        s = Api(api.base, api.token)
+        try:
+            start.wait()
+            return fn(s)
+        finally:
+            s.close()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 def password_auth_body(user, password, project=None, domain=DEFAULT_DOMAIN,

@@ -7,11 +7,10 @@ it and wrote the whole record back, erasing what others had been told had
 succeeded. Each test is a few seconds at most."""
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers import (Api, RawUpload, create_image, get_image,
+from helpers import (RawUpload, concurrently, create_image, get_image,
                      list_all, md5, patch, stored_blobs, upload)
 
 
@@ -25,23 +24,6 @@ def srv(module_imsd):
 @pytest.fixture(scope="module")
 def owner(srv):
     return srv.project_user()
-
-
-def concurrently(api, calls):
-    """Runs calls (functions of an Api) at once, each on its own session;
-    returns their results in order."""
-    start = threading.Barrier(len(calls))
-
-    def run(fn):
-        s = Api(api.base, api.token)
-        try:
-            start.wait()
-            return fn(s)
-        finally:
-            s.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 ROUNDS = 5   # a lost write showed in most rounds before, not in every one

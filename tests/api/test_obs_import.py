@@ -160,6 +160,7 @@ def test_import_each_format(srv, api, files, fmt):
     expected = {"__os_version": "CentOS 7.6 64bit", "__platform": "CentOS", "__os_bit": "64", "__os_type": "Linux",
                 "__imagetype": "private", "__isregistered": "true", "__image_source_type": "uds",
                 "__data_origin": "file," + url, "__originalimagename": "", "__lazyloading": "false",
+                "__root_origin": "file",
                 "__description": body["description"], "virtual_env_type": "FusionCompute",
                 "hw_firmware_type": "uefi", "__is_auto_config": "true", "__image_size": str(SIZE),
                 "max_ram": "4096"}

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from helpers import unique
+from helpers import concurrently, unique
 from job_helpers import ims_error, submit, wait_job
 
 CREATE = "/v2/cloudimages/action"
@@ -311,3 +311,37 @@ def test_sigkill_during_a_multi_disk_job_resumes(start_imsd, monkeypatch, disks,
     names = [i["name"] for i in a2.get("/v2/images").json()["images"]]
     assert sorted(names) == sorted([image(a2, sys_id)["name"], image(a2, data_id)["name"]])
     assert not temp_files(s2)
+
+
+def test_concurrent_image_jobs_of_one_server_one_is_taken(start_imsd, monkeypatch, disks):
+    """Concurrent creations from one server: the busy check is made again in
+    the transaction that records the job, so exactly one is taken and every
+    other is IMG.0010 (before, several passed the check side by side)."""
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "3000")
+    # every request pauses between its checks and the recording of its job:
+    # requests that all passed the checks now race to be recorded
+    monkeypatch.setenv("IMSD_TEST_SUBMIT_DELAY_MS", "400")
+    s = start_imsd(config={"jobs": {"workers": 1}, "server": {"threads": 8}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    monkeypatch.delenv("IMSD_TEST_SUBMIT_DELAY_MS")
+    a = s.project_user()
+    for round_ in range(4):
+        sid, vids = add_server(s, a, disks)
+        bodies = [{"name": unique("c"), "instance_id": sid} for _ in range(6)] + \
+                 [{"data_images": [{"name": unique("d"), "volume_id": vids[0]}]} for _ in range(2)]
+        replies = concurrently(a, [(lambda api, b=b: api.post(CREATE, json=b)) for b in bodies])
+        taken = [r for r in replies if r.status_code == 200]
+        assert len(taken) == 1, [(r.status_code, r.text) for r in replies]
+        for r in replies:
+            if r.status_code != 200:
+                ims_error(r, 400, "IMG.0010")
+
+
+def test_images_from_servers_have_no_root_origin(srv, api, disks):
+    """__root_origin names one origin, an external image file ("file"): an
+    image made from a server's disk has none."""
+    sid, _ = add_server(srv, api, disks, names=("sys",))
+    job = run_job(api, {"name": unique("ro"), "instance_id": sid})
+    assert job["status"] == "SUCCESS", job
+    img = image(api, job["entities"]["image_id"])
+    assert "__root_origin" not in img and img["__data_origin"] == "instance,%s" % sid

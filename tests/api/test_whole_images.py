@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from helpers import Iam, policy_doc, unique
+from helpers import Iam, concurrently, policy_doc, unique
 from job_helpers import ims_error, submit, wait_job
 
 WHOLE = "/v1/cloudimages/wholeimages/action"
@@ -270,3 +270,85 @@ def test_a_failed_full_ecs_job_leaves_nothing(start_imsd, monkeypatch, disks):
     assert job["status"] == "FAIL", job
     assert a.get("/v2/images").json()["images"] == []
     assert not [l for l in s.imsctl("backup", "ls", "--project", a.project_name).split("\n") if l.strip()]
+
+
+def test_a_data_disk_image_of_a_full_ecs_image_is_not_deleted_alone(srv, api, disks):
+    """A full-ECS image's hidden data-disk images go with it (deleting it
+    deletes them), never alone: 403, and the full-ECS image stays whole."""
+    sid = add_server(srv, api, disks)
+    job = run_job(api, {"name": unique("part"), "instance_id": sid})
+    assert job["status"] == "SUCCESS", job
+    disk_ids = [s["entities"]["image_id"] for s in job["entities"]["sub_jobs_result"]]
+    for i in disk_ids:
+        r = api.delete("/v2/images/%s" % i)
+        assert r.status_code == 403 and "full-ECS" in r.text, r.text
+        assert image(api, i)["status"] == "active"
+    assert api.delete("/v2/images/%s" % job["entities"]["image_id"]).status_code == 204
+    for i in disk_ids:
+        assert api.get("/v2/images/%s" % i).status_code == 404
+
+
+def test_vault_id_must_be_a_vaults_id(srv, api, disks):
+    """vault_id names a CBR vault by its id (a UUID, as the reference shows
+    it): anything else is IMG.0184 (the vault cannot be obtained), before a
+    backup is made."""
+    sid = add_server(srv, api, disks)
+    for bad in ("vault-1", "de9fcf45-11b2-432c-8562-5c542857460", "de9fcf45_11b2_432c_8562_5c5428574600", "x" * 36):
+        ims_error(api.post(WHOLE, json={"name": "v", "instance_id": sid, "vault_id": bad}), 400, "IMG.0184")
+    ims_error(api.post(WHOLE, json={"name": "v", "instance_id": sid, "vault_id": ""}), 400, "IMG.0184")
+    backups = [l for l in srv.imsctl("backup", "ls", "--project", api.project_name).split("\n") if sid in l]
+    assert backups == []
+
+
+def test_concurrent_full_ecs_images_of_one_backup_one_is_taken(start_imsd, monkeypatch, disks):
+    """One full-ECS image per backup, also for concurrent requests: the check
+    is made again where the job is recorded, so exactly one is taken and the
+    others are IMG.0029 (CBR)."""
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "3000")
+    # every request pauses between its checks and the recording of its job:
+    # requests that all passed the checks now race to be recorded
+    monkeypatch.setenv("IMSD_TEST_SUBMIT_DELAY_MS", "400")
+    s = start_imsd(config={"jobs": {"workers": 1}, "server": {"threads": 8}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    monkeypatch.delenv("IMSD_TEST_SUBMIT_DELAY_MS")
+    a = s.project_user()
+    sid = add_server(s, a, disks)
+    for round_ in range(3):
+        bid = s.imsctl("backup", "create", "--server", sid).split("\n")[0]
+        body = {"backup_id": bid, "whole_image_type": "CBR"}
+        replies = concurrently(a, [(lambda api: api.post(WHOLE, json=dict(body, name=unique("cc"))))] * 6)
+        assert len([r for r in replies if r.status_code == 200]) == 1, [(r.status_code, r.text) for r in replies]
+        for r in replies:
+            if r.status_code != 200:
+                ims_error(r, 400, "IMG.0029")
+
+
+def test_sigkill_before_the_backup_is_made_leaves_no_orphan(start_imsd, monkeypatch, disks, tmp_path):
+    """The job records its backup's id before it backs the server up, so a
+    backup made by a job that dies at any moment is found again: imsd is
+    killed after the id is recorded and before the backup exists; after a
+    restart the job makes that backup (one, with that id) and its image."""
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "2000")
+    s = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    a = s.project_user()
+    sid = add_server(s, a, disks)
+    job_id = submit(a, "POST", WHOLE, {"name": unique("o"), "instance_id": sid})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ent = a.get("/v1/%s/jobs/%s" % (a.project_id, job_id)).json()["entities"]
+        if ent.get("backup_id"):
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the job never recorded its backup")
+    listed = s.imsctl("backup", "ls", "--project", a.project_name)
+    s.kill()
+    s.ended_by_test = True
+    assert ent["backup_id"] not in listed and "image_id" not in ent  # recorded before it was made
+    s2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=s.data_dir)
+    a2 = s2.session(a.user_name, a.password, a.project_name)
+    job = wait_job(a2, job_id, timeout=90)
+    check_whole(a2, job, disks, tmp_path, backup_id=ent["backup_id"])
+    backups = [l for l in s2.imsctl("backup", "ls", "--project", a.project_name).split("\n") if l.strip()]
+    assert len(backups) == 1 and ent["backup_id"] in backups[0], backups

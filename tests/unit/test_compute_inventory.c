@@ -214,7 +214,7 @@ static void object_storage_disks(void **state)
     assert_string_equal(s.volumes[0].disk, "bucket-1:images/sys.qcow2");
 
     struct ims_backup b;
-    assert_int_equal(inv->ops->create_backup(inv, s.id, &b, &err), IMS_OK);
+    assert_int_equal(inv->ops->create_backup(inv, s.id, NULL, &b, &err), IMS_OK);
     write_file(qcow, "not a qcow2 any more", 4096);
     f = fopen(qcow, "r");
     assert_int_equal(ims_obs_put_file(obs, "bucket-1", "images/sys.qcow2", fileno(f), &err), IMS_OBS_OK);
@@ -271,7 +271,7 @@ static void backup_keeps_its_content(void **state)
     add_server("app", "pa", &s);
     struct ims_err err;
     struct ims_backup b, got;
-    assert_int_equal(inv->ops->create_backup(inv, s.id, &b, &err), IMS_OK);
+    assert_int_equal(inv->ops->create_backup(inv, s.id, NULL, &b, &err), IMS_OK);
     assert_int_equal(b.nvolumes, 2);
     /* The server's system disk changes after the backup. */
     write_file(sys_disk, "system disk, SECOND version", 1 << 20);
@@ -316,6 +316,38 @@ static void backup_keeps_its_content(void **state)
     ims_server_release(&s);
 }
 
+/* A backup made with the id its caller recorded first: an attempt's
+ * leftover copies are replaced, an existing backup is never touched. */
+static void backup_with_a_chosen_id(void **state)
+{
+    (void)state;
+    struct ims_server s;
+    add_server("chosen", "pa", &s);
+    struct ims_err err;
+    const char *id = "0b7a3c0e-0000-4000-8000-0000000000bb";
+    char dirpath[256], left[300];
+    snprintf(dirpath, sizeof(dirpath), "%s/compute/backups/%s", dir, id);
+    snprintf(left, sizeof(left), "%s/disk0", dirpath);
+    assert_int_equal(mkdir(dirpath, 0750), 0);
+    write_file(left, "half a copy", 11); /* an interrupted attempt */
+    struct ims_backup b, again;
+    assert_int_equal(inv->ops->create_backup(inv, s.id, id, &b, &err), IMS_OK);
+    assert_string_equal(b.id, id);
+    char *want = read_head(sys_disk, 20), *head = read_head(b.volumes[0].disk, 20);
+    assert_string_equal(head, want);
+    free(head);
+    assert_int_equal(inv->ops->create_backup(inv, s.id, id, &again, &err), IMS_E_CONFLICT);
+    head = read_head(b.volumes[0].disk, 20); /* untouched */
+    assert_string_equal(head, want);
+    free(head);
+    free(want);
+    assert_int_equal(inv->ops->create_backup(inv, s.id, "not-a-uuid", &again, &err), IMS_E_INTERNAL);
+    assert_int_equal(inv->ops->remove_backup(inv, id, &err), IMS_OK);
+    assert_int_equal(inv->ops->remove_server(inv, s.id, &err), IMS_OK);
+    ims_backup_release(&b);
+    ims_server_release(&s);
+}
+
 static void make_orphan(const char *id, int64_t age, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/compute/backups/%s", dir, id);
@@ -336,7 +368,7 @@ static void interrupted_backups_are_recovered(void **state)
     add_server("rec", "pa", &s);
     struct ims_err err;
     struct ims_backup kept;
-    assert_int_equal(inv->ops->create_backup(inv, s.id, &kept, &err), IMS_OK);
+    assert_int_equal(inv->ops->create_backup(inv, s.id, NULL, &kept, &err), IMS_OK);
     char kept_dir[256], old[256], young[256];
     snprintf(kept_dir, sizeof(kept_dir), "%s/compute/backups/%s", dir, kept.id);
     struct timespec t[2] = {{.tv_sec = time(NULL) - 7200}, {.tv_sec = time(NULL) - 7200}};
@@ -376,6 +408,7 @@ int main(void)
         cmocka_unit_test(object_storage_disks),
         cmocka_unit_test(volumes_join_their_server),
         cmocka_unit_test(backup_keeps_its_content),
+        cmocka_unit_test(backup_with_a_chosen_id),
         cmocka_unit_test(interrupted_backups_are_recovered),
         cmocka_unit_test(disk_references),
     };
