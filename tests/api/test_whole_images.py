@@ -225,6 +225,17 @@ def test_the_backup_services_permission_is_needed_too(srv, disks):
     assert job["status"] == "SUCCESS", job
 
 
+def wait_entities(api, job_id, ready, what, timeout=30):
+    """The job's entities once ready(entities) holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ent = api.get("/v1/%s/jobs/%s" % (api.project_id, job_id)).json()["entities"]
+        if ready(ent):
+            return ent
+        time.sleep(0.02)
+    pytest.fail("the job never %s" % what)
+
+
 def test_sigkill_during_a_full_ecs_job_resumes_with_the_same_backup(start_imsd, monkeypatch, disks, tmp_path):
     """imsd is killed once the job has backed the server up and made its
     images: after a restart the job resumes with the backup it made (no
@@ -235,14 +246,8 @@ def test_sigkill_during_a_full_ecs_job_resumes_with_the_same_backup(start_imsd, 
     a = s.project_user()
     sid = add_server(s, a, disks)
     job_id = submit(a, "POST", WHOLE, {"name": unique("k"), "instance_id": sid})
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ent = a.get("/v1/%s/jobs/%s" % (a.project_id, job_id)).json()["entities"]
-        if ent.get("image_id") and a.get("/v2/images/%s" % ent["image_id"]).status_code == 200:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the job never made its images")
+    ent = wait_entities(a, job_id, lambda e: e.get("image_id") and
+                        a.get("/v2/images/%s" % e["image_id"]).status_code == 200, "made its images")
     s.kill()
     s.ended_by_test = True
     s2 = start_imsd(config={"jobs": {"workers": 1, "lease_seconds": 2}}, data_dir=s.data_dir)
@@ -334,14 +339,7 @@ def test_sigkill_before_the_backup_is_made_leaves_no_orphan(start_imsd, monkeypa
     a = s.project_user()
     sid = add_server(s, a, disks)
     job_id = submit(a, "POST", WHOLE, {"name": unique("o"), "instance_id": sid})
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ent = a.get("/v1/%s/jobs/%s" % (a.project_id, job_id)).json()["entities"]
-        if ent.get("backup_id"):
-            break
-        time.sleep(0.02)
-    else:
-        pytest.fail("the job never recorded its backup")
+    ent = wait_entities(a, job_id, lambda e: e.get("backup_id"), "recorded its backup")
     listed = s.imsctl("backup", "ls", "--project", a.project_name)
     s.kill()
     s.ended_by_test = True
