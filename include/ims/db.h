@@ -491,7 +491,8 @@ struct ims_job_alone {
 };
 /* Inserts j if every condition holds, in one write transaction that reads
  * the jobs and writes the row: of concurrent creations that clash, one
- * succeeds (write transactions are serialised, across nodes too). */
+ * succeeds (an ims_db_begin transaction: they run one at a time, across
+ * nodes too). */
 enum ims_rc ims_repo_job_insert_alone(struct ims_dbc *c, const struct ims_job *j, const struct ims_job_alone *alone,
                                       size_t n_alone, struct ims_err *err);
 enum ims_rc ims_repo_job_get(struct ims_dbc *c, const char *id, struct ims_job *ret, struct ims_err *err);
