@@ -321,14 +321,8 @@ void ims_jobs_stop(struct ims_jobs *e)
 }
 
 static enum ims_rc submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
-                          const char *input_json, const char *id, char ret_id[65], struct ims_err *err)
-{
-    return ims_job_submit_alone(svc, p, type, input_json, NULL, 0, ret_id, err);
-}
-
-enum ims_rc ims_job_submit_alone(struct ims_service *svc, const struct ims_principal *p, const char *type,
-                                 const char *input_json, const struct ims_job_alone *alone, size_t n_alone,
-                                 char ret_id[65], struct ims_err *err)
+                          const char *input_json, const char *id, const struct ims_job_alone *alone,
+                          size_t n_alone, char ret_id[65], struct ims_err *err)
 {
     if (!p->project_id[0])
         return ims_fail(err, IMS_E_FORBIDDEN, "A project-scoped token is required to submit jobs.");
@@ -370,14 +364,21 @@ enum ims_rc ims_job_submit_alone(struct ims_service *svc, const struct ims_princ
 enum ims_rc ims_job_submit(struct ims_service *svc, const struct ims_principal *p, const char *type,
                            const char *input_json, char ret_id[65], struct ims_err *err)
 {
-    return submit(svc, p, type, input_json, NULL, ret_id, err);
+    return submit(svc, p, type, input_json, NULL, NULL, 0, ret_id, err);
+}
+
+enum ims_rc ims_job_submit_alone(struct ims_service *svc, const struct ims_principal *p, const char *type,
+                                 const char *input_json, const struct ims_job_alone *alone, size_t n_alone,
+                                 char ret_id[65], struct ims_err *err)
+{
+    return submit(svc, p, type, input_json, NULL, alone, n_alone, ret_id, err);
 }
 
 enum ims_rc ims_job_submit_as(struct ims_service *svc, const struct ims_principal *p, const char *type,
                               const char *input_json, const char *id, struct ims_err *err)
 {
     char ignored[65];
-    return submit(svc, p, type, input_json, id, ignored, err);
+    return submit(svc, p, type, input_json, id, NULL, 0, ignored, err);
 }
 
 enum ims_rc ims_job_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
