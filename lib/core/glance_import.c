@@ -43,13 +43,12 @@ bool ims_glance_import_method_enabled(const struct ims_service *svc, const char 
 
 size_t ims_glance_stores(const struct ims_service *svc, const char **ret, size_t cap)
 {
-    size_t n = 0;
-    if (svc->backends)
-        for (size_t i = 0; i < svc->backends->nstores && n < cap; i++)
-            ret[n++] = svc->backends->stores[i]->ops->name;
-    if (n == 0 && cap)
-        ret[n++] = svc->store->ops->name;
-    return n;
+    /* Only the first store takes new blobs (lib/store/router.c); the stores
+     * behind it are read for older locations, so nothing imports into them. */
+    if (!cap)
+        return 0;
+    ret[0] = svc->backends && svc->backends->nstores ? svc->backends->stores[0]->ops->name : svc->store->ops->name;
+    return 1;
 }
 
 void ims_glance_import_task_release(struct ims_glance_import_task *t)

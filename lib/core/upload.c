@@ -4,6 +4,7 @@
  * off the event-loop thread). Data goes to a temporary blob; commit makes
  * it durable, then one transaction records it and flips the status, so a
  * failure at any point leaves the image queued and no data behind. */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -118,26 +119,37 @@ void ims_upload_abort(struct ims_upload *u)
     upload_free(u);
 }
 
+/* The inspector's reads of a stored blob: pread on the file store's
+ * descriptor, the store's reader otherwise (ranged GETs on S3). */
+static long blob_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    const struct ims_blob_reader *r = ctx;
+    for (;;) {
+        ssize_t n = r->fd >= 0 ? pread(r->fd, buf, len, (off_t)off) : r->read(r->ctx, off, buf, len);
+        if (n >= 0 || errno != EINTR)
+            return (long)n;
+    }
+}
+
 /* The disk size the stored data holds, as Glance 25 records at upload:
- * the format inspector over the stored file (bounded reads of headers and
- * tables, never the whole file). -1 (null) where the store has no local
- * file or the inspector refuses the content: the upload itself stands, as
- * the native API takes any bytes. */
+ * the format inspector over the stored blob (bounded reads of headers and
+ * tables, never the whole blob, on every store). -1 (null) where the blob
+ * cannot be read or the inspector refuses the content: the upload itself
+ * stands, as the native API takes any bytes. */
 static int64_t stored_virtual_size(struct ims_service *svc, const char *location)
 {
-    /* only where the blob is a local file: a remote store would fetch it whole */
-    char *path = NULL;
-    bool copy = false;
+    struct ims_blob_reader r = {.fd = -1};
     struct ims_err err;
-    if (!ims_str_startswith(location, "file://") || !svc->store->ops->local_path ||
-        svc->store->ops->local_path(svc->store, location, &path, &copy, &err) != IMS_OK)
+    if (svc->store->ops->open_read(svc->store, location, &r, &err) != IMS_OK)
         return -1;
+    struct ims_format_source src = {.read_at = blob_read_at, .ctx = &r, .size = r.size};
     struct ims_format_info info;
     enum ims_format_refusal why;
-    enum ims_rc rc = copy ? IMS_E_IO : ims_image_inspect_file(path, NULL, NULL, &info, &why, &err);
-    if (copy)
-        unlink(path);
-    free(path);
+    enum ims_rc rc = ims_format_inspect(&src, NULL, &info, &why, &err);
+    if (r.fd >= 0)
+        close(r.fd);
+    if (r.close)
+        r.close(r.ctx);
     return rc == IMS_OK && info.virtual_size <= INT64_MAX ? (int64_t)info.virtual_size : -1;
 }
 

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from obs_fixtures import STORE  # the store new data goes to: file, or s3 in the S3 pass
+
 from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, clean_env,
                      create_image, get_image, patch, unique)
 
@@ -79,7 +81,7 @@ def test_info_import_and_stores(admin, alice):
     r = alice.get("/v2/info/stores")
     assert r.status_code == 200
     stores = r.json()["stores"]
-    assert [s["id"] for s in stores] == ["file"]
+    assert [s["id"] for s in stores] == [STORE]
     assert stores[0]["default"] == "true"
     r = alice.get("/v2/info/import/")
     assert r.status_code == 404
@@ -92,7 +94,7 @@ def test_glance_cli_import_info(imsd):
     cells = "".join(line.split("|")[2].strip() for line in r.stdout.splitlines() if line.startswith("|"))
     assert '"glance-direct"' in cells.replace("glance- direct", "glance-direct"), r.stdout
     r = glance_cli(imsd, "stores-info")
-    assert "file" in r.stdout
+    assert STORE in r.stdout
 
 
 # ------------------------------------------------------------ glance-direct
@@ -138,7 +140,7 @@ def test_stage_then_glance_direct(imsd, alice):
     assert task["user_id"] == alice.user_id
     assert task["input"]["image_id"] == img["id"]
     assert task["input"]["import_req"] == {"method": {"name": "glance-direct"}}
-    assert task["input"]["backend"] == ["file"]
+    assert task["input"]["backend"] == [STORE]
     assert task["result"] == {"image_id": img["id"]}
 
 
@@ -156,8 +158,8 @@ def test_import_refusals(alice, bob):
             ({"method": {"name": "glance-direct"}, "all_stores": "yes"}, 400, "'all_stores' must be boolean"),
             ({"method": {"name": "glance-direct"}, "all_stores_must_succeed": 1}, 400,
              "'all_stores_must_succeed' must be boolean"),
-            ({"method": {"name": "glance-direct"}, "stores": "file"}, 400, "stores"),
-            ({"method": {"name": "glance-direct"}, "stores": ["file"], "all_stores": True}, 400,
+            ({"method": {"name": "glance-direct"}, "stores": STORE}, 400, "stores"),
+            ({"method": {"name": "glance-direct"}, "stores": [STORE], "all_stores": True}, 400,
              "All_stores parameter"),
     ]:
         r = do_import(alice, img["id"], body)
@@ -238,7 +240,7 @@ def test_format_mismatch_refused_by_inspector(imsd, alice, tmp_path):
     assert "qcow2" in task["message"] or "format" in task["message"], task
     got = get_image(alice, img["id"])
     assert got["status"] == "queued"
-    assert got["os_glance_failed_import"] == "file"
+    assert got["os_glance_failed_import"] == STORE
     assert got["os_glance_importing_to_stores"] == ""
     assert "os_glance_import_task" not in got
     assert got["checksum"] is None
@@ -323,7 +325,7 @@ def test_sdk_stage_and_import(conn, admin):
     done = wait_status(admin, img.id, ("active", "queued"))
     assert done["status"] == "active"
     assert done["checksum"] == hashlib.md5(data).hexdigest()
-    assert [s.id for s in conn.image.stores()] == ["file"]
+    assert [s.id for s in conn.image.stores()] == [STORE]
 
 
 # --------------------------------------------------------------------- tasks

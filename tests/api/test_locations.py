@@ -6,6 +6,8 @@ never to other projects; a location a client sends never becomes an
 image's data (file:// outside the store included)."""
 import pytest
 
+from obs_fixtures import STORE  # the store new data goes to: file, or s3 in the S3 pass
+
 from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, PATCH_21, active_image,
                      unique)
 
@@ -61,10 +63,10 @@ def test_shown_to_the_project_and_admins(shown):
     img = active_image(api, data=DATA)
     doc = api.get("/v2/images/%s" % img["id"]).json()
     [loc] = doc["locations"]
-    assert loc["url"].startswith("file://") and loc["metadata"] == {}
+    assert loc["url"].startswith(STORE + "://") and loc["metadata"] == {}
     assert doc["direct_url"] == loc["url"]
     # no host path leaks: the URL names the store's blob, relative to the store
-    assert not loc["url"].startswith("file:///"), loc["url"]
+    assert not loc["url"].startswith(STORE + ":///"), loc["url"]
     c = sdk(shown, api.user_name, api.password, api.project_name)
     try:
         got = c.image.get_image(img["id"])

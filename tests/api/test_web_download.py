@@ -12,6 +12,7 @@ import urllib.parse
 import pytest
 
 from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, create_image, get_image, unique)
+from obs_fixtures import STORE
 from test_glance_import import glance_cli, wait_task_done
 
 FILES = {}
@@ -160,7 +161,7 @@ def test_redirects_are_checked(allowed, web):
         task, got = wait_done(api, img["id"])
         assert task["status"] == "failure", (target, task)
         assert "filtering" in task["message"] or "not allowed" in task["message"], task["message"]
-        assert got["status"] == "queued" and got["os_glance_failed_import"] == "file"
+        assert got["status"] == "queued" and got["os_glance_failed_import"] == STORE
         assert "os_glance_import_task" not in got and got["checksum"] is None
 
 
