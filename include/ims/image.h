@@ -42,6 +42,17 @@ void ims_image_init(struct ims_image *img);
 void ims_image_release(struct ims_image *img);
 static inline void ims_image_releasep(struct ims_image *img) { ims_image_release(img); }
 void ims_image_copy(struct ims_image *dst, const struct ims_image *src);
+/* The documented IMS attributes an image shows while it has no value of its
+ * own (image.c says why they are not stored): its answers add each one whose
+ * key its properties lack, its filters match an absent key as its default. */
+struct ims_prop_default {
+    const char *key, *value;
+};
+extern const struct ims_prop_default ims_image_shown_defaults[];
+extern const size_t ims_image_nshown_defaults;
+/* The default shown for key, or NULL when it has none. */
+const char *ims_image_shown_default(const char *key);
+
 /* Replaces *field with a copy of value (NULL allowed). */
 void ims_set_str(char **field, const char *value);
 /* The image's status becomes active, now: active_at (the reference's time

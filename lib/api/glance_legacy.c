@@ -50,6 +50,9 @@ static void image_v1_json(struct ims_jw *w, const struct ims_image *img)
     ims_jw_obj_begin(w);
     for (size_t i = 0; i < img->props.n; i++)
         ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
+    for (size_t i = 0; i < ims_image_nshown_defaults; i++)
+        if (!ims_kvlist_get(&img->props, ims_image_shown_defaults[i].key))
+            ims_jw_kstr(w, ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
     ims_jw_obj_end(w);
     ims_jw_obj_end(w);
 }
@@ -131,6 +134,9 @@ void api_legacy_image_head(struct ims_request *req)
     meta(req, p, "size", num);
     for (size_t i = 0; i < img.props.n; i++)
         meta(req, "X-Image-Meta-Property-", img.props.items[i].key, img.props.items[i].value);
+    for (size_t i = 0; i < ims_image_nshown_defaults; i++)
+        if (!ims_kvlist_get(&img.props, ims_image_shown_defaults[i].key))
+            meta(req, "X-Image-Meta-Property-", ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
     if (img.checksum)
         ims_resp_header(req, "ETag", img.checksum);
     ims_resp_empty(req, 200);

@@ -111,5 +111,8 @@ void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct 
             continue;
         ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
     }
+    for (size_t i = 0; i < ims_image_nshown_defaults; i++)
+        if (!ims_kvlist_get(&img->props, ims_image_shown_defaults[i].key))
+            ims_jw_kstr(w, ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
     ims_jw_obj_end(w);
 }

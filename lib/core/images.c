@@ -18,17 +18,12 @@
 #include "ims/store.h"
 #include "ims/upload.h"
 
-/* IMS attributes every image carries (reference common_parameters/
- * image_attributes.md; every field the response tables and examples of the
- * image APIs show, spec/image-fields.tsv), with the values an image made
- * through the API gets unless the client or the path making it gives its
- * own. Where a field means nothing in imsd it carries the reference's
- * documented default or "not set": no charging (__account_code,
- * __productcode), no encryption (__system__cmkid), no lazy loading, no
- * agents, no GPU or special hardware (__support_* "false", GPU types
- * empty), storage kept private (__image_location empty), the slot number
- * the reference calls unavailable (__sequence_num empty); active_at is
- * empty until the image first becomes active (ims_image_mark_active). */
+/* The IMS attributes every image is made with (reference common_parameters/
+ * image_attributes.md) unless the client or the path making it gives its
+ * own: the ones lists filter on, kept in columns of images (repo_images.c's
+ * promoted columns), so they cost no property rows. The other documented
+ * attributes are shown by default without being stored (image.c's
+ * ims_image_shown_default). */
 static const char *const ims_defaults[][2] = {
     {"__imagetype", "private"},
     {"__isregistered", "true"},
@@ -39,36 +34,6 @@ static const char *const ims_defaults[][2] = {
     {"__image_source_type", "uds"},
     {"__image_size", "0"},
     {"__is_config_init", "false"},
-    {"__description", ""},
-    {"__originalimagename", ""},
-    {"__backup_id", ""},
-    {"__data_origin", ""},
-    {"__root_origin", ""},
-    {"__sequence_num", ""},
-    {"__productcode", ""},
-    {"__account_code", ""},
-    {"__image_location", ""},
-    {"__system__cmkid", ""},
-    {"__lazyloading", "false"},
-    {"__os_feature_list", "[]"},
-    {"__support_agent_list", ""},
-    {"__support_kvm", "false"},
-    {"__support_xen", "false"},
-    {"__support_largememory", "false"},
-    {"__support_diskintensive", "false"},
-    {"__support_highperformance", "false"},
-    {"__support_xen_gpu_type", ""},
-    {"__support_kvm_gpu_type", ""},
-    {"__support_xen_hana", "false"},
-    {"__support_kvm_infiniband", "false"},
-    {"__support_kvm_hi1822_hisriov", "false"},
-    {"__support_kvm_hi1822_hivirtionet", "false"},
-    {"__support_amd", "false"},
-    {"__support_fc_inject", "false"},
-    {"hw_firmware_type", "bios"},
-    {"hw_vif_multiqueue_enabled", "false"},
-    {"max_ram", ""},
-    {"active_at", ""},
 };
 
 void ims_image_props_defaults(struct ims_kvlist *props)

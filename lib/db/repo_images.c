@@ -588,6 +588,19 @@ static bool prop_few(const struct sqlb *b, const struct ims_filter *f)
 
 static void add_text_comparison(struct sqlb *b, const struct ims_filter *f);
 
+/* Whether an image without the property matches f because the default it
+ * shows does (ims_image_shown_default: documented attributes not stored). */
+static bool default_matches(const struct ims_filter *f)
+{
+    const char *dflt = ims_image_shown_default(f->key);
+    if (!dflt || f->values.n == 0)
+        return false;
+    bool equal = false;
+    for (size_t i = 0; i < f->values.n && !equal; i++)
+        equal = strcmp(f->values.items[i], dflt) == 0;
+    return f->op == IMS_CMP_NEQ ? !equal : (f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN) && equal;
+}
+
 /* A custom property matches few images when at most PROP_FEW rows have
  * it: found through its index and sorted, they cost less than walking the
  * list's order past the images without it (which a property most images
@@ -600,7 +613,7 @@ static enum ims_rc probe_few_props(struct ims_dbc *c, const struct ims_image_que
     for (size_t i = 0; i < q->nfilters && b->nfew_props < IMS_ARRAY_SIZE(b->few_props); i++) {
         const struct ims_filter *f = &q->filters[i];
         if (!f->is_property || promoted_find(f->key) || f->values.n == 0 || f->implied ||
-            !(f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN))
+            !(f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN) || default_matches(f))
             continue;
         struct sqlb pb = {.ops = b->ops};
         ims_buf_init(&pb.sql, 1 << 20);
@@ -740,13 +753,21 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
          * index finds them instead of every image being probed; many: the
          * rows walked in the list's order are probed, and a page is found
          * within a few times its length. */
-        ims_buf_adds(&b->sql, prop_few(b, f) ? " AND i.id IN (SELECT p.image_id FROM image_properties p WHERE p.name = ?"
-                                             : " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id "
+        bool dflt = default_matches(f);
+        if (dflt) {
+            ims_buf_adds(&b->sql, " AND (NOT EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id "
+                                  "AND p.name = ?) OR");
+            b_text(b, f->key);
+        } else {
+            ims_buf_adds(&b->sql, " AND");
+        }
+        ims_buf_adds(&b->sql, prop_few(b, f) ? " i.id IN (SELECT p.image_id FROM image_properties p WHERE p.name = ?"
+                                             : " EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id "
                                                "AND p.name = ?");
         b_text(b, f->key);
         ims_buf_adds(&b->sql, " AND p.value");
         add_text_comparison(b, f);
-        ims_buf_adds(&b->sql, ")");
+        ims_buf_adds(&b->sql, dflt ? "))" : ")");
         return;
     }
     if (!core_column(f->key)) {

@@ -231,14 +231,17 @@ static enum ims_rc apply_property(const struct ims_patch_op *op, struct ims_imag
                                   struct ims_err *err)
 {
     bool present = ims_kvlist_get(&img->props, op->path) != NULL;
+    /* a documented attribute the image shows by default is there to
+     * replace or remove (removing it shows its default again) */
+    bool shown = present || ims_image_shown_default(op->path);
     switch (op->op) {
     case IMS_PATCH_REMOVE:
-        if (!present)
+        if (!shown)
             return ims_fail(err, IMS_E_CONFLICT, "Property %s does not exist.", op->path);
         ims_kvlist_remove(&img->props, op->path);
         return IMS_OK;
     case IMS_PATCH_REPLACE:
-        if (!present)
+        if (!shown)
             return ims_fail(err, IMS_E_CONFLICT, "Property %s does not exist.", op->path);
         break;
     case IMS_PATCH_ADD:

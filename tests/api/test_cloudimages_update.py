@@ -52,7 +52,8 @@ def test_documented_attributes(alice, img):
     assert b["__description"] == "ims test" and b["__support_kvm"] == "true"
     assert b["min_ram"] == 1024 and b["max_ram"] == "4096" and b["hw_firmware_type"] == "uefi"
     r = patch(alice, img["id"], [{"op": "remove", "path": "/__support_kvm"}])
-    assert r.status_code == 200 and "__support_kvm" not in r.json()
+    # removed, the attribute shows its documented default again (issue 13 item 7: every field present)
+    assert r.status_code == 200 and r.json()["__support_kvm"] == "false"
 
 
 def test_extension_attributes_add_remove(alice, img):

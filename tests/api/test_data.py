@@ -6,6 +6,8 @@ import subprocess
 import time
 import uuid
 
+import obs_fixtures
+import pytest
 from helpers import (IMSD_BIN, Api, RawUpload, active_image, clean_env, create_image, files_under, free_port,
                      get_image, md5, pattern_chunks, stored_blobs, upload, write_ini)
 
@@ -88,6 +90,8 @@ def resident_bytes(path):
 def test_download_reads_through_the_page_cache(imsd, alice):
     """An image read again is served from memory: the download reads the
     blob through the page cache (uploads alone bypass it)."""
+    if obs_fixtures.ON_S3:
+        pytest.skip("the S3 store keeps no local file of a blob: downloads are ranged GETs")
     data = os.urandom(2 * 1024 * 1024)
     img = active_image(alice, data=data)
     blobs = [f for f in files_under(imsd.data_dir / "images")

@@ -187,3 +187,34 @@ def test_meaningful_values_by_path(api, made):
     r = api.patch("/v2/images/%s" % native["id"], json=[{"op": "replace", "path": "/active_at", "value": "x"}],
                   headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
     assert r.status_code == 403, r.text
+
+
+def test_defaults_are_shown_filtered_and_patched_without_being_stored(srv, api):
+    """The documented attributes an image shows by default are not property
+    rows (every read of every image would pay for them): filters match an
+    image without the row as its default, PATCH replaces and removes them,
+    and they leave the whole allowance of properties to the client."""
+    from helpers import PATCH_21, create_image
+    plain = create_image(api, name=unique("dflt"))
+    kvm = create_image(api, name=unique("dflt"))
+    r = api.patch("/v2/images/%s" % kvm["id"], json=[{"op": "replace", "path": "/__support_kvm", "value": "true"}],
+                  headers={"Content-Type": PATCH_21})
+    assert r.status_code == 200 and r.json()["__support_kvm"] == "true", r.text
+
+    def ids(path):
+        r = api.get(path)
+        assert r.status_code == 200, r.text
+        return {i["id"] for i in r.json()["images"]}
+    for base in ("/v2/images?", "/v2/cloudimages?"):
+        assert plain["id"] in ids(base + "__support_kvm=false") and kvm["id"] not in ids(base + "__support_kvm=false")
+        assert kvm["id"] in ids(base + "__support_kvm=true") and plain["id"] not in ids(base + "__support_kvm=true")
+    # removing a shown attribute shows its default again
+    r = api.patch("/v2/images/%s" % kvm["id"], json=[{"op": "remove", "path": "/__support_kvm"}],
+                  headers={"Content-Type": PATCH_21})
+    assert r.status_code == 200 and r.json()["__support_kvm"] == "false", r.text
+    # nothing stored: of the 128 properties an image may have (IMS_IMAGE_PROPS_MAX)
+    # the ~30 shown defaults take none; the 10 attributes kept in columns count
+    ops = [{"op": "add", "path": "/p%03d" % i, "value": "v"} for i in range(110)]
+    r = api.patch("/v2/images/%s" % plain["id"], json=ops, headers={"Content-Type": PATCH_21})
+    assert r.status_code == 200, r.text
+    assert r.json()["p109"] == "v" and r.json()["__lazyloading"] == "false"
