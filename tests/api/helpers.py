@@ -171,6 +171,7 @@ class Server:
             env["IMSD_DATABASE"] = self.database
         env.update(self.store_env)
         self._log = open(self.log_path, "ab")
+        log_start = self.log_path.stat().st_size
         self.proc = subprocess.Popen([IMSD_BIN], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + timeout
@@ -180,7 +181,9 @@ class Server:
                                      % (self.proc.returncode, self.log_tail()))
             try:
                 r = self._ping.get(self.url + "/", timeout=2)
-                if r.status_code == 300:
+                # ready once it also said so: it answers before its job workers
+                # have started and its start-up lines are printed
+                if r.status_code == 300 and b"imsd is running" in self.log_path.read_bytes()[log_start:]:
                     return self
             except requests.RequestException:
                 pass
