@@ -569,6 +569,26 @@ class RawReply:
         return json.loads(self.body)
 
 
+def read_one_reply(sock):
+    """Reads one answer with a Content-Length from a kept-alive connection."""
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = sock.recv(4096)
+        assert chunk, got
+        got += chunk
+    head, _, body = got.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = sock.recv(4096)
+        assert chunk, got
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def raw_request(port, data, timeout=10, host="127.0.0.1", source=None):
     """Sends `data` on a new connection and reads until the server closes it
     (the requests should say Connection: close, or be refused with a close).
