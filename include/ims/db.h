@@ -489,6 +489,11 @@ struct ims_job_alone {
     char code[16];
     char msg[200];
 };
+/* Whether every condition holds now (IMS_OK), else the first that does
+ * not as its refusal: an early answer only, outside the transaction that
+ * records the job (ims_repo_job_insert_alone checks them again there). */
+enum ims_rc ims_repo_jobs_alone_check(struct ims_dbc *c, const char *project_id, const struct ims_job_alone *alone,
+                                      size_t n_alone, struct ims_err *err);
 /* Inserts j if every condition holds, in one write transaction that reads
  * the jobs and writes the row: of concurrent creations that clash, one
  * succeeds (an ims_db_begin transaction: they run one at a time, across

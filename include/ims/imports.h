@@ -40,12 +40,19 @@ enum ims_rc ims_export_check(struct ims_service *svc, const struct ims_principal
                              const struct ims_export_request *r, struct ims_err *err);
 
 /* An export job's input names its image under this key too, a key no
- * other job's input has, so unfinished exports of an image can be found. */
+ * other job's input has, so unfinished exports of an image can be found;
+ * a registration's under the other. */
 #define IMS_EXPORT_JOB_MARK "export_of"
-/* IMG.0148 while one of p's export jobs of image id has not finished: one
- * export of an image at a time. */
-enum ims_rc ims_export_busy(struct ims_service *svc, const struct ims_principal *p, const char *id,
-                            struct ims_err *err);
+#define IMS_REGISTER_JOB_MARK "register_of"
+struct ims_job_alone;
+/* The condition an export job of image id (an existing image's id) is
+ * recorded on (ims_job_submit_alone): no export of it unfinished in the
+ * project, else IMG.0148. One export of an image at a time. */
+void ims_export_alone(const char *id, struct ims_job_alone *ret);
+/* The same for a registration: no registration into it unfinished, else
+ * IMG.0046 (the image takes one file; the first job takes it out of
+ * queued). */
+void ims_register_alone(const char *id, struct ims_job_alone *ret);
 
 /* ---- the images an import makes (lib/core/image_import.c) ---- */
 /* Creates image `which` of r (0: the system disk or the data disk of a

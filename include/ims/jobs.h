@@ -64,6 +64,11 @@ enum ims_rc ims_job_submit_as(struct ims_service *svc, const struct ims_principa
 enum ims_rc ims_job_submit_alone(struct ims_service *svc, const struct ims_principal *p, const char *type,
                                  const char *input_json, const struct ims_job_alone *alone, size_t n_alone,
                                  char ret_id[65], struct ims_err *err);
+/* Whether the conditions hold now, for a request's early answer (before
+ * checks that come after them); ims_job_submit_alone checks them again
+ * where it records the job. */
+enum ims_rc ims_job_alone_check(struct ims_service *svc, const struct ims_principal *p,
+                                const struct ims_job_alone *alone, size_t n_alone, struct ims_err *err);
 /* A job of p's project; IMS_E_NOTFOUND otherwise (another project's jobs do
  * not exist for p). */
 enum ims_rc ims_job_get(struct ims_service *svc, const struct ims_principal *p, const char *id,

@@ -109,7 +109,13 @@ void api_ims_register(struct ims_request *req)
         api_fail(req, rc, &err);
         return;
     }
-    rc = ims_register_check(req->svc, req->principal, ims_req_param(req, 0), &err);
+    const char *id = ims_req_param(req, 0);
+    struct ims_job_alone alone;
+    rc = ims_register_check(req->svc, req->principal, id, &err);
+    if (rc == IMS_OK) {
+        ims_register_alone(id, &alone);
+        rc = ims_job_alone_check(req->svc, req->principal, &alone, 1, &err);
+    }
     if (rc == IMS_OK)
         rc = ims_import_source_check(req->svc, &url, false, &err);
     ims_obs_url_release(&url);
@@ -117,7 +123,10 @@ void api_ims_register(struct ims_request *req)
         api_fail(req, rc, &err);
         return;
     }
-    api_ims_submit(req, IMS_JOB_NATIVE_IMPORT, input_of(req, NULL));
+    /* of concurrent registrations that all passed, one is recorded */
+    json_t *input = input_of(req, NULL);
+    json_object_set_new(input, IMS_REGISTER_JOB_MARK, json_string(id));
+    api_ims_submit_alone(req, IMS_JOB_NATIVE_IMPORT, input, &alone, 1);
 }
 
 void api_ims_export(struct ims_request *req)
@@ -131,9 +140,13 @@ void api_ims_export(struct ims_request *req)
         api_fail(req, rc, &err);
         return;
     }
-    rc = ims_export_check(req->svc, req->principal, ims_req_param(req, 0), &r, &err);
-    if (rc == IMS_OK)
-        rc = ims_export_busy(req->svc, req->principal, ims_req_param(req, 0), &err);
+    const char *id = ims_req_param(req, 0);
+    struct ims_job_alone alone;
+    rc = ims_export_check(req->svc, req->principal, id, &r, &err);
+    if (rc == IMS_OK) {
+        ims_export_alone(id, &alone);
+        rc = ims_job_alone_check(req->svc, req->principal, &alone, 1, &err);
+    }
     if (rc == IMS_OK)
         rc = ims_export_target_check(req->svc, &r.target, &err);
     ims_export_request_release(&r);
@@ -141,7 +154,8 @@ void api_ims_export(struct ims_request *req)
         api_fail(req, rc, &err);
         return;
     }
+    /* of concurrent exports that all passed, one is recorded */
     json_t *input = input_of(req, NULL);
-    json_object_set_new(input, IMS_EXPORT_JOB_MARK, json_string(ims_req_param(req, 0)));
-    api_ims_submit(req, IMS_JOB_NATIVE_EXPORT, input);
+    json_object_set_new(input, IMS_EXPORT_JOB_MARK, json_string(id));
+    api_ims_submit_alone(req, IMS_JOB_NATIVE_EXPORT, input, &alone, 1);
 }

@@ -87,17 +87,9 @@ enum ims_rc ims_export_check(struct ims_service *svc, const struct ims_principal
     return rc;
 }
 
-enum ims_rc ims_export_busy(struct ims_service *svc, const struct ims_principal *p, const char *id,
-                            struct ims_err *err)
+void ims_export_alone(const char *id, struct ims_job_alone *ret)
 {
-    if (!ims_uuid_valid(id)) /* the needle must hold no LIKE wildcard */
-        return IMS_OK;
-    char needle[IMS_UUID_LEN + 32];
-    snprintf(needle, sizeof(needle), "\"%s\":\"%s\"", IMS_EXPORT_JOB_MARK, id);
-    bool busy = false;
-    enum ims_rc rc = ims_repo_jobs_active_with(ims_db_conn(svc->db), p->project_id, needle, &busy, err);
-    if (rc == IMS_OK && busy)
-        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0148", "Image %s is being exported: wait until it is exported.",
-                           id);
-    return rc;
+    snprintf(ret->needle, sizeof(ret->needle), "\"%s\":\"%.64s\"", IMS_EXPORT_JOB_MARK, id);
+    snprintf(ret->code, sizeof(ret->code), "IMG.0148");
+    snprintf(ret->msg, sizeof(ret->msg), "Image %.64s is being exported: wait until it is exported.", id);
 }

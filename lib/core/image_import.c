@@ -42,6 +42,13 @@ enum ims_rc ims_register_check(struct ims_service *svc, const struct ims_princip
     return rc;
 }
 
+void ims_register_alone(const char *id, struct ims_job_alone *ret)
+{
+    snprintf(ret->needle, sizeof(ret->needle), "\"%s\":\"%.64s\"", IMS_REGISTER_JOB_MARK, id);
+    snprintf(ret->code, sizeof(ret->code), "IMG.0046");
+    snprintf(ret->msg, sizeof(ret->msg), "A file is being registered into image %.64s: it takes one.", id);
+}
+
 /* virtual_env_type for the request's type (the reference's image types). */
 static const char *env_type(const struct ims_import_request *r, const struct ims_import_image *im)
 {

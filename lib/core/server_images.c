@@ -146,14 +146,8 @@ enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_pri
     /* checked now for an early answer, and again where the job is recorded */
     struct ims_job_alone alone[2];
     size_t n_alone = ims_server_image_alone(r, ret_server_id, alone);
-    for (size_t i = 0; i < n_alone; i++) {
-        bool busy = false;
-        if ((rc = ims_repo_jobs_active_with(ims_db_conn(svc->db), p->project_id, alone[i].needle, &busy, err)) !=
-            IMS_OK)
-            return rc;
-        if (busy)
-            return ims_fail_code(err, IMS_E_BADREQ, alone[i].code, "%s", alone[i].msg);
-    }
+    if ((rc = ims_repo_jobs_alone_check(ims_db_conn(svc->db), p->project_id, alone, n_alone, err)) != IMS_OK)
+        return rc;
     rc = ims_quota_check(svc, p->project_id, n_images, err);
     return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0015") : rc;
 }

@@ -327,18 +327,26 @@ enum ims_rc ims_repo_jobs_list(struct ims_dbc *c, const struct ims_job_list_quer
     return IMS_OK;
 }
 
+enum ims_rc ims_repo_jobs_alone_check(struct ims_dbc *c, const char *project_id, const struct ims_job_alone *alone,
+                                      size_t n_alone, struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    for (size_t i = 0; rc == IMS_OK && i < n_alone; i++) {
+        bool busy = false;
+        rc = ims_repo_jobs_active_with(c, project_id, alone[i].needle, &busy, err);
+        if (rc == IMS_OK && busy)
+            rc = ims_fail_code(err, IMS_E_BADREQ, alone[i].code, "%s", alone[i].msg);
+    }
+    return rc;
+}
+
 enum ims_rc ims_repo_job_insert_alone(struct ims_dbc *c, const struct ims_job *j, const struct ims_job_alone *alone,
                                       size_t n_alone, struct ims_err *err)
 {
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    for (size_t i = 0; rc == IMS_OK && i < n_alone; i++) {
-        bool busy = false;
-        rc = ims_repo_jobs_active_with(c, j->project_id, alone[i].needle, &busy, err);
-        if (rc == IMS_OK && busy)
-            rc = ims_fail_code(err, IMS_E_BADREQ, alone[i].code, "%s", alone[i].msg);
-    }
+    rc = ims_repo_jobs_alone_check(c, j->project_id, alone, n_alone, err);
     if (rc == IMS_OK)
         rc = ims_repo_job_insert(c, j, err);
     return ims_db_end(c, rc, err);

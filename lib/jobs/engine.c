@@ -374,6 +374,12 @@ enum ims_rc ims_job_submit_alone(struct ims_service *svc, const struct ims_princ
     return submit(svc, p, type, input_json, NULL, alone, n_alone, ret_id, err);
 }
 
+enum ims_rc ims_job_alone_check(struct ims_service *svc, const struct ims_principal *p,
+                                const struct ims_job_alone *alone, size_t n_alone, struct ims_err *err)
+{
+    return ims_repo_jobs_alone_check(ims_db_conn(svc->db), p->project_id, alone, n_alone, err);
+}
+
 enum ims_rc ims_job_submit_as(struct ims_service *svc, const struct ims_principal *p, const char *type,
                               const char *input_json, const char *id, struct ims_err *err)
 {

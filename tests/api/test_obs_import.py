@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from helpers import create_image, unique
-from job_helpers import ims_error, submit, wait_job
+from helpers import concurrently, create_image, unique
+from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 from obs_fixtures import s3_config
 
 CREATE = "/v2/cloudimages/action"
@@ -562,19 +562,55 @@ def test_sigkill_during_an_export_resumes(start_imsd, monkeypatch, files, tmp_pa
     assert not temp_files(srv2)
 
 
+def exportable_image(srv, api, files):
+    """A new bucket and an active image imported from the raw file into it."""
+    srv.imsctl("obs", "mb", BUCKET)
+    job = wait_job(api, submit(api, "POST", CREATE, import_body(put(srv, unique("s") + ".raw", files["raw"]))),
+                   timeout=90)
+    assert job["status"] == "SUCCESS", job
+    return job["entities"]["image_id"]
+
+
 def test_one_export_of_an_image_at_a_time(start_imsd, monkeypatch, files):
     monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "1000")
     srv = start_imsd(config={"jobs": {"workers": 1}})
     monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
     api = srv.project_user()
-    srv.imsctl("obs", "mb", BUCKET)
-    job = wait_job(api, submit(api, "POST", CREATE, import_body(put(srv, unique("s") + ".raw", files["raw"]))),
-                   timeout=90)
-    assert job["status"] == "SUCCESS", job
-    url = "/v1/cloudimages/%s/file" % job["entities"]["image_id"]
+    url = "/v1/cloudimages/%s/file" % exportable_image(srv, api, files)
     first = submit(api, "POST", url, {"bucket_url": "%s:%s" % (BUCKET, unique("a")), "file_format": "qcow2"})
     ims_error(api.post(url, json={"bucket_url": "%s:%s" % (BUCKET, unique("b")), "file_format": "vhd"}),
               400, "IMG.0148")
     assert wait_job(api, first, timeout=90)["status"] == "SUCCESS"
     again = submit(api, "POST", url, {"bucket_url": "%s:%s" % (BUCKET, unique("c")), "file_format": "vhd"})
     assert wait_job(api, again, timeout=90)["status"] == "SUCCESS"
+
+
+def test_concurrent_exports_of_an_image_one_is_taken(start_imsd, monkeypatch, files):
+    """One export of an image at a time, also for concurrent requests that
+    all passed the early check: the condition is checked again in the
+    transaction that records the job, so exactly one is taken and the others
+    are IMG.0148. Several rounds, each after the last export ended."""
+    srv = start_racing(start_imsd, monkeypatch, 500)
+    api = srv.project_user()
+    url = "/v1/cloudimages/%s/file" % exportable_image(srv, api, files)
+    for round_ in range(3):
+        replies = concurrently(api, [(lambda a: a.post(url, json={"bucket_url": "%s:%s" % (BUCKET, unique("c")),
+                                                                  "file_format": "qcow2"}))] * 6)
+        assert wait_job(api, one_taken(replies, "IMG.0148"), timeout=90)["status"] == "SUCCESS"
+
+
+def test_concurrent_registrations_into_an_image_one_is_taken(start_imsd, monkeypatch, files):
+    """A queued image takes one file: of concurrent registrations into it,
+    all past the early checks, exactly one is recorded and the others are
+    IMG.0046; the image gets the taken one's file. Several rounds, each on a
+    new image."""
+    srv = start_racing(start_imsd, monkeypatch, 300)
+    api = srv.project_user()
+    srv.imsctl("obs", "mb", BUCKET)
+    file_url = put(srv, unique("reg") + ".raw", files["raw"])
+    for round_ in range(3):
+        img = create_image(api, name=unique("reg"), disk_format="raw", container_format="bare")
+        path = "/v1/cloudimages/%s/upload" % img["id"]
+        replies = concurrently(api, [(lambda a: a.put(path, json={"image_url": file_url}))] * 6)
+        assert wait_job(api, one_taken(replies, "IMG.0046"), timeout=90)["status"] == "SUCCESS"
+        assert image(api, img["id"])["status"] == "active"

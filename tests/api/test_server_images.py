@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from helpers import concurrently, unique
-from job_helpers import ims_error, submit, wait_job
+from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
 CREATE = "/v2/cloudimages/action"
 MIB = 1 << 20
@@ -317,24 +317,14 @@ def test_concurrent_image_jobs_of_one_server_one_is_taken(start_imsd, monkeypatc
     """Concurrent creations from one server: the busy check is made again in
     the transaction that records the job, so exactly one is taken and every
     other is IMG.0010 (before, several passed the check side by side)."""
-    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "3000")
-    # every request pauses between its checks and the recording of its job:
-    # requests that all passed the checks now race to be recorded
-    monkeypatch.setenv("IMSD_TEST_SUBMIT_DELAY_MS", "400")
-    s = start_imsd(config={"jobs": {"workers": 1}, "server": {"threads": 8}})
-    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
-    monkeypatch.delenv("IMSD_TEST_SUBMIT_DELAY_MS")
+    s = start_racing(start_imsd, monkeypatch, 3000)
     a = s.project_user()
     for round_ in range(4):
         sid, vids = add_server(s, a, disks)
         bodies = [{"name": unique("c"), "instance_id": sid} for _ in range(6)] + \
                  [{"data_images": [{"name": unique("d"), "volume_id": vids[0]}]} for _ in range(2)]
         replies = concurrently(a, [(lambda api, b=b: api.post(CREATE, json=b)) for b in bodies])
-        taken = [r for r in replies if r.status_code == 200]
-        assert len(taken) == 1, [(r.status_code, r.text) for r in replies]
-        for r in replies:
-            if r.status_code != 200:
-                ims_error(r, 400, "IMG.0010")
+        one_taken(replies, "IMG.0010")
 
 
 def test_images_from_servers_have_no_root_origin(srv, api, disks):

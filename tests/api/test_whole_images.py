@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from helpers import Iam, concurrently, policy_doc, unique
-from job_helpers import ims_error, submit, wait_job
+from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
 WHOLE = "/v1/cloudimages/wholeimages/action"
 MIB = 1 << 20
@@ -309,23 +309,14 @@ def test_concurrent_full_ecs_images_of_one_backup_one_is_taken(start_imsd, monke
     """One full-ECS image per backup, also for concurrent requests: the check
     is made again where the job is recorded, so exactly one is taken and the
     others are IMG.0029 (CBR)."""
-    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "3000")
-    # every request pauses between its checks and the recording of its job:
-    # requests that all passed the checks now race to be recorded
-    monkeypatch.setenv("IMSD_TEST_SUBMIT_DELAY_MS", "400")
-    s = start_imsd(config={"jobs": {"workers": 1}, "server": {"threads": 8}})
-    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
-    monkeypatch.delenv("IMSD_TEST_SUBMIT_DELAY_MS")
+    s = start_racing(start_imsd, monkeypatch, 3000)
     a = s.project_user()
     sid = add_server(s, a, disks)
     for round_ in range(3):
         bid = s.imsctl("backup", "create", "--server", sid).split("\n")[0]
         body = {"backup_id": bid, "whole_image_type": "CBR"}
         replies = concurrently(a, [(lambda api: api.post(WHOLE, json=dict(body, name=unique("cc"))))] * 6)
-        assert len([r for r in replies if r.status_code == 200]) == 1, [(r.status_code, r.text) for r in replies]
-        for r in replies:
-            if r.status_code != 200:
-                ims_error(r, 400, "IMG.0029")
+        one_taken(replies, "IMG.0029")
 
 
 def test_sigkill_before_the_backup_is_made_leaves_no_orphan(start_imsd, monkeypatch, disks, tmp_path):
