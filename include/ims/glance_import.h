@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * core: Glance's interoperable image import (lib/core/staging.c,
  * lib/core/glance_import.c). Data staged with PUT /v2/images/{id}/stage
- * waits in the staging area (<data_dir>/staging/<image id>, fsynced, with
- * its size and digests beside it) while the image is "uploading"; POST
+ * waits in the image store, as a blob the image references, while the
+ * image is "uploading" (so every node can import it); POST
  * /v2/images/{id}/import takes the image's import lock
  * (os_glance_import_task = the task's id) and a job (the task) moves the
  * data into the store: the image goes "importing", then "active", or back
@@ -24,31 +24,36 @@
 #define IMS_PROP_STAGE_HOST "os_glance_stage_host"
 
 /* ---- staging (lib/core/staging.c) ---- */
+/* The staged data's size and digests, "<size> <md5> <sha512>", kept with
+ * the image (hidden from every API, as os_glance_stage_host) while the
+ * image references the staged blob. */
+#define IMS_PROP_STAGED_DIGESTS "os_glance_staged_digests"
 struct ims_stage;
 /* The image must be visible (404), p's to change (403) and queued (409:
  * "Image status transition from X to uploading is not allowed"); it becomes
- * "uploading" and a temporary file in the staging area is opened.
+ * "uploading" and a blob writer of the image store is opened.
  * expected_size < 0: unknown. */
 enum ims_rc ims_stage_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
                             int64_t expected_size, struct ims_stage **ret, struct ims_err *err);
 enum ims_rc ims_stage_write(struct ims_stage *s, const void *data, size_t n, struct ims_err *err);
-/* Makes the staged data durable (fsync, rename), records its size and
- * digests, sets the image's size and os_glance_stage_host. Frees s. */
+/* Makes the staged data a durable blob of the image store the image
+ * references (still "uploading"), with its size, digests and
+ * os_glance_stage_host. Frees s. */
 enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err);
 /* Discards the data; the image goes back to queued. Frees s. NULL-safe. */
 void ims_stage_abort(struct ims_stage *s);
 
-/* What the staging area holds for an image. */
+/* What an image holds staged: its blob (img->blob) with these digests. */
 struct ims_staged {
-    char *path; /* the staged file */
     int64_t size;
     char md5[33], sha512[129];
 };
-/* IMS_E_NOTFOUND when nothing (or nothing complete) is staged for id. */
-enum ims_rc ims_staged_get(struct ims_service *svc, const char *id, struct ims_staged *ret, struct ims_err *err);
-void ims_staged_release(struct ims_staged *s);
-/* Removes id's staged data, if any. */
-void ims_staged_remove(struct ims_service *svc, const char *id);
+/* IMS_E_NOTFOUND when img has nothing (or nothing complete) staged. */
+enum ims_rc ims_staged_get(const struct ims_image *img, struct ims_staged *ret, struct ims_err *err);
+/* Removes what an earlier imsd left in <data_dir>/staging (staged data
+ * was kept there, by node, before it moved into the image store);
+ * returns how many files. Start-up only. */
+int64_t ims_staging_sweep_local(struct ims_service *svc);
 
 /* ---- the import (lib/core/glance_import.c) ---- */
 /* The import methods this site offers, in Glance's order (copy-image only
@@ -86,11 +91,11 @@ void ims_glance_import_task_release(struct ims_glance_import_task *t);
  * os_glance_failed_import), os_glance_stage_host removed. */
 enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_id, const char *task_id,
                                     const struct ims_strlist *stores, struct ims_err *err);
-/* Step 2 for glance-direct: the staged data, inspected (a format other than
- * disk_format, or one the inspector refuses, fails), into the store (a
- * hard link where the staging area and the store share a file system),
+/* Step 2 for glance-direct: the staged blob, inspected where it is (a
+ * format other than disk_format, or one the inspector refuses, fails),
  * then the image active with size, checksums and virtual size, the lock
- * and the importing stores cleared, the staged data removed. */
+ * and the importing stores cleared: the staged blob is the image's data
+ * (no copy). */
 enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
                                      struct ims_err *err);
 /* A file already made in the store's temporary area (web-download) with
@@ -111,7 +116,8 @@ enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id,
                                   bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err);
 /* The task failed: the image back to queued (if it is still this task's),
  * the stores out of os_glance_importing_to_stores and into
- * os_glance_failed_import, the lock dropped, staged data removed. */
+ * os_glance_failed_import, the lock dropped, the staged blob dropped (and
+ * collected). */
 void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const char *task_id,
                             const struct ims_strlist *stores);
 

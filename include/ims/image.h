@@ -92,5 +92,9 @@ enum ims_attr_kind {
                             * only an administrator may set; 403 for tenants */
 };
 enum ims_attr_kind ims_image_attr_kind(const char *name);
+/* Properties the service keeps for itself and no API shows, as Glance's
+ * _hidden_properties: where staged data waits (os_glance_stage_host) and
+ * the staged data's digests. */
+bool ims_image_prop_hidden(const char *key);
 
 #endif

@@ -49,7 +49,8 @@ static void image_v1_json(struct ims_jw *w, const struct ims_image *img)
     ims_jw_key(w, "properties");
     ims_jw_obj_begin(w);
     for (size_t i = 0; i < img->props.n; i++)
-        ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
+        if (!ims_image_prop_hidden(img->props.items[i].key))
+            ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
     for (size_t i = 0; i < ims_image_nshown_defaults; i++)
         if (!ims_kvlist_get(&img->props, ims_image_shown_defaults[i].key))
             ims_jw_kstr(w, ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
@@ -133,7 +134,8 @@ void api_legacy_image_head(struct ims_request *req)
     snprintf(num, sizeof(num), "%lld", (long long)(img.size >= 0 ? img.size : 0));
     meta(req, p, "size", num);
     for (size_t i = 0; i < img.props.n; i++)
-        meta(req, "X-Image-Meta-Property-", img.props.items[i].key, img.props.items[i].value);
+        if (!ims_image_prop_hidden(img.props.items[i].key))
+            meta(req, "X-Image-Meta-Property-", img.props.items[i].key, img.props.items[i].value);
     for (size_t i = 0; i < ims_image_nshown_defaults; i++)
         if (!ims_kvlist_get(&img.props, ims_image_shown_defaults[i].key))
             meta(req, "X-Image-Meta-Property-", ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);

@@ -34,7 +34,9 @@ static void locations_json(struct ims_jw *w, const struct ims_image *img, const 
 {
     const struct ims_config *cfg = req->svc->cfg;
     const struct ims_principal *p = req->principal;
-    bool visible = img->blob && p && (p->is_admin || (p->project_id[0] && ims_streq(img->owner, p->project_id)));
+    /* staged data (an uploading image's blob) is no location until imported */
+    bool visible = img->blob && !ims_streq(img->status, "uploading") && p &&
+                   (p->is_admin || (p->project_id[0] && ims_streq(img->owner, p->project_id)));
     if (cfg->show_multiple_locations) {
         ims_jw_key(w, "locations");
         ims_jw_arr_begin(w);
@@ -106,8 +108,7 @@ void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct 
     if (glance_req)
         locations_json(w, img, glance_req);
     for (size_t i = 0; i < img->props.n; i++) {
-        /* Glance hides where staged data waits (its _hidden_properties) */
-        if (ims_streq(img->props.items[i].key, "os_glance_stage_host"))
+        if (ims_image_prop_hidden(img->props.items[i].key))
             continue;
         ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
     }

@@ -6,11 +6,14 @@
  * when no image references it and no live writer holds it. So no process
  * removes data another process still references or is still writing,
  * whatever the store (the file store on a shared file system, S3). */
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "core-int.h"
 #include "ims/config.h"
 #include "ims/db.h"
+#include "ims/formats.h"
 #include "ims/service.h"
 #include "ims/store.h"
 
@@ -99,4 +102,41 @@ int64_t ims_blobs_collect(struct ims_service *svc)
             break;
     }
     return n;
+}
+
+/* The inspector's reads of a stored blob: pread on the file store's
+ * descriptor, the store's reader otherwise (ranged GETs on S3). */
+static long blob_read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    const struct ims_blob_reader *r = ctx;
+    for (;;) {
+        ssize_t n = r->fd >= 0 ? pread(r->fd, buf, len, (off_t)off) : r->read(r->ctx, off, buf, len);
+        if (n >= 0 || errno != EINTR)
+            return (long)n;
+    }
+}
+
+enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, const struct ims_format_limits *limits,
+                             const char *declared, struct ims_format_info *info, enum ims_format_refusal *why,
+                             struct ims_err *err)
+{
+    struct ims_blob_reader r = {.fd = -1};
+    enum ims_rc rc = svc->store->ops->open_read(svc->store, location, &r, err);
+    if (rc != IMS_OK)
+        return ims_fail(err, IMS_E_IO, "the stored data %s could not be read: %s", location, err->msg);
+    struct ims_format_source src = {.read_at = blob_read_at, .ctx = &r, .size = r.size};
+    struct ims_format_info found;
+    enum ims_format_refusal refusal = IMS_FORMAT_ACCEPTED;
+    rc = ims_format_inspect(&src, limits, &found, &refusal, err);
+    if (r.fd >= 0)
+        close(r.fd);
+    if (r.close)
+        r.close(r.ctx);
+    if (rc == IMS_OK && declared)
+        rc = ims_format_check_declared(declared, &found, &refusal, err);
+    if (why)
+        *why = refusal;
+    if (rc == IMS_OK)
+        *info = found;
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "ims/base.h"
+#include "ims/formats.h"
 
 /* ---- image edits (image_edit.c) ----
  * An edit is one write transaction on one image: begin opens it and reads
@@ -68,6 +69,13 @@ void ims_blob_release(struct ims_service *svc, const char *blob);
 /* Collects every such blob (those whose writer died once its lease ran
  * out); returns how many. */
 int64_t ims_blobs_collect(struct ims_service *svc);
+/* The format inspector over a stored blob where it is (bounded reads of
+ * headers and tables: pread on the file store, ranged GETs on S3), and,
+ * with declared, the check that it is that format (ims_format_inspect and
+ * ims_format_check_declared). IMS_E_IO when the blob cannot be read. */
+enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, const struct ims_format_limits *limits,
+                             const char *declared, struct ims_format_info *info, enum ims_format_refusal *why,
+                             struct ims_err *err);
 /* Adds every documented IMS attribute props lacks, with the value an image
  * gets when nothing else gives one (lib/core/images.c; spec/image-fields.tsv):
  * every path that makes an image row calls it. */

@@ -2,7 +2,8 @@
  * Glance's interoperable import with Glance 25's rules: the methods and
  * stores on offer, the import lock (os_glance_import_task), and the task's
  * steps: the image "importing" with os_glance_importing_to_stores, the data
- * inspected and adopted by the store, the image "active"; or, on failure,
+ * inspected (staged data where it is, in the store; a download's file
+ * before the store adopts it), the image "active"; or, on failure,
  * "queued" again with the store in os_glance_failed_import. Every change is
  * an image edit (lib/core/image_edit.c) that checks the lock is still the
  * task's against the row as it is then. */
@@ -214,6 +215,49 @@ enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_i
     return ims_image_edit_commit(&e, NULL, err);
 }
 
+/* The import's last edit: the lock still the task's and the image
+ * importing, the image becomes active on location's data. */
+static enum ims_rc activate(struct ims_service *svc, const char *image_id, const char *task_id, const char *location,
+                            int64_t size, const char *md5, const char *sha512, const struct ims_format_info *info,
+                            struct ims_err *err)
+{
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin_internal(svc, image_id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_image *im = &e.image;
+    if (!holds_lock(im, task_id) || !ims_streq(im->status, "importing")) {
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the import (status %s).", image_id,
+                      im->status);
+        ims_image_edit_abort(&e);
+        return rc;
+    }
+    ims_image_mark_active(im, ims_now());
+    im->size = size;
+    im->virtual_size = (int64_t)info->virtual_size;
+    ims_set_str(&im->checksum, md5);
+    ims_set_str(&im->os_hash_algo, "sha512");
+    ims_set_str(&im->os_hash_value, sha512);
+    ims_set_str(&im->blob, location);
+    char size_str[24];
+    snprintf(size_str, sizeof(size_str), "%lld", (long long)size);
+    ims_kvlist_set(&im->props, "__image_size", size_str);
+    struct ims_strlist all = {0}; /* every store: the data is in the one there is */
+    const char *ids[IMS_STORES_MAX];
+    size_t n = ims_glance_stores(svc, ids, IMS_ARRAY_SIZE(ids));
+    for (size_t i = 0; i < n; i++)
+        ims_strlist_add(&all, ids[i]);
+    merge_stores(im, IMS_PROP_IMPORTING_TO, &all, false);
+    ims_strlist_release(&all);
+    ims_kvlist_remove(&im->props, IMS_PROP_IMPORT_TASK);
+    ims_kvlist_remove(&im->props, IMS_PROP_STAGED_DIGESTS);
+    return ims_image_edit_commit(&e, NULL, err);
+}
+
+/* An inspector's refusal fails the task as the client's data (400); a
+ * store that cannot be read stays an I/O failure. */
+static enum ims_rc refusal_rc(enum ims_rc rc) { return rc == IMS_E_IO ? rc : IMS_E_BADREQ; }
+
 enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id, const char *task_id,
                                    const char *temp_path, int64_t size, const char *md5, const char *sha512,
                                    struct ims_err *err)
@@ -233,9 +277,7 @@ enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id
     ims_image_release(&img);
     if (rc != IMS_OK) {
         unlink(temp_path);
-        if (rc != IMS_E_IO)
-            rc = IMS_E_BADREQ;
-        return rc;
+        return refusal_rc(rc);
     }
     char *location = NULL;
     rc = ims_blob_adopt(svc, temp_path, &location, err);
@@ -243,36 +285,7 @@ enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id
         unlink(temp_path); /* adopt removes it on failure; a refusal leaves it */
         return rc;
     }
-    struct ims_image_edit e;
-    rc = ims_image_edit_begin_internal(svc, image_id, &e, err);
-    if (rc == IMS_OK) {
-        struct ims_image *im = &e.image;
-        if (!holds_lock(im, task_id) || !ims_streq(im->status, "importing")) {
-            rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the import (status %s).", image_id,
-                          im->status);
-            ims_image_edit_abort(&e);
-        } else {
-            snprintf(im->status, sizeof(im->status), "active");
-            im->size = size;
-            im->virtual_size = (int64_t)info.virtual_size;
-            ims_set_str(&im->checksum, md5);
-            ims_set_str(&im->os_hash_algo, "sha512");
-            ims_set_str(&im->os_hash_value, sha512);
-            ims_set_str(&im->blob, location);
-            char size_str[24];
-            snprintf(size_str, sizeof(size_str), "%lld", (long long)size);
-            ims_kvlist_set(&im->props, "__image_size", size_str);
-            struct ims_strlist all = {0}; /* every store: the data is in the one there is */
-            const char *ids[IMS_STORES_MAX];
-            size_t n = ims_glance_stores(svc, ids, IMS_ARRAY_SIZE(ids));
-            for (size_t i = 0; i < n; i++)
-                ims_strlist_add(&all, ids[i]);
-            merge_stores(im, IMS_PROP_IMPORTING_TO, &all, false);
-            ims_strlist_release(&all);
-            ims_kvlist_remove(&im->props, IMS_PROP_IMPORT_TASK);
-            rc = ims_image_edit_commit(&e, NULL, err);
-        }
-    }
+    rc = activate(svc, image_id, task_id, location, size, md5, sha512, &info, err);
     if (rc != IMS_OK)
         ims_blob_unclaim(svc, location); /* no image took it */
     free(location);
@@ -282,25 +295,27 @@ enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id
 enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
                                      struct ims_err *err)
 {
-    struct ims_staged st;
-    enum ims_rc rc = ims_staged_get(svc, image_id, &st, err);
+    struct ims_image img;
+    enum ims_rc rc = ims_repo_image_get(ims_db_conn(svc->db), image_id, &img, err);
     if (rc != IMS_OK)
-        return rc == IMS_E_NOTFOUND ? ims_fail(err, IMS_E_BADREQ, "%s", "No data is staged for the image.") : rc;
-    char *temp = NULL;
-    rc = ims_import_temp_path(svc, &temp, err);
-    if (rc == IMS_OK && link(st.path, temp) != 0) {
-        /* another file system: copied (its blocks shared where it can) */
-        bool reflinked = false;
-        rc = ims_compute_copy_file(st.path, temp, &reflinked, err);
+        return rc;
+    struct ims_staged st;
+    if (ims_staged_get(&img, &st, err) != IMS_OK) {
+        ims_image_release(&img);
+        return ims_fail(err, IMS_E_BADREQ, "%s", "No data is staged for the image.");
     }
+    /* The staged blob is read where it is, by whichever node runs the task,
+     * and becomes the image's data as it is: the image references it since
+     * the stage (a DELETE meanwhile collects it). */
+    struct ims_format_info info;
+    enum ims_format_refusal why;
+    struct ims_format_limits limits = {.max_virtual_size = IMS_FORMAT_DEFAULT_MAX_VIRTUAL};
+    rc = ims_blob_inspect(svc, img.blob, &limits, img.disk_format, &info, &why, err);
     if (rc == IMS_OK)
-        rc = ims_glance_import_file(svc, image_id, task_id, temp, st.size, st.md5, st.sha512, err);
-    else if (temp)
-        unlink(temp);
-    if (rc == IMS_OK)
-        ims_staged_remove(svc, image_id);
-    free(temp);
-    ims_staged_release(&st);
+        rc = activate(svc, image_id, task_id, img.blob, st.size, st.md5, st.sha512, &info, err);
+    else
+        rc = refusal_rc(rc);
+    ims_image_release(&img);
     return rc;
 }
 
@@ -315,15 +330,23 @@ void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const
         ims_image_edit_abort(&e);
         return;
     }
-    if (ims_streq(e.image.status, "importing") || ims_streq(e.image.status, "uploading"))
+    char *staged = NULL;
+    if (ims_streq(e.image.status, "importing") || ims_streq(e.image.status, "uploading")) {
         snprintf(e.image.status, sizeof(e.image.status), "queued");
+        /* the staged data goes: the image no longer references it */
+        staged = IMS_TAKE_PTR(e.image.blob);
+        e.image.size = -1;
+        ims_kvlist_remove(&e.image.props, IMS_PROP_STAGED_DIGESTS);
+    }
     merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, false);
     merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, stores, true);
     ims_kvlist_remove(&e.image.props, IMS_PROP_IMPORT_TASK);
     ims_kvlist_remove(&e.image.props, IMS_PROP_STAGE_HOST);
     if (ims_image_edit_commit(&e, NULL, &err) != IMS_OK)
         ims_error("image %s: could not record the failure of import task %s: %s", image_id, task_id, err.msg);
-    ims_staged_remove(svc, image_id);
+    else if (staged)
+        ims_blob_release(svc, staged);
+    free(staged);
 }
 
 /* ---- web-download ---- */

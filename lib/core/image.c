@@ -172,6 +172,13 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
     return IMS_ATTR_PROPERTY;
 }
 
+bool ims_image_prop_hidden(const char *key)
+{
+    /* the names of glance_import.h's IMS_PROP_STAGE_HOST and
+     * IMS_PROP_STAGED_DIGESTS (a record may not include a core header) */
+    return ims_streq(key, "os_glance_stage_host") || ims_streq(key, "os_glance_staged_digests");
+}
+
 enum ims_rc ims_image_name_check(const char *v, enum ims_name_rules rules, struct ims_err *err)
 {
     if (rules == IMS_NAMES_GLANCE) {

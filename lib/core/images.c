@@ -295,10 +295,12 @@ enum ims_rc ims_images_open_data(struct ims_service *svc, const struct ims_princ
     if (ims_streq(img.status, "deactivated") && !p->is_admin)
         rc = ims_fail(err, IMS_E_FORBIDDEN, "The requested image has been deactivated. Image data download is "
                                             "forbidden.");
-    else if (img.blob)
+    else if (img.blob && !ims_streq(img.status, "uploading"))
         rc = svc->store->ops->open_read(svc->store, img.blob, ret, err);
-    else
-        *ret = (struct ims_blob_reader){.fd = -1}; /* no data yet: ret_img->blob is NULL */
+    else { /* no data yet (staged data is not the image's until imported): ret_img->blob is NULL */
+        free(IMS_TAKE_PTR(img.blob));
+        *ret = (struct ims_blob_reader){.fd = -1};
+    }
     if (rc != IMS_OK) {
         ims_image_release(&img);
         return rc;

@@ -16,6 +16,7 @@
 #include "ims/backends.h"
 #include "ims/config.h"
 #include "ims/db.h"
+#include "ims/glance_import.h"
 #include "ims/iam_admin.h"
 #include "ims/identity.h"
 #include "ims/service.h"
@@ -68,6 +69,8 @@ static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
     ims_strlist_release(&referenced);
     if (rc == IMS_OK)
         orphans += ims_blobs_collect(svc);
+    if (rc == IMS_OK)
+        temp += ims_staging_sweep_local(svc);
     if (reset || temp || orphans)
         ims_info("recovery: %lld interrupted upload(s) back to queued, %lld temporary file(s) and %lld orphaned "
                  "blob(s) removed",

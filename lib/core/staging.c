@@ -1,41 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Glance's staging area: PUT /v2/images/{id}/stage. The image goes queued
  * -> uploading (as Glance, before the data arrives), the data streams
- * through the upload's pipe (md5 and sha512 on threads of their own) into
- * <data_dir>/staging/.<id>.<random>.part, which is fsynced and renamed to
- * <data_dir>/staging/<id> with "<size> <md5> <sha512>" in <id>.digests
- * beside it, so an import after a restart finds both. Then the image
- * records the size and os_glance_stage_host. Any failure removes the data
- * and gives the image back to queued. */
+ * through the upload's pipe (md5 and sha512 on threads of their own) into a
+ * registered blob of the image store, as an upload's does. At the end the
+ * image references that blob (its location) while it stays "uploading",
+ * with the size, os_glance_stage_host and the digests (a hidden property)
+ * beside it. So the staged data lives where every node reads it (the
+ * shared file store or the S3 bucket): an import asked of any node finds
+ * it, and it goes with the image's last reference (a DELETE, a failed or
+ * abandoned import) through the blobs' reference counts, collected on every
+ * node by the blob collector. Any failure removes the data and gives the
+ * image back to queued. */
+#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core-int.h"
 #include "ims/config.h"
+#include "ims/db.h"
 #include "ims/glance_import.h"
 #include "ims/images.h"
+#include "ims/store.h"
 
 struct ims_stage {
     struct ims_service *svc;
     char id[IMS_UUID_LEN + 1];
-    char *part; /* the temporary file */
-    int fd;
+    struct ims_store_writer *w;
     struct ims_hash_pipe *hashes;
     int64_t expected, received, max;
 };
 
-static char *staging_dir(const struct ims_service *svc)
+/* The pipe's sink, on its md5 thread: the store sees the blocks in order. */
+static enum ims_rc store_sink(void *ctx, const void *p, size_t n, struct ims_err *err)
 {
-    return ims_xasprintf("%s/staging", svc->cfg->data_dir);
-}
-
-static char *staged_path(const struct ims_service *svc, const char *id, const char *suffix)
-{
-    return ims_xasprintf("%s/staging/%s%s", svc->cfg->data_dir, id, suffix);
+    struct ims_stage *s = ctx;
+    return s->svc->store->ops->write(s->w, p, n, err);
 }
 
 enum ims_rc ims_write_all(int fd, const void *p, size_t n, struct ims_err *err)
@@ -53,20 +54,14 @@ enum ims_rc ims_write_all(int fd, const void *p, size_t n, struct ims_err *err)
     return IMS_OK;
 }
 
-static enum ims_rc fd_sink(void *ctx, const void *p, size_t n, struct ims_err *err)
-{
-    struct ims_stage *s = ctx;
-    return ims_write_all(s->fd, p, n, err);
-}
-
-/* The image back to queued if it is still uploading. */
+/* The image back to queued if it is still uploading without staged data. */
 static void back_to_queued(struct ims_service *svc, const char *id)
 {
     struct ims_image_edit e;
     struct ims_err err = {0};
     if (ims_image_edit_begin_internal(svc, id, &e, &err) != IMS_OK)
         return;
-    if (!ims_streq(e.image.status, "uploading")) {
+    if (!ims_streq(e.image.status, "uploading") || e.image.blob) {
         ims_image_edit_abort(&e);
         return;
     }
@@ -79,11 +74,6 @@ static void back_to_queued(struct ims_service *svc, const char *id)
 static void stage_free(struct ims_stage *s)
 {
     ims_hash_pipe_free(s->hashes);
-    if (s->fd >= 0)
-        close(s->fd);
-    if (s->part)
-        unlink(s->part);
-    free(s->part);
     free(s);
 }
 
@@ -112,28 +102,14 @@ enum ims_rc ims_stage_begin(struct ims_service *svc, const struct ims_principal 
 
     struct ims_stage *s = ims_xcalloc(1, sizeof(*s));
     s->svc = svc;
-    s->fd = -1;
     snprintf(s->id, sizeof(s->id), "%s", id);
     s->expected = expected_size;
     s->max = svc->cfg->max_image_size;
-    char *dir = staging_dir(svc);
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-        rc = ims_fail(err, IMS_E_IO, "cannot create the staging area %s: %s", dir, strerror(errno));
-    free(dir);
-    char rnd[17];
-    ims_hexid_new(rnd, 8);
-    if (rc == IMS_OK) {
-        char *suffix = ims_xasprintf(".%s.part", rnd);
-        s->part = ims_xasprintf("%s/staging/.%s%s", svc->cfg->data_dir, id, suffix);
-        free(suffix);
-        s->fd = open(s->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-        if (s->fd < 0) {
-            rc = ims_fail(err, IMS_E_IO, "cannot create %s: %s", s->part, strerror(errno));
-            free(IMS_TAKE_PTR(s->part));
-        }
-    }
-    if (rc == IMS_OK && !(s->hashes = ims_hash_pipe_new(fd_sink, s)))
+    rc = ims_blob_writer_open(svc, &s->w, err);
+    if (rc == IMS_OK && !(s->hashes = ims_hash_pipe_new(store_sink, s))) {
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+        ims_blob_writer_abort(svc, IMS_TAKE_PTR(s->w));
+    }
     if (rc != IMS_OK) {
         stage_free(s);
         back_to_queued(svc, id);
@@ -161,47 +137,39 @@ void ims_stage_abort(struct ims_stage *s)
 {
     if (!s)
         return;
-    ims_hash_pipe_free(IMS_TAKE_PTR(s->hashes)); /* its threads write through s->fd */
-    struct ims_service *svc = s->svc;
-    char id[IMS_UUID_LEN + 1];
-    snprintf(id, sizeof(id), "%s", s->id);
-    ims_info("image %s: staging aborted after %lld bytes, back to queued", id, (long long)s->received);
+    ims_hash_pipe_free(IMS_TAKE_PTR(s->hashes)); /* its threads write through s->w */
+    if (s->w)
+        ims_blob_writer_abort(s->svc, IMS_TAKE_PTR(s->w));
+    ims_info("image %s: staging aborted after %lld bytes, back to queued", s->id, (long long)s->received);
+    back_to_queued(s->svc, s->id);
     stage_free(s);
-    back_to_queued(svc, id);
 }
 
-static enum ims_rc write_digests(struct ims_service *svc, const char *id, int64_t size, const char *md5,
-                                 const char *sha, struct ims_err *err)
+/* The staged data becomes the image's (still uploading) if nothing changed
+ * the image meanwhile (a DELETE makes the data go). */
+static enum ims_rc record_staged(struct ims_stage *s, const char *location, const char *md5, const char *sha,
+                                 struct ims_err *err)
 {
-    char *final = staged_path(svc, id, ".digests");
-    char *tmp = staged_path(svc, id, ".digests.tmp");
-    enum ims_rc rc = IMS_OK;
-    FILE *f = fopen(tmp, "we");
-    if (!f) {
-        rc = ims_fail(err, IMS_E_IO, "cannot write %s: %s", tmp, strerror(errno));
-    } else {
-        fprintf(f, "%lld %s %s\n", (long long)size, md5, sha);
-        bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-        ok = fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, final) != 0)
-            rc = ims_fail(err, IMS_E_IO, "cannot write %s: %s", final, strerror(errno));
-    }
+    struct ims_service *svc = s->svc;
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin_internal(svc, s->id, &e, err);
     if (rc != IMS_OK)
-        unlink(tmp);
-    free(tmp);
-    free(final);
-    return rc;
-}
-
-static void sync_dir(const struct ims_service *svc)
-{
-    char *dir = staging_dir(svc);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
+        return rc;
+    if (!ims_streq(e.image.status, "uploading") || e.image.blob) {
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during staging (status %s).", s->id, e.image.status);
+        ims_image_edit_abort(&e);
+        return rc;
     }
-    free(dir);
+    e.image.size = s->received;
+    ims_set_str(&e.image.blob, location);
+    const char *self = svc->cfg->public_url && *svc->cfg->public_url ? svc->cfg->public_url : NULL;
+    char *host = self ? ims_xstrdup(self) : ims_xasprintf("http://%s", svc->cfg->listen);
+    ims_kvlist_set(&e.image.props, IMS_PROP_STAGE_HOST, host);
+    free(host);
+    char *digests = ims_xasprintf("%lld %s %s", (long long)s->received, md5, sha);
+    ims_kvlist_set(&e.image.props, IMS_PROP_STAGED_DIGESTS, digests);
+    free(digests);
+    return ims_image_edit_commit(&e, NULL, err);
 }
 
 enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err)
@@ -214,90 +182,68 @@ enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err)
                       (long long)s->received, (long long)s->expected);
     else if (!ims_hash_pipe_final(s->hashes, md5, sha))
         rc = ims_hash_pipe_error(s->hashes, err);
-    else if (fsync(s->fd) != 0)
-        rc = ims_fail(err, IMS_E_IO, "cannot sync %s: %s", s->part, strerror(errno));
     if (rc != IMS_OK) {
         ims_stage_abort(s);
         return rc;
     }
-    char *final = staged_path(svc, s->id, "");
-    ims_staged_remove(svc, s->id); /* digests of an older staging must not describe this data */
-    if (rename(s->part, final) != 0)
-        rc = ims_fail(err, IMS_E_IO, "cannot rename %s: %s", s->part, strerror(errno));
-    else
-        free(IMS_TAKE_PTR(s->part));
-    free(final);
-    if (rc == IMS_OK)
-        rc = write_digests(svc, s->id, s->received, md5, sha, err);
-    if (rc == IMS_OK)
-        sync_dir(svc);
+    struct ims_store_writer *w = IMS_TAKE_PTR(s->w);
+    char registered[IMS_BLOB_LOCATION_MAX];
+    snprintf(registered, sizeof(registered), "%s", w->location);
+    char *location = NULL;
+    rc = svc->store->ops->commit(w, &location, err);
     if (rc != IMS_OK) {
-        ims_staged_remove(svc, s->id);
+        ims_blob_unclaim(svc, registered); /* the commit discarded the data */
         ims_stage_abort(s);
         return rc;
     }
-    /* The image records the staged size and where the data waits, if it is
-     * still uploading (a DELETE meanwhile makes the data go). */
-    struct ims_image_edit e;
-    rc = ims_image_edit_begin_internal(svc, s->id, &e, err);
-    if (rc == IMS_OK) {
-        if (!ims_streq(e.image.status, "uploading")) {
-            rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during staging (status %s).", s->id,
-                          e.image.status);
-            ims_image_edit_abort(&e);
-        } else {
-            e.image.size = s->received;
-            const char *self = svc->cfg->public_url && *svc->cfg->public_url ? svc->cfg->public_url : NULL;
-            char *host = self ? ims_xstrdup(self) : ims_xasprintf("http://%s", svc->cfg->listen);
-            ims_kvlist_set(&e.image.props, IMS_PROP_STAGE_HOST, host);
-            free(host);
-            rc = ims_image_edit_commit(&e, NULL, err);
-        }
+    rc = record_staged(s, location, md5, sha, err);
+    if (rc != IMS_OK) {
+        ims_blob_unclaim(svc, location); /* no image took it */
+        back_to_queued(svc, s->id);
+    } else {
+        ims_info("image %s: %lld bytes staged in %s", s->id, (long long)s->received, location);
     }
-    if (rc != IMS_OK)
-        ims_staged_remove(svc, s->id);
-    else
-        ims_info("image %s: %lld bytes staged", s->id, (long long)s->received);
+    free(location);
     stage_free(s);
     return rc;
 }
 
-enum ims_rc ims_staged_get(struct ims_service *svc, const char *id, struct ims_staged *ret, struct ims_err *err)
+enum ims_rc ims_staged_get(const struct ims_image *img, struct ims_staged *ret, struct ims_err *err)
 {
-    char *digests = staged_path(svc, id, ".digests");
-    FILE *f = fopen(digests, "re");
-    free(digests);
-    if (!f)
-        return ims_fail(err, IMS_E_NOTFOUND, "No data is staged for image %s.", id);
+    const char *digests = ims_kvlist_get(&img->props, IMS_PROP_STAGED_DIGESTS);
+    if (!img->blob || !digests)
+        return ims_fail(err, IMS_E_NOTFOUND, "No data is staged for image %s.", img->id);
     struct ims_staged s = {0};
     long long size = -1;
-    int n = fscanf(f, "%lld %32s %128s", &size, s.md5, s.sha512);
-    fclose(f);
-    if (n != 3 || size < 0 || strlen(s.md5) != 32 || strlen(s.sha512) != 128)
-        return ims_fail(err, IMS_E_NOTFOUND, "The data staged for image %s is incomplete.", id);
+    char md5[40] = "", sha[140] = "";
+    if (sscanf(digests, "%lld %39s %139s", &size, md5, sha) != 3 || size < 0 || strlen(md5) != 32 ||
+        strlen(sha) != 128)
+        return ims_fail(err, IMS_E_NOTFOUND, "The data staged for image %s is incomplete.", img->id);
     s.size = size;
-    s.path = staged_path(svc, id, "");
-    struct stat st;
-    if (stat(s.path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != s.size) {
-        ims_staged_release(&s);
-        return ims_fail(err, IMS_E_NOTFOUND, "The data staged for image %s is missing.", id);
-    }
+    memcpy(s.md5, md5, sizeof(s.md5));
+    memcpy(s.sha512, sha, sizeof(s.sha512));
     *ret = s;
     return IMS_OK;
 }
 
-void ims_staged_release(struct ims_staged *s)
+int64_t ims_staging_sweep_local(struct ims_service *svc)
 {
-    if (s)
-        free(IMS_TAKE_PTR(s->path));
-}
-
-void ims_staged_remove(struct ims_service *svc, const char *id)
-{
-    static const char *const suffixes[] = {".digests", ""};
-    for (size_t i = 0; i < IMS_ARRAY_SIZE(suffixes); i++) {
-        char *p = staged_path(svc, id, suffixes[i]);
-        unlink(p);
-        free(p);
+    char *dir = ims_xasprintf("%s/staging", svc->cfg->data_dir);
+    int64_t n = 0;
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (ims_streq(de->d_name, ".") || ims_streq(de->d_name, ".."))
+                continue;
+            char *p = ims_xasprintf("%s/%s", dir, de->d_name);
+            if (unlink(p) == 0)
+                n++;
+            free(p);
+        }
+        closedir(d);
+        rmdir(dir);
     }
+    free(dir);
+    return n;
 }

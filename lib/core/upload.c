@@ -119,18 +119,6 @@ void ims_upload_abort(struct ims_upload *u)
     upload_free(u);
 }
 
-/* The inspector's reads of a stored blob: pread on the file store's
- * descriptor, the store's reader otherwise (ranged GETs on S3). */
-static long blob_read_at(void *ctx, uint64_t off, void *buf, size_t len)
-{
-    const struct ims_blob_reader *r = ctx;
-    for (;;) {
-        ssize_t n = r->fd >= 0 ? pread(r->fd, buf, len, (off_t)off) : r->read(r->ctx, off, buf, len);
-        if (n >= 0 || errno != EINTR)
-            return (long)n;
-    }
-}
-
 /* The disk size the stored data holds, as Glance 25 records at upload:
  * the format inspector over the stored blob (bounded reads of headers and
  * tables, never the whole blob, on every store). -1 (null) where the blob
@@ -138,18 +126,9 @@ static long blob_read_at(void *ctx, uint64_t off, void *buf, size_t len)
  * stands, as the native API takes any bytes. */
 static int64_t stored_virtual_size(struct ims_service *svc, const char *location)
 {
-    struct ims_blob_reader r = {.fd = -1};
-    struct ims_err err;
-    if (svc->store->ops->open_read(svc->store, location, &r, &err) != IMS_OK)
-        return -1;
-    struct ims_format_source src = {.read_at = blob_read_at, .ctx = &r, .size = r.size};
     struct ims_format_info info;
-    enum ims_format_refusal why;
-    enum ims_rc rc = ims_format_inspect(&src, NULL, &info, &why, &err);
-    if (r.fd >= 0)
-        close(r.fd);
-    if (r.close)
-        r.close(r.ctx);
+    struct ims_err err;
+    enum ims_rc rc = ims_blob_inspect(svc, location, NULL, NULL, &info, NULL, &err);
     return rc == IMS_OK && info.virtual_size <= INT64_MAX ? (int64_t)info.virtual_size : -1;
 }
 

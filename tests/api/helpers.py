@@ -438,6 +438,19 @@ def stored_blobs(srv):
     return [f.stat().st_size for f in files_under(srv.data_dir / "images")]
 
 
+def store_has(srv, location):
+    """Whether srv's store holds the blob at location (file://<2 hex>/<id>
+    under the data dir's images/, or s3://<id> as images/<id> of its
+    bucket with IMSD_TEST_STORE=s3)."""
+    scheme, _, key = location.partition("://")
+    if scheme == "s3":
+        assert srv.store_env, location
+        return "images/" + key in obs_fixtures.s3_keys(obs_fixtures.server_env(),
+                                                       srv.store_env["IMSD_STORE_BUCKET"], "images/")
+    assert scheme == "file", location
+    return (srv.data_dir / "images" / key).exists()
+
+
 def files_under(path):
     out = []
     p = Path(path)

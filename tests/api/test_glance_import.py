@@ -11,7 +11,7 @@ import pytest
 from obs_fixtures import STORE  # the store new data goes to: file, or s3 in the S3 pass
 
 from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, clean_env,
-                     create_image, get_image, patch, unique)
+                     create_image, get_image, patch, store_has, stored_blobs, unique)
 
 GLANCE = "/usr/bin/glance"
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -60,8 +60,23 @@ def wait_task_done(api, image_id, timeout=30):
 
 
 def staged_files(srv):
+    """What the node-local staging area holds (staged data lived there, on
+    the node that took it, before it moved into the image store)."""
     d = srv.data_dir / "staging"
     return sorted(p.name for p in d.iterdir()) if d.exists() else []
+
+
+def staged_blob(srv, image_id):
+    """The image store's blob holding image_id's staged data (the location
+    the uploading image references, registered in the blobs table), or
+    None."""
+    rows = srv.sql("SELECT i.location FROM images i JOIN blobs b ON b.location = i.location "
+                   "WHERE i.id = ? AND i.status = 'uploading'", (image_id,))
+    return rows[0][0] if rows else None
+
+
+def blob_registered(srv, location):
+    return bool(srv.sql("SELECT location FROM blobs WHERE location = ?", (location,)))
 
 
 def queued(api, **attrs):
@@ -111,7 +126,13 @@ def test_stage_then_glance_direct(imsd, alice):
     rows = imsd.sql("SELECT value FROM image_properties WHERE image_id = ? AND name = ?",
                     (img["id"], "os_glance_stage_host"))
     assert rows and rows[0][0] == imsd.url
-    assert img["id"] in staged_files(imsd)
+    # staged into the image store, where every node reads it, not on this node
+    loc = staged_blob(imsd, img["id"])
+    assert loc and store_has(imsd, loc), loc
+    assert img["id"] not in " ".join(staged_files(imsd))
+    # staged data is not the image's data yet: no download, no location
+    r = alice.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 204 and r.content == b""
     # staged once: a second stage is a conflict
     assert stage(alice, img["id"], b"x").status_code == 409
 
@@ -131,6 +152,8 @@ def test_stage_then_glance_direct(imsd, alice):
     r = alice.get("/v2/images/%s/file" % img["id"])
     assert r.status_code == 200 and r.content == data
     assert staged_files(imsd) == [] or img["id"] not in " ".join(staged_files(imsd))
+    # the staged blob became the image's data as it was (no copy)
+    assert imsd.sql("SELECT location FROM images WHERE id = ?", (img["id"],))[0][0] == loc
 
     task = wait_task_done(alice, img["id"])
     assert task["status"] == "success"
@@ -202,6 +225,7 @@ def test_stage_size_limit(start_imsd):
     assert r.status_code == 413, r.text
     assert get_image(api, img["id"])["status"] == "queued"
     assert staged_files(srv) == []
+    assert stored_blobs(srv) == []
     assert stage(api, img["id"], b"x" * 1000).status_code == 204
 
 
@@ -234,6 +258,8 @@ def test_format_mismatch_refused_by_inspector(imsd, alice, tmp_path):
     # declared qcow2, staged raw bytes: the inspector refuses, the image is queued again
     img = queued(alice, disk_format="qcow2")
     assert stage(alice, img["id"], b"\0" * 65536).status_code == 204
+    loc = staged_blob(imsd, img["id"])
+    assert loc and store_has(imsd, loc)
     assert do_import(alice, img["id"], {"method": {"name": "glance-direct"}}).status_code == 202
     task = wait_task_done(alice, img["id"])
     assert task["status"] == "failure"
@@ -245,6 +271,9 @@ def test_format_mismatch_refused_by_inspector(imsd, alice, tmp_path):
     assert "os_glance_import_task" not in got
     assert got["checksum"] is None
     assert img["id"] not in " ".join(staged_files(imsd))
+    # the failed import took the staged data with it, from the store too
+    assert not blob_registered(imsd, loc) and not store_has(imsd, loc)
+    assert got["size"] is None
     # declared raw, staged qcow2: refused too
     img = queued(alice, disk_format="raw")
     assert stage(alice, img["id"], qcow2_file(tmp_path)).status_code == 204
@@ -276,6 +305,37 @@ def test_staged_data_survives_restart(start_imsd, tmp_path):
     done = wait_status(api, img["id"], ("active", "queued"))
     assert done["status"] == "active"
     assert api.get("/v2/images/%s/file" % img["id"]).content == data
+
+
+def test_deleting_a_staged_image_removes_its_staged_data(imsd, alice):
+    """A DELETE of an image with staged data takes the data with it, from
+    the image store every node shares (no node keeps a copy of its own)."""
+    data = os.urandom(2 * 1024 * 1024 + 5)
+    img = queued(alice)
+    assert stage(alice, img["id"], data).status_code == 204
+    loc = staged_blob(imsd, img["id"])
+    assert loc and store_has(imsd, loc), loc
+    assert alice.delete("/v2/images/%s" % img["id"]).status_code == 204
+    assert img["id"] not in " ".join(staged_files(imsd))
+    assert not blob_registered(imsd, loc)
+    assert not store_has(imsd, loc)
+    assert len(data) not in stored_blobs(imsd)
+
+
+def test_start_up_sweeps_the_node_local_staging_area(start_imsd):
+    """Files an earlier imsd staged on this node (data of images deleted
+    since, or never imported) are removed at start-up: staged data now lives
+    in the image store, so nothing there belongs to anyone."""
+    srv = start_imsd()
+    assert srv.stop() == 0
+    area = srv.data_dir / "staging"
+    area.mkdir(exist_ok=True)
+    for name in ("0b8d6c8e-6d0e-4f0e-9a3c-1f1e2d3c4b5a", "0b8d6c8e-6d0e-4f0e-9a3c-1f1e2d3c4b5a.digests",
+                 ".0b8d6c8e-6d0e-4f0e-9a3c-1f1e2d3c4b5a.0011223344556677.part"):
+        (area / name).write_bytes(b"left behind\n")
+    srv.start()
+    assert staged_files(srv) == []
+    assert srv.admin().get("/v2/images").status_code == 200
 
 
 # ------------------------------------------------------------------- clients

@@ -288,3 +288,34 @@ def test_creates_through_three_nodes_cannot_exceed_the_quota(start_imsd, tmp_pat
     assert sorted(codes) == [201] * 7 + [400] * 17, codes
     assert "7 of 7" in three.imsctl("quota", "show", owner.project_id)
     assert "projects whose image count is wrong: 0" in two.imsctl("db", "check")
+
+
+def test_staged_through_one_node_imported_through_another(start_imsd, tmp_path):
+    """glance-direct across nodes: data staged through node 1 is imported
+    through node 2 after node 1 is gone (its workers cannot be the ones
+    that run the import), because the staged data lives in the image store
+    the nodes share; and an image staged through node 1 and deleted through
+    node 2 leaves no staged data anywhere."""
+    from test_glance_import import do_import, stage, wait_status
+    (one, two, _), database, _ = start_three(start_imsd, tmp_path)
+    alice = one.project_user()
+    data = os.urandom(3 << 20) + b"staged on one\n"
+    img = create_image(alice, disk_format="raw", container_format="bare")
+    assert stage(on(one, alice), img["id"], data).status_code == 204
+    gone = create_image(alice, disk_format="raw", container_format="bare")
+    assert stage(on(one, alice), gone["id"], b"deleted elsewhere\n" * 1000).status_code == 204
+    staged = pg_fixture.query(database, "SELECT location FROM images WHERE id = ?", (gone["id"],))[0][0]
+    assert pg_fixture.query(database, "SELECT location FROM blobs WHERE location = ?", (staged,))
+    assert one.stop() == 0
+    one.ended_by_test = True
+
+    r = do_import(on(two, alice), img["id"], {"method": {"name": "glance-direct"}})
+    assert r.status_code == 202, r.text
+    done = wait_status(on(two, alice), img["id"], ("active", "queued"))
+    assert done["status"] == "active", done
+    assert done["checksum"] == md5(data) and done["size"] == len(data)
+    r = on(two, alice).get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 200 and r.content == data
+
+    assert on(two, alice).delete("/v2/images/%s" % gone["id"]).status_code == 204
+    assert pg_fixture.query(database, "SELECT location FROM blobs WHERE location = ?", (staged,)) == []
