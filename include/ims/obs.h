@@ -323,7 +323,16 @@ struct ims_obs_s3_config {
      * (CopyObject, at most 5 GiB); larger ones stream through imsd, since
      * the libcurl of Debian 12 cannot sign UploadPartCopy. */
     uint64_t server_copy_max;
+    /* Transient failures are tried again (ims_obs_s3_retry_*); all zero:
+     * IMS_OBS_S3_RETRY_DEFAULT. */
+    struct ims_obs_s3_retry {
+        unsigned attempts;    /* tries of one request at most, the first included (1: never again) */
+        int64_t base_ms;      /* the first wait; each next one doubles ... */
+        int64_t max_delay_ms; /* ... up to this */
+        int64_t total_ms;     /* no retry would start later than this after the first try began */
+    } retry;
 };
+#define IMS_OBS_S3_RETRY_DEFAULT ((struct ims_obs_s3_retry){5, 200, 5000, 60000})
 #define IMS_OBS_S3_PART_MIN (5ULL << 20)
 enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_obs **ret, struct ims_err *err);
 
@@ -345,6 +354,21 @@ void ims_obs_s3_upload_abort(struct ims_obs_upload *u);
  * died left: their parts use space until then); how many in *ret_n. */
 enum ims_obs_rc ims_obs_s3_uploads_abort(struct ims_obs *o, const char *bucket, const char *key, size_t *ret_n,
                                          struct ims_err *err);
+
+/* The S3 client's retry rules (pure; public for the unit tests). Whether
+ * an answer (HTTP status, S3 error code or NULL) is a transient failure:
+ * 408, 429, 500, 502, 503, 504, SlowDown, RequestTimeout, InternalError,
+ * ServiceUnavailable. */
+bool ims_obs_s3_retry_status(long status, const char *code);
+/* How long to wait after `failed` (1, 2, ...) failed tries: the step
+ * base_ms * 2^(failed-1), capped at max_delay_ms, of which the first half
+ * is waited for sure and the rest is random % (the rest + 1). */
+int64_t ims_obs_s3_retry_delay_ms(const struct ims_obs_s3_retry *p, unsigned failed, uint64_t random);
+/* Whether one more try may follow `failed` ones that took elapsed_ms, after
+ * waiting delay_ms: fewer than `attempts` tries so far, and the next one
+ * starts within total_ms. */
+bool ims_obs_s3_retry_allowed(const struct ims_obs_s3_retry *p, unsigned failed, int64_t elapsed_ms,
+                              int64_t delay_ms);
 
 /* The S3 backend's readers of the XML servers answer with (pure; public
  * for the unit tests and fuzz/fuzz_obs_xml.c). Every value is decoded into

@@ -17,9 +17,13 @@
  * up as a multipart upload, aborted on any failure so nothing partial
  * stays behind. No message carries a credential. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "obs-int.h"
 
@@ -37,6 +41,7 @@ struct s3 {
     char *region;
     char *access_key, *secret_key;
     uint64_t part_size, server_copy_max;
+    struct ims_obs_s3_retry retry;
 };
 
 /* ---- URLs ---- */
@@ -106,6 +111,9 @@ struct upload_src {
     void *ctx;
     uint64_t left;
     bool failed;
+    /* Starts the bytes over, for a retry; NULL: they come once only, and a
+     * request that sent some is not tried again. */
+    void (*rewind)(void *ctx);
 };
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
@@ -266,6 +274,8 @@ static enum ims_obs_rc s3_error(const struct resp *r, CURLcode cc, const char *w
                         code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
 }
 
+static void resp_release(struct resp *r) { ims_buf_release(&r->body); }
+
 struct request {
     const char *method, *bucket, *key;
     const struct qparam *query;
@@ -277,10 +287,72 @@ struct request {
     size_t body_max;            /* how much of the response body to keep */
 };
 
-/* Runs one request; IMS_OBS_OK for a 2xx answer. r is the caller's to
- * release (ims_buf_release(&r->body)). */
-static enum ims_obs_rc perform(const struct s3 *s, const struct request *q, struct resp *r, const char *what,
-                               struct ims_err *err)
+/* Whether a failed transfer may succeed when tried again: the connection,
+ * not our own callbacks (a source or sink that failed fails again). */
+static bool curl_transient(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Whether a finished attempt failed in a way another may not. */
+static bool transient(const struct resp *r, CURLcode cc)
+{
+    if (cc != CURLE_OK)
+        return curl_transient(cc);
+    if (r->status >= 200 && r->status < 300)
+        return false;
+    char code[64] = "", msg[8];
+    if (r->body.data)
+        ims_obs_s3_parse_error(r->body.data, r->body.len, code, sizeof(code), msg, sizeof(msg));
+    return ims_obs_s3_retry_status(r->status, code);
+}
+
+/* A retry's bookkeeping: when the first try began, how many failed. */
+struct tries {
+    int64_t start_us;
+    unsigned failed;
+};
+
+/* After a transient failure (why: err->msg): true once the wait before the
+ * next try is over, false when the policy allows no more (err stays). */
+static bool retry_wait(const struct s3 *s, struct tries *t, const char *what, const struct ims_err *why)
+{
+    t->failed++;
+    uint64_t rnd;
+    ims_random_bytes(&rnd, sizeof(rnd));
+    int64_t delay = ims_obs_s3_retry_delay_ms(&s->retry, t->failed, rnd);
+    int64_t elapsed = (ims_mono_us() - t->start_us) / 1000;
+    if (!ims_obs_s3_retry_allowed(&s->retry, t->failed, elapsed, delay)) {
+        if (t->failed > 1)
+            ims_warn("S3 %s: giving up after %u tries in %lld ms: %s", what, t->failed, (long long)elapsed, why->msg);
+        return false;
+    }
+    ims_warn("S3 %s failed (%s); try %u of %u in %lld ms", what, why->msg, t->failed + 1, s->retry.attempts,
+             (long long)delay);
+    struct timespec ts = {.tv_sec = delay / 1000, .tv_nsec = (delay % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+    return true;
+}
+
+/* Runs one request once; IMS_OBS_OK for a 2xx answer, *ret_transient
+ * whether another try may do better. */
+static enum ims_obs_rc perform_once(const struct s3 *s, const struct request *q, struct resp *r, const char *what,
+                                    bool *ret_transient, struct ims_err *err)
 {
     memset(r, 0, sizeof(*r));
     ims_buf_init(&r->body, q->body_max ? q->body_max : ERROR_BODY_MAX);
@@ -306,15 +378,36 @@ static enum ims_obs_rc perform(const struct s3 *s, const struct request *q, stru
     curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     free(url);
+    *ret_transient = false;
     if (q->upload && q->upload->failed)
         return ims_obs_fail(err, IMS_OBS_IO, "S3 %s %s:%s: reading the data failed or it ended early", what,
                             q->bucket, q->key ? q->key : "");
     if (cc == CURLE_OK && r->status >= 200 && r->status < 300)
         return IMS_OBS_OK;
+    *ret_transient = transient(r, cc);
     return s3_error(r, cc, what, q->bucket ? q->bucket : "", q->key, err);
 }
 
-static void resp_release(struct resp *r) { ims_buf_release(&r->body); }
+/* Runs one request, tried again after transient failures as s->retry
+ * allows (a body that cannot start over is sent once); IMS_OBS_OK for a
+ * 2xx answer. r is the caller's to release (ims_buf_release(&r->body)). */
+static enum ims_obs_rc perform(const struct s3 *s, const struct request *q, struct resp *r, const char *what,
+                               struct ims_err *err)
+{
+    struct tries t = {.start_us = ims_mono_us()};
+    uint64_t size = q->upload ? q->upload->left : 0;
+    for (;;) {
+        bool again;
+        enum ims_obs_rc rc = perform_once(s, q, r, what, &again, err);
+        if (!rc || !again || (q->upload && !q->upload->rewind) || !retry_wait(s, &t, what, err))
+            return rc;
+        resp_release(r);
+        if (q->upload) {
+            q->upload->rewind(q->upload->ctx);
+            q->upload->left = size;
+        }
+    }
+}
 
 /* A body held in memory, as an upload source. */
 struct mem_src {
@@ -331,6 +424,8 @@ static ssize_t mem_read(void *ctx, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+static void mem_rewind(void *ctx) { ((struct mem_src *)ctx)->pos = 0; }
+
 /* ---- buckets ---- */
 
 static enum ims_obs_rc s3_bucket_create(struct ims_obs *o, const char *bucket, struct ims_err *err)
@@ -346,7 +441,7 @@ static enum ims_obs_rc s3_bucket_create(struct ims_obs *o, const char *bucket, s
                              "</CreateBucketConfiguration>",
                              s->region);
         m = (struct mem_src){.p = conf, .len = strlen(conf)};
-        src = (struct upload_src){.fn = mem_read, .ctx = &m, .left = m.len};
+        src = (struct upload_src){.fn = mem_read, .ctx = &m, .left = m.len, .rewind = mem_rewind};
         q.upload = &src;
         q.upload_size = m.len;
     }
@@ -418,12 +513,17 @@ struct s3_reader {
     CURL *easy;
     struct curl_slist *hdrs;
     char *url;
-    struct resp resp;
+    char *bucket, *key; /* for messages */
+    struct resp resp;   /* the answer of the transfer running */
     char *buf; /* what arrived and the caller has not taken yet */
     size_t cap, len, off;
     bool paused, done;
     CURLcode result;
-    uint64_t pos; /* bytes handed out */
+    uint64_t pos;      /* bytes handed out */
+    uint64_t received; /* bytes of the range that arrived, over every transfer */
+    char etag[IMS_OBS_ETAG_MAX]; /* the first answer's, quoted: a resumed GET must match it */
+    struct tries tries; /* resumes since the last one that brought bytes */
+    uint64_t received_at_resume;
 };
 
 static size_t on_stream(char *p, size_t size, size_t n, void *ud)
@@ -454,6 +554,7 @@ static size_t on_stream(char *p, size_t size, size_t n, void *ud)
     }
     memcpy(r->buf + r->len, p, len);
     r->len += len;
+    r->received += len;
     return len;
 }
 
@@ -493,19 +594,115 @@ static enum ims_obs_rc pump(struct s3_reader *r, struct ims_err *err)
     return IMS_OBS_OK;
 }
 
-static void reader_free(struct s3_reader *r)
+static void reader_drop_transfer(struct s3_reader *r)
 {
     if (r->easy) {
         curl_multi_remove_handle(r->multi, r->easy);
         curl_easy_cleanup(r->easy);
+        r->easy = NULL;
     }
+    curl_slist_free_all(r->hdrs);
+    r->hdrs = NULL;
+}
+
+static void reader_free(struct s3_reader *r)
+{
+    reader_drop_transfer(r);
     if (r->multi)
         curl_multi_cleanup(r->multi);
-    curl_slist_free_all(r->hdrs);
     resp_release(&r->resp);
     free(r->url);
+    free(r->bucket);
+    free(r->key);
     free(r->buf);
     free(r);
+}
+
+/* Starts a GET of the reader's object (range: "first-[last]" or NULL for
+ * all of it; if_match: an ETag or NULL) and runs it until data waits, it
+ * ended or the answer is an error. *ret_status: the answer's status. */
+static enum ims_obs_rc reader_begin(const struct s3 *s, struct s3_reader *r, const char *range, const char *if_match,
+                                    long *ret_status, struct ims_err *err)
+{
+    reader_drop_transfer(r);
+    resp_release(&r->resp);
+    memset(&r->resp, 0, sizeof(r->resp));
+    ims_buf_init(&r->resp.body, ERROR_BODY_MAX);
+    r->paused = r->done = false;
+    r->result = CURLE_OK;
+    if (if_match) {
+        char *h = ims_xasprintf("If-Match: %s", if_match);
+        r->hdrs = curl_slist_append(r->hdrs, h);
+        free(h);
+    }
+    r->easy = easy_new(s, "GET", r->url, &r->hdrs, &r->resp);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_stream);
+    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, (long)READ_CHUNK);
+    if (range)
+        curl_easy_setopt(r->easy, CURLOPT_RANGE, range);
+    curl_multi_add_handle(r->multi, r->easy);
+    enum ims_obs_rc rc = pump(r, err);
+    long status = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    r->resp.status = status;
+    *ret_status = status;
+    return rc;
+}
+
+/* Whether the GET running failed before its answer's head (no status) or
+ * with an error answer, and how. */
+static bool reader_failed(const struct s3_reader *r, long status)
+{
+    return r->done && (status < 200 || status >= 300);
+}
+
+/* The transfer ended before the range did (why: err): asks for the rest,
+ * from the first byte that did not arrive, on condition that the object
+ * is still the one whose bytes came (If-Match its first ETag), as often as
+ * the retry policy allows since the last resume that brought bytes. An
+ * object changed meanwhile (412) is a failure: never bytes of two
+ * versions. */
+static enum ims_obs_rc reader_resume(struct s3_reader *r, struct ims_err *err)
+{
+    const struct s3 *s = (const struct s3 *)r->base.obs;
+    if (r->result != CURLE_OK && !curl_transient(r->result))
+        return IMS_OBS_IO; /* our own sink or a cap failed it: again would fail again */
+    if (!r->etag[0])
+        return ims_obs_fail(err, IMS_OBS_IO, "%s; the object has no ETag to resume the read safely", err->msg);
+    if (r->received > r->received_at_resume || !r->tries.start_us) {
+        r->tries = (struct tries){.start_us = ims_mono_us()};
+        r->received_at_resume = r->received;
+    }
+    char what[64];
+    snprintf(what, sizeof(what), "get (from byte %llu)", (unsigned long long)(r->base.offset + r->received));
+    while (retry_wait(s, &r->tries, what, err)) {
+        char range[64];
+        snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)(r->base.offset + r->received),
+                 (unsigned long long)(r->base.offset + r->base.length - 1));
+        long status;
+        uint64_t rest = r->base.length - r->received; /* before the answer's first bytes count */
+        enum ims_obs_rc rc = reader_begin(s, r, range, r->etag, &status, err);
+        if (rc)
+            return rc;
+        if (status == 412 || status == 304)
+            return ims_obs_fail(err, IMS_OBS_IO,
+                                "S3 get %s:%s: the object changed while it was read (it is no longer ETag %s); "
+                                "%llu of %llu bytes were read, none of the new object",
+                                r->bucket, r->key, r->etag, (unsigned long long)r->received,
+                                (unsigned long long)r->base.length);
+        if (reader_failed(r, status)) {
+            enum ims_obs_rc frc = s3_error(&r->resp, r->result, "get", r->bucket, r->key, err);
+            if (!transient(&r->resp, r->result))
+                return frc;
+            continue;
+        }
+        if (status != 206 || !r->resp.has_length || r->resp.content_length != rest)
+            return ims_obs_fail(err, IMS_OBS_IO, "S3 get %s:%s: HTTP %ld without the rest of the range asked for",
+                                r->bucket, r->key, status);
+        return IMS_OBS_OK;
+    }
+    return IMS_OBS_IO;
 }
 
 static enum ims_obs_rc s3_open_read(struct ims_obs *o, const char *bucket, const char *key, uint64_t offset,
@@ -518,15 +715,15 @@ static enum ims_obs_rc s3_open_read(struct ims_obs *o, const char *bucket, const
     r->base.offset = offset;
     r->cap = 4 * READ_CHUNK;
     r->buf = ims_xmalloc(r->cap);
-    ims_buf_init(&r->resp.body, ERROR_BODY_MAX);
     r->url = make_url(s, bucket, key, NULL, 0);
-    r->easy = easy_new(s, "GET", r->url, &r->hdrs, &r->resp);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_stream);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, (long)READ_CHUNK);
+    r->bucket = ims_xstrdup(bucket);
+    r->key = ims_xstrdup(key);
+    r->multi = curl_multi_init();
+    if (!r->multi)
+        abort();
     bool ranged = offset > 0 || length != UINT64_MAX;
+    char range[64] = "";
     if (ranged) {
-        char range[64];
         if (length == UINT64_MAX || offset + length < offset || offset + length - 1 >= (1ULL << 62))
             snprintf(range, sizeof(range), "%llu-", (unsigned long long)offset);
         else if (length == 0) /* nothing to read: a HEAD tells the size */
@@ -534,45 +731,51 @@ static enum ims_obs_rc s3_open_read(struct ims_obs *o, const char *bucket, const
         else
             snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)offset,
                      (unsigned long long)(offset + length - 1));
-        curl_easy_setopt(r->easy, CURLOPT_RANGE, range);
     }
-    r->multi = curl_multi_init();
-    if (!r->multi)
-        abort();
-    curl_multi_add_handle(r->multi, r->easy);
-    enum ims_obs_rc rc = pump(r, err);
-    long status = 0;
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-    r->resp.status = status;
-    if (!rc && status == 416) {
-        /* a range that starts at the end is empty, not an error */
-        struct ims_obs_info info;
-        rc = s3_head(o, bucket, key, &info, err);
-        if (!rc && offset == info.size) {
-            r->base.info = info;
-            r->base.length = 0;
-            curl_multi_remove_handle(r->multi, r->easy);
-            curl_easy_cleanup(r->easy);
-            r->easy = NULL;
-            r->done = true;
-            *ret = &r->base;
-            return IMS_OBS_OK;
+    struct tries t = {.start_us = ims_mono_us()};
+    enum ims_obs_rc rc;
+    long status;
+    for (;;) {
+        rc = reader_begin(s, r, ranged ? range : NULL, NULL, &status, err);
+        bool again = false;
+        if (!rc && status == 416) {
+            /* a range that starts at the end is empty, not an error */
+            struct ims_obs_info info;
+            rc = s3_head(o, bucket, key, &info, err);
+            if (!rc && offset == info.size) {
+                r->base.info = info;
+                r->base.length = 0;
+                reader_drop_transfer(r);
+                r->done = true;
+                *ret = &r->base;
+                return IMS_OBS_OK;
+            }
+            if (!rc)
+                rc = ims_obs_fail(err, IMS_OBS_BAD_RANGE, "%s:%s has %llu bytes; offset %llu is past its end",
+                                  bucket, key, (unsigned long long)info.size, (unsigned long long)offset);
+        } else if (!rc && reader_failed(r, status)) {
+            again = transient(&r->resp, r->result);
+            rc = s3_error(&r->resp, r->result, "get", bucket, key, err);
+            if (!again)
+                rc = which_missing(o, rc, bucket, key, err);
+        } else if (!rc && (status != (ranged ? 206 : 200) || !r->resp.has_length ||
+                           (ranged && !r->resp.has_total))) {
+            /* a server that ignores Range would hand us the wrong bytes */
+            rc = ims_obs_fail(err, IMS_OBS_IO, "S3 get %s:%s: HTTP %ld without the range asked for", bucket, key,
+                              status);
         }
         if (!rc)
-            rc = ims_obs_fail(err, IMS_OBS_BAD_RANGE, "%s:%s has %llu bytes; offset %llu is past its end", bucket,
-                              key, (unsigned long long)info.size, (unsigned long long)offset);
-    } else if (!rc && (r->done && (r->result != CURLE_OK || status < 200 || status >= 300))) {
-        rc = which_missing(o, s3_error(&r->resp, r->result, "get", bucket, key, err), bucket, key, err);
-    } else if (!rc && (status != (ranged ? 206 : 200) || !r->resp.has_length ||
-                       (ranged && !r->resp.has_total))) {
-        /* a server that ignores Range would hand us the wrong bytes */
-        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 get %s:%s: HTTP %ld without the range asked for", bucket, key, status);
+            break;
+        if (!again || !retry_wait(s, &t, "get", err)) {
+            reader_free(r);
+            return rc;
+        }
+        r->received = 0;
+        r->len = r->off = 0;
     }
-    if (rc) {
-        reader_free(r);
-        return rc;
-    }
+    /* the answer's head came: a transfer cut after it is resumed by s3_read */
     info_from(&r->resp, &r->base.info);
+    snprintf(r->etag, sizeof(r->etag), "%s", r->resp.etag);
     r->base.length = r->resp.content_length;
     if (length == 0)
         r->base.length = 0;
@@ -588,16 +791,21 @@ static enum ims_obs_rc s3_read(struct ims_obs_reader *base, char *buf, size_t ma
         *ret_n = 0;
         return IMS_OBS_OK;
     }
-    enum ims_obs_rc rc = pump(r, err);
-    if (rc)
-        return rc;
-    if (r->off == r->len) { /* ended before the length the answer announced */
-        return ims_obs_fail(err, IMS_OBS_IO, "S3 get: the transfer ended after %llu of %llu bytes%s%s",
-                            (unsigned long long)r->pos, (unsigned long long)base->length,
-                            r->result != CURLE_OK ? ": " : "",
-                            r->result != CURLE_OK ? (r->resp.curl_error[0] ? r->resp.curl_error
-                                                                           : curl_easy_strerror(r->result))
-                                                  : "");
+    for (;;) {
+        enum ims_obs_rc rc = pump(r, err);
+        if (rc)
+            return rc;
+        if (r->off < r->len)
+            break;
+        /* ended before the length the answer announced */
+        ims_obs_fail(err, IMS_OBS_IO, "S3 get %s:%s: the transfer ended after %llu of %llu bytes%s%s", r->bucket,
+                     r->key, (unsigned long long)r->received, (unsigned long long)base->length,
+                     r->result != CURLE_OK ? ": " : "",
+                     r->result != CURLE_OK
+                         ? (r->resp.curl_error[0] ? r->resp.curl_error : curl_easy_strerror(r->result))
+                         : "");
+        if ((rc = reader_resume(r, err)))
+            return rc;
     }
     size_t n = r->len - r->off;
     if (n > max)
@@ -615,10 +823,43 @@ static void s3_reader_close(struct ims_obs_reader *base) { reader_free((struct s
 
 /* ---- writes ---- */
 
-static enum ims_obs_rc put_single(struct s3 *s, const char *bucket, const char *key, uint64_t size,
-                                  ims_obs_source_fn src, void *ctx, const char *tag, struct ims_err *err)
+/* Where a request's body comes from; rewind NULL: once only. */
+struct body {
+    ims_obs_source_fn fn;
+    void *ctx;
+    void (*rewind)(void *ctx);
+};
+
+/* Bytes [start, start + len) of a file, read where they are: a body that
+ * starts over as often as a retry needs. */
+struct file_src {
+    int fd;
+    uint64_t start, len, pos;
+    int error;
+};
+
+static ssize_t file_read(void *ctx, char *buf, size_t max)
 {
-    struct upload_src u = {.fn = src, .ctx = ctx, .left = size};
+    struct file_src *f = ctx;
+    size_t n = f->len - f->pos < max ? (size_t)(f->len - f->pos) : max;
+    if (!n)
+        return 0;
+    ssize_t got;
+    while ((got = pread(f->fd, buf, n, (off_t)(f->start + f->pos))) < 0 && errno == EINTR)
+        ;
+    if (got < 0)
+        f->error = errno;
+    if (got > 0)
+        f->pos += (uint64_t)got;
+    return got;
+}
+
+static void file_rewind(void *ctx) { ((struct file_src *)ctx)->pos = 0; }
+
+static enum ims_obs_rc put_single(struct s3 *s, const char *bucket, const char *key, uint64_t size,
+                                  const struct body *b, const char *tag, struct ims_err *err)
+{
+    struct upload_src u = {.fn = b->fn, .ctx = b->ctx, .left = size, .rewind = b->rewind};
     char tag_line[sizeof(TAG_HEADER) + IMS_OBS_TAG_MAX + 4];
     snprintf(tag_line, sizeof(tag_line), TAG_HEADER ": %s", tag ? tag : "");
     const char *const hdrs[] = {tag ? tag_line : NULL, NULL};
@@ -667,15 +908,15 @@ static enum ims_obs_rc mp_create(struct s3 *s, const char *bucket, const char *k
     return rc;
 }
 
-/* Uploads part number num (len bytes from src); its ETag into etag. */
+/* Uploads part number num (len bytes from b); its ETag into etag. A part
+ * is retried alone (perform), the parts before it stay. */
 static enum ims_obs_rc mp_part(struct s3 *s, const char *bucket, const char *key, const char *upload_id, size_t num,
-                               uint64_t len, ims_obs_source_fn src, void *ctx, char etag[IMS_OBS_ETAG_MAX],
-                               struct ims_err *err)
+                               uint64_t len, const struct body *b, char etag[IMS_OBS_ETAG_MAX], struct ims_err *err)
 {
     char nums[24];
     snprintf(nums, sizeof(nums), "%zu", num);
     const struct qparam part_q[] = {{"partNumber", nums}, {"uploadId", upload_id}};
-    struct upload_src u = {.fn = src, .ctx = ctx, .left = len};
+    struct upload_src u = {.fn = b->fn, .ctx = b->ctx, .left = len, .rewind = b->rewind};
     struct request pq = {.method = "PUT", .bucket = bucket, .key = key, .query = part_q, .nquery = 2,
                          .upload = &u, .upload_size = len};
     struct resp r;
@@ -712,14 +953,16 @@ static enum ims_obs_rc mp_complete(struct s3 *s, const char *bucket, const char 
     return rc;
 }
 
-/* A multipart upload of size bytes from src in parts of `part`, aborted
- * on any failure so no part stays behind.
+/* A multipart upload of size bytes in parts of `part`, aborted on any
+ * failure so no part stays behind. The bytes come from the file fd where
+ * there is one (each part read where it is, again for a retry), else from
+ * src, one part at a time into memory so that a part can be sent again.
  *
  * Not UploadPartCopy: libcurl before 8.10 (Debian 12 has 7.88) sorts the
  * headers it signs as whole lines, so x-amz-copy-source-range lands before
  * x-amz-copy-source and every such request fails SignatureDoesNotMatch. */
 static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *key, uint64_t size, uint64_t part,
-                                 ims_obs_source_fn src, void *ctx, const char *tag, struct ims_err *err)
+                                 int fd, ims_obs_source_fn src, void *ctx, const char *tag, struct ims_err *err)
 {
     char upload_id[1024];
     enum ims_obs_rc rc = mp_create(s, bucket, key, tag, upload_id, sizeof(upload_id), err);
@@ -729,12 +972,29 @@ static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *k
     struct ims_buf done;
     ims_buf_init(&done, (size_t)nparts * 160 + 256);
     ims_buf_adds(&done, "<CompleteMultipartUpload>");
+    char *held = fd < 0 ? ims_xmalloc((size_t)part) : NULL;
     for (size_t i = 0; i < nparts && !rc; i++) {
         char etag[IMS_OBS_ETAG_MAX];
-        rc = mp_part(s, bucket, key, upload_id, i + 1, i + 1 < nparts ? part : size - part * i, src, ctx, etag, err);
+        uint64_t len = i + 1 < nparts ? part : size - part * i;
+        struct file_src f = {.fd = fd, .start = part * i, .len = len};
+        struct mem_src m = {.p = held, .len = (size_t)len};
+        struct body b = {file_read, &f, file_rewind};
+        if (fd < 0) {
+            b = (struct body){mem_read, &m, mem_rewind};
+            for (size_t got = 0; got < len && !rc;) {
+                ssize_t n = src(ctx, held + got, (size_t)len - got);
+                if (n <= 0)
+                    rc = ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: reading the data failed or it ended early",
+                                      bucket, key);
+                got += n > 0 ? (size_t)n : 0;
+            }
+        }
+        if (!rc)
+            rc = mp_part(s, bucket, key, upload_id, i + 1, len, &b, etag, err);
         if (!rc)
             done_add(&done, i + 1, etag);
     }
+    free(held);
     if (!rc)
         rc = mp_complete(s, bucket, key, upload_id, &done, err);
     ims_buf_release(&done);
@@ -759,9 +1019,34 @@ static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char 
     if (size > MAX_OBJECT)
         return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than an S3 object holds", bucket, key,
                             (unsigned long long)size);
-    if (size <= s->part_size)
-        return which_missing(o, put_single(s, bucket, key, size, src, ctx, tag, err), bucket, key, err);
-    return multipart(s, bucket, key, size, part_size_for(size, s->part_size), src, ctx, tag, err);
+    if (size <= s->part_size) { /* sent once: a source starts over only where the caller made it a file */
+        const struct body b = {src, ctx, NULL};
+        return which_missing(o, put_single(s, bucket, key, size, &b, tag, err), bucket, key, err);
+    }
+    return multipart(s, bucket, key, size, part_size_for(size, s->part_size), -1, src, ctx, tag, err);
+}
+
+/* A file is read where it is, so every request of its put can be tried
+ * again. */
+static enum ims_obs_rc s3_put_file(struct ims_obs *o, const char *bucket, const char *key, int fd,
+                                   const struct ims_obs_put_opts *opts, struct ims_err *err)
+{
+    struct s3 *s = (struct s3 *)o;
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+        return ims_obs_fail(err, IMS_OBS_IO, "the source is not a regular file");
+    uint64_t size = (uint64_t)st.st_size;
+    if (size > MAX_OBJECT)
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than an S3 object holds", bucket, key,
+                            (unsigned long long)size);
+    if (size > s->part_size)
+        return multipart(s, bucket, key, size, part_size_for(size, s->part_size), fd, NULL, NULL, opts->tag, err);
+    struct file_src f = {.fd = fd, .len = size};
+    const struct body b = {file_read, &f, file_rewind};
+    enum ims_obs_rc rc = put_single(s, bucket, key, size, &b, opts->tag, err);
+    if (rc && f.error)
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: reading the file: %s", bucket, key, strerror(f.error));
+    return which_missing(o, rc, bucket, key, err);
 }
 
 /* What puts to key killed midway left (ims_obs_s3_uploads_abort). */
@@ -903,7 +1188,7 @@ static const struct ims_obs_ops s3_ops = {
     .read = s3_read,
     .reader_close = s3_reader_close,
     .put = s3_put,
-    .put_file = NULL,
+    .put_file = s3_put_file,
     .abort_uploads = s3_abort_uploads,
     .remove = s3_remove,
     .list = s3_list,
@@ -938,6 +1223,7 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
     s->secret_key = ims_xstrdup(cfg->secret_key);
     s->part_size = cfg->part_size;
     s->server_copy_max = cfg->server_copy_max;
+    s->retry = cfg->retry.attempts ? cfg->retry : IMS_OBS_S3_RETRY_DEFAULT;
     *ret = &s->base;
     return IMS_OBS_OK;
 }
@@ -976,8 +1262,8 @@ static void *send_part(void *arg)
     struct sender *x = arg;
     struct ims_obs_upload *u = x->u;
     struct mem_src m = {.p = x->buf, .len = x->len};
-    x->rc = mp_part(u->s, u->bucket, u->key, u->upload_id, x->num, x->len, mem_read, &m, u->etags[x->num - 1],
-                    &x->err);
+    const struct body b = {mem_read, &m, mem_rewind};
+    x->rc = mp_part(u->s, u->bucket, u->key, u->upload_id, x->num, x->len, &b, u->etags[x->num - 1], &x->err);
     return NULL;
 }
 
@@ -1106,8 +1392,9 @@ enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_er
     enum ims_obs_rc rc;
     if (!u->started) { /* it all fit in one part: one PUT */
         struct mem_src m = {.p = u->buf, .len = u->len};
-        rc = which_missing(&u->s->base, put_single(u->s, u->bucket, u->key, u->len, mem_read, &m, NULL, err),
-                           u->bucket, u->key, err);
+        const struct body b = {mem_read, &m, mem_rewind};
+        rc = which_missing(&u->s->base, put_single(u->s, u->bucket, u->key, u->len, &b, NULL, err), u->bucket, u->key,
+                           err);
         upload_free(u);
         return rc;
     }

@@ -60,6 +60,10 @@ int ims_backends_open_obs(const struct ims_config *cfg, struct ims_obs **ret, ch
             .secret_key = cfg->obs_secret_key,
             .part_size = (uint64_t)cfg->obs_part_size,
             .server_copy_max = (uint64_t)cfg->obs_server_copy_max,
+            .retry = {.attempts = (unsigned)cfg->obs_retry_attempts,
+                      .base_ms = cfg->obs_retry_base_ms,
+                      .max_delay_ms = cfg->obs_retry_max_delay_ms,
+                      .total_ms = cfg->obs_retry_total_seconds * 1000},
         };
         rc = ims_obs_s3_open(&s3, ret, &e);
     } else {
@@ -95,7 +99,11 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
                    .access_key = cfg->store_access_key,
                    .secret_key = cfg->store_secret_key,
                    .part_size = (uint64_t)cfg->store_part_size,
-                   .server_copy_max = 5ULL << 30},
+                   .server_copy_max = 5ULL << 30,
+                   .retry = {.attempts = (unsigned)cfg->store_retry_attempts,
+                             .base_ms = cfg->store_retry_base_ms,
+                             .max_delay_ms = cfg->store_retry_max_delay_ms,
+                             .total_ms = cfg->store_retry_total_seconds * 1000}},
             .bucket = cfg->store_bucket,
             .dir = dir,
             .part_size = (uint64_t)cfg->store_part_size,

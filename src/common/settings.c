@@ -54,6 +54,19 @@ const struct ims_setting ims_settings[] = {
      "s3: uploads go up in parts of this size, three held in memory per upload (5 MiB to 1 GiB; an image holds at "
      "most 10,000 parts), bytes",
      "16777216"},
+    {"store", "retry_attempts", NULL,
+     "s3: tries of one request at most, the first included, when it fails in a way another try may not "
+     "(connection errors, timeouts, HTTP 408, 429, 500, 502, 503, 504, SlowDown, RequestTimeout, InternalError); "
+     "1 = never again",
+     "5"},
+    {"store", "retry_base_ms", NULL,
+     "s3: the wait before the first retry, doubled for each next one (half of each wait is random), milliseconds",
+     "200"},
+    {"store", "retry_max_delay_ms", NULL, "s3: the longest wait between two tries, milliseconds", "5000"},
+    {"store", "retry_total_seconds", NULL,
+     "s3: no retry starts later than this after the request's first try (a download resumed midway counts from "
+     "its last progress)",
+     "60"},
     {"obs", "backend", "IMSD_OBS_BACKEND",
      "object storage for image files users import and export: embedded (directories under [obs] dir) or s3",
      "embedded"},
@@ -69,6 +82,19 @@ const struct ims_setting ims_settings[] = {
     {"obs", "server_copy_max", NULL,
      "s3: copies up to this size are made by the service (CopyObject); larger ones stream through imsd, bytes",
      "5368709120"},
+    {"obs", "retry_attempts", NULL,
+     "s3: tries of one request at most, the first included, when it fails in a way another try may not "
+     "(connection errors, timeouts, HTTP 408, 429, 500, 502, 503, 504, SlowDown, RequestTimeout, InternalError); "
+     "1 = never again",
+     "5"},
+    {"obs", "retry_base_ms", NULL,
+     "s3: the wait before the first retry, doubled for each next one (half of each wait is random), milliseconds",
+     "200"},
+    {"obs", "retry_max_delay_ms", NULL, "s3: the longest wait between two tries, milliseconds", "5000"},
+    {"obs", "retry_total_seconds", NULL,
+     "s3: no retry starts later than this after the request's first try (a download resumed midway counts from "
+     "its last progress)",
+     "60"},
     {"compute", "backend", "IMSD_COMPUTE_BACKEND",
      "where servers, volumes and backups come from: inventory (registered with imsctl or the admin API) or libvirt",
      "inventory"},
@@ -340,6 +366,17 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("store", "secret_key")) return STR(store_secret_key);
     if (IS("store", "secret_key_file")) return read_secret(&c->store_secret_key, v, err, errlen);
     if (IS("store", "part_size")) return set_int(&c->store_part_size, v, 5LL << 20, 1LL << 30, key, err, errlen);
+    if (IS("store", "retry_attempts")) return set_int(&c->store_retry_attempts, v, 1, 100, key, err, errlen);
+    if (IS("store", "retry_base_ms")) return set_int(&c->store_retry_base_ms, v, 1, 600000, key, err, errlen);
+    if (IS("store", "retry_max_delay_ms"))
+        return set_int(&c->store_retry_max_delay_ms, v, 1, 600000, key, err, errlen);
+    if (IS("store", "retry_total_seconds"))
+        return set_int(&c->store_retry_total_seconds, v, 0, 86400, key, err, errlen);
+    if (IS("obs", "retry_attempts")) return set_int(&c->obs_retry_attempts, v, 1, 100, key, err, errlen);
+    if (IS("obs", "retry_base_ms")) return set_int(&c->obs_retry_base_ms, v, 1, 600000, key, err, errlen);
+    if (IS("obs", "retry_max_delay_ms")) return set_int(&c->obs_retry_max_delay_ms, v, 1, 600000, key, err, errlen);
+    if (IS("obs", "retry_total_seconds"))
+        return set_int(&c->obs_retry_total_seconds, v, 0, 86400, key, err, errlen);
     if (IS("obs", "part_size")) return set_int(&c->obs_part_size, v, 5LL << 20, 5LL << 30, key, err, errlen);
     if (IS("obs", "server_copy_max"))
         return set_int(&c->obs_server_copy_max, v, 5LL << 20, 5LL << 30, key, err, errlen);
@@ -497,14 +534,19 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
     fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
-                 "part_size = %lld\n\n",
+                 "part_size = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\nretry_max_delay_ms = %lld\n"
+                 "retry_total_seconds = %lld\n\n",
             c->store_backend, c->store_endpoint, c->store_region, c->store_bucket, c->store_access_key,
-            c->store_secret_key && *c->store_secret_key ? "(set)" : "", (long long)c->store_part_size);
+            c->store_secret_key && *c->store_secret_key ? "(set)" : "", (long long)c->store_part_size,
+            (long long)c->store_retry_attempts, (long long)c->store_retry_base_ms,
+            (long long)c->store_retry_max_delay_ms, (long long)c->store_retry_total_seconds);
     fprintf(out, "[obs]\nbackend = %s\ndir = %s\nendpoint = %s\nregion = %s\naccess_key = %s\nsecret_key = %s\n"
-                 "part_size = %lld\nserver_copy_max = %lld\n\n",
+                 "part_size = %lld\nserver_copy_max = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\n"
+                 "retry_max_delay_ms = %lld\nretry_total_seconds = %lld\n\n",
             c->obs_backend, c->obs_dir, c->obs_endpoint, c->obs_region, c->obs_access_key,
             c->obs_secret_key && *c->obs_secret_key ? "(set)" : "", (long long)c->obs_part_size,
-            (long long)c->obs_server_copy_max);
+            (long long)c->obs_server_copy_max, (long long)c->obs_retry_attempts, (long long)c->obs_retry_base_ms,
+            (long long)c->obs_retry_max_delay_ms, (long long)c->obs_retry_total_seconds);
     fprintf(out, "[compute]\nbackend = %s\nuri = %s\ndefault_project = %s\n\n", c->compute_backend, c->compute_uri,
             c->compute_default_project);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"

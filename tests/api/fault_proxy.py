@@ -1,0 +1,222 @@
+"""A loopback HTTP proxy that injects faults between imsd and the S3 test
+server (bench/latency_proxy.py delays bytes; this one understands requests,
+so it can fail chosen ones). One request per client connection: each answer
+says `Connection: close`, and each request goes to the server on a
+connection of its own, its head and body unchanged (SigV4 signs the Host the
+client sent, which reaches the server as it was).
+
+Faults, counted down as they are injected (a request meets one at most):
+    proxy.fail(n, status=503, code="SlowDown", method=None)
+        the next n requests (of method, if given) are answered `status` with
+        an S3 error document, without reaching the server; n=None: all
+    proxy.reset(n, method=None)
+        the next n requests have their connection reset (RST) after the head
+    proxy.cut(n, after, method="GET", on_cut=None)
+        the next n successful answers (of method) longer than `after` bytes
+        are cut after that many body bytes: the connection is reset; on_cut()
+        runs first, if given
+    proxy.clear()
+proxy.seen: [(method, path-and-query, what happened)] of every request."""
+import socket
+import struct
+import threading
+
+
+def _read_head(sock, buf):
+    """(head bytes, the bytes after it) or (None, buf) at EOF."""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        if not data:
+            return None, buf
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    return head + b"\r\n\r\n", rest
+
+
+def _headers(head):
+    lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, _, v = line.partition(":")
+            fields[k.strip().lower()] = v.strip()
+    return lines[0], fields
+
+
+def _rst(sock):
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+class FaultProxy:
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.lock = threading.Lock()
+        self.seen = []
+        self.clear()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @classmethod
+    def for_endpoint(cls, endpoint):
+        host, _, port = endpoint.split("//", 1)[1].rstrip("/").partition(":")
+        return cls(host, int(port))
+
+    def clear(self):
+        with self.lock:
+            self.faults = []  # [kind, count (None: always), method, args]
+
+    def fail(self, n, status=503, code="SlowDown", method=None):
+        with self.lock:
+            self.faults.append(["fail", n, method, (status, code)])
+
+    def reset(self, n, method=None):
+        with self.lock:
+            self.faults.append(["reset", n, method, None])
+
+    def cut(self, n, after, method="GET", on_cut=None):
+        with self.lock:
+            self.faults.append(["cut", n, method, (after, on_cut)])
+
+    def count(self, what):
+        with self.lock:
+            return sum(1 for s in self.seen if s[2] == what)
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
+
+    def _take(self, method, answer=None):
+        """The fault this request meets now (kind, args) or None. Before the
+        answer (answer None): fail or reset; with the answer's (status,
+        body length or -1): a cut, of a successful answer longer than where
+        it cuts."""
+        with self.lock:
+            for f in self.faults:
+                kind, n, m, args = f
+                if (n is not None and n <= 0) or (m and m != method):
+                    continue
+                if (kind == "cut") != (answer is not None):
+                    continue
+                if kind == "cut" and not (200 <= answer[0] < 300 and (answer[1] < 0 or answer[1] > args[0])):
+                    continue
+                if n is not None:
+                    f[1] -= 1
+                return kind, args
+        return None
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        try:
+            self._one(c)
+        except OSError:
+            pass
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def _note(self, method, target, what):
+        with self.lock:
+            self.seen.append((method, target, what))
+
+    def _one(self, c):
+        head, rest = _read_head(c, b"")
+        if head is None:
+            return
+        first, fields = _headers(head)
+        method, target = first.split(" ")[:2]
+        length = int(fields.get("content-length", "0"))
+        fault = self._take(method)
+        if fault and fault[0] == "reset":
+            self._note(method, target, "reset")
+            _rst(c)
+            return
+        if fault and fault[0] == "fail":
+            status, code = fault[1]
+            self._note(method, target, "fail %d" % status)
+            if "100-continue" not in fields.get("expect", "").lower():  # the body comes anyway: take it first
+                left = length - len(rest)
+                while left > 0:
+                    data = c.recv(min(65536, left))
+                    if not data:
+                        break
+                    left -= len(data)
+            body = ("<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>%s</Code><Message>injected by the "
+                    "test proxy</Message></Error>" % code).encode()
+            c.sendall(b"HTTP/1.1 %d Injected\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n"
+                      b"Connection: close\r\n\r\n" % (status, len(body)) + (body if method != "HEAD" else b""))
+            return
+        u = socket.create_connection(self.target, timeout=120)
+        try:
+            u.sendall(head + rest)
+            sent = [len(rest)]
+
+            def upload():  # the request's body, as the client sends it (after a 100 Continue, maybe)
+                try:
+                    while sent[0] < length:
+                        data = c.recv(min(65536, length - sent[0]))
+                        if not data:
+                            return
+                        u.sendall(data)
+                        sent[0] += len(data)
+                except OSError:
+                    pass
+            t = threading.Thread(target=upload, daemon=True)
+            t.start()
+            buf = b""
+            while True:  # interim answers (100 Continue) pass through
+                rhead, buf = _read_head(u, buf)
+                if rhead is None:
+                    self._note(method, target, "server closed")
+                    return
+                status_line, rfields = _headers(rhead)
+                status = int(status_line.split(" ")[1])
+                if status >= 200:
+                    break
+                c.sendall(rhead)
+            t.join()
+            out_head = b"\r\n".join(line for line in rhead[:-2].split(b"\r\n")
+                                    if not line.lower().startswith(b"connection:"))
+            out_head += b"Connection: close\r\n\r\n"
+            no_body = method == "HEAD" or status in (204, 304)
+            blen = 0 if no_body else int(rfields.get("content-length", "-1"))
+            fault = self._take(method, answer=(status, blen))
+            c.sendall(out_head)
+            limit = blen
+            if fault:
+                after, on_cut = fault[1]
+                limit = after
+            passed = 0
+            while limit < 0 or passed < limit:
+                if not buf:
+                    buf = u.recv(65536)
+                    if not buf:
+                        break
+                take = buf[:limit - passed] if limit >= 0 else buf
+                c.sendall(take)
+                passed += len(take)
+                buf = buf[len(take):]
+            if fault:
+                self._note(method, target, "cut %d" % passed)
+                if on_cut:
+                    on_cut()
+                _rst(c)
+                return
+            self._note(method, target, "%d" % status)
+        finally:
+            u.close()
