@@ -47,11 +47,16 @@ void ims_image_copy(struct ims_image *dst, const struct ims_image *src);
  * key its properties lack, its filters match an absent key as its default. */
 struct ims_prop_default {
     const char *key, *value;
+    size_t key_len;
 };
 extern const struct ims_prop_default ims_image_shown_defaults[];
 extern const size_t ims_image_nshown_defaults;
 /* The default shown for key, or NULL when it has none. */
 const char *ims_image_shown_default(const char *key);
+/* Which shown defaults props hold a value of their own for: bit i for
+ * ims_image_shown_defaults[i] (at most 64 of them). An answer shows the
+ * others, from one pass over the properties. */
+uint64_t ims_image_defaults_held(const struct ims_kvlist *props);
 
 /* Replaces *field with a copy of value (NULL allowed). */
 void ims_set_str(char **field, const char *value);

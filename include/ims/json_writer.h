@@ -33,6 +33,9 @@ void ims_jw_bool(struct ims_jw *w, bool v);
 void ims_jw_null(struct ims_jw *w);
 /* Inserts already-serialized JSON as one value. */
 void ims_jw_raw(struct ims_jw *w, const char *json, size_t n);
+/* Inserts already-serialized members ("k":v,"k2":v2, n > 0) into the open
+ * object, as that many key + value calls would. */
+void ims_jw_members_raw(struct ims_jw *w, const char *members, size_t n);
 
 /* key + value shorthands */
 static inline void ims_jw_kstr(struct ims_jw *w, const char *k, const char *v) { ims_jw_key(w, k); ims_jw_str(w, v); }

@@ -41,6 +41,9 @@ void api_link_query(struct ims_buf *b, const struct ims_kvlist *params);
 /* glance_req: the native API's request (its switches and caller decide on
  * locations and direct_url); NULL for the IMS documents. */
 void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *glance_req);
+/* The shown defaults (ims_image_shown_defaults) props hold no value for, as
+ * members of the open object. */
+void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props);
 /* The 200 response's body, with room for a page of n images. */
 struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n);
 

@@ -51,9 +51,7 @@ static void image_v1_json(struct ims_jw *w, const struct ims_image *img)
     for (size_t i = 0; i < img->props.n; i++)
         if (!ims_image_prop_hidden(img->props.items[i].key))
             ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
-    for (size_t i = 0; i < ims_image_nshown_defaults; i++)
-        if (!ims_kvlist_get(&img->props, ims_image_shown_defaults[i].key))
-            ims_jw_kstr(w, ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
+    api_image_defaults_json(w, &img->props);
     ims_jw_obj_end(w);
     ims_jw_obj_end(w);
 }
@@ -136,8 +134,9 @@ void api_legacy_image_head(struct ims_request *req)
     for (size_t i = 0; i < img.props.n; i++)
         if (!ims_image_prop_hidden(img.props.items[i].key))
             meta(req, "X-Image-Meta-Property-", img.props.items[i].key, img.props.items[i].value);
+    uint64_t held = ims_image_defaults_held(&img.props);
     for (size_t i = 0; i < ims_image_nshown_defaults; i++)
-        if (!ims_kvlist_get(&img.props, ims_image_shown_defaults[i].key))
+        if (!(held & UINT64_C(1) << i))
             meta(req, "X-Image-Meta-Property-", ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
     if (img.checksum)
         ims_resp_header(req, "ETag", img.checksum);

@@ -204,3 +204,9 @@ void ims_jw_raw(struct ims_jw *w, const char *json, size_t n)
     before_value(w);
     ims_buf_add(w->out, json, n);
 }
+
+void ims_jw_members_raw(struct ims_jw *w, const char *members, size_t n)
+{
+    before_value(w); /* a comma after the members before them */
+    ims_buf_add(w->out, members, n);
+}

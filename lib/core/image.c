@@ -221,44 +221,69 @@ enum ims_rc ims_image_name_check(const char *v, enum ims_name_rules rules, struc
  * (__image_location empty), the slot number the reference calls
  * unavailable (__sequence_num empty); active_at is empty until the image
  * first becomes active (ims_image_mark_active). */
+#define DEFAULT(k, v) {k, v, sizeof(k) - 1}
 const struct ims_prop_default ims_image_shown_defaults[] = {
-    {"__description", ""},
-    {"__originalimagename", ""},
-    {"__backup_id", ""},
-    {"__data_origin", ""},
-    {"__root_origin", ""},
-    {"__sequence_num", ""},
-    {"__productcode", ""},
-    {"__account_code", ""},
-    {"__image_location", ""},
-    {"__system__cmkid", ""},
-    {"__lazyloading", "false"},
-    {"__os_feature_list", "[]"},
-    {"__support_agent_list", ""},
-    {"__support_kvm", "false"},
-    {"__support_xen", "false"},
-    {"__support_largememory", "false"},
-    {"__support_diskintensive", "false"},
-    {"__support_highperformance", "false"},
-    {"__support_xen_gpu_type", ""},
-    {"__support_kvm_gpu_type", ""},
-    {"__support_xen_hana", "false"},
-    {"__support_kvm_infiniband", "false"},
-    {"__support_kvm_hi1822_hisriov", "false"},
-    {"__support_kvm_hi1822_hivirtionet", "false"},
-    {"__support_amd", "false"},
-    {"__support_fc_inject", "false"},
-    {"hw_firmware_type", "bios"},
-    {"hw_vif_multiqueue_enabled", "false"},
-    {"max_ram", ""},
-    {"active_at", ""},
+    DEFAULT("__description", ""),
+    DEFAULT("__originalimagename", ""),
+    DEFAULT("__backup_id", ""),
+    DEFAULT("__data_origin", ""),
+    DEFAULT("__root_origin", ""),
+    DEFAULT("__sequence_num", ""),
+    DEFAULT("__productcode", ""),
+    DEFAULT("__account_code", ""),
+    DEFAULT("__image_location", ""),
+    DEFAULT("__system__cmkid", ""),
+    DEFAULT("__lazyloading", "false"),
+    DEFAULT("__os_feature_list", "[]"),
+    DEFAULT("__support_agent_list", ""),
+    DEFAULT("__support_kvm", "false"),
+    DEFAULT("__support_xen", "false"),
+    DEFAULT("__support_largememory", "false"),
+    DEFAULT("__support_diskintensive", "false"),
+    DEFAULT("__support_highperformance", "false"),
+    DEFAULT("__support_xen_gpu_type", ""),
+    DEFAULT("__support_kvm_gpu_type", ""),
+    DEFAULT("__support_xen_hana", "false"),
+    DEFAULT("__support_kvm_infiniband", "false"),
+    DEFAULT("__support_kvm_hi1822_hisriov", "false"),
+    DEFAULT("__support_kvm_hi1822_hivirtionet", "false"),
+    DEFAULT("__support_amd", "false"),
+    DEFAULT("__support_fc_inject", "false"),
+    DEFAULT("hw_firmware_type", "bios"),
+    DEFAULT("hw_vif_multiqueue_enabled", "false"),
+    DEFAULT("max_ram", ""),
+    DEFAULT("active_at", ""),
 };
+#undef DEFAULT
 const size_t ims_image_nshown_defaults = sizeof(ims_image_shown_defaults) / sizeof(ims_image_shown_defaults[0]);
+
+_Static_assert(sizeof(ims_image_shown_defaults) / sizeof(ims_image_shown_defaults[0]) <= 64,
+               "ims_image_defaults_held's mask has a bit per shown default");
+
+/* Compares lengths before bytes: every image answer asks this of each of
+ * its properties, and a strcmp against each default was 14 % of a list
+ * request's cycles. */
+static int shown_default_index(const char *key, size_t len)
+{
+    for (size_t i = 0; i < ims_image_nshown_defaults; i++)
+        if (ims_image_shown_defaults[i].key_len == len && memcmp(ims_image_shown_defaults[i].key, key, len) == 0)
+            return (int)i;
+    return -1;
+}
 
 const char *ims_image_shown_default(const char *key)
 {
-    for (size_t i = 0; i < ims_image_nshown_defaults; i++)
-        if (strcmp(ims_image_shown_defaults[i].key, key) == 0)
-            return ims_image_shown_defaults[i].value;
-    return NULL;
+    int i = shown_default_index(key, strlen(key));
+    return i < 0 ? NULL : ims_image_shown_defaults[i].value;
+}
+
+uint64_t ims_image_defaults_held(const struct ims_kvlist *props)
+{
+    uint64_t held = 0;
+    for (size_t i = 0; i < props->n; i++) {
+        int d = shown_default_index(props->items[i].key, strlen(props->items[i].key));
+        if (d >= 0)
+            held |= UINT64_C(1) << d;
+    }
+    return held;
 }
