@@ -13,8 +13,7 @@
 #include "ims/identity.h"
 #include "ims/service.h"
 
-/* Glance's routes (R, NA, and the UNLISTED image routes with IMS_ROUTE_EXACT)
- * match exactly, as Glance's do: "/v2/images/" or "/v2/images/{id}/" is 404. */
+/* Glance's routes (R, NA) match exactly, as Glance's do: "/v2/images/" or "/v2/images/{id}/" is 404. */
 #define R(m, p, h, a, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .flags = IMS_ROUTE_EXACT, .iam_project = (iam), .enterprise_project = (ep)}
 /* Token needed, no action (the table's "N/A"). */
 #define NA(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_EXACT, .iam_project = true}
@@ -45,33 +44,34 @@ const struct ims_route ims_api_routes[] = {
     R(IMS_GET, "/v2/images/{image_id}", api_images_show, "ims:images:get", true, true),
     R(IMS_PATCH, "/v2/images/{image_id}", api_images_update, "ims:images:update", true, true),
     R(IMS_DELETE, "/v2/images/{image_id}", api_images_delete, "ims:images:delete", true, true),
-    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/deactivate", api_images_deactivate, "ims:images:update", IMS_ROUTE_EXACT),
-    UNLISTED(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", IMS_ROUTE_EXACT),
+    R(IMS_POST, "/v2/images/{image_id}/actions/deactivate", api_images_deactivate, "ims:images:update", true, false),
+    R(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", true, false),
     {.methods = IMS_PUT, .pattern = "/v2/images/{image_id}/file", .sink = &api_images_upload,
      .actions = "ims:images:get+ims:images:update+ims:images:upload", .flags = IMS_ROUTE_EXACT, .iam_project = true},
-    /* Interoperable import (lib/api/glance_import.c, not in the table):
+    /* Interoperable import (lib/api/glance_import.c; not in the reference's
+     * tables, so the table's rows for them follow the upload's):
      * staging and importing write the image's data as an upload does, so
      * they take the upload's actions; Glance's modify_image (the image's
      * project or an admin) is core's check. The task (a job) is authorized
      * again with ims:images:upload whenever a worker takes it. */
     {.methods = IMS_PUT, .pattern = "/v2/images/{image_id}/stage", .sink = &api_images_stage,
-     .actions = "ims:images:get+ims:images:update+ims:images:upload", .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT,
-     .iam_project = true},
+     .actions = "ims:images:get+ims:images:update+ims:images:upload", .flags = IMS_ROUTE_EXACT, .iam_project = true},
     /* on the deferred pool: a web-download URI's host is resolved (DNS may block) */
-    UNLISTED(IMS_POST, "/v2/images/{image_id}/import", api_images_import,
-             "ims:images:get+ims:images:update+ims:images:upload", IMS_ROUTE_EXACT | IMS_ROUTE_DEFERRED),
-    UNLISTED(IMS_GET, "/v2/info/import", api_info_import, NULL, IMS_ROUTE_EXACT),
-    UNLISTED(IMS_GET, "/v2/info/stores", api_info_stores, NULL, IMS_ROUTE_EXACT),
+    {.methods = IMS_POST, .pattern = "/v2/images/{image_id}/import", .handler = api_images_import,
+     .actions = "ims:images:get+ims:images:update+ims:images:upload", .flags = IMS_ROUTE_EXACT | IMS_ROUTE_DEFERRED,
+     .iam_project = true},
+    NA(IMS_GET, "/v2/info/import", api_info_import),
+    NA(IMS_GET, "/v2/info/stores", api_info_stores),
     /* Tasks (lib/api/glance_tasks.c): an image's tasks for whoever may get
      * the image; the task API itself is Glance 25's tasks_api_access, the
      * admin role, checked by the handler after the IAM read action. */
-    UNLISTED(IMS_GET, "/v2/images/{image_id}/tasks", api_image_tasks, "ims:images:get", IMS_ROUTE_EXACT),
-    UNLISTED(IMS_GET, "/v2/tasks", api_tasks_list, "ims:images:list", IMS_ROUTE_EXACT),
-    UNLISTED(IMS_GET, "/v2/tasks/{task_id}", api_tasks_show, "ims:images:get", IMS_ROUTE_EXACT),
-    UNLISTED(IMS_GET, "/v2/schemas/task", api_schema_task, NULL, IMS_ROUTE_EXACT),
-    UNLISTED(IMS_GET, "/v2/schemas/tasks", api_schema_tasks, NULL, IMS_ROUTE_EXACT),
-    /* Downloading is not in the table; Glance's download_image needs get. */
-    UNLISTED(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", IMS_ROUTE_EXACT),
+    R(IMS_GET, "/v2/images/{image_id}/tasks", api_image_tasks, "ims:images:get", true, false),
+    R(IMS_GET, "/v2/tasks", api_tasks_list, "ims:images:list", true, false),
+    R(IMS_GET, "/v2/tasks/{task_id}", api_tasks_show, "ims:images:get", true, false),
+    NA(IMS_GET, "/v2/schemas/task", api_schema_task),
+    NA(IMS_GET, "/v2/schemas/tasks", api_schema_tasks),
+    /* Downloading is not in the reference's tables; Glance's download_image needs get. */
+    R(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", true, false),
     R(IMS_PUT, "/v2/images/{image_id}/tags/{tag}", api_tags_add, "ims:images:get+ims:images:update", true, false),
     R(IMS_DELETE, "/v2/images/{image_id}/tags/{tag}", api_tags_delete, "ims:images:get+ims:images:update", true,
       false),
@@ -88,17 +88,14 @@ const struct ims_route ims_api_routes[] = {
     NA(IMS_GET, "/v2/schemas/member", api_schema_member),
     NA(IMS_GET, "/v2/schemas/members", api_schema_members),
     /* Metadata definitions (lib/api/glance_metadefs.c): not in the
-     * permission table. Reading the catalog takes ims:images:list at the
+     * reference's tables (the table's rows say so). Reading the catalog takes ims:images:list at the
      * IAM project (what a project's reader of images holds); Glance's
      * visibility applies beyond it. Writes take no IAM action: Glance
      * 25's default policy gives them to the cloud administrator (the admin
      * role) alone, checked by core (lib/core/metadefs.c) after the
      * namespace is found, so a namespace a caller cannot see is 404. */
-#define MD(m, p, h) \
-    {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT, .iam_project = true}
-#define MD_READ(m, p, h) \
-    {.methods = (m), .pattern = (p), .handler = (h), .actions = "ims:images:list", \
-     .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT, .iam_project = true}
+#define MD(m, p, h) NA(m, p, h)
+#define MD_READ(m, p, h) R(m, p, h, "ims:images:list", true, false)
     MD_READ(IMS_GET, "/v2/metadefs/namespaces", api_md_namespaces),
     MD(IMS_POST, "/v2/metadefs/namespaces", api_md_namespaces),
     MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}", api_md_namespace),
@@ -119,8 +116,7 @@ const struct ims_route ims_api_routes[] = {
     MD_READ(IMS_GET, "/v2/metadefs/namespaces/{namespace}/resource_types", api_md_assocs),
     MD(IMS_POST, "/v2/metadefs/namespaces/{namespace}/resource_types", api_md_assocs),
     MD(IMS_DELETE, "/v2/metadefs/namespaces/{namespace}/resource_types/{resource_type}", api_md_assoc),
-    {.methods = IMS_GET, .pattern = "/v2/schemas/metadefs/{name}", .handler = api_schema_metadefs,
-     .flags = IMS_ROUTE_UNLISTED | IMS_ROUTE_EXACT, .iam_project = true},
+    NA(IMS_GET, "/v2/schemas/metadefs/{name}", api_schema_metadefs),
 #undef MD
 #undef MD_READ
     R(IMS_GET, "/v1.1/images/detail", api_legacy_images_detail, "ims:images:list", true, false),

@@ -3,9 +3,9 @@ policies make it: a user whose role on the project is reader alone is
 refused every write route of the native, IMS and IAM APIs (403 before the
 handler), even when IAM policies would let it write; it still reads, and
 member or admin next to reader writes again. The write routes are every
-route of spec/api-permissions.tsv with a method other than GET or HEAD,
-and the routes the table does not list (IAM, metadata definitions,
-deactivation, the compute admin API)."""
+route of spec/api-permissions.tsv with a method other than GET or HEAD
+(deactivation, staging, import and the metadata definitions included), and
+the routes the table does not list (IAM, the compute admin API)."""
 import uuid
 from pathlib import Path
 
@@ -18,14 +18,6 @@ TSV = Path(__file__).resolve().parents[2] / "spec" / "api-permissions.tsv"
 # one's own token (DELETE /v3/auth/tokens, tested apart).
 READS = {("POST", "/v2/{project_id}/images/resource_instances/action")}
 UNLISTED_WRITES = [
-    ("POST", "/v2/images/{image_id}/actions/deactivate"),
-    ("POST", "/v2/images/{image_id}/actions/reactivate"),
-    ("POST", "/v2/metadefs/namespaces"),
-    ("PUT", "/v2/metadefs/namespaces/{namespace}"),
-    ("DELETE", "/v2/metadefs/namespaces/{namespace}"),
-    ("POST", "/v2/metadefs/namespaces/{namespace}/objects"),
-    ("POST", "/v2/metadefs/namespaces/{namespace}/tags/{tag_name}"),
-    ("POST", "/v2/metadefs/namespaces/{namespace}/resource_types"),
     ("POST", "/v3/users"),
     ("PATCH", "/v3/users/{user_id}"),
     ("DELETE", "/v3/users/{user_id}"),
@@ -81,7 +73,7 @@ def reader(imsd, admin):
 def fill(path, api, image_id):
     values = {"project_id": api.project_id, "image_id": image_id, "user_id": api.user_id, "role_id": "member"}
     for name in ("member_id", "tag", "key", "namespace", "tag_name", "group_id", "enterprise_project_id",
-                 "volume_id", "job_id"):
+                 "volume_id", "job_id", "object_name", "property_name", "resource_type"):
         values.setdefault(name, "x" + uuid.uuid4().hex[:8])
     return path.format(**values)
 
