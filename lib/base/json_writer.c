@@ -6,8 +6,6 @@
  * JSON clients refuse. */
 #include "ims/json_writer.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 void ims_jw_init(struct ims_jw *w, struct ims_buf *out)
@@ -179,12 +177,20 @@ void ims_jw_str(struct ims_jw *w, const char *s)
     ims_jw_strn(w, s, strlen(s));
 }
 
+/* Decimal digits written backwards from the end of tmp, without snprintf
+ * (a list page writes four integers per image; snprintf was 2 % of it). */
 void ims_jw_int(struct ims_jw *w, int64_t v)
 {
-    char tmp[24];
+    char tmp[24], *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
     before_value(w);
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-    ims_buf_add(w->out, tmp, (size_t)n);
+    ims_buf_add(w->out, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void ims_jw_bool(struct ims_jw *w, bool v)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,12 +161,36 @@ static void test_utf8_sequences(void **state)
                 }
 }
 
+/* Integers as printf writes them, the ends of int64_t included. */
+static void test_integers(void **state)
+{
+    (void)state;
+    const int64_t values[] = {0, 1, -1, 9, 10, -10, 99, 100, 1234567890123LL, -987654321,
+                              INT64_MAX, INT64_MIN, INT64_MIN + 1, 1073741824};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        struct ims_buf b;
+        struct ims_jw w;
+        char want[64];
+        ims_buf_init(&b, 1024);
+        ims_jw_init(&w, &b);
+        ims_jw_arr_begin(&w);
+        ims_jw_int(&w, values[i]);
+        ims_jw_int(&w, values[i]);
+        ims_jw_arr_end(&w);
+        snprintf(want, sizeof(want), "[%" PRId64 ",%" PRId64 "]", values[i], values[i]);
+        assert_int_equal(b.len, strlen(want));
+        assert_memory_equal(b.data, want, b.len);
+        ims_buf_release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte_at_every_offset),
         cmocka_unit_test(test_neighbours_of_special_values),
         cmocka_unit_test(test_utf8_sequences),
+        cmocka_unit_test(test_integers),
     };
     return cmocka_run_group_tests_name("json writer", tests, NULL, NULL);
 }
