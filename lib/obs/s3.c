@@ -285,6 +285,9 @@ struct request {
     uint64_t upload_size;
     const char *post;           /* POST body ("" for none) */
     size_t body_max;            /* how much of the response body to keep */
+    /* CompleteMultipartUpload and CopyObject answer 200 before they are
+     * done, and an <Error> document in that 200 says they failed */
+    bool error_after_200;
 };
 
 /* Whether a failed transfer may succeed when tried again: the connection,
@@ -382,8 +385,15 @@ static enum ims_obs_rc perform_once(const struct s3 *s, const struct request *q,
     if (q->upload && q->upload->failed)
         return ims_obs_fail(err, IMS_OBS_IO, "S3 %s %s:%s: reading the data failed or it ended early", what,
                             q->bucket, q->key ? q->key : "");
-    if (cc == CURLE_OK && r->status >= 200 && r->status < 300)
-        return IMS_OBS_OK;
+    if (cc == CURLE_OK && r->status >= 200 && r->status < 300) {
+        char code[64], msg[256];
+        if (!q->error_after_200 || !r->body.data ||
+            !ims_obs_s3_parse_error(r->body.data, r->body.len, code, sizeof(code), msg, sizeof(msg)))
+            return IMS_OBS_OK;
+        *ret_transient = ims_obs_s3_retry_status(r->status, code);
+        return ims_obs_fail(err, IMS_OBS_IO, "S3 %s %s:%s: HTTP %ld %s: %s", what, q->bucket ? q->bucket : "",
+                            q->key ? q->key : "", r->status, code, msg);
+    }
     *ret_transient = transient(r, cc);
     return s3_error(r, cc, what, q->bucket ? q->bucket : "", q->key, err);
 }
@@ -942,15 +952,26 @@ static enum ims_obs_rc mp_complete(struct s3 *s, const char *bucket, const char 
     ims_buf_adds(done, "</CompleteMultipartUpload>");
     const struct qparam done_q[] = {{"uploadId", upload_id}};
     struct request cq = {.method = "POST", .bucket = bucket, .key = key, .query = done_q, .nquery = 1,
-                         .headers = xml_type, .post = done->data};
+                         .headers = xml_type, .post = done->data, .error_after_200 = true};
     struct resp r;
     enum ims_obs_rc rc = perform(s, &cq, &r, "complete multipart upload", err);
-    /* S3 may answer 200 and still fail: the document says */
-    char code[64], msg[256];
-    if (!rc && r.body.data && ims_obs_s3_parse_error(r.body.data, r.body.len, code, sizeof(code), msg, sizeof(msg)))
-        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 complete multipart upload %s:%s: %s: %s", bucket, key, code, msg);
     resp_release(&r);
     return rc;
+}
+
+/* len bytes from src into buf: a stream's body held, so that it can be
+ * sent again. */
+static enum ims_obs_rc fill(ims_obs_source_fn src, void *ctx, char *buf, size_t len, const char *bucket,
+                            const char *key, struct ims_err *err)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n = src(ctx, buf + got, len - got);
+        if (n <= 0)
+            return ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: reading the data failed or it ended early", bucket,
+                                key);
+        got += (size_t)n;
+    }
+    return IMS_OBS_OK;
 }
 
 /* A multipart upload of size bytes in parts of `part`, aborted on any
@@ -981,13 +1002,7 @@ static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *k
         struct body b = {file_read, &f, file_rewind};
         if (fd < 0) {
             b = (struct body){mem_read, &m, mem_rewind};
-            for (size_t got = 0; got < len && !rc;) {
-                ssize_t n = src(ctx, held + got, (size_t)len - got);
-                if (n <= 0)
-                    rc = ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: reading the data failed or it ended early",
-                                      bucket, key);
-                got += n > 0 ? (size_t)n : 0;
-            }
+            rc = fill(src, ctx, held, (size_t)len, bucket, key, err);
         }
         if (!rc)
             rc = mp_part(s, bucket, key, upload_id, i + 1, len, &b, etag, err);
@@ -1019,9 +1034,15 @@ static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char 
     if (size > MAX_OBJECT)
         return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than an S3 object holds", bucket, key,
                             (unsigned long long)size);
-    if (size <= s->part_size) { /* sent once: a source starts over only where the caller made it a file */
-        const struct body b = {src, ctx, NULL};
-        return which_missing(o, put_single(s, bucket, key, size, &b, tag, err), bucket, key, err);
+    if (size <= s->part_size) { /* held, as a part would be, so that it can be sent again */
+        char *held = ims_xmalloc(size ? (size_t)size : 1);
+        struct mem_src m = {.p = held, .len = (size_t)size};
+        const struct body b = {mem_read, &m, mem_rewind};
+        enum ims_obs_rc rc = fill(src, ctx, held, (size_t)size, bucket, key, err);
+        if (!rc)
+            rc = which_missing(o, put_single(s, bucket, key, size, &b, tag, err), bucket, key, err);
+        free(held);
+        return rc;
     }
     return multipart(s, bucket, key, size, part_size_for(size, s->part_size), -1, src, ctx, tag, err);
 }
@@ -1152,13 +1173,10 @@ static enum ims_obs_rc s3_copy(struct ims_obs *o, const char *sb, const char *sk
         return stream_copy(o, sb, sk, db, dk, info.size, err);
     }
     const char *const hdrs[] = {src.data, NULL};
-    struct request q = {.method = "PUT", .bucket = db, .key = dk, .headers = hdrs, .upload_size = 0};
+    struct request q = {.method = "PUT", .bucket = db, .key = dk, .headers = hdrs, .upload_size = 0,
+                        .error_after_200 = true};
     struct resp r;
     rc = perform(s, &q, &r, "copy", err);
-    /* like Complete, a copy may fail after its 200 */
-    char code[64], msg[256];
-    if (!rc && r.body.data && ims_obs_s3_parse_error(r.body.data, r.body.len, code, sizeof(code), msg, sizeof(msg)))
-        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 copy to %s:%s: %s: %s", db, dk, code, msg);
     resp_release(&r);
     ims_buf_release(&src);
     if (rc == IMS_OBS_NO_OBJECT) /* the source exists: the target bucket is missing */

@@ -78,7 +78,9 @@ const struct ims_setting ims_settings[] = {
     {"obs", "secret_key", "IMSD_OBS_SECRET_KEY", "s3: secret access key (or secret_key_file)", ""},
     {"obs", "secret_key_file", NULL, "s3: a file holding the secret access key (its first line)", ""},
     {"obs", "part_size", NULL,
-     "s3: objects larger than this are uploaded in parts of this size, bytes (at least 5 MiB)", "67108864"},
+     "s3: objects larger than this are uploaded in parts of this size, bytes (at least 5 MiB); a part read from a "
+     "stream is held in memory while it goes up, so that it can be sent again",
+     "67108864"},
     {"obs", "server_copy_max", NULL,
      "s3: copies up to this size are made by the service (CopyObject); larger ones stream through imsd, bytes",
      "5368709120"},

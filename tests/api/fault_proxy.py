@@ -6,16 +6,17 @@ connection of its own, its head and body unchanged (SigV4 signs the Host the
 client sent, which reaches the server as it was).
 
 Faults, counted down as they are injected (a request meets one at most):
-    proxy.fail(n, status=503, code="SlowDown", method=None)
-        the next n requests (of method, if given) are answered `status` with
-        an S3 error document, without reaching the server; n=None: all
+    proxy.fail(n, status=503, code="SlowDown", method=None, match=None)
+        the next n requests (of method, and whose path and query contain
+        match, if given) are answered `status` with an S3 error document,
+        without reaching the server; n=None: all
     proxy.reset(n, method=None)
         the next n requests have their connection reset (RST) after the head
     proxy.cut(n, after, method="GET", on_cut=None)
         the next n successful answers (of method) longer than `after` bytes
         are cut after that many body bytes: the connection is reset; on_cut()
         runs first, if given
-    proxy.clear()
+    proxy.clear()                   (also forgets what was seen)
 proxy.seen: [(method, path-and-query, what happened)] of every request."""
 import socket
 import struct
@@ -52,7 +53,6 @@ class FaultProxy:
     def __init__(self, target_host, target_port):
         self.target = (target_host, target_port)
         self.lock = threading.Lock()
-        self.seen = []
         self.clear()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -69,12 +69,14 @@ class FaultProxy:
         return cls(host, int(port))
 
     def clear(self):
+        """No faults any more, nothing seen."""
         with self.lock:
             self.faults = []  # [kind, count (None: always), method, args]
+            self.seen = []
 
-    def fail(self, n, status=503, code="SlowDown", method=None):
+    def fail(self, n, status=503, code="SlowDown", method=None, match=None):
         with self.lock:
-            self.faults.append(["fail", n, method, (status, code)])
+            self.faults.append(["fail", n, method, (status, code, match)])
 
     def reset(self, n, method=None):
         with self.lock:
@@ -92,7 +94,7 @@ class FaultProxy:
         self.closed = True
         self.sock.close()
 
-    def _take(self, method, answer=None):
+    def _take(self, method, target, answer=None):
         """The fault this request meets now (kind, args) or None. Before the
         answer (answer None): fail or reset; with the answer's (status,
         body length or -1): a cut, of a successful answer longer than where
@@ -105,6 +107,8 @@ class FaultProxy:
                 if (kind == "cut") != (answer is not None):
                     continue
                 if kind == "cut" and not (200 <= answer[0] < 300 and (answer[1] < 0 or answer[1] > args[0])):
+                    continue
+                if kind == "fail" and args[2] and args[2] not in target:
                     continue
                 if n is not None:
                     f[1] -= 1
@@ -141,13 +145,13 @@ class FaultProxy:
         first, fields = _headers(head)
         method, target = first.split(" ")[:2]
         length = int(fields.get("content-length", "0"))
-        fault = self._take(method)
+        fault = self._take(method, target)
         if fault and fault[0] == "reset":
             self._note(method, target, "reset")
             _rst(c)
             return
         if fault and fault[0] == "fail":
-            status, code = fault[1]
+            status, code, _ = fault[1]
             self._note(method, target, "fail %d" % status)
             if "100-continue" not in fields.get("expect", "").lower():  # the body comes anyway: take it first
                 left = length - len(rest)
@@ -195,7 +199,7 @@ class FaultProxy:
             out_head += b"Connection: close\r\n\r\n"
             no_body = method == "HEAD" or status in (204, 304)
             blen = 0 if no_body else int(rfields.get("content-length", "-1"))
-            fault = self._take(method, answer=(status, blen))
+            fault = self._take(method, target, answer=(status, blen))
             c.sendall(out_head)
             limit = blen
             if fault:

@@ -144,6 +144,31 @@ def test_puts_retry_503_and_resets_one_part_at_a_time(ctl, proxy, obs_s3, tmp_pa
     assert get_direct(obs_s3, b, "small") == b"small" * 1000
 
 
+def test_a_failed_complete_is_tried_again_and_a_stream_put_too(ctl, proxy, obs_s3, tmp_path):
+    """CompleteMultipartUpload may answer 200 with an <Error> document: an
+    InternalError there is transient. A put from a stream (stdin) is held
+    in memory a part at a time, so it can be sent again as well."""
+    b = new_bucket(obs_s3)
+    data = os.urandom(PART + 100)
+    (tmp_path / "in").write_bytes(data)
+    proxy.fail(1, status=200, code="InternalError", method="POST", match="uploadId=")
+    r = ctl.ok("put", b, "big.raw", tmp_path / "in")
+    assert get_direct(obs_s3, b, "big.raw") == data
+    assert proxy.count("fail 200") == 1 and b"HTTP 200 InternalError" in r.stderr, (proxy.seen, r.stderr)
+    assert s3_uploads(obs_s3, b) == 0
+    for size in (1000, 2 * PART + 5):   # one PUT; a multipart upload
+        proxy.clear()
+        proxy.fail(1, method="PUT")
+        proxy.reset(1, method="PUT")
+        stream = os.urandom(size)
+        e = clean_env({"IMSD_CONFIG": str(ctl.config_path), "IMSD_DATA_DIR": str(ctl.data_dir)})
+        r = subprocess.run([IMSCTL_BIN, "obs", "put", b, "stream", "-", "--size", str(size)], input=stream, capture_output=True, env=e,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert get_direct(obs_s3, b, "stream") == stream
+        assert proxy.count("fail 503") == 1 and proxy.count("reset") == 1, proxy.seen
+
+
 def test_a_part_failing_for_good_aborts_the_upload(ctl, proxy, obs_s3, tmp_path):
     b = new_bucket(obs_s3)
     (tmp_path / "in").write_bytes(os.urandom(2 * PART + 1))
