@@ -147,14 +147,6 @@ static enum ims_rc load_extras(struct ims_dbc *c, struct ims_image *img, struct 
     return IMS_OK;
 }
 
-static void bind_optional_int(struct ims_q *q, int64_t v)
-{
-    if (v < 0)
-        ims_q_text(q, NULL);
-    else
-        ims_q_int(q, v);
-}
-
 static enum ims_rc exec_3(struct ims_dbc *c, const char *sql, const char *a, const char *b, const char *v,
                           struct ims_err *err)
 {
@@ -211,46 +203,146 @@ static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *befor
     return rc;
 }
 
-/* Binds the 19 mutable columns, the promoted properties, extras and
- * tags_text in the order of both INSERT and UPDATE. */
-static void bind_columns(struct ims_q *q, const struct ims_image *img)
+/* The mutable columns of images, in the order of the INSERT: the 19 of
+ * the record, the promoted properties (promoted[].col), extras, tags_text. */
+static const char *const record_cols[] = {
+    "owner",         "name",     "status",  "visibility",   "protected",    "os_hidden",
+    "container_format", "disk_format", "size", "virtual_size", "checksum", "os_hash_algo",
+    "os_hash_value", "min_disk", "min_ram", "enterprise_project_id", "created_at", "updated_at",
+    "location",
+};
+#define NRECORD_COLS IMS_ARRAY_SIZE(record_cols)
+#define NCOLS (NRECORD_COLS + NPROMOTED + 2)
+
+static const char *col_name(size_t k)
 {
-    ims_q_text(q, img->owner);
-    ims_q_text(q, img->name);
-    ims_q_text(q, img->status);
-    ims_q_text(q, img->visibility);
-    ims_q_int(q, img->protected_);
-    ims_q_int(q, img->os_hidden);
-    ims_q_text(q, img->container_format);
-    ims_q_text(q, img->disk_format);
-    bind_optional_int(q, img->size);
-    bind_optional_int(q, img->virtual_size);
-    ims_q_text(q, img->checksum);
-    ims_q_text(q, img->os_hash_algo);
-    ims_q_text(q, img->os_hash_value);
-    ims_q_int(q, img->min_disk);
-    ims_q_int(q, img->min_ram);
-    ims_q_text(q, img->enterprise_project_id ? img->enterprise_project_id : "0");
-    ims_q_int(q, img->created_at);
-    ims_q_int(q, img->updated_at);
-    ims_q_text(q, img->blob);
-    int64_t extras = 0;
+    if (k < NRECORD_COLS)
+        return record_cols[k];
+    if (k < NRECORD_COLS + NPROMOTED)
+        return promoted[k - NRECORD_COLS].col;
+    return k == NRECORD_COLS + NPROMOTED ? "extras" : "tags_text";
+}
+
+/* One column's value as bound: an integer, or text (NULL = SQL NULL). */
+struct colval {
+    bool is_int;
+    int64_t i;
+    const char *s;
+};
+
+/* An image as the values of its columns; s of tags_text points into tags. */
+struct rowvals {
+    struct colval v[NCOLS];
+    struct ims_buf tags;
+};
+
+static struct colval text_val(const char *s) { return (struct colval){.s = s}; }
+static struct colval int_val(int64_t i) { return (struct colval){.is_int = true, .i = i}; }
+static struct colval optional_int_val(int64_t i) { return i < 0 ? text_val(NULL) : int_val(i); }
+
+static void rowvals_of(const struct ims_image *img, struct rowvals *r)
+{
+    struct colval *v = r->v;
+    size_t k = 0;
+    v[k++] = text_val(img->owner);
+    v[k++] = text_val(img->name);
+    v[k++] = text_val(img->status);
+    v[k++] = text_val(img->visibility);
+    v[k++] = int_val(img->protected_);
+    v[k++] = int_val(img->os_hidden);
+    v[k++] = text_val(img->container_format);
+    v[k++] = text_val(img->disk_format);
+    v[k++] = optional_int_val(img->size);
+    v[k++] = optional_int_val(img->virtual_size);
+    v[k++] = text_val(img->checksum);
+    v[k++] = text_val(img->os_hash_algo);
+    v[k++] = text_val(img->os_hash_value);
+    v[k++] = int_val(img->min_disk);
+    v[k++] = int_val(img->min_ram);
+    v[k++] = text_val(img->enterprise_project_id ? img->enterprise_project_id : "0");
+    v[k++] = int_val(img->created_at);
+    v[k++] = int_val(img->updated_at);
+    v[k++] = text_val(img->blob);
     for (size_t i = 0; i < NPROMOTED; i++)
-        ims_q_text(q, ims_kvlist_get(&img->props, promoted[i].prop));
+        v[k++] = text_val(ims_kvlist_get(&img->props, promoted[i].prop));
+    int64_t extras = 0;
     for (size_t i = 0; i < img->props.n; i++)
         extras += !promoted_find(img->props.items[i].key);
-    ims_q_int(q, extras);
+    v[k++] = int_val(extras);
     struct ims_strlist sorted = {0};
     ims_strlist_copy(&sorted, &img->tags);
     if (sorted.n > 1)
         qsort(sorted.items, sorted.n, sizeof(*sorted.items), cmp_str_ptr);
-    struct ims_buf tags;
-    ims_buf_init(&tags, SIZE_MAX);
-    ims_buf_adds(&tags, ""); /* "" and not NULL for an image without tags */
-    tags_encode(&sorted, &tags);
-    ims_q_text(q, tags.data);
-    ims_buf_release(&tags);
+    ims_buf_init(&r->tags, SIZE_MAX);
+    ims_buf_adds(&r->tags, ""); /* "" and not NULL for an image without tags */
+    tags_encode(&sorted, &r->tags);
     ims_strlist_release(&sorted);
+    v[k++] = text_val(r->tags.data);
+}
+
+static void bind_val(struct ims_q *q, const struct colval *v)
+{
+    if (v->is_int)
+        ims_q_int(q, v->i);
+    else
+        ims_q_text(q, v->s);
+}
+
+static bool val_eq(const struct colval *a, const struct colval *b)
+{
+    if (a->is_int != b->is_int)
+        return false;
+    if (a->is_int)
+        return a->i == b->i;
+    return (!a->s && !b->s) || (a->s && b->s && strcmp(a->s, b->s) == 0);
+}
+
+/* Binds every mutable column in the order of the INSERT. */
+static void bind_columns(struct ims_q *q, const struct ims_image *img)
+{
+    struct rowvals r;
+    rowvals_of(img, &r);
+    for (size_t k = 0; k < NCOLS; k++)
+        bind_val(q, &r.v[k]);
+    ims_buf_release(&r.tags);
+}
+
+/* The UPDATE of the columns that differ between before and after, on
+ * condition that the revision is still before's. Only those columns are
+ * named: SQLite rewrites the entries of every index on a column the SET
+ * names, whether or not its value moves, and images carries an index per
+ * list filter and sort key (migration 17): naming them all made a rename
+ * rewrite thirty index entries. */
+static enum ims_rc update_changed(struct ims_dbc *c, const struct ims_image *before, const struct ims_image *img,
+                                  struct ims_err *err)
+{
+    struct rowvals was, now;
+    rowvals_of(before, &was);
+    rowvals_of(img, &now);
+    bool changed[NCOLS];
+    struct ims_buf sql;
+    ims_buf_init(&sql, SIZE_MAX);
+    ims_buf_adds(&sql, "UPDATE images SET ");
+    for (size_t k = 0; k < NCOLS; k++)
+        if ((changed[k] = !val_eq(&was.v[k], &now.v[k])))
+            ims_buf_printf(&sql, "%s = ?, ", col_name(k));
+    ims_buf_adds(&sql, "revision = revision + 1 WHERE id = ? AND revision = ?");
+    struct ims_q q;
+    enum ims_rc rc = IMS_OK;
+    if (ims_q_prepare(&q, c, sql.data, err)) {
+        for (size_t k = 0; k < NCOLS; k++)
+            if (changed[k])
+                bind_val(&q, &now.v[k]);
+        ims_q_text(&q, img->id);
+        ims_q_int(&q, before->revision);
+        rc = ims_q_exec(&q, err);
+    } else {
+        rc = IMS_E_DB;
+    }
+    ims_buf_release(&sql);
+    ims_buf_release(&was.tags);
+    ims_buf_release(&now.tags);
+    return rc;
 }
 
 /* project_image_counts moves with every insert, delete and change of
@@ -349,22 +441,7 @@ enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_ima
         if (c->ops->changes(c->h) > 0 && (rc = count_add(c, img->owner, 1, err)) != IMS_OK)
             goto out;
     }
-    if (!ims_q_prepare(&q, c,
-                       "UPDATE images SET owner = ?, name = ?, status = ?, visibility = ?, protected = ?, "
-                       "os_hidden = ?, container_format = ?, disk_format = ?, size = ?, virtual_size = ?, "
-                       "checksum = ?, os_hash_algo = ?, os_hash_value = ?, min_disk = ?, min_ram = ?, "
-                       "enterprise_project_id = ?, created_at = ?, updated_at = ?, location = ?, p_image_size = ?, "
-                       "p_image_source_type = ?, p_imagetype = ?, p_is_config_init = ?, p_isregistered = ?, "
-                       "p_os_bit = ?, p_os_type = ?, p_os_version = ?, p_platform = ?, p_virtual_env_type = ?, "
-                       "extras = ?, tags_text = ?, revision = revision + 1 WHERE id = ? AND revision = ?",
-                       err)) {
-        rc = IMS_E_DB;
-        goto out;
-    }
-    bind_columns(&q, img);
-    ims_q_text(&q, img->id);
-    ims_q_int(&q, before->revision);
-    rc = ims_q_exec(&q, err);
+    rc = update_changed(c, before, img, err);
     if (rc == IMS_OK && c->ops->changes(c->h) == 0)
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed or deleted concurrently; retry.", img->id);
     if (rc == IMS_OK)

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * An image write costs the pages it changes, not one page per index of the
+ * images table: images carries an index per list filter and sort key
+ * (migration 17), and an UPDATE naming a column rewrites the entries of
+ * every index on it, changed or not. The counts are the pages SQLite itself
+ * writes to the WAL at commit (sqlite3_db_status CACHE_WRITE, summed over
+ * every connection of the process through a hook), not timings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ims/db.h"
+
+#define NIMAGES 200
+
+static char path[64];
+static struct ims_db *db;
+static sqlite3 *handles[16];
+static size_t nhandles;
+
+static int hook(sqlite3 *h, char **msg, const struct sqlite3_api_routines *api)
+{
+    (void)msg;
+    (void)api;
+    if (nhandles < IMS_ARRAY_SIZE(handles))
+        handles[nhandles++] = h;
+    return SQLITE_OK;
+}
+
+/* Pages written to the WAL by every connection since the last call. */
+static int pages_written(void)
+{
+    int sum = 0;
+    for (size_t i = 0; i < nhandles; i++) {
+        int cur = 0, hi = 0;
+        sqlite3_db_status(handles[i], SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
+        sum += cur;
+    }
+    return sum;
+}
+
+static void make_image(struct ims_image *img, int k)
+{
+    ims_image_init(img);
+    snprintf(img->id, sizeof(img->id), "%08x-0000-4000-8000-%012x", k, k);
+    ims_set_str(&img->owner, "p1");
+    ims_set_str(&img->name, "image");
+    snprintf(img->status, sizeof(img->status), "queued");
+    snprintf(img->visibility, sizeof(img->visibility), "private");
+    ims_set_str(&img->container_format, "bare");
+    ims_set_str(&img->disk_format, "raw");
+    ims_set_str(&img->enterprise_project_id, "0");
+    img->created_at = img->updated_at = 1000 + k;
+    ims_kvlist_add(&img->props, "__os_type", "Linux");
+    ims_kvlist_add(&img->props, "__platform", "Ubuntu");
+    ims_kvlist_add(&img->props, "__isregistered", "true");
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    sqlite3_auto_extension((void (*)(void))hook);
+    snprintf(path, sizeof(path), "/tmp/test_write_cost.%d.db", (int)getpid());
+    unlink(path);
+    struct ims_err err;
+    if (ims_db_open(&ims_sqlite_ops, path, &db, &err) != IMS_OK)
+        fail_msg("open: %s", err.msg);
+    for (int k = 1; k <= NIMAGES; k++) {
+        struct ims_image img;
+        make_image(&img, k);
+        assert_int_equal(ims_repo_image_insert(ims_db_conn(db), &img, -1, &err), IMS_OK);
+        ims_image_release(&img);
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ims_db_close(db);
+    char p[80];
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-signals"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(suffixes); i++) {
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        unlink(p);
+    }
+    sqlite3_reset_auto_extension();
+    return 0;
+}
+
+/* A rename (PATCH replace /name) changes the row, the name index and the
+ * updated_at index: a handful of pages, where rewriting every index's
+ * entry wrote one page per index (about thirty). */
+static void test_rename_writes_the_pages_it_changes(void **state)
+{
+    (void)state;
+    struct ims_dbc *c = ims_db_conn(db);
+    struct ims_err err;
+    for (int k = 1; k <= 20; k++) {
+        char id[IMS_UUID_LEN + 1];
+        snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012x", k * 7, k * 7);
+        pages_written();
+        assert_int_equal(ims_db_begin(c, &err), IMS_OK);
+        struct ims_image before, after;
+        assert_int_equal(ims_repo_image_get(c, id, &before, &err), IMS_OK);
+        ims_image_copy(&after, &before);
+        char name[32];
+        snprintf(name, sizeof(name), "renamed-%d", k);
+        ims_set_str(&after.name, name);
+        after.updated_at = before.updated_at + 5000;
+        assert_int_equal(ims_repo_image_write_changes(c, &before, &after, &err), IMS_OK);
+        assert_int_equal(ims_db_commit(c, &err), IMS_OK);
+        int pages = pages_written();
+        if (pages > 8)
+            fail_msg("renaming image %d wrote %d pages", k * 7, pages);
+        ims_image_release(&before);
+        ims_image_release(&after);
+        /* the row holds the change, and every other column as it was */
+        struct ims_image got;
+        assert_int_equal(ims_repo_image_get(c, id, &got, &err), IMS_OK);
+        assert_string_equal(got.name, name);
+        assert_int_equal(got.updated_at, 1000 + k * 7 + 5000);
+        assert_int_equal(got.created_at, 1000 + k * 7);
+        assert_string_equal(got.disk_format, "raw");
+        assert_string_equal(ims_kvlist_get(&got.props, "__os_type"), "Linux");
+        ims_image_release(&got);
+    }
+}
+
+/* A write that changes nothing but the revision and updated_at (a tag
+ * added, a member's status) still leaves the other columns alone. */
+static void test_property_change_keeps_the_other_columns(void **state)
+{
+    (void)state;
+    struct ims_dbc *c = ims_db_conn(db);
+    struct ims_err err;
+    const char *id = "00000005-0000-4000-8000-000000000005";
+    assert_int_equal(ims_db_begin(c, &err), IMS_OK);
+    struct ims_image before, after;
+    assert_int_equal(ims_repo_image_get(c, id, &before, &err), IMS_OK);
+    ims_image_copy(&after, &before);
+    ims_kvlist_set(&after.props, "__os_type", "Windows");
+    ims_kvlist_set(&after.props, "custom", "x");
+    ims_strlist_add(&after.tags, "t1");
+    after.size = 42;
+    assert_int_equal(ims_repo_image_write_changes(c, &before, &after, &err), IMS_OK);
+    assert_int_equal(ims_db_commit(c, &err), IMS_OK);
+    struct ims_image got;
+    assert_int_equal(ims_repo_image_get(c, id, &got, &err), IMS_OK);
+    assert_string_equal(ims_kvlist_get(&got.props, "__os_type"), "Windows");
+    assert_string_equal(ims_kvlist_get(&got.props, "custom"), "x");
+    assert_string_equal(ims_kvlist_get(&got.props, "__platform"), "Ubuntu");
+    assert_int_equal(got.tags.n, 1);
+    assert_int_equal(got.size, 42);
+    assert_int_equal(got.revision, before.revision + 1);
+    assert_string_equal(got.name, before.name);
+    /* a write from a stale read changes nothing */
+    ims_set_str(&after.name, "stale");
+    assert_int_equal(ims_db_begin(c, &err), IMS_OK);
+    assert_int_equal(ims_repo_image_write_changes(c, &before, &after, &err), IMS_E_CONFLICT);
+    ims_db_rollback(c);
+    ims_image_release(&got);
+    assert_int_equal(ims_repo_image_get(c, id, &got, &err), IMS_OK);
+    assert_string_equal(got.name, "image");
+    ims_image_release(&got);
+    ims_image_release(&before);
+    ims_image_release(&after);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rename_writes_the_pages_it_changes),
+        cmocka_unit_test(test_property_change_keeps_the_other_columns),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
