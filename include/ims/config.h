@@ -40,6 +40,7 @@ struct ims_config {
     int64_t store_part_size; /* s3: uploads go up in parts of this size */
     /* s3: transient failures tried again (struct ims_obs_s3_retry), for the store and for [obs] */
     int64_t store_retry_attempts, store_retry_base_ms, store_retry_max_delay_ms, store_retry_total_seconds;
+    int64_t store_stall_seconds; /* s3: a transfer without progress this long times out */
     /* [obs] the object storage users import from and export to */
     char *obs_backend;    /* "embedded" or "s3" */
     char *obs_dir;        /* embedded: "" = <data_dir>/obs */
@@ -50,6 +51,7 @@ struct ims_config {
     int64_t obs_part_size; /* s3: larger objects go up in parts of this size */
     int64_t obs_server_copy_max; /* s3: larger copies stream through imsd instead of CopyObject */
     int64_t obs_retry_attempts, obs_retry_base_ms, obs_retry_max_delay_ms, obs_retry_total_seconds;
+    int64_t obs_stall_seconds;
     /* [compute] where servers, volumes and backups come from */
     char *compute_backend;         /* "inventory" or "libvirt" */
     char *compute_uri;             /* libvirt: the connection URI */

@@ -331,6 +331,10 @@ struct ims_obs_s3_config {
         int64_t max_delay_ms; /* ... up to this */
         int64_t total_ms;     /* no retry would start later than this after the first try began */
     } retry;
+    /* A transfer that moves no byte for this long, or a connection not
+     * made within it (30 s at most), fails as a timeout, which is
+     * retried; 0: 120. */
+    int64_t stall_seconds;
 };
 #define IMS_OBS_S3_RETRY_DEFAULT ((struct ims_obs_s3_retry){5, 200, 5000, 60000})
 #define IMS_OBS_S3_PART_MIN (5ULL << 20)

@@ -42,6 +42,7 @@ struct s3 {
     char *access_key, *secret_key;
     uint64_t part_size, server_copy_max;
     struct ims_obs_s3_retry retry;
+    long stall_seconds;
 };
 
 /* ---- URLs ---- */
@@ -203,10 +204,11 @@ static CURL *easy_new(const struct s3 *s, const char *method, const char *url, s
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    /* a stalled transfer ends instead of hanging a job */
+    /* a connection that does not come, or a transfer that stalls, ends
+     * (CURLE_OPERATION_TIMEDOUT, tried again) instead of hanging a job */
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, s->stall_seconds < 30 ? s->stall_seconds : 30L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, s->stall_seconds);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -1242,6 +1244,7 @@ enum ims_obs_rc ims_obs_s3_open(const struct ims_obs_s3_config *cfg, struct ims_
     s->part_size = cfg->part_size;
     s->server_copy_max = cfg->server_copy_max;
     s->retry = cfg->retry.attempts ? cfg->retry : IMS_OBS_S3_RETRY_DEFAULT;
+    s->stall_seconds = cfg->stall_seconds > 0 ? (long)cfg->stall_seconds : 120L;
     *ret = &s->base;
     return IMS_OBS_OK;
 }

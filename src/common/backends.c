@@ -64,6 +64,7 @@ int ims_backends_open_obs(const struct ims_config *cfg, struct ims_obs **ret, ch
                       .base_ms = cfg->obs_retry_base_ms,
                       .max_delay_ms = cfg->obs_retry_max_delay_ms,
                       .total_ms = cfg->obs_retry_total_seconds * 1000},
+            .stall_seconds = cfg->obs_stall_seconds,
         };
         rc = ims_obs_s3_open(&s3, ret, &e);
     } else {
@@ -103,7 +104,8 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
                    .retry = {.attempts = (unsigned)cfg->store_retry_attempts,
                              .base_ms = cfg->store_retry_base_ms,
                              .max_delay_ms = cfg->store_retry_max_delay_ms,
-                             .total_ms = cfg->store_retry_total_seconds * 1000}},
+                             .total_ms = cfg->store_retry_total_seconds * 1000},
+                   .stall_seconds = cfg->store_stall_seconds},
             .bucket = cfg->store_bucket,
             .dir = dir,
             .part_size = (uint64_t)cfg->store_part_size,

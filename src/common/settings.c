@@ -63,6 +63,10 @@ const struct ims_setting ims_settings[] = {
      "s3: the wait before the first retry, doubled for each next one (half of each wait is random), milliseconds",
      "200"},
     {"store", "retry_max_delay_ms", NULL, "s3: the longest wait between two tries, milliseconds", "5000"},
+    {"store", "stall_seconds", NULL,
+     "s3: a transfer that moves no byte for this long, or a connection not made within it (30 s at most), fails "
+     "as a timeout and is tried again, seconds",
+     "120"},
     {"store", "retry_total_seconds", NULL,
      "s3: no retry starts later than this after the request's first try (a download resumed midway counts from "
      "its last progress)",
@@ -93,6 +97,10 @@ const struct ims_setting ims_settings[] = {
      "s3: the wait before the first retry, doubled for each next one (half of each wait is random), milliseconds",
      "200"},
     {"obs", "retry_max_delay_ms", NULL, "s3: the longest wait between two tries, milliseconds", "5000"},
+    {"obs", "stall_seconds", NULL,
+     "s3: a transfer that moves no byte for this long, or a connection not made within it (30 s at most), fails "
+     "as a timeout and is tried again, seconds",
+     "120"},
     {"obs", "retry_total_seconds", NULL,
      "s3: no retry starts later than this after the request's first try (a download resumed midway counts from "
      "its last progress)",
@@ -374,6 +382,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
         return set_int(&c->store_retry_max_delay_ms, v, 1, 600000, key, err, errlen);
     if (IS("store", "retry_total_seconds"))
         return set_int(&c->store_retry_total_seconds, v, 0, 86400, key, err, errlen);
+    if (IS("store", "stall_seconds")) return set_int(&c->store_stall_seconds, v, 1, 3600, key, err, errlen);
+    if (IS("obs", "stall_seconds")) return set_int(&c->obs_stall_seconds, v, 1, 3600, key, err, errlen);
     if (IS("obs", "retry_attempts")) return set_int(&c->obs_retry_attempts, v, 1, 100, key, err, errlen);
     if (IS("obs", "retry_base_ms")) return set_int(&c->obs_retry_base_ms, v, 1, 600000, key, err, errlen);
     if (IS("obs", "retry_max_delay_ms")) return set_int(&c->obs_retry_max_delay_ms, v, 1, 600000, key, err, errlen);
@@ -537,18 +547,20 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
     fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
                  "part_size = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\nretry_max_delay_ms = %lld\n"
-                 "retry_total_seconds = %lld\n\n",
+                 "retry_total_seconds = %lld\nstall_seconds = %lld\n\n",
             c->store_backend, c->store_endpoint, c->store_region, c->store_bucket, c->store_access_key,
             c->store_secret_key && *c->store_secret_key ? "(set)" : "", (long long)c->store_part_size,
             (long long)c->store_retry_attempts, (long long)c->store_retry_base_ms,
-            (long long)c->store_retry_max_delay_ms, (long long)c->store_retry_total_seconds);
+            (long long)c->store_retry_max_delay_ms, (long long)c->store_retry_total_seconds,
+            (long long)c->store_stall_seconds);
     fprintf(out, "[obs]\nbackend = %s\ndir = %s\nendpoint = %s\nregion = %s\naccess_key = %s\nsecret_key = %s\n"
                  "part_size = %lld\nserver_copy_max = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\n"
-                 "retry_max_delay_ms = %lld\nretry_total_seconds = %lld\n\n",
+                 "retry_max_delay_ms = %lld\nretry_total_seconds = %lld\nstall_seconds = %lld\n\n",
             c->obs_backend, c->obs_dir, c->obs_endpoint, c->obs_region, c->obs_access_key,
             c->obs_secret_key && *c->obs_secret_key ? "(set)" : "", (long long)c->obs_part_size,
             (long long)c->obs_server_copy_max, (long long)c->obs_retry_attempts, (long long)c->obs_retry_base_ms,
-            (long long)c->obs_retry_max_delay_ms, (long long)c->obs_retry_total_seconds);
+            (long long)c->obs_retry_max_delay_ms, (long long)c->obs_retry_total_seconds,
+            (long long)c->obs_stall_seconds);
     fprintf(out, "[compute]\nbackend = %s\nuri = %s\ndefault_project = %s\n\n", c->compute_backend, c->compute_uri,
             c->compute_default_project);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"

@@ -12,10 +12,13 @@ Faults, counted down as they are injected (a request meets one at most):
         without reaching the server; n=None: all
     proxy.reset(n, method=None)
         the next n requests have their connection reset (RST) after the head
-    proxy.cut(n, after, method="GET", on_cut=None)
+    proxy.stall(n, method=None)
+        the next n requests get no answer: the connection stays silent
+        until the client gives up (or 60 s)
+    proxy.cut(n, after, method="GET", on_cut=None, stall=False)
         the next n successful answers (of method) longer than `after` bytes
-        are cut after that many body bytes: the connection is reset; on_cut()
-        runs first, if given
+        are cut after that many body bytes: the connection is reset (or,
+        with stall, stays silent); on_cut() runs first, if given
     proxy.clear()                   (also forgets what was seen)
 proxy.seen: [(method, path-and-query, what happened)] of every request."""
 import socket
@@ -42,6 +45,16 @@ def _headers(head):
             k, _, v = line.partition(":")
             fields[k.strip().lower()] = v.strip()
     return lines[0], fields
+
+
+def _silent(sock):
+    """Holds the connection without a byte until the client closes it."""
+    sock.settimeout(60)
+    try:
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
 
 
 def _rst(sock):
@@ -82,9 +95,13 @@ class FaultProxy:
         with self.lock:
             self.faults.append(["reset", n, method, None])
 
-    def cut(self, n, after, method="GET", on_cut=None):
+    def stall(self, n, method=None):
         with self.lock:
-            self.faults.append(["cut", n, method, (after, on_cut)])
+            self.faults.append(["stall", n, method, None])
+
+    def cut(self, n, after, method="GET", on_cut=None, stall=False):
+        with self.lock:
+            self.faults.append(["cut", n, method, (after, on_cut, stall)])
 
     def count(self, what):
         with self.lock:
@@ -146,6 +163,10 @@ class FaultProxy:
         method, target = first.split(" ")[:2]
         length = int(fields.get("content-length", "0"))
         fault = self._take(method, target)
+        if fault and fault[0] == "stall":
+            self._note(method, target, "stall")
+            _silent(c)
+            return
         if fault and fault[0] == "reset":
             self._note(method, target, "reset")
             _rst(c)
@@ -203,7 +224,7 @@ class FaultProxy:
             c.sendall(out_head)
             limit = blen
             if fault:
-                after, on_cut = fault[1]
+                after, on_cut, stall = fault[1]
                 limit = after
             passed = 0
             while limit < 0 or passed < limit:
@@ -216,10 +237,13 @@ class FaultProxy:
                 passed += len(take)
                 buf = buf[len(take):]
             if fault:
-                self._note(method, target, "cut %d" % passed)
+                self._note(method, target, "%s %d" % ("stall" if stall else "cut", passed))
                 if on_cut:
                     on_cut()
-                _rst(c)
+                if stall:
+                    _silent(c)
+                else:
+                    _rst(c)
                 return
             self._note(method, target, "%d" % status)
         finally:

@@ -107,6 +107,23 @@ def test_a_ranged_read_resumes_inside_its_range(ctl, proxy, obs_s3):
     assert r.stdout == data[12345:12345 + MIB]
 
 
+def test_stalls_time_out_and_are_tried_again(tmp_path, obs_s3, proxy):
+    """A server that answers nothing, or stops sending midway, times out
+    after [obs] stall_seconds; the request is tried again, the read resumes."""
+    ctl = Ctl(tmp_path, obs_s3, proxy, stall_seconds=1)
+    b = new_bucket(obs_s3)
+    data = os.urandom(2 * MIB)
+    put_direct(obs_s3, b, "disk.raw", data)
+    proxy.stall(1, method="GET")
+    proxy.cut(1, after=300000, stall=True)
+    t = time.monotonic()
+    r = ctl.ok("get", b, "disk.raw", "-")
+    assert r.stdout == data
+    assert 2 <= time.monotonic() - t < 20
+    assert [s[2] for s in proxy.seen if s[0] == "GET"] == ["stall", "stall 300000", "206"], proxy.seen
+    assert r.stderr.count(b"Operation too slow") == 2, r.stderr   # libcurl's words for the timeout
+
+
 def test_an_object_replaced_midway_fails_the_read(ctl, proxy, obs_s3, tmp_path):
     """The resumed GET asks If-Match the first answer's ETag: the object
     replaced meanwhile gives 412 and a clear failure, never bytes of both."""
