@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Fuzz target for image JSON patch: the input is a PATCH body, parsed as
  * both media types and applied, as admin and as a plain user, to a fresh
- * image that has a few properties and tags. Checks that whatever succeeds
+ * image that has a few properties and tags; the values of its /locations
+ * operations are read as Glance's schema takes them. Checks that whatever succeeds
  * leaves an image every other layer can trust. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,20 @@ static void run(const char *media, const uint8_t *data, size_t size)
     check(rc == IMS_OK || rc == IMS_E_BADREQ, "parse fails with 400 only");
     if (rc != IMS_OK)
         return;
+    for (size_t i = 0; i < p.n; i++) {
+        check((p.ops[i].index != NULL) == (strcmp(p.ops[i].path, "locations") == 0 &&
+                                           p.ops[i].op != IMS_PATCH_REPLACE),
+              "a position only for a /locations/N add or remove");
+        if (strcmp(p.ops[i].path, "locations") != 0)
+            continue;
+        struct ims_location_value *v = NULL;
+        size_t n = 0;
+        rc = ims_patch_locations_value(&p.ops[i], &v, &n, &err);
+        check(rc == IMS_OK || rc == IMS_E_BADREQ, "a location value fails with 400 only");
+        for (size_t k = 0; rc == IMS_OK && k < n; k++)
+            check(v[k].url && ims_text_valid(v[k].url) && ims_utf8_chars(v[k].url) <= 255, "location urls are text");
+        ims_location_values_free(v, n);
+    }
     for (int admin = 0; admin < 2; admin++) {
         struct ims_image img;
         fresh_image(&img);

@@ -18,6 +18,7 @@ enum ims_patch_opcode { IMS_PATCH_ADD, IMS_PATCH_REMOVE, IMS_PATCH_REPLACE };
 struct ims_patch_op {
     enum ims_patch_opcode op;
     char *path;     /* the attribute (one JSON-pointer segment, unescaped: ~1 -> /, ~0 -> ~) */
+    char *index;    /* "/locations/N" (add, remove): N or "-", unescaped; NULL otherwise */
     json_t *value;  /* owned reference; NULL for remove */
 };
 
@@ -32,10 +33,25 @@ struct ims_patch {
 /* media_type selects the dialect: v2.1 = RFC 6902 ({"op":"add","path":...}),
  * v2.0 = {"add": "/path", "value": ...}. Anything else → IMS_E_MEDIA.
  * Bad JSON, unknown op, missing value, path with more than one segment
- * (except "/locations/N", refused as reserved later) → IMS_E_BADREQ. */
+ * (except "/locations/N" for add and remove, its N kept in index) →
+ * IMS_E_BADREQ. */
 enum ims_rc ims_patch_parse(const char *media_type, const char *body, size_t len, struct ims_patch *ret,
                             struct ims_err *err);
 void ims_patch_release(struct ims_patch *p);
+
+/* A location as Glance's image schema takes it in a PATCH of /locations:
+ * {"url": string (at most 255), "metadata": object[, "validation_data":
+ * {"checksum", "os_hash_algo", "os_hash_value"}]}. */
+struct ims_location_value {
+    char *url;
+    char *checksum, *os_hash_algo, *os_hash_value; /* validation_data's; NULL when not given */
+};
+/* The locations op's value (lib/query/patch_locations.c): for add one
+ * location, for replace a list of them (*ret_n may be 0); IMS_E_BADREQ
+ * naming what the schema refuses. remove has none (*ret_n 0). */
+enum ims_rc ims_patch_locations_value(const struct ims_patch_op *op, struct ims_location_value **ret, size_t *ret_n,
+                                      struct ims_err *err);
+void ims_location_values_free(struct ims_location_value *v, size_t n);
 
 /* Applies the ops in order to img (a copy the caller owns). Rules as Glance:
  * read-only attributes → IMS_E_FORBIDDEN; reserved → IMS_E_FORBIDDEN;

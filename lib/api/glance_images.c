@@ -181,27 +181,6 @@ void api_images_update(struct ims_request *req)
         api_fail(req, rc, &err);
         return;
     }
-    /* Locations: hidden (Glance's default) they cannot be changed, with
-     * Glance's message; shown, imsd still keeps each image's data where its
-     * own upload or import wrote it, so no URL a client sends (another
-     * store's, a file:// anywhere) ever becomes an image's data. */
-    for (size_t i = 0; i < patch.n; i++) {
-        if (!ims_streq(patch.ops[i].path, "locations"))
-            continue;
-        const char *verb = patch.ops[i].op == IMS_PATCH_REMOVE    ? "remove"
-                           : patch.ops[i].op == IMS_PATCH_REPLACE ? "update"
-                                                                  : "add";
-        if (!req->svc->cfg->show_multiple_locations)
-            ims_fail(&err, IMS_E_FORBIDDEN, "It's not allowed to %s locations if locations are invisible.", verb);
-        else
-            ims_fail(&err, IMS_E_FORBIDDEN,
-                     "It's not allowed to %s locations: imsd keeps an image's data at the one location of its "
-                     "store its upload or import wrote.",
-                     verb);
-        ims_patch_release(&patch);
-        api_fail(req, IMS_E_FORBIDDEN, &err);
-        return;
-    }
     struct ims_image img;
     rc = ims_images_patch(req->svc, req->principal, ims_req_param(req, 0), &patch, &img, &err);
     ims_patch_release(&patch);

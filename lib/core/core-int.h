@@ -76,6 +76,13 @@ int64_t ims_blobs_collect(struct ims_service *svc);
 enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, const struct ims_format_limits *limits,
                              const char *declared, struct ims_format_info *info, enum ims_format_refusal *why,
                              struct ims_err *err);
+/* Glance's PATCH of /locations (image_locations.c): applies patch's
+ * location operations to img (in its edit) with Glance's checks; the other
+ * operations go to *ret_rest, borrowed from patch (free only its ops
+ * array), for ims_patch_apply. */
+struct ims_patch;
+enum ims_rc ims_image_locations_apply(struct ims_service *svc, struct ims_image *img, const struct ims_patch *patch,
+                                      struct ims_patch *ret_rest, struct ims_err *err);
 /* Adds every documented IMS attribute props lacks, with the value an image
  * gets when nothing else gives one (lib/core/images.c; spec/image-fields.tsv):
  * every path that makes an image row calls it. */

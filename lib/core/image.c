@@ -138,8 +138,8 @@ enum ims_attr_kind ims_image_attr_kind(const char *name)
          * PATCH /v2/cloudimages, which has its own permission rule */
         "enterprise_project_id",
     };
-    /* Glance's _reserved_properties; "locations" is a real operation there
-     * but we keep image data locations private to the store. */
+    /* Glance's _reserved_properties; "locations" is no property nor a
+     * create-time attribute: its PATCH operations are image_locations.c's. */
     static const char *const reserved_attrs[] = {"location", "locations", "deleted", "deleted_at"};
     /* What the IMS reference (common_parameters/image_attributes.md, the
      * update API's response) describes as the system's record of an image:

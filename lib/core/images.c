@@ -186,7 +186,12 @@ enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal
     enum ims_rc rc = edit_modifiable(svc, p, id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    rc = ims_patch_apply(patch, &e.image, p->is_admin, err);
+    struct ims_patch rest;
+    rc = ims_image_locations_apply(svc, &e.image, patch, &rest, err);
+    if (rc == IMS_OK) {
+        rc = ims_patch_apply(&rest, &e.image, p->is_admin, err);
+        free(rest.ops);
+    }
     if (rc == IMS_OK && ims_streq(e.image.visibility, "public") && !ims_streq(e.before.visibility, "public") &&
         !p->is_admin)
         rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not authorized to complete publicize_image action.");

@@ -16,6 +16,7 @@ void ims_patch_release(struct ims_patch *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         free(p->ops[i].path);
+        free(p->ops[i].index);
         json_decref(p->ops[i].value);
     }
     free(p->ops);
@@ -205,14 +206,24 @@ static enum ims_rc parse_change(json_t *change, bool v20, struct ims_patch_op *r
     if (!*root || depth != allowed_depth(root, op))
         return ims_fail(err, IMS_E_BADREQ, "Invalid JSON pointer for this resource: '%.256s'", ptr);
 
+    char *index = NULL; /* "/locations/N": the position, decoded as the root is */
+    if (depth == 2) {
+        const char *second = ptr;
+        while (*second == '/')
+            second++;
+        second += strcspn(second, "/") + 1;
+        index = decode_token(second, strlen(second));
+    }
     json_t *value = NULL;
     if (op != IMS_PATCH_REMOVE) {
         value = json_object_get(change, "value");
-        if (!value)
+        if (!value) {
+            free(index);
             return ims_fail(err, IMS_E_BADREQ, "Operation \"%s\" requires a member named \"value\".", opcode_name(op));
+        }
         json_incref(value);
     }
-    *ret = (struct ims_patch_op){.op = op, .path = IMS_TAKE_PTR(root), .value = value};
+    *ret = (struct ims_patch_op){.op = op, .path = IMS_TAKE_PTR(root), .index = index, .value = value};
     return IMS_OK;
 }
 

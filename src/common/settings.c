@@ -132,8 +132,8 @@ const struct ims_setting ims_settings[] = {
     {"images", "show_image_direct_url", NULL,
      "native image documents show direct_url, the data's location in imsd's store (as Glance's option)", "false"},
     {"images", "show_multiple_locations", NULL,
-     "native image documents show locations to the image's project and admins (as Glance's option; imsd keeps one "
-     "location per image, written by its own uploads and imports)",
+     "native image documents show locations to the image's project and admins, and PATCHes of /locations change "
+     "them (as Glance's option; imsd keeps one location per image; file:// is never taken from a client)",
      "false"},
     {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
     {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},

@@ -2,8 +2,14 @@
 show_image_direct_url, show_multiple_locations; off by default), read
 through openstacksdk and python-glanceclient: hidden by default and not
 changeable; shown to the image's project and admins when switched on,
-never to other projects; a location a client sends never becomes an
-image's data (file:// outside the store included)."""
+never to other projects. Switched on, PATCH adds, replaces and removes
+them as Glance 25 does, on imsd's one location per image: a location names
+data one of the configured stores holds, file:// is one of Glance's
+restricted schemes (so no path on the host ever becomes an image's data),
+the last location cannot be removed."""
+import hashlib
+import uuid
+
 import pytest
 
 from obs_fixtures import STORE  # the store new data goes to: file, or s3 in the S3 pass
@@ -96,21 +102,106 @@ def test_other_projects_see_no_location(shown):
 
 
 def test_no_client_location_becomes_data(shown):
+    """file:// (restricted, as Glance's RESTRICTED_URI_SCHEMAS), an unknown
+    scheme, the image's own location again: 400, as Glance; the last
+    location cannot be removed: 403."""
     from glanceclient import exc
     api = shown.project_user()
     img = active_image(api, data=DATA)
     before = api.get("/v2/images/%s" % img["id"]).json()["locations"]
     gc = glance_lib(shown, api)
     for url in ("file:///etc/passwd", "file://../../token.key", before[0]["url"], "http://example.com/x"):
-        with pytest.raises(exc.HTTPForbidden):
+        with pytest.raises(exc.HTTPBadRequest):
             gc.images.add_location(img["id"], url, {})
-    with pytest.raises(exc.HTTPForbidden):
+    with pytest.raises(exc.HTTPForbidden) as e:
         gc.images.delete_locations(img["id"], {before[0]["url"]})
+    assert "Cannot remove last location in the image." in str(e.value)
     # a queued image cannot be given data through a location either
     q = api.post("/v2/images", json={"name": unique("q"), "disk_format": "raw",
                                      "container_format": "bare"}).json()
-    with pytest.raises(exc.HTTPForbidden):
+    with pytest.raises(exc.HTTPBadRequest):
         gc.images.add_location(q["id"], "file:///etc/passwd", {})
     assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
     assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
     assert api.get("/v2/images/%s" % img["id"]).json()["locations"] == before
+
+
+def locations_patch(api, image_id, *ops):
+    return api.patch("/v2/images/%s" % image_id, json=list(ops), headers={"Content-Type": PATCH_21})
+
+
+def test_location_patches_checked_as_glance(shown):
+    api = shown.project_user()
+    img = active_image(api, data=DATA)
+    [loc] = api.get("/v2/images/%s" % img["id"]).json()["locations"]
+    # the same list again changes nothing (Glance: metadata only)
+    r = locations_patch(api, img["id"], {"op": "replace", "path": "/locations",
+                                         "value": [{"url": loc["url"], "metadata": {}}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["locations"] == [loc]
+    # another list: the original is not empty
+    r = locations_patch(api, img["id"], {"op": "replace", "path": "/locations",
+                                         "value": [{"url": "s3://%s" % uuid.uuid4(), "metadata": {}}]})
+    assert r.status_code == 400 and "Original locations is not empty" in r.text, r.text
+    # positions, as Glance's _get_locations_op_pos
+    r = locations_patch(api, img["id"], {"op": "add", "path": "/locations/5",
+                                         "value": {"url": loc["url"], "metadata": {}}})
+    assert r.status_code == 400 and "Invalid position for adding a location." in r.text, r.text
+    # the schema: url and metadata required, nothing else
+    for value in ({"url": loc["url"]}, {"metadata": {}}, {"url": 7, "metadata": {}}, "x",
+                  {"url": loc["url"], "metadata": {}, "extra": 1}, {"url": "s3://" + "a" * 300, "metadata": {}}):
+        r = locations_patch(api, img["id"], {"op": "add", "path": "/locations/-", "value": value})
+        assert r.status_code == 400, (value, r.status_code, r.text)
+    # statuses: remove needs active, add and replace active or queued
+    q = api.post("/v2/images", json={"name": unique("q"), "disk_format": "raw",
+                                     "container_format": "bare"}).json()
+    r = locations_patch(api, q["id"], {"op": "remove", "path": "/locations/0"})
+    assert r.status_code == 409 and "if image status is queued" in r.text, r.text
+    # [] on an image without a location changes nothing
+    r = locations_patch(api, q["id"], {"op": "replace", "path": "/locations", "value": []})
+    assert r.status_code == 200 and r.json()["status"] == "queued", r.text
+    admin = shown.admin()
+    assert admin.post("/v2/images/%s/actions/deactivate" % img["id"]).status_code == 204
+    r = locations_patch(admin, img["id"], {"op": "add", "path": "/locations/-",
+                                           "value": {"url": loc["url"], "metadata": {}}})
+    assert r.status_code == 409, r.text
+    assert "It's not allowed to add locations if image status is deactivated." in r.text
+    assert admin.post("/v2/images/%s/actions/reactivate" % img["id"]).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+
+
+@pytest.mark.skipif(STORE != "s3", reason="the file store's locations are file://, a scheme Glance restricts")
+def test_a_queued_image_takes_a_stored_location(shown):
+    """With the S3 store a location is s3://<key>: a queued image given the
+    location of data the store holds becomes active on it, with the
+    validation data's checksums; the data outlives the image it came from;
+    a key the store does not hold is an invalid location."""
+    from glanceclient import exc
+    api = shown.project_user()
+    src = active_image(api, data=DATA)
+    [loc] = api.get("/v2/images/%s" % src["id"]).json()["locations"]
+    assert loc["url"].startswith("s3://"), loc
+    gc = glance_lib(shown, api)
+    q = api.post("/v2/images", json={"name": unique("q"), "disk_format": "raw",
+                                     "container_format": "bare"}).json()
+    with pytest.raises(exc.HTTPBadRequest) as e:
+        gc.images.add_location(q["id"], "s3://%s" % uuid.uuid4(), {})
+    assert "Invalid location" in str(e.value)
+    r = locations_patch(api, q["id"], {"op": "add", "path": "/locations/-",
+                                       "value": {"url": loc["url"], "metadata": {},
+                                                 "validation_data": {
+                                                     "checksum": hashlib.md5(DATA).hexdigest(),
+                                                     "os_hash_algo": "sha512",
+                                                     "os_hash_value": hashlib.sha512(DATA).hexdigest()}}})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["status"] == "active" and got["size"] == len(DATA), got
+    assert got["locations"] == [{"url": loc["url"], "metadata": {}}]
+    assert got["checksum"] == hashlib.md5(DATA).hexdigest()
+    assert got["os_hash_value"] == hashlib.sha512(DATA).hexdigest()
+    # a second location: imsd keeps one per image
+    r = locations_patch(api, q["id"], {"op": "add", "path": "/locations/-",
+                                       "value": {"url": "s3://%s" % uuid.uuid4(), "metadata": {}}})
+    assert r.status_code == 400, r.text
+    assert api.delete("/v2/images/%s" % src["id"]).status_code == 204
+    assert api.get("/v2/images/%s/file" % q["id"]).content == DATA

@@ -378,7 +378,7 @@ static void test_parse_v20_errors(void **state)
 
 /* ---- parsing: JSON pointers ---- */
 
-static void expect_path(const char *op, const char *pointer_json, const char *want)
+static void expect_path_index(const char *op, const char *pointer_json, const char *want, const char *index)
 {
     char body[512];
     snprintf(body, sizeof(body), "[{\"op\":\"%s\",\"path\":%s,\"value\":\"v\"}]", op, pointer_json);
@@ -387,7 +387,16 @@ static void expect_path(const char *op, const char *pointer_json, const char *wa
     if (parse(V21, body, &p, &err) != IMS_OK)
         fail_msg("%s: %s", body, err.msg);
     assert_string_equal(p.ops[0].path, want);
+    if (index)
+        assert_string_equal(p.ops[0].index, index);
+    else
+        assert_null(p.ops[0].index);
     ims_patch_release(&p);
+}
+
+static void expect_path(const char *op, const char *pointer_json, const char *want)
+{
+    expect_path_index(op, pointer_json, want, NULL);
 }
 
 static void expect_bad_path(const char *op, const char *pointer_json, const char *fragment)
@@ -409,8 +418,9 @@ static void test_pointer_decoding(void **state)
     expect_path("add", "\"//name\"", "name");  /* and lstrips every leading slash */
     expect_path("add", "\"/__platform\"", "__platform");
     expect_path("add", "\"/\\u00e9t\\u00e9\"", "\xc3\xa9t\xc3\xa9");
-    expect_path("add", "\"/locations/0\"", "locations");
-    expect_path("remove", "\"/locations/-\"", "locations");
+    expect_path_index("add", "\"/locations/0\"", "locations", "0");
+    expect_path_index("remove", "\"/locations/-\"", "locations", "-");
+    expect_path_index("add", "\"/locations/ 1~0 \"", "locations", "1~"); /* decoded and stripped as the root */
     expect_path("replace", "\"/locations\"", "locations");
 }
 

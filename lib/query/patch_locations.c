@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The value of a Glance v2 PATCH of /locations, checked as Glance's image
+ * schema checks it (its "locations" items): an object with a string url of
+ * at most 255 characters and an object metadata, and optionally
+ * validation_data of checksum, os_hash_algo and os_hash_value strings;
+ * nothing else. Pure: what the locations mean is the core's. */
+#include <string.h>
+
+#include "ims/patch.h"
+
+#define URL_MAX 255
+#define LOCATIONS_MAX 100 /* a list any client sends is capped */
+
+static enum ims_rc one_location(json_t *v, struct ims_location_value *ret, struct ims_err *err)
+{
+    if (!json_is_object(v))
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: a location must be an object.");
+    const char *key;
+    json_t *member;
+    json_object_foreach(v, key, member) {
+        if (strcmp(key, "url") && strcmp(key, "metadata") && strcmp(key, "validation_data"))
+            return ims_fail(err, IMS_E_BADREQ, "Invalid locations: additional property '%.64s' is not allowed.", key);
+    }
+    json_t *url = json_object_get(v, "url"), *meta = json_object_get(v, "metadata");
+    if (!url)
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'url' is a required property.");
+    if (!meta)
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'metadata' is a required property.");
+    if (!json_is_string(url) || !ims_text_valid(json_string_value(url)))
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'url' must be a string.");
+    if (ims_utf8_chars(json_string_value(url)) > URL_MAX)
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'url' is longer than %d characters.", URL_MAX);
+    if (!json_is_object(meta))
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'metadata' must be an object.");
+    json_t *vd = json_object_get(v, "validation_data");
+    static const char *const vd_keys[] = {"checksum", "os_hash_algo", "os_hash_value"};
+    char *vals[3] = {0};
+    if (vd) {
+        if (!json_is_object(vd))
+            return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'validation_data' must be an object.");
+        json_object_foreach(vd, key, member) {
+            size_t k = 0;
+            while (k < 3 && strcmp(key, vd_keys[k]))
+                k++;
+            if (k == 3 || !json_is_string(member) || !ims_text_valid(json_string_value(member)) ||
+                strlen(json_string_value(member)) > 256) {
+                for (size_t i = 0; i < 3; i++)
+                    free(vals[i]);
+                return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'validation_data' member '%.64s' is not "
+                                                   "allowed or not a string.", key);
+            }
+            free(vals[k]);
+            vals[k] = ims_xstrdup(json_string_value(member));
+        }
+    }
+    *ret = (struct ims_location_value){.url = ims_xstrdup(json_string_value(url)), .checksum = vals[0],
+                                       .os_hash_algo = vals[1], .os_hash_value = vals[2]};
+    return IMS_OK;
+}
+
+enum ims_rc ims_patch_locations_value(const struct ims_patch_op *op, struct ims_location_value **ret, size_t *ret_n,
+                                      struct ims_err *err)
+{
+    *ret = NULL;
+    *ret_n = 0;
+    if (op->op == IMS_PATCH_REMOVE)
+        return IMS_OK;
+    if (op->op == IMS_PATCH_ADD) {
+        struct ims_location_value *v = ims_xcalloc(1, sizeof(*v));
+        enum ims_rc rc = one_location(op->value, v, err);
+        if (rc != IMS_OK) {
+            free(v);
+            return rc;
+        }
+        *ret = v;
+        *ret_n = 1;
+        return IMS_OK;
+    }
+    if (!json_is_array(op->value))
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: the value must be a list of locations.");
+    size_t n = json_array_size(op->value);
+    if (n > LOCATIONS_MAX)
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: more than %d locations.", LOCATIONS_MAX);
+    struct ims_location_value *v = ims_xcalloc(n ? n : 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        enum ims_rc rc = one_location(json_array_get(op->value, i), &v[i], err);
+        if (rc != IMS_OK) {
+            ims_location_values_free(v, i);
+            return rc;
+        }
+    }
+    *ret = v;
+    *ret_n = n;
+    return IMS_OK;
+}
+
+void ims_location_values_free(struct ims_location_value *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].url);
+        free(v[i].checksum);
+        free(v[i].os_hash_algo);
+        free(v[i].os_hash_value);
+    }
+    free(v);
+}
