@@ -6,7 +6,9 @@
  *    backups an administrator registered (imsctl, the admin API), kept in
  *    the repository; a backup holds copies of its server's disks;
  *  - libvirt (lib/compute/libvirt.c): domains and their disks, read through
- *    libvirt; read-only (domains are made with libvirt's own tools).
+ *    libvirt; read-only (domains are made with libvirt's own tools) but
+ *    for backups, which are imsd's own copies of a domain's disks.
+ * Both keep backups the same way (lib/compute/backups.c).
  * src/ chooses one ([compute] backend) and hands it to the service in
  * struct ims_backends.
  *
@@ -54,6 +56,9 @@ struct ims_compute_source;
 
 struct ims_compute_ops {
     const char *name; /* "inventory", "libvirt" */
+    /* create_backup refuses a server that is not stopped (IMG.0008), so
+     * requests that would back one up are refused on arrival too. */
+    bool backups_stopped_only;
     /* Given the service's repository once, when the service opens (NULL for
      * sources that keep nothing there). */
     enum ims_rc (*attach)(struct ims_compute_source *s, struct ims_db *db, struct ims_err *err);
@@ -112,8 +117,9 @@ struct ims_obs;
 enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, struct ims_obs *obs,
                                        struct ims_compute_source **ret, struct ims_err *err);
 
-/* libvirt (read-only): uri is a libvirt connection URI ("qemu:///system",
- * "test:///path/node.xml"). A domain's project and OS version come from
+/* libvirt (read-only but for backups, kept as the inventory keeps them
+ * under dir/compute/backups): uri is a libvirt connection URI
+ * ("qemu:///system", "test:///path/node.xml"). A domain's project and OS version come from
  * its metadata element
  *   <ims:server xmlns:ims="https://imsd.invalid/compute/1">
  *     <ims:project>PROJECT_ID</ims:project><ims:os_version>...</ims:os_version>
@@ -121,7 +127,7 @@ enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, s
  * domains without a project belong to default_project (NULL or "": to no
  * project; only project-less reads see them). */
 #define IMS_LIBVIRT_METADATA_NS "https://imsd.invalid/compute/1"
-enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, struct ims_compute_source **ret,
-                                     struct ims_err *err);
+enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, const char *dir,
+                                     int64_t grace_seconds, struct ims_compute_source **ret, struct ims_err *err);
 
 #endif

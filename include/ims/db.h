@@ -580,7 +580,8 @@ enum ims_rc ims_repo_volume_list(struct ims_dbc *c, const char *project_id, stru
 enum ims_rc ims_repo_volume_delete(struct ims_dbc *c, const char *id, struct ims_err *err);
 /* Inserts b and its copies on condition that its server is still at
  * server_revision (the server read when its disks were copied;
- * IMS_E_CONFLICT otherwise). */
+ * IMS_E_CONFLICT otherwise); negative: the server is not the repository's
+ * (a libvirt domain), nothing to compare. */
 enum ims_rc ims_repo_backup_insert(struct ims_dbc *c, const struct ims_backup *b, int64_t server_revision,
                                    struct ims_err *err);
 enum ims_rc ims_repo_backup_get(struct ims_dbc *c, const char *id, struct ims_backup *ret, struct ims_err *err);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Internals shared by the compute sources: reading a local disk's format
- * and size, and copying a disk file for a backup. */
+ * and size, copying a disk file, and the backups they keep. */
 #ifndef IMS_COMPUTE_INT_H
 #define IMS_COMPUTE_INT_H
 
@@ -29,5 +29,39 @@ enum ims_rc ims_compute_obs_disk_inspect(struct ims_obs *obs, const char *ref, c
 /* Copies the object "bucket:object" to dst (created; must not exist),
  * fsynced. */
 enum ims_rc ims_compute_copy_obs(struct ims_obs *obs, const char *ref, const char *dst, struct ims_err *err);
+
+/* ---- backups (backups.c): copies of a server's disks under
+ * <dir>/backups/<id>/, recorded in the repository ---- */
+struct ims_db;
+struct ims_backup_copies {
+    char *dir;             /* <data dir>/compute (owned by the source) */
+    struct ims_db *db;     /* set by ims_backup_copies_attach */
+    int64_t grace_seconds; /* an unrecorded backup directory this old is an interrupted backup's */
+    struct ims_obs *obs;   /* where bucket:object disks are (NULL: none) */
+};
+/* Whether the server still has the disks that were copied, asked after the
+ * copies and before the backup is recorded (IMS_E_CONFLICT if not), for
+ * sources whose servers the repository does not hold. */
+struct ims_backup_recheck {
+    enum ims_rc (*fn)(void *ctx, const struct ims_server *copied, struct ims_err *err);
+    void *ctx;
+};
+/* Makes the directories and removes the copies of backups interrupted
+ * before their row was written, once they are grace_seconds old. */
+enum ims_rc ims_backup_copies_attach(struct ims_backup_copies *bc, struct ims_db *db, struct ims_err *err);
+enum ims_rc ims_backup_copies_list(const struct ims_backup_copies *bc, const char *project_id,
+                                   struct ims_backup **ret, size_t *ret_n, struct ims_err *err);
+/* IMS_E_FORBIDDEN (IMG.0133) when project_id is not NULL and not the
+ * backup's. */
+enum ims_rc ims_backup_copies_get(const struct ims_backup_copies *bc, const char *project_id, const char *id,
+                                  struct ims_backup *ret, struct ims_err *err);
+/* Copies srv's disks as backup `id` (NULL: a new id; else a UUID no backup
+ * has: IMS_E_CONFLICT if one has) and records it on condition that the
+ * repository's row of srv is still at server_revision (negative: the
+ * repository holds no row of it; recheck asks the source instead). */
+enum ims_rc ims_backup_copies_create(const struct ims_backup_copies *bc, const struct ims_server *srv,
+                                     int64_t server_revision, const struct ims_backup_recheck *recheck,
+                                     const char *id, struct ims_backup *ret, struct ims_err *err);
+enum ims_rc ims_backup_copies_remove(const struct ims_backup_copies *bc, const char *id, struct ims_err *err);
 
 #endif

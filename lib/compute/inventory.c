@@ -3,18 +3,10 @@
  * administrator registered, kept in the repository (lib/db/repo_compute.c).
  * Registration checks every disk: a local file or an object in object
  * storage must exist and pass the format inspector (which gives its format
- * and virtual size). A backup copies its server's disks into
- * <dir>/compute/backups/<backup id>/ (local files reflinked where the
- * file system shares blocks, objects fetched), so later writes to the
- * server's disks do not reach it. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
+ * and virtual size). Backups are the compute sources' shared ones
+ * (backups.c), recorded only while the server's row is unchanged. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "compute-int.h"
 #include "ims/db.h"
@@ -23,10 +15,7 @@
 
 struct inventory {
     struct ims_compute_source base;
-    char *dir; /* <data dir>/compute */
-    struct ims_db *db;
-    int64_t grace_seconds; /* an unrecorded backup directory this old is an interrupted backup's */
-    struct ims_obs *obs;   /* where bucket:object disks are (NULL: none) */
+    struct ims_backup_copies backups; /* dir: <data dir>/compute; db: the repository; obs */
 };
 
 static struct inventory *inv_of(struct ims_compute_source *s) { return (struct inventory *)s; }
@@ -34,69 +23,15 @@ static struct inventory *inv_of(struct ims_compute_source *s) { return (struct i
 static enum ims_rc conn(struct ims_compute_source *s, struct ims_dbc **ret, struct ims_err *err)
 {
     struct inventory *inv = inv_of(s);
-    if (!inv->db)
+    if (!inv->backups.db)
         return ims_fail(err, IMS_E_INTERNAL, "the inventory is not attached to a repository");
-    *ret = ims_db_conn(inv->db);
+    *ret = ims_db_conn(inv->backups.db);
     return IMS_OK;
-}
-
-static enum ims_rc make_dir(const char *path, struct ims_err *err)
-{
-    if (mkdir(path, 0750) != 0 && errno != EEXIST)
-        return ims_fail(err, IMS_E_IO, "cannot create %s: %s", path, strerror(errno));
-    return IMS_OK;
-}
-
-static void remove_backup_files(const struct inventory *inv, const char *id, size_t n);
-
-/* A backup copies its files before its row is written: a process killed
- * in between leaves a directory no backup names. Such directories older
- * than the grace period are removed (younger ones may be another
- * process's backup in progress). */
-static void recover_orphans(struct inventory *inv, const char *backups)
-{
-    DIR *d = opendir(backups);
-    if (!d)
-        return;
-    struct ims_dbc *c = ims_db_conn(inv->db);
-    int64_t now = ims_now();
-    size_t removed = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (!ims_uuid_valid(e->d_name))
-            continue;
-        struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) || now - (int64_t)st.st_mtime < inv->grace_seconds)
-            continue;
-        struct ims_backup b;
-        struct ims_err err;
-        enum ims_rc rc = ims_repo_backup_get(c, e->d_name, &b, &err);
-        if (rc == IMS_OK) {
-            ims_backup_release(&b);
-            continue;
-        }
-        if (rc != IMS_E_NOTFOUND)
-            break;
-        remove_backup_files(inv, e->d_name, IMS_SERVER_DISKS_MAX);
-        removed++;
-    }
-    closedir(d);
-    if (removed)
-        ims_info("compute: recovery removed %zu interrupted backup(s)' copies", removed);
 }
 
 static enum ims_rc inv_attach(struct ims_compute_source *s, struct ims_db *db, struct ims_err *err)
 {
-    struct inventory *inv = inv_of(s);
-    char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/backups", inv->dir);
-    enum ims_rc rc = make_dir(inv->dir, err);
-    if (rc == IMS_OK)
-        rc = make_dir(path, err);
-    if (rc == IMS_OK) {
-        inv->db = db;
-        recover_orphans(inv, path);
-    }
-    return rc;
+    return ims_backup_copies_attach(&inv_of(s)->backups, db, err);
 }
 
 static enum ims_rc other_project(struct ims_err *err, const char *code, const char *what, const char *id)
@@ -159,27 +94,13 @@ static enum ims_rc inv_get_volume(struct ims_compute_source *s, const char *proj
 static enum ims_rc inv_list_backups(struct ims_compute_source *s, const char *project_id, struct ims_backup **ret,
                                     size_t *ret_n, struct ims_err *err)
 {
-    struct ims_dbc *c = NULL;
-    enum ims_rc rc = conn(s, &c, err);
-    return rc == IMS_OK ? ims_repo_backup_list(c, project_id, ret, ret_n, err) : rc;
+    return ims_backup_copies_list(&inv_of(s)->backups, project_id, ret, ret_n, err);
 }
 
 static enum ims_rc inv_get_backup(struct ims_compute_source *s, const char *project_id, const char *id,
                                   struct ims_backup *ret, struct ims_err *err)
 {
-    struct ims_dbc *c = NULL;
-    struct ims_backup b;
-    enum ims_rc rc = conn(s, &c, err);
-    if (rc == IMS_OK)
-        rc = ims_repo_backup_get(c, id, &b, err);
-    if (rc != IMS_OK)
-        return rc;
-    if (project_id && !ims_streq(project_id, b.project_id)) {
-        ims_backup_release(&b);
-        return other_project(err, "IMG.0133", "Backup", id);
-    }
-    *ret = b;
-    return IMS_OK;
+    return ims_backup_copies_get(&inv_of(s)->backups, project_id, id, ret, err);
 }
 
 /* A volume record for a disk reference: its format and virtual size from
@@ -190,7 +111,7 @@ static enum ims_rc volume_for(struct inventory *inv, const char *disk, const cha
     *v = (struct ims_volume){.position = -1, .created_at = now};
     enum ims_rc rc = ims_disk_ref_check(disk, err);
     if (rc == IMS_OK)
-        rc = ims_disk_ref_is_obs(disk) ? ims_compute_obs_disk_inspect(inv->obs, disk, &v->format, &v->size, err)
+        rc = ims_disk_ref_is_obs(disk) ? ims_compute_obs_disk_inspect(inv->backups.obs, disk, &v->format, &v->size, err)
                                        : ims_compute_disk_inspect(disk, &v->format, &v->size, err);
     if (rc != IMS_OK)
         return rc;
@@ -307,119 +228,24 @@ static enum ims_rc inv_remove_volume(struct ims_compute_source *s, const char *i
     return rc == IMS_OK ? ims_repo_volume_delete(c, id, err) : rc;
 }
 
-/* A backup's files: <dir>/backups/<id>/disk<i>, named from ids alone. */
-static void backup_path(const struct inventory *inv, const char *id, int i, char *out, size_t cap)
-{
-    if (i < 0)
-        snprintf(out, cap, "%s/backups/%s", inv->dir, id);
-    else
-        snprintf(out, cap, "%s/backups/%s/disk%d", inv->dir, id, i);
-}
-
-static void remove_backup_files(const struct inventory *inv, const char *id, size_t n)
-{
-    char path[PATH_MAX];
-    for (size_t i = 0; i < n; i++) {
-        backup_path(inv, id, (int)i, path, sizeof(path));
-        if (unlink(path) != 0 && errno != ENOENT)
-            ims_warn("compute: cannot remove %s: %s", path, strerror(errno));
-    }
-    backup_path(inv, id, -1, path, sizeof(path));
-    if (rmdir(path) != 0 && errno != ENOENT)
-        ims_warn("compute: cannot remove %s: %s", path, strerror(errno));
-}
-
 static enum ims_rc inv_create_backup(struct ims_compute_source *s, const char *server_id, const char *id,
                                      struct ims_backup *ret, struct ims_err *err)
 {
-    if (id && !ims_uuid_valid(id))
-        return ims_fail(err, IMS_E_INTERNAL, "a backup id must be a UUID");
-    struct inventory *inv = inv_of(s);
     struct ims_dbc *c = NULL;
     struct ims_server srv;
     enum ims_rc rc = conn(s, &c, err);
-    if (rc == IMS_OK && id) {
-        struct ims_backup have;
-        rc = ims_repo_backup_get(c, id, &have, err);
-        if (rc == IMS_OK) {
-            ims_backup_release(&have);
-            return ims_fail(err, IMS_E_CONFLICT, "backup %s exists already", id);
-        }
-        rc = rc == IMS_E_NOTFOUND ? IMS_OK : rc;
-    }
     if (rc == IMS_OK)
         rc = ims_repo_server_get(c, server_id, &srv, err);
     if (rc != IMS_OK)
         return rc;
-    struct ims_backup b = {
-        .project_id = ims_xstrdup(srv.project_id),
-        .server_name = ims_xstrdup(srv.name),
-        .os_version = srv.os_version ? ims_xstrdup(srv.os_version) : NULL,
-        .firmware = srv.firmware,
-        .created_at = ims_now(),
-        .volumes = ims_xcalloc(srv.nvolumes ? srv.nvolumes : 1, sizeof(struct ims_volume)),
-    };
-    if (id) {
-        /* copies an interrupted attempt of this backup left (it has no row:
-         * the caller found none) */
-        snprintf(b.id, sizeof(b.id), "%s", id);
-        remove_backup_files(inv, b.id, IMS_SERVER_DISKS_MAX);
-    } else {
-        ims_uuid_new(b.id);
-    }
-    snprintf(b.server_id, sizeof(b.server_id), "%s", srv.id);
-    char path[PATH_MAX];
-    backup_path(inv, b.id, -1, path, sizeof(path));
-    rc = make_dir(path, err);
-    size_t reflinked = 0;
-    for (size_t i = 0; rc == IMS_OK && i < srv.nvolumes; i++) {
-        const struct ims_volume *from = &srv.volumes[i];
-        backup_path(inv, b.id, (int)i, path, sizeof(path));
-        bool shared = false;
-        rc = ims_disk_ref_is_obs(from->disk) ? ims_compute_copy_obs(inv->obs, from->disk, path, err)
-                                             : ims_compute_copy_file(from->disk, path, &shared, err);
-        if (rc != IMS_OK)
-            break;
-        reflinked += shared;
-        struct ims_volume *to = &b.volumes[b.nvolumes++];
-        snprintf(to->id, sizeof(to->id), "%s", from->id);
-        to->project_id = ims_xstrdup(from->project_id);
-        to->server_id = ims_xstrdup(srv.id);
-        to->position = (int)i;
-        to->size = from->size;
-        to->disk = ims_xstrdup(path);
-        to->format = from->format ? ims_xstrdup(from->format) : NULL;
-        to->created_at = b.created_at;
-    }
-    /* Recorded only if the server still has the disks that were copied. */
-    if (rc == IMS_OK)
-        rc = ims_repo_backup_insert(c, &b, srv.revision, err);
-    size_t copied = b.nvolumes;
+    rc = ims_backup_copies_create(&inv_of(s)->backups, &srv, srv.revision, NULL, id, ret, err);
     ims_server_release(&srv);
-    if (rc != IMS_OK) {
-        remove_backup_files(inv, b.id, copied);
-        ims_backup_release(&b);
-        return rc;
-    }
-    ims_info("compute: backup %s of server %s: %zu disk(s), %zu reflinked", b.id, b.server_id, copied, reflinked);
-    *ret = b;
-    return IMS_OK;
+    return rc;
 }
 
 static enum ims_rc inv_remove_backup(struct ims_compute_source *s, const char *id, struct ims_err *err)
 {
-    struct ims_dbc *c = NULL;
-    struct ims_backup b;
-    enum ims_rc rc = conn(s, &c, err);
-    if (rc == IMS_OK)
-        rc = ims_repo_backup_get(c, id, &b, err);
-    if (rc != IMS_OK)
-        return rc;
-    size_t n = b.nvolumes;
-    ims_backup_release(&b);
-    if ((rc = ims_repo_backup_delete(c, id, err)) == IMS_OK)
-        remove_backup_files(inv_of(s), id, n);
-    return rc;
+    return ims_backup_copies_remove(&inv_of(s)->backups, id, err);
 }
 
 static void inv_close(struct ims_compute_source *s)
@@ -427,7 +253,7 @@ static void inv_close(struct ims_compute_source *s)
     if (!s)
         return;
     struct inventory *inv = inv_of(s);
-    free(inv->dir);
+    free(inv->backups.dir);
     free(inv);
 }
 
@@ -457,9 +283,8 @@ enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, s
         return ims_fail(err, IMS_E_INTERNAL, "the inventory needs a directory");
     struct inventory *inv = ims_xcalloc(1, sizeof(*inv));
     inv->base.ops = &inventory_ops;
-    inv->dir = ims_xasprintf("%s/compute", dir);
-    inv->grace_seconds = grace_seconds;
-    inv->obs = obs;
+    inv->backups = (struct ims_backup_copies){
+        .dir = ims_xasprintf("%s/compute", dir), .grace_seconds = grace_seconds, .obs = obs};
     *ret = &inv->base;
     return IMS_OK;
 }

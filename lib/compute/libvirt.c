@@ -15,7 +15,12 @@
  *    <ims:server xmlns:ims="IMS_LIBVIRT_METADATA_NS"><ims:project>
  *    <ims:os_version>, else the configured default project;
  *  - firmware: <os firmware='efi'> or a pflash loader is uefi, else bios;
- *  - no backups (libvirt has none in this sense): lists are empty.
+ *  - backups are imsd's own (backups.c, as the inventory's): copies of a
+ *    shut-off domain's disk files under <data dir>/compute/backups,
+ *    recorded in the repository if the domain is still shut off and still
+ *    has the disks that were copied. A running domain is refused
+ *    (IMG.0008): imsd copies the files beside the hypervisor, and a disk
+ *    written meanwhile (a qcow2's tables above all) would be copied torn.
  * The domain XML is libvirt's own output, parsed with libxml2 (no network
  * access, no entity expansion). */
 #include <libvirt/libvirt.h>
@@ -35,6 +40,7 @@ struct lv_source {
     virConnectPtr conn;
     char *uri;
     char *default_project; /* NULL: none */
+    struct ims_backup_copies backups; /* dir: <data dir>/compute; db: the repository */
 };
 
 static struct lv_source *lv_of(struct ims_compute_source *s) { return (struct lv_source *)s; }
@@ -319,18 +325,62 @@ static enum ims_rc lv_get_volume(struct ims_compute_source *src, const char *pro
     return rc;
 }
 
+static enum ims_rc lv_attach(struct ims_compute_source *src, struct ims_db *db, struct ims_err *err)
+{
+    return ims_backup_copies_attach(&lv_of(src)->backups, db, err);
+}
+
 static enum ims_rc lv_list_backups(struct ims_compute_source *src, const char *project_id, struct ims_backup **ret,
                                    size_t *ret_n, struct ims_err *err)
 {
-    *ret = NULL;
-    *ret_n = 0;
-    return IMS_OK;
+    return ims_backup_copies_list(&lv_of(src)->backups, project_id, ret, ret_n, err);
 }
 
 static enum ims_rc lv_get_backup(struct ims_compute_source *src, const char *project_id, const char *id,
                                  struct ims_backup *ret, struct ims_err *err)
 {
-    return ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0020", "No backup with id %.64s (libvirt keeps no backups).", id);
+    return ims_backup_copies_get(&lv_of(src)->backups, project_id, id, ret, err);
+}
+
+/* The domain is still shut off and has the disk files that were copied,
+ * in the same places (libvirt keeps no revision to compare). */
+static enum ims_rc same_disks(void *ctx, const struct ims_server *copied, struct ims_err *err)
+{
+    struct ims_server now;
+    enum ims_rc rc = lv_get_server(ctx, NULL, copied->id, &now, err);
+    if (rc != IMS_OK)
+        return rc;
+    bool same = now.state == IMS_SERVER_STOPPED && now.nvolumes == copied->nvolumes;
+    for (size_t i = 0; same && i < now.nvolumes; i++)
+        same = ims_streq(now.volumes[i].disk, copied->volumes[i].disk);
+    ims_server_release(&now);
+    return same ? IMS_OK
+                : ims_fail(err, IMS_E_CONFLICT, "Server %s changed while its disks were copied; try again.",
+                           copied->id);
+}
+
+static enum ims_rc lv_create_backup(struct ims_compute_source *src, const char *server_id, const char *id,
+                                    struct ims_backup *ret, struct ims_err *err)
+{
+    struct ims_server srv;
+    enum ims_rc rc = lv_get_server(src, NULL, server_id, &srv, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (srv.state != IMS_SERVER_STOPPED) {
+        ims_server_release(&srv);
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0008",
+                             "The ECS %s is running: a libvirt domain is backed up only while it is shut off.",
+                             server_id);
+    }
+    struct ims_backup_recheck recheck = {.fn = same_disks, .ctx = src};
+    rc = ims_backup_copies_create(&lv_of(src)->backups, &srv, -1, &recheck, id, ret, err);
+    ims_server_release(&srv);
+    return rc;
+}
+
+static enum ims_rc lv_remove_backup(struct ims_compute_source *src, const char *id, struct ims_err *err)
+{
+    return ims_backup_copies_remove(&lv_of(src)->backups, id, err);
 }
 
 static void lv_close(struct ims_compute_source *src)
@@ -342,23 +392,30 @@ static void lv_close(struct ims_compute_source *src)
         virConnectClose(lv->conn);
     free(lv->uri);
     free(lv->default_project);
+    free(lv->backups.dir);
     free(lv);
 }
 
 static const struct ims_compute_ops libvirt_ops = {
     .name = "libvirt",
+    .backups_stopped_only = true,
+    .attach = lv_attach,
     .list_servers = lv_list_servers,
     .get_server = lv_get_server,
     .list_volumes = lv_list_volumes,
     .get_volume = lv_get_volume,
     .list_backups = lv_list_backups,
     .get_backup = lv_get_backup,
+    .create_backup = lv_create_backup,
+    .remove_backup = lv_remove_backup,
     .close = lv_close,
 };
 
-enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, struct ims_compute_source **ret,
-                                     struct ims_err *err)
+enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, const char *dir,
+                                     int64_t grace_seconds, struct ims_compute_source **ret, struct ims_err *err)
 {
+    if (!dir || !*dir)
+        return ims_fail(err, IMS_E_INTERNAL, "the libvirt source needs a directory for its backups");
     if (!uri || !*uri)
         return ims_fail(err, IMS_E_BADREQ, "the libvirt compute source needs [compute] uri");
     xmlInitParser();
@@ -371,6 +428,7 @@ enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_projec
     lv->conn = conn;
     lv->uri = ims_xstrdup(uri);
     lv->default_project = default_project && *default_project ? ims_xstrdup(default_project) : NULL;
+    lv->backups = (struct ims_backup_copies){.dir = ims_xasprintf("%s/compute", dir), .grace_seconds = grace_seconds};
     *ret = &lv->base;
     return IMS_OK;
 }

@@ -373,18 +373,20 @@ enum ims_rc ims_repo_backup_insert(struct ims_dbc *c, const struct ims_backup *b
     if (rc != IMS_OK)
         return rc;
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT revision FROM servers WHERE id = ?", err))
-        return ims_db_end(c, IMS_E_DB, err);
-    ims_q_text(&q, b->server_id);
-    enum ims_step st = ims_q_step(&q);
-    if (st == IMS_STEP_ROW && ims_q_col_int(&q, 0) != server_revision)
-        rc = ims_fail(err, IMS_E_CONFLICT, "Server %s changed while its disks were copied; try again.",
-                      b->server_id);
-    else if (st == IMS_STEP_DONE)
-        rc = ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %s.", b->server_id);
-    else if (st != IMS_STEP_ROW)
-        rc = ims_q_dberr(&q, err);
-    ims_q_done(&q);
+    if (server_revision >= 0) {
+        if (!ims_q_prepare(&q, c, "SELECT revision FROM servers WHERE id = ?", err))
+            return ims_db_end(c, IMS_E_DB, err);
+        ims_q_text(&q, b->server_id);
+        enum ims_step st = ims_q_step(&q);
+        if (st == IMS_STEP_ROW && ims_q_col_int(&q, 0) != server_revision)
+            rc = ims_fail(err, IMS_E_CONFLICT, "Server %s changed while its disks were copied; try again.",
+                          b->server_id);
+        else if (st == IMS_STEP_DONE)
+            rc = ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %s.", b->server_id);
+        else if (st != IMS_STEP_ROW)
+            rc = ims_q_dberr(&q, err);
+        ims_q_done(&q);
+    }
     if (rc == IMS_OK && !ims_q_prepare(&q, c, "INSERT INTO backups (" BACKUP_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)",
                                        err))
         rc = IMS_E_DB;

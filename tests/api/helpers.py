@@ -621,3 +621,30 @@ def raw_request(port, data, timeout=10, host="127.0.0.1", source=None):
     finally:
         sock.close()
     return RawReply(out)
+
+
+def libvirt_domain(name, domain_id, disks, memory_mib=512, pflash=False, project=None, os_version=None,
+                   runstate=None, more_devices=""):
+    """A domain of libvirt's test driver (a node file's <domain>): disks are
+    (file, driver type or None, target, boot order or None); the metadata
+    names project and OS version when given; runstate 5 is shut off."""
+    loader = "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>" if pflash else ""
+    devices = "".join(
+        "<disk type='file' device='disk'>%s<source file='%s'/><target dev='%s' bus='virtio'/>%s</disk>\n" % (
+            "<driver name='qemu' type='%s'/>" % fmt if fmt else "", path, target,
+            "<boot order='%d'/>" % boot if boot else "") for path, fmt, target, boot in disks)
+    meta = ""
+    if project or os_version:
+        meta = ("<metadata><ims:server xmlns:ims=\"https://imsd.invalid/compute/1\">%s%s</ims:server></metadata>"
+                % ("<ims:project>%s</ims:project>" % project if project else "",
+                   "<ims:os_version>%s</ims:os_version>" % os_version if os_version else ""))
+    state = "<test:runstate>%d</test:runstate>" % runstate if runstate is not None else ""
+    return ("<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n"
+            "<name>%s</name><uuid>%s</uuid><memory unit='MiB'>%d</memory>\n"
+            "<os><type>hvm</type>%s</os>\n<devices>\n%s%s</devices>\n%s%s\n</domain>\n"
+            % (name, domain_id, memory_mib, loader, devices, more_devices, meta, state))
+
+
+def libvirt_node(*domains):
+    """A node file of libvirt's test driver (test:///PATH) holding the domains."""
+    return "<node>\n%s</node>\n" % "".join(domains)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from helpers import IMSCTL_BIN, imsctl_run
+from helpers import IMSCTL_BIN, imsctl_run, libvirt_domain, libvirt_node
 
 OS = "Ubuntu 22.04 server 64bit"
 
@@ -358,37 +358,16 @@ def test_rest_bad_requests_elsewhere(admin):
 
 # -- the libvirt source, through libvirt's test driver (no daemon) -----------
 
-LIBVIRT_NODE = """<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>lv-web</name>
-    <uuid>{web}</uuid>
-    <memory unit='MiB'>2048</memory>
-    <os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
-    <devices>
-      <disk type='file' device='disk'><driver name='qemu' type='raw'/>
-        <source file='{data}'/><target dev='vdb' bus='virtio'/></disk>
-      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
-        <source file='{sys}'/><target dev='vda' bus='virtio'/><boot order='1'/></disk>
-      <disk type='file' device='cdrom'><source file='{dir}/no.iso'/><target dev='hdc' bus='ide'/></disk>
-    </devices>
-    <metadata>
-      <ims:server xmlns:ims="https://imsd.invalid/compute/1">
-        <ims:project>{project}</ims:project><ims:os_version>{os}</ims:os_version>
-      </ims:server>
-    </metadata>
-    <test:runstate>5</test:runstate>
-  </domain>
-  <domain type='test'>
-    <name>lv-db</name>
-    <uuid>{db}</uuid>
-    <memory unit='MiB'>512</memory>
-    <os><type>hvm</type></os>
-    <devices>
-      <disk type='file' device='disk'><source file='{other}'/><target dev='vda' bus='virtio'/></disk>
-    </devices>
-  </domain>
-</node>
-"""
+def web_and_db_domains(web, db, sys_disk, data, other, tmp_path, project):
+    """lv-web (shut off, uefi, the system disk by its boot order though
+    listed second, a cdrom that is no volume, with a project and OS) and
+    lv-db (running, bios, no metadata)."""
+    return libvirt_node(
+        libvirt_domain("lv-web", web, [(data, "raw", "vdb", None), (sys_disk, "qcow2", "vda", 1)], memory_mib=2048,
+                       pflash=True, project=project, os_version=OS, runstate=5,
+                       more_devices="<disk type='file' device='cdrom'><source file='%s/no.iso'/>"
+                                    "<target dev='hdc' bus='ide'/></disk>\n" % tmp_path),
+        libvirt_domain("lv-db", db, [(other, None, "vda", None)]))
 
 
 def test_libvirt_test_driver(start_imsd, tmp_path):
@@ -400,8 +379,7 @@ def test_libvirt_test_driver(start_imsd, tmp_path):
     project = "0123456789abcdef0123456789abcdef"
     default_project = "fedcba9876543210fedcba9876543210"
     node = tmp_path / "node.xml"
-    node.write_text(LIBVIRT_NODE.format(web=web, db=db, sys=sys_disk, data=data, other=other, dir=tmp_path,
-                                        project=project, os=OS))
+    node.write_text(web_and_db_domains(web, db, sys_disk, data, other, tmp_path, project))
     srv = start_imsd(config={"compute": {"backend": "libvirt", "uri": "test://" + str(node),
                                          "default_project": default_project}})
     admin = srv.admin()
@@ -429,8 +407,27 @@ def test_libvirt_test_driver(start_imsd, tmp_path):
     # Read-only: writes are refused, through the API and imsctl alike.
     r = admin.patch("/v1/admin/servers/" + web, json={"state": "running"})
     assert r.status_code == 501 and "read-only" in r.json()["error"]["message"]
+    # but for backups, imsd's own copies of the domain's disks: later
+    # writes to the disks do not reach them
     r = admin.post("/v1/admin/backups", json={"server_id": web})
-    assert r.status_code == 501
+    assert r.status_code == 201, r.text
+    b = r.json()["backup"]
+    assert (b["server_id"], b["server_name"], b["project_id"]) == (web, "lv-web", project)
+    assert [(v["id"], v["position"], v["format"], v["size"]) for v in b["volumes"]] == [
+        (v["id"], v["position"], v["format"], v["size"]) for v in w["volumes"]]
+    assert all(v["disk"].startswith(str(srv.data_dir)) for v in b["volumes"])
+    data.write_bytes(b"after the backup".ljust(1 << 20, b"\0"))
+    assert open(b["volumes"][1]["disk"], "rb").read(16) == bytes(16)
+    assert [x["id"] for x in admin.get("/v1/admin/backups").json()["backups"]] == [b["id"]]
+    assert b["id"] in srv.imsctl("backup", "ls")
+    assert admin.delete("/v1/admin/backups/" + b["id"]).status_code == 204
+    assert not os.path.exists(b["volumes"][0]["disk"])
+    r = admin.post("/v1/admin/backups", json={"server_id": str(uuid.uuid4())})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0005"
+    # a running domain's disks would be copied torn: refused
+    r = admin.post("/v1/admin/backups", json={"server_id": db})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0008", r.text
+    assert admin.get("/v1/admin/backups").json() == {"backups": []}
     r = imsctl_run(srv, "server", "rm", web)
     assert r.returncode == 1 and "read-only" in r.stderr
     listed = srv.imsctl("server", "ls")
@@ -448,8 +445,7 @@ def test_libvirt_domain_without_project(start_imsd, tmp_path):
     web, db = str(uuid.uuid4()), str(uuid.uuid4())
     project = "0123456789abcdef0123456789abcdef"
     node = tmp_path / "node.xml"
-    node.write_text(LIBVIRT_NODE.format(web=web, db=db, sys=sys_disk, data=data, other=other, dir=tmp_path,
-                                        project=project, os=OS))
+    node.write_text(web_and_db_domains(web, db, sys_disk, data, other, tmp_path, project))
     srv = start_imsd(config={"compute": {"backend": "libvirt", "uri": "test://" + str(node)}})
     admin = srv.admin()
     assert admin.get("/v1/admin/servers/" + db).json()["server"]["project_id"] is None

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from helpers import Iam, concurrently, policy_doc, unique
+from helpers import Iam, concurrently, imsctl_run, libvirt_domain, libvirt_node, policy_doc, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
 WHOLE = "/v1/cloudimages/wholeimages/action"
@@ -110,6 +110,20 @@ def check_whole(api, job, disks, tmp_path, backup_id=None):
     return whole, disk_ids
 
 
+def from_a_changed_backup(srv, api, sid, disks, changed, tmp_path):
+    """A backup of server sid, then disk `changed` of the server written,
+    then a full-ECS image of the backup: it has the backup's content.
+    Returns (backup id, the image, its data-disk images' ids, the content)."""
+    bid = srv.imsctl("backup", "create", "--server", sid).split("\n")[0]
+    refs = {n: dict(disks[n]) for n in disks}
+    with open(disks[changed]["disk"], "r+b") as f:
+        f.write(b"changed after the backup")
+    job = run_job(api, {"name": unique("fromb"), "backup_id": bid, "whole_image_type": "CBR"})
+    assert job["job_type"] == "imsCreateWholeImageByBackupJob"
+    whole, disk_ids = check_whole(api, job, refs, tmp_path, backup_id=bid)
+    return bid, whole, disk_ids, refs
+
+
 def test_from_a_server(srv, api, disks, tmp_path):
     sid = add_server(srv, api, disks)
     body = {"name": unique("whole"), "instance_id": sid, "vault_id": str(uuid.uuid4()), "tags": ["a.b"],
@@ -125,14 +139,7 @@ def test_from_a_server(srv, api, disks, tmp_path):
 
 def test_from_a_backup_keeps_the_backups_content_and_shares_it(srv, api, disks, tmp_path):
     sid = add_server(srv, api, disks)
-    bid = srv.imsctl("backup", "create", "--server", sid).split("\n")[0]
-    # the server changes after its backup
-    refs = {n: dict(disks[n]) for n in disks}
-    with open(disks["sys"]["disk"], "r+b") as f:
-        f.write(b"changed after the backup")
-    job = run_job(api, {"name": unique("fromb"), "backup_id": bid, "whole_image_type": "CBR"})
-    assert job["job_type"] == "imsCreateWholeImageByBackupJob"
-    whole, disk_ids = check_whole(api, job, refs, tmp_path, backup_id=bid)
+    bid, whole, disk_ids, refs = from_a_changed_backup(srv, api, sid, disks, "sys", tmp_path)
     # the raw disks' data is the backup's own file (hard links): not copied
     # (on the S3 store, the linked files are uploaded)
     images_dir = srv.data_dir / "images"
@@ -341,3 +348,75 @@ def test_sigkill_before_the_backup_is_made_leaves_no_orphan(start_imsd, monkeypa
     check_whole(a2, job, disks, tmp_path, backup_id=ent["backup_id"])
     backups = [l for l in s2.imsctl("backup", "ls", "--project", a.project_name).split("\n") if l.strip()]
     assert len(backups) == 1 and ent["backup_id"] in backups[0], backups
+
+
+# -- from a libvirt domain (libvirt's test driver: no daemon) ---------------
+
+def libvirt_imsd(start_imsd, disks, tmp_path, state=5):
+    """imsd on the libvirt source, whose one domain has the disks (system
+    disk first by its boot order) and belongs to a project user's project:
+    the test driver reads its node file when imsd starts, so imsd starts
+    once to make the user, and again once the file names the project.
+    Returns (server, user, domain id)."""
+    domain = str(uuid.uuid4())
+    node = tmp_path / "node.xml"
+
+    def write(project):
+        node.write_text(libvirt_node(libvirt_domain(
+            "lv-whole", domain, [(disks["data1"]["disk"], "qcow2", "vdb", None), (disks["sys"]["disk"], "raw", "vda", 1),
+                                 (disks["data2"]["disk"], "raw", "vdc", None)],
+            memory_mib=1024, pflash=True, project=project, os_version=OS, runstate=state)))
+
+    write("0" * 32)
+    config = {"compute": {"backend": "libvirt", "uri": "test://" + str(node)}}
+    first = start_imsd(config=config)
+    a = first.project_user()
+    assert first.stop() == 0
+    first.ended_by_test = True
+    write(a.project_id)
+    s = start_imsd(config=config, data_dir=first.data_dir)
+    return s, s.session(a.user_name, a.password, a.project_name), domain
+
+
+def test_from_a_libvirt_domain(start_imsd, disks, tmp_path):
+    """A full-ECS image of a shut-off libvirt domain: the job backs the
+    domain's disks up (imsd's own copies, as the inventory's) and makes the
+    image and one hidden data-disk image per data disk from the backup, as
+    from an inventory server."""
+    s, a, domain = libvirt_imsd(start_imsd, disks, tmp_path)
+    job = run_job(a, {"name": unique("lv"), "instance_id": domain})
+    assert job["job_type"] == "imsCreateWholeImageByInstanceJob"
+    whole, disk_ids = check_whole(a, job, disks, tmp_path)
+    assert job["entities"]["backup_id"] == whole["__backup_id"]
+    assert domain in s.imsctl("backup", "show", whole["__backup_id"])
+    # deleting it deletes its disks' images; the backup stays
+    assert a.delete("/v2/images/%s" % whole["id"]).status_code == 204
+    for i in disk_ids:
+        assert a.get("/v2/images/%s" % i).status_code == 404
+    assert whole["__backup_id"] in s.imsctl("backup", "ls")
+
+
+def test_from_a_backup_of_a_libvirt_domain(start_imsd, disks, tmp_path):
+    """A backup of a libvirt domain keeps the disks as they were: written
+    after it, the domain's disks do not change the full-ECS image made from
+    it; a second image of that backup is refused."""
+    s, a, domain = libvirt_imsd(start_imsd, disks, tmp_path)
+    bid, _, _, _ = from_a_changed_backup(s, a, domain, disks, "data2", tmp_path)
+    ims_error(a.post(WHOLE, json={"name": "again", "backup_id": bid, "whole_image_type": "CBR"}), 400, "IMG.0029")
+    # another project's domain and backup are refused
+    other = s.project_user()
+    ims_error(other.post(WHOLE, json={"name": "x", "instance_id": domain}), 400, "IMG.0137")
+    ims_error(other.post(WHOLE, json={"name": "x", "backup_id": bid, "whole_image_type": "CBR"}), 400, "IMG.0133")
+
+
+def test_a_running_libvirt_domain_is_not_backed_up(start_imsd, disks, tmp_path):
+    """imsd copies a domain's disk files beside the hypervisor: while the
+    domain runs they could be copied torn, so neither a full-ECS image of
+    it nor a backup is made (IMG.0008, on arrival), and nothing is left."""
+    s, a, domain = libvirt_imsd(start_imsd, disks, tmp_path, state=1)  # running
+    ims_error(a.post(WHOLE, json={"name": unique("run"), "instance_id": domain}), 400, "IMG.0008")
+    r = imsctl_run(s, "backup", "create", "--server", domain)
+    assert r.returncode != 0 and "IMG.0008" in r.stderr + r.stdout or "running" in r.stderr, r
+    assert domain not in s.imsctl("backup", "ls")
+    assert not list((s.data_dir / "compute" / "backups").iterdir())
+    assert a.get("/v2/images").json()["images"] == []
