@@ -366,11 +366,18 @@ static enum ims_rc lv_create_backup(struct ims_compute_source *src, const char *
     enum ims_rc rc = lv_get_server(src, NULL, server_id, &srv, err);
     if (rc != IMS_OK)
         return rc;
-    if (srv.state != IMS_SERVER_STOPPED) {
+    if (!srv.project_id)
+        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0067",
+                           "Domain %s belongs to no project (its metadata names none, and no [compute] "
+                           "default_project is set): a backup is a project's.",
+                           server_id);
+    else if (srv.state != IMS_SERVER_STOPPED)
+        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0008",
+                           "The ECS %s is running: a libvirt domain is backed up only while it is shut off.",
+                           server_id);
+    if (rc != IMS_OK) {
         ims_server_release(&srv);
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0008",
-                             "The ECS %s is running: a libvirt domain is backed up only while it is shut off.",
-                             server_id);
+        return rc;
     }
     struct ims_backup_recheck recheck = {.fn = same_disks, .ctx = src};
     rc = ims_backup_copies_create(&lv_of(src)->backups, &srv, -1, &recheck, id, ret, err);

@@ -454,6 +454,23 @@ def test_libvirt_domain_without_project(start_imsd, tmp_path):
     admin.close()
 
 
+def test_libvirt_no_backup_of_a_domain_without_project(start_imsd, tmp_path):
+    """A backup is a project's: a shut-off domain without one is refused
+    (IMG.0067), not recorded (backups.project_id is NOT NULL)."""
+    disk = tmp_path / "idle.raw"
+    qemu_img("create", "-q", "-f", "raw", str(disk), "1M")
+    idle = str(uuid.uuid4())
+    node = tmp_path / "node.xml"
+    node.write_text(libvirt_node(libvirt_domain("lv-idle", idle, [(disk, "raw", "vda", None)], runstate=5)))
+    srv = start_imsd(config={"compute": {"backend": "libvirt", "uri": "test://" + str(node)}})
+    admin = srv.admin()
+    r = admin.post("/v1/admin/backups", json={"server_id": idle})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0067", r.text
+    assert admin.get("/v1/admin/backups").json() == {"backups": []}
+    assert not list((srv.data_dir / "compute" / "backups").iterdir())
+    admin.close()
+
+
 def test_libvirt_bad_uri_and_unknown_backend(tmp_path):
     import shutil
     from helpers import Server
