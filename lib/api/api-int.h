@@ -41,6 +41,11 @@ void api_link_query(struct ims_buf *b, const struct ims_kvlist *params);
 /* glance_req: the native API's request (its switches and caller decide on
  * locations and direct_url); NULL for the IMS documents. */
 void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *glance_req);
+/* Rendered documents kept per thread under (id, revision) (image_cache.c):
+ * the one kept for exactly this state of the image, or NULL; put keeps a
+ * copy of doc (within [images] document_cache_kib). */
+const char *api_image_cache_get(const struct ims_config *cfg, const struct ims_image *img, size_t *ret_len);
+void api_image_cache_put(const struct ims_config *cfg, const struct ims_image *img, const char *doc, size_t len);
 /* The shown defaults (ims_image_shown_defaults) props hold no value for, as
  * members of the open object. */
 void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props);

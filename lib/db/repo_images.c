@@ -389,15 +389,22 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
                        "container_format, disk_format, size, virtual_size, checksum, os_hash_algo, os_hash_value, "
                        "min_disk, min_ram, enterprise_project_id, created_at, updated_at, location, p_image_size, "
                        "p_image_source_type, p_imagetype, p_is_config_init, p_isregistered, p_os_bit, p_os_type, "
-                       "p_os_version, p_platform, p_virtual_env_type, extras, tags_text, id) "
+                       "p_os_version, p_platform, p_virtual_env_type, extras, tags_text, id, revision) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                       "?)",
+                       "?, ?)",
                        err)) {
         rc = IMS_E_DB;
         goto out;
     }
     bind_columns(&q, img);
     ims_q_text(&q, img->id);
+    /* A random first revision (52 bits): an id deleted and made again
+     * starts from another one, so (id, revision) names one state of one row
+     * ever, and a rendered document kept under it (lib/api/image_cache.c)
+     * cannot be taken for the new image's. */
+    uint64_t first;
+    ims_random_bytes(&first, sizeof(first));
+    ims_q_int(&q, (int64_t)(first >> 12));
     rc = ims_q_exec(&q, err);
     if (rc == IMS_E_CONFLICT)
         ims_fail(err, rc, "Image with identifier %s already exists!", img->id);

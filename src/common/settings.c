@@ -137,6 +137,10 @@ const struct ims_setting ims_settings[] = {
      "false"},
     {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
     {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},
+    {"images", "document_cache_kib", NULL,
+     "rendered image documents each HTTP thread keeps, KiB (0 = none); one is used only for the image's revision "
+     "it was rendered from",
+     "1024"},
     {"images", "quota_default", NULL, "images a project may own (per project: imsctl quota set)", "10000"},
     {"images", "upload_lease_seconds", NULL,
      "an upload whose process stops renewing its lease this long is returned to queued by the next start", "60"},
@@ -412,6 +416,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("images", "max_image_size")) return set_int(&c->max_image_size, v, 0, INT64_MAX / 2, key, err, errlen);
     if (IS("images", "list_limit_default")) return set_int(&c->list_limit_default, v, 1, 100000, key, err, errlen);
     if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
+    if (IS("images", "document_cache_kib")) return set_int(&c->document_cache_kib, v, 0, 1 << 20, key, err, errlen);
     if (IS("images", "quota_default")) return set_int(&c->quota_default, v, 0, 100000, key, err, errlen);
     if (IS("images", "upload_lease_seconds")) return set_int(&c->upload_lease_seconds, v, 5, 86400, key, err, errlen);
     if (IS("import_filtering_opts", "allowed_schemes")) return STR(import_allowed_schemes);
@@ -572,8 +577,8 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
                  "show_image_direct_url = %s\nshow_multiple_locations = %s\n",
             (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max,
             c->show_image_direct_url ? "true" : "false", c->show_multiple_locations ? "true" : "false");
-    fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\n", (long long)c->quota_default,
-            (long long)c->upload_lease_seconds);
+    fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\ndocument_cache_kib = %lld\n",
+            (long long)c->quota_default, (long long)c->upload_lease_seconds, (long long)c->document_cache_kib);
     fprintf(out, "\n[import_filtering_opts]\nallowed_schemes = %s\ndisallowed_schemes = %s\nallowed_hosts = %s\n"
                  "disallowed_hosts = %s\nallowed_ports = %s\ndisallowed_ports = %s\nallow_private_networks = %s\n",
             c->import_allowed_schemes, c->import_disallowed_schemes, c->import_allowed_hosts,

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Rendered image documents, kept per HTTP thread under the image's id and
+ * revision. Every change of an image raises its revision in the write that
+ * makes it (the repository; a new row starts from a random one, so an id
+ * deleted and made again does not meet its old revisions), and every answer
+ * reads the row, revision included, from the database before it renders:
+ * a document kept here serves only the very state it was rendered from. It
+ * is never older than what the request read, on any thread or process, and
+ * needs no change signal (tests/api/test_read_after_write.py).
+ *
+ * Bounded by [images] document_cache_kib per thread: direct-mapped slots
+ * (one document each, the last one rendered among the ids that share it),
+ * and the bytes held never pass the bound. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-int.h"
+#include "ims/config.h"
+#include "ims/image.h"
+
+#define SLOT_BYTES 2048 /* about one document: the bound / this = slots */
+#define DOC_MAX 16384   /* larger documents are rendered every time */
+
+struct doc {
+    char id[IMS_UUID_LEN + 1];
+    int64_t revision;
+    size_t len;
+    char *bytes; /* NULL: the slot is empty */
+};
+
+struct doc_cache {
+    struct doc *slots;
+    size_t n, held, bound;
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+/* A thread's cache goes with the thread. */
+static void cache_free(void *p)
+{
+    struct doc_cache *c = p;
+    for (size_t i = 0; i < c->n; i++)
+        free(c->slots[i].bytes);
+    free(c->slots);
+    free(c);
+}
+
+static void cache_key_make(void)
+{
+    pthread_key_create(&cache_key, cache_free);
+}
+
+/* This thread's cache, or NULL when documents are not kept. */
+static struct doc_cache *cache_get(const struct ims_config *cfg)
+{
+    if (cfg->document_cache_kib <= 0)
+        return NULL;
+    pthread_once(&cache_once, cache_key_make);
+    struct doc_cache *c = pthread_getspecific(cache_key);
+    if (!c) {
+        c = ims_xcalloc(1, sizeof(*c));
+        c->bound = (size_t)cfg->document_cache_kib * 1024;
+        c->n = c->bound / SLOT_BYTES ? c->bound / SLOT_BYTES : 1;
+        c->slots = ims_xcalloc(c->n, sizeof(*c->slots));
+        pthread_setspecific(cache_key, c);
+    }
+    return c;
+}
+
+static struct doc *slot_of(struct doc_cache *c, const char *id)
+{
+    return &c->slots[ims_hash_str(IMS_HASH_SEED, id) % c->n];
+}
+
+const char *api_image_cache_get(const struct ims_config *cfg, const struct ims_image *img, size_t *ret_len)
+{
+    struct doc_cache *c = cache_get(cfg);
+    if (!c)
+        return NULL;
+    struct doc *d = slot_of(c, img->id);
+    if (!d->bytes || d->revision != img->revision || strcmp(d->id, img->id) != 0)
+        return NULL;
+    *ret_len = d->len;
+    return d->bytes;
+}
+
+void api_image_cache_put(const struct ims_config *cfg, const struct ims_image *img, const char *doc, size_t len)
+{
+    struct doc_cache *c = cache_get(cfg);
+    if (!c || len > DOC_MAX)
+        return;
+    struct doc *d = slot_of(c, img->id);
+    if (d->bytes) {
+        c->held -= d->len;
+        free(d->bytes);
+        d->bytes = NULL;
+    }
+    if (c->held + len > c->bound)
+        return;
+    d->bytes = ims_xmalloc(len);
+    memcpy(d->bytes, doc, len);
+    d->len = len;
+    d->revision = img->revision;
+    memcpy(d->id, img->id, sizeof(d->id));
+    c->held += len;
+}
