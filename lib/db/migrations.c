@@ -435,6 +435,22 @@ const char *const ims_migrations[] = {
     "CREATE INDEX blobs_unreferenced ON blobs (refs, lease_until);"
     "INSERT INTO blobs (location, refs, writer, lease_until, created_at) "
     "SELECT location, COUNT(*), NULL, 0, 0 FROM images WHERE location IS NOT NULL GROUP BY location;",
+    /* 19: every index of images costs each insert a page written at
+     * commit, so only the indexes a query uses, over the rows it can
+     * match. images_location (1) served no query since blob references
+     * are counted in blobs (18). checksum, os_hash_algo and os_hash_value
+     * are filters only (no sort key), NULL until the image has data, and
+     * their filters never match NULL (repo_images.c add_filter says IS NOT
+     * NULL): indexed over the rows that have them, a create writes none. */
+    "DROP INDEX images_location;"
+    "DROP INDEX images_checksum;"
+    "DROP INDEX images_os_hash_algo;"
+    "DROP INDEX images_os_hash_value;"
+    "CREATE INDEX images_checksum ON images (COALESCE(checksum, ''), created_at, id) WHERE checksum IS NOT NULL;"
+    "CREATE INDEX images_os_hash_algo ON images (COALESCE(os_hash_algo, ''), created_at, id) "
+    "WHERE os_hash_algo IS NOT NULL;"
+    "CREATE INDEX images_os_hash_value ON images (COALESCE(os_hash_value, ''), created_at, id) "
+    "WHERE os_hash_value IS NOT NULL;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);
