@@ -648,3 +648,27 @@ def libvirt_domain(name, domain_id, disks, memory_mib=512, pflash=False, project
 def libvirt_node(*domains):
     """A node file of libvirt's test driver (test:///PATH) holding the domains."""
     return "<node>\n%s</node>\n" % "".join(domains)
+
+
+def libvirt_imsd(start_imsd, tmp_path, disks, os_version, state=5):
+    """imsd on the libvirt source (the test driver), whose one domain has
+    disks (as libvirt_domain takes them), a pflash loader, and belongs to a
+    project user's project: the test driver reads its node file when imsd
+    starts, so imsd starts once to make the user, and again once the file
+    names the project. Returns (server, user, domain id)."""
+    domain = str(uuid.uuid4())
+    node = tmp_path / "node.xml"
+
+    def write(project):
+        node.write_text(libvirt_node(libvirt_domain("lv-" + domain[:8], domain, disks, memory_mib=1024, pflash=True,
+                                                    project=project, os_version=os_version, runstate=state)))
+
+    write("0" * 32)
+    config = {"compute": {"backend": "libvirt", "uri": "test://" + str(node)}}
+    first = start_imsd(config=config)
+    a = first.project_user()
+    assert first.stop() == 0
+    first.ended_by_test = True
+    write(a.project_id)
+    s = start_imsd(config=config, data_dir=first.data_dir)
+    return s, s.session(a.user_name, a.password, a.project_name), domain

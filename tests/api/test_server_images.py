@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from helpers import concurrently, unique
+from helpers import concurrently, libvirt_imsd, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
 CREATE = "/v2/cloudimages/action"
@@ -129,6 +129,32 @@ def test_system_and_data_disk_images_of_a_server(srv, api, disks, tmp_path):
     assert image(api, subs[0]["entities"]["image_id"])["__description"] == "first data disk"
     assert image(api, subs[1]["entities"]["image_id"])["tags"] == ["a=b"]
     assert not temp_files(srv)
+
+
+def test_images_of_a_libvirt_domain(start_imsd, disks, tmp_path):
+    """The libvirt source end to end (its test driver): a system-disk image
+    of a running domain, with data-disk images of two of its data disks,
+    each the disk's data; the attributes from the domain (its metadata's OS,
+    uefi from its pflash loader)."""
+    s, a, domain = libvirt_imsd(start_imsd, tmp_path, [(disks["sys"]["disk"], "qcow2", "vda", 1),
+                                                       (disks["data1"]["disk"], "raw", "vdb", None),
+                                                       (disks["data2"]["disk"], "vmdk", "vdc", None)], OS, state=1)
+    admin = s.admin()
+    vids = [v["id"] for v in admin.get("/v1/admin/servers/" + domain).json()["server"]["volumes"]][1:]
+    admin.close()
+    job = run_job(a, {"name": unique("lv"), "instance_id": domain,
+                      "data_images": [{"name": unique("d"), "volume_id": v} for v in vids]})
+    assert job["status"] == "SUCCESS", job
+    img = image(a, job["entities"]["image_id"])
+    assert img["__os_version"] == OS and img["hw_firmware_type"] == "uefi"
+    assert img["__data_origin"] == "instance,%s" % domain
+    assert_same_data(a, img["id"], disks["sys"]["ref"], tmp_path)
+    subs = job["entities"]["sub_jobs_result"]
+    for sub, vid, name in zip(subs, vids, ("data1", "data2")):
+        d = image(a, sub["entities"]["image_id"])
+        assert d["virtual_env_type"] == "DataImage" and d["__data_origin"] == "volume,%s" % vid
+        assert_same_data(a, d["id"], disks[name]["ref"], tmp_path)
+    assert len(subs) == 2 and not temp_files(s)
 
 
 def test_system_disk_image_alone(srv, api, disks, tmp_path):

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from helpers import Iam, concurrently, imsctl_run, libvirt_domain, libvirt_node, policy_doc, unique
+from helpers import Iam, concurrently, imsctl_run, libvirt_imsd, policy_doc, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
 WHOLE = "/v1/cloudimages/wholeimages/action"
@@ -352,30 +352,12 @@ def test_sigkill_before_the_backup_is_made_leaves_no_orphan(start_imsd, monkeypa
 
 # -- from a libvirt domain (libvirt's test driver: no daemon) ---------------
 
-def libvirt_imsd(start_imsd, disks, tmp_path, state=5):
-    """imsd on the libvirt source, whose one domain has the disks (system
-    disk first by its boot order) and belongs to a project user's project:
-    the test driver reads its node file when imsd starts, so imsd starts
-    once to make the user, and again once the file names the project.
-    Returns (server, user, domain id)."""
-    domain = str(uuid.uuid4())
-    node = tmp_path / "node.xml"
-
-    def write(project):
-        node.write_text(libvirt_node(libvirt_domain(
-            "lv-whole", domain, [(disks["data1"]["disk"], "qcow2", "vdb", None), (disks["sys"]["disk"], "raw", "vda", 1),
-                                 (disks["data2"]["disk"], "raw", "vdc", None)],
-            memory_mib=1024, pflash=True, project=project, os_version=OS, runstate=state)))
-
-    write("0" * 32)
-    config = {"compute": {"backend": "libvirt", "uri": "test://" + str(node)}}
-    first = start_imsd(config=config)
-    a = first.project_user()
-    assert first.stop() == 0
-    first.ended_by_test = True
-    write(a.project_id)
-    s = start_imsd(config=config, data_dir=first.data_dir)
-    return s, s.session(a.user_name, a.password, a.project_name), domain
+def whole_libvirt_imsd(start_imsd, disks, tmp_path, state=5):
+    """imsd on the libvirt source, its one domain with the disks (the
+    system disk first by its boot order though listed second)."""
+    return libvirt_imsd(start_imsd, tmp_path, [(disks["data1"]["disk"], "qcow2", "vdb", None),
+                                               (disks["sys"]["disk"], "raw", "vda", 1),
+                                               (disks["data2"]["disk"], "raw", "vdc", None)], OS, state)
 
 
 def test_from_a_libvirt_domain(start_imsd, disks, tmp_path):
@@ -383,7 +365,7 @@ def test_from_a_libvirt_domain(start_imsd, disks, tmp_path):
     domain's disks up (imsd's own copies, as the inventory's) and makes the
     image and one hidden data-disk image per data disk from the backup, as
     from an inventory server."""
-    s, a, domain = libvirt_imsd(start_imsd, disks, tmp_path)
+    s, a, domain = whole_libvirt_imsd(start_imsd, disks, tmp_path)
     job = run_job(a, {"name": unique("lv"), "instance_id": domain})
     assert job["job_type"] == "imsCreateWholeImageByInstanceJob"
     whole, disk_ids = check_whole(a, job, disks, tmp_path)
@@ -400,7 +382,7 @@ def test_from_a_backup_of_a_libvirt_domain(start_imsd, disks, tmp_path):
     """A backup of a libvirt domain keeps the disks as they were: written
     after it, the domain's disks do not change the full-ECS image made from
     it; a second image of that backup is refused."""
-    s, a, domain = libvirt_imsd(start_imsd, disks, tmp_path)
+    s, a, domain = whole_libvirt_imsd(start_imsd, disks, tmp_path)
     bid, _, _, _ = from_a_changed_backup(s, a, domain, disks, "data2", tmp_path)
     ims_error(a.post(WHOLE, json={"name": "again", "backup_id": bid, "whole_image_type": "CBR"}), 400, "IMG.0029")
     # another project's domain and backup are refused
@@ -413,7 +395,7 @@ def test_a_running_libvirt_domain_is_not_backed_up(start_imsd, disks, tmp_path):
     """imsd copies a domain's disk files beside the hypervisor: while the
     domain runs they could be copied torn, so neither a full-ECS image of
     it nor a backup is made (IMG.0008, on arrival), and nothing is left."""
-    s, a, domain = libvirt_imsd(start_imsd, disks, tmp_path, state=1)  # running
+    s, a, domain = whole_libvirt_imsd(start_imsd, disks, tmp_path, state=1)  # running
     ims_error(a.post(WHOLE, json={"name": unique("run"), "instance_id": domain}), 400, "IMG.0008")
     r = imsctl_run(s, "backup", "create", "--server", domain)
     assert r.returncode != 0 and "IMG.0008" in r.stderr + r.stdout or "running" in r.stderr, r
