@@ -197,11 +197,17 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
                                 struct ims_image **ret, size_t *ret_n, struct ims_err *err);
 void ims_image_array_free(struct ims_image *imgs, size_t n);
 /* ---- upload leases (lib/db/repo_uploads.c) ---- */
-/* Extends the leases of every upload owner is writing. */
+/* A Glance stage (the image "uploading", no data yet) leased to owner
+ * until expires, as an upload is: in the transaction that makes the image
+ * uploading (the caller's edit, so the revision is the edit's to raise). */
+enum ims_rc ims_repo_image_stage_lease(struct ims_dbc *c, const char *id, const char *owner, int64_t expires,
+                                       struct ims_err *err);
+/* Extends the leases of every upload and stage owner is writing. */
 enum ims_rc ims_repo_uploads_renew(struct ims_dbc *c, const char *owner, int64_t expires, struct ims_err *err);
-/* Crash recovery, safe while other processes upload: images in `saving`
- * whose owner is gone (ims_owner_gone), whose lease ran out before now, or
- * that have no owner go back to `queued`. Returns the count. */
+/* Crash recovery, safe while other processes upload: images in `saving`,
+ * or `uploading` without staged data yet, whose owner is gone
+ * (ims_owner_gone), whose lease ran out before now, or that have no owner
+ * go back to `queued`. Returns the count. */
 enum ims_rc ims_repo_uploads_recover(struct ims_dbc *c, int64_t now, int64_t *ret_n, struct ims_err *err);
 enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err);
 

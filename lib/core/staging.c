@@ -97,6 +97,13 @@ enum ims_rc ims_stage_begin(struct ims_service *svc, const struct ims_principal 
         return rc;
     }
     snprintf(e.image.status, sizeof(e.image.status), "uploading");
+    /* leased to this process as an upload is (upload_leases.c renews it):
+     * a stage a crash cuts gives the image back to queued at recovery */
+    rc = ims_repo_image_stage_lease(e.c, id, ims_process_owner(), ims_now() + svc->cfg->upload_lease_seconds, err);
+    if (rc != IMS_OK) {
+        ims_image_edit_end(&e, rc, NULL);
+        return rc;
+    }
     if ((rc = ims_image_edit_commit(&e, NULL, err)) != IMS_OK)
         return rc;
 

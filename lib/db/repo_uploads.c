@@ -2,13 +2,31 @@
  * Upload leases: which process writes an image's data, and until when it
  * has promised to be alive. Several imsd processes (and imsctl) share one
  * database; a start must return to queued only the uploads nobody is
- * writing any more, never one another process is receiving. */
+ * writing any more, never one another process is receiving. A Glance
+ * stage is leased the same way until its data is recorded (the image
+ * "uploading" without a location): a stage cut by a crash gives the image
+ * back to queued, and its blob, never referenced, is collected. */
 #include "db-int.h"
+
+/* An upload receiving data, or a stage whose data is not recorded yet. */
+#define WRITING "(status = 'saving' OR (status = 'uploading' AND location IS NULL))"
+
+enum ims_rc ims_repo_image_stage_lease(struct ims_dbc *c, const char *id, const char *owner, int64_t expires,
+                                       struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "UPDATE images SET upload_owner = ?, upload_expires = ? WHERE id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, owner);
+    ims_q_int(&q, expires);
+    ims_q_text(&q, id);
+    return ims_q_exec(&q, err);
+}
 
 enum ims_rc ims_repo_uploads_renew(struct ims_dbc *c, const char *owner, int64_t expires, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "UPDATE images SET upload_expires = ? WHERE upload_owner = ? AND status = 'saving'",
+    if (!ims_q_prepare(&q, c, "UPDATE images SET upload_expires = ? WHERE upload_owner = ? AND " WRITING,
                        err))
         return IMS_E_DB;
     ims_q_int(&q, expires);
@@ -25,7 +43,7 @@ static enum ims_rc reset_one(struct ims_dbc *c, const char *id, const char *owne
                        "UPDATE images SET status = 'queued', location = NULL, size = NULL, checksum = NULL, "
                        "os_hash_algo = NULL, os_hash_value = NULL, upload_id = NULL, upload_owner = NULL, "
                        "upload_expires = NULL, revision = revision + 1 "
-                       "WHERE id = ? AND status = 'saving' AND COALESCE(upload_owner, '') = ?",
+                       "WHERE id = ? AND " WRITING " AND COALESCE(upload_owner, '') = ?",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, id);
@@ -39,8 +57,7 @@ static enum ims_rc reset_one(struct ims_dbc *c, const char *id, const char *owne
 enum ims_rc ims_repo_uploads_recover(struct ims_dbc *c, int64_t now, int64_t *ret_n, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT id, upload_owner, COALESCE(upload_expires, 0) FROM images "
-                              "WHERE status = 'saving'",
+    if (!ims_q_prepare(&q, c, "SELECT id, upload_owner, COALESCE(upload_expires, 0) FROM images WHERE " WRITING,
                        err))
         return IMS_E_DB;
     /* Judged first, reset after: a statement is not stepped while another

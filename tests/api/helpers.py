@@ -429,6 +429,23 @@ def pattern_chunks(total, chunk=1 << 20, seed=b"imsd"):
         n += 1
 
 
+def trickle(raw, total):
+    """Sends total bytes of pattern data through a RawUpload in small steps,
+    then waits, so imsd has taken them in (a crash test's half-sent body)."""
+    for chunk in pattern_chunks(total, chunk=256 * 1024):
+        assert raw.send(chunk)
+        time.sleep(0.01)
+    time.sleep(0.5)
+
+
+def kill_hard(srv, raw):
+    """SIGKILLs srv (the test's own doing) and closes raw."""
+    srv.ended_by_test = True
+    srv.proc.kill()
+    srv.proc.wait()
+    raw.close()
+
+
 def stored_blobs(srv):
     """The sizes of srv's blobs, whichever store holds them (the file store
     under its data dir, or its bucket with IMSD_TEST_STORE=s3)."""

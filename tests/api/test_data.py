@@ -9,7 +9,7 @@ import uuid
 import obs_fixtures
 import pytest
 from helpers import (IMSD_BIN, Api, RawUpload, active_image, clean_env, create_image, files_under, free_port,
-                     get_image, md5, pattern_chunks, stored_blobs, upload, write_ini)
+                     get_image, kill_hard, md5, pattern_chunks, stored_blobs, trickle, upload, write_ini)
 
 DATA = os.urandom(100 * 1024 + 7)
 
@@ -353,18 +353,10 @@ def test_crash_mid_upload_leaves_no_partial_data(start_imsd):
     keep = active_image(a, data=keep_data)
     victim = new_image(a)
     raw = RawUpload(srv, a.token, victim["id"], content_length=64 << 20)
-    sent = 0
-    for chunk in pattern_chunks(8 << 20, chunk=256 * 1024):
-        assert raw.send(chunk)
-        sent += len(chunk)
-        time.sleep(0.01)
-    time.sleep(0.5)
+    trickle(raw, 8 << 20)
     # Glance shows 'saving' while data is being received
     assert get_image(a, victim["id"])["status"] == "saving"
-    srv.ended_by_test = True
-    srv.proc.kill()
-    srv.proc.wait()
-    raw.close()
+    kill_hard(srv, raw)
 
     srv2 = start_imsd(data_dir=srv.data_dir)
     a2 = srv2.admin()

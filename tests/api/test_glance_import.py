@@ -10,8 +10,9 @@ import pytest
 
 from obs_fixtures import STORE  # the store new data goes to: file, or s3 in the S3 pass
 
-from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, clean_env,
-                     create_image, get_image, patch, store_has, stored_blobs, unique)
+from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, RawUpload, clean_env,
+                     create_image, files_under, get_image, kill_hard, patch, store_has, stored_blobs,
+                     trickle, unique)
 
 GLANCE = "/usr/bin/glance"
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -320,6 +321,33 @@ def test_deleting_a_staged_image_removes_its_staged_data(imsd, alice):
     assert not blob_registered(imsd, loc)
     assert not store_has(imsd, loc)
     assert len(data) not in stored_blobs(imsd)
+
+
+def test_a_stage_cut_by_a_crash_gives_the_image_back(start_imsd):
+    """A stage is leased to its process as an upload is: imsd killed mid-stage,
+    the next start returns the image to queued (it would stay "uploading"
+    with no data for good), leaves none of the partial data behind, and the
+    image can be staged and imported again."""
+    srv = start_imsd()
+    api = srv.admin()
+    img = queued(api)
+    raw = RawUpload(srv, api.token, img["id"], content_length=64 << 20,
+                    path="/v2/images/%s/stage" % img["id"])
+    trickle(raw, 4 << 20)
+    assert get_image(api, img["id"])["status"] == "uploading"
+    kill_hard(srv, raw)
+
+    srv2 = start_imsd(data_dir=srv.data_dir)
+    api = srv2.admin()
+    got = get_image(api, img["id"])
+    assert got["status"] == "queued" and got["size"] is None, got
+    assert files_under(srv2.data_dir / "tmp") == []
+    assert stored_blobs(srv2) == []
+    data = os.urandom(4096)
+    assert stage(api, img["id"], data).status_code == 204
+    assert do_import(api, img["id"], {"method": {"name": "glance-direct"}}).status_code == 202
+    assert wait_status(api, img["id"], ("active", "queued"))["status"] == "active"
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
 
 
 def test_start_up_sweeps_the_node_local_staging_area(start_imsd):
