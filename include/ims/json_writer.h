@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ims/base.h"
+#include "ims/kv.h"
 
 #define IMS_JW_DEPTH 32
 
@@ -31,6 +32,8 @@ void ims_jw_strn(struct ims_jw *w, const char *s, size_t n);
 void ims_jw_int(struct ims_jw *w, int64_t v);
 void ims_jw_bool(struct ims_jw *w, bool v);
 void ims_jw_null(struct ims_jw *w);
+/* key: [the list's strings] */
+void ims_jw_kstrlist(struct ims_jw *w, const char *k, const struct ims_strlist *l);
 /* Inserts already-serialized JSON as one value. */
 void ims_jw_raw(struct ims_jw *w, const char *json, size_t n);
 /* Inserts already-serialized members ("k":v,"k2":v2, n > 0) into the open

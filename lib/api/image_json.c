@@ -87,11 +87,7 @@ static void render(struct ims_jw *w, const struct ims_image *img, const struct i
     ims_jw_kstr(w, "disk_format", img->disk_format);
     ims_jw_kstr(w, "created_at", created);
     ims_jw_kstr(w, "updated_at", updated);
-    ims_jw_key(w, "tags");
-    ims_jw_arr_begin(w);
-    for (size_t i = 0; i < img->tags.n; i++)
-        ims_jw_str(w, img->tags.items[i]);
-    ims_jw_arr_end(w);
+    ims_jw_kstrlist(w, "tags", &img->tags);
     /* "/v2/images/<id>" and ".../file" without snprintf (two per image in a list) */
     size_t idlen = strlen(img->id);
     memcpy(link, "/v2/images/", 11);

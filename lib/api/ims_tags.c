@@ -125,11 +125,7 @@ void api_ims_tags_v1_list(struct ims_request *req)
     struct ims_jw w;
     ims_jw_init(&w, ims_resp_json_buf(req, 200));
     ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "tags");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < all.n; i++)
-        ims_jw_str(&w, all.items[i]);
-    ims_jw_arr_end(&w);
+    ims_jw_kstrlist(&w, "tags", &all);
     ims_jw_obj_end(&w);
     ims_strlist_release(&all);
 }

@@ -216,3 +216,12 @@ void ims_jw_members_raw(struct ims_jw *w, const char *members, size_t n)
     before_value(w); /* a comma after the members before them */
     ims_buf_add(w->out, members, n);
 }
+
+void ims_jw_kstrlist(struct ims_jw *w, const char *k, const struct ims_strlist *l)
+{
+    ims_jw_key(w, k);
+    ims_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ims_jw_str(w, l->items[i]);
+    ims_jw_arr_end(w);
+}
