@@ -30,6 +30,9 @@ struct ims_config {
      * blobs alone for this long (a blob is unreferenced between its
      * commit and its row's). */
     int64_t recovery_grace_seconds;
+    char *cache_dir;        /* the node-local image cache; "" = <data_dir>/cache */
+    int64_t cache_max_size; /* its bound, bytes; 0 = no cache */
+    bool cache_prefetch;    /* this process fills queued images (imsd, not imsctl) */
     /* [store] where image data lives: the file store (default) or S3 */
     char *store_backend;    /* "file" or "s3" */
     char *store_endpoint;   /* s3: http(s)://host:port */

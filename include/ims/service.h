@@ -15,7 +15,8 @@ struct ims_config;
 struct ims_db;
 struct ims_store;
 struct ims_login_guard;
-struct ims_lease_keeper;
+struct ims_ticker;
+struct ims_image_cache;
 
 struct ims_service {
     const struct ims_config *cfg;
@@ -24,7 +25,9 @@ struct ims_service {
     struct ims_store *store; /* every configured store (ims_store_router_open) */
     unsigned char token_key[IMS_TOKEN_KEY_LEN];
     struct ims_login_guard *login_guard; /* login rate limits (lib/core/login_guard.c) */
-    struct ims_lease_keeper *upload_leases; /* renews this process's upload leases (upload_leases.c) */
+    struct ims_ticker *upload_leases; /* renews this process's upload leases (upload_leases.c) */
+    struct ims_image_cache *cache;          /* this node's image cache; NULL when off (image_cache.c) */
+    struct ims_ticker *prefetcher;          /* fills queued images (cache_fill.c); imsd only */
 };
 
 /* Opens the data dir (token key) and the repository and stores named by be

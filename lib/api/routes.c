@@ -70,6 +70,14 @@ const struct ims_route ims_api_routes[] = {
     R(IMS_GET, "/v2/tasks/{task_id}", api_tasks_show, "ims:images:get", true, false),
     NA(IMS_GET, "/v2/schemas/task", api_schema_task),
     NA(IMS_GET, "/v2/schemas/tasks", api_schema_tasks),
+    /* Glance's cache API (lib/api/glance_cache.c): Glance 25's cache_*
+     * policies give it to the admin role alone, core's check after these
+     * IAM actions (reading the cache needs list, an image's entry get, and
+     * changing it the update an image's data needs). */
+    R(IMS_GET, "/v2/cache", api_cache_list, "ims:images:list", true, false),
+    R(IMS_DELETE, "/v2/cache", api_cache_clear, "ims:images:list+ims:images:update", true, false),
+    R(IMS_PUT, "/v2/cache/{image_id}", api_cache_queue, "ims:images:get+ims:images:update", true, false),
+    R(IMS_DELETE, "/v2/cache/{image_id}", api_cache_delete, "ims:images:get+ims:images:update", true, false),
     /* Downloading is not in the reference's tables; Glance's download_image needs get. */
     R(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", true, false),
     R(IMS_PUT, "/v2/images/{image_id}/tags/{tag}", api_tags_add, "ims:images:get+ims:images:update", true, false),

@@ -7,7 +7,7 @@
 
 /* Newest first, as Glance lists them. */
 static const char *const image_versions[][2] = {
-    {"v2.16", "CURRENT"},   {"v2.15", "SUPPORTED"}, {"v2.9", "SUPPORTED"}, {"v2.7", "SUPPORTED"},
+    {"v2.16", "CURRENT"},   {"v2.15", "SUPPORTED"}, {"v2.14", "SUPPORTED"}, {"v2.9", "SUPPORTED"}, {"v2.7", "SUPPORTED"},
     {"v2.6", "SUPPORTED"},  {"v2.5", "SUPPORTED"},  {"v2.4", "SUPPORTED"}, {"v2.3", "SUPPORTED"},
     {"v2.2", "SUPPORTED"},  {"v2.1", "SUPPORTED"},  {"v2.0", "SUPPORTED"},
 };

@@ -17,6 +17,7 @@
 struct ims_service;
 struct ims_principal;
 #include "ims/image.h"
+#include "ims/image_cache.h"
 struct ims_image_edit {
     struct ims_dbc *c;
     struct ims_image before; /* as read */
@@ -110,12 +111,70 @@ enum ims_rc ims_login_guard_admit(struct ims_login_guard *g, const struct ims_co
 void ims_login_guard_result(struct ims_login_guard *g, const struct ims_config *cfg, const char *user,
                             const char *source, bool success);
 
+/* ---- a service thread that runs step(arg) at once and then every
+ * period_ms until stopped (ticker.c) ---- */
+struct ims_ticker;
+enum ims_rc ims_ticker_start(const char *what, void (*step)(void *arg), void *arg, int64_t period_ms,
+                             struct ims_ticker **ret, struct ims_err *err);
+void ims_ticker_stop(struct ims_ticker *t); /* NULL: nothing */
+
 /* ---- upload leases (upload_leases.c) ---- */
 struct ims_service;
-struct ims_lease_keeper;
-/* Renews the leases of this process's uploads until stopped. */
-enum ims_rc ims_upload_leases_start(struct ims_service *svc, struct ims_lease_keeper **ret, struct ims_err *err);
-void ims_upload_leases_stop(struct ims_lease_keeper *k);
+/* Renews the leases of this process's uploads every third of a lease until
+ * stopped (ims_ticker_stop). */
+enum ims_rc ims_upload_leases_start(struct ims_service *svc, struct ims_ticker **ret, struct ims_err *err);
+
+/* ---- the node-local image cache (image_cache.c: its directory; cache_fill.c:
+ * filling it from downloads and from the queue) ---- */
+struct ims_image_cache;
+struct ims_cache_fill;
+struct ims_blob_reader;
+struct ims_kvlist;
+struct ims_strlist;
+/* Makes dir and its areas; removes what fills of gone processes left. */
+enum ims_rc ims_image_cache_open(const char *dir, uint64_t max_size, struct ims_image_cache **ret,
+                                 struct ims_err *err);
+void ims_image_cache_close(struct ims_image_cache *c);
+uint64_t ims_image_cache_max_size(const struct ims_image_cache *c);
+/* The key of img's data; false when it has none. */
+bool ims_image_cache_key(const struct ims_image *img, char key[IMS_CACHE_KEY_MAX]);
+/* A read-only descriptor of key's file if cached with this size (a hit:
+ * counted, and the file becomes the most recently used), else -1. */
+int ims_image_cache_lookup(struct ims_image_cache *c, const char *key, uint64_t size);
+void ims_image_cache_remove_key(struct ims_image_cache *c, const char *key);
+/* Removes the image's files (every image's with image_id NULL). */
+void ims_image_cache_drop_image(struct ims_image_cache *c, const char *image_id);
+/* A fill of key: NULL when another fill of it runs, it is cached already,
+ * it is larger than the cache or has no md5. Bytes come in order from 0
+ * (write false otherwise: abort then); end verifies the md5, renames the
+ * file into place and evicts the least recently used files past the
+ * bound; abort leaves nothing. Both free the fill. */
+struct ims_cache_fill *ims_image_cache_fill_begin(struct ims_image_cache *c, const char *key, const char *md5_hex,
+                                                  uint64_t size);
+bool ims_image_cache_fill_write(struct ims_cache_fill *f, uint64_t pos, const void *p, size_t n);
+bool ims_image_cache_fill_complete(const struct ims_cache_fill *f);
+enum ims_rc ims_image_cache_fill_end(struct ims_cache_fill *f, struct ims_err *err);
+void ims_image_cache_fill_abort(struct ims_cache_fill *f);
+/* The files in the cache (any order). */
+void ims_image_cache_scan(struct ims_image_cache *c, struct ims_cached_list *ret);
+/* The queue: image ids marked for the prefetcher (cache_fill.c). */
+bool ims_image_cache_enqueue(struct ims_image_cache *c, const char *image_id);
+void ims_image_cache_dequeue(struct ims_image_cache *c, const char *image_id); /* NULL: all */
+void ims_image_cache_queued(struct ims_image_cache *c, struct ims_strlist *ret);
+
+/* cache_fill.c: whether img's data is cached by this node (a remote store's
+ * active image with an md5); the download's reader from the cache (a hit)
+ * or a reader that fills it while the client reads (a miss). */
+bool ims_image_cache_wanted(const struct ims_service *svc, const struct ims_image *img);
+enum ims_rc ims_image_cache_open_read(struct ims_service *svc, const struct ims_image *img,
+                                      struct ims_blob_reader *ret, struct ims_err *err);
+/* The prefetcher: fills queued images on a thread of its own, and drops
+ * files of images whose data is gone (stopped by ims_ticker_stop). */
+enum ims_rc ims_cache_prefetcher_start(struct ims_service *svc, struct ims_ticker **ret, struct ims_err *err);
+/* Fills img's file now (the prefetcher's step). */
+enum ims_rc ims_image_cache_fill_now(struct ims_service *svc, const struct ims_image *img, struct ims_err *err);
+/* Removes the files of images that no longer exist or whose data changed. */
+void ims_image_cache_sweep(struct ims_service *svc);
 
 typedef enum ims_rc (*ims_pipe_sink)(void *ctx, const void *p, size_t n, struct ims_err *err);
 struct ims_hash_pipe;

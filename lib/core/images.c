@@ -224,6 +224,8 @@ enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principa
     rc = ims_image_edit_end(&e, rc, err);
     if (rc == IMS_OK) { /* after the commit: the row no longer references it */
         ims_blob_release(svc, blob);
+        if (svc->cache) /* other nodes' caches drop it at their next sweep */
+            ims_image_cache_drop_image(svc->cache, id);
         ims_whole_image_deleted(svc, &props); /* a full-ECS image's data-disk images go with it */
     }
     ims_kvlist_release(&props);
@@ -300,6 +302,8 @@ enum ims_rc ims_images_open_data(struct ims_service *svc, const struct ims_princ
     if (ims_streq(img.status, "deactivated") && !p->is_admin)
         rc = ims_fail(err, IMS_E_FORBIDDEN, "The requested image has been deactivated. Image data download is "
                                             "forbidden.");
+    else if (img.blob && ims_image_cache_wanted(svc, &img))
+        rc = ims_image_cache_open_read(svc, &img, ret, err); /* a remote store's data, through this node's cache */
     else if (img.blob && !ims_streq(img.status, "uploading"))
         rc = svc->store->ops->open_read(svc->store, img.blob, ret, err);
     else { /* no data yet (staged data is not the image's until imported): ret_img->blob is NULL */

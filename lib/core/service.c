@@ -105,6 +105,14 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_back
         rc = recover(svc, err);
     if (rc == IMS_OK)
         rc = ims_upload_leases_start(svc, &svc->upload_leases, err);
+    if (rc == IMS_OK && cfg->cache_max_size > 0) {
+        char *dir = cfg->cache_dir && *cfg->cache_dir ? ims_xstrdup(cfg->cache_dir)
+                                                       : ims_xasprintf("%s/cache", cfg->data_dir);
+        rc = ims_image_cache_open(dir, (uint64_t)cfg->cache_max_size, &svc->cache, err);
+        free(dir);
+    }
+    if (rc == IMS_OK && svc->cache && cfg->cache_prefetch)
+        rc = ims_cache_prefetcher_start(svc, &svc->prefetcher, err);
     if (rc != IMS_OK) {
         ims_service_close(svc);
         return rc;
@@ -117,7 +125,9 @@ void ims_service_close(struct ims_service *svc)
 {
     if (!svc)
         return;
-    ims_upload_leases_stop(svc->upload_leases);
+    ims_ticker_stop(svc->prefetcher);
+    ims_ticker_stop(svc->upload_leases);
+    ims_image_cache_close(svc->cache);
     if (svc->store)
         svc->store->ops->close(svc->store);
     ims_db_close(svc->db);

@@ -41,6 +41,14 @@ const struct ims_setting ims_settings[] = {
     {"storage", "file_dir", NULL, "directory of the file store (images/, tmp/; default: the data dir)", ""},
     {"storage", "recovery_grace_seconds", NULL,
      "start-up recovery removes other processes' temporary files and unreferenced blobs only this old", "3600"},
+    {"cache", "directory", NULL,
+     "this node's image cache: images of the s3 store kept as local files after their first full download "
+     "(or PUT /v2/cache/{id}), served from there; one per node; empty = <data_dir>/cache",
+     ""},
+    {"cache", "max_size", NULL,
+     "the image cache's bound, bytes: the least recently used images go past it (0 = no cache; the file "
+     "store's images are never cached)",
+     "10737418240"},
     {"store", "backend", "IMSD_STORE_BACKEND",
      "where image data lives: file (under [storage] file_dir) or s3 (a bucket of an S3-compatible service)", "file"},
     {"store", "endpoint", "IMSD_STORE_ENDPOINT", "s3: the service's URL, http(s)://host[:port] (path-style requests)",
@@ -361,6 +369,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
         return STR(obs_backend);
     }
     if (IS("obs", "dir")) return STR(obs_dir);
+    if (IS("cache", "directory")) return STR(cache_dir);
+    if (IS("cache", "max_size")) return set_int(&c->cache_max_size, v, 0, 1LL << 50, key, err, errlen);
     if (IS("obs", "endpoint")) return STR(obs_endpoint);
     if (IS("obs", "region")) return STR(obs_region);
     if (IS("obs", "access_key")) return STR(obs_access_key);
@@ -515,6 +525,7 @@ void ims_settings_release(struct ims_config *c)
     free(c->store_secret_key);
     free(c->obs_backend);
     free(c->obs_dir);
+    free(c->cache_dir);
     free(c->obs_endpoint);
     free(c->obs_region);
     free(c->obs_access_key);
@@ -549,6 +560,7 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
+    fprintf(out, "[cache]\ndirectory = %s\nmax_size = %lld\n\n", c->cache_dir, (long long)c->cache_max_size);
     fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
                  "part_size = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\nretry_max_delay_ms = %lld\n"

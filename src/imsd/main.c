@@ -140,6 +140,7 @@ int main(int argc, char **argv)
     }
     struct ims_service *svc;
     struct ims_err e = {0};
+    cfg.cache_prefetch = true; /* the daemon fills queued images; imsctl never does */
     if (ims_service_open(&cfg, &be, &svc, &e) != IMS_OK) {
         fprintf(stderr, "imsd: %s\n", e.msg);
         ims_backends_close(&be);

@@ -116,6 +116,8 @@ def s3_request(env, method, path, query="", data=None, timeout=60):
     cmd = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, "--netrc-file", env["S3_CURL_NETRC"],
            "--aws-sigv4", "aws:amz:%s:s3" % env["S3_REGION"], "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
            url]
+    if data is not None:  # the body, from stdin
+        cmd[-1:-1] = ["--data-binary", "@-"]
     r = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout)
     assert r.returncode == 0, r.stderr
     body, _, status = r.stdout.rpartition(b"\n")

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Filling the node-local image cache (image_cache.c): a download of an
+ * image of a remote store reads through a reader that writes what the
+ * client reads to the cache's temporary file, in order from the first
+ * byte; once the last byte passed, the md5 is checked against the image's
+ * checksum and the file renamed into place. A download that stops early,
+ * skips (a Range) or fails leaves nothing. While one download fills, others
+ * of the same image read from the store as before. Queued images (Glance's
+ * PUT /v2/cache/{id}) are filled by the prefetcher thread the same way,
+ * which also drops the files of images deleted or changed through other
+ * processes or nodes. */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core-int.h"
+#include "ims/config.h"
+#include "ims/db.h"
+#include "ims/kv.h"
+#include "ims/service.h"
+#include "ims/store.h"
+
+/* how often the prefetcher looks at the queue, and sweeps the cache */
+#define PREFETCH_TICK_MS 500
+#define SWEEP_TICKS 120
+
+bool ims_image_cache_wanted(const struct ims_service *svc, const struct ims_image *img)
+{
+    /* the file store's data is a local file already, read through the page cache */
+    return svc->cache && img->blob && strncmp(img->blob, "file://", 7) != 0 &&
+           (ims_streq(img->status, "active") || ims_streq(img->status, "deactivated")) && img->checksum &&
+           img->size > 0 && (uint64_t)img->size <= ims_image_cache_max_size(svc->cache);
+}
+
+struct tee {
+    struct ims_blob_reader inner;
+    struct ims_cache_fill *fill;
+};
+
+static ssize_t tee_read(void *ctx, uint64_t pos, char *buf, size_t max)
+{
+    struct tee *t = ctx;
+    ssize_t n = t->inner.read(t->inner.ctx, pos, buf, max);
+    if (!t->fill)
+        return n;
+    if (n < 0 || !ims_image_cache_fill_write(t->fill, pos, buf, (size_t)n)) {
+        ims_image_cache_fill_abort(IMS_TAKE_PTR(t->fill));
+    } else if (ims_image_cache_fill_complete(t->fill)) {
+        struct ims_err err = {0};
+        if (ims_image_cache_fill_end(IMS_TAKE_PTR(t->fill), &err) != IMS_OK)
+            ims_warn("image cache: not cached: %s", err.msg);
+    }
+    return n;
+}
+
+static void tee_close(void *ctx)
+{
+    struct tee *t = ctx;
+    ims_image_cache_fill_abort(t->fill); /* the client left early */
+    if (t->inner.close)
+        t->inner.close(t->inner.ctx);
+    free(t);
+}
+
+enum ims_rc ims_image_cache_open_read(struct ims_service *svc, const struct ims_image *img,
+                                      struct ims_blob_reader *ret, struct ims_err *err)
+{
+    char key[IMS_CACHE_KEY_MAX];
+    if (!ims_image_cache_key(img, key))
+        return ims_fail(err, IMS_E_INTERNAL, "image %s has no data to cache", img->id);
+    int fd = ims_image_cache_lookup(svc->cache, key, (uint64_t)img->size);
+    if (fd >= 0) {
+        *ret = (struct ims_blob_reader){.fd = fd, .size = (uint64_t)img->size};
+        return IMS_OK;
+    }
+    struct ims_blob_reader rd;
+    enum ims_rc rc = svc->store->ops->open_read(svc->store, img->blob, &rd, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_cache_fill *fill = NULL;
+    if (rd.fd < 0 && rd.read && rd.size == (uint64_t)img->size)
+        fill = ims_image_cache_fill_begin(svc->cache, key, img->checksum, rd.size);
+    if (!fill) { /* another download fills it, or it cannot be cached */
+        *ret = rd;
+        return IMS_OK;
+    }
+    struct tee *t = ims_xcalloc(1, sizeof(*t));
+    t->inner = rd;
+    t->fill = fill;
+    *ret = (struct ims_blob_reader){.fd = -1, .size = rd.size, .read = tee_read, .close = tee_close, .ctx = t};
+    return IMS_OK;
+}
+
+enum ims_rc ims_image_cache_fill_now(struct ims_service *svc, const struct ims_image *img, struct ims_err *err)
+{
+    struct ims_blob_reader rd;
+    enum ims_rc rc = ims_image_cache_open_read(svc, img, &rd, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (rd.fd >= 0) { /* cached already */
+        close(rd.fd);
+        return IMS_OK;
+    }
+    enum { CHUNK = 1 << 20 };
+    char *buf = ims_xmalloc(CHUNK);
+    for (uint64_t pos = 0; pos < rd.size;) {
+        ssize_t n = rd.read(rd.ctx, pos, buf, CHUNK);
+        if (n <= 0) {
+            rc = ims_fail(err, IMS_E_IO, "reading image %s's data failed at byte %llu", img->id,
+                          (unsigned long long)pos);
+            break;
+        }
+        pos += (uint64_t)n;
+    }
+    free(buf);
+    rd.close(rd.ctx);
+    return rc;
+}
+
+/* An image's row as it is now, whoever may see it (the prefetcher acts
+ * for an administrator who queued it, or for no one: the sweep). */
+static enum ims_rc image_now(struct ims_service *svc, const char *id, struct ims_image *ret, struct ims_err *err)
+{
+    return ims_repo_image_get(ims_db_conn(svc->db), id, ret, err);
+}
+
+void ims_image_cache_sweep(struct ims_service *svc)
+{
+    struct ims_cached_list l;
+    ims_image_cache_scan(svc->cache, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        struct ims_err err = {0};
+        struct ims_image img;
+        enum ims_rc rc = image_now(svc, l.items[i].image_id, &img, &err);
+        if (rc != IMS_OK && rc != IMS_E_NOTFOUND)
+            continue; /* unsure: keep it */
+        char key[IMS_CACHE_KEY_MAX];
+        bool current = rc == IMS_OK && !ims_streq(img.status, "deleted") && ims_image_cache_key(&img, key) &&
+                       ims_streq(key, l.items[i].key);
+        if (!current) {
+            ims_image_cache_remove_key(svc->cache, l.items[i].key);
+            ims_info("image cache: dropped %s (the image's data is gone)", l.items[i].key);
+        }
+        if (rc == IMS_OK)
+            ims_image_release(&img);
+    }
+    ims_cached_list_release(&l);
+}
+
+static void prefetch_one(struct ims_service *svc, const char *id)
+{
+    struct ims_err err = {0};
+    struct ims_image img;
+    enum ims_rc rc = image_now(svc, id, &img, &err);
+    bool wanted = false;
+    if (rc == IMS_OK) {
+        wanted = ims_image_cache_wanted(svc, &img);
+        if (wanted)
+            rc = ims_image_cache_fill_now(svc, &img, &err);
+        ims_image_release(&img);
+    }
+    if (rc == IMS_OK && wanted)
+        ims_info("image cache: prefetched %s", id);
+    else if (rc != IMS_OK)
+        ims_warn("image cache: prefetching %s failed: %s", id, err.msg);
+    /* Glance's prefetcher also forgets what it could not fetch */
+    ims_image_cache_dequeue(svc->cache, id);
+}
+
+/* One step of the prefetcher: the queue, and every SWEEP_TICKS steps the sweep. */
+static void prefetch(void *arg)
+{
+    struct ims_service *svc = arg;
+    static _Atomic unsigned steps; /* one prefetcher per process */
+    struct ims_strlist q;
+    ims_image_cache_queued(svc->cache, &q);
+    for (size_t i = 0; i < q.n; i++)
+        prefetch_one(svc, q.items[i]);
+    ims_strlist_release(&q);
+    if (steps++ % SWEEP_TICKS == 0)
+        ims_image_cache_sweep(svc);
+}
+
+enum ims_rc ims_cache_prefetcher_start(struct ims_service *svc, struct ims_ticker **ret, struct ims_err *err)
+{
+    return ims_ticker_start("image cache's prefetcher", prefetch, svc, PREFETCH_TICK_MS, ret, err);
+}

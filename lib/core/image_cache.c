@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The node-local image cache's directory: images of a remote store (S3)
+ * kept as local files so that a download after the first is a sendfile
+ * from the page cache, as the file store's are.
+ *
+ *   <dir>/data/<image id>.<blob tag>   a cached image, complete and verified
+ *   <dir>/tmp/<key>.<owner>.part       a fill in progress (its process named)
+ *   <dir>/lock/<key>                   flock()ed by the one fill of key
+ *   <dir>/queue/<image id>             queued for caching (Glance's queue)
+ *
+ * The blob tag (a digest of the image's data location) is part of the
+ * name, so a file never stands for other data than the image's own: data
+ * replaced under the same id is another name. Least recently used files
+ * (atime, set on every hit) go first when the directory grows past its
+ * bound. A reader keeps its descriptor of a file evicted meanwhile. Several
+ * processes of one host may share the directory: fills are locked per key
+ * across them, and a process's temporary files are removed once it is
+ * gone. Hits are counted per process. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core-int.h"
+#include "ims/image.h"
+#include "ims/kv.h"
+
+#define HITS_MAX 4096
+
+struct ims_image_cache {
+    char *dir;
+    uint64_t max_size;
+    pthread_mutex_t lock; /* hits, and eviction within this process */
+    struct {
+        char key[IMS_CACHE_KEY_MAX];
+        int64_t hits;
+    } hits[HITS_MAX];
+    size_t nhits;
+};
+
+static char *sub(const struct ims_image_cache *c, const char *area, const char *name)
+{
+    return name ? ims_xasprintf("%s/%s/%s", c->dir, area, name) : ims_xasprintf("%s/%s", c->dir, area);
+}
+
+/* "<uuid>.<owner>.part" of a gone owner. */
+static bool temp_of_gone_owner(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    size_t len = strlen(name);
+    if (!dot || len < 5 || strcmp(name + len - 5, ".part") != 0)
+        return false;
+    const char *owner = strchr(dot + 1, '.');
+    if (!owner)
+        return false;
+    owner++;
+    size_t olen = (size_t)(name + len - 5 - owner);
+    char buf[IMS_OWNER_MAX];
+    if (olen == 0 || olen >= sizeof(buf))
+        return false;
+    memcpy(buf, owner, olen);
+    buf[olen] = 0;
+    return ims_owner_gone(buf);
+}
+
+static int open_in(const struct ims_image_cache *c, const char *area, const char *name, int flags)
+{
+    char *path = sub(c, area, name);
+    int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0640);
+    free(path);
+    return fd;
+}
+
+/* The directory and its areas, made when first written (a node whose
+ * images are all in the file store never has one). */
+static bool ensure_areas(const struct ims_image_cache *c)
+{
+    const char *areas[] = {NULL, "data", "tmp", "lock", "queue"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(areas); i++) {
+        char *path = areas[i] ? sub(c, areas[i], NULL) : ims_xstrdup(c->dir);
+        int r = mkdir(path, 0750);
+        int e = errno;
+        if (r != 0 && e != EEXIST) {
+            ims_warn("image cache: cannot create %s: %s", path, strerror(e));
+            free(path);
+            return false;
+        }
+        free(path);
+    }
+    return true;
+}
+
+enum ims_rc ims_image_cache_open(const char *dir, uint64_t max_size, struct ims_image_cache **ret,
+                                 struct ims_err *err)
+{
+    if (strlen(dir) > 3000)
+        return ims_fail(err, IMS_E_IO, "[cache] directory path is too long");
+    struct ims_image_cache *c = ims_xcalloc(1, sizeof(*c));
+    c->dir = ims_xstrdup(dir);
+    c->max_size = max_size;
+    pthread_mutex_init(&c->lock, NULL);
+    /* what fills of processes gone left behind */
+    char *tmp = sub(c, "tmp", NULL);
+    DIR *d = opendir(tmp);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (temp_of_gone_owner(e->d_name)) {
+            char *p = sub(c, "tmp", e->d_name);
+            unlink(p);
+            free(p);
+        }
+    if (d)
+        closedir(d);
+    free(tmp);
+    *ret = c;
+    return IMS_OK;
+}
+
+void ims_image_cache_close(struct ims_image_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    free(c->dir);
+    free(c);
+}
+
+uint64_t ims_image_cache_max_size(const struct ims_image_cache *c)
+{
+    return c->max_size;
+}
+
+bool ims_image_cache_key(const struct ims_image *img, char key[IMS_CACHE_KEY_MAX])
+{
+    if (!img->blob || !ims_uuid_valid(img->id) || strlen(img->id) != IMS_UUID_LEN)
+        return false;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_Digest(img->blob, strlen(img->blob), md, &n, EVP_sha256(), NULL);
+    char tag[33];
+    ims_hex_encode(md, 16, tag, sizeof(tag));
+    snprintf(key, IMS_CACHE_KEY_MAX, "%s.%s", img->id, tag);
+    return true;
+}
+
+static void count_hit(struct ims_image_cache *c, const char *key)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t i = 0;
+    while (i < c->nhits && strcmp(c->hits[i].key, key) != 0)
+        i++;
+    if (i == c->nhits && c->nhits < HITS_MAX)
+        snprintf(c->hits[c->nhits++].key, IMS_CACHE_KEY_MAX, "%s", key);
+    if (i < c->nhits)
+        c->hits[i].hits++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static int64_t hits_of(struct ims_image_cache *c, const char *key)
+{
+    int64_t n = 0;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->nhits; i++)
+        if (!strcmp(c->hits[i].key, key))
+            n = c->hits[i].hits;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+int ims_image_cache_lookup(struct ims_image_cache *c, const char *key, uint64_t size)
+{
+    int fd = open_in(c, "data", key, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+        close(fd); /* not this image's data (a file torn by a crash): drop it */
+        ims_image_cache_remove_key(c, key);
+        return -1;
+    }
+    /* the LRU order is the files' atime, whatever the mount's atime policy */
+    struct timespec times[2] = {{.tv_nsec = UTIME_NOW}, {.tv_nsec = UTIME_OMIT}};
+    futimens(fd, times);
+    count_hit(c, key);
+    return fd;
+}
+
+void ims_image_cache_remove_key(struct ims_image_cache *c, const char *key)
+{
+    char *path = sub(c, "data", key);
+    unlink(path);
+    free(path);
+}
+
+/* ---- fills ---- */
+
+struct ims_cache_fill {
+    struct ims_image_cache *cache;
+    char key[IMS_CACHE_KEY_MAX];
+    char md5[33];
+    uint64_t size, written;
+    int fd, lock_fd;
+    char *tmp;
+    EVP_MD_CTX *md;
+};
+
+struct ims_cache_fill *ims_image_cache_fill_begin(struct ims_image_cache *c, const char *key, const char *md5_hex,
+                                                  uint64_t size)
+{
+    if (!md5_hex || strlen(md5_hex) != 32 || size > c->max_size || !ensure_areas(c))
+        return NULL;
+    int lock_fd = open_in(c, "lock", key, O_RDWR | O_CREAT);
+    if (lock_fd < 0)
+        return NULL;
+    /* one fill of an image at a time, across the processes sharing the directory */
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        close(lock_fd);
+        return NULL;
+    }
+    char *data = sub(c, "data", key);
+    bool present = access(data, F_OK) == 0; /* filled while we opened the lock */
+    free(data);
+    if (present) {
+        close(lock_fd);
+        return NULL;
+    }
+    struct ims_cache_fill *f = ims_xcalloc(1, sizeof(*f));
+    f->cache = c;
+    snprintf(f->key, sizeof(f->key), "%s", key);
+    snprintf(f->md5, sizeof(f->md5), "%s", md5_hex);
+    f->size = size;
+    f->lock_fd = lock_fd;
+    char name[IMS_CACHE_KEY_MAX + IMS_OWNER_MAX + 8];
+    snprintf(name, sizeof(name), "%s.%s.part", key, ims_process_owner());
+    f->tmp = sub(c, "tmp", name);
+    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    f->md = EVP_MD_CTX_new();
+    if (f->fd < 0 || !f->md || !EVP_DigestInit_ex(f->md, EVP_md5(), NULL)) {
+        ims_image_cache_fill_abort(f);
+        return NULL;
+    }
+    return f;
+}
+
+bool ims_image_cache_fill_write(struct ims_cache_fill *f, uint64_t pos, const void *p, size_t n)
+{
+    if (pos != f->written || n > f->size - f->written) /* not the next bytes: not a full download */
+        return false;
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(f->fd, (const char *)p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        done += (size_t)w;
+    }
+    EVP_DigestUpdate(f->md, p, n);
+    f->written += n;
+    return true;
+}
+
+bool ims_image_cache_fill_complete(const struct ims_cache_fill *f)
+{
+    return f->written == f->size;
+}
+
+static void evict(struct ims_image_cache *c);
+
+enum ims_rc ims_image_cache_fill_end(struct ims_cache_fill *f, struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    char hex[33] = "";
+    if (f->written != f->size)
+        rc = ims_fail(err, IMS_E_IO, "the download ended after %llu of %llu bytes", (unsigned long long)f->written,
+                      (unsigned long long)f->size);
+    else if (!EVP_DigestFinal_ex(f->md, md, &n) || ims_hex_encode(md, n, hex, sizeof(hex)) < 0 ||
+             strcmp(hex, f->md5) != 0)
+        rc = ims_fail(err, IMS_E_IO, "the data read has md5 %s, the image's checksum is %s", hex, f->md5);
+    else if (fdatasync(f->fd) != 0)
+        rc = ims_fail(err, IMS_E_IO, "cannot write the cache file: %s", strerror(errno));
+    if (rc == IMS_OK) {
+        char *data = sub(f->cache, "data", f->key);
+        if (rename(f->tmp, data) != 0)
+            rc = ims_fail(err, IMS_E_IO, "cannot rename into the cache: %s", strerror(errno));
+        else
+            free(IMS_TAKE_PTR(f->tmp)); /* renamed: nothing to remove */
+        free(data);
+    }
+    struct ims_image_cache *c = f->cache;
+    ims_image_cache_fill_abort(f);
+    if (rc == IMS_OK)
+        evict(c);
+    return rc;
+}
+
+void ims_image_cache_fill_abort(struct ims_cache_fill *f)
+{
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->tmp)
+        unlink(f->tmp);
+    free(f->tmp);
+    EVP_MD_CTX_free(f->md);
+    close(f->lock_fd); /* releases the fill's lock */
+    free(f);
+}
+
+/* ---- listing, eviction, removal ---- */
+
+void ims_cached_list_release(struct ims_cached_list *l)
+{
+    free(l->items);
+    *l = (struct ims_cached_list){0};
+}
+
+void ims_image_cache_scan(struct ims_image_cache *c, struct ims_cached_list *ret)
+{
+    *ret = (struct ims_cached_list){0};
+    char *dir = sub(c, "data", NULL);
+    DIR *d = opendir(dir);
+    free(dir);
+    size_t cap = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        const char *dot = strchr(e->d_name, '.');
+        if (!dot || dot - e->d_name != IMS_UUID_LEN || strlen(e->d_name) >= IMS_CACHE_KEY_MAX)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (ret->n == cap)
+            ret->items = ims_xrealloc(ret->items, (cap = cap ? cap * 2 : 16) * sizeof(*ret->items));
+        struct ims_cached_entry *it = &ret->items[ret->n++];
+        memset(it, 0, sizeof(*it));
+        snprintf(it->key, sizeof(it->key), "%s", e->d_name);
+        memcpy(it->image_id, e->d_name, IMS_UUID_LEN);
+        it->size = (uint64_t)st.st_size;
+        it->last_accessed = (double)st.st_atim.tv_sec + st.st_atim.tv_nsec / 1e9;
+        it->last_modified = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+        it->hits = hits_of(c, e->d_name);
+    }
+    if (d)
+        closedir(d);
+}
+
+static int by_atime(const void *a, const void *b)
+{
+    double x = ((const struct ims_cached_entry *)a)->last_accessed;
+    double y = ((const struct ims_cached_entry *)b)->last_accessed;
+    return x < y ? -1 : x > y;
+}
+
+/* The least recently used files go until the directory is within its
+ * bound; a reader of one keeps its descriptor. */
+static void evict(struct ims_image_cache *c)
+{
+    struct ims_cached_list l;
+    ims_image_cache_scan(c, &l);
+    pthread_mutex_lock(&c->lock); /* one eviction at a time in this process */
+    uint64_t total = 0;
+    for (size_t i = 0; i < l.n; i++)
+        total += l.items[i].size;
+    qsort(l.items, l.n, sizeof(*l.items), by_atime);
+    for (size_t i = 0; i < l.n && total > c->max_size; i++) {
+        char *path = sub(c, "data", l.items[i].key);
+        if (unlink(path) == 0) {
+            ims_info("image cache: evicted %s (%llu bytes, least recently used)", l.items[i].key,
+                     (unsigned long long)l.items[i].size);
+            total -= l.items[i].size;
+        }
+        free(path);
+    }
+    pthread_mutex_unlock(&c->lock);
+    ims_cached_list_release(&l);
+}
+
+void ims_image_cache_drop_image(struct ims_image_cache *c, const char *image_id)
+{
+    struct ims_cached_list l;
+    ims_image_cache_scan(c, &l);
+    for (size_t i = 0; i < l.n; i++)
+        if (!image_id || !strcmp(l.items[i].image_id, image_id))
+            ims_image_cache_remove_key(c, l.items[i].key);
+    ims_cached_list_release(&l);
+}
+
+/* ---- the queue ---- */
+
+bool ims_image_cache_enqueue(struct ims_image_cache *c, const char *image_id)
+{
+    if (!ensure_areas(c))
+        return false;
+    int fd = open_in(c, "queue", image_id, O_WRONLY | O_CREAT);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+void ims_image_cache_dequeue(struct ims_image_cache *c, const char *image_id)
+{
+    if (image_id) {
+        char *path = sub(c, "queue", image_id);
+        unlink(path);
+        free(path);
+        return;
+    }
+    struct ims_strlist q = {0};
+    ims_image_cache_queued(c, &q);
+    for (size_t i = 0; i < q.n; i++)
+        ims_image_cache_dequeue(c, q.items[i]);
+    ims_strlist_release(&q);
+}
+
+void ims_image_cache_queued(struct ims_image_cache *c, struct ims_strlist *ret)
+{
+    *ret = (struct ims_strlist){0};
+    char *dir = sub(c, "queue", NULL);
+    DIR *d = opendir(dir);
+    free(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (ims_uuid_valid(e->d_name) && strlen(e->d_name) == IMS_UUID_LEN)
+            ims_strlist_add(ret, e->d_name);
+    if (d)
+        closedir(d);
+}
