@@ -36,6 +36,9 @@ struct ims_image {
     struct ims_kvlist props;      /* extra properties, string values */
     struct ims_strlist tags;
     int64_t revision;             /* raised by every change (repository) */
+    /* Only id and revision were read: a list whose caller holds the image's
+     * document for that revision (struct ims_image_query.known). */
+    bool stub;
 };
 
 void ims_image_init(struct ims_image *img);

@@ -50,6 +50,11 @@ struct ims_image_query {
      * private = the caller's own, shared = shared ones (owner's or accepted
      * by the caller, member_status applies); NULL = any. */
     char *imagetype;
+    /* Set by the caller, never parsed: a row for which known(known_ctx, id,
+     * revision) is true comes back as a stub (struct ims_image.stub: only
+     * its id and revision read), its document being the caller's. */
+    bool (*known)(void *ctx, const char *id, int64_t revision);
+    void *known_ctx;
 };
 
 /* The list dialects over the one query structure: Glance v2 (GET

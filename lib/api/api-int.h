@@ -46,6 +46,23 @@ void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct 
  * copy of doc (within [images] document_cache_kib). */
 const char *api_image_cache_get(const struct ims_config *cfg, const struct ims_image *img, size_t *ret_len);
 void api_image_cache_put(const struct ims_config *cfg, const struct ims_image *img, const char *doc, size_t len);
+/* A list page's kept documents, copied as the repository reads the rows
+ * (struct ims_image_query.known): those rows come back as stubs, and
+ * rendering the page's other images cannot evict their documents. init is
+ * false when documents are not kept (then nothing to release). */
+struct api_page_docs {
+    const struct ims_config *cfg;
+    struct ims_buf bytes;
+    struct {
+        char id[IMS_UUID_LEN + 1];
+        size_t off, len;
+    } *docs;
+    size_t n, cap, next;
+};
+bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req);
+bool api_page_docs_known(void *ctx, const char *id, int64_t revision);
+const char *api_page_docs_find(struct api_page_docs *p, const char *id, size_t *ret_len);
+void api_page_docs_release(struct api_page_docs *p);
 /* The shown defaults (ims_image_shown_defaults) props hold no value for, as
  * members of the open object. */
 void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props);

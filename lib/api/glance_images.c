@@ -132,8 +132,16 @@ void api_images_list(struct ims_request *req)
     }
     struct ims_image *imgs = NULL;
     size_t n = 0;
+    struct api_page_docs docs;
+    bool kept = api_page_docs_init(&docs, req);
+    if (kept) {
+        q.known = api_page_docs_known;
+        q.known_ctx = &docs;
+    }
     rc = ims_images_list(req->svc, req->principal, &q, &imgs, &n, &err);
     if (rc != IMS_OK) {
+        if (kept)
+            api_page_docs_release(&docs);
         ims_image_query_release(&q);
         api_fail(req, rc, &err);
         return;
@@ -146,8 +154,14 @@ void api_images_list(struct ims_request *req)
     ims_jw_obj_begin(&w);
     ims_jw_key(&w, "images");
     ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        api_image_json(&w, &imgs[i], req);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *doc = imgs[i].stub ? api_page_docs_find(&docs, imgs[i].id, &len) : NULL;
+        if (doc)
+            ims_jw_raw(&w, doc, len);
+        else /* a stub always has its document: known() kept it first */
+            api_image_json(&w, &imgs[i], req);
+    }
     ims_jw_arr_end(&w);
     struct ims_buf link;
     ims_buf_init(&link, 128 * 1024);
@@ -162,6 +176,8 @@ void api_images_list(struct ims_request *req)
     ims_jw_obj_end(&w);
     ims_buf_release(&link);
     ims_buf_release(&qs);
+    if (kept)
+        api_page_docs_release(&docs);
     ims_image_array_free(imgs, n);
     ims_image_query_release(&q);
 }

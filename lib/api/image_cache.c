@@ -74,16 +74,71 @@ static struct doc *slot_of(struct doc_cache *c, const char *id)
     return &c->slots[ims_hash_str(IMS_HASH_SEED, id) % c->n];
 }
 
-const char *api_image_cache_get(const struct ims_config *cfg, const struct ims_image *img, size_t *ret_len)
+static const char *lookup(const struct ims_config *cfg, const char *id, int64_t revision, size_t *ret_len)
 {
     struct doc_cache *c = cache_get(cfg);
     if (!c)
         return NULL;
-    struct doc *d = slot_of(c, img->id);
-    if (!d->bytes || d->revision != img->revision || strcmp(d->id, img->id) != 0)
+    struct doc *d = slot_of(c, id);
+    if (!d->bytes || d->revision != revision || strcmp(d->id, id) != 0)
         return NULL;
     *ret_len = d->len;
     return d->bytes;
+}
+
+const char *api_image_cache_get(const struct ims_config *cfg, const struct ims_image *img, size_t *ret_len)
+{
+    return lookup(cfg, img->id, img->revision, ret_len);
+}
+
+bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req)
+{
+    const struct ims_config *cfg = req->svc->cfg;
+    *p = (struct api_page_docs){.cfg = cfg};
+    if (cfg->document_cache_kib <= 0 || cfg->show_multiple_locations || cfg->show_image_direct_url)
+        return false;
+    ims_buf_init(&p->bytes, SIZE_MAX / 2);
+    return true;
+}
+
+bool api_page_docs_known(void *ctx, const char *id, int64_t revision)
+{
+    struct api_page_docs *p = ctx;
+    size_t len;
+    const char *doc = lookup(p->cfg, id, revision, &len);
+    if (!doc || strlen(id) != IMS_UUID_LEN)
+        return false;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 32;
+        p->docs = ims_xrealloc(p->docs, p->cap * sizeof(*p->docs));
+    }
+    memcpy(p->docs[p->n].id, id, IMS_UUID_LEN + 1);
+    p->docs[p->n].off = p->bytes.len;
+    p->docs[p->n].len = len;
+    if (!ims_buf_add(&p->bytes, doc, len))
+        return false;
+    p->n++;
+    return true;
+}
+
+const char *api_page_docs_find(struct api_page_docs *p, const char *id, size_t *ret_len)
+{
+    /* rows come in the order they were read: the next one first */
+    for (size_t k = 0; k < p->n; k++) {
+        size_t i = (p->next + k) % p->n;
+        if (strcmp(p->docs[i].id, id) == 0) {
+            p->next = i + 1;
+            *ret_len = p->docs[i].len;
+            return p->bytes.data + p->docs[i].off;
+        }
+    }
+    return NULL;
+}
+
+void api_page_docs_release(struct api_page_docs *p)
+{
+    ims_buf_release(&p->bytes);
+    free(p->docs);
 }
 
 void api_image_cache_put(const struct ims_config *cfg, const struct ims_image *img, const char *doc, size_t len)

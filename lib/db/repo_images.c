@@ -131,6 +131,21 @@ static int64_t read_row(struct ims_q *q, struct ims_image *img)
     return ims_q_col_int(q, EXTRAS_COL);
 }
 
+/* A row whose document the list's caller holds (q->known): only its id and
+ * revision are read, nothing allocated but the record's own defaults. */
+static bool read_stub(struct ims_q *st, const struct ims_image_query *q, struct ims_image *img)
+{
+    const char *id = ims_q_col_text(st, 0);
+    int64_t revision = ims_q_col_int(st, REVISION_COL);
+    if (!id || !q->known(q->known_ctx, id, revision))
+        return false;
+    ims_image_init(img);
+    copy_fixed(img->id, sizeof(img->id), id);
+    img->revision = revision;
+    img->stub = true;
+    return true;
+}
+
 static enum ims_rc load_extras(struct ims_dbc *c, struct ims_image *img, struct ims_err *err)
 {
     struct ims_q q;
@@ -1404,6 +1419,10 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     size_t nextras = 0;
     enum ims_step s = IMS_STEP_DONE;
     while (n < (size_t)q->limit && (s = ims_q_step(&st)) == IMS_STEP_ROW) {
+        if (q->known && read_stub(&st, q, &imgs[n])) {
+            n++;
+            continue;
+        }
         if (read_row(&st, &imgs[n]) > 0)
             with_extras[nextras++] = &imgs[n];
         n++;
