@@ -32,6 +32,7 @@
 #include "ims/kv.h"
 
 #define HITS_MAX 4096
+#define WRITEBACK_STEP (8u << 20)
 
 struct ims_image_cache {
     char *dir;
@@ -203,7 +204,7 @@ struct ims_cache_fill {
     struct ims_image_cache *cache;
     char key[IMS_CACHE_KEY_MAX];
     char md5[33];
-    uint64_t size, written;
+    uint64_t size, written, flushed;
     int fd, lock_fd;
     char *tmp;
     EVP_MD_CTX *md;
@@ -261,6 +262,12 @@ bool ims_image_cache_fill_write(struct ims_cache_fill *f, uint64_t pos, const vo
     }
     EVP_DigestUpdate(f->md, p, n);
     f->written += n;
+    if (f->written - f->flushed >= WRITEBACK_STEP) {
+        /* queued for writeback as it comes (asynchronous), so the fdatasync
+         * at the end, on the download's thread, has little left to wait for */
+        sync_file_range(f->fd, (off64_t)f->flushed, (off64_t)(f->written - f->flushed), SYNC_FILE_RANGE_WRITE);
+        f->flushed = f->written;
+    }
     return true;
 }
 
@@ -283,14 +290,18 @@ enum ims_rc ims_image_cache_fill_end(struct ims_cache_fill *f, struct ims_err *e
     else if (!EVP_DigestFinal_ex(f->md, md, &n) || ims_hex_encode(md, n, hex, sizeof(hex)) < 0 ||
              strcmp(hex, f->md5) != 0)
         rc = ims_fail(err, IMS_E_IO, "the data read has md5 %s, the image's checksum is %s", hex, f->md5);
-    else if (fdatasync(f->fd) != 0)
+    int64_t sync_start = ims_mono_us();
+    if (rc == IMS_OK && fdatasync(f->fd) != 0)
         rc = ims_fail(err, IMS_E_IO, "cannot write the cache file: %s", strerror(errno));
     if (rc == IMS_OK) {
         char *data = sub(f->cache, "data", f->key);
         if (rename(f->tmp, data) != 0)
             rc = ims_fail(err, IMS_E_IO, "cannot rename into the cache: %s", strerror(errno));
-        else
+        else {
             free(IMS_TAKE_PTR(f->tmp)); /* renamed: nothing to remove */
+            ims_info("image cache: cached %s (%llu bytes; sync and rename %lld ms)", f->key,
+                     (unsigned long long)f->size, (long long)((ims_mono_us() - sync_start) / 1000));
+        }
         free(data);
     }
     struct ims_image_cache *c = f->cache;
