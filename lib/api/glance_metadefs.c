@@ -109,6 +109,34 @@ static void properties_json(struct ims_jw *w, const struct ims_md_property *p, s
     ims_jw_obj_end(w);
 }
 
+static void assocs_json(struct ims_jw *w, const struct ims_md_doc *d)
+{
+    ims_jw_arr_begin(w);
+    for (size_t i = 0; i < d->nassocs; i++)
+        assoc_json(w, &d->assocs[i]);
+    ims_jw_arr_end(w);
+}
+
+static void objects_json(struct ims_jw *w, const char *ns, const struct ims_md_doc *d, const char *prefix)
+{
+    ims_jw_arr_begin(w);
+    for (size_t i = 0; i < d->nobjects; i++)
+        object_json(w, ns, &d->objects[i], prefix);
+    ims_jw_arr_end(w);
+}
+
+/* Tags by name alone (a namespace's, those POST .../tags added). */
+static void tag_names_json(struct ims_jw *w, const struct ims_md_tag *t, size_t n)
+{
+    ims_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        ims_jw_obj_begin(w);
+        ims_jw_kstr(w, "name", t[i].name);
+        ims_jw_obj_end(w);
+    }
+    ims_jw_arr_end(w);
+}
+
 /* The namespace document; prefix: the resource type's (GET ?resource_type=). */
 static void namespace_json(struct ims_jw *w, const struct ims_md_doc *d, bool contents, const char *prefix)
 {
@@ -123,10 +151,7 @@ static void namespace_json(struct ims_jw *w, const struct ims_md_doc *d, bool co
     times(w, ns->created_at, ns->updated_at);
     if (d->nassocs) {
         ims_jw_key(w, "resource_type_associations");
-        ims_jw_arr_begin(w);
-        for (size_t i = 0; i < d->nassocs; i++)
-            assoc_json(w, &d->assocs[i]);
-        ims_jw_arr_end(w);
+        assocs_json(w, d);
     }
     if (contents && d->nprops) {
         ims_jw_key(w, "properties");
@@ -134,20 +159,11 @@ static void namespace_json(struct ims_jw *w, const struct ims_md_doc *d, bool co
     }
     if (contents && d->nobjects) {
         ims_jw_key(w, "objects");
-        ims_jw_arr_begin(w);
-        for (size_t i = 0; i < d->nobjects; i++)
-            object_json(w, ns->name, &d->objects[i], prefix);
-        ims_jw_arr_end(w);
+        objects_json(w, ns->name, d, prefix);
     }
     if (contents && d->ntags) {
         ims_jw_key(w, "tags");
-        ims_jw_arr_begin(w);
-        for (size_t i = 0; i < d->ntags; i++) {
-            ims_jw_obj_begin(w);
-            ims_jw_kstr(w, "name", d->tags[i].name);
-            ims_jw_obj_end(w);
-        }
-        ims_jw_arr_end(w);
+        tag_names_json(w, d->tags, d->ntags);
     }
     href(w, ns->name, NULL, NULL);
     ims_jw_kstr(w, "schema", "/v2/schemas/metadefs/namespace");
@@ -334,97 +350,39 @@ void api_md_namespace(struct ims_request *req)
     ims_md_doc_release(&d);
 }
 
-/* ---- objects, properties, tags ---- */
+/* ---- objects, properties, tags, associations ---- */
 
-/* GET of a namespace's items of one kind (and their namespace's rules). */
-static bool contents(struct ims_request *req, const char *ns, struct ims_md_doc *d)
+/* One object, property or tag: the item handlers of the three kinds are one
+ * path, told apart only where Glance tells them apart (the kind's parser,
+ * document and record). */
+union md_item {
+    struct ims_md_object o;
+    struct ims_md_property p;
+    struct ims_md_tag t;
+};
+
+static enum ims_rc item_parse(struct ims_request *req, enum ims_md_kind kind, union md_item *ret, struct ims_err *err)
 {
-    struct ims_err err = {0};
-    return ok_or_fail(req, ims_md_namespace_contents(req->svc, req->principal, ns, d, &err), &err);
+    if (kind == IMS_MD_OBJECTS)
+        return ims_md_object_parse(body_data(req), req->body.len, &ret->o, err);
+    if (kind == IMS_MD_PROPERTIES)
+        return ims_md_property_parse(body_data(req), req->body.len, &ret->p, err);
+    return ims_md_tag_parse(body_data(req), req->body.len, &ret->t, err);
 }
 
-static void delete_all(struct ims_request *req, const char *ns, enum ims_md_kind kind)
+static const char *item_name(enum ims_md_kind kind, const union md_item *it)
 {
-    struct ims_err err = {0};
-    if (ok_or_fail(req, ims_md_contents_delete(req->svc, req->principal, ns, kind, &err), &err))
-        ims_resp_empty(req, 204);
+    return kind == IMS_MD_OBJECTS ? it->o.name : kind == IMS_MD_PROPERTIES ? it->p.name : it->t.name;
 }
 
-void api_md_objects(struct ims_request *req)
+static void item_release(enum ims_md_kind kind, union md_item *it)
 {
-    const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
-    if (!ns)
-        return;
-    if (req->method == IMS_DELETE) {
-        delete_all(req, ns, IMS_MD_OBJECTS);
-        return;
-    }
-    struct ims_err err = {0};
-    struct ims_jw w;
-    if (req->method == IMS_POST) {
-        struct ims_md_object o;
-        enum ims_rc rc = ims_md_object_parse(body_data(req), req->body.len, &o, &err);
-        if (!ok_or_fail(req, rc, &err))
-            return;
-        struct ims_md_object out = {0};
-        rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_OBJECTS, NULL, &o, &err);
-        if (rc == IMS_OK)
-            rc = ims_md_item_get(req->svc, req->principal, ns, IMS_MD_OBJECTS, o.name, &out, &err);
-        ims_md_object_release(&o);
-        if (ok_or_fail(req, rc, &err)) {
-            ims_jw_init(&w, ims_resp_json_buf(req, 201));
-            object_json(&w, ns, &out, NULL);
-        }
-        ims_md_object_release(&out);
-        return;
-    }
-    struct ims_md_doc d;
-    if (!contents(req, ns, &d))
-        return;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "objects");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < d.nobjects; i++)
-        object_json(&w, ns, &d.objects[i], NULL);
-    ims_jw_arr_end(&w);
-    ims_jw_kstr(&w, "schema", "v2/schemas/metadefs/objects");
-    ims_jw_obj_end(&w);
-    ims_md_doc_release(&d);
-}
-
-void api_md_object(struct ims_request *req)
-{
-    const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
-    const char *name = ns ? path_name(req, 1, IMS_MD_NAME_MAX) : NULL;
-    if (!name)
-        return;
-    struct ims_err err = {0};
-    enum ims_rc rc = IMS_OK;
-    if (req->method == IMS_DELETE) {
-        rc = ims_md_item_delete(req->svc, req->principal, ns, IMS_MD_OBJECTS, name, &err);
-        if (ok_or_fail(req, rc, &err))
-            ims_resp_empty(req, 204);
-        return;
-    }
-    const char *shown = name;
-    struct ims_md_object in = {0};
-    if (req->method == IMS_PUT) {
-        rc = ims_md_object_parse(body_data(req), req->body.len, &in, &err);
-        if (rc == IMS_OK)
-            rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_OBJECTS, name, &in, &err);
-        shown = in.name;
-    }
-    struct ims_md_object o = {0};
-    if (rc == IMS_OK)
-        rc = ims_md_item_get(req->svc, req->principal, ns, IMS_MD_OBJECTS, shown, &o, &err);
-    ims_md_object_release(&in);
-    if (ok_or_fail(req, rc, &err)) {
-        struct ims_jw w;
-        ims_jw_init(&w, ims_resp_json_buf(req, 200));
-        object_json(&w, ns, &o, NULL);
-    }
-    ims_md_object_release(&o);
+    if (kind == IMS_MD_OBJECTS)
+        ims_md_object_release(&it->o);
+    else if (kind == IMS_MD_PROPERTIES)
+        ims_md_property_release(&it->p);
+    else
+        ims_md_tag_release(&it->t);
 }
 
 /* A property as Glance shows one: its definition with its name first. */
@@ -451,177 +409,215 @@ static void property_json(struct ims_jw *w, const struct ims_md_property *p, con
     ims_buf_release(&b);
 }
 
-void api_md_properties(struct ims_request *req)
+/* The answer with one item; shown: the name the client knows it by (a
+ * property's may carry a resource type's prefix). */
+static void item_answer(struct ims_request *req, int status, const char *ns, enum ims_md_kind kind,
+                        const union md_item *it, const char *shown)
 {
-    const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
-    if (!ns)
-        return;
-    if (req->method == IMS_DELETE) {
-        delete_all(req, ns, IMS_MD_PROPERTIES);
-        return;
-    }
-    struct ims_err err = {0};
     struct ims_jw w;
-    if (req->method == IMS_POST) {
-        struct ims_md_property p;
-        enum ims_rc rc = ims_md_property_parse(body_data(req), req->body.len, &p, &err);
-        if (!ok_or_fail(req, rc, &err))
-            return;
-        rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_PROPERTIES, NULL, &p, &err);
-        if (ok_or_fail(req, rc, &err)) {
-            ims_jw_init(&w, ims_resp_json_buf(req, 201));
-            property_json(&w, &p, p.name);
-        }
-        ims_md_property_release(&p);
-        return;
-    }
+    ims_jw_init(&w, ims_resp_json_buf(req, status));
+    if (kind == IMS_MD_OBJECTS)
+        object_json(&w, ns, &it->o, NULL);
+    else if (kind == IMS_MD_PROPERTIES)
+        property_json(&w, &it->p, shown);
+    else
+        tag_json(&w, &it->t);
+}
+
+/* GET of a namespace's items of one kind (and their namespace's rules). */
+static void contents_list(struct ims_request *req, const char *ns, enum ims_md_kind kind)
+{
+    struct ims_err err = {0};
     struct ims_md_doc d;
-    if (!contents(req, ns, &d))
+    if (!ok_or_fail(req, ims_md_namespace_contents(req->svc, req->principal, ns, &d, &err), &err))
         return;
+    struct ims_jw w;
     ims_jw_init(&w, ims_resp_json_buf(req, 200));
     ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "properties");
-    properties_json(&w, d.props, d.nprops, NULL);
+    if (kind == IMS_MD_OBJECTS) {
+        ims_jw_key(&w, "objects");
+        objects_json(&w, ns, &d, NULL);
+        ims_jw_kstr(&w, "schema", "v2/schemas/metadefs/objects");
+    } else if (kind == IMS_MD_PROPERTIES) {
+        ims_jw_key(&w, "properties");
+        properties_json(&w, d.props, d.nprops, NULL);
+    } else if (kind == IMS_MD_TAGS) {
+        ims_jw_key(&w, "tags");
+        ims_jw_arr_begin(&w);
+        for (size_t i = 0; i < d.ntags; i++)
+            tag_json(&w, &d.tags[i]);
+        ims_jw_arr_end(&w);
+    } else {
+        ims_jw_key(&w, "resource_type_associations");
+        assocs_json(&w, &d);
+    }
     ims_jw_obj_end(&w);
     ims_md_doc_release(&d);
 }
 
-void api_md_property(struct ims_request *req)
+/* POST of one object or property: added, then shown (an object as stored,
+ * a property as sent: its definition is all there is of it). */
+static void item_create(struct ims_request *req, const char *ns, enum ims_md_kind kind)
 {
-    const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
-    const char *name = ns ? path_name(req, 1, IMS_MD_NAME_MAX) : NULL;
-    if (!name)
-        return;
     struct ims_err err = {0};
-    enum ims_rc rc = IMS_OK;
-    if (req->method == IMS_DELETE) {
-        rc = ims_md_item_delete(req->svc, req->principal, ns, IMS_MD_PROPERTIES, name, &err);
-        if (ok_or_fail(req, rc, &err))
-            ims_resp_empty(req, 204);
-        return;
-    }
-    struct ims_md_property in = {0}, p = {0};
-    const char *shown = name;
-    if (req->method == IMS_PUT) {
-        rc = ims_md_property_parse(body_data(req), req->body.len, &in, &err);
-        if (rc == IMS_OK)
-            rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_PROPERTIES, name, &in, &err);
-        shown = in.name;
-    }
-    /* GET ?resource_type=: the name may carry that association's prefix */
-    const char *rt = req->method == IMS_GET ? ims_kvlist_get(&req->query, "resource_type") : NULL;
-    const char *prefix = NULL;
-    struct ims_md_doc d = {0};
-    if (rc == IMS_OK && rt && *rt) {
-        rc = ims_md_namespace_contents(req->svc, req->principal, ns, &d, &err);
-        prefix = rc == IMS_OK ? prefix_for(&d, rt) : NULL; /* not associated: names as they are */
-        if (rc == IMS_OK && prefix && !ims_str_startswith(name, prefix))
-            rc = ims_fail(&err, IMS_E_NOTFOUND, "Property %.255s does not start with the expected resource type "
-                                                "association prefix of '%.80s'.", name, prefix);
-    }
+    union md_item in = {0}, out = {0};
+    bool reread = kind == IMS_MD_OBJECTS;
+    enum ims_rc rc = item_parse(req, kind, &in, &err);
     if (rc == IMS_OK)
-        rc = ims_md_item_get(req->svc, req->principal, ns, IMS_MD_PROPERTIES, shown + (prefix ? strlen(prefix) : 0),
-                             &p, &err);
+        rc = ims_md_item_put(req->svc, req->principal, ns, kind, NULL, &in, &err);
+    if (rc == IMS_OK && reread)
+        rc = ims_md_item_get(req->svc, req->principal, ns, kind, item_name(kind, &in), &out, &err);
+    if (ok_or_fail(req, rc, &err))
+        item_answer(req, 201, ns, kind, reread ? &out : &in, item_name(kind, &in));
+    item_release(kind, &in);
+    item_release(kind, &out);
+}
+
+/* POST .../tags: every tag of the body added (or replacing all), their names shown. */
+static void tags_add(struct ims_request *req, const char *ns)
+{
+    struct ims_err err = {0};
+    struct ims_md_tag *tags = NULL;
+    size_t n = 0;
+    enum ims_rc rc = ims_md_tags_parse(body_data(req), req->body.len, &tags, &n, &err);
+    if (!ok_or_fail(req, rc, &err))
+        return;
+    const char *append = ims_req_header(req, "X-Openstack-Append");
+    bool appending = append && (!strcasecmp(append, "true") || !strcasecmp(append, "1") ||
+                                !strcasecmp(append, "yes") || !strcasecmp(append, "on"));
+    rc = ims_md_tags_add(req->svc, req->principal, ns, tags, n, appending, &err);
     if (ok_or_fail(req, rc, &err)) {
         struct ims_jw w;
-        ims_jw_init(&w, ims_resp_json_buf(req, 200));
-        property_json(&w, &p, shown);
+        ims_jw_init(&w, ims_resp_json_buf(req, 201));
+        ims_jw_obj_begin(&w);
+        ims_jw_key(&w, "tags");
+        tag_names_json(&w, tags, n);
+        ims_jw_obj_end(&w);
     }
-    ims_md_doc_release(&d);
-    ims_md_property_release(&in);
-    ims_md_property_release(&p);
+    for (size_t i = 0; i < n; i++)
+        ims_md_tag_release(&tags[i]);
+    free(tags);
 }
 
-void api_md_tags(struct ims_request *req)
+/* POST .../resource_types: the association as stored. */
+static void assoc_create(struct ims_request *req, const char *ns)
+{
+    struct ims_err err = {0};
+    struct ims_md_assoc a;
+    enum ims_rc rc = ims_md_assoc_parse(body_data(req), req->body.len, &a, &err);
+    if (!ok_or_fail(req, rc, &err))
+        return;
+    rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_ASSOCS, NULL, &a, &err);
+    struct ims_md_doc d = {0};
+    if (rc == IMS_OK)
+        rc = ims_md_namespace_contents(req->svc, req->principal, ns, &d, &err);
+    const struct ims_md_assoc *made = NULL;
+    for (size_t i = 0; rc == IMS_OK && i < d.nassocs && !made; i++)
+        if (!strcmp(d.assocs[i].name, a.name))
+            made = &d.assocs[i];
+    if (rc == IMS_OK && !made)
+        rc = ims_fail(&err, IMS_E_CONFLICT, "The association was removed by another request.");
+    if (ok_or_fail(req, rc, &err)) {
+        struct ims_jw w;
+        ims_jw_init(&w, ims_resp_json_buf(req, 201));
+        assoc_json(&w, made);
+    }
+    ims_md_doc_release(&d);
+    ims_md_assoc_release(&a);
+}
+
+/* GET, POST and DELETE (every item of the kind) of a namespace's objects,
+ * properties, tags or associations, as the route table allows them. */
+static void collection_call(struct ims_request *req, enum ims_md_kind kind)
 {
     const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
     if (!ns)
         return;
     if (req->method == IMS_DELETE) {
-        delete_all(req, ns, IMS_MD_TAGS);
-        return;
+        struct ims_err err = {0};
+        if (ok_or_fail(req, ims_md_contents_delete(req->svc, req->principal, ns, kind, &err), &err))
+            ims_resp_empty(req, 204);
+    } else if (req->method == IMS_POST && kind == IMS_MD_TAGS) {
+        tags_add(req, ns);
+    } else if (req->method == IMS_POST && kind == IMS_MD_ASSOCS) {
+        assoc_create(req, ns);
+    } else if (req->method == IMS_POST) {
+        item_create(req, ns, kind);
+    } else {
+        contents_list(req, ns, kind);
     }
-    struct ims_err err = {0};
-    struct ims_jw w;
-    if (req->method == IMS_POST) {
-        struct ims_md_tag *tags = NULL;
-        size_t n = 0;
-        enum ims_rc rc = ims_md_tags_parse(body_data(req), req->body.len, &tags, &n, &err);
-        if (!ok_or_fail(req, rc, &err))
-            return;
-        const char *append = ims_req_header(req, "X-Openstack-Append");
-        bool appending = append && (!strcasecmp(append, "true") || !strcasecmp(append, "1") ||
-                                    !strcasecmp(append, "yes") || !strcasecmp(append, "on"));
-        rc = ims_md_tags_add(req->svc, req->principal, ns, tags, n, appending, &err);
-        if (ok_or_fail(req, rc, &err)) {
-            ims_jw_init(&w, ims_resp_json_buf(req, 201));
-            ims_jw_obj_begin(&w);
-            ims_jw_key(&w, "tags");
-            ims_jw_arr_begin(&w);
-            for (size_t i = 0; i < n; i++) {
-                ims_jw_obj_begin(&w);
-                ims_jw_kstr(&w, "name", tags[i].name);
-                ims_jw_obj_end(&w);
-            }
-            ims_jw_arr_end(&w);
-            ims_jw_obj_end(&w);
-        }
-        for (size_t i = 0; i < n; i++)
-            ims_md_tag_release(&tags[i]);
-        free(tags);
-        return;
-    }
-    struct ims_md_doc d;
-    if (!contents(req, ns, &d))
-        return;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "tags");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < d.ntags; i++)
-        tag_json(&w, &d.tags[i]);
-    ims_jw_arr_end(&w);
-    ims_jw_obj_end(&w);
-    ims_md_doc_release(&d);
 }
 
-void api_md_tag(struct ims_request *req)
+/* On GET ?resource_type=, the prefix of that association a property's name
+ * carries (NULL: the namespace has no such association, names as they are),
+ * kept in d; IMS_E_NOTFOUND when the name does not start with it. */
+static enum ims_rc property_prefix(struct ims_request *req, const char *ns, const char *name, struct ims_md_doc *d,
+                                   const char **prefix, struct ims_err *err)
+{
+    const char *rt = ims_kvlist_get(&req->query, "resource_type");
+    if (!rt || !*rt)
+        return IMS_OK;
+    enum ims_rc rc = ims_md_namespace_contents(req->svc, req->principal, ns, d, err);
+    if (rc != IMS_OK)
+        return rc;
+    *prefix = prefix_for(d, rt);
+    if (*prefix && !ims_str_startswith(name, *prefix))
+        return ims_fail(err, IMS_E_NOTFOUND, "Property %.255s does not start with the expected resource type "
+                                             "association prefix of '%.80s'.", name, *prefix);
+    return IMS_OK;
+}
+
+/* GET, PUT (replace or rename) and DELETE of one object, property, tag or
+ * association (DELETE only), and POST of a tag by name: after a write the
+ * item is shown as stored. */
+static void item_call(struct ims_request *req, enum ims_md_kind kind)
 {
     const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
-    const char *name = ns ? path_name(req, 1, IMS_MD_NAME_MAX) : NULL;
+    const char *name = ns ? path_name(req, 1, kind == IMS_MD_ASSOCS ? IMS_MD_RT_MAX : IMS_MD_NAME_MAX) : NULL;
     if (!name)
         return;
     struct ims_err err = {0};
     enum ims_rc rc = IMS_OK;
     if (req->method == IMS_DELETE) {
-        rc = ims_md_item_delete(req->svc, req->principal, ns, IMS_MD_TAGS, name, &err);
+        rc = ims_md_item_delete(req->svc, req->principal, ns, kind, name, &err);
         if (ok_or_fail(req, rc, &err))
             ims_resp_empty(req, 204);
         return;
     }
     int status = 200;
     const char *shown = name;
-    struct ims_md_tag in = {0}, t = {0};
+    union md_item in = {0}, out = {0};
     if (req->method == IMS_POST) { /* POST .../tags/{name}: a new tag of that name, no body */
-        in.name = ims_xstrdup(name);
-        rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_TAGS, NULL, &in, &err);
+        in.t.name = ims_xstrdup(name);
+        rc = ims_md_item_put(req->svc, req->principal, ns, kind, NULL, &in, &err);
         status = 201;
-    } else if (req->method == IMS_PUT) { /* rename */
-        rc = ims_md_tag_parse(body_data(req), req->body.len, &in, &err);
+    } else if (req->method == IMS_PUT) { /* replace, or rename */
+        rc = item_parse(req, kind, &in, &err);
         if (rc == IMS_OK)
-            rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_TAGS, name, &in, &err);
-        shown = in.name;
+            rc = ims_md_item_put(req->svc, req->principal, ns, kind, name, &in, &err);
+        shown = item_name(kind, &in);
     }
+    const char *prefix = NULL;
+    struct ims_md_doc d = {0};
+    if (rc == IMS_OK && kind == IMS_MD_PROPERTIES && req->method == IMS_GET)
+        rc = property_prefix(req, ns, name, &d, &prefix, &err);
     if (rc == IMS_OK)
-        rc = ims_md_item_get(req->svc, req->principal, ns, IMS_MD_TAGS, shown, &t, &err);
-    if (ok_or_fail(req, rc, &err)) {
-        struct ims_jw w;
-        ims_jw_init(&w, ims_resp_json_buf(req, status));
-        tag_json(&w, &t);
-    }
-    ims_md_tag_release(&in);
-    ims_md_tag_release(&t);
+        rc = ims_md_item_get(req->svc, req->principal, ns, kind, shown + (prefix ? strlen(prefix) : 0), &out, &err);
+    if (ok_or_fail(req, rc, &err))
+        item_answer(req, status, ns, kind, &out, shown);
+    ims_md_doc_release(&d);
+    item_release(kind, &in);
+    item_release(kind, &out);
 }
+
+void api_md_objects(struct ims_request *req) { collection_call(req, IMS_MD_OBJECTS); }
+void api_md_object(struct ims_request *req) { item_call(req, IMS_MD_OBJECTS); }
+void api_md_properties(struct ims_request *req) { collection_call(req, IMS_MD_PROPERTIES); }
+void api_md_property(struct ims_request *req) { item_call(req, IMS_MD_PROPERTIES); }
+void api_md_tags(struct ims_request *req) { collection_call(req, IMS_MD_TAGS); }
+void api_md_tag(struct ims_request *req) { item_call(req, IMS_MD_TAGS); }
+void api_md_assocs(struct ims_request *req) { collection_call(req, IMS_MD_ASSOCS); }
+void api_md_assoc(struct ims_request *req) { item_call(req, IMS_MD_ASSOCS); }
 
 /* ---- resource types ---- */
 
@@ -646,59 +642,4 @@ void api_md_resource_types(struct ims_request *req)
     ims_jw_arr_end(&w);
     ims_jw_obj_end(&w);
     ims_md_resource_type_array_free(r, n);
-}
-
-void api_md_assocs(struct ims_request *req)
-{
-    const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
-    if (!ns)
-        return;
-    struct ims_err err = {0};
-    struct ims_jw w;
-    if (req->method == IMS_POST) {
-        struct ims_md_assoc a;
-        enum ims_rc rc = ims_md_assoc_parse(body_data(req), req->body.len, &a, &err);
-        if (!ok_or_fail(req, rc, &err))
-            return;
-        rc = ims_md_item_put(req->svc, req->principal, ns, IMS_MD_ASSOCS, NULL, &a, &err);
-        struct ims_md_doc d = {0};
-        if (rc == IMS_OK)
-            rc = ims_md_namespace_contents(req->svc, req->principal, ns, &d, &err);
-        const struct ims_md_assoc *made = NULL;
-        for (size_t i = 0; rc == IMS_OK && i < d.nassocs && !made; i++)
-            if (!strcmp(d.assocs[i].name, a.name))
-                made = &d.assocs[i];
-        if (rc == IMS_OK && !made)
-            rc = ims_fail(&err, IMS_E_CONFLICT, "The association was removed by another request.");
-        if (ok_or_fail(req, rc, &err)) {
-            ims_jw_init(&w, ims_resp_json_buf(req, 201));
-            assoc_json(&w, made);
-        }
-        ims_md_doc_release(&d);
-        ims_md_assoc_release(&a);
-        return;
-    }
-    struct ims_md_doc d;
-    if (!contents(req, ns, &d))
-        return;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "resource_type_associations");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < d.nassocs; i++)
-        assoc_json(&w, &d.assocs[i]);
-    ims_jw_arr_end(&w);
-    ims_jw_obj_end(&w);
-    ims_md_doc_release(&d);
-}
-
-void api_md_assoc(struct ims_request *req)
-{
-    const char *ns = path_name(req, 0, IMS_MD_NAMESPACE_MAX);
-    const char *name = ns ? path_name(req, 1, IMS_MD_RT_MAX) : NULL;
-    if (!name)
-        return;
-    struct ims_err err = {0};
-    if (ok_or_fail(req, ims_md_item_delete(req->svc, req->principal, ns, IMS_MD_ASSOCS, name, &err), &err))
-        ims_resp_empty(req, 204);
 }
