@@ -56,29 +56,83 @@ enum ims_rc ims_repo_md_namespace_get(struct ims_dbc *c, const char *name, struc
     return rc;
 }
 
-static enum ims_rc assocs_of(struct ims_dbc *c, struct ims_md_doc *d, struct ims_err *err)
+/* The columns each item's row reader takes, in its order. */
+#define OBJECT_COLS "name, description, required, properties, created_at, updated_at"
+#define PROPERTY_COLS "name, json_schema, created_at, updated_at"
+#define TAG_COLS "name, created_at, updated_at"
+#define ASSOC_COLS "resource_type, prefix, properties_target, created_at, updated_at"
+
+static void object_row(struct ims_q *q, void *ret)
+{
+    *(struct ims_md_object *)ret = (struct ims_md_object){.name = ims_q_col_dup(q, 0),
+                                                          .description = ims_q_col_dup(q, 1),
+                                                          .required = ims_q_col_dup(q, 2),
+                                                          .properties = ims_q_col_dup(q, 3),
+                                                          .created_at = ims_q_col_int(q, 4),
+                                                          .updated_at = ims_q_col_int(q, 5)};
+}
+
+static void property_row(struct ims_q *q, void *ret)
+{
+    *(struct ims_md_property *)ret = (struct ims_md_property){.name = ims_q_col_dup(q, 0),
+                                                              .schema = ims_q_col_dup(q, 1),
+                                                              .created_at = ims_q_col_int(q, 2),
+                                                              .updated_at = ims_q_col_int(q, 3)};
+}
+
+static void tag_row(struct ims_q *q, void *ret)
+{
+    *(struct ims_md_tag *)ret = (struct ims_md_tag){
+        .name = ims_q_col_dup(q, 0), .created_at = ims_q_col_int(q, 1), .updated_at = ims_q_col_int(q, 2)};
+}
+
+static void assoc_row(struct ims_q *q, void *ret)
+{
+    *(struct ims_md_assoc *)ret = (struct ims_md_assoc){.name = ims_q_col_dup(q, 0),
+                                                        .prefix = ims_q_col_dup(q, 1),
+                                                        .properties_target = ims_q_col_dup(q, 2),
+                                                        .created_at = ims_q_col_int(q, 3),
+                                                        .updated_at = ims_q_col_int(q, 4)};
+}
+
+static void resource_type_row(struct ims_q *q, void *ret)
+{
+    *(struct ims_md_resource_type *)ret = (struct ims_md_resource_type){.name = ims_q_col_dup(q, 0),
+                                                                        .is_protected = ims_q_col_int(q, 1) != 0,
+                                                                        .created_at = ims_q_col_int(q, 2),
+                                                                        .updated_at = ims_q_col_int(q, 3)};
+}
+
+/* Every row sql selects (bound to ns_id unless NULL), each read by `row` into
+ * the array *arr of *n records of `size` bytes, grown as it goes; on failure
+ * what was read stays there for the caller to free. */
+static enum ims_rc rows_of(struct ims_dbc *c, const char *sql, const char *ns_id, void (*row)(struct ims_q *, void *),
+                           size_t size, void **arr, size_t *n, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "SELECT resource_type, prefix, properties_target, created_at, updated_at "
-                       "FROM metadef_namespace_resource_types WHERE namespace_id = ? ORDER BY created_at, resource_type",
-                       err))
+    if (!ims_q_prepare(&q, c, sql, err))
         return IMS_E_DB;
-    ims_q_text(&q, d->ns.id);
-    size_t cap = 0;
+    if (ns_id)
+        ims_q_text(&q, ns_id);
+    size_t cap = *n;
     enum ims_step st;
     while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-        d->assocs = grow(d->assocs, d->nassocs, &cap, sizeof(*d->assocs));
-        d->assocs[d->nassocs++] = (struct ims_md_assoc){
-            .name = ims_q_col_dup(&q, 0),
-            .prefix = ims_q_col_dup(&q, 1),
-            .properties_target = ims_q_col_dup(&q, 2),
-            .created_at = ims_q_col_int(&q, 3),
-            .updated_at = ims_q_col_int(&q, 4),
-        };
+        *arr = grow(*arr, *n, &cap, size);
+        row(&q, (char *)*arr + (*n)++ * size);
     }
     enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
     ims_q_done(&q);
+    return rc;
+}
+
+static enum ims_rc assocs_of(struct ims_dbc *c, struct ims_md_doc *d, struct ims_err *err)
+{
+    void *arr = d->assocs;
+    enum ims_rc rc = rows_of(c,
+                             "SELECT " ASSOC_COLS " FROM metadef_namespace_resource_types WHERE namespace_id = ? "
+                             "ORDER BY created_at, resource_type",
+                             d->ns.id, assoc_row, sizeof(*d->assocs), &arr, &d->nassocs, err);
+    d->assocs = arr;
     return rc;
 }
 
@@ -86,63 +140,19 @@ enum ims_rc ims_repo_md_contents(struct ims_dbc *c, struct ims_md_doc *d, struct
 {
     ims_db_read_begin(c); /* one snapshot for the four kinds */
     enum ims_rc rc = assocs_of(c, d, err);
-    struct ims_q q;
-    size_t cap = 0;
-    enum ims_step st = IMS_STEP_DONE;
-    if (rc == IMS_OK && ims_q_prepare(&q, c,
-                                      "SELECT name, json_schema, created_at, updated_at FROM metadef_properties "
-                                      "WHERE namespace_id = ? ORDER BY name",
-                                      err)) {
-        ims_q_text(&q, d->ns.id);
-        while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-            d->props = grow(d->props, d->nprops, &cap, sizeof(*d->props));
-            d->props[d->nprops++] = (struct ims_md_property){.name = ims_q_col_dup(&q, 0),
-                                                             .schema = ims_q_col_dup(&q, 1),
-                                                             .created_at = ims_q_col_int(&q, 2),
-                                                             .updated_at = ims_q_col_int(&q, 3)};
-        }
-        rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-        ims_q_done(&q);
-    } else if (rc == IMS_OK) {
-        rc = IMS_E_DB;
-    }
-    cap = 0;
-    if (rc == IMS_OK && ims_q_prepare(&q, c,
-                                      "SELECT name, description, required, properties, created_at, updated_at "
-                                      "FROM metadef_objects WHERE namespace_id = ? ORDER BY name",
-                                      err)) {
-        ims_q_text(&q, d->ns.id);
-        while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-            d->objects = grow(d->objects, d->nobjects, &cap, sizeof(*d->objects));
-            d->objects[d->nobjects++] = (struct ims_md_object){.name = ims_q_col_dup(&q, 0),
-                                                               .description = ims_q_col_dup(&q, 1),
-                                                               .required = ims_q_col_dup(&q, 2),
-                                                               .properties = ims_q_col_dup(&q, 3),
-                                                               .created_at = ims_q_col_int(&q, 4),
-                                                               .updated_at = ims_q_col_int(&q, 5)};
-        }
-        rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-        ims_q_done(&q);
-    } else if (rc == IMS_OK) {
-        rc = IMS_E_DB;
-    }
-    cap = 0;
-    if (rc == IMS_OK && ims_q_prepare(&q, c,
-                                      "SELECT name, created_at, updated_at FROM metadef_tags "
-                                      "WHERE namespace_id = ? ORDER BY created_at, name",
-                                      err)) {
-        ims_q_text(&q, d->ns.id);
-        while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-            d->tags = grow(d->tags, d->ntags, &cap, sizeof(*d->tags));
-            d->tags[d->ntags++] = (struct ims_md_tag){.name = ims_q_col_dup(&q, 0),
-                                                      .created_at = ims_q_col_int(&q, 1),
-                                                      .updated_at = ims_q_col_int(&q, 2)};
-        }
-        rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-        ims_q_done(&q);
-    } else if (rc == IMS_OK) {
-        rc = IMS_E_DB;
-    }
+    void *props = d->props, *objects = d->objects, *tags = d->tags;
+    if (rc == IMS_OK)
+        rc = rows_of(c, "SELECT " PROPERTY_COLS " FROM metadef_properties WHERE namespace_id = ? ORDER BY name",
+                     d->ns.id, property_row, sizeof(*d->props), &props, &d->nprops, err);
+    if (rc == IMS_OK)
+        rc = rows_of(c, "SELECT " OBJECT_COLS " FROM metadef_objects WHERE namespace_id = ? ORDER BY name", d->ns.id,
+                     object_row, sizeof(*d->objects), &objects, &d->nobjects, err);
+    if (rc == IMS_OK)
+        rc = rows_of(c, "SELECT " TAG_COLS " FROM metadef_tags WHERE namespace_id = ? ORDER BY created_at, name",
+                     d->ns.id, tag_row, sizeof(*d->tags), &tags, &d->ntags, err);
+    d->props = props;
+    d->objects = objects;
+    d->tags = tags;
     ims_db_read_end(c);
     return rc;
 }
@@ -458,13 +468,10 @@ enum ims_rc ims_repo_md_contents_delete(struct ims_dbc *c, const struct ims_md_n
     return ims_db_end(c, rc, err);
 }
 
-/* created_at of the item old_name, to keep it across a replacement. */
-static enum ims_rc item_created(struct ims_dbc *c, const char *ns_id, enum ims_md_kind kind, const char *name,
-                                int64_t *ret, struct ims_err *err)
+/* One row of an item table by name, read by `row`. */
+static enum ims_rc item_get(struct ims_dbc *c, const char *sql, const char *ns_id, enum ims_md_kind kind,
+                            const char *name, void (*row)(struct ims_q *, void *), void *ret, struct ims_err *err)
 {
-    char sql[160];
-    snprintf(sql, sizeof(sql), "SELECT created_at FROM %s WHERE namespace_id = ? AND %s = ?", item_table[kind],
-             item_key[kind]);
     struct ims_q q;
     if (!ims_q_prepare(&q, c, sql, err))
         return IMS_E_DB;
@@ -473,13 +480,25 @@ static enum ims_rc item_created(struct ims_dbc *c, const char *ns_id, enum ims_m
     enum ims_step st = ims_q_step(&q);
     enum ims_rc rc = IMS_OK;
     if (st == IMS_STEP_ROW)
-        *ret = ims_q_col_int(&q, 0);
+        row(&q, ret);
     else
         rc = st == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "Metadata definition %s not found: %s.",
                                             kind_noun(kind), name)
                                  : ims_q_dberr(&q, err);
     ims_q_done(&q);
     return rc;
+}
+
+static void created_row(struct ims_q *q, void *ret) { *(int64_t *)ret = ims_q_col_int(q, 0); }
+
+/* created_at of the item old_name, to keep it across a replacement. */
+static enum ims_rc item_created(struct ims_dbc *c, const char *ns_id, enum ims_md_kind kind, const char *name,
+                                int64_t *ret, struct ims_err *err)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT created_at FROM %s WHERE namespace_id = ? AND %s = ?", item_table[kind],
+             item_key[kind]);
+    return item_get(c, sql, ns_id, kind, name, created_row, ret, err);
 }
 
 enum ims_rc ims_repo_md_item_put(struct ims_dbc *c, const struct ims_md_namespace *before, enum ims_md_kind kind,
@@ -515,57 +534,11 @@ enum ims_rc ims_repo_md_item_delete(struct ims_dbc *c, const struct ims_md_names
     return ims_db_end(c, rc, err);
 }
 
-/* One row of an item table by name, read by `row`. */
-static enum ims_rc item_get(struct ims_dbc *c, const char *sql, const char *ns_id, enum ims_md_kind kind,
-                            const char *name, void (*row)(struct ims_q *, void *), void *ret, struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, sql, err))
-        return IMS_E_DB;
-    ims_q_text(&q, ns_id);
-    ims_q_text(&q, name);
-    enum ims_step st = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (st == IMS_STEP_ROW)
-        row(&q, ret);
-    else
-        rc = st == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "Metadata definition %s not found: %s.",
-                                            kind_noun(kind), name)
-                                 : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
-}
-
-static void object_row(struct ims_q *q, void *ret)
-{
-    *(struct ims_md_object *)ret = (struct ims_md_object){.name = ims_q_col_dup(q, 0),
-                                                          .description = ims_q_col_dup(q, 1),
-                                                          .required = ims_q_col_dup(q, 2),
-                                                          .properties = ims_q_col_dup(q, 3),
-                                                          .created_at = ims_q_col_int(q, 4),
-                                                          .updated_at = ims_q_col_int(q, 5)};
-}
-
-static void property_row(struct ims_q *q, void *ret)
-{
-    *(struct ims_md_property *)ret = (struct ims_md_property){.name = ims_q_col_dup(q, 0),
-                                                              .schema = ims_q_col_dup(q, 1),
-                                                              .created_at = ims_q_col_int(q, 2),
-                                                              .updated_at = ims_q_col_int(q, 3)};
-}
-
-static void tag_row(struct ims_q *q, void *ret)
-{
-    *(struct ims_md_tag *)ret = (struct ims_md_tag){
-        .name = ims_q_col_dup(q, 0), .created_at = ims_q_col_int(q, 1), .updated_at = ims_q_col_int(q, 2)};
-}
-
 enum ims_rc ims_repo_md_object_get(struct ims_dbc *c, const char *ns_id, const char *name, struct ims_md_object *ret,
                                    struct ims_err *err)
 {
     return item_get(c,
-                    "SELECT name, description, required, properties, created_at, updated_at FROM metadef_objects "
-                    "WHERE namespace_id = ? AND name = ?",
+                    "SELECT " OBJECT_COLS " FROM metadef_objects WHERE namespace_id = ? AND name = ?",
                     ns_id, IMS_MD_OBJECTS, name, object_row, ret, err);
 }
 
@@ -573,37 +546,25 @@ enum ims_rc ims_repo_md_property_get(struct ims_dbc *c, const char *ns_id, const
                                      struct ims_md_property *ret, struct ims_err *err)
 {
     return item_get(c,
-                    "SELECT name, json_schema, created_at, updated_at FROM metadef_properties "
-                    "WHERE namespace_id = ? AND name = ?",
+                    "SELECT " PROPERTY_COLS " FROM metadef_properties WHERE namespace_id = ? AND name = ?",
                     ns_id, IMS_MD_PROPERTIES, name, property_row, ret, err);
 }
 
 enum ims_rc ims_repo_md_tag_get(struct ims_dbc *c, const char *ns_id, const char *name, struct ims_md_tag *ret,
                                 struct ims_err *err)
 {
-    return item_get(c, "SELECT name, created_at, updated_at FROM metadef_tags WHERE namespace_id = ? AND name = ?",
+    return item_get(c, "SELECT " TAG_COLS " FROM metadef_tags WHERE namespace_id = ? AND name = ?",
                     ns_id, IMS_MD_TAGS, name, tag_row, ret, err);
 }
 
 enum ims_rc ims_repo_md_resource_types(struct ims_dbc *c, struct ims_md_resource_type **ret, size_t *ret_n,
                                        struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT name, protected, created_at, updated_at FROM metadef_resource_types ORDER BY name",
-                       err))
-        return IMS_E_DB;
-    struct ims_md_resource_type *r = NULL;
-    size_t n = 0, cap = 0;
-    enum ims_step st;
-    while ((st = ims_q_step(&q)) == IMS_STEP_ROW) {
-        r = grow(r, n, &cap, sizeof(*r));
-        r[n++] = (struct ims_md_resource_type){.name = ims_q_col_dup(&q, 0),
-                                               .is_protected = ims_q_col_int(&q, 1) != 0,
-                                               .created_at = ims_q_col_int(&q, 2),
-                                               .updated_at = ims_q_col_int(&q, 3)};
-    }
-    enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
+    void *arr = NULL;
+    size_t n = 0;
+    enum ims_rc rc = rows_of(c, "SELECT name, protected, created_at, updated_at FROM metadef_resource_types ORDER BY name",
+                             NULL, resource_type_row, sizeof(**ret), &arr, &n, err);
+    struct ims_md_resource_type *r = arr;
     if (rc != IMS_OK) {
         for (size_t i = 0; i < n; i++)
             ims_md_resource_type_release(&r[i]);
