@@ -63,16 +63,24 @@ struct param_rule {
     const char *code;   /* IMS dialect: error code of a bad value (default IMG.0001) */
 };
 
-static const struct param_rule param_rules[] = {
+/* The rules both dialects follow; each dialect's own table below is looked
+ * up first. */
+static const struct param_rule common_rules[] = {
     {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL},
     {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL},
     {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL},
     {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL},
     {"tag", PARAM_TAG, USE_ALL, NULL, NULL},
-    {"sort", PARAM_SORT, USE_FIRST, NULL, NULL},
     {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL},
     {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL},
     {"protected", PARAM_BOOL, USE_LAST, "protected", NULL},
+    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL},
+    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL},
+    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL},
+};
+
+static const struct param_rule param_rules[] = {
+    {"sort", PARAM_SORT, USE_FIRST, NULL, NULL},
     {"os_hidden", PARAM_BOOL, USE_LAST, "os_hidden", NULL},
     {"changes-since", PARAM_CHANGES_SINCE, USE_FIRST, NULL, NULL},
     /* Glance overwrites any client "deleted" filter with deleted=False. */
@@ -82,9 +90,6 @@ static const struct param_rule param_rules[] = {
     {"status", PARAM_LISTABLE, USE_LAST, "status", NULL},
     {"container_format", PARAM_LISTABLE, USE_LAST, "container_format", NULL},
     {"disk_format", PARAM_LISTABLE, USE_LAST, "disk_format", NULL},
-    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL},
-    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL},
-    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL},
     {"checksum", PARAM_TEXT, USE_LAST, "checksum", NULL},
     {"os_hash_algo", PARAM_TEXT, USE_LAST, "os_hash_algo", NULL},
     {"os_hash_value", PARAM_TEXT, USE_LAST, "os_hash_value", NULL},
@@ -112,26 +117,15 @@ static const struct param_rule v1_changes_since_rule = {"changes-since", PARAM_C
 /* Enumerated IMS attributes (__os_type, __platform, ...) are property
  * filters whose values query_enums.c checks. */
 static const struct param_rule ims_param_rules[] = {
-    {"limit", PARAM_LIMIT, USE_FIRST, NULL, NULL},
-    {"marker", PARAM_MARKER, USE_FIRST, NULL, NULL},
-    {"member_status", PARAM_MEMBER_STATUS, USE_FIRST, NULL, NULL},
-    {"visibility", PARAM_VISIBILITY, USE_FIRST, NULL, NULL},
-    {"tag", PARAM_TAG, USE_ALL, NULL, NULL},
-    {"sort_key", PARAM_SORT_KEY, USE_ALL, NULL, NULL},
-    {"sort_dir", PARAM_SORT_DIR, USE_ALL, NULL, NULL},
     {"__imagetype", PARAM_IMAGETYPE, USE_FIRST, NULL, NULL},
     {"enterprise_project_id", PARAM_EP, USE_FIRST, "enterprise_project_id", NULL},
-    {"protected", PARAM_BOOL, USE_LAST, "protected", NULL},
     {"id", PARAM_TEXT, USE_LAST, "id", NULL},
     {"name", PARAM_TEXT, USE_LAST, "name", NULL},
-    {"owner", PARAM_TEXT, USE_LAST, "owner", NULL},
     {"container_format", PARAM_TEXT, USE_LAST, "container_format", NULL},
     {"disk_format", PARAM_TEXT, USE_LAST, "disk_format", NULL},
     {"status", PARAM_TEXT, USE_LAST, "status", NULL},
     {"min_ram", PARAM_INT, USE_LAST, "min_ram", "IMG.0055"},
     {"min_disk", PARAM_INT, USE_LAST, "min_disk", "IMG.0055"},
-    {"created_at", PARAM_TIME, USE_LAST, "created_at", NULL},
-    {"updated_at", PARAM_TIME, USE_LAST, "updated_at", NULL},
 };
 
 static const char *const ims_sort_keys_valid[] = {
@@ -184,16 +178,23 @@ static void sort_specp(struct sort_spec *s)
     ims_strlist_release(&s->dirs);
 }
 
+static const struct param_rule *rule_in(const struct param_rule *rules, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, rules[i].name) == 0)
+            return &rules[i];
+    return NULL;
+}
+
 static const struct param_rule *rule_for(enum ims_query_dialect d, const char *name)
 {
     if (d == IMS_QUERY_GLANCE_V1 && strcmp(name, v1_changes_since_rule.name) == 0)
         return &v1_changes_since_rule;
-    const struct param_rule *rules = d == IMS_QUERY_IMS ? ims_param_rules : param_rules;
-    size_t n = d == IMS_QUERY_IMS ? IMS_ARRAY_SIZE(ims_param_rules) : IMS_ARRAY_SIZE(param_rules);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(name, rules[i].name) == 0)
-            return &rules[i];
-    return &property_rule;
+    const struct param_rule *r = d == IMS_QUERY_IMS ? rule_in(ims_param_rules, IMS_ARRAY_SIZE(ims_param_rules), name)
+                                                    : rule_in(param_rules, IMS_ARRAY_SIZE(param_rules), name);
+    if (!r)
+        r = rule_in(common_rules, IMS_ARRAY_SIZE(common_rules), name);
+    return r ? r : &property_rule;
 }
 
 /* True when this occurrence of a repeated parameter is not the one used. */
@@ -432,6 +433,15 @@ static enum ims_rc parse_listable(const struct param_rule *r, const char *value,
                     (int)(e.op_len > 64 ? 64 : e.op_len), e.op, r->name, value);
 }
 
+/* A filter on a timestamp column, its value in epoch seconds as stored. */
+static enum ims_rc add_time_filter(struct ims_image_query *q, const char *column, enum ims_cmp op, int64_t t)
+{
+    char epoch[24];
+    snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
+    add_single_filter(q, column, false, IMS_FIELD_TIME, op, epoch);
+    return IMS_OK;
+}
+
 static enum ims_rc parse_time(const struct param_rule *r, const char *value, struct ims_image_query *q,
                               struct ims_err *err)
 {
@@ -449,12 +459,8 @@ static enum ims_rc parse_time(const struct param_rule *r, const char *value, str
         return ims_fail(err, IMS_E_BADREQ, "Bad \"%s\" query filter format: %s. Use ISO 8601 DateTime notation.",
                         r->name, value);
     for (size_t i = 0; i < IMS_ARRAY_SIZE(ops); i++) {
-        if (ims_filter_expr_op_is(&e, ops[i].name)) {
-            char epoch[24];
-            snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
-            add_single_filter(q, r->column, false, IMS_FIELD_TIME, ops[i].cmp, epoch);
-            return IMS_OK;
-        }
+        if (ims_filter_expr_op_is(&e, ops[i].name))
+            return add_time_filter(q, r->column, ops[i].cmp, t);
     }
     return ims_fail(err, IMS_E_BADREQ, "Unable to filter on a unknown operator '%.*s' for %s: %s",
                     (int)(e.op_len > 64 ? 64 : e.op_len), e.op, r->name, value);
@@ -469,10 +475,7 @@ static enum ims_rc parse_changes_since(const struct param_rule *r, const char *v
     int64_t t;
     if (!ims_time_parse(value, &t))
         return ims_fail(err, IMS_E_BADREQ, "Unrecognized changes-since value: %s", value);
-    char epoch[24];
-    snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
-    add_single_filter(q, r->column, false, IMS_FIELD_TIME, IMS_CMP_GTE, epoch);
-    return IMS_OK;
+    return add_time_filter(q, r->column, IMS_CMP_GTE, t);
 }
 
 static enum ims_rc parse_int_filter(const struct param_rule *r, const char *value, enum ims_cmp op,
