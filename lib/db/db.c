@@ -397,6 +397,16 @@ enum ims_rc ims_q_exec(struct ims_q *q, struct ims_err *err)
     return rc;
 }
 
+enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_err *err)
+{
+    enum ims_step s;
+    while ((s = ims_q_step(q)) == IMS_STEP_ROW)
+        ims_strlist_add(ret, ims_q_col_text(q, 0));
+    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(q, err);
+    ims_q_done(q);
+    return rc;
+}
+
 const char *ims_q_col_text(struct ims_q *q, int col)
 {
     return q->c->ops->col_null(q->st, col) ? NULL : q->c->ops->col_text(q->st, col);

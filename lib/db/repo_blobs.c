@@ -77,12 +77,7 @@ enum ims_rc ims_repo_blobs_collectable(struct ims_dbc *c, int64_t now, size_t ma
         return IMS_E_DB;
     ims_q_int(&q, now);
     ims_q_int(&q, (int64_t)max);
-    enum ims_step s;
-    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
-        ims_strlist_add(ret, ims_q_col_text(&q, 0));
-    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
+    return ims_q_strings(&q, ret, err);
 }
 
 enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err)
@@ -90,10 +85,5 @@ enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struc
     struct ims_q q;
     if (!ims_q_prepare(&q, c, "SELECT location FROM blobs", err))
         return IMS_E_DB;
-    enum ims_step s;
-    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
-        ims_strlist_add(ret, ims_q_col_text(&q, 0));
-    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
+    return ims_q_strings(&q, ret, err);
 }
