@@ -12,89 +12,20 @@ disturbed). Exits 0 whether the targets are met or not.
   BENCH_BUILD (build), BENCH_MIB (1024), BENCH_RUNS (3)"""
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-import requests
+from bench_harness import BUILD, Imsd, best as best_of, logger, run
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BUILD = os.path.join(ROOT, os.environ.get("BENCH_BUILD", "build"))
 MIB = int(os.environ.get("BENCH_MIB", "1024"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-PASSWORD = "bench-admin-pw"
 BUCKET = "bench"
-
-
-def log(msg):
-    print("[import-bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(*args):
-    subprocess.run([str(a) for a in args], check=True, stdout=subprocess.DEVNULL)
+log = logger("import-bench")
 
 
 def best(fn):
-    times = []
-    for _ in range(RUNS):
-        t0 = time.monotonic()
-        fn()
-        times.append(time.monotonic() - t0)
-    return min(times)
-
-
-class Imsd:
-    def __init__(self, tmp):
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.data = os.path.join(tmp, "data")
-        self.env = dict(os.environ, IMSD_DATA_DIR=self.data, IMSD_LISTEN="127.0.0.1:%d" % self.port,
-                        IMSD_ADMIN_PASSWORD=PASSWORD, IMSD_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"))
-        self.env.pop("IMSD_CONFIG", None)
-        self.proc = subprocess.Popen([os.path.join(BUILD, "imsd")], env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(tmp, "imsd.log"), "w"))
-        for _ in range(200):
-            try:
-                requests.get(self.url + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"name": "Default"}, "password": PASSWORD}}},
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
-        r = requests.post(self.url + "/v3/auth/tokens", json=body, timeout=30)
-        r.raise_for_status()
-        self.s = requests.Session()
-        self.s.headers["X-Auth-Token"] = r.headers["X-Subject-Token"]
-        self.project = r.json()["token"]["project"]["id"]
-
-    def ctl(self, *args):
-        run(os.path.join(BUILD, "imsctl"), "--data-dir", self.data, *args)
-
-    def job(self, method, path, body):
-        r = self.s.request(method, self.url + path, json=body, timeout=60)
-        r.raise_for_status()
-        job_id = r.json()["job_id"]
-        while True:
-            j = self.s.get("%s/v1/%s/jobs/%s" % (self.url, self.project, job_id), timeout=30).json()
-            if j["status"] in ("SUCCESS", "FAIL"):
-                if j["status"] != "SUCCESS":
-                    raise SystemExit("job failed: %s" % j)
-                return j
-            time.sleep(0.02)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=60)
+    return best_of(fn, RUNS)
 
 
 def main():

@@ -14,65 +14,24 @@ Exits 0 whether the target is met or not.
   BENCH_BUILD (build), BENCH_MIB (1024), BENCH_RUNS (2)"""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-import requests
+from bench_harness import Imsd as BaseImsd, best as best_of, free_port, logger, wait_http
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BUILD = os.path.join(ROOT, os.environ.get("BENCH_BUILD", "build"))
 MIB = int(os.environ.get("BENCH_MIB", "1024"))
 RUNS = int(os.environ.get("BENCH_RUNS", "2"))
-PASSWORD = "bench-admin-pw"
+log = logger("interop-bench")
 
 
-def log(msg):
-    print("[interop-bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+class Imsd(BaseImsd):
+    """imsd with the web server's host and port allowed to web-download from."""
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    raise SystemExit("%s did not answer" % url)
-
-
-class Imsd:
     def __init__(self, tmp, web_port):
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        conf = os.path.join(tmp, "imsd.ini")
-        with open(conf, "w") as f:
-            f.write("[images]\nmax_image_size = %d\n\n[import_filtering_opts]\nallowed_hosts = 127.0.0.1\n"
-                    "allowed_ports = %d\n" % (4 * MIB << 20, web_port))
-        env = dict(os.environ, IMSD_DATA_DIR=os.path.join(tmp, "data"), IMSD_LISTEN="127.0.0.1:%d" % self.port,
-                   IMSD_ADMIN_PASSWORD=PASSWORD, IMSD_CONFIG=conf,
-                   IMSD_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"))
-        self.proc = subprocess.Popen([os.path.join(BUILD, "imsd")], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(tmp, "imsd.log"), "w"))
-        wait_http(self.url + "/")
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"name": "Default"}, "password": PASSWORD}}},
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
-        r = requests.post(self.url + "/v3/auth/tokens", json=body, timeout=30)
-        r.raise_for_status()
-        self.token = r.headers["X-Subject-Token"]
-        self.s = requests.Session()
-        self.s.headers["X-Auth-Token"] = self.token
+        super().__init__(tmp, conf="[images]\nmax_image_size = %d\n\n[import_filtering_opts]\n"
+                                   "allowed_hosts = 127.0.0.1\nallowed_ports = %d\n" % (4 * MIB << 20, web_port))
 
     def image(self):
         r = self.s.post(self.url + "/v2/images", json={"name": "bench", "disk_format": "raw",
@@ -96,18 +55,8 @@ class Imsd:
         subprocess.run(["curl", "-sf", "-o", "/dev/null", "-X", "PUT", "-T", f, "-H", "X-Auth-Token: " + self.token,
                         "-H", "Content-Type: application/octet-stream", self.url + path], check=True)
 
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
-
-
 def best(fn):
-    times = []
-    for _ in range(RUNS):
-        t0 = time.monotonic()
-        fn()
-        times.append(time.monotonic() - t0)
-    return min(times)
+    return best_of(fn, RUNS)
 
 
 def main():

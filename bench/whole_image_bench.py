@@ -5,7 +5,7 @@ data, raw) against `cp` + sync of the same three files to the same file
 system (target: at least 80% of cp's speed), and a full-ECS image from a
 backup of that server, which shares the backup's files instead of copying
 them (target: under 2 s). Starts its own imsd on a free port with a fresh
-data dir (import_bench.py's harness); every image and backup a run makes is
+data dir (bench_harness.py); every image and backup a run makes is
 removed before the next. Best of BENCH_RUNS runs each (the machine is
 shared: the minimum is the least disturbed). Exits 0 whether the targets
 are met or not.
@@ -14,25 +14,19 @@ are met or not.
   BENCH_RUNS (3), BENCH_KEEP (keep the temporary directory)"""
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-from import_bench import BUILD, RUNS, Imsd, run
+from bench_harness import BUILD, Imsd, logger, run
 
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SYS_MIB = int(os.environ.get("BENCH_SYS_MIB", "4096"))
 DATA_MIB = int(os.environ.get("BENCH_DATA_MIB", "2048"))
 WHOLE = "/v1/cloudimages/wholeimages/action"
 
 
-def log(msg):
-    print("[whole-image-bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
-
-
-def ctl_out(srv, *args):
-    return subprocess.run([os.path.join(BUILD, "imsctl"), "--data-dir", srv.data] + [str(a) for a in args],
-                          check=True, capture_output=True, text=True).stdout
+log = logger("whole-image-bench")
 
 
 def timed_runs(before, measured, after):
@@ -61,7 +55,7 @@ def main():
             disks.append(path)
         run("sync")
         srv = Imsd(tmp)
-        out = ctl_out(srv, "server", "add", "bench", "--project", "admin", "--os-version", "CentOS 7.6 64bit",
+        out = srv.ctl_out("server", "add", "bench", "--project", "admin", "--os-version", "CentOS 7.6 64bit",
                       *sum((["--disk", d] for d in disks), []))
         server_id = out.split("\n")[0]
         cp_dir = os.path.join(srv.data, "cp")  # the same file system as the store
@@ -84,7 +78,7 @@ def main():
                 srv.ctl("backup", "rm", ent["backup_id"])
 
         def backup():
-            return ctl_out(srv, "backup", "create", "--server", server_id).split("\n")[0]
+            return srv.ctl_out("backup", "create", "--server", server_id).split("\n")[0]
 
         def whole_then_sync(body):
             job = whole(body)
