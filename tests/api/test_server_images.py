@@ -5,48 +5,25 @@ job engine, each image's data downloaded and compared with its source disk
 by `qemu-img compare`; the documented refusals; SIGKILL during a multi-disk
 job."""
 import hashlib
-import subprocess
 import time
 import uuid
 
 import pytest
 
+from disk_helpers import MIB, download_same_as, image, make_disks, pattern, qemu_img
 from helpers import concurrently, libvirt_imsd, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
 CREATE = "/v2/cloudimages/action"
-MIB = 1 << 20
 OS = "Ubuntu 22.04 server 64bit"
-
-
-def qemu_img(*args):
-    r = subprocess.run(["qemu-img"] + [str(a) for a in args], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, "qemu-img %s: %s" % (" ".join(map(str, args)), r.stderr)
-    return r.stdout
-
-
-def pattern(size, seed):
-    """Known content with holes: a MiB of data every other MiB."""
-    out = bytearray(size)
-    for off in range(0, size, 2 * MIB):
-        block = hashlib.sha512(("%s-%d" % (seed, off)).encode()).digest() * (MIB // 64)
-        out[off:off + MIB] = block[:min(MIB, size - off)]
-    return bytes(out)
 
 
 @pytest.fixture(scope="module")
 def disks(tmp_path_factory):
     """A qcow2 system disk, a raw and a vmdk data disk, each with its raw
     reference."""
-    d = tmp_path_factory.mktemp("server-disks")
-    made = {}
-    for name, size, fmt in (("sys", 6 * MIB, "qcow2"), ("data1", 3 * MIB, "raw"), ("data2", 2 * MIB, "vmdk")):
-        raw = d / (name + ".ref.raw")
-        raw.write_bytes(pattern(size, name))
-        disk = d / ("%s.%s" % (name, fmt))
-        qemu_img("convert", "-f", "raw", "-O", fmt, raw, disk)
-        made[name] = {"disk": disk, "ref": raw, "size": size}
-    return made
+    return make_disks(tmp_path_factory.mktemp("server-disks"),
+                      (("sys", 6 * MIB, "qcow2"), ("data1", 3 * MIB, "raw"), ("data2", 2 * MIB, "vmdk")))
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +47,9 @@ def run_job(api, body, timeout=120):
     return wait_job(api, submit(api, "POST", CREATE, body), timeout=timeout)
 
 
-def image(api, image_id):
-    r = api.get("/v2/images/%s" % image_id)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
 def assert_same_data(api, image_id, ref, tmp_path):
     """The image's data, downloaded, is the disk's content (raw)."""
-    r = api.get("/v2/images/%s/file" % image_id)
-    assert r.status_code == 200, r.text
-    out = tmp_path / (image_id + ".raw")
-    out.write_bytes(r.content)
-    qemu_img("compare", "-f", "raw", "-F", "raw", out, ref)
-    assert r.content == ref.read_bytes()
+    assert download_same_as(api, image_id, ref, tmp_path) == ref.read_bytes()
 
 
 def temp_files(srv):

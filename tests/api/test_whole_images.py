@@ -7,46 +7,24 @@ backup (hard links), never copied; deletion, refusals, the backup service's
 permission."""
 import hashlib
 import os
-import subprocess
 import time
 import uuid
 
 import pytest
 
+from disk_helpers import MIB, download_same_as, image, make_disks
 from helpers import Iam, concurrently, imsctl_run, libvirt_imsd, policy_doc, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
 WHOLE = "/v1/cloudimages/wholeimages/action"
-MIB = 1 << 20
 OS = "CentOS 7.6 64bit"
-
-
-def qemu_img(*args):
-    r = subprocess.run(["qemu-img"] + [str(a) for a in args], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, "qemu-img %s: %s" % (" ".join(map(str, args)), r.stderr)
-    return r.stdout
-
-
-def pattern(size, seed):
-    out = bytearray(size)
-    for off in range(0, size, 2 * MIB):
-        block = hashlib.sha512(("%s-%d" % (seed, off)).encode()).digest() * (MIB // 64)
-        out[off:off + MIB] = block[:min(MIB, size - off)]
-    return bytes(out)
 
 
 @pytest.fixture
 def disks(tmp_path):
     """A raw system disk, a qcow2 and a raw data disk (fresh per test: some
     tests change them)."""
-    made = {}
-    for name, size, fmt in (("sys", 4 * MIB, "raw"), ("data1", 3 * MIB, "qcow2"), ("data2", 2 * MIB, "raw")):
-        ref = tmp_path / (name + ".ref.raw")
-        ref.write_bytes(pattern(size, name))
-        disk = tmp_path / ("%s.%s" % (name, fmt))
-        qemu_img("convert", "-f", "raw", "-O", fmt, ref, disk)
-        made[name] = {"disk": disk, "ref": ref, "size": size}
-    return made
+    return make_disks(tmp_path, (("sys", 4 * MIB, "raw"), ("data1", 3 * MIB, "qcow2"), ("data2", 2 * MIB, "raw")))
 
 
 @pytest.fixture(scope="module")
@@ -69,20 +47,6 @@ def run_job(api, body, timeout=120):
     return wait_job(api, submit(api, "POST", WHOLE, body), timeout=timeout)
 
 
-def image(api, image_id):
-    r = api.get("/v2/images/%s" % image_id)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def assert_same_data(api, image_id, ref, tmp_path):
-    r = api.get("/v2/images/%s/file" % image_id)
-    assert r.status_code == 200, r.text
-    out = tmp_path / (image_id + ".out.raw")
-    out.write_bytes(r.content)
-    qemu_img("compare", "-f", "raw", "-F", "raw", out, ref)
-
-
 def check_whole(api, job, disks, tmp_path, backup_id=None):
     assert job["status"] == "SUCCESS", job
     ent = job["entities"]
@@ -94,7 +58,7 @@ def check_whole(api, job, disks, tmp_path, backup_id=None):
     if backup_id:
         assert whole["__backup_id"] == backup_id
     assert whole["__data_origin"] == "server_backup,%s" % whole["__backup_id"]
-    assert_same_data(api, whole["id"], disks["sys"]["ref"], tmp_path)
+    download_same_as(api, whole["id"], disks["sys"]["ref"], tmp_path)
     subs = ent["sub_jobs_result"]
     assert [s["status"] for s in subs] == ["SUCCESS", "SUCCESS"]
     disk_ids = [s["entities"]["image_id"] for s in subs]
@@ -103,7 +67,7 @@ def check_whole(api, job, disks, tmp_path, backup_id=None):
         d = image(api, i)
         assert d["os_hidden"] is True and d["virtual_env_type"] == "DataImage"
         assert d["__backup_id"] == whole["__backup_id"]
-        assert_same_data(api, i, disks[name]["ref"], tmp_path)
+        download_same_as(api, i, disks[name]["ref"], tmp_path)
     # one image in the list: its disks are parts of it
     listed = [i["id"] for i in api.get("/v2/images").json()["images"]]
     assert whole["id"] in listed and not set(disk_ids) & set(listed)
@@ -156,7 +120,7 @@ def test_from_a_backup_keeps_the_backups_content_and_shares_it(srv, api, disks, 
     ims_error(api.post(WHOLE, json={"name": "again", "backup_id": bid}), 400, "IMG.0134")
     # the backup can go: the images keep their data
     srv.imsctl("backup", "rm", bid)
-    assert_same_data(api, whole["id"], refs["sys"]["ref"], tmp_path)
+    download_same_as(api, whole["id"], refs["sys"]["ref"], tmp_path)
     # deleting the full-ECS image deletes its disks' images
     assert api.delete("/v2/images/%s" % whole["id"]).status_code == 204
     for i in disk_ids:
