@@ -17,41 +17,17 @@
 #include <unistd.h>
 
 #include "ims/db.h"
-
-extern const char *const ims_migrations[];
+#include "old_schema.h"
 
 static char path[64];
 
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-}
-
-static int64_t scalar(const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
+static void exec(sqlite3 *db, const char *sql) { old_schema_exec(db, sql); }
+static int64_t scalar(const char *sql) { return old_schema_scalar(path, sql); }
 
 static void make_schema_7(void)
 {
     snprintf(path, sizeof(path), "/tmp/test_migration_8.%d.db", (int)getpid());
-    unlink(path);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL)");
-    for (int v = 0; v < 7; v++)
-        exec(db, ims_migrations[v]);
-    exec(db, "INSERT INTO schema_version (version) VALUES (7)");
+    sqlite3 *db = old_schema_create(path, 7);
     static const char *const rows[] = {
         "INSERT INTO images (id, owner, name, status, visibility, protected, os_hidden, min_disk, min_ram, "
         "enterprise_project_id, created_at, updated_at) VALUES "

@@ -20,8 +20,8 @@
 
 #include "ims/db.h"
 #include "ims/store.h"
+#include "old_schema.h"
 
-extern const char *const ims_migrations[];
 extern const size_t ims_nmigrations;
 
 #define IMG_ID "11111111-1111-1111-1111-111111111111"
@@ -34,13 +34,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 {
     (void)st, (void)flag, (void)ftw;
     return remove(path);
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
 /* The migration that gives locations their scheme. */
@@ -88,15 +81,8 @@ static void test_old_location_reads_after_migration(void **state)
     fputs(data, f);
     fclose(f);
     size_t before = scheme_migration();
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL)");
-    for (size_t v = 0; v < before; v++)
-        exec(db, ims_migrations[v]);
-    char sql[512];
-    snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version) VALUES (%zu)", before);
-    exec(db, sql);
-    exec(db, "INSERT INTO images (id, owner, name, status, visibility, protected, os_hidden, min_disk, min_ram, "
+    sqlite3 *db = old_schema_create(path, before);
+    old_schema_exec(db, "INSERT INTO images (id, owner, name, status, visibility, protected, os_hidden, min_disk, min_ram, "
              "enterprise_project_id, created_at, updated_at, size, location) VALUES "
              "('" IMG_ID "', 'p1', 'old', 'active', 'private', 0, 0, 0, 0, '0', 1, 1, 46, '" BLOB "')");
     sqlite3_close(db);
