@@ -5,6 +5,7 @@ administrator; its jobs waited for; imsctl on the same data dir; best-of-N
 timing. BENCH_BUILD (build) names the build, BENCH_LOG_LEVEL (warning)
 imsd's log level."""
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -107,3 +108,13 @@ class Imsd:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=60)
+
+
+def clean_up(srv, tmp, log):
+    """Stops srv (if it started) and removes tmp, unless BENCH_KEEP is set."""
+    if srv:
+        srv.stop()
+    if os.environ.get("BENCH_KEEP"):
+        log("kept " + tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)

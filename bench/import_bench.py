@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from bench_harness import BUILD, Imsd, best as best_of, logger, run
+from bench_harness import BUILD, Imsd, best as best_of, clean_up, logger, run
 
 MIB = int(os.environ.get("BENCH_MIB", "1024"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -106,12 +106,7 @@ def main():
         print("%-13s %-16s %7s    imsd %7.2f s  (target < 2 s: %s)" % (
             "quick import", "100 GiB sparse", "", quick, "met" if quick < 2 else "NOT met"))
     finally:
-        if srv:
-            srv.stop()
-        if os.environ.get("BENCH_KEEP"):
-            log("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(srv, tmp, log)
     return 0
 
 

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from bench_harness import BUILD, Imsd, logger, run
+from bench_harness import BUILD, Imsd, clean_up, logger, run
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SYS_MIB = int(os.environ.get("BENCH_SYS_MIB", "4096"))
@@ -112,12 +112,7 @@ def main():
         print("%-22s %17s  imsd %7.2f s  (target < 2 s: %s)" % (
             "full-ECS from a backup", "", from_backup, "met" if from_backup < 2 else "NOT met"))
     finally:
-        if srv:
-            srv.stop()
-        if os.environ.get("BENCH_KEEP"):
-            log("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(srv, tmp, log)
     return 0
 
 
