@@ -227,6 +227,27 @@ static bool list_query(struct ims_request *req, struct ims_job_list_query *lq)
     return true;
 }
 
+/* A 200 answer's {"tasks": [...]} in view; the caller adds its members and
+ * closes the object. */
+static void tasks_begin(struct ims_jw *w, struct ims_request *req, const struct ims_job *jobs, size_t n,
+                        enum view_kind kind)
+{
+    ims_jw_init(w, ims_resp_json_buf(req, 200));
+    ims_jw_obj_begin(w);
+    ims_jw_key(w, "tasks");
+    ims_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        write_task(w, req, &jobs[i], kind);
+    ims_jw_arr_end(w);
+}
+
+static void jobs_free(struct ims_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ims_job_release(&jobs[i]);
+    free(jobs);
+}
+
 void api_tasks_list(struct ims_request *req)
 {
     if (!admitted(req))
@@ -245,13 +266,7 @@ void api_tasks_list(struct ims_request *req)
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "tasks");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        write_task(&w, req, &jobs[i], VIEW_STUB);
-    ims_jw_arr_end(&w);
+    tasks_begin(&w, req, jobs, n, VIEW_STUB);
     struct ims_buf q;
     ims_buf_init(&q, 128);
     api_link_query(&q, &req->query);
@@ -267,9 +282,7 @@ void api_tasks_list(struct ims_request *req)
     }
     ims_jw_obj_end(&w);
     ims_buf_release(&q);
-    for (size_t i = 0; i < n; i++)
-        ims_job_release(&jobs[i]);
-    free(jobs);
+    jobs_free(jobs, n);
 }
 
 void api_image_tasks(struct ims_request *req)
@@ -291,15 +304,7 @@ void api_image_tasks(struct ims_request *req)
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "tasks");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        write_task(&w, req, &jobs[i], VIEW_DB);
-    ims_jw_arr_end(&w);
+    tasks_begin(&w, req, jobs, n, VIEW_DB);
     ims_jw_obj_end(&w);
-    for (size_t i = 0; i < n; i++)
-        ims_job_release(&jobs[i]);
-    free(jobs);
+    jobs_free(jobs, n);
 }
