@@ -29,6 +29,20 @@ static void read_ns(struct ims_q *q, struct ims_md_namespace *ns)
     ns->revision = ims_q_col_int(q, 9);
 }
 
+static void ns_row(struct ims_q *q, void *ret) { read_ns(q, ret); }
+
+/* The one row q selects, read by `row` into ret; IMS_E_NOTFOUND without a
+ * message (the caller names what) when there is none. Finishes q. */
+static enum ims_rc one_row(struct ims_q *q, void (*row)(struct ims_q *, void *), void *ret, struct ims_err *err)
+{
+    enum ims_step st = ims_q_step(q);
+    enum ims_rc rc = st == IMS_STEP_ROW ? IMS_OK : st == IMS_STEP_DONE ? IMS_E_NOTFOUND : ims_q_dberr(q, err);
+    if (rc == IMS_OK)
+        row(q, ret);
+    ims_q_done(q);
+    return rc;
+}
+
 static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
@@ -44,15 +58,9 @@ enum ims_rc ims_repo_md_namespace_get(struct ims_dbc *c, const char *name, struc
     if (!ims_q_prepare(&q, c, "SELECT " NS_COLS " FROM metadef_namespaces WHERE namespace = ?", err))
         return IMS_E_DB;
     ims_q_text(&q, name);
-    enum ims_step st = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (st == IMS_STEP_ROW)
-        read_ns(&q, ret);
-    else
-        rc = st == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "Metadata definition namespace=%s was not found.",
-                                            name)
-                                 : ims_q_dberr(&q, err);
-    ims_q_done(&q);
+    enum ims_rc rc = one_row(&q, ns_row, ret, err);
+    if (rc == IMS_E_NOTFOUND)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "Metadata definition namespace=%s was not found.", name);
     return rc;
 }
 
@@ -477,15 +485,9 @@ static enum ims_rc item_get(struct ims_dbc *c, const char *sql, const char *ns_i
         return IMS_E_DB;
     ims_q_text(&q, ns_id);
     ims_q_text(&q, name);
-    enum ims_step st = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (st == IMS_STEP_ROW)
-        row(&q, ret);
-    else
-        rc = st == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "Metadata definition %s not found: %s.",
-                                            kind_noun(kind), name)
-                                 : ims_q_dberr(&q, err);
-    ims_q_done(&q);
+    enum ims_rc rc = one_row(&q, row, ret, err);
+    if (rc == IMS_E_NOTFOUND)
+        rc = ims_fail(err, IMS_E_NOTFOUND, "Metadata definition %s not found: %s.", kind_noun(kind), name);
     return rc;
 }
 
