@@ -10,14 +10,6 @@
 #include "fuzz.h"
 #include "ims/import_request.h"
 
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
 static bool clean(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -34,17 +26,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ims_glance_import_body b;
     struct ims_err err = {0};
     enum ims_rc rc = ims_glance_import_parse((const char *)data, size, &b, &err);
-    check(rc == IMS_OK || rc == IMS_E_BADREQ, "the parser fails with 400 only");
+    fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "the parser fails with 400 only");
     if (rc != IMS_OK) {
-        check(err.msg[0] != 0, "a refusal says why");
+        fuzz_check(err.msg[0] != 0, "a refusal says why");
         return 0;
     }
-    check(b.method && clean(b.method, 64), "method name");
-    check(!b.uri || clean(b.uri, IMS_GLANCE_URI_MAX), "uri");
-    check(b.stores.n <= IMS_GLANCE_STORES_MAX, "store count");
-    check(!(b.all_stores && b.stores_given), "all_stores excludes stores");
+    fuzz_check(b.method && clean(b.method, 64), "method name");
+    fuzz_check(!b.uri || clean(b.uri, IMS_GLANCE_URI_MAX), "uri");
+    fuzz_check(b.stores.n <= IMS_GLANCE_STORES_MAX, "store count");
+    fuzz_check(!(b.all_stores && b.stores_given), "all_stores excludes stores");
     for (size_t i = 0; i < b.stores.n; i++)
-        check(clean(b.stores.items[i], IMS_GLANCE_STORE_ID_MAX), "store id");
+        fuzz_check(clean(b.stores.items[i], IMS_GLANCE_STORE_ID_MAX), "store id");
     ims_glance_import_body_release(&b);
     return 0;
 }

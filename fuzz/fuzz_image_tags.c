@@ -13,30 +13,15 @@
 
 #define INPUT_MAX (256 * 1024)
 
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-static void check_rc(enum ims_rc rc, const struct ims_err *err)
-{
-    check(rc == IMS_OK || rc == IMS_E_BADREQ, "parsers fail with 400 only");
-    if (rc != IMS_OK)
-        check(err->code[0] && strncmp(err->code, "IMG.", 4) == 0, "a refusal carries an IMS code");
-}
-
 /* A pair an IMS create may store: the native form splits back into it. */
 static void check_pair(const char *k, const char *v)
 {
-    check(*k && ims_tag_chars(k) <= IMS_TAG_KEY_MAX && ims_tag_chars(v) <= IMS_TAG_VALUE_MAX, "pair lengths");
-    check(!strchr(k, '=') && k[0] != ' ' && k[strlen(k) - 1] != ' ', "key form");
+    fuzz_check(*k && ims_tag_chars(k) <= IMS_TAG_KEY_MAX && ims_tag_chars(v) <= IMS_TAG_VALUE_MAX, "pair lengths");
+    fuzz_check(!strchr(k, '=') && k[0] != ' ' && k[strlen(k) - 1] != ' ', "key form");
     char *native = ims_tag_join(k, v), *k2, *v2;
     ims_tag_split(native, &k2, &v2);
-    check(!strcmp(k, k2) && !strcmp(v, v2), "join/split round trip");
-    check(ims_tag_has_key(native, k), "native tag has its key");
+    fuzz_check(!strcmp(k, k2) && !strcmp(v, v2), "join/split round trip");
+    fuzz_check(ims_tag_has_key(native, k), "native tag has its key");
     free(native);
     free(k2);
     free(v2);
@@ -44,10 +29,10 @@ static void check_pair(const char *k, const char *v)
 
 static void check_conds(const struct ims_tag_conds *c)
 {
-    check(c->n <= IMS_TAG_QUERY_KEYS_MAX, "condition keys");
+    fuzz_check(c->n <= IMS_TAG_QUERY_KEYS_MAX, "condition keys");
     for (size_t i = 0; i < c->n; i++) {
-        check(*c->v[i].key && ims_tag_chars(c->v[i].key) <= IMS_TAG_QUERY_KEY_MAX, "condition key");
-        check(c->v[i].values.n <= IMS_TAG_QUERY_VALUES_MAX, "condition values");
+        fuzz_check(*c->v[i].key && ims_tag_chars(c->v[i].key) <= IMS_TAG_QUERY_KEY_MAX, "condition key");
+        fuzz_check(c->v[i].values.n <= IMS_TAG_QUERY_VALUES_MAX, "condition values");
     }
 }
 
@@ -59,16 +44,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ims_err err;
     char *id = NULL, *k = NULL, *v = NULL;
     enum ims_rc rc = ims_tag_v1_parse(body, size, &id, &k, &v, &err);
-    check_rc(rc, &err);
+    fuzz_check_ims_refusal(rc, &err);
     if (rc == IMS_OK) {
-        check(*id != 0, "image id");
+        fuzz_check(*id != 0, "image id");
         check_pair(k, v);
         free(id);
         free(k);
         free(v);
     }
     rc = ims_tag_one_parse(body, size, &k, &v, &err);
-    check_rc(rc, &err);
+    fuzz_check_ims_refusal(rc, &err);
     if (rc == IMS_OK) {
         check_pair(k, v);
         free(k);
@@ -76,22 +61,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct ims_tag_batch b;
     rc = ims_tag_batch_parse(body, size, &b, &err);
-    check_rc(rc, &err);
+    fuzz_check_ims_refusal(rc, &err);
     if (rc == IMS_OK) {
-        check(b.tags.n >= 1 && b.tags.n <= IMS_TAG_BATCH_MAX, "batch size");
+        fuzz_check(b.tags.n >= 1 && b.tags.n <= IMS_TAG_BATCH_MAX, "batch size");
         for (size_t i = 0; i < b.tags.n; i++) {
             if (b.create)
                 check_pair(b.tags.items[i].key, b.tags.items[i].value);
             for (size_t j = i + 1; j < b.tags.n; j++)
-                check(strcmp(b.tags.items[i].key, b.tags.items[j].key) != 0, "batch keys unique");
+                fuzz_check(strcmp(b.tags.items[i].key, b.tags.items[j].key) != 0, "batch keys unique");
         }
         ims_tag_batch_release(&b);
     }
     struct ims_tag_query q;
     rc = ims_tag_query_parse(body, size, &q, &err);
-    check_rc(rc, &err);
+    fuzz_check_ims_refusal(rc, &err);
     if (rc == IMS_OK) {
-        check(q.count || (q.limit >= 1 && q.limit <= IMS_TAG_QUERY_LIMIT_MAX && q.offset >= 0), "page bounds");
+        fuzz_check(q.count || (q.limit >= 1 && q.limit <= IMS_TAG_QUERY_LIMIT_MAX && q.offset >= 0), "page bounds");
         check_conds(&q.tags);
         check_conds(&q.tags_any);
         check_conds(&q.not_tags);
@@ -102,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ims_strlist_add(&tags, "key3=valueXX");
         ims_strlist_add(&tags, "a=b=c");
         bool m = ims_tag_query_match(&q, "id", NULL, &tags);
-        check(!(m && q.without_any_tag), "without_any_tag matches untagged images only");
+        fuzz_check(!(m && q.without_any_tag), "without_any_tag matches untagged images only");
         ims_strlist_release(&tags);
         ims_tag_query_release(&q);
     }
@@ -117,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ims_tag_split(s, &k, &v);
     char *again = ims_tag_join(k, v);
-    check(!strchr(k, '='), "split key has no '='");
-    check(!strcmp(again, s) || (strlen(s) == strlen(k) + 1 && s[strlen(k)] == '='), "split/join round trip");
+    fuzz_check(!strchr(k, '='), "split key has no '='");
+    fuzz_check(!strcmp(again, s) || (strlen(s) == strlen(k) + 1 && s[strlen(k)] == '='), "split/join round trip");
     free(again);
     free(k);
     free(v);

@@ -13,14 +13,6 @@
 
 #define INPUT_MAX (256 * 1024)
 
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
 static void fresh_image(struct ims_image *img)
 {
     ims_image_init(img);
@@ -33,22 +25,22 @@ static void fresh_image(struct ims_image *img)
 
 static void check_image(const struct ims_image *img, bool is_admin)
 {
-    check(ims_image_visibility_valid(img->visibility), "visibility valid");
-    check(!img->container_format || ims_container_format_valid(img->container_format), "container_format valid");
-    check(!img->disk_format || ims_disk_format_valid(img->disk_format), "disk_format valid");
-    check(img->min_disk >= 0 && img->min_disk <= 2147483647, "min_disk in range");
-    check(img->min_ram >= 0 && img->min_ram <= 2147483647, "min_ram in range");
-    check(img->props.n <= IMS_IMAGE_PROPS_MAX, "property quota");
-    check(img->tags.n <= IMS_IMAGE_TAGS_MAX, "tag quota");
-    check(strcmp(img->status, "queued") == 0 && img->size == -1, "read-only attributes untouched");
-    check(img->owner != NULL && (is_admin || strcmp(img->owner, "project") == 0), "owner only changed by admin");
+    fuzz_check(ims_image_visibility_valid(img->visibility), "visibility valid");
+    fuzz_check(!img->container_format || ims_container_format_valid(img->container_format), "container_format valid");
+    fuzz_check(!img->disk_format || ims_disk_format_valid(img->disk_format), "disk_format valid");
+    fuzz_check(img->min_disk >= 0 && img->min_disk <= 2147483647, "min_disk in range");
+    fuzz_check(img->min_ram >= 0 && img->min_ram <= 2147483647, "min_ram in range");
+    fuzz_check(img->props.n <= IMS_IMAGE_PROPS_MAX, "property quota");
+    fuzz_check(img->tags.n <= IMS_IMAGE_TAGS_MAX, "tag quota");
+    fuzz_check(strcmp(img->status, "queued") == 0 && img->size == -1, "read-only attributes untouched");
+    fuzz_check(img->owner != NULL && (is_admin || strcmp(img->owner, "project") == 0), "owner only changed by admin");
     for (size_t i = 0; i < img->props.n; i++) {
-        check(img->props.items[i].value != NULL, "property values are strings");
-        check(ims_image_attr_kind(img->props.items[i].key) == IMS_ATTR_PROPERTY, "no core name among properties");
+        fuzz_check(img->props.items[i].value != NULL, "property values are strings");
+        fuzz_check(ims_image_attr_kind(img->props.items[i].key) == IMS_ATTR_PROPERTY, "no core name among properties");
     }
     for (size_t i = 0; i < img->tags.n; i++)
         for (size_t j = i + 1; j < img->tags.n; j++)
-            check(strcmp(img->tags.items[i], img->tags.items[j]) != 0, "tags unique");
+            fuzz_check(strcmp(img->tags.items[i], img->tags.items[j]) != 0, "tags unique");
 }
 
 static void run(const char *media, const uint8_t *data, size_t size)
@@ -56,11 +48,11 @@ static void run(const char *media, const uint8_t *data, size_t size)
     struct ims_patch p = {0};
     struct ims_err err;
     enum ims_rc rc = ims_patch_parse(media, (const char *)data, size, &p, &err);
-    check(rc == IMS_OK || rc == IMS_E_BADREQ, "parse fails with 400 only");
+    fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "parse fails with 400 only");
     if (rc != IMS_OK)
         return;
     for (size_t i = 0; i < p.n; i++) {
-        check((p.ops[i].index != NULL) == (strcmp(p.ops[i].path, "locations") == 0 &&
+        fuzz_check((p.ops[i].index != NULL) == (strcmp(p.ops[i].path, "locations") == 0 &&
                                            p.ops[i].op != IMS_PATCH_REPLACE),
               "a position only for a /locations/N add or remove");
         if (strcmp(p.ops[i].path, "locations") != 0)
@@ -68,16 +60,16 @@ static void run(const char *media, const uint8_t *data, size_t size)
         struct ims_location_value *v = NULL;
         size_t n = 0;
         rc = ims_patch_locations_value(&p.ops[i], &v, &n, &err);
-        check(rc == IMS_OK || rc == IMS_E_BADREQ, "a location value fails with 400 only");
+        fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "a location value fails with 400 only");
         for (size_t k = 0; rc == IMS_OK && k < n; k++)
-            check(v[k].url && ims_text_valid(v[k].url) && ims_utf8_chars(v[k].url) <= 255, "location urls are text");
+            fuzz_check(v[k].url && ims_text_valid(v[k].url) && ims_utf8_chars(v[k].url) <= 255, "location urls are text");
         ims_location_values_free(v, n);
     }
     for (int admin = 0; admin < 2; admin++) {
         struct ims_image img;
         fresh_image(&img);
         rc = ims_patch_apply(&p, &img, admin, &err);
-        check(rc == IMS_OK || rc == IMS_E_BADREQ || rc == IMS_E_FORBIDDEN || rc == IMS_E_CONFLICT ||
+        fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ || rc == IMS_E_FORBIDDEN || rc == IMS_E_CONFLICT ||
                   rc == IMS_E_TOOLARGE,
               "apply fails with 400/403/409/413 only");
         if (rc == IMS_OK)

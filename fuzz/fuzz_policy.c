@@ -13,14 +13,6 @@
 #include "fuzz.h"
 #include "ims/policy.h"
 
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
 struct kv {
     const char *key;
     const char *values[3];
@@ -69,9 +61,9 @@ static void upper(const char *s, char *out, size_t cap)
 static void check_policy(const struct ims_policy *p)
 {
     const char *v = ims_policy_version(p);
-    check(strcmp(v, "1.0") == 0 || strcmp(v, "1.1") == 0, "version is 1.0 or 1.1");
+    fuzz_check(strcmp(v, "1.0") == 0 || strcmp(v, "1.1") == 0, "version is 1.0 or 1.1");
     for (size_t i = 0; ims_policy_depend(p, i); i++)
-        check(i < IMS_POLICY_MAX_STATEMENTS, "depends bounded");
+        fuzz_check(i < IMS_POLICY_MAX_STATEMENTS, "depends bounded");
 
     enum ims_effect eff[NACTIONS];
     bool all_allowed = true;
@@ -79,12 +71,12 @@ static void check_policy(const struct ims_policy *p)
     for (size_t a = 0; a < NACTIONS; a++) {
         size_t st = SIZE_MAX;
         eff[a] = ims_policy_eval(p, actions[a], &ctx, &st);
-        check(eff[a] <= IMS_EFFECT_DENY, "effect in range");
-        check(st < IMS_POLICY_MAX_STATEMENTS, "statement index in range");
-        check(ims_policy_eval(p, actions[a], &ctx, NULL) == eff[a], "eval deterministic");
+        fuzz_check(eff[a] <= IMS_EFFECT_DENY, "effect in range");
+        fuzz_check(st < IMS_POLICY_MAX_STATEMENTS, "statement index in range");
+        fuzz_check(ims_policy_eval(p, actions[a], &ctx, NULL) == eff[a], "eval deterministic");
         char up[64];
         upper(actions[a], up, sizeof(up));
-        check(ims_policy_eval(p, up, &ctx, NULL) == eff[a], "action case does not matter");
+        fuzz_check(ims_policy_eval(p, up, &ctx, NULL) == eff[a], "action case does not matter");
         ims_policy_eval(p, actions[a], NULL, NULL); /* no context: no crash */
         struct ims_policy_ctx odd = {lookup, NULL, INT64_MIN};
         ims_policy_eval(p, actions[a], &odd, NULL); /* a clock out of any range */
@@ -94,12 +86,12 @@ static void check_policy(const struct ims_policy *p)
         const char *denied = NULL;
         struct ims_policy_match m;
         bool ok = ims_policy_decide(one, 1, &actions[a], 1, &ctx, &denied, &m);
-        check(ok == (eff[a] == IMS_EFFECT_ALLOW), "decide agrees with eval");
-        check(ok ? denied == NULL : denied == actions[a], "denied action named");
-        check(m.effect == eff[a], "match effect agrees with eval");
+        fuzz_check(ok == (eff[a] == IMS_EFFECT_ALLOW), "decide agrees with eval");
+        fuzz_check(ok ? denied == NULL : denied == actions[a], "denied action named");
+        fuzz_check(m.effect == eff[a], "match effect agrees with eval");
         if (eff[a] != IMS_EFFECT_NONE)
-            check(m.policy == 0 && m.statement == st, "match statement agrees with eval");
-        check(ims_policy_decide(two, 2, &actions[a], 1, &ctx, NULL, NULL) == ok, "a policy twice changes nothing");
+            fuzz_check(m.policy == 0 && m.statement == st, "match statement agrees with eval");
+        fuzz_check(ims_policy_decide(two, 2, &actions[a], 1, &ctx, NULL, NULL) == ok, "a policy twice changes nothing");
         if (eff[a] != IMS_EFFECT_ALLOW && all_allowed) {
             all_allowed = false;
             first_bad = actions[a];
@@ -108,8 +100,8 @@ static void check_policy(const struct ims_policy *p)
     const struct ims_policy *one[] = {p};
     const char *denied = NULL;
     bool ok = ims_policy_decide(one, 1, actions, NACTIONS, &ctx, &denied, NULL);
-    check(ok == all_allowed, "all actions required");
-    check(denied == first_bad, "first failing action named");
+    fuzz_check(ok == all_allowed, "all actions required");
+    fuzz_check(denied == first_bad, "first failing action named");
 }
 
 /* The input as a requested action, against every system policy. */
@@ -124,13 +116,13 @@ static void check_action(const uint8_t *data, size_t size)
         const char *doc = ims_policy_system_document(*name);
         struct ims_policy *p = NULL;
         struct ims_err err;
-        check(ims_policy_parse(doc, strlen(doc), &p, &err) == IMS_OK, "system policy parses");
+        fuzz_check(ims_policy_parse(doc, strlen(doc), &p, &err) == IMS_OK, "system policy parses");
         enum ims_effect e = ims_policy_eval(p, action, &ctx, NULL);
         /* IMS FullAccess allows exactly the ims service's three-part actions. */
         if (strcmp(*name, "IMS FullAccess") == 0 && strlen(action) == size) {
             bool three = strncasecmp(action, "ims:", 4) == 0 && strchr(action + 4, ':') &&
                          action[4] != ':' && strchr(action + 4, ':')[1] && !strchr(strchr(action + 4, ':') + 1, ':');
-            check((e == IMS_EFFECT_ALLOW) == three, "IMS FullAccess is ims:*:*");
+            fuzz_check((e == IMS_EFFECT_ALLOW) == three, "IMS FullAccess is ims:*:*");
         }
         ims_policy_free(p);
     }
@@ -141,8 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ims_policy *p = NULL;
     struct ims_err err = {0};
     enum ims_rc rc = ims_policy_parse((const char *)data, size, &p, &err);
-    check(rc == IMS_OK || rc == IMS_E_BADREQ, "parse fails with 400 only");
-    check(rc == IMS_OK ? p != NULL : p == NULL && err.msg[0], "result or message");
+    fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "parse fails with 400 only");
+    fuzz_check(rc == IMS_OK ? p != NULL : p == NULL && err.msg[0], "result or message");
     if (p) {
         check_policy(p);
         ims_policy_free(p);

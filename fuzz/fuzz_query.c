@@ -14,43 +14,35 @@
 
 #define INPUT_MAX (64 * 1024)
 
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
 static void check_query(const struct ims_image_query *q, const struct ims_query_limits *lim,
                         enum ims_query_dialect d)
 {
-    check(q->limit >= 0 && q->limit <= lim->max_limit, "limit within [0, max]");
-    check(q->nsorts >= 1 && q->nsorts <= IMS_QUERY_MAX_SORT, "1..8 sort keys");
+    fuzz_check(q->limit >= 0 && q->limit <= lim->max_limit, "limit within [0, max]");
+    fuzz_check(q->nsorts >= 1 && q->nsorts <= IMS_QUERY_MAX_SORT, "1..8 sort keys");
     for (size_t i = 0; i < q->nsorts; i++)
-        check(ims_query_sort_key_valid(q->sorts[i].key), "sort keys are whitelisted");
+        fuzz_check(ims_query_sort_key_valid(q->sorts[i].key), "sort keys are whitelisted");
     for (size_t i = 0; i < q->nfilters; i++) {
         const struct ims_filter *f = &q->filters[i];
-        check(f->key != NULL, "filter has a key");
-        check(f->op == IMS_CMP_IN || f->values.n == 1, "non-IN filters have one value");
-        check(f->op != IMS_CMP_IN || f->values.n <= 1000, "IN lists are capped");
+        fuzz_check(f->key != NULL, "filter has a key");
+        fuzz_check(f->op == IMS_CMP_IN || f->values.n == 1, "non-IN filters have one value");
+        fuzz_check(f->op != IMS_CMP_IN || f->values.n <= 1000, "IN lists are capped");
         const struct ims_query_enum *e = ims_query_enum_find(d, f->key);
         for (size_t j = 0; e && j < f->values.n; j++)
-            check(ims_query_enum_allows(e, f->values.items[j]), "enumerated filters carry listed values");
-        check(f->type != IMS_FIELD_BOOL || strcmp(f->values.items[0], "1") == 0 ||
+            fuzz_check(ims_query_enum_allows(e, f->values.items[j]), "enumerated filters carry listed values");
+        fuzz_check(f->type != IMS_FIELD_BOOL || strcmp(f->values.items[0], "1") == 0 ||
                   strcmp(f->values.items[0], "0") == 0,
               "bool filters are 1 or 0");
         if (f->type == IMS_FIELD_INT || f->type == IMS_FIELD_TIME) {
             char *end;
             strtoll(f->values.items[0], &end, 10);
-            check(*f->values.items[0] && !*end, "int/time filters are decimal");
+            fuzz_check(*f->values.items[0] && !*end, "int/time filters are decimal");
         }
     }
     static const char *const visibilities[] = {"public", "private", "shared", "community", "all"};
     bool vis_ok = q->visibility == NULL;
     for (size_t i = 0; i < sizeof(visibilities) / sizeof(*visibilities) && !vis_ok; i++)
         vis_ok = strcmp(q->visibility, visibilities[i]) == 0;
-    check(vis_ok, "visibility is one of the five");
+    fuzz_check(vis_ok, "visibility is one of the five");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t d = 0; d < sizeof(dialects) / sizeof(*dialects); d++) {
             struct ims_image_query q;
             enum ims_rc rc = ims_image_query_parse_dialect(&params, &lim, dialects[d], &q, &err);
-            check(rc == IMS_OK || rc == IMS_E_BADREQ, "only 400s");
-            check(rc == IMS_OK || dialects[d] != IMS_QUERY_IMS || strncmp(err.code, "IMG.", 4) == 0,
+            fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "only 400s");
+            fuzz_check(rc == IMS_OK || dialects[d] != IMS_QUERY_IMS || strncmp(err.code, "IMG.", 4) == 0,
                   "IMS refusals carry an IMG code");
             if (rc == IMS_OK) {
                 check_query(&q, &lim, dialects[d]);

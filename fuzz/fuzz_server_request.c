@@ -12,14 +12,6 @@
 #include "ims/server_request.h"
 #include "ims/tags.h"
 
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
 static bool ref_ok(const char *s)
 {
     return s && *s && strlen(s) <= IMS_SERVER_REF_MAX && ims_text_valid(s);
@@ -27,9 +19,9 @@ static bool ref_ok(const char *s)
 
 static void check_naming(const char *name, const char *desc, const struct ims_strlist *tags)
 {
-    check(name && *name && strlen(name) <= 128 && ims_text_valid(name), "name");
-    check(!desc || (ims_utf8_chars(desc) <= 1024 && !strpbrk(desc, "<>\r\n")), "description");
-    check(tags->n <= IMS_TAGS_PER_IMAGE_MAX, "tag count");
+    fuzz_check(name && *name && strlen(name) <= 128 && ims_text_valid(name), "name");
+    fuzz_check(!desc || (ims_utf8_chars(desc) <= 1024 && !strpbrk(desc, "<>\r\n")), "description");
+    fuzz_check(tags->n <= IMS_TAGS_PER_IMAGE_MAX, "tag count");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,39 +31,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct ims_err err;
         struct ims_server_image_request r;
         enum ims_rc rc = ims_server_image_request_parse(whole, body, size, &r, &err);
-        check(rc == IMS_OK || rc == IMS_E_BADREQ, "parsers fail with 400 only");
+        fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "parsers fail with 400 only");
         if (rc != IMS_OK) {
-            check(err.code[0] && strncmp(err.code, "IMG.", 4) == 0, "a refusal carries an IMS code");
+            fuzz_check(err.code[0] && strncmp(err.code, "IMG.", 4) == 0, "a refusal carries an IMS code");
             continue;
         }
-        check(r.enterprise_project_id && r.type, "defaults set");
-        check(r.n_data <= IMS_SERVER_DATA_IMAGES_MAX, "data image count");
+        fuzz_check(r.enterprise_project_id && r.type, "defaults set");
+        fuzz_check(r.n_data <= IMS_SERVER_DATA_IMAGES_MAX, "data image count");
         switch (r.kind) {
         case IMS_SI_SERVER:
-            check(!whole && ref_ok(r.instance_id) && !r.volume_id, "server");
+            fuzz_check(!whole && ref_ok(r.instance_id) && !r.volume_id, "server");
             break;
         case IMS_SI_DATA:
-            check(!whole && !r.instance_id && !r.volume_id && r.n_data > 0 && !r.name, "data disks");
+            fuzz_check(!whole && !r.instance_id && !r.volume_id && r.n_data > 0 && !r.name, "data disks");
             break;
         case IMS_SI_VOLUME:
-            check(!whole && ref_ok(r.volume_id) && r.os_version && r.n_data == 0, "volume");
+            fuzz_check(!whole && ref_ok(r.volume_id) && r.os_version && r.n_data == 0, "volume");
             break;
         case IMS_SI_WHOLE_SERVER:
-            check(whole && ref_ok(r.instance_id) && !r.backup_id && r.n_data == 0, "whole server");
+            fuzz_check(whole && ref_ok(r.instance_id) && !r.backup_id && r.n_data == 0, "whole server");
             break;
         case IMS_SI_WHOLE_BACKUP:
-            check(whole && ref_ok(r.backup_id) && !r.instance_id && r.whole_image_type && r.n_data == 0,
+            fuzz_check(whole && ref_ok(r.backup_id) && !r.instance_id && r.whole_image_type && r.n_data == 0,
                   "whole backup");
             break;
         }
         if (r.kind != IMS_SI_DATA)
             check_naming(r.name, r.description, &r.tags);
-        check(r.min_ram >= -1 && r.max_ram >= -1, "memory");
+        fuzz_check(r.min_ram >= -1 && r.max_ram >= -1, "memory");
         for (size_t i = 0; i < r.n_data; i++) {
             check_naming(r.data_images[i].name, r.data_images[i].description, &r.data_images[i].tags);
-            check(ref_ok(r.data_images[i].volume_id), "volume id");
+            fuzz_check(ref_ok(r.data_images[i].volume_id), "volume id");
             for (size_t j = 0; j < i; j++)
-                check(strcmp(r.data_images[i].volume_id, r.data_images[j].volume_id), "each disk once");
+                fuzz_check(strcmp(r.data_images[i].volume_id, r.data_images[j].volume_id), "each disk once");
         }
         ims_server_image_request_release(&r);
     }

@@ -11,14 +11,6 @@
 #include "fuzz.h"
 #include "ims/obs.h"
 
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 4096)
@@ -31,26 +23,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum ims_rc rc = ims_web_filter_init(&f, pick & 1 ? "http,https" : "", pick & 2 ? "https" : "",
                                          hosts[(pick >> 2) % 3], pick & 16 ? "10.0.0.1,evil.example" : "",
                                          ports[(pick >> 5) % 3], "", pick & 128, &err);
-    check(rc == IMS_OK, "the fuzzer's filters are valid");
+    fuzz_check(rc == IMS_OK, "the fuzzer's filters are valid");
     char *uri = malloc(size);
     memcpy(uri, data + 1, size - 1);
     uri[size - 1] = 0;
     struct ims_web_target t;
     rc = ims_web_check_uri(&f, uri, &t, &err);
-    check(rc == IMS_OK || rc == IMS_E_BADREQ, "refusals are 400");
+    fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "refusals are 400");
     if (rc == IMS_OK) {
-        check(ims_streq(t.scheme, "http") || ims_streq(t.scheme, "https"), "http(s) only");
-        check(t.port >= 1 && t.port <= 65535, "a port");
-        check(t.host[0] != 0, "a host");
-        check(strlen(t.url) <= IMS_WEB_URI_MAX, "URL length");
+        fuzz_check(ims_streq(t.scheme, "http") || ims_streq(t.scheme, "https"), "http(s) only");
+        fuzz_check(t.port >= 1 && t.port <= 65535, "a port");
+        fuzz_check(t.host[0] != 0, "a host");
+        fuzz_check(strlen(t.url) <= IMS_WEB_URI_MAX, "URL length");
         if (f.allowed_hosts.n)
-            check(ims_strlist_contains(&f.allowed_hosts, t.host), "allowed hosts only");
+            fuzz_check(ims_strlist_contains(&f.allowed_hosts, t.host), "allowed hosts only");
         /* the address checks never accept loopback or link-local for an unlisted host */
         if (!ims_strlist_contains(&f.allowed_hosts, t.host)) {
-            check(!ims_web_address_allowed(&f, t.host, "127.0.0.1"), "loopback refused");
-            check(!ims_web_address_allowed(&f, t.host, "::ffff:127.0.0.1"), "mapped loopback refused");
-            check(!ims_web_address_allowed(&f, t.host, "169.254.169.254"), "link-local refused");
-            check(!ims_web_address_allowed(&f, t.host, "fe80::1"), "IPv6 link-local refused");
+            fuzz_check(!ims_web_address_allowed(&f, t.host, "127.0.0.1"), "loopback refused");
+            fuzz_check(!ims_web_address_allowed(&f, t.host, "::ffff:127.0.0.1"), "mapped loopback refused");
+            fuzz_check(!ims_web_address_allowed(&f, t.host, "169.254.169.254"), "link-local refused");
+            fuzz_check(!ims_web_address_allowed(&f, t.host, "fe80::1"), "IPv6 link-local refused");
         }
     }
     /* the URI text as an address */
