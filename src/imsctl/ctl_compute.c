@@ -9,9 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/backends.h"
 #include "ims/compute_admin.h"
 #include "ims/service.h"
+
+#include "ctl_service.h"
 
 struct cmd {
     const char *noun, *verb, *synopsis, *help;
@@ -334,20 +335,12 @@ int imsctl_compute(const struct ims_config *cfg, int argc, char **argv)
         fprintf(stderr, "imsctl: '%s %s' needs --project P; usage: imsctl %s\n", noun, verb, cmd->synopsis);
         return 2;
     }
-    char err[512];
-    struct ims_backends be;
-    if (ims_backends_open(cfg, &be, err, sizeof(err))) {
-        fprintf(stderr, "imsctl: %s\n", err);
+    struct ctl_service cs;
+    if (ctl_service_open(cfg, &cs))
         return 1;
-    }
-    struct ims_service *svc;
+    struct ims_service *svc = cs.svc;
     struct ims_err e = {0};
-    enum ims_rc rc = ims_service_open(cfg, &be, &svc, &e);
-    if (rc != IMS_OK) {
-        ims_backends_close(&be);
-        fprintf(stderr, "imsctl: %s\n", e.msg);
-        return 1;
-    }
+    enum ims_rc rc = IMS_OK;
     char *project = NULL;
     if (a.project)
         rc = ims_compute_project_resolve(svc, a.project, &project, &e);
@@ -360,8 +353,7 @@ int imsctl_compute(const struct ims_config *cfg, int argc, char **argv)
             rc = run_backup(svc, verb, &a, project, &e);
     }
     free(project);
-    ims_service_close(svc);
-    ims_backends_close(&be);
+    ctl_service_close(&cs);
     if (rc != IMS_OK) {
         fprintf(stderr, "imsctl: %s\n", e.msg);
         return 1;

@@ -12,9 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/backends.h"
 #include "ims/metadefs.h"
 #include "ims/service.h"
+
+#include "ctl_service.h"
 
 #define FILE_MAX (1024 * 1024) /* the API's body cap: a file the API could not take is refused too */
 
@@ -141,21 +142,10 @@ int imsctl_metadefs(const struct ims_config *cfg, int argc, char **argv)
         fprintf(stderr, "imsctl: 'metadefs load' takes a directory; usage: imsctl metadefs load DIR [--overwrite]\n");
         return 2;
     }
-    char err[512];
-    struct ims_backends be;
-    if (ims_backends_open(cfg, &be, err, sizeof(err))) {
-        fprintf(stderr, "imsctl: %s\n", err);
+    struct ctl_service cs;
+    if (ctl_service_open(cfg, &cs))
         return 1;
-    }
-    struct ims_service *svc;
-    struct ims_err e = {0};
-    if (ims_service_open(cfg, &be, &svc, &e) != IMS_OK) {
-        ims_backends_close(&be);
-        fprintf(stderr, "imsctl: %s\n", e.msg);
-        return 1;
-    }
-    int status = load(svc, dir, overwrite);
-    ims_service_close(svc);
-    ims_backends_close(&be);
+    int status = load(cs.svc, dir, overwrite);
+    ctl_service_close(&cs);
     return status;
 }

@@ -10,6 +10,7 @@
 #include "ctl_obs.h"
 #include "ctl_compute.h"
 #include "ctl_metadefs.h"
+#include "ctl_service.h"
 #include "ims/auth.h"
 #include "ims/authz.h"
 #include "ims/backends.h"
@@ -467,17 +468,11 @@ int main(int argc, char **argv)
         verb = "";
     if (parse_args(argc, argv, no_verb ? optind + 1 : optind + 2, &a))
         return 2;
-    struct ims_backends be;
-    if (ims_backends_open(&cfg, &be, err, sizeof(err))) {
-        fprintf(stderr, "imsctl: %s\n", err);
+    struct ctl_service cs;
+    if (ctl_service_open(&cfg, &cs))
         return 1;
-    }
-    struct ims_service *svc;
+    struct ims_service *svc = cs.svc;
     struct ims_err e = {0};
-    if (ims_service_open(&cfg, &be, &svc, &e) != IMS_OK) {
-        ims_backends_close(&be);
-        return fail(&e);
-    }
     int ret;
     if (!strcmp(noun, "init")) {
         char *pw = NULL;
@@ -505,8 +500,7 @@ int main(int argc, char **argv)
     } else {
         ret = run(svc, noun, verb, &a);
     }
-    ims_service_close(svc);
-    ims_backends_close(&be);
+    ctl_service_close(&cs);
     ims_settings_release(&cfg);
     ims_kvlist_release(&a.opts);
     return ret;
