@@ -41,6 +41,8 @@ bool ims_q_col_null(struct ims_q *q, int col);
 enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
 /* Steps q to its end, adding each row's first column (text) to ret; finishes q. */
 enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_err *err);
+/* Whether q selects a row; finishes q. */
+enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err);
 
 /* Change signals (signals.c); NULL = none available. */
 /* Maps the signals file at path (the engine's signals_path), creating it. */

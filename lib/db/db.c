@@ -407,6 +407,18 @@ enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_e
     return rc;
 }
 
+enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err)
+{
+    enum ims_step s = ims_q_step(q);
+    enum ims_rc rc = IMS_OK;
+    if (s == IMS_STEP_ROW || s == IMS_STEP_DONE)
+        *ret = s == IMS_STEP_ROW;
+    else
+        rc = ims_q_dberr(q, err);
+    ims_q_done(q);
+    return rc;
+}
+
 const char *ims_q_col_text(struct ims_q *q, int col)
 {
     return q->c->ops->col_null(q->st, col) ? NULL : q->c->ops->col_text(q->st, col);

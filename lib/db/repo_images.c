@@ -1513,12 +1513,5 @@ enum ims_rc ims_repo_image_prop_exists(struct ims_dbc *c, const char *name, cons
         return IMS_E_DB;
     ims_q_text(&q, name);
     ims_q_text(&q, value);
-    enum ims_step s = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (s == IMS_STEP_ROW || s == IMS_STEP_DONE)
-        *ret = s == IMS_STEP_ROW;
-    else
-        rc = ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
+    return ims_q_exists(&q, ret, err);
 }

@@ -249,14 +249,7 @@ enum ims_rc ims_repo_jobs_active_with(struct ims_dbc *c, const char *project_id,
         return IMS_E_DB;
     ims_q_text(&q, project_id);
     ims_q_text(&q, pattern);
-    enum ims_step s = ims_q_step(&q);
-    enum ims_rc rc = IMS_OK;
-    if (s == IMS_STEP_ROW || s == IMS_STEP_DONE)
-        *ret = s == IMS_STEP_ROW;
-    else
-        rc = ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
+    return ims_q_exists(&q, ret, err);
 }
 
 enum ims_rc ims_repo_jobs_list(struct ims_dbc *c, const struct ims_job_list_query *lq, struct ims_job **ret,
