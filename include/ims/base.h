@@ -131,6 +131,10 @@ const char *ims_process_owner(void);
  * process, maybe a reused pid): then only a lease or a grace period ends
  * what it owns. */
 bool ims_owner_gone(const char *owner);
+/* The owner a temporary file's name carries ("<uuid>.<owner>.part", as
+ * the file store and the embedded object storage name them); false for a
+ * name of another shape. */
+bool ims_temp_name_owner(const char *name, char ret[IMS_OWNER_MAX]);
 
 /* Seconds since the epoch, UTC. */
 /* FNV-1a of s, continuing from h (start from IMS_HASH_SEED): for the

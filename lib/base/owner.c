@@ -52,3 +52,16 @@ bool ims_owner_gone(const char *who)
         return false;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
+
+bool ims_temp_name_owner(const char *name, char ret[IMS_OWNER_MAX])
+{
+    size_t n = strlen(name);
+    if (n <= IMS_UUID_LEN + 1 + 5 || name[IMS_UUID_LEN] != '.' || strcmp(name + n - 5, ".part") != 0)
+        return false;
+    size_t len = n - 5 - (IMS_UUID_LEN + 1);
+    if (len >= IMS_OWNER_MAX)
+        return false;
+    memcpy(ret, name + IMS_UUID_LEN + 1, len);
+    ret[len] = 0;
+    return true;
+}

@@ -358,20 +358,6 @@ static enum ims_obs_rc tmp_commit(struct embedded *e, struct tmpfile *t, const c
     return rc;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 static enum ims_obs_rc emb_put(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
                                ims_obs_source_fn src, void *src_ctx, const char *tag, struct ims_err *err)
 {
@@ -394,7 +380,7 @@ static enum ims_obs_rc emb_put(struct ims_obs *o, const char *bucket, const char
                               (unsigned long long)done, (unsigned long long)size);
             break;
         }
-        if (!write_all(t.fd, buf, (size_t)n)) {
+        if (!ims_obs_write_all(t.fd, buf, (size_t)n)) {
             rc = errno_rc(errno, err, "cannot write", bucket, key);
             break;
         }
@@ -679,20 +665,6 @@ static const struct ims_obs_ops embedded_ops = {
     .close = emb_close,
 };
 
-/* "<uuid>.<owner>.part" -> owner. */
-static bool temp_owner(const char *name, char owner[IMS_OWNER_MAX])
-{
-    size_t n = strlen(name);
-    if (n <= IMS_UUID_LEN + 1 + 5 || name[IMS_UUID_LEN] != '.' || strcmp(name + n - 5, ".part") != 0)
-        return false;
-    size_t len = n - 5 - (IMS_UUID_LEN + 1);
-    if (len >= IMS_OWNER_MAX)
-        return false;
-    memcpy(owner, name + IMS_UUID_LEN + 1, len);
-    owner[len] = 0;
-    return true;
-}
-
 /* Temporary files of puts whose process is gone, or older than a day. */
 static void remove_stale_temp(int tmp_fd)
 {
@@ -710,7 +682,7 @@ static void remove_stale_temp(int tmp_fd)
             continue;
         char owner[IMS_OWNER_MAX];
         struct stat st;
-        bool gone = temp_owner(de->d_name, owner) && ims_owner_gone(owner);
+        bool gone = ims_temp_name_owner(de->d_name, owner) && ims_owner_gone(owner);
         bool old = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtim.tv_sec < cutoff;
         if (gone || old)
             unlinkat(dirfd(d), de->d_name, 0);

@@ -180,7 +180,7 @@ enum ims_obs_rc ims_obs_abort_uploads(struct ims_obs *o, const char *bucket, con
     return o->ops->abort_uploads(o, bucket, key, err);
 }
 
-static bool write_all(int fd, const char *p, size_t n)
+bool ims_obs_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -208,7 +208,7 @@ enum ims_obs_rc ims_obs_get_file(struct ims_obs *o, const char *bucket, const ch
         rc = ims_obs_read(r, buf, cap, &n, err);
         if (rc || !n)
             break;
-        if (!write_all(fd, buf, n)) {
+        if (!ims_obs_write_all(fd, buf, n)) {
             rc = ims_obs_fail(err, IMS_OBS_IO, "cannot write the output: %s", strerror(errno));
             break;
         }

@@ -195,7 +195,6 @@ static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, s
     return IMS_OK;
 }
 
-static bool temp_owner(const char *name, char owner[IMS_OWNER_MAX]);
 
 static enum ims_rc fs_temp_path(struct ims_store *s, char **ret_path, struct ims_err *err)
 {
@@ -213,7 +212,7 @@ static bool temp_path_valid(const struct file_store *fs, const char *path)
     size_t n = strlen(fs->dir);
     char owner[IMS_OWNER_MAX];
     return strncmp(path, fs->dir, n) == 0 && strncmp(path + n, "/tmp/", 5) == 0 && !strchr(path + n + 5, '/') &&
-           temp_owner(path + n + 5, owner);
+           ims_temp_name_owner(path + n + 5, owner);
 }
 
 static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err)
@@ -304,20 +303,6 @@ static bool older_than(int dirfd, const char *name, int64_t cutoff)
     return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (int64_t)st.st_mtime <= cutoff;
 }
 
-/* "<uuid>.<owner>.part": the owner, or NULL for another shape. */
-static bool temp_owner(const char *name, char owner[IMS_OWNER_MAX])
-{
-    size_t n = strlen(name);
-    if (n <= IMS_UUID_LEN + 1 + 5 || name[IMS_UUID_LEN] != '.' || strcmp(name + n - 5, ".part") != 0)
-        return false;
-    size_t len = n - 5 - (IMS_UUID_LEN + 1);
-    if (len >= IMS_OWNER_MAX)
-        return false;
-    memcpy(owner, name + IMS_UUID_LEN + 1, len);
-    owner[len] = 0;
-    return true;
-}
-
 /* Temporary files of writers that are gone, or not newer than cutoff. */
 static int64_t remove_stale_temp(const char *path, int64_t cutoff)
 {
@@ -330,7 +315,7 @@ static int64_t remove_stale_temp(const char *path, int64_t cutoff)
         if (e->d_name[0] == '.')
             continue;
         char owner[IMS_OWNER_MAX];
-        bool gone = temp_owner(e->d_name, owner) && ims_owner_gone(owner);
+        bool gone = ims_temp_name_owner(e->d_name, owner) && ims_owner_gone(owner);
         if ((gone || older_than(dirfd(d), e->d_name, cutoff)) && unlinkat(dirfd(d), e->d_name, 0) == 0)
             n++;
     }
