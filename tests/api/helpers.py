@@ -295,6 +295,15 @@ class Server:
 
 
 # -- image helpers ---------------------------------------------------------
+def sdk_connect(srv, user=ADMIN_USER, password=ADMIN_PASSWORD, project=ADMIN_PROJECT):
+    """An openstacksdk connection to srv as user (the administrator by
+    default), from these arguments alone (no clouds.yaml, no OS_*)."""
+    import openstack
+    return openstack.connect(auth_url=srv.auth_url, username=user, password=password, project_name=project,
+                             user_domain_name=DEFAULT_DOMAIN, project_domain_name=DEFAULT_DOMAIN,
+                             load_yaml_config=False, load_envvars=False)
+
+
 def create_image(api, **attrs):
     attrs.setdefault("name", unique("img"))
     r = api.post("/v2/images", json=attrs)

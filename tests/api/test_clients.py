@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN,
-                     clean_env, get_image, unique)
+                     clean_env, get_image, sdk_connect, unique)
 
 OPENSTACK = "/usr/bin/openstack"
 GLANCE = "/usr/bin/glance"
@@ -219,12 +219,7 @@ def test_glance_cli_schema_commands(imsd):
 # ---------------------------------------------------------------- openstacksdk
 @pytest.fixture(scope="module")
 def conn(imsd):
-    import openstack
-    c = openstack.connect(auth_url=imsd.auth_url, username=ADMIN_USER,
-                          password=ADMIN_PASSWORD, project_name=ADMIN_PROJECT,
-                          user_domain_name=DEFAULT_DOMAIN,
-                          project_domain_name=DEFAULT_DOMAIN,
-                          load_yaml_config=False, load_envvars=False)
+    c = sdk_connect(imsd)
     yield c
     c.close()
 
@@ -309,10 +304,7 @@ def test_openstack_cli_wrong_password_shows_keystone_message(imsd):
 
 def test_sdk_identity_error_message(imsd, conn):
     import openstack
-    bad = openstack.connect(auth_url=imsd.auth_url, username=ADMIN_USER,
-                            password="not-the-password", project_name=ADMIN_PROJECT,
-                            user_domain_name=DEFAULT_DOMAIN, project_domain_name=DEFAULT_DOMAIN,
-                            load_yaml_config=False, load_envvars=False)
+    bad = sdk_connect(imsd, password="not-the-password")
     with pytest.raises(Exception) as e:
         bad.authorize()
     assert "requires authentication" in str(e.value), str(e.value)

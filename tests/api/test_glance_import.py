@@ -11,8 +11,8 @@ import pytest
 from obs_fixtures import STORE  # the store new data goes to: file, or s3 in the S3 pass
 
 from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, RawUpload, clean_env,
-                     create_image, files_under, get_image, kill_hard, patch, store_has, stored_blobs,
-                     trickle, unique)
+                     create_image, files_under, get_image, kill_hard, patch, sdk_connect, store_has,
+                     stored_blobs, trickle, unique)
 
 GLANCE = "/usr/bin/glance"
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -395,10 +395,7 @@ def test_glance_cli_create_via_import_and_stage_import(imsd, admin, tmp_path):
 
 @pytest.fixture(scope="module")
 def conn(imsd):
-    import openstack
-    c = openstack.connect(auth_url=imsd.auth_url, username=ADMIN_USER, password=ADMIN_PASSWORD,
-                          project_name=ADMIN_PROJECT, user_domain_name=DEFAULT_DOMAIN,
-                          project_domain_name=DEFAULT_DOMAIN, load_yaml_config=False, load_envvars=False)
+    c = sdk_connect(imsd)
     yield c
     c.close()
 

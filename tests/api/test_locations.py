@@ -14,17 +14,9 @@ import pytest
 
 from obs_fixtures import STORE  # the store new data goes to: file, or s3 in the S3 pass
 
-from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, PATCH_21, active_image,
-                     unique)
+from helpers import DEFAULT_DOMAIN, PATCH_21, active_image, sdk_connect, unique
 
 DATA = b"location test data\n" * 64
-
-
-def sdk(srv, user=ADMIN_USER, password=ADMIN_PASSWORD, project=ADMIN_PROJECT):
-    import openstack
-    return openstack.connect(auth_url=srv.auth_url, username=user, password=password, project_name=project,
-                             user_domain_name=DEFAULT_DOMAIN, project_domain_name=DEFAULT_DOMAIN,
-                             load_yaml_config=False, load_envvars=False)
 
 
 def glance_lib(srv, api):
@@ -47,7 +39,7 @@ def test_hidden_by_default(imsd, make_project_user):
     img = active_image(api, data=DATA)
     doc = api.get("/v2/images/%s" % img["id"]).json()
     assert "locations" not in doc and "direct_url" not in doc
-    c = sdk(imsd, api.user_name, api.password, api.project_name)
+    c = sdk_connect(imsd, api.user_name, api.password, api.project_name)
     try:
         got = c.image.get_image(img["id"])
         assert not got.locations and got.direct_url is None
@@ -73,7 +65,7 @@ def test_shown_to_the_project_and_admins(shown):
     assert doc["direct_url"] == loc["url"]
     # no host path leaks: the URL names the store's blob, relative to the store
     assert not loc["url"].startswith(STORE + ":///"), loc["url"]
-    c = sdk(shown, api.user_name, api.password, api.project_name)
+    c = sdk_connect(shown, api.user_name, api.password, api.project_name)
     try:
         got = c.image.get_image(img["id"])
         assert got.direct_url == loc["url"]

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, active_image, get_image,
-                     unique)
+from helpers import active_image, get_image, sdk_connect, unique
 
 TSV = Path(__file__).resolve().parents[2] / "spec" / "query-enums.tsv"
 
@@ -120,10 +119,7 @@ def test_documented_filters_still_find_images(alice):
 
 @pytest.fixture(scope="module")
 def conn(imsd):
-    import openstack
-    c = openstack.connect(auth_url=imsd.auth_url, username=ADMIN_USER, password=ADMIN_PASSWORD,
-                          project_name=ADMIN_PROJECT, user_domain_name=DEFAULT_DOMAIN,
-                          project_domain_name=DEFAULT_DOMAIN, load_yaml_config=False, load_envvars=False)
+    c = sdk_connect(imsd)
     yield c
     c.close()
 

@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import (ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, create_image, get_image, unique)
+from helpers import create_image, get_image, sdk_connect, unique
 from obs_fixtures import STORE
 from test_glance_import import glance_cli, wait_task_done
 
@@ -243,10 +243,7 @@ def test_clients_web_download(allowed, web):
     task, got = wait_done(api, img["id"])
     assert got["status"] == "active"
 
-    import openstack
-    conn = openstack.connect(auth_url=allowed.auth_url, username=ADMIN_USER, password=ADMIN_PASSWORD,
-                             project_name=ADMIN_PROJECT, user_domain_name=DEFAULT_DOMAIN,
-                             project_domain_name=DEFAULT_DOMAIN, load_yaml_config=False, load_envvars=False)
+    conn = sdk_connect(allowed)
     try:
         sdk_img = conn.image.create_image(name=unique("sdk-web"), disk_format="raw", container_format="bare",
                                           allow_duplicates=True)
