@@ -23,6 +23,9 @@ const char *api_client_message(struct ims_request *req, enum ims_rc rc, const st
 json_t *api_json_body(struct ims_request *req);
 /* Content-Type without parameters equals `type` (case-insensitive). */
 bool api_content_type_is(struct ims_request *req, const char *type);
+/* Starts the JSON answer {"key": [ with status; the caller writes the items,
+ * ends the array and adds the members that follow (links, schema). */
+void api_json_list_begin(struct ims_request *req, struct ims_jw *w, int status, const char *key);
 
 /* Request-body parsers (fuzzed: fuzz/fuzz_api_bodies.c). */
 /* POST /v3/auth/tokens → what to authenticate; strings borrowed from body. */

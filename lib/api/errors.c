@@ -106,6 +106,14 @@ json_t *api_json_body(struct ims_request *req)
     return v;
 }
 
+void api_json_list_begin(struct ims_request *req, struct ims_jw *w, int status, const char *key)
+{
+    ims_jw_init(w, ims_resp_json_buf(req, status));
+    ims_jw_obj_begin(w);
+    ims_jw_key(w, key);
+    ims_jw_arr_begin(w);
+}
+
 bool api_content_type_is(struct ims_request *req, const char *type)
 {
     const char *ct = ims_req_header(req, "Content-Type");

@@ -34,10 +34,7 @@ void api_info_stores(struct ims_request *req)
     const char *ids[8];
     size_t n = ims_glance_stores(req->svc, ids, IMS_ARRAY_SIZE(ids));
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "stores");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "stores");
     for (size_t i = 0; i < n; i++) {
         ims_jw_obj_begin(&w);
         ims_jw_kstr(&w, "id", ids[i]);

@@ -105,10 +105,7 @@ void api_members_list(struct ims_request *req)
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "members");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "members");
     for (size_t i = 0; i < n; i++) {
         member_json(&w, &ms[i]);
         ims_member_release(&ms[i]);

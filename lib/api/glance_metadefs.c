@@ -252,10 +252,7 @@ static void namespaces_list(struct ims_request *req)
     if (!ok_or_fail(req, rc, &err))
         return;
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "namespaces");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "namespaces");
     for (size_t i = 0; i < n; i++)
         namespace_json(&w, &docs[i], false, NULL);
     ims_jw_arr_end(&w);
@@ -629,10 +626,7 @@ void api_md_resource_types(struct ims_request *req)
     if (!ok_or_fail(req, ims_md_resource_types(req->svc, &r, &n, &err), &err))
         return;
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "resource_types");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "resource_types");
     for (size_t i = 0; i < n; i++) {
         ims_jw_obj_begin(&w);
         ims_jw_kstr(&w, "name", r[i].name);

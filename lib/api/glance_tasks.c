@@ -232,10 +232,7 @@ static bool list_query(struct ims_request *req, struct ims_job_list_query *lq)
 static void tasks_begin(struct ims_jw *w, struct ims_request *req, const struct ims_job *jobs, size_t n,
                         enum view_kind kind)
 {
-    ims_jw_init(w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(w);
-    ims_jw_key(w, "tasks");
-    ims_jw_arr_begin(w);
+    api_json_list_begin(req, w, 200, "tasks");
     for (size_t i = 0; i < n; i++)
         write_task(w, req, &jobs[i], kind);
     ims_jw_arr_end(w);

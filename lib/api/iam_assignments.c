@@ -108,10 +108,7 @@ static void user_roles(struct ims_request *req, enum ims_target_type target, con
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "roles");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "roles");
     for (size_t i = 0; i < roles.n; i++)
         api_iam_keystone_role_json(&w, req, roles.items[i]);
     ims_jw_arr_end(&w);
@@ -259,10 +256,7 @@ void api_iam_role_assignments(struct ims_request *req)
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "role_assignments");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "role_assignments");
     for (size_t i = 0; i < n; i++)
         assignment_json(&w, req, &as[i], names > 0);
     ims_jw_arr_end(&w);

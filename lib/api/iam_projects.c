@@ -183,10 +183,7 @@ void api_iam_eps_list(struct ims_request *req)
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "enterprise_projects");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "enterprise_projects");
     size_t shown = 0;
     for (size_t i = 0; i < n; i++) {
         if (id && !ims_streq(id, eps[i].id))

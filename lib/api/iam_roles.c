@@ -76,10 +76,7 @@ static void reply_roles(struct ims_request *req, enum ims_rc rc, const struct im
         return;
     }
     struct ims_jw w;
-    ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "roles");
-    ims_jw_arr_begin(&w);
+    api_json_list_begin(req, &w, 200, "roles");
     int64_t shown = 0;
     /* Keystone's roles (admin, member, reader) first, then the policies. */
     for (size_t i = 0; keystone && i < keystone->n; i++) {
