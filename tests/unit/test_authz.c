@@ -27,6 +27,7 @@
 #include "ims/query.h"
 #include "ims/service.h"
 #include "ims/store.h"
+#include "shell.h"
 
 static char dir[] = "/tmp/test_authz-XXXXXX";
 static struct ims_config cfg;
@@ -98,9 +99,7 @@ static int teardown(void **state)
     char *owned[] = {project, user, ep, pol_allow, pol_deny, pol_ep};
     for (size_t i = 0; i < IMS_ARRAY_SIZE(owned); i++)
         free(owned[i]);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return sh_status("rm -rf %s", dir) == 0 ? 0 : -1;
 }
 
 /* An Allow by a project grant holds everywhere and names its statement

@@ -20,6 +20,7 @@
 #include "ims/compute.h"
 #include "ims/db.h"
 #include "ims/obs.h"
+#include "shell.h"
 
 #define OS "Ubuntu 22.04 server 64bit"
 
@@ -51,9 +52,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/test_compute.%d", (int)getpid());
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    sh_ok("rm -rf %s", dir);
     assert_int_equal(mkdir(dir, 0700), 0);
     snprintf(dbpath, sizeof(dbpath), "%s/imsd.db", dir);
     snprintf(sys_disk, sizeof(sys_disk), "%s/sys.raw", dir);
@@ -77,9 +76,7 @@ static int teardown(void **state)
     inv->ops->close(inv);
     ims_obs_close(obs);
     ims_db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    sh_ok("rm -rf %s", dir);
     return 0;
 }
 
@@ -173,10 +170,9 @@ static void refusals(void **state)
     assert_string_equal(err.code, "IMG.0057");
 
     /* A qcow2 with a backing file is refused by the inspector. */
-    char backed[128], cmd[512];
+    char backed[128];
     snprintf(backed, sizeof(backed), "%s/backed.qcow2", dir);
-    snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 -F raw -b %s %s >/dev/null", sys_disk, backed);
-    assert_int_equal(system(cmd), 0);
+    sh_ok("qemu-img create -q -f qcow2 -F raw -b %s %s >/dev/null", sys_disk, backed);
     const char *refused[] = {backed};
     spec.disks = refused;
     assert_int_equal(inv->ops->add_server(inv, &spec, &s, &err), IMS_E_BADREQ);
@@ -197,10 +193,9 @@ static void object_storage_disks(void **state)
 {
     (void)state;
     struct ims_err err;
-    char qcow[128], cmd[512];
+    char qcow[128];
     snprintf(qcow, sizeof(qcow), "%s/obj.qcow2", dir);
-    snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 %s 48M", qcow);
-    assert_int_equal(system(cmd), 0);
+    sh_ok("qemu-img create -q -f qcow2 %s 48M", qcow);
     FILE *f = fopen(qcow, "r");
     assert_non_null(f);
     assert_int_equal(ims_obs_put_file(obs, "bucket-1", "images/sys.qcow2", fileno(f), &err), IMS_OBS_OK);

@@ -17,19 +17,9 @@
 #include <cmocka.h>
 
 #include "ims/convert.h"
+#include "shell.h"
 
 static char dir[64], tmp[96];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
 
 static char *path(const char *name)
 {
@@ -82,18 +72,18 @@ static int setup(void **state)
     snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
     assert_int_equal(mkdir(tmp, 0700), 0);
     /* 8 MiB: random data with zero holes, the shape of a real disk */
-    assert_int_equal(sh("head -c 8388608 /dev/urandom > %s && truncate -s 16M %s", path("src.raw"),
+    assert_int_equal(sh_status("head -c 8388608 /dev/urandom > %s && truncate -s 16M %s", path("src.raw"),
                         path("src.raw")),
                      0);
-    assert_int_equal(sh("dd if=/dev/zero of=%s bs=1M seek=2 count=2 conv=notrunc status=none", path("src.raw")),
+    assert_int_equal(sh_status("dd if=/dev/zero of=%s bs=1M seek=2 count=2 conv=notrunc status=none", path("src.raw")),
                      0);
-    assert_int_equal(sh("qemu-img convert -f raw -O qcow2 %s %s", path("src.raw"), path("src.qcow2")), 0);
+    assert_int_equal(sh_status("qemu-img convert -f raw -O qcow2 %s %s", path("src.raw"), path("src.qcow2")), 0);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    sh("rm -rf %s", dir);
+    sh_status("rm -rf %s", dir);
     return 0;
 }
 
@@ -153,7 +143,7 @@ static void test_chain_identical(void **state)
         assert_string_equal(info.variant, chain[i].variant);
         assert_int_equal(info.virtual_size, 16 << 20);
         /* and holds the same disk as the raw source (sizes checked above) */
-        if (sh("qemu-img compare -q -f raw -F %s %s %s", ims_format_qemu_name(info.format), path("src.raw"),
+        if (sh_status("qemu-img compare -q -f raw -F %s %s %s", ims_format_qemu_name(info.format), path("src.raw"),
                out) != 0)
             fail_msg("step %zu (%s): not identical to the source", i, ims_convert_format_name(chain[i].to));
         /* progress: increasing, ending at 100 */
@@ -184,10 +174,10 @@ static void test_every_input_format(void **state)
         { "in.vmdk", "-O vmdk -o subformat=streamOptimized" },
     };
     for (size_t i = 0; i < IMS_ARRAY_SIZE(made); i++) {
-        assert_int_equal(sh("qemu-img convert -f raw %s %s %s", made[i][1], path("src.raw"), path(made[i][0])), 0);
+        assert_int_equal(sh_status("qemu-img convert -f raw %s %s %s", made[i][1], path("src.raw"), path(made[i][0])), 0);
         struct watch w = { .cancel_after_polls = -1 };
         char *out = convert_ok(path(made[i][0]), IMS_CONVERT_RAW, &w);
-        if (sh("qemu-img compare -q -f raw -F raw %s %s", path("src.raw"), out) != 0)
+        if (sh_status("qemu-img compare -q -f raw -F raw %s %s", path("src.raw"), out) != 0)
             fail_msg("%s -> raw: not identical to the source", made[i][0]);
         unlink(out);
         free(out);
@@ -255,7 +245,7 @@ static void test_limits_and_cancellation_kill(void **state)
     assert_non_null(f);
     fputs("#!/bin/sh\nwhile :; do :; done\n", f);
     fclose(f);
-    assert_int_equal(sh("chmod +x %s %s", path("sleeper"), path("spinner")), 0);
+    assert_int_equal(sh_status("chmod +x %s %s", path("sleeper"), path("spinner")), 0);
 
     struct ims_convert_request req = {
         .input = path("src.raw"),
@@ -270,7 +260,7 @@ static void test_limits_and_cancellation_kill(void **state)
     int64_t took = ims_mono_us() - t0;
     assert_true(took >= 1000000 && took < 5000000);
     /* the sleeper's own child went with it */
-    assert_int_not_equal(sh("pgrep -f '^sleep 60.4321$' >/dev/null"), 0);
+    assert_int_not_equal(sh_status("pgrep -f '^sleep 60.4321$' >/dev/null"), 0);
 
     struct watch w = { .cancel_after_polls = 3 };
     req.limits.wall_seconds = 0;

@@ -17,20 +17,9 @@
 #include <cmocka.h>
 
 #include "ims/formats.h"
+#include "shell.h"
 
 static char dir[64];
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
 
 static char *path(const char *name)
 {
@@ -93,7 +82,7 @@ static enum ims_rc inspect_file(const char *name, uint64_t limit, struct ims_for
 /* qemu-img's own idea of the virtual size, read with an explicit format. */
 static uint64_t qemu_vsize(const char *name, const char *qfmt)
 {
-    sh("qemu-img info --output=json -f %s %s > %s", qfmt, path(name), path("info.json"));
+    sh_ok("qemu-img info --output=json -f %s %s > %s", qfmt, path(name), path("info.json"));
     json_error_t e;
     json_t *j = json_load_file(path("info.json"), 0, &e);
     assert_non_null(j);
@@ -210,13 +199,13 @@ static int setup(void **state)
     snprintf(dir, sizeof(dir), "/tmp/ims-test-formats-XXXXXX");
     assert_non_null(mkdtemp(dir));
     /* 4 MiB of known, mostly non-zero content */
-    sh("head -c 4194304 /dev/urandom > %s", path("src.raw"));
+    sh_ok("head -c 4194304 /dev/urandom > %s", path("src.raw"));
     return 0;
 }
 
 static int teardown(void **state)
 {
-    sh("rm -rf %s", dir);
+    sh_ok("rm -rf %s", dir);
     return 0;
 }
 
@@ -258,9 +247,9 @@ static void test_detects_every_format(void **state)
     for (size_t i = 0; i < IMS_ARRAY_SIZE(samples); i++) {
         const struct sample *s = &samples[i];
         if (s->size)
-            sh("qemu-img %s -q %s %s", s->args, path(s->name), s->size);
+            sh_ok("qemu-img %s -q %s %s", s->args, path(s->name), s->size);
         else
-            sh("qemu-img %s %s %s", s->args, path("src.raw"), path(s->name));
+            sh_ok("qemu-img %s %s %s", s->args, path("src.raw"), path(s->name));
         struct ims_format_info info;
         enum ims_format_refusal why;
         struct ims_err err = { 0 };
@@ -302,28 +291,28 @@ static void test_detects_every_format(void **state)
 
 static void test_refuses_what_opens_other_files(void **state)
 {
-    sh("qemu-img create -q -f raw %s 10M", path("base.raw"));
-    sh("qemu-img create -q -f qcow2 -b %s -F raw %s", path("base.raw"), path("backing.qcow2"));
+    sh_ok("qemu-img create -q -f raw %s 10M", path("base.raw"));
+    sh_ok("qemu-img create -q -f qcow2 -b %s -F raw %s", path("base.raw"), path("backing.qcow2"));
     refused_file("backing.qcow2", IMS_FORMAT_R_BACKING_FILE);
-    sh("qemu-img create -q -f qcow2 -o compat=0.10 -b %s -F raw %s", path("base.raw"), path("backing2.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 -o compat=0.10 -b %s -F raw %s", path("base.raw"), path("backing2.qcow2"));
     refused_file("backing2.qcow2", IMS_FORMAT_R_BACKING_FILE);
-    sh("qemu-img create -q -f qcow2 -o data_file=%s %s 10M", path("data.raw"), path("datafile.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 -o data_file=%s %s 10M", path("data.raw"), path("datafile.qcow2"));
     refused_file("datafile.qcow2", IMS_FORMAT_R_DATA_FILE);
-    sh("qemu-img create -q -f qcow2 -o data_file=%s,data_file_raw=on %s 10M", path("data2.raw"),
+    sh_ok("qemu-img create -q -f qcow2 -o data_file=%s,data_file_raw=on %s 10M", path("data2.raw"),
        path("datafile2.qcow2"));
     refused_file("datafile2.qcow2", IMS_FORMAT_R_DATA_FILE);
-    sh("qemu-img create -q -f qcow -b %s -F raw %s", path("base.raw"), path("backing.qcow"));
+    sh_ok("qemu-img create -q -f qcow -b %s -F raw %s", path("base.raw"), path("backing.qcow"));
     refused_file("backing.qcow", IMS_FORMAT_R_BACKING_FILE);
-    sh("qemu-img create -q -f qed -b %s -F raw %s", path("base.raw"), path("backing.qed"));
+    sh_ok("qemu-img create -q -f qed -b %s -F raw %s", path("base.raw"), path("backing.qed"));
     refused_file("backing.qed", IMS_FORMAT_R_BACKING_FILE);
-    sh("qemu-img create -q -f vmdk %s 10M", path("parent.vmdk"));
-    sh("qemu-img create -q -f vmdk -b %s -F vmdk %s", path("parent.vmdk"), path("child.vmdk"));
+    sh_ok("qemu-img create -q -f vmdk %s 10M", path("parent.vmdk"));
+    sh_ok("qemu-img create -q -f vmdk -b %s -F vmdk %s", path("parent.vmdk"), path("child.vmdk"));
     refused_file("child.vmdk", IMS_FORMAT_R_BACKING_FILE);
 
     /* VMDK descriptors naming other files */
-    sh("qemu-img create -q -f vmdk -o subformat=monolithicFlat %s 10M", path("flat.vmdk"));
+    sh_ok("qemu-img create -q -f vmdk -o subformat=monolithicFlat %s 10M", path("flat.vmdk"));
     refused_file("flat.vmdk", IMS_FORMAT_R_EXTERNAL_EXTENT);
-    sh("qemu-img create -q -f vmdk -o subformat=twoGbMaxExtentSparse %s 10M", path("split.vmdk"));
+    sh_ok("qemu-img create -q -f vmdk -o subformat=twoGbMaxExtentSparse %s 10M", path("split.vmdk"));
     refused_file("split.vmdk", IMS_FORMAT_R_EXTERNAL_EXTENT);
     refused_file("split-s001.vmdk", IMS_FORMAT_R_EXTERNAL_EXTENT); /* its embedded descriptor names the set */
     static const char *descriptors[] = {
@@ -351,7 +340,7 @@ static void test_refuses_what_opens_other_files(void **state)
 
     /* monolithicSparse whose embedded descriptor names another file by a
      * relative path, or a second extent */
-    sh("qemu-img create -q -f vmdk %s 10M", path("embed.vmdk"));
+    sh_ok("qemu-img create -q -f vmdk %s 10M", path("embed.vmdk"));
     static const char *embedded[] = {
         "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\ncreateType=\"monolithicSparse\"\n"
         "RW 20480 SPARSE \"../embed.vmdk\"\n",
@@ -385,14 +374,14 @@ static void test_refuses_what_opens_other_files(void **state)
 static void test_refuses_differencing_disks(void **state)
 {
     /* VHD: footer disk type 4 (differencing), checksum kept valid */
-    sh("qemu-img create -q -f vpc %s 10M", path("diff.vhd"));
+    sh_ok("qemu-img create -q -f vpc %s 10M", path("diff.vhd"));
     struct file f = load("diff.vhd");
     put_be32(f.data + 60, 4);
     vhd_fix_checksum(f.data, 512, 64);
     refused_mem(&f, IMS_FORMAT_R_BACKING_FILE, "vhd differencing");
     free(f.data);
     /* VDI: a parent UUID */
-    sh("qemu-img create -q -f vdi %s 10M", path("diff.vdi"));
+    sh_ok("qemu-img create -q -f vdi %s 10M", path("diff.vdi"));
     f = load("diff.vdi");
     f.data[0x1b8] = 1;
     refused_mem(&f, IMS_FORMAT_R_BACKING_FILE, "vdi parent");
@@ -403,20 +392,20 @@ static void test_refuses_encryption_and_unknown_features(void **state)
 {
     /* crypt_method 1 (AES) and 2 (LUKS): patched in, since creating a LUKS
      * image benchmarks its key derivation, which fails on busy machines */
-    sh("qemu-img create -q -f qcow2 %s 10M", path("enc.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 10M", path("enc.qcow2"));
     struct file e = load("enc.qcow2");
     for (uint32_t method = 1; method <= 2; method++) {
         put_be32(e.data + 32, method);
         refused_mem(&e, IMS_FORMAT_R_ENCRYPTED, "qcow2 encrypted");
     }
     free(e.data);
-    sh("qemu-img create -q -f qcow %s 10M", path("enc.qcow"));
+    sh_ok("qemu-img create -q -f qcow %s 10M", path("enc.qcow"));
     e = load("enc.qcow");
     put_be32(e.data + 36, 1); /* qcow v1 AES */
     refused_mem(&e, IMS_FORMAT_R_ENCRYPTED, "qcow encrypted");
     free(e.data);
 
-    sh("qemu-img create -q -f qcow2 %s 10M", path("feat.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 10M", path("feat.qcow2"));
     struct file f = load("feat.qcow2");
     f.data[72 + 6] |= 0x04; /* incompatible feature bit 10: unknown */
     refused_mem(&f, IMS_FORMAT_R_UNSUPPORTED, "qcow2 unknown incompatible feature");
@@ -428,7 +417,7 @@ static void test_refuses_encryption_and_unknown_features(void **state)
     refused_mem(&f, IMS_FORMAT_R_UNSUPPORTED, "qcow2 version 4");
     free(f.data);
 
-    sh("qemu-img create -q -f qed %s 10M", path("feat.qed"));
+    sh_ok("qemu-img create -q -f qed %s 10M", path("feat.qed"));
     f = load("feat.qed");
     f.data[16] |= 0x10; /* unknown feature */
     refused_mem(&f, IMS_FORMAT_R_UNSUPPORTED, "qed unknown feature");
@@ -437,15 +426,15 @@ static void test_refuses_encryption_and_unknown_features(void **state)
 
 static void test_refuses_sizes_over_the_limit(void **state)
 {
-    sh("qemu-img create -q -f qcow2 %s 3T", path("huge.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 3T", path("huge.qcow2"));
     refused_file("huge.qcow2", IMS_FORMAT_R_TOO_LARGE);
-    sh("qemu-img create -q -f vhdx %s 3T", path("huge.vhdx"));
+    sh_ok("qemu-img create -q -f vhdx %s 3T", path("huge.vhdx"));
     refused_file("huge.vhdx", IMS_FORMAT_R_TOO_LARGE);
     /* the caller's limit */
     struct ims_format_info info;
     enum ims_format_refusal why;
     struct ims_err err = { 0 };
-    sh("qemu-img create -q -f vmdk %s 1T", path("big.vmdk"));
+    sh_ok("qemu-img create -q -f vmdk %s 1T", path("big.vmdk"));
     assert_int_equal(inspect_file("big.vmdk", 0, &info, &why, &err), IMS_OK);
     assert_int_equal(inspect_file("big.vmdk", 512ull << 30, &info, &why, &err), IMS_E_BADREQ);
     assert_int_equal(why, IMS_FORMAT_R_TOO_LARGE);
@@ -453,7 +442,7 @@ static void test_refuses_sizes_over_the_limit(void **state)
     assert_int_equal(inspect_file("src.raw", 1 << 20, &info, &why, &err), IMS_E_BADREQ);
     assert_int_equal(why, IMS_FORMAT_R_TOO_LARGE);
     /* a qcow2 header claiming 2^63 bytes */
-    sh("qemu-img create -q -f qcow2 %s 10M", path("claim.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 10M", path("claim.qcow2"));
     struct file f = load("claim.qcow2");
     put_be64(f.data + 24, 1ull << 63);
     refused_mem(&f, IMS_FORMAT_R_TOO_LARGE, "qcow2 2^63");
@@ -478,7 +467,7 @@ static void test_refuses_truncated_headers(void **state)
     for (size_t i = 0; i < IMS_ARRAY_SIZE(cases); i++) {
         char name[32];
         snprintf(name, sizeof(name), "trunc%zu", i);
-        sh("qemu-img create -q -f %s %s 10M", cases[i].format, path(name));
+        sh_ok("qemu-img create -q -f %s %s 10M", cases[i].format, path(name));
         struct file f = load(name);
         assert_true(f.len > cases[i].keep);
         f.len = cases[i].keep;
@@ -498,7 +487,7 @@ static void test_refuses_truncated_headers(void **state)
 
 static void test_refuses_inconsistent_headers(void **state)
 {
-    sh("qemu-img create -q -f qcow2 %s 10M", path("inc.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 10M", path("inc.qcow2"));
     struct file f = load("inc.qcow2");
     uint8_t saved[8];
     memcpy(saved, f.data + 40, 8);
@@ -518,7 +507,7 @@ static void test_refuses_inconsistent_headers(void **state)
     free(f.data);
 
     /* VHD dynamic: block table past the end (header checksum kept valid) */
-    sh("qemu-img create -q -f vpc %s 10M", path("inc.vhd"));
+    sh_ok("qemu-img create -q -f vpc %s 10M", path("inc.vhd"));
     f = load("inc.vhd");
     put_be64(f.data + 512 + 16, 1ull << 40);
     vhd_fix_checksum(f.data + 512, 1024, 36);
@@ -531,21 +520,21 @@ static void test_refuses_inconsistent_headers(void **state)
     free(f.data);
 
     /* VDI: block map overlapping the data */
-    sh("qemu-img create -q -f vdi %s 10M", path("inc.vdi"));
+    sh_ok("qemu-img create -q -f vdi %s 10M", path("inc.vdi"));
     f = load("inc.vdi");
     put_le32(f.data + 0x158, 0x200);
     refused_mem(&f, IMS_FORMAT_R_INCONSISTENT, "vdi overlap");
     free(f.data);
 
     /* VHDX: a region table whose checksum no longer holds */
-    sh("qemu-img create -q -f vhdx %s 10M", path("inc.vhdx"));
+    sh_ok("qemu-img create -q -f vhdx %s 10M", path("inc.vhdx"));
     f = load("inc.vhdx");
     f.data[192 * 1024 + 16 + 16] ^= 0x10; /* the BAT region's offset */
     refused_mem(&f, IMS_FORMAT_R_INCONSISTENT, "vhdx region checksum");
     free(f.data);
 
     /* VMDK: descriptor and header disagree on the size */
-    sh("qemu-img create -q -f vmdk %s 10M", path("inc.vmdk"));
+    sh_ok("qemu-img create -q -f vmdk %s 10M", path("inc.vmdk"));
     f = load("inc.vmdk");
     f.data[12] = 0x00, f.data[13] = 0x60; /* capacity 0x6000 sectors, descriptor says 20480 */
     refused_mem(&f, IMS_FORMAT_R_INCONSISTENT, "vmdk capacity");
@@ -561,7 +550,7 @@ static void test_refuses_inconsistent_headers(void **state)
 
 static void test_refuses_two_formats_in_one(void **state)
 {
-    sh("qemu-img create -q -f qcow2 %s 10M", path("poly.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 10M", path("poly.qcow2"));
     struct file f = load("poly.qcow2");
     memcpy(f.data + 32768 + 1, "CD001", 5);
     refused_mem(&f, IMS_FORMAT_R_AMBIGUOUS, "qcow2 + iso");
@@ -575,7 +564,7 @@ static void test_refuses_two_formats_in_one(void **state)
      * could be guest data in the last cluster, because a file kept as it
      * is (quick import) must not be one format to one tool and another to
      * the next */
-    sh("qemu-img create -q -f vpc -o subformat=fixed %s 1M", path("tail.vhd"));
+    sh_ok("qemu-img create -q -f vpc -o subformat=fixed %s 1M", path("tail.vhd"));
     struct file vhd = load("tail.vhd");
     f = load("poly.qcow2");
     memcpy(f.data + f.len - 512, vhd.data + vhd.len - 512, 512);
@@ -632,7 +621,7 @@ static void test_declared_and_detected(void **state)
             assert_string_equal(err.code, cases[i].want == IMS_FORMAT_R_MISMATCH ? "IMG.0057" : "IMG.0072");
     }
     /* end to end: a real qcow2 declared as raw */
-    sh("qemu-img create -q -f qcow2 %s 1M", path("decl.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 1M", path("decl.qcow2"));
     struct ims_format_info info;
     enum ims_format_refusal why;
     struct ims_err err = { 0 };
@@ -645,7 +634,7 @@ static void test_vhdx_parents_logs_and_unknown_items(void **state)
 {
     static const uint8_t parent_locator[16] = { 0x2d, 0x5f, 0xd3, 0xa8, 0x0b, 0xb3, 0x4d, 0x45,
                                                 0xab, 0xf7, 0xd3, 0xd8, 0x48, 0x34, 0xab, 0x0c };
-    sh("qemu-img create -q -f vhdx %s 10M", path("p.vhdx"));
+    sh_ok("qemu-img create -q -f vhdx %s 10M", path("p.vhdx"));
     /* the file parameters' has-parent flag */
     struct file f = load("p.vhdx");
     uint8_t *meta = vhdx_metadata(&f);
@@ -687,7 +676,7 @@ static void test_vhdx_parents_logs_and_unknown_items(void **state)
  * refuses. */
 static void test_vmdk_footer(void **state)
 {
-    sh("qemu-img convert -f raw -O vmdk -o subformat=streamOptimized %s %s", path("src.raw"), path("foot.vmdk"));
+    sh_ok("qemu-img convert -f raw -O vmdk -o subformat=streamOptimized %s %s", path("src.raw"), path("foot.vmdk"));
     struct file f = load("foot.vmdk");
     size_t len = f.len + 1536;
     uint8_t *d = ims_xcalloc(1, len);
@@ -702,7 +691,7 @@ static void test_vmdk_footer(void **state)
     assert_int_equal(fwrite(d, 1, len, fp), len);
     fclose(fp);
     /* qemu-img agrees the file is sound and holds the source */
-    sh("qemu-img compare -q -f raw -F vmdk %s %s", path("src.raw"), path("foot2.vmdk"));
+    sh_ok("qemu-img compare -q -f raw -F vmdk %s %s", path("src.raw"), path("foot2.vmdk"));
     struct ims_format_info info;
     enum ims_format_refusal why;
     struct ims_err err = { 0 };
@@ -736,7 +725,7 @@ static void test_readers(void **state)
     assert_int_equal(ims_format_inspect(&bad, NULL, &info, &why, &err), IMS_E_IO);
     assert_int_equal(why, IMS_FORMAT_R_READ);
 
-    sh("qemu-img create -q -f qcow2 %s 10M", path("trickle.qcow2"));
+    sh_ok("qemu-img create -q -f qcow2 %s 10M", path("trickle.qcow2"));
     struct file f = load("trickle.qcow2");
     struct ims_format_mem m = { f.data, f.len };
     struct ims_format_source slow = { trickle_read, &m, f.len };

@@ -17,6 +17,7 @@
 
 #include "ims/db.h"
 #include "ims/metadef.h"
+#include "shell.h"
 
 static char dir[64], dbpath[96];
 static struct ims_db *db;
@@ -25,9 +26,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/test_metadef_repo.%d", (int)getpid());
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    sh_ok("rm -rf %s", dir);
     assert_int_equal(mkdir(dir, 0700), 0);
     snprintf(dbpath, sizeof(dbpath), "%s/imsd.db", dir);
     struct ims_err err = {0};
@@ -39,9 +38,7 @@ static int teardown(void **state)
 {
     (void)state;
     ims_db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return sh_status("rm -rf %s", dir);
 }
 
 static const char DOC[] =
