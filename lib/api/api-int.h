@@ -10,6 +10,7 @@
 #include "ims/iam_admin.h"
 #include "ims/identity.h"
 #include "ims/json_writer.h"
+#include "ims/query.h"
 
 /* core result → HTTP status */
 int api_status(enum ims_rc rc);
@@ -71,6 +72,10 @@ void api_page_docs_release(struct api_page_docs *p);
 void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props);
 /* The 200 response's body, with room for a page of n images. */
 struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n);
+/* The images a list query (params, in dialect d) selects for the caller:
+ * false after answering the refusal. The caller frees *ret. */
+bool api_images_query(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
+                      struct ims_image **ret, size_t *ret_n);
 
 /* Handlers */
 void api_versions(struct ims_request *req);

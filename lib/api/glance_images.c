@@ -120,6 +120,21 @@ void api_link_query(struct ims_buf *b, const struct ims_kvlist *params)
     }
 }
 
+bool api_images_query(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
+                      struct ims_image **ret, size_t *ret_n)
+{
+    struct ims_image_query q;
+    struct ims_err err = {0};
+    enum ims_rc rc = ims_image_query_parse_dialect(&req->query, lim, d, &q, &err);
+    if (rc == IMS_OK) {
+        rc = ims_images_list(req->svc, req->principal, &q, ret, ret_n, &err);
+        ims_image_query_release(&q);
+    }
+    if (rc != IMS_OK)
+        api_fail(req, rc, &err);
+    return rc == IMS_OK;
+}
+
 void api_images_list(struct ims_request *req)
 {
     struct ims_query_limits lim = limits(req);

@@ -60,21 +60,10 @@ void api_legacy_images_detail(struct ims_request *req)
 {
     struct ims_query_limits lim = {.default_limit = req->svc->cfg->list_limit_default,
                                    .max_limit = req->svc->cfg->list_limit_max};
-    struct ims_image_query q;
-    struct ims_err err = {0};
-    enum ims_rc rc = ims_image_query_parse_dialect(&req->query, &lim, IMS_QUERY_GLANCE_V1, &q, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
     struct ims_image *imgs = NULL;
     size_t n = 0;
-    rc = ims_images_list(req->svc, req->principal, &q, &imgs, &n, &err);
-    ims_image_query_release(&q);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
+    if (!api_images_query(req, &lim, IMS_QUERY_GLANCE_V1, &imgs, &n))
         return;
-    }
     struct ims_jw w;
     ims_jw_init(&w, api_image_page_buf(req, n));
     ims_jw_obj_begin(&w);
