@@ -232,6 +232,12 @@ enum ims_rc ims_repo_blob_collect(struct ims_dbc *c, const char *location, int64
 /* Up to max rows ims_repo_blob_collect would collect at now. */
 enum ims_rc ims_repo_blobs_collectable(struct ims_dbc *c, int64_t now, size_t max, struct ims_strlist *ret,
                                        struct ims_err *err);
+/* The writers holding blobs now (each once), so a start can judge which
+ * of them are gone (ims_owner_gone). */
+enum ims_rc ims_repo_blob_writers(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
+/* Ends every claim of writer (a process known to be gone): its blobs are
+ * collectable at once instead of when its lease runs out. */
+enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer, int64_t *ret_n, struct ims_err *err);
 /* Every registered blob (the store's recovery removes old data no row names). */
 enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
 

@@ -104,6 +104,27 @@ int64_t ims_blobs_collect(struct ims_service *svc)
     return n;
 }
 
+int64_t ims_blobs_unclaim_gone_writers(struct ims_service *svc)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    struct ims_strlist writers = {0};
+    struct ims_err err;
+    int64_t n = 0;
+    if (ims_repo_blob_writers(c, &writers, &err) != IMS_OK)
+        ims_warn("blobs: listing writers failed: %s", err.msg);
+    for (size_t i = 0; i < writers.n; i++) {
+        int64_t freed = 0;
+        if (!ims_owner_gone(writers.items[i]))
+            continue;
+        if (ims_repo_blobs_unclaim_writer(c, writers.items[i], &freed, &err) != IMS_OK)
+            ims_warn("blobs: ending the claims of %s failed: %s (collected once its lease runs out)",
+                     writers.items[i], err.msg);
+        n += freed;
+    }
+    ims_strlist_release(&writers);
+    return n;
+}
+
 /* The inspector's reads of a stored blob: pread on the file store's
  * descriptor, the store's reader otherwise (ranged GETs on S3). */
 static long blob_read_at(void *ctx, uint64_t off, void *buf, size_t len)

@@ -70,6 +70,11 @@ void ims_blob_release(struct ims_service *svc, const char *blob);
 /* Collects every such blob (those whose writer died once its lease ran
  * out); returns how many. */
 int64_t ims_blobs_collect(struct ims_service *svc);
+/* Ends the claims of the blob writers known to be gone (processes of this
+ * host that no longer run, ims_owner_gone), so a restart collects at once
+ * what its predecessor was writing (S3: aborts its multipart uploads)
+ * instead of when its lease runs out. Returns how many blobs it freed. */
+int64_t ims_blobs_unclaim_gone_writers(struct ims_service *svc);
 /* The format inspector over a stored blob where it is (bounded reads of
  * headers and tables: pread on the file store, ranged GETs on S3), and,
  * with declared, the check that it is that format (ims_format_inspect and

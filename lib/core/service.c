@@ -67,8 +67,10 @@ static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
         rc = svc->store->ops->recover(svc->store, &referenced, svc->cfg->recovery_grace_seconds, &temp, &orphans,
                                       err);
     ims_strlist_release(&referenced);
-    if (rc == IMS_OK)
+    if (rc == IMS_OK) {
+        ims_blobs_unclaim_gone_writers(svc);
         orphans += ims_blobs_collect(svc);
+    }
     if (rc == IMS_OK)
         temp += ims_staging_sweep_local(svc);
     if (reset || temp || orphans)

@@ -5,7 +5,8 @@
  * and one whose process died is recoverable once its lease runs out. The
  * same thread renews the leases of the blobs this process is writing and
  * collects the blobs no image references and no live writer holds (those
- * of writers that died, once their leases ran out). */
+ * of writers that died, once their leases ran out), and returns to queued
+ * the uploads whose process died, once their leases ran out. */
 #include "core-int.h"
 #include "ims/config.h"
 #include "ims/db.h"
@@ -20,6 +21,14 @@ static void renew(void *arg)
         ims_warn("uploads: renewing leases failed: %s", err.msg);
     if (ims_repo_blobs_renew(ims_db_conn(svc->db), ims_process_owner(), ims_now() + lease, &err) != IMS_OK)
         ims_warn("blobs: renewing writers' leases failed: %s", err.msg);
+    /* uploads another node was receiving when it died: back to queued
+     * once their lease ran out, on whichever node notices first (not only
+     * at the next start of some node) */
+    int64_t reset = 0;
+    if (ims_repo_uploads_recover(ims_db_conn(svc->db), ims_now(), &reset, &err) != IMS_OK)
+        ims_warn("uploads: recovering interrupted uploads failed: %s", err.msg);
+    else if (reset)
+        ims_info("uploads: %lld interrupted upload(s) back to queued (their writer is gone)", (long long)reset);
     /* blobs nobody references any more whose writer is gone (blobs.c) */
     int64_t collected = ims_blobs_collect(svc);
     if (collected)

@@ -80,6 +80,33 @@ enum ims_rc ims_repo_blobs_collectable(struct ims_dbc *c, int64_t now, size_t ma
     return ims_q_strings(&q, ret, err);
 }
 
+enum ims_rc ims_repo_blob_writers(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT DISTINCT writer FROM blobs WHERE writer IS NOT NULL", err))
+        return IMS_E_DB;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW)
+        ims_strlist_add(ret, ims_q_col_text(&q, 0));
+    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}
+
+enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer, int64_t *ret_n, struct ims_err *err)
+{
+    struct ims_q q;
+    /* a gone process renews nothing and references nothing more: only
+     * its own rows, in one statement */
+    if (!ims_q_prepare(&q, c, "UPDATE blobs SET writer = NULL WHERE writer = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, writer);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK)
+        *ret_n = c->ops->changes(c->h);
+    return rc;
+}
+
 enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err)
 {
     struct ims_q q;

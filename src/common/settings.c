@@ -151,7 +151,7 @@ const struct ims_setting ims_settings[] = {
      "1024"},
     {"images", "quota_default", NULL, "images a project may own (per project: imsctl quota set)", "10000"},
     {"images", "upload_lease_seconds", NULL,
-     "an upload whose process stops renewing its lease this long is returned to queued by the next start", "60"},
+     "an upload whose process stops renewing its lease this long is returned to queued (by any node)", "60"},
     {"import_filtering_opts", "allowed_schemes", NULL, "web-download: URL schemes allowed (http, https at most)",
      "http,https"},
     {"import_filtering_opts", "disallowed_schemes", NULL, "web-download: URL schemes refused (moot with allowed_schemes)",

@@ -205,6 +205,26 @@ def test_a_blob_two_images_share_outlives_one_delete_across_nodes(start_imsd, ob
     api1.close()
 
 
+def kill_mid_upload(srv, api, img):
+    """Sends srv more than two parts of a 6-part upload of img, waits for
+    its multipart upload to be open on S3, then SIGKILLs srv."""
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.sendall(("PUT /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
+               "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
+               % (img["id"], api.headers["X-Auth-Token"], 6 * PART)).encode())
+    chunk = os.urandom(MIB)
+    for _ in range(2 * PART // MIB + 1):
+        s.sendall(chunk)
+    deadline = time.monotonic() + 30
+    while s3_uploads(srv.s3, srv.bucket) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert s3_uploads(srv.s3, srv.bucket) == 1
+    time.sleep(1.0)  # the first parts arrive
+    srv.kill()
+    srv.ended_by_test = True
+    s.close()
+
+
 def test_a_killed_writers_blob_is_collected_only_after_its_lease(start_imsd, obs_s3, tmp_path):
     """Node 0 is SIGKILLed in the middle of an upload (two parts already on
     S3 in a multipart upload): its blob row keeps node 0's lease, and node 1,
@@ -214,21 +234,7 @@ def test_a_killed_writers_blob_is_collected_only_after_its_lease(start_imsd, obs
     n0, n1 = start_nodes(start_imsd, obs_s3, tmp_path, lease=lease)
     api = n0.admin()
     img = create_image(api, disk_format="raw", container_format="bare")
-    s = socket.create_connection(("127.0.0.1", n0.port))
-    s.sendall(("PUT /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
-               "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
-               % (img["id"], api.headers["X-Auth-Token"], 6 * PART)).encode())
-    chunk = os.urandom(MIB)
-    for _ in range(2 * PART // MIB + 1):
-        s.sendall(chunk)
-    deadline = time.monotonic() + 30
-    while s3_uploads(obs_s3, n0.bucket) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert s3_uploads(obs_s3, n0.bucket) == 1
-    time.sleep(1.0)  # the first parts arrive
-    n0.kill()
-    n0.ended_by_test = True
-    s.close()
+    kill_mid_upload(n0, api, img)
     (loc, (refs, writer, until)), = blob_rows(n1).items()
     assert refs == 0 and writer, (refs, writer)
     # before the lease runs out, node 1's collector (every 2 s) takes nothing
@@ -243,3 +249,53 @@ def test_a_killed_writers_blob_is_collected_only_after_its_lease(start_imsd, obs
     assert s3_uploads(obs_s3, n1.bucket) == 0
     assert images_in(n1) == {}
     api.close()
+
+
+def test_a_restart_aborts_what_its_killed_predecessor_was_uploading(start_imsd, obs_s3, tmp_path):
+    """imsd SIGKILLed in the middle of an upload (a multipart upload open on
+    S3), then started again on the same host with the default lease (60 s):
+    its start knows the writer is gone, so the multipart upload is aborted
+    and the blob row deleted at once, not a lease later; the image is back
+    in queued (as Glance leaves an image whose upload failed) and takes a
+    new upload."""
+    (n0,) = start_nodes(start_imsd, obs_s3, tmp_path, n=1)
+    api = n0.admin()
+    img = create_image(api, disk_format="raw", container_format="bare")
+    kill_mid_upload(n0, api, img)
+    assert s3_uploads(obs_s3, n0.bucket) == 1
+    (loc, (refs, writer, until)), = blob_rows(n0).items()
+    assert refs == 0 and writer and until > time.time() + 30, (refs, writer, until)
+    n0.ended_by_test = False
+    n0.start()
+    assert s3_uploads(obs_s3, n0.bucket) == 0, "the restart left its predecessor's multipart upload open"
+    assert blob_rows(n0) == {}
+    api = n0.admin()
+    assert get_image(api, img["id"])["status"] == "queued"
+    data = os.urandom(PART + 7)
+    assert upload(api, img["id"], data).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    api.close()
+
+
+def test_a_killed_nodes_upload_goes_back_to_queued_on_another_node(start_imsd, obs_s3, tmp_path):
+    """Node 0 SIGKILLed mid-upload and never started again: node 1 returns
+    the image to queued once the upload's lease has run out (its lease
+    keeper, not only a start, recovers interrupted uploads), and the image
+    takes a new upload through node 1."""
+    from helpers import Api
+    lease = 6
+    n0, n1 = start_nodes(start_imsd, obs_s3, tmp_path, lease=lease)
+    api = n0.admin()
+    api1 = Api(n1.url, api.token)
+    api1.project_id = api.project_id
+    img = create_image(api, disk_format="raw", container_format="bare")
+    kill_mid_upload(n0, api, img)
+    assert get_image(api1, img["id"])["status"] == "saving"
+    deadline = time.time() + 2 * lease + 10
+    while time.time() < deadline and get_image(api1, img["id"])["status"] == "saving":
+        time.sleep(0.5)
+    assert get_image(api1, img["id"])["status"] == "queued"
+    data = os.urandom(1000)
+    assert upload(api1, img["id"], data).status_code == 204
+    assert api1.get("/v2/images/%s/file" % img["id"]).content == data
+    api1.close()
