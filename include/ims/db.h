@@ -238,8 +238,10 @@ enum ims_rc ims_repo_blob_writers(struct ims_dbc *c, struct ims_strlist *ret, st
 /* Ends every claim of writer (a process known to be gone): its blobs are
  * collectable at once instead of when its lease runs out. */
 enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer, int64_t *ret_n, struct ims_err *err);
-/* Every registered blob (the store's recovery removes old data no row names). */
-enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err);
+/* Whether location is a registered blob (by its primary key: the store's
+ * recovery asks about each old blob it finds, and removes those no row
+ * names). */
+enum ims_rc ims_repo_blob_exists(struct ims_dbc *c, const char *location, bool *ret, struct ims_err *err);
 
 /* ---- image quotas (lib/db/repo_quotas.c) ---- */
 /* The message of IMG.0015: project, images it owns, its quota. */

@@ -39,6 +39,14 @@ struct ims_blob_reader {
     void *ctx;
 };
 
+/* Whether location names a blob the caller knows (the repository's blobs
+ * table, by its primary key); true when it cannot tell, so recovery keeps
+ * what it is unsure of. */
+struct ims_blob_known {
+    bool (*known)(void *ctx, const char *location);
+    void *ctx;
+};
+
 struct ims_store_ops {
     const char *name; /* also the scheme of its locations */
     enum ims_rc (*writer_open)(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err);
@@ -73,10 +81,12 @@ struct ims_store_ops {
     enum ims_rc (*remove)(struct ims_store *s, const char *location, struct ims_err *err);
     /* Crash recovery, safe while other processes write to the store:
      * removes the temporary objects of writers that are gone
-     * (ims_owner_gone) or older than grace_seconds, and the blobs not
-     * listed in `referenced` that are older than grace_seconds (a blob is
-     * unreferenced between its commit and its row's). Reports counts. */
-    enum ims_rc (*recover)(struct ims_store *s, const struct ims_strlist *referenced, int64_t grace_seconds,
+     * (ims_owner_gone) or older than grace_seconds, and the blobs older
+     * than grace_seconds that `known` does not know (a blob is unknown
+     * between its commit and its row's). known is asked only about those
+     * old blobs, one at a time, so the sweep holds no list of every blob
+     * and costs one lookup per old blob. Reports counts. */
+    enum ims_rc (*recover)(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
                            int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err);
     void (*close)(struct ims_store *s);
 };

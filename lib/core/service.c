@@ -54,6 +54,20 @@ static enum ims_rc load_token_key(const char *dir, unsigned char key[IMS_TOKEN_K
     return load_token_key(dir, key, err);
 }
 
+/* The store's recovery asks about each old blob it finds: one lookup by
+ * the primary key (a sweep of n blobs costs n lookups and no list of
+ * them all; it was a list searched end to end for each blob, n^2). */
+static bool blob_known(void *ctx, const char *location)
+{
+    bool known = true;
+    struct ims_err err;
+    if (ims_repo_blob_exists(ctx, location, &known, &err) != IMS_OK) {
+        ims_warn("recovery: could not look up blob %s: %s (kept)", location, err.msg);
+        return true;
+    }
+    return known;
+}
+
 static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
 {
     struct ims_dbc *c = ims_db_conn(svc->db);
@@ -61,12 +75,8 @@ static enum ims_rc recover(struct ims_service *svc, struct ims_err *err)
     enum ims_rc rc = ims_repo_uploads_recover(c, ims_now(), &reset, err);
     if (rc != IMS_OK)
         return rc;
-    struct ims_strlist referenced = {0};
-    rc = ims_repo_blobs_all(c, &referenced, err);
-    if (rc == IMS_OK)
-        rc = svc->store->ops->recover(svc->store, &referenced, svc->cfg->recovery_grace_seconds, &temp, &orphans,
-                                      err);
-    ims_strlist_release(&referenced);
+    const struct ims_blob_known known = {blob_known, c};
+    rc = svc->store->ops->recover(svc->store, &known, svc->cfg->recovery_grace_seconds, &temp, &orphans, err);
     if (rc == IMS_OK) {
         ims_blobs_unclaim_gone_writers(svc);
         orphans += ims_blobs_collect(svc);

@@ -107,10 +107,16 @@ enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer,
     return rc;
 }
 
-enum ims_rc ims_repo_blobs_all(struct ims_dbc *c, struct ims_strlist *ret, struct ims_err *err)
+enum ims_rc ims_repo_blob_exists(struct ims_dbc *c, const char *location, bool *ret, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT location FROM blobs", err))
+    if (!ims_q_prepare(&q, c, "SELECT 1 FROM blobs WHERE location = ?", err))
         return IMS_E_DB;
-    return ims_q_strings(&q, ret, err);
+    ims_q_text(&q, location);
+    enum ims_step s = ims_q_step(&q);
+    enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    if (rc == IMS_OK)
+        *ret = s == IMS_STEP_ROW;
+    return rc;
 }

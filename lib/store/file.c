@@ -323,7 +323,7 @@ static int64_t remove_stale_temp(const char *path, int64_t cutoff)
     return n;
 }
 
-static enum ims_rc fs_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t grace_seconds,
+static enum ims_rc fs_recover(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
                               int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
 {
     struct file_store *fs = (struct file_store *)s;
@@ -351,7 +351,7 @@ static enum ims_rc fs_recover(struct ims_store *s, const struct ims_strlist *ref
                 continue;
             char loc[PATH_MAX];
             path_fmt(loc, "file://%s/%s", e->d_name, f->d_name);
-            if (!ims_strlist_contains(referenced, loc) && older_than(dirfd(d), f->d_name, cutoff) &&
+            if (older_than(dirfd(d), f->d_name, cutoff) && !known->known(known->ctx, loc) &&
                 unlinkat(dirfd(d), f->d_name, 0) == 0)
                 (*ret_orphans)++;
         }

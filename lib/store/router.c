@@ -99,14 +99,14 @@ static enum ims_rc rt_remove(struct ims_store *s, const char *location, struct i
 
 /* Every store recovers its own objects; each ignores the references to
  * other stores' locations. */
-static enum ims_rc rt_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t grace_seconds,
+static enum ims_rc rt_recover(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
                               int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
 {
     struct router *r = (struct router *)s;
     *ret_temp = *ret_orphans = 0;
     for (size_t i = 0; i < r->n; i++) {
         int64_t temp = 0, orphans = 0;
-        enum ims_rc rc = r->stores[i]->ops->recover(r->stores[i], referenced, grace_seconds, &temp, &orphans, err);
+        enum ims_rc rc = r->stores[i]->ops->recover(r->stores[i], known, grace_seconds, &temp, &orphans, err);
         if (rc != IMS_OK)
             return rc;
         *ret_temp += temp;

@@ -268,7 +268,7 @@ static enum ims_rc s3_remove(struct ims_store *s, const char *location, struct i
  * writer's data is invisible until its commit, so no upload in progress
  * is ever listed; the multipart uploads of a process that died are the
  * service's to expire (an S3 lifecycle rule). */
-static enum ims_rc s3_recover(struct ims_store *s, const struct ims_strlist *referenced, int64_t grace_seconds,
+static enum ims_rc s3_recover(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
                               int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
 {
     struct s3_store *st = (struct s3_store *)s;
@@ -288,7 +288,7 @@ static enum ims_rc s3_recover(struct ims_store *s, const struct ims_strlist *ref
             char loc[64];
             snprintf(loc, sizeof(loc), "s3://%s", id);
             struct ims_err e = {0};
-            if (ims_uuid_valid(id) && !ims_strlist_contains(referenced, loc) && l.items[i].mtime <= cutoff &&
+            if (ims_uuid_valid(id) && l.items[i].mtime <= cutoff && !known->known(known->ctx, loc) &&
                 ims_obs_remove(st->obs, st->bucket, l.items[i].key, &e) == IMS_OBS_OK)
                 (*ret_orphans)++;
         }
