@@ -299,3 +299,30 @@ def test_a_killed_nodes_upload_goes_back_to_queued_on_another_node(start_imsd, o
     assert upload(api1, img["id"], data).status_code == 204
     assert api1.get("/v2/images/%s/file" % img["id"]).content == data
     api1.close()
+
+
+def test_start_up_sweep_removes_only_objects_no_row_names(start_imsd, obs_s3, tmp_path):
+    """The start-up sweep with no grace ([storage] recovery_grace_seconds =
+    0): an object under images/ that no blob row names (what a crash
+    between a commit and its row leaves) is removed; an image's object,
+    whose row the sweep looks up, stays and is still served."""
+    bucket = "sw-" + uuid.uuid4().hex[:20]
+    config = store_config(obs_s3, bucket)
+    config["storage"] = {"recovery_grace_seconds": 0}
+    srv = start_imsd(config=config, data_dir=tmp_path / "node")
+    srv.bucket, srv.s3 = bucket, obs_s3
+    api = srv.admin()
+    data = os.urandom(1000)
+    img = active_image(api, data)
+    (kept,) = images_in(srv)
+    orphan = "images/" + str(uuid.uuid4())
+    status, _ = s3_request(obs_s3, "PUT", "/%s/%s" % (bucket, orphan), data=b"left by a crash")
+    assert status == 200
+    assert set(images_in(srv)) == {kept, orphan}
+    assert srv.stop() == 0
+    time.sleep(1.1)  # older than the grace of 0 s, to the second
+    srv.start()
+    assert set(images_in(srv)) == {kept}
+    api = srv.admin()
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    api.close()
