@@ -383,6 +383,27 @@ static enum ims_rc delete_items(struct ims_dbc *c, const char *ns_id, enum ims_m
     return rc;
 }
 
+/* The namespace's own columns as both its insert and its update name them:
+ * namespace, display_name, description, visibility, protected, owner. */
+static void bind_ns_fields(struct ims_q *q, const struct ims_md_namespace *ns)
+{
+    ims_q_text(q, ns->name);
+    ims_q_text(q, ns->display_name);
+    ims_q_text(q, ns->description);
+    ims_q_text(q, ns->is_public ? "public" : "private");
+    ims_q_int(q, ns->is_protected);
+    ims_q_text(q, ns->owner ? ns->owner : "");
+}
+
+/* Runs the namespace's insert or update; its name taken: IMS_E_CONFLICT saying so. */
+static enum ims_rc ns_exec(struct ims_q *q, const struct ims_md_namespace *ns, struct ims_err *err)
+{
+    enum ims_rc rc = ims_q_exec(q, err);
+    if (rc == IMS_E_CONFLICT)
+        rc = ims_fail(err, IMS_E_CONFLICT, "A metadata definition namespace with name=%s already exists.", ns->name);
+    return rc;
+}
+
 enum ims_rc ims_repo_md_namespace_insert(struct ims_dbc *c, const struct ims_md_doc *d, struct ims_err *err)
 {
     enum ims_rc rc = ims_db_begin(c, err);
@@ -394,17 +415,10 @@ enum ims_rc ims_repo_md_namespace_insert(struct ims_dbc *c, const struct ims_md_
         return ims_db_end(c, IMS_E_DB, err);
     const struct ims_md_namespace *ns = &d->ns;
     ims_q_text(&q, ns->id);
-    ims_q_text(&q, ns->name);
-    ims_q_text(&q, ns->display_name);
-    ims_q_text(&q, ns->description);
-    ims_q_text(&q, ns->is_public ? "public" : "private");
-    ims_q_int(&q, ns->is_protected);
-    ims_q_text(&q, ns->owner ? ns->owner : "");
+    bind_ns_fields(&q, ns);
     ims_q_int(&q, ns->created_at);
     ims_q_int(&q, ns->updated_at);
-    rc = ims_q_exec(&q, err);
-    if (rc == IMS_E_CONFLICT)
-        rc = ims_fail(err, IMS_E_CONFLICT, "A metadata definition namespace with name=%s already exists.", ns->name);
+    rc = ns_exec(&q, ns, err);
     for (size_t i = 0; rc == IMS_OK && i < d->nassocs; i++)
         rc = insert_item(c, ns->id, IMS_MD_ASSOCS, &d->assocs[i], ns->created_at, ns->created_at, err);
     for (size_t i = 0; rc == IMS_OK && i < d->nprops; i++)
@@ -430,17 +444,9 @@ enum ims_rc ims_repo_md_namespace_update(struct ims_dbc *c, const struct ims_md_
                                        err))
         rc = IMS_E_DB;
     if (rc == IMS_OK) {
-        ims_q_text(&q, ns->name);
-        ims_q_text(&q, ns->display_name);
-        ims_q_text(&q, ns->description);
-        ims_q_text(&q, ns->is_public ? "public" : "private");
-        ims_q_int(&q, ns->is_protected);
-        ims_q_text(&q, ns->owner ? ns->owner : "");
+        bind_ns_fields(&q, ns);
         ims_q_text(&q, before->id);
-        rc = ims_q_exec(&q, err);
-        if (rc == IMS_E_CONFLICT)
-            rc = ims_fail(err, IMS_E_CONFLICT, "A metadata definition namespace with name=%s already exists.",
-                          ns->name);
+        rc = ns_exec(&q, ns, err);
     }
     return ims_db_end(c, rc, err);
 }
