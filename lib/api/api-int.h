@@ -135,6 +135,10 @@ enum ims_rc api_ims_authorize(struct ims_request *req, json_t *body, struct ims_
  * (IMG.0001 when it is not of that shape); 403 naming the action and the
  * bucket. */
 enum ims_rc api_ims_authorize_obs(struct ims_request *req, json_t *body, struct ims_err *err);
+/* Both over the request's body as JSON (obs: the object-storage action too);
+ * a body that is not JSON is authorized as none (its parser then says what
+ * is wrong). false after answering the refusal. */
+bool api_ims_admitted(struct ims_request *req, bool obs);
 /* The bodies of the IMS calls that run as jobs, pure (lib/api/ims_bodies.c;
  * fuzzed by fuzz/fuzz_ims_bodies.c); a refusal carries its IMS error code.
  * Batch sharing (POST adds, PUT answers, DELETE removes): the job type and

@@ -137,3 +137,20 @@ enum ims_rc api_ims_authorize_obs(struct ims_request *req, json_t *body, struct 
     }
     return IMS_OK;
 }
+
+bool api_ims_admitted(struct ims_request *req, bool obs)
+{
+    struct ims_err err = {0};
+    json_t *body = NULL;
+    if (req->body.len) {
+        json_error_t je;
+        body = json_loadb(req->body.data, req->body.len, 0, &je);
+    }
+    enum ims_rc rc = api_ims_authorize(req, body, &err);
+    if (rc == IMS_OK && obs)
+        rc = api_ims_authorize_obs(req, body, &err);
+    json_decref(body);
+    if (rc != IMS_OK)
+        api_fail(req, rc, &err);
+    return rc == IMS_OK;
+}

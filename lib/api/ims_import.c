@@ -14,24 +14,8 @@
 #include "ims/imports.h"
 #include "ims/jobs.h"
 
-/* The parsed body (NULL when it is not JSON: authorization still runs,
- * the parser then says what is wrong), authorized. false after answering. */
-static bool admitted(struct ims_request *req)
-{
-    struct ims_err err = {0};
-    json_t *body = NULL;
-    if (req->body.len) {
-        json_error_t je;
-        body = json_loadb(req->body.data, req->body.len, 0, &je);
-    }
-    enum ims_rc rc = api_ims_authorize(req, body, &err);
-    if (rc == IMS_OK)
-        rc = api_ims_authorize_obs(req, body, &err);
-    json_decref(body);
-    if (rc != IMS_OK)
-        api_fail(req, rc, &err);
-    return rc == IMS_OK;
-}
+/* The body authorized, the object-storage action included. */
+static bool admitted(struct ims_request *req) { return api_ims_admitted(req, true); }
 
 /* The job's input: what the client sent, parsed again by the job with the
  * same rules; plus the image the route names. */

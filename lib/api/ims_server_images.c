@@ -12,20 +12,7 @@
 #include "ims/jobs.h"
 #include "ims/server_images.h"
 
-static bool admitted(struct ims_request *req)
-{
-    struct ims_err err = {0};
-    json_t *body = NULL;
-    if (req->body.len) {
-        json_error_t je;
-        body = json_loadb(req->body.data, req->body.len, 0, &je);
-    }
-    enum ims_rc rc = api_ims_authorize(req, body, &err);
-    json_decref(body);
-    if (rc != IMS_OK)
-        api_fail(req, rc, &err);
-    return rc == IMS_OK;
-}
+static bool admitted(struct ims_request *req) { return api_ims_admitted(req, false); }
 
 /* The backup service's action the full-ECS request needs, evaluated by
  * the policy engine on the caller's project grants, as the object-storage
