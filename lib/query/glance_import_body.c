@@ -17,16 +17,11 @@ void ims_glance_import_body_release(struct ims_glance_import_body *b)
     *b = (struct ims_glance_import_body){0};
 }
 
-/* Valid UTF-8 of 1..max bytes without control characters. */
+/* Text of 1..max bytes fit to store and echo (ims_text_valid). */
 static bool text_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > max || !ims_utf8_valid(s, n))
-        return false;
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        if (*c < 0x20 || *c == 0x7f)
-            return false;
-    return true;
+    return n > 0 && n <= max && ims_text_valid(s);
 }
 
 static enum ims_rc parse_stores(json_t *stores, struct ims_glance_import_body *b, struct ims_err *err)

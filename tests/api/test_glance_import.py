@@ -179,6 +179,9 @@ def test_import_refusals(alice, bob):
             ({"method": "glance-direct"}, 400, "method"),
             ({"method": {"name": "copy-image"}}, 400, "Unknown import method name 'copy-image'"),
             ({"method": {"name": "nope\u0001"}}, 400, "import method"),
+            ({"method": {"name": "nope\u0085"}}, 400, "import method"),
+            # a C1 control character is no store id (it was echoed in a 409)
+            ({"method": {"name": "glance-direct"}, "stores": ["x\u0085"]}, 400, "stores"),
             ({"method": {"name": "glance-direct"}, "all_stores": "yes"}, 400, "'all_stores' must be boolean"),
             ({"method": {"name": "glance-direct"}, "all_stores_must_succeed": 1}, 400,
              "'all_stores_must_succeed' must be boolean"),
