@@ -310,6 +310,9 @@ enum ims_rc ims_iam_user_add(struct ims_service *svc, const char *domain_id, con
                                   in->default_project_id, "member", false, &id, err);
     if (rc == IMS_E_CONFLICT)
         return ims_fail(err, rc, "Conflict occurred attempting to store user - Duplicate entry %s.", in->name);
+    if (rc == IMS_E_NOTFOUND) /* the default project, deleted since permit_project saw it */
+        return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'default_project_id': no project %s.",
+                        in->default_project_id);
     struct ims_user u = {0};
     if (rc == IMS_OK && (in->description || in->enabled == 0)) {
         struct ims_user_change ch = {.id = id, .description = in->description, .enabled = in->enabled == 0 ? 0 : -1};

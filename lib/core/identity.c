@@ -395,7 +395,16 @@ enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain
     struct ims_dbc *c = ims_db_conn(svc->db);
     if ((rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
-    rc = ims_repo_user_insert(c, &u, err);
+    /* The project is read in the transaction that assigns the role on it:
+     * one deleted meanwhile (on any node) is refused, never a dangling
+     * assignment (the table has no foreign keys). */
+    struct ims_project p = {0};
+    if (project_id && (rc = ims_repo_project_get(c, project_id, NULL, NULL, &p, err)) == IMS_OK &&
+        !ims_streq(p.domain_id, domain_id))
+        rc = ims_fail(err, IMS_E_NOTFOUND, "Could not find project: %s", project_id);
+    ims_project_release(&p);
+    if (rc == IMS_OK)
+        rc = ims_repo_user_insert(c, &u, err);
     struct ims_assignment a = {.actor_type = IMS_ACTOR_USER, .target_type = IMS_TARGET_PROJECT, .actor_id = id,
                                .target_id = (char *)project_id, .role = (char *)(role ? role : "member")};
     if (rc == IMS_OK && project_id)

@@ -53,17 +53,25 @@ enum ims_rc ims_iam_assignment(struct ims_service *svc, const struct ims_princip
 {
     if (!ims_keystone_role_valid(a->role))
         return ims_fail(err, IMS_E_NOTFOUND, "Could not find role: %s", a->role);
-    enum ims_rc rc = check_parties(svc, domain_id, a, err);
-    if (rc != IMS_OK)
-        return rc;
     if (op != IMS_IAM_CHECK && ims_streq(a->role, "admin") && !caller->is_admin)
         return ims_fail(err, IMS_E_FORBIDDEN,
                         "Only a cloud administrator may give or take the admin role: it is every project's admin.");
     struct ims_dbc *c = ims_db_conn(svc->db);
-    if (op == IMS_IAM_ADD)
-        return ims_repo_assignment_add(c, a, NULL, err);
-    if (op == IMS_IAM_REMOVE)
-        return ims_repo_assignment_remove(c, a, err);
+    if (op != IMS_IAM_CHECK) {
+        /* The parties are read in the transaction that writes: the table
+         * has no foreign keys, so a user, group or project deleted between
+         * a check outside it and the insert would leave a row naming it
+         * (another node's delete as much as this one's). */
+        enum ims_rc rc = ims_db_begin(c, err);
+        if (rc != IMS_OK)
+            return rc;
+        if ((rc = check_parties(svc, domain_id, a, err)) == IMS_OK)
+            rc = op == IMS_IAM_ADD ? ims_repo_assignment_add(c, a, NULL, err) : ims_repo_assignment_remove(c, a, err);
+        return ims_db_end(c, rc, err);
+    }
+    enum ims_rc rc = check_parties(svc, domain_id, a, err);
+    if (rc != IMS_OK)
+        return rc;
     bool there = false;
     if ((rc = ims_repo_assignment_exists(c, a, &there, err)) != IMS_OK)
         return rc;
