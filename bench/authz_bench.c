@@ -48,7 +48,7 @@ int main(void)
     char *pw = NULL, *project = NULL, *user = NULL, *ep = NULL;
     if (ims_service_bootstrap(svc, "bench-admin-pw", &pw, &e) != IMS_OK ||
         ims_identity_create_project(svc, IMS_DEFAULT_DOMAIN_ID, "benchp", &project, &e) != IMS_OK ||
-        ims_identity_create_user(svc, IMS_DEFAULT_DOMAIN_ID, "bench", "bench-pw", project, "none", false, &user, &e) !=
+        ims_identity_create_user(svc, IMS_DEFAULT_DOMAIN_ID, "bench", "bench-pw", project, "none", false, NULL, &user, &e) !=
             IMS_OK ||
         ims_iam_create_enterprise_project(svc, IMS_DEFAULT_DOMAIN_ID, "benchep", "", &ep, &e) != IMS_OK)
         die("setup", &e);

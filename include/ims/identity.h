@@ -45,8 +45,12 @@ enum ims_rc ims_identity_revoke(struct ims_service *svc, const struct ims_princi
 enum ims_rc ims_identity_create_project(struct ims_service *svc, const char *domain_id, const char *name,
                                         char **ret_id, struct ims_err *err);
 enum ims_rc ims_identity_create_domain(struct ims_service *svc, const char *name, char **ret_id, struct ims_err *err);
+/* Creates a user (and its role on project_id when given); `more` (NULL:
+ * nothing), with its id ignored, is applied in the same transaction, so no
+ * node ever sees the user without it (a user created disabled is never
+ * enabled for a moment). */
 enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain_id, const char *name,
                                      const char *password, const char *project_id, const char *role, bool is_root,
-                                     char **ret_id, struct ims_err *err);
+                                     const struct ims_user_change *more, char **ret_id, struct ims_err *err);
 
 #endif

@@ -302,32 +302,20 @@ enum ims_rc ims_iam_user_add(struct ims_service *svc, const char *domain_id, con
     /* Without a password the user cannot log in: store one nobody knows. */
     if (!in->password)
         ims_hexid_new(random_pw, 16);
-    /* Not one transaction: the password hash takes a while and must not
-     * hold the write lock. A failure after the insert removes the user. */
+    /* The description and the enabled flag are written in the transaction
+     * that inserts the user: no node sees it without them. */
     struct ims_dbc *c = ims_db_conn(svc->db);
     _cleanup_free_ char *id = NULL;
+    struct ims_user_change more = {.description = in->description, .enabled = in->enabled == 0 ? 0 : -1};
     rc = ims_identity_create_user(svc, domain_id, in->name, in->password ? in->password : random_pw,
-                                  in->default_project_id, "member", false, &id, err);
+                                  in->default_project_id, "member", false,
+                                  in->description || in->enabled == 0 ? &more : NULL, &id, err);
     if (rc == IMS_E_CONFLICT)
         return ims_fail(err, rc, "Conflict occurred attempting to store user - Duplicate entry %s.", in->name);
     if (rc == IMS_E_NOTFOUND) /* the default project, deleted since permit_project saw it */
         return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'default_project_id': no project %s.",
                         in->default_project_id);
-    struct ims_user u = {0};
-    if (rc == IMS_OK && (in->description || in->enabled == 0)) {
-        struct ims_user_change ch = {.id = id, .description = in->description, .enabled = in->enabled == 0 ? 0 : -1};
-        rc = ims_repo_user_update(c, &ch, err);
-    }
-    if (rc == IMS_OK)
-        rc = ims_repo_user_get(c, id, NULL, NULL, &u, err);
-    if (rc != IMS_OK) {
-        if (id)
-            ims_repo_user_delete(c, id, NULL);
-        ims_user_release(&u);
-        return rc;
-    }
-    *ret = u;
-    return IMS_OK;
+    return rc == IMS_OK ? ims_repo_user_get(c, id, NULL, NULL, ret, err) : rc;
 }
 
 enum ims_rc ims_iam_user_list(struct ims_service *svc, const char *domain_id, const char *name, int enabled,

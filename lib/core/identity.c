@@ -378,7 +378,7 @@ enum ims_rc ims_identity_create_project(struct ims_service *svc, const char *dom
 
 enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain_id, const char *name,
                                      const char *password, const char *project_id, const char *role, bool is_root,
-                                     char **ret_id, struct ims_err *err)
+                                     const struct ims_user_change *more, char **ret_id, struct ims_err *err)
 {
     enum ims_rc rc = check_name("user", name, err);
     if (rc != IMS_OK)
@@ -409,6 +409,11 @@ enum ims_rc ims_identity_create_user(struct ims_service *svc, const char *domain
                                .target_id = (char *)project_id, .role = (char *)(role ? role : "member")};
     if (rc == IMS_OK && project_id)
         rc = ims_repo_assignment_add(c, &a, NULL, err);
+    if (rc == IMS_OK && more) {
+        struct ims_user_change ch = *more;
+        ch.id = id;
+        rc = ims_repo_user_update(c, &ch, err);
+    }
     if (rc != IMS_OK) {
         ims_db_rollback(c);
         return rc;

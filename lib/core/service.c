@@ -156,7 +156,7 @@ enum ims_rc ims_account_admin_create(struct ims_service *svc, const char *domain
     if (rc != IMS_OK)
         return rc;
     rc = ims_identity_create_user(svc, domain_id, IMS_ADMIN_USER, password, admin_project_id,
-                                  admin_project_id ? "admin" : NULL, true, &user_id, err);
+                                  admin_project_id ? "admin" : NULL, true, NULL, &user_id, err);
     /* The account's admin group holds Tenant Administrator everywhere in it. */
     if (rc == IMS_OK)
         rc = ims_iam_create_group(svc, domain_id, "admin", "Account administrators", &group_id, err);

@@ -207,7 +207,7 @@ static enum ims_rc cmd_user_create(struct ims_service *svc, const char *dom, con
     if (opt(a, "project"))
         rc = project_ref(svc, dom, opt(a, "project"), &proj, e);
     if (rc == IMS_OK)
-        rc = ims_identity_create_user(svc, dom, a->pos[0], opt(a, "password"), proj.id, role, false, id, e);
+        rc = ims_identity_create_user(svc, dom, a->pos[0], opt(a, "password"), proj.id, role, false, NULL, id, e);
     if (rc == IMS_OK && proj.id)
         rc = grant_role(svc, dom, &proj, role, *id, e);
     ims_project_release(&proj);

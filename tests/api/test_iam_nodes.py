@@ -9,7 +9,8 @@ different users to one group, and attaches of different policies to one
 group, all stay. A role assignment racing the delete of its user, group or
 project never leaves a row naming one that is gone (the assignments table
 has no foreign keys: the check of the parties must run in the transaction
-that writes)."""
+that writes). A user created disabled is never seen enabled by the other
+node (its fields are written in the transaction that inserts it)."""
 import pytest
 
 import pg_fixture
@@ -139,3 +140,33 @@ def test_role_assignments_racing_deletes_leave_no_dangling_row(nodes):
         assert set(codes[PER_NODE:2 * PER_NODE]) <= {201, 400}, codes
         assert codes[-1] == 204, codes
         assert dangling_assignments(database) == []
+
+
+def test_a_user_created_disabled_is_never_seen_enabled(nodes):
+    """A user created disabled and described is one row from the first
+    moment any node sees it: never enabled (it could log in) nor without
+    its description, whatever another node reads meanwhile."""
+    one, two, _ = nodes
+    admin = one.admin()
+    seen = []
+    for _ in range(ROUNDS * 2):
+        name = uname()
+        done = []
+
+        def create():
+            r = on(one, admin).post("/v3/users", json={"user": {
+                "name": name, "password": password(), "enabled": False, "description": "from the start"}})
+            done.append(True)
+            return r.status_code
+
+        def watch():
+            reader = on(two, admin)
+            while not done:
+                for u in reader.get("/v3/users", params={"name": name}).json()["users"]:
+                    seen.append((u["enabled"], u.get("description")))
+            return 0
+
+        codes = concurrently([create] + [watch] * 3)
+        assert codes[0] == 201, codes
+    assert seen, "the readers never saw a created user"
+    assert set(seen) == {(False, "from the start")}, set(seen)

@@ -70,7 +70,7 @@ static int setup(void **state)
     ok(ims_service_bootstrap(svc, "test-admin-pw", &pw, &e), &e, "bootstrap");
     free(pw);
     ok(ims_identity_create_project(svc, IMS_DEFAULT_DOMAIN_ID, "authzp", &project, &e), &e, "project");
-    ok(ims_identity_create_user(svc, IMS_DEFAULT_DOMAIN_ID, "authzu", "authz-pw-1", project, "none", false, &user,
+    ok(ims_identity_create_user(svc, IMS_DEFAULT_DOMAIN_ID, "authzu", "authz-pw-1", project, "none", false, NULL, &user,
                                 &e),
        &e, "user");
     ok(ims_iam_create_enterprise_project(svc, IMS_DEFAULT_DOMAIN_ID, "authzep", "", &ep, &e), &e, "ep");
