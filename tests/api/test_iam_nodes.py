@@ -10,7 +10,8 @@ group, all stay. A role assignment racing the delete of its user, group or
 project never leaves a row naming one that is gone (the assignments table
 has no foreign keys: the check of the parties must run in the transaction
 that writes). A user created disabled is never seen enabled by the other
-node (its fields are written in the transaction that inserts it)."""
+node (its fields are written in the transaction that inserts it). The
+internal names of custom policies (custom_<account>_<n>) never repeat."""
 import pytest
 
 import pg_fixture
@@ -170,3 +171,23 @@ def test_a_user_created_disabled_is_never_seen_enabled(nodes):
         assert codes[0] == 201, codes
     assert seen, "the readers never saw a created user"
     assert set(seen) == {(False, "from the start")}, set(seen)
+
+
+def test_internal_policy_names_stay_distinct_across_deletes_and_nodes(nodes):
+    """custom_<account>_<n>: the number is picked in the transaction that
+    adds the policy, past every one taken, so neither concurrent creates
+    through two nodes nor a create after a delete repeat a name."""
+    one, two, _ = nodes
+    admin = one.admin()
+    first = [make_policy(admin, ALLOW_IMS) for _ in range(3)]
+    assert admin.delete("/v3.0/OS-ROLE/roles/" + first[0]["id"]).status_code == 200
+    apis = both(one, two)
+    codes = concurrently([lambda a=a: a.post("/v3.0/OS-ROLE/roles", json={"role": {
+        "display_name": unique("pol"), "type": "XA", "description": "d", "policy": ALLOW_IMS}}).status_code
+        for a in apis])
+    assert codes == [201] * len(apis), codes
+    r = admin.get("/v3.0/OS-ROLE/roles")
+    assert r.status_code == 200, r.text
+    names = [x["name"] for x in r.json()["roles"] if x.get("domain_id")]
+    assert len(names) == 2 + len(apis), names
+    assert len(set(names)) == len(names), sorted(names)
