@@ -104,7 +104,8 @@ class Imsd:
         os.makedirs(self.dir, exist_ok=True)
         self.ini = os.path.join(tmp, "imsd.ini")
         with open(self.ini, "w") as f:
-            f.write("[images]\nquota_default = %d\n" % (count * 2 + 1000))
+            # the seed writes by SQL, past any quota; 100000 is the setting's maximum
+            f.write("[images]\nquota_default = %d\n" % min(count * 2 + 1000, 100000))
         self.pw = "bench-%d" % os.getpid()
         self.proc = None
         self.logf = open(os.path.join(tmp, "imsd.log"), "a")
@@ -183,20 +184,35 @@ def seed(dbpath, count, owner):
     db.close()
 
 
+def proc_status(pid):
+    """VmRSS and VmHWM of pid in kB (0 when gone)."""
+    rss = hwm = 0
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, hwm
+
+
 class RssSampler(threading.Thread):
+    """The peak of VmRSS sampled every 0.2 s; VmHWM (the kernel's own peak,
+    which no sampling misses) is read at the end."""
+
     def __init__(self, pid):
         super().__init__(daemon=True)
         self.pid, self.peak, self.stopped = pid, 0, False
 
     def run(self):
         while not self.stopped:
-            try:
-                with open("/proc/%d/status" % self.pid) as f:
-                    for line in f:
-                        if line.startswith("VmRSS:"):
-                            self.peak = max(self.peak, int(line.split()[1]))
-            except OSError:
+            rss, _ = proc_status(self.pid)
+            if not rss:
                 return
+            self.peak = max(self.peak, rss)
             time.sleep(0.2)
 
 
@@ -261,6 +277,7 @@ def run_count(tmp, count, nginx):
     put("n%d.seed_secs" % count, "%.1f" % (time.time() - t0))
     log("seeded %d images by SQL in %.1f s" % (count, time.time() - t0))
     imsd.start()
+    put("%s.rss_idle_kb" % ("n%d" % count), proc_status(imsd.proc.pid)[0])
     sampler = RssSampler(imsd.proc.pid)
     sampler.start()
     tag = "n%d" % count
@@ -296,8 +313,12 @@ def run_count(tmp, count, nginx):
             put("ratio.%s" % k, "%.2f" % (a / b))
             log("%-6s %-34s %9.2f of nginx (%d bytes)" % ("ratio", k, a / b, len(body)))
     sampler.stopped = True
+    rss, hwm = proc_status(imsd.proc.pid)
     put("%s.rss_peak_kb" % tag, sampler.peak)
-    log("imsd RSS peak under load with %d images: %d kB" % (count, sampler.peak))
+    put("%s.rss_end_kb" % tag, rss)
+    put("%s.hwm_kb" % tag, hwm)
+    log("imsd memory with %d images: VmRSS %d kB idle after start, %d kB peak under load, %d kB at the end; "
+        "VmHWM %d kB" % (count, results["%s.rss_idle_kb" % tag], sampler.peak, rss, hwm))
     imsd.stop()
     shutil.rmtree(imsd.dir)
 
