@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -93,8 +94,22 @@ static void announce(const struct ims_config *cfg, const char *url, const char *
     fflush(stdout);
 }
 
+/* Every login hashes with argon2id, which takes 19 MiB (lib/auth/password.c)
+ * on a deferred thread. glibc maps an allocation that large on its own, but
+ * after the first one is freed it raises its mmap threshold to that size, so
+ * every later hash came from the thread's arena and stayed resident when
+ * freed: 19 MiB kept per deferred thread, RSS 65 MiB after a few logins
+ * with an idle catalog (bench/README.md, the memory run). A fixed threshold
+ * ends the raising: allocations of 4 MiB and more (the hashes, S3 part
+ * buffers) are mapped and given back on free; request buffers stay below. */
+static void give_back_large_allocations(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+}
+
 int main(int argc, char **argv)
 {
+    give_back_large_allocations();
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
         {"data-dir", required_argument, NULL, 'd'}, {"threads", required_argument, NULL, 't'},
