@@ -84,6 +84,7 @@ struct ims_config {
     int64_t list_limit_max;
     /* Rendered image documents each HTTP thread keeps (lib/api/image_cache.c), KiB; 0 = none. */
     int64_t document_cache_kib;
+    int64_t db_cache_kib; /* [database] cache_kib: SQLite's page cache per connection */
     int64_t quota_default; /* images a project may own unless `imsctl quota set` says otherwise */
     int64_t upload_lease_seconds; /* an upload whose process stops renewing it this long is recovered */
     /* [import_filtering_opts] Glance's web-download filter: comma-separated

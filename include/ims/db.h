@@ -93,6 +93,11 @@ struct ims_sql_ops {
 
 /* The SQLite engine (lib/db/sqlite.c); its DSN is a file path. */
 extern const struct ims_sql_ops ims_sqlite_ops;
+/* The page cache of every SQLite connection opened from now on, KiB
+ * ([database] cache_kib): each thread holds a connection, so this times the
+ * connections is what SQLite may keep of the database in memory. */
+#define IMS_SQLITE_CACHE_KIB_DEFAULT 2000 /* SQLite's own default */
+void ims_sqlite_set_cache_kib(int64_t kib);
 /* The PostgreSQL engine (lib/db/pg.c); its DSN is a postgresql:// URI
  * without the scheme ("user@host:port/db?..."). */
 extern const struct ims_sql_ops ims_pg_ops;

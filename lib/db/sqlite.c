@@ -40,6 +40,14 @@ static void configure_library(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Set once at start by src/ (before any connection), read by every open. */
+static _Atomic int64_t cache_kib = IMS_SQLITE_CACHE_KIB_DEFAULT;
+
+void ims_sqlite_set_cache_kib(int64_t kib)
+{
+    cache_kib = kib;
+}
+
 /* The database holds password hashes: owner-only, like the token key.
  * SQLite creates files 0644 and gives its -wal and -shm files the database
  * file's mode, so the file is made (or, from older versions, fixed) 0600
@@ -61,6 +69,14 @@ static enum ims_rc restrict_to_owner(const char *path, struct ims_err *err)
             return ims_fail(err, IMS_E_DB, "cannot make %s owner-only: %s", file, strerror(errno));
     }
     return IMS_OK;
+}
+
+/* A negative cache_size is in KiB, whatever the page size. */
+static int set_cache_size(sqlite3 *db, char **msg)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld;", (long long)cache_kib);
+    return sqlite3_exec(db, sql, NULL, NULL, msg);
 }
 
 static enum ims_rc sq_open(const char *path, void **ret, struct ims_err *err)
@@ -93,7 +109,8 @@ static enum ims_rc sq_open(const char *path, void **ret, struct ims_err *err)
                       * hardly more per checkpoint. */
                      "PRAGMA wal_autocheckpoint=8000;",
                      NULL,
-                     NULL, &msg) != SQLITE_OK) {
+                     NULL, &msg) != SQLITE_OK ||
+        set_cache_size(h->db, &msg) != SQLITE_OK) {
         enum ims_rc r = ims_fail(err, IMS_E_DB, "cannot configure %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_close(h->db);

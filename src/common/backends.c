@@ -84,6 +84,7 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
     memset(b, 0, sizeof(*b));
     if (ims_backends_sql(cfg->db_connection, cfg->data_dir, &b->sql, &b->sql_dsn, err, errlen))
         return -1;
+    ims_sqlite_set_cache_kib(cfg->db_cache_kib);
     if (ims_backends_open_obs(cfg, &b->obs, err, errlen)) {
         ims_backends_close(b);
         return -1;

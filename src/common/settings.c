@@ -121,6 +121,8 @@ const struct ims_setting ims_settings[] = {
      "libvirt: the project id of domains whose metadata names none (empty: such domains belong to no project)", ""},
     {"database", "connection", "IMSD_DATABASE",
      "metadata database: sqlite://PATH or a path (default: <data_dir>/imsd.db)", ""},
+    {"database", "cache_kib", NULL,
+     "SQLite: the page cache of each connection (one per thread that uses the database), KiB", "2000"},
     {"identity", "region", "IMSD_REGION", "region of projects and catalog endpoints", "RegionOne"},
     {"identity", "token_ttl", NULL, "token lifetime, seconds", "86400"},
     {"identity", "lockout_failures", NULL, "failed logins in a row from one address that lock the user there (0 = never)", "5"},
@@ -426,6 +428,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("images", "max_image_size")) return set_int(&c->max_image_size, v, 0, INT64_MAX / 2, key, err, errlen);
     if (IS("images", "list_limit_default")) return set_int(&c->list_limit_default, v, 1, 100000, key, err, errlen);
     if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
+    if (IS("database", "cache_kib")) return set_int(&c->db_cache_kib, v, 64, 1 << 20, key, err, errlen);
     if (IS("images", "document_cache_kib")) return set_int(&c->document_cache_kib, v, 0, 1 << 20, key, err, errlen);
     if (IS("images", "quota_default")) return set_int(&c->quota_default, v, 0, 100000, key, err, errlen);
     if (IS("images", "upload_lease_seconds")) return set_int(&c->upload_lease_seconds, v, 5, 86400, key, err, errlen);
@@ -561,7 +564,7 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
     fprintf(out, "[cache]\ndirectory = %s\nmax_size = %lld\n\n", c->cache_dir, (long long)c->cache_max_size);
-    fprintf(out, "[database]\nconnection = %s\n\n", c->db_connection);
+    fprintf(out, "[database]\nconnection = %s\ncache_kib = %lld\n\n", c->db_connection, (long long)c->db_cache_kib);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
                  "part_size = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\nretry_max_delay_ms = %lld\n"
                  "retry_total_seconds = %lld\nstall_seconds = %lld\n\n",
