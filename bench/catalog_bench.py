@@ -106,6 +106,8 @@ class Imsd:
         with open(self.ini, "w") as f:
             # the seed writes by SQL, past any quota; 100000 is the setting's maximum
             f.write("[images]\nquota_default = %d\n" % min(count * 2 + 1000, 100000))
+            # the memory phase logs in without pause (each login an argon2id hash of 19 MiB)
+            f.write("[identity]\nlogin_rate_per_address = 0\nlogin_rate_per_user = 0\n")
         self.pw = "bench-%d" % os.getpid()
         self.proc = None
         self.logf = open(os.path.join(tmp, "imsd.log"), "a")
@@ -120,14 +122,7 @@ class Imsd:
                                      stderr=subprocess.STDOUT)
         if not wait_http(self.url + "/", self.proc):
             sys.exit("catalog_bench: imsd did not start (see %s)" % self.logf.name)
-        body = json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"name": "Default"}, "password": self.pw}}},
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}).encode()
-        req = urllib.request.Request(self.url + "/v3/auth/tokens", data=body,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            self.token = r.headers["X-Subject-Token"]
-            self.project = json.load(r)["token"]["project"]["id"]
+        self.token, self.project = self.login()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -138,6 +133,15 @@ class Imsd:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def login(self):
+        body = json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"name": "Default"}, "password": self.pw}}},
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}).encode()
+        req = urllib.request.Request(self.url + "/v3/auth/tokens", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.headers["X-Subject-Token"], json.load(r)["token"]["project"]["id"]
 
     def get(self, path):
         req = urllib.request.Request(self.url + path, headers={"X-Auth-Token": self.token})
@@ -199,6 +203,17 @@ def proc_status(pid):
     return rss, hwm
 
 
+def reset_hwm(pid):
+    """Starts VmHWM afresh (Linux: 5 to clear_refs), so the peak is the
+    load's and not the first login's hash; False where not allowed."""
+    try:
+        with open("/proc/%d/clear_refs" % pid, "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 class RssSampler(threading.Thread):
     """The peak of VmRSS sampled every 0.2 s; VmHWM (the kernel's own peak,
     which no sampling misses) is read at the end."""
@@ -216,11 +231,11 @@ class RssSampler(threading.Thread):
             time.sleep(0.2)
 
 
-def wrk(url, path, token):
+def wrk(url, path, token, script="get.lua", ids=None):
     env = dict(os.environ, BENCH_LUA_DIR=os.path.join(HERE, "lua"), BENCH_PATH=path, BENCH_TOKEN=token or "",
-               BENCH_HDRS="")
+               BENCH_HDRS="", BENCH_IDS=ids or "")
     out = subprocess.run(["wrk", "-t%d" % THREADS, "-c%d" % CONNS, "-d%ds" % DURATION, "--timeout", "10s",
-                          "--latency", "-s", os.path.join(HERE, "lua", "get.lua"), url],
+                          "--latency", "-s", os.path.join(HERE, "lua", script), url],
                          env=env, capture_output=True, text=True).stdout
     m = re.search(r"^BENCH (.*)$", out, re.M)
     if not m:
@@ -228,8 +243,8 @@ def wrk(url, path, token):
     return dict(kv.split("=", 1) for kv in m.group(1).split())
 
 
-def measure(sysname, url, key, path, token):
-    r = wrk(url, path, token)
+def measure(sysname, url, key, path, token, script="get.lua", ids=None):
+    r = wrk(url, path, token, script, ids)
     if not r:
         log("%-6s %-34s wrk gave no result" % (sysname, key))
         return None
@@ -278,6 +293,8 @@ def run_count(tmp, count, nginx):
     log("seeded %d images by SQL in %.1f s" % (count, time.time() - t0))
     imsd.start()
     put("%s.rss_idle_kb" % ("n%d" % count), proc_status(imsd.proc.pid)[0])
+    if not reset_hwm(imsd.proc.pid):
+        log("cannot reset VmHWM (not root?): it includes the first login's 19 MiB hash")
     sampler = RssSampler(imsd.proc.pid)
     sampler.start()
     tag = "n%d" % count
@@ -312,6 +329,7 @@ def run_count(tmp, count, nginx):
         if a and b:
             put("ratio.%s" % k, "%.2f" % (a / b))
             log("%-6s %-34s %9.2f of nginx (%d bytes)" % ("ratio", k, a / b, len(body)))
+    memory_phase(tmp, tag, count, imsd)
     sampler.stopped = True
     rss, hwm = proc_status(imsd.proc.pid)
     put("%s.rss_peak_kb" % tag, sampler.peak)
@@ -321,6 +339,47 @@ def run_count(tmp, count, nginx):
         "VmHWM %d kB" % (count, results["%s.rss_idle_kb" % tag], sampler.peak, rss, hwm))
     imsd.stop()
     shutil.rmtree(imsd.dir)
+
+
+def memory_phase(tmp, tag, count, imsd):
+    """What fills every cache: GETs of random images and pages at random
+    markers (each HTTP thread's document cache, each connection's SQLite
+    page cache); VmHWM after them is the reads' peak. Then the random GETs
+    again with two clients logging in without pause: each login's argon2id
+    hash holds 19 MiB while it runs, one per [server] deferred_threads."""
+    if not ONLY.search("%s.memory" % tag):
+        return
+    ids = os.path.join(tmp, "ids")
+    with open(ids, "w") as f:
+        for k in range(1, count + 1):
+            f.write("%08x-0000-4000-8000-%012x\n" % (k, k))
+    measure("imsd", imsd.url, "%s.memory.get_random" % tag, "", imsd.token, "show.lua", ids)
+    measure("imsd", imsd.url, "%s.memory.list_random_marker" % tag, "", imsd.token, "list_markers.lua", ids)
+    rss, hwm = proc_status(imsd.proc.pid)
+    put("%s.memory.reads_hwm_kb" % tag, hwm)
+    log("memory phase: VmHWM %d kB after the list variants and the random reads (VmRSS now %d kB)" % (hwm, rss))
+    stop = threading.Event()
+    logins = []
+
+    def login():
+        while not stop.is_set():
+            imsd.login()
+            logins.append(1)
+
+    clients = [threading.Thread(target=login, daemon=True) for _ in range(2)]
+    for c in clients:
+        c.start()
+    try:
+        measure("imsd", imsd.url, "%s.memory.get_random_logins" % tag, "", imsd.token, "show.lua", ids)
+    finally:
+        stop.set()
+        for c in clients:
+            c.join()
+    rss, hwm = proc_status(imsd.proc.pid)
+    put("%s.memory.logins" % tag, len(logins))
+    put("%s.memory.logins_hwm_kb" % tag, hwm)
+    log("memory phase: VmHWM %d kB with %d logins beside random GETs (VmRSS after them %d kB)" % (
+        hwm, len(logins), rss))
 
 
 def start_nginx(tmp):

@@ -17,7 +17,7 @@ const struct ims_setting ims_settings[] = {
     {"server", "address_connection_limit", NULL, "open connections per client address; more are answered 503 (0 = no cap)",
      "512"},
     {"server", "connection_timeout", NULL, "idle connection timeout, seconds", "120"},
-    {"server", "deferred_threads", NULL, "threads that hash passwords (logins, password changes), off the event loop",
+    {"server", "deferred_threads", NULL, "threads that hash passwords (logins, password changes), off the event loop; each hash holds 19 MiB while it runs",
      "2"},
     {"server", "deferred_max", NULL, "requests that may wait for those threads; more are answered 429", "64"},
     {"server", "deferred_priority", NULL,
