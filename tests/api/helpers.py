@@ -33,6 +33,13 @@ PATCH_21 = "application/openstack-images-v2.1-json-patch"
 PATCH_20 = "application/openstack-images-v2.0-json-patch"
 
 
+def imsd_is_sanitized():
+    """Whether IMSD_BIN is the ASan + UBSan build (scripts/test.sh asan): its
+    allocator is ASan's, which keeps freed memory in a quarantine."""
+    with open(IMSD_BIN, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def unique(prefix="t"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
 
