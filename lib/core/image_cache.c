@@ -342,7 +342,8 @@ void ims_image_cache_scan(struct ims_image_cache *c, struct ims_cached_list *ret
     size_t cap = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
         const char *dot = strchr(e->d_name, '.');
-        if (!dot || dot - e->d_name != IMS_UUID_LEN || strlen(e->d_name) >= IMS_CACHE_KEY_MAX)
+        size_t len = strlen(e->d_name);
+        if (!dot || dot - e->d_name != IMS_UUID_LEN || len >= IMS_CACHE_KEY_MAX)
             continue;
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
@@ -351,7 +352,7 @@ void ims_image_cache_scan(struct ims_image_cache *c, struct ims_cached_list *ret
             ret->items = ims_xrealloc(ret->items, (cap = cap ? cap * 2 : 16) * sizeof(*ret->items));
         struct ims_cached_entry *it = &ret->items[ret->n++];
         memset(it, 0, sizeof(*it));
-        snprintf(it->key, sizeof(it->key), "%s", e->d_name);
+        memcpy(it->key, e->d_name, len + 1); /* len < IMS_CACHE_KEY_MAX: checked above */
         memcpy(it->image_id, e->d_name, IMS_UUID_LEN);
         it->size = (uint64_t)st.st_size;
         it->last_accessed = (double)st.st_atim.tv_sec + st.st_atim.tv_nsec / 1e9;
