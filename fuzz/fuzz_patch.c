@@ -36,7 +36,10 @@ static void check_image(const struct ims_image *img, bool is_admin)
     fuzz_check(img->owner != NULL && (is_admin || strcmp(img->owner, "project") == 0), "owner only changed by admin");
     for (size_t i = 0; i < img->props.n; i++) {
         fuzz_check(img->props.items[i].value != NULL, "property values are strings");
-        fuzz_check(ims_image_attr_kind(img->props.items[i].key) == IMS_ATTR_PROPERTY, "no core name among properties");
+        enum ims_attr_kind kind = ims_image_attr_kind(img->props.items[i].key);
+        /* IMS system attributes (__imagetype, ...) are properties an administrator may set */
+        fuzz_check(kind == IMS_ATTR_PROPERTY || (kind == IMS_ATTR_SYSTEM && is_admin),
+                   "no core name among properties, system attributes only by an administrator");
     }
     for (size_t i = 0; i < img->tags.n; i++)
         for (size_t j = i + 1; j < img->tags.n; j++)
