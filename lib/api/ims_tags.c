@@ -28,20 +28,13 @@
  * today; kept so a table change reaches them), then the path's project. */
 static bool admit(struct ims_request *req, bool project_in_path)
 {
-    struct ims_err err = {0};
-    json_t *body = NULL;
-    if (req->body.len) {
-        json_error_t je;
-        body = json_loadb(req->body.data, req->body.len, 0, &je);
-    }
-    enum ims_rc rc = api_ims_authorize(req, body, &err);
-    json_decref(body);
-    if (rc == IMS_OK && project_in_path && !ims_streq(ims_req_param(req, 0), req->principal->project_id))
-        rc = ims_fail_code(&err, IMS_E_BADREQ, "IMG.0030",
-                           "The project ID %.80s in the URL is not the project of the token.",
-                           ims_req_param(req, 0));
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
+    if (!api_ims_admitted(req, false))
+        return false;
+    if (project_in_path && !ims_streq(ims_req_param(req, 0), req->principal->project_id)) {
+        struct ims_err err = {0};
+        ims_fail_code(&err, IMS_E_BADREQ, "IMG.0030", "The project ID %.80s in the URL is not the project of the token.",
+                      ims_req_param(req, 0));
+        api_fail(req, IMS_E_BADREQ, &err);
         return false;
     }
     return true;
