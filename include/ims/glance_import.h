@@ -98,20 +98,16 @@ enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_i
  * (no copy). */
 enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
                                      struct ims_err *err);
-/* A file already made in the store's temporary area (web-download) with
- * its digests: inspected, adopted, the image active, as above. */
-enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id, const char *task_id,
-                                   const char *temp_path, int64_t size, const char *md5, const char *sha512,
-                                   struct ims_err *err);
 /* web-download: the URI passes [import_filtering_opts] now (scheme, host,
  * port, and an address its host resolves to); IMS_E_BADREQ with Glance's
  * "URI for web-download does not pass filtering" otherwise. */
 enum ims_rc ims_glance_web_uri_check(struct ims_service *svc, const char *uri, struct ims_err *err);
 /* Step 2 for web-download: the file fetched (lib/obs/web.c: each redirect
  * filtered, the checked address pinned, [web_download] max_size and
- * timeout), its digests computed on the way, into the store's temporary
- * area, then as ims_glance_import_file. keep_going false stops it
- * (IMS_E_BUSY, nothing left). */
+ * timeout), streamed into a new blob of the store with its digests
+ * computed on the way (as an upload's), then inspected and made the
+ * image's data as staged data is. keep_going false stops it (IMS_E_BUSY,
+ * nothing left). */
 enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id, const char *task_id, const char *uri,
                                   bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err);
 /* The task failed: the image back to queued (if it is still this task's),

@@ -194,8 +194,6 @@ bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_
 enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err);
 /* Stops the threads (if still running) and frees. NULL-safe. */
 void ims_hash_pipe_free(struct ims_hash_pipe *h);
-/* Writes all of p to fd (staging.c): the sink of pipes that fill a file. */
-enum ims_rc ims_write_all(int fd, const void *p, size_t n, struct ims_err *err);
 
 /* The attributes every image made from a server's disk carries
  * (lib/core/server_images.c), shared by full-ECS images (whole_images.c). */

@@ -2,16 +2,13 @@
  * Glance's interoperable import with Glance 25's rules: the methods and
  * stores on offer, the import lock (os_glance_import_task), and the task's
  * steps: the image "importing" with os_glance_importing_to_stores, the data
- * inspected (staged data where it is, in the store; a download's file
- * before the store adopts it), the image "active"; or, on failure,
+ * inspected where it is, in the store (the staged blob, or the blob a
+ * download streamed into), the image "active"; or, on failure,
  * "queued" again with the store in os_glance_failed_import. Every change is
  * an image edit (lib/core/image_edit.c) that checks the lock is still the
  * task's against the row as it is then. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core-int.h"
 #include "ims/backends.h"
@@ -258,38 +255,21 @@ static enum ims_rc activate(struct ims_service *svc, const char *image_id, const
  * store that cannot be read stays an I/O failure. */
 static enum ims_rc refusal_rc(enum ims_rc rc) { return rc == IMS_E_IO ? rc : IMS_E_BADREQ; }
 
-enum ims_rc ims_glance_import_file(struct ims_service *svc, const char *image_id, const char *task_id,
-                                   const char *temp_path, int64_t size, const char *md5, const char *sha512,
-                                   struct ims_err *err)
+/* A blob that holds the image's data (staged or downloaded) becomes the
+ * image's: the inspector first, over the blob where it is (nothing else
+ * reads data it refuses, and data that is not the image's disk_format does
+ * not become the image), then the image active on it. */
+static enum ims_rc import_blob(struct ims_service *svc, const char *image_id, const char *task_id,
+                               const char *disk_format, const char *location, int64_t size, const char *md5,
+                               const char *sha512, struct ims_err *err)
 {
-    struct ims_image img;
-    enum ims_rc rc = ims_repo_image_get(ims_db_conn(svc->db), image_id, &img, err);
-    if (rc != IMS_OK) {
-        unlink(temp_path);
-        return rc;
-    }
-    /* The inspector first: nothing else reads data it refuses, and data that
-     * is not the image's disk_format does not become the image. */
     struct ims_format_info info;
     enum ims_format_refusal why;
     struct ims_format_limits limits = {.max_virtual_size = IMS_FORMAT_DEFAULT_MAX_VIRTUAL};
-    rc = ims_image_inspect_file(temp_path, &limits, img.disk_format, &info, &why, err);
-    ims_image_release(&img);
-    if (rc != IMS_OK) {
-        unlink(temp_path);
-        return refusal_rc(rc);
-    }
-    char *location = NULL;
-    rc = ims_blob_adopt(svc, temp_path, &location, err);
-    if (rc != IMS_OK) {
-        unlink(temp_path); /* adopt removes it on failure; a refusal leaves it */
-        return rc;
-    }
-    rc = activate(svc, image_id, task_id, location, size, md5, sha512, &info, err);
+    enum ims_rc rc = ims_blob_inspect(svc, location, &limits, disk_format, &info, &why, err);
     if (rc != IMS_OK)
-        ims_blob_unclaim(svc, location); /* no image took it */
-    free(location);
-    return rc;
+        return refusal_rc(rc);
+    return activate(svc, image_id, task_id, location, size, md5, sha512, &info, err);
 }
 
 enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
@@ -307,14 +287,7 @@ enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_
     /* The staged blob is read where it is, by whichever node runs the task,
      * and becomes the image's data as it is: the image references it since
      * the stage (a DELETE meanwhile collects it). */
-    struct ims_format_info info;
-    enum ims_format_refusal why;
-    struct ims_format_limits limits = {.max_virtual_size = IMS_FORMAT_DEFAULT_MAX_VIRTUAL};
-    rc = ims_blob_inspect(svc, img.blob, &limits, img.disk_format, &info, &why, err);
-    if (rc == IMS_OK)
-        rc = activate(svc, image_id, task_id, img.blob, st.size, st.md5, st.sha512, &info, err);
-    else
-        rc = refusal_rc(rc);
+    rc = import_blob(svc, image_id, task_id, img.disk_format, img.blob, st.size, st.md5, st.sha512, err);
     ims_image_release(&img);
     return rc;
 }
@@ -377,71 +350,102 @@ enum ims_rc ims_glance_web_uri_check(struct ims_service *svc, const char *uri, s
     return rc;
 }
 
-struct web_file {
-    int fd;
+/* The download streams as an upload does: libcurl's thread copies into
+ * the pipe, md5, sha512 and the store's write (O_DIRECT on the file store,
+ * the multipart upload on S3) run beside it on the pipe's threads, so the
+ * blob is complete when the last byte arrives (no temporary file written
+ * through the page cache and synced, then adopted or sent to the store
+ * again). */
+struct web_blob {
+    struct ims_service *svc;
+    struct ims_store_writer *w;
     struct ims_hash_pipe *hashes;
 };
 
-static enum ims_rc web_fd_sink(void *ctx, const void *p, size_t n, struct ims_err *err)
+static enum ims_rc web_store_sink(void *ctx, const void *p, size_t n, struct ims_err *err)
 {
-    struct web_file *w = ctx;
-    return ims_write_all(w->fd, p, n, err);
+    struct web_blob *b = ctx;
+    return b->svc->store->ops->write(b->w, p, n, err);
 }
 
 static enum ims_rc web_body(void *ctx, const void *p, size_t n, struct ims_err *err)
 {
-    struct web_file *w = ctx;
-    return ims_hash_pipe_update(w->hashes, p, n) ? IMS_OK : ims_hash_pipe_error(w->hashes, err);
+    struct web_blob *b = ctx;
+    return ims_hash_pipe_update(b->hashes, p, n) ? IMS_OK : ims_hash_pipe_error(b->hashes, err);
+}
+
+/* Fetches uri into a new registered blob of the store: *ret_location
+ * (owned), its size and digests. Nothing is left on failure. */
+static enum ims_rc web_fetch_blob(struct ims_service *svc, const char *image_id, const char *uri,
+                                  const struct ims_web_filter *f, bool (*keep_going)(void *ctx), void *ctx,
+                                  char **ret_location, int64_t *ret_size, char md5[33], char sha[129],
+                                  struct ims_err *err)
+{
+    struct web_blob b = {.svc = svc};
+    enum ims_rc rc = ims_blob_writer_open(svc, &b.w, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (!(b.hashes = ims_hash_pipe_new(web_store_sink, &b))) {
+        ims_blob_writer_abort(svc, b.w);
+        return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    }
+    const struct ims_config *c = svc->cfg;
+    struct ims_web_get g = {
+        .uri = uri,
+        .filter = f,
+        .max_size = c->web_download_max_size > 0 ? c->web_download_max_size : c->max_image_size,
+        .timeout_ms = c->web_download_timeout * 1000,
+        .max_redirects = (unsigned)c->web_download_max_redirects,
+        .sink = web_body,
+        .sink_ctx = &b,
+        .keep_going = keep_going,
+        .stop_ctx = ctx,
+    };
+    int64_t started = ims_mono_us(), size = 0;
+    rc = ims_web_fetch(&g, &size, err);
+    if (rc == IMS_OK && !ims_hash_pipe_final(b.hashes, md5, sha))
+        rc = ims_hash_pipe_error(b.hashes, err);
+    ims_hash_pipe_free(b.hashes); /* its threads write through b.w: gone before the commit or abort */
+    if (rc != IMS_OK) {
+        ims_blob_writer_abort(svc, b.w);
+        return rc;
+    }
+    char registered[IMS_BLOB_LOCATION_MAX];
+    snprintf(registered, sizeof(registered), "%s", b.w->location);
+    rc = svc->store->ops->commit(b.w, ret_location, err);
+    if (rc != IMS_OK) {
+        ims_blob_unclaim(svc, registered); /* the commit discarded the data */
+        return rc;
+    }
+    double secs = (double)(ims_mono_us() - started) / 1e6;
+    ims_info("image %s: %lld bytes downloaded into %s in %.2f s (%.0f MB/s)", image_id, (long long)size,
+             *ret_location, secs, secs > 0 ? (double)size / secs / 1e6 : 0.0);
+    *ret_size = size;
+    return IMS_OK;
 }
 
 enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id, const char *task_id, const char *uri,
                                   bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err)
 {
-    struct ims_web_filter f;
-    enum ims_rc rc = filter_of(svc, &f, err);
+    struct ims_image img;
+    enum ims_rc rc = ims_repo_image_get(ims_db_conn(svc->db), image_id, &img, err);
     if (rc != IMS_OK)
         return rc;
-    char *temp = NULL;
-    struct web_file w = {.fd = -1};
-    rc = ims_import_temp_path(svc, &temp, err);
-    if (rc == IMS_OK && (w.fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0)
-        rc = ims_fail(err, IMS_E_IO, "cannot create %s: %s", temp, strerror(errno));
-    if (rc == IMS_OK && !(w.hashes = ims_hash_pipe_new(web_fd_sink, &w)))
-        rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    struct ims_web_filter f;
+    rc = filter_of(svc, &f, err);
+    char *location = NULL;
     int64_t size = 0;
     char md5[33], sha[129];
     if (rc == IMS_OK) {
-        const struct ims_config *c = svc->cfg;
-        struct ims_web_get g = {
-            .uri = uri,
-            .filter = &f,
-            .max_size = c->web_download_max_size > 0 ? c->web_download_max_size : c->max_image_size,
-            .timeout_ms = c->web_download_timeout * 1000,
-            .max_redirects = (unsigned)c->web_download_max_redirects,
-            .sink = web_body,
-            .sink_ctx = &w,
-            .keep_going = keep_going,
-            .stop_ctx = ctx,
-        };
-        int64_t started = ims_mono_us();
-        rc = ims_web_fetch(&g, &size, err);
-        if (rc == IMS_OK && !ims_hash_pipe_final(w.hashes, md5, sha))
-            rc = ims_hash_pipe_error(w.hashes, err);
-        if (rc == IMS_OK && fsync(w.fd) != 0)
-            rc = ims_fail(err, IMS_E_IO, "cannot sync %s: %s", temp, strerror(errno));
-        double secs = (double)(ims_mono_us() - started) / 1e6;
-        if (rc == IMS_OK)
-            ims_info("image %s: %lld bytes downloaded in %.2f s (%.0f MB/s)", image_id, (long long)size, secs,
-                     secs > 0 ? (double)size / secs / 1e6 : 0.0);
+        rc = web_fetch_blob(svc, image_id, uri, &f, keep_going, ctx, &location, &size, md5, sha, err);
+        ims_web_filter_release(&f);
     }
-    ims_hash_pipe_free(w.hashes);
-    if (w.fd >= 0)
-        close(w.fd);
-    ims_web_filter_release(&f);
-    if (rc == IMS_OK)
-        rc = ims_glance_import_file(svc, image_id, task_id, temp, size, md5, sha, err);
-    else if (temp)
-        unlink(temp);
-    free(temp);
+    if (rc == IMS_OK) {
+        rc = import_blob(svc, image_id, task_id, img.disk_format, location, size, md5, sha, err);
+        if (rc != IMS_OK)
+            ims_blob_unclaim(svc, location); /* no image took it */
+    }
+    free(location);
+    ims_image_release(&img);
     return rc;
 }

@@ -12,7 +12,6 @@
  * node by the blob collector. Any failure removes the data and gives the
  * image back to queued. */
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,21 +36,6 @@ static enum ims_rc store_sink(void *ctx, const void *p, size_t n, struct ims_err
 {
     struct ims_stage *s = ctx;
     return s->svc->store->ops->write(s->w, p, n, err);
-}
-
-enum ims_rc ims_write_all(int fd, const void *p, size_t n, struct ims_err *err)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return ims_fail(err, errno == ENOSPC ? IMS_E_TOOLARGE : IMS_E_IO, "write failed: %s", strerror(errno));
-        c += w;
-        n -= (size_t)w;
-    }
-    return IMS_OK;
 }
 
 /* The image back to queued if it is still uploading without staged data. */

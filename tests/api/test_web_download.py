@@ -11,8 +11,9 @@ import urllib.parse
 
 import pytest
 
-from helpers import create_image, get_image, sdk_connect, unique
-from obs_fixtures import STORE
+from helpers import create_image, files_under, get_image, sdk_connect, unique
+from obs_fixtures import ON_S3, STORE
+from test_data import resident_bytes
 from test_glance_import import glance_cli, wait_task_done
 
 FILES = {}
@@ -216,6 +217,40 @@ def test_size_and_time_limits(allowed, web):
     assert web_import(api, img["id"], web.base + "/file/missing").status_code == 202
     task, got = wait_done(api, img["id"])
     assert task["status"] == "failure" and "HTTP 404" in task["message"], task
+
+
+def test_web_download_streams_into_the_store(allowed, web):
+    """The download goes into the image store as an upload does, on the
+    pipe that computes the digests: on the file store the blob is written
+    past the page cache (O_DIRECT), not into a temporary file through the
+    page cache that is synced and adopted afterwards; on S3 it goes up as
+    it arrives, with no local file at all."""
+    api = allowed.admin()
+    if ON_S3:
+        # while the server stalls after its first bytes, nothing of the
+        # import is on local disk
+        tmp = allowed.data_dir / "tmp"
+        before = set(files_under(tmp))
+        img = queued(api)
+        assert web_import(api, img["id"], web.base + "/slow?sleep=4").status_code == 202
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            assert set(files_under(tmp)) - before == set()
+            time.sleep(0.05)
+        task, got = wait_done(api, img["id"])
+        assert task["status"] == "failure" and got["status"] == "queued"
+        return
+    data = os.urandom(1536 * 1024)         # whole 4 KiB blocks: every write can be direct
+    img = queued(api)
+    assert web_import(api, img["id"], web.base + "/file/" + serve(data)).status_code == 202
+    task, got = wait_done(api, img["id"])
+    assert task["status"] == "success", task["message"]
+    blobs = [f for f in files_under(allowed.data_dir / "images") if f.stat().st_size == len(data)]
+    assert len(blobs) == 1
+    # looked at before anything reads it: what is resident is what the
+    # import's writes left in the page cache
+    assert resident_bytes(blobs[0]) < len(data) // 2
+    assert blobs[0].read_bytes() == data
 
 
 def test_declared_format_checked(allowed, web):
