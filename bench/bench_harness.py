@@ -46,6 +46,22 @@ def best(fn, runs):
     return min(times)
 
 
+def interleaved(cases, runs, log=None):
+    """Timings of each (name, fn) of cases, runs rounds of every case in
+    turn: {name: [seconds per round]}. On a shared machine whose load moves,
+    the cases of one round ran under about the same load, where best() of
+    one case after another compares different minutes."""
+    times = {name: [] for name, _ in cases}
+    for r in range(runs):
+        for name, fn in cases:
+            if log:
+                log("round %d/%d: %s" % (r + 1, runs, name))
+            t0 = time.monotonic()
+            fn()
+            times[name].append(time.monotonic() - t0)
+    return times
+
+
 def wait_http(url, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
