@@ -13,6 +13,7 @@ struct ims_config {
     unsigned http_threads; /* 0 = one per core */
     unsigned connection_limit;
     unsigned address_connection_limit;
+    int64_t connection_memory_kib; /* each open connection's buffer (libmicrohttpd's pool) */
     unsigned connection_timeout;
     unsigned head_timeout;
     unsigned body_timeout;

@@ -163,6 +163,7 @@ struct ims_http_config {
     unsigned threads;          /* one epoll daemon each, SO_REUSEPORT */
     unsigned connection_limit;         /* all threads together; more are answered 503 */
     unsigned address_connection_limit; /* per client address; more are answered 503 (0 = none) */
+    size_t connection_memory;          /* each connection's buffer (MHD's pool), bytes; held while it is open */
     unsigned connection_timeout;       /* idle, seconds */
     unsigned head_timeout;             /* a request head must arrive within, seconds (0 = 30) */
     unsigned body_timeout;             /* a buffered (JSON) body must arrive within, seconds, once its head

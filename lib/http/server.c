@@ -85,7 +85,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         guard_line_seen(srv->guard, cr->gc);
     cr->raw_uri = ims_xstrdup(uri);
     /* We parse the query ourselves from raw_uri. MHD would next split it
-     * into its 64 KiB connection pool (tens of bytes per parameter) and,
+     * into its connection pool (tens of bytes per parameter) and,
      * with about 1,000 parameters, run out and never answer: end the
      * query it sees here, in its own buffer, which it clobbers anyway. */
     char *qs = strchr(uri, '?');
@@ -427,7 +427,7 @@ static enum MHD_Result start_one(struct ims_http_server *srv, const struct ims_h
                             MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_URI_LOG_CALLBACK,
                             on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory, MHD_OPTION_END);
     return *ret ? MHD_YES : MHD_NO;
 }
 

@@ -17,6 +17,11 @@ const struct ims_setting ims_settings[] = {
     {"server", "address_connection_limit", NULL, "open connections per client address; more are answered 503 (0 = no cap)",
      "512"},
     {"server", "connection_timeout", NULL, "idle connection timeout, seconds", "120"},
+    {"server", "connection_memory_kib", NULL,
+     "each open connection's buffer (libmicrohttpd's pool: the request head, body reads, the response head), KiB; "
+     "a head that does not fit is answered 431. Open connections hold at most connection_limit times this "
+     "(4096 x 64 KiB = 256 MiB), each the part it has used",
+     "64"},
     {"server", "deferred_threads", NULL, "threads that hash passwords (logins, password changes), off the event loop; each hash holds 19 MiB while it runs",
      "2"},
     {"server", "deferred_max", NULL, "requests that may wait for those threads; more are answered 429", "64"},
@@ -329,6 +334,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("server", "head_timeout")) return set_uint(&c->head_timeout, v, 86400, key, err, errlen);
     if (IS("server", "body_timeout")) return set_uint(&c->body_timeout, v, 86400, key, err, errlen);
     if (IS("server", "connection_timeout")) return set_uint(&c->connection_timeout, v, 86400, key, err, errlen);
+    if (IS("server", "connection_memory_kib"))
+        return set_int(&c->connection_memory_kib, v, 16, 4096, key, err, errlen);
     if (IS("server", "deferred_threads")) return set_uint(&c->deferred_threads, v, 256, key, err, errlen);
     if (IS("server", "deferred_max")) return set_uint(&c->deferred_max, v, 100000, key, err, errlen);
     if (IS("server", "handler_threads")) return set_uint(&c->handler_threads, v, 1024, key, err, errlen);
@@ -555,10 +562,12 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
     else
         snprintf(priority, sizeof(priority), "%u", c->deferred_priority);
     fprintf(out, "[server]\nlisten = %s\npublic_url = %s\nthreads = %u\nconnection_limit = %u\n"
-                 "address_connection_limit = %u\nconnection_timeout = %u\nhead_timeout = %u\nbody_timeout = %u\n"
+                 "address_connection_limit = %u\nconnection_memory_kib = %lld\nconnection_timeout = %u\n"
+                 "head_timeout = %u\nbody_timeout = %u\n"
                  "deferred_threads = %u\ndeferred_max = %u\ndeferred_priority = %s\nhandler_threads = %u\ndrain_timeout_ms = %u\nlog_level = %s\n\n",
             c->listen, c->public_url, c->http_threads, c->connection_limit, c->address_connection_limit,
-            c->connection_timeout, c->head_timeout, c->body_timeout, c->deferred_threads, c->deferred_max,
+            (long long)c->connection_memory_kib, c->connection_timeout, c->head_timeout, c->body_timeout,
+            c->deferred_threads, c->deferred_max,
             priority, c->handler_threads, c->drain_timeout_ms,
             c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",

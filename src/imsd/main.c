@@ -186,6 +186,7 @@ int main(int argc, char **argv)
                                  .threads = cfg.http_threads ? cfg.http_threads : (unsigned)(cores > 0 ? cores : 1),
                                  .connection_limit = cfg.connection_limit,
                                  .address_connection_limit = cfg.address_connection_limit,
+                                 .connection_memory = (size_t)cfg.connection_memory_kib * 1024,
                                  .connection_timeout = cfg.connection_timeout,
                                  .head_timeout = cfg.head_timeout,
                                  .body_timeout = cfg.body_timeout,

@@ -70,3 +70,15 @@ def test_http11_without_host_gets_400(imsd):
 def test_http10_without_host_is_fine(imsd):
     r = raw_request(imsd.port, b"GET / HTTP/1.0\r\n\r\n")
     assert r.status == 300, r.raw[:300]
+
+
+def test_connection_memory_bounds_the_head(imsd, start_imsd):
+    """[server] connection_memory_kib is each connection's buffer, the
+    request head included: a 24 KiB head fits the default 64 KiB and is
+    refused with 431 where it is set to 16 KiB."""
+    extra = b"X-Big: " + b"x" * (24 * 1024) + b"\r\n"
+    assert _get(imsd.port, b"/", extra).status == 300  # the version list
+    small = start_imsd(config={"server": {"connection_memory_kib": 16}})
+    r = _get(small.port, b"/", extra)
+    assert r.status == 431, r.raw[:300]
+    assert _get(small.port, b"/").status == 300
