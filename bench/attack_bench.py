@@ -121,10 +121,24 @@ def measure(port, token, image_id, seconds):
     return statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat)
 
 
-def phase(name, port, token, image_id, attack):
+def proc_status_kib(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def phase(name, port, token, image_id, attack, imsd_pid):
+    """Measures GETs beside the attack; prints what the attack got back,
+    how many answers a second it got, and imsd's peak RSS over the phase
+    (VmHWM, reset at its start)."""
     stop = multiprocessing.Event()
     statuses = multiprocessing.Array("i", 600)
     proc = None
+    with open("/proc/%d/clear_refs" % imsd_pid, "w") as f:
+        f.write("5")  # VmHWM := VmRSS
+    t0 = time.monotonic()
     if attack:
         proc = multiprocessing.Process(target=attack, args=(port, stop, statuses))
         proc.start()
@@ -137,8 +151,13 @@ def phase(name, port, token, image_id, attack):
             proc.join(10)
             if proc.is_alive():
                 proc.terminate()
+            secs = time.monotonic() - t0
             seen = ", ".join("%s: %d" % (k or "connection error", v) for k, v in enumerate(statuses[:]) if v)
-            print("  %s attack outcomes: %s" % (name, seen or "none"))
+            hashed = statuses[201] + statuses[401]  # a password checked (429s are not)
+            print("  %s attack outcomes: %s (%.1f a second answered after a password check)" % (
+                name, seen or "none", hashed / secs))
+        print("  %s: imsd VmHWM %.1f MiB, VmRSS %.1f MiB after" % (
+            name, proc_status_kib(imsd_pid, "VmHWM") / 1024, proc_status_kib(imsd_pid, "VmRSS") / 1024))
 
 
 def main():
@@ -169,10 +188,12 @@ def main():
         image_id = json.loads(data)["id"]
 
         print("imsd attack benchmark: GET /v2/images/{id}, one keep-alive client, %.0f s per phase" % PHASE_SECONDS)
-        quiet = phase("quiet", port, token, image_id, None)
+        quiet = phase("quiet", port, token, image_id, None, proc.pid)
         rows = [("quiet", quiet),
-                ("slowloris (%d conns)" % SLOW_CONNECTIONS, phase("slowloris", port, token, image_id, slowloris)),
-                ("login flood (%d clients)" % FLOOD_CLIENTS, phase("flood", port, token, image_id, login_flood))]
+                ("slowloris (%d conns)" % SLOW_CONNECTIONS,
+                 phase("slowloris", port, token, image_id, slowloris, proc.pid)),
+                ("login flood (%d clients)" % FLOOD_CLIENTS,
+                 phase("flood", port, token, image_id, login_flood, proc.pid))]
         print("%-26s %9s %9s %8s %10s %9s" % ("phase", "median ms", "p99 ms", "samples", "median/q", "p99/q"))
         for name, (med, p99, n) in rows:
             print("%-26s %9.2f %9.2f %8d %10.2f %9.2f" % (name, med * 1e3, p99 * 1e3, n, med / quiet[0], p99 / quiet[1]))

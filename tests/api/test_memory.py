@@ -40,3 +40,44 @@ def test_logins_give_back_the_hashing_memory(start_imsd):
     assert codes == [201] * 16, codes
     grown = vm_rss_kib(srv) - before
     assert grown < 12 * 1024, "RSS grew by %d KiB over 16 logins" % grown
+
+
+def reset_vm_hwm(srv):
+    """Sets the process's VmHWM (peak RSS) to its current RSS."""
+    with open("/proc/%d/clear_refs" % srv.proc.pid, "w") as f:
+        f.write("5")
+
+
+def vm_hwm_kib(srv):
+    with open("/proc/%d/status" % srv.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM for imsd")
+
+
+def test_login_flood_hashes_one_password_at_a_time(start_imsd):
+    """Each argon2id hash holds 19 MiB while it runs, one per [server]
+    deferred_threads. With two by default a login flood peaked at 66 MiB
+    beside 100,000 images (bench/README.md, Run AA): above issue 15's 64 MiB.
+    The default is one, so the peak grows by one hash, whatever the flood."""
+    if imsd_is_sanitized():
+        pytest.skip("glibc's allocator is what this measures; ASan's replaces it and quarantines what is freed")
+    srv = start_imsd(config={"identity": NO_LIMITS})
+    srv.issue(password_auth_body(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT))  # the first hash's one-time costs
+    reset_vm_hwm(srv)
+    before = vm_rss_kib(srv)
+    codes = []
+
+    def client():
+        for _ in range(4):
+            codes.append(srv.issue(password_auth_body(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)).status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [201] * 24, codes
+    peak = vm_hwm_kib(srv) - before
+    assert peak < 30 * 1024, "the peak grew by %d KiB over 24 logins, 6 at a time (a hash is 19 MiB)" % peak
