@@ -16,6 +16,7 @@
 #   BENCH_GLANCE_CREATE_SECS=150  cap on Glance's create phase (it is ~100x slower)
 #   BENCH_CREATE_SECS=300      cap on imsd's create phase
 #   BENCH_XFER_SECS=400        cap on each upload / download
+#   BENCH_XFER_ROUNDS=3        rounds of (download again, nginx) taken in turn; the best of each is kept
 #   BENCH_OUT=FILE             also write every figure as key=value lines to FILE
 #   TMPDIR                     where the temp dir (file + data dirs) goes; needs
 #                              ~2x BENCH_FILE_GB free (imsd's copy is deleted before Glance runs)
@@ -35,6 +36,7 @@ GLANCE=${BENCH_GLANCE:-0}
 GLANCE_CREATE_SECS=${BENCH_GLANCE_CREATE_SECS:-150}
 CREATE_SECS=${BENCH_CREATE_SECS:-300}
 XFER_SECS=${BENCH_XFER_SECS:-400}
+XFER_ROUNDS=${BENCH_XFER_ROUNDS:-3}
 OUT=${BENCH_OUT:-}
 case $OUT in ''|/*) ;; *) OUT=$PWD/$OUT ;; esac
 export BENCH_LUA_DIR=$here/lua
@@ -44,7 +46,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- tools
 need=()
-for t in wrk:wrk curl:curl openssl:openssl jq:jq python3:python3; do
+for t in wrk:wrk curl:curl openssl:openssl jq:jq python3:python3 nginx:nginx-light; do
   command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
 done
 if [ "$GLANCE" = 1 ] && ! command -v glance-api >/dev/null; then need+=(glance-api); fi
@@ -73,6 +75,7 @@ cleanup() {
       kill -KILL "$p" 2>/dev/null || true
     fi
   done
+  [ -f "$tmp/nginx.started" ] && kill -TERM "$(cat "$tmp/nginx.started")" 2>/dev/null  # started by nginx_start
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -296,6 +299,22 @@ workload() {
     put "$sys.cat_warm.mbps" "$(cat_mbps "$blob" warm)"
     put "$sys.cat_cold.mbps" "$(cat_mbps "$blob" cold)"
     log "$sys: cat of the stored file: warm ${R[$sys.cat_warm.mbps]} MB/s, cold ${R[$sys.cat_cold.mbps]} MB/s"
+    if [ "$sys" = imsd ]; then
+      # The download again and nginx serving the same file, in turn, so
+      # both see the same load; the best of each is kept.
+      local nurl i a b
+      nurl=$(nginx_start "$blob")
+      for i in $(seq "$XFER_ROUNDS"); do
+        a=$(fetch_mbps "$url/v2/images/$id/file" "$@"); b=$(fetch_mbps "$nurl")
+        log "round $i: imsd download again $a MB/s, nginx $b MB/s"
+        ge "${R[$sys.download_warm.mbps]}" "$a" || put "$sys.download_warm.mbps" "$a"
+        ge "${R[nginx.download_warm.mbps]:-0}" "$b" || put nginx.download_warm.mbps "$b"
+      done
+      drop_pages "$blob"
+      put nginx.download_cold.mbps "$(fetch_mbps "$nurl")"
+      nginx_stop
+      log "best: imsd download again ${R[$sys.download_warm.mbps]} MB/s; nginx warm ${R[nginx.download_warm.mbps]} MB/s, cold ${R[nginx.download_cold.mbps]} MB/s"
+    fi
   fi
   alive "$sys" || true
   stop_sampler
@@ -310,13 +329,51 @@ workload() {
 cat_mbps() {
   local t0 t1
   if [ "$2" = cold ]; then
-    python3 -c 'import os,sys; fd=os.open(sys.argv[1],os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)' "$1"
-    sleep 5
+    drop_pages "$1"
   else
     cat "$1" > /dev/null
   fi
   t0=$(date +%s.%N); cat "$1" > /dev/null; t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" -v n="$(stat -c %s "$1")" 'BEGIN{printf "%.1f", n/(b-a)/1e6}'
+}
+
+# fetch_mbps <url> [curl args]: MB/s of curl fetching url to /dev/null.
+fetch_mbps() {
+  local u=$1 res; shift
+  res=$(curl -sf -m "$XFER_SECS" "$@" -o /dev/null -w '%{size_download} %{time_total}' "$u" || echo "0 0")
+  awk -v b="${res% *}" -v t="${res#* }" 'BEGIN{printf "%.1f", (t > 0 ? b / t / 1e6 : 0)}'
+}
+
+# drop_pages <file>: its pages out of the page cache, then 5 s (cat_mbps says why).
+drop_pages() {
+  python3 -c 'import os,sys; fd=os.open(sys.argv[1],os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)' "$1"
+  sleep 5
+}
+
+# nginx_start <file>: Debian's nginx-light (sendfile on, one worker) serving
+# the file's directory on loopback, the limit of serving a file over HTTP on
+# this machine with the same client as the downloads; prints the file's URL.
+# nginx_stop ends it.
+nginx_start() {
+  local port conf
+  port=$(free_port); conf=$tmp/nginx.conf
+  # the temp dir is the bench user's only: nginx's worker runs as that user
+  cat > "$conf" <<EOF
+daemon off; user $(id -un) $(id -gn); worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/nginx.err;
+events { worker_connections 64; }
+http { access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;
+  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp; uwsgi_temp_path $tmp; scgi_temp_path $tmp;
+  server { listen 127.0.0.1:$port; root $(dirname "$1"); } }
+EOF
+  nginx -c "$conf" -p "$tmp" >/dev/null 2>&1 &
+  echo "$!" > "$tmp/nginx.started"
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  echo "http://127.0.0.1:$port/$(basename "$1")"
+}
+nginx_stop() {
+  local p; p=$(cat "$tmp/nginx.started" 2>/dev/null) || return 0
+  kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true
+  rm -f "$tmp/nginx.started"
 }
 
 # alive <sys>: is the daemon under test still running? If not, say how it
@@ -526,6 +583,11 @@ if [ -n "${R[imsd.cat_warm.mbps]:-}" ]; then
   printf '\n         cat of the stored file: cold %s MB/s, warm %s MB/s; download/cat cold %s, again/cat warm %s   target ≥0.90 warm: %s' \
     "${R[imsd.cat_cold.mbps]}" "${R[imsd.cat_warm.mbps]}" "$(ratio "${R[imsd.download.mbps]}" "${R[imsd.cat_cold.mbps]}")" "$w" \
     "$( [ "$w" != - ] && ge "${w%x}" 0.9 && echo ok || echo MISSED)"
+fi
+if [ -n "${R[nginx.download_warm.mbps]:-}" ]; then
+  printf '\n         nginx serving the stored file (sendfile, same client): cold %s MB/s, warm %s MB/s; download/nginx cold %s, again/nginx warm %s' \
+    "${R[nginx.download_cold.mbps]}" "${R[nginx.download_warm.mbps]}" "$(ratio "${R[imsd.download.mbps]}" "${R[nginx.download_cold.mbps]}")" \
+    "$(ratio "${R[imsd.download_warm.mbps]:-}" "${R[nginx.download_warm.mbps]}")"
 fi
 [ "$GLANCE" = 1 ] && printf '\n         glance %7s MB/s (HTTP %s, %s bytes); imsd/glance %s' "${R[glance.download.mbps]}" \
   "${R[glance.download.http]}" "${R[glance.download.bytes]}" "$(ratio "${R[imsd.download.mbps]}" "${R[glance.download.mbps]}")"
