@@ -183,7 +183,8 @@ def seed(dbpath, count, owner):
     db.execute("INSERT INTO image_properties (image_id, name, value) SELECT id, 'custom', CASE WHEN "
                "name = 'rare' THEN 'x' ELSE 'y' END FROM images")
     db.execute("DELETE FROM project_image_counts")
-    db.execute("INSERT INTO project_image_counts (project_id, n) SELECT owner, COUNT(*) FROM images GROUP BY owner")
+    db.execute("INSERT INTO project_image_counts (project_id, slot, n) SELECT owner, 0, COUNT(*) FROM images "
+               "GROUP BY owner")
     db.execute("COMMIT")
     db.close()
 

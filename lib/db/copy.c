@@ -23,14 +23,6 @@ static enum ims_rc count(struct ims_dbc *c, const char *table, int64_t *ret, str
     return rc;
 }
 
-static enum ims_rc exec_sql(struct ims_dbc *c, const char *sql, struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, sql, err))
-        return IMS_E_DB;
-    return ims_q_exec(&q, err);
-}
-
 /* The INSERT for the columns of the row q stands on. */
 static char *insert_sql(struct ims_q *q, const char *table)
 {
@@ -106,7 +98,7 @@ enum ims_rc ims_db_copy(struct ims_db *from, struct ims_db *to, struct ims_buf *
     for (size_t i = ims_ntables; rc == IMS_OK && i-- > 0;) {
         char sql[128];
         snprintf(sql, sizeof(sql), "DELETE FROM %s", ims_tables[i]);
-        rc = exec_sql(dst, sql, err);
+        rc = ims_q_run(dst, sql, err);
     }
     ims_db_read_begin(src);
     for (size_t i = 0; rc == IMS_OK && i < ims_ntables; i++) {

@@ -34,6 +34,9 @@ enum ims_step ims_q_step(struct ims_q *q);
 /* Runs a statement that returns no rows. IMS_E_CONFLICT on constraint. */
 enum ims_rc ims_q_exec(struct ims_q *q, struct ims_err *err);
 void ims_q_done(struct ims_q *q);
+/* Prepares (from the connection's cache) and runs a statement without
+ * parameters or rows (a SAVEPOINT, a DELETE of everything). */
+enum ims_rc ims_q_run(struct ims_dbc *c, const char *sql, struct ims_err *err);
 const char *ims_q_col_text(struct ims_q *q, int col); /* NULL for SQL NULL */
 char *ims_q_col_dup(struct ims_q *q, int col);        /* NULL for SQL NULL */
 int64_t ims_q_col_int(struct ims_q *q, int col);
@@ -43,6 +46,41 @@ enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
 enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_err *err);
 /* Whether q selects a row; finishes q. */
 enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err);
+
+/* Writes committed together (shared_commit.c): fn runs inside a write
+ * transaction, maybe one it shares with other threads' writes waiting at
+ * the same time; returns fn's result, or the commit's failure, once the
+ * transaction has ended. fn neither begins nor ends a transaction, makes
+ * its refusals before its first write, and sets *ret_wrote once it has
+ * written (a failure after that runs every write of the batch again,
+ * each in a transaction of its own). */
+typedef enum ims_rc (*ims_shared_write_fn)(struct ims_dbc *c, void *arg, bool *ret_wrote, struct ims_err *err);
+enum ims_rc ims_db_shared_write(struct ims_dbc *c, ims_shared_write_fn fn, void *arg, struct ims_err *err);
+struct ims_shared_commit *ims_shared_commit_new(void);
+void ims_shared_commit_free(struct ims_shared_commit *s);
+/* The database's (db.c); NULL: none, each write commits alone. */
+struct ims_shared_commit *ims_db_shared_commit(struct ims_db *db);
+
+/* A project's image count (repo_counts.c), moved inside the caller's write
+ * transaction. An image added to owner's count. In a transaction that runs
+ * alone, ims_repo_count_check refused it before. Where creates run side by
+ * side (ims_db_begin_rows), against max_owned (< 0: no quota), race-free
+ * across nodes: on its own slot while far from the quota; nearer, fails
+ * with *ret_near set, and the caller makes the create again in a new
+ * transaction with all_slots, which waits for the project's creates in
+ * flight and refuses (IMG.0015) what passes the quota. */
+enum ims_rc ims_repo_count_image_added(struct ims_dbc *c, const char *owner, const char *image_id, int64_t max_owned,
+                                       bool all_slots, bool *ret_near, struct ims_err *err);
+/* Before a create writes anything, when its transaction runs alone: whether
+ * one more image of owner passes max_owned (then refused as
+ * ims_repo_count_image_added would); where creates run side by side the
+ * answer is ims_repo_count_image_added's. */
+enum ims_rc ims_repo_count_check(struct ims_dbc *c, const char *owner, int64_t max_owned, struct ims_err *err);
+/* The image taken off its owner's count (as the row says), unless the
+ * owner is unless_owner (NULL: whoever it is); *ret_moved (may be NULL):
+ * whether a count moved. */
+enum ims_rc ims_repo_count_image_removed(struct ims_dbc *c, const char *image_id, const char *unless_owner,
+                                         bool *ret_moved, struct ims_err *err);
 
 /* Change signals (signals.c); NULL = none available. */
 /* Maps the signals file at path (the engine's signals_path), creating it. */

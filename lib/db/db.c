@@ -26,6 +26,7 @@ struct ims_db {
      * threads' writes and read every page again (pread was a fifth of a
      * create). NULL until the migrations are done. */
     void *writer;
+    struct ims_shared_commit *shared; /* writes waiting together, committed together */
 };
 
 static void conn_free(struct ims_dbc *c)
@@ -150,6 +151,7 @@ enum ims_rc ims_db_open(const struct ims_sql_ops *ops, const char *dsn, struct i
     }
     if (rc == IMS_OK)
         rc = db->ops->open(dsn, &db->writer, err);
+    db->shared = ims_shared_commit_new();
     if (rc != IMS_OK) {
         ims_db_close(db);
         return rc;
@@ -175,6 +177,7 @@ void ims_db_close(struct ims_db *db)
     if (db->writer)
         db->ops->close(db->writer);
     pthread_mutex_destroy(&db->write_lock);
+    ims_shared_commit_free(db->shared);
     ims_signals_close(db->signals);
     free(db->dsn);
     free(db);
@@ -191,6 +194,8 @@ int ims_db_schema_version(struct ims_dbc *c)
 }
 
 const char *ims_db_engine(struct ims_dbc *c) { return c->ops->engine; }
+
+struct ims_shared_commit *ims_db_shared_commit(struct ims_db *db) { return db->shared; }
 
 enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_err *err)
 {
@@ -211,7 +216,7 @@ enum ims_rc ims_db_check(struct ims_dbc *c, struct ims_buf *report, struct ims_e
         {"active images without data", "SELECT COUNT(*) FROM images WHERE status = 'active' AND location IS NULL"},
         {"projects whose image count is wrong",
          "SELECT COUNT(*) FROM (SELECT owner, COUNT(*) AS n FROM images GROUP BY owner) o WHERE o.n <> "
-         "COALESCE((SELECT c.n FROM project_image_counts c WHERE c.project_id = o.owner), 0)"},
+         "COALESCE((SELECT SUM(c.n) FROM project_image_counts c WHERE c.project_id = o.owner), 0)"},
     };
     for (size_t i = 0; i < IMS_ARRAY_SIZE(checks); i++) {
         if (!ims_q_prepare(&q, c, checks[i][1], err))
@@ -241,18 +246,11 @@ static void end_write(struct ims_dbc *c)
     pthread_mutex_unlock(&c->db->write_lock);
 }
 
-static void exec_cached(struct ims_dbc *c, const char *sql)
-{
-    struct ims_q q;
-    if (ims_q_prepare(&q, c, sql, NULL))
-        ims_q_exec(&q, NULL);
-}
-
 void ims_db_read_begin(struct ims_dbc *c)
 {
     if (c->txdepth > 0 || c->reading)
         return;
-    exec_cached(c, c->ops->begin_read);
+    ims_q_run(c, c->ops->begin_read, NULL);
     c->reading = true;
 }
 
@@ -261,7 +259,7 @@ void ims_db_read_end(struct ims_dbc *c)
     if (!c->reading)
         return;
     c->reading = false;
-    exec_cached(c, "COMMIT");
+    ims_q_run(c, "COMMIT", NULL);
 }
 
 enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err)
@@ -395,6 +393,14 @@ enum ims_rc ims_q_exec(struct ims_q *q, struct ims_err *err)
         rc = ims_q_dberr(q, err);
     ims_q_done(q);
     return rc;
+}
+
+enum ims_rc ims_q_run(struct ims_dbc *c, const char *sql, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, sql, err))
+        return IMS_E_DB;
+    return ims_q_exec(&q, err);
 }
 
 enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_err *err)

@@ -451,6 +451,19 @@ const char *const ims_migrations[] = {
     "WHERE os_hash_algo IS NOT NULL;"
     "CREATE INDEX images_os_hash_value ON images (COALESCE(os_hash_value, ''), created_at, id) "
     "WHERE os_hash_value IS NOT NULL;",
+    /* 20: a project's image count split over slots (repo_counts.c): a
+     * create adds to the slot its id hashes to, so concurrent creates of a
+     * project lock different rows instead of all waiting for one (on
+     * PostgreSQL they committed one at a time, Run Y); the count is the
+     * sum. The counts so far move to slot 0. */
+    "CREATE TABLE project_image_slots ("
+    "  project_id VARCHAR(64) NOT NULL,"
+    "  slot INTEGER NOT NULL,"
+    "  n BIGINT NOT NULL,"
+    "  PRIMARY KEY (project_id, slot));"
+    "INSERT INTO project_image_slots (project_id, slot, n) SELECT project_id, 0, n FROM project_image_counts;"
+    "DROP TABLE project_image_counts;"
+    "ALTER TABLE project_image_slots RENAME TO project_image_counts;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

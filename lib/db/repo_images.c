@@ -360,42 +360,20 @@ static enum ims_rc update_changed(struct ims_dbc *c, const struct ims_image *bef
     return rc;
 }
 
-/* project_image_counts moves with every insert, delete and change of
- * owner, inside their transaction. */
-static enum ims_rc count_add(struct ims_dbc *c, const char *owner, int delta, struct ims_err *err)
-{
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "INSERT INTO project_image_counts (project_id, n) VALUES (?, ?) "
-                       "ON CONFLICT (project_id) DO UPDATE SET n = project_image_counts.n + excluded.n",
-                       err))
-        return IMS_E_DB;
-    ims_q_text(&q, owner);
-    ims_q_int(&q, delta);
-    return ims_q_exec(&q, err);
-}
+struct insert_args {
+    const struct ims_image *img;
+    int64_t max_owned;
+    bool all_slots, near; /* the count (repo_counts.c): near the quota, made again over every slot */
+};
 
-/* The insert's own count against the quota, in its transaction: two
- * concurrent creates cannot both take the last place (count_add's upsert
- * locks the project's count row until the commit, so the next create of
- * the project reads the count this one leaves). */
-static enum ims_rc check_quota(struct ims_dbc *c, const char *owner, int64_t max_owned, struct ims_err *err)
+/* The rows of a new image, in the write transaction ims_db_shared_write
+ * gives it. */
+static enum ims_rc insert_rows(struct ims_dbc *c, void *arg, bool *ret_wrote, struct ims_err *err)
 {
-    if (max_owned < 0)
-        return IMS_OK;
-    int64_t n = 0;
-    enum ims_rc rc = ims_repo_image_count(c, owner, &n, err);
-    if (rc == IMS_OK && n > max_owned)
-        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0015", IMS_QUOTA_FULL_FMT, owner, (long long)(n - 1),
-                           (long long)max_owned);
-    return rc;
-}
-
-enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
-                                  struct ims_err *err)
-{
-    /* a new row and the project's count row: no database-wide lock */
-    enum ims_rc rc = ims_db_begin_rows(c, err);
+    struct insert_args *a = arg;
+    const struct ims_image *img = a->img;
+    /* refused before the first write (ims_db_shared_write's rule) */
+    enum ims_rc rc = ims_repo_count_check(c, img->owner, a->max_owned, err);
     if (rc != IMS_OK)
         return rc;
     struct ims_q q;
@@ -407,10 +385,8 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
                        "p_os_version, p_platform, p_virtual_env_type, extras, tags_text, id, revision) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                        "?, ?)",
-                       err)) {
-        rc = IMS_E_DB;
-        goto out;
-    }
+                       err))
+        return IMS_E_DB;
     bind_columns(&q, img);
     ims_q_text(&q, img->id);
     /* A random first revision (52 bits): an id deleted and made again
@@ -420,23 +396,34 @@ enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img
     uint64_t first;
     ims_random_bytes(&first, sizeof(first));
     ims_q_int(&q, (int64_t)(first >> 12));
-    rc = ims_q_exec(&q, err);
+    rc = ims_q_exec(&q, err); /* a statement that fails writes nothing */
     if (rc == IMS_E_CONFLICT)
         ims_fail(err, rc, "Image with identifier %s already exists!", img->id);
-    if (rc == IMS_OK)
-        rc = count_add(c, img->owner, 1, err);
-    if (rc == IMS_OK)
-        rc = check_quota(c, img->owner, max_owned, err);
+    *ret_wrote = rc == IMS_OK;
+    if (rc == IMS_OK) /* the project's count, against its quota (repo_counts.c) */
+        rc = ims_repo_count_image_added(c, img->owner, img->id, a->max_owned, a->all_slots, &a->near, err);
     if (rc == IMS_OK)
         rc = write_extras(c, NULL, img, err);
     if (rc == IMS_OK && img->blob) /* one more image on the blob (repo_blobs.c) */
         rc = ims_repo_blob_ref(c, img->blob, 1, err);
-out:
-    if (rc != IMS_OK) {
-        ims_db_rollback(c);
-        return rc;
+    return rc;
+}
+
+enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
+                                  struct ims_err *err)
+{
+    /* a new row and the project's count: no database-wide lock on
+     * PostgreSQL; on SQLite, one commit for the creates waiting together */
+    /* inside a caller's transaction the create cannot be made again: every
+     * slot at once */
+    struct insert_args a = {.img = img, .max_owned = max_owned, .all_slots = c->txdepth > 0};
+    enum ims_rc rc = ims_db_shared_write(c, insert_rows, &a, err);
+    if (rc != IMS_OK && a.near) { /* rolled back: again, over every slot of the count */
+        a.all_slots = true;
+        a.near = false;
+        rc = ims_db_shared_write(c, insert_rows, &a, err);
     }
-    return ims_db_commit(c, err);
+    return rc;
 }
 
 enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_image *before,
@@ -445,22 +432,11 @@ enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_ima
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       "UPDATE project_image_counts SET n = n - 1 WHERE project_id = "
-                       "(SELECT owner FROM images WHERE id = ?) AND project_id <> ?",
-                       err)) {
-        rc = IMS_E_DB;
-        goto out;
-    }
-    ims_q_text(&q, img->id);
-    ims_q_text(&q, img->owner);
-    if (ims_streq(before->owner, img->owner)) { /* the common case: no count moves */
-        ims_q_done(&q);
-    } else {
-        if ((rc = ims_q_exec(&q, err)) != IMS_OK)
+    if (!ims_streq(before->owner, img->owner)) { /* given away: the counts move (repo_counts.c) */
+        bool moved = false;
+        if ((rc = ims_repo_count_image_removed(c, img->id, img->owner, &moved, err)) != IMS_OK)
             goto out;
-        if (c->ops->changes(c->h) > 0 && (rc = count_add(c, img->owner, 1, err)) != IMS_OK)
+        if (moved && (rc = ims_repo_count_image_added(c, img->owner, img->id, -1, false, NULL, err)) != IMS_OK)
             goto out;
     }
     rc = update_changed(c, before, img, err);
@@ -525,8 +501,8 @@ enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
+    rc = ims_repo_count_image_removed(c, id, NULL, NULL, err); /* the owner's count (repo_counts.c) */
     static const char *const sqls[] = {
-        "UPDATE project_image_counts SET n = n - 1 WHERE project_id = (SELECT owner FROM images WHERE id = ?)",
         /* one image fewer on its blob (repo_blobs.c) */
         "UPDATE blobs SET refs = refs - 1 WHERE location = (SELECT location FROM images WHERE id = ?)",
         "DELETE FROM image_properties WHERE image_id = ?",
@@ -599,21 +575,6 @@ enum ims_rc ims_repo_image_upload_end(struct ims_dbc *c, const char *id, const c
     ims_q_text(&q, id);
     ims_q_text(&q, upload_id);
     return ims_q_exec(&q, err);
-}
-
-enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *ret, struct ims_err *err)
-{
-    *ret = 0; /* no row: the project never owned an image */
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT n FROM project_image_counts WHERE project_id = ?", err))
-        return IMS_E_DB;
-    ims_q_text(&q, owner);
-    enum ims_step s = ims_q_step(&q);
-    if (s == IMS_STEP_ROW)
-        *ret = ims_q_col_int(&q, 0);
-    enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
-    ims_q_done(&q);
-    return rc;
 }
 
 void ims_image_array_free(struct ims_image *imgs, size_t n)

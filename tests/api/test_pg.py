@@ -8,6 +8,7 @@ both nodes at once, a quota is not exceeded by creates racing through both,
 a name is taken once, each job runs on one worker of one node, and nodes
 starting together on an empty database migrate it once."""
 import os
+import subprocess
 import threading
 import time
 import uuid
@@ -108,15 +109,83 @@ def test_concurrent_patches_and_tags_through_two_nodes_are_all_kept(start_imsd, 
             assert sorted(got["tags"]) == sorted("t%d" % i for i in range(16))
 
 
-def test_quota_is_not_exceeded_by_creates_through_two_nodes(start_imsd, tmp_path):
-    (one, two), _ = start_nodes(start_imsd, tmp_path)
-    owner = one.project_user()
-    one.imsctl("quota", "set", owner.project_name, "5")
+def race_to_the_quota(nodes, quota, rounds):
+    """rounds creates through each node at once, for a project with quota
+    places: exactly quota made, the others refused, the count right."""
+    owner = nodes[0].project_user()
+    nodes[0].imsctl("quota", "set", owner.project_name, str(quota))
     codes = concurrently([lambda node=node: on(node, owner).post("/v2/images", json={"name": "q"}).status_code
-                          for node in (one, two) * 8])
-    assert sorted(codes) == [201] * 5 + [400] * 11, codes
-    assert "5 of 5" in two.imsctl("quota", "show", owner.project_id)
-    assert "projects whose image count is wrong: 0" in two.imsctl("db", "check")
+                          for node in nodes * rounds])
+    assert sorted(codes) == [201] * quota + [400] * (len(nodes) * rounds - quota), codes
+    assert "%d of %d" % (quota, quota) in nodes[-1].imsctl("quota", "show", owner.project_id)
+    assert "projects whose image count is wrong: 0" in nodes[-1].imsctl("db", "check")
+
+
+def test_quota_is_not_exceeded_by_creates_through_two_nodes(start_imsd, tmp_path):
+    nodes, _ = start_nodes(start_imsd, tmp_path)
+    race_to_the_quota(nodes, 5, 8)
+
+
+def test_quota_above_the_count_slots_holds_through_two_nodes(start_imsd, tmp_path):
+    """A quota larger than the count's slots (lib/db/repo_counts.c: 16):
+    the first creates count on their own slots side by side, the last ones
+    near the quota lock every slot of the project; 48 creates through two
+    nodes at once, exactly 24 made."""
+    nodes, _ = start_nodes(start_imsd, tmp_path)
+    race_to_the_quota(nodes, 24, 24)
+
+
+def count_slot(image_id):
+    """The slot of project_image_counts a create of image_id adds to
+    (lib/db/repo_counts.c: FNV-1a of the id, 16 slots)."""
+    h = 2166136261
+    for b in image_id.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % 16
+
+
+def test_a_create_waits_only_for_the_creates_of_its_count_slot(start_imsd, tmp_path):
+    """A create holds the row of its project's count it added to until it
+    commits (Run Y: every create of a project waited for the one before on
+    the project's single count row). A transaction holding one slot's row,
+    as a create in flight does, holds up no create of the project whose id
+    hashes to another slot, and only those that hash to the same one."""
+    (one, _), database = start_nodes(start_imsd, tmp_path)
+    owner = one.project_user()
+    api = on(one, owner)
+    create_image(api)  # the project has a count
+    ids = [str(uuid.uuid4()) for _ in range(64)]
+    held = count_slot(ids[0])
+    same = [i for i in ids[1:] if count_slot(i) == held][0]
+    other = [i for i in ids[1:] if count_slot(i) != held][0]
+    holder = subprocess.Popen(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", database, "-c",
+         "BEGIN; INSERT INTO project_image_counts (project_id, slot, n) VALUES ('%s', %d, 0) "
+         "ON CONFLICT (project_id, slot) DO UPDATE SET n = project_image_counts.n; "
+         "SELECT pg_sleep(8); COMMIT;" % (owner.project_id, held)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 5
+        while not pg_fixture.query(database, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'BEGIN; INSERT%' "
+                                             "AND wait_event = 'PgSleep'"):
+            assert time.monotonic() < deadline and holder.poll() is None, "the slot was not taken"
+            time.sleep(0.05)
+        start = time.monotonic()
+        r = api.post("/v2/images", json={"id": other, "name": "other slot"}, timeout=5)
+        assert r.status_code == 201, r.text
+        assert time.monotonic() - start < 3
+        waiting = []
+        t = threading.Thread(target=lambda: waiting.append(
+            on(one, owner).post("/v2/images", json={"id": same, "name": "same slot"}, timeout=30).status_code))
+        t.start()
+        t.join(1.5)
+        assert t.is_alive() and not waiting, "a create of the held slot did not wait for it"
+        t.join(30)
+        assert waiting == [201]
+    finally:
+        holder.wait(30)
+    assert holder.returncode == 0, holder.stderr.read()
+    assert "3 of" in one.imsctl("quota", "show", owner.project_id)
 
 
 def test_a_name_is_taken_once_across_nodes(start_imsd, tmp_path):

@@ -50,4 +50,16 @@ static inline int64_t old_schema_scalar(const char *path, const char *sql)
     return v;
 }
 
+/* Removes the database at path and its side files. */
+static inline void old_schema_remove(const char *path)
+{
+    unlink(path);
+    char side[256];
+    static const char *const suffixes[] = {"-wal", "-shm", "-signals"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
+        unlink(side);
+    }
+}
+
 #endif

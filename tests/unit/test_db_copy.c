@@ -127,7 +127,7 @@ static void test_copy_holds_every_row(void **state)
          "   '0', 1, 1, '3:one', 'Ubuntu 22.04 server 64bit');"
          "INSERT INTO image_properties VALUES ('11111111-1111-1111-1111-111111111111', 'k', 'v');"
          "INSERT INTO image_tags VALUES ('11111111-1111-1111-1111-111111111111', 'one', 1);"
-         "INSERT INTO project_image_counts VALUES ('p1', 1);"
+         "INSERT INTO project_image_counts VALUES ('p1', 0, 1);"
          "INSERT INTO jobs (id, project_id, job_type, status, entities, request, progress, attempts, "
          "  lease_expires, created_at, begin_time, end_time) VALUES "
          "  ('j1', 'p1', 'copy', 'INIT', '{}', '{\"a\": 1}', 0, 0, 0, 5, 0, 0);"

@@ -127,13 +127,7 @@ static void test_migrates_and_keeps_counts(void **state)
     assert_non_null(strstr(report.data, "projects whose image count is wrong: 0"));
     ims_buf_release(&report);
     ims_db_close(db);
-    unlink(path);
-    char side[80];
-    static const char *const suffixes[] = {"-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        unlink(side);
-    }
+    old_schema_remove(path);
 }
 
 int main(void)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,77 @@ static void test_creates_do_not_checkpoint_every_few_commits(void **state)
         fail_msg("the database file was written (checkpointed) during 100 creates");
 }
 
+/* Creates made at the same time share one commit (lib/db/shared_commit.c):
+ * eight threads' creates, queued while the write lock is held, are
+ * committed together, each under its own savepoint (the one whose id is
+ * taken fails alone, the others are made), and write a fraction of the
+ * pages eight commits of their own would: each index's newest leaf once. */
+#define RACERS 8
+
+struct racer {
+    int k;
+    enum ims_rc rc;
+};
+
+static pthread_barrier_t inserted, may_exit;
+
+static void *race_insert(void *arg)
+{
+    struct racer *r = arg;
+    struct ims_image img;
+    make_image(&img, r->k);
+    struct ims_err err;
+    r->rc = ims_repo_image_insert(ims_db_conn(db), &img, -1, &err);
+    ims_image_release(&img);
+    pthread_barrier_wait(&inserted);
+    pthread_barrier_wait(&may_exit); /* its connection stays open until its pages are counted */
+    return NULL;
+}
+
+static void test_creates_waiting_together_share_a_commit(void **state)
+{
+    (void)state;
+    struct ims_dbc *c = ims_db_conn(db);
+    struct ims_err err;
+    size_t nbefore = nhandles;
+    pthread_barrier_init(&inserted, NULL, RACERS + 1);
+    pthread_barrier_init(&may_exit, NULL, RACERS + 1);
+    pages_written();
+    assert_int_equal(ims_db_begin(c, &err), IMS_OK); /* the write lock, held while they queue */
+    pthread_t threads[RACERS];
+    struct racer racers[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        racers[i].k = i < RACERS - 1 ? NIMAGES + 3001 + i : 1; /* image 1 exists: a conflict */
+        assert_int_equal(pthread_create(&threads[i], NULL, race_insert, &racers[i]), 0);
+    }
+    usleep(300 * 1000);
+    assert_int_equal(ims_db_commit(c, &err), IMS_OK);
+    pthread_barrier_wait(&inserted);
+    int pages = pages_written();
+    pthread_barrier_wait(&may_exit);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(threads[i], NULL);
+    nhandles = nbefore; /* the threads' connections are closed */
+    pthread_barrier_destroy(&inserted);
+    pthread_barrier_destroy(&may_exit);
+    for (int i = 0; i < RACERS - 1; i++)
+        assert_int_equal(racers[i].rc, IMS_OK);
+    assert_int_equal(racers[RACERS - 1].rc, IMS_E_CONFLICT);
+    for (int i = 0; i < RACERS - 1; i++) {
+        struct ims_image got;
+        char id[IMS_UUID_LEN + 1];
+        snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012x", racers[i].k, racers[i].k);
+        assert_int_equal(ims_repo_image_get(c, id, &got, &err), IMS_OK);
+        ims_image_release(&got);
+    }
+    int64_t n = 0;
+    assert_int_equal(ims_repo_image_count(c, "p1", &n, &err), IMS_OK);
+    assert_int_equal(n, NIMAGES + 150 + RACERS - 1); /* setup's, the two tests' above, these */
+    print_message("%d pages for %d creates\n", pages, RACERS - 1);
+    if (pages > (RACERS - 1) * PAGES_PER_CREATE / 3)
+        fail_msg("%d creates made together wrote %d pages", RACERS - 1, pages);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_property_change_keeps_the_other_columns),
         cmocka_unit_test(test_creates_do_not_checkpoint_every_few_commits),
         cmocka_unit_test(test_create_writes_no_unused_index_pages),
+        cmocka_unit_test(test_creates_waiting_together_share_a_commit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
