@@ -66,6 +66,9 @@ enum ims_route_flags {
     IMS_ROUTE_KEYSTONE_ERRORS = 1 << 5, /* identity routes: every error in Keystone's shape */
     IMS_ROUTE_READS = 1 << 6,      /* changes nothing whatever the method (a query sent as POST, revoking
                                     * one's own token): read-only tokens may call it */
+    IMS_ROUTE_SHARED_COMMIT = 1 << 7, /* while handlers run on the event loop, the handler runs on the
+                                       * commit pool (commit_threads): its write waits there with others
+                                       * for one commit (lib/db/shared_commit.c) */
 };
 
 /* One row of the route table. `actions` and the scope flags are the IAM
@@ -178,6 +181,10 @@ struct ims_http_config {
      * suspended meanwhile: a remote database's round trips stall no
      * other connection of the event loop. */
     unsigned handler_threads;
+    /* With handlers on the event loop: the threads IMS_ROUTE_SHARED_COMMIT
+     * handlers run on (0: on the event loop too), so that writes made at
+     * the same time wait for, and share, one commit. */
+    unsigned commit_threads;
 };
 #define IMS_DEFERRED_IDLE 20
 

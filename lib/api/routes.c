@@ -40,7 +40,9 @@ const struct ims_route ims_api_routes[] = {
 
     /* native OpenStack Image API */
     R(IMS_GET, "/v2/images", api_images_list, "ims:images:list", true, false),
-    R(IMS_POST, "/v2/images", api_images_create, "ims:images:create", true, false),
+    /* creates waiting together share a commit (lib/db/shared_commit.c) */
+    {.methods = IMS_POST, .pattern = "/v2/images", .handler = api_images_create, .actions = "ims:images:create",
+     .flags = IMS_ROUTE_EXACT | IMS_ROUTE_SHARED_COMMIT, .iam_project = true},
     R(IMS_GET, "/v2/images/{image_id}", api_images_show, "ims:images:get", true, true),
     R(IMS_PATCH, "/v2/images/{image_id}", api_images_update, "ims:images:update", true, true),
     R(IMS_DELETE, "/v2/images/{image_id}", api_images_delete, "ims:images:delete", true, true),

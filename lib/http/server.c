@@ -28,6 +28,7 @@ struct ims_http_server {
     const struct ims_http_app *app;
     struct ims_deferred *deferred;
     struct ims_deferred *handlers; /* handler_threads' pool; NULL: on the event loop */
+    struct ims_deferred *committers; /* commit_threads' pool (IMS_ROUTE_SHARED_COMMIT); NULL: none */
     struct ims_conn_guard *guard;
     atomic_uint inflight;
 };
@@ -370,6 +371,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     } else if (cr->srv->handlers) {
         defer(cr, cr->srv->handlers, 503, "Too many requests are waiting; retry shortly.");
         return MHD_YES;
+    } else if ((req->route->flags & IMS_ROUTE_SHARED_COMMIT) && cr->srv->committers) {
+        defer(cr, cr->srv->committers, 503, "Too many requests are waiting; retry shortly.");
+        return MHD_YES;
     } else {
         req->route->handler(req);
     }
@@ -460,6 +464,15 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
         free(srv);
         return ims_fail(err, IMS_E_INTERNAL, "cannot start the handler threads");
     }
+    /* its threads open their connections at their first write: an idle
+     * server holds none for them */
+    if (!cfg->handler_threads && cfg->commit_threads &&
+        !(srv->committers = ims_deferred_start_with(cfg->commit_threads, (size_t)mhd_limit(cfg) * n, NULL, NULL))) {
+        ims_deferred_stop(srv->deferred);
+        guard_stop(srv->guard);
+        free(srv);
+        return ims_fail(err, IMS_E_INTERNAL, "cannot start the commit threads");
+    }
     unsigned port = cfg->port;
     for (unsigned i = 0; i < n; i++) {
         if (start_one(srv, cfg, port, &srv->daemons[i]) != MHD_YES) {
@@ -495,6 +508,7 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
      * requires it): the pool finishes what it holds first. */
     ims_deferred_stop(s->deferred);
     ims_deferred_stop(s->handlers);
+    ims_deferred_stop(s->committers);
     for (unsigned waited = 0; waited < 1000 && atomic_load(&s->inflight) > 0; waited += 10)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)

@@ -34,7 +34,8 @@ const struct ims_setting ims_settings[] = {
      "idle"},
     {"server", "handler_threads", NULL,
      "with a remote database (PostgreSQL): threads that run request handlers off the event loop, so a handler's "
-     "round trips stall no other connection (0 = on the event loop; SQLite always runs them there)",
+     "round trips stall no other connection (0 = on the event loop); with SQLite, handlers run on the event loop "
+     "but image creates run on this many threads, where those made at the same time share one commit",
      "8"},
     {"server", "head_timeout", NULL, "a request head must arrive within this, seconds, or the connection is closed (408)",
      "30"},

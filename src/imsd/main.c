@@ -194,7 +194,9 @@ int main(int argc, char **argv)
                                  .deferred_max = cfg.deferred_max,
                                  .deferred_priority = (int)cfg.deferred_priority,
                                  /* SQLite answers in microseconds: its handlers stay on the event loop */
-                                 .handler_threads = be.sql == &ims_sqlite_ops ? 0 : cfg.handler_threads};
+                                 .handler_threads = be.sql == &ims_sqlite_ops ? 0 : cfg.handler_threads,
+                                 /* except creates: waiting on a pool, several share a commit */
+                                 .commit_threads = be.sql == &ims_sqlite_ops ? cfg.handler_threads : 0};
     struct ims_http_app app;
     ims_api_app_init(&app, svc);
     struct ims_http_server *srv;
