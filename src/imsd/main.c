@@ -101,10 +101,17 @@ static void announce(const struct ims_config *cfg, const char *url, const char *
  * freed: 19 MiB kept per deferred thread, RSS 65 MiB after a few logins
  * with an idle catalog (bench/README.md, the memory run). A fixed threshold
  * ends the raising: allocations of 4 MiB and more (the hashes, S3 part
- * buffers) are mapped and given back on free; request buffers stay below. */
+ * buffers) are mapped and given back on free; request buffers stay below.
+ * A fixed mmap threshold also leaves the trim threshold at its 128 KiB
+ * default (glibc raised it with the other): a list page's buffers, a few
+ * hundred KiB freed at the top of the thread's heap, were given back
+ * (madvise) after every request and faulted in again by the next one (5.7
+ * faults and a third of the CPU of a page of 25, bench/README.md). Up to
+ * 4 MiB of free heap top is kept per arena instead. */
 static void give_back_large_allocations(void)
 {
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
 }
 
 int main(int argc, char **argv)
