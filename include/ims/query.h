@@ -51,9 +51,9 @@ struct ims_image_query {
      * by the caller, member_status applies); NULL = any. */
     char *imagetype;
     /* Set by the caller, never parsed: a row for which known(known_ctx, id,
-     * revision) is true comes back as a stub (struct ims_image.stub: only
-     * its id and revision read), its document being the caller's. */
-    bool (*known)(void *ctx, const char *id, int64_t revision);
+     * revision, owner) is true comes back as a stub (struct ims_image.stub:
+     * only its id and revision read), its document being the caller's. */
+    bool (*known)(void *ctx, const char *id, int64_t revision, const char *owner);
     void *known_ctx;
 };
 

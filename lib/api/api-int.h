@@ -45,17 +45,31 @@ void api_link_query(struct ims_buf *b, const struct ims_kvlist *params);
 /* glance_req: the native API's request (its switches and caller decide on
  * locations and direct_url); NULL for the IMS documents. */
 void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *glance_req);
-/* Rendered documents kept per thread under (id, revision) (image_cache.c):
- * the one kept for exactly this state of the image, or NULL; put keeps a
- * copy of doc (within [images] document_cache_kib). */
-const char *api_image_cache_get(const struct ims_config *cfg, const struct ims_image *img, size_t *ret_len);
-void api_image_cache_put(const struct ims_config *cfg, const struct ims_image *img, const char *doc, size_t len);
+/* Rendered documents kept per thread under (id, revision, kind)
+ * (image_cache.c). An image has one document per kind: the native one, the
+ * IMS one (its __imagetype as the caller sees it: for an image that is not
+ * public that depends only on whether the caller owns it) and the v1 one. */
+enum api_doc_kind { API_DOC_NATIVE, API_DOC_IMS_OWN, API_DOC_IMS_OTHER, API_DOC_V1 };
+/* The IMS kind of an image owned by owner, for a caller of caller_project. */
+enum api_doc_kind api_ims_doc_kind(const char *caller_project, const char *owner);
+/* Writes the document kept for exactly this state of img in kind: false
+ * (nothing written) when none is. */
+bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum api_doc_kind kind,
+                          const struct ims_image *img);
+/* Keeps a copy of the document of img written to w since start (within
+ * [images] document_cache_kib). */
+void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, const struct ims_image *img,
+                          const struct ims_jw *w, size_t start);
 /* A list page's kept documents, copied as the repository reads the rows
  * (struct ims_image_query.known): those rows come back as stubs, and
  * rendering the page's other images cannot evict their documents. init is
- * false when documents are not kept (then nothing to release). */
+ * false when documents of that kind are not kept (then nothing to
+ * release); an IMS page is initialized with API_DOC_IMS_OWN and takes
+ * each row's kind from its owner. */
 struct api_page_docs {
     const struct ims_config *cfg;
+    enum api_doc_kind kind;
+    const char *project; /* the caller's */
     struct ims_buf bytes;
     struct {
         char id[IMS_UUID_LEN + 1];
@@ -63,9 +77,11 @@ struct api_page_docs {
     } *docs;
     size_t n, cap, next;
 };
-bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req);
-bool api_page_docs_known(void *ctx, const char *id, int64_t revision);
-const char *api_page_docs_find(struct api_page_docs *p, const char *id, size_t *ret_len);
+bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req, enum api_doc_kind kind);
+bool api_page_docs_known(void *ctx, const char *id, int64_t revision, const char *owner);
+/* Writes a stub's kept document: false (nothing written) for a row read
+ * whole. */
+bool api_page_doc_emit(struct ims_jw *w, struct api_page_docs *p, const struct ims_image *img);
 void api_page_docs_release(struct api_page_docs *p);
 /* The shown defaults (ims_image_shown_defaults) props hold no value for, as
  * members of the open object. */
@@ -73,9 +89,11 @@ void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props);
 /* The 200 response's body, with room for a page of n images. */
 struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n);
 /* The images a list query (params, in dialect d) selects for the caller:
- * false after answering the refusal. The caller frees *ret. */
+ * false after answering the refusal. The caller frees *ret. With docs
+ * (api_page_docs_init true), rows whose documents are kept come back as
+ * stubs (api_page_doc_emit). */
 bool api_images_query(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
-                      struct ims_image **ret, size_t *ret_n);
+                      struct api_page_docs *docs, struct ims_image **ret, size_t *ret_n);
 
 /* Handlers */
 void api_versions(struct ims_request *req);

@@ -20,16 +20,24 @@
 
 /* The image document: Glance's, with __imagetype as the caller sees it:
  * gold for public images, shared for another project's image shared with
- * the caller, else the stored value (private by default). */
-static void cloudimage_json(struct ims_jw *w, const struct ims_principal *p, struct ims_image *img)
+ * the caller, else the stored value (private by default). Kept per thread
+ * under the image's state and whether the caller owns it (all that
+ * decides __imagetype besides the image). */
+static void cloudimage_json(struct ims_jw *w, const struct ims_request *req, struct ims_image *img)
 {
+    const struct ims_principal *p = req->principal;
+    enum api_doc_kind kind = api_ims_doc_kind(p->project_id, img->owner);
+    if (api_image_cache_emit(w, req->svc->cfg, kind, img))
+        return;
+    size_t start = w->out->len;
     if (ims_streq(img->visibility, "public"))
         ims_kvlist_set(&img->props, "__imagetype", "gold");
-    else if (!ims_streq(img->owner, p->project_id))
+    else if (kind == API_DOC_IMS_OTHER)
         ims_kvlist_set(&img->props, "__imagetype", "shared");
     else if (!ims_kvlist_get(&img->props, "__imagetype"))
         ims_kvlist_set(&img->props, "__imagetype", "private");
     api_image_json(w, img, NULL);
+    api_image_cache_keep(req->svc->cfg, kind, img, w, start);
 }
 
 void api_cloudimages_list(struct ims_request *req)
@@ -39,17 +47,25 @@ void api_cloudimages_list(struct ims_request *req)
                                    .max_limit = max};
     struct ims_image *imgs = NULL;
     size_t n = 0;
-    if (!api_images_query(req, &lim, IMS_QUERY_IMS, &imgs, &n))
+    struct api_page_docs docs;
+    bool kept = api_page_docs_init(&docs, req, API_DOC_IMS_OWN);
+    if (!api_images_query(req, &lim, IMS_QUERY_IMS, kept ? &docs : NULL, &imgs, &n)) {
+        if (kept)
+            api_page_docs_release(&docs);
         return;
+    }
     struct ims_jw w;
     ims_jw_init(&w, api_image_page_buf(req, n));
     ims_jw_obj_begin(&w);
     ims_jw_key(&w, "images");
     ims_jw_arr_begin(&w);
     for (size_t i = 0; i < n; i++)
-        cloudimage_json(&w, req->principal, &imgs[i]);
+        if (!(kept && api_page_doc_emit(&w, &docs, &imgs[i]))) /* a stub always has its document */
+            cloudimage_json(&w, req, &imgs[i]);
     ims_jw_arr_end(&w);
     ims_jw_obj_end(&w);
+    if (kept)
+        api_page_docs_release(&docs);
     ims_image_array_free(imgs, n);
 }
 
@@ -78,7 +94,7 @@ void api_cloudimages_update(struct ims_request *req)
     }
     struct ims_jw w;
     ims_jw_init(&w, ims_resp_json_buf(req, 200));
-    cloudimage_json(&w, req->principal, &img);
+    cloudimage_json(&w, req, &img);
     ims_image_release(&img);
 }
 

@@ -121,12 +121,16 @@ void api_link_query(struct ims_buf *b, const struct ims_kvlist *params)
 }
 
 bool api_images_query(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
-                      struct ims_image **ret, size_t *ret_n)
+                      struct api_page_docs *docs, struct ims_image **ret, size_t *ret_n)
 {
     struct ims_image_query q;
     struct ims_err err = {0};
     enum ims_rc rc = ims_image_query_parse_dialect(&req->query, lim, d, &q, &err);
     if (rc == IMS_OK) {
+        if (docs) {
+            q.known = api_page_docs_known;
+            q.known_ctx = docs;
+        }
         rc = ims_images_list(req->svc, req->principal, &q, ret, ret_n, &err);
         ims_image_query_release(&q);
     }
@@ -148,7 +152,7 @@ void api_images_list(struct ims_request *req)
     struct ims_image *imgs = NULL;
     size_t n = 0;
     struct api_page_docs docs;
-    bool kept = api_page_docs_init(&docs, req);
+    bool kept = api_page_docs_init(&docs, req, API_DOC_NATIVE);
     if (kept) {
         q.known = api_page_docs_known;
         q.known_ctx = &docs;
@@ -169,14 +173,9 @@ void api_images_list(struct ims_request *req)
     ims_jw_obj_begin(&w);
     ims_jw_key(&w, "images");
     ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const char *doc = imgs[i].stub ? api_page_docs_find(&docs, imgs[i].id, &len) : NULL;
-        if (doc)
-            ims_jw_raw(&w, doc, len);
-        else /* a stub always has its document: known() kept it first */
+    for (size_t i = 0; i < n; i++)
+        if (!(kept && api_page_doc_emit(&w, &docs, &imgs[i]))) /* a stub always has its document */
             api_image_json(&w, &imgs[i], req);
-    }
     ims_jw_arr_end(&w);
     struct ims_buf link;
     ims_buf_init(&link, 128 * 1024);

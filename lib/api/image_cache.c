@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Rendered image documents, kept per HTTP thread under the image's id and
- * revision. Every change of an image raises its revision in the write that
- * makes it (the repository; a new row starts from a random one, so an id
- * deleted and made again does not meet its old revisions), and every answer
+ * revision and the document's kind (enum api_doc_kind: the native one, the
+ * IMS one as its owner or anyone else sees it, the v1 one). Every change of
+ * an image raises its revision in the write that makes it (the repository;
+ * a new row starts from a random one, so an id deleted and made again does
+ * not meet its old revisions), and every answer
  * reads the row, revision included, from the database before it renders:
  * a document kept here serves only the very state it was rendered from. It
  * is never older than what the request read, on any thread or process, and
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "api-int.h"
+#include "ims/auth.h"
 #include "ims/config.h"
 #include "ims/image.h"
 
@@ -25,6 +28,7 @@
 struct doc {
     char id[IMS_UUID_LEN + 1];
     int64_t revision;
+    enum api_doc_kind kind;
     size_t len;
     char *bytes; /* NULL: the slot is empty */
 };
@@ -69,43 +73,67 @@ static struct doc_cache *cache_get(const struct ims_config *cfg)
     return c;
 }
 
-static struct doc *slot_of(struct doc_cache *c, const char *id)
+/* The kinds of one id in different slots, so an image listed through both
+ * APIs keeps both documents. */
+static struct doc *slot_of(struct doc_cache *c, const char *id, enum api_doc_kind kind)
 {
-    return &c->slots[ims_hash_str(IMS_HASH_SEED, id) % c->n];
+    return &c->slots[(ims_hash_str(IMS_HASH_SEED, id) + (uint64_t)kind * 0x9e3779b97f4a7c15ULL) % c->n];
 }
 
-static const char *lookup(const struct ims_config *cfg, const char *id, int64_t revision, size_t *ret_len)
+static const char *lookup(const struct ims_config *cfg, const char *id, int64_t revision, enum api_doc_kind kind,
+                          size_t *ret_len)
 {
     struct doc_cache *c = cache_get(cfg);
     if (!c)
         return NULL;
-    struct doc *d = slot_of(c, id);
-    if (!d->bytes || d->revision != revision || strcmp(d->id, id) != 0)
+    struct doc *d = slot_of(c, id, kind);
+    if (!d->bytes || d->revision != revision || d->kind != kind || strcmp(d->id, id) != 0)
         return NULL;
     *ret_len = d->len;
     return d->bytes;
 }
 
-const char *api_image_cache_get(const struct ims_config *cfg, const struct ims_image *img, size_t *ret_len)
+enum api_doc_kind api_ims_doc_kind(const char *caller_project, const char *owner)
 {
-    return lookup(cfg, img->id, img->revision, ret_len);
+    return ims_streq(owner, caller_project) ? API_DOC_IMS_OWN : API_DOC_IMS_OTHER;
 }
 
-bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req)
+/* The native document shows locations and direct_url by the caller when
+ * their switches are on: it is not the image's alone then. */
+static bool kept_kind(const struct ims_config *cfg, enum api_doc_kind kind)
+{
+    return cfg && cfg->document_cache_kib > 0 &&
+           (kind != API_DOC_NATIVE || !(cfg->show_multiple_locations || cfg->show_image_direct_url));
+}
+
+bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum api_doc_kind kind,
+                          const struct ims_image *img)
+{
+    size_t len;
+    const char *doc = kept_kind(cfg, kind) ? lookup(cfg, img->id, img->revision, kind, &len) : NULL;
+    if (doc)
+        ims_jw_raw(w, doc, len);
+    return doc != NULL;
+}
+
+bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req, enum api_doc_kind kind)
 {
     const struct ims_config *cfg = req->svc->cfg;
-    *p = (struct api_page_docs){.cfg = cfg};
-    if (cfg->document_cache_kib <= 0 || cfg->show_multiple_locations || cfg->show_image_direct_url)
+    *p = (struct api_page_docs){.cfg = cfg, .kind = kind,
+                                .project = req->principal ? req->principal->project_id : ""};
+    if (!kept_kind(cfg, kind))
         return false;
     ims_buf_init(&p->bytes, SIZE_MAX / 2);
     return true;
 }
 
-bool api_page_docs_known(void *ctx, const char *id, int64_t revision)
+bool api_page_docs_known(void *ctx, const char *id, int64_t revision, const char *owner)
 {
     struct api_page_docs *p = ctx;
     size_t len;
-    const char *doc = lookup(p->cfg, id, revision, &len);
+    enum api_doc_kind kind = p->kind == API_DOC_NATIVE || p->kind == API_DOC_V1 ? p->kind
+                                                                                 : api_ims_doc_kind(p->project, owner);
+    const char *doc = lookup(p->cfg, id, revision, kind, &len);
     if (!doc || strlen(id) != IMS_UUID_LEN)
         return false;
     if (p->n == p->cap) {
@@ -121,7 +149,7 @@ bool api_page_docs_known(void *ctx, const char *id, int64_t revision)
     return true;
 }
 
-const char *api_page_docs_find(struct api_page_docs *p, const char *id, size_t *ret_len)
+static const char *page_doc_find(struct api_page_docs *p, const char *id, size_t *ret_len)
 {
     /* rows come in the order they were read: the next one first */
     for (size_t k = 0; k < p->n; k++) {
@@ -135,18 +163,34 @@ const char *api_page_docs_find(struct api_page_docs *p, const char *id, size_t *
     return NULL;
 }
 
+bool api_page_doc_emit(struct ims_jw *w, struct api_page_docs *p, const struct ims_image *img)
+{
+    size_t len;
+    const char *doc = img->stub ? page_doc_find(p, img->id, &len) : NULL;
+    if (doc)
+        ims_jw_raw(w, doc, len);
+    return doc != NULL;
+}
+
 void api_page_docs_release(struct api_page_docs *p)
 {
     ims_buf_release(&p->bytes);
     free(p->docs);
 }
 
-void api_image_cache_put(const struct ims_config *cfg, const struct ims_image *img, const char *doc, size_t len)
+void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, const struct ims_image *img,
+                          const struct ims_jw *w, size_t start)
 {
+    if (!kept_kind(cfg, kind) || w->out->overflow || start >= w->out->len)
+        return;
+    if (w->out->data[start] == ',') /* the comma before it */
+        start++;
+    const char *doc = w->out->data + start;
+    size_t len = w->out->len - start;
     struct doc_cache *c = cache_get(cfg);
     if (!c || len > DOC_MAX)
         return;
-    struct doc *d = slot_of(c, img->id);
+    struct doc *d = slot_of(c, img->id, kind);
     if (d->bytes) {
         c->held -= d->len;
         free(d->bytes);
@@ -158,6 +202,7 @@ void api_image_cache_put(const struct ims_config *cfg, const struct ims_image *i
     memcpy(d->bytes, doc, len);
     d->len = len;
     d->revision = img->revision;
+    d->kind = kind;
     memcpy(d->id, img->id, sizeof(d->id));
     c->held += len;
 }

@@ -116,25 +116,11 @@ static void render(struct ims_jw *w, const struct ims_image *img, const struct i
 void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *glance_req)
 {
     const struct ims_config *cfg = glance_req ? glance_req->svc->cfg : NULL;
-    /* Kept only where the document is the image's alone: the native one
-     * without locations and direct_url, which depend on the caller. */
-    if (!cfg || cfg->show_multiple_locations || cfg->show_image_direct_url) {
-        render(w, img, glance_req);
+    if (api_image_cache_emit(w, cfg, API_DOC_NATIVE, img))
         return;
-    }
-    size_t len;
-    const char *doc = api_image_cache_get(cfg, img, &len);
-    if (doc) {
-        ims_jw_raw(w, doc, len);
-        return;
-    }
     size_t start = w->out->len;
     render(w, img, glance_req);
-    if (w->out->overflow)
-        return;
-    if (w->out->data[start] == ',') /* the comma before it */
-        start++;
-    api_image_cache_put(cfg, img, w->out->data + start, w->out->len - start);
+    api_image_cache_keep(cfg, API_DOC_NATIVE, img, w, start);
 }
 
 /* Every shown default as object members, serialized once: thirty keys

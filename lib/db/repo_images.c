@@ -137,7 +137,7 @@ static bool read_stub(struct ims_q *st, const struct ims_image_query *q, struct 
 {
     const char *id = ims_q_col_text(st, 0);
     int64_t revision = ims_q_col_int(st, REVISION_COL);
-    if (!id || !q->known(q->known_ctx, id, revision))
+    if (!id || !q->known(q->known_ctx, id, revision, ims_q_col_text(st, 1)))
         return false;
     ims_image_init(img);
     copy_fixed(img->id, sizeof(img->id), id);

@@ -85,3 +85,29 @@ def test_an_id_deleted_and_made_again_shows_the_new_image(start_imsd):
     create_image(apis[1], id=iid, name=new, tags=[tag])
     for api in apis:
         assert names_seen(api, iid, new, tag) == everywhere(new)
+
+
+def test_kept_ims_documents_follow_the_caller(start_imsd):
+    """The IMS document shows __imagetype as the caller sees it: one HTTP
+    thread keeps a document per image state and per kind (native, IMS as
+    the owner or as anyone else sees it, v1), so the owner, an administrator
+    of another project and the native and v1 lists, read in turn on that
+    thread, each get their own."""
+    srv = start_imsd(config={"server": {"threads": 1}})
+    admin, alice = srv.admin(), srv.project_user()
+    img = create_image(alice, name=unique("kinds"))
+    iid = img["id"]
+    for _ in range(3):
+        mine = _get(alice, "/v2/cloudimages", params={"id": iid}).json()["images"]
+        assert [i["__imagetype"] for i in mine] == ["private"], mine
+        theirs = _get(admin, "/v2/cloudimages", params={"id": iid}).json()["images"]
+        assert [i["__imagetype"] for i in theirs] == ["shared"], theirs
+        v11 = _get(admin, "/v1.1/images/detail", params={"name": img["name"]}).json()["images"]
+        assert [(i["id"], i["is_public"]) for i in v11] == [(iid, False)], v11
+        native = _get(admin, "/v2/images", params={"name": img["name"]}).json()["images"]
+        assert [(i["id"], i["visibility"]) for i in native] == [(iid, img["visibility"])], native
+    r = patch(admin, iid, [{"op": "replace", "path": "/visibility", "value": "public"}])
+    assert r.status_code == 200, r.text
+    for api in (alice, admin, alice):
+        docs = _get(api, "/v2/cloudimages", params={"id": iid}).json()["images"]
+        assert [i["__imagetype"] for i in docs] == ["gold"], docs
