@@ -168,6 +168,9 @@ struct ims_viewer {
 enum ims_rc ims_repo_image_insert(struct ims_dbc *c, const struct ims_image *img, int64_t max_owned,
                                   struct ims_err *err);
 enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err);
+/* The image's row without its custom properties (one statement, not two):
+ * what a list's marker needs, its sort keys and what decides who sees it. */
+enum ims_rc ims_repo_image_get_row(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err);
 /* Locks the image's row until the transaction (ims_db_begin_rows) ends:
  * the image's writers take turns, each reading what the previous wrote.
  * Nothing to do where write transactions take turns anyway (SQLite). */

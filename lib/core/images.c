@@ -103,12 +103,14 @@ enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principa
     return ims_repo_image_insert(ims_db_conn(svc->db), draft, quota, err);
 }
 
-enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
-                           struct ims_image *ret, struct ims_err *err)
+/* The image as the caller may see it; with_extras false leaves out its
+ * custom properties. */
+static enum ims_rc image_get(struct ims_service *svc, const struct ims_principal *p, const char *id, bool with_extras,
+                             struct ims_image *ret, struct ims_err *err)
 {
     struct ims_dbc *c = ims_db_conn(svc->db);
     struct ims_image img;
-    enum ims_rc rc = ims_repo_image_get(c, id, &img, err);
+    enum ims_rc rc = with_extras ? ims_repo_image_get(c, id, &img, err) : ims_repo_image_get_row(c, id, &img, err);
     if (rc != IMS_OK)
         return rc;
     if (!can_see(c, p, &img)) {
@@ -126,16 +128,23 @@ enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *
     return IMS_OK;
 }
 
+enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                           struct ims_image *ret, struct ims_err *err)
+{
+    return image_get(svc, p, id, true, ret, err);
+}
+
 enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal *p, const struct ims_image_query *q,
                             struct ims_image **ret, size_t *ret_n, struct ims_err *err)
 {
     /* The marker is loaded once, here, where its visibility is checked; the
-     * repository builds the keyset condition from it. */
+     * repository builds the keyset condition from its row (sort keys are
+     * columns: its custom properties are not read). */
     struct ims_dbc *c = ims_db_conn(svc->db);
     ims_db_read_begin(c); /* the marker and the page from one snapshot */
     struct ims_image m;
     if (q->marker) {
-        enum ims_rc rc = ims_images_get(svc, p, q->marker, &m, err);
+        enum ims_rc rc = image_get(svc, p, q->marker, false, &m, err);
         if (rc != IMS_OK)
             ims_db_read_end(c);
         if (rc == IMS_E_NOTFOUND)

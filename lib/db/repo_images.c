@@ -457,7 +457,8 @@ out:
     return ims_db_commit(c, err);
 }
 
-enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err)
+static enum ims_rc image_get(struct ims_dbc *c, const char *id, bool with_extras, struct ims_image *ret,
+                             struct ims_err *err)
 {
     struct ims_q q;
     if (!ims_q_prepare(&q, c, "SELECT " IMAGE_COLS " FROM images i WHERE i.id = ?", err))
@@ -473,13 +474,23 @@ enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_ima
     struct ims_image img;
     int64_t extras = read_row(&q, &img);
     ims_q_done(&q);
-    enum ims_rc rc = extras ? load_extras(c, &img, err) : IMS_OK;
+    enum ims_rc rc = extras && with_extras ? load_extras(c, &img, err) : IMS_OK;
     if (rc != IMS_OK) {
         ims_image_release(&img);
         return rc;
     }
     *ret = img;
     return IMS_OK;
+}
+
+enum ims_rc ims_repo_image_get(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err)
+{
+    return image_get(c, id, true, ret, err);
+}
+
+enum ims_rc ims_repo_image_get_row(struct ims_dbc *c, const char *id, struct ims_image *ret, struct ims_err *err)
+{
+    return image_get(c, id, false, ret, err);
 }
 
 enum ims_rc ims_repo_image_lock(struct ims_dbc *c, const char *id, struct ims_err *err)
