@@ -1226,6 +1226,40 @@ static enum ims_rc load_extras_page(struct ims_dbc *c, struct ims_image **imgs, 
     return rc;
 }
 
+/* Runs statement b and adds its rows to imgs[*n..] until the page is full;
+ * the rows with custom properties to load are added to with_extras. */
+static enum ims_rc read_rows(struct ims_dbc *c, const struct sqlb *b, const struct ims_image_query *q,
+                             struct ims_image *imgs, size_t *n, struct ims_image **with_extras, size_t *nextras,
+                             struct ims_err *err)
+{
+    if (b->overflow || b->sql.overflow)
+        return ims_fail(err, IMS_E_BADREQ, "Query has too many filter values");
+    struct ims_q st;
+    if (!ims_q_prepare(&st, c, b->sql.data, err))
+        return IMS_E_DB;
+    for (size_t i = 0; i < b->nbinds; i++) {
+        if (b->binds[i].is_int)
+            ims_q_int(&st, b->binds[i].i);
+        else
+            ims_q_text(&st, b->binds[i].s);
+    }
+    enum ims_rc rc = IMS_OK;
+    enum ims_step s = IMS_STEP_DONE;
+    while (*n < (size_t)q->limit && (s = ims_q_step(&st)) == IMS_STEP_ROW) {
+        if (q->known && read_stub(&st, q, &imgs[*n])) {
+            (*n)++;
+            continue;
+        }
+        if (read_row(&st, &imgs[*n]) > 0)
+            with_extras[(*nextras)++] = &imgs[*n];
+        (*n)++;
+    }
+    if (*n < (size_t)q->limit && s != IMS_STEP_DONE)
+        rc = ims_q_dberr(&st, err);
+    ims_q_done(&st);
+    return rc;
+}
+
 enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query *q, const struct ims_image *marker,
                                 const struct ims_viewer *v, struct ims_image **ret, size_t *ret_n,
                                 struct ims_err *err)
@@ -1323,7 +1357,26 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     if (conds.overflow || conds.sql.overflow)
         b->overflow = true;
 
-    if (sp.kind != SPLIT_NONE && conds.nbinds < MAX_BINDS / 32) {
+    /* After a marker on a key the index holds as an expression (COALESCE),
+     * two statements whose rows follow each other in the list's order: the
+     * rows equal to the marker's key and after it in the tiebreakers
+     * (ordered by those, which the index then gives in order), then, when
+     * the page is not full, the rows past its key. SQLite compares a row
+     * value with an expression index by walking it from the start; a union
+     * of the two collected and sorted both. */
+    struct sqlb past = {.ops = b->ops, .filter_driven = b->filter_driven, .tag_driven = b->tag_driven};
+    bool sequential = sp.kind == SPLIT_MARKER && conds.nbinds < MAX_BINDS / 32;
+    if (sequential) {
+        ims_buf_init(&past.sql, 1 << 20);
+        for (int k = 0; k < 2; k++) {
+            struct sqlb *t = k ? &past : b;
+            ims_buf_adds(&t->sql, "SELECT " IMAGE_COLS " FROM images i WHERE ");
+            add_part(t, &sp, k, q, v, sorts, nsorts, marker);
+            add_visibility(t, q, v);
+            append_conds(t, &conds);
+            add_order_limit(t, sorts + (k == 0), nsorts - (k == 0), q->limit);
+        }
+    } else if (sp.kind != SPLIT_NONE && conds.nbinds < MAX_BINDS / 32) {
         /* One page from each part, each walking its own index in the
          * list's order, then the page of their union:
          * - the default view of a caller who is not an administrator, in
@@ -1332,10 +1385,6 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
          *   who sees few of many images does not walk the catalogue
          *   (another order walks the key's index and checks the view on
          *   each image);
-         * - after a marker, on a key the index holds as an expression
-         *   (COALESCE): the rows equal to the marker's key and after it in
-         *   the tiebreakers, and those past its key (SQLite compares a row
-         *   value with an expression index by walking it from the start);
          * - an in: filter, in the default order: each value's rows (one IN
          *   would collect and sort every match). */
         ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE i.id IN (");
@@ -1347,10 +1396,7 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
             if (sp.kind != SPLIT_VIEW)
                 add_visibility(b, q, v);
             append_conds(b, &conds);
-            /* the rows equal to the marker's first key: ordered by the
-             * rest, which the planner then reads from the index in order */
-            bool rest = sp.kind == SPLIT_MARKER && k == 0;
-            add_order_limit(b, sorts + rest, nsorts - rest, q->limit);
+            add_order_limit(b, sorts, nsorts, q->limit);
             ims_buf_printf(&b->sql, ") b%d", k);
         }
         ims_buf_adds(&b->sql, ")");
@@ -1364,50 +1410,27 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
         ims_buf_adds(&b->sql, "SELECT " IMAGE_COLS " FROM images i WHERE 1 = 1");
         add_visibility(b, q, v);
         append_conds(b, &conds);
+        if (sp.kind == SPLIT_MARKER) /* too many conditions to repeat: one statement */
+            add_marker(b, sorts, nsorts, marker);
     }
-    add_order_limit(b, sorts, nsorts, q->limit);
+    if (!sequential)
+        add_order_limit(b, sorts, nsorts, q->limit);
     ims_buf_release(&conds.sql);
     free(conds.binds);
 
-    struct ims_image *imgs = NULL;
-    size_t n = 0;
-    struct ims_q st;
-    if (b->overflow || b->sql.overflow) {
-        rc = ims_fail(err, IMS_E_BADREQ, "Query has too many filter values");
-        goto out;
-    }
-    if (!ims_q_prepare(&st, c, b->sql.data, err)) {
-        rc = IMS_E_DB;
-        goto out;
-    }
-    for (size_t i = 0; i < b->nbinds; i++) {
-        if (b->binds[i].is_int)
-            ims_q_int(&st, b->binds[i].i);
-        else
-            ims_q_text(&st, b->binds[i].s);
-    }
-    imgs = ims_xcalloc((size_t)q->limit + 1, sizeof(*imgs));
+    struct ims_image *imgs = ims_xcalloc((size_t)q->limit + 1, sizeof(*imgs));
     struct ims_image **with_extras = ims_xcalloc((size_t)q->limit + 1, sizeof(*with_extras));
-    size_t nextras = 0;
-    enum ims_step s = IMS_STEP_DONE;
-    while (n < (size_t)q->limit && (s = ims_q_step(&st)) == IMS_STEP_ROW) {
-        if (q->known && read_stub(&st, q, &imgs[n])) {
-            n++;
-            continue;
-        }
-        if (read_row(&st, &imgs[n]) > 0)
-            with_extras[nextras++] = &imgs[n];
-        n++;
-    }
-    if (n < (size_t)q->limit && s != IMS_STEP_DONE)
-        rc = ims_q_dberr(&st, err);
-    ims_q_done(&st);
+    size_t n = 0, nextras = 0;
+    rc = read_rows(c, b, q, imgs, &n, with_extras, &nextras, err);
+    if (rc == IMS_OK && sequential && n < (size_t)q->limit)
+        rc = read_rows(c, &past, q, imgs, &n, with_extras, &nextras, err);
     if (rc == IMS_OK)
         rc = load_extras_page(c, with_extras, nextras, err);
     free(with_extras);
-out:
     ims_buf_release(&b->sql);
     free(b->binds);
+    ims_buf_release(&past.sql);
+    free(past.binds);
     if (rc != IMS_OK) {
         ims_image_array_free(imgs, n);
         return rc;

@@ -354,12 +354,34 @@ static void test_small_view_costs_a_page(void **state)
     }
 }
 
+/* After a marker on a key the index holds as an expression (name), with
+ * more conditions than the split statements repeat (an in: list of 70
+ * names): one statement, and still the page after the marker. */
+static void test_marker_with_many_conditions(void **state)
+{
+    (void)state;
+    struct ims_viewer admin = {.project_id = "p9", .is_admin = true, .ep_scope = IMS_EP_SCOPE_ALL};
+    char qs[2048];
+    int len = snprintf(qs, sizeof(qs), "sort_key=name&sort_dir=desc&name=in:common,rare");
+    for (int i = 0; i < 70; i++)
+        len += snprintf(qs + len, sizeof(qs) - (size_t)len, ",n%d", i);
+    struct ims_image *imgs;
+    /* image 3001 is common: after it, the common ones older than it */
+    size_t n = page(IMS_QUERY_GLANCE, qs, &admin, "00000bb9-0000-4000-8000-000000000bb9", MAY_SORT | MAY_WALK, &imgs);
+    assert_int_equal(n, 25);
+    assert_int_equal(imgs[0].created_at, 2999);
+    for (size_t k = 0; k < n; k++)
+        assert_false(is_rare(&imgs[k]));
+    ims_image_array_free(imgs, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filters_cost_a_page),
         cmocka_unit_test(test_sort_keys_cost_a_page),
         cmocka_unit_test(test_small_view_costs_a_page),
+        cmocka_unit_test(test_marker_with_many_conditions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
