@@ -10,9 +10,9 @@
  * is never older than what the request read, on any thread or process, and
  * needs no change signal (tests/api/test_read_after_write.py).
  *
- * Bounded by [images] document_cache_kib per thread: direct-mapped slots
- * (one document each, the last one rendered among the ids that share it),
- * and the bytes held never pass the bound. */
+ * Bounded by [images] document_cache_kib per thread: slots in sets of
+ * WAYS (one document each; a set keeps the documents used last among the
+ * ids that share it), and the bytes held never pass the bound. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +24,24 @@
 
 #define SLOT_BYTES 2048 /* about one document: the bound / this = slots */
 #define DOC_MAX 16384   /* larger documents are rendered every time */
+/* Slots per set. With one (direct-mapped), two of a page's 25 ids sharing
+ * a slot took turns evicting each other: most pages rendered a document
+ * on every request. */
+#define WAYS 4
 
 struct doc {
     char id[IMS_UUID_LEN + 1];
     int64_t revision;
     enum api_doc_kind kind;
+    uint64_t used; /* the cache's tick when last used */
     size_t len;
     char *bytes; /* NULL: the slot is empty */
 };
 
 struct doc_cache {
     struct doc *slots;
-    size_t n, held, bound;
+    size_t n, held, bound; /* n: a multiple of WAYS */
+    uint64_t tick;
 };
 
 static pthread_key_t cache_key;
@@ -66,18 +72,27 @@ static struct doc_cache *cache_get(const struct ims_config *cfg)
     if (!c) {
         c = ims_xcalloc(1, sizeof(*c));
         c->bound = (size_t)cfg->document_cache_kib * 1024;
-        c->n = c->bound / SLOT_BYTES ? c->bound / SLOT_BYTES : 1;
+        c->n = c->bound / SLOT_BYTES / WAYS * WAYS;
+        if (c->n < WAYS)
+            c->n = WAYS;
         c->slots = ims_xcalloc(c->n, sizeof(*c->slots));
         pthread_setspecific(cache_key, c);
     }
     return c;
 }
 
-/* The kinds of one id in different slots, so an image listed through both
- * APIs keeps both documents. */
-static struct doc *slot_of(struct doc_cache *c, const char *id, enum api_doc_kind kind)
+/* The first slot of the set of (id, kind); the kinds of one id in
+ * different sets, so an image listed through both APIs keeps both
+ * documents. */
+static struct doc *set_of(struct doc_cache *c, const char *id, enum api_doc_kind kind)
 {
-    return &c->slots[(ims_hash_str(IMS_HASH_SEED, id) + (uint64_t)kind * 0x9e3779b97f4a7c15ULL) % c->n];
+    uint64_t h = ims_hash_str(IMS_HASH_SEED, id) + (uint64_t)kind * 0x9e3779b97f4a7c15ULL;
+    return &c->slots[h % (c->n / WAYS) * WAYS];
+}
+
+static bool holds(const struct doc *d, const char *id, enum api_doc_kind kind)
+{
+    return d->bytes && d->kind == kind && strcmp(d->id, id) == 0;
 }
 
 static const char *lookup(const struct ims_config *cfg, const char *id, int64_t revision, enum api_doc_kind kind,
@@ -86,11 +101,16 @@ static const char *lookup(const struct ims_config *cfg, const char *id, int64_t 
     struct doc_cache *c = cache_get(cfg);
     if (!c)
         return NULL;
-    struct doc *d = slot_of(c, id, kind);
-    if (!d->bytes || d->revision != revision || d->kind != kind || strcmp(d->id, id) != 0)
-        return NULL;
-    *ret_len = d->len;
-    return d->bytes;
+    struct doc *set = set_of(c, id, kind);
+    for (int k = 0; k < WAYS; k++) {
+        struct doc *d = &set[k];
+        if (d->revision == revision && holds(d, id, kind)) {
+            d->used = ++c->tick;
+            *ret_len = d->len;
+            return d->bytes;
+        }
+    }
+    return NULL;
 }
 
 enum api_doc_kind api_ims_doc_kind(const char *caller_project, const char *owner)
@@ -190,7 +210,21 @@ void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, 
     struct doc_cache *c = cache_get(cfg);
     if (!c || len > DOC_MAX)
         return;
-    struct doc *d = slot_of(c, img->id, kind);
+    /* the slot of an older state of the image, else an empty one, else the
+     * one used longest ago */
+    struct doc *set = set_of(c, img->id, kind), *d = NULL;
+    for (int k = 0; k < WAYS && !d; k++)
+        if (holds(&set[k], img->id, kind))
+            d = &set[k];
+    for (int k = 0; k < WAYS && !d; k++)
+        if (!set[k].bytes)
+            d = &set[k];
+    if (!d) {
+        d = &set[0];
+        for (int k = 1; k < WAYS; k++)
+            if (set[k].used < d->used)
+                d = &set[k];
+    }
     if (d->bytes) {
         c->held -= d->len;
         free(d->bytes);
@@ -203,6 +237,7 @@ void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, 
     d->len = len;
     d->revision = img->revision;
     d->kind = kind;
+    d->used = ++c->tick;
     memcpy(d->id, img->id, sizeof(d->id));
     c->held += len;
 }
