@@ -38,6 +38,11 @@
 enum ims_rc ims_image_inspect_file(const char *path, const struct ims_format_limits *limits, const char *declared,
                                    struct ims_format_info *info, enum ims_format_refusal *why,
                                    struct ims_err *err);
+/* The same for a server's disk, which may also be a block device (an
+ * administrator or the hypervisor named it; files users send are regular
+ * files, and only those are inspected by ims_image_inspect_file). */
+enum ims_rc ims_image_inspect_disk(const char *path, const struct ims_format_limits *limits,
+                                   struct ims_format_info *info, enum ims_format_refusal *why, struct ims_err *err);
 
 /* What qemu-img writes. */
 enum ims_convert_format {

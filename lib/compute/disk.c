@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Local disk files of servers: format and virtual size through the format
  * inspector over the file (convert.h; bounded reads of headers only), and
- * the copy a backup makes, a reflink where the file system shares blocks. */
+ * the copy a backup makes, a reflink where the file system shares blocks.
+ * A disk may be a block device (an LVM volume, a loop device): its size is
+ * the device's, and it is copied by reads (nothing to share blocks with). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -24,10 +26,11 @@ enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64
     if (stat(path, &st) != 0)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s cannot be opened: %s.", ims_compute_shown(path),
                              strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s is not a regular file.", ims_compute_shown(path));
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s is neither a regular file nor a block device.",
+                             ims_compute_shown(path));
     struct ims_format_info info;
-    enum ims_rc rc = ims_image_inspect_file(path, NULL, NULL, &info, NULL, err);
+    enum ims_rc rc = ims_image_inspect_disk(path, NULL, &info, NULL, err);
     if (rc != IMS_OK) {
         char why[sizeof(err->msg)];
         snprintf(why, sizeof(why), "%s", err->msg);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The format inspector over a file of the local file system: a regular
- * file opened read-only, read with pread through the inspector's callback,
- * then checked against the declared format. */
+ * file (or, for a server's disk, a block device) opened read-only, read
+ * with pread through the inspector's callback, then checked against the
+ * declared format. A block device's st_size is 0: its size is the
+ * device's (BLKGETSIZE64). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,21 +24,44 @@ static long pread_at(void *ctx, uint64_t off, void *buf, size_t len)
     }
 }
 
-enum ims_rc ims_image_inspect_file(const char *path, const struct ims_format_limits *limits, const char *declared,
-                                   struct ims_format_info *info, enum ims_format_refusal *why,
-                                   struct ims_err *err)
+/* The size of the open regular file or block device fd, and which it is:
+ * IMS_E_BADREQ for anything else. */
+static enum ims_rc disk_size(int fd, uint64_t *ret_size, bool *ret_block)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return IMS_E_IO;
+    if (S_ISREG(st.st_mode)) {
+        *ret_size = (uint64_t)st.st_size;
+        *ret_block = false;
+        return IMS_OK;
+    }
+    uint64_t size = 0;
+    if (!S_ISBLK(st.st_mode) || ioctl(fd, BLKGETSIZE64, &size) != 0)
+        return IMS_E_BADREQ;
+    *ret_size = size;
+    *ret_block = true;
+    return IMS_OK;
+}
+
+static enum ims_rc inspect(const char *path, bool block_ok, const struct ims_format_limits *limits,
+                           const char *declared, struct ims_format_info *info, enum ims_format_refusal *why,
+                           struct ims_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ims_warn("inspect: cannot read %s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
+    uint64_t size = 0;
+    bool block = false;
+    if (fd < 0 || disk_size(fd, &size, &block) != IMS_OK || (block && !block_ok)) {
+        ims_warn("inspect: cannot read %s: %s", path,
+                 fd < 0 ? strerror(errno) : block_ok ? "neither a regular file nor a block device"
+                                                     : "not a regular file");
         if (fd >= 0)
             close(fd);
         if (why)
             *why = IMS_FORMAT_R_READ;
         return ims_fail(err, IMS_E_IO, "the image file could not be read");
     }
-    struct ims_format_source src = { pread_at, &fd, (uint64_t)st.st_size };
+    struct ims_format_source src = { pread_at, &fd, size };
     struct ims_format_info found;
     enum ims_rc rc = ims_format_inspect(&src, limits, &found, why, err);
     close(fd);
@@ -43,4 +70,17 @@ enum ims_rc ims_image_inspect_file(const char *path, const struct ims_format_lim
     if (rc == IMS_OK)
         *info = found;
     return rc;
+}
+
+enum ims_rc ims_image_inspect_file(const char *path, const struct ims_format_limits *limits, const char *declared,
+                                   struct ims_format_info *info, enum ims_format_refusal *why,
+                                   struct ims_err *err)
+{
+    return inspect(path, false, limits, declared, info, why, err);
+}
+
+enum ims_rc ims_image_inspect_disk(const char *path, const struct ims_format_limits *limits,
+                                   struct ims_format_info *info, enum ims_format_refusal *why, struct ims_err *err)
+{
+    return inspect(path, true, limits, NULL, info, why, err);
 }

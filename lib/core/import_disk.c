@@ -72,7 +72,7 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
     struct ims_format_info fi;
     struct ims_format_limits limits = {.max_virtual_size = (uint64_t)DISK_MAX};
     enum ims_format_refusal why;
-    enum ims_rc rc = ims_image_inspect_file(path, &limits, NULL, &fi, &why, err);
+    enum ims_rc rc = ims_image_inspect_disk(path, &limits, &fi, &why, err);
     if (rc != IMS_OK)
         return ims_err_default_code(err, IMS_E_BADREQ, "IMG.0022"); /* missing, unreadable or refused */
     if (fi.format == IMS_FORMAT_ISO)

@@ -2,8 +2,12 @@
 data disks and backups (test_server_images.py, test_whole_images.py): each
 disk made by qemu-img from a raw reference, and an image's data checked
 against its reference by `qemu-img compare`."""
+import contextlib
 import hashlib
+import shutil
 import subprocess
+
+import pytest
 
 MIB = 1 << 20
 
@@ -51,3 +55,20 @@ def download_same_as(api, image_id, ref, tmp_path):
     out.write_bytes(r.content)
     qemu_img("compare", "-f", "raw", "-F", "raw", out, ref)
     return r.content
+
+
+@contextlib.contextmanager
+def loop_device(backing):
+    """A loop device over the file backing (losetup, as root), detached at
+    the end; the test is skipped, saying why, where none can be made."""
+    if not shutil.which("losetup"):
+        pytest.skip("block-device disks need losetup (util-linux)")
+    r = subprocess.run(["losetup", "--find", "--show", str(backing)], capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        pytest.skip("block-device disks need a loop device, and losetup is not permitted here: %s"
+                    % r.stderr.strip())
+    dev = r.stdout.strip()
+    try:
+        yield dev
+    finally:
+        subprocess.run(["losetup", "--detach", dev], capture_output=True, timeout=30)

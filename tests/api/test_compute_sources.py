@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from disk_helpers import loop_device
 from helpers import IMSCTL_BIN, imsctl_run, libvirt_domain, libvirt_node
 
 OS = "Ubuntu 22.04 server 64bit"
@@ -433,6 +434,33 @@ def test_libvirt_test_driver(start_imsd, tmp_path):
     listed = srv.imsctl("server", "ls")
     assert "lv-web" in listed and "stopped" in listed
     admin.close()
+
+
+def test_libvirt_block_device_disk(start_imsd, tmp_path):
+    """A domain's <disk type='block'> (a loop device over a qcow2 file): its
+    format and virtual size are read from the device (before, the device
+    was not inspected: the driver's type and a size of 0), and a backup
+    copies the device's bytes."""
+    disk = tmp_path / "blk.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", str(disk), "24M")
+    os.truncate(disk, (disk.stat().st_size + 511) // 512 * 512)  # a loop device ends at a whole sector
+    dom = str(uuid.uuid4())
+    project = "0123456789abcdef0123456789abcdef"
+    with loop_device(disk) as dev:
+        block = ("<disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='%s'/>"
+                 "<target dev='vda' bus='virtio'/></disk>\n" % dev)
+        node = tmp_path / "node.xml"
+        node.write_text(libvirt_node(libvirt_domain("lv-blk", dom, [], project=project, runstate=5,
+                                                    more_devices=block)))
+        srv = start_imsd(config={"compute": {"backend": "libvirt", "uri": "test://" + str(node)}})
+        admin = srv.admin()
+        vols = admin.get("/v1/admin/servers/" + dom).json()["server"]["volumes"]
+        assert [(v["disk"], v["format"], v["size"]) for v in vols] == [(dev, "qcow2", 24 << 20)]
+        r = admin.post("/v1/admin/backups", json={"server_id": dom})
+        assert r.status_code == 201, r.text
+        copy = r.json()["backup"]["volumes"][0]["disk"]
+        assert open(copy, "rb").read() == open(dev, "rb").read()
+        admin.close()
 
 
 def test_libvirt_domain_without_project(start_imsd, tmp_path):

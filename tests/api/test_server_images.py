@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from disk_helpers import MIB, download_same_as, image, make_disks, pattern, qemu_img
+from disk_helpers import MIB, download_same_as, image, loop_device, make_disks, pattern, qemu_img
 from helpers import concurrently, libvirt_imsd, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
@@ -158,6 +158,42 @@ def test_min_disk_is_the_disk_size_in_gb(srv, api, tmp_path):
     assert job["status"] == "SUCCESS", job
     img = image(api, job["entities"]["image_id"])
     assert img["min_disk"] == 4 and img["virtual_size"] == (3 * 1024 + 1) * MIB
+
+
+def test_block_device_disks(srv, api, disks, tmp_path):
+    """Disks that are block devices (loop devices over a raw file and over
+    the qcow2 system disk's file): registered with the device's size and
+    format (st_size is 0 there; before, a block device was refused as "not
+    a regular file"), their images hold the devices' content, and a backup
+    copies the devices' bytes."""
+    raw = tmp_path / "sys.raw"
+    raw.write_bytes(disks["data1"]["ref"].read_bytes())
+    with loop_device(raw) as sys_dev, loop_device(disks["sys"]["disk"]) as data_dev:
+        out = srv.imsctl("server", "add", unique("blk"), "--project", api.project_name, "--os-version", OS,
+                         "--disk", sys_dev, "--disk", data_dev)
+        sid = out.split("\n")[0]
+        admin = srv.admin()
+        vols = admin.get("/v1/admin/servers/" + sid).json()["server"]["volumes"]
+        assert [(v["disk"], v["format"], v["size"]) for v in vols] == [
+            (sys_dev, "raw", disks["data1"]["size"]), (data_dev, "qcow2", disks["sys"]["size"])]
+        job = run_job(api, {"name": unique("blk"), "instance_id": sid,
+                            "data_images": [{"name": unique("blk-d"), "volume_id": vols[1]["id"]}]})
+        assert job["status"] == "SUCCESS", job
+        img = image(api, job["entities"]["image_id"])
+        assert img["virtual_size"] == disks["data1"]["size"]
+        assert_same_data(api, img["id"], raw, tmp_path)
+        assert_same_data(api, job["entities"]["sub_jobs_result"][0]["entities"]["image_id"], disks["sys"]["ref"],
+                         tmp_path)
+        r = admin.post("/v1/admin/backups", json={"server_id": sid})
+        assert r.status_code == 201, r.text
+        b = r.json()["backup"]
+        assert [(v["format"], v["size"]) for v in b["volumes"]] == [(v["format"], v["size"]) for v in vols]
+        assert open(b["volumes"][0]["disk"], "rb").read() == raw.read_bytes()
+        assert open(b["volumes"][1]["disk"], "rb").read() == disks["sys"]["disk"].read_bytes()
+        assert admin.delete("/v1/admin/backups/" + b["id"]).status_code == 204
+        srv.imsctl("server", "rm", sid)
+        admin.close()
+    assert not temp_files(srv)
 
 
 # ---------------------------------------------------------------- from a data disk
