@@ -12,6 +12,9 @@ pkgs=(
   postgresql
   qemu-utils
   libvirt-dev libxml2-dev  # the libvirt compute source (its test driver needs no daemon)
+  # a libvirt daemon of the tests' own with emulated QEMU domains (tests/api/libvirt_qemu.py:
+  # backups of running domains); not libvirt-daemon-system, which brings systemd
+  qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   python3-pytest python3-requests python3-openstacksdk python3-glanceclient
   python3-openstackclient
   # the S3-compatible server the object-storage tests start

@@ -7,7 +7,9 @@
  *    the repository; a backup holds copies of its server's disks;
  *  - libvirt (lib/compute/libvirt.c): domains and their disks, read through
  *    libvirt; read-only (domains are made with libvirt's own tools) but
- *    for backups, which are imsd's own copies of a domain's disks.
+ *    for backups, which are imsd's own copies of a domain's disks (of a
+ *    running domain, written by the hypervisor through libvirt's backup
+ *    API: lib/compute/libvirt_backup.c).
  * Both keep backups the same way (lib/compute/backups.c).
  * src/ chooses one ([compute] backend) and hands it to the service in
  * struct ims_backends.
@@ -56,9 +58,11 @@ struct ims_compute_source;
 
 struct ims_compute_ops {
     const char *name; /* "inventory", "libvirt" */
-    /* create_backup refuses a server that is not stopped (IMG.0008), so
-     * requests that would back one up are refused on arrival too. */
-    bool backups_stopped_only;
+    /* Whether create_backup can back srv (as just read) up now: IMS_E_BADREQ
+     * with IMG.0008 when it runs and the source cannot back a running
+     * server up. Requests that would back one up ask on arrival. NULL:
+     * every server can be backed up. */
+    enum ims_rc (*backup_possible)(struct ims_compute_source *s, const struct ims_server *srv, struct ims_err *err);
     /* Given the service's repository once, when the service opens (NULL for
      * sources that keep nothing there). */
     enum ims_rc (*attach)(struct ims_compute_source *s, struct ims_db *db, struct ims_err *err);

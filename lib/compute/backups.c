@@ -4,8 +4,9 @@
  * (local files reflinked where the file system shares blocks, objects
  * fetched), so later writes to the server's disks do not reach it, and is
  * recorded in the repository (lib/db/repo_compute.c) once its copies are
- * complete. The inventory and libvirt sources share this: libvirt has no
- * backups of its own in this sense. */
+ * complete. The inventory and libvirt sources share this; a running libvirt
+ * domain's disks are written there by the hypervisor (a copier) instead of
+ * copied file by file. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -137,9 +138,30 @@ enum ims_rc ims_backup_copies_get(const struct ims_backup_copies *bc, const char
     return IMS_OK;
 }
 
+/* Every disk of srv written by the copier at once, into the backup's
+ * directory under its absolute path (the hypervisor may not share our
+ * working directory). */
+static enum ims_rc copy_at_once(const struct ims_backup_copies *bc, const struct ims_server *srv, const char *id,
+                                const struct ims_backup_copier *copier, struct ims_err *err)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    backup_path(bc, id, -1, path, sizeof(path));
+    if (!realpath(path, dir))
+        return ims_fail(err, IMS_E_IO, "cannot resolve %s: %s", path, strerror(errno));
+    char **paths = ims_xcalloc(srv->nvolumes + 1, sizeof(*paths));
+    for (size_t i = 0; i < srv->nvolumes; i++)
+        paths[i] = ims_xasprintf("%s/disk%zu", dir, i);
+    enum ims_rc rc = copier->fn(copier->ctx, srv, paths, err);
+    for (size_t i = 0; i < srv->nvolumes; i++)
+        free(paths[i]);
+    free(paths);
+    return rc;
+}
+
 enum ims_rc ims_backup_copies_create(const struct ims_backup_copies *bc, const struct ims_server *srv,
                                      int64_t server_revision, const struct ims_backup_recheck *recheck,
-                                     const char *id, struct ims_backup *ret, struct ims_err *err)
+                                     const struct ims_backup_copier *copier, const char *id,
+                                     struct ims_backup *ret, struct ims_err *err)
 {
     if (id && !ims_uuid_valid(id))
         return ims_fail(err, IMS_E_INTERNAL, "a backup id must be a UUID");
@@ -176,13 +198,16 @@ enum ims_rc ims_backup_copies_create(const struct ims_backup_copies *bc, const s
     char path[PATH_MAX];
     backup_path(bc, b.id, -1, path, sizeof(path));
     rc = make_dir(path, err);
+    if (rc == IMS_OK && copier)
+        rc = copy_at_once(bc, srv, b.id, copier, err);
     size_t reflinked = 0;
     for (size_t i = 0; rc == IMS_OK && i < srv->nvolumes; i++) {
         const struct ims_volume *from = &srv->volumes[i];
         backup_path(bc, b.id, (int)i, path, sizeof(path));
         bool shared = false;
-        rc = ims_disk_ref_is_obs(from->disk) ? ims_compute_copy_obs(bc->obs, from->disk, path, err)
-                                             : ims_compute_copy_file(from->disk, path, &shared, err);
+        if (!copier)
+            rc = ims_disk_ref_is_obs(from->disk) ? ims_compute_copy_obs(bc->obs, from->disk, path, err)
+                                                 : ims_compute_copy_file(from->disk, path, &shared, err);
         if (rc != IMS_OK)
             break;
         reflinked += shared;
@@ -193,7 +218,8 @@ enum ims_rc ims_backup_copies_create(const struct ims_backup_copies *bc, const s
         to->position = (int)i;
         to->size = from->size;
         to->disk = ims_xstrdup(path);
-        to->format = from->format ? ims_xstrdup(from->format) : NULL;
+        const char *format = copier ? copier->format : from->format;
+        to->format = format ? ims_xstrdup(format) : NULL;
         to->created_at = b.created_at;
     }
     /* Recorded only if the server still has the disks that were copied. */
@@ -201,13 +227,18 @@ enum ims_rc ims_backup_copies_create(const struct ims_backup_copies *bc, const s
         rc = recheck->fn(recheck->ctx, srv, err);
     if (rc == IMS_OK)
         rc = ims_repo_backup_insert(c, &b, server_revision, err);
-    size_t copied = b.nvolumes;
     if (rc != IMS_OK) {
-        remove_files(bc, b.id, copied);
+        /* a copier may have written some of the files before it failed */
+        remove_files(bc, b.id, copier ? srv->nvolumes : b.nvolumes);
         ims_backup_release(&b);
         return rc;
     }
-    ims_info("compute: backup %s of server %s: %zu disk(s), %zu reflinked", b.id, b.server_id, copied, reflinked);
+    if (copier)
+        ims_info("compute: backup %s of server %s: %zu disk(s) written by the hypervisor", b.id, b.server_id,
+                 b.nvolumes);
+    else
+        ims_info("compute: backup %s of server %s: %zu disk(s), %zu reflinked", b.id, b.server_id, b.nvolumes,
+                 reflinked);
     *ret = b;
     return IMS_OK;
 }

@@ -46,6 +46,15 @@ struct ims_backup_recheck {
     enum ims_rc (*fn)(void *ctx, const struct ims_server *copied, struct ims_err *err);
     void *ctx;
 };
+/* Writes every disk of srv at once to paths[i] (absolute; none exists),
+ * instead of a copy of each disk file: a source whose hypervisor copies a
+ * running server's disks as of one instant. The copies are in format
+ * ("raw"). */
+struct ims_backup_copier {
+    enum ims_rc (*fn)(void *ctx, const struct ims_server *srv, char *const *paths, struct ims_err *err);
+    void *ctx;
+    const char *format;
+};
 /* Makes the directories and removes the copies of backups interrupted
  * before their row was written, once they are grace_seconds old. */
 enum ims_rc ims_backup_copies_attach(struct ims_backup_copies *bc, struct ims_db *db, struct ims_err *err);
@@ -58,10 +67,12 @@ enum ims_rc ims_backup_copies_get(const struct ims_backup_copies *bc, const char
 /* Copies srv's disks as backup `id` (NULL: a new id; else a UUID no backup
  * has: IMS_E_CONFLICT if one has) and records it on condition that the
  * repository's row of srv is still at server_revision (negative: the
- * repository holds no row of it; recheck asks the source instead). */
+ * repository holds no row of it; recheck asks the source instead). copier
+ * NULL: each disk file is copied (ims_compute_copy_file, objects fetched). */
 enum ims_rc ims_backup_copies_create(const struct ims_backup_copies *bc, const struct ims_server *srv,
                                      int64_t server_revision, const struct ims_backup_recheck *recheck,
-                                     const char *id, struct ims_backup *ret, struct ims_err *err);
+                                     const struct ims_backup_copier *copier, const char *id,
+                                     struct ims_backup *ret, struct ims_err *err);
 enum ims_rc ims_backup_copies_remove(const struct ims_backup_copies *bc, const char *id, struct ims_err *err);
 
 #endif

@@ -238,7 +238,7 @@ static enum ims_rc inv_create_backup(struct ims_compute_source *s, const char *s
         rc = ims_repo_server_get(c, server_id, &srv, err);
     if (rc != IMS_OK)
         return rc;
-    rc = ims_backup_copies_create(&inv_of(s)->backups, &srv, srv.revision, NULL, id, ret, err);
+    rc = ims_backup_copies_create(&inv_of(s)->backups, &srv, srv.revision, NULL, NULL, id, ret, err);
     ims_server_release(&srv);
     return rc;
 }

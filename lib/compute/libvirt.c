@@ -15,12 +15,15 @@
  *    <ims:server xmlns:ims="IMS_LIBVIRT_METADATA_NS"><ims:project>
  *    <ims:os_version>, else the configured default project;
  *  - firmware: <os firmware='efi'> or a pflash loader is uefi, else bios;
- *  - backups are imsd's own (backups.c, as the inventory's): copies of a
- *    shut-off domain's disk files under <data dir>/compute/backups,
+ *  - backups are imsd's own (backups.c, as the inventory's), under
+ *    <data dir>/compute/backups: a shut-off domain's disk files copied,
  *    recorded in the repository if the domain is still shut off and still
- *    has the disks that were copied. A running domain is refused
- *    (IMG.0008): imsd copies the files beside the hypervisor, and a disk
- *    written meanwhile (a qcow2's tables above all) would be copied torn.
+ *    has the disks that were copied. A running domain's disks would be
+ *    copied torn (a qcow2's tables above all) if imsd copied them beside
+ *    the hypervisor: the hypervisor writes them instead, as of one instant,
+ *    through libvirt's backup API (libvirt_backup.c, a read-write
+ *    connection of its own), where its driver can; elsewhere a running
+ *    domain is refused (IMG.0008).
  * The domain XML is libvirt's own output, parsed with libxml2 (no network
  * access, no entity expansion). */
 #include <libvirt/libvirt.h>
@@ -33,7 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "compute-int.h"
+#include "libvirt-int.h"
 
 struct lv_source {
     struct ims_compute_source base;
@@ -52,7 +55,7 @@ static void quiet(void *ctx, virErrorPtr e)
     (void)e;
 }
 
-static enum ims_rc lv_fail(struct ims_err *err, const char *what)
+enum ims_rc ims_lv_fail(struct ims_err *err, const char *what)
 {
     const char *m = virGetLastErrorMessage();
     return ims_fail(err, IMS_E_IO, "libvirt: %s: %s", what, m ? m : "unknown error");
@@ -68,7 +71,7 @@ static uint64_t mix(uint64_t z)
 
 /* A stable UUID-shaped id (version 8: custom) for (domain, target): two
  * FNV-1a hashes, mixed. */
-static void volume_id(const char *domain_uuid, const char *target, char out[IMS_COMPUTE_ID_CAP])
+void ims_lv_volume_id(const char *domain_uuid, const char *target, char out[IMS_COMPUTE_ID_CAP])
 {
     uint64_t h1 = mix(ims_hash_str(ims_hash_str(IMS_HASH_SEED, domain_uuid), target));
     uint64_t h2 = mix(ims_hash_str(ims_hash_str(h1 ^ 0x9e3779b97f4a7c15ULL, target), domain_uuid));
@@ -77,7 +80,7 @@ static void volume_id(const char *domain_uuid, const char *target, char out[IMS_
              (unsigned long long)(h2 & 0xffffffffffffULL));
 }
 
-static char *xpath_string(xmlXPathContextPtr ctx, const char *expr)
+char *ims_lv_xpath_string(xmlXPathContextPtr ctx, const char *expr)
 {
     xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
     char *ret = NULL;
@@ -104,6 +107,12 @@ static char *attr(xmlNodePtr n, const char *child, const char *name)
     return NULL;
 }
 
+xmlDocPtr ims_lv_parse(const char *xml)
+{
+    return xmlReadMemory(xml, (int)strlen(xml), "libvirt.xml", NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
 struct disk_row {
     struct ims_volume v;
     long boot; /* <boot order>; LONG_MAX when none */
@@ -118,7 +127,7 @@ static void disk_volume(xmlNodePtr disk, const struct ims_server *s, struct disk
     char *driver_type = attr(disk, "driver", "type");
     char *boot = attr(disk, "boot", "order");
     *row = (struct disk_row){.v = {.position = -1, .created_at = s->created_at}, .boot = LONG_MAX};
-    volume_id(s->id, target ? target : file, row->v.id);
+    ims_lv_volume_id(s->id, target ? target : file, row->v.id);
     row->v.project_id = s->project_id ? ims_xstrdup(s->project_id) : NULL;
     row->v.server_id = ims_xstrdup(s->id);
     row->v.disk = file;
@@ -166,16 +175,15 @@ static enum ims_rc read_domain(struct lv_source *lv, virDomainPtr dom, struct im
 {
     struct ims_server s = {0};
     if (virDomainGetUUIDString(dom, s.id) != 0)
-        return lv_fail(err, "domain uuid");
+        return ims_lv_fail(err, "domain uuid");
     int state = 0, reason = 0;
     if (virDomainGetState(dom, &state, &reason, 0) != 0)
-        return lv_fail(err, "domain state");
+        return ims_lv_fail(err, "domain state");
     s.state = state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED ? IMS_SERVER_STOPPED : IMS_SERVER_RUNNING;
     char *xml = virDomainGetXMLDesc(dom, 0);
     if (!xml)
-        return lv_fail(err, "domain XML");
-    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                                          XML_PARSE_NOWARNING);
+        return ims_lv_fail(err, "domain XML");
+    xmlDocPtr doc = ims_lv_parse(xml);
     free(xml);
     if (!doc)
         return ims_fail(err, IMS_E_IO, "libvirt: the XML of domain %s does not parse", s.id);
@@ -183,12 +191,12 @@ static enum ims_rc read_domain(struct lv_source *lv, virDomainPtr dom, struct im
     xmlXPathRegisterNs(ctx, (const xmlChar *)"ims", (const xmlChar *)IMS_LIBVIRT_METADATA_NS);
     const char *name = virDomainGetName(dom);
     s.name = ims_xstrdup(name ? name : s.id);
-    s.project_id = xpath_string(ctx, "/domain/metadata/ims:server/ims:project");
+    s.project_id = ims_lv_xpath_string(ctx, "/domain/metadata/ims:server/ims:project");
     if (!s.project_id && lv->default_project)
         s.project_id = ims_xstrdup(lv->default_project);
-    s.os_version = xpath_string(ctx, "/domain/metadata/ims:server/ims:os_version");
-    char *fw = xpath_string(ctx, "/domain/os/@firmware");
-    char *loader = xpath_string(ctx, "/domain/os/loader/@type");
+    s.os_version = ims_lv_xpath_string(ctx, "/domain/metadata/ims:server/ims:os_version");
+    char *fw = ims_lv_xpath_string(ctx, "/domain/os/@firmware");
+    char *loader = ims_lv_xpath_string(ctx, "/domain/os/loader/@type");
     s.firmware = ims_streq(fw, "efi") || ims_streq(loader, "pflash") ? IMS_FIRMWARE_UEFI : IMS_FIRMWARE_BIOS;
     free(fw);
     free(loader);
@@ -207,7 +215,7 @@ static enum ims_rc all_servers(struct lv_source *lv, struct ims_server **ret, si
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(lv->conn, &doms, 0);
     if (n < 0)
-        return lv_fail(err, "listing domains");
+        return ims_lv_fail(err, "listing domains");
     struct ims_server *arr = ims_xcalloc((size_t)n + 1, sizeof(*arr));
     size_t got = 0;
     enum ims_rc rc = IMS_OK;
@@ -262,7 +270,7 @@ static enum ims_rc lv_get_server(struct ims_compute_source *src, const char *pro
         virErrorPtr e = virGetLastError();
         if (e && e->code == VIR_ERR_NO_DOMAIN)
             return ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %s.", id);
-        return lv_fail(err, "looking up a domain");
+        return ims_lv_fail(err, "looking up a domain");
     }
     struct ims_server s;
     enum ims_rc rc = read_domain(lv, dom, &s, err);
@@ -342,21 +350,40 @@ static enum ims_rc lv_get_backup(struct ims_compute_source *src, const char *pro
     return ims_backup_copies_get(&lv_of(src)->backups, project_id, id, ret, err);
 }
 
-/* The domain is still shut off and has the disk files that were copied,
- * in the same places (libvirt keeps no revision to compare). */
+struct recheck {
+    struct ims_compute_source *src;
+    bool stopped; /* the disk files were copied: the domain must not have started meanwhile */
+};
+
+/* The domain still has the disks that were copied, in the same places
+ * (libvirt keeps no revision to compare), and is still shut off if imsd
+ * copied their files. */
 static enum ims_rc same_disks(void *ctx, const struct ims_server *copied, struct ims_err *err)
 {
+    const struct recheck *r = ctx;
     struct ims_server now;
-    enum ims_rc rc = lv_get_server(ctx, NULL, copied->id, &now, err);
+    enum ims_rc rc = lv_get_server(r->src, NULL, copied->id, &now, err);
     if (rc != IMS_OK)
         return rc;
-    bool same = now.state == IMS_SERVER_STOPPED && now.nvolumes == copied->nvolumes;
+    bool same = (!r->stopped || now.state == IMS_SERVER_STOPPED) && now.nvolumes == copied->nvolumes;
     for (size_t i = 0; same && i < now.nvolumes; i++)
         same = ims_streq(now.volumes[i].disk, copied->volumes[i].disk);
     ims_server_release(&now);
     return same ? IMS_OK
                 : ims_fail(err, IMS_E_CONFLICT, "Server %s changed while its disks were copied; try again.",
                            copied->id);
+}
+
+/* A running domain's disks, written by the hypervisor. */
+static enum ims_rc push(void *ctx, const struct ims_server *srv, char *const *paths, struct ims_err *err)
+{
+    return ims_lv_backup_push(((struct lv_source *)ctx)->uri, srv, paths, err);
+}
+
+static enum ims_rc lv_backup_possible(struct ims_compute_source *src, const struct ims_server *srv,
+                                      struct ims_err *err)
+{
+    return srv->state == IMS_SERVER_STOPPED ? IMS_OK : ims_lv_backup_check(lv_of(src)->uri, srv->id, err);
 }
 
 static enum ims_rc lv_create_backup(struct ims_compute_source *src, const char *server_id, const char *id,
@@ -372,15 +399,17 @@ static enum ims_rc lv_create_backup(struct ims_compute_source *src, const char *
                            "default_project is set): a backup is a project's.",
                            server_id);
     else if (srv.state != IMS_SERVER_STOPPED)
-        rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0008",
-                           "The ECS %s is running: a libvirt domain is backed up only while it is shut off.",
-                           server_id);
+        rc = ims_lv_backup_check(lv_of(src)->uri, srv.id, err);
     if (rc != IMS_OK) {
         ims_server_release(&srv);
         return rc;
     }
-    struct ims_backup_recheck recheck = {.fn = same_disks, .ctx = src};
-    rc = ims_backup_copies_create(&lv_of(src)->backups, &srv, -1, &recheck, id, ret, err);
+    bool running = srv.state != IMS_SERVER_STOPPED;
+    struct recheck again = {.src = src, .stopped = !running};
+    struct ims_backup_recheck recheck = {.fn = same_disks, .ctx = &again};
+    struct ims_backup_copier hypervisor = {.fn = push, .ctx = lv_of(src), .format = "raw"};
+    rc = ims_backup_copies_create(&lv_of(src)->backups, &srv, -1, &recheck, running ? &hypervisor : NULL, id, ret,
+                                  err);
     ims_server_release(&srv);
     return rc;
 }
@@ -405,7 +434,7 @@ static void lv_close(struct ims_compute_source *src)
 
 static const struct ims_compute_ops libvirt_ops = {
     .name = "libvirt",
-    .backups_stopped_only = true,
+    .backup_possible = lv_backup_possible,
     .attach = lv_attach,
     .list_servers = lv_list_servers,
     .get_server = lv_get_server,
@@ -429,7 +458,7 @@ enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_projec
     virSetErrorFunc(NULL, quiet);
     virConnectPtr conn = virConnectOpenReadOnly(uri);
     if (!conn)
-        return lv_fail(err, uri);
+        return ims_lv_fail(err, uri);
     struct lv_source *lv = ims_xcalloc(1, sizeof(*lv));
     lv->base.ops = &libvirt_ops;
     lv->conn = conn;

@@ -118,11 +118,8 @@ enum ims_rc ims_server_image_check(struct ims_service *svc, const struct ims_pri
             rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0180",
                                "The %s compute source makes no backups: full-ECS images come from its backups.",
                                source(svc)->ops->name);
-        else if (source(svc)->ops->backups_stopped_only && s.state != IMS_SERVER_STOPPED)
-            rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0008",
-                               "The ECS %s is running: the %s compute source backs a server up only while it is "
-                               "stopped.",
-                               s.id, source(svc)->ops->name);
+        else if (source(svc)->ops->backup_possible)
+            rc = source(svc)->ops->backup_possible(source(svc), &s, err);
         if (r->kind == IMS_SI_WHOLE_SERVER)
             n_images = (int64_t)s.nvolumes; /* the full-ECS image and one per data disk */
         ims_server_release(&s);

@@ -425,7 +425,8 @@ def test_libvirt_test_driver(start_imsd, tmp_path):
     assert not os.path.exists(b["volumes"][0]["disk"])
     r = admin.post("/v1/admin/backups", json={"server_id": str(uuid.uuid4())})
     assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0005"
-    # a running domain's disks would be copied torn: refused
+    # a running domain's disks would be copied torn, and the test driver
+    # cannot back one up (libvirt's backup API): refused
     r = admin.post("/v1/admin/backups", json={"server_id": db})
     assert r.status_code == 400 and r.json()["error"]["code"] == "IMG.0008", r.text
     assert admin.get("/v1/admin/backups").json() == {"backups": []}
