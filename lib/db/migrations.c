@@ -464,6 +464,10 @@ const char *const ims_migrations[] = {
     "INSERT INTO project_image_slots (project_id, slot, n) SELECT project_id, 0, n FROM project_image_counts;"
     "DROP TABLE project_image_counts;"
     "ALTER TABLE project_image_slots RENAME TO project_image_counts;",
+    /* 21: a project's delete unsets the default_project_id of the users
+     * that name it (repo_identity.c), found by this index over the users
+     * that have one. */
+    "CREATE INDEX users_default_project ON users (default_project_id) WHERE default_project_id IS NOT NULL;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -470,9 +470,14 @@ enum ims_rc ims_repo_project_update(struct ims_dbc *c, const char *id, const cha
 
 enum ims_rc ims_repo_project_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
 {
+    /* Users whose default project it was keep no reference to it, as
+     * Keystone unsets default_project_id when a project is deleted (there
+     * is no foreign key): in the delete's transaction, so no node ever
+     * reads a user naming a deleted project. */
     static const char *const children[] = {
         "DELETE FROM assignments WHERE target_type = 'project' AND target_id = ?",
         "DELETE FROM grants WHERE scope_type = 'project' AND scope_id = ?",
+        "UPDATE users SET default_project_id = NULL, revision = revision + 1 WHERE default_project_id = ?",
     };
     return delete_with_children(c, children, IMS_ARRAY_SIZE(children), "DELETE FROM projects WHERE id = ?", id,
                                 "project", err);

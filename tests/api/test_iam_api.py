@@ -183,6 +183,24 @@ def test_project_lifecycle(admin, domain_id):
     keystone_error(admin.get("/v3/projects/" + p["id"]), 404)
 
 
+def test_project_delete_unsets_default_project(admin):
+    """Keystone unsets the default_project_id of the users whose default
+    project is deleted (identity's _unset_default_project callback): no user
+    is left naming a project that no longer exists; other users keep theirs."""
+    gone, kept = make_project(admin), make_project(admin)
+    u = make_user(admin, default_project_id=gone["id"])
+    v = make_user(admin, default_project_id=kept["id"])
+    assert u["default_project_id"] == gone["id"]
+    assert admin.delete("/v3/projects/" + gone["id"]).status_code == 204
+    r = admin.get("/v3/users/" + u["id"])
+    assert r.status_code == 200 and "default_project_id" not in r.json()["user"], r.text
+    assert u["id"] in [x["id"] for x in admin.get("/v3/users", params={"name": u["name"]}).json()["users"]]
+    assert admin.get("/v3/users/" + v["id"]).json()["user"]["default_project_id"] == kept["id"]
+    # the user can be given a default project again
+    r = admin.patch("/v3/users/" + u["id"], json={"user": {"default_project_id": kept["id"]}})
+    assert r.status_code == 200 and r.json()["user"]["default_project_id"] == kept["id"], r.text
+
+
 # -- custom policies and roles -----------------------------------------------
 def test_custom_policy_lifecycle(admin, domain_id):
     role = make_policy(admin, ALLOW_IMS, "AX")
