@@ -459,6 +459,10 @@ enum ims_rc ims_repo_ep_update(struct ims_dbc *c, const struct ims_enterprise_pr
 enum ims_rc ims_repo_policy_list(struct ims_dbc *c, const char *domain_id, bool custom_only,
                                  struct ims_policy_row **ret, size_t *ret_n, struct ims_err *err);
 void ims_policy_row_array_free(struct ims_policy_row *p, size_t n);
+/* The next internal name of the account's custom policies,
+ * custom_<account>_<n> with n past every one its policies hold (owned by
+ * the caller): read in the transaction that inserts the policy. */
+enum ims_rc ims_repo_policy_next_name(struct ims_dbc *c, const char *domain_id, char **ret, struct ims_err *err);
 /* Sets the non-NULL display name, description, type and document of p
  * (matched by id) on the row as it is then, and raises its revision. */
 enum ims_rc ims_repo_policy_update(struct ims_dbc *c, const struct ims_policy_row *p, struct ims_err *err);

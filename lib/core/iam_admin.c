@@ -626,28 +626,15 @@ enum ims_rc ims_iam_policy_add(struct ims_service *svc, const char *domain_id, c
             return ims_fail(err, IMS_E_BADREQ, "Invalid input for field '%s': it is required.", required[i]);
     enum ims_rc rc = check_policy_input(in, err);
     struct ims_dbc *c = ims_db_conn(svc->db);
-    struct ims_policy_row *all = NULL;
-    size_t n = 0;
     /* The internal name numbers the account's policies: picked in the
      * transaction that adds one, so two adds never pick the same. */
     if (rc != IMS_OK || (rc = ims_db_begin(c, err)) != IMS_OK)
         return rc;
-    if ((rc = ims_repo_policy_list(c, domain_id, true, &all, &n, err)) != IMS_OK)
+    _cleanup_free_ char *name = NULL;
+    if ((rc = ims_repo_policy_next_name(c, domain_id, &name, err)) != IMS_OK)
         return ims_db_end(c, rc, err);
-    /* The reference's internal names: custom_<account>_<n>, n past every
-     * one taken (a count would repeat a name once a policy is deleted). */
-    _cleanup_free_ char *prefix = ims_xasprintf("custom_%s_", domain_id);
-    int64_t next = 0;
-    for (size_t i = 0; i < n; i++) {
-        int64_t k;
-        if (!strncmp(all[i].name, prefix, strlen(prefix)) &&
-            ims_parse_i64(all[i].name + strlen(prefix), 0, INT64_MAX - 1, &k) && k >= next)
-            next = k + 1;
-    }
-    ims_policy_row_array_free(all, n);
     char id[33];
     ims_hexid_new(id, 16);
-    _cleanup_free_ char *name = ims_xasprintf("%s%lld", prefix, (long long)next);
     struct ims_policy_row row = {.id = id, .domain_id = (char *)domain_id, .name = name,
                                  .display_name = (char *)in->display_name, .description = (char *)in->description,
                                  .type = (char *)in->type, .document = (char *)in->document};

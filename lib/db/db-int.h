@@ -108,5 +108,8 @@ extern enum ims_rc (*const ims_migration_data_steps[])(struct ims_dbc *, struct 
 enum ims_rc ims_repo_images_backfill_tags_text(struct ims_dbc *c, struct ims_err *err);
 /* Migration 16's data: the resource types Glance seeds, protected. */
 enum ims_rc ims_repo_md_seed_resource_types(struct ims_dbc *c, struct ims_err *err);
+/* Migration 21's data: policies sharing an internal name with an older
+ * one of their account renamed, before migration 22's unique index. */
+enum ims_rc ims_repo_policies_rename_duplicates(struct ims_dbc *c, struct ims_err *err);
 
 #endif

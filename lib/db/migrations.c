@@ -466,8 +466,14 @@ const char *const ims_migrations[] = {
     "ALTER TABLE project_image_slots RENAME TO project_image_counts;",
     /* 21: a project's delete unsets the default_project_id of the users
      * that name it (repo_identity.c), found by this index over the users
-     * that have one. */
+     * that have one. Its data step gives the policies that share an
+     * internal name with an older one of their account names of their own
+     * (ims_repo_policies_rename_duplicates), for 22. */
     "CREATE INDEX users_default_project ON users (default_project_id) WHERE default_project_id IS NOT NULL;",
+    /* 22: a custom policy's internal name (custom_<account>_<n>) is its
+     * account's alone; system policies (no account) are one row each by
+     * their id. */
+    "CREATE UNIQUE INDEX policies_internal_name ON policies (domain_id, name);",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);
@@ -490,4 +496,5 @@ enum ims_rc (*const ims_migration_data_steps[IMS_ARRAY_SIZE(ims_migrations)])(st
                                                                              struct ims_err *) = {
     [7] = ims_repo_images_backfill_tags_text,
     [15] = ims_repo_md_seed_resource_types,
+    [20] = ims_repo_policies_rename_duplicates,
 };

@@ -619,6 +619,71 @@ enum ims_rc ims_repo_policy_list(struct ims_dbc *c, const char *domain_id, bool 
     return collect(&q, sizeof(**ret), read_policy_v, release_policy_v, (void **)ret, ret_n, "policies", err);
 }
 
+/* The reference's internal names of custom policies: custom_<account>_<n>,
+ * n past every one the account's policies hold (a count would repeat a
+ * name once a policy is deleted). */
+enum ims_rc ims_repo_policy_next_name(struct ims_dbc *c, const char *domain_id, char **ret, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT name FROM policies WHERE domain_id = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, domain_id);
+    _cleanup_free_ char *prefix = ims_xasprintf("custom_%s_", domain_id);
+    size_t plen = strlen(prefix);
+    int64_t next = 0;
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW) {
+        const char *name = ims_q_col_text(&q, 0);
+        int64_t k;
+        if (name && !strncmp(name, prefix, plen) && ims_parse_i64(name + plen, 0, INT64_MAX - 1, &k) && k >= next)
+            next = k + 1;
+    }
+    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    if (rc == IMS_OK)
+        *ret = ims_xasprintf("%s%lld", prefix, (long long)next);
+    return rc;
+}
+
+/* Migration 21's data: before 3e8882e two policies of an account could be
+ * given one internal name (n was the count of its policies). Every policy
+ * whose name an older one of its account holds gets the account's next
+ * name, so that the unique index of migration 22 can be made. */
+enum ims_rc ims_repo_policies_rename_duplicates(struct ims_dbc *c, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "SELECT p.id, p.domain_id FROM policies p WHERE p.domain_id IS NOT NULL AND EXISTS "
+                       "(SELECT 1 FROM policies o WHERE o.domain_id = p.domain_id AND o.name = p.name AND "
+                       "(o.created_at < p.created_at OR (o.created_at = p.created_at AND o.id < p.id))) "
+                       "ORDER BY p.created_at, p.id",
+                       err))
+        return IMS_E_DB;
+    struct ims_strlist ids = {0}, domains = {0};
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW) {
+        ims_strlist_add(&ids, ims_q_col_text(&q, 0));
+        ims_strlist_add(&domains, ims_q_col_text(&q, 1));
+    }
+    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    for (size_t i = 0; rc == IMS_OK && i < ids.n; i++) {
+        _cleanup_free_ char *name = NULL;
+        if ((rc = ims_repo_policy_next_name(c, domains.items[i], &name, err)) != IMS_OK)
+            break;
+        if (!ims_q_prepare(&q, c, "UPDATE policies SET name = ?, revision = revision + 1 WHERE id = ?", err)) {
+            rc = IMS_E_DB;
+            break;
+        }
+        ims_q_text(&q, name);
+        ims_q_text(&q, ids.items[i]);
+        rc = ims_q_exec(&q, err);
+    }
+    ims_strlist_release(&ids);
+    ims_strlist_release(&domains);
+    return rc;
+}
+
 enum ims_rc ims_repo_policy_update(struct ims_dbc *c, const struct ims_policy_row *p, struct ims_err *err)
 {
     struct ims_q q;
