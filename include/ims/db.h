@@ -246,10 +246,13 @@ enum ims_rc ims_repo_blob_writers(struct ims_dbc *c, struct ims_strlist *ret, st
 /* Ends every claim of writer (a process known to be gone): its blobs are
  * collectable at once instead of when its lease runs out. */
 enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer, int64_t *ret_n, struct ims_err *err);
-/* Whether location is a registered blob (by its primary key: the store's
- * recovery asks about each old blob it finds, and removes those no row
+/* Which of n locations (n <= IMS_REPO_BLOBS_KNOWN_MAX) are registered
+ * blobs: ret[i] for locations[i], in one query (the store's recovery asks
+ * about the old blobs it finds a batch at a time, and removes those no row
  * names). */
-enum ims_rc ims_repo_blob_exists(struct ims_dbc *c, const char *location, bool *ret, struct ims_err *err);
+#define IMS_REPO_BLOBS_KNOWN_MAX 256
+enum ims_rc ims_repo_blobs_known(struct ims_dbc *c, const char *const *locations, size_t n, bool *ret,
+                                 struct ims_err *err);
 
 /* ---- image quotas (lib/db/repo_quotas.c) ---- */
 /* The message of IMG.0015: project, images it owns, its quota. */

@@ -39,11 +39,15 @@ struct ims_blob_reader {
     void *ctx;
 };
 
-/* Whether location names a blob the caller knows (the repository's blobs
- * table, by its primary key); true when it cannot tell, so recovery keeps
- * what it is unsure of. */
+/* How many locations recovery asks about in one question. */
+#define IMS_BLOB_KNOWN_BATCH 256
+
+/* Which of n locations (n <= IMS_BLOB_KNOWN_BATCH) name blobs the caller
+ * knows (the repository's blobs table, one query for them all): ret[i]
+ * for locations[i]; true when it cannot tell, so recovery keeps what it
+ * is unsure of. */
 struct ims_blob_known {
-    bool (*known)(void *ctx, const char *location);
+    void (*known)(void *ctx, const char *const *locations, size_t n, bool *ret);
     void *ctx;
 };
 
@@ -84,8 +88,9 @@ struct ims_store_ops {
      * (ims_owner_gone) or older than grace_seconds, and the blobs older
      * than grace_seconds that `known` does not know (a blob is unknown
      * between its commit and its row's). known is asked only about those
-     * old blobs, one at a time, so the sweep holds no list of every blob
-     * and costs one lookup per old blob. Reports counts. */
+     * old blobs, IMS_BLOB_KNOWN_BATCH at a time (lib/store/sweep.c), so
+     * the sweep holds no list of every blob and costs one query per batch
+     * of old blobs (a round trip on a remote database). Reports counts. */
     enum ims_rc (*recover)(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
                            int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err);
     void (*close)(struct ims_store *s);

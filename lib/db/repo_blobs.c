@@ -8,6 +8,9 @@
  * and a reference's UPDATE take the same row lock, so on PostgreSQL too a
  * reference made concurrently is either seen by the DELETE (nothing
  * collected) or finds the row gone (the reference fails, nothing is lost). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "db-int.h"
 
 enum ims_rc ims_repo_blob_register(struct ims_dbc *c, const char *location, const char *writer, int64_t lease_until,
@@ -107,16 +110,57 @@ enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer,
     return rc;
 }
 
-enum ims_rc ims_repo_blob_exists(struct ims_dbc *c, const char *location, bool *ret, struct ims_err *err)
+static int cmp_location(const void *a, const void *b, void *locations)
 {
+    const char *const *l = locations;
+    return strcmp(l[*(const size_t *)a], l[*(const size_t *)b]);
+}
+
+/* IMS_REPO_BLOBS_KNOWN_MAX placeholders, whatever n (the rest bound to
+ * NULL, which matches nothing): one statement, prepared once per
+ * connection. */
+#define P4 "?, ?, ?, ?, "
+#define P16 P4 P4 P4 P4
+#define P64 P16 P16 P16 P16
+static const char known_sql[] = "SELECT location FROM blobs WHERE location IN (" P64 P64 P64 P64 "NULL)";
+_Static_assert(IMS_REPO_BLOBS_KNOWN_MAX == 256, "known_sql has 256 placeholders");
+
+/* The rows that come back are found among the locations by binary
+ * search over their order. */
+enum ims_rc ims_repo_blobs_known(struct ims_dbc *c, const char *const *locations, size_t n, bool *ret,
+                                 struct ims_err *err)
+{
+    if (n > IMS_REPO_BLOBS_KNOWN_MAX)
+        return ims_fail(err, IMS_E_INTERNAL, "more than %d locations at once", IMS_REPO_BLOBS_KNOWN_MAX);
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT 1 FROM blobs WHERE location = ?", err))
+    if (!ims_q_prepare(&q, c, known_sql, err))
         return IMS_E_DB;
-    ims_q_text(&q, location);
-    enum ims_step s = ims_q_step(&q);
-    enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    for (size_t i = 0; i < IMS_REPO_BLOBS_KNOWN_MAX; i++)
+        ims_q_text(&q, i < n ? locations[i] : NULL);
+    size_t order[IMS_REPO_BLOBS_KNOWN_MAX];
+    for (size_t i = 0; i < n; i++) {
+        order[i] = i;
+        ret[i] = false;
+    }
+    qsort_r(order, n, sizeof(order[0]), cmp_location, (void *)locations);
+    enum ims_step s;
+    while ((s = ims_q_step(&q)) == IMS_STEP_ROW) {
+        const char *found = ims_q_col_text(&q, 0);
+        size_t lo = 0, hi = n;
+        while (found && lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int d = strcmp(locations[order[mid]], found);
+            if (d == 0) {
+                ret[order[mid]] = true;
+                break;
+            }
+            if (d < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    enum ims_rc rc = s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
     ims_q_done(&q);
-    if (rc == IMS_OK)
-        *ret = s == IMS_STEP_ROW;
     return rc;
 }

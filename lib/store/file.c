@@ -323,6 +323,16 @@ static int64_t remove_stale_temp(const char *path, int64_t cutoff)
     return n;
 }
 
+/* The sweep's removal of an old blob nobody knows: its location was made
+ * from the names readdir gave, so it is "<dir>/<file>" under images/. */
+static bool sweep_remove(void *ctx, const char *location)
+{
+    struct file_store *fs = ctx;
+    const char *key = ims_store_location_key(&fs->base, location);
+    char path[PATH_MAX];
+    return key && path_fmt(path, "%s/images/%s", fs->dir, key) && unlink(path) == 0;
+}
+
 static enum ims_rc fs_recover(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
                               int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
 {
@@ -336,6 +346,7 @@ static enum ims_rc fs_recover(struct ims_store *s, const struct ims_blob_known *
     DIR *top = opendir(path);
     if (!top)
         return errno_fail(err, "cannot open", path);
+    struct ims_sweep sweep = {.known = known, .remove = sweep_remove, .ctx = fs};
     struct dirent *e;
     while ((e = readdir(top))) {
         if (e->d_name[0] == '.')
@@ -350,14 +361,13 @@ static enum ims_rc fs_recover(struct ims_store *s, const struct ims_blob_known *
             if (f->d_name[0] == '.')
                 continue;
             char loc[PATH_MAX];
-            path_fmt(loc, "file://%s/%s", e->d_name, f->d_name);
-            if (older_than(dirfd(d), f->d_name, cutoff) && !known->known(known->ctx, loc) &&
-                unlinkat(dirfd(d), f->d_name, 0) == 0)
-                (*ret_orphans)++;
+            if (path_fmt(loc, "file://%s/%s", e->d_name, f->d_name) && older_than(dirfd(d), f->d_name, cutoff))
+                ims_sweep_add(&sweep, loc);
         }
         closedir(d);
     }
     closedir(top);
+    *ret_orphans = ims_sweep_finish(&sweep);
     return IMS_OK;
 }
 

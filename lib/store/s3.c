@@ -264,6 +264,15 @@ static enum ims_rc s3_remove(struct ims_store *s, const char *location, struct i
     return rc ? obs_fail(err, rc) : IMS_OK;
 }
 
+/* The sweep's removal of an old blob nobody knows. */
+static bool sweep_remove(void *ctx, const char *location)
+{
+    struct s3_store *st = ctx;
+    char key[64];
+    struct ims_err e = {0};
+    return object_key(st, location, key) && ims_obs_remove(st->obs, st->bucket, key, &e) == IMS_OBS_OK;
+}
+
 /* Blobs no row references, committed more than grace_seconds ago. A
  * writer's data is invisible until its commit, so no upload in progress
  * is ever listed; the multipart uploads of a process that died are the
@@ -274,6 +283,7 @@ static enum ims_rc s3_recover(struct ims_store *s, const struct ims_blob_known *
     struct s3_store *st = (struct s3_store *)s;
     int64_t cutoff = ims_now() - grace_seconds;
     *ret_temp = *ret_orphans = 0;
+    struct ims_sweep sweep = {.known = known, .remove = sweep_remove, .ctx = st};
     char *token = NULL;
     enum ims_obs_rc rc;
     do {
@@ -287,15 +297,14 @@ static enum ims_rc s3_recover(struct ims_store *s, const struct ims_blob_known *
             const char *id = l.items[i].key + strlen(KEY_PREFIX);
             char loc[64];
             snprintf(loc, sizeof(loc), "s3://%s", id);
-            struct ims_err e = {0};
-            if (ims_uuid_valid(id) && l.items[i].mtime <= cutoff && !known->known(known->ctx, loc) &&
-                ims_obs_remove(st->obs, st->bucket, l.items[i].key, &e) == IMS_OBS_OK)
-                (*ret_orphans)++;
+            if (ims_uuid_valid(id) && l.items[i].mtime <= cutoff)
+                ims_sweep_add(&sweep, loc);
         }
         if (l.truncated && l.next)
             token = ims_xstrdup(l.next);
         ims_obs_listing_release(&l);
     } while (token);
+    *ret_orphans = ims_sweep_finish(&sweep);
     return rc ? obs_fail(err, rc) : IMS_OK;
 }
 

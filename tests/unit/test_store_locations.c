@@ -27,19 +27,22 @@ extern const size_t ims_nmigrations;
 #define IMG_ID "11111111-1111-1111-1111-111111111111"
 #define BLOB "5e/5e0a4b62-3c1d-4f0e-9a8b-7c6d5e4f3a2b"
 
-/* What the repository knows, as recovery asks it: a list, and how many
- * times it was asked. */
+/* What the repository knows, as recovery asks it: a list, how many
+ * questions it was asked and about how many locations. */
 struct known_list {
     struct ims_blob_known known;
     const struct ims_strlist *list;
-    int asked;
+    int asked, locations;
 };
 
-static bool in_list(void *ctx, const char *location)
+static void in_list(void *ctx, const char *const *locations, size_t n, bool *ret)
 {
     struct known_list *k = ctx;
+    assert_true(n >= 1 && n <= IMS_BLOB_KNOWN_BATCH);
     k->asked++;
-    return ims_strlist_contains(k->list, location);
+    k->locations += (int)n;
+    for (size_t i = 0; i < n; i++)
+        ret[i] = ims_strlist_contains(k->list, locations[i]);
 }
 
 static const char data[] = "an image stored before locations had a scheme\n";
@@ -148,14 +151,16 @@ static void test_old_location_reads_after_migration(void **state)
     assert_int_equal(orphans, 0);
     /* blobs younger than the grace are not even looked up */
     assert_int_equal(known.asked, 0);
+    assert_int_equal(known.locations, 0);
     assert_int_equal(access(tmp, F_OK), 0);
     read_all(router, location);
     /* past it (0 here) both go */
     assert_int_equal(router->ops->recover(router, &known.known, 0, &temp, &orphans, &err), IMS_OK);
     assert_int_equal(temp, 1);
     assert_int_equal(orphans, 1); /* the new blob: nothing references it */
-    /* one lookup per old blob, no list of them all */
-    assert_int_equal(known.asked, 2);
+    /* both old blobs asked about in one question, no list of them all */
+    assert_int_equal(known.locations, 2);
+    assert_int_equal(known.asked, 1);
     read_all(router, img.blob);
     assert_int_equal(router->ops->open_read(router, location, &rd, &err), IMS_E_NOTFOUND);
     ims_strlist_release(&refs);
@@ -272,12 +277,81 @@ static void test_router_dispatches_by_scheme(void **state)
     file->ops->close(file);
 }
 
+/* ---- the sweep asks the repository a batch at a time ---- */
+
+struct repo_known {
+    struct ims_dbc *c;
+    int queries;
+};
+
+static void in_repo(void *ctx, const char *const *locations, size_t n, bool *ret)
+{
+    struct repo_known *k = ctx;
+    struct ims_err err;
+    k->queries++;
+    if (ims_repo_blobs_known(k->c, locations, n, ret, &err) != IMS_OK)
+        fail_msg("blobs_known: %s", err.msg);
+}
+
+static void test_sweep_asks_in_batches(void **state)
+{
+    (void)state;
+    char sweep_dir[96], path[160];
+    snprintf(sweep_dir, sizeof(sweep_dir), "%s/sweep", dir);
+    struct ims_store *file;
+    struct ims_err err;
+    assert_int_equal(ims_store_file_open(sweep_dir, false, &file, &err), IMS_OK);
+    snprintf(path, sizeof(path), "%s/imsd.db", sweep_dir);
+    struct ims_db *repo;
+    if (ims_db_open(&ims_sqlite_ops, path, &repo, &err) != IMS_OK)
+        fail_msg("open: %s", err.msg);
+    struct ims_dbc *c = ims_db_conn(repo);
+    /* 600 blobs with rows and 100 without, in every directory */
+    enum { KNOWN = 600, ORPHANS = 100 };
+    assert_int_equal(ims_db_begin(c, &err), IMS_OK);
+    for (int i = 0; i < KNOWN + ORPHANS; i++) {
+        char id[IMS_UUID_LEN + 1], loc[80];
+        ims_uuid_new(id);
+        snprintf(path, sizeof(path), "%s/images/%.2s", sweep_dir, id);
+        mkdir(path, 0700);
+        snprintf(path, sizeof(path), "%s/images/%.2s/%s", sweep_dir, id, id);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+        snprintf(loc, sizeof(loc), "file://%.2s/%s", id, id);
+        if (i < KNOWN)
+            assert_int_equal(ims_repo_blob_register(c, loc, NULL, 0, &err), IMS_OK);
+    }
+    assert_int_equal(ims_db_end(c, IMS_OK, &err), IMS_OK);
+    /* a location asked twice in a batch, and one unknown, answer right */
+    const char *const some[] = {"file://00/none", "file://00/none", "file://zz/other"};
+    bool ret[3] = {true, true, true};
+    assert_int_equal(ims_repo_blobs_known(c, some, 3, ret, &err), IMS_OK);
+    assert_false(ret[0] || ret[1] || ret[2]);
+
+    struct repo_known k = {.c = c};
+    const struct ims_blob_known known = {in_repo, &k};
+    int64_t temp = -1, orphans = -1;
+    assert_int_equal(file->ops->recover(file, &known, 0, &temp, &orphans, &err), IMS_OK);
+    assert_int_equal(orphans, ORPHANS);
+    /* 700 old blobs in 3 queries (256 a batch), not 700 */
+    assert_int_equal(k.queries, (KNOWN + ORPHANS + IMS_BLOB_KNOWN_BATCH - 1) / IMS_BLOB_KNOWN_BATCH);
+    /* what the rows name stays: a second sweep removes nothing */
+    k.queries = 0;
+    assert_int_equal(file->ops->recover(file, &known, 0, &temp, &orphans, &err), IMS_OK);
+    assert_int_equal(orphans, 0);
+    assert_int_equal(k.queries, (KNOWN + IMS_BLOB_KNOWN_BATCH - 1) / IMS_BLOB_KNOWN_BATCH);
+    file->ops->close(file);
+    ims_db_close(repo);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/test_store_locations.%d", (int)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_old_location_reads_after_migration),
         cmocka_unit_test(test_router_dispatches_by_scheme),
+        cmocka_unit_test(test_sweep_asks_in_batches),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
