@@ -101,13 +101,7 @@ static void test_duplicates_renamed_then_unique(void **state)
     assert_int_equal(ims_repo_policy_insert(c, &row, &err), IMS_OK);
 
     ims_db_close(db);
-    unlink(path);
-    char side[96];
-    static const char *const suffixes[] = {"-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        unlink(side);
-    }
+    old_schema_remove(path);
 }
 
 int main(void)
