@@ -213,6 +213,25 @@ def test_deleting_through_another_process_drops_the_file_at_the_listing(cache_im
     assert cached_files(cache_imsd) == {}
 
 
+def test_queue_belongs_to_the_node_that_answers(cache_imsd, start_imsd):
+    """As Glance's, the cache API manages the cache of the node that answers
+    (README): an image queued through another node is filled into that
+    node's cache and listed there, never in this node's."""
+    api = cache_imsd.admin()
+    img, data = image_with_data(api, 4096)
+    config = dict(cache_imsd.config)
+    other_cache = cache_imsd.root / "other-cache"
+    config["cache"] = {"max_size": BOUND, "directory": str(other_cache)}
+    other = start_imsd(config=config, data_dir=cache_imsd.data_dir)
+    oapi = other.admin()
+    assert oapi.put("/v2/cache/%s" % img["id"]).status_code == 202
+    wait_for(lambda: listing(other_cache / "data"), what="the other node's prefetcher")
+    assert [n.split(".")[0] for n in listing(other_cache / "data")] == [img["id"]]
+    assert [e["image_id"] for e in oapi.get("/v2/cache").json()["cached_images"]] == [img["id"]]
+    assert cached_files(cache_imsd) == {}
+    assert api.get("/v2/cache").json() == {"cached_images": [], "queued_images": []}
+
+
 @pytest.fixture
 def glance_cache(cache_imsd):
     from glanceclient import Client
