@@ -5,6 +5,13 @@
 # (tests/fixtures/start-s3-server.sh, on loopback), in the same run, as
 # ratios (target: imsd >= 80% of curl). Best of S3_BENCH_RUNS runs each: the
 # machine is shared, the minimum is the least disturbed.
+# Downloads three ways: streamed from S3 by a second imsd on the same data
+# dir whose node cache is off ([cache] max_size = 0: the S3 store's own
+# path), the first download through the node cache (it also writes the
+# cache's file and checks its md5 against the image's checksum), and a
+# download the cache serves. Each row also says the CPU seconds imsd and
+# the S3 server (all its processes) spent (of the best run): on a machine
+# where they share the cores, the ratio is bounded by their sum.
 # usage: bench/s3_store_bench.sh [BUILD_DIR]   (S3_BENCH_MIB=1024 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +20,10 @@ imsd=$PWD/$build/imsd
 mib=${S3_BENCH_MIB:-1024}
 runs=${S3_BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3-store-bench.XXXXXX")
-stop="" pid=""
+stop="" pid="" pid2=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$pid2" ] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
   [ -n "$stop" ] && "$stop" >/dev/null 2>&1
   rm -rf "$work"
 }
@@ -27,12 +35,27 @@ src_md5=$(md5sum < "$work/src" | cut -d' ' -f1)
 sync
 now() { date +%s.%N; }
 secs() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
-min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 mbs() { awk -v s="$1" -v m="$mib" 'BEGIN { printf "%.0f", m * 1048576 / s / 1e6 }'; }
-report() {  # what curl_s imsd_s
-  printf '%-8s curl %7.3f s (%4s MB/s)  imsd %7.3f s (%4s MB/s)  imsd/curl %3.0f%%  (target >= 80%%: %s)\n' \
+report() {  # what curl_s imsd_s [cpu note]
+  printf '%-17s curl %7.3f s (%4s MB/s)  imsd %7.3f s (%4s MB/s)  imsd/curl %3.0f%%  (target >= 80%%: %s)  %s\n' \
     "$1" "$2" "$(mbs "$2")" "$3" "$(mbs "$3")" "$(awk -v a="$2" -v b="$3" 'BEGIN { print 100 * a / b }')" \
-    "$(awk -v a="$2" -v b="$3" 'BEGIN { print (a / b >= 0.8) ? "ok" : "MISSED" }')"
+    "$(awk -v a="$2" -v b="$3" 'BEGIN { print (a / b >= 0.8) ? "ok" : "MISSED" }')" "${4:-}"
+}
+# CPU seconds (user + system) of processes, from /proc
+cpu_of() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+cpu_snap() { echo "$(cpu_of "$pid" "$pid2") $(cpu_of $(pgrep -f "$work/s3/etc/" || true))"; }
+cpu_note() { # snap-before snap-after: "cpu s: imsd X, S3 server Y"
+  local a b c d; read -r a b <<<"$1"; read -r c d <<<"$2"
+  awk -v i=$((c - a)) -v s=$((d - b)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "cpu s: imsd %.2f, S3 server %.2f", i / hz, s / hz }'
+}
+declare -A best note
+timed() { # label command...: runs it, keeps the best time and its CPU note
+  local label=$1 t0 s0 t; shift
+  s0=$(cpu_snap); t0=$(now); "$@"; t=$(secs "$t0")
+  if [ -z "${best[$label]:-}" ] || awk -v a="$t" -v b="${best[$label]}" 'BEGIN { exit !(a < b) }'; then
+    best[$label]=$t; note[$label]=$(cpu_note "$s0" "$(cpu_snap)")
+  fi
 }
 
 # --- the S3 server ------------------------------------------------------------
@@ -60,6 +83,13 @@ IMSD_CONFIG=$work/imsd.ini IMSD_DATA_DIR=$work/data IMSD_LISTEN=127.0.0.1:$port 
 pid=$!
 url=http://127.0.0.1:$port
 for _ in $(seq 100); do curl -s -o /dev/null -m 1 "$url/" && break; sleep 0.1; done
+# the second node: the same data dir and database, its cache off
+{ cat "$work/imsd.ini"; printf '[cache]\nmax_size = 0\n'; } > "$work/imsd2.ini"
+IMSD_CONFIG=$work/imsd2.ini IMSD_DATA_DIR=$work/data IMSD_LISTEN=127.0.0.1:$((port + 1)) IMSD_ADMIN_PASSWORD=$pw \
+  IMSD_LOG_LEVEL=info "$imsd" > "$work/imsd2.log" 2>&1 &
+pid2=$!
+url2=http://127.0.0.1:$((port + 1))
+for _ in $(seq 100); do curl -s -o /dev/null -m 1 "$url2/" && break; sleep 0.1; done
 auth='{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"'$pw'"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}'
 token=$(curl -s -m 10 -D - -o /dev/null -H 'Content-Type: application/json' -d "$auth" "$url/v3/auth/tokens" \
         | tr -d '\r' | awk 'tolower($1)=="x-subject-token:"{print $2}')
@@ -67,33 +97,36 @@ token=$(curl -s -m 10 -D - -o /dev/null -H 'Content-Type: application/json' -d "
 H=(-H "X-Auth-Token: $token")
 
 echo "S3 store: $mib MiB of /dev/urandom, best of $runs; Swift s3api on $S3_ENDPOINT; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-up_curl="" up_imsd="" down_curl="" down_imsd=""
 for i in $(seq "$runs"); do
   # curl's PUT of the same bytes as one object (curl cannot stream a multipart upload)
-  t0=$(now); curl -fsS -o /dev/null "${sig[@]}" -T "$work/src" "$S3_ENDPOINT/bench-store/curl-$i"
-  up_curl=$(min "$(secs "$t0")" "$up_curl")
+  timed put-curl curl -fsS -o /dev/null "${sig[@]}" -T "$work/src" "$S3_ENDPOINT/bench-store/curl-$i"
   id=$(curl -fsS -m 10 "${H[@]}" -H 'Content-Type: application/json' -d '{"name":"bench","disk_format":"raw","container_format":"bare"}' \
        "$url/v2/images" | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p')
   [ -n "$id" ] || die "no image created"
-  t0=$(now); curl -fsS -o /dev/null "${H[@]}" -H 'Content-Type: application/octet-stream' -T "$work/src" "$url/v2/images/$id/file"
-  up_imsd=$(min "$(secs "$t0")" "$up_imsd")
+  timed put-imsd curl -fsS -o /dev/null "${H[@]}" -H 'Content-Type: application/octet-stream' -T "$work/src" "$url/v2/images/$id/file"
   # downloads: curl's GET of the image's own object (a multipart object, as imsd reads it)
   key=$(curl -fsS "${sig[@]}" "$S3_ENDPOINT/bench-store?list-type=2&prefix=images%2F" \
         | grep -o '<Key>images/[^<]*</Key>' | sed 's/<[^>]*>//g' | tail -1)
   [ -n "$key" ] || die "no object for image $id"
-  t0=$(now); curl -fsS -o /dev/null "${sig[@]}" "$S3_ENDPOINT/bench-store/$key"
-  down_curl=$(min "$(secs "$t0")" "$down_curl")
-  t0=$(now); curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
-  down_imsd=$(min "$(secs "$t0")" "$down_imsd")
-  if [ "$i" = 1 ]; then  # once, untimed: the bytes are the upload's
-    [ "$(curl -fsS "${H[@]}" "$url/v2/images/$id/file" | md5sum | cut -d' ' -f1)" = "$src_md5" ] \
-      || die "the download differs from the upload"
+  timed get-curl curl -fsS -o /dev/null "${sig[@]}" "$S3_ENDPOINT/bench-store/$key"
+  timed get-streamed curl -fsS -o /dev/null "${H[@]}" "$url2/v2/images/$id/file"
+  fills=$(grep -c "image cache: cached" "$work/imsd.log" || true)
+  timed get-first curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
+  for _ in $(seq 50); do [ "$(grep -c "image cache: cached" "$work/imsd.log" || true)" -gt "$fills" ] && break; sleep 0.1; done
+  timed get-cached curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
+  if [ "$i" = 1 ]; then  # once, untimed: the bytes are the upload's, from S3 and from the cache
+    for u in "$url2" "$url"; do
+      [ "$(curl -fsS "${H[@]}" "$u/v2/images/$id/file" | md5sum | cut -d' ' -f1)" = "$src_md5" ] \
+        || die "the download from $u differs from the upload"
+    done
   fi
   curl -fsS -o /dev/null -X DELETE "${H[@]}" "$url/v2/images/$id"
   curl -fsS -o /dev/null -X DELETE "${sig[@]}" "$S3_ENDPOINT/bench-store/curl-$i"
 done
-report upload "$up_curl" "$up_imsd"
-report download "$down_curl" "$down_imsd"
+report upload "${best[put-curl]}" "${best[put-imsd]}" "${note[put-imsd]} (curl's: ${note[put-curl]})"
+report "download S3" "${best[get-curl]}" "${best[get-streamed]}" "${note[get-streamed]} (curl's: ${note[get-curl]})"
+report "download fill" "${best[get-curl]}" "${best[get-first]}" "${note[get-first]}"
+report "download cached" "${best[get-curl]}" "${best[get-cached]}" "${note[get-cached]}"
 # imsd's own account of each upload: receiving (and sending parts) vs the commit
 grep -o 'upload of [0-9]* bytes committed.*' "$work/imsd.log" | sed 's/^/imsd: /'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
