@@ -474,6 +474,17 @@ const char *const ims_migrations[] = {
      * account's alone; system policies (no account) are one row each by
      * their id. */
     "CREATE UNIQUE INDEX policies_internal_name ON policies (domain_id, name);",
+    /* 23: image_properties carry their image's (immutable) created_at, as
+     * image_tags do since 8, indexed after (name, value): a custom property
+     * few images have drives the default order's list from that index and
+     * stops at the page, instead of collecting every image that has it and
+     * sorting them (200 rows a page at 0.2 % of 100,000 images). The index
+     * replaces the (name, value) one, its prefix. */
+    "ALTER TABLE image_properties ADD COLUMN created_at BIGINT;"
+    "UPDATE image_properties SET created_at = "
+    "(SELECT i.created_at FROM images i WHERE i.id = image_properties.image_id);"
+    "DROP INDEX image_properties_name_value;"
+    "CREATE INDEX image_properties_order ON image_properties (name, value, created_at, image_id);",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

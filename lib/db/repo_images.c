@@ -188,6 +188,24 @@ static enum ims_rc exec_3(struct ims_dbc *c, const char *sql, const char *a, con
     return ims_q_exec(&q, err);
 }
 
+/* With the image's created_at, which orders the rows of a property in the
+ * list's index (migration 23). */
+static enum ims_rc insert_property(struct ims_dbc *c, const struct ims_image *img, const char *key, const char *value,
+                                   struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "INSERT INTO image_properties (image_id, name, value, created_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, img->id);
+    ims_q_text(&q, key);
+    ims_q_text(&q, value);
+    ims_q_int(&q, img->created_at);
+    return ims_q_exec(&q, err);
+}
+
 static enum ims_rc insert_tag(struct ims_dbc *c, const struct ims_image *img, const char *tag, struct ims_err *err)
 {
     struct ims_q q;
@@ -216,10 +234,7 @@ static enum ims_rc write_extras(struct ims_dbc *c, const struct ims_image *befor
         const char *was = before ? ims_kvlist_get(&before->props, key) : NULL;
         if (promoted_find(key) || (was && ims_streq(was, value)))
             continue;
-        rc = exec_3(c,
-                    "INSERT INTO image_properties (image_id, name, value) VALUES (?, ?, ?) "
-                    "ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value",
-                    img->id, key, value, err);
+        rc = insert_property(c, img, key, value, err);
     }
     for (size_t i = 0; before && i < before->tags.n && rc == IMS_OK; i++)
         if (!ims_strlist_contains(&img->tags, before->tags.items[i]))
@@ -621,7 +636,9 @@ struct bind {
 struct sqlb {
     const struct ims_sql_ops *ops; /* the engine's spelling of planner hints */
     struct ims_buf sql;
-    bool tag_driven; /* rows come from image_tags t0 in (created_at, id) order */
+    /* rows come from t0 in (created_at, id) order: image_tags (the first
+     * tag) or image_properties (a custom property few images have) */
+    bool t0_driven;
     /* A filter of the query is an equality (or IN) on an indexed column,
      * property or tag: its index finds the matching rows, so the caller's
      * view (owner, visibility, enterprise projects) is checked on those rows
@@ -1026,9 +1043,9 @@ static void add_visibility(struct sqlb *b, const struct ims_image_query *q, cons
  * the tag row's copy of created_at and its image_id, which its index holds. */
 static void sort_col(struct sqlb *b, const char *key)
 {
-    if (b->tag_driven && ims_streq(key, "created_at"))
+    if (b->t0_driven && ims_streq(key, "created_at"))
         ims_buf_adds(&b->sql, "t0.created_at");
-    else if (b->tag_driven && ims_streq(key, "id"))
+    else if (b->t0_driven && ims_streq(key, "id"))
         ims_buf_adds(&b->sql, "t0.image_id");
     else
         sort_expr(&b->sql, key);
@@ -1316,15 +1333,25 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     for (size_t i = 0; i < q->nfilters; i++)
         b->filter_driven = b->filter_driven || filter_indexed(b, &q->filters[i]);
     b->filter_driven = b->filter_driven || q->tags.n > 0;
-    b->tag_driven = q->tags.n > 0 && nsorts == 2 && ims_streq(sorts[0].key, "created_at") &&
-                    ims_streq(sorts[1].key, "id") && sorts[0].desc == sorts[1].desc;
+    bool pair_order = nsorts == 2 && ims_streq(sorts[0].key, "created_at") && ims_streq(sorts[1].key, "id") &&
+                      sorts[0].desc == sorts[1].desc;
+    /* Without a tag, an equality on a custom property few images have
+     * drives the list from the property's (name, value, created_at,
+     * image_id) index in that order. */
+    const struct ims_filter *prop_drive = NULL;
+    for (size_t i = 0; i < q->nfilters && pair_order && q->tags.n == 0 && !prop_drive; i++) {
+        const struct ims_filter *f = &q->filters[i];
+        if (f->is_property && prop_few(b, f) && f->op == IMS_CMP_EQ && f->values.n == 1)
+            prop_drive = f;
+    }
+    b->t0_driven = pair_order && (q->tags.n > 0 || prop_drive);
     /* The conditions besides the caller's view, in conds: every statement
      * shape below repeats them. */
     conds.ops = b->ops;
     conds.filter_driven = b->filter_driven;
     memcpy(conds.few_props, b->few_props, sizeof(b->few_props));
     conds.nfew_props = b->nfew_props;
-    conds.tag_driven = b->tag_driven;
+    conds.t0_driven = b->t0_driven;
     add_imagetype(&conds, q, v);
     add_eps(&conds, v);
     if (!q->os_hidden_given) { /* nearly every image: its index would find them all */
@@ -1345,7 +1372,7 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
     } else if (marker && uniform && nsorts >= 2 && sort_expr_coalesces(sorts[0].key)) {
         sp.kind = SPLIT_MARKER;
         sp.nparts = 2;
-    } else if (default_order && !b->tag_driven) {
+    } else if (default_order && !b->t0_driven) {
         for (size_t i = 0; i < q->nfilters && sp.kind == SPLIT_NONE; i++) {
             const struct ims_filter *f = &q->filters[i];
             if (f->op == IMS_CMP_IN && filter_indexed(b, f) && f->values.n >= 2 && f->values.n <= 16 &&
@@ -1357,9 +1384,9 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
         }
     }
     for (size_t i = 0; i < q->nfilters; i++)
-        if (&q->filters[i] != sp.in)
+        if (&q->filters[i] != sp.in && &q->filters[i] != prop_drive)
             add_filter(&conds, &q->filters[i]);
-    for (size_t i = b->tag_driven ? 1 : 0; i < q->tags.n; i++) {
+    for (size_t i = b->t0_driven && !prop_drive ? 1 : 0; i < q->tags.n; i++) {
         /* IN, not a correlated EXISTS: the planner then starts from the tag
          * index instead of walking every image (measured 5x on 10k images). */
         ims_buf_adds(&conds.sql, " AND i.id IN (SELECT t.image_id FROM image_tags t WHERE t.value = ?)");
@@ -1377,7 +1404,7 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
      * the page is not full, the rows past its key. SQLite compares a row
      * value with an expression index by walking it from the start; a union
      * of the two collected and sorted both. */
-    struct sqlb past = {.ops = b->ops, .filter_driven = b->filter_driven, .tag_driven = b->tag_driven};
+    struct sqlb past = {.ops = b->ops, .filter_driven = b->filter_driven, .t0_driven = b->t0_driven};
     bool sequential = sp.kind == SPLIT_MARKER && conds.nbinds < MAX_BINDS / 32;
     if (sequential) {
         ims_buf_init(&past.sql, 1 << 20);
@@ -1413,7 +1440,14 @@ enum ims_rc ims_repo_image_list(struct ims_dbc *c, const struct ims_image_query 
             ims_buf_printf(&b->sql, ") b%d", k);
         }
         ims_buf_adds(&b->sql, ")");
-    } else if (b->tag_driven) {
+    } else if (prop_drive) {
+        ims_buf_printf(&b->sql, "SELECT " IMAGE_COLS " FROM image_properties t0 %s images i "
+                                "WHERE t0.name = ? AND t0.value = ? AND i.id = t0.image_id", c->ops->join_in_order);
+        b_text(b, prop_drive->key);
+        b_text(b, prop_drive->values.items[0]);
+        add_visibility(b, q, v);
+        append_conds(b, &conds);
+    } else if (b->t0_driven) {
         ims_buf_printf(&b->sql, "SELECT " IMAGE_COLS " FROM image_tags t0 %s images i "
                                 "WHERE t0.value = ? AND i.id = t0.image_id", c->ops->join_in_order);
         b_text(b, q->tags.items[0]);

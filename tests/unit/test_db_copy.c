@@ -125,7 +125,7 @@ static void test_copy_holds_every_row(void **state)
          "  enterprise_project_id, created_at, updated_at, tags_text, p_os_version) VALUES "
          "  ('11111111-1111-1111-1111-111111111111', 'p1', 'caf\xc3\xa9', 'queued', 'private', 0, 0, NULL, 0, 0, "
          "   '0', 1, 1, '3:one', 'Ubuntu 22.04 server 64bit');"
-         "INSERT INTO image_properties VALUES ('11111111-1111-1111-1111-111111111111', 'k', 'v');"
+         "INSERT INTO image_properties VALUES ('11111111-1111-1111-1111-111111111111', 'k', 'v', 1);"
          "INSERT INTO image_tags VALUES ('11111111-1111-1111-1111-111111111111', 'one', 1);"
          "INSERT INTO project_image_counts VALUES ('p1', 0, 1);"
          "INSERT INTO jobs (id, project_id, job_type, status, entities, request, progress, attempts, "

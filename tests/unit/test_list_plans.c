@@ -107,8 +107,11 @@ static int setup(void **state)
          "1, CASE WHEN rare THEN '4:rare' ELSE '' END FROM r");
     exec(h, "INSERT INTO image_tags (image_id, value, created_at) SELECT id, 'rare', created_at FROM images "
             "WHERE name = 'rare'");
-    exec(h, "INSERT INTO image_properties (image_id, name, value) SELECT id, 'custom', "
-            "CASE WHEN name = 'rare' THEN 'x' ELSE 'y' END FROM images");
+    exec(h, "INSERT INTO image_properties (image_id, name, value, created_at) SELECT id, 'custom', "
+            "CASE WHEN name = 'rare' THEN 'x' ELSE 'y' END, created_at FROM images");
+    /* every sixth image: a property as many images have as a "few" one may */
+    exec(h, "INSERT INTO image_properties (image_id, name, value, created_at) SELECT id, 'sixth', 'z', created_at "
+            "FROM images WHERE created_at % 6 = 0");
     exec(h, "INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
             "SELECT id, 'p3', 'accepted', 1, 1 FROM images WHERE name = 'rare'");
     exec(h, "UPDATE images SET visibility = 'shared' WHERE name = 'rare' AND created_at % 1000 = 0");
@@ -354,6 +357,29 @@ static void test_small_view_costs_a_page(void **state)
     }
 }
 
+/* A custom property 1,000 of the 6,000 images have (as many as one found
+ * through its index may): the default order's pages walk the property's
+ * index in that order, neither collecting its thousand images nor sorting
+ * them, newest first through markers. */
+static void test_few_property_walks_its_index(void **state)
+{
+    (void)state;
+    struct ims_viewer admin = {.project_id = "p9", .is_admin = true, .ep_scope = IMS_EP_SCOPE_ALL};
+    char marker[IMS_UUID_LEN + 1] = "";
+    int64_t expect = N;
+    for (int pg = 0; pg < 3; pg++) {
+        struct ims_image *imgs;
+        size_t n = page(IMS_QUERY_GLANCE, "sixth=z&limit=25", &admin, marker[0] ? marker : NULL, 0, &imgs);
+        assert_int_equal(n, 25);
+        for (size_t k = 0; k < n; k++, expect -= 6)
+            assert_int_equal(imgs[k].created_at, expect);
+        if (last_steps >= 2000) /* a page's rows read, about 1,100 */
+            fail_msg("%lld steps for a page of 25\n%s", (long long)last_steps, last_sql);
+        snprintf(marker, sizeof(marker), "%s", imgs[n - 1].id);
+        ims_image_array_free(imgs, n);
+    }
+}
+
 /* After a marker on a key the index holds as an expression (name), with
  * more conditions than the split statements repeat (an in: list of 70
  * names): one statement, and still the page after the marker. */
@@ -382,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_sort_keys_cost_a_page),
         cmocka_unit_test(test_small_view_costs_a_page),
         cmocka_unit_test(test_marker_with_many_conditions),
+        cmocka_unit_test(test_few_property_walks_its_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
