@@ -180,8 +180,11 @@ def seed(dbpath, count, owner):
         (count, RARE, owner, RARE_EP))
     db.execute("INSERT INTO image_tags (image_id, value, created_at) SELECT id, CASE WHEN name = 'rare' "
                "THEN 'rare' ELSE 'all' END, created_at FROM images")
-    db.execute("INSERT INTO image_properties (image_id, name, value) SELECT id, 'custom', CASE WHEN "
-               "name = 'rare' THEN 'x' ELSE 'y' END FROM images")
+    # image_properties.created_at since migration 23 (an older build's schema has none)
+    dated = any(r[1] == "created_at" for r in db.execute("PRAGMA table_info(image_properties)"))
+    dated = ", created_at" if dated else ""
+    db.execute("INSERT INTO image_properties (image_id, name, value%s) SELECT id, 'custom', CASE WHEN "
+               "name = 'rare' THEN 'x' ELSE 'y' END%s FROM images" % (dated, dated))
     db.execute("DELETE FROM project_image_counts")
     db.execute("INSERT INTO project_image_counts (project_id, slot, n) SELECT owner, 0, COUNT(*) FROM images "
                "GROUP BY owner")
@@ -244,15 +247,43 @@ def wrk(url, path, token, script="get.lua", ids=None):
     return dict(kv.split("=", 1) for kv in m.group(1).split())
 
 
+# The process each system's CPU time is read from (with its children: nginx's workers).
+CPU_PIDS = {}
+
+
+def cpu_seconds(pid):
+    """utime + stime of pid and its child processes (0 when gone)."""
+    tck = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tck
+
+
 def measure(sysname, url, key, path, token, script="get.lua", ids=None):
+    """req/s and p99 of a wrk run, and the server's CPU time per request
+    (what holds still on a machine others load, where req/s do not)."""
+    pid = CPU_PIDS.get(sysname)
+    c0 = cpu_seconds(pid) if pid else 0
     r = wrk(url, path, token, script, ids)
     if not r:
         log("%-6s %-34s wrk gave no result" % (sysname, key))
         return None
     rps = float(r["rps"])
+    cpu_us = (cpu_seconds(pid) - c0) / (rps * DURATION) * 1e6 if pid and rps else 0
     put("%s.%s.rps" % (sysname, key), "%.0f" % rps)
     put("%s.%s.p99_ms" % (sysname, key), r["p99_ms"])
-    log("%-6s %-34s %9.0f req/s  p99 %8s ms  codes %s" % (sysname, key, rps, r["p99_ms"], r["codes"]))
+    put("%s.%s.cpu_us" % (sysname, key), "%.1f" % cpu_us)
+    log("%-6s %-34s %9.0f req/s  p99 %8s ms  %6.1f us CPU/req  codes %s" % (sysname, key, rps, r["p99_ms"], cpu_us,
+                                                                              r["codes"]))
     return rps
 
 
@@ -293,6 +324,7 @@ def run_count(tmp, count, nginx):
     put("n%d.seed_secs" % count, "%.1f" % (time.time() - t0))
     log("seeded %d images by SQL in %.1f s" % (count, time.time() - t0))
     imsd.start()
+    CPU_PIDS["imsd"] = imsd.proc.pid
     put("%s.rss_idle_kb" % ("n%d" % count), proc_status(imsd.proc.pid)[0])
     if not reset_hwm(imsd.proc.pid):
         log("cannot reset VmHWM (not root?): it includes the first login's 19 MiB hash")
@@ -329,7 +361,11 @@ def run_count(tmp, count, nginx):
         b = measure("nginx", nginx["url"], k, "/" + fname, None)
         if a and b:
             put("ratio.%s" % k, "%.2f" % (a / b))
-            log("%-6s %-34s %9.2f of nginx (%d bytes)" % ("ratio", k, a / b, len(body)))
+            ca, cb = float(results["imsd.%s.cpu_us" % k]), float(results["nginx.%s.cpu_us" % k])
+            cpu = cb / ca if ca else 0
+            put("ratio_cpu.%s" % k, "%.2f" % cpu)
+            log("%-6s %-34s %9.2f of nginx (%d bytes); CPU per request: nginx's %.2f of imsd's" % (
+                "ratio", k, a / b, len(body), cpu))
     memory_phase(tmp, tag, count, imsd)
     sampler.stopped = True
     rss, hwm = proc_status(imsd.proc.pid)
@@ -420,6 +456,7 @@ def main():
         commit, BUILD, os.cpu_count(), load, THREADS, CONNS, DURATION))
     tmp = tempfile.mkdtemp(prefix="imsd-catalog.")
     nginx = start_nginx(tmp)
+    CPU_PIDS["nginx"] = nginx["proc"].pid
     try:
         for count in COUNTS:
             run_count(tmp, count, nginx)
