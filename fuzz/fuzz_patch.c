@@ -64,8 +64,13 @@ static void run(const char *media, const uint8_t *data, size_t size)
         size_t n = 0;
         rc = ims_patch_locations_value(&p.ops[i], &v, &n, &err);
         fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "a location value fails with 400 only");
-        for (size_t k = 0; rc == IMS_OK && k < n; k++)
+        for (size_t k = 0; rc == IMS_OK && k < n; k++) {
             fuzz_check(v[k].url && ims_text_valid(v[k].url) && ims_utf8_chars(v[k].url) <= 255, "location urls are text");
+            /* kept with the image and shown as raw JSON: an object, text, bounded */
+            fuzz_check(v[k].metadata && v[k].metadata[0] == '{' && ims_text_valid(v[k].metadata) &&
+                           strlen(v[k].metadata) <= 4096,
+                       "location metadata is a bounded JSON object as text");
+        }
         ims_location_values_free(v, n);
     }
     for (int admin = 0; admin < 2; admin++) {

@@ -19,9 +19,14 @@ struct ims_backends {
     const struct ims_sql_ops *sql;
     char *sql_dsn;
     /* Blob stores, opened: stores[0] takes new image data; every location
-     * is read and removed by the store its scheme names. */
+     * is read and removed by the store its scheme names (its id). */
     struct ims_store *stores[IMS_STORES_MAX];
     size_t nstores;
+    /* How many of them [stores] enabled names (stores[0..nnamed), the
+     * default first): Glance's enabled_backends, each offered to imports
+     * and copy-image by id. 0: one store configured the single-store way
+     * (stores[0]; the ones behind it only hold older data). */
+    size_t nnamed;
     /* The object storage users import from and export to ([obs]). */
     struct ims_obs *obs;
     /* Where servers, volumes and backups come from ([compute] backend);

@@ -34,6 +34,11 @@ struct ims_config {
     char *cache_dir;        /* the node-local image cache; "" = <data_dir>/cache */
     int64_t cache_max_size; /* its bound, bytes; 0 = no cache */
     bool cache_prefetch;    /* this process fills queued images (imsd, not imsctl) */
+    /* [stores] several stores by id (src/common/backends.c parses them):
+     * "id:file[:dir], id:s3" (the s3 one with [store]'s settings); "" = the
+     * one store of [store] backend, as before */
+    char *stores_enabled;
+    char *stores_default; /* the id new data goes to; "" = the first */
     /* [store] where image data lives: the file store (default) or S3 */
     char *store_backend;    /* "file" or "s3" */
     char *store_endpoint;   /* s3: http(s)://host:port */

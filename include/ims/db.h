@@ -253,6 +253,11 @@ enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer,
 #define IMS_REPO_BLOBS_KNOWN_MAX 256
 enum ims_rc ims_repo_blobs_known(struct ims_dbc *c, const char *const *locations, size_t n, bool *ret,
                                  struct ims_err *err);
+/* Who holds location: its blob's reference count (-1: no such blob) and,
+ * when it has references, the images referencing it, as their own
+ * location or as the copy property copy_prop (IMS_PROP_COPY_PREFIX<store>). */
+enum ims_rc ims_repo_blob_holders(struct ims_dbc *c, const char *location, const char *copy_prop, int64_t *ret_refs,
+                                  struct ims_strlist *ret_ids, struct ims_err *err);
 
 /* ---- image quotas (lib/db/repo_quotas.c) ---- */
 /* The message of IMG.0015: project, images it owns, its quota. */

@@ -69,11 +69,16 @@ struct ims_glance_import_task {
     char image_id[IMS_UUID_LEN + 1];
     const struct ims_glance_import_body *body;
     struct ims_strlist stores; /* the stores to import to (all, the body's, or the default) */
+    /* copy-image with all_stores to an image every store holds: no lock
+     * taken, no task (Glance answers 202 and starts none) */
+    bool nothing_to_do;
 };
 /* POST /v2/images/{id}/import, as Glance 25: the image visible (404), in
  * the method's status (409: glance-direct "uploading", web-download
  * "queued"), container_format and disk_format set (409), p may change it
- * (403), the stores known (409), no other import holding its lock (409;
+ * (403; copy-image: an administrator, as Glance's copy_image policy), the
+ * stores known (409), copy-image's not holding the data already (400, or
+ * skipped with all_stores), no other import holding its lock (409;
  * the lock of a finished or vanished task is taken over: stale_ok says
  * whether task id's task is finished or gone). On success the image
  * carries os_glance_import_task = t->task_id and t->stores is filled. */
@@ -86,16 +91,18 @@ void ims_glance_import_unlock(struct ims_service *svc, const char *image_id, con
 void ims_glance_import_task_release(struct ims_glance_import_task *t);
 
 /* The task's steps, for the job (lib/jobs/job_glance_import.c). */
-/* Step 1: the lock is still the task's: the image goes "importing", the
+/* Step 1: the lock is still the task's: the image goes "importing" (an
+ * active one, copy-image's, stays active), the
  * stores into os_glance_importing_to_stores (and out of
  * os_glance_failed_import), os_glance_stage_host removed. */
 enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_id, const char *task_id,
                                     const struct ims_strlist *stores, struct ims_err *err);
 /* Step 2 for glance-direct: the staged blob, inspected where it is (a
  * format other than disk_format, or one the inspector refuses, fails),
- * then the image active with size, checksums and virtual size, the lock
- * and the importing stores cleared: the staged blob is the image's data
- * (no copy). */
+ * then the image active with size, checksums and virtual size, its store
+ * out of the importing ones: the staged blob is the image's data (no
+ * copy). The lock is dropped unless other stores wait for a copy
+ * (ims_image_copy_to_store, then ims_glance_import_finish). */
 enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
                                      struct ims_err *err);
 /* web-download: the URI passes [import_filtering_opts] now (scheme, host,
@@ -110,6 +117,17 @@ enum ims_rc ims_glance_web_uri_check(struct ims_service *svc, const char *uri, s
  * nothing left). */
 enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id, const char *task_id, const char *uri,
                                   bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err);
+/* The stores out of img's os_glance_importing_to_stores (an edit's). */
+void ims_glance_import_stores_done(struct ims_image *img, const struct ims_strlist *stores);
+/* With all_stores_must_succeed false, one store failed and the task goes
+ * on: store_id out of os_glance_importing_to_stores, into
+ * os_glance_failed_import, the lock still the task's. */
+enum ims_rc ims_glance_import_store_failed(struct ims_service *svc, const char *image_id, const char *task_id,
+                                           const char *store_id, struct ims_err *err);
+/* The task's last step once the data is in every store it could reach:
+ * the lock dropped (if still the task's). */
+enum ims_rc ims_glance_import_finish(struct ims_service *svc, const char *image_id, const char *task_id,
+                                     struct ims_err *err);
 /* The task failed: the image back to queued (if it is still this task's),
  * the stores out of os_glance_importing_to_stores and into
  * os_glance_failed_import, the lock dropped, the staged blob dropped (and

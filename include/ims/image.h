@@ -101,8 +101,17 @@ enum ims_attr_kind {
 };
 enum ims_attr_kind ims_image_attr_kind(const char *name);
 /* Properties the service keeps for itself and no API shows, as Glance's
- * _hidden_properties: where staged data waits (os_glance_stage_host) and
- * the staged data's digests. */
+ * _hidden_properties: where staged data waits (os_glance_stage_host), the
+ * staged data's digests, and the image's data in further stores. */
 bool ims_image_prop_hidden(const char *key);
+/* The image's data in a store besides its own location (img->blob):
+ * property IMS_PROP_COPY_PREFIX<store id> = that store's location
+ * (lib/core/image_stores.c). The repository counts them as references of
+ * their blobs, as it counts img->blob. */
+#define IMS_PROP_COPY_PREFIX "os_glance_location_"
+/* The metadata of a location (Glance keeps a JSON object per location):
+ * IMS_PROP_META_PREFIX<store id> (any store, the image's own location's
+ * included), a JSON object; hidden too. */
+#define IMS_PROP_META_PREFIX "os_glance_locmeta_"
 
 #endif

@@ -45,6 +45,7 @@ void ims_patch_release(struct ims_patch *p);
 struct ims_location_value {
     char *url;
     char *checksum, *os_hash_algo, *os_hash_value; /* validation_data's; NULL when not given */
+    char *metadata; /* the location's metadata: a JSON object, compact, keys sorted, ASCII */
 };
 /* The locations op's value (lib/query/patch_locations.c): for add one
  * location, for replace a list of them (*ret_n may be 0); IMS_E_BADREQ

@@ -96,17 +96,27 @@ struct ims_store_ops {
     void (*close)(struct ims_store *s);
 };
 
+/* A store's id is the scheme of its locations ("<id>://<key>"): by default
+ * its type's name (file, s3), or the id [stores] enabled gives it, so two
+ * stores of one type keep apart locations. Letters, digits and '-', a
+ * letter first (a URI scheme), at most IMS_STORE_ID_MAX. */
+#define IMS_STORE_ID_MAX 31
 struct ims_store {
     const struct ims_store_ops *ops;
+    char id[IMS_STORE_ID_MAX + 1]; /* "" = ops->name */
 };
+const char *ims_store_id(const struct ims_store *s);
+/* Gives s the id (checked: IMS_E_BADREQ names the rule); before any use. */
+enum ims_rc ims_store_set_id(struct ims_store *s, const char *id, struct ims_err *err);
 
-/* How many blob stores one service can read from at once (a store being
- * migrated away from, and the one taking new data). */
-#define IMS_STORES_MAX 4
+/* How many blob stores one service can read from at once (the stores
+ * [stores] enabled names, and one behind them holding older data). */
+#define IMS_STORES_MAX 8
 
-/* One store made of several (at most IMS_STORES_MAX): new blobs go to
- * stores[0]; a location is read and removed by the store its scheme names
- * (IMS_E_IO for a location no store has); recovery runs in every store. The
+/* One store made of several (at most IMS_STORES_MAX, ids distinct): new
+ * blobs go to stores[0]; a location is read and removed by the store its
+ * scheme names (IMS_E_IO for a location no store has); recovery runs in
+ * every store. The
  * stores stay the caller's and must outlive the router. */
 enum ims_rc ims_store_router_open(struct ims_store *const *stores, size_t n, struct ims_store **ret,
                                   struct ims_err *err);
@@ -114,6 +124,10 @@ enum ims_rc ims_store_router_open(struct ims_store *const *stores, size_t n, str
 /* The key of location in store s ("file://ab/x" -> "ab/x"), or NULL when
  * the location belongs to another store. */
 const char *ims_store_location_key(const struct ims_store *s, const char *location);
+/* The store of router's that location names, or NULL. */
+struct ims_store *ims_store_router_find(const struct ims_store *router, const char *location);
+/* Whether s keeps its blobs as local files (the file store). */
+bool ims_store_is_local(const struct ims_store *s);
 
 /* The embedded store: blobs under dir/images, temporary data under dir/tmp.
  * With direct_io, image data is written with O_DIRECT where the file

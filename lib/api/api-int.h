@@ -130,6 +130,7 @@ void api_schema_members(struct ims_request *req);
 /* Interoperable import and tasks (lib/api/glance_import.c, glance_tasks.c). */
 void api_info_import(struct ims_request *req);
 void api_info_stores(struct ims_request *req);
+void api_store_image_delete(struct ims_request *req);
 extern const struct ims_body_sink api_images_stage;
 void api_images_import(struct ims_request *req);
 void api_image_tasks(struct ims_request *req);

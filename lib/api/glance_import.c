@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Glance v2 interoperable import: GET /v2/info/import and /v2/info/stores,
+ * DELETE /v2/stores/{store_id}/{image_id},
  * PUT /v2/images/{id}/stage (streamed into the staging area) and POST
  * /v2/images/{id}/import (the image's import lock, then the task's job). */
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "api-int.h"
 #include "ims/config.h"
 #include "ims/glance_import.h"
+#include "ims/image_stores.h"
 #include "ims/import_request.h"
 #include "ims/jobs.h"
 
@@ -31,7 +33,7 @@ void api_info_import(struct ims_request *req)
 
 void api_info_stores(struct ims_request *req)
 {
-    const char *ids[8];
+    const char *ids[IMS_STORES_MAX];
     size_t n = ims_glance_stores(req->svc, ids, IMS_ARRAY_SIZE(ids));
     struct ims_jw w;
     api_json_list_begin(req, &w, 200, "stores");
@@ -44,6 +46,19 @@ void api_info_stores(struct ims_request *req)
     }
     ims_jw_arr_end(&w);
     ims_jw_obj_end(&w);
+}
+
+/* DELETE /v2/stores/{store_id}/{image_id}: the image's data in one store
+ * removed (Glance 2.10, multi-store only). */
+void api_store_image_delete(struct ims_request *req)
+{
+    struct ims_err err = {0};
+    enum ims_rc rc =
+        ims_image_delete_from_store(req->svc, req->principal, ims_req_param(req, 0), ims_req_param(req, 1), &err);
+    if (rc != IMS_OK)
+        api_fail(req, rc, &err);
+    else
+        ims_resp_empty(req, 204);
 }
 
 /* ---- PUT /v2/images/{image_id}/stage ---- */
@@ -149,6 +164,12 @@ void api_images_import(struct ims_request *req)
     snprintf(t.image_id, sizeof(t.image_id), "%s", ims_req_param(req, 0));
     ims_uuid_new(t.task_id);
     rc = ims_glance_import_lock(req->svc, req->principal, &t, lock_stale, req->svc, &err);
+    if (rc == IMS_OK && t.nothing_to_do) { /* copy-image: every store has it already */
+        ims_resp_empty(req, 202);
+        ims_glance_import_task_release(&t);
+        ims_glance_import_body_release(&body);
+        return;
+    }
     char *input = rc == IMS_OK ? task_input(req, &t) : NULL;
     if (rc == IMS_OK && !input)
         rc = ims_fail(&err, IMS_E_INTERNAL, "cannot encode the task's input");

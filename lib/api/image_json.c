@@ -5,12 +5,15 @@
  * attribute here or a property every image gets when it is made
  * (lib/core/images.c). */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api-int.h"
 #include "ims/auth.h"
 #include "ims/config.h"
 #include "ims/image.h"
+#include "ims/image_stores.h"
 #include "ims/service.h"
 
 /* About what an image without custom properties takes in any of the APIs. */
@@ -27,32 +30,54 @@ struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n)
 }
 
 /* Glance's locations and direct_url, behind its switches: the image's
- * location in imsd's store (file://<2 hex>/<id>, relative to the store:
- * no host path), shown as Glance's get_image_location rule allows (admin,
- * or the image's project); anyone else sees an empty list and no
- * direct_url, as Glance answers them. */
+ * locations in imsd's stores (<store id>://<key>, relative to the store: no
+ * host path; its own first, then its copies in other stores), each with
+ * its metadata (kept as written, else {"store": id} where stores are
+ * named, as Glance's multi-store writes it), shown as Glance's
+ * get_image_location rule allows (admin, or the image's project); anyone
+ * else sees an empty list and no direct_url, as Glance answers them. */
 static void locations_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *req)
 {
     const struct ims_config *cfg = req->svc->cfg;
     const struct ims_principal *p = req->principal;
-    /* staged data (an uploading image's blob) is no location until imported */
-    bool visible = img->blob && !ims_streq(img->status, "uploading") && p &&
-                   (p->is_admin || (p->project_id[0] && ims_streq(img->owner, p->project_id)));
+    struct ims_image_location locs[IMS_STORES_MAX + 1];
+    size_t n = ims_image_locations(req->svc, img, locs, IMS_ARRAY_SIZE(locs));
+    bool visible = n && p && (p->is_admin || (p->project_id[0] && ims_streq(img->owner, p->project_id)));
     if (cfg->show_multiple_locations) {
         ims_jw_key(w, "locations");
         ims_jw_arr_begin(w);
-        if (visible) {
+        for (size_t i = 0; visible && i < n; i++) {
             ims_jw_obj_begin(w);
-            ims_jw_kstr(w, "url", img->blob);
+            ims_jw_kstr(w, "url", locs[i].url);
             ims_jw_key(w, "metadata");
-            ims_jw_obj_begin(w);
-            ims_jw_obj_end(w);
+            char key[64];
+            snprintf(key, sizeof(key), "%s%s", IMS_PROP_META_PREFIX, locs[i].store ? locs[i].store : "");
+            const char *meta = locs[i].store ? ims_kvlist_get(&img->props, key) : NULL;
+            if (meta) {
+                ims_jw_raw(w, meta, strlen(meta)); /* a JSON object, checked when written */
+            } else {
+                ims_jw_obj_begin(w);
+                if (locs[i].store && ims_stores_named(req->svc))
+                    ims_jw_kstr(w, "store", locs[i].store);
+                ims_jw_obj_end(w);
+            }
             ims_jw_obj_end(w);
         }
         ims_jw_arr_end(w);
     }
     if (cfg->show_image_direct_url && visible)
-        ims_jw_kstr(w, "direct_url", img->blob);
+        ims_jw_kstr(w, "direct_url", locs[0].url);
+}
+
+/* Glance's `stores` with several stores configured: the ids of those
+ * holding the image's data, comma-separated (an image without data has
+ * none). */
+static void stores_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *req)
+{
+    char *list = ims_image_stores_list(req->svc, img);
+    if (*list)
+        ims_jw_kstr(w, "stores", list);
+    free(list);
 }
 
 static void render(struct ims_jw *w, const struct ims_image *img, const struct ims_request *glance_req)
@@ -102,10 +127,15 @@ static void render(struct ims_jw *w, const struct ims_image *img, const struct i
     /* The native list's name for it (spec/image-fields.tsv); read-only, so
      * no property of that name exists to repeat it. */
     ims_jw_kstr(w, "_sys_enterprise_project_id", ep);
+    bool named = glance_req && ims_stores_named(glance_req->svc);
     if (glance_req)
         locations_json(w, img, glance_req);
+    if (named)
+        stores_json(w, img, glance_req);
     for (size_t i = 0; i < img->props.n; i++) {
         if (ims_image_prop_hidden(img->props.items[i].key))
+            continue;
+        if (named && ims_streq(img->props.items[i].key, "stores")) /* an older property of that name */
             continue;
         ims_jw_kstr(w, img->props.items[i].key, img->props.items[i].value);
     }

@@ -64,6 +64,8 @@ const struct ims_route ims_api_routes[] = {
      .iam_project = true},
     NA(IMS_GET, "/v2/info/import", api_info_import),
     NA(IMS_GET, "/v2/info/stores", api_info_stores),
+    R(IMS_DELETE, "/v2/stores/{store_id}/{image_id}", api_store_image_delete, "ims:images:get+ims:images:update",
+      true, false),
     /* Tasks (lib/api/glance_tasks.c): an image's tasks for whoever may get
      * the image; the task API itself is Glance 25's tasks_api_access, the
      * admin role, checked by the handler after the IAM read action. */

@@ -19,19 +19,36 @@
 
 static int64_t lease_until(const struct ims_service *svc) { return ims_now() + svc->cfg->upload_lease_seconds; }
 
-enum ims_rc ims_blob_writer_open(struct ims_service *svc, struct ims_store_writer **ret, struct ims_err *err)
+enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *store, struct ims_store_writer **ret,
+                                    struct ims_err *err)
 {
     struct ims_store_writer *w;
-    enum ims_rc rc = svc->store->ops->writer_open(svc->store, &w, err);
+    enum ims_rc rc = store->ops->writer_open(store, &w, err);
     if (rc != IMS_OK)
         return rc;
     rc = ims_repo_blob_register(ims_db_conn(svc->db), w->location, ims_process_owner(), lease_until(svc), err);
     if (rc != IMS_OK) {
-        svc->store->ops->abort(w);
+        store->ops->abort(w);
         return rc;
     }
     *ret = w;
     return IMS_OK;
+}
+
+enum ims_rc ims_blob_writer_open(struct ims_service *svc, struct ims_store_writer **ret, struct ims_err *err)
+{
+    return ims_blob_writer_open_in(svc, svc->store, ret, err);
+}
+
+enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
+                                   struct ims_err *err)
+{
+    char registered[IMS_BLOB_LOCATION_MAX];
+    snprintf(registered, sizeof(registered), "%s", w->location);
+    enum ims_rc rc = svc->store->ops->commit(w, ret_location, err);
+    if (rc != IMS_OK)
+        ims_blob_unclaim(svc, registered); /* the commit discarded the data */
+    return rc;
 }
 
 void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w)

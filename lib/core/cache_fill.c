@@ -26,8 +26,9 @@
 
 bool ims_image_cache_wanted(const struct ims_service *svc, const struct ims_image *img)
 {
-    /* the file store's data is a local file already, read through the page cache */
-    return svc->cache && img->blob && strncmp(img->blob, "file://", 7) != 0 &&
+    /* a file store's data is a local file already, read through the page cache */
+    const struct ims_store *holder = img->blob ? ims_store_router_find(svc->store, img->blob) : NULL;
+    return svc->cache && holder && !ims_store_is_local(holder) &&
            (ims_streq(img->status, "active") || ims_streq(img->status, "deactivated")) && img->checksum &&
            img->size > 0 && (uint64_t)img->size <= ims_image_cache_max_size(svc->cache);
 }

@@ -13,6 +13,7 @@
 #include "ims/copy.h"
 #include "ims/db.h"
 #include "ims/image.h"
+#include "ims/image_stores.h"
 #include "ims/images.h"
 #include "ims/quotas.h"
 #include "ims/service.h"
@@ -110,6 +111,7 @@ enum ims_rc ims_images_copy_stage(struct ims_service *svc, const struct ims_prin
     img.created_at = img.updated_at = ims_now();
     for (size_t i = 0; i < IMS_ARRAY_SIZE(not_inherited); i++)
         ims_kvlist_remove(&img.props, not_inherited[i]);
+    ims_image_copies_drop(&img.props); /* the copy shares the source's own location only */
     ims_kvlist_set(&img.props, "__imagetype", "private");
     ims_kvlist_set(&img.props, "__originalimagename", src->id);
     if (spec->description && *spec->description)

@@ -57,7 +57,14 @@ struct ims_store_writer;
 /* A store writer whose blob is registered, under this process's lease,
  * before any byte is written (ims_blob_writer_abort gives it up). */
 enum ims_rc ims_blob_writer_open(struct ims_service *svc, struct ims_store_writer **ret, struct ims_err *err);
+/* The same in one given store (copy-image's target) instead of the one
+ * taking new data; its calls still go through svc->store. */
+enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *store, struct ims_store_writer **ret,
+                                    struct ims_err *err);
 void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w);
+/* Commits w (freed whatever the result); on failure its claim ends. */
+enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
+                                   struct ims_err *err);
 /* A file of the store's temporary area made a registered blob. */
 enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, struct ims_err *err);
 /* Ends this process's claim on a blob it wrote but no image took, and
@@ -87,8 +94,8 @@ enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, cons
  * operations go to *ret_rest, borrowed from patch (free only its ops
  * array), for ims_patch_apply. */
 struct ims_patch;
-enum ims_rc ims_image_locations_apply(struct ims_service *svc, struct ims_image *img, const struct ims_patch *patch,
-                                      struct ims_patch *ret_rest, struct ims_err *err);
+enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
+                                      const struct ims_patch *patch, struct ims_patch *ret_rest, struct ims_err *err);
 /* Adds every documented IMS attribute props lacks, with the value an image
  * gets when nothing else gives one (lib/core/images.c; spec/image-fields.tsv):
  * every path that makes an image row calls it. */

@@ -17,6 +17,7 @@
 #include "ims/convert.h"
 #include "ims/formats.h"
 #include "ims/glance_import.h"
+#include "ims/image_stores.h"
 #include "ims/images.h"
 #include "ims/imports.h"
 #include "ims/obs.h"
@@ -25,10 +26,10 @@
 const char *const *ims_glance_import_methods(const struct ims_service *svc)
 {
     /* copy-image copies an image between stores, so Glance offers it where
-     * there are several; src/ configures one store, so it is not offered. */
-    static const char *const methods[] = {"glance-direct", "web-download", NULL};
-    (void)svc;
-    return methods;
+     * several are configured (enabled_backends: [stores] enabled). */
+    static const char *const one[] = {"glance-direct", "web-download", NULL};
+    static const char *const several[] = {"glance-direct", "web-download", "copy-image", NULL};
+    return svc->backends && svc->backends->nnamed > 1 ? several : one;
 }
 
 bool ims_glance_import_method_enabled(const struct ims_service *svc, const char *method)
@@ -41,12 +42,19 @@ bool ims_glance_import_method_enabled(const struct ims_service *svc, const char 
 
 size_t ims_glance_stores(const struct ims_service *svc, const char **ret, size_t cap)
 {
-    /* Only the first store takes new blobs (lib/store/router.c); the stores
-     * behind it are read for older locations, so nothing imports into them. */
-    if (!cap)
-        return 0;
-    ret[0] = svc->backends && svc->backends->nstores ? svc->backends->stores[0]->ops->name : svc->store->ops->name;
-    return 1;
+    /* Without [stores], only the first store takes new blobs
+     * (lib/store/router.c); the stores behind it are read for older
+     * locations, so nothing imports into them. */
+    const struct ims_backends *be = svc->backends;
+    if (!be || !be->nstores) {
+        if (cap)
+            ret[0] = ims_store_id(svc->store);
+        return cap ? 1 : 0;
+    }
+    size_t n = be->nnamed ? be->nnamed : 1;
+    for (size_t i = 0; i < n && i < cap; i++)
+        ret[i] = ims_store_id(be->stores[i]);
+    return n < cap ? n : cap;
 }
 
 void ims_glance_import_task_release(struct ims_glance_import_task *t)
@@ -66,24 +74,39 @@ static bool store_known(const struct ims_service *svc, const char *id)
 }
 
 /* The stores the import goes to: every store, the body's (each known: 409
- * otherwise, as Glance's UnknownScheme), or the default. */
-static enum ims_rc choose_stores(const struct ims_service *svc, struct ims_glance_import_task *t, struct ims_err *err)
+ * otherwise, as Glance's UnknownScheme), or the default. copy-image skips
+ * the stores holding the image's data with all_stores (none left: nothing
+ * to do, *ret_nothing) and refuses them when named (400), as Glance. */
+static enum ims_rc choose_stores(const struct ims_service *svc, const struct ims_image *img,
+                                 struct ims_glance_import_task *t, bool *ret_nothing, struct ims_err *err)
 {
     const struct ims_glance_import_body *b = t->body;
     const char *ids[IMS_STORES_MAX];
     size_t n = ims_glance_stores(svc, ids, IMS_ARRAY_SIZE(ids));
+    bool copy = ims_streq(b->method, "copy-image");
+    *ret_nothing = false;
+    if (!b->all_stores_must_succeed && !ims_stores_named(svc))
+        return ims_fail(err, IMS_E_BADREQ, "%s", "All_stores_must_succeed can only be set with enabled_backends");
     if (b->all_stores) {
         for (size_t i = 0; i < n; i++)
-            ims_strlist_add(&t->stores, ids[i]);
-    } else if (b->stores_given) {
+            if (!(copy && ims_image_location_in(svc, img, ids[i])))
+                ims_strlist_add(&t->stores, ids[i]);
+        *ret_nothing = copy && t->stores.n == 0;
+        return IMS_OK;
+    }
+    if (b->stores_given) {
         for (size_t i = 0; i < b->stores.n; i++) {
             if (!store_known(svc, b->stores.items[i]))
                 return ims_fail(err, IMS_E_CONFLICT, "Unknown scheme '%s' found in URI", b->stores.items[i]);
-            ims_strlist_add(&t->stores, b->stores.items[i]);
+            if (!ims_strlist_contains(&t->stores, b->stores.items[i]))
+                ims_strlist_add(&t->stores, b->stores.items[i]);
         }
     }
     if (t->stores.n == 0 && n)
         ims_strlist_add(&t->stores, ids[0]);
+    for (size_t i = 0; copy && i < t->stores.n; i++)
+        if (ims_image_location_in(svc, img, t->stores.items[i]))
+            return ims_fail(err, IMS_E_BADREQ, "Image is already present at store '%s'", t->stores.items[i]);
     return IMS_OK;
 }
 
@@ -115,13 +138,21 @@ enum ims_rc ims_glance_import_lock(struct ims_service *svc, const struct ims_pri
     if (rc != IMS_OK)
         return rc;
     rc = status_allows(&e.image, t->body->method, err);
-    if (rc == IMS_OK && !ims_images_can_modify(p, &e.image))
+    /* Glance's copy_image policy is the admin role's; the other methods
+     * need the right to modify the image */
+    if (rc == IMS_OK && ims_streq(t->body->method, "copy-image") && !p->is_admin)
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "%s", "You are not authorized to complete copy_image action.");
+    else if (rc == IMS_OK && !ims_streq(t->body->method, "copy-image") && !ims_images_can_modify(p, &e.image))
         rc = ims_fail(err, IMS_E_FORBIDDEN, "You are not permitted to modify image %s.", t->image_id);
     const char *holder = ims_kvlist_get(&e.image.props, IMS_PROP_IMPORT_TASK);
     if (rc == IMS_OK && holder && !(stale_ok && stale_ok(ctx, holder)))
         rc = ims_fail(err, IMS_E_CONFLICT, "Image has active task");
     if (rc == IMS_OK)
-        rc = choose_stores(svc, t, err);
+        rc = choose_stores(svc, &e.image, t, &t->nothing_to_do, err);
+    if (rc == IMS_OK && t->nothing_to_do) { /* Glance: "image is available in all configured stores" */
+        ims_image_edit_abort(&e);
+        return IMS_OK;
+    }
     if (rc != IMS_OK) {
         ims_image_edit_abort(&e);
         return rc;
@@ -159,7 +190,7 @@ static void merge_stores(struct ims_image *img, const char *key, const struct im
             set.items[j - 1] = tmp;
         }
     struct ims_buf b;
-    ims_buf_init(&b, 64);
+    ims_buf_init(&b, (IMS_STORE_ID_MAX + 1) * (IMS_STORES_MAX + 1));
     for (size_t i = 0; i < set.n; i++) {
         if (i)
             ims_buf_addc(&b, ',');
@@ -190,25 +221,69 @@ void ims_glance_import_unlock(struct ims_service *svc, const char *image_id, con
         ims_error("image %s: could not drop the lock of task %s: %s", image_id, task_id, err.msg);
 }
 
+/* An edit of the image whose import lock task_id must still hold (409). */
+static enum ims_rc edit_locked(struct ims_service *svc, const char *image_id, const char *task_id,
+                               struct ims_image_edit *e, struct ims_err *err)
+{
+    enum ims_rc rc = ims_image_edit_begin_internal(svc, image_id, e, err);
+    if (rc == IMS_OK && !holds_lock(&e->image, task_id)) {
+        ims_image_edit_abort(e);
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s import task %s lost its lock.", image_id, task_id);
+    }
+    return rc;
+}
+
 enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_id, const char *task_id,
                                     const struct ims_strlist *stores, struct ims_err *err)
+{
+    struct ims_image_edit e;
+    enum ims_rc rc = edit_locked(svc, image_id, task_id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    if (ims_streq(e.image.status, "importing")) { /* a resumed task: done before */
+        ims_image_edit_abort(&e);
+        return IMS_OK;
+    }
+    if (!ims_streq(e.image.status, "active")) /* copy-image's image stays active */
+        snprintf(e.image.status, sizeof(e.image.status), "importing");
+    merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, true);
+    merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, stores, false);
+    ims_kvlist_remove(&e.image.props, IMS_PROP_STAGE_HOST);
+    return ims_image_edit_commit(&e, NULL, err);
+}
+
+void ims_glance_import_stores_done(struct ims_image *img, const struct ims_strlist *stores)
+{
+    merge_stores(img, IMS_PROP_IMPORTING_TO, stores, false);
+}
+
+enum ims_rc ims_glance_import_store_failed(struct ims_service *svc, const char *image_id, const char *task_id,
+                                           const char *store_id, struct ims_err *err)
+{
+    struct ims_image_edit e;
+    enum ims_rc rc = edit_locked(svc, image_id, task_id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_strlist one = {0};
+    ims_strlist_add(&one, store_id);
+    merge_stores(&e.image, IMS_PROP_IMPORTING_TO, &one, false);
+    merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, &one, true);
+    ims_strlist_release(&one);
+    return ims_image_edit_commit(&e, NULL, err);
+}
+
+enum ims_rc ims_glance_import_finish(struct ims_service *svc, const char *image_id, const char *task_id,
+                                     struct ims_err *err)
 {
     struct ims_image_edit e;
     enum ims_rc rc = ims_image_edit_begin_internal(svc, image_id, &e, err);
     if (rc != IMS_OK)
         return rc;
-    if (!holds_lock(&e.image, task_id)) {
-        ims_image_edit_abort(&e);
-        return ims_fail(err, IMS_E_CONFLICT, "Image %s import task %s lost its lock.", image_id, task_id);
-    }
-    if (ims_streq(e.image.status, "importing")) { /* a resumed task: done before */
+    if (!holds_lock(&e.image, task_id)) { /* done before (a resumed task), or another task's now */
         ims_image_edit_abort(&e);
         return IMS_OK;
     }
-    snprintf(e.image.status, sizeof(e.image.status), "importing");
-    merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, true);
-    merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, stores, false);
-    ims_kvlist_remove(&e.image.props, IMS_PROP_STAGE_HOST);
+    ims_kvlist_remove(&e.image.props, IMS_PROP_IMPORT_TASK);
     return ims_image_edit_commit(&e, NULL, err);
 }
 
@@ -239,14 +314,16 @@ static enum ims_rc activate(struct ims_service *svc, const char *image_id, const
     char size_str[24];
     snprintf(size_str, sizeof(size_str), "%lld", (long long)size);
     ims_kvlist_set(&im->props, "__image_size", size_str);
-    struct ims_strlist all = {0}; /* every store: the data is in the one there is */
-    const char *ids[IMS_STORES_MAX];
-    size_t n = ims_glance_stores(svc, ids, IMS_ARRAY_SIZE(ids));
-    for (size_t i = 0; i < n; i++)
-        ims_strlist_add(&all, ids[i]);
-    merge_stores(im, IMS_PROP_IMPORTING_TO, &all, false);
-    ims_strlist_release(&all);
-    ims_kvlist_remove(&im->props, IMS_PROP_IMPORT_TASK);
+    /* the store the data is in is done; the task copies it to the others
+     * it names, holding the lock until then */
+    struct ims_strlist here = {0};
+    const struct ims_store *holder = ims_store_of_location(svc, location);
+    ims_strlist_add(&here, holder ? ims_store_id(holder) : ims_store_id(svc->store));
+    merge_stores(im, IMS_PROP_IMPORTING_TO, &here, false);
+    ims_strlist_release(&here);
+    const char *left = ims_kvlist_get(&im->props, IMS_PROP_IMPORTING_TO);
+    if (!left || !*left)
+        ims_kvlist_remove(&im->props, IMS_PROP_IMPORT_TASK);
     ims_kvlist_remove(&im->props, IMS_PROP_STAGED_DIGESTS);
     return ims_image_edit_commit(&e, NULL, err);
 }
@@ -311,8 +388,14 @@ void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const
         e.image.size = -1;
         ims_kvlist_remove(&e.image.props, IMS_PROP_STAGED_DIGESTS);
     }
+    /* the stores that got the data (an active image's) did not fail */
+    struct ims_strlist failed = {0};
+    for (size_t i = 0; i < stores->n; i++)
+        if (!ims_image_location_in(svc, &e.image, stores->items[i]))
+            ims_strlist_add(&failed, stores->items[i]);
     merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, false);
-    merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, stores, true);
+    merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, &failed, true);
+    ims_strlist_release(&failed);
     ims_kvlist_remove(&e.image.props, IMS_PROP_IMPORT_TASK);
     ims_kvlist_remove(&e.image.props, IMS_PROP_STAGE_HOST);
     if (ims_image_edit_commit(&e, NULL, &err) != IMS_OK)
@@ -410,13 +493,9 @@ static enum ims_rc web_fetch_blob(struct ims_service *svc, const char *image_id,
         ims_blob_writer_abort(svc, b.w);
         return rc;
     }
-    char registered[IMS_BLOB_LOCATION_MAX];
-    snprintf(registered, sizeof(registered), "%s", b.w->location);
-    rc = svc->store->ops->commit(b.w, ret_location, err);
-    if (rc != IMS_OK) {
-        ims_blob_unclaim(svc, registered); /* the commit discarded the data */
+    rc = ims_blob_writer_commit(svc, b.w, ret_location, err);
+    if (rc != IMS_OK)
         return rc;
-    }
     double secs = (double)(ims_mono_us() - started) / 1e6;
     ims_info("image %s: %lld bytes downloaded into %s in %.2f s (%.0f MB/s)", image_id, (long long)size,
              *ret_location, secs, secs > 0 ? (double)size / secs / 1e6 : 0.0);

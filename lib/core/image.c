@@ -180,7 +180,8 @@ bool ims_image_prop_hidden(const char *key)
      * asked of every property of every image answered, so the first byte
      * decides for nearly all of them */
     return key[0] == 'o' &&
-           (ims_streq(key, "os_glance_stage_host") || ims_streq(key, "os_glance_staged_digests"));
+           (ims_streq(key, "os_glance_stage_host") || ims_streq(key, "os_glance_staged_digests") ||
+            ims_str_startswith(key, IMS_PROP_COPY_PREFIX) || ims_str_startswith(key, IMS_PROP_META_PREFIX));
 }
 
 enum ims_rc ims_image_name_check(const char *v, enum ims_name_rules rules, struct ims_err *err)

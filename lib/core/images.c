@@ -8,6 +8,7 @@
 #include "ims/authz.h"
 #include "ims/db.h"
 #include "ims/image.h"
+#include "ims/image_stores.h"
 #include "ims/images.h"
 #include "ims/os_version.h"
 #include "ims/patch.h"
@@ -196,7 +197,7 @@ enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal
     if (rc != IMS_OK)
         return rc;
     struct ims_patch rest;
-    rc = ims_image_locations_apply(svc, &e.image, patch, &rest, err);
+    rc = ims_image_locations_apply(svc, p, &e.image, patch, &rest, err);
     if (rc == IMS_OK) {
         rc = ims_patch_apply(&rest, &e.image, p->is_admin, err);
         free(rest.ops);
@@ -233,6 +234,9 @@ enum ims_rc ims_images_delete(struct ims_service *svc, const struct ims_principa
     rc = ims_image_edit_end(&e, rc, err);
     if (rc == IMS_OK) { /* after the commit: the row no longer references it */
         ims_blob_release(svc, blob);
+        for (size_t i = 0; i < props.n; i++) /* nor its data in further stores */
+            if (ims_str_startswith(props.items[i].key, IMS_PROP_COPY_PREFIX))
+                ims_blob_release(svc, props.items[i].value);
         if (svc->cache) /* other nodes' caches drop it at their next sweep */
             ims_image_cache_drop_image(svc->cache, id);
         ims_whole_image_deleted(svc, &props); /* a full-ECS image's data-disk images go with it */
@@ -314,7 +318,7 @@ enum ims_rc ims_images_open_data(struct ims_service *svc, const struct ims_princ
     else if (img.blob && ims_image_cache_wanted(svc, &img))
         rc = ims_image_cache_open_read(svc, &img, ret, err); /* a remote store's data, through this node's cache */
     else if (img.blob && !ims_streq(img.status, "uploading"))
-        rc = svc->store->ops->open_read(svc->store, img.blob, ret, err);
+        rc = ims_image_open_any(svc, &img, ret, err); /* its own location, else a copy in another store */
     else { /* no data yet (staged data is not the image's until imported): ret_img->blob is NULL */
         free(IMS_TAKE_PTR(img.blob));
         *ret = (struct ims_blob_reader){.fd = -1};

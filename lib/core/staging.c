@@ -177,13 +177,9 @@ enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err)
         ims_stage_abort(s);
         return rc;
     }
-    struct ims_store_writer *w = IMS_TAKE_PTR(s->w);
-    char registered[IMS_BLOB_LOCATION_MAX];
-    snprintf(registered, sizeof(registered), "%s", w->location);
     char *location = NULL;
-    rc = svc->store->ops->commit(w, &location, err);
+    rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(s->w), &location, err);
     if (rc != IMS_OK) {
-        ims_blob_unclaim(svc, registered); /* the commit discarded the data */
         ims_stage_abort(s);
         return rc;
     }

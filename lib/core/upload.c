@@ -150,14 +150,10 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
 
     char *location = NULL;
     struct ims_image img_out;
-    struct ims_store_writer *w = IMS_TAKE_PTR(u->w);
-    char registered[IMS_BLOB_LOCATION_MAX];
-    snprintf(registered, sizeof(registered), "%s", w->location);
     int64_t received_us = ims_mono_us();
-    enum ims_rc rc = svc->store->ops->commit(w, &location, err);
+    enum ims_rc rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(u->w), &location, err);
     int64_t durable_us = ims_mono_us();
     if (rc != IMS_OK) {
-        ims_blob_unclaim(svc, registered); /* the commit discarded the data */
         back_to_queued(u);
         upload_free(u);
         return rc;

@@ -164,3 +164,29 @@ enum ims_rc ims_repo_blobs_known(struct ims_dbc *c, const char *const *locations
     ims_q_done(&q);
     return rc;
 }
+
+enum ims_rc ims_repo_blob_holders(struct ims_dbc *c, const char *location, const char *copy_prop, int64_t *ret_refs,
+                                  struct ims_strlist *ret_ids, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT refs FROM blobs WHERE location = ?", err))
+        return IMS_E_DB;
+    ims_q_text(&q, location);
+    enum ims_step s = ims_q_step(&q);
+    *ret_refs = s == IMS_STEP_ROW ? ims_q_col_int(&q, 0) : -1;
+    enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    if (rc != IMS_OK || *ret_refs <= 0)
+        return rc;
+    /* images.location has no index (migration 19): this scans, and only a
+     * location PATCH asks */
+    if (!ims_q_prepare(&q, c,
+                       "SELECT id FROM images WHERE location = ? UNION "
+                       "SELECT image_id FROM image_properties WHERE name = ? AND value = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, location);
+    ims_q_text(&q, copy_prop);
+    ims_q_text(&q, location);
+    return ims_q_strings(&q, ret_ids, err);
+}

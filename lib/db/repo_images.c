@@ -388,6 +388,28 @@ static enum ims_rc update_changed(struct ims_dbc *c, const struct ims_image *bef
     return rc;
 }
 
+/* The image's data in further stores (IMS_PROP_COPY_PREFIX properties)
+ * are references of their blobs as its location is: the counts move with
+ * every copy added, changed or dropped (before NULL: a new image). */
+static enum ims_rc copies_ref(struct ims_dbc *c, const struct ims_image *before, const struct ims_image *img,
+                              struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    for (size_t i = 0; before && i < before->props.n && rc == IMS_OK; i++) {
+        const struct ims_kv *kv = &before->props.items[i];
+        if (ims_str_startswith(kv->key, IMS_PROP_COPY_PREFIX) &&
+            !ims_streq(ims_kvlist_get(&img->props, kv->key), kv->value))
+            rc = ims_repo_blob_ref(c, kv->value, -1, err);
+    }
+    for (size_t i = 0; i < img->props.n && rc == IMS_OK; i++) {
+        const struct ims_kv *kv = &img->props.items[i];
+        if (ims_str_startswith(kv->key, IMS_PROP_COPY_PREFIX) &&
+            !(before && ims_streq(ims_kvlist_get(&before->props, kv->key), kv->value)))
+            rc = ims_repo_blob_ref(c, kv->value, 1, err);
+    }
+    return rc;
+}
+
 struct insert_args {
     const struct ims_image *img;
     int64_t max_owned;
@@ -434,6 +456,8 @@ static enum ims_rc insert_rows(struct ims_dbc *c, void *arg, bool *ret_wrote, st
         rc = write_extras(c, NULL, img, err);
     if (rc == IMS_OK && img->blob) /* one more image on the blob (repo_blobs.c) */
         rc = ims_repo_blob_ref(c, img->blob, 1, err);
+    if (rc == IMS_OK)
+        rc = copies_ref(c, NULL, img, err);
     return rc;
 }
 
@@ -477,6 +501,8 @@ enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_ima
         rc = ims_repo_blob_ref(c, img->blob, 1, err);
     if (rc == IMS_OK && !ims_streq(before->blob, img->blob) && before->blob)
         rc = ims_repo_blob_ref(c, before->blob, -1, err);
+    if (rc == IMS_OK)
+        rc = copies_ref(c, before, img, err);
 out:
     if (rc != IMS_OK) {
         ims_db_rollback(c);
@@ -544,6 +570,10 @@ enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_
     static const char *const sqls[] = {
         /* one image fewer on its blob (repo_blobs.c) */
         "UPDATE blobs SET refs = refs - 1 WHERE location = (SELECT location FROM images WHERE id = ?)",
+        /* and on the blobs of its data in further stores (copies_ref);
+         * substr, not LIKE, which SQLite matches without case */
+        "UPDATE blobs SET refs = refs - 1 WHERE location IN (SELECT value FROM image_properties WHERE image_id = ? "
+        "AND substr(name, 1, 19) = '" IMS_PROP_COPY_PREFIX "')",
         "DELETE FROM image_properties WHERE image_id = ?",
         "DELETE FROM image_tags WHERE image_id = ?",
         "DELETE FROM image_members WHERE image_id = ?",

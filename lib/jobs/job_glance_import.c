@@ -3,18 +3,24 @@
  * (a UUID, the image's os_glance_import_task), its input Glance's task
  * input ({"image_id", "import_req", "backend": [stores]}). Steps
  * (ctx->job->progress): 0 the image "importing" (lib/core/glance_import.c
- * checks the lock is still the task's); 1 the data into the store
- * (glance-direct: the staged file; web-download: the URI's, fetched again
- * when resumed) and the image "active". A resumed job
- * repeats its step (the staged data stays until the import commits); a job
- * that fails or is abandoned gives the image back to queued with its
- * store in os_glance_failed_import, as Glance's reverts do. */
+ * checks the lock is still the task's; copy-image's stays active); 1 the
+ * data into the default store (glance-direct: the staged file;
+ * web-download: the URI's, fetched again when resumed) and the image
+ * "active"; 2 the data copied to every other store the task names
+ * (copy-image: every one; lib/core/image_stores.c), then the lock
+ * dropped. A resumed job repeats its step (the staged data stays until
+ * the import commits; a store holding the data is skipped); a job that
+ * fails or is abandoned gives the image back to queued (if it was not
+ * active yet) with its stores in os_glance_failed_import, as Glance's
+ * reverts do. With all_stores_must_succeed false, a store whose copy
+ * fails goes into os_glance_failed_import and the task goes on. */
 #include <string.h>
 
 #include "jobs-int.h"
 #include "ims/db.h"
 #include "ims/glance_import.h"
 #include "ims/image.h"
+#include "ims/image_stores.h"
 
 static void stores_of(struct ims_job_ctx *ctx, struct ims_strlist *ret)
 {
@@ -36,8 +42,8 @@ static enum ims_rc failed(struct ims_job_ctx *ctx, const char *image_id, enum im
     return ims_job_failf(ctx, "IMG.0061", "%s", ims_job_err_msg(ctx, rc, err));
 }
 
-/* A resumed task whose commit went through before the crash: the image is
- * active and no longer locked by it. */
+/* The image is active and no longer locked by the task: a resumed task
+ * whose last commit went through before the crash. */
 static bool already_done(struct ims_job_ctx *ctx, const char *image_id)
 {
     struct ims_image img;
@@ -53,6 +59,47 @@ static bool already_done(struct ims_job_ctx *ctx, const char *image_id)
 static bool keep_going(void *arg)
 {
     return !ims_job_should_stop(arg);
+}
+
+static bool stopping(struct ims_job_ctx *ctx, enum ims_rc rc)
+{
+    if (rc == IMS_E_BUSY && ims_job_should_stop(ctx)) { /* the engine stops: resumed later, from this step */
+        ctx->interrupted = true;
+        return true;
+    }
+    return false;
+}
+
+/* Step 1: the data into the default store; the image active. */
+static enum ims_rc import_data(struct ims_job_ctx *ctx, const char *image_id, const char *name, json_t *method,
+                               struct ims_err *err)
+{
+    if (ims_streq(name, "glance-direct"))
+        return ims_glance_import_staged(ctx->svc, image_id, ctx->job->id, err);
+    if (ims_streq(name, "web-download"))
+        return ims_glance_import_web(ctx->svc, image_id, ctx->job->id,
+                                     json_string_value(json_object_get(method, "uri")), keep_going, ctx, err);
+    return ims_fail(err, IMS_E_BADREQ, "Import method %s is not available at this site.", name);
+}
+
+/* Step 2: a copy in each store the task names that lacks one. */
+static enum ims_rc copy_data(struct ims_job_ctx *ctx, const char *image_id, struct ims_err *err)
+{
+    json_t *must = json_object_get(json_object_get(ctx->input, "import_req"), "all_stores_must_succeed");
+    bool all_must = !json_is_false(must);
+    struct ims_strlist stores = {0};
+    stores_of(ctx, &stores);
+    enum ims_rc rc = IMS_OK;
+    for (size_t i = 0; i < stores.n && rc == IMS_OK; i++) {
+        rc = ims_image_copy_to_store(ctx->svc, image_id, ctx->job->id, stores.items[i], keep_going, ctx, err);
+        if (rc != IMS_OK && !all_must && !stopping(ctx, rc)) {
+            ims_warn("image %s: copy to store %s failed: %s (all_stores_must_succeed is false: going on)", image_id,
+                     stores.items[i], err->msg);
+            rc = ims_glance_import_store_failed(ctx->svc, image_id, ctx->job->id, stores.items[i], err);
+        }
+    }
+    ims_strlist_release(&stores);
+    return rc;
 }
 
 enum ims_rc ims_job_glance_import_run(struct ims_job_ctx *ctx)
@@ -76,18 +123,23 @@ enum ims_rc ims_job_glance_import_run(struct ims_job_ctx *ctx)
     }
     if (already_done(ctx, image_id))
         return IMS_OK;
-    enum ims_rc rc;
-    if (ims_streq(name, "glance-direct"))
-        rc = ims_glance_import_staged(ctx->svc, image_id, ctx->job->id, &err);
-    else if (ims_streq(name, "web-download"))
-        rc = ims_glance_import_web(ctx->svc, image_id, ctx->job->id, json_string_value(json_object_get(method, "uri")),
-                                   keep_going, ctx, &err);
-    else
-        rc = ims_fail(&err, IMS_E_BADREQ, "Import method %s is not available at this site.", name);
-    if (rc == IMS_E_BUSY && ims_job_should_stop(ctx)) { /* the engine stops: resumed later, from this step */
-        ctx->interrupted = true;
-        return rc;
+    bool copy = ims_streq(name, "copy-image");
+    if (ctx->job->progress < 2 && !copy) {
+        enum ims_rc rc = import_data(ctx, image_id, name, method, &err);
+        if (stopping(ctx, rc))
+            return rc;
+        if (rc != IMS_OK)
+            return failed(ctx, image_id, rc, &err);
+        if (!ims_job_step(ctx, 2))
+            return IMS_E_INTERNAL;
+        if (already_done(ctx, image_id)) /* the default store was the only one */
+            return IMS_OK;
     }
+    enum ims_rc rc = copy_data(ctx, image_id, &err);
+    if (rc == IMS_OK)
+        rc = ims_glance_import_finish(ctx->svc, image_id, ctx->job->id, &err);
+    if (stopping(ctx, rc))
+        return rc;
     if (rc != IMS_OK)
         return failed(ctx, image_id, rc, &err);
     return IMS_OK;

@@ -10,6 +10,7 @@
 
 #define URL_MAX 255
 #define LOCATIONS_MAX 100 /* a list any client sends is capped */
+#define METADATA_MAX 4096 /* bytes of a location's metadata as compact JSON, kept with the image */
 
 static enum ims_rc one_location(json_t *v, struct ims_location_value *ret, struct ims_err *err)
 {
@@ -53,8 +54,17 @@ static enum ims_rc one_location(json_t *v, struct ims_location_value *ret, struc
             vals[k] = ims_xstrdup(json_string_value(member));
         }
     }
+    /* kept as compact JSON with sorted keys; valid text (ims_fail's rule) */
+    char *metadata = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    if (!metadata || strlen(metadata) > METADATA_MAX) {
+        free(metadata);
+        for (size_t i = 0; i < 3; i++)
+            free(vals[i]);
+        return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'metadata' is longer than %d bytes as JSON.",
+                        METADATA_MAX);
+    }
     *ret = (struct ims_location_value){.url = ims_xstrdup(json_string_value(url)), .checksum = vals[0],
-                                       .os_hash_algo = vals[1], .os_hash_value = vals[2]};
+                                       .os_hash_algo = vals[1], .os_hash_value = vals[2], .metadata = metadata};
     return IMS_OK;
 }
 
@@ -101,6 +111,7 @@ void ims_location_values_free(struct ims_location_value *v, size_t n)
         free(v[i].checksum);
         free(v[i].os_hash_algo);
         free(v[i].os_hash_value);
+        free(v[i].metadata);
     }
     free(v);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * File store: a blob is a file under <dir>/images/<2 hex>/<uuid>, its
- * location file://<2 hex>/<uuid> (relative: the data dir may move). Uploads go
+ * location file://<2 hex>/<uuid> (relative: the data dir may move; the
+ * scheme is the store's id, "file" unless [stores] names it). Uploads go
  * to <dir>/tmp first; commit fsyncs the file, renames it into place and
  * fsyncs the directory, so a committed blob survives a crash and an
  * uncommitted one is only ever in tmp/ (emptied by recover).
@@ -102,7 +103,7 @@ static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer *
     w->fs = fs;
     /* named by its owner: another process's recovery leaves it alone while we live */
     path_fmt(w->tmp_path, "%s/tmp/%s.%s.part", fs->dir, id, ims_process_owner());
-    snprintf(w->base.location, sizeof(w->base.location), "file://%.2s/%s", id, id);
+    snprintf(w->base.location, sizeof(w->base.location), "%s://%.2s/%s", ims_store_id(s), id, id);
     w->fd = open_data(fs, w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, &w->direct);
     if (w->fd < 0) {
         enum ims_rc rc = errno_fail(err, "cannot create", w->tmp_path);
@@ -172,7 +173,7 @@ static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, s
     struct file_writer *w = (struct file_writer *)sw;
     char dir[PATH_MAX], final[PATH_MAX];
     /* the location it was opened for */
-    const char *id = w->base.location + strlen("file://") + 3;
+    const char *id = ims_store_location_key(&w->fs->base, w->base.location) + 3;
     path_fmt(dir, "%s/images/%.2s", w->fs->dir, id);
     path_fmt(final, "%s/%s", dir, id);
     enum ims_rc rc = IMS_OK;
@@ -225,7 +226,7 @@ static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_lo
     w->fs = fs;
     char id[IMS_UUID_LEN + 1];
     ims_uuid_new(id);
-    snprintf(w->base.location, sizeof(w->base.location), "file://%.2s/%s", id, id);
+    snprintf(w->base.location, sizeof(w->base.location), "%s://%.2s/%s", ims_store_id(s), id, id);
     snprintf(w->tmp_path, sizeof(w->tmp_path), "%s", path);
     /* O_NOFOLLOW: what the producer left must be a file, not a link out */
     w->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -361,7 +362,7 @@ static enum ims_rc fs_recover(struct ims_store *s, const struct ims_blob_known *
             if (f->d_name[0] == '.')
                 continue;
             char loc[PATH_MAX];
-            if (path_fmt(loc, "file://%s/%s", e->d_name, f->d_name) && older_than(dirfd(d), f->d_name, cutoff))
+            if (path_fmt(loc, "%s://%s/%s", ims_store_id(s), e->d_name, f->d_name) && older_than(dirfd(d), f->d_name, cutoff))
                 ims_sweep_add(&sweep, loc);
         }
         closedir(d);

@@ -3,6 +3,7 @@
  * go to the first; a blob is read or removed by the store its location's
  * scheme names, so locations of different stores can sit side by side in
  * the repository while data moves from one store to another. */
+#include <stdio.h>
 #include <string.h>
 
 #include "store-int.h"
@@ -13,20 +14,56 @@ struct router {
     size_t n;
 };
 
+static const struct ims_store_ops router_ops;
+
+const char *ims_store_id(const struct ims_store *s)
+{
+    return s->id[0] ? s->id : s->ops->name;
+}
+
+enum ims_rc ims_store_set_id(struct ims_store *s, const char *id, struct ims_err *err)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > IMS_STORE_ID_MAX || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z')) ||
+        strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+        return ims_fail(err, IMS_E_BADREQ,
+                        "store id '%s': 1 to %d letters, digits and '-', a letter first (it is the scheme of the "
+                        "store's locations)",
+                        id, IMS_STORE_ID_MAX);
+    /* the schemes of locations that are not ours (Glance's http store, web-download) */
+    if (ims_streq(id, "http") || ims_streq(id, "https"))
+        return ims_fail(err, IMS_E_BADREQ, "store id '%s' is a web scheme", id);
+    snprintf(s->id, sizeof(s->id), "%s", id);
+    return IMS_OK;
+}
+
+bool ims_store_is_local(const struct ims_store *s)
+{
+    return ims_streq(s->ops->name, "file");
+}
+
 const char *ims_store_location_key(const struct ims_store *s, const char *location)
 {
-    size_t n = strlen(s->ops->name);
-    if (!location || strncmp(location, s->ops->name, n) != 0 || strncmp(location + n, "://", 3) != 0)
+    const char *id = ims_store_id(s);
+    size_t n = strlen(id);
+    if (!location || strncmp(location, id, n) != 0 || strncmp(location + n, "://", 3) != 0)
         return NULL;
     return location + n + 3;
 }
 
-static struct ims_store *store_of(struct router *r, const char *location)
+static struct ims_store *store_of(const struct router *r, const char *location)
 {
     for (size_t i = 0; i < r->n; i++)
         if (ims_store_location_key(r->stores[i], location))
             return r->stores[i];
     return NULL;
+}
+
+struct ims_store *ims_store_router_find(const struct ims_store *router, const char *location)
+{
+    if (router->ops != &router_ops) /* a single store */
+        return ims_store_location_key(router, location) ? (struct ims_store *)router : NULL;
+    return store_of((const struct router *)router, location);
 }
 
 static enum ims_rc rt_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
@@ -143,9 +180,9 @@ enum ims_rc ims_store_router_open(struct ims_store *const *stores, size_t n, str
                         IMS_STORES_MAX, n);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
-            if (ims_streq(stores[i]->ops->name, stores[j]->ops->name))
+            if (ims_streq(ims_store_id(stores[i]), ims_store_id(stores[j])))
                 return ims_fail(err, IMS_E_INTERNAL, "two blob stores claim the scheme %s://",
-                                stores[i]->ops->name);
+                                ims_store_id(stores[i]));
     struct router *r = ims_xcalloc(1, sizeof(*r));
     r->base.ops = &router_ops;
     memcpy(r->stores, stores, n * sizeof(*stores));

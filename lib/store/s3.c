@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * S3 store: a blob is the object images/<uuid> in one bucket of an
- * S3-compatible service, its location s3://<uuid>. It talks to S3 through
+ * S3-compatible service, its location s3://<uuid> (the scheme is the
+ * store's id, "s3" unless [stores] names it). It talks to S3 through
  * lib/obs's client (SigV4 by libcurl), never a second one.
  *
  * Writers stream: the bytes go up as a multipart upload, two parts at a time
@@ -64,7 +65,7 @@ static enum ims_rc s3_writer_open(struct ims_store *s, struct ims_store_writer *
     struct s3_writer *w = ims_xcalloc(1, sizeof(*w));
     w->base.store = s;
     ims_uuid_new(w->id);
-    snprintf(w->base.location, sizeof(w->base.location), "s3://%s", w->id);
+    snprintf(w->base.location, sizeof(w->base.location), "%s://%s", ims_store_id(s), w->id);
     char key[64];
     snprintf(key, sizeof(key), KEY_PREFIX "%s", w->id);
     enum ims_obs_rc rc = ims_obs_s3_upload_open(st->obs, st->bucket, key, st->part_size, &w->up, err);
@@ -97,7 +98,7 @@ static enum ims_rc s3_commit(struct ims_store_writer *sw, char **ret_location, s
     struct s3_writer *w = (struct s3_writer *)sw;
     enum ims_obs_rc rc = ims_obs_s3_upload_finish(w->up, err);
     if (rc == IMS_OBS_OK)
-        *ret_location = ims_xasprintf("s3://%s", w->id);
+        *ret_location = ims_xasprintf("%s://%s", ims_store_id(w->base.store), w->id);
     free(w);
     return rc ? obs_fail(err, rc) : IMS_OK;
 }
@@ -147,7 +148,7 @@ static enum ims_rc s3_adopt(struct ims_store *s, const char *path, char **ret_lo
         close(fd);
     unlink(path);
     if (rc == IMS_OK)
-        *ret_location = ims_xasprintf("s3://%s", id);
+        *ret_location = ims_xasprintf("%s://%s", ims_store_id(&st->base), id);
     return rc;
 }
 
@@ -295,8 +296,8 @@ static enum ims_rc s3_recover(struct ims_store *s, const struct ims_blob_known *
             break;
         for (size_t i = 0; i < l.n; i++) {
             const char *id = l.items[i].key + strlen(KEY_PREFIX);
-            char loc[64];
-            snprintf(loc, sizeof(loc), "s3://%s", id);
+            char loc[IMS_BLOB_LOCATION_MAX];
+            snprintf(loc, sizeof(loc), "%s://%s", ims_store_id(&st->base), id);
             if (ims_uuid_valid(id) && l.items[i].mtime <= cutoff)
                 ims_sweep_add(&sweep, loc);
         }

@@ -2,11 +2,13 @@
  * Backends chosen at start: a connection string's scheme names the SQL
  * engine (sqlite://PATH, postgresql://URI); a new engine is one more line
  * in `engines`. [obs]
- * backend names the object storage. */
+ * backend names the object storage; [store] backend the one image store,
+ * or [stores] enabled several by id. */
 #include "backends.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const struct {
     const char *scheme;
@@ -79,6 +81,179 @@ int ims_backends_open_obs(const struct ims_config *cfg, struct ims_obs **ret, ch
     return 0;
 }
 
+/* The file store's directory, and the S3 store's temporary area. */
+static const char *file_dir(const struct ims_config *cfg)
+{
+    return cfg->file_store_dir && *cfg->file_store_dir ? cfg->file_store_dir : cfg->data_dir;
+}
+
+static int open_s3_store(const struct ims_config *cfg, struct ims_store **ret, char *err, size_t errlen)
+{
+    const struct ims_store_s3_config s3 = {
+        .s3 = {.endpoint = cfg->store_endpoint,
+               .region = cfg->store_region,
+               .access_key = cfg->store_access_key,
+               .secret_key = cfg->store_secret_key,
+               .part_size = (uint64_t)cfg->store_part_size,
+               .server_copy_max = 5ULL << 30,
+               .retry = {.attempts = (unsigned)cfg->store_retry_attempts,
+                         .base_ms = cfg->store_retry_base_ms,
+                         .max_delay_ms = cfg->store_retry_max_delay_ms,
+                         .total_ms = cfg->store_retry_total_seconds * 1000},
+               .stall_seconds = cfg->store_stall_seconds},
+        .bucket = cfg->store_bucket,
+        .dir = file_dir(cfg),
+        .part_size = (uint64_t)cfg->store_part_size,
+    };
+    struct ims_err e = {0};
+    if (ims_store_s3_open(&s3, ret, &e) != IMS_OK) {
+        snprintf(err, errlen, "S3 store ([store] backend s3): %s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_file_store(const struct ims_config *cfg, const char *dir, struct ims_store **ret, char *err,
+                           size_t errlen)
+{
+    struct ims_err e = {0};
+    if (ims_store_file_open(dir, cfg->direct_io, ret, &e) != IMS_OK) {
+        snprintf(err, errlen, "file store %s: %s", dir, e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* [store] backend: with S3, new data goes there; the file store stays
+ * behind it, for blobs stored before the change and for its temporary area
+ * (files of converters, which the S3 store uploads). */
+static int open_single_store(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
+{
+    if (ims_streq(cfg->store_backend, "s3")) {
+        if (open_s3_store(cfg, &b->stores[b->nstores], err, errlen))
+            return -1;
+        b->nstores++;
+    }
+    if (open_file_store(cfg, file_dir(cfg), &b->stores[b->nstores], err, errlen))
+        return -1;
+    b->nstores++;
+    return 0;
+}
+
+/* <data_dir>/stores, made if missing (the file store makes only its own
+ * directory); returned for the caller to free. */
+static char *mkdir_stores(const struct ims_config *cfg)
+{
+    char *path = ims_xasprintf("%s/stores", cfg->data_dir);
+    (void)mkdir(path, 0750); /* an error shows when the store opens */
+    return path;
+}
+
+/* One entry of [stores] enabled, "id:file[:dir]" or "id:s3", opened and
+ * named. */
+static int open_named(const struct ims_config *cfg, char *entry, struct ims_store **ret, bool *s3_seen,
+                      struct ims_strlist *dirs, char *err, size_t errlen)
+{
+    char *id = entry, *type = strchr(entry, ':');
+    char *dir = type ? strchr(type + 1, ':') : NULL;
+    if (type)
+        *type++ = '\0';
+    if (dir)
+        *dir++ = '\0';
+    int rc = -1;
+    if (!type || (!ims_streq(type, "file") && !ims_streq(type, "s3"))) {
+        snprintf(err, errlen, "[stores] enabled: '%s' is not id:file[:directory] or id:s3", id);
+    } else if (ims_streq(type, "s3") && (dir || *s3_seen)) {
+        snprintf(err, errlen, "[stores] enabled: %s: one s3 store at most, with [store]'s settings and no directory",
+                 id);
+    } else if (ims_streq(type, "s3")) {
+        *s3_seen = true;
+        rc = open_s3_store(cfg, ret, err, errlen);
+    } else {
+        /* "file" is the single-store configuration's own store: its directory unless given */
+        char *own = dir && *dir                ? ims_xstrdup(dir)
+                    : ims_streq(id, "file") ? ims_xstrdup(file_dir(cfg))
+                                            : ims_xasprintf("%s/stores/%s", cfg->data_dir, id);
+        if (!dir || !*dir) /* the parent of <data_dir>/stores/<id> */
+            free(mkdir_stores(cfg));
+        /* Each store's recovery removes the files its own locations do not
+         * name: two ids on one directory would remove each other's. */
+        if (ims_strlist_contains(dirs, own) || (!ims_streq(id, "file") && ims_streq(own, file_dir(cfg))))
+            snprintf(err, errlen, "[stores] enabled: %s: the directory %s is another store's (the data dir's file "
+                                  "store has the id file)", id, own);
+        else
+            rc = open_file_store(cfg, own, ret, err, errlen);
+        ims_strlist_add(dirs, own);
+        free(own);
+    }
+    struct ims_err e = {0};
+    if (rc == 0 && ims_store_set_id(*ret, id, &e) != IMS_OK) {
+        snprintf(err, errlen, "[stores] enabled: %s", e.msg);
+        (*ret)->ops->close(*ret);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* [stores] enabled: the stores by id, the default first. The file store
+ * of the single-store configuration stays behind them, read only for the
+ * file:// locations of data stored before, unless a store has the id
+ * "file" (and so holds them). */
+static int open_named_stores(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
+{
+    char *list = ims_xstrdup(cfg->stores_enabled);
+    bool s3_seen = false, legacy_named = false;
+    struct ims_strlist dirs = {0};
+    int rc = 0;
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+        tok += strspn(tok, " \t");
+        for (size_t n = strlen(tok); n && (tok[n - 1] == ' ' || tok[n - 1] == '\t'); n--)
+            tok[n - 1] = '\0';
+        if (!*tok)
+            continue;
+        if (b->nstores + 1 >= IMS_STORES_MAX) {
+            snprintf(err, errlen, "[stores] enabled: at most %d stores", IMS_STORES_MAX - 1);
+            rc = -1;
+            break;
+        }
+        size_t idlen = strcspn(tok, ":");
+        for (size_t i = 0; i < b->nstores && rc == 0; i++)
+            if (strlen(ims_store_id(b->stores[i])) == idlen && !strncmp(ims_store_id(b->stores[i]), tok, idlen)) {
+                snprintf(err, errlen, "[stores] enabled: the id %.*s is given twice", (int)idlen, tok);
+                rc = -1;
+            }
+        if (rc == 0)
+            rc = open_named(cfg, tok, &b->stores[b->nstores], &s3_seen, &dirs, err, errlen);
+        if (rc)
+            break;
+        legacy_named = legacy_named || ims_streq(ims_store_id(b->stores[b->nstores]), "file");
+        b->nstores++;
+    }
+    free(list);
+    ims_strlist_release(&dirs);
+    if (rc)
+        return rc;
+    b->nnamed = b->nstores;
+    size_t def = 0;
+    if (cfg->stores_default && *cfg->stores_default) {
+        while (def < b->nstores && !ims_streq(ims_store_id(b->stores[def]), cfg->stores_default))
+            def++;
+        if (def == b->nstores) {
+            snprintf(err, errlen, "[stores] default: %s is not a store of [stores] enabled", cfg->stores_default);
+            return -1;
+        }
+    }
+    struct ims_store *first = b->stores[def]; /* the default takes new data: first */
+    memmove(&b->stores[1], &b->stores[0], def * sizeof(b->stores[0]));
+    b->stores[0] = first;
+    if (!legacy_named) {
+        if (open_file_store(cfg, file_dir(cfg), &b->stores[b->nstores], err, errlen))
+            return -1;
+        b->nstores++;
+    }
+    return 0;
+}
+
 int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen)
 {
     memset(b, 0, sizeof(*b));
@@ -89,41 +264,13 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
         ims_backends_close(b);
         return -1;
     }
-    const char *dir = cfg->file_store_dir && *cfg->file_store_dir ? cfg->file_store_dir : cfg->data_dir;
-    struct ims_err e = {0};
-    /* With S3, new data goes there; the file store stays behind it, for
-     * blobs stored before the change and for its temporary area (files of
-     * converters, which the S3 store uploads). */
-    if (ims_streq(cfg->store_backend, "s3")) {
-        const struct ims_store_s3_config s3 = {
-            .s3 = {.endpoint = cfg->store_endpoint,
-                   .region = cfg->store_region,
-                   .access_key = cfg->store_access_key,
-                   .secret_key = cfg->store_secret_key,
-                   .part_size = (uint64_t)cfg->store_part_size,
-                   .server_copy_max = 5ULL << 30,
-                   .retry = {.attempts = (unsigned)cfg->store_retry_attempts,
-                             .base_ms = cfg->store_retry_base_ms,
-                             .max_delay_ms = cfg->store_retry_max_delay_ms,
-                             .total_ms = cfg->store_retry_total_seconds * 1000},
-                   .stall_seconds = cfg->store_stall_seconds},
-            .bucket = cfg->store_bucket,
-            .dir = dir,
-            .part_size = (uint64_t)cfg->store_part_size,
-        };
-        if (ims_store_s3_open(&s3, &b->stores[b->nstores], &e) != IMS_OK) {
-            snprintf(err, errlen, "S3 store ([store] backend s3): %s", e.msg);
-            ims_backends_close(b);
-            return -1;
-        }
-        b->nstores++;
-    }
-    if (ims_store_file_open(dir, cfg->direct_io, &b->stores[b->nstores], &e) != IMS_OK) {
-        snprintf(err, errlen, "file store: %s", e.msg);
+    int rc = cfg->stores_enabled && *cfg->stores_enabled ? open_named_stores(cfg, b, err, errlen)
+                                                         : open_single_store(cfg, b, err, errlen);
+    if (rc) {
         ims_backends_close(b);
         return -1;
     }
-    b->nstores++;
+    struct ims_err e = {0};
     enum ims_rc crc = ims_streq(cfg->compute_backend, "libvirt")
                           ? ims_compute_libvirt_open(cfg->compute_uri, cfg->compute_default_project, cfg->data_dir,
                                                      cfg->recovery_grace_seconds, &b->compute, &e)

@@ -12,8 +12,10 @@
 /* Fills b from cfg: the engine named by the scheme of [database]
  * connection (sqlite://PATH, postgresql://URI or a plain path; empty:
  * <data_dir>/imsd.db) and
- * the file store in [storage] file_dir (empty: the data dir), and the
- * object storage, opened.
+ * the file store in [storage] file_dir (empty: the data dir) or [store]
+ * backend's S3 store before it, or the stores [stores] enabled names (the
+ * default first, that file store behind them), and the object storage,
+ * opened.
  * Returns 0, or -1 with a message in err. */
 int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char *err, size_t errlen);
 /* The SQL engine and its DSN for a connection string (sqlite://PATH,

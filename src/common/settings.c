@@ -58,6 +58,14 @@ const struct ims_setting ims_settings[] = {
      "the image cache's bound, bytes: the least recently used images go past it (0 = no cache; the file "
      "store's images are never cached)",
      "10737418240"},
+    {"stores", "enabled", NULL,
+     "several image stores, as Glance's enabled_backends: comma-separated id:file[:directory] or id:s3 (the s3 one "
+     "with [store]'s settings; at most one); each id is its locations' scheme, offered by GET /v2/info/stores and "
+     "to imports, copy-image copies between them; a file store without a directory is <data_dir>/stores/<id> "
+     "([storage] file_dir for the id file, which holds the file:// data of a single store); "
+     "empty = the one store of [store] backend",
+     ""},
+    {"stores", "default", NULL, "the store of [stores] enabled that new image data goes to (empty = the first)", ""},
     {"store", "backend", "IMSD_STORE_BACKEND",
      "where image data lives: file (under [storage] file_dir) or s3 (a bucket of an S3-compatible service)", "file"},
     {"store", "endpoint", "IMSD_STORE_ENDPOINT", "s3: the service's URL, http(s)://host[:port] (path-style requests)",
@@ -382,6 +390,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
         return STR(obs_backend);
     }
     if (IS("obs", "dir")) return STR(obs_dir);
+    if (IS("stores", "enabled")) return STR(stores_enabled);
+    if (IS("stores", "default")) return STR(stores_default);
     if (IS("cache", "directory")) return STR(cache_dir);
     if (IS("cache", "max_size")) return set_int(&c->cache_max_size, v, 0, 1LL << 50, key, err, errlen);
     if (IS("obs", "endpoint")) return STR(obs_endpoint);
@@ -532,6 +542,8 @@ void ims_settings_release(struct ims_config *c)
     free(c->file_store_dir);
     free(c->db_connection);
     free(c->store_backend);
+    free(c->stores_enabled);
+    free(c->stores_default);
     free(c->store_endpoint);
     free(c->store_region);
     free(c->store_bucket);
@@ -578,6 +590,7 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
     fprintf(out, "[cache]\ndirectory = %s\nmax_size = %lld\n\n", c->cache_dir, (long long)c->cache_max_size);
     fprintf(out, "[database]\nconnection = %s\ncache_kib = %lld\n\n", c->db_connection, (long long)c->db_cache_kib);
+    fprintf(out, "[stores]\nenabled = %s\ndefault = %s\n\n", c->stores_enabled, c->stores_default);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
                  "part_size = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\nretry_max_delay_ms = %lld\n"
                  "retry_total_seconds = %lld\nstall_seconds = %lld\n\n",

@@ -197,3 +197,84 @@ def test_a_queued_image_takes_a_stored_location(shown):
     assert r.status_code == 400, r.text
     assert api.delete("/v2/images/%s" % src["id"]).status_code == 204
     assert api.get("/v2/images/%s/file" % q["id"]).content == DATA
+
+
+@pytest.fixture(scope="module")
+def s3_shown(module_imsd, obs_s3):
+    """Locations shown, image data on an S3 store (s3://<key>, a scheme a
+    client may name), in either test pass."""
+    bucket = "loc-" + uuid.uuid4().hex[:20]
+    return module_imsd(config={
+        "images": {"show_multiple_locations": "true"},
+        "store": {"backend": "s3", "endpoint": obs_s3["S3_ENDPOINT"], "region": obs_s3["S3_REGION"],
+                  "bucket": bucket, "access_key": obs_s3["S3_ACCESS_KEY"], "secret_key": obs_s3["S3_SECRET_KEY"]}})
+
+
+def queued(api):
+    return api.post("/v2/images", json={"name": unique("q"), "disk_format": "raw",
+                                        "container_format": "bare"}).json()
+
+
+def test_a_location_names_only_data_the_caller_may_read(s3_shown):
+    """Another project's image data cannot become a tenant's image through
+    its location (Glance checks a location of its own store against the
+    images holding it): 400 "Invalid location", the image stays queued; once
+    the data's image is public the tenant may read it, and may name it; an
+    administrator may name any."""
+    owner, other = s3_shown.project_user(), s3_shown.project_user()
+    src = active_image(owner, data=DATA)
+    [loc] = owner.get("/v2/images/%s" % src["id"]).json()["locations"]
+    q = queued(other)
+    r = locations_patch(other, q["id"], {"op": "add", "path": "/locations/-",
+                                         "value": {"url": loc["url"], "metadata": {}}})
+    assert r.status_code == 400 and "Invalid location" in r.text, r.text
+    assert other.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+    assert other.get("/v2/images/%s/file" % q["id"]).content == b""
+    # deactivated data: not readable by tenants, so not nameable either
+    admin = s3_shown.admin()
+    assert admin.patch("/v2/images/%s" % src["id"], json=[{"op": "replace", "path": "/visibility",
+                                                           "value": "public"}],
+                       headers={"Content-Type": PATCH_21}).status_code == 200
+    assert admin.post("/v2/images/%s/actions/deactivate" % src["id"]).status_code == 204
+    r = locations_patch(other, q["id"], {"op": "add", "path": "/locations/-",
+                                         "value": {"url": loc["url"], "metadata": {}}})
+    assert r.status_code == 400, r.text
+    assert admin.post("/v2/images/%s/actions/reactivate" % src["id"]).status_code == 204
+    r = locations_patch(other, q["id"], {"op": "add", "path": "/locations/-",
+                                         "value": {"url": loc["url"], "metadata": {}}})
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+    assert other.get("/v2/images/%s/file" % q["id"]).content == DATA
+    # the administrator may name a private image's data
+    private = active_image(owner, data=DATA + b"2")
+    [ploc] = owner.get("/v2/images/%s" % private["id"]).json()["locations"]
+    aq = queued(admin)
+    r = locations_patch(admin, aq["id"], {"op": "add", "path": "/locations/-",
+                                          "value": {"url": ploc["url"], "metadata": {}}})
+    assert r.status_code == 200, r.text
+
+
+def test_location_metadata_is_kept(s3_shown):
+    """Glance keeps each location's metadata: shown as given, changed by a
+    replace with the same URL, read back by glanceclient."""
+    api = s3_shown.project_user()
+    src = active_image(api, data=DATA)
+    [loc] = api.get("/v2/images/%s" % src["id"]).json()["locations"]
+    assert loc["metadata"] == {}
+    q = queued(api)
+    meta = {"zone": "a", "n": 1, "nested": {"k": [1, "x"]}}
+    r = locations_patch(api, q["id"], {"op": "add", "path": "/locations/-",
+                                       "value": {"url": loc["url"], "metadata": meta}})
+    assert r.status_code == 200, r.text
+    assert r.json()["locations"] == [{"url": loc["url"], "metadata": meta}]
+    r = locations_patch(api, q["id"], {"op": "replace", "path": "/locations",
+                                       "value": [{"url": loc["url"], "metadata": {"zone": "b"}}]})
+    assert r.status_code == 200, r.text
+    gc = glance_lib(s3_shown, api)
+    assert gc.images.get(q["id"])["locations"] == [{"url": loc["url"], "metadata": {"zone": "b"}}]
+    # metadata too large to keep: 400
+    r = locations_patch(api, q["id"], {"op": "replace", "path": "/locations",
+                                       "value": [{"url": loc["url"], "metadata": {"x": "y" * 5000}}]})
+    assert r.status_code == 400 and "metadata" in r.text, r.text
+    r = locations_patch(api, q["id"], {"op": "replace", "path": "/locations",
+                                       "value": [{"url": loc["url"], "metadata": {}}]})
+    assert r.status_code == 200 and r.json()["locations"] == [{"url": loc["url"], "metadata": {}}], r.text

@@ -35,7 +35,7 @@ HEADER_MODULE = {
     "service.h": "core", "identity.h": "core", "iam_admin.h": "core", "authz.h": "core", "images.h": "core",
     "upload.h": "core", "members.h": "core", "image_tags.h": "core", "copy.h": "core", "quotas.h": "core",
     "imports.h": "core", "compute_admin.h": "core", "server_images.h": "core", "metadefs.h": "core",
-    "glance_import.h": "core", "image_cache.h": "core",
+    "glance_import.h": "core", "image_cache.h": "core", "image_stores.h": "core",
     "jobs.h": "jobs",
     "api.h": "api",
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,71 @@ static void test_sweep_asks_in_batches(void **state)
     ims_db_close(repo);
 }
 
+/* Two file stores named by [stores] ids: each writes locations of its own
+ * scheme, the router reads each from its store, one id twice is refused,
+ * and ids that are no URI scheme are refused. */
+static void test_named_stores_keep_their_locations_apart(void **state)
+{
+    (void)state;
+    char d1[PATH_MAX], d2[PATH_MAX];
+    snprintf(d1, sizeof(d1), "%s/fast", dir);
+    snprintf(d2, sizeof(d2), "%s/cheap", dir);
+    struct ims_store *fast, *cheap, *router;
+    struct ims_err err;
+    assert_int_equal(ims_store_file_open(d1, false, &fast, &err), IMS_OK);
+    assert_int_equal(ims_store_file_open(d2, false, &cheap, &err), IMS_OK);
+    assert_string_equal(ims_store_id(fast), "file");
+    assert_int_equal(ims_store_set_id(fast, "fast", &err), IMS_OK);
+    assert_int_equal(ims_store_set_id(cheap, "cheap", &err), IMS_OK);
+    struct ims_store *both[] = {fast, cheap};
+    assert_int_equal(ims_store_router_open(both, 2, &router, &err), IMS_OK);
+    char *loc[2] = {0};
+    struct ims_store *into[] = {router, cheap}; /* the router writes to the first */
+    for (int i = 0; i < 2; i++) {
+        struct ims_store_writer *w;
+        assert_int_equal(into[i]->ops->writer_open(into[i], &w, &err), IMS_OK);
+        assert_int_equal(router->ops->write(w, i ? "cheap data" : "fast data", i ? 10 : 9, &err), IMS_OK);
+        assert_int_equal(router->ops->commit(w, &loc[i], &err), IMS_OK);
+    }
+    assert_true(!strncmp(loc[0], "fast://", 7));
+    assert_true(!strncmp(loc[1], "cheap://", 8));
+    assert_ptr_equal(ims_store_router_find(router, loc[0]), fast);
+    assert_ptr_equal(ims_store_router_find(router, loc[1]), cheap);
+    assert_null(ims_store_router_find(router, "file://00/x"));
+    assert_true(ims_store_is_local(cheap));
+    for (int i = 0; i < 2; i++) {
+        struct ims_blob_reader rd = {.fd = -1};
+        char buf[16] = {0};
+        assert_int_equal(router->ops->open_read(router, loc[i], &rd, &err), IMS_OK);
+        assert_int_equal(pread(rd.fd, buf, sizeof(buf), 0), i ? 10 : 9);
+        assert_string_equal(buf, i ? "cheap data" : "fast data");
+        close(rd.fd);
+    }
+    /* a store's recovery keeps what its own locations name only: asked
+     * about fast's blob alone, it leaves cheap's */
+    struct ims_strlist refs = {0};
+    ims_strlist_add(&refs, loc[0]);
+    ims_strlist_add(&refs, loc[1]);
+    struct known_list known = {.known = {in_list, &known}, .list = &refs};
+    int64_t temp = 0, orphans = 0;
+    assert_int_equal(router->ops->recover(router, &known.known, 0, &temp, &orphans, &err), IMS_OK);
+    assert_int_equal(orphans, 0);
+    ims_strlist_release(&refs);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(router->ops->remove(router, loc[i], &err), IMS_OK);
+        free(loc[i]);
+    }
+    router->ops->close(router);
+    assert_int_equal(ims_store_set_id(cheap, "fast", &err), IMS_OK);
+    assert_int_equal(ims_store_router_open(both, 2, &router, &err), IMS_E_INTERNAL);
+    static const char *const bad[] = {"", "1st", "a_b", "http", "https", "a:b", "abcdefghijklmnopqrstuvwxyz0123456"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(bad); i++)
+        assert_int_equal(ims_store_set_id(cheap, bad[i], &err), IMS_E_BADREQ);
+    assert_string_equal(ims_store_id(cheap), "fast");
+    fast->ops->close(fast);
+    cheap->ops->close(cheap);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/test_store_locations.%d", (int)getpid());
@@ -352,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_old_location_reads_after_migration),
         cmocka_unit_test(test_router_dispatches_by_scheme),
         cmocka_unit_test(test_sweep_asks_in_batches),
+        cmocka_unit_test(test_named_stores_keep_their_locations_apart),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

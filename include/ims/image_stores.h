@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * core: an image's data in several stores (lib/core/image_stores.c), as
+ * Glance's multi-store (enabled_backends) keeps it: the image's own
+ * location (img->blob) and one copy per further store, each a hidden
+ * property IMS_PROP_COPY_PREFIX<store id> naming that store's blob (the
+ * repository counts it as a reference, as it counts img->blob). The stores
+ * are the ones [stores] enabled names, by id; each location's scheme is
+ * its store's id. */
+#ifndef IMS_IMAGE_STORES_H
+#define IMS_IMAGE_STORES_H
+
+#include "ims/auth.h"
+#include "ims/image.h"
+#include "ims/service.h"
+#include "ims/store.h"
+
+/* Whether several stores are configured by id ([stores] enabled): what
+ * Glance's enabled_backends switches on (the images' `stores`, copy-image,
+ * DELETE /v2/stores/...). */
+bool ims_stores_named(const struct ims_service *svc);
+/* The store of location, or NULL when no configured store holds it. */
+struct ims_store *ims_store_of_location(const struct ims_service *svc, const char *location);
+/* The store with this id that imports may name, or NULL. */
+struct ims_store *ims_store_by_id(const struct ims_service *svc, const char *id);
+
+/* One location of an image's data, borrowed from the image. */
+struct ims_image_location {
+    const char *url;
+    const char *store; /* its store's id; NULL when no configured store has it */
+};
+/* img's locations: its own first, then its copies; none while it has no
+ * data of its own (queued, or staged data that is not yet its data).
+ * Returns how many (at most cap). */
+size_t ims_image_locations(const struct ims_service *svc, const struct ims_image *img,
+                           struct ims_image_location *ret, size_t cap);
+/* The location of img's data in store id, or NULL. */
+const char *ims_image_location_in(const struct ims_service *svc, const struct ims_image *img, const char *store_id);
+/* The ids of the stores holding img's data, comma-separated as Glance's
+ * `stores` property ("" when none); owned by the caller. */
+char *ims_image_stores_list(const struct ims_service *svc, const struct ims_image *img);
+/* A reader of img's data from the first of its locations that opens (its
+ * own, then its copies): a download goes on while one store is away. */
+enum ims_rc ims_image_open_any(struct ims_service *svc, const struct ims_image *img, struct ims_blob_reader *ret,
+                               struct ims_err *err);
+/* Drops the copies' properties (an image made from another shares only
+ * its own location). */
+void ims_image_copies_drop(struct ims_kvlist *props);
+
+/* copy-image's step for one store: the image's data read from a store that
+ * holds it, its md5 and sha512 checked against the image's, written to
+ * store_id as a new blob, and recorded as the image's copy there (store_id
+ * out of os_glance_importing_to_stores) in an edit that checks the image
+ * is still active and task_id still holds its import lock. A store already
+ * holding the data is left as it is (IMS_OK). keep_going false stops it
+ * (IMS_E_BUSY, nothing left). */
+enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_id, const char *task_id,
+                                    const char *store_id, bool (*keep_going)(void *ctx), void *ctx,
+                                    struct ims_err *err);
+/* DELETE /v2/stores/{store_id}/{image_id} (Glance 25): an administrator
+ * (403, Glance's delete_image_location policy), stores named (404),
+ * store_id known (409), the image visible (404), active
+ * (409), with data in another store too (403: "the only store"), in
+ * store_id (404); the data there is removed (a copy of its own location
+ * becomes its location). */
+enum ims_rc ims_image_delete_from_store(struct ims_service *svc, const struct ims_principal *p, const char *store_id,
+                                        const char *image_id, struct ims_err *err);
+
+#endif

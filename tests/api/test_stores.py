@@ -1,0 +1,275 @@
+"""Several image stores ([stores] enabled, Glance's enabled_backends): each
+store by id in GET /v2/info/stores, its id the scheme of its locations;
+copy-image (an administrator's, as Glance's copy_image policy) copies an
+active image's data into further stores, checked against its digests; the
+image's `stores` and locations name every store holding it; glance-direct
+with several stores imports into each; all_stores and
+all_stores_must_succeed as Glance; a download reads from any store that
+holds the data; DELETE /v2/stores/{store}/{image} removes one store's data.
+Two file stores, and a file store beside an S3 one (the session's Swift
+s3api server). The single-store configuration is the default and unchanged
+(test_glance_import.py)."""
+import hashlib
+import os
+import shutil
+import time
+import uuid
+
+import pytest
+
+from helpers import PATCH_21, Server, create_image, files_under, get_image, sdk_connect, unique, upload
+
+DATA = os.urandom(2 * 1024 * 1024 + 333)
+OCTET = {"Content-Type": "application/octet-stream"}
+
+
+def two_files(start_imsd, extra=None):
+    config = {"stores": {"enabled": "fast:file, cheap:file", "default": "fast"},
+              "images": {"show_multiple_locations": "true"}}
+    config.update(extra or {})
+    return start_imsd(config=config)
+
+
+def blobs_of(srv, store):
+    return files_under(srv.data_dir / "stores" / store / "images")
+
+
+def active(api, data=DATA):
+    img = create_image(api, name=unique("ms"), disk_format="raw", container_format="bare")
+    r = upload(api, img["id"], data)
+    assert r.status_code == 204, r.text
+    return get_image(api, img["id"])
+
+
+def do_import(api, image_id, body):
+    return api.post("/v2/images/%s/import" % image_id, json=body)
+
+
+def wait_task(api, image_id, n=1, timeout=60):
+    """The image's n-th task once it ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tasks = api.get("/v2/images/%s/tasks" % image_id).json()["tasks"]
+        done = [t for t in tasks if t["status"] in ("success", "failure")]
+        if len(done) >= n:
+            return sorted(done, key=lambda t: t["created_at"])[-1]
+        time.sleep(0.1)
+    raise AssertionError("no finished task for %s" % image_id)
+
+
+def stores_of(doc):
+    return sorted(doc.get("stores", "").split(",")) if doc.get("stores") else []
+
+
+def test_info_lists_the_stores_and_copy_image(start_imsd):
+    srv = two_files(start_imsd)
+    api = srv.project_user()
+    r = api.get("/v2/info/stores")
+    assert r.status_code == 200, r.text
+    assert r.json()["stores"] == [{"id": "fast", "default": "true"}, {"id": "cheap"}]
+    methods = api.get("/v2/info/import").json()["import-methods"]["value"]
+    assert methods == ["glance-direct", "web-download", "copy-image"]
+    # openstacksdk reads them too
+    c = sdk_connect(srv)
+    try:
+        assert sorted(s.id for s in c.image.stores()) == ["cheap", "fast"]
+    finally:
+        c.close()
+
+
+def test_default_store_takes_uploads_and_copy_image_copies(start_imsd):
+    srv = two_files(start_imsd)
+    api, admin = srv.project_user(), srv.admin()
+    img = active(api)
+    assert stores_of(img) == ["fast"]
+    [loc] = img["locations"]
+    assert loc["url"].startswith("fast://") and loc["metadata"] == {"store": "fast"}, loc
+    assert len(blobs_of(srv, "fast")) == 1 and blobs_of(srv, "cheap") == []
+
+    # copy-image is the admin role's (Glance's copy_image policy)
+    r = do_import(api, img["id"], {"method": {"name": "copy-image"}, "stores": ["cheap"]})
+    assert r.status_code == 403 and "copy_image" in r.text, r.text
+    # unknown store: 409, as Glance's UnknownScheme
+    r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["nowhere"]})
+    assert r.status_code == 409 and "nowhere" in r.text, r.text
+    # a store holding it already: 400
+    r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["fast"]})
+    assert r.status_code == 400 and "already present at store 'fast'" in r.text, r.text
+
+    r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["cheap"]})
+    assert r.status_code == 202, r.text
+    task = wait_task(admin, img["id"])
+    assert task["status"] == "success", task
+    assert task["input"]["backend"] == ["cheap"]
+    got = get_image(api, img["id"])
+    assert got["status"] == "active"
+    assert stores_of(got) == ["cheap", "fast"]
+    assert got["os_glance_importing_to_stores"] == "" and got["os_glance_failed_import"] == ""
+    assert "os_glance_import_task" not in got
+    assert sorted(l["metadata"]["store"] for l in got["locations"]) == ["cheap", "fast"]
+    assert [l["url"].split("://")[0] for l in got["locations"]] == ["fast", "cheap"]
+    # the copies are hidden properties, never shown
+    assert not [k for k in got if k.startswith("os_glance_location") or k.startswith("os_glance_locmeta")]
+    [copy] = blobs_of(srv, "cheap")
+    assert copy.read_bytes() == DATA
+    # the copy is a blob reference like the image's own location
+    rows = srv.sql("SELECT refs FROM blobs WHERE location = ?", (got["locations"][1]["url"],))
+    assert rows and int(rows[0][0]) == 1, rows
+    # tenants cannot write the stores nor the copies' properties
+    r = api.patch("/v2/images/%s" % img["id"], json=[{"op": "add", "path": "/stores", "value": "x"}],
+                  headers={"Content-Type": PATCH_21})
+    assert r.status_code == 403, r.text
+    r = api.patch("/v2/images/%s" % img["id"],
+                  json=[{"op": "add", "path": "/os_glance_location_cheap", "value": "cheap://00/x"}],
+                  headers={"Content-Type": PATCH_21})
+    assert r.status_code == 403, r.text
+
+    # all_stores when every store has it: 202 and no task (Glance)
+    r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "all_stores": True})
+    assert r.status_code == 202, r.text
+    time.sleep(0.3)
+    assert len(admin.get("/v2/images/%s/tasks" % img["id"]).json()["tasks"]) == 1
+
+    # deleting the image removes its data from both stores
+    assert api.delete("/v2/images/%s" % img["id"]).status_code == 204
+    deadline = time.monotonic() + 10
+    while (blobs_of(srv, "fast") or blobs_of(srv, "cheap")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert blobs_of(srv, "fast") == [] and blobs_of(srv, "cheap") == []
+
+
+def test_download_reads_another_store_and_delete_from_store(start_imsd):
+    srv = two_files(start_imsd)
+    api, admin = srv.project_user(), srv.admin()
+    img = active(api)
+    assert do_import(admin, img["id"], {"method": {"name": "copy-image"}, "all_stores": True}).status_code == 202
+    assert wait_task(admin, img["id"])["status"] == "success"
+    assert stores_of(get_image(api, img["id"])) == ["cheap", "fast"]
+
+    # its own location's file gone: the download reads the copy
+    [own] = blobs_of(srv, "fast")
+    saved = own.read_bytes()
+    own.unlink()
+    r = api.get("/v2/images/%s/file" % img["id"])
+    assert r.status_code == 200 and r.content == DATA
+    own.write_bytes(saved)
+
+    # DELETE /v2/stores/{store}/{image}: the admin's; errors as Glance
+    url = "/v2/stores/%s/%s"
+    r = api.delete(url % ("fast", img["id"]))
+    assert r.status_code == 403, r.text
+    assert admin.delete(url % ("nowhere", img["id"])).status_code == 409
+    assert admin.delete(url % ("fast", str(uuid.uuid4()))).status_code == 404
+    r = admin.delete(url % ("fast", img["id"]))     # its own location: the copy takes its place
+    assert r.status_code == 204, r.text
+    got = get_image(api, img["id"])
+    assert stores_of(got) == ["cheap"]
+    assert [l["url"].split("://")[0] for l in got["locations"]] == ["cheap"]
+    assert blobs_of(srv, "fast") == []
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+    r = admin.delete(url % ("fast", img["id"]))
+    assert r.status_code == 404 and "not stored in store fast" in r.text, r.text
+    r = admin.delete(url % ("cheap", img["id"]))
+    assert r.status_code == 403 and "only store" in r.text, r.text
+    # and back again
+    assert do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["fast"]}).status_code == 202
+    assert wait_task(admin, img["id"], n=2)["status"] == "success"
+    assert stores_of(get_image(api, img["id"])) == ["cheap", "fast"]
+    assert len(blobs_of(srv, "fast")) == 1
+
+
+def test_glance_direct_into_several_stores(start_imsd):
+    srv = two_files(start_imsd)
+    api = srv.project_user()
+    img = create_image(api, name=unique("gd"), disk_format="raw", container_format="bare")
+    assert api.put("/v2/images/%s/stage" % img["id"], data=DATA, headers=OCTET).status_code == 204
+    r = do_import(api, img["id"], {"method": {"name": "glance-direct"}, "stores": ["fast", "cheap"]})
+    assert r.status_code == 202, r.text
+    task = wait_task(api, img["id"])
+    assert task["status"] == "success", task
+    got = get_image(api, img["id"])
+    assert got["status"] == "active" and stores_of(got) == ["cheap", "fast"], got
+    assert got["checksum"] == hashlib.md5(DATA).hexdigest()
+    assert got["os_glance_importing_to_stores"] == "" and "os_glance_import_task" not in got
+    assert [f.read_bytes() == DATA for f in blobs_of(srv, "cheap")] == [True]
+
+
+def test_a_failing_store_with_and_without_all_stores_must_succeed(start_imsd):
+    """A copy that cannot be written: the store goes into
+    os_glance_failed_import; with all_stores_must_succeed false the task
+    goes on to the next store and succeeds."""
+    srv = start_imsd(config={"stores": {"enabled": "fast:file, cheap:file, third:file"}})
+    api, admin = srv.project_user(), srv.admin()
+    img = active(api)
+    # cheap's temporary area replaced by a file: its writers cannot open
+    tmp = srv.data_dir / "stores" / "cheap" / "tmp"
+    os.rmdir(tmp)
+    tmp.write_text("not a directory")
+    r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["cheap", "third"],
+                                     "all_stores_must_succeed": False})
+    assert r.status_code == 202, r.text
+    assert wait_task(admin, img["id"])["status"] == "success"
+    got = get_image(api, img["id"])
+    assert stores_of(got) == ["fast", "third"], got
+    assert got["os_glance_failed_import"] == "cheap" and got["os_glance_importing_to_stores"] == ""
+    r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["cheap"]})
+    assert r.status_code == 202, r.text
+    task = wait_task(admin, img["id"], n=2)
+    assert task["status"] == "failure", task
+    got = get_image(api, img["id"])
+    assert got["status"] == "active" and stores_of(got) == ["fast", "third"]
+    assert got["os_glance_failed_import"] == "cheap" and "os_glance_import_task" not in got
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+
+
+def test_all_stores_must_succeed_needs_several_stores(imsd, alice):
+    """One store (no enabled_backends): Glance refuses the flag with 400."""
+    img = create_image(alice, name=unique("one"), disk_format="raw", container_format="bare")
+    assert alice.put("/v2/images/%s/stage" % img["id"], data=b"x" * 1024, headers=OCTET).status_code == 204
+    r = do_import(alice, img["id"], {"method": {"name": "glance-direct"}, "all_stores_must_succeed": False})
+    assert r.status_code == 400 and "All_stores_must_succeed can only be set with enabled_backends" in r.text, r.text
+    assert get_image(alice, img["id"])["status"] == "uploading"
+    assert "os_glance_import_task" not in get_image(alice, img["id"])
+
+
+@pytest.mark.parametrize("enabled,default,message", [
+    ("a:file, a:file", "", "given twice"),
+    ("1st:file", "", "a letter first"),
+    ("http:file", "", "web scheme"),
+    ("a:tape", "", "not id:file"),
+    ("a:file, b:file", "c", "not a store of [stores] enabled"),
+])
+def test_refused_store_configurations(enabled, default, message):
+    srv = Server(config={"stores": {"enabled": enabled, "default": default}})
+    with pytest.raises(AssertionError) as e:
+        srv.start(timeout=20)
+    assert message in str(e.value), str(e.value)[-2000:]
+    shutil.rmtree(srv.root, ignore_errors=True)
+
+
+def test_a_file_store_beside_an_s3_store(start_imsd, obs_s3):
+    """copy-image between a file store and an S3 store (the session's Swift
+    s3api server), both ways, and a download from either."""
+    bucket = "ms-" + uuid.uuid4().hex[:20]
+    srv = start_imsd(config={
+        "stores": {"enabled": "local:file, cloud:s3", "default": "cloud"},
+        "store": {"backend": "s3", "endpoint": obs_s3["S3_ENDPOINT"], "region": obs_s3["S3_REGION"],
+                  "bucket": bucket, "access_key": obs_s3["S3_ACCESS_KEY"], "secret_key": obs_s3["S3_SECRET_KEY"],
+                  "part_size": 5 * 1024 * 1024},
+        "images": {"show_multiple_locations": "true"}})
+    api, admin = srv.project_user(), srv.admin()
+    assert [s["id"] for s in api.get("/v2/info/stores").json()["stores"]] == ["cloud", "local"]
+    img = active(api)
+    assert stores_of(img) == ["cloud"] and img["locations"][0]["url"].startswith("cloud://")
+    assert do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["local"]}).status_code == 202
+    assert wait_task(admin, img["id"])["status"] == "success"
+    assert stores_of(get_image(api, img["id"])) == ["cloud", "local"]
+    assert [f.read_bytes() == DATA for f in blobs_of(srv, "local")] == [True]
+    assert admin.delete("/v2/stores/cloud/%s" % img["id"]).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+    assert do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["cloud"]}).status_code == 202
+    assert wait_task(admin, img["id"], n=2)["status"] == "success"
+    got = get_image(api, img["id"])
+    assert stores_of(got) == ["cloud", "local"]
+    assert admin.delete("/v2/stores/local/%s" % img["id"]).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
