@@ -2,7 +2,9 @@
  * Fuzz target: the XML an S3 service answers with (a hostile or broken
  * server controls it). Invariants: listings hold at most IMS_OBS_LIST_MAX
  * entries whose keys pass ims_obs_key_check, a truncated listing has a
- * token, every value is valid text within its capacity. */
+ * token, every value is valid text within its capacity. The parts' ETags
+ * of a multipart upload come from the server too: any bytes as ETags give
+ * a multipart ETag of 32 hex digits and "-N", or none. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,5 +37,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char v[5];
     if (ims_obs_s3_xml_value(xml, size, "UploadId", v, sizeof(v)) && (strlen(v) >= sizeof(v) || !ims_text_valid(v)))
         abort();
+    char etags[3][IMS_OBS_ETAG_MAX] = {{0}}, want[IMS_OBS_ETAG_MAX];
+    for (size_t i = 0; i < 3 && i * (IMS_OBS_ETAG_MAX - 1) < size; i++) {
+        size_t n = size - i * (IMS_OBS_ETAG_MAX - 1);
+        memcpy(etags[i], data + i * (IMS_OBS_ETAG_MAX - 1), n < IMS_OBS_ETAG_MAX - 1 ? n : IMS_OBS_ETAG_MAX - 1);
+    }
+    for (size_t n = 1; n <= 3; n++) {
+        if (!ims_obs_s3_multipart_etag((const char(*)[IMS_OBS_ETAG_MAX])etags, n, want))
+            continue;
+        if (strlen(want) != 34 || want[32] != '-' || want[33] != (char)('0' + n) ||
+            strspn(want, "0123456789abcdef") != 32)
+            abort();
+    }
     return 0;
 }

@@ -178,6 +178,9 @@ bool ims_text_valid(const char *s);
  * nothing written when the output and its NUL do not fit in outcap. */
 /* Lower-case hex: needs 2*n+1. */
 long ims_hex_encode(const unsigned char *in, size_t n, char *out, size_t outcap);
+/* Hex digits (either case) in[0, n) to bytes: the decoded length, or -1
+ * for an odd count, a non-hex character or more than outcap bytes. */
+long ims_hex_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
 /* base64url without padding: needs ceil(4*n/3)+1. */
 long ims_b64url_encode(const unsigned char *in, size_t n, char *out, size_t outcap);
 /* Returns the decoded length, or -1 on invalid input or when the decoded

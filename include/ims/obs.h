@@ -386,4 +386,9 @@ bool ims_obs_s3_parse_error(const char *xml, size_t len, char *code, size_t code
  * left out), IsTruncated and NextContinuationToken. */
 enum ims_obs_rc ims_obs_s3_parse_list(const char *xml, size_t len, struct ims_obs_listing *ret, struct ims_err *err);
 
+/* The ETag (unquoted) S3 gives an object completed from n parts whose
+ * ETags (quoted or not) are etags[0..n) (pure; lib/obs/s3_etag.c): false
+ * when one is no md5 in hex. */
+bool ims_obs_s3_multipart_etag(const char (*etags)[IMS_OBS_ETAG_MAX], size_t n, char out[IMS_OBS_ETAG_MAX]);
+
 #endif

@@ -145,6 +145,18 @@ long ims_hex_encode(const unsigned char *in, size_t n, char *out, size_t outcap)
     return (long)(2 * n);
 }
 
+long ims_hex_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
+{
+    if (n % 2 || n / 2 > outcap)
+        return -1;
+    for (size_t i = 0; i < n; i += 2) /* checked whole before a byte is written */
+        if (hexval(in[i]) < 0 || hexval(in[i + 1]) < 0)
+            return -1;
+    for (size_t i = 0; i < n; i += 2)
+        out[i / 2] = (unsigned char)(hexval(in[i]) << 4 | hexval(in[i + 1]));
+    return (long)(n / 2);
+}
+
 static long b64(const unsigned char *in, size_t n, char *out, size_t outcap, const char *alpha, bool pad)
 {
     /* Checked before a byte is written; n / 3 first, so no overflow. */

@@ -290,6 +290,7 @@ struct request {
     /* CompleteMultipartUpload and CopyObject answer 200 before they are
      * done, and an <Error> document in that 200 says they failed */
     bool error_after_200;
+    unsigned *tries; /* if not NULL: how many tries were made */
 };
 
 /* Whether a failed transfer may succeed when tried again: the connection,
@@ -411,6 +412,8 @@ static enum ims_obs_rc perform(const struct s3 *s, const struct request *q, stru
     for (;;) {
         bool again;
         enum ims_obs_rc rc = perform_once(s, q, r, what, &again, err);
+        if (q->tries)
+            *q->tries = t.failed + 1;
         if (!rc || !again || (q->upload && !q->upload->rewind) || !retry_wait(s, &t, what, err))
             return rc;
         resp_release(r);
@@ -940,24 +943,59 @@ static enum ims_obs_rc mp_part(struct s3 *s, const char *bucket, const char *key
     return rc;
 }
 
-static void done_add(struct ims_buf *done, size_t num, const char *etag)
+/* After a Complete tried again was answered NoSuchUpload: whether the
+ * object is this upload's, completed by a try whose answer was lost (the
+ * connection failed after the service had done it). Its size and its
+ * multipart ETag, which the parts' md5s make, must be the upload's: any
+ * other put gives another ETag (or, from other bytes, other md5s). */
+static bool completed_before(struct s3 *s, const char *bucket, const char *key,
+                             const char (*etags)[IMS_OBS_ETAG_MAX], size_t n, uint64_t size)
 {
-    ims_buf_printf(done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", num, etag);
+    char want[IMS_OBS_ETAG_MAX];
+    struct ims_obs_info info;
+    struct ims_err e = {0};
+    if (!ims_obs_s3_multipart_etag(etags, n, want) || s3_head(&s->base, bucket, key, &info, &e) != IMS_OBS_OK)
+        return false;
+    if (info.size != size || strcasecmp(info.etag, want) != 0) {
+        ims_warn("S3 complete multipart upload %s:%s: the upload is gone and the object is another (%llu bytes, "
+                 "ETag %s; the upload's: %llu bytes, %s)",
+                 bucket, key, (unsigned long long)info.size, info.etag, (unsigned long long)size, want);
+        return false;
+    }
+    return true;
 }
 
-/* Completes the upload whose parts `done` lists (the document is closed
- * here). */
+/* Completes the upload of the n parts whose ETags are etags[0..n), size
+ * bytes in all. A try whose answer was lost may have completed it: the
+ * next try then finds no upload (NoSuchUpload), and the object, if it is
+ * the upload's, is the put done. */
 static enum ims_obs_rc mp_complete(struct s3 *s, const char *bucket, const char *key, const char *upload_id,
-                                   struct ims_buf *done, struct ims_err *err)
+                                   const char (*etags)[IMS_OBS_ETAG_MAX], size_t n, uint64_t size,
+                                   struct ims_err *err)
 {
     static const char *const xml_type[] = {"Content-Type: application/xml", NULL};
-    ims_buf_adds(done, "</CompleteMultipartUpload>");
+    struct ims_buf done;
+    ims_buf_init(&done, n * 160 + 256);
+    ims_buf_adds(&done, "<CompleteMultipartUpload>");
+    for (size_t i = 0; i < n; i++)
+        ims_buf_printf(&done, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1, etags[i]);
+    ims_buf_adds(&done, "</CompleteMultipartUpload>");
     const struct qparam done_q[] = {{"uploadId", upload_id}};
+    unsigned tries = 0;
     struct request cq = {.method = "POST", .bucket = bucket, .key = key, .query = done_q, .nquery = 1,
-                         .headers = xml_type, .post = done->data, .error_after_200 = true};
+                         .headers = xml_type, .post = done.data, .error_after_200 = true, .tries = &tries};
     struct resp r;
     enum ims_obs_rc rc = perform(s, &cq, &r, "complete multipart upload", err);
+    char code[64] = "", msg[8];
+    if (rc && tries > 1 && r.status == 404 && r.body.data)
+        ims_obs_s3_parse_error(r.body.data, r.body.len, code, sizeof(code), msg, sizeof(msg));
+    if (!strcmp(code, "NoSuchUpload") && completed_before(s, bucket, key, etags, n, size)) {
+        ims_warn("S3 complete multipart upload %s:%s: an earlier try completed it (its answer was lost)", bucket,
+                 key);
+        rc = IMS_OBS_OK;
+    }
     resp_release(&r);
+    ims_buf_release(&done);
     return rc;
 }
 
@@ -992,12 +1030,9 @@ static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *k
     if (rc)
         return rc;
     size_t nparts = (size_t)((size + part - 1) / part);
-    struct ims_buf done;
-    ims_buf_init(&done, (size_t)nparts * 160 + 256);
-    ims_buf_adds(&done, "<CompleteMultipartUpload>");
+    char(*etags)[IMS_OBS_ETAG_MAX] = ims_xcalloc(nparts, sizeof(*etags));
     char *held = fd < 0 ? ims_xmalloc((size_t)part) : NULL;
     for (size_t i = 0; i < nparts && !rc; i++) {
-        char etag[IMS_OBS_ETAG_MAX];
         uint64_t len = i + 1 < nparts ? part : size - part * i;
         struct file_src f = {.fd = fd, .start = part * i, .len = len};
         struct mem_src m = {.p = held, .len = (size_t)len};
@@ -1007,14 +1042,12 @@ static enum ims_obs_rc multipart(struct s3 *s, const char *bucket, const char *k
             rc = fill(src, ctx, held, (size_t)len, bucket, key, err);
         }
         if (!rc)
-            rc = mp_part(s, bucket, key, upload_id, i + 1, len, &b, etag, err);
-        if (!rc)
-            done_add(&done, i + 1, etag);
+            rc = mp_part(s, bucket, key, upload_id, i + 1, len, &b, etags[i], err);
     }
     free(held);
     if (!rc)
-        rc = mp_complete(s, bucket, key, upload_id, &done, err);
-    ims_buf_release(&done);
+        rc = mp_complete(s, bucket, key, upload_id, (const char(*)[IMS_OBS_ETAG_MAX])etags, nparts, size, err);
+    free(etags);
     if (rc)
         abort_upload(s, bucket, key, upload_id);
     return rc;
@@ -1273,6 +1306,7 @@ struct ims_obs_upload {
     bool started;     /* the multipart upload exists */
     char upload_id[1024];
     size_t nparts;    /* parts handed to senders */
+    uint64_t size;    /* their bytes */
     char (*etags)[IMS_OBS_ETAG_MAX]; /* etags[i]: part i + 1's */
     size_t etags_cap;
     struct sender senders[UPLOAD_SENDERS];
@@ -1338,6 +1372,7 @@ static enum ims_obs_rc upload_send(struct ims_obs_upload *u, struct ims_err *err
     x->buf = u->buf;
     x->len = u->len;
     x->num = ++u->nparts;
+    u->size += u->len;
     u->buf = spare;
     u->len = 0;
     if (pthread_create(&x->thread, NULL, send_part, x) != 0) {
@@ -1423,15 +1458,9 @@ enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_er
     enum ims_obs_rc wrc = senders_wait(u, rc ? NULL : err);
     if (!rc)
         rc = wrc;
-    if (!rc) {
-        struct ims_buf done;
-        ims_buf_init(&done, u->nparts * 160 + 256);
-        ims_buf_adds(&done, "<CompleteMultipartUpload>");
-        for (size_t i = 0; i < u->nparts; i++)
-            done_add(&done, i + 1, u->etags[i]);
-        rc = mp_complete(u->s, u->bucket, u->key, u->upload_id, &done, err);
-        ims_buf_release(&done);
-    }
+    if (!rc)
+        rc = mp_complete(u->s, u->bucket, u->key, u->upload_id, (const char(*)[IMS_OBS_ETAG_MAX])u->etags,
+                         u->nparts, u->size, err);
     if (rc)
         abort_upload(u->s, u->bucket, u->key, u->upload_id);
     upload_free(u);

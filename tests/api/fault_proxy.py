@@ -12,6 +12,11 @@ Faults, counted down as they are injected (a request meets one at most):
         without reaching the server; n=None: all
     proxy.reset(n, method=None)
         the next n requests have their connection reset (RST) after the head
+    proxy.drop(n, method=None, match=None, on_drop=None)
+        the next n requests (of method, whose path and query contain match)
+        reach the server, which answers; the answer is read whole and the
+        client's connection reset without a byte of it (a lost answer);
+        on_drop() runs before the reset, if given
     proxy.stall(n, method=None)
         the next n requests get no answer: the connection stays silent
         until the client gives up (or 60 s)
@@ -57,6 +62,28 @@ def _silent(sock):
         pass
 
 
+def _drain(u, buf, no_body, fields):
+    """Reads the rest of an answer whose head was read (buf: what followed
+    it): to the last chunk, by Content-Length, or to the end."""
+    if no_body:
+        return
+    if "chunked" in fields.get("transfer-encoding", "").lower():
+        while not buf.endswith(b"0\r\n\r\n"):
+            data = u.recv(65536)
+            if not data:
+                return
+            buf = buf[-16:] + data
+        return
+    length = fields.get("content-length")
+    left = int(length) - len(buf) if length is not None else None
+    while left is None or left > 0:
+        data = u.recv(65536)
+        if not data:
+            return
+        if left is not None:
+            left -= len(data)
+
+
 def _rst(sock):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
@@ -95,6 +122,10 @@ class FaultProxy:
         with self.lock:
             self.faults.append(["reset", n, method, None])
 
+    def drop(self, n, method=None, match=None, on_drop=None):
+        with self.lock:
+            self.faults.append(["drop", n, method, (match, on_drop)])
+
     def stall(self, n, method=None):
         with self.lock:
             self.faults.append(["stall", n, method, None])
@@ -126,6 +157,8 @@ class FaultProxy:
                 if kind == "cut" and not (200 <= answer[0] < 300 and (answer[1] < 0 or answer[1] > args[0])):
                     continue
                 if kind == "fail" and args[2] and args[2] not in target:
+                    continue
+                if kind == "drop" and args[0] and args[0] not in target:
                     continue
                 if n is not None:
                     f[1] -= 1
@@ -215,6 +248,13 @@ class FaultProxy:
                     break
                 c.sendall(rhead)
             t.join()
+            if fault and fault[0] == "drop":  # the server did it; the client never hears
+                _drain(u, buf, method == "HEAD" or status in (204, 304), rfields)
+                self._note(method, target, "drop %d" % status)
+                if fault[1][1]:
+                    fault[1][1]()
+                _rst(c)
+                return
             out_head = b"\r\n".join(line for line in rhead[:-2].split(b"\r\n")
                                     if not line.lower().startswith(b"connection:"))
             out_head += b"Connection: close\r\n\r\n"

@@ -186,6 +186,45 @@ def test_a_failed_complete_is_tried_again_and_a_stream_put_too(ctl, proxy, obs_s
         assert proxy.count("fail 503") == 1 and proxy.count("reset") == 1, proxy.seen
 
 
+COMPLETE = "uploadId="   # of the POSTs, only CompleteMultipartUpload's query has it (Create's: ?uploads=)
+
+
+@pytest.mark.parametrize("retry_answer", ["server", "NoSuchUpload"])
+def test_a_lost_complete_answer_is_the_put_done(ctl, proxy, obs_s3, tmp_path, retry_answer):
+    """The server completes the upload but its answer never arrives: the
+    Complete tried again finds no upload (AWS answers NoSuchUpload; the
+    test server is asked as it is, then made to answer so), and the put
+    succeeds when the object's size and multipart ETag are the upload's."""
+    b = new_bucket(obs_s3)
+    data = os.urandom(2 * PART + 777)
+    (tmp_path / "in").write_bytes(data)
+    proxy.drop(1, method="POST", match=COMPLETE)
+    if retry_answer == "NoSuchUpload":
+        proxy.fail(1, status=404, code="NoSuchUpload", method="POST", match=COMPLETE)
+    r = ctl.ok("put", b, "big.raw", tmp_path / "in")
+    assert get_direct(obs_s3, b, "big.raw") == data
+    completes = [s[2] for s in proxy.seen if s[0] == "POST" and COMPLETE in s[1]]
+    assert completes[0] == "drop 200" and len(completes) == 2, proxy.seen
+    if retry_answer == "NoSuchUpload":
+        assert completes[1] == "fail 404", proxy.seen
+        assert b"an earlier try completed it" in r.stderr, r.stderr
+    assert s3_uploads(obs_s3, b) == 0
+
+
+def test_a_lost_complete_answer_with_another_object_there_fails(ctl, proxy, obs_s3, tmp_path):
+    """The upload is gone and the object is another put's (replaced after
+    the lost answer): the put fails, it does not claim another's object."""
+    b = new_bucket(obs_s3)
+    (tmp_path / "in").write_bytes(os.urandom(2 * PART + 777))
+    other = os.urandom(2 * PART + 777)   # the same size: only the ETag tells
+    proxy.drop(1, method="POST", match=COMPLETE, on_drop=lambda: put_direct(obs_s3, b, "big.raw", other))
+    proxy.fail(1, status=404, code="NoSuchUpload", method="POST", match=COMPLETE)
+    r = ctl.run("put", b, "big.raw", tmp_path / "in")
+    assert r.returncode != 0 and b"NoSuchUpload" in r.stderr, r.stderr
+    assert b"the object is another" in r.stderr, r.stderr
+    assert get_direct(obs_s3, b, "big.raw") == other
+
+
 def test_a_part_failing_for_good_aborts_the_upload(ctl, proxy, obs_s3, tmp_path):
     b = new_bucket(obs_s3)
     (tmp_path / "in").write_bytes(os.urandom(2 * PART + 1))
@@ -270,6 +309,25 @@ def test_import_from_obs_under_faults(start_imsd, obs_s3, proxy):
                      r"\d+ of %d bytes" % (b, len(data)), log), log
 
 
+def test_an_export_whose_complete_answer_was_lost_succeeds(start_imsd, obs_s3, proxy):
+    """An export put as a multipart upload; the server completes it, the
+    answer is lost and the retry finds no upload: the object is the
+    export's, so the job succeeds (it failed, with the object there)."""
+    srv = start_imsd(config={"obs": dict(s3_config(obs_s3), endpoint=proxy.endpoint, part_size=PART, **FAST_RETRY)})
+    api = srv.project_user()
+    b = new_bucket(obs_s3)
+    data = os.urandom(2 * PART + 999)
+    img = active_image(api, data)
+    proxy.drop(1, method="POST", match=COMPLETE)
+    proxy.fail(1, status=404, code="NoSuchUpload", method="POST", match=COMPLETE)
+    job = wait_job(api, submit(api, "POST", "/v1/cloudimages/%s/file" % img["id"],
+                               {"bucket_url": "%s:out.raw" % b, "file_format": "raw"}), timeout=120)
+    assert job["status"] == "SUCCESS", job
+    assert get_direct(obs_s3, b, "out.raw") == data
+    assert proxy.count("drop 200") == 1 and proxy.count("fail 404") == 1, proxy.seen
+    assert s3_uploads(obs_s3, b) == 0
+
+
 def store_config(env, proxy, bucket):
     return {"store": dict(s3_config(env), endpoint=proxy.endpoint, bucket=bucket, part_size=PART, **FAST_RETRY),
             "images": {"max_image_size": 64 * MIB}}
@@ -297,6 +355,23 @@ def test_s3_store_upload_and_download_under_faults(start_imsd, obs_s3, proxy):
     r = api.get("/v2/images/%s/file" % img["id"], headers={"Range": "bytes=%d-%d" % (PART - 10, PART + 99999)})
     assert r.status_code == 206 and r.content == data[PART - 10:PART + 100000]
     assert "S3 get (from byte" in srv.log_path.read_text(errors="replace")
+
+
+def test_s3_store_upload_survives_a_lost_complete_answer(start_imsd, obs_s3, proxy):
+    """The store's streamed writer (parts held in memory) completes its
+    upload, the answer is lost, the retry finds no upload: the object is
+    the upload's, so the image is active with the data."""
+    bucket = "st-" + uuid.uuid4().hex[:20]
+    srv = start_imsd(config=store_config(obs_s3, proxy, bucket))
+    api = srv.admin()
+    data = os.urandom(2 * PART + 4567)
+    proxy.drop(1, method="POST", match=COMPLETE)
+    proxy.fail(1, status=404, code="NoSuchUpload", method="POST", match=COMPLETE)
+    img = active_image(api, data)
+    assert img["size"] == len(data) and img["checksum"] == hashlib.md5(data).hexdigest()
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    assert proxy.count("drop 200") == 1 and proxy.count("fail 404") == 1, proxy.seen
+    assert s3_uploads(obs_s3, bucket) == 0
 
 
 def test_permanent_store_faults_answer_503_in_bounded_time(start_imsd, obs_s3, proxy):

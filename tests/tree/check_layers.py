@@ -77,7 +77,7 @@ THIRD_PARTY = {
     "microhttpd.h": {"http"},
     "ini.h": {"src/common"},
     "argon2.h": {"auth"},
-    "openssl/": {"auth", "core"},
+    "openssl/": {"auth", "core", "obs"},
     "curl/": {"obs"},
     "libvirt/": {"compute"},
     "libxml/": {"compute"},

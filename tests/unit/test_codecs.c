@@ -39,6 +39,24 @@ static void test_hex_encode_capacity(void **state)
     assert_int_equal(ims_hex_encode(in, SIZE_MAX / 2 + 1, out, sizeof(out)), -1);
 }
 
+static void test_hex_decode(void **state)
+{
+    (void)state;
+    unsigned char out[8];
+    memset(out, GUARD, sizeof(out));
+    assert_int_equal(ims_hex_decode("00aBfF", 6, out, 3), 3);
+    assert_int_equal(out[0], 0x00);
+    assert_int_equal(out[1], 0xab);
+    assert_int_equal(out[2], 0xff);
+    assert_untouched((char *)out, 3, sizeof(out));
+    memset(out, GUARD, sizeof(out));
+    assert_int_equal(ims_hex_decode("00abff", 6, out, 2), -1); /* does not fit */
+    assert_int_equal(ims_hex_decode("00abf", 5, out, 8), -1);  /* odd */
+    assert_int_equal(ims_hex_decode("00agff", 6, out, 8), -1); /* not hex: nothing written */
+    assert_untouched((char *)out, 0, sizeof(out));
+    assert_int_equal(ims_hex_decode("", 0, out, 0), 0);
+}
+
 static void test_b64_encode_capacity(void **state)
 {
     const unsigned char in[5] = "abcde";
@@ -137,7 +155,7 @@ static void test_fail_message_is_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hex_encode_capacity),    cmocka_unit_test(test_b64_encode_capacity),
+        cmocka_unit_test(test_hex_encode_capacity),    cmocka_unit_test(test_hex_decode),    cmocka_unit_test(test_b64_encode_capacity),
         cmocka_unit_test(test_b64url_decode_capacity), cmocka_unit_test(test_url_decode_in_place),
         cmocka_unit_test(test_hexid_fills_its_array),  cmocka_unit_test(test_fail_message_is_text),
     };
