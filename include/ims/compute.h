@@ -48,11 +48,20 @@ struct ims_volume_spec {
     const char *server_id; /* NULL: a detached data disk; else appended to that server's disks */
 };
 
+/* What sees every byte a copy reads (digests taken in the copy's pass):
+ * fn gets them in order; false stops the copy. */
+struct ims_copy_tap {
+    bool (*fn)(void *ctx, const void *p, size_t n);
+    void *ctx;
+};
 /* Copies local file src to dst (created; must not exist), sharing the
  * source's blocks when the file system can (FICLONE), else copying them;
- * dst is fsynced. *ret_reflinked tells which. Backups copy disks with it,
- * and images made from raw disks take their data with it. */
-enum ims_rc ims_compute_copy_file(const char *src, const char *dst, bool *ret_reflinked, struct ims_err *err);
+ * dst is fsynced. *ret_reflinked tells which. With a tap (may be NULL) a
+ * copy reads the bytes here (not copy_file_range) and hands each block to
+ * it; a reflink reads nothing and calls it never. Backups copy disks with
+ * it, and images made from raw disks take their data (and digests) with it. */
+enum ims_rc ims_compute_copy_file(const char *src, const char *dst, const struct ims_copy_tap *tap,
+                                  bool *ret_reflinked, struct ims_err *err);
 
 struct ims_compute_source;
 

@@ -207,7 +207,7 @@ enum ims_rc ims_backup_copies_create(const struct ims_backup_copies *bc, const s
         bool shared = false;
         if (!copier)
             rc = ims_disk_ref_is_obs(from->disk) ? ims_compute_copy_obs(bc->obs, from->disk, path, err)
-                                                 : ims_compute_copy_file(from->disk, path, &shared, err);
+                                                 : ims_compute_copy_file(from->disk, path, NULL, &shared, err);
         if (rc != IMS_OK)
             break;
         reflinked += shared;

@@ -136,11 +136,13 @@ enum ims_rc ims_compute_copy_obs(struct ims_obs *obs, const char *ref, const cha
     return rc;
 }
 
-static enum ims_rc copy_bytes(int in, int out, const char *src, struct ims_err *err)
+static enum ims_rc copy_bytes(int in, int out, const char *src, const struct ims_copy_tap *tap,
+                              struct ims_err *err)
 {
     /* copy_file_range first: the kernel copies (or shares) without the
-     * data passing through here; plain reads where it cannot. */
-    for (;;) {
+     * data passing through here; plain reads where it cannot, or where a
+     * tap must see the bytes (so they are read once, not again after). */
+    while (!tap) {
         ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
         if (n == 0)
             return IMS_OK;
@@ -165,6 +167,10 @@ static enum ims_rc copy_bytes(int in, int out, const char *src, struct ims_err *
         }
         if (n == 0)
             break;
+        if (tap && !tap->fn(tap->ctx, buf, (size_t)n)) {
+            rc = ims_fail(err, IMS_E_INTERNAL, "the digests of %s failed", src);
+            break;
+        }
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(out, buf + off, (size_t)(n - off));
             if (w < 0 && errno == EINTR)
@@ -182,7 +188,8 @@ static enum ims_rc copy_bytes(int in, int out, const char *src, struct ims_err *
     return rc;
 }
 
-enum ims_rc ims_compute_copy_file(const char *src, const char *dst, bool *ret_reflinked, struct ims_err *err)
+enum ims_rc ims_compute_copy_file(const char *src, const char *dst, const struct ims_copy_tap *tap,
+                                  bool *ret_reflinked, struct ims_err *err)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (in < 0)
@@ -197,7 +204,7 @@ enum ims_rc ims_compute_copy_file(const char *src, const char *dst, bool *ret_re
     enum ims_rc rc = IMS_OK;
     bool reflinked = ioctl(out, FICLONE, in) == 0;
     if (!reflinked)
-        rc = copy_bytes(in, out, src, err);
+        rc = copy_bytes(in, out, src, tap, err);
     if (rc == IMS_OK && fsync(out) != 0)
         rc = ims_fail(err, IMS_E_IO, "fsync %s: %s", dst, strerror(errno));
     close(in);

@@ -5,8 +5,9 @@
  * converted to raw by qemu-img into the store's temporary area when it is
  * in another format (qemu-img reads the disk itself: no intermediate copy),
  * else copied there (a reflink where the file system allows: no byte
- * moved), and the store adopts the file (rename). A disk in object storage
- * ("bucket:object") is imported exactly as a file is. Whatever fails, the
+ * moved; else md5 and sha512 of the bytes as the copy reads them, so the
+ * disk is read once), and the store adopts the file (rename). A disk in
+ * object storage ("bucket:object") is imported exactly as a file is. Whatever fails, the
  * image is queued again and the temporary file removed. */
 #include <errno.h>
 #include <limits.h>
@@ -62,13 +63,41 @@ static enum ims_rc obs_disk(struct ims_service *svc, const char *id, const struc
     return ims_import_file(svc, id, &url, &o, prog, err);
 }
 
+static bool hash_tap(void *ctx, const void *p, size_t n)
+{
+    return ims_hash_pipe_update(ctx, p, n);
+}
+
+/* Copies a raw disk to tmp; the digests in the copy's pass unless it was
+ * reflinked (nothing read: *ret_hashed false, the caller reads it). */
+static enum ims_rc copy_raw(const char *path, const char *tmp, struct ims_import_data *d, bool *ret_reflinked,
+                            bool *ret_hashed, struct ims_err *err)
+{
+    struct ims_hash_pipe *h = ims_hash_pipe_new(NULL, NULL);
+    if (!h)
+        return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    const struct ims_copy_tap tap = {.fn = hash_tap, .ctx = h};
+    enum ims_rc rc = ims_compute_copy_file(path, tmp, &tap, ret_reflinked, err);
+    if (rc != IMS_OK && ims_hash_pipe_error(h, NULL) != IMS_OK)
+        rc = ims_hash_pipe_error(h, err); /* the digests' failure, not the copy's */
+    *ret_hashed = false;
+    if (rc == IMS_OK && !*ret_reflinked) {
+        if (ims_hash_pipe_final(h, d->md5, d->sha512))
+            *ret_hashed = true;
+        else
+            rc = ims_hash_pipe_error(h, err); /* the caller removes tmp */
+    }
+    ims_hash_pipe_free(h);
+    return rc;
+}
+
 /* Inspects the disk, makes the raw file in the store's temporary area.
  * A linked file is read by nobody: like a quick import's, it gets no
  * checksums (reading 1 GiB to hash it costs more than the rest). */
 static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, const char *path, char **tmp,
                                struct ims_import_data *d, struct ims_err *err)
 {
-    bool linked = false;
+    bool linked = false, hashed = false;
     struct ims_format_info fi;
     struct ims_format_limits limits = {.max_virtual_size = (uint64_t)DISK_MAX};
     enum ims_format_refusal why;
@@ -84,7 +113,7 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
         /* a hard link shares the file itself: the file system counts its
          * names, so the data stays until both the backup and the blob let go */
         linked = j->share && link(path, *tmp) == 0;
-        if (!linked && (rc = ims_compute_copy_file(path, *tmp, &reflinked, err)) != IMS_OK)
+        if (!linked && (rc = copy_raw(path, *tmp, d, &reflinked, &hashed, err)) != IMS_OK)
             return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0022") : rc;
         ims_info("image %s: disk %s %s", j->id, path, linked ? "linked" : reflinked ? "reflinked" : "copied");
     } else {
@@ -114,12 +143,13 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
     }
     if (!report(j, 99))
         return ims_fail(err, IMS_E_BUSY, "stopped");
-    if (linked) {
+    if (linked || hashed) {
         struct stat st;
         if (stat(*tmp, &st) != 0)
             return ims_fail(err, IMS_E_IO, "cannot stat %s: %s", *tmp, strerror(errno));
         d->size = st.st_size;
-        d->md5[0] = d->sha512[0] = 0;
+        if (linked)
+            d->md5[0] = d->sha512[0] = 0;
     } else if ((rc = ims_file_digests(*tmp, &d->size, d->md5, d->sha512, err)) != IMS_OK) {
         return rc;
     }

@@ -147,6 +147,34 @@ def test_data_disk_images_alone(srv, api, disks, tmp_path):
     assert_same_data(api, d["id"], disks["data2"]["ref"], tmp_path)
 
 
+def read_bytes_of(proc):
+    """Bytes the process has read by system calls so far (rchar: read,
+    pread, copy_file_range alike, page cache or not)."""
+    with open("/proc/%d/io" % proc.pid) as f:
+        return int(next(line for line in f if line.startswith("rchar:")).split()[1])
+
+
+def test_a_raw_disk_is_read_once_for_its_data_and_digests(srv, api, tmp_path):
+    """A raw disk copied into the store is hashed as the copy reads it:
+    imsd reads the disk once, not once to copy and again for md5 and
+    sha512 (a reflink reads nothing and is hashed once after). The
+    digests are the disk's. The S3 store reads the copy once more, to
+    upload it (the previous build: three reads there, two here)."""
+    size = 48 * MIB
+    d = make_disks(tmp_path, (("big", size, "raw"),))["big"]
+    sid, _ = add_server(srv, api, {"big": d}, names=("big",))
+    before = read_bytes_of(srv.proc)
+    job = run_job(api, {"name": unique("once"), "instance_id": sid})
+    read = read_bytes_of(srv.proc) - before
+    assert job["status"] == "SUCCESS", job
+    img = image(api, job["entities"]["image_id"])
+    data = d["ref"].read_bytes()
+    assert img["size"] == size and img["checksum"] == hashlib.md5(data).hexdigest(), img
+    assert img["os_hash_algo"] == "sha512" and img["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    uploads = 1 if srv.store_env else 0
+    assert (1 + uploads) * size <= read < (1 + uploads) * size + size // 2, (read, size, uploads)
+
+
 def test_min_disk_is_the_disk_size_in_gb(srv, api, tmp_path):
     if srv.store_env:
         pytest.skip("a 3 GiB raw image: the S3 store uploads every byte (a sparse file is not sparse in S3)")
