@@ -35,14 +35,18 @@ def run(*args):
     subprocess.run([str(a) for a in args], check=True, stdout=subprocess.DEVNULL)
 
 
-def best(fn, runs):
+def best(fn, runs, after=None):
     """The least of runs timings of fn() (the machine is shared: the minimum
-    is the least disturbed)."""
+    is the least disturbed); after(), if given, runs untimed after each
+    (work fn left running in the background, waited for so that it does
+    not slow what is timed next)."""
     times = []
     for _ in range(runs):
         t0 = time.monotonic()
         fn()
         times.append(time.monotonic() - t0)
+        if after:
+            after()
     return min(times)
 
 
