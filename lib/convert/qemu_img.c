@@ -11,7 +11,15 @@
  * cost up to 100 ms per conversion). The child dies with imsd: it asks for
  * SIGKILL when its parent goes (PR_SET_PDEATHSIG, checked against the race
  * with a parent that died before the call), so a killed imsd leaves no
- * qemu-img writing into a temporary file that recovery removes. */
+ * qemu-img writing into a temporary file that recovery removes.
+ *
+ * The output is written past the page cache (-t none: O_DIRECT) where its
+ * file system takes O_DIRECT: qemu-img's writes reach the disk while it
+ * reads, so the fsync that follows (the store adopting the file, the
+ * embedded object storage putting it) has nothing left to flush, instead
+ * of the whole image at once behind whatever else the host is writing
+ * (bench/README.md, Run AE). Where O_DIRECT is refused (tmpfs before
+ * Linux 6.6, some network file systems) qemu-img keeps its default. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -245,12 +253,20 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
         return not_run(o, err, IMS_E_IO, "cannot create the output file");
     }
     close(fd);
+    int probe = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    bool direct = probe >= 0;
+    if (probe >= 0)
+        close(probe);
 
     const char *argv[16];
     size_t argc = 0;
     argv[argc++] = prog;
     argv[argc++] = "convert";
     argv[argc++] = "-p";
+    if (direct) {
+        argv[argc++] = "-t";
+        argv[argc++] = "none";
+    }
     argv[argc++] = "-f";
     argv[argc++] = in_fmt;
     argv[argc++] = "-O";

@@ -6,6 +6,7 @@
  * (wall clock, CPU limit, cancellation) run stand-in programs that never
  * finish, so they do not depend on how fast this machine converts. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +279,57 @@ static void test_limits_and_cancellation_kill(void **state)
     assert_true(ims_mono_us() - t0 < 10000000);
 }
 
+/* The arguments a stand-in qemu-img was given, converting into out_dir. */
+static void recorded_args(const char *out_dir, char *args, size_t cap)
+{
+    FILE *f = fopen(path("recorder"), "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\necho \"$*\" > %s\n", path("args"));
+    fclose(f);
+    assert_int_equal(sh_status("chmod +x %s", path("recorder")), 0);
+    struct ims_convert_request req = {
+        .input = path("src.raw"), .input_format = IMS_FORMAT_RAW, .output_format = IMS_CONVERT_QCOW2,
+        .tmp_dir = out_dir, .qemu_img = path("recorder"),
+    };
+    char *out = NULL;
+    struct ims_err err = {0};
+    assert_int_equal(ims_convert(&req, &out, NULL, &err), IMS_OK);
+    unlink(out);
+    free(out);
+    f = fopen(path("args"), "r");
+    assert_non_null(f);
+    assert_non_null(fgets(args, (int)cap, f));
+    fclose(f);
+}
+
+/* Whether files in d take O_DIRECT. */
+static bool direct_ok(const char *d)
+{
+    char f[256];
+    snprintf(f, sizeof(f), "%s/direct-probe", d);
+    int fd = open(f, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd >= 0)
+        close(fd);
+    unlink(f);
+    return fd >= 0;
+}
+
+static void test_output_past_the_page_cache(void **state)
+{
+    /* -t none (O_DIRECT) exactly where the output's file system takes it:
+     * the test's directory (ext4, xfs, btrfs do), and /dev/shm (tmpfs:
+     * only since Linux 6.6) */
+    char args[1024], shm[] = "/dev/shm/ims-test-convert-XXXXXX";
+    recorded_args(tmp, args, sizeof(args));
+    assert_non_null(strstr(args, direct_ok(tmp) ? "convert -p -t none -f raw -O qcow2 " : "convert -p -f raw -O qcow2 "));
+    if (!mkdtemp(shm))
+        skip();
+    recorded_args(shm, args, sizeof(args));
+    bool shm_direct = direct_ok(shm);
+    rmdir(shm);
+    assert_non_null(strstr(args, shm_direct ? "convert -p -t none -f raw -O qcow2 " : "convert -p -f raw -O qcow2 "));
+}
+
 static void test_names(void **state)
 {
     static const struct {
@@ -323,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_every_input_format),
         cmocka_unit_test(test_failures_leave_nothing),
         cmocka_unit_test(test_limits_and_cancellation_kill),
+        cmocka_unit_test(test_output_past_the_page_cache),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_inspect_file),
     };
