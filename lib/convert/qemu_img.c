@@ -18,7 +18,7 @@
  * reads, so the fsync that follows (the store adopting the file, the
  * embedded object storage putting it) has nothing left to flush, instead
  * of the whole image at once behind whatever else the host is writing
- * (bench/README.md, Run AE). Where O_DIRECT is refused (tmpfs before
+ * (bench/README.md, Run AH). Where O_DIRECT is refused (tmpfs before
  * Linux 6.6, some network file systems) qemu-img keeps its default. */
 #include <errno.h>
 #include <fcntl.h>
