@@ -56,6 +56,12 @@ void ims_image_copies_drop(struct ims_kvlist *props);
 enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_id, const char *task_id,
                                     const char *store_id, bool (*keep_going)(void *ctx), void *ctx,
                                     struct ims_err *err);
+/* glance-direct and web-download import into the default store, then
+ * copy to the stores the task names: where the task did not name the
+ * default, its data there goes once another store holds it (the image
+ * active and task_id holding its lock; otherwise nothing changes). */
+enum ims_rc ims_image_unrequested_store_drop(struct ims_service *svc, const char *image_id, const char *task_id,
+                                             const char *store_id, struct ims_err *err);
 /* DELETE /v2/stores/{store_id}/{image_id} (Glance 25): an administrator
  * (403, Glance's delete_image_location policy), stores named (404),
  * store_id known (409), the image visible (404), active

@@ -259,6 +259,54 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
 }
 
 /* ---- DELETE /v2/stores/{store_id}/{image_id} ---- */
+/* Ends edit e by removing the image's data in store_id (it has data in
+ * another store too): a copy's property goes, or, for its own location,
+ * the first copy takes its place; the blob is released after the commit. */
+static enum ims_rc drop_location(struct ims_service *svc, struct ims_image_edit *e, const char *store_id,
+                                 struct ims_err *err)
+{
+    struct ims_image_location locs[IMS_STORES_MAX + 1];
+    size_t n = ims_image_locations(svc, &e->image, locs, IMS_ARRAY_SIZE(locs));
+    char *removed = ims_xstrdup(ims_image_location_in(svc, &e->image, store_id));
+    char key[64];
+    copy_key(key, store_id);
+    if (ims_streq(e->image.blob, removed)) { /* its own location: the first copy takes its place */
+        const char *next = NULL;
+        for (size_t i = 0; i < n && !next; i++)
+            if (!ims_streq(locs[i].url, removed))
+                next = locs[i].url;
+        for (size_t i = 0; i < n; i++)
+            if (ims_streq(locs[i].url, next))
+                copy_key(key, locs[i].store);
+        ims_set_str(&e->image.blob, next);
+    }
+    char meta[64];
+    snprintf(meta, sizeof(meta), "%s%s", IMS_PROP_META_PREFIX, store_id);
+    ims_kvlist_remove(&e->image.props, key);
+    ims_kvlist_remove(&e->image.props, meta);
+    enum ims_rc rc = ims_image_edit_commit(e, NULL, err);
+    if (rc == IMS_OK) /* after the commit: no image row references it */
+        ims_blob_release(svc, removed);
+    free(removed);
+    return rc;
+}
+
+enum ims_rc ims_image_unrequested_store_drop(struct ims_service *svc, const char *image_id, const char *task_id,
+                                             const char *store_id, struct ims_err *err)
+{
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin_internal(svc, image_id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    struct ims_image_location locs[IMS_STORES_MAX + 1];
+    size_t n = ims_image_locations(svc, &e.image, locs, IMS_ARRAY_SIZE(locs));
+    if (!ims_streq(e.image.status, "active") ||
+        !ims_streq(ims_kvlist_get(&e.image.props, IMS_PROP_IMPORT_TASK), task_id) || n < 2 ||
+        !ims_image_location_in(svc, &e.image, store_id))
+        return ims_image_edit_end(&e, IMS_OK, err); /* nothing to drop, or not the task's to */
+    return drop_location(svc, &e, store_id, err);
+}
+
 enum ims_rc ims_image_delete_from_store(struct ims_service *svc, const struct ims_principal *p, const char *store_id,
                                         const char *image_id, struct ims_err *err)
 {
@@ -287,26 +335,5 @@ enum ims_rc ims_image_delete_from_store(struct ims_service *svc, const struct im
         rc = ims_fail(err, IMS_E_NOTFOUND, "Image %s is not stored in store %s.", image_id, store_id);
     if (rc != IMS_OK)
         return ims_image_edit_end(&e, rc, err);
-    char *removed = ims_xstrdup(gone);
-    char key[64];
-    copy_key(key, store_id);
-    if (ims_streq(e.image.blob, removed)) { /* its own location: the first copy takes its place */
-        const char *next = NULL;
-        for (size_t i = 0; i < n && !next; i++)
-            if (!ims_streq(locs[i].url, removed))
-                next = locs[i].url;
-        for (size_t i = 0; i < n; i++)
-            if (ims_streq(locs[i].url, next))
-                copy_key(key, locs[i].store);
-        ims_set_str(&e.image.blob, next);
-    }
-    char meta[64];
-    snprintf(meta, sizeof(meta), "%s%s", IMS_PROP_META_PREFIX, store_id);
-    ims_kvlist_remove(&e.image.props, key);
-    ims_kvlist_remove(&e.image.props, meta);
-    rc = ims_image_edit_commit(&e, NULL, err);
-    if (rc == IMS_OK) /* after the commit: no image row references it */
-        ims_blob_release(svc, removed);
-    free(removed);
-    return rc;
+    return drop_location(svc, &e, store_id, err);
 }

@@ -8,7 +8,8 @@
  * web-download: the URI's, fetched again when resumed) and the image
  * "active"; 2 the data copied to every other store the task names
  * (copy-image: every one; lib/core/image_stores.c), then the lock
- * dropped. A resumed job repeats its step (the staged data stays until
+ * dropped (the default store keeps the data only if the task named it). A
+ * resumed job repeats its step (the staged data stays until
  * the import commits; a store holding the data is skipped); a job that
  * fails or is abandoned gives the image back to queued (if it was not
  * active yet) with its stores in os_glance_failed_import, as Glance's
@@ -102,6 +103,20 @@ static enum ims_rc copy_data(struct ims_job_ctx *ctx, const char *image_id, stru
     return rc;
 }
 
+/* The data went to the default store first: it stays there only if the
+ * task named that store. */
+static enum ims_rc drop_unrequested_default(struct ims_job_ctx *ctx, const char *image_id, struct ims_err *err)
+{
+    const char *ids[1];
+    if (ims_glance_stores(ctx->svc, ids, 1) < 1)
+        return IMS_OK;
+    struct ims_strlist stores = {0};
+    stores_of(ctx, &stores);
+    bool named = ims_strlist_contains(&stores, ids[0]);
+    ims_strlist_release(&stores);
+    return named ? IMS_OK : ims_image_unrequested_store_drop(ctx->svc, image_id, ctx->job->id, ids[0], err);
+}
+
 enum ims_rc ims_job_glance_import_run(struct ims_job_ctx *ctx)
 {
     const char *image_id = json_string_value(json_object_get(ctx->input, "image_id"));
@@ -136,6 +151,8 @@ enum ims_rc ims_job_glance_import_run(struct ims_job_ctx *ctx)
             return IMS_OK;
     }
     enum ims_rc rc = copy_data(ctx, image_id, &err);
+    if (rc == IMS_OK && !copy)
+        rc = drop_unrequested_default(ctx, image_id, &err);
     if (rc == IMS_OK)
         rc = ims_glance_import_finish(ctx->svc, image_id, ctx->job->id, &err);
     if (stopping(ctx, rc))

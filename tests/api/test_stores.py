@@ -194,6 +194,27 @@ def test_glance_direct_into_several_stores(start_imsd):
     assert [f.read_bytes() == DATA for f in blobs_of(srv, "cheap")] == [True]
 
 
+def test_glance_direct_into_another_store_only(start_imsd):
+    """stores: ["cheap"] without the default: the data ends in cheap alone
+    (it passes through the default store, which does not keep it)."""
+    srv = two_files(start_imsd)
+    api = srv.project_user()
+    img = create_image(api, name=unique("gd"), disk_format="raw", container_format="bare")
+    assert api.put("/v2/images/%s/stage" % img["id"], data=DATA, headers=OCTET).status_code == 204
+    r = do_import(api, img["id"], {"method": {"name": "glance-direct"}, "stores": ["cheap"]})
+    assert r.status_code == 202, r.text
+    assert wait_task(api, img["id"])["status"] == "success"
+    got = get_image(api, img["id"])
+    assert got["status"] == "active" and stores_of(got) == ["cheap"], got
+    assert [l["url"].split("://")[0] for l in got["locations"]] == ["cheap"]
+    assert "os_glance_import_task" not in got and got["os_glance_importing_to_stores"] == ""
+    deadline = time.monotonic() + 10
+    while blobs_of(srv, "fast") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert blobs_of(srv, "fast") == []
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+
+
 def test_a_failing_store_with_and_without_all_stores_must_succeed(start_imsd):
     """A copy that cannot be written: the store goes into
     os_glance_failed_import; with all_stores_must_succeed false the task
