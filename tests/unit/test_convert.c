@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ims/convert.h"
+#include "o_direct.h"
 #include "shell.h"
 
 static char dir[64], tmp[96];
@@ -302,18 +303,6 @@ static void recorded_args(const char *out_dir, char *args, size_t cap)
     fclose(f);
 }
 
-/* Whether files in d take O_DIRECT. */
-static bool direct_ok(const char *d)
-{
-    char f[256];
-    snprintf(f, sizeof(f), "%s/direct-probe", d);
-    int fd = open(f, O_WRONLY | O_CREAT | O_DIRECT, 0600);
-    if (fd >= 0)
-        close(fd);
-    unlink(f);
-    return fd >= 0;
-}
-
 static void test_output_past_the_page_cache(void **state)
 {
     /* -t none (O_DIRECT) exactly where the output's file system takes it:
@@ -321,11 +310,11 @@ static void test_output_past_the_page_cache(void **state)
      * only since Linux 6.6) */
     char args[1024], shm[] = "/dev/shm/ims-test-convert-XXXXXX";
     recorded_args(tmp, args, sizeof(args));
-    assert_non_null(strstr(args, direct_ok(tmp) ? "convert -p -t none -f raw -O qcow2 " : "convert -p -f raw -O qcow2 "));
+    assert_non_null(strstr(args, dir_takes_o_direct(tmp) ? "convert -p -t none -f raw -O qcow2 " : "convert -p -f raw -O qcow2 "));
     if (!mkdtemp(shm))
         skip();
     recorded_args(shm, args, sizeof(args));
-    bool shm_direct = direct_ok(shm);
+    bool shm_direct = dir_takes_o_direct(shm);
     rmdir(shm);
     assert_non_null(strstr(args, shm_direct ? "convert -p -t none -f raw -O qcow2 " : "convert -p -f raw -O qcow2 "));
 }

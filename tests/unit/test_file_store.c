@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ims/store.h"
+#include "o_direct.h"
 
 #define MIB (1024 * 1024)
 
@@ -34,16 +35,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-static bool has_o_direct(const char *dir)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/probe", dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0600);
-    if (fd >= 0)
-        close(fd);
-    unlink(path);
-    return fd >= 0;
-}
 
 /* Reads [pos, pos+n) through whatever the store handed out, at most
  * 256 KiB at a time as the HTTP server asks. */
@@ -150,7 +141,7 @@ static void exercise(const char *parent, bool direct_io)
     struct ims_store *s;
     struct ims_err err;
     assert_int_equal(ims_store_file_open(dir, direct_io, &s, &err), IMS_OK);
-    bool direct = direct_io && has_o_direct(dir), uncached = direct && !memory_backed(dir);
+    bool direct = direct_io && dir_takes_o_direct(dir), uncached = direct && !memory_backed(dir);
 
     size_t n = 9 * MIB + 12345; /* whole blocks, then a tail that is not a multiple of 4096 */
     unsigned char *aligned = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, n + 1);
