@@ -73,7 +73,7 @@ def reader(imsd, admin):
 def fill(path, api, image_id):
     values = {"project_id": api.project_id, "image_id": image_id, "user_id": api.user_id, "role_id": "member"}
     for name in ("member_id", "tag", "key", "namespace", "tag_name", "group_id", "enterprise_project_id",
-                 "volume_id", "job_id", "object_name", "property_name", "resource_type"):
+                 "volume_id", "job_id", "object_name", "property_name", "resource_type", "store_id"):
         values.setdefault(name, "x" + uuid.uuid4().hex[:8])
     return path.format(**values)
 
