@@ -10,12 +10,33 @@ from helpers import ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, imsd_is_sanitized
 NO_LIMITS = {"login_rate_per_address": 0, "login_rate_per_user": 0}
 
 
-def vm_rss_kib(srv):
+def proc_status_kib(srv, field):
+    """A figure of imsd's /proc/PID/status in KiB (VmRSS, VmHWM)."""
     with open("/proc/%d/status" % srv.proc.pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise AssertionError("no VmRSS for imsd")
+    raise AssertionError("no %s for imsd" % field)
+
+
+def vm_rss_kib(srv):
+    return proc_status_kib(srv, "VmRSS")
+
+
+def concurrent_logins(srv, clients, each):
+    """The status codes of clients x each password logins, clients at a time."""
+    codes = []
+
+    def client():
+        for _ in range(each):
+            codes.append(srv.issue(password_auth_body(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)).status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return codes
 
 
 def test_logins_give_back_the_hashing_memory(start_imsd):
@@ -26,17 +47,7 @@ def test_logins_give_back_the_hashing_memory(start_imsd):
         pytest.skip("glibc's allocator is what this measures; ASan's replaces it and quarantines what is freed")
     srv = start_imsd(config={"identity": NO_LIMITS})
     before = vm_rss_kib(srv)
-    codes = []
-
-    def client():
-        for _ in range(4):
-            codes.append(srv.issue(password_auth_body(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)).status_code)
-
-    threads = [threading.Thread(target=client) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = concurrent_logins(srv, clients=4, each=4)
     assert codes == [201] * 16, codes
     grown = vm_rss_kib(srv) - before
     assert grown < 12 * 1024, "RSS grew by %d KiB over 16 logins" % grown
@@ -49,11 +60,7 @@ def reset_vm_hwm(srv):
 
 
 def vm_hwm_kib(srv):
-    with open("/proc/%d/status" % srv.proc.pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmHWM for imsd")
+    return proc_status_kib(srv, "VmHWM")
 
 
 def test_login_flood_hashes_one_password_at_a_time(start_imsd):
@@ -67,17 +74,7 @@ def test_login_flood_hashes_one_password_at_a_time(start_imsd):
     srv.issue(password_auth_body(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT))  # the first hash's one-time costs
     reset_vm_hwm(srv)
     before = vm_rss_kib(srv)
-    codes = []
-
-    def client():
-        for _ in range(4):
-            codes.append(srv.issue(password_auth_body(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)).status_code)
-
-    threads = [threading.Thread(target=client) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = concurrent_logins(srv, clients=6, each=4)
     assert codes == [201] * 24, codes
     peak = vm_hwm_kib(srv) - before
     assert peak < 30 * 1024, "the peak grew by %d KiB over 24 logins, 6 at a time (a hash is 19 MiB)" % peak
