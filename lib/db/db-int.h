@@ -81,6 +81,13 @@ enum ims_rc ims_repo_count_check(struct ims_dbc *c, const char *owner, int64_t m
  * whether a count moved. */
 enum ims_rc ims_repo_count_image_removed(struct ims_dbc *c, const char *image_id, const char *unless_owner,
                                          bool *ret_moved, struct ims_err *err);
+/* The image given from one project to another (to: its new owner): off
+ * the count of its owner as the row says, unless that is already to, and
+ * onto to's. Where edits run side by side, both rows are locked first, in
+ * project order, so that two changes in opposite directions cannot
+ * deadlock. */
+enum ims_rc ims_repo_count_image_given(struct ims_dbc *c, const char *image_id, const char *from, const char *to,
+                                       struct ims_err *err);
 
 /* Change signals (signals.c); NULL = none available. */
 /* Maps the signals file at path (the engine's signals_path), creating it. */

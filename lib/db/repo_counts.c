@@ -24,8 +24,17 @@
  * creates meet at slot 0, and a create that holds a single slot waits for
  * no other, so the locks cannot deadlock. A transaction that runs alone
  * (SQLite's one writer, PostgreSQL's exclusive writes) is checked before
- * it writes (ims_repo_count_check) against the sum as it is. */
+ * it writes (ims_repo_count_check) against the sum as it is.
+ *
+ * An owner change moves one image between two projects' rows of the same
+ * slot. Taken old owner first, a change A to B and a change B to A locked
+ * (A, s) and (B, s) in opposite orders, and PostgreSQL aborted one of them
+ * (tests/api/test_pg.py). Every transaction that holds more than one row
+ * takes them in (project, slot) order: the all-slots create in slot order
+ * within its project, the owner change its two rows in project order (the
+ * C collation, checked by the engine, orders them as strcmp does). */
 #include <stdint.h>
+#include <string.h>
 
 #include "db-int.h"
 
@@ -156,5 +165,25 @@ enum ims_rc ims_repo_count_image_removed(struct ims_dbc *c, const char *image_id
     enum ims_rc rc = ims_q_exec(&q, err);
     if (rc == IMS_OK && ret_moved)
         *ret_moved = c->ops->changes(c->h) > 0;
+    return rc;
+}
+
+enum ims_rc ims_repo_count_image_given(struct ims_dbc *c, const char *image_id, const char *from, const char *to,
+                                       struct ims_err *err)
+{
+    int64_t slot = count_slot(image_id);
+    const char *first = from && (!to || strcmp(from, to) < 0) ? from : to;
+    const char *second = first == from ? to : from;
+    enum ims_rc rc = IMS_OK;
+    /* the rows locked in project order (adding nothing) before either moves */
+    if (c->rows_tx && first)
+        rc = count_add(c, first, slot, 0, err);
+    if (rc == IMS_OK && c->rows_tx && second)
+        rc = count_add(c, second, slot, 0, err);
+    bool moved = false;
+    if (rc == IMS_OK)
+        rc = ims_repo_count_image_removed(c, image_id, to, &moved, err);
+    if (rc == IMS_OK && moved)
+        rc = count_add(c, to, slot, 1, err);
     return rc;
 }

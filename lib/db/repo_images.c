@@ -484,13 +484,10 @@ enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_ima
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    if (!ims_streq(before->owner, img->owner)) { /* given away: the counts move (repo_counts.c) */
-        bool moved = false;
-        if ((rc = ims_repo_count_image_removed(c, img->id, img->owner, &moved, err)) != IMS_OK)
-            goto out;
-        if (moved && (rc = ims_repo_count_image_added(c, img->owner, img->id, -1, false, NULL, err)) != IMS_OK)
-            goto out;
-    }
+    /* given away: the counts move (repo_counts.c) */
+    if (!ims_streq(before->owner, img->owner) &&
+        (rc = ims_repo_count_image_given(c, img->id, before->owner, img->owner, err)) != IMS_OK)
+        goto out;
     rc = update_changed(c, before, img, err);
     if (rc == IMS_OK && c->ops->changes(c->h) == 0)
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed or deleted concurrently; retry.", img->id);

@@ -188,6 +188,54 @@ def test_a_create_waits_only_for_the_creates_of_its_count_slot(start_imsd, tmp_p
     assert "3 of" in one.imsctl("quota", "show", owner.project_id)
 
 
+def ids_in_slot(slot, n):
+    """n image ids whose count slot is slot."""
+    out = []
+    while len(out) < n:
+        i = str(uuid.uuid4())
+        if count_slot(i) == slot:
+            out.append(i)
+    return out
+
+
+def test_owner_changes_in_opposite_directions_do_not_deadlock(start_imsd, tmp_path):
+    """Giving an image away moves one from the old owner's count slot to the
+    new owner's (lib/db/repo_counts.c). Images of project A given to B while
+    images of B are given to A, all of one slot, through two nodes at once:
+    taken old-then-new, the two rows were locked in opposite orders and
+    PostgreSQL aborted one transaction of each deadlock (a 500). Every
+    change is acknowledged, and the counts are right after every round."""
+    nodes, _ = start_nodes(start_imsd, tmp_path)
+    admins = [on(node, nodes[0].admin()) for node in nodes]
+    a, b = nodes[0].project_user(), nodes[0].project_user()
+    per_side = 4
+    owned = {a.project_id: [], b.project_id: []}
+    for side in (a, b):
+        for image_id in ids_in_slot(3, per_side):
+            create_image(on(nodes[0], side), id=image_id)
+            owned[side.project_id].append(image_id)
+
+    def give(admin, image_id, to):
+        r = patch(admin, image_id, [{"op": "replace", "path": "/owner", "value": to}])
+        return r.status_code, r.text[:200]
+
+    for round_ in range(12):
+        calls = []
+        for k, image_id in enumerate(owned[a.project_id]):
+            calls.append(lambda admin=admins[k % 2], i=image_id: give(admin, i, b.project_id))
+        for k, image_id in enumerate(owned[b.project_id]):
+            calls.append(lambda admin=admins[(k + 1) % 2], i=image_id: give(admin, i, a.project_id))
+        results = concurrently(calls)
+        assert [code for code, _ in results] == [200] * len(calls), (round_, results)
+        owned = {a.project_id: owned[b.project_id], b.project_id: owned[a.project_id]}
+        for side in (a, b):
+            for image_id in owned[side.project_id]:
+                assert get_image(admins[0], image_id)["owner"] == side.project_id
+    for side in (a, b):
+        assert "%d of" % per_side in nodes[1].imsctl("quota", "show", side.project_id)
+    assert "projects whose image count is wrong: 0" in nodes[1].imsctl("db", "check")
+
+
 def test_a_name_is_taken_once_across_nodes(start_imsd, tmp_path):
     (one, two), _ = start_nodes(start_imsd, tmp_path)
     admins = [one.admin(), two.admin()]
