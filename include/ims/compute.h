@@ -138,9 +138,12 @@ enum ims_rc ims_compute_inventory_open(const char *dir, int64_t grace_seconds, s
  *     <ims:project>PROJECT_ID</ims:project><ims:os_version>...</ims:os_version>
  *   </ims:server>
  * domains without a project belong to default_project (NULL or "": to no
- * project; only project-less reads see them). */
+ * project; only project-less reads see them). A running domain's backup
+ * fails when its hypervisor answers nothing, or writes nothing, for
+ * backup_stall_seconds. */
 #define IMS_LIBVIRT_METADATA_NS "https://imsd.invalid/compute/1"
 enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, const char *dir,
-                                     int64_t grace_seconds, struct ims_compute_source **ret, struct ims_err *err);
+                                     int64_t grace_seconds, int64_t backup_stall_seconds,
+                                     struct ims_compute_source **ret, struct ims_err *err);
 
 #endif

@@ -65,6 +65,7 @@ struct ims_config {
     char *compute_backend;         /* "inventory" or "libvirt" */
     char *compute_uri;             /* libvirt: the connection URI */
     char *compute_default_project; /* libvirt: project of domains whose metadata names none */
+    int64_t compute_backup_stall_seconds; /* libvirt: a running domain's backup writing nothing this long fails */
     /* [database] */
     char *db_connection; /* engine://...; a plain path = SQLite; "" = <data_dir>/imsd.db */
     /* [identity] */

@@ -5,6 +5,8 @@
 #ifndef IMS_COMPUTE_LIBVIRT_INT_H
 #define IMS_COMPUTE_LIBVIRT_INT_H
 
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <libxml/xpath.h>
 
 #include "compute-int.h"
@@ -28,8 +30,28 @@ enum ims_rc ims_lv_backup_check(const char *uri, const char *domain_uuid, struct
  * all, to the raw file paths[i] (absolute; must not exist), and returns
  * once it has; the files are fsynced. IMS_E_BADREQ (IMG.0008) when the
  * hypervisor cannot, IMS_E_CONFLICT when the domain stopped or changed its
- * disks since srv was read, IMS_E_IO when the job failed. */
+ * disks since srv was read, IMS_E_IO when the job failed; IMS_E_IO with
+ * IMG.0126 when the hypervisor did not answer, or the job wrote nothing,
+ * for stall_seconds (libvirt's job is then cancelled). A job of the
+ * domain's that writes to paths (an attempt of a process killed meanwhile)
+ * is cancelled first. */
 enum ims_rc ims_lv_backup_push(const char *uri, const struct ims_server *srv, char *const *paths,
-                               struct ims_err *err);
+                               int64_t stall_seconds, struct ims_err *err);
+
+/* ---- libvirt_call.c: calls that talk to QEMU, waited for a bounded time ---- */
+enum ims_lv_op { IMS_LV_BACKUP_BEGIN, IMS_LV_ABORT_JOB };
+struct ims_lv_call;
+/* Starts op on dom (virDomainBackupBegin with xml, virDomainAbortJob) on a
+ * thread of its own; never NULL. */
+struct ims_lv_call *ims_lv_call_start(virDomainPtr dom, enum ims_lv_op op, const char *xml);
+/* Whether the call has returned, waiting for it until deadline_us
+ * (ims_mono_us) at most. */
+bool ims_lv_call_wait(struct ims_lv_call *c, int64_t deadline_us);
+/* A returned call's result (libvirt's: < 0 failed, with libvirt's error
+ * code and message, valid until the call is dropped). */
+int ims_lv_call_result(struct ims_lv_call *c, int *code, const char **why);
+/* The caller is done with c; a call still running frees itself when it
+ * returns. */
+void ims_lv_call_drop(struct ims_lv_call *c);
 
 #endif

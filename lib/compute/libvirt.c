@@ -43,6 +43,7 @@ struct lv_source {
     virConnectPtr conn;
     char *uri;
     char *default_project; /* NULL: none */
+    int64_t backup_stall_seconds; /* a running domain's backup that writes nothing this long fails */
     struct ims_backup_copies backups; /* dir: <data dir>/compute; db: the repository */
 };
 
@@ -377,7 +378,8 @@ static enum ims_rc same_disks(void *ctx, const struct ims_server *copied, struct
 /* A running domain's disks, written by the hypervisor. */
 static enum ims_rc push(void *ctx, const struct ims_server *srv, char *const *paths, struct ims_err *err)
 {
-    return ims_lv_backup_push(((struct lv_source *)ctx)->uri, srv, paths, err);
+    const struct lv_source *lv = ctx;
+    return ims_lv_backup_push(lv->uri, srv, paths, lv->backup_stall_seconds, err);
 }
 
 static enum ims_rc lv_backup_possible(struct ims_compute_source *src, const struct ims_server *srv,
@@ -448,7 +450,8 @@ static const struct ims_compute_ops libvirt_ops = {
 };
 
 enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_project, const char *dir,
-                                     int64_t grace_seconds, struct ims_compute_source **ret, struct ims_err *err)
+                                     int64_t grace_seconds, int64_t backup_stall_seconds,
+                                     struct ims_compute_source **ret, struct ims_err *err)
 {
     if (!dir || !*dir)
         return ims_fail(err, IMS_E_INTERNAL, "the libvirt source needs a directory for its backups");
@@ -463,6 +466,7 @@ enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_projec
     lv->base.ops = &libvirt_ops;
     lv->conn = conn;
     lv->uri = ims_xstrdup(uri);
+    lv->backup_stall_seconds = backup_stall_seconds > 0 ? backup_stall_seconds : 300;
     lv->default_project = default_project && *default_project ? ims_xstrdup(default_project) : NULL;
     lv->backups = (struct ims_backup_copies){.dir = ims_xasprintf("%s/compute", dir), .grace_seconds = grace_seconds};
     *ret = &lv->base;

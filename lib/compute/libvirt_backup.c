@@ -15,8 +15,13 @@
  *    their target file, every other disk (a cdrom) excluded;
  *  - the job is polled until it ends; its outcome is the completed job's
  *    statistics (a failed job's files are removed by libvirt);
+ *  - bounded: a hypervisor that does not answer, or a job that writes
+ *    nothing, for [compute] backup_stall_seconds fails the backup (IMG.0126)
+ *    and cancels libvirt's job; the calls that talk to QEMU run on threads
+ *    of their own (libvirt_call.c), the polling asks libvirt alone;
  *  - a read-write connection of its own per call (the source's reads go
  *    through a read-only one; libvirt refuses both calls on those). */
+#include <errno.h>
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -24,6 +29,7 @@
 #include <libxml/xpathInternals.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,19 +192,94 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Waits for the domain's job to end, then reads how the backup ended. */
-static enum ims_rc wait_job(const struct lv_domain *d, const char *uuid, struct ims_err *err)
+/* The domain's backup job: 1 running (its XML in *xml when asked), 0 none,
+ * -1 libvirt failed. libvirt answers from its own records, without asking
+ * QEMU, so a stuck QEMU does not hold this call. */
+static int backup_running(virDomainPtr dom, char **xml)
 {
+    char *x = virDomainBackupGetXMLDesc(dom, 0);
+    if (x) {
+        if (xml)
+            *xml = x;
+        else
+            free(x);
+        return 1;
+    }
+    virErrorPtr e = virGetLastError();
+    return e && e->code == VIR_ERR_NO_DOMAIN_BACKUP ? 0 : -1;
+}
+
+/* What the job has written: the allocated bytes of its files (QEMU writes
+ * them as it copies; read beside it, as libvirt's own count would ask the
+ * stuck QEMU). */
+static int64_t written(size_t n, char *const *paths)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) == 0)
+            sum += (int64_t)st.st_blocks * 512;
+    }
+    return sum;
+}
+
+/* Cancels the domain's backup job (waiting for libvirt, and for the job to
+ * end, up to `patience` each); false when either did not happen in time
+ * (QEMU stuck: the cancel is queued and takes effect once QEMU answers). */
+static bool cancel_job(virDomainPtr dom, const char *uuid, int64_t patience_us)
+{
+    struct ims_lv_call *abort = ims_lv_call_start(dom, IMS_LV_ABORT_JOB, NULL);
+    bool answered = ims_lv_call_wait(abort, ims_mono_us() + patience_us);
+    const char *why = NULL;
+    if (answered && ims_lv_call_result(abort, NULL, &why) < 0)
+        ims_warn("compute: cancelling the backup job of domain %s: %s", uuid, why);
+    ims_lv_call_drop(abort);
+    if (!answered)
+        return false;
+    int64_t until = ims_mono_us() + patience_us;
+    for (long ms = 10; ims_mono_us() < until; ms = ms < 200 ? ms * 2 : 200) {
+        if (backup_running(dom, NULL) == 0)
+            return true;
+        sleep_ms(ms);
+    }
+    return false;
+}
+
+static enum ims_rc stalled(virDomainPtr dom, const char *uuid, int64_t stall_seconds, const char *what,
+                           struct ims_err *err)
+{
+    /* the cancel waits as long as the stall did, at most 30 s */
+    bool cancelled = cancel_job(dom, uuid, (stall_seconds < 30 ? stall_seconds : 30) * 1000000);
+    return ims_fail_code(err, IMS_E_IO, "IMG.0126",
+                         "The backup of ECS %s failed: its hypervisor %s for %lld s; libvirt's backup job %s.", uuid,
+                         what, (long long)stall_seconds,
+                         cancelled ? "was cancelled" : "is cancelled once the hypervisor answers");
+}
+
+/* Waits for the domain's job to end while it writes, then reads how the
+ * backup ended. */
+static enum ims_rc wait_job(const struct lv_domain *d, const struct ims_server *srv, char *const *paths,
+                            int64_t stall_seconds, struct ims_err *err)
+{
+    int64_t seen = -1, moved = ims_mono_us();
     for (long ms = 10;; ms = ms < 200 ? ms * 2 : 200) {
-        virDomainJobInfo info;
-        if (virDomainGetJobInfo(d->dom, &info) != 0)
+        int running = backup_running(d->dom, NULL);
+        if (running < 0)
             return ims_lv_fail(err, "reading the backup job");
-        if (info.type == VIR_DOMAIN_JOB_NONE)
+        if (!running)
             break;
+        int64_t now = ims_mono_us(), w = written(srv->nvolumes, paths);
+        if (w != seen) {
+            seen = w;
+            moved = now;
+        } else if (now - moved >= stall_seconds * 1000000) {
+            return stalled(d->dom, srv->id, stall_seconds, "wrote nothing", err);
+        }
         sleep_ms(ms);
     }
     int type = VIR_DOMAIN_JOB_NONE, nparams = 0, op = -1;
     virTypedParameterPtr params = NULL;
+    /* the ended job's record, kept by libvirt (QEMU is not asked) */
     if (virDomainGetJobStats(d->dom, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) != 0)
         return ims_lv_fail(err, "reading the ended backup job");
     const char *why = NULL;
@@ -206,11 +287,65 @@ static enum ims_rc wait_job(const struct lv_domain *d, const char *uuid, struct 
     virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &why);
     enum ims_rc rc = IMS_OK;
     if (op != VIR_DOMAIN_JOB_OPERATION_BACKUP)
-        rc = ims_fail(err, IMS_E_IO, "libvirt: the backup job of domain %s ended, and how is unknown", uuid);
+        rc = ims_fail(err, IMS_E_IO, "libvirt: the backup job of domain %s ended, and how is unknown", srv->id);
     else if (type != VIR_DOMAIN_JOB_COMPLETED)
-        rc = ims_fail(err, IMS_E_IO, "libvirt: the backup job of domain %s %s: %s", uuid,
+        rc = ims_fail(err, IMS_E_IO, "libvirt: the backup job of domain %s %s: %s", srv->id,
                       type == VIR_DOMAIN_JOB_CANCELLED ? "was cancelled" : "failed", why ? why : "no reason given");
     virTypedParamsFree(params, nparams);
+    return rc;
+}
+
+/* A backup job of the domain that writes into this backup's directory is
+ * an attempt of a process killed meanwhile (a job resumed after imsd's
+ * restart makes the same backup again): it is cancelled, and its files
+ * removed, before the backup starts again. */
+static enum ims_rc cancel_stale(const struct lv_domain *d, const struct ims_server *srv, char *const *paths,
+                                int64_t stall_seconds, struct ims_err *err)
+{
+    char *xml = NULL;
+    if (backup_running(d->dom, &xml) != 1 || !paths[0])
+        return IMS_OK; /* none (or unreadable: starting reports it) */
+    const char *slash = strrchr(paths[0], '/');
+    size_t dirlen = slash ? (size_t)(slash - paths[0]) + 1 : 0;
+    bool ours = false;
+    for (const char *at = xml; dirlen && !ours && (at = strstr(at, "file='")) != NULL; at += 6)
+        ours = strncmp(at + 6, paths[0], dirlen) == 0;
+    free(xml);
+    if (!ours)
+        return IMS_OK; /* another's: starting reports the conflict */
+    ims_warn("compute: domain %s still runs an earlier attempt of this backup: cancelling it", srv->id);
+    if (!cancel_job(d->dom, srv->id, stall_seconds * 1000000))
+        return ims_fail_code(err, IMS_E_IO, "IMG.0126",
+                             "The backup of ECS %s failed: an earlier attempt's backup job did not end within %lld s.",
+                             srv->id, (long long)stall_seconds);
+    for (size_t i = 0; i < srv->nvolumes; i++)
+        if (unlink(paths[i]) != 0 && errno != ENOENT)
+            return ims_fail(err, IMS_E_IO, "cannot remove %s: %s", paths[i], strerror(errno));
+    return IMS_OK;
+}
+
+/* virDomainBackupBegin, waited for stall_seconds at most. */
+static enum ims_rc begin(const struct lv_domain *d, const struct ims_server *srv, const char *xml,
+                         int64_t stall_seconds, struct ims_err *err)
+{
+    struct ims_lv_call *call = ims_lv_call_start(d->dom, IMS_LV_BACKUP_BEGIN, xml);
+    if (!ims_lv_call_wait(call, ims_mono_us() + stall_seconds * 1000000)) {
+        ims_lv_call_drop(call);
+        return stalled(d->dom, srv->id, stall_seconds, "did not answer", err);
+    }
+    int code = VIR_ERR_INTERNAL_ERROR;
+    const char *why = NULL;
+    enum ims_rc rc = IMS_OK;
+    if (ims_lv_call_result(call, &code, &why) < 0) {
+        if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_ARGUMENT_UNSUPPORTED || code == VIR_ERR_OPERATION_UNSUPPORTED)
+            rc = cannot(d, srv->id, err);
+        else if (code == VIR_ERR_OPERATION_INVALID)
+            rc = ims_fail(err, IMS_E_CONFLICT, "Server %s changed state while being backed up (%s); try again.",
+                          srv->id, why);
+        else
+            rc = ims_fail(err, IMS_E_IO, "libvirt: starting the backup job: %s", why);
+    }
+    ims_lv_call_drop(call);
     return rc;
 }
 
@@ -231,7 +366,7 @@ static enum ims_rc sync_files(size_t n, char *const *paths, struct ims_err *err)
 }
 
 enum ims_rc ims_lv_backup_push(const char *uri, const struct ims_server *srv, char *const *paths,
-                               struct ims_err *err)
+                               int64_t stall_seconds, struct ims_err *err)
 {
     struct lv_domain d;
     enum ims_rc rc = domain_open(uri, srv->id, &d, err);
@@ -243,20 +378,10 @@ enum ims_rc ims_lv_backup_push(const char *uri, const struct ims_server *srv, ch
         return IMS_E_CONFLICT;
     }
     int64_t started = ims_mono_us();
-    if (virDomainBackupBegin(d.dom, xml, NULL, 0) != 0) {
-        virErrorPtr e = virGetLastError();
-        int code = e ? e->code : VIR_ERR_INTERNAL_ERROR;
-        if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_ARGUMENT_UNSUPPORTED ||
-            code == VIR_ERR_OPERATION_UNSUPPORTED)
-            rc = cannot(&d, srv->id, err);
-        else if (code == VIR_ERR_OPERATION_INVALID)
-            rc = ims_fail(err, IMS_E_CONFLICT, "Server %s changed state while being backed up (%s); try again.",
-                          srv->id, virGetLastErrorMessage());
-        else
-            rc = ims_lv_fail(err, "starting the backup job");
-    } else if ((rc = wait_job(&d, srv->id, err)) == IMS_OK) {
+    if ((rc = cancel_stale(&d, srv, paths, stall_seconds, err)) == IMS_OK &&
+        (rc = begin(&d, srv, xml, stall_seconds, err)) == IMS_OK &&
+        (rc = wait_job(&d, srv, paths, stall_seconds, err)) == IMS_OK)
         rc = sync_files(srv->nvolumes, paths, err);
-    }
     if (rc == IMS_OK)
         ims_info("compute: libvirt backup job of domain %s: %zu disk(s) in %.2f s", srv->id, srv->nvolumes,
                  (double)(ims_mono_us() - started) / 1e6);

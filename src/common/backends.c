@@ -273,7 +273,8 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
     struct ims_err e = {0};
     enum ims_rc crc = ims_streq(cfg->compute_backend, "libvirt")
                           ? ims_compute_libvirt_open(cfg->compute_uri, cfg->compute_default_project, cfg->data_dir,
-                                                     cfg->recovery_grace_seconds, &b->compute, &e)
+                                                     cfg->recovery_grace_seconds, cfg->compute_backup_stall_seconds,
+                                                     &b->compute, &e)
                           : ims_compute_inventory_open(cfg->data_dir, cfg->recovery_grace_seconds, b->obs, &b->compute, &e);
     if (crc != IMS_OK) {
         snprintf(err, errlen, "compute source ([compute] backend %s): %s", cfg->compute_backend, e.msg);

@@ -136,6 +136,10 @@ const struct ims_setting ims_settings[] = {
     {"compute", "uri", "IMSD_COMPUTE_URI", "libvirt: the connection URI (qemu:///system, test:///PATH)", ""},
     {"compute", "default_project", NULL,
      "libvirt: the project id of domains whose metadata names none (empty: such domains belong to no project)", ""},
+    {"compute", "backup_stall_seconds", NULL,
+     "libvirt: a running domain's backup fails (IMG.0126) when its hypervisor answers nothing, or writes nothing, "
+     "for this long, and libvirt's backup job is cancelled, seconds",
+     "300"},
     {"database", "connection", "IMSD_DATABASE",
      "metadata database: sqlite://PATH or a path (default: <data_dir>/imsd.db)", ""},
     {"database", "cache_kib", NULL,
@@ -438,6 +442,8 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     }
     if (IS("compute", "uri")) return STR(compute_uri);
     if (IS("compute", "default_project")) return STR(compute_default_project);
+    if (IS("compute", "backup_stall_seconds"))
+        return set_int(&c->compute_backup_stall_seconds, v, 1, 86400, key, err, errlen);
     if (IS("identity", "region")) return STR(region);
     if (IS("identity", "token_ttl")) return set_int(&c->token_ttl, v, 1, 366LL * 86400, key, err, errlen);
     if (IS("identity", "admin_password")) return STR(admin_password);
@@ -607,8 +613,8 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             (long long)c->obs_server_copy_max, (long long)c->obs_retry_attempts, (long long)c->obs_retry_base_ms,
             (long long)c->obs_retry_max_delay_ms, (long long)c->obs_retry_total_seconds,
             (long long)c->obs_stall_seconds);
-    fprintf(out, "[compute]\nbackend = %s\nuri = %s\ndefault_project = %s\n\n", c->compute_backend, c->compute_uri,
-            c->compute_default_project);
+    fprintf(out, "[compute]\nbackend = %s\nuri = %s\ndefault_project = %s\nbackup_stall_seconds = %lld\n\n",
+            c->compute_backend, c->compute_uri, c->compute_default_project, (long long)c->compute_backup_stall_seconds);
     fprintf(out, "[identity]\nregion = %s\ntoken_ttl = %lld\nlockout_failures = %lld\nlockout_seconds = %lld\n"
                  "login_rate_per_address = %lld\nlogin_rate_per_user = %lld\nadmin_password = %s\ntoken_key = %s\n\n",
             c->region, (long long)c->token_ttl, (long long)c->lockout_failures, (long long)c->lockout_seconds,

@@ -104,6 +104,17 @@ class QemuLibvirt:
         self.virsh("create", xml)
         return dom
 
+    def qemu_pid(self, name):
+        """The process id of domain name's QEMU."""
+        return int((self.root / "run" / "qemu" / ("%s.pid" % name)).read_text().strip())
+
+    def backup_running(self, dom):
+        """Whether the domain has a backup job (libvirt answers from its own
+        records: also while QEMU is stopped)."""
+        r = self.virsh("backup-dumpxml", dom, check=False)
+        assert r.returncode == 0 or "no domain backup job" in r.stderr, r.stderr
+        return r.returncode == 0
+
     def guest_write(self, dom, target_index, offset, data_byte, length):
         """The guest's write (QEMU's qemu-io on the disk's virtio device):
         it goes through QEMU's block layer as the guest's own would, with

@@ -7,6 +7,7 @@ backup (hard links), never copied; deletion, refusals, the backup service's
 permission."""
 import hashlib
 import os
+import signal
 import time
 import uuid
 
@@ -402,3 +403,43 @@ def test_a_running_qemu_domain_is_backed_up_by_its_hypervisor(start_imsd, qemu_l
         ("raw", disks[n]["size"]) for n in ("sys", "data1", "data2")]
     # the domain ran on, untouched
     assert qemu_libvirt.virsh("domstate", dom).stdout.strip() == "running"
+
+
+def test_a_stuck_hypervisor_fails_the_backup_in_bounded_time(start_imsd, qemu_libvirt, disks, tmp_path):
+    """A running domain's QEMU stops answering (SIGSTOP: as one stuck in the
+    kernel on its storage would): libvirt waits for it without limit, imsd
+    does not. After [compute] backup_stall_seconds the job fails with
+    IMG.0126, no image, backup or backup file is left; once QEMU runs again
+    libvirt's backup job is gone, the domain runs on and a new full-ECS image
+    of it succeeds. Before, the job waited for QEMU for ever."""
+    s = start_imsd(config={"compute": {"backend": "libvirt", "uri": qemu_libvirt.uri, "backup_stall_seconds": 2}})
+    a = s.project_user()
+    name = unique("stuck")
+    dom = qemu_libvirt.start_domain(name, [(disks["sys"]["disk"], "raw", "vda"),
+                                           (disks["data1"]["disk"], "qcow2", "vdb"),
+                                           (disks["data2"]["disk"], "raw", "vdc")],
+                                    project=a.project_id, os_version=OS)
+    pid = qemu_libvirt.qemu_pid(name)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        job = run_job(a, {"name": unique("stuck"), "instance_id": dom}, timeout=60)
+        took = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert job["status"] == "FAIL" and job["error_code"] == "IMG.0126", job
+    assert "2 s" in job["fail_reason"], job
+    assert took < 45, took
+    assert a.get("/v2/images").json()["images"] == []
+    assert not [l for l in s.imsctl("backup", "ls", "--project", a.project_name).split("\n") if l.strip()]
+    backups = s.data_dir / "compute" / "backups"
+    assert not (backups.exists() and list(backups.iterdir()))
+    # QEMU answers again: the backup it was asked for is cancelled or fails
+    deadline = time.monotonic() + 60
+    while qemu_libvirt.backup_running(dom):
+        assert time.monotonic() < deadline, "libvirt's backup job never ended"
+        time.sleep(0.1)
+    assert qemu_libvirt.virsh("domstate", dom).stdout.strip() == "running"
+    assert not (backups.exists() and list(backups.iterdir()))
+    job = run_job(a, {"name": unique("again"), "instance_id": dom})
+    check_whole(a, job, disks, tmp_path, firmware="bios")
