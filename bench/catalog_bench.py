@@ -19,7 +19,8 @@ Not a test: it prints figures and exits 0 whether or not targets are met.
 Environment: CATALOG_IMAGES="10000 100000", BENCH_BUILD=build,
 BENCH_THREADS=2, BENCH_CONNS=32, BENCH_DURATION=3 (seconds per wrk run),
 CATALOG_ONLY=regex (run only the rows whose key matches), BENCH_OUT=FILE
-(key=value lines).
+(key=value lines), CATALOG_ANSWER_KIB=N ([images] answer_cache_kib; 0 turns
+the whole-answer cache off, for an A/B).
 """
 import json
 import os
@@ -46,6 +47,7 @@ CONNS = int(os.environ.get("BENCH_CONNS", "32"))
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
 ONLY = re.compile(os.environ.get("CATALOG_ONLY", ""))
 OUT = os.environ.get("BENCH_OUT")
+ANSWER_KIB = int(os.environ["CATALOG_ANSWER_KIB"]) if os.environ.get("CATALOG_ANSWER_KIB") else None
 RARE = 500  # every RARE-th image is the rare one: 0.2%
 RARE_EP = "e1e1e1e1-0000-4000-8000-000000000001"
 
@@ -106,6 +108,8 @@ class Imsd:
         with open(self.ini, "w") as f:
             # the seed writes by SQL, past any quota; 100000 is the setting's maximum
             f.write("[images]\nquota_default = %d\n" % min(count * 2 + 1000, 100000))
+            if ANSWER_KIB is not None:  # an A/B of the whole-answer cache: 0 turns it off
+                f.write("answer_cache_kib = %d\n" % ANSWER_KIB)
             # the memory phase logs in without pause (each login an argon2id hash of 19 MiB)
             f.write("[identity]\nlogin_rate_per_address = 0\nlogin_rate_per_user = 0\n")
         self.pw = "bench-%d" % os.getpid()

@@ -91,6 +91,8 @@ struct ims_config {
     int64_t list_limit_max;
     /* Rendered image documents each HTTP thread keeps (lib/api/image_cache.c), KiB; 0 = none. */
     int64_t document_cache_kib;
+    /* Whole answers of image reads each HTTP thread keeps (lib/api/answer_cache.c), KiB; 0 = none. */
+    int64_t answer_cache_kib;
     int64_t db_cache_kib; /* [database] cache_kib: SQLite's page cache per connection */
     int64_t quota_default; /* images a project may own unless `imsctl quota set` says otherwise */
     int64_t upload_lease_seconds; /* an upload whose process stops renewing it this long is recovered */

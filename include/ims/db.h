@@ -43,6 +43,11 @@ struct ims_sql_ops {
     int (*col_count)(void *stmt);
     const char *(*col_name)(void *stmt, int col);
     void (*reset)(void *stmt);
+    /* Whether the statement may change the database (not a SELECT, not
+     * transaction control): run outside a transaction it commits by itself,
+     * and the data signal moves after it. NULL: the engine keeps no data
+     * signal (every write's commit is then all there is). */
+    bool (*stmt_writes)(void *stmt);
     int64_t (*changes)(void *handle);
     const char *(*errmsg)(void *handle);
     /* Frees per-request leftovers; called when no statement is in use. */
@@ -123,8 +128,13 @@ enum ims_rc ims_db_copy(struct ims_db *from, struct ims_db *to, struct ims_buf *
 /* ---- change signals (lib/db/signals.c) ----
  * What per-thread caches hold changed: raised by the repository with the
  * write (bumped once its transaction commits), read by the caches on every
- * use. */
-enum ims_db_signal { IMS_SIGNAL_IAM, IMS_SIGNAL_REVOCATION, IMS_NSIGNALS };
+ * use. IMS_SIGNAL_DATA is no repository's to raise: it moves after every
+ * commit that may have changed any row (a write transaction, a writing
+ * statement outside one), before the write's caller goes on, so whatever
+ * was read before it moved may be older than an acknowledged write. It is
+ * read only where the signals are shared by every process on the database
+ * (the SQLite file): elsewhere ims_db_signal_read says "unknown" for it. */
+enum ims_db_signal { IMS_SIGNAL_IAM, IMS_SIGNAL_REVOCATION, IMS_SIGNAL_DATA, IMS_NSIGNALS };
 void ims_db_signal_raise(struct ims_dbc *c, enum ims_db_signal which);
 /* false when this database has no signals: the caller must read SQL. */
 bool ims_db_signal_read(struct ims_db *db, enum ims_db_signal which, uint64_t *ret);

@@ -15,6 +15,11 @@
  * are set here. */
 enum ims_rc ims_images_create(struct ims_service *svc, const struct ims_principal *p, struct ims_image *draft,
                               struct ims_err *err);
+/* The count of commits to the repository by every process, read before an
+ * answer reads the repository: while it stays the same no write has
+ * committed since, so that answer is still current. false when no such
+ * count is shared by every process (PostgreSQL): answers must be read. */
+bool ims_images_data_version(struct ims_service *svc, uint64_t *ret);
 /* NOT_FOUND unless visible to p. */
 enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
                            struct ims_image *ret, struct ims_err *err);

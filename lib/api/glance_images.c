@@ -78,7 +78,7 @@ void api_images_create(struct ims_request *req)
     ims_image_release(&img);
 }
 
-void api_images_show(struct ims_request *req)
+static void images_show(struct ims_request *req)
 {
     struct ims_image img;
     struct ims_err err = {0};
@@ -89,6 +89,15 @@ void api_images_show(struct ims_request *req)
     }
     reply_image(req, 200, &img);
     ims_image_release(&img);
+}
+
+void api_images_show(struct ims_request *req)
+{
+    struct api_answer a;
+    if (api_answer_reuse(req, &a))
+        return;
+    images_show(req);
+    api_answer_keep(req, &a);
 }
 
 static struct ims_query_limits limits(struct ims_request *req)
@@ -139,7 +148,7 @@ bool api_images_query(struct ims_request *req, const struct ims_query_limits *li
     return rc == IMS_OK;
 }
 
-void api_images_list(struct ims_request *req)
+static void images_list(struct ims_request *req)
 {
     struct ims_query_limits lim = limits(req);
     struct ims_image_query q;
@@ -194,6 +203,15 @@ void api_images_list(struct ims_request *req)
         api_page_docs_release(&docs);
     ims_image_array_free(imgs, n);
     ims_image_query_release(&q);
+}
+
+void api_images_list(struct ims_request *req)
+{
+    struct api_answer a;
+    if (api_answer_reuse(req, &a))
+        return;
+    images_list(req);
+    api_answer_keep(req, &a);
 }
 
 void api_images_update(struct ims_request *req)

@@ -135,6 +135,11 @@ enum ims_rc ims_images_get(struct ims_service *svc, const struct ims_principal *
     return image_get(svc, p, id, true, ret, err);
 }
 
+bool ims_images_data_version(struct ims_service *svc, uint64_t *ret)
+{
+    return ims_db_signal_read(svc->db, IMS_SIGNAL_DATA, ret);
+}
+
 enum ims_rc ims_images_list(struct ims_service *svc, const struct ims_principal *p, const struct ims_image_query *q,
                             struct ims_image **ret, size_t *ret_n, struct ims_err *err)
 {

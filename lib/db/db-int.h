@@ -15,6 +15,7 @@ struct ims_dbc {
     bool reading; /* inside ims_db_read_begin/end */
     bool rows_tx; /* the open write transaction is ims_db_begin_rows's, on h itself */
     unsigned pending_signals; /* raised in the open transaction: bumped at commit */
+    bool read_wrote; /* a writing statement ran inside the read snapshot: the data signal moves at its end */
     struct ims_db *db;
     struct ims_dbc *next;
 };

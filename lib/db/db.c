@@ -260,6 +260,10 @@ void ims_db_read_end(struct ims_dbc *c)
         return;
     c->reading = false;
     ims_q_run(c, "COMMIT", NULL);
+    if (c->read_wrote) {
+        c->read_wrote = false;
+        ims_signals_bump(c->db->signals, 1u << IMS_SIGNAL_DATA);
+    }
 }
 
 enum ims_rc ims_db_begin(struct ims_dbc *c, struct ims_err *err)
@@ -315,9 +319,10 @@ enum ims_rc ims_db_commit(struct ims_dbc *c, struct ims_err *err)
     if (rc != IMS_OK)
         c->ops->exec(c->h, "ROLLBACK", NULL);
     end_write(c);
-    /* after the commit: a cache that sees the new count also sees the write */
+    /* after the commit: a cache that sees the new count also sees the write;
+     * the data signal is this process's own (never notified to other nodes) */
     if (rc == IMS_OK)
-        ims_signals_bump(c->db->signals, signals);
+        ims_signals_bump(c->db->signals, signals | 1u << IMS_SIGNAL_DATA);
     return rc;
 }
 
@@ -373,9 +378,18 @@ enum ims_step ims_q_step(struct ims_q *q) { return q->c->ops->step(q->st); }
 
 void ims_q_done(struct ims_q *q)
 {
-    if (q->st)
-        q->c->ops->reset(q->st);
+    if (!q->st)
+        return;
+    struct ims_dbc *c = q->c;
+    /* outside a transaction a writing statement commits by itself, by its
+     * reset at the latest (a RETURNING one) */
+    bool committed = c->txdepth == 0 && c->ops->stmt_writes && c->ops->stmt_writes(q->st);
+    c->ops->reset(q->st);
     q->st = NULL;
+    if (committed && c->reading)
+        c->read_wrote = true;
+    else if (committed)
+        ims_signals_bump(c->db->signals, 1u << IMS_SIGNAL_DATA);
 }
 
 enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err)

@@ -98,6 +98,10 @@ bool ims_signals_read(const struct ims_signals *s, enum ims_db_signal which, uin
 {
     if (!s || !atomic_load_explicit(&s->live, memory_order_acquire))
         return false;
+    /* Only a shared file has every process's writes in it the moment they
+     * commit; another node's notification arrives when it arrives. */
+    if (which == IMS_SIGNAL_DATA && !s->mapped)
+        return false;
     *ret = atomic_load_explicit(&s->map->counters[which], memory_order_acquire);
     return true;
 }

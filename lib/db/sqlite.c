@@ -230,6 +230,7 @@ static int64_t sq_col_int(void *st, int col) { return sqlite3_column_int64(st, c
 static int sq_col_count(void *st) { return sqlite3_column_count(st); }
 static const char *sq_col_name(void *st, int col) { return sqlite3_column_name(st, col); }
 static void sq_reset(void *st) { sqlite3_reset(st); }
+static bool sq_stmt_writes(void *st) { return !sqlite3_stmt_readonly(st); }
 static int64_t sq_changes(void *handle) { return sqlite3_changes64(((struct sqlite_handle *)handle)->db); }
 static const char *sq_errmsg(void *handle) { return sqlite3_errmsg(((struct sqlite_handle *)handle)->db); }
 
@@ -283,6 +284,7 @@ const struct ims_sql_ops ims_sqlite_ops = {
     .col_count = sq_col_count,
     .col_name = sq_col_name,
     .reset = sq_reset,
+    .stmt_writes = sq_stmt_writes,
     .changes = sq_changes,
     .errmsg = sq_errmsg,
     .maintain = sq_maintain,

@@ -172,6 +172,11 @@ const struct ims_setting ims_settings[] = {
      "rendered image documents each HTTP thread keeps, KiB (0 = none); one is used only for the image's revision "
      "it was rendered from",
      "1024"},
+    {"images", "answer_cache_kib", NULL,
+     "whole answers of image reads (GET /v2/images and /v2/images/{id}) each HTTP thread keeps, KiB (0 = none); one "
+     "is reused only for the same caller, rights and request while no write has committed since it was read "
+     "(SQLite; with PostgreSQL nothing is kept)",
+     "1024"},
     {"images", "quota_default", NULL, "images a project may own (per project: imsctl quota set)", "10000"},
     {"images", "upload_lease_seconds", NULL,
      "an upload whose process stops renewing its lease this long is returned to queued (by any node)", "60"},
@@ -457,6 +462,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("images", "list_limit_max")) return set_int(&c->list_limit_max, v, 1, 100000, key, err, errlen);
     if (IS("database", "cache_kib")) return set_int(&c->db_cache_kib, v, 64, 1 << 20, key, err, errlen);
     if (IS("images", "document_cache_kib")) return set_int(&c->document_cache_kib, v, 0, 1 << 20, key, err, errlen);
+    if (IS("images", "answer_cache_kib")) return set_int(&c->answer_cache_kib, v, 0, 1 << 20, key, err, errlen);
     if (IS("images", "quota_default")) return set_int(&c->quota_default, v, 0, 100000, key, err, errlen);
     if (IS("images", "upload_lease_seconds")) return set_int(&c->upload_lease_seconds, v, 5, 86400, key, err, errlen);
     if (IS("import_filtering_opts", "allowed_schemes")) return STR(import_allowed_schemes);
@@ -624,8 +630,9 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
                  "show_image_direct_url = %s\nshow_multiple_locations = %s\n",
             (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max,
             c->show_image_direct_url ? "true" : "false", c->show_multiple_locations ? "true" : "false");
-    fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\ndocument_cache_kib = %lld\n",
-            (long long)c->quota_default, (long long)c->upload_lease_seconds, (long long)c->document_cache_kib);
+    fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\ndocument_cache_kib = %lld\nanswer_cache_kib = %lld\n",
+            (long long)c->quota_default, (long long)c->upload_lease_seconds, (long long)c->document_cache_kib,
+            (long long)c->answer_cache_kib);
     fprintf(out, "\n[import_filtering_opts]\nallowed_schemes = %s\ndisallowed_schemes = %s\nallowed_hosts = %s\n"
                  "disallowed_hosts = %s\nallowed_ports = %s\ndisallowed_ports = %s\nallow_private_networks = %s\n",
             c->import_allowed_schemes, c->import_disallowed_schemes, c->import_allowed_hosts,

@@ -10,7 +10,7 @@ Each read goes over its own connection, so reads land on every thread
 (SO_REUSEPORT spreads connections, not requests); four threads each."""
 import uuid
 
-from helpers import create_image, patch, unique
+from helpers import Api, Iam, create_image, patch, policy_doc, unique
 
 THREADS = 4
 ROUNDS = 12          # reads of each kind, per process
@@ -111,3 +111,90 @@ def test_kept_ims_documents_follow_the_caller(start_imsd):
     for api in (alice, admin, alice):
         docs = _get(api, "/v2/cloudimages", params={"id": iid}).json()["images"]
         assert [i["__imagetype"] for i in docs] == ["gold"], docs
+
+
+def presence(api, image_id, tag):
+    """How the native list, its tag page and GET answer about the image,
+    ROUNDS times each, each read on its own connection: "shown", "absent"
+    (a 200 without it) or the refusal's status."""
+    seen = set()
+    for _ in range(ROUNDS):
+        for kind, params in (("list", {"limit": 1000}), ("list tag=", {"tag": tag})):
+            r = api.get("/v2/images", params=params, headers={"Connection": "close"})
+            assert r.status_code in (200, 403), (r.status_code, r.text)
+            listed = [i["id"] for i in r.json()["images"]] if r.status_code == 200 else []
+            seen.add((kind, r.status_code if r.status_code != 200 else "shown" if image_id in listed else "absent"))
+        r = api.get("/v2/images/%s" % image_id, headers={"Connection": "close"})
+        assert r.status_code in (200, 403, 404), (r.status_code, r.text)
+        seen.add(("get", "shown" if r.status_code == 200 else "refused"))
+    return seen
+
+
+def expect(lists, get):
+    return {("list", lists), ("list tag=", lists), ("get", get)}
+
+
+def on_both(second, api):
+    """api, and the same token on the second server."""
+    return [api, Api(second.url, api.token)]
+
+
+def test_revoked_grants_count_on_every_thread_of_both_processes(start_imsd):
+    """A caller reads an image through grants that imsctl (a third process)
+    revokes and makes again: GET through an enterprise-project grant (the
+    other enterprise project's grant still lets the caller read), the list
+    through a project grant. The very next read on every thread of both
+    servers follows each change. Whatever a server keeps of earlier answers
+    must follow grants, not only images."""
+    first = start_imsd(config=CONFIG)
+    second = start_imsd(config=CONFIG, data_dir=first.data_dir)
+    iam = Iam(first)
+    project = unique("raw-p")
+    iam.ctl("project", "create", project)
+    owner = iam.user(project, role="member")
+    kept_ep, revoked_ep = iam.ctl("ep", "create", unique("raw-e")), iam.ctl("ep", "create", unique("raw-e2"))
+    tag = unique("raw-ep-tag")
+    create_image(owner, tags=[tag], enterprise_project_id=kept_ep)
+    iid = create_image(owner, tags=[tag], enterprise_project_id=revoked_ep)["id"]
+    gets, lists = policy_doc("Allow", ["ims:images:get"]), policy_doc("Allow", ["ims:images:list"])
+    reader = iam.user(project, [(gets, "ep:" + kept_ep), (gets, "ep:" + revoked_ep), (lists, "project")])
+    apis = on_both(second, reader)
+    for api in apis:
+        assert presence(api, iid, tag) == expect("shown", "shown")
+    iam.grant(reader.group, gets, "ep:" + revoked_ep, revoke=True)
+    for api in apis:
+        assert presence(api, iid, tag) == expect("shown", "refused")
+    iam.grant(reader.group, lists, "project", project, revoke=True)
+    for api in apis:
+        assert presence(api, iid, tag) == expect(403, "refused")
+    iam.grant(reader.group, gets, "ep:" + revoked_ep)
+    iam.grant(reader.group, lists, "project", project)
+    for api in apis:
+        assert presence(api, iid, tag) == expect("shown", "shown")
+
+
+def test_a_removed_member_no_longer_sees_the_image_on_every_thread_of_both_processes(start_imsd):
+    """An image shared with a project (member accepted) shows in that
+    project's lists; the owner removes the member on one server, adds it
+    back on the other: every thread of both follows each change at once
+    (the member's own rights and request are the same throughout)."""
+    first = start_imsd(config=CONFIG)
+    second = start_imsd(config=CONFIG, data_dir=first.data_dir)
+    owner, member = first.project_user(), first.project_user()
+    tag = unique("raw-member-tag")
+    iid = create_image(owner, tags=[tag], visibility="shared")["id"]
+    owners, members = on_both(second, owner), on_both(second, member)
+    for api in members:
+        assert presence(api, iid, tag) == expect("absent", "refused")
+    for round_ in range(3):
+        r = owners[round_ % 2].post("/v2/images/%s/members" % iid, json={"member": member.project_id})
+        assert r.status_code == 200, r.text
+        r = members[round_ % 2].put("/v2/images/%s/members/%s" % (iid, member.project_id),
+                                    json={"status": "accepted"})
+        assert r.status_code == 200, r.text
+        for api in members:
+            assert presence(api, iid, tag) == expect("shown", "shown")
+        r = owners[(round_ + 1) % 2].delete("/v2/images/%s/members/%s" % (iid, member.project_id))
+        assert r.status_code == 204, r.text
+        for api in members:
+            assert presence(api, iid, tag) == expect("absent", "refused")
