@@ -64,6 +64,10 @@ struct ims_sql_ops {
      * CROSS JOIN); used where walking the first table's index in order is
      * what makes the query fast. */
     const char *join_in_order;
+    /* Statements run in this process: several cursors open at once cost
+     * no round trip, so a list split into parts merges the parts' cursors
+     * (repo_images.c) instead of asking the engine for their union. */
+    bool merge_cursors;
     /* Appends expr to sql so that the planner does not pick an index on it:
      * the condition filters rows found through another index. */
     void (*unindexed)(struct ims_buf *sql, const char *expr);

@@ -292,6 +292,7 @@ const struct ims_sql_ops ims_sqlite_ops = {
     .begin_write = "BEGIN IMMEDIATE",
     .begin_read = "BEGIN",
     .join_in_order = "CROSS JOIN",
+    .merge_cursors = true,
     .unindexed = sq_unindexed,
     .check = sq_check,
     .signals_path = sq_signals_path,
