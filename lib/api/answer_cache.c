@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Whole answers of image reads (a list page, an image), kept per HTTP thread
- * so that the same request of the same caller is answered again with the
- * bytes it was answered with, without reading the database or rendering.
+ * Whole answers of image reads (a page of any image list, an image), kept
+ * per HTTP thread so that the same request of the same caller is answered
+ * again with the bytes it was answered with, without reading the database
+ * or rendering.
  *
  * Why an answer kept here is never older than an acknowledged write: the
  * data signal (IMS_SIGNAL_DATA, lib/db) moves after every commit of every
@@ -49,6 +50,15 @@ struct answer_cache {
     struct answer slots[SLOTS];
     size_t held, bound;
     uint64_t tick;
+};
+
+/* One request's use of the cache: the data count read before its handler
+ * read anything, and its key. */
+struct answer_use {
+    uint64_t signal, hash;
+    int64_t at_us;
+    struct ims_buf key;
+    bool keep;
 };
 
 static pthread_key_t cache_key;
@@ -129,9 +139,9 @@ static uint64_t hash_bytes(const char *p, size_t n)
     return h;
 }
 
-bool api_answer_reuse(struct ims_request *req, struct api_answer *a)
+static bool reuse(struct ims_request *req, struct answer_use *a)
 {
-    *a = (struct api_answer){0};
+    *a = (struct answer_use){0};
     struct answer_cache *c = cache_get(req->svc->cfg);
     /* the count before the handler's first read: what it reads is at least this recent */
     if (!c || !ims_images_data_version(req->svc, &a->signal))
@@ -164,7 +174,7 @@ bool api_answer_reuse(struct ims_request *req, struct api_answer *a)
     return false;
 }
 
-void api_answer_keep(struct ims_request *req, struct api_answer *a)
+static void keep(struct ims_request *req, struct answer_use *a)
 {
     if (!a->keep)
         return;
@@ -206,4 +216,13 @@ void api_answer_keep(struct ims_request *req, struct api_answer *a)
     }
     ims_buf_release(&a->key);
     a->keep = false;
+}
+
+void api_answer_kept(struct ims_request *req, void (*handler)(struct ims_request *req))
+{
+    struct answer_use a;
+    if (reuse(req, &a))
+        return;
+    handler(req);
+    keep(req, &a);
 }

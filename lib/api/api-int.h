@@ -61,19 +61,12 @@ bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum a
 void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, const struct ims_image *img,
                           const struct ims_jw *w, size_t start);
 /* Whole answers of image reads kept per HTTP thread (lib/api/answer_cache.c,
- * [images] answer_cache_kib). A handler starts with api_answer_reuse: true
- * means the request was answered with what this thread kept for it;
- * otherwise it answers and ends with api_answer_keep, which keeps a 200
- * (under the data count read before the handler read anything) and
- * releases a. */
-struct api_answer {
-    uint64_t signal, hash;
-    int64_t at_us;
-    struct ims_buf key;
-    bool keep;
-};
-bool api_answer_reuse(struct ims_request *req, struct api_answer *a);
-void api_answer_keep(struct ims_request *req, struct api_answer *a);
+ * [images] answer_cache_kib): answers req with what this thread kept for
+ * the same request, caller and decision while no write has committed since;
+ * else runs handler and keeps its answer if it is a plain 200. handler must
+ * decide on nothing but the request, the caller, the hook's decision
+ * (req->principal->authz) and the repository. */
+void api_answer_kept(struct ims_request *req, void (*handler)(struct ims_request *req));
 /* A list page's kept documents, copied as the repository reads the rows
  * (struct ims_image_query.known): those rows come back as stubs, and
  * rendering the page's other images cannot evict their documents. init is

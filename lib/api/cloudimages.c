@@ -40,7 +40,7 @@ static void cloudimage_json(struct ims_jw *w, const struct ims_request *req, str
     api_image_cache_keep(req->svc->cfg, kind, img, w, start);
 }
 
-void api_cloudimages_list(struct ims_request *req)
+static void cloudimages_list(struct ims_request *req)
 {
     int64_t max = req->svc->cfg->list_limit_max;
     struct ims_query_limits lim = {.default_limit = IMS_LIST_LIMIT_DEFAULT < max ? IMS_LIST_LIMIT_DEFAULT : max,
@@ -68,6 +68,8 @@ void api_cloudimages_list(struct ims_request *req)
         api_page_docs_release(&docs);
     ims_image_array_free(imgs, n);
 }
+
+void api_cloudimages_list(struct ims_request *req) { api_answer_kept(req, cloudimages_list); }
 
 void api_cloudimages_update(struct ims_request *req)
 {

@@ -91,14 +91,7 @@ static void images_show(struct ims_request *req)
     ims_image_release(&img);
 }
 
-void api_images_show(struct ims_request *req)
-{
-    struct api_answer a;
-    if (api_answer_reuse(req, &a))
-        return;
-    images_show(req);
-    api_answer_keep(req, &a);
-}
+void api_images_show(struct ims_request *req) { api_answer_kept(req, images_show); }
 
 static struct ims_query_limits limits(struct ims_request *req)
 {
@@ -205,14 +198,7 @@ static void images_list(struct ims_request *req)
     ims_image_query_release(&q);
 }
 
-void api_images_list(struct ims_request *req)
-{
-    struct api_answer a;
-    if (api_answer_reuse(req, &a))
-        return;
-    images_list(req);
-    api_answer_keep(req, &a);
-}
+void api_images_list(struct ims_request *req) { api_answer_kept(req, images_list); }
 
 void api_images_update(struct ims_request *req)
 {

@@ -66,7 +66,7 @@ static void image_v1_json(struct ims_jw *w, const struct ims_config *cfg, const 
     api_image_cache_keep(cfg, API_DOC_V1, img, w, start);
 }
 
-void api_legacy_images_detail(struct ims_request *req)
+static void legacy_images_detail(struct ims_request *req)
 {
     struct ims_query_limits lim = {.default_limit = req->svc->cfg->list_limit_default,
                                    .max_limit = req->svc->cfg->list_limit_max};
@@ -93,6 +93,8 @@ void api_legacy_images_detail(struct ims_request *req)
         api_page_docs_release(&docs);
     ims_image_array_free(imgs, n);
 }
+
+void api_legacy_images_detail(struct ims_request *req) { api_answer_kept(req, legacy_images_detail); }
 
 /* Header names as Glance v1 writes them: X-Image-Meta-<Capitalized_name>. */
 static void meta(struct ims_request *req, const char *prefix, const char *key, const char *value)

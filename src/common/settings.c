@@ -173,7 +173,7 @@ const struct ims_setting ims_settings[] = {
      "it was rendered from",
      "1024"},
     {"images", "answer_cache_kib", NULL,
-     "whole answers of image reads (GET /v2/images and /v2/images/{id}) each HTTP thread keeps, KiB (0 = none); one "
+     "whole answers of image reads (the lists of /v2/images, /v2/cloudimages and /v1.1/images/detail, GET /v2/images/{id}) each HTTP thread keeps, KiB (0 = none); one "
      "is reused only for the same caller, rights and request while no write has committed since it was read "
      "(SQLite; with PostgreSQL nothing is kept)",
      "1024"},
