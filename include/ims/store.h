@@ -106,7 +106,11 @@ struct ims_store {
     char id[IMS_STORE_ID_MAX + 1]; /* "" = ops->name */
 };
 const char *ims_store_id(const struct ims_store *s);
-/* Gives s the id (checked: IMS_E_BADREQ names the rule); before any use. */
+/* Whether id may be a store's (IMS_E_BADREQ names the rule it breaks): it
+ * is also a directory's name (<data_dir>/stores/<id>), so it is checked
+ * before anything is made of it. */
+enum ims_rc ims_store_id_check(const char *id, struct ims_err *err);
+/* Gives s the id (checked as ims_store_id_check); before any use. */
 enum ims_rc ims_store_set_id(struct ims_store *s, const char *id, struct ims_err *err);
 
 /* How many blob stores one service can read from at once (the stores

@@ -21,7 +21,7 @@ const char *ims_store_id(const struct ims_store *s)
     return s->id[0] ? s->id : s->ops->name;
 }
 
-enum ims_rc ims_store_set_id(struct ims_store *s, const char *id, struct ims_err *err)
+enum ims_rc ims_store_id_check(const char *id, struct ims_err *err)
 {
     size_t n = strlen(id);
     if (n == 0 || n > IMS_STORE_ID_MAX || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z')) ||
@@ -33,8 +33,15 @@ enum ims_rc ims_store_set_id(struct ims_store *s, const char *id, struct ims_err
     /* the schemes of locations that are not ours (Glance's http store, web-download) */
     if (ims_streq(id, "http") || ims_streq(id, "https"))
         return ims_fail(err, IMS_E_BADREQ, "store id '%s' is a web scheme", id);
-    snprintf(s->id, sizeof(s->id), "%s", id);
     return IMS_OK;
+}
+
+enum ims_rc ims_store_set_id(struct ims_store *s, const char *id, struct ims_err *err)
+{
+    enum ims_rc rc = ims_store_id_check(id, err);
+    if (rc == IMS_OK)
+        snprintf(s->id, sizeof(s->id), "%s", id);
+    return rc;
 }
 
 bool ims_store_is_local(const struct ims_store *s)

@@ -7,6 +7,7 @@
 #include "backends.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -161,7 +162,10 @@ static int open_named(const struct ims_config *cfg, char *entry, struct ims_stor
     if (dir)
         *dir++ = '\0';
     int rc = -1;
-    if (!type || (!ims_streq(type, "file") && !ims_streq(type, "s3"))) {
+    struct ims_err e = {0};
+    if (ims_store_id_check(id, &e) != IMS_OK) { /* before its directory <data_dir>/stores/<id> is made */
+        snprintf(err, errlen, "[stores] enabled: %s", e.msg);
+    } else if (!type || (!ims_streq(type, "file") && !ims_streq(type, "s3"))) {
         snprintf(err, errlen, "[stores] enabled: '%s' is not id:file[:directory] or id:s3", id);
     } else if (ims_streq(type, "s3") && (dir || *s3_seen)) {
         snprintf(err, errlen, "[stores] enabled: %s: one s3 store at most, with [store]'s settings and no directory",
@@ -177,16 +181,26 @@ static int open_named(const struct ims_config *cfg, char *entry, struct ims_stor
         if (!dir || !*dir) /* the parent of <data_dir>/stores/<id> */
             free(mkdir_stores(cfg));
         /* Each store's recovery removes the files its own locations do not
-         * name: two ids on one directory would remove each other's. */
-        if (ims_strlist_contains(dirs, own) || (!ims_streq(id, "file") && ims_streq(own, file_dir(cfg))))
+         * name: two ids on one directory would remove each other's. The
+         * directories are compared as the file system resolves them (made
+         * by the open, which recovers nothing): "/x", "/x/" and a link to
+         * it are one. */
+        rc = open_file_store(cfg, own, ret, err, errlen);
+        char *real = rc == 0 ? realpath(own, NULL) : NULL;
+        char *legacy = realpath(file_dir(cfg), NULL);
+        const char *same = real ? real : own;
+        if (rc == 0 && (ims_strlist_contains(dirs, same) ||
+                        (!ims_streq(id, "file") && ims_streq(same, legacy ? legacy : file_dir(cfg))))) {
             snprintf(err, errlen, "[stores] enabled: %s: the directory %s is another store's (the data dir's file "
                                   "store has the id file)", id, own);
-        else
-            rc = open_file_store(cfg, own, ret, err, errlen);
-        ims_strlist_add(dirs, own);
+            (*ret)->ops->close(*ret);
+            rc = -1;
+        }
+        ims_strlist_add(dirs, same);
+        free(legacy);
+        free(real);
         free(own);
     }
-    struct ims_err e = {0};
     if (rc == 0 && ims_store_set_id(*ret, id, &e) != IMS_OK) {
         snprintf(err, errlen, "[stores] enabled: %s", e.msg);
         (*ret)->ops->close(*ret);

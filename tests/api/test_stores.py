@@ -268,6 +268,39 @@ def test_refused_store_configurations(enabled, default, message):
     shutil.rmtree(srv.root, ignore_errors=True)
 
 
+def test_a_refused_store_id_makes_no_directory():
+    """A store id is checked before its directory, <data_dir>/stores/<id>,
+    is made: an id that is a path ("../x") escaped the stores directory
+    (the previous build made <data_dir>/x with its images/ and tmp/, then
+    refused the id)."""
+    srv = Server(config={"stores": {"enabled": "../escaped:file"}})
+    try:
+        with pytest.raises(AssertionError) as e:
+            srv.start(timeout=20)
+        assert "a letter first" in str(e.value), str(e.value)[-2000:]
+        assert not (srv.data_dir / "escaped").exists()
+    finally:
+        shutil.rmtree(srv.root, ignore_errors=True)
+
+
+def test_two_stores_on_one_directory_spelt_two_ways(tmp_path):
+    """Two file stores on one directory would each remove the other's
+    files at recovery: "<dir>" and "<dir>/." (or a link to it) are one
+    directory and refused as one (the previous build compared the strings
+    and started)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (tmp_path / "link").symlink_to(shared)
+    for second in (str(shared) + "/.", str(tmp_path / "link")):
+        srv = Server(config={"stores": {"enabled": "a:file:%s, b:file:%s" % (shared, second)}})
+        try:
+            with pytest.raises(AssertionError) as e:
+                srv.start(timeout=20)
+            assert "is another store's" in str(e.value), str(e.value)[-2000:]
+        finally:
+            shutil.rmtree(srv.root, ignore_errors=True)
+
+
 def test_a_file_store_beside_an_s3_store(start_imsd, obs_s3):
     """copy-image between a file store and an S3 store (the session's Swift
     s3api server), both ways, and a download from either."""
