@@ -178,8 +178,8 @@ enum ims_rc ims_repo_blob_holders(struct ims_dbc *c, const char *location, const
     ims_q_done(&q);
     if (rc != IMS_OK || *ret_refs <= 0)
         return rc;
-    /* images.location has no index (migration 19): this scans, and only a
-     * location PATCH asks */
+    /* images.location is indexed where set (migration 24): a tenant's
+     * location PATCH asks, so this must not walk the catalogue */
     if (!ims_q_prepare(&q, c,
                        "SELECT id FROM images WHERE location = ? UNION "
                        "SELECT image_id FROM image_properties WHERE name = ? AND value = ?",

@@ -4,7 +4,8 @@
  * the list statement runs fewer SQLite virtual-machine steps than there are
  * images (a walk of the catalogue takes several per image), sorts nothing
  * a page of a filter most images match, and answers exactly the matching images in the
- * list's order, page after page through markers. The counts come from
+ * list's order, page after page through markers. The images holding a
+ * blob (a location PATCH's check) cost their rows too. The counts come from
  * SQLite itself (sqlite3_stmt_status through a profile hook every
  * connection of the process gets), not from timing. */
 #include <setjmp.h>
@@ -47,7 +48,7 @@ static int profile(unsigned type, void *ctx, void *p, void *x)
     int sorts = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_SORT, 1);
     if (sql && strstr(sql, "SELECT COUNT(*) FROM (SELECT 1 FROM image_properties"))
         prop_counts++;
-    if (sql && strstr(sql, " ORDER BY ") && strstr(sql, " LIMIT ?")) {
+    if (sql && ((strstr(sql, " ORDER BY ") && strstr(sql, " LIMIT ?")) || strstr(sql, "WHERE location = ? UNION"))) {
         /* summed over the list's statements (a list in parts runs one a
          * part) */
         last_steps = (last_steps < 0 ? 0 : last_steps) + steps;
@@ -438,6 +439,36 @@ static void test_marker_with_many_conditions(void **state)
     ims_image_array_free(imgs, n);
 }
 
+/* The images holding a blob (a location PATCH's check that the tenant may
+ * read each) are found by index, not by a walk of the catalogue: the
+ * statement runs fewer steps than there are images (the build before
+ * migration 24 walked them all, about 3 steps each). */
+static void test_blob_holders_cost_their_rows(void **state)
+{
+    (void)state;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    exec(h, "UPDATE images SET location = 's3://held' WHERE created_at IN (7, 4000)");
+    exec(h, "INSERT INTO image_properties (image_id, name, value, created_at) SELECT id, 'os_glance_location_b', "
+            "'s3://held', created_at FROM images WHERE created_at = 5000");
+    exec(h, "INSERT INTO blobs (location, refs, writer, lease_until, created_at) VALUES ('s3://held', 3, NULL, 0, 0)");
+    sqlite3_close(h);
+    int64_t refs = -1;
+    struct ims_strlist ids = {0};
+    struct ims_err err;
+    last_steps = -1;
+    assert_int_equal(ims_repo_blob_holders(c, "s3://held", "os_glance_location_b", &refs, &ids, &err), IMS_OK);
+    assert_int_equal(refs, 3);
+    assert_int_equal(ids.n, 3);
+    assert_true(ims_strlist_contains(&ids, "00000007-0000-4000-8000-000000000007"));
+    assert_true(ims_strlist_contains(&ids, "00000fa0-0000-4000-8000-000000000fa0"));
+    assert_true(ims_strlist_contains(&ids, "00001388-0000-4000-8000-000000001388"));
+    ims_strlist_release(&ids);
+    if (last_steps < 0 || last_steps >= N)
+        fail_msg("%lld steps on %d images: the holders' lookup walked the catalogue\n%s", (long long)last_steps, N,
+                 last_sql);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_marker_with_many_conditions),
         cmocka_unit_test(test_few_property_walks_its_index),
         cmocka_unit_test(test_sole_property_walks_its_index),
+        cmocka_unit_test(test_blob_holders_cost_their_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
