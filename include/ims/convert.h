@@ -40,8 +40,15 @@ enum ims_rc ims_image_inspect_file(const char *path, const struct ims_format_lim
                                    struct ims_err *err);
 /* The same for a server's disk, which may also be a block device (an
  * administrator or the hypervisor named it; files users send are regular
- * files, and only those are inspected by ims_image_inspect_file). */
-enum ims_rc ims_image_inspect_disk(const char *path, const struct ims_format_limits *limits,
+ * files, and only those are inspected by ims_image_inspect_file).
+ * declared is the format the hypervisor reads it in (NULL: unknown, the
+ * inspector's). A raw disk's bytes are its guest's to write: declared
+ * "raw" is raw, its virtual size its size, whatever its first bytes look
+ * like, and is never probed (a guest could otherwise pass its disk off as
+ * a qcow2 image, and between the inspection and qemu-img's read give it a
+ * backing file on the host); another declared format must be the one the
+ * inspector finds. */
+enum ims_rc ims_image_inspect_disk(const char *path, const struct ims_format_limits *limits, const char *declared,
                                    struct ims_format_info *info, enum ims_format_refusal *why, struct ims_err *err);
 
 /* What qemu-img writes. */

@@ -16,10 +16,13 @@ static inline const char *ims_compute_shown(const char *s)
 }
 
 /* A local disk file: its format (ims_format_name; owned) and virtual size,
- * through the format inspector. IMS_E_BADREQ with IMG.0057 (naming the
+ * through the format inspector, as the format declared (the hypervisor's:
+ * "raw" is raw, unprobed; NULL: the inspector's) says
+ * (ims_image_inspect_disk). IMS_E_BADREQ with IMG.0057 (naming the
  * path: the caller is an administrator) when the file is missing, not a
  * regular file, unreadable, or refused by the inspector. */
-enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64_t *ret_size, struct ims_err *err);
+enum ims_rc ims_compute_disk_inspect(const char *path, const char *declared, char **ret_format, uint64_t *ret_size,
+                                     struct ims_err *err);
 
 struct ims_obs;
 /* The same for an object in object storage ("bucket:object"), read in

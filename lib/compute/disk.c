@@ -18,7 +18,8 @@
 #include "ims/formats.h"
 #include "ims/obs.h"
 
-enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64_t *ret_size, struct ims_err *err)
+enum ims_rc ims_compute_disk_inspect(const char *path, const char *declared, char **ret_format, uint64_t *ret_size,
+                                     struct ims_err *err)
 {
     /* A missing file is the administrator's typo: say so with its path
      * (the inspector's messages name no paths, for users). */
@@ -30,7 +31,7 @@ enum ims_rc ims_compute_disk_inspect(const char *path, char **ret_format, uint64
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "Disk %s is neither a regular file nor a block device.",
                              ims_compute_shown(path));
     struct ims_format_info info;
-    enum ims_rc rc = ims_image_inspect_disk(path, NULL, &info, NULL, err);
+    enum ims_rc rc = ims_image_inspect_disk(path, NULL, declared, &info, NULL, err);
     if (rc != IMS_OK) {
         char why[sizeof(err->msg)];
         snprintf(why, sizeof(why), "%s", err->msg);

@@ -112,7 +112,7 @@ static enum ims_rc volume_for(struct inventory *inv, const char *disk, const cha
     enum ims_rc rc = ims_disk_ref_check(disk, err);
     if (rc == IMS_OK)
         rc = ims_disk_ref_is_obs(disk) ? ims_compute_obs_disk_inspect(inv->backups.obs, disk, &v->format, &v->size, err)
-                                       : ims_compute_disk_inspect(disk, &v->format, &v->size, err);
+                                       : ims_compute_disk_inspect(disk, NULL, &v->format, &v->size, err);
     if (rc != IMS_OK)
         return rc;
     ims_uuid_new(v->id);

@@ -133,7 +133,9 @@ static void disk_volume(xmlNodePtr disk, const struct ims_server *s, struct disk
     row->v.server_id = ims_xstrdup(s->id);
     row->v.disk = file;
     struct ims_err ignored;
-    if (ims_compute_disk_inspect(file, &row->v.format, &row->v.size, &ignored) != IMS_OK) {
+    /* the driver's type is how the hypervisor reads the disk: a raw one is
+     * raw whatever its guest wrote at its start */
+    if (ims_compute_disk_inspect(file, driver_type, &row->v.format, &row->v.size, &ignored) != IMS_OK) {
         ims_debug("compute: libvirt disk %s of %s not inspected: %s", file, s->name, ignored.msg);
         row->v.format = driver_type;
         driver_type = NULL;

@@ -3,11 +3,13 @@
  * file (or, for a server's disk, a block device) opened read-only, read
  * with pread through the inspector's callback, then checked against the
  * declared format. A block device's st_size is 0: its size is the
- * device's (BLKGETSIZE64). */
+ * device's (BLKGETSIZE64). A server's disk its hypervisor reads as raw is
+ * raw, unprobed (ims_image_inspect_disk). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,7 +46,7 @@ static enum ims_rc disk_size(int fd, uint64_t *ret_size, bool *ret_block)
     return IMS_OK;
 }
 
-static enum ims_rc inspect(const char *path, bool block_ok, const struct ims_format_limits *limits,
+static enum ims_rc inspect(const char *path, bool block_ok, bool raw_as_is, const struct ims_format_limits *limits,
                            const char *declared, struct ims_format_info *info, enum ims_format_refusal *why,
                            struct ims_err *err)
 {
@@ -61,6 +63,22 @@ static enum ims_rc inspect(const char *path, bool block_ok, const struct ims_for
             *why = IMS_FORMAT_R_READ;
         return ims_fail(err, IMS_E_IO, "the image file could not be read");
     }
+    if (raw_as_is) { /* its bytes, whatever they look like: nothing of them is read */
+        close(fd);
+        uint64_t max = limits && limits->max_virtual_size ? limits->max_virtual_size : IMS_FORMAT_DEFAULT_MAX_VIRTUAL;
+        enum ims_format_refusal r = size == 0 ? IMS_FORMAT_R_EMPTY : size > max ? IMS_FORMAT_R_TOO_LARGE
+                                                                                : IMS_FORMAT_ACCEPTED;
+        if (why)
+            *why = r;
+        if (r == IMS_FORMAT_R_EMPTY)
+            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "the image file is empty");
+        if (r == IMS_FORMAT_R_TOO_LARGE)
+            return ims_fail_code(err, IMS_E_BADREQ, "IMG.0059",
+                                 "raw image's virtual size %llu bytes exceeds the limit of %llu bytes",
+                                 (unsigned long long)size, (unsigned long long)max);
+        *info = (struct ims_format_info){.format = IMS_FORMAT_RAW, .virtual_size = size};
+        return IMS_OK;
+    }
     struct ims_format_source src = { pread_at, &fd, size };
     struct ims_format_info found;
     enum ims_rc rc = ims_format_inspect(&src, limits, &found, why, err);
@@ -76,11 +94,11 @@ enum ims_rc ims_image_inspect_file(const char *path, const struct ims_format_lim
                                    struct ims_format_info *info, enum ims_format_refusal *why,
                                    struct ims_err *err)
 {
-    return inspect(path, false, limits, declared, info, why, err);
+    return inspect(path, false, false, limits, declared, info, why, err);
 }
 
-enum ims_rc ims_image_inspect_disk(const char *path, const struct ims_format_limits *limits,
+enum ims_rc ims_image_inspect_disk(const char *path, const struct ims_format_limits *limits, const char *declared,
                                    struct ims_format_info *info, enum ims_format_refusal *why, struct ims_err *err)
 {
-    return inspect(path, true, limits, NULL, info, why, err);
+    return inspect(path, true, declared && strcasecmp(declared, "raw") == 0, limits, declared, info, why, err);
 }

@@ -94,14 +94,16 @@ static enum ims_rc copy_raw(const char *path, const char *tmp, struct ims_import
 /* Inspects the disk, makes the raw file in the store's temporary area.
  * A linked file is read by nobody: like a quick import's, it gets no
  * checksums (reading 1 GiB to hash it costs more than the rest). */
-static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, const char *path, char **tmp,
-                               struct ims_import_data *d, struct ims_err *err)
+static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, const char *path, const char *format,
+                               char **tmp, struct ims_import_data *d, struct ims_err *err)
 {
     bool linked = false, hashed = false;
     struct ims_format_info fi;
     struct ims_format_limits limits = {.max_virtual_size = (uint64_t)DISK_MAX};
     enum ims_format_refusal why;
-    enum ims_rc rc = ims_image_inspect_disk(path, &limits, &fi, &why, err);
+    /* as the disk's format says (the hypervisor's, the administrator's or
+     * the backup's): a raw disk is copied as it is, never converted */
+    enum ims_rc rc = ims_image_inspect_disk(path, &limits, format, &fi, &why, err);
     if (rc != IMS_OK)
         return ims_err_default_code(err, IMS_E_BADREQ, "IMG.0022"); /* missing, unreadable or refused */
     if (fi.format == IMS_FORMAT_ISO)
@@ -174,7 +176,7 @@ enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struc
     struct ims_import_data d = {.data_origin = data_origin};
     char *tmp = NULL;
     int64_t started = ims_mono_us();
-    rc = local_steps(svc, &j, disk->disk, &tmp, &d, err);
+    rc = local_steps(svc, &j, disk->disk, disk->format, &tmp, &d, err);
     if (rc == IMS_OK)
         rc = ims_import_commit(svc, id, upload_id, &d, err); /* adopts the file, or removes it */
     if (rc == IMS_OK) {

@@ -123,6 +123,27 @@ def test_images_of_a_libvirt_domain(start_imsd, disks, tmp_path):
     assert len(subs) == 2 and not temp_files(s)
 
 
+def test_a_raw_libvirt_disk_is_its_bytes_whatever_they_look_like(start_imsd, tmp_path):
+    """A disk libvirt reads as raw holds its guest's bytes: a guest that
+    writes a qcow2 header at its start does not make imsd read the disk as
+    qcow2 (between the inspection and qemu-img's read, the guest could give
+    that header a backing file on the host). The volume is raw of the
+    file's size and the image the file's bytes, as the guest sees its disk;
+    the previous build listed a qcow2 of the header's virtual size and made
+    the image of what qemu-img converted from it."""
+    made = make_disks(tmp_path, [("guest", 2 * MIB, "qcow2")])
+    disk = made["guest"]["disk"]  # a qcow2 file, given to the domain as raw
+    s, a, domain = libvirt_imsd(start_imsd, tmp_path, [(disk, "raw", "vda", 1)], OS)
+    admin = s.admin()
+    vols = admin.get("/v1/admin/servers/" + domain).json()["server"]["volumes"]
+    admin.close()
+    assert [(v["format"], v["size"]) for v in vols] == [("raw", disk.stat().st_size)]
+    job = run_job(a, {"name": unique("raw"), "instance_id": domain})
+    assert job["status"] == "SUCCESS", job
+    assert_same_data(a, job["entities"]["image_id"], disk, tmp_path)
+    assert not temp_files(s)
+
+
 def test_system_disk_image_alone(srv, api, disks, tmp_path):
     sid, _ = add_server(srv, api, disks, names=("sys",))
     job = run_job(api, {"name": unique("only"), "instance_id": sid})
