@@ -148,6 +148,10 @@ static enum ims_rc copy_at_once(const struct ims_backup_copies *bc, const struct
     backup_path(bc, id, -1, path, sizeof(path));
     if (!realpath(path, dir))
         return ims_fail(err, IMS_E_IO, "cannot resolve %s: %s", path, strerror(errno));
+    /* the hypervisor's user (libvirt-qemu under qemu:///system) opens the
+     * files by path: it passes through, lists nothing; the files are 0600 */
+    if (chmod(dir, 0711) != 0)
+        return ims_fail(err, IMS_E_IO, "cannot open %s to the hypervisor: %s", dir, strerror(errno));
     char **paths = ims_xcalloc(srv->nvolumes + 1, sizeof(*paths));
     for (size_t i = 0; i < srv->nvolumes; i++)
         paths[i] = ims_xasprintf("%s/disk%zu", dir, i);

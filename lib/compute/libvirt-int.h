@@ -27,7 +27,8 @@ void ims_lv_volume_id(const char *domain_uuid, const char *target, char out[IMS_
 enum ims_rc ims_lv_backup_check(const char *uri, const char *domain_uuid, struct ims_err *err);
 /* Backs the running domain srv up through libvirt's backup API (push
  * mode): the hypervisor writes each volume i of srv, as of one instant for
- * all, to the raw file paths[i] (absolute; must not exist), and returns
+ * all, to the raw file paths[i] (absolute; must not exist: made here, in a
+ * directory the hypervisor's user can pass through), and returns
  * once it has; the files are fsynced. IMS_E_BADREQ (IMG.0008) when the
  * hypervisor cannot, IMS_E_CONFLICT when the domain stopped or changed its
  * disks since srv was read, IMS_E_IO when the job failed; IMS_E_IO with
@@ -41,8 +42,8 @@ enum ims_rc ims_lv_backup_push(const char *uri, const struct ims_server *srv, ch
 /* ---- libvirt_call.c: calls that talk to QEMU, waited for a bounded time ---- */
 enum ims_lv_op { IMS_LV_BACKUP_BEGIN, IMS_LV_ABORT_JOB };
 struct ims_lv_call;
-/* Starts op on dom (virDomainBackupBegin with xml, virDomainAbortJob) on a
- * thread of its own; never NULL. */
+/* Starts op on dom (virDomainBackupBegin with xml, into files that exist:
+ * REUSE_EXTERNAL; virDomainAbortJob) on a thread of its own; never NULL. */
 struct ims_lv_call *ims_lv_call_start(virDomainPtr dom, enum ims_lv_op op, const char *xml);
 /* Whether the call has returned, waiting for it until deadline_us
  * (ims_mono_us) at most. */

@@ -324,6 +324,26 @@ static enum ims_rc cancel_stale(const struct lv_domain *d, const struct ims_serv
     return IMS_OK;
 }
 
+/* The job's files, made by imsd (empty, each of its disk's size) and
+ * reused by libvirt (VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL): left to
+ * libvirt, QEMU makes them, which its user under qemu:///system
+ * (libvirt-qemu) may not do in imsd's directory; an existing file libvirt
+ * hands to QEMU's user for the job and back to imsd's after it
+ * (dynamic_ownership), so the files imsd keeps are its own. */
+static enum ims_rc make_targets(const struct ims_server *srv, char *const *paths, struct ims_err *err)
+{
+    for (size_t i = 0; i < srv->nvolumes; i++) {
+        int fd = open(paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return ims_fail(err, IMS_E_IO, "cannot create %s: %s", paths[i], strerror(errno));
+        int bad = ftruncate(fd, (off_t)srv->volumes[i].size) != 0 ? errno : 0;
+        close(fd);
+        if (bad)
+            return ims_fail(err, IMS_E_IO, "cannot size %s: %s", paths[i], strerror(bad));
+    }
+    return IMS_OK;
+}
+
 /* virDomainBackupBegin, waited for stall_seconds at most. */
 static enum ims_rc begin(const struct lv_domain *d, const struct ims_server *srv, const char *xml,
                          int64_t stall_seconds, struct ims_err *err)
@@ -379,7 +399,7 @@ enum ims_rc ims_lv_backup_push(const char *uri, const struct ims_server *srv, ch
     }
     int64_t started = ims_mono_us();
     if ((rc = cancel_stale(&d, srv, paths, stall_seconds, err)) == IMS_OK &&
-        (rc = begin(&d, srv, xml, stall_seconds, err)) == IMS_OK &&
+        (rc = make_targets(srv, paths, err)) == IMS_OK && (rc = begin(&d, srv, xml, stall_seconds, err)) == IMS_OK &&
         (rc = wait_job(&d, srv, paths, stall_seconds, err)) == IMS_OK)
         rc = sync_files(srv->nvolumes, paths, err);
     if (rc == IMS_OK)

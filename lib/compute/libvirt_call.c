@@ -46,7 +46,7 @@ static void *run(void *arg)
     int ret = -1;
     switch (c->op) {
     case IMS_LV_BACKUP_BEGIN:
-        ret = virDomainBackupBegin(c->dom, c->xml, NULL, 0);
+        ret = virDomainBackupBegin(c->dom, c->xml, NULL, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL);
         break;
     case IMS_LV_ABORT_JOB:
         ret = virDomainAbortJob(c->dom);

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from helpers import (IMSD_BIN, IMSCTL_BIN, Server)  # noqa: E402
 from obs_fixtures import obs_s3  # noqa: E402,F401  (the S3 test server, session-wide)
-from libvirt_qemu import qemu_libvirt  # noqa: E402,F401  (a libvirt daemon with QEMU, module-wide)
+from libvirt_qemu import qemu_libvirt, qemu_libvirt_user  # noqa: E402,F401  (libvirt daemons with QEMU, module-wide)
 
 # The session server: big enough for the 1 GiB round trip.
 SESSION_CONFIG = {

@@ -46,10 +46,23 @@ security_driver = "none"
 stdio_handler = "file"
 """
 
+# As qemu:///system runs QEMU on Debian: as the libvirt-qemu user, libvirt
+# (its DAC driver) handing each disk and backup file to that user while
+# QEMU uses it.
+QEMU_USER = 64055  # Debian's libvirt-qemu
+QEMU_CONF_USER = """user = "libvirt-qemu"
+group = "libvirt-qemu"
+dynamic_ownership = 1
+security_driver = "none"
+stdio_handler = "file"
+"""
+
 
 class QemuLibvirt:
-    def __init__(self, root):
+    def __init__(self, root, qemu_user=False):
+        """qemu_user: QEMU runs as libvirt-qemu (QEMU_USER), not as root."""
         self.root = Path(root)
+        self.qemu_user = qemu_user
         self.socket = self.root / "run" / "libvirt-sock"
         self.uri = "qemu+unix:///system?socket=%s" % self.socket
         self.proc = None
@@ -57,10 +70,11 @@ class QemuLibvirt:
     def start(self, timeout=30):
         for d in ("etc", "run", "lib", "cache", "log"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
-        (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
+        uid = QEMU_USER if self.qemu_user else 0
+        (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF_USER if self.qemu_user else QEMU_CONF)
         (self.root / "passwd").write_text(Path("/etc/passwd").read_text() +
-                                          "libvirt-qemu:x:0:0:QEMU, root here:/:/usr/sbin/nologin\n")
-        (self.root / "group").write_text(Path("/etc/group").read_text() + "libvirt-qemu:x:0:\n")
+                                          "libvirt-qemu:x:%d:%d:QEMU:/:/usr/sbin/nologin\n" % (uid, uid))
+        (self.root / "group").write_text(self.groups(Path("/etc/group").read_text()) + "libvirt-qemu:x:%d:\n" % uid)
         self.log = open(self.root / "libvirtd.log", "ab")
         self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", START, "sh",
                                       str(self.root)], stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
@@ -73,6 +87,19 @@ class QemuLibvirt:
                 return None
             time.sleep(0.1)
         return "libvirtd did not answer within %ss: %s" % (timeout, self.log_tail())
+
+    def groups(self, text):
+        """/etc/group with libvirt-qemu in kvm, as Debian's packages make it:
+        else libvirt, having probed QEMU with KVM (as root), finds KVM
+        unusable for QEMU's user and probes QEMU again on every call (~5 s
+        each)."""
+        if not self.qemu_user:
+            return text
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("kvm:"):
+                lines[i] = line + ("," if not line.endswith(":") else "") + "libvirt-qemu"
+        return "\n".join(lines) + "\n"
 
     def log_tail(self):
         return (self.root / "libvirtd.log").read_text(errors="replace")[-2000:]
@@ -157,15 +184,26 @@ def missing():
     return None
 
 
-@pytest.fixture(scope="module")
-def qemu_libvirt(tmp_path_factory):
+def _daemon(tmp_path_factory, qemu_user):
     why = missing()
     if why:
         pytest.skip(why)
-    lv = QemuLibvirt(tmp_path_factory.mktemp("libvirtd"))
+    lv = QemuLibvirt(tmp_path_factory.mktemp("libvirtd"), qemu_user=qemu_user)
     why = lv.start()
     if why:
         lv.stop()
         pytest.skip(why)
     yield lv
     lv.stop()
+
+
+@pytest.fixture(scope="module")
+def qemu_libvirt(tmp_path_factory):
+    yield from _daemon(tmp_path_factory, False)
+
+
+@pytest.fixture(scope="module")
+def qemu_libvirt_user(tmp_path_factory):
+    """QEMU as libvirt-qemu (QEMU_USER), libvirt's dynamic_ownership on: as
+    qemu:///system runs it on Debian."""
+    yield from _daemon(tmp_path_factory, True)

@@ -7,13 +7,17 @@ backup (hard links), never copied; deletion, refusals, the backup service's
 permission."""
 import hashlib
 import os
+import shutil
 import signal
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from disk_helpers import MIB, download_same_as, image, make_disks
+from libvirt_qemu import QEMU_USER
 from helpers import Iam, concurrently, imsctl_run, libvirt_imsd, policy_doc, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
 
@@ -443,3 +447,52 @@ def test_a_stuck_hypervisor_fails_the_backup_in_bounded_time(start_imsd, qemu_li
     assert not (backups.exists() and list(backups.iterdir()))
     job = run_job(a, {"name": unique("again"), "instance_id": dom})
     check_whole(a, job, disks, tmp_path, firmware="bios")
+
+
+def test_a_running_domain_whose_qemu_runs_as_libvirt_qemu(start_imsd, qemu_libvirt_user):
+    """qemu:///system as Debian runs it: QEMU as the libvirt-qemu user, and
+    libvirt (dynamic_ownership) handing the domain's disks, and the
+    backup's files while QEMU writes them, to that user. imsd makes the
+    backup's files itself, in a directory QEMU's user passes through, and
+    gets them back after the job: the backup's and the images' files are
+    imsd's own (QEMU's user can write none of them) and deleting the image
+    and the backup leaves nothing. Before, QEMU could not create its files
+    in imsd's backup directory (Permission denied). The administrator's part
+    (README): QEMU's user can pass through the data directory down to
+    compute/backups, and reach the disks."""
+    base = Path(tempfile.mkdtemp(prefix="ims-qemu-user-", dir="/tmp"))
+    try:
+        base.chmod(0o711)
+        (base / "disks").mkdir(mode=0o755)
+        made = make_disks(base / "disks", (("sys", 4 * MIB, "raw"), ("data1", 3 * MIB, "qcow2")))
+        data = base / "data"
+        (data / "compute" / "backups").mkdir(parents=True)
+        for d in (data, data / "compute", data / "compute" / "backups"):
+            d.chmod(0o711)
+        s = start_imsd(config={"compute": {"backend": "libvirt", "uri": qemu_libvirt_user.uri}}, data_dir=data)
+        a = s.project_user()
+        name = unique("user")
+        dom = qemu_libvirt_user.start_domain(name, [(made["sys"]["disk"], "raw", "vda"),
+                                                    (made["data1"]["disk"], "qcow2", "vdb")],
+                                             project=a.project_id, os_version=OS)
+        status = Path("/proc/%d/status" % qemu_libvirt_user.qemu_pid(name)).read_text()
+        assert "\nUid:\t%d\t" % QEMU_USER in status  # QEMU is not root
+        assert os.stat(made["sys"]["disk"]).st_uid == QEMU_USER  # libvirt handed the disk over
+        job = run_job(a, {"name": unique("user"), "instance_id": dom})
+        assert job["status"] == "SUCCESS", job
+        ent = job["entities"]
+        whole = image(a, ent["image_id"])
+        download_same_as(a, whole["id"], made["sys"]["ref"], base)
+        sub = ent["sub_jobs_result"][0]["entities"]["image_id"]
+        download_same_as(a, sub, made["data1"]["ref"], base)
+        owners = {(p, p.stat().st_uid) for p in data.rglob("*") if p.is_file()}
+        assert {p for p, uid in owners if uid != os.getuid()} == set(), owners
+        backup_dir = data / "compute" / "backups" / whole["__backup_id"]
+        assert len(list(backup_dir.iterdir())) == 2
+        assert a.delete("/v2/images/%s" % whole["id"]).status_code == 204
+        s.imsctl("backup", "rm", whole["__backup_id"])
+        assert not backup_dir.exists()
+        assert qemu_libvirt_user.virsh("domstate", dom).stdout.strip() == "running"
+        qemu_libvirt_user.virsh("destroy", dom)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
