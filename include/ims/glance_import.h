@@ -130,9 +130,11 @@ enum ims_rc ims_glance_import_finish(struct ims_service *svc, const char *image_
                                      struct ims_err *err);
 /* The task failed: the image back to queued (if it is still this task's),
  * the stores out of os_glance_importing_to_stores and into
- * os_glance_failed_import, the lock dropped, the staged blob dropped (and
- * collected). */
+ * os_glance_failed_import (those holding no copy), the lock dropped, the
+ * staged blob dropped (and collected). drop_copies (copy-image with
+ * all_stores_must_succeed, as Glance's revert): the copies the task made
+ * in its stores go too, their data collected. */
 void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const char *task_id,
-                            const struct ims_strlist *stores);
+                            const struct ims_strlist *stores, bool drop_copies);
 
 #endif

@@ -46,6 +46,11 @@ enum ims_rc ims_image_open_any(struct ims_service *svc, const struct ims_image *
  * its own location). */
 void ims_image_copies_drop(struct ims_kvlist *props);
 
+/* Takes img's copy in store_id out of img (an edit's): its properties
+ * go and its URL comes back (the caller's to release once the edit
+ * commits); NULL when store_id holds no copy (its own location is none). */
+char *ims_image_copy_take(struct ims_image *img, const char *store_id);
+
 /* copy-image's step for one store: the image's data read from a store that
  * holds it, its md5 and sha512 checked against the image's, written to
  * store_id as a new blob, and recorded as the image's copy there (store_id

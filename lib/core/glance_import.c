@@ -370,7 +370,7 @@ enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_
 }
 
 void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const char *task_id,
-                            const struct ims_strlist *stores)
+                            const struct ims_strlist *stores, bool drop_copies)
 {
     struct ims_image_edit e;
     struct ims_err err = {0};
@@ -396,12 +396,26 @@ void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const
     merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, false);
     merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, &failed, true);
     ims_strlist_release(&failed);
+    /* Glance's _ImportToStore.revert: the copies the task made go (the
+     * image's own location is none of them), and they are not failures */
+    struct ims_strlist dropped = {0};
+    for (size_t i = 0; drop_copies && i < stores->n; i++) {
+        char *url = ims_image_copy_take(&e.image, stores->items[i]);
+        if (url)
+            ims_strlist_add(&dropped, url);
+        free(url);
+    }
     ims_kvlist_remove(&e.image.props, IMS_PROP_IMPORT_TASK);
     ims_kvlist_remove(&e.image.props, IMS_PROP_STAGE_HOST);
-    if (ims_image_edit_commit(&e, NULL, &err) != IMS_OK)
+    if (ims_image_edit_commit(&e, NULL, &err) != IMS_OK) {
         ims_error("image %s: could not record the failure of import task %s: %s", image_id, task_id, err.msg);
-    else if (staged)
-        ims_blob_release(svc, staged);
+    } else {
+        if (staged)
+            ims_blob_release(svc, staged);
+        for (size_t i = 0; i < dropped.n; i++) /* after the commit: the row no longer references them */
+            ims_blob_release(svc, dropped.items[i]);
+    }
+    ims_strlist_release(&dropped);
     free(staged);
 }
 

@@ -120,6 +120,20 @@ static void copy_key(char out[64], const char *store_id)
     snprintf(out, 64, "%s%s", IMS_PROP_COPY_PREFIX, store_id);
 }
 
+char *ims_image_copy_take(struct ims_image *img, const char *store_id)
+{
+    char key[64], meta[64];
+    copy_key(key, store_id);
+    snprintf(meta, sizeof(meta), "%s%s", IMS_PROP_META_PREFIX, store_id);
+    const char *url = ims_kvlist_get(&img->props, key);
+    if (!url || ims_streq(url, img->blob))
+        return NULL;
+    char *taken = ims_xstrdup(url);
+    ims_kvlist_remove(&img->props, key);
+    ims_kvlist_remove(&img->props, meta);
+    return taken;
+}
+
 /* ---- copy-image ---- */
 static enum ims_rc write_to_store(void *ctx, const void *p, size_t n, struct ims_err *err)
 {

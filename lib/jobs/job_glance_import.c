@@ -14,7 +14,9 @@
  * fails or is abandoned gives the image back to queued (if it was not
  * active yet) with its stores in os_glance_failed_import, as Glance's
  * reverts do. With all_stores_must_succeed false, a store whose copy
- * fails goes into os_glance_failed_import and the task goes on. */
+ * fails goes into os_glance_failed_import and the task goes on; with it
+ * true (the default) a failing copy-image reverts: the copies it made
+ * go. */
 #include <string.h>
 
 #include "jobs-int.h"
@@ -34,11 +36,20 @@ static void stores_of(struct ims_job_ctx *ctx, struct ims_strlist *ret)
     }
 }
 
+/* copy-image whose every store must succeed: a failure reverts the
+ * copies made, as Glance's flow reverts each _ImportToStore. */
+static bool reverts_copies(struct ims_job_ctx *ctx)
+{
+    json_t *req = json_object_get(ctx->input, "import_req");
+    return ims_streq(json_string_value(json_object_get(json_object_get(req, "method"), "name")), "copy-image") &&
+           !json_is_false(json_object_get(req, "all_stores_must_succeed"));
+}
+
 static enum ims_rc failed(struct ims_job_ctx *ctx, const char *image_id, enum ims_rc rc, const struct ims_err *err)
 {
     struct ims_strlist stores = {0};
     stores_of(ctx, &stores);
-    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores);
+    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores, reverts_copies(ctx));
     ims_strlist_release(&stores);
     return ims_job_failf(ctx, "IMG.0061", "%s", ims_job_err_msg(ctx, rc, err));
 }
@@ -169,6 +180,6 @@ void ims_job_glance_import_abandon(struct ims_job_ctx *ctx)
         return;
     struct ims_strlist stores = {0};
     stores_of(ctx, &stores);
-    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores);
+    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores, reverts_copies(ctx));
     ims_strlist_release(&stores);
 }

@@ -243,6 +243,34 @@ def test_a_failing_store_with_and_without_all_stores_must_succeed(start_imsd):
     assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
 
 
+def test_a_failing_copy_image_that_must_succeed_leaves_no_copy(start_imsd):
+    """copy-image with all_stores_must_succeed (the default) into a store
+    that takes the copy and then one that fails: the task fails and, as
+    Glance's flow reverts each store's import, the copy already made goes
+    (its data collected): only the image's own store holds it; the failing
+    store is os_glance_failed_import, the reverted one not."""
+    srv = start_imsd(config={"stores": {"enabled": "fast:file, cheap:file, third:file"}})
+    api, admin = srv.project_user(), srv.admin()
+    img = active(api)
+    tmp = srv.data_dir / "stores" / "cheap" / "tmp"
+    os.rmdir(tmp)
+    tmp.write_text("not a directory")
+    r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["third", "cheap"]})
+    assert r.status_code == 202, r.text
+    task = wait_task(admin, img["id"])
+    assert task["status"] == "failure", task
+    got = get_image(api, img["id"])
+    assert got["status"] == "active" and stores_of(got) == ["fast"], got
+    assert got["os_glance_failed_import"] == "cheap" and got["os_glance_importing_to_stores"] == ""
+    assert "os_glance_import_task" not in got
+    deadline = time.monotonic() + 30
+    while blobs_of(srv, "third") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert blobs_of(srv, "third") == [] and blobs_of(srv, "cheap") == []
+    assert len(blobs_of(srv, "fast")) == 1
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+
+
 def test_all_stores_must_succeed_needs_several_stores(imsd, alice):
     """One store (no enabled_backends): Glance refuses the flag with 400."""
     img = create_image(alice, name=unique("one"), disk_format="raw", container_format="bare")
