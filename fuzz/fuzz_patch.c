@@ -2,7 +2,8 @@
  * Fuzz target for image JSON patch: the input is a PATCH body, parsed as
  * both media types and applied, as admin and as a plain user, to a fresh
  * image that has a few properties and tags; the values of its /locations
- * operations are read as Glance's schema takes them. Checks that whatever succeeds
+ * operations are read as Glance's schema takes them, and the input as
+ * the body of POST /v2/images/{id}/locations. Checks that whatever succeeds
  * leaves an image every other layer can trust. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +88,34 @@ static void run(const char *media, const uint8_t *data, size_t size)
     ims_patch_release(&p);
 }
 
+/* The Add Location body: a url of text, no metadata, validation data
+ * strings only. */
+static void add_location_body(const uint8_t *data, size_t size)
+{
+    json_t *body = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+    if (!body)
+        return;
+    struct ims_location_value v;
+    struct ims_err err;
+    enum ims_rc rc = ims_location_add_body(body, &v, &err);
+    fuzz_check(rc == IMS_OK || rc == IMS_E_BADREQ, "an Add Location body fails with 400 only");
+    if (rc == IMS_OK) {
+        fuzz_check(v.url && ims_text_valid(v.url) && ims_utf8_chars(v.url) <= 255 && !v.metadata,
+                   "an added location's url is text, without metadata");
+        fuzz_check((!v.checksum || ims_text_valid(v.checksum)) && (!v.os_hash_value || ims_text_valid(v.os_hash_value)),
+                   "validation data is text");
+        struct ims_location_value *one = ims_xcalloc(1, sizeof(*one));
+        *one = v;
+        ims_location_values_free(one, 1);
+    }
+    json_decref(body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > INPUT_MAX)
         return 0;
+    add_location_body(data, size);
     run(IMS_PATCH_MEDIA_V21, data, size);
     run(IMS_PATCH_MEDIA_V20, data, size);
     return 0;

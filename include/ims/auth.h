@@ -25,6 +25,10 @@ struct ims_principal {
      * every write route refuses the token (Glance 25's and Keystone's
      * default policies give writes to member and admin only). */
     bool read_only;
+    /* Keystone's service role on the token's scope: Glance's service_api
+     * rule (the Get Locations call, lib/core/image_locations.c). Only a
+     * cloud administrator gives it (lib/core/role_assignments.c). */
+    bool is_service;
     /* Set per request by authorization (not part of the token): the
      * decision on the route's actions (include/ims/authz.h). NULL: none was
      * made, and every check that reads it denies. */

@@ -86,6 +86,9 @@ struct ims_config {
      * direct_url (the data's location in imsd's store) and locations. */
     bool show_image_direct_url;
     bool show_multiple_locations;
+    /* Glance 2.17's Add and Get Locations (POST/GET
+     * /v2/images/{id}/locations), off by default: 404 when off. */
+    bool location_api;
     int64_t max_image_size;
     int64_t list_limit_default;
     int64_t list_limit_max;

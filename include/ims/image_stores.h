@@ -46,6 +46,12 @@ enum ims_rc ims_image_open_any(struct ims_service *svc, const struct ims_image *
  * its own location). */
 void ims_image_copies_drop(struct ims_kvlist *props);
 
+/* Takes img's location in store_id out of img (an edit's) when another
+ * store holds its data too: a copy's properties go, or, for its own
+ * location, the first copy takes its place. The removed URL comes back
+ * (the caller's to release once the edit commits), NULL when nothing was
+ * taken. */
+char *ims_image_location_take(const struct ims_service *svc, struct ims_image *img, const char *store_id);
 /* Takes img's copy in store_id out of img (an edit's): its properties
  * go and its URL comes back (the caller's to release once the edit
  * commits); NULL when store_id holds no copy (its own location is none). */
@@ -67,6 +73,20 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
  * active and task_id holding its lock; otherwise nothing changes). */
 enum ims_rc ims_image_unrequested_store_drop(struct ims_service *svc, const char *image_id, const char *task_id,
                                              const char *store_id, struct ims_err *err);
+/* Glance 2.17's Add Location (lib/core/image_locations.c), with [images]
+ * location_api (404 without): the image visible (404); the service role,
+ * its project or an admin (403); queued (409); v's location checked as a
+ * PATCH's (400: a store's, data it holds and the caller may read, the
+ * validation data's digests the data's); the image takes that data and
+ * becomes active. */
+struct ims_location_value;
+enum ims_rc ims_image_location_add(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                   const struct ims_location_value *v, struct ims_err *err);
+/* Glance 2.17's Get Locations: with location_api (404 without), the image
+ * visible (404), the caller holding the service role (403, Glance's
+ * fetch_image_location); the image out for its locations. */
+enum ims_rc ims_image_locations_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                    struct ims_image *ret, struct ims_err *err);
 /* DELETE /v2/stores/{store_id}/{image_id} (Glance 25): an administrator
  * (403, Glance's delete_image_location policy), stores named (404),
  * store_id known (409), the image visible (404), active

@@ -52,6 +52,11 @@ struct ims_location_value {
  * naming what the schema refuses. remove has none (*ret_n 0). */
 enum ims_rc ims_patch_locations_value(const struct ims_patch_op *op, struct ims_location_value **ret, size_t *ret_n,
                                       struct ims_err *err);
+/* The body of POST /v2/images/{id}/locations: {"url", "validation_data"}
+ * as a PATCH's location without metadata (ret->metadata NULL); the
+ * caller frees ret's members (ims_location_values_free of a copy, or by
+ * hand). IMS_E_BADREQ naming what is refused. */
+enum ims_rc ims_location_add_body(json_t *body, struct ims_location_value *ret, struct ims_err *err);
 void ims_location_values_free(struct ims_location_value *v, size_t n);
 
 /* Applies the ops in order to img (a copy the caller owns). Rules as Glance:

@@ -45,6 +45,10 @@ void api_link_query(struct ims_buf *b, const struct ims_kvlist *params);
 /* glance_req: the native API's request (its switches and caller decide on
  * locations and direct_url); NULL for the IMS documents. */
 void api_image_json(struct ims_jw *w, const struct ims_image *img, const struct ims_request *glance_req);
+/* The items of img's locations array, Glance's {"url", "metadata"} each
+ * (lib/api/image_json.c): the image documents' and GET
+ * /v2/images/{id}/locations'. */
+void api_location_items(struct ims_jw *w, const struct ims_request *req, const struct ims_image *img);
 /* Rendered documents kept per thread under (id, revision, kind)
  * (image_cache.c). An image has one document per kind: the native one, the
  * IMS one (its __imagetype as the caller sees it: for an image that is not
@@ -138,6 +142,9 @@ void api_schema_members(struct ims_request *req);
 void api_info_import(struct ims_request *req);
 void api_info_stores(struct ims_request *req);
 void api_store_image_delete(struct ims_request *req);
+/* lib/api/glance_locations.c */
+void api_image_location_add(struct ims_request *req);
+void api_image_locations_get(struct ims_request *req);
 extern const struct ims_body_sink api_images_stage;
 void api_images_import(struct ims_request *req);
 void api_image_tasks(struct ims_request *req);

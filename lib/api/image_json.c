@@ -29,6 +29,29 @@ struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n)
     return b;
 }
 
+void api_location_items(struct ims_jw *w, const struct ims_request *req, const struct ims_image *img)
+{
+    struct ims_image_location locs[IMS_STORES_MAX + 1];
+    size_t n = ims_image_locations(req->svc, img, locs, IMS_ARRAY_SIZE(locs));
+    for (size_t i = 0; i < n; i++) {
+        ims_jw_obj_begin(w);
+        ims_jw_kstr(w, "url", locs[i].url);
+        ims_jw_key(w, "metadata");
+        char key[64];
+        snprintf(key, sizeof(key), "%s%s", IMS_PROP_META_PREFIX, locs[i].store ? locs[i].store : "");
+        const char *meta = locs[i].store ? ims_kvlist_get(&img->props, key) : NULL;
+        if (meta) {
+            ims_jw_raw(w, meta, strlen(meta)); /* a JSON object, checked when written */
+        } else {
+            ims_jw_obj_begin(w);
+            if (locs[i].store && ims_stores_named(req->svc))
+                ims_jw_kstr(w, "store", locs[i].store);
+            ims_jw_obj_end(w);
+        }
+        ims_jw_obj_end(w);
+    }
+}
+
 /* Glance's locations and direct_url, behind its switches: the image's
  * locations in imsd's stores (<store id>://<key>, relative to the store: no
  * host path; its own first, then its copies in other stores), each with
@@ -46,23 +69,8 @@ static void locations_json(struct ims_jw *w, const struct ims_image *img, const 
     if (cfg->show_multiple_locations) {
         ims_jw_key(w, "locations");
         ims_jw_arr_begin(w);
-        for (size_t i = 0; visible && i < n; i++) {
-            ims_jw_obj_begin(w);
-            ims_jw_kstr(w, "url", locs[i].url);
-            ims_jw_key(w, "metadata");
-            char key[64];
-            snprintf(key, sizeof(key), "%s%s", IMS_PROP_META_PREFIX, locs[i].store ? locs[i].store : "");
-            const char *meta = locs[i].store ? ims_kvlist_get(&img->props, key) : NULL;
-            if (meta) {
-                ims_jw_raw(w, meta, strlen(meta)); /* a JSON object, checked when written */
-            } else {
-                ims_jw_obj_begin(w);
-                if (locs[i].store && ims_stores_named(req->svc))
-                    ims_jw_kstr(w, "store", locs[i].store);
-                ims_jw_obj_end(w);
-            }
-            ims_jw_obj_end(w);
-        }
+        if (visible)
+            api_location_items(w, req, img);
         ims_jw_arr_end(w);
     }
     if (cfg->show_image_direct_url && visible)

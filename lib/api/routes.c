@@ -66,6 +66,13 @@ const struct ims_route ims_api_routes[] = {
     NA(IMS_GET, "/v2/info/stores", api_info_stores),
     R(IMS_DELETE, "/v2/stores/{store_id}/{image_id}", api_store_image_delete, "ims:images:get+ims:images:update",
       true, false),
+    /* Glance 2.17's Add and Get Locations (lib/api/glance_locations.c),
+     * with [images] location_api: the add may read the data for its
+     * digests (deferred pool); the roles are core's checks */
+    {.methods = IMS_POST, .pattern = "/v2/images/{image_id}/locations", .handler = api_image_location_add,
+     .actions = "ims:images:get+ims:images:update", .flags = IMS_ROUTE_EXACT | IMS_ROUTE_DEFERRED,
+     .iam_project = true},
+    R(IMS_GET, "/v2/images/{image_id}/locations", api_image_locations_get, "ims:images:get", true, false),
     /* Tasks (lib/api/glance_tasks.c): an image's tasks for whoever may get
      * the image; the task API itself is Glance 25's tasks_api_access, the
      * admin role, checked by the handler after the IAM read action. */

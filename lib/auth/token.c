@@ -108,9 +108,10 @@ size_t ims_token_encode(const unsigned char *key, size_t keylen, const struct im
     if (!id_ok(p->token_id) || !id_ok(p->user_id) || !id_ok(p->domain_id) || !id_ok(p->project_id) ||
         !id_ok(p->scope_domain_id))
         return 0;
-    int n = snprintf(claims, sizeof(claims), "%s\n%s\n%s\n%s\n%s\n%lld\n%lld\n%d\n%lld\n%d", p->token_id,
+    int n = snprintf(claims, sizeof(claims), "%s\n%s\n%s\n%s\n%s\n%lld\n%lld\n%d\n%lld\n%d\n%d", p->token_id,
                      p->user_id, p->domain_id, p->project_id, p->scope_domain_id, (long long)p->issued_at,
-                     (long long)p->expires_at, p->is_admin ? 1 : 0, (long long)p->issued_us, p->read_only ? 1 : 0);
+                     (long long)p->expires_at, p->is_admin ? 1 : 0, (long long)p->issued_us, p->read_only ? 1 : 0,
+                     p->is_service ? 1 : 0);
     if (n < 0 || (size_t)n >= sizeof(claims))
         return 0;
     char body[800];
@@ -168,7 +169,7 @@ enum ims_rc ims_token_decode(const unsigned char *key, size_t keylen, const char
     if (memchr(claims, 0, (size_t)clen))
         return ims_fail(err, IMS_E_UNAUTH, "Malformed token.");
     struct ims_principal p = {0};
-    char issued[24], expires[24], admin[4] = "", issued_us[24] = "", read_only[4] = "";
+    char issued[24], expires[24], admin[4] = "", issued_us[24] = "", read_only[4] = "", service[4] = "";
     char *cur = (char *)claims;
     if (!take_field(&cur, p.token_id, sizeof(p.token_id)) || !take_field(&cur, p.user_id, sizeof(p.user_id)) ||
         !take_field(&cur, p.domain_id, sizeof(p.domain_id)) || !take_field(&cur, p.project_id, sizeof(p.project_id)) ||
@@ -177,8 +178,9 @@ enum ims_rc ims_token_decode(const unsigned char *key, size_t keylen, const char
         return ims_fail(err, IMS_E_UNAUTH, "Malformed token.");
     /* Tokens from before the microsecond issue time have none: their
      * second stands for it. */
-    if (take_field(&cur, admin, sizeof(admin)) && take_field(&cur, issued_us, sizeof(issued_us)))
-        take_field(&cur, read_only, sizeof(read_only)); /* absent from tokens issued before the reader rule */
+    if (take_field(&cur, admin, sizeof(admin)) && take_field(&cur, issued_us, sizeof(issued_us)) &&
+        take_field(&cur, read_only, sizeof(read_only))) /* absent from tokens issued before the reader rule */
+        take_field(&cur, service, sizeof(service));     /* and before the service role */
     /* Only what ims_token_encode issues decodes: ids without control
      * characters (they reach logs, SQL parameters and response headers). */
     if (!id_ok(p.token_id) || !id_ok(p.user_id) || !id_ok(p.domain_id) || !id_ok(p.project_id) ||
@@ -192,6 +194,7 @@ enum ims_rc ims_token_decode(const unsigned char *key, size_t keylen, const char
         return ims_fail(err, IMS_E_UNAUTH, "Malformed token.");
     p.is_admin = admin[0] == '1';
     p.read_only = read_only[0] == '1';
+    p.is_service = service[0] == '1';
     if (p.expires_at <= now)
         return ims_fail(err, IMS_E_UNAUTH, "The token has expired.");
     *ret = p;

@@ -197,6 +197,8 @@ struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx);
 bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n);
 /* Waits until every block is hashed and delivered; hex digests out. Call once. */
 bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_hex[129]);
+/* The md5 and sha512 of the data r reads (lib/core/image_stores.c). */
+enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char sha[129], struct ims_err *err);
 /* Why the pipe failed (its ims_rc and message); IMS_OK if it did not. */
 enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err);
 /* Stops the threads (if still running) and frees. NULL-safe. */

@@ -22,11 +22,13 @@ static void copy_id(char *dst, size_t cap, const char *s)
 /* Keystone's roles imply one another (admin > member > reader): a user
  * whose roles on the scope are reader alone may read, not write, whatever
  * IAM policies it also holds. No role at all (access through IAM grants
- * only) is not a reader: what it may do stays the policies' decision. */
+ * only) is not a reader: what it may do stays the policies' decision. The
+ * service role grants reading only (and Glance's service_api calls): a
+ * service user writes with member or admin beside it. */
 static bool reader_only(const struct ims_strlist *roles)
 {
-    return ims_strlist_contains(roles, "reader") && !ims_strlist_contains(roles, "member") &&
-           !ims_strlist_contains(roles, "admin");
+    return (ims_strlist_contains(roles, "reader") || ims_strlist_contains(roles, "service")) &&
+           !ims_strlist_contains(roles, "member") && !ims_strlist_contains(roles, "admin");
 }
 
 static enum ims_rc resolve_domain(struct ims_dbc *c, const char *id, const char *name, struct ims_domain *ret,
@@ -171,6 +173,7 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         struct ims_strlist roles = {0};
         rc = ims_repo_roles_on_project(c, p.user_id, p.project_id, &roles, err);
         p.is_admin = ims_strlist_contains(&roles, "admin");
+        p.is_service = ims_strlist_contains(&roles, "service");
         p.read_only = reader_only(&roles);
         bool member = roles.n > 0;
         ims_strlist_release(&roles);
@@ -192,6 +195,7 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         struct ims_strlist roles = {0};
         rc = ims_repo_roles_on_domain(c, p.user_id, p.scope_domain_id, &roles, err);
         p.is_admin = ims_strlist_contains(&roles, "admin");
+        p.is_service = ims_strlist_contains(&roles, "service");
         p.read_only = reader_only(&roles);
         ims_strlist_release(&roles);
         if (rc != IMS_OK)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Glance v2's PATCH of /locations (add, replace, remove) with
- * [images] show_multiple_locations on, with Glance 25's checks and
- * messages (glance/api/v2/images.py, glance/location.py), on imsd's model of
- * one location per image: the image's blob.
+ * Glance's locations of an image's data in imsd's stores (its own and one
+ * copy per further store, include/ims/image_stores.h): the PATCH of
+ * /locations (add, replace, remove) with [images] show_multiple_locations
+ * on, with Glance 25's checks and messages (glance/api/v2/images.py,
+ * glance/location.py), and Glance 2.17's Add and Get Locations (POST/GET
+ * /v2/images/{id}/locations) with [images] location_api on.
  * - A location names data of one of the configured stores ("<store>://<key>",
  *   the scheme a store's id) that the store holds (size > 0); a file
  *   store's locations are as Glance's restricted file:// (never taken from
@@ -11,16 +13,19 @@
  *   and may download, never one no image holds (an upload in progress);
  *   Glance checks a location of its own store the same way. A blob the
  *   repository does not know is refused at the commit (its reference
- *   count).
+ *   count). The data's md5 and sha512 (a holder's, else read) are the
+ *   image's: validation_data that says otherwise is refused.
  * - The location's metadata is kept with the image (IMS_PROP_META_PREFIX
- *   <store>), shown as given; a replace with the same URL changes it.
- * - add to a queued image gives it that data and makes it active (size from
- *   the store, checksums from validation_data when given); an image that
- *   has its location cannot take a second one (imsd keeps one per image).
- * - replace with the same URLs changes nothing (metadata only); a non-empty
- *   list on an image with another location is Glance's "Original locations
- *   is not empty"; [] on an image without one changes nothing.
- * - remove: the last location cannot be removed (403), as Glance. */
+ *   <store>), shown as given; a replace with the same URLs changes it.
+ * - add to a queued image gives it that data and makes it active; an
+ *   active image takes a location in a store holding none of its data as
+ *   a copy, if it is the image's data (one location per store).
+ * - replace with the same URLs changes metadata only; a non-empty list on
+ *   an image with other locations is Glance's "Original locations is not
+ *   empty"; [] on an image without one changes nothing.
+ * - remove: the last location cannot be removed (403), as Glance; another
+ *   goes (an administrator's, as DELETE /v2/stores: Glance's
+ *   delete_image_location), its own location's place taken by a copy. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +40,6 @@
 #include "ims/patch.h"
 #include "ims/service.h"
 #include "ims/store.h"
-
-static bool has_location(const struct ims_image *img)
-{
-    return img->blob && !ims_streq(img->status, "uploading");
-}
 
 /* Glance's _get_locations_op_pos: "-" is the end, digits a position
  * (for add up to the count, for remove below it). */
@@ -63,32 +63,43 @@ static bool position(const char *token, size_t count, bool allow_end, size_t *re
     return true;
 }
 
+/* What a location's data is: its size and digests. */
+struct loc_data {
+    int64_t size;
+    char md5[33], sha[129];
+};
+
 /* A tenant may name only data it may read: every image holding the blob
  * must be one it sees, with data it may download (not deactivated, not
  * staged). A blob no image references is someone's upload in progress or
- * data on its way out: never. Administrators may name any. */
+ * data on its way out: never. Administrators may name any. The digests of
+ * a holder that has them come back in d. */
 static enum ims_rc holders_readable(struct ims_service *svc, const struct ims_principal *p, const char *url,
-                                    const char *store_id, struct ims_err *err)
+                                    const char *store_id, struct loc_data *d, struct ims_err *err)
 {
-    if (p->is_admin)
-        return IMS_OK;
     char prop[64];
     snprintf(prop, sizeof(prop), "%s%s", IMS_PROP_COPY_PREFIX, store_id);
     int64_t refs = -1;
     struct ims_strlist ids = {0};
     enum ims_rc rc = ims_repo_blob_holders(ims_db_conn(svc->db), url, prop, &refs, &ids, err);
-    if (rc == IMS_OK && (refs <= 0 || ids.n == 0))
+    if (rc == IMS_OK && !p->is_admin && (refs <= 0 || ids.n == 0))
         rc = ims_fail(err, IMS_E_BADREQ, "%s", "Invalid location");
     for (size_t i = 0; rc == IMS_OK && i < ids.n; i++) {
         struct ims_image other;
         struct ims_err ignored;
-        if (ims_images_get(svc, p, ids.items[i], &other, &ignored) != IMS_OK)
-            rc = ims_fail(err, IMS_E_BADREQ, "%s", "Invalid location"); /* says nothing of what it is */
-        else {
-            if (!ims_streq(other.status, "active") && !ims_streq(other.status, "queued"))
-                rc = ims_fail(err, IMS_E_BADREQ, "%s", "Invalid location");
-            ims_image_release(&other);
+        if (ims_images_get(svc, p, ids.items[i], &other, &ignored) != IMS_OK) {
+            if (!p->is_admin)
+                rc = ims_fail(err, IMS_E_BADREQ, "%s", "Invalid location"); /* says nothing of what it is */
+            continue;
         }
+        if (!p->is_admin && !ims_streq(other.status, "active") && !ims_streq(other.status, "queued"))
+            rc = ims_fail(err, IMS_E_BADREQ, "%s", "Invalid location");
+        if (!d->md5[0] && other.checksum && other.os_hash_value && strlen(other.checksum) == 32 &&
+            strlen(other.os_hash_value) == 128 && other.size == d->size) {
+            memcpy(d->md5, other.checksum, 33);
+            memcpy(d->sha, other.os_hash_value, 129);
+        }
+        ims_image_release(&other);
     }
     ims_strlist_release(&ids);
     return rc;
@@ -96,10 +107,11 @@ static enum ims_rc holders_readable(struct ims_service *svc, const struct ims_pr
 
 /* _check_image_location: a configured store's scheme, not a restricted
  * one (a file store's, as Glance's file://), data the store holds, data
- * the caller may read; its size for the image. */
+ * the caller may read; its size and digests (a holder's, else read). */
 static enum ims_rc check_url(struct ims_service *svc, const struct ims_principal *p, const char *url,
-                             int64_t *ret_size, struct ims_err *err)
+                             struct loc_data *d, struct ims_err *err)
 {
+    *d = (struct loc_data){0};
     const char *sep = strstr(url, "://");
     const struct ims_store *store = sep ? ims_store_of_location(svc, url) : NULL;
     if (!store)
@@ -110,19 +122,19 @@ static enum ims_rc check_url(struct ims_service *svc, const struct ims_principal
     struct ims_err ignored;
     if (svc->store->ops->open_read(svc->store, url, &r, &ignored) != IMS_OK)
         return ims_fail(err, IMS_E_BADREQ, "Invalid location");
+    d->size = (int64_t)r.size;
+    enum ims_rc rc = r.size == 0 ? ims_fail(err, IMS_E_BADREQ, "Invalid location")
+                                 : holders_readable(svc, p, url, ims_store_id(store), d, err);
+    if (rc == IMS_OK && !d->md5[0] && ims_blob_digests(&r, d->md5, d->sha, err) != IMS_OK)
+        rc = ims_fail(err, IMS_E_BADREQ, "Invalid location: its data could not be read (%s)", err->msg);
     if (r.fd >= 0)
         close(r.fd);
     if (r.close)
         r.close(r.ctx);
-    if (r.size == 0)
-        return ims_fail(err, IMS_E_BADREQ, "Invalid location");
-    enum ims_rc rc = holders_readable(svc, p, url, ims_store_id(store), err);
-    if (rc == IMS_OK)
-        *ret_size = (int64_t)r.size;
     return rc;
 }
 
-/* Keeps a location's metadata ("{}": none kept, the default shown). */
+/* Keeps a location's metadata ("{}" or none: none kept, the default shown). */
 static void set_metadata(struct ims_service *svc, struct ims_image *img, const char *url, const char *metadata)
 {
     const struct ims_store *store = ims_store_of_location(svc, url);
@@ -161,32 +173,110 @@ static enum ims_rc validation_data(const struct ims_image *img, const struct ims
     return IMS_OK;
 }
 
-/* The queued image takes the location's data and becomes active. */
+/* The validation data, when given, must be the data's. */
+static enum ims_rc validation_matches(const struct ims_location_value *v, const struct loc_data *d,
+                                      struct ims_err *err)
+{
+    if ((v->os_hash_value && strcasecmp(v->os_hash_value, d->sha) != 0) ||
+        (v->checksum && strcasecmp(v->checksum, d->md5) != 0))
+        return ims_fail(err, IMS_E_BADREQ, "The validation data does not match the data at %s.", v->url);
+    return IMS_OK;
+}
+
+/* The store of url holds no location of img yet, and url is none of
+ * img's locations. */
+static enum ims_rc a_new_store(struct ims_service *svc, const struct ims_image *img, const char *url,
+                               struct ims_err *err)
+{
+    struct ims_image_location locs[IMS_STORES_MAX + 1];
+    size_t n = ims_image_locations(svc, img, locs, IMS_ARRAY_SIZE(locs));
+    const struct ims_store *store = ims_store_of_location(svc, url);
+    for (size_t i = 0; i < n; i++) {
+        if (ims_streq(locs[i].url, url))
+            return ims_fail(err, IMS_E_BADREQ, "The location %s already exists", url);
+        if (store && ims_streq(locs[i].store, ims_store_id(store)))
+            return ims_fail(err, IMS_E_BADREQ, "Image %s has its data in store %s already: imsd keeps one location "
+                                               "per store.", img->id, locs[i].store);
+    }
+    return IMS_OK;
+}
+
+/* img takes the location v: a queued image (no location) takes the data
+ * and becomes active; an image that has data takes it as a copy in the
+ * location's store, if it is the same data. */
 static enum ims_rc take(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
                         const struct ims_location_value *v, struct ims_err *err)
 {
-    int64_t size = 0;
+    struct loc_data d;
     enum ims_rc rc = validation_data(img, v, err);
     if (rc == IMS_OK)
-        rc = check_url(svc, p, v->url, &size, err);
+        rc = check_url(svc, p, v->url, &d, err);
+    if (rc == IMS_OK)
+        rc = validation_matches(v, &d, err);
+    if (rc == IMS_OK)
+        rc = a_new_store(svc, img, v->url, err);
     if (rc != IMS_OK)
         return rc;
-    if (has_location(img))
-        return ims_streq(img->blob, v->url)
-                   ? ims_fail(err, IMS_E_BADREQ, "The location %s already exists", v->url)
-                   : ims_fail(err, IMS_E_BADREQ, "Image %s already has a location: imsd keeps one location per "
-                                                 "image.", img->id);
+    struct ims_image_location one;
+    if (ims_image_locations(svc, img, &one, 1) > 0) { /* a copy of its data in one more store */
+        if (d.size != img->size || !ims_streq(d.md5, img->checksum) ||
+            (img->os_hash_value && !ims_streq(d.sha, img->os_hash_value)))
+            return ims_fail(err, IMS_E_BADREQ, "The data at %s is not image %s's data.", v->url, img->id);
+        char key[64];
+        snprintf(key, sizeof(key), "%s%s", IMS_PROP_COPY_PREFIX, ims_store_id(ims_store_of_location(svc, v->url)));
+        ims_kvlist_set(&img->props, key, v->url);
+        set_metadata(svc, img, v->url, v->metadata);
+        return IMS_OK;
+    }
+    if (img->blob) /* staged data is no location: the image is not queued */
+        return ims_fail(err, IMS_E_CONFLICT, "Image %s's data is being imported.", img->id);
     ims_set_str(&img->blob, v->url);
     set_metadata(svc, img, v->url, v->metadata);
-    if (img->size < 0)
-        img->size = size;
-    if (v->os_hash_value) {
-        ims_set_str(&img->checksum, v->checksum);
-        ims_set_str(&img->os_hash_algo, v->os_hash_algo);
-        ims_set_str(&img->os_hash_value, v->os_hash_value);
-    }
+    img->size = d.size;
+    ims_set_str(&img->checksum, d.md5);
+    ims_set_str(&img->os_hash_algo, "sha512");
+    ims_set_str(&img->os_hash_value, d.sha);
     if (ims_streq(img->status, "queued"))
         ims_image_mark_active(img, ims_now());
+    return IMS_OK;
+}
+
+/* The same URLs (in any order): only their metadata changes. */
+static bool same_urls(const struct ims_image_location *locs, size_t count, const struct ims_location_value *v,
+                      size_t n)
+{
+    if (n != count)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t j = 0; j < count && !found; j++)
+            found = ims_streq(v[i].url, locs[j].url);
+        for (size_t j = 0; j < i && found; j++)
+            found = !ims_streq(v[i].url, v[j].url);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static enum ims_rc remove_one(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
+                              const struct ims_image_location *locs, size_t count, const char *index,
+                              struct ims_err *err)
+{
+    size_t pos;
+    if (!ims_streq(img->status, "active"))
+        return ims_fail(err, IMS_E_CONFLICT, "It's not allowed to remove locations if image status is %s.",
+                        img->status);
+    if (count <= 1)
+        return ims_fail(err, IMS_E_FORBIDDEN, "%s", "Cannot remove last location in the image.");
+    if (!position(index, count, false, &pos))
+        return ims_fail(err, IMS_E_BADREQ, "%s", "Invalid position for removing a location.");
+    if (!p->is_admin) /* Glance's delete_image_location, as DELETE /v2/stores */
+        return ims_fail(err, IMS_E_FORBIDDEN, "%s", "You are not authorized to complete delete_image_location action.");
+    char *removed = locs[pos].store ? ims_image_location_take(svc, img, locs[pos].store) : NULL;
+    if (!removed)
+        return ims_fail(err, IMS_E_BADREQ, "%s", "Invalid position for removing a location.");
+    free(removed); /* collected once the edit commits: no row references it then */
     return IMS_OK;
 }
 
@@ -196,18 +286,10 @@ static enum ims_rc one_op(struct ims_service *svc, const struct ims_principal *p
     const char *verb = op->op == IMS_PATCH_REMOVE ? "remove" : op->op == IMS_PATCH_REPLACE ? "update" : "add";
     if (!svc->cfg->show_multiple_locations)
         return ims_fail(err, IMS_E_FORBIDDEN, "It's not allowed to %s locations if locations are invisible.", verb);
-    size_t count = has_location(img) ? 1 : 0;
-    if (op->op == IMS_PATCH_REMOVE) {
-        size_t pos;
-        if (!ims_streq(img->status, "active"))
-            return ims_fail(err, IMS_E_CONFLICT, "It's not allowed to remove locations if image status is %s.",
-                            img->status);
-        if (count == 1)
-            return ims_fail(err, IMS_E_FORBIDDEN, "%s", "Cannot remove last location in the image.");
-        if (!position(op->index, count, false, &pos))
-            return ims_fail(err, IMS_E_BADREQ, "%s", "Invalid position for removing a location.");
-        return IMS_OK; /* unreachable with one location at most */
-    }
+    struct ims_image_location locs[IMS_STORES_MAX + 1];
+    size_t count = ims_image_locations(svc, img, locs, IMS_ARRAY_SIZE(locs));
+    if (op->op == IMS_PATCH_REMOVE)
+        return remove_one(svc, p, img, locs, count, op->index, err);
     if (!ims_streq(img->status, "active") && !ims_streq(img->status, "queued"))
         return ims_fail(err, IMS_E_CONFLICT, "It's not allowed to %s locations if image status is %s.",
                         op->op == IMS_PATCH_REPLACE ? "replace" : "add", img->status);
@@ -222,16 +304,14 @@ static enum ims_rc one_op(struct ims_service *svc, const struct ims_principal *p
             rc = ims_fail(err, IMS_E_BADREQ, "%s", "Invalid position for adding a location.");
         else
             rc = take(svc, p, img, &v[0], err);
-    } else if (n == count && (n == 0 || ims_streq(v[0].url, img->blob))) {
-        if (n) /* the same URLs: only their metadata */
-            set_metadata(svc, img, v[0].url, v[0].metadata);
+    } else if (same_urls(locs, count, v, n)) {
+        for (size_t i = 0; i < n; i++) /* the same URLs: only their metadata */
+            set_metadata(svc, img, v[i].url, v[i].metadata);
     } else if (count > 0) {
-        rc = ims_fail(err, IMS_E_BADREQ, "Original locations is not empty: %s", img->blob);
-    } else if (n > 1) {
-        rc = ims_streq(v[0].url, v[1].url) ? ims_fail(err, IMS_E_BADREQ, "The location %s already exists", v[0].url)
-                                           : ims_fail(err, IMS_E_BADREQ, "%s", "imsd keeps one location per image.");
+        rc = ims_fail(err, IMS_E_BADREQ, "Original locations is not empty: %s", locs[0].url);
     } else {
-        rc = take(svc, p, img, &v[0], err);
+        for (size_t i = 0; rc == IMS_OK && i < n; i++) /* the first its data, the others copies of it */
+            rc = take(svc, p, img, &v[i], err);
     }
     ims_location_values_free(v, n);
     return rc;
@@ -256,4 +336,42 @@ enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_
         }
     }
     return IMS_OK;
+}
+
+/* ---- Glance 2.17: POST and GET /v2/images/{id}/locations ---- */
+enum ims_rc ims_image_location_add(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                   const struct ims_location_value *v, struct ims_err *err)
+{
+    if (!svc->cfg->location_api)
+        return ims_fail(err, IMS_E_NOTFOUND, "%s", "The resource could not be found.");
+    struct ims_image_edit e;
+    enum ims_rc rc = ims_image_edit_begin(svc, p, id, &e, err);
+    if (rc != IMS_OK)
+        return rc;
+    /* Glance's add_image_location: the service role, the image's project, an admin */
+    if (!p->is_service && !ims_images_can_modify(p, &e.image))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "%s", "You are not authorized to complete add_image_location action.");
+    else if (ims_image_job_owned(&e.image))
+        rc = ims_fail(err, IMS_E_CONFLICT, "Image %s is being written by a job and cannot be changed now.", id);
+    else if (!ims_streq(e.image.status, "queued"))
+        rc = ims_fail(err, IMS_E_CONFLICT, "It's not allowed to add locations if image status is %s.",
+                      e.image.status);
+    else
+        rc = take(svc, p, &e.image, v, err);
+    if (rc != IMS_OK)
+        return ims_image_edit_end(&e, rc, err);
+    return ims_image_edit_commit(&e, NULL, err);
+}
+
+enum ims_rc ims_image_locations_get(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                                    struct ims_image *ret, struct ims_err *err)
+{
+    if (!svc->cfg->location_api)
+        return ims_fail(err, IMS_E_NOTFOUND, "%s", "The resource could not be found.");
+    enum ims_rc rc = ims_images_get(svc, p, id, ret, err);
+    if (rc == IMS_OK && !p->is_service) { /* Glance's fetch_image_location: the service role's */
+        ims_image_release(ret);
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "%s", "You are not authorized to complete fetch_image_location action.");
+    }
+    return rc;
 }

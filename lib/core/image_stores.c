@@ -141,11 +141,12 @@ static enum ims_rc write_to_store(void *ctx, const void *p, size_t n, struct ims
     return w->store->ops->write(w, p, n, err);
 }
 
-/* Streams reader r through the digests into writer w; the digests out. */
+/* Streams reader r through the digests into writer w (NULL: digests
+ * only); the digests out. */
 static enum ims_rc stream(const struct ims_blob_reader *r, struct ims_store_writer *w, char md5[33], char sha[129],
                           bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err)
 {
-    struct ims_hash_pipe *h = ims_hash_pipe_new(write_to_store, w);
+    struct ims_hash_pipe *h = ims_hash_pipe_new(w ? write_to_store : NULL, w);
     if (!h)
         return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     enum ims_rc rc = IMS_OK;
@@ -174,6 +175,11 @@ static enum ims_rc stream(const struct ims_blob_reader *r, struct ims_store_writ
         rc = ims_hash_pipe_error(h, err);
     ims_hash_pipe_free(h);
     return rc;
+}
+
+enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char sha[129], struct ims_err *err)
+{
+    return stream(r, NULL, md5, sha, NULL, NULL, err);
 }
 
 /* The copy's edit: the image still active, the lock still the task's, no
@@ -272,19 +278,17 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
     return rc;
 }
 
-/* ---- DELETE /v2/stores/{store_id}/{image_id} ---- */
-/* Ends edit e by removing the image's data in store_id (it has data in
- * another store too): a copy's property goes, or, for its own location,
- * the first copy takes its place; the blob is released after the commit. */
-static enum ims_rc drop_location(struct ims_service *svc, struct ims_image_edit *e, const char *store_id,
-                                 struct ims_err *err)
+char *ims_image_location_take(const struct ims_service *svc, struct ims_image *img, const char *store_id)
 {
     struct ims_image_location locs[IMS_STORES_MAX + 1];
-    size_t n = ims_image_locations(svc, &e->image, locs, IMS_ARRAY_SIZE(locs));
-    char *removed = ims_xstrdup(ims_image_location_in(svc, &e->image, store_id));
+    size_t n = ims_image_locations(svc, img, locs, IMS_ARRAY_SIZE(locs));
+    const char *gone = ims_image_location_in(svc, img, store_id);
+    if (!gone || n < 2)
+        return NULL;
+    char *removed = ims_xstrdup(gone);
     char key[64];
     copy_key(key, store_id);
-    if (ims_streq(e->image.blob, removed)) { /* its own location: the first copy takes its place */
+    if (ims_streq(img->blob, removed)) { /* its own location: the first copy takes its place */
         const char *next = NULL;
         for (size_t i = 0; i < n && !next; i++)
             if (!ims_streq(locs[i].url, removed))
@@ -292,12 +296,22 @@ static enum ims_rc drop_location(struct ims_service *svc, struct ims_image_edit 
         for (size_t i = 0; i < n; i++)
             if (ims_streq(locs[i].url, next))
                 copy_key(key, locs[i].store);
-        ims_set_str(&e->image.blob, next);
+        ims_set_str(&img->blob, next);
     }
     char meta[64];
     snprintf(meta, sizeof(meta), "%s%s", IMS_PROP_META_PREFIX, store_id);
-    ims_kvlist_remove(&e->image.props, key);
-    ims_kvlist_remove(&e->image.props, meta);
+    ims_kvlist_remove(&img->props, key);
+    ims_kvlist_remove(&img->props, meta);
+    return removed;
+}
+
+/* ---- DELETE /v2/stores/{store_id}/{image_id} ---- */
+/* Ends edit e by removing the image's data in store_id (it has data in
+ * another store too); the blob is released after the commit. */
+static enum ims_rc drop_location(struct ims_service *svc, struct ims_image_edit *e, const char *store_id,
+                                 struct ims_err *err)
+{
+    char *removed = ims_image_location_take(svc, &e->image, store_id);
     enum ims_rc rc = ims_image_edit_commit(e, NULL, err);
     if (rc == IMS_OK) /* after the commit: no image row references it */
         ims_blob_release(svc, removed);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Keystone role assignments (admin, member, reader) of the account's users
- * and groups on its projects and its domain: the rules, then one repository
+ * and groups on its projects and its domain (and service, Glance's
+ * service_api role): the rules, then one repository
  * write (lib/db/repo_assignments.c). The admin role makes a cloud
  * administrator, so only a cloud administrator gives or takes it: an
  * account's IAM administrator could otherwise make itself one. */
@@ -11,7 +12,7 @@
 #include "ims/iam_admin.h"
 #include "ims/service.h"
 
-const char *const ims_keystone_roles[] = {"admin", "member", "reader", NULL};
+const char *const ims_keystone_roles[] = {"admin", "member", "reader", "service", NULL};
 
 bool ims_keystone_role_valid(const char *role)
 {
@@ -56,6 +57,10 @@ enum ims_rc ims_iam_assignment(struct ims_service *svc, const struct ims_princip
     if (op != IMS_IAM_CHECK && ims_streq(a->role, "admin") && !caller->is_admin)
         return ims_fail(err, IMS_E_FORBIDDEN,
                         "Only a cloud administrator may give or take the admin role: it is every project's admin.");
+    if (op != IMS_IAM_CHECK && ims_streq(a->role, "service") && !caller->is_admin)
+        return ims_fail(err, IMS_E_FORBIDDEN,
+                        "Only a cloud administrator may give or take the service role: it reads where images' data "
+                        "is stored.");
     struct ims_dbc *c = ims_db_conn(svc->db);
     if (op != IMS_IAM_CHECK) {
         /* The parties are read in the transaction that writes: the table

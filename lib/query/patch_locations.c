@@ -3,7 +3,9 @@
  * schema checks it (its "locations" items): an object with a string url of
  * at most 255 characters and an object metadata, and optionally
  * validation_data of checksum, os_hash_algo and os_hash_value strings;
- * nothing else. Pure: what the locations mean is the core's. */
+ * nothing else; and the body of POST /v2/images/{id}/locations (Glance
+ * 2.17's Add Location): the same without metadata. Pure: what the
+ * locations mean is the core's. */
 #include <string.h>
 
 #include "ims/patch.h"
@@ -12,26 +14,28 @@
 #define LOCATIONS_MAX 100 /* a list any client sends is capped */
 #define METADATA_MAX 4096 /* bytes of a location's metadata as compact JSON, kept with the image */
 
-static enum ims_rc one_location(json_t *v, struct ims_location_value *ret, struct ims_err *err)
+/* with_metadata: a PATCH's location (metadata required); else the body of
+ * POST /v2/images/{id}/locations (url and validation_data only). */
+static enum ims_rc one_location(json_t *v, bool with_metadata, struct ims_location_value *ret, struct ims_err *err)
 {
     if (!json_is_object(v))
         return ims_fail(err, IMS_E_BADREQ, "Invalid locations: a location must be an object.");
     const char *key;
     json_t *member;
     json_object_foreach(v, key, member) {
-        if (strcmp(key, "url") && strcmp(key, "metadata") && strcmp(key, "validation_data"))
+        if (strcmp(key, "url") && (!with_metadata || strcmp(key, "metadata")) && strcmp(key, "validation_data"))
             return ims_fail(err, IMS_E_BADREQ, "Invalid locations: additional property '%.64s' is not allowed.", key);
     }
-    json_t *url = json_object_get(v, "url"), *meta = json_object_get(v, "metadata");
+    json_t *url = json_object_get(v, "url"), *meta = with_metadata ? json_object_get(v, "metadata") : NULL;
     if (!url)
         return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'url' is a required property.");
-    if (!meta)
+    if (!meta && with_metadata)
         return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'metadata' is a required property.");
     if (!json_is_string(url) || !ims_text_valid(json_string_value(url)))
         return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'url' must be a string.");
     if (ims_utf8_chars(json_string_value(url)) > URL_MAX)
         return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'url' is longer than %d characters.", URL_MAX);
-    if (!json_is_object(meta))
+    if (meta && !json_is_object(meta))
         return ims_fail(err, IMS_E_BADREQ, "Invalid locations: 'metadata' must be an object.");
     json_t *vd = json_object_get(v, "validation_data");
     static const char *const vd_keys[] = {"checksum", "os_hash_algo", "os_hash_value"};
@@ -55,8 +59,8 @@ static enum ims_rc one_location(json_t *v, struct ims_location_value *ret, struc
         }
     }
     /* kept as compact JSON with sorted keys; valid text (ims_fail's rule) */
-    char *metadata = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-    if (!metadata || strlen(metadata) > METADATA_MAX) {
+    char *metadata = meta ? json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
+    if (meta && (!metadata || strlen(metadata) > METADATA_MAX)) {
         free(metadata);
         for (size_t i = 0; i < 3; i++)
             free(vals[i]);
@@ -77,7 +81,7 @@ enum ims_rc ims_patch_locations_value(const struct ims_patch_op *op, struct ims_
         return IMS_OK;
     if (op->op == IMS_PATCH_ADD) {
         struct ims_location_value *v = ims_xcalloc(1, sizeof(*v));
-        enum ims_rc rc = one_location(op->value, v, err);
+        enum ims_rc rc = one_location(op->value, true, v, err);
         if (rc != IMS_OK) {
             free(v);
             return rc;
@@ -93,7 +97,7 @@ enum ims_rc ims_patch_locations_value(const struct ims_patch_op *op, struct ims_
         return ims_fail(err, IMS_E_BADREQ, "Invalid locations: more than %d locations.", LOCATIONS_MAX);
     struct ims_location_value *v = ims_xcalloc(n ? n : 1, sizeof(*v));
     for (size_t i = 0; i < n; i++) {
-        enum ims_rc rc = one_location(json_array_get(op->value, i), &v[i], err);
+        enum ims_rc rc = one_location(json_array_get(op->value, i), true, &v[i], err);
         if (rc != IMS_OK) {
             ims_location_values_free(v, i);
             return rc;
@@ -102,6 +106,12 @@ enum ims_rc ims_patch_locations_value(const struct ims_patch_op *op, struct ims_
     *ret = v;
     *ret_n = n;
     return IMS_OK;
+}
+
+enum ims_rc ims_location_add_body(json_t *body, struct ims_location_value *ret, struct ims_err *err)
+{
+    *ret = (struct ims_location_value){0};
+    return one_location(body, false, ret, err);
 }
 
 void ims_location_values_free(struct ims_location_value *v, size_t n)

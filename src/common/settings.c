@@ -166,6 +166,10 @@ const struct ims_setting ims_settings[] = {
      "native image documents show locations to the image's project and admins, and PATCHes of /locations change "
      "them (as Glance's option; imsd keeps one location per image; file:// is never taken from a client)",
      "false"},
+    {"images", "location_api", NULL,
+     "serve Glance 2.17's POST /v2/images/{id}/locations (a queued image takes data a store holds) and GET (the "
+     "service role's)",
+     "false"},
     {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
     {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},
     {"images", "document_cache_kib", NULL,
@@ -385,6 +389,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("storage", "direct_io")) return set_bool(&c->direct_io, v, key, err, errlen);
     if (IS("images", "show_image_direct_url")) return set_bool(&c->show_image_direct_url, v, key, err, errlen);
     if (IS("images", "show_multiple_locations")) return set_bool(&c->show_multiple_locations, v, key, err, errlen);
+    if (IS("images", "location_api")) return set_bool(&c->location_api, v, key, err, errlen);
     if (IS("storage", "file_dir")) return STR(file_store_dir);
     if (IS("storage", "recovery_grace_seconds"))
         return set_int(&c->recovery_grace_seconds, v, 0, 366LL * 86400, key, err, errlen);
@@ -627,9 +632,10 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             (long long)c->login_rate_per_address, (long long)c->login_rate_per_user,
             c->admin_password && *c->admin_password ? "(set)" : "", c->token_key_set ? "(set)" : "");
     fprintf(out, "[images]\nmax_image_size = %lld\nlist_limit_default = %lld\nlist_limit_max = %lld\n"
-                 "show_image_direct_url = %s\nshow_multiple_locations = %s\n",
+                 "show_image_direct_url = %s\nshow_multiple_locations = %s\nlocation_api = %s\n",
             (long long)c->max_image_size, (long long)c->list_limit_default, (long long)c->list_limit_max,
-            c->show_image_direct_url ? "true" : "false", c->show_multiple_locations ? "true" : "false");
+            c->show_image_direct_url ? "true" : "false", c->show_multiple_locations ? "true" : "false",
+            c->location_api ? "true" : "false");
     fprintf(out, "quota_default = %lld\nupload_lease_seconds = %lld\ndocument_cache_kib = %lld\nanswer_cache_kib = %lld\n",
             (long long)c->quota_default, (long long)c->upload_lease_seconds, (long long)c->document_cache_kib,
             (long long)c->answer_cache_kib);

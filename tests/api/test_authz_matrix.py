@@ -334,6 +334,13 @@ RECIPES = {
     # one store in this world: Glance answers 404 without enabled_backends (test_stores.py deletes for real)
     ("DELETE", "/v2/stores/{store_id}/{image_id}"): Recipe(
         lambda w, c, ep, v: rq("DELETE", "/v2/stores/file/%s" % w.active(ep)["id"]), ok={404}, target="image"),
+    # [images] location_api is off in this world: Glance 25 has no such route, 404 (test_locations.py
+    # switches it on)
+    ("POST", "/v2/images/{image_id}/locations"): Recipe(
+        lambda w, c, ep, v: rq("POST", "/v2/images/%s/locations" % w.fresh(ep)["id"],
+                               json={"url": "s3://nothing"}), ok={404}, target="image"),
+    ("GET", "/v2/images/{image_id}/locations"): Recipe(
+        lambda w, c, ep, v: rq("GET", "/v2/images/%s/locations" % w.active(ep)["id"]), ok={404}, target="image"),
     ("GET", "/v2/images/{image_id}/tasks"): Recipe(
         lambda w, c, ep, v: rq("GET", "/v2/images/%s/tasks" % w.image(ep)["id"]), ok={200}, target="image"),
     ("GET", "/v2/tasks"): Recipe(lambda w, c, ep, v: rq("GET", "/v2/tasks"), ok={200}),

@@ -355,3 +355,67 @@ def test_a_file_store_beside_an_s3_store(start_imsd, obs_s3):
     assert stores_of(got) == ["cloud", "local"]
     assert admin.delete("/v2/stores/local/%s" % img["id"]).status_code == 204
     assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+
+
+def test_location_patches_with_a_location_in_each_store(start_imsd, obs_s3):
+    """PATCH of /locations on an image whose data is in two stores (its own
+    location and a copy): a replace with the same URLs changes their
+    metadata; removing one (an administrator's, Glance's
+    delete_image_location) leaves the other, the last one stays (403); an
+    add names the same data in a store holding none of it, and only the
+    image's own data."""
+    bucket = "mloc-" + uuid.uuid4().hex[:20]
+    srv = start_imsd(config={
+        "stores": {"enabled": "local:file, cloud:s3", "default": "cloud"},
+        "store": {"backend": "s3", "endpoint": obs_s3["S3_ENDPOINT"], "region": obs_s3["S3_REGION"],
+                  "bucket": bucket, "access_key": obs_s3["S3_ACCESS_KEY"], "secret_key": obs_s3["S3_SECRET_KEY"]},
+        "images": {"show_multiple_locations": "true"}})
+    api, admin = srv.project_user(), srv.admin()
+    img = active(api)
+    assert do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["local"]}).status_code == 202
+    assert wait_task(admin, img["id"])["status"] == "success"
+    locs = get_image(api, img["id"])["locations"]
+    assert [l["metadata"]["store"] for l in locs] == ["cloud", "local"], locs
+
+    def patch_locs(who, *ops):
+        return who.patch("/v2/images/%s" % img["id"], json=list(ops), headers={"Content-Type": PATCH_21})
+
+    # the same URLs, in another order: only their metadata
+    value = [{"url": locs[1]["url"], "metadata": {"zone": "b"}}, {"url": locs[0]["url"], "metadata": {"zone": "a"}}]
+    r = patch_locs(api, {"op": "replace", "path": "/locations", "value": value})
+    assert r.status_code == 200, r.text
+    assert [l["metadata"] for l in r.json()["locations"]] == [{"zone": "a"}, {"zone": "b"}]
+    r = patch_locs(api, {"op": "replace", "path": "/locations", "value": value[:1]})
+    assert r.status_code == 400 and "Original locations is not empty" in r.text, r.text
+    # removal: the admin's; the own location's place taken by the copy
+    r = patch_locs(api, {"op": "remove", "path": "/locations/1"})
+    assert r.status_code == 403 and "delete_image_location" in r.text, r.text
+    r = patch_locs(admin, {"op": "remove", "path": "/locations/2"})
+    assert r.status_code == 400 and "Invalid position" in r.text, r.text
+    r = patch_locs(admin, {"op": "remove", "path": "/locations/0"})
+    assert r.status_code == 200, r.text
+    assert r.json()["locations"] == [{"url": locs[1]["url"], "metadata": {"zone": "b"}}]
+    assert stores_of(r.json()) == ["local"]
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+    r = patch_locs(admin, {"op": "remove", "path": "/locations/0"})
+    assert r.status_code == 403 and "Cannot remove last location in the image." in r.text, r.text
+    # an add in the store holding none of it: the same data only
+    same, other = active(api), active(api, data=DATA[::-1])
+    for x in (same, other):
+        assert x["locations"][0]["url"].startswith("cloud://"), x
+    r = patch_locs(api, {"op": "add", "path": "/locations/-",
+                         "value": {"url": other["locations"][0]["url"], "metadata": {}}})
+    assert r.status_code == 400 and "is not image" in r.text, r.text
+    r = patch_locs(api, {"op": "add", "path": "/locations/-",
+                         "value": {"url": same["locations"][0]["url"], "metadata": {}}})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert stores_of(got) == ["cloud", "local"] and len(got["locations"]) == 2, got
+    # a second location in one store: refused
+    again = active(api)
+    r = patch_locs(api, {"op": "add", "path": "/locations/-",
+                         "value": {"url": again["locations"][0]["url"], "metadata": {}}})
+    assert r.status_code == 400 and "one location per store" in r.text, r.text
+    # the data the admin removed is collected: the S3 copy is only the one just added
+    assert admin.delete("/v2/stores/local/%s" % img["id"]).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA

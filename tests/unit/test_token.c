@@ -147,6 +147,37 @@ static void test_issue_time_in_microseconds(void **state)
     assert_true(q.is_admin);
 }
 
+/* The service role travels in the token; tokens from before it (ten
+ * fields) decode without it. */
+static void test_service_role(void **state)
+{
+    struct ims_principal p = sample(), q;
+    p.is_service = true;
+    p.read_only = true;
+    char tok[IMS_TOKEN_MAX + 1];
+    assert_true(ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok)) > 0);
+    struct ims_err err;
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_OK);
+    assert_true(q.is_service && q.read_only && q.is_admin);
+    p.is_service = false;
+    assert_true(ims_token_encode(key, sizeof(key), &p, tok, sizeof(tok)) > 0);
+    assert_int_equal(ims_token_decode(key, sizeof(key), tok, 1500, &q, &err), IMS_OK);
+    assert_false(q.is_service);
+
+    static const char old_claims[] = "0123456789abcdef0123456789abcdef\nu1\ndefault\np1\n\n1000\n2000\n0\n1000000000\n1";
+    char legacy[IMS_TOKEN_MAX + 1] = "v1.";
+    size_t n = 3 + (size_t)ims_b64url_encode((const unsigned char *)old_claims, strlen(old_claims), legacy + 3,
+                                               sizeof(legacy) - 3);
+    unsigned char sig[32];
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)legacy, n, sig, &len);
+    legacy[n++] = '.';
+    ims_b64url_encode(sig, sizeof(sig), legacy + n, sizeof(legacy) - n);
+    assert_int_equal(ims_token_decode(key, sizeof(key), legacy, 1500, &q, &err), IMS_OK);
+    assert_true(q.read_only);
+    assert_false(q.is_service || q.is_admin);
+}
+
 static void test_newline_in_id_refused(void **state)
 {
     struct ims_principal p = sample();
@@ -173,7 +204,7 @@ int main(void)
         cmocka_unit_test(test_expired),          cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_newline_in_id_refused), cmocka_unit_test(test_password_hash),
         cmocka_unit_test(test_signature_is_standard_hmac), cmocka_unit_test(test_oversized_parts_refused),
-        cmocka_unit_test(test_issue_time_in_microseconds),
+        cmocka_unit_test(test_issue_time_in_microseconds), cmocka_unit_test(test_service_role),
     };
     return cmocka_run_group_tests_name("token", tests, NULL, NULL);
 }

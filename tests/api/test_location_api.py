@@ -1,0 +1,216 @@
+"""Glance 2.17's Add Location and Get Locations (POST and GET
+/v2/images/{id}/locations) behind [images] location_api, off by default
+(404, as a Glance without them). Neither python-glanceclient nor
+openstacksdk as installed offer the calls, so they go as raw requests
+through openstacksdk's session (its image adapter, the token it got from
+imsd's Keystone). The data lives on an S3 store (s3://<key>, a scheme a
+client may name; file:// is restricted as Glance's).
+
+Add: the image's project, an admin or the service role; only on a queued
+image (409); the location is checked as a PATCH's (a configured store's,
+data it holds, data the caller may read); validation_data's digests must be
+the data's (400, the image stays queued); the image becomes active on the
+data with its size and digests. Get: the service role only (Glance's
+fetch_image_location), which only a cloud administrator gives."""
+import hashlib
+import uuid
+
+import pytest
+
+from helpers import PATCH_21, active_image, sdk_connect, unique
+
+DATA = b"location api data\n" * 100
+MD5, SHA = hashlib.md5(DATA).hexdigest(), hashlib.sha512(DATA).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def srv(module_imsd, obs_s3):
+    bucket = "locapi-" + uuid.uuid4().hex[:20]
+    return module_imsd(config={
+        "images": {"location_api": "true", "show_multiple_locations": "true"},
+        "store": {"backend": "s3", "endpoint": obs_s3["S3_ENDPOINT"], "region": obs_s3["S3_REGION"],
+                  "bucket": bucket, "access_key": obs_s3["S3_ACCESS_KEY"], "secret_key": obs_s3["S3_SECRET_KEY"]}})
+
+
+class Sdk:
+    """openstacksdk's image adapter as api's user: raw calls on the SDK's session."""
+
+    def __init__(self, srv, api):
+        self.conn = sdk_connect(srv, api.user_name, api.password, api.project_name)
+
+    def add(self, image_id, body):
+        return self.conn.image.post("/images/%s/locations" % image_id, json=body, raise_exc=False)
+
+    def get(self, image_id):
+        return self.conn.image.get("/images/%s/locations" % image_id, raise_exc=False)
+
+    def close(self):
+        self.conn.close()
+
+
+def queued(api):
+    r = api.post("/v2/images", json={"name": unique("q"), "disk_format": "raw", "container_format": "bare"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def location_of(api, image_id):
+    [loc] = api.get("/v2/images/%s" % image_id).json()["locations"]
+    return loc["url"]
+
+
+def grant(srv, api, role):
+    admin = srv.admin()
+    r = admin.put("/v3/projects/%s/users/%s/roles/%s" % (api.project_id, api.user_id, role))
+    assert r.status_code == 204, r.text
+    return srv.session(api.user_name, api.password, api.project_name)  # a role change ends old tokens
+
+
+def test_off_by_default(imsd, make_project_user):
+    api = make_project_user()
+    img = active_image(api, data=DATA)
+    q = queued(api)
+    sdk = Sdk(imsd, api)
+    try:
+        r = sdk.add(q["id"], {"url": "s3://%s" % uuid.uuid4()})
+        assert r.status_code == 404, r.text
+        assert sdk.get(img["id"]).status_code == 404
+    finally:
+        sdk.close()
+    assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+
+
+def test_a_queued_image_takes_a_location(srv):
+    api = srv.project_user()
+    src = active_image(api, data=DATA)
+    url = location_of(api, src["id"])
+    assert url.startswith("s3://"), url
+    sdk = Sdk(srv, api)
+    try:
+        q = queued(api)
+        # validation data that is not the data's: refused, the image stays queued
+        bad = {"url": url, "validation_data": {"os_hash_algo": "sha512",
+                                               "os_hash_value": hashlib.sha512(b"other").hexdigest()}}
+        r = sdk.add(q["id"], bad)
+        assert r.status_code == 400 and "does not match" in r.text, r.text
+        assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+        r = sdk.add(q["id"], {"url": url, "validation_data": {"os_hash_algo": "sha512", "os_hash_value": "ab"}})
+        assert r.status_code == 409 and "not the correct size" in r.text, r.text
+        r = sdk.add(q["id"], {"url": url, "validation_data": {"os_hash_algo": "sha512", "os_hash_value": SHA}})
+        assert r.status_code == 202, r.text
+        got = api.get("/v2/images/%s" % q["id"]).json()
+        assert got["status"] == "active" and got["size"] == len(DATA), got
+        assert got["checksum"] == MD5 and got["os_hash_algo"] == "sha512" and got["os_hash_value"] == SHA
+        assert got["locations"] == [{"url": url, "metadata": {}}]
+        assert api.get("/v2/images/%s/file" % q["id"]).content == DATA
+        # only a queued image: 409, as Glance
+        r = sdk.add(q["id"], {"url": url})
+        assert r.status_code == 409 and "if image status is active" in r.text, r.text
+        # without validation data the digests are the data's all the same
+        q2 = queued(api)
+        assert sdk.add(q2["id"], {"url": url}).status_code == 202
+        got = api.get("/v2/images/%s" % q2["id"]).json()
+        assert got["status"] == "active" and got["checksum"] == MD5 and got["os_hash_value"] == SHA, got
+        # the data outlives the image it came from
+        assert api.delete("/v2/images/%s" % src["id"]).status_code == 204
+        assert api.get("/v2/images/%s/file" % q2["id"]).content == DATA
+    finally:
+        sdk.close()
+
+
+def test_bad_bodies_and_locations(srv):
+    api = srv.project_user()
+    src = active_image(api, data=DATA)
+    url = location_of(api, src["id"])
+    q = queued(api)
+    sdk = Sdk(srv, api)
+    try:
+        for body in ({}, {"url": 7}, {"url": url, "metadata": {}}, {"url": url, "extra": 1}, [url], "x",
+                     {"url": "s3://" + "a" * 300}, {"url": url, "validation_data": {"md5": MD5}}):
+            r = sdk.add(q["id"], body)
+            assert r.status_code == 400, (body, r.status_code, r.text)
+        for bad_url in ("file:///etc/passwd", "http://example.com/x", "s3://%s" % uuid.uuid4()):
+            r = sdk.add(q["id"], {"url": bad_url})
+            assert r.status_code == 400, (bad_url, r.text)
+        r = sdk.add(str(uuid.uuid4()), {"url": url})
+        assert r.status_code == 404, r.text
+    finally:
+        sdk.close()
+    assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+
+
+def test_who_may_add(srv):
+    """Another project's data: 400 "Invalid location" (the data must be
+    readable); another project's image: 404 (not visible); a reader: 403;
+    an admin may add to any project's image and name any data."""
+    owner, other = srv.project_user(), srv.project_user()
+    src = active_image(owner, data=DATA + b"private")
+    url = location_of(owner, src["id"])
+    q = queued(other)
+    sdk = Sdk(srv, other)
+    try:
+        r = sdk.add(q["id"], {"url": url})
+        assert r.status_code == 400 and "Invalid location" in r.text, r.text
+        mine = queued(owner)
+        assert sdk.add(mine["id"], {"url": url}).status_code == 404
+    finally:
+        sdk.close()
+    assert other.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+    reader = srv.project_user()
+    rq = queued(reader)
+    admin = srv.admin()
+    assert admin.delete("/v3/projects/%s/users/%s/roles/member" % (reader.project_id, reader.user_id)).status_code \
+        in (204, 404)
+    reader = grant(srv, reader, "reader")
+    r = reader.post("/v2/images/%s/locations" % rq["id"], json={"url": url})
+    assert r.status_code == 403, r.text
+    r = admin.post("/v2/images/%s/locations" % q["id"], json={"url": url})
+    assert r.status_code == 202, r.text
+    assert other.get("/v2/images/%s/file" % q["id"]).content == DATA + b"private"
+
+
+def test_get_locations_is_the_service_roles(srv):
+    api = srv.project_user()
+    img = active_image(api, data=DATA)
+    url = location_of(api, img["id"])
+    for who in (api, srv.admin()):
+        r = who.get("/v2/images/%s/locations" % img["id"])
+        assert r.status_code == 403 and "fetch_image_location" in r.text, r.text
+    # only a cloud administrator gives the service role
+    base = "/v3/projects/%s/users/%s/roles/service" % (api.project_id, api.user_id)
+    r = api.put(base)
+    assert r.status_code == 403, r.text
+    svc = grant(srv, api, "service")
+    tok, body = srv.token(api.user_name, api.password, api.project_name)
+    assert "service" in [x["name"] for x in body["roles"]]
+    sdk = Sdk(srv, svc)
+    try:
+        r = sdk.get(img["id"])
+        assert r.status_code == 200, r.text
+        assert r.json() == [{"url": url, "metadata": {}}]
+        q = queued(svc)
+        assert sdk.get(q["id"]).json() == []
+        assert sdk.get(str(uuid.uuid4())).status_code == 404
+    finally:
+        sdk.close()
+    # with member beside it the service user still writes as before
+    r = svc.patch("/v2/images/%s" % img["id"], json=[{"op": "replace", "path": "/name", "value": "n"}],
+                  headers={"Content-Type": PATCH_21})
+    assert r.status_code == 200, r.text
+
+
+def test_the_service_role_alone_reads(srv):
+    """The service role without member: reads and Get Locations, no writes
+    (imsd's service role is reading only: a service user writes with member
+    or admin beside it)."""
+    owner = srv.project_user()
+    img = active_image(owner, data=DATA)
+    admin = srv.admin()
+    assert admin.put("/v3/projects/%s/users/%s/roles/service" % (owner.project_id, owner.user_id)).status_code \
+        == 204
+    r = admin.delete("/v3/projects/%s/users/%s/roles/member" % (owner.project_id, owner.user_id))
+    assert r.status_code == 204, r.text
+    svc = srv.session(owner.user_name, owner.password, owner.project_name)
+    assert svc.get("/v2/images/%s" % img["id"]).status_code == 200
+    assert svc.get("/v2/images/%s/locations" % img["id"]).status_code == 200
+    assert svc.post("/v2/images", json={"name": unique("w")}).status_code == 403
