@@ -15,8 +15,7 @@ static const char *const role_descriptions[] = {
     "Cloud administrator: every image of every project, any owner (Glance's admin).",
     "Member of the project: may use it; IAM policies say what it may do.",
     "Reader of the project: may use it; IAM policies say what it may do.",
-    "Service user (Glance's service_api): reads where images' data is stored (GET /v2/images/{id}/locations); "
-    "reads only, unless member or admin is given too.",
+    "Service user (Glance's service_api): may get image locations; reads only without member or admin.",
 };
 
 bool api_iam_keystone_role_json(struct ims_jw *w, struct ims_request *req, const char *id)
