@@ -301,11 +301,48 @@ static enum ims_rc ask_project_usable(struct ims_service *svc, const char *proje
 
 static __thread struct memo revoked_memo[MEMO_SLOTS], user_memo[MEMO_SLOTS], project_memo[MEMO_SLOTS];
 
+/* Tokens this thread decoded. Once its signature is checked a token's
+ * claims are a function of its bytes and the key alone, so the same bytes
+ * under the same key need not be decoded and their HMAC computed again (a
+ * client sends its token with every request). The expiry is checked on
+ * every use, as ims_token_decode does; what may change after the issue
+ * (revocation, the user, the project) is asked below for every request. */
+#define DECODED_SLOTS 8
+#define DECODED_TOKEN_MAX 512 /* longer tokens are decoded every time */
+struct decoded {
+    unsigned char key[IMS_TOKEN_KEY_LEN];
+    char token[DECODED_TOKEN_MAX]; /* "": the slot is empty */
+    struct ims_principal p;
+};
+static __thread struct decoded decoded[DECODED_SLOTS];
+
+static enum ims_rc token_decode(struct ims_service *svc, const char *token, struct ims_principal *ret,
+                                struct ims_err *err)
+{
+    int64_t now = ims_now();
+    size_t len = strlen(token);
+    struct decoded *d = &decoded[ims_hash_str(IMS_HASH_SEED, token) % DECODED_SLOTS];
+    if (len && len < sizeof(d->token) && strcmp(d->token, token) == 0 &&
+        memcmp(d->key, svc->token_key, sizeof(d->key)) == 0) {
+        if (d->p.expires_at <= now)
+            return ims_fail(err, IMS_E_UNAUTH, "The token has expired.");
+        *ret = d->p;
+        return IMS_OK;
+    }
+    enum ims_rc rc = ims_token_decode(svc->token_key, sizeof(svc->token_key), token, now, ret, err);
+    if (rc == IMS_OK && len < sizeof(d->token)) {
+        memcpy(d->key, svc->token_key, sizeof(d->key));
+        memcpy(d->token, token, len + 1);
+        d->p = *ret;
+    }
+    return rc;
+}
+
 enum ims_rc ims_identity_validate(struct ims_service *svc, const char *token, struct ims_principal *ret,
                                   struct ims_err *err)
 {
     struct ims_principal p;
-    enum ims_rc rc = ims_token_decode(svc->token_key, sizeof(svc->token_key), token, ims_now(), &p, err);
+    enum ims_rc rc = token_decode(svc, token, &p, err);
     if (rc != IMS_OK)
         return rc;
     int64_t revoked = 0, valid_after = USER_GONE, usable = 1;

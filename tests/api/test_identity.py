@@ -235,6 +235,25 @@ def test_expired_token_401(start_imsd):
     assert r.status_code in (401, 404)
 
 
+def test_a_token_used_before_still_expires_and_its_forgeries_fail(start_imsd):
+    """Each HTTP thread remembers the tokens it decoded (the signature is not
+    computed again for the same bytes): a token used on every thread is
+    still refused on every thread once it expires, and a token differing from
+    it in one character (same length) is refused while it is remembered."""
+    srv = start_imsd(config={"identity": {"token_ttl": 2}, "server": {"threads": 4}})
+    tok, _ = srv.token(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)
+    s = Api(srv.url, tok)
+    for _ in range(12):  # each on its own connection: every thread decodes it
+        assert s.get("/v2/images", headers={"Connection": "close"}).status_code == 200
+    i = len(tok) // 2
+    forged = tok[:i] + ("A" if tok[i] != "A" else "B") + tok[i + 1:]
+    for _ in range(12):
+        assert Api(srv.url, forged).get("/v2/images", headers={"Connection": "close"}).status_code == 401
+    time.sleep(3.2)
+    for _ in range(12):
+        assert s.get("/v2/images", headers={"Connection": "close"}).status_code == 401
+
+
 def test_password_guessing_locks_the_user(start_imsd):
     """After lockout_failures wrong passwords in a row the user is refused,
     even with the right password, until lockout_seconds have passed; other
