@@ -108,6 +108,12 @@ static void key_field(struct ims_buf *k, const void *p, size_t n)
 
 static void key_str(struct ims_buf *k, const char *s) { key_field(k, s ? s : "", s ? strlen(s) + 1 : 0); }
 
+/* Every member of the caller but the token's id and times is in the key:
+ * a member added to struct ims_principal must be weighed here, and this
+ * size (LP64) changed with it. */
+_Static_assert(sizeof(struct ims_principal) == 336,
+               "each member of struct ims_principal is in the answer's key or does not decide what it shows");
+
 static void key_make(struct ims_request *req, struct ims_buf *k)
 {
     key_str(k, req->path);
@@ -116,7 +122,8 @@ static void key_make(struct ims_request *req, struct ims_buf *k)
         key_str(k, req->query.items[i].value);
     }
     const struct ims_principal *p = req->principal;
-    char flags[2] = {(char)('0' + !!(p && p->is_admin)), (char)('0' + !!(p && p->read_only))};
+    char flags[3] = {(char)('0' + !!(p && p->is_admin)), (char)('0' + !!(p && p->read_only)),
+                     (char)('0' + !!(p && p->is_service))};
     key_field(k, flags, sizeof(flags));
     if (p) {
         key_str(k, p->user_id);
