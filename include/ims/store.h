@@ -130,6 +130,8 @@ enum ims_rc ims_store_router_open(struct ims_store *const *stores, size_t n, str
 const char *ims_store_location_key(const struct ims_store *s, const char *location);
 /* The store of router's that location names, or NULL. */
 struct ims_store *ims_store_router_find(const struct ims_store *router, const char *location);
+/* The store of router's that takes new blobs (and adopts files). */
+struct ims_store *ims_store_router_first(const struct ims_store *router);
 /* Whether s keeps its blobs as local files (the file store). */
 bool ims_store_is_local(const struct ims_store *s);
 

@@ -73,6 +73,13 @@ struct ims_store *ims_store_router_find(const struct ims_store *router, const ch
     return store_of((const struct router *)router, location);
 }
 
+struct ims_store *ims_store_router_first(const struct ims_store *router)
+{
+    if (router->ops != &router_ops) /* a single store */
+        return (struct ims_store *)router;
+    return ((const struct router *)router)->stores[0];
+}
+
 static enum ims_rc rt_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
 {
     struct ims_store *first = ((struct router *)s)->stores[0];
