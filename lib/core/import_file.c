@@ -358,6 +358,15 @@ static enum ims_rc format_allowed(const struct ims_import_opts *o, const struct 
     return IMS_OK;
 }
 
+/* Whether the image store keeps the file it adopts as it is (the file
+ * store): its checksum job then reads that file. A remote store's would
+ * download the blob once more, so an import into one computes the digests
+ * before the store takes the file. */
+static bool store_keeps_file(const struct job *j)
+{
+    return ims_store_is_local(ims_store_router_first(j->svc->store));
+}
+
 static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_obs_reader *r, uint64_t size,
                                 struct ims_import_data *d, struct ims_err *err)
 {
@@ -405,15 +414,14 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
          * the S3 server they made the import take twice a plain GET. */
         rc = r->fd >= 0 ? link_object(j, obs, err) : IMS_E_NOTIMPL;
         if (rc == IMS_OK) {
-            /* nothing read: the checksums come after the image is active */
+            /* nothing read here (the checksums: below, or after the image is active) */
             struct stat st;
             rc = same_file(j, &fi, declared, err);
             if (rc == IMS_OK && (stat(j->fetched, &st) != 0 || st.st_size != (off_t)size))
                 rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file %s:%s changed while it was read.",
                                    j->url->bucket, j->url->object);
         } else if (rc == IMS_E_NOTIMPL) {
-            bool later = ims_store_is_local(ims_store_router_first(j->svc->store));
-            rc = fetch(j, r, size, later ? NULL : d->md5, d->sha512, err);
+            rc = fetch(j, r, size, store_keeps_file(j) ? NULL : d->md5, d->sha512, err);
             if (rc == IMS_OK)
                 rc = same_file(j, &fi, declared, err);
         }
@@ -437,13 +445,19 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
         if (rc == IMS_OK) {
             unlink(j->fetched); /* the converted file replaces the copy, if there was one */
             d->temp_path = j->converted;
-            /* the checksums come after the image is active (no second read here) */
+            /* the checksums: below, or after the image is active */
             struct stat st;
             if (stat(j->converted, &st) != 0)
                 rc = ims_fail(err, IMS_E_IO, "cannot stat %s: %s", j->converted, strerror(errno));
             else
                 d->size = (int64_t)st.st_size;
         }
+    }
+    if (rc == IMS_OK && !o->quick && !d->md5[0] && !store_keeps_file(j)) {
+        int64_t digested = 0;
+        rc = ims_file_digests(d->temp_path, &digested, d->md5, d->sha512, err);
+        if (rc == IMS_OK && digested != d->size)
+            rc = ims_fail(err, IMS_E_IO, "%s changed while it was read", d->temp_path);
     }
     if (rc != IMS_OK)
         return rc;

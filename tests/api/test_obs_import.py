@@ -176,15 +176,16 @@ def test_import_each_format(srv, api, files, fmt):
         assert os.stat(srv.data_dir / "obs" / BUCKET / key).st_nlink == 2
 
 
-def test_raw_import_checksums_where_the_store_keeps_its_file(srv, api, files):
-    """A raw file stored as it is gets its md5 and sha512 after the image is
-    active, from the checksum job reading the store's file, whenever the
-    image store is local: linked (embedded object storage) or fetched (S3),
-    the import does not hash (on a machine shared with the S3 server the
-    digests made the import take twice a plain GET). On a remote image store
-    (IMSD_TEST_STORE=s3) the fetch hashes in its pass instead: the checksum
-    job would download the blob once more."""
-    url = put(srv, unique("sum") + ".raw", files["raw"])
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_import_checksums_come_from_where_the_file_is(srv, api, files, fmt):
+    """On the file store, an imported image gets its md5 and sha512 after
+    it is active, from the checksum job reading the store's file, whether
+    the file was linked (raw, embedded object storage), streamed in (raw,
+    S3: on a machine shared with the S3 server the digests in the fetch's
+    pass made the import take twice a plain GET) or converted. On an S3
+    image store (IMSD_TEST_STORE=s3) the import computes them before the
+    store takes the file: the checksum job would download the image again."""
+    url = put(srv, unique("sum") + "." + fmt, files[fmt])
     log_start = srv.log_path.stat().st_size
     job = run_job(api, CREATE, import_body(url))
     assert job["status"] == "SUCCESS", job
@@ -193,7 +194,7 @@ def test_raw_import_checksums_where_the_store_keeps_its_file(srv, api, files):
     assert img["checksum"] == hashlib.md5(raw).hexdigest()
     assert img["os_hash_value"] == hashlib.sha512(raw).hexdigest()
     line = "image %s: checksums of %d bytes" % (img["id"], SIZE)
-    by_job = not srv.store_env or srv.backend == "embedded"  # a linked file is never read by the import
+    by_job = not srv.store_env
 
     def log():
         return srv.log_path.read_bytes()[log_start:].decode(errors="replace")
