@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Rendered image documents, kept per HTTP thread under the image's id and
+ * Rendered image documents, kept under the image's id and
  * revision and the document's kind (enum api_doc_kind: the native one, the
  * IMS one as its owner or anyone else sees it, the v1 one). Every change of
  * an image raises its revision in the write that makes it (the repository;
@@ -10,10 +10,17 @@
  * is never older than what the request read, on any thread or process, and
  * needs no change signal (tests/api/test_read_after_write.py).
  *
- * Bounded by [images] document_cache_kib per thread: slots in sets of
- * WAYS (one document each; a set keeps the documents used last among the
- * ids that share it), and the bytes held never pass the bound. */
+ * One cache for the process, bounded by [images] document_cache_kib:
+ * slots in sets of WAYS (one document each; a set keeps the documents used
+ * last among the ids that share it), and the bytes held never pass the
+ * bound. It was one per thread: with a handler pool (PostgreSQL: every
+ * request; SQLite: the creates' commit threads, whose documents no GET on
+ * the event loop ever read) memory could reach the bound times the
+ * threads, and a document rendered on one thread served only that one.
+ * The sets are split over STRIPES locks; a document is copied out under
+ * its set's lock, so no thread reads one another is replacing. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,47 +35,45 @@
  * a slot took turns evicting each other: most pages rendered a document
  * on every request. */
 #define WAYS 4
+/* Locks over the sets (set i under stripes[i % STRIPES]): threads reading
+ * a page's 25 documents seldom meet on one. */
+#define STRIPES 64
 
 struct doc {
     char id[IMS_UUID_LEN + 1];
     int64_t revision;
     enum api_doc_kind kind;
-    uint64_t used; /* the cache's tick when last used */
+    uint64_t used; /* its stripe's tick when last used */
     size_t len;
     char *bytes; /* NULL: the slot is empty */
 };
 
-struct doc_cache {
-    struct doc *slots;
-    size_t n, held, bound; /* n: a multiple of WAYS */
+struct stripe {
+    pthread_mutex_t lock;
     uint64_t tick;
 };
 
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+struct doc_cache {
+    struct doc *slots;
+    size_t n, bound; /* n: a multiple of WAYS */
+    _Atomic size_t held;
+    struct stripe stripes[STRIPES];
+};
 
-/* A thread's cache goes with the thread. */
-static void cache_free(void *p)
-{
-    struct doc_cache *c = p;
-    for (size_t i = 0; i < c->n; i++)
-        free(c->slots[i].bytes);
-    free(c->slots);
-    free(c);
-}
+static struct doc_cache *_Atomic shared;
+static pthread_mutex_t shared_make = PTHREAD_MUTEX_INITIALIZER;
 
-static void cache_key_make(void)
-{
-    pthread_key_create(&cache_key, cache_free);
-}
-
-/* This thread's cache, or NULL when documents are not kept. */
+/* The process's cache (made at its first use, kept to the end), or NULL
+ * when documents are not kept. */
 static struct doc_cache *cache_get(const struct ims_config *cfg)
 {
     if (cfg->document_cache_kib <= 0)
         return NULL;
-    pthread_once(&cache_once, cache_key_make);
-    struct doc_cache *c = pthread_getspecific(cache_key);
+    struct doc_cache *c = atomic_load_explicit(&shared, memory_order_acquire);
+    if (c)
+        return c;
+    pthread_mutex_lock(&shared_make);
+    c = atomic_load_explicit(&shared, memory_order_relaxed);
     if (!c) {
         c = ims_xcalloc(1, sizeof(*c));
         c->bound = (size_t)cfg->document_cache_kib * 1024;
@@ -76,18 +81,24 @@ static struct doc_cache *cache_get(const struct ims_config *cfg)
         if (c->n < WAYS)
             c->n = WAYS;
         c->slots = ims_xcalloc(c->n, sizeof(*c->slots));
-        pthread_setspecific(cache_key, c);
+        for (size_t i = 0; i < STRIPES; i++)
+            pthread_mutex_init(&c->stripes[i].lock, NULL);
+        atomic_store_explicit(&shared, c, memory_order_release);
     }
+    pthread_mutex_unlock(&shared_make);
     return c;
 }
 
-/* The first slot of the set of (id, kind); the kinds of one id in
- * different sets, so an image listed through both APIs keeps both
- * documents. */
-static struct doc *set_of(struct doc_cache *c, const char *id, enum api_doc_kind kind)
+/* The set of (id, kind), locked: its first slot, and its stripe to unlock.
+ * The kinds of one id in different sets, so an image listed through both
+ * APIs keeps both documents. */
+static struct doc *set_lock(struct doc_cache *c, const char *id, enum api_doc_kind kind, struct stripe **ret)
 {
     uint64_t h = ims_hash_str(IMS_HASH_SEED, id) + (uint64_t)kind * 0x9e3779b97f4a7c15ULL;
-    return &c->slots[h % (c->n / WAYS) * WAYS];
+    size_t set = h % (c->n / WAYS);
+    *ret = &c->stripes[set % STRIPES];
+    pthread_mutex_lock(&(*ret)->lock);
+    return &c->slots[set * WAYS];
 }
 
 static bool holds(const struct doc *d, const char *id, enum api_doc_kind kind)
@@ -95,22 +106,31 @@ static bool holds(const struct doc *d, const char *id, enum api_doc_kind kind)
     return d->bytes && d->kind == kind && strcmp(d->id, id) == 0;
 }
 
-static const char *lookup(const struct ims_config *cfg, const char *id, int64_t revision, enum api_doc_kind kind,
-                          size_t *ret_len)
+/* Appends the document kept for (id, revision, kind) to out (through
+ * ims_jw_raw when w is given): false when none is. */
+static bool copy_out(const struct ims_config *cfg, const char *id, int64_t revision, enum api_doc_kind kind,
+                     struct ims_jw *w, struct ims_buf *out, size_t *ret_len)
 {
     struct doc_cache *c = cache_get(cfg);
     if (!c)
-        return NULL;
-    struct doc *set = set_of(c, id, kind);
-    for (int k = 0; k < WAYS; k++) {
+        return false;
+    struct stripe *st;
+    struct doc *set = set_lock(c, id, kind, &st);
+    bool found = false;
+    for (int k = 0; k < WAYS && !found; k++) {
         struct doc *d = &set[k];
         if (d->revision == revision && holds(d, id, kind)) {
-            d->used = ++c->tick;
+            d->used = ++st->tick;
             *ret_len = d->len;
-            return d->bytes;
+            if (w)
+                ims_jw_raw(w, d->bytes, d->len);
+            else
+                found = ims_buf_add(out, d->bytes, d->len);
+            found = found || w;
         }
     }
-    return NULL;
+    pthread_mutex_unlock(&st->lock);
+    return found;
 }
 
 enum api_doc_kind api_ims_doc_kind(const char *caller_project, const char *owner)
@@ -130,10 +150,7 @@ bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum a
                           const struct ims_image *img)
 {
     size_t len;
-    const char *doc = kept_kind(cfg, kind) ? lookup(cfg, img->id, img->revision, kind, &len) : NULL;
-    if (doc)
-        ims_jw_raw(w, doc, len);
-    return doc != NULL;
+    return kept_kind(cfg, kind) && copy_out(cfg, img->id, img->revision, kind, w, NULL, &len);
 }
 
 bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req, enum api_doc_kind kind)
@@ -153,18 +170,16 @@ bool api_page_docs_known(void *ctx, const char *id, int64_t revision, const char
     size_t len;
     enum api_doc_kind kind = p->kind == API_DOC_NATIVE || p->kind == API_DOC_V1 ? p->kind
                                                                                  : api_ims_doc_kind(p->project, owner);
-    const char *doc = lookup(p->cfg, id, revision, kind, &len);
-    if (!doc || strlen(id) != IMS_UUID_LEN)
+    size_t off = p->bytes.len;
+    if (strlen(id) != IMS_UUID_LEN || !copy_out(p->cfg, id, revision, kind, NULL, &p->bytes, &len))
         return false;
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 32;
         p->docs = ims_xrealloc(p->docs, p->cap * sizeof(*p->docs));
     }
     memcpy(p->docs[p->n].id, id, IMS_UUID_LEN + 1);
-    p->docs[p->n].off = p->bytes.len;
+    p->docs[p->n].off = off;
     p->docs[p->n].len = len;
-    if (!ims_buf_add(&p->bytes, doc, len))
-        return false;
     p->n++;
     return true;
 }
@@ -212,7 +227,8 @@ void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, 
         return;
     /* the slot of an older state of the image, else an empty one, else the
      * one used longest ago */
-    struct doc *set = set_of(c, img->id, kind), *d = NULL;
+    struct stripe *st;
+    struct doc *set = set_lock(c, img->id, kind, &st), *d = NULL;
     for (int k = 0; k < WAYS && !d; k++)
         if (holds(&set[k], img->id, kind))
             d = &set[k];
@@ -226,18 +242,22 @@ void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, 
                 d = &set[k];
     }
     if (d->bytes) {
-        c->held -= d->len;
+        atomic_fetch_sub(&c->held, d->len);
         free(d->bytes);
         d->bytes = NULL;
     }
-    if (c->held + len > c->bound)
-        return;
-    d->bytes = ims_xmalloc(len);
-    memcpy(d->bytes, doc, len);
-    d->len = len;
-    d->revision = img->revision;
-    d->kind = kind;
-    d->used = ++c->tick;
-    memcpy(d->id, img->id, sizeof(d->id));
-    c->held += len;
+    /* room taken before the copy is made: threads keeping at once never
+     * pass the bound together */
+    if (atomic_fetch_add(&c->held, len) + len > c->bound) {
+        atomic_fetch_sub(&c->held, len);
+    } else {
+        d->bytes = ims_xmalloc(len);
+        memcpy(d->bytes, doc, len);
+        d->len = len;
+        d->revision = img->revision;
+        d->kind = kind;
+        d->used = ++st->tick;
+        memcpy(d->id, img->id, sizeof(d->id));
+    }
+    pthread_mutex_unlock(&st->lock);
 }

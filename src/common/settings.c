@@ -173,7 +173,7 @@ const struct ims_setting ims_settings[] = {
     {"images", "list_limit_default", NULL, "images per page when no limit is given", "25"},
     {"images", "list_limit_max", NULL, "largest page a client may ask for", "1000"},
     {"images", "document_cache_kib", NULL,
-     "rendered image documents each HTTP thread keeps, KiB (0 = none); one is used only for the image's revision "
+     "rendered image documents kept, KiB for all threads together (0 = none); one is used only for the image's revision "
      "it was rendered from",
      "1024"},
     {"images", "answer_cache_kib", NULL,
