@@ -491,6 +491,21 @@ const char *const ims_migrations[] = {
      * per PATCH; a create, whose image has no location yet, writes none of
      * it (19's concern). */
     "CREATE INDEX images_location_set ON images (location) WHERE location IS NOT NULL;",
+    /* 25: __imagetype, __isregistered and __image_source_type are system
+     * attributes (lib/core/image.c): every image imsd makes has private,
+     * true and uds, so their indexes held an entry per image that only a
+     * filter matching nearly every image could read, and each create wrote
+     * a leaf of each. Indexed now over the rows with another value (a
+     * filter on one names the condition, repo_images.c add_filter); a
+     * filter on the common value walks the list's order, where nearly
+     * every image matches. */
+    "DROP INDEX images_p_imagetype;"
+    "DROP INDEX images_p_isregistered;"
+    "DROP INDEX images_p_image_source_type;"
+    "CREATE INDEX images_p_imagetype ON images (p_imagetype, created_at, id) WHERE p_imagetype <> 'private';"
+    "CREATE INDEX images_p_isregistered ON images (p_isregistered, created_at, id) WHERE p_isregistered <> 'true';"
+    "CREATE INDEX images_p_image_source_type ON images (p_image_source_type, created_at, id) "
+    "WHERE p_image_source_type <> 'uds';",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -20,12 +20,22 @@
  * NULL = the image does not have the property. */
 static const struct promoted {
     const char *prop, *col;
+    /* Set: the column's index holds only the rows whose value is not this
+     * one (migration 25), the value every image imsd makes has (system
+     * attributes, lib/core/images.c's defaults): a create writes no entry,
+     * and a filter on another value says so for the planner (add_filter). */
+    const char *partial_unless;
 } promoted[] = {
-    {"__image_size", "p_image_size"},         {"__image_source_type", "p_image_source_type"},
-    {"__imagetype", "p_imagetype"},           {"__is_config_init", "p_is_config_init"},
-    {"__isregistered", "p_isregistered"},     {"__os_bit", "p_os_bit"},
-    {"__os_type", "p_os_type"},               {"__os_version", "p_os_version"},
-    {"__platform", "p_platform"},             {"virtual_env_type", "p_virtual_env_type"},
+    {"__image_size", "p_image_size", NULL},
+    {"__image_source_type", "p_image_source_type", "uds"},
+    {"__imagetype", "p_imagetype", "private"},
+    {"__is_config_init", "p_is_config_init", NULL},
+    {"__isregistered", "p_isregistered", "true"},
+    {"__os_bit", "p_os_bit", NULL},
+    {"__os_type", "p_os_type", NULL},
+    {"__os_version", "p_os_version", NULL},
+    {"__platform", "p_platform", NULL},
+    {"virtual_env_type", "p_virtual_env_type", NULL},
 };
 #define PROMOTED_COLS                                                                                           \
     "i.p_image_size, i.p_image_source_type, i.p_imagetype, i.p_is_config_init, i.p_isregistered, i.p_os_bit, " \
@@ -707,6 +717,20 @@ static void b_int(struct sqlb *b, int64_t v)
     b_add(b, (struct bind){.is_int = true, .i = v});
 }
 
+/* Whether a filter on a promoted column is one its index answers: every
+ * value it accepts is in the index (a partial one holds no row of the
+ * value it leaves out; a filter that accepts that value matches most
+ * images, and walks the list's order). */
+static bool partial_index_serves(const struct promoted *col, const struct ims_filter *f)
+{
+    if (!col->partial_unless || f->implied || !(f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN))
+        return false;
+    for (size_t i = 0; i < f->values.n; i++)
+        if (strcmp(f->values.items[i], col->partial_unless) == 0)
+            return false;
+    return true;
+}
+
 static bool prop_few(const struct sqlb *b, const struct ims_filter *f)
 {
     for (size_t i = 0; i < b->nfew_props; i++)
@@ -875,6 +899,10 @@ static void add_filter(struct sqlb *b, const struct ims_filter *f)
         else
             ims_buf_adds(&b->sql, name);
         add_text_comparison(b, f);
+        /* the partial index's own condition, word for word: neither engine
+         * proves it from a comparison with a bound parameter */
+        if (partial_index_serves(col, f))
+            ims_buf_printf(&b->sql, " AND %s <> '%s'", name, col->partial_unless);
         return;
     }
     if (f->is_property) {
@@ -946,8 +974,12 @@ static void view_col(struct sqlb *b, const char *col)
  * and tag indexes)? */
 static bool filter_indexed(const struct sqlb *b, const struct ims_filter *f)
 {
-    return f->values.n > 0 && !f->implied && (f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN) &&
-           (f->is_property ? promoted_find(f->key) || prop_few(b, f) : core_column(f->key));
+    if (f->values.n == 0 || f->implied || !(f->op == IMS_CMP_EQ || f->op == IMS_CMP_IN))
+        return false;
+    const struct promoted *col = f->is_property ? promoted_find(f->key) : NULL;
+    if (col)
+        return !col->partial_unless || partial_index_serves(col, f);
+    return f->is_property ? prop_few(b, f) : core_column(f->key);
 }
 
 /* A custom property's equality (one value, no shown default) its

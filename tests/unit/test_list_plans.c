@@ -109,7 +109,7 @@ static int setup(void **state)
          "CASE WHEN rare THEN 'Windows' ELSE 'Linux' END, CASE WHEN rare THEN 'Windows' ELSE 'Ubuntu' END, "
          "CASE WHEN rare THEN '32' ELSE '64' END, CASE WHEN rare THEN 'gold' ELSE 'private' END, "
          "'true', CASE WHEN rare THEN 'BMS' ELSE 'FusionCompute' END, "
-         "CASE WHEN rare THEN 'uds' ELSE 'obs' END, CASE WHEN rare THEN 'Windows 10' ELSE 'Ubuntu 22.04' END, "
+         "CASE WHEN rare THEN 'obs' ELSE 'uds' END, CASE WHEN rare THEN 'Windows 10' ELSE 'Ubuntu 22.04' END, "
          "CASE WHEN rare THEN 'false' ELSE 'true' END, CASE WHEN rare THEN '7' ELSE '1' END, "
          "1, CASE WHEN rare THEN '4:rare' ELSE '' END FROM r");
     exec(h, "INSERT INTO image_tags (image_id, value, created_at) SELECT id, 'rare', created_at FROM images "
@@ -122,6 +122,9 @@ static int setup(void **state)
     exec(h, "INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
             "SELECT id, 'p3', 'accepted', 1, 1 FROM images WHERE name = 'rare'");
     exec(h, "UPDATE images SET visibility = 'shared' WHERE name = 'rare' AND created_at % 1000 = 0");
+    /* unregistered: twelve images that are not the rare ones (these stay
+     * in the IMS lists, which show only registered images) */
+    exec(h, "UPDATE images SET p_isregistered = 'false' WHERE created_at % 500 = 250");
     exec(h, "COMMIT");
     sqlite3_close(h);
     return 0;
@@ -218,6 +221,11 @@ static void test_filters_cost_a_page(void **state)
         {IMS_QUERY_GLANCE, "virtual_env_type=BMS", "virtual_env_type=FusionCompute", "virtual_env_type=x"},
         {IMS_QUERY_GLANCE, "__os_version=Windows%2010", "__os_version=Ubuntu%2022.04", "__os_version=x"},
         {IMS_QUERY_GLANCE, "status=in:active,killed", "status=in:queued,killed", "status=in:killed,deleted"},
+        /* system attributes whose index holds only the images without the
+         * value every image imsd makes has (migration 25): another value
+         * from that index, the common one by the list's order */
+        {IMS_QUERY_GLANCE, "__imagetype=gold", "__imagetype=private", "__imagetype=shared"},
+        {IMS_QUERY_GLANCE, "__image_source_type=obs", "__image_source_type=uds", "__image_source_type=x"},
         {IMS_QUERY_IMS, "enterprise_project_id=e1e1e1e1-0000-4000-8000-000000000001", "enterprise_project_id=0",
          "enterprise_project_id=e9e9e9e9-0000-4000-8000-000000000009"},
         {IMS_QUERY_IMS, "__platform=Windows", "__platform=Ubuntu", "__platform=Other"},
@@ -418,6 +426,35 @@ static void test_sole_property_walks_its_index(void **state)
     assert_int_equal(prop_counts, 0);
 }
 
+/* __isregistered is true for nearly every image, and its index holds only
+ * the others (migration 25): the twelve unregistered ones page from it,
+ * newest first, and a page of registered ones walks the default order;
+ * neither walks the catalogue. */
+static void test_unregistered_images_cost_a_page(void **state)
+{
+    (void)state;
+    struct ims_viewer admin = {.project_id = "p9", .is_admin = true, .ep_scope = IMS_EP_SCOPE_ALL};
+    char marker[IMS_UUID_LEN + 1] = "";
+    int64_t expect = N - RARE / 2;
+    size_t n, seen = 0;
+    do {
+        struct ims_image *imgs;
+        n = page(IMS_QUERY_GLANCE, "__isregistered=false&limit=5", &admin, marker[0] ? marker : NULL, 0, &imgs);
+        for (size_t k = 0; k < n; k++, expect -= RARE, seen++)
+            assert_int_equal(imgs[k].created_at, expect);
+        if (n)
+            snprintf(marker, sizeof(marker), "%s", imgs[n - 1].id);
+        ims_image_array_free(imgs, n);
+    } while (n == 5);
+    assert_int_equal(seen, N / RARE);
+    struct ims_image *imgs;
+    n = page(IMS_QUERY_GLANCE, "__isregistered=true", &admin, NULL, 0, &imgs);
+    assert_int_equal(n, 25);
+    for (size_t k = 0; k < n; k++)
+        assert_int_not_equal(imgs[k].created_at % RARE, RARE / 2);
+    ims_image_array_free(imgs, n);
+}
+
 /* After a marker on a key the index holds as an expression (name), with
  * more conditions than the split statements repeat (an in: list of 70
  * names): one statement, and still the page after the marker. */
@@ -479,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_few_property_walks_its_index),
         cmocka_unit_test(test_sole_property_walks_its_index),
         cmocka_unit_test(test_blob_holders_cost_their_rows),
+        cmocka_unit_test(test_unregistered_images_cost_a_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
