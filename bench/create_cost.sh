@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # imsd's own cost per create (POST /v2/images): CPU time (utime + stime of
 # the imsd process) and bytes written (/proc/PID/io wchar) over a wrk run
-# of creates, divided by the creates answered; with the rate of the same run.
+# of creates, divided by the creates answered; with the rate of the same run,
+# and at the end each process's peak memory (VmHWM).
 # On a machine other work shares, the rate moves with the load while the
 # cost per request moves much less: compare builds by cost (Runs Y, AC).
 #
@@ -81,4 +82,10 @@ for r in $(seq "$ROUNDS"); do
       'BEGIN{printf "round %d  %-28s %7d creates %8s op/s  CPU %.3f ms/create  wrote %.1f KB/create  (load %s)\n",
              r, b, n, rps, c * 1000 / hz / n, w / 1024 / n, l}'
   done
+done
+# the peak each process reached over its creates (the create's answer is a
+# rendered document: where threads kept their own, the commit threads held
+# [images] document_cache_kib each)
+for i in "${!builds[@]}"; do
+  echo "peak ${builds[$i]}: $(awk '/^VmHWM:/{print $2, $3}' "/proc/${procs[$i]}/status")"
 done
