@@ -253,7 +253,9 @@ static enum ims_rc stalled(virDomainPtr dom, const char *uuid, int64_t stall_sec
     return ims_fail_code(err, IMS_E_IO, "IMG.0126",
                          "The backup of ECS %s failed: its hypervisor %s for %lld s; libvirt's backup job %s.", uuid,
                          what, (long long)stall_seconds,
-                         cancelled ? "was cancelled" : "is cancelled once the hypervisor answers");
+                         cancelled ? "was cancelled"
+                                   : "was asked to stop, which takes effect once the hypervisor answers (its "
+                                     "files are removed now)");
 }
 
 /* Waits for the domain's job to end while it writes, then reads how the
@@ -303,7 +305,7 @@ static enum ims_rc cancel_stale(const struct lv_domain *d, const struct ims_serv
                                 int64_t stall_seconds, struct ims_err *err)
 {
     char *xml = NULL;
-    if (backup_running(d->dom, &xml) != 1 || !paths[0])
+    if (!srv->nvolumes || backup_running(d->dom, &xml) != 1)
         return IMS_OK; /* none (or unreadable: starting reports it) */
     const char *slash = strrchr(paths[0], '/');
     size_t dirlen = slash ? (size_t)(slash - paths[0]) + 1 : 0;
