@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "api-int.h"
+#include "ims/config.h"
 
 /* Newest first, as Glance lists them. */
 static const char *const image_versions[][2] = {
@@ -21,10 +22,15 @@ void api_versions(struct ims_request *req)
     ims_jw_obj_begin(&w);
     ims_jw_key(&w, "versions");
     ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < IMS_ARRAY_SIZE(image_versions); i++) {
+    /* Glance 2.17 is the location calls' version ([images] location_api):
+     * offered, it is the current one */
+    bool v217 = req->svc->cfg->location_api;
+    for (size_t i = v217 ? 0 : 1; i <= IMS_ARRAY_SIZE(image_versions); i++) {
+        const char *id = i == 0 ? "v2.17" : image_versions[i - 1][0];
+        const char *status = i == 0 ? "CURRENT" : i == 1 && v217 ? "SUPPORTED" : image_versions[i - 1][1];
         ims_jw_obj_begin(&w);
-        ims_jw_kstr(&w, "id", image_versions[i][0]);
-        ims_jw_kstr(&w, "status", image_versions[i][1]);
+        ims_jw_kstr(&w, "id", id);
+        ims_jw_kstr(&w, "status", status);
         ims_jw_key(&w, "links");
         ims_jw_arr_begin(&w);
         ims_jw_obj_begin(&w);

@@ -78,6 +78,24 @@ def test_off_by_default(imsd, make_project_user):
     finally:
         sdk.close()
     assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+    versions = api.get("/").json()["versions"]
+    assert versions[0]["id"] == "v2.16" and versions[0]["status"] == "CURRENT"
+    assert "v2.17" not in [v["id"] for v in versions]
+
+
+def test_version_2_17_is_current_with_the_calls(srv):
+    import requests
+    versions = requests.get(srv.url + "/versions").json()["versions"]
+    assert [(v["id"], v["status"]) for v in versions[:2]] == [("v2.17", "CURRENT"), ("v2.16", "SUPPORTED")]
+    assert [v["status"] for v in versions].count("CURRENT") == 1
+    # openstacksdk discovers the image API at it
+    api = srv.project_user()
+    c = Sdk(srv, api)
+    try:
+        assert c.conn.image.get_api_major_version()[0] == 2
+        assert c.conn.image.get("/images", raise_exc=False).status_code == 200
+    finally:
+        c.close()
 
 
 def test_a_queued_image_takes_a_location(srv):
