@@ -99,12 +99,17 @@ enum ims_rc ims_glance_import_begin(struct ims_service *svc, const char *image_i
                                     const struct ims_strlist *stores, struct ims_err *err);
 /* Step 2 for glance-direct: the staged blob, inspected where it is (a
  * format other than disk_format, or one the inspector refuses, fails),
- * then the image active with size, checksums and virtual size, its store
+ * then the image's data with size, checksums and virtual size, its store
  * out of the importing ones: the staged blob is the image's data (no
- * copy). The lock is dropped unless other stores wait for a copy
- * (ims_image_copy_to_store, then ims_glance_import_finish). */
+ * copy). The image becomes active and the lock is dropped unless other
+ * stores wait for a copy (ims_image_copy_to_store, then
+ * ims_glance_import_finish); with them, it becomes active now only if
+ * set_active (all_stores_must_succeed false, as Glance's set_active). */
 enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
-                                     struct ims_err *err);
+                                     bool set_active, struct ims_err *err);
+/* The image holds the import's data: active, or importing with its data
+ * in (all_stores_must_succeed: active after the last store's copy). */
+bool ims_glance_import_has_data(const struct ims_image *img);
 /* web-download: the URI passes [import_filtering_opts] now (scheme, host,
  * port, and an address its host resolves to); IMS_E_BADREQ with Glance's
  * "URI for web-download does not pass filtering" otherwise. */
@@ -116,7 +121,7 @@ enum ims_rc ims_glance_web_uri_check(struct ims_service *svc, const char *uri, s
  * image's data as staged data is. keep_going false stops it (IMS_E_BUSY,
  * nothing left). */
 enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id, const char *task_id, const char *uri,
-                                  bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err);
+                                  bool set_active, bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err);
 /* The stores out of img's os_glance_importing_to_stores (an edit's). */
 void ims_glance_import_stores_done(struct ims_image *img, const struct ims_strlist *stores);
 /* With all_stores_must_succeed false, one store failed and the task goes
@@ -125,15 +130,16 @@ void ims_glance_import_stores_done(struct ims_image *img, const struct ims_strli
 enum ims_rc ims_glance_import_store_failed(struct ims_service *svc, const char *image_id, const char *task_id,
                                            const char *store_id, struct ims_err *err);
 /* The task's last step once the data is in every store it could reach:
- * the lock dropped (if still the task's). */
+ * the image active if it still is importing with its data in, the lock
+ * dropped (if still the task's). */
 enum ims_rc ims_glance_import_finish(struct ims_service *svc, const char *image_id, const char *task_id,
                                      struct ims_err *err);
-/* The task failed: the image back to queued (if it is still this task's),
- * the stores out of os_glance_importing_to_stores and into
- * os_glance_failed_import (those holding no copy), the lock dropped, the
- * staged blob dropped (and collected). drop_copies (copy-image with
- * all_stores_must_succeed, as Glance's revert): the copies the task made
- * in its stores go too, their data collected. */
+/* The task failed: the image back to queued (if it is still this task's
+ * and not active yet), the stores out of os_glance_importing_to_stores
+ * and into os_glance_failed_import (those holding no data), the lock
+ * dropped, the staged or imported blob dropped (and collected) with its
+ * digests. drop_copies (all_stores_must_succeed, as Glance's revert): the
+ * copies the task made in its stores go too, their data collected. */
 void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const char *task_id,
                             const struct ims_strlist *stores, bool drop_copies);
 

@@ -201,6 +201,11 @@ static void merge_stores(struct ims_image *img, const char *key, const struct im
     ims_strlist_release(&set);
 }
 
+bool ims_glance_import_has_data(const struct ims_image *img)
+{
+    return ims_streq(img->status, "active") || (ims_streq(img->status, "importing") && img->checksum);
+}
+
 static bool holds_lock(const struct ims_image *img, const char *task_id)
 {
     return ims_streq(ims_kvlist_get(&img->props, IMS_PROP_IMPORT_TASK), task_id);
@@ -283,28 +288,33 @@ enum ims_rc ims_glance_import_finish(struct ims_service *svc, const char *image_
         ims_image_edit_abort(&e);
         return IMS_OK;
     }
+    /* all_stores_must_succeed: active once the last store has the data */
+    if (ims_streq(e.image.status, "importing") && ims_glance_import_has_data(&e.image))
+        ims_image_mark_active(&e.image, ims_now());
     ims_kvlist_remove(&e.image.props, IMS_PROP_IMPORT_TASK);
     return ims_image_edit_commit(&e, NULL, err);
 }
 
-/* The import's last edit: the lock still the task's and the image
- * importing, the image becomes active on location's data. */
+/* The data's edit: the lock still the task's and the image importing,
+ * location's data becomes the image's, and the image active unless
+ * set_active is false and other stores still wait for the data (Glance's
+ * set_active, false for all but the last store with
+ * all_stores_must_succeed: ims_glance_import_finish activates it). */
 static enum ims_rc activate(struct ims_service *svc, const char *image_id, const char *task_id, const char *location,
                             int64_t size, const char *md5, const char *sha512, const struct ims_format_info *info,
-                            struct ims_err *err)
+                            bool set_active, struct ims_err *err)
 {
     struct ims_image_edit e;
     enum ims_rc rc = ims_image_edit_begin_internal(svc, image_id, &e, err);
     if (rc != IMS_OK)
         return rc;
     struct ims_image *im = &e.image;
-    if (!holds_lock(im, task_id) || !ims_streq(im->status, "importing")) {
+    if (!holds_lock(im, task_id) || !ims_streq(im->status, "importing") || ims_glance_import_has_data(im)) {
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the import (status %s).", image_id,
                       im->status);
         ims_image_edit_abort(&e);
         return rc;
     }
-    ims_image_mark_active(im, ims_now());
     im->size = size;
     im->virtual_size = (int64_t)info->virtual_size;
     ims_set_str(&im->checksum, md5);
@@ -322,7 +332,10 @@ static enum ims_rc activate(struct ims_service *svc, const char *image_id, const
     merge_stores(im, IMS_PROP_IMPORTING_TO, &here, false);
     ims_strlist_release(&here);
     const char *left = ims_kvlist_get(&im->props, IMS_PROP_IMPORTING_TO);
-    if (!left || !*left)
+    bool last = !left || !*left;
+    if (last || set_active)
+        ims_image_mark_active(im, ims_now());
+    if (last)
         ims_kvlist_remove(&im->props, IMS_PROP_IMPORT_TASK);
     ims_kvlist_remove(&im->props, IMS_PROP_STAGED_DIGESTS);
     return ims_image_edit_commit(&e, NULL, err);
@@ -338,7 +351,7 @@ static enum ims_rc refusal_rc(enum ims_rc rc) { return rc == IMS_E_IO ? rc : IMS
  * not become the image), then the image active on it. */
 static enum ims_rc import_blob(struct ims_service *svc, const char *image_id, const char *task_id,
                                const char *disk_format, const char *location, int64_t size, const char *md5,
-                               const char *sha512, struct ims_err *err)
+                               const char *sha512, bool set_active, struct ims_err *err)
 {
     struct ims_format_info info;
     enum ims_format_refusal why;
@@ -346,11 +359,11 @@ static enum ims_rc import_blob(struct ims_service *svc, const char *image_id, co
     enum ims_rc rc = ims_blob_inspect(svc, location, &limits, disk_format, &info, &why, err);
     if (rc != IMS_OK)
         return refusal_rc(rc);
-    return activate(svc, image_id, task_id, location, size, md5, sha512, &info, err);
+    return activate(svc, image_id, task_id, location, size, md5, sha512, &info, set_active, err);
 }
 
 enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_id, const char *task_id,
-                                     struct ims_err *err)
+                                     bool set_active, struct ims_err *err)
 {
     struct ims_image img;
     enum ims_rc rc = ims_repo_image_get(ims_db_conn(svc->db), image_id, &img, err);
@@ -364,7 +377,7 @@ enum ims_rc ims_glance_import_staged(struct ims_service *svc, const char *image_
     /* The staged blob is read where it is, by whichever node runs the task,
      * and becomes the image's data as it is: the image references it since
      * the stage (a DELETE meanwhile collects it). */
-    rc = import_blob(svc, image_id, task_id, img.disk_format, img.blob, st.size, st.md5, st.sha512, err);
+    rc = import_blob(svc, image_id, task_id, img.disk_format, img.blob, st.size, st.md5, st.sha512, set_active, err);
     ims_image_release(&img);
     return rc;
 }
@@ -380,24 +393,33 @@ void ims_glance_import_fail(struct ims_service *svc, const char *image_id, const
         ims_image_edit_abort(&e);
         return;
     }
+    /* the stores that got the data (the image's, not data still staged)
+     * did not fail */
+    bool has_data = ims_glance_import_has_data(&e.image);
+    struct ims_strlist failed = {0};
+    for (size_t i = 0; i < stores->n; i++)
+        if (!has_data || !ims_image_location_in(svc, &e.image, stores->items[i]))
+            ims_strlist_add(&failed, stores->items[i]);
     char *staged = NULL;
     if (ims_streq(e.image.status, "importing") || ims_streq(e.image.status, "uploading")) {
         snprintf(e.image.status, sizeof(e.image.status), "queued");
-        /* the staged data goes: the image no longer references it */
+        /* the staged or imported data goes: the image no longer references
+         * it, nor the digests of data it no longer has */
         staged = IMS_TAKE_PTR(e.image.blob);
         e.image.size = -1;
+        e.image.virtual_size = -1;
+        ims_set_str(&e.image.checksum, NULL);
+        ims_set_str(&e.image.os_hash_algo, NULL);
+        ims_set_str(&e.image.os_hash_value, NULL);
+        ims_kvlist_set(&e.image.props, "__image_size", "0"); /* as a new image's */
         ims_kvlist_remove(&e.image.props, IMS_PROP_STAGED_DIGESTS);
     }
-    /* the stores that got the data (an active image's) did not fail */
-    struct ims_strlist failed = {0};
-    for (size_t i = 0; i < stores->n; i++)
-        if (!ims_image_location_in(svc, &e.image, stores->items[i]))
-            ims_strlist_add(&failed, stores->items[i]);
     merge_stores(&e.image, IMS_PROP_IMPORTING_TO, stores, false);
     merge_stores(&e.image, IMS_PROP_FAILED_IMPORT, &failed, true);
     ims_strlist_release(&failed);
-    /* Glance's _ImportToStore.revert: the copies the task made go (the
-     * image's own location is none of them), and they are not failures */
+    /* Glance's _ImportToStore.revert: the copies the task made go (an
+     * active image's own location is none of them; an importing one's
+     * went above), and they are not failures */
     struct ims_strlist dropped = {0};
     for (size_t i = 0; drop_copies && i < stores->n; i++) {
         char *url = ims_image_copy_take(&e.image, stores->items[i]);
@@ -518,7 +540,7 @@ static enum ims_rc web_fetch_blob(struct ims_service *svc, const char *image_id,
 }
 
 enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id, const char *task_id, const char *uri,
-                                  bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err)
+                                  bool set_active, bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err)
 {
     struct ims_image img;
     enum ims_rc rc = ims_repo_image_get(ims_db_conn(svc->db), image_id, &img, err);
@@ -534,7 +556,7 @@ enum ims_rc ims_glance_import_web(struct ims_service *svc, const char *image_id,
         ims_web_filter_release(&f);
     }
     if (rc == IMS_OK) {
-        rc = import_blob(svc, image_id, task_id, img.disk_format, location, size, md5, sha, err);
+        rc = import_blob(svc, image_id, task_id, img.disk_format, location, size, md5, sha, set_active, err);
         if (rc != IMS_OK)
             ims_blob_unclaim(svc, location); /* no image took it */
     }

@@ -213,7 +213,7 @@ static enum ims_rc record_copy(struct ims_service *svc, const char *image_id, co
         return rc;
     char key[64];
     copy_key(key, store_id);
-    if (!ims_streq(e.image.status, "active") ||
+    if (!ims_glance_import_has_data(&e.image) ||
         !ims_streq(ims_kvlist_get(&e.image.props, IMS_PROP_IMPORT_TASK), task_id))
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed during the copy (status %s).", image_id,
                       e.image.status);
@@ -257,7 +257,7 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
         ims_strlist_release(&one);
         return rc;
     }
-    if (!ims_streq(img.status, "active") || !img.checksum) {
+    if (!ims_glance_import_has_data(&img) || !img.checksum) {
         rc = ims_fail(err, IMS_E_CONFLICT, "Only images with status active can be targeted for copying");
         ims_image_release(&img);
         return rc;
@@ -348,7 +348,7 @@ enum ims_rc ims_image_unrequested_store_drop(struct ims_service *svc, const char
         return rc;
     struct ims_image_location locs[IMS_STORES_MAX + 1];
     size_t n = ims_image_locations(svc, &e.image, locs, IMS_ARRAY_SIZE(locs));
-    if (!ims_streq(e.image.status, "active") ||
+    if (!ims_glance_import_has_data(&e.image) ||
         !ims_streq(ims_kvlist_get(&e.image.props, IMS_PROP_IMPORT_TASK), task_id) || n < 2 ||
         !ims_image_location_in(svc, &e.image, store_id))
         return ims_image_edit_end(&e, IMS_OK, err); /* nothing to drop, or not the task's to */

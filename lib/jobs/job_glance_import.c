@@ -6,8 +6,10 @@
  * checks the lock is still the task's; copy-image's stays active); 1 the
  * data into the default store (glance-direct: the staged file;
  * web-download: the URI's, fetched again when resumed) and the image
- * "active"; 2 the data copied to every other store the task names
- * (copy-image: every one; lib/core/image_stores.c), then the lock
+ * "active", or, with all_stores_must_succeed and other stores to go,
+ * still "importing" (Glance's set_active only for the last store); 2 the
+ * data copied to every other store the task names (copy-image: every
+ * one; lib/core/image_stores.c), then the image active and the lock
  * dropped (the default store keeps the data only if the task named it). A
  * resumed job repeats its step (the staged data stays until
  * the import commits; a store holding the data is skipped); a job that
@@ -15,8 +17,8 @@
  * active yet) with its stores in os_glance_failed_import, as Glance's
  * reverts do. With all_stores_must_succeed false, a store whose copy
  * fails goes into os_glance_failed_import and the task goes on; with it
- * true (the default) a failing copy-image reverts: the copies it made
- * go. */
+ * true (the default) a failing task reverts: the copies it made go, and
+ * an image not yet active goes back to queued without its data. */
 #include <string.h>
 
 #include "jobs-int.h"
@@ -36,20 +38,20 @@ static void stores_of(struct ims_job_ctx *ctx, struct ims_strlist *ret)
     }
 }
 
-/* copy-image whose every store must succeed: a failure reverts the
- * copies made, as Glance's flow reverts each _ImportToStore. */
-static bool reverts_copies(struct ims_job_ctx *ctx)
+/* Every store must succeed (Glance's default): a failure reverts the
+ * copies made, as Glance's flow reverts each _ImportToStore, and the
+ * image becomes active only with the last store's data. */
+static bool all_must_succeed(struct ims_job_ctx *ctx)
 {
     json_t *req = json_object_get(ctx->input, "import_req");
-    return ims_streq(json_string_value(json_object_get(json_object_get(req, "method"), "name")), "copy-image") &&
-           !json_is_false(json_object_get(req, "all_stores_must_succeed"));
+    return !json_is_false(json_object_get(req, "all_stores_must_succeed"));
 }
 
 static enum ims_rc failed(struct ims_job_ctx *ctx, const char *image_id, enum ims_rc rc, const struct ims_err *err)
 {
     struct ims_strlist stores = {0};
     stores_of(ctx, &stores);
-    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores, reverts_copies(ctx));
+    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores, all_must_succeed(ctx));
     ims_strlist_release(&stores);
     return ims_job_failf(ctx, "IMG.0061", "%s", ims_job_err_msg(ctx, rc, err));
 }
@@ -66,6 +68,21 @@ static bool already_done(struct ims_job_ctx *ctx, const char *image_id)
                 !ims_streq(ims_kvlist_get(&img.props, IMS_PROP_IMPORT_TASK), ctx->job->id);
     ims_image_release(&img);
     return done;
+}
+
+/* The task's data is the image's already (a resumed task whose step 1
+ * committed before the crash, its step not saved): step 1 is not repeated
+ * (its staged data is gone, and a second download would replace it). */
+static bool data_in(struct ims_job_ctx *ctx, const char *image_id)
+{
+    struct ims_image img;
+    struct ims_err err = {0};
+    if (ims_repo_image_get(ims_db_conn(ctx->svc->db), image_id, &img, &err) != IMS_OK)
+        return false;
+    bool in = ims_glance_import_has_data(&img) &&
+              ims_streq(ims_kvlist_get(&img.props, IMS_PROP_IMPORT_TASK), ctx->job->id);
+    ims_image_release(&img);
+    return in;
 }
 
 static bool keep_going(void *arg)
@@ -86,19 +103,20 @@ static bool stopping(struct ims_job_ctx *ctx, enum ims_rc rc)
 static enum ims_rc import_data(struct ims_job_ctx *ctx, const char *image_id, const char *name, json_t *method,
                                struct ims_err *err)
 {
+    bool set_active = !all_must_succeed(ctx);
     if (ims_streq(name, "glance-direct"))
-        return ims_glance_import_staged(ctx->svc, image_id, ctx->job->id, err);
+        return ims_glance_import_staged(ctx->svc, image_id, ctx->job->id, set_active, err);
     if (ims_streq(name, "web-download"))
         return ims_glance_import_web(ctx->svc, image_id, ctx->job->id,
-                                     json_string_value(json_object_get(method, "uri")), keep_going, ctx, err);
+                                     json_string_value(json_object_get(method, "uri")), set_active, keep_going, ctx,
+                                     err);
     return ims_fail(err, IMS_E_BADREQ, "Import method %s is not available at this site.", name);
 }
 
 /* Step 2: a copy in each store the task names that lacks one. */
 static enum ims_rc copy_data(struct ims_job_ctx *ctx, const char *image_id, struct ims_err *err)
 {
-    json_t *must = json_object_get(json_object_get(ctx->input, "import_req"), "all_stores_must_succeed");
-    bool all_must = !json_is_false(must);
+    bool all_must = all_must_succeed(ctx);
     struct ims_strlist stores = {0};
     stores_of(ctx, &stores);
     enum ims_rc rc = IMS_OK;
@@ -150,7 +168,7 @@ enum ims_rc ims_job_glance_import_run(struct ims_job_ctx *ctx)
     if (already_done(ctx, image_id))
         return IMS_OK;
     bool copy = ims_streq(name, "copy-image");
-    if (ctx->job->progress < 2 && !copy) {
+    if (ctx->job->progress < 2 && !copy && !data_in(ctx, image_id)) {
         enum ims_rc rc = import_data(ctx, image_id, name, method, &err);
         if (stopping(ctx, rc))
             return rc;
@@ -180,6 +198,6 @@ void ims_job_glance_import_abandon(struct ims_job_ctx *ctx)
         return;
     struct ims_strlist stores = {0};
     stores_of(ctx, &stores);
-    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores, reverts_copies(ctx));
+    ims_glance_import_fail(ctx->svc, image_id, ctx->job->id, &stores, all_must_succeed(ctx));
     ims_strlist_release(&stores);
 }

@@ -18,6 +18,7 @@ import uuid
 import pytest
 
 from helpers import PATCH_21, Server, create_image, files_under, get_image, sdk_connect, unique, upload
+from test_web_download import serve, web  # noqa: F401 (web: the local HTTP server fixture)
 
 DATA = os.urandom(2 * 1024 * 1024 + 333)
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -269,6 +270,112 @@ def test_a_failing_copy_image_that_must_succeed_leaves_no_copy(start_imsd):
     assert blobs_of(srv, "third") == [] and blobs_of(srv, "cheap") == []
     assert len(blobs_of(srv, "fast")) == 1
     assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+
+
+def break_store(srv, store):
+    """store's temporary area replaced by a file: its writers cannot open,
+    so a copy into it fails."""
+    tmp = srv.data_dir / "stores" / store / "tmp"
+    os.rmdir(tmp)
+    tmp.write_text("not a directory")
+
+
+def wait_no_blobs(srv, *stores):
+    """The stores' data collected (released blobs go after the commit)."""
+    deadline = time.monotonic() + 30
+    while any(blobs_of(srv, s) for s in stores) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return {s: blobs_of(srv, s) for s in stores}
+
+
+def assert_reverted(api, srv, image_id, failed):
+    """A failed import whose every store had to succeed, reverted as
+    Glance's flow: the image queued without data, digests or stores, the
+    failing store in os_glance_failed_import, no data left anywhere."""
+    got = get_image(api, image_id)
+    assert got["status"] == "queued" and stores_of(got) == [], got
+    assert got.get("checksum") is None and got.get("os_hash_value") is None and got.get("size") is None, got
+    assert got["os_glance_failed_import"] == failed and got["os_glance_importing_to_stores"] == "", got
+    assert "os_glance_import_task" not in got
+    assert wait_no_blobs(srv, "fast", "cheap") == {"fast": [], "cheap": []}
+    assert api.get("/v2/images/%s/file" % image_id).status_code != 200
+
+
+def test_glance_direct_that_must_succeed_is_active_after_the_last_store(start_imsd, monkeypatch):
+    """glance-direct into two stores with all_stores_must_succeed (the
+    default): as Glance's set_active (true for the last store only), the
+    image holds the first store's data while it is still importing, and is
+    active only once the last store has it. Each job step is followed by a
+    pause (IMSD_TEST_JOB_DELAY_MS), so the state between the two stores is
+    seen; every state seen is checked, none is waited for by time."""
+    monkeypatch.setenv("IMSD_TEST_JOB_DELAY_MS", "3000")
+    srv = start_imsd(config={"stores": {"enabled": "fast:file, cheap:file", "default": "fast"}})
+    monkeypatch.delenv("IMSD_TEST_JOB_DELAY_MS")
+    api = srv.project_user()
+    img = create_image(api, name=unique("gd"), disk_format="raw", container_format="bare")
+    assert api.put("/v2/images/%s/stage" % img["id"], data=DATA, headers=OCTET).status_code == 204
+    r = do_import(api, img["id"], {"method": {"name": "glance-direct"}, "stores": ["fast", "cheap"]})
+    assert r.status_code == 202, r.text
+    seen = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        tasks = api.get("/v2/images/%s/tasks" % img["id"]).json()["tasks"]
+        got = get_image(api, img["id"])
+        if tasks and tasks[0]["status"] in ("success", "failure"):
+            break
+        if got.get("checksum"):  # the first store's data is the image's
+            seen.append((got["status"], got["os_glance_importing_to_stores"]))
+        time.sleep(0.05)
+    assert tasks[0]["status"] == "success", tasks
+    assert seen, "the image was never seen between its two stores"
+    assert set(seen) <= {("importing", "cheap"), ("active", "")}, seen
+    assert seen[0] == ("importing", "cheap"), seen
+    got = get_image(api, img["id"])
+    assert got["status"] == "active" and stores_of(got) == ["cheap", "fast"], got
+    assert got["checksum"] == hashlib.md5(DATA).hexdigest()
+
+
+def test_a_failing_glance_direct_that_must_succeed_leaves_nothing(start_imsd):
+    """glance-direct into fast then a failing cheap, every store having to
+    succeed: as Glance's flow reverts, the data already in fast goes and the
+    image is queued again (before: active on fast's data). It can be staged
+    and imported again."""
+    srv = start_imsd(config={"stores": {"enabled": "fast:file, cheap:file", "default": "fast"}})
+    api = srv.project_user()
+    break_store(srv, "cheap")
+    img = create_image(api, name=unique("gd"), disk_format="raw", container_format="bare")
+    assert api.put("/v2/images/%s/stage" % img["id"], data=DATA, headers=OCTET).status_code == 204
+    r = do_import(api, img["id"], {"method": {"name": "glance-direct"}, "stores": ["fast", "cheap"]})
+    assert r.status_code == 202, r.text
+    assert wait_task(api, img["id"])["status"] == "failure"
+    assert_reverted(api, srv, img["id"], "cheap")
+    # queued again: staged and imported into the store that works
+    assert api.put("/v2/images/%s/stage" % img["id"], data=DATA, headers=OCTET).status_code == 204
+    r = do_import(api, img["id"], {"method": {"name": "glance-direct"}, "stores": ["fast"]})
+    assert r.status_code == 202, r.text
+    assert wait_task(api, img["id"], n=2)["status"] == "success"
+    got = get_image(api, img["id"])
+    assert got["status"] == "active" and stores_of(got) == ["fast"], got
+    # only the task's own stores leave os_glance_failed_import (Glance's remove_failed_stores)
+    assert got["os_glance_failed_import"] == "cheap" and got["checksum"] == hashlib.md5(DATA).hexdigest()
+    assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+
+
+def test_a_failing_web_download_to_all_stores_leaves_nothing(start_imsd, web):
+    """web-download with all_stores (fast, then a failing cheap) and
+    all_stores_must_succeed: reverted the same way, the downloaded data
+    gone from fast, the image queued."""
+    srv = start_imsd(config={
+        "stores": {"enabled": "fast:file, cheap:file", "default": "fast"},
+        "import_filtering_opts": {"allowed_hosts": "127.0.0.1", "allowed_ports": str(web.server_address[1])}})
+    api = srv.project_user()
+    break_store(srv, "cheap")
+    img = create_image(api, name=unique("wd"), disk_format="raw", container_format="bare")
+    r = do_import(api, img["id"], {"method": {"name": "web-download", "uri": web.base + "/file/" + serve(DATA)},
+                                   "all_stores": True, "all_stores_must_succeed": True})
+    assert r.status_code == 202, r.text
+    assert wait_task(api, img["id"])["status"] == "failure"
+    assert_reverted(api, srv, img["id"], "cheap")
 
 
 def test_all_stores_must_succeed_needs_several_stores(imsd, alice):
