@@ -134,6 +134,8 @@ wait_http() { # url pid: until the server answers anything
 
 # ---------------------------------------------------------------- results
 declare -A R
+# a >= b, as numbers (the transfer rounds keep their best; the report's targets)
+ge() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{exit !(a+0 >= b+0)}'; }
 put() { R[$1]=$2; [ -z "$OUT" ] || echo "$1=$2" >> "$OUT"; }
 field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<"$1"; }
 
@@ -522,7 +524,6 @@ set +u    # figures of a step that could not run are simply empty
 ratio() { # a b -> a/b or -
   awk -v a="${1:-}" -v b="${2:-}" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "-"; else printf "%.1fx", a/b }'
 }
-ge() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{exit !(a+0 >= b+0)}'; }
 mb() { awk -v k="${1:-0}" 'BEGIN{printf "%.1f MiB", k/1024}'; }
 
 echo
