@@ -24,6 +24,12 @@ void ims_deferred_stop(struct ims_deferred *d);
 
 struct sockaddr;
 
+/* ---- loopback.c ---- */
+/* A connection from this host (127.0.0.0/8, ::1, v4-mapped 127/8) is sent
+ * unpaced (reno): the kernel's pacing of BBR costs a timer per send there
+ * and buys nothing. Best effort; other peers and errors leave fd as is. */
+void http_unpace_loopback(int fd, const struct sockaddr *peer);
+
 /* ---- guard.c: head and body deadlines, connection caps ---- */
 enum guard_refusal { GUARD_ACCEPT, GUARD_REFUSE_ADDRESS, GUARD_REFUSE_TOTAL };
 struct ims_conn_guard;

@@ -69,6 +69,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         const union MHD_ConnectionInfo *peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        http_unpace_loopback(fd->connect_fd, peer ? peer->client_addr : NULL);
         *socket_context = guard_open(srv->guard, fd->connect_fd, peer ? peer->client_addr : NULL);
     } else {
         guard_close(srv->guard, *socket_context);

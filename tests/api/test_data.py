@@ -2,6 +2,7 @@
 import concurrent.futures
 import hashlib
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -107,6 +108,37 @@ def test_download_reads_through_the_page_cache(imsd, alice):
     assert r.status_code == 200
     assert r.content == data
     assert resident_bytes(blobs[0]) >= len(data)  # read through it
+
+
+def server_side_congestion(port, client_port):
+    """The congestion control of imsd's end of one loopback connection (ss -ti), or None."""
+    flt = "( sport = :%d and dport = :%d )" % (port, client_port)
+    out = subprocess.run(["ss", "-tinH", "state", "connected", flt], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return next((w for w in out if w in ("reno", "cubic", "bbr", "bbr2", "dctcp", "vegas", "westwood", "htcp")), None)
+
+
+def test_download_from_this_host_is_not_paced(imsd, alice):
+    """A client on this host is sent to unpaced: imsd switches its end of a
+    loopback connection to reno (a paced BBR arms a timer per send, which
+    halved loopback downloads), and the download is whole."""
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    iid = active_image(alice, data=data)["id"]
+    with socket.create_connection(("127.0.0.1", imsd.port)) as sock:
+        sock.sendall(("GET /v2/images/%s/file HTTP/1.1\r\nHost: x\r\nX-Auth-Token: %s\r\n"
+                      "Connection: close\r\n\r\n" % (iid, alice.token)).encode())
+        got = b""
+        while b"\r\n\r\n" not in got:  # answered: imsd has set up its end
+            got += sock.recv(65536)
+        assert server_side_congestion(imsd.port, sock.getsockname()[1]) == "reno"
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+    head, body = got.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200")
+    assert body == data
 
 
 def test_download_range(alice):
