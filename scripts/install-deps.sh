@@ -22,6 +22,7 @@ pkgs=(
   # checks that it answers, memcached caches its account data
   swift swift-proxy swift-object swift-container swift-account memcached curl
   wrk
+  iproute2  # ss: tests/api/test_data.py reads the congestion control of imsd's end of a connection
 )
 missing=()
 for p in "${pkgs[@]}"; do
