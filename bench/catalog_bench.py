@@ -20,7 +20,17 @@ Environment: CATALOG_IMAGES="10000 100000", BENCH_BUILD=build,
 BENCH_THREADS=2, BENCH_CONNS=32, BENCH_DURATION=3 (seconds per wrk run),
 CATALOG_ONLY=regex (run only the rows whose key matches), BENCH_OUT=FILE
 (key=value lines), CATALOG_ANSWER_KIB=N ([images] answer_cache_kib; 0 turns
-the whole-answer cache off, for an A/B).
+the whole-answer cache off, for an A/B), CATALOG_UNCACHED=0 (skips the
+second pass below).
+
+The matrix repeats one URL per row, so with the whole-answer cache on
+(the default) it measures that cache. Each image count therefore runs a
+second pass with imsd started again on the same data with
+answer_cache_kib = 0: the matrix, the first page and pages at random
+markers (a different URL each, so the rendered-document cache misses too)
+answered by the query path, keys "nN.uncached.*", printed beside the first
+page of the same pass (on a loaded machine the ratio holds where req/s do
+not) and against issue 15's 10,000 req/s.
 """
 import json
 import os
@@ -48,6 +58,8 @@ DURATION = int(os.environ.get("BENCH_DURATION", "3"))
 ONLY = re.compile(os.environ.get("CATALOG_ONLY", ""))
 OUT = os.environ.get("BENCH_OUT")
 ANSWER_KIB = int(os.environ["CATALOG_ANSWER_KIB"]) if os.environ.get("CATALOG_ANSWER_KIB") else None
+UNCACHED = os.environ.get("CATALOG_UNCACHED", "1") != "0"
+TARGET_RPS = 10000  # issue 15 item 1: no list or filter below it
 RARE = 500  # every RARE-th image is the rare one: 0.2%
 RARE_EP = "e1e1e1e1-0000-4000-8000-000000000001"
 
@@ -105,16 +117,22 @@ class Imsd:
         self.dir = os.path.join(tmp, "imsd")
         os.makedirs(self.dir, exist_ok=True)
         self.ini = os.path.join(tmp, "imsd.ini")
-        with open(self.ini, "w") as f:
-            # the seed writes by SQL, past any quota; 100000 is the setting's maximum
-            f.write("[images]\nquota_default = %d\n" % min(count * 2 + 1000, 100000))
-            if ANSWER_KIB is not None:  # an A/B of the whole-answer cache: 0 turns it off
-                f.write("answer_cache_kib = %d\n" % ANSWER_KIB)
-            # the memory phase logs in without pause (each login an argon2id hash of 19 MiB)
-            f.write("[identity]\nlogin_rate_per_address = 0\nlogin_rate_per_user = 0\n")
+        self.count = count
+        self.configure(ANSWER_KIB)
         self.pw = "bench-%d" % os.getpid()
         self.proc = None
         self.logf = open(os.path.join(tmp, "imsd.log"), "a")
+
+    def configure(self, answer_kib):
+        """Writes imsd.ini (read at the next start); answer_kib None leaves
+        [images] answer_cache_kib at its default."""
+        with open(self.ini, "w") as f:
+            # the seed writes by SQL, past any quota; 100000 is the setting's maximum
+            f.write("[images]\nquota_default = %d\n" % min(self.count * 2 + 1000, 100000))
+            if answer_kib is not None:  # 0 turns the whole-answer cache off
+                f.write("answer_cache_kib = %d\n" % answer_kib)
+            # the memory phase logs in without pause (each login an argon2id hash of 19 MiB)
+            f.write("[identity]\nlogin_rate_per_address = 0\nlogin_rate_per_user = 0\n")
 
     def start(self):
         self.port = free_port()
@@ -336,20 +354,7 @@ def run_count(tmp, count, nginx):
     sampler.start()
     tag = "n%d" % count
     mid = "%08x-0000-4000-8000-%012x" % (count // 2 + 1, count // 2 + 1)
-    for key, *paths in FILTERS:
-        for level, path in zip(("all", "0.2%", "none"), paths):
-            k = "%s.%s.%s" % (tag, key, level)
-            if path is None or not ONLY.search(k):
-                continue
-            path = path.format(owner=owner)
-            measure("imsd", imsd.url, k, path + "&limit=25", imsd.token)
-    for key in SORTS:
-        for marker in (False, True):
-            k = "%s.sort_%s%s" % (tag, key, ".marker" if marker else "")
-            if not ONLY.search(k):
-                continue
-            path = "/v2/images?limit=25&sort_key=%s" % key + ("&marker=" + mid if marker else "")
-            measure("imsd", imsd.url, k, path, imsd.token)
+    matrix(tag, imsd, owner, mid)
     # the list variants and GET beside nginx serving the same bytes
     variants = [("list", "/v2/images?limit=25"), ("list_marker", "/v2/images?limit=25&marker=" + mid),
                 ("list_tag", "/v2/images?limit=25&tag=rare"), ("get", "/v2/images/" + mid)]
@@ -379,7 +384,76 @@ def run_count(tmp, count, nginx):
     log("imsd memory with %d images: VmRSS %d kB idle after start, %d kB peak under load, %d kB at the end; "
         "VmHWM %d kB" % (count, results["%s.rss_idle_kb" % tag], sampler.peak, rss, hwm))
     imsd.stop()
+    if UNCACHED:
+        uncached_pass(tmp, tag, count, imsd, owner, mid)
     shutil.rmtree(imsd.dir)
+
+
+def matrix(tag, imsd, owner, mid):
+    """Every filter at its three selectivities, every sort key with and
+    without a marker: keys tag.<filter>.<level>, tag.sort_<key>[.marker]."""
+    for key, *paths in FILTERS:
+        for level, path in zip(("all", "0.2%", "none"), paths):
+            k = "%s.%s.%s" % (tag, key, level)
+            if path is None or not ONLY.search(k):
+                continue
+            path = path.format(owner=owner)
+            measure("imsd", imsd.url, k, path + "&limit=25", imsd.token)
+    for key in SORTS:
+        for marker in (False, True):
+            k = "%s.sort_%s%s" % (tag, key, ".marker" if marker else "")
+            if not ONLY.search(k):
+                continue
+            path = "/v2/images?limit=25&sort_key=%s" % key + ("&marker=" + mid if marker else "")
+            measure("imsd", imsd.url, k, path, imsd.token)
+
+
+def ids_file(tmp, count):
+    """Every image id, one a line: what lua/show.lua and lua/list_markers.lua pick from."""
+    ids = os.path.join(tmp, "ids")
+    with open(ids, "w") as f:
+        for k in range(1, count + 1):
+            f.write("%08x-0000-4000-8000-%012x\n" % (k, k))
+    return ids
+
+
+def uncached_pass(tmp, tag, count, imsd, owner, mid):
+    """The query path: imsd again on the same data with answer_cache_kib = 0
+    (no whole answers kept; rendered documents still are). The first page,
+    the matrix, then pages at random markers (a different URL each: the
+    document cache misses where it cannot hold the catalog)."""
+    utag = tag + ".uncached"
+    keys = [utag + ".list", utag + ".list_random_marker"] + ["%s.%s.%s" % (utag, f[0], level) for f in FILTERS
+                                                              for level in ("all", "0.2%", "none")]
+    keys += ["%s.sort_%s%s" % (utag, key, m) for key in SORTS for m in ("", ".marker")]
+    if not any(ONLY.search(k) for k in keys):
+        return
+    imsd.configure(0)
+    imsd.start()
+    CPU_PIDS["imsd"] = imsd.proc.pid
+    log("second pass, the whole-answer cache off (answer_cache_kib = 0): the query path")
+    try:
+        # the first page always: the rows' yardstick
+        first = measure("imsd", imsd.url, utag + ".list", "/v2/images?limit=25", imsd.token)
+        matrix(utag, imsd, owner, mid)
+        if ONLY.search(utag + ".list_random_marker"):
+            measure("imsd", imsd.url, utag + ".list_random_marker", "", imsd.token, "list_markers.lua",
+                    ids_file(tmp, count))
+    finally:
+        imsd.stop()
+        imsd.configure(ANSWER_KIB)
+    if not first:
+        return
+    slow = []
+    for k, v in sorted(results.items()):
+        if not (k.startswith("imsd.%s." % utag) and k.endswith(".rps")):
+            continue
+        row = k[len("imsd.%s." % utag):-4]
+        put("ratio_first.%s.%s" % (utag, row), "%.2f" % (float(v) / first))
+        if float(v) < TARGET_RPS:
+            slow.append(row)
+    log("uncached, %d images: %d rows under %d req/s (the first page: %.0f req/s in this pass): %s" % (
+        count, len(slow), TARGET_RPS, first, " ".join(slow) or "none"))
 
 
 def memory_phase(tmp, tag, count, imsd):
@@ -390,10 +464,7 @@ def memory_phase(tmp, tag, count, imsd):
     hash holds 19 MiB while it runs, one per [server] deferred_threads."""
     if not ONLY.search("%s.memory" % tag):
         return
-    ids = os.path.join(tmp, "ids")
-    with open(ids, "w") as f:
-        for k in range(1, count + 1):
-            f.write("%08x-0000-4000-8000-%012x\n" % (k, k))
+    ids = ids_file(tmp, count)
     measure("imsd", imsd.url, "%s.memory.get_random" % tag, "", imsd.token, "show.lua", ids)
     measure("imsd", imsd.url, "%s.memory.list_random_marker" % tag, "", imsd.token, "list_markers.lua", ids)
     rss, hwm = proc_status(imsd.proc.pid)
@@ -470,16 +541,21 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     with open("/proc/loadavg") as f:
         put("meta.load_end", " ".join(f.read().split()[:3]))
-    # 100k beside 10k
+    # 100k beside 10k, the answer cache's figures and then the query path's
     if len(COUNTS) >= 2:
         a, b = "n%d." % COUNTS[0], "n%d." % COUNTS[-1]
-        for k, v in sorted(results.items()):
-            if k.startswith("imsd." + a) and k.endswith(".rps"):
+        for label, uncached in (("answer cache on (repeated URLs: the cache's figures)", False),
+                                ("answer cache off (answer_cache_kib = 0: the query path)", True)):
+            log("%s, %d images beside %d:" % (label, COUNTS[-1], COUNTS[0]))
+            for k, v in sorted(results.items()):
+                if not (k.startswith("imsd." + a) and k.endswith(".rps")) or (".uncached." in k) != uncached:
+                    continue
                 other = results.get(k.replace(a, b, 1))
                 if other:
-                    log("%-44s %d images: %6s  %d images: %6s  (%.2f)" % (k[len("imsd." + a):-4], COUNTS[0], v,
-                                                                         COUNTS[-1], other,
-                                                                         float(other) / float(v)))
+                    row = k[len("imsd." + a):-4]
+                    low = " below %d" % TARGET_RPS if min(float(v), float(other)) < TARGET_RPS else ""
+                    log("%-44s %d images: %6s  %d images: %6s  (%.2f)%s" % (row, COUNTS[0], v, COUNTS[-1], other,
+                                                                           float(other) / float(v), low))
     log("load average at the end: %s" % results["meta.load_end"])
 
 
