@@ -141,6 +141,11 @@ bool ims_temp_name_owner(const char *name, char ret[IMS_OWNER_MAX]);
  * in-process hash tables and caches. */
 #define IMS_HASH_SEED 1469598103934665603ULL
 uint64_t ims_hash_str(uint64_t h, const char *s);
+/* Every input bit of h reaching every output bit (splitmix64's finaliser).
+ * FNV-1a's low bits depend only on the low bits of the bytes hashed: a
+ * table indexed by its value modulo a power of two wants this first (ids
+ * that differ in a few hex digits filled 32 of 128 sets of a cache). */
+uint64_t ims_hash_mix(uint64_t h);
 
 int64_t ims_now(void);
 /* Microseconds since the epoch, UTC. */

@@ -94,7 +94,10 @@ static struct doc_cache *cache_get(const struct ims_config *cfg)
  * APIs keeps both documents. */
 static struct doc *set_lock(struct doc_cache *c, const char *id, enum api_doc_kind kind, struct stripe **ret)
 {
-    uint64_t h = ims_hash_str(IMS_HASH_SEED, id) + (uint64_t)kind * 0x9e3779b97f4a7c15ULL;
+    /* mixed: the number of sets is a power of two whenever the bound is
+     * one, and FNV-1a's low bits put 10,000 ids that differ in a few hex
+     * digits into 32 of 128 sets (a quarter of the cache used) */
+    uint64_t h = ims_hash_mix(ims_hash_str(IMS_HASH_SEED, id) + (uint64_t)kind * 0x9e3779b97f4a7c15ULL);
     size_t set = h % (c->n / WAYS);
     *ret = &c->stripes[set % STRIPES];
     pthread_mutex_lock(&(*ret)->lock);
@@ -150,7 +153,9 @@ bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum a
                           const struct ims_image *img)
 {
     size_t len;
-    return kept_kind(cfg, kind) && copy_out(cfg, img->id, img->revision, kind, w, NULL, &len);
+    /* a write's record is rendered as it is (its properties in the order
+     * the change left them), whatever a read of the new row kept */
+    return kept_kind(cfg, kind) && img->as_read && copy_out(cfg, img->id, img->revision, kind, w, NULL, &len);
 }
 
 bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req, enum api_doc_kind kind)
@@ -216,7 +221,7 @@ void api_page_docs_release(struct api_page_docs *p)
 void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, const struct ims_image *img,
                           const struct ims_jw *w, size_t start)
 {
-    if (!kept_kind(cfg, kind) || w->out->overflow || start >= w->out->len)
+    if (!kept_kind(cfg, kind) || !img->as_read || w->out->overflow || start >= w->out->len)
         return;
     if (w->out->data[start] == ',') /* the comma before it */
         start++;

@@ -241,3 +241,11 @@ uint64_t ims_hash_str(uint64_t h, const char *s)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
+
+/* splitmix64's finaliser. */
+uint64_t ims_hash_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}

@@ -62,20 +62,12 @@ enum ims_rc ims_lv_fail(struct ims_err *err, const char *what)
     return ims_fail(err, IMS_E_IO, "libvirt: %s: %s", what, m ? m : "unknown error");
 }
 
-/* splitmix64's finaliser: every input bit reaches every output bit. */
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* A stable UUID-shaped id (version 8: custom) for (domain, target): two
  * FNV-1a hashes, mixed. */
 void ims_lv_volume_id(const char *domain_uuid, const char *target, char out[IMS_COMPUTE_ID_CAP])
 {
-    uint64_t h1 = mix(ims_hash_str(ims_hash_str(IMS_HASH_SEED, domain_uuid), target));
-    uint64_t h2 = mix(ims_hash_str(ims_hash_str(h1 ^ 0x9e3779b97f4a7c15ULL, target), domain_uuid));
+    uint64_t h1 = ims_hash_mix(ims_hash_str(ims_hash_str(IMS_HASH_SEED, domain_uuid), target));
+    uint64_t h2 = ims_hash_mix(ims_hash_str(ims_hash_str(h1 ^ 0x9e3779b97f4a7c15ULL, target), domain_uuid));
     snprintf(out, IMS_COMPUTE_ID_CAP, "%08x-%04x-8%03x-%04x-%012llx", (unsigned)(h1 >> 32),
              (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff, (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
              (unsigned long long)(h2 & 0xffffffffffffULL));
