@@ -39,6 +39,12 @@ struct ims_image {
     /* Only id and revision were read: a list whose caller holds the image's
      * document for that revision (struct ims_image_query.known). */
     bool stub;
+    /* As the repository read it, nothing changed since: only such a
+     * record's document may be kept for its revision (lib/api/image_cache.c).
+     * The record a write returns holds the same values in another order
+     * (properties as the change applied them; a read gives them by name),
+     * so a document rendered from it differs from a read's in bytes. */
+    bool as_read;
 };
 
 void ims_image_init(struct ims_image *img);

@@ -67,8 +67,9 @@ enum ims_rc ims_image_edit_write(struct ims_image_edit *edit, struct ims_err *er
 {
     edit->image.updated_at = ims_now();
     enum ims_rc rc = ims_repo_image_write_changes(edit->c, &edit->before, &edit->image, err);
-    if (rc == IMS_OK) { /* what is in the row now */
+    if (rc == IMS_OK) { /* what is in the row now, though not as a read orders it */
         edit->image.revision++;
+        edit->image.as_read = false;
         ims_image_release(&edit->before);
         ims_image_copy(&edit->before, &edit->image);
     }

@@ -152,6 +152,7 @@ static int64_t read_row(struct ims_q *q, struct ims_image *img)
     if (!tags_decode(ims_q_col_text(q, TAGS_TEXT_COL), &img->tags))
         ims_warn("image %s: unreadable tags_text, tags not shown (imsctl db check)", img->id);
     img->revision = ims_q_col_int(q, REVISION_COL);
+    img->as_read = true;
     return ims_q_col_int(q, EXTRAS_COL);
 }
 

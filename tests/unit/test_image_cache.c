@@ -28,6 +28,7 @@ static void image_id(struct ims_image *img, int t, int k)
 {
     snprintf(img->id, sizeof(img->id), "%08x-0000-4000-8000-%012x", t, k);
     img->revision = 7;
+    img->as_read = true;
 }
 
 /* Keeps a document of DOC_LEN bytes for image (t, k) as a render would. */
