@@ -354,6 +354,16 @@ enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, co
 enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p, size_t n, struct ims_err *err);
 enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_err *err);
 void ims_obs_s3_upload_abort(struct ims_obs_upload *u);
+/* The same writer for exactly size bytes (at most 5 GiB) as one PUT
+ * streamed while the bytes come: no part is held in memory, and S3 stores
+ * one object, as a client's own PUT makes. Its one request is tried again
+ * only while none of its body was taken (a refusal answered to Expect:
+ * 100-continue, a connection that failed first); once bytes went, a
+ * failure fails the upload, since they are not kept. write waits until
+ * the PUT has taken its bytes; finish with fewer bytes than size fails and
+ * leaves nothing, as abort does. */
+enum ims_obs_rc ims_obs_s3_upload_open_sized(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
+                                             struct ims_obs_upload **ret, struct ims_err *err);
 /* Aborts the multipart uploads in progress of key (those a process that
  * died left: their parts use space until then); how many in *ret_n. */
 enum ims_obs_rc ims_obs_s3_uploads_abort(struct ims_obs *o, const char *bucket, const char *key, size_t *ret_n,

@@ -53,7 +53,13 @@ struct ims_blob_known {
 
 struct ims_store_ops {
     const char *name; /* also the scheme of its locations */
-    enum ims_rc (*writer_open)(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err);
+    /* size: the bytes the writer will be given, when the producer knows
+     * them in advance (an upload's Content-Length), else -1; a store may
+     * fail a commit after another count. It may write a blob of known
+     * size differently (S3: one streamed PUT instead of a multipart
+     * upload). */
+    enum ims_rc (*writer_open)(struct ims_store *s, int64_t size, struct ims_store_writer **ret,
+                               struct ims_err *err);
     enum ims_rc (*write)(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err);
     /* Makes the data durable under a new location (owned by the caller). The
      * writer is freed whatever the result. */
@@ -145,13 +151,17 @@ enum ims_rc ims_store_file_open(const char *dir, bool direct_io, struct ims_stor
  * (made at open if missing), its location s3://<uuid>; uploads stream as
  * multipart uploads in parts of part_size (5 MiB to 1 GiB; three parts per
  * writer in memory, so at most 10,000 x part_size per blob), reads are
- * ranged GETs. Files of producers that write files (temp_path, adopt,
- * local_path) live in dir/tmp, the file store's temporary area. */
+ * ranged GETs. A writer told its size, larger than part_size and at most
+ * single_put_max (at most 5 GiB; 0: never), streams one PUT instead (no
+ * part held; no retry once its body started). Files of producers that
+ * write files (temp_path, adopt, local_path) live in dir/tmp, the file
+ * store's temporary area. */
 struct ims_store_s3_config {
     struct ims_obs_s3_config s3; /* the service, through lib/obs's client */
     const char *bucket;
     const char *dir;
     uint64_t part_size;
+    uint64_t single_put_max;
 };
 enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_store **ret, struct ims_err *err);
 

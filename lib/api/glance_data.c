@@ -37,6 +37,10 @@ static enum ims_rc upload_begin(struct ims_request *req)
                           (long long)expected, (long long)content_length);
             goto out;
         }
+        /* the body's size, which libmicrohttpd holds the client to: the
+         * store may write a blob of known size as one piece (S3: one PUT) */
+        if (expected < 0)
+            expected = content_length;
     }
     struct ims_upload *u = NULL;
     rc = ims_upload_begin(req->svc, req->principal, ims_req_param(req, 0), expected, &u, &err);

@@ -19,11 +19,11 @@
 
 static int64_t lease_until(const struct ims_service *svc) { return ims_now() + svc->cfg->upload_lease_seconds; }
 
-enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *store, struct ims_store_writer **ret,
-                                    struct ims_err *err)
+enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *store, int64_t size,
+                                    struct ims_store_writer **ret, struct ims_err *err)
 {
     struct ims_store_writer *w;
-    enum ims_rc rc = store->ops->writer_open(store, &w, err);
+    enum ims_rc rc = store->ops->writer_open(store, size, &w, err);
     if (rc != IMS_OK)
         return rc;
     rc = ims_repo_blob_register(ims_db_conn(svc->db), w->location, ims_process_owner(), lease_until(svc), err);
@@ -35,9 +35,10 @@ enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *s
     return IMS_OK;
 }
 
-enum ims_rc ims_blob_writer_open(struct ims_service *svc, struct ims_store_writer **ret, struct ims_err *err)
+enum ims_rc ims_blob_writer_open(struct ims_service *svc, int64_t size, struct ims_store_writer **ret,
+                                 struct ims_err *err)
 {
-    return ims_blob_writer_open_in(svc, svc->store, ret, err);
+    return ims_blob_writer_open_in(svc, svc->store, size, ret, err);
 }
 
 enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,

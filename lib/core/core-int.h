@@ -55,12 +55,15 @@ static inline enum ims_rc ims_err_default_code(struct ims_err *err, enum ims_rc 
 struct ims_store_writer;
 /* ---- blobs shared across processes (blobs.c) ---- */
 /* A store writer whose blob is registered, under this process's lease,
- * before any byte is written (ims_blob_writer_abort gives it up). */
-enum ims_rc ims_blob_writer_open(struct ims_service *svc, struct ims_store_writer **ret, struct ims_err *err);
+ * before any byte is written (ims_blob_writer_abort gives it up). size:
+ * the bytes it will be given when known in advance, else -1 (the store's
+ * writer_open). */
+enum ims_rc ims_blob_writer_open(struct ims_service *svc, int64_t size, struct ims_store_writer **ret,
+                                 struct ims_err *err);
 /* The same in one given store (copy-image's target) instead of the one
  * taking new data; its calls still go through svc->store. */
-enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *store, struct ims_store_writer **ret,
-                                    struct ims_err *err);
+enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *store, int64_t size,
+                                    struct ims_store_writer **ret, struct ims_err *err);
 void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w);
 /* Commits w (freed whatever the result); on failure its claim ends. */
 enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,

@@ -501,7 +501,7 @@ static enum ims_rc web_fetch_blob(struct ims_service *svc, const char *image_id,
                                   struct ims_err *err)
 {
     struct web_blob b = {.svc = svc};
-    enum ims_rc rc = ims_blob_writer_open(svc, &b.w, err);
+    enum ims_rc rc = ims_blob_writer_open(svc, -1, &b.w, err);
     if (rc != IMS_OK)
         return rc;
     if (!(b.hashes = ims_hash_pipe_new(web_store_sink, &b))) {

@@ -269,7 +269,7 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
     int64_t started = ims_mono_us();
     rc = ims_image_open_any(svc, &img, &r, err);
     if (rc == IMS_OK)
-        rc = ims_blob_writer_open_in(svc, target, &w, err);
+        rc = ims_blob_writer_open_in(svc, target, -1, &w, err);
     if (rc == IMS_OK)
         rc = stream(&r, w, svc->cfg->direct_io, md5, sha, keep_going, ctx, err);
     if (r.fd >= 0)

@@ -96,7 +96,7 @@ enum ims_rc ims_stage_begin(struct ims_service *svc, const struct ims_principal 
     snprintf(s->id, sizeof(s->id), "%s", id);
     s->expected = expected_size;
     s->max = svc->cfg->max_image_size;
-    rc = ims_blob_writer_open(svc, &s->w, err);
+    rc = ims_blob_writer_open(svc, expected_size, &s->w, err);
     if (rc == IMS_OK && !(s->hashes = ims_hash_pipe_new(store_sink, s))) {
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
         ims_blob_writer_abort(svc, IMS_TAKE_PTR(s->w));

@@ -81,7 +81,7 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     u->expected = expected_size;
     u->max = svc->cfg->max_image_size;
     u->started_us = ims_mono_us();
-    rc = ims_blob_writer_open(svc, &u->w, err);
+    rc = ims_blob_writer_open(svc, expected_size, &u->w, err);
     if (rc == IMS_OK && !(u->hashes = ims_hash_pipe_new(store_sink, u)))
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     if (rc != IMS_OK) {

@@ -31,6 +31,7 @@
 #define LIST_BODY_MAX (8 * 1024 * 1024)
 #define MAX_PARTS 10000
 #define MAX_OBJECT (5ULL << 40) /* S3's largest object */
+#define MAX_SINGLE_PUT (5ULL << 30) /* the largest object one PUT makes */
 #define READ_CHUNK (512 * 1024)
 #define TAG_HEADER "x-amz-meta-ims-tag" /* an object's tag (ims_obs_tag_valid) as S3 user metadata */
 
@@ -113,7 +114,8 @@ struct upload_src {
     uint64_t left;
     bool failed;
     /* Starts the bytes over, for a retry; NULL: they come once only, and a
-     * request that sent some is not tried again. */
+     * request that took some is not tried again (one that failed before
+     * taking any, as a refusal answered to Expect: 100-continue, is). */
     void (*rewind)(void *ctx);
 };
 
@@ -402,7 +404,8 @@ static enum ims_obs_rc perform_once(const struct s3 *s, const struct request *q,
 }
 
 /* Runs one request, tried again after transient failures as s->retry
- * allows (a body that cannot start over is sent once); IMS_OBS_OK for a
+ * allows (a body that cannot start over only while none of it was
+ * taken); IMS_OBS_OK for a
  * 2xx answer. r is the caller's to release (ims_buf_release(&r->body)). */
 static enum ims_obs_rc perform(const struct s3 *s, const struct request *q, struct resp *r, const char *what,
                                struct ims_err *err)
@@ -414,10 +417,11 @@ static enum ims_obs_rc perform(const struct s3 *s, const struct request *q, stru
         enum ims_obs_rc rc = perform_once(s, q, r, what, &again, err);
         if (q->tries)
             *q->tries = t.failed + 1;
-        if (!rc || !again || (q->upload && !q->upload->rewind) || !retry_wait(s, &t, what, err))
+        bool taken = q->upload && q->upload->left != size;
+        if (!rc || !again || (taken && !q->upload->rewind) || !retry_wait(s, &t, what, err))
             return rc;
         resp_release(r);
-        if (q->upload) {
+        if (taken) { /* a body that starts over (checked above) */
             q->upload->rewind(q->upload->ctx);
             q->upload->left = size;
         }
@@ -1310,6 +1314,7 @@ struct ims_obs_upload {
     char (*etags)[IMS_OBS_ETAG_MAX]; /* etags[i]: part i + 1's */
     size_t etags_cap;
     struct sender senders[UPLOAD_SENDERS];
+    struct stream_put *stream; /* not NULL: one streamed PUT instead of parts */
 };
 
 static void *send_part(void *arg)
@@ -1385,6 +1390,149 @@ static enum ims_obs_rc upload_send(struct ims_obs_upload *u, struct ims_err *err
     return IMS_OBS_OK;
 }
 
+/* ---- one streamed PUT of a size known in advance ---- */
+
+static void upload_free(struct ims_obs_upload *u);
+
+/* The bytes the writer offers go straight from its buffer into curl's
+ * (the read callback, on the PUT's thread): no part is held, so a PUT
+ * that failed once bytes went cannot be sent again; one refused before
+ * its body (Expect: 100-continue) is. */
+struct stream_put {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    const char *p; /* offered by write(), not taken yet */
+    size_t n;
+    uint64_t size, offered;
+    bool aborting, done;
+    enum ims_obs_rc rc; /* the PUT's, once done */
+    struct ims_err err;
+};
+
+/* curl's read callback: waits for bytes offered (or the abort). */
+static ssize_t stream_take(void *ctx, char *buf, size_t max)
+{
+    struct stream_put *sp = ctx;
+    pthread_mutex_lock(&sp->mu);
+    while (!sp->n && !sp->aborting)
+        pthread_cond_wait(&sp->cv, &sp->mu);
+    ssize_t got = -1;
+    if (!sp->aborting) {
+        size_t k = sp->n < max ? sp->n : max;
+        memcpy(buf, sp->p, k);
+        sp->p += k;
+        sp->n -= k;
+        got = (ssize_t)k;
+        if (!sp->n)
+            pthread_cond_broadcast(&sp->cv);
+    }
+    pthread_mutex_unlock(&sp->mu);
+    return got;
+}
+
+static void *stream_put_run(void *arg)
+{
+    struct ims_obs_upload *u = arg;
+    struct stream_put *sp = u->stream;
+    struct upload_src src = {.fn = stream_take, .ctx = sp, .left = sp->size};
+    /* said, though libcurl adds it past 1 MiB: a refusal (503 SlowDown)
+     * then comes before any byte is taken, and the PUT is tried again */
+    static const char *const hdrs[] = {"Expect: 100-continue", NULL};
+    struct request q = {.method = "PUT", .bucket = u->bucket, .key = u->key, .upload = &src,
+                        .upload_size = sp->size, .headers = hdrs};
+    struct resp r;
+    struct ims_err e = {0};
+    enum ims_obs_rc rc = perform(u->s, &q, &r, "put", &e);
+    resp_release(&r);
+    rc = which_missing(&u->s->base, rc, u->bucket, u->key, &e);
+    pthread_mutex_lock(&sp->mu);
+    sp->rc = rc;
+    sp->err = e;
+    sp->done = true;
+    pthread_cond_broadcast(&sp->cv);
+    pthread_mutex_unlock(&sp->mu);
+    return NULL;
+}
+
+/* Offers n bytes and waits until the PUT took them all (or ended). */
+static enum ims_obs_rc stream_put_write(struct ims_obs_upload *u, const void *p, size_t n, struct ims_err *err)
+{
+    struct stream_put *sp = u->stream;
+    pthread_mutex_lock(&sp->mu);
+    enum ims_obs_rc rc = IMS_OBS_OK;
+    if (n > sp->size - sp->offered) {
+        rc = ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: more than the %llu bytes announced", u->bucket, u->key,
+                          (unsigned long long)sp->size);
+    } else {
+        sp->p = p;
+        sp->n = n;
+        sp->offered += n;
+        pthread_cond_broadcast(&sp->cv);
+        while (sp->n && !sp->done)
+            pthread_cond_wait(&sp->cv, &sp->mu);
+        if (sp->n) { /* the PUT ended before it took them: it failed */
+            sp->n = 0;
+            rc = sp->rc ? sp->rc : IMS_OBS_IO;
+            if (sp->rc)
+                *err = sp->err;
+            else
+                ims_obs_fail(err, rc, "S3 put %s:%s: ended before its bytes", u->bucket, u->key);
+        }
+    }
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
+
+/* Waits for the PUT's end: its answer once every byte went, or (abort, or
+ * bytes missing) its failure; nothing is stored then. */
+static enum ims_obs_rc stream_put_end(struct ims_obs_upload *u, bool abort, struct ims_err *err)
+{
+    struct stream_put *sp = u->stream;
+    pthread_mutex_lock(&sp->mu);
+    uint64_t offered = sp->offered;
+    if (abort || offered != sp->size) {
+        sp->aborting = true;
+        pthread_cond_broadcast(&sp->cv);
+    }
+    pthread_mutex_unlock(&sp->mu);
+    pthread_join(sp->thread, NULL);
+    if (abort)
+        return IMS_OBS_IO;
+    if (offered != sp->size)
+        return ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: %llu of the %llu bytes announced", u->bucket, u->key,
+                            (unsigned long long)offered, (unsigned long long)sp->size);
+    if (sp->rc && err)
+        *err = sp->err;
+    return sp->rc;
+}
+
+enum ims_obs_rc ims_obs_s3_upload_open_sized(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
+                                             struct ims_obs_upload **ret, struct ims_err *err)
+{
+    if (o->ops != &s3_ops)
+        return ims_obs_fail(err, IMS_OBS_UNSUPPORTED, "streamed uploads are for S3");
+    if (ims_obs_bucket_check(bucket) || ims_obs_key_check(key))
+        return ims_obs_fail(err, IMS_OBS_BAD_NAME, "invalid bucket or key");
+    if (size > MAX_SINGLE_PUT)
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than one S3 PUT takes", bucket, key,
+                            (unsigned long long)size);
+    struct ims_obs_upload *u = ims_xcalloc(1, sizeof(*u));
+    u->s = (struct s3 *)o;
+    u->bucket = ims_xstrdup(bucket);
+    u->key = ims_xstrdup(key);
+    struct stream_put *sp = u->stream = ims_xcalloc(1, sizeof(*sp));
+    pthread_mutex_init(&sp->mu, NULL);
+    pthread_cond_init(&sp->cv, NULL);
+    sp->size = size;
+    if (pthread_create(&sp->thread, NULL, stream_put_run, u) != 0) {
+        upload_free(u);
+        return ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: no thread for it", bucket, key);
+    }
+    *ret = u;
+    return IMS_OBS_OK;
+}
+
 enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, const char *key, uint64_t part_size,
                                        struct ims_obs_upload **ret, struct ims_err *err)
 {
@@ -1406,6 +1554,8 @@ enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, co
 
 enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p, size_t n, struct ims_err *err)
 {
+    if (u->stream)
+        return stream_put_write(u, p, n, err);
     const char *src = p;
     while (n) {
         size_t take = (size_t)u->part - u->len < n ? (size_t)u->part - u->len : n;
@@ -1424,6 +1574,11 @@ enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p,
 
 static void upload_free(struct ims_obs_upload *u)
 {
+    if (u->stream) {
+        pthread_mutex_destroy(&u->stream->mu);
+        pthread_cond_destroy(&u->stream->cv);
+        free(u->stream);
+    }
     for (int i = 0; i < UPLOAD_SENDERS; i++)
         free(u->senders[i].buf);
     free(u->buf);
@@ -1437,6 +1592,11 @@ void ims_obs_s3_upload_abort(struct ims_obs_upload *u)
 {
     if (!u)
         return;
+    if (u->stream) {
+        stream_put_end(u, true, NULL);
+        upload_free(u);
+        return;
+    }
     senders_wait(u, NULL);
     if (u->started)
         abort_upload(u->s, u->bucket, u->key, u->upload_id);
@@ -1446,6 +1606,11 @@ void ims_obs_s3_upload_abort(struct ims_obs_upload *u)
 enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_err *err)
 {
     enum ims_obs_rc rc;
+    if (u->stream) {
+        rc = stream_put_end(u, false, err);
+        upload_free(u);
+        return rc;
+    }
     if (!u->started) { /* it all fit in one part: one PUT */
         struct mem_src m = {.p = u->buf, .len = u->len};
         const struct body b = {mem_read, &m, mem_rewind};

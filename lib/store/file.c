@@ -93,8 +93,10 @@ static int open_data(const struct file_store *fs, const char *path, int flags, b
     return open(path, flags & ~O_EXCL, 0640);
 }
 
-static enum ims_rc fs_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+static enum ims_rc fs_writer_open(struct ims_store *s, int64_t size, struct ims_store_writer **ret,
+                                  struct ims_err *err)
 {
+    (void)size; /* the file grows as it is written */
     struct file_store *fs = (struct file_store *)s;
     struct file_writer *w = ims_xcalloc(1, sizeof(*w));
     w->base.store = s;

@@ -80,10 +80,11 @@ struct ims_store *ims_store_router_first(const struct ims_store *router)
     return ((const struct router *)router)->stores[0];
 }
 
-static enum ims_rc rt_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+static enum ims_rc rt_writer_open(struct ims_store *s, int64_t size, struct ims_store_writer **ret,
+                                  struct ims_err *err)
 {
     struct ims_store *first = ((struct router *)s)->stores[0];
-    return first->ops->writer_open(first, ret, err);
+    return first->ops->writer_open(first, size, ret, err);
 }
 
 /* A writer's calls go to the store that opened it. */

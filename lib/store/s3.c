@@ -4,10 +4,17 @@
  * store's id, "s3" unless [stores] names it). It talks to S3 through
  * lib/obs's client (SigV4 by libcurl), never a second one.
  *
- * Writers stream: the bytes go up as a multipart upload, two parts at a time
- * while the next part fills (ims_obs_s3_upload_*), so an upload holds three
- * parts in memory and no file; nothing is visible before commit, and an
- * abort aborts the multipart upload. Reads are ranged GETs, opened where
+ * Writers stream. A blob whose size the writer knows in advance, larger
+ * than a part and at most single_put_max, goes up as one PUT streamed while
+ * the bytes come (ims_obs_s3_upload_open_sized): S3 stores one object, as a
+ * client's own PUT does, and nothing is held; such a PUT is tried again
+ * only while none of its body went, so a fault later fails the write (the
+ * upload's client gets the error, nothing is stored). Any other blob goes
+ * up as a multipart upload, two parts at a time while the next part fills
+ * (ims_obs_s3_upload_open), so an upload holds three parts in memory and no
+ * file, and a failed part is sent again from memory; one that fits in a
+ * part is one PUT of it, sent again as often. Nothing is visible before
+ * commit, and an abort aborts the PUT or the multipart upload. Reads are ranged GETs, opened where
  * the reader asks (a Range request reads from its start), streamed.
  *
  * Producers that write files (qemu-img, links of backups) write them in
@@ -31,7 +38,7 @@ struct s3_store {
     struct ims_obs *obs;
     char *bucket;
     char *dir; /* local: <dir>/tmp */
-    uint64_t part_size;
+    uint64_t part_size, single_put_max;
 };
 
 struct s3_writer {
@@ -59,7 +66,8 @@ static bool object_key(const struct s3_store *st, const char *location, char key
     return true;
 }
 
-static enum ims_rc s3_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+static enum ims_rc s3_writer_open(struct ims_store *s, int64_t size, struct ims_store_writer **ret,
+                                  struct ims_err *err)
 {
     struct s3_store *st = (struct s3_store *)s;
     struct s3_writer *w = ims_xcalloc(1, sizeof(*w));
@@ -68,7 +76,9 @@ static enum ims_rc s3_writer_open(struct ims_store *s, struct ims_store_writer *
     snprintf(w->base.location, sizeof(w->base.location), "%s://%s", ims_store_id(s), w->id);
     char key[64];
     snprintf(key, sizeof(key), KEY_PREFIX "%s", w->id);
-    enum ims_obs_rc rc = ims_obs_s3_upload_open(st->obs, st->bucket, key, st->part_size, &w->up, err);
+    bool one_put = size >= 0 && (uint64_t)size > st->part_size && (uint64_t)size <= st->single_put_max;
+    enum ims_obs_rc rc = one_put ? ims_obs_s3_upload_open_sized(st->obs, st->bucket, key, (uint64_t)size, &w->up, err)
+                                 : ims_obs_s3_upload_open(st->obs, st->bucket, key, st->part_size, &w->up, err);
     if (rc) {
         free(w);
         return obs_fail(err, rc);
@@ -342,6 +352,8 @@ enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_
                         cfg->bucket ? cfg->bucket : "");
     if (cfg->part_size < IMS_OBS_S3_PART_MIN || cfg->part_size > (1ULL << 30))
         return ims_fail(err, IMS_E_IO, "part_size must be between 5 MiB and 1 GiB");
+    if (cfg->single_put_max > (5ULL << 30))
+        return ims_fail(err, IMS_E_IO, "single_put_max must be at most 5 GiB (S3's largest PUT)");
     if (strlen(cfg->dir) > 3000)
         return ims_fail(err, IMS_E_IO, "data dir path is too long");
     char tmp[4096];
@@ -371,6 +383,7 @@ enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_
     st->bucket = ims_xstrdup(cfg->bucket);
     st->dir = ims_xstrdup(cfg->dir);
     st->part_size = cfg->part_size;
+    st->single_put_max = cfg->single_put_max;
     *ret = &st->base;
     return IMS_OK;
 }

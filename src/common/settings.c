@@ -79,6 +79,14 @@ const struct ims_setting ims_settings[] = {
      "s3: uploads go up in parts of this size, three held in memory per upload (5 MiB to 1 GiB; an image holds at "
      "most 10,000 parts), bytes",
      "16777216"},
+    {"store", "single_put_max", NULL,
+     "s3: an upload whose size is known in advance (Content-Length, x-openstack-image-size) larger than part_size "
+     "and at most this goes up as one PUT streamed while it arrives, as a client's own PUT: no part held, S3 "
+     "stores one object; such a PUT is tried again only while none of its body went, so a fault once bytes went "
+     "fails the upload (the image stays queued, nothing stored; the client uploads again). Uploads of unknown "
+     "size (chunked), and larger ones, go up in parts, each tried again from memory. 0 = always in parts; at "
+     "most 5 GiB (S3's largest PUT), bytes",
+     "5368709120"},
     {"store", "retry_attempts", NULL,
      "s3: tries of one request at most, the first included, when it fails in a way another try may not "
      "(connection errors, timeouts, HTTP 408, 429, 500, 502, 503, 504, SlowDown, RequestTimeout, InternalError); "
@@ -427,6 +435,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("store", "secret_key")) return STR(store_secret_key);
     if (IS("store", "secret_key_file")) return read_secret(&c->store_secret_key, v, err, errlen);
     if (IS("store", "part_size")) return set_int(&c->store_part_size, v, 5LL << 20, 1LL << 30, key, err, errlen);
+    if (IS("store", "single_put_max")) return set_int(&c->store_single_put_max, v, 0, 5LL << 30, key, err, errlen);
     if (IS("store", "retry_attempts")) return set_int(&c->store_retry_attempts, v, 1, 100, key, err, errlen);
     if (IS("store", "retry_base_ms")) return set_int(&c->store_retry_base_ms, v, 1, 600000, key, err, errlen);
     if (IS("store", "retry_max_delay_ms"))
@@ -609,10 +618,11 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
     fprintf(out, "[database]\nconnection = %s\ncache_kib = %lld\n\n", c->db_connection, (long long)c->db_cache_kib);
     fprintf(out, "[stores]\nenabled = %s\ndefault = %s\n\n", c->stores_enabled, c->stores_default);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
-                 "part_size = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\nretry_max_delay_ms = %lld\n"
-                 "retry_total_seconds = %lld\nstall_seconds = %lld\n\n",
+                 "part_size = %lld\nsingle_put_max = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\n"
+                 "retry_max_delay_ms = %lld\nretry_total_seconds = %lld\nstall_seconds = %lld\n\n",
             c->store_backend, c->store_endpoint, c->store_region, c->store_bucket, c->store_access_key,
             c->store_secret_key && *c->store_secret_key ? "(set)" : "", (long long)c->store_part_size,
+            (long long)c->store_single_put_max,
             (long long)c->store_retry_attempts, (long long)c->store_retry_base_ms,
             (long long)c->store_retry_max_delay_ms, (long long)c->store_retry_total_seconds,
             (long long)c->store_stall_seconds);

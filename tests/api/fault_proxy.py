@@ -24,6 +24,10 @@ Faults, counted down as they are injected (a request meets one at most):
         the next n successful answers (of method) longer than `after` bytes
         are cut after that many body bytes: the connection is reset (or,
         with stall, stays silent); on_cut() runs first, if given
+    proxy.cut_request(n, after, method="PUT")
+        the next n requests (of method) reach the server with their head
+        and the first `after` bytes of their body, then both connections
+        are reset (a request body broken midway)
     proxy.clear()                   (also forgets what was seen)
 proxy.seen: [(method, path-and-query, what happened)] of every request."""
 import socket
@@ -126,6 +130,10 @@ class FaultProxy:
         with self.lock:
             self.faults.append(["drop", n, method, (match, on_drop)])
 
+    def cut_request(self, n, after, method="PUT"):
+        with self.lock:
+            self.faults.append(["cut_request", n, method, (after,)])
+
     def stall(self, n, method=None):
         with self.lock:
             self.faults.append(["stall", n, method, None])
@@ -188,6 +196,34 @@ class FaultProxy:
         with self.lock:
             self.seen.append((method, target, what))
 
+    def _cut_request(self, c, head, rest, fields, method, target, length, after):
+        """Passes the head and `after` bytes of the body to the server (the
+        server's 100 Continue to the client), then resets both sides."""
+        u = socket.create_connection(self.target, timeout=120)
+        try:
+            u.sendall(head)
+            if "100-continue" in fields.get("expect", "").lower():
+                interim, _ = _read_head(u, b"")
+                if interim is None:
+                    self._note(method, target, "server closed")
+                    return
+                c.sendall(interim)
+            passed = 0
+            buf = rest
+            while passed < min(after, length):
+                if not buf:
+                    buf = c.recv(65536)
+                    if not buf:
+                        break
+                take = buf[:min(after, length) - passed]
+                u.sendall(take)
+                passed += len(take)
+                buf = buf[len(take):]
+            self._note(method, target, "cut request %d" % passed)
+            _rst(c)
+        finally:
+            _rst(u)
+
     def _one(self, c):
         head, rest = _read_head(c, b"")
         if head is None:
@@ -203,6 +239,9 @@ class FaultProxy:
         if fault and fault[0] == "reset":
             self._note(method, target, "reset")
             _rst(c)
+            return
+        if fault and fault[0] == "cut_request":
+            self._cut_request(c, head, rest, fields, method, target, length, fault[1][0])
             return
         if fault and fault[0] == "fail":
             status, code, _ = fault[1]

@@ -18,7 +18,7 @@ import requests
 
 from fault_proxy import FaultProxy
 from helpers import IMSCTL_BIN, clean_env, write_ini
-from obs_fixtures import s3_config, s3_request, s3_uploads
+from obs_fixtures import s3_config, s3_keys, s3_request, s3_uploads
 
 MIB = 1024 * 1024
 PART = 5 * MIB
@@ -333,16 +333,41 @@ def store_config(env, proxy, bucket):
             "images": {"max_image_size": 64 * MIB}}
 
 
-def test_s3_store_upload_and_download_under_faults(start_imsd, obs_s3, proxy):
-    """Upload: parts answered 503 or reset are sent again alone; download:
-    bodies cut midway resume; every byte and digest exact."""
+def upload_chunked(api, image_id, data):
+    """An upload of a size not known in advance (Transfer-Encoding:
+    chunked): the S3 store sends it in parts."""
+    def body():
+        for i in range(0, len(data), MIB):
+            yield data[i:i + MIB]
+    return api.put("/v2/images/%s/file" % image_id, data=body(), headers={"Content-Type": "application/octet-stream"})
+
+
+def active_image_chunked(api, data):
+    img = create_image(api, disk_format="raw", container_format="bare")
+    r = upload_chunked(api, img["id"], data)
+    assert r.status_code == 204, (r.status_code, r.text[:300])
+    return api.get("/v2/images/%s" % img["id"]).json()
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["one-put", "parts"])
+def test_s3_store_upload_and_download_under_faults(start_imsd, obs_s3, proxy, sized):
+    """Upload: parts answered 503 or reset are sent again alone; the one
+    PUT of an upload whose size is known is sent again too, since the
+    faults come before its body (Expect: 100-continue); download: bodies
+    cut midway resume; every byte and digest exact."""
     bucket = "st-" + uuid.uuid4().hex[:20]
     srv = start_imsd(config=store_config(obs_s3, proxy, bucket))
     api = srv.admin()
     data = os.urandom(2 * PART + 4567)
     proxy.fail(2, method="PUT")
     proxy.reset(1, method="PUT")
-    img = active_image(api, data)
+    img = active_image(api, data) if sized else active_image_chunked(api, data)
+    puts = [s for s in proxy.seen if s[0] == "PUT" and "/images/" in s[1]]   # not the bucket's
+    if sized:   # one object, one PUT tried four times
+        assert [s[2] for s in puts] == ["fail 503", "fail 503", "reset", "200"], puts
+        assert len({s[1] for s in puts}) == 1 and "partNumber" not in puts[0][1], puts
+    else:
+        assert sum(1 for s in puts if s[2] == "200") == 3 and all("partNumber" in s[1] for s in puts), puts
     assert img["size"] == len(data) and img["checksum"] == hashlib.md5(data).hexdigest()
     assert img["os_hash_value"] == hashlib.sha512(data).hexdigest()
     assert proxy.count("fail 503") == 2 and proxy.count("reset") == 1, proxy.seen
@@ -358,8 +383,8 @@ def test_s3_store_upload_and_download_under_faults(start_imsd, obs_s3, proxy):
 
 
 def test_s3_store_upload_survives_a_lost_complete_answer(start_imsd, obs_s3, proxy):
-    """The store's streamed writer (parts held in memory) completes its
-    upload, the answer is lost, the retry finds no upload: the object is
+    """The store's streamed writer (parts held in memory: an upload of
+    unknown size) completes its upload, the answer is lost, the retry finds no upload: the object is
     the upload's, so the image is active with the data."""
     bucket = "st-" + uuid.uuid4().hex[:20]
     srv = start_imsd(config=store_config(obs_s3, proxy, bucket))
@@ -367,10 +392,110 @@ def test_s3_store_upload_survives_a_lost_complete_answer(start_imsd, obs_s3, pro
     data = os.urandom(2 * PART + 4567)
     proxy.drop(1, method="POST", match=COMPLETE)
     proxy.fail(1, status=404, code="NoSuchUpload", method="POST", match=COMPLETE)
-    img = active_image(api, data)
+    img = active_image_chunked(api, data)   # a size not known in advance: parts
     assert img["size"] == len(data) and img["checksum"] == hashlib.md5(data).hexdigest()
     assert api.get("/v2/images/%s/file" % img["id"]).content == data
     assert proxy.count("drop 200") == 1 and proxy.count("fail 404") == 1, proxy.seen
+    assert s3_uploads(obs_s3, bucket) == 0
+
+
+def s3_store_leaves_nothing(api, obs_s3, bucket, image_id):
+    """The image queued, no object, no multipart upload (a blob another
+    request failed to write is removed at once, its writer's claim ended)."""
+    assert api.get("/v2/images/%s" % image_id).json()["status"] == "queued"
+    assert s3_keys(obs_s3, bucket, "images/") == {}
+    assert s3_uploads(obs_s3, bucket) == 0
+
+
+@pytest.mark.parametrize("fault", ["cut", "lost answer"])
+def test_s3_store_one_put_failing_once_its_body_went_fails_the_upload(start_imsd, obs_s3, proxy, fault):
+    """The one PUT of an upload of known size holds no copy of the bytes:
+    broken midway (the server stores nothing), or stored with its answer
+    lost, it cannot be sent again. The upload fails with 503 (as Glance's
+    own store fails it), the image stays queued, nothing stays on S3 (the
+    lost answer's object is removed), and the same upload again succeeds."""
+    bucket = "st-" + uuid.uuid4().hex[:20]
+    srv = start_imsd(config=store_config(obs_s3, proxy, bucket))
+    api = srv.admin()
+    data = os.urandom(2 * PART + 999)
+    img = create_image(api, disk_format="raw", container_format="bare")
+    if fault == "cut":
+        proxy.cut_request(1, after=PART + 3)
+    else:
+        proxy.drop(1, method="PUT")
+    try:
+        r = api.put("/v2/images/%s/file" % img["id"], data=data, headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 503, (r.status_code, r.text[:300])
+    except requests.exceptions.ConnectionError:
+        pass   # the answer came while the body was still going
+    puts = [s for s in proxy.seen if s[0] == "PUT" and "/images/" in s[1]]
+    assert [s[2] for s in puts] == (["cut request %d" % (PART + 3)] if fault == "cut" else ["drop 200"]), puts
+    deadline = time.monotonic() + 10
+    while api.get("/v2/images/%s" % img["id"]).json()["status"] != "queued" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    s3_store_leaves_nothing(api, obs_s3, bucket, img["id"])
+    log = srv.log_path.read_text(errors="replace")
+    assert "try 2 of" not in log, log[-2000:]
+    proxy.clear()
+    assert api.put("/v2/images/%s/file" % img["id"], data=data,
+                   headers={"Content-Type": "application/octet-stream"}).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    assert [s[2] for s in proxy.seen if s[0] == "PUT"] == ["200"], proxy.seen
+
+
+def writes(proxy, want):
+    """The PUTs and POSTs the proxy saw (method, what happened), once the
+    first are want or after 10 s: the proxy notes a request after its answer
+    went, so the last may be noted a moment after imsd went on."""
+    deadline = time.monotonic() + 10
+    while True:
+        seen = [(s[0], s[2]) for s in proxy.seen if s[0] in ("PUT", "POST")]
+        if seen[:len(want)] == want or time.monotonic() > deadline:
+            return seen
+
+
+def test_s3_store_writes_a_known_size_as_one_put(start_imsd, obs_s3, proxy):
+    """Content-Length or x-openstack-image-size known and larger than a
+    part: one PUT of the object, no multipart upload, the image exact;
+    chunked: a multipart upload; [store] single_put_max below the size:
+    parts again. Glance's stage streams its one PUT too."""
+    bucket = "st-" + uuid.uuid4().hex[:20]
+    srv = start_imsd(config=store_config(obs_s3, proxy, bucket))
+    api = srv.admin()
+    data = os.urandom(2 * PART + 31)
+    proxy.clear()   # the bucket made at start
+    img = active_image(api, data)
+    assert img["checksum"] == hashlib.md5(data).hexdigest() and img["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    assert writes(proxy, [("PUT", "200")]) == [("PUT", "200")], proxy.seen
+    assert "partNumber" not in next(s[1] for s in proxy.seen if s[0] == "PUT")
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    assert list(s3_keys(obs_s3, bucket, "images/").values()) == [len(data)]
+    # the declared size without Content-Length (chunked): one PUT as well
+    proxy.clear()
+    other = create_image(api, disk_format="raw", container_format="bare")
+    r = api.put("/v2/images/%s/file" % other["id"], data=iter([data[:MIB], data[MIB:]]),
+                headers={"Content-Type": "application/octet-stream", "x-openstack-image-size": str(len(data))})
+    assert r.status_code == 204, r.text
+    assert writes(proxy, [("PUT", "200")]) == [("PUT", "200")], proxy.seen
+    proxy.clear()
+    third = active_image_chunked(api, data)
+    assert third["checksum"] == img["checksum"]
+    # create, three parts (the proxy notes the Complete only when Swift
+    # closes its chunked answer's connection)
+    parts = [("POST", "200"), ("PUT", "200"), ("PUT", "200"), ("PUT", "200")]
+    assert writes(proxy, parts)[:4] == parts, proxy.seen
+    proxy.clear()
+    staged = create_image(api, disk_format="raw", container_format="bare")
+    r = api.put("/v2/images/%s/stage" % staged["id"], data=data, headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    assert writes(proxy, [("PUT", "200")]) == [("PUT", "200")], proxy.seen
+    srv2 = start_imsd(config=dict(store_config(obs_s3, proxy, bucket), **{
+        "store": dict(store_config(obs_s3, proxy, bucket)["store"], single_put_max=2 * PART)}))
+    api2 = srv2.admin()
+    proxy.clear()   # (the bucket is there: only a HEAD)
+    fourth = active_image(api2, data)
+    assert fourth["checksum"] == img["checksum"]
+    assert writes(proxy, parts)[:4] == parts, proxy.seen
     assert s3_uploads(obs_s3, bucket) == 0
 
 

@@ -1,7 +1,7 @@
 """Image data on the S3 store ([store] backend = s3) against a real
 S3-compatible server (OpenStack Swift with s3api, which checks SigV4), started
-by the obs_s3 fixture: uploads go up as multipart uploads while they arrive,
-downloads and Range requests are ranged GETs, deletes remove the object, an
+by the obs_s3 fixture: uploads go up while they arrive, as one PUT when their
+size is known (Content-Length) and as multipart uploads when not, downloads and Range requests are ranged GETs, deletes remove the object, an
 interrupted upload leaves nothing behind. (IMSD_TEST_STORE=s3, part of
 `make test`, runs the whole suite on this store as well.)"""
 import hashlib
@@ -40,17 +40,29 @@ def images_in(srv):
     return s3_keys(srv.s3, srv.bucket, "images/")
 
 
-def test_round_trip_in_parts_and_ranges(s3_imsd):
+def chunked(data):
+    """A body requests sends chunked: a size not known in advance."""
+    for i in range(0, len(data), MIB):
+        yield data[i:i + MIB]
+    if not data:
+        yield b""
+
+
+@pytest.mark.parametrize("sized", [True, False], ids=["content-length", "chunked"])
+def test_round_trip_in_parts_and_ranges(s3_imsd, sized):
     """Three sizes: empty, smaller than a part (one PUT) and 2 parts and a
-    bit (a multipart upload); each object is the image's bytes, downloads and
-    Ranges (one across a part boundary) give them back, digests match, no
-    multipart upload stays open, and deleting an image removes its object."""
+    bit (one streamed PUT with a Content-Length, a multipart upload when
+    chunked); each object is the image's bytes, downloads and Ranges (one
+    across a part boundary) give them back, digests match, no multipart
+    upload stays open, and deleting an image removes its object."""
     api = s3_imsd.admin()
     sizes = [0, 1000, 2 * PART + 12345]
     made = {}
     for size in sizes:
         data = os.urandom(size)
-        img = active_image(api, data)
+        img = create_image(api, disk_format="raw", container_format="bare")
+        assert upload(api, img["id"], data if sized else chunked(data)).status_code == 204
+        img = get_image(api, img["id"])
         assert img["size"] == size and img["checksum"] == hashlib.md5(data).hexdigest()
         assert img["os_hash_value"] == hashlib.sha512(data).hexdigest()
         made[img["id"]] = data
@@ -78,24 +90,27 @@ def test_round_trip_in_parts_and_ranges(s3_imsd):
     api.close()
 
 
-def test_interrupted_upload_leaves_nothing(s3_imsd):
-    """A client that goes away after sending more than a part: the multipart
-    upload is aborted (no part stays on the server), no object appears and
-    the image is queued again, ready for a new upload."""
+@pytest.mark.parametrize("sized", [True, False], ids=["content-length", "chunked"])
+def test_interrupted_upload_leaves_nothing(s3_imsd, sized):
+    """A client that goes away after sending more than a part: the one PUT
+    (Content-Length) or the multipart upload (chunked) is aborted (no part
+    stays on the server), no object appears and the image is queued again,
+    ready for a new upload."""
     api = s3_imsd.admin()
     img = create_image(api, disk_format="raw", container_format="bare")
     token = api.headers["X-Auth-Token"]
     size = 4 * PART
     sent = 2 * PART + 4096
+    framing = "Content-Length: %d" % size if sized else "Transfer-Encoding: chunked"
     with socket.create_connection(("127.0.0.1", s3_imsd.port)) as s:
         s.sendall(("PUT /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
-                   "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
-                   % (img["id"], token, size)).encode())
+                   "Content-Type: application/octet-stream\r\n%s\r\n\r\n"
+                   % (img["id"], token, framing)).encode())
         chunk = os.urandom(MIB)
         left = sent
         while left:
             n = min(left, len(chunk))
-            s.sendall(chunk[:n])
+            s.sendall(chunk[:n] if sized else b"%x\r\n" % n + chunk[:n] + b"\r\n")
             left -= n
         time.sleep(1.0)  # the first parts are on their way
     deadline = time.monotonic() + 30
@@ -206,15 +221,16 @@ def test_a_blob_two_images_share_outlives_one_delete_across_nodes(start_imsd, ob
 
 
 def kill_mid_upload(srv, api, img):
-    """Sends srv more than two parts of a 6-part upload of img, waits for
-    its multipart upload to be open on S3, then SIGKILLs srv."""
+    """Sends srv more than two parts of an upload of img of unknown size
+    (chunked: the multipart path), waits for its multipart upload to be
+    open on S3, then SIGKILLs srv."""
     s = socket.create_connection(("127.0.0.1", srv.port))
     s.sendall(("PUT /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
-               "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
-               % (img["id"], api.headers["X-Auth-Token"], 6 * PART)).encode())
+               "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+               % (img["id"], api.headers["X-Auth-Token"])).encode())
     chunk = os.urandom(MIB)
     for _ in range(2 * PART // MIB + 1):
-        s.sendall(chunk)
+        s.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
     deadline = time.monotonic() + 30
     while s3_uploads(srv.s3, srv.bucket) == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -223,6 +239,43 @@ def kill_mid_upload(srv, api, img):
     srv.kill()
     srv.ended_by_test = True
     s.close()
+
+
+def test_a_node_killed_during_one_put_leaves_nothing_on_s3(start_imsd, obs_s3, tmp_path):
+    """imsd SIGKILLed in the middle of the one PUT of an upload of known
+    size: the server stores nothing of a PUT whose body broke off, so the
+    bucket is empty at once; the restart ends the dead writer's claim and
+    the image is back in queued, and takes a new upload."""
+    (n0,) = start_nodes(start_imsd, obs_s3, tmp_path, n=1)
+    api = n0.admin()
+    img = create_image(api, disk_format="raw", container_format="bare")
+    s = socket.create_connection(("127.0.0.1", n0.port))
+    s.sendall(("PUT /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n"
+               "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
+               % (img["id"], api.headers["X-Auth-Token"], 6 * PART)).encode())
+    chunk = os.urandom(MIB)
+    for _ in range(2 * PART // MIB + 1):
+        s.sendall(chunk)
+    deadline = time.monotonic() + 30
+    while not blob_rows(n0) and time.monotonic() < deadline:   # the writer registered: its PUT is going
+        time.sleep(0.1)
+    time.sleep(1.0)  # the first bytes arrive
+    n0.kill()
+    n0.ended_by_test = True
+    s.close()
+    deadline = time.monotonic() + 10
+    while images_in(n0) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert images_in(n0) == {} and s3_uploads(obs_s3, n0.bucket) == 0
+    n0.ended_by_test = False
+    n0.start()
+    assert blob_rows(n0) == {}
+    api = n0.admin()
+    assert get_image(api, img["id"])["status"] == "queued"
+    data = os.urandom(2 * PART + 7)
+    assert upload(api, img["id"], data).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    api.close()
 
 
 def test_a_killed_writers_blob_is_collected_only_after_its_lease(start_imsd, obs_s3, tmp_path):

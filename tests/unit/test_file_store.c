@@ -85,7 +85,7 @@ static void round_trip(struct ims_store *s, const char *dir, const unsigned char
 {
     struct ims_store_writer *w;
     struct ims_err err;
-    assert_int_equal(s->ops->writer_open(s, &w, &err), IMS_OK);
+    assert_int_equal(s->ops->writer_open(s, -1, &w, &err), IMS_OK);
     for (size_t off = 0; off < n; off += chunk)
         assert_int_equal(s->ops->write(w, src + off, off + chunk <= n ? chunk : n - off, &err), IMS_OK);
     char *location = NULL;

@@ -129,7 +129,7 @@ static void test_old_location_reads_after_migration(void **state)
     /* new data carries the scheme too, and recovery keeps what is referenced */
     struct ims_store_writer *w;
     char *location = NULL;
-    assert_int_equal(router->ops->writer_open(router, &w, &err), IMS_OK);
+    assert_int_equal(router->ops->writer_open(router, -1, &w, &err), IMS_OK);
     assert_int_equal(router->ops->write(w, data, sizeof(data) - 1, &err), IMS_OK);
     assert_int_equal(router->ops->commit(w, &location, &err), IMS_OK);
     assert_int_equal(strncmp(location, "file://", 7), 0);
@@ -179,9 +179,11 @@ struct mem_store {
     int writers, reads;
 };
 
-static enum ims_rc mem_writer_open(struct ims_store *s, struct ims_store_writer **ret, struct ims_err *err)
+static enum ims_rc mem_writer_open(struct ims_store *s, int64_t size, struct ims_store_writer **ret,
+                               struct ims_err *err)
 {
     (void)err;
+    (void)size;
     struct ims_store_writer *w = ims_xcalloc(1, sizeof(*w));
     w->store = s;
     ((struct mem_store *)s)->writers++;
@@ -249,7 +251,7 @@ static void test_router_dispatches_by_scheme(void **state)
     /* new data goes to the first store */
     struct ims_store_writer *w;
     char *location = NULL;
-    assert_int_equal(router->ops->writer_open(router, &w, &err), IMS_OK);
+    assert_int_equal(router->ops->writer_open(router, -1, &w, &err), IMS_OK);
     assert_int_equal(router->ops->write(w, "x", 1, &err), IMS_OK);
     assert_int_equal(router->ops->commit(w, &location, &err), IMS_OK);
     assert_string_equal(location, "mem://one");
@@ -368,7 +370,7 @@ static void test_named_stores_keep_their_locations_apart(void **state)
     struct ims_store *into[] = {router, cheap}; /* the router writes to the first */
     for (int i = 0; i < 2; i++) {
         struct ims_store_writer *w;
-        assert_int_equal(into[i]->ops->writer_open(into[i], &w, &err), IMS_OK);
+        assert_int_equal(into[i]->ops->writer_open(into[i], -1, &w, &err), IMS_OK);
         assert_int_equal(router->ops->write(w, i ? "cheap data" : "fast data", i ? 10 : 9, &err), IMS_OK);
         assert_int_equal(router->ops->commit(w, &loc[i], &err), IMS_OK);
     }
