@@ -60,6 +60,10 @@ enum api_doc_kind api_ims_doc_kind(const char *caller_project, const char *owner
  * (nothing written) when none is. */
 bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum api_doc_kind kind,
                           const struct ims_image *img);
+/* What api_image_defaults_json wrote last on this thread: from off to the
+ * end of out, the shown defaults of an image holding the mask held of its
+ * own. The document kept next leaves those bytes to one shared copy. */
+void api_image_cache_defaults_written(const struct ims_buf *out, size_t off, uint64_t held);
 /* Keeps a copy of the document of img written to w since start (within
  * [images] document_cache_kib). */
 void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, const struct ims_image *img,

@@ -18,7 +18,18 @@
  * the event loop ever read) memory could reach the bound times the
  * threads, and a document rendered on one thread served only that one.
  * The sets are split over STRIPES locks; a document is copied out under
- * its set's lock, so no thread reads one another is replacing. */
+ * its set's lock, so no thread reads one another is replacing.
+ *
+ * A document is kept without its shown defaults (api_image_defaults_json:
+ * thirty-odd IMS attributes with their default values, about 1 KB of the
+ * 1.8 KB an image of the benchmark's renders to), which are the same bytes
+ * for every image that lacks the same ones: those bytes are kept once per
+ * set of defaults shown (struct shared_part), and a document is put
+ * together again as it is copied out. The bound then holds twice the
+ * documents; a page at a random marker over a catalogue the cache holds
+ * renders nothing. A document's defaults are left out only when they are
+ * byte for byte the shared part's, so what is put together is what was
+ * rendered. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -29,7 +40,7 @@
 #include "ims/config.h"
 #include "ims/image.h"
 
-#define SLOT_BYTES 2048 /* about one document: the bound / this = slots */
+#define SLOT_BYTES 512 /* the bound / this = slots: more than the documents it holds (~750 bytes without their defaults), so few sets overflow */
 #define DOC_MAX 16384   /* larger documents are rendered every time */
 /* Slots per set. With one (direct-mapped), two of a page's 25 ids sharing
  * a slot took turns evicting each other: most pages rendered a document
@@ -41,12 +52,73 @@
 
 struct doc {
     char id[IMS_UUID_LEN + 1];
-    int64_t revision;
+    int8_t shared; /* the shared part left out at cut (an index of shared_parts), -1: none */
     enum api_doc_kind kind;
+    int64_t revision;
     uint64_t used; /* its stripe's tick when last used */
-    size_t len;
+    uint32_t len, cut; /* bytes held; where the shared part goes back */
     char *bytes; /* NULL: the slot is empty */
 };
+
+/* The shown defaults' bytes as a render wrote them for one set of
+ * defaults (the mask of those the image holds values of its own for),
+ * kept once for the process; entries are written once, before they are
+ * counted, and never change. SHARED_PARTS masks are far more than a
+ * catalogue shows (images made by imsd differ in a few). */
+#define SHARED_PARTS 64
+struct shared_part {
+    uint64_t held;
+    size_t len;
+    char *bytes;
+};
+static struct shared_part shared_parts[SHARED_PARTS];
+static _Atomic int nshared;
+static pthread_mutex_t shared_add = PTHREAD_MUTEX_INITIALIZER;
+
+/* Where this thread's last render wrote its shown defaults
+ * (api_image_defaults_json, which every document kind calls once): the
+ * keep that follows leaves them out of what it holds. */
+static _Thread_local struct {
+    const struct ims_buf *out;
+    size_t off, len;
+    uint64_t held;
+} last_defaults;
+
+void api_image_cache_defaults_written(const struct ims_buf *out, size_t off, uint64_t held)
+{
+    if (off < out->len && out->data[off] == ',') /* the comma stays with what comes before */
+        off++;
+    last_defaults.out = out;
+    last_defaults.off = off;
+    last_defaults.len = out->len > off ? out->len - off : 0;
+    last_defaults.held = held;
+}
+
+/* The shared part holding exactly bytes[0..len) for mask held (added if
+ * none does and there is room), or -1. */
+static int shared_find(uint64_t held, const char *bytes, size_t len)
+{
+    int n = atomic_load_explicit(&nshared, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (shared_parts[i].held == held)
+            return shared_parts[i].len == len && memcmp(shared_parts[i].bytes, bytes, len) == 0 ? i : -1;
+    pthread_mutex_lock(&shared_add);
+    n = atomic_load_explicit(&nshared, memory_order_relaxed);
+    int found = -1;
+    for (int i = 0; i < n && found < 0; i++)
+        if (shared_parts[i].held == held)
+            found = shared_parts[i].len == len && memcmp(shared_parts[i].bytes, bytes, len) == 0 ? i : SHARED_PARTS;
+    if (found < 0 && n < SHARED_PARTS) {
+        shared_parts[n].held = held;
+        shared_parts[n].len = len;
+        shared_parts[n].bytes = ims_xmalloc(len);
+        memcpy(shared_parts[n].bytes, bytes, len);
+        atomic_store_explicit(&nshared, n + 1, memory_order_release);
+        found = n;
+    }
+    pthread_mutex_unlock(&shared_add);
+    return found == SHARED_PARTS ? -1 : found;
+}
 
 struct stripe {
     pthread_mutex_t lock;
@@ -124,12 +196,20 @@ static bool copy_out(const struct ims_config *cfg, const char *id, int64_t revis
         struct doc *d = &set[k];
         if (d->revision == revision && holds(d, id, kind)) {
             d->used = ++st->tick;
-            *ret_len = d->len;
-            if (w)
-                ims_jw_raw(w, d->bytes, d->len);
-            else
-                found = ims_buf_add(out, d->bytes, d->len);
-            found = found || w;
+            const struct shared_part *sp = d->shared >= 0 ? &shared_parts[d->shared] : NULL;
+            size_t cut = sp ? d->cut : d->len;
+            *ret_len = d->len + (sp ? sp->len : 0);
+            if (w) {
+                ims_jw_raw(w, d->bytes, cut);
+                out = w->out;
+            } else {
+                ims_buf_add(out, d->bytes, cut);
+            }
+            if (sp) {
+                ims_buf_add(out, sp->bytes, sp->len);
+                ims_buf_add(out, d->bytes + cut, d->len - cut);
+            }
+            found = !out->overflow;
         }
     }
     pthread_mutex_unlock(&st->lock);
@@ -230,6 +310,18 @@ void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, 
     struct doc_cache *c = cache_get(cfg);
     if (!c || len > DOC_MAX)
         return;
+    /* the shown defaults this render wrote, left out if a shared part
+     * holds the very same bytes */
+    int part = -1;
+    size_t cut = len, skip = 0;
+    if (last_defaults.out == w->out && last_defaults.len && last_defaults.off >= start &&
+        last_defaults.off + last_defaults.len <= w->out->len &&
+        (part = shared_find(last_defaults.held, w->out->data + last_defaults.off, last_defaults.len)) >= 0) {
+        cut = last_defaults.off - start;
+        skip = last_defaults.len;
+    }
+    last_defaults.out = NULL;
+    size_t held = len - skip;
     /* the slot of an older state of the image, else an empty one, else the
      * one used longest ago */
     struct stripe *st;
@@ -253,12 +345,15 @@ void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, 
     }
     /* room taken before the copy is made: threads keeping at once never
      * pass the bound together */
-    if (atomic_fetch_add(&c->held, len) + len > c->bound) {
-        atomic_fetch_sub(&c->held, len);
+    if (atomic_fetch_add(&c->held, held) + held > c->bound) {
+        atomic_fetch_sub(&c->held, held);
     } else {
-        d->bytes = ims_xmalloc(len);
-        memcpy(d->bytes, doc, len);
-        d->len = len;
+        d->bytes = ims_xmalloc(held);
+        memcpy(d->bytes, doc, cut);
+        memcpy(d->bytes + cut, doc + cut + skip, len - cut - skip);
+        d->len = (uint32_t)held;
+        d->cut = (uint32_t)cut;
+        d->shared = (int8_t)part;
         d->revision = img->revision;
         d->kind = kind;
         d->used = ++st->tick;

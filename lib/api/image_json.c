@@ -181,13 +181,15 @@ static void all_defaults_build(void)
 void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props)
 {
     uint64_t held = ims_image_defaults_held(props);
+    size_t off = w->out->len;
     if (!held) {
         pthread_once(&all_defaults_once, all_defaults_build);
         /* the members between the object's braces */
         ims_jw_members_raw(w, all_defaults.data + 1, all_defaults.len - 2);
-        return;
+    } else {
+        for (size_t i = 0; i < ims_image_nshown_defaults; i++)
+            if (!(held & UINT64_C(1) << i))
+                ims_jw_kstr(w, ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
     }
-    for (size_t i = 0; i < ims_image_nshown_defaults; i++)
-        if (!(held & UINT64_C(1) << i))
-            ims_jw_kstr(w, ims_image_shown_defaults[i].key, ims_image_shown_defaults[i].value);
+    api_image_cache_defaults_written(w->out, off, held); /* kept once, not per document */
 }

@@ -3,7 +3,7 @@
  * its sets: documents of half as many images as it has slots, ids that
  * differ in a few hex digits (a catalogue made by a script, the benchmark's),
  * are nearly all kept. With the sets chosen by FNV-1a's low bits they went
- * into 32 of 128 sets and at most a quarter of the cache was used. A test
+ * into a quarter of the sets and at most a quarter of the cache was used. A test
  * binary of its own: the cache is made once per process, at the bound of
  * its first use. */
 #include <setjmp.h>
@@ -19,7 +19,7 @@
 #include "ims/config.h"
 #include "ims/image.h"
 
-#define SLOTS 512 /* 1 MiB at 2 KiB a slot */
+#define SLOTS 1024 /* 1 MiB at 1 KiB a slot */
 #define DOC_LEN 1000
 
 static struct ims_config cfg = {.document_cache_kib = 1024};
@@ -70,7 +70,7 @@ static void test_sequential_ids_fill_every_set(void **state)
     int n = 0;
     for (int k = 1; k <= SLOTS / 2; k++)
         n += served(k);
-    /* 256 ids over 128 sets of 4: a few sets overflow; FNV's low bits kept at most 128 */
+    /* 512 ids over 256 sets of 4: a few sets overflow */
     assert_true(n >= SLOTS / 2 * 85 / 100);
 }
 
