@@ -183,7 +183,7 @@ const struct ims_setting ims_settings[] = {
     {"images", "document_cache_kib", NULL,
      "rendered image documents kept, KiB for all threads together (0 = none); one is used only for the image's revision "
      "it was rendered from",
-     "1024"},
+     "8192"},
     {"images", "answer_cache_kib", NULL,
      "whole answers of image reads (the lists of /v2/images, /v2/cloudimages and /v1.1/images/detail, GET /v2/images/{id}) each HTTP thread keeps, KiB (0 = none); one "
      "is reused only for the same caller, rights and request while no write has committed since it was read "
