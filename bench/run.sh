@@ -319,7 +319,7 @@ workload() {
         best nginx.splice_warm.mbps "$(fetchpy_mbps splice "$nurl")"
       fi
       best "$sys.cat_warm.mbps" "$(cat_mbps "$blob" warm)"
-      log "round $i (best so far): $sys curl ${R[$sys.download_warm.mbps]}, fetch.py ${R[$sys.fetch_warm.mbps]}, splice ${R[$sys.splice_warm.mbps]}; nginx curl ${R[nginx.download_warm.mbps]:--}, fetch.py ${R[nginx.fetch_warm.mbps]:--}, splice ${R[nginx.splice_warm.mbps]:--}; cat warm ${R[$sys.cat_warm.mbps]} MB/s"
+      log "round $i (best so far): $sys curl ${R[$sys.download_warm.mbps]}, fetch.py ${R[$sys.fetch_warm.mbps]}, splice ${R[$sys.splice_warm.mbps]}$( [ -z "$nurl" ] || echo "; nginx curl ${R[nginx.download_warm.mbps]}, fetch.py ${R[nginx.fetch_warm.mbps]}, splice ${R[nginx.splice_warm.mbps]}"); cat warm ${R[$sys.cat_warm.mbps]} MB/s"
     done
     if [ -n "$nurl" ]; then
       drop_pages "$blob"
