@@ -11,6 +11,26 @@
 
 #include "compute-int.h"
 
+/* ---- libvirt_api.c: libvirt, loaded when a libvirt source opens ---- */
+#define IMS_LV_SONAME "libvirt.so.0"
+/* Every libvirt function the source calls; each is called as ims_lv.<name>. */
+#define IMS_LV_FUNCTIONS(X)                                                                                            \
+    X(virConnectClose) X(virConnectGetDomainCapabilities) X(virConnectGetType) X(virConnectListAllDomains)           \
+    X(virConnectOpen) X(virConnectOpenReadOnly) X(virDomainAbortJob) X(virDomainBackupBegin)                         \
+    X(virDomainBackupGetXMLDesc) X(virDomainFree) X(virDomainGetJobStats) X(virDomainGetMaxMemory)                   \
+    X(virDomainGetName) X(virDomainGetState) X(virDomainGetUUIDString) X(virDomainGetXMLDesc)                        \
+    X(virDomainLookupByUUIDString) X(virDomainRef) X(virGetLastError) X(virGetLastErrorMessage) X(virSetErrorFunc)  \
+    X(virTypedParamsFree) X(virTypedParamsGetInt) X(virTypedParamsGetString)
+struct ims_lv_api {
+#define IMS_LV_MEMBER(f) __typeof__(f) *f;
+    IMS_LV_FUNCTIONS(IMS_LV_MEMBER)
+#undef IMS_LV_MEMBER
+};
+extern struct ims_lv_api ims_lv;
+/* Loads libvirt and finds every function above (once per process); IMS_E_IO
+ * saying what is missing when it cannot. Before any other call here. */
+enum ims_rc ims_lv_load(struct ims_err *err);
+
 /* IMS_E_IO naming what failed and libvirt's last error. */
 enum ims_rc ims_lv_fail(struct ims_err *err, const char *what);
 /* The text of the first node expr selects (owned), NULL when none or empty. */

@@ -58,7 +58,7 @@ static void quiet(void *ctx, virErrorPtr e)
 
 enum ims_rc ims_lv_fail(struct ims_err *err, const char *what)
 {
-    const char *m = virGetLastErrorMessage();
+    const char *m = ims_lv.virGetLastErrorMessage();
     return ims_fail(err, IMS_E_IO, "libvirt: %s: %s", what, m ? m : "unknown error");
 }
 
@@ -169,13 +169,13 @@ static void domain_disks(xmlXPathContextPtr ctx, struct ims_server *s)
 static enum ims_rc read_domain(struct lv_source *lv, virDomainPtr dom, struct ims_server *ret, struct ims_err *err)
 {
     struct ims_server s = {0};
-    if (virDomainGetUUIDString(dom, s.id) != 0)
+    if (ims_lv.virDomainGetUUIDString(dom, s.id) != 0)
         return ims_lv_fail(err, "domain uuid");
     int state = 0, reason = 0;
-    if (virDomainGetState(dom, &state, &reason, 0) != 0)
+    if (ims_lv.virDomainGetState(dom, &state, &reason, 0) != 0)
         return ims_lv_fail(err, "domain state");
     s.state = state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED ? IMS_SERVER_STOPPED : IMS_SERVER_RUNNING;
-    char *xml = virDomainGetXMLDesc(dom, 0);
+    char *xml = ims_lv.virDomainGetXMLDesc(dom, 0);
     if (!xml)
         return ims_lv_fail(err, "domain XML");
     xmlDocPtr doc = ims_lv_parse(xml);
@@ -184,7 +184,7 @@ static enum ims_rc read_domain(struct lv_source *lv, virDomainPtr dom, struct im
         return ims_fail(err, IMS_E_IO, "libvirt: the XML of domain %s does not parse", s.id);
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
     xmlXPathRegisterNs(ctx, (const xmlChar *)"ims", (const xmlChar *)IMS_LIBVIRT_METADATA_NS);
-    const char *name = virDomainGetName(dom);
+    const char *name = ims_lv.virDomainGetName(dom);
     s.name = ims_xstrdup(name ? name : s.id);
     s.project_id = ims_lv_xpath_string(ctx, "/domain/metadata/ims:server/ims:project");
     if (!s.project_id && lv->default_project)
@@ -195,7 +195,7 @@ static enum ims_rc read_domain(struct lv_source *lv, virDomainPtr dom, struct im
     s.firmware = ims_streq(fw, "efi") || ims_streq(loader, "pflash") ? IMS_FIRMWARE_UEFI : IMS_FIRMWARE_BIOS;
     free(fw);
     free(loader);
-    unsigned long max_kib = virDomainGetMaxMemory(dom);
+    unsigned long max_kib = ims_lv.virDomainGetMaxMemory(dom);
     s.ram_mb = (int64_t)(max_kib / 1024);
     domain_disks(ctx, &s);
     xmlXPathFreeContext(ctx);
@@ -208,7 +208,7 @@ static enum ims_rc read_domain(struct lv_source *lv, virDomainPtr dom, struct im
 static enum ims_rc all_servers(struct lv_source *lv, struct ims_server **ret, size_t *ret_n, struct ims_err *err)
 {
     virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(lv->conn, &doms, 0);
+    int n = ims_lv.virConnectListAllDomains(lv->conn, &doms, 0);
     if (n < 0)
         return ims_lv_fail(err, "listing domains");
     struct ims_server *arr = ims_xcalloc((size_t)n + 1, sizeof(*arr));
@@ -217,7 +217,7 @@ static enum ims_rc all_servers(struct lv_source *lv, struct ims_server **ret, si
     for (int i = 0; i < n; i++) {
         if (rc == IMS_OK && (rc = read_domain(lv, doms[i], &arr[got], err)) == IMS_OK)
             got++;
-        virDomainFree(doms[i]);
+        ims_lv.virDomainFree(doms[i]);
     }
     free(doms);
     if (rc != IMS_OK) {
@@ -260,16 +260,16 @@ static enum ims_rc lv_get_server(struct ims_compute_source *src, const char *pro
     struct lv_source *lv = lv_of(src);
     if (!ims_uuid_valid(id))
         return ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %.64s.", id);
-    virDomainPtr dom = virDomainLookupByUUIDString(lv->conn, id);
+    virDomainPtr dom = ims_lv.virDomainLookupByUUIDString(lv->conn, id);
     if (!dom) {
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = ims_lv.virGetLastError();
         if (e && e->code == VIR_ERR_NO_DOMAIN)
             return ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %s.", id);
         return ims_lv_fail(err, "looking up a domain");
     }
     struct ims_server s;
     enum ims_rc rc = read_domain(lv, dom, &s, err);
-    virDomainFree(dom);
+    ims_lv.virDomainFree(dom);
     if (rc != IMS_OK)
         return rc;
     if (!in_project(&s, project_id)) {
@@ -421,7 +421,7 @@ static void lv_close(struct ims_compute_source *src)
         return;
     struct lv_source *lv = lv_of(src);
     if (lv->conn)
-        virConnectClose(lv->conn);
+        ims_lv.virConnectClose(lv->conn);
     free(lv->uri);
     free(lv->default_project);
     free(lv->backups.dir);
@@ -451,9 +451,12 @@ enum ims_rc ims_compute_libvirt_open(const char *uri, const char *default_projec
         return ims_fail(err, IMS_E_INTERNAL, "the libvirt source needs a directory for its backups");
     if (!uri || !*uri)
         return ims_fail(err, IMS_E_BADREQ, "the libvirt compute source needs [compute] uri");
+    enum ims_rc rc = ims_lv_load(err);
+    if (rc != IMS_OK)
+        return rc;
     xmlInitParser();
-    virSetErrorFunc(NULL, quiet);
-    virConnectPtr conn = virConnectOpenReadOnly(uri);
+    ims_lv.virSetErrorFunc(NULL, quiet);
+    virConnectPtr conn = ims_lv.virConnectOpenReadOnly(uri);
     if (!conn)
         return ims_lv_fail(err, uri);
     struct lv_source *lv = ims_xcalloc(1, sizeof(*lv));

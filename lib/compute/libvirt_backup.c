@@ -47,25 +47,25 @@ static void domain_close(struct lv_domain *d)
     xmlXPathFreeContext(d->ctx);
     xmlFreeDoc(d->doc);
     if (d->dom)
-        virDomainFree(d->dom);
+        ims_lv.virDomainFree(d->dom);
     if (d->conn)
-        virConnectClose(d->conn);
+        ims_lv.virConnectClose(d->conn);
 }
 
 static enum ims_rc domain_open(const char *uri, const char *uuid, struct lv_domain *d, struct ims_err *err)
 {
     *d = (struct lv_domain){0};
-    if (!(d->conn = virConnectOpen(uri)))
+    if (!(d->conn = ims_lv.virConnectOpen(uri)))
         return ims_lv_fail(err, "opening a read-write connection");
-    if (!(d->dom = virDomainLookupByUUIDString(d->conn, uuid))) {
-        virErrorPtr e = virGetLastError();
+    if (!(d->dom = ims_lv.virDomainLookupByUUIDString(d->conn, uuid))) {
+        virErrorPtr e = ims_lv.virGetLastError();
         enum ims_rc rc = e && e->code == VIR_ERR_NO_DOMAIN
                              ? ims_fail_code(err, IMS_E_NOTFOUND, "IMG.0005", "No server with id %s.", uuid)
                              : ims_lv_fail(err, "looking up a domain");
         domain_close(d);
         return rc;
     }
-    char *xml = virDomainGetXMLDesc(d->dom, 0);
+    char *xml = ims_lv.virDomainGetXMLDesc(d->dom, 0);
     if (!xml) {
         domain_close(d);
         return ims_lv_fail(err, "domain XML");
@@ -96,7 +96,7 @@ static bool backup_supported(const struct lv_domain *d)
     char *arch = ims_lv_xpath_string(d->ctx, "/domain/os/type/@arch");
     char *machine = ims_lv_xpath_string(d->ctx, "/domain/os/type/@machine");
     char *virttype = ims_lv_xpath_string(d->ctx, "/domain/@type");
-    char *caps = virConnectGetDomainCapabilities(d->conn, emulator, arch, machine, virttype, 0);
+    char *caps = ims_lv.virConnectGetDomainCapabilities(d->conn, emulator, arch, machine, virttype, 0);
     free(emulator);
     free(arch);
     free(machine);
@@ -116,7 +116,7 @@ static bool backup_supported(const struct lv_domain *d)
 
 static enum ims_rc cannot(const struct lv_domain *d, const char *uuid, struct ims_err *err)
 {
-    const char *driver = virConnectGetType(d->conn);
+    const char *driver = ims_lv.virConnectGetType(d->conn);
     return ims_fail_code(err, IMS_E_BADREQ, "IMG.0008",
                          "The ECS %s is running, and its hypervisor (libvirt's %s driver) cannot back a running "
                          "domain up: stop it and try again.",
@@ -197,7 +197,7 @@ static void sleep_ms(long ms)
  * QEMU, so a stuck QEMU does not hold this call. */
 static int backup_running(virDomainPtr dom, char **xml)
 {
-    char *x = virDomainBackupGetXMLDesc(dom, 0);
+    char *x = ims_lv.virDomainBackupGetXMLDesc(dom, 0);
     if (x) {
         if (xml)
             *xml = x;
@@ -205,7 +205,7 @@ static int backup_running(virDomainPtr dom, char **xml)
             free(x);
         return 1;
     }
-    virErrorPtr e = virGetLastError();
+    virErrorPtr e = ims_lv.virGetLastError();
     return e && e->code == VIR_ERR_NO_DOMAIN_BACKUP ? 0 : -1;
 }
 
@@ -282,18 +282,18 @@ static enum ims_rc wait_job(const struct lv_domain *d, const struct ims_server *
     int type = VIR_DOMAIN_JOB_NONE, nparams = 0, op = -1;
     virTypedParameterPtr params = NULL;
     /* the ended job's record, kept by libvirt (QEMU is not asked) */
-    if (virDomainGetJobStats(d->dom, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) != 0)
+    if (ims_lv.virDomainGetJobStats(d->dom, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) != 0)
         return ims_lv_fail(err, "reading the ended backup job");
     const char *why = NULL;
-    virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op);
-    virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &why);
+    ims_lv.virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op);
+    ims_lv.virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &why);
     enum ims_rc rc = IMS_OK;
     if (op != VIR_DOMAIN_JOB_OPERATION_BACKUP)
         rc = ims_fail(err, IMS_E_IO, "libvirt: the backup job of domain %s ended, and how is unknown", srv->id);
     else if (type != VIR_DOMAIN_JOB_COMPLETED)
         rc = ims_fail(err, IMS_E_IO, "libvirt: the backup job of domain %s %s: %s", srv->id,
                       type == VIR_DOMAIN_JOB_CANCELLED ? "was cancelled" : "failed", why ? why : "no reason given");
-    virTypedParamsFree(params, nparams);
+    ims_lv.virTypedParamsFree(params, nparams);
     return rc;
 }
 

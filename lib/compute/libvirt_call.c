@@ -33,7 +33,7 @@ static void unref(struct ims_lv_call *c)
     pthread_mutex_unlock(&c->mu);
     if (!last)
         return;
-    virDomainFree(c->dom);
+    ims_lv.virDomainFree(c->dom);
     free(c->xml);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
@@ -46,19 +46,19 @@ static void *run(void *arg)
     int ret = -1;
     switch (c->op) {
     case IMS_LV_BACKUP_BEGIN:
-        ret = virDomainBackupBegin(c->dom, c->xml, NULL, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL);
+        ret = ims_lv.virDomainBackupBegin(c->dom, c->xml, NULL, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL);
         break;
     case IMS_LV_ABORT_JOB:
-        ret = virDomainAbortJob(c->dom);
+        ret = ims_lv.virDomainAbortJob(c->dom);
         break;
     }
     pthread_mutex_lock(&c->mu);
     c->ret = ret;
     if (ret < 0) {
         /* libvirt's last error is the thread's own */
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = ims_lv.virGetLastError();
         c->code = e ? e->code : VIR_ERR_INTERNAL_ERROR;
-        snprintf(c->why, sizeof(c->why), "%s", virGetLastErrorMessage());
+        snprintf(c->why, sizeof(c->why), "%s", ims_lv.virGetLastErrorMessage());
     }
     c->done = true;
     pthread_cond_broadcast(&c->cv);
@@ -79,7 +79,7 @@ struct ims_lv_call *ims_lv_call_start(virDomainPtr dom, enum ims_lv_op op, const
     c->op = op;
     c->refs = 2;
     c->xml = xml ? ims_xstrdup(xml) : NULL;
-    virDomainRef(dom);
+    ims_lv.virDomainRef(dom);
     c->dom = dom;
     pthread_attr_t ta;
     pthread_attr_init(&ta);
