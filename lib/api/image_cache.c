@@ -209,7 +209,7 @@ static bool copy_out(const struct ims_config *cfg, const char *id, int64_t revis
                 ims_buf_add(out, sp->bytes, sp->len);
                 ims_buf_add(out, d->bytes + cut, d->len - cut);
             }
-            found = !out->overflow;
+            found = w || !out->overflow; /* a writer's overflow is its buffer's to report */
         }
     }
     pthread_mutex_unlock(&st->lock);
