@@ -7,8 +7,10 @@
  *    not at rest;
  *  - disks: <disk device='disk'> with a <source file=...> or <source
  *    dev=...>, in the domain's order, except that the disk with the lowest
- *    <boot order=...> comes first (the system disk); format and size from
- *    the format inspector over the file, else the driver's type;
+ *    <boot order=...> comes first (the system disk); the format is the
+ *    driver's type, raw without one (as libvirt and QEMU read such a disk:
+ *    they no longer probe), the size from the format inspector, which must
+ *    find that format;
  *  - a volume's id is derived from the domain's UUID and the disk's target
  *    (stable while the domain keeps the disk there);
  *  - project and OS version from the domain's metadata element
@@ -125,8 +127,12 @@ static void disk_volume(xmlNodePtr disk, const struct ims_server *s, struct disk
     row->v.server_id = ims_xstrdup(s->id);
     row->v.disk = file;
     struct ims_err ignored;
-    /* the driver's type is how the hypervisor reads the disk: a raw one is
-     * raw whatever its guest wrote at its start */
+    /* the driver's type is how the hypervisor reads the disk, raw when the
+     * domain declares none (libvirt no longer probes a disk's format: a
+     * guest could write any header into its raw disk); a raw one is raw
+     * whatever its guest wrote at its start */
+    if (!driver_type)
+        driver_type = ims_xstrdup("raw");
     if (ims_compute_disk_inspect(file, driver_type, &row->v.format, &row->v.size, &ignored) != IMS_OK) {
         ims_debug("compute: libvirt disk %s of %s not inspected: %s", file, s->name, ignored.msg);
         row->v.format = driver_type;

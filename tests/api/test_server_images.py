@@ -5,6 +5,7 @@ job engine, each image's data downloaded and compared with its source disk
 by `qemu-img compare`; the documented refusals; SIGKILL during a multi-disk
 job."""
 import hashlib
+import os
 import time
 import uuid
 
@@ -123,6 +124,21 @@ def test_images_of_a_libvirt_domain(start_imsd, disks, tmp_path):
     assert len(subs) == 2 and not temp_files(s)
 
 
+def assert_raw_image_of_its_bytes(start_imsd, tmp_path, disk, driver_type):
+    """A domain whose system disk is disk (its driver's type driver_type):
+    the volume is raw of the file's size, and the image of the server is
+    the file's bytes."""
+    s, a, domain = libvirt_imsd(start_imsd, tmp_path, [(disk, driver_type, "vda", 1)], OS)
+    admin = s.admin()
+    vols = admin.get("/v1/admin/servers/" + domain).json()["server"]["volumes"]
+    admin.close()
+    assert [(v["format"], v["size"]) for v in vols] == [("raw", disk.stat().st_size)]
+    job = run_job(a, {"name": unique("raw"), "instance_id": domain})
+    assert job["status"] == "SUCCESS", job
+    assert_same_data(a, job["entities"]["image_id"], disk, tmp_path)
+    assert not temp_files(s)
+
+
 def test_a_raw_libvirt_disk_is_its_bytes_whatever_they_look_like(start_imsd, tmp_path):
     """A disk libvirt reads as raw holds its guest's bytes: a guest that
     writes a qcow2 header at its start does not make imsd read the disk as
@@ -133,15 +149,25 @@ def test_a_raw_libvirt_disk_is_its_bytes_whatever_they_look_like(start_imsd, tmp
     the image of what qemu-img converted from it."""
     made = make_disks(tmp_path, [("guest", 2 * MIB, "qcow2")])
     disk = made["guest"]["disk"]  # a qcow2 file, given to the domain as raw
-    s, a, domain = libvirt_imsd(start_imsd, tmp_path, [(disk, "raw", "vda", 1)], OS)
-    admin = s.admin()
-    vols = admin.get("/v1/admin/servers/" + domain).json()["server"]["volumes"]
-    admin.close()
-    assert [(v["format"], v["size"]) for v in vols] == [("raw", disk.stat().st_size)]
-    job = run_job(a, {"name": unique("raw"), "instance_id": domain})
-    assert job["status"] == "SUCCESS", job
-    assert_same_data(a, job["entities"]["image_id"], disk, tmp_path)
-    assert not temp_files(s)
+    assert_raw_image_of_its_bytes(start_imsd, tmp_path, disk, "raw")
+
+
+def test_a_libvirt_disk_without_a_driver_type_is_raw(start_imsd, tmp_path):
+    """A disk whose domain declares no <driver type> is raw, as libvirt and
+    QEMU read it (they stopped probing formats): its guest may have written
+    a qcow2 header naming a backing file on the host at its start, and that
+    file is never opened. The volume is raw of the file's size and the image
+    the file's bytes, header and all; the previous build probed the disk (the
+    inspector refused the backing file: no format, and the job failed with
+    IMG.0022; a guest writing the header after the inspection had qemu-img
+    open the host's file)."""
+    secret = tmp_path / "host-secret.raw"
+    secret.write_bytes(pattern(MIB, "the host's file"))
+    os.utime(secret, (0, secret.stat().st_mtime))  # relatime: any read moves the access time
+    disk = tmp_path / "guest.disk"
+    qemu_img("create", "-q", "-f", "qcow2", "-b", str(secret), "-F", "raw", str(disk), "2M")
+    assert_raw_image_of_its_bytes(start_imsd, tmp_path, disk, None)
+    assert secret.stat().st_atime == 0, "the backing file was read"
 
 
 def test_system_disk_image_alone(srv, api, disks, tmp_path):
