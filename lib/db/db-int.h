@@ -90,6 +90,27 @@ enum ims_rc ims_repo_count_image_removed(struct ims_dbc *c, const char *image_id
 enum ims_rc ims_repo_count_image_given(struct ims_dbc *c, const char *image_id, const char *from, const char *to,
                                        struct ims_err *err);
 
+/* Moves of blob reference counts in one write transaction (repo_blobs.c):
+ * an image write adds each location it drops (-1) or takes (+1), the
+ * moves of one location summed, then applies them. Where writes run side
+ * by side (PostgreSQL's ims_db_begin_rows), each moved row is locked as it
+ * is updated; taken in the order the write named them, an image moving
+ * from X to Y and another from Y to X locked X and Y in opposite orders
+ * and deadlocked. Applied in location order (strcmp), every transaction
+ * takes the rows of the blobs it moves in the same order. */
+struct ims_blob_moves {
+    struct ims_blob_move {
+        const char *location; /* borrowed: lives until the moves are applied */
+        int delta;
+    } *items;
+    size_t n, cap;
+};
+void ims_blob_moves_add(struct ims_blob_moves *m, const char *location, int delta);
+/* Applies the moves that do not sum to zero, in location order, and frees
+ * them. A location taken (+1) without a row: IMS_E_NOTFOUND, as
+ * ims_repo_blob_ref. */
+enum ims_rc ims_blob_moves_apply(struct ims_dbc *c, struct ims_blob_moves *m, struct ims_err *err);
+
 /* Change signals (signals.c); NULL = none available. */
 /* Maps the signals file at path (the engine's signals_path), creating it. */
 struct ims_signals *ims_signals_open(const char *path);

@@ -52,6 +52,40 @@ enum ims_rc ims_repo_blob_ref(struct ims_dbc *c, const char *location, int delta
     return rc;
 }
 
+void ims_blob_moves_add(struct ims_blob_moves *m, const char *location, int delta)
+{
+    if (!location)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->items[i].location, location) == 0) {
+            m->items[i].delta += delta;
+            return;
+        }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->items = ims_xrealloc(m->items, m->cap * sizeof(*m->items));
+    }
+    m->items[m->n++] = (struct ims_blob_move){.location = location, .delta = delta};
+}
+
+static int by_location(const void *a, const void *b)
+{
+    return strcmp(((const struct ims_blob_move *)a)->location, ((const struct ims_blob_move *)b)->location);
+}
+
+enum ims_rc ims_blob_moves_apply(struct ims_dbc *c, struct ims_blob_moves *m, struct ims_err *err)
+{
+    if (m->n > 1)
+        qsort(m->items, m->n, sizeof(*m->items), by_location);
+    enum ims_rc rc = IMS_OK;
+    for (size_t i = 0; i < m->n && rc == IMS_OK; i++)
+        if (m->items[i].delta != 0) /* a location dropped and taken again moves nothing */
+            rc = ims_repo_blob_ref(c, m->items[i].location, m->items[i].delta, err);
+    free(m->items);
+    *m = (struct ims_blob_moves){0};
+    return rc;
+}
+
 enum ims_rc ims_repo_blob_collect(struct ims_dbc *c, const char *location, int64_t now, bool *ret_collected,
                                   struct ims_err *err)
 {

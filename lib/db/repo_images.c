@@ -4,6 +4,7 @@
  * write transaction and on condition that the row's revision is still the
  * one read, so no concurrent change is overwritten. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db-int.h"
@@ -400,26 +401,23 @@ static enum ims_rc update_changed(struct ims_dbc *c, const struct ims_image *bef
     return rc;
 }
 
-/* The image's data in further stores (IMS_PROP_COPY_PREFIX properties)
- * are references of their blobs as its location is: the counts move with
- * every copy added, changed or dropped (before NULL: a new image). */
-static enum ims_rc copies_ref(struct ims_dbc *c, const struct ims_image *before, const struct ims_image *img,
-                              struct ims_err *err)
+/* The image's blobs: its location and its data in further stores
+ * (IMS_PROP_COPY_PREFIX properties), references of their blobs alike. The
+ * counts move with every location dropped, added or changed (before NULL:
+ * a new image), in location order (ims_blob_moves_apply). */
+static enum ims_rc blob_refs_moved(struct ims_dbc *c, const struct ims_image *before, const struct ims_image *img,
+                                   struct ims_err *err)
 {
-    enum ims_rc rc = IMS_OK;
-    for (size_t i = 0; before && i < before->props.n && rc == IMS_OK; i++) {
-        const struct ims_kv *kv = &before->props.items[i];
-        if (ims_str_startswith(kv->key, IMS_PROP_COPY_PREFIX) &&
-            !ims_streq(ims_kvlist_get(&img->props, kv->key), kv->value))
-            rc = ims_repo_blob_ref(c, kv->value, -1, err);
-    }
-    for (size_t i = 0; i < img->props.n && rc == IMS_OK; i++) {
-        const struct ims_kv *kv = &img->props.items[i];
-        if (ims_str_startswith(kv->key, IMS_PROP_COPY_PREFIX) &&
-            !(before && ims_streq(ims_kvlist_get(&before->props, kv->key), kv->value)))
-            rc = ims_repo_blob_ref(c, kv->value, 1, err);
-    }
-    return rc;
+    struct ims_blob_moves m = {0};
+    ims_blob_moves_add(&m, before ? before->blob : NULL, -1);
+    ims_blob_moves_add(&m, img->blob, 1);
+    for (size_t i = 0; before && i < before->props.n; i++)
+        if (ims_str_startswith(before->props.items[i].key, IMS_PROP_COPY_PREFIX))
+            ims_blob_moves_add(&m, before->props.items[i].value, -1);
+    for (size_t i = 0; i < img->props.n; i++)
+        if (ims_str_startswith(img->props.items[i].key, IMS_PROP_COPY_PREFIX))
+            ims_blob_moves_add(&m, img->props.items[i].value, 1);
+    return ims_blob_moves_apply(c, &m, err);
 }
 
 struct insert_args {
@@ -466,10 +464,8 @@ static enum ims_rc insert_rows(struct ims_dbc *c, void *arg, bool *ret_wrote, st
         rc = ims_repo_count_image_added(c, img->owner, img->id, a->max_owned, a->all_slots, &a->near, err);
     if (rc == IMS_OK)
         rc = write_extras(c, NULL, img, err);
-    if (rc == IMS_OK && img->blob) /* one more image on the blob (repo_blobs.c) */
-        rc = ims_repo_blob_ref(c, img->blob, 1, err);
-    if (rc == IMS_OK)
-        rc = copies_ref(c, NULL, img, err);
+    if (rc == IMS_OK) /* one more image on its blobs (repo_blobs.c) */
+        rc = blob_refs_moved(c, NULL, img, err);
     return rc;
 }
 
@@ -505,13 +501,9 @@ enum ims_rc ims_repo_image_write_changes(struct ims_dbc *c, const struct ims_ima
         rc = ims_fail(err, IMS_E_CONFLICT, "Image %s was changed or deleted concurrently; retry.", img->id);
     if (rc == IMS_OK)
         rc = write_extras(c, before, img, err);
-    /* the location moved: the blobs' counts move with it (repo_blobs.c) */
-    if (rc == IMS_OK && !ims_streq(before->blob, img->blob) && img->blob)
-        rc = ims_repo_blob_ref(c, img->blob, 1, err);
-    if (rc == IMS_OK && !ims_streq(before->blob, img->blob) && before->blob)
-        rc = ims_repo_blob_ref(c, before->blob, -1, err);
+    /* a location moved: the blobs' counts move with it (repo_blobs.c) */
     if (rc == IMS_OK)
-        rc = copies_ref(c, before, img, err);
+        rc = blob_refs_moved(c, before, img, err);
 out:
     if (rc != IMS_OK) {
         ims_db_rollback(c);
@@ -570,19 +562,41 @@ enum ims_rc ims_repo_image_lock(struct ims_dbc *c, const char *id, struct ims_er
     return rc;
 }
 
+/* One image fewer on each of its blobs (repo_blobs.c): its location and
+ * its data in further stores (blob_refs_moved), in location order. */
+static enum ims_rc blob_refs_dropped(struct ims_dbc *c, const char *id, struct ims_err *err)
+{
+    struct ims_q q;
+    /* substr, not LIKE, which SQLite matches without case */
+    if (!ims_q_prepare(&q, c,
+                       "SELECT location FROM images WHERE id = ? AND location IS NOT NULL UNION ALL "
+                       "SELECT value FROM image_properties WHERE image_id = ? "
+                       "AND substr(name, 1, 19) = '" IMS_PROP_COPY_PREFIX "'",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, id);
+    ims_q_text(&q, id);
+    struct ims_strlist locations = {0};
+    enum ims_rc rc = ims_q_strings(&q, &locations, err);
+    struct ims_blob_moves m = {0};
+    for (size_t i = 0; i < locations.n; i++)
+        ims_blob_moves_add(&m, locations.items[i], -1);
+    if (rc == IMS_OK)
+        rc = ims_blob_moves_apply(c, &m, err);
+    free(m.items);
+    ims_strlist_release(&locations);
+    return rc;
+}
+
 enum ims_rc ims_repo_image_delete(struct ims_dbc *c, const char *id, struct ims_err *err)
 {
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
     rc = ims_repo_count_image_removed(c, id, NULL, NULL, err); /* the owner's count (repo_counts.c) */
+    if (rc == IMS_OK)
+        rc = blob_refs_dropped(c, id, err);
     static const char *const sqls[] = {
-        /* one image fewer on its blob (repo_blobs.c) */
-        "UPDATE blobs SET refs = refs - 1 WHERE location = (SELECT location FROM images WHERE id = ?)",
-        /* and on the blobs of its data in further stores (copies_ref);
-         * substr, not LIKE, which SQLite matches without case */
-        "UPDATE blobs SET refs = refs - 1 WHERE location IN (SELECT value FROM image_properties WHERE image_id = ? "
-        "AND substr(name, 1, 19) = '" IMS_PROP_COPY_PREFIX "')",
         "DELETE FROM image_properties WHERE image_id = ?",
         "DELETE FROM image_tags WHERE image_id = ?",
         "DELETE FROM image_members WHERE image_id = ?",

@@ -18,7 +18,7 @@ import pytest
 
 import pg_fixture
 from helpers import (IMSCTL_BIN, Api, clean_env, create_image, get_image, patch,
-                     unique)
+                     unique, upload)
 from job_helpers import submit, wait_job
 
 
@@ -234,6 +234,71 @@ def test_owner_changes_in_opposite_directions_do_not_deadlock(start_imsd, tmp_pa
     for side in (a, b):
         assert "%d of" % per_side in nodes[1].imsctl("quota", "show", side.project_id)
     assert "projects whose image count is wrong: 0" in nodes[1].imsctl("db", "check")
+
+
+def test_blob_references_moved_in_opposite_orders_do_not_deadlock(start_imsd, tmp_path, obs_s3):
+    """An image write moves the reference counts of the blobs its locations
+    name (lib/db/repo_blobs.c), each row locked as it is updated. Images
+    holding the same two blobs (a replica's own location, a local file, and
+    the S3 copy added as a location): removing an image's local location
+    (its S3 copy takes its place) took the S3 blob, then the local one;
+    deleting another image took its local blob, then its S3 copy's. Through
+    two nodes at once, PostgreSQL aborted one of each deadlocked pair (a
+    500). Every request is acknowledged, and the counts are right after."""
+    bucket = "dlk-" + uuid.uuid4().hex[:20]
+    nodes, database = start_nodes(start_imsd, tmp_path, stores={
+        "enabled": "local:file:%s, cloud:s3" % (tmp_path / "local"), "default": "local"}, store={
+        "backend": "s3", "endpoint": obs_s3["S3_ENDPOINT"], "region": obs_s3["S3_REGION"], "bucket": bucket,
+        "access_key": obs_s3["S3_ACCESS_KEY"], "secret_key": obs_s3["S3_SECRET_KEY"]},
+        images={"show_multiple_locations": "true"})
+    owner = nodes[0].project_user()
+    users = [on(node, owner) for node in nodes]
+    admins = [on(node, nodes[0].admin()) for node in nodes]
+    src = create_image(owner, name=unique("src"), disk_format="raw", container_format="bare")
+    assert upload(owner, src["id"], b"shared blobs " * 4096).status_code == 204
+    r = admins[0].post("/v2/images/%s/import" % src["id"], json={"method": {"name": "copy-image"},
+                                                                  "stores": ["cloud"]})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 60
+    while len(get_image(owner, src["id"]).get("locations", [])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    local, cloud = [loc["url"] for loc in get_image(owner, src["id"])["locations"]]
+    assert local.startswith("local://") and cloud.startswith("cloud://"), (local, cloud)
+
+    def holders():
+        """Replicas of the source: each its local blob, and its S3 copy as a location."""
+        jobs = [submit(owner, "POST", "/v1/cloudimages/%s/copy" % src["id"], {"name": unique("rep")})
+                for _ in range(8)]
+        out = []
+        for job_id in jobs:
+            job = wait_job(owner, job_id)
+            assert job["status"] == "SUCCESS", job
+            image_id = job["entities"]["image_id"]
+            r = patch(owner, image_id, [{"op": "add", "path": "/locations/-", "value": {"url": cloud, "metadata": {}}}])
+            assert r.status_code == 200, r.text
+            assert [loc["url"] for loc in r.json()["locations"]] == [local, cloud]
+            out.append(image_id)
+        return out
+
+    for round_ in range(6):
+        images = holders()
+        calls = []
+        for k, image_id in enumerate(images):
+            if k % 2:  # its local location removed: cloud first, then local, as it was
+                calls.append(lambda i=image_id, k=k: admins[k % 2].delete("/v2/stores/local/%s" % i).status_code)
+            else:      # the image deleted: local first, then its copy
+                calls.append(lambda i=image_id, k=k: users[(k // 2) % 2].delete("/v2/images/%s" % i).status_code)
+        assert concurrently(calls) == [204] * len(calls), round_
+        kept = images[1::2]
+        for image_id in kept:
+            assert [loc["url"] for loc in get_image(owner, image_id)["locations"]] == [cloud]
+        # the source holds both, each image kept its S3 copy
+        refs = {loc: int(pg_fixture.query(database, "SELECT refs FROM blobs WHERE location = ?", (loc,))[0][0])
+                for loc in (local, cloud)}
+        assert refs == {local: 1, cloud: 1 + len(kept) * (round_ + 1)}, (round_, refs)
+    assert "projects whose image count is wrong: 0" in nodes[1].imsctl("db", "check")
+    assert get_image(owner, src["id"])["status"] == "active"
+    assert owner.get("/v2/images/%s/file" % src["id"]).status_code == 200
 
 
 def test_a_name_is_taken_once_across_nodes(start_imsd, tmp_path):
