@@ -23,10 +23,15 @@ struct ims_store *ims_store_of_location(const struct ims_service *svc, const cha
 /* The store with this id that imports may name, or NULL. */
 struct ims_store *ims_store_by_id(const struct ims_service *svc, const char *id);
 
-/* One location of an image's data, borrowed from the image. */
+/* One location of an image's data (url borrowed from the image). A store
+ * taken out of [stores] enabled leaves its locations with the images, as
+ * Glance's do: still listed under the store's id, read by nobody. */
 struct ims_image_location {
     const char *url;
-    const char *store; /* its store's id; NULL when no configured store has it */
+    /* its store's id: the configured store's, else the one it was written
+     * under (its scheme, or the copy's); "" when it names none */
+    char store[IMS_STORE_ID_MAX + 1];
+    bool enabled; /* a configured store holds it: it can be read and removed */
 };
 /* img's locations: its own first, then its copies; none while it has no
  * data of its own (queued, or staged data that is not yet its data).
@@ -39,7 +44,8 @@ const char *ims_image_location_in(const struct ims_service *svc, const struct im
  * `stores` property ("" when none); owned by the caller. */
 char *ims_image_stores_list(const struct ims_service *svc, const struct ims_image *img);
 /* A reader of img's data from the first of its locations that opens (its
- * own, then its copies): a download goes on while one store is away. */
+ * own, then its copies): a download goes on while one store is away, and
+ * reads nothing from a store no longer configured. */
 enum ims_rc ims_image_open_any(struct ims_service *svc, const struct ims_image *img, struct ims_blob_reader *ret,
                                struct ims_err *err);
 /* Drops the copies' properties (an image made from another shares only

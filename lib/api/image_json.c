@@ -38,13 +38,13 @@ void api_location_items(struct ims_jw *w, const struct ims_request *req, const s
         ims_jw_kstr(w, "url", locs[i].url);
         ims_jw_key(w, "metadata");
         char key[64];
-        snprintf(key, sizeof(key), "%s%s", IMS_PROP_META_PREFIX, locs[i].store ? locs[i].store : "");
-        const char *meta = locs[i].store ? ims_kvlist_get(&img->props, key) : NULL;
+        snprintf(key, sizeof(key), "%s%s", IMS_PROP_META_PREFIX, locs[i].store);
+        const char *meta = locs[i].store[0] ? ims_kvlist_get(&img->props, key) : NULL;
         if (meta) {
             ims_jw_raw(w, meta, strlen(meta)); /* a JSON object, checked when written */
         } else {
             ims_jw_obj_begin(w);
-            if (locs[i].store && ims_stores_named(req->svc))
+            if (locs[i].store[0] && ims_stores_named(req->svc))
                 ims_jw_kstr(w, "store", locs[i].store);
             ims_jw_obj_end(w);
         }

@@ -273,7 +273,8 @@ static enum ims_rc remove_one(struct ims_service *svc, const struct ims_principa
         return ims_fail(err, IMS_E_BADREQ, "%s", "Invalid position for removing a location.");
     if (!p->is_admin) /* Glance's delete_image_location, as DELETE /v2/stores */
         return ims_fail(err, IMS_E_FORBIDDEN, "%s", "You are not authorized to complete delete_image_location action.");
-    char *removed = locs[pos].store ? ims_image_location_take(svc, img, locs[pos].store) : NULL;
+    /* a store taken out of [stores] enabled too: its location goes (its data is left where it is) */
+    char *removed = locs[pos].store[0] ? ims_image_location_take(svc, img, locs[pos].store) : NULL;
     if (!removed)
         return ims_fail(err, IMS_E_BADREQ, "%s", "Invalid position for removing a location.");
     free(removed); /* collected once the edit commits: no row references it then */

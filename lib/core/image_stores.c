@@ -41,20 +41,39 @@ struct ims_store *ims_store_by_id(const struct ims_service *svc, const char *id)
     return NULL;
 }
 
+/* A location of img in the store (its scheme) that wrote it: the
+ * configured store's id, else the scheme where it is a store id (a store
+ * taken out of [stores] enabled since). */
+static struct ims_image_location location_of(const struct ims_service *svc, const char *url, const char *copy_store)
+{
+    struct ims_image_location l = {.url = url};
+    const struct ims_store *store = ims_store_of_location(svc, url);
+    l.enabled = store != NULL;
+    const char *sep = strstr(url, "://");
+    if (copy_store) /* a copy: under its store's id, whatever its URL */
+        snprintf(l.store, sizeof(l.store), "%s", copy_store);
+    else if (store)
+        snprintf(l.store, sizeof(l.store), "%s", ims_store_id(store));
+    else if (ims_stores_named(svc) && sep && (size_t)(sep - url) < sizeof(l.store)) {
+        snprintf(l.store, sizeof(l.store), "%.*s", (int)(sep - url), url);
+        if (ims_store_id_check(l.store, NULL) != IMS_OK)
+            l.store[0] = '\0';
+    }
+    return l;
+}
+
 size_t ims_image_locations(const struct ims_service *svc, const struct ims_image *img,
                            struct ims_image_location *ret, size_t cap)
 {
     /* staged data (an uploading image's blob) is no location until imported */
     if (!img->blob || ims_streq(img->status, "uploading") || cap == 0)
         return 0;
-    const struct ims_store *own = ims_store_of_location(svc, img->blob);
     size_t n = 0;
-    ret[n++] = (struct ims_image_location){.url = img->blob, .store = own ? ims_store_id(own) : NULL};
+    ret[n++] = location_of(svc, img->blob, NULL);
     for (size_t i = 0; i < img->props.n && n < cap; i++) {
         const struct ims_kv *kv = &img->props.items[i];
         if (ims_str_startswith(kv->key, IMS_PROP_COPY_PREFIX))
-            ret[n++] = (struct ims_image_location){.url = kv->value,
-                                                   .store = kv->key + strlen(IMS_PROP_COPY_PREFIX)};
+            ret[n++] = location_of(svc, kv->value, kv->key + strlen(IMS_PROP_COPY_PREFIX));
     }
     return n;
 }
@@ -76,7 +95,7 @@ char *ims_image_stores_list(const struct ims_service *svc, const struct ims_imag
     struct ims_buf b;
     ims_buf_init(&b, (IMS_STORE_ID_MAX + 1) * (IMS_STORES_MAX + 1));
     for (size_t i = 0; i < n; i++) {
-        if (!locs[i].store)
+        if (!locs[i].store[0]) /* Glance lists every location's store, configured or not */
             continue;
         if (b.len)
             ims_buf_addc(&b, ',');
@@ -92,15 +111,19 @@ enum ims_rc ims_image_open_any(struct ims_service *svc, const struct ims_image *
 {
     struct ims_image_location locs[IMS_STORES_MAX + 1];
     size_t n = ims_image_locations(svc, img, locs, IMS_ARRAY_SIZE(locs));
-    enum ims_rc rc = ims_fail(err, IMS_E_IO, "image %s has no data", img->id);
+    enum ims_rc rc = ims_fail(err, IMS_E_IO, "image %s has no data in the stores configured", img->id);
+    const char *failed = NULL; /* the store that could not be read */
     for (size_t i = 0; i < n; i++) {
+        if (!locs[i].enabled) /* a store taken out of [stores] enabled: skipped, as glance_store does */
+            continue;
+        if (failed)
+            ims_warn("image %s: its data in store %s could not be read (%s); read from store %s instead", img->id,
+                     failed, err->msg, locs[i].store);
         *ret = (struct ims_blob_reader){.fd = -1};
         rc = svc->store->ops->open_read(svc->store, locs[i].url, ret, err);
         if (rc == IMS_OK)
             return rc;
-        if (i + 1 < n)
-            ims_warn("image %s: its data in store %s could not be read (%s); read from store %s instead", img->id,
-                     locs[i].store ? locs[i].store : "?", err->msg, locs[i + 1].store ? locs[i + 1].store : "?");
+        failed = locs[i].store;
     }
     return rc;
 }
@@ -308,8 +331,11 @@ char *ims_image_location_take(const struct ims_service *svc, struct ims_image *i
     char *removed = ims_xstrdup(gone);
     char key[64];
     copy_key(key, store_id);
-    if (ims_streq(img->blob, removed)) { /* its own location: the first copy takes its place */
+    if (ims_streq(img->blob, removed)) { /* its own location: the first copy (one readable first) takes its place */
         const char *next = NULL;
+        for (size_t i = 0; i < n && !next; i++)
+            if (!ims_streq(locs[i].url, removed) && locs[i].enabled)
+                next = locs[i].url;
         for (size_t i = 0; i < n && !next; i++)
             if (!ims_streq(locs[i].url, removed))
                 next = locs[i].url;

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from helpers import PATCH_21, Server, create_image, files_under, get_image, sdk_connect, unique, upload
+from helpers import PATCH_21, Api, Server, create_image, files_under, get_image, sdk_connect, unique, upload
 from test_web_download import serve, web  # noqa: F401 (web: the local HTTP server fixture)
 
 DATA = os.urandom(2 * 1024 * 1024 + 333)
@@ -177,6 +177,60 @@ def test_download_reads_another_store_and_delete_from_store(start_imsd):
     assert wait_task(admin, img["id"], n=2)["status"] == "success"
     assert stores_of(get_image(api, img["id"])) == ["cheap", "fast"]
     assert len(blobs_of(srv, "fast")) == 1
+
+
+def test_a_store_taken_out_of_the_configuration(start_imsd, tmp_path):
+    """A store removed from [stores] enabled (Glance's enabled_backends)
+    leaves its locations with the images, as Glance does: the locations and
+    `stores` still name it (Glance lists every location's store), the
+    download reads the store still configured and nothing of the removed
+    one, DELETE /v2/stores/{removed}/{image} is Glance's 409, and an
+    administrator's PATCH removes such a location, its data left where it
+    is. Before, an image whose own location was in the removed store lost
+    it from `stores` and its metadata, and its removal was a 400 (Invalid
+    position)."""
+    data = tmp_path / "data"
+    config = {"stores": {"enabled": "fast:file, cheap:file", "default": "fast"},
+              "images": {"show_multiple_locations": "true"}}
+    srv = start_imsd(config=config, data_dir=data)
+    api, admin = srv.project_user(), srv.admin()
+    own_in_fast, copy_in_fast = active(api), active(api)
+    for img in (own_in_fast, copy_in_fast):
+        assert do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["cheap"]}).status_code == 202
+        assert wait_task(admin, img["id"])["status"] == "success"
+    # copy_in_fast: its own data in cheap, a copy in fast
+    assert admin.delete("/v2/stores/fast/%s" % copy_in_fast["id"]).status_code == 204
+    assert do_import(admin, copy_in_fast["id"], {"method": {"name": "copy-image"}, "stores": ["fast"]}).status_code \
+        == 202
+    assert wait_task(admin, copy_in_fast["id"], n=2)["status"] == "success"
+    before = {i["id"]: get_image(api, i["id"])["locations"] for i in (own_in_fast, copy_in_fast)}
+    assert [l["metadata"]["store"] for l in before[own_in_fast["id"]]] == ["fast", "cheap"]
+    assert [l["metadata"]["store"] for l in before[copy_in_fast["id"]]] == ["cheap", "fast"]
+    fast_files = blobs_of(srv, "fast")
+    assert len(fast_files) == 2
+    srv.ended_by_test = True
+    assert srv.stop() == 0
+
+    config["stores"] = {"enabled": "cheap:file", "default": "cheap"}
+    srv = start_imsd(config=config, data_dir=data)
+    api, admin = Api(srv.url, api.token), Api(srv.url, admin.token)
+    for image_id, locations in before.items():
+        got = get_image(api, image_id)
+        assert got["locations"] == locations, got
+        assert stores_of(got) == ["cheap", "fast"], got
+        assert api.get("/v2/images/%s/file" % image_id).content == DATA
+    assert "could not be read" not in srv.log_path.read_text(), "the removed store was read"
+    r = admin.delete("/v2/stores/fast/%s" % own_in_fast["id"])
+    assert r.status_code == 409 and "The selected store fast is not available on this node." in r.text, r.text
+    for img, pos in ((own_in_fast, 0), (copy_in_fast, 1)):
+        r = admin.patch("/v2/images/%s" % img["id"], json=[{"op": "remove", "path": "/locations/%d" % pos}],
+                        headers={"Content-Type": PATCH_21})
+        assert r.status_code == 200, r.text
+        assert [l["metadata"]["store"] for l in r.json()["locations"]] == ["cheap"]
+        assert stores_of(r.json()) == ["cheap"]
+        assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
+    assert blobs_of(srv, "fast") == fast_files  # the removed store's data is left where it is
+    assert api.delete("/v2/images/%s" % own_in_fast["id"]).status_code == 204
 
 
 def test_glance_direct_into_several_stores(start_imsd):
