@@ -9,6 +9,7 @@
  * process's own commits and by the engine's listener as the other nodes'
  * notifications arrive; while the listener is not listening every read
  * reports "unknown" and callers go to SQL. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,18 +36,34 @@ struct ims_signals {
     _Atomic bool live; /* reads are trustworthy */
 };
 
+/* Without the file a process keeps nothing it would need a signal to drop:
+ * every cache of it asks the database each time (ims_signals_read says
+ * "unknown"), the answer cache keeps nothing. Said once, when the database
+ * is opened: the other processes on the database learn of this one's
+ * writes only as their caches expire (a second at most), so the file must
+ * be made openable. */
+static struct ims_signals *unmapped(const char *path, const char *why)
+{
+    ims_warn("change signals: %s cannot be mapped (%s): this process's caches ask the database every time and its "
+             "answer cache is off; other processes on the database see its writes only once their caches expire "
+             "(a second at most)",
+             path, why);
+    return NULL;
+}
+
 struct ims_signals *ims_signals_open(const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
-        return NULL;
+        return unmapped(path, strerror(errno));
     struct stat st;
     void *map = MAP_FAILED;
     if (fstat(fd, &st) == 0 && (st.st_size >= SIGNALS_BYTES || ftruncate(fd, SIGNALS_BYTES) == 0))
         map = mmap(NULL, SIGNALS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int saved = errno;
     close(fd);
     if (map == MAP_FAILED)
-        return NULL;
+        return unmapped(path, strerror(saved));
     struct ims_signals *s = ims_xcalloc(1, sizeof(*s));
     s->map = map;
     s->mapped = true;
@@ -55,7 +72,7 @@ struct ims_signals *ims_signals_open(const char *path)
     atomic_compare_exchange_strong(&s->map->magic, &zero, SIGNALS_MAGIC);
     if (atomic_load(&s->map->magic) != SIGNALS_MAGIC) {
         ims_signals_close(s);
-        return NULL;
+        return unmapped(path, "not a signals file");
     }
     return s;
 }
