@@ -270,17 +270,23 @@ def test_glance_direct_into_another_store_only(start_imsd):
     assert api.get("/v2/images/%s/file" % img["id"]).content == DATA
 
 
+def cheap_cannot_write(start_imsd):
+    """Three file stores, cheap's temporary area replaced by a file (its
+    writers cannot open), and an active image in fast: (srv, api, admin, image)."""
+    srv = start_imsd(config={"stores": {"enabled": "fast:file, cheap:file, third:file"}})
+    api, admin = srv.project_user(), srv.admin()
+    img = active(api)
+    tmp = srv.data_dir / "stores" / "cheap" / "tmp"
+    os.rmdir(tmp)
+    tmp.write_text("not a directory")
+    return srv, api, admin, img
+
+
 def test_a_failing_store_with_and_without_all_stores_must_succeed(start_imsd):
     """A copy that cannot be written: the store goes into
     os_glance_failed_import; with all_stores_must_succeed false the task
     goes on to the next store and succeeds."""
-    srv = start_imsd(config={"stores": {"enabled": "fast:file, cheap:file, third:file"}})
-    api, admin = srv.project_user(), srv.admin()
-    img = active(api)
-    # cheap's temporary area replaced by a file: its writers cannot open
-    tmp = srv.data_dir / "stores" / "cheap" / "tmp"
-    os.rmdir(tmp)
-    tmp.write_text("not a directory")
+    srv, api, admin, img = cheap_cannot_write(start_imsd)
     r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["cheap", "third"],
                                      "all_stores_must_succeed": False})
     assert r.status_code == 202, r.text
@@ -304,12 +310,7 @@ def test_a_failing_copy_image_that_must_succeed_leaves_no_copy(start_imsd):
     Glance's flow reverts each store's import, the copy already made goes
     (its data collected): only the image's own store holds it; the failing
     store is os_glance_failed_import, the reverted one not."""
-    srv = start_imsd(config={"stores": {"enabled": "fast:file, cheap:file, third:file"}})
-    api, admin = srv.project_user(), srv.admin()
-    img = active(api)
-    tmp = srv.data_dir / "stores" / "cheap" / "tmp"
-    os.rmdir(tmp)
-    tmp.write_text("not a directory")
+    srv, api, admin, img = cheap_cannot_write(start_imsd)
     r = do_import(admin, img["id"], {"method": {"name": "copy-image"}, "stores": ["third", "cheap"]})
     assert r.status_code == 202, r.text
     task = wait_task(admin, img["id"])

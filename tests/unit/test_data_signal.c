@@ -16,6 +16,7 @@
 
 #include "../../lib/db/db-int.h"
 #include "ims/db.h"
+#include "db_files.h"
 
 static char path[64];
 
@@ -80,12 +81,7 @@ static void test_every_commit_moves_the_data_signal(void **state)
 
     ims_db_close(other);
     ims_db_close(db);
-    char side[80];
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        unlink(side);
-    }
+    db_files_remove(path);
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ims/db.h"
+#include "db_files.h"
 
 extern const char *const ims_tables[];
 extern const size_t ims_ntables;
@@ -66,14 +67,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < 4; i++) {
-        char p[96];
-        snprintf(p, sizeof(p), "%s%s", src_path, suffixes[i]);
-        unlink(p);
-        snprintf(p, sizeof(p), "%s%s", dst_path, suffixes[i]);
-        unlink(p);
-    }
+    db_files_remove(src_path);
+    db_files_remove(dst_path);
     return 0;
 }
 

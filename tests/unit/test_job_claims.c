@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ims/db.h"
+#include "db_files.h"
 
 #define NJOBS 40
 #define NWORKERS 6
@@ -38,12 +39,7 @@ static int teardown(void **state)
 {
     (void)state;
     ims_db_close(db);
-    char p[80];
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
-        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
-        unlink(p);
-    }
+    db_files_remove(path);
     return 0;
 }
 

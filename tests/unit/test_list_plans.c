@@ -21,6 +21,7 @@
 
 #include "ims/db.h"
 #include "ims/query.h"
+#include "db_files.h"
 
 #define N 6000     /* images */
 #define RARE 500   /* every RARE-th image is the rare one: 0.2% */
@@ -134,13 +135,7 @@ static int teardown(void **state)
 {
     (void)state;
     ims_db_close(db);
-    unlink(path);
-    char side[80];
-    static const char *const suffixes[] = {"-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        unlink(side);
-    }
+    db_files_remove(path);
     sqlite3_reset_auto_extension();
     return 0;
 }

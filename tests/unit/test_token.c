@@ -119,6 +119,18 @@ static void test_oversized_parts_refused(void **state)
     assert_int_equal(ims_b64url_decode("", 0, out, 0), 0);
 }
 
+/* A token of an earlier version: claims as it wrote them, signed with key. */
+static void sign_claims(const char *claims, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "v1.");
+    n += (size_t)ims_b64url_encode((const unsigned char *)claims, strlen(claims), out + n, cap - n);
+    unsigned char sig[32];
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)out, n, sig, &len);
+    out[n++] = '.';
+    ims_b64url_encode(sig, sizeof(sig), out + n, cap - n);
+}
+
 /* Tokens carry their issue time in microseconds (a password change ends
  * those issued before it, even within the same second); a token made before
  * that claim existed counts from the start of its issue second. */
@@ -134,14 +146,8 @@ static void test_issue_time_in_microseconds(void **state)
     assert_int_equal(q.issued_at, 1000);
 
     static const char old_claims[] = "0123456789abcdef0123456789abcdef\nu1\ndefault\np1\n\n1000\n2000\n1";
-    char legacy[IMS_TOKEN_MAX + 1] = "v1.";
-    size_t n = 3 + (size_t)ims_b64url_encode((const unsigned char *)old_claims, strlen(old_claims), legacy + 3,
-                                               sizeof(legacy) - 3);
-    unsigned char sig[32];
-    unsigned int len = 32;
-    HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)legacy, n, sig, &len);
-    legacy[n++] = '.';
-    ims_b64url_encode(sig, sizeof(sig), legacy + n, sizeof(legacy) - n);
+    char legacy[IMS_TOKEN_MAX + 1];
+    sign_claims(old_claims, legacy, sizeof(legacy));
     assert_int_equal(ims_token_decode(key, sizeof(key), legacy, 1500, &q, &err), IMS_OK);
     assert_int_equal(q.issued_us, 1000000000);
     assert_true(q.is_admin);
@@ -165,14 +171,8 @@ static void test_service_role(void **state)
     assert_false(q.is_service);
 
     static const char old_claims[] = "0123456789abcdef0123456789abcdef\nu1\ndefault\np1\n\n1000\n2000\n0\n1000000000\n1";
-    char legacy[IMS_TOKEN_MAX + 1] = "v1.";
-    size_t n = 3 + (size_t)ims_b64url_encode((const unsigned char *)old_claims, strlen(old_claims), legacy + 3,
-                                               sizeof(legacy) - 3);
-    unsigned char sig[32];
-    unsigned int len = 32;
-    HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)legacy, n, sig, &len);
-    legacy[n++] = '.';
-    ims_b64url_encode(sig, sizeof(sig), legacy + n, sizeof(legacy) - n);
+    char legacy[IMS_TOKEN_MAX + 1];
+    sign_claims(old_claims, legacy, sizeof(legacy));
     assert_int_equal(ims_token_decode(key, sizeof(key), legacy, 1500, &q, &err), IMS_OK);
     assert_true(q.read_only);
     assert_false(q.is_service || q.is_admin);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ims/db.h"
+#include "db_files.h"
 
 static char path[64];
 
@@ -94,12 +95,7 @@ static void test_recovery_takes_only_what_nobody_writes(void **state)
     assert_string_equal(status_of(c, ids[0], s), "saving");
     assert_string_equal(status_of(c, ids[1], s), "queued");
     ims_db_close(db);
-    char side[80];
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(side, sizeof(side), "%s%s", path, suffixes[i]);
-        unlink(side);
-    }
+    db_files_remove(path);
 }
 
 int main(void)

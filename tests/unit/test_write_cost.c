@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ims/db.h"
+#include "db_files.h"
 
 #define NIMAGES 200
 #define PAGES_PER_CREATE 33.5 /* 35.5 with whole indexes of the system attributes (partial since migration 25) */
@@ -91,12 +92,7 @@ static int teardown(void **state)
 {
     (void)state;
     ims_db_close(db);
-    char p[80];
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-signals"};
-    for (size_t i = 0; i < IMS_ARRAY_SIZE(suffixes); i++) {
-        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
-        unlink(p);
-    }
+    db_files_remove(path);
     sqlite3_reset_auto_extension();
     return 0;
 }
