@@ -13,13 +13,20 @@ disturbed). Exits 0 whether the targets are met or not.
 
 BENCH_OBS=s3: the object storage is S3 instead (imsd's [obs] backend = s3 on
 the tests' Swift s3api server, tests/fixtures/start-s3-server.sh, on
-loopback): the raw import is timed against curl's SigV4 GET of the same
-object into a file + sync, the raw export against curl's PUT of the same
-bytes; the qcow2 rows read and write S3 too; no quick import (S3 has no
-link to make).
+loopback), and every baseline is what a user would do without imsd, against
+the same server in the same run: raw import = curl's SigV4 GET of the same
+object into a file + sync; qcow2 import = curl's GET of the qcow2 object +
+qemu-img convert of the fetched file to raw + sync of the output; raw export
+= curl's PUT of the same bytes; qcow2 export = qemu-img convert to a qcow2
+file + curl's PUT of it. Each composite baseline prints its steps' times,
+and every row the CPU seconds of imsd (qemu-img, its child, included), of
+the baseline's own processes (curl, qemu-img) and of the Swift server over
+its best run. Target on S3: >= 0.80 of the user's way. No quick import (S3
+has no link to make).
 
   BENCH_BUILD (build), BENCH_MIB (1024), BENCH_RUNS (3), BENCH_OBS (embedded)"""
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -39,6 +46,72 @@ log = logger("import-bench")
 
 def best(fn, after=None):
     return best_of(fn, RUNS, after)
+
+
+def proc_cpu(pid, children=False):
+    """CPU seconds (user + system) of pid, with its reaped children's when
+    asked (imsd's qemu-img); 0 when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pids_under(path):
+    """Processes whose command line names path (the Swift server's, whose
+    configuration is there)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    if path.encode() in f.read():
+                        pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+
+class Cpu:
+    """CPU seconds over a timed run: imsd's (with qemu-img), the bench's own
+    children (curl, qemu-img, sync of a baseline) and the S3 server's."""
+
+    def __init__(self, srv, s3_dir):
+        self.srv, self.s3_dir = srv, s3_dir
+
+    def snap(self):
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        s3 = sum(proc_cpu(p) for p in pids_under(self.s3_dir)) if self.s3_dir else 0.0
+        return (proc_cpu(self.srv.proc.pid, True), kids.ru_utime + kids.ru_stime, s3)
+
+    def measure(self, fn, after=None):
+        """best() of fn, with the CPU seconds of its fastest run and the
+        step times it recorded in that run (fn may return {step: s})."""
+        runs = []
+        for _ in range(RUNS):
+            c0, t0 = self.snap(), time.monotonic()
+            steps = fn() or {}
+            t = time.monotonic() - t0
+            runs.append((t, [b - a for a, b in zip(c0, self.snap())], steps))
+            if after:
+                after()
+        return min(runs, key=lambda r: r[0])
+
+
+def steps(*named):
+    """A baseline of several steps run one after the other, each timed:
+    fn() returns {name: seconds}."""
+    def go():
+        out = {}
+        for name, fn in named:
+            t0 = time.monotonic()
+            fn()
+            out[name] = time.monotonic() - t0
+        return out
+    return go
 
 
 def quick_import(srv):
@@ -85,24 +158,34 @@ def main():
             srv.ctl("obs", "put", BUCKET, "disk.raw", src)
             srv.ctl("obs", "put", BUCKET, "disk.qcow2", qcow)
         cp_dst = os.path.join(srv.data, "cp.raw")  # the same file system as the store
+        cpu = Cpu(srv, os.path.dirname(s3["S3_STOP"]) if S3 else None)
 
-        def curl_get():
-            run("curl", "-fsS", "-o", cp_dst, *sig, "%s/%s/disk.raw" % (s3["S3_ENDPOINT"], BUCKET))
-            run("sync", cp_dst)
+        def curl_get(key=None, dst=None):
+            """curl's GET of an object into a file (+ sync of it when the
+            raw import's baseline: imsd's store keeps the file it fetches)."""
+            def go():
+                url = "%s/%s/%s" % (s3["S3_ENDPOINT"], BUCKET, key or "disk.raw")
+                run("curl", "-fsS", "-o", dst or cp_dst, *sig, url)
+                if not dst:
+                    run("sync", cp_dst)
+            return go
 
-        def curl_put():
-            curl("-T", stored, "%s/%s/curl-put.raw" % (s3["S3_ENDPOINT"], BUCKET))
+        def curl_put(path=None, key="curl-put.raw"):
+            def go():
+                curl("-T", path or stored, "%s/%s/%s" % (s3["S3_ENDPOINT"], BUCKET, key))
+            return go
 
         def cp():
             shutil.copyfile(src, cp_dst)
             run("sync", cp_dst)
 
-        def convert(fmt_in, path, fmt_out):
-            out = os.path.join(srv.data, "conv.out")
+        def convert(fmt_in, path, fmt_out, out=None, sync=True):
+            out = out or os.path.join(srv.data, "conv.out")
 
             def go():
                 run("qemu-img", "convert", "-f", fmt_in, "-O", fmt_out, path, out)
-                run("sync", out)
+                if sync:
+                    run("sync", out)
             return go
 
         images = []
@@ -139,32 +222,50 @@ def main():
                         {"bucket_url": "%s:out-%d.%s" % (BUCKET, exports[0], fmt), "file_format": fmt})
             return go
 
+        def row(name, base, what, ours, target, after=None):
+            b, ours = cpu.measure(base), cpu.measure(ours, after)
+            res.append((name, b, ours, what, target))
+
         res = []
         log("raw import vs " + ("curl GET" if S3 else "cp"))
-        raw_base = (curl_get, "curl GET + sync") if S3 else (cp, "cp + sync")
-        res.append(("import raw", best(raw_base[0]), best(import_("disk.raw"), checksummed("import raw")),
-                    raw_base[1], 0.8))
-        log("qcow2 import vs qemu-img convert qcow2 -> raw")
-        res.append(("import qcow2", best(convert("qcow2", qcow, "raw")),
-                    best(import_("disk.qcow2"), checksummed("import qcow2")), "qemu-img convert", 1 / 1.1))
+        raw_base = (curl_get(), "curl GET + sync") if S3 else (cp, "cp + sync")
+        row("import raw", raw_base[0], raw_base[1], import_("disk.raw"), 0.8, checksummed("import raw"))
+        fetched = os.path.join(srv.data, "curl-get.qcow2")
+        if S3:  # the user's way: fetch the object, convert the file, sync the raw file it made
+            log("qcow2 import vs curl GET + qemu-img convert qcow2 -> raw + sync")
+            base = (steps(("GET", curl_get("disk.qcow2", fetched)),
+                          ("convert + sync", convert("qcow2", fetched, "raw"))),
+                    "curl GET + qemu-img convert + sync", 0.8)
+        else:
+            log("qcow2 import vs qemu-img convert qcow2 -> raw")
+            base = (convert("qcow2", qcow, "raw"), "qemu-img convert", 1 / 1.1)
+        row("import qcow2", base[0], base[1], import_("disk.qcow2"), base[2], checksummed("import qcow2"))
         log("exports")
         stored = os.path.join(tmp, "stored.raw")
         shutil.copyfile(src, stored)
-        raw_base = (curl_put, "curl PUT") if S3 else (cp, "cp + sync")
-        res.append(("export raw", best(raw_base[0]), best(export("raw")), raw_base[1], 0.8))
-        res.append(("export qcow2", best(convert("raw", stored, "qcow2")), best(export("qcow2")),
-                    "qemu-img convert", 1 / 1.1))
+        raw_base = (curl_put(), "curl PUT") if S3 else (cp, "cp + sync")
+        row("export raw", raw_base[0], raw_base[1], export("raw"), 0.8)
+        if S3:  # the user's way: convert to a file, PUT the file (nothing asks for it on disk: no sync)
+            conv = os.path.join(srv.data, "conv.qcow2")
+            base = (steps(("convert", convert("raw", stored, "qcow2", conv, sync=False)),
+                          ("PUT", curl_put(conv, "curl-put.qcow2"))), "qemu-img convert + curl PUT", 0.8)
+        else:
+            base = (convert("raw", stored, "qcow2"), "qemu-img convert", 1 / 1.1)
+        row("export qcow2", base[0], base[1], export("qcow2"), base[2])
         quick = None if S3 else quick_import(srv)
         print()
-        print("%d MiB, best of %d, %s object storage; ratio = baseline time / imsd time (1.00: as fast)" % (
-            MIB, RUNS, "S3" if S3 else "embedded"))
-        for name, base, ours, what, target in res:
+        print("%d MiB, best of %d, %s object storage; ratio = baseline time / imsd time (1.00: as fast); load %s" % (
+            MIB, RUNS, "S3" if S3 else "embedded", " ".join(open("/proc/loadavg").read().split()[:3])))
+        for name, (base, bcpu, bsteps), (ours, ocpu, _), what, target in res:
             ratio = base / ours
-            print("%-13s %-16s %7.2f s  imsd %7.2f s  ratio %.2f  (target >= %.2f: %s)%s" % (
+            print("%-13s %-34s %7.2f s  imsd %7.2f s  ratio %.2f  (target >= %.2f: %s)%s" % (
                 name, what, base, ours, ratio, target, "met" if ratio >= target else "NOT met",
                 "; checksums %.2f s after" % digests[name] if name in digests else ""))
+            print("%-13s %s; CPU s: baseline's tools %.2f + S3 %.2f, imsd (with qemu-img) %.2f + S3 %.2f" % (
+                "", ", ".join("%s %.2f s" % kv for kv in bsteps.items()) or "one step",
+                bcpu[1], bcpu[2], ocpu[0], ocpu[2]))
         if quick is not None:
-            print("%-13s %-16s %7s    imsd %7.2f s  (target < 2 s: %s)" % (
+            print("%-13s %-34s %7s    imsd %7.2f s  (target < 2 s: %s)" % (
                 "quick import", "100 GiB sparse", "", quick, "met" if quick < 2 else "NOT met"))
     finally:
         clean_up(srv, tmp, log)
