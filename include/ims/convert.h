@@ -90,6 +90,12 @@ struct ims_convert_request {
     bool (*cancelled)(void *ctx);
     void *ctx;
     const char *qemu_img; /* the program; NULL: /usr/bin/qemu-img */
+    /* The caller reads the output once, right after, and then removes it
+     * (a put to S3, digests before a remote store takes it): qemu-img
+     * writes it through the page cache, where that read finds it, instead
+     * of past it (-t none), which suits a file that is kept (fsynced and
+     * adopted, or linked) but would send the read to the disk. */
+    bool read_after;
 };
 
 enum ims_convert_end {

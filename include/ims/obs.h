@@ -237,6 +237,10 @@ enum ims_obs_rc ims_obs_copy(struct ims_obs *o, const char *src_bucket, const ch
                              const char *dst_bucket, const char *dst_key, struct ims_err *err);
 enum ims_obs_rc ims_obs_local_path(struct ims_obs *o, const char *bucket, const char *key, char **ret,
                                    struct ims_err *err);
+/* Whether objects are files on this machine (the embedded store): a file
+ * put with may_link then becomes the object without being read; elsewhere
+ * (S3) a put reads the file once more. */
+bool ims_obs_has_local_files(const struct ims_obs *o);
 void ims_obs_close(struct ims_obs *o);
 
 /* ---- web-download: files users import from HTTP(S) servers ----

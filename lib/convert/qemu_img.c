@@ -19,7 +19,12 @@
  * embedded object storage putting it) has nothing left to flush, instead
  * of the whole image at once behind whatever else the host is writing
  * (bench/README.md, Run AH). Where O_DIRECT is refused (tmpfs before
- * Linux 6.6, some network file systems) qemu-img keeps its default. */
+ * Linux 6.6, some network file systems) qemu-img keeps its default. An
+ * output the caller reads right after and removes (req->read_after: an
+ * export put to S3) is written through the page cache instead, qemu-img's
+ * default (no flush: a temporary file), so that read costs no disk read
+ * and the pages dropped with the file may never reach the disk
+ * (bench/README.md, Run S3Q). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -253,10 +258,13 @@ enum ims_rc ims_convert(const struct ims_convert_request *req, char **out_path, 
         return not_run(o, err, IMS_E_IO, "cannot create the output file");
     }
     close(fd);
-    int probe = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-    bool direct = probe >= 0;
-    if (probe >= 0)
-        close(probe);
+    bool direct = false;
+    if (!req->read_after) {
+        int probe = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+        direct = probe >= 0;
+        if (probe >= 0)
+            close(probe);
+    }
 
     const char *argv[16];
     size_t argc = 0;

@@ -151,9 +151,13 @@ enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struc
         } else if ((rc = ims_import_temp_path(svc, &tmp, err)) == IMS_OK) {
             const char *slash = strrchr(tmp, '/');
             snprintf(dir, sizeof(dir), "%.*s", (int)(slash - tmp), tmp);
+            /* put to S3, the output is read once right after and removed:
+             * kept in the page cache for that read (linked into an
+             * embedded bucket, it is kept: written past the cache) */
             struct ims_convert_request req = {
                 .input = blob_path, .input_format = fi.format, .output_format = fmt, .tmp_dir = dir,
                 .progress = convert_progress, .cancelled = convert_cancelled, .ctx = &x,
+                .read_after = !ims_obs_has_local_files(obs),
             };
             struct ims_convert_outcome oc;
             rc = ims_convert(&req, &out, &oc, err);

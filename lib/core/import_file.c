@@ -313,6 +313,15 @@ static void dir_of(const char *path, char out[PATH_MAX])
     snprintf(out, PATH_MAX, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 }
 
+/* Whether the image store keeps the file it adopts as it is (the file
+ * store): its checksum job then reads that file. A remote store's would
+ * download the blob once more, so an import into one computes the digests
+ * before the store takes the file. */
+static bool store_keeps_file(const struct job *j)
+{
+    return ims_store_is_local(ims_store_router_first(j->svc->store));
+}
+
 static enum ims_rc convert_to_raw(struct job *j, const char *input, const struct ims_format_info *fi,
                                   struct ims_err *err)
 {
@@ -322,6 +331,8 @@ static enum ims_rc convert_to_raw(struct job *j, const char *input, const struct
         .input = input, .input_format = fi->format, .output_format = IMS_CONVERT_RAW, .tmp_dir = dir,
         .limits = {.max_output_size = fi->virtual_size + (1 << 20)},
         .progress = convert_progress, .cancelled = convert_cancelled, .ctx = j,
+        /* a remote store's file is digested and sent right after, then removed */
+        .read_after = !store_keeps_file(j),
     };
     struct ims_convert_outcome out;
     enum ims_rc rc = ims_convert(&req, &j->converted, &out, err);
@@ -356,15 +367,6 @@ static enum ims_rc format_allowed(const struct ims_import_opts *o, const struct 
                              "The disk in the file (%llu bytes) is larger than min_disk (%lld GB).",
                              (unsigned long long)fi->virtual_size, (long long)o->min_disk);
     return IMS_OK;
-}
-
-/* Whether the image store keeps the file it adopts as it is (the file
- * store): its checksum job then reads that file. A remote store's would
- * download the blob once more, so an import into one computes the digests
- * before the store takes the file. */
-static bool store_keeps_file(const struct job *j)
-{
-    return ims_store_is_local(ims_store_router_first(j->svc->store));
 }
 
 static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_obs_reader *r, uint64_t size,

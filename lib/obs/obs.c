@@ -262,6 +262,11 @@ enum ims_obs_rc ims_obs_local_path(struct ims_obs *o, const char *bucket, const 
     return o->ops->local_path(o, bucket, key, ret, err);
 }
 
+bool ims_obs_has_local_files(const struct ims_obs *o)
+{
+    return o->ops->local_path != NULL;
+}
+
 void ims_obs_close(struct ims_obs *o)
 {
     if (o)

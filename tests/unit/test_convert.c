@@ -280,8 +280,9 @@ static void test_limits_and_cancellation_kill(void **state)
     assert_true(ims_mono_us() - t0 < 10000000);
 }
 
-/* The arguments a stand-in qemu-img was given, converting into out_dir. */
-static void recorded_args(const char *out_dir, char *args, size_t cap)
+/* The arguments a stand-in qemu-img was given, converting into out_dir
+ * (read_after: the request's). */
+static void recorded_args_with(const char *out_dir, bool read_after, char *args, size_t cap)
 {
     FILE *f = fopen(path("recorder"), "w");
     assert_non_null(f);
@@ -290,7 +291,7 @@ static void recorded_args(const char *out_dir, char *args, size_t cap)
     assert_int_equal(sh_status("chmod +x %s", path("recorder")), 0);
     struct ims_convert_request req = {
         .input = path("src.raw"), .input_format = IMS_FORMAT_RAW, .output_format = IMS_CONVERT_QCOW2,
-        .tmp_dir = out_dir, .qemu_img = path("recorder"),
+        .tmp_dir = out_dir, .qemu_img = path("recorder"), .read_after = read_after,
     };
     char *out = NULL;
     struct ims_err err = {0};
@@ -301,6 +302,11 @@ static void recorded_args(const char *out_dir, char *args, size_t cap)
     assert_non_null(f);
     assert_non_null(fgets(args, (int)cap, f));
     fclose(f);
+}
+
+static void recorded_args(const char *out_dir, char *args, size_t cap)
+{
+    recorded_args_with(out_dir, false, args, cap);
 }
 
 static void test_output_past_the_page_cache(void **state)
@@ -317,6 +323,16 @@ static void test_output_past_the_page_cache(void **state)
     bool shm_direct = dir_takes_o_direct(shm);
     rmdir(shm);
     assert_non_null(strstr(args, shm_direct ? "convert -p -t none -f raw -O qcow2 " : "convert -p -f raw -O qcow2 "));
+}
+
+static void test_output_read_after_through_the_page_cache(void **state)
+{
+    /* an output read once right after (a put to S3) is left to qemu-img's
+     * default cache, even where O_DIRECT is possible */
+    char args[1024];
+    recorded_args_with(tmp, true, args, sizeof(args));
+    assert_non_null(strstr(args, "convert -p -f raw -O qcow2 "));
+    assert_null(strstr(args, "-t "));
 }
 
 static void test_names(void **state)
@@ -365,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_failures_leave_nothing),
         cmocka_unit_test(test_limits_and_cancellation_kill),
         cmocka_unit_test(test_output_past_the_page_cache),
+        cmocka_unit_test(test_output_read_after_through_the_page_cache),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_inspect_file),
     };

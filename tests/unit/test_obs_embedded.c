@@ -399,6 +399,16 @@ static void test_file_copy_and_local_path(void **state)
     free(a);
     free(b);
     char *path = NULL;
+    /* its objects are files here (an export's conversion output is linked,
+     * not read again); S3's are not (opening one connects to nothing) */
+    assert_true(ims_obs_has_local_files(f->o));
+    struct ims_obs *s3 = NULL;
+    const struct ims_obs_s3_config s3c = {.endpoint = "http://127.0.0.1:9", .region = "r", .access_key = "a",
+                                          .secret_key = "s", .part_size = IMS_OBS_S3_PART_MIN,
+                                          .server_copy_max = IMS_OBS_S3_PART_MIN};
+    assert_int_equal(ims_obs_s3_open(&s3c, &s3, &e), IMS_OBS_OK);
+    assert_false(ims_obs_has_local_files(s3));
+    ims_obs_close(s3);
     assert_int_equal(ims_obs_local_path(f->o, "bkt", "copy/disk.raw", &path, &e), IMS_OBS_OK);
     char want[1024];
     snprintf(want, sizeof(want), "%s/bkt/copy/disk.raw", f->dir);
