@@ -64,6 +64,10 @@ bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum a
  * end of out, the shown defaults of an image holding the mask held of its
  * own. The document kept next leaves those bytes to one shared copy. */
 void api_image_cache_defaults_written(const struct ims_buf *out, size_t off, uint64_t held);
+/* The shown defaults' members an image holding the mask held of its own
+ * shows, as a kept document's render wrote them (no comma before them):
+ * false until one was kept. */
+bool api_image_cache_shared_defaults(uint64_t held, const char **ret, size_t *ret_len);
 /* Keeps a copy of the document of img written to w since start (within
  * [images] document_cache_kib). */
 void api_image_cache_keep(const struct ims_config *cfg, enum api_doc_kind kind, const struct ims_image *img,

@@ -94,6 +94,18 @@ void api_image_cache_defaults_written(const struct ims_buf *out, size_t off, uin
     last_defaults.held = held;
 }
 
+bool api_image_cache_shared_defaults(uint64_t held, const char **ret, size_t *ret_len)
+{
+    int n = atomic_load_explicit(&nshared, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (shared_parts[i].held == held) {
+            *ret = shared_parts[i].bytes;
+            *ret_len = shared_parts[i].len;
+            return true;
+        }
+    return false;
+}
+
 /* The shared part holding exactly bytes[0..len) for mask held (added if
  * none does and there is room), or -1. */
 static int shared_find(uint64_t held, const char *bytes, size_t len)

@@ -182,10 +182,17 @@ void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props)
 {
     uint64_t held = ims_image_defaults_held(props);
     size_t off = w->out->len;
+    const char *shared;
+    size_t shared_len;
     if (!held) {
         pthread_once(&all_defaults_once, all_defaults_build);
         /* the members between the object's braces */
         ims_jw_members_raw(w, all_defaults.data + 1, all_defaults.len - 2);
+    } else if (api_image_cache_shared_defaults(held, &shared, &shared_len)) {
+        /* the bytes the loop below wrote for an earlier image lacking the
+         * same defaults (an active image holds active_at: most of a
+         * catalogue) */
+        ims_jw_members_raw(w, shared, shared_len);
     } else {
         for (size_t i = 0; i < ims_image_nshown_defaults; i++)
             if (!(held & UINT64_C(1) << i))
