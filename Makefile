@@ -12,7 +12,13 @@ override CFLAGS += -std=gnu17 $(WARN) -Iinclude -D_GNU_SOURCE -pthread \
 # libvirt's headers only: lib/compute/libvirt_api.c loads the library when a
 # libvirt compute source opens (linked, it and its dependencies were 3.6 MiB of RSS).
 LINK_PKGS := $(filter-out libvirt,$(PKGS))
-override LDLIBS += $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -pthread -lm
+# ASan finds the real functions behind its interceptors when the program
+# starts; libvirt's RPC calls libtirpc's xdr_* through them, NULL had libtirpc
+# come later with libvirt (SEGV at pc 0). The sanitized build links libtirpc.
+comma     := ,
+SAN_LIBS  := $(if $(findstring -fsanitize=address,$(CFLAGS)),-Wl$(comma)--push-state$(comma)--no-as-needed \
+               $(shell pkg-config --libs libtirpc 2>/dev/null) -Wl$(comma)--pop-state)
+override LDLIBS += $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) $(SAN_LIBS) -pthread -lm
 
 LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
