@@ -12,6 +12,8 @@
 # download the cache serves. Each row also says the CPU seconds imsd and
 # the S3 server (all its processes) spent (of the best run): on a machine
 # where they share the cores, the ratio is bounded by their sum.
+# S3_BENCH_PERF=PREFIX: perf records imsd during the first run's upload and
+# first download through the cache (PREFIX.upload, PREFIX.fill; perf report -i).
 # usage: bench/s3_store_bench.sh [BUILD_DIR]   (S3_BENCH_MIB=1024 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +52,13 @@ cpu_note() { # snap-before snap-after: "cpu s: imsd X, S3 server Y"
     'BEGIN { printf "cpu s: imsd %.2f, S3 server %.2f", i / hz, s / hz }'
 }
 declare -A best note
+perf_pid=""
+perf_start() { # pid output: when S3_BENCH_PERF is set, in the first run
+  [ -n "${S3_BENCH_PERF:-}" ] && [ "$i" = 1 ] || return 0
+  perf record -q -F 999 -g -p "$1" -o "$2" 2>/dev/null & perf_pid=$!
+  sleep 0.5
+}
+perf_stop() { [ -n "$perf_pid" ] && kill -INT "$perf_pid" && { wait "$perf_pid" 2>/dev/null || true; }; perf_pid=""; }
 timed() { # label command...: runs it, keeps the best time and its CPU note
   local label=$1 t0 s0 t; shift
   s0=$(cpu_snap); t0=$(now); "$@"; t=$(secs "$t0")
@@ -103,16 +112,20 @@ for i in $(seq "$runs"); do
   id=$(curl -fsS -m 10 "${H[@]}" -H 'Content-Type: application/json' -d '{"name":"bench","disk_format":"raw","container_format":"bare"}' \
        "$url/v2/images" | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p')
   [ -n "$id" ] || die "no image created"
+  perf_start "$pid" "${S3_BENCH_PERF:-}.upload"
   timed put-imsd curl -fsS -o /dev/null "${H[@]}" -H 'Content-Type: application/octet-stream' -T "$work/src" "$url/v2/images/$id/file"
   # downloads: curl's GET of the image's own object (a multipart object, as imsd reads it)
   key=$(curl -fsS "${sig[@]}" "$S3_ENDPOINT/bench-store?list-type=2&prefix=images%2F" \
         | grep -o '<Key>images/[^<]*</Key>' | sed 's/<[^>]*>//g' | tail -1)
   [ -n "$key" ] || die "no object for image $id"
+  perf_stop
   timed get-curl curl -fsS -o /dev/null "${sig[@]}" "$S3_ENDPOINT/bench-store/$key"
   timed get-streamed curl -fsS -o /dev/null "${H[@]}" "$url2/v2/images/$id/file"
   fills=$(grep -c "image cache: cached" "$work/imsd.log" || true)
+  perf_start "$pid" "${S3_BENCH_PERF:-}.fill"
   timed get-first curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
   for _ in $(seq 50); do [ "$(grep -c "image cache: cached" "$work/imsd.log" || true)" -gt "$fills" ] && break; sleep 0.1; done
+  perf_stop
   timed get-cached curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
   if [ "$i" = 1 ]; then  # once, untimed: the bytes are the upload's, from S3 and from the cache
     for u in "$url2" "$url"; do

@@ -534,8 +534,10 @@ struct s3_reader {
     char *url;
     char *bucket, *key; /* for messages */
     struct resp resp;   /* the answer of the transfer running */
-    char *buf; /* what arrived and the caller has not taken yet */
-    size_t cap, len, off;
+    /* what arrived and the caller has not taken yet: a ring of cap bytes,
+     * held of them from off on, wrapping (no byte is moved inside it) */
+    char *buf;
+    size_t cap, off, held;
     bool paused, done;
     CURLcode result;
     uint64_t pos;      /* bytes handed out */
@@ -555,13 +557,8 @@ static size_t on_stream(char *p, size_t size, size_t n, void *ud)
         ims_buf_add(&r->resp.body, p, len);
         return len;
     }
-    if (r->cap - r->len < len && r->off > 0) { /* room at the front: move the rest there */
-        memmove(r->buf, r->buf + r->off, r->len - r->off);
-        r->len -= r->off;
-        r->off = 0;
-    }
-    if (r->cap - r->len < len) {
-        if (r->len > r->off) { /* full: hold the transfer until the caller takes some */
+    if (r->cap - r->held < len) {
+        if (r->held) { /* full: hold the transfer until the caller takes some */
             r->paused = true;
             return CURL_WRITEFUNC_PAUSE;
         }
@@ -570,9 +567,12 @@ static size_t on_stream(char *p, size_t size, size_t n, void *ud)
             return 0; /* fails the transfer: never buffer without bound */
         r->buf = ims_xrealloc(r->buf, len);
         r->cap = len;
+        r->off = 0;
     }
-    memcpy(r->buf + r->len, p, len);
-    r->len += len;
+    size_t at = (r->off + r->held) % r->cap, first = len < r->cap - at ? len : r->cap - at;
+    memcpy(r->buf + at, p, first);
+    memcpy(r->buf, p + first, len - first);
+    r->held += len;
     r->received += len;
     return len;
 }
@@ -583,9 +583,9 @@ static size_t on_stream(char *p, size_t size, size_t n, void *ud)
 static enum ims_obs_rc pump(struct s3_reader *r, struct ims_err *err)
 {
     while (!r->done) {
-        size_t before = r->len - r->off;
+        size_t before = r->held;
         if (r->paused) {
-            if (r->cap - (r->len - r->off) < READ_CHUNK && before)
+            if (r->cap - r->held < READ_CHUNK && before)
                 break; /* still full */
             r->paused = false;
             curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may deliver at once */
@@ -602,7 +602,7 @@ static enum ims_obs_rc pump(struct s3_reader *r, struct ims_err *err)
                 r->result = m->data.result;
             }
         }
-        size_t avail = r->len - r->off;
+        size_t avail = r->held;
         if (r->done || r->paused || avail >= READ_CHUNK || (avail && avail == before))
             break;
         /* nothing yet: wait for the network; something: only look again */
@@ -790,7 +790,7 @@ static enum ims_obs_rc s3_open_read(struct ims_obs *o, const char *bucket, const
             return rc;
         }
         r->received = 0;
-        r->len = r->off = 0;
+        r->held = r->off = 0;
     }
     /* the answer's head came: a transfer cut after it is resumed by s3_read */
     info_from(&r->resp, &r->base.info);
@@ -814,7 +814,7 @@ static enum ims_obs_rc s3_read(struct ims_obs_reader *base, char *buf, size_t ma
         enum ims_obs_rc rc = pump(r, err);
         if (rc)
             return rc;
-        if (r->off < r->len)
+        if (r->held)
             break;
         /* ended before the length the answer announced */
         ims_obs_fail(err, IMS_OBS_IO, "S3 get %s:%s: the transfer ended after %llu of %llu bytes%s%s", r->bucket,
@@ -826,13 +826,18 @@ static enum ims_obs_rc s3_read(struct ims_obs_reader *base, char *buf, size_t ma
         if ((rc = reader_resume(r, err)))
             return rc;
     }
-    size_t n = r->len - r->off;
+    size_t n = r->held;
     if (n > max)
         n = max;
     if (n > base->length - r->pos)
         n = (size_t)(base->length - r->pos);
-    memcpy(buf, r->buf + r->off, n);
-    r->off += n;
+    size_t first = n < r->cap - r->off ? n : r->cap - r->off;
+    memcpy(buf, r->buf + r->off, first);
+    memcpy(buf + first, r->buf, n - first);
+    r->off = (r->off + n) % r->cap;
+    r->held -= n;
+    if (!r->held)
+        r->off = 0; /* the next arrival in one piece */
     r->pos += n;
     *ret_n = n;
     return IMS_OBS_OK;
