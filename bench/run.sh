@@ -456,7 +456,7 @@ mkdir -p "$tmp/imsd"
 # The default per-project image quota (10,000) is below what the bench
 # creates: raise it when this imsd knows the setting.
 : > "$tmp/imsd.ini"
-if "$BUILD/imsd" --help 2>&1 | grep -q quota_default; then
+if "$BUILD/imsd" --help 2>&1 | grep quota_default > /dev/null; then  # not -q: an early exit would SIGPIPE imsd and, with pipefail, fail the test
   printf '[images]\nquota_default = %d\n' $(( IMAGES * 2 + 1000 > 100000 ? 100000 : IMAGES * 2 + 1000 )) > "$tmp/imsd.ini"
 fi
 IMSD_CONFIG=$tmp/imsd.ini IMSD_DATA_DIR=$tmp/imsd IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw IMSD_LOG_LEVEL=warning \
