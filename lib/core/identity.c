@@ -3,6 +3,7 @@
  * of domains, projects and users. Keystone's `admin` role on the token's
  * project or domain (the user's own or a group's, lib/core/role_assignments.c)
  * makes the caller a cloud administrator. */
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -311,7 +312,8 @@ static __thread struct memo revoked_memo[MEMO_SLOTS], user_memo[MEMO_SLOTS], pro
 #define DECODED_TOKEN_MAX 512 /* longer tokens are decoded every time */
 struct decoded {
     unsigned char key[IMS_TOKEN_KEY_LEN];
-    char token[DECODED_TOKEN_MAX]; /* "": the slot is empty */
+    char token[DECODED_TOKEN_MAX];
+    size_t len; /* 0: the slot is empty */
     struct ims_principal p;
 };
 static __thread struct decoded decoded[DECODED_SLOTS];
@@ -322,8 +324,13 @@ static enum ims_rc token_decode(struct ims_service *svc, const char *token, stru
     int64_t now = ims_now();
     size_t len = strlen(token);
     struct decoded *d = &decoded[ims_hash_str(IMS_HASH_SEED, token) % DECODED_SLOTS];
-    if (len && len < sizeof(d->token) && strcmp(d->token, token) == 0 &&
-        memcmp(d->key, svc->token_key, sizeof(d->key)) == 0) {
+    /* In constant time, as ims_token_decode compares the signature: the
+     * remembered bytes are another client's whole token, signature
+     * included, and a comparison that stops at the first difference would
+     * tell a caller, by its time, how much of a guess is that token. Only
+     * the length may show. */
+    if (len && len == d->len && CRYPTO_memcmp(d->token, token, len) == 0 &&
+        CRYPTO_memcmp(d->key, svc->token_key, sizeof(d->key)) == 0) {
         if (d->p.expires_at <= now)
             return ims_fail(err, IMS_E_UNAUTH, "The token has expired.");
         *ret = d->p;
@@ -333,6 +340,7 @@ static enum ims_rc token_decode(struct ims_service *svc, const char *token, stru
     if (rc == IMS_OK && len < sizeof(d->token)) {
         memcpy(d->key, svc->token_key, sizeof(d->key));
         memcpy(d->token, token, len + 1);
+        d->len = len;
         d->p = *ret;
     }
     return rc;
