@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import pg_fixture
-from helpers import (IMSCTL_BIN, Api, clean_env, create_image, get_image, patch,
+from helpers import (IMSCTL_BIN, Api, RawUpload, clean_env, create_image, get_image, patch,
                      unique, upload)
 from job_helpers import submit, wait_job
 
@@ -299,6 +299,66 @@ def test_blob_references_moved_in_opposite_orders_do_not_deadlock(start_imsd, tm
     assert "projects whose image count is wrong: 0" in nodes[1].imsctl("db", "check")
     assert get_image(owner, src["id"])["status"] == "active"
     assert owner.get("/v2/images/%s/file" % src["id"]).status_code == 200
+
+
+def test_the_blob_lease_renewal_and_an_image_write_do_not_deadlock(start_imsd, tmp_path):
+    """The thread renewing the leases of the blobs a node is writing, and
+    an image write taking its first references to two such blobs (in
+    location order, lib/db/repo_blobs.c). A renewal of every row in one
+    UPDATE locked them in the table's order: holding the write's second
+    blob while waiting for its first, PostgreSQL aborted one of the two
+    (the renewal failed, or the write: a 500). A second connection plays
+    the write here, so the two meet every time: it holds the first blob
+    until the renewal waits for it, then takes the second."""
+    nodes, database = start_nodes(start_imsd, tmp_path, n=1, images={"upload_lease_seconds": "5"})
+    node = nodes[0]
+    owner = node.project_user()
+    img = create_image(owner, name=unique("writing"), disk_format="raw", container_format="bare")
+    raw = RawUpload(node, owner.token, img["id"], content_length=1 << 30)  # a blob this node is writing
+    try:
+        assert raw.send(b"x" * 65536)
+        deadline = time.monotonic() + 30
+        writer = []
+        while not writer and time.monotonic() < deadline:
+            writer = pg_fixture.query(database, "SELECT writer FROM blobs WHERE writer IS NOT NULL")
+            time.sleep(0.05)
+        assert writer, "the upload registered no blob"
+        writer = writer[0][0]
+        first, second = "zz-lock-order-a-" + uuid.uuid4().hex, "zz-lock-order-b-" + uuid.uuid4().hex
+        for location in (second, first):  # the second first in the table: a scan meets it first
+            pg_fixture.query(database, "INSERT INTO blobs (location, refs, writer, lease_until, created_at) "
+                                       "VALUES (?, 0, ?, ?, 0)", (location, writer, int(time.time()) + 3600))
+        write = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ref = "UPDATE blobs SET refs = refs + 1, writer = NULL WHERE location = '%s';\n"
+        write.stdin.write("BEGIN;\n" + ref % first + "\\echo held\n")
+        write.stdin.flush()
+        assert write.stdout.readline().strip() == "held", write.stderr.read()
+        waiting = []
+        deadline = time.monotonic() + 30  # the renewal runs every lease / 3
+        while not waiting and time.monotonic() < deadline:
+            waiting = pg_fixture.query(database, "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                                 "AND query LIKE 'UPDATE blobs SET lease_until%'")
+            time.sleep(0.05)
+        assert waiting, "the renewal never waited for the write's blob"
+        write.stdin.write(ref % second + "COMMIT;\n\\echo committed\n")
+        write.stdin.flush()
+        out = write.stdout.readline().strip()
+        write.stdin.close()
+        assert write.wait(timeout=60) == 0 and out == "committed", write.stderr.read()
+        # the renewal went on once the write committed, and failed nowhere
+        deadline = time.monotonic() + 30
+        while pg_fixture.query(database, "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                         "AND query LIKE 'UPDATE blobs SET lease_until%'") and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = node.log_path.read_text(errors="replace")
+        assert "renewing writers' leases failed" not in log, log[-2000:]
+        assert sorted(pg_fixture.query(database, "SELECT refs, COALESCE(writer, '') FROM blobs WHERE location IN "
+                                                 "(?, ?)", (first, second))) == [("1", ""), ("1", "")]
+    finally:
+        raw.close()
+        pg_fixture.query(database, "DELETE FROM blobs WHERE location LIKE 'zz-lock-order-%'")
 
 
 def test_a_name_is_taken_once_across_nodes(start_imsd, tmp_path):
