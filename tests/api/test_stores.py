@@ -233,6 +233,48 @@ def test_a_store_taken_out_of_the_configuration(start_imsd, tmp_path):
     assert api.delete("/v2/images/%s" % own_in_fast["id"]).status_code == 204
 
 
+def test_data_left_in_a_removed_store_goes_once_the_store_is_back(start_imsd, tmp_path):
+    """An image deleted (or an administrator's PATCH removing a location)
+    while its data sits in a store taken out of [stores] enabled: imsd
+    cannot reach that store, so the data stays there (Glance's
+    safe_delete_from_backend logs and leaves it likewise). Its blob then
+    has no row and no image: once the store is configured again, the
+    start-up recovery removes it as any unreferenced blob older than
+    [storage] recovery_grace_seconds (0 here; an hour by default), and
+    nothing else of that store."""
+    data = tmp_path / "data"
+    config = {"stores": {"enabled": "fast:file, cheap:file", "default": "fast"},
+              "images": {"show_multiple_locations": "true"}, "storage": {"recovery_grace_seconds": "0"}}
+    srv = start_imsd(config=config, data_dir=data)
+    api, admin = srv.project_user(), srv.admin()
+    only_in_fast, copied, kept = active(api), active(api), active(api)
+    assert do_import(admin, copied["id"], {"method": {"name": "copy-image"}, "stores": ["cheap"]}).status_code == 202
+    assert wait_task(admin, copied["id"])["status"] == "success"
+    kept_files = blobs_of(srv, "fast")
+    assert len(kept_files) == 3
+    srv.ended_by_test = True
+    assert srv.stop() == 0
+
+    config["stores"] = {"enabled": "cheap:file", "default": "cheap"}
+    srv = start_imsd(config=config, data_dir=data)
+    api, admin = Api(srv.url, api.token), Api(srv.url, admin.token)
+    assert api.delete("/v2/images/%s" % only_in_fast["id"]).status_code == 204
+    r = admin.patch("/v2/images/%s" % copied["id"], json=[{"op": "remove", "path": "/locations/0"}],
+                    headers={"Content-Type": PATCH_21})
+    assert r.status_code == 200 and stores_of(r.json()) == ["cheap"], r.text
+    assert blobs_of(srv, "fast") == kept_files  # out of reach: left where it is
+    srv.ended_by_test = True
+    assert srv.stop() == 0
+
+    config["stores"] = {"enabled": "fast:file, cheap:file", "default": "fast"}
+    srv = start_imsd(config=config, data_dir=data)
+    api = Api(srv.url, api.token)
+    fast_location = get_image(api, kept["id"])["locations"][0]["url"]
+    assert len(blobs_of(srv, "fast")) == 1 and fast_location.startswith("fast://"), blobs_of(srv, "fast")
+    assert api.get("/v2/images/%s/file" % kept["id"]).content == DATA
+    assert api.get("/v2/images/%s/file" % copied["id"]).content == DATA
+
+
 def test_glance_direct_into_several_stores(start_imsd):
     srv = two_files(start_imsd)
     api = srv.project_user()
