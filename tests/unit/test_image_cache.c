@@ -14,9 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../lib/api/api-int.h"
-#include "ims/config.h"
-#include "ims/image.h"
+#include "doc_cache.h"
 
 #define THREADS 8
 #define PER_THREAD 64
@@ -24,43 +22,11 @@
 
 static struct ims_config cfg = {.document_cache_kib = 64};
 
-static void image_id(struct ims_image *img, int t, int k)
-{
-    snprintf(img->id, sizeof(img->id), "%08x-0000-4000-8000-%012x", t, k);
-    img->revision = 7;
-    img->as_read = true;
-}
-
-/* Keeps a document of DOC_LEN bytes for image (t, k) as a render would. */
-static void keep(int t, int k)
-{
-    struct ims_image img = {0};
-    image_id(&img, t, k);
-    struct ims_buf out;
-    ims_buf_init(&out, SIZE_MAX / 2);
-    struct ims_jw w;
-    ims_jw_init(&w, &out);
-    char doc[DOC_LEN + 1];
-    memset(doc, 'a' + t, DOC_LEN);
-    doc[0] = '"';
-    doc[DOC_LEN - 1] = '"';
-    doc[DOC_LEN] = 0;
-    ims_jw_raw(&w, doc, DOC_LEN);
-    api_image_cache_keep(&cfg, API_DOC_NATIVE, &img, &w, 0);
-    ims_buf_release(&out);
-}
-
 /* Whether image (t, k)'s document is served here, and its bytes are t's. */
 static bool served(int t, int k, int64_t revision)
 {
-    struct ims_image img = {0};
-    image_id(&img, t, k);
-    img.revision = revision;
     struct ims_buf out;
-    ims_buf_init(&out, SIZE_MAX / 2);
-    struct ims_jw w;
-    ims_jw_init(&w, &out);
-    bool hit = api_image_cache_emit(&w, &cfg, API_DOC_NATIVE, &img);
+    bool hit = doc_emit(&cfg, t, k, revision, &out);
     if (hit) {
         assert_int_equal(out.len, DOC_LEN);
         assert_int_equal(out.data[1], 'a' + t);
@@ -73,7 +39,7 @@ static void *keeper(void *arg)
 {
     int t = (int)(intptr_t)arg;
     for (int k = 0; k < PER_THREAD; k++)
-        keep(t, k);
+        doc_keep(&cfg, t, k, (char)('a' + t), DOC_LEN);
     return NULL;
 }
 

@@ -14,29 +14,19 @@
 
 #include <cmocka.h>
 
-#include "../../lib/api/api-int.h"
-#include "ims/config.h"
-#include "ims/image.h"
+#include "doc_cache.h"
 
 #define DOCS 250
 #define NAME_LEN 1500
 
 static struct ims_config cfg = {.document_cache_kib = 512};
 
-static void image_id(struct ims_image *img, int k)
-{
-    snprintf(img->id, sizeof(img->id), "%08x-0000-4000-8000-%012x", k, k);
-    img->revision = 7;
-    img->as_read = true;
-}
-
 /* Image k's document as a render writes it: a long name, a property or
  * two (every third image holds one of the shown defaults itself), the
  * shown defaults. */
 static void render(int k, struct ims_buf *out, struct ims_jw *w)
 {
-    ims_buf_init(out, SIZE_MAX / 2);
-    ims_jw_init(w, out);
+    doc_writer(out, w);
     char name[NAME_LEN + 1];
     memset(name, 'a' + k % 26, NAME_LEN);
     name[NAME_LEN] = 0;
@@ -59,7 +49,7 @@ static void test_documents_kept_without_their_defaults(void **state)
     size_t rendered = 0;
     for (int k = 1; k <= DOCS; k++) {
         struct ims_image img = {0};
-        image_id(&img, k);
+        doc_image(&img, k, k);
         struct ims_buf out;
         struct ims_jw w;
         render(k, &out, &w);
@@ -71,14 +61,10 @@ static void test_documents_kept_without_their_defaults(void **state)
     assert_true(rendered > (size_t)cfg.document_cache_kib * 1024);
     int n = 0;
     for (int k = 1; k <= DOCS; k++) {
-        struct ims_image img = {0};
-        image_id(&img, k);
         struct ims_buf want, got;
-        struct ims_jw w, g;
+        struct ims_jw w;
         render(k, &want, &w);
-        ims_buf_init(&got, SIZE_MAX / 2);
-        ims_jw_init(&g, &got);
-        if (api_image_cache_emit(&g, &cfg, API_DOC_NATIVE, &img)) {
+        if (doc_emit(&cfg, k, k, DOC_CACHE_REVISION, &got)) {
             n++;
             assert_int_equal(got.len, want.len);
             assert_memory_equal(got.data, want.data, want.len);

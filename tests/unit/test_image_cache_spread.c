@@ -15,49 +15,17 @@
 
 #include <cmocka.h>
 
-#include "../../lib/api/api-int.h"
-#include "ims/config.h"
-#include "ims/image.h"
+#include "doc_cache.h"
 
 #define SLOTS 1024 /* 1 MiB at 1 KiB a slot */
 #define DOC_LEN 1000
 
 static struct ims_config cfg = {.document_cache_kib = 1024};
 
-static void image_id(struct ims_image *img, int k)
-{
-    snprintf(img->id, sizeof(img->id), "%08x-0000-4000-8000-%012x", k, k);
-    img->revision = 7;
-    img->as_read = true;
-}
-
-static void keep(int k)
-{
-    struct ims_image img = {0};
-    image_id(&img, k);
-    struct ims_buf out;
-    ims_buf_init(&out, SIZE_MAX / 2);
-    struct ims_jw w;
-    ims_jw_init(&w, &out);
-    char doc[DOC_LEN + 1];
-    memset(doc, 'a', DOC_LEN);
-    doc[0] = '"';
-    doc[DOC_LEN - 1] = '"';
-    doc[DOC_LEN] = 0;
-    ims_jw_raw(&w, doc, DOC_LEN);
-    api_image_cache_keep(&cfg, API_DOC_NATIVE, &img, &w, 0);
-    ims_buf_release(&out);
-}
-
 static bool served(int k)
 {
-    struct ims_image img = {0};
-    image_id(&img, k);
     struct ims_buf out;
-    ims_buf_init(&out, SIZE_MAX / 2);
-    struct ims_jw w;
-    ims_jw_init(&w, &out);
-    bool hit = api_image_cache_emit(&w, &cfg, API_DOC_NATIVE, &img);
+    bool hit = doc_emit(&cfg, k, k, DOC_CACHE_REVISION, &out);
     ims_buf_release(&out);
     return hit;
 }
@@ -66,7 +34,7 @@ static void test_sequential_ids_fill_every_set(void **state)
 {
     (void)state;
     for (int k = 1; k <= SLOTS / 2; k++)
-        keep(k);
+        doc_keep(&cfg, k, k, 'a', DOC_LEN);
     int n = 0;
     for (int k = 1; k <= SLOTS / 2; k++)
         n += served(k);
