@@ -62,6 +62,16 @@ def stores_of(doc):
     return sorted(doc.get("stores", "").split(",")) if doc.get("stores") else []
 
 
+def restarted(start_imsd, srv, config, enabled, *apis):
+    """srv stopped and started again on its data dir with [stores] enabled
+    (its first store the default); the credentials of apis against it."""
+    srv.ended_by_test = True
+    assert srv.stop() == 0
+    config["stores"] = {"enabled": enabled, "default": enabled.split(":")[0]}
+    srv = start_imsd(config=config, data_dir=srv.data_dir)
+    return (srv,) + tuple(Api(srv.url, a.token) for a in apis)
+
+
 def test_info_lists_the_stores_and_copy_image(start_imsd):
     srv = two_files(start_imsd)
     api = srv.project_user()
@@ -208,12 +218,7 @@ def test_a_store_taken_out_of_the_configuration(start_imsd, tmp_path):
     assert [l["metadata"]["store"] for l in before[copy_in_fast["id"]]] == ["cheap", "fast"]
     fast_files = blobs_of(srv, "fast")
     assert len(fast_files) == 2
-    srv.ended_by_test = True
-    assert srv.stop() == 0
-
-    config["stores"] = {"enabled": "cheap:file", "default": "cheap"}
-    srv = start_imsd(config=config, data_dir=data)
-    api, admin = Api(srv.url, api.token), Api(srv.url, admin.token)
+    srv, api, admin = restarted(start_imsd, srv, config, "cheap:file", api, admin)
     for image_id, locations in before.items():
         got = get_image(api, image_id)
         assert got["locations"] == locations, got
@@ -252,23 +257,13 @@ def test_data_left_in_a_removed_store_goes_once_the_store_is_back(start_imsd, tm
     assert wait_task(admin, copied["id"])["status"] == "success"
     kept_files = blobs_of(srv, "fast")
     assert len(kept_files) == 3
-    srv.ended_by_test = True
-    assert srv.stop() == 0
-
-    config["stores"] = {"enabled": "cheap:file", "default": "cheap"}
-    srv = start_imsd(config=config, data_dir=data)
-    api, admin = Api(srv.url, api.token), Api(srv.url, admin.token)
+    srv, api, admin = restarted(start_imsd, srv, config, "cheap:file", api, admin)
     assert api.delete("/v2/images/%s" % only_in_fast["id"]).status_code == 204
     r = admin.patch("/v2/images/%s" % copied["id"], json=[{"op": "remove", "path": "/locations/0"}],
                     headers={"Content-Type": PATCH_21})
     assert r.status_code == 200 and stores_of(r.json()) == ["cheap"], r.text
     assert blobs_of(srv, "fast") == kept_files  # out of reach: left where it is
-    srv.ended_by_test = True
-    assert srv.stop() == 0
-
-    config["stores"] = {"enabled": "fast:file, cheap:file", "default": "fast"}
-    srv = start_imsd(config=config, data_dir=data)
-    api = Api(srv.url, api.token)
+    srv, api = restarted(start_imsd, srv, config, "fast:file, cheap:file", api)
     fast_location = get_image(api, kept["id"])["locations"][0]["url"]
     assert len(blobs_of(srv, "fast")) == 1 and fast_location.startswith("fast://"), blobs_of(srv, "fast")
     assert api.get("/v2/images/%s/file" % kept["id"]).content == DATA
