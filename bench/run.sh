@@ -76,6 +76,7 @@ cleanup() {
     fi
   done
   [ -f "$tmp/nginx.started" ] && kill -TERM "$(cat "$tmp/nginx.started")" 2>/dev/null  # started by nginx_start
+  [ -f "$tmp/bound.started" ] && kill -TERM "$(cat "$tmp/bound.started")" 2>/dev/null  # started by bound_start
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -304,11 +305,12 @@ workload() {
     log "$sys: cat of the stored file: warm ${R[$sys.cat_warm.mbps]} MB/s, cold ${R[$sys.cat_cold.mbps]} MB/s"
     # The download again through curl and through bench/fetch.py (recv:
     # read like cat reads, nothing written; splice: never copied into the
-    # client), for imsd also nginx serving the same file to the same
-    # clients, and a warm cat: in turn, so all see the same load; the best
-    # of each is kept.
-    local nurl= i
-    [ "$sys" = imsd ] && nurl=$(nginx_start "$blob")
+    # client), for imsd also nginx and the bound (bench/sendfile_bound.py:
+    # one blocking sendfile and nothing else, the reference server) serving the
+    # same file to the same clients, and a warm cat: in turn, so all see the
+    # same load; the best of each is kept.
+    local nurl= burl= i
+    [ "$sys" = imsd ] && nurl=$(nginx_start "$blob") && burl=$(bound_start "$blob")
     for i in $(seq "$XFER_ROUNDS"); do
       best "$sys.download_warm.mbps" "$(fetch_mbps "$url/v2/images/$id/file" "$@")"
       best "$sys.fetch_warm.mbps" "$(fetchpy_mbps recv "$url/v2/images/$id/file" "$@")"
@@ -318,9 +320,15 @@ workload() {
         best nginx.fetch_warm.mbps "$(fetchpy_mbps recv "$nurl")"
         best nginx.splice_warm.mbps "$(fetchpy_mbps splice "$nurl")"
       fi
+      if [ -n "$burl" ]; then
+        best bound.download_warm.mbps "$(fetch_mbps "$burl")"
+        best bound.fetch_warm.mbps "$(fetchpy_mbps recv "$burl")"
+        best bound.splice_warm.mbps "$(fetchpy_mbps splice "$burl")"
+      fi
       best "$sys.cat_warm.mbps" "$(cat_mbps "$blob" warm)"
-      log "round $i (best so far): $sys curl ${R[$sys.download_warm.mbps]}, fetch.py ${R[$sys.fetch_warm.mbps]}, splice ${R[$sys.splice_warm.mbps]}$( [ -z "$nurl" ] || echo "; nginx curl ${R[nginx.download_warm.mbps]}, fetch.py ${R[nginx.fetch_warm.mbps]}, splice ${R[nginx.splice_warm.mbps]}"); cat warm ${R[$sys.cat_warm.mbps]} MB/s"
+      log "round $i (best so far): $sys curl ${R[$sys.download_warm.mbps]}, fetch.py ${R[$sys.fetch_warm.mbps]}, splice ${R[$sys.splice_warm.mbps]}$( [ -z "$nurl" ] || echo "; nginx curl ${R[nginx.download_warm.mbps]}, fetch.py ${R[nginx.fetch_warm.mbps]}, splice ${R[nginx.splice_warm.mbps]}")$( [ -z "$burl" ] || echo "; bound curl ${R[bound.download_warm.mbps]}, fetch.py ${R[bound.fetch_warm.mbps]}, splice ${R[bound.splice_warm.mbps]}"); cat warm ${R[$sys.cat_warm.mbps]} MB/s"
     done
+    bound_stop
     if [ -n "$nurl" ]; then
       # imsd's cold download again, its pages dropped as nginx's and cat's
       # are: the first one follows the upload at once (bench/README.md, Run CO)
@@ -393,6 +401,21 @@ EOF
   echo "$!" > "$tmp/nginx.started"
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   echo "http://127.0.0.1:$port/$(basename "$1")"
+}
+# bound_start <file>: bench/sendfile_bound.py serving the file on loopback
+# (one blocking sendfile of the whole file, imsd's socket options, no other
+# work): what serving from the page cache reaches here with the same client;
+# prints its URL. bound_stop ends it.
+bound_start() {
+  /usr/bin/python3 "$here/sendfile_bound.py" "$1" > "$tmp/bound.url" 2>/dev/null &
+  echo "$!" > "$tmp/bound.started"
+  for _ in $(seq 50); do [ -s "$tmp/bound.url" ] && break; sleep 0.1; done
+  cat "$tmp/bound.url"
+}
+bound_stop() {
+  local p; p=$(cat "$tmp/bound.started" 2>/dev/null) || return 0
+  kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null || true
+  rm -f "$tmp/bound.started"
 }
 nginx_stop() {
   local p; p=$(cat "$tmp/nginx.started" 2>/dev/null) || return 0
@@ -546,6 +569,9 @@ set +u    # figures of a step that could not run are simply empty
 ratio() { # a b -> a/b or -
   awk -v a="${1:-}" -v b="${2:-}" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "-"; else printf "%.1fx", a/b }'
 }
+ratio2() { # a b -> a/b to two places (the ratios near 0.90) or -
+  awk -v a="${1:-}" -v b="${2:-}" 'BEGIN{ if (a == "" || b == "" || b+0 == 0) print "-"; else printf "%.2fx", a/b }'
+}
 mb() { awk -v k="${1:-0}" 'BEGIN{printf "%.1f MiB", k/1024}'; }
 
 echo
@@ -628,6 +654,16 @@ if [ -n "${R[imsd.fetch_warm.mbps]:-}" ]; then
   printf '\n         spliced to /dev/null (bench/fetch.py --mode splice, never copied into the client): imsd %s MB/s, nginx %s MB/s%s; imsd/cat warm %s' \
     "${R[imsd.splice_warm.mbps]:-}" "${R[nginx.splice_warm.mbps]:-}" "$( [ "$GLANCE" = 1 ] && printf ', glance %s MB/s' "${R[glance.splice_warm.mbps]:-}")" \
     "$(awk -v a="${R[imsd.splice_warm.mbps]:-0}" -v b="${R[imsd.cat_warm.mbps]:-0}" 'BEGIN{printf "%.2fx", (b > 0 ? a / b : 0)}')"
+fi
+# The bound: one blocking sendfile, imsd's socket options, the same clients.
+# bound/cat is what sending from the page cache reaches here with that
+# client; imsd/bound is what is left to imsd (bench/README.md, Run DB).
+if [ -n "${R[bound.splice_warm.mbps]:-}" ]; then
+  for c in download:curl fetch:'fetch.py recv' splice:'fetch.py splice'; do
+    printf '\n         bound (bench/sendfile_bound.py), %s: %s MB/s; bound/cat warm %s, imsd/bound %s' "${c#*:}" \
+      "${R[bound.${c%%:*}_warm.mbps]:-}" "$(ratio2 "${R[bound.${c%%:*}_warm.mbps]:-}" "${R[imsd.cat_warm.mbps]:-}")" \
+      "$(ratio2 "${R[imsd.${c%%:*}_warm.mbps]:-}" "${R[bound.${c%%:*}_warm.mbps]:-}")"
+  done
 fi
 # Glance's upload goes through the page cache, so its first download is a
 # warm one: compare the downloads again as well.
