@@ -130,6 +130,18 @@ bool ims_keystone_role_valid(const char *role);
  * IMS_E_NOTFOUND when there is no such assignment. */
 enum ims_rc ims_iam_assignment(struct ims_service *svc, const struct ims_principal *caller, const char *domain_id,
                                const struct ims_assignment *a, enum ims_iam_op op, struct ims_err *err);
+/* An account's IAM administrator (not a cloud administrator) may not
+ * reach the roles only a cloud administrator gives (admin, service)
+ * around that rule: by joining a group that holds one, by changing,
+ * disabling or deleting a user who holds one (a new password is a login
+ * as that user), or by taking one away with the group, a member of it, or
+ * the project it is held on. IMS_E_FORBIDDEN when the user (its own
+ * roles or its groups'), the group, or any holder on the project, holds
+ * one and caller is not a cloud administrator. */
+enum ims_iam_holder { IMS_HOLDER_USER, IMS_HOLDER_GROUP, IMS_HOLDER_PROJECT };
+enum ims_rc ims_iam_cloud_roles_guard(struct ims_service *svc, const struct ims_principal *caller,
+                                      const char *domain_id, enum ims_iam_holder holder, const char *id,
+                                      struct ims_err *err);
 /* The account's domain row (its name, for include_names). */
 enum ims_rc ims_iam_domain_get(struct ims_service *svc, const char *domain_id, struct ims_domain *ret,
                                struct ims_err *err);

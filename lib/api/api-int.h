@@ -250,6 +250,9 @@ const char *api_iam_domain(struct ims_request *req);
 /* True if the caller may perform `action` on its account's IAM objects;
  * otherwise answers 403 and returns false. */
 bool api_iam_admit(struct ims_request *req, const char *action);
+/* ims_iam_cloud_roles_guard for the target named by id; false after
+ * answering its refusal. */
+bool api_iam_guarded(struct ims_request *req, enum ims_iam_holder holder, const char *id);
 /* Parses the body and returns its object member `key` ({"user": {...}});
  * *ret_body owns both (json_decref it). NULL after answering 400. */
 json_t *api_iam_body(struct ims_request *req, const char *key, json_t **ret_body);

@@ -28,6 +28,16 @@ bool api_iam_admit(struct ims_request *req, const char *action)
     return false;
 }
 
+bool api_iam_guarded(struct ims_request *req, enum ims_iam_holder holder, const char *id)
+{
+    struct ims_err err = {0};
+    enum ims_rc rc = ims_iam_cloud_roles_guard(req->svc, req->principal, api_iam_domain(req), holder, id, &err);
+    if (rc == IMS_OK)
+        return true;
+    api_keystone_fail(req, rc, &err);
+    return false;
+}
+
 static bool bad(struct ims_request *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool bad(struct ims_request *req, const char *fmt, ...)
 {

@@ -101,7 +101,8 @@ void api_iam_projects_update(struct ims_request *req)
 
 void api_iam_projects_delete(struct ims_request *req)
 {
-    if (!api_iam_admit(req, "iam:projects:deleteProject"))
+    if (!api_iam_admit(req, "iam:projects:deleteProject") ||
+        !api_iam_guarded(req, IMS_HOLDER_PROJECT, ims_req_param(req, 0)))
         return;
     struct ims_err err = {0};
     api_iam_done(req, ims_iam_project_delete(req->svc, api_iam_domain(req), ims_req_param(req, 0), &err), &err, 204);

@@ -88,7 +88,7 @@ void api_iam_users_show(struct ims_request *req)
 
 void api_iam_users_update(struct ims_request *req)
 {
-    if (!api_iam_admit(req, "iam:users:updateUser"))
+    if (!api_iam_admit(req, "iam:users:updateUser") || !api_iam_guarded(req, IMS_HOLDER_USER, ims_req_param(req, 0)))
         return;
     json_t *body;
     json_t *u = api_iam_body(req, "user", &body);
@@ -108,7 +108,7 @@ void api_iam_users_update(struct ims_request *req)
 
 void api_iam_users_delete(struct ims_request *req)
 {
-    if (!api_iam_admit(req, "iam:users:deleteUser"))
+    if (!api_iam_admit(req, "iam:users:deleteUser") || !api_iam_guarded(req, IMS_HOLDER_USER, ims_req_param(req, 0)))
         return;
     struct ims_err err = {0};
     api_iam_done(req, ims_iam_user_delete(req->svc, api_iam_domain(req), ims_req_param(req, 0), &err), &err, 204);
@@ -213,7 +213,7 @@ void api_iam_groups_update(struct ims_request *req)
 
 void api_iam_groups_delete(struct ims_request *req)
 {
-    if (!api_iam_admit(req, "iam:groups:deleteGroup"))
+    if (!api_iam_admit(req, "iam:groups:deleteGroup") || !api_iam_guarded(req, IMS_HOLDER_GROUP, ims_req_param(req, 0)))
         return;
     struct ims_err err = {0};
     api_iam_done(req, ims_iam_group_delete(req->svc, api_iam_domain(req), ims_req_param(req, 0), &err), &err, 204);
@@ -256,7 +256,8 @@ void api_iam_group_member(struct ims_request *req)
                                                      : IMS_IAM_CHECK;
     static const char *const actions[] = {"iam:groups:addUserToGroup", "iam:groups:checkUserInGroup",
                                           "iam:groups:removeUserFromGroup"};
-    if (!api_iam_admit(req, actions[op]))
+    if (!api_iam_admit(req, actions[op]) ||
+        (op != IMS_IAM_CHECK && !api_iam_guarded(req, IMS_HOLDER_GROUP, ims_req_param(req, 0))))
         return;
     struct ims_err err = {0};
     enum ims_rc rc = ims_iam_group_member(req->svc, api_iam_domain(req), ims_req_param(req, 0),

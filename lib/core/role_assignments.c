@@ -49,6 +49,41 @@ static enum ims_rc check_parties(struct ims_service *svc, const char *domain_id,
     return IMS_OK;
 }
 
+/* The roles only a cloud administrator gives or takes. */
+static const char *const cloud_roles[] = {"admin", "service"};
+
+enum ims_rc ims_iam_cloud_roles_guard(struct ims_service *svc, const struct ims_principal *caller,
+                                      const char *domain_id, enum ims_iam_holder holder, const char *id,
+                                      struct ims_err *err)
+{
+    if (caller->is_admin)
+        return IMS_OK;
+    static const char *const names[] = {"user", "group", "project"};
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(cloud_roles); i++) {
+        /* a user's own rows and its groups' (effective); a group's; any held on a project */
+        struct ims_assignment_filter f = {
+            .domain_id = domain_id,
+            .actor_type = holder == IMS_HOLDER_USER ? IMS_ACTOR_USER : holder == IMS_HOLDER_GROUP ? IMS_ACTOR_GROUP : -1,
+            .actor_id = holder == IMS_HOLDER_PROJECT ? NULL : id,
+            .target_type = holder == IMS_HOLDER_PROJECT ? IMS_TARGET_PROJECT : -1,
+            .target_id = holder == IMS_HOLDER_PROJECT ? id : NULL,
+            .role = cloud_roles[i],
+            .effective = holder == IMS_HOLDER_USER};
+        struct ims_assignment *rows = NULL;
+        size_t n = 0;
+        enum ims_rc rc = ims_repo_assignment_list(ims_db_conn(svc->db), &f, &rows, &n, err);
+        ims_assignment_array_free(rows, n);
+        if (rc != IMS_OK)
+            return rc;
+        if (n)
+            return ims_fail(err, IMS_E_FORBIDDEN,
+                            "Only a cloud administrator may change this %s: the %s role is held %s, and only a "
+                            "cloud administrator may give or take it.",
+                            names[holder], cloud_roles[i], holder == IMS_HOLDER_PROJECT ? "on it" : "through it");
+    }
+    return IMS_OK;
+}
+
 enum ims_rc ims_iam_assignment(struct ims_service *svc, const struct ims_principal *caller, const char *domain_id,
                                const struct ims_assignment *a, enum ims_iam_op op, struct ims_err *err)
 {

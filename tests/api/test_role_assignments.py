@@ -175,9 +175,9 @@ def test_group_and_domain_assignments(imsd, admin, make_project_user):
     keystone_error(admin.get("/v3/role_assignments", params={"group.id": "b", "effective": ""}), 400)
 
 
-def test_only_a_cloud_admin_gives_the_admin_role(imsd, admin, make_project_user):
-    """An account's IAM administrator manages member and reader but cannot
-    make anyone (itself included) a cloud administrator."""
+def iam_administrator(imsd, make_project_user):
+    """A user of the account allowed every IAM action domain-wide (an IAM
+    policy through its group), not a cloud administrator: its Api."""
     iam = make_project_user()
     group = unique("iamadm")
     imsd.imsctl("group", "create", group)
@@ -193,6 +193,16 @@ def test_only_a_cloud_admin_gives_the_admin_role(imsd, admin, make_project_user)
     tok, roles = token_roles(imsd, iam)
     assert "admin" not in roles
     api = Api(imsd.url, tok)
+    api.user_id, api.user_name, api.password, api.project_name = iam.user_id, iam.user_name, iam.password, \
+        iam.project_name
+    return api
+
+
+def test_only_a_cloud_admin_gives_the_admin_role(imsd, admin, make_project_user):
+    """An account's IAM administrator manages member and reader but cannot
+    make anyone (itself included) a cloud administrator."""
+    api = iam_administrator(imsd, make_project_user)
+    iam = api
     target = make_project_user()
     base = "/v3/projects/%s/users/%s/roles/" % (target.project_id, target.user_id)
     assert api.put(base + "reader").status_code == 204
@@ -210,3 +220,46 @@ def test_only_a_cloud_admin_gives_the_admin_role(imsd, admin, make_project_user)
     keystone_error(plain.get("/v3/role_assignments"), 403)
     # the cloud admin's own project admin role survives all of this
     assert "admin" in imsd.token(ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT)[1]["roles"][0]["name"]
+
+
+def test_an_iam_administrator_cannot_reach_a_cloud_administrators_role(imsd, admin, make_project_user):
+    """What only a cloud administrator gives (the admin and service roles)
+    an account's IAM administrator can neither take by joining a group
+    that holds it nor by changing, disabling or deleting a user who holds
+    it (a new password is a login as that user), nor take it away by
+    deleting such a group, a member of it, or a project it is held on.
+    Before, the group route made the IAM administrator a cloud
+    administrator and the user routes reset such a user's password."""
+    api = iam_administrator(imsd, make_project_user)
+    ops = admin.post("/v3/groups", json={"group": {"name": unique("ops"), "description": ""}}).json()["group"]
+    plain = admin.post("/v3/groups", json={"group": {"name": unique("plain"), "description": ""}}).json()["group"]
+    boss, helper, staff = make_project_user(), make_project_user(), make_project_user()
+    assert admin.put("/v3/projects/%s/groups/%s/roles/admin" % (helper.project_id, ops["id"])).status_code == 204
+    assert admin.put("/v3/groups/%s/users/%s" % (ops["id"], helper.user_id)).status_code == 204
+    assert admin.put("/v3/projects/%s/users/%s/roles/admin" % (boss.project_id, boss.user_id)).status_code == 204
+    service = make_project_user()
+    assert admin.put("/v3/projects/%s/users/%s/roles/service" % (service.project_id, service.user_id)) \
+        .status_code == 204
+
+    msg = keystone_error(api.put("/v3/groups/%s/users/%s" % (ops["id"], api.user_id)), 403)
+    assert "cloud administrator" in msg, msg
+    assert "admin" not in token_roles(imsd, api)[1]
+    for who in (boss, helper, service):
+        keystone_error(api.patch("/v3/users/%s" % who.user_id, json={"user": {"password": "Taken-0ver!"}}), 403)
+        keystone_error(api.patch("/v3/users/%s" % who.user_id, json={"user": {"enabled": False}}), 403)
+        keystone_error(api.delete("/v3/users/%s" % who.user_id), 403)
+        assert "admin" in token_roles(imsd, who)[1] or who is service  # still logs in with its password
+    keystone_error(api.delete("/v3/groups/%s/users/%s" % (ops["id"], helper.user_id)), 403)
+    keystone_error(api.delete("/v3/groups/%s" % ops["id"]), 403)
+    keystone_error(api.delete("/v3/projects/%s" % boss.project_id), 403)
+    assert "admin" in token_roles(imsd, helper)[1]
+    # what holds neither role stays the IAM administrator's to manage
+    assert api.put("/v3/groups/%s/users/%s" % (plain["id"], staff.user_id)).status_code == 204
+    assert api.delete("/v3/groups/%s/users/%s" % (plain["id"], staff.user_id)).status_code == 204
+    r = api.patch("/v3/users/%s" % staff.user_id, json={"user": {"enabled": False}})
+    assert r.status_code == 200, r.text
+    assert api.delete("/v3/groups/%s" % plain["id"]).status_code == 204
+    # and a cloud administrator still does all of it
+    assert admin.put("/v3/groups/%s/users/%s" % (ops["id"], staff.user_id)).status_code == 204
+    assert admin.delete("/v3/groups/%s/users/%s" % (ops["id"], staff.user_id)).status_code == 204
+    assert admin.delete("/v3/groups/%s" % ops["id"]).status_code == 204
