@@ -356,7 +356,18 @@ struct ims_obs_upload;
 enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, const char *key, uint64_t part_size,
                                        struct ims_obs_upload **ret, struct ims_err *err);
 enum ims_obs_rc ims_obs_s3_upload_write(struct ims_obs_upload *u, const void *p, size_t n, struct ims_err *err);
-enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_err *err);
+/* What S3 answered to a single PUT: its ETag (without quotes) and its
+ * encryption headers (every x-amz-server-side-encryption* one as
+ * "name=value;", names in lower case; "" when none). */
+#define IMS_OBS_SSE_MAX 256
+struct ims_obs_put_answer {
+    char etag[IMS_OBS_ETAG_MAX];
+    char sse[IMS_OBS_SSE_MAX];
+};
+/* ret (may be NULL): the answer of a streamed PUT (open_sized) that
+ * succeeded; all "" otherwise (parts, or one PUT from memory). */
+enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_obs_put_answer *ret,
+                                         struct ims_err *err);
 void ims_obs_s3_upload_abort(struct ims_obs_upload *u);
 /* The same writer for exactly size bytes (at most 5 GiB) as one PUT
  * streamed while the bytes come: no part is held in memory, and S3 stores
@@ -368,6 +379,14 @@ void ims_obs_s3_upload_abort(struct ims_obs_upload *u);
  * leaves nothing, as abort does. */
 enum ims_obs_rc ims_obs_s3_upload_open_sized(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
                                              struct ims_obs_upload **ret, struct ims_err *err);
+/* Whether this service's single-PUT ETags are the md5 of their data: PUTs
+ * key (a small object of random bytes) through ims_obs_s3_upload_open_sized,
+ * the writer's own way (the same headers), compares the answer's ETag with
+ * the md5 computed here (ims_obs_s3_etag_md5) and removes the object.
+ * IMS_OBS_OK with the answer's encryption headers in ret_sse when it is;
+ * an error saying why otherwise (a failed request, another ETag). */
+enum ims_obs_rc ims_obs_s3_probe_etag_md5(struct ims_obs *o, const char *bucket, const char *key,
+                                          char ret_sse[IMS_OBS_SSE_MAX], struct ims_err *err);
 /* Aborts the multipart uploads in progress of key (those a process that
  * died left: their parts use space until then); how many in *ret_n. */
 enum ims_obs_rc ims_obs_s3_uploads_abort(struct ims_obs *o, const char *bucket, const char *key, size_t *ret_n,
@@ -400,6 +419,13 @@ bool ims_obs_s3_parse_error(const char *xml, size_t len, char *code, size_t code
  * left out), IsTruncated and NextContinuationToken. */
 enum ims_obs_rc ims_obs_s3_parse_list(const char *xml, size_t len, struct ims_obs_listing *ret, struct ims_err *err);
 
+/* Whether a single PUT's answer a proves the md5 of the bytes it stored,
+ * on a service whose answer to a probe PUT (same headers, md5 checked)
+ * carried the encryption headers probe_sse: an ETag of 32 hex digits
+ * (no "-": not a multipart one), and encryption headers the probe's, none
+ * of SSE-KMS or SSE-C (whose ETags are no md5 on AWS). The md5 in lower
+ * case into md5 then (pure; public for the unit tests). */
+bool ims_obs_s3_etag_md5(const struct ims_obs_put_answer *a, const char *probe_sse, char md5[33]);
 /* The ETag (unquoted) S3 gives an object completed from n parts whose
  * ETags (quoted or not) are etags[0..n) (pure; lib/obs/s3_etag.c): false
  * when one is no md5 in hex. */

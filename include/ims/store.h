@@ -23,6 +23,11 @@ struct ims_store;
 struct ims_store_writer {
     struct ims_store *store;
     char location[IMS_BLOB_LOCATION_MAX];
+    /* Set by writer_open: commit may learn the md5 of the data from the
+     * store itself (S3: the answer of one PUT, on a service whose ETags
+     * were proved md5s), so the producer may leave md5 out of its pass;
+     * it still computes it when commit gives none. */
+    bool md5_at_commit;
 };
 
 /* Writes whose buffer, length and offset are multiples of this bypass the
@@ -62,8 +67,10 @@ struct ims_store_ops {
                                struct ims_err *err);
     enum ims_rc (*write)(struct ims_store_writer *w, const void *p, size_t n, struct ims_err *err);
     /* Makes the data durable under a new location (owned by the caller). The
-     * writer is freed whatever the result. */
-    enum ims_rc (*commit)(struct ims_store_writer *w, char **ret_location, struct ims_err *err);
+     * writer is freed whatever the result. ret_md5 (may be NULL): the md5
+     * of the data in hex when the store knows it for certain (see
+     * md5_at_commit), else "". */
+    enum ims_rc (*commit)(struct ims_store_writer *w, char **ret_location, char ret_md5[33], struct ims_err *err);
     /* Discards the data and frees the writer. */
     void (*abort)(struct ims_store_writer *w);
     /* For producers that write a file themselves (qemu-img's output, a
@@ -162,6 +169,10 @@ struct ims_store_s3_config {
     const char *dir;
     uint64_t part_size;
     uint64_t single_put_max;
+    /* A single PUT's md5 taken from its ETag when a probe at open proved
+     * the service's ETags md5s (ims_obs_s3_etag_md5 says which answers);
+     * false: always computed locally. */
+    bool md5_from_etag;
 };
 enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_store **ret, struct ims_err *err);
 

@@ -42,11 +42,11 @@ enum ims_rc ims_blob_writer_open(struct ims_service *svc, int64_t size, struct i
 }
 
 enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
-                                   struct ims_err *err)
+                                   char ret_md5[33], struct ims_err *err)
 {
     char registered[IMS_BLOB_LOCATION_MAX];
     snprintf(registered, sizeof(registered), "%s", w->location);
-    enum ims_rc rc = svc->store->ops->commit(w, ret_location, err);
+    enum ims_rc rc = svc->store->ops->commit(w, ret_location, ret_md5, err);
     if (rc != IMS_OK)
         ims_blob_unclaim(svc, registered); /* the commit discarded the data */
     return rc;
@@ -153,6 +153,20 @@ static long blob_read_at(void *ctx, uint64_t off, void *buf, size_t len)
         if (n >= 0 || errno != EINTR)
             return (long)n;
     }
+}
+
+enum ims_rc ims_blob_md5(struct ims_service *svc, const char *location, char md5[33], struct ims_err *err)
+{
+    struct ims_blob_reader r = {.fd = -1};
+    enum ims_rc rc = svc->store->ops->open_read(svc->store, location, &r, err);
+    if (rc != IMS_OK)
+        return ims_fail(err, IMS_E_IO, "the stored data %s could not be read: %s", location, err->msg);
+    rc = ims_blob_digests(&r, md5, NULL, err);
+    if (r.fd >= 0)
+        close(r.fd);
+    if (r.close)
+        r.close(r.ctx);
+    return rc;
 }
 
 enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, const struct ims_format_limits *limits,

@@ -65,9 +65,13 @@ enum ims_rc ims_blob_writer_open(struct ims_service *svc, int64_t size, struct i
 enum ims_rc ims_blob_writer_open_in(struct ims_service *svc, struct ims_store *store, int64_t size,
                                     struct ims_store_writer **ret, struct ims_err *err);
 void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w);
-/* Commits w (freed whatever the result); on failure its claim ends. */
+/* Commits w (freed whatever the result); on failure its claim ends.
+ * ret_md5 (may be NULL): the store's md5 of the data, or "" (the store's
+ * commit). */
 enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
-                                   struct ims_err *err);
+                                   char ret_md5[33], struct ims_err *err);
+/* The md5 of a stored blob, read back from its store. */
+enum ims_rc ims_blob_md5(struct ims_service *svc, const char *location, char md5[33], struct ims_err *err);
 /* A file of the store's temporary area made a registered blob. */
 enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, struct ims_err *err);
 /* Ends this process's claim on a blob it wrote but no image took, and
@@ -195,12 +199,16 @@ typedef enum ims_rc (*ims_pipe_sink)(void *ctx, const void *p, size_t n, struct 
 struct ims_hash_pipe;
 /* sink may be NULL (digests only). NULL if threads cannot start. */
 struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx);
+/* The same with only the digests asked for: one not asked for is given
+ * as "" by ims_hash_pipe_final (whose pointer for it may be NULL). */
+struct ims_hash_pipe *ims_hash_pipe_new_digests(ims_pipe_sink sink, void *sink_ctx, bool md5, bool sha512);
 /* Blocks only while the ring is full. False once a digest or the sink
  * failed (ims_hash_pipe_error says why); the data is then discarded. */
 bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n);
 /* Waits until every block is hashed and delivered; hex digests out. Call once. */
 bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_hex[129]);
-/* The md5 and sha512 of the data r reads (lib/core/image_stores.c). */
+/* The md5 and sha512 of the data r reads (lib/core/image_stores.c); sha
+ * NULL: the md5 only. */
 enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char sha[129], struct ims_err *err);
 /* Why the pipe failed (its ims_rc and message); IMS_OK if it did not. */
 enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err);

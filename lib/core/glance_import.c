@@ -529,7 +529,7 @@ static enum ims_rc web_fetch_blob(struct ims_service *svc, const char *image_id,
         ims_blob_writer_abort(svc, b.w);
         return rc;
     }
-    rc = ims_blob_writer_commit(svc, b.w, ret_location, err);
+    rc = ims_blob_writer_commit(svc, b.w, ret_location, NULL, err);
     if (rc != IMS_OK)
         return rc;
     double secs = (double)(ims_mono_us() - started) / 1e6;

@@ -18,7 +18,7 @@
 enum { MD5, SHA512, SINK, NCONSUMERS };
 
 struct ims_hash_pipe {
-    EVP_MD_CTX *md[SINK];
+    EVP_MD_CTX *md[SINK]; /* NULL: that digest is not wanted (its thread only walks the ring) */
     ims_pipe_sink sink;
     void *sink_ctx;
     pthread_t threads[NCONSUMERS];
@@ -71,7 +71,7 @@ static void consume(struct ims_hash_pipe *h, int which)
         enum ims_rc sink_rc = IMS_OK;
         if (!skip && which == SINK)
             sink_rc = h->sink ? h->sink(h->sink_ctx, h->blocks[i], h->lens[i], &e) : IMS_OK;
-        else if (!skip)
+        else if (!skip && h->md[which])
             ok = EVP_DigestUpdate(h->md[which], h->blocks[i], h->lens[i]);
         pthread_mutex_lock(&h->mu);
         if (!ok)
@@ -104,6 +104,11 @@ static void *sink_thread(void *arg)
 
 struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx)
 {
+    return ims_hash_pipe_new_digests(sink, sink_ctx, true, true);
+}
+
+struct ims_hash_pipe *ims_hash_pipe_new_digests(ims_pipe_sink sink, void *sink_ctx, bool md5, bool sha512)
+{
     struct ims_hash_pipe *h = ims_xcalloc(1, sizeof(*h));
     h->sink = sink;
     h->sink_ctx = sink_ctx;
@@ -113,7 +118,10 @@ struct ims_hash_pipe *ims_hash_pipe_new(ims_pipe_sink sink, void *sink_ctx)
     for (size_t i = 0; i < NBLOCKS; i++)
         h->blocks[i] = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, BLOCK);
     const EVP_MD *algs[SINK] = {EVP_md5(), EVP_sha512()};
+    const bool wanted[SINK] = {md5, sha512};
     for (int k = 0; k < SINK; k++) {
+        if (!wanted[k])
+            continue;
         h->md[k] = EVP_MD_CTX_new();
         if (!h->md[k] || !EVP_DigestInit_ex(h->md[k], algs[k], NULL)) {
             ims_hash_pipe_free(h);
@@ -190,15 +198,25 @@ bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_
         submit_locked(h);
     pthread_mutex_unlock(&h->mu);
     stop(h);
-    unsigned char md5[EVP_MAX_MD_SIZE], sha[EVP_MAX_MD_SIZE];
-    unsigned int md5_len = 0, sha_len = 0;
-    if (h->failed || !EVP_DigestFinal_ex(h->md[MD5], md5, &md5_len) ||
-        !EVP_DigestFinal_ex(h->md[SHA512], sha, &sha_len) || md5_len != 16 || sha_len != 64) {
+    char *hex[SINK] = {md5_hex, sha512_hex};
+    const unsigned want_len[SINK] = {16, 64};
+    for (int k = 0; k < SINK; k++) {
+        unsigned char sum[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (!h->md[k]) {
+            if (hex[k])
+                hex[k][0] = 0;
+        } else if (h->failed || !EVP_DigestFinal_ex(h->md[k], sum, &len) || len != want_len[k]) {
+            fail_locked(h, IMS_E_INTERNAL, NULL, "computing the image digests failed");
+            return false;
+        } else {
+            ims_hex_encode(sum, len, hex[k], 2 * len + 1);
+        }
+    }
+    if (h->failed) {
         fail_locked(h, IMS_E_INTERNAL, NULL, "computing the image digests failed");
         return false;
     }
-    ims_hex_encode(md5, md5_len, md5_hex, 33);
-    ims_hex_encode(sha, sha_len, sha512_hex, 129);
     return true;
 }
 

@@ -184,7 +184,7 @@ static bool read_direct(const struct ims_blob_reader *r)
 static enum ims_rc stream(const struct ims_blob_reader *r, struct ims_store_writer *w, bool direct, char md5[33],
                           char sha[129], bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err)
 {
-    struct ims_hash_pipe *h = ims_hash_pipe_new(w ? write_to_store : NULL, w);
+    struct ims_hash_pipe *h = ims_hash_pipe_new_digests(w ? write_to_store : NULL, w, true, sha != NULL);
     if (!h)
         return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     enum ims_rc rc = IMS_OK;
@@ -304,7 +304,7 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
                          (img.os_hash_value && !ims_streq(sha, img.os_hash_value))))
         rc = ims_fail(err, IMS_E_IO, "the data read for image %s does not match its checksum", image_id);
     if (rc == IMS_OK) {
-        rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(w), &location, err);
+        rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(w), &location, NULL, err);
     } else if (w) {
         ims_blob_writer_abort(svc, IMS_TAKE_PTR(w));
     }

@@ -178,7 +178,7 @@ enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err)
         return rc;
     }
     char *location = NULL;
-    rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(s->w), &location, err);
+    rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(s->w), &location, NULL, err);
     if (rc != IMS_OK) {
         ims_stage_abort(s);
         return rc;

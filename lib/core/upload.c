@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Image upload: queued → saving → active, with md5 and sha512 computed in
  * the same pass as the write (core-int.h's pipe: both digests and the write
- * off the event-loop thread). Data goes to a temporary blob; commit makes
+ * off the event-loop thread); md5 left to the store when its writer says
+ * commit will know it (an S3 PUT's proved ETag), and read back from the
+ * stored blob if commit then does not. Data goes to a temporary blob; commit makes
  * it durable, then one transaction records it and flips the status, so a
  * failure at any point leaves the image queued and no data behind. */
 #include <errno.h>
@@ -82,7 +84,8 @@ enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal
     u->max = svc->cfg->max_image_size;
     u->started_us = ims_mono_us();
     rc = ims_blob_writer_open(svc, expected_size, &u->w, err);
-    if (rc == IMS_OK && !(u->hashes = ims_hash_pipe_new(store_sink, u)))
+    /* md5 left to the store's commit where it may know it (an S3 PUT's ETag): one digest less per byte */
+    if (rc == IMS_OK && !(u->hashes = ims_hash_pipe_new_digests(store_sink, u, !u->w->md5_at_commit, true)))
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     if (rc != IMS_OK) {
         ims_blob_writer_abort(svc, u->w);
@@ -148,12 +151,23 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
         return rc;
     }
 
-    char *location = NULL;
+    char *location = NULL, stored_md5[33] = "";
     struct ims_image img_out;
     int64_t received_us = ims_mono_us();
-    enum ims_rc rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(u->w), &location, err);
+    enum ims_rc rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(u->w), &location, stored_md5, err);
     int64_t durable_us = ims_mono_us();
     if (rc != IMS_OK) {
+        back_to_queued(u);
+        upload_free(u);
+        return rc;
+    }
+    const char *md5_from = md5_hex[0] ? "hashed" : stored_md5[0] ? "from the store's answer" : "read back from the store";
+    if (!md5_hex[0] && stored_md5[0]) {
+        memcpy(md5_hex, stored_md5, sizeof(md5_hex));
+    } else if (!md5_hex[0] && (rc = ims_blob_md5(svc, location, md5_hex, err)) != IMS_OK) {
+        /* the store did not vouch for its md5 and it cannot be read back: no active image without one */
+        ims_blob_unclaim(svc, location);
+        free(location);
         back_to_queued(u);
         upload_free(u);
         return rc;
@@ -192,9 +206,9 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
     } else {
         double secs = (double)(received_us - u->started_us) / 1e6;
         ims_info("image %s: upload of %lld bytes committed; received and hashed in %.2f s (%.0f MB/s), "
-                 "made durable in %.3f s",
+                 "made durable in %.3f s; md5 %s",
                  u->id, (long long)u->received, secs, secs > 0 ? (double)u->received / secs / 1e6 : 0.0,
-                 (double)(durable_us - received_us) / 1e6);
+                 (double)(durable_us - received_us) / 1e6, md5_from);
         *ret = img_out;
     }
     free(location);

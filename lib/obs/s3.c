@@ -16,6 +16,7 @@
  * one chunk whatever the object's size. Puts larger than the part size go
  * up as a multipart upload, aborted on any failure so nothing partial
  * stays behind. No message carries a credential. */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -102,6 +103,7 @@ struct resp {
     struct ims_buf body; /* error documents, listings, upload ids */
     char etag[IMS_OBS_ETAG_MAX];  /* as sent, quotes included */
     char tag[IMS_OBS_TAG_MAX + 1]; /* x-amz-meta-ims-tag */
+    char sse[IMS_OBS_SSE_MAX];     /* the x-amz-server-side-encryption* headers, "name=value;" each */
     uint64_t content_length, total; /* total: from Content-Range */
     bool has_length, has_total;
     int64_t mtime;
@@ -119,6 +121,20 @@ struct upload_src {
     void (*rewind)(void *ctx);
 };
 
+/* Notes an encryption header of the answer (names in lower case, as
+ * sent otherwise); one that does not fit marks the whole note so, which
+ * no other answer's note equals. */
+static void sse_add(struct resp *r, char *name, const char *value)
+{
+    for (char *c = name; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    size_t have = strlen(r->sse), want = strlen(name) + strlen(value) + 2;
+    if (have + want < sizeof(r->sse) && ims_text_valid(value))
+        snprintf(r->sse + have, sizeof(r->sse) - have, "%s=%s;", name, value);
+    else
+        snprintf(r->sse, sizeof(r->sse), "%s", "(unreadable);");
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct resp *r = ud;
@@ -131,7 +147,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     line[strcspn(line, "\r\n")] = 0;
     char *colon = strchr(line, ':');
     if (!strncmp(line, "HTTP/", 5)) { /* a new response (after 100 Continue): forget the last one's headers */
-        r->etag[0] = r->tag[0] = 0;
+        r->etag[0] = r->tag[0] = r->sse[0] = 0;
         r->has_length = r->has_total = false;
         return len;
     }
@@ -146,6 +162,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         /* kept only when it is plain text that fits (it goes into XML and messages) */
         bool ok = strlen(v) < sizeof(r->etag) && ims_text_valid(v) && !strpbrk(v, "<>&");
         snprintf(r->etag, sizeof(r->etag), "%s", ok ? v : "");
+    } else if (!strncasecmp(line, "x-amz-server-side-encryption", 28)) {
+        sse_add(r, line, v);
     } else if (!strcasecmp(line, TAG_HEADER)) {
         snprintf(r->tag, sizeof(r->tag), "%s", strlen(v) <= IMS_OBS_TAG_MAX && ims_obs_tag_valid(v) ? v : "");
     } else if (!strcasecmp(line, "Content-Length") && ims_parse_i64(v, 0, INT64_MAX, &x)) {
@@ -508,6 +526,15 @@ static void info_from(const struct resp *r, struct ims_obs_info *info)
     else
         snprintf(info->etag, sizeof(info->etag), "%s", e);
     snprintf(info->tag, sizeof(info->tag), "%s", r->tag);
+}
+
+/* A PUT's answer as the caller sees it: the ETag without its quotes. */
+static void answer_from(const struct resp *r, struct ims_obs_put_answer *ret)
+{
+    struct ims_obs_info info;
+    info_from(r, &info);
+    snprintf(ret->etag, sizeof(ret->etag), "%s", info.etag);
+    snprintf(ret->sse, sizeof(ret->sse), "%s", r->sse);
 }
 
 static enum ims_obs_rc s3_head(struct ims_obs *o, const char *bucket, const char *key, struct ims_obs_info *ret,
@@ -1413,6 +1440,7 @@ struct stream_put {
     bool aborting, done;
     enum ims_obs_rc rc; /* the PUT's, once done */
     struct ims_err err;
+    struct ims_obs_put_answer answer; /* the PUT's answer, once it succeeded */
 };
 
 /* curl's read callback: waits for bytes offered (or the abort). */
@@ -1452,6 +1480,8 @@ static void *stream_put_run(void *arg)
     resp_release(&r);
     rc = which_missing(&u->s->base, rc, u->bucket, u->key, &e);
     pthread_mutex_lock(&sp->mu);
+    if (rc == IMS_OBS_OK)
+        answer_from(&r, &sp->answer);
     sp->rc = rc;
     sp->err = e;
     sp->done = true;
@@ -1491,7 +1521,8 @@ static enum ims_obs_rc stream_put_write(struct ims_obs_upload *u, const void *p,
 
 /* Waits for the PUT's end: its answer once every byte went, or (abort, or
  * bytes missing) its failure; nothing is stored then. */
-static enum ims_obs_rc stream_put_end(struct ims_obs_upload *u, bool abort, struct ims_err *err)
+static enum ims_obs_rc stream_put_end(struct ims_obs_upload *u, bool abort, struct ims_obs_put_answer *ret,
+                                      struct ims_err *err)
 {
     struct stream_put *sp = u->stream;
     pthread_mutex_lock(&sp->mu);
@@ -1509,6 +1540,8 @@ static enum ims_obs_rc stream_put_end(struct ims_obs_upload *u, bool abort, stru
                             (unsigned long long)offered, (unsigned long long)sp->size);
     if (sp->rc && err)
         *err = sp->err;
+    if (!sp->rc && ret)
+        *ret = sp->answer;
     return sp->rc;
 }
 
@@ -1598,7 +1631,7 @@ void ims_obs_s3_upload_abort(struct ims_obs_upload *u)
     if (!u)
         return;
     if (u->stream) {
-        stream_put_end(u, true, NULL);
+        stream_put_end(u, true, NULL, NULL);
         upload_free(u);
         return;
     }
@@ -1608,11 +1641,14 @@ void ims_obs_s3_upload_abort(struct ims_obs_upload *u)
     upload_free(u);
 }
 
-enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_err *err)
+enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_obs_put_answer *ret,
+                                         struct ims_err *err)
 {
     enum ims_obs_rc rc;
+    if (ret)
+        *ret = (struct ims_obs_put_answer){0};
     if (u->stream) {
-        rc = stream_put_end(u, false, err);
+        rc = stream_put_end(u, false, ret, err);
         upload_free(u);
         return rc;
     }

@@ -170,8 +170,10 @@ static void fs_abort(struct ims_store_writer *sw)
     free(w);
 }
 
-static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, struct ims_err *err)
+static enum ims_rc fs_commit(struct ims_store_writer *sw, char **ret_location, char ret_md5[33], struct ims_err *err)
 {
+    if (ret_md5)
+        ret_md5[0] = 0;
     struct file_writer *w = (struct file_writer *)sw;
     char dir[PATH_MAX], final[PATH_MAX];
     /* the location it was opened for */
@@ -239,7 +241,7 @@ static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_lo
         fs_abort(&w->base);
         return rc;
     }
-    return fs_commit(&w->base, ret_location, err);
+    return fs_commit(&w->base, ret_location, NULL, err);
 }
 
 /* A key is "<2 hex>/<uuid>": anything else never reaches the file

@@ -93,9 +93,9 @@ static enum ims_rc rt_write(struct ims_store_writer *w, const void *p, size_t n,
     return w->store->ops->write(w, p, n, err);
 }
 
-static enum ims_rc rt_commit(struct ims_store_writer *w, char **ret_location, struct ims_err *err)
+static enum ims_rc rt_commit(struct ims_store_writer *w, char **ret_location, char ret_md5[33], struct ims_err *err)
 {
-    return w->store->ops->commit(w, ret_location, err);
+    return w->store->ops->commit(w, ret_location, ret_md5, err);
 }
 
 static void rt_abort(struct ims_store_writer *w)

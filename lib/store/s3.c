@@ -9,7 +9,10 @@
  * the bytes come (ims_obs_s3_upload_open_sized): S3 stores one object, as a
  * client's own PUT does, and nothing is held; such a PUT is tried again
  * only while none of its body went, so a fault later fails the write (the
- * upload's client gets the error, nothing is stored). Any other blob goes
+ * upload's client gets the error, nothing is stored); with md5_from_etag
+ * its answer's ETag is the data's md5 once a probe at open proved this
+ * service's ETags md5s (commit gives it; the writer's caller then hashes
+ * no md5). Any other blob goes
  * up as a multipart upload, two parts at a time while the next part fills
  * (ims_obs_s3_upload_open), so an upload holds three parts in memory and no
  * file, and a failed part is sent again from memory; one that fits in a
@@ -32,6 +35,7 @@
 #include "store-int.h"
 
 #define KEY_PREFIX "images/"
+#define PROBE_PREFIX "ims-probe/" /* outside KEY_PREFIX: the sweep never sees a probe */
 
 struct s3_store {
     struct ims_store base;
@@ -39,6 +43,10 @@ struct s3_store {
     char *bucket;
     char *dir; /* local: <dir>/tmp */
     uint64_t part_size, single_put_max;
+    /* md5_from_etag: the probe at open proved this service's single-PUT
+     * ETags md5s; the probe's encryption headers (probe_etag_md5) */
+    bool etag_md5;
+    char probe_sse[IMS_OBS_SSE_MAX];
 };
 
 struct s3_writer {
@@ -46,6 +54,19 @@ struct s3_writer {
     struct ims_obs_upload *up;
     char id[IMS_UUID_LEN + 1];
 };
+
+/* The md5 of what a single PUT stored, from its answer, when the store
+ * trusts it; "" otherwise (the producer computes it then). */
+static void md5_of_answer(const struct s3_store *st, const struct ims_obs_put_answer *a, char md5[33])
+{
+    md5[0] = 0;
+    if (st->etag_md5 && !ims_obs_s3_etag_md5(a, st->probe_sse, md5)) {
+        md5[0] = 0;
+        ims_warn("S3 store: a PUT's answer does not prove the md5 of its data (ETag '%s', encryption '%s'; the "
+                 "probe's '%s'): computed from the stored data instead",
+                 a->etag, a->sse, st->probe_sse);
+    }
+}
 
 /* The store's result for an S3 failure (err->msg says which): the service's
  * own storage failing is an I/O error to every client, whatever S3 said
@@ -83,6 +104,7 @@ static enum ims_rc s3_writer_open(struct ims_store *s, int64_t size, struct ims_
         free(w);
         return obs_fail(err, rc);
     }
+    w->base.md5_at_commit = one_put && st->etag_md5;
     *ret = &w->base;
     return IMS_OK;
 }
@@ -103,10 +125,15 @@ static void s3_abort(struct ims_store_writer *sw)
     free(w);
 }
 
-static enum ims_rc s3_commit(struct ims_store_writer *sw, char **ret_location, struct ims_err *err)
+static enum ims_rc s3_commit(struct ims_store_writer *sw, char **ret_location, char ret_md5[33], struct ims_err *err)
 {
     struct s3_writer *w = (struct s3_writer *)sw;
-    enum ims_obs_rc rc = ims_obs_s3_upload_finish(w->up, err);
+    struct ims_obs_put_answer answer;
+    enum ims_obs_rc rc = ims_obs_s3_upload_finish(w->up, &answer, err);
+    if (ret_md5)
+        ret_md5[0] = 0;
+    if (rc == IMS_OBS_OK && ret_md5 && w->base.md5_at_commit)
+        md5_of_answer((const struct s3_store *)w->base.store, &answer, ret_md5);
     if (rc == IMS_OBS_OK)
         *ret_location = ims_xasprintf("%s://%s", ims_store_id(w->base.store), w->id);
     free(w);
@@ -319,6 +346,24 @@ static enum ims_rc s3_recover(struct ims_store *s, const struct ims_blob_known *
     return rc ? obs_fail(err, rc) : IMS_OK;
 }
 
+/* md5_from_etag = auto: only a service whose ETag the probe proved the
+ * md5 of its data is trusted, and later answers only with the probe's
+ * encryption headers; any failure leaves md5s computed locally. */
+static void probe_etag_md5(struct s3_store *st)
+{
+    char id[IMS_UUID_LEN + 1], key[64];
+    ims_uuid_new(id);
+    snprintf(key, sizeof(key), PROBE_PREFIX "%s", id);
+    struct ims_err err = {0};
+    if (ims_obs_s3_probe_etag_md5(st->obs, st->bucket, key, st->probe_sse, &err) != IMS_OBS_OK) {
+        ims_warn("S3 store: md5_from_etag off: %s", err.msg);
+        return;
+    }
+    st->etag_md5 = true;
+    ims_info("S3 store: single PUTs' ETags are the md5 of their data (probe passed): uploads of a known size "
+             "take their checksum from them");
+}
+
 static void s3_close(struct ims_store *s)
 {
     struct s3_store *st = (struct s3_store *)s;
@@ -384,6 +429,8 @@ enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_
     st->dir = ims_xstrdup(cfg->dir);
     st->part_size = cfg->part_size;
     st->single_put_max = cfg->single_put_max;
+    if (cfg->md5_from_etag)
+        probe_etag_md5(st);
     *ret = &st->base;
     return IMS_OK;
 }

@@ -87,6 +87,14 @@ const struct ims_setting ims_settings[] = {
      "size (chunked), and larger ones, go up in parts, each tried again from memory. 0 = always in parts; at "
      "most 5 GiB (S3's largest PUT), bytes",
      "5368709120"},
+    {"store", "md5_from_etag", NULL,
+     "s3: auto = an upload that goes up as one PUT (single_put_max) takes its md5 (Glance's checksum) from the "
+     "PUT's ETag instead of hashing it, once a probe at start (a small object PUT the same way, its ETag compared "
+     "with its md5, removed) proved this service's ETags md5s, and only from an answer whose ETag is 32 hex "
+     "digits and whose encryption headers are the probe's (never SSE-KMS or SSE-C); an answer that proves "
+     "nothing has the md5 read back from the stored object before the upload is answered. sha512 is always "
+     "computed. off = md5 always computed while the data arrives",
+     "auto"},
     {"store", "retry_attempts", NULL,
      "s3: tries of one request at most, the first included, when it fails in a way another try may not "
      "(connection errors, timeouts, HTTP 408, 429, 500, 502, 503, 504, SlowDown, RequestTimeout, InternalError); "
@@ -436,6 +444,14 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("store", "secret_key_file")) return read_secret(&c->store_secret_key, v, err, errlen);
     if (IS("store", "part_size")) return set_int(&c->store_part_size, v, 5LL << 20, 1LL << 30, key, err, errlen);
     if (IS("store", "single_put_max")) return set_int(&c->store_single_put_max, v, 0, 5LL << 30, key, err, errlen);
+    if (IS("store", "md5_from_etag")) {
+        if (strcmp(v, "auto") && strcmp(v, "off")) {
+            snprintf(err, errlen, "invalid [store] md5_from_etag '%s' (auto or off)", v);
+            return -1;
+        }
+        c->store_md5_from_etag = strcmp(v, "auto") == 0;
+        return 0;
+    }
     if (IS("store", "retry_attempts")) return set_int(&c->store_retry_attempts, v, 1, 100, key, err, errlen);
     if (IS("store", "retry_base_ms")) return set_int(&c->store_retry_base_ms, v, 1, 600000, key, err, errlen);
     if (IS("store", "retry_max_delay_ms"))
@@ -618,11 +634,11 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
     fprintf(out, "[database]\nconnection = %s\ncache_kib = %lld\n\n", c->db_connection, (long long)c->db_cache_kib);
     fprintf(out, "[stores]\nenabled = %s\ndefault = %s\n\n", c->stores_enabled, c->stores_default);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"
-                 "part_size = %lld\nsingle_put_max = %lld\nretry_attempts = %lld\nretry_base_ms = %lld\n"
-                 "retry_max_delay_ms = %lld\nretry_total_seconds = %lld\nstall_seconds = %lld\n\n",
+                 "part_size = %lld\nsingle_put_max = %lld\nmd5_from_etag = %s\nretry_attempts = %lld\n"
+                 "retry_base_ms = %lld\nretry_max_delay_ms = %lld\nretry_total_seconds = %lld\nstall_seconds = %lld\n\n",
             c->store_backend, c->store_endpoint, c->store_region, c->store_bucket, c->store_access_key,
             c->store_secret_key && *c->store_secret_key ? "(set)" : "", (long long)c->store_part_size,
-            (long long)c->store_single_put_max,
+            (long long)c->store_single_put_max, c->store_md5_from_etag ? "auto" : "off",
             (long long)c->store_retry_attempts, (long long)c->store_retry_base_ms,
             (long long)c->store_retry_max_delay_ms, (long long)c->store_retry_total_seconds,
             (long long)c->store_stall_seconds);

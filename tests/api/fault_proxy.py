@@ -28,6 +28,11 @@ Faults, counted down as they are injected (a request meets one at most):
         the next n requests (of method) reach the server with their head
         and the first `after` bytes of their body, then both connections
         are reset (a request body broken midway)
+    proxy.rewrite(n, headers, method=None, match=None)
+        the next n answers (to requests of method, whose path and query
+        contain match) reach the client with the headers given (a dict:
+        each replaces the header of that name, or is added): an answer
+        the server did not give, as a service of another kind gives it
     proxy.clear()                   (also forgets what was seen)
 proxy.seen: [(method, path-and-query, what happened)] of every request."""
 import socket
@@ -116,6 +121,7 @@ class FaultProxy:
         """No faults any more, nothing seen."""
         with self.lock:
             self.faults = []  # [kind, count (None: always), method, args]
+            self.rewrites = []  # [count (None: always), method, match, headers]
             self.seen = []
 
     def fail(self, n, status=503, code="SlowDown", method=None, match=None):
@@ -133,6 +139,24 @@ class FaultProxy:
     def cut_request(self, n, after, method="PUT"):
         with self.lock:
             self.faults.append(["cut_request", n, method, (after,)])
+
+    def rewrite(self, n, headers, method=None, match=None):
+        with self.lock:
+            self.rewrites.append([n, method, match, dict(headers)])
+
+    def _rewritten(self, method, target, head_lines):
+        """The answer's head lines with the first matching rewrite applied."""
+        with self.lock:
+            for r in self.rewrites:
+                n, m, match, headers = r
+                if (n is not None and n <= 0) or (m and m != method) or (match and match not in target):
+                    continue
+                if n is not None:
+                    r[0] -= 1
+                names = {k.lower().encode() for k in headers}
+                kept = [line for line in head_lines if line.split(b":", 1)[0].strip().lower() not in names]
+                return kept + [("%s: %s" % (k, v)).encode() for k, v in headers.items()]
+        return head_lines
 
     def stall(self, n, method=None):
         with self.lock:
@@ -294,9 +318,9 @@ class FaultProxy:
                     fault[1][1]()
                 _rst(c)
                 return
-            out_head = b"\r\n".join(line for line in rhead[:-2].split(b"\r\n")
-                                    if not line.lower().startswith(b"connection:"))
-            out_head += b"Connection: close\r\n\r\n"
+            lines = [line for line in rhead[:-4].split(b"\r\n") if not line.lower().startswith(b"connection:")]
+            lines = lines[:1] + self._rewritten(method, target, lines[1:])
+            out_head = b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n"
             no_body = method == "HEAD" or status in (204, 304)
             blen = 0 if no_body else int(rfields.get("content-length", "-1"))
             fault = self._take(method, target, answer=(status, blen))

@@ -89,7 +89,7 @@ static void round_trip(struct ims_store *s, const char *dir, const unsigned char
     for (size_t off = 0; off < n; off += chunk)
         assert_int_equal(s->ops->write(w, src + off, off + chunk <= n ? chunk : n - off, &err), IMS_OK);
     char *location = NULL;
-    assert_int_equal(s->ops->commit(w, &location, &err), IMS_OK);
+    assert_int_equal(s->ops->commit(w, &location, NULL, &err), IMS_OK);
     /* the location names its store: file://<2 hex>/<uuid> */
     assert_non_null(ims_store_location_key(s, location));
     assert_int_equal(strncmp(location, "file://", 7), 0);

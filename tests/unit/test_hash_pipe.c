@@ -97,9 +97,43 @@ static void test_free_without_final(void **state)
     ims_hash_pipe_free(NULL);
 }
 
+/* A digest not asked for is "" (its pointer may be NULL); the other and
+ * the sink's bytes are as with both. */
+static void test_one_digest(void **state)
+{
+    (void)state;
+    size_t n = 9 * 1024 * 1024 + 7;
+    unsigned char *data = ims_xmalloc(n), sum[64];
+    ims_random_bytes(data, n);
+    unsigned len;
+    char want[129], md5[33] = "x", sha[129] = "x";
+    struct collected sunk = {.data = ims_xmalloc(n)};
+    struct ims_hash_pipe *h = ims_hash_pipe_new_digests(collect, &sunk, false, true);
+    assert_non_null(h);
+    assert_true(ims_hash_pipe_update(h, data, n));
+    assert_true(ims_hash_pipe_final(h, md5, sha));
+    ims_hash_pipe_free(h);
+    EVP_Digest(data, n, sum, &len, EVP_sha512(), NULL);
+    ims_hex_encode(sum, 64, want, sizeof(want));
+    assert_string_equal(md5, "");
+    assert_string_equal(sha, want);
+    assert_int_equal(sunk.n, n);
+    assert_memory_equal(sunk.data, data, n);
+    h = ims_hash_pipe_new_digests(NULL, NULL, true, false);
+    assert_true(ims_hash_pipe_update(h, data, n));
+    assert_true(ims_hash_pipe_final(h, md5, NULL));
+    ims_hash_pipe_free(h);
+    EVP_Digest(data, n, sum, &len, EVP_md5(), NULL);
+    ims_hex_encode(sum, 16, want, sizeof(want));
+    assert_string_equal(md5, want);
+    free(sunk.data);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_digest),
         cmocka_unit_test(test_chunkings),
         cmocka_unit_test(test_sink_failure),
         cmocka_unit_test(test_free_without_final),

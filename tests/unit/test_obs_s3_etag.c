@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ims/obs.h"
@@ -39,9 +40,42 @@ static void test_not_md5_parts(void **state)
     assert_string_equal(out, "untouched");
 }
 
+/* A single PUT's ETag proves the md5 only when it is 32 hex digits and the
+ * answer's encryption headers are the probe's, never SSE-KMS or SSE-C. */
+static void test_single_put_etag(void **state)
+{
+    (void)state;
+    char md5[33] = "";
+    struct ims_obs_put_answer a = {.etag = "0CC175B9C0F1B6A831C399E269772661", .sse = ""};
+    assert_true(ims_obs_s3_etag_md5(&a, "", md5));
+    assert_string_equal(md5, "0cc175b9c0f1b6a831c399e269772661");
+    /* SSE-S3 on both: trusted (AWS's ETags stay md5s); on one only: not */
+    snprintf(a.sse, sizeof(a.sse), "x-amz-server-side-encryption=AES256;");
+    assert_true(ims_obs_s3_etag_md5(&a, "x-amz-server-side-encryption=AES256;", md5));
+    assert_false(ims_obs_s3_etag_md5(&a, "", md5));
+    /* SSE-KMS or SSE-C: never, even if the probe had them */
+    const char *never[] = {"x-amz-server-side-encryption=aws:kms;",
+                           "x-amz-server-side-encryption-customer-algorithm=AES256;", "(unreadable);"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(a.sse, sizeof(a.sse), "%s", never[i]);
+        assert_false(ims_obs_s3_etag_md5(&a, never[i], md5));
+    }
+    snprintf(a.sse, sizeof(a.sse), "%s", never[2]);
+    assert_false(ims_obs_s3_etag_md5(&a, "", md5));
+    /* no md5: multipart, short, long, not hex, none */
+    a.sse[0] = 0;
+    const char *etags[] = {"0cc175b9c0f1b6a831c399e269772661-1", "0cc175b9c0f1b6a831c399e26977266",
+                           "0cc175b9c0f1b6a831c399e2697726610", "0cc175b9c0f1b6a831c399e26977266z", ""};
+    for (size_t i = 0; i < sizeof(etags) / sizeof(etags[0]); i++) {
+        snprintf(a.etag, sizeof(a.etag), "%s", etags[i]);
+        assert_false(ims_obs_s3_etag_md5(&a, "", md5));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_single_put_etag),
         cmocka_unit_test(test_multipart_etag),
         cmocka_unit_test(test_not_md5_parts),
     };

@@ -1,0 +1,149 @@
+"""[store] md5_from_etag: an upload that goes to the S3 store as one PUT
+takes its md5 (Glance's checksum) from the PUT's ETag, but only on a
+service a probe at start proved (a small object PUT the same way, its ETag
+compared with its md5, removed), and only from an answer whose ETag is 32
+hex digits and whose encryption headers are the probe's. Any other answer
+has the md5 read back from the stored object before the upload is
+answered: the checksum is always the data's md5, never the ETag's word
+alone. A fault proxy (fault_proxy.py) between imsd and the tests' Swift
+s3api server rewrites answers as services of other kinds give them."""
+import hashlib
+import os
+import uuid
+
+from fault_proxy import FaultProxy
+from helpers import active_image, create_image
+from obs_fixtures import s3_config, s3_keys, s3_uploads
+
+MIB = 1024 * 1024
+PART = 5 * MIB
+FAST_RETRY = {"retry_attempts": 2, "retry_base_ms": 20, "retry_max_delay_ms": 100, "retry_total_seconds": 10}
+PROBE = "/ims-probe/"
+KMS = {"x-amz-server-side-encryption": "aws:kms",
+       "x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:1:key/k"}
+
+
+def start(start_imsd, obs_s3, proxy, **store):
+    bucket = "md5-" + uuid.uuid4().hex[:20]
+    cfg = {"store": dict(s3_config(obs_s3), endpoint=proxy.endpoint, bucket=bucket, part_size=PART,
+                         **dict(FAST_RETRY, **store)),
+           "images": {"max_image_size": 64 * MIB}}
+    return start_imsd(config=cfg), bucket
+
+
+def md5_source(srv, image_id):
+    """How the upload's commit line says the md5 was had."""
+    for line in srv.log_path.read_text(errors="replace").splitlines():
+        if "image %s: upload of" % image_id in line and "; md5 " in line:
+            return line.rsplit("; md5 ", 1)[1].strip()
+    raise AssertionError("no commit line for %s" % image_id)
+
+
+def exact(api, img, data):
+    assert img["status"] == "active" and img["size"] == len(data)
+    assert img["checksum"] == hashlib.md5(data).hexdigest()
+    assert img["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+
+
+def probe_requests(proxy):
+    return [(s[0], s[2]) for s in proxy.seen if PROBE in s[1]]
+
+
+def test_one_put_takes_its_md5_from_the_etag(start_imsd, obs_s3):
+    """The probe PUT and DELETE at start, nothing of it left; a sized upload
+    larger than a part (one PUT) has the md5 of the ETag, which is the
+    data's; a chunked one (parts) and a small one still hash."""
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        srv, bucket = start(start_imsd, obs_s3, proxy)
+        assert probe_requests(proxy) == [("PUT", "200"), ("DELETE", "204")], proxy.seen
+        assert s3_keys(obs_s3, bucket, "ims-probe/") == {}
+        assert "probe passed" in srv.log_path.read_text(errors="replace")
+        api = srv.admin()
+        data = os.urandom(2 * PART + 77)
+        img = active_image(api, data)
+        exact(api, img, data)
+        assert md5_source(srv, img["id"]) == "from the store's answer"
+        small = os.urandom(PART - 1)   # one PUT from memory, not the streamed one: hashed
+        img = active_image(api, small)
+        exact(api, img, small)
+        assert md5_source(srv, img["id"]) == "hashed"
+    finally:
+        proxy.close()
+
+
+def test_answers_that_prove_nothing_have_the_md5_read_back(start_imsd, obs_s3):
+    """After a probe that passed: an answer with SSE-KMS headers, one whose
+    ETag is a multipart one, one whose ETag is no hex, one with an
+    encryption header the probe did not have (AES256), one without ETag:
+    each upload's md5 is read back from the object, exact; the ETag is never
+    taken for it."""
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        srv, bucket = start(start_imsd, obs_s3, proxy)
+        api = srv.admin()
+        wrong = hashlib.md5(b"not the data").hexdigest()
+        answers = [dict(KMS, ETag='"%s"' % wrong),
+                   {"ETag": '"%s-1"' % wrong},
+                   {"ETag": '"%s"' % ("z" * 32)},
+                   {"ETag": '"%s"' % wrong, "x-amz-server-side-encryption": "AES256"},
+                   {"ETag": ""},
+                   {"ETag": '"%s"' % wrong, "x-amz-server-side-encryption-customer-algorithm": "AES256"}]
+        for headers in answers:
+            data = os.urandom(PART + 4096)
+            img = create_image(api, disk_format="raw", container_format="bare")
+            proxy.rewrite(1, headers, method="PUT", match="/images/")
+            r = api.put("/v2/images/%s/file" % img["id"], data=data,
+                        headers={"Content-Type": "application/octet-stream"})
+            assert r.status_code == 204, (headers, r.status_code, r.text[:300])
+            img = api.get("/v2/images/%s" % img["id"]).json()
+            exact(api, img, data)
+            assert md5_source(srv, img["id"]) == "read back from the store", headers
+        assert "does not prove the md5" in srv.log_path.read_text(errors="replace")
+        assert s3_uploads(obs_s3, bucket) == 0
+    finally:
+        proxy.close()
+
+
+def test_a_failed_or_wrong_probe_turns_it_off(start_imsd, obs_s3):
+    """A probe answered with an ETag that is not its md5 (a service whose
+    ETags are no md5s), or one the service refuses: md5_from_etag is off,
+    and then even an answer whose ETag looks like an md5 is not asked: the
+    md5 is hashed while the data arrives."""
+    for fault in ("wrong etag", "refused", "encrypted"):
+        proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+        try:
+            if fault == "wrong etag":
+                proxy.rewrite(1, {"ETag": '"%s"' % hashlib.md5(b"other").hexdigest()}, method="PUT", match=PROBE)
+            elif fault == "encrypted":
+                proxy.rewrite(1, KMS, method="PUT", match=PROBE)
+            else:
+                proxy.fail(1, status=403, code="AccessDenied", method="PUT", match=PROBE)
+            srv, bucket = start(start_imsd, obs_s3, proxy)
+            log = srv.log_path.read_text(errors="replace")
+            assert "md5_from_etag off" in log and "probe passed" not in log, fault
+            assert s3_keys(obs_s3, bucket, "ims-probe/") == {}, fault
+            api = srv.admin()
+            data = os.urandom(PART + 999)
+            proxy.rewrite(1, {"ETag": '"%s"' % hashlib.md5(b"not the data").hexdigest()}, method="PUT",
+                          match="/images/")
+            img = active_image(api, data)
+            exact(api, img, data)
+            assert md5_source(srv, img["id"]) == "hashed", fault
+        finally:
+            proxy.close()
+
+
+def test_off_sends_no_probe_and_hashes(start_imsd, obs_s3):
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        srv, _ = start(start_imsd, obs_s3, proxy, md5_from_etag="off")
+        assert probe_requests(proxy) == [], proxy.seen
+        api = srv.admin()
+        data = os.urandom(PART + 5)
+        img = active_image(api, data)
+        exact(api, img, data)
+        assert md5_source(srv, img["id"]) == "hashed"
+    finally:
+        proxy.close()
