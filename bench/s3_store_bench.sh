@@ -14,6 +14,8 @@
 # where they share the cores, the ratio is bounded by their sum.
 # S3_BENCH_PERF=PREFIX: perf records imsd during the first run's upload and
 # first download through the cache (PREFIX.upload, PREFIX.fill; perf report -i).
+# S3_BENCH_MD5_FROM_ETAG=off: imsd hashes the upload's md5 itself ([store]
+# md5_from_etag; default auto: the one PUT's ETag, proved by the probe).
 # usage: bench/s3_store_bench.sh [BUILD_DIR]   (S3_BENCH_MIB=1024 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +86,7 @@ region = $S3_REGION
 bucket = bench-store
 access_key = $S3_ACCESS_KEY
 secret_key = $S3_SECRET_KEY
+md5_from_etag = ${S3_BENCH_MD5_FROM_ETAG:-auto}
 [images]
 max_image_size = $(( (mib + 1) << 20 ))
 EOF
@@ -105,7 +108,7 @@ token=$(curl -s -m 10 -D - -o /dev/null -H 'Content-Type: application/json' -d "
 [ -n "$token" ] || die "imsd: no token ($(tail -3 "$work/imsd.log"))"
 H=(-H "X-Auth-Token: $token")
 
-echo "S3 store: $mib MiB of /dev/urandom, best of $runs; Swift s3api on $S3_ENDPOINT; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "S3 store: $mib MiB of /dev/urandom, best of $runs; md5_from_etag ${S3_BENCH_MD5_FROM_ETAG:-auto}; Swift s3api on $S3_ENDPOINT; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$runs"); do
   # curl's PUT of the same bytes as one object (curl cannot stream a multipart upload)
   timed put-curl curl -fsS -o /dev/null "${sig[@]}" -T "$work/src" "$S3_ENDPOINT/bench-store/curl-$i"
