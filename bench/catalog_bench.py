@@ -207,6 +207,9 @@ def seed(dbpath, count, owner):
     dated = ", created_at" if dated else ""
     db.execute("INSERT INTO image_properties (image_id, name, value%s) SELECT id, 'custom', CASE WHEN "
                "name = 'rare' THEN 'x' ELSE 'y' END%s FROM images" % (dated, dated))
+    # images.props_text since migration 26: the custom properties in the row, as imsd writes them
+    if any(r[1] == "props_text" for r in db.execute("PRAGMA table_info(images)")):
+        db.execute("UPDATE images SET props_text = CASE WHEN name = 'rare' THEN '6:custom1:x' ELSE '6:custom1:y' END")
     db.execute("DELETE FROM project_image_counts")
     db.execute("INSERT INTO project_image_counts (project_id, slot, n) SELECT owner, 0, COUNT(*) FROM images "
                "GROUP BY owner")

@@ -135,6 +135,7 @@ extern const char *const ims_migrations[];
 extern const size_t ims_nmigrations;
 extern enum ims_rc (*const ims_migration_data_steps[])(struct ims_dbc *, struct ims_err *);
 enum ims_rc ims_repo_images_backfill_tags_text(struct ims_dbc *c, struct ims_err *err);
+enum ims_rc ims_repo_images_backfill_props_text(struct ims_dbc *c, struct ims_err *err);
 /* Migration 16's data: the resource types Glance seeds, protected. */
 enum ims_rc ims_repo_md_seed_resource_types(struct ims_dbc *c, struct ims_err *err);
 /* Migration 21's data: policies sharing an internal name with an older
