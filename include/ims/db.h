@@ -37,7 +37,7 @@ struct ims_sql_ops {
     void (*bind_int)(void *stmt, int idx, int64_t v);
     enum ims_step (*step)(void *stmt);
     bool (*col_null)(void *stmt, int col);
-    const char *(*col_text)(void *stmt, int col); /* valid until the next step/reset */
+    const char *(*col_text)(void *stmt, int col); /* NULL for SQL NULL; valid until the next step/reset */
     int64_t (*col_int)(void *stmt, int col);
     /* The columns of the row a step returned: how many, and their names. */
     int (*col_count)(void *stmt);

@@ -439,9 +439,12 @@ enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err)
     return rc;
 }
 
+/* The engines' col_text answers NULL for SQL NULL themselves: asking
+ * col_null first doubled the calls into the engine per column (a list page
+ * decodes thirty-odd columns of each image it renders). */
 const char *ims_q_col_text(struct ims_q *q, int col)
 {
-    return q->c->ops->col_null(q->st, col) ? NULL : q->c->ops->col_text(q->st, col);
+    return q->c->ops->col_text(q->st, col);
 }
 
 char *ims_q_col_dup(struct ims_q *q, int col)

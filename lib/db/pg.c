@@ -406,10 +406,11 @@ static bool pg_col_null(void *stmt, int col)
     return !in_row(st, col) || PQgetisnull(st->res, st->row, col);
 }
 
+/* NULL for SQL NULL (PQgetvalue gives ""), as SQLite's column text. */
 static const char *pg_col_text(void *stmt, int col)
 {
     struct pg_stmt *st = stmt;
-    return in_row(st, col) ? PQgetvalue(st->res, st->row, col) : NULL;
+    return in_row(st, col) && !PQgetisnull(st->res, st->row, col) ? PQgetvalue(st->res, st->row, col) : NULL;
 }
 
 /* Integers come as decimal text; a boolean expression (EXISTS, a

@@ -201,9 +201,11 @@ static int64_t read_row(struct ims_q *q, struct ims_image *img)
     img->created_at = ims_q_col_int(q, 17);
     img->updated_at = ims_q_col_int(q, 18);
     img->blob = ims_q_col_dup(q, 19);
-    for (size_t i = 0; i < NPROMOTED; i++)
-        if (!ims_q_col_null(q, PROMOTED_FIRST + (int)i))
-            ims_kvlist_add(&img->props, promoted[i].prop, ims_q_col_text(q, PROMOTED_FIRST + (int)i));
+    for (size_t i = 0; i < NPROMOTED; i++) {
+        const char *value = ims_q_col_text(q, PROMOTED_FIRST + (int)i);
+        if (value)
+            ims_kvlist_add(&img->props, promoted[i].prop, value);
+    }
     if (!tags_decode(ims_q_col_text(q, TAGS_TEXT_COL), &img->tags))
         ims_warn("image %s: unreadable tags_text, tags not shown (imsctl db check)", img->id);
     img->revision = ims_q_col_int(q, REVISION_COL);
