@@ -107,12 +107,18 @@ void api_page_docs_release(struct api_page_docs *p);
 void api_image_defaults_json(struct ims_jw *w, const struct ims_kvlist *props);
 /* The 200 response's body, with room for a page of n images. */
 struct ims_buf *api_image_page_buf(struct ims_request *req, size_t n);
-/* The images a list query (params, in dialect d) selects for the caller:
- * false after answering the refusal. The caller frees *ret. With docs
- * (api_page_docs_init true), rows whose documents are kept come back as
- * stubs (api_page_doc_emit). */
-bool api_images_query(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
-                      struct api_page_docs *docs, struct ims_image **ret, size_t *ret_n);
+/* Answers {"images": [...]}: the images a list query (req's params, in
+ * dialect d) selects for the caller, each its document of kind as kept
+ * (rows whose documents are kept are read as stubs) or as render writes
+ * it, then what links (if any) adds to the object after the list; or the
+ * query's refusal. */
+struct api_page_render {
+    void (*image)(struct ims_jw *w, const struct ims_request *req, struct ims_image *img);
+    void (*links)(struct ims_jw *w, const struct ims_request *req, const struct ims_image_query *q,
+                  const struct ims_image *imgs, size_t n);
+};
+void api_images_page(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
+                     enum api_doc_kind kind, const struct api_page_render *render);
 
 /* Handlers */
 void api_versions(struct ims_request *req);

@@ -45,28 +45,8 @@ static void cloudimages_list(struct ims_request *req)
     int64_t max = req->svc->cfg->list_limit_max;
     struct ims_query_limits lim = {.default_limit = IMS_LIST_LIMIT_DEFAULT < max ? IMS_LIST_LIMIT_DEFAULT : max,
                                    .max_limit = max};
-    struct ims_image *imgs = NULL;
-    size_t n = 0;
-    struct api_page_docs docs;
-    bool kept = api_page_docs_init(&docs, req, API_DOC_IMS_OWN);
-    if (!api_images_query(req, &lim, IMS_QUERY_IMS, kept ? &docs : NULL, &imgs, &n)) {
-        if (kept)
-            api_page_docs_release(&docs);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, api_image_page_buf(req, n));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "images");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        if (!(kept && api_page_doc_emit(&w, &docs, &imgs[i]))) /* a stub always has its document */
-            cloudimage_json(&w, req, &imgs[i]);
-    ims_jw_arr_end(&w);
-    ims_jw_obj_end(&w);
-    if (kept)
-        api_page_docs_release(&docs);
-    ims_image_array_free(imgs, n);
+    static const struct api_page_render ims = {cloudimage_json, NULL};
+    api_images_page(req, &lim, IMS_QUERY_IMS, API_DOC_IMS_OWN, &ims);
 }
 
 void api_cloudimages_list(struct ims_request *req) { api_answer_kept(req, cloudimages_list); }

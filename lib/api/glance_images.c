@@ -122,80 +122,78 @@ void api_link_query(struct ims_buf *b, const struct ims_kvlist *params)
     }
 }
 
-bool api_images_query(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
-                      struct api_page_docs *docs, struct ims_image **ret, size_t *ret_n)
+void api_images_page(struct ims_request *req, const struct ims_query_limits *lim, enum ims_query_dialect d,
+                     enum api_doc_kind kind, const struct api_page_render *render)
 {
     struct ims_image_query q;
     struct ims_err err = {0};
     enum ims_rc rc = ims_image_query_parse_dialect(&req->query, lim, d, &q, &err);
-    if (rc == IMS_OK) {
-        if (docs) {
-            q.known = api_page_docs_known;
-            q.known_ctx = docs;
-        }
-        rc = ims_images_list(req->svc, req->principal, &q, ret, ret_n, &err);
-        ims_image_query_release(&q);
-    }
-    if (rc != IMS_OK)
+    if (rc != IMS_OK) {
         api_fail(req, rc, &err);
-    return rc == IMS_OK;
+        return;
+    }
+    struct api_page_docs docs;
+    bool kept = api_page_docs_init(&docs, req, kind);
+    if (kept) {
+        q.known = api_page_docs_known;
+        q.known_ctx = &docs;
+    }
+    struct ims_image *imgs = NULL;
+    size_t n = 0;
+    rc = ims_images_list(req->svc, req->principal, &q, &imgs, &n, &err);
+    if (rc != IMS_OK) {
+        api_fail(req, rc, &err);
+    } else {
+        struct ims_jw w;
+        ims_jw_init(&w, api_image_page_buf(req, n));
+        ims_jw_obj_begin(&w);
+        ims_jw_key(&w, "images");
+        ims_jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++)
+            if (!(kept && api_page_doc_emit(&w, &docs, &imgs[i]))) /* a stub always has its document */
+                render->image(&w, req, &imgs[i]);
+        ims_jw_arr_end(&w);
+        if (render->links)
+            render->links(&w, req, &q, imgs, n);
+        ims_jw_obj_end(&w);
+        ims_image_array_free(imgs, n);
+    }
+    ims_image_query_release(&q);
+    if (kept)
+        api_page_docs_release(&docs);
+}
+
+static void native_json(struct ims_jw *w, const struct ims_request *req, struct ims_image *img)
+{
+    api_image_json(w, img, req);
+}
+
+/* Glance's first, next (a full page may have a successor: linked with its
+ * last id) and schema. */
+static void native_links(struct ims_jw *w, const struct ims_request *req, const struct ims_image_query *q,
+                         const struct ims_image *imgs, size_t n)
+{
+    struct ims_buf qs;
+    ims_buf_init(&qs, 64 * 1024);
+    api_link_query(&qs, &req->query);
+    struct ims_buf link;
+    ims_buf_init(&link, 128 * 1024);
+    ims_buf_printf(&link, "/v2/images%s", qs.len ? qs.data : "");
+    ims_jw_kstr(w, "first", link.data);
+    if (q->limit > 0 && n == (size_t)q->limit) {
+        ims_buf_printf(&link, "%smarker=%s", qs.len ? "&" : "?", imgs[n - 1].id);
+        ims_jw_kstr(w, "next", link.data);
+    }
+    ims_jw_kstr(w, "schema", "/v2/schemas/images");
+    ims_buf_release(&link);
+    ims_buf_release(&qs);
 }
 
 static void images_list(struct ims_request *req)
 {
     struct ims_query_limits lim = limits(req);
-    struct ims_image_query q;
-    struct ims_err err = {0};
-    enum ims_rc rc = ims_image_query_parse(&req->query, &lim, &q, &err);
-    if (rc != IMS_OK) {
-        api_fail(req, rc, &err);
-        return;
-    }
-    struct ims_image *imgs = NULL;
-    size_t n = 0;
-    struct api_page_docs docs;
-    bool kept = api_page_docs_init(&docs, req, API_DOC_NATIVE);
-    if (kept) {
-        q.known = api_page_docs_known;
-        q.known_ctx = &docs;
-    }
-    rc = ims_images_list(req->svc, req->principal, &q, &imgs, &n, &err);
-    if (rc != IMS_OK) {
-        if (kept)
-            api_page_docs_release(&docs);
-        ims_image_query_release(&q);
-        api_fail(req, rc, &err);
-        return;
-    }
-    struct ims_buf qs;
-    ims_buf_init(&qs, 64 * 1024);
-    api_link_query(&qs, &req->query);
-    struct ims_jw w;
-    ims_jw_init(&w, api_image_page_buf(req, n));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "images");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        if (!(kept && api_page_doc_emit(&w, &docs, &imgs[i]))) /* a stub always has its document */
-            api_image_json(&w, &imgs[i], req);
-    ims_jw_arr_end(&w);
-    struct ims_buf link;
-    ims_buf_init(&link, 128 * 1024);
-    ims_buf_printf(&link, "/v2/images%s", qs.len ? qs.data : "");
-    ims_jw_kstr(&w, "first", link.data);
-    /* A full page may have a successor: Glance links it with the last id. */
-    if (q.limit > 0 && n == (size_t)q.limit) {
-        ims_buf_printf(&link, "%smarker=%s", qs.len ? "&" : "?", imgs[n - 1].id);
-        ims_jw_kstr(&w, "next", link.data);
-    }
-    ims_jw_kstr(&w, "schema", "/v2/schemas/images");
-    ims_jw_obj_end(&w);
-    ims_buf_release(&link);
-    ims_buf_release(&qs);
-    if (kept)
-        api_page_docs_release(&docs);
-    ims_image_array_free(imgs, n);
-    ims_image_query_release(&q);
+    static const struct api_page_render native = {native_json, native_links};
+    api_images_page(req, &lim, IMS_QUERY_GLANCE, API_DOC_NATIVE, &native);
 }
 
 void api_images_list(struct ims_request *req) { api_answer_kept(req, images_list); }

@@ -57,8 +57,9 @@ static void render_v1(struct ims_jw *w, const struct ims_image *img)
 }
 
 /* Kept per thread under the image's state, as the native one. */
-static void image_v1_json(struct ims_jw *w, const struct ims_config *cfg, const struct ims_image *img)
+static void image_v1_json(struct ims_jw *w, const struct ims_request *req, struct ims_image *img)
 {
+    const struct ims_config *cfg = req->svc->cfg;
     if (api_image_cache_emit(w, cfg, API_DOC_V1, img))
         return;
     size_t start = w->out->len;
@@ -70,28 +71,8 @@ static void legacy_images_detail(struct ims_request *req)
 {
     struct ims_query_limits lim = {.default_limit = req->svc->cfg->list_limit_default,
                                    .max_limit = req->svc->cfg->list_limit_max};
-    struct ims_image *imgs = NULL;
-    size_t n = 0;
-    struct api_page_docs docs;
-    bool kept = api_page_docs_init(&docs, req, API_DOC_V1);
-    if (!api_images_query(req, &lim, IMS_QUERY_GLANCE_V1, kept ? &docs : NULL, &imgs, &n)) {
-        if (kept)
-            api_page_docs_release(&docs);
-        return;
-    }
-    struct ims_jw w;
-    ims_jw_init(&w, api_image_page_buf(req, n));
-    ims_jw_obj_begin(&w);
-    ims_jw_key(&w, "images");
-    ims_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        if (!(kept && api_page_doc_emit(&w, &docs, &imgs[i]))) /* a stub always has its document */
-            image_v1_json(&w, req->svc->cfg, &imgs[i]);
-    ims_jw_arr_end(&w);
-    ims_jw_obj_end(&w);
-    if (kept)
-        api_page_docs_release(&docs);
-    ims_image_array_free(imgs, n);
+    static const struct api_page_render v1 = {image_v1_json, NULL};
+    api_images_page(req, &lim, IMS_QUERY_GLANCE_V1, API_DOC_V1, &v1);
 }
 
 void api_legacy_images_detail(struct ims_request *req) { api_answer_kept(req, legacy_images_detail); }
