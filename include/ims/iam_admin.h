@@ -135,7 +135,8 @@ enum ims_rc ims_iam_assignment(struct ims_service *svc, const struct ims_princip
  * around that rule: by joining a group that holds one, by changing,
  * disabling or deleting a user who holds one (a new password is a login
  * as that user), or by taking one away with the group, a member of it, or
- * the project it is held on. IMS_E_FORBIDDEN when the user (its own
+ * the project it is held on (deleted or changed: a disabled project ends
+ * every login to it). IMS_E_FORBIDDEN when the user (its own
  * roles or its groups'), the group, or any holder on the project, holds
  * one and caller is not a cloud administrator. */
 enum ims_iam_holder { IMS_HOLDER_USER, IMS_HOLDER_GROUP, IMS_HOLDER_PROJECT };

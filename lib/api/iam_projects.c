@@ -82,7 +82,8 @@ void api_iam_projects_show(struct ims_request *req)
 
 void api_iam_projects_update(struct ims_request *req)
 {
-    if (!api_iam_admit(req, "iam:projects:updateProject"))
+    if (!api_iam_admit(req, "iam:projects:updateProject") ||
+        !api_iam_guarded(req, IMS_HOLDER_PROJECT, ims_req_param(req, 0)))
         return;
     json_t *body;
     json_t *p = api_iam_body(req, "project", &body);

@@ -252,6 +252,10 @@ def test_an_iam_administrator_cannot_reach_a_cloud_administrators_role(imsd, adm
     keystone_error(api.delete("/v3/groups/%s/users/%s" % (ops["id"], helper.user_id)), 403)
     keystone_error(api.delete("/v3/groups/%s" % ops["id"]), 403)
     keystone_error(api.delete("/v3/projects/%s" % boss.project_id), 403)
+    # disabling the project ends every login to it, the cloud administrator's too
+    keystone_error(api.patch("/v3/projects/%s" % boss.project_id, json={"project": {"enabled": False}}), 403)
+    r = api.patch("/v3/projects/%s" % staff.project_id, json={"project": {"description": "staff"}})
+    assert r.status_code == 200, r.text
     assert "admin" in token_roles(imsd, helper)[1]
     # what holds neither role stays the IAM administrator's to manage
     assert api.put("/v3/groups/%s/users/%s" % (plain["id"], staff.user_id)).status_code == 204
