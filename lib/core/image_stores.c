@@ -291,8 +291,9 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
     char *location = NULL;
     int64_t started = ims_mono_us();
     rc = ims_image_open_any(svc, &img, &r, err);
+    /* the size is known: an S3 target takes it as one PUT, as an upload of known size */
     if (rc == IMS_OK)
-        rc = ims_blob_writer_open_in(svc, target, -1, &w, err);
+        rc = ims_blob_writer_open_in(svc, target, (int64_t)r.size, &w, err);
     if (rc == IMS_OK)
         rc = stream(&r, w, svc->cfg->direct_io, md5, sha, keep_going, ctx, err);
     if (r.fd >= 0)

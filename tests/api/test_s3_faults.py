@@ -499,6 +499,32 @@ def test_s3_store_writes_a_known_size_as_one_put(start_imsd, obs_s3, proxy):
     assert s3_uploads(obs_s3, bucket) == 0
 
 
+def test_copy_image_into_the_s3_store_is_one_put(start_imsd, obs_s3, proxy):
+    """copy-image knows the size it copies: into the S3 store it goes as one
+    PUT (no multipart upload), and the copy is the image's data."""
+    bucket = "st-" + uuid.uuid4().hex[:20]
+    cfg = store_config(obs_s3, proxy, bucket)
+    cfg["stores"] = {"enabled": "local:file, cloud:s3", "default": "local"}
+    srv = start_imsd(config=cfg)
+    api = srv.admin()
+    data = os.urandom(2 * PART + 31)
+    img = active_image(api, data)
+    assert img["stores"] == "local"
+    proxy.clear()
+    r = api.post("/v2/images/%s/import" % img["id"], json={"method": {"name": "copy-image"}, "stores": ["cloud"]})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 60
+    while "cloud" not in api.get("/v2/images/%s" % img["id"]).json()["stores"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(api.get("/v2/images/%s" % img["id"]).json()["stores"].split(",")) == ["cloud", "local"]
+    assert writes(proxy, [("PUT", "200")]) == [("PUT", "200")], proxy.seen
+    assert "partNumber" not in next(s[1] for s in proxy.seen if s[0] == "PUT")
+    assert list(s3_keys(obs_s3, bucket, "images/").values()) == [len(data)]
+    assert api.delete("/v2/stores/local/%s" % img["id"]).status_code == 204
+    assert api.get("/v2/images/%s/file" % img["id"]).content == data
+    assert s3_uploads(obs_s3, bucket) == 0
+
+
 def test_permanent_store_faults_answer_503_in_bounded_time(start_imsd, obs_s3, proxy):
     bucket = "st-" + uuid.uuid4().hex[:20]
     srv = start_imsd(config=store_config(obs_s3, proxy, bucket))
