@@ -1545,20 +1545,34 @@ static enum ims_obs_rc stream_put_end(struct ims_obs_upload *u, bool abort, stru
     return sp->rc;
 }
 
-enum ims_obs_rc ims_obs_s3_upload_open_sized(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
-                                             struct ims_obs_upload **ret, struct ims_err *err)
+/* What both writers open with: the service is S3, the names valid. */
+static enum ims_obs_rc upload_new(struct ims_obs *o, const char *bucket, const char *key,
+                                  struct ims_obs_upload **ret, struct ims_err *err)
 {
     if (o->ops != &s3_ops)
         return ims_obs_fail(err, IMS_OBS_UNSUPPORTED, "streamed uploads are for S3");
     if (ims_obs_bucket_check(bucket) || ims_obs_key_check(key))
         return ims_obs_fail(err, IMS_OBS_BAD_NAME, "invalid bucket or key");
-    if (size > MAX_SINGLE_PUT)
-        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than one S3 PUT takes", bucket, key,
-                            (unsigned long long)size);
     struct ims_obs_upload *u = ims_xcalloc(1, sizeof(*u));
     u->s = (struct s3 *)o;
     u->bucket = ims_xstrdup(bucket);
     u->key = ims_xstrdup(key);
+    *ret = u;
+    return IMS_OBS_OK;
+}
+
+enum ims_obs_rc ims_obs_s3_upload_open_sized(struct ims_obs *o, const char *bucket, const char *key, uint64_t size,
+                                             struct ims_obs_upload **ret, struct ims_err *err)
+{
+    struct ims_obs_upload *u;
+    enum ims_obs_rc rc = upload_new(o, bucket, key, &u, err);
+    if (rc)
+        return rc;
+    if (size > MAX_SINGLE_PUT) {
+        upload_free(u);
+        return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than one S3 PUT takes", bucket, key,
+                            (unsigned long long)size);
+    }
     struct stream_put *sp = u->stream = ims_xcalloc(1, sizeof(*sp));
     pthread_mutex_init(&sp->mu, NULL);
     pthread_cond_init(&sp->cv, NULL);
@@ -1574,16 +1588,14 @@ enum ims_obs_rc ims_obs_s3_upload_open_sized(struct ims_obs *o, const char *buck
 enum ims_obs_rc ims_obs_s3_upload_open(struct ims_obs *o, const char *bucket, const char *key, uint64_t part_size,
                                        struct ims_obs_upload **ret, struct ims_err *err)
 {
-    if (o->ops != &s3_ops)
-        return ims_obs_fail(err, IMS_OBS_UNSUPPORTED, "streamed uploads are for S3");
-    if (ims_obs_bucket_check(bucket) || ims_obs_key_check(key))
-        return ims_obs_fail(err, IMS_OBS_BAD_NAME, "invalid bucket or key");
-    if (part_size < IMS_OBS_S3_PART_MIN || part_size > (1ULL << 30))
+    struct ims_obs_upload *u;
+    enum ims_obs_rc rc = upload_new(o, bucket, key, &u, err);
+    if (rc)
+        return rc;
+    if (part_size < IMS_OBS_S3_PART_MIN || part_size > (1ULL << 30)) {
+        upload_free(u);
         return ims_obs_fail(err, IMS_OBS_IO, "a part must hold between 5 MiB and 1 GiB");
-    struct ims_obs_upload *u = ims_xcalloc(1, sizeof(*u));
-    u->s = (struct s3 *)o;
-    u->bucket = ims_xstrdup(bucket);
-    u->key = ims_xstrdup(key);
+    }
     u->part = part_size;
     u->buf = ims_xmalloc((size_t)part_size);
     *ret = u;
