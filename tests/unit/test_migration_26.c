@@ -39,7 +39,7 @@ static void make_schema_25(void)
         /* out of name order, with the encoding's own bytes and UTF-8 in them */
         "INSERT INTO image_properties (image_id, name, value, created_at) VALUES "
         "('" A "', 'zeta', '3:x:', 1), ('" A "', 'hw_disk_bus', 'scsi', 1), ('" A "', 'caf\xc3\xa9', '', 1), "
-        "('" C "', 'only', 'one', 3)",
+        "('" C "', 'only', 'one', 3), ('" C "', 'long', replace(hex(zeroblob(150)), '0', 'v'), 3)",
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         old_schema_exec(db, rows[i]);
@@ -74,7 +74,10 @@ static void test_props_text_filled_and_kept(void **state)
                             "'5:caf\xc3\xa9" "0:11:hw_disk_bus4:scsi4:zeta4:3:x:'"),
                      1);
     assert_int_equal(scalar("SELECT COUNT(*) FROM images WHERE id = '" B "' AND props_text = ''"), 1);
-    assert_int_equal(scalar("SELECT COUNT(*) FROM images WHERE id = '" C "' AND props_text = '4:only3:one'"), 1);
+    /* a value of 300 bytes */
+    assert_int_equal(scalar("SELECT COUNT(*) FROM images WHERE id = '" C "' AND props_text = "
+                            "'4:long300:' || replace(hex(zeroblob(150)), '0', 'v') || '4:only3:one'"),
+                     1);
     /* the promoted attribute and the custom ones in name order, as before */
     static const char *const a[] = {"__os_type", "Linux", "caf\xc3\xa9", "", "hw_disk_bus", "scsi", "zeta", "3:x:"};
     assert_props(c, A, a, 4);
@@ -103,16 +106,25 @@ static void test_props_text_filled_and_kept(void **state)
     assert_int_equal(ims_repo_image_insert(c, &img, 100, &err), IMS_OK);
     ims_image_release(&img);
     assert_int_equal(scalar("SELECT COUNT(*) FROM images WHERE id = '44444444-4444-4444-8444-444444444444' AND "
-                            "props_text = '4:only3:one'"),
+                            "props_text = '4:long300:' || replace(hex(zeroblob(150)), '0', 'v') || '4:only3:one'"),
                      1);
+    struct ims_image copy;
+    assert_int_equal(ims_repo_image_get(c, "44444444-4444-4444-8444-444444444444", &copy, &err), IMS_OK);
+    assert_int_equal(strlen(ims_kvlist_get(&copy.props, "long")), 300);
+    assert_string_equal(ims_kvlist_get(&copy.props, "only"), "one");
+    ims_image_release(&copy);
 
     /* a row whose props_text is not written reads its rows */
     sqlite3 *h;
     assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
     old_schema_exec(h, "UPDATE images SET props_text = NULL WHERE id = '" C "'");
     sqlite3_close(h);
-    static const char *const c1[] = {"only", "one"};
-    assert_props(c, C, c1, 1);
+    struct ims_image rows;
+    assert_int_equal(ims_repo_image_get(c, C, &rows, &err), IMS_OK);
+    assert_int_equal(rows.props.n, 2);
+    assert_string_equal(rows.props.items[0].key, "long");
+    assert_string_equal(rows.props.items[1].key, "only");
+    ims_image_release(&rows);
 
     ims_db_close(db);
     old_schema_remove(path);
