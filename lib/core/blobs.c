@@ -8,6 +8,7 @@
  * whatever the store (the file store on a shared file system, S3). */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core-int.h"
@@ -50,6 +51,29 @@ enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_wri
     if (rc != IMS_OK)
         ims_blob_unclaim(svc, registered); /* the commit discarded the data */
     return rc;
+}
+
+enum ims_rc ims_blob_writer_commit_md5(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
+                                       char md5_hex[33], const char **ret_from, struct ims_err *err)
+{
+    char stored[33] = "";
+    bool hashed = md5_hex[0] != 0;
+    enum ims_rc rc = ims_blob_writer_commit(svc, w, ret_location, stored, err);
+    if (rc != IMS_OK)
+        return rc;
+    const char *from = hashed ? "hashed" : stored[0] ? "from the store's answer" : "read back from the store";
+    if (!hashed && stored[0])
+        memcpy(md5_hex, stored, 33);
+    else if (!hashed && (rc = ims_blob_md5(svc, *ret_location, md5_hex, err)) != IMS_OK) {
+        /* the store did not vouch for its md5 and it cannot be read back: no image data without one */
+        ims_blob_unclaim(svc, *ret_location);
+        free(*ret_location);
+        *ret_location = NULL;
+        return rc;
+    }
+    if (ret_from)
+        *ret_from = from;
+    return IMS_OK;
 }
 
 void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w)

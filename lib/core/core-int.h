@@ -70,6 +70,13 @@ void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w);
  * commit). */
 enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
                                    char ret_md5[33], struct ims_err *err);
+/* ims_blob_writer_commit for a producer that hashed md5 (md5_hex given)
+ * or left it to the store (md5_hex "": its writer said md5_at_commit): then
+ * the store's md5, else the md5 read back from the committed blob; on a
+ * failure to read it the blob is unclaimed and no location given.
+ * *ret_from (may be NULL): how the md5 was had, for the log. */
+enum ims_rc ims_blob_writer_commit_md5(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
+                                       char md5_hex[33], const char **ret_from, struct ims_err *err);
 /* The md5 of a stored blob, read back from its store. */
 enum ims_rc ims_blob_md5(struct ims_service *svc, const char *location, char md5[33], struct ims_err *err);
 /* A file of the store's temporary area made a registered blob. */

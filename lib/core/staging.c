@@ -97,7 +97,8 @@ enum ims_rc ims_stage_begin(struct ims_service *svc, const struct ims_principal 
     s->expected = expected_size;
     s->max = svc->cfg->max_image_size;
     rc = ims_blob_writer_open(svc, expected_size, &s->w, err);
-    if (rc == IMS_OK && !(s->hashes = ims_hash_pipe_new(store_sink, s))) {
+    /* md5 left to the store's commit where it may know it, as an upload's */
+    if (rc == IMS_OK && !(s->hashes = ims_hash_pipe_new_digests(store_sink, s, !s->w->md5_at_commit, true))) {
         rc = ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
         ims_blob_writer_abort(svc, IMS_TAKE_PTR(s->w));
     }
@@ -178,7 +179,8 @@ enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err)
         return rc;
     }
     char *location = NULL;
-    rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(s->w), &location, NULL, err);
+    const char *md5_from = "";
+    rc = ims_blob_writer_commit_md5(svc, IMS_TAKE_PTR(s->w), &location, md5, &md5_from, err);
     if (rc != IMS_OK) {
         ims_stage_abort(s);
         return rc;
@@ -188,7 +190,7 @@ enum ims_rc ims_stage_finish(struct ims_stage *s, struct ims_err *err)
         ims_blob_unclaim(svc, location); /* no image took it */
         back_to_queued(svc, s->id);
     } else {
-        ims_info("image %s: %lld bytes staged in %s", s->id, (long long)s->received, location);
+        ims_info("image %s: %lld bytes staged in %s; md5 %s", s->id, (long long)s->received, location, md5_from);
     }
     free(location);
     stage_free(s);

@@ -151,23 +151,13 @@ enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struc
         return rc;
     }
 
-    char *location = NULL, stored_md5[33] = "";
+    char *location = NULL;
+    const char *md5_from = "";
     struct ims_image img_out;
     int64_t received_us = ims_mono_us();
-    enum ims_rc rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(u->w), &location, stored_md5, err);
+    enum ims_rc rc = ims_blob_writer_commit_md5(svc, IMS_TAKE_PTR(u->w), &location, md5_hex, &md5_from, err);
     int64_t durable_us = ims_mono_us();
     if (rc != IMS_OK) {
-        back_to_queued(u);
-        upload_free(u);
-        return rc;
-    }
-    const char *md5_from = md5_hex[0] ? "hashed" : stored_md5[0] ? "from the store's answer" : "read back from the store";
-    if (!md5_hex[0] && stored_md5[0]) {
-        memcpy(md5_hex, stored_md5, sizeof(md5_hex));
-    } else if (!md5_hex[0] && (rc = ims_blob_md5(svc, location, md5_hex, err)) != IMS_OK) {
-        /* the store did not vouch for its md5 and it cannot be read back: no active image without one */
-        ims_blob_unclaim(svc, location);
-        free(location);
         back_to_queued(u);
         upload_free(u);
         return rc;

@@ -9,6 +9,7 @@ alone. A fault proxy (fault_proxy.py) between imsd and the tests' Swift
 s3api server rewrites answers as services of other kinds give them."""
 import hashlib
 import os
+import time
 import uuid
 
 from fault_proxy import FaultProxy
@@ -145,5 +146,45 @@ def test_off_sends_no_probe_and_hashes(start_imsd, obs_s3):
         img = active_image(api, data)
         exact(api, img, data)
         assert md5_source(srv, img["id"]) == "hashed"
+    finally:
+        proxy.close()
+
+
+def stage_and_import(api, data):
+    img = create_image(api, disk_format="raw", container_format="bare")
+    r = api.put("/v2/images/%s/stage" % img["id"], data=data, headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    r = api.post("/v2/images/%s/import" % img["id"], json={"method": {"name": "glance-direct"}})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 60
+    while api.get("/v2/images/%s" % img["id"]).json()["status"] != "active" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return api.get("/v2/images/%s" % img["id"]).json()
+
+
+def stage_md5_source(srv, image_id):
+    for line in srv.log_path.read_text(errors="replace").splitlines():
+        if "image %s: " % image_id in line and "bytes staged in" in line:
+            return line.rsplit("; md5 ", 1)[1].strip()
+    raise AssertionError("no staging line for %s" % image_id)
+
+
+def test_glance_direct_stage_takes_its_md5_the_same_way(start_imsd, obs_s3):
+    """Glance's stage of a known size is one PUT too: its md5 is the ETag's
+    when the answer proves it, read back when it does not; the imported
+    image's checksum is the data's either way."""
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        srv, _ = start(start_imsd, obs_s3, proxy)
+        api = srv.admin()
+        data = os.urandom(PART + 333)
+        img = stage_and_import(api, data)
+        exact(api, img, data)
+        assert stage_md5_source(srv, img["id"]) == "from the store's answer"
+        proxy.rewrite(1, dict(KMS, ETag='"%s"' % hashlib.md5(b"not the data").hexdigest()), method="PUT",
+                      match="/images/")
+        img = stage_and_import(api, data)
+        exact(api, img, data)
+        assert stage_md5_source(srv, img["id"]) == "read back from the store"
     finally:
         proxy.close()
