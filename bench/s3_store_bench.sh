@@ -94,14 +94,18 @@ IMSD_CONFIG=$work/imsd.ini IMSD_DATA_DIR=$work/data IMSD_LISTEN=127.0.0.1:$port 
   IMSD_LOG_LEVEL=info "$imsd" > "$work/imsd.log" 2>&1 &
 pid=$!
 url=http://127.0.0.1:$port
-for _ in $(seq 100); do curl -s -o /dev/null -m 1 "$url/" && break; sleep 0.1; done
+up() { # url log: waits up to 30 s for imsd to answer (each node PUTs its md5_from_etag probe first)
+  for _ in $(seq 300); do curl -s -o /dev/null -m 1 "$1/" && return 0; sleep 0.1; done
+  die "imsd at $1 did not start: $(tail -5 "$2")"
+}
+up "$url" "$work/imsd.log"
 # the second node: the same data dir and database, its cache off
 { cat "$work/imsd.ini"; printf '[cache]\nmax_size = 0\n'; } > "$work/imsd2.ini"
 IMSD_CONFIG=$work/imsd2.ini IMSD_DATA_DIR=$work/data IMSD_LISTEN=127.0.0.1:$((port + 1)) IMSD_ADMIN_PASSWORD=$pw \
   IMSD_LOG_LEVEL=info "$imsd" > "$work/imsd2.log" 2>&1 &
 pid2=$!
 url2=http://127.0.0.1:$((port + 1))
-for _ in $(seq 100); do curl -s -o /dev/null -m 1 "$url2/" && break; sleep 0.1; done
+up "$url2" "$work/imsd2.log"
 auth='{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"'$pw'"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}'
 token=$(curl -s -m 10 -D - -o /dev/null -H 'Content-Type: application/json' -d "$auth" "$url/v3/auth/tokens" \
         | tr -d '\r' | awk 'tolower($1)=="x-subject-token:"{print $2}')
