@@ -239,7 +239,8 @@ enum ims_rc ims_repo_image_count(struct ims_dbc *c, const char *owner, int64_t *
  * before its first byte is stored. */
 enum ims_rc ims_repo_blob_register(struct ims_dbc *c, const char *location, const char *writer, int64_t lease_until,
                                    struct ims_err *err);
-/* Extends the leases of every blob writer is still writing. */
+/* Extends the leases of every blob writer is still writing, and of its
+ * claims to hash blobs (ims_repo_blob_hash_claim). */
 enum ims_rc ims_repo_blobs_renew(struct ims_dbc *c, const char *writer, int64_t lease_until, struct ims_err *err);
 /* Moves refs by delta (one image more or fewer on it) and ends the
  * writer's claim; called by the image writes, in their transactions. A
@@ -267,6 +268,28 @@ enum ims_rc ims_repo_blobs_unclaim_writer(struct ims_dbc *c, const char *writer,
 #define IMS_REPO_BLOBS_KNOWN_MAX 256
 enum ims_rc ims_repo_blobs_known(struct ims_dbc *c, const char *const *locations, size_t n, bool *ret,
                                  struct ims_err *err);
+/* A blob's digests once read (migration 27), for a location whose
+ * holders have none: whether it has a row, md5 and sha512 ("" when not
+ * known yet), and the process reading it for them now (hasher, "" for
+ * none) until hash_until. */
+struct ims_blob_digests {
+    bool found;
+    char md5[33], sha512[129];
+    char hasher[IMS_OWNER_MAX];
+    int64_t hash_until;
+};
+enum ims_rc ims_repo_blob_digests_get(struct ims_dbc *c, const char *location, struct ims_blob_digests *ret,
+                                      struct ims_err *err);
+/* owner (ims_process_owner) claims the reading of location's data for its
+ * digests until `until` (renewed by ims_repo_blobs_renew), on condition
+ * that it has none and its claim is still prior ("" for none: the caller
+ * judged it ended); *ret_claimed says whether it did. */
+enum ims_rc ims_repo_blob_hash_claim(struct ims_dbc *c, const char *location, const char *prior, const char *owner,
+                                     int64_t until, bool *ret_claimed, struct ims_err *err);
+/* Ends owner's claim, keeping the digests read (md5 and sha512 NULL: none,
+ * the reading failed). */
+enum ims_rc ims_repo_blob_hash_end(struct ims_dbc *c, const char *location, const char *owner, const char *md5,
+                                   const char *sha512, struct ims_err *err);
 /* Who holds location: its blob's reference count (-1: no such blob) and,
  * when it has references, the images referencing it, as their own
  * location or as the copy property copy_prop (IMS_PROP_COPY_PREFIX<store>). */

@@ -28,6 +28,7 @@ struct ims_service {
     struct ims_ticker *upload_leases; /* renews this process's upload leases (upload_leases.c) */
     struct ims_image_cache *cache;          /* this node's image cache; NULL when off (image_cache.c) */
     struct ims_ticker *prefetcher;          /* fills queued images (cache_fill.c); imsd only */
+    struct ims_digest_reads *digest_reads;  /* locations' digests read in the background (digest_reads.c) */
 };
 
 /* Opens the data dir (token key) and the repository and stores named by be

@@ -185,7 +185,7 @@ enum ims_rc ims_blob_md5(struct ims_service *svc, const char *location, char md5
     enum ims_rc rc = svc->store->ops->open_read(svc->store, location, &r, err);
     if (rc != IMS_OK)
         return ims_fail(err, IMS_E_IO, "the stored data %s could not be read: %s", location, err->msg);
-    rc = ims_blob_digests(&r, md5, NULL, err);
+    rc = ims_blob_digests(&r, md5, NULL, NULL, NULL, err);
     if (r.fd >= 0)
         close(r.fd);
     if (r.close)

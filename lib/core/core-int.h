@@ -108,6 +108,11 @@ enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, cons
  * operations go to *ret_rest, borrowed from patch (free only its ops
  * array), for ims_patch_apply. */
 struct ims_patch;
+/* Before the edit: reads (once, remembered) the digests of the data patch's
+ * locations name if no holder has them, so the edit reads no blob;
+ * IMS_E_CONFLICT while another request reads them. */
+enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p,
+                                        const struct ims_patch *patch, struct ims_err *err);
 enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
                                       const struct ims_patch *patch, struct ims_patch *ret_rest, struct ims_err *err);
 /* Adds every documented IMS attribute props lacks, with the value an image
@@ -216,7 +221,18 @@ bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n);
 bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_hex[129]);
 /* The md5 and sha512 of the data r reads (lib/core/image_stores.c); sha
  * NULL: the md5 only. */
-enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char sha[129], struct ims_err *err);
+enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char sha[129], bool (*keep_going)(void *ctx),
+                             void *ctx, struct ims_err *err);
+/* Closes what open_read opened for r. */
+void ims_blob_reader_close(struct ims_blob_reader *r);
+/* Digests read in the background for locations (digest_reads.c): a read
+ * of url's data started on a thread of its own by the request that
+ * claimed it (false: READS_MAX already run, or stopping); a wait of up to
+ * ms for any of them to end. */
+struct ims_digest_reads *ims_digest_reads_new(void);
+void ims_digest_reads_stop(struct ims_digest_reads *dr);
+bool ims_digest_read_start(struct ims_service *svc, const char *url);
+void ims_digest_reads_wait(struct ims_service *svc, int ms);
 /* Why the pipe failed (its ims_rc and message); IMS_OK if it did not. */
 enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err);
 /* Stops the threads (if still running) and frees. NULL-safe. */

@@ -63,10 +63,12 @@ static bool position(const char *token, size_t count, bool allow_end, size_t *re
     return true;
 }
 
-/* What a location's data is: its size and digests. */
+/* What a location's data is: its size and digests; read_tried: whether
+ * reading it for them was tried (remembered_digests). */
 struct loc_data {
     int64_t size;
     char md5[33], sha[129];
+    bool read_tried;
 };
 
 /* A tenant may name only data it may read: every image holding the blob
@@ -105,11 +107,61 @@ static enum ims_rc holders_readable(struct ims_service *svc, const struct ims_pr
     return rc;
 }
 
+/* The digests of a blob no holder has digests for (full-ECS images from
+ * backups carry none), read once: remembered on its blob row, so a later
+ * request reads them there, and claimed while read, so concurrent requests
+ * do not each read the whole blob. The read runs on a thread of its own
+ * (digest_reads.c), never in an edit: the request that claims it (may_read:
+ * the prepare step before the edit) waits for it up to DIGEST_WAIT_MS; a
+ * longer read, or another request meanwhile, is told to retry (409), as a
+ * Glance that computes them in the background shows none yet. */
+#define DIGEST_WAIT_MS 2000
+static enum ims_rc remembered_digests(struct ims_service *svc, const char *url, bool may_read, struct loc_data *d,
+                                      struct ims_err *err)
+{
+    struct ims_dbc *c = ims_db_conn(svc->db);
+    bool started = false;
+    for (int waited = 0;; waited += 100) {
+        struct ims_blob_digests bd;
+        enum ims_rc rc = ims_repo_blob_digests_get(c, url, &bd, err);
+        if (rc != IMS_OK)
+            return rc;
+        if (!bd.found) /* as the edit's reference to it would say */
+            return ims_fail(err, IMS_E_NOTFOUND, "The image data is no longer stored (it was removed meanwhile).");
+        if (bd.md5[0]) {
+            memcpy(d->md5, bd.md5, sizeof(d->md5));
+            memcpy(d->sha, bd.sha512, sizeof(d->sha));
+            return IMS_OK;
+        }
+        d->read_tried = may_read;
+        bool held = bd.hasher[0] && bd.hash_until >= ims_now() && !ims_owner_gone(bd.hasher);
+        if (started && !held) /* the read ended without digests */
+            return ims_fail(err, IMS_E_BADREQ, "Invalid location: its data could not be read.");
+        if (!started && may_read && !held) {
+            const char *owner = ims_process_owner();
+            bool claimed = false;
+            rc = ims_repo_blob_hash_claim(c, url, bd.hasher, owner, ims_now() + svc->cfg->upload_lease_seconds,
+                                          &claimed, err);
+            if (rc != IMS_OK)
+                return rc;
+            if (claimed && !(started = ims_digest_read_start(svc, url)))
+                ims_repo_blob_hash_end(c, url, owner, NULL, NULL, err); /* too many at once: nobody's claim */
+            if (started)
+                continue;
+        }
+        if (!started || waited >= DIGEST_WAIT_MS)
+            return ims_fail(err, IMS_E_CONFLICT, "The data at %s is being read for its checksums; retry later.",
+                            url);
+        ims_digest_reads_wait(svc, 100);
+    }
+}
+
 /* _check_image_location: a configured store's scheme, not a restricted
  * one (a file store's, as Glance's file://), data the store holds, data
- * the caller may read; its size and digests (a holder's, else read). */
+ * the caller may read; its size and digests (a holder's, else those
+ * remembered, else read if may_read). */
 static enum ims_rc check_url(struct ims_service *svc, const struct ims_principal *p, const char *url,
-                             struct loc_data *d, struct ims_err *err)
+                             bool may_read, struct loc_data *d, struct ims_err *err)
 {
     *d = (struct loc_data){0};
     const char *sep = strstr(url, "://");
@@ -125,13 +177,26 @@ static enum ims_rc check_url(struct ims_service *svc, const struct ims_principal
     d->size = (int64_t)r.size;
     enum ims_rc rc = r.size == 0 ? ims_fail(err, IMS_E_BADREQ, "Invalid location")
                                  : holders_readable(svc, p, url, ims_store_id(store), d, err);
-    if (rc == IMS_OK && !d->md5[0] && ims_blob_digests(&r, d->md5, d->sha, err) != IMS_OK)
-        rc = ims_fail(err, IMS_E_BADREQ, "Invalid location: its data could not be read (%s)", err->msg);
-    if (r.fd >= 0)
-        close(r.fd);
-    if (r.close)
-        r.close(r.ctx);
+    ims_blob_reader_close(&r);
+    if (rc == IMS_OK && !d->md5[0])
+        rc = remembered_digests(svc, url, may_read, d, err);
     return rc;
+}
+
+/* Before the edit's transaction: the digests of url's data, read now if
+ * nobody has them, so the edit (which holds the image's row, and on SQLite
+ * the database's write lock) never reads a blob. Only a reading that was
+ * tried fails it (busy elsewhere, unreadable); whatever else is wrong with
+ * the location the edit says, in Glance's order of checks. */
+static enum ims_rc prepare_url(struct ims_service *svc, const struct ims_principal *p, const char *url,
+                               struct ims_err *err)
+{
+    struct loc_data d;
+    struct ims_err e = {0};
+    enum ims_rc rc = check_url(svc, p, url, true, &d, &e);
+    if (rc != IMS_OK && d.read_tried)
+        return ims_fail(err, rc, "%s", e.msg);
+    return IMS_OK;
 }
 
 /* Keeps a location's metadata ("{}" or none: none kept, the default shown). */
@@ -210,7 +275,7 @@ static enum ims_rc take(struct ims_service *svc, const struct ims_principal *p, 
     struct loc_data d;
     enum ims_rc rc = validation_data(img, v, err);
     if (rc == IMS_OK)
-        rc = check_url(svc, p, v->url, &d, err);
+        rc = check_url(svc, p, v->url, false, &d, err);
     if (rc == IMS_OK)
         rc = validation_matches(v, &d, err);
     if (rc == IMS_OK)
@@ -318,6 +383,25 @@ static enum ims_rc one_op(struct ims_service *svc, const struct ims_principal *p
     return rc;
 }
 
+enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p,
+                                        const struct ims_patch *patch, struct ims_err *err)
+{
+    enum ims_rc rc = IMS_OK;
+    for (size_t i = 0; rc == IMS_OK && svc->cfg->show_multiple_locations && i < patch->n; i++) {
+        const struct ims_patch_op *op = &patch->ops[i];
+        struct ims_location_value *v = NULL;
+        size_t n = 0;
+        struct ims_err ignored; /* a bad value is the edit's to refuse */
+        if (!ims_streq(op->path, "locations") || op->op == IMS_PATCH_REMOVE ||
+            ims_patch_locations_value(op, &v, &n, &ignored) != IMS_OK)
+            continue;
+        for (size_t j = 0; rc == IMS_OK && j < n; j++)
+            rc = prepare_url(svc, p, v[j].url, err);
+        ims_location_values_free(v, n);
+    }
+    return rc;
+}
+
 enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
                                       const struct ims_patch *patch, struct ims_patch *ret_rest, struct ims_err *err)
 {
@@ -345,9 +429,11 @@ enum ims_rc ims_image_location_add(struct ims_service *svc, const struct ims_pri
 {
     if (!svc->cfg->location_api)
         return ims_fail(err, IMS_E_NOTFOUND, "%s", "The resource could not be found.");
-    struct ims_image_edit e;
-    enum ims_rc rc = ims_image_edit_begin(svc, p, id, &e, err);
+    enum ims_rc rc = prepare_url(svc, p, v->url, err);
     if (rc != IMS_OK)
+        return rc;
+    struct ims_image_edit e;
+    if ((rc = ims_image_edit_begin(svc, p, id, &e, err)) != IMS_OK)
         return rc;
     /* Glance's add_image_location: the service role, the image's project, an admin */
     if (!p->is_service && !ims_images_can_modify(p, &e.image))

@@ -220,9 +220,20 @@ static enum ims_rc stream(const struct ims_blob_reader *r, struct ims_store_writ
     return rc;
 }
 
-enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char sha[129], struct ims_err *err)
+enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char sha[129], bool (*keep_going)(void *ctx),
+                             void *ctx, struct ims_err *err)
 {
-    return stream(r, NULL, false, md5, sha, NULL, NULL, err);
+    return stream(r, NULL, false, md5, sha, keep_going, ctx, err);
+}
+
+void ims_blob_reader_close(struct ims_blob_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->close)
+        r->close(r->ctx);
+    r->fd = -1;
+    r->close = NULL;
 }
 
 /* The copy's edit: the image still active, the lock still the task's, no

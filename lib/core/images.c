@@ -197,9 +197,11 @@ static enum ims_rc edit_modifiable(struct ims_service *svc, const struct ims_pri
 enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal *p, const char *id,
                              const struct ims_patch *patch, struct ims_image *ret, struct ims_err *err)
 {
-    struct ims_image_edit e;
-    enum ims_rc rc = edit_modifiable(svc, p, id, &e, err);
+    enum ims_rc rc = ims_image_locations_prepare(svc, p, patch, err);
     if (rc != IMS_OK)
+        return rc;
+    struct ims_image_edit e;
+    if ((rc = edit_modifiable(svc, p, id, &e, err)) != IMS_OK)
         return rc;
     struct ims_patch rest;
     rc = ims_image_locations_apply(svc, p, &e.image, patch, &rest, err);

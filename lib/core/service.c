@@ -111,6 +111,7 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_back
     struct ims_service *svc = ims_xcalloc(1, sizeof(*svc));
     svc->cfg = cfg;
     svc->login_guard = ims_login_guard_new();
+    svc->digest_reads = ims_digest_reads_new();
     svc->backends = be;
     _Static_assert(sizeof(cfg->token_key) == IMS_TOKEN_KEY_LEN, "one key length");
     enum ims_rc rc = IMS_OK;
@@ -152,6 +153,7 @@ void ims_service_close(struct ims_service *svc)
         return;
     ims_ticker_stop(svc->prefetcher);
     ims_ticker_stop(svc->upload_leases);
+    ims_digest_reads_stop(svc->digest_reads); /* they read the store and write the repository */
     ims_image_cache_close(svc->cache);
     if (svc->store)
         svc->store->ops->close(svc->store);

@@ -513,6 +513,16 @@ const char *const ims_migrations[] = {
      * rendered-document cache holds a tenth of them), a fifth of its CPU.
      * The rows stay: they serve the property filters. */
     "ALTER TABLE images ADD COLUMN props_text TEXT;",
+    /* 27: a blob's digests once read (md5, sha512), for a location that
+     * names data whose holders have none (full-ECS images from backups):
+     * a second location request reads them instead of the whole blob
+     * again. hasher is the process reading it now (ims_process_owner),
+     * its claim held until hash_until (renewed while it lives), so
+     * concurrent requests do not each read it (image_locations.c). */
+    "ALTER TABLE blobs ADD COLUMN md5 VARCHAR(32);"
+    "ALTER TABLE blobs ADD COLUMN sha512 VARCHAR(128);"
+    "ALTER TABLE blobs ADD COLUMN hasher VARCHAR(128);"
+    "ALTER TABLE blobs ADD COLUMN hash_until BIGINT;",
 };
 
 const size_t ims_nmigrations = IMS_ARRAY_SIZE(ims_migrations);

@@ -8,6 +8,7 @@
  * and a reference's UPDATE take the same row lock, so on PostgreSQL too a
  * reference made concurrently is either seen by the DELETE (nothing
  * collected) or finds the row gone (the reference fails, nothing is lost). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,27 +36,105 @@ enum ims_rc ims_repo_blob_register(struct ims_dbc *c, const char *location, cons
  * writer locked them in the order of its scan (the table's), so it could
  * hold a write's second blob while waiting for its first: a deadlock
  * PostgreSQL ended by aborting one of them. Each statement here holds one
- * row, so it waits for a write without holding what the write needs. */
-enum ims_rc ims_repo_blobs_renew(struct ims_dbc *c, const char *writer, int64_t lease_until, struct ims_err *err)
+ * row, so it waits for a write without holding what the write needs.
+ * select_sql names owner's rows, update_sql (until, location, owner)
+ * extends one of them. */
+static enum ims_rc renew_rows(struct ims_dbc *c, const char *select_sql, const char *update_sql, const char *owner,
+                              int64_t until, struct ims_err *err)
 {
     struct ims_strlist held = {0};
     struct ims_q q;
-    if (!ims_q_prepare(&q, c, "SELECT location FROM blobs WHERE writer = ? ORDER BY location", err))
+    if (!ims_q_prepare(&q, c, select_sql, err))
         return IMS_E_DB;
-    ims_q_text(&q, writer);
+    ims_q_text(&q, owner);
     enum ims_rc rc = ims_q_strings(&q, &held, err);
     for (size_t i = 0; rc == IMS_OK && i < held.n; i++) {
-        if (!ims_q_prepare(&q, c, "UPDATE blobs SET lease_until = ? WHERE location = ? AND writer = ?", err)) {
+        if (!ims_q_prepare(&q, c, update_sql, err)) {
             rc = IMS_E_DB;
             break;
         }
-        ims_q_int(&q, lease_until);
+        ims_q_int(&q, until);
         ims_q_text(&q, held.items[i]);
-        ims_q_text(&q, writer); /* a row referenced meanwhile is no longer the writer's */
+        ims_q_text(&q, owner); /* a row referenced (or hashed) meanwhile is no longer owner's */
         rc = ims_q_exec(&q, err);
     }
     ims_strlist_release(&held);
     return rc;
+}
+
+enum ims_rc ims_repo_blobs_renew(struct ims_dbc *c, const char *writer, int64_t lease_until, struct ims_err *err)
+{
+    enum ims_rc rc = renew_rows(c, "SELECT location FROM blobs WHERE writer = ? ORDER BY location",
+                                "UPDATE blobs SET lease_until = ? WHERE location = ? AND writer = ?", writer,
+                                lease_until, err);
+    if (rc == IMS_OK) /* the hash claims of the same process (ims_repo_blob_hash_claim) */
+        rc = renew_rows(c, "SELECT location FROM blobs WHERE hasher = ? ORDER BY location",
+                        "UPDATE blobs SET hash_until = ? WHERE location = ? AND hasher = ?", writer, lease_until,
+                        err);
+    return rc;
+}
+
+enum ims_rc ims_repo_blob_digests_get(struct ims_dbc *c, const char *location, struct ims_blob_digests *ret,
+                                      struct ims_err *err)
+{
+    *ret = (struct ims_blob_digests){0};
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, "SELECT md5, sha512, hasher, COALESCE(hash_until, 0) FROM blobs WHERE location = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, location);
+    enum ims_step s = ims_q_step(&q);
+    if (s == IMS_STEP_ROW) {
+        ret->found = true;
+        const char *md5 = ims_q_col_text(&q, 0), *sha = ims_q_col_text(&q, 1), *hasher = ims_q_col_text(&q, 2);
+        if (md5 && sha && strlen(md5) == 32 && strlen(sha) == 128) {
+            memcpy(ret->md5, md5, 33);
+            memcpy(ret->sha512, sha, 129);
+        }
+        snprintf(ret->hasher, sizeof(ret->hasher), "%s", hasher ? hasher : "");
+        ret->hash_until = ims_q_col_int(&q, 3);
+    }
+    enum ims_rc rc = s == IMS_STEP_ROW || s == IMS_STEP_DONE ? IMS_OK : ims_q_dberr(&q, err);
+    ims_q_done(&q);
+    return rc;
+}
+
+enum ims_rc ims_repo_blob_hash_claim(struct ims_dbc *c, const char *location, const char *prior, const char *owner,
+                                     int64_t until, bool *ret_claimed, struct ims_err *err)
+{
+    *ret_claimed = false;
+    struct ims_q q;
+    /* on condition that the row is still as judged: no digests, the
+     * claim the caller saw (two claimants: one row lock, one winner) */
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE blobs SET hasher = ?, hash_until = ? WHERE location = ? AND md5 IS NULL AND "
+                       "COALESCE(hasher, '') = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, owner);
+    ims_q_int(&q, until);
+    ims_q_text(&q, location);
+    ims_q_text(&q, prior);
+    enum ims_rc rc = ims_q_exec(&q, err);
+    if (rc == IMS_OK)
+        *ret_claimed = c->ops->changes(c->h) > 0;
+    return rc;
+}
+
+enum ims_rc ims_repo_blob_hash_end(struct ims_dbc *c, const char *location, const char *owner, const char *md5,
+                                   const char *sha512, struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       "UPDATE blobs SET md5 = ?, sha512 = ?, hasher = NULL, hash_until = NULL "
+                       "WHERE location = ? AND hasher = ?",
+                       err))
+        return IMS_E_DB;
+    ims_q_text(&q, md5);
+    ims_q_text(&q, sha512);
+    ims_q_text(&q, location);
+    ims_q_text(&q, owner);
+    return ims_q_exec(&q, err);
 }
 
 enum ims_rc ims_repo_blob_ref(struct ims_dbc *c, const char *location, int delta, struct ims_err *err)

@@ -13,10 +13,13 @@ the data's (400, the image stays queued); the image becomes active on the
 data with its size and digests. Get: the service role only (Glance's
 fetch_image_location), which only a cloud administrator gives."""
 import hashlib
+import threading
+import time
 import uuid
 
 import pytest
 
+from fault_proxy import FaultProxy
 from helpers import PATCH_21, active_image, sdk_connect, unique
 
 DATA = b"location api data\n" * 100
@@ -24,11 +27,19 @@ MD5, SHA = hashlib.md5(DATA).hexdigest(), hashlib.sha512(DATA).hexdigest()
 
 
 @pytest.fixture(scope="module")
-def srv(module_imsd, obs_s3):
+def proxy(obs_s3):
+    """Between imsd and its S3 store, passing everything but the faults a test sets."""
+    p = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def srv(module_imsd, obs_s3, proxy):
     bucket = "locapi-" + uuid.uuid4().hex[:20]
     return module_imsd(config={
         "images": {"location_api": "true", "show_multiple_locations": "true"},
-        "store": {"backend": "s3", "endpoint": obs_s3["S3_ENDPOINT"], "region": obs_s3["S3_REGION"],
+        "store": {"backend": "s3", "endpoint": proxy.endpoint, "region": obs_s3["S3_REGION"],
                   "bucket": bucket, "access_key": obs_s3["S3_ACCESS_KEY"], "secret_key": obs_s3["S3_SECRET_KEY"]}})
 
 
@@ -232,3 +243,116 @@ def test_the_service_role_alone_reads(srv):
     assert svc.get("/v2/images/%s" % img["id"]).status_code == 200
     assert svc.get("/v2/images/%s/locations" % img["id"]).status_code == 200
     assert svc.post("/v2/images", json={"name": unique("w")}).status_code == 403
+
+
+def reads_of(srv, url):
+    """How often imsd read the data at url for its checksums (its log)."""
+    return srv.log_path.read_text(errors="replace").count("reading the data at %s for its checksums" % url)
+
+
+def add_until_read(sdk, image_id, url):
+    """Adds url to the image, again while its data is being read (409)."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = sdk.add(image_id, {"url": url})
+        if r.status_code != 409 or "being read" not in r.text or time.monotonic() > deadline:
+            return r
+        time.sleep(0.1)
+
+
+def test_data_without_checksums_is_read_once(srv):
+    """Data whose holders carry no checksums (a full-ECS image's from a
+    backup; here cleared in the row) is read for them once, before the
+    image's edit: remembered on its blob, so later requests, the PATCH's as
+    the add's, read no data, and of two requests at once one reads while
+    the other is told to retry (409) instead of reading it too."""
+    from concurrent.futures import ThreadPoolExecutor
+    api = srv.project_user()
+    src = active_image(api, data=DATA + b"no checksums\n")
+    md5, sha = hashlib.md5(DATA + b"no checksums\n").hexdigest(), hashlib.sha512(DATA + b"no checksums\n").hexdigest()
+    url = location_of(api, src["id"])
+    srv.sql("UPDATE images SET checksum = NULL, os_hash_algo = NULL, os_hash_value = NULL, revision = revision + 1 "
+            "WHERE id = ?", (src["id"],))
+    [(n,)] = srv.sql("SELECT COUNT(*) FROM images WHERE id = ? AND checksum IS NULL", (src["id"],))
+    assert int(n) == 1
+    sdks = [Sdk(srv, api), Sdk(srv, api)]
+    try:
+        both = [queued(api), queued(api)]
+        with ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(lambda i: sdks[i].add(both[i]["id"], {"url": url}), range(2)))
+        for q, r in zip(both, got):
+            if r.status_code == 409:  # being read (by the other request): a retry takes what was read
+                assert "being read for its checksums" in r.text, r.text
+                assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+                r = add_until_read(sdks[0], q["id"], url)
+            assert r.status_code == 202, r.text
+        # validation data is checked against what was read
+        q = queued(api)
+        bad = {"url": url, "validation_data": {"os_hash_algo": "sha512", "os_hash_value": SHA}}
+        r = sdks[0].add(q["id"], bad)
+        assert r.status_code == 400 and "does not match" in r.text, r.text
+        good = {"url": url, "validation_data": {"os_hash_algo": "sha512", "os_hash_value": sha, "checksum": md5}}
+        assert sdks[0].add(q["id"], good).status_code == 202
+    finally:
+        for s in sdks:
+            s.close()
+    q = queued(api)  # the PATCH of /locations too
+    r = api.patch("/v2/images/%s" % q["id"], json=[{"op": "add", "path": "/locations/-",
+                                                    "value": {"url": url, "metadata": {}}}],
+                  headers={"Content-Type": PATCH_21})
+    assert r.status_code == 200, r.text
+    for img in both + [q]:
+        got = api.get("/v2/images/%s" % img["id"]).json()
+        assert got["status"] == "active" and got["checksum"] == md5 and got["os_hash_value"] == sha, got
+    assert reads_of(srv, url) == 1  # though four requests named it
+
+
+def test_reading_the_data_holds_no_request(srv, proxy):
+    """The reading of data for its checksums runs on a thread of its own,
+    outside any edit: while the store's answer is held back (by the proxy),
+    the request that started it is told to retry (409) after a short wait,
+    another naming the same data at once, and other requests go on: writes
+    (an edit held the image's row, on SQLite the database's write lock) and
+    logins (the deferred pool, one thread by default, waited for a read).
+    Released, the held answer's connection is reset: the store's client
+    reads it again, or the read fails, keeps nothing, and the next request
+    reads the data again."""
+    api = srv.project_user()
+    data = DATA + b"held back\n"
+    src = active_image(api, data=data)
+    url = location_of(api, src["id"])
+    srv.sql("UPDATE images SET checksum = NULL, os_hash_algo = NULL, os_hash_value = NULL, revision = revision + 1 "
+            "WHERE id = ?", (src["id"],))
+    q, other = queued(api), queued(api)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        held.set()
+        release.wait(60)
+    # the answer is read whole, held, then the connection reset
+    proxy.drop(1, method="GET", match=url.split("://", 1)[1], on_drop=hold)
+    sdk = Sdk(srv, api)
+    try:
+        r = sdk.add(q["id"], {"url": url})
+        assert r.status_code == 409 and "being read for its checksums" in r.text, r.text
+        assert held.is_set()
+        try:
+            r = sdk.add(other["id"], {"url": url})
+            assert r.status_code == 409 and "being read for its checksums" in r.text, r.text
+            r = api.patch("/v2/images/%s" % other["id"], json=[{"op": "replace", "path": "/name", "value": "n"}],
+                          headers={"Content-Type": PATCH_21}, timeout=10)
+            assert r.status_code == 200, r.text
+            assert api.post("/v2/images", json={"name": unique("w")}, timeout=10).status_code == 201
+            srv.token(api.user_name, api.password, api.project_name)  # a login
+        finally:
+            release.set()
+        r = add_until_read(sdk, q["id"], url)  # the held read ends; its checksums, or a read again
+        assert r.status_code == 202, r.text
+        assert sdk.add(other["id"], {"url": url}).status_code == 202
+    finally:
+        proxy.clear()
+        sdk.close()
+    for img in (q, other):
+        got = api.get("/v2/images/%s" % img["id"]).json()
+        assert got["checksum"] == hashlib.md5(data).hexdigest(), got
+    assert reads_of(srv, url) in (1, 2)

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * A blob's digests read in the background, for a location that names data
+ * whose holders carry none (full-ECS images from backups): reading up to a
+ * whole blob (100 GiB) on the request's thread held the deferred pool (one
+ * thread by default: logins waited) for as long. The request that claimed
+ * the reading (ims_repo_blob_hash_claim) starts it here and waits a little
+ * (small data: its answer as before); the thread keeps the digests on the
+ * blob's row and ends the claim, and a later request reads them there.
+ * Few at once in a process; ims_service_close stops them at their next
+ * mebibyte. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core-int.h"
+#include "ims/db.h"
+#include "ims/service.h"
+#include "ims/store.h"
+
+#define READS_MAX 2 /* at once in a process; a request beyond them is told to retry */
+
+struct ims_digest_reads {
+    pthread_mutex_t mu;
+    pthread_cond_t cond; /* a read ended, or stop */
+    unsigned running;
+    bool stopping;
+};
+
+struct one_read {
+    struct ims_service *svc;
+    char *url;
+};
+
+struct ims_digest_reads *ims_digest_reads_new(void)
+{
+    struct ims_digest_reads *dr = ims_xcalloc(1, sizeof(*dr));
+    pthread_mutex_init(&dr->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&dr->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    return dr;
+}
+
+void ims_digest_reads_stop(struct ims_digest_reads *dr)
+{
+    if (!dr)
+        return;
+    pthread_mutex_lock(&dr->mu);
+    dr->stopping = true;
+    while (dr->running)
+        pthread_cond_wait(&dr->cond, &dr->mu);
+    pthread_mutex_unlock(&dr->mu);
+    pthread_cond_destroy(&dr->cond);
+    pthread_mutex_destroy(&dr->mu);
+    free(dr);
+}
+
+static bool keep_going(void *ctx)
+{
+    struct ims_digest_reads *dr = ctx;
+    pthread_mutex_lock(&dr->mu);
+    bool go = !dr->stopping;
+    pthread_mutex_unlock(&dr->mu);
+    return go;
+}
+
+static void *read_one(void *arg)
+{
+    struct one_read *o = arg;
+    struct ims_service *svc = o->svc;
+    struct ims_digest_reads *dr = svc->digest_reads;
+    char md5[33], sha[129];
+    struct ims_err err = {0};
+    struct ims_blob_reader r = {.fd = -1};
+    ims_info("locations: reading the data at %s for its checksums", o->url); /* tests count these */
+    enum ims_rc rc = svc->store->ops->open_read(svc->store, o->url, &r, &err);
+    if (rc == IMS_OK)
+        rc = ims_blob_digests(&r, md5, sha, keep_going, dr, &err);
+    ims_blob_reader_close(&r);
+    if (rc != IMS_OK)
+        ims_warn("locations: reading the data at %s for its checksums failed: %s", o->url, err.msg);
+    /* nothing kept on failure: the claim ends, a later request tries again */
+    if (ims_repo_blob_hash_end(ims_db_conn(svc->db), o->url, ims_process_owner(), rc == IMS_OK ? md5 : NULL,
+                               rc == IMS_OK ? sha : NULL, &err) != IMS_OK)
+        ims_warn("locations: keeping the checksums of %s failed: %s", o->url, err.msg);
+    free(o->url);
+    free(o);
+    pthread_mutex_lock(&dr->mu);
+    dr->running--;
+    pthread_cond_broadcast(&dr->cond);
+    pthread_mutex_unlock(&dr->mu); /* the last touch of dr: stop may free it now */
+    return NULL;
+}
+
+bool ims_digest_read_start(struct ims_service *svc, const char *url)
+{
+    struct ims_digest_reads *dr = svc->digest_reads;
+    pthread_mutex_lock(&dr->mu);
+    bool ok = !dr->stopping && dr->running < READS_MAX;
+    if (ok)
+        dr->running++;
+    pthread_mutex_unlock(&dr->mu);
+    if (!ok)
+        return false;
+    struct one_read *o = ims_xcalloc(1, sizeof(*o));
+    *o = (struct one_read){.svc = svc, .url = ims_xstrdup(url)};
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int e = pthread_create(&t, &a, read_one, o);
+    pthread_attr_destroy(&a);
+    if (e != 0) {
+        free(o->url);
+        free(o);
+        pthread_mutex_lock(&dr->mu);
+        dr->running--;
+        pthread_cond_broadcast(&dr->cond);
+        pthread_mutex_unlock(&dr->mu);
+        return false;
+    }
+    return true;
+}
+
+void ims_digest_reads_wait(struct ims_service *svc, int ms)
+{
+    struct ims_digest_reads *dr = svc->digest_reads;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&dr->mu);
+    if (dr->running && !dr->stopping)
+        pthread_cond_timedwait(&dr->cond, &dr->mu, &until);
+    pthread_mutex_unlock(&dr->mu);
+}
