@@ -179,12 +179,13 @@ static bool read_direct(const struct ims_blob_reader *r)
 }
 
 /* Streams reader r through the digests into writer w (NULL: digests
- * only); the digests out. direct: a file's data read with O_DIRECT where
- * the file system allows it. */
+ * only); the digests out (md5 "" when w said md5_at_commit: the commit's).
+ * direct: a file's data read with O_DIRECT where the file system allows it. */
 static enum ims_rc stream(const struct ims_blob_reader *r, struct ims_store_writer *w, bool direct, char md5[33],
                           char sha[129], bool (*keep_going)(void *ctx), void *ctx, struct ims_err *err)
 {
-    struct ims_hash_pipe *h = ims_hash_pipe_new_digests(w ? write_to_store : NULL, w, true, sha != NULL);
+    struct ims_hash_pipe *h =
+        ims_hash_pipe_new_digests(w ? write_to_store : NULL, w, !(w && w->md5_at_commit), sha != NULL);
     if (!h)
         return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     enum ims_rc rc = IMS_OK;
@@ -311,19 +312,26 @@ enum ims_rc ims_image_copy_to_store(struct ims_service *svc, const char *image_i
         close(r.fd);
     if (r.close)
         r.close(r.ctx);
-    /* what was read must be the image's data, as its digests say */
-    if (rc == IMS_OK && (!ims_streq(md5, img.checksum) ||
+    /* what was read must be the image's data, as its digests say (an md5
+     * left to the store's commit is checked once it is had) */
+    if (rc == IMS_OK && ((md5[0] && !ims_streq(md5, img.checksum)) ||
                          (img.os_hash_value && !ims_streq(sha, img.os_hash_value))))
         rc = ims_fail(err, IMS_E_IO, "the data read for image %s does not match its checksum", image_id);
+    const char *md5_from = "";
     if (rc == IMS_OK) {
-        rc = ims_blob_writer_commit(svc, IMS_TAKE_PTR(w), &location, NULL, err);
+        rc = ims_blob_writer_commit_md5(svc, IMS_TAKE_PTR(w), &location, md5, &md5_from, err);
+        if (rc == IMS_OK && !ims_streq(md5, img.checksum)) {
+            rc = ims_fail(err, IMS_E_IO, "the data stored for image %s does not match its checksum", image_id);
+            ims_blob_unclaim(svc, location); /* no image took it */
+            free(IMS_TAKE_PTR(location));
+        }
     } else if (w) {
         ims_blob_writer_abort(svc, IMS_TAKE_PTR(w));
     }
     if (rc == IMS_OK) {
         double secs = (double)(ims_mono_us() - started) / 1e6;
-        ims_info("image %s: copied to store %s, %lld bytes in %.2f s (%.0f MB/s)", image_id, store_id,
-                 (long long)img.size, secs, secs > 0 ? (double)img.size / secs / 1e6 : 0.0);
+        ims_info("image %s: copied to store %s, %lld bytes in %.2f s (%.0f MB/s); md5 %s", image_id, store_id,
+                 (long long)img.size, secs, secs > 0 ? (double)img.size / secs / 1e6 : 0.0, md5_from);
         rc = record_copy(svc, image_id, task_id, store_id, location, md5, err);
         if (rc != IMS_OK)
             ims_blob_unclaim(svc, location); /* no image took it */

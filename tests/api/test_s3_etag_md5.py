@@ -188,3 +188,64 @@ def test_glance_direct_stage_takes_its_md5_the_same_way(start_imsd, obs_s3):
         assert stage_md5_source(srv, img["id"]) == "read back from the store"
     finally:
         proxy.close()
+
+
+def copy_to_cloud(api, image_id):
+    """copy-image into the S3 store 'cloud'; the task once it ended."""
+    r = api.post("/v2/images/%s/import" % image_id, json={"method": {"name": "copy-image"}, "stores": ["cloud"]})
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        tasks = api.get("/v2/images/%s/tasks" % image_id).json()["tasks"]
+        done = [t for t in tasks if t["status"] in ("success", "failure")]
+        if done:
+            return done[-1]
+        time.sleep(0.1)
+    raise AssertionError("copy-image of %s did not end" % image_id)
+
+
+def copy_md5_source(srv, image_id):
+    for line in srv.log_path.read_text(errors="replace").splitlines():
+        if "image %s: copied to store cloud" % image_id in line:
+            return line.rsplit("; md5 ", 1)[1].strip()
+    raise AssertionError("no copy line for %s" % image_id)
+
+
+def test_copy_image_into_s3_checks_the_etag_md5(start_imsd, obs_s3):
+    """copy-image into the S3 store (one PUT) checks the image's checksum
+    against the ETag's md5 when the answer proves it, against the md5 read
+    back when it does not; an answer whose (believed) md5 is not the
+    image's fails the copy and leaves no copy behind."""
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        bucket = "md5-" + uuid.uuid4().hex[:20]
+        cfg = {"store": dict(s3_config(obs_s3), endpoint=proxy.endpoint, bucket=bucket, part_size=PART,
+                             **FAST_RETRY),
+               "stores": {"enabled": "local:file, cloud:s3", "default": "local"},
+               "images": {"max_image_size": 64 * MIB}}
+        srv = start_imsd(config=cfg)
+        api = srv.admin()
+        data = os.urandom(PART + 1234)
+        img = active_image(api, data)
+        assert copy_to_cloud(api, img["id"])["status"] == "success"
+        assert copy_md5_source(srv, img["id"]) == "from the store's answer"
+        img = active_image(api, data)
+        proxy.rewrite(1, dict(KMS, ETag='"%s"' % hashlib.md5(b"not the data").hexdigest()), method="PUT",
+                      match="/images/")
+        assert copy_to_cloud(api, img["id"])["status"] == "success"
+        assert copy_md5_source(srv, img["id"]) == "read back from the store"
+        assert api.delete("/v2/stores/local/%s" % img["id"]).status_code == 204
+        assert api.get("/v2/images/%s/file" % img["id"]).content == data
+        # an answer believed whose md5 is not the image's: the copy fails, nothing of it stays
+        img = active_image(api, data)
+        before = len(s3_keys(obs_s3, bucket, "images/"))
+        proxy.rewrite(1, {"ETag": '"%s"' % hashlib.md5(b"not the data").hexdigest()}, method="PUT",
+                      match="/images/")
+        assert copy_to_cloud(api, img["id"])["status"] == "failure"
+        assert api.get("/v2/images/%s" % img["id"]).json()["stores"] == "local"
+        deadline = time.monotonic() + 10
+        while len(s3_keys(obs_s3, bucket, "images/")) != before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(s3_keys(obs_s3, bucket, "images/")) == before
+    finally:
+        proxy.close()
