@@ -45,6 +45,11 @@ struct ims_image {
      * (properties as the change applied them; a read gives them by name),
      * so a document rendered from it differs from a read's in bytes. */
     bool as_read;
+    /* A list page's record (lib/db/repo_images.c, read_row_packed): its
+     * strings, property keys and values and tags all live in this one
+     * allocation, freed by ims_image_release; nothing may replace or remove
+     * one of them (the page only renders and frees its records). */
+    char *packed;
 };
 
 void ims_image_init(struct ims_image *img);

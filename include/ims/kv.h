@@ -18,6 +18,10 @@ struct ims_kvlist {
 };
 
 void ims_kvlist_add(struct ims_kvlist *l, const char *key, const char *value);
+/* Appends key and value as they are, not copied: for a list whose strings
+ * someone else owns (a list page's packed record, include/ims/image.h),
+ * released by freeing only l->items. */
+void ims_kvlist_push(struct ims_kvlist *l, char *key, char *value);
 /* Replaces the value of key, or adds it. */
 void ims_kvlist_set(struct ims_kvlist *l, const char *key, const char *value);
 /* First value of key, or NULL. */
@@ -32,6 +36,8 @@ struct ims_strlist {
     size_t n, cap;
 };
 void ims_strlist_add(struct ims_strlist *l, const char *s);
+/* Appends s as it is, not copied (as ims_kvlist_push). */
+void ims_strlist_push(struct ims_strlist *l, char *s);
 bool ims_strlist_contains(const struct ims_strlist *l, const char *s);
 bool ims_strlist_remove(struct ims_strlist *l, const char *s);
 void ims_strlist_release(struct ims_strlist *l);

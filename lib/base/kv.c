@@ -19,13 +19,23 @@ static void item_fill(struct ims_kv *kv, const char *key, const char *value)
     kv->value = value ? block + kn : NULL;
 }
 
-void ims_kvlist_add(struct ims_kvlist *l, const char *key, const char *value)
+static struct ims_kv *kv_slot(struct ims_kvlist *l)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->items = ims_xrealloc(l->items, l->cap * sizeof(*l->items));
     }
-    item_fill(&l->items[l->n++], key, value);
+    return &l->items[l->n++];
+}
+
+void ims_kvlist_add(struct ims_kvlist *l, const char *key, const char *value)
+{
+    item_fill(kv_slot(l), key, value);
+}
+
+void ims_kvlist_push(struct ims_kvlist *l, char *key, char *value)
+{
+    *kv_slot(l) = (struct ims_kv){key, value};
 }
 
 void ims_kvlist_set(struct ims_kvlist *l, const char *key, const char *value)
@@ -76,13 +86,18 @@ void ims_kvlist_copy(struct ims_kvlist *dst, const struct ims_kvlist *src)
         ims_kvlist_add(dst, src->items[i].key, src->items[i].value);
 }
 
-void ims_strlist_add(struct ims_strlist *l, const char *s)
+void ims_strlist_push(struct ims_strlist *l, char *s)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->items = ims_xrealloc(l->items, l->cap * sizeof(*l->items));
     }
-    l->items[l->n++] = ims_xstrdup(s);
+    l->items[l->n++] = s;
+}
+
+void ims_strlist_add(struct ims_strlist *l, const char *s)
+{
+    ims_strlist_push(l, ims_xstrdup(s));
 }
 
 bool ims_strlist_contains(const struct ims_strlist *l, const char *s)

@@ -24,6 +24,13 @@ void ims_image_init(struct ims_image *img)
 
 void ims_image_release(struct ims_image *img)
 {
+    if (img->packed) {
+        free(img->packed);
+        free(img->props.items);
+        free(img->tags.items);
+        *img = (struct ims_image){0};
+        return;
+    }
     free(img->owner);
     free(img->name);
     free(img->container_format);
@@ -47,6 +54,7 @@ static char *dup_or_null(const char *s)
 void ims_image_copy(struct ims_image *dst, const struct ims_image *src)
 {
     *dst = *src;
+    dst->packed = NULL;
     dst->owner = dup_or_null(src->owner);
     dst->name = dup_or_null(src->name);
     dst->container_format = dup_or_null(src->container_format);

@@ -60,19 +60,33 @@ static void tags_encode(const struct ims_strlist *tags, struct ims_buf *out)
 
 /* The next "<bytes>:<string>" of *s, copied NUL-terminated into tmp
  * (grown as needed); false at a malformed one. */
-static bool lenstr_take(const char **s, char **tmp, size_t *cap)
+/* The next "<bytes>:<string>" of *s (advanced past it): its bytes at *str,
+ * n of them; false at a malformed one. Each takes at least n + 2 bytes of
+ * the text. */
+static bool lenstr_next(const char **s, const char **str, size_t *n)
 {
     char *end;
-    unsigned long long n = strtoull(*s, &end, 10);
-    if (end == *s || *end != ':' || strnlen(end + 1, n) < n)
+    unsigned long long len = strtoull(*s, &end, 10);
+    if (end == *s || *end != ':' || strnlen(end + 1, len) < len)
+        return false;
+    *str = end + 1;
+    *n = len;
+    *s = end + 1 + len;
+    return true;
+}
+
+static bool lenstr_take(const char **s, char **tmp, size_t *cap)
+{
+    const char *str;
+    size_t n;
+    if (!lenstr_next(s, &str, &n))
         return false;
     if (n + 1 > *cap) {
         *cap = n + 1;
         *tmp = ims_xrealloc(*tmp, *cap);
     }
-    memcpy(*tmp, end + 1, n);
+    memcpy(*tmp, str, n);
     (*tmp)[n] = 0;
-    *s = end + 1 + n;
     return true;
 }
 
@@ -234,6 +248,96 @@ static bool read_stub(struct ims_q *st, const struct ims_image_query *q, struct 
     img->revision = revision;
     img->stub = true;
     return true;
+}
+
+/* ---- a list page's rows, each in one allocation ---- */
+
+/* s copied to *at (advanced past it); NULL stays NULL. */
+static char *pack_str(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = memcpy(*at, s, n);
+    *at += n;
+    return p;
+}
+
+/* The next "<bytes>:<string>" of *s copied NUL-terminated to *at; NULL
+ * at a malformed one (lenstr_next: the text's length bounds the copies). */
+static char *pack_lenstr(const char **s, char **at)
+{
+    const char *str;
+    size_t n;
+    if (!lenstr_next(s, &str, &n))
+        return NULL;
+    char *p = memcpy(*at, str, n);
+    p[n] = 0;
+    *at += n + 1;
+    return p;
+}
+
+/* read_row for a list page's row whose custom properties are all in the
+ * row (props_text, or none): the same record, but its strings, properties
+ * and tags copied into one allocation (struct ims_image.packed) instead of
+ * some 25 per row; at 100,000 images a page at a random marker decodes 22
+ * of its 25 rows, and malloc/free were ~15 % of its CPU. */
+static void read_row_packed(struct ims_q *q, struct ims_image *img)
+{
+    static const int str_cols[] = {1, 2, 7, 8, 11, 12, 13, 16, 19};
+    const char *s[IMS_ARRAY_SIZE(str_cols)], *pv[NPROMOTED];
+    size_t size = 1;
+    for (size_t i = 0; i < IMS_ARRAY_SIZE(str_cols); i++)
+        if ((s[i] = ims_q_col_text(q, str_cols[i])))
+            size += strlen(s[i]) + 1;
+    for (size_t i = 0; i < NPROMOTED; i++)
+        if ((pv[i] = ims_q_col_text(q, PROMOTED_FIRST + (int)i)))
+            size += strlen(promoted[i].prop) + 1 + strlen(pv[i]) + 1;
+    const char *tags = ims_q_col_text(q, TAGS_TEXT_COL), *props = ims_q_col_text(q, PROPS_TEXT_COL);
+    size += (tags ? strlen(tags) : 0) + (props ? strlen(props) : 0);
+
+    *img = (struct ims_image){.packed = ims_xmalloc(size)};
+    char *at = img->packed;
+    copy_fixed(img->id, sizeof(img->id), ims_q_col_text(q, 0));
+    copy_fixed(img->status, sizeof(img->status), ims_q_col_text(q, 3));
+    copy_fixed(img->visibility, sizeof(img->visibility), ims_q_col_text(q, 4));
+    img->owner = pack_str(&at, s[0]);
+    img->name = pack_str(&at, s[1]);
+    img->container_format = pack_str(&at, s[2]);
+    img->disk_format = pack_str(&at, s[3]);
+    img->checksum = pack_str(&at, s[4]);
+    img->os_hash_algo = pack_str(&at, s[5]);
+    img->os_hash_value = pack_str(&at, s[6]);
+    img->enterprise_project_id = pack_str(&at, s[7]);
+    img->blob = pack_str(&at, s[8]);
+    img->protected_ = ims_q_col_int(q, 5) != 0;
+    img->os_hidden = ims_q_col_int(q, 6) != 0;
+    img->size = ims_q_col_null(q, 9) ? -1 : ims_q_col_int(q, 9);
+    img->virtual_size = ims_q_col_null(q, 10) ? -1 : ims_q_col_int(q, 10);
+    img->min_disk = ims_q_col_int(q, 14);
+    img->min_ram = ims_q_col_int(q, 15);
+    img->created_at = ims_q_col_int(q, 17);
+    img->updated_at = ims_q_col_int(q, 18);
+    img->revision = ims_q_col_int(q, REVISION_COL);
+    img->as_read = true;
+    for (size_t i = 0; i < NPROMOTED; i++)
+        if (pv[i]) {
+            char *key = pack_str(&at, promoted[i].prop);
+            ims_kvlist_push(&img->props, key, pack_str(&at, pv[i]));
+        }
+    char *tag;
+    while (tags && *tags && (tag = pack_lenstr(&tags, &at)))
+        ims_strlist_push(&img->tags, tag);
+    if (tags && *tags)
+        ims_warn("image %s: unreadable tags_text, tags not shown (imsctl db check)", img->id);
+    if (props && *props) {
+        char *key, *value;
+        while (*props && (key = pack_lenstr(&props, &at)) && (value = pack_lenstr(&props, &at)))
+            ims_kvlist_push(&img->props, key, value);
+        if (*props)
+            ims_warn("image %s: unreadable props_text, properties not all shown (imsctl db check)", img->id);
+        sort_props(img);
+    }
 }
 
 static enum ims_rc load_extras(struct ims_dbc *c, struct ims_image *img, struct ims_err *err)
@@ -1462,9 +1566,13 @@ static enum ims_rc open_stmt(struct ims_dbc *c, const struct sqlb *b, struct ims
 static void take_row(struct ims_q *st, const struct ims_image_query *q, struct ims_image *imgs, size_t *n,
                      struct ims_image **with_extras, size_t *nextras)
 {
-    if (!(q->known && read_stub(st, q, &imgs[*n])) && read_row(st, &imgs[*n]) > 0)
-        with_extras[(*nextras)++] = &imgs[*n];
-    (*n)++;
+    struct ims_image *img = &imgs[(*n)++];
+    if (q->known && read_stub(st, q, img))
+        return;
+    if (ims_q_col_text(st, PROPS_TEXT_COL) || ims_q_col_int(st, EXTRAS_COL) == 0)
+        read_row_packed(st, img);
+    else if (read_row(st, img) > 0) /* a row made by SQL: its properties are rows */
+        with_extras[(*nextras)++] = img;
 }
 
 /* Runs statement b and adds its rows to imgs[*n..] until the page is full;
