@@ -72,6 +72,10 @@ const char *ims_image_shown_default(const char *key);
  * others, from one pass over the properties. */
 uint64_t ims_image_defaults_held(const struct ims_kvlist *props);
 
+/* Sets property key to value for an answer; key and value must outlive img
+ * (literals): on a list page's packed record they are not copied (its
+ * strings may not be freed one by one), on any other it is ims_kvlist_set. */
+void ims_image_prop_show(struct ims_image *img, const char *key, const char *value);
 /* Replaces *field with a copy of value (NULL allowed). */
 void ims_set_str(char **field, const char *value);
 /* The image's status becomes active, now: active_at (the reference's time

@@ -31,11 +31,11 @@ static void cloudimage_json(struct ims_jw *w, const struct ims_request *req, str
         return;
     size_t start = w->out->len;
     if (ims_streq(img->visibility, "public"))
-        ims_kvlist_set(&img->props, "__imagetype", "gold");
+        ims_image_prop_show(img, "__imagetype", "gold");
     else if (kind == API_DOC_IMS_OTHER)
-        ims_kvlist_set(&img->props, "__imagetype", "shared");
+        ims_image_prop_show(img, "__imagetype", "shared");
     else if (!ims_kvlist_get(&img->props, "__imagetype"))
-        ims_kvlist_set(&img->props, "__imagetype", "private");
+        ims_image_prop_show(img, "__imagetype", "private");
     api_image_json(w, img, NULL);
     api_image_cache_keep(req->svc->cfg, kind, img, w, start);
 }

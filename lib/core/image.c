@@ -70,6 +70,23 @@ void ims_image_copy(struct ims_image *dst, const struct ims_image *src)
     ims_strlist_copy(&dst->tags, &src->tags);
 }
 
+void ims_image_prop_show(struct ims_image *img, const char *key, const char *value)
+{
+    if (!img->packed) {
+        ims_kvlist_set(&img->props, key, value);
+        return;
+    }
+    /* The literals are only read and never freed: release frees the packed
+     * block and the items array, not the items. */
+    for (size_t i = 0; i < img->props.n; i++) {
+        if (strcmp(img->props.items[i].key, key) == 0) {
+            img->props.items[i].value = (char *)value;
+            return;
+        }
+    }
+    ims_kvlist_push(&img->props, (char *)key, (char *)value);
+}
+
 void ims_set_str(char **field, const char *value)
 {
     /* Copy before freeing: value may point into *field. */
