@@ -45,6 +45,14 @@ bool ims_q_col_null(struct ims_q *q, int col);
 enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
 /* Steps q to its end, adding each row's first column (text) to ret; finishes q. */
 enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_err *err);
+/* Lease renewals that hold one row at a time: select_sql (owner) names
+ * owner's rows in the order writers lock them, and update_sql (until, the
+ * row's key, owner) extends each alone, in a statement of its own, so a
+ * renewal waiting for a write's row holds none the write needs (PostgreSQL
+ * aborted one of the two when one UPDATE locked every row in its scan's
+ * order). */
+enum ims_rc ims_q_renew_each(struct ims_dbc *c, const char *select_sql, const char *update_sql, const char *owner,
+                             int64_t until, struct ims_err *err);
 /* Whether q selects a row; finishes q. */
 enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err);
 

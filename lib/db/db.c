@@ -427,6 +427,29 @@ enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_e
     return rc;
 }
 
+enum ims_rc ims_q_renew_each(struct ims_dbc *c, const char *select_sql, const char *update_sql, const char *owner,
+                             int64_t until, struct ims_err *err)
+{
+    struct ims_strlist held = {0};
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c, select_sql, err))
+        return IMS_E_DB;
+    ims_q_text(&q, owner);
+    enum ims_rc rc = ims_q_strings(&q, &held, err);
+    for (size_t i = 0; rc == IMS_OK && i < held.n; i++) {
+        if (!ims_q_prepare(&q, c, update_sql, err)) {
+            rc = IMS_E_DB;
+            break;
+        }
+        ims_q_int(&q, until);
+        ims_q_text(&q, held.items[i]);
+        ims_q_text(&q, owner); /* a row that changed hands meanwhile is no longer owner's */
+        rc = ims_q_exec(&q, err);
+    }
+    ims_strlist_release(&held);
+    return rc;
+}
+
 enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err)
 {
     enum ims_step s = ims_q_step(q);

@@ -29,48 +29,22 @@ enum ims_rc ims_repo_blob_register(struct ims_dbc *c, const char *location, cons
     return ims_q_exec(&q, err);
 }
 
-/* One row a statement, in location order. An image write running beside
- * this (PostgreSQL's ims_db_begin_rows) locks the blobs it references in
- * location order (ims_blob_moves_apply), and its first reference to a blob
- * still being written is a row this renews. One UPDATE of every row of the
- * writer locked them in the order of its scan (the table's), so it could
- * hold a write's second blob while waiting for its first: a deadlock
- * PostgreSQL ended by aborting one of them. Each statement here holds one
- * row, so it waits for a write without holding what the write needs.
- * select_sql names owner's rows, update_sql (until, location, owner)
- * extends one of them. */
-static enum ims_rc renew_rows(struct ims_dbc *c, const char *select_sql, const char *update_sql, const char *owner,
-                              int64_t until, struct ims_err *err)
-{
-    struct ims_strlist held = {0};
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, select_sql, err))
-        return IMS_E_DB;
-    ims_q_text(&q, owner);
-    enum ims_rc rc = ims_q_strings(&q, &held, err);
-    for (size_t i = 0; rc == IMS_OK && i < held.n; i++) {
-        if (!ims_q_prepare(&q, c, update_sql, err)) {
-            rc = IMS_E_DB;
-            break;
-        }
-        ims_q_int(&q, until);
-        ims_q_text(&q, held.items[i]);
-        ims_q_text(&q, owner); /* a row referenced (or hashed) meanwhile is no longer owner's */
-        rc = ims_q_exec(&q, err);
-    }
-    ims_strlist_release(&held);
-    return rc;
-}
-
+/* One row a statement, in location order (ims_q_renew_each). An image
+ * write running beside this (PostgreSQL's ims_db_begin_rows) locks the
+ * blobs it references in location order (ims_blob_moves_apply), and its
+ * first reference to a blob still being written is a row this renews. One
+ * UPDATE of every row of the writer locked them in the order of its scan
+ * (the table's), so it could hold a write's second blob while waiting for
+ * its first: a deadlock PostgreSQL ended by aborting one of them. */
 enum ims_rc ims_repo_blobs_renew(struct ims_dbc *c, const char *writer, int64_t lease_until, struct ims_err *err)
 {
-    enum ims_rc rc = renew_rows(c, "SELECT location FROM blobs WHERE writer = ? ORDER BY location",
-                                "UPDATE blobs SET lease_until = ? WHERE location = ? AND writer = ?", writer,
-                                lease_until, err);
+    enum ims_rc rc = ims_q_renew_each(c, "SELECT location FROM blobs WHERE writer = ? ORDER BY location",
+                                      "UPDATE blobs SET lease_until = ? WHERE location = ? AND writer = ?", writer,
+                                      lease_until, err);
     if (rc == IMS_OK) /* the hash claims of the same process (ims_repo_blob_hash_claim) */
-        rc = renew_rows(c, "SELECT location FROM blobs WHERE hasher = ? ORDER BY location",
-                        "UPDATE blobs SET hash_until = ? WHERE location = ? AND hasher = ?", writer, lease_until,
-                        err);
+        rc = ims_q_renew_each(c, "SELECT location FROM blobs WHERE hasher = ? ORDER BY location",
+                              "UPDATE blobs SET hash_until = ? WHERE location = ? AND hasher = ?", writer,
+                              lease_until, err);
     return rc;
 }
 

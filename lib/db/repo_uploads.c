@@ -23,15 +23,17 @@ enum ims_rc ims_repo_image_stage_lease(struct ims_dbc *c, const char *id, const 
     return ims_q_exec(&q, err);
 }
 
+/* One row a statement, in id order (ims_q_renew_each): one UPDATE of every
+ * upload of the owner locked them in its scan's order, so beside a
+ * transaction that writes several images one row a statement in id order
+ * (a migration's data step, repo_images.c, while nodes of the version
+ * before run) it could hold that transaction's second image while waiting
+ * for its first, and PostgreSQL aborted one of them. */
 enum ims_rc ims_repo_uploads_renew(struct ims_dbc *c, const char *owner, int64_t expires, struct ims_err *err)
 {
-    struct ims_q q;
-    if (!ims_q_prepare(&q, c, "UPDATE images SET upload_expires = ? WHERE upload_owner = ? AND " WRITING,
-                       err))
-        return IMS_E_DB;
-    ims_q_int(&q, expires);
-    ims_q_text(&q, owner);
-    return ims_q_exec(&q, err);
+    return ims_q_renew_each(c, "SELECT id FROM images WHERE upload_owner = ? AND " WRITING " ORDER BY id",
+                            "UPDATE images SET upload_expires = ? WHERE id = ? AND upload_owner = ? AND " WRITING,
+                            owner, expires, err);
 }
 
 /* Back to queued, on condition that the row is still the upload we judged. */

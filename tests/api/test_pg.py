@@ -361,6 +361,70 @@ def test_the_blob_lease_renewal_and_an_image_write_do_not_deadlock(start_imsd, t
         pg_fixture.query(database, "DELETE FROM blobs WHERE location LIKE 'zz-lock-order-%'")
 
 
+def test_the_upload_lease_renewal_and_a_write_of_two_images_do_not_deadlock(start_imsd, tmp_path):
+    """The thread renewing the leases of the uploads a node is receiving,
+    and a transaction that writes two image rows (a migration's data step
+    writes every image, one row a statement, in id order, while the nodes
+    of the version before run beside it). A renewal of every row in one
+    UPDATE locked them in the order of its scan: holding the transaction's
+    second image while waiting for its first, PostgreSQL aborted one of the
+    two. A second connection plays the transaction here, holding the image
+    the scan meets second until the renewal waits for it, then taking the
+    other; the two images are uploads of the node's (status saving)."""
+    nodes, database = start_nodes(start_imsd, tmp_path, n=1, images={"upload_lease_seconds": "5"})
+    node = nodes[0]
+    owner = node.project_user()
+    img = create_image(owner, name=unique("writing"), disk_format="raw", container_format="bare")
+    raw = RawUpload(node, owner.token, img["id"], content_length=1 << 30)  # an upload this node receives
+    ids = []
+    try:
+        assert raw.send(b"x" * 65536)
+        deadline = time.monotonic() + 30
+        writer = []
+        while not writer and time.monotonic() < deadline:
+            writer = pg_fixture.query(database, "SELECT upload_owner FROM images WHERE id = ? AND status = 'saving'",
+                                      (img["id"],))
+            time.sleep(0.05)
+        assert writer, "the upload claimed no image"
+        writer = writer[0][0]
+        # two more uploads of the node's; the one made first comes first in the table
+        ids = [create_image(owner, name=unique("w"), disk_format="raw", container_format="bare")["id"]
+               for _ in range(2)]
+        for i in ids:
+            pg_fixture.query(database, "UPDATE images SET status = 'saving', upload_owner = ?, upload_expires = ? "
+                                       "WHERE id = ?", (writer, int(time.time()) + 3600, i))
+        first, second = ids[1], ids[0]  # the transaction holds first, the one a scan meets second
+        write = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        bump = "UPDATE images SET revision = revision + 1 WHERE id = '%s';\n"
+        write.stdin.write("BEGIN;\n" + bump % first + "\\echo held\n")
+        write.stdin.flush()
+        assert write.stdout.readline().strip() == "held", write.stderr.read()
+        renewing = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND " \
+                   "query LIKE 'UPDATE images SET upload_expires%'"
+        waiting = []
+        deadline = time.monotonic() + 30  # the renewal runs every lease / 3
+        while not waiting and time.monotonic() < deadline:
+            waiting = pg_fixture.query(database, renewing)
+            time.sleep(0.05)
+        assert waiting, "the renewal never waited for the transaction's image"
+        write.stdin.write(bump % second + "COMMIT;\n\\echo committed\n")
+        write.stdin.flush()
+        out = write.stdout.readline().strip()
+        write.stdin.close()
+        assert write.wait(timeout=60) == 0 and out == "committed", write.stderr.read()
+        deadline = time.monotonic() + 30
+        while pg_fixture.query(database, renewing) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = node.log_path.read_text(errors="replace")
+        assert "uploads: renewing leases failed" not in log, log[-2000:]
+    finally:
+        raw.close()
+        for i in ids:
+            pg_fixture.query(database, "UPDATE images SET status = 'queued', upload_owner = NULL, "
+                                       "upload_expires = NULL WHERE id = ?", (i,))
+
+
 def test_a_name_is_taken_once_across_nodes(start_imsd, tmp_path):
     (one, two), _ = start_nodes(start_imsd, tmp_path)
     admins = [one.admin(), two.admin()]
