@@ -301,6 +301,33 @@ def test_blob_references_moved_in_opposite_orders_do_not_deadlock(start_imsd, tm
     assert owner.get("/v2/images/%s/file" % src["id"]).status_code == 200
 
 
+def hold_then_take(database, first_sql, second_sql, renewal_like):
+    """A second connection plays a transaction writing two rows: it runs
+    first_sql and holds that row until the lease renewal (a statement LIKE
+    renewal_like) waits for a lock, then runs second_sql and commits; it
+    returns once the renewal waits no more (it went on after the commit)."""
+    write = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    write.stdin.write("BEGIN;\n" + first_sql + "\n\\echo held\n")
+    write.stdin.flush()
+    assert write.stdout.readline().strip() == "held", write.stderr.read()
+    renewing = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE ?"
+    waiting = []
+    deadline = time.monotonic() + 30  # the renewal runs every lease / 3
+    while not waiting and time.monotonic() < deadline:
+        waiting = pg_fixture.query(database, renewing, (renewal_like,))
+        time.sleep(0.05)
+    assert waiting, "the renewal never waited for the transaction's row"
+    write.stdin.write(second_sql + "\nCOMMIT;\n\\echo committed\n")
+    write.stdin.flush()
+    out = write.stdout.readline().strip()
+    write.stdin.close()
+    assert write.wait(timeout=60) == 0 and out == "committed", write.stderr.read()
+    deadline = time.monotonic() + 30
+    while pg_fixture.query(database, renewing, (renewal_like,)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_the_blob_lease_renewal_and_an_image_write_do_not_deadlock(start_imsd, tmp_path):
     """The thread renewing the leases of the blobs a node is writing, and
     an image write taking its first references to two such blobs (in
@@ -328,30 +355,8 @@ def test_the_blob_lease_renewal_and_an_image_write_do_not_deadlock(start_imsd, t
         for location in (second, first):  # the second first in the table: a scan meets it first
             pg_fixture.query(database, "INSERT INTO blobs (location, refs, writer, lease_until, created_at) "
                                        "VALUES (?, 0, ?, ?, 0)", (location, writer, int(time.time()) + 3600))
-        write = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        ref = "UPDATE blobs SET refs = refs + 1, writer = NULL WHERE location = '%s';\n"
-        write.stdin.write("BEGIN;\n" + ref % first + "\\echo held\n")
-        write.stdin.flush()
-        assert write.stdout.readline().strip() == "held", write.stderr.read()
-        waiting = []
-        deadline = time.monotonic() + 30  # the renewal runs every lease / 3
-        while not waiting and time.monotonic() < deadline:
-            waiting = pg_fixture.query(database, "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                                 "AND query LIKE 'UPDATE blobs SET lease_until%'")
-            time.sleep(0.05)
-        assert waiting, "the renewal never waited for the write's blob"
-        write.stdin.write(ref % second + "COMMIT;\n\\echo committed\n")
-        write.stdin.flush()
-        out = write.stdout.readline().strip()
-        write.stdin.close()
-        assert write.wait(timeout=60) == 0 and out == "committed", write.stderr.read()
-        # the renewal went on once the write committed, and failed nowhere
-        deadline = time.monotonic() + 30
-        while pg_fixture.query(database, "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                         "AND query LIKE 'UPDATE blobs SET lease_until%'") and \
-                time.monotonic() < deadline:
-            time.sleep(0.05)
+        ref = "UPDATE blobs SET refs = refs + 1, writer = NULL WHERE location = '%s';"
+        hold_then_take(database, ref % first, ref % second, "UPDATE blobs SET lease_until%")
         log = node.log_path.read_text(errors="replace")
         assert "renewing writers' leases failed" not in log, log[-2000:]
         assert sorted(pg_fixture.query(database, "SELECT refs, COALESCE(writer, '') FROM blobs WHERE location IN "
@@ -394,28 +399,8 @@ def test_the_upload_lease_renewal_and_a_write_of_two_images_do_not_deadlock(star
             pg_fixture.query(database, "UPDATE images SET status = 'saving', upload_owner = ?, upload_expires = ? "
                                        "WHERE id = ?", (writer, int(time.time()) + 3600, i))
         first, second = ids[1], ids[0]  # the transaction holds first, the one a scan meets second
-        write = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", database],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        bump = "UPDATE images SET revision = revision + 1 WHERE id = '%s';\n"
-        write.stdin.write("BEGIN;\n" + bump % first + "\\echo held\n")
-        write.stdin.flush()
-        assert write.stdout.readline().strip() == "held", write.stderr.read()
-        renewing = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND " \
-                   "query LIKE 'UPDATE images SET upload_expires%'"
-        waiting = []
-        deadline = time.monotonic() + 30  # the renewal runs every lease / 3
-        while not waiting and time.monotonic() < deadline:
-            waiting = pg_fixture.query(database, renewing)
-            time.sleep(0.05)
-        assert waiting, "the renewal never waited for the transaction's image"
-        write.stdin.write(bump % second + "COMMIT;\n\\echo committed\n")
-        write.stdin.flush()
-        out = write.stdout.readline().strip()
-        write.stdin.close()
-        assert write.wait(timeout=60) == 0 and out == "committed", write.stderr.read()
-        deadline = time.monotonic() + 30
-        while pg_fixture.query(database, renewing) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        bump = "UPDATE images SET revision = revision + 1 WHERE id = '%s';"
+        hold_then_take(database, bump % first, bump % second, "UPDATE images SET upload_expires%")
         log = node.log_path.read_text(errors="replace")
         assert "uploads: renewing leases failed" not in log, log[-2000:]
     finally:
