@@ -53,6 +53,14 @@ enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_e
  * order). */
 enum ims_rc ims_q_renew_each(struct ims_dbc *c, const char *select_sql, const char *update_sql, const char *owner,
                              int64_t until, struct ims_err *err);
+/* A get by id (by_id_sql, one ?) or else by a key of two columns
+ * (by_key_sql, k1 and k2 bound in that order): IMS_OK with q on the row
+ * (the caller reads it, then finishes q), else q finished and
+ * IMS_E_NOTFOUND "Could not find <what>: <id, else shown>" or the
+ * database's error. */
+enum ims_rc ims_q_get_one(struct ims_dbc *c, struct ims_q *q, const char *by_id_sql, const char *by_key_sql,
+                          const char *id, const char *k1, const char *k2, const char *what, const char *shown,
+                          struct ims_err *err);
 /* Whether q selects a row; finishes q. */
 enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err);
 

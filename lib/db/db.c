@@ -450,6 +450,27 @@ enum ims_rc ims_q_renew_each(struct ims_dbc *c, const char *select_sql, const ch
     return rc;
 }
 
+enum ims_rc ims_q_get_one(struct ims_dbc *c, struct ims_q *q, const char *by_id_sql, const char *by_key_sql,
+                          const char *id, const char *k1, const char *k2, const char *what, const char *shown,
+                          struct ims_err *err)
+{
+    if (!ims_q_prepare(q, c, id ? by_id_sql : by_key_sql, err))
+        return IMS_E_DB;
+    if (id) {
+        ims_q_text(q, id);
+    } else {
+        ims_q_text(q, k1);
+        ims_q_text(q, k2);
+    }
+    enum ims_step s = ims_q_step(q);
+    if (s == IMS_STEP_ROW)
+        return IMS_OK;
+    enum ims_rc rc = s == IMS_STEP_DONE ? ims_fail(err, IMS_E_NOTFOUND, "Could not find %s: %s", what, id ? id : shown)
+                                        : ims_q_dberr(q, err);
+    ims_q_done(q);
+    return rc;
+}
+
 enum ims_rc ims_q_exists(struct ims_q *q, bool *ret, struct ims_err *err)
 {
     enum ims_step s = ims_q_step(q);

@@ -119,21 +119,13 @@ enum ims_rc ims_repo_group_get(struct ims_dbc *c, const char *id, const char *do
                                struct ims_group *ret, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       id ? "SELECT id, domain_id, name, description, created_at FROM groups WHERE id = ?"
-                          : "SELECT id, domain_id, name, description, created_at FROM groups "
-                            "WHERE domain_id = ? AND name = ?",
-                       err))
-        return IMS_E_DB;
-    if (id) {
-        ims_q_text(&q, id);
-    } else {
-        ims_q_text(&q, domain_id);
-        ims_q_text(&q, name);
-    }
-    enum ims_step s = ims_q_step(&q);
-    if (s != IMS_STEP_ROW)
-        return not_found_or_err(&q, s, "group", id ? id : name, err);
+    enum ims_rc rc = ims_q_get_one(c, &q,
+                                   "SELECT id, domain_id, name, description, created_at FROM groups WHERE id = ?",
+                                   "SELECT id, domain_id, name, description, created_at FROM groups "
+                                   "WHERE domain_id = ? AND name = ?",
+                                   id, domain_id, name, "group", name, err);
+    if (rc != IMS_OK)
+        return rc;
     *ret = (struct ims_group){.id = ims_q_col_dup(&q, 0), .domain_id = ims_q_col_dup(&q, 1),
                               .name = ims_q_col_dup(&q, 2), .description = ims_q_col_dup(&q, 3),
                               .created_at = ims_q_col_int(&q, 4)};
@@ -290,23 +282,15 @@ enum ims_rc ims_repo_policy_get(struct ims_dbc *c, const char *id, const char *d
                                 struct ims_policy_row *ret, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       id ? "SELECT id, domain_id, name, display_name, description, type, document, created_at, "
-                            "updated_at FROM policies WHERE id = ?"
-                          : "SELECT id, domain_id, name, display_name, description, type, document, created_at, "
-                            "updated_at FROM policies WHERE display_name = ? AND (domain_id = ? OR domain_id IS NULL) "
-                            "ORDER BY domain_id",
-                       err))
-        return IMS_E_DB;
-    if (id) {
-        ims_q_text(&q, id);
-    } else {
-        ims_q_text(&q, display_name);
-        ims_q_text(&q, domain_id);
-    }
-    enum ims_step s = ims_q_step(&q);
-    if (s != IMS_STEP_ROW)
-        return not_found_or_err(&q, s, "policy", id ? id : display_name, err);
+    enum ims_rc rc = ims_q_get_one(c, &q,
+                                   "SELECT id, domain_id, name, display_name, description, type, document, "
+                                   "created_at, updated_at FROM policies WHERE id = ?",
+                                   "SELECT id, domain_id, name, display_name, description, type, document, "
+                                   "created_at, updated_at FROM policies WHERE display_name = ? AND "
+                                   "(domain_id = ? OR domain_id IS NULL) ORDER BY domain_id",
+                                   id, display_name, domain_id, "policy", display_name, err);
+    if (rc != IMS_OK)
+        return rc;
     *ret = (struct ims_policy_row){
         .id = ims_q_col_dup(&q, 0),          .domain_id = ims_q_col_dup(&q, 1),  .name = ims_q_col_dup(&q, 2),
         .display_name = ims_q_col_dup(&q, 3), .description = ims_q_col_dup(&q, 4), .type = ims_q_col_dup(&q, 5),

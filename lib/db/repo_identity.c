@@ -127,18 +127,9 @@ enum ims_rc ims_repo_project_get(struct ims_dbc *c, const char *id, const char *
                                  struct ims_project *ret, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       id ? "SELECT " PROJECT_COLS " FROM projects WHERE id = ?"
-                          : "SELECT " PROJECT_COLS " FROM projects WHERE domain_id = ? AND name = ?",
-                       err))
-        return IMS_E_DB;
-    if (id) {
-        ims_q_text(&q, id);
-    } else {
-        ims_q_text(&q, domain_id);
-        ims_q_text(&q, name);
-    }
-    enum ims_rc rc = one_row(&q, "project", id ? id : name, err);
+    enum ims_rc rc = ims_q_get_one(c, &q, "SELECT " PROJECT_COLS " FROM projects WHERE id = ?",
+                                   "SELECT " PROJECT_COLS " FROM projects WHERE domain_id = ? AND name = ?", id,
+                                   domain_id, name, "project", name, err);
     if (rc != IMS_OK)
         return rc;
     read_project(&q, ret);
@@ -174,18 +165,9 @@ enum ims_rc ims_repo_user_get(struct ims_dbc *c, const char *id, const char *dom
                               struct ims_user *ret, struct ims_err *err)
 {
     struct ims_q q;
-    if (!ims_q_prepare(&q, c,
-                       id ? "SELECT " USER_COLS " FROM users WHERE id = ?"
-                          : "SELECT " USER_COLS " FROM users WHERE domain_id = ? AND name = ?",
-                       err))
-        return IMS_E_DB;
-    if (id) {
-        ims_q_text(&q, id);
-    } else {
-        ims_q_text(&q, domain_id);
-        ims_q_text(&q, name);
-    }
-    enum ims_rc rc = one_row(&q, "user", id ? id : name, err);
+    enum ims_rc rc = ims_q_get_one(c, &q, "SELECT " USER_COLS " FROM users WHERE id = ?",
+                                   "SELECT " USER_COLS " FROM users WHERE domain_id = ? AND name = ?", id, domain_id,
+                                   name, "user", name, err);
     if (rc != IMS_OK)
         return rc;
     read_user(&q, ret);
