@@ -225,13 +225,19 @@ enum ims_rc ims_blob_digests(const struct ims_blob_reader *r, char md5[33], char
                              void *ctx, struct ims_err *err);
 /* Closes what open_read opened for r. */
 void ims_blob_reader_close(struct ims_blob_reader *r);
-/* Digests read in the background for locations (digest_reads.c): a read
- * of url's data started on a thread of its own by the request that
- * claimed it (false: READS_MAX already run, or stopping); a wait of up to
- * ms for any of them to end. */
+/* Digests read in the background for locations (digest_reads.c): a slot
+ * reserved for url before its claim (false: url has one already, READS_MAX
+ * are taken, or stopping) and given back if the claim fails; the read of
+ * url's data started on a thread of its own once claimed (it gives the
+ * slot back when done; false: it could not start, the slot given back);
+ * whether this process reads url now (a claim of this process's without
+ * a slot was left behind); a wait of up to ms for any read to end. */
 struct ims_digest_reads *ims_digest_reads_new(void);
 void ims_digest_reads_stop(struct ims_digest_reads *dr);
+bool ims_digest_read_reserve(struct ims_service *svc, const char *url);
+void ims_digest_read_unreserve(struct ims_service *svc, const char *url);
 bool ims_digest_read_start(struct ims_service *svc, const char *url);
+bool ims_digest_read_running(struct ims_service *svc, const char *url);
 void ims_digest_reads_wait(struct ims_service *svc, int ms);
 /* Why the pipe failed (its ims_rc and message); IMS_OK if it did not. */
 enum ims_rc ims_hash_pipe_error(struct ims_hash_pipe *h, struct ims_err *err);

@@ -23,8 +23,8 @@
 
 struct ims_digest_reads {
     pthread_mutex_t mu;
-    pthread_cond_t cond; /* a read ended, or stop */
-    unsigned running;
+    pthread_cond_t cond;   /* a read ended, or stop */
+    char *urls[READS_MAX]; /* reserved or being read (NULL: a free slot) */
     bool stopping;
 };
 
@@ -45,18 +45,68 @@ struct ims_digest_reads *ims_digest_reads_new(void)
     return dr;
 }
 
+/* The slot holding url, or -1; under mu. */
+static int slot_of(struct ims_digest_reads *dr, const char *url)
+{
+    for (int i = 0; i < READS_MAX; i++)
+        if (dr->urls[i] && ims_streq(dr->urls[i], url))
+            return i;
+    return -1;
+}
+
+static bool none_running(struct ims_digest_reads *dr)
+{
+    for (int i = 0; i < READS_MAX; i++)
+        if (dr->urls[i])
+            return false;
+    return true;
+}
+
 void ims_digest_reads_stop(struct ims_digest_reads *dr)
 {
     if (!dr)
         return;
     pthread_mutex_lock(&dr->mu);
     dr->stopping = true;
-    while (dr->running)
+    while (!none_running(dr))
         pthread_cond_wait(&dr->cond, &dr->mu);
     pthread_mutex_unlock(&dr->mu);
     pthread_cond_destroy(&dr->cond);
     pthread_mutex_destroy(&dr->mu);
     free(dr);
+}
+
+bool ims_digest_read_reserve(struct ims_service *svc, const char *url)
+{
+    struct ims_digest_reads *dr = svc->digest_reads;
+    pthread_mutex_lock(&dr->mu);
+    int free_slot = slot_of(dr, url) >= 0 || dr->stopping ? READS_MAX : 0;
+    while (free_slot < READS_MAX && dr->urls[free_slot])
+        free_slot++;
+    if (free_slot < READS_MAX)
+        dr->urls[free_slot] = ims_xstrdup(url);
+    pthread_mutex_unlock(&dr->mu);
+    return free_slot < READS_MAX;
+}
+
+void ims_digest_read_unreserve(struct ims_service *svc, const char *url)
+{
+    struct ims_digest_reads *dr = svc->digest_reads;
+    pthread_mutex_lock(&dr->mu);
+    int i = slot_of(dr, url);
+    if (i >= 0)
+        free(IMS_TAKE_PTR(dr->urls[i]));
+    pthread_cond_broadcast(&dr->cond);
+    pthread_mutex_unlock(&dr->mu); /* a read's last touch of dr: stop may free it now */
+}
+
+bool ims_digest_read_running(struct ims_service *svc, const char *url)
+{
+    struct ims_digest_reads *dr = svc->digest_reads;
+    pthread_mutex_lock(&dr->mu);
+    bool running = slot_of(dr, url) >= 0;
+    pthread_mutex_unlock(&dr->mu);
+    return running;
 }
 
 static bool keep_going(void *ctx)
@@ -72,14 +122,13 @@ static void *read_one(void *arg)
 {
     struct one_read *o = arg;
     struct ims_service *svc = o->svc;
-    struct ims_digest_reads *dr = svc->digest_reads;
     char md5[33], sha[129];
     struct ims_err err = {0};
     struct ims_blob_reader r = {.fd = -1};
     ims_info("locations: reading the data at %s for its checksums", o->url); /* tests count these */
     enum ims_rc rc = svc->store->ops->open_read(svc->store, o->url, &r, &err);
     if (rc == IMS_OK)
-        rc = ims_blob_digests(&r, md5, sha, keep_going, dr, &err);
+        rc = ims_blob_digests(&r, md5, sha, keep_going, svc->digest_reads, &err);
     ims_blob_reader_close(&r);
     if (rc != IMS_OK)
         ims_warn("locations: reading the data at %s for its checksums failed: %s", o->url, err.msg);
@@ -87,25 +136,14 @@ static void *read_one(void *arg)
     if (ims_repo_blob_hash_end(ims_db_conn(svc->db), o->url, ims_process_owner(), rc == IMS_OK ? md5 : NULL,
                                rc == IMS_OK ? sha : NULL, &err) != IMS_OK)
         ims_warn("locations: keeping the checksums of %s failed: %s", o->url, err.msg);
+    ims_digest_read_unreserve(svc, o->url); /* a claim left behind is this process's no more */
     free(o->url);
     free(o);
-    pthread_mutex_lock(&dr->mu);
-    dr->running--;
-    pthread_cond_broadcast(&dr->cond);
-    pthread_mutex_unlock(&dr->mu); /* the last touch of dr: stop may free it now */
     return NULL;
 }
 
 bool ims_digest_read_start(struct ims_service *svc, const char *url)
 {
-    struct ims_digest_reads *dr = svc->digest_reads;
-    pthread_mutex_lock(&dr->mu);
-    bool ok = !dr->stopping && dr->running < READS_MAX;
-    if (ok)
-        dr->running++;
-    pthread_mutex_unlock(&dr->mu);
-    if (!ok)
-        return false;
     struct one_read *o = ims_xcalloc(1, sizeof(*o));
     *o = (struct one_read){.svc = svc, .url = ims_xstrdup(url)};
     pthread_attr_t a;
@@ -114,16 +152,12 @@ bool ims_digest_read_start(struct ims_service *svc, const char *url)
     pthread_t t;
     int e = pthread_create(&t, &a, read_one, o);
     pthread_attr_destroy(&a);
-    if (e != 0) {
-        free(o->url);
-        free(o);
-        pthread_mutex_lock(&dr->mu);
-        dr->running--;
-        pthread_cond_broadcast(&dr->cond);
-        pthread_mutex_unlock(&dr->mu);
-        return false;
-    }
-    return true;
+    if (e == 0)
+        return true;
+    free(o->url);
+    free(o);
+    ims_digest_read_unreserve(svc, url);
+    return false;
 }
 
 void ims_digest_reads_wait(struct ims_service *svc, int ms)
@@ -138,7 +172,7 @@ void ims_digest_reads_wait(struct ims_service *svc, int ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&dr->mu);
-    if (dr->running && !dr->stopping)
+    if (!none_running(dr) && !dr->stopping)
         pthread_cond_timedwait(&dr->cond, &dr->mu, &until);
     pthread_mutex_unlock(&dr->mu);
 }

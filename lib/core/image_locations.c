@@ -134,18 +134,24 @@ static enum ims_rc remembered_digests(struct ims_service *svc, const char *url, 
             return IMS_OK;
         }
         d->read_tried = may_read;
-        bool held = bd.hasher[0] && bd.hash_until >= ims_now() && !ims_owner_gone(bd.hasher);
+        const char *owner = ims_process_owner();
+        /* this process's claim holds while it reads (one left behind by a
+         * failed write does not); another's while its lease and owner live */
+        bool held = bd.hasher[0] && (ims_streq(bd.hasher, owner)
+                                         ? ims_digest_read_running(svc, url)
+                                         : bd.hash_until >= ims_now() && !ims_owner_gone(bd.hasher));
         if (started && !held) /* the read ended without digests */
             return ims_fail(err, IMS_E_BADREQ, "Invalid location: its data could not be read.");
-        if (!started && may_read && !held) {
-            const char *owner = ims_process_owner();
+        if (!started && may_read && !held && ims_digest_read_reserve(svc, url)) {
             bool claimed = false;
             rc = ims_repo_blob_hash_claim(c, url, bd.hasher, owner, ims_now() + svc->cfg->upload_lease_seconds,
                                           &claimed, err);
+            if (rc != IMS_OK || !claimed)
+                ims_digest_read_unreserve(svc, url);
             if (rc != IMS_OK)
                 return rc;
             if (claimed && !(started = ims_digest_read_start(svc, url)))
-                ims_repo_blob_hash_end(c, url, owner, NULL, NULL, err); /* too many at once: nobody's claim */
+                ims_repo_blob_hash_end(c, url, owner, NULL, NULL, err); /* not started: nobody's claim */
             if (started)
                 continue;
         }

@@ -20,7 +20,7 @@ import uuid
 import pytest
 
 from fault_proxy import FaultProxy
-from helpers import PATCH_21, active_image, sdk_connect, unique
+from helpers import PATCH_21, RawUpload, active_image, sdk_connect, unique
 
 DATA = b"location api data\n" * 100
 MD5, SHA = hashlib.md5(DATA).hexdigest(), hashlib.sha512(DATA).hexdigest()
@@ -356,3 +356,38 @@ def test_reading_the_data_holds_no_request(srv, proxy):
         got = api.get("/v2/images/%s" % img["id"]).json()
         assert got["checksum"] == hashlib.md5(data).hexdigest(), got
     assert reads_of(srv, url) in (1, 2)
+
+
+def test_a_claim_left_behind_by_this_process_is_taken_over(srv):
+    """A claim of this process's to read data whose read is not running
+    (the write that ends it failed) holds nothing: the next request reads
+    the data, instead of every request being told to retry while the
+    process lives (its claims are renewed with its leases)."""
+    api = srv.project_user()
+    writing = queued(api)
+    raw = RawUpload(srv, api.token, writing["id"], content_length=1 << 30)  # names this process in blobs.writer
+    try:
+        assert raw.send(b"x" * 65536)
+        deadline, owner = time.monotonic() + 30, []
+        while not owner and time.monotonic() < deadline:
+            owner = srv.sql("SELECT writer FROM blobs WHERE writer IS NOT NULL")
+            time.sleep(0.05)
+        assert owner, "the upload registered no blob"
+    finally:
+        raw.close()
+    data = DATA + b"claim left behind\n"
+    src = active_image(api, data=data)
+    url = location_of(api, src["id"])
+    srv.sql("UPDATE images SET checksum = NULL, os_hash_algo = NULL, os_hash_value = NULL, revision = revision + 1 "
+            "WHERE id = ?", (src["id"],))
+    srv.sql("UPDATE blobs SET hasher = ?, hash_until = ? WHERE location = ?",
+            (owner[0][0], int(time.time()) + 3600, url))
+    q = queued(api)
+    sdk = Sdk(srv, api)
+    try:
+        r = add_until_read(sdk, q["id"], url)
+        assert r.status_code == 202, r.text
+    finally:
+        sdk.close()
+    assert api.get("/v2/images/%s" % q["id"]).json()["checksum"] == hashlib.md5(data).hexdigest()
+    assert reads_of(srv, url) == 1
