@@ -8,11 +8,9 @@
  * blob's row and ends the claim, and a later request reads them there.
  * Few at once in a process; ims_service_close stops them at their next
  * mebibyte. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core-int.h"
 #include "ims/db.h"
