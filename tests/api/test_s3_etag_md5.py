@@ -47,6 +47,13 @@ def exact(api, img, data):
     assert api.get("/v2/images/%s/file" % img["id"]).content == data
 
 
+def upload_source(srv, api, data):
+    """Uploads data as a new image, checks it exact, and says how its md5 was had."""
+    img = active_image(api, data)
+    exact(api, img, data)
+    return md5_source(srv, img["id"])
+
+
 def probe_requests(proxy):
     return [(s[0], s[2]) for s in proxy.seen if PROBE in s[1]]
 
@@ -62,14 +69,9 @@ def test_one_put_takes_its_md5_from_the_etag(start_imsd, obs_s3):
         assert s3_keys(obs_s3, bucket, "ims-probe/") == {}
         assert "probe passed" in srv.log_path.read_text(errors="replace")
         api = srv.admin()
-        data = os.urandom(2 * PART + 77)
-        img = active_image(api, data)
-        exact(api, img, data)
-        assert md5_source(srv, img["id"]) == "from the store's answer"
-        small = os.urandom(PART - 1)   # one PUT from memory, not the streamed one: hashed
-        img = active_image(api, small)
-        exact(api, img, small)
-        assert md5_source(srv, img["id"]) == "hashed"
+        assert upload_source(srv, api, os.urandom(2 * PART + 77)) == "from the store's answer"
+        # one PUT from memory, not the streamed one: hashed
+        assert upload_source(srv, api, os.urandom(PART - 1)) == "hashed"
     finally:
         proxy.close()
 
@@ -129,9 +131,7 @@ def test_a_failed_or_wrong_probe_turns_it_off(start_imsd, obs_s3):
             data = os.urandom(PART + 999)
             proxy.rewrite(1, {"ETag": '"%s"' % hashlib.md5(b"not the data").hexdigest()}, method="PUT",
                           match="/images/")
-            img = active_image(api, data)
-            exact(api, img, data)
-            assert md5_source(srv, img["id"]) == "hashed", fault
+            assert upload_source(srv, api, data) == "hashed", fault
         finally:
             proxy.close()
 
@@ -142,10 +142,7 @@ def test_off_sends_no_probe_and_hashes(start_imsd, obs_s3):
         srv, _ = start(start_imsd, obs_s3, proxy, md5_from_etag="off")
         assert probe_requests(proxy) == [], proxy.seen
         api = srv.admin()
-        data = os.urandom(PART + 5)
-        img = active_image(api, data)
-        exact(api, img, data)
-        assert md5_source(srv, img["id"]) == "hashed"
+        assert upload_source(srv, api, os.urandom(PART + 5)) == "hashed"
     finally:
         proxy.close()
 
