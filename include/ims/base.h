@@ -4,11 +4,13 @@
 #ifndef IMS_BASE_H
 #define IMS_BASE_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define IMS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -152,6 +154,11 @@ int64_t ims_now(void);
 int64_t ims_now_us(void);
 /* Microseconds, monotonic. */
 int64_t ims_mono_us(void);
+/* A condition variable whose timed waits count on the monotonic clock (a
+ * wall-clock step neither cuts nor stretches them), and the deadline for
+ * such a wait us microseconds from now. */
+void ims_cond_init_monotonic(pthread_cond_t *cv);
+struct timespec ims_mono_deadline(int64_t us);
 /* "YYYY-MM-DDTHH:MM:SSZ" (Glance's format); out must hold 21 bytes. Times
  * outside years 0..9999 are written as the nearest end of that range. */
 void ims_time_iso(int64_t t, char out[21]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Wall-clock time in the two ISO 8601 shapes our APIs print, and a parser
- * for the shapes clients send in filters. */
+ * for the shapes clients send in filters; monotonic time and deadlines for
+ * timed waits. */
 #include "ims/base.h"
 
 #include <stdio.h>
@@ -26,6 +27,25 @@ int64_t ims_mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ims_cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+struct timespec ims_mono_deadline(int64_t us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = ts.tv_nsec + us * 1000;
+    ts.tv_sec += ns / 1000000000;
+    ts.tv_nsec = ns % 1000000000;
+    return ts;
 }
 
 /* Days since 1970-01-01 to a proleptic Gregorian date by 400-year eras

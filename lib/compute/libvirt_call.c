@@ -71,11 +71,7 @@ struct ims_lv_call *ims_lv_call_start(virDomainPtr dom, enum ims_lv_op op, const
 {
     struct ims_lv_call *c = ims_xcalloc(1, sizeof(*c));
     pthread_mutex_init(&c->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    ims_cond_init_monotonic(&c->cv);
     c->op = op;
     c->refs = 2;
     c->xml = xml ? ims_xstrdup(xml) : NULL;

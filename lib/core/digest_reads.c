@@ -35,11 +35,7 @@ struct ims_digest_reads *ims_digest_reads_new(void)
 {
     struct ims_digest_reads *dr = ims_xcalloc(1, sizeof(*dr));
     pthread_mutex_init(&dr->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&dr->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    ims_cond_init_monotonic(&dr->cond);
     return dr;
 }
 
@@ -161,14 +157,7 @@ bool ims_digest_read_start(struct ims_service *svc, const char *url)
 void ims_digest_reads_wait(struct ims_service *svc, int ms)
 {
     struct ims_digest_reads *dr = svc->digest_reads;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = ims_mono_deadline((int64_t)ms * 1000);
     pthread_mutex_lock(&dr->mu);
     if (!none_running(dr) && !dr->stopping)
         pthread_cond_timedwait(&dr->cond, &dr->mu, &until);

@@ -165,11 +165,7 @@ static void *reaper_main(void *arg)
             if (l->head && l->head->deadline_us - now < wait_us)
                 wait_us = l->head->deadline_us - now;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (wait_us + 1000) * 1000;
-        ts.tv_sec += ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
+        struct timespec ts = ims_mono_deadline(wait_us + 1000);
         pthread_cond_timedwait(&g->wake, &g->lock, &ts);
     }
     pthread_mutex_unlock(&g->lock);
@@ -181,11 +177,7 @@ struct ims_conn_guard *guard_start(unsigned head_timeout_s, unsigned body_timeou
 {
     struct ims_conn_guard *g = ims_xcalloc(1, sizeof(*g));
     pthread_mutex_init(&g->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    ims_cond_init_monotonic(&g->wake);
     g->lists[L_HEAD].timeout_us = (int64_t)(head_timeout_s ? head_timeout_s : 30) * 1000000;
     g->lists[L_BODY].timeout_us = (int64_t)(body_timeout_s ? body_timeout_s : 30) * 1000000;
     g->lists[L_REFUSED].timeout_us = g->lists[L_HEAD].timeout_us < REFUSE_GRACE_US ? g->lists[L_HEAD].timeout_us
