@@ -78,6 +78,31 @@ static enum ims_rc group_changed(struct ims_dbc *c, const char *group_id, struct
     return ims_q_exec(&q, err);
 }
 
+/* A token carries the Keystone roles its user held when it was issued, a
+ * group's among them: a user leaving a group that holds one (user_id), or
+ * every member of such a group as it goes (NULL), loses the tokens issued
+ * before, as a role taken from the group ends them (repo_assignments.c)
+ * and as Keystone revokes them. Run before the membership rows go. A
+ * group holding IAM policies alone ends nothing: those are read at every
+ * request. */
+static enum ims_rc group_tokens_end(struct ims_dbc *c, const char *group_id, const char *user_id,
+                                    struct ims_err *err)
+{
+    struct ims_q q;
+    if (!ims_q_prepare(&q, c,
+                       user_id ? "UPDATE users SET tokens_valid_after = ? WHERE id = ? AND EXISTS "
+                                 "(SELECT 1 FROM assignments WHERE actor_type = 'group' AND actor_id = ?)"
+                               : "UPDATE users SET tokens_valid_after = ? WHERE id IN "
+                                 "(SELECT user_id FROM group_members WHERE group_id = ?) AND EXISTS "
+                                 "(SELECT 1 FROM assignments WHERE actor_type = 'group' AND actor_id = ?)",
+                       err))
+        return IMS_E_DB;
+    ims_q_int(&q, ims_now_us());
+    ims_q_text(&q, user_id ? user_id : group_id);
+    ims_q_text(&q, group_id);
+    return ims_q_exec(&q, err);
+}
+
 /* Runs a write, then bumps the generation. */
 static enum ims_rc write_and_bump(struct ims_q *q, const char *what, struct ims_err *err)
 {
@@ -158,6 +183,7 @@ enum ims_rc ims_repo_group_delete(struct ims_dbc *c, const char *id, struct ims_
     static const char *const children[] = {"DELETE FROM group_members WHERE group_id = ?",
                                            "DELETE FROM grants WHERE group_id = ?",
                                            "DELETE FROM assignments WHERE actor_type = 'group' AND actor_id = ?"};
+    rc = group_tokens_end(c, id, NULL, err);
     for (size_t i = 0; i < IMS_ARRAY_SIZE(children) && rc == IMS_OK; i++) {
         struct ims_q q;
         if (!ims_q_prepare(&q, c, children[i], err)) {
@@ -205,8 +231,10 @@ enum ims_rc ims_repo_group_remove_user(struct ims_dbc *c, const char *group_id, 
     enum ims_rc rc = ims_db_begin(c, err);
     if (rc != IMS_OK)
         return rc;
-    rc = delete_one(c, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", group_id, user_id,
-                    "membership", err);
+    rc = group_tokens_end(c, group_id, user_id, err);
+    if (rc == IMS_OK)
+        rc = delete_one(c, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", group_id, user_id,
+                        "membership", err);
     if (rc == IMS_OK)
         rc = group_changed(c, group_id, err);
     return ims_db_end(c, rc, err);

@@ -267,3 +267,38 @@ def test_an_iam_administrator_cannot_reach_a_cloud_administrators_role(imsd, adm
     assert admin.put("/v3/groups/%s/users/%s" % (ops["id"], staff.user_id)).status_code == 204
     assert admin.delete("/v3/groups/%s/users/%s" % (ops["id"], staff.user_id)).status_code == 204
     assert admin.delete("/v3/groups/%s" % ops["id"]).status_code == 204
+
+
+def test_leaving_a_group_ends_the_tokens_its_roles_made(imsd, admin, make_project_user):
+    """A token carries the Keystone roles its user held when it was issued,
+    a group's among them. Taking the user out of a group that holds one
+    (or deleting the group) ends the tokens issued before, as taking the
+    role away from the group does and as Keystone revokes them. Before,
+    a user removed from a cloud administrators' group kept the admin role
+    in its tokens for their whole lifetime ([identity] token_ttl, a day)."""
+    other = make_project_user()
+    private = active_image(other, visibility="private")
+    for leave in ("remove the member", "delete the group"):
+        u = make_project_user()
+        g = admin.post("/v3/groups", json={"group": {"name": unique("ops"), "description": ""}}).json()["group"]
+        assert admin.put("/v3/projects/%s/groups/%s/roles/admin" % (u.project_id, g["id"])).status_code == 204
+        assert admin.put("/v3/groups/%s/users/%s" % (g["id"], u.user_id)).status_code == 204
+        tok, roles = token_roles(imsd, u)
+        assert roles == ["admin", "member"], leave
+        boss = Api(imsd.url, tok)
+        assert boss.get("/v2/images/%s" % private["id"]).status_code == 200, leave
+        if leave == "remove the member":
+            assert admin.delete("/v3/groups/%s/users/%s" % (g["id"], u.user_id)).status_code == 204
+        else:
+            assert admin.delete("/v3/groups/%s" % g["id"]).status_code == 204
+        r = boss.get("/v2/images/%s" % private["id"])
+        assert r.status_code == 401, (leave, r.status_code, r.text)  # was 200: still the cloud admin
+        tok, roles = token_roles(imsd, u)                            # a new login holds what is left
+        assert roles == ["member"], leave
+        assert Api(imsd.url, tok).get("/v2/images/%s" % private["id"]).status_code == 404, leave
+    # a group holding no Keystone role (IAM policies, read at every request) ends no token
+    u = make_project_user()
+    plain = admin.post("/v3/groups", json={"group": {"name": unique("plain"), "description": ""}}).json()["group"]
+    assert admin.put("/v3/groups/%s/users/%s" % (plain["id"], u.user_id)).status_code == 204
+    assert admin.delete("/v3/groups/%s/users/%s" % (plain["id"], u.user_id)).status_code == 204
+    assert u.get("/v2/images").status_code == 200
