@@ -10,9 +10,11 @@
  * client's own PUT does, and nothing is held; such a PUT is tried again
  * only while none of its body went, so a fault later fails the write (the
  * upload's client gets the error, nothing is stored); with md5_from_etag
- * its answer's ETag is the data's md5 once a probe at open proved this
- * service's ETags md5s (commit gives it; the writer's caller then hashes
- * no md5). Any other blob goes
+ * its answer's ETag is the data's md5 once a probe proved this service's
+ * ETags md5s (commit gives it; the writer's caller then hashes no md5).
+ * The probe runs once per process, on the first such writer: a process
+ * that never uploads one (imsctl, a node that only serves) sends none.
+ * Any other blob goes
  * up as a multipart upload, two parts at a time while the next part fills
  * (ims_obs_s3_upload_open), so an upload holds three parts in memory and no
  * file, and a failed part is sent again from memory; one that fits in a
@@ -27,6 +29,7 @@
  * reads files (the caller removes the copy). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,9 +46,11 @@ struct s3_store {
     char *bucket;
     char *dir; /* local: <dir>/tmp */
     uint64_t part_size, single_put_max;
-    /* md5_from_etag: the probe at open proved this service's single-PUT
-     * ETags md5s; the probe's encryption headers (probe_etag_md5) */
-    bool etag_md5;
+    /* md5_from_etag: the probe is wanted and not yet run; once run,
+     * whether it proved this service's single-PUT ETags md5s, and its
+     * encryption headers (probe_etag_md5). All three under probe_lock. */
+    pthread_mutex_t probe_lock;
+    bool probe_due, etag_md5;
     char probe_sse[IMS_OBS_SSE_MAX];
 };
 
@@ -87,6 +92,37 @@ static bool object_key(const struct s3_store *st, const char *location, char key
     return true;
 }
 
+/* md5_from_etag = auto: only a service whose ETag the probe proved the
+ * md5 of its data is trusted, and later answers only with the probe's
+ * encryption headers; any failure leaves md5s computed locally. */
+static void probe_etag_md5(struct s3_store *st)
+{
+    st->probe_due = false;
+    char id[IMS_UUID_LEN + 1], key[64];
+    ims_uuid_new(id);
+    snprintf(key, sizeof(key), PROBE_PREFIX "%s", id);
+    struct ims_err err = {0};
+    if (ims_obs_s3_probe_etag_md5(st->obs, st->bucket, key, st->probe_sse, &err) != IMS_OBS_OK) {
+        ims_warn("S3 store: md5_from_etag off: %s", err.msg);
+        return;
+    }
+    st->etag_md5 = true;
+    ims_info("S3 store: single PUTs' ETags are the md5 of their data (probe passed): uploads of a known size "
+             "take their checksum from them");
+}
+
+/* Whether a single PUT's answer gives its md5 here: the probe runs on the
+ * first writer that asks; writers opened meanwhile wait for its verdict. */
+static bool etag_md5_proved(struct s3_store *st)
+{
+    pthread_mutex_lock(&st->probe_lock);
+    if (st->probe_due)
+        probe_etag_md5(st);
+    bool proved = st->etag_md5;
+    pthread_mutex_unlock(&st->probe_lock);
+    return proved;
+}
+
 static enum ims_rc s3_writer_open(struct ims_store *s, int64_t size, struct ims_store_writer **ret,
                                   struct ims_err *err)
 {
@@ -98,13 +134,14 @@ static enum ims_rc s3_writer_open(struct ims_store *s, int64_t size, struct ims_
     char key[64];
     snprintf(key, sizeof(key), KEY_PREFIX "%s", w->id);
     bool one_put = size >= 0 && (uint64_t)size > st->part_size && (uint64_t)size <= st->single_put_max;
+    bool etag_md5 = one_put && etag_md5_proved(st);
     enum ims_obs_rc rc = one_put ? ims_obs_s3_upload_open_sized(st->obs, st->bucket, key, (uint64_t)size, &w->up, err)
                                  : ims_obs_s3_upload_open(st->obs, st->bucket, key, st->part_size, &w->up, err);
     if (rc) {
         free(w);
         return obs_fail(err, rc);
     }
-    w->base.md5_at_commit = one_put && st->etag_md5;
+    w->base.md5_at_commit = etag_md5;
     *ret = &w->base;
     return IMS_OK;
 }
@@ -311,57 +348,78 @@ static bool sweep_remove(void *ctx, const char *location)
     return object_key(st, location, key) && ims_obs_remove(st->obs, st->bucket, key, &e) == IMS_OBS_OK;
 }
 
-/* Blobs no row references, committed more than grace_seconds ago. A
- * writer's data is invisible until its commit, so no upload in progress
- * is ever listed; the multipart uploads of a process that died are the
- * service's to expire (an S3 lifecycle rule). */
-static enum ims_rc s3_recover(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
-                              int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
+/* Calls each(ctx, key, mtime) for every object under prefix, a page at a time. */
+static enum ims_obs_rc list_each(struct s3_store *st, const char *prefix,
+                                 void (*each)(void *ctx, const char *key, int64_t mtime), void *ctx,
+                                 struct ims_err *err)
 {
-    struct s3_store *st = (struct s3_store *)s;
-    int64_t cutoff = ims_now() - grace_seconds;
-    *ret_temp = *ret_orphans = 0;
-    struct ims_sweep sweep = {.known = known, .remove = sweep_remove, .ctx = st};
     char *token = NULL;
     enum ims_obs_rc rc;
     do {
         struct ims_obs_listing l = {0};
-        rc = ims_obs_list(st->obs, st->bucket, KEY_PREFIX, token, IMS_OBS_LIST_MAX, &l, err);
+        rc = ims_obs_list(st->obs, st->bucket, prefix, token, IMS_OBS_LIST_MAX, &l, err);
         free(token);
         token = NULL;
         if (rc)
             break;
-        for (size_t i = 0; i < l.n; i++) {
-            const char *id = l.items[i].key + strlen(KEY_PREFIX);
-            char loc[IMS_BLOB_LOCATION_MAX];
-            snprintf(loc, sizeof(loc), "%s://%s", ims_store_id(&st->base), id);
-            if (ims_uuid_valid(id) && l.items[i].mtime <= cutoff)
-                ims_sweep_add(&sweep, loc);
-        }
+        for (size_t i = 0; i < l.n; i++)
+            each(ctx, l.items[i].key, l.items[i].mtime);
         if (l.truncated && l.next)
             token = ims_xstrdup(l.next);
         ims_obs_listing_release(&l);
     } while (token);
-    *ret_orphans = ims_sweep_finish(&sweep);
-    return rc ? obs_fail(err, rc) : IMS_OK;
+    return rc;
 }
 
-/* md5_from_etag = auto: only a service whose ETag the probe proved the
- * md5 of its data is trusted, and later answers only with the probe's
- * encryption headers; any failure leaves md5s computed locally. */
-static void probe_etag_md5(struct s3_store *st)
+struct recover_ctx {
+    struct s3_store *st;
+    struct ims_sweep *sweep;
+    int64_t cutoff, probes; /* probe objects removed */
+};
+
+static void recover_blob(void *ctx, const char *key, int64_t mtime)
 {
-    char id[IMS_UUID_LEN + 1], key[64];
-    ims_uuid_new(id);
-    snprintf(key, sizeof(key), PROBE_PREFIX "%s", id);
-    struct ims_err err = {0};
-    if (ims_obs_s3_probe_etag_md5(st->obs, st->bucket, key, st->probe_sse, &err) != IMS_OBS_OK) {
-        ims_warn("S3 store: md5_from_etag off: %s", err.msg);
+    struct recover_ctx *r = ctx;
+    const char *id = key + strlen(KEY_PREFIX);
+    char loc[IMS_BLOB_LOCATION_MAX];
+    snprintf(loc, sizeof(loc), "%s://%s", ims_store_id(&r->st->base), id);
+    if (ims_uuid_valid(id) && mtime <= r->cutoff)
+        ims_sweep_add(r->sweep, loc);
+}
+
+/* A probe object is only ever needed by the probe that PUT it, for a
+ * moment: one older than the grace is what a failed DELETE left. */
+static void recover_probe(void *ctx, const char *key, int64_t mtime)
+{
+    struct recover_ctx *r = ctx;
+    struct ims_err e = {0};
+    if (mtime > r->cutoff)
         return;
-    }
-    st->etag_md5 = true;
-    ims_info("S3 store: single PUTs' ETags are the md5 of their data (probe passed): uploads of a known size "
-             "take their checksum from them");
+    if (ims_obs_remove(r->st->obs, r->st->bucket, key, &e) == IMS_OBS_OK)
+        r->probes++;
+    else
+        ims_warn("S3 store: cannot remove the probe object %s:%s left behind: %s", r->st->bucket, key, e.msg);
+}
+
+/* Blobs no row references, committed more than grace_seconds ago, and
+ * probe objects as old. A writer's data is invisible until its commit,
+ * so no upload in progress is ever listed; the multipart uploads of a
+ * process that died are the service's to expire (an S3 lifecycle rule). */
+static enum ims_rc s3_recover(struct ims_store *s, const struct ims_blob_known *known, int64_t grace_seconds,
+                              int64_t *ret_temp, int64_t *ret_orphans, struct ims_err *err)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    *ret_temp = *ret_orphans = 0;
+    struct ims_sweep sweep = {.known = known, .remove = sweep_remove, .ctx = st};
+    struct recover_ctx r = {.st = st, .sweep = &sweep, .cutoff = ims_now() - grace_seconds};
+    enum ims_obs_rc rc = list_each(st, KEY_PREFIX, recover_blob, &r, err);
+    *ret_orphans = ims_sweep_finish(&sweep);
+    if (!rc)
+        rc = list_each(st, PROBE_PREFIX, recover_probe, &r, err);
+    if (r.probes)
+        ims_info("S3 store: %lld probe object(s) older than the grace removed", (long long)r.probes);
+    *ret_orphans += r.probes;
+    return rc ? obs_fail(err, rc) : IMS_OK;
 }
 
 static void s3_close(struct ims_store *s)
@@ -370,6 +428,7 @@ static void s3_close(struct ims_store *s)
     if (!st)
         return;
     ims_obs_close(st->obs);
+    pthread_mutex_destroy(&st->probe_lock);
     free(st->bucket);
     free(st->dir);
     free(st);
@@ -429,8 +488,8 @@ enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_
     st->dir = ims_xstrdup(cfg->dir);
     st->part_size = cfg->part_size;
     st->single_put_max = cfg->single_put_max;
-    if (cfg->md5_from_etag)
-        probe_etag_md5(st);
+    pthread_mutex_init(&st->probe_lock, NULL);
+    st->probe_due = cfg->md5_from_etag;
     *ret = &st->base;
     return IMS_OK;
 }
