@@ -110,8 +110,9 @@ enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, cons
 struct ims_patch;
 /* Before the edit: reads (once, remembered) the digests of the data patch's
  * locations name if no holder has them, so the edit reads no blob;
- * IMS_E_CONFLICT while another request reads them. */
-enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p,
+ * IMS_E_CONFLICT while another request reads them. Image id must be one p
+ * sees and may change before any read starts. */
+enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p, const char *id,
                                         const struct ims_patch *patch, struct ims_err *err);
 enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
                                       const struct ims_patch *patch, struct ims_patch *ret_rest, struct ims_err *err);

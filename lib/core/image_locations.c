@@ -204,6 +204,20 @@ static enum ims_rc prepare_url(struct ims_service *svc, const struct ims_princip
     return IMS_OK;
 }
 
+/* Before any data is read for image id: the caller sees it (404 otherwise)
+ * and may change it (denied: the 403's words), so a caller who may not
+ * never starts a read. The edit asks again of the row as it is then. */
+static enum ims_rc may_change(struct ims_service *svc, const struct ims_principal *p, const char *id,
+                              bool service_may, const char *denied, struct ims_err *err)
+{
+    struct ims_image img = {0};
+    enum ims_rc rc = ims_images_get(svc, p, id, &img, err);
+    if (rc == IMS_OK && !(service_may && p->is_service) && !ims_images_can_modify(p, &img))
+        rc = ims_fail(err, IMS_E_FORBIDDEN, "%s", denied);
+    ims_image_release(&img);
+    return rc;
+}
+
 /* Keeps a location's metadata ("{}" or none: none kept, the default shown). */
 static void set_metadata(struct ims_service *svc, struct ims_image *img, const char *url, const char *metadata)
 {
@@ -388,10 +402,11 @@ static enum ims_rc one_op(struct ims_service *svc, const struct ims_principal *p
     return rc;
 }
 
-enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p,
+enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p, const char *id,
                                         const struct ims_patch *patch, struct ims_err *err)
 {
     enum ims_rc rc = IMS_OK;
+    bool checked = false;
     for (size_t i = 0; rc == IMS_OK && svc->cfg->show_multiple_locations && i < patch->n; i++) {
         const struct ims_patch_op *op = &patch->ops[i];
         struct ims_location_value *v = NULL;
@@ -400,6 +415,12 @@ enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct im
         if (!ims_streq(op->path, "locations") || op->op == IMS_PATCH_REMOVE ||
             ims_patch_locations_value(op, &v, &n, &ignored) != IMS_OK)
             continue;
+        if (n && !checked) {
+            char denied[128];
+            snprintf(denied, sizeof(denied), "You are not permitted to modify image %s.", id);
+            rc = may_change(svc, p, id, false, denied, err);
+            checked = true;
+        }
         for (size_t j = 0; rc == IMS_OK && j < n; j++)
             rc = prepare_url(svc, p, v[j].url, err);
         ims_location_values_free(v, n);
@@ -434,7 +455,9 @@ enum ims_rc ims_image_location_add(struct ims_service *svc, const struct ims_pri
 {
     if (!svc->cfg->location_api)
         return ims_fail(err, IMS_E_NOTFOUND, "%s", "The resource could not be found.");
-    enum ims_rc rc = prepare_url(svc, p, v->url, err);
+    enum ims_rc rc = may_change(svc, p, id, true, "You are not authorized to complete add_image_location action.", err);
+    if (rc == IMS_OK)
+        rc = prepare_url(svc, p, v->url, err);
     if (rc != IMS_OK)
         return rc;
     struct ims_image_edit e;

@@ -197,7 +197,7 @@ static enum ims_rc edit_modifiable(struct ims_service *svc, const struct ims_pri
 enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal *p, const char *id,
                              const struct ims_patch *patch, struct ims_image *ret, struct ims_err *err)
 {
-    enum ims_rc rc = ims_image_locations_prepare(svc, p, patch, err);
+    enum ims_rc rc = ims_image_locations_prepare(svc, p, id, patch, err);
     if (rc != IMS_OK)
         return rc;
     struct ims_image_edit e;

@@ -391,3 +391,35 @@ def test_a_claim_left_behind_by_this_process_is_taken_over(srv):
         sdk.close()
     assert api.get("/v2/images/%s" % q["id"]).json()["checksum"] == hashlib.md5(data).hexdigest()
     assert reads_of(srv, url) == 1
+
+
+def test_a_caller_who_may_not_edit_the_image_starts_no_read(srv):
+    """Whether the caller may change the image is asked before any data is
+    read for its checksums: a member of a shared image (who sees it but may
+    not change it) gets 403 and an image it cannot see 404, from the add as
+    from a PATCH of /locations, and no read of the data starts; the owner's
+    add then reads it, once."""
+    owner, other = srv.project_user(), srv.project_user()
+    data = DATA + b"not yours to edit\n"
+    src = active_image(other, data=data)
+    url = location_of(other, src["id"])
+    srv.sql("UPDATE images SET checksum = NULL, os_hash_algo = NULL, os_hash_value = NULL, revision = revision + 1 "
+            "WHERE id = ?", (src["id"],))
+    shared, hidden = queued(owner), queued(owner)
+    r = owner.post("/v2/images/%s/members" % shared["id"], json={"member": other.project_id})
+    assert r.status_code == 200, r.text
+    assert other.get("/v2/images/%s" % shared["id"]).status_code == 200
+    assert other.get("/v2/images/%s" % hidden["id"]).status_code == 404
+    sdk = Sdk(srv, other)
+    try:
+        for img, status in ((shared, 403), (hidden, 404)):
+            r = sdk.add(img["id"], {"url": url})
+            assert r.status_code == status, r.text
+            r = other.patch("/v2/images/%s" % img["id"],
+                            json=[{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}],
+                            headers={"Content-Type": PATCH_21})
+            assert r.status_code == status, r.text
+    finally:
+        sdk.close()
+    assert reads_of(srv, url) == 0
+    assert owner.get("/v2/images/%s" % shared["id"]).json()["status"] == "queued"
