@@ -1931,12 +1931,8 @@ enum ims_rc ims_repo_images_backfill_tags_text(struct ims_dbc *c, struct ims_err
         ims_strlist_release(&one);
         rc = ims_q_exec(&q, err);
     }
-    if (rc == IMS_OK) {
-        if (!ims_q_prepare(&q, c, "UPDATE images SET tags_text = '' WHERE tags_text IS NULL", err))
-            rc = IMS_E_DB;
-        else
-            rc = ims_q_exec(&q, err);
-    }
+    if (rc == IMS_OK)
+        rc = ims_q_run(c, "UPDATE images SET tags_text = '' WHERE tags_text IS NULL", err);
     ims_buf_release(&buf);
     ims_strlist_release(&tags);
     ims_strlist_release(&ids);
@@ -1977,12 +1973,8 @@ enum ims_rc ims_repo_images_backfill_props_text(struct ims_dbc *c, struct ims_er
     enum ims_rc rc = st == IMS_STEP_DONE ? IMS_OK : ims_fail(err, IMS_E_DB, "reading image_properties failed");
     for (size_t i = 0; i < ids.n && rc == IMS_OK; i++)
         rc = exec_3(c, "UPDATE images SET props_text = ? WHERE id = ?", encoded.items[i], ids.items[i], NULL, err);
-    if (rc == IMS_OK) {
-        if (!ims_q_prepare(&q, c, "UPDATE images SET props_text = '' WHERE props_text IS NULL", err))
-            rc = IMS_E_DB;
-        else
-            rc = ims_q_exec(&q, err);
-    }
+    if (rc == IMS_OK)
+        rc = ims_q_run(c, "UPDATE images SET props_text = '' WHERE props_text IS NULL", err);
     ims_buf_release(&buf);
     ims_kvlist_release(&props);
     ims_strlist_release(&ids);
