@@ -7,13 +7,17 @@
  * (small data: its answer as before); the thread keeps the digests on the
  * blob's row and ends the claim, and a later request reads them there.
  * Few at once in a process; ims_service_close stops them at their next
- * mebibyte. */
+ * mebibyte. A read that fails for the store (an S3 connection reset after
+ * an answer held past the client's own retry time) is read again, with
+ * the store's retry rules (ims_obs_s3_retry_*), before it counts as failed. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "core-int.h"
+#include "ims/config.h"
 #include "ims/db.h"
+#include "ims/obs.h"
 #include "ims/service.h"
 #include "ims/store.h"
 
@@ -112,18 +116,63 @@ static bool keep_going(void *ctx)
     return go;
 }
 
+/* Waits ms unless stop comes first; false once stopping. */
+static bool pause_unless_stopping(struct ims_digest_reads *dr, int64_t ms)
+{
+    struct timespec until = ims_mono_deadline(ms * 1000);
+    pthread_mutex_lock(&dr->mu);
+    while (!dr->stopping && pthread_cond_timedwait(&dr->cond, &dr->mu, &until) == 0)
+        ; /* another read ended: not ours to wake for */
+    bool go = !dr->stopping;
+    pthread_mutex_unlock(&dr->mu);
+    return go;
+}
+
+static enum ims_rc read_digests(struct ims_service *svc, const char *url, char md5[33], char sha[129],
+                                struct ims_err *err)
+{
+    struct ims_blob_reader r = {.fd = -1};
+    enum ims_rc rc = svc->store->ops->open_read(svc->store, url, &r, err);
+    if (rc == IMS_OK)
+        rc = ims_blob_digests(&r, md5, sha, keep_going, svc->digest_reads, err);
+    ims_blob_reader_close(&r);
+    return rc;
+}
+
+/* The read, tried again while the store fails it (IMS_E_IO: missing data
+ * or a stop is final) as often as the store's retry rules allow; each try
+ * is itself retried by the store's client within its time, so what a try
+ * took does not count against the next. */
+static enum ims_rc read_retried(struct ims_service *svc, const char *url, char md5[33], char sha[129],
+                                struct ims_err *err)
+{
+    const struct ims_config *cfg = svc->cfg;
+    const struct ims_obs_s3_retry rules = {.attempts = (unsigned)cfg->store_retry_attempts,
+                                           .base_ms = cfg->store_retry_base_ms,
+                                           .max_delay_ms = cfg->store_retry_max_delay_ms,
+                                           .total_ms = cfg->store_retry_total_seconds * 1000};
+    for (unsigned failed = 1;; failed++) {
+        enum ims_rc rc = read_digests(svc, url, md5, sha, err);
+        uint64_t rnd;
+        ims_random_bytes(&rnd, sizeof(rnd));
+        int64_t delay = ims_obs_s3_retry_delay_ms(&rules, failed, rnd);
+        if (rc != IMS_E_IO || !ims_obs_s3_retry_allowed(&rules, failed, 0, delay))
+            return rc;
+        ims_warn("locations: the checksum read of %s failed (%s); try %u of %u in %lld ms", url,
+                 err->msg, failed + 1, rules.attempts, (long long)delay);
+        if (!pause_unless_stopping(svc->digest_reads, delay))
+            return rc;
+    }
+}
+
 static void *read_one(void *arg)
 {
     struct one_read *o = arg;
     struct ims_service *svc = o->svc;
     char md5[33], sha[129];
     struct ims_err err = {0};
-    struct ims_blob_reader r = {.fd = -1};
     ims_info("locations: reading the data at %s for its checksums", o->url); /* tests count these */
-    enum ims_rc rc = svc->store->ops->open_read(svc->store, o->url, &r, &err);
-    if (rc == IMS_OK)
-        rc = ims_blob_digests(&r, md5, sha, keep_going, svc->digest_reads, &err);
-    ims_blob_reader_close(&r);
+    enum ims_rc rc = read_retried(svc, o->url, md5, sha, &err);
     if (rc != IMS_OK)
         ims_warn("locations: reading the data at %s for its checksums failed: %s", o->url, err.msg);
     /* nothing kept on failure: the claim ends, a later request tries again */

@@ -423,3 +423,38 @@ def test_a_caller_who_may_not_edit_the_image_starts_no_read(srv):
         sdk.close()
     assert reads_of(srv, url) == 0
     assert owner.get("/v2/images/%s" % shared["id"]).json()["status"] == "queued"
+
+
+def test_a_reset_after_a_long_held_answer_is_read_again(start_imsd, obs_s3):
+    """The S3 store's answer held longer than [store] retry_total_seconds,
+    then its connection reset: the checksum read is tried again (a fresh
+    GET), not failed; the data is read once for the image, which takes it."""
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        srv = start_imsd(config={
+            "images": {"location_api": "true", "show_multiple_locations": "true"},
+            "store": {"backend": "s3", "endpoint": proxy.endpoint, "region": obs_s3["S3_REGION"],
+                      "bucket": "locreset-" + uuid.uuid4().hex[:20], "access_key": obs_s3["S3_ACCESS_KEY"],
+                      "secret_key": obs_s3["S3_SECRET_KEY"], "retry_base_ms": 20, "retry_max_delay_ms": 100,
+                      "retry_total_seconds": 1}})
+        api = srv.project_user()
+        data = DATA + b"reset after a long hold\n"
+        src = active_image(api, data=data)
+        url = location_of(api, src["id"])
+        srv.sql("UPDATE images SET checksum = NULL, os_hash_algo = NULL, os_hash_value = NULL, "
+                "revision = revision + 1 WHERE id = ?", (src["id"],))
+        q = queued(api)
+        proxy.drop(1, method="GET", match=url.split("://", 1)[1], on_drop=lambda: time.sleep(2.5))
+        sdk = Sdk(srv, api)
+        try:
+            r = add_until_read(sdk, q["id"], url)
+            assert r.status_code == 202, r.text
+        finally:
+            sdk.close()
+        assert [s for s in proxy.seen if s[2].startswith("drop")], proxy.seen
+        got = api.get("/v2/images/%s" % q["id"]).json()
+        assert got["checksum"] == hashlib.md5(data).hexdigest(), got
+        log = srv.log_path.read_text(errors="replace")
+        assert reads_of(srv, url) == 1 and "for its checksums failed:" not in log and "try 2 of" in log, log[-6000:]
+    finally:
+        proxy.close()
