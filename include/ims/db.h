@@ -287,9 +287,12 @@ enum ims_rc ims_repo_blob_digests_get(struct ims_dbc *c, const char *location, s
 enum ims_rc ims_repo_blob_hash_claim(struct ims_dbc *c, const char *location, const char *prior, const char *owner,
                                      int64_t until, bool *ret_claimed, struct ims_err *err);
 /* Ends owner's claim, keeping the digests read (md5 and sha512 NULL: none,
- * the reading failed). */
+ * the reading failed). A failed reading with failed_until > 0 stays on the
+ * row until then (hasher IMS_BLOB_HASH_FAILED, hash_until failed_until):
+ * the data is not read again meanwhile, a claim after it may. */
+#define IMS_BLOB_HASH_FAILED "!unreadable" /* no process owner has this shape */
 enum ims_rc ims_repo_blob_hash_end(struct ims_dbc *c, const char *location, const char *owner, const char *md5,
-                                   const char *sha512, struct ims_err *err);
+                                   const char *sha512, int64_t failed_until, struct ims_err *err);
 /* Who holds location: its blob's reference count (-1: no such blob) and,
  * when it has references, the images referencing it, as their own
  * location or as the copy property copy_prop (IMS_PROP_COPY_PREFIX<store>). */

@@ -232,7 +232,10 @@ void ims_blob_reader_close(struct ims_blob_reader *r);
  * url's data started on a thread of its own once claimed (it gives the
  * slot back when done; false: it could not start, the slot given back);
  * whether this process reads url now (a claim of this process's without
- * a slot was left behind); a wait of up to ms for any read to end. */
+ * a slot was left behind); a wait of up to ms for any read to end. A read
+ * that failed is kept on its blob's row this long: requests meanwhile get
+ * its error at once, none reads the data again up to the failure. */
+#define IMS_DIGEST_FAILURE_SECONDS 60
 struct ims_digest_reads *ims_digest_reads_new(void);
 void ims_digest_reads_stop(struct ims_digest_reads *dr);
 bool ims_digest_read_reserve(struct ims_service *svc, const char *url);

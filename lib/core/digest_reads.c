@@ -174,10 +174,13 @@ static void *read_one(void *arg)
     ims_info("locations: reading the data at %s for its checksums", o->url); /* tests count these */
     enum ims_rc rc = read_retried(svc, o->url, md5, sha, &err);
     if (rc != IMS_OK)
-        ims_warn("locations: reading the data at %s for its checksums failed: %s", o->url, err.msg);
-    /* nothing kept on failure: the claim ends, a later request tries again */
+        ims_warn("locations: the checksum read of %s failed: %s", o->url, err.msg);
+    /* a failure is kept for a while (not a stop: another process may read
+     * it): requests meanwhile fail at once instead of reading again up to
+     * the failure; a request after it reads again */
+    int64_t failed_until = rc != IMS_OK && rc != IMS_E_BUSY ? ims_now() + IMS_DIGEST_FAILURE_SECONDS : 0;
     if (ims_repo_blob_hash_end(ims_db_conn(svc->db), o->url, ims_process_owner(), rc == IMS_OK ? md5 : NULL,
-                               rc == IMS_OK ? sha : NULL, &err) != IMS_OK)
+                               rc == IMS_OK ? sha : NULL, failed_until, &err) != IMS_OK)
         ims_warn("locations: keeping the checksums of %s failed: %s", o->url, err.msg);
     ims_digest_read_unreserve(svc, o->url); /* a claim left behind is this process's no more */
     free(o->url);

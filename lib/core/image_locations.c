@@ -133,6 +133,8 @@ static enum ims_rc remembered_digests(struct ims_service *svc, const char *url, 
             return IMS_OK;
         }
         d->read_tried = may_read;
+        if (ims_streq(bd.hasher, IMS_BLOB_HASH_FAILED) && bd.hash_until >= ims_now()) /* read lately, failed */
+            return ims_fail(err, IMS_E_BADREQ, "Invalid location: its data could not be read.");
         const char *owner = ims_process_owner();
         /* this process's claim holds while it reads (one left behind by a
          * failed write does not); another's while its lease and owner live */
@@ -150,7 +152,7 @@ static enum ims_rc remembered_digests(struct ims_service *svc, const char *url, 
             if (rc != IMS_OK)
                 return rc;
             if (claimed && !(started = ims_digest_read_start(svc, url)))
-                ims_repo_blob_hash_end(c, url, owner, NULL, NULL, err); /* not started: nobody's claim */
+                ims_repo_blob_hash_end(c, url, owner, NULL, NULL, 0, err); /* not started: nobody's claim */
             if (started)
                 continue;
         }

@@ -518,7 +518,8 @@ const char *const ims_migrations[] = {
      * a second location request reads them instead of the whole blob
      * again. hasher is the process reading it now (ims_process_owner),
      * its claim held until hash_until (renewed while it lives), so
-     * concurrent requests do not each read it (image_locations.c). */
+     * concurrent requests do not each read it (image_locations.c); or
+     * IMS_BLOB_HASH_FAILED until hash_until: the reading failed lately. */
     "ALTER TABLE blobs ADD COLUMN md5 VARCHAR(32);"
     "ALTER TABLE blobs ADD COLUMN sha512 VARCHAR(128);"
     "ALTER TABLE blobs ADD COLUMN hasher VARCHAR(128);"

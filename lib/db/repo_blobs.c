@@ -96,16 +96,19 @@ enum ims_rc ims_repo_blob_hash_claim(struct ims_dbc *c, const char *location, co
 }
 
 enum ims_rc ims_repo_blob_hash_end(struct ims_dbc *c, const char *location, const char *owner, const char *md5,
-                                   const char *sha512, struct ims_err *err)
+                                   const char *sha512, int64_t failed_until, struct ims_err *err)
 {
+    bool failed = !md5 && failed_until > 0;
     struct ims_q q;
     if (!ims_q_prepare(&q, c,
-                       "UPDATE blobs SET md5 = ?, sha512 = ?, hasher = NULL, hash_until = NULL "
+                       "UPDATE blobs SET md5 = ?, sha512 = ?, hasher = ?, hash_until = ? "
                        "WHERE location = ? AND hasher = ?",
                        err))
         return IMS_E_DB;
     ims_q_text(&q, md5);
     ims_q_text(&q, sha512);
+    ims_q_text(&q, failed ? IMS_BLOB_HASH_FAILED : NULL);
+    ims_q_int(&q, failed ? failed_until : 0);
     ims_q_text(&q, location);
     ims_q_text(&q, owner);
     return ims_q_exec(&q, err);

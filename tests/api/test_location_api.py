@@ -425,24 +425,34 @@ def test_a_caller_who_may_not_edit_the_image_starts_no_read(srv):
     assert owner.get("/v2/images/%s" % shared["id"]).json()["status"] == "queued"
 
 
+def fast_retry_srv(start_imsd, obs_s3, proxy):
+    """An imsd whose S3 store (through proxy) retries fast, within 1 s."""
+    return start_imsd(config={
+        "images": {"location_api": "true", "show_multiple_locations": "true"},
+        "store": {"backend": "s3", "endpoint": proxy.endpoint, "region": obs_s3["S3_REGION"],
+                  "bucket": "locfast-" + uuid.uuid4().hex[:20], "access_key": obs_s3["S3_ACCESS_KEY"],
+                  "secret_key": obs_s3["S3_SECRET_KEY"], "retry_attempts": 2, "retry_base_ms": 20,
+                  "retry_max_delay_ms": 100, "retry_total_seconds": 1}})
+
+
+def checksumless(srv, api, data):
+    """The location of data that no holder has checksums for."""
+    src = active_image(api, data=data)
+    srv.sql("UPDATE images SET checksum = NULL, os_hash_algo = NULL, os_hash_value = NULL, "
+            "revision = revision + 1 WHERE id = ?", (src["id"],))
+    return location_of(api, src["id"])
+
+
 def test_a_reset_after_a_long_held_answer_is_read_again(start_imsd, obs_s3):
     """The S3 store's answer held longer than [store] retry_total_seconds,
     then its connection reset: the checksum read is tried again (a fresh
     GET), not failed; the data is read once for the image, which takes it."""
     proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
     try:
-        srv = start_imsd(config={
-            "images": {"location_api": "true", "show_multiple_locations": "true"},
-            "store": {"backend": "s3", "endpoint": proxy.endpoint, "region": obs_s3["S3_REGION"],
-                      "bucket": "locreset-" + uuid.uuid4().hex[:20], "access_key": obs_s3["S3_ACCESS_KEY"],
-                      "secret_key": obs_s3["S3_SECRET_KEY"], "retry_base_ms": 20, "retry_max_delay_ms": 100,
-                      "retry_total_seconds": 1}})
+        srv = fast_retry_srv(start_imsd, obs_s3, proxy)
         api = srv.project_user()
         data = DATA + b"reset after a long hold\n"
-        src = active_image(api, data=data)
-        url = location_of(api, src["id"])
-        srv.sql("UPDATE images SET checksum = NULL, os_hash_algo = NULL, os_hash_value = NULL, "
-                "revision = revision + 1 WHERE id = ?", (src["id"],))
+        url = checksumless(srv, api, data)
         q = queued(api)
         proxy.drop(1, method="GET", match=url.split("://", 1)[1], on_drop=lambda: time.sleep(2.5))
         sdk = Sdk(srv, api)
@@ -455,6 +465,44 @@ def test_a_reset_after_a_long_held_answer_is_read_again(start_imsd, obs_s3):
         got = api.get("/v2/images/%s" % q["id"]).json()
         assert got["checksum"] == hashlib.md5(data).hexdigest(), got
         log = srv.log_path.read_text(errors="replace")
-        assert reads_of(srv, url) == 1 and "for its checksums failed:" not in log and "try 2 of" in log, log[-6000:]
+        assert reads_of(srv, url) == 1 and "checksum read of %s failed:" % url not in log and "try 2 of" in log, log[-6000:]
+    finally:
+        proxy.close()
+
+
+def test_data_that_cannot_be_read_is_not_read_again_for_a_while(start_imsd, obs_s3):
+    """A checksum read that failed (every GET of the data refused, after the
+    store's retries) is kept on the blob's row for a bounded time: an add
+    meanwhile gets the same 400 at once and reads nothing; once that time
+    is over (here set back in the row) the data is read again, and taken."""
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        srv = fast_retry_srv(start_imsd, obs_s3, proxy)
+        api = srv.project_user()
+        data = DATA + b"unreadable for a while\n"
+        url = checksumless(srv, api, data)
+        q = queued(api)
+        proxy.fail(None, status=503, code="SlowDown", method="GET", match=url.split("://", 1)[1])
+        sdk = Sdk(srv, api)
+        try:
+            r = add_until_read(sdk, q["id"], url)
+            assert r.status_code == 400 and "could not be read" in r.text, r.text
+            assert reads_of(srv, url) == 1, srv.log_path.read_text(errors="replace")[-5000:]
+            gets = len([s for s in proxy.seen if s[0] == "GET"])
+            t = time.monotonic()
+            for _ in range(3):
+                r = sdk.add(q["id"], {"url": url})
+                assert r.status_code == 400 and "could not be read" in r.text, r.text
+            assert time.monotonic() - t < 5
+            assert reads_of(srv, url) == 1 and len([s for s in proxy.seen if s[0] == "GET"]) == gets, proxy.seen
+            assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "queued"
+            proxy.clear()
+            srv.sql("UPDATE blobs SET hash_until = ? WHERE location = ?", (int(time.time()) - 1, url))
+            r = add_until_read(sdk, q["id"], url)
+            assert r.status_code == 202, r.text
+        finally:
+            sdk.close()
+        assert reads_of(srv, url) == 2
+        assert api.get("/v2/images/%s" % q["id"]).json()["checksum"] == hashlib.md5(data).hexdigest()
     finally:
         proxy.close()
