@@ -148,6 +148,9 @@ uint64_t ims_hash_str(uint64_t h, const char *s);
  * table indexed by its value modulo a power of two wants this first (ids
  * that differ in a few hex digits filled 32 of 128 sets of a cache). */
 uint64_t ims_hash_mix(uint64_t h);
+/* n bytes at p, continuing from h, a word at a time and mixed (no
+ * ims_hash_mix needed): for long keys such as a statement's SQL text. */
+uint64_t ims_hash_bytes(uint64_t h, const void *p, size_t n);
 
 int64_t ims_now(void);
 /* Microseconds since the epoch, UTC. */

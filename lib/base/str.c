@@ -242,6 +242,26 @@ uint64_t ims_hash_str(uint64_t h, const char *s)
     return h;
 }
 
+/* Eight bytes a step, each word folded in with one multiply (FNV-1a above
+ * is a multiply per byte: over a list query's ~2 KB of SQL, looked up in the
+ * statement cache on every request, it was 2-3 % of a page's CPU), then
+ * mixed so that every bit of the result depends on every byte. */
+uint64_t ims_hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    const uint64_t k = 0x9e3779b97f4a7c15ULL;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
+    uint64_t tail = n; /* the length tells "ab" from "ab\0" */
+    for (size_t i = 0; i < n; i++)
+        tail |= (uint64_t)s[i] << (8 * (i + 1));
+    return ims_hash_mix((h ^ tail) * k);
+}
+
 /* splitmix64's finaliser. */
 uint64_t ims_hash_mix(uint64_t z)
 {

@@ -278,7 +278,7 @@ static struct pg_stmt *stmt_new(struct pg_handle *h, const char *sql, uint64_t h
 static void *pg_prepare(void *handle, const char *sql, struct ims_err *err)
 {
     struct pg_handle *h = handle;
-    uint64_t hash = ims_hash_str(IMS_HASH_SEED, sql);
+    uint64_t hash = ims_hash_bytes(IMS_HASH_SEED, sql, strlen(sql));
     size_t slot = hash % CACHE_SLOTS;
     for (size_t probe = 0; probe < CACHE_SLOTS; probe++, slot = (slot + 1) % CACHE_SLOTS) {
         struct pg_stmt *st = h->cache[slot];

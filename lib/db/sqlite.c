@@ -19,6 +19,7 @@
 
 struct cached {
     char *sql;
+    size_t len; /* of sql */
     sqlite3_stmt *st;
     uint64_t hash;
 };
@@ -169,13 +170,14 @@ static enum ims_rc sq_exec(void *handle, const char *sql, struct ims_err *err)
 static void *sq_prepare(void *handle, const char *sql, struct ims_err *err)
 {
     struct sqlite_handle *h = handle;
-    uint64_t hash = ims_hash_str(IMS_HASH_SEED, sql);
+    size_t len = strlen(sql);
+    uint64_t hash = ims_hash_bytes(IMS_HASH_SEED, sql, len);
     size_t slot = hash % CACHE_SLOTS;
     for (size_t probe = 0; probe < CACHE_SLOTS; probe++, slot = (slot + 1) % CACHE_SLOTS) {
         struct cached *c = &h->cache[slot];
         if (!c->st)
             break;
-        if (c->hash == hash && strcmp(c->sql, sql) == 0) {
+        if (c->hash == hash && c->len == len && memcmp(c->sql, sql, len) == 0) {
             sqlite3_reset(c->st);
             sqlite3_clear_bindings(c->st);
             return c->st;
@@ -197,7 +199,7 @@ static void *sq_prepare(void *handle, const char *sql, struct ims_err *err)
     slot = hash % CACHE_SLOTS;
     while (h->cache[slot].st)
         slot = (slot + 1) % CACHE_SLOTS;
-    h->cache[slot] = (struct cached){.sql = ims_xstrdup(sql), .st = st, .hash = hash};
+    h->cache[slot] = (struct cached){.sql = ims_xstrdup(sql), .len = len, .st = st, .hash = hash};
     h->ncached++;
     return st;
 }
