@@ -41,9 +41,17 @@ void ims_jw_raw(struct ims_jw *w, const char *json, size_t n);
 void ims_jw_members_raw(struct ims_jw *w, const char *members, size_t n);
 
 /* key + value shorthands */
-static inline void ims_jw_kstr(struct ims_jw *w, const char *k, const char *v) { ims_jw_key(w, k); ims_jw_str(w, v); }
+static inline void ims_jw_knull(struct ims_jw *w, const char *k) { ims_jw_key(w, k); ims_jw_null(w); }
+/* "k":"v" as ims_jw_keyn + ims_jw_strn would write it, in one go */
+void ims_jw_kstrn(struct ims_jw *w, const char *k, size_t nk, const char *v, size_t nv);
+static inline void ims_jw_kstr(struct ims_jw *w, const char *k, const char *v)
+{
+    if (v)
+        ims_jw_kstrn(w, k, strlen(k), v, strlen(v));
+    else
+        ims_jw_knull(w, k);
+}
 static inline void ims_jw_kint(struct ims_jw *w, const char *k, int64_t v) { ims_jw_key(w, k); ims_jw_int(w, v); }
 static inline void ims_jw_kbool(struct ims_jw *w, const char *k, bool v) { ims_jw_key(w, k); ims_jw_bool(w, v); }
-static inline void ims_jw_knull(struct ims_jw *w, const char *k) { ims_jw_key(w, k); ims_jw_null(w); }
 
 #endif

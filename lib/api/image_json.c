@@ -126,8 +126,7 @@ static void render(struct ims_jw *w, const struct ims_image *img, const struct i
     memcpy(link, "/v2/images/", 11);
     memcpy(link + 11, img->id, idlen);
     memcpy(link + 11 + idlen, "/file", 6);
-    ims_jw_key(w, "self");
-    ims_jw_strn(w, link, 11 + idlen);
+    ims_jw_kstrn(w, "self", 4, link, 11 + idlen);
     ims_jw_kstr(w, "file", link);
     ims_jw_kstr(w, "schema", "/v2/schemas/image");
     const char *ep = img->enterprise_project_id ? img->enterprise_project_id : "0";

@@ -96,6 +96,30 @@ static void check(const unsigned char *s, size_t n)
         ims_buf_adds(&want, ":1}");
         assert_int_equal(got.len, want.len);
         assert_memory_equal(got.data, want.data, want.len);
+
+        /* as a member's key, its value, and both, written in one call */
+        const char *keys[] = {key, "k", key}, *values[] = {"v", key, key};
+        for (size_t i = 0; i < 3; i++) {
+            ims_buf_reset(&got);
+            ims_jw_init(&w, &got);
+            ims_jw_obj_begin(&w);
+            ims_jw_kstr(&w, keys[i], values[i]); /* first: no comma */
+            ims_jw_kint(&w, "a", 1);
+            ims_jw_kstr(&w, keys[i], values[i]); /* after another member */
+            ims_jw_kstr(&w, "b", NULL);
+            ims_jw_obj_end(&w);
+            ims_buf_reset(&want);
+            ims_buf_addc(&want, '{');
+            for (int twice = 0; twice < 2; twice++) {
+                reference(&want, (const unsigned char *)keys[i], strlen(keys[i]));
+                ims_buf_addc(&want, ':');
+                reference(&want, (const unsigned char *)values[i], strlen(values[i]));
+                ims_buf_adds(&want, twice ? "" : ",\"a\":1,");
+            }
+            ims_buf_adds(&want, ",\"b\":null}");
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, want.len);
+        }
         free(key);
     }
     ims_buf_release(&got);
