@@ -75,13 +75,18 @@ void ims_import_giveback(struct ims_service *svc, const char *id, const char *up
  * not exist yet): where a fetch, a conversion or a link puts the file the
  * store will adopt. Recovery removes it if this process dies. */
 enum ims_rc ims_import_temp_path(struct ims_service *svc, char **ret_path, struct ims_err *err);
-/* One read of the file: its size and md5 and sha512 (hex). */
+/* One read of the file: its size and md5 (unless md5_hex is NULL) and
+ * sha512 (hex). */
 enum ims_rc ims_file_digests(const char *path, int64_t *ret_size, char md5_hex[33], char sha_hex[129],
                              struct ims_err *err);
 struct ims_import_data {
     const char *temp_path;   /* from ims_import_temp_path; adopted or removed by the commit */
     int64_t size, virtual_size;
-    char md5[33], sha512[129]; /* "" when not computed (a quick import reads nothing) */
+    /* "" when not computed (a quick import reads nothing); md5 alone "" with
+     * sha512 computed: left to the store (ims_blob_adopt), which the
+     * commit fills in */
+    char md5[33], sha512[129];
+    const char *md5_from; /* set by the commit: how md5 was had, for the log; "" when it was not */
     const char *disk_format;
     const char *data_origin; /* __data_origin to record ("file,bucket:object"); NULL: leave it */
 };
@@ -94,9 +99,10 @@ struct ims_import_data {
 enum ims_rc ims_image_checksums_fill(struct ims_service *svc, const char *id, const char *blob,
                                      struct ims_err *err);
 /* The store adopts d's file and the image becomes active with it, on
- * condition that upload_id's claim still holds (else nothing is kept). */
+ * condition that upload_id's claim still holds (else nothing is kept);
+ * d->md5 and d->md5_from filled in. */
 enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const char *upload_id,
-                              const struct ims_import_data *d, struct ims_err *err);
+                              struct ims_import_data *d, struct ims_err *err);
 
 /* ---- the file itself (lib/core/import_file.c, export_file.c) ---- */
 /* The url's names as object storage takes them: IMG.0068 (no bucket),

@@ -125,6 +125,7 @@ typedef ssize_t (*ims_obs_source_fn)(void *ctx, char *buf, size_t max);
 
 struct ims_obs;
 
+struct ims_obs_put_answer;
 /* How a file is put (ims_obs_put_file_with). */
 struct ims_obs_put_opts {
     const char *tag; /* NULL, or a tag to mark the object with (ims_obs_tag_valid) */
@@ -133,6 +134,12 @@ struct ims_obs_put_opts {
      * instead of a copy. Never for a user's file, which the user may still
      * change in place. */
     bool may_link;
+    /* S3: a file of at most this many bytes goes up as one PUT (at most
+     * 5 GiB; 0: only a file that fits in a part does, the rest in parts) */
+    uint64_t single_put_max;
+    /* S3 (may be NULL): the answer of the one PUT that stored the file; all
+     * "" when it went in parts (an ETag that is no md5) */
+    struct ims_obs_put_answer *answer;
 };
 
 /* A streamed read of [offset, offset + length) of one object, opened by

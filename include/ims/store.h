@@ -80,9 +80,16 @@ struct ims_store_ops {
      * does not exist yet). adopt makes such a file a blob as commit does
      * (fsync, rename into place: no copy) and removes it on failure; it
      * takes only paths temp_path gave. NULL in stores without local files:
-     * their data goes through a writer. */
+     * their data goes through a writer. ret_md5 (may be NULL): as
+     * commit's, the md5 of the data when the store knows it for certain
+     * (S3: the proved ETag of the one PUT), else "". */
     enum ims_rc (*temp_path)(struct ims_store *s, char **ret_path, struct ims_err *err);
-    enum ims_rc (*adopt)(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err);
+    enum ims_rc (*adopt)(struct ims_store *s, const char *path, char **ret_location, char ret_md5[33],
+                         struct ims_err *err);
+    /* Whether adopt will give (in all likelihood: commit's answer decides)
+     * the md5 of a file of size bytes, so its producer may leave md5 out
+     * of its pass (the writer's md5_at_commit, for files). NULL: never. */
+    bool (*adopt_gives_md5)(struct ims_store *s, uint64_t size);
     /* A file holding location's blob, for a program that reads it by
      * path (qemu-img exporting it); the path is owned by the caller. The
      * file store gives the blob's own file (*ret_copy false); a remote

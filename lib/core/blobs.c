@@ -53,27 +53,35 @@ enum ims_rc ims_blob_writer_commit(struct ims_service *svc, struct ims_store_wri
     return rc;
 }
 
-enum ims_rc ims_blob_writer_commit_md5(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
-                                       char md5_hex[33], const char **ret_from, struct ims_err *err)
+/* The md5 of a blob just stored at *location: the producer's (md5_hex
+ * given), else the store's (stored), else read back; on a failure to read
+ * it the blob is unclaimed and *location freed. */
+static enum ims_rc settle_md5(struct ims_service *svc, char **location, const char stored[33], char md5_hex[33],
+                              const char **ret_from, struct ims_err *err)
 {
-    char stored[33] = "";
+    enum ims_rc rc = IMS_OK;
     bool hashed = md5_hex[0] != 0;
-    enum ims_rc rc = ims_blob_writer_commit(svc, w, ret_location, stored, err);
-    if (rc != IMS_OK)
-        return rc;
     const char *from = hashed ? "hashed" : stored[0] ? "from the store's answer" : "read back from the store";
     if (!hashed && stored[0])
         memcpy(md5_hex, stored, 33);
-    else if (!hashed && (rc = ims_blob_md5(svc, *ret_location, md5_hex, err)) != IMS_OK) {
+    else if (!hashed && (rc = ims_blob_md5(svc, *location, md5_hex, err)) != IMS_OK) {
         /* the store did not vouch for its md5 and it cannot be read back: no image data without one */
-        ims_blob_unclaim(svc, *ret_location);
-        free(*ret_location);
-        *ret_location = NULL;
+        ims_blob_unclaim(svc, *location);
+        free(*location);
+        *location = NULL;
         return rc;
     }
     if (ret_from)
         *ret_from = from;
     return IMS_OK;
+}
+
+enum ims_rc ims_blob_writer_commit_md5(struct ims_service *svc, struct ims_store_writer *w, char **ret_location,
+                                       char md5_hex[33], const char **ret_from, struct ims_err *err)
+{
+    char stored[33] = "";
+    enum ims_rc rc = ims_blob_writer_commit(svc, w, ret_location, stored, err);
+    return rc != IMS_OK ? rc : settle_md5(svc, ret_location, stored, md5_hex, ret_from, err);
 }
 
 void ims_blob_writer_abort(struct ims_service *svc, struct ims_store_writer *w)
@@ -96,10 +104,11 @@ void ims_blob_unclaim(struct ims_service *svc, const char *location)
     ims_blob_release(svc, location);
 }
 
-enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, struct ims_err *err)
+enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, char md5_hex[33],
+                           const char **ret_from, struct ims_err *err)
 {
-    char *location = NULL;
-    enum ims_rc rc = svc->store->ops->adopt(svc->store, path, &location, err);
+    char *location = NULL, stored[33] = "";
+    enum ims_rc rc = svc->store->ops->adopt(svc->store, path, &location, stored, err);
     if (rc != IMS_OK)
         return rc;
     rc = ims_repo_blob_register(ims_db_conn(svc->db), location, ims_process_owner(), lease_until(svc), err);
@@ -109,8 +118,16 @@ enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret
         free(location);
         return rc;
     }
+    if (md5_hex && (rc = settle_md5(svc, &location, stored, md5_hex, ret_from, err)) != IMS_OK)
+        return rc;
     *ret_location = location;
     return IMS_OK;
+}
+
+bool ims_blob_adopt_gives_md5(struct ims_service *svc, int64_t size)
+{
+    const struct ims_store_ops *ops = svc->store->ops;
+    return size >= 0 && ops->adopt_gives_md5 && ops->adopt_gives_md5(svc->store, (uint64_t)size);
 }
 
 void ims_blob_release(struct ims_service *svc, const char *blob)

@@ -79,8 +79,15 @@ enum ims_rc ims_blob_writer_commit_md5(struct ims_service *svc, struct ims_store
                                        char md5_hex[33], const char **ret_from, struct ims_err *err);
 /* The md5 of a stored blob, read back from its store. */
 enum ims_rc ims_blob_md5(struct ims_service *svc, const char *location, char md5[33], struct ims_err *err);
-/* A file of the store's temporary area made a registered blob. */
-enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, struct ims_err *err);
+/* A file of the store's temporary area made a registered blob. md5_hex
+ * NULL: no md5 wanted (the checksums come later); else as
+ * ims_blob_writer_commit_md5's: the producer's md5, or "" to have the
+ * store's (ims_blob_adopt_gives_md5 said it would) or the one read back. */
+enum ims_rc ims_blob_adopt(struct ims_service *svc, const char *path, char **ret_location, char md5_hex[33],
+                           const char **ret_from, struct ims_err *err);
+/* Whether adopting a file of size bytes gives its md5, so that its
+ * producer may leave md5 out of its pass. */
+bool ims_blob_adopt_gives_md5(struct ims_service *svc, int64_t size);
 /* Ends this process's claim on a blob it wrote but no image took, and
  * collects it. */
 void ims_blob_unclaim(struct ims_service *svc, const char *location);

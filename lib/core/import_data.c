@@ -53,7 +53,7 @@ enum ims_rc ims_file_digests(const char *path, int64_t *ret_size, char md5_hex[3
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return ims_fail(err, IMS_E_IO, "cannot open %s: %s", path, strerror(errno));
-    struct ims_hash_pipe *h = ims_hash_pipe_new(NULL, NULL);
+    struct ims_hash_pipe *h = ims_hash_pipe_new_digests(NULL, NULL, md5_hex != NULL, true);
     if (!h) {
         close(fd);
         return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
@@ -137,10 +137,12 @@ enum ims_rc ims_image_checksums_fill(struct ims_service *svc, const char *id, co
 }
 
 enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const char *upload_id,
-                              const struct ims_import_data *d, struct ims_err *err)
+                              struct ims_import_data *d, struct ims_err *err)
 {
     char *location = NULL;
-    enum ims_rc rc = ims_blob_adopt(svc, d->temp_path, &location, err);
+    d->md5_from = "";
+    /* an md5 left out of a pass that hashed sha512: the store's, or read back */
+    enum ims_rc rc = ims_blob_adopt(svc, d->temp_path, &location, d->sha512[0] ? d->md5 : NULL, &d->md5_from, err);
     if (rc != IMS_OK) {
         unlink(d->temp_path); /* adopt removes it on failure; a refusal leaves it */
         return rc;

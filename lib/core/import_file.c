@@ -112,7 +112,7 @@ static enum ims_rc write_sink(void *ctx, const void *p, size_t n, struct ims_err
 }
 
 /* Streams what r delivers into j->fetched; with md5 and sha512 (hex) in
- * the same pass when they are asked for (md5 not NULL). */
+ * the same pass, each when it is asked for (not NULL). */
 static enum ims_rc fetch(struct job *j, struct ims_obs_reader *r, uint64_t size, char *md5, char *sha,
                          struct ims_err *err)
 {
@@ -120,8 +120,9 @@ static enum ims_rc fetch(struct job *j, struct ims_obs_reader *r, uint64_t size,
     sink.fd = open(j->fetched, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (sink.fd < 0)
         return ims_fail(err, IMS_E_IO, "cannot create %s: %s", j->fetched, strerror(errno));
-    struct ims_hash_pipe *h = md5 ? ims_hash_pipe_new(write_sink, &sink) : NULL;
-    enum ims_rc rc = h || !md5 ? IMS_OK : ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    bool digests = md5 || sha;
+    struct ims_hash_pipe *h = digests ? ims_hash_pipe_new_digests(write_sink, &sink, md5 != NULL, sha != NULL) : NULL;
+    enum ims_rc rc = h || !digests ? IMS_OK : ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     char *buf = ims_xmalloc(FETCH_BLOCK);
     uint64_t got = 0;
     while (rc == IMS_OK) {
@@ -322,6 +323,14 @@ static bool store_keeps_file(const struct job *j)
     return ims_store_is_local(ims_store_router_first(j->svc->store));
 }
 
+/* Where the md5 of an imported file of size bytes is hashed (NULL: the
+ * store's adopt gives it, as an S3 PUT's proved ETag, and sha512 is hashed
+ * alone). */
+static char *md5_to_hash(const struct job *j, struct ims_import_data *d, int64_t size)
+{
+    return ims_blob_adopt_gives_md5(j->svc, size) ? NULL : d->md5;
+}
+
 static enum ims_rc convert_to_raw(struct job *j, const char *input, const struct ims_format_info *fi,
                                   struct ims_err *err)
 {
@@ -398,7 +407,7 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
             d->size = (int64_t)size;
         } else if (rc == IMS_E_NOTIMPL) { /* another file system, or S3: read it once */
             ims_info("image %s: quick import copies %s:%s (%s)", j->id, j->url->bucket, j->url->object, err->msg);
-            rc = fetch(j, r, size, d->md5, d->sha512, err);
+            rc = fetch(j, r, size, md5_to_hash(j, d, (int64_t)size), d->sha512, err);
             if (rc == IMS_OK)
                 rc = same_file(j, &fi, declared, err);
             d->size = (int64_t)size;
@@ -423,7 +432,8 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
                 rc = ims_fail_code(err, IMS_E_BADREQ, "IMG.0057", "The image file %s:%s changed while it was read.",
                                    j->url->bucket, j->url->object);
         } else if (rc == IMS_E_NOTIMPL) {
-            rc = fetch(j, r, size, store_keeps_file(j) ? NULL : d->md5, d->sha512, err);
+            bool later = store_keeps_file(j); /* the checksums after the image is active */
+            rc = fetch(j, r, size, later ? NULL : md5_to_hash(j, d, (int64_t)size), later ? NULL : d->sha512, err);
             if (rc == IMS_OK)
                 rc = same_file(j, &fi, declared, err);
         }
@@ -455,9 +465,9 @@ static enum ims_rc import_steps(struct job *j, struct ims_obs *obs, struct ims_o
                 d->size = (int64_t)st.st_size;
         }
     }
-    if (rc == IMS_OK && !o->quick && !d->md5[0] && !store_keeps_file(j)) {
+    if (rc == IMS_OK && !o->quick && !d->sha512[0] && !store_keeps_file(j)) {
         int64_t digested = 0;
-        rc = ims_file_digests(d->temp_path, &digested, d->md5, d->sha512, err);
+        rc = ims_file_digests(d->temp_path, &digested, md5_to_hash(j, d, d->size), d->sha512, err);
         if (rc == IMS_OK && digested != d->size)
             rc = ims_fail(err, IMS_E_IO, "%s changed while it was read", d->temp_path);
     }
@@ -507,9 +517,9 @@ enum ims_rc ims_import_file(struct ims_service *svc, const char *id, const struc
         rc = ims_import_commit(svc, id, upload_id, &d, err);
     }
     if (rc == IMS_OK)
-        ims_info("image %s: %s:%s imported (%s, %lld bytes, virtual %lld) in %.2f s", id, url->bucket, url->object,
-                 d.disk_format, (long long)d.size, (long long)d.virtual_size,
-                 (double)(ims_mono_us() - started) / 1e6);
+        ims_info("image %s: %s:%s imported (%s, %lld bytes, virtual %lld) in %.2f s%s%s", id, url->bucket,
+                 url->object, d.disk_format, (long long)d.size, (long long)d.virtual_size,
+                 (double)(ims_mono_us() - started) / 1e6, d.md5_from[0] ? "; md5 " : "", d.md5_from);
     /* the temporary files go first: on a full disk the repository needs
      * their room to give the image back */
     cleanup(&j);

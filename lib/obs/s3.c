@@ -907,8 +907,10 @@ static ssize_t file_read(void *ctx, char *buf, size_t max)
 
 static void file_rewind(void *ctx) { ((struct file_src *)ctx)->pos = 0; }
 
+/* One PUT of the body; ret (may be NULL): its answer, when it succeeded. */
 static enum ims_obs_rc put_single(struct s3 *s, const char *bucket, const char *key, uint64_t size,
-                                  const struct body *b, const char *tag, struct ims_err *err)
+                                  const struct body *b, const char *tag, struct ims_obs_put_answer *ret,
+                                  struct ims_err *err)
 {
     struct upload_src u = {.fn = b->fn, .ctx = b->ctx, .left = size, .rewind = b->rewind};
     char tag_line[sizeof(TAG_HEADER) + IMS_OBS_TAG_MAX + 4];
@@ -918,6 +920,8 @@ static enum ims_obs_rc put_single(struct s3 *s, const char *bucket, const char *
                         .headers = hdrs};
     struct resp r;
     enum ims_obs_rc rc = perform(s, &q, &r, "put", err);
+    if (!rc && ret)
+        answer_from(&r, ret);
     resp_release(&r);
     return rc;
 }
@@ -1111,7 +1115,7 @@ static enum ims_obs_rc s3_put(struct ims_obs *o, const char *bucket, const char 
         const struct body b = {mem_read, &m, mem_rewind};
         enum ims_obs_rc rc = fill(src, ctx, held, (size_t)size, bucket, key, err);
         if (!rc)
-            rc = which_missing(o, put_single(s, bucket, key, size, &b, tag, err), bucket, key, err);
+            rc = which_missing(o, put_single(s, bucket, key, size, &b, tag, NULL, err), bucket, key, err);
         free(held);
         return rc;
     }
@@ -1131,11 +1135,14 @@ static enum ims_obs_rc s3_put_file(struct ims_obs *o, const char *bucket, const 
     if (size > MAX_OBJECT)
         return ims_obs_fail(err, IMS_OBS_TOO_LARGE, "%s:%s: %llu bytes is more than an S3 object holds", bucket, key,
                             (unsigned long long)size);
-    if (size > s->part_size)
+    if (opts->answer)
+        memset(opts->answer, 0, sizeof(*opts->answer));
+    uint64_t single_max = opts->single_put_max < MAX_SINGLE_PUT ? opts->single_put_max : MAX_SINGLE_PUT;
+    if (size > s->part_size && size > single_max)
         return multipart(s, bucket, key, size, part_size_for(size, s->part_size), fd, NULL, NULL, opts->tag, err);
     struct file_src f = {.fd = fd, .len = size};
     const struct body b = {file_read, &f, file_rewind};
-    enum ims_obs_rc rc = put_single(s, bucket, key, size, &b, opts->tag, err);
+    enum ims_obs_rc rc = put_single(s, bucket, key, size, &b, opts->tag, opts->answer, err);
     if (rc && f.error)
         rc = ims_obs_fail(err, IMS_OBS_IO, "S3 put %s:%s: reading the file: %s", bucket, key, strerror(f.error));
     return which_missing(o, rc, bucket, key, err);
@@ -1667,8 +1674,8 @@ enum ims_obs_rc ims_obs_s3_upload_finish(struct ims_obs_upload *u, struct ims_ob
     if (!u->started) { /* it all fit in one part: one PUT */
         struct mem_src m = {.p = u->buf, .len = u->len};
         const struct body b = {mem_read, &m, mem_rewind};
-        rc = which_missing(&u->s->base, put_single(u->s, u->bucket, u->key, u->len, &b, NULL, err), u->bucket, u->key,
-                           err);
+        rc = put_single(u->s, u->bucket, u->key, u->len, &b, NULL, NULL, err);
+        rc = which_missing(&u->s->base, rc, u->bucket, u->key, err);
         upload_free(u);
         return rc;
     }

@@ -220,7 +220,8 @@ static bool temp_path_valid(const struct file_store *fs, const char *path)
            ims_temp_name_owner(path + n + 5, owner);
 }
 
-static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err)
+static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_location, char ret_md5[33],
+                            struct ims_err *err)
 {
     struct file_store *fs = (struct file_store *)s;
     if (!temp_path_valid(fs, path))
@@ -241,7 +242,7 @@ static enum ims_rc fs_adopt(struct ims_store *s, const char *path, char **ret_lo
         fs_abort(&w->base);
         return rc;
     }
-    return fs_commit(&w->base, ret_location, NULL, err);
+    return fs_commit(&w->base, ret_location, ret_md5, err);
 }
 
 /* A key is "<2 hex>/<uuid>": anything else never reaches the file

@@ -113,12 +113,19 @@ static enum ims_rc rt_temp_path(struct ims_store *s, char **ret_path, struct ims
     return first->ops->temp_path(first, ret_path, err);
 }
 
-static enum ims_rc rt_adopt(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err)
+static enum ims_rc rt_adopt(struct ims_store *s, const char *path, char **ret_location, char ret_md5[33],
+                            struct ims_err *err)
 {
     struct ims_store *first = ((struct router *)s)->stores[0];
     if (!first->ops->adopt)
         return ims_fail(err, IMS_E_NOTIMPL, "the %s store keeps no local files", first->ops->name);
-    return first->ops->adopt(first, path, ret_location, err);
+    return first->ops->adopt(first, path, ret_location, ret_md5, err);
+}
+
+static bool rt_adopt_gives_md5(struct ims_store *s, uint64_t size)
+{
+    struct ims_store *first = ((struct router *)s)->stores[0];
+    return first->ops->adopt_gives_md5 && first->ops->adopt_gives_md5(first, size);
 }
 
 static enum ims_rc rt_local_path(struct ims_store *s, const char *location, char **ret_path, bool *ret_copy,
@@ -180,6 +187,7 @@ static const struct ims_store_ops router_ops = {
     .abort = rt_abort,
     .temp_path = rt_temp_path,
     .adopt = rt_adopt,
+    .adopt_gives_md5 = rt_adopt_gives_md5,
     .local_path = rt_local_path,
     .open_read = rt_open_read,
     .remove = rt_remove,

@@ -24,8 +24,9 @@
  *
  * Producers that write files (qemu-img, links of backups) write them in
  * the local temporary directory (<dir>/tmp, the file store's: its recovery
- * removes what a dead process left); adopt uploads such a file and removes
- * it. local_path downloads a blob into that directory for a program that
+ * removes what a dead process left); adopt uploads such a file (one PUT up
+ * to single_put_max, whose answer gives its md5 as a writer's commit does)
+ * and removes it. local_path downloads a blob into that directory for a program that
  * reads files (the caller removes the copy). */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,6 +124,19 @@ static bool etag_md5_proved(struct s3_store *st)
     return proved;
 }
 
+/* Whether a file of size bytes goes up as one PUT when adopted (one that
+ * fits in a part does too), so that its answer may prove its md5. */
+static bool file_in_one_put(const struct s3_store *st, uint64_t size)
+{
+    return size <= st->part_size || size <= st->single_put_max;
+}
+
+static bool s3_adopt_gives_md5(struct ims_store *s, uint64_t size)
+{
+    struct s3_store *st = (struct s3_store *)s;
+    return file_in_one_put(st, size) && etag_md5_proved(st);
+}
+
 static enum ims_rc s3_writer_open(struct ims_store *s, int64_t size, struct ims_store_writer **ret,
                                   struct ims_err *err)
 {
@@ -196,9 +210,12 @@ static bool temp_path_valid(const struct s3_store *st, const char *path)
            len > n + 5 + IMS_UUID_LEN + 5 && strcmp(path + len - 5, ".part") == 0;
 }
 
-static enum ims_rc s3_adopt(struct ims_store *s, const char *path, char **ret_location, struct ims_err *err)
+static enum ims_rc s3_adopt(struct ims_store *s, const char *path, char **ret_location, char ret_md5[33],
+                            struct ims_err *err)
 {
     struct s3_store *st = (struct s3_store *)s;
+    if (ret_md5)
+        ret_md5[0] = 0;
     if (!temp_path_valid(st, path))
         return ims_fail(err, IMS_E_INTERNAL, "not a temporary file of this store");
     /* O_NOFOLLOW: what the producer left must be a file, not a link out */
@@ -214,9 +231,15 @@ static enum ims_rc s3_adopt(struct ims_store *s, const char *path, char **ret_lo
     snprintf(key, sizeof(key), KEY_PREFIX "%s", id);
     if (rc == IMS_OK) {
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        enum ims_obs_rc orc = ims_obs_put_file(st->obs, st->bucket, key, fd, err);
+        /* as a writer of known size: one PUT up to single_put_max, whose
+         * answer may prove the md5 (a multipart ETag never does) */
+        struct ims_obs_put_answer answer;
+        const struct ims_obs_put_opts opts = {.single_put_max = st->single_put_max, .answer = &answer};
+        enum ims_obs_rc orc = ims_obs_put_file_with(st->obs, st->bucket, key, fd, &opts, err);
         if (orc)
             rc = obs_fail(err, orc);
+        else if (ret_md5 && file_in_one_put(st, (uint64_t)sb.st_size) && etag_md5_proved(st))
+            md5_of_answer(st, &answer, ret_md5);
     }
     if (fd >= 0)
         close(fd);
@@ -442,6 +465,7 @@ static const struct ims_store_ops s3_store_ops = {
     .abort = s3_abort,
     .temp_path = s3_temp_path,
     .adopt = s3_adopt,
+    .adopt_gives_md5 = s3_adopt_gives_md5,
     .local_path = s3_local_path,
     .open_read = s3_open_read,
     .remove = s3_remove,

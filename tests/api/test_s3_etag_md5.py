@@ -14,7 +14,7 @@ import uuid
 
 from fault_proxy import FaultProxy
 from helpers import active_image, create_image
-from obs_fixtures import s3_config, s3_keys, s3_uploads
+from obs_fixtures import s3_config, s3_keys, s3_request, s3_uploads
 
 MIB = 1024 * 1024
 PART = 5 * MIB
@@ -285,5 +285,52 @@ def test_copy_image_into_s3_checks_the_etag_md5(start_imsd, obs_s3):
         while len(s3_keys(obs_s3, bucket, "images/")) != before and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(s3_keys(obs_s3, bucket, "images/")) == before
+    finally:
+        proxy.close()
+
+
+def import_md5_source(srv, image_id):
+    for line in srv.log_path.read_text(errors="replace").splitlines():
+        if "image %s: " % image_id in line and " imported (" in line:
+            return line.rsplit("; md5 ", 1)[1].strip() if "; md5 " in line else ""
+    raise AssertionError("no import line for %s" % image_id)
+
+
+def test_raw_import_into_s3_takes_its_md5_the_same_way(start_imsd, obs_s3):
+    """An import of a raw file from object storage into the S3 store: the
+    fetched file goes up as one PUT (not in parts, though larger than a
+    part) and only sha512 is hashed on the way; the md5 is the ETag's when
+    the answer proves it, read back when it does not; the checksum is the
+    data's either way."""
+    from job_helpers import run
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    try:
+        bucket = "md5-" + uuid.uuid4().hex[:20]
+        cfg = {"store": dict(s3_config(obs_s3), endpoint=proxy.endpoint, bucket=bucket, part_size=PART,
+                             **FAST_RETRY),
+               "obs": s3_config(obs_s3),
+               "images": {"max_image_size": 64 * MIB}}
+        srv = start_imsd(config=cfg)
+        api = srv.project_user()
+        src = "src-" + uuid.uuid4().hex[:16]
+        assert s3_request(obs_s3, "PUT", "/" + src)[0] == 200
+        data = os.urandom(2 * PART + 4321)
+        assert s3_request(obs_s3, "PUT", "/%s/disk.raw" % src, data=data)[0] == 200
+        body = {"name": "raw-" + uuid.uuid4().hex[:8], "image_url": "%s:disk.raw" % src,
+                "os_version": "CentOS 7.6 64bit", "min_disk": 1}
+        for answer, source in ((None, "from the store's answer"),
+                               (dict(KMS, ETag='"%s"' % hashlib.md5(b"not the data").hexdigest()),
+                                "read back from the store")):
+            proxy.clear()
+            if answer:
+                proxy.rewrite(1, answer, method="PUT", match="/images/")
+            job = run(api, "POST", "/v2/cloudimages/action", body, timeout=120)
+            assert job["status"] == "SUCCESS", job
+            img = api.get("/v2/images/%s" % job["entities"]["image_id"]).json()
+            exact(api, img, data)
+            assert import_md5_source(srv, img["id"]) == source
+            puts = [s for s in proxy.seen if s[0] == "PUT" and "/images/" in s[1]]
+            assert len(puts) == 1 and "partNumber" not in puts[0][1], proxy.seen
+        assert s3_uploads(obs_s3, bucket) == 0
     finally:
         proxy.close()

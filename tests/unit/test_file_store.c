@@ -192,7 +192,7 @@ static void test_adopt(void **state)
     fclose(f);
     struct stat before, after;
     assert_int_equal(stat(path, &before), 0);
-    assert_int_equal(s->ops->adopt(s, path, &loc, &err), IMS_OK);
+    assert_int_equal(s->ops->adopt(s, path, &loc, NULL, &err), IMS_OK);
     assert_true(strncmp(loc, "file://", 7) == 0);
     assert_int_equal(access(path, F_OK), -1); /* renamed away */
     assert_int_equal(s->ops->local_path(s, loc, &blob, &copy, &err), IMS_OK);
@@ -211,9 +211,9 @@ static void test_adopt(void **state)
     f = fopen(outside, "w");
     fclose(f);
     char *loc2 = NULL;
-    assert_int_not_equal(s->ops->adopt(s, outside, &loc2, &err), IMS_OK);
+    assert_int_not_equal(s->ops->adopt(s, outside, &loc2, NULL, &err), IMS_OK);
     snprintf(outside, sizeof(outside), "%s/tmp/../elsewhere", dir);
-    assert_int_not_equal(s->ops->adopt(s, outside, &loc2, &err), IMS_OK);
+    assert_int_not_equal(s->ops->adopt(s, outside, &loc2, NULL, &err), IMS_OK);
     assert_int_not_equal(s->ops->local_path(s, "file://../../etc/passwd", &loc2, &copy, &err), IMS_OK);
     assert_null(loc2);
     free(path);
