@@ -10,8 +10,9 @@ Faults, counted down as they are injected (a request meets one at most):
         the next n requests (of method, and whose path and query contain
         match, if given) are answered `status` with an S3 error document,
         without reaching the server; n=None: all
-    proxy.reset(n, method=None)
-        the next n requests have their connection reset (RST) after the head
+    proxy.reset(n, method=None, match=None)
+        the next n requests (of method, whose path and query contain match)
+        have their connection reset (RST) after the head
     proxy.drop(n, method=None, match=None, on_drop=None)
         the next n requests (of method, whose path and query contain match)
         reach the server, which answers; the answer is read whole and the
@@ -24,8 +25,9 @@ Faults, counted down as they are injected (a request meets one at most):
         the next n successful answers (of method) longer than `after` bytes
         are cut after that many body bytes: the connection is reset (or,
         with stall, stays silent); on_cut() runs first, if given
-    proxy.cut_request(n, after, method="PUT")
-        the next n requests (of method) reach the server with their head
+    proxy.cut_request(n, after, method="PUT", match=None)
+        the next n requests (of method, whose path and query contain match)
+        reach the server with their head
         and the first `after` bytes of their body, then both connections
         are reset (a request body broken midway)
     proxy.rewrite(n, headers, method=None, match=None)
@@ -128,17 +130,17 @@ class FaultProxy:
         with self.lock:
             self.faults.append(["fail", n, method, (status, code, match)])
 
-    def reset(self, n, method=None):
+    def reset(self, n, method=None, match=None):
         with self.lock:
-            self.faults.append(["reset", n, method, None])
+            self.faults.append(["reset", n, method, (match,)])
 
     def drop(self, n, method=None, match=None, on_drop=None):
         with self.lock:
             self.faults.append(["drop", n, method, (match, on_drop)])
 
-    def cut_request(self, n, after, method="PUT"):
+    def cut_request(self, n, after, method="PUT", match=None):
         with self.lock:
-            self.faults.append(["cut_request", n, method, (after,)])
+            self.faults.append(["cut_request", n, method, (after, match)])
 
     def rewrite(self, n, headers, method=None, match=None):
         with self.lock:
@@ -190,7 +192,9 @@ class FaultProxy:
                     continue
                 if kind == "fail" and args[2] and args[2] not in target:
                     continue
-                if kind == "drop" and args[0] and args[0] not in target:
+                if kind in ("drop", "reset") and args[0] and args[0] not in target:
+                    continue
+                if kind == "cut_request" and args[1] and args[1] not in target:
                     continue
                 if n is not None:
                     f[1] -= 1
