@@ -45,6 +45,11 @@ struct ims_image {
      * (properties as the change applied them; a read gives them by name),
      * so a document rendered from it differs from a read's in bytes. */
     bool as_read;
+    /* A list page's row whose kept document the page asked for
+     * (struct ims_image_query.known) and did not find: rendering it asks
+     * the cache no second time in the same request (at 100,000 images most
+     * rows miss, and each lookup hashed the id and walked a cold set). */
+    bool doc_missed;
     /* A list page's record (lib/db/repo_images.c, read_row_packed): its
      * strings, property keys and values and tags all live in this one
      * allocation, freed by ims_image_release; nothing may replace or remove

@@ -247,7 +247,8 @@ bool api_image_cache_emit(struct ims_jw *w, const struct ims_config *cfg, enum a
     size_t len;
     /* a write's record is rendered as it is (its properties in the order
      * the change left them), whatever a read of the new row kept */
-    return kept_kind(cfg, kind) && img->as_read && copy_out(cfg, img->id, img->revision, kind, w, NULL, &len);
+    return kept_kind(cfg, kind) && img->as_read && !img->doc_missed &&
+           copy_out(cfg, img->id, img->revision, kind, w, NULL, &len);
 }
 
 bool api_page_docs_init(struct api_page_docs *p, const struct ims_request *req, enum api_doc_kind kind)

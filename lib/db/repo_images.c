@@ -263,6 +263,30 @@ static char *pack_str(char **at, const char *s)
     return p;
 }
 
+/* A column's text and its length, measured once: for the allocation's
+ * size, then for the copy. */
+struct packable {
+    const char *s; /* NULL for SQL NULL */
+    size_t len;
+};
+
+/* Fills *p from s; the bytes s takes in the allocation (0 for NULL). */
+static size_t packable_of(struct packable *p, const char *s)
+{
+    *p = (struct packable){.s = s, .len = s ? strlen(s) : 0};
+    return s ? p->len + 1 : 0;
+}
+
+/* p's text copied to *at (advanced past it); NULL stays NULL. */
+static char *pack_sized(char **at, const struct packable *p)
+{
+    if (!p->s)
+        return NULL;
+    char *d = memcpy(*at, p->s, p->len + 1);
+    *at += p->len + 1;
+    return d;
+}
+
 /* The next "<bytes>:<string>" of *s copied NUL-terminated to *at; NULL
  * at a malformed one (lenstr_next: the text's length bounds the copies). */
 static char *pack_lenstr(const char **s, char **at)
@@ -285,14 +309,13 @@ static char *pack_lenstr(const char **s, char **at)
 static void read_row_packed(struct ims_q *q, struct ims_image *img)
 {
     static const int str_cols[] = {1, 2, 7, 8, 11, 12, 13, 16, 19};
-    const char *s[IMS_ARRAY_SIZE(str_cols)], *pv[NPROMOTED];
+    struct packable s[IMS_ARRAY_SIZE(str_cols)], pv[NPROMOTED];
     size_t size = 1;
     for (size_t i = 0; i < IMS_ARRAY_SIZE(str_cols); i++)
-        if ((s[i] = ims_q_col_text(q, str_cols[i])))
-            size += strlen(s[i]) + 1;
+        size += packable_of(&s[i], ims_q_col_text(q, str_cols[i]));
     for (size_t i = 0; i < NPROMOTED; i++)
-        if ((pv[i] = ims_q_col_text(q, PROMOTED_FIRST + (int)i)))
-            size += strlen(promoted[i].prop) + 1 + strlen(pv[i]) + 1;
+        if (packable_of(&pv[i], ims_q_col_text(q, PROMOTED_FIRST + (int)i)))
+            size += strlen(promoted[i].prop) + 1 + pv[i].len + 1;
     const char *tags = ims_q_col_text(q, TAGS_TEXT_COL), *props = ims_q_col_text(q, PROPS_TEXT_COL);
     size += (tags ? strlen(tags) : 0) + (props ? strlen(props) : 0);
 
@@ -301,15 +324,15 @@ static void read_row_packed(struct ims_q *q, struct ims_image *img)
     copy_fixed(img->id, sizeof(img->id), ims_q_col_text(q, 0));
     copy_fixed(img->status, sizeof(img->status), ims_q_col_text(q, 3));
     copy_fixed(img->visibility, sizeof(img->visibility), ims_q_col_text(q, 4));
-    img->owner = pack_str(&at, s[0]);
-    img->name = pack_str(&at, s[1]);
-    img->container_format = pack_str(&at, s[2]);
-    img->disk_format = pack_str(&at, s[3]);
-    img->checksum = pack_str(&at, s[4]);
-    img->os_hash_algo = pack_str(&at, s[5]);
-    img->os_hash_value = pack_str(&at, s[6]);
-    img->enterprise_project_id = pack_str(&at, s[7]);
-    img->blob = pack_str(&at, s[8]);
+    img->owner = pack_sized(&at, &s[0]);
+    img->name = pack_sized(&at, &s[1]);
+    img->container_format = pack_sized(&at, &s[2]);
+    img->disk_format = pack_sized(&at, &s[3]);
+    img->checksum = pack_sized(&at, &s[4]);
+    img->os_hash_algo = pack_sized(&at, &s[5]);
+    img->os_hash_value = pack_sized(&at, &s[6]);
+    img->enterprise_project_id = pack_sized(&at, &s[7]);
+    img->blob = pack_sized(&at, &s[8]);
     img->protected_ = ims_q_col_int(q, 5) != 0;
     img->os_hidden = ims_q_col_int(q, 6) != 0;
     img->size = ims_q_col_null(q, 9) ? -1 : ims_q_col_int(q, 9);
@@ -321,9 +344,9 @@ static void read_row_packed(struct ims_q *q, struct ims_image *img)
     img->revision = ims_q_col_int(q, REVISION_COL);
     img->as_read = true;
     for (size_t i = 0; i < NPROMOTED; i++)
-        if (pv[i]) {
+        if (pv[i].s) {
             char *key = pack_str(&at, promoted[i].prop);
-            ims_kvlist_push(&img->props, key, pack_str(&at, pv[i]));
+            ims_kvlist_push(&img->props, key, pack_sized(&at, &pv[i]));
         }
     char *tag;
     while (tags && *tags && (tag = pack_lenstr(&tags, &at)))
@@ -1573,6 +1596,7 @@ static void take_row(struct ims_q *st, const struct ims_image_query *q, struct i
         read_row_packed(st, img);
     else if (read_row(st, img) > 0) /* a row made by SQL: its properties are rows */
         with_extras[(*nextras)++] = img;
+    img->doc_missed = q->known != NULL;
 }
 
 /* Runs statement b and adds its rows to imgs[*n..] until the page is full;

@@ -53,6 +53,25 @@ static void test_kept_on_one_thread_served_on_another(void **state)
     assert_false(served(0, PER_THREAD - 1, 8)); /* another revision: never */
 }
 
+/* A list page's row whose document the page asked for and missed is
+ * rendered without asking again, even if another thread kept it since. */
+static void test_a_page_miss_is_not_asked_again(void **state)
+{
+    (void)state;
+    doc_keep(&cfg, THREADS, 1, 'z', DOC_LEN);
+    struct ims_image img = {0};
+    doc_image(&img, THREADS, 1);
+    struct ims_buf out;
+    struct ims_jw w;
+    doc_writer(&out, &w);
+    assert_true(api_image_cache_emit(&w, &cfg, API_DOC_NATIVE, &img));
+    ims_buf_reset(&out);
+    img.doc_missed = true;
+    assert_false(api_image_cache_emit(&w, &cfg, API_DOC_NATIVE, &img));
+    assert_int_equal(out.len, 0);
+    ims_buf_release(&out);
+}
+
 static void test_threads_together_hold_at_most_the_bound(void **state)
 {
     (void)state;
@@ -76,6 +95,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kept_on_one_thread_served_on_another),
+        cmocka_unit_test(test_a_page_miss_is_not_asked_again),
         cmocka_unit_test(test_threads_together_hold_at_most_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
