@@ -7,8 +7,9 @@
 # machine is shared, the minimum is the least disturbed.
 # Downloads three ways: streamed from S3 by a second imsd on the same data
 # dir whose node cache is off ([cache] max_size = 0: the S3 store's own
-# path), the first download through the node cache (it also writes the
-# cache's file and checks its md5 against the image's checksum), and a
+# path), the first download through the node cache (its fill's thread
+# writes the cache's file and, after the client has every byte, checks
+# its md5 against the image's checksum: printed per run), and a
 # download the cache serves. Each row also says the CPU seconds imsd and
 # the S3 server (all its processes) spent (of the best run): on a machine
 # where they share the cores, the ratio is bounded by their sum.
@@ -130,8 +131,12 @@ for i in $(seq "$runs"); do
   timed get-streamed curl -fsS -o /dev/null "${H[@]}" "$url2/v2/images/$id/file"
   fills=$(grep -c "image cache: cached" "$work/imsd.log" || true)
   perf_start "$pid" "${S3_BENCH_PERF:-}.fill"
+  s_first=$(cpu_snap)
   timed get-first curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
-  for _ in $(seq 50); do [ "$(grep -c "image cache: cached" "$work/imsd.log" || true)" -gt "$fills" ] && break; sleep 0.1; done
+  # the fill's thread writes, checks the md5 and renames after the client has every byte
+  t_end=$(now)
+  for _ in $(seq 1200); do [ "$(grep -c "image cache: cached" "$work/imsd.log" || true)" -gt "$fills" ] && break; sleep 0.1; done
+  echo "run $i: first download's file in place $(secs "$t_end") s after the client had it; with its fill $(cpu_note "$s_first" "$(cpu_snap)")"
   perf_stop
   timed get-cached curl -fsS -o /dev/null "${H[@]}" "$url/v2/images/$id/file"
   if [ "$i" = 1 ]; then  # once, untimed: the bytes are the upload's, from S3 and from the cache
@@ -149,4 +154,5 @@ report "download fill" "${best[get-curl]}" "${best[get-first]}" "${note[get-firs
 report "download cached" "${best[get-curl]}" "${best[get-cached]}" "${note[get-cached]}"
 # imsd's own account of each upload: receiving (and sending parts) vs the commit
 grep -o 'upload of [0-9]* bytes committed.*' "$work/imsd.log" | sed 's/^/imsd: /'
+grep -o 'image cache: .*' "$work/imsd.log" | sed 's/^/imsd: /'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -37,6 +37,9 @@ struct ims_service {
 enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_backends *be, struct ims_service **ret,
                              struct ims_err *err);
 void ims_service_close(struct ims_service *svc);
+/* Tests (IMSD_TEST_CACHE_WRITE_DELAY_MS): each cache filler waits ms
+ * before writing each block, so a download outruns it (cache_filler.c). */
+void ims_cache_filler_test_delay(int ms);
 
 #define IMS_DEFAULT_DOMAIN_ID "default"
 #define IMS_DEFAULT_DOMAIN_NAME "Default"

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Filling the node-local image cache (image_cache.c): a download of an
- * image of a remote store reads through a reader that writes what the
- * client reads to the cache's temporary file, in order from the first
- * byte; once the last byte passed, the md5 is checked against the image's
- * checksum and the file renamed into place. A download that stops early,
- * skips (a Range) or fails leaves nothing. While one download fills, others
+ * image of a remote store reads through a reader that hands what the
+ * client reads to a filler (cache_filler.c), in order from the first
+ * byte; the filler's thread writes the cache's temporary file and, once
+ * the last byte is written, checks the file's md5 against the image's
+ * checksum and renames it into place, off the client's path. A download
+ * that stops early, skips (a Range), fails or outruns the filler leaves
+ * nothing. While one download fills, others
  * of the same image read from the store as before. Queued images (Glance's
  * PUT /v2/cache/{id}) are filled by the prefetcher thread the same way,
  * which also drops the files of images deleted or changed through other
@@ -35,36 +37,32 @@ bool ims_image_cache_wanted(const struct ims_service *svc, const struct ims_imag
 
 struct tee {
     struct ims_blob_reader inner;
-    struct ims_cache_fill *fill;
+    struct ims_cache_filler *filler;
 };
 
 static ssize_t tee_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
     struct tee *t = ctx;
     ssize_t n = t->inner.read(t->inner.ctx, pos, buf, max);
-    if (!t->fill)
-        return n;
-    if (n < 0 || !ims_image_cache_fill_write(t->fill, pos, buf, (size_t)n)) {
-        ims_image_cache_fill_abort(IMS_TAKE_PTR(t->fill));
-    } else if (ims_image_cache_fill_complete(t->fill)) {
-        struct ims_err err = {0};
-        if (ims_image_cache_fill_end(IMS_TAKE_PTR(t->fill), &err) != IMS_OK)
-            ims_warn("image cache: not cached: %s", err.msg);
-    }
+    if (t->filler && (n <= 0 || !ims_cache_filler_offer(t->filler, pos, buf, (size_t)n)))
+        ims_cache_filler_leave(IMS_TAKE_PTR(t->filler)); /* a failed read: the fill is abandoned */
     return n;
 }
 
 static void tee_close(void *ctx)
 {
     struct tee *t = ctx;
-    ims_image_cache_fill_abort(t->fill); /* the client left early */
+    ims_cache_filler_leave(t->filler); /* the filler ends the fill if it has every byte, else abandons it */
     if (t->inner.close)
         t->inner.close(t->inner.ctx);
     free(t);
 }
 
-enum ims_rc ims_image_cache_open_read(struct ims_service *svc, const struct ims_image *img,
-                                      struct ims_blob_reader *ret, struct ims_err *err)
+/* The download's reader: from the cache's file (a hit), or from the store
+ * through a filler of the cache (patient: the prefetcher, which waits for
+ * the filler where a client's download would give the fill up). */
+static enum ims_rc open_read(struct ims_service *svc, const struct ims_image *img, bool patient,
+                             struct ims_blob_reader *ret, struct ims_err *err)
 {
     char key[IMS_CACHE_KEY_MAX];
     if (!ims_image_cache_key(img, key))
@@ -81,21 +79,28 @@ enum ims_rc ims_image_cache_open_read(struct ims_service *svc, const struct ims_
     struct ims_cache_fill *fill = NULL;
     if (rd.fd < 0 && rd.read && rd.size == (uint64_t)img->size)
         fill = ims_image_cache_fill_begin(svc->cache, key, img->checksum, rd.size);
-    if (!fill) { /* another download fills it, or it cannot be cached */
+    struct ims_cache_filler *filler = fill ? ims_cache_filler_start(fill, rd.size, patient) : NULL;
+    if (!filler) { /* another download fills it, or it cannot be cached */
         *ret = rd;
         return IMS_OK;
     }
     struct tee *t = ims_xcalloc(1, sizeof(*t));
     t->inner = rd;
-    t->fill = fill;
+    t->filler = filler;
     *ret = (struct ims_blob_reader){.fd = -1, .size = rd.size, .read = tee_read, .close = tee_close, .ctx = t};
     return IMS_OK;
+}
+
+enum ims_rc ims_image_cache_open_read(struct ims_service *svc, const struct ims_image *img,
+                                      struct ims_blob_reader *ret, struct ims_err *err)
+{
+    return open_read(svc, img, false, ret, err);
 }
 
 enum ims_rc ims_image_cache_fill_now(struct ims_service *svc, const struct ims_image *img, struct ims_err *err)
 {
     struct ims_blob_reader rd;
-    enum ims_rc rc = ims_image_cache_open_read(svc, img, &rd, err);
+    enum ims_rc rc = open_read(svc, img, true, &rd, err);
     if (rc != IMS_OK)
         return rc;
     if (rd.fd >= 0) { /* cached already */

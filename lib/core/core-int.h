@@ -185,15 +185,25 @@ void ims_image_cache_remove_key(struct ims_image_cache *c, const char *key);
 void ims_image_cache_drop_image(struct ims_image_cache *c, const char *image_id);
 /* A fill of key: NULL when another fill of it runs, it is cached already,
  * it is larger than the cache or has no md5. Bytes come in order from 0
- * (write false otherwise: abort then); end verifies the md5, renames the
- * file into place and evicts the least recently used files past the
- * bound; abort leaves nothing. Both free the fill. */
+ * (write false otherwise, or once the cache closes: abort then); end
+ * verifies the md5 of the file as written, renames it into place and
+ * evicts the least recently used files past the bound; abort leaves
+ * nothing. Both free the fill. Close waits for every fill's end. */
 struct ims_cache_fill *ims_image_cache_fill_begin(struct ims_image_cache *c, const char *key, const char *md5_hex,
                                                   uint64_t size);
 bool ims_image_cache_fill_write(struct ims_cache_fill *f, uint64_t pos, const void *p, size_t n);
-bool ims_image_cache_fill_complete(const struct ims_cache_fill *f);
 enum ims_rc ims_image_cache_fill_end(struct ims_cache_fill *f, struct ims_err *err);
 void ims_image_cache_fill_abort(struct ims_cache_fill *f);
+/* A fill's own thread (cache_filler.c): offer copies the download's next
+ * bytes for it and never waits for it unless patient (false: not the next
+ * bytes, or the filler gave up; offer no more then); once it holds every
+ * byte the thread ends the fill, on its own. leave: the download offers no
+ * more (patient: waits for the thread's end); the fill is abandoned if
+ * bytes are missing. Takes fill; NULL (fill aborted) if no thread starts. */
+struct ims_cache_filler;
+struct ims_cache_filler *ims_cache_filler_start(struct ims_cache_fill *fill, uint64_t size, bool patient);
+bool ims_cache_filler_offer(struct ims_cache_filler *f, uint64_t pos, const char *p, size_t n);
+void ims_cache_filler_leave(struct ims_cache_filler *f);
 /* The files in the cache (any order). */
 void ims_image_cache_scan(struct ims_image_cache *c, struct ims_cached_list *ret);
 /* The queue: image ids marked for the prefetcher (cache_fill.c). */

@@ -226,6 +226,11 @@ int main(int argc, char **argv)
     const char *delay = getenv("IMSD_TEST_JOB_DELAY_MS");
     if (delay && *delay && !ims_parse_i64(delay, 0, 3600000, &delay_ms))
         ims_warn("IMSD_TEST_JOB_DELAY_MS='%s' ignored (expected milliseconds)", delay);
+    int64_t write_delay_ms = 0;
+    const char *wdelay = getenv("IMSD_TEST_CACHE_WRITE_DELAY_MS");
+    if (wdelay && *wdelay && !ims_parse_i64(wdelay, 0, 60000, &write_delay_ms))
+        ims_warn("IMSD_TEST_CACHE_WRITE_DELAY_MS='%s' ignored (expected milliseconds)", wdelay);
+    ims_cache_filler_test_delay((int)write_delay_ms);
     int64_t submit_delay_ms = 0;
     const char *sdelay = getenv("IMSD_TEST_SUBMIT_DELAY_MS");
     if (sdelay && *sdelay && !ims_parse_i64(sdelay, 0, 60000, &submit_delay_ms))

@@ -128,6 +128,14 @@ def wait_for(pred, timeout=15, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
+def settle(srv):
+    """Waits for the fills in progress to end: a fill's thread writes the
+    file, checks its md5 and renames it into place after the client has
+    every byte (lib/core/cache_filler.c); its temporary file exists from
+    before the response's first byte until then."""
+    wait_for(lambda: temp_files(srv) == [], what="the fill to end")
+
+
 def test_first_full_download_fills_the_cache_and_later_ones_read_it(cache_imsd):
     """A download streams from S3 and leaves the verified file; with the S3
     object gone behind imsd's back the next downloads still get the bytes,
@@ -136,6 +144,7 @@ def test_first_full_download_fills_the_cache_and_later_ones_read_it(cache_imsd):
     img, data = image_with_data(api, MIB + 123)
     assert cached_files(cache_imsd) == {}
     assert download(api, img["id"]) == data
+    settle(cache_imsd)
     assert cached_files(cache_imsd) == {img["id"]: data}
     assert temp_files(cache_imsd) == []
     keys = srv_blobs(cache_imsd)
@@ -170,6 +179,7 @@ def test_partial_and_ranged_downloads_leave_nothing(large_cache_imsd):
     wait_for(lambda: temp_files(cache_imsd) == [], what="the abandoned fill's file to go")
     assert cached_files(cache_imsd) == {}
     assert download(api, img["id"]) == data     # a full download still fills it
+    settle(cache_imsd)
     assert cached_files(cache_imsd) == {img["id"]: data}
 
 
@@ -183,9 +193,11 @@ def test_data_that_does_not_match_the_checksum_is_not_cached(cache_imsd):
     status, _ = s3_request(cache_imsd.s3, "PUT", "/%s/%s" % (cache_imsd.bucket, key), data=other)
     assert status == 200
     assert download(api, img["id"]) == other
+    settle(cache_imsd)
     assert cached_files(cache_imsd) == {}
     assert temp_files(cache_imsd) == []
-    assert "image cache: not cached: the data read has md5" in cache_imsd.log_path.read_text()
+    wait_for(lambda: "image cache: not cached: the data read has md5" in cache_imsd.log_path.read_text(),
+             what="the fill's warning")
 
 
 def test_concurrent_downloads_during_the_fill(cache_imsd):
@@ -206,6 +218,7 @@ def test_concurrent_downloads_during_the_fill(cache_imsd):
     for t in threads:
         t.join()
     assert all(r == data for r in results)
+    settle(cache_imsd)
     assert cached_files(cache_imsd) == {img["id"]: data}
     assert temp_files(cache_imsd) == []
     # and readers while the file is evicted keep reading it
@@ -222,18 +235,22 @@ def test_least_recently_used_images_are_evicted_at_the_bound(cache_imsd):
     imgs = [image_with_data(api, MIB + 1000) for _ in range(3)]
     (a, da), (b, db), (c, dc) = imgs
     download(api, a["id"])
+    settle(cache_imsd)
     time.sleep(0.05)
     download(api, b["id"])
+    settle(cache_imsd)
     time.sleep(0.05)
     download(api, a["id"])         # a is used again: b is now the least recently used
     time.sleep(0.05)
     download(api, c["id"])         # 3 x (1 MiB + 1000) > 3 MiB: one goes
+    settle(cache_imsd)
     assert set(cached_files(cache_imsd)) == {a["id"], c["id"]}
     total = sum(len(v) for v in cached_files(cache_imsd).values())
     assert total <= BOUND
     # an image larger than the whole cache is never cached
     big, dbig = image_with_data(api, BOUND + 1)
     assert download(api, big["id"]) == dbig
+    settle(cache_imsd)
     assert big["id"] not in cached_files(cache_imsd)
     assert temp_files(cache_imsd) == []
 
@@ -244,6 +261,7 @@ def test_deleting_the_image_drops_its_file(cache_imsd):
     keep, kdata = image_with_data(api, 4096)
     download(api, img["id"])
     download(api, keep["id"])
+    settle(cache_imsd)
     assert set(cached_files(cache_imsd)) == {img["id"], keep["id"]}
     assert api.delete("/v2/images/%s" % img["id"]).status_code == 204
     assert set(cached_files(cache_imsd)) == {keep["id"]}
@@ -256,6 +274,7 @@ def test_deleting_through_another_process_drops_the_file_at_the_listing(cache_im
     api = cache_imsd.admin()
     img, data = image_with_data(api, 4096)
     download(api, img["id"])
+    settle(cache_imsd)
     assert set(cached_files(cache_imsd)) == {img["id"]}
     config = dict(cache_imsd.config)
     config["cache"] = {"max_size": BOUND, "directory": str(cache_imsd.root / "other-cache")}
@@ -310,6 +329,7 @@ def test_glanceclient_queue_list_delete_clear(cache_imsd, glance_cache):
     assert glance_cache.list()["cached_images"] == []
     # clear: only the queue, only the cache, both
     download(api, other["id"])
+    settle(cache_imsd)
     (cache_imsd.cache / "queue" / img["id"]).touch()   # a queue entry the prefetcher has not taken yet
     glance_cache.clear("queue")
     assert not (cache_imsd.cache / "queue" / img["id"]).exists()
@@ -317,6 +337,7 @@ def test_glanceclient_queue_list_delete_clear(cache_imsd, glance_cache):
     glance_cache.clear("cache")
     assert cached_files(cache_imsd) == {}
     download(api, other["id"])
+    settle(cache_imsd)
     glance_cache.clear("both")
     assert glance_cache.list() == {"cached_images": [], "queued_images": []}
 

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * A cache fill's own thread (core-int.h, used by cache_fill.c's reader):
+ * the download copies each block it reads into a slot and goes on; the
+ * thread writes the slots to the fill's file in order and, after the last
+ * byte, ends the fill (the file's md5 against the image's checksum, sync,
+ * rename: image_cache.c) while the client is already served. Slots are
+ * taken as needed, SLOTS at most: a download never waits for the disk or
+ * the hash; when every slot is taken the fill is given up (logged) and a
+ * later download fills. The prefetcher, which has no client, waits
+ * instead (patient). The thread and the download each hold a reference;
+ * the last one out frees. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "core-int.h"
+#include "ims/service.h"
+#include "ims/store.h"
+
+#define SLOT (1u << 20)
+#define SLOTS 32 /* 32 MiB: a filler behind by more gives up */
+
+static atomic_int test_delay_ms;
+
+void ims_cache_filler_test_delay(int ms)
+{
+    atomic_store(&test_delay_ms, ms);
+}
+
+struct ims_cache_filler {
+    struct ims_cache_fill *fill; /* the thread's */
+    uint64_t size;
+    bool patient;
+    pthread_mutex_t mu;
+    pthread_cond_t changed;
+    char *slots[SLOTS]; /* allocated as needed */
+    size_t nslots;
+    size_t lens[SLOTS];
+    size_t queue[SLOTS], qhead, qlen; /* filled slots, in order: the thread's to write */
+    size_t spare[SLOTS], nspare;      /* written slots, to fill again */
+    /* the download's side */
+    long cur; /* the slot being filled, -1: none */
+    uint64_t offered;
+    /* both */
+    bool left;     /* the download sent its last block or went away */
+    bool given_up; /* not the next bytes, no slot free, or a write failed */
+    bool done;     /* the thread ended (patient waits for it) */
+    int refs;
+    /* what a give-up reports: the thread's progress */
+    uint64_t written;
+    int64_t slowest_write_us;
+};
+
+static void unref_locked(struct ims_cache_filler *f)
+{
+    bool last = --f->refs == 0;
+    pthread_mutex_unlock(&f->mu);
+    if (!last)
+        return;
+    for (size_t i = 0; i < f->nslots; i++)
+        free(f->slots[i]);
+    pthread_cond_destroy(&f->changed);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+}
+
+static void give_up_locked(struct ims_cache_filler *f, const char *why)
+{
+    if (!f->given_up)
+        ims_warn("image cache: not cached this time: %s (%llu of %llu bytes written; the slowest 1 MiB write %lld ms)",
+                 why, (unsigned long long)f->written, (unsigned long long)f->size,
+                 (long long)(f->slowest_write_us / 1000));
+    f->given_up = true;
+    pthread_cond_broadcast(&f->changed);
+}
+
+static void *filler_thread(void *arg)
+{
+    struct ims_cache_filler *f = arg;
+    uint64_t written = 0;
+    pthread_mutex_lock(&f->mu);
+    while (written < f->size && !f->given_up) {
+        if (!f->qlen) {
+            if (f->left)
+                break; /* the download went away before its last byte */
+            pthread_cond_wait(&f->changed, &f->mu);
+            continue;
+        }
+        size_t i = f->queue[f->qhead];
+        f->qhead = (f->qhead + 1) % SLOTS;
+        f->qlen--;
+        pthread_mutex_unlock(&f->mu);
+        int delay = atomic_load(&test_delay_ms);
+        if (delay)
+            nanosleep(&(struct timespec){.tv_sec = delay / 1000, .tv_nsec = delay % 1000 * 1000000L}, NULL);
+        int64_t start = ims_mono_us();
+        bool ok = ims_image_cache_fill_write(f->fill, written, f->slots[i], f->lens[i]);
+        int64_t took = ims_mono_us() - start;
+        written += f->lens[i];
+        pthread_mutex_lock(&f->mu);
+        f->written = written;
+        f->slowest_write_us = took > f->slowest_write_us ? took : f->slowest_write_us;
+        f->spare[f->nspare++] = i;
+        pthread_cond_broadcast(&f->changed);
+        if (!ok)
+            give_up_locked(f, "cannot write the cache's file");
+    }
+    bool complete = written == f->size && !f->given_up;
+    pthread_mutex_unlock(&f->mu);
+    struct ims_err err = {0};
+    if (!complete)
+        ims_image_cache_fill_abort(f->fill);
+    else if (ims_image_cache_fill_end(f->fill, &err) != IMS_OK)
+        ims_warn("image cache: not cached: %s", err.msg);
+    pthread_mutex_lock(&f->mu);
+    f->done = true;
+    pthread_cond_broadcast(&f->changed);
+    unref_locked(f);
+    return NULL;
+}
+
+struct ims_cache_filler *ims_cache_filler_start(struct ims_cache_fill *fill, uint64_t size, bool patient)
+{
+    struct ims_cache_filler *f = ims_xcalloc(1, sizeof(*f));
+    f->fill = fill;
+    f->size = size;
+    f->patient = patient;
+    f->cur = -1;
+    f->refs = 2;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->changed, NULL);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&t, &attr, filler_thread, f);
+    pthread_attr_destroy(&attr);
+    if (e != 0) {
+        ims_image_cache_fill_abort(fill);
+        pthread_cond_destroy(&f->changed);
+        pthread_mutex_destroy(&f->mu);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* A slot for the download to fill; -1 when none is free (patient: once
+ * given up). Caller holds mu. */
+static long take_slot_locked(struct ims_cache_filler *f)
+{
+    for (;;) {
+        if (f->given_up)
+            return -1;
+        if (f->nspare)
+            return (long)f->spare[--f->nspare];
+        if (f->nslots < SLOTS) {
+            f->slots[f->nslots] = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, SLOT); /* for O_DIRECT writes */
+            return (long)f->nslots++;
+        }
+        if (!f->patient) {
+            give_up_locked(f, "the cache's writer fell behind the download by 32 MiB (SLOTS)");
+            return -1;
+        }
+        pthread_cond_wait(&f->changed, &f->mu);
+    }
+}
+
+bool ims_cache_filler_offer(struct ims_cache_filler *f, uint64_t pos, const char *p, size_t n)
+{
+    if (pos != f->offered || n > f->size - f->offered) { /* a Range, or a read again: not the whole image in order */
+        pthread_mutex_lock(&f->mu);
+        give_up_locked(f, "the download is not the image from its first byte to its last");
+        pthread_mutex_unlock(&f->mu);
+        return false;
+    }
+    while (n) {
+        if (f->cur < 0) {
+            pthread_mutex_lock(&f->mu);
+            f->cur = take_slot_locked(f);
+            pthread_mutex_unlock(&f->mu);
+            if (f->cur < 0)
+                return false;
+            f->lens[f->cur] = 0;
+        }
+        /* the slot being filled is the download's alone: no lock */
+        size_t *len = &f->lens[f->cur];
+        size_t take = SLOT - *len < n ? SLOT - *len : n;
+        memcpy(f->slots[f->cur] + *len, p, take);
+        *len += take;
+        p += take;
+        n -= take;
+        f->offered += take;
+        if (*len == SLOT || f->offered == f->size) {
+            pthread_mutex_lock(&f->mu);
+            f->queue[(f->qhead + f->qlen++) % SLOTS] = (size_t)f->cur;
+            pthread_cond_broadcast(&f->changed);
+            pthread_mutex_unlock(&f->mu);
+            f->cur = -1;
+        }
+    }
+    return true;
+}
+
+void ims_cache_filler_leave(struct ims_cache_filler *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->left = true;
+    pthread_cond_broadcast(&f->changed);
+    while (f->patient && !f->done)
+        pthread_cond_wait(&f->changed, &f->mu);
+    unref_locked(f);
+}

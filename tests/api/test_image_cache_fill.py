@@ -1,0 +1,111 @@
+"""The node cache's fill off the client's path (lib/core/cache_filler.c):
+a download hands its blocks to the fill's own thread, which writes the
+file, checks its md5 and renames it into place after the client has every
+byte; a download never waits for it, and a filler that falls 32 MiB behind
+gives the fill up. Faults of the S3 read (the test fault proxy) never leave
+a file that is served; Range requests during a fill get their bytes from
+S3. IMSD_TEST_CACHE_WRITE_DELAY_MS holds each block's write back."""
+import uuid
+
+from fault_proxy import FaultProxy
+from test_image_cache import (ABANDONED_SIZE, MIB, cache_server, cached_files, download, image_with_data, settle,
+                              temp_files, wait_for)
+from test_s3_faults import store_config as proxied_store_config
+
+import pytest
+
+
+def test_the_client_has_its_bytes_before_the_fill_ends(start_imsd, obs_s3, monkeypatch):
+    """Each block's write held back 300 ms: the download of 9 blocks ends
+    while the filler still writes (it would wait 2.7 s for a filler on its
+    path); the file appears afterwards, exact."""
+    monkeypatch.setenv("IMSD_TEST_CACHE_WRITE_DELAY_MS", "300")
+    srv = cache_server(start_imsd, obs_s3, 16 * MIB)
+    api = srv.admin()
+    img, data = image_with_data(api, 8 * MIB + 5)
+    assert download(api, img["id"]) == data
+    assert cached_files(srv) == {} and len(temp_files(srv)) == 1
+    settle(srv)
+    assert cached_files(srv) == {img["id"]: data}
+    assert download(api, img["id"]) == data
+
+
+def test_a_filler_falling_behind_gives_the_fill_up(start_imsd, obs_s3, monkeypatch):
+    """Each block's write held back 1 s: a 40 MiB download gets 32 MiB
+    ahead of the filler, which gives up (logged) instead of slowing it;
+    the client's bytes are exact and nothing is cached."""
+    monkeypatch.setenv("IMSD_TEST_CACHE_WRITE_DELAY_MS", "1000")
+    srv = cache_server(start_imsd, obs_s3, 64 * MIB)
+    api = srv.admin()
+    img, data = image_with_data(api, 40 * MIB)
+    assert download(api, img["id"]) == data
+    wait_for(lambda: "image cache: not cached this time: the cache's writer fell behind" in
+             srv.log_path.read_text(errors="replace"), what="the filler to give up")
+    settle(srv)
+    assert cached_files(srv) == {}
+
+
+def test_range_requests_and_downloads_during_a_fill(start_imsd, obs_s3):
+    """While one download fills (held by its client, so imsd cannot have
+    read the image to its end), Range requests and other downloads read
+    S3 and get exact bytes; the fill then completes, exact."""
+    srv = cache_server(start_imsd, obs_s3, ABANDONED_SIZE + MIB)
+    api = srv.admin()
+    img, data = image_with_data(api, ABANDONED_SIZE)
+    filling = srv.admin()
+    r = filling.get("/v2/images/%s/file" % img["id"], stream=True)
+    assert r.status_code == 200
+    chunks = r.iter_content(64 * 1024)
+    first = next(chunks)
+    assert len(temp_files(srv)) == 1
+    for first_byte, last_byte in ((0, 999), (1000, 2999), (len(data) - 10, len(data) - 1)):
+        rr = api.get("/v2/images/%s/file" % img["id"], headers={"Range": "bytes=%d-%d" % (first_byte, last_byte)})
+        assert rr.status_code == 206 and rr.content == data[first_byte:last_byte + 1]
+    assert download(api, img["id"]) == data
+    assert cached_files(srv) == {} and len(temp_files(srv)) == 1
+    assert first + b"".join(chunks) == data
+    settle(srv)
+    assert cached_files(srv) == {img["id"]: data}
+
+
+@pytest.fixture
+def proxied_cache(start_imsd, obs_s3):
+    proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
+    config = proxied_store_config(obs_s3, proxy, "cf-" + uuid.uuid4().hex[:20])
+    config["cache"] = {"max_size": 16 * MIB}
+    srv = start_imsd(config=config)
+    srv.cache = srv.data_dir / "cache"
+    srv.proxy = proxy
+    yield srv
+    proxy.close()
+
+
+def test_a_cut_and_resumed_s3_read_fills_the_exact_file(proxied_cache):
+    srv, proxy = proxied_cache, proxied_cache.proxy
+    api = srv.admin()
+    img, data = image_with_data(api, 3 * MIB + 11)
+    proxy.cut(2, after=MIB + 17)
+    assert download(api, img["id"]) == data
+    assert proxy.count("cut %d" % (MIB + 17)) == 2
+    settle(srv)
+    assert cached_files(srv) == {img["id"]: data}
+
+
+def test_an_s3_read_failing_midway_leaves_no_file(proxied_cache):
+    """GETs failing once the answer's head went: the body ends short and
+    the fill is abandoned; once S3 answers again a download fills."""
+    srv, proxy = proxied_cache, proxied_cache.proxy
+    api = srv.admin()
+    img, data = image_with_data(api, 3 * MIB + 11)
+    proxy.fail(None, method="GET")
+    try:
+        r = api.get("/v2/images/%s/file" % img["id"])
+        assert r.status_code == 200 and len(r.content) < len(data)
+    except Exception as e:  # the connection closed short of the announced length
+        assert "IncompleteRead" in repr(e) or "ChunkedEncodingError" in repr(e) or "ConnectionError" in repr(e), e
+    settle(srv)
+    assert cached_files(srv) == {}
+    proxy.clear()
+    assert download(api, img["id"]) == data
+    settle(srv)
+    assert cached_files(srv) == {img["id"]: data}
