@@ -16,10 +16,11 @@ import pytest
 
 
 def test_the_client_has_its_bytes_before_the_fill_ends(start_imsd, obs_s3, monkeypatch):
-    """Each block's write held back 300 ms: the download of 9 blocks ends
-    while the filler still writes (it would wait 2.7 s for a filler on its
-    path); the file appears afterwards, exact."""
-    monkeypatch.setenv("IMSD_TEST_CACHE_WRITE_DELAY_MS", "300")
+    """Each block's write held back 500 ms: the download of 9 blocks ends
+    while the filler still writes (it would wait 4.5 s for a filler on its
+    path: a margin for a loaded machine); the file appears afterwards,
+    exact."""
+    monkeypatch.setenv("IMSD_TEST_CACHE_WRITE_DELAY_MS", "500")
     srv = cache_server(start_imsd, obs_s3, 16 * MIB)
     api = srv.admin()
     img, data = image_with_data(api, 8 * MIB + 5)
