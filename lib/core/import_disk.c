@@ -69,11 +69,12 @@ static bool hash_tap(void *ctx, const void *p, size_t n)
 }
 
 /* Copies a raw disk to tmp; the digests in the copy's pass unless it was
- * reflinked (nothing read: *ret_hashed false, the caller reads it). */
-static enum ims_rc copy_raw(const char *path, const char *tmp, struct ims_import_data *d, bool *ret_reflinked,
-                            bool *ret_hashed, struct ims_err *err)
+ * reflinked (nothing read: *ret_hashed false, the caller reads it); md5
+ * only when the store's adopt will not give it (d->md5 "" then). */
+static enum ims_rc copy_raw(const char *path, const char *tmp, bool md5, struct ims_import_data *d,
+                            bool *ret_reflinked, bool *ret_hashed, struct ims_err *err)
 {
-    struct ims_hash_pipe *h = ims_hash_pipe_new(NULL, NULL);
+    struct ims_hash_pipe *h = ims_hash_pipe_new_digests(NULL, NULL, md5, true);
     if (!h)
         return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
     const struct ims_copy_tap tap = {.fn = hash_tap, .ctx = h};
@@ -115,7 +116,8 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
         /* a hard link shares the file itself: the file system counts its
          * names, so the data stays until both the backup and the blob let go */
         linked = j->share && link(path, *tmp) == 0;
-        if (!linked && (rc = copy_raw(path, *tmp, d, &reflinked, &hashed, err)) != IMS_OK)
+        bool md5 = !ims_blob_adopt_gives_md5(svc, (int64_t)fi.virtual_size); /* a raw file's size */
+        if (!linked && (rc = copy_raw(path, *tmp, md5, d, &reflinked, &hashed, err)) != IMS_OK)
             return rc == IMS_E_BADREQ ? ims_err_default_code(err, rc, "IMG.0022") : rc;
         ims_info("image %s: disk %s %s", j->id, path, linked ? "linked" : reflinked ? "reflinked" : "copied");
     } else {
@@ -152,8 +154,11 @@ static enum ims_rc local_steps(struct ims_service *svc, struct disk_job *j, cons
         d->size = st.st_size;
         if (linked)
             d->md5[0] = d->sha512[0] = 0;
-    } else if ((rc = ims_file_digests(*tmp, &d->size, d->md5, d->sha512, err)) != IMS_OK) {
-        return rc;
+    } else {
+        struct stat st; /* md5 left to the store's adopt where it gives it */
+        bool md5 = !(stat(*tmp, &st) == 0 && ims_blob_adopt_gives_md5(svc, st.st_size));
+        if ((rc = ims_file_digests(*tmp, &d->size, md5 ? d->md5 : NULL, d->sha512, err)) != IMS_OK)
+            return rc;
     }
     d->temp_path = *tmp;
     d->virtual_size = (int64_t)fi.virtual_size;
@@ -181,8 +186,9 @@ enum ims_rc ims_disk_import(struct ims_service *svc, const char *id, const struc
         rc = ims_import_commit(svc, id, upload_id, &d, err); /* adopts the file, or removes it */
     if (rc == IMS_OK) {
         report(&j, 100);
-        ims_info("image %s: disk %s taken (%lld bytes, virtual %lld) in %.2f s", id, disk->id, (long long)d.size,
-                 (long long)d.virtual_size, (double)(ims_mono_us() - started) / 1e6);
+        ims_info("image %s: disk %s taken (%lld bytes, virtual %lld) in %.2f s%s%s", id, disk->id, (long long)d.size,
+                 (long long)d.virtual_size, (double)(ims_mono_us() - started) / 1e6, d.md5_from[0] ? "; md5 " : "",
+                 d.md5_from);
     } else {
         ims_import_giveback(svc, id, upload_id);
     }

@@ -206,7 +206,9 @@ def test_a_raw_disk_is_read_once_for_its_data_and_digests(srv, api, tmp_path):
     imsd reads the disk once, not once to copy and again for md5 and
     sha512 (a reflink reads nothing and is hashed once after). The
     digests are the disk's. The S3 store reads the copy once more, to
-    upload it (the previous build: three reads there, two here)."""
+    upload it (the previous build: three reads there, two here), as one
+    PUT whose proved ETag gives the md5: the copy's pass hashes sha512
+    alone there."""
     size = 48 * MIB
     d = make_disks(tmp_path, (("big", size, "raw"),))["big"]
     sid, _ = add_server(srv, api, {"big": d}, names=("big",))
@@ -220,6 +222,9 @@ def test_a_raw_disk_is_read_once_for_its_data_and_digests(srv, api, tmp_path):
     assert img["os_hash_algo"] == "sha512" and img["os_hash_value"] == hashlib.sha512(data).hexdigest()
     uploads = 1 if srv.store_env else 0
     assert (1 + uploads) * size <= read < (1 + uploads) * size + size // 2, (read, size, uploads)
+    taken = [line for line in srv.log_path.read_text(errors="replace").splitlines()
+             if "image %s: disk " % img["id"] in line and " taken (" in line]
+    assert len(taken) == 1 and taken[0].endswith("; md5 " + ("from the store's answer" if uploads else "hashed")), taken
 
 
 def test_min_disk_is_the_disk_size_in_gb(srv, api, tmp_path):
