@@ -29,6 +29,11 @@ struct ims_backends {
     size_t nnamed;
     /* The object storage users import from and export to ([obs]). */
     struct ims_obs *obs;
+    /* The S3 image store's bucket when [obs] is on the same S3 endpoint,
+     * else NULL: imports and exports refuse it (IMG.0069), since users
+     * would read other tenants' image data or write beside it through
+     * imsd's own credentials. */
+    char *obs_store_bucket;
     /* Where servers, volumes and backups come from ([compute] backend);
      * ims_service_open attaches it to the repository. */
     struct ims_compute_source *compute;

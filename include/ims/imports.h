@@ -107,8 +107,13 @@ enum ims_rc ims_import_commit(struct ims_service *svc, const char *id, const cha
 /* ---- the file itself (lib/core/import_file.c, export_file.c) ---- */
 /* The url's names as object storage takes them: IMG.0068 (no bucket),
  * IMG.0109 (a bucket name it refuses), IMG.0017 (an object name it
- * refuses). */
-enum ims_rc ims_obs_url_check(const struct ims_obs_url *url, struct ims_err *err);
+ * refuses); IMG.0069 for the image store's own bucket
+ * (ims_obs_bucket_usable). */
+enum ims_rc ims_obs_url_check(struct ims_service *svc, const struct ims_obs_url *url, struct ims_err *err);
+/* IMG.0069 when bucket is the S3 image store's, reachable through [obs]
+ * (backends->obs_store_bucket): no import reads it, no export writes to
+ * it. */
+enum ims_rc ims_obs_bucket_usable(struct ims_service *svc, const char *bucket, struct ims_err *err);
 /* What can be known of an import's file when the request arrives: valid
  * names, the bucket there (IMG.0069), the object there and not empty
  * (IMG.0057), not too large (IMG.0059: 128 GB, 1 TB for a quick import). */

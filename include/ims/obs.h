@@ -53,6 +53,12 @@ enum ims_obs_name_rc ims_obs_bucket_check(const char *bucket);
  * and two different keys never name the same file. */
 enum ims_obs_name_rc ims_obs_key_check(const char *key);
 
+/* Whether two S3 endpoints (http(s)://host[:port][/path]) name one
+ * service: scheme and host compared without case, the scheme's default port
+ * written or not, trailing '/' of the path ignored. Hosts are not resolved
+ * (localhost and 127.0.0.1 differ). */
+bool ims_obs_endpoints_same(const char *a, const char *b);
+
 /* Splits "bucket:object" (len bytes, not necessarily NUL-terminated) at its
  * first ':' into bucket (capacity bucket_cap, at least IMS_OBS_BUCKET_MAX+1
  * for every valid name) and key (key_cap, IMS_OBS_KEY_MAX+1), both checked.

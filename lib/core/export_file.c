@@ -40,12 +40,16 @@ static bool convert_cancelled(void *ctx)
 
 /* IMS_OK when t can be written; IMS_E_CONFLICT (no message) when it is
  * there already with tag, so this export made it. */
-static enum ims_rc target_free(struct ims_obs *obs, const struct ims_obs_url *t, const char *tag, struct ims_err *err)
+static enum ims_rc target_free(struct ims_service *svc, const struct ims_obs_url *t, const char *tag,
+                               struct ims_err *err)
 {
+    struct ims_obs *obs = svc->backends->obs;
     enum ims_obs_name_rc nrc = ims_obs_bucket_check(t->bucket);
     if (nrc != IMS_OBS_NAME_OK)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0109", "Invalid bucket name %.64s: %s", t->bucket,
                              ims_obs_name_problem(nrc));
+    if (ims_obs_bucket_usable(svc, t->bucket, err) != IMS_OK)
+        return IMS_E_BADREQ;
     if ((nrc = ims_obs_key_check(t->object)) != IMS_OBS_NAME_OK)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0075", "Invalid file name: %s", ims_obs_name_problem(nrc));
     struct ims_obs_info info;
@@ -94,7 +98,7 @@ enum ims_rc ims_export_target_check(struct ims_service *svc, const struct ims_ob
     struct ims_obs *obs = svc->backends ? svc->backends->obs : NULL;
     if (!obs)
         return ims_fail(err, IMS_E_NOTIMPL, "no object storage is configured");
-    return target_free(obs, target, NULL, err);
+    return target_free(svc, target, NULL, err);
 }
 
 enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struct ims_export_request *r,
@@ -106,6 +110,9 @@ enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struc
         return ims_fail(err, IMS_E_NOTIMPL, "no object storage is configured");
     if (!svc->store->ops->local_path)
         return ims_fail(err, IMS_E_NOTIMPL, "the image store keeps no local files");
+    /* before anything touches the target (a job queued before [obs] moved onto the store's endpoint) */
+    if (ims_obs_bucket_usable(svc, r->target.bucket, err) != IMS_OK)
+        return IMS_E_BADREQ;
     if (resumed) {
         /* what a put killed midway left: parts nobody sees but the service keeps */
         struct ims_err e = {0};
@@ -114,7 +121,7 @@ enum ims_rc ims_export_file(struct ims_service *svc, const char *id, const struc
             ims_warn("image %s: unfinished uploads to %s:%s not removed: %s", id, r->target.bucket,
                      r->target.object, e.msg);
     }
-    enum ims_rc rc = target_free(obs, &r->target, tag, err);
+    enum ims_rc rc = target_free(svc, &r->target, tag, err);
     if (rc == IMS_E_CONFLICT) { /* put whole before a crash: the export is done */
         ims_info("image %s: %s:%s was put by this export before a restart", id, r->target.bucket, r->target.object);
         return IMS_OK;

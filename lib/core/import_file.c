@@ -53,14 +53,26 @@ static enum ims_rc obs_fail(enum ims_obs_rc orc, const struct ims_obs_url *url, 
     }
 }
 
+enum ims_rc ims_obs_bucket_usable(struct ims_service *svc, const char *bucket, struct ims_err *err)
+{
+    /* bucket names are lower case (ims_obs_bucket_check): compared as they are */
+    const char *own = svc->backends ? svc->backends->obs_store_bucket : NULL;
+    if (own && ims_streq(own, bucket))
+        return ims_fail_code(err, IMS_E_BADREQ, "IMG.0069", "The bucket %s cannot be accessed: it holds the image "
+                             "store's data.", bucket);
+    return IMS_OK;
+}
+
 /* The names as object storage takes them (IMG.0109 for a bucket, IMG.0017
- * for a key it refuses). */
-enum ims_rc ims_obs_url_check(const struct ims_obs_url *url, struct ims_err *err)
+ * for a key it refuses), and a bucket users may use. */
+enum ims_rc ims_obs_url_check(struct ims_service *svc, const struct ims_obs_url *url, struct ims_err *err)
 {
     enum ims_obs_name_rc nrc = ims_obs_bucket_check(url->bucket);
     if (nrc != IMS_OBS_NAME_OK)
         return ims_fail_code(err, IMS_E_BADREQ, nrc == IMS_OBS_NAME_BUCKET_EMPTY ? "IMG.0068" : "IMG.0109",
                              "Invalid bucket name %.64s: %s", url->bucket, ims_obs_name_problem(nrc));
+    if (ims_obs_bucket_usable(svc, url->bucket, err) != IMS_OK)
+        return IMS_E_BADREQ;
     nrc = ims_obs_key_check(url->object);
     if (nrc != IMS_OBS_NAME_OK)
         return ims_fail_code(err, IMS_E_BADREQ, "IMG.0017", "Invalid object name: %s", ims_obs_name_problem(nrc));
@@ -280,7 +292,7 @@ enum ims_rc ims_import_source_check(struct ims_service *svc, const struct ims_ob
     struct ims_obs *obs = svc->backends ? svc->backends->obs : NULL;
     if (!obs)
         return ims_fail(err, IMS_E_NOTIMPL, "no object storage is configured");
-    enum ims_rc rc = ims_obs_url_check(url, err);
+    enum ims_rc rc = ims_obs_url_check(svc, url, err);
     struct ims_obs_info info;
     return rc == IMS_OK ? source_check(obs, url, quick, &info, err) : rc;
 }
@@ -486,7 +498,7 @@ enum ims_rc ims_import_file(struct ims_service *svc, const char *id, const struc
     struct ims_obs *obs = svc->backends ? svc->backends->obs : NULL;
     if (!obs)
         return ims_fail(err, IMS_E_NOTIMPL, "no object storage is configured");
-    enum ims_rc rc = ims_obs_url_check(url, err);
+    enum ims_rc rc = ims_obs_url_check(svc, url, err);
     if (rc != IMS_OK)
         return rc;
     char upload_id[IMS_UUID_LEN + 1];

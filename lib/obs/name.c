@@ -5,7 +5,10 @@
  * bucket's directory ("..", a leading '/') or alias another key (".",
  * empty segments) is refused here, for S3 too, so both backends accept the
  * same names. */
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ims/obs.h"
 
@@ -126,4 +129,51 @@ enum ims_obs_name_rc ims_obs_url_parse(const char *url, size_t len, char *bucket
     memcpy(bucket, b, blen + 1);
     memcpy(key, k, klen + 1);
     return IMS_OBS_NAME_OK;
+}
+
+/* An endpoint's parts as ims_obs_endpoints_same compares them. */
+struct endpoint {
+    const char *scheme, *host, *path;
+    size_t scheme_len, host_len, path_len;
+    long port; /* the scheme's default when none is written; -1: not a number */
+};
+
+static struct endpoint endpoint_parts(const char *url)
+{
+    struct endpoint e = {.scheme = url, .port = -1};
+    const char *sep = strstr(url, "://");
+    const char *auth = sep ? sep + 3 : url;
+    e.scheme_len = sep ? (size_t)(sep - url) : 0;
+    size_t auth_len = strcspn(auth, "/?#");
+    e.path = auth + auth_len;
+    e.path_len = strlen(e.path);
+    while (e.path_len && e.path[e.path_len - 1] == '/')
+        e.path_len--;
+    /* the port follows the last ':' that is not inside an IPv6 "[...]" */
+    const char *close = memchr(auth, ']', auth_len);
+    const char *from = close ? close : auth;
+    const char *colon = memchr(from, ':', auth_len - (size_t)(from - auth));
+    e.host = auth;
+    e.host_len = colon ? (size_t)(colon - auth) : auth_len;
+    if (colon) {
+        char *end;
+        long port = strtol(colon + 1, &end, 10);
+        if (end == auth + auth_len && end != colon + 1)
+            e.port = port;
+    } else if (e.scheme_len == 4 && !strncasecmp(url, "http", 4)) {
+        e.port = 80;
+    } else if (e.scheme_len == 5 && !strncasecmp(url, "https", 5)) {
+        e.port = 443;
+    }
+    return e;
+}
+
+bool ims_obs_endpoints_same(const char *a, const char *b)
+{
+    if (!a || !b)
+        return false;
+    struct endpoint x = endpoint_parts(a), y = endpoint_parts(b);
+    return x.scheme_len == y.scheme_len && !strncasecmp(x.scheme, y.scheme, x.scheme_len) &&
+           x.host_len == y.host_len && !strncasecmp(x.host, y.host, x.host_len) && x.port == y.port &&
+           x.path_len == y.path_len && !memcmp(x.path, y.path, x.path_len);
 }

@@ -286,6 +286,10 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
         ims_backends_close(b);
         return -1;
     }
+    for (size_t i = 0; i < b->nstores; i++)
+        if (ims_streq(b->stores[i]->ops->name, "s3") && ims_streq(cfg->obs_backend, "s3") &&
+            ims_obs_endpoints_same(cfg->obs_endpoint, cfg->store_endpoint))
+            b->obs_store_bucket = ims_xstrdup(cfg->store_bucket);
     struct ims_err e = {0};
     enum ims_rc crc = ims_streq(cfg->compute_backend, "libvirt")
                           ? ims_compute_libvirt_open(cfg->compute_uri, cfg->compute_default_project, cfg->data_dir,
@@ -307,6 +311,7 @@ void ims_backends_close(struct ims_backends *b)
     if (b->compute) /* it reads through b->obs */
         b->compute->ops->close(b->compute);
     ims_obs_close(b->obs);
+    free(b->obs_store_bucket);
     free(b->sql_dsn);
     memset(b, 0, sizeof(*b));
 }

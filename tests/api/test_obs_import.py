@@ -14,6 +14,7 @@ import pytest
 
 from helpers import concurrently, create_image, unique
 from job_helpers import ims_error, one_taken, start_racing, submit, wait_job
+import obs_fixtures
 from obs_fixtures import s3_config
 
 CREATE = "/v2/cloudimages/action"
@@ -642,3 +643,46 @@ def test_concurrent_registrations_into_an_image_one_is_taken(start_imsd, monkeyp
         replies = concurrently(api, [(lambda a: a.put(path, json={"image_url": file_url}))] * 6)
         assert wait_job(api, one_taken(replies, "IMG.0046"), timeout=90)["status"] == "SUCCESS"
         assert image(api, img["id"])["status"] == "active"
+
+
+# ---------------------------------------------------------------- the image store's own bucket
+def test_store_bucket_refused_through_obs(start_imsd, obs_s3, files):
+    """[obs] and an S3 [store] on one endpoint (written differently: a
+    trailing '/'): the store's bucket is nobody's to import from or export
+    to, though imsd's credentials reach it. Another tenant's image data is
+    the object images/<blob uuid> there."""
+    store_bucket = unique("store").lower().replace("_", "-")
+    srv = start_imsd(config={"obs": s3_config(obs_s3),
+                             "store": dict(s3_config(obs_s3), endpoint=obs_s3["S3_ENDPOINT"] + "/",
+                                           bucket=store_bucket)})
+    other = srv.project_user()
+    secret = create_image(other, disk_format="raw", container_format="bare")
+    r = other.put("/v2/images/%s/file" % secret["id"], data=files["raw"].read_bytes(),
+                  headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    blobs = list(obs_fixtures.s3_keys(obs_s3, store_bucket))
+    assert len(blobs) == 1 and blobs[0].startswith("images/"), blobs
+    stolen = "%s:%s" % (store_bucket, blobs[0])
+
+    api = srv.project_user()
+    ims_error(api.post(CREATE, json=import_body(stolen)), 400, "IMG.0069")
+    ims_error(api.post(QUICK, json=import_body(stolen, type="ECS")), 400, "IMG.0069")
+    ims_error(api.post(DATA, json={"name": unique("d"), "image_url": stolen, "min_disk": 40}), 400, "IMG.0069")
+    mine = create_image(api, disk_format="raw", container_format="bare")
+    ims_error(api.put("/v1/cloudimages/%s/upload" % mine["id"], json={"image_url": stolen}), 400, "IMG.0069")
+
+    # an export writes nothing beside the images
+    users = unique("users").lower().replace("_", "-")
+    srv.imsctl("obs", "mb", users)
+    job = run_job(api, CREATE, import_body(put(srv, unique("s") + ".raw", files["raw"], bucket=users)))
+    assert job["status"] == "SUCCESS", job
+    exportable = job["entities"]["image_id"]
+    before = obs_fixtures.s3_keys(obs_s3, store_bucket)
+    ims_error(api.post("/v1/cloudimages/%s/file" % exportable,
+                       json={"bucket_url": "%s:%s" % (store_bucket, unique("out")), "file_format": "raw"}),
+              400, "IMG.0069")
+    assert obs_fixtures.s3_keys(obs_s3, store_bucket) == before
+    # other buckets of the endpoint stay usable
+    job = run_job(api, "/v1/cloudimages/%s/file" % exportable,
+                  {"bucket_url": "%s:%s" % (users, unique("out")), "file_format": "raw"})
+    assert job["status"] == "SUCCESS", job

@@ -110,6 +110,21 @@ static void test_result_mapping(void **state)
     assert_string_not_equal(ims_obs_rc_name(IMS_OBS_NO_BUCKET), ims_obs_rc_name(IMS_OBS_NO_OBJECT));
 }
 
+static void test_endpoints_same(void **state)
+{
+    (void)state;
+    assert_true(ims_obs_endpoints_same("http://127.0.0.1:8080", "http://127.0.0.1:8080/"));
+    assert_true(ims_obs_endpoints_same("HTTP://S3.Example.com", "http://s3.example.com:80//"));
+    assert_true(ims_obs_endpoints_same("https://s3.example.com/", "https://s3.example.com:443"));
+    assert_true(ims_obs_endpoints_same("http://[::1]:9000/s3", "http://[::1]:9000/s3/"));
+    assert_false(ims_obs_endpoints_same("http://127.0.0.1:8080", "http://127.0.0.1:8081"));
+    assert_false(ims_obs_endpoints_same("http://s3.example.com", "https://s3.example.com"));
+    assert_false(ims_obs_endpoints_same("http://s3.example.com/a", "http://s3.example.com/b"));
+    assert_false(ims_obs_endpoints_same("http://s3.example.com/A", "http://s3.example.com/a"));
+    assert_false(ims_obs_endpoints_same("http://[::1]:9000", "http://[::1]:9001"));
+    assert_false(ims_obs_endpoints_same(NULL, "http://s3.example.com"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +132,7 @@ int main(void)
         cmocka_unit_test(test_key_names),
         cmocka_unit_test(test_url_parse),
         cmocka_unit_test(test_result_mapping),
+        cmocka_unit_test(test_endpoints_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
