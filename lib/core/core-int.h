@@ -115,14 +115,17 @@ enum ims_rc ims_blob_inspect(struct ims_service *svc, const char *location, cons
  * operations go to *ret_rest, borrowed from patch (free only its ops
  * array), for ims_patch_apply. */
 struct ims_patch;
-/* Before the edit: reads (once, remembered) the digests of the data patch's
- * locations name if no holder has them, so the edit reads no blob;
- * IMS_E_CONFLICT while another request reads them. Image id must be one p
- * sees and may change before any read starts. */
+/* Before the edit: asks the stores for the data patch's locations name
+ * (their sizes into *sizes, for the apply: the edit asks no store) and
+ * reads (once, remembered) its digests if no holder has them, so the edit
+ * reads no blob; IMS_E_CONFLICT while another request reads them. Image id
+ * must be one p sees and may change before any read starts. The caller
+ * releases *sizes (zeroed before). */
 enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p, const char *id,
-                                        const struct ims_patch *patch, struct ims_err *err);
+                                        const struct ims_patch *patch, struct ims_kvlist *sizes, struct ims_err *err);
 enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
-                                      const struct ims_patch *patch, struct ims_patch *ret_rest, struct ims_err *err);
+                                      const struct ims_patch *patch, const struct ims_kvlist *sizes,
+                                      struct ims_patch *ret_rest, struct ims_err *err);
 /* Adds every documented IMS attribute props lacks, with the value an image
  * gets when nothing else gives one (lib/core/images.c; spec/image-fields.tsv):
  * every path that makes an image row calls it. */

@@ -166,9 +166,13 @@ static enum ims_rc remembered_digests(struct ims_service *svc, const char *url, 
 /* _check_image_location: a configured store's scheme, not a restricted
  * one (a file store's, as Glance's file://), data the store holds, data
  * the caller may read; its size and digests (a holder's, else those
- * remembered, else read if may_read). */
+ * remembered, else read if may_read). Whether the store holds the data is
+ * a request to it (S3: a HEAD), asked only before the edit (sizes NULL):
+ * the edit, which holds the image's row (on SQLite the database's write
+ * lock), takes the size found then from sizes, so a slow store never
+ * stalls other writes. */
 static enum ims_rc check_url(struct ims_service *svc, const struct ims_principal *p, const char *url,
-                             bool may_read, struct loc_data *d, struct ims_err *err)
+                             const struct ims_kvlist *sizes, bool may_read, struct loc_data *d, struct ims_err *err)
 {
     *d = (struct loc_data){0};
     const char *sep = strstr(url, "://");
@@ -177,30 +181,41 @@ static enum ims_rc check_url(struct ims_service *svc, const struct ims_principal
         return ims_fail(err, IMS_E_BADREQ, "Unknown scheme '%.*s' found in URI", (int)(sep ? sep - url : 0), url);
     if (ims_store_is_local(store)) /* Glance's RESTRICTED_URI_SCHEMAS */
         return ims_fail(err, IMS_E_BADREQ, "Invalid location");
-    struct ims_blob_reader r = {.fd = -1};
-    struct ims_err ignored;
-    if (svc->store->ops->open_read(svc->store, url, &r, &ignored) != IMS_OK)
-        return ims_fail(err, IMS_E_BADREQ, "Invalid location");
-    d->size = (int64_t)r.size;
-    enum ims_rc rc = r.size == 0 ? ims_fail(err, IMS_E_BADREQ, "Invalid location")
-                                 : holders_readable(svc, p, url, ims_store_id(store), d, err);
-    ims_blob_reader_close(&r);
+    if (sizes) {
+        const char *size = ims_kvlist_get(sizes, url); /* none: the store did not hold it */
+        d->size = size ? strtoll(size, NULL, 10) : 0;
+    } else {
+        struct ims_blob_reader r = {.fd = -1};
+        struct ims_err ignored;
+        if (svc->store->ops->open_read(svc->store, url, &r, &ignored) == IMS_OK) {
+            d->size = (int64_t)r.size;
+            ims_blob_reader_close(&r);
+        }
+    }
+    enum ims_rc rc = d->size <= 0 ? ims_fail(err, IMS_E_BADREQ, "Invalid location")
+                                  : holders_readable(svc, p, url, ims_store_id(store), d, err);
     if (rc == IMS_OK && !d->md5[0])
         rc = remembered_digests(svc, url, may_read, d, err);
     return rc;
 }
 
-/* Before the edit's transaction: the digests of url's data, read now if
- * nobody has them, so the edit (which holds the image's row, and on SQLite
- * the database's write lock) never reads a blob. Only a reading that was
+/* Before the edit's transaction: the size of url's data (into sizes when
+ * the store holds it) and its digests, read now if nobody has them, so the
+ * edit (which holds the image's row, and on SQLite the database's write
+ * lock) never asks the store nor reads a blob. Only a reading that was
  * tried fails it (busy elsewhere, unreadable); whatever else is wrong with
  * the location the edit says, in Glance's order of checks. */
 static enum ims_rc prepare_url(struct ims_service *svc, const struct ims_principal *p, const char *url,
-                               struct ims_err *err)
+                               struct ims_kvlist *sizes, struct ims_err *err)
 {
     struct loc_data d;
     struct ims_err e = {0};
-    enum ims_rc rc = check_url(svc, p, url, true, &d, &e);
+    enum ims_rc rc = check_url(svc, p, url, NULL, true, &d, &e);
+    if (d.size > 0) {
+        char size[24];
+        snprintf(size, sizeof(size), "%lld", (long long)d.size);
+        ims_kvlist_set(sizes, url, size);
+    }
     if (rc != IMS_OK && d.read_tried)
         return ims_fail(err, rc, "%s", e.msg);
     return IMS_OK;
@@ -291,12 +306,12 @@ static enum ims_rc a_new_store(struct ims_service *svc, const struct ims_image *
  * and becomes active; an image that has data takes it as a copy in the
  * location's store, if it is the same data. */
 static enum ims_rc take(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
-                        const struct ims_location_value *v, struct ims_err *err)
+                        const struct ims_location_value *v, const struct ims_kvlist *sizes, struct ims_err *err)
 {
     struct loc_data d;
     enum ims_rc rc = validation_data(img, v, err);
     if (rc == IMS_OK)
-        rc = check_url(svc, p, v->url, false, &d, err);
+        rc = check_url(svc, p, v->url, sizes, false, &d, err);
     if (rc == IMS_OK)
         rc = validation_matches(v, &d, err);
     if (rc == IMS_OK)
@@ -368,7 +383,7 @@ static enum ims_rc remove_one(struct ims_service *svc, const struct ims_principa
 }
 
 static enum ims_rc one_op(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
-                          const struct ims_patch_op *op, struct ims_err *err)
+                          const struct ims_patch_op *op, const struct ims_kvlist *sizes, struct ims_err *err)
 {
     const char *verb = op->op == IMS_PATCH_REMOVE ? "remove" : op->op == IMS_PATCH_REPLACE ? "update" : "add";
     if (!svc->cfg->show_multiple_locations)
@@ -390,7 +405,7 @@ static enum ims_rc one_op(struct ims_service *svc, const struct ims_principal *p
         if (!position(op->index, count, true, &pos))
             rc = ims_fail(err, IMS_E_BADREQ, "%s", "Invalid position for adding a location.");
         else
-            rc = take(svc, p, img, &v[0], err);
+            rc = take(svc, p, img, &v[0], sizes, err);
     } else if (same_urls(locs, count, v, n)) {
         for (size_t i = 0; i < n; i++) /* the same URLs: only their metadata */
             set_metadata(svc, img, v[i].url, v[i].metadata);
@@ -398,14 +413,14 @@ static enum ims_rc one_op(struct ims_service *svc, const struct ims_principal *p
         rc = ims_fail(err, IMS_E_BADREQ, "Original locations is not empty: %s", locs[0].url);
     } else {
         for (size_t i = 0; rc == IMS_OK && i < n; i++) /* the first its data, the others copies of it */
-            rc = take(svc, p, img, &v[i], err);
+            rc = take(svc, p, img, &v[i], sizes, err);
     }
     ims_location_values_free(v, n);
     return rc;
 }
 
 enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct ims_principal *p, const char *id,
-                                        const struct ims_patch *patch, struct ims_err *err)
+                                        const struct ims_patch *patch, struct ims_kvlist *sizes, struct ims_err *err)
 {
     enum ims_rc rc = IMS_OK;
     bool checked = false;
@@ -424,14 +439,15 @@ enum ims_rc ims_image_locations_prepare(struct ims_service *svc, const struct im
             checked = true;
         }
         for (size_t j = 0; rc == IMS_OK && j < n; j++)
-            rc = prepare_url(svc, p, v[j].url, err);
+            rc = prepare_url(svc, p, v[j].url, sizes, err);
         ims_location_values_free(v, n);
     }
     return rc;
 }
 
 enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_principal *p, struct ims_image *img,
-                                      const struct ims_patch *patch, struct ims_patch *ret_rest, struct ims_err *err)
+                                      const struct ims_patch *patch, const struct ims_kvlist *sizes,
+                                      struct ims_patch *ret_rest, struct ims_err *err)
 {
     *ret_rest = (struct ims_patch){.ops = ims_xcalloc(patch->n ? patch->n : 1, sizeof(*patch->ops)),
                                    .add_must_be_new = patch->add_must_be_new};
@@ -441,7 +457,7 @@ enum ims_rc ims_image_locations_apply(struct ims_service *svc, const struct ims_
             ret_rest->ops[ret_rest->n++] = *op; /* borrowed: the caller frees only the array */
             continue;
         }
-        enum ims_rc rc = one_op(svc, p, img, op, err);
+        enum ims_rc rc = one_op(svc, p, img, op, sizes, err);
         if (rc != IMS_OK) {
             free(IMS_TAKE_PTR(ret_rest->ops));
             ret_rest->n = 0;
@@ -457,14 +473,17 @@ enum ims_rc ims_image_location_add(struct ims_service *svc, const struct ims_pri
 {
     if (!svc->cfg->location_api)
         return ims_fail(err, IMS_E_NOTFOUND, "%s", "The resource could not be found.");
+    struct ims_kvlist sizes = {0};
     enum ims_rc rc = may_change(svc, p, id, true, "You are not authorized to complete add_image_location action.", err);
     if (rc == IMS_OK)
-        rc = prepare_url(svc, p, v->url, err);
-    if (rc != IMS_OK)
-        return rc;
+        rc = prepare_url(svc, p, v->url, &sizes, err);
     struct ims_image_edit e;
-    if ((rc = ims_image_edit_begin(svc, p, id, &e, err)) != IMS_OK)
+    if (rc == IMS_OK)
+        rc = ims_image_edit_begin(svc, p, id, &e, err);
+    if (rc != IMS_OK) {
+        ims_kvlist_release(&sizes);
         return rc;
+    }
     /* Glance's add_image_location: the service role, the image's project, an admin */
     if (!p->is_service && !ims_images_can_modify(p, &e.image))
         rc = ims_fail(err, IMS_E_FORBIDDEN, "%s", "You are not authorized to complete add_image_location action.");
@@ -474,7 +493,8 @@ enum ims_rc ims_image_location_add(struct ims_service *svc, const struct ims_pri
         rc = ims_fail(err, IMS_E_CONFLICT, "It's not allowed to add locations if image status is %s.",
                       e.image.status);
     else
-        rc = take(svc, p, &e.image, v, err);
+        rc = take(svc, p, &e.image, v, &sizes, err);
+    ims_kvlist_release(&sizes);
     if (rc != IMS_OK)
         return ims_image_edit_end(&e, rc, err);
     return ims_image_edit_commit(&e, NULL, err);

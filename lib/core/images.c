@@ -197,14 +197,18 @@ static enum ims_rc edit_modifiable(struct ims_service *svc, const struct ims_pri
 enum ims_rc ims_images_patch(struct ims_service *svc, const struct ims_principal *p, const char *id,
                              const struct ims_patch *patch, struct ims_image *ret, struct ims_err *err)
 {
-    enum ims_rc rc = ims_image_locations_prepare(svc, p, id, patch, err);
-    if (rc != IMS_OK)
-        return rc;
+    struct ims_kvlist sizes = {0}; /* of the data locations name: asked of the stores before the edit */
+    enum ims_rc rc = ims_image_locations_prepare(svc, p, id, patch, &sizes, err);
     struct ims_image_edit e;
-    if ((rc = edit_modifiable(svc, p, id, &e, err)) != IMS_OK)
+    if (rc == IMS_OK)
+        rc = edit_modifiable(svc, p, id, &e, err);
+    if (rc != IMS_OK) {
+        ims_kvlist_release(&sizes);
         return rc;
+    }
     struct ims_patch rest;
-    rc = ims_image_locations_apply(svc, p, &e.image, patch, &rest, err);
+    rc = ims_image_locations_apply(svc, p, &e.image, patch, &sizes, &rest, err);
+    ims_kvlist_release(&sizes);
     if (rc == IMS_OK) {
         rc = ims_patch_apply(&rest, &e.image, p->is_admin, err);
         free(rest.ops);

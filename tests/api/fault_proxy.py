@@ -18,6 +18,10 @@ Faults, counted down as they are injected (a request meets one at most):
         reach the server, which answers; the answer is read whole and the
         client's connection reset without a byte of it (a lost answer);
         on_drop() runs before the reset, if given
+    proxy.hold(n, method=None, match=None, on_hold=None)
+        the next n requests (of method, whose path and query contain match)
+        reach the server, whose answer head is read, then on_hold() runs
+        before the answer goes on unchanged (a slow service)
     proxy.stall(n, method=None)
         the next n requests get no answer: the connection stays silent
         until the client gives up (or 60 s)
@@ -138,6 +142,10 @@ class FaultProxy:
         with self.lock:
             self.faults.append(["drop", n, method, (match, on_drop)])
 
+    def hold(self, n, method=None, match=None, on_hold=None):
+        with self.lock:
+            self.faults.append(["hold", n, method, (match, on_hold)])
+
     def cut_request(self, n, after, method="PUT", match=None):
         with self.lock:
             self.faults.append(["cut_request", n, method, (after, match)])
@@ -192,7 +200,7 @@ class FaultProxy:
                     continue
                 if kind == "fail" and args[2] and args[2] not in target:
                     continue
-                if kind in ("drop", "reset") and args[0] and args[0] not in target:
+                if kind in ("drop", "reset", "hold") and args[0] and args[0] not in target:
                     continue
                 if kind == "cut_request" and args[1] and args[1] not in target:
                     continue
@@ -315,6 +323,10 @@ class FaultProxy:
                     break
                 c.sendall(rhead)
             t.join()
+            if fault and fault[0] == "hold":
+                self._note(method, target, "hold %d" % status)
+                if fault[1][1]:
+                    fault[1][1]()
             if fault and fault[0] == "drop":  # the server did it; the client never hears
                 _drain(u, buf, method == "HEAD" or status in (204, 304), rfields)
                 self._note(method, target, "drop %d" % status)

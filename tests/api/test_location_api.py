@@ -506,3 +506,60 @@ def test_data_that_cannot_be_read_is_not_read_again_for_a_while(start_imsd, obs_
         assert api.get("/v2/images/%s" % q["id"]).json()["checksum"] == hashlib.md5(data).hexdigest()
     finally:
         proxy.close()
+
+
+@pytest.mark.parametrize("how", ["add", "patch"])
+def test_a_slow_store_holds_no_other_write(srv, proxy, start_imsd, how):
+    """Whether the store holds a location's data is asked of it (S3: a HEAD)
+    before the edit's transaction, never in it: while every HEAD of the data
+    is held back (by the proxy), writes of other images go on (an edit held
+    the image's row, on SQLite the database's write lock) and the add, once
+    answered, succeeds. The other writes go to a second process on the same
+    data: the held request also holds its own HTTP thread, which a new
+    connection to the first process may meet."""
+    api = srv.project_user()
+    node2 = start_imsd(config=srv.config, data_dir=srv.data_dir)
+    api2 = node2.session(api.user_name, api.password, api.project_name)
+    url = location_of(api, active_image(api, data=DATA + b"slow store\n")["id"])
+    q, other = queued(api), queued(api)
+    arrived, go = threading.Semaphore(0), threading.Semaphore(0)
+
+    def hold():
+        arrived.release()
+        go.acquire(timeout=60)
+    proxy.hold(None, method="HEAD", match=url.split("://", 1)[1], on_hold=hold)
+    sdk = Sdk(srv, api)
+    result = []
+
+    def add():
+        if how == "add":
+            result.append(sdk.add(q["id"], {"url": url}))
+        else:
+            result.append(api.patch("/v2/images/%s" % q["id"], json=[
+                {"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}],
+                headers={"Content-Type": PATCH_21}))
+    t = threading.Thread(target=add)
+    t.start()
+    heads = 0
+    try:
+        while t.is_alive() or arrived.acquire(blocking=False):
+            if not arrived.acquire(timeout=0.1):
+                continue
+            heads += 1  # a HEAD is held: other images are written meanwhile
+            try:
+                r = api2.patch("/v2/images/%s" % other["id"], json=[
+                    {"op": "replace", "path": "/name", "value": unique("n")}],
+                    headers={"Content-Type": PATCH_21}, timeout=10)
+                assert r.status_code == 200, r.text
+                assert api2.post("/v2/images", json={"name": unique("w")}, timeout=10).status_code == 201
+            finally:
+                go.release()
+    finally:
+        proxy.clear()
+        for _ in range(8):
+            go.release()
+        t.join(60)
+        sdk.close()
+    assert heads >= 1
+    assert result[0].status_code in (200, 202), result[0].text
+    assert api.get("/v2/images/%s" % q["id"]).json()["status"] == "active"
