@@ -109,6 +109,11 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
         return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'user': an id or a name is required.");
     if (!ar->user_id && !ar->user_domain_id && !ar->user_domain_name)
         return ims_fail(err, IMS_E_BADREQ, "A domain id or name is required.");
+    /* The token's time is taken before the password hash and the roles are
+     * read: a password change or a role removal that commits meanwhile (the
+     * argon2 check is long) sets tokens_valid_after above it, so the token
+     * this login gives from what it read is refused (ims_identity_validate). */
+    const int64_t issued_us = ims_now_us();
     rc = find_user(c, ar, &u, err);
     if (rc != IMS_OK && rc != IMS_E_NOTFOUND)
         return rc;
@@ -203,7 +208,7 @@ enum ims_rc ims_identity_authenticate(struct ims_service *svc, const struct ims_
             return rc;
     }
     ims_hexid_new(p.token_id, 16);
-    p.issued_us = ims_now_us();
+    p.issued_us = issued_us;
     p.issued_at = p.issued_us / 1000000;
     p.expires_at = p.issued_at + svc->cfg->token_ttl;
     *ret = p;

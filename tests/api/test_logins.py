@@ -5,6 +5,7 @@ failed logins lock a user for the failing address only (imsctl user unlock
 ends it). Other source addresses are loopback aliases (127.0.0.x)."""
 import http.client
 import json
+import os
 import statistics
 import threading
 import time
@@ -14,9 +15,9 @@ from helpers import ADMIN_PASSWORD, ADMIN_PROJECT, ADMIN_USER, password_auth_bod
 NO_LIMITS = {"login_rate_per_address": 0, "login_rate_per_user": 0}
 
 
-def login_from(srv, source, body):
+def login_from(srv, source, body, timeout=30):
     """POST /v3/auth/tokens from the loopback address `source`: (status, headers, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30, source_address=(source, 0))
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout, source_address=(source, 0))
     try:
         conn.request("POST", "/v3/auth/tokens", json.dumps(body), {"Content-Type": "application/json"})
         r = conn.getresponse()
@@ -176,3 +177,62 @@ def test_admin_cannot_be_locked_out_from_elsewhere(start_imsd):
             assert login_from(srv, src, admin_body("guess"))[0] in (401, 429)
     assert login_from(srv, "127.0.0.2", admin_body())[0] in (401, 429)
     assert srv.issue(admin_body()).status_code == 201
+
+
+def slow_hash(password, t_cost):
+    """An argon2id hash imsd verifies as any other, but t_cost passes over
+    64 MiB long (libargon2, as imsd links it)."""
+    import ctypes
+    import os
+    lib = ctypes.CDLL("libargon2.so.1")
+    f = lib.argon2id_hash_encoded
+    f.argtypes = [ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_size_t,
+                  ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+    out = ctypes.create_string_buffer(256)
+    pw = password.encode()
+    assert f(t_cost, 65536, 1, pw, len(pw), os.urandom(16), 16, 32, out, len(out)) == 0
+    return out.value.decode()
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_login_under_way_when_the_password_changes_gets_no_usable_token(start_imsd):
+    """A login reads the password hash, then checks it (argon2, long):
+    its token's time is taken before the read, so a password change that
+    commits during the check ends the token it gives (with the old
+    password, which matched what it read). The user's hash is made slow to
+    check (about two seconds of CPU); the change is made once imsd's CPU shows the
+    check running, by a second hashing thread."""
+    srv = start_imsd(config={"identity": NO_LIMITS, "server": {"deferred_threads": 2}})
+    admin = srv.admin()
+    r = admin.post("/v3/users", json={"user": {"name": "racer_user", "password": "Old-pw-123"}})
+    assert r.status_code == 201, r.text
+    uid = r.json()["user"]["id"]
+    srv.sql("UPDATE users SET password_hash = ? WHERE id = ?", (slow_hash("Old-pw-123", 30), uid))
+    before = cpu_seconds(srv.proc.pid)
+    got = []
+    # the hashing threads may run at SCHED_IDLE: on a busy machine the check takes long
+    login = threading.Thread(target=lambda: got.append(
+        login_from(srv, "127.0.0.2", password_auth_body(None, "Old-pw-123", user_id=uid), timeout=600)))
+    login.start()
+    try:
+        deadline = time.monotonic() + 300
+        while cpu_seconds(srv.proc.pid) - before < 0.3:  # the check runs: the old hash was read
+            assert time.monotonic() < deadline, "the login's password check did not start"
+            time.sleep(0.02)
+        r = admin.patch("/v3/users/" + uid, json={"user": {"password": "New-pw-456"}})
+        assert r.status_code == 200, r.text
+        assert login.is_alive(), "the login ended before the change: the race was not met"
+    finally:
+        login.join(600)
+    assert got, "the login did not answer"
+    status, headers, body = got[0]
+    assert status == 201, body  # the old password matched the hash it read ...
+    token = headers["X-Subject-Token"]
+    r = admin.get("/v3/auth/tokens", headers={"X-Subject-Token": token})
+    assert r.status_code == 404, r.text  # ... but its token counts for nothing
