@@ -84,7 +84,13 @@ static enum ims_rc group_changed(struct ims_dbc *c, const char *group_id, struct
  * before, as a role taken from the group ends them (repo_assignments.c)
  * and as Keystone revokes them. Run before the membership rows go. A
  * group holding IAM policies alone ends nothing: those are read at every
- * request. */
+ * request. The group-wide UPDATE locks its users' rows in no set order, as
+ * a role taken from a group does (repo_assignments.c): the two never meet
+ * on PostgreSQL, since both run in ims_db_begin's transaction, which holds
+ * the advisory lock exclusively (one at a time on every node), and no
+ * write beside it (ims_db_begin_rows) or outside a transaction locks more
+ * than one user row. One that did would have to lock them in id order
+ * (as ims_q_renew_each does the blobs). */
 static enum ims_rc group_tokens_end(struct ims_dbc *c, const char *group_id, const char *user_id,
                                     struct ims_err *err)
 {
