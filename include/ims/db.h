@@ -134,7 +134,8 @@ enum ims_rc ims_db_copy(struct ims_db *from, struct ims_db *to, struct ims_buf *
  * write (bumped once its transaction commits), read by the caches on every
  * use. IMS_SIGNAL_DATA is no repository's to raise: it moves after every
  * commit that may have changed any row (a write transaction, a writing
- * statement outside one), before the write's caller goes on, so whatever
+ * statement outside one that changed a row other than by extending a
+ * lease, ims_q_exec_lease), before the write's caller goes on, so whatever
  * was read before it moved may be older than an acknowledged write. It is
  * read only where the signals are shared by every process on the database
  * (the SQLite file): elsewhere ims_db_signal_read says "unknown" for it. */

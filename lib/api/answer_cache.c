@@ -6,7 +6,9 @@
  *
  * Why an answer kept here is never older than an acknowledged write: the
  * data signal (IMS_SIGNAL_DATA, lib/db) moves after every commit of every
- * process on the database, before the write is acknowledged. The signal is
+ * process on the database, before the write is acknowledged (all but a
+ * statement that changed no row or only extended leases: nothing an
+ * answer shows). The signal is
  * read before the handler reads the database; the answer is kept under
  * that count and reused only while the signal still shows it, so no write
  * has committed since the read began. Anything a caller may see differently

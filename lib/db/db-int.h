@@ -16,6 +16,7 @@ struct ims_dbc {
     bool rows_tx; /* the open write transaction is ims_db_begin_rows's, on h itself */
     unsigned pending_signals; /* raised in the open transaction: bumped at commit */
     bool read_wrote; /* a writing statement ran inside the read snapshot: the data signal moves at its end */
+    bool lease_only; /* the writing statements running now only extend leases (ims_q_renew_each) */
     struct ims_db *db;
     struct ims_dbc *next;
 };
@@ -43,6 +44,10 @@ char *ims_q_col_dup(struct ims_q *q, int col);        /* NULL for SQL NULL */
 int64_t ims_q_col_int(struct ims_q *q, int col);
 bool ims_q_col_null(struct ims_q *q, int col);
 enum ims_rc ims_q_dberr(struct ims_q *q, struct ims_err *err);
+/* ims_q_exec of a statement that only extends leases (an expiry no answer
+ * shows): outside a transaction it moves no data signal, so the answers
+ * kept (lib/api/answer_cache.c) outlive a renewal. */
+enum ims_rc ims_q_exec_lease(struct ims_q *q, struct ims_err *err);
 /* Steps q to its end, adding each row's first column (text) to ret; finishes q. */
 enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_err *err);
 /* Lease renewals that hold one row at a time: select_sql (owner) names

@@ -386,6 +386,11 @@ void ims_q_done(struct ims_q *q)
     bool committed = c->txdepth == 0 && c->ops->stmt_writes && c->ops->stmt_writes(q->st);
     c->ops->reset(q->st);
     q->st = NULL;
+    /* what answers keep is still true after a statement that changed no row
+     * (the jobs' purge, every second, mostly) or only extended leases (an
+     * expiry no answer shows): the data signal stays */
+    if (committed && (c->lease_only || c->ops->changes(c->h) == 0))
+        return;
     if (committed && c->reading)
         c->read_wrote = true;
     else if (committed)
@@ -427,6 +432,15 @@ enum ims_rc ims_q_strings(struct ims_q *q, struct ims_strlist *ret, struct ims_e
     return rc;
 }
 
+enum ims_rc ims_q_exec_lease(struct ims_q *q, struct ims_err *err)
+{
+    struct ims_dbc *c = q->c;
+    c->lease_only = c->txdepth == 0; /* in a transaction its commit moves the signal anyway */
+    enum ims_rc rc = ims_q_exec(q, err);
+    c->lease_only = false;
+    return rc;
+}
+
 enum ims_rc ims_q_renew_each(struct ims_dbc *c, const char *select_sql, const char *update_sql, const char *owner,
                              int64_t until, struct ims_err *err)
 {
@@ -444,7 +458,7 @@ enum ims_rc ims_q_renew_each(struct ims_dbc *c, const char *select_sql, const ch
         ims_q_int(&q, until);
         ims_q_text(&q, held.items[i]);
         ims_q_text(&q, owner); /* a row that changed hands meanwhile is no longer owner's */
-        rc = ims_q_exec(&q, err);
+        rc = ims_q_exec_lease(&q, err);
     }
     ims_strlist_release(&held);
     return rc;

@@ -218,7 +218,7 @@ enum ims_rc ims_repo_jobs_renew(struct ims_dbc *c, const char *owner, int64_t un
         return IMS_E_DB;
     ims_q_int(&q, until_ms);
     ims_q_text(&q, owner);
-    return ims_q_exec(&q, err);
+    return ims_q_exec_lease(&q, err);
 }
 
 enum ims_rc ims_repo_jobs_purge(struct ims_dbc *c, int64_t before_ms, int64_t *ret_n, struct ims_err *err)

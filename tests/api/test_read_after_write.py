@@ -8,9 +8,14 @@ they hold today because every read asks the database.
 
 Each read goes over its own connection, so reads land on every thread
 (SO_REUSEPORT spreads connections, not requests); four threads each."""
+import struct
+import time
 import uuid
 
-from helpers import Api, Iam, create_image, patch, policy_doc, unique
+import pytest
+
+import pg_fixture
+from helpers import Api, Iam, RawUpload, create_image, patch, policy_doc, unique
 
 THREADS = 4
 ROUNDS = 12          # reads of each kind, per process
@@ -198,3 +203,48 @@ def test_a_removed_member_no_longer_sees_the_image_on_every_thread_of_both_proce
         assert r.status_code == 204, r.text
         for api in members:
             assert presence(api, iid, tag) == expect("absent", "refused")
+
+
+def data_signal(srv):
+    """The data signal's count (lib/db/signals.c: the magic, then the
+    counters IAM, revocation, data, each a native uint64)."""
+    return struct.unpack_from("=Q", (srv.data_dir / "imsd.db-signals").read_bytes(), 8 + 8 * 2)[0]
+
+
+def next_renewal(srv, image_id, after):
+    """The upload's lease expiry once the lease keeper renewed it past `after`."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        [(expires,)] = srv.sql("SELECT COALESCE(upload_expires, 0) FROM images WHERE id = ?", (image_id,))
+        if int(expires) > after:
+            return int(expires)
+        time.sleep(0.1)
+    raise AssertionError("the upload's lease was not renewed")
+
+
+@pytest.mark.skipif(pg_fixture.ON_PG, reason="the data signal (and the answer cache) is SQLite's shared file's")
+def test_lease_renewals_keep_the_answers_and_writes_still_show(start_imsd):
+    """A lease renewal (an upload's, renewed every third of [images]
+    upload_lease_seconds) changes only an expiry no answer shows: it moves no
+    data signal, so the answers every thread keeps outlive it; a write made
+    while renewals go on shows on every thread at once, as ever."""
+    srv = start_imsd(config={"server": {"threads": THREADS}, "images": {"upload_lease_seconds": 5}})
+    api = srv.admin()
+    tag = unique("lease-tag")
+    img = create_image(api, name=unique("lease"), tags=[tag])
+    saving = create_image(api, disk_format="raw", container_format="bare")
+    raw = RawUpload(srv, api.token, saving["id"], content_length=1 << 30)
+    try:
+        assert raw.send(b"x" * 65536)
+        expires = next_renewal(srv, saving["id"], 0)  # the upload holds its lease
+        for round_ in range(2):
+            name = unique("lease-%d" % round_)
+            r = patch(api, img["id"], [{"op": "replace", "path": "/name", "value": name}])
+            assert r.status_code == 200, r.text
+            assert names_seen(api, img["id"], name, tag) == everywhere(name)
+            before = data_signal(srv)
+            expires = next_renewal(srv, saving["id"], expires)
+            assert data_signal(srv) == before, "a lease renewal moved the data signal"
+            assert names_seen(api, img["id"], name, tag) == everywhere(name)
+    finally:
+        raw.close()
