@@ -49,6 +49,7 @@ struct ims_config {
     int64_t store_part_size; /* s3: uploads go up in parts of this size */
     int64_t store_single_put_max; /* s3: uploads of a known size up to this: one streamed PUT */
     bool store_md5_from_etag; /* s3: auto (true): such a PUT's md5 from its ETag, once a probe proved them md5s */
+    bool store_probe_at_open; /* s3: that probe when the store opens (imsd; no setting), else on the first such PUT */
     /* s3: transient failures tried again (struct ims_obs_s3_retry), for the store and for [obs] */
     int64_t store_retry_attempts, store_retry_base_ms, store_retry_max_delay_ms, store_retry_total_seconds;
     int64_t store_stall_seconds; /* s3: a transfer without progress this long times out */

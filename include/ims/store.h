@@ -176,10 +176,12 @@ struct ims_store_s3_config {
     const char *dir;
     uint64_t part_size;
     uint64_t single_put_max;
-    /* A single PUT's md5 taken from its ETag when a probe at open proved
-     * the service's ETags md5s (ims_obs_s3_etag_md5 says which answers);
-     * false: always computed locally. */
-    bool md5_from_etag;
+    /* A single PUT's md5 taken from its ETag when a probe proved the
+     * service's ETags md5s (ims_obs_s3_etag_md5 says which answers);
+     * false: always computed locally. The probe runs at open with
+     * probe_at_open (imsd, which takes uploads), else on the process's
+     * first writer that can use it (imsctl: most commands upload nothing). */
+    bool md5_from_etag, probe_at_open;
 };
 enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_store **ret, struct ims_err *err);
 

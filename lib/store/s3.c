@@ -12,8 +12,8 @@
  * upload's client gets the error, nothing is stored); with md5_from_etag
  * its answer's ETag is the data's md5 once a probe proved this service's
  * ETags md5s (commit gives it; the writer's caller then hashes no md5).
- * The probe runs once per process, on the first such writer: a process
- * that never uploads one (imsctl, a node that only serves) sends none.
+ * The probe runs once per process: when the store opens in imsd, else on
+ * the first such writer, so imsctl's commands that upload nothing send none.
  * Any other blob goes
  * up as a multipart upload, two parts at a time while the next part fills
  * (ims_obs_s3_upload_open), so an upload holds three parts in memory and no
@@ -514,6 +514,8 @@ enum ims_rc ims_store_s3_open(const struct ims_store_s3_config *cfg, struct ims_
     st->single_put_max = cfg->single_put_max;
     pthread_mutex_init(&st->probe_lock, NULL);
     st->probe_due = cfg->md5_from_etag;
+    if (st->probe_due && cfg->probe_at_open)
+        probe_etag_md5(st);
     *ret = &st->base;
     return IMS_OK;
 }

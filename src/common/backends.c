@@ -107,6 +107,7 @@ static int open_s3_store(const struct ims_config *cfg, struct ims_store **ret, c
         .part_size = (uint64_t)cfg->store_part_size,
         .single_put_max = (uint64_t)cfg->store_single_put_max,
         .md5_from_etag = cfg->store_md5_from_etag,
+        .probe_at_open = cfg->store_probe_at_open,
     };
     struct ims_err e = {0};
     if (ims_store_s3_open(&s3, ret, &e) != IMS_OK) {

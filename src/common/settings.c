@@ -89,7 +89,7 @@ const struct ims_setting ims_settings[] = {
      "5368709120"},
     {"store", "md5_from_etag", NULL,
      "s3: auto = an upload, or an imported file, that goes up as one PUT (single_put_max) takes its md5 (Glance's checksum) from the "
-     "PUT's ETag instead of hashing it, once a probe (before the process's first such upload: a small object PUT the same "
+     "PUT's ETag instead of hashing it, once a probe (at imsd's start; imsctl's before its first such upload: a small object PUT the same "
      "way, its ETag compared with its md5, removed) proved this service's ETags md5s, and only from an answer whose ETag is 32 hex "
      "digits and whose encryption headers are the probe's (never SSE-KMS or SSE-C); an answer that proves "
      "nothing has the md5 read back from the stored object before the upload is answered. sha512 is always "

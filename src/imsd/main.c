@@ -155,6 +155,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct ims_backends be;
+    cfg.store_probe_at_open = true; /* imsd takes uploads: its first one does not wait for the probe */
     if (ims_backends_open(&cfg, &be, err, sizeof(err))) {
         fprintf(stderr, "imsd: %s\n", err);
         ims_settings_release(&cfg);

@@ -1,7 +1,8 @@
 """[store] md5_from_etag: an upload that goes to the S3 store as one PUT
 takes its md5 (Glance's checksum) from the PUT's ETag, but only on a
 service a probe proved (a small object PUT the same way, its ETag compared
-with its md5, removed; once per process, on its first such upload), and only from an answer whose ETag is 32
+with its md5, removed; at imsd's start, never by imsctl's commands that
+upload nothing), and only from an answer whose ETag is 32
 hex digits and whose encryption headers are the probe's. Any other answer
 has the md5 read back from the stored object before the upload is
 answered: the checksum is always the data's md5, never the ETag's word
@@ -59,24 +60,20 @@ def probe_requests(proxy):
 
 
 def test_one_put_takes_its_md5_from_the_etag(start_imsd, obs_s3):
-    """No probe at start, nor from imsctl; the probe PUT and DELETE on the
-    first upload that can use it, once, nothing of it left; a sized upload
+    """The probe PUT and DELETE at start, nothing of it left, none from
+    imsctl's commands nor from later uploads; a sized upload
     larger than a part (one PUT) has the md5 of the ETag, which is the
     data's; a chunked one (parts) and a small one still hash."""
     proxy = FaultProxy.for_endpoint(obs_s3["S3_ENDPOINT"])
     try:
         srv, bucket = start(start_imsd, obs_s3, proxy)
         api = srv.admin()
-        srv.imsctl("project", "create", "no-probe")
-        srv.imsctl("quota", "show", "no-probe")
-        assert probe_requests(proxy) == [], proxy.seen
-        # a small upload cannot use it: still none
-        assert upload_source(srv, api, os.urandom(PART - 1)) == "hashed"
-        assert probe_requests(proxy) == [], proxy.seen
-        assert upload_source(srv, api, os.urandom(2 * PART + 77)) == "from the store's answer"
         assert probe_requests(proxy) == [("PUT", "200"), ("DELETE", "204")], proxy.seen
         assert s3_keys(obs_s3, bucket, "ims-probe/") == {}
         assert "probe passed" in srv.log_path.read_text(errors="replace")
+        srv.imsctl("project", "create", "no-probe")  # imsctl opens the store: no probe of its own
+        srv.imsctl("quota", "show", "no-probe")
+        assert upload_source(srv, api, os.urandom(2 * PART + 77)) == "from the store's answer"
         assert upload_source(srv, api, os.urandom(PART + 1)) == "from the store's answer"
         assert len(probe_requests(proxy)) == 2, proxy.seen
         # one PUT from memory, not the streamed one: hashed
@@ -135,7 +132,6 @@ def test_a_failed_or_wrong_probe_turns_it_off(start_imsd, obs_s3):
             srv, bucket = start(start_imsd, obs_s3, proxy)
             api = srv.admin()
             data = os.urandom(PART + 999)
-            # the first upload runs the probe (before its own PUT), then the second's ETag is not asked
             assert upload_source(srv, api, data) == "hashed", fault
             log = srv.log_path.read_text(errors="replace")
             assert "md5_from_etag off" in log and "probe passed" not in log, fault
@@ -158,8 +154,8 @@ def test_recovery_removes_a_probe_object_left_behind(start_imsd, obs_s3):
         cfg = {"store": dict(s3_config(obs_s3), endpoint=proxy.endpoint, bucket=bucket, part_size=PART,
                              **FAST_RETRY),
                "images": {"max_image_size": 64 * MIB}, "storage": {"recovery_grace_seconds": 0}}
-        srv = start_imsd(config=cfg)
         proxy.fail(None, status=503, code="SlowDown", method="DELETE", match=PROBE)
+        srv = start_imsd(config=cfg)
         api = srv.admin()
         data = os.urandom(PART + 5)
         img = active_image(api, data)
