@@ -33,6 +33,7 @@ struct ims_config {
     int64_t recovery_grace_seconds;
     char *cache_dir;        /* the node-local image cache; "" = <data_dir>/cache */
     int64_t cache_max_size; /* its bound, bytes; 0 = no cache */
+    int64_t cache_fill_memory_mib; /* the blocks all fills together hold, MiB (cache_filler.c) */
     bool cache_prefetch;    /* this process fills queued images (imsd, not imsctl) */
     /* [stores] several stores by id (src/common/backends.c parses them):
      * "id:file[:dir], id:s3" (the s3 one with [store]'s settings); "" = the

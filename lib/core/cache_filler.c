@@ -4,11 +4,15 @@
  * thread writes the slots to the fill's file in order and, after the last
  * byte, ends the fill (the file's md5 against the image's checksum, sync,
  * rename: image_cache.c) while the client is already served. Slots are
- * taken as needed, SLOTS at most: a download never waits for the disk or
- * the hash; when every slot is taken the fill is given up (logged) and a
- * later download fills. The prefetcher, which has no client, waits
- * instead (patient). The thread and the download each hold a reference;
- * the last one out frees. */
+ * taken as needed, SLOTS at most, from one budget all fills of the process
+ * share ([cache] fill_memory_mib), so N first downloads of N images hold
+ * no more than the budget together: a download never waits for the disk
+ * or the hash; when the fill's slots are all taken, or the budget has none
+ * left, the fill is given up (logged) and a later download fills. The
+ * prefetcher, which has no client, waits instead (patient). The thread
+ * gives its written slots back to the budget once it has written the last
+ * one (before the md5's read back). The thread and the download each hold
+ * a reference; the last one out frees. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -22,6 +26,39 @@
 #define SLOTS 32 /* 32 MiB: a filler behind by more gives up */
 
 static atomic_int test_delay_ms;
+
+/* The slots all fills may hold together; the prefetcher waits on freed. */
+static pthread_mutex_t budget_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t budget_freed = PTHREAD_COND_INITIALIZER;
+static long budget_left = 64;
+
+void ims_cache_fillers_budget(long slots)
+{
+    pthread_mutex_lock(&budget_mu);
+    budget_left = slots; /* at the service's open, before any fill */
+    pthread_mutex_unlock(&budget_mu);
+}
+
+static bool budget_take(bool wait)
+{
+    pthread_mutex_lock(&budget_mu);
+    while (wait && budget_left <= 0)
+        pthread_cond_wait(&budget_freed, &budget_mu);
+    bool took = budget_left > 0;
+    budget_left -= took;
+    pthread_mutex_unlock(&budget_mu);
+    return took;
+}
+
+static void budget_give(long slots)
+{
+    if (!slots)
+        return;
+    pthread_mutex_lock(&budget_mu);
+    budget_left += slots;
+    pthread_cond_broadcast(&budget_freed);
+    pthread_mutex_unlock(&budget_mu);
+}
 
 void ims_cache_filler_test_delay(int ms)
 {
@@ -58,8 +95,12 @@ static void unref_locked(struct ims_cache_filler *f)
     pthread_mutex_unlock(&f->mu);
     if (!last)
         return;
-    for (size_t i = 0; i < f->nslots; i++)
+    long held = 0;
+    for (size_t i = 0; i < f->nslots; i++) {
+        held += f->slots[i] != NULL;
         free(f->slots[i]);
+    }
+    budget_give(held);
     pthread_cond_destroy(&f->changed);
     pthread_mutex_destroy(&f->mu);
     free(f);
@@ -107,7 +148,24 @@ static void *filler_thread(void *arg)
             give_up_locked(f, "cannot write the cache's file");
     }
     bool complete = written == f->size && !f->given_up;
+    /* No slot is taken after this (every byte offered, or given up): the
+     * written and the queued ones go back to the budget now, not after the
+     * md5's read back; the one the download may still hold waits for unref. */
+    long freed = 0;
+    for (; f->nspare; freed++) {
+        size_t i = f->spare[--f->nspare];
+        free(f->slots[i]);
+        f->slots[i] = NULL;
+    }
+    for (; f->qlen; f->qlen--, freed++) {
+        size_t i = f->queue[f->qhead];
+        f->qhead = (f->qhead + 1) % SLOTS;
+        free(f->slots[i]);
+        f->slots[i] = NULL;
+    }
+    f->given_up |= !complete; /* never to hand out a freed slot */
     pthread_mutex_unlock(&f->mu);
+    budget_give(freed);
     struct ims_err err = {0};
     if (!complete)
         ims_image_cache_fill_abort(f->fill);
@@ -156,10 +214,22 @@ static long take_slot_locked(struct ims_cache_filler *f)
         if (f->nspare)
             return (long)f->spare[--f->nspare];
         if (f->nslots < SLOTS) {
-            f->slots[f->nslots] = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, SLOT); /* for O_DIRECT writes */
-            return (long)f->nslots++;
-        }
-        if (!f->patient) {
+            /* patient with no slot yet: waits for another fill's (its own come back as spares) */
+            bool wait = f->patient && f->nslots == 0;
+            if (wait)
+                pthread_mutex_unlock(&f->mu);
+            bool took = budget_take(wait);
+            if (wait)
+                pthread_mutex_lock(&f->mu);
+            if (took) {
+                f->slots[f->nslots] = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, SLOT); /* for O_DIRECT writes */
+                return (long)f->nslots++;
+            }
+            if (!f->patient) {
+                give_up_locked(f, "the cache fills' memory ([cache] fill_memory_mib) is all taken");
+                return -1;
+            }
+        } else if (!f->patient) {
             give_up_locked(f, "the cache's writer fell behind the download by 32 MiB (SLOTS)");
             return -1;
         }

@@ -207,6 +207,8 @@ struct ims_cache_filler;
 struct ims_cache_filler *ims_cache_filler_start(struct ims_cache_fill *fill, uint64_t size, bool patient);
 bool ims_cache_filler_offer(struct ims_cache_filler *f, uint64_t pos, const char *p, size_t n);
 void ims_cache_filler_leave(struct ims_cache_filler *f);
+/* The slots (1 MiB) all fillers of the process may hold together. */
+void ims_cache_fillers_budget(long slots);
 /* The files in the cache (any order). */
 void ims_image_cache_scan(struct ims_image_cache *c, struct ims_cached_list *ret);
 /* The queue: image ids marked for the prefetcher (cache_fill.c). */

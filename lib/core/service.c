@@ -134,6 +134,7 @@ enum ims_rc ims_service_open(const struct ims_config *cfg, const struct ims_back
     if (rc == IMS_OK && cfg->cache_max_size > 0) {
         char *dir = cfg->cache_dir && *cfg->cache_dir ? ims_xstrdup(cfg->cache_dir)
                                                        : ims_xasprintf("%s/cache", cfg->data_dir);
+        ims_cache_fillers_budget((long)cfg->cache_fill_memory_mib);
         rc = ims_image_cache_open(dir, (uint64_t)cfg->cache_max_size, &svc->cache, err);
         free(dir);
     }

@@ -58,6 +58,11 @@ const struct ims_setting ims_settings[] = {
      "the image cache's bound, bytes: the least recently used images go past it (0 = no cache; the file "
      "store's images are never cached)",
      "10737418240"},
+    {"cache", "fill_memory_mib", NULL,
+     "the memory all image cache fills together hold for blocks their writers have not yet written, MiB (1 MiB "
+     "blocks, taken as needed, 32 at most per fill): a download's fill that finds none free is given up (logged; a "
+     "later download fills), the prefetcher waits",
+     "64"},
     {"stores", "enabled", NULL,
      "several image stores, as Glance's enabled_backends: comma-separated id:file[:directory] or id:s3 (the s3 one "
      "with [store]'s settings; at most one); each id is its locations' scheme, offered by GET /v2/info/stores and "
@@ -424,6 +429,7 @@ int ims_settings_set(struct ims_config *c, const char *section, const char *key,
     if (IS("stores", "default")) return STR(stores_default);
     if (IS("cache", "directory")) return STR(cache_dir);
     if (IS("cache", "max_size")) return set_int(&c->cache_max_size, v, 0, 1LL << 50, key, err, errlen);
+    if (IS("cache", "fill_memory_mib")) return set_int(&c->cache_fill_memory_mib, v, 1, 65536, key, err, errlen);
     if (IS("obs", "endpoint")) return STR(obs_endpoint);
     if (IS("obs", "region")) return STR(obs_region);
     if (IS("obs", "access_key")) return STR(obs_access_key);
@@ -630,7 +636,8 @@ void ims_settings_print(const struct ims_config *c, FILE *out)
             c->log_level);
     fprintf(out, "[storage]\ndata_dir = %s\ndirect_io = %s\nfile_dir = %s\nrecovery_grace_seconds = %lld\n\n",
             c->data_dir, c->direct_io ? "true" : "false", c->file_store_dir, (long long)c->recovery_grace_seconds);
-    fprintf(out, "[cache]\ndirectory = %s\nmax_size = %lld\n\n", c->cache_dir, (long long)c->cache_max_size);
+    fprintf(out, "[cache]\ndirectory = %s\nmax_size = %lld\nfill_memory_mib = %lld\n\n", c->cache_dir,
+            (long long)c->cache_max_size, (long long)c->cache_fill_memory_mib);
     fprintf(out, "[database]\nconnection = %s\ncache_kib = %lld\n\n", c->db_connection, (long long)c->db_cache_kib);
     fprintf(out, "[stores]\nenabled = %s\ndefault = %s\n\n", c->stores_enabled, c->stores_default);
     fprintf(out, "[store]\nbackend = %s\nendpoint = %s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n"

@@ -1,16 +1,20 @@
 """The node cache's fill off the client's path (lib/core/cache_filler.c):
 a download hands its blocks to the fill's own thread, which writes the
 file, checks its md5 and renames it into place after the client has every
-byte; a download never waits for it, and a filler that falls 32 MiB behind
-gives the fill up. Faults of the S3 read (the test fault proxy) never leave
+byte; a download never waits for it, and a filler that falls 32 MiB behind,
+or finds the memory all fills share taken, gives the fill up. Faults of the S3 read (the test fault proxy) never leave
 a file that is served; Range requests during a fill get their bytes from
 S3. IMSD_TEST_CACHE_WRITE_DELAY_MS holds each block's write back."""
+import threading
 import uuid
 
 from fault_proxy import FaultProxy
+from helpers import imsd_is_sanitized
 from test_image_cache import (ABANDONED_SIZE, MIB, cache_server, cached_files, download, image_with_data, settle,
                               temp_files, wait_for)
+from test_memory import reset_vm_hwm, vm_hwm_kib
 from test_s3_faults import store_config as proxied_store_config
+from test_s3_store import store_config
 
 import pytest
 
@@ -110,3 +114,40 @@ def test_an_s3_read_failing_midway_leaves_no_file(proxied_cache):
     assert download(api, img["id"]) == data
     settle(srv)
     assert cached_files(srv) == {img["id"]: data}
+
+
+def test_the_fills_together_hold_no_more_than_their_memory(start_imsd, obs_s3, monkeypatch):
+    """[cache] fill_memory_mib = 8 and each block's write held back 1 s:
+    three first downloads of 24 MiB images at once would hold 72 MiB of
+    blocks their writers have not written (each fill up to 32 MiB); they
+    share 8 MiB instead, the fills that find none left give up (logged),
+    every client's bytes are exact and imsd's peak RSS grows by less than
+    the fills would have held."""
+    monkeypatch.setenv("IMSD_TEST_CACHE_WRITE_DELAY_MS", "1000")
+    bucket = "ca-" + uuid.uuid4().hex[:20]
+    config = store_config(obs_s3, bucket)
+    config["cache"] = {"max_size": 128 * MIB, "fill_memory_mib": 8}
+    srv = start_imsd(config=config)
+    srv.cache = srv.data_dir / "cache"
+    api = srv.admin()
+    images = [image_with_data(api, 24 * MIB) for _ in range(3)]
+    reset_vm_hwm(srv)
+    before = vm_hwm_kib(srv)
+    got = {}
+
+    def client(img):
+        got[img["id"]] = download(srv.admin(), img["id"])
+
+    threads = [threading.Thread(target=client, args=(img,)) for img, _ in images]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == {img["id"]: data for img, data in images}
+    wait_for(lambda: "image cache: not cached this time: the cache fills' memory ([cache] fill_memory_mib) is all taken"
+             in srv.log_path.read_text(errors="replace"), what="a fill to give up")
+    grown = vm_hwm_kib(srv) - before
+    settle(srv)
+    assert cached_files(srv) == {}
+    if not imsd_is_sanitized():  # glibc's allocator is what this measures
+        assert grown < 40 * 1024, "peak RSS grew by %d KiB over three fills of 8 MiB in all" % grown
