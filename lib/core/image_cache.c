@@ -307,10 +307,46 @@ bool ims_image_cache_fill_write(struct ims_cache_fill *f, uint64_t pos, const vo
 
 static void evict(struct ims_image_cache *c);
 
-static bool not_closing(void *ctx)
+/* The md5 of the fill's file, read back: one pread and md5 loop on the
+ * fill's thread. ims_blob_digests' hash pipe (a copy into its ring, three
+ * threads) took 1.82 s of CPU per GiB from the page cache where this takes
+ * 1.65 (A/B pairs, loaded machine). Stops when the cache closes. */
+static enum ims_rc file_md5(const struct ims_cache_fill *f, char hex[33], struct ims_err *err)
 {
-    const struct ims_image_cache *c = ctx;
-    return !atomic_load(&c->closing);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) {
+        EVP_MD_CTX_free(md);
+        return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    }
+    enum ims_rc rc = IMS_OK;
+    size_t cap = 1u << 20;
+    char *buf = ims_xmalloc(cap);
+    for (uint64_t pos = 0; rc == IMS_OK && pos < f->size;) {
+        if (atomic_load(&f->cache->closing)) {
+            rc = ims_fail(err, IMS_E_BUSY, "stopped");
+            break;
+        }
+        size_t want = f->size - pos < cap ? (size_t)(f->size - pos) : cap;
+        ssize_t got = pread(f->fd, buf, want, (off_t)pos);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            rc = ims_fail(err, IMS_E_IO, "the image's data ended at %llu of %llu bytes", (unsigned long long)pos,
+                          (unsigned long long)f->size);
+        else if (!EVP_DigestUpdate(md, buf, (size_t)got))
+            rc = ims_fail(err, IMS_E_INTERNAL, "md5 failed");
+        else
+            pos += (uint64_t)got;
+    }
+    unsigned char sum[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (rc == IMS_OK && (!EVP_DigestFinal_ex(md, sum, &len) || len != 16))
+        rc = ims_fail(err, IMS_E_INTERNAL, "md5 failed");
+    if (rc == IMS_OK)
+        ims_hex_encode(sum, 16, hex, 33);
+    free(buf);
+    EVP_MD_CTX_free(md);
+    return rc;
 }
 
 enum ims_rc ims_image_cache_fill_end(struct ims_cache_fill *f, struct ims_err *err)
@@ -319,7 +355,6 @@ enum ims_rc ims_image_cache_fill_end(struct ims_cache_fill *f, struct ims_err *e
     char hex[33] = "";
     /* The md5 of the file as written, read back (from the page cache):
      * what later downloads will be sent, not only what arrived. */
-    struct ims_blob_reader file = {.fd = f->fd, .size = f->size};
     int64_t md5_start = ims_mono_us();
     if (f->written != f->size)
         rc = ims_fail(err, IMS_E_IO, "the download ended after %llu of %llu bytes", (unsigned long long)f->written,
@@ -327,7 +362,7 @@ enum ims_rc ims_image_cache_fill_end(struct ims_cache_fill *f, struct ims_err *e
     else if (f->direct && !leave_direct(f)) /* read back into the page cache: later downloads send it */
         rc = ims_fail(err, IMS_E_IO, "cannot read the cache file back: %s", strerror(errno));
     else
-        rc = ims_blob_digests(&file, hex, NULL, not_closing, f->cache, err);
+        rc = file_md5(f, hex, err);
     if (rc == IMS_OK && strcmp(hex, f->md5) != 0)
         rc = ims_fail(err, IMS_E_IO, "the data read has md5 %s, the image's checksum is %s", hex, f->md5);
     int64_t sync_start = ims_mono_us();
