@@ -162,6 +162,8 @@ int64_t ims_mono_us(void);
  * such a wait us microseconds from now. */
 void ims_cond_init_monotonic(pthread_cond_t *cv);
 struct timespec ims_mono_deadline(int64_t us);
+/* Starts run(arg) on a thread nobody joins; pthread_create's result. */
+int ims_thread_start_detached(void *(*run)(void *), void *arg);
 /* "YYYY-MM-DDTHH:MM:SSZ" (Glance's format); out must hold 21 bytes. Times
  * outside years 0..9999 are written as the nearest end of that range. */
 void ims_time_iso(int64_t t, char out[21]);

@@ -77,18 +77,13 @@ struct ims_lv_call *ims_lv_call_start(virDomainPtr dom, enum ims_lv_op op, const
     c->xml = xml ? ims_xstrdup(xml) : NULL;
     ims_lv.virDomainRef(dom);
     c->dom = dom;
-    pthread_attr_t ta;
-    pthread_attr_init(&ta);
-    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    if (pthread_create(&t, &ta, run, c) != 0) {
+    if (ims_thread_start_detached(run, c) != 0) {
         c->ret = -1;
         c->code = VIR_ERR_INTERNAL_ERROR;
         snprintf(c->why, sizeof(c->why), "cannot start a thread for the call");
         c->done = true;
         c->refs = 1;
     }
-    pthread_attr_destroy(&ta);
     return c;
 }
 

@@ -188,13 +188,7 @@ struct ims_cache_filler *ims_cache_filler_start(struct ims_cache_fill *fill, uin
     f->refs = 2;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->changed, NULL);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int e = pthread_create(&t, &attr, filler_thread, f);
-    pthread_attr_destroy(&attr);
-    if (e != 0) {
+    if (ims_thread_start_detached(filler_thread, f) != 0) {
         ims_image_cache_fill_abort(fill);
         pthread_cond_destroy(&f->changed);
         pthread_mutex_destroy(&f->mu);

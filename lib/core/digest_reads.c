@@ -192,13 +192,7 @@ bool ims_digest_read_start(struct ims_service *svc, const char *url)
 {
     struct one_read *o = ims_xcalloc(1, sizeof(*o));
     *o = (struct one_read){.svc = svc, .url = ims_xstrdup(url)};
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int e = pthread_create(&t, &a, read_one, o);
-    pthread_attr_destroy(&a);
-    if (e == 0)
+    if (ims_thread_start_detached(read_one, o) == 0)
         return true;
     free(o->url);
     free(o);
