@@ -168,6 +168,15 @@ enum ims_rc api_parse_auth(json_t *body, struct ims_auth_request *ar, struct ims
     } else if (scope && !json_is_string(scope)) { /* "unscoped" */
         return ims_fail(err, IMS_E_BADREQ, "Invalid input for field 'scope'.");
     }
+    /* The names and ids are looked up and logged (a failed login names its
+     * user): a newline in one would forge log lines. */
+    const char *const names[] = {ar->user_id,          ar->user_name,    ar->user_domain_id, ar->user_domain_name,
+                                 ar->project_id,       ar->project_name, ar->project_domain_id,
+                                 ar->project_domain_name, ar->domain_id, ar->domain_name};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+        if (names[k] && !ims_text_valid(names[k]))
+            return ims_fail(err, IMS_E_BADREQ,
+                            "Invalid input for field 'auth': a name or id is not valid text (control character).");
     return IMS_OK;
 }
 

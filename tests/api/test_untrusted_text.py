@@ -4,6 +4,7 @@ query and names in bodies get 400; no response carries invalid UTF-8; an
 oversized token signature is refused before authentication, not a crash."""
 import json
 import socket
+import time
 
 import pytest
 
@@ -120,3 +121,26 @@ def test_stored_invalid_utf8_is_never_echoed(start_imsd, tmp_path):
     assert r.status_code == 200
     names = {i["id"]: i["name"] for i in assert_json_utf8(r.content)["images"]}
     assert names[img["id"]] == "a\ufffdb\ufffd\ufffd"
+
+
+@pytest.mark.parametrize("field", ["name", "id"])
+def test_login_names_with_control_characters_are_refused_and_not_logged(imsd, field):
+    """A failed login names its user in the log: a newline in the name
+    would start a forged line there."""
+    import requests
+    forged = "evil\n2026-01-01 00:00:00.000 ERROR forged\rx"
+    user = {field: forged, "password": "x"}
+    if field == "name":
+        user["domain"] = {"id": "default"}
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}}}}
+    start = imsd.log_path.stat().st_size
+    r = requests.post("http://127.0.0.1:%d/v3/auth/tokens" % imsd.port, json=body, timeout=30)
+    assert r.status_code == 400, r.text
+    assert "forged" not in r.text
+    r = requests.get("http://127.0.0.1:%d/" % imsd.port, timeout=30)  # its access line follows the login's
+    deadline = time.monotonic() + 30
+    while b"GET / 300" not in imsd.log_path.read_bytes()[start:] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    log = imsd.log_path.read_bytes()[start:]
+    assert b"GET / 300" in log
+    assert b"forged" not in log and b"\r" not in log
