@@ -88,6 +88,44 @@ static const char *file_dir(const struct ims_config *cfg)
     return cfg->file_store_dir && *cfg->file_store_dir ? cfg->file_store_dir : cfg->data_dir;
 }
 
+/* Whether path is dir or lies below it (both resolved). */
+static bool path_within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/')
+        return true;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* The embedded object storage's buckets are its directory's directories,
+ * which tenants import from and export to by name: holding a file store's
+ * directory (bucket "images" its blobs), or lying in the store's images/
+ * or tmp/ (which its recovery empties of files it does not know), would
+ * mix the two. Its default, <data_dir>/obs, lies beside them. */
+static int obs_apart_from_store(const struct ims_config *cfg, const char *store_dir, char *err, size_t errlen)
+{
+    if (ims_streq(cfg->obs_backend, "s3"))
+        return 0;
+    char *obs = cfg->obs_dir && *cfg->obs_dir ? ims_xstrdup(cfg->obs_dir) : ims_xasprintf("%s/obs", cfg->data_dir);
+    char *obs_real = realpath(obs, NULL), *store_real = realpath(store_dir, NULL); /* both made by their open */
+    const char *o = obs_real ? obs_real : obs, *st = store_real ? store_real : store_dir;
+    char *images = ims_xasprintf("%s/images", st), *tmp = ims_xasprintf("%s/tmp", st);
+    int rc = 0;
+    if (path_within(st, o) || path_within(o, images) || path_within(o, tmp)) {
+        snprintf(err, errlen,
+                 "[obs] dir %s %s the file store's directory %s: the object storage's buckets and the image store "
+                 "must be apart (the default, <data_dir>/obs, is)",
+                 obs, path_within(st, o) ? "holds" : "lies in the images/ or tmp/ of", store_dir);
+        rc = -1;
+    }
+    free(images);
+    free(tmp);
+    free(obs_real);
+    free(store_real);
+    free(obs);
+    return rc;
+}
+
 static int open_s3_store(const struct ims_config *cfg, struct ims_store **ret, char *err, size_t errlen)
 {
     const struct ims_store_s3_config s3 = {
@@ -189,6 +227,10 @@ static int open_named(const struct ims_config *cfg, char *entry, struct ims_stor
          * by the open, which recovers nothing): "/x", "/x/" and a link to
          * it are one. */
         rc = open_file_store(cfg, own, ret, err, errlen);
+        if (rc == 0 && obs_apart_from_store(cfg, own, err, errlen)) {
+            (*ret)->ops->close(*ret);
+            rc = -1;
+        }
         char *real = rc == 0 ? realpath(own, NULL) : NULL;
         char *legacy = realpath(file_dir(cfg), NULL);
         const char *same = real ? real : own;
@@ -283,6 +325,8 @@ int ims_backends_open(const struct ims_config *cfg, struct ims_backends *b, char
     }
     int rc = cfg->stores_enabled && *cfg->stores_enabled ? open_named_stores(cfg, b, err, errlen)
                                                          : open_single_store(cfg, b, err, errlen);
+    if (rc == 0)
+        rc = obs_apart_from_store(cfg, file_dir(cfg), err, errlen);
     if (rc) {
         ims_backends_close(b);
         return -1;

@@ -495,6 +495,41 @@ def test_refused_store_configurations(enabled, default, message):
     shutil.rmtree(srv.root, ignore_errors=True)
 
 
+@pytest.mark.parametrize("obs_in,message", [
+    (".", "holds the file store's directory"),          # bucket "images" would be the store's blobs
+    ("..", "holds the file store's directory"),
+    ("images/obs", "lies in the images/ or tmp/"),      # the store's recovery would remove its objects
+    ("tmp", "lies in the images/ or tmp/"),
+])
+def test_the_embedded_object_storage_apart_from_the_file_store(tmp_path, obs_in, message):
+    """[obs] dir holding the file store's directory made its blobs a bucket
+    tenants import from and export to by name; one inside the store's
+    images/ or tmp/ mixed objects with its files. Both are refused at start
+    (the previous build started), also for a store of [stores] enabled;
+    the default <data_dir>/obs and a directory beside the store start."""
+    data = tmp_path / "data"
+    data.mkdir()
+    obs = os.path.normpath(str(data / obs_in))
+    named = tmp_path / "named"
+    for config in ({"obs": {"dir": obs}},
+                   {"obs": {"dir": os.path.normpath(str(named / obs_in))},
+                    "stores": {"enabled": "a:file:%s" % named}}):
+        srv = Server(config=config, data_dir=data)
+        try:
+            with pytest.raises(AssertionError) as e:
+                srv.start(timeout=20)
+            assert message in str(e.value), str(e.value)[-2000:]
+        finally:
+            shutil.rmtree(srv.root, ignore_errors=True)
+    for config in (None, {"obs": {"dir": str(tmp_path / "beside")}}):
+        srv = Server(config=config, data_dir=data)
+        try:
+            srv.start(timeout=20)
+        finally:
+            srv.stop()
+            shutil.rmtree(srv.root, ignore_errors=True)
+
+
 def test_a_refused_store_id_makes_no_directory():
     """A store id is checked before its directory, <data_dir>/stores/<id>,
     is made: an id that is a path ("../x") escaped the stores directory
