@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The JSON writer escapes exactly '"', '\\' and control characters, writes
  * U+FFFD for each byte that starts no well-formed UTF-8 sequence, and changes
- * nothing else, wherever they sit in a string: the scan looks at eight bytes
- * at a time, so every byte value is tried at every offset of a word, in
- * values and in keys, in strings shorter and longer than a word. */
+ * nothing else, wherever they sit in a string: the scan looks at four, eight
+ * or sixteen bytes at a time, so every byte value is tried at every offset
+ * of a word and of a vector, in values and in keys, in strings shorter and
+ * longer than either. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,8 +130,9 @@ static void check(const unsigned char *s, size_t n)
 static void test_every_byte_at_every_offset(void **state)
 {
     (void)state;
-    const size_t lengths[] = {1, 7, 8, 9, 16, 23};
-    unsigned char s[32];
+    /* words, their halves and SSE2's sixteen-byte steps, each with a tail */
+    const size_t lengths[] = {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 47};
+    unsigned char s[48];
     for (size_t l = 0; l < sizeof(lengths) / sizeof(lengths[0]); l++) {
         size_t n = lengths[l];
         for (size_t at = 0; at < n; at++) {
