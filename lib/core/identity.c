@@ -242,7 +242,7 @@ typedef enum ims_rc (*memo_question)(struct ims_service *svc, const char *key, i
 static enum ims_rc memoized(struct memo *slots, enum ims_db_signal which, memo_question ask,
                             struct ims_service *svc, const char *key, int64_t *ret, struct ims_err *err)
 {
-    struct memo *m = &slots[ims_hash_str(IMS_HASH_SEED, key) % MEMO_SLOTS];
+    struct memo *m = &slots[ims_hash_bytes(IMS_HASH_SEED, key, strlen(key)) % MEMO_SLOTS];
     uint64_t sig = 0;
     bool have_sig = ims_db_signal_read(svc->db, which, &sig); /* before asking: see signals.c */
     int64_t now = ims_mono_us();
@@ -328,7 +328,7 @@ static enum ims_rc token_decode(struct ims_service *svc, const char *token, stru
 {
     int64_t now = ims_now();
     size_t len = strlen(token);
-    struct decoded *d = &decoded[ims_hash_str(IMS_HASH_SEED, token) % DECODED_SLOTS];
+    struct decoded *d = &decoded[ims_hash_bytes(IMS_HASH_SEED, token, len) % DECODED_SLOTS]; /* a word a step: every request's token */
     /* In constant time, as ims_token_decode compares the signature: the
      * remembered bytes are another client's whole token, signature
      * included, and a comparison that stops at the first difference would
