@@ -94,46 +94,46 @@ static void render(struct ims_jw *w, const struct ims_image *img, const struct i
     ims_time_iso(img->created_at, created);
     ims_time_iso(img->updated_at, updated);
     ims_jw_obj_begin(w);
-    ims_jw_kstr(w, "id", img->id);
-    ims_jw_kstr(w, "name", img->name);
-    ims_jw_kstr(w, "status", img->status);
-    ims_jw_kstr(w, "visibility", img->visibility);
-    ims_jw_kbool(w, "protected", img->protected_);
-    ims_jw_kbool(w, "os_hidden", img->os_hidden);
-    ims_jw_kstr(w, "checksum", img->checksum);
-    ims_jw_kstr(w, "os_hash_algo", img->os_hash_algo);
-    ims_jw_kstr(w, "os_hash_value", img->os_hash_value);
-    ims_jw_kstr(w, "owner", img->owner);
-    ims_jw_key(w, "size");
+    ims_jw_kstr_lit(w, "id", img->id);
+    ims_jw_kstr_lit(w, "name", img->name);
+    ims_jw_kstr_lit(w, "status", img->status);
+    ims_jw_kstr_lit(w, "visibility", img->visibility);
+    ims_jw_kbool_lit(w, "protected", img->protected_);
+    ims_jw_kbool_lit(w, "os_hidden", img->os_hidden);
+    ims_jw_kstr_lit(w, "checksum", img->checksum);
+    ims_jw_kstr_lit(w, "os_hash_algo", img->os_hash_algo);
+    ims_jw_kstr_lit(w, "os_hash_value", img->os_hash_value);
+    ims_jw_kstr_lit(w, "owner", img->owner);
+    ims_jw_key_lit(w, "size");
     if (img->size >= 0)
         ims_jw_int(w, img->size);
     else
         ims_jw_null(w);
-    ims_jw_key(w, "virtual_size");
+    ims_jw_key_lit(w, "virtual_size");
     if (img->virtual_size >= 0)
         ims_jw_int(w, img->virtual_size);
     else
         ims_jw_null(w);
-    ims_jw_kint(w, "min_ram", img->min_ram);
-    ims_jw_kint(w, "min_disk", img->min_disk);
-    ims_jw_kstr(w, "container_format", img->container_format);
-    ims_jw_kstr(w, "disk_format", img->disk_format);
-    ims_jw_kstr(w, "created_at", created);
-    ims_jw_kstr(w, "updated_at", updated);
+    ims_jw_kint_lit(w, "min_ram", img->min_ram);
+    ims_jw_kint_lit(w, "min_disk", img->min_disk);
+    ims_jw_kstr_lit(w, "container_format", img->container_format);
+    ims_jw_kstr_lit(w, "disk_format", img->disk_format);
+    ims_jw_kstr_lit(w, "created_at", created);
+    ims_jw_kstr_lit(w, "updated_at", updated);
     ims_jw_kstrlist(w, "tags", &img->tags);
     /* "/v2/images/<id>" and ".../file" without snprintf (two per image in a list) */
     size_t idlen = strlen(img->id);
     memcpy(link, "/v2/images/", 11);
     memcpy(link + 11, img->id, idlen);
     memcpy(link + 11 + idlen, "/file", 6);
-    ims_jw_kstrn(w, "self", 4, link, 11 + idlen);
-    ims_jw_kstr(w, "file", link);
-    ims_jw_kstr(w, "schema", "/v2/schemas/image");
+    ims_jw_kstrn_lit(w, IMS_JW_LIT("self"), link, 11 + idlen);
+    ims_jw_kstr_lit(w, "file", link);
+    ims_jw_kstr_lit(w, "schema", "/v2/schemas/image");
     const char *ep = img->enterprise_project_id ? img->enterprise_project_id : "0";
-    ims_jw_kstr(w, "enterprise_project_id", ep);
+    ims_jw_kstr_lit(w, "enterprise_project_id", ep);
     /* The native list's name for it (spec/image-fields.tsv); read-only, so
      * no property of that name exists to repeat it. */
-    ims_jw_kstr(w, "_sys_enterprise_project_id", ep);
+    ims_jw_kstr_lit(w, "_sys_enterprise_project_id", ep);
     bool named = glance_req && ims_stores_named(glance_req->svc);
     if (glance_req)
         locations_json(w, img, glance_req);

@@ -202,18 +202,34 @@ void ims_jw_keyn(struct ims_jw *w, const char *k, size_t n)
     w->after_key = true;
 }
 
+void ims_jw_keyn_lit(struct ims_jw *w, const char *k, size_t n)
+{
+    before_value(w);
+    char *o = ims_buf_append_space(w->out, n + 3);
+    if (!o) { /* a full buffer: its overflow is reported */
+        ims_jw_keyn(w, k, n);
+        return;
+    }
+    o[0] = '"';
+    memcpy(o + 1, k, n);
+    o[n + 1] = '"';
+    o[n + 2] = ':';
+    w->after_key = true;
+}
+
 /* A member written with one reservation when neither needs escaping: a
  * list page writes some thirty of them per image it renders, and a key's
  * and its value's calls each were another reservation, comma check and
- * call (the keys and values escaped were a fifth of a page's instructions). */
-void ims_jw_kstrn(struct ims_jw *w, const char *k, size_t nk, const char *v, size_t nv)
+ * call (the keys and values escaped were a fifth of a page's instructions).
+ * key_plain: the caller knows the key needs no escaping. */
+static void member(struct ims_jw *w, const char *k, size_t nk, bool key_plain, const char *v, size_t nv)
 {
     /* before_value's comma, in the same reservation */
     size_t comma = !w->after_key && w->need_comma[w->depth];
     if (!w->after_key)
         w->need_comma[w->depth] = true;
     w->after_key = false;
-    char *o = all_plain(k, nk) && all_plain(v, nv) ? ims_buf_append_space(w->out, comma + nk + nv + 5) : NULL;
+    char *o = key_plain && all_plain(v, nv) ? ims_buf_append_space(w->out, comma + nk + nv + 5) : NULL;
     if (!o) { /* something to escape, or a full buffer */
         if (comma)
             ims_buf_addc(w->out, ',');
@@ -229,6 +245,16 @@ void ims_jw_kstrn(struct ims_jw *w, const char *k, size_t nk, const char *v, siz
     memcpy(o + 1 + nk, "\":\"", 3);
     memcpy(o + 4 + nk, v, nv);
     o[4 + nk + nv] = '"';
+}
+
+void ims_jw_kstrn(struct ims_jw *w, const char *k, size_t nk, const char *v, size_t nv)
+{
+    member(w, k, nk, all_plain(k, nk), v, nv);
+}
+
+void ims_jw_kstrn_lit(struct ims_jw *w, const char *k, size_t nk, const char *v, size_t nv)
+{
+    member(w, k, nk, true, v, nv);
 }
 
 void ims_jw_strn(struct ims_jw *w, const char *s, size_t n)

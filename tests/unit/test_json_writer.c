@@ -210,6 +210,57 @@ static void test_integers(void **state)
     }
 }
 
+/* A key the code spells as a literal (ims_jw_*_lit: no scan of the key)
+ * writes the very bytes the general calls write, whatever the value, in
+ * every place of an object, and into a buffer too small for it. */
+static void literal_members(struct ims_buf *b, const char *v, bool lit)
+{
+    struct ims_jw w;
+    ims_jw_init(&w, b);
+    ims_jw_obj_begin(&w);
+    for (int twice = 0; twice < 2; twice++) { /* first: no comma; then after another member */
+        if (lit) {
+            ims_jw_kstr_lit(&w, "key", v);
+            ims_jw_kint_lit(&w, "int", -12);
+            ims_jw_kbool_lit(&w, "bool", true);
+            ims_jw_key_lit(&w, "nested");
+            ims_jw_obj_begin(&w);
+            ims_jw_kstrn_lit(&w, IMS_JW_LIT("n"), v ? v : "x", v ? strlen(v) : 1);
+            ims_jw_obj_end(&w);
+        } else {
+            ims_jw_kstr(&w, "key", v);
+            ims_jw_kint(&w, "int", -12);
+            ims_jw_kbool(&w, "bool", true);
+            ims_jw_key(&w, "nested");
+            ims_jw_obj_begin(&w);
+            ims_jw_kstrn(&w, "n", 1, v ? v : "x", v ? strlen(v) : 1);
+            ims_jw_obj_end(&w);
+        }
+    }
+    ims_jw_obj_end(&w);
+}
+
+static void test_literal_keys(void **state)
+{
+    (void)state;
+    const char *values[] = {NULL, "", "v", "a \"quoted\" \\ value\n", "\xff\xfe", "caf\xc3\xa9",
+                            "0123456789abcdef0123456789abcdef0123456789"};
+    const size_t caps[] = {1 << 16, 40, 9, 1};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+            struct ims_buf got, want;
+            ims_buf_init(&got, caps[c]);
+            ims_buf_init(&want, caps[c]);
+            literal_members(&got, values[i], true);
+            literal_members(&want, values[i], false);
+            assert_int_equal(got.overflow, want.overflow);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, want.len);
+            ims_buf_release(&got);
+            ims_buf_release(&want);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_neighbours_of_special_values),
         cmocka_unit_test(test_utf8_sequences),
         cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_literal_keys),
     };
     return cmocka_run_group_tests_name("json writer", tests, NULL, NULL);
 }
