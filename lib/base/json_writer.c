@@ -204,12 +204,17 @@ void ims_jw_keyn(struct ims_jw *w, const char *k, size_t n)
 
 void ims_jw_keyn_lit(struct ims_jw *w, const char *k, size_t n)
 {
-    before_value(w);
-    char *o = ims_buf_append_space(w->out, n + 3);
+    /* before_value's comma, in the same reservation */
+    size_t comma = !w->after_key && w->need_comma[w->depth];
+    char *o = ims_buf_append_space(w->out, comma + n + 3);
     if (!o) { /* a full buffer: its overflow is reported */
         ims_jw_keyn(w, k, n);
         return;
     }
+    if (!w->after_key)
+        w->need_comma[w->depth] = true;
+    o[0] = ',';
+    o += comma;
     o[0] = '"';
     memcpy(o + 1, k, n);
     o[n + 1] = '"';
