@@ -144,3 +144,16 @@ def test_login_names_with_control_characters_are_refused_and_not_logged(imsd, fi
     log = imsd.log_path.read_bytes()[start:]
     assert b"GET / 300" in log
     assert b"forged" not in log and b"\r" not in log
+
+
+@pytest.mark.parametrize("host", ['evil"x', "a b", "evil.example/x", "user@evil.example", "h\xe9",
+                                  "<script>", "x" * 4096])
+def test_a_host_header_that_is_no_host_never_reaches_a_link(imsd, host):
+    """Links are built from Host (no public_url configured): a value that is
+    not host[:port] gives http://localhost, never the value itself."""
+    status, _, body = raw_request(imsd, b"GET / HTTP/1.1", {"Host": host})
+    assert status == 300, body
+    doc = assert_json_utf8(body)
+    hrefs = [link["href"] for v in doc["versions"] for link in v["links"] if link["rel"] == "self"]
+    assert hrefs and all(h.startswith("http://localhost/") for h in hrefs), hrefs
+    assert host.encode("latin-1") not in body
