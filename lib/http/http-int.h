@@ -30,6 +30,14 @@ struct sockaddr;
  * and buys nothing. Best effort; other peers and errors leave fd as is. */
 void http_unpace_loopback(int fd, const struct sockaddr *peer);
 
+/* ---- unsent.c ---- */
+/* libmicrohttpd's sendfile chunk per event-loop turn (MHD_SENFILE_CHUNK_). */
+#define HTTP_UNSENT_LOWAT (128 * 1024)
+/* A socket about to carry a file body keeps at most HTTP_UNSENT_LOWAT bytes
+ * queued unsent (TCP_NOTSENT_LOWAT): faster downloads from the page cache
+ * (bench/README.md, Run NL). Best effort; errors leave fd as is. */
+void http_limit_unsent(int fd);
+
 /* ---- guard.c: head and body deadlines, connection caps ---- */
 enum guard_refusal { GUARD_ACCEPT, GUARD_REFUSE_ADDRESS, GUARD_REFUSE_TOTAL };
 struct ims_conn_guard;

@@ -162,6 +162,9 @@ static enum MHD_Result send_response(struct conn_req *cr)
     if (r->fd >= 0) {
         mr = MHD_create_response_from_fd_at_offset64(r->range_length, r->fd, r->range_offset);
         r->fd = -1; /* MHD closes it */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+            http_limit_unsent(ci->connect_fd);
     } else if (r->reader) {
         mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, reader_cb, r, NULL);
     } else {
