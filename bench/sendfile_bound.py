@@ -4,7 +4,8 @@ reference imsd's download is measured against, beside nginx and a warm cat.
 Every GET on the port is answered `200` with the whole file: one blocking
 `sendfile` of everything that is left (no chunks, no event loop, nothing read
 into user memory, no per-request work), on a socket with imsd's options
-(reno, not paced, for a peer on this host: lib/http/loopback.c). What it
+(reno, not paced, for a peer on this host: lib/http/loopback.c; at most
+128 KiB unsent, as a file body's socket: lib/http/unsent.c, Run NL). What it
 costs per GiB is the kernel's loopback TCP and little else, so its ratio to
 a warm cat is what serving from the page cache reaches here with a given
 client, and imsd's ratio to it is what is left to imsd (bench/README.md,
@@ -44,6 +45,9 @@ def serve(conn, path):
         return
     # the same congestion control imsd gives a peer on this host
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"reno")
+    # and the unsent limit imsd gives a file body's socket (without it this
+    # server ran at 0.57-0.69 of itself with it, loaded, Run NL)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, 128 * 1024)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n".encode())

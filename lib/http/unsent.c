@@ -3,11 +3,11 @@
  * (TCP_NOTSENT_LOWAT). libmicrohttpd 0.9.75 sends a file 128 KiB per
  * event-loop turn (MHD_SENFILE_CHUNK_, no option; 2 MiB only in
  * thread-per-connection mode, which cannot be combined with epoll and hangs
- * suspended connections, bench/README.md Run NL). With the limit, a spliced
- * download from the page cache ran at twice the speed per round (median of
- * 16 loaded rounds, same process, same file) and above a server that sends
- * the whole file in one blocking sendfile; curl 1.27x. The syscalls stay the
- * same (8,192 sendfile + 8,195 epoll_wait per GiB, none short): what
+ * suspended connections, bench/README.md Run NL). With the limit a spliced
+ * download from the page cache ran 2.03x and 1.81x as fast per round
+ * (medians of 16 and 24 loaded rounds, same process, same file), curl 1.27x,
+ * and as fast as one blocking whole-file sendfile with the same limit. The
+ * syscalls stay the same (8,192 sendfile + 8,195 epoll_wait per GiB, none short): what
  * changes is where the kernel does the receive work (the sender's CPU per
  * GiB rises from 0.08 to 0.11 s, the client's falls). The limit bounds only
  * bytes not yet sent, never those in flight, so a remote peer's window is
