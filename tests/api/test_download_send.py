@@ -105,3 +105,25 @@ def test_client_that_stops_early_leaves_the_server_serving(imsd, alice):
     r = alice.get("/v2/images/%s/file" % iid)
     assert r.status_code == 200 and r.content == data
     assert imsd.running()
+
+
+def test_head_of_a_file_sends_no_body_and_keeps_the_connection(imsd, alice):
+    data = os.urandom(2 * 1024 * 1024 + 9)
+    iid = active_image(alice, data=data)["id"]
+    path = "/v2/images/%s/file" % iid
+    with socket.create_connection(("127.0.0.1", imsd.port)) as sock:
+        sock.sendall(("HEAD %s HTTP/1.1\r\nHost: x\r\nX-Auth-Token: %s\r\n\r\n" % (path, alice.token)).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            assert chunk, head
+            head += chunk
+        head, rest = head.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert b"\r\ncontent-length: %d\r\n" % len(data) in head.lower() + b"\r\n"
+        assert rest == b""  # no body bytes after a HEAD's head
+        # the next answer on the connection is the next request's, not the file
+        get(sock, path, alice.token, "Range: bytes=100-199\r\n")
+        reply = RawReply(read_one_reply(sock))
+        assert reply.status == 206
+        assert reply.body == data[100:200]
