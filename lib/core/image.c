@@ -306,17 +306,27 @@ static void by_len_build(void)
         by_len[ims_image_shown_defaults[i].key_len] |= UINT64_C(1) << i;
 }
 
-static int shown_default_index(const char *key, size_t len)
+/* by_len built (pthread_once) before the call. The last byte first: most
+ * keys of one length share their "__support_" start, and an image's dozen
+ * properties were compared with every default of their length, a memcmp
+ * call each. */
+static int shown_default_index_built(const char *key, size_t len)
 {
-    if (len >= 64)
+    if (len >= 64 || len == 0)
         return -1;
-    pthread_once(&by_len_once, by_len_build);
     for (uint64_t m = by_len[len]; m; m &= m - 1) {
         int i = __builtin_ctzll(m);
-        if (memcmp(ims_image_shown_defaults[i].key, key, len) == 0)
+        const char *d = ims_image_shown_defaults[i].key;
+        if (d[len - 1] == key[len - 1] && memcmp(d, key, len - 1) == 0)
             return i;
     }
     return -1;
+}
+
+static int shown_default_index(const char *key, size_t len)
+{
+    pthread_once(&by_len_once, by_len_build);
+    return shown_default_index_built(key, len);
 }
 
 const char *ims_image_shown_default(const char *key)
@@ -328,8 +338,9 @@ const char *ims_image_shown_default(const char *key)
 uint64_t ims_image_defaults_held(const struct ims_kvlist *props)
 {
     uint64_t held = 0;
+    pthread_once(&by_len_once, by_len_build);
     for (size_t i = 0; i < props->n; i++) {
-        int d = shown_default_index(props->items[i].key, strlen(props->items[i].key));
+        int d = shown_default_index_built(props->items[i].key, strlen(props->items[i].key));
         if (d >= 0)
             held |= UINT64_C(1) << d;
     }

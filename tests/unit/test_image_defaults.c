@@ -24,6 +24,18 @@ static void test_held_by_whole_key(void **state)
     ims_kvlist_add(&props, "__desc", "a prefix of __description");
     ims_kvlist_add(&props, "max_ram_", "longer than max_ram");
     ims_kvlist_add(&props, "", "");
+    /* each default's key with one byte changed: its last (the first one
+     * compared), its first, its middle */
+    for (size_t i = 0; i < ims_image_nshown_defaults; i++) {
+        size_t n = strlen(ims_image_shown_defaults[i].key);
+        size_t at[] = {n - 1, 0, n / 2};
+        for (size_t k = 0; k < 3; k++) {
+            char key[64];
+            memcpy(key, ims_image_shown_defaults[i].key, n + 1);
+            key[at[k]] = key[at[k]] == 'Z' ? 'Y' : 'Z';
+            ims_kvlist_add(&props, key, "near");
+        }
+    }
     assert_int_equal(ims_image_defaults_held(&props), 0);
     uint64_t want = 0;
     for (size_t i = 0; i < ims_image_nshown_defaults; i += 3) {
