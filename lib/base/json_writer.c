@@ -126,7 +126,7 @@ static bool word_plain(uint64_t x)
  * are negative), two more the quote and the backslash. A page's 64-byte and
  * 128-byte hash values and its ids were most of the word loop's steps, and
  * the scan was a tenth of a miss-heavy page's instructions (bench/README.md
- * Run M5). */
+ * Run JW). */
 #ifdef __SSE2__
 static bool vec_plain(const char *s)
 {
