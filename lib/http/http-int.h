@@ -23,6 +23,23 @@ bool ims_deferred_submit(struct ims_deferred *d, void (*fn)(void *arg), void *ar
 void ims_deferred_stop(struct ims_deferred *d);
 
 struct sockaddr;
+struct MHD_Connection;
+
+/* ---- pump.c: a reader response's bytes fetched off the event loop ---- */
+struct http_pump;
+/* Starts a thread reading r's range through r's reader into a bounded
+ * ring, and takes the reader over (r->reader_free is cleared: the thread
+ * closes it). NULL if no thread could start (r is unchanged). */
+struct http_pump *http_pump_start(struct MHD_Connection *conn, struct ims_response *r);
+/* The content callback's part, on the event loop: copies up to max bytes
+ * that are there; none there: suspends conn (resumed when bytes arrive or
+ * the read fails) and returns 0; -1 once the read failed. */
+ssize_t http_pump_take(struct http_pump *p, char *buf, size_t max);
+/* The request is over: the thread stops after its current read and frees
+ * everything. NULL-safe. */
+void http_pump_stop(struct http_pump *p);
+/* Waits (up to timeout_ms) until every pump's thread has ended. */
+void http_pumps_wait(unsigned timeout_ms);
 
 /* ---- loopback.c ---- */
 /* A connection from this host (127.0.0.0/8, ::1, v4-mapped 127/8) is sent

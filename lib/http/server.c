@@ -53,6 +53,7 @@ struct conn_req {
     bool answer_now; /* refused from its head: answer before reading any body */
     bool body_timed; /* its buffered body is under the guard's body deadline */
     struct guard_conn *gc; /* the connection's entry in the guard */
+    struct http_pump *pump; /* a reader response's bytes, fetched off the loop */
     uint64_t discarded;
 };
 
@@ -113,6 +114,7 @@ static void free_request(struct conn_req *cr)
     ims_buf_release(&req->body);
     ims_buf_release(&req->resp.body);
     ims_kvlist_release(&req->resp.headers);
+    http_pump_stop(cr->pump);
     if (req->resp.fd >= 0)
         close(req->resp.fd);
     if (req->resp.reader_free)
@@ -151,6 +153,12 @@ static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
     return n;
 }
 
+static ssize_t pump_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    ssize_t n = http_pump_take(cls, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
 static enum MHD_Result send_response(struct conn_req *cr)
 {
     struct ims_request *req = &cr->req;
@@ -165,6 +173,8 @@ static enum MHD_Result send_response(struct conn_req *cr)
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (ci)
             http_limit_unsent(ci->connect_fd);
+    } else if (r->reader && r->range_length && (cr->pump = http_pump_start(req->conn, r))) {
+        mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, pump_cb, cr->pump, NULL);
     } else if (r->reader) {
         mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, reader_cb, r, NULL);
     } else {
@@ -517,6 +527,7 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)
         MHD_stop_daemon(s->daemons[i]);
+    http_pumps_wait(5000); /* their readers use the store, which is freed after us */
     guard_stop(s->guard);
     free(s);
 }
