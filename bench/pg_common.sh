@@ -2,7 +2,8 @@
 # first): checks, a temp dir cleaned up with every process started
 # (append their pids to `pids`), helpers, and a PostgreSQL server started on
 # loopback by tests/fixtures/start-postgres.sh (PG_URL: its maintenance
-# database; new_db NAME creates a C-collation database and prints its URL).
+# database; new_db NAME creates a C-collation database and prints its URL),
+# unless BENCH_NO_PG is set (s3_wait_bench.sh: imsd on SQLite).
 here=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 BUILD=${BENCH_BUILD:-build}
@@ -11,7 +12,7 @@ export BENCH_LUA_DIR=$here/lua
 
 log() { printf '[%s %s] %s\n' "$NAME" "$(date +%H:%M:%S)" "$*"; }
 die() { printf '%s: %s\n' "$NAME" "$*" >&2; exit 1; }
-for t in wrk curl jq python3 psql; do
+for t in wrk curl jq python3 $([ -n "${BENCH_NO_PG:-}" ] || echo psql); do
   command -v $t >/dev/null || die "missing $t (apt-get install wrk curl jq python3 postgresql-client)"
 done
 [ -x "$BUILD/imsd" ] || die "$BUILD/imsd not built (make all)"
@@ -66,6 +67,7 @@ PY
 }
 
 log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
+[ -z "${BENCH_NO_PG:-}" ] || return 0
 pgport=$(free_port)
 env=$("$repo/tests/fixtures/start-postgres.sh" "$tmp/pg" "$pgport") || die "PostgreSQL did not start"
 PG_URL=$(sed -n 's/^PG_URL=//p' <<<"$env"); pg_stop=$(sed -n 's/^PG_STOP=//p' <<<"$env")

@@ -69,6 +69,9 @@ enum ims_route_flags {
     IMS_ROUTE_SHARED_COMMIT = 1 << 7, /* while handlers run on the event loop, the handler runs on the
                                        * commit pool (commit_threads): its write waits there with others
                                        * for one commit (lib/db/shared_commit.c) */
+    IMS_ROUTE_REMOTE_IO = 1 << 8, /* the handler may wait on the image store or object storage (an S3
+                                   * answer): while handlers run on the event loop, it runs on the
+                                   * remote pool (remote_threads) when those are remote */
 };
 
 /* One row of the route table. `actions` and the scope flags are the IAM
@@ -185,6 +188,11 @@ struct ims_http_config {
      * handlers run on (0: on the event loop too), so that writes made at
      * the same time wait for, and share, one commit. */
     unsigned commit_threads;
+    /* With handlers on the event loop: the threads IMS_ROUTE_REMOTE_IO
+     * handlers run on (0: on the event loop too; set where a store or
+     * [obs] is remote), so that an object store's slow answer stalls no
+     * other connection. */
+    unsigned remote_threads;
 };
 #define IMS_DEFERRED_IDLE 20
 

@@ -15,6 +15,8 @@
 
 /* Glance's routes (R, NA) match exactly, as Glance's do: "/v2/images/" or "/v2/images/{id}/" is 404. */
 #define R(m, p, h, a, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .flags = IMS_ROUTE_EXACT, .iam_project = (iam), .enterprise_project = (ep)}
+/* The same, for a handler that may wait on the image store or object storage (IMS_ROUTE_REMOTE_IO). */
+#define R_REMOTE(m, p, h, a, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .flags = IMS_ROUTE_EXACT | IMS_ROUTE_REMOTE_IO, .iam_project = (iam), .enterprise_project = (ep)}
 /* Token needed, no action (the table's "N/A"). */
 #define NA(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_EXACT, .iam_project = true}
 #define PUBLIC(m, p, h) {.methods = (m), .pattern = (p), .handler = (h), .flags = IMS_ROUTE_PUBLIC, .iam_project = true}
@@ -45,7 +47,8 @@ const struct ims_route ims_api_routes[] = {
      .flags = IMS_ROUTE_EXACT | IMS_ROUTE_SHARED_COMMIT, .iam_project = true},
     R(IMS_GET, "/v2/images/{image_id}", api_images_show, "ims:images:get", true, true),
     R(IMS_PATCH, "/v2/images/{image_id}", api_images_update, "ims:images:update", true, true),
-    R(IMS_DELETE, "/v2/images/{image_id}", api_images_delete, "ims:images:delete", true, true),
+    /* removing the image's data waits on its store */
+    R_REMOTE(IMS_DELETE, "/v2/images/{image_id}", api_images_delete, "ims:images:delete", true, true),
     R(IMS_POST, "/v2/images/{image_id}/actions/deactivate", api_images_deactivate, "ims:images:update", true, false),
     R(IMS_POST, "/v2/images/{image_id}/actions/reactivate", api_images_reactivate, "ims:images:update", true, false),
     {.methods = IMS_PUT, .pattern = "/v2/images/{image_id}/file", .sink = &api_images_upload,
@@ -64,7 +67,7 @@ const struct ims_route ims_api_routes[] = {
      .iam_project = true},
     NA(IMS_GET, "/v2/info/import", api_info_import),
     NA(IMS_GET, "/v2/info/stores", api_info_stores),
-    R(IMS_DELETE, "/v2/stores/{store_id}/{image_id}", api_store_image_delete, "ims:images:get+ims:images:update",
+    R_REMOTE(IMS_DELETE, "/v2/stores/{store_id}/{image_id}", api_store_image_delete, "ims:images:get+ims:images:update",
       true, false),
     /* Glance 2.17's Add and Get Locations (lib/api/glance_locations.c),
      * with [images] location_api: the add may read the data for its
@@ -90,7 +93,9 @@ const struct ims_route ims_api_routes[] = {
     R(IMS_PUT, "/v2/cache/{image_id}", api_cache_queue, "ims:images:get+ims:images:update", true, false),
     R(IMS_DELETE, "/v2/cache/{image_id}", api_cache_delete, "ims:images:get+ims:images:update", true, false),
     /* Downloading is not in the reference's tables; Glance's download_image needs get. */
-    R(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", true, false),
+    /* its handler asks the store for the data's size (an S3 HEAD); the
+     * bytes are read off the event loop (lib/http/pump.c) */
+    R_REMOTE(IMS_GET, "/v2/images/{image_id}/file", api_images_download, "ims:images:get", true, false),
     R(IMS_PUT, "/v2/images/{image_id}/tags/{tag}", api_tags_add, "ims:images:get+ims:images:update", true, false),
     R(IMS_DELETE, "/v2/images/{image_id}/tags/{tag}", api_tags_delete, "ims:images:get+ims:images:update", true,
       false),
@@ -140,23 +145,25 @@ const struct ims_route ims_api_routes[] = {
 #undef MD_READ
     R(IMS_GET, "/v1.1/images/detail", api_legacy_images_detail, "ims:images:list", true, false),
     R(IMS_HEAD, "/v1/images/{image_id}", api_legacy_image_head, "ims:images:get", true, false),
-    R(IMS_DELETE, "/v1.1/images/{image_id}", api_legacy_image_delete, "ims:images:delete", true, false),
+    R_REMOTE(IMS_DELETE, "/v1.1/images/{image_id}", api_legacy_image_delete, "ims:images:delete", true, false),
 
     /* IMS API */
     /* lib/api/cloudimages.c */
 #define IMS(m, p, h, a, d, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .deferred = (d), .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = (iam), .enterprise_project = (ep)}
+/* a handler that checks the source file on object storage (a HEAD) */
+#define IMS_REMOTE(m, p, h, a, d, iam, ep) {.methods = (m), .pattern = (p), .handler = (h), .actions = (a), .deferred = (d), .flags = IMS_ROUTE_IMS_ERRORS | IMS_ROUTE_REMOTE_IO, .iam_project = (iam), .enterprise_project = (ep)}
     IMS(IMS_GET, "/v2/cloudimages", api_cloudimages_list, "ims:images:list", NULL, true, true),
     IMS(IMS_GET, "/v1/cloudimages/os_version", api_cloudimages_os_versions, "ims:images:list", NULL, true, false),
     IMS(IMS_PATCH, "/v2/cloudimages/{image_id}", api_cloudimages_update, "ims:images:update+ims:serverImages:create",
         "ims:serverImages:create", true, true),
     /* lib/api/ims_import.c (from a server or a disk: 501 until issue 12) */
-    IMS(IMS_POST, "/v2/cloudimages/action", api_ims_create_image, "ims:serverImages:create", NULL, true, true),
-    IMS(IMS_POST, "/v2/cloudimages/quickimport/action", api_ims_quick_import,
+    IMS_REMOTE(IMS_POST, "/v2/cloudimages/action", api_ims_create_image, "ims:serverImages:create", NULL, true, true),
+    IMS_REMOTE(IMS_POST, "/v2/cloudimages/quickimport/action", api_ims_quick_import,
         "ims:serverImages:create|ims:dataImages:create", NULL, true, true),
-    IMS(IMS_POST, "/v1/cloudimages/dataimages/action", api_ims_data_import, "ims:dataImages:create", NULL, true,
+    IMS_REMOTE(IMS_POST, "/v1/cloudimages/dataimages/action", api_ims_data_import, "ims:dataImages:create", NULL, true,
         true),
     IMS(IMS_POST, "/v1/cloudimages/wholeimages/action", api_ims_whole_image, "ims:wholeImages:create", NULL, true, true),
-    IMS(IMS_PUT, "/v1/cloudimages/{image_id}/upload", api_ims_register, "ims:images:upload", NULL, true, true),
+    IMS_REMOTE(IMS_PUT, "/v1/cloudimages/{image_id}/upload", api_ims_register, "ims:images:upload", NULL, true, true),
     IMS(IMS_POST, "/v1/cloudimages/{image_id}/file", api_ims_export, "ims:images:export", NULL, true, true),
     /* lib/api/ims_tags.c */
     IMS(IMS_PUT, "/v1/cloudimages/tags", api_ims_tags_v1_put, "ims:images:get+ims:images:update", NULL, true, false),
@@ -181,6 +188,7 @@ const struct ims_route ims_api_routes[] = {
      .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = true, .enterprise_project = true},
     IMS(IMS_GET, "/v1/cloudimages/quota", api_cloudimages_quota, "ims:quotas:get", NULL, true, true),
 #undef IMS
+#undef IMS_REMOTE
     {.methods = IMS_GET, .pattern = "/v1/{project_id}/jobs/{job_id}", .handler = api_ims_job_show,
      .flags = IMS_ROUTE_IMS_ERRORS, .iam_project = true},
 

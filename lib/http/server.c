@@ -29,6 +29,7 @@ struct ims_http_server {
     struct ims_deferred *deferred;
     struct ims_deferred *handlers; /* handler_threads' pool; NULL: on the event loop */
     struct ims_deferred *committers; /* commit_threads' pool (IMS_ROUTE_SHARED_COMMIT); NULL: none */
+    struct ims_deferred *remote;     /* remote_threads' pool (IMS_ROUTE_REMOTE_IO); NULL: none */
     struct ims_conn_guard *guard;
     atomic_uint inflight;
 };
@@ -385,6 +386,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     } else if (cr->srv->handlers) {
         defer(cr, cr->srv->handlers, 503, "Too many requests are waiting; retry shortly.");
         return MHD_YES;
+    } else if ((req->route->flags & IMS_ROUTE_REMOTE_IO) && cr->srv->remote) {
+        defer(cr, cr->srv->remote, 503, "Too many requests are waiting; retry shortly.");
+        return MHD_YES;
     } else if ((req->route->flags & IMS_ROUTE_SHARED_COMMIT) && cr->srv->committers) {
         defer(cr, cr->srv->committers, 503, "Too many requests are waiting; retry shortly.");
         return MHD_YES;
@@ -487,6 +491,14 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
         free(srv);
         return ims_fail(err, IMS_E_INTERNAL, "cannot start the commit threads");
     }
+    if (!cfg->handler_threads && cfg->remote_threads &&
+        !(srv->remote = ims_deferred_start_with(cfg->remote_threads, (size_t)mhd_limit(cfg) * n, NULL, NULL))) {
+        ims_deferred_stop(srv->committers);
+        ims_deferred_stop(srv->deferred);
+        guard_stop(srv->guard);
+        free(srv);
+        return ims_fail(err, IMS_E_INTERNAL, "cannot start the remote-store threads");
+    }
     unsigned port = cfg->port;
     for (unsigned i = 0; i < n; i++) {
         if (start_one(srv, cfg, port, &srv->daemons[i]) != MHD_YES) {
@@ -523,6 +535,7 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
     ims_deferred_stop(s->deferred);
     ims_deferred_stop(s->handlers);
     ims_deferred_stop(s->committers);
+    ims_deferred_stop(s->remote);
     for (unsigned waited = 0; waited < 1000 && atomic_load(&s->inflight) > 0; waited += 10)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)

@@ -35,7 +35,8 @@ const struct ims_setting ims_settings[] = {
     {"server", "handler_threads", NULL,
      "with a remote database (PostgreSQL): threads that run request handlers off the event loop, so a handler's "
      "round trips stall no other connection (0 = on the event loop); with SQLite, handlers run on the event loop "
-     "but image creates run on this many threads, where those made at the same time share one commit",
+     "but image creates run on this many threads, where those made at the same time share one commit, and, with a "
+     "remote store or [obs] (S3), the handlers that wait on S3 on as many others",
      "8"},
     {"server", "head_timeout", NULL, "a request head must arrive within this, seconds, or the connection is closed (408)",
      "30"},

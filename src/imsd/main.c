@@ -190,6 +190,10 @@ int main(int argc, char **argv)
     unsigned port;
     ims_listen_split(cfg.listen, host, sizeof(host), &port);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    bool remote_io = cfg.obs_backend && ims_streq(cfg.obs_backend, "s3");
+    for (size_t i = 0; i < be.nstores; i++)
+        remote_io = remote_io || !ims_store_is_local(be.stores[i]);
+    bool on_loop = be.sql == &ims_sqlite_ops;
     struct ims_http_config hc = {.host = host, .port = port,
                                  .threads = cfg.http_threads ? cfg.http_threads : (unsigned)(cores > 0 ? cores : 1),
                                  .connection_limit = cfg.connection_limit,
@@ -202,9 +206,11 @@ int main(int argc, char **argv)
                                  .deferred_max = cfg.deferred_max,
                                  .deferred_priority = (int)cfg.deferred_priority,
                                  /* SQLite answers in microseconds: its handlers stay on the event loop */
-                                 .handler_threads = be.sql == &ims_sqlite_ops ? 0 : cfg.handler_threads,
+                                 .handler_threads = on_loop ? 0 : cfg.handler_threads,
                                  /* except creates: waiting on a pool, several share a commit */
-                                 .commit_threads = be.sql == &ims_sqlite_ops ? cfg.handler_threads : 0};
+                                 .commit_threads = on_loop ? cfg.handler_threads : 0,
+                                 /* and handlers that wait on a remote store or [obs] (S3) */
+                                 .remote_threads = on_loop && remote_io ? cfg.handler_threads : 0};
     struct ims_http_app app;
     ims_api_app_init(&app, svc);
     struct ims_http_server *srv;

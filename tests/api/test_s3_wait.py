@@ -29,11 +29,11 @@ def proxy(obs_s3):
 class Hold:
     """The proxy's held answers: each waits until release()."""
 
-    def __init__(self, proxy, n, match="/images/"):
+    def __init__(self, proxy, n, method="GET", match="/images/"):
         self.held = 0
         self.lock = threading.Lock()
         self.gate = threading.Event()
-        proxy.hold(n, method="GET", match=match, on_hold=self._on_hold)
+        proxy.hold(n, method=method, match=match, on_hold=self._on_hold)
 
     def _on_hold(self):
         with self.lock:
@@ -130,3 +130,37 @@ def test_clients_leaving_during_the_hold_leave_no_thread(start_imsd, obs_s3, pro
     r = api.get("/v2/images/%s/file" % img["id"], timeout=60)
     assert r.status_code == 200 and r.content == data
     wait_for(lambda: threads_of(srv) <= before, "the downloads' threads to end (%d before)" % before)
+
+
+@pytest.mark.parametrize("s3_method,request_method,path,status", [
+    ("HEAD", "GET", "/v2/images/%s/file", 200),     # the download's handler asks the data's size
+    ("DELETE", "DELETE", "/v2/images/%s", 204),     # the image's data is removed
+])
+def test_catalog_gets_complete_while_a_handler_waits_for_s3(start_imsd, obs_s3, proxy, s3_method, request_method,
+                                                            path, status):
+    """Handlers that wait on the S3 store run on the remote pool, not on the
+    event loop (SQLite: other handlers run there)."""
+    srv = one_thread_server(start_imsd, obs_s3, proxy)
+    api = srv.admin()
+    data = os.urandom(MIB + 1)
+    img = active_image(api, data)
+    other = active_image(api, b"another image")
+    hold = Hold(proxy, 1, method=s3_method)
+    result = []
+    t = threading.Thread(target=lambda: result.append(srv.admin().request(request_method, path % img["id"],
+                                                                           timeout=120)))
+    try:
+        t.start()
+        wait_for(lambda: hold.count() == 1, "the handler's S3 %s to be held" % s3_method)
+        for _ in range(3):
+            r = api.get("/v2/images/%s" % other["id"], timeout=GET_TIMEOUT)
+            assert r.status_code == 200 and r.json()["size"] == len(b"another image")
+        assert t.is_alive()
+    finally:
+        hold.release()
+        t.join(120)
+    assert result[0].status_code == status
+    if request_method == "GET":
+        assert result[0].content == data
+    else:
+        assert api.get("/v2/images/%s" % img["id"]).status_code == 404
