@@ -3,6 +3,8 @@
 #ifndef IMS_HTTP_INT_H
 #define IMS_HTTP_INT_H
 
+#include <pthread.h>
+
 #include "ims/http.h"
 #include "ims/query.h"
 
@@ -27,10 +29,19 @@ struct MHD_Connection;
 
 /* ---- pump.c: a reader response's bytes fetched off the event loop ---- */
 struct http_pump;
+/* A server's pumps, so that its stop can end the downloads still waiting. */
+struct http_pumps {
+    pthread_mutex_t mu;
+    struct http_pump *first;
+};
+void http_pumps_init(struct http_pumps *set);
+/* The server stops: every pump's response ends now (with an error; a
+ * suspended connection is resumed, as libmicrohttpd's stop requires). */
+void http_pumps_cut(struct http_pumps *set);
 /* Starts a thread reading r's range through r's reader into a bounded
  * ring, and takes the reader over (r->reader_free is cleared: the thread
  * closes it). NULL if no thread could start (r is unchanged). */
-struct http_pump *http_pump_start(struct MHD_Connection *conn, struct ims_response *r);
+struct http_pump *http_pump_start(struct http_pumps *set, struct MHD_Connection *conn, struct ims_response *r);
 /* The content callback's part, on the event loop: copies up to max bytes
  * that are there; none there: suspends conn (resumed when bytes arrive or
  * the read fails) and returns 0; -1 once the read failed. */
@@ -38,8 +49,10 @@ ssize_t http_pump_take(struct http_pump *p, char *buf, size_t max);
 /* The request is over: the thread stops after its current read and frees
  * everything. NULL-safe. */
 void http_pump_stop(struct http_pump *p);
-/* Waits (up to timeout_ms) until every pump's thread has ended. */
-void http_pumps_wait(unsigned timeout_ms);
+/* Waits until every pump's thread has ended: after a cut, a thread ends
+ * once its current read returns (the store's stall timeout bounds it, as
+ * it bounded the event loop's own read before pumps). */
+void http_pumps_wait(void);
 
 /* ---- loopback.c ---- */
 /* A connection from this host (127.0.0.0/8, ::1, v4-mapped 127/8) is sent

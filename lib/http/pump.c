@@ -33,7 +33,10 @@ struct http_pump {
     bool failed;    /* the reader failed, or ended before the range did */
     bool suspended; /* the loop found nothing and suspended the connection */
     bool stopped;   /* the request is over: fetch nothing more */
+    bool cut;       /* the server stops: end the response now */
     int refs;       /* the request's and the thread's */
+    struct http_pumps *set; /* the server's, while the request holds the pump */
+    struct http_pump *prev, *next;
 };
 
 static atomic_uint live_pumps;
@@ -75,11 +78,11 @@ static void *pump_run(void *arg)
 {
     struct http_pump *p = arg;
     pthread_mutex_lock(&p->mu);
-    while (!p->stopped && p->fetched < p->length) {
-        size_t tail, want;
-        while (!p->stopped && (want = free_run(p, &tail)) == 0)
+    while (!p->stopped && !p->cut && p->fetched < p->length) {
+        size_t tail = 0, want = 0;
+        while (!p->stopped && !p->cut && (want = free_run(p, &tail)) == 0)
             pthread_cond_wait(&p->space, &p->mu);
-        if (p->stopped)
+        if (p->stopped || p->cut)
             break;
         if (want > PUMP_CHUNK)
             want = PUMP_CHUNK;
@@ -106,7 +109,26 @@ static void *pump_run(void *arg)
     return NULL;
 }
 
-struct http_pump *http_pump_start(struct MHD_Connection *conn, struct ims_response *r)
+void http_pumps_init(struct http_pumps *set)
+{
+    pthread_mutex_init(&set->mu, NULL);
+    set->first = NULL;
+}
+
+void http_pumps_cut(struct http_pumps *set)
+{
+    pthread_mutex_lock(&set->mu);
+    for (struct http_pump *p = set->first; p; p = p->next) {
+        pthread_mutex_lock(&p->mu);
+        p->cut = true;
+        pthread_cond_signal(&p->space);
+        wake_loop(p);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_unlock(&set->mu);
+}
+
+struct http_pump *http_pump_start(struct http_pumps *set, struct MHD_Connection *conn, struct ims_response *r)
 {
     struct http_pump *p = ims_xcalloc(1, sizeof(*p));
     pthread_mutex_init(&p->mu, NULL);
@@ -127,6 +149,13 @@ struct http_pump *http_pump_start(struct MHD_Connection *conn, struct ims_respon
         return NULL;
     }
     r->reader_free = NULL; /* the pump's thread closes the reader, after its last read */
+    pthread_mutex_lock(&set->mu);
+    p->set = set;
+    p->next = set->first;
+    if (set->first)
+        set->first->prev = p;
+    set->first = p;
+    pthread_mutex_unlock(&set->mu);
     return p;
 }
 
@@ -134,7 +163,9 @@ ssize_t http_pump_take(struct http_pump *p, char *buf, size_t max)
 {
     pthread_mutex_lock(&p->mu);
     ssize_t ret;
-    if (p->fill) {
+    if (p->cut) {
+        ret = -1;
+    } else if (p->fill) {
         size_t n = p->fill < max ? p->fill : max;
         size_t first = PUMP_RING - p->head < n ? PUMP_RING - p->head : n;
         memcpy(buf, p->ring + p->head, first);
@@ -161,6 +192,14 @@ void http_pump_stop(struct http_pump *p)
 {
     if (!p)
         return;
+    pthread_mutex_lock(&p->set->mu);
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->set->first = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    pthread_mutex_unlock(&p->set->mu);
     pthread_mutex_lock(&p->mu);
     p->stopped = true;
     p->suspended = false;
@@ -169,8 +208,8 @@ void http_pump_stop(struct http_pump *p)
     unref(p);
 }
 
-void http_pumps_wait(unsigned timeout_ms)
+void http_pumps_wait(void)
 {
-    for (unsigned waited = 0; waited < timeout_ms && atomic_load(&live_pumps) > 0; waited += 10)
+    while (atomic_load(&live_pumps) > 0)
         usleep(10000);
 }

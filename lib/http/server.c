@@ -31,6 +31,7 @@ struct ims_http_server {
     struct ims_deferred *committers; /* commit_threads' pool (IMS_ROUTE_SHARED_COMMIT); NULL: none */
     struct ims_deferred *remote;     /* remote_threads' pool (IMS_ROUTE_REMOTE_IO); NULL: none */
     struct ims_conn_guard *guard;
+    struct http_pumps pumps; /* downloads read off the loop (pump.c) */
     atomic_uint inflight;
 };
 
@@ -174,7 +175,7 @@ static enum MHD_Result send_response(struct conn_req *cr)
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (ci)
             http_limit_unsent(ci->connect_fd);
-    } else if (r->reader && r->range_length && (cr->pump = http_pump_start(req->conn, r))) {
+    } else if (r->reader && r->range_length && (cr->pump = http_pump_start(&cr->srv->pumps, req->conn, r))) {
         mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, pump_cb, cr->pump, NULL);
     } else if (r->reader) {
         mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, reader_cb, r, NULL);
@@ -458,6 +459,7 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
 {
     struct ims_http_server *srv = ims_xcalloc(1, sizeof(*srv));
     srv->app = app;
+    http_pumps_init(&srv->pumps);
     srv->guard =
         guard_start(cfg->head_timeout, cfg->body_timeout, cfg->address_connection_limit, cfg->connection_limit);
     if (!srv->guard) {
@@ -536,11 +538,13 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
     ims_deferred_stop(s->handlers);
     ims_deferred_stop(s->committers);
     ims_deferred_stop(s->remote);
+    http_pumps_cut(&s->pumps); /* downloads still waiting for S3 end now */
     for (unsigned waited = 0; waited < 1000 && atomic_load(&s->inflight) > 0; waited += 10)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)
         MHD_stop_daemon(s->daemons[i]);
-    http_pumps_wait(5000); /* their readers use the store, which is freed after us */
+    http_pumps_wait(); /* their readers use the store, which is freed after us */
     guard_stop(s->guard);
+    pthread_mutex_destroy(&s->pumps.mu);
     free(s);
 }

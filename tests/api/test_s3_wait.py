@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from fault_proxy import FaultProxy
 from helpers import active_image
@@ -58,6 +59,7 @@ def wait_for(cond, what, timeout=30):
 def one_thread_server(start_imsd, obs_s3, proxy):
     config = store_config(obs_s3, proxy, "sw-" + uuid.uuid4().hex[:20])
     config["server"] = {"threads": 1}
+    config["cache"] = {"max_size": 0}   # every download reads S3
     return start_imsd(config=config)
 
 
@@ -164,3 +166,38 @@ def test_catalog_gets_complete_while_a_handler_waits_for_s3(start_imsd, obs_s3, 
         assert result[0].content == data
     else:
         assert api.get("/v2/images/%s" % img["id"]).status_code == 404
+
+
+def test_a_stop_ends_a_download_waiting_for_s3(start_imsd, obs_s3, proxy):
+    """SIGTERM while a download's S3 GET is held: past the drain time the
+    download ends (cut short) and imsd exits 0 (libmicrohttpd aborts a stop
+    with a connection still suspended), once the held read stalled out (its
+    thread's reader uses the store)."""
+    config = store_config(obs_s3, proxy, "sw-" + uuid.uuid4().hex[:20])
+    config["store"]["stall_seconds"] = 2
+    config["server"] = {"threads": 1, "drain_timeout_ms": 500}
+    config["cache"] = {"max_size": 0}
+    srv = start_imsd(config=config)
+    api = srv.admin()
+    data = os.urandom(2 * MIB)
+    img = active_image(api, data)
+    hold = Hold(proxy, 1)
+    got = []
+
+    def download():
+        try:
+            r = srv.admin().get("/v2/images/%s/file" % img["id"], timeout=60)
+            got.append(len(r.content))
+        except requests.RequestException as e:
+            got.append(e)
+
+    t = threading.Thread(target=download)
+    try:
+        t.start()
+        wait_for(lambda: hold.count() == 1, "the S3 GET to be held")
+        srv.ended_by_test = True
+        assert srv.stop() == 0, srv.log_tail()
+    finally:
+        hold.release()
+        t.join(60)
+    assert got and got[0] != len(data), got
