@@ -175,7 +175,8 @@ static enum MHD_Result send_response(struct conn_req *cr)
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (ci)
             http_limit_unsent(ci->connect_fd);
-    } else if (r->reader && r->range_length && (cr->pump = http_pump_start(&cr->srv->pumps, req->conn, r))) {
+    } else if (r->reader && r->range_length && req->method != IMS_HEAD && /* a HEAD reads nothing */
+               (cr->pump = http_pump_start(&cr->srv->pumps, req->conn, r))) {
         mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, pump_cb, cr->pump, NULL);
     } else if (r->reader) {
         mr = MHD_create_response_from_callback(r->range_length, 256 * 1024, reader_cb, r, NULL);
