@@ -88,7 +88,7 @@ measure() {
   [ -n "$quiet" ] && [ -n "$line" ] || { cat "$tmp/$label-quiet.txt" "$tmp/$label-busy.txt"; die "$label: wrk gave no result"; }
   P99[$label.quiet]=$(field "$quiet" p99_ms); P99[$label.busy]=$(field "$line" p99_ms)
   log "$(printf '%-28s GET alone: %8s req/s p99 %8s ms | with %s slow downloads: %8s req/s p99 %8s ms (codes %s; downloads %s whole, %s not)  p99 ratio %s (target <= 2: %s)' \
-    "$(basename "$build") $(git -C "$build/.." rev-parse --short HEAD 2>/dev/null || echo '?')" \
+    "${build#"$repo"/}" \
     "$(field "$quiet" rps)" "${P99[$label.quiet]}" "$SLOW" "$(field "$line" rps)" "${P99[$label.busy]}" \
     "$(field "$line" codes)" "$ok" "$bad" \
     "$(awk -v a="${P99[$label.busy]}" -v b="${P99[$label.quiet]}" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
