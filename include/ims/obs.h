@@ -305,6 +305,13 @@ struct ims_web_get {
     int64_t max_size;         /* a body larger than this fails (IMS_E_TOOLARGE) */
     int64_t timeout_ms;       /* the whole fetch, redirects included (IMS_E_BADREQ: timed out) */
     unsigned max_redirects;
+    /* Called once, before sink, when the final 2xx answer begins (an
+     * empty body too), with the length its Content-Length announces, -1
+     * when it announces none (chunked, or closed at its end): a sink that
+     * writes to a store opens its writer here, sized when it can be. A
+     * body that ends short of the length announced fails the fetch. NULL:
+     * not called. */
+    enum ims_rc (*start)(void *sink_ctx, int64_t announced, struct ims_err *err);
     /* The body of the final 2xx answer, in order. */
     enum ims_rc (*sink)(void *sink_ctx, const void *p, size_t n, struct ims_err *err);
     void *sink_ctx;

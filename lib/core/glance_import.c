@@ -470,11 +470,14 @@ enum ims_rc ims_glance_web_uri_check(struct ims_service *svc, const char *uri, s
 }
 
 /* The download streams as an upload does: libcurl's thread copies into
- * the pipe, md5, sha512 and the store's write (O_DIRECT on the file store,
- * the multipart upload on S3) run beside it on the pipe's threads, so the
- * blob is complete when the last byte arrives (no temporary file written
- * through the page cache and synced, then adopted or sent to the store
- * again). */
+ * the pipe, the digests and the store's write (O_DIRECT on the file store,
+ * the S3 upload) run beside it on the pipe's threads, so the blob is
+ * complete when the last byte arrives (no temporary file written through
+ * the page cache and synced, then adopted or sent to the store again).
+ * The writer opens when the answer begins, sized by its Content-Length:
+ * on S3 an answer within single_put_max then goes up as one PUT whose
+ * ETag may give the md5, as an upload of known size does; a chunked or
+ * larger one goes up in parts, its md5 hashed. */
 struct web_blob {
     struct ims_service *svc;
     struct ims_store_writer *w;
@@ -485,6 +488,18 @@ static enum ims_rc web_store_sink(void *ctx, const void *p, size_t n, struct ims
 {
     struct web_blob *b = ctx;
     return b->svc->store->ops->write(b->w, p, n, err);
+}
+
+static enum ims_rc web_start(void *ctx, int64_t announced, struct ims_err *err)
+{
+    struct web_blob *b = ctx;
+    enum ims_rc rc = ims_blob_writer_open(b->svc, announced, &b->w, err);
+    if (rc != IMS_OK)
+        return rc;
+    /* md5 left to the store's commit where it may know it (an S3 PUT's ETag) */
+    if (!(b->hashes = ims_hash_pipe_new_digests(web_store_sink, b, !b->w->md5_at_commit, true)))
+        return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
+    return IMS_OK;
 }
 
 static enum ims_rc web_body(void *ctx, const void *p, size_t n, struct ims_err *err)
@@ -501,13 +516,6 @@ static enum ims_rc web_fetch_blob(struct ims_service *svc, const char *image_id,
                                   struct ims_err *err)
 {
     struct web_blob b = {.svc = svc};
-    enum ims_rc rc = ims_blob_writer_open(svc, -1, &b.w, err);
-    if (rc != IMS_OK)
-        return rc;
-    if (!(b.hashes = ims_hash_pipe_new(web_store_sink, &b))) {
-        ims_blob_writer_abort(svc, b.w);
-        return ims_fail(err, IMS_E_INTERNAL, "digest initialisation failed");
-    }
     const struct ims_config *c = svc->cfg;
     struct ims_web_get g = {
         .uri = uri,
@@ -515,26 +523,28 @@ static enum ims_rc web_fetch_blob(struct ims_service *svc, const char *image_id,
         .max_size = c->web_download_max_size > 0 ? c->web_download_max_size : c->max_image_size,
         .timeout_ms = c->web_download_timeout * 1000,
         .max_redirects = (unsigned)c->web_download_max_redirects,
+        .start = web_start,
         .sink = web_body,
         .sink_ctx = &b,
         .keep_going = keep_going,
         .stop_ctx = ctx,
     };
     int64_t started = ims_mono_us(), size = 0;
-    rc = ims_web_fetch(&g, &size, err);
+    enum ims_rc rc = ims_web_fetch(&g, &size, err);
     if (rc == IMS_OK && !ims_hash_pipe_final(b.hashes, md5, sha))
         rc = ims_hash_pipe_error(b.hashes, err);
-    ims_hash_pipe_free(b.hashes); /* its threads write through b.w: gone before the commit or abort */
+    ims_hash_pipe_free(IMS_TAKE_PTR(b.hashes)); /* its threads write through b.w: gone before the commit or abort */
     if (rc != IMS_OK) {
         ims_blob_writer_abort(svc, b.w);
         return rc;
     }
-    rc = ims_blob_writer_commit(svc, b.w, ret_location, NULL, err);
+    const char *md5_from = "";
+    rc = ims_blob_writer_commit_md5(svc, IMS_TAKE_PTR(b.w), ret_location, md5, &md5_from, err);
     if (rc != IMS_OK)
         return rc;
     double secs = (double)(ims_mono_us() - started) / 1e6;
-    ims_info("image %s: %lld bytes downloaded into %s in %.2f s (%.0f MB/s)", image_id, (long long)size,
-             *ret_location, secs, secs > 0 ? (double)size / secs / 1e6 : 0.0);
+    ims_info("image %s: %lld bytes downloaded into %s in %.2f s (%.0f MB/s); md5 %s", image_id, (long long)size,
+             *ret_location, secs, secs > 0 ? (double)size / secs / 1e6 : 0.0, md5_from);
     *ret_size = size;
     return IMS_OK;
 }

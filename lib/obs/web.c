@@ -27,9 +27,22 @@ struct hop {
     CURL *c;
     int64_t received;  /* body bytes delivered (2xx) */
     int64_t discarded; /* body bytes of other answers */
+    bool started;      /* g->start called */
     enum ims_rc rc;    /* why a callback stopped the transfer */
     struct ims_err err;
 };
+
+/* g->start, once, for a 2xx answer: its announced length, -1 if none. */
+static enum ims_rc start_body(struct hop *h)
+{
+    h->started = true;
+    if (!h->g->start)
+        return IMS_OK;
+    curl_off_t announced = -1;
+    if (curl_easy_getinfo(h->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) != CURLE_OK || announced < 0)
+        announced = -1;
+    return h->g->start(h->g->sink_ctx, (int64_t)announced, &h->err);
+}
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -47,7 +60,9 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
         return 0;
     }
     h->received += (int64_t)n;
-    enum ims_rc rc = h->g->sink(h->g->sink_ctx, p, n, &h->err);
+    enum ims_rc rc = h->started ? IMS_OK : start_body(h);
+    if (rc == IMS_OK)
+        rc = h->g->sink(h->g->sink_ctx, p, n, &h->err);
     if (rc != IMS_OK) {
         h->rc = rc;
         return 0;
@@ -121,6 +136,8 @@ static enum ims_rc get_once(const struct ims_web_get *g, const struct ims_web_ta
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     char *next = NULL;
+    if (cc == CURLE_OK && h.rc == IMS_OK && code >= 200 && code <= 299 && !h.started)
+        h.rc = start_body(&h); /* an empty body: the sink still gets its start */
     enum ims_rc rc = IMS_OK;
     if (h.rc != IMS_OK) {
         rc = h.rc;

@@ -86,7 +86,8 @@ const struct ims_setting ims_settings[] = {
      "most 10,000 parts), bytes",
      "16777216"},
     {"store", "single_put_max", NULL,
-     "s3: an upload whose size is known in advance (Content-Length, x-openstack-image-size) larger than part_size "
+     "s3: an upload whose size is known in advance (Content-Length, x-openstack-image-size; a web-download's "
+     "answer's Content-Length) larger than part_size "
      "and at most this goes up as one PUT streamed while it arrives, as a client's own PUT: no part held, S3 "
      "stores one object; such a PUT is tried again only while none of its body went, so a fault once bytes went "
      "fails the upload (the image stays queued, nothing stored; the client uploads again). Uploads of unknown "

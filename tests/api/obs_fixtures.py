@@ -134,6 +134,17 @@ def s3_keys(env, bucket, prefix=""):
     return {k: int(s) for k, s in re.findall(r"<Contents><Key>([^<]*)</Key>.*?<Size>(\d+)</Size>", text)}
 
 
+def s3_etags(env, bucket, prefix=""):
+    """{key: ETag without quotes} of a bucket's objects (one page): a
+    multipart object's ends in -<parts>, a plain PUT's is its md5."""
+    import re
+    query = "list-type=2&max-keys=1000" + ("&prefix=" + prefix.replace("/", "%2F") if prefix else "")
+    status, body = s3_request(env, "GET", "/" + bucket, query)
+    assert status == 200, body
+    return {k: e.replace("&quot;", "").strip('"')
+            for k, e in re.findall(r"<Contents><Key>([^<]*)</Key>.*?<ETag>([^<]*)</ETag>", body.decode())}
+
+
 def s3_uploads(env, bucket):
     """How many multipart uploads of bucket are in progress."""
     status, body = s3_request(env, "GET", "/" + bucket, "uploads=")

@@ -15,7 +15,8 @@ import uuid
 
 from fault_proxy import FaultProxy
 from helpers import active_image, create_image
-from obs_fixtures import s3_config, s3_keys, s3_request, s3_uploads
+from obs_fixtures import s3_config, s3_etags, s3_keys, s3_request, s3_uploads
+from test_web_download import serve, wait_done, web, web_import  # noqa: F401 (web: the fixture)
 
 MIB = 1024 * 1024
 PART = 5 * MIB
@@ -330,3 +331,51 @@ def test_raw_import_into_s3_takes_its_md5_the_same_way(start_imsd, obs_s3):
         assert s3_uploads(obs_s3, bucket) == 0
     finally:
         proxy.close()
+
+
+def web_md5_source(srv, image_id):
+    for line in srv.log_path.read_text(errors="replace").splitlines():
+        if "image %s: " % image_id in line and "bytes downloaded into" in line:
+            return line.rsplit("; md5 ", 1)[1].strip() if "; md5 " in line else None
+    raise AssertionError("no download line for %s" % image_id)
+
+
+def test_web_download_of_a_known_size_is_one_put(start_imsd, obs_s3, web):
+    """web-download into the S3 store: an answer whose Content-Length is
+    within single_put_max goes up as one PUT (a plain object, its ETag the
+    data's md5, which gives the checksum) as an upload of that size does;
+    one without Content-Length goes up in parts, its md5 hashed; one that
+    announces more than it sends fails the import and leaves nothing."""
+    bucket = "md5-" + uuid.uuid4().hex[:20]
+    cfg = {"store": dict(s3_config(obs_s3), bucket=bucket, part_size=PART, **FAST_RETRY),
+           "images": {"max_image_size": 64 * MIB},
+           "import_filtering_opts": {"allowed_hosts": "127.0.0.1", "allowed_ports": str(web.server_address[1])},
+           "web_download": {"max_size": 64 * MIB, "timeout": 60}}
+    srv = start_imsd(config=cfg)
+    api = srv.admin()
+    results = {}
+    for path in ("file", "unsized"):
+        data = os.urandom(2 * PART + 77)
+        img = create_image(api, disk_format="raw", container_format="bare")
+        before = set(s3_keys(obs_s3, bucket, "images/"))
+        assert web_import(api, img["id"], "%s/%s/%s" % (web.base, path, serve(data))).status_code == 202
+        task, got = wait_done(api, img["id"])
+        assert task["status"] == "success", (path, task["message"])
+        exact(api, got, data)
+        etags = s3_etags(obs_s3, bucket, "images/")
+        made = [etags[k] for k in set(etags) - before]
+        assert len(made) == 1, (path, etags)
+        results[path] = (web_md5_source(srv, img["id"]), made[0], hashlib.md5(data).hexdigest())
+    md5_from, etag, md5 = results["file"]
+    assert md5_from == "from the store's answer" and etag == md5, results  # one PUT: a plain object
+    md5_from, etag, md5 = results["unsized"]
+    assert md5_from == "hashed" and etag.endswith("-3"), results  # in parts
+    assert s3_uploads(obs_s3, bucket) == 0
+    # announced 2 parts and more, half sent: the import fails, nothing stays
+    img = create_image(api, disk_format="raw", container_format="bare")
+    before = s3_keys(obs_s3, bucket, "images/")
+    assert web_import(api, img["id"], "%s/short/%s" % (web.base, serve(os.urandom(2 * PART + 77)))).status_code == 202
+    task, got = wait_done(api, img["id"])
+    assert task["status"] == "failure" and got["status"] == "queued", task
+    assert s3_keys(obs_s3, bucket, "images/") == before
+    assert s3_uploads(obs_s3, bucket) == 0

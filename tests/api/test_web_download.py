@@ -52,6 +52,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(b"y" * 65536)
             except OSError:
                 pass
+        elif url.path.startswith("/unsized/") and url.path[9:] in FILES:  # no Content-Length: ends at the close
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(FILES[url.path[9:]])
+            self.close_connection = True
+        elif url.path.startswith("/short/") and url.path[7:] in FILES:  # announces it all, sends half
+            data = FILES[url.path[7:]]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.close_connection = True
         elif url.path.startswith("/file/") and url.path[6:] in FILES:
             data = FILES[url.path[6:]]
             self.send_response(200)
