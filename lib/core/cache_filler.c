@@ -69,6 +69,7 @@ struct ims_cache_filler {
     struct ims_cache_fill *fill; /* the thread's */
     uint64_t size;
     bool patient;
+    bool waited; /* patient, and found the budget all taken (logged once) */
     pthread_mutex_t mu;
     pthread_cond_t changed;
     char *slots[SLOTS]; /* allocated as needed */
@@ -208,20 +209,24 @@ static long take_slot_locked(struct ims_cache_filler *f)
         if (f->nspare)
             return (long)f->spare[--f->nspare];
         if (f->nslots < SLOTS) {
-            /* patient with no slot yet: waits for another fill's (its own come back as spares) */
-            bool wait = f->patient && f->nslots == 0;
-            if (wait)
+            bool took = budget_take(false);
+            if (!took && !f->patient) {
+                give_up_locked(f, "the cache fills' memory ([cache] fill_memory_mib) is all taken");
+                return -1;
+            }
+            if (!took && !f->waited) /* why a prefetch takes longer than its reads: said once */
+                ims_info("image cache: the prefetch waits for the cache fills' memory ([cache] fill_memory_mib), "
+                         "%zu MiB of it its own", f->nslots);
+            f->waited |= !took;
+            if (!took && f->nslots == 0) {
+                /* patient with no slot yet: waits for another fill's (its own come back as spares) */
                 pthread_mutex_unlock(&f->mu);
-            bool took = budget_take(wait);
-            if (wait)
+                took = budget_take(true);
                 pthread_mutex_lock(&f->mu);
+            }
             if (took) {
                 f->slots[f->nslots] = ims_xaligned_alloc(IMS_DIRECT_IO_ALIGN, SLOT); /* for O_DIRECT writes */
                 return (long)f->nslots++;
-            }
-            if (!f->patient) {
-                give_up_locked(f, "the cache fills' memory ([cache] fill_memory_mib) is all taken");
-                return -1;
             }
         } else if (!f->patient) {
             give_up_locked(f, "the cache's writer fell behind the download by 32 MiB (SLOTS)");
