@@ -134,7 +134,7 @@ static inline void ims_image_edit_abort(struct ims_image_edit *edit) { ims_image
 
 /* The upload's data pipe: md5 and sha512 of a stream and its delivery to
  * a sink (the store's write), off the caller's thread. The caller only
- * copies into a ring of 8 x 1 MiB blocks (memory stays flat);
+ * copies into a ring of 4 x 2 MiB blocks (memory stays flat);
  * one thread of the pipe computes md5, one sha512, one hands each block to
  * the sink, in order. On the event-loop thread, md5 and the write were the
  * upload's bottleneck. */

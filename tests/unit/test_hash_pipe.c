@@ -2,12 +2,14 @@
  * The upload pipe gives the one-shot digests and delivers exactly the bytes
  * it was fed, in order, whatever the chunking: empty input, one byte, exact
  * block multiples, odd chunks, more data than the ring holds at once. A
- * failing sink fails the pipe with the sink's error and stops taking data. */
+ * failing sink fails the pipe with the sink's error and stops taking data.
+ * A digest not asked for and a missing sink start no thread. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -72,7 +74,7 @@ static void test_sink_failure(void **state)
 {
     size_t n = 20 * 1024 * 1024;
     unsigned char *data = ims_xcalloc(1, n);
-    struct collected sunk = {.data = ims_xmalloc(n), .fail_after = 3 * 1024 * 1024};
+    struct collected sunk = {.data = ims_xmalloc(n), .fail_after = 4 * 1024 * 1024}; /* two 2 MiB blocks */
     struct ims_hash_pipe *h = ims_hash_pipe_new(collect, &sunk);
     bool ok = true;
     for (size_t off = 0; off < n && ok; off += 65536)
@@ -82,7 +84,7 @@ static void test_sink_failure(void **state)
     struct ims_err err;
     assert_int_equal(ims_hash_pipe_error(h, &err), IMS_E_TOOLARGE);
     assert_string_equal(err.msg, "image store is full");
-    assert_int_equal(sunk.n, 3 * 1024 * 1024); /* nothing delivered after the failure */
+    assert_int_equal(sunk.n, 4 * 1024 * 1024); /* nothing delivered after the failure */
     ims_hash_pipe_free(h);
     free(sunk.data);
     free(data);
@@ -130,6 +132,44 @@ static void test_one_digest(void **state)
     free(data);
 }
 
+static int threads_now(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Only the consumers with work run a thread: a store that answers with the
+ * md5 leaves sha512 and the sink; digests alone, no sink thread. */
+static void test_threads_only_for_work(void **state)
+{
+    (void)state;
+    static unsigned char buf[9 * 1024 * 1024 + 3];
+    const struct {
+        bool sink, md5, sha512;
+        int threads;
+    } cases[] = {{true, true, true, 3}, {true, false, true, 2}, {false, false, true, 1}, {false, true, true, 2}};
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct collected sunk = {.data = ims_xmalloc(sizeof(buf))};
+        int before = threads_now();
+        struct ims_hash_pipe *h =
+            ims_hash_pipe_new_digests(cases[c].sink ? collect : NULL, &sunk, cases[c].md5, cases[c].sha512);
+        assert_non_null(h);
+        assert_int_equal(threads_now() - before, cases[c].threads);
+        char md5[33], sha[129];
+        assert_true(ims_hash_pipe_update(h, buf, sizeof(buf))); /* more than the ring: the producer must not wait on a
+                                                                    consumer that never runs */
+        assert_true(ims_hash_pipe_final(h, md5, sha));
+        ims_hash_pipe_free(h);
+        assert_int_equal(sunk.n, cases[c].sink ? sizeof(buf) : 0);
+        free(sunk.data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_chunkings),
         cmocka_unit_test(test_sink_failure),
         cmocka_unit_test(test_free_without_final),
+        cmocka_unit_test(test_threads_only_for_work),
     };
     return cmocka_run_group_tests_name("hash pipe", tests, NULL, NULL);
 }
