@@ -63,7 +63,7 @@ bool ims_buf_adds(struct ims_buf *b, const char *s)
     return ims_buf_add(b, s, strlen(s));
 }
 
-char *ims_buf_append_space(struct ims_buf *b, size_t n)
+char *ims_buf_append_space_grow(struct ims_buf *b, size_t n)
 {
     if (!ims_buf_reserve(b, n))
         return NULL;
