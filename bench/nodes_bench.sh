@@ -23,20 +23,14 @@ NAME=nodes-bench
 key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 mkdir -p "$tmp/store"
 
-# start_node <name> <database-connection or ""> -> NODE_URL, NODE_PID
+# start_node <name> <database-connection or ""> -> IMSD_URL, IMSD_PID
 start_node() {
-  local name=$1 db=$2 port
-  port=$(free_port)
-  mkdir -p "$tmp/$name"
+  local name=$1 db=$2
   {
     printf '[images]\nquota_default = 100000\n[identity]\ntoken_key = %s\n[storage]\nfile_dir = %s\n' "$key" "$tmp/store"
     [ -z "$db" ] || printf '[database]\nconnection = %s\n' "$db"
   } > "$tmp/$name.ini"
-  IMSD_CONFIG=$tmp/$name.ini IMSD_DATA_DIR=$tmp/$name IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw \
-    IMSD_LOG_LEVEL=warning "$BUILD/imsd" > "$tmp/$name.log" 2>&1 &
-  NODE_PID=$!; pids+=("$NODE_PID")
-  NODE_URL=http://127.0.0.1:$port
-  wait_http "$NODE_URL/" "$NODE_PID" || { tail -n 20 "$tmp/$name.log"; die "$name did not start"; }
+  start_imsd "$name" "$BUILD"
 }
 
 # load <label> <lua> <path or ""> <url>...: one wrk per url at once, CONNS split; sums req/s, worst p99
@@ -66,14 +60,9 @@ load() {
 # run_setup <label> <url>...: images through the first node, then the loads
 run_setup() {
   local label=$1; shift
-  local first=$1 token ids
-  token=$(token_of "$first"); [ -n "$token" ] || die "$label: no token"
-  export BENCH_TOKEN=$token BENCH_HDRS=""
-  ids=$tmp/ids-$label
-  : > "$ids"
-  create_images "$first" "$token" "$IMAGES" > "$ids"
-  export BENCH_IDS=$ids
-  log "$label: $(wc -l < "$ids") images created through $first"
+  local first=$1
+  catalog_of "$label" "$first"
+  log "$label: $(wc -l < "$BENCH_IDS") images created through $first"
   load "$label.list" get.lua "/v2/images?limit=25" "$@"
   load "$label.get" show.lua "" "$@"
   load "$label.patch" patch.lua "" "$@"
@@ -82,8 +71,8 @@ run_setup() {
 
 # ---- the SQLite baseline
 start_node sqlite ""
-run_setup sqlite "$NODE_URL"
-kill -TERM "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true
+run_setup sqlite "$IMSD_URL"
+kill -TERM "$IMSD_PID"; wait "$IMSD_PID" 2>/dev/null || true
 
 # ---- 1..3 nodes on PostgreSQL, each count on a database of its own
 for n in $NODES; do
@@ -91,7 +80,7 @@ for n in $NODES; do
   urls=(); started=()
   for i in $(seq "$n"); do
     start_node "pg$n-node$i" "$dburl"
-    urls+=("$NODE_URL"); started+=("$NODE_PID")
+    urls+=("$IMSD_URL"); started+=("$IMSD_PID")
   done
   run_setup "pg-$n" "${urls[@]}"
   for p in "${started[@]}"; do kill -TERM "$p"; wait "$p" 2>/dev/null || true; done

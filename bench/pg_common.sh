@@ -1,4 +1,4 @@
-# bench/pg_common.sh — sourced by nodes_bench.sh and wait_bench.sh (set NAME
+# bench/pg_common.sh — sourced by nodes_bench.sh, wait_bench.sh and s3_wait_bench.sh (set NAME
 # first): checks, a temp dir cleaned up with every process started
 # (append their pids to `pids`), helpers, and a PostgreSQL server started on
 # loopback by tests/fixtures/start-postgres.sh (PG_URL: its maintenance
@@ -48,6 +48,26 @@ token_of() { # url: an admin token
   local auth='{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"'$pw'"}}},"scope":{"project":{"name":"admin","domain":{"name":"Default"}}}}}'
   curl -s -m 30 -D - -o /dev/null -H 'Content-Type: application/json' -d "$auth" "$1/v3/auth/tokens" \
     | tr -d '\r' | awk 'tolower($1)=="x-subject-token:"{print $2}'
+}
+# start_imsd <name> <build dir>: imsd on $tmp/<name>.ini (written by the
+# caller) with its data in $tmp/<name> -> IMSD_URL, IMSD_PID (in pids)
+start_imsd() {
+  local name=$1 build=$2 port
+  port=$(free_port)
+  mkdir -p "$tmp/$name"
+  IMSD_CONFIG=$tmp/$name.ini IMSD_DATA_DIR=$tmp/$name IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw \
+    IMSD_LOG_LEVEL=warning "$build/imsd" > "$tmp/$name.log" 2>&1 &
+  IMSD_PID=$!; pids+=("$IMSD_PID")
+  IMSD_URL=http://127.0.0.1:$port
+  wait_http "$IMSD_URL/" "$IMSD_PID" || { tail -n 20 "$tmp/$name.log"; die "$name: imsd did not start"; }
+}
+# catalog_of <label> <url>: an admin token and IMAGES images created through
+# <url> -> exports BENCH_TOKEN, BENCH_HDRS and BENCH_IDS (their ids) for the lua scripts
+catalog_of() {
+  local token
+  token=$(token_of "$2"); [ -n "$token" ] || die "$1: no token"
+  export BENCH_TOKEN=$token BENCH_HDRS="" BENCH_IDS=$tmp/ids-$1
+  create_images "$2" "$token" "$IMAGES" > "$BENCH_IDS"
 }
 create_images() { # url token count: creates them (8 at a time), prints their ids
   python3 - "$@" <<'PY'

@@ -55,29 +55,22 @@ downloads() {
 # measure <build>
 declare -A P99
 measure() {
-  local build=$1 label port url pid token id quiet line ok=0 bad=0 n b w
+  local build=$1 label url pid id quiet line ok=0 bad=0 n b w
   case $build in /*) ;; *) build=$repo/$build ;; esac
   label=$(basename "$build")-$RANDOM
-  port=$(free_port); url=http://127.0.0.1:$port
-  mkdir -p "$tmp/$label"
   printf '[server]\nthreads = 2\n[cache]\nmax_size = 0\n[images]\nmax_image_size = %s\n[store]\nbackend = s3\nendpoint = http://127.0.0.1:%s\nregion = %s\nbucket = %s\naccess_key = %s\nsecret_key = %s\n' \
     $(((MIB + 1) << 20)) "$proxyport" "$S3_REGION" "b-${label//[^a-z0-9]/-}" "$S3_ACCESS_KEY" "$S3_SECRET_KEY" > "$tmp/$label.ini"
-  IMSD_CONFIG=$tmp/$label.ini IMSD_DATA_DIR=$tmp/$label IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw \
-    IMSD_LOG_LEVEL=warning "$build/imsd" > "$tmp/$label.log" 2>&1 &
-  pid=$!; pids+=("$pid")
-  wait_http "$url/" "$pid" || { tail -n 20 "$tmp/$label.log"; die "$label: imsd did not start"; }
-  token=$(token_of "$url")
-  [ -n "$token" ] || die "$label: no token"
-  export BENCH_TOKEN=$token BENCH_HDRS="" BENCH_IDS=$tmp/ids-$label
-  create_images "$url" "$token" "$IMAGES" > "$BENCH_IDS"
+  start_imsd "$label" "$build"
+  url=$IMSD_URL pid=$IMSD_PID
+  catalog_of "$label" "$url"
   id=$(head -1 "$BENCH_IDS")
-  curl -fsS -o /dev/null -X PUT -H "X-Auth-Token: $token" -H 'Content-Type: application/octet-stream' \
+  curl -fsS -o /dev/null -X PUT -H "X-Auth-Token: $BENCH_TOKEN" -H 'Content-Type: application/octet-stream' \
     -T "$tmp/data" "$url/v2/images/$id/file" || die "$label: upload failed"
   wrk -t1 -c"$FAST" -d"${DURATION}s" --timeout 20s --latency -s "$BENCH_LUA_DIR/show.lua" "$url" > "$tmp/$label-quiet.txt" 2>&1 || true
   quiet=$(grep '^BENCH ' "$tmp/$label-quiet.txt" || true)
   local dl=()
   for i in $(seq "$SLOW"); do
-    downloads "$url" "$token" "$id" "$((DURATION + 2))" "$tmp/$label-dl$i" &
+    downloads "$url" "$BENCH_TOKEN" "$id" "$((DURATION + 2))" "$tmp/$label-dl$i" &
     dl+=($!)
   done
   sleep 1

@@ -28,21 +28,14 @@ for _ in $(seq 50); do grep -q ready "$tmp/proxy.log" 2>/dev/null && break; slee
 # measure <label> <handler_threads>
 declare -A P99 RPS
 measure() {
-  local label=$1 threads=$2 port url pid token db
+  local label=$1 threads=$2 url pid db
   db=wait_$label
   new_db "$db" >/dev/null
-  port=$(free_port); url=http://127.0.0.1:$port
-  mkdir -p "$tmp/$label"
   printf '[server]\nthreads = 2\nhandler_threads = %s\n[database]\nconnection = postgresql://imsd@127.0.0.1:%s/%s\n' \
     "$threads" "$proxyport" "$db" > "$tmp/$label.ini"
-  IMSD_CONFIG=$tmp/$label.ini IMSD_DATA_DIR=$tmp/$label IMSD_LISTEN=127.0.0.1:$port IMSD_ADMIN_PASSWORD=$pw \
-    IMSD_LOG_LEVEL=warning "$BUILD/imsd" > "$tmp/$label.log" 2>&1 &
-  pid=$!; pids+=("$pid")
-  wait_http "$url/" "$pid" || { tail -n 20 "$tmp/$label.log"; die "$label: imsd did not start"; }
-  token=$(token_of "$url")
-  [ -n "$token" ] || die "$label: no token"
-  export BENCH_TOKEN=$token BENCH_HDRS="" BENCH_IDS=$tmp/ids-$label
-  create_images "$url" "$token" "$IMAGES" > "$BENCH_IDS"
+  start_imsd "$label" "$BUILD"
+  url=$IMSD_URL pid=$IMSD_PID
+  catalog_of "$label" "$url"
   local quiet line slowline w1 w2
   wrk -t1 -c"$FAST" -d"${DURATION}s" --timeout 20s --latency -s "$BENCH_LUA_DIR/show.lua" "$url" > "$tmp/$label-quiet.txt" 2>&1 || true
   quiet=$(grep '^BENCH ' "$tmp/$label-quiet.txt" || true)
