@@ -64,24 +64,32 @@ def large_cache_imsd(start_imsd, obs_s3):
     return cache_server(start_imsd, obs_s3, ABANDONED_SIZE + MIB)
 
 
+def held_download(srv, api, image_id, timeout=60):
+    """A GET of the image's data on a socket with a small receive buffer
+    whose client reads the response's head and then holds: imsd reads what
+    the socket buffers take and waits. The socket and what came past the
+    head."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, ABANDON_RCVBUF)  # before connect: a small window
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", srv.port))
+    s.sendall(("GET /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\nConnection: close\r\n\r\n"
+               % (image_id, api.token)).encode())
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = s.recv(4096)
+        assert chunk, "the connection closed before the response's head: %r" % got
+        got += chunk
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    return s, body
+
+
 def abandon_download(srv, api, image_id):
     """GET the image's data on a socket with a small receive buffer, read
     the response's head and go away (close with unread bytes: a reset)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, ABANDON_RCVBUF)  # before connect: a small window
-        s.settimeout(30)
-        s.connect(("127.0.0.1", srv.port))
-        s.sendall(("GET /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\n\r\n"
-                   % (image_id, api.token)).encode())
-        got = b""
-        while b"\r\n\r\n" not in got:
-            chunk = s.recv(4096)
-            assert chunk, "the connection closed before the response's head: %r" % got
-            got += chunk
-        assert got.startswith(b"HTTP/1.1 200"), got[:200]
-    finally:
-        s.close()
+    s, _ = held_download(srv, api, image_id, timeout=30)
+    s.close()
 
 
 def listing(path):

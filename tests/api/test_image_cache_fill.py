@@ -5,13 +5,12 @@ byte; a download never waits for it, and a filler that falls 32 MiB behind,
 or finds the memory all fills share taken, gives the fill up. Faults of the S3 read (the test fault proxy) never leave
 a file that is served; Range requests during a fill get their bytes from
 S3. IMSD_TEST_CACHE_WRITE_DELAY_MS holds each block's write back."""
-import socket
 import threading
 import uuid
 
 from fault_proxy import FaultProxy
 from helpers import imsd_is_sanitized
-from test_image_cache import (ABANDON_RCVBUF, ABANDONED_SIZE, MIB, cache_server, cached_files, download,
+from test_image_cache import (ABANDONED_SIZE, MIB, cache_server, cached_files, download, held_download,
                               image_with_data, settle, temp_files, wait_for)
 from test_memory import reset_vm_hwm, vm_hwm_kib
 from test_s3_faults import store_config as proxied_store_config
@@ -152,27 +151,6 @@ def test_the_fills_together_hold_no_more_than_their_memory(start_imsd, obs_s3, m
     assert cached_files(srv) == {}
     if not imsd_is_sanitized():  # glibc's allocator is what this measures
         assert grown < 40 * 1024, "peak RSS grew by %d KiB over three fills of 8 MiB in all" % grown
-
-
-def held_download(srv, api, image_id):
-    """A GET of the image's data on a socket with a small receive buffer
-    whose client reads the response's head and then holds: imsd reads what
-    the socket buffers take and waits. The socket and what came past the
-    head."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, ABANDON_RCVBUF)  # before connect: a small window
-    s.settimeout(60)
-    s.connect(("127.0.0.1", srv.port))
-    s.sendall(("GET /v2/images/%s/file HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: %s\r\nConnection: close\r\n\r\n"
-               % (image_id, api.token)).encode())
-    got = b""
-    while b"\r\n\r\n" not in got:
-        chunk = s.recv(4096)
-        assert chunk, "the connection closed before the response's head: %r" % got
-        got += chunk
-    head, _, body = got.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200"), head[:200]
-    return s, body
 
 
 def test_the_prefetcher_waits_for_the_fill_memory_a_download_holds(start_imsd, obs_s3, monkeypatch):
