@@ -36,6 +36,8 @@ struct ims_stage;
 enum ims_rc ims_stage_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
                             int64_t expected_size, struct ims_stage **ret, struct ims_err *err);
 enum ims_rc ims_stage_write(struct ims_stage *s, const void *data, size_t n, struct ims_err *err);
+/* As ims_upload_room, for the staging upload. */
+size_t ims_stage_room(struct ims_stage *s, void (*wake)(void *arg), void *arg);
 /* Makes the staged data a durable blob of the image store the image
  * references (still "uploading"), with its size, digests and
  * os_glance_stage_host. Frees s. */

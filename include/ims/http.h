@@ -47,7 +47,12 @@ struct ims_body_sink {
      * Returning non-OK answers with the response already filled. */
     enum ims_rc (*begin)(struct ims_request *req);
     enum ims_rc (*data)(struct ims_request *req, const char *p, size_t n);
-    /* Called once when the whole body was received: fill req->resp. */
+    /* Optional: the bytes data() takes now without waiting (it is given no
+     * more); none: wake(arg) is called once, from another thread, when some
+     * are. The connection is suspended meanwhile, not the event loop. */
+    size_t (*room)(struct ims_request *req, void (*wake)(void *arg), void *arg);
+    /* Called once when the whole body was received: fill req->resp. It may
+     * wait (on the store): it runs on a handler pool when there is one. */
     void (*end)(struct ims_request *req);
     /* Called when the request ends without end() (client gone, error). */
     void (*abort)(struct ims_request *req);

@@ -16,6 +16,9 @@ struct ims_upload;
 enum ims_rc ims_upload_begin(struct ims_service *svc, const struct ims_principal *p, const char *id,
                              int64_t expected_size, struct ims_upload **ret, struct ims_err *err);
 enum ims_rc ims_upload_write(struct ims_upload *u, const void *data, size_t n, struct ims_err *err);
+/* The bytes write takes now without waiting on the store; none: wake(arg)
+ * is called once, from another thread, when some are (lib/core/hash_pipe.c). */
+size_t ims_upload_room(struct ims_upload *u, void (*wake)(void *arg), void *arg);
 /* Commits data and metadata together; the upload is freed. */
 enum ims_rc ims_upload_finish(struct ims_upload *u, struct ims_image *ret, struct ims_err *err);
 /* Discards the data and returns the image to queued; the upload is freed. */

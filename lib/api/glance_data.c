@@ -63,6 +63,11 @@ static enum ims_rc upload_data(struct ims_request *req, const char *p, size_t n)
     return rc;
 }
 
+static size_t upload_room(struct ims_request *req, void (*wake)(void *arg), void *arg)
+{
+    return ims_upload_room(req->sink_state, wake, arg);
+}
+
 static void upload_end(struct ims_request *req)
 {
     struct ims_err err = {0};
@@ -84,6 +89,7 @@ static void upload_abort(struct ims_request *req)
 const struct ims_body_sink api_images_upload = {
     .begin = upload_begin,
     .data = upload_data,
+    .room = upload_room,
     .end = upload_end,
     .abort = upload_abort,
 };

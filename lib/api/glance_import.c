@@ -101,6 +101,11 @@ static enum ims_rc stage_data(struct ims_request *req, const char *p, size_t n)
     return rc;
 }
 
+static size_t stage_room(struct ims_request *req, void (*wake)(void *arg), void *arg)
+{
+    return ims_stage_room(req->sink_state, wake, arg);
+}
+
 static void stage_end(struct ims_request *req)
 {
     struct ims_err err = {0};
@@ -119,6 +124,7 @@ static void stage_abort(struct ims_request *req)
 const struct ims_body_sink api_images_stage = {
     .begin = stage_begin,
     .data = stage_data,
+    .room = stage_room,
     .end = stage_end,
     .abort = stage_abort,
 };

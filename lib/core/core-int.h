@@ -240,6 +240,10 @@ struct ims_hash_pipe *ims_hash_pipe_new_digests(ims_pipe_sink sink, void *sink_c
 /* Blocks only while the ring is full. False once a digest or the sink
  * failed (ims_hash_pipe_error says why); the data is then discarded. */
 bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n);
+/* The bytes update takes now without waiting. When none, and wake is
+ * given, wake(arg) is called once, on a pipe thread, as soon as some are
+ * free (the caller suspends meanwhile instead of blocking in update). */
+size_t ims_hash_pipe_room(struct ims_hash_pipe *h, void (*wake)(void *arg), void *arg);
 /* Waits until every block is hashed and delivered; hex digests out. Call once. */
 bool ims_hash_pipe_final(struct ims_hash_pipe *h, char md5_hex[33], char sha512_hex[129]);
 /* The md5 and sha512 of the data r reads (lib/core/image_stores.c); sha

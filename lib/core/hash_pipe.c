@@ -38,6 +38,8 @@ struct ims_hash_pipe {
     uint64_t done[NCONSUMERS];   /* blocks each consumer has finished */
     size_t fill;                 /* bytes in the block being filled: blocks[submitted % NBLOCKS] */
     bool closing, failed;
+    void (*wake)(void *); /* ims_hash_pipe_room's waiter: called once a slot frees */
+    void *wake_arg;
     enum ims_rc err_rc;          /* why, when failed */
     struct ims_err err;
 };
@@ -90,6 +92,12 @@ static void consume(struct ims_hash_pipe *h, int which)
             fail_locked(h, sink_rc, &e, NULL);
         h->done[which]++;
         pthread_cond_broadcast(&h->has_space);
+        if (h->wake && slowest_locked(h) + NBLOCKS > h->submitted) {
+            void (*wake)(void *) = IMS_TAKE_PTR(h->wake);
+            pthread_mutex_unlock(&h->mu);
+            wake(h->wake_arg); /* outside the lock: it may take the event loop's */
+            pthread_mutex_lock(&h->mu);
+        }
     }
     pthread_mutex_unlock(&h->mu);
 }
@@ -186,6 +194,20 @@ bool ims_hash_pipe_update(struct ims_hash_pipe *h, const void *p, size_t n)
         }
     }
     return true;
+}
+
+size_t ims_hash_pipe_room(struct ims_hash_pipe *h, void (*wake)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t used = h->submitted - slowest_locked(h);
+    /* A failed pipe takes anything at once (update returns false). */
+    size_t room = h->failed ? SIZE_MAX : used < NBLOCKS ? (size_t)(NBLOCKS - used) * BLOCK - h->fill : 0;
+    if (!room && wake) {
+        h->wake = wake;
+        h->wake_arg = arg;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return room;
 }
 
 static void stop(struct ims_hash_pipe *h)

@@ -125,6 +125,11 @@ enum ims_rc ims_stage_write(struct ims_stage *s, const void *data, size_t n, str
     return IMS_OK;
 }
 
+size_t ims_stage_room(struct ims_stage *s, void (*wake)(void *arg), void *arg)
+{
+    return ims_hash_pipe_room(s->hashes, wake, arg);
+}
+
 void ims_stage_abort(struct ims_stage *s)
 {
     if (!s)

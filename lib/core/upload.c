@@ -111,6 +111,11 @@ enum ims_rc ims_upload_write(struct ims_upload *u, const void *data, size_t n, s
     return IMS_OK;
 }
 
+size_t ims_upload_room(struct ims_upload *u, void (*wake)(void *arg), void *arg)
+{
+    return ims_hash_pipe_room(u->hashes, wake, arg);
+}
+
 void ims_upload_abort(struct ims_upload *u)
 {
     if (!u)

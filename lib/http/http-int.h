@@ -27,6 +27,30 @@ void ims_deferred_stop(struct ims_deferred *d);
 struct sockaddr;
 struct MHD_Connection;
 
+/* ---- sink_wait.c: uploads suspended while their sink is full ---- */
+struct http_sink_wait {
+    struct http_sink_waits *set;
+    struct MHD_Connection *conn;
+    struct http_sink_wait *next, **pprev; /* pprev NULL: not suspended by us */
+};
+struct http_sink_waits {
+    pthread_mutex_t mu;
+    struct http_sink_wait *first;
+    bool cut; /* the server stops: nothing is suspended any more */
+};
+void http_sink_waits_init(struct http_sink_waits *set);
+/* Suspends conn until http_sink_wait_wake(w); false (not suspended) once
+ * the set was cut. */
+bool http_sink_wait_suspend(struct http_sink_waits *set, struct http_sink_wait *w, struct MHD_Connection *conn);
+/* Resumes w's connection if it still waits (any thread; w stays valid
+ * until the request's sink is aborted or finished, which ends its wakes). */
+void http_sink_wait_wake(void *w);
+/* The request ends: w is no longer resumed by anything. */
+void http_sink_wait_forget(struct http_sink_wait *w);
+/* The server stops: every waiting connection is resumed, and none waits
+ * any more. */
+void http_sink_waits_cut(struct http_sink_waits *set);
+
 /* ---- pump.c: a reader response's bytes fetched off the event loop ---- */
 struct http_pump;
 /* A server's pumps, so that its stop can end the downloads still waiting. */

@@ -32,6 +32,7 @@ struct ims_http_server {
     struct ims_deferred *remote;     /* remote_threads' pool (IMS_ROUTE_REMOTE_IO); NULL: none */
     struct ims_conn_guard *guard;
     struct http_pumps pumps; /* downloads read off the loop (pump.c) */
+    struct http_sink_waits sink_waits; /* uploads waiting for their sink (sink_wait.c) */
     atomic_uint inflight;
 };
 
@@ -56,6 +57,7 @@ struct conn_req {
     bool body_timed; /* its buffered body is under the guard's body deadline */
     struct guard_conn *gc; /* the connection's entry in the guard */
     struct http_pump *pump; /* a reader response's bytes, fetched off the loop */
+    struct http_sink_wait sink_wait; /* suspended while the sink has no room */
     uint64_t discarded;
 };
 
@@ -133,6 +135,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     struct conn_req *cr = *con_cls;
     if (!cr)
         return;
+    http_sink_wait_forget(&cr->sink_wait);
     if (cr->sink_begun && !cr->sink_finished && cr->req.route && cr->req.route->sink->abort)
         cr->req.route->sink->abort(&cr->req);
     if (srv->app->after && cr->phase == PHASE_DONE)
@@ -311,7 +314,12 @@ static void setup(struct conn_req *cr, const char *method, const char *version, 
 static void run_deferred(void *arg)
 {
     struct conn_req *cr = arg;
-    cr->req.route->handler(&cr->req);
+    if (cr->req.route->sink) {
+        cr->sink_finished = true; /* read by on_completed after the resume below */
+        cr->req.route->sink->end(&cr->req);
+    } else {
+        cr->req.route->handler(&cr->req);
+    }
     atomic_store(&cr->phase_ready, true);
     MHD_resume_connection(cr->req.conn);
 }
@@ -329,6 +337,39 @@ static void defer(struct conn_req *cr, struct ims_deferred *pool, int status, co
         atomic_store(&cr->phase_ready, true);
         MHD_resume_connection(cr->req.conn);
     }
+}
+
+/* The pool where a finishing sink may wait (an S3 PUT's answer, the
+ * commit) without stalling the loop; NULL: on the loop. */
+static struct ims_deferred *sink_end_pool(struct ims_http_server *srv)
+{
+    return srv->handlers ? srv->handlers : srv->remote;
+}
+
+/* How much of n bytes the sink takes now. None: the connection is suspended
+ * with the bytes left unconsumed (MHD hands them again once resumed) until
+ * the sink has room, so a store that is behind never blocks the event
+ * loop (libmicrohttpd 0.9.75 keeps unconsumed upload data of a suspended
+ * connection). Suspend first, then arm the wake: it may fire before we
+ * return. 0 and *cut: the server stops, close. */
+static size_t sink_room(struct conn_req *cr, size_t n, bool *cut)
+{
+    const struct ims_body_sink *sink = cr->req.route->sink;
+    *cut = false;
+    /* Only where the store is remote (its end() runs on a pool too): a
+     * local store's write is not worth a suspension. */
+    if (!sink->room || !sink_end_pool(cr->srv))
+        return n;
+    size_t room = sink->room(&cr->req, NULL, NULL);
+    if (room)
+        return room < n ? room : n;
+    if (!http_sink_wait_suspend(&cr->srv->sink_waits, &cr->sink_wait, cr->req.conn)) {
+        *cut = true;
+        return 0;
+    }
+    if (sink->room(&cr->req, http_sink_wait_wake, &cr->sink_wait))
+        http_sink_wait_wake(&cr->sink_wait); /* room came meanwhile: no wake is armed */
+    return 0;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -363,15 +404,30 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         return body_in_time(cr) ? send_response(cr) : MHD_NO;
     }
 
-    if (*upload_data_size) {
-        size_t n = *upload_data_size;
-        *upload_data_size = 0;
-        if (req->route->sink) {
+    if (*upload_data_size && req->route->sink) {
+        /* Bytes left unconsumed only while suspended: libmicrohttpd calls
+         * again for them once resumed, but not otherwise (the client may
+         * have sent everything) */
+        while (*upload_data_size) {
+            bool cut = false;
+            size_t n = sink_room(cr, *upload_data_size, &cut);
+            if (!n)
+                return cut ? MHD_NO : MHD_YES; /* suspended until the sink has room; on_completed aborts a cut one */
             if (req->route->sink->data(req, upload_data, n) != IMS_OK) {
                 cr->sink_finished = true; /* data() aborted and filled the response */
                 cr->phase = PHASE_DISCARD;
+                *upload_data_size = 0;
+                return MHD_YES;
             }
-        } else if (!ims_buf_add(&req->body, upload_data, n)) {
+            upload_data += n;
+            *upload_data_size -= n;
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (!ims_buf_add(&req->body, upload_data, n)) {
             ims_http_error(req, 413, "Request body too large");
             cr->phase = PHASE_DISCARD;
         }
@@ -379,7 +435,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     }
     if (!body_in_time(cr))
         return MHD_NO; /* answered 408 by the guard */
-    if (req->route->sink) {
+    if (req->route->sink && sink_end_pool(cr->srv)) {
+        defer(cr, sink_end_pool(cr->srv), 503, "Too many requests are waiting; retry shortly.");
+        return MHD_YES; /* a refused one is aborted by on_completed (sink_finished is false) */
+    } else if (req->route->sink) {
         cr->sink_finished = true;
         req->route->sink->end(req);
     } else if ((req->route->flags & IMS_ROUTE_DEFERRED) && cr->srv->deferred) {
@@ -461,6 +520,7 @@ enum ims_rc ims_http_start(const struct ims_http_config *cfg, const struct ims_h
     struct ims_http_server *srv = ims_xcalloc(1, sizeof(*srv));
     srv->app = app;
     http_pumps_init(&srv->pumps);
+    http_sink_waits_init(&srv->sink_waits);
     srv->guard =
         guard_start(cfg->head_timeout, cfg->body_timeout, cfg->address_connection_limit, cfg->connection_limit);
     if (!srv->guard) {
@@ -540,6 +600,7 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
     ims_deferred_stop(s->committers);
     ims_deferred_stop(s->remote);
     http_pumps_cut(&s->pumps); /* downloads still waiting for S3 end now */
+    http_sink_waits_cut(&s->sink_waits); /* uploads too */
     for (unsigned waited = 0; waited < 1000 && atomic_load(&s->inflight) > 0; waited += 10)
         usleep(10000);
     for (unsigned i = 0; i < s->ndaemons; i++)
@@ -547,5 +608,6 @@ void ims_http_stop(struct ims_http_server *s, unsigned timeout_ms)
     http_pumps_wait(); /* their readers use the store, which is freed after us */
     guard_stop(s->guard);
     pthread_mutex_destroy(&s->pumps.mu);
+    pthread_mutex_destroy(&s->sink_waits.mu);
     free(s);
 }
